@@ -1,0 +1,70 @@
+"""Activity analysis: which variables need an adjoint.
+
+A variable is *varied* when its value depends on a `wrt` input through
+differentiable operations, and *useful* when it can reach the returned
+value through them; it is *active* when both. Only active variables get
+adjoint code. `no_grad` blocks and zero-gradient operations
+(`stop_gradient`, comparisons, `floor`, ...) cut the dependency.
+
+The analysis is by name and flow-insensitive (a name is varied if any of its
+assignments is), iterated to a fixed point: conservative, so it can only
+keep adjoint code that turns out to be zero, never drop a needed one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gast
+
+from . import nodes
+from .resolve import Op, differentiable_params
+
+
+@dataclass(frozen=True)
+class Activity:
+    varied: frozenset
+    useful: frozenset
+
+    def is_active(self, name: str) -> bool:
+        return name in self.varied and name in self.useful
+
+
+def _sources(stmt, op: Op) -> set[str]:
+    """The names whose gradient the statement's result passes on."""
+    if op.kind == "copy":
+        return {stmt.value.id} if isinstance(stmt.value, gast.Name) else set()
+    if op.kind == "rule":
+        out: set[str] = set()
+        for node in differentiable_params(op):
+            out |= nodes.loaded_names(node)
+        return out
+    if op.kind in ("unknown", "user", "opaque"):
+        # No rule yet: treat every input as flowing, so that the reverse pass
+        # reports the missing rule instead of silently dropping a gradient.
+        return nodes.loaded_names(stmt.value)
+    return set()
+
+
+def activity(fn, ops: dict, wrt: list[str], returned: str | None) -> Activity:
+    """Compute varied and useful names of the ANF function `fn`."""
+    edges: list[tuple[str, set[str]]] = []
+    for stmt in fn.body:
+        if isinstance(stmt, gast.Assign):
+            edges.append((stmt.targets[0].id, _sources(stmt, ops[id(stmt)])))
+    varied = set(wrt)
+    changed = True
+    while changed:
+        changed = False
+        for target, sources in edges:
+            if target not in varied and sources & varied:
+                varied.add(target)
+                changed = True
+    useful = {returned} if returned else set()
+    changed = True
+    while changed:
+        changed = False
+        for target, sources in edges:
+            if target in useful and not sources <= useful:
+                useful |= sources
+                changed = True
+    return Activity(frozenset(varied), frozenset(useful))

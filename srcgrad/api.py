@@ -1,0 +1,212 @@
+"""The public transforms: grad, value_and_grad, source; no_grad and stop_gradient.
+
+This module checks arguments, resolves `wrt`, and converts gradients at the
+boundary (a Python float for a number, a float array of the argument's shape
+for an array). Everything else happens once, at compile time, in `compiler`.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import numbers
+
+import numpy
+
+from . import cache, fence as _fence, frontend
+from .compiler import Options
+from .errors import SrcGradError
+
+
+class no_grad:
+    """Mark a block whose values carry no gradient.
+
+    Inside a differentiated function, `with srcgrad.no_grad():` runs its body
+    in the forward sweep and emits it untraced. Outside, it does nothing.
+
+    >>> with no_grad():
+    ...     y = 2.0 * 3.0
+    >>> y
+    6.0
+    """
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def stop_gradient(x):
+    """Identity forward, zero gradient backward (PyTorch's `.detach()`).
+
+    >>> stop_gradient(3.0)
+    3.0
+    """
+    return x
+
+
+detach = stop_gradient
+
+
+def _register_zero_gradient():
+    from .rules.registry import nondifferentiable
+
+    nondifferentiable(stop_gradient)
+
+
+_register_zero_gradient()
+
+
+def _parameters(fn) -> list[str]:
+    sig = inspect.signature(fn)
+    return [p.name for p in sig.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def _resolve_wrt(fn, wrt) -> tuple[tuple[str, ...], bool]:
+    """wrt as parameter names, and whether the caller asked for a tuple."""
+    params = _parameters(fn)
+    many = isinstance(wrt, (tuple, list))
+    items = list(wrt) if many else [wrt]
+    if many and not items:
+        raise SrcGradError("wrt=() names no argument", hint="pass wrt=0, wrt='x' or wrt=(0, 1)")
+    names = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise SrcGradError(f"wrt entries are argument positions or names, not {item!r}")
+        if isinstance(item, int):
+            if not -len(params) <= item < len(params):
+                raise SrcGradError(
+                    f"wrt={item} is out of range: {fn.__name__} has {len(params)} "
+                    f"argument(s) ({', '.join(params)})")
+            names.append(params[item])
+        else:
+            if item not in params:
+                raise SrcGradError(f"wrt={item!r} is not an argument of {fn.__name__}; "
+                                   f"its arguments are ({', '.join(params)})")
+            names.append(item)
+    if len(set(names)) != len(names):
+        raise SrcGradError(f"wrt={wrt!r} names an argument twice")
+    return tuple(names), many
+
+
+def _kind(value) -> str:
+    if isinstance(value, (float, int)) and not isinstance(value, bool):
+        return "scalar"
+    return "array" if isinstance(value, numpy.ndarray) else "other"
+
+
+def _check_wrt_value(name: str, value) -> None:
+    if isinstance(value, bool) or not (
+            isinstance(value, numbers.Real) or (
+                isinstance(value, numpy.ndarray) and value.dtype.kind in "fiu")):
+        raise SrcGradError(
+            f"cannot differentiate with respect to {name!r}: it is a "
+            f"{type(value).__name__}; a wrt argument must be a real number or a real array",
+            hint="convert it with numpy.asarray(..., dtype=float), or remove it from wrt")
+
+
+def _as_gradient(g, x):
+    """Give the gradient the structure of its argument."""
+    if isinstance(x, numpy.ndarray):
+        dtype = x.dtype if x.dtype.kind == "f" else numpy.float64
+        g = numpy.asarray(g, dtype=dtype)
+        if g.shape != x.shape:
+            g = numpy.broadcast_to(g, x.shape)
+        if not g.flags.writeable or g.base is not None:
+            g = numpy.array(g)
+        return g
+    return float(g)
+
+
+class Derivative:
+    """A compiled derivative of `fun`: call it like `fun`; `.source` shows its code."""
+
+    def __init__(self, fun, wrt, return_value: bool):
+        parsed = frontend.parse(fun)
+        _fence.fence(parsed)  # unsupported syntax fails now, not at the first call
+        self.fun = fun
+        self.wrt, self._many = _resolve_wrt(fun, wrt)
+        self._return_value = return_value
+        self._signature = inspect.signature(fun)
+        self._params = _parameters(fun)
+        self._bound: dict = {}
+        functools.update_wrapper(self, fun)
+
+    def _function(self, kinds: tuple):
+        fn = self._bound.get(kinds)
+        if fn is None:
+            compiled = cache.compiled(self.fun, Options(self.wrt, self._return_value, kinds))
+            fn = self._bound[kinds] = compiled.bind(self.fun)
+        return fn
+
+    def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != len(self._params):
+            bound = self._signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            values = bound.arguments
+        else:
+            values = dict(zip(self._params, args))
+        kinds = tuple(_kind(values[p]) for p in self._params if p in values)
+        for name in self.wrt:
+            _check_wrt_value(name, values[name])
+        out = self._function(kinds)(*args, **kwargs)
+        if self._return_value:
+            value, grads = out
+            return value, self._convert(grads, values)
+        return self._convert(out, values)
+
+    def _convert(self, grads, values):
+        if len(self.wrt) == 1:
+            g = _as_gradient(grads, values[self.wrt[0]])
+            return (g,) if self._many else g
+        return tuple(_as_gradient(g, values[n]) for g, n in zip(grads, self.wrt, strict=True))
+
+    @property
+    def source(self) -> str:
+        """The generated Python source (for the argument kinds of the last call)."""
+        if self._bound:
+            kinds = next(reversed(self._bound))
+        else:
+            kinds = ()
+        return cache.compiled(self.fun, Options(self.wrt, self._return_value, kinds)).source
+
+    def __repr__(self) -> str:
+        return f"<srcgrad derivative of {self.fun.__qualname__} wrt {', '.join(self.wrt)}>"
+
+
+def _transform(return_value: bool):
+    def transform(fun=None, wrt=0, **options):
+        if fun is None:
+            return lambda f: transform(f, wrt=wrt, **options)
+        unknown = set(options) - {"debug_nans"}
+        if unknown:
+            raise TypeError(f"unexpected option(s): {', '.join(sorted(unknown))}")
+        return Derivative(fun, wrt, return_value)
+
+    return transform
+
+
+grad = _transform(return_value=False)
+grad.__name__ = "grad"
+grad.__doc__ = """The gradient of a scalar function `fun` with respect to `wrt`.
+
+    `wrt` is an argument position or name, or a tuple of them (the result is
+    then a tuple). Use as `grad(f)`, `grad(f, wrt=(0, 1))`, `@grad` or
+    `@grad(wrt="w")`.
+
+    >>> import numpy as np
+    >>> def f(x):
+    ...     return np.sum(x ** 2)
+    """
+
+value_and_grad = _transform(return_value=True)
+value_and_grad.__name__ = "value_and_grad"
+value_and_grad.__doc__ = """Like `grad`, but return `(value, gradient)` from one call."""
+
+
+def source(derivative) -> str:
+    """The generated Python source of a derivative made by srcgrad."""
+    if not isinstance(derivative, Derivative):
+        raise SrcGradError(f"{derivative!r} is not a derivative made by srcgrad")
+    return derivative.source

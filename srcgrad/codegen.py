@@ -1,0 +1,71 @@
+"""From gast to Python source text, and from text to a live function.
+
+The text is the truth: it is what `source()` shows, what is compiled, and
+what `linecache` serves to tracebacks and pdb. astor is used here only, so
+a move to `ast.unparse` touches this file alone.
+
+Generated functions see the user's module globals (live) and the user's
+closure cells; srcgrad's helpers reach them as extra closure cells. To get
+such a function, the text wraps it in a factory whose parameters are the
+free names; the factory is never called: its inner code object is bound
+with `types.FunctionType` to the real cells.
+"""
+from __future__ import annotations
+
+import ast
+import itertools
+import linecache
+import re
+import textwrap
+import types
+
+import astor
+import gast
+
+from . import nodes
+
+_COMMENT = re.compile(r"^(\s*)" + nodes.COMMENT_MARKER + r"\((.*)\)\s*$")
+_serial = itertools.count(1)
+
+
+def to_source(fn_node) -> str:
+    """Readable source text of a gast function definition, comments restored."""
+    tree = gast.gast_to_ast(nodes.module([fn_node]))
+    ast.fix_missing_locations(tree)
+    text = astor.to_source(tree, indent_with=" " * 4)
+    out = []
+    for line in text.splitlines():
+        match = _COMMENT.match(line)
+        if match:
+            out.append(f"{match.group(1)}# {ast.literal_eval(match.group(2))}")
+        else:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+class Compiled:
+    """A generated function's text and code, ready to be bound per function object."""
+
+    def __init__(self, name: str, source: str, free: list[str], helpers: dict):
+        self.name = name
+        self.source = source
+        self.helpers = helpers  # free name -> object provided by srcgrad
+        self.filename = f"<srcgrad {name} #{next(_serial)}>"
+        wrapper = f"def _srcgrad_factory({', '.join(free)}):\n" \
+                  f"{textwrap.indent(source, '    ')}    return {name}\n"
+        self.text = wrapper
+        module = compile(wrapper, self.filename, "exec")
+        factory = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+        self.code = next(c for c in factory.co_consts
+                         if isinstance(c, types.CodeType) and c.co_name == name)
+        lines = wrapper.splitlines(keepends=True)
+        linecache.cache[self.filename] = (len(wrapper), None, lines, self.filename)
+
+    def bind(self, fn):
+        """A live function for the user's function object `fn`."""
+        user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+        cells = tuple(user_cells[n] if n in user_cells else types.CellType(self.helpers[n])
+                      for n in self.code.co_freevars)
+        out = types.FunctionType(self.code, fn.__globals__, self.name, fn.__defaults__, cells)
+        out.__kwdefaults__ = fn.__kwdefaults__
+        return out

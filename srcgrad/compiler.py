@@ -1,0 +1,168 @@
+"""The pipeline on one screen: a function in, a compiled derivative out.
+
+    parse -> fence -> normalize -> resolve -> activity -> reverse -> optimize -> codegen
+
+`derive(fn, wrt, options)` runs it; `keep_stages=True` also returns each
+stage's source text (for tests and for `srcgrad show --stages`).
+"""
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass
+
+import gast
+
+from . import codegen, nodes
+from .activity import activity
+from .fence import fence
+from .frontend import ParsedFunction, parse
+from .naming import Names
+from .normalize import normalize
+from .optimize import optimize
+from .resolve import resolve
+from .reverse import reverse
+from .rules import registry
+
+_SCALAR_OPS = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
+               operator.neg, operator.pos, operator.mod, operator.floordiv, abs, float, max, min}
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a derivative is built for; part of the cache key."""
+
+    wrt: tuple  # parameter names
+    return_value: bool = False  # value_and_grad: also return the function's value
+    kinds: tuple = ()  # per parameter: "scalar" (a Python number) or "array"/"other"
+
+
+class _Context:
+    """What the reverse pass needs from the compiler: names, lines, globals."""
+
+    def __init__(self, parsed: ParsedFunction, names: Names, locals_: set[str], require_scalar: bool):
+        self.parsed = parsed
+        self.source = parsed.source
+        self.names = names
+        self.locals = locals_
+        self.require_scalar = require_scalar
+        self.helpers: dict = {}  # emitted name -> object, passed as closure cells
+        self._emitted: dict = {}
+
+    def is_local(self, ident: str) -> bool:
+        return ident in self.locals
+
+    def line(self, lineno: int) -> str:
+        return self.parsed.line(lineno)
+
+    def rename_global(self, ident: str) -> str:
+        """The name generated code uses for template global `ident`."""
+        if ident in self._emitted:
+            return self._emitted[ident]
+        obj = registry.template_global(ident)
+        emitted = None
+        candidates = [ident] + self.parsed.namespace.items_bound_to(obj)
+        for name in candidates:
+            if not self.is_local(name) and name in self.parsed.namespace \
+                    and self.parsed.namespace.lookup(name) is obj:
+                emitted = name
+                break
+        if emitted is None:
+            emitted = self.names.claim(ident)
+            self.helpers[emitted] = obj
+        self._emitted[ident] = emitted
+        return emitted
+
+
+def derive(fn, options: Options, keep_stages: bool = False):
+    """Build the reverse-mode derivative of `fn`: a `codegen.Compiled`."""
+    parsed = parse(fn)
+    fence(parsed)
+    tree = parsed.tree
+    params = [a.id for a in tree.args.args]
+    locals_ = set(params) | {n.id for n in gast.walk(tree)
+                             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    names = Names(nodes.names_in(tree) | {tree.name})
+    ctx = _Context(parsed, names, locals_, require_scalar=True)
+    stages = {}
+    anf_fn = normalize(tree, names, parsed.source, ctx.is_local)
+    ctx.locals |= {n.id for n in gast.walk(anf_fn) if isinstance(n, gast.Name)
+                   and isinstance(n.ctx, gast.Store)}
+    if keep_stages:
+        stages["normalize"] = codegen.to_source(anf_fn)
+    ops = resolve(anf_fn, parsed.namespace, parsed.source, ctx.is_local)
+    returned = anf_fn.body[-1].value if isinstance(anf_fn.body[-1], gast.Return) else None
+    ret_name = returned.id if isinstance(returned, gast.Name) else None
+    act = activity(anf_fn, ops, list(options.wrt), ret_name)
+    sweeps = reverse(anf_fn, ops, act, list(options.wrt), ctx)
+    scalars = _scalar_names(anf_fn, ops, params, options.kinds)
+    scalars |= {s.targets[0].id for s in sweeps.forward if isinstance(s, gast.Assign)
+                and isinstance(s.value, gast.Name) and s.value.id in scalars}  # saved values
+    scalars |= {names.adjoint(n) for n in scalars}
+    backward = optimize(sweeps.backward, set(sweeps.gradients), scalars,
+                        ctx.rename_global("unbroadcast"), ctx._emitted.get("math", "math"))
+    grads = [nodes.name(g) for g in sweeps.gradients]
+    result = grads[0] if len(grads) == 1 else nodes.tuple_of(grads)
+    if options.return_value:
+        result = nodes.tuple_of([sweeps.returned, result])
+    name = names.claim(("value_and_grad_" if options.return_value else "grad_") + tree.name)
+    out = nodes.clone(tree)
+    out.name = name
+    out.body = sweeps.forward + backward + [nodes.ret(result)]
+    out.returns = None
+    source = codegen.to_source(out)
+    free = sorted(ctx.helpers) + [n for n in parsed.closure if n not in ctx.helpers]
+    compiled = codegen.Compiled(name, source, free, ctx.helpers)
+    if keep_stages:
+        stages["reverse"] = source
+        return compiled, stages
+    return compiled
+
+
+def _scalar_names(fn, ops, params, kinds) -> set[str]:
+    """Names that hold Python scalars whenever the scalar-kind parameters do.
+
+    The greatest fixed point: start from every name, drop those with an
+    assignment that is not scalar arithmetic over scalars, until stable.
+    """
+    assigned: dict[str, list] = {}
+    for stmt in fn.body:
+        if isinstance(stmt, gast.Assign):
+            assigned.setdefault(stmt.targets[0].id, []).append(stmt)
+        elif not isinstance(stmt, gast.Return):
+            for n in gast.walk(stmt):
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                    assigned.setdefault(n.id, []).append(None)
+    scalars = (set(assigned) | set(params)) - {p for p, k in zip(params, kinds) if k != "scalar"}
+    scalars -= set(params[len(kinds):])
+    changed = True
+    while changed:
+        changed = False
+        for ident, stmts in assigned.items():
+            if ident in scalars and not all(
+                    s is not None and _is_scalar_stmt(s, ops.get(id(s)), scalars) for s in stmts):
+                scalars.discard(ident)
+                changed = True
+    return scalars
+
+
+def _is_scalar_stmt(stmt, op, scalars) -> bool:
+    value = stmt.value
+
+    def atom_scalar(node):
+        if isinstance(node, gast.Constant):
+            return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+        return isinstance(node, gast.Name) and node.id in scalars
+
+    if op is None:
+        return False
+    if op.kind == "copy":
+        return atom_scalar(value)
+    operands = [value.left, value.right] if isinstance(value, gast.BinOp) else \
+        [value.operand] if isinstance(value, gast.UnaryOp) else \
+        list(value.args) if isinstance(value, gast.Call) else None
+    if operands is None or not all(atom_scalar(a) for a in operands):
+        return False
+    callee = op.callee
+    return callee in _SCALAR_OPS or getattr(callee, "__module__", None) == "math" \
+        or (callee is not None and getattr(math, getattr(callee, "__name__", ""), None) is callee)

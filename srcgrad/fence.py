@@ -1,0 +1,170 @@
+"""The syntax allowlist: every node kind the compiler can differentiate.
+
+Runs first, on the parsed function, so that anything outside the supported
+language fails with a located `SrcGradError` and a hint before any pass
+touches it. One `visit_X` per node kind; a kind with no visitor is rejected.
+"""
+from __future__ import annotations
+
+import gast
+
+from .errors import unsupported
+from .frontend import ParsedFunction
+
+_HINTS = {
+    "Try": "move the try/except outside the differentiated function",
+    "Raise": "check inputs outside the differentiated function, or use `assert`",
+    "Lambda": "define the function with `def` at module level or inside this function",
+    "ListComp": "write the loop out, or use a NumPy vectorised expression",
+    "SetComp": "write the loop out",
+    "DictComp": "write the loop out",
+    "GeneratorExp": "write the loop out, or use a NumPy vectorised expression",
+    "Yield": "return the values as a list or array instead",
+    "YieldFrom": "return the values as a list or array instead",
+    "Await": "differentiate a synchronous function",
+    "AsyncFunctionDef": "differentiate a synchronous function",
+    "AsyncFor": "differentiate a synchronous function",
+    "AsyncWith": "differentiate a synchronous function",
+    "Global": "pass the value in as an argument and return the new value",
+    "Nonlocal": "pass the value in as an argument and return the new value",
+    "NamedExpr": "assign on a separate line",
+    "Match": "use if/elif/else",
+    "Delete": "remove the `del`; rebind the name instead",
+    "ClassDef": "define the class outside the differentiated function",
+    "Import": "import at module level",
+    "ImportFrom": "import at module level",
+    "Starred": "pass the arguments one by one",
+    "Set": "use a list or tuple",
+    "For": "loops are not supported yet; write the computation vectorised",
+    "While": "loops are not supported yet; write the computation vectorised",
+    "If": "branches are not supported yet; use numpy.where for data-dependent choices",
+    "IfExp": "branches are not supported yet; use numpy.where",
+    "FunctionDef": "define helper functions at module level",
+    "Dict": "dict literals are not supported yet",
+}
+
+_ALLOWED_EXPRS = (
+    gast.BinOp, gast.UnaryOp, gast.Compare, gast.BoolOp, gast.Call, gast.Name,
+    gast.Constant, gast.Attribute, gast.Subscript, gast.Tuple, gast.List, gast.Slice,
+    gast.keyword, gast.JoinedStr, gast.FormattedValue,
+    gast.operator, gast.unaryop, gast.cmpop, gast.boolop, gast.expr_context,
+)
+
+
+def fence(parsed: ParsedFunction) -> None:
+    """Raise SrcGradError at the first node outside the supported language."""
+    _Fence(parsed).check_function(parsed.tree)
+
+
+class _Fence:
+    def __init__(self, parsed: ParsedFunction):
+        self.parsed = parsed
+
+    def reject(self, node, what: str | None = None, hint: str | None = None):
+        kind = type(node).__name__
+        raise unsupported(self.parsed.source, node, what or f"`{_describe(kind)}`",
+                          hint if hint is not None else _HINTS.get(kind, ""))
+
+    def check_function(self, fn) -> None:
+        args = fn.args
+        if args.vararg is not None or args.kwarg is not None:
+            self.reject(fn, "a function with *args or **kwargs",
+                        "name each parameter explicitly")
+        self.check_body(fn.body)
+
+    def check_body(self, body) -> None:
+        for stmt in body:
+            visit = getattr(self, f"visit_{type(stmt).__name__}", None)
+            if visit is None:
+                self.reject(stmt)
+            visit(stmt)
+
+    def visit_Assign(self, stmt) -> None:
+        for target in stmt.targets:
+            self.check_target(target)
+        self.check_expr(stmt.value)
+
+    def visit_AugAssign(self, stmt) -> None:
+        self.check_target(stmt.target)
+        self.check_expr(stmt.value)
+
+    def visit_AnnAssign(self, stmt) -> None:
+        if stmt.value is None:
+            self.reject(stmt, "an annotation without a value", "assign a value")
+        self.check_target(stmt.target)
+        self.check_expr(stmt.value)
+
+    def check_target(self, target) -> None:
+        if isinstance(target, gast.Name):
+            return
+        if isinstance(target, (gast.Tuple, gast.List)):
+            for elt in target.elts:
+                self.check_target(elt)
+            return
+        if isinstance(target, gast.Subscript):
+            self.reject(target, "assignment into a subscript",
+                        "build the array with numpy.where or numpy.concatenate instead")
+        self.reject(target, "assignment to this target", "assign to a plain variable")
+
+    def visit_Expr(self, stmt) -> None:
+        self.check_expr(stmt.value)
+
+    def visit_Return(self, stmt) -> None:
+        if stmt.value is None:
+            self.reject(stmt, "a `return` without a value", "return the scalar to differentiate")
+        self.check_expr(stmt.value)
+
+    def visit_Pass(self, stmt) -> None:
+        pass
+
+    def visit_Assert(self, stmt) -> None:
+        self.check_expr(stmt.test)
+
+    def visit_With(self, stmt) -> None:
+        from .api import no_grad  # the only context manager the compiler knows
+
+        if len(stmt.items) != 1 or stmt.items[0].optional_vars is not None:
+            self.reject(stmt, "this `with` statement", "only `with srcgrad.no_grad():` is supported")
+        ctx = stmt.items[0].context_expr
+        callee = ctx.func if isinstance(ctx, gast.Call) and not ctx.args and not ctx.keywords else None
+        if callee is None or _resolve_static(self.parsed, callee) is not no_grad:
+            self.reject(stmt, "a `with` statement other than `with srcgrad.no_grad():`",
+                        "move the context manager outside the differentiated function")
+        self.check_body(stmt.body)
+
+    def check_expr(self, node) -> None:
+        for sub in gast.walk(node):
+            if not isinstance(sub, _ALLOWED_EXPRS):
+                self.reject(sub)
+            if isinstance(sub, gast.Call):
+                if any(isinstance(a, gast.Starred) for a in sub.args) or any(
+                        k.arg is None for k in sub.keywords):
+                    self.reject(sub, "a call with *args or **kwargs", "pass the arguments one by one")
+
+
+def _describe(kind: str) -> str:
+    words = {"Try": "try", "Raise": "raise", "Lambda": "lambda", "ListComp": "list comprehension",
+             "GeneratorExp": "generator expression", "Yield": "yield", "YieldFrom": "yield from",
+             "Global": "global", "Nonlocal": "nonlocal", "NamedExpr": ":=", "Match": "match",
+             "Delete": "del", "For": "for", "While": "while", "If": "if", "IfExp": "... if ... else ...",
+             "FunctionDef": "def", "ClassDef": "class", "Import": "import", "ImportFrom": "from ... import",
+             "Await": "await", "Starred": "*", "Set": "set literal", "Dict": "dict literal",
+             "DictComp": "dict comprehension", "SetComp": "set comprehension"}
+    return words.get(kind, kind)
+
+
+def _resolve_static(parsed: ParsedFunction, node):
+    """The object a Name/Attribute chain refers to, without running user code."""
+    from .nodes import dotted
+
+    path = dotted(node)
+    if path is None:
+        return None
+    head, *rest = path.split(".")
+    try:
+        obj = parsed.namespace.lookup(head)
+    except KeyError:
+        return None
+    for attr in rest:
+        obj = getattr(obj, attr, None)
+    return obj

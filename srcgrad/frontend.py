@@ -1,0 +1,114 @@
+"""From a function object to its syntax tree and the names it can see.
+
+Reads the source with `inspect`, dedents it, parses it with gast, and shifts
+line numbers back to the file's so that errors and comments point at the
+user's real lines. Never runs user code.
+"""
+from __future__ import annotations
+
+import builtins
+import inspect
+import textwrap
+from dataclasses import dataclass
+
+import gast
+
+from .errors import SourceInfo, SrcGradError
+
+
+@dataclass
+class ParsedFunction:
+    """A parsed function: its `def` node, where it came from, what it can see."""
+
+    fn: object
+    tree: object  # gast.FunctionDef, decorators removed
+    source: SourceInfo  # the whole file's lines, for errors and comments
+    namespace: dict  # globals, then closure cells, over builtins (read-only view)
+    closure: dict  # free variable name -> cell
+
+    @property
+    def name(self) -> str:
+        return self.tree.name
+
+    def line(self, lineno: int) -> str:
+        lines = self.source.lines
+        return lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
+
+
+def parse(fn) -> ParsedFunction:
+    """Parse `fn`; SrcGradError when it has no readable Python source."""
+    fn = inspect.unwrap(fn)
+    if not inspect.isfunction(fn):
+        raise SrcGradError(
+            f"cannot differentiate {fn!r}: it is not a Python function with source",
+            hint="builtins and C functions have no source; register a rule with "
+                 "srcgrad.defvjp, or differentiate a Python function that calls it")
+    if fn.__name__ == "<lambda>":
+        raise SrcGradError(
+            "cannot differentiate a lambda: its source cannot be told apart from "
+            "the line around it", hint="define the function with `def`")
+    filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
+    try:
+        lines, first = inspect.getsourcelines(fn)
+        file_lines = inspect.getsourcelines(inspect.getmodule(fn))[0] if inspect.getmodule(fn) else None
+    except (OSError, TypeError) as err:
+        raise SrcGradError(
+            f"cannot read the source of {fn.__qualname__} ({filename}): {err}",
+            hint="define the function in a file (a module or script), not in an "
+                 "interactive session or through exec") from None
+    if not file_lines or len(file_lines) < first - 1 + len(lines):
+        file_lines = [""] * (first - 1) + lines
+    module = gast.parse(textwrap.dedent("".join(lines)))
+    tree = module.body[0]
+    if not isinstance(tree, gast.FunctionDef):
+        raise SrcGradError(f"{filename}:{first}: expected a `def`, found other code",
+                           hint="define the function with `def`")
+    tree.decorator_list = []
+    for node in gast.walk(tree):
+        if getattr(node, "lineno", None) is not None:
+            node.lineno += first - 1
+            if getattr(node, "end_lineno", None) is not None:
+                node.end_lineno += first - 1
+    # Column offsets are relative to the dedented text; restore the indent.
+    indent = len(lines[0]) - len(lines[0].lstrip())
+    if indent:
+        for node in gast.walk(tree):
+            if getattr(node, "col_offset", None) is not None:
+                node.col_offset += indent
+    closure = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+    namespace = _Namespace(fn.__globals__, closure)
+    return ParsedFunction(fn, tree, SourceInfo(filename, [l.rstrip("\n") for l in file_lines]),
+                          namespace, closure)
+
+
+class _Namespace(dict):
+    """Name resolution as the function sees it: closure cells, globals, builtins."""
+
+    def __init__(self, globals_: dict, closure: dict):
+        super().__init__()
+        self._globals = globals_
+        self._closure = closure
+
+    def lookup(self, ident: str):
+        """The object `ident` refers to, or raise KeyError."""
+        if ident in self._closure:
+            try:
+                return self._closure[ident].cell_contents
+            except ValueError:  # an empty cell
+                raise KeyError(ident) from None
+        if ident in self._globals:
+            return self._globals[ident]
+        builtins_ = self._globals.get("__builtins__", builtins)
+        builtins_ = builtins_ if isinstance(builtins_, dict) else vars(builtins_)
+        return builtins_[ident]
+
+    def __contains__(self, ident) -> bool:
+        try:
+            self.lookup(ident)
+            return True
+        except KeyError:
+            return False
+
+    def items_bound_to(self, obj) -> list[str]:
+        """Global names bound to `obj` (for re-using the user's `np`)."""
+        return [k for k, v in self._globals.items() if v is obj]

@@ -1,0 +1,179 @@
+"""Building and copying gast nodes.
+
+Passes build new nodes here, from quoted source text where they can, so that
+a gast release that adds a field to a node touches this module only. Passes
+may *match* on gast classes (`isinstance(node, gast.Name)`); they do not
+construct them.
+"""
+from __future__ import annotations
+
+import copy
+
+import gast
+
+
+def parse_stmts(text: str) -> list:
+    """Parse `text` (one or more statements) into a list of gast statements."""
+    return gast.parse(text).body
+
+
+def parse_expr(text: str):
+    """Parse a single expression."""
+    return parse_stmts(text)[0].value
+
+
+def quote_stmt(text: str, **subs):
+    """One statement from source text, with names replaced by nodes or names.
+
+        quote_stmt("z = x * y", z="h", x=left_node, y="w")
+    """
+    (stmt,) = parse_stmts(text)
+    return substitute(stmt, subs)
+
+
+def quote_expr(text: str, **subs):
+    """One expression from source text, with names replaced by nodes or names."""
+    return substitute(parse_stmts(text)[0].value, subs)
+
+
+def substitute(node, subs: dict):
+    """Replace `Name` nodes whose id is a key of `subs` (in place; returns the root).
+
+    A string value renames; a node value is copied in (its context adjusted).
+    """
+    if not subs:
+        return node
+
+    class _Sub(gast.NodeTransformer):
+        def visit_Name(self, n):
+            if n.id not in subs:
+                return n
+            new = subs[n.id]
+            if isinstance(new, str):
+                n.id = new
+                return n
+            new = copy.deepcopy(new)
+            _set_ctx(new, n.ctx)
+            return new
+
+    if isinstance(node, gast.Name) and node.id in subs:
+        return _Sub().visit_Name(node)
+    return _Sub().visit(node)
+
+
+def _set_ctx(node, ctx):
+    if isinstance(node, (gast.Name, gast.Tuple, gast.List, gast.Subscript, gast.Attribute)):
+        node.ctx = type(ctx)()
+        if isinstance(node, (gast.Tuple, gast.List)):
+            for e in node.elts:
+                _set_ctx(e, ctx)
+
+
+def name(ident: str, store: bool = False):
+    """A `Name` node loading (or storing) `ident`."""
+    return gast.Name(id=ident, ctx=gast.Store() if store else gast.Load(),
+                     annotation=None, type_comment=None)
+
+
+def const(value):
+    """A `Constant` node."""
+    return gast.Constant(value=value, kind=None)
+
+
+def assign(target: str, value, lineno: int | None = None):
+    """`target = value`, optionally stamped with the original line number."""
+    stmt = gast.Assign(targets=[name(target, store=True)], value=value, type_comment=None)
+    if lineno is not None:
+        stamp(stmt, lineno)
+    return stmt
+
+
+def tuple_of(elts, store: bool = False):
+    """A `Tuple` node of the given element nodes."""
+    return gast.Tuple(elts=list(elts), ctx=gast.Store() if store else gast.Load())
+
+
+def expr_stmt(value, lineno: int | None = None):
+    """An expression statement."""
+    stmt = gast.Expr(value=value)
+    if lineno is not None:
+        stamp(stmt, lineno)
+    return stmt
+
+
+def ret(value):
+    """`return value`."""
+    return gast.Return(value=value)
+
+
+def binop(left, op: str, right):
+    """`left <op> right` for op in + - * / ** @ (by symbol)."""
+    return quote_expr(f"_l {op} _r", _l=left, _r=right)
+
+
+def comment(text: str):
+    """A statement that codegen turns into the line comment `# text`."""
+    return expr_stmt(gast.Call(func=name(COMMENT_MARKER), args=[const(text)], keywords=[]))
+
+
+COMMENT_MARKER = "__srcgrad_comment__"
+
+
+def is_comment(stmt) -> bool:
+    return (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)
+            and isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == COMMENT_MARKER)
+
+
+def function(fn_name: str, params, body, defaults=()):
+    """A `def` with positional parameters `params` (names)."""
+    args = gast.arguments(args=[gast.Name(id=p, ctx=gast.Param(), annotation=None, type_comment=None)
+                                for p in params],
+                          posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+                          kwarg=None, defaults=list(defaults))
+    return gast.FunctionDef(name=fn_name, args=args, body=list(body), decorator_list=[],
+                            returns=None, type_comment=None, type_params=[])
+
+
+def module(body):
+    return gast.Module(body=list(body), type_ignores=[])
+
+
+def stamp(node, lineno: int, col: int = 0):
+    """Give `node` and its children without a position the original line."""
+    for n in gast.walk(node):
+        if getattr(n, "lineno", None) is None and hasattr(n, "_attributes") and "lineno" in n._attributes:
+            n.lineno = lineno
+            n.col_offset = col
+    return node
+
+
+def clone(node):
+    """A deep copy of `node`."""
+    return copy.deepcopy(node)
+
+
+def names_in(node) -> set[str]:
+    """Every identifier loaded or stored anywhere below `node`."""
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+
+
+def loaded_names(node) -> set[str]:
+    """Identifiers read below `node`."""
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
+def dotted(node) -> str | None:
+    """'np.linalg.norm' for an attribute chain of names, else None."""
+    parts = []
+    while isinstance(node, gast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, gast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def is_atom(node) -> bool:
+    """A name or a constant: what ANF allows as an operand."""
+    return isinstance(node, (gast.Name, gast.Constant))

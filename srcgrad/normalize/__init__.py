@@ -1,0 +1,20 @@
+"""Normalization: the user's function rewritten into a small, regular language.
+
+`normalize` runs the passes in order: `desugar` (augmented and annotated
+assignment, tuple unpacking, docstrings), then `anf` (one operation per
+statement). `check_anf` asserts the result's contract; the tests use it.
+"""
+from __future__ import annotations
+
+from ..errors import SourceInfo
+from ..naming import Names
+from .anf import anf, check_anf
+from .desugar import desugar
+
+__all__ = ["normalize", "check_anf"]
+
+
+def normalize(fn, names: Names, source: SourceInfo, is_local):
+    """Desugar then A-normalize `fn` (a gast.FunctionDef); returns a new tree."""
+    fn = desugar(fn, names, source)
+    return anf(fn, names, source, is_local)

@@ -1,0 +1,183 @@
+"""A-normal form: one operation per statement, every operand an atom.
+
+Assumes: desugared. Guarantees (checked by `check_anf`): every statement is
+
+    name = <atom>                          a copy or a constant
+    name = <atom> <op> <atom>              BinOp
+    name = <op> <atom>                     UnaryOp
+    name = <atom> <cmp> <atom>             Compare (a chain is split)
+    name = <callee>(<args>)                Call; callee is a dotted global name or
+                                           `<local>.<method>`; args are atoms or list/tuple
+                                           literals of them, keyword values likewise
+    name = <local>.<attr>                  Attribute of a local value
+    name = <local>[<index>]                Subscript; index built from atoms and slices
+    name = (<atom>, ...) / [<atom>, ...]   a literal
+    name = <boolean expression>            BoolOp / f-string, kept whole (never differentiated)
+    expression statement, assert, with no_grad (kept whole: forward only)
+    return <atom>                          last
+
+where an atom is a Name, a Constant, or a dotted reference to a global
+(`np.pi`). The assigned name never appears among its own operands, so a rule
+can tell the result from the inputs. Every statement keeps the original line
+number and column.
+
+    h = np.tanh(x @ w)     ->   _t1 = x @ w
+                                h = np.tanh(_t1)
+    x = x * x              ->   _t2 = x * x
+                                x = _t2
+"""
+from __future__ import annotations
+
+import gast
+
+from .. import nodes
+from ..errors import SourceInfo, unsupported
+from ..naming import Names
+
+_KEPT_WHOLE = (gast.BoolOp, gast.JoinedStr)
+
+
+def anf(fn, names: Names, source: SourceInfo, is_local):
+    fn = nodes.clone(fn)
+    fn.body = _Anf(names, source, is_local).body(fn.body)
+    return fn
+
+
+class _Anf:
+    def __init__(self, names: Names, source: SourceInfo, is_local):
+        self.names = names
+        self.source = source
+        self.is_local = is_local
+        self.out: list = []
+        self.where = None
+
+    def body(self, body) -> list:
+        saved, self.out = self.out, []
+        for stmt in body:
+            self.where = stmt
+            if isinstance(stmt, gast.Assign):
+                self.assign(stmt.targets[0].id, stmt.value)
+            elif isinstance(stmt, gast.Return):
+                value = self.atom(stmt.value)
+                self.emit(gast.Return(value=value))
+            else:  # expression statements, assert, with no_grad: forward only, as written
+                self.out.append(stmt)
+        result, self.out = self.out, saved
+        return result
+
+    def emit(self, stmt) -> None:
+        gast.copy_location(stmt, self.where)
+        nodes.stamp(stmt, self.where.lineno, self.where.col_offset)
+        self.out.append(stmt)
+
+    def assign(self, target: str, value) -> None:
+        value = self.operation(value)
+        if target in nodes.loaded_names(value) and not nodes.is_atom(value):
+            temp = self.names.fresh("t")
+            self.emit(nodes.assign(temp, value))
+            value = nodes.name(temp)
+        self.emit(nodes.assign(target, value))
+
+    def atom(self, expr):
+        """Reduce `expr` to an atom, emitting statements for its operations."""
+        if nodes.is_atom(expr) or self.is_global_ref(expr):
+            return expr
+        value = self.operation(expr)
+        temp = self.names.fresh("t")
+        self.emit(nodes.assign(temp, value))
+        return nodes.name(temp)
+
+    def is_global_ref(self, expr) -> bool:
+        path = nodes.dotted(expr)
+        return path is not None and not self.is_local(path.split(".")[0])
+
+    def operation(self, expr):
+        """`expr` with each operand reduced to an atom: one operation."""
+        if nodes.is_atom(expr) or self.is_global_ref(expr) or isinstance(expr, _KEPT_WHOLE):
+            return expr
+        if isinstance(expr, gast.BinOp):
+            return gast.BinOp(left=self.atom(expr.left), op=expr.op, right=self.atom(expr.right))
+        if isinstance(expr, gast.UnaryOp):
+            if isinstance(expr.op, gast.USub) and isinstance(expr.operand, gast.Constant):
+                return nodes.const(-expr.operand.value)
+            return gast.UnaryOp(op=expr.op, operand=self.atom(expr.operand))
+        if isinstance(expr, gast.Compare):
+            return self.compare(expr)
+        if isinstance(expr, gast.Call):
+            return self.call(expr)
+        if isinstance(expr, gast.Attribute):
+            return gast.Attribute(value=self.atom(expr.value), attr=expr.attr, ctx=gast.Load())
+        if isinstance(expr, gast.Subscript):
+            return gast.Subscript(value=self.atom(expr.value), slice=self.index(expr.slice),
+                                  ctx=gast.Load())
+        if isinstance(expr, (gast.Tuple, gast.List)):
+            return self.literal(expr)
+        raise unsupported(self.source, expr, f"the expression `{type(expr).__name__}`")
+
+    def compare(self, expr):
+        if len(expr.ops) == 1:
+            return gast.Compare(left=self.atom(expr.left), ops=expr.ops,
+                                comparators=[self.atom(expr.comparators[0])])
+        # a < b < c  ->  a < b and b < c (b evaluated once; kept whole after that)
+        operands = [self.atom(expr.left)] + [self.atom(c) for c in expr.comparators]
+        parts = [gast.Compare(left=operands[i], ops=[op], comparators=[operands[i + 1]])
+                 for i, op in enumerate(expr.ops)]
+        return gast.BoolOp(op=gast.And(), values=parts)
+
+    def call(self, expr):
+        func = expr.func
+        if isinstance(func, gast.Attribute) and not self.is_global_ref(func):
+            func = gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
+        elif not (isinstance(func, gast.Name) or self.is_global_ref(func)):
+            raise unsupported(self.source, expr, "calling the result of an expression",
+                              "assign the function to a name first")
+        args = [self.argument(a) for a in expr.args]
+        keywords = [gast.keyword(arg=k.arg, value=self.argument(k.value)) for k in expr.keywords]
+        return gast.Call(func=func, args=args, keywords=keywords)
+
+    def argument(self, expr):
+        """Call arguments keep list/tuple literals, with atoms inside."""
+        if isinstance(expr, (gast.Tuple, gast.List)):
+            return self.literal(expr)
+        return self.atom(expr)
+
+    def literal(self, expr):
+        elts = [self.argument(e) for e in expr.elts]
+        return type(expr)(elts=elts, ctx=gast.Load())
+
+    def index(self, expr):
+        if isinstance(expr, gast.Slice):
+            parts = {k: (None if getattr(expr, k) is None else self.atom(getattr(expr, k)))
+                     for k in ("lower", "upper", "step")}
+            return gast.Slice(**parts)
+        if isinstance(expr, gast.Tuple):
+            return gast.Tuple(elts=[self.index(e) for e in expr.elts], ctx=gast.Load())
+        return self.atom(expr)
+
+
+def check_anf(fn) -> None:
+    """Assert `fn` is in the form the module docstring lists (for tests)."""
+    def is_arg(e):
+        if isinstance(e, (gast.Tuple, gast.List)):
+            return all(is_arg(x) for x in e.elts)
+        return nodes.is_atom(e) or nodes.dotted(e) is not None
+
+    for stmt in fn.body:
+        if isinstance(stmt, gast.Return):
+            assert stmt is fn.body[-1] and is_arg(stmt.value), "return must be last, of an atom"
+            continue
+        if not isinstance(stmt, gast.Assign):
+            continue
+        (target,) = stmt.targets
+        assert isinstance(target, gast.Name), "one name per assignment"
+        value = stmt.value
+        if isinstance(value, gast.BinOp):
+            assert is_arg(value.left) and is_arg(value.right), "binary operands must be atoms"
+        elif isinstance(value, gast.UnaryOp):
+            assert is_arg(value.operand)
+        elif isinstance(value, gast.Call):
+            assert all(is_arg(a) for a in value.args), "call arguments must be atoms"
+            assert all(is_arg(k.value) for k in value.keywords)
+        if not nodes.is_atom(value) and not isinstance(value, _KEPT_WHOLE):
+            operand_names = nodes.loaded_names(value)
+            assert target.id not in operand_names, f"{target.id} is its own operand"

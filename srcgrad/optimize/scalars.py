@@ -1,0 +1,49 @@
+"""No `unbroadcast` where both sides are known scalars.
+
+When a derivative is specialised for Python-number arguments, the values
+derived from them only by arithmetic and `math` functions are scalars too;
+`unbroadcast(e, x)` with a scalar `e` and a scalar `x` is `e`, and removing
+it leaves adjoint code with no NumPy call at all.
+"""
+from __future__ import annotations
+
+import gast
+
+from .. import nodes
+
+
+def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast: str, math_name: str = "math"):
+    changed = False
+
+    class _Elide(gast.NodeTransformer):
+        def visit_Call(self, node):
+            nonlocal changed
+            self.generic_visit(node)
+            if isinstance(node.func, gast.Name) and node.func.id == unbroadcast \
+                    and len(node.args) == 2 and is_scalar(node.args[0], scalars, math_name) \
+                    and is_scalar(node.args[1], scalars, math_name):
+                changed = True
+                return node.args[0]
+            return node
+
+    for stmt in stmts:
+        if isinstance(stmt, gast.Assign):
+            stmt.value = _Elide().visit(stmt.value)
+            if isinstance(stmt.targets[0], gast.Name) and is_scalar(stmt.value, scalars, math_name):
+                scalars.add(stmt.targets[0].id)
+    return stmts, changed
+
+
+def is_scalar(expr, scalars: set[str], math_name: str = "math") -> bool:
+    """Whether `expr` is built only from known scalars by arithmetic."""
+    if isinstance(expr, gast.Constant):
+        return isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool)
+    if isinstance(expr, gast.Name):
+        return expr.id in scalars
+    if isinstance(expr, gast.BinOp) and not isinstance(expr.op, gast.MatMult):
+        return is_scalar(expr.left, scalars, math_name) and is_scalar(expr.right, scalars, math_name)
+    if isinstance(expr, gast.UnaryOp):
+        return is_scalar(expr.operand, scalars, math_name)
+    if isinstance(expr, gast.Call) and (nodes.dotted(expr.func) or "").startswith(math_name + "."):
+        return all(is_scalar(a, scalars, math_name) for a in expr.args)
+    return False

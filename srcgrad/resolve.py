@@ -1,0 +1,183 @@
+"""Resolution: what each ANF statement computes, as a primitive and its operands.
+
+Binds without rewriting: `s = x.sum(axis=0)` stays as written, and resolves
+to the `numpy.sum` rule with `a=x, axis=0` (through the method's alias).
+Returns `{id(statement): Op}`; never raises for a call that may turn out to
+be inactive: an unknown callee is an `Op` of kind "unknown", and the reverse
+pass raises for it only when it would need its derivative.
+"""
+from __future__ import annotations
+
+import inspect
+import operator
+from dataclasses import dataclass, field
+
+import gast
+import numpy
+
+from . import nodes
+from .errors import SourceInfo, located
+from .rules import registry
+
+_BINOPS = {
+    gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+    gast.Div: operator.truediv, gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod,
+    gast.Pow: operator.pow, gast.MatMult: operator.matmul, gast.BitAnd: operator.and_,
+    gast.BitOr: operator.or_, gast.BitXor: operator.xor, gast.LShift: operator.lshift,
+    gast.RShift: operator.rshift,
+}
+_UNARY = {gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Not: operator.not_,
+          gast.Invert: operator.invert}
+_COMPARE = {gast.Lt: operator.lt, gast.LtE: operator.le, gast.Gt: operator.gt,
+            gast.GtE: operator.ge, gast.Eq: operator.eq, gast.NotEq: operator.ne,
+            gast.Is: operator.is_, gast.IsNot: operator.is_not, gast.In: operator.contains,
+            gast.NotIn: operator.contains}
+
+
+@dataclass(frozen=True)
+class Op:
+    """What one statement computes.
+
+    kind: "copy" (z = atom), "rule" (a registered derivative), "zero" (zero
+    gradient), "unknown" (no rule and not a user function), "user" (a plain
+    Python function), "opaque" (kept whole: boolean expressions, f-strings,
+    literals of containers).
+    """
+
+    kind: str
+    label: str
+    rule: registry.Rule | None = None
+    bindings: dict = field(default_factory=dict)
+    callee: object = None
+
+
+def resolve(fn, namespace, source: SourceInfo, is_local) -> dict[int, Op]:
+    """Map each `name = value` statement of `fn` (ANF) to its Op."""
+    ops: dict[int, Op] = {}
+    for stmt in fn.body:
+        if isinstance(stmt, gast.Assign):
+            ops[id(stmt)] = _resolve_value(stmt, namespace, source, is_local)
+    return ops
+
+
+def _resolve_value(stmt, namespace, source, is_local) -> Op:
+    value = stmt.value
+    result = stmt.targets[0]
+    if nodes.is_atom(value) or (nodes.dotted(value) and not is_local(nodes.dotted(value).split(".")[0])):
+        return Op("copy", "=")
+    if isinstance(value, gast.BinOp):
+        return _primitive(_BINOPS[type(value.op)], [value.left, value.right], [], result, stmt, source)
+    if isinstance(value, gast.UnaryOp):
+        return _primitive(_UNARY[type(value.op)], [value.operand], [], result, stmt, source)
+    if isinstance(value, gast.Compare):
+        return Op("zero", "comparison")
+    if isinstance(value, gast.Subscript):
+        index = _index_expr(value.slice)
+        return _primitive(operator.getitem, [value.value, index], [], result, stmt, source)
+    if isinstance(value, gast.Attribute):
+        descriptor = getattr(numpy.ndarray, value.attr, None)
+        if descriptor is None:
+            return Op("unknown", f".{value.attr}")
+        return _primitive(descriptor, [value.value], [], result, stmt, source,
+                          label=f"ndarray.{value.attr}")
+    if isinstance(value, gast.Call):
+        return _resolve_call(value, namespace, source, is_local, result, stmt)
+    return Op("opaque", type(value).__name__)
+
+
+def _resolve_call(call, namespace, source, is_local, result, stmt) -> Op:
+    func = call.func
+    args = list(call.args)
+    path = nodes.dotted(func)
+    if path is not None and not is_local(path.split(".")[0]):
+        callee = _lookup(namespace, path)
+        label = path
+    else:  # a method of a local value: x.sum(...) -> numpy.ndarray.sum with x first
+        callee = getattr(numpy.ndarray, func.attr, None)
+        args = [func.value] + args
+        label = f"ndarray.{func.attr}"
+        if callee is None:
+            return Op("unknown", f".{func.attr}()")
+    if callee is None:
+        return Op("unknown", path)
+    keywords = [(k.arg, k.value) for k in call.keywords]
+    if registry.is_nondifferentiable(callee):
+        return Op("zero", label, callee=callee)
+    if registry.lookup(callee) is not None:
+        return _primitive(callee, args, keywords, result, stmt, source, label=label)
+    if inspect.isfunction(callee):
+        return Op("user", label, callee=callee)
+    return Op("unknown", label, callee=callee)
+
+
+def _lookup(namespace, path: str):
+    head, *rest = path.split(".")
+    try:
+        obj = namespace.lookup(head)
+    except KeyError:
+        return None
+    for attr in rest:
+        # Only modules and classes are walked: no user property runs at compile time.
+        if not (inspect.ismodule(obj) or inspect.isclass(obj)):
+            return None
+        obj = getattr(obj, attr, None)
+    return obj
+
+
+def _primitive(primitive, args, keywords, result, stmt, source, label=None) -> Op:
+    if registry.is_nondifferentiable(primitive):
+        return Op("zero", label or registry.qualname(primitive))
+    rule = registry.lookup(primitive)
+    label = label or registry.qualname(primitive)
+    if rule is None:
+        return Op("unknown", label, callee=primitive)
+    template = rule.template
+    try:
+        bound = template.signature.bind(*args, **dict(keywords))
+    except TypeError as err:
+        names = [k for k, _ in keywords if k not in template.signature.parameters]
+        detail = f"the keyword {names[0]!r}" if names else f"this call ({err})"
+        raise located(source, stmt, f"{label}(...) has no derivative rule for {detail}",
+                      hint=f"the rule supports {label}({_params(template.signature)}); "
+                           "rewrite the call with those arguments") from None
+    bound.apply_defaults()
+    bindings = {template.result: result}
+    for param, value in bound.arguments.items():
+        kind = template.signature.parameters[param].kind
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            value = nodes.tuple_of(value)
+        elif not isinstance(value, gast.AST):
+            value = _literal(value)
+        bindings[param] = value
+    return Op("rule", label, rule=rule, bindings=bindings, callee=primitive)
+
+
+def _params(signature) -> str:
+    return ", ".join(str(p) for p in signature.parameters.values())
+
+
+def _literal(value):
+    if isinstance(value, tuple):
+        return nodes.tuple_of([_literal(v) for v in value])
+    return nodes.const(value)
+
+
+def _index_expr(index):
+    """Subscript syntax as an ordinary expression: `1:3` -> `slice(1, 3, None)`."""
+    if isinstance(index, gast.Slice):
+        parts = [getattr(index, k) or nodes.const(None) for k in ("lower", "upper", "step")]
+        return gast.Call(func=nodes.name("slice"), args=parts, keywords=[])
+    if isinstance(index, gast.Tuple):
+        return nodes.tuple_of([_index_expr(e) for e in index.elts])
+    return index
+
+
+def differentiable_params(op: Op) -> list:
+    """The operand nodes a rule sends a gradient to (its `d[...]` targets)."""
+    if op.kind == "copy":
+        return []
+    if op.kind != "rule":
+        return []
+    targets = {stmt.targets[0].slice.id for stmt in op.rule.template.body
+               if isinstance(stmt.targets[0], gast.Subscript)}
+    return [op.bindings[p] for p in targets if p in op.bindings]

@@ -1,0 +1,72 @@
+"""Derivative rules for Python's operators (keys: `operator.add`, ...).
+
+Templates: their bodies are copied into generated code with the parameters
+replaced by the caller's operands; they are never run. `d[v]` is the
+derivative of v, and `d[v] = e` adds e to it. One contribution per line.
+Every binary rule undoes broadcasting with `unbroadcast`.
+"""
+import operator
+
+import numpy
+
+from srcgrad.rules.registry import adjoint, nondifferentiable
+from srcgrad.runtime import log_or_zero, matmul_adjoint_left, matmul_adjoint_right, unbroadcast
+from srcgrad.templates import d
+
+nondifferentiable(
+    operator.floordiv, operator.lt, operator.le, operator.gt, operator.ge,
+    operator.eq, operator.ne, operator.not_, operator.and_, operator.or_,
+    operator.xor, operator.invert, operator.is_, operator.is_not, operator.contains,
+)
+
+
+@adjoint(operator.add, numpy.add)               # z = x1 + x2
+def add_adjoint(z, x1, x2):
+    d[x1] = unbroadcast(d[z], x1)
+    d[x2] = unbroadcast(d[z], x2)
+
+
+@adjoint(operator.sub, numpy.subtract)          # z = x1 - x2
+def subtract_adjoint(z, x1, x2):
+    d[x1] = unbroadcast(d[z], x1)
+    d[x2] = unbroadcast(-d[z], x2)
+
+
+@adjoint(operator.mul, numpy.multiply)          # z = x1 * x2
+def multiply_adjoint(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * x2, x1)
+    d[x2] = unbroadcast(d[z] * x1, x2)
+
+
+@adjoint(operator.truediv, numpy.divide)    # z = x1 / x2
+def divide_adjoint(z, x1, x2):
+    d[x1] = unbroadcast(d[z] / x2, x1)
+    d[x2] = unbroadcast(-d[z] * z / x2, x2)
+
+
+@adjoint(operator.mod, numpy.remainder)  # z = x1 % x2 = x1 - floor(x1 / x2) * x2
+def mod_adjoint(z, x1, x2):
+    d[x1] = unbroadcast(d[z], x1)
+    d[x2] = unbroadcast(-d[z] * numpy.floor_divide(x1, x2), x2)
+
+
+@adjoint(operator.neg, numpy.negative)          # z = -x
+def negative_adjoint(z, x):
+    d[x] = -d[z]
+
+
+@adjoint(operator.pos, numpy.positive)          # z = +x
+def positive_adjoint(z, x):
+    d[x] = d[z]
+
+
+@adjoint(operator.matmul, numpy.matmul)         # z = x1 @ x2
+def matmul_adjoint(z, x1, x2):
+    d[x1] = matmul_adjoint_left(d[z], x1, x2)
+    d[x2] = matmul_adjoint_right(d[z], x1, x2)
+
+
+@adjoint(operator.pow, numpy.power)             # z = x1 ** x2
+def power_adjoint(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * x2 * x1 ** (x2 - 1), x1)
+    d[x2] = unbroadcast(d[z] * z * log_or_zero(x1), x2)

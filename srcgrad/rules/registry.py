@@ -1,0 +1,158 @@
+"""The rule registry: which primitive has which derivative.
+
+Plain dicts behind a few decorators. Registering a second rule for a
+primitive is an error at import time, naming both places.
+
+    @adjoint(numpy.tanh)                # reverse mode
+    def tanh_adjoint(z, x):
+        d[x] = d[z] * (1.0 - z * z)
+
+    nondifferentiable(numpy.floor, numpy.argmax)   # zero gradient
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, TypeVar
+
+from ..templates import Template, TemplateError, parse_template
+
+F = TypeVar("F", bound=Callable)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One registered derivative: the primitive, its template and how to name it."""
+
+    primitive: object
+    name: str
+    template: Template
+    mode: str  # "reverse" or "forward"
+
+
+_ADJOINTS: dict[object, Rule] = {}
+_TANGENTS: dict[object, Rule] = {}
+_NONDIFFERENTIABLE: dict[object, str] = {}
+_TEMPLATE_GLOBALS: dict[str, object] = {}
+
+
+def qualname(primitive) -> str:
+    """A readable dotted name for a primitive, for messages: 'numpy.tanh'."""
+    module = getattr(primitive, "__module__", None) or ""
+    name = getattr(primitive, "__qualname__", None) or getattr(primitive, "__name__", None)
+    if name is None:
+        objclass = getattr(primitive, "__objclass__", None)
+        name = f"{getattr(objclass, '__name__', '?')}.{getattr(primitive, '__name__', '?')}"
+    if isinstance(primitive, type(numpy_ufunc_probe)) and not module:
+        module = "numpy"
+    if module.startswith("numpy"):
+        module = "numpy" if "linalg" not in module else "numpy.linalg"
+    if module in ("builtins", "_operator", ""):
+        module = {"_operator": "operator"}.get(module, "")
+    return f"{module}.{name}" if module else name
+
+
+try:  # a ufunc, only to recognise ufuncs (which carry no __module__) by type
+    import numpy as _np
+
+    numpy_ufunc_probe = _np.add
+except ImportError:  # pragma: no cover - numpy is a hard dependency
+    numpy_ufunc_probe = None
+
+
+def _register(table: dict, mode: str, primitives) -> Callable[[F], F]:
+    def register(fn: F) -> F:
+        try:
+            template = parse_template(fn)
+        except TemplateError:
+            raise
+        for ident, obj in template.globals.items():
+            if _TEMPLATE_GLOBALS.setdefault(ident, obj) is not obj:
+                raise TemplateError(f"{template.origin}: the template global {ident!r} means "
+                                    "something else in another rule file")
+        for p in primitives:
+            if p in table or p in _NONDIFFERENTIABLE:
+                other = table[p].template.origin if p in table else "nondifferentiable(...)"
+                raise TemplateError(f"second {mode} rule for {qualname(p)}: "
+                                    f"{template.origin} (first: {other})")
+            table[p] = Rule(p, qualname(p), template, mode)
+        return fn
+
+    return register
+
+
+def template_global(ident: str):
+    """The object a name free in some template refers to (numpy, a runtime helper)."""
+    if ident not in _TEMPLATE_GLOBALS:
+        from .. import runtime
+
+        _TEMPLATE_GLOBALS[ident] = getattr(runtime, ident)
+    return _TEMPLATE_GLOBALS[ident]
+
+
+def adjoint(*primitives) -> Callable[[F], F]:
+    """Register a reverse-mode template for each of `primitives`."""
+    return _register(_ADJOINTS, "reverse", primitives)
+
+
+def tangent(*primitives) -> Callable[[F], F]:
+    """Register a forward-mode template for each of `primitives`."""
+    return _register(_TANGENTS, "forward", primitives)
+
+
+def nondifferentiable(*primitives) -> None:
+    """Declare that each primitive's result carries zero gradient."""
+    for p in primitives:
+        if p in _NONDIFFERENTIABLE or p in _ADJOINTS:
+            raise TemplateError(f"{qualname(p)} is registered twice")
+        _NONDIFFERENTIABLE[p] = qualname(p)
+
+
+_ALIASES: dict[object, object] = {}
+
+
+def alias(key, primitive) -> None:
+    """Differentiate `key` exactly as `primitive` (same signature, same rules).
+
+    For a method whose signature is its function's with `self` first:
+    `alias(numpy.ndarray.sum, numpy.sum)` makes `x.sum(axis=0)` bind as
+    `numpy.sum(x, axis=0)`.
+    """
+    if key in _ALIASES or key in _ADJOINTS or key in _NONDIFFERENTIABLE:
+        raise TemplateError(f"{qualname(key)} is registered twice")
+    _ALIASES[key] = primitive
+
+
+def _canonical(primitive):
+    try:
+        return _ALIASES.get(primitive, primitive)
+    except TypeError:  # an unhashable callee has no rule
+        return None
+
+
+def lookup(primitive, mode: str = "reverse") -> Rule | None:
+    """The rule for `primitive` (or the primitive it aliases) in `mode`, or None."""
+    table = _ADJOINTS if mode == "reverse" else _TANGENTS
+    primitive = _canonical(primitive)
+    return table.get(primitive) if primitive is not None else None
+
+
+def is_nondifferentiable(primitive) -> bool:
+    primitive = _canonical(primitive)
+    return primitive is not None and primitive in _NONDIFFERENTIABLE
+
+
+def aliases() -> dict[object, object]:
+    return dict(_ALIASES)
+
+
+def adjoint_rules() -> dict[object, Rule]:
+    """All reverse rules (a copy), for the registry-walking tests."""
+    return dict(_ADJOINTS)
+
+
+def tangent_rules() -> dict[object, Rule]:
+    return dict(_TANGENTS)
+
+
+def nondifferentiable_primitives() -> dict[object, str]:
+    return dict(_NONDIFFERENTIABLE)

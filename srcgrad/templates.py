@@ -1,0 +1,226 @@
+"""Rule templates: the `d` notation, checking a template, and splicing it in.
+
+A derivative rule is a plain Python function that is never run. Its body is
+parsed once, when the rule is registered, and copied into generated code with
+its parameters replaced by the caller's operands:
+
+    @adjoint(numpy.tanh)            # z = numpy.tanh(x)
+    def tanh_adjoint(z, x):
+        d[x] = d[z] * (1.0 - z * z)
+
+`d[v]` is the derivative of `v`; `d[v] = e` *adds* `e` to it (the compiler
+assigns the first contribution and adds the later ones). Each statement is
+either one contribution or a local temporary (`c = numpy.cos(x)`).
+"""
+from __future__ import annotations
+
+import builtins
+import inspect
+import textwrap
+from dataclasses import dataclass, field
+
+import gast
+
+from . import nodes
+
+
+class _Derivative:
+    """`d[x]` in a rule template: the derivative of `x` (see srcgrad.templates).
+
+    Templates are spliced into generated code and never executed; using `d`
+    at run time is a bug, and says so.
+    """
+
+    def __getitem__(self, key):
+        raise RuntimeError("srcgrad.templates.d only has meaning inside a rule template; "
+                           "templates are spliced into generated code, never called")
+
+    __setitem__ = __getitem__
+
+
+d = _Derivative()
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """`d[target] += value`, for the engine to assign or accumulate."""
+
+    target: str
+    value: object
+
+
+@dataclass(frozen=True)
+class Local:
+    """A template temporary, renamed: `name = value`."""
+
+    name: str
+    value: object
+
+
+@dataclass
+class Template:
+    """A parsed and checked rule template."""
+
+    fn: object
+    result: str
+    signature: inspect.Signature
+    body: list
+    globals: dict = field(default_factory=dict)
+    origin: str = ""
+
+    @property
+    def params(self) -> list[str]:
+        return list(self.signature.parameters)
+
+    @property
+    def vararg(self) -> str | None:
+        for p in self.signature.parameters.values():
+            if p.kind is p.VAR_POSITIONAL:
+                return p.name
+        return None
+
+
+class TemplateError(Exception):
+    """A rule template is malformed: raised at import time, naming the rule."""
+
+
+def parse_template(fn) -> Template:
+    """Parse and check `fn` as a rule template (see the module docstring)."""
+    origin = f"{inspect.getsourcefile(fn)}:{fn.__code__.co_firstlineno}"
+    tree = gast.parse(textwrap.dedent(inspect.getsource(fn))).body[0]
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())
+    if not params or params[0].kind is not params[0].POSITIONAL_OR_KEYWORD:
+        raise TemplateError(f"{origin}: a template's first parameter is the result")
+    result = params[0].name
+    primitive_sig = sig.replace(parameters=params[1:])
+    for p in params[1:]:
+        if p.kind is p.VAR_KEYWORD:
+            raise TemplateError(f"{origin}: **kwargs are not allowed in a template")
+        if p.default is not p.empty and not _is_literal(p.default):
+            raise TemplateError(f"{origin}: default of {p.name!r} must be a literal")
+    names = {p.name for p in params}
+    body = [s for s in tree.body if not _is_docstring(s)]
+    locals_: set[str] = set()
+    free: dict = {}
+    for stmt in body:
+        _check_statement(stmt, names, locals_, origin)
+        for n in gast.walk(stmt.value):
+            if isinstance(n, gast.Name) and n.id not in names | locals_ | {"d"}:
+                free[n.id] = _global(fn, n.id, origin)
+        target = stmt.targets[0]
+        if isinstance(target, gast.Name):
+            locals_.add(target.id)
+    return Template(fn, result, primitive_sig, body, free, origin)
+
+
+def _is_literal(value) -> bool:
+    if isinstance(value, tuple):
+        return all(_is_literal(v) for v in value)
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _is_docstring(stmt) -> bool:
+    return isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant)
+
+
+def _check_statement(stmt, params: set[str], locals_: set[str], origin: str) -> None:
+    where = f"{origin} (line {getattr(stmt, 'lineno', '?')} of the template)"
+    if not isinstance(stmt, gast.Assign) or len(stmt.targets) != 1:
+        raise TemplateError(f"{where}: only `d[x] = ...` and `name = ...` statements are allowed")
+    target = stmt.targets[0]
+    if isinstance(target, gast.Subscript):
+        if not (_is_d(target) and isinstance(target.slice, gast.Name) and target.slice.id in params):
+            raise TemplateError(f"{where}: assign only to d[<parameter>] or to a local name")
+    elif not isinstance(target, gast.Name) or target.id in params or target.id == "d":
+        raise TemplateError(f"{where}: a local may not reuse a parameter's name")
+    for n in gast.walk(stmt.value):
+        if isinstance(n, gast.Subscript) and _is_d(n):
+            if not (isinstance(n.slice, gast.Name) and n.slice.id in params):
+                raise TemplateError(f"{where}: d[...] takes a parameter name")
+        if isinstance(n, (gast.Lambda, gast.IfExp, gast.ListComp, gast.NamedExpr)):
+            raise TemplateError(f"{where}: no control flow inside a template")
+
+
+def _is_d(node) -> bool:
+    return isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) and node.value.id == "d"
+
+
+def _global(fn, ident: str, origin: str):
+    if ident in fn.__globals__:
+        return fn.__globals__[ident]
+    if hasattr(builtins, ident):
+        return getattr(builtins, ident)
+    raise TemplateError(f"{origin}: unknown name {ident!r} in template")
+
+
+def instantiate(template: Template, bindings: dict, adjoint_of, rename_global, fresh) -> list:
+    """Splice `template` for one call: a list of `Local` and `Contribution`.
+
+    bindings: parameter (and result) name -> operand node (Name, Constant, or
+    a List/Tuple literal of them). adjoint_of(var) -> the adjoint variable's
+    name, or None when var is inactive (its contributions are dropped).
+    rename_global(ident) -> the name generated code uses for a template global.
+    fresh(base) -> a new temporary name.
+    """
+    renames: dict[str, str] = {}
+    out: list = []
+    for stmt in template.body:
+        target = stmt.targets[0]
+        if isinstance(target, gast.Name):
+            value = _expand(stmt.value, bindings, adjoint_of, rename_global, renames)
+            renames[target.id] = fresh("t")
+            out.append(Local(renames[target.id], value))
+            continue
+        operand = bindings[target.slice.id]
+        if not _any_active(operand, adjoint_of):
+            continue
+        value = _expand(stmt.value, bindings, adjoint_of, rename_global, renames)
+        out.extend(_contribute(operand, value, adjoint_of, fresh))
+    return out
+
+
+def _any_active(operand, adjoint_of) -> bool:
+    if isinstance(operand, gast.Name):
+        return adjoint_of(operand.id) is not None
+    if isinstance(operand, (gast.List, gast.Tuple)):
+        return any(_any_active(e, adjoint_of) for e in operand.elts)
+    return False
+
+
+def _contribute(operand, value, adjoint_of, fresh) -> list:
+    """Route `value` to the operand's adjoint; a sequence literal is split by index."""
+    if isinstance(operand, gast.Name):
+        return [Contribution(operand.id, value)]
+    seq = fresh("g")
+    out: list = [Local(seq, value)]
+    for i, elt in enumerate(operand.elts):
+        if _any_active(elt, adjoint_of):
+            part = nodes.quote_expr(f"{seq}[{i}]")
+            out.extend(_contribute(elt, part, adjoint_of, fresh))
+    return out
+
+
+def _expand(expr, bindings, adjoint_of, rename_global, renames):
+    """Replace d[p], parameters, template locals and globals in a template expression."""
+    expr = nodes.clone(expr)
+
+    class _Splice(gast.NodeTransformer):
+        def visit_Subscript(self, n):
+            if _is_d(n):
+                operand = bindings[n.slice.id]
+                assert isinstance(operand, gast.Name), "d[] of a non-variable"
+                adj = adjoint_of(operand.id)
+                assert adj is not None, f"d[{operand.id}] read but {operand.id} is inactive"
+                return nodes.name(adj)
+            self.generic_visit(n)
+            return n
+
+        def visit_Name(self, n):
+            if n.id in bindings:
+                return nodes.clone(bindings[n.id])
+            if n.id in renames:
+                return nodes.name(renames[n.id])
+            return nodes.name(rename_global(n.id))
+
+    return _Splice().visit(expr)

@@ -1,0 +1,71 @@
+"""The rule-case table: for every registered primitive, functions that use it.
+
+Each case is a small function (written with `def`, so srcgrad can read its
+source) that calls the primitive and reduces the result to a scalar with a
+random weighting (`np.sum(out * c)`, never a plain sum, which would hide a
+permuted or transposed gradient). `variants` lists argument tuples: several
+shapes, broadcasting pairs ((3, 1) with (1, 4), a scalar with an array), and
+keyword variants (axis, keepdims) as separate case functions.
+
+`test_rules.py` runs every case through srcgrad.grad and check_grads, and
+fails if a registered primitive appears in no case.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+import numpy as np
+
+CASES: list["Case"] = []
+
+_rng = np.random.default_rng(20261125)
+
+
+@dataclass(frozen=True)
+class Case:
+    primitives: tuple
+    fn: object
+    args: tuple
+    wrt: tuple
+    id: str
+
+
+def case(*primitives, variants, wrt=(0,)):
+    """Register `fn` as a case covering `primitives`, once per argument tuple."""
+
+    def register(fn):
+        for i, args in enumerate(variants):
+            shapes = "-".join("x".join(map(str, np.shape(a))) or "s" for a in args)
+            CASES.append(Case(primitives, fn, tuple(args), tuple(wrt), f"{fn.__name__}[{i}:{shapes}]"))
+        return fn
+
+    return register
+
+
+def R(*shape):
+    """Standard normal values (a Python float when shape is empty)."""
+    return float(_rng.normal()) if not shape else _rng.normal(size=shape)
+
+
+def P(*shape, low=0.5, high=2.0):
+    """Positive values in [low, high)."""
+    return float(_rng.uniform(low, high)) if not shape else _rng.uniform(low, high, size=shape)
+
+
+def U(*shape, low=-0.9, high=0.9):
+    """Values in (-0.9, 0.9): inside the domain of arcsin, arccos, arctanh."""
+    return float(_rng.uniform(low, high)) if not shape else _rng.uniform(low, high, size=shape)
+
+
+def C(*shape):
+    """A weighting array (a constant, not differentiated)."""
+    return R(*shape)
+
+
+for _module in ("operators", "numpy", "shapes", "ndarray", "linalg", "math", "builtins"):
+    try:
+        importlib.import_module(f"{__name__}.{_module}")
+    except ModuleNotFoundError as _err:
+        if _err.name != f"{__name__}.{_module}":
+            raise

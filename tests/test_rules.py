@@ -1,0 +1,36 @@
+"""Every registered derivative rule, checked against central differences.
+
+Walks the rule-case table (tests/rule_cases/): each case runs through the
+whole compiler and `check_grads`. A registered primitive (rule, alias or
+zero-gradient entry) that no case covers fails the completeness test, so no
+rule can exist untested.
+"""
+import pytest
+
+import srcgrad
+from srcgrad.rules import registry
+from rule_cases import CASES
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_rule_matches_finite_differences(case):
+    srcgrad.check_grads(case.fn, case.args, wrt=case.wrt)
+
+
+def _covered():
+    return {p for c in CASES for p in c.primitives}
+
+
+def test_every_adjoint_rule_has_a_case():
+    missing = [r.name for p, r in registry.adjoint_rules().items() if p not in _covered()]
+    assert not missing, f"rules with no case in tests/rule_cases: {sorted(missing)}"
+
+
+def test_every_alias_has_a_case():
+    missing = [registry.qualname(k) for k in registry.aliases() if k not in _covered()]
+    assert not missing, f"aliases with no case in tests/rule_cases: {sorted(missing)}"
+
+
+def test_every_zero_gradient_primitive_has_a_case():
+    missing = [n for p, n in registry.nondifferentiable_primitives().items() if p not in _covered()]
+    assert not missing, f"zero-gradient primitives with no case: {sorted(missing)}"

@@ -1,0 +1,776 @@
+"""Helpers that generated code calls at run time.
+
+Kept few and small: each is a plain function over NumPy values, cheap when
+there is nothing to do (`unbroadcast` is a shape comparison when shapes
+agree), and free of srcgrad imports so `export` can copy them into a
+standalone module.
+"""
+import numpy
+
+
+def unbroadcast(g, x):
+    """Sum `g` down to the shape of `x`, undoing NumPy broadcasting.
+
+    A Python number `x` gets a Python-compatible scalar back.
+    """
+    gshape = numpy.shape(g)
+    xshape = numpy.shape(x)
+    if gshape == xshape:
+        return g
+    lead = len(gshape) - len(xshape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(xshape) if n == 1 and gshape[lead + i] != 1)
+    g = numpy.sum(g, axis=axes) if axes else g
+    return numpy.reshape(g, xshape)
+
+
+def unreduce(g, a, axis=None, keepdims=False):
+    """Broadcast the adjoint `g` of a reduction over `axis` back to `a`'s shape."""
+    shape = numpy.shape(a)
+    if axis is not None and not keepdims:
+        g = numpy.expand_dims(g, axis)
+    return numpy.broadcast_to(g, shape)
+
+
+def reduced_size(a, axis=None):
+    """How many elements of `a` a reduction over `axis` folds into one."""
+    shape = numpy.shape(a)
+    if axis is None:
+        return numpy.prod(shape, dtype=int) if shape else 1
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    n = 1
+    for ax in axes:
+        n *= shape[ax]
+    return n
+
+
+def unreduce_extreme(g, a, z, axis=None, keepdims=False):
+    """Adjoint of max/min: `g` shared evenly among the entries equal to the extreme."""
+    if axis is not None and not keepdims:
+        z = numpy.expand_dims(z, axis)
+        g = numpy.expand_dims(g, axis)
+    hit = numpy.equal(a, z)
+    return g * hit / numpy.sum(hit, axis=axis, keepdims=True)
+
+
+def zeros_like(x):
+    """A zero adjoint for `x`: 0.0 for a Python number, a float array otherwise."""
+    if isinstance(x, (float, int)):
+        return 0.0
+    x = numpy.asarray(x)
+    dtype = x.dtype if numpy.issubdtype(x.dtype, numpy.inexact) else float
+    return numpy.zeros(x.shape, dtype)
+
+
+def require_scalar(value):
+    """Stop a gradient of a non-scalar output early, pointing to vjp/jacobian."""
+    if isinstance(value, (float, int)) or numpy.ndim(value) == 0:
+        return
+    from srcgrad.errors import SrcGradError  # only on this error path
+
+    raise SrcGradError(f"grad needs a function with a scalar output; this one returned "
+                       f"shape {numpy.shape(value)}",
+                       hint="use srcgrad.vjp for a vector-Jacobian product, "
+                            "or srcgrad.jacobian for the full matrix")
+
+
+def _as_matrices(g, a, b):
+    """Promote 1-D matmul operands to matrices, and `g` to match."""
+    if numpy.ndim(b) == 1:
+        b = numpy.expand_dims(b, -1)
+        g = numpy.expand_dims(g, -1)
+    if numpy.ndim(a) == 1:
+        a = numpy.expand_dims(a, 0)
+        g = numpy.expand_dims(g, -2)
+    return g, a, b
+
+
+def matmul_adjoint_left(g, a, b):
+    """The adjoint of `a` in `a @ b`, for every ndim combination matmul accepts."""
+    if numpy.ndim(a) == 2 and numpy.ndim(b) == 2:
+        return g @ b.T
+    g, a2, b = _as_matrices(g, a, b)
+    da = unbroadcast(numpy.matmul(g, numpy.swapaxes(b, -1, -2)), a2)
+    return numpy.reshape(da, numpy.shape(a))
+
+
+def matmul_adjoint_right(g, a, b):
+    """The adjoint of `b` in `a @ b`."""
+    if numpy.ndim(a) == 2 and numpy.ndim(b) == 2:
+        return a.T @ g
+    g, a, b2 = _as_matrices(g, a, b)
+    db = unbroadcast(numpy.matmul(numpy.swapaxes(a, -1, -2), g), b2)
+    return numpy.reshape(db, numpy.shape(b))
+
+
+def log_or_zero(x):
+    """log(x), but 0 where x == 0: the factor in d(x ** y)/dy, which is 0 there."""
+    return numpy.log(numpy.where(numpy.equal(x, 0), 1.0, x))
+
+
+# --- numpy rules (srcgrad/rules/numpy.py) --------------------------------------
+
+def tie_share(g, win, lose):
+    """`g` where `win > lose`, half of it where they are equal, 0 elsewhere.
+
+    The share of one operand in numpy.maximum(win, lose) (and, with the
+    operands swapped, in minimum): ties split evenly, as central differences do.
+    numpy.where keeps an inf or NaN in `g` out of the unselected entries.
+    """
+    half = numpy.where(numpy.equal(win, lose), 0.5 * g, 0.0)
+    return numpy.where(numpy.greater(win, lose), g, half)
+
+
+def nan_tie_share(g, x, other):
+    """`tie_share` for numpy.fmax/fmin: `x` also takes all of `g` where `other` is NaN."""
+    return numpy.where(numpy.isnan(other) & ~numpy.isnan(x), g, tie_share(g, x, other))
+
+
+def clip_share(g, a, a_min, a_max, part):
+    """The share of `part` ("a", "a_min" or "a_max") of `g` in numpy.clip.
+
+    clip is read as minimum(maximum(a, a_min), a_max), a bound may be None;
+    ties split evenly (tie_share), as in maximum and minimum.
+    """
+    low = a if a_min is None else numpy.maximum(a, a_min)
+    if part == "a_max":
+        return tie_share(g, low, a_max)
+    g_low = g if a_max is None else tie_share(g, a_max, low)
+    if part == "a_min":
+        return tie_share(g_low, a_min, a)
+    return g_low if a_min is None else tie_share(g_low, a, a_min)
+
+
+def sinc_derivative(x, z):
+    """d sinc(x) / dx = (cos(pi x) - sinc(x)) / x, and 0 at x = 0."""
+    zero = numpy.equal(x, 0)
+    safe = numpy.where(zero, 1.0, x)
+    return numpy.where(zero, 0.0, (numpy.cos(numpy.pi * safe) - z) / safe)
+
+
+def hypot_share(g, x, z):
+    """g * x / z, the adjoint of `x` in z = numpy.hypot(x, y); 0 where z == 0 (as the 2-norm)."""
+    zero = numpy.equal(z, 0)
+    return numpy.where(zero, 0.0, g * x / numpy.where(zero, 1.0, z))
+
+
+def prod_adjoint_helper(g, a, z, axis=None, keepdims=False):
+    """Adjoint of z = numpy.prod(a, axis, keepdims): each entry gets g times the product of the others.
+
+    Without zeros that is g * z / a. A slice with one zero gives its zero entry
+    the product of the slice's nonzero entries and every other entry 0; a slice
+    with two or more zeros has zero gradient. No division by zero happens.
+    """
+    a = numpy.asarray(a)
+    g = unreduce(g, a, axis, keepdims)
+    zero = numpy.equal(a, 0)
+    if not zero.any():
+        return g * unreduce(z, a, axis, keepdims) / a
+    nonzero_prod = numpy.prod(numpy.where(zero, 1.0, a), axis=axis, keepdims=True)
+    zeros = numpy.sum(zero, axis=axis, keepdims=True)
+    others = numpy.where(zero, nonzero_prod, nonzero_prod / numpy.where(zero, 1.0, a))
+    return numpy.where((zeros == 0) | (zero & (zeros == 1)), g * others, 0.0)
+
+
+def var_adjoint_helper(g, a, axis=None, ddof=0, keepdims=False):
+    """Adjoint of numpy.var(a, axis, ddof=ddof, keepdims=keepdims): 2 g (a - mean) / (N - ddof)."""
+    a = numpy.asarray(a)
+    centered = a - numpy.mean(a, axis=axis, keepdims=True)
+    return unreduce(g, a, axis, keepdims) * (2.0 / (reduced_size(a, axis) - ddof)) * centered
+
+
+def std_adjoint_helper(g, a, z, axis=None, ddof=0, keepdims=False):
+    """Adjoint of z = numpy.std(...): the var adjoint of g / (2 z); 0 where z == 0 (as the 2-norm)."""
+    zero = numpy.equal(z, 0)
+    g = numpy.where(zero, 0.0, g / (2.0 * numpy.where(zero, 1.0, z)))
+    return var_adjoint_helper(g, a, axis, ddof, keepdims)
+
+
+def reverse_cumsum(g, axis):
+    """Sums from each position to the end along `axis` (the adjoint of cumsum)."""
+    return numpy.flip(numpy.cumsum(numpy.flip(g, axis), axis=axis), axis)
+
+
+def cumsum_adjoint_helper(g, a, axis=None):
+    """Adjoint of numpy.cumsum(a, axis); axis=None cumulates over the flattened array."""
+    if axis is None:
+        return numpy.reshape(reverse_cumsum(numpy.ravel(g), 0), numpy.shape(a))
+    return reverse_cumsum(g, axis)
+
+
+def cumprod_adjoint_helper(g, a, z, axis=None):
+    """Adjoint of z = numpy.cumprod(a, axis); axis=None works on the flattened array.
+
+    Without zeros: reverse_cumsum(g * z) / a. With a zero anywhere, the exact
+    recurrence s[i] = g[i] + a[i+1] * s[i+1], d a[i] = cumprod(a)[i-1] * s[i],
+    run as a loop along the axis (vectorised over the others).
+    """
+    shape = numpy.shape(a)
+    a = numpy.asarray(a, dtype=numpy.result_type(numpy.asarray(a).dtype, float))
+    if axis is None:
+        a, g, z, axis = numpy.ravel(a), numpy.ravel(g), numpy.ravel(z), 0
+    if not numpy.equal(a, 0).any():
+        return numpy.reshape(reverse_cumsum(g * z, axis) / a, shape)
+    a, g, z = (numpy.moveaxis(numpy.asarray(v), axis, 0) for v in (a, g, z))
+    n = a.shape[0]
+    s = numpy.empty(numpy.broadcast_shapes(a.shape, g.shape), dtype=numpy.result_type(a, g))
+    s[n - 1] = g[n - 1]
+    for i in range(n - 2, -1, -1):
+        s[i] = g[i] + a[i + 1] * s[i + 1]
+    before = numpy.concatenate([numpy.ones_like(a[:1]), z[:-1]], axis=0)
+    return numpy.reshape(numpy.moveaxis(before * s, 0, axis), shape)
+
+
+def sort_adjoint_helper(g, a, axis=-1, kind=None):
+    """Adjoint of numpy.sort(a, axis, kind): `g` sent back through the sorting permutation."""
+    a = numpy.asarray(a)
+    order = numpy.argsort(a, axis=axis, kind=kind)
+    out = numpy.zeros(order.shape, dtype=numpy.result_type(numpy.asarray(g).dtype, float))
+    if axis is None:
+        out[order] = g
+        return numpy.reshape(out, a.shape)
+    numpy.put_along_axis(out, order, g, axis)
+    return out
+
+
+def take_adjoint_helper(g, a, indices, axis=None, mode="raise"):
+    """Adjoint of numpy.take(a, indices, axis, mode=mode): `g` scattered back with numpy.add.at.
+
+    add.at accumulates, so an index taken several times gets the sum.
+    """
+    shape = numpy.shape(a)
+    g = numpy.asarray(g)
+    out = numpy.zeros(shape, dtype=numpy.result_type(g.dtype, float))
+    target = numpy.reshape(out, -1) if axis is None else numpy.moveaxis(out, axis, 0)
+    n = target.shape[0]
+    indices = numpy.asarray(indices)
+    if mode == "wrap":
+        indices = numpy.mod(indices, n)
+    elif mode == "clip":
+        indices = numpy.clip(indices, 0, n - 1)
+    if axis is not None:
+        axis = axis % len(shape)
+        g = numpy.moveaxis(g, tuple(range(axis, axis + indices.ndim)), tuple(range(indices.ndim)))
+    numpy.add.at(target, indices, g)
+    return out
+
+
+# --- shape and array-building adjoints (rules/shapes.py, rules/ndarray.py) ---
+
+def float_dtype_like(g):
+    """The floating dtype an adjoint of `g` should have (float64 for integers)."""
+    dtype = numpy.asarray(g).dtype
+    return dtype if numpy.issubdtype(dtype, numpy.inexact) else numpy.dtype(float)
+
+
+def shape_rule_error(message):
+    """Raise SrcGradError from generated code: a case a shape rule cannot differentiate."""
+    from srcgrad.errors import SrcGradError  # only on this error path
+
+    raise SrcGradError(message)
+
+
+def reshape_adjoint_helper(g, a, order="C"):
+    """Adjoint of reshape/ravel/flatten: `g` put back into `a`'s shape.
+
+    `order` is the index order the forward call read `a` in; 'A' and ravel's
+    'K' are resolved against `a`'s memory layout exactly as NumPy does.
+    """
+    if order in ("A", "a"):
+        order = "F" if isinstance(a, numpy.ndarray) and numpy.isfortran(a) else "C"
+    elif order in ("K", "k"):
+        if not isinstance(a, numpy.ndarray) or a.flags.c_contiguous:
+            order = "C"
+        elif a.flags.f_contiguous:
+            order = "F"
+        else:
+            shape_rule_error("order='K' of a non-contiguous array has no supported derivative; "
+                         "use order='C' or order='F'")
+    return numpy.reshape(g, numpy.shape(a), order=order)
+
+
+def transpose_adjoint_helper(g, axes=None):
+    """Adjoint of numpy.transpose(a, axes): the inverse permutation applied to `g`."""
+    if axes is None:
+        return numpy.transpose(g)
+    nd = numpy.ndim(g)
+    return numpy.transpose(g, numpy.argsort([int(ax) % nd for ax in axes]))
+
+
+def method_axes(args):
+    """The axes of `x.transpose(*args)`: (), (None,), ((1, 0),) and (1, 0) all accepted."""
+    if len(args) == 0:
+        return None
+    if len(args) == 1 and (args[0] is None or numpy.ndim(args[0]) > 0):
+        return args[0]
+    return args
+
+
+def pieces_like(pieces, arrays):
+    """Per-input adjoints: a list, or one array when the inputs were rows of an array."""
+    if isinstance(arrays, numpy.ndarray):
+        return numpy.stack(pieces)
+    return list(pieces)
+
+
+def split_adjoint_helper(g, shapes, axis):
+    """Split `g` along `axis` into blocks as wide as `shapes[i][axis]`."""
+    cuts = numpy.cumsum([s[axis] for s in shapes])[:-1]
+    return numpy.split(g, cuts, axis=axis)
+
+
+def concatenate_adjoint_helper(g, arrays, axis=0):
+    """Adjoint of numpy.concatenate(arrays, axis): `g` split back into one piece per input."""
+    shapes = [numpy.shape(x) for x in arrays]
+    if axis is None:
+        flat = [(int(numpy.prod(s, dtype=int)),) for s in shapes]
+        pieces = split_adjoint_helper(numpy.ravel(g), flat, 0)
+    else:
+        pieces = split_adjoint_helper(g, shapes, int(axis) % numpy.ndim(g))
+    return pieces_like([numpy.reshape(p, s) for p, s in zip(pieces, shapes)], arrays)
+
+
+def stack_adjoint_helper(g, arrays, axis=0):
+    """Adjoint of numpy.stack(arrays, axis): the slices of `g` along `axis`."""
+    parts = numpy.moveaxis(g, axis, 0)
+    return parts if isinstance(arrays, numpy.ndarray) else list(parts)
+
+
+def promoted_stack_adjoint_helper(g, tup, kind):
+    """Adjoint of hstack / vstack / column_stack ('h', 'v', 'c').
+
+    Each input is first promoted as NumPy does (atleast_1d, atleast_2d, or
+    1-D to a column), the promoted blocks are split from `g`, and each block
+    is reshaped back to its input's shape.
+    """
+    shapes = [numpy.shape(x) for x in tup]
+    if kind == "h":
+        promoted = [s if len(s) else (1,) for s in shapes]
+        axis = 0 if promoted and len(promoted[0]) == 1 else 1
+    elif kind == "v":
+        promoted = [s if len(s) >= 2 else (1,) * (2 - len(s)) + s for s in shapes]
+        axis = 0
+    else:
+        promoted = [s if len(s) >= 2 else (s + (1,) if s else (1, 1)) for s in shapes]
+        axis = 1
+    pieces = split_adjoint_helper(g, promoted, axis)
+    return pieces_like([numpy.reshape(p, s) for p, s in zip(pieces, shapes)], tup)
+
+
+def tile_adjoint_helper(g, A, reps):
+    """Adjoint of numpy.tile(A, reps): the sum of `g` over all the tiles."""
+    shape = numpy.shape(A)
+    reps = tuple(int(r) for r in numpy.ravel(reps))
+    n = max(len(shape), len(reps))
+    s = (1,) * (n - len(shape)) + tuple(shape)
+    r = (1,) * (n - len(reps)) + reps
+    g = numpy.reshape(g, [v for pair in zip(r, s) for v in pair])
+    return numpy.reshape(numpy.sum(g, axis=tuple(range(0, 2 * n, 2))), shape)
+
+
+def repeat_adjoint_helper(g, a, repeats, axis=None):
+    """Adjoint of numpy.repeat(a, repeats, axis): each element's copies summed."""
+    shape = numpy.shape(a)
+    g = numpy.asarray(g)
+    if axis is None:
+        g, ax, n = numpy.ravel(g), 0, int(numpy.prod(shape, dtype=int))
+    else:
+        ax = int(axis) % len(shape)
+        n = shape[ax]
+    gm = numpy.moveaxis(g, ax, 0)
+    if numpy.size(repeats) == 1:
+        r = int(numpy.ravel(repeats)[0])
+        out = numpy.sum(numpy.reshape(gm, (n, r) + gm.shape[1:]), axis=1)
+    else:
+        out = numpy.zeros((n,) + gm.shape[1:], dtype=float_dtype_like(g))
+        numpy.add.at(out, numpy.repeat(numpy.arange(n), repeats), gm)
+    return numpy.reshape(numpy.moveaxis(out, 0, ax), shape)
+
+
+def pad_adjoint_helper(g, array, pad_width, mode="constant"):
+    """Adjoint of numpy.pad(array, pad_width, mode) for the copying modes.
+
+    'constant', 'edge', 'reflect', 'symmetric' and 'wrap' each copy elements
+    of `array`: padding an index array the same way gives the source of every
+    output element, and the adjoint sums `g` back onto those sources. Other
+    modes (statistics, ramps, callables) raise SrcGradError.
+    """
+    if not isinstance(mode, str) or mode not in ("constant", "edge", "reflect", "symmetric", "wrap"):
+        shape_rule_error(f"numpy.pad(mode={mode!r}) has no derivative rule; supported modes are "
+                     "'constant', 'edge', 'reflect', 'symmetric' and 'wrap'")
+    shape = numpy.shape(array)
+    n = int(numpy.prod(shape, dtype=int))
+    index = numpy.reshape(numpy.arange(1, n + 1), shape)
+    source = numpy.pad(index, pad_width, mode=mode)
+    g = numpy.asarray(g)
+    out = numpy.bincount(numpy.ravel(source), weights=numpy.ravel(g.real), minlength=n + 1)[1:]
+    if numpy.iscomplexobj(g):
+        out = out + 1j * numpy.bincount(numpy.ravel(source), weights=numpy.ravel(g.imag),
+                                        minlength=n + 1)[1:]
+    return numpy.reshape(out, shape)
+
+
+def pad_constant_values_adjoint_helper(g, array, pad_width, constant_values):
+    """Adjoint of `constant_values` in numpy.pad(..., mode='constant').
+
+    Each padded element takes the (axis, side) value NumPy wrote last there;
+    padding an array of codes finds which, and `g` is summed per code.
+    """
+    nd = numpy.ndim(array)
+    codes = numpy.reshape(numpy.arange(1, 2 * nd + 1), (nd, 2))
+    source = numpy.pad(numpy.zeros(numpy.shape(array), dtype=int), pad_width,
+                       mode="constant", constant_values=codes)
+    sums = numpy.bincount(numpy.ravel(source), weights=numpy.ravel(g), minlength=2 * nd + 1)[1:]
+    return unbroadcast(numpy.reshape(sums, (nd, 2)), constant_values)
+
+
+def structure_adjoint_helper(g, obj):
+    """`g` (an array shaped like numpy.array(obj)) laid out like `obj`.
+
+    A list or tuple gets a list of per-element adjoints (recursively); an
+    array leaf gets `g` in its own floating dtype; a number gets a scalar.
+    """
+    if isinstance(obj, (list, tuple)):
+        return [structure_adjoint_helper(g[i], x) for i, x in enumerate(obj)]
+    if numpy.iscomplexobj(g) and not numpy.iscomplexobj(obj):
+        g = numpy.real(g)
+    if isinstance(obj, (numpy.ndarray, numpy.generic)):
+        if numpy.issubdtype(obj.dtype, numpy.inexact):
+            return numpy.asarray(g).astype(obj.dtype, copy=False)
+        return numpy.asarray(g)
+    return g
+
+
+def array_adjoint_helper(g, obj, dtype=None):
+    """Adjoint of numpy.array(obj, dtype) / numpy.asarray: the gradient flows back
+    to each element of `obj`; an integer or boolean `dtype` stops it."""
+    if dtype is not None and not numpy.issubdtype(numpy.dtype(dtype), numpy.inexact):
+        g = numpy.zeros(numpy.shape(g))
+    return structure_adjoint_helper(g, obj)
+
+
+def astype_adjoint_helper(g, a, dtype):
+    """Adjoint of a.astype(dtype): passes through for a floating target, else zero."""
+    if not numpy.issubdtype(numpy.dtype(dtype), numpy.inexact):
+        return numpy.zeros(numpy.shape(a), dtype=float_dtype_like(a))
+    return structure_adjoint_helper(numpy.reshape(g, numpy.shape(a)), a)
+
+
+def diagonal_adjoint_helper(g, a, offset=0, axis1=0, axis2=1):
+    """Adjoint of numpy.diagonal(a, offset, axis1, axis2): `g` written on that diagonal of zeros."""
+    out = numpy.zeros(numpy.shape(a), dtype=float_dtype_like(g))
+    view = numpy.moveaxis(out, (axis1, axis2), (-2, -1))
+    i = numpy.arange(numpy.shape(g)[-1])
+    view[..., i + max(-offset, 0), i + max(offset, 0)] = g
+    return out
+
+
+def diag_adjoint_helper(g, v, k=0):
+    """Adjoint of numpy.diag(v, k), both ways: 1-D v built a matrix, 2-D v gave its diagonal."""
+    if numpy.ndim(v) == 1:
+        return numpy.diagonal(g, k).copy()
+    return diagonal_adjoint_helper(g, v, k)
+
+
+def append_adjoint_helper(g, arr, values, axis=None):
+    """Adjoint of numpy.append(arr, values, axis): the pair (d arr, d values)."""
+    shape_a, shape_v = numpy.shape(arr), numpy.shape(values)
+    if axis is None:
+        g = numpy.ravel(g)
+        n = int(numpy.prod(shape_a, dtype=int))
+        return numpy.reshape(g[:n], shape_a), numpy.reshape(g[n:], shape_v)
+    first, second = split_adjoint_helper(g, [shape_a, shape_v], int(axis) % numpy.ndim(g))
+    return first, second
+
+
+def item_adjoint_helper(g, a, args):
+    """Adjoint of a.item(*args): `g` placed at the element the call read."""
+    shape = numpy.shape(a)
+    out = numpy.zeros(shape, dtype=float_dtype_like(a))
+    if len(args) == 1 and numpy.ndim(args[0]) > 0:
+        args = tuple(args[0])
+    if len(args) == 0:
+        out.flat[0] = g
+    elif len(args) == 1:
+        out.flat[int(args[0])] = g
+    else:
+        out[tuple(args)] = g
+    return out
+
+
+# --- linear algebra (srcgrad/rules/linalg.py) ------------------------------
+
+
+def dot_adjoint_left(g, a, b):
+    """The adjoint of `a` in `numpy.dot(a, b)`, for every ndim combination dot accepts."""
+    na, nb = numpy.ndim(a), numpy.ndim(b)
+    if na == 0 or nb == 0:  # dot is multiply
+        return unbroadcast(g * b, a)
+    if na == 2 and nb == 2:
+        return g @ numpy.transpose(b)
+    if nb == 1:  # z[i...] = sum_k a[i..., k] b[k]
+        return numpy.multiply.outer(g, b)
+    # z[i..., j..., n] = sum_k a[i..., k] b[j..., k, n]
+    g_axes = tuple(range(na - 1, numpy.ndim(g)))
+    b_axes = tuple(range(nb - 2)) + (nb - 1,)
+    return numpy.tensordot(g, b, axes=(g_axes, b_axes))
+
+
+def dot_adjoint_right(g, a, b):
+    """The adjoint of `b` in `numpy.dot(a, b)`."""
+    na, nb = numpy.ndim(a), numpy.ndim(b)
+    if na == 0 or nb == 0:
+        return unbroadcast(g * a, b)
+    if na == 2 and nb == 2:
+        return numpy.transpose(a) @ g
+    lead = tuple(range(na - 1))
+    t = numpy.tensordot(a, g, axes=(lead, lead))  # (k,) + the rest of b's axes
+    return t if nb == 1 else numpy.moveaxis(t, 0, -2)
+
+
+def inner_adjoint_left(g, a, b):
+    """The adjoint of `a` in `numpy.inner(a, b)` (a sum over both last axes)."""
+    na, nb = numpy.ndim(a), numpy.ndim(b)
+    if na == 0 or nb == 0:
+        return unbroadcast(g * b, a)
+    g_axes = tuple(range(na - 1, numpy.ndim(g)))
+    return numpy.tensordot(g, b, axes=(g_axes, tuple(range(nb - 1))))
+
+
+def inner_adjoint_right(g, a, b):
+    """The adjoint of `b` in `numpy.inner(a, b)`."""
+    na, nb = numpy.ndim(a), numpy.ndim(b)
+    if na == 0 or nb == 0:
+        return unbroadcast(g * a, b)
+    lead = tuple(range(na - 1))
+    return numpy.tensordot(g, a, axes=(lead, lead))
+
+
+def tensordot_axes(na, nb, axes):
+    """`numpy.tensordot`'s `axes` as two lists of non-negative axes (of a, of b)."""
+    if isinstance(axes, (int, numpy.integer)):
+        return list(range(na - axes, na)), list(range(axes))
+    a_axes, b_axes = axes
+    a_axes = [a_axes] if isinstance(a_axes, (int, numpy.integer)) else list(a_axes)
+    b_axes = [b_axes] if isinstance(b_axes, (int, numpy.integer)) else list(b_axes)
+    return [ax % na for ax in a_axes], [ax % nb for ax in b_axes]
+
+
+def tensordot_adjoint_left(g, a, b, axes=2):
+    """The adjoint of `a` in `numpy.tensordot(a, b, axes)`."""
+    na, nb = numpy.ndim(a), numpy.ndim(b)
+    a_axes, b_axes = tensordot_axes(na, nb, axes)
+    a_free = [ax for ax in range(na) if ax not in a_axes]
+    b_free = [ax for ax in range(nb) if ax not in b_axes]
+    t = numpy.tensordot(g, b, axes=(list(range(len(a_free), numpy.ndim(g))), b_free))
+    # t's axes: a_free, then b's contracted axes in increasing order; map each to a's axis
+    source = a_free + [a_axes[b_axes.index(ax)] for ax in sorted(b_axes)]
+    return numpy.transpose(t, numpy.argsort(source))
+
+
+def tensordot_adjoint_right(g, a, b, axes=2):
+    """The adjoint of `b` in `numpy.tensordot(a, b, axes)`."""
+    na, nb = numpy.ndim(a), numpy.ndim(b)
+    a_axes, b_axes = tensordot_axes(na, nb, axes)
+    a_free = [ax for ax in range(na) if ax not in a_axes]
+    b_free = [ax for ax in range(nb) if ax not in b_axes]
+    t = numpy.tensordot(a, g, axes=(a_free, list(range(len(a_free)))))
+    source = [b_axes[a_axes.index(ax)] for ax in sorted(a_axes)] + b_free
+    return numpy.transpose(t, numpy.argsort(source))
+
+
+class EinsumAdjoints:
+    """The adjoints of `numpy.einsum(subscripts, *operands)`, one per operand.
+
+    Indexing computes one operand's adjoint on demand, so the adjoint of a
+    constant operand is never computed. Supports explicit ('ij,jk->ik') and
+    implicit ('ij,jk') subscripts, repeated indices ('ii->i', 'ii') and
+    indices summed within one operand; not ellipsis or the sublist form.
+    """
+
+    def __init__(self, g, subscripts, operands):
+        if not isinstance(subscripts, str):
+            raise TypeError("srcgrad: the gradient of numpy.einsum needs a subscripts string "
+                            "first (the sublist form einsum(a, [0, 1], ...) is not supported)")
+        spec = subscripts.replace(" ", "")
+        if "." in spec:
+            raise ValueError(f"srcgrad: no gradient for numpy.einsum with an ellipsis "
+                             f"({subscripts!r}); write every index out explicitly")
+        inputs, arrow, output = spec.partition("->")
+        inputs = inputs.split(",")
+        if not arrow:  # implicit mode: indices seen once, in alphabetical order
+            letters = "".join(inputs)
+            output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+        if len(inputs) != len(operands):
+            raise ValueError(f"srcgrad: einsum subscripts {subscripts!r} name {len(inputs)} "
+                             f"operands, got {len(operands)}")
+        self.g, self.inputs, self.output = g, inputs, output
+        self.operands = [numpy.asarray(op) for op in operands]
+        self.sizes = {}
+        for sub, op in zip(inputs, self.operands):
+            for c, n in zip(sub, op.shape):
+                if self.sizes.get(c, 1) == 1:
+                    self.sizes[c] = n
+
+    def __len__(self):
+        return len(self.operands)
+
+    def __getitem__(self, i):
+        sub, op = self.inputs[i], self.operands[i]
+        others = [j for j in range(len(self.operands)) if j != i]
+        known = set(self.output).union(*(self.inputs[j] for j in others))
+        unique = "".join(dict.fromkeys(sub))  # op's indices, first occurrence order
+        present = "".join(c for c in unique if c in known)
+        spec = ",".join([self.output] + [self.inputs[j] for j in others]) + "->" + present
+        grad = numpy.einsum(spec, self.g, *(self.operands[j] for j in others))
+        # indices summed inside this operand alone: the gradient is constant along them
+        grad = numpy.reshape(grad, [grad.shape[present.index(c)] if c in present else 1
+                                    for c in unique])
+        grad = numpy.broadcast_to(grad, [self.sizes[c] for c in unique])
+        if len(unique) != len(sub):  # repeated indices: write onto the diagonal
+            full = numpy.zeros([self.sizes[c] for c in sub], dtype=grad.dtype)
+            numpy.einsum(f"{sub}->{unique}", full)[...] = grad
+            grad = full
+        if grad.shape != op.shape:  # a size-1 axis einsum broadcast
+            grad = numpy.sum(grad, axis=tuple(k for k, n in enumerate(op.shape) if n == 1),
+                             keepdims=True)
+        return grad
+
+
+def trace_adjoint_helper(g, a, offset=0, axis1=0, axis2=1):
+    """The adjoint of `a` in `numpy.trace(a, offset, axis1, axis2)`: `g` on that diagonal."""
+    shape = numpy.shape(a)
+    da = numpy.zeros(shape, dtype=numpy.result_type(g, 1.0))
+    view = numpy.moveaxis(da, (axis1, axis2), (0, 1))
+    n1, n2 = view.shape[:2]
+    n = max(0, min(n1, n2 - offset) if offset >= 0 else min(n1 + offset, n2))
+    i = numpy.arange(n)
+    view[i + max(-offset, 0), i + max(offset, 0)] = g
+    return da
+
+
+def norm_adjoint_helper(g, x, z, ord=None, axis=None, keepdims=False):
+    """The adjoint of `x` in `numpy.linalg.norm(x, ord, axis, keepdims)`.
+
+    Vector norms: 2, 1, inf, -inf, 0 and p >= 1; matrix norms: 'fro', 'nuc',
+    1, -1, 2, -2, inf, -inf. Ties (inf norms, 1-norm columns) share the
+    gradient evenly; a 2-norm (or Frobenius, spectral, nuclear) of zero has
+    zero gradient. Anything else raises instead of guessing.
+    """
+    x = numpy.asarray(x)
+    nd = x.ndim
+    if axis is None:
+        axes = tuple(range(nd)) if ord is None or nd <= 2 else None
+        if axes is None:
+            raise ValueError("srcgrad: numpy.linalg.norm with ord needs a 1-D or 2-D array")
+    elif isinstance(axis, (int, numpy.integer)):
+        axes = (int(axis) % nd,)
+    else:
+        axes = tuple(int(ax) % nd for ax in axis)
+    if not keepdims or axis is None:
+        g = numpy.reshape(g, [1 if k in axes else n for k, n in enumerate(x.shape)])
+        z = numpy.reshape(z, numpy.shape(g))
+    if ord is None or ord == "fro" or (ord == 2 and len(axes) == 1):
+        return x * (g / numpy.where(z == 0, 1.0, z))
+    inf = float("inf")
+    if len(axes) == 1:
+        if ord == 1:
+            return g * numpy.sign(x)
+        if ord == 0:
+            return numpy.zeros(x.shape, numpy.result_type(x, 1.0))
+        if ord in (inf, -inf):
+            ax = numpy.abs(x)
+            ext = (numpy.max if ord == inf else numpy.min)(ax, axis=axes, keepdims=True)
+            hit = ax == ext
+            return g * numpy.sign(x) * hit / numpy.sum(hit, axis=axes, keepdims=True)
+        if not isinstance(ord, str) and ord > 1:
+            zs = numpy.where(z == 0, 1.0, z)
+            return g * numpy.sign(x) * (numpy.abs(x) / zs) ** (ord - 1)
+    elif len(axes) == 2:
+        row, col = axes
+        if ord in (1, -1, inf, -inf):
+            summed, other = (row, col) if ord in (1, -1) else (col, row)
+            sums = numpy.sum(numpy.abs(x), axis=summed, keepdims=True)
+            ext = (numpy.max if ord > 0 else numpy.min)(sums, axis=other, keepdims=True)
+            hit = sums == ext
+            return g * numpy.sign(x) * hit / numpy.sum(hit, axis=other, keepdims=True)
+        if ord in (2, -2, "nuc"):
+            xm = numpy.moveaxis(x, axes, (-2, -1))
+            u, s, vh = numpy.linalg.svd(xm, full_matrices=False)
+            if ord == 2:
+                u, vh = u[..., :, :1], vh[..., :1, :]
+            elif ord == -2:
+                u, vh = u[..., :, -1:], vh[..., -1:, :]
+            grad = numpy.moveaxis(u @ vh, (-2, -1), axes)
+            return g * grad * (z != 0)
+    raise ValueError(f"srcgrad: no gradient for numpy.linalg.norm with ord={ord!r} over "
+                     f"{len(axes)} axis(es); supported: vector ord None, 1, 2, inf, -inf, 0, "
+                     f"p > 1; matrix ord None, 'fro', 'nuc', 1, -1, 2, -2, inf, -inf")
+
+
+NUMPY_MAJOR_FOR_SOLVE = int(numpy.__version__.split(".")[0])
+
+
+def solve_is_vector(a, b):
+    """Whether `numpy.linalg.solve(a, b)` reads `b` as a (stack of) vector(s).
+
+    NumPy 2 does so only for a 1-D `b`; NumPy 1 whenever b.ndim == a.ndim - 1.
+    """
+    nb = numpy.ndim(b)
+    if NUMPY_MAJOR_FOR_SOLVE >= 2:
+        return nb == 1
+    return nb == numpy.ndim(a) - 1
+
+
+def solve_adjoint_helper(g, a, b):
+    """`y` solving `a^T y = g` (`g` the adjoint of `solve(a, b)`), before unbroadcasting."""
+    at = numpy.swapaxes(a, -1, -2)
+    if solve_is_vector(a, b):
+        return numpy.linalg.solve(at, numpy.expand_dims(g, -1))[..., 0]
+    return numpy.linalg.solve(at, g)
+
+
+def solve_adjoint_a(y, z, a, b):
+    """The adjoint of `a` in `z = solve(a, b)`, from `y = solve(a^T, g)`: `-y z^T`."""
+    if solve_is_vector(a, b):
+        da = -numpy.expand_dims(y, -1) * numpy.expand_dims(z, -2)
+    else:
+        da = -(y @ numpy.swapaxes(z, -1, -2))
+    return unbroadcast(da, a)
+
+
+def cholesky_adjoint_helper(g, z):
+    """The adjoint of `a` in `z = numpy.linalg.cholesky(a)` (which reads a's lower triangle).
+
+    With phi(m) = tril(m) with its diagonal halved and m = L^-T phi(L^T g) L^-1,
+    the gradient is tril(m + m^T) with m's own diagonal: upper entries are unused.
+    """
+    zinv = numpy.linalg.inv(z)
+    p = numpy.swapaxes(z, -1, -2) @ g
+    eye = numpy.eye(numpy.shape(z)[-1])
+    p = numpy.tril(p) - 0.5 * p * eye
+    m = numpy.swapaxes(zinv, -1, -2) @ p @ zinv
+    return numpy.tril(m + numpy.swapaxes(m, -1, -2)) - m * eye
+
+
+# --- Python builtins (srcgrad/rules/builtins.py) -----------------------------
+
+
+def float_adjoint_helper(g, x):
+    """The adjoint of `x` in `float(x)`: `g`, reshaped when `x` is a size-1 array."""
+    if isinstance(x, (float, int)):
+        return g
+    return numpy.reshape(g, numpy.shape(x))
+
+
+def sum_adjoint_helper(g, iterable):
+    """The adjoint of `iterable` in the builtin `sum(iterable)`.
+
+    A list or tuple gets one adjoint per item (`g`, unbroadcast to the item);
+    an array, summed along its first axis, gets `g` repeated along that axis.
+    """
+    if isinstance(iterable, (list, tuple)):
+        if isinstance(g, float):  # Python numbers: nothing to reshape
+            return [g] * len(iterable)
+        return [unbroadcast(g, item) for item in iterable]
+    return numpy.broadcast_to(g, numpy.shape(iterable))

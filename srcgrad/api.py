@@ -122,12 +122,13 @@ def _as_gradient(g, x):
 class Derivative:
     """A compiled derivative of `fun`: call it like `fun`; `.source` shows its code."""
 
-    def __init__(self, fun, wrt, return_value: bool):
+    def __init__(self, fun, wrt, return_value: bool, debug_nans: bool = False):
         parsed = frontend.parse(fun)
         _fence.fence(parsed)  # unsupported syntax fails now, not at the first call
         self.fun = fun
         self.wrt, self._many = _resolve_wrt(fun, wrt)
         self._return_value = return_value
+        self._debug_nans = bool(debug_nans)
         self._signature = inspect.signature(fun)
         self._params = _parameters(fun)
         self._bound: dict = {}
@@ -136,7 +137,8 @@ class Derivative:
     def _function(self, kinds: tuple):
         fn = self._bound.get(kinds)
         if fn is None:
-            compiled = cache.compiled(self.fun, Options(self.wrt, self._return_value, kinds))
+            compiled = cache.compiled(self.fun, Options(self.wrt, self._return_value, kinds,
+                                                          self._debug_nans))
             fn = self._bound[kinds] = compiled.bind(self.fun)
         return fn
 
@@ -169,7 +171,8 @@ class Derivative:
             kinds = next(reversed(self._bound))
         else:
             kinds = ()
-        return cache.compiled(self.fun, Options(self.wrt, self._return_value, kinds)).source
+        options = Options(self.wrt, self._return_value, kinds, self._debug_nans)
+        return cache.compiled(self.fun, options).source
 
     def __repr__(self) -> str:
         return f"<srcgrad derivative of {self.fun.__qualname__} wrt {', '.join(self.wrt)}>"
@@ -182,7 +185,7 @@ def _transform(return_value: bool):
         unknown = set(options) - {"debug_nans"}
         if unknown:
             raise TypeError(f"unexpected option(s): {', '.join(sorted(unknown))}")
-        return Derivative(fun, wrt, return_value)
+        return Derivative(fun, wrt, return_value, **options)
 
     return transform
 

@@ -30,6 +30,12 @@ _serial = itertools.count(1)
 
 def to_source(fn_node) -> str:
     """Readable source text of a gast function definition, comments restored."""
+    fn_node = nodes.clone(fn_node)
+    comments: list[str] = []
+    for node in gast.walk(fn_node):
+        if nodes.is_comment(node):
+            comments.append(node.value.args[0].value)
+            node.value.args[0] = nodes.const(len(comments) - 1)
     tree = gast.gast_to_ast(nodes.module([fn_node]))
     ast.fix_missing_locations(tree)
     text = astor.to_source(tree, indent_with=" " * 4)
@@ -37,10 +43,17 @@ def to_source(fn_node) -> str:
     for line in text.splitlines():
         match = _COMMENT.match(line)
         if match:
-            out.append(f"{match.group(1)}# {ast.literal_eval(match.group(2))}")
+            out.append(f"{match.group(1)}# {comments[int(match.group(2))]}")
         else:
             out.append(line)
     return "\n".join(out) + "\n"
+
+
+def statement_text(stmt) -> str:
+    """One statement as a single line of source, for messages."""
+    tree = gast.gast_to_ast(nodes.module([nodes.clone(stmt)]))
+    ast.fix_missing_locations(tree)
+    return " ".join(astor.to_source(tree).split())
 
 
 class Compiled:

@@ -35,6 +35,7 @@ class Options:
     wrt: tuple  # parameter names
     return_value: bool = False  # value_and_grad: also return the function's value
     kinds: tuple = ()  # per parameter: "scalar" (a Python number) or "array"/"other"
+    debug_nans: bool = False  # check every generated statement's result for NaN/inf
 
 
 class _Context:
@@ -108,7 +109,10 @@ def derive(fn, options: Options, keep_stages: bool = False):
     name = names.claim(("value_and_grad_" if options.return_value else "grad_") + tree.name)
     out = nodes.clone(tree)
     out.name = name
-    out.body = sweeps.forward + backward + [nodes.ret(result)]
+    body = sweeps.forward + backward
+    if options.debug_nans:
+        body = _with_finite_checks(body, ctx)
+    out.body = body + [nodes.ret(result)]
     out.returns = None
     source = codegen.to_source(out)
     free = sorted(ctx.helpers) + [n for n in parsed.closure if n not in ctx.helpers]
@@ -117,6 +121,23 @@ def derive(fn, options: Options, keep_stages: bool = False):
         stages["reverse"] = source
         return compiled, stages
     return compiled
+
+
+def _with_finite_checks(body: list, ctx) -> list:
+    """After each assignment, a check that names the statement and its original line."""
+    check = ctx.rename_global("check_finite")
+    out: list = []
+    for stmt in body:
+        out.append(stmt)
+        if isinstance(stmt, gast.Assign):
+            generated = codegen.statement_text(stmt)
+            line = getattr(stmt, "lineno", None)
+            origin = f"line {line}: {ctx.line(line)}" if line else "a value saved for the backward sweep"
+            out.append(nodes.expr_stmt(gast.Call(
+                func=nodes.name(check),
+                args=[nodes.name(stmt.targets[0].id), nodes.const(generated), nodes.const(origin)],
+                keywords=[])))
+    return out
 
 
 def _scalar_names(fn, ops, params, kinds) -> set[str]:

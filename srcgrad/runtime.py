@@ -774,3 +774,43 @@ def sum_adjoint_helper(g, iterable):
             return [g] * len(iterable)
         return [unbroadcast(g, item) for item in iterable]
     return numpy.broadcast_to(g, numpy.shape(iterable))
+
+
+# --- subscripts (srcgrad/rules/operators.py) --------------------------------
+
+
+def unindex(g, a, index):
+    """The adjoint of `a` in `a[index]`: `g` placed in zeros shaped like `a`.
+
+    Integer-array and boolean indices go through `numpy.add.at`, so repeated
+    indices add up; basic indices (ints, slices) are a plain assignment.
+    """
+    if isinstance(a, (list, tuple, dict)):
+        raise TypeError("srcgrad: indexing a list, tuple or dict that is being "
+                        "differentiated is not supported yet; use an array")
+    dtype = numpy.result_type(numpy.asarray(g).dtype, numpy.float64) \
+        if numpy.asarray(g).dtype.kind != "f" else numpy.asarray(g).dtype
+    out = numpy.zeros(numpy.shape(a), dtype)
+    parts = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(p, (numpy.ndarray, list)) for p in parts):
+        numpy.add.at(out, index, g)
+    else:
+        out[index] = g
+    return out
+
+
+# --- debug_nans=True ----------------------------------------------------------
+
+
+def check_finite(value, generated, origin):
+    """Raise FloatingPointError when a generated statement produced NaN or inf."""
+    if isinstance(value, float):
+        bad = value != value or value in (float("inf"), float("-inf"))
+    else:
+        try:
+            bad = not numpy.all(numpy.isfinite(value))
+        except TypeError:  # not numeric: shapes, strings, None
+            return
+    if bad:
+        raise FloatingPointError(f"NaN or inf produced by the generated statement `{generated}` "
+                                 f"(from {origin})")

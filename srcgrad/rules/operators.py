@@ -10,7 +10,7 @@ import operator
 import numpy
 
 from srcgrad.rules.registry import adjoint, nondifferentiable
-from srcgrad.runtime import log_or_zero, matmul_adjoint_left, matmul_adjoint_right, unbroadcast
+from srcgrad.runtime import log_or_zero, matmul_adjoint_left, matmul_adjoint_right, unbroadcast, unindex
 from srcgrad.templates import d
 
 nondifferentiable(
@@ -70,3 +70,8 @@ def matmul_adjoint(z, x1, x2):
 def power_adjoint(z, x1, x2):
     d[x1] = unbroadcast(d[z] * x2 * x1 ** (x2 - 1), x1)
     d[x2] = unbroadcast(d[z] * z * log_or_zero(x1), x2)
+
+
+@adjoint(operator.getitem)                      # z = a[index]
+def getitem_adjoint(z, a, index):
+    d[a] = unindex(d[z], a, index)

@@ -101,7 +101,8 @@ def derive(fn, options: Options, keep_stages: bool = False):
                 and isinstance(s.value, gast.Name) and s.value.id in scalars}  # saved values
     scalars |= {names.adjoint(n) for n in scalars}
     backward = optimize(sweeps.backward, set(sweeps.gradients), scalars,
-                        ctx.rename_global("unbroadcast"), ctx._emitted.get("math", "math"))
+                        ctx.rename_global("unbroadcast"), ctx._emitted.get("math", "math"),
+                        frozenset(names.adjoint_names()))
     grads = [nodes.name(g) for g in sweeps.gradients]
     result = grads[0] if len(grads) == 1 else nodes.tuple_of(grads)
     if options.return_value:

@@ -47,3 +47,7 @@ class Names:
             base = "_d" + var[1:] if var.startswith("_") else "d" + var
             self._adjoints[var] = self.claim(base)
         return self._adjoints[var]
+
+    def adjoint_names(self) -> set[str]:
+        """Every adjoint name handed out so far."""
+        return set(self._adjoints.values())

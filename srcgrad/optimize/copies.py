@@ -31,7 +31,7 @@ def _reads(stmt, ident: str) -> bool:
     return isinstance(stmt, gast.Assign) and ident in nodes.loaded_names(stmt.value)
 
 
-def propagate(stmts: list, live_out: set[str]):
+def propagate(stmts: list, live_out: set[str], floats: frozenset = frozenset()):
     stmts = list(stmts)
     changed = False
     i = 0
@@ -53,7 +53,7 @@ def propagate(stmts: list, live_out: set[str]):
             if _reads(later, a):
                 if blocked:
                     break
-                later.value = fold(nodes.substitute(later.value, {a: value}))
+                later.value = fold(nodes.substitute(later.value, {a: value}), floats)
                 changed = True
             t = _target(later)
             if t == a:
@@ -67,7 +67,7 @@ def propagate(stmts: list, live_out: set[str]):
         i += 1
     for stmt in stmts:
         if isinstance(stmt, gast.Assign):
-            folded = fold(stmt.value)
+            folded = fold(stmt.value, floats)
             if folded is not stmt.value:
                 stmt.value = folded
                 changed = True
@@ -90,8 +90,15 @@ def _number(node):
     return None
 
 
-def fold(expr):
-    """Fold arithmetic on constants and drop multiplications by one."""
+def fold(expr, floats: frozenset = frozenset()):
+    """Fold arithmetic on constants and drop multiplications by one.
+
+    `1.0 * e` becomes `e` only when `e` names a value known to be a float
+    (an adjoint): for a boolean `e` the multiplication is a real conversion.
+    """
+
+    def is_float(node):
+        return isinstance(node, gast.Name) and node.id in floats
     class _Fold(gast.NodeTransformer):
         def visit_BinOp(self, node):
             self.generic_visit(node)
@@ -102,13 +109,13 @@ def fold(expr):
                     return nodes.const(_FOLD[op](left, right))
                 except (ArithmeticError, ValueError):
                     return node
-            if op is gast.Mult and left == 1:
+            if op is gast.Mult and left == 1 and is_float(node.right):
                 return node.right
-            if op in (gast.Mult, gast.Div) and right == 1:
+            if op in (gast.Mult, gast.Div) and right == 1 and is_float(node.left):
                 return node.left
             if op is gast.Pow and right == 1:
                 return node.left
-            if op is gast.Mult and left == -1:
+            if op is gast.Mult and left == -1 and is_float(node.right):
                 return gast.UnaryOp(op=gast.USub(), operand=node.right)
             return node
 

@@ -1,0 +1,52 @@
+"""Derivative rules for Python's builtins (`abs`, `float`, `max`, `min`, `sum`, `pow`).
+
+Templates: their bodies are copied into generated code with the parameters
+replaced by the caller's operands; they are never run. `d[v]` is the
+derivative of v, and `d[v] = e` adds e to it. One contribution per line.
+Builtins see Python numbers most of the time, so the templates are plain
+operators (cheap for floats, still right for arrays) or helpers that return
+at once for a float. Kinks follow SPEC §7: abs'(0) = 0, ties in max/min
+split the gradient evenly.
+"""
+import builtins
+import operator
+
+from srcgrad.rules.registry import adjoint, alias, nondifferentiable
+from srcgrad.runtime import float_adjoint_helper, sum_adjoint_helper, unbroadcast
+from srcgrad.templates import d
+
+nondifferentiable(
+    builtins.len, builtins.range, builtins.int, builtins.round, builtins.bool,
+    builtins.isinstance, builtins.type, builtins.any, builtins.all,
+)
+
+# pow(base, exp) is `base ** exp`; a `mod` argument does not bind and is rejected.
+alias(builtins.pow, operator.pow)
+
+
+@adjoint(builtins.abs)                          # z = abs(x); abs'(0) = 0
+def abs_adjoint(z, x):
+    d[x] = d[z] * x / (z + (z == 0))            # sign(x) = x / |x|, 0 at 0; floats and arrays
+
+
+@adjoint(builtins.float)                        # z = float(x); x a number or a size-1 array
+def float_adjoint(z, x):
+    d[x] = float_adjoint_helper(d[z], x)
+
+
+@adjoint(builtins.max)                          # z = max(arg1, arg2); a tie splits evenly
+def max_adjoint(z, arg1, arg2):
+    d[arg1] = d[z] * ((arg1 > arg2) + (arg1 == arg2) * 0.5)
+    d[arg2] = d[z] * ((arg2 > arg1) + (arg1 == arg2) * 0.5)
+
+
+@adjoint(builtins.min)                          # z = min(arg1, arg2); a tie splits evenly
+def min_adjoint(z, arg1, arg2):
+    d[arg1] = d[z] * ((arg1 < arg2) + (arg1 == arg2) * 0.5)
+    d[arg2] = d[z] * ((arg2 < arg1) + (arg1 == arg2) * 0.5)
+
+
+@adjoint(builtins.sum)                          # z = sum(iterable, start), e.g. sum([a, b, c])
+def sum_adjoint(z, iterable, start=0):
+    d[iterable] = sum_adjoint_helper(d[z], iterable)
+    d[start] = unbroadcast(d[z], start)

@@ -105,6 +105,11 @@ def _adjoint_items(stmt, op: Op, act, ctx) -> list:
         raise located(ctx.source, stmt, f"calling the Python function {op.label}() with "
                       "values being differentiated is not supported yet",
                       "inline the helper's body, or register a rule with srcgrad.defvjp")
+    if op.kind == "opaque" and op.label in ("Tuple", "List"):
+        raise located(ctx.source, stmt, "a tuple or list of values being differentiated "
+                      "is not supported yet",
+                      "keep the values in separate variables, or build an array with "
+                      "numpy.array or numpy.stack")
     if op.kind == "opaque":
         raise located(ctx.source, stmt, f"a `{op.label}` expression over values being "
                       "differentiated has no derivative",

@@ -34,7 +34,9 @@ def _body(body, names: Names, source: SourceInfo, top: bool = False) -> list:
             raise unsupported(source, stmt, "a `return` before the end of the function",
                               "compute the result in a variable and return it at the end")
         if isinstance(stmt, gast.AugAssign):
-            value = gast.BinOp(left=nodes.clone(stmt.target), op=stmt.op, right=stmt.value)
+            left = nodes.clone(stmt.target)
+            left.ctx = gast.Load()
+            value = gast.BinOp(left=left, op=stmt.op, right=stmt.value)
             target = nodes.clone(stmt.target)
             target.ctx = gast.Store()
             stmt = _assign([target], value, stmt)
@@ -61,14 +63,14 @@ def _unpack(stmt, names: Names) -> list:
         return [stmt]
     out: list = []
     value = stmt.value
-    if (len(targets) == 1 and isinstance(value, (gast.Tuple, gast.List))
-            and len(value.elts) == len(targets[0].elts)):
+    if len(targets) == 1 and _matches(targets[0], value):
         # Parallel assignment: evaluate every right-hand side before any store.
-        holders = [names.fresh("t") for _ in value.elts]
-        for holder, elt in zip(holders, value.elts, strict=True):
+        pairs = _leaves(targets[0], value)
+        holders = [names.fresh("t") for _ in pairs]
+        for holder, (_, elt) in zip(holders, pairs, strict=True):
             out.append(_assign([nodes.name(holder, store=True)], elt, stmt))
-        for holder, elt in zip(holders, targets[0].elts, strict=True):
-            out.extend(_unpack_one(elt, nodes.name(holder), stmt, names))
+        for holder, (target, _) in zip(holders, pairs, strict=True):
+            out.extend(_unpack_one(target, nodes.name(holder), stmt, names))
         return out
     if len(targets) > 1 or not isinstance(value, gast.Name):
         holder = names.fresh("t")
@@ -77,6 +79,18 @@ def _unpack(stmt, names: Names) -> list:
     for target in targets:
         out.extend(_unpack_one(target, value, stmt, names))
     return out
+
+
+def _matches(target, value) -> bool:
+    return (isinstance(target, (gast.Tuple, gast.List)) and isinstance(value, (gast.Tuple, gast.List))
+            and len(target.elts) == len(value.elts))
+
+
+def _leaves(target, value) -> list:
+    """(target, value) pairs of a structured assignment, split as deep as both match."""
+    if not _matches(target, value):
+        return [(target, value)]
+    return [pair for t, v in zip(target.elts, value.elts, strict=True) for pair in _leaves(t, v)]
 
 
 def _unpack_one(target, value, like, names: Names) -> list:

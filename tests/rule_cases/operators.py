@@ -180,11 +180,3 @@ def logic_case(x, c):
     f = 3 in (1, 2, 3)
     return x * c * a + x * b + x * x * e * f
 
-
-# --- srcgrad's own zero-gradient functions ----------------------------------
-import srcgrad  # noqa: E402
-
-
-@case(srcgrad.stop_gradient, variants=[(R(3), C(3))])
-def stop_gradient_case(x, c):
-    return np.sum((srcgrad.stop_gradient(x) * x + srcgrad.detach(x)) * c)

@@ -1,0 +1,337 @@
+"""Derivative rules for NumPy's top-level functions (keys: `numpy.exp`, ...).
+
+Templates: their bodies are copied into generated code with the parameters
+replaced by the caller's operands; they are never run. `d[v]` is the
+derivative of v, and `d[v] = e` adds e to it. One contribution per line.
+Every binary rule undoes broadcasting with `unbroadcast`; reductions
+broadcast back with `unreduce`. Kinks follow SPEC §7: ties in max, min,
+maximum, minimum (and clip's bounds) split the gradient evenly, abs'(0) = 0.
+
+`numpy.power`, `add`, `subtract`, `multiply`, `divide`, `negative`,
+`positive`, `matmul` and `remainder` have their rules in operators.py.
+"""
+import math
+
+import numpy
+
+from srcgrad.rules.registry import adjoint, nondifferentiable
+from srcgrad.runtime import (
+    clip_share,
+    cumprod_adjoint_helper,
+    cumsum_adjoint_helper,
+    hypot_share,
+    nan_tie_share,
+    prod_adjoint_helper,
+    reduced_size,
+    sinc_derivative,
+    sort_adjoint_helper,
+    std_adjoint_helper,
+    take_adjoint_helper,
+    tie_share,
+    unbroadcast,
+    unreduce,
+    unreduce_extreme,
+    var_adjoint_helper,
+)
+from srcgrad.templates import d
+
+
+def _distinct(*primitives):
+    """The distinct objects among `primitives`, in order.
+
+    Some NumPy names are the same object in one release and two functions in
+    another (`amax` / `max`, `around` / `round`); each object is registered once.
+    """
+    seen = []
+    for p in primitives:
+        if not any(p is q for q in seen):
+            seen.append(p)
+    return tuple(seen)
+
+
+nondifferentiable(*_distinct(
+    # integer-valued and piecewise-constant
+    numpy.floor, numpy.ceil, numpy.trunc, numpy.rint, numpy.round, numpy.around,
+    numpy.sign, numpy.floor_divide, numpy.heaviside,
+    # indices and counts
+    numpy.argmax, numpy.argmin, numpy.argsort, numpy.nonzero, numpy.count_nonzero,
+    numpy.searchsorted,
+    # boolean-valued
+    numpy.isnan, numpy.isinf, numpy.isfinite, numpy.equal, numpy.not_equal,
+    numpy.less, numpy.less_equal, numpy.greater, numpy.greater_equal,
+    numpy.logical_and, numpy.logical_or, numpy.logical_not, numpy.logical_xor,
+    numpy.all, numpy.any, numpy.allclose, numpy.isclose, numpy.array_equal,
+    # shapes
+    numpy.shape, numpy.size, numpy.ndim,
+    # constructors
+    numpy.zeros, numpy.ones, numpy.zeros_like, numpy.ones_like, numpy.full,
+    numpy.full_like, numpy.empty, numpy.empty_like, numpy.eye, numpy.identity,
+    numpy.arange, numpy.linspace,
+))
+
+# --- exponentials and logarithms -------------------------------------------
+
+
+@adjoint(numpy.exp)                             # z = numpy.exp(x)
+def exp_adjoint(z, x):
+    d[x] = d[z] * z
+
+
+@adjoint(numpy.exp2)                            # z = numpy.exp2(x)
+def exp2_adjoint(z, x):
+    d[x] = d[z] * z * math.log(2.0)
+
+
+@adjoint(numpy.expm1)                           # z = numpy.expm1(x)
+def expm1_adjoint(z, x):
+    d[x] = d[z] * (z + 1.0)
+
+
+@adjoint(numpy.log)                             # z = numpy.log(x)
+def log_adjoint(z, x):
+    d[x] = d[z] / x
+
+
+@adjoint(numpy.log2)                            # z = numpy.log2(x)
+def log2_adjoint(z, x):
+    d[x] = d[z] / (x * math.log(2.0))
+
+
+@adjoint(numpy.log10)                           # z = numpy.log10(x)
+def log10_adjoint(z, x):
+    d[x] = d[z] / (x * math.log(10.0))
+
+
+@adjoint(numpy.log1p)                           # z = numpy.log1p(x)
+def log1p_adjoint(z, x):
+    d[x] = d[z] / (1.0 + x)
+
+
+@adjoint(numpy.logaddexp)                       # z = log(exp(x1) + exp(x2))
+def logaddexp_adjoint(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * numpy.exp(x1 - z), x1)
+    d[x2] = unbroadcast(d[z] * numpy.exp(x2 - z), x2)
+
+
+@adjoint(numpy.logaddexp2)                      # z = log2(2 ** x1 + 2 ** x2)
+def logaddexp2_adjoint(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * numpy.exp2(x1 - z), x1)
+    d[x2] = unbroadcast(d[z] * numpy.exp2(x2 - z), x2)
+
+
+# --- powers and roots --------------------------------------------------------
+
+
+@adjoint(numpy.sqrt)                            # z = numpy.sqrt(x)
+def sqrt_adjoint(z, x):
+    d[x] = d[z] / (2.0 * z)
+
+
+@adjoint(numpy.cbrt)                            # z = numpy.cbrt(x)
+def cbrt_adjoint(z, x):
+    d[x] = d[z] / (3.0 * z * z)
+
+
+@adjoint(numpy.square)                          # z = numpy.square(x)
+def square_adjoint(z, x):
+    d[x] = d[z] * 2.0 * x
+
+
+@adjoint(numpy.reciprocal)                      # z = numpy.reciprocal(x)
+def reciprocal_adjoint(z, x):
+    d[x] = -d[z] * z * z
+
+
+@adjoint(numpy.hypot)                           # z = sqrt(x1 ** 2 + x2 ** 2)
+def hypot_adjoint(z, x1, x2):
+    d[x1] = unbroadcast(hypot_share(d[z], x1, z), x1)
+    d[x2] = unbroadcast(hypot_share(d[z], x2, z), x2)
+
+
+# --- trigonometric and hyperbolic ---------------------------------------------
+
+
+@adjoint(numpy.sin)                             # z = numpy.sin(x)
+def sin_adjoint(z, x):
+    d[x] = d[z] * numpy.cos(x)
+
+
+@adjoint(numpy.cos)                             # z = numpy.cos(x)
+def cos_adjoint(z, x):
+    d[x] = -d[z] * numpy.sin(x)
+
+
+@adjoint(numpy.tan)                             # z = numpy.tan(x)
+def tan_adjoint(z, x):
+    d[x] = d[z] * (1.0 + z * z)
+
+
+@adjoint(numpy.arcsin)                          # z = numpy.arcsin(x)
+def arcsin_adjoint(z, x):
+    d[x] = d[z] / numpy.sqrt(1.0 - x * x)
+
+
+@adjoint(numpy.arccos)                          # z = numpy.arccos(x)
+def arccos_adjoint(z, x):
+    d[x] = -d[z] / numpy.sqrt(1.0 - x * x)
+
+
+@adjoint(numpy.arctan)                          # z = numpy.arctan(x)
+def arctan_adjoint(z, x):
+    d[x] = d[z] / (1.0 + x * x)
+
+
+@adjoint(numpy.arctan2)                         # z = numpy.arctan2(x1, x2), the angle of (x2, x1)
+def arctan2_adjoint(z, x1, x2):
+    r2 = x1 * x1 + x2 * x2
+    d[x1] = unbroadcast(d[z] * x2 / r2, x1)
+    d[x2] = unbroadcast(-d[z] * x1 / r2, x2)
+
+
+@adjoint(numpy.sinh)                            # z = numpy.sinh(x)
+def sinh_adjoint(z, x):
+    d[x] = d[z] * numpy.cosh(x)
+
+
+@adjoint(numpy.cosh)                            # z = numpy.cosh(x)
+def cosh_adjoint(z, x):
+    d[x] = d[z] * numpy.sinh(x)
+
+
+@adjoint(numpy.tanh)                            # z = numpy.tanh(x)
+def tanh_adjoint(z, x):
+    d[x] = d[z] * (1.0 - z * z)
+
+
+@adjoint(numpy.arcsinh)                         # z = numpy.arcsinh(x)
+def arcsinh_adjoint(z, x):
+    d[x] = d[z] / numpy.sqrt(x * x + 1.0)
+
+
+@adjoint(numpy.arccosh)                         # z = numpy.arccosh(x)
+def arccosh_adjoint(z, x):
+    d[x] = d[z] / numpy.sqrt(x * x - 1.0)
+
+
+@adjoint(numpy.arctanh)                         # z = numpy.arctanh(x)
+def arctanh_adjoint(z, x):
+    d[x] = d[z] / (1.0 - x * x)
+
+
+@adjoint(numpy.sinc)                            # z = sin(pi x) / (pi x)
+def sinc_adjoint(z, x):
+    d[x] = d[z] * sinc_derivative(x, z)
+
+
+# --- piecewise: abs, maximum, minimum, where, clip ------------------------------
+
+
+@adjoint(*_distinct(numpy.absolute, numpy.abs))  # z = numpy.abs(x); abs'(0) = 0
+def absolute_adjoint(z, x):
+    d[x] = d[z] * numpy.sign(x)
+
+
+@adjoint(numpy.fabs)                            # z = numpy.fabs(x); fabs'(0) = 0
+def fabs_adjoint(z, x):
+    d[x] = d[z] * numpy.sign(x)
+
+
+@adjoint(numpy.maximum)                         # z = numpy.maximum(x1, x2); ties split
+def maximum_adjoint(z, x1, x2):
+    d[x1] = unbroadcast(tie_share(d[z], x1, x2), x1)
+    d[x2] = unbroadcast(tie_share(d[z], x2, x1), x2)
+
+
+@adjoint(numpy.minimum)                         # z = numpy.minimum(x1, x2); ties split
+def minimum_adjoint(z, x1, x2):
+    d[x1] = unbroadcast(tie_share(d[z], x2, x1), x1)
+    d[x2] = unbroadcast(tie_share(d[z], x1, x2), x2)
+
+
+@adjoint(numpy.fmax)                            # z = numpy.fmax(x1, x2); NaN loses
+def fmax_adjoint(z, x1, x2):
+    d[x1] = unbroadcast(nan_tie_share(d[z], x1, x2), x1)
+    d[x2] = unbroadcast(nan_tie_share(d[z], x2, x1), x2)
+
+
+@adjoint(numpy.fmin)                            # z = numpy.fmin(x1, x2); NaN loses
+def fmin_adjoint(z, x1, x2):
+    d[x1] = unbroadcast(nan_tie_share(d[z], -x1, -x2), x1)
+    d[x2] = unbroadcast(nan_tie_share(d[z], -x2, -x1), x2)
+
+
+@adjoint(numpy.where)                           # z = numpy.where(condition, x, y)
+def where_adjoint(z, condition, x=None, y=None):
+    d[x] = unbroadcast(numpy.where(condition, d[z], 0.0), x)
+    d[y] = unbroadcast(numpy.where(condition, 0.0, d[z]), y)
+
+
+@adjoint(numpy.clip)                            # z = minimum(maximum(a, a_min), a_max)
+def clip_adjoint(z, a, a_min, a_max):
+    d[a] = unbroadcast(clip_share(d[z], a, a_min, a_max, "a"), a)
+    d[a_min] = unbroadcast(clip_share(d[z], a, a_min, a_max, "a_min"), a_min)
+    d[a_max] = unbroadcast(clip_share(d[z], a, a_min, a_max, "a_max"), a_max)
+
+
+# --- reductions ----------------------------------------------------------------
+# keepdims (and ddof) are keyword-only here: NumPy's positional slots before
+# them (dtype, out) are not supported, so a positional one is rejected.
+
+
+@adjoint(numpy.sum)                             # z = numpy.sum(a, axis, keepdims=)
+def sum_adjoint(z, a, axis=None, *, keepdims=False):
+    d[a] = unreduce(d[z], a, axis, keepdims)
+
+
+@adjoint(numpy.mean)                            # z = numpy.mean(a, axis, keepdims=)
+def mean_adjoint(z, a, axis=None, *, keepdims=False):
+    d[a] = unreduce(d[z], a, axis, keepdims) / reduced_size(a, axis)
+
+
+@adjoint(numpy.prod)                            # z = numpy.prod(a, axis, keepdims=); zeros exact
+def prod_adjoint(z, a, axis=None, *, keepdims=False):
+    d[a] = prod_adjoint_helper(d[z], a, z, axis, keepdims)
+
+
+# z = numpy.max(a, axis, keepdims=) or numpy.min(...): ties split evenly
+@adjoint(*_distinct(numpy.max, numpy.amax, numpy.min, numpy.amin))
+def extreme_adjoint(z, a, axis=None, *, keepdims=False):
+    d[a] = unreduce_extreme(d[z], a, z, axis, keepdims)
+
+
+@adjoint(numpy.var)                             # z = numpy.var(a, axis, ddof=, keepdims=)
+def var_adjoint(z, a, axis=None, *, ddof=0, keepdims=False):
+    d[a] = var_adjoint_helper(d[z], a, axis, ddof, keepdims)
+
+
+@adjoint(numpy.std)                             # z = numpy.std(a, axis, ddof=, keepdims=)
+def std_adjoint(z, a, axis=None, *, ddof=0, keepdims=False):
+    d[a] = std_adjoint_helper(d[z], a, z, axis, ddof, keepdims)
+
+
+@adjoint(numpy.nansum)                          # z = numpy.nansum(a, axis, keepdims=)
+def nansum_adjoint(z, a, axis=None, *, keepdims=False):
+    d[a] = numpy.where(numpy.isnan(a), 0.0, unreduce(d[z], a, axis, keepdims))
+
+
+@adjoint(numpy.cumsum)                          # z = numpy.cumsum(a, axis)
+def cumsum_adjoint(z, a, axis=None):
+    d[a] = cumsum_adjoint_helper(d[z], a, axis)
+
+
+@adjoint(numpy.cumprod)                         # z = numpy.cumprod(a, axis)
+def cumprod_adjoint(z, a, axis=None):
+    d[a] = cumprod_adjoint_helper(d[z], a, z, axis)
+
+
+# --- reordering and gathering ----------------------------------------------------
+
+
+@adjoint(numpy.sort)                            # z = numpy.sort(a, axis, kind)
+def sort_adjoint(z, a, axis=-1, kind=None):
+    d[a] = sort_adjoint_helper(d[z], a, axis, kind)
+
+
+@adjoint(numpy.take)                            # z = numpy.take(a, indices, axis, mode=)
+def take_adjoint(z, a, indices, axis=None, *, mode="raise"):
+    d[a] = take_adjoint_helper(d[z], a, indices, axis, mode)

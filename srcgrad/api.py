@@ -152,6 +152,7 @@ class Derivative:
         kinds = tuple(_kind(values[p]) for p in self._params if p in values)
         for name in self.wrt:
             _check_wrt_value(name, values[name])
+        self._last_kinds = kinds
         out = self._function(kinds)(*args, **kwargs)
         if self._return_value:
             value, grads = out
@@ -167,10 +168,7 @@ class Derivative:
     @property
     def source(self) -> str:
         """The generated Python source (for the argument kinds of the last call)."""
-        if self._bound:
-            kinds = next(reversed(self._bound))
-        else:
-            kinds = ()
+        kinds = getattr(self, "_last_kinds", ())
         options = Options(self.wrt, self._return_value, kinds, self._debug_nans)
         return cache.compiled(self.fun, options).source
 

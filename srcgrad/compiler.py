@@ -28,6 +28,10 @@ _SCALAR_OPS = {operator.add, operator.sub, operator.mul, operator.truediv, opera
                operator.neg, operator.pos, operator.mod, operator.floordiv, abs, float, max, min}
 
 
+# Runtime helpers that map Python numbers to Python numbers.
+_SCALAR_HELPERS = ("log_or_zero",)
+
+
 @dataclass(frozen=True)
 class Options:
     """What a derivative is built for; part of the cache key."""
@@ -48,6 +52,7 @@ class _Context:
         self.locals = locals_
         self.require_scalar = require_scalar
         self.helpers: dict = {}  # emitted name -> object, passed as closure cells
+        self.scalar_params: set[str] = set()
         self._emitted: dict = {}
 
     def is_local(self, ident: str) -> bool:
@@ -75,16 +80,23 @@ class _Context:
         return emitted
 
 
+def parameter_names(tree) -> list[str]:
+    """Every named parameter, in signature order (positional-only, plain, keyword-only)."""
+    args = tree.args
+    return [a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args + args.kwonlyargs]
+
+
 def derive(fn, options: Options, keep_stages: bool = False):
     """Build the reverse-mode derivative of `fn`: a `codegen.Compiled`."""
     parsed = parse(fn)
     fence(parsed)
     tree = parsed.tree
-    params = [a.id for a in tree.args.args]
+    params = parameter_names(tree)
     locals_ = set(params) | {n.id for n in gast.walk(tree)
                              if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     names = Names(nodes.names_in(tree) | {tree.name})
     ctx = _Context(parsed, names, locals_, require_scalar=True)
+    ctx.scalar_params = {p for p, k in zip(params, options.kinds) if k == "scalar"}
     stages = {}
     anf_fn = normalize(tree, names, parsed.source, ctx.is_local)
     ctx.locals |= {n.id for n in gast.walk(anf_fn) if isinstance(n, gast.Name)
@@ -102,7 +114,8 @@ def derive(fn, options: Options, keep_stages: bool = False):
     scalars |= {names.adjoint(n) for n in scalars}
     backward = optimize(sweeps.backward, set(sweeps.gradients), scalars,
                         ctx.rename_global("unbroadcast"), ctx._emitted.get("math", "math"),
-                        frozenset(names.adjoint_names()))
+                        frozenset(names.adjoint_names()),
+                        frozenset(ctx._emitted[h] for h in _SCALAR_HELPERS if h in ctx._emitted))
     grads = [nodes.name(g) for g in sweeps.gradients]
     result = grads[0] if len(grads) == 1 else nodes.tuple_of(grads)
     if options.return_value:

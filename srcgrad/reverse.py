@@ -53,7 +53,8 @@ def reverse(fn, ops: dict, act, wrt: list[str], ctx) -> Sweeps:
     if ret is None:
         raise located(ctx.source, fn, "the function has no `return` of a value",
                       "return the scalar to differentiate")
-    params = [a.id for a in fn.args.args]
+    args = fn.args
+    params = [a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args + args.kwonlyargs]
     version = {p: 0 for p in params}
     defined_at: dict = {(p, 0): -1 for p in params}
     blocks: list[_Block] = []
@@ -85,8 +86,9 @@ def reverse(fn, ops: dict, act, wrt: list[str], ctx) -> Sweeps:
     for p in wrt:
         dp = ctx.names.adjoint(p)
         if p not in init:
-            backward.append(nodes.assign(dp, nodes.quote_expr(
-                f"{ctx.rename_global('zeros_like')}(p)", p=p)))
+            zero = nodes.const(0.0) if p in ctx.scalar_params else nodes.quote_expr(
+                f"{ctx.rename_global('zeros_like')}(p)", p=p)
+            backward.append(nodes.assign(dp, zero))
         gradients.append(dp)
     return Sweeps(forward, backward, gradients, returned)
 

@@ -5,6 +5,8 @@ there is nothing to do (`unbroadcast` is a shape comparison when shapes
 agree), and free of srcgrad imports so `export` can copy them into a
 standalone module.
 """
+import math
+
 import numpy
 
 
@@ -105,6 +107,8 @@ def matmul_adjoint_right(g, a, b):
 
 def log_or_zero(x):
     """log(x), but 0 where x == 0: the factor in d(x ** y)/dy, which is 0 there."""
+    if isinstance(x, (float, int)):
+        return math.log(x) if x != 0 else 0.0
     return numpy.log(numpy.where(numpy.equal(x, 0), 1.0, x))
 
 

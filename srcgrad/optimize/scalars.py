@@ -12,7 +12,8 @@ import gast
 from .. import nodes
 
 
-def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast: str, math_name: str = "math"):
+def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast: str, math_name: str = "math",
+                      helpers: frozenset = frozenset()):
     changed = False
 
     class _Elide(gast.NodeTransformer):
@@ -20,8 +21,8 @@ def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast: str, math_nam
             nonlocal changed
             self.generic_visit(node)
             if isinstance(node.func, gast.Name) and node.func.id == unbroadcast \
-                    and len(node.args) == 2 and is_scalar(node.args[0], scalars, math_name) \
-                    and is_scalar(node.args[1], scalars, math_name):
+                    and len(node.args) == 2 and is_scalar(node.args[0], scalars, math_name, helpers) \
+                    and is_scalar(node.args[1], scalars, math_name, helpers):
                 changed = True
                 return node.args[0]
             return node
@@ -29,21 +30,22 @@ def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast: str, math_nam
     for stmt in stmts:
         if isinstance(stmt, gast.Assign):
             stmt.value = _Elide().visit(stmt.value)
-            if isinstance(stmt.targets[0], gast.Name) and is_scalar(stmt.value, scalars, math_name):
+            if isinstance(stmt.targets[0], gast.Name) and is_scalar(stmt.value, scalars, math_name, helpers):
                 scalars.add(stmt.targets[0].id)
     return stmts, changed
 
 
-def is_scalar(expr, scalars: set[str], math_name: str = "math") -> bool:
+def is_scalar(expr, scalars: set[str], math_name: str = "math", helpers: frozenset = frozenset()) -> bool:
     """Whether `expr` is built only from known scalars by arithmetic."""
     if isinstance(expr, gast.Constant):
         return isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool)
     if isinstance(expr, gast.Name):
         return expr.id in scalars
     if isinstance(expr, gast.BinOp) and not isinstance(expr.op, gast.MatMult):
-        return is_scalar(expr.left, scalars, math_name) and is_scalar(expr.right, scalars, math_name)
+        return is_scalar(expr.left, scalars, math_name, helpers) and is_scalar(expr.right, scalars, math_name, helpers)
     if isinstance(expr, gast.UnaryOp):
-        return is_scalar(expr.operand, scalars, math_name)
-    if isinstance(expr, gast.Call) and (nodes.dotted(expr.func) or "").startswith(math_name + "."):
-        return all(is_scalar(a, scalars, math_name) for a in expr.args)
+        return is_scalar(expr.operand, scalars, math_name, helpers)
+    callee = nodes.dotted(expr.func) if isinstance(expr, gast.Call) else None
+    if callee is not None and (callee.startswith(math_name + ".") or callee in helpers):
+        return all(is_scalar(a, scalars, math_name, helpers) for a in expr.args)
     return False

@@ -1,0 +1,203 @@
+"""The compile cache (SPEC 1 and 7): one compile per (code object, options, kinds).
+
+`srcgrad.cache.compile_count` counts the derivatives built; every test reads
+it before and after. Gradients are checked against hand derivatives so that
+a cache hit that serves the wrong code cannot pass.
+"""
+import importlib
+import sys
+
+import numpy as np
+import pytest
+
+import srcgrad
+from srcgrad import cache
+
+
+def compiles():
+    return cache.compile_count
+
+
+def cubic(x, y):
+    return np.sum(x * x * x * y)
+
+
+def make_scaled(c):
+    def scaled(x):
+        return c * x * x
+    return scaled
+
+
+def make_variant(which):
+    if which == "square":
+        def variant(x):
+            return x * x
+    else:
+        def variant(x):
+            return x * x * x
+    return variant
+
+
+def kinds(x):
+    return np.sum(3.0 * x * x)
+
+
+# --- repeated calls -----------------------------------------------------------
+
+
+def test_second_call_does_not_compile():
+    def local_cubic(x):
+        return x * x * x
+
+    df = srcgrad.grad(local_cubic)
+    before = compiles()
+    assert df(2.0) == pytest.approx(12.0)
+    assert compiles() == before + 1
+    assert df(3.0) == pytest.approx(27.0)
+    assert df(-1.0) == pytest.approx(3.0)
+    assert compiles() == before + 1
+
+
+def test_second_grad_object_for_the_same_function_does_not_compile():
+    x = np.array([1.0, 2.0])
+    y = np.array([0.5, -1.0])
+    srcgrad.grad(cubic, wrt=(0, 1))(x, y)  # warm
+    before = compiles()
+    dx, dy = srcgrad.grad(cubic, wrt=(0, 1))(x, y)
+    assert compiles() == before
+    np.testing.assert_allclose(dx, 3 * x * x * y)
+    np.testing.assert_allclose(dy, x ** 3)
+
+
+def test_different_wrt_is_a_different_derivative():
+    x = np.array([1.0, 2.0])
+    y = np.array([0.5, -1.0])
+    dx = srcgrad.grad(cubic, wrt=0)(x, y)
+    dy = srcgrad.grad(cubic, wrt=1)(x, y)
+    np.testing.assert_allclose(dx, 3 * x * x * y)
+    np.testing.assert_allclose(dy, x ** 3)
+
+
+def test_value_and_grad_does_not_serve_grad_code():
+    x = np.array([1.0, 2.0])
+    y = np.array([0.5, -1.0])
+    g = srcgrad.grad(cubic)(x, y)
+    value, g2 = srcgrad.value_and_grad(cubic)(x, y)
+    assert float(value) == pytest.approx(float(np.sum(x ** 3 * y)))
+    np.testing.assert_allclose(g, g2)
+
+
+def test_new_shapes_and_dtypes_do_not_recompile():
+    df = srcgrad.grad(kinds)
+    df(np.ones(3))
+    before = compiles()
+    for x in (np.arange(4.0), np.ones((2, 5)), np.ones(3, dtype=np.float32), np.arange(3)):
+        g = df(x)
+        assert g.shape == x.shape
+        np.testing.assert_allclose(g, 6.0 * x, rtol=1e-6)
+    assert compiles() == before
+
+
+# --- redefinition -------------------------------------------------------------
+
+_VERSION_1 = '''
+def model(x):
+    return x * x
+'''
+
+_VERSION_2 = '''
+def model(x):
+    y = x * x
+    return y * x + 1.0
+'''
+
+
+def test_redefined_function_compiles_afresh(tmp_path, monkeypatch):
+    path = tmp_path / "redefined_mod.py"
+    path.write_text(_VERSION_1)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop("redefined_mod", None)
+    module = importlib.import_module("redefined_mod")
+    try:
+        before = compiles()
+        assert srcgrad.grad(module.model)(3.0) == pytest.approx(6.0)
+        assert compiles() == before + 1
+
+        path.write_text(_VERSION_2)
+        module = importlib.reload(module)
+        before = compiles()
+        assert srcgrad.grad(module.model)(3.0) == pytest.approx(27.0)
+        assert compiles() == before + 1
+    finally:
+        sys.modules.pop("redefined_mod", None)
+
+
+def test_two_code_objects_from_one_factory_compile_separately():
+    square = make_variant("square")
+    cube = make_variant("cube")
+    assert square.__code__ is not cube.__code__
+    before = compiles()
+    assert srcgrad.grad(square)(2.0) == pytest.approx(4.0)
+    assert srcgrad.grad(cube)(2.0) == pytest.approx(12.0)
+    assert compiles() == before + 2
+
+
+# --- closures bind per function object ----------------------------------------
+
+
+def test_closures_from_one_factory_get_their_own_constants():
+    two = make_scaled(2.0)
+    five = make_scaled(5.0)
+    assert two.__code__ is five.__code__
+    d_two = srcgrad.grad(two)
+    d_five = srcgrad.grad(five)
+    assert d_two(3.0) == pytest.approx(12.0)
+    assert d_five(3.0) == pytest.approx(30.0)
+    assert d_two(3.0) == pytest.approx(12.0)
+
+
+def test_closures_with_the_same_code_share_one_compile():
+    first = make_scaled(7.0)
+    second = make_scaled(-1.0)
+    srcgrad.grad(first)(1.0)
+    before = compiles()
+    assert srcgrad.grad(second)(1.0) == pytest.approx(-2.0)
+    assert compiles() == before
+
+
+# --- specialisation by kind (Python number or array), never by shape ----------
+
+
+def test_float_then_array_both_correct():
+    df = srcgrad.grad(kinds)
+    g = df(2.0)
+    assert type(g) is float and g == pytest.approx(12.0)
+    x = np.array([1.0, -2.0, 0.5])
+    ga = df(x)
+    assert isinstance(ga, np.ndarray)
+    np.testing.assert_allclose(ga, 6.0 * x)
+    assert df(2.0) == pytest.approx(12.0)
+
+
+def test_array_then_float_both_correct():
+    def local(x, w):
+        return np.sum(w * x * x)
+
+    df = srcgrad.grad(local)
+    x = np.array([1.0, -2.0])
+    np.testing.assert_allclose(df(x, 3.0), 6.0 * x)
+    assert df(1.5, 3.0) == pytest.approx(9.0)
+    assert df(1.5, np.array([1.0, 2.0])) == pytest.approx(3.0 * 3.0)
+
+
+def test_kinds_compile_at_most_once_each():
+    def local(x):
+        return np.sum(x * x)
+
+    df = srcgrad.grad(local)
+    before = compiles()
+    df(1.0)
+    df(np.ones(2))
+    df(2)
+    df(np.ones((3, 3)))
+    assert compiles() - before <= 2

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import gast
 
 from . import nodes
-from .resolve import Op, differentiable_params
+from .resolve import Op, differentiable_params, statements
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def _sources(stmt, op: Op) -> set[str]:
 def activity(fn, ops: dict, wrt: list[str], returned: str | None) -> Activity:
     """Compute varied and useful names of the ANF function `fn`."""
     edges: list[tuple[str, set[str]]] = []
-    for stmt in fn.body:
+    for stmt in statements(fn.body):
         if isinstance(stmt, gast.Assign):
             edges.append((stmt.targets[0].id, _sources(stmt, ops[id(stmt)])))
     varied = set(wrt)

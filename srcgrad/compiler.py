@@ -20,7 +20,8 @@ from .frontend import ParsedFunction, parse
 from .naming import Names
 from .normalize import normalize
 from .optimize import optimize
-from .resolve import resolve
+from .optimize.dce import eliminate_dead
+from .resolve import resolve, statements
 from .reverse import reverse
 from .rules import registry
 
@@ -53,6 +54,7 @@ class _Context:
         self.require_scalar = require_scalar
         self.helpers: dict = {}  # emitted name -> object, passed as closure cells
         self.scalar_params: set[str] = set()
+        self.scalar_names: set[str] = set()
         self._emitted: dict = {}
 
     def is_local(self, ident: str) -> bool:
@@ -107,15 +109,18 @@ def derive(fn, options: Options, keep_stages: bool = False):
     returned = anf_fn.body[-1].value if isinstance(anf_fn.body[-1], gast.Return) else None
     ret_name = returned.id if isinstance(returned, gast.Name) else None
     act = activity(anf_fn, ops, list(options.wrt), ret_name)
+    ctx.scalar_names = _scalar_names(anf_fn, ops, params, options.kinds)
     sweeps = reverse(anf_fn, ops, act, list(options.wrt), ctx)
-    scalars = _scalar_names(anf_fn, ops, params, options.kinds)
-    scalars |= {s.targets[0].id for s in sweeps.forward if isinstance(s, gast.Assign)
-                and isinstance(s.value, gast.Name) and s.value.id in scalars}  # saved values
+    scalars = set(ctx.scalar_names)
+    scalars |= {saved for (name, _), saved in sweeps.state.saves.items() if name in scalars}
     scalars |= {names.adjoint(n) for n in scalars}
     backward = optimize(sweeps.backward, set(sweeps.gradients), scalars,
                         ctx.rename_global("unbroadcast"), ctx._emitted.get("math", "math"),
                         frozenset(names.adjoint_names()),
-                        frozenset(ctx._emitted[h] for h in _SCALAR_HELPERS if h in ctx._emitted))
+                        frozenset(ctx._emitted[h] for h in _SCALAR_HELPERS if h in ctx._emitted),
+                        keep=sweeps.side_effects)
+    forward, backward = sweeps.finish(backward)
+    backward, _ = eliminate_dead(backward, set(sweeps.gradients))
     grads = [nodes.name(g) for g in sweeps.gradients]
     result = grads[0] if len(grads) == 1 else nodes.tuple_of(grads)
     if options.return_value:
@@ -123,10 +128,10 @@ def derive(fn, options: Options, keep_stages: bool = False):
     name = names.claim(("value_and_grad_" if options.return_value else "grad_") + tree.name)
     out = nodes.clone(tree)
     out.name = name
-    body = sweeps.forward + backward
+    body = forward + backward
     if options.debug_nans:
         body = _with_finite_checks(body, ctx)
-    out.body = body + [nodes.ret(result)]
+    out.body = _dedupe_comments(body + [nodes.ret(result)])
     out.returns = None
     source = codegen.to_source(out)
     free = sorted(ctx.helpers) + [n for n in parsed.closure if n not in ctx.helpers]
@@ -135,6 +140,24 @@ def derive(fn, options: Options, keep_stages: bool = False):
         stages["reverse"] = source
         return compiled, stages
     return compiled
+
+
+def _dedupe_comments(stmts: list) -> list:
+    """Drop a line comment that repeats the previous one in the same block."""
+    out: list = []
+    last = None
+    for stmt in stmts:
+        if nodes.is_comment(stmt):
+            text = stmt.value.args[0].value
+            if text == last:
+                continue
+            last = text
+        for name in ("body", "orelse"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list) and inner and not isinstance(stmt, gast.Assign):
+                setattr(stmt, name, _dedupe_comments(inner))
+        out.append(stmt)
+    return out
 
 
 def _with_finite_checks(body: list, ctx) -> list:
@@ -154,6 +177,9 @@ def _with_finite_checks(body: list, ctx) -> list:
     return out
 
 
+_RANGE_TARGET = object()  # marks a `for` target: an int from range(...)
+
+
 def _scalar_names(fn, ops, params, kinds) -> set[str]:
     """Names that hold Python scalars whenever the scalar-kind parameters do.
 
@@ -161,10 +187,12 @@ def _scalar_names(fn, ops, params, kinds) -> set[str]:
     assignment that is not scalar arithmetic over scalars, until stable.
     """
     assigned: dict[str, list] = {}
-    for stmt in fn.body:
+    for stmt in statements(fn.body):
         if isinstance(stmt, gast.Assign):
             assigned.setdefault(stmt.targets[0].id, []).append(stmt)
-        elif not isinstance(stmt, gast.Return):
+        elif isinstance(stmt, gast.For):  # always `range(...)` after normalization: ints
+            assigned.setdefault(stmt.target.id, []).append(_RANGE_TARGET)
+        elif not isinstance(stmt, (gast.Return, gast.If, gast.While)):
             for n in gast.walk(stmt):
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                     assigned.setdefault(n.id, []).append(None)
@@ -175,7 +203,8 @@ def _scalar_names(fn, ops, params, kinds) -> set[str]:
         changed = False
         for ident, stmts in assigned.items():
             if ident in scalars and not all(
-                    s is not None and _is_scalar_stmt(s, ops.get(id(s)), scalars) for s in stmts):
+                    s is _RANGE_TARGET or (s is not None and _is_scalar_stmt(s, ops.get(id(s)), scalars))
+                    for s in stmts):
                 scalars.discard(ident)
                 changed = True
     return scalars

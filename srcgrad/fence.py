@@ -35,17 +35,13 @@ _HINTS = {
     "ImportFrom": "import at module level",
     "Starred": "pass the arguments one by one",
     "Set": "use a list or tuple",
-    "For": "loops are not supported yet; write the computation vectorised",
-    "While": "loops are not supported yet; write the computation vectorised",
-    "If": "branches are not supported yet; use numpy.where for data-dependent choices",
-    "IfExp": "branches are not supported yet; use numpy.where",
     "FunctionDef": "define helper functions at module level",
     "Dict": "dict literals are not supported yet",
 }
 
 _ALLOWED_EXPRS = (
     gast.BinOp, gast.UnaryOp, gast.Compare, gast.BoolOp, gast.Call, gast.Name,
-    gast.Constant, gast.Attribute, gast.Subscript, gast.Tuple, gast.List, gast.Slice,
+    gast.Constant, gast.Attribute, gast.Subscript, gast.Tuple, gast.List, gast.Slice, gast.IfExp,
     gast.keyword, gast.JoinedStr, gast.FormattedValue,
     gast.operator, gast.unaryop, gast.cmpop, gast.boolop, gast.expr_context,
 )
@@ -116,6 +112,36 @@ class _Fence:
 
     def visit_Pass(self, stmt) -> None:
         pass
+
+    def visit_Break(self, stmt) -> None:
+        pass
+
+    def visit_Continue(self, stmt) -> None:
+        pass
+
+    def visit_If(self, stmt) -> None:
+        self.check_expr(stmt.test)
+        self.check_body(stmt.body)
+        self.check_body(stmt.orelse)
+
+    def visit_For(self, stmt) -> None:
+        if stmt.orelse:
+            self.reject(stmt, "a `for ... else` loop", "move the else-block after the loop and use a flag")
+        self.check_target(stmt.target)
+        self.check_expr(stmt.iter)
+        callee = stmt.iter.func if isinstance(stmt.iter, gast.Call) else None
+        from .nodes import dotted
+
+        if callee is not None and dotted(callee) in ("reversed", "sorted", "iter", "map", "filter"):
+            self.reject(stmt, f"a `for` loop over {dotted(callee)}(...)",
+                        "loop over range(...), an array, a list, zip(...) or enumerate(...)")
+        self.check_body(stmt.body)
+
+    def visit_While(self, stmt) -> None:
+        if stmt.orelse:
+            self.reject(stmt, "a `while ... else` loop", "move the else-block after the loop and use a flag")
+        self.check_expr(stmt.test)
+        self.check_body(stmt.body)
 
     def visit_Assert(self, stmt) -> None:
         self.check_expr(stmt.test)

@@ -51,3 +51,10 @@ class Names:
     def adjoint_names(self) -> set[str]:
         """Every adjoint name handed out so far."""
         return set(self._adjoints.values())
+
+    def claim_once(self, preferred: str) -> str:
+        """Like `claim`, but the same answer every time for the same `preferred`."""
+        key = ("once", preferred)
+        if key not in self._count:
+            self._count[key] = self.claim(preferred)
+        return self._count[key]

@@ -13,8 +13,17 @@ import gast
 
 
 def parse_stmts(text: str) -> list:
-    """Parse `text` (one or more statements) into a list of gast statements."""
-    return gast.parse(text).body
+    """Parse `text` (one or more statements) into a list of gast statements.
+
+    Positions are cleared, so that `stamp` can give the nodes the user's line.
+    """
+    body = gast.parse(text).body
+    for stmt in body:
+        for node in gast.walk(stmt):
+            for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+                if hasattr(node, attr):
+                    setattr(node, attr, None)
+    return body
 
 
 def parse_expr(text: str):

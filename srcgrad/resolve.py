@@ -54,10 +54,22 @@ class Op:
 def resolve(fn, namespace, source: SourceInfo, is_local) -> dict[int, Op]:
     """Map each `name = value` statement of `fn` (ANF) to its Op."""
     ops: dict[int, Op] = {}
-    for stmt in fn.body:
+    for stmt in statements(fn.body):
         if isinstance(stmt, gast.Assign):
             ops[id(stmt)] = _resolve_value(stmt, namespace, source, is_local)
     return ops
+
+
+def statements(stmts):
+    """Every statement of an ANF body, nested branch and loop bodies included.
+
+    The bodies of `no_grad` blocks are not walked: they run as written.
+    """
+    for stmt in stmts:
+        yield stmt
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            yield from statements(stmt.body)
+            yield from statements(stmt.orelse)
 
 
 def _resolve_value(stmt, namespace, source, is_local) -> Op:

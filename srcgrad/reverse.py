@@ -1,23 +1,33 @@
 """Reverse mode: a forward sweep, then a backward sweep, in one function.
 
-Assumes: ANF (straight-line), resolved ops, activity. Guarantees: a list of
-statements that recomputes the function (forward sweep), seeds the adjoint
-of the returned value, runs each active statement's adjoint template in
-reverse order (backward sweep), and returns the gradients.
+Assumes: ANF, resolved ops, activity. Guarantees: statements that recompute
+the function (forward sweep) and then run each active statement's adjoint
+template in reverse order (backward sweep), replaying every branch and loop
+the forward sweep took.
 
-Adjoints of every version of a variable share one name (`dx`). The engine
-assigns the first contribution (`dx = e`) and adds later ones
+Adjoints. Every version of a variable shares one adjoint name (`dx`). The
+engine assigns the first contribution (`dx = e`) and adds the later ones
 (`dx = dx + e`, never in place: an adjoint may alias another); after a
-statement's adjoint has run, the adjoint of its result starts afresh,
-because earlier statements saw an earlier version of that variable.
+statement's adjoint has run, the adjoint of its result starts afresh, since
+earlier statements saw an earlier version of that variable. Where branches
+meet or a loop repeats, an adjoint that only some paths initialise is set to
+zero on the others.
 
-When the backward sweep reads a value that the forward sweep later
-overwrites, the old value is kept under a saved name (`_x1 = x`) and the
-adjoint code reads that instead.
+Values the backward sweep reads are kept in two ways:
+- outside loops, by *version*: when the forward sweep later overwrites a
+  value that an adjoint needs, the old one is kept under a saved name
+  (`_x1 = x`) and the adjoint reads that;
+- inside loops, by *restoring*: before a loop statement overwrites a
+  variable that the loop's backward code reads, its old value is pushed on
+  `_stack`; the backward sweep pops it back right after that statement's
+  adjoint, so every adjoint sees the values of its own iteration. Loop trip
+  counts (`_n1`) are counted, and branch conditions are ordinary variables,
+  pushed when they live in a loop. Only what the backward code reads is
+  pushed: a loop-invariant operand never is.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gast
 
@@ -26,28 +36,449 @@ from .errors import located
 from .resolve import Op
 
 _FORWARD_ONLY_CALLS = {"print"}
+MANAGED = "managed"  # a read of a loop variable: restored by pops, never versioned
 
 
 @dataclass
 class Sweeps:
-    forward: list
-    backward: list
+    forward: list | None  # written by `finish`
+    backward: list  # with pop markers until `finish`
     gradients: list  # adjoint names of the wrt parameters, in order
     returned: object  # the returned atom
+    side_effects: set = field(default_factory=set)  # calls that must stay
+    finish: object = None  # finish(optimized backward) -> (forward, backward)
+    state: object = None
 
 
-class _Block:
-    """One active statement's adjoint, before names are settled."""
+# --- phase 1: walk the forward code, instantiate adjoints, number versions ------
 
-    def __init__(self, index, stmt, items, reads):
-        self.index = index
-        self.stmt = stmt
-        self.items = items
-        self.reads = reads  # local name -> version it reads
+@dataclass
+class _Assign:
+    stmt: object
+    z: str
+    items: list | None
+    refs: dict
+    loop: "_Loop | None"
 
+
+@dataclass
+class _If:
+    stmt: object
+    refs: dict  # the test's version, and every name's version before the branch
+    body: list
+    orelse: list
+
+
+@dataclass
+class _Loop:
+    stmt: object
+    body: list
+    entry: dict  # versions of the names the body does not assign
+    post: dict  # versions after the loop, as the enclosing code reads them
+    counter: str
+    parent: "_Loop | None"
+    managed: set
+
+
+@dataclass
+class _Plain:
+    stmt: object
+    loop: "_Loop | None"
+
+
+class _Walk:
+    def __init__(self, ops, act, ctx):
+        self.ops = ops
+        self.act = act
+        self.ctx = ctx
+        self.next_vid: dict[str, int] = {}
+        self.def_site: dict = {}
+        self.flows_into: dict = {}
+
+    def new(self, name: str, site) -> int:
+        self.next_vid[name] = vid = self.next_vid.get(name, 0) + 1
+        self.def_site[(name, vid)] = site
+        return vid
+
+    def refs(self, names, cur, managed) -> dict:
+        return {n: (MANAGED if n in managed else cur.get(n)) for n in names}
+
+    def block(self, stmts, cur, managed, loop) -> list:
+        return [self.statement(s, cur, managed, loop) for s in stmts]
+
+    def statement(self, stmt, cur, managed, loop):
+        if isinstance(stmt, gast.Assign):
+            z = stmt.targets[0].id
+            items = None
+            reads: set[str] = set()
+            if self.act.is_active(z):
+                items = _adjoint_items(stmt, self.ops[id(stmt)], self.act, self.ctx)
+                reads = _local_reads(items, self.ctx) - {z}
+            refs = self.refs(reads, cur, managed)
+            if z in managed:
+                refs[z] = MANAGED
+            else:
+                cur[z] = refs[z] = self.new(z, stmt)
+            return _Assign(stmt, z, items, refs, loop)
+        if isinstance(stmt, gast.If):
+            return self.branch(stmt, cur, managed, loop)
+        if isinstance(stmt, (gast.For, gast.While)):
+            return self.loop(stmt, cur, managed, loop)
+        if isinstance(stmt, gast.Expr):
+            _check_forward_only(stmt, self.act, self.ctx)
+        for n in sorted(_stored(stmt)):
+            if n not in managed:
+                cur[n] = self.new(n, stmt)
+        return _Plain(stmt, loop)
+
+    def branch(self, stmt, cur, managed, loop):
+        pre = dict(cur)
+        test = {stmt.test.id} if isinstance(stmt.test, gast.Name) and self.ctx.is_local(stmt.test.id) else set()
+        cur_b, cur_o = dict(cur), dict(cur)
+        body = self.block(stmt.body, cur_b, managed, loop)
+        orelse = self.block(stmt.orelse, cur_o, managed, loop)
+        for n in sorted(_stored(stmt) - managed):
+            merged = self.new(n, stmt)
+            for end in (cur_b.get(n), cur_o.get(n)):
+                if end is not None and end != pre.get(n):
+                    self.flows_into[(n, end)] = merged
+            cur[n] = merged
+        refs = {n: (MANAGED if n in managed else v) for n, v in pre.items()}
+        refs.update(self.refs(test, pre, managed))
+        return _If(stmt, refs, body, orelse)
+
+    def loop(self, stmt, cur, managed, parent):
+        assigned = _stored(stmt)
+        inner = managed | assigned
+        info = _Loop(stmt, [], {}, {}, self.ctx.names.fresh("n"), parent, inner)
+        info.entry = {n: (MANAGED if n in inner else v) for n, v in cur.items()}
+        info.body = self.block(stmt.body, dict(cur), inner, info)
+        for n in sorted(assigned - managed):
+            cur[n] = self.new(n, stmt)
+        info.post = {n: (MANAGED if n in managed else v) for n, v in cur.items()}
+        return info
+
+
+def _marker(stmt):
+    return stmt.value.args[0].value, stmt.value.args[1].value
+
+
+def _reads_without_markers(stmt) -> set[str]:
+    """Names the statement reads, not counting branches left with nothing but markers."""
+    out: set[str] = set()
+    for s in _walk_stmts([stmt]):
+        if isinstance(s, gast.If):
+            if _only_markers(s.body) and _only_markers(s.orelse):
+                continue
+            out |= nodes.loaded_names(s.test)
+        elif isinstance(s, gast.For):
+            out |= nodes.loaded_names(s.iter)
+        elif isinstance(s, (gast.Assign, gast.Expr, gast.Return)) and not _is_pop_marker(s):
+            out |= nodes.loaded_names(s)
+    return out
+
+
+def _only_markers(stmts) -> bool:
+    return all(_is_pop_marker(s) or nodes.is_comment(s) or isinstance(s, gast.Pass)
+               or (isinstance(s, gast.If) and _only_markers(s.body) and _only_markers(s.orelse))
+               for s in stmts)
+
+
+def _walk_stmts(stmts):
+    for s in stmts:
+        yield s
+        for name in ("body", "orelse"):
+            inner = getattr(s, name, None)
+            if isinstance(inner, list) and not isinstance(s, gast.Assign):
+                yield from _walk_stmts(inner)
+
+
+def _drop_markers(stmt, reads: set[str]) -> bool:
+    """Remove markers of values nobody reads; True if any went."""
+    removed = False
+    for s in _walk_stmts([stmt]):
+        for name in ("body", "orelse"):
+            inner = getattr(s, name, None)
+            if not isinstance(inner, list) or isinstance(s, gast.Assign):
+                continue
+            kept = []
+            for t in inner:
+                if _is_pop_marker(t):
+                    var, index = _marker(t)
+                    if var not in reads:
+                        removed = True
+                        continue
+                kept.append(t)
+            setattr(s, name, kept)
+    return removed
+
+
+def _markers_to_pops(stmt, backward: "_Backward") -> None:
+    for s in _walk_stmts([stmt]):
+        for name in ("body", "orelse"):
+            inner = getattr(s, name, None)
+            if not isinstance(inner, list) or isinstance(s, gast.Assign):
+                continue
+            out = []
+            for t in inner:
+                if _is_pop_marker(t):
+                    var, index = _marker(t)
+                    backward.pushed.add(backward.keys[index])
+                    t = nodes.assign(var, nodes.quote_expr(f"{backward.stack_name()}.pop()"))
+                out.append(t)
+            if name == "body" and not out:
+                out = [gast.Pass()]
+            setattr(s, name, out)
+
+
+def _stored(stmt) -> set[str]:
+    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+# --- phase 2: the backward sweep -----------------------------------------------
+
+POP_MARKER = "__srcgrad_pop__"
+
+
+def _is_pop_marker(stmt) -> bool:
+    return (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)
+            and isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == POP_MARKER)
+
+
+class _Backward:
+    def __init__(self, walk: _Walk, final: dict, ctx):
+        self.walk = walk
+        self.final = final
+        self.ctx = ctx
+        self.saves: dict = {}
+        self.pushed: set = set()  # keys of _Pop markers that became real pops
+        self.stack = None  # the stack's name, once anything is pushed
+        self.keys: list = []  # marker index -> (kind, statement id[, name])
+
+    def pop_marker(self, name: str, key):
+        """Where a pushed value would be restored; `settle` decides once optimized."""
+        if key not in self.keys:
+            self.keys.append(key)
+        call = gast.Call(func=nodes.name(POP_MARKER),
+                         args=[nodes.const(name), nodes.const(self.keys.index(key))], keywords=[])
+        return nodes.expr_stmt(call)
+
+    # names -------------------------------------------------------------
+    def is_final(self, name: str, vid) -> bool:
+        seen = 0
+        while vid is not None and seen < 10_000:
+            if self.final.get(name) == vid:
+                return True
+            vid = self.walk.flows_into.get((name, vid))
+            seen += 1
+        return False
+
+    def resolve(self, name: str, ref) -> str:
+        if ref is None or ref == MANAGED or self.is_final(name, ref):
+            return name
+        key = (name, ref)
+        if key not in self.saves:
+            self.saves[key] = self.ctx.names.fresh(name.lstrip("_"))
+        return self.saves[key]
+
+    def renamed(self, expr, refs: dict):
+        mapping = {n: self.resolve(n, r) for n, r in refs.items()}
+        mapping = {k: v for k, v in mapping.items() if k != v}
+        return nodes.substitute(nodes.clone(expr), mapping) if mapping else expr
+
+    def zero(self, var: str, refs: dict):
+        """`dv = 0` for `var` as the given versions see it."""
+        adj = self.ctx.names.adjoint(var)
+        if var in self.ctx.scalar_names:
+            return nodes.assign(adj, nodes.const(0.0))
+        value = self.renamed(nodes.quote_expr(f"{self.ctx.rename_global('zeros_like')}(v)", v=var),
+                             {var: refs.get(var)})
+        return nodes.assign(adj, value)
+
+    # statements ----------------------------------------------------------
+    def block(self, infos, init: set):
+        out: list = []
+        for info in reversed(infos):
+            if isinstance(info, _Assign):
+                self.assign(info, init, out)
+            elif isinstance(info, _If):
+                self.branch(info, init, out)
+            elif isinstance(info, _Loop):
+                self.loop(info, init, out)
+            elif info.loop is not None and _stored(info.stmt):
+                for n in sorted(_stored(info.stmt)):
+                    out.append(self.pop_marker(n, ("plain", id(info.stmt), n)))
+        return out, init
+
+    def assign(self, info: _Assign, init: set, out: list) -> None:
+        z, line = info.z, info.stmt.lineno
+        if info.items is not None and z in init:
+            out.append(nodes.comment(f"backward of line {line}: {self.ctx.line(line)}"))
+            for item in info.items:
+                value = self.renamed(item.value, info.refs)
+                if isinstance(item, templates.Local):
+                    out.append(nodes.assign(item.name, value, line))
+                    continue
+                adj = self.ctx.names.adjoint(item.target)
+                if item.target in init:
+                    value = nodes.binop(nodes.name(adj), "+", value)
+                out.append(nodes.assign(adj, value, line))
+                init.add(item.target)
+            init.discard(z)
+        if info.loop is not None:
+            out.append(self.pop_marker(z, ("assign", id(info.stmt))))
+
+    def branch(self, info: _If, init: set, out: list) -> None:
+        body, init_b = self.block(info.body, set(init))
+        orelse, init_o = self.block(info.orelse, set(init))
+        union = init_b | init_o
+        body += [self.zero(v, info.refs) for v in sorted(union - init_b)]
+        orelse += [self.zero(v, info.refs) for v in sorted(union - init_o)]
+        init.clear()
+        init.update(union)
+        if not body and not orelse:
+            return
+        test = self.renamed(info.stmt.test, info.refs)
+        line = info.stmt.lineno
+        out.append(nodes.comment(f"backward of line {line}: {self.ctx.line(line)}"))
+        out.append(gast.If(test=test, body=body or [gast.Pass()], orelse=orelse))
+
+    def loop(self, info: _Loop, init: set, out: list) -> None:
+        start = set(init)
+        while True:  # the adjoints a backward iteration hands to the next one
+            body, end = self.block(info.body, set(start))
+            grown = set(init) | end
+            if grown == start:
+                break
+            start = grown
+        body += [self.zero(v, info.entry) for v in sorted(start - end)]
+        before = [self.zero(v, info.post) for v in sorted(start - set(init))]
+        init.update(start)
+        if isinstance(info.stmt, gast.For):
+            target = info.stmt.target.id
+            body.insert(0, self.pop_marker(target, ("target", id(info.stmt))))
+        line = info.stmt.lineno
+        repeat = nodes.quote_stmt(f"for {self.ctx.names.claim_once('_')} in range({info.counter}):\n    pass")
+        repeat.body = body or [gast.Pass()]
+        out.append(nodes.comment(f"backward of line {line}: {self.ctx.line(line)}"))
+        out.extend(before)
+        out.append(repeat)
+        if info.parent is not None:
+            out.append(self.pop_marker(info.counter, ("counter", id(info.stmt))))
+            out[-1], out[-2] = out[-2], out[-1]  # the count is restored before the loop runs
+
+    def settle(self, stmts: list) -> list:
+        """Turn pop markers into pops where the loop's backward code reads the value.
+
+        Run on the optimized backward sweep, so that a value only an optimized-away
+        statement read is never taped. Dropping a marker can empty a branch and
+        so stop a condition being read: iterate until nothing changes.
+        """
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, (gast.For, gast.While)):
+                stmt = self._settle_loop(stmt)
+            elif isinstance(stmt, gast.If):
+                stmt.body = self.settle(stmt.body) or [gast.Pass()]
+                stmt.orelse = self.settle(stmt.orelse)
+            out.append(stmt)
+        return out
+
+    def _settle_loop(self, loop):
+        while True:
+            reads = _reads_without_markers(loop)
+            removed = _drop_markers(loop, reads)
+            if not removed:
+                break
+        _markers_to_pops(loop, self)
+        return loop
+
+    def stack_name(self) -> str:
+        if self.stack is None:
+            self.stack = self.ctx.names.claim("_stack")
+        return self.stack
+
+
+# --- phase 3: the forward sweep ------------------------------------------------
+
+class _Forward:
+    def __init__(self, backward: _Backward, walk: _Walk, ctx):
+        self.bw = backward
+        self.ctx = ctx
+        self.saves_at: dict = {}
+        for (name, vid), saved in sorted(backward.saves.items(), key=lambda kv: kv[1]):
+            site = walk.def_site.get((name, vid))
+            self.saves_at.setdefault(id(site) if site is not None else None, []).append(
+                nodes.assign(saved, nodes.name(name)))
+        self.last_line = None
+
+    def push(self, name: str):
+        return nodes.expr_stmt(nodes.quote_expr(f"{self.bw.stack_name()}.append(v)", v=name))
+
+    def block(self, infos) -> list:
+        out: list = []
+        for info in infos:
+            stmt = info.stmt
+            line = getattr(stmt, "lineno", None)
+            if line is not None and line != self.last_line:
+                out.append(nodes.comment(f"line {line}: {self.ctx.line(line)}"))
+                self.last_line = line
+            if isinstance(info, _Assign):
+                if ("assign", id(stmt)) in self.bw.pushed:
+                    out.append(self.push(info.z))
+                out.append(stmt)
+            elif isinstance(info, _If):
+                branch = gast.If(test=stmt.test, body=self.block(info.body) or [gast.Pass()],
+                                 orelse=self.block(info.orelse))
+                out.append(branch)
+            elif isinstance(info, _Loop):
+                out.extend(self.loop(info))
+            else:
+                for n in sorted(_stored(stmt)):
+                    if ("plain", id(stmt), n) in self.bw.pushed:
+                        out.append(self.push(n))
+                if isinstance(stmt, gast.With):
+                    out.append(nodes.comment("no_grad: run as written, not differentiated"))
+                    out.extend(_unwrap_with(stmt))
+                else:
+                    out.append(stmt)
+            out.extend(self.saves_at.get(id(stmt), []))
+        return out
+
+    def loop(self, info: _Loop) -> list:
+        stmt = nodes.clone(info.stmt)
+        count = info.counter
+        body = [nodes.assign(count, nodes.binop(nodes.name(count), "+", nodes.const(1)))]
+        body += self.block(info.body)
+        self.last_line = None
+        if isinstance(stmt, gast.For) and ("target", id(info.stmt)) in self.bw.pushed:
+            at = len(body)
+            if body and isinstance(body[-1], gast.If) and any(isinstance(s, gast.Break) for s in body[-1].body):
+                at -= 1  # before the final `if <flag>: break`
+            body.insert(at, self.push(stmt.target.id))
+        stmt.body = body
+        out = [nodes.assign(count, nodes.const(0)), stmt]
+        if ("counter", id(info.stmt)) in self.bw.pushed:
+            out.append(self.push(count))
+        return out
+
+
+def _unwrap_with(stmt) -> list:
+    out: list = []
+    for s in stmt.body:
+        out.extend(_unwrap_with(s) if isinstance(s, gast.With) else [s])
+    return out
+
+
+# --- the pass ------------------------------------------------------------------
 
 def reverse(fn, ops: dict, act, wrt: list[str], ctx) -> Sweeps:
-    """Build both sweeps of `fn`; `ctx` supplies names, lines and globals."""
+    """Build both sweeps of `fn`; `ctx` supplies names, lines, globals and scalars.
+
+    The backward sweep comes back with pop markers; the caller optimizes it
+    and hands it to `Sweeps.finish`, which settles what the loops tape and
+    writes the forward sweep to match.
+    """
     body = list(fn.body)
     ret = body.pop() if body and isinstance(body[-1], gast.Return) else None
     if ret is None:
@@ -55,48 +486,90 @@ def reverse(fn, ops: dict, act, wrt: list[str], ctx) -> Sweeps:
                       "return the scalar to differentiate")
     args = fn.args
     params = [a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args + args.kwonlyargs]
-    version = {p: 0 for p in params}
-    defined_at: dict = {(p, 0): -1 for p in params}
-    blocks: list[_Block] = []
-    for i, stmt in enumerate(body):
-        if isinstance(stmt, gast.Assign):
-            z = stmt.targets[0].id
-            if act.is_active(z):
-                items = _adjoint_items(stmt, ops[id(stmt)], act, ctx)
-                reads = {n: version.get(n, 0) for n in _local_reads(items, ctx)}
-                reads[z] = version.get(z, 0) + 1
-                blocks.append(_Block(i, stmt, items, reads))
-            assigned = [z]
-        else:
-            _check_forward_only(stmt, act, ctx)
-            assigned = sorted(n.id for n in gast.walk(stmt)
-                              if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
-        for n in assigned:
-            version[n] = version.get(n, 0) + 1
-            defined_at[(n, version[n])] = i
+    walk = _Walk(ops, act, ctx)
+    cur = {p: 0 for p in params}
+    infos = walk.block(body, cur, set(), None)
 
-    saves = _settle_saved_values(blocks, version, defined_at, ctx)
-    forward = _forward_sweep(body, saves, ctx)
+    backward = _Backward(walk, dict(cur), ctx)
     returned = ret.value
-    if ctx.require_scalar:
-        forward.append(nodes.expr_stmt(nodes.quote_expr(
-            f"{ctx.rename_global('require_scalar')}(r)", r=returned)))
-    backward, init = _backward_sweep(blocks, returned, act, ctx)
+    init: set[str] = set()
+    seed: list = []
+    if isinstance(returned, gast.Name) and act.is_active(returned.id):
+        seed = [nodes.assign(ctx.names.adjoint(returned.id), nodes.const(1.0))]
+        init.add(returned.id)
+    sweep, init = backward.block(infos, init)
     gradients = []
+    tail: list = []
     for p in wrt:
-        dp = ctx.names.adjoint(p)
         if p not in init:
-            zero = nodes.const(0.0) if p in ctx.scalar_params else nodes.quote_expr(
-                f"{ctx.rename_global('zeros_like')}(p)", p=p)
-            backward.append(nodes.assign(dp, zero))
-        gradients.append(dp)
-    return Sweeps(forward, backward, gradients, returned)
+            tail.append(backward.zero(p, {p: 0}))
+        gradients.append(ctx.names.adjoint(p))
+
+    def finish(optimized: list):
+        settled = backward.settle(optimized)
+        forward_pass = _Forward(backward, walk, ctx)
+        forward = forward_pass.block(infos)
+        entry = list(forward_pass.saves_at.get(None, []))
+        if backward.stack is not None:
+            entry.insert(0, nodes.assign(backward.stack, nodes.quote_expr("[]")))
+            entry += [nodes.assign(n, nodes.const(None))
+                      for n in _maybe_unbound(backward.pushed, infos, params)]
+        if ctx.require_scalar:
+            forward.append(nodes.expr_stmt(nodes.quote_expr(
+                f"{ctx.rename_global('require_scalar')}(r)", r=returned)))
+        return entry + forward, settled
+
+    keep = {POP_MARKER}
+    return Sweeps(None, seed + sweep + tail, gradients, returned, keep, finish, backward)
+
+
+def _maybe_unbound(pushed: set, infos, params) -> list[str]:
+    """Pushed variables that a first push could find unassigned: set to None up front."""
+    names: set[str] = set()
+    assigned_before: set[str] = set(params)
+    for info in infos:
+        if isinstance(info, _Assign):
+            assigned_before.add(info.z)
+        if isinstance(info, (_Loop, _If)):
+            for key in pushed:
+                name = key[2] if key[0] == "plain" else _pushed_name(key, [info])
+                if name is not None and name not in assigned_before:
+                    names.add(name)
+            assigned_before |= _stored(info.stmt) if isinstance(info, _Loop) else set()
+    return sorted(names)
+
+
+def _pushed_name(key, infos):
+    """The variable a push key refers to (for initialising it before any push)."""
+    kind, ident = key[0], key[1]
+    for info in _all_infos(infos):
+        if id(info.stmt) == ident:
+            if kind == "assign":
+                return info.z
+            if kind == "target":
+                return info.stmt.target.id
+            if kind == "counter":
+                return None  # counts are assigned before they are pushed
+    return None
+
+
+def _all_infos(infos):
+    for info in infos:
+        yield info
+        if isinstance(info, _If):
+            yield from _all_infos(info.body)
+            yield from _all_infos(info.orelse)
+        elif isinstance(info, _Loop):
+            yield from _all_infos(info.body)
 
 
 def _adjoint_items(stmt, op: Op, act, ctx) -> list:
     z = stmt.targets[0].id
     if op.kind == "copy":
-        return [templates.Contribution(stmt.value.id, nodes.name(ctx.names.adjoint(z)))]
+        source = stmt.value
+        if not (isinstance(source, gast.Name) and ctx.is_local(source.id)):
+            return []  # a constant or a global: nothing to pass the gradient to
+        return [templates.Contribution(source.id, nodes.name(ctx.names.adjoint(z)))]
     if op.kind == "rule":
         def adjoint_of(var):
             return ctx.names.adjoint(var) if act.is_active(var) else None
@@ -128,89 +601,8 @@ def _local_reads(items, ctx) -> set[str]:
     return out
 
 
-def _settle_saved_values(blocks, version, defined_at, ctx) -> dict:
-    """Name each overwritten value an adjoint reads; rename those reads. -> {index: [save]}"""
-    saved: dict = {}
-    saves: dict = {}
-    for block in blocks:
-        renames = {}
-        for n, v in block.reads.items():
-            if v >= version.get(n, 0):
-                continue
-            if (n, v) not in saved:
-                saved[(n, v)] = ctx.names.fresh(n.lstrip("_"))
-                saves.setdefault(defined_at[(n, v)], []).append(
-                    nodes.assign(saved[(n, v)], nodes.name(n)))
-            renames[n] = saved[(n, v)]
-        if renames:
-            block.items = [_rename_item(it, renames) for it in block.items]
-    return saves
-
-
-def _rename_item(item, renames):
-    value = nodes.substitute(nodes.clone(item.value), renames)
-    if isinstance(item, templates.Local):
-        return templates.Local(item.name, value)
-    return templates.Contribution(item.target, value)
-
-
-def _forward_sweep(body, saves, ctx) -> list:
-    out: list = []
-    last = None
-    for j in saves.get(-1, []):
-        out.append(j)
-    for i, stmt in enumerate(body):
-        line = getattr(stmt, "lineno", None)
-        if line != last and line is not None:
-            out.append(nodes.comment(f"line {line}: {ctx.line(line)}"))
-            last = line
-        if isinstance(stmt, gast.With):
-            out.append(nodes.comment("no_grad: run as written, not differentiated"))
-            out.extend(_unwrap_with(stmt))
-        else:
-            out.append(stmt)
-        out.extend(saves.get(i, []))
-    return out
-
-
-def _unwrap_with(stmt) -> list:
-    out: list = []
-    for s in stmt.body:
-        out.extend(_unwrap_with(s) if isinstance(s, gast.With) else [s])
-    return out
-
-
-def _backward_sweep(blocks, returned, act, ctx):
-    out: list = []
-    init: set[str] = set()
-    if isinstance(returned, gast.Name) and act.is_active(returned.id):
-        out.append(nodes.assign(ctx.names.adjoint(returned.id), nodes.const(1.0)))
-        init.add(returned.id)
-    last = None
-    for block in reversed(blocks):
-        z = block.stmt.targets[0].id
-        if z not in init:
-            continue  # nothing reached z: its adjoint is zero
-        line = block.stmt.lineno
-        if line != last:
-            out.append(nodes.comment(f"backward of line {line}: {ctx.line(line)}"))
-            last = line
-        for item in block.items:
-            if isinstance(item, templates.Local):
-                out.append(nodes.assign(item.name, item.value, line))
-                continue
-            adj = ctx.names.adjoint(item.target)
-            value = item.value if item.target not in init else nodes.binop(nodes.name(adj), "+", item.value)
-            out.append(nodes.assign(adj, value, line))
-            init.add(item.target)
-        init.discard(z)  # earlier statements saw an earlier version of z
-    return out, init
-
-
 def _check_forward_only(stmt, act, ctx) -> None:
     """Expression statements may not hide mutation of values being differentiated."""
-    if not isinstance(stmt, gast.Expr):
-        return
     call = stmt.value
     path = nodes.dotted(call.func) if isinstance(call, gast.Call) else None
     if path in _FORWARD_ONLY_CALLS or (path or "").split(".")[0] in ("logging", "logger", "log", "warnings"):

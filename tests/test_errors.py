@@ -39,19 +39,23 @@ def has_for(x):
     s = 0.0
     for i in range(3):
         s = s + x
+    else:
+        s = s * 2.0
     return s
 
 
 def has_while(x):
     while x < 10.0:
         x = x * 2.0
+    else:
+        x = x + 1.0
     return x
 
 
 def has_if(x):
-    y = x * 2.0
-    if x > 0:
-        y = x * 3.0
+    y = 2.0
+    for v in reversed(x):
+        y = y * v
     return y
 
 
@@ -121,16 +125,15 @@ def has_dtype_keyword(x):
 
 def has_early_return(x):
     y = x * 2.0
+    del x
     return y
-    z = y * 3.0  # noqa: F841
-    return z
 
 
 CASES = [
     # (function, marker in the offending line, what the message must name)
     (has_for, "for i in range(3):", "for"),
     (has_while, "while x < 10.0:", "while"),
-    (has_if, "if x > 0:", "if"),
+    (has_if, "for v in reversed(x):", "reversed"),
     (has_try, "try:", "try"),
     (has_lambda, "lambda v: v * 2.0", "lambda"),
     (has_listcomp, "[x * k for k in (1.0, 2.0)]", "comprehension"),
@@ -143,7 +146,7 @@ CASES = [
     (has_callable_object, "SCALE(x)", "SCALE"),
     (has_user_call, "helper(x)", "helper"),
     (has_dtype_keyword, "np.sum(x, dtype=float)", "dtype"),
-    (has_early_return, "return y", "return"),
+    (has_early_return, "del x", "del"),
 ]
 
 

@@ -1,8 +1,9 @@
 """Normalization: the user's function rewritten into a small, regular language.
 
 `normalize` runs the passes in order: `desugar` (augmented and annotated
-assignment, tuple unpacking, docstrings), then `anf` (one operation per
-statement). `check_anf` asserts the result's contract; the tests use it.
+assignment, tuple unpacking, docstrings, `for` loops over `range`), then
+`single_exit` (return/break/continue become flags and guards), then `anf`
+(one operation per statement). `check_anf` asserts the result's contract; the tests use it.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from ..errors import SourceInfo
 from ..naming import Names
 from .anf import anf, check_anf
 from .desugar import desugar
+from .exits import single_exit
 
 __all__ = ["normalize", "check_anf"]
 
@@ -17,4 +19,5 @@ __all__ = ["normalize", "check_anf"]
 def normalize(fn, names: Names, source: SourceInfo, is_local):
     """Desugar then A-normalize `fn` (a gast.FunctionDef); returns a new tree."""
     fn = desugar(fn, names, source)
+    fn = single_exit(fn, names)
     return anf(fn, names, source, is_local)

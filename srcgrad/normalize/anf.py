@@ -60,10 +60,44 @@ class _Anf:
             elif isinstance(stmt, gast.Return):
                 value = self.atom(stmt.value)
                 self.emit(gast.Return(value=value))
-            else:  # expression statements, assert, with no_grad: forward only, as written
+            elif isinstance(stmt, gast.If):
+                test = self.atom(stmt.test)
+                self.where = stmt
+                self.emit(gast.If(test=test, body=self.block(stmt.body, stmt),
+                                  orelse=self.block(stmt.orelse, stmt, empty_ok=True)))
+            elif isinstance(stmt, gast.For):
+                args = [self.atom(a) for a in stmt.iter.args]
+                self.where = stmt
+                loop = nodes.quote_stmt("for i in range():\n    pass", i=stmt.target.id)
+                loop.iter.args = args
+                loop.body = self.block(stmt.body, stmt)
+                self.emit(loop)
+            elif isinstance(stmt, gast.While):
+                self.emit_while(stmt)
+            else:  # expression statements, assert, break, with no_grad: as written
                 self.out.append(stmt)
         result, self.out = self.out, saved
         return result
+
+    def block(self, body, owner, empty_ok: bool = False) -> list:
+        """A nested block, normalized; `pass` when it would be empty (but an else)."""
+        out = [s for s in self.body(body) if not isinstance(s, gast.Pass)]
+        self.where = owner
+        return out or ([] if empty_ok else [gast.Pass()])
+
+    def emit_while(self, stmt) -> None:
+        """`while <test>:` with the test's operations before the loop and at the body's end."""
+        saved, self.out = self.out, []
+        test = self.atom(stmt.test)
+        test_stmts, self.out = self.out, saved
+        self.out.extend(test_stmts)
+        self.where = stmt
+        body = self.block(stmt.body, stmt)
+        if body == [] or (len(body) == 1 and isinstance(body[0], gast.Pass)):
+            body = []
+        body = body + [nodes.clone(s) for s in test_stmts]
+        loop = gast.While(test=test, body=body or [gast.Pass()], orelse=[])
+        self.emit(loop)
 
     def emit(self, stmt) -> None:
         gast.copy_location(stmt, self.where)
@@ -112,7 +146,26 @@ class _Anf:
                                   ctx=gast.Load())
         if isinstance(expr, (gast.Tuple, gast.List)):
             return self.literal(expr)
+        if isinstance(expr, gast.IfExp):
+            return self.conditional(expr)
         raise unsupported(self.source, expr, f"the expression `{type(expr).__name__}`")
+
+    def conditional(self, expr):
+        """`a if c else b` becomes an `if` statement; only the taken side is evaluated."""
+        test = self.atom(expr.test)
+        temp = self.names.fresh("t")
+        where = self.where
+        branches = []
+        for side in (expr.body, expr.orelse):
+            saved, self.out = self.out, []
+            self.where = where
+            value = self.operation(side)
+            self.emit(nodes.assign(temp, value))
+            branches.append(self.out)
+            self.out = saved
+        self.where = where
+        self.emit(gast.If(test=test, body=branches[0], orelse=branches[1]))
+        return nodes.name(temp)
 
     def compare(self, expr):
         if len(expr.ops) == 1:

@@ -2,12 +2,18 @@
 
 Assumes: the fence accepted the function. Guarantees: no AugAssign or
 AnnAssign; every Assign has one target; a tuple target is unpacked into
-single assignments; docstrings and `pass` are gone; `return` is the last
-statement (an earlier one is rejected until control flow is supported).
+single assignments; docstrings and `pass` are gone (an empty block keeps one
+`pass`); every `for` loop runs over `range(...)` with a name as its target.
 
-    x += y            ->   x = x + y
-    a, b = b, a       ->   _t1 = b; _t2 = a; a = _t1; b = _t2
-    n, m = x.shape    ->   _t1 = x.shape; n = _t1[0]; m = _t1[1]
+    x += y                  ->   x = x + y
+    a, b = b, a             ->   _t1 = b; _t2 = a; a = _t1; b = _t2
+    n, m = x.shape          ->   _t1 = x.shape; n = _t1[0]; m = _t1[1]
+    for x in xs:            ->   for _i1 in range(len(xs)):
+                                     x = xs[_i1]
+    for i, x in enumerate(xs)->  for i in range(len(xs)):
+                                     x = xs[i]
+    for a, b in zip(as, bs) ->   for _i1 in range(min(len(as), len(bs))):
+                                     a = as[_i1]; b = bs[_i1]
 """
 from __future__ import annotations
 
@@ -26,13 +32,24 @@ def desugar(fn, names: Names, source: SourceInfo):
 
 def _body(body, names: Names, source: SourceInfo, top: bool = False) -> list:
     out: list = []
-    for i, stmt in enumerate(body):
+    for stmt in body:
         if isinstance(stmt, gast.Pass) or (
                 isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant)):
             continue
-        if isinstance(stmt, gast.Return) and not (top and i == len(body) - 1):
-            raise unsupported(source, stmt, "a `return` before the end of the function",
-                              "compute the result in a variable and return it at the end")
+        if isinstance(stmt, gast.If):
+            stmt = nodes.clone(stmt)
+            stmt.body = _body(stmt.body, names, source) or [gast.Pass()]
+            stmt.orelse = _body(stmt.orelse, names, source)
+            out.append(stmt)
+            continue
+        if isinstance(stmt, gast.While):
+            stmt = nodes.clone(stmt)
+            stmt.body = _body(stmt.body, names, source) or [gast.Pass()]
+            out.append(stmt)
+            continue
+        if isinstance(stmt, gast.For):
+            out.extend(_for(stmt, names, source))
+            continue
         if isinstance(stmt, gast.AugAssign):
             left = nodes.clone(stmt.target)
             left.ctx = gast.Load()
@@ -49,6 +66,65 @@ def _body(body, names: Names, source: SourceInfo, top: bool = False) -> list:
         else:
             out.append(stmt)
     return out
+
+
+def _for(stmt, names: Names, source: SourceInfo) -> list:
+    """Lower a `for` loop to `for <name> in range(...)`, items read by index."""
+    stmt = nodes.clone(stmt)
+    body = _body(stmt.body, names, source)
+    assigned = {n.id for s in body for n in gast.walk(s)
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    it, target = stmt.iter, stmt.target
+    call = it.func if isinstance(it, gast.Call) else None
+    callee = nodes.dotted(call) if call is not None else None
+    before: list = []
+
+    def held(expr):
+        """`expr` as a name the body does not rebind (evaluated once, as Python does)."""
+        if isinstance(expr, gast.Name) and expr.id not in assigned:
+            return expr
+        holder = names.fresh("s")
+        before.append(_assign([nodes.name(holder, store=True)], expr, stmt))
+        return nodes.name(holder)
+
+    def item(seq, index):
+        return gast.Subscript(value=nodes.clone(seq), slice=nodes.name(index), ctx=gast.Load())
+
+    if callee == "range" and isinstance(target, gast.Name):
+        stmt.body = body or [gast.Pass()]
+        return [stmt]
+    if callee == "enumerate" and len(it.args) == 1 and not it.keywords \
+            and isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2 \
+            and isinstance(target.elts[0], gast.Name):
+        seq = held(it.args[0])
+        index = target.elts[0].id
+        head = _unpack_one(target.elts[1], item(seq, index), stmt, names)
+    elif callee == "zip" and it.args and not it.keywords \
+            and isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == len(it.args):
+        seqs = [held(a) for a in it.args]
+        index = names.fresh("i")
+        head = [s for t, q in zip(target.elts, seqs, strict=True)
+                for s in _unpack_one(t, item(q, index), stmt, names)]
+        lengths = ", ".join(f"len({q.id})" for q in seqs)
+        bound = nodes.quote_expr(f"min({lengths})" if len(seqs) > 1 else lengths)
+        return before + [_range_loop(stmt, index, bound, head + body)]
+    elif callee in ("range", "enumerate", "zip", "reversed", "sorted", "iter", "map", "filter"):
+        raise unsupported(source, stmt, f"this `for ... in {callee}(...)` loop",
+                          "loop over range(...), an array, a list, zip(...) or enumerate(...)")
+    else:
+        seq = held(it)
+        index = names.fresh("i")
+        head = _unpack_one(target, item(seq, index), stmt, names)
+    bound = nodes.quote_expr(f"len({seq.id})")
+    return before + [_range_loop(stmt, index, bound, head + body)]
+
+
+def _range_loop(like, index: str, bound, body):
+    loop = nodes.quote_stmt(f"for {index} in range(n):\n    pass", n=bound)
+    loop.body = body
+    gast.copy_location(loop, like)
+    nodes.stamp(loop, like.lineno, like.col_offset)
+    return loop
 
 
 def _assign(targets, value, like):

@@ -35,9 +35,11 @@ def single_exit(fn, names: Names):
     state = _State(names, early)
     new_body, _ = state.block(fn.body, loop=None)
     if early:
-        prefix = [nodes.assign(state.returned, nodes.const(False)),
-                  nodes.assign(state.retval, nodes.const(None))]
-        new_body = prefix + new_body + [nodes.ret(nodes.name(state.retval))]
+        line = fn.body[0].lineno if fn.body else fn.lineno
+        prefix = [nodes.assign(state.returned, nodes.const(False), line),
+                  nodes.assign(state.retval, nodes.const(None), line)]
+        last = fn.body[-1].lineno if fn.body else fn.lineno
+        new_body = prefix + new_body + [nodes.stamp(nodes.ret(nodes.name(state.retval)), last)]
     fn.body = new_body
     return fn
 

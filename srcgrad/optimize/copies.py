@@ -21,66 +21,76 @@ _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul
          gast.Div: operator.truediv, gast.Pow: operator.pow}
 
 
-def _target(stmt):
-    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
-        return stmt.targets[0].id
-    return None
+def _stored(stmt) -> set[str]:
+    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
 
-def _reads(stmt, ident: str) -> bool:
-    return isinstance(stmt, gast.Assign) and ident in nodes.loaded_names(stmt.value)
+def _is_copy(stmt) -> bool:
+    if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
+        return False
+    value = stmt.value
+    if isinstance(value, gast.Name):
+        return value.id != stmt.targets[0].id
+    return isinstance(value, gast.Constant) and isinstance(value.value, (int, float)) \
+        and not isinstance(value.value, bool)
 
 
 def propagate(stmts: list, live_out: set[str], floats: frozenset = frozenset()):
-    stmts = list(stmts)
+    """Forward copies into later reads; dead copies are left for DCE."""
+    changed = _block(stmts, floats)
+    changed |= _fold_all(stmts, floats)
+    return stmts, changed
+
+
+def _block(stmts: list, floats) -> bool:
     changed = False
-    i = 0
-    while i < len(stmts):
-        stmt = stmts[i]
-        a = _target(stmt)
-        value = stmt.value if a else None
-        is_copy = isinstance(value, gast.Name) or (
-            isinstance(value, gast.Constant) and isinstance(value.value, (int, float))
-            and not isinstance(value.value, bool))
-        if not is_copy or (isinstance(value, gast.Name) and value.id == a):
-            i += 1
+    for i, stmt in enumerate(stmts):
+        for name in ("body", "orelse"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list) and not isinstance(stmt, gast.Assign):
+                changed |= _block(inner, floats)
+        if not _is_copy(stmt):
             continue
+        a, value = stmt.targets[0].id, stmt.value
         b = value.id if isinstance(value, gast.Name) else None
-        blocked = False
         for later in stmts[i + 1:]:
-            if not isinstance(later, gast.Assign):
+            if nodes.is_comment(later):
                 continue
-            if _reads(later, a):
-                if blocked:
-                    break
-                later.value = fold(nodes.substitute(later.value, {a: value}), floats)
-                changed = True
-            t = _target(later)
-            if t == a:
+            assigned = _stored(later)
+            compound = isinstance(later, (gast.If, gast.For, gast.While))
+            if compound and (a in assigned or (b is not None and b in assigned)):
                 break
-            if b is not None and t == b:
-                blocked = True  # reads of `a` after this see the old `b`
-        if not _still_read(stmts, i, a) and a not in live_out | ({a} if blocked else set()):
-            del stmts[i]
-            changed = True
-            continue
-        i += 1
+            if a in nodes.loaded_names(later):
+                _substitute_reads(later, a, value)
+                changed = True
+            if a in assigned or (b is not None and b in assigned):
+                break
+    return changed
+
+
+def _substitute_reads(stmt, a: str, value) -> None:
+    class _Sub(gast.NodeTransformer):
+        def visit_Name(self, n):
+            if n.id == a and isinstance(n.ctx, gast.Load):
+                return nodes.clone(value)
+            return n
+
+    _Sub().visit(stmt)
+
+
+def _fold_all(stmts, floats) -> bool:
+    changed = False
     for stmt in stmts:
         if isinstance(stmt, gast.Assign):
             folded = fold(stmt.value, floats)
             if folded is not stmt.value:
                 stmt.value = folded
                 changed = True
-    return stmts, changed
-
-
-def _still_read(stmts, i, a) -> bool:
-    for later in stmts[i + 1:]:
-        if _reads(later, a):
-            return True
-        if _target(later) == a:
-            return False
-    return False
+        for name in ("body", "orelse"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list) and not isinstance(stmt, gast.Assign):
+                changed |= _fold_all(inner, floats)
+    return changed
 
 
 def _number(node):

@@ -27,11 +27,17 @@ def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast: str, math_nam
                 return node.args[0]
             return node
 
-    for stmt in stmts:
-        if isinstance(stmt, gast.Assign):
-            stmt.value = _Elide().visit(stmt.value)
-            if isinstance(stmt.targets[0], gast.Name) and is_scalar(stmt.value, scalars, math_name, helpers):
-                scalars.add(stmt.targets[0].id)
+    def block(stmts):
+        for stmt in stmts:
+            if isinstance(stmt, gast.Assign):
+                stmt.value = _Elide().visit(stmt.value)
+                if isinstance(stmt.targets[0], gast.Name) and is_scalar(stmt.value, scalars, math_name, helpers):
+                    scalars.add(stmt.targets[0].id)
+            elif isinstance(stmt, (gast.If, gast.For, gast.While)):
+                block(stmt.body)
+                block(stmt.orelse)
+
+    block(stmts)
     return stmts, changed
 
 

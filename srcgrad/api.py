@@ -93,21 +93,40 @@ def _resolve_wrt(fn, wrt) -> tuple[tuple[str, ...], bool]:
 def _kind(value) -> str:
     if isinstance(value, (float, int)) and not isinstance(value, bool):
         return "scalar"
-    return "array" if isinstance(value, numpy.ndarray) else "other"
+    if isinstance(value, numpy.ndarray):
+        return "array"
+    return "container" if isinstance(value, (dict, list, tuple)) else "other"
 
 
-def _check_wrt_value(name: str, value) -> None:
+def _check_wrt_value(name: str, value, path: str = "") -> None:
+    """A wrt argument: a real number, a real array, or a dict/list/tuple of them."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_wrt_value(name, item, f"{path}[{key!r}]")
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_wrt_value(name, item, f"{path}[{i}]")
+        return
     if isinstance(value, bool) or not (
             isinstance(value, numbers.Real) or (
                 isinstance(value, numpy.ndarray) and value.dtype.kind in "fiu")):
         raise SrcGradError(
-            f"cannot differentiate with respect to {name!r}: it is a "
-            f"{type(value).__name__}; a wrt argument must be a real number or a real array",
+            f"cannot differentiate with respect to {name + path!r}: it is a "
+            f"{type(value).__name__}; a wrt argument must be a real number, a real array, "
+            "or a dict/list/tuple of them",
             hint="convert it with numpy.asarray(..., dtype=float), or remove it from wrt")
 
 
 def _as_gradient(g, x):
-    """Give the gradient the structure of its argument."""
+    """Give the gradient the structure of its argument (None means zero)."""
+    if isinstance(x, dict):
+        return {k: _as_gradient(g.get(k) if isinstance(g, dict) else None, v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        items = g if isinstance(g, (list, tuple)) else [None] * len(x)
+        return type(x)(_as_gradient(gi, xi) for gi, xi in zip(items, x))
+    if g is None:
+        g = 0.0
     if isinstance(x, numpy.ndarray):
         dtype = x.dtype if x.dtype.kind == "f" else numpy.float64
         g = numpy.asarray(g, dtype=dtype)

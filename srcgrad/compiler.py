@@ -55,6 +55,7 @@ class _Context:
         self.helpers: dict = {}  # emitted name -> object, passed as closure cells
         self.scalar_params: set[str] = set()
         self.scalar_names: set[str] = set()
+        self.container_names: set[str] = set()
         self._emitted: dict = {}
 
     def is_local(self, ident: str) -> bool:
@@ -110,6 +111,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     ret_name = returned.id if isinstance(returned, gast.Name) else None
     act = activity(anf_fn, ops, list(options.wrt), ret_name)
     ctx.scalar_names = _scalar_names(anf_fn, ops, params, options.kinds)
+    ctx.container_names = _container_names(anf_fn, params, options.kinds)
     sweeps = reverse(anf_fn, ops, act, list(options.wrt), ctx)
     scalars = set(ctx.scalar_names)
     scalars |= {saved for (name, _), saved in sweeps.state.saves.items() if name in scalars}
@@ -174,6 +176,29 @@ def _with_finite_checks(body: list, ctx) -> list:
                 func=nodes.name(check),
                 args=[nodes.name(stmt.targets[0].id), nodes.const(generated), nodes.const(origin)],
                 keywords=[])))
+    return out
+
+
+def _container_names(fn, params, kinds) -> set[str]:
+    """Names that may hold a tuple, list or dict: their adjoints merge with add_grad.
+
+    Parameters not known to be numbers or arrays, displays, items of such
+    names (a pytree's inner nodes) and copies of them.
+    """
+    known = dict(zip(params, kinds))
+    out = {p for p in params if known.get(p) not in ("scalar", "array")}
+    changed = True
+    while changed:
+        changed = False
+        for stmt in statements(fn.body):
+            if not isinstance(stmt, gast.Assign) or stmt.targets[0].id in out:
+                continue
+            value = stmt.value
+            source = value.value if isinstance(value, gast.Subscript) else value
+            if isinstance(value, (gast.Tuple, gast.List, gast.Dict)) or (
+                    isinstance(source, gast.Name) and source.id in out):
+                out.add(stmt.targets[0].id)
+                changed = True
     return out
 
 

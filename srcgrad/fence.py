@@ -36,12 +36,11 @@ _HINTS = {
     "Starred": "pass the arguments one by one",
     "Set": "use a list or tuple",
     "FunctionDef": "define helper functions at module level",
-    "Dict": "dict literals are not supported yet",
 }
 
 _ALLOWED_EXPRS = (
     gast.BinOp, gast.UnaryOp, gast.Compare, gast.BoolOp, gast.Call, gast.Name,
-    gast.Constant, gast.Attribute, gast.Subscript, gast.Tuple, gast.List, gast.Slice, gast.IfExp,
+    gast.Constant, gast.Attribute, gast.Subscript, gast.Tuple, gast.List, gast.Slice, gast.IfExp, gast.Dict,
     gast.keyword, gast.JoinedStr, gast.FormattedValue,
     gast.operator, gast.unaryop, gast.cmpop, gast.boolop, gast.expr_context,
 )
@@ -162,6 +161,8 @@ class _Fence:
         for sub in gast.walk(node):
             if not isinstance(sub, _ALLOWED_EXPRS):
                 self.reject(sub)
+            if isinstance(sub, gast.Dict) and any(k is None for k in sub.keys):
+                self.reject(sub, "`**` unpacking in a dict display", "write the entries out")
             if isinstance(sub, gast.Call):
                 if any(isinstance(a, gast.Starred) for a in sub.args) or any(
                         k.arg is None for k in sub.keywords):

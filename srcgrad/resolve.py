@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import gast
 import numpy
 
-from . import nodes
+from . import nodes, runtime
 from .errors import SourceInfo, located
 from .rules import registry
 
@@ -94,6 +94,13 @@ def _resolve_value(stmt, namespace, source, is_local) -> Op:
                           label=f"ndarray.{value.attr}")
     if isinstance(value, gast.Call):
         return _resolve_call(value, namespace, source, is_local, result, stmt)
+    if isinstance(value, (gast.Tuple, gast.List)):
+        pack = runtime.pack_tuple if isinstance(value, gast.Tuple) else runtime.pack_list
+        return _primitive(pack, list(value.elts), [], result, stmt, source,
+                          label="tuple display" if pack is runtime.pack_tuple else "list display")
+    if isinstance(value, gast.Dict):
+        return _primitive(runtime.pack_dict, [nodes.tuple_of(value.keys), nodes.tuple_of(value.values)],
+                          [], result, stmt, source, label="dict display")
     return Op("opaque", type(value).__name__)
 
 

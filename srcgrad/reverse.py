@@ -320,7 +320,9 @@ class _Backward:
                     out.append(nodes.assign(item.name, value, line))
                     continue
                 adj = self.ctx.names.adjoint(item.target)
-                if item.target in init:
+                if item.target in init and item.target in self.ctx.container_names:
+                    value = nodes.quote_expr(f"{self.ctx.rename_global('add_grad')}(a, e)", a=adj, e=value)
+                elif item.target in init:
                     value = nodes.binop(nodes.name(adj), "+", value)
                 out.append(nodes.assign(adj, value, line))
                 init.add(item.target)

@@ -56,9 +56,14 @@ def unreduce_extreme(g, a, z, axis=None, keepdims=False):
 
 
 def zeros_like(x):
-    """A zero adjoint for `x`: 0.0 for a Python number, a float array otherwise."""
+    """A zero adjoint for `x`: 0.0 for a Python number, a float array for an
+    array, and the same structure of zeros for a dict, list or tuple."""
     if isinstance(x, (float, int)):
         return 0.0
+    if isinstance(x, dict):
+        return {k: zeros_like(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(zeros_like(v) for v in x)
     x = numpy.asarray(x)
     dtype = x.dtype if numpy.issubdtype(x.dtype, numpy.inexact) else float
     return numpy.zeros(x.shape, dtype)
@@ -789,9 +794,12 @@ def unindex(g, a, index):
     Integer-array and boolean indices go through `numpy.add.at`, so repeated
     indices add up; basic indices (ints, slices) are a plain assignment.
     """
-    if isinstance(a, (list, tuple, dict)):
-        raise TypeError("srcgrad: indexing a list, tuple or dict that is being "
-                        "differentiated is not supported yet; use an array")
+    if isinstance(a, dict):
+        return {index: g}
+    if isinstance(a, (list, tuple)):
+        out = [None] * len(a)
+        out[index] = g
+        return type(a)(out)
     dtype = numpy.result_type(numpy.asarray(g).dtype, numpy.float64) \
         if numpy.asarray(g).dtype.kind != "f" else numpy.asarray(g).dtype
     out = numpy.zeros(numpy.shape(a), dtype)
@@ -818,3 +826,62 @@ def check_finite(value, generated, origin):
     if bad:
         raise FloatingPointError(f"NaN or inf produced by the generated statement `{generated}` "
                                  f"(from {origin})")
+
+
+# --- containers: tuples, lists and dicts that carry gradients ---------------
+#
+# The adjoint of a container is a container of the same kind whose entries
+# are adjoints or None (no gradient reached that entry): `add_grad` merges
+# them, `fill_grad` turns None into zeros where a value needs a real one.
+
+
+def add_grad(a, b):
+    """a + b for adjoints that may be containers or None."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if isinstance(a, dict):
+        out = dict(a)
+        for key, value in b.items():
+            out[key] = add_grad(out.get(key), value)
+        return out
+    if isinstance(a, (list, tuple)):
+        return type(a)(add_grad(x, y) for x, y in zip(a, b))
+    return a + b
+
+
+def fill_grad(g, like):
+    """The adjoint `g` with every missing entry replaced by zeros shaped like `like`."""
+    if g is None:
+        return zeros_like(like)
+    if isinstance(like, dict):
+        return {k: fill_grad(g.get(k) if isinstance(g, dict) else None, v) for k, v in like.items()}
+    if isinstance(like, (list, tuple)) and isinstance(g, (list, tuple)):
+        return type(like)(fill_grad(x, v) for x, v in zip(g, like))
+    return g
+
+
+def pack_tuple(*items):
+    """`(a, b, ...)`: the key of the tuple-display rule; also a working function."""
+    return tuple(items)
+
+
+def pack_list(*items):
+    """`[a, b, ...]`: the key of the list-display rule."""
+    return list(items)
+
+
+def pack_dict(keys, values):
+    """`{k1: a, k2: b, ...}`: the key of the dict-display rule."""
+    return dict(zip(keys, values))
+
+
+def unpack_adjoint(g, items):
+    """Per-item adjoints of a tuple or list display, zeros where none arrived."""
+    return [fill_grad(None if g is None else g[i], item) for i, item in enumerate(items)]
+
+
+def dict_unpack_adjoint(g, keys, values):
+    """Per-value adjoints of a dict display, zeros where none arrived."""
+    return [fill_grad(None if g is None else g.get(k), v) for k, v in zip(keys, values)]

@@ -146,6 +146,9 @@ class _Anf:
                                   ctx=gast.Load())
         if isinstance(expr, (gast.Tuple, gast.List)):
             return self.literal(expr)
+        if isinstance(expr, gast.Dict):
+            return gast.Dict(keys=[self.atom(k) for k in expr.keys],
+                             values=[self.argument(v) for v in expr.values])
         if isinstance(expr, gast.IfExp):
             return self.conditional(expr)
         raise unsupported(self.source, expr, f"the expression `{type(expr).__name__}`")

@@ -10,7 +10,8 @@ import operator
 import numpy
 
 from srcgrad.rules.registry import adjoint, nondifferentiable
-from srcgrad.runtime import log_or_zero, matmul_adjoint_left, matmul_adjoint_right, unbroadcast, unindex
+from srcgrad.runtime import (dict_unpack_adjoint, log_or_zero, matmul_adjoint_left, matmul_adjoint_right,
+                             pack_dict, pack_list, pack_tuple, unbroadcast, unindex, unpack_adjoint)
 from srcgrad.templates import d
 
 nondifferentiable(
@@ -75,3 +76,15 @@ def power_adjoint(z, x1, x2):
 @adjoint(operator.getitem)                      # z = a[index]
 def getitem_adjoint(z, a, index):
     d[a] = unindex(d[z], a, index)
+
+
+# --- displays: tuple, list and dict literals --------------------------------
+
+@adjoint(pack_tuple, pack_list)                 # z = (x1, x2, ...) or [x1, x2, ...]
+def pack_adjoint(z, *items):
+    d[items] = unpack_adjoint(d[z], items)
+
+
+@adjoint(pack_dict)                             # z = {k1: v1, k2: v2, ...}
+def pack_dict_adjoint(z, keys, values):
+    d[values] = dict_unpack_adjoint(d[z], keys, values)

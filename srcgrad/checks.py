@@ -4,10 +4,13 @@ from __future__ import annotations
 import numpy
 
 from .errors import SrcGradError
+from .pytree import flatten
 
 
 def _numeric_gradient(fun, args: list, index: int, eps: float):
     x = args[index]
+    if isinstance(x, (dict, list, tuple)):
+        return _numeric_pytree_gradient(fun, args, index, eps)
     if isinstance(x, numpy.ndarray):
         x = numpy.array(x, dtype=numpy.float64)
         out = numpy.zeros(x.shape)
@@ -26,6 +29,20 @@ def _numeric_gradient(fun, args: list, index: int, eps: float):
     hi = float(fun(*args[:index], x + step, *args[index + 1:]))
     lo = float(fun(*args[:index], x - step, *args[index + 1:]))
     return (hi - lo) / (2 * step)
+
+
+def _numeric_pytree_gradient(fun, args: list, index: int, eps: float):
+    """Central differences for every leaf of a dict/list/tuple argument."""
+    leaves, rebuild = flatten(args[index])
+    values = [leaf for _, leaf in leaves]
+    grads = []
+    for k in range(len(values)):
+        def partial(v, k=k):
+            new = list(values)
+            new[k] = v
+            return fun(*args[:index], rebuild(new), *args[index + 1:])
+        grads.append(_numeric_gradient(partial, [values[k]], 0, eps))
+    return rebuild(grads)
 
 
 def check_grads(fun, args, wrt=0, modes=("reverse",), eps=1e-6, rtol=1e-5, atol=1e-6):
@@ -50,7 +67,13 @@ def check_grads(fun, args, wrt=0, modes=("reverse",), eps=1e-6, rtol=1e-5, atol=
         for name, g in zip(names, analytic, strict=True):
             index = params.index(name)
             numeric = _numeric_gradient(fun, args, index, eps)
-            _compare(fun, name, mode, numpy.asarray(g, dtype=float), numpy.asarray(numeric), rtol, atol)
+            expected, _ = flatten(numeric)
+            actual, _ = flatten(g)
+            if [p for p, _ in expected] != [p for p, _ in actual]:
+                raise AssertionError(f"{fun.__name__}: gradient for {name!r} has structure "
+                                     f"{[p for p, _ in actual]}, expected {[p for p, _ in expected]}")
+            for (path, a), (_, n) in zip(actual, expected):
+                _compare(fun, name + path, mode, numpy.asarray(a, dtype=float), numpy.asarray(n), rtol, atol)
 
 
 def _compare(fun, name, mode, analytic, numeric, rtol, atol) -> None:

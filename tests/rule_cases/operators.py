@@ -180,3 +180,31 @@ def logic_case(x, c):
     f = 3 in (1, 2, 3)
     return x * c * a + x * b + x * x * e * f
 
+
+
+# --- displays: tuple, list and dict literals that carry gradients -----------
+from srcgrad import runtime  # noqa: E402
+
+
+@case(runtime.pack_tuple, variants=[(R(3), R(), C(3))], wrt=(0, 1))
+def tuple_display_case(x, y, c):
+    t = (x * y, x + y, y)
+    return np.sum(t[0] * c) + np.sum(t[1] * t[2] * c)
+
+
+@case(runtime.pack_list, variants=[(R(2, 3), R(3), C(2, 3))], wrt=(0, 1))
+def list_display_case(x, y, c):
+    items = [x, [y, x * y]]
+    inner = items[1]
+    return np.sum(items[0] * inner[1] * c) + np.sum(inner[0] * c)
+
+
+@case(runtime.pack_dict, variants=[(R(3), R(), C(3))], wrt=(0, 1))
+def dict_display_case(x, y, c):
+    d = {"a": x * y, "b": y, "unused": x}
+    return np.sum(d["a"] * d["b"] * c)
+
+
+@case(operator.getitem, variants=[({"w": R(3), "b": R()}, C(3))])
+def getitem_dict_param_case(p, c):
+    return np.sum(np.tanh(p["w"] * p["b"]) * c)

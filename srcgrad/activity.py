@@ -38,7 +38,7 @@ def _sources(stmt, op: Op) -> set[str]:
         for node in differentiable_params(op):
             out |= nodes.loaded_names(node)
         return out
-    if op.kind in ("unknown", "user", "opaque"):
+    if op.kind in ("unknown", "user", "opaque", "badcall"):
         # No rule yet: treat every input as flowing, so that the reverse pass
         # reports the missing rule instead of silently dropping a gradient.
         return nodes.loaded_names(stmt.value)
@@ -49,7 +49,12 @@ def activity(fn, ops: dict, wrt: list[str], returned: str | None) -> Activity:
     """Compute varied and useful names of the ANF function `fn`."""
     edges: list[tuple[str, set[str]]] = []
     for stmt in statements(fn.body):
-        if isinstance(stmt, gast.Assign):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+            # x[i] = v: the new x depends on v and on the rest of the old x
+            x = stmt.targets[0].value.id
+            sources = {x} | ({stmt.value.id} if isinstance(stmt.value, gast.Name) else set())
+            edges.append((x, sources))
+        elif isinstance(stmt, gast.Assign):
             edges.append((stmt.targets[0].id, _sources(stmt, ops[id(stmt)])))
     varied = set(wrt)
     changed = True

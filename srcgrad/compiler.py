@@ -15,6 +15,7 @@ import gast
 
 from . import codegen, nodes
 from .activity import activity
+from .aliases import check_aliases
 from .fence import fence
 from .frontend import ParsedFunction, parse
 from .naming import Names
@@ -56,6 +57,7 @@ class _Context:
         self.scalar_params: set[str] = set()
         self.scalar_names: set[str] = set()
         self.container_names: set[str] = set()
+        self.mutated: set[str] = set()  # written in place (x[i] = v): restored, never versioned
         self._emitted: dict = {}
 
     def is_local(self, ident: str) -> bool:
@@ -101,7 +103,8 @@ def derive(fn, options: Options, keep_stages: bool = False):
     ctx = _Context(parsed, names, locals_, require_scalar=True)
     ctx.scalar_params = {p for p, k in zip(params, options.kinds) if k == "scalar"}
     stages = {}
-    anf_fn = normalize(tree, names, parsed.source, ctx.is_local)
+    scalar_params = {p for p, k in zip(params, options.kinds) if k == "scalar"}
+    anf_fn = normalize(tree, names, parsed.source, ctx.is_local, scalar_params)
     ctx.locals |= {n.id for n in gast.walk(anf_fn) if isinstance(n, gast.Name)
                    and isinstance(n.ctx, gast.Store)}
     if keep_stages:
@@ -112,6 +115,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     act = activity(anf_fn, ops, list(options.wrt), ret_name)
     ctx.scalar_names = _scalar_names(anf_fn, ops, params, options.kinds)
     ctx.container_names = _container_names(anf_fn, params, options.kinds)
+    ctx.mutated = check_aliases(anf_fn, ops, parsed.source)
     sweeps = reverse(anf_fn, ops, act, list(options.wrt), ctx)
     scalars = set(ctx.scalar_names)
     scalars |= {saved for (name, _), saved in sweeps.state.saves.items() if name in scalars}
@@ -169,12 +173,14 @@ def _with_finite_checks(body: list, ctx) -> list:
     for stmt in body:
         out.append(stmt)
         if isinstance(stmt, gast.Assign):
+            target = stmt.targets[0]
+            checked = target.value.id if isinstance(target, gast.Subscript) else target.id
             generated = codegen.statement_text(stmt)
             line = getattr(stmt, "lineno", None)
             origin = f"line {line}: {ctx.line(line)}" if line else "a value saved for the backward sweep"
             out.append(nodes.expr_stmt(gast.Call(
                 func=nodes.name(check),
-                args=[nodes.name(stmt.targets[0].id), nodes.const(generated), nodes.const(origin)],
+                args=[nodes.name(checked), nodes.const(generated), nodes.const(origin)],
                 keywords=[])))
     return out
 
@@ -191,7 +197,8 @@ def _container_names(fn, params, kinds) -> set[str]:
     while changed:
         changed = False
         for stmt in statements(fn.body):
-            if not isinstance(stmt, gast.Assign) or stmt.targets[0].id in out:
+            if not isinstance(stmt, gast.Assign) or not isinstance(stmt.targets[0], gast.Name) \
+                    or stmt.targets[0].id in out:
                 continue
             value = stmt.value
             source = value.value if isinstance(value, gast.Subscript) else value
@@ -213,7 +220,9 @@ def _scalar_names(fn, ops, params, kinds) -> set[str]:
     """
     assigned: dict[str, list] = {}
     for stmt in statements(fn.body):
-        if isinstance(stmt, gast.Assign):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+            assigned.setdefault(stmt.targets[0].value.id, []).append(None)  # written in place
+        elif isinstance(stmt, gast.Assign):
             assigned.setdefault(stmt.targets[0].id, []).append(stmt)
         elif isinstance(stmt, gast.For):  # always `range(...)` after normalization: ints
             assigned.setdefault(stmt.target.id, []).append(_RANGE_TARGET)

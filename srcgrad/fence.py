@@ -97,8 +97,11 @@ class _Fence:
                 self.check_target(elt)
             return
         if isinstance(target, gast.Subscript):
-            self.reject(target, "assignment into a subscript",
-                        "build the array with numpy.where or numpy.concatenate instead")
+            if not isinstance(target.value, gast.Name):
+                self.reject(target, "assignment into a nested subscript (`x[i][j] = v`)",
+                            "index once: x[i, j] = v")
+            self.check_expr(target.slice)
+            return
         self.reject(target, "assignment to this target", "assign to a plain variable")
 
     def visit_Expr(self, stmt) -> None:

@@ -16,7 +16,7 @@ import gast
 import numpy
 
 from . import nodes, runtime
-from .errors import SourceInfo, located
+from .errors import SourceInfo
 from .rules import registry
 
 _BINOPS = {
@@ -49,13 +49,16 @@ class Op:
     rule: registry.Rule | None = None
     bindings: dict = field(default_factory=dict)
     callee: object = None
+    hint: str = ""
 
 
 def resolve(fn, namespace, source: SourceInfo, is_local) -> dict[int, Op]:
     """Map each `name = value` statement of `fn` (ANF) to its Op."""
     ops: dict[int, Op] = {}
     for stmt in statements(fn.body):
-        if isinstance(stmt, gast.Assign):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+            ops[id(stmt)] = Op("setitem", "x[...] =")
+        elif isinstance(stmt, gast.Assign):
             ops[id(stmt)] = _resolve_value(stmt, namespace, source, is_local)
     return ops
 
@@ -156,9 +159,10 @@ def _primitive(primitive, args, keywords, result, stmt, source, label=None) -> O
     except TypeError as err:
         names = [k for k, _ in keywords if k not in template.signature.parameters]
         detail = f"the keyword {names[0]!r}" if names else f"this call ({err})"
-        raise located(source, stmt, f"{label}(...) has no derivative rule for {detail}",
-                      hint=f"the rule supports {label}({_params(template.signature)}); "
-                           "rewrite the call with those arguments") from None
+        # Raised by the reverse pass only if the call turns out to need a derivative.
+        return Op("badcall", f"{label}(...) has no derivative rule for {detail}",
+                  hint=f"the rule supports {label}({_params(template.signature)}); "
+                       "rewrite the call with those arguments", callee=primitive)
     bound.apply_defaults()
     bindings = {template.result: result}
     for param, value in bound.arguments.items():

@@ -62,6 +62,18 @@ class _Assign:
 
 
 @dataclass
+class _SetItem:
+    """`x[index] = v`: x changes in place; restored after its adjoint."""
+
+    stmt: object
+    x: str
+    index: object
+    items: list | None
+    refs: dict
+    loop: "_Loop | None"
+
+
+@dataclass
 class _If:
     stmt: object
     refs: dict  # the test's version, and every name's version before the branch
@@ -107,6 +119,8 @@ class _Walk:
         return [self.statement(s, cur, managed, loop) for s in stmts]
 
     def statement(self, stmt, cur, managed, loop):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+            return self.setitem(stmt, cur, managed, loop)
         if isinstance(stmt, gast.Assign):
             z = stmt.targets[0].id
             items = None
@@ -130,6 +144,24 @@ class _Walk:
             if n not in managed:
                 cur[n] = self.new(n, stmt)
         return _Plain(stmt, loop)
+
+    def setitem(self, stmt, cur, managed, loop):
+        target = stmt.targets[0]
+        x, index, value = target.value.id, target.slice, stmt.value
+        items = None
+        if self.act.is_active(x):
+            adj = self.ctx.names.adjoint(x)
+            items = []
+            if isinstance(value, gast.Name) and self.act.is_active(value.id):
+                items.append(templates.Contribution(value.id, nodes.quote_expr(
+                    f"{self.ctx.rename_global('written_adjoint')}({adj}, i, v)",
+                    i=_index_expr(index), v=value)))
+            items.append(_Update(x, nodes.quote_expr(
+                f"{self.ctx.rename_global('zero_at')}({adj}, i)", i=_index_expr(index))))
+        reads = (_local_reads(items or [], self.ctx) | nodes.loaded_names(index)) - {x}
+        reads = {n for n in reads if self.ctx.is_local(n)}
+        refs = self.refs(reads, cur, managed)
+        return _SetItem(stmt, x, index, items, refs, loop)
 
     def branch(self, stmt, cur, managed, loop):
         pre = dict(cur)
@@ -163,8 +195,17 @@ def _marker(stmt):
     return stmt.value.args[0].value, stmt.value.args[1].value
 
 
+def _marker_index(stmt):
+    """The index expression of a subscript-restore marker, or None."""
+    args = stmt.value.args
+    return args[2] if len(args) > 2 else None
+
+
 def _reads_without_markers(stmt) -> set[str]:
-    """Names the statement reads, not counting branches left with nothing but markers."""
+    """Names the statement reads, not counting branches left with nothing but markers.
+
+    A marker that restores a slice (`x[i] = old`) reads its index when it stays.
+    """
     out: set[str] = set()
     for s in _walk_stmts([stmt]):
         if isinstance(s, gast.If):
@@ -173,7 +214,10 @@ def _reads_without_markers(stmt) -> set[str]:
             out |= nodes.loaded_names(s.test)
         elif isinstance(s, gast.For):
             out |= nodes.loaded_names(s.iter)
-        elif isinstance(s, (gast.Assign, gast.Expr, gast.Return)) and not _is_pop_marker(s):
+        elif _is_pop_marker(s):
+            if _marker_index(s) is not None:
+                out |= nodes.loaded_names(_marker_index(s))
+        elif isinstance(s, (gast.Assign, gast.Expr, gast.Return)):
             out |= nodes.loaded_names(s)
     return out
 
@@ -193,10 +237,10 @@ def _walk_stmts(stmts):
                 yield from _walk_stmts(inner)
 
 
-def _drop_markers(stmt, reads: set[str]) -> bool:
+def _drop_markers(stmt, reads: set[str], top_only: bool = False) -> bool:
     """Remove markers of values nobody reads; True if any went."""
     removed = False
-    for s in _walk_stmts([stmt]):
+    for s in ([stmt] if top_only else _walk_stmts([stmt])):
         for name in ("body", "orelse"):
             inner = getattr(s, name, None)
             if not isinstance(inner, list) or isinstance(s, gast.Assign):
@@ -213,8 +257,9 @@ def _drop_markers(stmt, reads: set[str]) -> bool:
     return removed
 
 
-def _markers_to_pops(stmt, backward: "_Backward") -> None:
-    for s in _walk_stmts([stmt]):
+def _markers_to_pops(stmt, backward: "_Backward", top_only: bool = False) -> None:
+    """Markers become restores: `x = _stack.pop()` in loops, `x = _x1` at top level."""
+    for s in ([stmt] if top_only else _walk_stmts([stmt])):
         for name in ("body", "orelse"):
             inner = getattr(s, name, None)
             if not isinstance(inner, list) or isinstance(s, gast.Assign):
@@ -223,12 +268,42 @@ def _markers_to_pops(stmt, backward: "_Backward") -> None:
             for t in inner:
                 if _is_pop_marker(t):
                     var, index = _marker(t)
-                    backward.pushed.add(backward.keys[index])
-                    t = nodes.assign(var, nodes.quote_expr(f"{backward.stack_name()}.pop()"))
+                    key = backward.keys[index]
+                    backward.pushed.add(key)
+                    if top_only:
+                        backward.temps[key] = backward.ctx.names.fresh(var.lstrip("_"))
+                        old = nodes.name(backward.temps[key])
+                    else:
+                        old = nodes.quote_expr(f"{backward.stack_name()}.pop()")
+                    where = _marker_index(t)
+                    if where is None:
+                        t = nodes.assign(var, old)
+                    else:
+                        target = gast.Subscript(value=nodes.name(var), slice=nodes.clone(where),
+                                                ctx=gast.Store())
+                        t = gast.Assign(targets=[target], value=old, type_comment=None)
                 out.append(t)
             if name == "body" and not out:
                 out = [gast.Pass()]
             setattr(s, name, out)
+
+
+@dataclass(frozen=True)
+class _Update:
+    """`dx = value` for an adjoint that changes without a new contribution."""
+
+    target: str
+    value: object
+
+
+def _index_expr(index):
+    """Subscript syntax as an expression: `1:3` -> `slice(1, 3, None)`."""
+    if isinstance(index, gast.Slice):
+        parts = [getattr(index, k) or nodes.const(None) for k in ("lower", "upper", "step")]
+        return gast.Call(func=nodes.name("slice"), args=[nodes.clone(p) for p in parts], keywords=[])
+    if isinstance(index, gast.Tuple):
+        return nodes.tuple_of([_index_expr(e) for e in index.elts])
+    return nodes.clone(index)
 
 
 def _stored(stmt) -> set[str]:
@@ -254,14 +329,16 @@ class _Backward:
         self.pushed: set = set()  # keys of _Pop markers that became real pops
         self.stack = None  # the stack's name, once anything is pushed
         self.keys: list = []  # marker index -> (kind, statement id[, name])
+        self.temps: dict = {}  # key of a top-level restore -> the saved value's name
 
-    def pop_marker(self, name: str, key):
-        """Where a pushed value would be restored; `settle` decides once optimized."""
+    def pop_marker(self, name: str, key, index=None):
+        """Where a saved value would be restored; `settle` decides once optimized."""
         if key not in self.keys:
             self.keys.append(key)
-        call = gast.Call(func=nodes.name(POP_MARKER),
-                         args=[nodes.const(name), nodes.const(self.keys.index(key))], keywords=[])
-        return nodes.expr_stmt(call)
+        args = [nodes.const(name), nodes.const(self.keys.index(key))]
+        if index is not None:
+            args.append(nodes.clone(index))
+        return nodes.expr_stmt(gast.Call(func=nodes.name(POP_MARKER), args=args, keywords=[]))
 
     # names -------------------------------------------------------------
     def is_final(self, name: str, vid) -> bool:
@@ -282,7 +359,8 @@ class _Backward:
         return self.saves[key]
 
     def renamed(self, expr, refs: dict):
-        mapping = {n: self.resolve(n, r) for n, r in refs.items()}
+        used = nodes.loaded_names(expr)
+        mapping = {n: self.resolve(n, r) for n, r in refs.items() if n in used}
         mapping = {k: v for k, v in mapping.items() if k != v}
         return nodes.substitute(nodes.clone(expr), mapping) if mapping else expr
 
@@ -299,7 +377,9 @@ class _Backward:
     def block(self, infos, init: set):
         out: list = []
         for info in reversed(infos):
-            if isinstance(info, _Assign):
+            if isinstance(info, _SetItem):
+                self.setitem(info, init, out)
+            elif isinstance(info, _Assign):
                 self.assign(info, init, out)
             elif isinstance(info, _If):
                 self.branch(info, init, out)
@@ -327,8 +407,25 @@ class _Backward:
                 out.append(nodes.assign(adj, value, line))
                 init.add(item.target)
             init.discard(z)
-        if info.loop is not None:
+        if info.loop is not None or z in self.ctx.mutated:
             out.append(self.pop_marker(z, ("assign", id(info.stmt))))
+
+    def setitem(self, info: _SetItem, init: set, out: list) -> None:
+        x, line = info.x, info.stmt.lineno
+        if info.items is not None and x in init:
+            out.append(nodes.comment(f"backward of line {line}: {self.ctx.line(line)}"))
+            for item in info.items:
+                value = self.renamed(item.value, info.refs)
+                adj = self.ctx.names.adjoint(item.target)
+                if isinstance(item, _Update):
+                    out.append(nodes.assign(adj, value, line))
+                    continue
+                if item.target in init:
+                    value = nodes.binop(nodes.name(adj), "+", value)
+                out.append(nodes.assign(adj, value, line))
+                init.add(item.target)
+        index = self.renamed(info.stmt.targets[0].slice, info.refs)
+        out.append(self.pop_marker(x, ("setitem", id(info.stmt)), index))
 
     def branch(self, info: _If, init: set, out: list) -> None:
         body, init_b = self.block(info.body, set(init))
@@ -376,13 +473,29 @@ class _Backward:
         statement read is never taped. Dropping a marker can empty a branch and
         so stop a condition being read: iterate until nothing changes.
         """
+        out = self._settle_loops(stmts)
+        # Restores outside loops (variables changed in place): kept when anything reads them.
+        holder = gast.If(test=nodes.const(True), body=out, orelse=[])
+        while _drop_markers(holder, _reads_without_markers(holder), top_only=True):
+            pass
+        for s in _walk_stmts(out):
+            if isinstance(s, gast.If) and not isinstance(s, (gast.For, gast.While)):
+                while _drop_markers(s, _reads_without_markers(holder), top_only=True):
+                    pass
+        _markers_to_pops(holder, self, top_only=True)
+        for s in _walk_stmts(holder.body):
+            if isinstance(s, gast.If):
+                _markers_to_pops(s, self, top_only=True)
+        return holder.body
+
+    def _settle_loops(self, stmts: list) -> list:
         out = []
         for stmt in stmts:
             if isinstance(stmt, (gast.For, gast.While)):
                 stmt = self._settle_loop(stmt)
             elif isinstance(stmt, gast.If):
-                stmt.body = self.settle(stmt.body) or [gast.Pass()]
-                stmt.orelse = self.settle(stmt.orelse)
+                stmt.body = self._settle_loops(stmt.body) or [gast.Pass()]
+                stmt.orelse = self._settle_loops(stmt.orelse)
             out.append(stmt)
         return out
 
@@ -408,14 +521,23 @@ class _Forward:
         self.bw = backward
         self.ctx = ctx
         self.saves_at: dict = {}
+        self.maybe_unbound: set[str] = set()  # saved after a branch or loop that may not bind it
         for (name, vid), saved in sorted(backward.saves.items(), key=lambda kv: kv[1]):
             site = walk.def_site.get((name, vid))
+            if isinstance(site, (gast.If, gast.For, gast.While)):
+                self.maybe_unbound.add(name)
             self.saves_at.setdefault(id(site) if site is not None else None, []).append(
                 nodes.assign(saved, nodes.name(name)))
         self.last_line = None
 
     def push(self, name: str):
         return nodes.expr_stmt(nodes.quote_expr(f"{self.bw.stack_name()}.append(v)", v=name))
+
+    def save(self, key, value):
+        """Keep `value` for the restore that `key` names: in a temp, or on the stack."""
+        if key in self.bw.temps:
+            return nodes.assign(self.bw.temps[key], value)
+        return nodes.expr_stmt(nodes.quote_expr(f"{self.bw.stack_name()}.append(v)", v=value))
 
     def block(self, infos) -> list:
         out: list = []
@@ -425,9 +547,17 @@ class _Forward:
             if line is not None and line != self.last_line:
                 out.append(nodes.comment(f"line {line}: {self.ctx.line(line)}"))
                 self.last_line = line
-            if isinstance(info, _Assign):
-                if ("assign", id(stmt)) in self.bw.pushed:
-                    out.append(self.push(info.z))
+            if isinstance(info, _SetItem):
+                key = ("setitem", id(stmt))
+                if key in self.bw.pushed:
+                    old = nodes.quote_expr(f"{self.ctx.rename_global('copy_slice')}(x, i)",
+                                           x=info.x, i=_index_expr(info.index))
+                    out.append(self.save(key, old))
+                out.append(stmt)
+            elif isinstance(info, _Assign):
+                key = ("assign", id(stmt))
+                if key in self.bw.pushed:
+                    out.append(self.save(key, nodes.name(info.z)))
                 out.append(stmt)
             elif isinstance(info, _If):
                 branch = gast.If(test=stmt.test, body=self.block(info.body) or [gast.Pass()],
@@ -490,7 +620,7 @@ def reverse(fn, ops: dict, act, wrt: list[str], ctx) -> Sweeps:
     params = [a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args + args.kwonlyargs]
     walk = _Walk(ops, act, ctx)
     cur = {p: 0 for p in params}
-    infos = walk.block(body, cur, set(), None)
+    infos = walk.block(body, cur, set(ctx.mutated), None)
 
     backward = _Backward(walk, dict(cur), ctx)
     returned = ret.value
@@ -512,10 +642,11 @@ def reverse(fn, ops: dict, act, wrt: list[str], ctx) -> Sweeps:
         forward_pass = _Forward(backward, walk, ctx)
         forward = forward_pass.block(infos)
         entry = list(forward_pass.saves_at.get(None, []))
+        unbound = set(forward_pass.maybe_unbound) - set(params)
         if backward.stack is not None:
             entry.insert(0, nodes.assign(backward.stack, nodes.quote_expr("[]")))
-            entry += [nodes.assign(n, nodes.const(None))
-                      for n in _maybe_unbound(backward.pushed, infos, params)]
+        unbound |= set(_maybe_unbound(backward.pushed, infos, params))
+        entry += [nodes.assign(n, nodes.const(None)) for n in sorted(unbound)]
         if ctx.require_scalar:
             forward.append(nodes.expr_stmt(nodes.quote_expr(
                 f"{ctx.rename_global('require_scalar')}(r)", r=returned)))
@@ -526,18 +657,16 @@ def reverse(fn, ops: dict, act, wrt: list[str], ctx) -> Sweeps:
 
 
 def _maybe_unbound(pushed: set, infos, params) -> list[str]:
-    """Pushed variables that a first push could find unassigned: set to None up front."""
+    """Saved variables that a first save could find unassigned: set to None up front."""
     names: set[str] = set()
     assigned_before: set[str] = set(params)
     for info in infos:
+        for key in pushed:
+            name = key[2] if key[0] == "plain" else _pushed_name(key, [info])
+            if name is not None and name not in assigned_before:
+                names.add(name)
         if isinstance(info, _Assign):
             assigned_before.add(info.z)
-        if isinstance(info, (_Loop, _If)):
-            for key in pushed:
-                name = key[2] if key[0] == "plain" else _pushed_name(key, [info])
-                if name is not None and name not in assigned_before:
-                    names.add(name)
-            assigned_before |= _stored(info.stmt) if isinstance(info, _Loop) else set()
     return sorted(names)
 
 
@@ -546,7 +675,7 @@ def _pushed_name(key, infos):
     kind, ident = key[0], key[1]
     for info in _all_infos(infos):
         if id(info.stmt) == ident:
-            if kind == "assign":
+            if kind == "assign" and isinstance(info, _Assign):
                 return info.z
             if kind == "target":
                 return info.stmt.target.id
@@ -572,6 +701,10 @@ def _adjoint_items(stmt, op: Op, act, ctx) -> list:
         if not (isinstance(source, gast.Name) and ctx.is_local(source.id)):
             return []  # a constant or a global: nothing to pass the gradient to
         return [templates.Contribution(source.id, nodes.name(ctx.names.adjoint(z)))]
+    if op.kind in ("zero", "setitem"):
+        return []  # a zero-gradient operation: nothing flows back
+    if op.kind == "badcall":
+        raise located(ctx.source, stmt, op.label, op.hint)
     if op.kind == "rule":
         def adjoint_of(var):
             return ctx.names.adjoint(var) if act.is_active(var) else None

@@ -885,3 +885,41 @@ def unpack_adjoint(g, items):
 def dict_unpack_adjoint(g, keys, values):
     """Per-value adjoints of a dict display, zeros where none arrived."""
     return [fill_grad(None if g is None else g.get(k), v) for k, v in zip(keys, values)]
+
+
+# --- writes into arrays: x[index] = v ---------------------------------------
+
+
+def owned(g):
+    """A copy of `g` that nothing else shares (so a later in-place change cannot leak)."""
+    return numpy.array(g)
+
+
+def zero_at(g, index):
+    """A copy of the adjoint `g` with zeros at `index`: the overwritten entries' share."""
+    out = numpy.array(g, dtype=numpy.result_type(g, numpy.float64) if numpy.asarray(g).dtype.kind != "f"
+                      else numpy.asarray(g).dtype)
+    out[index] = 0
+    return out
+
+
+def copy_slice(x, index):
+    """The entries `x[index]` about to be overwritten, as a copy (basic slices are views)."""
+    old = x[index]
+    return old.copy() if hasattr(old, "copy") else old
+
+
+def written_adjoint(g, index, v):
+    """The adjoint of `v` in `x[index] = v`: the entries of `g` that `v` landed on.
+
+    With repeated integer indices NumPy keeps the last write, so only the
+    winning copies of `v` receive gradient.
+    """
+    picked = numpy.array(g[index])
+    parts = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(p, (numpy.ndarray, list)) and numpy.asarray(p).dtype.kind in "iu" for p in parts):
+        ids = numpy.full(numpy.shape(g), -1)
+        order = numpy.arange(picked.size).reshape(picked.shape)
+        ids[index] = order
+        picked = numpy.where(ids[index] == order, picked, 0.0)
+    return unbroadcast(picked, v)

@@ -99,7 +99,19 @@ def has_suppress(x):
 
 
 def has_subscript_assign(x, y):
-    x[0] = y
+    x[0][1] = y
+    return np.sum(x)
+
+
+def has_aliased_write(x, y):
+    v = x[:2]
+    v[0] = y
+    return np.sum(x)
+
+
+def has_aliased_augmented(x, y):
+    v = x.T
+    v += y
     return np.sum(x)
 
 
@@ -141,7 +153,9 @@ CASES = [
     (has_global, "global COUNTER", "global"),
     (has_other_with, 'with np.errstate(all="ignore"):', "with"),
     (has_suppress, "with contextlib.suppress(ValueError):", "with"),
-    (has_subscript_assign, "x[0] = y", "subscript"),
+    (has_subscript_assign, "x[0][1] = y", "nested"),
+    (has_aliased_write, "v[0] = y", "share memory"),
+    (has_aliased_augmented, "v += y", "share memory"),
     (has_fft, "np.fft.fft(x)", "fft"),
     (has_callable_object, "SCALE(x)", "SCALE"),
     (has_user_call, "helper(x)", "helper"),
@@ -162,8 +176,8 @@ def _where(fn, marker):
 
 
 def _arguments(fn):
-    if fn is has_subscript_assign:
-        return np.ones(3), 2.0
+    if fn in (has_subscript_assign, has_aliased_write, has_aliased_augmented):
+        return np.ones((3, 3)), 2.0
     return (np.array([1.0, 2.0, 3.0]),)
 
 

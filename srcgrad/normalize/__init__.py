@@ -16,8 +16,12 @@ from .exits import single_exit
 __all__ = ["normalize", "check_anf"]
 
 
-def normalize(fn, names: Names, source: SourceInfo, is_local):
-    """Desugar then A-normalize `fn` (a gast.FunctionDef); returns a new tree."""
-    fn = desugar(fn, names, source)
+def normalize(fn, names: Names, source: SourceInfo, is_local, scalar_params=frozenset()):
+    """Desugar then A-normalize `fn` (a gast.FunctionDef); returns a new tree.
+
+    `scalar_params` (parameters known to be Python numbers) lets `y += e`
+    through where y can only hold an immutable number.
+    """
+    fn = desugar(fn, names, source, scalar_params)
     fn = single_exit(fn, names)
     return anf(fn, names, source, is_local)

@@ -55,7 +55,14 @@ class _Anf:
         saved, self.out = self.out, []
         for stmt in body:
             self.where = stmt
-            if isinstance(stmt, gast.Assign):
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+                target = stmt.targets[0]
+                index = self.index(target.slice)
+                value = self.atom(stmt.value)
+                self.emit(gast.Assign(targets=[gast.Subscript(value=nodes.name(target.value.id),
+                                                              slice=index, ctx=gast.Store())],
+                                      value=value, type_comment=None))
+            elif isinstance(stmt, gast.Assign):
                 self.assign(stmt.targets[0].id, stmt.value)
             elif isinstance(stmt, gast.Return):
                 value = self.atom(stmt.value)
@@ -225,6 +232,9 @@ def check_anf(fn) -> None:
         if not isinstance(stmt, gast.Assign):
             continue
         (target,) = stmt.targets
+        if isinstance(target, gast.Subscript):
+            assert isinstance(target.value, gast.Name) and is_arg(stmt.value), "x[i] = atom"
+            continue
         assert isinstance(target, gast.Name), "one name per assignment"
         value = stmt.value
         if isinstance(value, gast.BinOp):

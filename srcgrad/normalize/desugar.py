@@ -20,14 +20,34 @@ from __future__ import annotations
 import gast
 
 from .. import nodes
+from ..aliases import alias_groups, check_in_place
 from ..errors import SourceInfo, unsupported
 from ..naming import Names
 
 
-def desugar(fn, names: Names, source: SourceInfo):
+def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset()):
     fn = nodes.clone(fn)
+    params = [a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args
+              + fn.args.kwonlyargs]
+    groups = alias_groups(fn.body, params)
+    # A group whose only parameters are Python numbers holds immutable values:
+    # `y += e` rebinds there, exactly like `y = y + e`.
+    groups = {n: g for n, g in groups.items()
+              if not (g & set(params)) or not (g & set(params)) <= set(scalar_params)}
+    _check_augmented(fn.body, groups, source)
     fn.body = _body(fn.body, names, source, top=True)
     return fn
+
+
+def _check_augmented(body, groups, source) -> None:
+    """`y += e` on an array is in place: exact as `y = y + e` only when nothing else views y."""
+    for stmt in body:
+        if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
+            check_in_place(groups, stmt.target.id, stmt, source, "this augmented assignment")
+        for name in ("body", "orelse"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list) and not isinstance(stmt, gast.With):
+                _check_augmented(inner, groups, source)
 
 
 def _body(body, names: Names, source: SourceInfo, top: bool = False) -> list:
@@ -135,7 +155,7 @@ def _assign(targets, value, like):
 def _unpack(stmt, names: Names) -> list:
     """Split chained and tuple targets into one-name assignments."""
     targets = stmt.targets
-    if len(targets) == 1 and isinstance(targets[0], gast.Name):
+    if len(targets) == 1 and isinstance(targets[0], (gast.Name, gast.Subscript)):
         return [stmt]
     out: list = []
     value = stmt.value
@@ -170,12 +190,12 @@ def _leaves(target, value) -> list:
 
 
 def _unpack_one(target, value, like, names: Names) -> list:
-    if isinstance(target, gast.Name):
+    if isinstance(target, (gast.Name, gast.Subscript)):
         return [_assign([target], nodes.clone(value), like)]
     out: list = []
     for i, elt in enumerate(target.elts):
         item = gast.Subscript(value=nodes.clone(value), slice=nodes.const(i), ctx=gast.Load())
-        if isinstance(elt, gast.Name):
+        if isinstance(elt, (gast.Name, gast.Subscript)):
             out.append(_assign([elt], item, like))
         else:
             holder = names.fresh("t")

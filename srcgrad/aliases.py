@@ -1,0 +1,125 @@
+"""Which local variables may share memory, and where that makes in-place updates unsafe.
+
+The compiler turns `y += e` into `y = y + e` and replays `x[i] = v` by saving
+and restoring the overwritten entries. Both are exact unless another variable
+views the same memory (`v = x[:2]`, `w = x.T`, `z = x`, a list holding `x`):
+then an in-place change would show through the other name. Such code is
+rejected with a located error instead of differentiated wrongly.
+
+The analysis is syntactic and conservative: a subscript, an attribute, a view
+function (`numpy.reshape`, `x.T`, ...), a display or an unknown call may
+return memory of its operands.
+"""
+from __future__ import annotations
+
+import gast
+
+from . import nodes
+from .errors import SourceInfo, located
+
+_VIEW_METHODS = {"reshape", "ravel", "view", "transpose", "swapaxes", "squeeze", "diagonal",
+                 "__getitem__", "real", "imag", "T"}
+_VIEW_FUNCTIONS = {"reshape", "ravel", "transpose", "swapaxes", "moveaxis", "squeeze",
+                   "expand_dims", "broadcast_to", "asarray", "asanyarray", "atleast_1d",
+                   "atleast_2d", "atleast_3d", "diagonal", "real", "imag", "flip", "fliplr",
+                   "flipud", "rot90", "ascontiguousarray", "stop_gradient", "detach"}
+_FRESH_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "nbytes", "itemsize"}
+
+
+def alias_groups(body, params) -> dict[str, set[str]]:
+    """name -> every local name that may share its memory (itself included)."""
+    parent: dict[str, str] = {}
+
+    def find(n):
+        parent.setdefault(n, n)
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    def union(a, b):
+        parent[find(a)] = find(b)
+
+    local = set(params) | {n.id for s in body for n in gast.walk(s)
+                           if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    for stmt in _assignments(body):
+        for target in stmt.targets:
+            if isinstance(target, gast.Name):
+                for src in _may_view(stmt.value, local):
+                    if src != target.id:
+                        union(target.id, src)
+    groups: dict[str, set[str]] = {}
+    for n in list(parent):
+        groups.setdefault(find(n), set()).add(n)
+    return {n: groups[find(n)] for n in parent}
+
+
+def _assignments(body):
+    for stmt in body:
+        if isinstance(stmt, gast.Assign):
+            yield stmt
+        for name in ("body", "orelse"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list) and not isinstance(stmt, gast.With):
+                yield from _assignments(inner)
+
+
+def _may_view(expr, local: set[str]) -> set[str]:
+    """Local names whose memory the value of `expr` may share."""
+    if isinstance(expr, gast.Name):
+        return {expr.id} & local
+    if isinstance(expr, gast.Subscript):
+        return _may_view(expr.value, local)
+    if isinstance(expr, gast.Attribute):
+        return set() if expr.attr in _FRESH_ATTRIBUTES else _may_view(expr.value, local)
+    if isinstance(expr, (gast.Tuple, gast.List)):
+        return set().union(*(_may_view(e, local) for e in expr.elts)) if expr.elts else set()
+    if isinstance(expr, gast.Dict):
+        return set().union(*(_may_view(e, local) for e in expr.values)) if expr.values else set()
+    if isinstance(expr, gast.IfExp):
+        return _may_view(expr.body, local) | _may_view(expr.orelse, local)
+    if isinstance(expr, gast.Call):
+        func = expr.func
+        path = nodes.dotted(func) or ""
+        head = path.split(".")[0]
+        if isinstance(func, gast.Attribute) and head in local:  # a method of a local value
+            return _may_view(func.value, local) if func.attr in _VIEW_METHODS else set()
+        last = path.rsplit(".", 1)[-1]
+        if last in _VIEW_FUNCTIONS and expr.args:
+            return _may_view(expr.args[0], local)
+        if head in ("np", "numpy", "math", "jnp") or last in ("len", "float", "int", "abs", "range",
+                                                             "min", "max", "sum", "round"):
+            return set()
+        out: set[str] = set()  # an unknown callee may hand back an argument
+        for a in list(expr.args) + [k.value for k in expr.keywords]:
+            out |= _may_view(a, local)
+        return out
+    return set()
+
+
+def check_in_place(groups: dict, name: str, node, source: SourceInfo, what: str) -> None:
+    """Reject an in-place change of `name` while another variable may view its memory."""
+    # Compiler temporaries (`_t3 = x[i]`) are read at once, before any later write,
+    # so only the user's own names can observe the change.
+    others = sorted(n for n in groups.get(name, {name}) if n != name and not n.startswith("_"))
+    if others:
+        shown = others[0]
+        raise located(source, node, f"{what} changes {name!r} in place, but {name!r} may share "
+                      f"memory with {shown!r}; the other name would change too",
+                      f"make a copy first, e.g. {name} = {name}.copy(), or write "
+                      f"{name} = {name} + ... to make a new array")
+
+
+def check_aliases(fn, ops, source: SourceInfo) -> set[str]:
+    """The variables written in place (`x[i] = v`), after checking none is aliased."""
+    params = [a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args
+              + fn.args.kwonlyargs]
+    groups = alias_groups(fn.body, params)
+    mutated: set[str] = set()
+    for stmt in _assignments(fn.body):
+        target = stmt.targets[0]
+        if isinstance(target, gast.Subscript):
+            name = target.value.id
+            check_in_place(groups, name, stmt, source, "this assignment into a subscript")
+            mutated.add(name)
+    return mutated

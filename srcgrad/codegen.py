@@ -57,28 +57,39 @@ def statement_text(stmt) -> str:
 
 
 class Compiled:
-    """A generated function's text and code, ready to be bound per function object."""
+    """Generated functions' text and code, ready to be bound per function object.
 
-    def __init__(self, name: str, source: str, free: list[str], helpers: dict):
-        self.name = name
+    `names` lists the generated functions: one for a joint derivative, two
+    (forward, backward) for a split pair.
+    """
+
+    def __init__(self, names: list[str], source: str, free: list[str], helpers: dict):
+        self.names = list(names)
+        self.name = self.names[0]
         self.source = source
         self.helpers = helpers  # free name -> object provided by srcgrad
-        self.filename = f"<srcgrad {name} #{next(_serial)}>"
+        self.filename = f"<srcgrad {self.name} #{next(_serial)}>"
         wrapper = f"def _srcgrad_factory({', '.join(free)}):\n" \
-                  f"{textwrap.indent(source, '    ')}    return {name}\n"
+                  f"{textwrap.indent(source, '    ')}    return {', '.join(self.names)}\n"
         self.text = wrapper
         module = compile(wrapper, self.filename, "exec")
         factory = next(c for c in module.co_consts if isinstance(c, types.CodeType))
-        self.code = next(c for c in factory.co_consts
-                         if isinstance(c, types.CodeType) and c.co_name == name)
+        codes = {c.co_name: c for c in factory.co_consts if isinstance(c, types.CodeType)}
+        self.codes = [codes[n] for n in self.names]
+        self.code = self.codes[0]
         lines = wrapper.splitlines(keepends=True)
         linecache.cache[self.filename] = (len(wrapper), None, lines, self.filename)
 
     def bind(self, fn):
-        """A live function for the user's function object `fn`."""
+        """Live function(s) for the user's function object `fn` (a tuple for a pair)."""
         user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
-        cells = tuple(user_cells[n] if n in user_cells else types.CellType(self.helpers[n])
-                      for n in self.code.co_freevars)
-        out = types.FunctionType(self.code, fn.__globals__, self.name, fn.__defaults__, cells)
-        out.__kwdefaults__ = fn.__kwdefaults__
-        return out
+        out = []
+        for name, code in zip(self.names, self.codes):
+            cells = tuple(user_cells[n] if n in user_cells else types.CellType(self.helpers[n])
+                          for n in code.co_freevars)
+            defaults = fn.__defaults__ if code is self.code else None
+            bound = types.FunctionType(code, fn.__globals__, name, defaults, cells)
+            if code is self.code:
+                bound.__kwdefaults__ = fn.__kwdefaults__
+            out.append(bound)
+        return out[0] if len(out) == 1 else tuple(out)

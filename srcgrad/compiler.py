@@ -42,6 +42,7 @@ class Options:
     return_value: bool = False  # value_and_grad: also return the function's value
     kinds: tuple = ()  # per parameter: "scalar" (a Python number) or "array"/"other"
     debug_nans: bool = False  # check every generated statement's result for NaN/inf
+    split: bool = False  # a forward function returning a tape, and a backward function
 
 
 class _Context:
@@ -100,7 +101,8 @@ def derive(fn, options: Options, keep_stages: bool = False):
     locals_ = set(params) | {n.id for n in gast.walk(tree)
                              if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     names = Names(nodes.names_in(tree) | {tree.name})
-    ctx = _Context(parsed, names, locals_, require_scalar=True)
+    ctx = _Context(parsed, names, locals_, require_scalar=not options.split)
+    ctx.split = options.split
     ctx.scalar_params = {p for p, k in zip(params, options.kinds) if k == "scalar"}
     stages = {}
     scalar_params = {p for p, k in zip(params, options.kinds) if k == "scalar"}
@@ -128,24 +130,67 @@ def derive(fn, options: Options, keep_stages: bool = False):
     forward, backward = sweeps.finish(backward)
     backward, _ = eliminate_dead(backward, set(sweeps.gradients))
     grads = [nodes.name(g) for g in sweeps.gradients]
-    result = grads[0] if len(grads) == 1 else nodes.tuple_of(grads)
-    if options.return_value:
-        result = nodes.tuple_of([sweeps.returned, result])
-    name = names.claim(("value_and_grad_" if options.return_value else "grad_") + tree.name)
-    out = nodes.clone(tree)
-    out.name = name
-    body = forward + backward
-    if options.debug_nans:
-        body = _with_finite_checks(body, ctx)
-    out.body = _dedupe_comments(body + [nodes.ret(result)])
-    out.returns = None
-    source = codegen.to_source(out)
+    if options.split:
+        functions = _split_pair(tree, forward, backward, sweeps, grads, params, names, ctx, options)
+    else:
+        result = grads[0] if len(grads) == 1 else nodes.tuple_of(grads)
+        if options.return_value:
+            result = nodes.tuple_of([sweeps.returned, result])
+        out = nodes.clone(tree)
+        out.name = names.claim(("value_and_grad_" if options.return_value else "grad_") + tree.name)
+        body = forward + backward
+        if options.debug_nans:
+            body = _with_finite_checks(body, ctx)
+        out.body = _dedupe_comments(body + [nodes.ret(result)])
+        out.returns = None
+        functions = [out]
+    source = "\n\n".join(codegen.to_source(f) for f in functions)
     free = sorted(ctx.helpers) + [n for n in parsed.closure if n not in ctx.helpers]
-    compiled = codegen.Compiled(name, source, free, ctx.helpers)
+    compiled = codegen.Compiled([f.name for f in functions], source, free, ctx.helpers)
     if keep_stages:
         stages["reverse"] = source
         return compiled, stages
     return compiled
+
+
+def _split_pair(tree, forward, backward, sweeps, grads, params, names, ctx, options) -> list:
+    """`f_forward(args) -> (value, tape)` and `f_backward(dvalue, tape) -> gradients`.
+
+    The tape holds exactly the forward values the backward code reads. The
+    backward works on a copy of the stack, so it can run more than once.
+    """
+    defined = set(params) | {n.id for s in forward for n in gast.walk(s)
+                             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    read = set()
+    for s in backward:
+        read |= nodes.loaded_names(s)
+    tape_names = sorted(read & defined)
+    top_level = set(params) | {s.targets[0].id for s in forward
+                               if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
+    unbound = [nodes.assign(n, nodes.const(None)) for n in tape_names if n not in top_level]
+    tape = names.claim("_tape")
+    fwd = nodes.clone(tree)
+    fwd.name = names.claim(f"_{tree.name}_forward")
+    fwd.returns = None
+    packed = nodes.tuple_of([nodes.name(n) for n in tape_names])
+    body = unbound + forward
+    if options.debug_nans:
+        body = _with_finite_checks(body, ctx)
+    fwd.body = _dedupe_comments(body + [nodes.ret(nodes.tuple_of([sweeps.returned, packed]))])
+    seed = sweeps.seed_name
+    prologue = []
+    if tape_names:
+        prologue.append(gast.Assign(targets=[nodes.tuple_of([nodes.name(n) for n in tape_names], store=True)],
+                                    value=nodes.name(tape), type_comment=None))
+    stack = sweeps.state.stack
+    if stack is not None and stack in tape_names:
+        prologue.append(nodes.assign(stack, nodes.quote_expr(f"list({stack})")))
+    body = prologue + backward
+    if options.debug_nans:
+        body = _with_finite_checks(body, ctx)
+    bwd = nodes.function(names.claim(f"_{tree.name}_backward"), [seed, tape],
+                         _dedupe_comments(body + [nodes.ret(nodes.tuple_of(grads))]))
+    return [fwd, bwd]
 
 
 def _dedupe_comments(stmts: list) -> list:

@@ -156,6 +156,13 @@ def stamp(node, lineno: int, col: int = 0):
     return node
 
 
+def loaded(node):
+    """A copy of `node` read rather than assigned (every Name in it in Load context)."""
+    node = copy.deepcopy(node)
+    _set_ctx(node, gast.Load())
+    return node
+
+
 def clone(node):
     """A deep copy of `node`."""
     return copy.deepcopy(node)

@@ -48,6 +48,7 @@ class Sweeps:
     side_effects: set = field(default_factory=set)  # calls that must stay
     finish: object = None  # finish(optimized backward) -> (forward, backward)
     state: object = None
+    seed_name: str = ""  # the adjoint of the returned value: the seed parameter when split
 
 
 # --- phase 1: walk the forward code, instantiate adjoints, number versions ------
@@ -626,9 +627,15 @@ def reverse(fn, ops: dict, act, wrt: list[str], ctx) -> Sweeps:
     returned = ret.value
     init: set[str] = set()
     seed: list = []
+    seed_name = None
     if isinstance(returned, gast.Name) and act.is_active(returned.id):
-        seed = [nodes.assign(ctx.names.adjoint(returned.id), nodes.const(1.0))]
+        if getattr(ctx, "split", False):  # the backward function takes the seed
+            seed_name = ctx.names.adjoint(returned.id)
+        else:
+            seed = [nodes.assign(ctx.names.adjoint(returned.id), nodes.const(1.0))]
         init.add(returned.id)
+    if seed_name is None:
+        seed_name = ctx.names.claim("_dout")
     sweep, init = backward.block(infos, init)
     gradients = []
     tail: list = []
@@ -653,7 +660,7 @@ def reverse(fn, ops: dict, act, wrt: list[str], ctx) -> Sweeps:
         return entry + forward, settled
 
     keep = {POP_MARKER}
-    return Sweeps(None, seed + sweep + tail, gradients, returned, keep, finish, backward)
+    return Sweeps(None, seed + sweep + tail, gradients, returned, keep, finish, backward, seed_name)
 
 
 def _maybe_unbound(pushed: set, infos, params) -> list[str]:

@@ -218,7 +218,7 @@ def _expand(expr, bindings, adjoint_of, rename_global, renames):
 
         def visit_Name(self, n):
             if n.id in bindings:
-                return nodes.clone(bindings[n.id])
+                return nodes.loaded(bindings[n.id])
             if n.id in renames:
                 return nodes.name(renames[n.id])
             return nodes.name(rename_global(n.id))

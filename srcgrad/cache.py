@@ -13,7 +13,12 @@ from . import compiler
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _LOCK = threading.RLock()
+_BUILDING = threading.local()  # (code, options) being compiled on this thread
 compile_count = 0  # how many derivatives were built (for tests of the cache)
+
+
+class Recursion(Exception):
+    """A function's derivative needs itself: recursion through user calls."""
 
 
 def compiled(fn, options: compiler.Options):
@@ -26,6 +31,15 @@ def compiled(fn, options: compiler.Options):
     with _LOCK:
         entry = _CACHE.setdefault(code, {})
         if options not in entry:
-            entry[options] = compiler.derive(fn, options)
+            building = getattr(_BUILDING, "codes", None)
+            if building is None:
+                building = _BUILDING.codes = set()
+            if code in building:
+                raise Recursion(code)
+            building.add(code)
+            try:
+                entry[options] = compiler.derive(fn, options)
+            finally:
+                building.discard(code)
             compile_count += 1
         return entry[options]

@@ -7,6 +7,7 @@ stage's source text (for tests and for `srcgrad show --stages`).
 """
 from __future__ import annotations
 
+import inspect
 import math
 import operator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import gast
 from . import codegen, nodes
 from .activity import activity
 from .aliases import check_aliases
+from .errors import located
 from .fence import fence
 from .frontend import ParsedFunction, parse
 from .naming import Names
@@ -55,11 +57,45 @@ class _Context:
         self.locals = locals_
         self.require_scalar = require_scalar
         self.helpers: dict = {}  # emitted name -> object, passed as closure cells
+        self._pairs: dict = {}  # (callee, wrt, kinds) -> names of its forward/backward
         self.scalar_params: set[str] = set()
         self.scalar_names: set[str] = set()
         self.container_names: set[str] = set()
         self.mutated: set[str] = set()  # written in place (x[i] = v): restored, never versioned
         self._emitted: dict = {}
+
+    def split_pair(self, op, active: list[str], stmt) -> tuple[str, str]:
+        """Names of the forward/backward pair of the user function `op.callee`,
+        differentiated with respect to its parameters `active` (compiled once)."""
+        callee = op.callee
+        params = [p for p, v in inspect.signature(callee).parameters.items()
+                  if v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD)]
+        kinds = tuple(self._kind_of(op.bindings.get(p)) for p in params)
+        key = (callee, tuple(active), kinds)
+        if key not in self._pairs:
+            from . import cache
+
+            options = Options(tuple(active), kinds=kinds, split=True)
+            try:
+                compiled = cache.compiled(callee, options)
+            except cache.Recursion:
+                raise located(self.source, stmt, f"{op.label}() calls itself (directly or "
+                              "through other functions) with values being differentiated",
+                              "recursion is not supported: write the recursion as a loop") from None
+            forward, backward = compiled.bind(callee)
+            base = callee.__name__.lstrip("_")
+            names = (self.names.claim(f"_{base}_forward"), self.names.claim(f"_{base}_backward"))
+            self.helpers[names[0]], self.helpers[names[1]] = forward, backward
+            self._pairs[key] = names
+        return self._pairs[key]
+
+    def _kind_of(self, node) -> str:
+        if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)) \
+                and not isinstance(node.value, bool):
+            return "scalar"
+        if isinstance(node, gast.Name) and node.id in self.scalar_names:
+            return "scalar"
+        return "other"
 
     def is_local(self, ident: str) -> bool:
         return ident in self.locals
@@ -116,7 +152,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     ret_name = returned.id if isinstance(returned, gast.Name) else None
     act = activity(anf_fn, ops, list(options.wrt), ret_name)
     ctx.scalar_names = _scalar_names(anf_fn, ops, params, options.kinds)
-    ctx.container_names = _container_names(anf_fn, params, options.kinds)
+    ctx.container_names = _container_names(anf_fn, params, options.kinds, ops)
     ctx.mutated = check_aliases(anf_fn, ops, parsed.source)
     sweeps = reverse(anf_fn, ops, act, list(options.wrt), ctx)
     scalars = set(ctx.scalar_names)
@@ -230,7 +266,7 @@ def _with_finite_checks(body: list, ctx) -> list:
     return out
 
 
-def _container_names(fn, params, kinds) -> set[str]:
+def _container_names(fn, params, kinds, ops=None) -> set[str]:
     """Names that may hold a tuple, list or dict: their adjoints merge with add_grad.
 
     Parameters not known to be numbers or arrays, displays, items of such
@@ -248,7 +284,8 @@ def _container_names(fn, params, kinds) -> set[str]:
             value = stmt.value
             source = value.value if isinstance(value, gast.Subscript) else value
             if isinstance(value, (gast.Tuple, gast.List, gast.Dict)) or (
-                    isinstance(source, gast.Name) and source.id in out):
+                    isinstance(source, gast.Name) and source.id in out) or (
+                    ops is not None and ops.get(id(stmt)) is not None and ops[id(stmt)].kind == "user"):
                 out.add(stmt.targets[0].id)
                 changed = True
     return out

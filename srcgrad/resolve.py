@@ -128,7 +128,20 @@ def _resolve_call(call, namespace, source, is_local, result, stmt) -> Op:
     if registry.lookup(callee) is not None:
         return _primitive(callee, args, keywords, result, stmt, source, label=label)
     if inspect.isfunction(callee):
-        return Op("user", label, callee=callee)
+        try:
+            bound = inspect.signature(callee).bind(*args, **dict(keywords))
+        except TypeError as err:
+            return Op("badcall", f"this call does not match {label}'s parameters ({err})",
+                      hint="pass the arguments the function declares", callee=callee)
+        bindings = {}
+        for param, value in bound.arguments.items():
+            kind = bound.signature.parameters[param].kind
+            if kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+                return Op("badcall", f"calling {label}, which takes *args or **kwargs, with values "
+                          "being differentiated is not supported",
+                          hint="give the helper named parameters", callee=callee)
+            bindings[param] = value
+        return Op("user", label, bindings=bindings, callee=callee)
     return Op("unknown", label, callee=callee)
 
 

@@ -60,6 +60,7 @@ class _Assign:
     items: list | None
     refs: dict
     loop: "_Loop | None"
+    call: tuple | None = None  # a user function's split pair: (forward name, tape name)
 
 
 @dataclass
@@ -122,6 +123,9 @@ class _Walk:
     def statement(self, stmt, cur, managed, loop):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             return self.setitem(stmt, cur, managed, loop)
+        if isinstance(stmt, gast.Assign) and self.ops[id(stmt)].kind == "user" \
+                and self.act.is_active(stmt.targets[0].id):
+            return self.user_call(stmt, self.ops[id(stmt)], cur, managed, loop)
         if isinstance(stmt, gast.Assign):
             z = stmt.targets[0].id
             items = None
@@ -145,6 +149,35 @@ class _Walk:
             if n not in managed:
                 cur[n] = self.new(n, stmt)
         return _Plain(stmt, loop)
+
+    def user_call(self, stmt, op, cur, managed, loop):
+        """`z = helper(args)`: forward `z, tape = _helper_forward(args)`, backward through
+        `_helper_backward(dz, tape)`, the helper differentiated once as a split pair."""
+        z = stmt.targets[0].id
+        names = self.ctx.names
+
+        def adjoint_of(var):
+            return names.adjoint(var) if self.act.is_active(var) else None
+
+        active = [p for p, node in op.bindings.items() if templates.is_active_operand(node, adjoint_of)]
+        forward, backward = self.ctx.split_pair(op, active, stmt)
+        tape = names.fresh("tape")
+        grads = names.fresh("g")
+        self.ctx.locals.add(tape)
+        items = [templates.Local(grads, nodes.quote_expr(f"{backward}({names.adjoint(z)}, {tape})"))]
+        for i, param in enumerate(active):
+            part = nodes.quote_expr(f"{grads}[{i}]" if len(active) > 1 else grads)
+            items.extend(templates.contributions(op.bindings[param], part, adjoint_of, names.fresh))
+        if len(active) == 1:  # a one-gradient backward returns a 1-tuple
+            items[0] = templates.Local(grads, nodes.quote_expr(f"{backward}({names.adjoint(z)}, {tape})[0]"))
+        refs = self.refs(_local_reads(items, self.ctx) - {z, tape}, cur, managed)
+        for name in (z, tape):
+            if loop is not None or name in managed:
+                managed.add(name)
+                refs[name] = MANAGED
+            else:
+                cur[name] = refs[name] = self.new(name, stmt)
+        return _Assign(stmt, z, items, refs, loop, call=(forward, tape))
 
     def setitem(self, stmt, cur, managed, loop):
         target = stmt.targets[0]
@@ -408,6 +441,9 @@ class _Backward:
                 out.append(nodes.assign(adj, value, line))
                 init.add(item.target)
             init.discard(z)
+        if info.call is not None and info.loop is not None:  # pushed after z: popped first
+            tape = info.call[1]
+            out.append(self.pop_marker(tape, ("plain", id(info.stmt), tape)))
         if info.loop is not None or z in self.ctx.mutated:
             out.append(self.pop_marker(z, ("assign", id(info.stmt))))
 
@@ -559,6 +595,16 @@ class _Forward:
                 key = ("assign", id(stmt))
                 if key in self.bw.pushed:
                     out.append(self.save(key, nodes.name(info.z)))
+                if info.call is not None:
+                    forward, tape = info.call
+                    if ("plain", id(stmt), tape) in self.bw.pushed:
+                        out.append(self.push(tape))
+                    call = nodes.clone(stmt.value)
+                    call.func = nodes.name(forward)
+                    stmt = gast.Assign(targets=[nodes.tuple_of([nodes.name(info.z, store=True),
+                                                                nodes.name(tape, store=True)], store=True)],
+                                       value=call, type_comment=None)
+                    gast.copy_location(stmt, info.stmt)
                 out.append(stmt)
             elif isinstance(info, _If):
                 branch = gast.If(test=stmt.test, body=self.block(info.body) or [gast.Pass()],

@@ -180,6 +180,16 @@ def instantiate(template: Template, bindings: dict, adjoint_of, rename_global, f
     return out
 
 
+def is_active_operand(operand, adjoint_of) -> bool:
+    """Whether any variable in `operand` (a name or a literal of them) is active."""
+    return _any_active(operand, adjoint_of)
+
+
+def contributions(operand, value, adjoint_of, fresh) -> list:
+    """Send `value` to `operand`'s adjoint; a literal is split by index."""
+    return _contribute(operand, value, adjoint_of, fresh)
+
+
 def _any_active(operand, adjoint_of) -> bool:
     if isinstance(operand, gast.Name):
         return adjoint_of(operand.id) is not None

@@ -20,8 +20,8 @@ from srcgrad.rules import registry
 COUNTER = 0
 
 
-def helper(v):
-    return v * v
+def helper(*v):
+    return v[0] * v[0]
 
 
 class Scaler:
@@ -158,7 +158,7 @@ CASES = [
     (has_aliased_augmented, "v += y", "share memory"),
     (has_fft, "np.fft.fft(x)", "fft"),
     (has_callable_object, "SCALE(x)", "SCALE"),
-    (has_user_call, "helper(x)", "helper"),
+    (has_user_call, "helper(x)", "*args"),
     (has_dtype_keyword, "np.sum(x, dtype=float)", "dtype"),
     (has_early_return, "del x", "del"),
 ]

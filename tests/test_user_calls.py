@@ -1,0 +1,60 @@
+"""Calls to the user's own Python functions: each callee is differentiated once,
+as a split pair (forward with a tape, backward), and called from the caller's
+generated code."""
+import numpy as np
+import pytest
+
+import calls as K
+import srcgrad
+from srcgrad import cache
+
+rng = np.random.default_rng(21)
+
+CASES = [
+    (K.uses_helpers, (rng.normal(size=(3, 4)), rng.normal(size=(4, 2))), (0, 1)),
+    (K.loop_calls, (0.3, 5), (0,)),
+    (K.calls_branchy, (0.4,), (0,)),
+    (K.calls_branchy, (1.4,), (0,)),
+    (K.uses_global_and_closure, (0.7,), (0,)),
+    (K.calls_a_writer, (rng.normal(size=3),), (0,)),
+    (K.accumulate, ([0.5, -1.2, 2.0], 0.8), (1,)),
+    (K.calls_in_a_loop_with_tapes, (rng.normal(size=(3, 2, 4)), rng.normal(size=(4, 5))), (0, 1)),
+]
+
+
+@pytest.mark.parametrize("fn,args,wrt", CASES, ids=lambda v: getattr(v, "__name__", ""))
+def test_user_calls_match_finite_differences(fn, args, wrt):
+    srcgrad.check_grads(fn, args, wrt=wrt)
+
+
+def test_the_caller_runs_the_callee_forward_pair_and_backward_pair():
+    df = srcgrad.grad(K.uses_helpers, wrt=(0, 1))
+    df(rng.normal(size=(3, 4)), rng.normal(size=(4, 2)))
+    assert "_affine_forward(x, w, scale=2.0)" in df.source
+    assert "_affine_backward(" in df.source
+
+
+def test_a_callee_is_compiled_once_for_several_call_sites():
+    def twice(x):
+        return K.sq(x) + K.sq(x * 2.0)
+
+    before = cache.compile_count
+    srcgrad.grad(twice)(0.5)
+    # the caller, and sq once (both calls have a scalar argument, the same wrt)
+    assert cache.compile_count - before <= 2
+    assert srcgrad.grad(twice)(0.5) == pytest.approx(2 * 0.5 + 8 * 0.5)
+
+
+def test_recursion_is_a_located_error_not_a_hang():
+    with pytest.raises(srcgrad.SrcGradError, match="calls itself"):
+        srcgrad.grad(K.recursive)(1.5)
+
+
+def test_an_inactive_call_is_left_as_written():
+    def f(x, n):
+        m = K.sq(n)
+        return x * m
+
+    df = srcgrad.grad(f)
+    assert df(2.0, 3.0) == pytest.approx(9.0)
+    assert "m = K.sq(n)" in df.source

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import gast
 
 from . import nodes
+from .normalize.anf import is_append
 from .resolve import Op, differentiable_params, statements
 
 
@@ -56,6 +57,9 @@ def activity(fn, ops: dict, wrt: list[str], returned: str | None) -> Activity:
             edges.append((x, sources))
         elif isinstance(stmt, gast.Assign):
             edges.append((stmt.targets[0].id, _sources(stmt, ops[id(stmt)])))
+        elif is_append(stmt):  # lst.append(v): the list now holds v too
+            lst, item = stmt.value.func.value.id, stmt.value.args[0]
+            edges.append((lst, {lst} | ({item.id} if isinstance(item, gast.Name) else set())))
     varied = set(wrt)
     changed = True
     while changed:

@@ -26,8 +26,13 @@ _VIEW_FUNCTIONS = {"reshape", "ravel", "transpose", "swapaxes", "moveaxis", "squ
 _FRESH_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "nbytes", "itemsize"}
 
 
-def alias_groups(body, params) -> dict[str, set[str]]:
-    """name -> every local name that may share its memory (itself included)."""
+def alias_groups(body, params, appends: bool = True) -> dict[str, set[str]]:
+    """name -> every local name that may share its memory (itself included).
+
+    With `appends`, `lst.append(v)` joins lst and v: a later write into v would
+    show through lst. Appending itself changes only the list object, which v
+    does not share, so checking an append leaves those edges out.
+    """
     parent: dict[str, str] = {}
 
     def find(n):
@@ -45,13 +50,29 @@ def alias_groups(body, params) -> dict[str, set[str]]:
     for stmt in _assignments(body):
         for target in stmt.targets:
             if isinstance(target, gast.Name):
-                for src in _may_view(stmt.value, local):
+                for src in _may_view(stmt.value, local, elements=appends):
                     if src != target.id:
                         union(target.id, src)
+    for stmt in (_appends(body) if appends else ()):
+        receiver = stmt.value.func.value.id
+        for src in _may_view(stmt.value.args[0], local):
+            union(receiver, src)
     groups: dict[str, set[str]] = {}
     for n in list(parent):
         groups.setdefault(find(n), set()).add(n)
     return {n: groups[find(n)] for n in parent}
+
+
+def _appends(body):
+    for stmt in body:
+        call = stmt.value if isinstance(stmt, gast.Expr) else None
+        if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
+                and call.func.attr == "append" and isinstance(call.func.value, gast.Name) and call.args:
+            yield stmt
+        for name in ("body", "orelse"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list) and not isinstance(stmt, gast.With):
+                yield from _appends(inner)
 
 
 def _assignments(body):
@@ -64,8 +85,12 @@ def _assignments(body):
                 yield from _assignments(inner)
 
 
-def _may_view(expr, local: set[str]) -> set[str]:
-    """Local names whose memory the value of `expr` may share."""
+def _may_view(expr, local: set[str], elements: bool = True) -> set[str]:
+    """Local names whose memory the value of `expr` may share.
+
+    A display (`[a, b]`) is a new object that holds its elements: it shares
+    their memory only when `elements` asks about what the items share.
+    """
     if isinstance(expr, gast.Name):
         return {expr.id} & local
     if isinstance(expr, gast.Subscript):
@@ -73,9 +98,13 @@ def _may_view(expr, local: set[str]) -> set[str]:
     if isinstance(expr, gast.Attribute):
         return set() if expr.attr in _FRESH_ATTRIBUTES else _may_view(expr.value, local)
     if isinstance(expr, (gast.Tuple, gast.List)):
-        return set().union(*(_may_view(e, local) for e in expr.elts)) if expr.elts else set()
+        if not elements or not expr.elts:
+            return set()
+        return set().union(*(_may_view(e, local) for e in expr.elts))
     if isinstance(expr, gast.Dict):
-        return set().union(*(_may_view(e, local) for e in expr.values)) if expr.values else set()
+        if not elements or not expr.values:
+            return set()
+        return set().union(*(_may_view(e, local) for e in expr.values))
     if isinstance(expr, gast.IfExp):
         return _may_view(expr.body, local) | _may_view(expr.orelse, local)
     if isinstance(expr, gast.Call):
@@ -114,12 +143,27 @@ def check_aliases(fn, ops, source: SourceInfo) -> set[str]:
     """The variables written in place (`x[i] = v`), after checking none is aliased."""
     params = [a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args
               + fn.args.kwonlyargs]
+    from .normalize.anf import is_append
+
     groups = alias_groups(fn.body, params)
+    list_groups = alias_groups(fn.body, params, appends=False)
     mutated: set[str] = set()
-    for stmt in _assignments(fn.body):
-        target = stmt.targets[0]
-        if isinstance(target, gast.Subscript):
-            name = target.value.id
+    for stmt in _statements(fn.body):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+            name = stmt.targets[0].value.id
             check_in_place(groups, name, stmt, source, "this assignment into a subscript")
             mutated.add(name)
+        elif is_append(stmt):
+            name = stmt.value.func.value.id
+            check_in_place(list_groups, name, stmt, source, "this append")
+            mutated.add(name)
     return mutated
+
+
+def _statements(body):
+    for stmt in body:
+        yield stmt
+        for name in ("body", "orelse"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list) and not isinstance(stmt, gast.With):
+                yield from _statements(inner)

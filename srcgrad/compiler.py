@@ -165,6 +165,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
                         keep=sweeps.side_effects)
     forward, backward = sweeps.finish(backward)
     backward, _ = eliminate_dead(backward, set(sweeps.gradients))
+    forward = _drop_unread_saves(forward, backward, set(sweeps.state.temps.values()))
     grads = [nodes.name(g) for g in sweeps.gradients]
     if options.split:
         functions = _split_pair(tree, forward, backward, sweeps, grads, params, names, ctx, options)
@@ -227,6 +228,16 @@ def _split_pair(tree, forward, backward, sweeps, grads, params, names, ctx, opti
     bwd = nodes.function(names.claim(f"_{tree.name}_backward"), [seed, tape],
                          _dedupe_comments(body + [nodes.ret(nodes.tuple_of(grads))]))
     return [fwd, bwd]
+
+
+def _drop_unread_saves(forward: list, backward: list, temps: set[str]) -> list:
+    """Saved values whose restore the final clean-up removed are not saved either."""
+    read = set()
+    for s in backward:
+        read |= nodes.loaded_names(s)
+    unread = temps - read
+    return [s for s in forward if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                                       and s.targets[0].id in unread)]
 
 
 def _dedupe_comments(stmts: list) -> list:

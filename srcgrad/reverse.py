@@ -33,6 +33,7 @@ import gast
 
 from . import nodes, templates
 from .errors import located
+from .normalize.anf import is_append
 from .resolve import Op
 
 _FORWARD_ONLY_CALLS = {"print"}
@@ -143,6 +144,8 @@ class _Walk:
             return self.branch(stmt, cur, managed, loop)
         if isinstance(stmt, (gast.For, gast.While)):
             return self.loop(stmt, cur, managed, loop)
+        if is_append(stmt):
+            return self.append(stmt, cur, managed, loop)
         if isinstance(stmt, gast.Expr):
             _check_forward_only(stmt, self.act, self.ctx)
         for n in sorted(_stored(stmt)):
@@ -178,6 +181,21 @@ class _Walk:
             else:
                 cur[name] = refs[name] = self.new(name, stmt)
         return _Assign(stmt, z, items, refs, loop, call=(forward, tape))
+
+    def append(self, stmt, cur, managed, loop):
+        """`lst.append(v)`: the backward takes v's adjoint off the end of dlst, then
+        `lst.pop()` undoes the append."""
+        lst, item = stmt.value.func.value.id, stmt.value.args[0]
+        items = None
+        if self.act.is_active(lst):
+            adj = self.ctx.names.adjoint(lst)
+            items = []
+            if isinstance(item, gast.Name) and self.act.is_active(item.id):
+                items.append(templates.Contribution(item.id, nodes.quote_expr(
+                    f"{self.ctx.rename_global('last_item_adjoint')}({adj}, v)", v=item)))
+            items.append(_Update(lst, nodes.quote_expr(f"{self.ctx.rename_global('drop_last')}({adj})")))
+        reads = {n for n in _local_reads(items or [], self.ctx) if n != lst}
+        return _SetItem(stmt, lst, None, items, self.refs(reads, cur, managed), loop)
 
     def setitem(self, stmt, cur, managed, loop):
         target = stmt.targets[0]
@@ -304,6 +322,9 @@ def _markers_to_pops(stmt, backward: "_Backward", top_only: bool = False) -> Non
                     var, index = _marker(t)
                     key = backward.keys[index]
                     backward.pushed.add(key)
+                    if key[0] == "append":
+                        out.append(nodes.expr_stmt(nodes.quote_expr(f"{var}.pop()")))
+                        continue
                     if top_only:
                         backward.temps[key] = backward.ctx.names.fresh(var.lstrip("_"))
                         old = nodes.name(backward.temps[key])
@@ -461,6 +482,9 @@ class _Backward:
                     value = nodes.binop(nodes.name(adj), "+", value)
                 out.append(nodes.assign(adj, value, line))
                 init.add(item.target)
+        if info.index is None:  # an append: undone by lst.pop()
+            out.append(self.pop_marker(x, ("append", id(info.stmt))))
+            return
         index = self.renamed(info.stmt.targets[0].slice, info.refs)
         out.append(self.pop_marker(x, ("setitem", id(info.stmt)), index))
 
@@ -584,7 +608,9 @@ class _Forward:
             if line is not None and line != self.last_line:
                 out.append(nodes.comment(f"line {line}: {self.ctx.line(line)}"))
                 self.last_line = line
-            if isinstance(info, _SetItem):
+            if isinstance(info, _SetItem) and info.index is None:
+                out.append(stmt)  # an append: nothing to save, the backward pops it
+            elif isinstance(info, _SetItem):
                 key = ("setitem", id(stmt))
                 if key in self.bw.pushed:
                     old = nodes.quote_expr(f"{self.ctx.rename_global('copy_slice')}(x, i)",

@@ -923,3 +923,16 @@ def written_adjoint(g, index, v):
         ids[index] = order
         picked = numpy.where(ids[index] == order, picked, 0.0)
     return unbroadcast(picked, v)
+
+
+# --- lists built with append ------------------------------------------------
+
+
+def last_item_adjoint(g, item):
+    """The adjoint of the item `lst.append(item)` added: the last entry of `g`."""
+    return fill_grad(None if g is None else g[len(g) - 1], item)
+
+
+def drop_last(g):
+    """The list adjoint `g` before the append: without its last entry."""
+    return None if g is None else g[:-1]

@@ -89,3 +89,24 @@ def test_an_entry_the_output_does_not_use_gets_zeros():
 def test_a_wrt_pytree_with_a_string_leaf_is_refused():
     with pytest.raises(srcgrad.SrcGradError, match=r"p\['name'\]"):
         srcgrad.grad(unused_entry)({"used": np.ones(3), "name": "w"}, np.ones(3))
+
+
+import appends as A  # noqa: E402
+
+APPENDS = [
+    (A.rnn_outputs, (rng.normal(size=(3, 3)) * 0.5, rng.normal(size=3), rng.normal(size=(3, 3))), (0, 1, 2)),
+    (A.running, (0.7,), (0,)),
+    (A.read_back, (0.6,), (0,)),
+]
+
+
+@pytest.mark.parametrize("fn,args,wrt", APPENDS, ids=lambda v: getattr(v, "__name__", ""))
+def test_lists_built_with_append_match_finite_differences(fn, args, wrt):
+    srcgrad.check_grads(fn, args, wrt=wrt)
+
+
+def test_the_backward_sweep_undoes_each_append():
+    df = srcgrad.grad(A.running)
+    df(0.7)
+    assert "vals.pop()" in df.source or "_stack" in df.source
+    assert df(0.7) == pytest.approx(srcgrad.grad(A.running)(0.7))

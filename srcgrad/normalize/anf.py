@@ -81,6 +81,11 @@ class _Anf:
                 self.emit(loop)
             elif isinstance(stmt, gast.While):
                 self.emit_while(stmt)
+            elif _is_append(stmt, self.is_local):
+                item = self.atom(stmt.value.args[0])
+                call = nodes.clone(stmt.value)
+                call.args = [item]
+                self.emit(gast.Expr(value=call))
             else:  # expression statements, assert, break, with no_grad: as written
                 self.out.append(stmt)
         result, self.out = self.out, saved
@@ -216,6 +221,22 @@ class _Anf:
         if isinstance(expr, gast.Tuple):
             return gast.Tuple(elts=[self.index(e) for e in expr.elts], ctx=gast.Load())
         return self.atom(expr)
+
+
+def _is_append(stmt, is_local) -> bool:
+    """`lst.append(item)` on a local list: a statement the sweeps replay and undo."""
+    call = stmt.value if isinstance(stmt, gast.Expr) else None
+    return (isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute)
+            and call.func.attr == "append" and isinstance(call.func.value, gast.Name)
+            and is_local(call.func.value.id) and len(call.args) == 1 and not call.keywords)
+
+
+def is_append(stmt) -> bool:
+    """After ANF: `lst.append(atom)` (the receiver a name)."""
+    call = stmt.value if isinstance(stmt, gast.Expr) else None
+    return (isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute)
+            and call.func.attr == "append" and isinstance(call.func.value, gast.Name)
+            and len(call.args) == 1 and not call.keywords)
 
 
 def check_anf(fn) -> None:

@@ -20,6 +20,8 @@ def eliminate_dead(stmts: list, live_out: set[str], keep: set[str] = frozenset()
 def _has_effect(stmt, keep) -> bool:
     """A stack pop (`x = _stack.pop()`): removing it would shift every later pop."""
     value = getattr(stmt, "value", None)
+    if isinstance(stmt, gast.Assign) and not isinstance(stmt.targets[0], gast.Name):
+        return True
     return isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
         and value.func.attr == "pop" and isinstance(value.func.value, gast.Name) \
         and value.func.value.id.startswith("_stack")

@@ -39,7 +39,12 @@ def _sources(stmt, op: Op) -> set[str]:
         for node in differentiable_params(op):
             out |= nodes.loaded_names(node)
         return out
-    if op.kind in ("unknown", "user", "opaque", "badcall"):
+    if op.kind == "user":  # every argument, and a nested helper's free variables
+        out = set(nodes.loaded_names(stmt.value))
+        for node in op.bindings.values():
+            out |= nodes.loaded_names(node)
+        return out
+    if op.kind in ("unknown", "opaque", "badcall"):
         # No rule yet: treat every input as flowing, so that the reverse pass
         # reports the missing rule instead of silently dropping a gradient.
         return nodes.loaded_names(stmt.value)

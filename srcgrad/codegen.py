@@ -82,7 +82,9 @@ class Compiled:
 
     def bind(self, fn):
         """Live function(s) for the user's function object `fn` (a tuple for a pair)."""
-        user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+        user_cells = getattr(fn, "cells", None)
+        if user_cells is None:
+            user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
         out = []
         for name, code in zip(self.names, self.codes):
             cells = tuple(user_cells[n] if n in user_cells else types.CellType(self.helpers[n])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import gast
 
-from . import codegen, nodes
+from . import codegen, nested, nodes
 from .activity import activity
 from .aliases import check_aliases
 from .errors import located
@@ -132,7 +132,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     """Build the reverse-mode derivative of `fn`: a `codegen.Compiled`."""
     parsed = parse(fn)
     fence(parsed)
-    tree = parsed.tree
+    tree, nested_defs = nested.extract(parsed.tree)
     params = parameter_names(tree)
     locals_ = set(params) | {n.id for n in gast.walk(tree)
                              if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
@@ -147,7 +147,8 @@ def derive(fn, options: Options, keep_stages: bool = False):
                    and isinstance(n.ctx, gast.Store)}
     if keep_stages:
         stages["normalize"] = codegen.to_source(anf_fn)
-    ops = resolve(anf_fn, parsed.namespace, parsed.source, ctx.is_local)
+    ops = resolve(anf_fn, parsed.namespace, parsed.source, ctx.is_local,
+                  _lifted(tree, nested_defs, parsed, ctx.locals))
     returned = anf_fn.body[-1].value if isinstance(anf_fn.body[-1], gast.Return) else None
     ret_name = returned.id if isinstance(returned, gast.Name) else None
     act = activity(anf_fn, ops, list(options.wrt), ret_name)
@@ -164,6 +165,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
                         frozenset(ctx._emitted[h] for h in _SCALAR_HELPERS if h in ctx._emitted),
                         keep=sweeps.side_effects)
     forward, backward = sweeps.finish(backward)
+    forward = nested.restore(forward, nested_defs)
     backward, _ = eliminate_dead(backward, set(sweeps.gradients))
     forward = _drop_unread_saves(forward, backward, set(sweeps.state.temps.values()))
     grads = [nodes.name(g) for g in sweeps.gradients]
@@ -188,6 +190,21 @@ def derive(fn, options: Options, keep_stages: bool = False):
         stages["reverse"] = source
         return compiled, stages
     return compiled
+
+
+def _lifted(tree, defs: list, parsed, locals_: set[str]) -> dict:
+    """Nested helpers bound once to their name: name -> lifted function."""
+    bound: dict[str, list] = {}
+    for stmt in statements(tree.body):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            bound.setdefault(stmt.targets[0].id, []).append(nested.placeholder_index(stmt.value))
+    out = {}
+    for name, indices in bound.items():
+        if len(indices) == 1 and indices[0] is not None:
+            helper = nested.lift(defs[indices[0]], parsed, locals_)
+            if helper is not None:
+                out[name] = helper
+    return out
 
 
 def _split_pair(tree, forward, backward, sweeps, grads, params, names, ctx, options) -> list:

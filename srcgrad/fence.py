@@ -115,6 +115,16 @@ class _Fence:
     def visit_Pass(self, stmt) -> None:
         pass
 
+    def visit_FunctionDef(self, stmt) -> None:
+        """A nested helper: differentiated on its own, its free variables passed in."""
+        if stmt.decorator_list:
+            self.reject(stmt, "a decorated nested function", "define it at module level")
+        if any(not isinstance(d, gast.Constant) for d in stmt.args.defaults + [
+                d for d in stmt.args.kw_defaults if d is not None]):
+            self.reject(stmt, "a nested function whose defaults are not literals",
+                        "pass the value as an argument instead")
+        self.check_function(stmt)
+
     def visit_Break(self, stmt) -> None:
         pass
 

@@ -37,6 +37,8 @@ class ParsedFunction:
 
 def parse(fn) -> ParsedFunction:
     """Parse `fn`; SrcGradError when it has no readable Python source."""
+    if hasattr(fn, "parsed") and hasattr(fn, "free"):  # a lifted nested function
+        return fn.parsed
     fn = inspect.unwrap(fn)
     if not inspect.isfunction(fn):
         raise SrcGradError(

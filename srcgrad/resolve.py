@@ -52,14 +52,18 @@ class Op:
     hint: str = ""
 
 
-def resolve(fn, namespace, source: SourceInfo, is_local) -> dict[int, Op]:
-    """Map each `name = value` statement of `fn` (ANF) to its Op."""
+def resolve(fn, namespace, source: SourceInfo, is_local, lifted=None) -> dict[int, Op]:
+    """Map each `name = value` statement of `fn` (ANF) to its Op.
+
+    `lifted` maps the names of nested helper functions to their lifted forms.
+    """
+    lifted = lifted or {}
     ops: dict[int, Op] = {}
     for stmt in statements(fn.body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             ops[id(stmt)] = Op("setitem", "x[...] =")
         elif isinstance(stmt, gast.Assign):
-            ops[id(stmt)] = _resolve_value(stmt, namespace, source, is_local)
+            ops[id(stmt)] = _resolve_value(stmt, namespace, source, is_local, lifted)
     return ops
 
 
@@ -75,7 +79,7 @@ def statements(stmts):
             yield from statements(stmt.orelse)
 
 
-def _resolve_value(stmt, namespace, source, is_local) -> Op:
+def _resolve_value(stmt, namespace, source, is_local, lifted) -> Op:
     value = stmt.value
     result = stmt.targets[0]
     if nodes.is_atom(value) or (nodes.dotted(value) and not is_local(nodes.dotted(value).split(".")[0])):
@@ -96,7 +100,7 @@ def _resolve_value(stmt, namespace, source, is_local) -> Op:
         return _primitive(descriptor, [value.value], [], result, stmt, source,
                           label=f"ndarray.{value.attr}")
     if isinstance(value, gast.Call):
-        return _resolve_call(value, namespace, source, is_local, result, stmt)
+        return _resolve_call(value, namespace, source, is_local, result, stmt, lifted)
     if isinstance(value, (gast.Tuple, gast.List)):
         pack = runtime.pack_tuple if isinstance(value, gast.Tuple) else runtime.pack_list
         return _primitive(pack, list(value.elts), [], result, stmt, source,
@@ -107,10 +111,16 @@ def _resolve_value(stmt, namespace, source, is_local) -> Op:
     return Op("opaque", type(value).__name__)
 
 
-def _resolve_call(call, namespace, source, is_local, result, stmt) -> Op:
+def _resolve_call(call, namespace, source, is_local, result, stmt, lifted) -> Op:
     func = call.func
     args = list(call.args)
     path = nodes.dotted(func)
+    if isinstance(func, gast.Name) and is_local(func.id):
+        helper = lifted.get(func.id)
+        if helper is None:
+            return Op("unknown", func.id)
+        return _user_call(helper, args, [(k.arg, k.value) for k in call.keywords], func.id,
+                          free=helper.free)
     if path is not None and not is_local(path.split(".")[0]):
         callee = _lookup(namespace, path)
         label = path
@@ -128,21 +138,28 @@ def _resolve_call(call, namespace, source, is_local, result, stmt) -> Op:
     if registry.lookup(callee) is not None:
         return _primitive(callee, args, keywords, result, stmt, source, label=label)
     if inspect.isfunction(callee):
-        try:
-            bound = inspect.signature(callee).bind(*args, **dict(keywords))
-        except TypeError as err:
-            return Op("badcall", f"this call does not match {label}'s parameters ({err})",
-                      hint="pass the arguments the function declares", callee=callee)
-        bindings = {}
-        for param, value in bound.arguments.items():
-            kind = bound.signature.parameters[param].kind
-            if kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
-                return Op("badcall", f"calling {label}, which takes *args or **kwargs, with values "
-                          "being differentiated is not supported",
-                          hint="give the helper named parameters", callee=callee)
-            bindings[param] = value
-        return Op("user", label, bindings=bindings, callee=callee)
+        return _user_call(callee, args, keywords, label)
     return Op("unknown", label, callee=callee)
+
+
+def _user_call(callee, args, keywords, label, free=()) -> Op:
+    """A call to the user's own function: bound to its parameters (free variables
+    of a nested helper are passed by name)."""
+    keywords = list(keywords) + [(n, nodes.name(n)) for n in free]
+    try:
+        bound = inspect.signature(callee).bind(*args, **dict(keywords))
+    except TypeError as err:
+        return Op("badcall", f"this call does not match {label}'s parameters ({err})",
+                  hint="pass the arguments the function declares", callee=callee)
+    bindings = {}
+    for param, value in bound.arguments.items():
+        kind = bound.signature.parameters[param].kind
+        if kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            return Op("badcall", f"calling {label}, which takes *args or **kwargs, with values "
+                      "being differentiated is not supported",
+                      hint="give the helper named parameters", callee=callee)
+        bindings[param] = value
+    return Op("user", label, bindings=bindings, callee=callee)
 
 
 def _lookup(namespace, path: str):

@@ -180,7 +180,8 @@ class _Walk:
                 refs[name] = MANAGED
             else:
                 cur[name] = refs[name] = self.new(name, stmt)
-        return _Assign(stmt, z, items, refs, loop, call=(forward, tape))
+        free = tuple(getattr(op.callee, "free", ()))  # a nested helper's outer variables
+        return _Assign(stmt, z, items, refs, loop, call=(forward, tape, free))
 
     def append(self, stmt, cur, managed, loop):
         """`lst.append(v)`: the backward takes v's adjoint off the end of dlst, then
@@ -622,11 +623,13 @@ class _Forward:
                 if key in self.bw.pushed:
                     out.append(self.save(key, nodes.name(info.z)))
                 if info.call is not None:
-                    forward, tape = info.call
+                    forward, tape, free = info.call
                     if ("plain", id(stmt), tape) in self.bw.pushed:
                         out.append(self.push(tape))
                     call = nodes.clone(stmt.value)
                     call.func = nodes.name(forward)
+                    call.keywords = list(call.keywords) + [gast.keyword(arg=n, value=nodes.name(n))
+                                                           for n in free]
                     stmt = gast.Assign(targets=[nodes.tuple_of([nodes.name(info.z, store=True),
                                                                 nodes.name(tape, store=True)], store=True)],
                                        value=call, type_comment=None)

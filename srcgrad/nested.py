@@ -1,0 +1,146 @@
+"""Nested helper functions, lambda-lifted.
+
+A `def` inside a differentiated function is taken out of the normalized
+tree before any pass runs and replaced by a placeholder assignment
+(`g = __srcgrad_def__(0)`), so no pass mistakes its body for the outer one.
+Codegen puts the original `def` back, so the forward sweep defines it as the
+user wrote it. A call `g(a)` that carries gradients becomes a call to the
+split pair of the *lifted* function: `g` with its free variables (the outer
+locals it reads, such as `w`) as extra parameters, which is exactly how
+their gradients reach the outer function.
+"""
+from __future__ import annotations
+
+import inspect
+
+import gast
+
+from . import nodes
+from .errors import SourceInfo
+
+PLACEHOLDER = "__srcgrad_def__"
+
+
+def extract(fn) -> tuple[object, list]:
+    """(fn with nested defs replaced by placeholders, [the defs])."""
+    fn = nodes.clone(fn)
+    defs: list = []
+
+    def block(stmts):
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, gast.FunctionDef):
+                defs.append(stmt)
+                call = gast.Call(func=nodes.name(PLACEHOLDER), args=[nodes.const(len(defs) - 1)], keywords=[])
+                new = nodes.assign(stmt.name, call)
+                gast.copy_location(new, stmt)
+                nodes.stamp(new, stmt.lineno, stmt.col_offset)
+                out.append(new)
+                continue
+            for name in ("body", "orelse"):
+                inner = getattr(stmt, name, None)
+                if isinstance(inner, list) and inner:
+                    setattr(stmt, name, block(inner))
+            out.append(stmt)
+        return out
+
+    fn.body = block(fn.body)
+    return fn, defs
+
+
+def placeholder_index(value) -> int | None:
+    """The nested-def number a placeholder call stands for, or None."""
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+            and value.func.id == PLACEHOLDER and value.args:
+        return value.args[0].value
+    return None
+
+
+def restore(stmts: list, defs: list) -> list:
+    """Put each nested `def` back where its placeholder stands."""
+    out = []
+    for stmt in stmts:
+        index = placeholder_index(stmt.value) if isinstance(stmt, gast.Assign) else None
+        if index is not None:
+            out.append(nodes.clone(defs[index]))
+            continue
+        for name in ("body", "orelse"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list) and inner and not isinstance(stmt, gast.Assign):
+                setattr(stmt, name, restore(inner, defs))
+        out.append(stmt)
+    return out
+
+
+class LiftedFunction:
+    """A nested `def` as a stand-alone function of its parameters and free variables.
+
+    Quacks like a function object where the compiler needs one: `__code__`
+    (the nested code object: the cache key), globals, cells for the outer
+    function's own closure, literal defaults, a signature, and its parse.
+    """
+
+    def __init__(self, name, qualname, code, globals_, defaults, kwdefaults, signature,
+                 free, cells, parsed):
+        self.__name__ = name
+        self.__qualname__ = qualname
+        self.__code__ = code
+        self.__globals__ = globals_
+        self.__defaults__ = defaults
+        self.__kwdefaults__ = kwdefaults
+        self.__signature__ = signature
+        self.free = free
+        self.cells = cells
+        self.parsed = parsed
+
+    def __call__(self, *args, **kwargs):  # pragma: no cover - never run as written
+        raise RuntimeError("a lifted nested function is compiled, not called")
+
+
+def lift(defn, outer, outer_locals: set[str]) -> LiftedFunction | None:
+    """The lifted form of nested `def` `defn` found in `outer` (a ParsedFunction)."""
+    from .frontend import ParsedFunction
+
+    code = _nested_code(outer.fn.__code__, defn.name, defn.lineno)
+    if code is None:
+        return None
+    params = [a.id for a in defn.args.posonlyargs + defn.args.args + defn.args.kwonlyargs]
+    own = set(params) | {n.id for n in gast.walk(defn) if isinstance(n, gast.Name)
+                         and isinstance(n.ctx, gast.Store)}
+    read = {n.id for n in gast.walk(defn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    free = tuple(sorted((read - own) & outer_locals))
+    tree = nodes.clone(defn)
+    tree.args.kwonlyargs = list(tree.args.kwonlyargs) + [
+        gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in free]
+    tree.args.kw_defaults = list(tree.args.kw_defaults) + [None] * len(free)
+    defaults = tuple(d.value for d in defn.args.defaults) or None
+    kwdefaults = {a.id: d.value for a, d in zip(defn.args.kwonlyargs, defn.args.kw_defaults)
+                  if d is not None} or None
+    sig = inspect.Signature(
+        [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in
+         [a.id for a in defn.args.posonlyargs + defn.args.args]] +
+        [inspect.Parameter(a.id, inspect.Parameter.KEYWORD_ONLY) for a in defn.args.kwonlyargs] +
+        [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in free])
+    if defaults:
+        positional = [p for p in sig.parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD]
+        for p, d in zip(positional[len(positional) - len(defaults):], defaults):
+            positional[positional.index(p)] = p.replace(default=d)
+        sig = sig.replace(parameters=positional + [p for p in sig.parameters.values()
+                                                   if p.kind is p.KEYWORD_ONLY])
+    parsed = ParsedFunction(outer.fn, tree, SourceInfo(outer.source.filename, outer.source.lines),
+                            outer.namespace, outer.closure)
+    qualname = f"{outer.fn.__qualname__}.<locals>.{defn.name}"
+    return LiftedFunction(defn.name, qualname, code, outer.fn.__globals__, defaults, kwdefaults, sig,
+                          free, dict(outer.closure), parsed)
+
+
+def _nested_code(code, name: str, lineno: int):
+    for const in code.co_consts:
+        if hasattr(const, "co_name") and const.co_name == name and const.co_firstlineno == lineno:
+            return const
+    for const in code.co_consts:  # defined deeper (inside a nested def)
+        if hasattr(const, "co_consts"):
+            found = _nested_code(const, name, lineno)
+            if found is not None:
+                return found
+    return None

@@ -61,7 +61,8 @@ class _Assign:
     items: list | None
     refs: dict
     loop: "_Loop | None"
-    call: tuple | None = None  # a user function's split pair: (forward name, tape name)
+    call: tuple | None = None  # a user function's split pair: (forward, tape, free names)
+    invariant: bool = False  # the same value every iteration: never taped
 
 
 @dataclass
@@ -114,6 +115,31 @@ class _Walk:
         self.next_vid[name] = vid = self.next_vid.get(name, 0) + 1
         self.def_site[(name, vid)] = site
         return vid
+
+    def mark_invariant(self, info: "_Loop", assigned: set[str]) -> None:
+        """Flag body statements that compute the same value in every iteration.
+
+        `c = g / length` directly in an outermost loop's body, from values the
+        loop never changes, assigned once in the loop and not read before that
+        statement in the body: its variable holds that one value throughout
+        the backward loop, so it needs no tape.
+        """
+        counts: dict[str, int] = {}
+        for n in gast.walk(info.stmt):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                counts[n.id] = counts.get(n.id, 0) + 1
+        read_before: set[str] = set()
+        varying = set(assigned) | self.ctx.mutated  # in-place changes count too
+        for child in info.body:
+            stmt = child.stmt
+            if isinstance(child, _Assign) and child.call is None and stmt in info.stmt.body:
+                op = self.ops[id(stmt)]
+                if op.kind in ("rule", "copy", "zero") and counts.get(child.z) == 1 \
+                        and not (nodes.loaded_names(stmt.value) & varying) \
+                        and child.z not in read_before and child.z not in self.ctx.mutated:
+                    child.invariant = True
+                    varying.discard(child.z)
+            read_before |= nodes.loaded_names(stmt)
 
     def refs(self, names, cur, managed) -> dict:
         return {n: (MANAGED if n in managed else cur.get(n)) for n in names}
@@ -238,6 +264,8 @@ class _Walk:
         info = _Loop(stmt, [], {}, {}, self.ctx.names.fresh("n"), parent, inner)
         info.entry = {n: (MANAGED if n in inner else v) for n, v in cur.items()}
         info.body = self.block(stmt.body, dict(cur), inner, info)
+        if parent is None:
+            self.mark_invariant(info, assigned)
         for n in sorted(assigned - managed):
             cur[n] = self.new(n, stmt)
         info.post = {n: (MANAGED if n in managed else v) for n, v in cur.items()}
@@ -466,7 +494,7 @@ class _Backward:
         if info.call is not None and info.loop is not None:  # pushed after z: popped first
             tape = info.call[1]
             out.append(self.pop_marker(tape, ("plain", id(info.stmt), tape)))
-        if info.loop is not None or z in self.ctx.mutated:
+        if (info.loop is not None and not info.invariant) or z in self.ctx.mutated:
             out.append(self.pop_marker(z, ("assign", id(info.stmt))))
 
     def setitem(self, info: _SetItem, init: set, out: list) -> None:

@@ -847,13 +847,29 @@ def _local_reads(items, ctx) -> set[str]:
 
 
 def _check_forward_only(stmt, act, ctx) -> None:
-    """Expression statements may not hide mutation of values being differentiated."""
+    """Expression statements run in the forward sweep only; they may not hide an
+    in-place change of a value being differentiated. print, logging and
+    warnings calls are known to be harmless."""
     call = stmt.value
     path = nodes.dotted(call.func) if isinstance(call, gast.Call) else None
-    if path in _FORWARD_ONLY_CALLS or (path or "").split(".")[0] in ("logging", "logger", "log", "warnings"):
+    if path is not None and _is_reporting(path, ctx):
         return
     touched = [n for n in nodes.loaded_names(stmt.value) if act.is_active(n)]
     if touched:
         raise located(ctx.source, stmt, f"a call whose result is discarded, on the "
                       f"differentiated value {touched[0]!r}",
-                      "assign the result to a variable; in-place updates are not supported yet")
+                      "assign the result to a variable; use print or logging to report values")
+
+
+def _is_reporting(path: str, ctx) -> bool:
+    import logging
+    import warnings
+
+    head = path.split(".")[0]
+    if ctx.is_local(head):
+        return False
+    try:
+        obj = ctx.parsed.namespace.lookup(head)
+    except KeyError:
+        return False
+    return obj is print or obj is logging or obj is warnings or isinstance(obj, logging.Logger)

@@ -936,3 +936,14 @@ def last_item_adjoint(g, item):
 def drop_last(g):
     """The list adjoint `g` before the append: without its last entry."""
     return None if g is None else g[:-1]
+
+
+# --- forward mode -------------------------------------------------------------
+
+
+def broadcast_like(t, z):
+    """The tangent `t` of an operand, broadcast to the shape of the result `z`."""
+    zshape = numpy.shape(z)
+    if numpy.shape(t) == zshape:
+        return t
+    return numpy.broadcast_to(t, zshape)

@@ -234,3 +234,57 @@ def _expand(expr, bindings, adjoint_of, rename_global, renames):
             return nodes.name(rename_global(n.id))
 
     return _Splice().visit(expr)
+
+
+def instantiate_tangent(template: Template, bindings: dict, tangent_of, rename_global, fresh,
+                        zeros) -> list:
+    """Splice a tangent template for one call: `Local`s and `Contribution`s to the result.
+
+    tangent_of(var) -> the tangent variable's name, or None when var is
+    inactive: a line that reads the tangent of an inactive input is dropped.
+    A list literal operand's tangent is a literal of its items' tangents,
+    `zeros(item)` (an expression) standing for an inactive item.
+    """
+    renames: dict[str, str] = {}
+    out: list = []
+    for stmt in template.body:
+        target = stmt.targets[0]
+        if isinstance(target, gast.Name):
+            value = _expand_tangent(stmt.value, bindings, tangent_of, rename_global, renames, zeros)
+            renames[target.id] = fresh("t")
+            out.append(Local(renames[target.id], value))
+            continue
+        (param,) = {n.slice.id for n in gast.walk(stmt.value) if isinstance(n, gast.Subscript)
+                    and isinstance(n.value, gast.Name) and n.value.id == "d"}
+        if not _any_active(bindings[param], tangent_of):
+            continue
+        value = _expand_tangent(stmt.value, bindings, tangent_of, rename_global, renames, zeros)
+        out.append(Contribution(bindings[template.result].id, value))
+    return out
+
+
+def _expand_tangent(expr, bindings, tangent_of, rename_global, renames, zeros):
+    expr = nodes.clone(expr)
+
+    def tangent_expr(operand):
+        if isinstance(operand, gast.Name) and tangent_of(operand.id) is not None:
+            return nodes.name(tangent_of(operand.id))
+        if isinstance(operand, (gast.List, gast.Tuple)):
+            return type(operand)(elts=[tangent_expr(e) for e in operand.elts], ctx=gast.Load())
+        return zeros(operand)
+
+    class _Splice(gast.NodeTransformer):
+        def visit_Subscript(self, n):
+            if _is_d(n):
+                return tangent_expr(bindings[n.slice.id])
+            self.generic_visit(n)
+            return n
+
+        def visit_Name(self, n):
+            if n.id in bindings:
+                return nodes.loaded(bindings[n.id])
+            if n.id in renames:
+                return nodes.name(renames[n.id])
+            return nodes.name(rename_global(n.id))
+
+    return _Splice().visit(expr)

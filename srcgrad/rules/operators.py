@@ -9,8 +9,8 @@ import operator
 
 import numpy
 
-from srcgrad.rules.registry import adjoint, nondifferentiable
-from srcgrad.runtime import (dict_unpack_adjoint, log_or_zero, matmul_adjoint_left, matmul_adjoint_right,
+from srcgrad.rules.registry import adjoint, linear, nondifferentiable, tangent
+from srcgrad.runtime import (broadcast_like, dict_unpack_adjoint, log_or_zero, matmul_adjoint_left, matmul_adjoint_right,
                              pack_dict, pack_list, pack_tuple, unbroadcast, unindex, unpack_adjoint)
 from srcgrad.templates import d
 
@@ -88,3 +88,64 @@ def pack_adjoint(z, *items):
 @adjoint(pack_dict)                             # z = {k1: v1, k2: v2, ...}
 def pack_dict_adjoint(z, keys, values):
     d[values] = dict_unpack_adjoint(d[z], keys, values)
+
+
+# --- forward mode: tangent rules ----------------------------------------------
+# `d[z] = e` adds e to the result's tangent; each line reads one input's tangent,
+# and is dropped when that input carries none.
+
+@tangent(operator.add, numpy.add)
+def add_tangent(z, x1, x2):
+    d[z] = broadcast_like(d[x1], z)
+    d[z] = broadcast_like(d[x2], z)
+
+
+@tangent(operator.sub, numpy.subtract)
+def subtract_tangent(z, x1, x2):
+    d[z] = broadcast_like(d[x1], z)
+    d[z] = broadcast_like(-d[x2], z)
+
+
+@tangent(operator.mul, numpy.multiply)
+def multiply_tangent(z, x1, x2):
+    d[z] = d[x1] * x2
+    d[z] = x1 * d[x2]
+
+
+@tangent(operator.truediv, numpy.divide)
+def divide_tangent(z, x1, x2):
+    d[z] = d[x1] / x2
+    d[z] = -d[x2] * z / x2
+
+
+@tangent(operator.mod, numpy.remainder)
+def mod_tangent(z, x1, x2):
+    d[z] = broadcast_like(d[x1], z)
+    d[z] = -d[x2] * numpy.floor_divide(x1, x2)
+
+
+@tangent(operator.matmul, numpy.matmul)
+def matmul_tangent(z, x1, x2):
+    d[z] = numpy.matmul(d[x1], x2)
+    d[z] = numpy.matmul(x1, d[x2])
+
+
+@tangent(operator.pow, numpy.power)
+def power_tangent(z, x1, x2):
+    d[z] = d[x1] * x2 * x1 ** (x2 - 1)
+    d[z] = d[x2] * z * log_or_zero(x1)
+
+
+linear(operator.neg, "x", numpy.negative)
+linear(operator.pos, "x", numpy.positive)
+linear(operator.getitem, "a")
+
+
+@tangent(pack_tuple, pack_list)                 # z = (x1, x2, ...): the tangents, zeros for constants
+def pack_tangent(z, *items):
+    d[z] = d[items]
+
+
+@tangent(pack_dict)
+def pack_dict_tangent(z, keys, values):
+    d[z] = pack_dict(keys, d[values])

@@ -21,12 +21,17 @@ F = TypeVar("F", bound=Callable)
 
 @dataclass(frozen=True)
 class Rule:
-    """One registered derivative: the primitive, its template and how to name it."""
+    """One registered derivative: the primitive, its template and how to name it.
+
+    A forward rule made by `linear(primitive, param)` has no body: its tangent
+    is the primitive itself applied to the tangent of `param` (`linear_in`).
+    """
 
     primitive: object
     name: str
     template: Template
     mode: str  # "reverse" or "forward"
+    linear_in: str | None = None
 
 
 _ADJOINTS: dict[object, Rule] = {}
@@ -69,6 +74,8 @@ def _register(table: dict, mode: str, primitives) -> Callable[[F], F]:
             if _TEMPLATE_GLOBALS.setdefault(ident, obj) is not obj:
                 raise TemplateError(f"{template.origin}: the template global {ident!r} means "
                                     "something else in another rule file")
+        if mode == "forward":
+            _check_tangent(template)
         for p in primitives:
             if p in table or p in _NONDIFFERENTIABLE:
                 other = table[p].template.origin if p in table else "nondifferentiable(...)"
@@ -78,6 +85,41 @@ def _register(table: dict, mode: str, primitives) -> Callable[[F], F]:
         return fn
 
     return register
+
+
+def _check_tangent(template: Template) -> None:
+    """A tangent template writes only d[result], each line reading one input's d[...]."""
+    import gast
+
+    for stmt in template.body:
+        target = stmt.targets[0]
+        if not isinstance(target, gast.Subscript):
+            continue
+        if target.slice.id != template.result:
+            raise TemplateError(f"{template.origin}: a tangent rule assigns d[{template.result}] only")
+        reads = {n.slice.id for n in gast.walk(stmt.value) if isinstance(n, gast.Subscript)
+                 and isinstance(n.value, gast.Name) and n.value.id == "d"}
+        if len(reads) != 1 or template.result in reads:
+            raise TemplateError(f"{template.origin} (line {stmt.lineno} of the template): each "
+                                "`d[z] = ...` reads the tangent of exactly one input")
+
+
+def linear(primitive, param: str, *more) -> None:
+    """Forward rule: the tangent is `primitive` applied to the tangent of `param`.
+
+    `linear(numpy.sum, "a")` makes `z = numpy.sum(x, axis=0)` give
+    `z_dot = numpy.sum(x_dot, axis=0)`. Extra primitives may follow the param.
+    """
+    adjoint_rule = _ADJOINTS.get(primitive)
+    for p in (primitive,) + more:
+        if p in _TANGENTS:
+            raise TemplateError(f"second forward rule for {qualname(p)}")
+        rule = _ADJOINTS.get(p) or adjoint_rule
+        if rule is None:
+            raise TemplateError(f"linear({qualname(p)}, ...) needs its adjoint rule first")
+        if param not in rule.template.signature.parameters:
+            raise TemplateError(f"linear({qualname(p)}, {param!r}): no such parameter")
+        _TANGENTS[p] = Rule(p, qualname(p), rule.template, "forward", linear_in=param)
 
 
 def template_global(ident: str):

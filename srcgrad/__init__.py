@@ -7,10 +7,10 @@ __version__ = "0.1.0"
 
 from .errors import SrcGradError  # noqa: E402
 from . import rules  # noqa: E402,F401  (registers every derivative rule)
-from .api import detach, grad, no_grad, source, stop_gradient, value_and_grad  # noqa: E402
+from .api import detach, grad, jvp, no_grad, source, stop_gradient, value_and_grad, vjp  # noqa: E402
 from .checks import check_grads  # noqa: E402
 
 __all__ = [
-    "SrcGradError", "__version__", "check_grads", "detach", "grad", "no_grad", "source",
-    "stop_gradient", "value_and_grad",
+    "SrcGradError", "__version__", "check_grads", "detach", "grad", "jvp", "no_grad", "source",
+    "stop_gradient", "value_and_grad", "vjp",
 ]

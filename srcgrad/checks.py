@@ -45,6 +45,35 @@ def _numeric_pytree_gradient(fun, args: list, index: int, eps: float):
     return rebuild(grads)
 
 
+def _forward_gradient(fun, args: list, index: int):
+    """The gradient of a scalar `fun` in argument `index`, one jvp per entry."""
+    from .api import _leaves_zero_like, jvp
+
+    leaves, rebuild = flatten(args[index])
+    zero_leaves = [leaf for _, leaf in flatten(_leaves_zero_like(args[index]))[0]]
+    grads = []
+    for k, (_, leaf) in enumerate(leaves):
+        if isinstance(leaf, numpy.ndarray):
+            g = numpy.zeros(leaf.shape)
+            for i in numpy.ndindex(leaf.shape):
+                e = numpy.zeros(leaf.shape)
+                e[i] = 1.0
+                g[i] = _directional(fun, args, index, rebuild, zero_leaves, k, e, jvp)
+        else:
+            g = _directional(fun, args, index, rebuild, zero_leaves, k, 1.0, jvp)
+        grads.append(g)
+    return rebuild(grads)
+
+
+def _directional(fun, args, index, rebuild, zero_leaves, k, direction, jvp):
+    tangent_leaves = list(zero_leaves)
+    tangent_leaves[k] = direction
+    tangents = [None] * len(args)
+    tangents[index] = rebuild(tangent_leaves)
+    _, out_dot = jvp(fun, args, tangents)
+    return float(out_dot)
+
+
 def check_grads(fun, args, wrt=0, modes=("reverse",), eps=1e-6, rtol=1e-5, atol=1e-6):
     """Compare srcgrad's gradient of `fun` at `args` with central differences.
 
@@ -60,10 +89,13 @@ def check_grads(fun, args, wrt=0, modes=("reverse",), eps=1e-6, rtol=1e-5, atol=
     names, _ = _resolve_wrt(fun, wrt)
     params = list(__import__("inspect").signature(fun).parameters)
     for mode in modes:
-        if mode != "reverse":
-            raise SrcGradError(f"check_grads mode {mode!r} is not available yet",
-                               hint="use modes=('reverse',)")
-        analytic = grad(fun, wrt=names)(*args)
+        if mode not in ("reverse", "forward"):
+            raise SrcGradError(f"check_grads mode {mode!r} is unknown",
+                               hint="use modes=('reverse', 'forward')")
+        if mode == "forward":
+            analytic = [_forward_gradient(fun, args, params.index(n)) for n in names]
+        else:
+            analytic = grad(fun, wrt=names)(*args)
         for name, g in zip(names, analytic, strict=True):
             index = params.index(name)
             numeric = _numeric_gradient(fun, args, index, eps)

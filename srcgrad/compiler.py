@@ -19,11 +19,13 @@ from .activity import activity
 from .aliases import check_aliases
 from .errors import located
 from .fence import fence
+from .forward import forward
 from .frontend import ParsedFunction, parse
 from .naming import Names
 from .normalize import normalize
 from .optimize import optimize
 from .optimize.dce import eliminate_dead
+from .optimize.scalars import elide_unbroadcast
 from .resolve import resolve, statements
 from .reverse import reverse
 from .rules import registry
@@ -45,6 +47,7 @@ class Options:
     kinds: tuple = ()  # per parameter: "scalar" (a Python number) or "array"/"other"
     debug_nans: bool = False  # check every generated statement's result for NaN/inf
     split: bool = False  # a forward function returning a tape, and a backward function
+    mode: str = "reverse"  # or "forward": a tangent (jvp) function
 
 
 class _Context:
@@ -87,6 +90,29 @@ class _Context:
             names = (self.names.claim(f"_{base}_forward"), self.names.claim(f"_{base}_backward"))
             self.helpers[names[0]], self.helpers[names[1]] = forward, backward
             self._pairs[key] = names
+        return self._pairs[key]
+
+    def jvp_of(self, op, active: list[str], stmt) -> tuple[str, list]:
+        """Name of the tangent function of the user function `op.callee` (with respect
+        to its parameters `active`), and its tangent parameters' names."""
+        callee = op.callee
+        params = [p for p, v in inspect.signature(callee).parameters.items()
+                  if v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD)]
+        kinds = tuple(self._kind_of(op.bindings.get(p)) for p in params)
+        key = ("jvp", callee, tuple(active), kinds)
+        if key not in self._pairs:
+            from . import cache
+
+            options = Options(tuple(active), kinds=kinds, mode="forward")
+            try:
+                compiled = cache.compiled(callee, options)
+            except cache.Recursion:
+                raise located(self.source, stmt, f"{op.label}() calls itself (directly or "
+                              "through other functions) with values being differentiated",
+                              "recursion is not supported: write the recursion as a loop") from None
+            name = self.names.claim(f"_{callee.__name__.lstrip('_')}_jvp")
+            self.helpers[name] = compiled.bind(callee)
+            self._pairs[key] = (name, compiled.tangent_params)
         return self._pairs[key]
 
     def _kind_of(self, node) -> str:
@@ -155,6 +181,9 @@ def derive(fn, options: Options, keep_stages: bool = False):
     ctx.scalar_names = _scalar_names(anf_fn, ops, params, options.kinds)
     ctx.container_names = _container_names(anf_fn, params, options.kinds, ops)
     ctx.mutated = check_aliases(anf_fn, ops, parsed.source)
+    if options.mode == "forward":
+        return _derive_forward(tree, anf_fn, ops, act, params, names, ctx, parsed, nested_defs,
+                               options, stages if keep_stages else None)
     sweeps = reverse(anf_fn, ops, act, list(options.wrt), ctx)
     scalars = set(ctx.scalar_names)
     scalars |= {saved for (name, _), saved in sweeps.state.saves.items() if name in scalars}
@@ -188,6 +217,33 @@ def derive(fn, options: Options, keep_stages: bool = False):
     compiled = codegen.Compiled([f.name for f in functions], source, free, ctx.helpers)
     if keep_stages:
         stages["reverse"] = source
+        return compiled, stages
+    return compiled
+
+
+def _derive_forward(tree, anf_fn, ops, act, params, names, ctx, parsed, nested_defs, options, stages):
+    """`jvp_f(args, *, x_dot, ...) -> (value, value_dot)`: the tangent function."""
+    body, returned, returned_dot = forward(anf_fn, ops, act, list(options.wrt), ctx)
+    scalars = set(ctx.scalar_names) | {names.tangent(n) for n in ctx.scalar_names}
+    body, _ = elide_unbroadcast(body, scalars, {ctx.rename_global("broadcast_like")},
+                                ctx._emitted.get("math", "math"))
+    body = nested.restore(body, nested_defs)
+    out = nodes.clone(tree)
+    out.name = names.claim("jvp_" + tree.name)
+    out.returns = None
+    tangent_params = [names.tangent(p) for p in options.wrt]
+    out.args.kwonlyargs = list(out.args.kwonlyargs) + [
+        gast.Name(id=t, ctx=gast.Param(), annotation=None, type_comment=None) for t in tangent_params]
+    out.args.kw_defaults = list(out.args.kw_defaults) + [None] * len(tangent_params)
+    if options.debug_nans:
+        body = _with_finite_checks(body, ctx)
+    out.body = _dedupe_comments(body + [nodes.ret(nodes.tuple_of([returned, returned_dot]))])
+    source = codegen.to_source(out)
+    free = sorted(ctx.helpers) + [n for n in parsed.closure if n not in ctx.helpers]
+    compiled = codegen.Compiled([out.name], source, free, ctx.helpers)
+    compiled.tangent_params = tangent_params
+    if stages is not None:
+        stages["forward"] = source
         return compiled, stages
     return compiled
 
@@ -233,6 +289,8 @@ def _split_pair(tree, forward, backward, sweeps, grads, params, names, ctx, opti
     fwd.body = _dedupe_comments(body + [nodes.ret(nodes.tuple_of([sweeps.returned, packed]))])
     seed = sweeps.seed_name
     prologue = []
+    if ctx.mutated & set(tape_names):  # restores write into taped arrays: work on a copy
+        prologue.append(nodes.assign(tape, nodes.quote_expr(f"{ctx.rename_global('fresh_tape')}({tape})")))
     if tape_names:
         prologue.append(gast.Assign(targets=[nodes.tuple_of([nodes.name(n) for n in tape_names], store=True)],
                                     value=nodes.name(tape), type_comment=None))

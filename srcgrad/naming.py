@@ -49,7 +49,7 @@ class Names:
         return self._adjoints[var]
 
     def adjoint_names(self) -> set[str]:
-        """Every adjoint name handed out so far."""
+        """Every adjoint (and tangent) name handed out so far."""
         return set(self._adjoints.values())
 
     def claim_once(self, preferred: str) -> str:
@@ -58,3 +58,10 @@ class Names:
         if key not in self._count:
             self._count[key] = self.claim(preferred)
         return self._count[key]
+
+    def tangent(self, var: str) -> str:
+        """The tangent's name for `var`: `x_dot` for `x`, `_t1_dot` for `_t1`."""
+        key = ("tangent", var)
+        if key not in self._adjoints:
+            self._adjoints[key] = self.claim(f"{var}_dot")
+        return self._adjoints[key]

@@ -947,3 +947,217 @@ def broadcast_like(t, z):
     if numpy.shape(t) == zshape:
         return t
     return numpy.broadcast_to(t, zshape)
+
+
+def owned_tangent(t):
+    """A tangent of a value that changes in place: a copy nothing else shares."""
+    if isinstance(t, numpy.ndarray):
+        return numpy.array(t, dtype=t.dtype if t.dtype.kind == "f" else numpy.float64)
+    if isinstance(t, list):
+        return list(t)
+    if isinstance(t, dict):
+        return dict(t)
+    return t
+
+
+# --- forward mode: linear algebra tangents (srcgrad/rules/linalg.py) ----------
+
+
+def einsum_tangent_helper(subscripts, operands, tangents):
+    """The tangent of `numpy.einsum(subscripts, *operands)`: the product rule.
+
+    One einsum per operand, with that operand replaced by its tangent; an
+    operand whose tangent is zero (a constant) costs nothing.
+    """
+    operands = list(operands)
+    out = None
+    for i, t in enumerate(tangents):
+        if t is None or not numpy.any(t):
+            continue
+        args = operands[:i] + [numpy.broadcast_to(t, numpy.shape(operands[i]))] + operands[i + 1:]
+        term = numpy.einsum(subscripts, *args)
+        out = term if out is None else out + term
+    if out is None:  # every tangent is zero
+        z = numpy.einsum(subscripts, *operands)
+        return numpy.zeros(numpy.shape(z), numpy.result_type(z, 1.0))
+    return out
+
+
+def norm_tangent_helper(t, x, z, ord=None, axis=None, keepdims=False):
+    """The tangent of `numpy.linalg.norm(x, ord, axis, keepdims)` along `t`.
+
+    The same conventions as `norm_adjoint_helper` (zero at a zero 2-norm,
+    ties shared evenly): the tangent is the sum of its unit-adjoint times `t`.
+    """
+    x = numpy.asarray(x)
+    nd = x.ndim
+    if axis is None:
+        axes = tuple(range(nd))
+    elif isinstance(axis, (int, numpy.integer)):
+        axes = (int(axis) % nd,)
+    else:
+        axes = tuple(int(ax) % nd for ax in axis)
+    if ord is None or ord == "fro" or (ord == 2 and len(axes) == 1):
+        dot = numpy.sum(x * t, axis=axes, keepdims=keepdims)
+        return dot / numpy.where(z == 0, 1.0, z)
+    unit = norm_adjoint_helper(numpy.ones(numpy.shape(z)), x, z, ord, axis, keepdims)
+    return numpy.reshape(numpy.sum(unit * t, axis=axes), numpy.shape(z))
+
+
+def solve_tangent_a(t, z, a, b):
+    """The `a` tangent of `z = numpy.linalg.solve(a, b)`: `-solve(a, t z)`."""
+    if solve_is_vector(a, b):
+        return -numpy.linalg.solve(a, t @ numpy.expand_dims(z, -1))[..., 0]
+    return -numpy.linalg.solve(a, t @ z)
+
+
+def cholesky_tangent_helper(t, z):
+    """The tangent of `z = numpy.linalg.cholesky(a)` along `t` (only t's lower triangle counts).
+
+    With s the symmetric matrix built from tril(t) and phi(m) = tril(m) with
+    its diagonal halved: dz = z phi(z^-1 s z^-T).
+    """
+    lower = numpy.tril(t)
+    s = lower + numpy.swapaxes(numpy.tril(t, -1), -1, -2)
+    zinv = numpy.linalg.inv(z)
+    m = zinv @ s @ numpy.swapaxes(zinv, -1, -2)
+    eye = numpy.eye(numpy.shape(z)[-1])
+    return z @ (numpy.tril(m) - 0.5 * m * eye)
+
+
+
+# --- forward mode: shape rules (srcgrad/rules/shapes.py, ndarray.py) ----------
+
+
+def reshape_tangent_helper(t, a, z, order="C"):
+    """Tangent of reshape/ravel/flatten: `t` read into `z`'s shape in the order the call read `a`.
+
+    'A' and 'K' are resolved against `a`'s memory layout, as in
+    reshape_adjoint_helper, never against the tangent's own layout.
+    """
+    if order in ("A", "a"):
+        order = "F" if isinstance(a, numpy.ndarray) and numpy.isfortran(a) else "C"
+    elif order in ("K", "k"):
+        if not isinstance(a, numpy.ndarray) or a.flags.c_contiguous:
+            order = "C"
+        elif a.flags.f_contiguous:
+            order = "F"
+        else:
+            shape_rule_error("order='K' of a non-contiguous array has no supported derivative; "
+                             "use order='C' or order='F'")
+    return numpy.reshape(t, numpy.shape(z), order=order)
+
+
+def pad_tangent_helper(t, pad_width, mode="constant"):
+    """Tangent of numpy.pad(array, pad_width, mode) along `array`, for the copying modes
+    (the ones pad_adjoint_helper accepts): `t` padded the same way, with zeros for 'constant'."""
+    if not isinstance(mode, str) or mode not in ("constant", "edge", "reflect", "symmetric", "wrap"):
+        shape_rule_error(f"numpy.pad(mode={mode!r}) has no derivative rule; supported modes are "
+                         "'constant', 'edge', 'reflect', 'symmetric' and 'wrap'")
+    return numpy.pad(t, pad_width, mode=mode)
+
+
+def pad_constant_values_tangent_helper(t, array, pad_width):
+    """Tangent of numpy.pad(array, pad_width, 'constant', constant_values=v) along `v`:
+    `t` written where the padding goes, zeros where `array` goes."""
+    inside = numpy.zeros(numpy.shape(array), dtype=numpy.result_type(t, float))
+    return numpy.pad(inside, pad_width, mode="constant", constant_values=t)
+
+
+def cast_tangent(t, dtype=None):
+    """Tangent of numpy.array(obj, dtype), numpy.asarray and a.astype(dtype): `t` as an
+    array of `dtype`; zeros for an integer or boolean dtype (array_adjoint_helper's rule)."""
+    if dtype is not None and not numpy.issubdtype(numpy.dtype(dtype), numpy.inexact):
+        return numpy.zeros(numpy.shape(t))
+    return numpy.array(t, dtype=dtype)
+
+
+def item_tangent_helper(t, args):
+    """Tangent of a.item(*args): the same element of the tangent, as a Python scalar."""
+    return numpy.asarray(t).item(*args)
+
+
+# --- numpy tangents (srcgrad/rules/numpy.py) -----------------------------------
+
+def tangent_ratio(t, denom):
+    """t / denom for a tangent `t`, exactly 0 where `t` is 0.
+
+    The tangent rules of functions whose derivative is infinite somewhere
+    (sqrt and log at 0, arcsin at 1, ...) divide by `denom`. A zero tangent
+    stays zero there, as the adjoint of numpy.where keeps an infinite
+    derivative out of the entries it did not select (`sqrt(where(x > 0, x, 0))`).
+    """
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        q = numpy.divide(t, denom)
+    return numpy.where(numpy.equal(t, 0), 0.0, q)
+
+
+def _reduction_tangent(t, share, axis, keepdims):
+    """sum(t * share) over the reduced axes: the tangent of a reduction whose
+    adjoint sends each output's adjoint to its slice weighted by `share`."""
+    return numpy.sum(t * share, axis=axis, keepdims=keepdims)
+
+
+def prod_tangent_helper(t, a, z, axis=None, keepdims=False):
+    """Tangent of z = numpy.prod(a, axis, keepdims): t weighted by the product of the others.
+
+    The weights are prod_adjoint_helper's with an adjoint of ones, so zeros
+    are exact in the same way (no division by zero).
+    """
+    share = prod_adjoint_helper(numpy.ones(numpy.shape(z)), a, z, axis, keepdims)
+    return _reduction_tangent(t, share, axis, keepdims)
+
+
+def extreme_tangent_helper(t, a, z, axis=None, keepdims=False):
+    """Tangent of z = numpy.max/min(a, axis, keepdims): the mean of `t` over the tied extremes."""
+    share = unreduce_extreme(numpy.ones(numpy.shape(z)), a, z, axis, keepdims)
+    return _reduction_tangent(t, share, axis, keepdims)
+
+
+def var_tangent_helper(t, a, z, axis=None, ddof=0, keepdims=False):
+    """Tangent of z = numpy.var(a, axis, ddof=, keepdims=): sum(2 (a - mean) t) / (N - ddof)."""
+    share = var_adjoint_helper(numpy.ones(numpy.shape(z)), a, axis, ddof, keepdims)
+    return _reduction_tangent(t, share, axis, keepdims)
+
+
+def std_tangent_helper(t, a, z, axis=None, ddof=0, keepdims=False):
+    """Tangent of z = numpy.std(...): the var tangent over 2 z; 0 where z == 0 (as the adjoint)."""
+    share = std_adjoint_helper(numpy.ones(numpy.shape(z)), a, z, axis, ddof, keepdims)
+    return _reduction_tangent(t, share, axis, keepdims)
+
+
+def cumprod_tangent_helper(t, a, z, axis=None):
+    """Tangent of z = numpy.cumprod(a, axis); axis=None works on the flattened array.
+
+    Without zeros: z * cumsum(t / a). With a zero anywhere, the exact
+    recurrence dz[i] = dz[i-1] * a[i] + z[i-1] * t[i], run as a loop along
+    the axis (vectorised over the others).
+    """
+    a = numpy.asarray(a, dtype=numpy.result_type(numpy.asarray(a).dtype, float))
+    t = numpy.broadcast_to(t, a.shape)
+    if axis is None:
+        a, t, z, axis = numpy.ravel(a), numpy.ravel(t), numpy.ravel(z), 0
+    if not numpy.equal(a, 0).any():
+        return z * numpy.cumsum(t / a, axis=axis)
+    a, t, z = (numpy.moveaxis(numpy.asarray(v), axis, 0) for v in (a, t, z))
+    dz = numpy.empty(z.shape, dtype=numpy.result_type(z, t))
+    dz[0] = t[0]
+    for i in range(1, z.shape[0]):
+        dz[i] = dz[i - 1] * a[i] + z[i - 1] * t[i]
+    return numpy.moveaxis(dz, 0, axis)
+
+
+def sort_tangent_helper(t, a, axis=-1, kind=None):
+    """Tangent of numpy.sort(a, axis, kind): `t` put through the sorting permutation."""
+    order = numpy.argsort(a, axis=axis, kind=kind)
+    if axis is None:
+        return numpy.ravel(t)[order]
+    return numpy.take_along_axis(numpy.broadcast_to(t, numpy.shape(a)), order, axis)
+
+
+def fresh_tape(tape):
+    """A deep copy of a tape whose arrays the backward restores in place, so a
+    pullback can run again (shared arrays stay shared within the copy)."""
+    import copy
+
+    return copy.deepcopy(tape)

@@ -17,6 +17,17 @@ def test_rule_matches_finite_differences(case):
     srcgrad.check_grads(case.fn, case.args, wrt=case.wrt)
 
 
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_tangent_rule_matches_finite_differences(case):
+    srcgrad.check_grads(case.fn, case.args, wrt=case.wrt, modes=("forward",))
+
+
+def test_every_adjoint_rule_has_a_tangent_rule():
+    missing = [r.name for p, r in registry.adjoint_rules().items()
+               if registry.lookup(p, mode="forward") is None]
+    assert not missing, f"adjoint rules with no tangent rule: {sorted(missing)}"
+
+
 def _covered():
     return {p for c in CASES for p in c.primitives}
 

@@ -18,7 +18,8 @@ def optimize(backward: list, live_out: set[str], scalar_names: set[str], unbroad
     changed = True
     while changed:
         backward, c1 = propagate(backward, live_out, floats)
-        backward, c2 = elide_unbroadcast(backward, scalar_names, unbroadcast_name, math_name, scalar_helpers)
+        backward, c2 = elide_unbroadcast(backward, scalar_names, {unbroadcast_name}, math_name,
+                                         scalar_helpers)
         backward, c3 = eliminate_dead(backward, live_out, keep)
         changed = c1 or c2 or c3
     return backward

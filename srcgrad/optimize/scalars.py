@@ -1,4 +1,4 @@
-"""No `unbroadcast` where both sides are known scalars.
+"""No `unbroadcast` (or `broadcast_like`) where both sides are known scalars.
 
 When a derivative is specialised for Python-number arguments, the values
 derived from them only by arithmetic and `math` functions are scalars too;
@@ -12,7 +12,7 @@ import gast
 from .. import nodes
 
 
-def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast: str, math_name: str = "math",
+def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast, math_name: str = "math",
                       helpers: frozenset = frozenset()):
     changed = False
 
@@ -20,7 +20,7 @@ def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast: str, math_nam
         def visit_Call(self, node):
             nonlocal changed
             self.generic_visit(node)
-            if isinstance(node.func, gast.Name) and node.func.id == unbroadcast \
+            if isinstance(node.func, gast.Name) and node.func.id in unbroadcast \
                     and len(node.args) == 2 and is_scalar(node.args[0], scalars, math_name, helpers) \
                     and is_scalar(node.args[1], scalars, math_name, helpers):
                 changed = True

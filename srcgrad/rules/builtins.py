@@ -3,7 +3,8 @@
 Templates: their bodies are copied into generated code with the parameters
 replaced by the caller's operands; they are never run. `d[v]` is the
 derivative of v, and `d[v] = e` adds e to it. One contribution per line.
-Builtins see Python numbers most of the time, so the templates are plain
+Each adjoint rule is followed by its tangent rule (forward mode), which
+writes `d[z]` with one line per input that carries a tangent. Builtins see Python numbers most of the time, so the templates are plain
 operators (cheap for floats, still right for arrays) or helpers that return
 at once for a float. Kinks follow SPEC §7: abs'(0) = 0, ties in max/min
 split the gradient evenly.
@@ -11,8 +12,8 @@ split the gradient evenly.
 import builtins
 import operator
 
-from srcgrad.rules.registry import adjoint, alias, nondifferentiable
-from srcgrad.runtime import float_adjoint_helper, sum_adjoint_helper, unbroadcast
+from srcgrad.rules.registry import adjoint, alias, linear, nondifferentiable, tangent
+from srcgrad.runtime import broadcast_like, float_adjoint_helper, sum_adjoint_helper, unbroadcast
 from srcgrad.templates import d
 
 nondifferentiable(
@@ -21,6 +22,7 @@ nondifferentiable(
 )
 
 # pow(base, exp) is `base ** exp`; a `mod` argument does not bind and is rejected.
+# Both modes use operator.pow's rules (rules/operators.py).
 alias(builtins.pow, operator.pow)
 
 
@@ -29,9 +31,17 @@ def abs_adjoint(z, x):
     d[x] = d[z] * x / (z + (z == 0))            # sign(x) = x / |x|, 0 at 0; floats and arrays
 
 
+@tangent(builtins.abs)
+def abs_tangent(z, x):
+    d[z] = d[x] * x / (z + (z == 0))            # sign(x) d[x], 0 at 0
+
+
 @adjoint(builtins.float)                        # z = float(x); x a number or a size-1 array
 def float_adjoint(z, x):
     d[x] = float_adjoint_helper(d[z], x)
+
+
+linear(builtins.float, "x")                     # tangent: float(x_dot)
 
 
 @adjoint(builtins.max)                          # z = max(arg1, arg2); a tie splits evenly
@@ -40,13 +50,31 @@ def max_adjoint(z, arg1, arg2):
     d[arg2] = d[z] * ((arg2 > arg1) + (arg1 == arg2) * 0.5)
 
 
+@tangent(builtins.max)
+def max_tangent(z, arg1, arg2):
+    d[z] = d[arg1] * ((arg1 > arg2) + (arg1 == arg2) * 0.5)
+    d[z] = d[arg2] * ((arg2 > arg1) + (arg1 == arg2) * 0.5)
+
+
 @adjoint(builtins.min)                          # z = min(arg1, arg2); a tie splits evenly
 def min_adjoint(z, arg1, arg2):
     d[arg1] = d[z] * ((arg1 < arg2) + (arg1 == arg2) * 0.5)
     d[arg2] = d[z] * ((arg2 < arg1) + (arg1 == arg2) * 0.5)
 
 
+@tangent(builtins.min)
+def min_tangent(z, arg1, arg2):
+    d[z] = d[arg1] * ((arg1 < arg2) + (arg1 == arg2) * 0.5)
+    d[z] = d[arg2] * ((arg2 < arg1) + (arg1 == arg2) * 0.5)
+
+
 @adjoint(builtins.sum)                          # z = sum(iterable, start), e.g. sum([a, b, c])
 def sum_adjoint(z, iterable, start=0):
     d[iterable] = sum_adjoint_helper(d[z], iterable)
     d[start] = unbroadcast(d[z], start)
+
+
+@tangent(builtins.sum)                          # items may broadcast against each other
+def sum_tangent(z, iterable, start=0):
+    d[z] = broadcast_like(builtins.sum(d[iterable]), z)
+    d[z] = broadcast_like(d[start], z)

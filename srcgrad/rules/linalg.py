@@ -3,23 +3,28 @@
 Templates: their bodies are copied into generated code with the parameters
 replaced by the caller's operands; they are never run. `d[v]` is the
 derivative of v, and `d[v] = e` adds e to it. One contribution per line.
-The case analysis (ndim combinations, axes, norm orders) lives in small
+Each adjoint rule is followed by its tangent rule (forward mode), which
+writes `d[z]` with one line per input that carries a tangent. The case analysis (ndim combinations, axes, norm orders) lives in small
 helpers in srcgrad/runtime.py; unsupported forms raise there, at run time,
 rather than return a wrong gradient. Real arrays only (no complex conjugates).
 """
 import numpy
 
-from srcgrad.rules.registry import adjoint
+from srcgrad.rules.registry import adjoint, linear, tangent
 from srcgrad.runtime import (
     EinsumAdjoints,
     cholesky_adjoint_helper,
+    cholesky_tangent_helper,
     dot_adjoint_left,
     dot_adjoint_right,
+    einsum_tangent_helper,
     inner_adjoint_left,
     inner_adjoint_right,
     norm_adjoint_helper,
+    norm_tangent_helper,
     solve_adjoint_a,
     solve_adjoint_helper,
+    solve_tangent_a,
     tensordot_adjoint_left,
     tensordot_adjoint_right,
     trace_adjoint_helper,
@@ -36,10 +41,22 @@ def dot_adjoint(z, a, b):
     d[b] = dot_adjoint_right(d[z], a, b)
 
 
+@tangent(numpy.dot)
+def dot_tangent(z, a, b):
+    d[z] = numpy.dot(d[a], b)
+    d[z] = numpy.dot(a, d[b])
+
+
 @adjoint(numpy.vdot)                            # z = numpy.vdot(a, b): both flattened
 def vdot_adjoint(z, a, b):
     d[a] = d[z] * numpy.reshape(b, numpy.shape(a))
     d[b] = d[z] * numpy.reshape(a, numpy.shape(b))
+
+
+@tangent(numpy.vdot)
+def vdot_tangent(z, a, b):
+    d[z] = numpy.vdot(d[a], b)
+    d[z] = numpy.vdot(a, d[b])
 
 
 @adjoint(numpy.outer)                           # z = numpy.outer(a, b): both flattened
@@ -48,10 +65,22 @@ def outer_adjoint(z, a, b):
     d[b] = numpy.reshape(numpy.ravel(a) @ d[z], numpy.shape(b))
 
 
+@tangent(numpy.outer)
+def outer_tangent(z, a, b):
+    d[z] = numpy.outer(d[a], b)
+    d[z] = numpy.outer(a, d[b])
+
+
 @adjoint(numpy.inner)                           # z = numpy.inner(a, b): sum over last axes
 def inner_adjoint(z, a, b):
     d[a] = inner_adjoint_left(d[z], a, b)
     d[b] = inner_adjoint_right(d[z], a, b)
+
+
+@tangent(numpy.inner)
+def inner_tangent(z, a, b):
+    d[z] = numpy.inner(d[a], b)
+    d[z] = numpy.inner(a, d[b])
 
 
 @adjoint(numpy.tensordot)                       # z = numpy.tensordot(a, b, axes)
@@ -60,14 +89,28 @@ def tensordot_adjoint(z, a, b, axes=2):
     d[b] = tensordot_adjoint_right(d[z], a, b, axes)
 
 
+@tangent(numpy.tensordot)
+def tensordot_tangent(z, a, b, axes=2):
+    d[z] = numpy.tensordot(d[a], b, axes)
+    d[z] = numpy.tensordot(a, d[b], axes)
+
+
 @adjoint(numpy.einsum)                          # z = numpy.einsum(subscripts, *operands)
 def einsum_adjoint(z, subscripts, *operands):
     d[operands] = EinsumAdjoints(d[z], subscripts, operands)  # computed per active operand
 
 
+@tangent(numpy.einsum)                          # product rule: one einsum per active operand
+def einsum_tangent(z, subscripts, *operands):
+    d[z] = einsum_tangent_helper(subscripts, operands, d[operands])
+
+
 @adjoint(numpy.trace)                           # z = numpy.trace(a, offset, axis1, axis2)
 def trace_adjoint(z, a, offset=0, axis1=0, axis2=1):
     d[a] = trace_adjoint_helper(d[z], a, offset, axis1, axis2)
+
+
+linear(numpy.trace, "a")
 
 
 # --- numpy.linalg ------------------------------------------------------------
@@ -78,10 +121,20 @@ def norm_adjoint(z, x, ord=None, axis=None, keepdims=False):
     d[x] = norm_adjoint_helper(d[z], x, z, ord, axis, keepdims)
 
 
+@tangent(numpy.linalg.norm)                     # same conventions as the adjoint: 0 at x = 0
+def norm_tangent(z, x, ord=None, axis=None, keepdims=False):
+    d[z] = norm_tangent_helper(d[x], x, z, ord, axis, keepdims)
+
+
 @adjoint(numpy.linalg.inv)                      # z = numpy.linalg.inv(a): da = -z^T dz z^T
 def inv_adjoint(z, a):
     zt = numpy.swapaxes(z, -1, -2)
     d[a] = -(zt @ d[z] @ zt)
+
+
+@tangent(numpy.linalg.inv)                      # dz = -z da z
+def inv_tangent(z, a):
+    d[z] = -(z @ d[a] @ z)
 
 
 @adjoint(numpy.linalg.solve)                    # z = numpy.linalg.solve(a, b)
@@ -91,13 +144,29 @@ def solve_adjoint(z, a, b):
     d[b] = unbroadcast(y, b)
 
 
+@tangent(numpy.linalg.solve)                    # dz = solve(a, db - da z)
+def solve_tangent(z, a, b):
+    d[z] = solve_tangent_a(d[a], z, a, b)
+    d[z] = numpy.linalg.solve(a, d[b])
+
+
 @adjoint(numpy.linalg.det)                      # z = numpy.linalg.det(a): da = dz z inv(a)^T
 def det_adjoint(z, a):
     gz = numpy.expand_dims(d[z] * z, (-2, -1))
     d[a] = gz * numpy.swapaxes(numpy.linalg.inv(a), -1, -2)
 
 
+@tangent(numpy.linalg.det)                      # dz = z trace(inv(a) da)
+def det_tangent(z, a):
+    ainv_t = numpy.swapaxes(numpy.linalg.inv(a), -1, -2)
+    d[z] = z * numpy.sum(ainv_t * d[a], axis=(-2, -1))
+
+
 @adjoint(numpy.linalg.cholesky)                 # z = numpy.linalg.cholesky(a), lower
 def cholesky_adjoint(z, a):
     d[a] = cholesky_adjoint_helper(d[z], z)
 
+
+@tangent(numpy.linalg.cholesky)                 # reads tril(da) only, like the adjoint
+def cholesky_tangent(z, a):
+    d[z] = cholesky_tangent_helper(d[a], z)

@@ -8,13 +8,17 @@ have templates here. Templates: spliced into generated code, never run.
 """
 import numpy
 
-from srcgrad.rules.registry import adjoint, alias, nondifferentiable
+from srcgrad.rules.registry import adjoint, alias, linear, nondifferentiable, tangent
 from srcgrad.runtime import (
     astype_adjoint_helper,
+    broadcast_like,
+    cast_tangent,
     clip_share,
     item_adjoint_helper,
+    item_tangent_helper,
     method_axes,
     reshape_adjoint_helper,
+    reshape_tangent_helper,
     transpose_adjoint_helper,
     unbroadcast,
 )
@@ -57,9 +61,17 @@ def T_adjoint(z, a):
     d[a] = numpy.transpose(d[z])
 
 
+linear(numpy.ndarray.T, "a")                    # z_dot = a_dot.T
+
+
 @adjoint(numpy.ndarray.reshape)                 # z = a.reshape(*shape, order=order)
 def reshape_method_adjoint(z, a, *shape, order="C", copy=None):
     d[a] = reshape_adjoint_helper(d[z], a, order)
+
+
+@tangent(numpy.ndarray.reshape)
+def reshape_method_tangent(z, a, *shape, order="C", copy=None):
+    d[z] = reshape_tangent_helper(d[a], a, z, order)
 
 
 @adjoint(numpy.ndarray.transpose)               # z = a.transpose(*axes)
@@ -67,14 +79,27 @@ def transpose_method_adjoint(z, a, *axes):
     d[a] = transpose_adjoint_helper(d[z], method_axes(axes))
 
 
+linear(numpy.ndarray.transpose, "a")
+
+
 @adjoint(numpy.ndarray.astype)                  # z = a.astype(dtype)
 def astype_adjoint(z, a, dtype, order="K", copy=True):
     d[a] = astype_adjoint_helper(d[z], a, dtype)
 
 
+@tangent(numpy.ndarray.astype)
+def astype_tangent(z, a, dtype, order="K", copy=True):
+    d[z] = cast_tangent(d[a], dtype)
+
+
 @adjoint(numpy.ndarray.item)                    # z = a.item(*args)
 def item_adjoint(z, a, *args):
     d[a] = item_adjoint_helper(d[z], a, args)
+
+
+@tangent(numpy.ndarray.item)
+def item_tangent(z, a, *args):
+    d[z] = item_tangent_helper(d[a], args)
 
 
 # z = a.clip(min, max): numpy.clip's rule, under the method's parameter names
@@ -84,3 +109,10 @@ def clip_method_adjoint(z, a, min=None, max=None):
     d[a] = unbroadcast(clip_share(d[z], a, min, max, "a"), a)
     d[min] = unbroadcast(clip_share(d[z], a, min, max, "a_min"), min)
     d[max] = unbroadcast(clip_share(d[z], a, min, max, "a_max"), max)
+
+
+@tangent(numpy.ndarray.clip)
+def clip_method_tangent(z, a, min=None, max=None):
+    d[z] = broadcast_like(clip_share(d[a], a, min, max, "a"), z)
+    d[z] = broadcast_like(clip_share(d[min], a, min, max, "a_min"), z)
+    d[z] = broadcast_like(clip_share(d[max], a, min, max, "a_max"), z)

@@ -77,9 +77,19 @@ def exp_adjoint(z, x):
     d[x] = d[z] * z
 
 
+@tangent(numpy.exp)
+def exp_tangent(z, x):
+    d[z] = d[x] * z
+
+
 @adjoint(numpy.exp2)                            # z = numpy.exp2(x)
 def exp2_adjoint(z, x):
     d[x] = d[z] * z * math.log(2.0)
+
+
+@tangent(numpy.exp2)
+def exp2_tangent(z, x):
+    d[z] = d[x] * z * math.log(2.0)
 
 
 @adjoint(numpy.expm1)                           # z = numpy.expm1(x)
@@ -87,9 +97,19 @@ def expm1_adjoint(z, x):
     d[x] = d[z] * (z + 1.0)
 
 
+@tangent(numpy.expm1)
+def expm1_tangent(z, x):
+    d[z] = d[x] * (z + 1.0)
+
+
 @adjoint(numpy.log)                             # z = numpy.log(x)
 def log_adjoint(z, x):
     d[x] = d[z] / x
+
+
+@tangent(numpy.log)
+def log_tangent(z, x):
+    d[z] = tangent_ratio(d[x], x)
 
 
 @adjoint(numpy.log2)                            # z = numpy.log2(x)
@@ -97,14 +117,29 @@ def log2_adjoint(z, x):
     d[x] = d[z] / (x * math.log(2.0))
 
 
+@tangent(numpy.log2)
+def log2_tangent(z, x):
+    d[z] = tangent_ratio(d[x], x * math.log(2.0))
+
+
 @adjoint(numpy.log10)                           # z = numpy.log10(x)
 def log10_adjoint(z, x):
     d[x] = d[z] / (x * math.log(10.0))
 
 
+@tangent(numpy.log10)
+def log10_tangent(z, x):
+    d[z] = tangent_ratio(d[x], x * math.log(10.0))
+
+
 @adjoint(numpy.log1p)                           # z = numpy.log1p(x)
 def log1p_adjoint(z, x):
     d[x] = d[z] / (1.0 + x)
+
+
+@tangent(numpy.log1p)
+def log1p_tangent(z, x):
+    d[z] = tangent_ratio(d[x], 1.0 + x)
 
 
 @adjoint(numpy.logaddexp)                       # z = log(exp(x1) + exp(x2))
@@ -113,10 +148,22 @@ def logaddexp_adjoint(z, x1, x2):
     d[x2] = unbroadcast(d[z] * numpy.exp(x2 - z), x2)
 
 
+@tangent(numpy.logaddexp)
+def logaddexp_tangent(z, x1, x2):
+    d[z] = d[x1] * numpy.exp(x1 - z)
+    d[z] = d[x2] * numpy.exp(x2 - z)
+
+
 @adjoint(numpy.logaddexp2)                      # z = log2(2 ** x1 + 2 ** x2)
 def logaddexp2_adjoint(z, x1, x2):
     d[x1] = unbroadcast(d[z] * numpy.exp2(x1 - z), x1)
     d[x2] = unbroadcast(d[z] * numpy.exp2(x2 - z), x2)
+
+
+@tangent(numpy.logaddexp2)
+def logaddexp2_tangent(z, x1, x2):
+    d[z] = d[x1] * numpy.exp2(x1 - z)
+    d[z] = d[x2] * numpy.exp2(x2 - z)
 
 
 # --- powers and roots --------------------------------------------------------
@@ -127,9 +174,19 @@ def sqrt_adjoint(z, x):
     d[x] = d[z] / (2.0 * z)
 
 
+@tangent(numpy.sqrt)
+def sqrt_tangent(z, x):
+    d[z] = tangent_ratio(d[x], 2.0 * z)
+
+
 @adjoint(numpy.cbrt)                            # z = numpy.cbrt(x)
 def cbrt_adjoint(z, x):
     d[x] = d[z] / (3.0 * z * z)
+
+
+@tangent(numpy.cbrt)
+def cbrt_tangent(z, x):
+    d[z] = tangent_ratio(d[x], 3.0 * z * z)
 
 
 @adjoint(numpy.square)                          # z = numpy.square(x)
@@ -137,15 +194,31 @@ def square_adjoint(z, x):
     d[x] = d[z] * 2.0 * x
 
 
+@tangent(numpy.square)
+def square_tangent(z, x):
+    d[z] = d[x] * 2.0 * x
+
+
 @adjoint(numpy.reciprocal)                      # z = numpy.reciprocal(x)
 def reciprocal_adjoint(z, x):
     d[x] = -d[z] * z * z
+
+
+@tangent(numpy.reciprocal)
+def reciprocal_tangent(z, x):
+    d[z] = -tangent_ratio(d[x], x * x)
 
 
 @adjoint(numpy.hypot)                           # z = sqrt(x1 ** 2 + x2 ** 2)
 def hypot_adjoint(z, x1, x2):
     d[x1] = unbroadcast(hypot_share(d[z], x1, z), x1)
     d[x2] = unbroadcast(hypot_share(d[z], x2, z), x2)
+
+
+@tangent(numpy.hypot)
+def hypot_tangent(z, x1, x2):
+    d[z] = hypot_share(d[x1], x1, z)
+    d[z] = hypot_share(d[x2], x2, z)
 
 
 # --- trigonometric and hyperbolic ---------------------------------------------
@@ -156,9 +229,19 @@ def sin_adjoint(z, x):
     d[x] = d[z] * numpy.cos(x)
 
 
+@tangent(numpy.sin)
+def sin_tangent(z, x):
+    d[z] = d[x] * numpy.cos(x)
+
+
 @adjoint(numpy.cos)                             # z = numpy.cos(x)
 def cos_adjoint(z, x):
     d[x] = -d[z] * numpy.sin(x)
+
+
+@tangent(numpy.cos)
+def cos_tangent(z, x):
+    d[z] = -d[x] * numpy.sin(x)
 
 
 @adjoint(numpy.tan)                             # z = numpy.tan(x)
@@ -166,9 +249,19 @@ def tan_adjoint(z, x):
     d[x] = d[z] * (1.0 + z * z)
 
 
+@tangent(numpy.tan)
+def tan_tangent(z, x):
+    d[z] = d[x] * (1.0 + z * z)
+
+
 @adjoint(numpy.arcsin)                          # z = numpy.arcsin(x)
 def arcsin_adjoint(z, x):
     d[x] = d[z] / numpy.sqrt(1.0 - x * x)
+
+
+@tangent(numpy.arcsin)
+def arcsin_tangent(z, x):
+    d[z] = tangent_ratio(d[x], numpy.sqrt(1.0 - x * x))
 
 
 @adjoint(numpy.arccos)                          # z = numpy.arccos(x)
@@ -176,9 +269,19 @@ def arccos_adjoint(z, x):
     d[x] = -d[z] / numpy.sqrt(1.0 - x * x)
 
 
+@tangent(numpy.arccos)
+def arccos_tangent(z, x):
+    d[z] = -tangent_ratio(d[x], numpy.sqrt(1.0 - x * x))
+
+
 @adjoint(numpy.arctan)                          # z = numpy.arctan(x)
 def arctan_adjoint(z, x):
     d[x] = d[z] / (1.0 + x * x)
+
+
+@tangent(numpy.arctan)
+def arctan_tangent(z, x):
+    d[z] = d[x] / (1.0 + x * x)
 
 
 @adjoint(numpy.arctan2)                         # z = numpy.arctan2(x1, x2), the angle of (x2, x1)
@@ -188,9 +291,21 @@ def arctan2_adjoint(z, x1, x2):
     d[x2] = unbroadcast(-d[z] * x1 / r2, x2)
 
 
+@tangent(numpy.arctan2)
+def arctan2_tangent(z, x1, x2):
+    r2 = x1 * x1 + x2 * x2
+    d[z] = d[x1] * x2 / r2
+    d[z] = -d[x2] * x1 / r2
+
+
 @adjoint(numpy.sinh)                            # z = numpy.sinh(x)
 def sinh_adjoint(z, x):
     d[x] = d[z] * numpy.cosh(x)
+
+
+@tangent(numpy.sinh)
+def sinh_tangent(z, x):
+    d[z] = d[x] * numpy.cosh(x)
 
 
 @adjoint(numpy.cosh)                            # z = numpy.cosh(x)
@@ -198,9 +313,19 @@ def cosh_adjoint(z, x):
     d[x] = d[z] * numpy.sinh(x)
 
 
+@tangent(numpy.cosh)
+def cosh_tangent(z, x):
+    d[z] = d[x] * numpy.sinh(x)
+
+
 @adjoint(numpy.tanh)                            # z = numpy.tanh(x)
 def tanh_adjoint(z, x):
     d[x] = d[z] * (1.0 - z * z)
+
+
+@tangent(numpy.tanh)
+def tanh_tangent(z, x):
+    d[z] = d[x] * (1.0 - z * z)
 
 
 @adjoint(numpy.arcsinh)                         # z = numpy.arcsinh(x)
@@ -208,9 +333,19 @@ def arcsinh_adjoint(z, x):
     d[x] = d[z] / numpy.sqrt(x * x + 1.0)
 
 
+@tangent(numpy.arcsinh)
+def arcsinh_tangent(z, x):
+    d[z] = d[x] / numpy.sqrt(x * x + 1.0)
+
+
 @adjoint(numpy.arccosh)                         # z = numpy.arccosh(x)
 def arccosh_adjoint(z, x):
     d[x] = d[z] / numpy.sqrt(x * x - 1.0)
+
+
+@tangent(numpy.arccosh)
+def arccosh_tangent(z, x):
+    d[z] = tangent_ratio(d[x], numpy.sqrt(x * x - 1.0))
 
 
 @adjoint(numpy.arctanh)                         # z = numpy.arctanh(x)
@@ -218,9 +353,19 @@ def arctanh_adjoint(z, x):
     d[x] = d[z] / (1.0 - x * x)
 
 
+@tangent(numpy.arctanh)
+def arctanh_tangent(z, x):
+    d[z] = tangent_ratio(d[x], 1.0 - x * x)
+
+
 @adjoint(numpy.sinc)                            # z = sin(pi x) / (pi x)
 def sinc_adjoint(z, x):
     d[x] = d[z] * sinc_derivative(x, z)
+
+
+@tangent(numpy.sinc)
+def sinc_tangent(z, x):
+    d[z] = d[x] * sinc_derivative(x, z)
 
 
 # --- piecewise: abs, maximum, minimum, where, clip ------------------------------
@@ -231,9 +376,19 @@ def absolute_adjoint(z, x):
     d[x] = d[z] * numpy.sign(x)
 
 
+@tangent(*_distinct(numpy.absolute, numpy.abs))
+def absolute_tangent(z, x):
+    d[z] = d[x] * numpy.sign(x)
+
+
 @adjoint(numpy.fabs)                            # z = numpy.fabs(x); fabs'(0) = 0
 def fabs_adjoint(z, x):
     d[x] = d[z] * numpy.sign(x)
+
+
+@tangent(numpy.fabs)
+def fabs_tangent(z, x):
+    d[z] = d[x] * numpy.sign(x)
 
 
 @adjoint(numpy.maximum)                         # z = numpy.maximum(x1, x2); ties split
@@ -242,10 +397,22 @@ def maximum_adjoint(z, x1, x2):
     d[x2] = unbroadcast(tie_share(d[z], x2, x1), x2)
 
 
+@tangent(numpy.maximum)
+def maximum_tangent(z, x1, x2):
+    d[z] = tie_share(d[x1], x1, x2)
+    d[z] = tie_share(d[x2], x2, x1)
+
+
 @adjoint(numpy.minimum)                         # z = numpy.minimum(x1, x2); ties split
 def minimum_adjoint(z, x1, x2):
     d[x1] = unbroadcast(tie_share(d[z], x2, x1), x1)
     d[x2] = unbroadcast(tie_share(d[z], x1, x2), x2)
+
+
+@tangent(numpy.minimum)
+def minimum_tangent(z, x1, x2):
+    d[z] = tie_share(d[x1], x2, x1)
+    d[z] = tie_share(d[x2], x1, x2)
 
 
 @adjoint(numpy.fmax)                            # z = numpy.fmax(x1, x2); NaN loses
@@ -254,10 +421,22 @@ def fmax_adjoint(z, x1, x2):
     d[x2] = unbroadcast(nan_tie_share(d[z], x2, x1), x2)
 
 
+@tangent(numpy.fmax)
+def fmax_tangent(z, x1, x2):
+    d[z] = nan_tie_share(d[x1], x1, x2)
+    d[z] = nan_tie_share(d[x2], x2, x1)
+
+
 @adjoint(numpy.fmin)                            # z = numpy.fmin(x1, x2); NaN loses
 def fmin_adjoint(z, x1, x2):
     d[x1] = unbroadcast(nan_tie_share(d[z], -x1, -x2), x1)
     d[x2] = unbroadcast(nan_tie_share(d[z], -x2, -x1), x2)
+
+
+@tangent(numpy.fmin)
+def fmin_tangent(z, x1, x2):
+    d[z] = nan_tie_share(d[x1], -x1, -x2)
+    d[z] = nan_tie_share(d[x2], -x2, -x1)
 
 
 @adjoint(numpy.where)                           # z = numpy.where(condition, x, y)
@@ -266,11 +445,24 @@ def where_adjoint(z, condition, x=None, y=None):
     d[y] = unbroadcast(numpy.where(condition, 0.0, d[z]), y)
 
 
+@tangent(numpy.where)
+def where_tangent(z, condition, x=None, y=None):
+    d[z] = broadcast_like(numpy.where(condition, d[x], 0.0), z)
+    d[z] = broadcast_like(numpy.where(condition, 0.0, d[y]), z)
+
+
 @adjoint(numpy.clip)                            # z = minimum(maximum(a, a_min), a_max)
 def clip_adjoint(z, a, a_min, a_max):
     d[a] = unbroadcast(clip_share(d[z], a, a_min, a_max, "a"), a)
     d[a_min] = unbroadcast(clip_share(d[z], a, a_min, a_max, "a_min"), a_min)
     d[a_max] = unbroadcast(clip_share(d[z], a, a_min, a_max, "a_max"), a_max)
+
+
+@tangent(numpy.clip)
+def clip_tangent(z, a, a_min, a_max):
+    d[z] = broadcast_like(clip_share(d[a], a, a_min, a_max, "a"), z)
+    d[z] = broadcast_like(clip_share(d[a_min], a, a_min, a_max, "a_min"), z)
+    d[z] = broadcast_like(clip_share(d[a_max], a, a_min, a_max, "a_max"), z)
 
 
 # --- reductions ----------------------------------------------------------------
@@ -283,14 +475,25 @@ def sum_adjoint(z, a, axis=None, *, keepdims=False):
     d[a] = unreduce(d[z], a, axis, keepdims)
 
 
+linear(numpy.sum, "a")                         # numpy.sum(a_dot, axis, keepdims=)
+
+
 @adjoint(numpy.mean)                            # z = numpy.mean(a, axis, keepdims=)
 def mean_adjoint(z, a, axis=None, *, keepdims=False):
     d[a] = unreduce(d[z], a, axis, keepdims) / reduced_size(a, axis)
 
 
+linear(numpy.mean, "a")                        # numpy.mean(a_dot, axis, keepdims=)
+
+
 @adjoint(numpy.prod)                            # z = numpy.prod(a, axis, keepdims=); zeros exact
 def prod_adjoint(z, a, axis=None, *, keepdims=False):
     d[a] = prod_adjoint_helper(d[z], a, z, axis, keepdims)
+
+
+@tangent(numpy.prod)
+def prod_tangent(z, a, axis=None, *, keepdims=False):
+    d[z] = prod_tangent_helper(d[a], a, z, axis, keepdims)
 
 
 # z = numpy.max(a, axis, keepdims=) or numpy.min(...): ties split evenly
@@ -299,9 +502,19 @@ def extreme_adjoint(z, a, axis=None, *, keepdims=False):
     d[a] = unreduce_extreme(d[z], a, z, axis, keepdims)
 
 
+@tangent(*_distinct(numpy.max, numpy.amax, numpy.min, numpy.amin))
+def extreme_tangent(z, a, axis=None, *, keepdims=False):
+    d[z] = extreme_tangent_helper(d[a], a, z, axis, keepdims)
+
+
 @adjoint(numpy.var)                             # z = numpy.var(a, axis, ddof=, keepdims=)
 def var_adjoint(z, a, axis=None, *, ddof=0, keepdims=False):
     d[a] = var_adjoint_helper(d[z], a, axis, ddof, keepdims)
+
+
+@tangent(numpy.var)
+def var_tangent(z, a, axis=None, *, ddof=0, keepdims=False):
+    d[z] = var_tangent_helper(d[a], a, z, axis, ddof, keepdims)
 
 
 @adjoint(numpy.std)                             # z = numpy.std(a, axis, ddof=, keepdims=)
@@ -309,9 +522,19 @@ def std_adjoint(z, a, axis=None, *, ddof=0, keepdims=False):
     d[a] = std_adjoint_helper(d[z], a, z, axis, ddof, keepdims)
 
 
+@tangent(numpy.std)
+def std_tangent(z, a, axis=None, *, ddof=0, keepdims=False):
+    d[z] = std_tangent_helper(d[a], a, z, axis, ddof, keepdims)
+
+
 @adjoint(numpy.nansum)                          # z = numpy.nansum(a, axis, keepdims=)
 def nansum_adjoint(z, a, axis=None, *, keepdims=False):
     d[a] = numpy.where(numpy.isnan(a), 0.0, unreduce(d[z], a, axis, keepdims))
+
+
+@tangent(numpy.nansum)
+def nansum_tangent(z, a, axis=None, *, keepdims=False):
+    d[z] = numpy.sum(numpy.where(numpy.isnan(a), 0.0, d[a]), axis, keepdims=keepdims)
 
 
 @adjoint(numpy.cumsum)                          # z = numpy.cumsum(a, axis)
@@ -319,9 +542,17 @@ def cumsum_adjoint(z, a, axis=None):
     d[a] = cumsum_adjoint_helper(d[z], a, axis)
 
 
+linear(numpy.cumsum, "a")                      # numpy.cumsum(a_dot, axis)
+
+
 @adjoint(numpy.cumprod)                         # z = numpy.cumprod(a, axis)
 def cumprod_adjoint(z, a, axis=None):
     d[a] = cumprod_adjoint_helper(d[z], a, z, axis)
+
+
+@tangent(numpy.cumprod)
+def cumprod_tangent(z, a, axis=None):
+    d[z] = cumprod_tangent_helper(d[a], a, z, axis)
 
 
 # --- reordering and gathering ----------------------------------------------------
@@ -332,6 +563,14 @@ def sort_adjoint(z, a, axis=-1, kind=None):
     d[a] = sort_adjoint_helper(d[z], a, axis, kind)
 
 
+@tangent(numpy.sort)
+def sort_tangent(z, a, axis=-1, kind=None):
+    d[z] = sort_tangent_helper(d[a], a, axis, kind)
+
+
 @adjoint(numpy.take)                            # z = numpy.take(a, indices, axis, mode=)
 def take_adjoint(z, a, indices, axis=None, *, mode="raise"):
     d[a] = take_adjoint_helper(d[z], a, indices, axis, mode)
+
+
+linear(numpy.take, "a")                        # numpy.take(a_dot, indices, axis, mode=)

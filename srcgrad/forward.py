@@ -1,0 +1,237 @@
+"""Forward mode: a tangent statement after each primal statement.
+
+Assumes: ANF, resolved ops, activity. Guarantees: statements that compute
+the function and, beside every active value `x`, its tangent `x_dot` — the
+directional derivative along the input tangents. Branches and loops are
+kept as written, with the tangent code inside them, so nothing is taped.
+
+Every assignment of an active variable assigns its tangent too (zeros where
+that assignment carries none), so a later read always finds one. A tangent
+that may be written in place (`x[i] = v` gives `x_dot[i] = v_dot`) is made
+an owned copy where its variable is assigned, never shared with another.
+"""
+from __future__ import annotations
+
+import gast
+
+from . import nodes, templates
+from .errors import located
+from .normalize.anf import is_append
+
+
+class _Forward:
+    def __init__(self, ops, act, ctx):
+        self.ops = ops
+        self.act = act
+        self.ctx = ctx
+        self.last_line = None
+
+    # names and values ------------------------------------------------------
+    def active(self, name: str) -> bool:
+        return self.ctx.is_local(name) and self.act.is_active(name)
+
+    def tangent_of(self, name: str):
+        return self.ctx.names.tangent(name) if self.active(name) else None
+
+    def zeros(self, operand):
+        """A zero tangent shaped like `operand` (0.0 for a known Python number)."""
+        if isinstance(operand, gast.Name) and operand.id in self.ctx.scalar_names:
+            return nodes.const(0.0)
+        if isinstance(operand, gast.Constant):
+            return nodes.const(0.0)
+        return nodes.quote_expr(f"{self.ctx.rename_global('zeros_like')}(v)", v=nodes.loaded(operand))
+
+    def tangent_expr(self, operand):
+        """The tangent of an operand: its variable's, a literal of them, or zeros."""
+        if isinstance(operand, gast.Name) and self.tangent_of(operand.id) is not None:
+            return nodes.name(self.tangent_of(operand.id))
+        if isinstance(operand, (gast.List, gast.Tuple)):
+            return type(operand)(elts=[self.tangent_expr(e) for e in operand.elts], ctx=gast.Load())
+        return self.zeros(operand)
+
+    def set_tangent(self, z: str, value, line, owned: bool = False):
+        if owned:
+            value = nodes.quote_expr(f"{self.ctx.rename_global('owned_tangent')}(v)", v=value)
+        return nodes.assign(self.ctx.names.tangent(z), value, line)
+
+    # statements --------------------------------------------------------------
+    def block(self, stmts) -> list:
+        out: list = []
+        for stmt in stmts:
+            line = getattr(stmt, "lineno", None)
+            if line is not None and line != self.last_line and not isinstance(stmt, gast.Return):
+                out.append(nodes.comment(f"line {line}: {self.ctx.line(line)}"))
+                self.last_line = line
+            out.extend(self.statement(stmt))
+        return out
+
+    def statement(self, stmt) -> list:
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+            return self.setitem(stmt)
+        if isinstance(stmt, gast.Assign):
+            return self.assign(stmt)
+        if isinstance(stmt, gast.If):
+            self.last_line = None
+            branch = gast.If(test=stmt.test, body=self.block(stmt.body) or [gast.Pass()],
+                             orelse=self.block(stmt.orelse))
+            self.last_line = None
+            return [branch]
+        if isinstance(stmt, (gast.For, gast.While)):
+            loop = nodes.clone(stmt)
+            self.last_line = None
+            loop.body = self.block(stmt.body) or [gast.Pass()]
+            self.last_line = None
+            return [loop]
+        if is_append(stmt):
+            return self.append(stmt)
+        if isinstance(stmt, gast.With):
+            out = [nodes.comment("no_grad: run as written, not differentiated")]
+            out += _unwrap_with(stmt)
+            for n in sorted(_stored(stmt)):  # active elsewhere: no tangent from here
+                if self.active(n):
+                    out.append(self.set_tangent(n, self.zeros(nodes.name(n)), stmt.lineno))
+            return out
+        if isinstance(stmt, gast.Expr):
+            from .reverse import _check_forward_only
+
+            _check_forward_only(stmt, self.act, self.ctx)
+        return [stmt]
+
+    def assign(self, stmt) -> list:
+        z = stmt.targets[0].id
+        out = [stmt]
+        if not self.active(z):
+            return out
+        line = stmt.lineno
+        op = self.ops[id(stmt)]
+        owned = z in self.ctx.mutated
+        if op.kind == "user":
+            return self.user_call(stmt, op)
+        if op.kind == "copy":
+            source = stmt.value
+            value = self.tangent_expr(source) if isinstance(source, gast.Name) else self.zeros(source)
+            return out + [self.set_tangent(z, value, line, owned)]
+        if op.kind in ("zero", "setitem"):
+            return out + [self.set_tangent(z, self.zeros(nodes.name(z)), line, owned)]
+        if op.kind != "rule":
+            from .reverse import _adjoint_items
+
+            _adjoint_items(stmt, op, self.act, self.ctx)  # raises the located error
+        rule = self._tangent_rule(op, stmt)
+        if rule.linear_in is not None:
+            operand = op.bindings.get(rule.linear_in)
+            if operand is None or not templates.is_active_operand(operand, self.tangent_of):
+                return out + [self.set_tangent(z, self.zeros(nodes.name(z)), line, owned)]
+            value = _replace_operand(stmt.value, operand, self.tangent_expr(operand))
+            return out + [self.set_tangent(z, value, line, owned)]
+        items = templates.instantiate_tangent(rule.template, op.bindings, self.tangent_of,
+                                              self.ctx.rename_global, self.ctx.names.fresh, self.zeros)
+        first = True
+        tangent = self.ctx.names.tangent(z)
+        for item in items:
+            if isinstance(item, templates.Local):
+                out.append(nodes.assign(item.name, item.value, line))
+                continue
+            value = item.value if first else nodes.binop(nodes.name(tangent), "+", item.value)
+            out.append(nodes.assign(tangent, value, line))
+            first = False
+        if first:  # no input carried a tangent
+            out.append(self.set_tangent(z, self.zeros(nodes.name(z)), line))
+        elif owned:
+            out.append(self.set_tangent(z, nodes.name(tangent), line, owned=True))
+        return out
+
+    def _tangent_rule(self, op, stmt):
+        from .rules import registry
+
+        rule = registry.lookup(op.callee if op.callee is not None else op.rule.primitive, mode="forward")
+        if rule is None:
+            rule = registry.lookup(op.rule.primitive, mode="forward")
+        if rule is None:
+            raise located(self.ctx.source, stmt, f"{op.label} has no forward-mode (tangent) rule",
+                          "use reverse mode (grad/vjp), or register one with srcgrad.defjvp")
+        return rule
+
+    def setitem(self, stmt) -> list:
+        target = stmt.targets[0]
+        x = target.value.id
+        out = [stmt]
+        if not self.active(x):
+            return out
+        tangent = gast.Subscript(value=nodes.name(self.ctx.names.tangent(x)),
+                                 slice=nodes.clone(target.slice), ctx=gast.Store())
+        value = self.tangent_expr(stmt.value)
+        out.append(gast.Assign(targets=[tangent], value=value, type_comment=None))
+        return out
+
+    def append(self, stmt) -> list:
+        lst = stmt.value.func.value.id
+        out = [stmt]
+        if not self.active(lst):
+            return out
+        item = self.tangent_expr(stmt.value.args[0])
+        out.append(nodes.expr_stmt(nodes.quote_expr(f"{self.ctx.names.tangent(lst)}.append(v)", v=item)))
+        return out
+
+    def user_call(self, stmt, op) -> list:
+        """`z, z_dot = _helper_jvp(args, tangents of the active ones)`."""
+        z = stmt.targets[0].id
+        active = [p for p, node in op.bindings.items()
+                  if templates.is_active_operand(node, self.tangent_of)]
+        jvp_name, tangent_params = self.ctx.jvp_of(op, active, stmt)
+        call = nodes.clone(stmt.value)
+        call.func = nodes.name(jvp_name)
+        free = tuple(getattr(op.callee, "free", ()))
+        call.keywords = list(call.keywords) + [gast.keyword(arg=n, value=nodes.name(n)) for n in free]
+        call.keywords += [gast.keyword(arg=t, value=self.tangent_expr(op.bindings[p]))
+                          for p, t in zip(active, tangent_params, strict=True)]
+        targets = nodes.tuple_of([nodes.name(z, store=True),
+                                  nodes.name(self.ctx.names.tangent(z), store=True)], store=True)
+        new = gast.Assign(targets=[targets], value=call, type_comment=None)
+        gast.copy_location(new, stmt)
+        return [new]
+
+
+def _replace_operand(call, operand, replacement):
+    """A copy of `call` with `operand` (found by identity) replaced."""
+    if isinstance(call, gast.Call):
+        new = nodes.clone(call)
+        if isinstance(call.func, gast.Attribute) and call.func.value is operand:
+            new.func.value = replacement
+            return new
+        for i, a in enumerate(call.args):
+            if a is operand:
+                new.args[i] = replacement
+                return new
+        for i, k in enumerate(call.keywords):
+            if k.value is operand:
+                new.keywords[i].value = replacement
+                return new
+    if isinstance(call, gast.UnaryOp):
+        return gast.UnaryOp(op=call.op, operand=replacement)
+    if isinstance(call, gast.Subscript):
+        return gast.Subscript(value=replacement, slice=nodes.clone(call.slice), ctx=gast.Load())
+    if isinstance(call, gast.Attribute):
+        return gast.Attribute(value=replacement, attr=call.attr, ctx=gast.Load())
+    raise AssertionError(f"linear rule operand not found in {type(call).__name__}")
+
+
+def _stored(stmt) -> set[str]:
+    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def _unwrap_with(stmt) -> list:
+    out: list = []
+    for s in stmt.body:
+        out.extend(_unwrap_with(s) if isinstance(s, gast.With) else [s])
+    return out
+
+
+def forward(fn, ops: dict, act, wrt: list[str], ctx):
+    """(statements, returned atom, its tangent expression) of the tangent function of `fn`."""
+    body = list(fn.body)
+    ret = body.pop()
+    pass_ = _Forward(ops, act, ctx)
+    stmts = pass_.block(body)
+    returned = ret.value
+    return stmts, returned, pass_.tangent_expr(returned)

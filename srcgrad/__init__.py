@@ -9,8 +9,10 @@ from .errors import SrcGradError  # noqa: E402
 from . import rules  # noqa: E402,F401  (registers every derivative rule)
 from .api import detach, grad, jvp, no_grad, source, stop_gradient, value_and_grad, vjp  # noqa: E402
 from .checks import check_grads  # noqa: E402
+from .rules.registry import defjvp, defvjp  # noqa: E402
 
 __all__ = [
-    "SrcGradError", "__version__", "check_grads", "detach", "grad", "jvp", "no_grad", "source",
+    "SrcGradError", "__version__", "check_grads", "defjvp", "defvjp", "detach", "grad", "jvp",
+    "no_grad", "source",
     "stop_gradient", "value_and_grad", "vjp",
 ]

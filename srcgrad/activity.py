@@ -39,7 +39,7 @@ def _sources(stmt, op: Op) -> set[str]:
         for node in differentiable_params(op):
             out |= nodes.loaded_names(node)
         return out
-    if op.kind == "user":  # every argument, and a nested helper's free variables
+    if op.kind in ("user", "custom"):  # every argument (and a nested helper's free variables)
         out = set(nodes.loaded_names(stmt.value))
         for node in op.bindings.values():
             out |= nodes.loaded_names(node)

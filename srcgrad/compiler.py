@@ -92,6 +92,15 @@ class _Context:
             self._pairs[key] = names
         return self._pairs[key]
 
+    def helper(self, obj, preferred: str) -> str:
+        """A closure cell for `obj` (a user rule), under a readable unused name."""
+        for name, value in self.helpers.items():
+            if value is obj:
+                return name
+        name = self.names.claim(preferred)
+        self.helpers[name] = obj
+        return name
+
     def jvp_of(self, op, active: list[str], stmt) -> tuple[str, list]:
         """Name of the tangent function of the user function `op.callee` (with respect
         to its parameters `active`), and its tangent parameters' names."""

@@ -107,6 +107,8 @@ class _Forward:
         owned = z in self.ctx.mutated
         if op.kind == "user":
             return self.user_call(stmt, op)
+        if op.kind == "custom":
+            return out + [self.custom(stmt, op, owned)]
         if op.kind == "copy":
             source = stmt.value
             value = self.tangent_expr(source) if isinstance(source, gast.Name) else self.zeros(source)
@@ -140,6 +142,22 @@ class _Forward:
         elif owned:
             out.append(self.set_tangent(z, nodes.name(tangent), line, owned=True))
         return out
+
+    def custom(self, stmt, op, owned):
+        """`z_dot = my_op_jvp((x_dot, ...), z, x, ...)`, zeros for inactive arguments."""
+        from .rules import registry
+
+        rule = registry.user_jvp(op.callee)
+        if rule is None:
+            raise located(self.ctx.source, stmt, f"{op.label} has a defvjp rule but no defjvp rule",
+                          "register its forward rule with srcgrad.defjvp, or use reverse mode")
+        z = stmt.targets[0].id
+        name = self.ctx.helper(rule, getattr(rule, "__name__", "jvp_rule"))
+        args = [op.bindings[i] for i in range(len(op.bindings))]
+        tangents = nodes.tuple_of([self.tangent_expr(a) for a in args])
+        call = gast.Call(func=nodes.name(name), args=[tangents, nodes.name(z)]
+                         + [nodes.loaded(a) for a in args], keywords=[])
+        return self.set_tangent(z, call, stmt.lineno, owned)
 
     def _tangent_rule(self, op, stmt):
         from .rules import registry

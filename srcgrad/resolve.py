@@ -133,6 +133,11 @@ def _resolve_call(call, namespace, source, is_local, result, stmt, lifted) -> Op
     if callee is None:
         return Op("unknown", path)
     keywords = [(k.arg, k.value) for k in call.keywords]
+    if registry.user_vjp(callee) is not None or registry.user_jvp(callee) is not None:
+        if keywords:
+            return Op("badcall", f"{label}(...) has a user rule, which takes positional "
+                      "arguments only", hint="pass the arguments positionally", callee=callee)
+        return Op("custom", label, bindings={i: a for i, a in enumerate(args)}, callee=callee)
     if registry.is_nondifferentiable(callee):
         return Op("zero", label, callee=callee)
     if registry.lookup(callee) is not None:

@@ -821,10 +821,8 @@ def _adjoint_items(stmt, op: Op, act, ctx) -> list:
 
         return templates.instantiate(op.rule.template, op.bindings, adjoint_of,
                                      ctx.rename_global, ctx.names.fresh)
-    if op.kind == "user":
-        raise located(ctx.source, stmt, f"calling the Python function {op.label}() with "
-                      "values being differentiated is not supported yet",
-                      "inline the helper's body, or register a rule with srcgrad.defvjp")
+    if op.kind == "custom":
+        return _custom_vjp_items(stmt, op, act, ctx)
     if op.kind == "opaque" and op.label in ("Tuple", "List"):
         raise located(ctx.source, stmt, "a tuple or list of values being differentiated "
                       "is not supported yet",
@@ -837,6 +835,32 @@ def _adjoint_items(stmt, op: Op, act, ctx) -> list:
     raise located(ctx.source, stmt, f"{op.label} has no derivative rule",
                   "register one with srcgrad.defvjp, or wrap the value in "
                   "srcgrad.stop_gradient(...) if it should carry no gradient")
+
+
+def _custom_vjp_items(stmt, op, act, ctx) -> list:
+    """`_g = my_op_vjp(dz, z, *args)`; each active argument takes its entry (None: zero)."""
+    from .rules import registry
+
+    rule = registry.user_vjp(op.callee)
+    if rule is None:
+        raise located(ctx.source, stmt, f"{op.label} has a defjvp rule but no defvjp rule",
+                      "register its reverse rule with srcgrad.defvjp")
+    z = stmt.targets[0].id
+    name = ctx.helper(rule, getattr(rule, "__name__", "vjp_rule"))
+    grads = ctx.names.fresh("g")
+    args = [op.bindings[i] for i in range(len(op.bindings))]
+    call = gast.Call(func=nodes.name(name), args=[nodes.name(ctx.names.adjoint(z)), nodes.name(z)]
+                     + [nodes.loaded(a) for a in args], keywords=[])
+    normalized = nodes.quote_expr(f"{ctx.rename_global('rule_gradients')}(c, {len(args)})", c=call)
+    items = [templates.Local(grads, normalized)]
+
+    def adjoint_of(var):
+        return ctx.names.adjoint(var) if act.is_active(var) else None
+
+    for i, arg in enumerate(args):
+        part = nodes.quote_expr(f"{ctx.rename_global('fill_grad')}({grads}[{i}], a)", a=nodes.loaded(arg))
+        items.extend(templates.contributions(arg, part, adjoint_of, ctx.names.fresh))
+    return items
 
 
 def _local_reads(items, ctx) -> set[str]:

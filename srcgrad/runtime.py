@@ -1089,7 +1089,7 @@ def tangent_ratio(t, denom):
     """
     with numpy.errstate(divide="ignore", invalid="ignore"):
         q = numpy.divide(t, denom)
-    return numpy.where(numpy.equal(t, 0), 0.0, q)
+    return numpy.where(numpy.equal(t, 0), 0.0, q)[()]  # [()]: a scalar stays a scalar
 
 
 def _reduction_tangent(t, share, axis, keepdims):
@@ -1161,3 +1161,27 @@ def fresh_tape(tape):
     import copy
 
     return copy.deepcopy(tape)
+
+
+# --- user rules (defvjp / defjvp) ---------------------------------------------
+
+
+def rule_gradients(result, n):
+    """A defvjp rule's result as an n-tuple (a 1-argument rule may return a bare value)."""
+    if n == 1 and not isinstance(result, (tuple, list)):
+        return (result,)
+    if len(result) != n:
+        raise ValueError(f"a defvjp rule returned {len(result)} gradients for {n} arguments")
+    return tuple(result)
+
+
+# --- forward mode: builtins tangents (srcgrad/rules/builtins.py) -------------
+
+
+def sum_tangent_helper(tangents):
+    """The tangent of the builtin `sum(iterable)` from the items' tangents, before
+    broadcasting: a list or tuple is added up item by item (floats stay floats),
+    an array along its first axis."""
+    if isinstance(tangents, (list, tuple)):
+        return sum(tangents)
+    return numpy.sum(tangents, axis=0)

@@ -198,3 +198,71 @@ def tangent_rules() -> dict[object, Rule]:
 
 def nondifferentiable_primitives() -> dict[object, str]:
     return dict(_NONDIFFERENTIABLE)
+
+
+# --- user rules: srcgrad.defvjp / srcgrad.defjvp (SPEC section 5) ---------------
+
+_USER_VJP: dict = {}
+_USER_JVP: dict = {}
+
+
+def _arity(fn) -> int | None:
+    import inspect
+
+    if numpy_ufunc_probe is not None and isinstance(fn, type(numpy_ufunc_probe)):
+        return fn.nin
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a C function without a signature
+        return None
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+        return None
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+
+
+def _user_rule(table: dict, kind: str, primitive):
+    from ..errors import SrcGradError
+
+    def register(rule):
+        try:
+            hash(primitive)
+        except TypeError:
+            raise SrcGradError(f"{kind} needs a hashable callable, not {primitive!r}") from None
+        if primitive in table:
+            raise SrcGradError(f"{qualname(primitive)} already has a {kind} rule ({table[primitive]!r})",
+                               hint="register one rule per function")
+        n_prim, n_rule = _arity(primitive), _arity(rule)
+        if n_prim is not None and n_rule is not None and n_rule != n_prim + 2:
+            raise SrcGradError(
+                f"the {kind} rule {getattr(rule, '__name__', rule)!r} takes {n_rule} arguments; "
+                f"for {qualname(primitive)} with {n_prim} it must take {n_prim + 2}",
+                hint=f"{kind} rules take (g_or_tangents, ans, *the function's arguments)")
+        table[primitive] = rule
+        return rule
+
+    return register
+
+
+def defvjp(primitive):
+    """Decorator: `@defvjp(op) def op_vjp(g, ans, *args)` returns one gradient per
+    positional argument of `op` (None for an argument with none)."""
+    return _user_rule(_USER_VJP, "defvjp", primitive)
+
+
+def defjvp(primitive):
+    """Decorator: `@defjvp(op) def op_jvp(tangents, ans, *args)` returns the output tangent."""
+    return _user_rule(_USER_JVP, "defjvp", primitive)
+
+
+def user_vjp(primitive):
+    try:
+        return _USER_VJP.get(primitive)
+    except TypeError:
+        return None
+
+
+def user_jvp(primitive):
+    try:
+        return _USER_JVP.get(primitive)
+    except TypeError:
+        return None

@@ -109,6 +109,11 @@ class _Forward:
             return self.user_call(stmt, op)
         if op.kind == "custom":
             return out + [self.custom(stmt, op, owned)]
+        popped = _popped_list(stmt.value, self.ctx)
+        if popped is not None:  # z = lst.pop(): the tangent comes off the tangent list
+            source = nodes.quote_expr(f"{self.ctx.names.tangent(popped)}.pop()") \
+                if self.active(popped) else self.zeros(nodes.name(z))
+            return out + [self.set_tangent(z, source, line)]
         if op.kind == "copy":
             source = stmt.value
             value = self.tangent_expr(source) if isinstance(source, gast.Name) else self.zeros(source)
@@ -208,6 +213,15 @@ class _Forward:
         new = gast.Assign(targets=[targets], value=call, type_comment=None)
         gast.copy_location(new, stmt)
         return [new]
+
+
+def _popped_list(value, ctx):
+    """The local list `lst` when `value` is `lst.pop()` (as stacks in generated code are)."""
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+            and value.func.attr == "pop" and not value.args and not value.keywords \
+            and isinstance(value.func.value, gast.Name) and ctx.is_local(value.func.value.id):
+        return value.func.value.id
+    return None
 
 
 def _replace_operand(call, operand, replacement):

@@ -140,7 +140,7 @@ def _resolve_call(call, namespace, source, is_local, result, stmt, lifted) -> Op
         return Op("custom", label, bindings={i: a for i, a in enumerate(args)}, callee=callee)
     if registry.is_nondifferentiable(callee):
         return Op("zero", label, callee=callee)
-    if registry.lookup(callee) is not None:
+    if registry.lookup(callee) is not None or registry.lookup(callee, "forward") is not None:
         return _primitive(callee, args, keywords, result, stmt, source, label=label)
     if inspect.isfunction(callee):
         return _user_call(callee, args, keywords, label)
@@ -184,7 +184,7 @@ def _lookup(namespace, path: str):
 def _primitive(primitive, args, keywords, result, stmt, source, label=None) -> Op:
     if registry.is_nondifferentiable(primitive):
         return Op("zero", label or registry.qualname(primitive))
-    rule = registry.lookup(primitive)
+    rule = registry.lookup(primitive) or registry.lookup(primitive, "forward")
     label = label or registry.qualname(primitive)
     if rule is None:
         return Op("unknown", label, callee=primitive)
@@ -236,6 +236,14 @@ def differentiable_params(op: Op) -> list:
         return []
     if op.kind != "rule":
         return []
-    targets = {stmt.targets[0].slice.id for stmt in op.rule.template.body
-               if isinstance(stmt.targets[0], gast.Subscript)}
-    return [op.bindings[p] for p in targets if p in op.bindings]
+    rule = op.rule
+    if rule.linear_in is not None:
+        targets = {rule.linear_in}
+    elif rule.mode == "forward":  # the inputs whose tangents the template reads
+        targets = {n.slice.id for stmt in rule.template.body for n in gast.walk(stmt.value)
+                   if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)
+                   and n.value.id == "d"}
+    else:
+        targets = {stmt.targets[0].slice.id for stmt in rule.template.body
+                   if isinstance(stmt.targets[0], gast.Subscript)}
+    return [op.bindings[p] for p in sorted(targets) if p in op.bindings]

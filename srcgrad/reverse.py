@@ -815,6 +815,9 @@ def _adjoint_items(stmt, op: Op, act, ctx) -> list:
         return []  # a zero-gradient operation: nothing flows back
     if op.kind == "badcall":
         raise located(ctx.source, stmt, op.label, op.hint)
+    if op.kind == "rule" and op.rule.mode != "reverse":
+        raise located(ctx.source, stmt, f"{op.label} has a forward-mode rule only",
+                      "use forward mode (jvp) for this function")
     if op.kind == "rule":
         def adjoint_of(var):
             return ctx.names.adjoint(var) if act.is_active(var) else None
@@ -896,4 +899,8 @@ def _is_reporting(path: str, ctx) -> bool:
         obj = ctx.parsed.namespace.lookup(head)
     except KeyError:
         return False
+    from . import runtime
+
+    if obj is runtime.require_scalar or obj is runtime.check_finite:  # in generated code
+        return True
     return obj is print or obj is logging or obj is warnings or isinstance(obj, logging.Logger)

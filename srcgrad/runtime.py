@@ -1185,3 +1185,18 @@ def sum_tangent_helper(tangents):
     if isinstance(tangents, (list, tuple)):
         return sum(tangents)
     return numpy.sum(tangents, axis=0)
+
+
+# --- scipy.special rules (srcgrad/rules/scipy.py) -------------------------------
+
+
+def logsumexp_weights(a, z, axis=None, b=None, keepdims=False):
+    """b * exp(a - z) for z = scipy.special.logsumexp(a, axis, b, keepdims): dz/da.
+
+    `z` is first given back the reduced axes, so the weights have the shape
+    of `a` and `b` broadcast together; with b None they are exp(a - z).
+    """
+    if axis is not None and not keepdims:
+        z = numpy.expand_dims(z, axis)
+    w = numpy.exp(numpy.subtract(a, z))
+    return w if b is None else w * b

@@ -6,7 +6,7 @@ real NumPy and a rules module under the same name.
 from . import registry
 from . import operators as operators_rules  # noqa: F401
 
-for _optional in ("numpy", "shapes", "ndarray", "linalg", "math", "builtins"):
+for _optional in ("numpy", "shapes", "ndarray", "linalg", "math", "builtins", "runtime", "scipy"):
     try:
         __import__(f"{__name__}.{_optional}")
     except ModuleNotFoundError as _err:  # a namespace not written yet

@@ -2,18 +2,20 @@
 
 Templates: their bodies are copied into generated code with the parameters
 replaced by the caller's operands; they are never run. `d[v]` is the
-derivative of v, and `d[v] = e` adds e to it. One contribution per line.
-Each adjoint rule is followed by its tangent rule (forward mode), which
-writes `d[z]` with one line per input that carries a tangent. Builtins see Python numbers most of the time, so the templates are plain
-operators (cheap for floats, still right for arrays) or helpers that return
-at once for a float. Kinks follow SPEC §7: abs'(0) = 0, ties in max/min
-split the gradient evenly.
+derivative of v, and `d[v] = e` adds e to it. One contribution per line. Each
+adjoint rule is followed by its tangent rule (forward mode), which writes
+`d[z]` with one line per input that carries a tangent. Builtins see Python
+numbers most of the time, so the templates are plain operators (cheap for
+floats, still right for arrays) or helpers that return at once for a float.
+Kinks follow SPEC §7: abs'(0) = 0, ties in max/min split the gradient evenly.
 """
 import builtins
 import operator
 
 from srcgrad.rules.registry import adjoint, alias, linear, nondifferentiable, tangent
-from srcgrad.runtime import broadcast_like, float_adjoint_helper, sum_adjoint_helper, unbroadcast
+from srcgrad.runtime import (
+    broadcast_like, float_adjoint_helper, sum_adjoint_helper, sum_tangent_helper, unbroadcast,
+)
 from srcgrad.templates import d
 
 nondifferentiable(
@@ -76,5 +78,5 @@ def sum_adjoint(z, iterable, start=0):
 
 @tangent(builtins.sum)                          # items may broadcast against each other
 def sum_tangent(z, iterable, start=0):
-    d[z] = broadcast_like(builtins.sum(d[iterable]), z)
+    d[z] = broadcast_like(sum_tangent_helper(d[iterable]), z)
     d[z] = broadcast_like(d[start], z)

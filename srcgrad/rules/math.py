@@ -2,12 +2,13 @@
 
 Templates: their bodies are copied into generated code with the parameters
 replaced by the caller's operands; they are never run. `d[v]` is the
-derivative of v, and `d[v] = e` adds e to it. One contribution per line.
-Each adjoint rule is followed by its tangent rule (forward mode), which
-writes `d[z]` with one line per input that carries a tangent. The arguments are Python numbers, so the templates use only `math.*` and
-operators: an adjoint or tangent of a float stays a float, with no NumPy call. Kinks
-follow SPEC §7: fabs'(0) = 0, floor/ceil/trunc have zero gradient, the
-hypotenuse of (0, 0) has zero gradient.
+derivative of v, and `d[v] = e` adds e to it. One contribution per line. Each
+adjoint rule is followed by its tangent rule (forward mode), which writes
+`d[z]` with one line per input that carries a tangent. The arguments are
+Python numbers, so the templates use only `math.*` and operators: an adjoint
+or tangent of a float stays a float, with no NumPy call. Kinks follow SPEC §7:
+fabs'(0) = 0, floor/ceil/trunc have zero gradient, the hypotenuse of (0, 0)
+has zero gradient.
 """
 import math
 

@@ -7,6 +7,12 @@ Every binary rule undoes broadcasting with `unbroadcast`; reductions
 broadcast back with `unreduce`. Kinks follow SPEC §7: ties in max, min,
 maximum, minimum (and clip's bounds) split the gradient evenly, abs'(0) = 0.
 
+Each adjoint rule has its tangent rule (forward mode) right after it, with
+the same kink conventions, or a `linear(...)` line for a primitive linear in
+`a`. Where a derivative is infinite (sqrt and log at 0, arcsin at 1, ...),
+`tangent_ratio` keeps a zero tangent zero, as numpy.where's adjoint keeps
+the infinity out of the entries it did not select.
+
 `numpy.power`, `add`, `subtract`, `multiply`, `divide`, `negative`,
 `positive`, `matmul` and `remainder` have their rules in operators.py.
 """
@@ -14,24 +20,32 @@ import math
 
 import numpy
 
-from srcgrad.rules.registry import adjoint, nondifferentiable
+from srcgrad.rules.registry import adjoint, linear, nondifferentiable, tangent
 from srcgrad.runtime import (
+    broadcast_like,
     clip_share,
     cumprod_adjoint_helper,
+    cumprod_tangent_helper,
     cumsum_adjoint_helper,
+    extreme_tangent_helper,
     hypot_share,
     nan_tie_share,
     prod_adjoint_helper,
+    prod_tangent_helper,
     reduced_size,
     sinc_derivative,
     sort_adjoint_helper,
+    sort_tangent_helper,
     std_adjoint_helper,
+    std_tangent_helper,
     take_adjoint_helper,
+    tangent_ratio,
     tie_share,
     unbroadcast,
     unreduce,
     unreduce_extreme,
     var_adjoint_helper,
+    var_tangent_helper,
 )
 from srcgrad.templates import d
 
@@ -461,8 +475,8 @@ def clip_adjoint(z, a, a_min, a_max):
 @tangent(numpy.clip)
 def clip_tangent(z, a, a_min, a_max):
     d[z] = broadcast_like(clip_share(d[a], a, a_min, a_max, "a"), z)
-    d[z] = broadcast_like(clip_share(d[a_min], a, a_min, a_max, "a_min"), z)
-    d[z] = broadcast_like(clip_share(d[a_max], a, a_min, a_max, "a_max"), z)
+    d[z] = clip_share(d[a_min], a, a_min, a_max, "a_min")
+    d[z] = clip_share(d[a_max], a, a_min, a_max, "a_max")
 
 
 # --- reductions ----------------------------------------------------------------

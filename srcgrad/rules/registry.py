@@ -115,11 +115,23 @@ def linear(primitive, param: str, *more) -> None:
         if p in _TANGENTS:
             raise TemplateError(f"second forward rule for {qualname(p)}")
         rule = _ADJOINTS.get(p) or adjoint_rule
-        if rule is None:
-            raise TemplateError(f"linear({qualname(p)}, ...) needs its adjoint rule first")
-        if param not in rule.template.signature.parameters:
+        template = rule.template if rule is not None else _signature_template(p)
+        if param not in template.signature.parameters:
             raise TemplateError(f"linear({qualname(p)}, {param!r}): no such parameter")
-        _TANGENTS[p] = Rule(p, qualname(p), rule.template, "forward", linear_in=param)
+        _TANGENTS[p] = Rule(p, qualname(p), template, "forward", linear_in=param)
+
+
+def _signature_template(primitive) -> Template:
+    """A body-less template binding calls to a Python function's own signature
+    (for srcgrad's runtime helpers, which have tangent rules but no adjoint)."""
+    import inspect
+
+    try:
+        sig = inspect.signature(primitive)
+    except (TypeError, ValueError):
+        raise TemplateError(f"linear({qualname(primitive)}, ...) needs an adjoint rule or a "
+                            "Python signature") from None
+    return Template(primitive, "z", sig, [], {}, f"signature of {qualname(primitive)}")
 
 
 def template_global(ident: str):

@@ -29,15 +29,21 @@ class Case:
     args: tuple
     wrt: tuple
     id: str
+    modes: tuple = ("reverse", "forward")
 
 
-def case(*primitives, variants, wrt=(0,)):
-    """Register `fn` as a case covering `primitives`, once per argument tuple."""
+def case(*primitives, variants, wrt=(0,), modes=("reverse", "forward")):
+    """Register `fn` as a case covering `primitives`, once per argument tuple.
+
+    `modes` narrows the check for srcgrad's own runtime helpers, which have
+    forward rules only (reverse code calls them; forward mode differentiates it).
+    """
 
     def register(fn):
         for i, args in enumerate(variants):
             shapes = "-".join("x".join(map(str, np.shape(a))) or "s" for a in args)
-            CASES.append(Case(primitives, fn, tuple(args), tuple(wrt), f"{fn.__name__}[{i}:{shapes}]"))
+            CASES.append(Case(primitives, fn, tuple(args), tuple(wrt), f"{fn.__name__}[{i}:{shapes}]",
+                              tuple(modes)))
         return fn
 
     return register
@@ -63,7 +69,7 @@ def C(*shape):
     return R(*shape)
 
 
-for _module in ("operators", "numpy", "shapes", "ndarray", "linalg", "math", "builtins"):
+for _module in ("operators", "numpy", "shapes", "ndarray", "linalg", "math", "builtins", "runtime", "scipy"):
     try:
         importlib.import_module(f"{__name__}.{_module}")
     except ModuleNotFoundError as _err:

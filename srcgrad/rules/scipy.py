@@ -1,0 +1,196 @@
+"""Derivative rules for a few `scipy.special` functions (SciPy is optional).
+
+Templates: their bodies are copied into generated code with the parameters
+replaced by the caller's operands; they are never run. `d[v]` is the
+derivative of v, and `d[v] = e` adds e to it. One contribution per line.
+Each adjoint rule is followed by its tangent rule (forward mode), which
+writes `d[z]` with one line per input that carries a tangent.
+
+Without an importable SciPy this module raises ModuleNotFoundError naming
+itself, which `srcgrad.rules` takes as "no rules for this namespace".
+The ufuncs take no `out=`, `where=` or `dtype=` (not declared, so rejected);
+logsumexp takes no `return_sign=`. Derivatives are written with NumPy and
+scipy.special calls that themselves have rules, so a derivative can be
+differentiated again.
+"""
+import numpy
+
+try:
+    import scipy.special
+except ImportError as _err:  # SciPy missing (or broken): srcgrad works without it
+    raise ModuleNotFoundError(f"SciPy is not importable ({_err}); no rules for scipy.special",
+                              name=__name__) from _err
+
+from srcgrad.rules.registry import adjoint, nondifferentiable, tangent
+from srcgrad.runtime import logsumexp_weights, tangent_ratio, unbroadcast, unreduce
+from srcgrad.templates import d
+
+nondifferentiable(scipy.special.round)
+
+# --- logistic -----------------------------------------------------------------
+
+
+@adjoint(scipy.special.expit)                   # z = 1 / (1 + exp(-x))
+def expit_adjoint(z, x):
+    d[x] = d[z] * z * (1.0 - z)
+
+
+@tangent(scipy.special.expit)
+def expit_tangent(z, x):
+    d[z] = d[x] * z * (1.0 - z)
+
+
+@adjoint(scipy.special.logit)                   # z = log(x / (1 - x))
+def logit_adjoint(z, x):
+    d[x] = d[z] / (x * (1.0 - x))
+
+
+@tangent(scipy.special.logit)
+def logit_tangent(z, x):
+    d[z] = tangent_ratio(d[x], x * (1.0 - x))
+
+
+@adjoint(scipy.special.log_expit)               # z = log(expit(x)); dz/dx = 1 - expit(x)
+def log_expit_adjoint(z, x):
+    d[x] = d[z] * -numpy.expm1(z)
+
+
+@tangent(scipy.special.log_expit)
+def log_expit_tangent(z, x):
+    d[z] = d[x] * -numpy.expm1(z)
+
+
+# --- error function -------------------------------------------------------------
+# 1.1283791670955126 = 2 / sqrt(pi), 0.8862269254527580 = sqrt(pi) / 2
+
+
+@adjoint(scipy.special.erf)                     # z = erf(x)
+def erf_adjoint(z, x):
+    d[x] = d[z] * 1.1283791670955126 * numpy.exp(-x * x)
+
+
+@tangent(scipy.special.erf)
+def erf_tangent(z, x):
+    d[z] = d[x] * 1.1283791670955126 * numpy.exp(-x * x)
+
+
+@adjoint(scipy.special.erfc)                    # z = 1 - erf(x)
+def erfc_adjoint(z, x):
+    d[x] = d[z] * -1.1283791670955126 * numpy.exp(-x * x)
+
+
+@tangent(scipy.special.erfc)
+def erfc_tangent(z, x):
+    d[z] = d[x] * -1.1283791670955126 * numpy.exp(-x * x)
+
+
+@adjoint(scipy.special.erfinv)                  # z = erfinv(x), x in (-1, 1)
+def erfinv_adjoint(z, x):
+    d[x] = d[z] * 0.8862269254527580 * numpy.exp(z * z)
+
+
+@tangent(scipy.special.erfinv)
+def erfinv_tangent(z, x):
+    d[z] = d[x] * 0.8862269254527580 * numpy.exp(z * z)
+
+
+# --- gamma family -----------------------------------------------------------------
+
+
+@adjoint(scipy.special.gammaln)                 # z = log|Gamma(x)|; dz/dx = digamma(x)
+def gammaln_adjoint(z, x):
+    d[x] = d[z] * scipy.special.psi(x)
+
+
+@tangent(scipy.special.gammaln)
+def gammaln_tangent(z, x):
+    d[z] = d[x] * scipy.special.psi(x)
+
+
+@adjoint(scipy.special.psi)                     # z = digamma(x) (psi is digamma)
+def psi_adjoint(z, x):
+    d[x] = d[z] * scipy.special.polygamma(1, x)
+
+
+@tangent(scipy.special.psi)
+def psi_tangent(z, x):
+    d[z] = d[x] * scipy.special.polygamma(1, x)
+
+
+@adjoint(scipy.special.polygamma)               # z = polygamma(n, x); n integer, no gradient
+def polygamma_adjoint(z, n, x):
+    d[x] = unbroadcast(d[z] * scipy.special.polygamma(n + 1, x), x)
+
+
+@tangent(scipy.special.polygamma)
+def polygamma_tangent(z, n, x):
+    d[z] = d[x] * scipy.special.polygamma(n + 1, x)
+
+
+# --- x log y ----------------------------------------------------------------------
+# xlogy(0, y) = 0 for every y, so the y-derivative x / y is 0 where x == 0
+# (no 0 / 0); the x-derivative is log(y).
+
+
+@adjoint(scipy.special.xlogy)                   # z = x * log(y)
+def xlogy_adjoint(z, x, y):
+    d[x] = unbroadcast(d[z] * numpy.log(y), x)
+    d[y] = unbroadcast(d[z] * x / numpy.where(numpy.equal(x, 0), 1.0, y), y)
+
+
+@tangent(scipy.special.xlogy)
+def xlogy_tangent(z, x, y):
+    d[z] = d[x] * numpy.log(y)
+    d[z] = d[y] * x / numpy.where(numpy.equal(x, 0), 1.0, y)
+
+
+@adjoint(scipy.special.xlog1py)                 # z = x * log1p(y)
+def xlog1py_adjoint(z, x, y):
+    d[x] = unbroadcast(d[z] * numpy.log1p(y), x)
+    d[y] = unbroadcast(d[z] * x / numpy.where(numpy.equal(x, 0), 1.0, 1.0 + y), y)
+
+
+@tangent(scipy.special.xlog1py)
+def xlog1py_tangent(z, x, y):
+    d[z] = d[x] * numpy.log1p(y)
+    d[z] = d[y] * x / numpy.where(numpy.equal(x, 0), 1.0, 1.0 + y)
+
+
+# --- log-sum-exp and softmax ------------------------------------------------------
+
+
+# z = log(sum(b * exp(a), axis, keepdims)); a and b broadcast together first.
+# The weights w = b * exp(a - z) are dz/da; exp(a - z) is dz/db.
+@adjoint(scipy.special.logsumexp)
+def logsumexp_adjoint(z, a, axis=None, b=None, keepdims=False):
+    w = logsumexp_weights(a, z, axis, b, keepdims)
+    g = unreduce(d[z], w, axis, keepdims)
+    d[a] = unbroadcast(g * w, a)
+    d[b] = unbroadcast(g * logsumexp_weights(a, z, axis, None, keepdims), b)
+
+
+@tangent(scipy.special.logsumexp)
+def logsumexp_tangent(z, a, axis=None, b=None, keepdims=False):
+    d[z] = numpy.sum(d[a] * logsumexp_weights(a, z, axis, b, keepdims), axis=axis, keepdims=keepdims)
+    d[z] = numpy.sum(d[b] * logsumexp_weights(a, z, axis, None, keepdims), axis=axis,
+                     keepdims=keepdims)
+
+
+@adjoint(scipy.special.softmax)                 # z = exp(x - logsumexp(x, axis, keepdims=True))
+def softmax_adjoint(z, x, axis=None):
+    d[x] = z * (d[z] - numpy.sum(d[z] * z, axis=axis, keepdims=True))
+
+
+@tangent(scipy.special.softmax)
+def softmax_tangent(z, x, axis=None):
+    d[z] = z * (d[x] - numpy.sum(d[x] * z, axis=axis, keepdims=True))
+
+
+@adjoint(scipy.special.log_softmax)             # z = x - logsumexp(x, axis, keepdims=True)
+def log_softmax_adjoint(z, x, axis=None):
+    d[x] = d[z] - numpy.exp(z) * numpy.sum(d[z], axis=axis, keepdims=True)
+
+
+@tangent(scipy.special.log_softmax)
+def log_softmax_tangent(z, x, axis=None):
+    d[z] = d[x] - numpy.sum(numpy.exp(z) * d[x], axis=axis, keepdims=True)

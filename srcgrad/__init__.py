@@ -7,12 +7,13 @@ __version__ = "0.1.0"
 
 from .errors import SrcGradError  # noqa: E402
 from . import rules  # noqa: E402,F401  (registers every derivative rule)
-from .api import detach, grad, jvp, no_grad, source, stop_gradient, value_and_grad, vjp  # noqa: E402
+from .api import (detach, grad, hessian, hvp, jacobian, jvp, no_grad, source,  # noqa: E402
+                  stop_gradient, value_and_grad, vjp)
 from .checks import check_grads  # noqa: E402
 from .rules.registry import defjvp, defvjp  # noqa: E402
 
 __all__ = [
-    "SrcGradError", "__version__", "check_grads", "defjvp", "defvjp", "detach", "grad", "jvp",
-    "no_grad", "source",
+    "SrcGradError", "__version__", "check_grads", "defjvp", "defvjp", "detach", "grad", "hessian",
+    "hvp", "jacobian", "jvp", "no_grad", "source",
     "stop_gradient", "value_and_grad", "vjp",
 ]

@@ -116,6 +116,8 @@ def _may_view(expr, local: set[str], elements: bool = True) -> set[str]:
         last = path.rsplit(".", 1)[-1]
         if last in _VIEW_FUNCTIONS and expr.args:
             return _may_view(expr.args[0], local)
+        if last in _runtime_helpers():  # srcgrad's helpers hand back (a view of) their first argument at most
+            return _may_view(expr.args[0], local) if expr.args else set()
         if head in ("np", "numpy", "math", "jnp") or last in ("len", "float", "int", "abs", "range",
                                                              "min", "max", "sum", "round"):
             return set()
@@ -124,6 +126,12 @@ def _may_view(expr, local: set[str], elements: bool = True) -> set[str]:
             out |= _may_view(a, local)
         return out
     return set()
+
+
+def _runtime_helpers() -> set[str]:
+    from . import runtime
+
+    return {n for n, v in vars(runtime).items() if callable(v) and getattr(v, "__module__", "") == runtime.__name__}
 
 
 def check_in_place(groups: dict, name: str, node, source: SourceInfo, what: str) -> None:
@@ -139,7 +147,7 @@ def check_in_place(groups: dict, name: str, node, source: SourceInfo, what: str)
                       f"{name} = {name} + ... to make a new array")
 
 
-def check_aliases(fn, ops, source: SourceInfo) -> set[str]:
+def check_aliases(fn, ops, source: SourceInfo, check: bool = True) -> set[str]:
     """The variables written in place (`x[i] = v`), after checking none is aliased."""
     params = [a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args
               + fn.args.kwonlyargs]
@@ -151,11 +159,13 @@ def check_aliases(fn, ops, source: SourceInfo) -> set[str]:
     for stmt in _statements(fn.body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             name = stmt.targets[0].value.id
-            check_in_place(groups, name, stmt, source, "this assignment into a subscript")
+            if check:
+                check_in_place(groups, name, stmt, source, "this assignment into a subscript")
             mutated.add(name)
         elif is_append(stmt):
             name = stmt.value.func.value.id
-            check_in_place(list_groups, name, stmt, source, "this append")
+            if check:
+                check_in_place(list_groups, name, stmt, source, "this append")
             mutated.add(name)
     return mutated
 

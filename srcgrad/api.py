@@ -203,6 +203,8 @@ def _transform(return_value: bool):
         unknown = set(options) - {"debug_nans"}
         if unknown:
             raise TypeError(f"unexpected option(s): {', '.join(sorted(unknown))}")
+        if isinstance(fun, Derivative) and not return_value:
+            return SecondDerivative(fun, wrt)
         return Derivative(fun, wrt, return_value, **options)
 
     return transform
@@ -348,3 +350,138 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
 
     pullback.source = compiled.source
     return value, pullback
+
+
+# --- higher orders: forward mode over the generated reverse-mode code ----------
+
+def _derivative_function(fun, wrt_name: str, args, kwargs):
+    """The bound generated gradient function of `fun` for these arguments' kinds."""
+    inner = fun if isinstance(fun, Derivative) else Derivative(fun, wrt_name, return_value=False)
+    sig = inner._signature.bind(*args, **kwargs)
+    sig.apply_defaults()
+    kinds = tuple(_kind(sig.arguments[p]) for p in inner._params if p in sig.arguments)
+    return inner, inner._function(kinds)
+
+
+def hvp(fun, wrt=0):
+    """Hessian-vector products: `hvp(f, wrt=0)(*args, v=v)` is H @ v, no full Hessian.
+
+    Forward mode applied to the generated gradient (forward-over-reverse).
+    """
+    (name,), many = _resolve_wrt(fun, wrt)
+    if many:
+        raise SrcGradError("hvp takes one wrt argument", hint="pass wrt=0 or wrt='x'")
+    params = _parameters(fun)
+
+    def product(*args, v, **kwargs):
+        _check_wrt_value(name, _bound_value(fun, name, args, kwargs))
+        _, gradient_fn = _derivative_function(fun, name, args, kwargs)
+        bound = inspect.signature(fun).bind(*args, **kwargs)
+        bound.apply_defaults()
+        primals = [bound.arguments[p] for p in params]
+        tangents = [v if p == name else None for p in params]
+        _, out_dot = jvp(gradient_fn, primals, tangents)
+        return _as_gradient(out_dot, bound.arguments[name])
+
+    product.__name__ = f"hvp_{getattr(fun, '__name__', 'f')}"
+    return product
+
+
+def _bound_value(fun, name, args, kwargs):
+    bound = inspect.signature(fun).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return bound.arguments[name]
+
+
+def _basis(x):
+    """Unit tangents along each entry of a number or array (in C order)."""
+    if isinstance(x, numpy.ndarray):
+        for i in numpy.ndindex(x.shape):
+            e = numpy.zeros(x.shape)
+            e[i] = 1.0
+            yield e
+    else:
+        yield 1.0
+
+
+def hessian(fun, wrt=0):
+    """The full Hessian in one argument: shape `x.shape + x.shape` (a float for a number)."""
+    (name,), many = _resolve_wrt(fun, wrt)
+    if many:
+        raise SrcGradError("hessian takes one wrt argument", hint="pass wrt=0 or wrt='x'")
+    product = hvp(fun, wrt=name)
+
+    def full(*args, **kwargs):
+        x = _bound_value(fun, name, args, kwargs)
+        columns = [product(*args, v=e, **kwargs) for e in _basis(x)]
+        if not isinstance(x, numpy.ndarray):
+            return float(columns[0])
+        return numpy.stack(columns, axis=-1).reshape(x.shape + x.shape)
+
+    full.__name__ = f"hessian_{getattr(fun, '__name__', 'f')}"
+    return full
+
+
+def jacobian(fun, wrt=0):
+    """The Jacobian of any function: shape `out.shape + x.shape`.
+
+    Built from reverse-mode rows (vjp) when the output is the smaller side,
+    from forward-mode columns (jvp) otherwise.
+    """
+    (name,), many = _resolve_wrt(fun, wrt)
+    if many:
+        raise SrcGradError("jacobian takes one wrt argument", hint="call it once per argument")
+    params = _parameters(fun)
+
+    def full(*args, **kwargs):
+        bound = inspect.signature(fun).bind(*args, **kwargs)
+        bound.apply_defaults()
+        x = bound.arguments[name]
+        _check_wrt_value(name, x)
+        out, pullback = vjp(fun, *args, wrt=name, **kwargs)
+        out_shape, x_shape = numpy.shape(out), numpy.shape(x)
+        if numpy.size(out) <= numpy.size(x):
+            rows = [pullback(e if out_shape else float(e)) for e in _basis(numpy.asarray(out, float))] \
+                if out_shape else [pullback(1.0)]
+            jac = numpy.stack([numpy.asarray(r, float) for r in rows])
+        else:
+            primals = [bound.arguments[p] for p in params]
+            cols = []
+            for e in _basis(x):
+                _, out_dot = jvp(fun, primals, [e if p == name else None for p in params])
+                cols.append(numpy.asarray(out_dot, float))
+            jac = numpy.stack(cols, axis=-1)
+        return jac.reshape(out_shape + x_shape) if out_shape + x_shape else float(jac.reshape(()))
+
+    full.__name__ = f"jacobian_{getattr(fun, '__name__', 'f')}"
+    return full
+
+
+class SecondDerivative:
+    """`grad(grad(f))` for a function of Python numbers: forward over reverse."""
+
+    def __init__(self, inner: "Derivative", wrt):
+        if inner._return_value or len(inner.wrt) != 1:
+            raise SrcGradError("grad of a derivative needs grad(f) with one wrt argument",
+                               hint="use hessian(f) for a matrix of second derivatives")
+        self.inner = inner
+        self.wrt, self._many = _resolve_wrt(inner.fun, wrt)
+        functools.update_wrapper(self, inner.fun)
+
+    def __call__(self, *args, **kwargs):
+        params = _parameters(self.inner.fun)
+        bound = self.inner._signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        if not isinstance(bound.arguments[self.inner.wrt[0]], (float, int)):
+            raise SrcGradError("grad(grad(f)) needs f's argument to be a number: grad(f) then "
+                               "returns an array, not a scalar",
+                               hint="use srcgrad.hessian(f) or srcgrad.hvp(f) for arrays")
+        _, gradient_fn = _derivative_function(self.inner, self.inner.wrt[0], args, kwargs)
+        primals = [bound.arguments[p] for p in params]
+        out = []
+        for name in self.wrt:
+            _check_wrt_value(name, bound.arguments[name])
+            tangents = [1.0 if p == name else None for p in params]
+            _, out_dot = jvp(gradient_fn, primals, tangents)
+            out.append(float(out_dot))
+        return tuple(out) if self._many else out[0]

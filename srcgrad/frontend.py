@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import linecache
 import textwrap
 from dataclasses import dataclass
 
@@ -52,7 +53,7 @@ def parse(fn) -> ParsedFunction:
     filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
     try:
         lines, first = inspect.getsourcelines(fn)
-        file_lines = inspect.getsourcelines(inspect.getmodule(fn))[0] if inspect.getmodule(fn) else None
+        file_lines = linecache.getlines(filename) or None
     except (OSError, TypeError) as err:
         raise SrcGradError(
             f"cannot read the source of {fn.__qualname__} ({filename}): {err}",

@@ -194,3 +194,14 @@ def log_softmax_adjoint(z, x, axis=None):
 @tangent(scipy.special.log_softmax)
 def log_softmax_tangent(z, x, axis=None):
     d[z] = d[x] - numpy.sum(numpy.exp(z) * d[x], axis=axis, keepdims=True)
+
+
+# --- the runtime helper the logsumexp adjoint calls -------------------------------
+# Forward rule only (forward mode differentiates reverse-mode code: hvp, hessian).
+
+
+@tangent(logsumexp_weights)                     # w = b * exp(a - z), z given its reduced axes back
+def logsumexp_weights_tangent(w, a, z, axis=None, b=None, keepdims=False):
+    d[w] = w * d[a]
+    d[w] = -w * unreduce(d[z], w, axis, keepdims)
+    d[w] = d[b] * logsumexp_weights(a, z, axis, None, keepdims)

@@ -171,7 +171,8 @@ def logsumexp_adjoint(z, a, axis=None, b=None, keepdims=False):
 
 @tangent(scipy.special.logsumexp)
 def logsumexp_tangent(z, a, axis=None, b=None, keepdims=False):
-    d[z] = numpy.sum(d[a] * logsumexp_weights(a, z, axis, b, keepdims), axis=axis, keepdims=keepdims)
+    d[z] = numpy.sum(d[a] * logsumexp_weights(a, z, axis, b, keepdims), axis=axis,
+                     keepdims=keepdims)
     d[z] = numpy.sum(d[b] * logsumexp_weights(a, z, axis, None, keepdims), axis=axis,
                      keepdims=keepdims)
 

@@ -1,0 +1,224 @@
+"""Cases for srcgrad/rules/scipy.py (SciPy is in the `test` extra).
+
+Without SciPy neither the rules nor these cases exist: this module then
+raises ModuleNotFoundError naming itself, which rule_cases skips.
+"""
+import numpy as np
+
+try:
+    import scipy.special
+    from scipy import special
+except ImportError as _err:
+    raise ModuleNotFoundError(f"SciPy is not importable ({_err})", name=__name__) from _err
+
+from rule_cases import C, P, R, U, case
+from srcgrad import runtime as rt
+
+SHAPES = ((4,), (2, 3), ())
+
+
+def _unary(*shapes, dom=R):
+    """Variants for a unary elementwise case: x from `dom`, c the weighting."""
+    return [(dom(*s), C(*s)) for s in shapes]
+
+
+def _unit(*shape):
+    """Values in (0.1, 0.9): inside logit's domain, away from its poles."""
+    return U(*shape, low=0.1, high=0.9)
+
+
+# --- elementwise, one argument ----------------------------------------------------
+
+
+@case(special.expit, variants=_unary(*SHAPES) + [(R(5) * 8, C(5))])
+def expit_case(x, c):
+    return np.sum(special.expit(x) * c)
+
+
+@case(special.logit, variants=_unary(*SHAPES, dom=_unit))
+def logit_case(x, c):
+    return np.sum(special.logit(x) * c)
+
+
+@case(special.log_expit, variants=_unary(*SHAPES) + [(R(5) * 8, C(5))])
+def log_expit_case(x, c):
+    return np.sum(special.log_expit(x) * c)
+
+
+@case(special.erf, variants=_unary(*SHAPES))
+def erf_case(x, c):
+    return np.sum(scipy.special.erf(x) * c)
+
+
+@case(special.erfc, variants=_unary(*SHAPES))
+def erfc_case(x, c):
+    return np.sum(special.erfc(x) * c)
+
+
+@case(special.erfinv, variants=_unary(*SHAPES, dom=U))
+def erfinv_case(x, c):
+    return np.sum(special.erfinv(x) * c)
+
+
+@case(special.gammaln, variants=_unary(*SHAPES, dom=P) + [(P(4, low=3.0, high=9.0), C(4)),
+                                                           (-1.5 + U(4, low=-0.3, high=0.3), C(4))])
+def gammaln_case(x, c):
+    return np.sum(special.gammaln(x) * c)
+
+
+@case(special.psi, variants=_unary(*SHAPES, dom=P))
+def psi_case(x, c):
+    return np.sum(special.psi(x) * c)
+
+
+@case(special.digamma, variants=_unary((4,), dom=P))
+def digamma_case(x, c):
+    return np.sum(special.digamma(x) * c)
+
+
+@case(special.polygamma, wrt=(1,), variants=[
+    (1, P(4), C(4)), (2, P(2, 3), C(2, 3)), (0, P(), C()),
+    (np.array([0, 1, 2]), P(3), C(3)), (np.array([[0], [1], [3]]), P(4), C(3, 4))])
+def polygamma_case(n, x, c):
+    return np.sum(special.polygamma(n, x) * c)
+
+
+# --- x log y ----------------------------------------------------------------------
+
+
+def _xy(dom):
+    """Variants for xlogy-like cases: same shapes, broadcasting, a float, zeros in x."""
+    zeros = R(5)
+    zeros[[1, 3]] = 0.0
+    return [(R(4), dom(4), C(4)), (R(3, 1), dom(1, 4), C(3, 4)), (R(), dom(2, 3), C(2, 3)),
+            (R(2, 3), dom(), C(2, 3)), (zeros, dom(5), C(5))]
+
+
+@case(special.xlogy, wrt=(0, 1), variants=_xy(P))
+def xlogy_case(x, y, c):
+    return np.sum(special.xlogy(x, y) * c)
+
+
+@case(special.xlog1py, wrt=(0, 1), variants=_xy(U))
+def xlog1py_case(x, y, c):
+    return np.sum(special.xlog1py(x, y) * c)
+
+
+# --- logsumexp: every axis / keepdims / b form, each its own case -------------------
+
+
+@case(special.logsumexp, variants=[(R(4), C()), (R(2, 3), C()), (R(), C())])
+def logsumexp_case(a, c):
+    return special.logsumexp(a) * c
+
+
+@case(special.logsumexp, variants=[(R(3, 4), C(4)), (R(3), C())])
+def logsumexp_axis0_case(a, c):
+    return np.sum(special.logsumexp(a, axis=0) * c)
+
+
+@case(special.logsumexp, variants=[(R(2, 3, 4), C(2, 3))])
+def logsumexp_axis_neg_case(a, c):
+    return np.sum(special.logsumexp(a, axis=-1) * c)
+
+
+@case(special.logsumexp, variants=[(R(2, 3, 4), C(3))])
+def logsumexp_axis_tuple_case(a, c):
+    return np.sum(special.logsumexp(a, axis=(0, 2)) * c)
+
+
+@case(special.logsumexp, variants=[(R(3, 4), C(1, 1))])
+def logsumexp_keepdims_case(a, c):
+    return np.sum(special.logsumexp(a, keepdims=True) * c)
+
+
+@case(special.logsumexp, variants=[(R(2, 3, 4), C(2, 1, 4))])
+def logsumexp_axis_keepdims_case(a, c):
+    return np.sum(special.logsumexp(a, axis=1, keepdims=True) * c)
+
+
+@case(special.logsumexp, variants=[(R(2, 3, 4), C(2, 3, 1))])
+def logsumexp_positional_case(a, c):
+    return np.sum(special.logsumexp(a, -1, None, True) * c)
+
+
+@case(special.logsumexp, wrt=(0, 1), variants=[(R(3, 4), P(3, 4), C(4)), (R(3, 1), P(1, 4), C(4)),
+                                                (R(4), P(3, 4), C(4)), (R(3, 4), P(), C(4))])
+def logsumexp_b_case(a, b, c):
+    return np.sum(special.logsumexp(a, axis=0, b=b) * c)
+
+
+@case(special.logsumexp, wrt=(0, 1), variants=[(R(3, 1), P(1, 4), C()), (R(2, 3), P(2, 3), C())])
+def logsumexp_b_all_case(a, b, c):
+    return special.logsumexp(a, b=b) * c
+
+
+@case(special.logsumexp, wrt=(0, 1), variants=[(R(2, 3, 4), P(3, 1), C(2, 1, 1))])
+def logsumexp_b_axis_tuple_keepdims_case(a, b, c):
+    return np.sum(special.logsumexp(a, (1, 2), b, True) * c)
+
+
+# --- softmax and log_softmax ------------------------------------------------------
+
+
+@case(special.softmax, variants=[(R(4), C(4)), (R(2, 3), C(2, 3)), (R(), C())])
+def softmax_case(x, c):
+    return np.sum(special.softmax(x) * c)
+
+
+@case(special.softmax, variants=[(R(3, 4), C(3, 4))])
+def softmax_axis0_case(x, c):
+    return np.sum(special.softmax(x, axis=0) * c)
+
+
+@case(special.softmax, variants=[(R(2, 3, 4), C(2, 3, 4))])
+def softmax_axis_neg_case(x, c):
+    return np.sum(special.softmax(x, axis=-1) * c)
+
+
+@case(special.softmax, variants=[(R(2, 3, 4), C(2, 3, 4))])
+def softmax_axis_tuple_case(x, c):
+    return np.sum(special.softmax(x, (0, 2)) * c)
+
+
+@case(special.log_softmax, variants=[(R(4), C(4)), (R(2, 3), C(2, 3)), (R(), C())])
+def log_softmax_case(x, c):
+    return np.sum(special.log_softmax(x) * c)
+
+
+@case(special.log_softmax, variants=[(R(3, 4), C(3, 4))])
+def log_softmax_axis0_case(x, c):
+    return np.sum(special.log_softmax(x, axis=0) * c)
+
+
+@case(special.log_softmax, variants=[(R(2, 3, 4), C(2, 3, 4))])
+def log_softmax_axis_neg_case(x, c):
+    return np.sum(special.log_softmax(x, axis=-1) * c)
+
+
+@case(special.log_softmax, variants=[(R(2, 3, 4), C(2, 3, 4))])
+def log_softmax_axis_tuple_case(x, c):
+    return np.sum(special.log_softmax(x, axis=(0, 2)) * c)
+
+
+# --- zero gradient ----------------------------------------------------------------
+
+
+@case(special.round, variants=[(R(5) * 3, C(5)), (R() * 3, C())])
+def round_case(x, c):
+    return np.sum((special.round(x) + x * x) * c)
+
+
+# --- the runtime helper (forward rule only: reverse code calls it) ------------------
+
+
+@case(rt.logsumexp_weights, wrt=(0, 1, 2), modes=("forward",),
+      variants=[(R(3, 4), R(4), P(3, 4), C(3, 4)), (R(3, 1), R(4), P(1, 4), C(3, 4))])
+def logsumexp_weights_case(a, z, b, c):
+    return np.sum(rt.logsumexp_weights(a, z, 0, b, False) * c)
+
+
+@case(rt.logsumexp_weights, wrt=(0, 1), modes=("forward",),
+      variants=[(R(2, 3), R(), C(2, 3)), (R(2, 3), R(1, 1), C(2, 3))])
+def logsumexp_weights_no_b_case(a, z, c):
+    return np.sum(rt.logsumexp_weights(a, z * z, None, None, False) * c)

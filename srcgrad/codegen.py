@@ -18,6 +18,7 @@ import linecache
 import re
 import textwrap
 import types
+import weakref
 
 import astor
 import gast
@@ -79,6 +80,8 @@ class Compiled:
         self.code = self.codes[0]
         lines = wrapper.splitlines(keepends=True)
         linecache.cache[self.filename] = (len(wrapper), None, lines, self.filename)
+        # The text lives as long as this derivative: a function that is gone frees it.
+        weakref.finalize(self, linecache.cache.pop, self.filename, None)
 
     def bind(self, fn):
         """Live function(s) for the user's function object `fn` (a tuple for a pair)."""

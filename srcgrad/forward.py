@@ -92,9 +92,9 @@ class _Forward:
                     out.append(self.set_tangent(n, self.zeros(nodes.name(n)), stmt.lineno))
             return out
         if isinstance(stmt, gast.Expr):
-            from .reverse import _check_forward_only
+            from .effects import check_forward_only
 
-            _check_forward_only(stmt, self.act, self.ctx)
+            check_forward_only(stmt, self.act, self.ctx)
         return [stmt]
 
     def assign(self, stmt) -> list:
@@ -121,9 +121,9 @@ class _Forward:
         if op.kind in ("zero", "setitem"):
             return out + [self.set_tangent(z, self.zeros(nodes.name(z)), line, owned)]
         if op.kind != "rule":
-            from .reverse import _adjoint_items
+            from .adjoints import adjoint_items
 
-            _adjoint_items(stmt, op, self.act, self.ctx)  # raises the located error
+            adjoint_items(stmt, op, self.act, self.ctx)  # raises the located error
         rule = self._tangent_rule(op, stmt)
         if rule.linear_in is not None:
             operand = op.bindings.get(rule.linear_in)

@@ -10,10 +10,37 @@ import numpy
 
 from srcgrad import runtime
 from srcgrad.rules.registry import linear, nondifferentiable, tangent
-from srcgrad.runtime import matmul_adjoint_left, matmul_adjoint_right
+from srcgrad.runtime import (
+    EinsumAdjointTangents,
+    cholesky_adjoint_helper,
+    cholesky_adjoint_tangent_z,
+    cumprod_adjoint_helper,
+    cumprod_adjoint_tangent_a,
+    dot_adjoint_left,
+    dot_adjoint_right,
+    hypot_share,
+    inner_adjoint_left,
+    inner_adjoint_right,
+    matmul_adjoint_left,
+    matmul_adjoint_right,
+    norm_adjoint_helper,
+    norm_adjoint_tangent_x,
+    prod_adjoint_helper,
+    prod_adjoint_tangent_a,
+    sinc_derivative_dx,
+    sinc_derivative_dz,
+    solve_adjoint_a,
+    solve_adjoint_helper,
+    solve_adjoint_tangent_a,
+    std_adjoint_helper,
+    tangent_ratio,
+    tensordot_adjoint_left,
+    tensordot_adjoint_right,
+    var_adjoint_helper,
+)
 from srcgrad.templates import d
 
-nondifferentiable(runtime.zeros_like, runtime.reduced_size)
+nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.method_axes)
 
 linear(runtime.unbroadcast, "g")
 linear(runtime.unreduce, "g")
@@ -54,3 +81,144 @@ def matmul_adjoint_right_tangent(z, g, a, b):
 @tangent(runtime.log_or_zero)                   # z = log(x), 0 where x == 0
 def log_or_zero_tangent(z, x):
     d[z] = d[x] * numpy.not_equal(x, 0) / (x + numpy.equal(x, 0))
+
+
+# --- the helpers of the rules in numpy.py, shapes.py, ndarray.py, linalg.py and
+# builtins.py. The selection masks of maximum, clip, sort, max/min, ... are
+# piecewise constant in the primal values, so those helpers are linear in `g`
+# alone (almost everywhere). The helpers of smooth rules (prod, var, std,
+# cumprod, norm, solve, cholesky, hypot, sinc) get tangent templates. Where a
+# helper takes both a primal `x` and its result `z = f(x)` (prod, cumprod,
+# norm), the `x` line is the whole derivative, z's tangent computed inside:
+# the helper's value is a function of `x` alone, so `z` needs no line. Results
+# are named `out`, as several helpers have a parameter `z`.
+
+linear(runtime.tie_share, "g")
+linear(runtime.nan_tie_share, "g")
+linear(runtime.clip_share, "g")
+linear(runtime.unreduce_extreme, "g")
+linear(runtime.cumsum_adjoint_helper, "g")
+linear(runtime.sort_adjoint_helper, "g")
+linear(runtime.take_adjoint_helper, "g")
+linear(runtime.reshape_adjoint_helper, "g")
+linear(runtime.transpose_adjoint_helper, "g")
+linear(runtime.concatenate_adjoint_helper, "g")
+linear(runtime.stack_adjoint_helper, "g")
+linear(runtime.promoted_stack_adjoint_helper, "g")
+linear(runtime.tile_adjoint_helper, "g")
+linear(runtime.repeat_adjoint_helper, "g")
+linear(runtime.pad_adjoint_helper, "g")
+linear(runtime.pad_constant_values_adjoint_helper, "g")
+linear(runtime.array_adjoint_helper, "g")
+linear(runtime.astype_adjoint_helper, "g")
+linear(runtime.diag_adjoint_helper, "g")
+linear(runtime.diagonal_adjoint_helper, "g")
+linear(runtime.append_adjoint_helper, "g")
+linear(runtime.item_adjoint_helper, "g")
+linear(runtime.float_adjoint_helper, "g")
+linear(runtime.sum_adjoint_helper, "g")
+linear(runtime.trace_adjoint_helper, "g")
+
+
+@tangent(runtime.hypot_share)                   # out = g x / z, 0 where z == 0
+def hypot_share_tangent(out, g, x, z):
+    d[out] = hypot_share(d[g], x, z)
+    d[out] = hypot_share(g, d[x], z)
+    d[out] = -hypot_share(hypot_share(g, x, z) * d[z], 1.0, z)
+
+
+@tangent(runtime.sinc_derivative)               # out = (cos(pi x) - z) / x, 0 at x == 0
+def sinc_derivative_tangent(out, x, z):
+    d[out] = d[x] * sinc_derivative_dx(x, z)
+    d[out] = sinc_derivative_dz(d[z], x)
+
+
+@tangent(runtime.prod_adjoint_helper)           # g times the product of the others; z = prod(a)
+def prod_adjoint_helper_tangent(out, g, a, z, axis=None, keepdims=False):
+    d[out] = prod_adjoint_helper(d[g], a, z, axis, keepdims)
+    d[out] = prod_adjoint_tangent_a(g, d[a], a, axis, keepdims)
+
+
+@tangent(runtime.var_adjoint_helper)            # bilinear: unreduce(g) (a - mean(a)) 2 / (N - ddof)
+def var_adjoint_helper_tangent(out, g, a, axis=None, ddof=0, keepdims=False):
+    d[out] = var_adjoint_helper(d[g], a, axis, ddof, keepdims)
+    d[out] = var_adjoint_helper(g, d[a], axis, ddof, keepdims)
+
+
+@tangent(runtime.std_adjoint_helper)            # the var adjoint of g / (2 z); 0 where z == 0
+def std_adjoint_helper_tangent(out, g, a, z, axis=None, ddof=0, keepdims=False):
+    d[out] = std_adjoint_helper(d[g], a, z, axis, ddof, keepdims)
+    d[out] = std_adjoint_helper(g, d[a], z, axis, ddof, keepdims)
+    d[out] = -std_adjoint_helper(tangent_ratio(g * d[z], z), a, z, axis, ddof, keepdims)
+
+
+@tangent(runtime.cumprod_adjoint_helper)        # z = cumprod(a): the a line is the whole derivative
+def cumprod_adjoint_helper_tangent(out, g, a, z, axis=None):
+    d[out] = cumprod_adjoint_helper(d[g], a, z, axis)
+    d[out] = cumprod_adjoint_tangent_a(g, d[a], a, z, axis)
+
+
+@tangent(runtime.dot_adjoint_left)              # bilinear in g and b (a gives shapes only)
+def dot_adjoint_left_tangent(out, g, a, b):
+    d[out] = dot_adjoint_left(d[g], a, b)
+    d[out] = dot_adjoint_left(g, a, d[b])
+
+
+@tangent(runtime.dot_adjoint_right)             # bilinear in g and a
+def dot_adjoint_right_tangent(out, g, a, b):
+    d[out] = dot_adjoint_right(d[g], a, b)
+    d[out] = dot_adjoint_right(g, d[a], b)
+
+
+@tangent(runtime.inner_adjoint_left)
+def inner_adjoint_left_tangent(out, g, a, b):
+    d[out] = inner_adjoint_left(d[g], a, b)
+    d[out] = inner_adjoint_left(g, a, d[b])
+
+
+@tangent(runtime.inner_adjoint_right)
+def inner_adjoint_right_tangent(out, g, a, b):
+    d[out] = inner_adjoint_right(d[g], a, b)
+    d[out] = inner_adjoint_right(g, d[a], b)
+
+
+@tangent(runtime.tensordot_adjoint_left)
+def tensordot_adjoint_left_tangent(out, g, a, b, axes=2):
+    d[out] = tensordot_adjoint_left(d[g], a, b, axes)
+    d[out] = tensordot_adjoint_left(g, a, d[b], axes)
+
+
+@tangent(runtime.tensordot_adjoint_right)
+def tensordot_adjoint_right_tangent(out, g, a, b, axes=2):
+    d[out] = tensordot_adjoint_right(d[g], a, b, axes)
+    d[out] = tensordot_adjoint_right(g, d[a], b, axes)
+
+
+@tangent(runtime.EinsumAdjoints)                # an indexable object: operand i's adjoint at [i]
+def einsum_adjoints_tangent(out, g, subscripts, operands):
+    d[out] = EinsumAdjointTangents(d[g], subscripts, operands)
+    d[out] = EinsumAdjointTangents(g, subscripts, operands, d[operands])
+
+
+@tangent(runtime.norm_adjoint_helper)           # z = norm(x): the x line is the whole derivative
+def norm_adjoint_helper_tangent(out, g, x, z, ord=None, axis=None, keepdims=False):
+    d[out] = norm_adjoint_helper(d[g], x, z, ord, axis, keepdims)
+    d[out] = norm_adjoint_tangent_x(g, d[x], x, z, ord, axis, keepdims)
+
+
+@tangent(runtime.solve_adjoint_helper)          # out = solve(a^T, g); b gives the layout only
+def solve_adjoint_helper_tangent(out, g, a, b):
+    d[out] = solve_adjoint_helper(d[g], a, b)
+    d[out] = solve_adjoint_tangent_a(d[a], out, a, b)
+
+
+@tangent(runtime.solve_adjoint_a)               # out = -y z^T, unbroadcast to a: bilinear
+def solve_adjoint_a_tangent(out, y, z, a, b):
+    d[out] = solve_adjoint_a(d[y], z, a, b)
+    d[out] = solve_adjoint_a(y, d[z], a, b)
+
+
+@tangent(runtime.cholesky_adjoint_helper)       # linear in g; smooth in z
+def cholesky_adjoint_helper_tangent(out, g, z):
+    d[out] = cholesky_adjoint_helper(d[g], z)
+    d[out] = cholesky_adjoint_tangent_z(g, d[z], z)

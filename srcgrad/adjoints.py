@@ -1,0 +1,83 @@
+"""What one statement contributes to the backward sweep: its adjoint items.
+
+A statement's adjoint is a list of `templates.Local` temporaries and
+`templates.Contribution`s to its operands' adjoints: from its rule template,
+a copy, a user rule (defvjp), or a located error when it has no derivative.
+"""
+from __future__ import annotations
+
+import gast
+
+from . import nodes, templates
+from .errors import located
+from .resolve import Op
+
+
+def adjoint_items(stmt, op: Op, act, ctx) -> list:
+    z = stmt.targets[0].id
+    if op.kind == "copy":
+        source = stmt.value
+        if not (isinstance(source, gast.Name) and ctx.is_local(source.id)):
+            return []  # a constant or a global: nothing to pass the gradient to
+        return [templates.Contribution(source.id, nodes.name(ctx.names.adjoint(z)))]
+    if op.kind in ("zero", "setitem"):
+        return []  # a zero-gradient operation: nothing flows back
+    if op.kind == "badcall":
+        raise located(ctx.source, stmt, op.label, op.hint)
+    if op.kind == "rule" and op.rule.mode != "reverse":
+        raise located(ctx.source, stmt, f"{op.label} has a forward-mode rule only",
+                      "use forward mode (jvp) for this function")
+    if op.kind == "rule":
+        def adjoint_of(var):
+            return ctx.names.adjoint(var) if act.is_active(var) else None
+
+        return templates.instantiate(op.rule.template, op.bindings, adjoint_of,
+                                     ctx.rename_global, ctx.names.fresh)
+    if op.kind == "custom":
+        return custom_vjp_items(stmt, op, act, ctx)
+    if op.kind == "opaque" and op.label in ("Tuple", "List"):
+        raise located(ctx.source, stmt, "a tuple or list of values being differentiated "
+                      "is not supported yet",
+                      "keep the values in separate variables, or build an array with "
+                      "numpy.array or numpy.stack")
+    if op.kind == "opaque":
+        raise located(ctx.source, stmt, f"a `{op.label}` expression over values being "
+                      "differentiated has no derivative",
+                      "use numpy.where(condition, a, b) to choose between values")
+    raise located(ctx.source, stmt, f"{op.label} has no derivative rule",
+                  "register one with srcgrad.defvjp, or wrap the value in "
+                  "srcgrad.stop_gradient(...) if it should carry no gradient")
+
+
+def custom_vjp_items(stmt, op, act, ctx) -> list:
+    """`_g = my_op_vjp(dz, z, *args)`; each active argument takes its entry (None: zero)."""
+    from .rules import registry
+
+    rule = registry.user_vjp(op.callee)
+    if rule is None:
+        raise located(ctx.source, stmt, f"{op.label} has a defjvp rule but no defvjp rule",
+                      "register its reverse rule with srcgrad.defvjp")
+    z = stmt.targets[0].id
+    name = ctx.helper(rule, getattr(rule, "__name__", "vjp_rule"))
+    grads = ctx.names.fresh("g")
+    args = [op.bindings[i] for i in range(len(op.bindings))]
+    call = gast.Call(func=nodes.name(name), args=[nodes.name(ctx.names.adjoint(z)), nodes.name(z)]
+                     + [nodes.loaded(a) for a in args], keywords=[])
+    normalized = nodes.quote_expr(f"{ctx.rename_global('rule_gradients')}(c, {len(args)})", c=call)
+    items = [templates.Local(grads, normalized)]
+
+    def adjoint_of(var):
+        return ctx.names.adjoint(var) if act.is_active(var) else None
+
+    for i, arg in enumerate(args):
+        part = nodes.quote_expr(f"{ctx.rename_global('fill_grad')}({grads}[{i}], a)", a=nodes.loaded(arg))
+        items.extend(templates.contributions(arg, part, adjoint_of, ctx.names.fresh))
+    return items
+
+
+def local_reads(items, ctx) -> set[str]:
+    out: set[str] = set()
+    for item in items:
+        out |= {n for n in nodes.loaded_names(item.value) if ctx.is_local(n)}
+    return out
+

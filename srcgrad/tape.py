@@ -1,0 +1,161 @@
+"""What the backward sweep reads back: pop markers, and settling them.
+
+The backward sweep is built with a marker where each overwritten value
+would be restored. After optimization, `settle` keeps a marker only where
+the loop's (or, outside loops, the whole) backward code still reads the
+value: it becomes `x = _stack.pop()` (or `x = _x1`, or `lst.pop()` for an
+append), and the forward sweep saves exactly those values.
+"""
+from __future__ import annotations
+
+import gast
+
+from . import nodes
+from .versions import Assign, If, Loop
+
+
+POP_MARKER = "__srcgrad_pop__"
+
+
+def is_pop_marker(stmt) -> bool:
+    return (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)
+            and isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == POP_MARKER)
+
+
+def _marker(stmt):
+    return stmt.value.args[0].value, stmt.value.args[1].value
+
+
+def _marker_index(stmt):
+    """The index expression of a subscript-restore marker, or None."""
+    args = stmt.value.args
+    return args[2] if len(args) > 2 else None
+
+
+def reads_without_markers(stmt) -> set[str]:
+    """Names the statement reads, not counting branches left with nothing but markers.
+
+    A marker that restores a slice (`x[i] = old`) reads its index when it stays.
+    """
+    out: set[str] = set()
+    for s in walk_stmts([stmt]):
+        if isinstance(s, gast.If):
+            if _only_markers(s.body) and _only_markers(s.orelse):
+                continue
+            out |= nodes.loaded_names(s.test)
+        elif isinstance(s, gast.For):
+            out |= nodes.loaded_names(s.iter)
+        elif is_pop_marker(s):
+            if _marker_index(s) is not None:
+                out |= nodes.loaded_names(_marker_index(s))
+        elif isinstance(s, (gast.Assign, gast.Expr, gast.Return)):
+            out |= nodes.loaded_names(s)
+    return out
+
+
+def _only_markers(stmts) -> bool:
+    return all(is_pop_marker(s) or nodes.is_comment(s) or isinstance(s, gast.Pass)
+               or (isinstance(s, gast.If) and _only_markers(s.body) and _only_markers(s.orelse))
+               for s in stmts)
+
+
+def walk_stmts(stmts):
+    for s in stmts:
+        yield s
+        for name in ("body", "orelse"):
+            inner = getattr(s, name, None)
+            if isinstance(inner, list) and not isinstance(s, gast.Assign):
+                yield from walk_stmts(inner)
+
+
+def drop_markers(stmt, reads: set[str], top_only: bool = False) -> bool:
+    """Remove markers of values nobody reads; True if any went."""
+    removed = False
+    for s in ([stmt] if top_only else walk_stmts([stmt])):
+        for name in ("body", "orelse"):
+            inner = getattr(s, name, None)
+            if not isinstance(inner, list) or isinstance(s, gast.Assign):
+                continue
+            kept = []
+            for t in inner:
+                if is_pop_marker(t):
+                    var, index = _marker(t)
+                    if var not in reads:
+                        removed = True
+                        continue
+                kept.append(t)
+            setattr(s, name, kept)
+    return removed
+
+
+def markers_to_pops(stmt, backward, top_only: bool = False) -> None:
+    """Markers become restores: `x = _stack.pop()` in loops, `x = _x1` at top level."""
+    for s in ([stmt] if top_only else walk_stmts([stmt])):
+        for name in ("body", "orelse"):
+            inner = getattr(s, name, None)
+            if not isinstance(inner, list) or isinstance(s, gast.Assign):
+                continue
+            out = []
+            for t in inner:
+                if is_pop_marker(t):
+                    var, index = _marker(t)
+                    key = backward.keys[index]
+                    backward.pushed.add(key)
+                    if key[0] == "append":
+                        out.append(nodes.expr_stmt(nodes.quote_expr(f"{var}.pop()")))
+                        continue
+                    if top_only:
+                        backward.temps[key] = backward.ctx.names.fresh(var.lstrip("_"))
+                        old = nodes.name(backward.temps[key])
+                    else:
+                        old = nodes.quote_expr(f"{backward.stack_name()}.pop()")
+                    where = _marker_index(t)
+                    if where is None:
+                        t = nodes.assign(var, old)
+                    else:
+                        target = gast.Subscript(value=nodes.name(var), slice=nodes.clone(where),
+                                                ctx=gast.Store())
+                        t = gast.Assign(targets=[target], value=old, type_comment=None)
+                out.append(t)
+            if name == "body" and not out:
+                out = [gast.Pass()]
+            setattr(s, name, out)
+
+
+def maybe_unbound(pushed: set, infos, params) -> list[str]:
+    """Saved variables that a first save could find unassigned: set to None up front."""
+    names: set[str] = set()
+    assigned_before: set[str] = set(params)
+    for info in infos:
+        for key in pushed:
+            name = key[2] if key[0] == "plain" else _pushed_name(key, [info])
+            if name is not None and name not in assigned_before:
+                names.add(name)
+        if isinstance(info, Assign):
+            assigned_before.add(info.z)
+    return sorted(names)
+
+
+def _pushed_name(key, infos):
+    """The variable a push key refers to (for initialising it before any push)."""
+    kind, ident = key[0], key[1]
+    for info in _all_infos(infos):
+        if id(info.stmt) == ident:
+            if kind == "assign" and isinstance(info, Assign):
+                return info.z
+            if kind == "target":
+                return info.stmt.target.id
+            if kind == "counter":
+                return None  # counts are assigned before they are pushed
+    return None
+
+
+def _all_infos(infos):
+    for info in infos:
+        yield info
+        if isinstance(info, If):
+            yield from _all_infos(info.body)
+            yield from _all_infos(info.orelse)
+        elif isinstance(info, Loop):
+            yield from _all_infos(info.body)
+

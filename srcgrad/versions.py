@@ -1,0 +1,262 @@
+"""Phase 1 of reverse mode: walk the forward code, number versions, build adjoints.
+
+Each statement becomes a record (`Assign`, `SetItem`, `If`, `Loop`, `Plain`)
+holding its instantiated adjoint and, for every name that adjoint reads,
+which *version* of the variable it means. Outside loops a version is a
+number (a later assignment makes a new one; where branches meet, a merged
+one); a variable assigned inside a loop is `MANAGED`: its values are
+restored by pops, never versioned.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gast
+
+from . import nodes, templates
+from .adjoints import adjoint_items, local_reads
+from .effects import check_forward_only
+from .normalize.anf import is_append
+
+MANAGED = "managed"  # a read of a loop variable: restored by pops, never versioned
+
+
+@dataclass
+class Assign:
+    stmt: object
+    z: str
+    items: list | None
+    refs: dict
+    loop: "Loop | None"
+    call: tuple | None = None  # a user function's split pair: (forward, tape, free names)
+    invariant: bool = False  # the same value every iteration: never taped
+
+
+@dataclass
+class SetItem:
+    """`x[index] = v`: x changes in place; restored after its adjoint."""
+
+    stmt: object
+    x: str
+    index: object
+    items: list | None
+    refs: dict
+    loop: "Loop | None"
+
+
+@dataclass
+class If:
+    stmt: object
+    refs: dict  # the test's version, and every name's version before the branch
+    body: list
+    orelse: list
+
+
+@dataclass
+class Loop:
+    stmt: object
+    body: list
+    entry: dict  # versions of the names the body does not assign
+    post: dict  # versions after the loop, as the enclosing code reads them
+    counter: str
+    parent: "Loop | None"
+    managed: set
+
+
+@dataclass
+class Plain:
+    stmt: object
+    loop: "Loop | None"
+
+
+class Walk:
+    def __init__(self, ops, act, ctx):
+        self.ops = ops
+        self.act = act
+        self.ctx = ctx
+        self.next_vid: dict[str, int] = {}
+        self.def_site: dict = {}
+        self.flows_into: dict = {}
+
+    def new(self, name: str, site) -> int:
+        self.next_vid[name] = vid = self.next_vid.get(name, 0) + 1
+        self.def_site[(name, vid)] = site
+        return vid
+
+    def mark_invariant(self, info: "Loop", assigned: set[str]) -> None:
+        """Flag body statements that compute the same value in every iteration.
+
+        `c = g / length` directly in an outermost loop's body, from values the
+        loop never changes, assigned once in the loop and not read before that
+        statement in the body: its variable holds that one value throughout
+        the backward loop, so it needs no tape.
+        """
+        counts: dict[str, int] = {}
+        for n in gast.walk(info.stmt):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                counts[n.id] = counts.get(n.id, 0) + 1
+        read_before: set[str] = set()
+        varying = set(assigned) | self.ctx.mutated  # in-place changes count too
+        for child in info.body:
+            stmt = child.stmt
+            if isinstance(child, Assign) and child.call is None and stmt in info.stmt.body:
+                op = self.ops[id(stmt)]
+                if op.kind in ("rule", "copy", "zero") and counts.get(child.z) == 1 \
+                        and not (nodes.loaded_names(stmt.value) & varying) \
+                        and child.z not in read_before and child.z not in self.ctx.mutated:
+                    child.invariant = True
+                    varying.discard(child.z)
+            read_before |= nodes.loaded_names(stmt)
+
+    def refs(self, names, cur, managed) -> dict:
+        return {n: (MANAGED if n in managed else cur.get(n)) for n in names}
+
+    def block(self, stmts, cur, managed, loop) -> list:
+        return [self.statement(s, cur, managed, loop) for s in stmts]
+
+    def statement(self, stmt, cur, managed, loop):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+            return self.setitem(stmt, cur, managed, loop)
+        if isinstance(stmt, gast.Assign) and self.ops[id(stmt)].kind == "user" \
+                and self.act.is_active(stmt.targets[0].id):
+            return self.user_call(stmt, self.ops[id(stmt)], cur, managed, loop)
+        if isinstance(stmt, gast.Assign):
+            z = stmt.targets[0].id
+            items = None
+            reads: set[str] = set()
+            if self.act.is_active(z):
+                items = adjoint_items(stmt, self.ops[id(stmt)], self.act, self.ctx)
+                reads = local_reads(items, self.ctx) - {z}
+            refs = self.refs(reads, cur, managed)
+            if z in managed:
+                refs[z] = MANAGED
+            else:
+                cur[z] = refs[z] = self.new(z, stmt)
+            return Assign(stmt, z, items, refs, loop)
+        if isinstance(stmt, gast.If):
+            return self.branch(stmt, cur, managed, loop)
+        if isinstance(stmt, (gast.For, gast.While)):
+            return self.loop(stmt, cur, managed, loop)
+        if is_append(stmt):
+            return self.append(stmt, cur, managed, loop)
+        if isinstance(stmt, gast.Expr):
+            check_forward_only(stmt, self.act, self.ctx)
+        for n in sorted(stored(stmt)):
+            if n not in managed:
+                cur[n] = self.new(n, stmt)
+        return Plain(stmt, loop)
+
+    def user_call(self, stmt, op, cur, managed, loop):
+        """`z = helper(args)`: forward `z, tape = _helper_forward(args)`, backward through
+        `_helper_backward(dz, tape)`, the helper differentiated once as a split pair."""
+        z = stmt.targets[0].id
+        names = self.ctx.names
+
+        def adjoint_of(var):
+            return names.adjoint(var) if self.act.is_active(var) else None
+
+        active = [p for p, node in op.bindings.items() if templates.is_active_operand(node, adjoint_of)]
+        forward, backward = self.ctx.split_pair(op, active, stmt)
+        tape = names.fresh("tape")
+        grads = names.fresh("g")
+        self.ctx.locals.add(tape)
+        items = [templates.Local(grads, nodes.quote_expr(f"{backward}({names.adjoint(z)}, {tape})"))]
+        for i, param in enumerate(active):
+            part = nodes.quote_expr(f"{grads}[{i}]" if len(active) > 1 else grads)
+            items.extend(templates.contributions(op.bindings[param], part, adjoint_of, names.fresh))
+        if len(active) == 1:  # a one-gradient backward returns a 1-tuple
+            items[0] = templates.Local(grads, nodes.quote_expr(f"{backward}({names.adjoint(z)}, {tape})[0]"))
+        refs = self.refs(local_reads(items, self.ctx) - {z, tape}, cur, managed)
+        for name in (z, tape):
+            if loop is not None or name in managed:
+                managed.add(name)
+                refs[name] = MANAGED
+            else:
+                cur[name] = refs[name] = self.new(name, stmt)
+        free = tuple(getattr(op.callee, "free", ()))  # a nested helper's outer variables
+        return Assign(stmt, z, items, refs, loop, call=(forward, tape, free))
+
+    def append(self, stmt, cur, managed, loop):
+        """`lst.append(v)`: the backward takes v's adjoint off the end of dlst, then
+        `lst.pop()` undoes the append."""
+        lst, item = stmt.value.func.value.id, stmt.value.args[0]
+        items = None
+        if self.act.is_active(lst):
+            adj = self.ctx.names.adjoint(lst)
+            items = []
+            if isinstance(item, gast.Name) and self.act.is_active(item.id):
+                items.append(templates.Contribution(item.id, nodes.quote_expr(
+                    f"{self.ctx.rename_global('last_item_adjoint')}({adj}, v)", v=item)))
+            items.append(Update(lst, nodes.quote_expr(f"{self.ctx.rename_global('drop_last')}({adj})")))
+        reads = {n for n in local_reads(items or [], self.ctx) if n != lst}
+        return SetItem(stmt, lst, None, items, self.refs(reads, cur, managed), loop)
+
+    def setitem(self, stmt, cur, managed, loop):
+        target = stmt.targets[0]
+        x, index, value = target.value.id, target.slice, stmt.value
+        items = None
+        if self.act.is_active(x):
+            adj = self.ctx.names.adjoint(x)
+            items = []
+            if isinstance(value, gast.Name) and self.act.is_active(value.id):
+                items.append(templates.Contribution(value.id, nodes.quote_expr(
+                    f"{self.ctx.rename_global('written_adjoint')}({adj}, i, v)",
+                    i=index_expr(index), v=value)))
+            items.append(Update(x, nodes.quote_expr(
+                f"{self.ctx.rename_global('zero_at')}({adj}, i)", i=index_expr(index))))
+        reads = (local_reads(items or [], self.ctx) | nodes.loaded_names(index)) - {x}
+        reads = {n for n in reads if self.ctx.is_local(n)}
+        refs = self.refs(reads, cur, managed)
+        return SetItem(stmt, x, index, items, refs, loop)
+
+    def branch(self, stmt, cur, managed, loop):
+        pre = dict(cur)
+        test = {stmt.test.id} if isinstance(stmt.test, gast.Name) and self.ctx.is_local(stmt.test.id) else set()
+        cur_b, cur_o = dict(cur), dict(cur)
+        body = self.block(stmt.body, cur_b, managed, loop)
+        orelse = self.block(stmt.orelse, cur_o, managed, loop)
+        for n in sorted(stored(stmt) - managed):
+            merged = self.new(n, stmt)
+            for end in (cur_b.get(n), cur_o.get(n)):
+                if end is not None and end != pre.get(n):
+                    self.flows_into[(n, end)] = merged
+            cur[n] = merged
+        refs = {n: (MANAGED if n in managed else v) for n, v in pre.items()}
+        refs.update(self.refs(test, pre, managed))
+        return If(stmt, refs, body, orelse)
+
+    def loop(self, stmt, cur, managed, parent):
+        assigned = stored(stmt)
+        inner = managed | assigned
+        info = Loop(stmt, [], {}, {}, self.ctx.names.fresh("n"), parent, inner)
+        info.entry = {n: (MANAGED if n in inner else v) for n, v in cur.items()}
+        info.body = self.block(stmt.body, dict(cur), inner, info)
+        if parent is None:
+            self.mark_invariant(info, assigned)
+        for n in sorted(assigned - managed):
+            cur[n] = self.new(n, stmt)
+        info.post = {n: (MANAGED if n in managed else v) for n, v in cur.items()}
+        return info
+
+
+@dataclass(frozen=True)
+class Update:
+    """`dx = value` for an adjoint that changes without a new contribution."""
+
+    target: str
+    value: object
+
+
+def index_expr(index):
+    """Subscript syntax as an expression: `1:3` -> `slice(1, 3, None)`."""
+    if isinstance(index, gast.Slice):
+        parts = [getattr(index, k) or nodes.const(None) for k in ("lower", "upper", "step")]
+        return gast.Call(func=nodes.name("slice"), args=[nodes.clone(p) for p in parts], keywords=[])
+    if isinstance(index, gast.Tuple):
+        return nodes.tuple_of([index_expr(e) for e in index.elts])
+    return nodes.clone(index)
+
+
+def stored(stmt) -> set[str]:
+    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+

@@ -27,6 +27,9 @@ def adjoint_items(stmt, op: Op, act, ctx) -> list:
     if op.kind == "rule" and op.rule.mode != "reverse":
         raise located(ctx.source, stmt, f"{op.label} has a forward-mode rule only",
                       "use forward mode (jvp) for this function")
+    field = record_field(stmt, op, ctx)
+    if field is not None:  # z = params["W1"]: straight into that field's own adjoint
+        return [templates.Contribution(field, nodes.name(ctx.names.adjoint(z)))]
     if op.kind == "rule":
         def adjoint_of(var):
             return ctx.names.adjoint(var) if act.is_active(var) else None
@@ -47,6 +50,19 @@ def adjoint_items(stmt, op: Op, act, ctx) -> list:
     raise located(ctx.source, stmt, f"{op.label} has no derivative rule",
                   "register one with srcgrad.defvjp, or wrap the value in "
                   "srcgrad.stop_gradient(...) if it should carry no gradient")
+
+
+def record_field(stmt, op: Op, ctx):
+    """The field name (`params['W1']`) when `stmt` reads a record parameter by a constant key."""
+    import operator
+
+    if op.kind != "rule" or op.callee is not operator.getitem:
+        return None
+    record, key = op.bindings.get("a"), op.bindings.get("index")
+    if not (isinstance(record, gast.Name) and isinstance(key, gast.Constant)):
+        return None
+    fields = ctx.records.get(record.id)
+    return None if fields is None else fields.get(key.value)
 
 
 def custom_vjp_items(stmt, op, act, ctx) -> list:

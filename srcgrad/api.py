@@ -96,11 +96,18 @@ def _kind(value) -> str:
         return "scalar"
     if isinstance(value, numpy.ndarray):
         return "array"
-    return "container" if isinstance(value, (dict, list, tuple)) else "other"
+    if isinstance(value, (dict, list, tuple)):
+        items = value.values() if isinstance(value, dict) else value
+        flat = all(type(v) is numpy.ndarray or type(v) is float for v in items)
+        return "record" if flat else "container"  # a record's entries are leaves
+    return "other"
 
 
 def _check_wrt_value(name: str, value, path: str = "") -> None:
     """A wrt argument: a real number, a real array, or a dict/list/tuple of them."""
+    kind = type(value)
+    if (kind is numpy.ndarray and value.dtype.kind in "fiu") or kind is float:
+        return  # the common cases, checked first: this runs on every call
     if isinstance(value, dict):
         for key, item in value.items():
             _check_wrt_value(name, item, f"{path}[{key!r}]")
@@ -121,6 +128,9 @@ def _check_wrt_value(name: str, value, path: str = "") -> None:
 
 def _as_gradient(g, x):
     """Give the gradient the structure of its argument (None means zero)."""
+    if type(x) is numpy.ndarray and type(g) is numpy.ndarray and g.shape == x.shape \
+            and g.dtype == x.dtype and x.dtype.kind == "f" and g.flags.writeable and g is not x:
+        return g  # fresh from the derivative: hand it over as it is
     if isinstance(x, dict):
         return {k: _as_gradient(g.get(k) if isinstance(g, dict) else None, v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
@@ -130,10 +140,13 @@ def _as_gradient(g, x):
         g = 0.0
     if isinstance(x, numpy.ndarray):
         dtype = x.dtype if x.dtype.kind == "f" else numpy.float64
+        if type(g) is numpy.ndarray and g.dtype == dtype and g.shape == x.shape \
+                and g.flags.writeable and g is not x:
+            return g  # fresh from the derivative: hand it over as it is
         g = numpy.asarray(g, dtype=dtype)
         if g.shape != x.shape:
             g = numpy.broadcast_to(g, x.shape)
-        if not g.flags.writeable or g.base is not None:
+        if not g.flags.writeable or g is x:
             g = numpy.array(g)
         return g
     return float(g)

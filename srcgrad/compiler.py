@@ -65,6 +65,8 @@ class _Context:
         self.scalar_names: set[str] = set()
         self.container_names: set[str] = set()
         self.mutated: set[str] = set()  # written in place (x[i] = v): restored, never versioned
+        self.records: dict = {}  # dict parameter read only as params["k"] -> {key: field}
+        self.field_owner: dict = {}  # field -> (parameter, key)
         self._emitted: dict = {}
 
     def split_pair(self, op, active: list[str], stmt) -> tuple[str, str]:
@@ -191,6 +193,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     ctx.container_names = _container_names(anf_fn, params, options.kinds, ops)
     # srcgrad's own generated code (differentiated again for hvp) is alias-safe by
     # construction: its stack holds many values, which the syntactic check would join.
+    _find_records(anf_fn, params, options.kinds, ctx)
     generated = parsed.source.filename.startswith("<srcgrad")
     ctx.mutated = check_aliases(anf_fn, ops, parsed.source, check=not generated)
     if options.mode == "forward":
@@ -362,6 +365,38 @@ def _with_finite_checks(body: list, ctx) -> list:
                 args=[nodes.name(checked), nodes.const(generated), nodes.const(origin)],
                 keywords=[])))
     return out
+
+
+def _find_records(fn, params, kinds, ctx) -> None:
+    """Record parameters (dicts/lists/tuples of arrays and numbers) read only as
+    `params["W1"]` with constant keys get one adjoint per field (`dW1`), assembled
+    into a dict at the end, rather than merged dicts. A nested container keeps
+    the general container adjoint (fields could be containers themselves)."""
+    known = dict(zip(params, kinds))
+    uses: dict[str, set] = {p: set() for p in params if known.get(p) == "record"}
+    for stmt in statements(fn.body):
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Name) and node.id in uses:
+                uses[node.id].add(id(node))
+    keyed: dict[str, dict] = {p: {} for p in uses}
+    for stmt in statements(fn.body):
+        value = getattr(stmt, "value", None)
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                and isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+                and value.value.id in uses and isinstance(value.slice, gast.Constant) \
+                and isinstance(value.slice.value, (str, int)):
+            keyed[value.value.id].setdefault(value.slice.value, []).append(id(value.value))
+    for p, fields in keyed.items():
+        plain = {i for ids in fields.values() for i in ids}
+        if not fields or plain != uses[p]:
+            continue  # used some other way too: keep the whole-dict adjoint
+        ctx.records[p] = {}
+        for key in fields:
+            field = f"{p}[{key!r}]"
+            preferred = f"d{key}" if isinstance(key, str) and key.isidentifier() else f"d{p}_{key}"
+            ctx.names.name_adjoint(field, preferred)
+            ctx.records[p][key] = field
+            ctx.field_owner[field] = (p, key)
 
 
 def _container_names(fn, params, kinds, ops=None) -> set[str]:

@@ -65,3 +65,9 @@ class Names:
         if key not in self._adjoints:
             self._adjoints[key] = self.claim(f"{var}_dot")
         return self._adjoints[key]
+
+    def name_adjoint(self, var: str, preferred: str) -> str:
+        """Give `var` (e.g. a record field `params['W1']`) a readable adjoint name: `dW1`."""
+        if var not in self._adjoints:
+            self._adjoints[var] = self.claim(preferred)
+        return self._adjoints[var]

@@ -102,6 +102,12 @@ class _Backward:
         adj = self.ctx.names.adjoint(var)
         if var in self.ctx.scalar_names:
             return nodes.assign(adj, nodes.const(0.0))
+        owner = self.ctx.field_owner.get(var)
+        if owner is not None:  # a record field: zeros like params["W1"]
+            record, key = owner
+            value = nodes.quote_expr(f"{self.ctx.rename_global('zeros_like')}(r[k])", r=record,
+                                     k=nodes.const(key))
+            return nodes.assign(adj, self.renamed(value, {record: refs.get(record)}))
         value = self.renamed(nodes.quote_expr(f"{self.ctx.rename_global('zeros_like')}(v)", v=var),
                              {var: refs.get(var)})
         return nodes.assign(adj, value)
@@ -394,6 +400,13 @@ def reverse(fn, ops: dict, act, wrt: list[str], ctx) -> Sweeps:
     gradients = []
     tail: list = []
     for p in wrt:
+        if p in ctx.records:  # assembled from its fields' adjoints: {"W1": dW1, ...}
+            fields = [(k, f) for k, f in ctx.records[p].items() if f in init]
+            if fields:
+                display = gast.Dict(keys=[nodes.const(k) for k, _ in fields],
+                                    values=[nodes.name(ctx.names.adjoint(f)) for _, f in fields])
+                tail.append(nodes.assign(ctx.names.adjoint(p), display))
+                init.add(p)
         if p not in init:
             tail.append(backward.zero(p, {p: 0}))
         gradients.append(ctx.names.adjoint(p))

@@ -15,6 +15,8 @@ def unbroadcast(g, x):
 
     A Python number `x` gets a Python-compatible scalar back.
     """
+    if type(g) is numpy.ndarray and type(x) is numpy.ndarray and g.shape == x.shape:
+        return g  # the common case, without numpy.shape's overhead
     gshape = numpy.shape(g)
     xshape = numpy.shape(x)
     if gshape == xshape:
@@ -94,7 +96,7 @@ def _as_matrices(g, a, b):
 
 def matmul_adjoint_left(g, a, b):
     """The adjoint of `a` in `a @ b`, for every ndim combination matmul accepts."""
-    if numpy.ndim(a) == 2 and numpy.ndim(b) == 2:
+    if type(a) is numpy.ndarray and type(b) is numpy.ndarray and a.ndim == 2 and b.ndim == 2:
         return g @ b.T
     g, a2, b = _as_matrices(g, a, b)
     da = unbroadcast(numpy.matmul(g, numpy.swapaxes(b, -1, -2)), a2)
@@ -103,7 +105,7 @@ def matmul_adjoint_left(g, a, b):
 
 def matmul_adjoint_right(g, a, b):
     """The adjoint of `b` in `a @ b`."""
-    if numpy.ndim(a) == 2 and numpy.ndim(b) == 2:
+    if type(a) is numpy.ndarray and type(b) is numpy.ndarray and a.ndim == 2 and b.ndim == 2:
         return a.T @ g
     g, a, b2 = _as_matrices(g, a, b)
     db = unbroadcast(numpy.matmul(numpy.swapaxes(a, -1, -2), g), b2)
@@ -1290,8 +1292,8 @@ def norm_adjoint_tangent_x(g, t, x, z, ord=None, axis=None, keepdims=False):
     a vector p-norm's, g sign(x) (|x| / z)^(p-1), gives g (p-1) (|x| / z)^(p-2)
     (t - x dz / z) / z (0 where x = 0). The piecewise-linear norms (vector 1, inf,
     -inf, 0; matrix 1, -1, inf, -inf) have adjoints constant between kinks: a zero
-    tangent. A zero norm gives zero, as in the adjoint. Matrix norms 2, -2 and
-    'nuc' raise: their second derivatives are not implemented.
+    tangent. A zero norm gives zero, as in the adjoint. Matrix norms 2, -2 and 'nuc':
+    singular_grad_tangent.
     """
     x = numpy.asarray(x)
     nd = x.ndim
@@ -1315,10 +1317,42 @@ def norm_adjoint_tangent_x(g, t, x, z, ord=None, axis=None, keepdims=False):
             factor = (numpy.abs(x) / zs) ** (ord - 2)
         return numpy.where(zero | (x == 0), 0.0, g * (ord - 1) * factor * inner)
     if len(axes) == 2 and ord in (2, -2, "nuc"):
-        raise ValueError(f"srcgrad: no second derivative for numpy.linalg.norm with matrix "
-                         f"ord={ord!r}; supported: None, 'fro', and the piecewise-linear 1, -1, "
-                         f"inf, -inf")
+        return numpy.where(zero, 0.0, g * singular_grad_tangent(t, x, axes, ord))
     return numpy.zeros(x.shape, numpy.result_type(x, 1.0))
+
+
+def singular_grad_tangent(t, x, axes, ord):
+    """The tangent along `t` of the gradient of a matrix norm 2, -2 or 'nuc' of `x` over `axes`.
+
+    Those gradients are u v^T of the largest or smallest singular pair, or
+    U V^T (the polar factor); their tangents come from the derivative of the
+    thin SVD, with distinct (and, for 'nuc' and -2, nonzero) singular values.
+    With P = U^T t V: d(U V^T) = U [(P - P^T)_ij / (s_i + s_j)] V^T plus the
+    parts of t outside the singular subspaces; d(u_i v_i^T) = du_i v_i^T + u_i dv_i^T.
+    """
+    xm = numpy.moveaxis(x, axes, (-2, -1))
+    tm = numpy.moveaxis(numpy.broadcast_to(t, numpy.shape(x)), axes, (-2, -1))
+    u, s, vh = numpy.linalg.svd(xm, full_matrices=False)
+    ut, v, tt = numpy.swapaxes(u, -1, -2), numpy.swapaxes(vh, -1, -2), numpy.swapaxes(tm, -1, -2)
+    p = ut @ tm @ v
+    out_u = tm @ v - u @ p                           # (I - U U^T) t V
+    out_v = tt @ u - v @ numpy.swapaxes(p, -1, -2)   # (I - V V^T) t^T U
+    if ord == "nuc":
+        omega = (p - numpy.swapaxes(p, -1, -2)) / (s[..., :, None] + s[..., None, :])
+        dgrad = u @ omega @ vh + (out_u / s[..., None, :]) @ vh \
+            + u @ numpy.swapaxes(out_v / s[..., None, :], -1, -2)
+    else:
+        i = 0 if ord == 2 else s.shape[-1] - 1
+        si = s[..., i:i + 1]
+        diff = si * si - s * s
+        other = numpy.arange(s.shape[-1]) != i
+        safe = numpy.where(other, diff, 1.0)
+        coef_u = numpy.where(other, (p[..., :, i] * si + s * p[..., i, :]) / safe, 0.0)
+        coef_v = numpy.where(other, (s * p[..., :, i] + p[..., i, :] * si) / safe, 0.0)
+        du = (u @ coef_u[..., None])[..., 0] + out_u[..., :, i] / si
+        dv = (v @ coef_v[..., None])[..., 0] + out_v[..., :, i] / si
+        dgrad = du[..., :, None] * v[..., None, :, i] + u[..., :, i, None] * dv[..., None, :]
+    return numpy.moveaxis(dgrad, (-2, -1), axes)
 
 
 def solve_adjoint_tangent_a(t, y, a, b):

@@ -36,10 +36,54 @@ def _is_copy(stmt) -> bool:
 
 
 def propagate(stmts: list, live_out: set[str], floats: frozenset = frozenset()):
-    """Forward copies into later reads; dead copies are left for DCE."""
-    changed = _block(stmts, floats)
+    """Forward copies into later reads; dead copies are left for DCE.
+
+    First, `_dt1 = e; dW1 = _dt1` with `_dt1` read nowhere else becomes
+    `dW1 = e`: the reader's name survives, not the compiler's.
+    """
+    changed = _coalesce(stmts, _load_counts(stmts))
+    changed |= _block(stmts, floats)
     changed |= _fold_all(stmts, floats)
     return stmts, changed
+
+
+def _load_counts(stmts) -> dict:
+    counts: dict = {}
+    for stmt in stmts:
+        for n in gast.walk(stmt):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+                counts[n.id] = counts.get(n.id, 0) + 1
+    return counts
+
+
+def _coalesce(stmts: list, counts: dict) -> bool:
+    changed = False
+    previous = None
+    for i, stmt in enumerate(stmts):
+        for name in ("body", "orelse"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list) and not isinstance(stmt, gast.Assign):
+                changed |= _coalesce(inner, counts)
+        if nodes.is_comment(stmt):
+            continue
+        if (_is_copy(stmt) and isinstance(stmt.value, gast.Name) and previous is not None
+                and stmt.value.id.startswith("_") and not stmt.targets[0].id.startswith("_")
+                and _target(previous) == stmt.value.id and counts.get(stmt.value.id) == 1
+                and stmt.targets[0].id not in nodes.loaded_names(previous.value)):
+            previous.targets[0].id = stmt.targets[0].id
+            stmts[i] = gast.Pass()
+            changed = True
+            previous = None
+            continue
+        previous = stmt if isinstance(stmt, gast.Assign) else None
+    stmts[:] = [s for s in stmts if not isinstance(s, gast.Pass)] or stmts[:1]
+    return changed
+
+
+def _target(stmt):
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+        return stmt.targets[0].id
+    return None
 
 
 def _block(stmts: list, floats) -> bool:

@@ -67,3 +67,222 @@ def matmul_helpers_case(g, a, b, c1, c2):
 @case(rt.log_or_zero, variants=[(P(4), C(4))], modes=FWD)
 def log_or_zero_case(x, c):
     return np.sum(rt.log_or_zero(x) * c)
+
+
+# --- helpers of the numpy, shapes, ndarray, linalg and builtins rules ----------
+# The masks of tie_share, clip_share, sort, ... are constant away from ties; the
+# helpers taking a result `z = f(a)` (prod, cumprod, norm) get it computed here
+# from `a`, as in reverse-mode code (their tangent rules rely on that).
+
+
+@case(rt.tie_share, rt.nan_tie_share, rt.clip_share, variants=[(R(4), R(4), R(4), C(4))],
+      wrt=(0, 1, 2), modes=FWD)
+def share_helpers_case(g, w, v, c):
+    a = rt.tie_share(g * g, w, v)
+    b = rt.nan_tie_share(g * w, w, v)
+    e = rt.clip_share(g * v, w, -0.25, 0.25, "a")
+    f = rt.clip_share(g * w, w, v, None, "a_min")
+    return np.sum((a + b + e + f) * c)
+
+
+@case(rt.unreduce_extreme, rt.cumsum_adjoint_helper, rt.sort_adjoint_helper, rt.take_adjoint_helper,
+      variants=[(R(3), R(4, 3), C(4, 3))], wrt=(0, 1), modes=FWD)
+def reduction_helpers_case(g, a, c):
+    m = rt.unreduce_extreme(g * g, a, np.max(a, axis=0), 0, False)
+    s = rt.cumsum_adjoint_helper(a * g, a, 1)
+    o = rt.sort_adjoint_helper(a * a, a, 0)
+    t = rt.take_adjoint_helper(a[:2] * g, a, [2, 2], 0)
+    return np.sum((m + s + o + t) * c)
+
+
+@case(rt.sinc_derivative, variants=[(P(4), R(4), C(4)), (-0.7, 0.3, C())], wrt=(0, 1), modes=FWD)
+def sinc_derivative_case(x, z, c):
+    return np.sum(rt.sinc_derivative(x, z) * c)
+
+
+@case(rt.hypot_share, variants=[(R(4), R(4), P(4), C(4)), (R(2, 3), R(3), P(2, 3), C(2, 3))],
+      wrt=(0, 1, 2), modes=FWD)
+def hypot_share_case(g, x, z, c):
+    return np.sum(rt.hypot_share(g, x, z) * c)
+
+
+def _with_zeros():
+    a = R(3, 4)
+    a[0, 1] = 0.0                  # column 1: one zero
+    a[1, 2] = a[2, 2] = 0.0        # column 2: two zeros
+    a[:, 3] = 0.0                  # column 3: three zeros
+    return a
+
+
+@case(rt.prod_adjoint_helper, variants=[(R(4), R(3, 4), C(3, 4)), (R(4), _with_zeros(), C(3, 4))],
+      wrt=(0, 1), modes=FWD)
+def prod_adjoint_helper_case(g, a, c):
+    return np.sum(rt.prod_adjoint_helper(g * g, a, np.prod(a, axis=0), 0) * c)
+
+
+@case(rt.prod_adjoint_helper, variants=[(R(), R(2, 3), C(2, 3)), (R(), _with_zeros()[:, :2], C(3, 2))],
+      wrt=(0, 1), modes=FWD)
+def prod_adjoint_helper_all_case(g, a, c):
+    return np.sum(rt.prod_adjoint_helper(g, a, np.prod(a), None, False) * c)
+
+
+@case(rt.var_adjoint_helper, variants=[(R(3), R(4, 3), C(4, 3))], wrt=(0, 1), modes=FWD)
+def var_adjoint_helper_case(g, a, c):
+    return np.sum(rt.var_adjoint_helper(g * g, a, 0, 1, False) * c)
+
+
+@case(rt.std_adjoint_helper, variants=[(R(3), R(4, 3), P(3), C(4, 3))], wrt=(0, 1, 2), modes=FWD)
+def std_adjoint_helper_case(g, a, z, c):
+    return np.sum(rt.std_adjoint_helper(g, a, z, 0) * c)
+
+
+@case(rt.std_adjoint_helper, variants=[(R(1, 3), R(4, 3), C(4, 3))], wrt=(0, 1), modes=FWD)
+def std_adjoint_helper_consistent_case(g, a, c):
+    return np.sum(rt.std_adjoint_helper(g, a, np.std(a, axis=0, keepdims=True), 0, 0, True) * c)
+
+
+@case(rt.cumprod_adjoint_helper, variants=[(R(3, 4), R(3, 4), C(3, 4)), (R(3, 4), _with_zeros(), C(3, 4))],
+      wrt=(0, 1), modes=FWD)
+def cumprod_adjoint_helper_case(g, a, c):
+    return np.sum(rt.cumprod_adjoint_helper(g, a, np.cumprod(a, axis=1), 1) * c)
+
+
+@case(rt.cumprod_adjoint_helper, variants=[(R(6), R(2, 3), C(2, 3)), (R(12), _with_zeros(), C(3, 4))],
+      wrt=(0, 1), modes=FWD)
+def cumprod_adjoint_helper_flat_case(g, a, c):
+    return np.sum(rt.cumprod_adjoint_helper(g, a, np.cumprod(a)) * c)
+
+
+@case(rt.reshape_adjoint_helper, rt.transpose_adjoint_helper, rt.tile_adjoint_helper,
+      rt.repeat_adjoint_helper, rt.pad_adjoint_helper, rt.pad_constant_values_adjoint_helper,
+      rt.diag_adjoint_helper, rt.diagonal_adjoint_helper, rt.trace_adjoint_helper,
+      variants=[(R(2, 3), R(6), R(), C(2, 3), C(3, 2))], wrt=(0, 1, 2), modes=FWD)
+def shape_helpers_case(a, g, v, c1, c2):
+    r = rt.reshape_adjoint_helper(g * g, a)
+    t = rt.transpose_adjoint_helper(a * r, (1, 0))
+    i = rt.tile_adjoint_helper(np.concatenate([a, a], axis=1) * v, a, (1, 2))
+    p = rt.repeat_adjoint_helper(np.repeat(a, 2, axis=0) * v, a, 2, 0)
+    e = rt.pad_adjoint_helper(np.pad(a * a, 1, mode="edge"), a, 1, "edge")
+    k = rt.pad_constant_values_adjoint_helper(np.pad(a * v, 1), a, 1, v)
+    q = rt.diag_adjoint_helper(a[:, :2] * v, a[0, :2], 0)
+    s = rt.diagonal_adjoint_helper(g[:2] * v, a, 1, 0, 1)
+    u = rt.trace_adjoint_helper(v * v, a, 0, 1, 0)
+    return np.sum(t * c2) + np.sum((r + i + p + e + s + u) * c1) + k * v + np.sum(q * c1[0, :2])
+
+
+@case(rt.concatenate_adjoint_helper, rt.stack_adjoint_helper, rt.promoted_stack_adjoint_helper,
+      rt.array_adjoint_helper, rt.append_adjoint_helper, rt.sum_adjoint_helper,
+      variants=[(R(2, 3), R(3), C(2, 3), C(3))], wrt=(0, 1), modes=FWD)
+def container_shape_helpers_case(a, b, c1, c2):
+    p = rt.concatenate_adjoint_helper(np.vstack([a, b]) * b, [a, b[None]], 0)
+    s = rt.stack_adjoint_helper(a * a, [b, b], 0)
+    h = rt.promoted_stack_adjoint_helper(np.hstack([b, b]) * 2.0, [b, b * b], "h")
+    y = rt.array_adjoint_helper(a * b, [b, b], None)
+    e = rt.append_adjoint_helper(np.append(a, b) * 3.0, a, b)
+    m = rt.sum_adjoint_helper(a * b, [b, a])
+    first = np.sum(p[0] * c1) + np.sum(e[0] * c1) + np.sum(m[1] * c1)
+    second = np.sum((p[1][0] + s[0] + s[1] + h[0] + h[1] + y[0] + y[1] + e[1] + m[0]) * c2)
+    return first + second
+
+
+@case(rt.astype_adjoint_helper, rt.item_adjoint_helper, rt.float_adjoint_helper,
+      variants=[(R(2, 3), R(), C(2, 3))], wrt=(0, 1), modes=FWD)
+def scalar_shape_helpers_case(a, v, c):
+    t = rt.astype_adjoint_helper(a * v, a, "float64")
+    i = rt.item_adjoint_helper(v * v, a, (1, 2))
+    f = rt.float_adjoint_helper(v * a[0, 1], 2.0)
+    return np.sum((t + i) * c) + f * v
+
+
+@case(rt.dot_adjoint_left, rt.dot_adjoint_right, rt.inner_adjoint_left, rt.inner_adjoint_right,
+      variants=[(R(3, 5), R(3, 4), R(4, 5), C(3, 4), C(4, 5)),
+                (R(3), R(3, 4), R(4), C(3, 4), C(4)),
+                (R(3, 2, 5), R(3, 4), R(2, 4, 5), C(3, 4), C(2, 4, 5))],
+      wrt=(0, 1, 2), modes=FWD)
+def dot_helpers_case(g, a, b, c1, c2):
+    return np.sum(rt.dot_adjoint_left(g, a, b) * c1) + np.sum(rt.dot_adjoint_right(g, a, b) * c2)
+
+
+@case(rt.dot_adjoint_left, rt.dot_adjoint_right, variants=[(R(3), R(), R(3), C(), C(3))],
+      wrt=(0, 1, 2), modes=FWD)
+def dot_helpers_scalar_case(g, a, b, c1, c2):
+    return rt.dot_adjoint_left(g, a, b) * c1 + np.sum(rt.dot_adjoint_right(g, a, b) * c2)
+
+
+@case(rt.inner_adjoint_left, rt.inner_adjoint_right,
+      variants=[(R(3, 2), R(3, 4), R(2, 4), C(3, 4), C(2, 4)), (R(3), R(3, 4), R(4), C(3, 4), C(4))],
+      wrt=(0, 1, 2), modes=FWD)
+def inner_helpers_case(g, a, b, c1, c2):
+    return np.sum(rt.inner_adjoint_left(g, a, b) * c1) + np.sum(rt.inner_adjoint_right(g, a, b) * c2)
+
+
+@case(rt.tensordot_adjoint_left, rt.tensordot_adjoint_right,
+      variants=[(R(2, 5), R(2, 3, 4), R(4, 3, 5), C(2, 3, 4), C(4, 3, 5))], wrt=(0, 1, 2), modes=FWD)
+def tensordot_helpers_case(g, a, b, c1, c2):
+    left = rt.tensordot_adjoint_left(g, a, b, ([1, 2], [1, 0]))
+    right = rt.tensordot_adjoint_right(g, a, b, ([1, 2], [1, 0]))
+    return np.sum(left * c1) + np.sum(right * c2)
+
+
+@case(rt.EinsumAdjoints, variants=[(R(3), R(3, 4), R(4, 2), R(2), C(3, 4), C(4, 2), C(2))],
+      wrt=(0, 1, 2, 3), modes=FWD)
+def einsum_adjoints_case(g, a, b, e, c1, c2, c3):
+    adj = rt.EinsumAdjoints(g * g, "ij,jk,k->i", (a, b, e))
+    return np.sum(adj[0] * c1) + np.sum(adj[1] * c2) + np.sum(adj[2] * c3)
+
+
+@case(rt.norm_adjoint_helper, variants=[(R(), R(5), C(5))], wrt=(0, 1), modes=FWD)
+def norm_adjoint_helper_case(g, x, c):
+    two = rt.norm_adjoint_helper(g, x, np.linalg.norm(x))
+    p3 = rt.norm_adjoint_helper(g, x, np.linalg.norm(x, 3), 3)
+    one = rt.norm_adjoint_helper(g * g, x, np.linalg.norm(x, 1), 1)
+    return np.sum((two + p3 + one) * c)
+
+
+@case(rt.norm_adjoint_helper, variants=[(R(3), R(3, 4), C(3, 4))], wrt=(0, 1), modes=FWD)
+def norm_adjoint_helper_axis_case(g, x, c):
+    rows = rt.norm_adjoint_helper(g, x, np.linalg.norm(x, axis=1), None, 1)
+    fro = rt.norm_adjoint_helper(g[0], x, np.linalg.norm(x, "fro"), "fro")
+    inf = rt.norm_adjoint_helper(g[1], x, np.linalg.norm(x, np.inf), np.inf)
+    return np.sum((rows + fro + inf) * c)
+
+
+@case(rt.norm_adjoint_helper, variants=[(R(), R(3, 4), C(3, 4)), (R(), R(4, 3), C(4, 3))],
+      wrt=(0, 1), modes=FWD)
+def norm_adjoint_helper_singular_case(g, x, c):
+    two = rt.norm_adjoint_helper(g, x, np.linalg.norm(x, 2), 2)
+    low = rt.norm_adjoint_helper(g * g, x, np.linalg.norm(x, -2), -2)
+    nuc = rt.norm_adjoint_helper(g, x, np.linalg.norm(x, "nuc"), "nuc")
+    return np.sum((two + low + nuc) * c)
+
+
+@case(rt.norm_adjoint_helper, variants=[(R(2), R(3, 2, 4), C(3, 2, 4))], wrt=(0, 1), modes=FWD)
+def norm_adjoint_helper_singular_stack_case(g, x, c):
+    two = rt.norm_adjoint_helper(g, x, np.linalg.norm(x, 2, (0, 2)), 2, (0, 2))
+    nuc = rt.norm_adjoint_helper(g, x, np.linalg.norm(x, "nuc", (2, 0)), "nuc", (2, 0))
+    return np.sum((two + nuc) * c)
+
+
+def _spd(n):
+    m = R(n, n)
+    return m @ m.T + n * np.eye(n)
+
+
+@case(rt.solve_adjoint_helper, rt.solve_adjoint_a,
+      variants=[(R(3), _spd(3) + R(3, 3), R(3), C(3), C(3, 3)),
+                (R(3, 2), _spd(3) + R(3, 3), R(3, 2), C(3, 2), C(3, 3))],
+      wrt=(0, 1), modes=FWD)
+def solve_helpers_case(g, a, b, c1, c2):
+    y = rt.solve_adjoint_helper(g, a, b)
+    return np.sum(y * c1) + np.sum(rt.solve_adjoint_a(y * y, g * g, a, b) * c2)
+
+
+@case(rt.cholesky_adjoint_helper, variants=[(R(3, 3), np.linalg.cholesky(_spd(3)), C(3, 3))],
+      wrt=(0, 1), modes=FWD)
+def cholesky_adjoint_helper_case(g, z, c):
+    return np.sum(rt.cholesky_adjoint_helper(g, z) * c)
+
+
+@case(rt.method_axes, variants=[(R(2, 3), C(3, 2))])
+def method_axes_case(x, c):
+    return np.sum(np.transpose(x, rt.method_axes((1, 0))) * c)

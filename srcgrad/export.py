@@ -1,0 +1,595 @@
+"""`srcgrad export`: a generated derivative as a standalone Python module.
+
+The module runs without srcgrad: it holds the derivative, the generated
+forward/backward pair (or tangent function) of every user function it calls,
+the srcgrad runtime helpers they use (copied from `srcgrad/runtime.py`), the
+user functions and rules they call, and the imports the original module used
+for the names the code reads.
+
+How it is built. Everything starts from *live* objects: the derivative is
+bound like `grad` binds it, so each generated function carries its free
+names as closure cells (runtime helpers, user rules, the bound pairs of its
+callees) and its module globals as `__globals__`. A *unit* is one piece of
+text to copy (a generated function, a runtime helper, a user function) and
+how to look up the names it reads. For each global name a unit reads, the
+exporter looks the object up (closure cells first, then the unit's globals,
+then builtins) and decides how the module provides it:
+
+- a module: `import numpy as np`;
+- a generated function (its code comes from a `<srcgrad ...>` file): its
+  text, found through the compile cache, as another unit;
+- a srcgrad runtime helper, class or constant: its definition from
+  `srcgrad/runtime.py` as another unit, renamed with a `_` prefix (and the
+  helpers it calls, transitively);
+- a function of the user's files (a rule, a called helper): its source
+  (decorators dropped) as another unit;
+- an object importable from an installed package (`scipy.special.expit`):
+  `from scipy.special import expit`;
+- a plain number, string or tuple of them: a literal assignment;
+- anything else (an array, a dict, an instance): an error telling the user
+  to pass it as an argument.
+
+Each object is exported once, under a module-level name claimed to be unique
+(and never a builtin); references are renamed token by token in each unit
+(only global references: a unit that has a local of the same name is
+refused rather than silently miscompiled). The output is deterministic: no
+dates, no addresses, names in order of first use.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import io
+import os
+import re
+import symtable
+import sys
+import textwrap
+import tokenize
+import types
+
+import numpy
+
+from . import __version__, cache, runtime
+from .compiler import Options
+from .errors import SrcGradError
+
+_BUILTINS = frozenset(dir(builtins))
+_LITERAL_TYPES = (bool, int, float, complex, str, bytes, type(None))
+_SRCGRAD_IMPORT = re.compile(r"^(\s*)from srcgrad(?:\.\w+)* import SrcGradError\s*(#.*)?$", re.M)
+_ANY_SRCGRAD_IMPORT = re.compile(r"^\s*(from\s+srcgrad\b|import\s+srcgrad\b)", re.M)
+
+# objects of srcgrad's public API that a derivative may still call and that
+# are plain Python without srcgrad imports: their source is copied.
+_PORTABLE_API = ("stop_gradient", "detach", "no_grad")
+
+_STANDIN_ERROR = '''\
+class _SrcGradError(Exception):
+    """Stands in for srcgrad.SrcGradError: srcgrad is not needed to run this module."""
+
+    def __init__(self, message, location=None, hint=""):
+        super().__init__(f"{message}\\nhint: {hint}" if hint else message)
+'''
+
+
+class _StandIn:
+    """Marker for the `_SrcGradError` class written into the module."""
+
+
+_STANDIN = _StandIn()
+
+
+def entry_name(fn, mode: str) -> str:
+    """The exported entry point's name: grad_<function> or jvp_<function>."""
+    return ("jvp_" if mode == "forward" else "grad_") + fn.__name__
+
+
+def export_source(fn, wrt, mode: str = "reverse", origin: str | None = None,
+                  command: str | None = None) -> str:
+    """The text of a standalone module computing the derivative of `fn`.
+
+    `wrt` is a tuple of parameter names; `mode` is "reverse" (entry point
+    `grad_<fn>(...)` returning the gradient) or "forward" (`jvp_<fn>(...,
+    *, x_dot, ...)` returning `(value, tangent)`). `origin` ("file.py:f")
+    and `command` go into the header comment.
+    """
+    if mode not in ("reverse", "forward"):
+        raise SrcGradError(f"mode must be 'reverse' or 'forward', not {mode!r}")
+    options = Options(tuple(wrt)) if mode == "reverse" else Options(tuple(wrt), mode="forward")
+    compiled = cache.compiled(fn, options)
+    if len(compiled.names) != 1:
+        raise SrcGradError("export writes a joint derivative; a split pair cannot be exported")
+    bound = compiled.bind(fn)
+    target_dir = _directory_of(fn)
+    exporter = _Exporter(target_dir, origin or fn.__name__)
+    name = entry_name(fn, mode)
+    exporter.resolve(numpy, "numpy")
+    exporter.entry(bound, name)
+    return exporter.render(_header(fn, wrt, mode, origin, name, compiled, command))
+
+
+def _directory_of(fn) -> str | None:
+    filename = getattr(fn, "__globals__", {}).get("__file__")
+    return os.path.dirname(os.path.abspath(filename)) if filename else None
+
+
+def _header(fn, wrt, mode, origin, name, compiled, command) -> str:
+    params = ", ".join(_signature_text(fn))
+    what = origin or fn.__qualname__
+    lines = [f"# Generated by srcgrad {__version__} from {what}: {mode} mode, "
+             f"with respect to {', '.join(wrt)}."]
+    if mode == "forward":
+        tangents = ", ".join(f"{t}=..." for t in compiled.tangent_params)
+        lines.append(f"# Entry point: {name}({params}, *, {tangents}) -> (value, tangent)")
+    else:
+        lines.append(f"# Entry point: {name}({params}) -> the gradient"
+                     + (" (a tuple, one per wrt argument)" if len(wrt) > 1 else ""))
+    lines.append("# Standalone: it needs NumPy and what the original module imported, not srcgrad.")
+    if command:
+        lines.append(f"# Regenerate rather than edit: {command}")
+    return "\n".join(lines) + "\n"
+
+
+def _signature_text(fn) -> list[str]:
+    return [p.name for p in inspect.signature(fn).parameters.values()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+# --- the exporter ------------------------------------------------------------------
+
+
+class _Exporter:
+    def __init__(self, target_dir: str | None, origin: str):
+        self.target_dir = target_dir
+        self.origin = origin
+        self.taken: set[str] = set(_BUILTINS)
+        self.by_id: dict[int, str] = {}
+        self.alive: list = []  # keeps memoized objects alive so ids stay unique
+        self.literals: dict = {}
+        self.imports: list[str] = []
+        self.constants: list[str] = []
+        self.sections: dict[str, list[str]] = {"entry": [], "calls": [], "user": [], "runtime": []}
+        self.module_names: dict = {}
+        self.runtime_names: dict[str, str] = {}
+        self.shim_attrs: dict[str, str] = {}
+        self.shim_name: str | None = None
+        self._runtime_defs: dict[str, str] | None = None
+
+    # names ------------------------------------------------------------------
+
+    def claim(self, preferred: str) -> str:
+        name = preferred
+        n = 1
+        while name in self.taken:
+            n += 1
+            name = f"{preferred}_{n}"
+        self.taken.add(name)
+        return name
+
+    def _remember(self, obj, name: str) -> str:
+        self.by_id[id(obj)] = name
+        self.alive.append(obj)
+        return name
+
+    # entry ------------------------------------------------------------------
+
+    def entry(self, fn, name: str) -> None:
+        exported = self._remember(fn, self.claim(name))
+        self._generated(fn, exported, "entry")
+
+    # how each kind of object is provided --------------------------------------
+
+    def resolve(self, obj, preferred: str, runtime_ref: bool = False, used_as: str = "") -> str:
+        """The module-level name under which `obj` is available (emitting it once).
+
+        `runtime_ref`: the reference is made by a runtime helper's text, so
+        `preferred` is the name of `obj` in srcgrad/runtime.py.
+        """
+        if isinstance(obj, types.ModuleType):
+            return self._module(obj, preferred)
+        if runtime_ref and preferred in self.runtime_defs() and vars(runtime).get(preferred) is obj:
+            return self._runtime(obj, preferred)
+        literal = type(obj) in _LITERAL_TYPES or _is_literal_tuple(obj)
+        if not literal and id(obj) in self.by_id:
+            return self.by_id[id(obj)]
+        if obj is _STANDIN:
+            name = self._remember(obj, self.claim("_SrcGradError"))
+            self.sections["runtime"].append(_STANDIN_ERROR.replace("_SrcGradError", name))
+            return name
+        if literal:
+            return self._literal(obj, preferred)
+        module_name = getattr(obj, "__module__", None) or ""
+        if module_name == runtime.__name__:
+            runtime_name = next((k for k, v in vars(runtime).items()
+                                 if v is obj and k in self.runtime_defs()), None)
+            if runtime_name is not None:
+                return self._runtime(obj, runtime_name)
+        if module_name == "srcgrad" or module_name.startswith("srcgrad."):
+            return self._portable_api(obj, preferred)
+        code = getattr(obj, "__code__", None)
+        if isinstance(obj, types.FunctionType) and code.co_filename.startswith("<srcgrad"):
+            # the name its caller gives it (`_outer_forward`, `_outer_jvp`): private
+            name = self._remember(obj, self.claim(
+                preferred if preferred.startswith("_") else "_" + obj.__name__.lstrip("_")))
+            self._generated(obj, name, "calls")
+            return name
+        if isinstance(obj, types.FunctionType) and self._is_user_function(obj):
+            return self._user_function(obj, preferred)
+        location = _import_location(obj, self.target_dir)
+        if location is not None:
+            module, attr = location
+            name = self._remember(obj, self.claim(preferred))
+            self.imports.append(f"from {module} import {attr}" + (f" as {name}" if name != attr else ""))
+            return name
+        if isinstance(obj, types.FunctionType):
+            return self._user_function(obj, preferred)
+        raise SrcGradError(
+            f"the derivative reads the global {used_as or preferred!r} of {self.origin}, a "
+            f"{type(obj).__module__}.{type(obj).__qualname__}; an exported module cannot carry it",
+            hint=f"pass {used_as or preferred} to the function as an argument (only modules, "
+                 "functions and plain numbers, strings and tuples of them can be exported)")
+
+    def _module(self, module, preferred: str) -> str:
+        full = module.__name__
+        if full == "srcgrad" or full.startswith("srcgrad."):
+            if self.shim_name is None:
+                self.shim_name = self._remember(module, self.claim("_srcgrad"))
+            return self.shim_name
+        key = (full, preferred)  # each alias its own import: np stays np, numpy stays numpy
+        if key not in self.module_names:
+            name = self.module_names[key] = self.claim(preferred)
+            self.imports.append(f"import {full}" if name == full else f"import {full} as {name}")
+        return self.module_names[key]
+
+    def _literal(self, value, preferred: str) -> str:
+        key = (preferred, type(value), repr(value))
+        if key not in self.literals:
+            name = self.claim(preferred)
+            self.constants.append(f"{name} = {_literal_text(value)}")
+            self.literals[key] = name
+        return self.literals[key]
+
+    def _runtime(self, obj, runtime_name: str) -> str:
+        """A definition of srcgrad/runtime.py (function, class or constant), as `_name`."""
+        if runtime_name in self.runtime_names:
+            return self.runtime_names[runtime_name]
+        name = self.runtime_names[runtime_name] = self.claim("_" + runtime_name.lstrip("_"))
+        text = self.runtime_defs()[runtime_name]
+        text = _SRCGRAD_IMPORT.sub(lambda m: f"{m.group(1)}SrcGradError = _SrcGradError", text)
+        if _ANY_SRCGRAD_IMPORT.search(text):
+            raise SrcGradError(f"cannot export srcgrad runtime helper {runtime_name}: it imports srcgrad")
+        extra = {"_SrcGradError": _STANDIN}
+        self._unit(text, {runtime_name: name}, lambda n: _lookup(n, extra, vars(runtime)),
+                   "runtime", runtime_refs=True)
+        return name
+
+    def runtime_defs(self) -> dict[str, str]:
+        """Each module-level definition of srcgrad/runtime.py: name -> its source text."""
+        if self._runtime_defs is None:
+            text = inspect.getsource(runtime)
+            tree = ast.parse(text)
+            lines = text.splitlines(keepends=True)
+            defs = {}
+            for stmt in tree.body:
+                start = stmt.lineno
+                if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)) and stmt.decorator_list:
+                    start = min(d.lineno for d in stmt.decorator_list)
+                segment = "".join(lines[start - 1:stmt.end_lineno])
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    defs[stmt.name] = segment
+                elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                    for t in targets:
+                        if isinstance(t, ast.Name):
+                            defs[t.id] = segment
+            self._runtime_defs = defs
+        return self._runtime_defs
+
+    def _portable_api(self, obj, preferred: str) -> str:
+        from . import api
+
+        for attr in _PORTABLE_API:
+            if getattr(api, attr, None) is obj:
+                name = self._remember(obj, self.claim("_" + obj.__name__.lstrip("_")))
+                text = textwrap.dedent(inspect.getsource(obj))
+                self._unit(text, {obj.__name__: name}, lambda n: _lookup(n, {}, vars(api)), "runtime")
+                return name
+        raise SrcGradError(
+            f"the derivative calls srcgrad's {getattr(obj, '__qualname__', preferred)}, which "
+            "needs srcgrad at run time: it cannot be exported",
+            hint="remove the call from the function, or use srcgrad directly instead of export")
+
+    def _is_user_function(self, fn) -> bool:
+        """A function of the user's own files (copied), not of an installed package (imported)."""
+        module = fn.__globals__.get("__name__", "")
+        if module == "__main__" or module not in sys.modules:
+            return True
+        filename = fn.__globals__.get("__file__")
+        if not filename or self.target_dir is None:
+            return False
+        return os.path.dirname(os.path.abspath(filename)) == self.target_dir
+
+    def _user_function(self, fn, preferred: str) -> str:
+        if not isinstance(fn, types.FunctionType) or fn.__name__ == "<lambda>":
+            raise SrcGradError(f"cannot export {preferred!r} of {self.origin}: only functions "
+                               "defined with def can be copied",
+                               hint=f"define {preferred} with def, or pass its result as an argument")
+        try:
+            text = textwrap.dedent(inspect.getsource(fn.__code__))
+        except (OSError, TypeError):
+            raise SrcGradError(f"cannot export {fn.__qualname__}: its source is not available") from None
+        tree = ast.parse(text)
+        node = tree.body[0]
+        if not isinstance(node, ast.FunctionDef) or node.name != fn.__code__.co_name:
+            raise SrcGradError(f"cannot export {fn.__qualname__}: its source could not be isolated")
+        text = "".join(text.splitlines(keepends=True)[node.lineno - 1:node.end_lineno])
+        if _ANY_SRCGRAD_IMPORT.search(text):
+            raise SrcGradError(f"cannot export {fn.__qualname__}: it imports srcgrad",
+                               hint="move the import to module level, or out of the function")
+        name = self._remember(fn, self.claim("_" + fn.__name__.lstrip("_")))  # private
+        cells = _cells(fn)
+        self._unit(text, {node.name: name}, lambda n: _lookup(n, cells, fn.__globals__), "user")
+        return name
+
+    def _generated(self, fn, name: str, section: str) -> None:
+        text = _generated_text(fn)
+        cells = _cells(fn)
+        self._unit(text, {fn.__code__.co_name: name}, lambda n: _lookup(n, cells, fn.__globals__),
+                   section)
+
+    # one piece of text -------------------------------------------------------
+
+    def _unit(self, text: str, defined: dict, lookup, section: str, runtime_refs: bool = False) -> None:
+        """Copy `text` (defining the names `defined`: old -> exported) into `section`,
+        resolving every global it reads and renaming the references."""
+        slot = len(self.sections[section])  # callers before callees: reading order
+        self.sections[section].append("")
+        table = symtable.symtable(text, "<srcgrad export>", "exec")
+        refs, local = _global_refs(table, set(defined))
+        rename = {old: new for old, new in defined.items() if old != new}
+        order = _first_use(text)
+        attributes = _attribute_uses(text)
+        for ref in sorted(refs, key=lambda r: order.get(r, len(order))):
+            found, obj = lookup(ref)
+            if not found:
+                self.taken.add(ref)  # a builtin or an undefined name: nothing may shadow it
+                continue
+            if isinstance(obj, types.ModuleType) and (
+                    obj.__name__ == "srcgrad" or obj.__name__.startswith("srcgrad.")):
+                exported = self._srcgrad_shim(obj, ref, attributes.get(ref, set()))
+            else:
+                exported = self.resolve(obj, ref, runtime_ref=runtime_refs, used_as=ref)
+                if isinstance(obj, types.ModuleType):
+                    self._submodule_imports(obj, exported, attributes.get(ref, set()))
+            if exported != ref:
+                rename[ref] = exported
+        clash = (set(rename) - set(defined)) & local
+        clash |= set(rename.values()) & local
+        if clash:
+            raise SrcGradError(f"cannot export: the name(s) {', '.join(sorted(clash))} are both local "
+                               "and global in the generated code",
+                               hint="rename the local variable in your function")
+        self.sections[section][slot] = _rename(text, rename).rstrip() + "\n"
+
+    def _submodule_imports(self, module, exported: str, chains: set) -> None:
+        """`import scipy.special` when the code reads `scipy.special.expit` through `scipy`."""
+        for chain in sorted(chains):
+            parts = chain.split(".")
+            for i in range(1, len(parts) + 1):
+                full = ".".join([module.__name__] + parts[:i])
+                if isinstance(sys.modules.get(full), types.ModuleType):
+                    line = f"import {full}"
+                    if line not in self.imports:
+                        self.imports.append(line)
+
+    def _srcgrad_shim(self, module, ref: str, chains: set) -> str:
+        """A small class standing in for the parts of srcgrad a unit reads (`srcgrad.stop_gradient`)."""
+        name = self._module(module, ref)
+        for chain in sorted(chains):
+            attr = chain.split(".")[0]
+            if attr in self.shim_attrs:
+                continue
+            value = getattr(module, attr, None)
+            if value is None or isinstance(value, types.ModuleType):
+                raise SrcGradError(f"the derivative uses {ref}.{chain}, which needs srcgrad at run "
+                                   "time: it cannot be exported")
+            self.shim_attrs[attr] = self.resolve(value, attr)
+        return name
+
+    # output -------------------------------------------------------------------
+
+    def render(self, header: str) -> str:
+        imports = sorted(set(i for i in self.imports if i.startswith("import ")),
+                         key=lambda s: (s.split()[1], s))
+        froms = sorted(set(i for i in self.imports if i.startswith("from ")))
+        parts = [header]
+        parts.append("\n".join(imports + ([""] if imports and froms else []) + froms) + "\n")
+        if self.constants:
+            parts.append("\n".join(self.constants) + "\n")
+        entry_names = [re.match(r"def (\w+)", t).group(1) for t in self.sections["entry"]]
+        parts.append(f"__all__ = {entry_names!r}\n".replace("'", '"'))
+        blocks = list(self.sections["entry"])
+        titles = {"calls": "derivatives of the user functions it calls",
+                  "user": "functions of the original module it calls",
+                  "runtime": "helpers copied from srcgrad's runtime"}
+        for key, title in titles.items():
+            if self.sections[key]:
+                blocks.append(f"# --- {title} " + "-" * max(3, 74 - len(title)) + "\n")
+                blocks.extend(self.sections[key])
+        if self.shim_name is not None:
+            body = "\n".join(f"    {a} = staticmethod({n})" if _is_function_name(self, n)
+                             else f"    {a} = {n}" for a, n in sorted(self.shim_attrs.items()))
+            blocks.append(f"class {self.shim_name}:\n"
+                          '    """The parts of srcgrad the code above reads (srcgrad is not needed)."""\n\n'
+                          f"{body or '    pass'}\n")
+        text = "\n".join(parts) + "\n\n" + "\n\n".join(blocks)
+        compile(text, "<srcgrad export>", "exec")  # the output is valid Python, always
+        return text
+
+
+def _is_function_name(exporter: "_Exporter", name: str) -> bool:
+    return any(t.startswith(f"def {name}(") for sec in exporter.sections.values() for t in sec)
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _cells(fn) -> dict:
+    out = {}
+    for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+        try:
+            out[name] = cell.cell_contents
+        except ValueError:  # an empty cell
+            pass
+    return out
+
+
+def _lookup(name: str, cells: dict, globals_: dict):
+    if name in cells:
+        return True, cells[name]
+    if name in globals_:
+        return True, globals_[name]
+    return False, None
+
+
+def _generated_text(fn) -> str:
+    """The source of one generated function, from the Compiled that made it."""
+    code = fn.__code__
+    for entries in list(cache._CACHE.values()):
+        for compiled in list(entries.values()):
+            if code in getattr(compiled, "codes", ()):
+                tree = ast.parse(compiled.source)
+                lines = compiled.source.splitlines(keepends=True)
+                for node in tree.body:
+                    if isinstance(node, ast.FunctionDef) and node.name == code.co_name:
+                        return "".join(lines[node.lineno - 1:node.end_lineno])
+    try:  # not in the cache (it was cleared): linecache still has the text
+        return textwrap.dedent(inspect.getsource(code))
+    except (OSError, TypeError):
+        raise SrcGradError(f"cannot find the generated source of {code.co_name}") from None
+
+
+def _global_refs(table, defined: set) -> tuple[set, set]:
+    """Names a text reads as globals, and the names local to any function/class scope."""
+    refs: set[str] = set()
+    local: set[str] = set()
+
+    def walk(t, top):
+        for sym in t.get_symbols():
+            name = sym.get_name()
+            if top:
+                if sym.is_referenced() and name not in defined and not sym.is_imported() \
+                        and not sym.is_assigned():
+                    refs.add(name)
+            else:
+                if sym.is_global() and (sym.is_referenced() or sym.is_assigned()):
+                    refs.add(name)
+                elif sym.is_local() or sym.is_parameter():
+                    local.add(name)
+        for child in t.get_children():
+            walk(child, False)
+
+    walk(table, True)
+    return refs - defined, local
+
+
+def _first_use(text: str) -> dict:
+    order: dict[str, int] = {}
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type == tokenize.NAME and tok.string not in order:
+            order[tok.string] = len(order)
+    return order
+
+
+def _attribute_uses(text: str) -> dict:
+    """name -> the dotted attribute chains read from it (`np.linalg.norm` -> linalg.norm)."""
+    out: dict[str, set] = {}
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Attribute):
+            chain = []
+            base = node
+            while isinstance(base, ast.Attribute):
+                chain.append(base.attr)
+                base = base.value
+            if isinstance(base, ast.Name):
+                out.setdefault(base.id, set()).add(".".join(reversed(chain)))
+    return out
+
+
+def _rename(text: str, rename: dict) -> str:
+    """Rename NAME tokens per `rename`: not attributes (`x.name`), not keyword
+    arguments or parameter defaults (`f(name=...)`)."""
+    if not rename:
+        return text
+    lines = text.splitlines(keepends=True)
+    edits: list = []
+    previous = None
+    depth = 0
+    skip = (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT)
+    tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    for i, tok in enumerate(tokens):
+        if tok.type == tokenize.OP and tok.string in "([{":
+            depth += 1
+        elif tok.type == tokenize.OP and tok.string in ")]}":
+            depth -= 1
+        elif tok.type == tokenize.NAME and tok.string in rename:
+            after = next((t for t in tokens[i + 1:] if t.type not in skip), None)
+            is_attribute = previous is not None and previous.string == "."
+            is_keyword = depth > 0 and after is not None and after.type == tokenize.OP \
+                and after.string == "="
+            if not is_attribute and not is_keyword:
+                edits.append((tok.start, tok.end, rename[tok.string]))
+        if tok.type not in skip:
+            previous = tok
+    for (row, col), (_, ecol), new in reversed(edits):
+        line = lines[row - 1]
+        lines[row - 1] = line[:col] + new + line[ecol:]
+    return "".join(lines)
+
+
+def _is_literal_tuple(value) -> bool:
+    return type(value) is tuple and all(
+        type(v) in _LITERAL_TYPES or _is_literal_tuple(v) for v in value)
+
+
+def _literal_text(value) -> str:
+    if type(value) is float and (value != value or value in (float("inf"), float("-inf"))):
+        return f"float({repr(value)!r})"
+    if type(value) is complex:
+        return f"complex({_literal_text(value.real)}, {_literal_text(value.imag)})"
+    if type(value) is tuple:
+        items = ", ".join(_literal_text(v) for v in value)
+        return f"({items},)" if len(value) == 1 else f"({items})"
+    return repr(value)
+
+
+def _import_location(obj, exclude_dir: str | None = None):
+    """(module, attribute) from which `obj` can be imported, preferring public short
+    paths; never a module of the user's own directory (it may import srcgrad)."""
+    name = getattr(obj, "__name__", None)
+    if not isinstance(name, str) or not name.isidentifier():
+        return None
+    declared = getattr(obj, "__module__", None)
+    candidates = [declared] if isinstance(declared, str) else []
+    for module_name, module in list(sys.modules.items()):
+        if module is None or module_name == "__main__" or module_name.startswith("srcgrad"):
+            continue
+        if any(part.startswith("_") for part in module_name.split(".")):
+            continue
+        if getattr(module, "__dict__", {}).get(name) is obj:
+            candidates.append(module_name)
+
+    def usable(module_name):
+        module = sys.modules.get(module_name)
+        if module is None or getattr(module, name, None) is not obj or module_name == "__main__":
+            return False
+        if any(p.startswith("_") for p in module_name.split(".")) or module_name.startswith("srcgrad"):
+            return False
+        filename = getattr(module, "__file__", None)
+        return not (exclude_dir and filename
+                    and os.path.dirname(os.path.abspath(filename)) == exclude_dir)
+
+    public = sorted({c for c in candidates if usable(c)},
+                    key=lambda c: (c != declared, c.count("."), c))
+    return (public[0], name) if public else None

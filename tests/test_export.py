@@ -1,0 +1,238 @@
+"""`srcgrad export`: end to end, a standalone module that runs without srcgrad.
+
+Each case is exported with `python -m srcgrad export` (a subprocess, as a
+user runs it), then every exported module is imported and run in one more
+subprocess where `import srcgrad` fails, and its results are compared with
+`srcgrad.grad` / `srcgrad.jvp` in this process: they must be identical.
+
+The functions are in tests/programs/exportable.py.
+"""
+import pathlib
+import pickle
+import re
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import exportable as E
+import srcgrad
+
+PROGRAM = pathlib.Path(__file__).resolve().parent / "programs" / "exportable.py"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+rng = np.random.default_rng(7)
+X, W = rng.normal(size=4), rng.normal(size=4)
+
+# name: (function, --wrt, --mode, positional arguments, tangents for forward mode)
+CASES = {
+    "straight": (E.straight, "x,w", "reverse", (X, W), None),
+    "straight_w_only": (E.straight, "w", "reverse", (X, W), None),
+    "looped": (E.looped, "0,1", "reverse", (X, W), None),
+    "looped_n": (E.looped, "x", "reverse", (X, W, 6), None),
+    "writes": (E.writes, "x,w", "reverse", (X, 0.7), None),
+    "helper_calls": (E.one_block, "x,w", "reverse", (X, W), None),
+    "nested_helpers": (E.nested_calls, "x,w", "reverse", (X, W), None),
+    "special": (E.special, "x", "reverse", (X,), None),
+    "user_rule": (E.ruled, "x,y", "reverse", (X, W), None),
+    "forward": (E.nested_calls, "x,w", "forward", (X, W), (W, X)),
+    "forward_one": (E.looped, "w", "forward", (X, W), (None, X)),
+    "forward_rule": (E.ruled, "x", "forward", (X, W), (W, None)),
+}
+
+RUNNER = textwrap.dedent("""
+    import pickle, sys
+    sys.modules["srcgrad"] = None  # as if srcgrad were not installed
+    try:
+        import srcgrad
+    except ImportError:
+        pass
+    else:
+        raise SystemExit("srcgrad is importable in the runner")
+    out_dir, cases_file, results_file = sys.argv[1:4]
+    sys.path[:] = [out_dir] + [p for p in sys.path if p and "programs" not in p]
+    import importlib
+    cases = pickle.load(open(cases_file, "rb"))
+    results = {}
+    for name, (entry, args, kwargs) in cases.items():
+        module = importlib.import_module("exported_" + name)
+        results[name] = getattr(module, entry)(*args, **kwargs)
+        assert not any(m == "srcgrad" or m.startswith("srcgrad.")
+                       for m, v in sys.modules.items() if v is not None), "srcgrad was imported"
+    pickle.dump(results, open(results_file, "wb"))
+""")
+
+
+def _export(target: str, *options: str, cwd=None):
+    return subprocess.run([sys.executable, "-m", "srcgrad", "export", target, *options],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """name -> (exported text, the exported module's result)."""
+    out = tmp_path_factory.mktemp("exported")
+    calls = {}
+    texts = {}
+    for name, (fn, wrt, mode, args, tangents) in CASES.items():
+        target = out / f"exported_{name}.py"
+        done = _export(f"{PROGRAM}:{fn.__name__}", "--wrt", wrt, "--mode", mode, "-o", str(target))
+        assert done.returncode == 0, done.stderr
+        assert f"wrote {target}" in done.stderr
+        texts[name] = target.read_text()
+        entry = ("jvp_" if mode == "forward" else "grad_") + fn.__name__
+        kwargs = {}
+        if mode == "forward":
+            params = list(fn.__code__.co_varnames[:fn.__code__.co_argcount])
+            kwargs = {f"{p}_dot": t for p, t in zip(params, tangents) if t is not None}
+        calls[name] = (entry, args, kwargs)
+    cases_file, results_file = out / "cases.pkl", out / "results.pkl"
+    cases_file.write_bytes(pickle.dumps(calls))
+    runner = out / "runner.py"
+    runner.write_text(RUNNER)
+    done = subprocess.run([sys.executable, str(runner), str(out), str(cases_file), str(results_file)],
+                          capture_output=True, text=True, cwd=str(out))
+    assert done.returncode == 0, done.stderr
+    results = pickle.loads(results_file.read_bytes())
+    return {name: (texts[name], results[name]) for name in CASES}
+
+
+def _expected(name):
+    fn, wrt, mode, args, tangents = CASES[name]
+    items = tuple(int(w) if w.isdigit() else w for w in wrt.split(","))
+    if mode == "forward":
+        return srcgrad.jvp(fn, args, tangents)
+    return srcgrad.grad(fn, wrt=items if len(items) > 1 else items[0])(*args)
+
+
+def _assert_identical(got, want):
+    if isinstance(want, tuple):
+        assert isinstance(got, tuple) and len(got) == len(want)
+        for g, w in zip(got, want):
+            _assert_identical(g, w)
+        return
+    assert np.shape(got) == np.shape(want)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_exported_module_gives_the_same_results_without_srcgrad(exported, name):
+    _, result = exported[name]
+    _assert_identical(result, _expected(name))
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_exported_module_imports_no_srcgrad_and_names_its_entry_point(exported, name):
+    text, _ = exported[name]
+    fn, wrt, mode, _, _ = CASES[name]
+    assert not re.search(r"^\s*(import|from)\s+srcgrad\b", text, re.M)
+    entry = ("jvp_" if mode == "forward" else "grad_") + fn.__name__
+    assert f"\ndef {entry}(" in text
+    assert f'__all__ = ["{entry}"]' in text
+    # every other function or class the module defines is private
+    defined = [line.split()[1].split("(")[0].rstrip(":") for line in text.splitlines()
+               if line.startswith(("def ", "class "))]
+    assert [d for d in defined if not d.startswith("_")] == [entry]
+    header = text.splitlines()[0]
+    assert header.startswith(f"# Generated by srcgrad {srcgrad.__version__} from ")
+    assert f"exportable.py:{fn.__name__}: {mode} mode" in header
+
+
+def test_the_header_and_imports_are_those_the_original_used(exported):
+    text, _ = exported["special"]
+    assert "import numpy\n" in text
+    assert "import numpy as np\n" in text
+    assert "import scipy.special\n" in text
+    assert "from scipy.special import expit\n" in text
+    text, _ = exported["straight"]
+    assert "import math\n" in text and "SCALE = 1.5\n" in text
+    assert "with respect to x, w." in text.splitlines()[0]
+
+
+def test_helper_pairs_and_runtime_helpers_are_copied_once_each(exported):
+    text, _ = exported["nested_helpers"]
+    for name in ("_block_forward", "_block_backward", "_layer_forward", "_layer_backward",
+                 "_unbroadcast", "_add_grad"):
+        assert text.count(f"\ndef {name}(") == 1, name
+    assert "\ndef unbroadcast(" not in text  # runtime helpers are renamed, private
+    text, _ = exported["forward"]
+    assert "\ndef _block_jvp(" in text and "\ndef _layer_jvp(" in text
+    text, _ = exported["user_rule"]
+    assert "\ndef _opaque_vjp(" in text and "@" not in text  # the rule, its decorator dropped
+
+
+def test_export_is_reproducible(tmp_path):
+    target = tmp_path / "g.py"
+    first = _export(f"{PROGRAM}:nested_calls", "--wrt", "x,w", "-o", str(target))
+    assert first.returncode == 0, first.stderr
+    text = target.read_text()
+    second = _export(f"{PROGRAM}:nested_calls", "--wrt", "x,w", "-o", str(target))
+    assert second.returncode == 0, second.stderr
+    assert target.read_text() == text
+    assert " at 0x" not in text and "20" + "2" not in text.splitlines()[0]  # no addresses, no dates
+
+
+def test_export_to_standard_output():
+    from srcgrad.cli import main
+    import io
+    import contextlib
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["export", f"{PROGRAM}:straight", "-o", "-"]) == 0
+    assert "\ndef grad_straight(x, w):" in out.getvalue()
+
+
+def test_a_global_array_is_refused_with_a_hint(tmp_path):
+    done = _export(f"{PROGRAM}:reads_global_array", "-o", str(tmp_path / "g.py"))
+    assert done.returncode == 2
+    assert "WEIGHTS" in done.stderr and "numpy.ndarray" in done.stderr
+    assert "as an argument" in done.stderr
+    assert not (tmp_path / "g.py").exists()
+
+
+def test_export_errors_exit_2(tmp_path):
+    done = _export(f"{tmp_path / 'missing.py'}:f", "-o", str(tmp_path / "g.py"))
+    assert done.returncode == 2 and "no such file" in done.stderr
+    done = _export(f"{PROGRAM}:straight", "--wrt", "q", "-o", str(tmp_path / "g.py"))
+    assert done.returncode == 2 and "not an argument of straight" in done.stderr
+    done = _export(f"{PROGRAM}:straight", "-o", str(tmp_path / "no" / "dir" / "g.py"))
+    assert done.returncode == 2 and "cannot write" in done.stderr
+
+
+# --- the exporter on its own (in process) -------------------------------------------
+
+
+def test_export_source_of_a_closure_free_function_in_process():
+    from srcgrad.export import export_source
+
+    text = export_source(E.one_block, ("x",), "reverse", origin="exportable.py:one_block")
+    namespace = {}
+    exec(compile(text, "<exported>", "exec"), namespace)
+    np.testing.assert_array_equal(namespace["grad_one_block"](X, W), srcgrad.grad(E.one_block)(X, W))
+
+
+def test_rename_touches_only_global_references():
+    from srcgrad.export import _rename
+
+    text = "def f(a):\n    return helper(a, helper=1).helper + helper\n"
+    assert _rename(text, {"helper": "_helper"}) == \
+        "def f(a):\n    return _helper(a, helper=1).helper + _helper\n"
+
+
+def test_a_module_level_constant_runtime_definition_is_copied():
+    from srcgrad.export import _Exporter
+    from srcgrad import runtime
+
+    exporter = _Exporter(None, "test")
+    name = exporter.resolve(runtime.solve_adjoint_helper, "solve_adjoint_helper")
+    text = exporter.render("# test\n")
+    assert name == "_solve_adjoint_helper"
+    namespace = {}
+    exec(compile(text, "<exported>", "exec"), namespace)
+    a = np.array([[3.0, 1.0], [1.0, 2.0]])
+    b = np.array([1.0, 2.0])
+    g = np.array([0.5, -1.0])
+    np.testing.assert_allclose(namespace[name](g, a, b), runtime.solve_adjoint_helper(g, a, b))

@@ -11,7 +11,8 @@ the top of the snippet shown on the page.
 
 A snippet followed by the line `<!-- output -->` and a fenced block (```py or
 ```text, never ```python) has its printed output pasted into that block by
-`--write`. Blocks fenced as ```py are shown, never run.
+`--write`; one line of prose ("Output:") may stand between the snippet and
+the marker. Blocks fenced as ```py are shown, never run.
 
 `tests/test_docs.py` runs every page's snippets, so an example that stops
 working fails the test suite.
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
-PAGES = ("getting-started.md", "how-it-works.md", "custom-rules.md")
+PAGES = ("index.md", "getting-started.md", "how-it-works.md", "custom-rules.md")
 OUTPUT_MARKER = "<!-- output -->"
 _SEPARATOR = "@@srcgrad-docs-snippet-{}@@"
 _FENCE = re.compile(r"^```([A-Za-z]*)\s*$")
@@ -49,6 +50,12 @@ class Snippet:
     output_span: tuple[int, int] | None  # lines (start, end) of the output block's body
 
 
+def _next_text(lines: list[str], i: int) -> int:
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    return i
+
+
 def snippets(lines: list[str]) -> list[Snippet]:
     """The ```python blocks of a page, each with the span of its output block (if any)."""
     out: list[Snippet] = []
@@ -64,9 +71,9 @@ def snippets(lines: list[str]) -> list[Snippet]:
             end += 1
         if language == "python":
             span = None
-            j = end + 1
-            while j < len(lines) and not lines[j].strip():
-                j += 1
+            j = _next_text(lines, end + 1)
+            if j < len(lines) and lines[j].strip() != OUTPUT_MARKER and not _FENCE.match(lines[j]):
+                j = _next_text(lines, j + 1)  # one line of prose may stand before the marker
             if j < len(lines) and lines[j].strip() == OUTPUT_MARKER:
                 k = j + 1
                 while k < len(lines) and not lines[k].strip():

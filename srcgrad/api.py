@@ -138,6 +138,8 @@ def _as_gradient(g, x):
         return type(x)(_as_gradient(gi, xi) for gi, xi in zip(items, x))
     if g is None:
         g = 0.0
+    if isinstance(x, numpy.floating):  # a NumPy scalar keeps its precision
+        return x.dtype.type(g)
     if isinstance(x, numpy.ndarray):
         dtype = x.dtype if x.dtype.kind == "f" else numpy.float64
         if type(g) is numpy.ndarray and g.dtype == dtype and g.shape == x.shape \

@@ -35,7 +35,7 @@ _SCALAR_OPS = {operator.add, operator.sub, operator.mul, operator.truediv, opera
 
 
 # Runtime helpers that map Python numbers to Python numbers.
-_SCALAR_HELPERS = ("log_or_zero",)
+_SCALAR_HELPERS = ("log_or_zero", "masked_product", "tangent_ratio", "power_derivative")
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,8 @@ def derive(fn, options: Options, keep_stages: bool = False):
     ctx.scalar_params = {p for p, k in zip(params, options.kinds) if k == "scalar"}
     stages = {}
     scalar_params = {p for p, k in zip(params, options.kinds) if k == "scalar"}
-    anf_fn = normalize(tree, names, parsed.source, ctx.is_local, scalar_params)
+    anf_fn = normalize(tree, names, parsed.source, ctx.is_local, scalar_params,
+                       lambda path: _is_module_path(parsed.namespace, path))
     ctx.locals |= {n.id for n in gast.walk(anf_fn) if isinstance(n, gast.Name)
                    and isinstance(n.ctx, gast.Store)}
     if keep_stages:
@@ -207,7 +208,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
                         ctx.rename_global("unbroadcast"), ctx._emitted.get("math", "math"),
                         frozenset(names.adjoint_names()),
                         frozenset(ctx._emitted[h] for h in _SCALAR_HELPERS if h in ctx._emitted),
-                        keep=sweeps.side_effects)
+                        keep=sweeps.side_effects, arithmetic=_arithmetic_helpers(ctx))
     forward, backward = sweeps.finish(backward)
     forward = nested.restore(forward, nested_defs)
     backward, _ = eliminate_dead(backward, set(sweeps.gradients))
@@ -241,7 +242,9 @@ def _derive_forward(tree, anf_fn, ops, act, params, names, ctx, parsed, nested_d
     body, returned, returned_dot = forward(anf_fn, ops, act, list(options.wrt), ctx)
     scalars = set(ctx.scalar_names) | {names.tangent(n) for n in ctx.scalar_names}
     body, _ = elide_unbroadcast(body, scalars, {ctx.rename_global("broadcast_like")},
-                                ctx._emitted.get("math", "math"))
+                                ctx._emitted.get("math", "math"),
+                                frozenset(ctx._emitted[h] for h in _SCALAR_HELPERS if h in ctx._emitted),
+                                _arithmetic_helpers(ctx))
     body = nested.restore(body, nested_defs)
     out = nodes.clone(tree)
     out.name = names.claim("jvp_" + tree.name)
@@ -365,6 +368,27 @@ def _with_finite_checks(body: list, ctx) -> list:
                 args=[nodes.name(checked), nodes.const(generated), nodes.const(origin)],
                 keywords=[])))
     return out
+
+
+def _is_module_path(namespace, path: str) -> bool:
+    """Whether every name along `path` ("np.linalg") is a module."""
+    head, *rest = path.split(".")
+    try:
+        obj = namespace.lookup(head)
+    except KeyError:
+        return False
+    for attr in [None] + rest:
+        if attr is not None:
+            obj = getattr(obj, attr, None)
+        if not inspect.ismodule(obj):
+            return False
+    return True
+
+
+def _arithmetic_helpers(ctx) -> dict:
+    """The NaN-guarding helpers that are plain arithmetic on Python numbers."""
+    ops = {"masked_product": "*", "tangent_ratio": "/"}
+    return {ctx._emitted[h]: op for h, op in ops.items() if h in ctx._emitted}
 
 
 def _find_records(fn, params, kinds, ctx) -> None:

@@ -6,6 +6,8 @@ touches it. One `visit_X` per node kind; a kind with no visitor is rejected.
 """
 from __future__ import annotations
 
+import builtins
+
 import gast
 
 from .errors import unsupported
@@ -176,10 +178,24 @@ class _Fence:
                 self.reject(sub)
             if isinstance(sub, gast.Dict) and any(k is None for k in sub.keys):
                 self.reject(sub, "`**` unpacking in a dict display", "write the entries out")
+            if isinstance(sub, gast.Call) and _resolve_static(self.parsed, sub.func) in _HIDDEN_READS:
+                self.reject(sub, f"a call to {nodes_dotted(sub.func)}()",
+                            "eval, exec, locals, vars and globals read or run code the compiler "
+                            "cannot see; write the computation out")
             if isinstance(sub, gast.Call):
                 if any(isinstance(a, gast.Starred) for a in sub.args) or any(
                         k.arg is None for k in sub.keywords):
                     self.reject(sub, "a call with *args or **kwargs", "pass the arguments one by one")
+
+
+_HIDDEN_READS = {builtins.eval, builtins.exec, builtins.locals, builtins.vars, builtins.globals,
+                 builtins.compile, builtins.__import__}
+
+
+def nodes_dotted(node) -> str:
+    from .nodes import dotted
+
+    return dotted(node) or "this"
 
 
 def _describe(kind: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import gast
 
-from .errors import SourceInfo, SrcGradError
+from .errors import Location, SourceInfo, SrcGradError
 
 
 @dataclass
@@ -41,6 +41,24 @@ def parse(fn) -> ParsedFunction:
     if hasattr(fn, "parsed") and hasattr(fn, "free"):  # a lifted nested function
         return fn.parsed
     fn = inspect.unwrap(fn)
+    if inspect.ismethod(fn):
+        owner = type(fn.__self__).__name__
+        raise SrcGradError(
+            f"cannot differentiate the bound method {owner}.{fn.__func__.__name__}: its "
+            "object is not an argument, so gradients could not reach it",
+            hint=f"differentiate the function and pass the object: "
+                 f"grad({owner}.{fn.__func__.__name__}, wrt=1)(obj, x)")
+    if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+        try:
+            lines, first = inspect.getsourcelines(fn)
+        except (OSError, TypeError):
+            lines, first = [""], fn.__code__.co_firstlineno
+        line = next((l for l in lines if l.lstrip().startswith("async def")), lines[0]).rstrip("\n")
+        where = Location(inspect.getsourcefile(fn) or fn.__code__.co_filename,
+                         first + lines.index(line + "\n") if line + "\n" in lines else first,
+                         len(line) - len(line.lstrip()), line)
+        raise SrcGradError(f"an async function ({fn.__qualname__}) is not supported", where,
+                           hint="differentiate a synchronous function; await has no derivative")
     if not inspect.isfunction(fn):
         raise SrcGradError(
             f"cannot differentiate {fn!r}: it is not a Python function with source",

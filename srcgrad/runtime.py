@@ -1089,6 +1089,10 @@ def tangent_ratio(t, denom):
     stays zero there, as the adjoint of numpy.where keeps an infinite
     derivative out of the entries it did not select (`sqrt(where(x > 0, x, 0))`).
     """
+    if type(t) is float and type(denom) is float:  # Python numbers stay Python numbers
+        if t == 0.0:
+            return 0.0
+        return t / denom if denom != 0.0 else math.copysign(math.inf, t)
     with numpy.errstate(divide="ignore", invalid="ignore"):
         q = numpy.divide(t, denom)
     return numpy.where(numpy.equal(t, 0), 0.0, q)[()]  # [()]: a scalar stays a scalar
@@ -1420,3 +1424,35 @@ class EinsumAdjointTangents:
             for part in parts:
                 total = part if total is None else total + part
         return numpy.zeros(self.shapes[i]) if total is None else total
+
+
+
+# --- derivatives that can be infinite ------------------------------------------
+
+
+def masked_product(g, factor):
+    """g * factor, exactly 0 where g is 0 (even where factor is inf or NaN).
+
+    An adjoint or tangent that is zero on entries numpy.where did not select
+    must stay zero through a derivative that is infinite there (exp overflow,
+    a reciprocal at 0): 0 * inf would be NaN and poison the gradient.
+    """
+    if type(g) is float and type(factor) is float:
+        return 0.0 if g == 0.0 else g * factor
+    with numpy.errstate(invalid="ignore", over="ignore"):
+        q = numpy.multiply(g, factor)
+    return numpy.where(numpy.equal(g, 0), 0.0, q)[()]
+
+
+def power_derivative(x, c):
+    """d(x ** c)/dx = c * x ** (c - 1): inf (not an error) at x = 0 for c < 1, 0 for c = 0."""
+    if type(x) is float and type(c) in (float, int):
+        if c == 0:
+            return 0.0
+        if x == 0.0 and c < 1:
+            return math.inf if c > 0 else -math.inf
+        return c * x ** (c - 1)
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        base = numpy.asarray(x, dtype=numpy.result_type(x, 1.0))
+        out = numpy.multiply(c, numpy.power(base, c - 1))  # c - 1 stays a weak Python number
+    return numpy.where(numpy.equal(c, 0), 0.0, out)[()]

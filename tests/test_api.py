@@ -47,8 +47,9 @@ def forward_and_backward(source: str) -> tuple[str, str]:
     raise AssertionError(f"no backward sweep in:\n{source}")
 
 
-# log_or_zero is srcgrad's helper for d(x ** y)/dy; on Python numbers it is math.log.
-_SCALAR_CALLS = {"abs", "float", "max", "min", "log_or_zero"}
+# log_or_zero (d(x ** y)/dy) and power_derivative (d(x ** c)/dx, inf rather than an
+# error at 0) are srcgrad's helpers; on Python numbers they use only math and operators.
+_SCALAR_CALLS = {"abs", "float", "max", "min", "log_or_zero", "power_derivative"}
 
 
 def non_scalar_calls(code: str) -> list[str]:

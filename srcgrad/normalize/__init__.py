@@ -16,7 +16,8 @@ from .exits import single_exit
 __all__ = ["normalize", "check_anf"]
 
 
-def normalize(fn, names: Names, source: SourceInfo, is_local, scalar_params=frozenset()):
+def normalize(fn, names: Names, source: SourceInfo, is_local, scalar_params=frozenset(),
+              is_module_path=None):
     """Desugar then A-normalize `fn` (a gast.FunctionDef); returns a new tree.
 
     `scalar_params` (parameters known to be Python numbers) lets `y += e`
@@ -24,4 +25,4 @@ def normalize(fn, names: Names, source: SourceInfo, is_local, scalar_params=froz
     """
     fn = desugar(fn, names, source, scalar_params)
     fn = single_exit(fn, names)
-    return anf(fn, names, source, is_local)
+    return anf(fn, names, source, is_local, is_module_path)

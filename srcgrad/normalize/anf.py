@@ -37,14 +37,17 @@ from ..naming import Names
 _KEPT_WHOLE = (gast.BoolOp, gast.JoinedStr)
 
 
-def anf(fn, names: Names, source: SourceInfo, is_local):
+def anf(fn, names: Names, source: SourceInfo, is_local, is_module_path=None):
     fn = nodes.clone(fn)
-    fn.body = _Anf(names, source, is_local).body(fn.body)
+    fn.body = _Anf(names, source, is_local, is_module_path).body(fn.body)
     return fn
 
 
 class _Anf:
-    def __init__(self, names: Names, source: SourceInfo, is_local):
+    def __init__(self, names: Names, source: SourceInfo, is_local, is_module_path=None):
+        # A dotted global read is an atom only through modules (`np.pi`): an attribute
+        # of another object (a property, perhaps) is read once, into a temporary.
+        self.is_module_path = is_module_path or (lambda path: True)
         self.names = names
         self.source = source
         self.is_local = is_local
@@ -126,12 +129,19 @@ class _Anf:
 
     def atom(self, expr):
         """Reduce `expr` to an atom, emitting statements for its operations."""
-        if nodes.is_atom(expr) or self.is_global_ref(expr):
+        if nodes.is_atom(expr) or self.is_constant_ref(expr):
             return expr
         value = self.operation(expr)
         temp = self.names.fresh("t")
         self.emit(nodes.assign(temp, value))
         return nodes.name(temp)
+
+    def is_constant_ref(self, expr) -> bool:
+        """A global read through modules only: the same value whenever it is read."""
+        if not self.is_global_ref(expr):
+            return False
+        path = nodes.dotted(expr)
+        return "." not in path or self.is_module_path(path.rsplit(".", 1)[0])
 
     def is_global_ref(self, expr) -> bool:
         path = nodes.dotted(expr)
@@ -139,7 +149,7 @@ class _Anf:
 
     def operation(self, expr):
         """`expr` with each operand reduced to an atom: one operation."""
-        if nodes.is_atom(expr) or self.is_global_ref(expr) or isinstance(expr, _KEPT_WHOLE):
+        if nodes.is_atom(expr) or self.is_constant_ref(expr) or isinstance(expr, _KEPT_WHOLE):
             return expr
         if isinstance(expr, gast.BinOp):
             return gast.BinOp(left=self.atom(expr.left), op=expr.op, right=self.atom(expr.right))

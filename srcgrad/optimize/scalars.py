@@ -13,18 +13,27 @@ from .. import nodes
 
 
 def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast, math_name: str = "math",
-                      helpers: frozenset = frozenset()):
+                      helpers: frozenset = frozenset(), arithmetic: dict | None = None):
+    """Drop `unbroadcast(e, x)` for scalar e and x; with `arithmetic` ({helper name:
+    "*" or "/"}), turn the NaN-guarding helpers back into plain `a * b` / `a / b` on
+    Python numbers, where no numpy.where can have left an inf behind."""
     changed = False
+    arithmetic = arithmetic or {}
 
     class _Elide(gast.NodeTransformer):
         def visit_Call(self, node):
             nonlocal changed
             self.generic_visit(node)
-            if isinstance(node.func, gast.Name) and node.func.id in unbroadcast \
-                    and len(node.args) == 2 and is_scalar(node.args[0], scalars, math_name, helpers) \
-                    and is_scalar(node.args[1], scalars, math_name, helpers):
+            if not (isinstance(node.func, gast.Name) and len(node.args) == 2
+                    and is_scalar(node.args[0], scalars, math_name, helpers)
+                    and is_scalar(node.args[1], scalars, math_name, helpers)):
+                return node
+            if node.func.id in unbroadcast:
                 changed = True
                 return node.args[0]
+            if node.func.id in arithmetic:
+                changed = True
+                return nodes.binop(node.args[0], arithmetic[node.func.id], node.args[1])
             return node
 
     def block(stmts):

@@ -27,6 +27,7 @@ from srcgrad.runtime import (
     cumprod_adjoint_helper,
     cumprod_tangent_helper,
     cumsum_adjoint_helper,
+    masked_product,
     extreme_tangent_helper,
     hypot_share,
     nan_tie_share,
@@ -88,7 +89,7 @@ nondifferentiable(*_distinct(
 
 @adjoint(numpy.exp)                             # z = numpy.exp(x)
 def exp_adjoint(z, x):
-    d[x] = d[z] * z
+    d[x] = masked_product(d[z], z)
 
 
 @tangent(numpy.exp)
@@ -98,7 +99,7 @@ def exp_tangent(z, x):
 
 @adjoint(numpy.exp2)                            # z = numpy.exp2(x)
 def exp2_adjoint(z, x):
-    d[x] = d[z] * z * math.log(2.0)
+    d[x] = masked_product(d[z], z * math.log(2.0))
 
 
 @tangent(numpy.exp2)
@@ -108,7 +109,7 @@ def exp2_tangent(z, x):
 
 @adjoint(numpy.expm1)                           # z = numpy.expm1(x)
 def expm1_adjoint(z, x):
-    d[x] = d[z] * (z + 1.0)
+    d[x] = masked_product(d[z], z + 1.0)
 
 
 @tangent(numpy.expm1)
@@ -118,7 +119,7 @@ def expm1_tangent(z, x):
 
 @adjoint(numpy.log)                             # z = numpy.log(x)
 def log_adjoint(z, x):
-    d[x] = d[z] / x
+    d[x] = tangent_ratio(d[z], x)
 
 
 @tangent(numpy.log)
@@ -128,7 +129,7 @@ def log_tangent(z, x):
 
 @adjoint(numpy.log2)                            # z = numpy.log2(x)
 def log2_adjoint(z, x):
-    d[x] = d[z] / (x * math.log(2.0))
+    d[x] = tangent_ratio(d[z], x * math.log(2.0))
 
 
 @tangent(numpy.log2)
@@ -138,7 +139,7 @@ def log2_tangent(z, x):
 
 @adjoint(numpy.log10)                           # z = numpy.log10(x)
 def log10_adjoint(z, x):
-    d[x] = d[z] / (x * math.log(10.0))
+    d[x] = tangent_ratio(d[z], x * math.log(10.0))
 
 
 @tangent(numpy.log10)
@@ -148,7 +149,7 @@ def log10_tangent(z, x):
 
 @adjoint(numpy.log1p)                           # z = numpy.log1p(x)
 def log1p_adjoint(z, x):
-    d[x] = d[z] / (1.0 + x)
+    d[x] = tangent_ratio(d[z], 1.0 + x)
 
 
 @tangent(numpy.log1p)
@@ -185,7 +186,7 @@ def logaddexp2_tangent(z, x1, x2):
 
 @adjoint(numpy.sqrt)                            # z = numpy.sqrt(x)
 def sqrt_adjoint(z, x):
-    d[x] = d[z] / (2.0 * z)
+    d[x] = tangent_ratio(d[z], 2.0 * z)
 
 
 @tangent(numpy.sqrt)
@@ -195,7 +196,7 @@ def sqrt_tangent(z, x):
 
 @adjoint(numpy.cbrt)                            # z = numpy.cbrt(x)
 def cbrt_adjoint(z, x):
-    d[x] = d[z] / (3.0 * z * z)
+    d[x] = tangent_ratio(d[z], 3.0 * z * z)
 
 
 @tangent(numpy.cbrt)
@@ -215,7 +216,7 @@ def square_tangent(z, x):
 
 @adjoint(numpy.reciprocal)                      # z = numpy.reciprocal(x)
 def reciprocal_adjoint(z, x):
-    d[x] = -d[z] * z * z
+    d[x] = masked_product(-d[z], z * z)
 
 
 @tangent(numpy.reciprocal)
@@ -270,7 +271,7 @@ def tan_tangent(z, x):
 
 @adjoint(numpy.arcsin)                          # z = numpy.arcsin(x)
 def arcsin_adjoint(z, x):
-    d[x] = d[z] / numpy.sqrt(1.0 - x * x)
+    d[x] = tangent_ratio(d[z], numpy.sqrt(1.0 - x * x))
 
 
 @tangent(numpy.arcsin)
@@ -280,7 +281,7 @@ def arcsin_tangent(z, x):
 
 @adjoint(numpy.arccos)                          # z = numpy.arccos(x)
 def arccos_adjoint(z, x):
-    d[x] = -d[z] / numpy.sqrt(1.0 - x * x)
+    d[x] = tangent_ratio(-d[z], numpy.sqrt(1.0 - x * x))
 
 
 @tangent(numpy.arccos)
@@ -314,7 +315,7 @@ def arctan2_tangent(z, x1, x2):
 
 @adjoint(numpy.sinh)                            # z = numpy.sinh(x)
 def sinh_adjoint(z, x):
-    d[x] = d[z] * numpy.cosh(x)
+    d[x] = masked_product(d[z], numpy.cosh(x))
 
 
 @tangent(numpy.sinh)
@@ -324,7 +325,7 @@ def sinh_tangent(z, x):
 
 @adjoint(numpy.cosh)                            # z = numpy.cosh(x)
 def cosh_adjoint(z, x):
-    d[x] = d[z] * numpy.sinh(x)
+    d[x] = masked_product(d[z], numpy.sinh(x))
 
 
 @tangent(numpy.cosh)
@@ -354,7 +355,7 @@ def arcsinh_tangent(z, x):
 
 @adjoint(numpy.arccosh)                         # z = numpy.arccosh(x)
 def arccosh_adjoint(z, x):
-    d[x] = d[z] / numpy.sqrt(x * x - 1.0)
+    d[x] = tangent_ratio(d[z], numpy.sqrt(x * x - 1.0))
 
 
 @tangent(numpy.arccosh)
@@ -364,7 +365,7 @@ def arccosh_tangent(z, x):
 
 @adjoint(numpy.arctanh)                         # z = numpy.arctanh(x)
 def arctanh_adjoint(z, x):
-    d[x] = d[z] / (1.0 - x * x)
+    d[x] = tangent_ratio(d[z], 1.0 - x * x)
 
 
 @tangent(numpy.arctanh)

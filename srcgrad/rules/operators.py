@@ -10,7 +10,8 @@ import operator
 import numpy
 
 from srcgrad.rules.registry import adjoint, linear, nondifferentiable, tangent
-from srcgrad.runtime import (broadcast_like, dict_unpack_adjoint, log_or_zero, matmul_adjoint_left, matmul_adjoint_right,
+from srcgrad.runtime import (broadcast_like, dict_unpack_adjoint, log_or_zero, masked_product, power_derivative,
+                             tangent_ratio, matmul_adjoint_left, matmul_adjoint_right,
                              pack_dict, pack_list, pack_tuple, unbroadcast, unindex, unpack_adjoint)
 from srcgrad.templates import d
 
@@ -41,8 +42,8 @@ def multiply_adjoint(z, x1, x2):
 
 @adjoint(operator.truediv, numpy.divide)    # z = x1 / x2
 def divide_adjoint(z, x1, x2):
-    d[x1] = unbroadcast(d[z] / x2, x1)
-    d[x2] = unbroadcast(-d[z] * z / x2, x2)
+    d[x1] = unbroadcast(tangent_ratio(d[z], x2), x1)
+    d[x2] = unbroadcast(-tangent_ratio(masked_product(d[z], z), x2), x2)
 
 
 @adjoint(operator.mod, numpy.remainder)  # z = x1 % x2 = x1 - floor(x1 / x2) * x2
@@ -69,8 +70,8 @@ def matmul_adjoint(z, x1, x2):
 
 @adjoint(operator.pow, numpy.power)             # z = x1 ** x2
 def power_adjoint(z, x1, x2):
-    d[x1] = unbroadcast(d[z] * x2 * x1 ** (x2 - 1), x1)
-    d[x2] = unbroadcast(d[z] * z * log_or_zero(x1), x2)
+    d[x1] = unbroadcast(masked_product(d[z], power_derivative(x1, x2)), x1)
+    d[x2] = unbroadcast(masked_product(d[z], z * log_or_zero(x1)), x2)
 
 
 @adjoint(operator.getitem)                      # z = a[index]
@@ -114,8 +115,8 @@ def multiply_tangent(z, x1, x2):
 
 @tangent(operator.truediv, numpy.divide)
 def divide_tangent(z, x1, x2):
-    d[z] = d[x1] / x2
-    d[z] = -d[x2] * z / x2
+    d[z] = tangent_ratio(d[x1], x2)
+    d[z] = -tangent_ratio(masked_product(d[x2], z), x2)
 
 
 @tangent(operator.mod, numpy.remainder)
@@ -132,8 +133,8 @@ def matmul_tangent(z, x1, x2):
 
 @tangent(operator.pow, numpy.power)
 def power_tangent(z, x1, x2):
-    d[z] = d[x1] * x2 * x1 ** (x2 - 1)
-    d[z] = d[x2] * z * log_or_zero(x1)
+    d[z] = masked_product(d[x1], power_derivative(x1, x2))
+    d[z] = masked_product(d[x2], z * log_or_zero(x1))
 
 
 linear(operator.neg, "x", numpy.negative)

@@ -222,3 +222,21 @@ def solve_adjoint_a_tangent(out, y, z, a, b):
 def cholesky_adjoint_helper_tangent(out, g, z):
     d[out] = cholesky_adjoint_helper(d[g], z)
     d[out] = cholesky_adjoint_tangent_z(g, d[z], z)
+
+
+@tangent(runtime.masked_product)                # out = g * factor, 0 where g is 0
+def masked_product_tangent(out, g, factor):
+    d[out] = runtime.masked_product(d[g], factor)
+    d[out] = runtime.masked_product(g, d[factor])
+
+
+@tangent(runtime.tangent_ratio)                 # out = t / denom, 0 where t is 0
+def tangent_ratio_tangent(out, t, denom):
+    d[out] = runtime.tangent_ratio(d[t], denom)
+    d[out] = -runtime.tangent_ratio(runtime.masked_product(out, d[denom]), denom)
+
+
+@tangent(runtime.power_derivative)              # out = c * x ** (c - 1)
+def power_derivative_tangent(out, x, c):
+    d[out] = runtime.masked_product(d[x], c * runtime.power_derivative(x, c - 1))
+    d[out] = d[c] * x ** (c - 1) * (1.0 + c * runtime.log_or_zero(x))

@@ -190,7 +190,8 @@ def derive(fn, options: Options, keep_stages: bool = False):
     returned = anf_fn.body[-1].value if isinstance(anf_fn.body[-1], gast.Return) else None
     ret_name = returned.id if isinstance(returned, gast.Name) else None
     act = activity(anf_fn, ops, list(options.wrt), ret_name)
-    ctx.scalar_names = _scalar_names(anf_fn, ops, params, options.kinds)
+    ctx.scalar_names = _scalar_names(anf_fn, ops, params, options.kinds,
+                                     _number_globals(anf_fn, parsed.namespace, ctx.is_local))
     ctx.container_names = _container_names(anf_fn, params, options.kinds, ops)
     # srcgrad's own generated code (differentiated again for hvp) is alias-safe by
     # construction: its stack holds many values, which the syntactic check would join.
@@ -219,7 +220,17 @@ def derive(fn, options: Options, keep_stages: bool = False):
     else:
         result = grads[0] if len(grads) == 1 else nodes.tuple_of(grads)
         if options.return_value:
-            result = nodes.tuple_of([sweeps.returned, result])
+            returned = sweeps.returned
+            if isinstance(returned, gast.Name):
+                # The backward sweep may restore the returned variable (a loop pops it
+                # back): keep the value as the forward sweep left it.
+                kept = names.claim("_value")
+                value = nodes.name(returned.id)
+                if returned.id in ctx.mutated:
+                    value = nodes.quote_expr(f"{ctx.rename_global('fresh_tape')}(v)", v=returned.id)
+                forward.append(nodes.assign(kept, value))
+                returned = nodes.name(kept)
+            result = nodes.tuple_of([returned, result])
         out = nodes.clone(tree)
         out.name = names.claim(("value_and_grad_" if options.return_value else "grad_") + tree.name)
         body = forward + backward
@@ -451,7 +462,25 @@ def _container_names(fn, params, kinds, ops=None) -> set[str]:
 _RANGE_TARGET = object()  # marks a `for` target: an int from range(...)
 
 
-def _scalar_names(fn, ops, params, kinds) -> set[str]:
+def _number_globals(fn, namespace, is_local) -> set[str]:
+    """Global (or closure) names the function reads that hold Python numbers now.
+
+    Globals are read as constants; their kind is taken when the derivative is
+    built, like the arguments' kinds.
+    """
+    out = set()
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and not is_local(node.id):
+            try:
+                value = namespace.lookup(node.id)
+            except KeyError:
+                continue
+            if type(value) in (float, int):
+                out.add(node.id)
+    return out
+
+
+def _scalar_names(fn, ops, params, kinds, number_globals=frozenset()) -> set[str]:
     """Names that hold Python scalars whenever the scalar-kind parameters do.
 
     The greatest fixed point: start from every name, drop those with an
@@ -471,6 +500,7 @@ def _scalar_names(fn, ops, params, kinds) -> set[str]:
                     assigned.setdefault(n.id, []).append(None)
     scalars = (set(assigned) | set(params)) - {p for p, k in zip(params, kinds) if k != "scalar"}
     scalars -= set(params[len(kinds):])
+    scalars |= set(number_globals)
     changed = True
     while changed:
         changed = False

@@ -264,6 +264,11 @@ def forward(fn, ops: dict, act, wrt: list[str], ctx):
     body = list(fn.body)
     ret = body.pop()
     pass_ = _Forward(ops, act, ctx)
-    stmts = pass_.block(body)
+    args = fn.args
+    params = [a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args + args.kwonlyargs]
+    # A parameter outside wrt that a loop makes active needs a zero tangent to start from.
+    entry = [pass_.set_tangent(p, pass_.zeros(nodes.name(p)), fn.lineno)
+             for p in params if p not in wrt and pass_.active(p)]
+    stmts = entry + pass_.block(body)
     returned = ret.value
     return stmts, returned, pass_.tangent_expr(returned)

@@ -580,3 +580,25 @@ def test_user_adjoint_like_names_with_scalars():
 def test_repr_names_function_and_wrt():
     text = repr(srcgrad.grad(three, wrt=("a", "c")))
     assert "three" in text and "a" in text and "c" in text
+
+
+def loop_carried_return(x):
+    s = 0.0
+    for i in range(3):
+        s = s + x * i
+    return s
+
+
+def written_return(x):
+    out = np.zeros(3)
+    for i in range(3):
+        out[i] = x * i
+    return np.sum(out * out)
+
+
+def test_value_and_grad_returns_the_final_value_of_a_loop_carried_variable():
+    # the backward sweep restores s while it runs; the value must be the forward one
+    value, g = srcgrad.value_and_grad(loop_carried_return)(2.0)
+    assert value == pytest.approx(6.0) and g == pytest.approx(3.0)
+    value, g = srcgrad.value_and_grad(written_return)(2.0)
+    assert value == pytest.approx(20.0) and g == pytest.approx(20.0)

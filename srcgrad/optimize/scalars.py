@@ -21,6 +21,16 @@ def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast, math_name: st
     arithmetic = arithmetic or {}
 
     class _Elide(gast.NodeTransformer):
+        def visit_BinOp(self, node):
+            nonlocal changed
+            self.generic_visit(node)
+            # 1.0 * e is e for a number e (for arrays it may be a dtype conversion)
+            if isinstance(node.op, gast.Mult) and isinstance(node.left, gast.Constant) \
+                    and node.left.value == 1 and is_scalar(node.right, scalars, math_name, helpers):
+                changed = True
+                return node.right
+            return node
+
         def visit_Call(self, node):
             nonlocal changed
             self.generic_visit(node)

@@ -142,9 +142,14 @@ linear(operator.pos, "x", numpy.positive)
 linear(operator.getitem, "a")
 
 
-@tangent(pack_tuple, pack_list)                 # z = (x1, x2, ...): the tangents, zeros for constants
-def pack_tangent(z, *items):
+@tangent(pack_tuple)                            # z = (x1, x2, ...): the tangents, zeros for constants
+def pack_tuple_tangent(z, *items):
     d[z] = d[items]
+
+
+@tangent(pack_list)                             # z = [x1, x2, ...]: a list, so it can be appended to
+def pack_list_tangent(z, *items):
+    d[z] = list(d[items])
 
 
 @tangent(pack_dict)

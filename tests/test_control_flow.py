@@ -573,3 +573,12 @@ def test_source_is_deterministic_for_loops_and_branches():
         d2 = srcgrad.grad(fn, wrt=(0, 1))
         d2(*args)
         assert d1.source == d2.source
+
+
+ALL_CASES = BRANCH_CASES + FOR_CASES + ITERATIVE_CASES + TRICKY_CASES + HYGIENE_CASES
+
+
+@pytest.mark.parametrize("fn, args, wrt, tol", ALL_CASES)
+def test_forward_mode_matches_finite_differences(fn, args, wrt, tol):
+    """The same corpus through jvp: every construct in forward mode too."""
+    srcgrad.check_grads(fn, args, wrt=wrt, modes=("forward",), **tol)

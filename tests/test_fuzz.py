@@ -28,7 +28,7 @@ def test_random_programs(request):
     stats = fuzzgen.Stats()
 
     @settings(max_examples=n, derandomize=user_seed is None, database=None, deadline=None,
-              print_blob=False, phases=[Phase.generate, Phase.shrink],
+              print_blob=False, report_multiple_bugs=False, phases=[Phase.generate, Phase.shrink],
               suppress_health_check=list(HealthCheck))
     @given(fuzzgen.programs())
     def run(prog):

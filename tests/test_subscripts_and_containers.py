@@ -110,3 +110,8 @@ def test_the_backward_sweep_undoes_each_append():
     df(0.7)
     assert "vals.pop()" in df.source or "_stack" in df.source
     assert df(0.7) == pytest.approx(srcgrad.grad(A.running)(0.7))
+
+
+@pytest.mark.parametrize("fn,args,wrt", WRITES + CONTAINERS + APPENDS, ids=lambda v: getattr(v, "__name__", ""))
+def test_forward_mode_matches_finite_differences(fn, args, wrt):
+    srcgrad.check_grads(fn, args, wrt=wrt, modes=("forward",))

@@ -80,3 +80,8 @@ def test_a_nested_helper_stays_in_the_forward_sweep_as_written():
     df(rng.normal(size=3), rng.normal(size=3))
     assert "def g(v):" in df.source
     assert "_g_forward(x, scale=scale, w=w)" in df.source
+
+
+@pytest.mark.parametrize("fn,args,wrt", CASES + NESTED, ids=lambda v: getattr(v, "__name__", ""))
+def test_forward_mode_through_user_calls_matches_finite_differences(fn, args, wrt):
+    srcgrad.check_grads(fn, args, wrt=wrt, modes=("forward",))

@@ -428,7 +428,9 @@ def _find_records(fn, params, kinds, ctx) -> None:
         ctx.records[p] = {}
         for key in fields:
             field = f"{p}[{key!r}]"
-            preferred = f"d{key}" if isinstance(key, str) and key.isidentifier() else f"d{p}_{key}"
+            # dW1 reads best, unless the function has its own W1 (whose adjoint is dW1)
+            plain = isinstance(key, str) and key.isidentifier() and not ctx.is_local(key)
+            preferred = f"d{key}" if plain else f"d{p}_{key}"
             ctx.names.name_adjoint(field, preferred)
             ctx.records[p][key] = field
             ctx.field_owner[field] = (p, key)
@@ -442,6 +444,7 @@ def _container_names(fn, params, kinds, ops=None) -> set[str]:
     """
     known = dict(zip(params, kinds))
     out = {p for p in params if known.get(p) not in ("scalar", "array")}
+    records = {p for p in params if known.get(p) == "record"}  # entries are leaves
     changed = True
     while changed:
         changed = False
@@ -451,6 +454,8 @@ def _container_names(fn, params, kinds, ops=None) -> set[str]:
                 continue
             value = stmt.value
             source = value.value if isinstance(value, gast.Subscript) else value
+            if isinstance(value, gast.Subscript) and isinstance(source, gast.Name) and source.id in records:
+                continue
             if isinstance(value, (gast.Tuple, gast.List, gast.Dict)) or (
                     isinstance(source, gast.Name) and source.id in out) or (
                     ops is not None and ops.get(id(stmt)) is not None and ops[id(stmt)].kind == "user"):

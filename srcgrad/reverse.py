@@ -334,7 +334,7 @@ class _Forward:
                     out.extend(_unwrap_with(stmt))
                 else:
                     out.append(stmt)
-            out.extend(self.saves_at.get(id(stmt), []))
+            out.extend(self.saves_at.get(id(info.stmt), []))
         return out
 
     def loop(self, info: Loop) -> list:
@@ -405,6 +405,9 @@ def reverse(fn, ops: dict, act, wrt: list[str], ctx) -> Sweeps:
             if fields:
                 display = gast.Dict(keys=[nodes.const(k) for k, _ in fields],
                                     values=[nodes.name(ctx.names.adjoint(f)) for _, f in fields])
+                if not all(isinstance(k, str) for k, _ in fields):  # a list or tuple: by position
+                    display = nodes.quote_expr(f"{ctx.rename_global('record_adjoint')}(p, e)",
+                                               p=p, e=display)
                 tail.append(nodes.assign(ctx.names.adjoint(p), display))
                 init.add(p)
         if p not in init:

@@ -1456,3 +1456,10 @@ def power_derivative(x, c):
         base = numpy.asarray(x, dtype=numpy.result_type(x, 1.0))
         out = numpy.multiply(c, numpy.power(base, c - 1))  # c - 1 stays a weak Python number
     return numpy.where(numpy.equal(c, 0), 0.0, out)[()]
+
+
+def record_adjoint(like, entries):
+    """The adjoint of a list or tuple argument from its entries' adjoints ({index: adjoint})."""
+    if isinstance(like, dict):
+        return dict(entries)
+    return type(like)(entries.get(i) for i in range(len(like)))

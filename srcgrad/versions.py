@@ -167,12 +167,16 @@ class Walk:
         if len(active) == 1:  # a one-gradient backward returns a 1-tuple
             items[0] = templates.Local(grads, nodes.quote_expr(f"{backward}({names.adjoint(z)}, {tape})[0]"))
         refs = self.refs(local_reads(items, self.ctx) - {z, tape}, cur, managed)
-        for name in (z, tape):
-            if loop is not None or name in managed:
-                managed.add(name)
-                refs[name] = MANAGED
-            else:
-                cur[name] = refs[name] = self.new(name, stmt)
+        if loop is not None or z in managed:
+            managed.add(z)
+            refs[z] = MANAGED
+        else:
+            cur[z] = refs[z] = self.new(z, stmt)
+        # The tape is read only by this statement's own adjoint, in the same branch
+        # and iteration: never versioned (in loops, pushed and popped like the rest).
+        refs[tape] = MANAGED
+        if loop is not None:
+            managed.add(tape)
         free = tuple(getattr(op.callee, "free", ()))  # a nested helper's outer variables
         return Assign(stmt, z, items, refs, loop, call=(forward, tape, free))
 

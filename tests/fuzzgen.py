@@ -72,7 +72,7 @@ class RandomChooser:
         return self.rng.randrange(n)
 
     def value(self):
-        return round(self.rng.uniform(-2.0, 2.0), 3)
+        return round(self.rng.uniform(-1.877, 2.123), 3)
 
 
 class HypothesisChooser:
@@ -85,8 +85,9 @@ class HypothesisChooser:
         return self.draw(self.st.integers(0, n - 1)) if n > 1 else 0
 
     def value(self):
-        # three decimals keep minimised inputs readable; 0.0 is the shrink target
-        return self.draw(self.st.integers(-2000, 2000)) / 1000.0
+        # three decimals keep minimised inputs readable; the shrink target 0.123 keeps
+        # minimised programs away from the kinks at 0 (abs, sign, where(x > 0))
+        return (self.draw(self.st.integers(-2000, 2000)) + 123) / 1000.0
 
 
 class Choices:

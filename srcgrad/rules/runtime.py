@@ -240,3 +240,5 @@ def tangent_ratio_tangent(out, t, denom):
 def power_derivative_tangent(out, x, c):
     d[out] = runtime.masked_product(d[x], c * runtime.power_derivative(x, c - 1))
     d[out] = d[c] * x ** (c - 1) * (1.0 + c * runtime.log_or_zero(x))
+
+linear(runtime.record_adjoint, "entries")

@@ -294,3 +294,9 @@ def infinite_derivative_helpers_case(x, y, c):
     a = rt.masked_product(x * y, np.exp(x))
     b = rt.tangent_ratio(a * x, y + 1.0)
     return np.sum((b + rt.power_derivative(x, y) + rt.power_derivative(x, 2.5)) * c)
+
+
+@case(rt.record_adjoint, variants=[(R(3), R(), C(3))], wrt=(0, 1), modes=FWD)
+def record_adjoint_case(x, y, c):
+    t = rt.record_adjoint((0.0, 0.0, 0.0), {0: x * y, 2: y})
+    return np.sum(t[0] * c) + t[2] * y

@@ -26,12 +26,15 @@ _VIEW_FUNCTIONS = {"reshape", "ravel", "transpose", "swapaxes", "moveaxis", "squ
 _FRESH_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "nbytes", "itemsize"}
 
 
-def alias_groups(body, params, appends: bool = True) -> dict[str, set[str]]:
+def alias_groups(body, params, appends: bool = True, before=None) -> dict[str, set[str]]:
     """name -> every local name that may share its memory (itself included).
 
     With `appends`, `lst.append(v)` joins lst and v: a later write into v would
     show through lst. Appending itself changes only the list object, which v
-    does not share, so checking an append leaves those edges out.
+    does not share, so checking an append leaves those edges out. With
+    `before=(position, loops)`, only sharing set up before that statement (or in
+    a loop around it, which runs again) counts: a view made after the last
+    write sees nothing change.
     """
     parent: dict[str, str] = {}
 
@@ -42,25 +45,57 @@ def alias_groups(body, params, appends: bool = True) -> dict[str, set[str]]:
             n = parent[n]
         return n
 
-    def union(a, b):
-        parent[find(a)] = find(b)
-
-    local = set(params) | {n.id for s in body for n in gast.walk(s)
-                           if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-    for stmt in _assignments(body):
-        for target in stmt.targets:
-            if isinstance(target, gast.Name):
-                for src in _may_view(stmt.value, local, elements=appends):
-                    if src != target.id:
-                        union(target.id, src)
-    for stmt in (_appends(body) if appends else ()):
-        receiver = stmt.value.func.value.id
-        for src in _may_view(stmt.value.args[0], local):
-            union(receiver, src)
+    for position, loops, a, b in _edges(body, params, appends):
+        if before is None or position < before[0] or loops & before[1]:
+            parent[find(a)] = find(b)
     groups: dict[str, set[str]] = {}
     for n in list(parent):
         groups.setdefault(find(n), set()).add(n)
     return {n: groups[find(n)] for n in parent}
+
+
+def positions(body):
+    """(statement, position in program order, ids of the loops around it), nested included."""
+    counter = [0]
+
+    def walk(stmts, loops):
+        for stmt in stmts:
+            counter[0] += 1
+            yield stmt, counter[0], loops
+            inner_loops = loops | {id(stmt)} if isinstance(stmt, (gast.For, gast.While)) else loops
+            for name in ("body", "orelse"):
+                inner = getattr(stmt, name, None)
+                if isinstance(inner, list) and not isinstance(stmt, gast.With):
+                    yield from walk(inner, inner_loops)
+
+    yield from walk(body, frozenset())
+
+
+def _edges(body, params, appends: bool):
+    local = set(params) | {n.id for s in body for n in gast.walk(s)
+                           if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    for stmt, position, loops in positions(body):
+        if isinstance(stmt, gast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, gast.Name):
+                    for src in _may_view(stmt.value, local, elements=appends):
+                        if src != target.id:
+                            yield position, loops, target.id, src
+        elif isinstance(stmt, gast.For):  # the items (rows) of what a loop runs over
+            targets = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
+            for src in _may_view(stmt.iter, local):
+                for t in targets - {src}:
+                    yield position, loops | {id(stmt)}, t, src
+        elif appends and _is_append_call(stmt):
+            receiver = stmt.value.func.value.id
+            for src in _may_view(stmt.value.args[0], local):
+                yield position, loops, receiver, src
+
+
+def _is_append_call(stmt) -> bool:
+    call = stmt.value if isinstance(stmt, gast.Expr) else None
+    return (isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute)
+            and call.func.attr == "append" and isinstance(call.func.value, gast.Name) and bool(call.args))
 
 
 def _appends(body):
@@ -116,7 +151,7 @@ def _may_view(expr, local: set[str], elements: bool = True) -> set[str]:
         last = path.rsplit(".", 1)[-1]
         if last in _VIEW_FUNCTIONS and expr.args:
             return _may_view(expr.args[0], local)
-        if last in _runtime_helpers():  # srcgrad's helpers hand back (a view of) their first argument at most
+        if isinstance(func, gast.Name) and last in _runtime_helpers():  # generated code calls these by name
             return _may_view(expr.args[0], local) if expr.args else set()
         if head in ("np", "numpy", "math", "jnp") or last in ("len", "float", "int", "abs", "range",
                                                              "min", "max", "sum", "round"):
@@ -153,19 +188,19 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True) -> set[str]:
               + fn.args.kwonlyargs]
     from .normalize.anf import is_append
 
-    groups = alias_groups(fn.body, params)
-    list_groups = alias_groups(fn.body, params, appends=False)
     mutated: set[str] = set()
-    for stmt in _statements(fn.body):
+    for stmt, position, loops in positions(fn.body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             name = stmt.targets[0].value.id
             if check:
+                groups = alias_groups(fn.body, params, before=(position, loops))
                 check_in_place(groups, name, stmt, source, "this assignment into a subscript")
             mutated.add(name)
         elif is_append(stmt):
             name = stmt.value.func.value.id
             if check:
-                check_in_place(list_groups, name, stmt, source, "this append")
+                groups = alias_groups(fn.body, params, appends=False, before=(position, loops))
+                check_in_place(groups, name, stmt, source, "this append")
             mutated.add(name)
     return mutated
 

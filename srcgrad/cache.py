@@ -1,8 +1,11 @@
-"""The compile cache: one compiled derivative per (code object, options).
+"""The compile cache: one compiled derivative per (function code, options).
 
-Keyed weakly by the function's code object, so a redefined function (a new
-code object) compiles afresh and a function that is gone frees its entry.
-A lock makes concurrent first calls compile once.
+Keyed by the *identity* of the function's code object (equal code objects
+from two modules are still two functions), its globals and any functions its
+closure holds: what the compiler resolved calls against. A redefined function
+compiles afresh, a function that is gone frees its entry, and closures that
+capture only values share one compile. A lock makes concurrent first calls
+compile once.
 """
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ import weakref
 
 from . import compiler
 
-_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_CACHE: dict = {}  # key -> {Options: Compiled}
+_GENERATED: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()  # id(code) -> Compiled
 _LOCK = threading.RLock()
 _BUILDING = threading.local()  # (code, options) being compiled on this thread
 compile_count = 0  # how many derivatives were built (for tests of the cache)
@@ -21,15 +25,46 @@ class Recursion(Exception):
     """A function's derivative needs itself: recursion through user calls."""
 
 
+def _key(fn) -> tuple:
+    cells = getattr(fn, "cells", None)
+    if cells is None:
+        cells = dict(zip(fn.__code__.co_freevars, getattr(fn, "__closure__", None) or ()))
+    called = []
+    for name in sorted(cells):
+        try:
+            value = cells[name].cell_contents
+        except ValueError:
+            continue
+        if callable(value):
+            called.append((name, id(value)))
+    return id(fn.__code__), id(fn.__globals__), tuple(called)
+
+
+def _forget(key):
+    def drop(_ref, cache=_CACHE):  # bound now: at interpreter exit module globals go first
+        cache.pop(key, None)
+    return drop
+
+
+def compiled_of(code):
+    """The `codegen.Compiled` that holds the generated code object `code`, or None."""
+    found = _GENERATED.get(id(code))
+    return found if found is not None and code in found.codes else None
+
+
 def compiled(fn, options: compiler.Options):
     """The `codegen.Compiled` derivative of `fn` for `options`, built at most once."""
     global compile_count
-    code = fn.__code__
-    entry = _CACHE.get(code)
-    if entry is not None and options in entry:
-        return entry[options]
+    key = _key(fn)
+    slot = _CACHE.get(key)
+    if slot is not None and slot[0]() is fn.__code__ and options in slot[1]:
+        return slot[1][options]
     with _LOCK:
-        entry = _CACHE.setdefault(code, {})
+        slot = _CACHE.get(key)
+        if slot is None or slot[0]() is not fn.__code__:
+            slot = _CACHE[key] = (weakref.ref(fn.__code__, _forget(key)), {})
+        entry = slot[1]
+        code = fn.__code__
         if options not in entry:
             building = getattr(_BUILDING, "codes", None)
             if building is None:
@@ -41,5 +76,7 @@ def compiled(fn, options: compiler.Options):
                 entry[options] = compiler.derive(fn, options)
             finally:
                 building.discard(code)
+            for generated in entry[options].codes:
+                _GENERATED[id(generated)] = entry[options]
             compile_count += 1
         return entry[options]

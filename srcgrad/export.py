@@ -456,14 +456,13 @@ def _lookup(name: str, cells: dict, globals_: dict):
 def _generated_text(fn) -> str:
     """The source of one generated function, from the Compiled that made it."""
     code = fn.__code__
-    for entries in list(cache._CACHE.values()):
-        for compiled in list(entries.values()):
-            if code in getattr(compiled, "codes", ()):
-                tree = ast.parse(compiled.source)
-                lines = compiled.source.splitlines(keepends=True)
-                for node in tree.body:
-                    if isinstance(node, ast.FunctionDef) and node.name == code.co_name:
-                        return "".join(lines[node.lineno - 1:node.end_lineno])
+    compiled = cache.compiled_of(code)
+    if compiled is not None:
+        tree = ast.parse(compiled.source)
+        lines = compiled.source.splitlines(keepends=True)
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name == code.co_name:
+                return "".join(lines[node.lineno - 1:node.end_lineno])
     try:  # not in the cache (it was cleared): linecache still has the text
         return textwrap.dedent(inspect.getsource(code))
     except (OSError, TypeError):

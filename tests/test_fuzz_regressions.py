@@ -178,3 +178,57 @@ def test_inplace_update_of_iterated_array():
         return  # rejecting it with a located error is an acceptable fix
     _close(value, mutate_while_iterating(x.copy()))      # srcgrad: 0.5994..., Python: 2.4699...
     srcgrad.check_grads(mutate_while_iterating, (x,))
+
+
+# --- bug 5: the compile cache confuses functions whose code objects compare equal ---------
+# Silent wrong answer.  `srcgrad.cache` keys a WeakKeyDictionary by `fn.__code__`, and
+# code objects compare by VALUE (name, bytecode, constants, names, first line number,
+# line table; not the file name).  Two functions with the same text at the same line of
+# two files (two scripts, a module and its reloaded edit, a re-run notebook cell) share
+# one derivative, bound to the FIRST function's helpers.  Found by the fuzzer: programs
+# with an identical `f` calling a different `helper0` got the gradient of an earlier
+# program (e.g. srcgrad 1.0, numeric 0.5).
+
+
+def helper0(a0):
+    return a0 * 2.0
+
+
+def uses_helper(x):
+    return np.sum(helper0(x))
+
+
+def _same_text_other_file(tmp_path, factor):
+    """A module whose `uses_helper` is byte-for-byte the function above, at the same line,
+    but whose `helper0` multiplies by `factor`."""
+    import importlib.util
+    import inspect
+
+    first = uses_helper.__code__.co_firstlineno
+    head = f"import numpy as np\ndef helper0(a0):\n    return a0 * {factor}\n"
+    text = head + "\n" * (first - 1 - head.count("\n")) + inspect.getsource(uses_helper)
+    path = tmp_path / f"same_text_{int(factor)}.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.uses_helper.__code__ == uses_helper.__code__   # equal, though distinct
+    return mod.uses_helper
+
+
+def test_cache_confuses_equal_code_objects(tmp_path):
+    x = np.array([0.5, -1.0])
+    _close(srcgrad.grad(uses_helper)(x), [2.0, 2.0])
+    other = _same_text_other_file(tmp_path, 3.0)
+    assert other(x) == -1.5
+    _close(srcgrad.grad(other)(x), [3.0, 3.0])             # srcgrad: [2.0, 2.0]
+
+
+def test_cache_confuses_equal_code_objects_jvp_vjp(tmp_path):
+    x = np.array([0.5, -1.0])
+    t = np.array([1.0, 1.0])
+    srcgrad.jvp(uses_helper, (x,), (t,))
+    srcgrad.vjp(uses_helper, x)
+    other = _same_text_other_file(tmp_path, 5.0)
+    _close(srcgrad.jvp(other, (x,), (t,))[1], 10.0)        # srcgrad: 4.0
+    _close(srcgrad.vjp(other, x)[1](1.0), [5.0, 5.0])     # srcgrad: [2.0, 2.0]

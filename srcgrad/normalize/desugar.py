@@ -20,7 +20,7 @@ from __future__ import annotations
 import gast
 
 from .. import nodes
-from ..aliases import alias_groups, check_in_place
+from ..aliases import alias_groups, check_in_place, positions
 from ..errors import SourceInfo, unsupported
 from ..naming import Names
 
@@ -29,25 +29,17 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset()):
     fn = nodes.clone(fn)
     params = [a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args
               + fn.args.kwonlyargs]
-    groups = alias_groups(fn.body, params)
-    # A group whose only parameters are Python numbers holds immutable values:
-    # `y += e` rebinds there, exactly like `y = y + e`.
-    groups = {n: g for n, g in groups.items()
-              if not (g & set(params)) or not (g & set(params)) <= set(scalar_params)}
-    _check_augmented(fn.body, groups, source)
+    for stmt, position, loops in positions(fn.body):
+        if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
+            groups = alias_groups(fn.body, params, before=(position, loops))
+            group = groups.get(stmt.target.id, {stmt.target.id})
+            # A group whose only parameters are Python numbers holds immutable values:
+            # `y += e` rebinds there, exactly like `y = y + e`.
+            if (group & set(params)) and (group & set(params)) <= set(scalar_params):
+                continue
+            check_in_place(groups, stmt.target.id, stmt, source, "this augmented assignment")
     fn.body = _body(fn.body, names, source, top=True)
     return fn
-
-
-def _check_augmented(body, groups, source) -> None:
-    """`y += e` on an array is in place: exact as `y = y + e` only when nothing else views y."""
-    for stmt in body:
-        if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
-            check_in_place(groups, stmt.target.id, stmt, source, "this augmented assignment")
-        for name in ("body", "orelse"):
-            inner = getattr(stmt, name, None)
-            if isinstance(inner, list) and not isinstance(stmt, gast.With):
-                _check_augmented(inner, groups, source)
 
 
 def _body(body, names: Names, source: SourceInfo, top: bool = False) -> list:

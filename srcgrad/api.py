@@ -92,6 +92,11 @@ def _resolve_wrt(fn, wrt) -> tuple[tuple[str, ...], bool]:
 
 
 def _kind(value) -> str:
+    kind = type(value)
+    if kind is numpy.ndarray:  # the common cases first: this runs on every call
+        return "array"
+    if kind is float or kind is int:
+        return "scalar"
     if isinstance(value, (float, int)) and not isinstance(value, bool):
         return "scalar"
     if isinstance(value, numpy.ndarray):
@@ -128,6 +133,8 @@ def _check_wrt_value(name: str, value, path: str = "") -> None:
 
 def _as_gradient(g, x):
     """Give the gradient the structure of its argument (None means zero)."""
+    if type(x) is float and type(g) is float:
+        return g
     if type(x) is numpy.ndarray and type(g) is numpy.ndarray and g.shape == x.shape \
             and g.dtype == x.dtype and x.dtype.kind == "f" and g.flags.writeable and g is not x:
         return g  # fresh from the derivative: hand it over as it is
@@ -166,6 +173,11 @@ class Derivative:
         self._debug_nans = bool(debug_nans)
         self._signature = inspect.signature(fun)
         self._params = _parameters(fun)
+        positional = [p.name for p in self._signature.parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        # wrt as positions, when every parameter is positional (the fast call path)
+        self._positions = tuple(positional.index(n) for n in self.wrt) \
+            if len(positional) == len(self._params) else None
         self._bound: dict = {}
         functools.update_wrapper(self, fun)
 
@@ -178,13 +190,25 @@ class Derivative:
         return fn
 
     def __call__(self, *args, **kwargs):
-        if kwargs or len(args) != len(self._params):
+        if not kwargs and len(args) == len(self._params) and self._positions is not None:
+            # The common call: every argument positional. No signature binding.
+            kinds = tuple([_kind(a) for a in args])
+            fn = self._bound.get(kinds)
+            if fn is not None and not self._return_value and len(self._positions) == 1:
+                x = args[self._positions[0]]
+                _check_wrt_value(self.wrt[0], x)
+                self._last_kinds = kinds
+                g = _as_gradient(fn(*args), x)
+                return (g,) if self._many else g
+            values = dict(zip(self._params, args))
+        elif kwargs or len(args) != len(self._params):
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
             values = bound.arguments
+            kinds = tuple(_kind(values[p]) for p in self._params if p in values)
         else:
             values = dict(zip(self._params, args))
-        kinds = tuple(_kind(values[p]) for p in self._params if p in values)
+            kinds = tuple(_kind(values[p]) for p in self._params if p in values)
         for name in self.wrt:
             _check_wrt_value(name, values[name])
         self._last_kinds = kinds

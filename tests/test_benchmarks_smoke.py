@@ -42,9 +42,6 @@ def test_srcgrad_value_and_grad_matches(name):
     args = w.make_args(np.random.default_rng(3), True)
     value, got = srcgrad.value_and_grad(w.fun, wrt=w.wrt)(*args)
     assert backends.max_rel_error(got, w.hand_grad(*args)) < 1e-9
-    if name == "rosenbrock":
-        pytest.xfail("value_and_grad returns the loop-carried `s` as restored by the "
-                     "backward sweep (0.0), not f(x); see docs/performance.md")
     assert value == pytest.approx(w.fun(*args), rel=1e-12)
 
 

@@ -73,7 +73,7 @@ def test_show_forward_mode_prints_the_jvp_function(capsys):
 
 
 def test_show_highlights_for_a_terminal_only():
-    pytest.importorskip("pygments")
+    import pygments  # noqa: F401  (in the test extra: highlighting is tested, never skipped)
 
     class Terminal:
         def isatty(self):
@@ -91,7 +91,7 @@ def test_show_highlights_for_a_terminal_only():
 
 
 def test_show_color_always_via_the_command_line():
-    pytest.importorskip("pygments")
+    import pygments  # noqa: F401  (in the test extra: highlighting is tested, never skipped)
     done = _srcgrad("show", f"{PROGRAM}:straight", "--color", "always")
     assert done.returncode == 0 and "\x1b[" in done.stdout
 

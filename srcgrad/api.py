@@ -227,9 +227,12 @@ class Derivative:
     @property
     def source(self) -> str:
         """The generated Python source (for the argument kinds of the last call)."""
+        return self._compiled().source
+
+    def _compiled(self):
         kinds = getattr(self, "_last_kinds", ())
         options = Options(self.wrt, self._return_value, kinds, self._debug_nans)
-        return cache.compiled(self.fun, options).source
+        return cache.compiled(self.fun, options)
 
     def __repr__(self) -> str:
         return f"<srcgrad derivative of {self.fun.__qualname__} wrt {', '.join(self.wrt)}>"
@@ -267,23 +270,25 @@ value_and_grad.__name__ = "value_and_grad"
 value_and_grad.__doc__ = """Like `grad`, but return `(value, gradient)` from one call."""
 
 
-def source(derivative, mode: str | None = None, wrt=0) -> str:
+def source(derivative, mode: str | None = None, wrt=0, annotate: bool = False) -> str:
     """The generated Python source of a derivative made by srcgrad.
 
     `source(df)` for a derivative from grad/value_and_grad; `source(f,
     mode="forward", wrt=...)` for the tangent function jvp would use, and
     `source(f, mode="reverse", wrt=...)` for the gradient of a plain function.
+    `annotate=True` ends every generated statement with the original line it
+    came from, as tracebacks and pdb show it.
     """
     if isinstance(derivative, Derivative) and mode is None:
-        return derivative.source
+        compiled = derivative._compiled()
+        return compiled.annotated if annotate else compiled.source
     if mode not in ("forward", "reverse") or not callable(derivative):
         raise SrcGradError(f"{derivative!r} is not a derivative made by srcgrad",
                            hint="pass grad(f), or a function with mode='forward' or 'reverse'")
     fun = derivative.fun if isinstance(derivative, Derivative) else derivative
     names, _ = _resolve_wrt(fun, wrt)
-    if mode == "reverse":
-        return cache.compiled(fun, Options(names)).source
-    return cache.compiled(fun, Options(names, mode="forward")).source
+    compiled = cache.compiled(fun, Options(names) if mode == "reverse" else Options(names, mode="forward"))
+    return compiled.annotated if annotate else compiled.source
 
 
 def _leaves_zero_like(tree):

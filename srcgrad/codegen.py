@@ -29,25 +29,62 @@ _COMMENT = re.compile(r"^(\s*)" + nodes.COMMENT_MARKER + r"\((.*)\)\s*$")
 _serial = itertools.count(1)
 
 
-def to_source(fn_node) -> str:
-    """Readable source text of a gast function definition, comments restored."""
+def to_source(fn_node, note=None) -> str:
+    """Readable source text of a gast function definition, comments restored.
+
+    With `note` (line number -> original source line), every simple statement
+    also ends in `# line N: <original>`: the annotated text, which has exactly
+    the same lines as the plain one, is what tracebacks and pdb show.
+    """
     fn_node = nodes.clone(fn_node)
     comments: list[str] = []
     for node in gast.walk(fn_node):
         if nodes.is_comment(node):
             comments.append(node.value.args[0].value)
             node.value.args[0] = nodes.const(len(comments) - 1)
+    notes: list[str] = []
+    if note is not None:
+        _add_notes(fn_node, note, notes)
     tree = gast.gast_to_ast(nodes.module([fn_node]))
     ast.fix_missing_locations(tree)
     text = astor.to_source(tree, indent_with=" " * 4)
     out = []
     for line in text.splitlines():
         match = _COMMENT.match(line)
+        noted = _NOTE.match(line)
         if match:
             out.append(f"{match.group(1)}# {comments[int(match.group(2))]}")
+        elif noted:
+            out[-1] += f"  # {notes[int(noted.group(1))]}"
         else:
             out.append(line)
     return "\n".join(out) + "\n"
+
+
+_NOTE_MARKER = "__srcgrad_note__"
+_NOTE = re.compile(r"^\s*" + _NOTE_MARKER + r"\((\d+)\)\s*$")
+
+
+def _add_notes(node, note, notes: list) -> None:
+    """After each simple statement with a line number, a marker for its note."""
+    for field in ("body", "orelse"):
+        stmts = getattr(node, field, None)
+        if not isinstance(stmts, list):
+            continue
+        out = []
+        for stmt in stmts:
+            out.append(stmt)
+            if isinstance(stmt, (gast.If, gast.For, gast.While)):
+                _add_notes(stmt, note, notes)
+                continue
+            line = getattr(stmt, "lineno", None)
+            text = note(line) if line and not nodes.is_comment(stmt) and \
+                isinstance(stmt, (gast.Assign, gast.Expr, gast.Return)) else None
+            if text:
+                notes.append(f"line {line}: {text}")
+                out.append(nodes.expr_stmt(gast.Call(func=nodes.name(_NOTE_MARKER),
+                                                     args=[nodes.const(len(notes) - 1)], keywords=[])))
+        setattr(node, field, out)
 
 
 def statement_text(stmt) -> str:
@@ -64,14 +101,16 @@ class Compiled:
     (forward, backward) for a split pair.
     """
 
-    def __init__(self, names: list[str], source: str, free: list[str], helpers: dict):
+    def __init__(self, names: list[str], source: str, free: list[str], helpers: dict,
+                 annotated: str | None = None):
         self.names = list(names)
         self.name = self.names[0]
         self.source = source
+        self.annotated = annotated or source  # the same lines, each noting its origin
         self.helpers = helpers  # free name -> object provided by srcgrad
         self.filename = f"<srcgrad {self.name} #{next(_serial)}>"
         wrapper = f"def _srcgrad_factory({', '.join(free)}):\n" \
-                  f"{textwrap.indent(source, '    ')}    return {', '.join(self.names)}\n"
+                  f"{textwrap.indent(self.annotated, '    ')}    return {', '.join(self.names)}\n"
         self.text = wrapper
         module = compile(wrapper, self.filename, "exec")
         factory = next(c for c in module.co_consts if isinstance(c, types.CodeType))

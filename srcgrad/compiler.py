@@ -240,8 +240,9 @@ def derive(fn, options: Options, keep_stages: bool = False):
         out.returns = None
         functions = [out]
     source = "\n\n".join(codegen.to_source(f) for f in functions)
+    annotated = "\n\n".join(codegen.to_source(f, note=ctx.line) for f in functions)
     free = sorted(ctx.helpers) + [n for n in parsed.closure if n not in ctx.helpers]
-    compiled = codegen.Compiled([f.name for f in functions], source, free, ctx.helpers)
+    compiled = codegen.Compiled([f.name for f in functions], source, free, ctx.helpers, annotated)
     if keep_stages:
         stages["reverse"] = source
         return compiled, stages
@@ -268,8 +269,9 @@ def _derive_forward(tree, anf_fn, ops, act, params, names, ctx, parsed, nested_d
         body = _with_finite_checks(body, ctx)
     out.body = _dedupe_comments(body + [nodes.ret(nodes.tuple_of([returned, returned_dot]))])
     source = codegen.to_source(out)
+    annotated = codegen.to_source(out, note=ctx.line)
     free = sorted(ctx.helpers) + [n for n in parsed.closure if n not in ctx.helpers]
-    compiled = codegen.Compiled([out.name], source, free, ctx.helpers)
+    compiled = codegen.Compiled([out.name], source, free, ctx.helpers, annotated)
     compiled.tangent_params = tangent_params
     if stages is not None:
         stages["forward"] = source
@@ -368,7 +370,11 @@ def _with_finite_checks(body: list, ctx) -> list:
     out: list = []
     for stmt in body:
         out.append(stmt)
-        if isinstance(stmt, gast.Assign):
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):  # inside branches and loops too
+            stmt.body = _with_finite_checks(stmt.body, ctx)
+            stmt.orelse = _with_finite_checks(stmt.orelse, ctx)
+            continue
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], (gast.Name, gast.Subscript)):
             target = stmt.targets[0]
             checked = target.value.id if isinstance(target, gast.Subscript) else target.id
             generated = codegen.statement_text(stmt)

@@ -232,3 +232,28 @@ def test_cache_confuses_equal_code_objects_jvp_vjp(tmp_path):
     other = _same_text_other_file(tmp_path, 5.0)
     _close(srcgrad.jvp(other, (x,), (t,))[1], 10.0)        # srcgrad: 4.0
     _close(srcgrad.vjp(other, x)[1](1.0), [5.0, 5.0])     # srcgrad: [2.0, 2.0]
+
+
+# --- bug 6: split mode (vjp) tapes a VIEW of a row that is overwritten later --------------
+# Silent wrong answer in `vjp` only (`grad` is right).  `buf[0] = buf[0] * buf[0]` reads
+# the row `buf[0]` (a view); the forward sweep of the split pair keeps that view on the
+# tape, the write then changes it, and the pullback multiplies by the NEW row (a**2)
+# instead of the old one (a).  Found by the fuzzer as
+#     v3 = np.array([[t[1], t[1]], [t[1], t[1]]]); buf4 = np.zeros((2, 2))
+#     for i5 in range(2): buf4[i5] = v3[i5]; buf4[i5] = buf4[i5] * buf4[i5] + 0.1
+# at t[1] = 0.123: grad 0.984 (right), pullback(1.0) 0.921032.
+
+
+def overwrite_row_with_itself(A):
+    buf = np.zeros((2, 2))
+    buf[0] = A[0]
+    buf[0] = buf[0] * buf[0]
+    return np.sum(buf)
+
+
+def test_split_tape_keeps_view_of_overwritten_row():
+    A = np.array([[0.5, -1.5], [2.0, 0.25]])
+    expected = [[1.0, -3.0], [0.0, 0.0]]
+    _close(srcgrad.grad(overwrite_row_with_itself)(A), expected)               # right
+    _, pullback = srcgrad.vjp(overwrite_row_with_itself, A)
+    _close(pullback(1.0), expected)                       # srcgrad: [[0.5, 4.5], [0, 0]]

@@ -1162,11 +1162,47 @@ def sort_tangent_helper(t, a, axis=-1, kind=None):
 
 
 def fresh_tape(tape):
-    """A deep copy of a tape whose arrays the backward restores in place, so a
-    pullback can run again (shared arrays stay shared within the copy)."""
+    """A copy of a tape whose arrays the backward restores in place, so a pullback
+    can run again. Arrays that share memory share it in the copy too: a taped
+    view of a row still sees that row restored."""
     import copy
 
-    return copy.deepcopy(tape)
+    owners: dict = {}
+    memo: dict = {}
+
+    def fresh(value):
+        if id(value) in memo:
+            return memo[id(value)]
+        if isinstance(value, numpy.ndarray):
+            root = value
+            while isinstance(root.base, numpy.ndarray):
+                root = root.base
+            if id(root) not in owners:
+                owners[id(root)] = (root, root.copy(order="K"))
+            original, duplicate = owners[id(root)]
+            if value is original:
+                out = duplicate
+            elif duplicate.strides == original.strides:
+                offset = (value.__array_interface__["data"][0]
+                          - original.__array_interface__["data"][0])
+                out = numpy.ndarray(value.shape, value.dtype, buffer=duplicate, offset=offset,
+                                    strides=value.strides)
+            else:  # an owner of unusual layout: copy this view on its own
+                out = value.copy()
+        elif isinstance(value, list):
+            out = []
+            memo[id(value)] = out
+            out.extend(fresh(v) for v in value)
+        elif isinstance(value, tuple):
+            out = tuple(fresh(v) for v in value)
+        elif isinstance(value, dict):
+            out = {k: fresh(v) for k, v in value.items()}
+        else:
+            out = copy.deepcopy(value)
+        memo[id(value)] = out
+        return out
+
+    return fresh(tape)
 
 
 # --- user rules (defvjp / defjvp) ---------------------------------------------

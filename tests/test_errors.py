@@ -358,5 +358,7 @@ def test_runtime_error_traceback_shows_the_generated_line():
     frame = generated[-1]
     text = linecache.getline(frame.filename, frame.lineno)
     assert "np.dot(a, b)" in text
-    assert text.strip() in [line.strip() for line in df.source.splitlines()]
+    # the annotated line: the generated statement, then where it came from
+    assert text.strip() in [line.strip() for line in srcgrad.source(df, annotate=True).splitlines()]
+    assert text.split("  # line ")[0].strip() in [line.strip() for line in df.source.splitlines()]
     assert frame.line == text.strip()

@@ -1082,12 +1082,13 @@ def item_tangent_helper(t, args):
 # --- numpy tangents (srcgrad/rules/numpy.py) -----------------------------------
 
 def tangent_ratio(t, denom):
-    """t / denom for a tangent `t`, exactly 0 where `t` is 0.
+    """t / denom for a tangent or adjoint `t`, exactly 0 where `t` is 0.
 
-    The tangent rules of functions whose derivative is infinite somewhere
-    (sqrt and log at 0, arcsin at 1, ...) divide by `denom`. A zero tangent
-    stays zero there, as the adjoint of numpy.where keeps an infinite
-    derivative out of the entries it did not select (`sqrt(where(x > 0, x, 0))`).
+    Rules of functions whose derivative is infinite somewhere (sqrt and log at
+    0, arcsin at 1, ...) divide by `denom`. A zero `t` stays zero there, as the
+    adjoint of numpy.where keeps an infinite derivative out of the entries it
+    did not select (`sqrt(where(x > 0, x, 0))`). Only a 0/0 makes NaN, so the
+    common case costs one check.
     """
     if type(t) is float and type(denom) is float:  # Python numbers stay Python numbers
         if t == 0.0:
@@ -1095,7 +1096,9 @@ def tangent_ratio(t, denom):
         return t / denom if denom != 0.0 else math.copysign(math.inf, t)
     with numpy.errstate(divide="ignore", invalid="ignore"):
         q = numpy.divide(t, denom)
-    return numpy.where(numpy.equal(t, 0), 0.0, q)[()]  # [()]: a scalar stays a scalar
+    if numpy.isnan(q).any():
+        q = numpy.where(numpy.equal(t, 0), 0.0, q)
+    return q[()] if isinstance(q, numpy.ndarray) else q
 
 
 def _reduction_tangent(t, share, axis, keepdims):
@@ -1477,7 +1480,9 @@ def masked_product(g, factor):
         return 0.0 if g == 0.0 else g * factor
     with numpy.errstate(invalid="ignore", over="ignore"):
         q = numpy.multiply(g, factor)
-    return numpy.where(numpy.equal(g, 0), 0.0, q)[()]
+    if numpy.isnan(q).any():  # only 0 * inf makes NaN: the common case costs one check
+        q = numpy.where(numpy.equal(g, 0), 0.0, q)
+    return q[()] if isinstance(q, numpy.ndarray) else q
 
 
 def power_derivative(x, c):

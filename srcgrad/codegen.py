@@ -30,11 +30,16 @@ _serial = itertools.count(1)
 
 
 def to_source(fn_node, note=None) -> str:
-    """Readable source text of a gast function definition, comments restored.
+    """Readable source text of a gast function definition, comments restored."""
+    return to_sources(fn_node, note)[0 if note is None else 1]
+
+
+def to_sources(fn_node, note=None) -> tuple[str, str]:
+    """(plain text, annotated text) of a function from one unparse.
 
     With `note` (line number -> original source line), every simple statement
-    also ends in `# line N: <original>`: the annotated text, which has exactly
-    the same lines as the plain one, is what tracebacks and pdb show.
+    of the annotated text also ends in `# line N: <original>`: it has exactly
+    the same lines as the plain one, and is what tracebacks and pdb show.
     """
     fn_node = nodes.clone(fn_node)
     comments: list[str] = []
@@ -48,17 +53,18 @@ def to_source(fn_node, note=None) -> str:
     tree = gast.gast_to_ast(nodes.module([fn_node]))
     ast.fix_missing_locations(tree)
     text = astor.to_source(tree, indent_with=" " * 4)
-    out = []
+    plain, annotated = [], []
     for line in text.splitlines():
         match = _COMMENT.match(line)
         noted = _NOTE.match(line)
         if match:
-            out.append(f"{match.group(1)}# {comments[int(match.group(2))]}")
+            line = f"{match.group(1)}# {comments[int(match.group(2))]}"
         elif noted:
-            out[-1] += f"  # {notes[int(noted.group(1))]}"
-        else:
-            out.append(line)
-    return "\n".join(out) + "\n"
+            annotated[-1] += f"  # {notes[int(noted.group(1))]}"
+            continue
+        plain.append(line)
+        annotated.append(line)
+    return "\n".join(plain) + "\n", "\n".join(annotated) + "\n"
 
 
 _NOTE_MARKER = "__srcgrad_note__"

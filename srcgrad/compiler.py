@@ -239,8 +239,9 @@ def derive(fn, options: Options, keep_stages: bool = False):
         out.body = _dedupe_comments(body + [nodes.ret(result)])
         out.returns = None
         functions = [out]
-    source = "\n\n".join(codegen.to_source(f) for f in functions)
-    annotated = "\n\n".join(codegen.to_source(f, note=ctx.line) for f in functions)
+    texts = [codegen.to_sources(f, note=ctx.line) for f in functions]
+    source = "\n\n".join(plain for plain, _ in texts)
+    annotated = "\n\n".join(noted for _, noted in texts)
     free = sorted(ctx.helpers) + [n for n in parsed.closure if n not in ctx.helpers]
     compiled = codegen.Compiled([f.name for f in functions], source, free, ctx.helpers, annotated)
     if keep_stages:
@@ -268,8 +269,7 @@ def _derive_forward(tree, anf_fn, ops, act, params, names, ctx, parsed, nested_d
     if options.debug_nans:
         body = _with_finite_checks(body, ctx)
     out.body = _dedupe_comments(body + [nodes.ret(nodes.tuple_of([returned, returned_dot]))])
-    source = codegen.to_source(out)
-    annotated = codegen.to_source(out, note=ctx.line)
+    source, annotated = codegen.to_sources(out, note=ctx.line)
     free = sorted(ctx.helpers) + [n for n in parsed.closure if n not in ctx.helpers]
     compiled = codegen.Compiled([out.name], source, free, ctx.helpers, annotated)
     compiled.tangent_params = tangent_params

@@ -7,7 +7,6 @@ construct them.
 """
 from __future__ import annotations
 
-import copy
 
 import gast
 

@@ -30,6 +30,11 @@ def adjoint_items(stmt, op: Op, act, ctx) -> list:
     field = record_field(stmt, op, ctx)
     if field is not None:  # z = params["W1"]: straight into that field's own adjoint
         return [templates.Contribution(field, nodes.name(ctx.names.adjoint(z)))]
+    dense = dense_entry(stmt, op, ctx)
+    if dense is not None:  # z = x[i] of a list of numbers: dx[i] = dx[i] + dz
+        adj, index = dense
+        target = gast.Subscript(value=nodes.name(adj), slice=nodes.loaded(index), ctx=gast.Load())
+        return [templates.Local(f"{adj}[]", nodes.binop(target, "+", nodes.name(ctx.names.adjoint(z))))]
     if op.kind == "rule":
         def adjoint_of(var):
             return ctx.names.adjoint(var) if act.is_active(var) else None
@@ -63,6 +68,18 @@ def record_field(stmt, op: Op, ctx):
         return None
     fields = ctx.records.get(record.id)
     return None if fields is None else fields.get(key.value)
+
+
+def dense_entry(stmt, op: Op, ctx):
+    """(adjoint list, index) when `stmt` reads an entry of a dense-adjoint parameter."""
+    import operator
+
+    if op.kind != "rule" or op.callee is not operator.getitem:
+        return None
+    source, index = op.bindings.get("a"), op.bindings.get("index")
+    if not isinstance(source, gast.Name) or source.id not in ctx.dense:
+        return None
+    return ctx.dense[source.id], index
 
 
 def custom_vjp_items(stmt, op, act, ctx) -> list:

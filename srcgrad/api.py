@@ -103,6 +103,8 @@ def _kind(value) -> str:
         return "array"
     if isinstance(value, (dict, list, tuple)):
         items = value.values() if isinstance(value, dict) else value
+        if type(value) is not dict and items and all(type(v) is float for v in items):
+            return "numbers"  # a list or tuple of Python floats: entries are numbers
         flat = all(type(v) is numpy.ndarray or type(v) is float for v in items)
         return "record" if flat else "container"  # a record's entries are leaves
     return "other"

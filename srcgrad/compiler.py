@@ -7,6 +7,7 @@ stage's source text (for tests and for `srcgrad show --stages`).
 """
 from __future__ import annotations
 
+import contextvars
 import inspect
 import math
 import operator
@@ -67,6 +68,8 @@ class _Context:
         self.mutated: set[str] = set()  # written in place (x[i] = v): restored, never versioned
         self.records: dict = {}  # dict parameter read only as params["k"] -> {key: field}
         self.field_owner: dict = {}  # field -> (parameter, key)
+        self.dense: dict = {}  # list-of-numbers parameter read only as x[i] -> its adjoint list
+        self.number_lists: set[str] = set()  # parameters that are lists or tuples of numbers
         self._emitted: dict = {}
 
     def split_pair(self, op, active: list[str], stmt) -> tuple[str, str]:
@@ -190,11 +193,13 @@ def derive(fn, options: Options, keep_stages: bool = False):
     returned = anf_fn.body[-1].value if isinstance(anf_fn.body[-1], gast.Return) else None
     ret_name = returned.id if isinstance(returned, gast.Name) else None
     act = activity(anf_fn, ops, list(options.wrt), ret_name)
+    _NUMBER_LISTS.set(frozenset(p for p, k in zip(params, options.kinds) if k == "numbers"))
     ctx.scalar_names = _scalar_names(anf_fn, ops, params, options.kinds,
                                      _number_globals(anf_fn, parsed.namespace, ctx.is_local))
     ctx.container_names = _container_names(anf_fn, params, options.kinds, ops)
     # srcgrad's own generated code (differentiated again for hvp) is alias-safe by
     # construction: its stack holds many values, which the syntactic check would join.
+    ctx.number_lists = {p for p, k in zip(params, options.kinds) if k == "numbers"}
     _find_records(anf_fn, params, options.kinds, ctx)
     generated = parsed.source.filename.startswith("<srcgrad")
     ctx.mutated = check_aliases(anf_fn, ops, parsed.source, check=not generated)
@@ -408,6 +413,32 @@ def _arithmetic_helpers(ctx) -> dict:
     return {ctx._emitted[h]: op for h, op in ops.items() if h in ctx._emitted}
 
 
+def _find_dense(fn, params, known: dict, ctx) -> None:
+    """Lists and tuples of Python numbers read only as `x[i]` get a plain list as
+    their adjoint, `dx[i] = dx[i] + g` in place: no merged containers."""
+    candidates = {p for p in params if known.get(p) == "numbers"}
+    reads: dict[str, int] = {p: 0 for p in candidates}
+    indexed: dict[str, int] = {p: 0 for p in candidates}
+    for stmt in statements(fn.body):
+        own = [stmt.test] if isinstance(stmt, (gast.If, gast.While)) else \
+            [stmt.iter] if isinstance(stmt, gast.For) else [stmt]  # nested bodies come on their own
+        for node in (n for part in own for n in gast.walk(part)):
+            if isinstance(node, gast.Name) and node.id in candidates:
+                reads[node.id] += 1
+        value = getattr(stmt, "value", None)
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                and isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+                and value.value.id in candidates and not isinstance(value.slice, (gast.Slice, gast.Tuple)):
+            indexed[value.value.id] += 1
+        elif isinstance(stmt, gast.Assign) and isinstance(value, gast.Call) \
+                and nodes.dotted(value.func) == "len" and len(value.args) == 1 \
+                and isinstance(value.args[0], gast.Name) and value.args[0].id in candidates:
+            indexed[value.args[0].id] += 1  # len(x) reads no entry
+    for p in candidates:
+        if reads[p] and reads[p] == indexed[p]:
+            ctx.dense[p] = ctx.names.adjoint(p)
+
+
 def _find_records(fn, params, kinds, ctx) -> None:
     """Record parameters (dicts/lists/tuples of arrays and numbers) read only as
     `params["W1"]` with constant keys get one adjoint per field (`dW1`), assembled
@@ -415,6 +446,7 @@ def _find_records(fn, params, kinds, ctx) -> None:
     the general container adjoint (fields could be containers themselves)."""
     known = dict(zip(params, kinds))
     uses: dict[str, set] = {p: set() for p in params if known.get(p) == "record"}
+    _find_dense(fn, params, known, ctx)
     for stmt in statements(fn.body):
         for node in gast.walk(stmt):
             if isinstance(node, gast.Name) and node.id in uses:
@@ -450,7 +482,7 @@ def _container_names(fn, params, kinds, ops=None) -> set[str]:
     """
     known = dict(zip(params, kinds))
     out = {p for p in params if known.get(p) not in ("scalar", "array")}
-    records = {p for p in params if known.get(p) == "record"}  # entries are leaves
+    records = {p for p in params if known.get(p) in ("record", "numbers")}  # entries are leaves
     changed = True
     while changed:
         changed = False
@@ -470,7 +502,8 @@ def _container_names(fn, params, kinds, ops=None) -> set[str]:
     return out
 
 
-_RANGE_TARGET = object()  # marks a `for` target: an int from range(...)
+_RANGE_TARGET = object()
+_NUMBER_LISTS = contextvars.ContextVar("number_lists", default=frozenset())  # marks a `for` target: an int from range(...)
 
 
 def _number_globals(fn, namespace, is_local) -> set[str]:
@@ -536,6 +569,9 @@ def _is_scalar_stmt(stmt, op, scalars) -> bool:
         return False
     if op.kind == "copy":
         return atom_scalar(value)
+    if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+            and value.value.id in _NUMBER_LISTS.get() and not isinstance(value.slice, (gast.Slice, gast.Tuple)):
+        return True  # an entry of a list of Python numbers
     operands = [value.left, value.right] if isinstance(value, gast.BinOp) else \
         [value.operand] if isinstance(value, gast.UnaryOp) else \
         list(value.args) if isinstance(value, gast.Call) else None

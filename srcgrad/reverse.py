@@ -135,6 +135,12 @@ class _Backward:
             out.append(nodes.comment(f"backward of line {line}: {self.ctx.line(line)}"))
             for item in info.items:
                 value = self.renamed(item.value, info.refs)
+                if isinstance(item, templates.Local) and item.name.endswith("[]"):
+                    # dx[i] = dx[i] + g: the dense adjoint list is updated in place
+                    target = nodes.clone(value.left)
+                    target.ctx = gast.Store()
+                    out.append(nodes.stamp(gast.Assign(targets=[target], value=value, type_comment=None), line))
+                    continue
                 if isinstance(item, templates.Local):
                     out.append(nodes.assign(item.name, value, line))
                     continue
@@ -396,7 +402,11 @@ def reverse(fn, ops: dict, act, wrt: list[str], ctx) -> Sweeps:
         init.add(returned.id)
     if seed_name is None:
         seed_name = ctx.names.claim("_dout")
+    dense_init = [nodes.assign(adj, nodes.quote_expr(f"[0.0] * len({p})"))
+                  for p, adj in sorted(ctx.dense.items())]
+    init |= set(ctx.dense)
     sweep, init = backward.block(infos, init)
+    sweep = dense_init + sweep
     gradients = []
     tail: list = []
     for p in wrt:

@@ -4,9 +4,10 @@ Each program is the minimised program hypothesis reported (renamed, and trimmed
 by hand where that kept the failure), written here as a module-level function so
 that srcgrad can read its source.  The checks are the ones the fuzzer runs:
 `check_grads` in reverse and forward mode against central differences, and
-`grad` vs `vjp` / `jvp`.  These tests FAIL until the bug is fixed; they are not
-skipped or marked xfail on purpose.  When a bug is fixed, also remove its entry
-from `fuzzgen.KNOWN_BUGS`.
+`grad` vs `vjp` / `jvp`.  Each test failed when it was written (the comments give
+srcgrad's wrong answer at the time); they are never skipped or marked xfail.  A
+bug that is still open may also be listed in `fuzzgen.KNOWN_BUGS`, so that the
+fuzz run counts it and keeps searching; remove the entry once it is fixed.
 """
 import numpy as np
 

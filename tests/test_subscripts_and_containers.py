@@ -115,3 +115,21 @@ def test_the_backward_sweep_undoes_each_append():
 @pytest.mark.parametrize("fn,args,wrt", WRITES + CONTAINERS + APPENDS, ids=lambda v: getattr(v, "__name__", ""))
 def test_forward_mode_matches_finite_differences(fn, args, wrt):
     srcgrad.check_grads(fn, args, wrt=wrt, modes=("forward",))
+
+
+def rosen(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def test_a_list_of_numbers_read_by_index_gets_a_plain_list_adjoint():
+    x = [0.3, -0.2, 1.1, 0.5]
+    df = srcgrad.grad(rosen)
+    g = df(x)
+    assert isinstance(g, list) and len(g) == 4
+    srcgrad.check_grads(rosen, (x,), modes=("reverse", "forward"))
+    assert "dx[i] = dx[i] + " in df.source and "add_grad" not in df.source
+    assert "unbroadcast" not in df.source  # the entries are Python numbers
+    assert srcgrad.grad(rosen)(tuple(x)) == pytest.approx(tuple(g))

@@ -72,26 +72,30 @@ class _Context:
         self.number_lists: set[str] = set()  # parameters that are lists or tuples of numbers
         self._emitted: dict = {}
 
-    def split_pair(self, op, active: list[str], stmt) -> tuple[str, str]:
-        """Names of the forward/backward pair of the user function `op.callee`,
-        differentiated with respect to its parameters `active` (compiled once)."""
+    def _callee(self, op, active: list[str], stmt, mode: str):
+        """The callee's derivative, compiled once per (callee, wrt, argument kinds)."""
+        from . import cache
+
         callee = op.callee
         params = [p for p, v in inspect.signature(callee).parameters.items()
                   if v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD)]
         kinds = tuple(self._kind_of(op.bindings.get(p)) for p in params)
-        key = (callee, tuple(active), kinds)
-        if key not in self._pairs:
-            from . import cache
+        options = Options(tuple(active), kinds=kinds, split=mode == "split",
+                          mode="forward" if mode == "forward" else "reverse")
+        try:
+            return cache.compiled(callee, options), (mode, callee, tuple(active), kinds)
+        except cache.Recursion:
+            raise located(self.source, stmt, f"{op.label}() calls itself (directly or "
+                          "through other functions) with values being differentiated",
+                          "recursion is not supported: write the recursion as a loop") from None
 
-            options = Options(tuple(active), kinds=kinds, split=True)
-            try:
-                compiled = cache.compiled(callee, options)
-            except cache.Recursion:
-                raise located(self.source, stmt, f"{op.label}() calls itself (directly or "
-                              "through other functions) with values being differentiated",
-                              "recursion is not supported: write the recursion as a loop") from None
-            forward, backward = compiled.bind(callee)
-            base = callee.__name__.lstrip("_")
+    def split_pair(self, op, active: list[str], stmt) -> tuple[str, str]:
+        """Names of the forward/backward pair of the user function `op.callee`,
+        differentiated with respect to its parameters `active` (compiled once)."""
+        compiled, key = self._callee(op, active, stmt, "split")
+        if key not in self._pairs:
+            forward, backward = compiled.bind(op.callee)
+            base = op.callee.__name__.lstrip("_")
             names = (self.names.claim(f"_{base}_forward"), self.names.claim(f"_{base}_backward"))
             self.helpers[names[0]], self.helpers[names[1]] = forward, backward
             self._pairs[key] = names
@@ -109,23 +113,10 @@ class _Context:
     def jvp_of(self, op, active: list[str], stmt) -> tuple[str, list]:
         """Name of the tangent function of the user function `op.callee` (with respect
         to its parameters `active`), and its tangent parameters' names."""
-        callee = op.callee
-        params = [p for p, v in inspect.signature(callee).parameters.items()
-                  if v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD)]
-        kinds = tuple(self._kind_of(op.bindings.get(p)) for p in params)
-        key = ("jvp", callee, tuple(active), kinds)
+        compiled, key = self._callee(op, active, stmt, "forward")
         if key not in self._pairs:
-            from . import cache
-
-            options = Options(tuple(active), kinds=kinds, mode="forward")
-            try:
-                compiled = cache.compiled(callee, options)
-            except cache.Recursion:
-                raise located(self.source, stmt, f"{op.label}() calls itself (directly or "
-                              "through other functions) with values being differentiated",
-                              "recursion is not supported: write the recursion as a loop") from None
-            name = self.names.claim(f"_{callee.__name__.lstrip('_')}_jvp")
-            self.helpers[name] = compiled.bind(callee)
+            name = self.names.claim(f"_{op.callee.__name__.lstrip('_')}_jvp")
+            self.helpers[name] = compiled.bind(op.callee)
             self._pairs[key] = (name, compiled.tangent_params)
         return self._pairs[key]
 

@@ -130,27 +130,9 @@ class _Backward:
         return out, init
 
     def assign(self, info: Assign, init: set, out: list) -> None:
-        z, line = info.z, info.stmt.lineno
+        z = info.z
         if info.items is not None and z in init:
-            out.append(nodes.comment(f"backward of line {line}: {self.ctx.line(line)}"))
-            for item in info.items:
-                value = self.renamed(item.value, info.refs)
-                if isinstance(item, templates.Local) and item.name.endswith("[]"):
-                    # dx[i] = dx[i] + g: the dense adjoint list is updated in place
-                    target = nodes.clone(value.left)
-                    target.ctx = gast.Store()
-                    out.append(nodes.stamp(gast.Assign(targets=[target], value=value, type_comment=None), line))
-                    continue
-                if isinstance(item, templates.Local):
-                    out.append(nodes.assign(item.name, value, line))
-                    continue
-                adj = self.ctx.names.adjoint(item.target)
-                if item.target in init and item.target in self.ctx.container_names:
-                    value = nodes.quote_expr(f"{self.ctx.rename_global('add_grad')}(a, e)", a=adj, e=value)
-                elif item.target in init:
-                    value = nodes.binop(nodes.name(adj), "+", value)
-                out.append(nodes.assign(adj, value, line))
-                init.add(item.target)
+            self.items(info, init, out)
             init.discard(z)
         if info.call is not None and info.loop is not None:  # pushed after z: popped first
             tape = info.call[1]
@@ -159,24 +141,41 @@ class _Backward:
             out.append(self.pop_marker(z, ("assign", id(info.stmt))))
 
     def setitem(self, info: SetItem, init: set, out: list) -> None:
-        x, line = info.x, info.stmt.lineno
+        x = info.x
         if info.items is not None and x in init:
-            out.append(nodes.comment(f"backward of line {line}: {self.ctx.line(line)}"))
-            for item in info.items:
-                value = self.renamed(item.value, info.refs)
-                adj = self.ctx.names.adjoint(item.target)
-                if isinstance(item, Update):
-                    out.append(nodes.assign(adj, value, line))
-                    continue
-                if item.target in init:
-                    value = nodes.binop(nodes.name(adj), "+", value)
-                out.append(nodes.assign(adj, value, line))
-                init.add(item.target)
+            self.items(info, init, out)
         if info.index is None:  # an append: undone by lst.pop()
             out.append(self.pop_marker(x, ("append", id(info.stmt))))
             return
         index = self.renamed(info.stmt.targets[0].slice, info.refs)
         out.append(self.pop_marker(x, ("setitem", id(info.stmt)), index))
+
+    def items(self, info, init: set, out: list) -> None:
+        """A statement's adjoint: temporaries, then each contribution assigned if it
+        is the first to its adjoint and added (add_grad for containers) if not."""
+        line = info.stmt.lineno
+        out.append(nodes.comment(f"backward of line {line}: {self.ctx.line(line)}"))
+        for item in info.items:
+            value = self.renamed(item.value, info.refs)
+            if isinstance(item, templates.Local) and item.name.endswith("[]"):
+                # dx[i] = dx[i] + g: the dense adjoint list is updated in place
+                target = nodes.clone(value.left)
+                target.ctx = gast.Store()
+                out.append(nodes.stamp(gast.Assign(targets=[target], value=value, type_comment=None), line))
+                continue
+            if isinstance(item, templates.Local):
+                out.append(nodes.assign(item.name, value, line))
+                continue
+            adj = self.ctx.names.adjoint(item.target)
+            if isinstance(item, Update):  # the adjoint changes without a new contribution
+                out.append(nodes.assign(adj, value, line))
+                continue
+            if item.target in init and item.target in self.ctx.container_names:
+                value = nodes.quote_expr(f"{self.ctx.rename_global('add_grad')}(a, e)", a=adj, e=value)
+            elif item.target in init:
+                value = nodes.binop(nodes.name(adj), "+", value)
+            out.append(nodes.assign(adj, value, line))
+            init.add(item.target)
 
     def branch(self, info: If, init: set, out: list) -> None:
         body, init_b = self.block(info.body, set(init))

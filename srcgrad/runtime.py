@@ -287,17 +287,21 @@ def reshape_adjoint_helper(g, a, order="C"):
     `order` is the index order the forward call read `a` in; 'A' and ravel's
     'K' are resolved against `a`'s memory layout exactly as NumPy does.
     """
+    return numpy.reshape(g, numpy.shape(a), order=memory_order(a, order))
+
+
+def memory_order(a, order):
+    """The index order 'C' or 'F' that reshape's `order` ('A', 'K' too) means for `a`."""
     if order in ("A", "a"):
-        order = "F" if isinstance(a, numpy.ndarray) and numpy.isfortran(a) else "C"
-    elif order in ("K", "k"):
+        return "F" if isinstance(a, numpy.ndarray) and numpy.isfortran(a) else "C"
+    if order in ("K", "k"):
         if not isinstance(a, numpy.ndarray) or a.flags.c_contiguous:
-            order = "C"
-        elif a.flags.f_contiguous:
-            order = "F"
-        else:
-            shape_rule_error("order='K' of a non-contiguous array has no supported derivative; "
+            return "C"
+        if a.flags.f_contiguous:
+            return "F"
+        shape_rule_error("order='K' of a non-contiguous array has no supported derivative; "
                          "use order='C' or order='F'")
-    return numpy.reshape(g, numpy.shape(a), order=order)
+    return order
 
 
 def transpose_adjoint_helper(g, axes=None):
@@ -1034,20 +1038,10 @@ def cholesky_tangent_helper(t, z):
 def reshape_tangent_helper(t, a, z, order="C"):
     """Tangent of reshape/ravel/flatten: `t` read into `z`'s shape in the order the call read `a`.
 
-    'A' and 'K' are resolved against `a`'s memory layout, as in
-    reshape_adjoint_helper, never against the tangent's own layout.
+    'A' and 'K' are resolved against `a`'s memory layout, never against the
+    tangent's own layout.
     """
-    if order in ("A", "a"):
-        order = "F" if isinstance(a, numpy.ndarray) and numpy.isfortran(a) else "C"
-    elif order in ("K", "k"):
-        if not isinstance(a, numpy.ndarray) or a.flags.c_contiguous:
-            order = "C"
-        elif a.flags.f_contiguous:
-            order = "F"
-        else:
-            shape_rule_error("order='K' of a non-contiguous array has no supported derivative; "
-                             "use order='C' or order='F'")
-    return numpy.reshape(t, numpy.shape(z), order=order)
+    return numpy.reshape(t, numpy.shape(z), order=memory_order(a, order))
 
 
 def pad_tangent_helper(t, pad_width, mode="constant"):

@@ -582,3 +582,8 @@ ALL_CASES = BRANCH_CASES + FOR_CASES + ITERATIVE_CASES + TRICKY_CASES + HYGIENE_
 def test_forward_mode_matches_finite_differences(fn, args, wrt, tol):
     """The same corpus through jvp: every construct in forward mode too."""
     srcgrad.check_grads(fn, args, wrt=wrt, modes=("forward",), **tol)
+
+
+def test_enumerate_of_zip_matches_finite_differences():
+    x, ws = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.3, -0.7])
+    srcgrad.check_grads(lp.enumerate_zip, (x, ws), wrt=(0, 1), modes=("reverse", "forward"))

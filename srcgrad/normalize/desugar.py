@@ -105,6 +105,20 @@ def _for(stmt, names: Names, source: SourceInfo) -> list:
     if callee == "range" and isinstance(target, gast.Name):
         stmt.body = body or [gast.Pass()]
         return [stmt]
+    inner = it.args[0] if callee == "enumerate" and len(it.args) == 1 else None
+    if inner is not None and isinstance(inner, gast.Call) and nodes.dotted(inner.func) == "zip" \
+            and inner.args and not inner.keywords and not it.keywords \
+            and isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2 \
+            and isinstance(target.elts[0], gast.Name) and isinstance(target.elts[1], (gast.Tuple, gast.List)) \
+            and len(target.elts[1].elts) == len(inner.args):
+        # for i, (a, b) in enumerate(zip(xs, ys)): one index counts and selects
+        seqs = [held(a) for a in inner.args]
+        index = target.elts[0].id
+        head = [s for t, q in zip(target.elts[1].elts, seqs, strict=True)
+                for s in _unpack_one(t, item(q, index), stmt, names)]
+        lengths = ", ".join(f"len({q.id})" for q in seqs)
+        bound = nodes.quote_expr(f"min({lengths})" if len(seqs) > 1 else lengths)
+        return before + [_range_loop(stmt, index, bound, head + body)]
     if callee == "enumerate" and len(it.args) == 1 and not it.keywords \
             and isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2 \
             and isinstance(target.elts[0], gast.Name):

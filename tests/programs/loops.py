@@ -261,3 +261,11 @@ def tanh_chain(W, z, n):
     for _ in range(n):
         z = np.tanh(W @ z)
     return np.sum(z)
+
+
+def enumerate_zip(x, ws):
+    """for i, (a, w) in enumerate(zip(...)): the index and the items together."""
+    s = 0.0
+    for i, (a, w) in enumerate(zip(x, ws)):
+        s = s + a * w * (i + 1)
+    return s

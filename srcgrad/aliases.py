@@ -129,6 +129,9 @@ def _may_view(expr, local: set[str], elements: bool = True) -> set[str]:
     if isinstance(expr, gast.Name):
         return {expr.id} & local
     if isinstance(expr, gast.Subscript):
+        parts = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
+        if any(isinstance(p, gast.List) for p in parts):
+            return set()  # an index list is fancy indexing: a copy, never a view
         return _may_view(expr.value, local)
     if isinstance(expr, gast.Attribute):
         return set() if expr.attr in _FRESH_ATTRIBUTES else _may_view(expr.value, local)

@@ -258,3 +258,24 @@ def test_split_tape_keeps_view_of_overwritten_row():
     _close(srcgrad.grad(overwrite_row_with_itself)(A), expected)               # right
     _, pullback = srcgrad.vjp(overwrite_row_with_itself, A)
     _close(pullback(1.0), expected)                       # srcgrad: [[0.5, 4.5], [0, 0]]
+
+
+# --- bug 7: fancy indexing by a list literal makes a copy, not a view ---------------------
+# A false rejection found by the long fuzz profile: `v1 = a0[[0, 0, 0]]; v1 += a1` was
+# refused as "may share memory with 'a0'".
+
+
+def helper_fancy_copy(a0, a1):
+    v1 = a0[[0, 0, 0]]
+    v1 += a1
+    return a0 * 2.0 + np.sum(v1)
+
+
+def uses_fancy_copy(x, t):
+    v2 = helper_fancy_copy(x, t[1])
+    return np.sum(v2)
+
+
+def test_fancy_index_copy_is_not_an_alias():
+    srcgrad.check_grads(uses_fancy_copy, (np.array([0.3, -0.2]), (np.zeros(3), 0.7)),
+                        wrt=(0, 1), modes=("reverse", "forward"))

@@ -23,6 +23,7 @@ _VIEW_FUNCTIONS = {"reshape", "ravel", "transpose", "swapaxes", "moveaxis", "squ
                    "expand_dims", "broadcast_to", "asarray", "asanyarray", "atleast_1d",
                    "atleast_2d", "atleast_3d", "diagonal", "real", "imag", "flip", "fliplr",
                    "flipud", "rot90", "ascontiguousarray", "stop_gradient", "detach"}
+_FRESH_HELPERS = {"zeros_like", "owned", "owned_tangent", "fresh_tape", "copy_slice", "reduced_size"}
 _FRESH_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "nbytes", "itemsize"}
 
 
@@ -154,6 +155,8 @@ def _may_view(expr, local: set[str], elements: bool = True) -> set[str]:
         last = path.rsplit(".", 1)[-1]
         if last in _VIEW_FUNCTIONS and expr.args:
             return _may_view(expr.args[0], local)
+        if isinstance(func, gast.Name) and last in _FRESH_HELPERS:
+            return set()  # srcgrad helpers that make a new value
         if isinstance(func, gast.Name) and last in _runtime_helpers():  # generated code calls these by name
             return _may_view(expr.args[0], local) if expr.args else set()
         if head in ("np", "numpy", "math", "jnp") or last in ("len", "float", "int", "abs", "range",

@@ -26,6 +26,7 @@ from .naming import Names
 from .normalize import normalize
 from .optimize import optimize
 from .optimize.dce import eliminate_dead
+from .optimize.inplace import accumulate_in_place
 from .optimize.scalars import elide_unbroadcast
 from .resolve import resolve, statements
 from .reverse import reverse
@@ -210,6 +211,8 @@ def derive(fn, options: Options, keep_stages: bool = False):
     forward = nested.restore(forward, nested_defs)
     backward, _ = eliminate_dead(backward, set(sweeps.gradients))
     forward = _drop_unread_saves(forward, backward, set(sweeps.state.temps.values()))
+    if "zeros_like" in ctx._emitted:  # last: no pass after this one knows augmented assignment
+        backward = accumulate_in_place(backward, ctx._emitted["zeros_like"])
     grads = [nodes.name(g) for g in sweeps.gradients]
     if options.split:
         functions = _split_pair(tree, forward, backward, sweeps, grads, params, names, ctx, options)

@@ -29,7 +29,8 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset()):
     fn = nodes.clone(fn)
     params = [a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args
               + fn.args.kwonlyargs]
-    for stmt, position, loops in positions(fn.body):
+    generated = source.filename.startswith("<srcgrad")  # our own code: alias-safe by construction
+    for stmt, position, loops in ([] if generated else positions(fn.body)):
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
             groups = alias_groups(fn.body, params, before=(position, loops))
             group = groups.get(stmt.target.id, {stmt.target.id})

@@ -1,0 +1,93 @@
+"""In-place accumulation into adjoint buffers the derivative owns.
+
+    dW = zeros_like(W)                dW = zeros_like(W)
+    for _ in range(_n1):      ->      for _ in range(_n1):
+        dW = dW + e                       dW += e
+
+Runs last, on the final backward sweep. An adjoint qualifies when it is
+zero-initialised right before a loop (a fresh array nothing else holds) and
+the loop only accumulates into it: no other statement in the loop reads or
+assigns it, so adding in place cannot show through another name. A Python
+float accumulates the same way (`+=` rebinds it).
+"""
+from __future__ import annotations
+
+import gast
+
+from .. import nodes
+
+
+def accumulate_in_place(stmts: list, zeros_name: str) -> list:
+    for i, stmt in enumerate(stmts):
+        for name in ("body", "orelse"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list) and not isinstance(stmt, gast.Assign):
+                accumulate_in_place(inner, zeros_name)
+        if not isinstance(stmt, gast.For):
+            continue
+        fresh = _fresh_before(stmts[:i], zeros_name)
+        for var in sorted(fresh):
+            if _only_accumulated(stmt.body, var):
+                stmt.body = _rewrite(stmt.body, var)
+    return stmts
+
+
+def _fresh_before(stmts, zeros_name) -> set[str]:
+    """Adjoints zero-initialised by the statements just before a loop."""
+    out: set[str] = set()
+    for stmt in reversed(stmts):
+        if nodes.is_comment(stmt):
+            continue
+        value = getattr(stmt, "value", None)
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and (
+                (isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
+                 and value.func.id == zeros_name)
+                or (isinstance(value, gast.Constant) and value.value == 0.0)):
+            out.add(stmt.targets[0].id)
+            continue
+        break
+    return out
+
+
+def _is_accumulation(stmt, var) -> bool:
+    return (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+            and stmt.targets[0].id == var and isinstance(stmt.value, gast.BinOp)
+            and isinstance(stmt.value.op, gast.Add) and isinstance(stmt.value.left, gast.Name)
+            and stmt.value.left.id == var and var not in nodes.loaded_names(stmt.value.right))
+
+
+def _only_accumulated(body, var) -> bool:
+    for stmt in _walk(body):
+        if _is_accumulation(stmt, var):
+            continue
+        if var in nodes.names_in(stmt) and not isinstance(stmt, (gast.If, gast.For, gast.While)):
+            return False
+        if isinstance(stmt, (gast.If, gast.While)) and var in nodes.loaded_names(stmt.test):
+            return False
+        if isinstance(stmt, gast.For) and var in nodes.loaded_names(stmt.iter):
+            return False
+    return True
+
+
+def _walk(stmts):
+    for stmt in stmts:
+        yield stmt
+        for name in ("body", "orelse"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list) and not isinstance(stmt, gast.Assign):
+                yield from _walk(inner)
+
+
+def _rewrite(stmts, var) -> list:
+    out = []
+    for stmt in stmts:
+        if _is_accumulation(stmt, var):
+            new = gast.AugAssign(target=nodes.name(var, store=True), op=gast.Add(), value=stmt.value.right)
+            out.append(gast.copy_location(new, stmt))
+            continue
+        for name in ("body", "orelse"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list) and inner and not isinstance(stmt, gast.Assign):
+                setattr(stmt, name, _rewrite(inner, var))
+        out.append(stmt)
+    return out

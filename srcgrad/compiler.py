@@ -25,6 +25,7 @@ from .frontend import ParsedFunction, parse
 from .naming import Names
 from .normalize import normalize
 from .optimize import optimize
+from .optimize.copies import fold_constants
 from .optimize.dce import eliminate_dead
 from .optimize.inplace import accumulate_in_place
 from .optimize.scalars import elide_unbroadcast
@@ -257,6 +258,7 @@ def _derive_forward(tree, anf_fn, ops, act, params, names, ctx, parsed, nested_d
                                 ctx._emitted.get("math", "math"),
                                 frozenset(ctx._emitted[h] for h in _SCALAR_HELPERS if h in ctx._emitted),
                                 _arithmetic_helpers(ctx))
+    fold_constants(body, frozenset(names.adjoint_names()))
     body = nested.restore(body, nested_defs)
     out = nodes.clone(tree)
     out.name = names.claim("jvp_" + tree.name)

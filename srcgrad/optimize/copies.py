@@ -194,3 +194,8 @@ def fold(expr, floats: frozenset = frozenset()):
             return node
 
     return _Fold().visit(expr)
+
+
+def fold_constants(stmts: list, floats: frozenset = frozenset()) -> bool:
+    """Constant folding alone (forward mode: tangent code sits among the user's own)."""
+    return _fold_all(stmts, floats)

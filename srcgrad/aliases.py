@@ -209,12 +209,3 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True) -> set[str]:
                 check_in_place(groups, name, stmt, source, "this append")
             mutated.add(name)
     return mutated
-
-
-def _statements(body):
-    for stmt in body:
-        yield stmt
-        for name in ("body", "orelse"):
-            inner = getattr(stmt, name, None)
-            if isinstance(inner, list) and not isinstance(stmt, gast.With):
-                yield from _statements(inner)

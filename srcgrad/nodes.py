@@ -203,3 +203,15 @@ def dotted(node) -> str | None:
 def is_atom(node) -> bool:
     """A name or a constant: what ANF allows as an operand."""
     return isinstance(node, (gast.Name, gast.Constant))
+
+
+def walk_statements(stmts):
+    """Every statement of a block, with those nested in if/for/while bodies (in order).
+
+    The bodies of `with` blocks are not walked: `no_grad` blocks run as written.
+    """
+    for stmt in stmts:
+        yield stmt
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            yield from walk_statements(stmt.body)
+            yield from walk_statements(stmt.orelse)

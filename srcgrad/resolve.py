@@ -68,15 +68,8 @@ def resolve(fn, namespace, source: SourceInfo, is_local, lifted=None) -> dict[in
 
 
 def statements(stmts):
-    """Every statement of an ANF body, nested branch and loop bodies included.
-
-    The bodies of `no_grad` blocks are not walked: they run as written.
-    """
-    for stmt in stmts:
-        yield stmt
-        if isinstance(stmt, (gast.If, gast.For, gast.While)):
-            yield from statements(stmt.body)
-            yield from statements(stmt.orelse)
+    """Every statement of an ANF body, nested branch and loop bodies included."""
+    return nodes.walk_statements(stmts)
 
 
 def _resolve_value(stmt, namespace, source, is_local, lifted) -> Op:

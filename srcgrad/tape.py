@@ -60,12 +60,7 @@ def _only_markers(stmts) -> bool:
 
 
 def walk_stmts(stmts):
-    for s in stmts:
-        yield s
-        for name in ("body", "orelse"):
-            inner = getattr(s, name, None)
-            if isinstance(inner, list) and not isinstance(s, gast.Assign):
-                yield from walk_stmts(inner)
+    return nodes.walk_statements(stmts)
 
 
 def drop_markers(stmt, reads: set[str], top_only: bool = False) -> bool:

@@ -57,7 +57,7 @@ def _is_accumulation(stmt, var) -> bool:
 
 
 def _only_accumulated(body, var) -> bool:
-    for stmt in _walk(body):
+    for stmt in nodes.walk_statements(body):
         if _is_accumulation(stmt, var):
             continue
         if var in nodes.names_in(stmt) and not isinstance(stmt, (gast.If, gast.For, gast.While)):
@@ -67,15 +67,6 @@ def _only_accumulated(body, var) -> bool:
         if isinstance(stmt, gast.For) and var in nodes.loaded_names(stmt.iter):
             return False
     return True
-
-
-def _walk(stmts):
-    for stmt in stmts:
-        yield stmt
-        for name in ("body", "orelse"):
-            inner = getattr(stmt, name, None)
-            if isinstance(inner, list) and not isinstance(stmt, gast.Assign):
-                yield from _walk(inner)
 
 
 def _rewrite(stmts, var) -> list:

@@ -1084,10 +1084,10 @@ def tangent_ratio(t, denom):
     did not select (`sqrt(where(x > 0, x, 0))`). Only a 0/0 makes NaN, so the
     common case costs one check.
     """
-    if type(t) is float and type(denom) is float:  # Python numbers stay Python numbers
+    if type(t) is float and (type(denom) is float or type(denom) is int):  # numbers stay numbers
         if t == 0.0:
             return 0.0
-        return t / denom if denom != 0.0 else math.copysign(math.inf, t)
+        return t / denom if denom != 0 else math.copysign(math.inf, t)
     with numpy.errstate(divide="ignore", invalid="ignore"):
         q = numpy.divide(t, denom)
     if numpy.isnan(q).any():

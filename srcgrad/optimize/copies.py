@@ -152,6 +152,8 @@ def fold(expr, floats: frozenset = frozenset()):
     """
 
     def is_float(node):
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+            node = node.operand
         return isinstance(node, gast.Name) and node.id in floats
     class _Fold(gast.NodeTransformer):
         def visit_BinOp(self, node):
@@ -169,6 +171,8 @@ def fold(expr, floats: frozenset = frozenset()):
                 return node.left
             if op is gast.Pow and right == 1:
                 return node.left
+            if op is gast.Add and left == 0 and is_float(node.right):
+                return node.right
             if op is gast.Mult and left == -1 and is_float(node.right):
                 return gast.UnaryOp(op=gast.USub(), operand=node.right)
             return node

@@ -7,7 +7,6 @@ stage's source text (for tests and for `srcgrad show --stages`).
 """
 from __future__ import annotations
 
-import contextvars
 import inspect
 import math
 import operator
@@ -71,7 +70,6 @@ class _Context:
         self.records: dict = {}  # dict parameter read only as params["k"] -> {key: field}
         self.field_owner: dict = {}  # field -> (parameter, key)
         self.dense: dict = {}  # list-of-numbers parameter read only as x[i] -> its adjoint list
-        self.number_lists: set[str] = set()  # parameters that are lists or tuples of numbers
         self._emitted: dict = {}
 
     def _callee(self, op, active: list[str], stmt, mode: str):
@@ -186,13 +184,11 @@ def derive(fn, options: Options, keep_stages: bool = False):
     returned = anf_fn.body[-1].value if isinstance(anf_fn.body[-1], gast.Return) else None
     ret_name = returned.id if isinstance(returned, gast.Name) else None
     act = activity(anf_fn, ops, list(options.wrt), ret_name)
-    _NUMBER_LISTS.set(frozenset(p for p, k in zip(params, options.kinds) if k == "numbers"))
     ctx.scalar_names = _scalar_names(anf_fn, ops, params, options.kinds,
                                      _number_globals(anf_fn, parsed.namespace, ctx.is_local))
     ctx.container_names = _container_names(anf_fn, params, options.kinds, ops)
     # srcgrad's own generated code (differentiated again for hvp) is alias-safe by
     # construction: its stack holds many values, which the syntactic check would join.
-    ctx.number_lists = {p for p, k in zip(params, options.kinds) if k == "numbers"}
     _find_records(anf_fn, params, options.kinds, ctx)
     generated = parsed.source.filename.startswith("<srcgrad")
     ctx.mutated = check_aliases(anf_fn, ops, parsed.source, check=not generated)
@@ -498,8 +494,7 @@ def _container_names(fn, params, kinds, ops=None) -> set[str]:
     return out
 
 
-_RANGE_TARGET = object()
-_NUMBER_LISTS = contextvars.ContextVar("number_lists", default=frozenset())  # marks a `for` target: an int from range(...)
+_RANGE_TARGET = object()  # marks a `for` target: an int from range(...)
 
 
 def _number_globals(fn, namespace, is_local) -> set[str]:
@@ -540,20 +535,22 @@ def _scalar_names(fn, ops, params, kinds, number_globals=frozenset()) -> set[str
                     assigned.setdefault(n.id, []).append(None)
     scalars = (set(assigned) | set(params)) - {p for p, k in zip(params, kinds) if k != "scalar"}
     scalars -= set(params[len(kinds):])
+    number_lists = {p for p, k in zip(params, kinds) if k == "numbers"}  # entries are numbers
     scalars |= set(number_globals)
     changed = True
     while changed:
         changed = False
         for ident, stmts in assigned.items():
             if ident in scalars and not all(
-                    s is _RANGE_TARGET or (s is not None and _is_scalar_stmt(s, ops.get(id(s)), scalars))
+                    s is _RANGE_TARGET or (s is not None and _is_scalar_stmt(s, ops.get(id(s)), scalars,
+                                                                             number_lists))
                     for s in stmts):
                 scalars.discard(ident)
                 changed = True
     return scalars
 
 
-def _is_scalar_stmt(stmt, op, scalars) -> bool:
+def _is_scalar_stmt(stmt, op, scalars, number_lists=frozenset()) -> bool:
     value = stmt.value
 
     def atom_scalar(node):
@@ -566,7 +563,7 @@ def _is_scalar_stmt(stmt, op, scalars) -> bool:
     if op.kind == "copy":
         return atom_scalar(value)
     if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
-            and value.value.id in _NUMBER_LISTS.get() and not isinstance(value.slice, (gast.Slice, gast.Tuple)):
+            and value.value.id in number_lists and not isinstance(value.slice, (gast.Slice, gast.Tuple)):
         return True  # an entry of a list of Python numbers
     operands = [value.left, value.right] if isinstance(value, gast.BinOp) else \
         [value.operand] if isinstance(value, gast.UnaryOp) else \

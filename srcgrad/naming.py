@@ -17,9 +17,6 @@ class Names:
         self._count: dict[str, int] = {}
         self._adjoints: dict[str, str] = {}
 
-    def reserve(self, *idents: str) -> None:
-        self._taken.update(idents)
-
     def taken(self, ident: str) -> bool:
         return ident in self._taken
 

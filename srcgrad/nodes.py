@@ -25,11 +25,6 @@ def parse_stmts(text: str) -> list:
     return body
 
 
-def parse_expr(text: str):
-    """Parse a single expression."""
-    return parse_stmts(text)[0].value
-
-
 def quote_stmt(text: str, **subs):
     """One statement from source text, with names replaced by nodes or names.
 

@@ -23,7 +23,8 @@ from .forward import forward
 from .frontend import ParsedFunction, parse
 from .naming import Names
 from .normalize import normalize
-from .optimize import optimize
+from .optimize import free_early, optimize, whole_function
+from .optimize.shapes import resolver
 from .optimize.copies import fold_constants
 from .optimize.dce import eliminate_dead
 from .optimize.inplace import accumulate_in_place
@@ -208,6 +209,17 @@ def derive(fn, options: Options, keep_stages: bool = False):
     forward = nested.restore(forward, nested_defs)
     backward, _ = eliminate_dead(backward, set(sweeps.gradients))
     forward = _drop_unread_saves(forward, backward, set(sweeps.state.temps.values()))
+    kinds = dict(zip(params, options.kinds))
+    callee = resolver(ctx.is_local, ctx.helpers, parsed.namespace.lookup)
+    if not options.split:
+        def rerun(stmts):
+            stmts = optimize(stmts, set(sweeps.gradients), scalars, ctx.rename_global("unbroadcast"),
+                             ctx._emitted.get("math", "math"), frozenset(names.adjoint_names()),
+                             frozenset(ctx._emitted[h] for h in _SCALAR_HELPERS if h in ctx._emitted),
+                             keep=sweeps.side_effects, arithmetic=_arithmetic_helpers(ctx))
+            return eliminate_dead(stmts, set(sweeps.gradients))[0]
+        forward, backward = whole_function(forward, backward, kinds, scalars, callee, ctx._emitted,
+                                           rerun, value_needed=options.return_value)
     if "zeros_like" in ctx._emitted:  # last: no pass after this one knows augmented assignment
         backward = accumulate_in_place(backward, ctx._emitted["zeros_like"])
     grads = [nodes.name(g) for g in sweeps.gradients]
@@ -232,6 +244,8 @@ def derive(fn, options: Options, keep_stages: bool = False):
         body = forward + backward
         if options.debug_nans:
             body = _with_finite_checks(body, ctx)
+        else:
+            body = free_early(body, kinds, scalars, callee, set(sweeps.gradients) | nodes.loaded_names(result))
         out.body = _dedupe_comments(body + [nodes.ret(result)])
         out.returns = None
         functions = [out]

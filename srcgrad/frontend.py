@@ -36,6 +36,18 @@ class ParsedFunction:
         return lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
 
 
+def _drop_deletes(node) -> None:
+    """srcgrad's own code (a gradient differentiated again, for hvp) frees its
+    temporaries with `del`; that only returns memory early, so it goes."""
+    for field in ("body", "orelse"):
+        stmts = getattr(node, field, None)
+        if isinstance(stmts, list):
+            kept = [s for s in stmts if not isinstance(s, gast.Delete)]
+            stmts[:] = kept if kept or field == "orelse" else [gast.Pass()]
+            for stmt in stmts:
+                _drop_deletes(stmt)
+
+
 def parse(fn) -> ParsedFunction:
     """Parse `fn`; SrcGradError when it has no readable Python source."""
     if hasattr(fn, "parsed") and hasattr(fn, "free"):  # a lifted nested function
@@ -81,6 +93,8 @@ def parse(fn) -> ParsedFunction:
         file_lines = [""] * (first - 1) + lines
     module = gast.parse(textwrap.dedent("".join(lines)))
     tree = module.body[0]
+    if filename.startswith("<srcgrad"):
+        _drop_deletes(tree)
     if not isinstance(tree, gast.FunctionDef):
         raise SrcGradError(f"{filename}:{first}: expected a `def`, found other code",
                            hint="define the function with `def`")

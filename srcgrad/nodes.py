@@ -96,6 +96,12 @@ def tuple_of(elts, store: bool = False):
     return gast.Tuple(elts=list(elts), ctx=gast.Store() if store else gast.Load())
 
 
+def delete(idents) -> object:
+    """`del a, b`."""
+    return gast.Delete(targets=[gast.Name(id=i, ctx=gast.Del(), annotation=None, type_comment=None)
+                                for i in idents])
+
+
 def expr_stmt(value, lineno: int | None = None):
     """An expression statement."""
     stmt = gast.Expr(value=value)

@@ -6,9 +6,19 @@ and is left as normalization wrote it.
 """
 from __future__ import annotations
 
+import gast
+
 from .copies import propagate
+from .cse import common_subexpressions
 from .dce import eliminate_dead
+from .inplace import accumulate_top_level
+from .kinds import top_level_defs, value_kinds
+from .release import release
+from .sameshape import settle_shapes
 from .scalars import elide_unbroadcast
+from .seeds import scalar_seeds
+from .shapes import Shapes
+from .valueonly import drop_value_only
 
 
 def optimize(backward: list, live_out: set[str], scalar_names: set[str], unbroadcast_name: str,
@@ -24,3 +34,55 @@ def optimize(backward: list, live_out: set[str], scalar_names: set[str], unbroad
         backward, c3 = eliminate_dead(backward, live_out, keep)
         changed = c1 or c2 or c3
     return backward
+
+
+def whole_function(forward: list, backward: list, params: dict, scalars: set[str], callee,
+                   helper_names: dict, rerun, value_needed: bool):
+    """Passes that see both sweeps of a joint derivative: CSE of the forward
+    sweep, scalar seeds, dropping the value-only forward statements under
+    `grad`, and in-place accumulation at the top level. `params` maps each
+    parameter to its argument kind; `rerun(backward)` is `optimize` again."""
+    def facts():
+        body = forward + backward
+        shapes = Shapes(body, list(params), callee, scalars)
+        return shapes, value_kinds(body, params, scalars, callee, shapes.single)
+
+    shapes, kinds = facts()
+    forward, backward, changed = common_subexpressions(forward, backward, shapes, kinds)
+    if changed:
+        shapes, kinds = facts()
+    changed = False
+    if "unreduce" in helper_names:
+        backward, changed = scalar_seeds(backward, shapes, _reps(forward, params, shapes), helper_names["unreduce"])
+        if changed:
+            shapes, kinds = facts()
+    if changed:
+        backward = rerun(backward)
+        shapes, kinds = facts()
+    for _ in range(3):  # settling exposes copies, and propagating them more to settle
+        backward, settled = settle_shapes(backward, shapes, _reps(forward, params, shapes),
+                                          top_level_defs(forward + backward, shapes.single))
+        if not settled:
+            break
+        backward = rerun(backward)
+        shapes, kinds = facts()
+    if not value_needed and "require_scalar" in helper_names:
+        forward = drop_value_only(forward, backward, shapes, kinds, helper_names["require_scalar"])
+    backward = accumulate_top_level(backward, shapes)
+    return forward, backward
+
+
+def _reps(forward, params, shapes) -> dict:
+    """{leaf set: the first name bound to a value of that shape before the backward sweep}."""
+    reps: dict = {}
+    for name in list(params) + [s.targets[0].id for s in forward if isinstance(s, gast.Assign)
+                                and isinstance(s.targets[0], gast.Name)]:
+        if name in shapes.single and shapes.leaves.get(name) is not None:
+            reps.setdefault(shapes.leaves[name], name)
+    return reps
+
+
+def free_early(body: list, params: dict, scalars: set[str], callee, keep: set[str]) -> list:
+    """`del` each NumPy temporary after its last use (see `release`)."""
+    single = Shapes(body, list(params), callee, scalars).single
+    return release(body, value_kinds(body, params, scalars, callee, single), keep)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import gast
 
-from .. import nodes
+from .. import nodes, runtime
+from .shapes import is_elementwise
 
 
 def accumulate_in_place(stmts: list, zeros_name: str) -> list:
@@ -82,3 +83,53 @@ def _rewrite(stmts, var) -> list:
                 setattr(stmt, name, _rewrite(inner, var))
         out.append(stmt)
     return out
+
+
+def accumulate_top_level(stmts: list, shapes) -> list:
+    """`dx = dx + e` -> `dx += e` at the top level, where `dx` holds a fresh
+    array (see `is_fresh`) that no other statement has read since, so nothing
+    else can hold it; and `e` has no axis `dx` lacks (its leaf set is within
+    dx's, see `shapes`)."""
+    owned: dict[str, frozenset] = {}
+    out = []
+    for stmt in stmts:
+        if nodes.is_comment(stmt):
+            out.append(stmt)
+            continue
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            var = stmt.targets[0].id
+            if var in owned and _is_accumulation(stmt, var):
+                added = shapes.of(stmt.value.right)
+                if added is not None and added <= owned[var]:
+                    new = gast.AugAssign(target=nodes.name(var, store=True), op=gast.Add(),
+                                         value=stmt.value.right)
+                    out.append(gast.copy_location(new, stmt))
+                    continue
+            for name in _reads(stmt.value, owned.keys()):
+                owned.pop(name)
+            owned.pop(var, None)
+            leaves = shapes.of(stmt.value)
+            if is_fresh(stmt.value, shapes.callee) and leaves is not None:
+                owned[var] = leaves
+        else:
+            for name in nodes.names_in(stmt) & owned.keys():
+                owned.pop(name)
+        out.append(stmt)
+    return out
+
+
+def _reads(expr, names) -> set[str]:
+    return {n for n in nodes.loaded_names(expr) if n in names}
+
+
+def is_fresh(expr, callee) -> bool:
+    """`expr` evaluates to a new value that nothing else holds: arithmetic, a
+    ufunc, an elementwise helper, or `unbroadcast` of such a value."""
+    if isinstance(expr, (gast.BinOp, gast.UnaryOp)):
+        return True
+    if not isinstance(expr, gast.Call) or expr.keywords:
+        return False
+    fn = callee(expr)
+    if fn is runtime.unbroadcast:
+        return len(expr.args) == 2 and is_fresh(expr.args[0], callee)
+    return is_elementwise(fn, len(expr.args))

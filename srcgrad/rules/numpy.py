@@ -495,7 +495,7 @@ linear(numpy.sum, "a")                         # numpy.sum(a_dot, axis, keepdims
 
 @adjoint(numpy.mean)                            # z = numpy.mean(a, axis, keepdims=)
 def mean_adjoint(z, a, axis=None, *, keepdims=False):
-    d[a] = unreduce(d[z], a, axis, keepdims) / reduced_size(a, axis)
+    d[a] = unreduce(d[z] / reduced_size(a, axis), a, axis, keepdims)
 
 
 linear(numpy.mean, "a")                        # numpy.mean(a_dot, axis, keepdims=)

@@ -1,0 +1,59 @@
+"""Common subexpressions of the forward sweep, computed once.
+
+    _t2 = x ** 2                 _t2 = x ** 2
+    ...                    ->    ...
+    _t6 = x ** 2                 (gone; later reads of _t6 read _t2)
+
+Only top-level statements of numeric kind (see `kinds`), whose operands are
+assigned once, so both computations see the same values.
+"""
+from __future__ import annotations
+
+import gast
+import numpy
+
+from .. import nodes
+from .kinds import SCALAR_REDUCTIONS, kind_of
+
+
+def common_subexpressions(forward: list, backward: list, shapes, kinds: dict):
+    seen: dict[str, str] = {}
+    renames: dict[str, str] = {}
+    out = []
+    for stmt in forward:
+        key = _key(stmt, shapes, kinds, renames)
+        if key is not None and key in seen:
+            renames[stmt.targets[0].id] = seen[key]
+            continue
+        if renames:
+            stmt = nodes.substitute(stmt, renames)
+        if key is not None:
+            seen[key] = stmt.targets[0].id
+        out.append(stmt)
+    if renames:
+        backward = [nodes.substitute(s, renames) for s in backward]
+    return out, backward, bool(renames)
+
+
+def _key(stmt, shapes, kinds, renames):
+    if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+            and stmt.targets[0].id in shapes.single):
+        return None
+    value = stmt.value
+    if isinstance(value, gast.Call):
+        fn = shapes.callee(value)
+        if value.keywords or not (isinstance(fn, numpy.ufunc) or any(fn is r for r in SCALAR_REDUCTIONS)):
+            return None
+    elif not isinstance(value, (gast.BinOp, gast.UnaryOp)):
+        return None
+    operands = [n for n in gast.walk(value) if isinstance(n, gast.Name)]
+    if kind_of(value, kinds, shapes.callee) is None or \
+            any(n.id not in shapes.single and not _is_callee_part(n, value) for n in operands):
+        return None
+    return gast.dump(nodes.substitute(nodes.clone(value), renames))
+
+
+def _is_callee_part(name, value) -> bool:
+    """The `np` of `np.exp(x)`: a module, not an operand."""
+    func = value.func if isinstance(value, gast.Call) else None
+    return func is not None and any(n is name for n in gast.walk(func))

@@ -1,0 +1,99 @@
+"""Which top-level values of a generated function are numbers, and which NumPy values.
+
+"py" is a Python number (immutable; arithmetic on it cannot change anything
+else); "np" is what NumPy functions and srcgrad's helpers return: an array
+or a NumPy scalar, whose ufuncs warn instead of raising. Anything else
+(a user's object, a list, a value of unknown origin) has no kind, and the
+passes that use kinds leave it alone.
+"""
+from __future__ import annotations
+
+import gast
+import numpy
+
+from .. import nodes, runtime
+
+# Reductions whose result is a scalar when called with the array alone, and
+# which cannot fail on a numeric array (max and min fail on an empty one).
+SCALAR_REDUCTIONS = (numpy.sum, numpy.mean, numpy.prod)
+
+
+def value_kinds(body: list, params: dict, scalars: set[str], callee, single: set[str]) -> dict:
+    """{name: "py" | "np"} for parameters (by argument kind) and names assigned
+    once, at the top level of `body`."""
+    kinds = {p: {"scalar": "py", "array": "np"}[k] for p, k in params.items()
+             if k in ("scalar", "array") and p in single}
+    for name in scalars & single:
+        kinds[name] = "py"
+    for stmt in body:
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                and stmt.targets[0].id in single and stmt.targets[0].id not in kinds:
+            found = kind_of(stmt.value, kinds, callee)
+            if found is not None:
+                kinds[stmt.targets[0].id] = found
+    return kinds
+
+
+def kind_of(expr, kinds: dict, callee) -> str | None:
+    if isinstance(expr, gast.Constant):
+        return "py" if isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool) else None
+    if isinstance(expr, gast.Name):
+        return kinds.get(expr.id)
+    if isinstance(expr, gast.BinOp):
+        sides = {kind_of(expr.left, kinds, callee), kind_of(expr.right, kinds, callee)}
+        if None in sides:
+            return None
+        return "np" if "np" in sides or isinstance(expr.op, gast.MatMult) else "py"
+    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, (gast.USub, gast.UAdd)):
+        return kind_of(expr.operand, kinds, callee)
+    if isinstance(expr, gast.Subscript):
+        return "np" if kind_of(expr.value, kinds, callee) == "np" else None
+    if isinstance(expr, gast.Call):
+        fn = callee(expr)
+        numeric = all(kind_of(a, kinds, callee) is not None for a in expr.args)
+        if isinstance(fn, numpy.ufunc) or any(fn is r for r in SCALAR_REDUCTIONS):
+            return "np" if numeric and not expr.keywords else None
+        if getattr(fn, "__module__", None) == runtime.__name__ and numeric:
+            return "np"
+    return None
+
+
+def is_static_scalar(name: str, defs: dict, kinds: dict, callee, seen=None) -> bool:
+    """Whether `name` is a scalar by construction: a Python number, a full
+    reduction, or arithmetic of such values and numbers."""
+    seen = set() if seen is None else seen
+    if kinds.get(name) == "py":
+        return True
+    if name in seen or name not in defs:
+        return False
+    seen.add(name)
+    return _static(defs[name], defs, kinds, callee, seen)
+
+
+def _static(expr, defs, kinds, callee, seen) -> bool:
+    if isinstance(expr, gast.Constant):
+        return kind_of(expr, kinds, callee) == "py"
+    if isinstance(expr, gast.Name):
+        return is_static_scalar(expr.id, defs, kinds, callee, seen)
+    if isinstance(expr, gast.BinOp) and not isinstance(expr.op, gast.MatMult):
+        return _static(expr.left, defs, kinds, callee, seen) and _static(expr.right, defs, kinds, callee, seen)
+    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, (gast.USub, gast.UAdd)):
+        return _static(expr.operand, defs, kinds, callee, seen)
+    if isinstance(expr, gast.Call) and len(expr.args) == 1 and not expr.keywords:
+        return any(callee(expr) is r for r in SCALAR_REDUCTIONS) and \
+            kind_of(expr.args[0], kinds, callee) == "np"
+    return False
+
+
+def top_level_defs(body: list, single: set[str]) -> dict:
+    """{name: value} for names assigned once, by a top-level statement."""
+    return {s.targets[0].id: s.value for s in body
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+            and s.targets[0].id in single}
+
+
+def names_loaded(stmts) -> set[str]:
+    out: set[str] = set()
+    for s in stmts:
+        out |= nodes.loaded_names(s)
+    return out

@@ -1,0 +1,79 @@
+"""What static shapes (see `shapes`) settle in the backward sweep.
+
+- `unbroadcast(e, y)` where `e` and `y` have the same leaf set is `e`.
+- A value read only for its shape (the second argument of `unbroadcast` and
+  `unreduce`, the first of `reduced_size`) is read from the earliest value
+  with the same leaf set, so a temporary computed only to be measured can go.
+- `1.0 * e` is `e` when `e` is a float already (a ufunc like `tanh` that
+  always returns one, or arithmetic involving one); for an integer array it
+  would be a conversion, and stays.
+"""
+from __future__ import annotations
+
+import gast
+import numpy
+
+from .. import runtime
+
+_SHAPE_ARGUMENT = {runtime.unbroadcast: 1, runtime.unreduce: 1, runtime.reduced_size: 0}
+
+
+def settle_shapes(backward: list, shapes, reps: dict, defs: dict) -> tuple[list, bool]:
+    changed = False
+
+    class _Settle(gast.NodeTransformer):
+        def visit_Call(self, node):
+            nonlocal changed
+            self.generic_visit(node)
+            fn = shapes.callee(node)
+            if node.keywords:
+                return node
+            if fn is runtime.unbroadcast and len(node.args) == 2:
+                mine = shapes.of(node.args[0])
+                if mine is not None and mine == shapes.of(node.args[1]):
+                    changed = True
+                    return node.args[0]
+            position = next((p for f, p in _SHAPE_ARGUMENT.items() if f is fn), None)
+            if position is not None and len(node.args) > position:
+                arg = node.args[position]
+                if isinstance(arg, gast.Name):
+                    rep = reps.get(shapes.leaves.get(arg.id))
+                    if rep is not None and rep != arg.id:
+                        arg.id = rep
+                        changed = True
+            return node
+
+        def visit_BinOp(self, node):
+            nonlocal changed
+            self.generic_visit(node)
+            if isinstance(node.op, gast.Mult) and isinstance(node.left, gast.Constant) \
+                    and node.left.value == 1.0 and type(node.left.value) is float \
+                    and _inexact(node.right, shapes, defs, set()):
+                changed = True
+                return node.right
+            return node
+
+    settle = _Settle()
+    out = [settle.visit(s) if not isinstance(s, gast.Expr) else s for s in backward]
+    return out, changed
+
+
+def _inexact(expr, shapes, defs, seen) -> bool:
+    """`expr` is a float (or complex) value whatever its inputs' dtypes."""
+    if isinstance(expr, gast.Constant):
+        return type(expr.value) is float
+    if isinstance(expr, gast.Name):
+        if expr.id in seen or expr.id not in defs:
+            return False
+        seen.add(expr.id)
+        return _inexact(defs[expr.id], shapes, defs, seen)
+    if isinstance(expr, gast.BinOp):
+        return isinstance(expr.op, gast.Div) or _inexact(expr.left, shapes, defs, seen) \
+            or _inexact(expr.right, shapes, defs, seen)
+    if isinstance(expr, gast.UnaryOp):
+        return _inexact(expr.operand, shapes, defs, seen)
+    if isinstance(expr, gast.Call):
+        fn = shapes.callee(expr)
+        if isinstance(fn, numpy.ufunc):
+            return all(t[-1] in "efdgFDG" for t in fn.types if "O" not in t)
+    return False

@@ -1,0 +1,167 @@
+"""Scalar seeds: the adjoint of a full reduction stays a number while it can.
+
+    _dt8 = unreduce(1.0, _t8, None, False)      _dt8 = 1.0
+    _dt5 = unbroadcast(_dt8, _t5)          ->   (gone: _t5 has _t8's shape)
+    _dt1 = unbroadcast(_dt5 * _t4, _t1)         _dt1 = unbroadcast(_dt8 * _t4, _t1)
+
+`np.sum(a)` sends its adjoint to every entry of `a`: `unreduce` broadcasts
+it to `a`'s shape, and each later operation then makes a full pass over an
+array of identical entries. Here the number itself stands for that uniform
+array (it is *lazy*, over `a`'s leaf set; see `shapes`). A lazy value stays
+lazy through negation, arithmetic with numbers, and `unbroadcast` to a value
+of the same shape. It becomes a plain operand where NumPy's broadcasting
+gives the same result: in an elementwise operation with an array whose shape
+already covers its own. Anywhere else it is broadcast back explicitly
+(`unreduce(v, a, None, False)`, with `a` of the right shape), so the result
+never depends on the shortcut.
+"""
+from __future__ import annotations
+
+import gast
+
+from .. import nodes, runtime
+from .shapes import Shapes, is_elementwise
+
+
+class _Abort(Exception):
+    """No value of the right shape to broadcast a lazy adjoint back to."""
+
+
+def scalar_seeds(backward: list, shapes: Shapes, reps: dict, unreduce_name: str):
+    """Rewrite `backward` (top level) with lazy seeds; `reps` maps leaf sets to
+    names bound to a value of that shape before the backward sweep."""
+    lazy: dict[str, frozenset] = {}
+    reps = dict(reps)
+    out = []
+    try:
+        for stmt in backward:
+            out.append(_statement(stmt, lazy, reps, shapes, unreduce_name))
+    except _Abort:
+        return backward, False
+    return out, bool(lazy)
+
+
+def _is_seed(stmt, shapes: Shapes):
+    """`v = unreduce(c, a, None, False)`: c broadcast to a's shape."""
+    if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+            and isinstance(stmt.value, gast.Call) and len(stmt.value.args) == 4
+            and not stmt.value.keywords and shapes.callee(stmt.value) is runtime.unreduce):
+        return None
+    _, a, axis, keepdims = stmt.value.args
+    if not (isinstance(axis, gast.Constant) and axis.value is None
+            and isinstance(keepdims, gast.Constant) and keepdims.value is False):
+        return None
+    if stmt.targets[0].id not in shapes.single:
+        return None
+    return shapes.of(a)
+
+
+def _statement(stmt, lazy, reps, shapes, unreduce_name):
+    if nodes.is_comment(stmt):
+        return stmt
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+        target = stmt.targets[0].id
+        seed = _is_seed(stmt, shapes)
+        if seed is not None:
+            if seed not in reps and isinstance(stmt.value.args[1], gast.Name):
+                reps[seed] = stmt.value.args[1].id
+            if seed in reps:
+                stmt.value = stmt.value.args[0]
+                lazy[target] = seed
+                return stmt
+        value, over = _expr(stmt.value, lazy, reps, shapes, unreduce_name)
+        if over is not None and target in shapes.single:
+            lazy[target] = over
+            stmt.value = value
+        else:
+            stmt.value = _plain(value, over, reps, unreduce_name)
+        known = shapes.leaves.get(target)
+        if known is not None and over is None and target in shapes.single:
+            reps.setdefault(known, target)
+        return stmt
+    # anything else (loops, branches, returns, subscript stores): lazy names broadcast
+    if any(n in lazy for n in nodes.loaded_names(stmt)):
+        return _broadcast_names(stmt, lazy, reps, unreduce_name)
+    return stmt
+
+
+def _broadcast_names(node, lazy, reps, unreduce_name):
+    class _Sub(gast.NodeTransformer):
+        def visit_Name(self, name):
+            if isinstance(name.ctx, gast.Load) and name.id in lazy:
+                return _plain(name, lazy[name.id], reps, unreduce_name)
+            return name
+    return _Sub().visit(node)
+
+
+def _plain(expr, over, reps, unreduce_name):
+    """`expr` as an ordinary value: a lazy one broadcast to its shape."""
+    if over is None:
+        return expr
+    if over not in reps:
+        raise _Abort
+    return nodes.quote_expr(f"{unreduce_name}(v, a, None, False)", v=expr, a=reps[over])
+
+
+def _expr(expr, lazy, reps, shapes, unreduce_name):
+    """(rewritten expr, leaf set it is lazy over or None)."""
+    def plain(e):
+        new, over = _expr(e, lazy, reps, shapes, unreduce_name)
+        return _plain(new, over, reps, unreduce_name)
+
+    if isinstance(expr, gast.Name):
+        return expr, lazy.get(expr.id) if isinstance(expr.ctx, gast.Load) else None
+    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, (gast.USub, gast.UAdd)):
+        expr.operand, over = _expr(expr.operand, lazy, reps, shapes, unreduce_name)
+        return expr, over
+    call = isinstance(expr, gast.Call) and not expr.keywords
+    fn = shapes.callee(expr) if call else None
+    if call and fn is runtime.unbroadcast and len(expr.args) == 2:
+        g, over = _expr(expr.args[0], lazy, reps, shapes, unreduce_name)
+        if over is not None and shapes.of(expr.args[1]) == over:
+            return g, over  # same shape: nothing to sum
+        expr.args[0] = _plain(g, over, reps, unreduce_name)
+        return expr, None
+    operands = None
+    if isinstance(expr, gast.BinOp) and not isinstance(expr.op, gast.MatMult):
+        operands = ["left", "right"]
+    elif call and is_elementwise(fn, len(expr.args)):
+        operands = list(range(len(expr.args)))
+    if operands is not None:
+        walked = {k: _expr(_get(expr, k), lazy, reps, shapes, unreduce_name) for k in operands}
+        lazy_sets = [over for _, over in walked.values() if over is not None]
+        for k, (new, _) in walked.items():
+            _set(expr, k, new)
+        if not lazy_sets:
+            return expr, None
+        union = frozenset().union(*lazy_sets)
+        others = shapes.union([new for new, over in walked.values() if over is None])
+        if others == frozenset():
+            return expr, union  # only numbers besides: still uniform
+        if others is not None and union <= others:
+            return expr, None  # the array operands' shape covers the lazy ones
+        for k, (new, over) in walked.items():
+            _set(expr, k, _plain(new, over, reps, unreduce_name))
+        return expr, None
+    for field in expr._fields:  # any other expression: its lazy parts are broadcast
+        value = getattr(expr, field, None)
+        if isinstance(value, gast.expr) and not isinstance(value, gast.Name) or \
+                isinstance(value, gast.Name) and isinstance(value.ctx, gast.Load):
+            setattr(expr, field, plain(value))
+        elif isinstance(value, list):
+            setattr(expr, field, [plain(v) if isinstance(v, gast.expr) else v for v in value])
+            for kw in value:
+                if isinstance(kw, gast.keyword):
+                    kw.value = plain(kw.value)
+    return expr, None
+
+
+def _get(expr, key):
+    return getattr(expr, key) if isinstance(key, str) else expr.args[key]
+
+
+def _set(expr, key, value):
+    if isinstance(key, str):
+        setattr(expr, key, value)
+    else:
+        expr.args[key] = value

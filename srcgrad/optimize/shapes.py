@@ -1,0 +1,106 @@
+"""Which values of a generated function have the same shape, without running it.
+
+Every value gets the set of *leaves* its shape is broadcast from. A
+parameter, or the result of anything not elementwise (a matmul, a
+reduction, a subscript), is its own leaf; an elementwise operation's result
+has the union of its operands' leaves; a Python number has none. Values with
+equal leaf sets have equal shapes, because broadcasting is a function of the
+leaves' shapes. Only names assigned exactly once get a set: a name assigned
+again (a loop variable, a restore from the stack) is unknown.
+"""
+from __future__ import annotations
+
+import collections
+
+import gast
+import numpy
+
+from .. import nodes, runtime
+
+# Runtime helpers that broadcast their operands like a binary ufunc.
+ELEMENTWISE_HELPERS = (runtime.masked_product, runtime.tangent_ratio, runtime.power_derivative)
+
+
+class Shapes:
+    """Leaf sets of a function's names; `callee(call)` resolves a call's function."""
+
+    def __init__(self, body: list, params: list[str], callee, scalars: set[str]):
+        self.callee = callee
+        stores = collections.Counter(params)
+        for node in (n for stmt in body for n in gast.walk(stmt)):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
+                stores[node.id] += 1
+        self.single = {n for n, count in stores.items() if count == 1}
+        self.leaves: dict[str, frozenset] = {p: frozenset([p]) for p in params if p in self.single}
+        for name in scalars & self.single:
+            self.leaves[name] = frozenset()
+        for stmt in nodes.walk_statements(body):
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                    and stmt.targets[0].id in self.single and stmt.targets[0].id not in self.leaves:
+                target = stmt.targets[0].id
+                top = any(s is stmt for s in body)
+                found = self.of(stmt.value) if top else None
+                self.leaves[target] = found if found is not None else frozenset([target])
+
+    def of(self, expr) -> frozenset | None:
+        """The leaf set of an expression, or None when it is not known."""
+        if isinstance(expr, gast.Constant):
+            number = isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool)
+            return frozenset() if number else None
+        if isinstance(expr, gast.Name):
+            return self.leaves.get(expr.id)
+        if isinstance(expr, gast.BinOp) and not isinstance(expr.op, gast.MatMult):
+            return self.union([expr.left, expr.right])
+        if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, (gast.USub, gast.UAdd)):
+            return self.of(expr.operand)
+        if isinstance(expr, gast.Call) and not expr.keywords:
+            fn = self.callee(expr)
+            if is_elementwise(fn, len(expr.args)):
+                return self.union(expr.args)
+            if fn is runtime.unbroadcast and len(expr.args) == 2:
+                return self.of(expr.args[1])
+            if fn is runtime.unreduce and expr.args:
+                return self.of(expr.args[1]) if len(expr.args) > 1 else None
+        return None
+
+    def union(self, exprs) -> frozenset | None:
+        out: frozenset = frozenset()
+        for e in exprs:
+            found = self.of(e)
+            if found is None:
+                return None
+            out |= found
+        return out
+
+
+def is_elementwise(fn, nargs: int) -> bool:
+    """A function whose result has the broadcast shape of its `nargs` operands."""
+    if isinstance(fn, numpy.ufunc):
+        return fn.nout == 1 and fn.nin == nargs
+    return any(fn is h for h in ELEMENTWISE_HELPERS) and nargs == 2
+
+
+def resolver(is_local, helpers: dict, lookup):
+    """`callee(call)`: the object a call's dotted function name refers to, or None.
+
+    `lookup(name)` finds a global (KeyError when there is none); local names
+    and attributes of values are never resolved.
+    """
+    def callee(call):
+        path = nodes.dotted(call.func)
+        if path is None:
+            return None
+        head, *rest = path.split(".")
+        if is_local(head):
+            return None
+        if head in helpers:
+            obj = helpers[head]
+        else:
+            try:
+                obj = lookup(head)
+            except KeyError:
+                return None
+        for attr in rest:
+            obj = getattr(obj, attr, None)
+        return obj
+    return callee

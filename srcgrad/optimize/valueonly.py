@@ -1,0 +1,76 @@
+"""Under `grad`, the forward statements that only compute the value go.
+
+`grad` returns the gradient alone: the function's value is computed only for
+`require_scalar`, the check that it is a scalar. When it is a scalar by
+construction (a full `sum` or `mean`, or arithmetic of such values and
+numbers), the check goes, and with it each top-level statement whose result
+nothing reads, if it can neither fail nor have an effect: arithmetic and
+ufuncs on numeric values whose shapes are known to broadcast (see `shapes`),
+and full sums and means. Statements in loops and branches stay.
+"""
+from __future__ import annotations
+
+import gast
+import numpy
+
+from .. import nodes
+from .dce import _drop_orphan_comments
+from .kinds import SCALAR_REDUCTIONS, is_static_scalar, kind_of, names_loaded, top_level_defs
+
+
+def drop_value_only(forward: list, backward: list, shapes, kinds: dict, require_name: str) -> list:
+    defs = top_level_defs(forward, shapes.single)
+    checked = [s for s in forward if _checks(s, require_name)]
+    for stmt in checked:
+        if is_static_scalar(stmt.value.args[0].id, defs, kinds, shapes.callee):
+            forward = [s for s in forward if s is not stmt]
+    live = names_loaded(backward)
+    kept = []
+    for stmt in reversed(forward):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                and stmt.targets[0].id not in live and _harmless(stmt.value, shapes, kinds):
+            continue
+        live |= nodes.loaded_names(stmt)
+        kept.append(stmt)
+    return _drop_orphan_comments(kept[::-1])
+
+
+def _checks(stmt, require_name) -> bool:
+    value = getattr(stmt, "value", None)
+    return isinstance(stmt, gast.Expr) and isinstance(value, gast.Call) \
+        and isinstance(value.func, gast.Name) and value.func.id == require_name \
+        and len(value.args) == 1 and isinstance(value.args[0], gast.Name)
+
+
+def _harmless(value, shapes, kinds) -> bool:
+    """Computing `value` cannot raise, print, draw a random number or write anything."""
+    if isinstance(value, (gast.Name, gast.Constant)):
+        return True
+    if isinstance(value, gast.UnaryOp) and isinstance(value.op, (gast.USub, gast.UAdd)):
+        return kind_of(value.operand, kinds, shapes.callee) is not None
+    if isinstance(value, gast.BinOp):
+        operands = [value.left, value.right]
+        found = [kind_of(e, kinds, shapes.callee) for e in operands]
+        if None in found:
+            return False
+        # a Python float can raise in / and ** (ZeroDivisionError, OverflowError)
+        if not isinstance(value.op, (gast.Add, gast.Sub, gast.Mult)) and "np" not in found:
+            return False
+        return not isinstance(value.op, gast.MatMult) and _broadcasts(operands, shapes)
+    if isinstance(value, gast.Call) and not value.keywords:
+        fn = shapes.callee(value)
+        numeric = all(kind_of(a, kinds, shapes.callee) is not None for a in value.args)
+        if isinstance(fn, numpy.ufunc):
+            return numeric and fn.nout == 1 and fn.nin == len(value.args) and _broadcasts(value.args, shapes)
+        if any(fn is r for r in SCALAR_REDUCTIONS):
+            return numeric and len(value.args) == 1
+    return False
+
+
+def _broadcasts(operands, shapes) -> bool:
+    """The operands' shapes are known to broadcast: one covers all the others."""
+    sets = [shapes.of(e) for e in operands]
+    if None in sets:
+        return False
+    widest = max(sets, key=len)
+    return all(s <= widest for s in sets)

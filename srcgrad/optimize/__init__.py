@@ -12,7 +12,7 @@ from .copies import propagate
 from .cse import common_subexpressions
 from .dce import eliminate_dead
 from .inplace import accumulate_top_level
-from .kinds import top_level_defs, value_kinds
+from .kinds import static_scalars, top_level_defs, value_kinds
 from .release import release
 from .sameshape import settle_shapes
 from .scalars import elide_unbroadcast
@@ -43,9 +43,7 @@ def whole_function(forward: list, backward: list, params: dict, scalars: set[str
     `grad`, and in-place accumulation at the top level. `params` maps each
     parameter to its argument kind; `rerun(backward)` is `optimize` again."""
     def facts():
-        body = forward + backward
-        shapes = Shapes(body, list(params), callee, scalars)
-        return shapes, value_kinds(body, params, scalars, callee, shapes.single)
+        return _facts(forward + backward, params, scalars, callee)
 
     shapes, kinds = facts()
     forward, backward, changed = common_subexpressions(forward, backward, shapes, kinds)
@@ -82,7 +80,17 @@ def _reps(forward, params, shapes) -> dict:
     return reps
 
 
+def _facts(body: list, params: dict, scalars: set[str], callee):
+    """(shapes, kinds) of a function body; values of shape () by construction
+    (numbers, full reductions) have no leaves."""
+    shapes = Shapes(body, list(params), callee, scalars)
+    kinds = value_kinds(body, params, scalars, callee, shapes.single)
+    known = static_scalars(top_level_defs(body, shapes.single), kinds, shapes.callee)
+    if known - scalars:
+        shapes = Shapes(body, list(params), callee, scalars | known)
+    return shapes, kinds
+
+
 def free_early(body: list, params: dict, scalars: set[str], callee, keep: set[str]) -> list:
     """`del` each NumPy temporary after its last use (see `release`)."""
-    single = Shapes(body, list(params), callee, scalars).single
-    return release(body, value_kinds(body, params, scalars, callee, single), keep)
+    return release(body, _facts(body, params, scalars, callee)[1], keep)

@@ -13,7 +13,7 @@ import gast
 import numpy
 
 from .. import nodes
-from .kinds import SCALAR_REDUCTIONS, kind_of
+from .kinds import NUMERIC, SCALAR_REDUCTIONS, kind_of
 
 
 def common_subexpressions(forward: list, backward: list, shapes, kinds: dict):
@@ -47,7 +47,7 @@ def _key(stmt, shapes, kinds, renames):
     elif not isinstance(value, (gast.BinOp, gast.UnaryOp)):
         return None
     operands = [n for n in gast.walk(value) if isinstance(n, gast.Name)]
-    if kind_of(value, kinds, shapes.callee) is None or \
+    if kind_of(value, kinds, shapes.callee) not in NUMERIC or \
             any(n.id not in shapes.single and not _is_callee_part(n, value) for n in operands):
         return None
     return gast.dump(nodes.substitute(nodes.clone(value), renames))

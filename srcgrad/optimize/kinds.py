@@ -2,9 +2,10 @@
 
 "py" is a Python number (immutable; arithmetic on it cannot change anything
 else); "np" is what NumPy functions and srcgrad's helpers return: an array
-or a NumPy scalar, whose ufuncs warn instead of raising. Anything else
-(a user's object, a list, a value of unknown origin) has no kind, and the
-passes that use kinds leave it alone.
+or a NumPy scalar, whose ufuncs warn instead of raising; "num" is one of the
+two (an entry of a record argument); "shape" is an array's `.shape`. Anything
+else (a user's object, a list, a value of unknown origin) has no kind, and
+the passes that use kinds leave it alone.
 """
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ SCALAR_REDUCTIONS = (numpy.sum, numpy.mean, numpy.prod)
 def value_kinds(body: list, params: dict, scalars: set[str], callee, single: set[str]) -> dict:
     """{name: "py" | "np"} for parameters (by argument kind) and names assigned
     once, at the top level of `body`."""
-    kinds = {p: {"scalar": "py", "array": "np"}[k] for p, k in params.items()
-             if k in ("scalar", "array") and p in single}
+    kinds = {p: {"scalar": "py", "array": "np", "record": "record"}[k] for p, k in params.items()
+             if k in ("scalar", "array", "record") and p in single}
     for name in scalars & single:
         kinds[name] = "py"
     for stmt in body:
@@ -34,28 +35,53 @@ def value_kinds(body: list, params: dict, scalars: set[str], callee, single: set
     return kinds
 
 
+NUMERIC = ("py", "np", "num")
+
+
 def kind_of(expr, kinds: dict, callee) -> str | None:
+    """The kind of `expr`'s value: one of NUMERIC, "shape", or None."""
+    found = _kind_of(expr, kinds, callee)
+    return found if found in NUMERIC or found == "shape" else None
+
+
+def _kind_of(expr, kinds: dict, callee) -> str | None:
     if isinstance(expr, gast.Constant):
         return "py" if isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool) else None
     if isinstance(expr, gast.Name):
         return kinds.get(expr.id)
     if isinstance(expr, gast.BinOp):
-        sides = {kind_of(expr.left, kinds, callee), kind_of(expr.right, kinds, callee)}
-        if None in sides:
+        sides = {_kind_of(expr.left, kinds, callee), _kind_of(expr.right, kinds, callee)}
+        if not sides <= set(NUMERIC):
             return None
-        return "np" if "np" in sides or isinstance(expr.op, gast.MatMult) else "py"
+        if "np" in sides or isinstance(expr.op, gast.MatMult):
+            return "np"
+        return "py" if sides == {"py"} else "num"
     if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, (gast.USub, gast.UAdd)):
         return kind_of(expr.operand, kinds, callee)
+    if isinstance(expr, gast.Attribute) and expr.attr == "shape":
+        return "shape" if _kind_of(expr.value, kinds, callee) in ("np", "num") else None
     if isinstance(expr, gast.Subscript):
-        return "np" if kind_of(expr.value, kinds, callee) == "np" else None
+        within = _kind_of(expr.value, kinds, callee)
+        constant = isinstance(expr.slice, gast.Constant)
+        return {"np": "np", "record": "num" if constant else None,
+                "shape": "py" if constant else None}.get(within)
     if isinstance(expr, gast.Call):
         fn = callee(expr)
-        numeric = all(kind_of(a, kinds, callee) is not None for a in expr.args)
+        if fn is len and len(expr.args) == 1 and not expr.keywords:
+            return "py"
+        numeric = all(kind_of(a, kinds, callee) in NUMERIC for a in expr.args)
         if isinstance(fn, numpy.ufunc) or any(fn is r for r in SCALAR_REDUCTIONS):
-            return "np" if numeric and not expr.keywords else None
-        if getattr(fn, "__module__", None) == runtime.__name__ and numeric:
+            return "np" if numeric else None
+        module = getattr(fn, "__module__", None) or ""
+        if numeric and (module == runtime.__name__ or module.split(".")[0] == "numpy"):
             return "np"
     return None
+
+
+def static_scalars(defs: dict, kinds: dict, callee) -> set[str]:
+    """Names whose value has shape () by construction."""
+    return {n for n in defs if is_static_scalar(n, defs, kinds, callee)} | \
+        {n for n, k in kinds.items() if k == "py"}
 
 
 def is_static_scalar(name: str, defs: dict, kinds: dict, callee, seen=None) -> bool:
@@ -81,7 +107,7 @@ def _static(expr, defs, kinds, callee, seen) -> bool:
         return _static(expr.operand, defs, kinds, callee, seen)
     if isinstance(expr, gast.Call) and len(expr.args) == 1 and not expr.keywords:
         return any(callee(expr) is r for r in SCALAR_REDUCTIONS) and \
-            kind_of(expr.args[0], kinds, callee) == "np"
+            kind_of(expr.args[0], kinds, callee) in NUMERIC
     return False
 
 

@@ -15,7 +15,7 @@ import numpy
 
 from .. import nodes
 from .dce import _drop_orphan_comments
-from .kinds import SCALAR_REDUCTIONS, is_static_scalar, kind_of, names_loaded, top_level_defs
+from .kinds import NUMERIC, SCALAR_REDUCTIONS, is_static_scalar, kind_of, names_loaded, top_level_defs
 
 
 def drop_value_only(forward: list, backward: list, shapes, kinds: dict, require_name: str) -> list:
@@ -47,11 +47,11 @@ def _harmless(value, shapes, kinds) -> bool:
     if isinstance(value, (gast.Name, gast.Constant)):
         return True
     if isinstance(value, gast.UnaryOp) and isinstance(value.op, (gast.USub, gast.UAdd)):
-        return kind_of(value.operand, kinds, shapes.callee) is not None
+        return kind_of(value.operand, kinds, shapes.callee) in NUMERIC
     if isinstance(value, gast.BinOp):
         operands = [value.left, value.right]
         found = [kind_of(e, kinds, shapes.callee) for e in operands]
-        if None in found:
+        if not all(k in NUMERIC for k in found):
             return False
         # a Python float can raise in / and ** (ZeroDivisionError, OverflowError)
         if not isinstance(value.op, (gast.Add, gast.Sub, gast.Mult)) and "np" not in found:
@@ -59,7 +59,7 @@ def _harmless(value, shapes, kinds) -> bool:
         return not isinstance(value.op, gast.MatMult) and _broadcasts(operands, shapes)
     if isinstance(value, gast.Call) and not value.keywords:
         fn = shapes.callee(value)
-        numeric = all(kind_of(a, kinds, shapes.callee) is not None for a in value.args)
+        numeric = all(kind_of(a, kinds, shapes.callee) in NUMERIC for a in value.args)
         if isinstance(fn, numpy.ufunc):
             return numeric and fn.nout == 1 and fn.nin == len(value.args) and _broadcasts(value.args, shapes)
         if any(fn is r for r in SCALAR_REDUCTIONS):

@@ -97,17 +97,26 @@ def _kind(value) -> str:
         return "array"
     if kind is float or kind is int:
         return "scalar"
-    if isinstance(value, (float, int)) and not isinstance(value, bool):
-        return "scalar"
-    if isinstance(value, numpy.ndarray):
-        return "array"
-    if isinstance(value, (dict, list, tuple)):
-        items = value.values() if isinstance(value, dict) else value
-        if type(value) is not dict and items and all(type(v) is float for v in items):
+    if kind is list or kind is tuple:
+        types = list(map(type, value))  # one pass in C over the entries' types
+        if types and types.count(float) == len(types):
             return "numbers"  # a list or tuple of Python floats: entries are numbers
-        flat = all(type(v) is numpy.ndarray or type(v) is float for v in items)
-        return "record" if flat else "container"  # a record's entries are leaves
-    return "other"
+    elif kind is dict:
+        types = list(map(type, value.values()))
+    elif isinstance(value, (float, int)) and not isinstance(value, bool):
+        return "scalar"
+    elif isinstance(value, numpy.ndarray):
+        return "array"
+    elif isinstance(value, dict):  # never "numbers": those are indexed by position
+        types = list(map(type, value.values()))
+    elif isinstance(value, (list, tuple)):
+        types = list(map(type, value))
+        if types and types.count(float) == len(types):
+            return "numbers"
+    else:
+        return "other"
+    leaves = types.count(numpy.ndarray) + types.count(float)
+    return "record" if leaves == len(types) else "container"  # a record's entries are leaves
 
 
 def _check_wrt_value(name: str, value, path: str = "") -> None:

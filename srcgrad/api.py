@@ -97,17 +97,26 @@ def _kind(value) -> str:
         return "array"
     if kind is float or kind is int:
         return "scalar"
-    if isinstance(value, (float, int)) and not isinstance(value, bool):
-        return "scalar"
-    if isinstance(value, numpy.ndarray):
-        return "array"
-    if isinstance(value, (dict, list, tuple)):
-        items = value.values() if isinstance(value, dict) else value
-        if type(value) is not dict and items and all(type(v) is float for v in items):
+    if kind is list or kind is tuple:
+        types = list(map(type, value))  # one pass in C over the entries' types
+        if types and types.count(float) == len(types):
             return "numbers"  # a list or tuple of Python floats: entries are numbers
-        flat = all(type(v) is numpy.ndarray or type(v) is float for v in items)
-        return "record" if flat else "container"  # a record's entries are leaves
-    return "other"
+    elif kind is dict:
+        types = list(map(type, value.values()))
+    elif isinstance(value, (float, int)) and not isinstance(value, bool):
+        return "scalar"
+    elif isinstance(value, numpy.ndarray):
+        return "array"
+    elif isinstance(value, dict):  # never "numbers": those are indexed by position
+        types = list(map(type, value.values()))
+    elif isinstance(value, (list, tuple)):
+        types = list(map(type, value))
+        if types and types.count(float) == len(types):
+            return "numbers"
+    else:
+        return "other"
+    leaves = types.count(numpy.ndarray) + types.count(float)
+    return "record" if leaves == len(types) else "container"  # a record's entries are leaves
 
 
 def _check_wrt_value(name: str, value, path: str = "") -> None:
@@ -163,6 +172,161 @@ def _as_gradient(g, x):
     return float(g)
 
 
+def _check_kind(name: str, value, kind: str) -> None:
+    """`_check_wrt_value` for a value whose kind `_kind` has found."""
+    if kind == "scalar" or kind == "numbers":
+        return  # a real number, or a list/tuple of Python floats: always valid
+    if kind == "array":
+        if value.dtype.kind in "fiu":
+            return
+    elif kind == "record":  # entries are arrays or Python floats: one flat pass
+        for item in value.values() if isinstance(value, dict) else value:
+            if type(item) is numpy.ndarray and item.dtype.kind not in "fiu":
+                break
+        else:
+            return
+    _check_wrt_value(name, value)  # raises, naming the offending entry
+
+
+def _gradient(g, x, kind: str):
+    """`_as_gradient(g, x)` for an argument whose kind `_kind` has found.
+
+    Arrays among the result may share memory with each other only for the
+    "record" kind, which `_record_gradient` takes care of; across several wrt
+    arguments, see `_unshared_all`.
+    """
+    if kind == "array":
+        if type(g) is numpy.ndarray and type(x) is numpy.ndarray and g.shape == x.shape \
+                and g.dtype == x.dtype and x.dtype.kind == "f" and g.flags.writeable and g is not x:
+            return g  # fresh from the derivative: hand it over as it is
+    elif kind == "scalar":
+        if type(g) is float and type(x) is float:
+            return g
+    elif kind == "numbers":
+        kind_x = type(x)
+        if (kind_x is list or kind_x is tuple) and (type(g) is list or type(g) is tuple) \
+                and len(g) == len(x):
+            try:  # entries are Python floats or NumPy scalars: float() is the conversion
+                out = list(map(float, g))  # a new list: never the input, nor g
+            except (TypeError, ValueError):  # a None (zero) entry, or worse: the general path
+                pass
+            else:
+                return out if kind_x is list else tuple(out)
+    elif kind == "record":
+        return _record_gradient(g, x)
+    else:
+        return _unshared(_as_gradient(g, x))  # a container may hold arrays twice
+    return _as_gradient(g, x)
+
+
+def _record_gradient(g, x):
+    """`_as_gradient` for a record (a dict/list/tuple of arrays and Python floats),
+    with no two arrays sharing memory."""
+    kind_x = type(x)
+    if kind_x is dict and type(g) is dict:
+        out = {}
+        roots = []  # memory owners (by id) of the arrays handed over as they are
+        for key, v in x.items():
+            gv = g.get(key)
+            if type(v) is numpy.ndarray:
+                if type(gv) is numpy.ndarray and gv.shape == v.shape:
+                    dtype = gv.dtype
+                    if dtype == v.dtype and dtype.kind == "f" and gv.flags.writeable and gv is not v:
+                        base = gv.base
+                        roots.append(id(gv) if base is None else id(base))
+                        out[key] = gv  # fresh from the derivative: hand it over as it is
+                        continue
+            elif type(gv) is float:
+                out[key] = gv
+                continue
+            out[key] = gv = _as_gradient(gv, v)
+            if isinstance(gv, numpy.ndarray):
+                base = gv.base
+                roots.append(id(gv) if base is None else id(base))
+        if len(set(roots)) == len(roots):
+            return out  # no two arrays with one owner of their memory
+        return _unshared(out)
+    return _unshared(_as_gradient(g, x))
+
+
+def _array_roots(tree, roots: list) -> None:
+    """The memory owners (by id) of the arrays in a converted gradient."""
+    if type(tree) is numpy.ndarray:
+        base = tree.base
+        roots.append(id(tree) if base is None else id(base))
+    elif isinstance(tree, dict):
+        for v in tree.values():
+            _array_roots(v, roots)
+    elif isinstance(tree, (list, tuple)):
+        for v in tree:
+            _array_roots(v, roots)
+    elif isinstance(tree, numpy.ndarray):
+        roots.append(None)  # a subclass: `_unshared` looks at it
+
+
+def _unshared_all(grads: tuple) -> tuple:
+    """Gradients for several wrt arguments, no two sharing memory (usually as they are)."""
+    roots: list = []
+    for g in grads:
+        _array_roots(g, roots)
+    if len(set(roots)) == len(roots) and None not in roots:
+        return grads
+    seen: dict = {}
+    return tuple([_unshared(g, seen) for g in grads])
+
+
+def _unshared(tree, seen=None):
+    """`tree` with every array that shares memory with an earlier one replaced by a copy.
+
+    Two gradients returned from one call must not be one buffer: writing into
+    one (an optimizer's `g -= lr * ...` on another) would change both. `tree`
+    is a converted gradient (from `_as_gradient`), whose containers are new.
+    """
+    if seen is None:
+        if not isinstance(tree, (dict, list, tuple)):
+            return tree  # one array (or number) alone shares with nothing
+        seen = {}
+    if isinstance(tree, numpy.ndarray):
+        base = tree.base
+        root = id(tree if base is None else base)
+        earlier = seen.setdefault(root, [])
+        if any(e is tree or numpy.shares_memory(e, tree) for e in earlier):
+            tree = numpy.array(tree)  # owns its memory: a root of its own
+            seen[id(tree)] = [tree]
+        else:
+            earlier.append(tree)
+        return tree
+    if isinstance(tree, dict):
+        for key, v in tree.items():
+            tree[key] = _unshared(v, seen)
+        return tree
+    if isinstance(tree, list):
+        tree[:] = [_unshared(v, seen) for v in tree]
+        return tree
+    if isinstance(tree, tuple):
+        return type(tree)(_unshared(v, seen) for v in tree)  # as `_as_gradient` built it
+    return tree
+
+
+_UNCHECKED = ("scalar", "numbers")  # kinds whose values `_kind` has already proved valid
+
+
+class _Plan:
+    """The fast call path for one tuple of argument kinds (every argument positional)."""
+
+    __slots__ = ("fn", "checks", "converts", "floats", "unshare")
+
+    def __init__(self, fn, kinds, positions, wrt):
+        self.fn = fn
+        # (position, name, kind) of the wrt values `_check_kind` must look at
+        self.checks = tuple((p, n, kinds[p]) for p, n in zip(positions, wrt)
+                            if kinds[p] not in _UNCHECKED)
+        self.converts = tuple((p, kinds[p]) for p in positions)
+        # every wrt value a number: a tuple of Python floats for Python floats is handed over
+        self.floats = all(kinds[p] == "scalar" for p in positions)
+        self.unshare = any(kinds[p] not in _UNCHECKED for p in positions)
+
+
 class Derivative:
     """A compiled derivative of `fun`: call it like `fun`; `.source` shows its code."""
 
@@ -180,7 +344,9 @@ class Derivative:
         # wrt as positions, when every parameter is positional (the fast call path)
         self._positions = tuple(positional.index(n) for n in self.wrt) \
             if len(positional) == len(self._params) else None
+        self._nparams = len(self._params) if self._positions is not None else -1
         self._bound: dict = {}
+        self._plans: dict = {}  # kinds -> _Plan, for calls with every argument positional
         functools.update_wrapper(self, fun)
 
     def _function(self, kinds: tuple):
@@ -192,16 +358,16 @@ class Derivative:
         return fn
 
     def __call__(self, *args, **kwargs):
-        if not kwargs and len(args) == len(self._params) and self._positions is not None:
+        if len(args) == self._nparams and not kwargs:
             # The common call: every argument positional. No signature binding.
-            kinds = tuple([_kind(a) for a in args])
+            kinds = (_kind(args[0]),) if len(args) == 1 else tuple([_kind(a) for a in args])
+            plan = self._plans.get(kinds)
+            if plan is not None:
+                return self._call_planned(plan, kinds, args)
             fn = self._bound.get(kinds)
-            if fn is not None and not self._return_value and len(self._positions) == 1:
-                x = args[self._positions[0]]
-                _check_wrt_value(self.wrt[0], x)
-                self._last_kinds = kinds
-                g = _as_gradient(fn(*args), x)
-                return (g,) if self._many else g
+            if fn is not None:  # compiled by an earlier call: plan the fast path
+                plan = self._plans[kinds] = _Plan(fn, kinds, self._positions, self.wrt)
+                return self._call_planned(plan, kinds, args)
             values = dict(zip(self._params, args))
         elif kwargs or len(args) != len(self._params):
             bound = self._signature.bind(*args, **kwargs)
@@ -220,11 +386,37 @@ class Derivative:
             return value, self._convert(grads, values)
         return self._convert(out, values)
 
+    def _call_planned(self, plan, kinds, args):
+        for p, name, kind in plan.checks:
+            _check_kind(name, args[p], kind)
+        self._last_kinds = kinds
+        out = plan.fn(*args)
+        if self._return_value:
+            value, out = out
+        converts = plan.converts
+        if len(converts) == 1:
+            (p, kind), = converts
+            g = _gradient(out, args[p], kind)
+            if self._many:
+                g = (g,)
+        elif plan.floats and type(out) is tuple and len(out) == len(converts) \
+                and list(map(type, out)).count(float) == len(out) \
+                and [type(args[p]) for p, _ in converts].count(float) == len(out):
+            g = out  # Python floats for Python floats, in a tuple: as they are
+        else:
+            g = tuple([_gradient(gi, args[p], kind)
+                       for gi, (p, kind) in zip(out, converts, strict=True)])
+            if plan.unshare:
+                g = _unshared_all(g)
+        return (value, g) if self._return_value else g
+
     def _convert(self, grads, values):
         if len(self.wrt) == 1:
-            g = _as_gradient(grads, values[self.wrt[0]])
+            g = _unshared(_as_gradient(grads, values[self.wrt[0]]))
             return (g,) if self._many else g
-        return tuple(_as_gradient(g, values[n]) for g, n in zip(grads, self.wrt, strict=True))
+        return _unshared_all(tuple([_as_gradient(g, values[n])
+                                    for g, n in zip(grads, self.wrt, strict=True)]))
+
 
     @property
     def source(self) -> str:

@@ -24,6 +24,9 @@ def unbroadcast(g, x):
     lead = len(gshape) - len(xshape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(xshape) if n == 1 and gshape[lead + i] != 1)
+    if type(g) is numpy.ndarray and axes:
+        g = g.sum(axis=axes)  # the method: no dispatch through numpy.sum
+        return g if g.shape == xshape else g.reshape(xshape)
     g = numpy.sum(g, axis=axes) if axes else g
     return numpy.reshape(g, xshape)
 
@@ -1090,7 +1093,8 @@ def tangent_ratio(t, denom):
         return t / denom if denom != 0 else math.copysign(math.inf, t)
     with numpy.errstate(divide="ignore", invalid="ignore"):
         q = numpy.divide(t, denom)
-    if numpy.isnan(q).any():
+    # a nonzero number t has no zero to keep: any NaN is the denominator's own
+    if not (type(t) is float and t != 0.0) and numpy.isnan(q).any():
         q = numpy.where(numpy.equal(t, 0), 0.0, q)
     return q[()] if isinstance(q, numpy.ndarray) else q
 
@@ -1470,11 +1474,12 @@ def masked_product(g, factor):
     must stay zero through a derivative that is infinite there (exp overflow,
     a reciprocal at 0): 0 * inf would be NaN and poison the gradient.
     """
-    if type(g) is float and type(factor) is float:
+    if type(g) is float and (type(factor) is float or type(factor) is int):
         return 0.0 if g == 0.0 else g * factor
     with numpy.errstate(invalid="ignore", over="ignore"):
         q = numpy.multiply(g, factor)
-    if numpy.isnan(q).any():  # only 0 * inf makes NaN: the common case costs one check
+    # a nonzero number g has no zero to keep: any NaN is the factor's own
+    if not (type(g) is float and g != 0.0) and numpy.isnan(q).any():  # only 0 * inf makes NaN: the common case costs one check
         q = numpy.where(numpy.equal(g, 0), 0.0, q)
     return q[()] if isinstance(q, numpy.ndarray) else q
 

@@ -409,6 +409,8 @@ def _find_dense(fn, params, known: dict, ctx) -> None:
     """Lists and tuples of Python numbers read only as `x[i]` get a plain list as
     their adjoint, `dx[i] = dx[i] + g` in place: no merged containers."""
     candidates = {p for p in params if known.get(p) == "numbers"}
+    if not candidates:
+        return
     reads: dict[str, int] = {p: 0 for p in candidates}
     indexed: dict[str, int] = {p: 0 for p in candidates}
     for stmt in statements(fn.body):
@@ -439,6 +441,8 @@ def _find_records(fn, params, kinds, ctx) -> None:
     known = dict(zip(params, kinds))
     uses: dict[str, set] = {p: set() for p in params if known.get(p) == "record"}
     _find_dense(fn, params, known, ctx)
+    if not uses:
+        return
     for stmt in statements(fn.body):
         for node in gast.walk(stmt):
             if isinstance(node, gast.Name) and node.id in uses:

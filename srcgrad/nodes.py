@@ -7,6 +7,7 @@ construct them.
 """
 from __future__ import annotations
 
+import functools
 
 import gast
 
@@ -15,10 +16,17 @@ def parse_stmts(text: str) -> list:
     """Parse `text` (one or more statements) into a list of gast statements.
 
     Positions are cleared, so that `stamp` can give the nodes the user's line.
+    The same few texts are quoted again and again: each is parsed once and
+    then copied.
     """
+    return clone(_parsed(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str) -> list:
     body = gast.parse(text).body
     for stmt in body:
-        for node in gast.walk(stmt):
+        for node in walk(stmt):
             for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
                 if hasattr(node, attr):
                     setattr(node, attr, None)
@@ -43,25 +51,41 @@ def substitute(node, subs: dict):
     """Replace `Name` nodes whose id is a key of `subs` (in place; returns the root).
 
     A string value renames; a node value is copied in (its context adjusted).
+    A replacement is not searched again.
     """
     if not subs:
         return node
+    if node.__class__ is gast.Name:
+        return _substituted(node, subs)
+    stack = [node]
+    pop, push, AST, Name = stack.pop, stack.append, gast.AST, gast.Name
+    while stack:
+        n = pop()
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for i, item in enumerate(value):
+                    if item.__class__ is Name:
+                        value[i] = _substituted(item, subs)
+                    elif isinstance(item, AST):
+                        push(item)
+            elif value.__class__ is Name:
+                setattr(n, field, _substituted(value, subs))
+            elif isinstance(value, AST):
+                push(value)
+    return node
 
-    class _Sub(gast.NodeTransformer):
-        def visit_Name(self, n):
-            if n.id not in subs:
-                return n
-            new = subs[n.id]
-            if isinstance(new, str):
-                n.id = new
-                return n
-            new = clone(new)
-            _set_ctx(new, n.ctx)
-            return new
 
-    if isinstance(node, gast.Name) and node.id in subs:
-        return _Sub().visit_Name(node)
-    return _Sub().visit(node)
+def _substituted(n, subs: dict):
+    if n.id not in subs:
+        return n
+    new = subs[n.id]
+    if isinstance(new, str):
+        n.id = new
+        return n
+    new = clone(new)
+    _set_ctx(new, n.ctx)
+    return new
 
 
 def _set_ctx(node, ctx):
@@ -143,7 +167,7 @@ def module(body):
 
 def stamp(node, lineno: int, col: int = 0):
     """Give `node` and its children without a position the original line."""
-    for n in gast.walk(node):
+    for n in walk(node):
         if getattr(n, "lineno", None) is None and hasattr(n, "_attributes") and "lineno" in n._attributes:
             n.lineno = lineno
             n.col_offset = col

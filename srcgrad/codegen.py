@@ -71,8 +71,8 @@ def to_sources(fn_node, note=None) -> tuple[str, str]:
 
 
 _MARKER = "__srcgrad_"
-_NOTE_MARKER = "__srcgrad_note__"
-_NOTE = re.compile(r"^\s*" + _NOTE_MARKER + r"\((\d+)\)\s*$")
+_NOTE_MARKER = "__srcgrad_note_"  # a bare name, `__srcgrad_note_7__`: cheap to unparse
+_NOTE = re.compile(r"^\s*" + _NOTE_MARKER + r"(\d+)__\s*$")
 _BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
 _NOTED = (gast.Assign, gast.Expr, gast.Return)
 
@@ -110,10 +110,9 @@ def _mark(node, note, comments: list, notes: list, undo: list, noted: bool) -> N
                 text = note(line) if line else None
                 if text:
                     notes.append(f"line {line}: {text}")
-                    out.append(nodes.expr_stmt(gast.Call(
-                        func=nodes.name(_NOTE_MARKER), args=[nodes.const(len(notes) - 1)],
-                        keywords=[])))
-                    out[-1].lineno = None
+                    marker = gast.Expr(value=nodes.name(f"{_NOTE_MARKER}{len(notes) - 1}__"))
+                    marker.lineno = None
+                    out.append(marker)
         if out is not None and len(out) != len(stmts):
             undo.append((node, field, stmts))
             setattr(node, field, out)

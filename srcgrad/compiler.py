@@ -227,7 +227,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
                 forward.append(nodes.assign(kept, value))
                 returned = nodes.name(kept)
             result = nodes.tuple_of([returned, result])
-        out = nodes.clone(tree)
+        out = nodes.without_body(tree)
         out.name = names.claim(("value_and_grad_" if options.return_value else "grad_") + tree.name)
         body = forward + backward
         if options.debug_nans:
@@ -256,7 +256,7 @@ def _derive_forward(tree, anf_fn, ops, act, params, names, ctx, parsed, nested_d
                                 _arithmetic_helpers(ctx))
     fold_constants(body, frozenset(names.adjoint_names()))
     body = nested.restore(body, nested_defs)
-    out = nodes.clone(tree)
+    out = nodes.without_body(tree)
     out.name = names.claim("jvp_" + tree.name)
     out.returns = None
     tangent_params = [names.tangent(p) for p in options.wrt]
@@ -307,7 +307,7 @@ def _split_pair(tree, forward, backward, sweeps, grads, params, names, ctx, opti
                                if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
     unbound = [nodes.assign(n, nodes.const(None)) for n in tape_names if n not in top_level]
     tape = names.claim("_tape")
-    fwd = nodes.clone(tree)
+    fwd = nodes.without_body(tree)
     fwd.name = names.claim(f"_{tree.name}_forward")
     fwd.returns = None
     packed = nodes.tuple_of([nodes.name(n) for n in tape_names])

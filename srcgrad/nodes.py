@@ -182,19 +182,39 @@ def loaded(node):
 
 
 def clone(node):
-    """A deep copy of `node` (a tree of gast nodes and lists): faster than
-    copy.deepcopy, which keeps a memo a tree does not need."""
-    if isinstance(node, list):
+    """A deep copy of `node` (a tree of gast nodes and lists): its fields and
+    positions, nothing else. Faster than copy.deepcopy, which keeps a memo a
+    tree does not need; the fields are read from and written to the nodes'
+    `__dict__` directly, as this runs for thousands of nodes per build."""
+    cls = node.__class__
+    if cls is list:
         return [clone(n) for n in node]
     if not isinstance(node, gast.AST):
         return node
-    new = type(node).__new__(type(node))
-    for field in node._fields:
-        setattr(new, field, clone(getattr(node, field, None)))
-    for attr in node._attributes:
-        if hasattr(node, attr):
-            setattr(new, attr, getattr(node, attr))
+    new = cls.__new__(cls)
+    into, src = new.__dict__, node.__dict__
+    for field in cls._fields:
+        value = src.get(field)
+        if value.__class__ is list:
+            value = [clone(v) if isinstance(v, gast.AST) or v.__class__ is list else v
+                     for v in value]
+        elif isinstance(value, gast.AST):
+            value = clone(value)
+        into[field] = value
+    for attr in cls._attributes:
+        if attr in src:
+            into[attr] = src[attr]
     return new
+
+
+def without_body(fn):
+    """A copy of the function definition `fn` with an empty body (its signature,
+    decorators and positions copied): the shell of a generated function."""
+    body, fn.body = fn.body, []
+    try:
+        return clone(fn)
+    finally:
+        fn.body = body
 
 
 def walk(node):

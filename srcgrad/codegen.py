@@ -1,8 +1,9 @@
 """From gast to Python source text, and from text to a live function.
 
 The text is the truth: it is what `source()` shows, what is compiled, and
-what `linecache` serves to tracebacks and pdb. astor is used here only, so
-a move to `ast.unparse` touches this file alone.
+what `linecache` serves to tracebacks and pdb. It comes from `gast.unparse`
+run on the gast tree itself (no copy, no conversion to `ast`); this is the
+only module that turns trees into text.
 
 Generated functions see the user's module globals (live) and the user's
 closure cells; srcgrad's helpers reach them as extra closure cells. To get
@@ -12,7 +13,6 @@ with `types.FunctionType` to the real cells.
 """
 from __future__ import annotations
 
-import ast
 import itertools
 import linecache
 import re
@@ -20,7 +20,6 @@ import textwrap
 import types
 import weakref
 
-import astor
 import gast
 
 from . import nodes
@@ -40,64 +39,97 @@ def to_sources(fn_node, note=None) -> tuple[str, str]:
     With `note` (line number -> original source line), every simple statement
     of the annotated text also ends in `# line N: <original>`: it has exactly
     the same lines as the plain one, and is what tracebacks and pdb show.
+
+    The tree is not copied: comment markers and note markers are put in
+    place for the unparse and taken out again afterwards.
     """
-    fn_node = nodes.clone(fn_node)
     comments: list[str] = []
-    for node in gast.walk(fn_node):
-        if nodes.is_comment(node):
-            comments.append(node.value.args[0].value)
-            node.value.args[0] = nodes.const(len(comments) - 1)
     notes: list[str] = []
-    if note is not None:
-        _add_notes(fn_node, note, notes)
-    tree = gast.gast_to_ast(nodes.module([fn_node]))
-    ast.fix_missing_locations(tree)
-    text = astor.to_source(tree, indent_with=" " * 4)
+    undo: list = []  # (node, field, original value), restored in reverse order
+    if not hasattr(fn_node, "lineno"):
+        fn_node.lineno = None
+    try:
+        _mark(fn_node, note, comments, notes, undo, noted=note is not None)
+        text = gast.unparse(fn_node)
+    finally:
+        for node, field, value in reversed(undo):
+            setattr(node, field, value)
     plain, annotated = [], []
     for line in text.splitlines():
-        match = _COMMENT.match(line)
-        noted = _NOTE.match(line)
-        if match:
-            line = f"{match.group(1)}# {comments[int(match.group(2))]}"
-        elif noted:
-            annotated[-1] += f"  # {notes[int(noted.group(1))]}"
-            continue
+        if _MARKER in line:
+            match = _COMMENT.match(line)
+            if match:
+                line = f"{match.group(1)}# {comments[int(match.group(2))]}"
+            else:
+                noted = _NOTE.match(line)
+                if noted:
+                    annotated[-1] += f"  # {notes[int(noted.group(1))]}"
+                    continue
         plain.append(line)
         annotated.append(line)
     return "\n".join(plain) + "\n", "\n".join(annotated) + "\n"
 
 
-_NOTE_MARKER = "__srcgrad_note__"
-_NOTE = re.compile(r"^\s*" + _NOTE_MARKER + r"\((\d+)\)\s*$")
+_MARKER = "__srcgrad_"
+_NOTE_MARKER = "__srcgrad_note_"  # a bare name, `__srcgrad_note_7__`: cheap to unparse
+_NOTE = re.compile(r"^\s*" + _NOTE_MARKER + r"(\d+)__\s*$")
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+_NOTED = (gast.Assign, gast.Expr, gast.Return)
 
 
-def _add_notes(node, note, notes: list) -> None:
-    """After each simple statement with a line number, a marker for its note."""
-    for field in ("body", "orelse"):
+def _mark(node, note, comments: list, notes: list, undo: list, noted: bool) -> None:
+    """Prepare the statements below `node` for unparsing, recording each change in `undo`.
+
+    A comment marker's text is swapped for its index in `comments`; with
+    `noted`, a note marker follows each simple statement (in the function's
+    body and in if/for/while blocks) that has a line number. Statements built
+    without a position get `lineno = None`, which the unparser reads.
+    """
+    for field in _BLOCKS:
         stmts = getattr(node, field, None)
-        if not isinstance(stmts, list):
+        if not stmts or not isinstance(stmts, list):
             continue
-        out = []
+        out = [] if noted else None
         for stmt in stmts:
-            out.append(stmt)
-            if isinstance(stmt, (gast.If, gast.For, gast.While)):
-                _add_notes(stmt, note, notes)
+            if not hasattr(stmt, "lineno") and isinstance(stmt, gast.stmt):
+                stmt.lineno = None
+            if out is not None:
+                out.append(stmt)
+            if nodes.is_comment(stmt):
+                call = stmt.value
+                undo.append((call, "args", call.args))
+                comments.append(call.args[0].value)
+                call.args = [nodes.const(len(comments) - 1)]
                 continue
-            line = getattr(stmt, "lineno", None)
-            text = note(line) if line and not nodes.is_comment(stmt) and \
-                isinstance(stmt, (gast.Assign, gast.Expr, gast.Return)) else None
-            if text:
-                notes.append(f"line {line}: {text}")
-                out.append(nodes.expr_stmt(gast.Call(func=nodes.name(_NOTE_MARKER),
-                                                     args=[nodes.const(len(notes) - 1)], keywords=[])))
-        setattr(node, field, out)
+            inner_noted = noted and isinstance(stmt, (gast.If, gast.For, gast.While))
+            if hasattr(stmt, "body") or hasattr(stmt, "handlers") or hasattr(stmt, "cases"):
+                _mark(stmt, note, comments, notes, undo, inner_noted)
+                continue
+            if out is not None and isinstance(stmt, _NOTED):
+                line = stmt.lineno
+                text = note(line) if line else None
+                if text:
+                    notes.append(f"line {line}: {text}")
+                    marker = gast.Expr(value=nodes.name(f"{_NOTE_MARKER}{len(notes) - 1}__"))
+                    marker.lineno = None
+                    out.append(marker)
+        if out is not None and len(out) != len(stmts):
+            undo.append((node, field, stmts))
+            setattr(node, field, out)
 
 
 def statement_text(stmt) -> str:
     """One statement as a single line of source, for messages."""
-    tree = gast.gast_to_ast(nodes.module([nodes.clone(stmt)]))
-    ast.fix_missing_locations(tree)
-    return " ".join(astor.to_source(tree).split())
+    undo: list = []
+    holder = nodes.module([stmt])
+    if not hasattr(stmt, "lineno"):
+        stmt.lineno = None
+    try:
+        _mark(holder, None, [], [], undo, noted=False)
+        return " ".join(gast.unparse(stmt).split())
+    finally:
+        for node, field, value in reversed(undo):
+            setattr(node, field, value)
 
 
 class Compiled:

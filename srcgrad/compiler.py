@@ -239,7 +239,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
                 forward.append(nodes.assign(kept, value))
                 returned = nodes.name(kept)
             result = nodes.tuple_of([returned, result])
-        out = nodes.clone(tree)
+        out = nodes.without_body(tree)
         out.name = names.claim(("value_and_grad_" if options.return_value else "grad_") + tree.name)
         body = forward + backward
         if options.debug_nans:
@@ -270,7 +270,7 @@ def _derive_forward(tree, anf_fn, ops, act, params, names, ctx, parsed, nested_d
                                 _arithmetic_helpers(ctx))
     fold_constants(body, frozenset(names.adjoint_names()))
     body = nested.restore(body, nested_defs)
-    out = nodes.clone(tree)
+    out = nodes.without_body(tree)
     out.name = names.claim("jvp_" + tree.name)
     out.returns = None
     tangent_params = [names.tangent(p) for p in options.wrt]
@@ -321,7 +321,7 @@ def _split_pair(tree, forward, backward, sweeps, grads, params, names, ctx, opti
                                if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
     unbound = [nodes.assign(n, nodes.const(None)) for n in tape_names if n not in top_level]
     tape = names.claim("_tape")
-    fwd = nodes.clone(tree)
+    fwd = nodes.without_body(tree)
     fwd.name = names.claim(f"_{tree.name}_forward")
     fwd.returns = None
     packed = nodes.tuple_of([nodes.name(n) for n in tape_names])
@@ -423,6 +423,8 @@ def _find_dense(fn, params, known: dict, ctx) -> None:
     """Lists and tuples of Python numbers read only as `x[i]` get a plain list as
     their adjoint, `dx[i] = dx[i] + g` in place: no merged containers."""
     candidates = {p for p in params if known.get(p) == "numbers"}
+    if not candidates:
+        return
     reads: dict[str, int] = {p: 0 for p in candidates}
     indexed: dict[str, int] = {p: 0 for p in candidates}
     for stmt in statements(fn.body):
@@ -453,6 +455,8 @@ def _find_records(fn, params, kinds, ctx) -> None:
     known = dict(zip(params, kinds))
     uses: dict[str, set] = {p: set() for p in params if known.get(p) == "record"}
     _find_dense(fn, params, known, ctx)
+    if not uses:
+        return
     for stmt in statements(fn.body):
         for node in gast.walk(stmt):
             if isinstance(node, gast.Name) and node.id in uses:

@@ -10,10 +10,13 @@ import builtins
 import inspect
 import linecache
 import textwrap
+import threading
+import weakref
 from dataclasses import dataclass
 
 import gast
 
+from . import nodes
 from .errors import Location, SourceInfo, SrcGradError
 
 
@@ -80,6 +83,37 @@ def parse(fn) -> ParsedFunction:
         raise SrcGradError(
             "cannot differentiate a lambda: its source cannot be told apart from "
             "the line around it", hint="define the function with `def`")
+    tree, source = _syntax(fn)
+    closure = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+    namespace = _Namespace(fn.__globals__, closure)
+    return ParsedFunction(fn, tree, source, namespace, closure)
+
+
+# id(code) -> (weak reference to the code, pristine tree, SourceInfo). A function
+# is parsed by `grad()` and again by the compiler at its first call: the second
+# time (and for every further derivative of it) the tree is copied, not re-read.
+_PARSED: dict = {}
+_PARSED_LOCK = threading.Lock()
+
+
+def _syntax(fn) -> tuple:
+    """A fresh copy of `fn`'s `def` tree (line numbers the file's), and its SourceInfo."""
+    code = fn.__code__
+    entry = _PARSED.get(id(code))
+    if entry is None or entry[0]() is not code:
+        tree, source = _read(fn)
+        key = id(code)
+
+        def forget(_ref, key=key, table=_PARSED):
+            table.pop(key, None)
+
+        with _PARSED_LOCK:
+            _PARSED[key] = entry = (weakref.ref(code, forget), tree, source)
+    return nodes.clone(entry[1]), entry[2]
+
+
+def _read(fn) -> tuple:
+    """Read and parse `fn`'s source: its `def` tree and the file's lines."""
     filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
     try:
         lines, first = inspect.getsourcelines(fn)
@@ -110,10 +144,7 @@ def parse(fn) -> ParsedFunction:
         for node in gast.walk(tree):
             if getattr(node, "col_offset", None) is not None:
                 node.col_offset += indent
-    closure = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
-    namespace = _Namespace(fn.__globals__, closure)
-    return ParsedFunction(fn, tree, SourceInfo(filename, [l.rstrip("\n") for l in file_lines]),
-                          namespace, closure)
+    return tree, SourceInfo(filename, [l.rstrip("\n") for l in file_lines])
 
 
 class _Namespace(dict):

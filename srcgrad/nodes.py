@@ -7,6 +7,7 @@ construct them.
 """
 from __future__ import annotations
 
+import functools
 
 import gast
 
@@ -15,10 +16,17 @@ def parse_stmts(text: str) -> list:
     """Parse `text` (one or more statements) into a list of gast statements.
 
     Positions are cleared, so that `stamp` can give the nodes the user's line.
+    The same few texts are quoted again and again: each is parsed once and
+    then copied.
     """
+    return clone(_parsed(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str) -> list:
     body = gast.parse(text).body
     for stmt in body:
-        for node in gast.walk(stmt):
+        for node in walk(stmt):
             for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
                 if hasattr(node, attr):
                     setattr(node, attr, None)
@@ -43,25 +51,41 @@ def substitute(node, subs: dict):
     """Replace `Name` nodes whose id is a key of `subs` (in place; returns the root).
 
     A string value renames; a node value is copied in (its context adjusted).
+    A replacement is not searched again.
     """
     if not subs:
         return node
+    if node.__class__ is gast.Name:
+        return _substituted(node, subs)
+    stack = [node]
+    pop, push, AST, Name = stack.pop, stack.append, gast.AST, gast.Name
+    while stack:
+        n = pop()
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for i, item in enumerate(value):
+                    if item.__class__ is Name:
+                        value[i] = _substituted(item, subs)
+                    elif isinstance(item, AST):
+                        push(item)
+            elif value.__class__ is Name:
+                setattr(n, field, _substituted(value, subs))
+            elif isinstance(value, AST):
+                push(value)
+    return node
 
-    class _Sub(gast.NodeTransformer):
-        def visit_Name(self, n):
-            if n.id not in subs:
-                return n
-            new = subs[n.id]
-            if isinstance(new, str):
-                n.id = new
-                return n
-            new = clone(new)
-            _set_ctx(new, n.ctx)
-            return new
 
-    if isinstance(node, gast.Name) and node.id in subs:
-        return _Sub().visit_Name(node)
-    return _Sub().visit(node)
+def _substituted(n, subs: dict):
+    if n.id not in subs:
+        return n
+    new = subs[n.id]
+    if isinstance(new, str):
+        n.id = new
+        return n
+    new = clone(new)
+    _set_ctx(new, n.ctx)
+    return new
 
 
 def _set_ctx(node, ctx):
@@ -149,7 +173,7 @@ def module(body):
 
 def stamp(node, lineno: int, col: int = 0):
     """Give `node` and its children without a position the original line."""
-    for n in gast.walk(node):
+    for n in walk(node):
         if getattr(n, "lineno", None) is None and hasattr(n, "_attributes") and "lineno" in n._attributes:
             n.lineno = lineno
             n.col_offset = col
@@ -164,29 +188,91 @@ def loaded(node):
 
 
 def clone(node):
-    """A deep copy of `node` (a tree of gast nodes and lists): faster than
-    copy.deepcopy, which keeps a memo a tree does not need."""
-    if isinstance(node, list):
+    """A deep copy of `node` (a tree of gast nodes and lists): its fields and
+    positions, nothing else. Faster than copy.deepcopy, which keeps a memo a
+    tree does not need; the fields are read from and written to the nodes'
+    `__dict__` directly, as this runs for thousands of nodes per build."""
+    cls = node.__class__
+    if cls is list:
         return [clone(n) for n in node]
     if not isinstance(node, gast.AST):
         return node
-    new = type(node).__new__(type(node))
-    for field in node._fields:
-        setattr(new, field, clone(getattr(node, field, None)))
-    for attr in node._attributes:
-        if hasattr(node, attr):
-            setattr(new, attr, getattr(node, attr))
+    new = cls.__new__(cls)
+    into, src = new.__dict__, node.__dict__
+    for field in cls._fields:
+        value = src.get(field)
+        if value.__class__ is list:
+            value = [clone(v) if isinstance(v, gast.AST) or v.__class__ is list else v
+                     for v in value]
+        elif isinstance(value, gast.AST):
+            value = clone(value)
+        into[field] = value
+    for attr in cls._attributes:
+        if attr in src:
+            into[attr] = src[attr]
     return new
+
+
+def without_body(fn):
+    """A copy of the function definition `fn` with an empty body (its signature,
+    decorators and positions copied): the shell of a generated function."""
+    body, fn.body = fn.body, []
+    try:
+        return clone(fn)
+    finally:
+        fn.body = body
+
+
+def walk(node):
+    """Every node below `node` (itself included), like `gast.walk` but in depth-first
+    order and faster: the passes walk statements hundreds of times per build."""
+    stack = [node]
+    pop, push, AST = stack.pop, stack.append, gast.AST
+    while stack:
+        n = pop()
+        yield n
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
 
 
 def names_in(node) -> set[str]:
     """Every identifier loaded or stored anywhere below `node`."""
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+    return _names(node, loads=False)
 
 
 def loaded_names(node) -> set[str]:
     """Identifiers read below `node`."""
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    return _names(node, loads=True)
+
+
+def _names(node, loads: bool) -> set[str]:
+    # A loop rather than `walk`: the passes ask this of every statement, many times.
+    out: set[str] = set()
+    stack = [node]
+    pop, push, AST, Name, Load = stack.pop, stack.append, gast.AST, gast.Name, gast.Load
+    while stack:
+        n = pop()
+        if n.__class__ is Name:
+            if not loads or n.ctx.__class__ is Load:
+                out.add(n.id)
+            if n.annotation is not None:
+                push(n.annotation)
+            continue
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
+    return out
 
 
 def dotted(node) -> str | None:

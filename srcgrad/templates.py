@@ -213,27 +213,43 @@ def _contribute(operand, value, adjoint_of, fresh) -> list:
 
 def _expand(expr, bindings, adjoint_of, rename_global, renames):
     """Replace d[p], parameters, template locals and globals in a template expression."""
-    expr = nodes.clone(expr)
 
-    class _Splice(gast.NodeTransformer):
-        def visit_Subscript(self, n):
-            if _is_d(n):
-                operand = bindings[n.slice.id]
-                assert isinstance(operand, gast.Name), "d[] of a non-variable"
-                adj = adjoint_of(operand.id)
-                assert adj is not None, f"d[{operand.id}] read but {operand.id} is inactive"
-                return nodes.name(adj)
-            self.generic_visit(n)
-            return n
+    def derivative(n):
+        operand = bindings[n.slice.id]
+        assert isinstance(operand, gast.Name), "d[] of a non-variable"
+        adj = adjoint_of(operand.id)
+        assert adj is not None, f"d[{operand.id}] read but {operand.id} is inactive"
+        return nodes.name(adj)
 
-        def visit_Name(self, n):
-            if n.id in bindings:
-                return nodes.loaded(bindings[n.id])
-            if n.id in renames:
-                return nodes.name(renames[n.id])
-            return nodes.name(rename_global(n.id))
+    return _spliced(expr, derivative, bindings, rename_global, renames)
 
-    return _Splice().visit(expr)
+
+def _spliced(n, derivative, bindings, rename_global, renames):
+    """A copy of template expression `n`: `d[p]` replaced by `derivative(node)`,
+    parameters by (copies of) their bindings, template locals and globals by
+    their emitted names. One pass, copying as it goes."""
+    cls = n.__class__
+    if cls is gast.Name:
+        if n.id in bindings:
+            return nodes.loaded(bindings[n.id])
+        if n.id in renames:
+            return nodes.name(renames[n.id])
+        return nodes.name(rename_global(n.id))
+    if cls is gast.Subscript and _is_d(n):
+        return derivative(n)
+    new = cls.__new__(cls)
+    for name in n._fields:
+        value = getattr(n, name, None)
+        if value.__class__ is list:
+            value = [_spliced(v, derivative, bindings, rename_global, renames)
+                     if isinstance(v, gast.AST) else v for v in value]
+        elif isinstance(value, gast.AST):
+            value = _spliced(value, derivative, bindings, rename_global, renames)
+        setattr(new, name, value)
+    for name in n._attributes:
+        if hasattr(n, name):
+            setattr(new, name, getattr(n, name))
+    return new
 
 
 def instantiate_tangent(template: Template, bindings: dict, tangent_of, rename_global, fresh,
@@ -264,8 +280,6 @@ def instantiate_tangent(template: Template, bindings: dict, tangent_of, rename_g
 
 
 def _expand_tangent(expr, bindings, tangent_of, rename_global, renames, zeros):
-    expr = nodes.clone(expr)
-
     def tangent_expr(operand):
         if isinstance(operand, gast.Name) and tangent_of(operand.id) is not None:
             return nodes.name(tangent_of(operand.id))
@@ -273,18 +287,5 @@ def _expand_tangent(expr, bindings, tangent_of, rename_global, renames, zeros):
             return type(operand)(elts=[tangent_expr(e) for e in operand.elts], ctx=gast.Load())
         return zeros(operand)
 
-    class _Splice(gast.NodeTransformer):
-        def visit_Subscript(self, n):
-            if _is_d(n):
-                return tangent_expr(bindings[n.slice.id])
-            self.generic_visit(n)
-            return n
-
-        def visit_Name(self, n):
-            if n.id in bindings:
-                return nodes.loaded(bindings[n.id])
-            if n.id in renames:
-                return nodes.name(renames[n.id])
-            return nodes.name(rename_global(n.id))
-
-    return _Splice().visit(expr)
+    return _spliced(expr, lambda n: tangent_expr(bindings[n.slice.id]), bindings,
+                    rename_global, renames)

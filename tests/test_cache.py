@@ -201,3 +201,19 @@ def test_kinds_compile_at_most_once_each():
     df(2)
     df(np.ones((3, 3)))
     assert compiles() - before <= 2
+
+
+def test_grad_and_the_first_call_read_the_source_once(monkeypatch):
+    from srcgrad import frontend
+
+    reads = []
+    real = frontend._read
+    monkeypatch.setattr(frontend, "_read", lambda fn: reads.append(fn) or real(fn))
+
+    def quartic(x):
+        return x * x * x * x
+
+    df = srcgrad.grad(quartic)
+    assert df(2.0) == 32.0
+    assert srcgrad.value_and_grad(quartic)(2.0) == (16.0, 32.0)
+    assert reads == [quartic]

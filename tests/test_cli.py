@@ -62,7 +62,7 @@ def test_show_split_prints_the_forward_backward_pair(capsys):
     out = capsys.readouterr().out
     assert "def _straight_forward(x, w):" in out
     assert "def _straight_backward(" in out
-    assert "return dw," in out
+    assert "return (dw,)" in out
 
 
 def test_show_forward_mode_prints_the_jvp_function(capsys):

@@ -14,7 +14,6 @@ import gast
 import numpy
 
 from .. import nodes
-from .dce import _drop_orphan_comments
 from .kinds import NUMERIC, SCALAR_REDUCTIONS, is_static_scalar, kind_of, names_loaded, top_level_defs
 
 
@@ -26,13 +25,21 @@ def drop_value_only(forward: list, backward: list, shapes, kinds: dict, require_
             forward = [s for s in forward if s is not stmt]
     live = names_loaded(backward)
     kept = []
+    emptied = False  # the statements after a line comment, up to the next one, all went
     for stmt in reversed(forward):
+        if nodes.is_comment(stmt):
+            if not emptied:
+                kept.append(stmt)
+            emptied = False
+            continue
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
                 and stmt.targets[0].id not in live and _harmless(stmt.value, shapes, kinds):
+            emptied = emptied or not kept or nodes.is_comment(kept[-1])
             continue
+        emptied = False
         live |= nodes.loaded_names(stmt)
         kept.append(stmt)
-    return _drop_orphan_comments(kept[::-1])
+    return kept[::-1]
 
 
 def _checks(stmt, require_name) -> bool:

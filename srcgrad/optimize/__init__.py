@@ -17,7 +17,7 @@ from .release import release
 from .sameshape import settle_shapes
 from .scalars import elide_unbroadcast
 from .seeds import scalar_seeds
-from .shapes import Shapes
+from .shapes import Shapes, assigned_once
 from .valueonly import drop_value_only
 
 
@@ -49,21 +49,20 @@ def whole_function(forward: list, backward: list, params: dict, scalars: set[str
     forward, backward, changed = common_subexpressions(forward, backward, shapes, kinds)
     if changed:
         shapes, kinds = facts()
-    changed = False
+    seeded = False
     if "unreduce" in helper_names:
-        backward, changed = scalar_seeds(backward, shapes, _reps(forward, params, shapes), helper_names["unreduce"])
-        if changed:
+        backward, seeded = scalar_seeds(backward, shapes, _reps(forward, params, shapes),
+                                        helper_names["unreduce"])
+        if seeded:
             shapes, kinds = facts()
-    if changed:
-        backward = rerun(backward)
-        shapes, kinds = facts()
-    for _ in range(3):  # settling exposes copies, and propagating them more to settle
+    for _ in range(2):  # settling exposes copies, and propagating them more to settle
         backward, settled = settle_shapes(backward, shapes, _reps(forward, params, shapes),
                                           top_level_defs(forward + backward, shapes.single))
-        if not settled:
+        if not (settled or seeded):
             break
         backward = rerun(backward)
         shapes, kinds = facts()
+        seeded = False
     if not value_needed and "require_scalar" in helper_names:
         forward = drop_value_only(forward, backward, shapes, kinds, helper_names["require_scalar"])
     backward = accumulate_top_level(backward, shapes)
@@ -83,14 +82,13 @@ def _reps(forward, params, shapes) -> dict:
 def _facts(body: list, params: dict, scalars: set[str], callee):
     """(shapes, kinds) of a function body; values of shape () by construction
     (numbers, full reductions) have no leaves."""
-    shapes = Shapes(body, list(params), callee, scalars)
-    kinds = value_kinds(body, params, scalars, callee, shapes.single)
-    known = static_scalars(top_level_defs(body, shapes.single), kinds, shapes.callee)
-    if known - scalars:
-        shapes = Shapes(body, list(params), callee, scalars | known)
-    return shapes, kinds
+    single = assigned_once(body, params)
+    kinds = value_kinds(body, params, scalars, callee, single)
+    known = static_scalars(top_level_defs(body, single), kinds, callee)
+    return Shapes(body, list(params), callee, scalars | known, single), kinds
 
 
 def free_early(body: list, params: dict, scalars: set[str], callee, keep: set[str]) -> list:
     """`del` each NumPy temporary after its last use (see `release`)."""
-    return release(body, _facts(body, params, scalars, callee)[1], keep)
+    single = assigned_once(body, params)
+    return release(body, value_kinds(body, params, scalars, callee, single), keep)

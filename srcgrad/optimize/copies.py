@@ -22,7 +22,7 @@ _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul
 
 
 def _stored(stmt) -> set[str]:
-    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    return {n.id for n in nodes.walk(stmt) if n.__class__ is gast.Name and n.ctx.__class__ is gast.Store}
 
 
 def _is_copy(stmt) -> bool:
@@ -50,8 +50,8 @@ def propagate(stmts: list, live_out: set[str], floats: frozenset = frozenset()):
 def _load_counts(stmts) -> dict:
     counts: dict = {}
     for stmt in stmts:
-        for n in gast.walk(stmt):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+        for n in nodes.walk(stmt):
+            if n.__class__ is gast.Name and n.ctx.__class__ is gast.Load:
                 counts[n.id] = counts.get(n.id, 0) + 1
     return counts
 

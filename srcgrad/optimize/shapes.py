@@ -24,22 +24,18 @@ ELEMENTWISE_HELPERS = (runtime.masked_product, runtime.tangent_ratio, runtime.po
 class Shapes:
     """Leaf sets of a function's names; `callee(call)` resolves a call's function."""
 
-    def __init__(self, body: list, params: list[str], callee, scalars: set[str]):
+    def __init__(self, body: list, params: list[str], callee, scalars: set[str], single=None):
         self.callee = callee
-        stores = collections.Counter(params)
-        for node in (n for stmt in body for n in gast.walk(stmt)):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
-                stores[node.id] += 1
-        self.single = {n for n, count in stores.items() if count == 1}
+        self.single = assigned_once(body, params) if single is None else single
         self.leaves: dict[str, frozenset] = {p: frozenset([p]) for p in params if p in self.single}
         for name in scalars & self.single:
             self.leaves[name] = frozenset()
+        top = {id(s) for s in body}
         for stmt in nodes.walk_statements(body):
             if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
                     and stmt.targets[0].id in self.single and stmt.targets[0].id not in self.leaves:
                 target = stmt.targets[0].id
-                top = any(s is stmt for s in body)
-                found = self.of(stmt.value) if top else None
+                found = self.of(stmt.value) if id(stmt) in top else None
                 self.leaves[target] = found if found is not None else frozenset([target])
 
     def of(self, expr) -> frozenset | None:
@@ -71,6 +67,16 @@ class Shapes:
                 return None
             out |= found
         return out
+
+
+def assigned_once(body: list, params) -> set[str]:
+    """Names bound exactly once in `body` (a parameter counts as bound)."""
+    stores = collections.Counter(list(params))
+    for stmt in body:
+        for node in nodes.walk(stmt):
+            if node.__class__ is gast.Name and node.ctx.__class__ is not gast.Load:
+                stores[node.id] += 1
+    return {n for n, count in stores.items() if count == 1}
 
 
 def is_elementwise(fn, nargs: int) -> bool:

@@ -97,22 +97,16 @@ def _kind(value) -> str:
         return "array"
     if kind is float or kind is int:
         return "scalar"
-    if kind is list or kind is tuple:
+    if isinstance(value, (list, tuple)):
         types = list(map(type, value))  # one pass in C over the entries' types
         if types and types.count(float) == len(types):
             return "numbers"  # a list or tuple of Python floats: entries are numbers
-    elif kind is dict:
+    elif isinstance(value, dict):  # never "numbers": those are indexed by position
         types = list(map(type, value.values()))
     elif isinstance(value, (float, int)) and not isinstance(value, bool):
         return "scalar"
     elif isinstance(value, numpy.ndarray):
         return "array"
-    elif isinstance(value, dict):  # never "numbers": those are indexed by position
-        types = list(map(type, value.values()))
-    elif isinstance(value, (list, tuple)):
-        types = list(map(type, value))
-        if types and types.count(float) == len(types):
-            return "numbers"
     else:
         return "other"
     leaves = types.count(numpy.ndarray) + types.count(float)
@@ -142,13 +136,25 @@ def _check_wrt_value(name: str, value, path: str = "") -> None:
             hint="convert it with numpy.asarray(..., dtype=float), or remove it from wrt")
 
 
+def _fresh(g, x) -> bool:
+    """`g` is a writeable float array of `x`'s shape and dtype, not `x` itself: one
+    the derivative made, handed over as it is."""
+    return type(g) is numpy.ndarray and type(x) is numpy.ndarray and g.shape == x.shape \
+        and g.dtype == x.dtype and x.dtype.kind == "f" and g.flags.writeable and g is not x
+
+
+def _root(a) -> int:
+    """Which array owns `a`'s memory (by id): two arrays with one root may overlap."""
+    base = a.base
+    return id(a) if base is None else id(base)
+
+
 def _as_gradient(g, x):
     """Give the gradient the structure of its argument (None means zero)."""
     if type(x) is float and type(g) is float:
         return g
-    if type(x) is numpy.ndarray and type(g) is numpy.ndarray and g.shape == x.shape \
-            and g.dtype == x.dtype and x.dtype.kind == "f" and g.flags.writeable and g is not x:
-        return g  # fresh from the derivative: hand it over as it is
+    if _fresh(g, x):
+        return g
     if isinstance(x, dict):
         return {k: _as_gradient(g.get(k) if isinstance(g, dict) else None, v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
@@ -193,12 +199,11 @@ def _gradient(g, x, kind: str):
 
     Arrays among the result may share memory with each other only for the
     "record" kind, which `_record_gradient` takes care of; across several wrt
-    arguments, see `_unshared_all`.
+    arguments, see `_unshared`.
     """
     if kind == "array":
-        if type(g) is numpy.ndarray and type(x) is numpy.ndarray and g.shape == x.shape \
-                and g.dtype == x.dtype and x.dtype.kind == "f" and g.flags.writeable and g is not x:
-            return g  # fresh from the derivative: hand it over as it is
+        if _fresh(g, x):
+            return g
     elif kind == "scalar":
         if type(g) is float and type(x) is float:
             return g
@@ -222,38 +227,20 @@ def _gradient(g, x, kind: str):
 def _record_gradient(g, x):
     """`_as_gradient` for a record (a dict/list/tuple of arrays and Python floats),
     with no two arrays sharing memory."""
-    kind_x = type(x)
-    if kind_x is dict and type(g) is dict:
+    if type(x) is dict and type(g) is dict:
         out = {}
-        roots = []  # memory owners (by id) of the arrays handed over as they are
         for key, v in x.items():
             gv = g.get(key)
-            if type(v) is numpy.ndarray:
-                if type(gv) is numpy.ndarray and gv.shape == v.shape:
-                    dtype = gv.dtype
-                    if dtype == v.dtype and dtype.kind == "f" and gv.flags.writeable and gv is not v:
-                        base = gv.base
-                        roots.append(id(gv) if base is None else id(base))
-                        out[key] = gv  # fresh from the derivative: hand it over as it is
-                        continue
-            elif type(gv) is float:
-                out[key] = gv
-                continue
-            out[key] = gv = _as_gradient(gv, v)
-            if isinstance(gv, numpy.ndarray):
-                base = gv.base
-                roots.append(id(gv) if base is None else id(base))
-        if len(set(roots)) == len(roots):
-            return out  # no two arrays with one owner of their memory
+            fresh = _fresh(gv, v) if type(v) is numpy.ndarray else type(gv) is float
+            out[key] = gv if fresh else _as_gradient(gv, v)
         return _unshared(out)
     return _unshared(_as_gradient(g, x))
 
 
 def _array_roots(tree, roots: list) -> None:
-    """The memory owners (by id) of the arrays in a converted gradient."""
+    """The memory owners of the arrays in a converted gradient (None: a subclass)."""
     if type(tree) is numpy.ndarray:
-        base = tree.base
-        roots.append(id(tree) if base is None else id(base))
+        roots.append(_root(tree))
     elif isinstance(tree, dict):
         for v in tree.values():
             _array_roots(v, roots)
@@ -264,32 +251,22 @@ def _array_roots(tree, roots: list) -> None:
         roots.append(None)  # a subclass: `_unshared` looks at it
 
 
-def _unshared_all(grads: tuple) -> tuple:
-    """Gradients for several wrt arguments, no two sharing memory (usually as they are)."""
-    roots: list = []
-    for g in grads:
-        _array_roots(g, roots)
-    if len(set(roots)) == len(roots) and None not in roots:
-        return grads
-    seen: dict = {}
-    return tuple([_unshared(g, seen) for g in grads])
-
-
 def _unshared(tree, seen=None):
     """`tree` with every array that shares memory with an earlier one replaced by a copy.
 
     Two gradients returned from one call must not be one buffer: writing into
     one (an optimizer's `g -= lr * ...` on another) would change both. `tree`
     is a converted gradient (from `_as_gradient`), whose containers are new.
+    Usually no two arrays have one memory owner, and `tree` comes back as it is.
     """
     if seen is None:
-        if not isinstance(tree, (dict, list, tuple)):
-            return tree  # one array (or number) alone shares with nothing
+        roots: list = []
+        _array_roots(tree, roots)
+        if len(set(roots)) == len(roots) and None not in roots:
+            return tree
         seen = {}
     if isinstance(tree, numpy.ndarray):
-        base = tree.base
-        root = id(tree if base is None else base)
-        earlier = seen.setdefault(root, [])
+        earlier = seen.setdefault(_root(tree), [])
         if any(e is tree or numpy.shares_memory(e, tree) for e in earlier):
             tree = numpy.array(tree)  # owns its memory: a root of its own
             seen[id(tree)] = [tree]
@@ -407,14 +384,14 @@ class Derivative:
             g = tuple([_gradient(gi, args[p], kind)
                        for gi, (p, kind) in zip(out, converts, strict=True)])
             if plan.unshare:
-                g = _unshared_all(g)
+                g = _unshared(g)
         return (value, g) if self._return_value else g
 
     def _convert(self, grads, values):
         if len(self.wrt) == 1:
             g = _unshared(_as_gradient(grads, values[self.wrt[0]]))
             return (g,) if self._many else g
-        return _unshared_all(tuple([_as_gradient(g, values[n])
+        return _unshared(tuple([_as_gradient(g, values[n])
                                     for g, n in zip(grads, self.wrt, strict=True)]))
 
 

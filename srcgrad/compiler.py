@@ -200,26 +200,22 @@ def derive(fn, options: Options, keep_stages: bool = False):
     scalars = set(ctx.scalar_names)
     scalars |= {saved for (name, _), saved in sweeps.state.saves.items() if name in scalars}
     scalars |= {names.adjoint(n) for n in scalars}
-    backward = optimize(sweeps.backward, set(sweeps.gradients), scalars,
-                        ctx.rename_global("unbroadcast"), ctx._emitted.get("math", "math"),
-                        frozenset(names.adjoint_names()),
+
+    def optimized(stmts):
+        return optimize(stmts, set(sweeps.gradients), scalars, ctx.rename_global("unbroadcast"),
+                        ctx._emitted.get("math", "math"), frozenset(names.adjoint_names()),
                         frozenset(ctx._emitted[h] for h in _SCALAR_HELPERS if h in ctx._emitted),
                         keep=sweeps.side_effects, arithmetic=_arithmetic_helpers(ctx))
-    forward, backward = sweeps.finish(backward)
+
+    forward, backward = sweeps.finish(optimized(sweeps.backward))
     forward = nested.restore(forward, nested_defs)
     backward, _ = eliminate_dead(backward, set(sweeps.gradients))
     forward = _drop_unread_saves(forward, backward, set(sweeps.state.temps.values()))
     kinds = dict(zip(params, options.kinds))
     callee = resolver(ctx.is_local, ctx.helpers, parsed.namespace.lookup)
     if not options.split:
-        def rerun(stmts):
-            stmts = optimize(stmts, set(sweeps.gradients), scalars, ctx.rename_global("unbroadcast"),
-                             ctx._emitted.get("math", "math"), frozenset(names.adjoint_names()),
-                             frozenset(ctx._emitted[h] for h in _SCALAR_HELPERS if h in ctx._emitted),
-                             keep=sweeps.side_effects, arithmetic=_arithmetic_helpers(ctx))
-            return eliminate_dead(stmts, set(sweeps.gradients))[0]
         forward, backward = whole_function(forward, backward, kinds, scalars, callee, ctx._emitted,
-                                           rerun, value_needed=options.return_value)
+                                           optimized, value_needed=options.return_value)
     if "zeros_like" in ctx._emitted:  # last: no pass after this one knows augmented assignment
         backward = accumulate_in_place(backward, ctx._emitted["zeros_like"])
     grads = [nodes.name(g) for g in sweeps.gradients]
@@ -313,9 +309,7 @@ def _split_pair(tree, forward, backward, sweeps, grads, params, names, ctx, opti
     """
     defined = set(params) | {n.id for s in forward for n in gast.walk(s)
                              if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-    read = set()
-    for s in backward:
-        read |= nodes.loaded_names(s)
+    read = nodes.loaded_names(backward)
     tape_names = sorted(read & defined)
     top_level = set(params) | {s.targets[0].id for s in forward
                                if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
@@ -349,9 +343,7 @@ def _split_pair(tree, forward, backward, sweeps, grads, params, names, ctx, opti
 
 def _drop_unread_saves(forward: list, backward: list, temps: set[str]) -> list:
     """Saved values whose restore the final clean-up removed are not saved either."""
-    read = set()
-    for s in backward:
-        read |= nodes.loaded_names(s)
+    read = nodes.loaded_names(backward)
     unread = temps - read
     return [s for s in forward if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
                                        and s.targets[0].id in unread)]

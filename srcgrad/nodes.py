@@ -242,19 +242,19 @@ def walk(node):
 
 
 def names_in(node) -> set[str]:
-    """Every identifier loaded or stored anywhere below `node`."""
+    """Every identifier loaded or stored anywhere below `node` (a node or a list of them)."""
     return _names(node, loads=False)
 
 
 def loaded_names(node) -> set[str]:
-    """Identifiers read below `node`."""
+    """Identifiers read below `node` (a node or a list of them)."""
     return _names(node, loads=True)
 
 
 def _names(node, loads: bool) -> set[str]:
     # A loop rather than `walk`: the passes ask this of every statement, many times.
     out: set[str] = set()
-    stack = [node]
+    stack = list(node) if node.__class__ is list else [node]
     pop, push, AST, Name, Load = stack.pop, stack.append, gast.AST, gast.Name, gast.Load
     while stack:
         n = pop()

@@ -46,14 +46,7 @@ def _key(stmt, shapes, kinds, renames):
             return None
     elif not isinstance(value, (gast.BinOp, gast.UnaryOp)):
         return None
-    operands = [n for n in gast.walk(value) if isinstance(n, gast.Name)]
-    if kind_of(value, kinds, shapes.callee) not in NUMERIC or \
-            any(n.id not in shapes.single and not _is_callee_part(n, value) for n in operands):
+    operands = nodes.loaded_names(value.args if isinstance(value, gast.Call) else value)
+    if kind_of(value, kinds, shapes.callee) not in NUMERIC or not operands <= shapes.single:
         return None
     return gast.dump(nodes.substitute(nodes.clone(value), renames))
-
-
-def _is_callee_part(name, value) -> bool:
-    """The `np` of `np.exp(x)`: a module, not an operand."""
-    func = value.func if isinstance(value, gast.Call) else None
-    return func is not None and any(n is name for n in gast.walk(func))

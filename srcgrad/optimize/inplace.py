@@ -105,7 +105,7 @@ def accumulate_top_level(stmts: list, shapes) -> list:
                                          value=stmt.value.right)
                     out.append(gast.copy_location(new, stmt))
                     continue
-            for name in _reads(stmt.value, owned.keys()):
+            for name in nodes.loaded_names(stmt.value) & owned.keys():
                 owned.pop(name)
             owned.pop(var, None)
             leaves = shapes.of(stmt.value)
@@ -116,10 +116,6 @@ def accumulate_top_level(stmts: list, shapes) -> list:
                 owned.pop(name)
         out.append(stmt)
     return out
-
-
-def _reads(expr, names) -> set[str]:
-    return {n for n in nodes.loaded_names(expr) if n in names}
 
 
 def is_fresh(expr, callee) -> bool:

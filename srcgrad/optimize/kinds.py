@@ -1,26 +1,36 @@
 """Which top-level values of a generated function are numbers, and which NumPy values.
 
 "py" is a Python number (immutable; arithmetic on it cannot change anything
-else); "np" is what NumPy functions and srcgrad's helpers return: an array
-or a NumPy scalar, whose ufuncs warn instead of raising; "num" is one of the
-two (an entry of a record argument); "shape" is an array's `.shape`. Anything
-else (a user's object, a list, a value of unknown origin) has no kind, and
-the passes that use kinds leave it alone.
+else); "np" is what ufuncs and the functions of ARRAY_FUNCTIONS return: an
+array or a NumPy scalar, whose arithmetic warns instead of raising; "num"
+is one of the two (an entry of a record argument); "shape" is an array's
+`.shape`. Anything else (a user's object, a list, a value of unknown
+origin) has no kind, and the passes that use kinds leave it alone.
 """
 from __future__ import annotations
 
 import gast
 import numpy
 
-from .. import nodes, runtime
+from .. import runtime
+from .shapes import ELEMENTWISE_HELPERS
 
 # Reductions whose result is a scalar when called with the array alone, and
 # which cannot fail on a numeric array (max and min fail on an empty one).
 SCALAR_REDUCTIONS = (numpy.sum, numpy.mean, numpy.prod)
 
+# Functions that, given numeric arguments, return one array or NumPy scalar
+# (not a tuple, a list or a Python object): besides ufuncs, which all do.
+ARRAY_FUNCTIONS = SCALAR_REDUCTIONS + (
+    numpy.max, numpy.min, numpy.amax, numpy.amin, numpy.std, numpy.var, numpy.dot, numpy.where,
+    numpy.clip, numpy.cumsum, numpy.cumprod, numpy.outer, numpy.transpose, numpy.reshape,
+    numpy.linalg.norm, runtime.unbroadcast, runtime.unreduce, runtime.unreduce_extreme,
+    runtime.masked_product, runtime.tangent_ratio, runtime.power_derivative,
+    runtime.matmul_adjoint_left, runtime.matmul_adjoint_right)
+
 
 def value_kinds(body: list, params: dict, scalars: set[str], callee, single: set[str]) -> dict:
-    """{name: "py" | "np"} for parameters (by argument kind) and names assigned
+    """{name: kind} for parameters (by argument kind) and names assigned
     once, at the top level of `body`."""
     kinds = {p: {"scalar": "py", "array": "np", "record": "record"}[k] for p, k in params.items()
              if k in ("scalar", "array", "record") and p in single}
@@ -69,12 +79,13 @@ def _kind_of(expr, kinds: dict, callee) -> str | None:
         fn = callee(expr)
         if fn is len and len(expr.args) == 1 and not expr.keywords:
             return "py"
-        numeric = all(kind_of(a, kinds, callee) in NUMERIC for a in expr.args)
-        if isinstance(fn, numpy.ufunc) or any(fn is r for r in SCALAR_REDUCTIONS):
-            return "np" if numeric else None
-        module = getattr(fn, "__module__", None) or ""
-        if numeric and (module == runtime.__name__ or module.split(".")[0] == "numpy"):
-            return "np"
+        if isinstance(fn, numpy.ufunc) or any(fn is f for f in ARRAY_FUNCTIONS):
+            found = {kind_of(a, kinds, callee) for a in expr.args}
+            if not found <= set(NUMERIC):
+                return None
+            # srcgrad's elementwise helpers keep Python numbers Python numbers
+            numbers = found == {"py"} and any(fn is h for h in ELEMENTWISE_HELPERS)
+            return "py" if numbers else "np"
     return None
 
 
@@ -116,10 +127,3 @@ def top_level_defs(body: list, single: set[str]) -> dict:
     return {s.targets[0].id: s.value for s in body
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
             and s.targets[0].id in single}
-
-
-def names_loaded(stmts) -> set[str]:
-    out: set[str] = set()
-    for s in stmts:
-        out |= nodes.loaded_names(s)
-    return out

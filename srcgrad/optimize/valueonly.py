@@ -14,7 +14,7 @@ import gast
 import numpy
 
 from .. import nodes
-from .kinds import NUMERIC, SCALAR_REDUCTIONS, is_static_scalar, kind_of, names_loaded, top_level_defs
+from .kinds import NUMERIC, SCALAR_REDUCTIONS, is_static_scalar, kind_of, top_level_defs
 
 
 def drop_value_only(forward: list, backward: list, shapes, kinds: dict, require_name: str) -> list:
@@ -23,7 +23,7 @@ def drop_value_only(forward: list, backward: list, shapes, kinds: dict, require_
     for stmt in checked:
         if is_static_scalar(stmt.value.args[0].id, defs, kinds, shapes.callee):
             forward = [s for s in forward if s is not stmt]
-    live = names_loaded(backward)
+    live = nodes.loaded_names(backward)
     kept = []
     emptied = False  # the statements after a line comment, up to the next one, all went
     for stmt in reversed(forward):

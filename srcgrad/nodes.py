@@ -187,25 +187,33 @@ def loaded(node):
     return node
 
 
-def clone(node):
+def clone(node, replace=None):
     """A deep copy of `node` (a tree of gast nodes and lists): its fields and
     positions, nothing else. Faster than copy.deepcopy, which keeps a memo a
     tree does not need; the fields are read from and written to the nodes'
-    `__dict__` directly, as this runs for thousands of nodes per build."""
+    `__dict__` directly, as this runs for thousands of nodes per build.
+
+    With `replace`, a node for which `replace(node)` is not None is replaced
+    by that result (not copied, not searched further).
+    """
     cls = node.__class__
     if cls is list:
-        return [clone(n) for n in node]
+        return [clone(n, replace) for n in node]
     if not isinstance(node, gast.AST):
         return node
+    if replace is not None:
+        new = replace(node)
+        if new is not None:
+            return new
     new = cls.__new__(cls)
     into, src = new.__dict__, node.__dict__
     for field in cls._fields:
         value = src.get(field)
         if value.__class__ is list:
-            value = [clone(v) if isinstance(v, gast.AST) or v.__class__ is list else v
+            value = [clone(v, replace) if isinstance(v, gast.AST) or v.__class__ is list else v
                      for v in value]
         elif isinstance(value, gast.AST):
-            value = clone(value)
+            value = clone(value, replace)
         into[field] = value
     for attr in cls._attributes:
         if attr in src:
@@ -227,18 +235,22 @@ def walk(node):
     """Every node below `node` (itself included), like `gast.walk` but in depth-first
     order and faster: the passes walk statements hundreds of times per build."""
     stack = [node]
-    pop, push, AST = stack.pop, stack.append, gast.AST
+    pop, push = stack.pop, stack.append
     while stack:
         n = pop()
         yield n
-        for field in n._fields:
-            value = getattr(n, field, None)
-            if value.__class__ is list:
-                for item in value:
-                    if isinstance(item, AST):
-                        push(item)
-            elif isinstance(value, AST):
-                push(value)
+        _push_children(n, push)
+
+
+def _push_children(n, push) -> None:
+    for field in n._fields:
+        value = getattr(n, field, None)
+        if value.__class__ is list:
+            for item in value:
+                if isinstance(item, gast.AST):
+                    push(item)
+        elif isinstance(value, gast.AST):
+            push(value)
 
 
 def names_in(node) -> set[str]:
@@ -255,7 +267,7 @@ def _names(node, loads: bool) -> set[str]:
     # A loop rather than `walk`: the passes ask this of every statement, many times.
     out: set[str] = set()
     stack = list(node) if node.__class__ is list else [node]
-    pop, push, AST, Name, Load = stack.pop, stack.append, gast.AST, gast.Name, gast.Load
+    pop, push, Name, Load = stack.pop, stack.append, gast.Name, gast.Load
     while stack:
         n = pop()
         if n.__class__ is Name:
@@ -264,14 +276,7 @@ def _names(node, loads: bool) -> set[str]:
             if n.annotation is not None:
                 push(n.annotation)
             continue
-        for field in n._fields:
-            value = getattr(n, field, None)
-            if value.__class__ is list:
-                for item in value:
-                    if isinstance(item, AST):
-                        push(item)
-            elif isinstance(value, AST):
-                push(value)
+        _push_children(n, push)
     return out
 
 

@@ -224,32 +224,21 @@ def _expand(expr, bindings, adjoint_of, rename_global, renames):
     return _spliced(expr, derivative, bindings, rename_global, renames)
 
 
-def _spliced(n, derivative, bindings, rename_global, renames):
-    """A copy of template expression `n`: `d[p]` replaced by `derivative(node)`,
+def _spliced(expr, derivative, bindings, rename_global, renames):
+    """A copy of template expression `expr`: `d[p]` replaced by `derivative(node)`,
     parameters by (copies of) their bindings, template locals and globals by
     their emitted names. One pass, copying as it goes."""
-    cls = n.__class__
-    if cls is gast.Name:
-        if n.id in bindings:
-            return nodes.loaded(bindings[n.id])
-        if n.id in renames:
-            return nodes.name(renames[n.id])
-        return nodes.name(rename_global(n.id))
-    if cls is gast.Subscript and _is_d(n):
-        return derivative(n)
-    new = cls.__new__(cls)
-    for name in n._fields:
-        value = getattr(n, name, None)
-        if value.__class__ is list:
-            value = [_spliced(v, derivative, bindings, rename_global, renames)
-                     if isinstance(v, gast.AST) else v for v in value]
-        elif isinstance(value, gast.AST):
-            value = _spliced(value, derivative, bindings, rename_global, renames)
-        setattr(new, name, value)
-    for name in n._attributes:
-        if hasattr(n, name):
-            setattr(new, name, getattr(n, name))
-    return new
+    def replace(n):
+        cls = n.__class__
+        if cls is gast.Name:
+            if n.id in bindings:
+                return nodes.loaded(bindings[n.id])
+            return nodes.name(renames[n.id] if n.id in renames else rename_global(n.id))
+        if cls is gast.Subscript and _is_d(n):
+            return derivative(n)
+        return None
+
+    return nodes.clone(expr, replace)
 
 
 def instantiate_tangent(template: Template, bindings: dict, tangent_of, rename_global, fresh,

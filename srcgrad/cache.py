@@ -12,9 +12,9 @@ from __future__ import annotations
 import threading
 import weakref
 
-from . import compiler
+from . import compiler, identity
 
-_CACHE: dict = {}  # key -> {Options: Compiled}
+_CACHE: dict = {}  # key -> (weak ref to the code, {Options: Compiled}): see `identity`
 _GENERATED: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()  # id(code) -> Compiled
 _LOCK = threading.RLock()
 _BUILDING = threading.local()  # (code, options) being compiled on this thread
@@ -40,12 +40,6 @@ def _key(fn) -> tuple:
     return id(fn.__code__), id(fn.__globals__), tuple(called)
 
 
-def _forget(key):
-    def drop(_ref, cache=_CACHE):  # bound now: at interpreter exit module globals go first
-        cache.pop(key, None)
-    return drop
-
-
 def compiled_of(code):
     """The `codegen.Compiled` that holds the generated code object `code`, or None."""
     found = _GENERATED.get(id(code))
@@ -56,15 +50,14 @@ def compiled(fn, options: compiler.Options):
     """The `codegen.Compiled` derivative of `fn` for `options`, built at most once."""
     global compile_count
     key = _key(fn)
-    slot = _CACHE.get(key)
-    if slot is not None and slot[0]() is fn.__code__ and options in slot[1]:
-        return slot[1][options]
+    code = fn.__code__
+    entry = identity.lookup(_CACHE, key, code)
+    if entry is not None and options in entry:
+        return entry[options]
     with _LOCK:
-        slot = _CACHE.get(key)
-        if slot is None or slot[0]() is not fn.__code__:
-            slot = _CACHE[key] = (weakref.ref(fn.__code__, _forget(key)), {})
-        entry = slot[1]
-        code = fn.__code__
+        entry = identity.lookup(_CACHE, key, code)
+        if entry is None:
+            entry = identity.store(_CACHE, key, code, {})
         if options not in entry:
             building = getattr(_BUILDING, "codes", None)
             if building is None:

@@ -11,12 +11,11 @@ import inspect
 import linecache
 import textwrap
 import threading
-import weakref
 from dataclasses import dataclass
 
 import gast
 
-from . import nodes
+from . import identity, nodes
 from .errors import Location, SourceInfo, SrcGradError
 
 
@@ -89,7 +88,7 @@ def parse(fn) -> ParsedFunction:
     return ParsedFunction(fn, tree, source, namespace, closure)
 
 
-# id(code) -> (weak reference to the code, pristine tree, SourceInfo). A function
+# id(code) -> (weak reference to the code, (pristine tree, SourceInfo)). A function
 # is parsed by `grad()` and again by the compiler at its first call: the second
 # time (and for every further derivative of it) the tree is copied, not re-read.
 _PARSED: dict = {}
@@ -99,17 +98,13 @@ _PARSED_LOCK = threading.Lock()
 def _syntax(fn) -> tuple:
     """A fresh copy of `fn`'s `def` tree (line numbers the file's), and its SourceInfo."""
     code = fn.__code__
-    entry = _PARSED.get(id(code))
-    if entry is None or entry[0]() is not code:
-        tree, source = _read(fn)
-        key = id(code)
-
-        def forget(_ref, key=key, table=_PARSED):
-            table.pop(key, None)
-
+    found = identity.lookup(_PARSED, id(code), code)
+    if found is None:
+        found = _read(fn)
         with _PARSED_LOCK:
-            _PARSED[key] = entry = (weakref.ref(code, forget), tree, source)
-    return nodes.clone(entry[1]), entry[2]
+            identity.store(_PARSED, id(code), code, found)
+    tree, source = found
+    return nodes.clone(tree), source
 
 
 def _read(fn) -> tuple:

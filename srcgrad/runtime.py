@@ -1478,8 +1478,9 @@ def masked_product(g, factor):
         return 0.0 if g == 0.0 else g * factor
     with numpy.errstate(invalid="ignore", over="ignore"):
         q = numpy.multiply(g, factor)
-    # a nonzero number g has no zero to keep: any NaN is the factor's own
-    if not (type(g) is float and g != 0.0) and numpy.isnan(q).any():  # only 0 * inf makes NaN: the common case costs one check
+    # Only 0 * inf makes NaN, so the common case costs one check; a nonzero
+    # number g has no zero to keep, and any NaN is the factor's own.
+    if not (type(g) is float and g != 0.0) and numpy.isnan(q).any():
         q = numpy.where(numpy.equal(g, 0), 0.0, q)
     return q[()] if isinstance(q, numpy.ndarray) else q
 

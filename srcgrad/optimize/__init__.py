@@ -1,8 +1,10 @@
-"""Optimizations of the backward sweep, run to a fixed point.
+"""Optimizations of a generated derivative.
 
-Each pass is `pass(statements, ...) -> (statements, changed)`; the loop
-stops when no pass changed anything. The forward sweep is the user's code
-and is left as normalization wrote it.
+`optimize` runs the backward-sweep passes to a fixed point: each is
+`pass(statements, ...) -> (statements, changed)`, and the loop stops when no
+pass changed anything. `whole_function` then runs, once, the passes that
+need both sweeps of a joint derivative (they may change the forward sweep
+too), and `free_early` adds the `del`s last.
 """
 from __future__ import annotations
 
@@ -38,10 +40,11 @@ def optimize(backward: list, live_out: set[str], scalar_names: set[str], unbroad
 
 def whole_function(forward: list, backward: list, params: dict, scalars: set[str], callee,
                    helper_names: dict, rerun, value_needed: bool):
-    """Passes that see both sweeps of a joint derivative: CSE of the forward
-    sweep, scalar seeds, dropping the value-only forward statements under
-    `grad`, and in-place accumulation at the top level. `params` maps each
-    parameter to its argument kind; `rerun(backward)` is `optimize` again."""
+    """Passes that see both sweeps of a joint derivative, in order: CSE of the
+    forward sweep, scalar seeds, what static shapes settle (each followed by
+    `rerun(backward)`, the backward fixed point again), dropping value-only
+    forward statements under `grad`, in-place accumulation at the top level.
+    `params` maps each parameter to its argument kind."""
     def facts():
         return _facts(forward + backward, params, scalars, callee)
 
@@ -53,9 +56,11 @@ def whole_function(forward: list, backward: list, params: dict, scalars: set[str
     if "unreduce" in helper_names:
         backward, seeded = scalar_seeds(backward, shapes, _reps(forward, params, shapes),
                                         helper_names["unreduce"])
+    # Settling shapes exposes copies, and propagating them can expose more to settle:
+    # two rounds catch what the workloads show.
+    for _ in range(2):
         if seeded:
             shapes, kinds = facts()
-    for _ in range(2):  # settling exposes copies, and propagating them more to settle
         backward, settled = settle_shapes(backward, shapes, _reps(forward, params, shapes),
                                           top_level_defs(forward + backward, shapes.single))
         if not (settled or seeded):

@@ -54,6 +54,7 @@ def settle_shapes(backward: list, shapes, reps: dict, defs: dict) -> tuple[list,
             return node
 
     settle = _Settle()
+    # expression statements (line comments, calls kept for their effect) read no shapes
     out = [settle.visit(s) if not isinstance(s, gast.Expr) else s for s in backward]
     return out, changed
 

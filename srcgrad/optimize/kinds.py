@@ -26,7 +26,7 @@ ARRAY_FUNCTIONS = SCALAR_REDUCTIONS + (
     numpy.clip, numpy.cumsum, numpy.cumprod, numpy.outer, numpy.transpose, numpy.reshape,
     numpy.linalg.norm, runtime.unbroadcast, runtime.unreduce, runtime.unreduce_extreme,
     runtime.masked_product, runtime.tangent_ratio, runtime.power_derivative,
-    runtime.matmul_adjoint_left, runtime.matmul_adjoint_right)
+    runtime.matmul_adjoint_left, runtime.matmul_adjoint_right, runtime.reduced_size)
 
 
 def value_kinds(body: list, params: dict, scalars: set[str], callee, single: set[str]) -> dict:
@@ -34,7 +34,7 @@ def value_kinds(body: list, params: dict, scalars: set[str], callee, single: set
     once, at the top level of `body`."""
     kinds = {p: {"scalar": "py", "array": "np", "record": "record"}[k] for p, k in params.items()
              if k in ("scalar", "array", "record") and p in single}
-    for name in scalars & single:
+    for name in scalars:  # Python numbers wherever they are assigned
         kinds[name] = "py"
     for stmt in body:
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
@@ -97,7 +97,7 @@ def static_scalars(defs: dict, kinds: dict, callee) -> set[str]:
 
 def is_static_scalar(name: str, defs: dict, kinds: dict, callee, seen=None) -> bool:
     """Whether `name` is a scalar by construction: a Python number, a full
-    reduction, or arithmetic of such values and numbers."""
+    reduction, an element count, or arithmetic of such values and numbers."""
     seen = set() if seen is None else seen
     if kinds.get(name) == "py":
         return True
@@ -116,8 +116,10 @@ def _static(expr, defs, kinds, callee, seen) -> bool:
         return _static(expr.left, defs, kinds, callee, seen) and _static(expr.right, defs, kinds, callee, seen)
     if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, (gast.USub, gast.UAdd)):
         return _static(expr.operand, defs, kinds, callee, seen)
-    if isinstance(expr, gast.Call) and len(expr.args) == 1 and not expr.keywords:
-        return any(callee(expr) is r for r in SCALAR_REDUCTIONS) and \
+    if isinstance(expr, gast.Call) and not expr.keywords:
+        if callee(expr) is runtime.reduced_size:  # an element count
+            return True
+        return len(expr.args) == 1 and any(callee(expr) is r for r in SCALAR_REDUCTIONS) and \
             kind_of(expr.args[0], kinds, callee) in NUMERIC
     return False
 

@@ -36,8 +36,9 @@ def settle_shapes(backward: list, shapes, reps: dict, defs: dict) -> tuple[list,
             position = next((p for f, p in _SHAPE_ARGUMENT.items() if f is fn), None)
             if position is not None and len(node.args) > position:
                 arg = node.args[position]
-                if isinstance(arg, gast.Name):
-                    rep = reps.get(shapes.leaves.get(arg.id))
+                leaves = shapes.leaves.get(arg.id) if isinstance(arg, gast.Name) else None
+                if leaves:  # (a number's shape needs no earlier value to read it from)
+                    rep = reps.get(leaves)
                     if rep is not None and rep != arg.id:
                         arg.id = rep
                         changed = True

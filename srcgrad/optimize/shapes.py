@@ -6,7 +6,8 @@ reduction, a subscript), is its own leaf; an elementwise operation's result
 has the union of its operands' leaves; a Python number has none. Values with
 equal leaf sets have equal shapes, because broadcasting is a function of the
 leaves' shapes. Only names assigned exactly once get a set: a name assigned
-again (a loop variable, a restore from the stack) is unknown.
+again (a loop variable, a restore from the stack) is unknown, unless it
+holds a number wherever it is assigned (the empty set).
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class Shapes:
         self.callee = callee
         self.single = assigned_once(body, params) if single is None else single
         self.leaves: dict[str, frozenset] = {p: frozenset([p]) for p in params if p in self.single}
-        for name in scalars & self.single:
+        for name in scalars:  # numbers (or 0-d values) wherever they are assigned
             self.leaves[name] = frozenset()
         top = {id(s) for s in body}
         for stmt in nodes.walk_statements(body):

@@ -667,6 +667,15 @@ def trace_adjoint_helper(g, a, offset=0, axis1=0, axis2=1):
     return da
 
 
+def _norm_axes(axis, nd: int) -> tuple:
+    """numpy.linalg.norm's `axis` as a tuple of non-negative axes (all for None)."""
+    if axis is None:
+        return tuple(range(nd))
+    if isinstance(axis, (int, numpy.integer)):
+        return (int(axis) % nd,)
+    return tuple(int(ax) % nd for ax in axis)
+
+
 def norm_adjoint_helper(g, x, z, ord=None, axis=None, keepdims=False):
     """The adjoint of `x` in `numpy.linalg.norm(x, ord, axis, keepdims)`.
 
@@ -677,14 +686,9 @@ def norm_adjoint_helper(g, x, z, ord=None, axis=None, keepdims=False):
     """
     x = numpy.asarray(x)
     nd = x.ndim
-    if axis is None:
-        axes = tuple(range(nd)) if ord is None or nd <= 2 else None
-        if axes is None:
-            raise ValueError("srcgrad: numpy.linalg.norm with ord needs a 1-D or 2-D array")
-    elif isinstance(axis, (int, numpy.integer)):
-        axes = (int(axis) % nd,)
-    else:
-        axes = tuple(int(ax) % nd for ax in axis)
+    if axis is None and ord is not None and nd > 2:
+        raise ValueError("srcgrad: numpy.linalg.norm with ord needs a 1-D or 2-D array")
+    axes = _norm_axes(axis, nd)
     if not keepdims or axis is None:
         g = numpy.reshape(g, [1 if k in axes else n for k, n in enumerate(x.shape)])
         z = numpy.reshape(z, numpy.shape(g))
@@ -1000,12 +1004,7 @@ def norm_tangent_helper(t, x, z, ord=None, axis=None, keepdims=False):
     """
     x = numpy.asarray(x)
     nd = x.ndim
-    if axis is None:
-        axes = tuple(range(nd))
-    elif isinstance(axis, (int, numpy.integer)):
-        axes = (int(axis) % nd,)
-    else:
-        axes = tuple(int(ax) % nd for ax in axis)
+    axes = _norm_axes(axis, nd)
     if ord is None or ord == "fro" or (ord == 2 and len(axes) == 1):
         dot = numpy.sum(x * t, axis=axes, keepdims=keepdims)
         return dot / numpy.where(z == 0, 1.0, z)
@@ -1339,12 +1338,7 @@ def norm_adjoint_tangent_x(g, t, x, z, ord=None, axis=None, keepdims=False):
     x = numpy.asarray(x)
     nd = x.ndim
     dz = norm_tangent_helper(t, x, z, ord, axis, keepdims)
-    if axis is None:
-        axes = tuple(range(nd))
-    elif isinstance(axis, (int, numpy.integer)):
-        axes = (int(axis) % nd,)
-    else:
-        axes = tuple(int(ax) % nd for ax in axis)
+    axes = _norm_axes(axis, nd)
     if not keepdims or axis is None:
         kept = [1 if k in axes else n for k, n in enumerate(x.shape)]
         g, z, dz = numpy.reshape(g, kept), numpy.reshape(z, kept), numpy.reshape(dz, kept)

@@ -359,10 +359,7 @@ def _dedupe_comments(stmts: list) -> list:
             if text == last:
                 continue
             last = text
-        for name in ("body", "orelse"):
-            inner = getattr(stmt, name, None)
-            if isinstance(inner, list) and inner and not isinstance(stmt, gast.Assign):
-                setattr(stmt, name, _dedupe_comments(inner))
+        nodes.map_blocks(stmt, _dedupe_comments)
         out.append(stmt)
     return out
 

@@ -38,16 +38,13 @@ class ParsedFunction:
         return lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
 
 
-def _drop_deletes(node) -> None:
+def _drop_deletes(stmts: list) -> list:
     """srcgrad's own code (a gradient differentiated again, for hvp) frees its
     temporaries with `del`; that only returns memory early, so it goes."""
-    for field in ("body", "orelse"):
-        stmts = getattr(node, field, None)
-        if isinstance(stmts, list):
-            kept = [s for s in stmts if not isinstance(s, gast.Delete)]
-            stmts[:] = kept if kept or field == "orelse" else [gast.Pass()]
-            for stmt in stmts:
-                _drop_deletes(stmt)
+    kept = [s for s in stmts if not isinstance(s, gast.Delete)]
+    for stmt in kept:
+        nodes.map_blocks(stmt, _drop_deletes)
+    return kept or [gast.Pass()]
 
 
 def parse(fn) -> ParsedFunction:
@@ -123,7 +120,7 @@ def _read(fn) -> tuple:
     module = gast.parse(textwrap.dedent("".join(lines)))
     tree = module.body[0]
     if filename.startswith("<srcgrad"):
-        _drop_deletes(tree)
+        tree.body = _drop_deletes(tree.body)
     if not isinstance(tree, gast.FunctionDef):
         raise SrcGradError(f"{filename}:{first}: expected a `def`, found other code",
                            hint="define the function with `def`")

@@ -37,10 +37,7 @@ def extract(fn) -> tuple[object, list]:
                 nodes.stamp(new, stmt.lineno, stmt.col_offset)
                 out.append(new)
                 continue
-            for name in ("body", "orelse"):
-                inner = getattr(stmt, name, None)
-                if isinstance(inner, list) and inner:
-                    setattr(stmt, name, block(inner))
+            nodes.map_blocks(stmt, block)
             out.append(stmt)
         return out
 
@@ -64,10 +61,7 @@ def restore(stmts: list, defs: list) -> list:
         if index is not None:
             out.append(nodes.clone(defs[index]))
             continue
-        for name in ("body", "orelse"):
-            inner = getattr(stmt, name, None)
-            if isinstance(inner, list) and inner and not isinstance(stmt, gast.Assign):
-                setattr(stmt, name, restore(inner, defs))
+        nodes.map_blocks(stmt, lambda inner: restore(inner, defs))
         out.append(stmt)
     return out
 

@@ -297,6 +297,15 @@ def is_atom(node) -> bool:
     return isinstance(node, (gast.Name, gast.Constant))
 
 
+def map_blocks(stmt, fn) -> None:
+    """Replace each non-empty statement list nested in `stmt` (an if/for/while/with
+    body, an else block) by `fn(list)`."""
+    for field in ("body", "orelse"):
+        inner = getattr(stmt, field, None)
+        if inner.__class__ is list and inner:
+            setattr(stmt, field, fn(inner))
+
+
 def walk_statements(stmts):
     """Every statement of a block, with those nested in if/for/while bodies (in order).
 

@@ -77,10 +77,7 @@ def _rewrite(stmts, var) -> list:
             new = gast.AugAssign(target=nodes.name(var, store=True), op=gast.Add(), value=stmt.value.right)
             out.append(gast.copy_location(new, stmt))
             continue
-        for name in ("body", "orelse"):
-            inner = getattr(stmt, name, None)
-            if isinstance(inner, list) and inner and not isinstance(stmt, gast.Assign):
-                setattr(stmt, name, _rewrite(inner, var))
+        nodes.map_blocks(stmt, lambda inner: _rewrite(inner, var))
         out.append(stmt)
     return out
 

@@ -15,11 +15,8 @@ from .. import nodes
 
 
 def release(body: list, kinds: dict, keep: set[str]) -> list:
-    later: list[set[str]] = [set() for _ in body]
-    reads: set[str] = set()
-    for i in range(len(body) - 1, -1, -1):
-        later[i] = set(reads)
-        reads |= nodes.loaded_names(body[i])
+    reads = [nodes.loaded_names(stmt) for stmt in body]
+    last = {name: i for i, names in enumerate(reads) for name in names}  # the last read wins
     bound: set[str] = set()
     out = []
     for i, stmt in enumerate(body):
@@ -28,8 +25,8 @@ def release(body: list, kinds: dict, keep: set[str]) -> list:
             bound.add(stmt.targets[0].id)
         if nodes.is_comment(stmt):
             continue
-        dead = sorted(n for n in nodes.loaded_names(stmt) & bound
-                      if n not in later[i] and kinds.get(n) == "np" and n not in keep)
+        dead = sorted(n for n in reads[i] & bound
+                      if last[n] == i and kinds.get(n) == "np" and n not in keep)
         if dead:
             out.append(nodes.delete(dead))
             bound -= set(dead)

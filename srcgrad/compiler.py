@@ -213,8 +213,9 @@ def derive(fn, options: Options, keep_stages: bool = False):
     forward = _drop_unread_saves(forward, backward, set(sweeps.state.temps.values()))
     kinds = dict(zip(params, options.kinds))
     callee = resolver(ctx.is_local, ctx.helpers, parsed.namespace.lookup)
+    value_kinds = {}
     if not options.split:
-        forward, backward = whole_function(forward, backward, kinds, scalars, callee, ctx._emitted,
+        forward, backward, value_kinds = whole_function(forward, backward, kinds, scalars, callee, ctx._emitted,
                                            optimized, value_needed=options.return_value)
     if "zeros_like" in ctx._emitted:  # last: no pass after this one knows augmented assignment
         backward = accumulate_in_place(backward, ctx._emitted["zeros_like"])
@@ -241,7 +242,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
         if options.debug_nans:
             body = _with_finite_checks(body, ctx)
         else:
-            body = free_early(body, kinds, scalars, callee, set(sweeps.gradients) | nodes.loaded_names(result))
+            body = free_early(body, value_kinds, set(sweeps.gradients) | nodes.loaded_names(result))
         out.body = _dedupe_comments(body + [nodes.ret(result)])
         out.returns = None
         functions = [out]

@@ -117,7 +117,8 @@ def _read(fn) -> tuple:
                  "interactive session or through exec") from None
     if not file_lines or len(file_lines) < first - 1 + len(lines):
         file_lines = [""] * (first - 1) + lines
-    module = gast.parse(textwrap.dedent("".join(lines)))
+    # Blank lines in front give every node its line number in the file.
+    module = gast.parse("\n" * (first - 1) + textwrap.dedent("".join(lines)))
     tree = module.body[0]
     if filename.startswith("<srcgrad"):
         tree.body = _drop_deletes(tree.body)
@@ -125,11 +126,6 @@ def _read(fn) -> tuple:
         raise SrcGradError(f"{filename}:{first}: expected a `def`, found other code",
                            hint="define the function with `def`")
     tree.decorator_list = []
-    for node in gast.walk(tree):
-        if getattr(node, "lineno", None) is not None:
-            node.lineno += first - 1
-            if getattr(node, "end_lineno", None) is not None:
-                node.end_lineno += first - 1
     # Column offsets are relative to the dedented text; restore the indent.
     indent = len(lines[0]) - len(lines[0].lstrip())
     if indent:

@@ -187,6 +187,9 @@ def loaded(node):
     return node
 
 
+_CONTEXTS = frozenset({gast.Load, gast.Store, gast.Del, gast.Param})
+
+
 def clone(node, replace=None):
     """A deep copy of `node` (a tree of gast nodes and lists): its fields and
     positions, nothing else. Faster than copy.deepcopy, which keeps a memo a
@@ -199,8 +202,8 @@ def clone(node, replace=None):
     cls = node.__class__
     if cls is list:
         return [clone(n, replace) for n in node]
-    if not isinstance(node, gast.AST):
-        return node
+    if cls in _CONTEXTS or not isinstance(node, gast.AST):
+        return node  # contexts have no fields: shared, never changed in place
     if replace is not None:
         new = replace(node)
         if new is not None:
@@ -242,8 +245,17 @@ def walk(node):
         _push_children(n, push)
 
 
+# Per node class, the fields that can hold child nodes worth visiting: not the
+# load/store context, names and attributes (strings), nor a constant's value.
+_NOT_CHILDREN = frozenset({"ctx", "type_comment", "id", "attr"})
+_CHILD_FIELDS: dict = {gast.Constant: ()}
+
+
 def _push_children(n, push) -> None:
-    for field in n._fields:
+    fields = _CHILD_FIELDS.get(n.__class__)
+    if fields is None:
+        fields = _CHILD_FIELDS[n.__class__] = tuple(f for f in n._fields if f not in _NOT_CHILDREN)
+    for field in fields:
         value = getattr(n, field, None)
         if value.__class__ is list:
             for item in value:
@@ -251,6 +263,66 @@ def _push_children(n, push) -> None:
                     push(item)
         elif isinstance(value, gast.AST):
             push(value)
+
+
+class Transformer(gast.NodeTransformer):
+    """`gast.NodeTransformer`, faster: `visit_<Class>` methods are looked up once per
+    node class, and contexts, names and constants' values are not visited. The
+    optimization passes rewrite every expression of a derivative several times."""
+
+    def visit(self, node):
+        kind = type(self)
+        methods = kind.__dict__.get("_methods")
+        if methods is None:
+            methods = {}
+            setattr(kind, "_methods", methods)
+        method = methods.get(node.__class__)
+        if method is None:
+            method = methods[node.__class__] = getattr(
+                kind, "visit_" + node.__class__.__name__, Transformer.generic_visit)
+        return method(self, node)
+
+    def generic_visit(self, node):
+        fields = _CHILD_FIELDS.get(node.__class__)
+        if fields is None:
+            fields = _CHILD_FIELDS[node.__class__] = tuple(f for f in node._fields if f not in _NOT_CHILDREN)
+        for field in fields:
+            old = getattr(node, field, None)
+            if old.__class__ is list:
+                new = []
+                for item in old:
+                    if isinstance(item, gast.AST):
+                        item = self.visit(item)
+                        if item is None:
+                            continue
+                        if not isinstance(item, gast.AST):
+                            new.extend(item)
+                            continue
+                    new.append(item)
+                old[:] = new
+            elif isinstance(old, gast.AST):
+                replaced = self.visit(old)
+                if replaced is None:
+                    delattr(node, field)
+                else:
+                    setattr(node, field, replaced)
+        return node
+
+
+def name_nodes(node) -> list:
+    """Every `Name` node below `node` (a node or a list of them), in no set order."""
+    out: list = []
+    stack = list(node) if node.__class__ is list else [node]
+    pop, push, Name = stack.pop, stack.append, gast.Name
+    while stack:
+        n = pop()
+        if n.__class__ is Name:
+            out.append(n)
+            if n.annotation is not None:
+                push(n.annotation)
+            continue
+        _push_children(n, push)
+    return out
 
 
 def names_in(node) -> set[str]:

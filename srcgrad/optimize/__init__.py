@@ -44,7 +44,8 @@ def whole_function(forward: list, backward: list, params: dict, scalars: set[str
     forward sweep, scalar seeds, what static shapes settle (each followed by
     `rerun(backward)`, the backward fixed point again), dropping value-only
     forward statements under `grad`, in-place accumulation at the top level.
-    `params` maps each parameter to its argument kind."""
+    `params` maps each parameter to its argument kind. Returns both sweeps and
+    the value kinds found (for `free_early`)."""
     def facts():
         return _facts(forward + backward, params, scalars, callee)
 
@@ -71,7 +72,7 @@ def whole_function(forward: list, backward: list, params: dict, scalars: set[str
     if not value_needed and "require_scalar" in helper_names:
         forward = drop_value_only(forward, backward, shapes, kinds, helper_names["require_scalar"])
     backward = accumulate_top_level(backward, shapes)
-    return forward, backward
+    return forward, backward, kinds
 
 
 def _reps(forward, params, shapes) -> dict:
@@ -93,7 +94,10 @@ def _facts(body: list, params: dict, scalars: set[str], callee):
     return Shapes(body, list(params), callee, scalars | known, single), kinds
 
 
-def free_early(body: list, params: dict, scalars: set[str], callee, keep: set[str]) -> list:
-    """`del` each NumPy temporary after its last use (see `release`)."""
-    single = assigned_once(body, params)
-    return release(body, value_kinds(body, params, scalars, callee, single), keep)
+def free_early(body: list, kinds: dict, keep: set[str]) -> list:
+    """`del` each NumPy temporary after its last use (see `release`).
+
+    `kinds` are `whole_function`'s: the passes after it only drop statements
+    and turn `x = x + e` into `x += e`, which changes no name's kind.
+    """
+    return release(body, kinds, keep)

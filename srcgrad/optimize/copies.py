@@ -22,7 +22,7 @@ _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul
 
 
 def _stored(stmt) -> set[str]:
-    return {n.id for n in nodes.walk(stmt) if n.__class__ is gast.Name and n.ctx.__class__ is gast.Store}
+    return {n.id for n in nodes.name_nodes(stmt) if n.ctx.__class__ is gast.Store}
 
 
 def _is_copy(stmt) -> bool:
@@ -49,10 +49,9 @@ def propagate(stmts: list, live_out: set[str], floats: frozenset = frozenset()):
 
 def _load_counts(stmts) -> dict:
     counts: dict = {}
-    for stmt in stmts:
-        for n in nodes.walk(stmt):
-            if n.__class__ is gast.Name and n.ctx.__class__ is gast.Load:
-                counts[n.id] = counts.get(n.id, 0) + 1
+    for n in nodes.name_nodes(stmts):
+        if n.ctx.__class__ is gast.Load:
+            counts[n.id] = counts.get(n.id, 0) + 1
     return counts
 
 
@@ -88,6 +87,8 @@ def _target(stmt):
 
 def _block(stmts: list, floats) -> bool:
     changed = False
+    stored = [None] * len(stmts)  # per statement, computed once: these loops are quadratic
+    loaded = [None] * len(stmts)
     for i, stmt in enumerate(stmts):
         for name in ("body", "orelse"):
             inner = getattr(stmt, name, None)
@@ -97,15 +98,19 @@ def _block(stmts: list, floats) -> bool:
             continue
         a, value = stmt.targets[0].id, stmt.value
         b = value.id if isinstance(value, gast.Name) else None
-        for later in stmts[i + 1:]:
+        for j in range(i + 1, len(stmts)):
+            later = stmts[j]
             if nodes.is_comment(later):
                 continue
-            assigned = _stored(later)
+            if stored[j] is None:
+                stored[j], loaded[j] = _stored(later), nodes.loaded_names(later)
+            assigned = stored[j]
             compound = isinstance(later, (gast.If, gast.For, gast.While))
             if compound and (a in assigned or (b is not None and b in assigned)):
                 break
-            if a in nodes.loaded_names(later):
+            if a in loaded[j]:
                 _substitute_reads(later, a, value)
+                loaded[j] = nodes.loaded_names(later)
                 changed = True
             if a in assigned or (b is not None and b in assigned):
                 break
@@ -113,7 +118,7 @@ def _block(stmts: list, floats) -> bool:
 
 
 def _substitute_reads(stmt, a: str, value) -> None:
-    class _Sub(gast.NodeTransformer):
+    class _Sub(nodes.Transformer):
         def visit_Name(self, n):
             if n.id == a and isinstance(n.ctx, gast.Load):
                 return nodes.clone(value)
@@ -125,7 +130,7 @@ def _substitute_reads(stmt, a: str, value) -> None:
 def _fold_all(stmts, floats) -> bool:
     changed = False
     for stmt in stmts:
-        if isinstance(stmt, gast.Assign):
+        if isinstance(stmt, gast.Assign) and _foldable(stmt.value):
             folded = fold(stmt.value, floats)
             if folded is not stmt.value:
                 stmt.value = folded
@@ -135,6 +140,23 @@ def _fold_all(stmts, floats) -> bool:
             if isinstance(inner, list) and not isinstance(stmt, gast.Assign):
                 changed |= _fold_all(inner, floats)
     return changed
+
+
+def _foldable(expr) -> bool:
+    """Whether `fold` could change anything: an operator with a constant operand,
+    a double negation, or a `power_derivative` call (a cheap test, run first)."""
+    for node in nodes.walk(expr):
+        cls = node.__class__
+        if cls is gast.BinOp:
+            if node.left.__class__ is gast.Constant or node.right.__class__ is gast.Constant:
+                return True
+        elif cls is gast.UnaryOp:
+            if node.operand.__class__ in (gast.Constant, gast.UnaryOp):
+                return True
+        elif cls is gast.Call and node.func.__class__ is gast.Name \
+                and node.func.id.startswith("power_derivative"):
+            return True
+    return False
 
 
 def _number(node):
@@ -155,7 +177,7 @@ def fold(expr, floats: frozenset = frozenset()):
         if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
             node = node.operand
         return isinstance(node, gast.Name) and node.id in floats
-    class _Fold(gast.NodeTransformer):
+    class _Fold(nodes.Transformer):
         def visit_BinOp(self, node):
             self.generic_visit(node)
             left, right = _number(node.left), _number(node.right)

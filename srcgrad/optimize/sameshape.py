@@ -13,7 +13,7 @@ from __future__ import annotations
 import gast
 import numpy
 
-from .. import runtime
+from .. import nodes, runtime
 
 _SHAPE_ARGUMENT = {runtime.unbroadcast: 1, runtime.unreduce: 1, runtime.reduced_size: 0}
 
@@ -21,7 +21,7 @@ _SHAPE_ARGUMENT = {runtime.unbroadcast: 1, runtime.unreduce: 1, runtime.reduced_
 def settle_shapes(backward: list, shapes, reps: dict, defs: dict) -> tuple[list, bool]:
     changed = False
 
-    class _Settle(gast.NodeTransformer):
+    class _Settle(nodes.Transformer):
         def visit_Call(self, node):
             nonlocal changed
             self.generic_visit(node)

@@ -20,7 +20,7 @@ def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast, math_name: st
     changed = False
     arithmetic = arithmetic or {}
 
-    class _Elide(gast.NodeTransformer):
+    class _Elide(nodes.Transformer):
         def visit_BinOp(self, node):
             nonlocal changed
             self.generic_visit(node)
@@ -46,10 +46,13 @@ def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast, math_name: st
                 return nodes.binop(node.args[0], arithmetic[node.func.id], node.args[1])
             return node
 
+    targets = frozenset(unbroadcast) | frozenset(arithmetic)
+
     def block(stmts):
         for stmt in stmts:
             if isinstance(stmt, gast.Assign):
-                stmt.value = _Elide().visit(stmt.value)
+                if _candidate(stmt.value, targets):
+                    stmt.value = _Elide().visit(stmt.value)
                 if isinstance(stmt.targets[0], gast.Name) and is_scalar(stmt.value, scalars, math_name, helpers):
                     scalars.add(stmt.targets[0].id)
             elif isinstance(stmt, (gast.If, gast.For, gast.While)):
@@ -58,6 +61,19 @@ def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast, math_name: st
 
     block(stmts)
     return stmts, changed
+
+
+def _candidate(expr, helpers: frozenset) -> bool:
+    """Whether `expr` has a call to one of `helpers` or a `1 * e` (a cheap test first)."""
+    for node in nodes.walk(expr):
+        cls = node.__class__
+        if cls is gast.Call:
+            if node.func.__class__ is gast.Name and node.func.id in helpers:
+                return True
+        elif cls is gast.BinOp and node.op.__class__ is gast.Mult \
+                and node.left.__class__ is gast.Constant and node.left.value == 1:
+            return True
+    return False
 
 
 def is_scalar(expr, scalars: set[str], math_name: str = "math", helpers: frozenset = frozenset()) -> bool:

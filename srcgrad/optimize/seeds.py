@@ -86,7 +86,7 @@ def _statement(stmt, lazy, reps, shapes, unreduce_name):
 
 
 def _broadcast_names(node, lazy, reps, unreduce_name):
-    class _Sub(gast.NodeTransformer):
+    class _Sub(nodes.Transformer):
         def visit_Name(self, name):
             if isinstance(name.ctx, gast.Load) and name.id in lazy:
                 return _plain(name, lazy[name.id], reps, unreduce_name)

@@ -73,10 +73,9 @@ class Shapes:
 def assigned_once(body: list, params) -> set[str]:
     """Names bound exactly once in `body` (a parameter counts as bound)."""
     stores = collections.Counter(list(params))
-    for stmt in body:
-        for node in nodes.walk(stmt):
-            if node.__class__ is gast.Name and node.ctx.__class__ is not gast.Load:
-                stores[node.id] += 1
+    for node in nodes.name_nodes(body):
+        if node.ctx.__class__ is not gast.Load:
+            stores[node.id] += 1
     return {n for n, count in stores.items() if count == 1}
 
 

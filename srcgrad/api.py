@@ -339,21 +339,32 @@ class Derivative:
             # The common call: every argument positional. No signature binding.
             kinds = (_kind(args[0]),) if len(args) == 1 else tuple([_kind(a) for a in args])
             plan = self._plans.get(kinds)
-            if plan is not None:
-                return self._call_planned(plan, kinds, args)
-            fn = self._bound.get(kinds)
-            if fn is not None:  # compiled by an earlier call: plan the fast path
+            if plan is None:
+                fn = self._bound.get(kinds)
+                if fn is None:
+                    return self._call_bound(dict(zip(self._params, args)), kinds, args, kwargs)
                 plan = self._plans[kinds] = _Plan(fn, kinds, self._positions, self.wrt)
-                return self._call_planned(plan, kinds, args)
-            values = dict(zip(self._params, args))
-        elif kwargs or len(args) != len(self._params):
+            # The planned path, inline: this is every call after the first.
+            for p, name, kind in plan.checks:
+                if kind != "array" or args[p].dtype.kind not in "fiu":
+                    _check_kind(name, args[p], kind)
+            self._last_kinds = kinds
+            out = plan.fn(*args)
+            if self._return_value:
+                value, out = out
+                return value, self._planned_gradient(plan, out, args)
+            return self._planned_gradient(plan, out, args)
+        if kwargs or len(args) != len(self._params):
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
             values = bound.arguments
-            kinds = tuple(_kind(values[p]) for p in self._params if p in values)
         else:
             values = dict(zip(self._params, args))
-            kinds = tuple(_kind(values[p]) for p in self._params if p in values)
+        return self._call_bound(values, tuple(_kind(values[p]) for p in self._params if p in values),
+                                args, kwargs)
+
+    def _call_bound(self, values: dict, kinds: tuple, args, kwargs):
+        """The general call: every wrt value checked, the derivative compiled if need be."""
         for name in self.wrt:
             _check_wrt_value(name, values[name])
         self._last_kinds = kinds
@@ -363,29 +374,24 @@ class Derivative:
             return value, self._convert(grads, values)
         return self._convert(out, values)
 
-    def _call_planned(self, plan, kinds, args):
-        for p, name, kind in plan.checks:
-            _check_kind(name, args[p], kind)
-        self._last_kinds = kinds
-        out = plan.fn(*args)
-        if self._return_value:
-            value, out = out
+    def _planned_gradient(self, plan, out, args):
         converts = plan.converts
         if len(converts) == 1:
             (p, kind), = converts
-            g = _gradient(out, args[p], kind)
-            if self._many:
-                g = (g,)
-        elif plan.floats and type(out) is tuple and len(out) == len(converts) \
+            x = args[p]
+            # `_fresh(out, x)` inlined for the commonest call: one float array in, its gradient out
+            if kind == "array" and type(out) is numpy.ndarray and out is not x \
+                    and out.dtype is x.dtype and out.shape == x.shape and x.dtype.kind == "f" \
+                    and out.flags.writeable:
+                return (out,) if self._many else out
+            g = _gradient(out, x, kind)
+            return (g,) if self._many else g
+        if plan.floats and type(out) is tuple and len(out) == len(converts) \
                 and list(map(type, out)).count(float) == len(out) \
                 and [type(args[p]) for p, _ in converts].count(float) == len(out):
-            g = out  # Python floats for Python floats, in a tuple: as they are
-        else:
-            g = tuple([_gradient(gi, args[p], kind)
-                       for gi, (p, kind) in zip(out, converts, strict=True)])
-            if plan.unshare:
-                g = _unshared(g)
-        return (value, g) if self._return_value else g
+            return out  # Python floats for Python floats, in a tuple: as they are
+        g = tuple([_gradient(gi, args[p], kind) for gi, (p, kind) in zip(out, converts, strict=True)])
+        return _unshared(g) if plan.unshare else g
 
     def _convert(self, grads, values):
         if len(self.wrt) == 1:

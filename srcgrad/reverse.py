@@ -155,8 +155,10 @@ class _Backward:
         is the first to its adjoint and added (add_grad for containers) if not."""
         line = info.stmt.lineno
         out.append(nodes.comment(f"backward of line {line}: {self.ctx.line(line)}"))
-        for item in info.items:
+        for item, twice in _merge_twins(info.items):
             value = self.renamed(item.value, info.refs)
+            if twice:  # `x * x`: one contribution, doubled (exactly what adding it twice gives)
+                value = nodes.binop(nodes.const(2), "*", value)
             if isinstance(item, templates.Local) and item.name.endswith("[]"):
                 # dx[i] = dx[i] + g: the dense adjoint list is updated in place
                 target = nodes.clone(value.left)
@@ -262,6 +264,21 @@ class _Backward:
         if self.stack is None:
             self.stack = self.ctx.names.claim("_stack")
         return self.stack
+
+
+
+def _merge_twins(items: list) -> list:
+    """(item, twice) pairs: two consecutive identical contributions to one adjoint,
+    as the operands of `x * x` give, become one that counts twice."""
+    out: list = []
+    for item in items:
+        if out and not out[-1][1] and type(item) is templates.Contribution \
+                and type(out[-1][0]) is templates.Contribution and item.target == out[-1][0].target \
+                and gast.dump(item.value) == gast.dump(out[-1][0].value):
+            out[-1] = (out[-1][0], True)
+            continue
+        out.append((item, False))
+    return out
 
 
 

@@ -188,3 +188,38 @@ def test_a_numpy_call_that_returns_no_array_is_not_taken_for_arithmetic():
         halves_a_shape(np.ones(3))
     with pytest.raises(TypeError):
         srcgrad.grad(halves_a_shape)(np.ones(3))
+
+
+# --- a product of a value with itself: one contribution, doubled ------------------
+
+def square_by_product(x):
+    return np.sum(x * x)
+
+
+def square_times_row(x, b):
+    return np.sum((x * x) * b)
+
+
+def float_square(t):
+    return t * t + 3.0 * t
+
+
+@pytest.mark.parametrize("f, args", [
+    (square_by_product, (np.array([1.5, -2.0, 0.25]),)),
+    (square_times_row, (np.array([[1.0, -2.0], [0.5, 3.0], [2.0, -1.0]]), np.array([0.5, -1.5]))),
+])
+def test_a_self_product_gives_one_doubled_contribution_with_exact_gradients(f, args):
+    expected = central(f, args, 0)
+    got = srcgrad.grad(f)(*args)
+    np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-9)
+    text = source_of(f, *args)
+    assert text.count("dx =") + text.count("dx +=") == 1, text
+
+
+def test_the_doubled_contribution_is_bitwise_the_sum_of_two():
+    x = np.array([0.1, 1e300, -7.3, 3.0 ** 0.5])
+    assert source_of(square_by_product, x).count("2.0 * x") == 1
+    np.testing.assert_array_equal(srcgrad.grad(square_by_product)(x), x + x)
+    t = 1.7
+    assert srcgrad.grad(float_square)(t) == pytest.approx(2.0 * t + 3.0, rel=1e-15)
+    assert "2.0 * t" in source_of(float_square, t)

@@ -189,6 +189,13 @@ def fold(expr, floats: frozenset = frozenset()):
                     return node
             if op is gast.Mult and left == 1 and is_float(node.right):
                 return node.right
+            inner = node.right
+            if op is gast.Mult and left is not None and isinstance(inner, gast.BinOp) \
+                    and isinstance(inner.op, gast.Mult) and _number(inner.left) is not None \
+                    and 1 in (left, _number(inner.left)):
+                # 2 * (1.0 * e) is 2.0 * e: multiplying by one is exact
+                return gast.BinOp(left=nodes.const(left * _number(inner.left)), op=gast.Mult(),
+                                  right=inner.right)
             if op in (gast.Mult, gast.Div) and right == 1 and is_float(node.left):
                 return node.left
             if op is gast.Pow and right == 1:

@@ -326,12 +326,15 @@ class Derivative:
         self._plans: dict = {}  # kinds -> _Plan, for calls with every argument positional
         functools.update_wrapper(self, fun)
 
-    def _function(self, kinds: tuple):
-        fn = self._bound.get(kinds)
+    def _function(self, kinds: tuple, nan_safe: bool = False):
+        """The bound generated function for these argument kinds. `nan_safe`: the
+        NaN-guarded code alone, no fast path in front (what hvp differentiates)."""
+        key = (kinds, "nan_safe") if nan_safe else kinds
+        fn = self._bound.get(key)
         if fn is None:
             compiled = cache.compiled(self.fun, Options(self.wrt, self._return_value, kinds,
-                                                          self._debug_nans))
-            fn = self._bound[kinds] = compiled.bind(self.fun)
+                                                          self._debug_nans, nan_safe=nan_safe))
+            fn = self._bound[key] = compiled.bind(self.fun)
         return fn
 
     def __call__(self, *args, **kwargs):
@@ -581,7 +584,7 @@ def _derivative_function(fun, wrt_name: str, args, kwargs):
     sig = inner._signature.bind(*args, **kwargs)
     sig.apply_defaults()
     kinds = tuple(_kind(sig.arguments[p]) for p in inner._params if p in sig.arguments)
-    return inner, inner._function(kinds)
+    return inner, inner._function(kinds, nan_safe=True)
 
 
 def hvp(fun, wrt=0):

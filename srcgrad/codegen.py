@@ -136,12 +136,15 @@ class Compiled:
     """Generated functions' text and code, ready to be bound per function object.
 
     `names` lists the generated functions: one for a joint derivative, two
-    (forward, backward) for a split pair.
+    (forward, backward) for a split pair. The first `public` of them are what
+    `bind` returns; the others (a fast path's NaN-safe twin) are reached from
+    those through closure cells.
     """
 
     def __init__(self, names: list[str], source: str, free: list[str], helpers: dict,
-                 annotated: str | None = None):
+                 annotated: str | None = None, public: int | None = None):
         self.names = list(names)
+        self.public = len(self.names) if public is None else public
         self.name = self.names[0]
         self.source = source
         self.annotated = annotated or source  # the same lines, each noting its origin
@@ -165,13 +168,16 @@ class Compiled:
         user_cells = getattr(fn, "cells", None)
         if user_cells is None:
             user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+        siblings = {n: types.CellType() for n in self.names}
         out = []
         for name, code in zip(self.names, self.codes):
-            cells = tuple(user_cells[n] if n in user_cells else types.CellType(self.helpers[n])
-                          for n in code.co_freevars)
-            defaults = fn.__defaults__ if code is self.code else None
-            bound = types.FunctionType(code, fn.__globals__, name, defaults, cells)
-            if code is self.code:
+            cells = tuple(user_cells[n] if n in user_cells else siblings[n] if n in siblings
+                          else types.CellType(self.helpers[n]) for n in code.co_freevars)
+            first = not out  # the one with the user's signature (and defaults)
+            bound = types.FunctionType(code, fn.__globals__, name, fn.__defaults__ if first else None,
+                                       cells)
+            if first:
                 bound.__kwdefaults__ = fn.__kwdefaults__
+            siblings[name].cell_contents = bound
             out.append(bound)
-        return out[0] if len(out) == 1 else tuple(out)
+        return out[0] if self.public == 1 else tuple(out[:self.public])

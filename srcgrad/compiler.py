@@ -29,6 +29,7 @@ from .optimize.copies import fold_constants
 from .optimize.dce import eliminate_dead
 from .optimize.inplace import accumulate_in_place
 from .optimize.scalars import elide_unbroadcast
+from .optimize.speculate import fast_twin
 from .resolve import resolve, statements
 from .reverse import reverse
 from .rules import registry
@@ -51,6 +52,7 @@ class Options:
     debug_nans: bool = False  # check every generated statement's result for NaN/inf
     split: bool = False  # a forward function returning a tape, and a backward function
     mode: str = "reverse"  # or "forward": a tangent (jvp) function
+    nan_safe: bool = False  # no fast path in front of the NaN-guarded code (see optimize.speculate)
 
 
 class _Context:
@@ -246,11 +248,18 @@ def derive(fn, options: Options, keep_stages: bool = False):
         out.body = _dedupe_comments(body + [nodes.ret(result)])
         out.returns = None
         functions = [out]
+        if not (options.debug_nans or options.nan_safe or generated) and _arithmetic_helpers(ctx):
+            arrays = sum(len(ctx.records[p]) if p in ctx.records else kinds.get(p) != "scalar"
+                         for p in options.wrt)
+            functions = fast_twin(out, names.claim(out.name + "_nan_safe"), backward,
+                                  _arithmetic_helpers(ctx), value_kinds, callee, sweeps.gradients,
+                                  arrays, ctx.rename_global, ctx.mutated, set(params)) or functions
     texts = [codegen.to_sources(f, note=ctx.line) for f in functions]
     source = "\n\n".join(plain for plain, _ in texts)
     annotated = "\n\n".join(noted for _, noted in texts)
     free = sorted(ctx.helpers) + [n for n in parsed.closure if n not in ctx.helpers]
-    compiled = codegen.Compiled([f.name for f in functions], source, free, ctx.helpers, annotated)
+    compiled = codegen.Compiled([f.name for f in functions], source, free, ctx.helpers, annotated,
+                                public=2 if options.split else 1)
     if keep_stages:
         stages["reverse"] = source
         return compiled, stages

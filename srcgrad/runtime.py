@@ -824,6 +824,48 @@ def unindex(g, a, index):
     return out
 
 
+# --- a fast path's check (srcgrad/optimize/speculate.py) ----------------------
+
+
+def has_nan(*gradients) -> bool:
+    """Whether a gradient (a number, an array, or a dict/list/tuple of them) may hold NaN.
+
+    A derivative's fast path multiplies and divides without the NaN guards;
+    where a guard would have kept a zero adjoint zero (0 * inf, 0 / 0), the
+    plain operation makes a NaN, and NaN reaches the gradient. When this says
+    True, the NaN-safe twin computes the gradient instead. A false alarm (a
+    value of a type it cannot inspect) only costs that rerun.
+    """
+    for g in gradients:
+        kind = type(g)
+        if kind is float:
+            if g != g:
+                return True
+        elif kind is numpy.ndarray or isinstance(g, numpy.generic):
+            code = g.dtype.kind
+            if code in "fc":
+                if numpy.isnan(g).any():
+                    return True
+            elif code not in "iub":
+                return True
+        elif kind is dict:
+            if has_nan(*g.values()):
+                return True
+        elif kind is list or kind is tuple:
+            if has_nan(*g):
+                return True
+        elif g is not None and kind is not int:
+            return True
+    return False
+
+
+def quiet_float_errors():
+    """The fast path's plain products and ratios warn no more than the guards they
+    replace (which silence 0 * inf, x / 0 and overflow): their warnings come from
+    the NaN-safe twin, if it runs."""
+    return numpy.errstate(invalid="ignore", divide="ignore", over="ignore")
+
+
 # --- debug_nans=True ----------------------------------------------------------
 
 

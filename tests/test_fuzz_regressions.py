@@ -279,3 +279,24 @@ def uses_fancy_copy(x, t):
 def test_fancy_index_copy_is_not_an_alias():
     srcgrad.check_grads(uses_fancy_copy, (np.array([0.3, -0.2]), (np.zeros(3), 0.7)),
                         wrt=(0, 1), modes=("reverse", "forward"))
+
+
+# --- bug 8: scalar seeds that gave up left half their rewrite behind --------------------
+# Found by `--fuzz-n 1500 --fuzz-seed 21`: two sums of differently shaped values met in
+# one adjoint that a loop then indexes; the seed pass turned `unreduce(1.0, v8, ...)` into
+# `1.0`, found it could not broadcast the sum back, and returned the statements it had
+# already changed: `written_adjoint(1.5, i, ...)` raised TypeError.
+
+
+def sums_of_a_filled_buffer(x):
+    buf = np.zeros((4,))
+    for i in range(4):
+        buf[i] = x[0]
+    copy, same = np.copy(buf), buf
+    return np.sum(copy) + 0.5 * np.sum(same)
+
+
+def test_an_abandoned_scalar_seed_leaves_the_code_as_it_was():
+    x = np.array([0.123, -0.5, 0.25, 2.0])
+    _close(srcgrad.grad(sums_of_a_filled_buffer)(x), [6.0, 0.0, 0.0, 0.0])
+    srcgrad.check_grads(sums_of_a_filled_buffer, (x,), modes=("reverse",))

@@ -143,8 +143,8 @@ def squares_twice(x):
 
 def test_a_repeated_expression_is_computed_once():
     x = np.array([0.3, -1.2, 2.0])
-    text = source_of(squares_twice, x)
-    assert text.count("x ** 2") == 1
+    for text in source_of(squares_twice, x).split("\n\n\ndef "):  # the fast path and its twin
+        assert text.count("x ** 2") == 1
     np.testing.assert_allclose(srcgrad.grad(squares_twice)(x), central(squares_twice, [x], 0), rtol=1e-6)
 
 

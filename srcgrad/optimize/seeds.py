@@ -33,8 +33,8 @@ def scalar_seeds(backward: list, shapes: Shapes, reps: dict, unreduce_name: str)
     lazy: dict[str, frozenset] = {}
     reps = dict(reps)
     out = []
-    try:
-        for stmt in backward:
+    try:  # on a copy: statements are rewritten in place, and an abort keeps none of it
+        for stmt in nodes.clone(backward):
             out.append(_statement(stmt, lazy, reps, shapes, unreduce_name))
     except _Abort:
         return backward, False

@@ -1,0 +1,146 @@
+"""A fast path without NaN guards, and its NaN-safe twin.
+
+The guards `masked_product(g, f)` and `tangent_ratio(t, d)` keep a zero
+adjoint zero through an infinite or undefined factor (0 * inf, 0 / 0): the
+unselected side of a `numpy.where`, a saturated `tanh`, an `exp` that
+overflowed. On arrays each costs a NaN scan, and, being a call, it stops
+NumPy from reusing its operands' temporary buffers; on 1e6 elements the
+guards of `sum(tanh(x) * exp(-x**2) + log1p(x**2))` cost 40% on top of the
+hand-written gradient.
+
+A guard changes a value only where the plain operation makes a NaN, and
+every later adjoint operation (products, sums, broadcasts, scatters, matrix
+products) carries a NaN on to the gradient, or drops the entry altogether,
+as it would drop the guard's zero. So the derivative is built twice: a fast
+function with plain `*` and `/` that returns its gradient unless
+`has_nan` finds a NaN in it, and the NaN-safe twin, the usual code, which
+the fast function calls in that case. The two give the same result.
+
+Only where running the function again is harmless: every call in it is to
+a function known to be pure, and it writes into no value in place. And
+only where it pays: more guards on arrays than arrays to check.
+"""
+from __future__ import annotations
+
+import builtins
+import math
+
+import gast
+import numpy
+
+from .. import nodes, runtime
+from .kinds import kind_of
+
+_BUILTINS = {builtins.len, builtins.range, builtins.float, builtins.int, builtins.abs,
+             builtins.min, builtins.max, builtins.sum, builtins.list, builtins.tuple,
+             builtins.dict, builtins.zip, builtins.enumerate, builtins.isinstance, builtins.bool}
+
+_NUMPY_NAMES = (
+    "sum mean prod max min amax amin std var dot vdot inner outer tensordot einsum matmul "
+    "where clip cumsum cumprod transpose reshape ravel squeeze expand_dims swapaxes moveaxis "
+    "concatenate stack hstack vstack column_stack broadcast_to tile repeat flip pad diag diagonal "
+    "trace sort take zeros ones zeros_like ones_like full full_like empty empty_like eye identity "
+    "arange linspace array asarray asanyarray copy shape size ndim append argmax argmin any all "
+    "round around isclose allclose atleast_1d atleast_2d").split()
+_PURE_NUMPY = [getattr(numpy, n) for n in _NUMPY_NAMES if hasattr(numpy, n)] + [
+    getattr(numpy.linalg, n) for n in ("norm", "inv", "solve", "det", "slogdet")]
+
+# Methods of arrays (and of the generated code's own stacks) that change nothing.
+_PURE_METHODS = frozenset(
+    "sum mean prod max min std var dot reshape transpose ravel flatten squeeze astype copy item "
+    "clip cumsum cumprod any all argmax argmin round conj conjugate swapaxes tolist".split())
+
+
+_OPERATORS = {"*": gast.Mult, "/": gast.Div}
+
+
+def fast_twin(fn, twin_name: str, backward: list, guards: dict, kinds: dict, callee,
+              gradients: list[str], arrays: int, rename_global, mutated: set, params: set):
+    """[fast function, `fn` renamed `twin_name`], or None when the fast path is
+    unsafe or would not pay.
+
+    `fn` is the finished NaN-safe derivative; `backward` holds its backward
+    sweep's statements (as they sit in `fn.body`); `guards` maps the guards'
+    emitted names to "*" and "/"; `gradients` are the names `has_nan` checks,
+    holding `arrays` arrays between them; `rename_global(helper)` names a
+    runtime helper in the generated code.
+    """
+    if mutated:
+        return None
+    calls_in = [[] if nodes.is_comment(s) else [n for n in nodes.walk(s) if n.__class__ is gast.Call]
+                for s in fn.body]
+    calls = [call for found in calls_in for call in found]
+    if not all(_pure_call(call, callee, params) for call in calls):
+        return None
+    replaced = {id(c): _OPERATORS[guards[c.func.id]] for c in calls
+                if _is_guard(c, guards) and _on_arrays(c, kinds, callee)}
+    in_backward = {id(s) for s in backward}
+    start = next((i for i, s in enumerate(fn.body) if id(s) in in_backward), None)
+    if len(replaced) <= arrays or start is None:
+        return None
+
+    def plain(node):  # clone's replace hook: `a * b` for `masked_product(a, b)`
+        if node.__class__ is gast.Call and id(node) in replaced:
+            left, right = (nodes.clone(a, plain) for a in node.args)
+            return gast.BinOp(left=left, op=replaced[id(node)](), right=right)
+        return None
+
+    # Statements without a guard are shared by both functions (nothing changes them now).
+    fast = nodes.without_body(fn)
+    fast.body = [nodes.clone(s, plain) if any(id(c) in replaced for c in found) else s
+                 for s, found in zip(fn.body, calls_in)]
+    fn.name = twin_name
+    quiet = gast.With(items=[gast.withitem(context_expr=nodes.quote_expr(
+        f"{rename_global('quiet_float_errors')}()"), optional_vars=None)],
+        body=fast.body[start:-1], type_comment=None)
+    check = nodes.quote_stmt(f"if {rename_global('has_nan')}():\n    return {twin_name}()")
+    check.test.args = [nodes.name(g) for g in gradients]
+    check.body[0].value.args, check.body[0].value.keywords = _forwarded(fn)
+    check.body.insert(0, nodes.comment("a NaN: 0 * inf or 0 / 0 on the way, which the twin's guards keep 0"))
+    fast.body = fast.body[:start] + [quiet, check, fast.body[-1]]
+    return [fast, fn]
+
+
+def _forwarded(fn) -> tuple[list, list]:
+    """The fast function's parameters, passed on to the twin as it received them."""
+    args = fn.args
+    positional = [nodes.name(a.id) for a in list(getattr(args, "posonlyargs", None) or []) + args.args]
+    if args.vararg is not None:
+        positional.append(gast.Starred(value=nodes.name(args.vararg.id), ctx=gast.Load()))
+    keywords = [gast.keyword(arg=a.id, value=nodes.name(a.id)) for a in args.kwonlyargs]
+    if args.kwarg is not None:
+        keywords.append(gast.keyword(arg=None, value=nodes.name(args.kwarg.id)))
+    return positional, keywords
+
+
+def _is_guard(node, guards: dict) -> bool:
+    return node.__class__ is gast.Call and node.func.__class__ is gast.Name \
+        and node.func.id in guards and len(node.args) == 2 and not node.keywords
+
+
+def _on_arrays(call, kinds: dict, callee) -> bool:
+    """A guard with an array operand: its plain form has NumPy's semantics (no
+    ZeroDivisionError, as `/` on two Python floats would raise)."""
+    return any(kind_of(a, kinds, callee) == "np" for a in call.args)
+
+
+def _pure_call(call, callee, params: set) -> bool:
+    if any(k.arg == "out" for k in call.keywords):
+        return False
+    fn = callee(call)
+    if fn is None:  # a method of a local value: only those that change nothing
+        func = call.func
+        if not isinstance(func, gast.Attribute):
+            return False
+        if func.attr in _PURE_METHODS:
+            return True
+        # the generated code's own stack, and lists made during the call
+        return func.attr in ("append", "pop") and isinstance(func.value, gast.Name) \
+            and func.value.id not in params
+    if isinstance(fn, numpy.ufunc) or any(fn is f for f in _PURE_NUMPY):
+        return True
+    if getattr(fn, "__module__", None) == runtime.__name__:
+        return True
+    if getattr(math, getattr(fn, "__name__", ""), None) is fn:
+        return True
+    return any(fn is b for b in _BUILTINS)

@@ -17,6 +17,7 @@ import itertools
 import linecache
 import re
 import textwrap
+import threading
 import types
 import weakref
 
@@ -136,22 +137,26 @@ class Compiled:
     """Generated functions' text and code, ready to be bound per function object.
 
     `names` lists the generated functions: one for a joint derivative, two
-    (forward, backward) for a split pair. The first `public` of them are what
-    `bind` returns; the others (a fast path's NaN-safe twin) are reached from
-    those through closure cells.
+    (forward, backward) for a split pair. `twin`, when given, is `(name,
+    make)`: a function the first one calls only now and then (a fast path's
+    NaN-safe twin, see optimize/speculate.py); `make()` returns its (plain,
+    annotated) text, and it is compiled the first time it is called or shown.
     """
 
     def __init__(self, names: list[str], source: str, free: list[str], helpers: dict,
-                 annotated: str | None = None, public: int | None = None):
+                 annotated: str | None = None, twin: tuple | None = None):
         self.names = list(names)
-        self.public = len(self.names) if public is None else public
         self.name = self.names[0]
-        self.source = source
-        self.annotated = annotated or source  # the same lines, each noting its origin
+        self._source = source
+        self._annotated = annotated or source  # the same lines, each noting its origin
         self.helpers = helpers  # free name -> object provided by srcgrad
+        self.free = free
+        self._twin = twin
+        self._twin_compiled = None
         self.filename = f"<srcgrad {self.name} #{next(_serial)}>"
-        wrapper = f"def _srcgrad_factory({', '.join(free)}):\n" \
-                  f"{textwrap.indent(self.annotated, '    ')}    return {', '.join(self.names)}\n"
+        cells = free + [twin[0]] if twin is not None else free
+        wrapper = f"def _srcgrad_factory({', '.join(cells)}):\n" \
+                  f"{textwrap.indent(self._annotated, '    ')}    return {', '.join(self.names)}\n"
         self.text = wrapper
         module = compile(wrapper, self.filename, "exec")
         factory = next(c for c in module.co_consts if isinstance(c, types.CodeType))
@@ -163,21 +168,63 @@ class Compiled:
         # The text lives as long as this derivative: a function that is gone frees it.
         weakref.finalize(self, linecache.cache.pop, self.filename, None)
 
+    @property
+    def source(self) -> str:
+        twin = self.twin()
+        return self._source if twin is None else f"{self._source}\n\n{twin.source}"
+
+    @property
+    def annotated(self) -> str:
+        twin = self.twin()
+        return self._annotated if twin is None else f"{self._annotated}\n\n{twin.annotated}"
+
+    def twin(self) -> "Compiled | None":
+        """The twin's own Compiled, built on first use (None if there is no twin)."""
+        if self._twin is None:
+            return None
+        with _TWIN_LOCK:
+            if self._twin_compiled is None:
+                name, make = self._twin
+                plain, noted = make()
+                self._twin_compiled = Compiled([name], plain, self.free, self.helpers, noted)
+        return self._twin_compiled
+
     def bind(self, fn):
         """Live function(s) for the user's function object `fn` (a tuple for a pair)."""
         user_cells = getattr(fn, "cells", None)
         if user_cells is None:
             user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
-        siblings = {n: types.CellType() for n in self.names}
+        twin_name = self._twin[0] if self._twin is not None else None
         out = []
         for name, code in zip(self.names, self.codes):
-            cells = tuple(user_cells[n] if n in user_cells else siblings[n] if n in siblings
-                          else types.CellType(self.helpers[n]) for n in code.co_freevars)
-            first = not out  # the one with the user's signature (and defaults)
-            bound = types.FunctionType(code, fn.__globals__, name, fn.__defaults__ if first else None,
-                                       cells)
-            if first:
+            cells = tuple(user_cells[n] if n in user_cells else _DeferredTwin.cell(self, fn)
+                          if n == twin_name else types.CellType(self.helpers[n])
+                          for n in code.co_freevars)
+            defaults = fn.__defaults__ if code is self.code else None
+            bound = types.FunctionType(code, fn.__globals__, name, defaults, cells)
+            if code is self.code:
                 bound.__kwdefaults__ = fn.__kwdefaults__
-            siblings[name].cell_contents = bound
             out.append(bound)
-        return out[0] if self.public == 1 else tuple(out[:self.public])
+        return out[0] if len(out) == 1 else tuple(out)
+
+
+_TWIN_LOCK = threading.Lock()
+
+
+class _DeferredTwin:
+    """What a fast path's closure holds for its twin until the twin is first called:
+    then the twin is compiled and bound, and takes this object's place in the cell."""
+
+    def __init__(self, compiled: Compiled, fn, cell):
+        self.compiled, self.fn, self.cell = compiled, fn, cell
+
+    @classmethod
+    def cell(cls, compiled: Compiled, fn):
+        cell = types.CellType()
+        cell.cell_contents = cls(compiled, fn, cell)
+        return cell
+
+    def __call__(self, *args, **kwargs):
+        twin = self.compiled.twin().bind(self.fn)
+        self.cell.cell_contents = twin
+        return twin(*args, **kwargs)

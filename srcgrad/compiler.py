@@ -216,6 +216,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     kinds = dict(zip(params, options.kinds))
     callee = resolver(ctx.is_local, ctx.helpers, parsed.namespace.lookup)
     value_kinds = {}
+    deferred = None
     if not options.split:
         forward, backward, value_kinds = whole_function(forward, backward, kinds, scalars, callee, ctx._emitted,
                                            optimized, value_needed=options.return_value)
@@ -251,15 +252,18 @@ def derive(fn, options: Options, keep_stages: bool = False):
         if not (options.debug_nans or options.nan_safe or generated) and _arithmetic_helpers(ctx):
             arrays = sum(len(ctx.records[p]) if p in ctx.records else kinds.get(p) != "scalar"
                          for p in options.wrt)
-            functions = fast_twin(out, names.claim(out.name + "_nan_safe"), backward,
-                                  _arithmetic_helpers(ctx), value_kinds, callee, sweeps.gradients,
-                                  arrays, ctx.rename_global, ctx.mutated, set(params)) or functions
+            pair = fast_twin(out, names.claim(out.name + "_nan_safe"), backward,
+                             _arithmetic_helpers(ctx), value_kinds, callee, sweeps.gradients,
+                             arrays, ctx.rename_global, ctx.mutated, set(params))
+            if pair is not None:  # the twin is compiled when first needed
+                functions, twin = pair[:1], pair[1]
+                deferred = (twin.name, lambda: codegen.to_sources(twin, note=ctx.line))
     texts = [codegen.to_sources(f, note=ctx.line) for f in functions]
     source = "\n\n".join(plain for plain, _ in texts)
     annotated = "\n\n".join(noted for _, noted in texts)
     free = sorted(ctx.helpers) + [n for n in parsed.closure if n not in ctx.helpers]
     compiled = codegen.Compiled([f.name for f in functions], source, free, ctx.helpers, annotated,
-                                public=2 if options.split else 1)
+                                twin=deferred)
     if keep_stages:
         stages["reverse"] = source
         return compiled, stages

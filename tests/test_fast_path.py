@@ -158,3 +158,19 @@ def test_hvp_differentiates_the_twin_alone():
 ])
 def test_has_nan(value, found):
     assert has_nan(value) is found
+
+
+def clipped_growth_again(x):  # its own compile cache entry: nobody has asked for its twin
+    return np.sum(np.where(x < 50.0, np.exp(x), 0.0) + np.where(x < 60.0, np.exp(0.5 * x), 0.0))
+
+
+def test_the_twin_is_compiled_when_first_needed():
+    df = srcgrad.grad(clipped_growth_again)
+    df(np.array([0.1, 0.2]))
+    compiled = df._compiled()
+    assert compiled._twin_compiled is None  # no NaN yet, nobody asked for the source
+    with np.errstate(over="ignore"):
+        g = df(np.array([0.1, 900.0]))
+        again = df(np.array([0.1, 900.0]))  # the twin now sits in the fast path's cell
+    assert compiled._twin_compiled is not None
+    assert g[1] == 0.0 and again[1] == 0.0

@@ -33,8 +33,12 @@ def scalar_seeds(backward: list, shapes: Shapes, reps: dict, unreduce_name: str)
     lazy: dict[str, frozenset] = {}
     reps = dict(reps)
     out = []
-    try:  # on a copy: statements are rewritten in place, and an abort keeps none of it
-        for stmt in nodes.clone(backward):
+    try:
+        for stmt in backward:
+            # A statement that may change is rewritten on a copy: an abort keeps none of it.
+            if _is_seed(stmt, shapes) is not None or (
+                    lazy and not nodes.is_comment(stmt) and not lazy.keys().isdisjoint(nodes.loaded_names(stmt))):
+                stmt = nodes.clone(stmt)
             out.append(_statement(stmt, lazy, reps, shapes, unreduce_name))
     except _Abort:
         return backward, False

@@ -242,7 +242,7 @@ def walk(node):
     while stack:
         n = pop()
         yield n
-        _push_children(n, push)
+        push_children(n, push)
 
 
 # Per node class, the fields that can hold child nodes worth visiting: not the
@@ -251,7 +251,7 @@ _NOT_CHILDREN = frozenset({"ctx", "type_comment", "id", "attr"})
 _CHILD_FIELDS: dict = {gast.Constant: ()}
 
 
-def _push_children(n, push) -> None:
+def push_children(n, push) -> None:
     fields = _CHILD_FIELDS.get(n.__class__)
     if fields is None:
         fields = _CHILD_FIELDS[n.__class__] = tuple(f for f in n._fields if f not in _NOT_CHILDREN)
@@ -321,7 +321,7 @@ def name_nodes(node) -> list:
             if n.annotation is not None:
                 push(n.annotation)
             continue
-        _push_children(n, push)
+        push_children(n, push)
     return out
 
 
@@ -348,7 +348,7 @@ def _names(node, loads: bool) -> set[str]:
             if n.annotation is not None:
                 push(n.annotation)
             continue
-        _push_children(n, push)
+        push_children(n, push)
     return out
 
 

@@ -145,17 +145,27 @@ def _fold_all(stmts, floats) -> bool:
 def _foldable(expr) -> bool:
     """Whether `fold` could change anything: an operator with a constant operand,
     a double negation, or a `power_derivative` call (a cheap test, run first)."""
-    for node in nodes.walk(expr):
+    stack = [expr]
+    pop, push, Constant = stack.pop, stack.append, gast.Constant
+    while stack:
+        node = pop()
         cls = node.__class__
         if cls is gast.BinOp:
-            if node.left.__class__ is gast.Constant or node.right.__class__ is gast.Constant:
+            if node.left.__class__ is Constant or node.right.__class__ is Constant:
                 return True
+            push(node.left)
+            push(node.right)
         elif cls is gast.UnaryOp:
-            if node.operand.__class__ in (gast.Constant, gast.UnaryOp):
+            if node.operand.__class__ in (Constant, gast.UnaryOp):
                 return True
-        elif cls is gast.Call and node.func.__class__ is gast.Name \
-                and node.func.id.startswith("power_derivative"):
-            return True
+            push(node.operand)
+        elif cls is gast.Call:
+            if node.func.__class__ is gast.Name and node.func.id.startswith("power_derivative"):
+                return True
+            stack.extend(node.args)
+            stack.extend(k.value for k in node.keywords)
+        elif cls is not gast.Name and cls is not Constant:
+            nodes.push_children(node, push)
     return False
 
 

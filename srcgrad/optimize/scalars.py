@@ -51,7 +51,7 @@ def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast, math_name: st
     def block(stmts):
         for stmt in stmts:
             if isinstance(stmt, gast.Assign):
-                if _candidate(stmt.value, targets):
+                if _candidate(stmt.value, targets, lambda e: is_scalar(e, scalars, math_name, helpers)):
                     stmt.value = _Elide().visit(stmt.value)
                 if isinstance(stmt.targets[0], gast.Name) and is_scalar(stmt.value, scalars, math_name, helpers):
                     scalars.add(stmt.targets[0].id)
@@ -63,16 +63,23 @@ def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast, math_name: st
     return stmts, changed
 
 
-def _candidate(expr, helpers: frozenset) -> bool:
-    """Whether `expr` has a call to one of `helpers` or a `1 * e` (a cheap test first)."""
-    for node in nodes.walk(expr):
+def _candidate(expr, calls: frozenset, scalar) -> bool:
+    """Whether `_Elide` would change `expr`: a call to one of `calls` on two scalars,
+    or `1 * e` with a scalar `e` (tested first, as most statements have neither)."""
+    stack = [expr]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
         cls = node.__class__
         if cls is gast.Call:
-            if node.func.__class__ is gast.Name and node.func.id in helpers:
+            if node.func.__class__ is gast.Name and node.func.id in calls and len(node.args) == 2 \
+                    and scalar(node.args[0]) and scalar(node.args[1]):
                 return True
         elif cls is gast.BinOp and node.op.__class__ is gast.Mult \
-                and node.left.__class__ is gast.Constant and node.left.value == 1:
+                and node.left.__class__ is gast.Constant and node.left.value == 1 and scalar(node.right):
             return True
+        if cls is not gast.Name and cls is not gast.Constant:
+            nodes.push_children(node, push)
     return False
 
 

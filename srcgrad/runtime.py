@@ -15,8 +15,20 @@ def unbroadcast(g, x):
 
     A Python number `x` gets a Python-compatible scalar back.
     """
-    if type(g) is numpy.ndarray and type(x) is numpy.ndarray and g.shape == x.shape:
-        return g  # the common case, without numpy.shape's overhead
+    if type(g) is numpy.ndarray:  # the common cases first, without numpy.shape's overhead
+        gshape = g.shape
+        xshape = x.shape if type(x) is numpy.ndarray else numpy.shape(x)
+        if gshape == xshape:
+            return g
+        lead = len(gshape) - len(xshape)
+        if lead == 0:  # a bias of the same rank (keepdims): sum its stretched axes, kept
+            axes = tuple([i for i, n in enumerate(xshape) if n == 1 and gshape[i] != 1])
+            if axes:
+                out = g.sum(axis=axes, keepdims=True)
+                if out.shape == xshape:
+                    return out
+        elif lead > 0 and gshape[lead:] == xshape:  # new leading axes only (a 1-D bias)
+            return g.sum(axis=0 if lead == 1 else tuple(range(lead)))
     gshape = numpy.shape(g)
     xshape = numpy.shape(x)
     if gshape == xshape:

@@ -33,7 +33,8 @@ import gast
 
 from . import nodes, templates
 from .errors import located
-from .tape import (POP_MARKER, drop_markers, markers_to_pops, maybe_unbound, reads_without_markers,
+from .recompute import recompute
+from .tape import (POP_MARKER, drop_markers, is_pop_marker, markers_to_pops, maybe_unbound, reads_without_markers,
                    walk_stmts)
 from .versions import MANAGED, Assign, If, Loop, SetItem, Update, Walk, index_expr, stored
 
@@ -63,6 +64,9 @@ class _Backward:
         self.stack = None  # the stack's name, once anything is pushed
         self.keys: list = []  # marker index -> (kind, statement id[, name])
         self.temps: dict = {}  # key of a top-level restore -> the saved value's name
+        self.segments: dict = {}  # id(statement record) -> the backward statements it produced
+        self.loop_nodes: dict = {}  # id(Loop record) -> its backward loop
+        self.reversed_loops: dict = {}  # id(backward loop over range(n - 1, -1, -1)) -> the index
 
     def pop_marker(self, name: str, key, index=None):
         """Where a saved value would be restored; `settle` decides once optimized."""
@@ -116,6 +120,7 @@ class _Backward:
     def block(self, infos, init: set):
         out: list = []
         for info in reversed(infos):
+            start = len(out)
             if isinstance(info, SetItem):
                 self.setitem(info, init, out)
             elif isinstance(info, Assign):
@@ -127,6 +132,7 @@ class _Backward:
             elif info.loop is not None and stored(info.stmt):
                 for n in sorted(stored(info.stmt)):
                     out.append(self.pop_marker(n, ("plain", id(info.stmt), n)))
+            self.segments[id(info)] = out[start:]
         return out, init
 
     def assign(self, info: Assign, init: set, out: list) -> None:
@@ -210,11 +216,19 @@ class _Backward:
             body.insert(0, self.pop_marker(target, ("target", id(info.stmt))))
         line = info.stmt.lineno
         repeat = nodes.quote_stmt(f"for {self.ctx.names.claim_once('_')} in range({info.counter}):\n    pass")
+        if info.bound is not None:  # range(n) backwards: the index comes back without the tape
+            if isinstance(info.bound, gast.Name):
+                bound = self.renamed(info.bound, {info.bound.id: info.entry.get(info.bound.id)})
+                repeat.iter = nodes.quote_expr("range(n - 1, -1, -1)", n=bound)
+            else:
+                repeat.iter = nodes.quote_expr(f"range({info.bound.value - 1}, -1, -1)")
+            self.reversed_loops[id(repeat)] = info.stmt.target.id
         repeat.body = body or [gast.Pass()]
+        self.loop_nodes[id(info)] = repeat
         out.append(nodes.comment(f"backward of line {line}: {self.ctx.line(line)}"))
         out.extend(before)
         out.append(repeat)
-        if info.parent is not None:
+        if info.parent is not None and info.bound is None:
             out.append(self.pop_marker(info.counter, ("counter", id(info.stmt))))
             out[-1], out[-2] = out[-2], out[-1]  # the count is restored before the loop runs
 
@@ -257,6 +271,12 @@ class _Backward:
             removed = drop_markers(loop, reads)
             if not removed:
                 break
+        index = self.reversed_loops.get(id(loop))
+        first = loop.body[0] if loop.body else None
+        if index is not None and first is not None and is_pop_marker(first) \
+                and self.keys[first.value.args[1].value][0] == "target":
+            loop.body = loop.body[1:] or [gast.Pass()]  # the loop itself sets the index
+            loop.target = nodes.name(index, store=True)
         markers_to_pops(loop, self)
         return loop
 
@@ -362,7 +382,8 @@ class _Forward:
     def loop(self, info: Loop) -> list:
         stmt = nodes.clone(info.stmt)
         count = info.counter
-        body = [nodes.assign(count, nodes.binop(nodes.name(count), "+", nodes.const(1)))]
+        body = [] if info.bound is not None else \
+            [nodes.assign(count, nodes.binop(nodes.name(count), "+", nodes.const(1)))]
         body += self.block(info.body)
         self.last_line = None
         if isinstance(stmt, gast.For) and ("target", id(info.stmt)) in self.bw.pushed:
@@ -370,8 +391,8 @@ class _Forward:
             if body and isinstance(body[-1], gast.If) and any(isinstance(s, gast.Break) for s in body[-1].body):
                 at -= 1  # before the final `if <flag>: break`
             body.insert(at, self.push(stmt.target.id))
-        stmt.body = body
-        out = [nodes.assign(count, nodes.const(0)), stmt]
+        stmt.body = body or [gast.Pass()]
+        out = [stmt] if info.bound is not None else [nodes.assign(count, nodes.const(0)), stmt]
         if ("counter", id(info.stmt)) in self.bw.pushed:
             out.append(self.push(count))
         return out
@@ -401,7 +422,7 @@ def reverse(fn, ops: dict, act, wrt: list[str], ctx) -> Sweeps:
                       "return the scalar to differentiate")
     args = fn.args
     params = [a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args + args.kwonlyargs]
-    walk = Walk(ops, act, ctx)
+    walk = Walk(ops, act, ctx, fn)
     cur = {p: 0 for p in params}
     infos = walk.block(body, cur, set(ctx.mutated), None)
 
@@ -441,6 +462,7 @@ def reverse(fn, ops: dict, act, wrt: list[str], ctx) -> Sweeps:
         gradients.append(ctx.names.adjoint(p))
 
     def finish(optimized: list):
+        recompute(optimized, infos, backward, fn, ops)
         settled = backward.settle(optimized)
         forward_pass = _Forward(backward, walk, ctx)
         forward = forward_pass.block(infos)

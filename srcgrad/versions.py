@@ -30,6 +30,7 @@ class Assign:
     loop: "Loop | None"
     call: tuple | None = None  # a user function's split pair: (forward, tape, free names)
     invariant: bool = False  # the same value every iteration: never taped
+    operands: dict | None = None  # in loops: the version of each local operand (to recompute it)
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Loop:
     counter: str
     parent: "Loop | None"
     managed: set
+    bound: object = None  # `n` of `for i in range(n)` when the backward can run range(n) reversed
 
 
 @dataclass
@@ -70,7 +72,15 @@ class Plain:
 
 
 class Walk:
-    def __init__(self, ops, act, ctx):
+    def __init__(self, ops, act, ctx, fn=None):
+        # name -> what binds it: its assignments `name = value`, None for any other binding
+        self.definitions: dict[str, list] = {}
+        found = list(gast.walk(fn)) if fn is not None else []
+        simple = {id(n.targets[0]): n for n in found
+                  if isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Name)}
+        for n in found:
+            if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param)):
+                self.definitions.setdefault(n.id, []).append(simple.get(id(n)))
         self.ops = ops
         self.act = act
         self.ctx = ctx
@@ -108,6 +118,46 @@ class Walk:
                     varying.discard(child.z)
             read_before |= nodes.loaded_names(stmt)
 
+    def reversible_bound(self, stmt, assigned: set[str]):
+        """`n` of `for i in range(n)` when the loop surely runs range(n) through:
+        no `break`, i not rebound in the body, and n a Python int the loop does not change (evaluated once
+        in the forward sweep, and again by the backward loop, `range(n - 1, -1, -1)`).
+        None for any other loop: its backward loop counts the trips instead."""
+        it = stmt.iter if isinstance(stmt, gast.For) else None
+        if not (isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id == "range"
+                and len(it.args) == 1 and not it.keywords and not self.ctx.is_local("range")
+                and self._global("range") is range and not _breaks(stmt.body)):
+            return None
+        n = it.args[0]
+        if isinstance(n, gast.Name) and n.id in assigned:
+            return None
+        if any(stmt.target.id in stored(s) for s in stmt.body):
+            return None  # the index is rebound: the iteration ends with another value
+        return n if self._python_int(n) else None
+
+    def _python_int(self, node, depth: int = 0) -> bool:
+        """`node` holds a Python int (or a Python number, which range() rejects)."""
+        if isinstance(node, gast.Constant):
+            return type(node.value) is int
+        if not isinstance(node, gast.Name) or depth > 8:
+            return False
+        if node.id in self.ctx.scalar_names:
+            return True
+        defs = self.definitions.get(node.id, [])
+        if len(defs) != 1 or defs[0] is None:
+            return False
+        value = defs[0].value
+        if getattr(self.ops.get(id(defs[0])), "callee", None) is len:
+            return True  # len() always returns an int
+        return isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub, gast.Mult)) \
+            and self._python_int(value.left, depth + 1) and self._python_int(value.right, depth + 1)
+
+    def _global(self, ident: str):
+        try:
+            return self.ctx.parsed.namespace.lookup(ident)
+        except KeyError:
+            return None
+
     def refs(self, names, cur, managed) -> dict:
         return {n: (MANAGED if n in managed else cur.get(n)) for n in names}
 
@@ -128,11 +178,15 @@ class Walk:
                 items = adjoint_items(stmt, self.ops[id(stmt)], self.act, self.ctx)
                 reads = local_reads(items, self.ctx) - {z}
             refs = self.refs(reads, cur, managed)
+            operands = None
+            if loop is not None:
+                operands = self.refs({n for n in nodes.loaded_names(stmt.value) if self.ctx.is_local(n)},
+                                     cur, managed)
             if z in managed:
                 refs[z] = MANAGED
             else:
                 cur[z] = refs[z] = self.new(z, stmt)
-            return Assign(stmt, z, items, refs, loop)
+            return Assign(stmt, z, items, refs, loop, operands=operands)
         if isinstance(stmt, gast.If):
             return self.branch(stmt, cur, managed, loop)
         if isinstance(stmt, (gast.For, gast.While)):
@@ -235,6 +289,7 @@ class Walk:
         info = Loop(stmt, [], {}, {}, self.ctx.names.fresh("n"), parent, inner)
         info.entry = {n: (MANAGED if n in inner else v) for n, v in cur.items()}
         info.body = self.block(stmt.body, dict(cur), inner, info)
+        info.bound = self.reversible_bound(stmt, assigned)
         if parent is None:
             self.mark_invariant(info, assigned)
         for n in sorted(assigned - managed):
@@ -249,6 +304,16 @@ class Update:
 
     target: str
     value: object
+
+
+def _breaks(stmts) -> bool:
+    """A `break` of this loop (not of a loop nested in it)."""
+    for stmt in stmts:
+        if isinstance(stmt, gast.Break):
+            return True
+        if isinstance(stmt, gast.If) and (_breaks(stmt.body) or _breaks(stmt.orelse)):
+            return True
+    return False
 
 
 def index_expr(index):

@@ -16,13 +16,19 @@ import operator
 import gast
 
 from .. import nodes
+from ..tape import is_pop_marker
 
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
          gast.Div: operator.truediv, gast.Pow: operator.pow}
 
 
 def _stored(stmt) -> set[str]:
-    return {n.id for n in nodes.name_nodes(stmt) if n.ctx.__class__ is gast.Store}
+    """Names the statement assigns; a pop marker assigns the variable it restores."""
+    out = {n.id for n in nodes.name_nodes(stmt) if n.ctx.__class__ is gast.Store}
+    for s in nodes.walk_statements([stmt]):
+        if is_pop_marker(s):
+            out.add(s.value.args[0].value)
+    return out
 
 
 def _is_copy(stmt) -> bool:

@@ -1,0 +1,258 @@
+"""Recompute, instead of taping, cheap values that a loop's backward code reads.
+
+Inside a loop, a value that the backward code reads is pushed on the stack
+before the forward sweep overwrites it, and popped back after its
+statement's adjoint. A value that is cheap and pure to compute again (Python
+number arithmetic, a `math` function, an entry `x[i]` of a list of numbers
+that nothing changes in place) is instead computed again in the backward
+iteration, just before the first backward statement that reads it:
+
+    for i in range(n):                  for i in range(n - 1, -1, -1):
+        _t5 = x[i]                 ->       # recompute line 4: ...
+        _t6 = _t5 ** 2                      _t5 = x[i]
+        ...                                 ... adjoints that read _t5 ...
+
+Where it is placed. The backward iteration undoes the forward statements
+one by one, in reverse: at the boundary just before statement m's adjoint,
+every restored variable holds the value it had just after statement m ran
+in the forward iteration. So `z = e` at position j of the loop body can run
+again at the boundary before m, the last statement (in forward order) whose
+backward code reads z, when:
+
+- z is assigned nowhere else in the function and not changed in place, and
+  no backward code needs an older z: inside the outermost loop around it,
+  z is read only by the backward code of statements j, j+1, ... of its own
+  loop (its own restore goes, so z keeps the recomputed value);
+- each operand of e holds, at that boundary, the value it had at statement
+  j: it is not assigned by the loop at all (nor changed in place), or it is
+  the loop's index, or it is recomputed itself from an earlier statement of
+  the body, or it is restored by pops and no statement j..m assigns it.
+
+Recomputing one value adds reads of its operands, which can stop another
+value from qualifying: the plan is repeated, dropping what no longer
+qualifies, until it is consistent.
+"""
+from __future__ import annotations
+
+import gast
+
+from . import nodes
+from .tape import is_pop_marker
+from .versions import Assign, If, Loop
+
+_CHEAP_VALUES = (gast.BinOp, gast.UnaryOp, gast.Call, gast.Subscript)
+
+
+def recompute(body: list, infos: list, backward, fn, ops) -> None:
+    """Replace the tape of qualifying loop values by recomputations, in `body`
+    (the backward sweep with pop markers, changed in place). `backward` is the
+    `_Backward` that built it: its segments (what each statement's adjoint
+    produced), its loops and its pop-marker keys."""
+    ctx = backward.ctx
+    loops = list(_loops(infos))
+    if not loops:
+        return
+    plan = _Plan(body, loops, backward, fn, ops, ctx)
+    plan.apply(plan.solve())
+
+
+class _Candidate:
+    def __init__(self, loop: Loop, j: int, info: Assign):
+        self.loop, self.j, self.info = loop, j, info
+        self.z = info.z
+        self.operands = {n for n in nodes.loaded_names(info.stmt.value) if n in info.operands}
+        self.at: int | None = None  # the body position whose adjoint it runs before
+
+
+class _Plan:
+    def __init__(self, body, loops, backward, fn, ops, ctx):
+        self.backward, self.ctx, self.ops = backward, ctx, ops
+        self.loops = loops
+        self.node_of = {id(info): backward.loop_nodes[id(info)] for info in loops
+                        if id(info) in backward.loop_nodes}
+        self.stores = _store_counts(fn)
+        self.touched = _touched(fn, ops)
+        self.inner_targets = {id(info): {n.target.id for n in gast.walk(info.stmt)
+                                         if isinstance(n, gast.For) and n is not info.stmt}
+                              for info in loops}
+        self.assigned = {id(info): {n.id for n in gast.walk(info.stmt)
+                                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+                         for info in loops}
+        # Where each read happens: a chain of (loop, body position) from the outermost loop.
+        self.index: dict[int, tuple] = {}
+        for info in loops:
+            for j, child in enumerate(info.body):
+                for stmt in backward.segments.get(id(child), ()):
+                    self.index[id(stmt)] = (id(info), j)
+        self.chain_of: dict[int, tuple] = {}  # loop -> the chain its backward loop runs at
+        self.reads: dict[str, list] = {}
+        by_node = {id(node): info for info, node in ((i, self.node_of.get(id(i))) for i in loops)
+                   if node is not None}
+        for stmt in body:
+            self._visit(stmt, (), by_node)
+
+    def _visit(self, stmt, chain, by_node) -> None:
+        info = by_node.get(id(stmt))
+        if info is not None:
+            self.chain_of[id(info)] = chain
+            self._read(stmt.iter, chain)
+            for inner in stmt.body:
+                self._visit(inner, chain + (self.index.get(id(inner), (id(info), None)),), by_node)
+            return
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            self._read(stmt.test if isinstance(stmt, (gast.If, gast.While)) else stmt.iter, chain)
+            for inner in stmt.body + stmt.orelse:
+                self._visit(inner, chain, by_node)
+            return
+        self._read(stmt, chain)
+
+    def _read(self, node, chain) -> None:
+        for n in nodes.name_nodes(node):
+            if n.ctx.__class__ is gast.Load:
+                self.reads.setdefault(n.id, []).append(chain)
+
+    # candidates ----------------------------------------------------------------
+    def candidates(self) -> list:
+        out = []
+        for info in self.loops:
+            if id(info) not in self.chain_of:
+                continue
+            for j, child in enumerate(info.body):
+                if isinstance(child, Assign) and self._cheap(child, info):
+                    out.append(_Candidate(info, j, child))
+        return out
+
+    def _cheap(self, child: Assign, loop: Loop) -> bool:
+        """A value that is pure, cheap and a Python number, assigned once, directly in the body."""
+        stmt, z, ctx = child.stmt, child.z, self.ctx
+        if child.call is not None or child.invariant or stmt not in loop.stmt.body:
+            return False
+        if self.stores.get(z) != 1 or z in ctx.mutated or z not in ctx.scalar_names:
+            return False
+        op = self.ops.get(id(stmt))
+        value = stmt.value
+        if op is None or op.kind not in ("rule", "zero") or not isinstance(value, _CHEAP_VALUES):
+            return False
+        if isinstance(value, gast.Subscript):  # x[i]: an entry, by a number
+            index = value.slice
+            return isinstance(value.value, gast.Name) and (
+                (isinstance(index, gast.Name) and index.id in ctx.scalar_names)
+                or (isinstance(index, gast.Constant) and type(index.value) is int))
+        return True  # scalar arithmetic or a math function: what `scalar_names` admits
+
+    # the fixed point -------------------------------------------------------------
+    def solve(self) -> list:
+        chosen = self.candidates()
+        while True:
+            extra = self._place(chosen)
+            bad = [c for c in chosen if c.at is None or not self._valid(c, chosen, extra)]
+            if not bad:
+                return chosen
+            chosen = [c for c in chosen if c not in bad]
+
+    def _place(self, chosen) -> dict:
+        """Each candidate's position (before the adjoint of the last statement that
+        reads it); returns the reads the recomputations add, as chains."""
+        extra: dict[str, list] = {}
+        deepest_first = sorted(chosen, key=lambda c: (-len(self.chain_of[id(c.loop)]), -c.j))
+        for c in deepest_first:
+            positions = [m for chain in self.reads.get(c.z, []) + extra.get(c.z, [])
+                         for loop, m in chain if loop == id(c.loop) and m is not None]
+            c.at = max(positions) if positions else None
+            if c.at is None:
+                continue
+            where = self.chain_of[id(c.loop)] + ((id(c.loop), c.at),)
+            for y in c.operands:
+                extra.setdefault(y, []).append(where)
+        return extra
+
+    def _valid(self, c: _Candidate, chosen, extra) -> bool:
+        loop = id(c.loop)
+        chain = self.chain_of[loop]
+        outermost = chain[0][0] if chain else loop
+        for read in self.reads.get(c.z, []) + extra.get(c.z, []):
+            if not any(lp == outermost for lp, _ in read):
+                continue  # before the backward loop runs: the forward's last value
+            if not any(lp == loop and m is not None and m >= c.j for lp, m in read):
+                return False  # an older z is read
+        earlier = {d.z for d in chosen if d.loop is c.loop and d.j < c.j}
+        between = {n.id for s in c.loop.stmt.body[c.j:c.at + 1] for n in gast.walk(s)
+                   if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        for y in c.operands:
+            if y in self.ctx.mutated or y in self.touched or y in self.inner_targets[loop]:
+                return False
+            if y in self.assigned[loop] and y not in earlier and y in between:
+                return False
+        return True
+
+    # rewriting -----------------------------------------------------------------
+    def apply(self, chosen) -> None:
+        """Drop each z's restore; put `z = e` before the adjoint of statement `at`,
+        several at one place in forward order."""
+        backward = self.backward
+        groups: dict = {}
+        for c in chosen:
+            groups.setdefault((id(c.loop), c.at), []).append(c)
+            key = ("assign", id(c.info.stmt))
+            for s in backward.segments[id(c.loop.body[c.j])]:
+                if is_pop_marker(s) and backward.keys[s.value.args[1].value] == key:
+                    _remove(self.node_of[id(c.loop)].body, s)
+        for group in groups.values():
+            loop, at = group[0].loop, group[0].at
+            body = self.node_of[id(loop)].body
+            segment = {id(s) for s in backward.segments[id(loop.body[at])]}
+            where = next(i for i, s in enumerate(body) if id(s) in segment)
+            new: list = []
+            last = None
+            for c in sorted(group, key=lambda c: c.j):
+                line = c.info.stmt.lineno
+                if line != last:
+                    new.append(nodes.comment(f"recompute line {line}: {self.ctx.line(line)}"))
+                    last = line
+                value = backward.renamed(c.info.stmt.value, c.info.operands)
+                new.append(nodes.assign(c.z, nodes.clone(value), line))
+            body[where:where] = new
+
+
+def _remove(body: list, stmt) -> None:
+    for i, s in enumerate(body):
+        if s is stmt:
+            del body[i]
+            return
+    for s in body:  # nested in a branch of the segment
+        for name in ("body", "orelse"):
+            inner = getattr(s, name, None)
+            if isinstance(inner, list) and not isinstance(s, gast.Assign):
+                _remove(inner, stmt)
+
+
+def _loops(infos):
+    for info in infos:
+        if isinstance(info, Loop):
+            yield info
+            yield from _loops(info.body)
+        elif isinstance(info, If):
+            yield from _loops(info.body)
+            yield from _loops(info.orelse)
+
+
+def _store_counts(fn) -> dict:
+    counts: dict[str, int] = {}
+    for n in gast.walk(fn):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param)):
+            counts[n.id] = counts.get(n.id, 0) + 1
+    return counts
+
+
+def _touched(fn, ops) -> set[str]:
+    """Names that a call might change in place: passed to anything but a rule, or
+    used in an expression statement."""
+    out: set[str] = set()
+    for n in gast.walk(fn):
+        if isinstance(n, gast.Expr):
+            out |= nodes.loaded_names(n)
+        elif isinstance(n, gast.Assign):
+            op = ops.get(id(n))
+            if op is not None and op.kind not in ("rule", "zero", "copy"):
+                out |= nodes.loaded_names(n.value)
+    return out

@@ -73,8 +73,7 @@ def positions(body):
 
 
 def _edges(body, params, appends: bool):
-    local = set(params) | {n.id for s in body for n in gast.walk(s)
-                           if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
     for stmt, position, loops in positions(body):
         if isinstance(stmt, gast.Assign):
             for target in stmt.targets:

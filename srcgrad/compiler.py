@@ -168,8 +168,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     fence(parsed)
     tree, nested_defs = nested.extract(parsed.tree)
     params = parameter_names(tree)
-    locals_ = set(params) | {n.id for n in gast.walk(tree)
-                             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    locals_ = set(params) | {n.id for n in nodes.name_nodes(tree) if isinstance(n.ctx, gast.Store)}
     names = Names(nodes.names_in(tree) | {tree.name})
     ctx = _Context(parsed, names, locals_, require_scalar=not options.split)
     ctx.split = options.split
@@ -178,8 +177,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     scalar_params = {p for p, k in zip(params, options.kinds) if k == "scalar"}
     anf_fn = normalize(tree, names, parsed.source, ctx.is_local, scalar_params,
                        lambda path: _is_module_path(parsed.namespace, path))
-    ctx.locals |= {n.id for n in gast.walk(anf_fn) if isinstance(n, gast.Name)
-                   and isinstance(n.ctx, gast.Store)}
+    ctx.locals |= {n.id for n in nodes.name_nodes(anf_fn) if isinstance(n.ctx, gast.Store)}
     if keep_stages:
         stages["normalize"] = codegen.to_source(anf_fn)
     ops = resolve(anf_fn, parsed.namespace, parsed.source, ctx.is_local,
@@ -321,8 +319,7 @@ def _split_pair(tree, forward, backward, sweeps, grads, params, names, ctx, opti
     The tape holds exactly the forward values the backward code reads. The
     backward works on a copy of the stack, so it can run more than once.
     """
-    defined = set(params) | {n.id for s in forward for n in gast.walk(s)
-                             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    defined = set(params) | {n.id for n in nodes.name_nodes(forward) if isinstance(n.ctx, gast.Store)}
     read = nodes.loaded_names(backward)
     tape_names = sorted(read & defined)
     top_level = set(params) | {s.targets[0].id for s in forward
@@ -525,8 +522,8 @@ def _number_globals(fn, namespace, is_local) -> set[str]:
     built, like the arguments' kinds.
     """
     out = set()
-    for node in gast.walk(fn):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and not is_local(node.id):
+    for node in nodes.name_nodes(fn):
+        if isinstance(node.ctx, gast.Load) and not is_local(node.id):
             try:
                 value = namespace.lookup(node.id)
             except KeyError:
@@ -551,8 +548,8 @@ def _scalar_names(fn, ops, params, kinds, number_globals=frozenset()) -> set[str
         elif isinstance(stmt, gast.For):  # always `range(...)` after normalization: ints
             assigned.setdefault(stmt.target.id, []).append(_RANGE_TARGET)
         elif not isinstance(stmt, (gast.Return, gast.If, gast.While)):
-            for n in gast.walk(stmt):
-                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+            for n in nodes.name_nodes(stmt):
+                if isinstance(n.ctx, gast.Store):
                     assigned.setdefault(n.id, []).append(None)
     scalars = (set(assigned) | set(params)) - {p for p, k in zip(params, kinds) if k != "scalar"}
     scalars -= set(params[len(kinds):])

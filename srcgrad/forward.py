@@ -249,7 +249,7 @@ def _replace_operand(call, operand, replacement):
 
 
 def _stored(stmt) -> set[str]:
-    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    return {n.id for n in nodes.name_nodes(stmt) if isinstance(n.ctx, gast.Store)}
 
 
 def _unwrap_with(stmt) -> list:

@@ -238,8 +238,8 @@ def _loops(infos):
 
 def _store_counts(fn) -> dict:
     counts: dict[str, int] = {}
-    for n in gast.walk(fn):
-        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param)):
+    for n in nodes.name_nodes(fn):
+        if isinstance(n.ctx, (gast.Store, gast.Param)):
             counts[n.id] = counts.get(n.id, 0) + 1
     return counts
 

@@ -75,11 +75,11 @@ class Walk:
     def __init__(self, ops, act, ctx, fn=None):
         # name -> what binds it: its assignments `name = value`, None for any other binding
         self.definitions: dict[str, list] = {}
-        found = list(gast.walk(fn)) if fn is not None else []
-        simple = {id(n.targets[0]): n for n in found
-                  if isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Name)}
-        for n in found:
-            if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param)):
+        simple = {} if fn is None else {
+            id(s.targets[0]): s for s in nodes.walk(fn)
+            if s.__class__ is gast.Assign and isinstance(s.targets[0], gast.Name)}
+        for n in nodes.name_nodes(fn) if fn is not None else ():
+            if isinstance(n.ctx, (gast.Store, gast.Param)):
                 self.definitions.setdefault(n.id, []).append(simple.get(id(n)))
         self.ops = ops
         self.act = act
@@ -102,8 +102,8 @@ class Walk:
         the backward loop, so it needs no tape.
         """
         counts: dict[str, int] = {}
-        for n in gast.walk(info.stmt):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+        for n in nodes.name_nodes(info.stmt):
+            if isinstance(n.ctx, gast.Store):
                 counts[n.id] = counts.get(n.id, 0) + 1
         read_before: set[str] = set()
         varying = set(assigned) | self.ctx.mutated  # in-place changes count too
@@ -327,5 +327,5 @@ def index_expr(index):
 
 
 def stored(stmt) -> set[str]:
-    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    return {n.id for n in nodes.name_nodes(stmt) if isinstance(n.ctx, gast.Store)}
 

@@ -29,6 +29,7 @@ from .optimize.copies import fold_constants
 from .optimize.dce import eliminate_dead
 from .optimize.inplace import accumulate_in_place
 from .optimize.scalars import elide_unbroadcast
+from .optimize.shapetape import tape_shapes
 from .optimize.speculate import fast_twin
 from .resolve import resolve, statements
 from .reverse import reverse
@@ -173,6 +174,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     ctx = _Context(parsed, names, locals_, require_scalar=not options.split)
     ctx.split = options.split
     ctx.scalar_params = {p for p, k in zip(params, options.kinds) if k == "scalar"}
+    ctx.array_params = {p for p, k in zip(params, options.kinds) if k == "array"}
     stages = {}
     scalar_params = {p for p, k in zip(params, options.kinds) if k == "scalar"}
     anf_fn = normalize(tree, names, parsed.source, ctx.is_local, scalar_params,
@@ -218,8 +220,11 @@ def derive(fn, options: Options, keep_stages: bool = False):
     if not options.split:
         forward, backward, value_kinds = whole_function(forward, backward, kinds, scalars, callee, ctx._emitted,
                                            optimized, value_needed=options.return_value)
-    if "zeros_like" in ctx._emitted:  # last: no pass after this one knows augmented assignment
+    if "zeros_like" in ctx._emitted:  # no pass after these two knows augmented assignment
         backward = accumulate_in_place(backward, ctx._emitted["zeros_like"])
+    if not options.split:
+        forward, backward = tape_shapes(forward, backward, sweeps.state.stack, ctx._emitted, names.fresh,
+                                        ctx.rename_global)
     grads = [nodes.name(g) for g in sweeps.gradients]
     if options.split:
         functions = _split_pair(tree, forward, backward, sweeps, grads, params, names, ctx, options)

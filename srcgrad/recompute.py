@@ -127,10 +127,11 @@ class _Plan:
         stmt, z, ctx = child.stmt, child.z, self.ctx
         if child.call is not None or child.invariant or stmt not in loop.stmt.body:
             return False
-        if self.stores.get(z) != 1 or z in ctx.mutated or z not in ctx.scalar_names:
+        value = stmt.value
+        if self.stores.get(z) != 1 or z in ctx.mutated or not (
+                z in ctx.scalar_names or _row_of(value, getattr(ctx, "array_params", ()), ctx)):
             return False
         op = self.ops.get(id(stmt))
-        value = stmt.value
         if op is None or op.kind not in ("rule", "zero") or not isinstance(value, _CHEAP_VALUES):
             return False
         if isinstance(value, gast.Subscript):  # x[i]: an entry, by a number
@@ -234,6 +235,14 @@ def _loops(infos):
         elif isinstance(info, If):
             yield from _loops(info.body)
             yield from _loops(info.orelse)
+
+
+def _row_of(value, array_params, ctx) -> bool:
+    """`xs[i]` of an array argument nothing writes to, by a Python int: a view,
+    as cheap to take again as a number (`for x in xs` over an array)."""
+    return isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+        and value.value.id in array_params and value.value.id not in ctx.mutated \
+        and isinstance(value.slice, gast.Name) and value.slice.id in ctx.scalar_names
 
 
 def _store_counts(fn) -> dict:

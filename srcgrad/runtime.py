@@ -15,9 +15,14 @@ def unbroadcast(g, x):
 
     A Python number `x` gets a Python-compatible scalar back.
     """
+    return unbroadcast_to(g, x.shape if type(x) is numpy.ndarray else numpy.shape(x))
+
+
+def unbroadcast_to(g, xshape):
+    """`unbroadcast` to a shape: what a loop's backward sweep uses where it
+    kept only the shape of an operand (see optimize/shapetape.py)."""
     if type(g) is numpy.ndarray:  # the common cases first, without numpy.shape's overhead
         gshape = g.shape
-        xshape = x.shape if type(x) is numpy.ndarray else numpy.shape(x)
         if gshape == xshape:
             return g
         lead = len(gshape) - len(xshape)
@@ -30,7 +35,6 @@ def unbroadcast(g, x):
         elif lead > 0 and gshape[lead:] == xshape:  # new leading axes only (a 1-D bias)
             return g.sum(axis=0 if lead == 1 else tuple(range(lead)))
     gshape = numpy.shape(g)
-    xshape = numpy.shape(x)
     if gshape == xshape:
         return g
     lead = len(gshape) - len(xshape)
@@ -41,6 +45,9 @@ def unbroadcast(g, x):
         return g if g.shape == xshape else g.reshape(xshape)
     g = numpy.sum(g, axis=axes) if axes else g
     return numpy.reshape(g, xshape)
+
+
+shape_of = numpy.shape  # what a loop tapes instead of an operand it reads only for its shape
 
 
 def unreduce(g, a, axis=None, keepdims=False):

@@ -271,3 +271,61 @@ def test_nested_loops_run_backwards_without_counters():
     src = code(check(nested, ([0.3, -1.2, 0.8], [0.5, -0.1]), (0, 1)))
     assert "_n1" not in src and "_n2" not in src
     assert src.count("- 1, -1, -1):") == 2
+
+
+# --- operands read only for their shape: the loop tapes their shapes (optimize/shapetape.py)
+
+
+def rnn_cell(Wx, Wh, b, xs):
+    h = np.zeros((xs.shape[1], Wh.shape[0]))
+    for x in xs:
+        h = np.tanh(x @ Wx + h @ Wh + b)
+    return np.sum(h ** 2)
+
+
+def rnn_cell_growing(Wx, Wh, b, xs):
+    h = np.zeros(Wh.shape[0])  # 1-D at first: the first step broadcasts it to a batch
+    for x in xs:
+        h = np.tanh(x @ Wx + h @ Wh + b)
+    return np.sum(h ** 2)
+
+
+def template_also_read(W, xs):
+    h = np.ones(W.shape[0])
+    for x in xs:
+        a = x * h
+        h = np.sin(a @ W) + a  # `a` is read as a value by the matmul adjoint: it stays taped
+    return np.sum(h)
+
+
+def _rnn_args(rng, batch=3):
+    return (rng.normal(size=(2, 4)) * 0.5, rng.normal(size=(4, 4)) * 0.5, rng.normal(size=4),
+            rng.normal(size=(5, batch, 2)))
+
+
+@pytest.mark.parametrize("f", [rnn_cell, rnn_cell_growing])
+def test_shapes_taped_for_templates_keep_gradients_exact(f):
+    args = _rnn_args(np.random.default_rng(4))
+    df = srcgrad.grad(f, wrt=(0, 1, 2, 3))
+    got = df(*args)
+    for i in range(4):
+        np.testing.assert_allclose(got[i], numeric_grad(f, args, i), rtol=1e-6, atol=1e-8)
+    text = df.source
+    assert "_stack.append(shape_of(_t" in text and "unbroadcast_to(" in text
+    assert text.count("_stack.append(") == 4  # three shapes and h; x is taken again from xs
+
+
+def test_a_row_of_an_array_is_taken_again_not_taped():
+    args = _rnn_args(np.random.default_rng(5))
+    df = srcgrad.grad(rnn_cell, wrt=(0, 1, 2))
+    df(*args)
+    backward = df.source.split("# backward of line", 1)[1]
+    assert "x = xs[_i1]" in backward and "_stack.append(x)" not in df.source
+
+
+def test_a_value_read_as_an_operand_stays_taped():
+    rng = np.random.default_rng(6)
+    args = (rng.normal(size=(3, 3)), rng.normal(size=(4, 3)))
+    df = srcgrad.grad(template_also_read)
+    np.testing.assert_allclose(df(*args), numeric_grad(template_also_read, args, 0), rtol=1e-6, atol=1e-8)
+    assert "_stack.append(a)" in df.source and "shape_of(a)" not in df.source

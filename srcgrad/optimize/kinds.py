@@ -24,7 +24,7 @@ SCALAR_REDUCTIONS = (numpy.sum, numpy.mean, numpy.prod)
 ARRAY_FUNCTIONS = SCALAR_REDUCTIONS + (
     numpy.max, numpy.min, numpy.amax, numpy.amin, numpy.std, numpy.var, numpy.dot, numpy.where,
     numpy.clip, numpy.cumsum, numpy.cumprod, numpy.outer, numpy.transpose, numpy.reshape,
-    numpy.linalg.norm, runtime.unbroadcast, runtime.unreduce, runtime.unreduce_extreme,
+    numpy.linalg.norm, runtime.unbroadcast, runtime.unbroadcast_to, runtime.unreduce, runtime.unreduce_extreme,
     runtime.masked_product, runtime.tangent_ratio, runtime.power_derivative,
     runtime.matmul_adjoint_left, runtime.matmul_adjoint_right, runtime.reduced_size)
 

@@ -40,9 +40,10 @@ from srcgrad.runtime import (
 )
 from srcgrad.templates import d
 
-nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.method_axes)
+nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.method_axes)  # shape_of is numpy.shape
 
 linear(runtime.unbroadcast, "g")
+linear(runtime.unbroadcast_to, "g")
 linear(runtime.unreduce, "g")
 linear(runtime.unindex, "g")
 linear(runtime.zero_at, "g")

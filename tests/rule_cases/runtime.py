@@ -22,6 +22,11 @@ def unbroadcast_case(g, x, c):
     return np.sum(rt.unbroadcast(g * g, x) * c)
 
 
+@case(rt.unbroadcast_to, variants=[(R(3, 4), C(1, 4)), (R(2, 3, 4), C(3, 1)), (R(2, 3), C())], modes=FWD)
+def unbroadcast_to_case(g, c):
+    return np.sum(rt.unbroadcast_to(g * g, np.shape(c)) * c)
+
+
 @case(rt.unreduce, variants=[(R(3), R(4, 3), C(4, 3))], modes=FWD)
 def unreduce_case(g, a, c):
     return np.sum(rt.unreduce(g * g, a, 0, False) * c)

@@ -30,6 +30,7 @@ from .optimize.dce import eliminate_dead
 from .optimize.inplace import accumulate_in_place
 from .optimize.scalars import elide_unbroadcast
 from .optimize.shapetape import tape_shapes
+from .optimize.share import share_repeats
 from .optimize.speculate import fast_twin
 from .resolve import resolve, statements
 from .reverse import reverse
@@ -184,6 +185,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
         stages["normalize"] = codegen.to_source(anf_fn)
     ops = resolve(anf_fn, parsed.namespace, parsed.source, ctx.is_local,
                   _lifted(tree, nested_defs, parsed, ctx.locals))
+    share_repeats(anf_fn, ops, params, options.kinds)
     returned = anf_fn.body[-1].value if isinstance(anf_fn.body[-1], gast.Return) else None
     ret_name = returned.id if isinstance(returned, gast.Name) else None
     act = activity(anf_fn, ops, list(options.wrt), ret_name)

@@ -10,6 +10,7 @@ bug that is still open may also be listed in `fuzzgen.KNOWN_BUGS`, so that the
 fuzz run counts it and keeps searching; remove the entry once it is fixed.
 """
 import numpy as np
+import pytest
 
 import srcgrad
 
@@ -300,3 +301,33 @@ def test_an_abandoned_scalar_seed_leaves_the_code_as_it_was():
     x = np.array([0.123, -0.5, 0.25, 2.0])
     _close(srcgrad.grad(sums_of_a_filled_buffer)(x), [6.0, 0.0, 0.0, 0.0])
     srcgrad.check_grads(sums_of_a_filled_buffer, (x,), modes=("reverse",))
+
+
+# --- bug 9: matmul taken for an elementwise ufunc by the static shape classes -----------
+# Found by `--fuzz-n 1500 --fuzz-seed 31` (and seed 5): np.matmul is a (generalized)
+# ufunc, so `np.tanh(np.matmul(x, x))` got x's shape class; the seed of the returned sum
+# was unbroadcast to x, `unbroadcast(1.0, x)`, and the matmul adjoint failed to reshape.
+
+
+def tanh_of_a_dot(x):
+    v = np.tanh(np.matmul(x, x))
+    return v + 0.5 * np.sum(x)
+
+
+def unread_matmul(x, a):
+    unused = np.matmul(a, x)
+    return np.sum(x * x)
+
+
+def test_matmul_is_not_elementwise():
+    x = np.array([0.123, 0.3])
+    t = np.tanh(x @ x)
+    _close(srcgrad.grad(tanh_of_a_dot)(x), (1.0 - t * t) * 2.0 * x + 0.5)
+    srcgrad.check_grads(tanh_of_a_dot, (x,), modes=("reverse", "forward"))
+
+
+def test_an_unread_matmul_that_fails_still_fails():
+    with pytest.raises(ValueError):
+        unread_matmul(np.ones(3), np.ones((2, 2)))
+    with pytest.raises(ValueError):
+        srcgrad.grad(unread_matmul)(np.ones(3), np.ones((2, 2)))

@@ -70,12 +70,18 @@ def _only_accumulated(body, var) -> bool:
     return True
 
 
+def _augmented(var: str, added):
+    """`var += added`; `var -= e` for `added` = `-e` (the same value: a + (-b) is a - b)."""
+    if isinstance(added, gast.UnaryOp) and isinstance(added.op, gast.USub):
+        return gast.AugAssign(target=nodes.name(var, store=True), op=gast.Sub(), value=added.operand)
+    return gast.AugAssign(target=nodes.name(var, store=True), op=gast.Add(), value=added)
+
+
 def _rewrite(stmts, var) -> list:
     out = []
     for stmt in stmts:
         if _is_accumulation(stmt, var):
-            new = gast.AugAssign(target=nodes.name(var, store=True), op=gast.Add(), value=stmt.value.right)
-            out.append(gast.copy_location(new, stmt))
+            out.append(gast.copy_location(_augmented(var, stmt.value.right), stmt))
             continue
         nodes.map_blocks(stmt, lambda inner: _rewrite(inner, var))
         out.append(stmt)
@@ -98,9 +104,7 @@ def accumulate_top_level(stmts: list, shapes) -> list:
             if var in owned and _is_accumulation(stmt, var):
                 added = shapes.of(stmt.value.right)
                 if added is not None and added <= owned[var]:
-                    new = gast.AugAssign(target=nodes.name(var, store=True), op=gast.Add(),
-                                         value=stmt.value.right)
-                    out.append(gast.copy_location(new, stmt))
+                    out.append(gast.copy_location(_augmented(var, stmt.value.right), stmt))
                     continue
             for name in nodes.loaded_names(stmt.value) & owned.keys():
                 owned.pop(name)

@@ -38,6 +38,36 @@ class Shapes:
                 target = stmt.targets[0].id
                 found = self.of(stmt.value) if id(stmt) in top else None
                 self.leaves[target] = found if found is not None else frozenset([target])
+        self._accumulated(body)
+
+    def _accumulated(self, body: list) -> None:
+        """An adjoint assigned once at the top level, then only added to (`d = d + e`,
+        `d -= e`) by values whose leaves are within its own, keeps its shape: it
+        gets its first value's leaf set."""
+        nested = {n.id for s in body if isinstance(s, (gast.If, gast.For, gast.While, gast.With))
+                  for n in nodes.name_nodes(s) if not isinstance(n.ctx, gast.Load)}
+        found: dict[str, frozenset | None] = {}
+        for stmt in body:
+            if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
+                name, added = stmt.target.id, stmt.value if isinstance(stmt.op, (gast.Add, gast.Sub)) else None
+            elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+                name, value = stmt.targets[0].id, stmt.value
+                if name in self.single or name in self.leaves and name not in found:
+                    continue
+                if name not in found:
+                    found[name] = self.of(value)
+                    continue
+                added = value.right if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub)) \
+                    and isinstance(value.left, gast.Name) and value.left.id == name else None
+            else:
+                continue
+            if name in found and found[name] is not None:
+                leaves = self.of(added) if added is not None and name not in nodes.loaded_names(added) else None
+                if leaves is None or not leaves <= found[name]:
+                    found[name] = None
+        for name, leaves in found.items():
+            if leaves is not None and name not in nested:
+                self.leaves[name] = leaves
 
     def of(self, expr) -> frozenset | None:
         """The leaf set of an expression, or None when it is not known."""
@@ -80,9 +110,10 @@ def assigned_once(body: list, params) -> set[str]:
 
 
 def is_elementwise(fn, nargs: int) -> bool:
-    """A function whose result has the broadcast shape of its `nargs` operands."""
+    """A function whose result has the broadcast shape of its `nargs` operands
+    (not a generalized ufunc such as `matmul`, whose core dimensions change)."""
     if isinstance(fn, numpy.ufunc):
-        return fn.nout == 1 and fn.nin == nargs
+        return fn.nout == 1 and fn.nin == nargs and fn.signature is None
     return any(fn is h for h in ELEMENTWISE_HELPERS) and nargs == 2
 
 

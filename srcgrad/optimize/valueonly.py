@@ -15,6 +15,7 @@ import numpy
 
 from .. import nodes
 from .kinds import NUMERIC, SCALAR_REDUCTIONS, is_static_scalar, kind_of, top_level_defs
+from .shapes import is_elementwise
 
 
 def drop_value_only(forward: list, backward: list, shapes, kinds: dict, require_name: str) -> list:
@@ -68,7 +69,7 @@ def _harmless(value, shapes, kinds) -> bool:
         fn = shapes.callee(value)
         numeric = all(kind_of(a, kinds, shapes.callee) in NUMERIC for a in value.args)
         if isinstance(fn, numpy.ufunc):
-            return numeric and fn.nout == 1 and fn.nin == len(value.args) and _broadcasts(value.args, shapes)
+            return numeric and is_elementwise(fn, len(value.args)) and _broadcasts(value.args, shapes)
         if any(fn is r for r in SCALAR_REDUCTIONS):
             return numeric and len(value.args) == 1
     return False

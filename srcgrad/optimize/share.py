@@ -1,0 +1,83 @@
+"""A repeated pure expression is computed once, before differentiation.
+
+    _t2 = x ** 2                 _t2 = x ** 2
+    _t3 = -_t2                   _t3 = -_t2
+    ...                    ->    ...
+    _t6 = x ** 2                 (gone)
+    _t7 = np.log1p(_t6)          _t7 = np.log1p(_t2)
+
+Done on the normalized function, so that both uses' adjoints meet in one
+adjoint (`d_t2`) and the derivative of `x ** 2` is applied once, to their
+sum, rather than once per copy (`whole_function`'s CSE of the forward sweep
+comes too late for that).
+
+Only top-level statements whose value is a ufunc, an operator or a NumPy
+reduction (see `kinds.ARRAY_FUNCTIONS`) of numbers and arrays, assigned
+once, from operands assigned once: both computations see the same values,
+and neither can have an effect the other has not.
+"""
+from __future__ import annotations
+
+import operator
+
+import gast
+import numpy
+
+from .. import nodes
+from .kinds import ARRAY_FUNCTIONS
+
+_OPERATORS = (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
+              operator.neg, operator.pos, operator.matmul)
+
+
+def share_repeats(fn, ops: dict, params: list[str], kinds: tuple) -> None:
+    """Drop repeats from `fn`'s top level (in place), reading the first result instead."""
+    numeric = {p for p, k in zip(params, kinds) if k in ("array", "scalar")}
+    stores: dict[str, int] = {p: 1 for p in params}
+    for n in nodes.name_nodes(fn.body):
+        if not isinstance(n.ctx, gast.Load):
+            stores[n.id] = stores.get(n.id, 0) + 1
+    first: dict[str, str] = {}
+    renames: dict[str, str] = {}
+    kept = []
+    for stmt in fn.body:
+        if renames:
+            nodes.substitute(stmt, renames)
+        target = _pure_numeric(stmt, ops, numeric, stores)
+        if target is not None:
+            numeric.add(target)
+            key = gast.dump(stmt.value)
+            if key in first:
+                renames[target] = first[key]
+                continue
+            first[key] = target
+        kept.append(stmt)
+    fn.body[:] = kept
+
+
+def _pure_numeric(stmt, ops, numeric: set, stores: dict):
+    """The target of `z = e`, e pure arithmetic on numbers and arrays assigned once."""
+    if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
+        return None
+    z = stmt.targets[0].id
+    op = ops.get(id(stmt))
+    if op is None or op.kind != "rule" or stores.get(z) != 1:
+        return None
+    callee = op.callee
+    if not (isinstance(callee, numpy.ufunc) or any(callee is f for f in _OPERATORS)
+            or any(callee is f for f in ARRAY_FUNCTIONS)):
+        return None
+    value = stmt.value
+    operands = value.args if isinstance(value, gast.Call) else \
+        [value.left, value.right] if isinstance(value, gast.BinOp) else \
+        [value.operand] if isinstance(value, gast.UnaryOp) else None
+    if operands is None or (isinstance(value, gast.Call) and not all(
+            isinstance(k.value, gast.Constant) for k in value.keywords)):
+        return None
+    for a in operands:
+        if isinstance(a, gast.Name):
+            if a.id not in numeric or stores.get(a.id) != 1:
+                return None
+        elif not (isinstance(a, gast.Constant) and type(a.value) in (int, float)):
+            return None
+    return z

@@ -223,3 +223,33 @@ def test_the_doubled_contribution_is_bitwise_the_sum_of_two():
     t = 1.7
     assert srcgrad.grad(float_square)(t) == pytest.approx(2.0 * t + 3.0, rel=1e-15)
     assert "2.0 * t" in source_of(float_square, t)
+
+
+# --- a repeated expression is shared before differentiation (optimize/share.py) ----
+
+def square_used_twice(x):
+    return np.sum(np.exp(-x ** 2) + np.log1p(x ** 2))
+
+
+def square_of_a_changed_value(x):
+    a = x ** 2
+    x = x + 1.0
+    b = x ** 2  # the same text, another value: not shared
+    return np.sum(a * b)
+
+
+def test_a_shared_value_gets_one_adjoint_and_one_derivative():
+    x = np.array([0.3, -1.2, 2.0, 0.05])
+    np.testing.assert_allclose(srcgrad.grad(square_used_twice)(x), central(square_used_twice, [x], 0),
+                               rtol=1e-6, atol=1e-9)
+    for text in source_of(square_used_twice, x).split("\n\n\ndef "):
+        assert text.count("x ** 2") == 1
+        assert text.count("2 * x") == 1  # d(x**2)/dx, applied once to the summed adjoint
+    assert "-=" in source_of(square_used_twice, x)  # d_t2 += -e is d_t2 -= e
+
+
+def test_the_same_text_on_a_changed_value_is_not_shared():
+    x = np.array([0.3, -1.2, 2.0])
+    np.testing.assert_allclose(srcgrad.grad(square_of_a_changed_value)(x),
+                               central(square_of_a_changed_value, [x], 0), rtol=1e-6)
+    assert source_of(square_of_a_changed_value, x).count("** 2") >= 2

@@ -91,31 +91,38 @@ def _kind_of(expr, kinds: dict, callee) -> str | None:
 
 def static_scalars(defs: dict, kinds: dict, callee) -> set[str]:
     """Names whose value has shape () by construction."""
-    return {n for n in defs if is_static_scalar(n, defs, kinds, callee)} | \
+    known: dict = {}  # one answer per name, shared by every chain that reaches it
+    return {n for n in defs if is_static_scalar(n, defs, kinds, callee, known=known)} | \
         {n for n, k in kinds.items() if k == "py"}
 
 
-def is_static_scalar(name: str, defs: dict, kinds: dict, callee, seen=None) -> bool:
+def is_static_scalar(name: str, defs: dict, kinds: dict, callee, seen=None, known=None) -> bool:
     """Whether `name` is a scalar by construction: a Python number, a full
     reduction, an element count, or arithmetic of such values and numbers."""
     seen = set() if seen is None else seen
     if kinds.get(name) == "py":
         return True
+    if known is not None and name in known:
+        return known[name]
     if name in seen or name not in defs:
         return False
     seen.add(name)
-    return _static(defs[name], defs, kinds, callee, seen)
+    found = _static(defs[name], defs, kinds, callee, seen, known)
+    if known is not None:
+        known[name] = found
+    return found
 
 
-def _static(expr, defs, kinds, callee, seen) -> bool:
+def _static(expr, defs, kinds, callee, seen, known=None) -> bool:
     if isinstance(expr, gast.Constant):
         return kind_of(expr, kinds, callee) == "py"
     if isinstance(expr, gast.Name):
-        return is_static_scalar(expr.id, defs, kinds, callee, seen)
+        return is_static_scalar(expr.id, defs, kinds, callee, seen, known)
     if isinstance(expr, gast.BinOp) and not isinstance(expr.op, gast.MatMult):
-        return _static(expr.left, defs, kinds, callee, seen) and _static(expr.right, defs, kinds, callee, seen)
+        return _static(expr.left, defs, kinds, callee, seen, known) \
+            and _static(expr.right, defs, kinds, callee, seen, known)
     if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, (gast.USub, gast.UAdd)):
-        return _static(expr.operand, defs, kinds, callee, seen)
+        return _static(expr.operand, defs, kinds, callee, seen, known)
     if isinstance(expr, gast.Call) and not expr.keywords:
         if callee(expr) is runtime.reduced_size:  # an element count
             return True

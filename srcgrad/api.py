@@ -285,16 +285,19 @@ def _unshared(tree, seen=None):
     return tree
 
 
+_ONE_ARRAY = ("array",)  # the kinds of the commonest call, made once
 _UNCHECKED = ("scalar", "numbers")  # kinds whose values `_kind` has already proved valid
 
 
 class _Plan:
     """The fast call path for one tuple of argument kinds (every argument positional)."""
 
-    __slots__ = ("fn", "checks", "converts", "floats", "unshare")
+    __slots__ = ("fn", "checks", "converts", "floats", "unshare", "array_at")
 
     def __init__(self, fn, kinds, positions, wrt):
         self.fn = fn
+        # the position of the one wrt argument when it is an array (the commonest call), else -1
+        self.array_at = positions[0] if len(positions) == 1 and kinds[positions[0]] == "array" else -1
         # (position, name, kind) of the wrt values `_check_kind` must look at
         self.checks = tuple((p, n, kinds[p]) for p, n in zip(positions, wrt)
                             if kinds[p] not in _UNCHECKED)
@@ -340,7 +343,10 @@ class Derivative:
     def __call__(self, *args, **kwargs):
         if len(args) == self._nparams and not kwargs:
             # The common call: every argument positional. No signature binding.
-            kinds = (_kind(args[0]),) if len(args) == 1 else tuple([_kind(a) for a in args])
+            if len(args) == 1:
+                kinds = _ONE_ARRAY if type(args[0]) is numpy.ndarray else (_kind(args[0]),)
+            else:
+                kinds = tuple([_kind(a) for a in args])
             plan = self._plans.get(kinds)
             if plan is None:
                 fn = self._bound.get(kinds)
@@ -356,6 +362,13 @@ class Derivative:
             if self._return_value:
                 value, out = out
                 return value, self._planned_gradient(plan, out, args)
+            at = plan.array_at
+            if at >= 0 and not self._many:
+                # `_fresh(out, x)` inlined: one float array in, its own new gradient out
+                x = args[at]
+                if type(out) is numpy.ndarray and out is not x and out.dtype is x.dtype \
+                        and out.shape == x.shape and x.dtype.kind == "f" and out.flags.writeable:
+                    return out
             return self._planned_gradient(plan, out, args)
         if kwargs or len(args) != len(self._params):
             bound = self._signature.bind(*args, **kwargs)

@@ -211,7 +211,10 @@ def derive(fn, options: Options, keep_stages: bool = False):
                         frozenset(ctx._emitted[h] for h in _SCALAR_HELPERS if h in ctx._emitted),
                         keep=sweeps.side_effects, arithmetic=_arithmetic_helpers(ctx))
 
-    forward, backward = sweeps.finish(optimized(sweeps.backward))
+    # Without a loop nothing is taped, so the tape need not wait for the optimizer: the
+    # one run after the whole-function passes is enough.
+    early = options.split or any(isinstance(s, (gast.For, gast.While)) for s in statements(anf_fn.body))
+    forward, backward = sweeps.finish(optimized(sweeps.backward) if early else sweeps.backward)
     forward = nested.restore(forward, nested_defs)
     backward, _ = eliminate_dead(backward, set(sweeps.gradients))
     forward = _drop_unread_saves(forward, backward, set(sweeps.state.temps.values()))
@@ -221,7 +224,8 @@ def derive(fn, options: Options, keep_stages: bool = False):
     deferred = None
     if not options.split:
         forward, backward, value_kinds = whole_function(forward, backward, kinds, scalars, callee, ctx._emitted,
-                                           optimized, value_needed=options.return_value)
+                                           optimized, value_needed=options.return_value,
+                                           optimized_yet=early)
     if "zeros_like" in ctx._emitted:  # no pass after these two knows augmented assignment
         backward = accumulate_in_place(backward, ctx._emitted["zeros_like"])
     if not options.split:

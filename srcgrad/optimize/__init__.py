@@ -39,13 +39,15 @@ def optimize(backward: list, live_out: set[str], scalar_names: set[str], unbroad
 
 
 def whole_function(forward: list, backward: list, params: dict, scalars: set[str], callee,
-                   helper_names: dict, rerun, value_needed: bool):
+                   helper_names: dict, rerun, value_needed: bool, optimized_yet: bool = True):
     """Passes that see both sweeps of a joint derivative, in order: CSE of the
     forward sweep, scalar seeds, what static shapes settle (each followed by
     `rerun(backward)`, the backward fixed point again), dropping value-only
     forward statements under `grad`, in-place accumulation at the top level.
     `params` maps each parameter to its argument kind. Returns both sweeps and
-    the value kinds found (for `free_early`)."""
+    the value kinds found (for `free_early`). Unless `optimized_yet`, the
+    backward fixed point runs here at least once (a derivative without loops
+    has no tape to settle, and needs it only once)."""
     def facts():
         return _facts(forward + backward, params, scalars, callee)
 
@@ -64,9 +66,10 @@ def whole_function(forward: list, backward: list, params: dict, scalars: set[str
             shapes, kinds = facts()
         backward, settled = settle_shapes(backward, shapes, _reps(forward, params, shapes),
                                           top_level_defs(forward + backward, shapes.single))
-        if not (settled or seeded):
+        if not (settled or seeded or not optimized_yet):
             break
         backward = rerun(backward)
+        optimized_yet = True
         shapes, kinds = facts()
         seeded = False
     if not value_needed and "require_scalar" in helper_names:

@@ -15,7 +15,11 @@ def unbroadcast(g, x):
 
     A Python number `x` gets a Python-compatible scalar back.
     """
-    return unbroadcast_to(g, x.shape if type(x) is numpy.ndarray else numpy.shape(x))
+    if type(x) is numpy.ndarray:
+        if type(g) is numpy.ndarray and g.shape == x.shape:
+            return g  # the commonest case, without a second call
+        return unbroadcast_to(g, x.shape)
+    return unbroadcast_to(g, numpy.shape(x))
 
 
 def unbroadcast_to(g, xshape):

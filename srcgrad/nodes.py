@@ -251,11 +251,15 @@ _NOT_CHILDREN = frozenset({"ctx", "type_comment", "id", "attr"})
 _CHILD_FIELDS: dict = {gast.Constant: ()}
 
 
-def push_children(n, push) -> None:
-    fields = _CHILD_FIELDS.get(n.__class__)
+def _child_fields(cls) -> tuple:
+    fields = _CHILD_FIELDS.get(cls)
     if fields is None:
-        fields = _CHILD_FIELDS[n.__class__] = tuple(f for f in n._fields if f not in _NOT_CHILDREN)
-    for field in fields:
+        fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f not in _NOT_CHILDREN)
+    return fields
+
+
+def push_children(n, push) -> None:
+    for field in _child_fields(n.__class__):
         value = getattr(n, field, None)
         if value.__class__ is list:
             for item in value:
@@ -283,10 +287,7 @@ class Transformer(gast.NodeTransformer):
         return method(self, node)
 
     def generic_visit(self, node):
-        fields = _CHILD_FIELDS.get(node.__class__)
-        if fields is None:
-            fields = _CHILD_FIELDS[node.__class__] = tuple(f for f in node._fields if f not in _NOT_CHILDREN)
-        for field in fields:
+        for field in _child_fields(node.__class__):
             old = getattr(node, field, None)
             if old.__class__ is list:
                 new = []

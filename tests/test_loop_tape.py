@@ -257,13 +257,9 @@ def test_a_loop_with_break_counts_its_trips():
 
 
 def test_a_rebound_index_is_taped():
-    def rebound(x):
-        s = 0.0
-        for i in range(3):
-            i = i * 2
-            s = s + x ** i
-        return s
-    src = code(check(rebound, (0.7,)))
+    from tricky import index_rebound
+
+    src = code(check(index_rebound, (0.7,)))
     assert "range(2, -1, -1)" not in src and "_n1" in src
 
 

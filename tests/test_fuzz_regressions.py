@@ -331,3 +331,32 @@ def test_an_unread_matmul_that_fails_still_fails():
         unread_matmul(np.ones(3), np.ones((2, 2)))
     with pytest.raises(ValueError):
         srcgrad.grad(unread_matmul)(np.ones(3), np.ones((2, 2)))
+
+
+# --- bug 10: `v += s` refused for a NumPy scalar that another name also holds -----------
+# Found by `--fuzz-n 2000 --fuzz-seed 61`: `v2 = np.prod(...)`, `z3 = v2`, `v2 += s` was
+# refused as an in-place change that z3 would see; a scalar is immutable, so `+=` rebinds.
+
+
+def prod_then_added(x, s):
+    v2 = np.prod(np.tanh(x))
+    z3 = v2
+    v2 += s
+    return z3 + v2 * s
+
+
+def view_then_added(x, s):
+    v = x * 1.0
+    w = v
+    v += s  # an array: this one must still be refused
+    return np.sum(w)
+
+
+def test_a_scalar_augmented_while_shared_rebinds():
+    x, s = np.array([0.3, -0.5]), 0.7
+    srcgrad.check_grads(prod_then_added, (x, s), wrt=(0, 1), modes=("reverse", "forward"))
+
+
+def test_an_array_augmented_while_shared_is_still_refused():
+    with pytest.raises(srcgrad.SrcGradError, match="may share memory"):
+        srcgrad.grad(view_then_added)(np.array([0.3, -0.5]), 0.7)

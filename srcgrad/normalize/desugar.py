@@ -30,8 +30,11 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset()):
     params = [a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args
               + fn.args.kwonlyargs]
     generated = source.filename.startswith("<srcgrad")  # our own code: alias-safe by construction
-    for stmt, position, loops in ([] if generated else positions(fn.body)):
+    found = [] if generated else list(positions(fn.body))
+    for stmt, position, loops in found:
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
+            if not loops and stmt.target.id not in params and _holds_a_scalar(stmt.target.id, found):
+                continue  # a number or a NumPy scalar: `y += e` rebinds, like `y = y + e`
             groups = alias_groups(fn.body, params, before=(position, loops))
             group = groups.get(stmt.target.id, {stmt.target.id})
             # A group whose only parameters are Python numbers holds immutable values:
@@ -41,6 +44,38 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset()):
             check_in_place(groups, stmt.target.id, stmt, source, "this augmented assignment")
     fn.body = _body(fn.body, names, source, top=True)
     return fn
+
+
+_SCALAR_REDUCTIONS = {"sum", "prod", "mean", "max", "min", "amax", "amin", "std", "var"}
+
+
+def _holds_a_scalar(name: str, found: list) -> bool:
+    """`name` is augmented once, and is otherwise only ever bound to a number or
+    to a full reduction (`np.prod(x)`): an immutable value, whatever shares it."""
+    augmented = [s for s, _, _ in found if isinstance(s, gast.AugAssign)
+                 and isinstance(s.target, gast.Name) and s.target.id == name]
+    binds = [s for s, _, _ in found if isinstance(s, gast.Assign) and any(
+        isinstance(n, gast.Name) and n.id == name for t in s.targets for n in gast.walk(t))]
+    others = [s for s, _, _ in found if isinstance(s, (gast.For, gast.With))
+              and name in nodes.names_in(s.target if isinstance(s, gast.For) else s.items)]
+    return len(augmented) == 1 and bool(binds) and not others and all(
+        len(b.targets) == 1 and isinstance(b.targets[0], gast.Name) and _scalar_valued(b.value)
+        for b in binds)
+
+
+def _scalar_valued(expr) -> bool:
+    """A number, a full reduction of one array, or arithmetic of such."""
+    if isinstance(expr, gast.Constant):
+        return type(expr.value) in (int, float)
+    if isinstance(expr, gast.BinOp):
+        return _scalar_valued(expr.left) and _scalar_valued(expr.right)
+    if isinstance(expr, gast.UnaryOp):
+        return _scalar_valued(expr.operand)
+    if isinstance(expr, gast.Call) and len(expr.args) == 1 and not expr.keywords:
+        path = nodes.dotted(expr.func) or ""
+        head, _, last = path.rpartition(".")
+        return head in ("np", "numpy") and last in _SCALAR_REDUCTIONS
+    return False
 
 
 def _body(body, names: Names, source: SourceInfo, top: bool = False) -> list:

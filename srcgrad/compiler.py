@@ -263,7 +263,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
                          for p in options.wrt)
             pair = fast_twin(out, names.claim(out.name + "_nan_safe"), backward,
                              _arithmetic_helpers(ctx), value_kinds, callee, sweeps.gradients,
-                             arrays, ctx.rename_global, ctx.mutated, set(params))
+                             arrays, ctx.rename_global, ctx.mutated)
             if pair is not None:  # the twin is compiled when first needed
                 functions, twin = pair[:1], pair[1]
                 deferred = (twin.name, lambda: codegen.to_sources(twin, note=ctx.line))

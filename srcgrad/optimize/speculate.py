@@ -29,7 +29,7 @@ import gast
 import numpy
 
 from .. import nodes, runtime
-from .kinds import kind_of
+from .kinds import NUMERIC, kind_of
 
 _BUILTINS = {builtins.len, builtins.range, builtins.float, builtins.int, builtins.abs,
              builtins.min, builtins.max, builtins.sum, builtins.list, builtins.tuple,
@@ -45,7 +45,7 @@ _NUMPY_NAMES = (
 _PURE_NUMPY = [getattr(numpy, n) for n in _NUMPY_NAMES if hasattr(numpy, n)] + [
     getattr(numpy.linalg, n) for n in ("norm", "inv", "solve", "det", "slogdet")]
 
-# Methods of arrays (and of the generated code's own stacks) that change nothing.
+# Methods of arrays that change nothing.
 _PURE_METHODS = frozenset(
     "sum mean prod max min std var dot reshape transpose ravel flatten squeeze astype copy item "
     "clip cumsum cumprod any all argmax argmin round conj conjugate swapaxes tolist".split())
@@ -55,7 +55,7 @@ _OPERATORS = {"*": gast.Mult, "/": gast.Div}
 
 
 def fast_twin(fn, twin_name: str, backward: list, guards: dict, kinds: dict, callee,
-              gradients: list[str], arrays: int, rename_global, mutated: set, params: set):
+              gradients: list[str], arrays: int, rename_global, mutated: set):
     """[fast function, `fn` renamed `twin_name`], or None when the fast path is
     unsafe or would not pay.
 
@@ -70,7 +70,7 @@ def fast_twin(fn, twin_name: str, backward: list, guards: dict, kinds: dict, cal
     calls_in = [[] if nodes.is_comment(s) else [n for n in nodes.walk(s) if n.__class__ is gast.Call]
                 for s in fn.body]
     calls = [call for found in calls_in for call in found]
-    if not all(_pure_call(call, callee, params) for call in calls):
+    if not all(_pure_call(call, callee, kinds) for call in calls):
         return None
     replaced = {id(c): _OPERATORS[guards[c.func.id]] for c in calls
                 if _is_guard(c, guards) and _on_arrays(c, kinds, callee)}
@@ -124,19 +124,17 @@ def _on_arrays(call, kinds: dict, callee) -> bool:
     return any(kind_of(a, kinds, callee) == "np" for a in call.args)
 
 
-def _pure_call(call, callee, params: set) -> bool:
+def _pure_call(call, callee, kinds: dict) -> bool:
     if any(k.arg == "out" for k in call.keywords):
         return False
     fn = callee(call)
-    if fn is None:  # a method of a local value: only those that change nothing
+    if fn is None:  # a method of a local value: only NumPy's that change nothing
         func = call.func
-        if not isinstance(func, gast.Attribute):
+        if not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name)):
             return False
         if func.attr in _PURE_METHODS:
-            return True
-        # the generated code's own stack, and lists made during the call
-        return func.attr in ("append", "pop") and isinstance(func.value, gast.Name) \
-            and func.value.id not in params
+            return kinds.get(func.value.id) in NUMERIC
+        return func.attr in ("append", "pop") and func.value.id.startswith("_stack")  # the tape
     if isinstance(fn, numpy.ufunc) or any(fn is f for f in _PURE_NUMPY):
         return True
     if getattr(fn, "__module__", None) == runtime.__name__:

@@ -451,7 +451,8 @@ class Gen:
                 return None
             if a.ndim == 1:
                 return E(f"np.diag({a.src})", a.shape * 2, a.bound)
-            return E(f"np.diag({a.src})", (min(a.shape),), a.bound)
+            # the diagonal of a matrix is a read-only view (NumPy >= 1.9): never written into
+            return E(f"np.diag({a.src})", (min(a.shape),), a.bound, fresh=False)
         if kind == "square":
             a = self.array_operand(scope, depth, lambda v: v.ndim == 2 and v.shape[0] == v.shape[1])
             if a is None:

@@ -978,6 +978,10 @@ def owned(g):
 
 def zero_at(g, index):
     """A copy of the adjoint `g` with zeros at `index`: the overwritten entries' share."""
+    if isinstance(g, (list, tuple)):  # a list's adjoint: None is a zero entry
+        out = list(g)
+        out[index] = None if isinstance(index, int) else [None] * len(out[index])
+        return type(g)(out)
     out = numpy.array(g, dtype=numpy.result_type(g, numpy.float64) if numpy.asarray(g).dtype.kind != "f"
                       else numpy.asarray(g).dtype)
     out[index] = 0
@@ -996,6 +1000,8 @@ def written_adjoint(g, index, v):
     With repeated integer indices NumPy keeps the last write, so only the
     winning copies of `v` receive gradient.
     """
+    if isinstance(g, (list, tuple)):  # a list's adjoint: its entries, None for zero
+        return fill_grad(g[index], v)
     picked = numpy.array(g[index])
     parts = index if isinstance(index, tuple) else (index,)
     if any(isinstance(p, (numpy.ndarray, list)) and numpy.asarray(p).dtype.kind in "iu" for p in parts):

@@ -360,3 +360,22 @@ def test_a_scalar_augmented_while_shared_rebinds():
 def test_an_array_augmented_while_shared_is_still_refused():
     with pytest.raises(srcgrad.SrcGradError, match="may share memory"):
         srcgrad.grad(view_then_added)(np.array([0.3, -0.5]), 0.7)
+
+
+# --- bug 11: a list of numbers written in place inside a loop, then read again ----------
+# Found by the loop helper: the list's adjoint is a list (None for zero entries), and
+# zero_at / written_adjoint took it for an array (TypeError from numpy.result_type).
+
+
+def list_written_in_a_loop(x):
+    lst = [0.0, 0.0, 0.0]
+    s = 0.0
+    for i in range(3):
+        lst[i] = x * (i + 1.0)
+        s = s + lst[i] * lst[i]
+    return s + lst[0]
+
+
+def test_a_list_written_in_a_loop_and_read_again():
+    assert srcgrad.grad(list_written_in_a_loop)(0.7) == pytest.approx(28.0 * 0.7 + 1.0, rel=1e-12)
+    srcgrad.check_grads(list_written_in_a_loop, (0.7,), modes=("reverse", "forward"))

@@ -56,10 +56,17 @@ shape_of = numpy.shape  # what a loop tapes instead of an operand it reads only 
 
 def unreduce(g, a, axis=None, keepdims=False):
     """Broadcast the adjoint `g` of a reduction over `axis` back to `a`'s shape."""
-    shape = numpy.shape(a)
+    shape = a.shape if type(a) is numpy.ndarray else numpy.shape(a)
     if axis is not None and not keepdims:
         g = numpy.expand_dims(g, axis)
+    if type(a) is numpy.ndarray and a.size <= _SMALL:
+        out = numpy.empty(shape, numpy.result_type(g))  # a small copy is cheaper than a view
+        out[...] = g
+        return out
     return numpy.broadcast_to(g, shape)
+
+
+_SMALL = 4096  # entries: below this, writing an array beats numpy.broadcast_to's checks
 
 
 def reduced_size(a, axis=None):
@@ -80,7 +87,7 @@ def unreduce_extreme(g, a, z, axis=None, keepdims=False):
         z = numpy.expand_dims(z, axis)
         g = numpy.expand_dims(g, axis)
     hit = numpy.equal(a, z)
-    return g * hit / numpy.sum(hit, axis=axis, keepdims=True)
+    return g * hit / hit.sum(axis=axis, keepdims=True)
 
 
 def zeros_like(x):

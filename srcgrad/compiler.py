@@ -225,7 +225,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     if not options.split:
         forward, backward, value_kinds = whole_function(forward, backward, kinds, scalars, callee, ctx._emitted,
                                            optimized, value_needed=options.return_value,
-                                           optimized_yet=early, rename_global=ctx.rename_global)
+                                           optimized_yet=early)
     if "zeros_like" in ctx._emitted:  # no pass after these two knows augmented assignment
         backward = accumulate_in_place(backward, ctx._emitted["zeros_like"])
     if not options.split:

@@ -54,37 +54,12 @@ def unbroadcast_to(g, xshape):
 shape_of = numpy.shape  # what a loop tapes instead of an operand it reads only for its shape
 
 
-class BroadcastShape:
-    """Stands for the result of an elementwise operation where only its shape is
-    read (`unbroadcast`, `unreduce` and `reduced_size` templates read `.shape`):
-    see optimize/measure.py."""
-
-    __slots__ = ("shape",)
-
-    def __init__(self, shape):
-        self.shape = shape
-
-
-def broadcast_shape(*operands):
-    """The shape an elementwise operation on `operands` gives, as a template."""
-    shapes = [x.shape if type(x) is numpy.ndarray else numpy.shape(x) for x in operands]
-    first = shapes[0]
-    if all(s == first for s in shapes):
-        return BroadcastShape(first)
-    try:
-        return BroadcastShape(numpy.broadcast_shapes(*shapes))
-    except ValueError:
-        if len(operands) == 2:  # the error the operation itself gives
-            numpy.add(*operands)
-        raise
-
-
 def unreduce(g, a, axis=None, keepdims=False):
     """Broadcast the adjoint `g` of a reduction over `axis` back to `a`'s shape."""
     shape = a.shape if type(a) is numpy.ndarray else numpy.shape(a)
     if axis is not None and not keepdims:
         g = numpy.expand_dims(g, axis)
-    if math.prod(shape) <= _SMALL:
+    if type(a) is numpy.ndarray and a.size <= _SMALL:
         out = numpy.empty(shape, numpy.result_type(g))  # a small copy is cheaper than a view
         out[...] = g
         return out

@@ -253,29 +253,3 @@ def test_the_same_text_on_a_changed_value_is_not_shared():
     np.testing.assert_allclose(srcgrad.grad(square_of_a_changed_value)(x),
                                central(square_of_a_changed_value, [x], 0), rtol=1e-6)
     assert source_of(square_of_a_changed_value, x).count("** 2") >= 2
-
-
-# --- a value read only for its shape is measured, not computed (optimize/measure.py) ---
-
-def mean_of_product(w, y):
-    return np.mean(np.logaddexp(0.0, w) - y * w)
-
-
-def test_a_template_only_product_is_measured():
-    rng = np.random.default_rng(8)
-    w, y = rng.normal(size=6), rng.normal(size=6)
-    text = source_of(mean_of_product, w, y)
-    assert "broadcast_shape(y, w)" in text and "y * w" not in text
-    np.testing.assert_allclose(srcgrad.grad(mean_of_product)(w, y), central(mean_of_product, [w, y], 0),
-                               rtol=1e-6)
-    value, g = srcgrad.value_and_grad(mean_of_product)(w, y)
-    assert value == pytest.approx(mean_of_product(w, y), rel=1e-14)  # the value still computes it
-
-
-def test_a_measured_product_fails_as_the_function_does():
-    w, y = np.ones(3), np.ones(4)
-    with pytest.raises(ValueError) as own:
-        mean_of_product(w, y)
-    with pytest.raises(ValueError) as derived:
-        srcgrad.grad(mean_of_product)(w, y)
-    assert str(derived.value) == str(own.value)

@@ -15,7 +15,6 @@ from .cse import common_subexpressions
 from .dce import eliminate_dead
 from .inplace import accumulate_top_level
 from .kinds import static_scalars, top_level_defs, value_kinds
-from .measure import measure_only
 from .release import release
 from .sameshape import settle_shapes
 from .scalars import elide_unbroadcast
@@ -40,15 +39,13 @@ def optimize(backward: list, live_out: set[str], scalar_names: set[str], unbroad
 
 
 def whole_function(forward: list, backward: list, params: dict, scalars: set[str], callee,
-                   helper_names: dict, rerun, value_needed: bool, optimized_yet: bool = True,
-                   rename_global=None):
+                   helper_names: dict, rerun, value_needed: bool, optimized_yet: bool = True):
     """Passes that see both sweeps of a joint derivative, in order: CSE of the
     forward sweep, scalar seeds, what static shapes settle (each followed by
     `rerun(backward)`, the backward fixed point again), dropping value-only
     forward statements under `grad`, in-place accumulation at the top level.
     `params` maps each parameter to its argument kind. Returns both sweeps and
-    the value kinds found (for `free_early`). Values read only for their shape
-    are measured, not computed (`measure`). Unless `optimized_yet`, the
+    the value kinds found (for `free_early`). Unless `optimized_yet`, the
     backward fixed point runs here at least once (a derivative without loops
     has no tape to settle, and needs it only once)."""
     def facts():
@@ -77,8 +74,6 @@ def whole_function(forward: list, backward: list, params: dict, scalars: set[str
         seeded = False
     if not value_needed and "require_scalar" in helper_names:
         forward = drop_value_only(forward, backward, shapes, kinds, helper_names["require_scalar"])
-    if rename_global is not None:
-        forward = measure_only(forward, backward, shapes, kinds, rename_global)
     backward = accumulate_top_level(backward, shapes)
     return forward, backward, kinds
 

@@ -16,8 +16,12 @@ def unbroadcast(g, x):
     A Python number `x` gets a Python-compatible scalar back.
     """
     if type(x) is numpy.ndarray:
-        if type(g) is numpy.ndarray and g.shape == x.shape:
-            return g  # the commonest case, without a second call
+        if type(g) is numpy.ndarray:  # the commonest cases, without a second call
+            gshape, xshape = g.shape, x.shape
+            if gshape == xshape:
+                return g
+            if len(gshape) == len(xshape) + 1 and gshape[1:] == xshape:  # a bias, along rows
+                return g.sum(axis=0)
         return unbroadcast_to(g, x.shape)
     return unbroadcast_to(g, numpy.shape(x))
 
@@ -51,7 +55,9 @@ def unbroadcast_to(g, xshape):
     return numpy.reshape(g, xshape)
 
 
-shape_of = numpy.shape  # what a loop tapes instead of an operand it reads only for its shape
+def shape_of(x):
+    """What a loop tapes instead of an operand it reads only for its shape."""
+    return x.shape if type(x) is numpy.ndarray else numpy.shape(x)
 
 
 def unreduce(g, a, axis=None, keepdims=False):

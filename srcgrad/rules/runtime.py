@@ -40,7 +40,7 @@ from srcgrad.runtime import (
 )
 from srcgrad.templates import d
 
-nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.method_axes)  # shape_of is numpy.shape
+nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.method_axes, runtime.shape_of)
 
 linear(runtime.unbroadcast, "g")
 linear(runtime.unbroadcast_to, "g")

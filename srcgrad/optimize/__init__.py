@@ -55,15 +55,15 @@ def whole_function(forward: list, backward: list, params: dict, scalars: set[str
     forward, backward, changed = common_subexpressions(forward, backward, shapes, kinds)
     if changed:
         shapes, kinds = facts()
-    seeded = False
+    seeded: set = set()
     if "unreduce" in helper_names:
         backward, seeded = scalar_seeds(backward, shapes, _reps(forward, params, shapes),
                                         helper_names["unreduce"])
+    # The lazy seeds hold numbers now; every other name keeps its shape.
+    shapes.leaves.update((name, frozenset()) for name in seeded)
     # Settling shapes exposes copies, and propagating them can expose more to settle:
     # two rounds catch what the workloads show.
     for _ in range(2):
-        if seeded:
-            shapes, kinds = facts()
         backward, settled = settle_shapes(backward, shapes, _reps(forward, params, shapes),
                                           top_level_defs(forward + backward, shapes.single))
         if not (settled or seeded or not optimized_yet):
@@ -71,7 +71,7 @@ def whole_function(forward: list, backward: list, params: dict, scalars: set[str
         backward = rerun(backward)
         optimized_yet = True
         shapes, kinds = facts()
-        seeded = False
+        seeded = set()
     if not value_needed and "require_scalar" in helper_names:
         forward = drop_value_only(forward, backward, shapes, kinds, helper_names["require_scalar"])
     backward = accumulate_top_level(backward, shapes)

@@ -29,7 +29,8 @@ class _Abort(Exception):
 
 def scalar_seeds(backward: list, shapes: Shapes, reps: dict, unreduce_name: str):
     """Rewrite `backward` (top level) with lazy seeds; `reps` maps leaf sets to
-    names bound to a value of that shape before the backward sweep."""
+    names bound to a value of that shape before the backward sweep. Returns the
+    new backward sweep and the names that now hold a number (the lazy ones)."""
     lazy: dict[str, frozenset] = {}
     reps = dict(reps)
     out = []
@@ -41,8 +42,8 @@ def scalar_seeds(backward: list, shapes: Shapes, reps: dict, unreduce_name: str)
                 stmt = nodes.clone(stmt)
             out.append(_statement(stmt, lazy, reps, shapes, unreduce_name))
     except _Abort:
-        return backward, False
-    return out, bool(lazy)
+        return backward, set()
+    return out, set(lazy)
 
 
 def _is_seed(stmt, shapes: Shapes):

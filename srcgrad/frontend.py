@@ -107,19 +107,24 @@ def _syntax(fn) -> tuple:
 def _read(fn) -> tuple:
     """Read and parse `fn`'s source: its `def` tree and the file's lines."""
     filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
-    try:
-        lines, first = inspect.getsourcelines(fn)
-        file_lines = linecache.getlines(filename) or None
-    except (OSError, TypeError) as err:
-        raise SrcGradError(
-            f"cannot read the source of {fn.__qualname__} ({filename}): {err}",
-            hint="define the function in a file (a module or script), not in an "
-                 "interactive session or through exec") from None
-    if not file_lines or len(file_lines) < first - 1 + len(lines):
-        file_lines = [""] * (first - 1) + lines
-    # Blank lines in front give every node its line number in the file.
-    module = gast.parse("\n" * (first - 1) + textwrap.dedent("".join(lines)))
-    tree = module.body[0]
+    tree = None
+    found = _recorded_lines(fn, filename)
+    if found is not None:
+        lines, first, file_lines = found
+        tree = _parsed_def(lines, first, fn.__name__)
+    if tree is None:
+        try:
+            lines, first = inspect.getsourcelines(fn)
+            file_lines = linecache.getlines(filename) or None
+        except (OSError, TypeError) as err:
+            raise SrcGradError(
+                f"cannot read the source of {fn.__qualname__} ({filename}): {err}",
+                hint="define the function in a file (a module or script), not in an "
+                     "interactive session or through exec") from None
+        if not file_lines or len(file_lines) < first - 1 + len(lines):
+            file_lines = [""] * (first - 1) + lines
+        # Blank lines in front give every node its line number in the file.
+        tree = gast.parse("\n" * (first - 1) + textwrap.dedent("".join(lines))).body[0]
     if filename.startswith("<srcgrad"):
         tree.body = _drop_deletes(tree.body)
     if not isinstance(tree, gast.FunctionDef):
@@ -133,6 +138,37 @@ def _read(fn) -> tuple:
             if getattr(node, "col_offset", None) is not None:
                 node.col_offset += indent
     return tree, SourceInfo(filename, [l.rstrip("\n") for l in file_lines])
+
+
+def _recorded_lines(fn, filename: str):
+    """(`fn`'s lines, its first line, the file's lines) from the positions its code
+    records (Python 3.11+): what inspect.getsourcelines finds by tokenizing, without
+    it. None where that is not available."""
+    code = fn.__code__
+    if not hasattr(code, "co_positions"):
+        return None
+    file_lines = linecache.getlines(filename)
+    first, last = code.co_firstlineno, _last_line(code)
+    if not file_lines or last is None or not first <= last <= len(file_lines):
+        return None
+    return file_lines[first - 1:last], first, file_lines
+
+
+def _last_line(code) -> int | None:
+    """The last source line any instruction of `code` (or of a code nested in it) spans."""
+    ends = [end for _, end, _, _ in code.co_positions() if end is not None]
+    ends += [_last_line(c) or 0 for c in code.co_consts if isinstance(c, type(code))]
+    return max(ends) if ends else None
+
+
+def _parsed_def(lines: list, first: int, name: str):
+    """The `def` in `lines` (None if they do not parse as one named `name`)."""
+    try:
+        # Blank lines in front give every node its line number in the file.
+        tree = gast.parse("\n" * (first - 1) + textwrap.dedent("".join(lines))).body[0]
+    except (SyntaxError, IndexError):
+        return None
+    return tree if isinstance(tree, gast.FunctionDef) and tree.name == name else None
 
 
 class _Namespace(dict):

@@ -217,3 +217,40 @@ def test_grad_and_the_first_call_read_the_source_once(monkeypatch):
     assert df(2.0) == 32.0
     assert srcgrad.value_and_grad(quartic)(2.0) == (16.0, 32.0)
     assert reads == [quartic]
+
+
+def _decorated(fn):
+    return fn
+
+
+@_decorated
+def multi_line_tail(x, w):
+    def inner(v):
+        return v * 2.0
+    y = [inner(x),
+         w]
+    return (y[0] * y[1]
+            + np.sum(x))
+
+
+def ends_in_a_branch(x):
+    if np.sum(x) > 0.0:
+        return np.sum(x * x)
+    else:
+        return np.sum(
+            x)
+
+
+@pytest.mark.parametrize("fn", [multi_line_tail, ends_in_a_branch])
+def test_source_lines_from_code_positions_are_those_inspect_finds(fn):
+    import inspect
+    import sys
+
+    from srcgrad import frontend
+
+    found = frontend._recorded_lines(fn, inspect.getsourcefile(fn))
+    if sys.version_info < (3, 11):
+        assert found is None  # no co_positions: inspect.getsourcelines does it
+        return
+    lines, first, _ = found
+    assert (lines, first) == tuple(inspect.getsourcelines(fn))

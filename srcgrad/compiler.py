@@ -16,7 +16,7 @@ import gast
 
 from . import codegen, nested, nodes
 from .activity import activity
-from .aliases import check_aliases
+from .aliases import alias_groups, check_aliases
 from .errors import located
 from .fence import fence
 from .forward import forward
@@ -197,6 +197,8 @@ def derive(fn, options: Options, keep_stages: bool = False):
     _find_records(anf_fn, params, options.kinds, ctx)
     generated = parsed.source.filename.startswith("<srcgrad")
     ctx.mutated = check_aliases(anf_fn, ops, parsed.source, check=not generated)
+    # which names may view a variable written in place (its restore must outlive them)
+    ctx.views = alias_groups(anf_fn.body, params, appends=False) if ctx.mutated else {}
     if options.mode == "forward":
         return _derive_forward(tree, anf_fn, ops, act, params, names, ctx, parsed, nested_defs,
                                options, stages if keep_stages else None)

@@ -242,11 +242,11 @@ class _Backward:
         out = self._settle_loops(stmts)
         # Restores outside loops (variables changed in place): kept when anything reads them.
         holder = gast.If(test=nodes.const(True), body=out, orelse=[])
-        while drop_markers(holder, reads_without_markers(holder), top_only=True):
+        while drop_markers(holder, self.reads(holder), top_only=True):
             pass
         for s in walk_stmts(out):
             if isinstance(s, gast.If) and not isinstance(s, (gast.For, gast.While)):
-                while drop_markers(s, reads_without_markers(holder), top_only=True):
+                while drop_markers(s, self.reads(holder), top_only=True):
                     pass
         markers_to_pops(holder, self, top_only=True)
         for s in walk_stmts(holder.body):
@@ -267,7 +267,7 @@ class _Backward:
 
     def _settle_loop(self, loop):
         while True:
-            reads = reads_without_markers(loop)
+            reads = self.reads(loop)
             removed = drop_markers(loop, reads)
             if not removed:
                 break
@@ -279,6 +279,15 @@ class _Backward:
             loop.target = nodes.name(index, store=True)
         markers_to_pops(loop, self)
         return loop
+
+    def reads(self, stmt) -> set[str]:
+        """What `stmt` reads, where reading a view of a variable written in place
+        (`_t1 = buf[0]`, then `buf[0] = ...`) counts as reading that variable: its
+        restore must stay, or the view would show the overwritten entries."""
+        out = reads_without_markers(stmt)
+        views = getattr(self.ctx, "views", {})
+        out |= {m for m in self.ctx.mutated if not views.get(m, {m}).isdisjoint(out)}
+        return out
 
     def stack_name(self) -> str:
         if self.stack is None:

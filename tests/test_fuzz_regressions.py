@@ -379,3 +379,26 @@ def list_written_in_a_loop(x):
 def test_a_list_written_in_a_loop_and_read_again():
     assert srcgrad.grad(list_written_in_a_loop)(0.7) == pytest.approx(28.0 * 0.7 + 1.0, rel=1e-12)
     srcgrad.check_grads(list_written_in_a_loop, (0.7,), modes=("reverse", "forward"))
+
+
+# --- bug 12: a view of an array written in place read by the backward sweep ----------
+# Found by `--fuzz-n 1500 --fuzz-seed 91`: `buf[0] *= np.tanh(x)` keeps `_t1 = buf[0]` (a
+# view) for the adjoint; once optimized, nothing read `buf` itself any more, so its
+# restore went, and the view showed tanh(x) instead of ones: vjp (and grad, before the
+# loop-free derivative skipped its first optimization) gave tanh(x) * (1 - tanh(x)**2).
+
+
+def scaled_row_of_ones(x):
+    buf = np.ones((2, 3))
+    buf[0] *= np.tanh(x)
+    v = buf
+    return np.sum(v)
+
+
+def test_a_view_of_an_overwritten_row_sees_the_row_restored():
+    x = np.array([0.123, 0.3, -0.2])
+    expected = 1.0 - np.tanh(x) ** 2
+    _close(srcgrad.grad(scaled_row_of_ones)(x), expected)
+    _, pullback = srcgrad.vjp(scaled_row_of_ones, x)
+    _close(pullback(1.0), expected)
+    _close(pullback(1.0), expected)  # the tape is still intact for a second pullback

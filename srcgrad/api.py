@@ -394,13 +394,7 @@ class Derivative:
         converts = plan.converts
         if len(converts) == 1:
             (p, kind), = converts
-            x = args[p]
-            # `_fresh(out, x)` inlined for the commonest call: one float array in, its gradient out
-            if kind == "array" and type(out) is numpy.ndarray and out is not x \
-                    and out.dtype is x.dtype and out.shape == x.shape and x.dtype.kind == "f" \
-                    and out.flags.writeable:
-                return (out,) if self._many else out
-            g = _gradient(out, x, kind)
+            g = _gradient(out, args[p], kind)
             return (g,) if self._many else g
         if plan.floats and type(out) is tuple and len(out) == len(converts) \
                 and list(map(type, out)).count(float) == len(out) \

@@ -260,15 +260,9 @@ def derive(fn, options: Options, keep_stages: bool = False):
         out.body = _dedupe_comments(body + [nodes.ret(result)])
         out.returns = None
         functions = [out]
-        if not (options.debug_nans or options.nan_safe or generated) and _arithmetic_helpers(ctx):
-            arrays = sum(len(ctx.records[p]) if p in ctx.records else kinds.get(p) != "scalar"
-                         for p in options.wrt)
-            pair = fast_twin(out, names.claim(out.name + "_nan_safe"), backward,
-                             _arithmetic_helpers(ctx), value_kinds, callee, sweeps.gradients,
-                             arrays, ctx.rename_global, ctx.mutated)
-            if pair is not None:  # the twin is compiled when first needed
-                functions, twin = pair[:1], pair[1]
-                deferred = (twin.name, lambda: codegen.to_sources(twin, note=ctx.line))
+        if not (options.debug_nans or options.nan_safe or generated):
+            functions, deferred = _fast_path(out, backward, sweeps, kinds, value_kinds, callee, names, ctx,
+                                             options)
     texts = [codegen.to_sources(f, note=ctx.line) for f in functions]
     source = "\n\n".join(plain for plain, _ in texts)
     annotated = "\n\n".join(noted for _, noted in texts)
@@ -279,6 +273,21 @@ def derive(fn, options: Options, keep_stages: bool = False):
         stages["reverse"] = source
         return compiled, stages
     return compiled
+
+
+def _fast_path(out, backward, sweeps, kinds, value_kinds, callee, names, ctx, options):
+    """([the function to compile], the deferred NaN-safe twin or None): see
+    optimize/speculate.py. The twin's text is made only when it is first needed."""
+    guards = _arithmetic_helpers(ctx)
+    if not guards:
+        return [out], None
+    arrays = sum(len(ctx.records[p]) if p in ctx.records else kinds.get(p) != "scalar" for p in options.wrt)
+    pair = fast_twin(out, names.claim(out.name + "_nan_safe"), backward, guards, value_kinds, callee,
+                     sweeps.gradients, arrays, ctx.rename_global, ctx.mutated)
+    if pair is None:
+        return [out], None
+    fast, twin = pair
+    return [fast], (twin.name, lambda: codegen.to_sources(twin, note=ctx.line))
 
 
 def _derive_forward(tree, anf_fn, ops, act, params, names, ctx, parsed, nested_defs, options, stages):

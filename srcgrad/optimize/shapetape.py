@@ -43,7 +43,7 @@ def tape_shapes(forward: list, backward: list, stack: str | None, helper_names: 
             continue
         saved = fresh(name.lstrip("_") + "_shape")
         shape_of = rename_global("shape_of")
-        loop, append = push
+        append = push[1]
         append.value.args = [nodes.quote_expr(f"{shape_of}(v)", v=name)]
         pop.targets = [nodes.name(saved, store=True)]
         _to_shape(pop_loop, name, saved, unbroadcast, rename_global("unbroadcast_to"))

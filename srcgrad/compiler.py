@@ -75,6 +75,8 @@ class _Context:
         self.records: dict = {}  # dict parameter read only as params["k"] -> {key: field}
         self.field_owner: dict = {}  # field -> (parameter, key)
         self.dense: dict = {}  # list-of-numbers parameter read only as x[i] -> its adjoint list
+        self.array_params: set[str] = set()
+        self.views: dict = {}  # name -> names that may share its memory (when any is mutated)
         self._emitted: dict = {}
 
     def _callee(self, op, active: list[str], stmt, mode: str):

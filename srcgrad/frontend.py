@@ -107,24 +107,12 @@ def _syntax(fn) -> tuple:
 def _read(fn) -> tuple:
     """Read and parse `fn`'s source: its `def` tree and the file's lines."""
     filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
-    tree = None
     found = _recorded_lines(fn, filename)
-    if found is not None:
-        lines, first, file_lines = found
-        tree = _parsed_def(lines, first, fn.__name__)
-    if tree is None:
-        try:
-            lines, first = inspect.getsourcelines(fn)
-            file_lines = linecache.getlines(filename) or None
-        except (OSError, TypeError) as err:
-            raise SrcGradError(
-                f"cannot read the source of {fn.__qualname__} ({filename}): {err}",
-                hint="define the function in a file (a module or script), not in an "
-                     "interactive session or through exec") from None
-        if not file_lines or len(file_lines) < first - 1 + len(lines):
-            file_lines = [""] * (first - 1) + lines
-        # Blank lines in front give every node its line number in the file.
-        tree = gast.parse("\n" * (first - 1) + textwrap.dedent("".join(lines))).body[0]
+    tree = _parsed_def(found[0], found[1], fn.__name__) if found is not None else None
+    if tree is None:  # no recorded positions, or they did not give the `def`: tokenize
+        found = _inspected_lines(fn, filename)
+        tree = _parsed_at(found[0], found[1])
+    lines, first, file_lines = found
     if filename.startswith("<srcgrad"):
         tree.body = _drop_deletes(tree.body)
     if not isinstance(tree, gast.FunctionDef):
@@ -154,6 +142,21 @@ def _recorded_lines(fn, filename: str):
     return file_lines[first - 1:last], first, file_lines
 
 
+def _inspected_lines(fn, filename: str) -> tuple:
+    """(`fn`'s lines, its first line, the file's lines) by inspect.getsourcelines."""
+    try:
+        lines, first = inspect.getsourcelines(fn)
+        file_lines = linecache.getlines(filename) or None
+    except (OSError, TypeError) as err:
+        raise SrcGradError(
+            f"cannot read the source of {fn.__qualname__} ({filename}): {err}",
+            hint="define the function in a file (a module or script), not in an "
+                 "interactive session or through exec") from None
+    if not file_lines or len(file_lines) < first - 1 + len(lines):
+        file_lines = [""] * (first - 1) + lines
+    return lines, first, file_lines
+
+
 def _last_line(code) -> int | None:
     """The last source line any instruction of `code` (or of a code nested in it) spans."""
     ends = [end for _, end, _, _ in code.co_positions() if end is not None]
@@ -161,11 +164,16 @@ def _last_line(code) -> int | None:
     return max(ends) if ends else None
 
 
+def _parsed_at(lines: list, first: int):
+    """The first statement of `lines`, which start at line `first` of their file."""
+    # Blank lines in front give every node its line number in the file.
+    return gast.parse("\n" * (first - 1) + textwrap.dedent("".join(lines))).body[0]
+
+
 def _parsed_def(lines: list, first: int, name: str):
     """The `def` in `lines` (None if they do not parse as one named `name`)."""
     try:
-        # Blank lines in front give every node its line number in the file.
-        tree = gast.parse("\n" * (first - 1) + textwrap.dedent("".join(lines))).body[0]
+        tree = _parsed_at(lines, first)
     except (SyntaxError, IndexError):
         return None
     return tree if isinstance(tree, gast.FunctionDef) and tree.name == name else None

@@ -129,7 +129,7 @@ class _Plan:
             return False
         value = stmt.value
         if self.stores.get(z) != 1 or z in ctx.mutated or not (
-                z in ctx.scalar_names or _row_of(value, getattr(ctx, "array_params", ()), ctx)):
+                z in ctx.scalar_names or _row_of(value, ctx)):
             return False
         op = self.ops.get(id(stmt))
         if op is None or op.kind not in ("rule", "zero") or not isinstance(value, _CHEAP_VALUES):
@@ -237,11 +237,11 @@ def _loops(infos):
             yield from _loops(info.orelse)
 
 
-def _row_of(value, array_params, ctx) -> bool:
+def _row_of(value, ctx) -> bool:
     """`xs[i]` of an array argument nothing writes to, by a Python int: a view,
     as cheap to take again as a number (`for x in xs` over an array)."""
     return isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
-        and value.value.id in array_params and value.value.id not in ctx.mutated \
+        and value.value.id in ctx.array_params and value.value.id not in ctx.mutated \
         and isinstance(value.slice, gast.Name) and value.slice.id in ctx.scalar_names
 
 

@@ -285,7 +285,7 @@ class _Backward:
         (`_t1 = buf[0]`, then `buf[0] = ...`) counts as reading that variable: its
         restore must stay, or the view would show the overwritten entries."""
         out = reads_without_markers(stmt)
-        views = getattr(self.ctx, "views", {})
+        views = self.ctx.views
         out |= {m for m in self.ctx.mutated if not views.get(m, {m}).isdisjoint(out)}
         return out
 

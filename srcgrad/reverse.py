@@ -284,10 +284,9 @@ class _Backward:
         """What `stmt` reads, where reading a view of a variable written in place
         (`_t1 = buf[0]`, then `buf[0] = ...`) counts as reading that variable: its
         restore must stay, or the view would show the overwritten entries."""
-        out = reads_without_markers(stmt)
-        views = self.ctx.views
-        out |= {m for m in self.ctx.mutated if not views.get(m, {m}).isdisjoint(out)}
-        return out
+        views, mutated = self.ctx.views, self.ctx.mutated
+        return reads_without_markers(
+            stmt, lambda out: out | {m for m in mutated if not views.get(m, {m}).isdisjoint(out)})
 
     def stack_name(self) -> str:
         if self.stack is None:

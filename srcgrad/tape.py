@@ -32,25 +32,47 @@ def _marker_index(stmt):
     return args[2] if len(args) > 2 else None
 
 
-def reads_without_markers(stmt) -> set[str]:
-    """Names the statement reads, not counting branches left with nothing but markers.
+def reads_without_markers(stmt, widen=None) -> set[str]:
+    """Names the backward code `stmt` reads once its markers are settled.
 
-    A marker that restores a slice (`x[i] = old`) reads its index when it stays.
+    A marker stays exactly when its variable is read (see `drop_markers`), and a
+    marker that stays reads what it needs to run: the condition of every branch
+    around it (a branch left with nothing but markers is still taken or not, as
+    the forward sweep took it in that iteration), and the index of a slice it
+    restores (`x[i] = old`). Those reads can keep more markers, so they are
+    added until nothing changes. `widen(names)` adds what reading `names`
+    implies (the variables a view reads); it is applied at every step.
     """
+    widen = widen or (lambda names: names)
     out: set[str] = set()
+    conditional: list = []  # (names read, the restored variables that make them read)
     for s in walk_stmts([stmt]):
         if isinstance(s, gast.If):
             if _only_markers(s.body) and _only_markers(s.orelse):
+                conditional.append((nodes.loaded_names(s.test), _restored(s.body + s.orelse)))
                 continue
             out |= nodes.loaded_names(s.test)
         elif isinstance(s, gast.For):
             out |= nodes.loaded_names(s.iter)
         elif is_pop_marker(s):
             if _marker_index(s) is not None:
-                out |= nodes.loaded_names(_marker_index(s))
+                conditional.append((nodes.loaded_names(_marker_index(s)), {_marker(s)[0]}))
         elif isinstance(s, (gast.Assign, gast.Expr, gast.Return)):
             out |= nodes.loaded_names(s)
-    return out
+    out = widen(out)
+    while True:
+        grown = set(out)
+        for names, restored in conditional:
+            if not restored.isdisjoint(grown):
+                grown |= names
+        grown = widen(grown)
+        if grown == out:
+            return out
+        out = grown
+
+
+def _restored(stmts) -> set[str]:
+    return {_marker(s)[0] for s in walk_stmts(stmts) if is_pop_marker(s)}
 
 
 def _only_markers(stmts) -> bool:

@@ -91,6 +91,8 @@ class _Forward:
                 if self.active(n):
                     out.append(self.set_tangent(n, self.zeros(nodes.name(n)), stmt.lineno))
             return out
+        if isinstance(stmt, gast.Expr) and _popped_list(stmt.value, self.ctx) is not None:
+            return [stmt] + self.pop(_popped_list(stmt.value, self.ctx), None, stmt.lineno)
         if isinstance(stmt, gast.Expr):
             from .effects import check_forward_only
 
@@ -100,6 +102,9 @@ class _Forward:
     def assign(self, stmt) -> list:
         z = stmt.targets[0].id
         out = [stmt]
+        popped = _popped_list(stmt.value, self.ctx)
+        if popped is not None:  # z = lst.pop(): the tangent comes off the tangent list
+            return out + self.pop(popped, z, stmt.lineno)
         if not self.active(z):
             return out
         line = stmt.lineno
@@ -109,11 +114,6 @@ class _Forward:
             return self.user_call(stmt, op)
         if op.kind == "custom":
             return out + [self.custom(stmt, op, owned)]
-        popped = _popped_list(stmt.value, self.ctx)
-        if popped is not None:  # z = lst.pop(): the tangent comes off the tangent list
-            source = nodes.quote_expr(f"{self.ctx.names.tangent(popped)}.pop()") \
-                if self.active(popped) else self.zeros(nodes.name(z))
-            return out + [self.set_tangent(z, source, line)]
         if op.kind == "copy":
             source = stmt.value
             value = self.tangent_expr(source) if isinstance(source, gast.Name) else self.zeros(source)
@@ -186,6 +186,22 @@ class _Forward:
         value = self.tangent_expr(stmt.value)
         out.append(gast.Assign(targets=[tangent], value=value, type_comment=None))
         return out
+
+    def pop(self, lst: str, z: str | None, line) -> list:
+        """The tangent side of `z = lst.pop()` (or a discarded `lst.pop()`).
+
+        An active list has a tangent list of the same length (`append` pushes a
+        tangent for every item, zeros for an inactive one), so every pop pops it
+        too, whatever becomes of the value: a stack of a generated gradient pops
+        saved shapes and counts that carry no tangent between the values that do.
+        """
+        if not self.active(lst):
+            return [] if z is None or not self.active(z) else \
+                [self.set_tangent(z, self.zeros(nodes.name(z)), line)]
+        source = nodes.quote_expr(f"{self.ctx.names.tangent(lst)}.pop()")
+        if z is None or not self.active(z):
+            return [nodes.stamp(nodes.expr_stmt(source), line)]
+        return [self.set_tangent(z, source, line)]
 
     def append(self, stmt) -> list:
         lst = stmt.value.func.value.id

@@ -221,7 +221,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     forward, backward = sweeps.finish(optimized(sweeps.backward) if early else sweeps.backward)
     forward = nested.restore(forward, nested_defs)
     backward, _ = eliminate_dead(backward, set(sweeps.gradients))
-    forward = _drop_unread_saves(forward, backward, set(sweeps.state.temps.values()))
+    forward = _drop_unread_saves(forward, backward, set(sweeps.state.temps.values()) | sweeps.counts)
     kinds = dict(zip(params, options.kinds))
     callee = resolver(ctx.is_local, ctx.helpers, parsed.namespace.lookup)
     value_kinds = {}
@@ -376,12 +376,23 @@ def _split_pair(tree, forward, backward, sweeps, grads, params, names, ctx, opti
     return [fwd, bwd]
 
 
-def _drop_unread_saves(forward: list, backward: list, temps: set[str]) -> list:
-    """Saved values whose restore the final clean-up removed are not saved either."""
-    read = nodes.loaded_names(backward)
-    unread = temps - read
-    return [s for s in forward if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-                                       and s.targets[0].id in unread)]
+def _drop_unread_saves(forward: list, backward: list, kept: set[str]) -> list:
+    """Saved values (`_x1 = x`) and loop trip counts (`_n1 = _n1 + 1`), kept only for
+    the backward sweep, go where the final clean-up removed what read them."""
+    unread = kept - nodes.loaded_names(backward)
+    if not unread:
+        return forward
+
+    def drop(stmts: list) -> list:
+        out = []
+        for s in stmts:
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and s.targets[0].id in unread:
+                continue
+            nodes.map_blocks(s, drop)
+            out.append(s)
+        return out or [gast.Pass()]
+
+    return drop(forward)
 
 
 def _dedupe_comments(stmts: list) -> list:

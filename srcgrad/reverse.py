@@ -34,7 +34,7 @@ import gast
 from . import nodes, templates
 from .errors import located
 from .recompute import recompute
-from .tape import (POP_MARKER, drop_markers, is_pop_marker, markers_to_pops, maybe_unbound, reads_without_markers,
+from .tape import (POP_MARKER, all_infos, drop_markers, is_pop_marker, markers_to_pops, maybe_unbound, reads_without_markers,
                    walk_stmts)
 from .versions import MANAGED, Assign, If, Loop, SetItem, Update, Walk, index_expr, stored
 
@@ -49,6 +49,7 @@ class Sweeps:
     finish: object = None  # finish(optimized backward) -> (forward, backward)
     state: object = None
     seed_name: str = ""  # the adjoint of the returned value: the seed parameter when split
+    counts: set = field(default_factory=set)  # trip counts the backward reads directly, not taped
 
 
 
@@ -483,8 +484,11 @@ def reverse(fn, ops: dict, act, wrt: list[str], ctx) -> Sweeps:
         if ctx.require_scalar:
             forward.append(nodes.expr_stmt(nodes.quote_expr(
                 f"{ctx.rename_global('require_scalar')}(r)", r=returned)))
+        sweeps.counts = {info.counter for info in all_infos(infos) if isinstance(info, Loop)
+                         and info.bound is None and ("counter", id(info.stmt)) not in backward.pushed}
         return entry + forward, settled
 
     keep = {POP_MARKER}
-    return Sweeps(None, seed + sweep + tail, gradients, returned, keep, finish, backward, seed_name)
+    sweeps = Sweeps(None, seed + sweep + tail, gradients, returned, keep, finish, backward, seed_name)
+    return sweeps
 

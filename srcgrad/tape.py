@@ -38,8 +38,8 @@ def reads_without_markers(stmt, widen=None) -> set[str]:
     A marker stays exactly when its variable is read (see `drop_markers`), and a
     marker that stays reads what it needs to run: the condition of every branch
     around it (a branch left with nothing but markers is still taken or not, as
-    the forward sweep took it in that iteration), and the index of a slice it
-    restores (`x[i] = old`). Those reads can keep more markers, so they are
+    the forward sweep took it in that iteration), the trip count of every loop
+    around it, and the index of a slice it restores (`x[i] = old`). Those reads can keep more markers, so they are
     added until nothing changes. `widen(names)` adds what reading `names`
     implies (the variables a view reads); it is applied at every step.
     """
@@ -53,6 +53,9 @@ def reads_without_markers(stmt, widen=None) -> set[str]:
                 continue
             out |= nodes.loaded_names(s.test)
         elif isinstance(s, gast.For):
+            if _only_markers(s.body):  # a loop that only restores (`for _ in range(_n2)`)
+                conditional.append((nodes.loaded_names(s.iter), _restored(s.body)))
+                continue
             out |= nodes.loaded_names(s.iter)
         elif is_pop_marker(s):
             if _marker_index(s) is not None:
@@ -78,6 +81,7 @@ def _restored(stmts) -> set[str]:
 def _only_markers(stmts) -> bool:
     return all(is_pop_marker(s) or nodes.is_comment(s) or isinstance(s, gast.Pass)
                or (isinstance(s, gast.If) and _only_markers(s.body) and _only_markers(s.orelse))
+               or (isinstance(s, gast.For) and _only_markers(s.body))
                for s in stmts)
 
 
@@ -156,7 +160,7 @@ def maybe_unbound(pushed: set, infos, params) -> list[str]:
 def _pushed_name(key, infos):
     """The variable a push key refers to (for initialising it before any push)."""
     kind, ident = key[0], key[1]
-    for info in _all_infos(infos):
+    for info in all_infos(infos):
         if id(info.stmt) == ident:
             if kind == "assign" and isinstance(info, Assign):
                 return info.z
@@ -167,12 +171,12 @@ def _pushed_name(key, infos):
     return None
 
 
-def _all_infos(infos):
+def all_infos(infos):
     for info in infos:
         yield info
         if isinstance(info, If):
-            yield from _all_infos(info.body)
-            yield from _all_infos(info.orelse)
+            yield from all_infos(info.body)
+            yield from all_infos(info.orelse)
         elif isinstance(info, Loop):
-            yield from _all_infos(info.body)
+            yield from all_infos(info.body)
 

@@ -246,7 +246,9 @@ def instantiate_tangent(template: Template, bindings: dict, tangent_of, rename_g
     """Splice a tangent template for one call: `Local`s and `Contribution`s to the result.
 
     tangent_of(var) -> the tangent variable's name, or None when var is
-    inactive: a line that reads the tangent of an inactive input is dropped.
+    inactive: a line that reads only tangents of inactive inputs is dropped; in
+    a line that reads several (a function linear in them jointly, as `add_grad`
+    is), an inactive input's tangent reads as zeros.
     A list literal operand's tangent is a literal of its items' tangents,
     `zeros(item)` (an expression) standing for an inactive item.
     """
@@ -259,9 +261,9 @@ def instantiate_tangent(template: Template, bindings: dict, tangent_of, rename_g
             renames[target.id] = fresh("t")
             out.append(Local(renames[target.id], value))
             continue
-        (param,) = {n.slice.id for n in gast.walk(stmt.value) if isinstance(n, gast.Subscript)
-                    and isinstance(n.value, gast.Name) and n.value.id == "d"}
-        if not _any_active(bindings[param], tangent_of):
+        params = {n.slice.id for n in gast.walk(stmt.value) if isinstance(n, gast.Subscript)
+                  and isinstance(n.value, gast.Name) and n.value.id == "d"}
+        if not any(_any_active(bindings[p], tangent_of) for p in params):
             continue
         value = _expand_tangent(stmt.value, bindings, tangent_of, rename_global, renames, zeros)
         out.append(Contribution(bindings[template.result].id, value))

@@ -88,7 +88,9 @@ def _register(table: dict, mode: str, primitives) -> Callable[[F], F]:
 
 
 def _check_tangent(template: Template) -> None:
-    """A tangent template writes only d[result], each line reading one input's d[...]."""
+    """A tangent template writes only d[result], each line reading the d[...] of one
+    input, or of several when the line is linear in them jointly (their contributions
+    must not be added with `+`, as for `add_grad` of lists)."""
     import gast
 
     for stmt in template.body:
@@ -99,9 +101,9 @@ def _check_tangent(template: Template) -> None:
             raise TemplateError(f"{template.origin}: a tangent rule assigns d[{template.result}] only")
         reads = {n.slice.id for n in gast.walk(stmt.value) if isinstance(n, gast.Subscript)
                  and isinstance(n.value, gast.Name) and n.value.id == "d"}
-        if len(reads) != 1 or template.result in reads:
+        if not reads or template.result in reads:
             raise TemplateError(f"{template.origin} (line {stmt.lineno} of the template): each "
-                                "`d[z] = ...` reads the tangent of exactly one input")
+                                "`d[z] = ...` reads the tangent of an input, not of the result")
 
 
 def linear(primitive, param: str, *more) -> None:

@@ -12,6 +12,7 @@ from srcgrad import runtime
 from srcgrad.rules.registry import linear, nondifferentiable, tangent
 from srcgrad.runtime import (
     EinsumAdjointTangents,
+    add_grad,
     cholesky_adjoint_helper,
     cholesky_adjoint_tangent_z,
     cumprod_adjoint_helper,
@@ -62,9 +63,8 @@ linear(runtime.rule_gradients, "result")
 
 
 @tangent(runtime.add_grad)                      # z = add_grad(a, b): a + b for adjoints
-def add_grad_tangent(z, a, b):
-    d[z] = d[a]
-    d[z] = d[b]
+def add_grad_tangent(z, a, b):                  # one line: `+` would join two lists
+    d[z] = add_grad(d[a], d[b])
 
 
 @tangent(runtime.matmul_adjoint_left)           # z = g @ b.T, shaped like a

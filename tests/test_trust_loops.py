@@ -1,0 +1,530 @@
+"""Issue 12, loops: branches on loop state the derivative does not follow, and
+derivatives of derivatives through loops.
+
+1. An `if` in a loop whose branch only rebinds a non-differentiated name
+   (a step size, a learning rate, a momentum factor) leaves nothing to
+   differentiate in the branch, only restores. The backward sweep kept those
+   restores but stopped taping the condition, so it replayed every iteration
+   with the last iteration's decision: wrong gradients, or a stack popped out
+   of step (`pop from empty list`, broadcast errors). Now the condition of any
+   branch (and the trip count of any loop) that holds a restore which stays is
+   taped too (srcgrad/tape.py, `reads_without_markers`).
+2. Forward mode over a generated gradient: the gradient's stack holds values
+   with a tangent and saved shapes, counts and conditions without one. Forward
+   mode pushed a tangent for every item but popped one only for a popped value
+   that has a tangent, so the tangent stack ran out of step (srcgrad/forward.py,
+   `pop`). And add_grad's tangent joined two list tangents with `+`
+   (srcgrad/rules/runtime.py).
+
+Every program is checked against central differences in float64, in reverse
+and forward mode; second derivatives against central differences of the
+gradient, and for symmetry.
+"""
+import re
+
+import numpy as np
+import pytest
+
+import srcgrad
+
+
+def check_both_modes(f, x):
+    srcgrad.check_grads(f, (_copy(x),), modes=("reverse", "forward"), rtol=1e-6, atol=1e-8)
+    g = srcgrad.grad(f)(_copy(x))  # split mode (vjp) agrees with the joint gradient
+    _, pullback = srcgrad.vjp(f, _copy(x))
+    np.testing.assert_allclose(pullback(1.0), g, rtol=1e-12, atol=1e-15)
+
+
+def _copy(x):
+    return x.copy() if isinstance(x, np.ndarray) else x
+
+
+def numeric_hessian(f, x, eps=1e-5):
+    """Central differences of srcgrad's gradient (itself checked against central
+    differences of f): columns of the Hessian, shape (x.size, x.size)."""
+    g = srcgrad.grad(f)
+    if not isinstance(x, np.ndarray):
+        return np.array([[(g(x + eps) - g(x - eps)) / (2 * eps)]])
+    cols = []
+    for k in range(x.size):
+        e = np.zeros(x.size)
+        e[k] = eps
+        e = e.reshape(x.shape)
+        cols.append(((g(x + e) - g(x - e)) / (2 * eps)).ravel())
+    return np.stack(cols, axis=1)
+
+
+def check_second_order(f, x):
+    srcgrad.check_grads(f, (_copy(x),), rtol=1e-6, atol=1e-8)
+    n = np.size(x)
+    want = numeric_hessian(f, x)
+    H = np.asarray(srcgrad.hessian(f)(_copy(x)), dtype=float).reshape(n, n)
+    np.testing.assert_allclose(H, want, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(H, H.T, rtol=1e-12, atol=1e-12)
+    v = np.linspace(-1.0, 0.7, n).reshape(np.shape(x)) if isinstance(x, np.ndarray) else 0.7
+    hv = np.asarray(srcgrad.hvp(f)(_copy(x), v=v), dtype=float).ravel()
+    np.testing.assert_allclose(hv, want @ np.ravel(v), rtol=1e-6, atol=1e-7)
+    if not isinstance(x, np.ndarray):
+        np.testing.assert_allclose(srcgrad.grad(srcgrad.grad(f))(x), want[0, 0], rtol=1e-6, atol=1e-7)
+
+
+# --- 1. branches on non-differentiated loop state ---------------------------------
+
+def halve_factor(x):  # the reproduction of the issue
+    c = 1.0
+    for i in range(3):
+        if x > 2.0:
+            c = c * 0.5
+        x = x * c
+    return x
+
+
+def test_if_rebinding_a_constant_in_a_loop_reads_each_iterations_condition():
+    # x: 5 -> 2.5 (c = 0.5) -> 0.625 (c = 0.25) -> 0.15625 (x <= 2: c stays 0.25)
+    assert srcgrad.grad(halve_factor)(5.0) == 0.5 * 0.25 * 0.25
+    assert srcgrad.jvp(halve_factor, (5.0,), (1.0,))[1] == 0.5 * 0.25 * 0.25
+    check_both_modes(halve_factor, 5.0)
+
+
+def step_halving(x):
+    """Gradient descent on (x - 1)^2 that halves the step when a trial step does not descend."""
+    step = 1.0
+    for k in range(4):
+        g = 2.0 * (x - 1.0) * x
+        trial = x - step * g
+        if (trial - 1.0) ** 2 > (x - 1.0) ** 2:
+            step = step * 0.5
+        x = x - step * g
+    return x * x
+
+
+def step_halving_while(x):
+    """A backtracking line search: halve until the trial point descends."""
+    step = 1.0
+    for k in range(3):
+        g = 2.0 * (x - 1.0) * x
+        while np.sum((x - step * g - 1.0) ** 2) > np.sum((x - 1.0) ** 2):
+            step = step * 0.5
+        x = x - step * g
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("x", [0.3, 0.8, 1.5])  # halves in the third, second, first step
+def test_step_halving(x):
+    check_both_modes(step_halving, x)
+
+
+@pytest.mark.parametrize("x", [1.5, 0.3, np.array([1.5, 0.3, 1.1])])
+def test_step_halving_line_search(x):
+    check_both_modes(step_halving_while, x)
+
+
+def lr_schedule(x):
+    lr = 0.3
+    for i in range(5):
+        if i == 2:
+            lr = 0.1
+        x = x - lr * np.cos(x) * x
+    return np.sum(x ** 2)
+
+
+def lr_schedule_elif(x):
+    lr = 0.3
+    for i in range(6):
+        if i == 2:
+            lr = 0.1
+        elif i == 4:
+            lr = lr * 0.5
+        x = x - lr * np.sin(x)
+    return np.sum(x ** 2)
+
+
+@pytest.mark.parametrize("f", [lr_schedule, lr_schedule_elif])
+@pytest.mark.parametrize("x", [1.3, np.array([0.5, 1.0, 2.0])])
+def test_learning_rate_schedule(f, x):
+    check_both_modes(f, x)
+
+
+def momentum_switched_on(x):
+    v = np.zeros_like(x)
+    beta = 0.0
+    for i in range(4):
+        if i == 1:
+            beta = 0.9
+        g = 2.0 * x + np.sin(x)
+        v = beta * v + g
+        x = x - 0.1 * v
+    return np.sum(x ** 2)
+
+
+def momentum_switched_on_scalar(x):
+    v = 0.0
+    beta = 0.0
+    for i in range(4):
+        if i >= 1:
+            beta = 0.9
+        g = 2.0 * x + np.sin(x)
+        v = beta * v + g
+        x = x - 0.1 * v
+    return x * x
+
+
+def test_momentum_switched_on_after_the_first_step():
+    check_both_modes(momentum_switched_on, np.array([0.5, -1.0, 2.0]))
+    check_both_modes(momentum_switched_on_scalar, 1.5)
+
+
+def adam_with_decay(x):
+    m = np.zeros_like(x)
+    s = np.zeros_like(x)
+    b1t = 1.0
+    b2t = 1.0
+    lr = 0.1
+    for t in range(5):
+        if t == 3:
+            lr = lr * 0.5
+        g = np.cos(x) + x
+        m = 0.9 * m + 0.1 * g
+        s = 0.999 * s + 0.001 * g * g
+        b1t = b1t * 0.9
+        b2t = b2t * 0.999
+        x = x - lr * (m / (1 - b1t)) / (np.sqrt(s / (1 - b2t)) + 1e-8)
+    return np.sum(x ** 2)
+
+
+def test_adam_like_optimizer_with_a_decayed_rate():
+    check_both_modes(adam_with_decay, np.array([0.5, -1.0, 2.0]))
+
+
+def nested_ifs(x):
+    c = 1.0
+    d = 2.0
+    for i in range(4):
+        if x > 1.0:
+            if i % 2 == 0:
+                c = c * 0.5
+            else:
+                d = d + 1.0
+        x = x * c + 0.1 * d * x
+    return x
+
+
+def test_nested_ifs_in_a_loop():
+    check_both_modes(nested_ifs, 3.0)
+    check_both_modes(nested_ifs, 0.8)
+
+
+def while_with_if(x):
+    c = 1.0
+    n = 0
+    while n < 4:
+        if np.sum(x) > 2.0:
+            c = c * 0.5
+        x = x * c + 0.1
+        n = n + 1
+    return np.sum(x)
+
+
+@pytest.mark.parametrize("x", [5.0, np.array([3.0, 1.5])])
+def test_while_loop_with_an_if(x):
+    check_both_modes(while_with_if, x)
+
+
+def break_inside_if(x):
+    c = 1.0
+    for i in range(6):
+        if x < 0.5:
+            c = 0.0
+            break
+        if x > 2.0:
+            c = c * 0.5
+        x = x * c
+    return x + c
+
+
+@pytest.mark.parametrize("x", [5.0, 0.7, 0.3])
+def test_break_inside_if(x):
+    check_both_modes(break_inside_if, x)
+
+
+def branch_on_array_state(x):
+    scale = 1.0
+    for i in range(4):
+        if np.sum(x) > 1.0:
+            scale = scale * 0.7
+        x = x * scale + 0.05 * x ** 2
+    return np.sum(x)
+
+
+def count_in_a_branch(x):
+    k = 0
+    for i in range(5):
+        if x[i % 3] > 0.0:
+            k = k + 1
+        x = x * (1.0 + 0.1 * k)
+    return np.sum(x)
+
+
+def test_branches_on_array_state_and_on_a_counter():
+    check_both_modes(branch_on_array_state, np.array([0.5, 1.0, 2.0]))
+    check_both_modes(count_in_a_branch, np.array([0.5, -1.0, 2.0]))
+
+
+def inner_count(x):
+    for k in range(3):
+        n = 0
+        while n < k:
+            n = n + 1
+        x = x * np.sin(x) + n
+    return x
+
+
+def test_a_trip_count_nothing_reads_is_neither_taped_nor_counted():
+    check_both_modes(inner_count, 0.7)
+    source = srcgrad.source(srcgrad.grad(inner_count))
+    assert not re.search(r"\b_n\d+\b", source), source
+
+
+# --- 2. forward over reverse through loops -----------------------------------------
+
+def chained_squares(x):  # the reproduction of the issue
+    s = 0.0
+    for i in range(2):
+        s = s + (x[i + 1] - x[i] ** 2) ** 2
+    return s
+
+
+def test_hessian_through_a_loop_matches_the_closed_form():
+    x = np.array([0.3, -0.5, 1.2])
+    a, b = x[1] - x[0] ** 2, x[2] - x[1] ** 2
+    want = np.array([[8 * x[0] ** 2 - 4 * a, -4 * x[0], 0.0],
+                     [-4 * x[0], 2 - 4 * b + 8 * x[1] ** 2, -4 * x[1]],
+                     [0.0, -4 * x[1], 2.0]])
+    np.testing.assert_allclose(srcgrad.hessian(chained_squares)(x), want, rtol=1e-12)
+    check_second_order(chained_squares, x)
+
+
+def rosenbrock(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def while_sum(x):
+    s = 0.0
+    i = 0
+    while i < 3:
+        s = s + np.sin(x[i]) * x[(i + 1) % 3]
+        i = i + 1
+    return s
+
+
+def loop_with_if(x):
+    s = 0.0
+    for i in range(3):
+        if x[i] > 0.0:
+            s = s + x[i] ** 3
+        else:
+            s = s - x[i] * x[(i + 1) % 3]
+    return s
+
+
+def nested_loops(x):
+    s = 0.0
+    for i in range(3):
+        for j in range(3):
+            s = s + np.cos(x[i] * x[j]) * (i + 1.0)
+    return s
+
+
+def nested_while_if(x):
+    s = 0.0
+    for i in range(3):
+        j = 0
+        while j < i + 1:
+            if x[j] > 0.0:
+                s = s + x[i] * x[j] ** 2
+            else:
+                s = s - np.exp(x[i] * x[j])
+            j = j + 1
+    return s
+
+
+def over_rows(A):
+    s = 0.0
+    for row in A:
+        s = s + np.sum(np.tanh(row) * row)
+    return s
+
+
+def descent_steps(x):
+    for k in range(3):
+        g = 4.0 * x ** 3 - 2.0 * x
+        x = x - 0.05 * g
+    return np.sum(x ** 2 * np.sin(x))
+
+
+def rnn(x):
+    h = np.zeros(2)
+    W = np.array([[0.5, -0.3], [0.2, 0.4]])
+    for t in range(3):
+        h = np.tanh(W @ h + x[t] * np.array([1.0, -1.0]))
+    return np.sum(h ** 2)
+
+
+def matrix_power_loop(W):
+    h = np.array([0.5, -0.2])
+    for t in range(3):
+        h = np.tanh(W @ h)
+    return np.sum(h)
+
+
+def written_in_place(x):
+    y = x * 1.0
+    for i in range(1, 3):
+        y[i] = y[i - 1] * np.sin(y[i]) + x[i]
+    return np.sum(y ** 2)
+
+
+def states_in_a_list(x):
+    hs = []
+    h = x
+    for t in range(3):
+        h = np.tanh(h * 1.5 + 0.1 * t)
+        hs.append(h)
+    s = 0.0
+    for h2 in hs:
+        s = s + np.sum(h2 * h2)
+    return s
+
+
+def tuple_state(x):
+    state = (x, x * 0.0)
+    for t in range(3):
+        p, v = state
+        v = 0.9 * v - 0.1 * np.sin(p)
+        state = (p + v, v)
+    return np.sum(state[0] ** 2)
+
+
+def break_when_large(x):
+    s = 0.0
+    for i in range(5):
+        if np.sum(x) > 4.0:
+            break
+        x = x * 1.3 + np.sin(x)
+        s = s + np.sum(x ** 2)
+    return s
+
+
+def while_true_break(x):
+    s = 0.0
+    k = 0
+    while True:
+        s = s + np.prod(np.cos(x)) * (k + 1.0)
+        x = x * 1.1
+        k = k + 1
+        if k >= 3:
+            break
+    return s
+
+
+def momentum_loss(x):
+    v = np.zeros_like(x)
+    beta = 0.0
+    for i in range(4):
+        if i == 1:
+            beta = 0.9
+        g = 2.0 * x + np.sin(x)
+        v = beta * v + g
+        x = x - 0.1 * v
+    return np.sum(x ** 2 * np.cos(x))
+
+
+X3 = np.array([0.3, -0.5, 1.2])
+
+
+@pytest.mark.parametrize("f, x", [
+    (rosenbrock, np.array([0.3, -0.5, 1.2, 0.7])),
+    (while_sum, X3),
+    (loop_with_if, X3),
+    (nested_loops, X3),
+    (nested_while_if, X3),
+    (over_rows, np.array([[0.3, -0.5], [1.2, 0.1]])),
+    (descent_steps, X3),
+    (rnn, X3),
+    (matrix_power_loop, np.array([[0.3, -0.5], [1.2, 0.4]])),
+    (written_in_place, X3),
+    (states_in_a_list, X3),
+    (tuple_state, X3),
+    (break_when_large, X3),
+    (break_when_large, np.array([0.3, 0.1, 0.2])),
+    (while_true_break, X3),
+    (momentum_loss, X3),
+    (branch_on_array_state, np.array([0.5, 0.4, 0.3])),  # both bugs at once
+    (branch_on_array_state, np.array([0.1, 0.2, 0.3])),
+    (adam_with_decay, X3),
+], ids=lambda v: getattr(v, "__name__", None) or "x")
+def test_hessian_and_hvp_through_loops(f, x):
+    check_second_order(f, x)
+
+
+def scalar_loop(t):
+    y = t
+    for i in range(3):
+        y = y * np.sin(y) + t
+    return y
+
+
+def scalar_while_if(t):
+    y = t
+    n = 0
+    while n < 4:
+        if y > 1.0:
+            y = y * 0.5 + t * t
+        else:
+            y = y + np.exp(-t) * y
+        n = n + 1
+    return y
+
+
+def scalar_schedule(t):
+    lr = 0.3
+    x = 2.0 * t
+    for i in range(4):
+        if i == 2:
+            lr = 0.1
+        x = x - lr * np.sin(x) * t
+    return x * x
+
+
+@pytest.mark.parametrize("f, t", [(scalar_loop, 0.7), (scalar_while_if, 1.7), (scalar_while_if, 0.6),
+                                  (scalar_schedule, 0.8), (halve_factor, 5.0), (step_halving, 0.8)],
+                         ids=lambda v: getattr(v, "__name__", None) or "t")
+def test_grad_of_grad_through_loops(f, t):
+    check_second_order(f, t)
+
+
+def unused_pop(x):
+    ys = []
+    for i in range(3):
+        ys.append(x * (i + 1.0))
+    last = ys.pop()
+    return ys[-1]
+
+
+def discarded_pop(x):
+    ys = []
+    for i in range(3):
+        ys.append(x * (i + 1.0))
+    ys.pop()
+    return ys[-1] * 3.0
+
+
+def test_forward_mode_pops_the_tangent_of_a_value_it_does_not_use():
+    # ys[-1] is 2x after the pop; the tangent read 3 before (the popped entry's)
+    assert srcgrad.jvp(unused_pop, (1.5,), (1.0,)) == (3.0, 2.0)
+    assert srcgrad.jvp(discarded_pop, (1.5,), (1.0,)) == (9.0, 6.0)
+    srcgrad.check_grads(unused_pop, (1.5,), modes=("forward",))
+    srcgrad.check_grads(discarded_pop, (1.5,), modes=("forward",))

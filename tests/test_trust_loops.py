@@ -270,6 +270,79 @@ def test_branches_on_array_state_and_on_a_counter():
     check_both_modes(count_in_a_branch, np.array([0.5, -1.0, 2.0]))
 
 
+def flag_set_after_the_branch(x):
+    c = 1.0
+    flag = False
+    for i in range(4):
+        if flag:
+            c = c * 0.5
+        flag = x > 2.0
+        x = x * c + 0.1 * x * x
+    return x
+
+
+def continue_inside_if(x):
+    c = 1.0
+    for i in range(4):
+        if x < 1.0:
+            c = c * 1.5
+            continue
+        x = x * c * 0.6
+    return x * c
+
+
+def line_search_from_the_second_step(x):
+    step = 1.0
+    for k in range(3):
+        g = 2.0 * (x - 1.0) * x
+        if k > 0:
+            while (x - step * g - 1.0) ** 2 > (x - 1.0) ** 2:
+                step = step * 0.5
+        x = x - step * g
+    return x * x
+
+
+def decay_by_conditional_expression(x):
+    lr = 0.5
+    for i in range(4):
+        lr = lr * 0.5 if x > 1.0 else lr
+        x = x - lr * np.sin(x)
+    return x
+
+
+def rates_from_a_list(x):
+    rates = [0.3, 0.1, 0.05]
+    lr = rates[0]
+    for i in range(5):
+        if i in (2, 4):
+            lr = rates[i // 2]
+        x = x - lr * x ** 3
+    return np.sum(x)
+
+
+def rate_in_a_dict(x):
+    opt = {"lr": 0.3}
+    for i in range(4):
+        if i == 2:
+            opt["lr"] = 0.1
+        x = x - opt["lr"] * np.tanh(x)
+    return np.sum(x ** 2)
+
+
+@pytest.mark.parametrize("f, x", [
+    (flag_set_after_the_branch, 3.0),
+    (continue_inside_if, 2.0),
+    (continue_inside_if, 0.9),
+    (line_search_from_the_second_step, 0.3),
+    (line_search_from_the_second_step, 1.4),
+    (decay_by_conditional_expression, 3.0),
+    (rates_from_a_list, np.array([0.5, 0.7])),
+    (rate_in_a_dict, np.array([0.5, 2.0])),
+], ids=lambda v: getattr(v, "__name__", None) or "x")
+def test_more_decisions_on_loop_state(f, x):
+    check_both_modes(f, x)
+
+
 def inner_count(x):
     for k in range(3):
         n = 0

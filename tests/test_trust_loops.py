@@ -515,6 +515,51 @@ def momentum_loss(x):
     return np.sum(x ** 2 * np.cos(x))
 
 
+def cell(h, x):
+    return np.tanh(h * x + 0.3)
+
+
+def helper_in_a_loop(x):
+    h = x * 0.5
+    for t in range(3):
+        h = cell(h, x)
+    return np.sum(h ** 2)
+
+
+def helper_and_branch_in_a_loop(x):
+    h = x * 0.5
+    c = 1.0
+    for t in range(3):
+        if np.sum(h) > 0.0:
+            c = c * 0.5
+        h = cell(h, x) * c
+    return np.sum(h ** 2)
+
+
+def list_read_in_the_loop(x):
+    hs = [x]
+    for t in range(3):
+        hs.append(np.tanh(hs[-1] * x + 0.1))
+    return np.sum(hs[-1] * hs[1])
+
+
+def list_written_in_the_loop(x):
+    hs = [x * 1.0, x * 2.0]
+    for t in range(3):
+        hs[t % 2] = np.sin(hs[(t + 1) % 2]) * x
+    return np.sum(hs[0] * hs[1])
+
+
+def entries_set_in_branches(x):
+    y = np.zeros(3)
+    for i in range(3):
+        if x[i] > 0.0:
+            y[i] = x[i] ** 2 * x[(i + 1) % 3]
+        else:
+            y[i] = np.sin(x[i])
+    return np.sum(y * y)
+
+
 X3 = np.array([0.3, -0.5, 1.2])
 
 
@@ -538,6 +583,12 @@ X3 = np.array([0.3, -0.5, 1.2])
     (branch_on_array_state, np.array([0.5, 0.4, 0.3])),  # both bugs at once
     (branch_on_array_state, np.array([0.1, 0.2, 0.3])),
     (adam_with_decay, X3),
+    (helper_in_a_loop, X3),
+    (helper_and_branch_in_a_loop, X3),
+    (helper_and_branch_in_a_loop, -X3),
+    (list_read_in_the_loop, X3),
+    (list_written_in_the_loop, X3),
+    (entries_set_in_branches, X3),
 ], ids=lambda v: getattr(v, "__name__", None) or "x")
 def test_hessian_and_hvp_through_loops(f, x):
     check_second_order(f, x)
@@ -562,6 +613,13 @@ def scalar_while_if(t):
     return y
 
 
+def weights_from_a_list(t):
+    out = 0.0
+    for w in [0.5, 1.5, -0.5]:
+        out = out + np.exp(w * t) * t
+    return out
+
+
 def scalar_schedule(t):
     lr = 0.3
     x = 2.0 * t
@@ -573,7 +631,8 @@ def scalar_schedule(t):
 
 
 @pytest.mark.parametrize("f, t", [(scalar_loop, 0.7), (scalar_while_if, 1.7), (scalar_while_if, 0.6),
-                                  (scalar_schedule, 0.8), (halve_factor, 5.0), (step_halving, 0.8)],
+                                  (scalar_schedule, 0.8), (halve_factor, 5.0), (step_halving, 0.8),
+                                  (weights_from_a_list, 0.7)],
                          ids=lambda v: getattr(v, "__name__", None) or "t")
 def test_grad_of_grad_through_loops(f, t):
     check_second_order(f, t)

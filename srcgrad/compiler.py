@@ -367,7 +367,7 @@ def _split_pair(tree, forward, backward, sweeps, grads, params, names, ctx, opti
                                     value=nodes.name(tape), type_comment=None))
     stack = sweeps.state.stack
     if stack is not None and stack in tape_names:
-        prologue.append(nodes.assign(stack, nodes.quote_expr(f"list({stack})")))
+        prologue.append(nodes.assign(stack, nodes.quote_expr(f"{ctx.rename_global('copy_stack')}({stack})")))
     body = prologue + backward
     if options.debug_nans:
         body = _with_finite_checks(body, ctx)

@@ -81,7 +81,7 @@ def _resolve_value(stmt, namespace, source, is_local, lifted) -> Op:
         return _primitive(_BINOPS[type(value.op)], [value.left, value.right], [], result, stmt, source)
     if isinstance(value, gast.UnaryOp):
         return _primitive(_UNARY[type(value.op)], [value.operand], [], result, stmt, source)
-    if isinstance(value, gast.Compare):
+    if isinstance(value, gast.Compare) or _boolean(value):
         return Op("zero", "comparison")
     if isinstance(value, gast.Subscript):
         index = _index_expr(value.slice)
@@ -102,6 +102,16 @@ def _resolve_value(stmt, namespace, source, is_local, lifted) -> Op:
         return _primitive(runtime.pack_dict, [nodes.tuple_of(value.keys), nodes.tuple_of(value.values)],
                           [], result, stmt, source, label="dict display")
     return Op("opaque", type(value).__name__)
+
+
+def _boolean(expr) -> bool:
+    """`a > 0 or not b < 1`: a boolean expression of comparisons, a bool (no derivative).
+    The condition of `if a > 0 or b < 1:`, which a derivative's tape can hand on."""
+    if isinstance(expr, gast.BoolOp):
+        return all(_boolean(v) for v in expr.values)
+    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.Not):
+        return True
+    return isinstance(expr, gast.Compare) or (isinstance(expr, gast.Constant) and type(expr.value) is bool)
 
 
 def _resolve_call(call, namespace, source, is_local, result, stmt, lifted) -> Op:

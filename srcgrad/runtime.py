@@ -1248,6 +1248,13 @@ def sort_tangent_helper(t, a, axis=-1, kind=None):
     return numpy.take_along_axis(numpy.broadcast_to(t, numpy.shape(a)), order, axis)
 
 
+def copy_stack(stack):
+    """A copy of a split derivative's stack, which its backward pops: a pullback can
+    run again. A function of its own, linear in the stack, so that forward mode
+    over the backward copies the tangent stack alike (`hessian` through a helper)."""
+    return list(stack)
+
+
 def fresh_tape(tape):
     """A copy of a tape whose arrays the backward restores in place, so a pullback
     can run again. Arrays that share memory share it in the copy too: a taped

@@ -638,6 +638,37 @@ def test_grad_of_grad_through_loops(f, t):
     check_second_order(f, t)
 
 
+def scan_in_a_helper(a, scale=0.5):
+    acc = 0.0
+    for i, e in enumerate(a):
+        acc = np.tanh(0.5 * acc + e * (i + 1.0))
+    return scale * np.exp(acc)
+
+
+def calls_a_scanning_helper(x):
+    return np.tanh(scan_in_a_helper(x)) * x[0]
+
+
+def branch_on_either(a):
+    v = np.tanh(a)
+    if v > 0.0 or not v > -0.5:
+        return v * a
+    return a * 2.0
+
+
+def calls_a_branching_helper(x):
+    return branch_on_either(x[0]) * x[1] + branch_on_either(x[1] - 1.0)
+
+
+@pytest.mark.parametrize("f, x", [(calls_a_scanning_helper, X3), (calls_a_branching_helper, np.array([0.5, 1.5])),
+                                  (calls_a_branching_helper, np.array([-0.7, 0.2]))],
+                         ids=lambda v: getattr(v, "__name__", None) or "x")
+def test_hessian_through_a_helper_with_a_loop_or_a_boolean_condition(f, x):
+    # the helper's split derivative copies its stack (copy_stack, with a tangent rule) and
+    # hands its condition `v > 0.0 or not v > -0.5` on in the tape (a bool: no tangent)
+    check_second_order(f, x)
+
+
 def unused_pop(x):
     ys = []
     for i in range(3):

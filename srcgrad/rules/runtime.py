@@ -59,6 +59,7 @@ linear(runtime.owned, "g")
 linear(runtime.owned_tangent, "t")
 linear(runtime.broadcast_like, "t")
 linear(runtime.fresh_tape, "tape")
+linear(runtime.copy_stack, "stack")
 linear(runtime.rule_gradients, "result")
 
 

@@ -55,12 +55,14 @@ def container_helpers_case(x, y, c):
     return np.sum((w[0] + w[1] + m[1] + last + r[0]) * c)
 
 
-@case(rt.broadcast_like, rt.owned_tangent, rt.fresh_tape, variants=[(R(3), R(2, 3), C(2, 3))], modes=FWD)
+@case(rt.broadcast_like, rt.owned_tangent, rt.fresh_tape, rt.copy_stack, variants=[(R(3), R(2, 3), C(2, 3))],
+      modes=FWD)
 def tangent_helpers_case(t, z, c):
     b = rt.broadcast_like(t * t, z)
     o = rt.owned_tangent(b * z)
     f = rt.fresh_tape((o, t))
-    return np.sum(f[0] * c) + np.sum(f[1])
+    s = rt.copy_stack([f[1] * t, f[0]])
+    return np.sum(s[1] * c) + np.sum(s[0])
 
 
 @case(rt.matmul_adjoint_left, rt.matmul_adjoint_right,

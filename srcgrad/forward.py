@@ -91,8 +91,9 @@ class _Forward:
                 if self.active(n):
                     out.append(self.set_tangent(n, self.zeros(nodes.name(n)), stmt.lineno))
             return out
-        if isinstance(stmt, gast.Expr) and _popped_list(stmt.value, self.ctx) is not None:
-            return [stmt] + self.pop(_popped_list(stmt.value, self.ctx), None, stmt.lineno)
+        popped = _popped_list(stmt.value, self.ctx) if isinstance(stmt, gast.Expr) else None
+        if popped is not None:  # lst.pop(), the value discarded
+            return [stmt] + self.pop(popped, None, stmt.lineno)
         if isinstance(stmt, gast.Expr):
             from .effects import check_forward_only
 

@@ -34,8 +34,8 @@ import gast
 from . import nodes, templates
 from .errors import located
 from .recompute import recompute
-from .tape import (POP_MARKER, all_infos, drop_markers, is_pop_marker, markers_to_pops, maybe_unbound, reads_without_markers,
-                   walk_stmts)
+from .tape import (POP_MARKER, all_infos, drop_markers, is_pop_marker, markers_to_pops, maybe_unbound,
+                   reads_without_markers, walk_stmts)
 from .versions import MANAGED, Assign, If, Loop, SetItem, Update, Walk, index_expr, stored
 
 
@@ -49,7 +49,7 @@ class Sweeps:
     finish: object = None  # finish(optimized backward) -> (forward, backward)
     state: object = None
     seed_name: str = ""  # the adjoint of the returned value: the seed parameter when split
-    counts: set = field(default_factory=set)  # trip counts the backward reads directly, not taped
+    counts: set = field(default_factory=set)  # trip counts kept off the tape: unread ones go
 
 
 

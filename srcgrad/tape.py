@@ -39,9 +39,10 @@ def reads_without_markers(stmt, widen=None) -> set[str]:
     marker that stays reads what it needs to run: the condition of every branch
     around it (a branch left with nothing but markers is still taken or not, as
     the forward sweep took it in that iteration), the trip count of every loop
-    around it, and the index of a slice it restores (`x[i] = old`). Those reads can keep more markers, so they are
-    added until nothing changes. `widen(names)` adds what reading `names`
-    implies (the variables a view reads); it is applied at every step.
+    around it, and the index of a slice it restores (`x[i] = old`). Those reads
+    can keep more markers, so they are added until nothing changes.
+    `widen(names)` adds what reading `names` implies (the variables a view
+    reads); it is applied at every step.
     """
     widen = widen or (lambda names: names)
     out: set[str] = set()

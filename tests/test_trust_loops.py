@@ -669,6 +669,88 @@ def test_hessian_through_a_helper_with_a_loop_or_a_boolean_condition(f, x):
     check_second_order(f, x)
 
 
+# --- whole programs: integrators and optimisers, first and second order -------------
+
+def adaptive_euler(k):
+    """Euler steps on y' = -k y with step-doubling error control."""
+    y = 1.0
+    t = 0.0
+    dt = 0.5
+    n = 0
+    while t < 1.0 and n < 20:
+        big = y + dt * (-k * y)
+        half = y + 0.5 * dt * (-k * y)
+        half = half + 0.5 * dt * (-k * half)
+        if abs(big - half) > 0.01:
+            dt = dt * 0.5
+        else:
+            y = half
+            t = t + dt
+        n = n + 1
+    return y
+
+
+def rk4(k):
+    y = np.array([1.0, 0.0])
+    h = 0.1
+    for i in range(5):
+        def rate(v):
+            return np.array([v[1], -k * v[0]])
+        k1 = rate(y)
+        k2 = rate(y + 0.5 * h * k1)
+        k3 = rate(y + 0.5 * h * k2)
+        k4 = rate(y + h * k3)
+        y = y + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return y[0]
+
+
+def annealed_descent(x):
+    temperature = 1.0
+    for i in range(12):
+        if i % 4 == 0:
+            temperature = temperature * 0.5
+        x = x - temperature * np.tanh(x) * 0.3
+    return np.sum(x ** 2)
+
+
+def early_stopping(x):
+    loss = 0.0
+    lr = 0.2
+    for step in range(10):
+        g = 2.0 * x * np.cos(x)
+        x = x - lr * g
+        loss = np.sum(x ** 2)
+        if loss < 0.05:
+            break
+        if step == 3:
+            lr = 0.05
+    return loss
+
+
+def newton_sqrt(a):
+    x = a
+    for i in range(20):
+        nx = 0.5 * (x + a / x)
+        if abs(nx - x) < 1e-12:
+            break
+        x = nx
+    return x
+
+
+@pytest.mark.parametrize("f, x", [(adaptive_euler, 2.3), (rk4, 1.7), (annealed_descent, np.array([0.5, -1.2, 2.0])),
+                                  (early_stopping, np.array([0.5, -1.2, 0.9])), (newton_sqrt, 2.0)],
+                         ids=lambda v: getattr(v, "__name__", None) or "x")
+def test_integrators_and_optimisers(f, x):
+    check_both_modes(f, x)
+    check_second_order(f, x)
+
+
+def test_newton_iteration_converges_to_the_closed_form():
+    # d sqrt(a)/da = 1 / (2 sqrt(a)); d2 = -1 / (4 a^1.5)
+    np.testing.assert_allclose(srcgrad.grad(newton_sqrt)(2.0), 0.5 / np.sqrt(2.0), rtol=1e-10)
+    np.testing.assert_allclose(srcgrad.grad(srcgrad.grad(newton_sqrt))(2.0), -0.25 * 2.0 ** -1.5, rtol=1e-8)
+
+
 def unused_pop(x):
     ys = []
     for i in range(3):

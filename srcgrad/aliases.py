@@ -208,3 +208,70 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True) -> set[str]:
                 check_in_place(groups, name, stmt, source, "this append")
             mutated.add(name)
     return mutated
+
+
+# Methods that change a container's structure only (which values it holds),
+# never the memory of a value it holds. No ndarray has one of these names.
+_STRUCTURE_METHODS = {"append", "pop", "extend", "insert", "remove", "clear", "popitem", "update",
+                      "setdefault"}
+# Methods that never write into their receiver or their arguments.
+_READING_METHODS = _VIEW_METHODS | {
+    "copy", "sum", "mean", "prod", "max", "min", "std", "var", "dot", "flatten", "astype",
+    "cumsum", "cumprod", "any", "all", "argmax", "argmin", "argsort", "item", "tolist", "trace",
+    "clip", "round", "conj", "conjugate", "nonzero", "get", "keys", "values", "items", "index",
+    "count", "__len__"}
+
+
+def written_in_place(body, params, pure) -> set[str]:
+    """Names whose memory may be written in place somewhere in `body`, or may
+    share memory with something that is.
+
+    A write is a store into a subscript or an attribute (`x[i] = v`, `x.a += v`),
+    an augmented assignment (`y += v` writes an array in place), a method call
+    not known to only read (`v.fill(0)`, `v.sort()`), or an argument of a call
+    that `pure(call)` does not vouch for (a helper may write its argument; `out=`
+    is written). Deny by default: the passes that merge equal values read this,
+    and merging two values of which one is later changed changes both.
+    """
+    local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
+    deep: set[str] = set()      # written, and so is whatever shares their memory
+    shallow: set[str] = set()   # only the container object changes (append, pop)
+    for stmt in nodes.walk_statements(body):
+        targets = stmt.targets if isinstance(stmt, gast.Assign) else \
+            [stmt.target] if isinstance(stmt, (gast.AugAssign, gast.AnnAssign)) else []
+        for target in targets:
+            for t in (target.elts if isinstance(target, (gast.Tuple, gast.List)) else [target]):
+                if isinstance(t, (gast.Subscript, gast.Attribute)):
+                    deep |= _may_view(t.value, local)
+                elif isinstance(t, gast.Name) and isinstance(stmt, gast.AugAssign):
+                    deep.add(t.id)
+        for call in (n for n in _own_nodes(stmt) if isinstance(n, gast.Call)):
+            func = call.func
+            receiver = _may_view(func.value, local) if isinstance(func, gast.Attribute) else set()
+            if receiver and func.attr in _STRUCTURE_METHODS:
+                shallow |= receiver
+                continue
+            if receiver and func.attr in _READING_METHODS and not call.keywords:
+                continue
+            if not receiver and pure(call):
+                continue
+            deep |= receiver
+            for a in list(call.args) + [k.value for k in call.keywords]:
+                deep |= _may_view(a, local)
+    groups = alias_groups(body, params)
+    out = set(shallow)
+    for name in deep:
+        out |= groups.get(name, {name})
+    return out
+
+
+def _own_nodes(stmt):
+    """The expression nodes of `stmt` itself, not of the statements nested in it."""
+    stack = [v for f, v in gast.iter_fields(stmt) if f not in ("body", "orelse", "finalbody", "handlers")]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, gast.AST):
+            yield node
+            stack.extend(v for _, v in gast.iter_fields(node))

@@ -52,7 +52,7 @@ def whole_function(forward: list, backward: list, params: dict, scalars: set[str
         return _facts(forward + backward, params, scalars, callee)
 
     shapes, kinds = facts()
-    forward, backward, changed = common_subexpressions(forward, backward, shapes, kinds)
+    forward, backward, changed = common_subexpressions(forward, backward, params, shapes, kinds)
     if changed:
         shapes, kinds = facts()
     seeded: set = set()

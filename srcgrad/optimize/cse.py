@@ -5,23 +5,29 @@
     _t6 = x ** 2                 (gone; later reads of _t6 read _t2)
 
 Only top-level statements of numeric kind (see `kinds`), whose operands are
-assigned once, so both computations see the same values.
+assigned once, so both computations see the same values; neither the result
+nor an operand is ever written in place or shares memory with something that
+is (see `aliases.written_in_place`), so merging two results cannot make a
+later write into one show through the other.
 """
 from __future__ import annotations
 
 import gast
 import numpy
 
-from .. import nodes
-from .kinds import NUMERIC, SCALAR_REDUCTIONS, kind_of
+from .. import nodes, runtime
+from ..aliases import written_in_place
+from .kinds import ARRAY_FUNCTIONS, NUMERIC, SCALAR_REDUCTIONS, kind_of
 
 
-def common_subexpressions(forward: list, backward: list, shapes, kinds: dict):
+def common_subexpressions(forward: list, backward: list, params, shapes, kinds: dict):
+    written = written_in_place(forward + backward, list(params), lambda call: _pure(shapes.callee(call), call))
+    single = shapes.single - written
     seen: dict[str, str] = {}
     renames: dict[str, str] = {}
     out = []
     for stmt in forward:
-        key = _key(stmt, shapes, kinds, renames)
+        key = _key(stmt, shapes, kinds, renames, single)
         if key is not None and key in seen:
             renames[stmt.targets[0].id] = seen[key]
             continue
@@ -35,9 +41,9 @@ def common_subexpressions(forward: list, backward: list, shapes, kinds: dict):
     return out, backward, bool(renames)
 
 
-def _key(stmt, shapes, kinds, renames):
+def _key(stmt, shapes, kinds, renames, single):
     if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
-            and stmt.targets[0].id in shapes.single):
+            and stmt.targets[0].id in single):
         return None
     value = stmt.value
     if isinstance(value, gast.Call):
@@ -47,6 +53,16 @@ def _key(stmt, shapes, kinds, renames):
     elif not isinstance(value, (gast.BinOp, gast.UnaryOp)):
         return None
     operands = nodes.loaded_names(value.args if isinstance(value, gast.Call) else value)
-    if kind_of(value, kinds, shapes.callee) not in NUMERIC or not operands <= shapes.single:
+    if kind_of(value, kinds, shapes.callee) not in NUMERIC or not operands <= single:
         return None
     return gast.dump(nodes.substitute(nodes.clone(value), renames))
+
+
+def _pure(fn, call) -> bool:
+    """Whether a call of the generated code writes none of its arguments: a ufunc
+    or NumPy function without `out=`, or one of srcgrad's runtime helpers (which
+    copy before they write)."""
+    if any(k.arg == "out" for k in call.keywords):
+        return False
+    return isinstance(fn, numpy.ufunc) or any(fn is f for f in ARRAY_FUNCTIONS) or \
+        getattr(fn, "__module__", None) == runtime.__name__

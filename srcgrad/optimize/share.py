@@ -14,7 +14,10 @@ comes too late for that).
 Only top-level statements whose value is a ufunc, an operator or a NumPy
 reduction (see `kinds.ARRAY_FUNCTIONS`) of numbers and arrays, assigned
 once, from operands assigned once: both computations see the same values,
-and neither can have an effect the other has not.
+and neither can have an effect the other has not. Neither the result nor an
+operand may ever be written in place, nor share memory with something that
+is (`aliases.written_in_place`): two fresh arrays merged into one would then
+change together (`t = x * 1.0; t[0] = 1.0` would change the other copy too).
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ import gast
 import numpy
 
 from .. import nodes
+from ..aliases import written_in_place
 from .kinds import ARRAY_FUNCTIONS
 
 _OPERATORS = (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
@@ -37,13 +41,17 @@ def share_repeats(fn, ops: dict, params: list[str], kinds: tuple) -> None:
     for n in nodes.name_nodes(fn.body):
         if not isinstance(n.ctx, gast.Load):
             stores[n.id] = stores.get(n.id, 0) + 1
+    by_value = {id(s.value): op for s in nodes.walk_statements(fn.body)
+                if isinstance(s, gast.Assign) and (op := ops.get(id(s))) is not None}
+    written = written_in_place(fn.body, params, lambda call: _pure_call(by_value.get(id(call)), call))
+    single = {name for name, count in stores.items() if count == 1} - written
     first: dict[str, str] = {}
     renames: dict[str, str] = {}
     kept = []
     for stmt in fn.body:
         if renames:
             nodes.substitute(stmt, renames)
-        target = _pure_numeric(stmt, ops, numeric, stores)
+        target = _pure_numeric(stmt, ops, numeric, single)
         if target is not None:
             numeric.add(target)
             key = gast.dump(stmt.value)
@@ -55,13 +63,14 @@ def share_repeats(fn, ops: dict, params: list[str], kinds: tuple) -> None:
     fn.body[:] = kept
 
 
-def _pure_numeric(stmt, ops, numeric: set, stores: dict):
-    """The target of `z = e`, e pure arithmetic on numbers and arrays assigned once."""
+def _pure_numeric(stmt, ops, numeric: set, single: set):
+    """The target of `z = e`, e pure arithmetic on numbers and arrays; `z` and the
+    operands among `single` (assigned once, never written in place)."""
     if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
         return None
     z = stmt.targets[0].id
     op = ops.get(id(stmt))
-    if op is None or op.kind != "rule" or stores.get(z) != 1:
+    if op is None or op.kind != "rule" or z not in single:
         return None
     callee = op.callee
     if not (isinstance(callee, numpy.ufunc) or any(callee is f for f in _OPERATORS)
@@ -76,8 +85,14 @@ def _pure_numeric(stmt, ops, numeric: set, stores: dict):
         return None
     for a in operands:
         if isinstance(a, gast.Name):
-            if a.id not in numeric or stores.get(a.id) != 1:
+            if a.id not in numeric or a.id not in single:
                 return None
         elif not (isinstance(a, gast.Constant) and type(a.value) in (int, float)):
             return None
     return z
+
+
+def _pure_call(op, call) -> bool:
+    """Whether a call (an ANF statement's value) writes none of its arguments: a
+    registered derivative rule's primitive, without an `out=`."""
+    return op is not None and op.kind == "rule" and not any(k.arg == "out" for k in call.keywords)

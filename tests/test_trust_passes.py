@@ -1,0 +1,121 @@
+"""Issue 12, optimisation passes and zero gradients that are not zero.
+
+Each reproduction is checked against central differences in float64, in
+both modes where the mode applies.
+"""
+import gast
+import numpy as np
+import pytest
+
+import srcgrad
+from srcgrad import nodes
+from srcgrad.optimize import _facts
+from srcgrad.optimize.cse import common_subexpressions
+
+BOTH = ("reverse", "forward")
+X3 = np.array([0.3, -0.7, 1.1])
+
+
+# --- equal expressions, one of them written in place afterwards --------------
+
+def written_after(x):
+    t5 = x * 1.0
+    t5[2] += 1.0
+    t6 = x * 1.0
+    t6[0] = 1.0
+    return np.sum(t5 * t6)
+
+
+def second_written(x):
+    a = np.exp(x)
+    b = np.exp(x)
+    b[0] = 0.5
+    return np.sum(a * b)
+
+
+def operand_written_between(x):
+    y = x * 1.0
+    a = np.sin(y)
+    y[1] = 5.0
+    b = np.sin(y)
+    return np.sum(a * b)
+
+
+def reduction_of_written_operand(x):
+    y = x * 1.0
+    s = np.sum(y)
+    y[0] = 10.0
+    t = np.sum(y)
+    return s * t
+
+
+def augmented_in_place(x):
+    a = np.tanh(x)
+    b = np.tanh(x)
+    b *= 2.0
+    return np.sum(a * b)
+
+
+def view_of_temporary(x):
+    a = (x * 2.0)[0:2]
+    a[0] = 7.0
+    b = x * 2.0
+    return np.sum(a * b[0:2]) + np.sum(b)
+
+
+def view_of_repeat(x):
+    # merging `b` and the unnamed `x * 2.0` made `a` a view of `b`: rejected before
+    b = x * 2.0
+    a = (x * 2.0)[0:2]
+    a[0] = 7.0
+    return np.sum(a * b[0:2]) + np.sum(b)
+
+
+@pytest.mark.parametrize("f", [written_after, second_written, operand_written_between,
+                               reduction_of_written_operand, augmented_in_place,
+                               view_of_temporary, view_of_repeat])
+def test_equal_expressions_written_in_place_are_not_shared(f):
+    srcgrad.check_grads(f, (X3,), modes=BOTH)
+
+
+def test_written_after_value_inside_the_derivative():
+    value, g = srcgrad.value_and_grad(written_after)(X3)
+    assert value == pytest.approx(written_after(X3.copy()), rel=1e-15)
+    assert np.allclose(g, [1.0, 2 * X3[1], 2 * X3[2] + 1.0], rtol=1e-14)
+
+
+def test_two_views_of_one_array_written_through_one_is_rejected():
+    def two_slices(x):
+        y = x * 1.0
+        a = y[0:2]
+        b = y[0:2]
+        a[0] = 3.0
+        return np.sum(a * x[0:2]) + np.sum(b * b)
+
+    with pytest.raises(srcgrad.SrcGradError, match="'a' may share memory with 'b'"):
+        srcgrad.grad(two_slices)(X3)
+
+
+def _forward_cse(source: str, backward: str):
+    forward = gast.parse(source).body
+    params = {"x": "array"}
+    shapes, kinds = _facts(forward + gast.parse(backward).body, params, set(), lambda call: getattr(
+        np, call.func.attr, None) if isinstance(call.func, gast.Attribute) else None)
+    out, _, changed = common_subexpressions(forward, gast.parse(backward).body, params, shapes, kinds)
+    return [srcgrad.codegen.to_source(s).strip() for s in out], changed
+
+
+def test_forward_sweep_cse_keeps_a_value_written_in_place():
+    kept, changed = _forward_cse("a = np.exp(x)\na[0] = 1.0\nb = np.exp(x)", "dx = a * b")
+    assert not changed and kept[-1] == "b = np.exp(x)"
+
+
+def test_forward_sweep_cse_keeps_an_operand_written_between():
+    kept, changed = _forward_cse("y = x * 1.0\na = np.sin(y)\nv = y[0:2]\nv[0] = 5.0\nb = np.sin(y)",
+                                 "dx = a * b")
+    assert not changed and kept[-1] == "b = np.sin(y)"
+
+
+def test_forward_sweep_cse_still_merges_pure_repeats():
+    kept, changed = _forward_cse("a = np.exp(x)\nb = np.exp(x)", "dx = a * b")
+    assert changed and kept == ["a = np.exp(x)"]

@@ -898,11 +898,13 @@ def has_nan(*gradients) -> bool:
     return False
 
 
-def quiet_float_errors():
-    """The fast path's plain products and ratios warn no more than the guards they
-    replace (which silence 0 * inf, x / 0 and overflow): their warnings come from
-    the NaN-safe twin, if it runs."""
-    return numpy.errstate(invalid="ignore", divide="ignore", over="ignore")
+def raise_float_errors():
+    """Where the fast path's backward sweep runs: any division by zero, overflow or
+    invalid operation raises, and the fast function hands over to its NaN-safe
+    twin, which meets the event with its guards and the caller's own settings
+    (warn, raise, ignore). Underflow is left to the caller's settings: the guards
+    do not touch it either."""
+    return numpy.errstate(divide="raise", over="raise", invalid="raise")
 
 
 # --- debug_nans=True ----------------------------------------------------------

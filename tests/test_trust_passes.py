@@ -119,3 +119,77 @@ def test_forward_sweep_cse_keeps_an_operand_written_between():
 def test_forward_sweep_cse_still_merges_pure_repeats():
     kept, changed = _forward_cse("a = np.exp(x)\nb = np.exp(x)", "dx = a * b")
     assert changed and kept == ["a = np.exp(x)"]
+
+
+# --- the fast path hides no floating-point error --------------------------------
+
+def stiff(x):
+    # the guards make a fast path; sin(1e10 x) * 1e300 overflows in its plain adjoint
+    return np.sum(np.tanh(x) * np.exp(-x ** 2) + np.log1p(x ** 2)) + np.sum(np.sin(x * 1e10)) * 1e300
+
+
+def smooth(x):
+    return np.sum(np.tanh(x) * np.exp(-x ** 2) + np.log1p(x ** 2))
+
+
+def smooth_and_root(x):
+    return np.sum(np.tanh(x) * np.exp(-x ** 2) + np.log1p(x ** 2) + np.sqrt(x))
+
+
+XS = np.array([0.3, -0.2, 0.7])
+
+
+def _fast_and_guarded(f):
+    df = srcgrad.grad(f)
+    with np.errstate(all="ignore"):
+        df(np.array([0.5, 0.25, 0.125]))
+    return df, df._function(("array",), nan_safe=True)
+
+
+def test_fast_path_overflow_raises_under_errstate_raise():
+    df, guarded = _fast_and_guarded(stiff)
+    assert "raise_float_errors" in df.source  # the fast path is there
+    with np.errstate(over="raise"):
+        with pytest.raises(FloatingPointError, match="overflow"):
+            guarded(XS)
+        with pytest.raises(FloatingPointError, match="overflow"):
+            df(XS)
+
+
+def test_fast_path_overflow_warns_and_gives_the_guarded_result():
+    df, guarded = _fast_and_guarded(stiff)
+    with np.errstate(over="warn"):
+        with pytest.warns(RuntimeWarning, match="overflow"):
+            g = df(XS)
+        with pytest.warns(RuntimeWarning, match="overflow"):
+            want = guarded(XS)
+    np.testing.assert_array_equal(g, want)
+    assert np.all(np.isinf(g))
+
+
+def test_fast_path_overflow_ignored_when_the_caller_ignores_it(recwarn):
+    df, _ = _fast_and_guarded(stiff)
+    with np.errstate(over="ignore"):
+        g = df(XS)
+    assert np.all(np.isinf(g)) and not [w for w in recwarn if "overflow" in str(w.message)]
+
+
+def test_fast_path_nan_inputs_give_nan_gradients():
+    df, guarded = _fast_and_guarded(smooth)
+    x = np.array([0.3, np.nan, -1.2])
+    g = df(x)
+    assert np.isnan(g[1]) and not np.isnan(g[[0, 2]]).any()
+    np.testing.assert_array_equal(g, guarded(x))
+    exact = srcgrad.grad(smooth)(np.array([0.3, 0.0, -1.2]))
+    np.testing.assert_allclose(g[[0, 2]], exact[[0, 2]], rtol=1e-15)
+
+
+def test_fast_path_infinite_derivative_stays_visible():
+    # d/dx sqrt(x) at x = 0 is 1 / 0: inf, not silenced into a number; the division
+    # is a guard's, which is quiet about its own x / 0 on both paths
+    df, guarded = _fast_and_guarded(smooth_and_root)
+    x = np.array([0.0, 1.0, 2.0])
+    with np.errstate(divide="raise"):
+        g = df(x)
+        np.testing.assert_array_equal(g, guarded(x))
+    assert g[0] == np.inf and np.isfinite(g[1:]).all()

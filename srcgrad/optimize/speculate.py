@@ -16,6 +16,14 @@ function with plain `*` and `/` that returns its gradient unless
 `has_nan` finds a NaN in it, and the NaN-safe twin, the usual code, which
 the fast function calls in that case. The two give the same result.
 
+Floating-point errors: the fast backward sweep runs with division by zero,
+overflow and invalid operations raising (`raise_float_errors`), and hands
+over to the twin when one does. So the fast path never warns or raises
+where the usual code would not (a plain `0 * inf` stands for a guard that
+is quiet), and never hides what the usual code reports: an overflow in
+ordinary adjoint arithmetic warns, or raises under
+`numpy.errstate(over="raise")`, from the twin, with the caller's settings.
+
 Only where running the function again is harmless: every call in it is to
 a function known to be pure, and it writes into no value in place. And
 only where it pays: more guards on arrays than arrays to check.
@@ -90,14 +98,18 @@ def fast_twin(fn, twin_name: str, backward: list, guards: dict, kinds: dict, cal
     fast.body = [nodes.clone(s, plain) if any(id(c) in replaced for c in found) else s
                  for s, found in zip(fn.body, calls_in)]
     fn.name = twin_name
-    quiet = gast.With(items=[gast.withitem(context_expr=nodes.quote_expr(
-        f"{rename_global('quiet_float_errors')}()"), optional_vars=None)],
-        body=fast.body[start:-1], type_comment=None)
-    check = nodes.quote_stmt(f"if {rename_global('has_nan')}():\n    return {twin_name}()")
+    twin_call = f"return {twin_name}()"
+    handed = nodes.quote_stmt(f"try:\n    with {rename_global('raise_float_errors')}():\n        pass\n"
+                              f"except FloatingPointError:\n    {twin_call}")
+    handed.body[0].body = fast.body[start:-1]
+    handed.handlers[0].body.insert(0, nodes.comment(
+        "0 * inf, x / 0 or an overflow on the way: the twin meets it with the caller's settings"))
+    check = nodes.quote_stmt(f"if {rename_global('has_nan')}():\n    {twin_call}")
     check.test.args = [nodes.name(g) for g in gradients]
-    check.body[0].value.args, check.body[0].value.keywords = _forwarded(fn)
     check.body.insert(0, nodes.comment("a NaN: 0 * inf or 0 / 0 on the way, which the twin's guards keep 0"))
-    fast.body = fast.body[:start] + [quiet, check, fast.body[-1]]
+    for call in (handed.handlers[0].body[-1].value, check.body[-1].value):
+        call.args, call.keywords = _forwarded(fn)
+    fast.body = fast.body[:start] + [handed, check, fast.body[-1]]
     return [fast, fn]
 
 

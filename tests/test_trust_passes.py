@@ -193,3 +193,33 @@ def test_fast_path_infinite_derivative_stays_visible():
         g = df(x)
         np.testing.assert_array_equal(g, guarded(x))
     assert g[0] == np.inf and np.isfinite(g[1:]).all()
+
+
+# --- value arguments of constructors carry their gradients -------------------------
+
+def full_of(x):
+    return np.sum(np.full(3, x) * np.array([1.0, 2.0, 3.0]))
+
+
+def full_like_of(a, x):
+    return np.sum(np.full_like(a, x) * a)
+
+
+def linspace_to(a):
+    return np.sum(np.linspace(0.0, a, 5) ** 2)
+
+
+def arange_from(start, step):
+    return np.sum(np.arange(start, 3.0, step) ** 2)
+
+
+@pytest.mark.parametrize("f, args, wrt, want", [
+    (full_of, (1.5,), 0, 6.0),
+    (full_like_of, (np.array([1.0, -2.0, 4.0]), 0.7), 1, 3.0),
+    (linspace_to, (1.3,), 0, 2 * 1.3 * np.sum((np.arange(5) / 4) ** 2)),
+    (arange_from, (0.25, 0.5), 0, 2 * np.sum(0.25 + 0.5 * np.arange(6))),
+    (arange_from, (0.25, 0.5), 1, 2 * np.sum((0.25 + 0.5 * np.arange(6)) * np.arange(6))),
+])
+def test_constructor_value_arguments_carry_gradients(f, args, wrt, want):
+    assert srcgrad.grad(f, wrt=wrt)(*args) == pytest.approx(want, rel=1e-13)
+    srcgrad.check_grads(f, args, wrt=wrt, modes=BOTH)

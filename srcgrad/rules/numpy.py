@@ -22,6 +22,8 @@ import numpy
 
 from srcgrad.rules.registry import adjoint, linear, nondifferentiable, tangent
 from srcgrad.runtime import (
+    arange_adjoint,
+    arange_tangent,
     broadcast_like,
     clip_share,
     cumprod_adjoint_helper,
@@ -29,7 +31,11 @@ from srcgrad.runtime import (
     cumsum_adjoint_helper,
     masked_product,
     extreme_tangent_helper,
+    fill_adjoint,
+    fill_tangent,
     hypot_share,
+    linspace_adjoint,
+    linspace_tangent,
     nan_tie_share,
     prod_adjoint_helper,
     prod_tangent_helper,
@@ -78,11 +84,60 @@ nondifferentiable(*_distinct(
     numpy.all, numpy.any, numpy.allclose, numpy.isclose, numpy.array_equal,
     # shapes
     numpy.shape, numpy.size, numpy.ndim,
-    # constructors
-    numpy.zeros, numpy.ones, numpy.zeros_like, numpy.ones_like, numpy.full,
-    numpy.full_like, numpy.empty, numpy.empty_like, numpy.eye, numpy.identity,
-    numpy.arange, numpy.linspace,
+    # constructors of constants (full, full_like, linspace, arange carry their
+    # value arguments' gradients: see "constructors" below)
+    numpy.zeros, numpy.ones, numpy.zeros_like, numpy.ones_like,
+    numpy.empty, numpy.empty_like, numpy.eye, numpy.identity,
 ))
+
+# --- constructors with a value argument (SPEC section 7) -----------------------
+# The fill value, linspace's start and stop, and arange's float start and step
+# carry their gradients; shapes, counts and arange's stop do not (piecewise constant).
+
+
+@adjoint(numpy.full)                            # z = numpy.full(shape, fill_value)
+def full_adjoint(z, shape, fill_value, dtype=None, order="C"):
+    d[fill_value] = fill_adjoint(d[z], z, fill_value)
+
+
+@tangent(numpy.full)
+def full_tangent(z, shape, fill_value, dtype=None, order="C"):
+    d[z] = fill_tangent(d[fill_value], z)
+
+
+@adjoint(numpy.full_like)                       # z = numpy.full_like(a, fill_value); a gives the shape
+def full_like_adjoint(z, a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    d[fill_value] = fill_adjoint(d[z], z, fill_value)
+
+
+@tangent(numpy.full_like)
+def full_like_tangent(z, a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    d[z] = fill_tangent(d[fill_value], z)
+
+
+@adjoint(numpy.linspace)                        # z = start + (stop - start) * i / div
+def linspace_adjoint_rule(z, start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    d[start] = linspace_adjoint(d[z], z, start, num, endpoint, axis, 0)
+    d[stop] = linspace_adjoint(d[z], z, stop, num, endpoint, axis, 1)
+
+
+@tangent(numpy.linspace)
+def linspace_tangent_rule(z, start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    d[z] = linspace_tangent(d[start], z, num, endpoint, axis, 0)
+    d[z] = linspace_tangent(d[stop], z, num, endpoint, axis, 1)
+
+
+@adjoint(numpy.arange)                          # z = start + i * step; arange(stop) alone: zero
+def arange_adjoint_rule(z, start, stop=None, step=None, dtype=None):
+    d[start] = arange_adjoint(d[z], z, start, stop, 0)
+    d[step] = arange_adjoint(d[z], z, step, stop, 2)
+
+
+@tangent(numpy.arange)
+def arange_tangent_rule(z, start, stop=None, step=None, dtype=None):
+    d[z] = arange_tangent(d[start], z, stop, 0)
+    d[z] = arange_tangent(d[step], z, stop, 2)
+
 
 # --- exponentials and logarithms -------------------------------------------
 

@@ -44,6 +44,10 @@ from srcgrad.templates import d
 nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.method_axes, runtime.shape_of)
 
 linear(runtime.unbroadcast, "g")
+for _helper in (runtime.fill_adjoint, runtime.linspace_adjoint, runtime.arange_adjoint):
+    linear(_helper, "g")
+for _helper in (runtime.fill_tangent, runtime.linspace_tangent, runtime.arange_tangent):
+    linear(_helper, "t")
 linear(runtime.unbroadcast_to, "g")
 linear(runtime.unreduce, "g")
 linear(runtime.unindex, "g")

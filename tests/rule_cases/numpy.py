@@ -617,17 +617,57 @@ def shape_ndim_case(x, c):
     return np.sum(x * c) * (np.prod(np.shape(x)) + np.ndim(x))
 
 
-@case(np.zeros, np.ones, np.full, np.eye, np.identity, np.arange, np.linspace,
-      variants=[(R(3), C(3))])
+@case(np.zeros, np.ones, np.eye, np.identity, variants=[(R(3), C(3))])
 def constructors_case(x, c):
     k = np.zeros(3) + np.ones(3) * 2.0 + np.full(3, 3.0) + np.arange(3.0) + np.linspace(0.0, 1.0, 3)
     m = np.eye(3) + np.identity(3) * 2.0
     return np.sum((x * k + m @ x) * c)
 
 
-@case(np.zeros_like, np.ones_like, np.full_like, np.empty, np.empty_like,
+@case(np.zeros_like, np.ones_like, np.empty, np.empty_like,
       variants=[(R(3), C(3)), (R(2, 3), C(2, 3))])
 def constructors_like_case(x, c):
     k = np.zeros_like(x) + np.ones_like(x) * 2.0 + np.full_like(x, 3.0)
     n = np.size(np.empty(3)) + np.size(np.empty_like(x))
     return np.sum(x * k * c) * n
+
+
+# Constructors whose value arguments carry their gradients (SPEC section 7).
+
+@case(np.full, variants=[(R(), C(3)), (R(4), C(3, 4)), (R(1, 4), C(2, 3, 4))])
+def full_case(v, c):
+    return np.sum(np.full(np.shape(c), v) * c)
+
+
+@case(np.full, variants=[(R(), C(3))])
+def full_integer_case(v, c):  # rounded to integers: piecewise constant, zero
+    return np.sum(np.full(3, v, dtype=int) * c) + v * 2.0
+
+
+@case(np.full_like, variants=[(R(), R(3), C(3)), (R(4), R(3, 4), C(3, 4))], wrt=(0, 1))
+def full_like_case(v, a, c):
+    return np.sum(np.full_like(a, v) * a * c)
+
+
+@case(np.linspace, variants=[(R(), R(), C(5)), (R(3), R(), C(5, 3)), (R(2, 1), R(3), C(4, 2, 3))],
+      wrt=(0, 1))
+def linspace_case(a, b, c):
+    n = np.shape(c)[0]
+    return np.sum(np.linspace(a, b, n) * c)
+
+
+@case(np.linspace, variants=[(R(), R(2), C(2, 4)), (R(), R(), C(1))], wrt=(0, 1))
+def linspace_options_case(a, b, c):
+    n = np.shape(c)[-1]
+    return np.sum(np.linspace(a, b, n, endpoint=n != 4, axis=-1) * c)
+
+
+@case(np.arange, variants=[(P(), P(low=0.3, high=0.45), C(10))], wrt=(0, 1))
+def arange_case(start, step, c):
+    z = np.arange(start, start + 2.83, step)  # 7 to 10 entries
+    return np.sum(z * c[:len(z)] + z ** 2)
+
+
+@case(np.arange, variants=[(P(low=3.1, high=3.9), C(4))])
+def arange_stop_case(stop, c):  # arange(stop): piecewise constant in stop, zero
+    return np.sum(np.arange(stop) * c) + stop * 3.0

@@ -307,3 +307,13 @@ def infinite_derivative_helpers_case(x, y, c):
 def record_adjoint_case(x, y, c):
     t = rt.record_adjoint((0.0, 0.0, 0.0), {0: x * y, 2: y})
     return np.sum(t[0] * c) + t[2] * y
+
+
+@case(rt.fill_adjoint, rt.fill_tangent, rt.linspace_adjoint, rt.linspace_tangent,
+      rt.arange_adjoint, rt.arange_tangent, variants=[(R(4), R(), C(4))], modes=FWD)
+def constructor_helpers_case(g, v, c):
+    z = np.linspace(0.0, 1.0, 4)
+    f = rt.fill_adjoint(g * g, z, v) + np.sum(rt.fill_tangent(v * v, z) * c)
+    s = rt.linspace_adjoint(g * g, z, v, 4, True, 0, 1) + np.sum(rt.linspace_tangent(v * v, z, 4, False, 0, 0) * c)
+    a = rt.arange_adjoint(g * g, z, v, 2.0, 2) + np.sum(rt.arange_tangent(v * v, z, 2.0, 2) * c)
+    return f + s + a

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import gast
 
 from . import codegen, nested, nodes
-from .activity import activity
+from .activity import activity, check_constant_positions
 from .aliases import alias_groups, check_aliases
 from .errors import located
 from .fence import fence
@@ -191,6 +191,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     returned = anf_fn.body[-1].value if isinstance(anf_fn.body[-1], gast.Return) else None
     ret_name = returned.id if isinstance(returned, gast.Name) else None
     act = activity(anf_fn, ops, list(options.wrt), ret_name)
+    check_constant_positions(anf_fn, ops, act, parsed.source)
     ctx.scalar_names = _scalar_names(anf_fn, ops, params, options.kinds,
                                      _number_globals(anf_fn, parsed.namespace, ctx.is_local))
     ctx.container_names = _container_names(anf_fn, params, options.kinds, ops)

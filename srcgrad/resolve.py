@@ -84,6 +84,9 @@ def _resolve_value(stmt, namespace, source, is_local, lifted) -> Op:
     if isinstance(value, gast.Compare) or _boolean(value):
         return Op("zero", "comparison")
     if isinstance(value, gast.Subscript):
+        trick = _index_trick(value.value, namespace, is_local)
+        if trick is not None:
+            return trick
         index = _index_expr(value.slice)
         return _primitive(operator.getitem, [value.value, index], [], result, stmt, source)
     if isinstance(value, gast.Attribute):
@@ -112,6 +115,20 @@ def _boolean(expr) -> bool:
     if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.Not):
         return True
     return isinstance(expr, gast.Compare) or (isinstance(expr, gast.Constant) and type(expr.value) is bool)
+
+
+def _index_trick(obj_node, namespace, is_local) -> Op | None:
+    """`numpy.r_[...]` and `numpy.c_[...]` build arrays from an index: no rule
+    (raised only where a derivative is needed)."""
+    path = nodes.dotted(obj_node)
+    if path is None or is_local(path.split(".")[0]):
+        return None
+    obj = _lookup(namespace, path)
+    if obj is None or not (obj is numpy.r_ or obj is numpy.c_):
+        return None
+    instead = "numpy.concatenate([a, b])" if obj is numpy.r_ else "numpy.column_stack([a, b])"
+    return Op("badcall", f"{path}[...] (an index trick) has no derivative rule",
+              hint=f"build the array with {instead}", callee=obj)
 
 
 def _resolve_call(call, namespace, source, is_local, result, stmt, lifted) -> Op:

@@ -11,7 +11,7 @@ gradient. Real arrays only (no complex conjugates).
 """
 import numpy
 
-from srcgrad.rules.registry import adjoint, linear, tangent
+from srcgrad.rules.registry import adjoint, constant_only, linear, tangent
 from srcgrad.runtime import (
     EinsumAdjoints,
     cholesky_adjoint_helper,
@@ -96,6 +96,11 @@ def tensordot_tangent(z, a, b, axes=2):
     d[z] = numpy.tensordot(a, d[b], axes)
 
 
+# The sublist form, einsum(A, [0, 1], [1, 0]), puts an operand where the subscripts go.
+constant_only(numpy.einsum, "subscripts", "write the subscripts as a string: "
+              "numpy.einsum('ij->ji', A) for numpy.einsum(A, [0, 1], [1, 0])")
+
+
 @adjoint(numpy.einsum)                          # z = numpy.einsum(subscripts, *operands)
 def einsum_adjoint(z, subscripts, *operands):
     d[operands] = EinsumAdjoints(d[z], subscripts, operands)  # computed per active operand
@@ -115,6 +120,9 @@ linear(numpy.trace, "a")
 
 
 # --- numpy.linalg ------------------------------------------------------------
+
+
+constant_only(numpy.linalg.norm, "ord", "pass ord as a constant, not a value computed from an input")
 
 
 @adjoint(numpy.linalg.norm)                     # z = numpy.linalg.norm(x, ord, axis, keepdims)

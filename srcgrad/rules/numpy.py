@@ -20,7 +20,7 @@ import math
 
 import numpy
 
-from srcgrad.rules.registry import adjoint, linear, nondifferentiable, tangent
+from srcgrad.rules.registry import adjoint, constant_only, linear, nondifferentiable, tangent
 from srcgrad.runtime import (
     arange_adjoint,
     arange_tangent,
@@ -575,6 +575,10 @@ def extreme_adjoint(z, a, axis=None, *, keepdims=False):
 @tangent(*_distinct(numpy.max, numpy.amax, numpy.min, numpy.amin))
 def extreme_tangent(z, a, axis=None, *, keepdims=False):
     d[z] = extreme_tangent_helper(d[a], a, z, axis, keepdims)
+
+
+for _reduction in (numpy.var, numpy.std):  # the result depends smoothly on a float ddof
+    constant_only(_reduction, "ddof", "pass ddof as a constant (0 or 1), not a value computed from an input")
 
 
 @adjoint(numpy.var)                             # z = numpy.var(a, axis, ddof=, keepdims=)

@@ -163,6 +163,22 @@ def nondifferentiable(*primitives) -> None:
         _NONDIFFERENTIABLE[p] = qualname(p)
 
 
+_CONSTANT_PARAMS: dict[object, dict[str, str]] = {}
+
+
+def constant_only(primitive, param: str, hint: str) -> None:
+    """Declare that `param` of `primitive`'s rule has no derivative rule although
+    the result may depend on it smoothly (`ddof` of var, einsum's `subscripts`
+    in the sublist form): a value there that depends on a `wrt` input is a
+    located error with `hint`, never a silent zero."""
+    _CONSTANT_PARAMS.setdefault(primitive, {})[param] = hint
+
+
+def constant_params(primitive) -> dict[str, str]:
+    """{param: hint} of `constant_only` declarations for `primitive` (canonical)."""
+    return _CONSTANT_PARAMS.get(primitive, {})
+
+
 _ALIASES: dict[object, object] = {}
 
 

@@ -17,10 +17,8 @@ from dataclasses import dataclass
 import gast
 
 from . import nodes
-from .errors import located
 from .normalize.anf import is_append
 from .resolve import Op, differentiable_params, statements
-from .rules import registry
 
 
 @dataclass(frozen=True)
@@ -85,19 +83,3 @@ def activity(fn, ops: dict, wrt: list[str], returned: str | None) -> Activity:
                 changed = True
     return Activity(frozenset(varied), frozenset(useful))
 
-
-def check_constant_positions(fn, ops: dict, act: Activity, source) -> None:
-    """Raise where a value that depends on a `wrt` input reaches a parameter a
-    rule declares `constant_only` (its derivative would silently be zero),
-    and the result is needed."""
-    for stmt in statements(fn.body):
-        op = ops.get(id(stmt)) if isinstance(stmt, gast.Assign) else None
-        if op is None or op.kind != "rule" or stmt.targets[0].id not in act.useful:
-            continue
-        for param, hint in registry.constant_params(op.rule.primitive).items():
-            node = op.bindings.get(param)
-            varied = sorted(n for n in nodes.loaded_names(node) if n in act.varied) if node is not None else []
-            if varied:
-                what = f"{varied[0]!r}" if not varied[0].startswith("_") else "a value"
-                raise located(source, stmt, f"{what} computed from a differentiated input is passed as "
-                              f"{op.rule.name}'s {param!r}, which has no derivative rule", hint)

@@ -162,6 +162,8 @@ def _as_gradient(g, x):
         return type(x)(_as_gradient(gi, xi) for gi, xi in zip(items, x))
     if g is None:
         g = 0.0
+    if type(g) is not float and not (type(g) is numpy.ndarray and g.dtype.kind == "f"):
+        _require_real(g)
     if isinstance(x, numpy.floating):  # a NumPy scalar keeps its precision
         return x.dtype.type(g)
     if isinstance(x, numpy.ndarray):
@@ -212,6 +214,8 @@ def _gradient(g, x, kind: str):
         if (kind_x is list or kind_x is tuple) and (type(g) is list or type(g) is tuple) \
                 and len(g) == len(x):
             try:  # entries are Python floats or NumPy scalars: float() is the conversion
+                if any(isinstance(v, numpy.complexfloating) for v in g):
+                    raise TypeError  # float() would keep the real part: the general path raises
                 out = list(map(float, g))  # a new list: never the input, nor g
             except (TypeError, ValueError):  # a None (zero) entry, or worse: the general path
                 pass
@@ -527,6 +531,16 @@ def jvp(fun, primals, tangents, debug_nans: bool = False):
     return out, _tangent_like(out_dot, out)
 
 
+def _require_real(g) -> None:
+    """A derivative that met a complex value at run time (a negative Python float to a
+    fractional power): outside the SPEC, an error rather than a real part."""
+    if isinstance(g, complex) or numpy.iscomplexobj(g):
+        raise SrcGradError("the derivative computed a complex value; srcgrad differentiates "
+                           "real numbers only, and its real part is not the gradient",
+                           hint="rebuild with debug_nans=True, which names the line where the "
+                                "complex value appears, and keep that computation real")
+
+
 def _tangent_like(t, value):
     """Give an output tangent the structure of its output."""
     if isinstance(value, dict):
@@ -536,6 +550,8 @@ def _tangent_like(t, value):
         return type(value)(_tangent_like(ti, vi) for ti, vi in zip(items, value))
     if t is None:
         t = 0.0
+    if type(t) is not float:
+        _require_real(t)
     if isinstance(value, numpy.ndarray):
         t = numpy.asarray(t, dtype=value.dtype if value.dtype.kind == "f" else numpy.float64)
         return numpy.broadcast_to(t, value.shape).copy() if t.shape != value.shape else t

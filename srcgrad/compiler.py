@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import gast
 
 from . import codegen, nested, nodes
-from .activity import activity, check_constant_positions
+from .activity import activity
 from .aliases import alias_groups, check_aliases
 from .errors import located
 from .fence import fence
@@ -34,6 +34,7 @@ from .optimize.share import share_repeats
 from .optimize.speculate import fast_twin
 from .resolve import resolve, statements
 from .reverse import reverse
+from .scope import check_constant_positions, check_real
 from .rules import registry
 
 _SCALAR_OPS = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
@@ -192,6 +193,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     ret_name = returned.id if isinstance(returned, gast.Name) else None
     act = activity(anf_fn, ops, list(options.wrt), ret_name)
     check_constant_positions(anf_fn, ops, act, parsed.source)
+    check_real(anf_fn, act, parsed.source)
     ctx.scalar_names = _scalar_names(anf_fn, ops, params, options.kinds,
                                      _number_globals(anf_fn, parsed.namespace, ctx.is_local))
     ctx.container_names = _container_names(anf_fn, params, options.kinds, ops)

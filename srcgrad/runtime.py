@@ -911,7 +911,14 @@ def raise_float_errors():
 
 
 def check_finite(value, generated, origin):
-    """Raise FloatingPointError when a generated statement produced NaN or inf."""
+    """Raise FloatingPointError when a generated statement produced NaN or inf, and
+    SrcGradError when it produced a complex value (outside the SPEC)."""
+    if isinstance(value, complex) or (not isinstance(value, float) and numpy.iscomplexobj(value)):
+        from srcgrad.errors import SrcGradError  # only on this error path
+
+        raise SrcGradError(f"a complex value produced by the generated statement `{generated}` "
+                           f"(from {origin}); srcgrad differentiates real numbers only",
+                           hint="keep that computation real")
     if isinstance(value, float):
         bad = value != value or value in (float("inf"), float("-inf"))
     else:

@@ -223,3 +223,100 @@ def arange_from(start, step):
 def test_constructor_value_arguments_carry_gradients(f, args, wrt, want):
     assert srcgrad.grad(f, wrt=wrt)(*args) == pytest.approx(want, rel=1e-13)
     srcgrad.check_grads(f, args, wrt=wrt, modes=BOTH)
+
+
+# --- r_, c_, sublist einsum, constant-only positions: located errors -----------------
+
+def r_twice(x):
+    return np.sum(np.r_[x, x] ** 2)
+
+
+def c_pair(x):
+    return np.sum(np.c_[x, 2.0 * x] ** 2)
+
+
+def einsum_sublist(A):
+    return np.sum(np.einsum(A, (0, 1), (1, 0)) * np.arange(4.0).reshape(2, 2))
+
+
+def einsum_sublist_lists(A):
+    return np.sum(np.einsum(A, [0, 1], [1, 0]) * np.arange(4.0).reshape(2, 2))
+
+
+def var_computed_ddof(x):
+    return np.var(x, ddof=x[0] * 0.0 + 0.5)
+
+
+def norm_computed_ord(x):
+    return np.linalg.norm(x, ord=x[0] + 2.0)
+
+
+@pytest.mark.parametrize("mode", BOTH)
+@pytest.mark.parametrize("f, arg, message, hint", [
+    (r_twice, X3, r"np\.r_\[\.\.\.\] \(an index trick\)", "numpy.concatenate"),
+    (c_pair, X3, r"np\.c_\[\.\.\.\] \(an index trick\)", "numpy.column_stack"),
+    (einsum_sublist, np.arange(4.0).reshape(2, 2), "numpy.einsum's 'subscripts'", "as a string"),
+    (einsum_sublist_lists, np.arange(4.0).reshape(2, 2), "numpy.einsum's 'subscripts'", "as a string"),
+    (var_computed_ddof, X3, "numpy.var's 'ddof'", "ddof as a constant"),
+    (norm_computed_ord, X3, "numpy.linalg.norm's 'ord'", "ord as a constant"),
+])
+def test_no_rule_positions_are_located_errors(f, arg, message, hint, mode):
+    with pytest.raises(srcgrad.SrcGradError, match=message) as err:
+        srcgrad.check_grads(f, (arg,), modes=(mode,))
+    assert "test_trust_passes.py:" in str(err.value) and hint in str(err.value)
+
+
+def test_string_einsum_through_a_variable_still_differentiates():
+    def transposed(A):
+        spec = "ij->ji"
+        return np.sum(np.einsum(spec, A) * np.arange(4.0).reshape(2, 2))
+
+    srcgrad.check_grads(transposed, (np.arange(4.0).reshape(2, 2),), modes=BOTH)
+
+
+# --- complex values: outside the SPEC, a located error --------------------------------
+
+def complex_phase(x):
+    return np.abs(np.sum(np.exp(1j * x)))
+
+
+def complex_through_a_name(x):
+    c = 1j
+    return np.abs(np.sum(np.exp(c * x)))
+
+
+def complex_dtype(x):
+    return np.sum(np.abs(x.astype(np.complex128) ** 0.5))
+
+
+def complex_dtype_string(x):
+    return np.sum(np.abs(np.asarray(x, dtype="complex")))
+
+
+@pytest.mark.parametrize("mode", BOTH)
+@pytest.mark.parametrize("f", [complex_phase, complex_through_a_name, complex_dtype, complex_dtype_string])
+def test_complex_values_are_rejected_at_build_time(f, mode):
+    with pytest.raises(srcgrad.SrcGradError, match="a complex value enters") as err:
+        srcgrad.check_grads(f, (X3,), modes=(mode,))
+    assert "test_trust_passes.py:" in str(err.value)
+
+
+def negative_base_power(x):
+    return abs((x - 3.0) ** 1.5)  # Python floats: (-2.0) ** 1.5 is complex
+
+
+def test_complex_arising_at_run_time_is_an_error_not_a_real_part():
+    with pytest.raises(srcgrad.SrcGradError, match="complex value"):
+        srcgrad.grad(negative_base_power)(1.0)
+    with pytest.raises(srcgrad.SrcGradError, match="complex value"):
+        srcgrad.jvp(negative_base_power, (1.0,), (1.0,))
+    with pytest.raises(srcgrad.SrcGradError, match=r"complex value produced by the generated statement .* \(from line \d+: "):
+        srcgrad.grad(negative_base_power, debug_nans=True)(1.0)
+
+
+def test_complex_entries_of_a_list_gradient_are_an_error():
+    def pair(xs):
+        return abs((xs[0] - 3.0) ** 1.5) + xs[1]
+
+    with pytest.raises(srcgrad.SrcGradError, match="complex value"):
+        srcgrad.grad(pair)([1.0, 2.0])

@@ -1,0 +1,85 @@
+"""Build-time checks that a derivative stays inside the SPEC, or says where it leaves it.
+
+Two ways a gradient could silently come out wrong although every rule is
+right: a value computed from a `wrt` input reaching a rule parameter that has
+no derivative (`constant_only` in the registry: einsum's subscripts in the
+sublist form, var's ddof), and complex numbers, which no rule covers (SPEC:
+real numbers only). Both are located errors, found once, when the derivative
+is built; the generated code pays nothing. A complex value that can only
+arise at run time (a negative Python float to a fractional power) is caught
+where the gradient is handed back (`api._as_gradient`).
+"""
+from __future__ import annotations
+
+import gast
+import numpy
+
+from . import nodes
+from .activity import Activity
+from .errors import located
+from .resolve import statements
+from .rules import registry
+
+_COMPLEX_NAMES = {"complex", "complex64", "complex128", "complex256", "clongdouble", "cdouble",
+                  "csingle", "complex_", "complexfloating", "clongfloat", "cfloat"}
+
+
+def check_constant_positions(fn, ops: dict, act: Activity, source) -> None:
+    """Raise where a value that depends on a `wrt` input reaches a parameter a
+    rule declares `constant_only` (its derivative would silently be zero),
+    and the result is needed."""
+    for stmt in statements(fn.body):
+        op = ops.get(id(stmt)) if isinstance(stmt, gast.Assign) else None
+        if op is None or op.kind != "rule" or stmt.targets[0].id not in act.useful:
+            continue
+        for param, hint in registry.constant_params(op.rule.primitive).items():
+            node = op.bindings.get(param)
+            varied = sorted(n for n in nodes.loaded_names(node) if n in act.varied) if node is not None else []
+            if varied:
+                what = f"{varied[0]!r}" if not varied[0].startswith("_") else "a value"
+                raise located(source, stmt, f"{what} computed from a differentiated input is passed as "
+                              f"{op.rule.name}'s {param!r}, which has no derivative rule", hint)
+
+
+def check_real(fn, act: Activity, source) -> None:
+    """Raise where a complex literal or a complex dtype enters a value being
+    differentiated (directly, or through the names it was assigned to)."""
+    assigns = [s for s in statements(fn.body) if isinstance(s, gast.Assign)]
+    tainted: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for stmt in assigns:
+            if _complex_in(stmt.value, tainted):
+                for target in stmt.targets:
+                    new = {n.id for n in gast.walk(target) if isinstance(n, gast.Name)} - tainted
+                    changed |= bool(new)
+                    tainted |= new
+    for stmt in assigns:
+        target = stmt.targets[0]
+        name = target.id if isinstance(target, gast.Name) else nodes.dotted(getattr(target, "value", None))
+        if name is not None and act.is_active(name) and _complex_in(stmt.value, tainted):
+            raise located(source, stmt, "a complex value enters the computation being differentiated; "
+                          "srcgrad differentiates real numbers only",
+                          "keep it real: np.cos(x) and np.sin(x) for the parts of np.exp(1j * x), "
+                          "np.hypot(a, b) for the modulus of a + 1j * b")
+
+
+def _complex_in(expr, tainted: set[str]) -> bool:
+    for node in gast.walk(expr):
+        if isinstance(node, gast.Constant):
+            if isinstance(node.value, complex) or (isinstance(node.value, str) and _complex_dtype(node.value)):
+                return True
+        elif isinstance(node, gast.Name):
+            if node.id in tainted or node.id in _COMPLEX_NAMES:
+                return True
+        elif isinstance(node, gast.Attribute) and node.attr in _COMPLEX_NAMES:
+            return True
+    return False
+
+
+def _complex_dtype(text: str) -> bool:
+    try:
+        return numpy.dtype(text).kind == "c"
+    except TypeError:
+        return False

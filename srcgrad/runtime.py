@@ -63,7 +63,7 @@ def shape_of(x):
 def unreduce(g, a, axis=None, keepdims=False):
     """Broadcast the adjoint `g` of a reduction over `axis` back to `a`'s shape."""
     shape = a.shape if type(a) is numpy.ndarray else numpy.shape(a)
-    if axis is not None and not keepdims:
+    if axis is not None and not keepdims and shape:  # a 0-d value is reduced whole, whatever the axis
         g = numpy.expand_dims(g, axis)
     if type(a) is numpy.ndarray and a.size <= _SMALL:
         out = numpy.empty(shape, numpy.result_type(g))  # a small copy is cheaper than a view
@@ -78,7 +78,7 @@ _SMALL = 4096  # entries: below this, writing an array beats numpy.broadcast_to'
 def reduced_size(a, axis=None):
     """How many elements of `a` a reduction over `axis` folds into one."""
     shape = numpy.shape(a)
-    if axis is None:
+    if axis is None or not shape:  # a 0-d value is reduced whole, whatever the axis
         return numpy.prod(shape, dtype=int) if shape else 1
     axes = axis if isinstance(axis, tuple) else (axis,)
     n = 1
@@ -87,8 +87,15 @@ def reduced_size(a, axis=None):
     return n
 
 
+def _axis_for(a, axis):
+    """The axis a reduction of `a` works along: None for a 0-d value (a NumPy
+    scalar, a Python number), which NumPy reduces whole for any axis (0, -1, (0,), ())."""
+    return None if axis is not None and numpy.ndim(a) == 0 else axis
+
+
 def unreduce_extreme(g, a, z, axis=None, keepdims=False):
     """Adjoint of max/min: `g` shared evenly among the entries equal to the extreme."""
+    axis = _axis_for(a, axis)
     if axis is not None and not keepdims:
         z = numpy.expand_dims(z, axis)
         g = numpy.expand_dims(g, axis)
@@ -212,6 +219,7 @@ def prod_adjoint_helper(g, a, z, axis=None, keepdims=False):
     with two or more zeros has zero gradient. No division by zero happens.
     """
     a = numpy.asarray(a)
+    axis = _axis_for(a, axis)
     g = unreduce(g, a, axis, keepdims)
     zero = numpy.equal(a, 0)
     if not zero.any():
@@ -225,6 +233,7 @@ def prod_adjoint_helper(g, a, z, axis=None, keepdims=False):
 def var_adjoint_helper(g, a, axis=None, ddof=0, keepdims=False):
     """Adjoint of numpy.var(a, axis, ddof=ddof, keepdims=keepdims): 2 g (a - mean) / (N - ddof)."""
     a = numpy.asarray(a)
+    axis = _axis_for(a, axis)
     centered = a - numpy.mean(a, axis=axis, keepdims=True)
     return unreduce(g, a, axis, keepdims) * (2.0 / (reduced_size(a, axis) - ddof)) * centered
 
@@ -242,8 +251,9 @@ def reverse_cumsum(g, axis):
 
 
 def cumsum_adjoint_helper(g, a, axis=None):
-    """Adjoint of numpy.cumsum(a, axis); axis=None cumulates over the flattened array."""
-    if axis is None:
+    """Adjoint of numpy.cumsum(a, axis); axis=None cumulates over the flattened array,
+    as any axis does for a 0-d value."""
+    if axis is None or numpy.ndim(a) == 0:
         return numpy.reshape(reverse_cumsum(numpy.ravel(g), 0), numpy.shape(a))
     return reverse_cumsum(g, axis)
 
@@ -257,7 +267,7 @@ def cumprod_adjoint_helper(g, a, z, axis=None):
     """
     shape = numpy.shape(a)
     a = numpy.asarray(a, dtype=numpy.result_type(numpy.asarray(a).dtype, float))
-    if axis is None:
+    if axis is None or not shape:  # flattened (a 0-d value is, whatever the axis)
         a, g, z, axis = numpy.ravel(a), numpy.ravel(g), numpy.ravel(z), 0
     if not numpy.equal(a, 0).any():
         return numpy.reshape(reverse_cumsum(g * z, axis) / a, shape)
@@ -1300,7 +1310,7 @@ def cumprod_tangent_helper(t, a, z, axis=None):
     """
     a = numpy.asarray(a, dtype=numpy.result_type(numpy.asarray(a).dtype, float))
     t = numpy.broadcast_to(t, a.shape)
-    if axis is None:
+    if axis is None or a.ndim == 0:  # flattened (a 0-d value is, whatever the axis)
         a, t, z, axis = numpy.ravel(a), numpy.ravel(t), numpy.ravel(z), 0
     if not numpy.equal(a, 0).any():
         return z * numpy.cumsum(t / a, axis=axis)

@@ -320,3 +320,75 @@ def test_complex_entries_of_a_list_gradient_are_an_error():
 
     with pytest.raises(srcgrad.SrcGradError, match="complex value"):
         srcgrad.grad(pair)([1.0, 2.0])
+
+
+# --- reductions with an axis of 0-d values and NumPy scalars -------------------------
+
+def sum_axis0(s):
+    return np.sum(np.tanh(s), axis=0)
+
+
+def sum_negative_axis(s):
+    return np.sum(np.tanh(s), axis=-1)
+
+
+def sum_empty_axes(s):
+    return np.sum(np.tanh(s), axis=())
+
+
+def sum_keepdims(s):
+    return np.sum(np.sum(np.tanh(s), axis=0, keepdims=True))
+
+
+def mean_empty_axes(s):
+    return np.mean(np.tanh(s), axis=())
+
+
+def prod_axis0(s):
+    return np.prod(np.tanh(s) + 2.0, axis=0)
+
+
+def max_axis0(s):
+    return np.max(np.tanh(s), axis=0)
+
+
+def min_keepdims(s):
+    return np.sum(np.min(np.tanh(s), axis=-1, keepdims=True))
+
+
+def var_empty_axes(s):
+    return np.var(np.tanh(s), axis=()) + s
+
+
+def std_empty_axes(s):
+    return np.std(np.tanh(s), axis=()) + s
+
+
+def cumsum_axis0(s):
+    return np.sum(np.cumsum(s * s, axis=0))
+
+
+def cumprod_axis0(s):
+    return np.sum(np.cumprod(s * s + 1.0, axis=0))
+
+
+def method_sum(s):
+    return np.tanh(s).sum(axis=0)
+
+
+def method_max(s):
+    return np.tanh(s).max(axis=0)
+
+
+def method_cumsum(s):
+    return np.sum(np.tanh(s).cumsum(axis=0))
+
+
+REDUCTIONS = [sum_axis0, sum_negative_axis, sum_empty_axes, sum_keepdims, mean_empty_axes, prod_axis0, max_axis0, min_keepdims, var_empty_axes, std_empty_axes, cumsum_axis0, cumprod_axis0, method_sum, method_max, method_cumsum]
+
+
+@pytest.mark.parametrize("mode", BOTH)
+@pytest.mark.parametrize("arg", [np.array(0.4), np.float64(0.4), 0.4], ids=["0d", "numpy_scalar", "float"])
+@pytest.mark.parametrize("f", REDUCTIONS)
+def test_reductions_with_axis_of_0d_values(f, arg, mode):
+    srcgrad.check_grads(f, (arg,), modes=(mode,))

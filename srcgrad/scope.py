@@ -67,19 +67,30 @@ def check_real(fn, act: Activity, source) -> None:
 
 def _complex_in(expr, tainted: set[str]) -> bool:
     for node in gast.walk(expr):
-        if isinstance(node, gast.Constant):
-            if isinstance(node.value, complex) or (isinstance(node.value, str) and _complex_dtype(node.value)):
-                return True
-        elif isinstance(node, gast.Name):
-            if node.id in tainted or node.id in _COMPLEX_NAMES:
-                return True
-        elif isinstance(node, gast.Attribute) and node.attr in _COMPLEX_NAMES:
+        if isinstance(node, gast.Constant) and isinstance(node.value, complex):
+            return True
+        if isinstance(node, gast.Name) and (node.id in tainted or node.id in _COMPLEX_NAMES):
+            return True
+        if isinstance(node, gast.Attribute) and node.attr in _COMPLEX_NAMES:
+            return True
+        if isinstance(node, gast.Call) and any(_complex_dtype(d) for d in _dtype_arguments(node)):
             return True
     return False
 
 
-def _complex_dtype(text: str) -> bool:
+def _dtype_arguments(call) -> list:
+    """The arguments of a call that name a dtype: `dtype=`, and `.astype(t)`'s `t`."""
+    found = [k.value for k in call.keywords if k.arg == "dtype"]
+    if isinstance(call.func, gast.Attribute) and call.func.attr == "astype" and call.args:
+        found.append(call.args[0])
+    return found
+
+
+def _complex_dtype(node) -> bool:
+    """Whether a dtype argument is a string naming a complex dtype ("complex", "c16")."""
+    if not (isinstance(node, gast.Constant) and isinstance(node.value, str)):
+        return False
     try:
-        return numpy.dtype(text).kind == "c"
-    except TypeError:
+        return numpy.dtype(node.value).kind == "c"
+    except (TypeError, ValueError):
         return False

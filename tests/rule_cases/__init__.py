@@ -9,6 +9,11 @@ keyword variants (axis, keepdims) as separate case functions.
 
 `test_rules.py` runs every case through srcgrad.grad and check_grads, and
 fails if a registered primitive appears in no case.
+
+Zero cases (`zero_case`, in zeros.py) check the other half of the table:
+every position a rule declares zero (a zero-gradient primitive's arguments,
+a rule parameter with no `d[...]` line) is perturbed by central differences,
+and the primitive's output must not move.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 CASES: list["Case"] = []
+ZERO_CASES: list["ZeroCase"] = []
 
 _rng = np.random.default_rng(20261125)
 
@@ -49,6 +55,30 @@ def case(*primitives, variants, wrt=(0,), modes=("reverse", "forward")):
     return register
 
 
+@dataclass(frozen=True)
+class ZeroCase:
+    primitive: object
+    args: tuple
+    kwargs: dict
+    only: tuple      # the positions (indices or keywords) to perturb; () for every float one
+    call: object     # call(primitive, *args, **kwargs): what must not move
+    id: str
+
+
+def zero_case(*primitives, variants, only=(), call=None):
+    """Declare sample arguments at which each of `primitives` must have a zero
+    derivative in the float positions `only` names (all float positions when
+    empty). A variant is an argument tuple, or (tuple, kwargs dict). `call`
+    replaces `primitive(*args, **kwargs)`, e.g. for `numpy.empty`, whose values
+    are arbitrary: only its shape must not move."""
+    for p in primitives:
+        for i, v in enumerate(variants):
+            args, kwargs = v if len(v) == 2 and isinstance(v[1], dict) else (v, {})
+            name = getattr(p, "__qualname__", None) or getattr(p, "__name__", None) or repr(p)
+            ZERO_CASES.append(ZeroCase(p, tuple(args), dict(kwargs), tuple(only),
+                                       call or (lambda f, *a, **k: f(*a, **k)), f"{name}[{i}]"))
+
+
 def R(*shape):
     """Standard normal values (a Python float when shape is empty)."""
     return float(_rng.normal()) if not shape else _rng.normal(size=shape)
@@ -69,7 +99,8 @@ def C(*shape):
     return R(*shape)
 
 
-for _module in ("operators", "numpy", "shapes", "ndarray", "linalg", "math", "builtins", "runtime", "scipy"):
+for _module in ("operators", "numpy", "shapes", "ndarray", "linalg", "math", "builtins", "runtime", "scipy",
+                "zeros", "zeros_scipy"):
     try:
         importlib.import_module(f"{__name__}.{_module}")
     except ModuleNotFoundError as _err:

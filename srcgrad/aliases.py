@@ -236,7 +236,7 @@ def written_in_place(body, params, pure) -> set[str]:
     local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
     deep: set[str] = set()      # written, and so is whatever shares their memory
     shallow: set[str] = set()   # only the container object changes (append, pop)
-    for stmt in nodes.walk_statements(body):
+    for stmt in _every_statement(body):
         targets = stmt.targets if isinstance(stmt, gast.Assign) else \
             [stmt.target] if isinstance(stmt, (gast.AugAssign, gast.AnnAssign)) else []
         for target in targets:
@@ -263,6 +263,16 @@ def written_in_place(body, params, pure) -> set[str]:
     for name in deep:
         out |= groups.get(name, {name})
     return out
+
+
+def _every_statement(body):
+    """Every statement of `body`, those in `with` blocks (`no_grad`) included."""
+    for stmt in body:
+        yield stmt
+        for name in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list):
+                yield from _every_statement(inner)
 
 
 def _own_nodes(stmt):

@@ -392,3 +392,12 @@ REDUCTIONS = [sum_axis0, sum_negative_axis, sum_empty_axes, sum_keepdims, mean_e
 @pytest.mark.parametrize("f", REDUCTIONS)
 def test_reductions_with_axis_of_0d_values(f, arg, mode):
     srcgrad.check_grads(f, (arg,), modes=(mode,))
+
+
+def test_writes_inside_a_with_block_count_as_writes():
+    from srcgrad.aliases import written_in_place
+
+    body = gast.parse("a = x * 1.0\nb = x * 1.0\nv = b[0:2]\nwith no_grad():\n    v[0] = 1.0\n"
+                      "c = np.sum(a)").body
+    written = written_in_place(body, ["x"], lambda call: True)
+    assert written == {"b", "v"}

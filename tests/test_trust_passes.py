@@ -96,11 +96,19 @@ def test_two_views_of_one_array_written_through_one_is_rejected():
         srcgrad.grad(two_slices)(X3)
 
 
+TICK = np.frompyfunc(lambda v: v + 1.0, 1, 1)  # a ufunc that runs any Python function
+
+
+def _callee(call):
+    if isinstance(call.func, gast.Attribute):
+        return getattr(np, call.func.attr, None)
+    return TICK if call.func.id == "tick" else None
+
+
 def _forward_cse(source: str, backward: str):
     forward = gast.parse(source).body
     params = {"x": "array"}
-    shapes, kinds = _facts(forward + gast.parse(backward).body, params, set(), lambda call: getattr(
-        np, call.func.attr, None) if isinstance(call.func, gast.Attribute) else None)
+    shapes, kinds = _facts(forward + gast.parse(backward).body, params, set(), _callee)
     out, _, changed = common_subexpressions(forward, gast.parse(backward).body, params, shapes, kinds)
     return [srcgrad.codegen.to_source(s).strip() for s in out], changed
 
@@ -114,6 +122,11 @@ def test_forward_sweep_cse_keeps_an_operand_written_between():
     kept, changed = _forward_cse("y = x * 1.0\na = np.sin(y)\nv = y[0:2]\nv[0] = 5.0\nb = np.sin(y)",
                                  "dx = a * b")
     assert not changed and kept[-1] == "b = np.sin(y)"
+
+
+def test_forward_sweep_cse_keeps_calls_of_a_python_ufunc():
+    kept, changed = _forward_cse("a = tick(x)\nb = tick(x)", "dx = a * b")
+    assert not changed and kept == ["a = tick(x)", "b = tick(x)"]
 
 
 def test_forward_sweep_cse_still_merges_pure_repeats():

@@ -22,7 +22,11 @@ _VIEW_METHODS = {"reshape", "ravel", "view", "transpose", "swapaxes", "squeeze",
 _VIEW_FUNCTIONS = {"reshape", "ravel", "transpose", "swapaxes", "moveaxis", "squeeze",
                    "expand_dims", "broadcast_to", "asarray", "asanyarray", "atleast_1d",
                    "atleast_2d", "atleast_3d", "diagonal", "real", "imag", "flip", "fliplr",
-                   "flipud", "rot90", "ascontiguousarray", "stop_gradient", "detach"}
+                   "flipud", "rot90", "ascontiguousarray", "stop_gradient", "detach",
+                   # lists or tuples of views
+                   "split", "array_split", "hsplit", "vsplit", "dsplit", "unstack",
+                   "asfortranarray", "asarray_chkfinite", "require", "as_strided",
+                   "sliding_window_view"}
 _FRESH_HELPERS = {"zeros_like", "owned", "owned_tangent", "fresh_tape", "copy_slice", "reduced_size"}
 _FRESH_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "nbytes", "itemsize"}
 
@@ -153,6 +157,10 @@ def _may_view(expr, local: set[str], elements: bool = True) -> set[str]:
             return _may_view(func.value, local) if func.attr in _VIEW_METHODS else set()
         last = path.rsplit(".", 1)[-1]
         if last in _VIEW_FUNCTIONS and expr.args:
+            return _may_view(expr.args[0], local)
+        if last == "array" and expr.args and any(  # numpy.array(x, copy=False) is x when it can be
+                k.arg == "copy" and not (isinstance(k.value, gast.Constant) and k.value.value is True)
+                for k in expr.keywords):
             return _may_view(expr.args[0], local)
         if isinstance(func, gast.Name) and last in _FRESH_HELPERS:
             return set()  # srcgrad helpers that make a new value

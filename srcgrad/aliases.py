@@ -26,7 +26,8 @@ _VIEW_FUNCTIONS = {"reshape", "ravel", "transpose", "swapaxes", "moveaxis", "squ
                    # lists or tuples of views
                    "split", "array_split", "hsplit", "vsplit", "dsplit", "unstack",
                    "asfortranarray", "asarray_chkfinite", "require", "as_strided",
-                   "sliding_window_view"}
+                   "sliding_window_view", "broadcast_arrays", "trim_zeros", "rollaxis",
+                   "matrix_transpose", "permute_dims", "asmatrix", "real_if_close"}
 _FRESH_HELPERS = {"zeros_like", "owned", "owned_tangent", "fresh_tape", "copy_slice", "reduced_size"}
 _FRESH_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "nbytes", "itemsize"}
 
@@ -154,7 +155,8 @@ def _may_view(expr, local: set[str], elements: bool = True) -> set[str]:
         path = nodes.dotted(func) or ""
         head = path.split(".")[0]
         if isinstance(func, gast.Attribute) and head in local:  # a method of a local value
-            return _may_view(func.value, local) if func.attr in _VIEW_METHODS else set()
+            no_copy = func.attr == "astype" and any(k.arg == "copy" for k in expr.keywords)
+            return _may_view(func.value, local) if func.attr in _VIEW_METHODS or no_copy else set()
         last = path.rsplit(".", 1)[-1]
         if last in _VIEW_FUNCTIONS and expr.args:
             return _may_view(expr.args[0], local)

@@ -456,3 +456,24 @@ def test_array_with_a_copy_is_fresh():
         return np.sum(u * u) + np.sum(p * x)
 
     srcgrad.check_grads(copied, (np.array([0.3, -0.7, 1.1, 0.5]),), modes=BOTH)
+
+
+def astype_no_copy_written(x):
+    u = x * 2.0
+    p = u.astype(float, copy=False)
+    p[0] = 5.0
+    return np.sum(u * u)
+
+
+def trim_zeros_written(x):
+    u = x * 2.0
+    p = np.trim_zeros(u)
+    p[0] = 5.0
+    return np.sum(u * u)
+
+
+@pytest.mark.parametrize("f", [astype_no_copy_written, trim_zeros_written])
+def test_more_views_are_rejected(f):
+    for mode in BOTH:
+        with pytest.raises(srcgrad.SrcGradError, match="'p' may share memory with 'u'"):
+            srcgrad.check_grads(f, (np.array([0.3, -0.7, 1.1, 0.5]),), modes=(mode,))

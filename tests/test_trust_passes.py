@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import srcgrad
-from srcgrad import nodes
 from srcgrad.optimize import _facts
 from srcgrad.optimize.cse import common_subexpressions
 

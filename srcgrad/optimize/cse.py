@@ -13,11 +13,10 @@ later write into one show through the other.
 from __future__ import annotations
 
 import gast
-import numpy
 
 from .. import nodes, runtime
 from ..aliases import written_in_place
-from .kinds import ARRAY_FUNCTIONS, NUMERIC, SCALAR_REDUCTIONS, kind_of
+from .kinds import ARRAY_FUNCTIONS, NUMERIC, SCALAR_REDUCTIONS, kind_of, numpy_ufunc
 
 
 def common_subexpressions(forward: list, backward: list, params, shapes, kinds: dict):
@@ -48,7 +47,7 @@ def _key(stmt, shapes, kinds, renames, single):
     value = stmt.value
     if isinstance(value, gast.Call):
         fn = shapes.callee(value)
-        if value.keywords or not (_numpy_ufunc(fn) or any(fn is r for r in SCALAR_REDUCTIONS)):
+        if value.keywords or not (numpy_ufunc(fn) or any(fn is r for r in SCALAR_REDUCTIONS)):
             return None
     elif not isinstance(value, (gast.BinOp, gast.UnaryOp)):
         return None
@@ -64,11 +63,5 @@ def _pure(fn, call) -> bool:
     copy before they write)."""
     if any(k.arg == "out" for k in call.keywords):
         return False
-    return _numpy_ufunc(fn) or any(fn is f for f in ARRAY_FUNCTIONS) or \
+    return numpy_ufunc(fn) or any(fn is f for f in ARRAY_FUNCTIONS) or \
         getattr(fn, "__module__", None) == runtime.__name__
-
-
-def _numpy_ufunc(fn) -> bool:
-    """One of NumPy's own ufuncs (pure), not one made by `numpy.frompyfunc`,
-    which runs any Python function (a counter, a random draw)."""
-    return isinstance(fn, numpy.ufunc) and getattr(numpy, fn.__name__, None) is fn

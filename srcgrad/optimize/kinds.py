@@ -29,6 +29,12 @@ ARRAY_FUNCTIONS = SCALAR_REDUCTIONS + (
     runtime.matmul_adjoint_left, runtime.matmul_adjoint_right, runtime.reduced_size)
 
 
+def numpy_ufunc(fn) -> bool:
+    """One of NumPy's own ufuncs (pure), not one made by `numpy.frompyfunc`,
+    which runs any Python function (a counter, a random draw, a print)."""
+    return isinstance(fn, numpy.ufunc) and getattr(numpy, fn.__name__, None) is fn
+
+
 def value_kinds(body: list, params: dict, scalars: set[str], callee, single: set[str]) -> dict:
     """{name: kind} for parameters (by argument kind) and names assigned
     once, at the top level of `body`."""

@@ -11,10 +11,9 @@ and full sums and means. Statements in loops and branches stay.
 from __future__ import annotations
 
 import gast
-import numpy
 
 from .. import nodes
-from .kinds import NUMERIC, SCALAR_REDUCTIONS, is_static_scalar, kind_of, top_level_defs
+from .kinds import NUMERIC, SCALAR_REDUCTIONS, is_static_scalar, kind_of, numpy_ufunc, top_level_defs
 from .shapes import is_elementwise
 
 
@@ -68,7 +67,7 @@ def _harmless(value, shapes, kinds) -> bool:
     if isinstance(value, gast.Call) and not value.keywords:
         fn = shapes.callee(value)
         numeric = all(kind_of(a, kinds, shapes.callee) in NUMERIC for a in value.args)
-        if isinstance(fn, numpy.ufunc):
+        if numpy_ufunc(fn):
             return numeric and is_elementwise(fn, len(value.args)) and _broadcasts(value.args, shapes)
         if any(fn is r for r in SCALAR_REDUCTIONS):
             return numeric and len(value.args) == 1

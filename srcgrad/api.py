@@ -16,6 +16,7 @@ import numpy
 from . import cache, fence as _fence, frontend
 from .compiler import Options
 from .errors import SrcGradError
+from .runtime import entry_adjoints
 
 
 class no_grad:
@@ -158,8 +159,7 @@ def _as_gradient(g, x):
     if isinstance(x, dict):
         return {k: _as_gradient(g.get(k) if isinstance(g, dict) else None, v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        items = g if isinstance(g, (list, tuple)) else [None] * len(x)
-        return type(x)(_as_gradient(gi, xi) for gi, xi in zip(items, x))
+        return type(x)(_as_gradient(gi, xi) for gi, xi in zip(entry_adjoints(g, x), x, strict=True))
     if g is None:
         g = 0.0
     if type(g) is not float and not (type(g) is numpy.ndarray and g.dtype.kind == "f"):

@@ -540,8 +540,9 @@ def _container_names(fn, params, kinds, ops=None) -> set[str]:
                 continue
             value = stmt.value
             source = value.value if isinstance(value, gast.Subscript) else value
-            if isinstance(value, gast.Subscript) and isinstance(source, gast.Name) and source.id in records:
-                continue
+            if isinstance(value, gast.Subscript) and isinstance(source, gast.Name) and source.id in records \
+                    and not isinstance(value.slice, gast.Slice):
+                continue  # an entry (a slice of a record is a list or tuple itself)
             if isinstance(value, (gast.Tuple, gast.List, gast.Dict)) or (
                     isinstance(source, gast.Name) and source.id in out) or (
                     ops is not None and ops.get(id(stmt)) is not None and ops[id(stmt)].kind == "user"):

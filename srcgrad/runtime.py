@@ -946,6 +946,22 @@ def check_finite(value, generated, origin):
 # The adjoint of a container is a container of the same kind whose entries
 # are adjoints or None (no gradient reached that entry): `add_grad` merges
 # them, `fill_grad` turns None into zeros where a value needs a real one.
+# A NumPy function that reads a list or tuple reads it as an array, and its
+# rule gives an array adjoint: row i is the adjoint of entry i. Both forms
+# are valid adjoints of a list; where they meet, the array is taken apart
+# into its rows (`entry_adjoints`), never dropped.
+
+
+def entry_adjoints(g, like):
+    """The adjoints of the entries of the list or tuple `like`, from its adjoint `g`:
+    `g`'s own entries, None for each when `g` is None, or the rows of an array."""
+    if isinstance(g, (list, tuple)):
+        return g
+    if g is None:
+        return [None] * len(like)
+    if numpy.ndim(g) == 0 or numpy.shape(g)[0] != len(like):
+        g = numpy.broadcast_to(g, numpy.shape(like))  # raises if the shapes disagree
+    return list(g)
 
 
 def add_grad(a, b):
@@ -959,8 +975,10 @@ def add_grad(a, b):
         for key, value in b.items():
             out[key] = add_grad(out.get(key), value)
         return out
-    if isinstance(a, (list, tuple)):
-        return type(a)(add_grad(x, y) for x, y in zip(a, b))
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        like = a if isinstance(a, (list, tuple)) else b
+        return type(like)(add_grad(x, y) for x, y in zip(entry_adjoints(a, like), entry_adjoints(b, like),
+                                                         strict=True))
     return a + b
 
 
@@ -1073,6 +1091,10 @@ def owned(g):
 
 def zero_at(g, index):
     """A copy of the adjoint `g` with zeros at `index`: the overwritten entries' share."""
+    if isinstance(g, dict):  # a dict's adjoint: a missing key is a zero entry
+        out = dict(g)
+        out.pop(index, None)
+        return out
     if isinstance(g, (list, tuple)):  # a list's adjoint: None is a zero entry
         out = list(g)
         out[index] = None if isinstance(index, int) else [None] * len(out[index])
@@ -1083,10 +1105,24 @@ def zero_at(g, index):
     return out
 
 
+MISSING = object()  # the saved "old value" of a dict key that a write added: restoring it removes the key
+
+
 def copy_slice(x, index):
-    """The entries `x[index]` about to be overwritten, as a copy (basic slices are views)."""
+    """The entries `x[index]` about to be overwritten, as a copy (basic slices are views);
+    MISSING for a key the write adds to a dict."""
+    if type(x) is dict and index not in x:
+        return MISSING
     old = x[index]
     return old.copy() if hasattr(old, "copy") else old
+
+
+def restore_entry(x, index, old):
+    """Undo `x[index] = v` on a container: put the old entry back, or remove an added key."""
+    if old is MISSING:
+        del x[index]
+    else:
+        x[index] = old
 
 
 def written_adjoint(g, index, v):
@@ -1095,6 +1131,8 @@ def written_adjoint(g, index, v):
     With repeated integer indices NumPy keeps the last write, so only the
     winning copies of `v` receive gradient.
     """
+    if isinstance(g, dict):  # a dict's adjoint: a missing key is a zero entry
+        return fill_grad(g.get(index), v)
     if isinstance(g, (list, tuple)):  # a list's adjoint: its entries, None for zero
         return fill_grad(g[index], v)
     picked = numpy.array(g[index])

@@ -22,7 +22,7 @@ from .fence import fence
 from .forward import forward
 from .frontend import ParsedFunction, parse
 from .naming import Names
-from .normalize import normalize
+from .normalize import nograd, normalize
 from .optimize import free_early, optimize, whole_function
 from .optimize.shapes import resolver
 from .optimize.copies import fold_constants
@@ -188,6 +188,10 @@ def derive(fn, options: Options, keep_stages: bool = False):
         stages["normalize"] = codegen.to_source(anf_fn)
     ops = resolve(anf_fn, parsed.namespace, parsed.source, ctx.is_local,
                   _lifted(tree, nested_defs, parsed, ctx.locals))
+    if nograd.marked(anf_fn):
+        from .api import stop_gradient  # (api imports this module)
+
+        nograd.bind(anf_fn, ctx.helper(stop_gradient, "stop_gradient"))  # `y = stop_gradient(_t1)`
     share_repeats(anf_fn, ops, params, options.kinds)
     returned = anf_fn.body[-1].value if isinstance(anf_fn.body[-1], gast.Return) else None
     ret_name = returned.id if isinstance(returned, gast.Name) else None

@@ -17,6 +17,7 @@ import numpy
 
 from . import nodes, runtime
 from .errors import SourceInfo
+from .normalize import nograd
 from .rules import registry
 
 _BINOPS = {
@@ -133,6 +134,8 @@ def _index_trick(obj_node, namespace, is_local) -> Op | None:
 
 def _resolve_call(call, namespace, source, is_local, result, stmt, lifted) -> Op:
     func = call.func
+    if nograd.is_marked(call):  # assigned in a no_grad block: a constant
+        return Op("zero", "no_grad")
     args = list(call.args)
     path = nodes.dotted(func)
     if isinstance(func, gast.Name) and is_local(func.id):

@@ -195,10 +195,11 @@ def test_tuple_unpacking_of_a_shape():
     assert lines[:3] == ["_t1 = x.shape", "n = _t1[0]", "k = _t1[1]"]
 
 
-def test_no_grad_block_is_kept_whole():
+def test_no_grad_block_is_inlined_with_its_values_marked_constant():
     text = stage(with_block)
-    assert "with srcgrad.no_grad():" in text
-    assert "        s = " in text or "        _t" in text
+    assert "with srcgrad" not in text
+    assert "    s = __srcgrad_no_grad__(_t3)\n" in text  # resolve: a zero-gradient statement
+    assert "    _t3 = _t2 + 1.0\n" in text
 
 
 # --- values: the rewrites keep the meaning ------------------------------------

@@ -3,7 +3,9 @@
 Assumes: the fence accepted the function. Guarantees: no AugAssign or
 AnnAssign; every Assign has one target; a tuple target is unpacked into
 single assignments; docstrings and `pass` are gone (an empty block keeps one
-`pass`); every `for` loop runs over `range(...)` with a name as its target.
+`pass`); every `for` loop runs over `range(...)` with a name as its target;
+no `with`: a no_grad block's statements are inlined, their values marked
+constant (see `nograd`).
 
     x += y                  ->   x = x + y
     a, b = b, a             ->   _t1 = b; _t2 = a; a = _t1; b = _t2
@@ -14,6 +16,8 @@ single assignments; docstrings and `pass` are gone (an empty block keeps one
                                      x = xs[i]
     for a, b in zip(as, bs) ->   for _i1 in range(min(len(as), len(bs))):
                                      a = as[_i1]; b = bs[_i1]
+    with srcgrad.no_grad():  ->   y = __srcgrad_no_grad__(y * 2.0)
+        y = y * 2.0
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from .. import nodes
 from ..aliases import alias_groups, check_in_place, positions
 from ..errors import SourceInfo, unsupported
 from ..naming import Names
+from . import nograd
 
 
 def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset()):
@@ -109,8 +114,8 @@ def _body(body, names: Names, source: SourceInfo, top: bool = False) -> list:
             stmt = _assign([stmt.target], stmt.value, stmt)
         if isinstance(stmt, gast.Assign):
             out.extend(_unpack(stmt, names))
-        elif isinstance(stmt, gast.With):
-            out.append(stmt)  # a no_grad block: run as written, untraced
+        elif isinstance(stmt, gast.With):  # a no_grad block: inlined, its values constants
+            out.extend(nograd.constant(_body(stmt.body, names, source)))
         else:
             out.append(stmt)
     return out

@@ -69,9 +69,9 @@ def positions(body):
             counter[0] += 1
             yield stmt, counter[0], loops
             inner_loops = loops | {id(stmt)} if isinstance(stmt, (gast.For, gast.While)) else loops
-            for name in ("body", "orelse"):
+            for name in ("body", "orelse"):  # a no_grad block's body too: it runs in place
                 inner = getattr(stmt, name, None)
-                if isinstance(inner, list) and not isinstance(stmt, gast.With):
+                if isinstance(inner, list):
                     yield from walk(inner, inner_loops)
 
     yield from walk(body, frozenset())

@@ -84,13 +84,6 @@ class _Forward:
             return [loop]
         if is_append(stmt):
             return self.append(stmt)
-        if isinstance(stmt, gast.With):
-            out = [nodes.comment("no_grad: run as written, not differentiated")]
-            out += _unwrap_with(stmt)
-            for n in sorted(_stored(stmt)):  # active elsewhere: no tangent from here
-                if self.active(n):
-                    out.append(self.set_tangent(n, self.zeros(nodes.name(n)), stmt.lineno))
-            return out
         popped = _popped_list(stmt.value, self.ctx) if isinstance(stmt, gast.Expr) else None
         if popped is not None:  # lst.pop(), the value discarded
             return [stmt] + self.pop(popped, None, stmt.lineno)
@@ -263,17 +256,6 @@ def _replace_operand(call, operand, replacement):
     if isinstance(call, gast.Attribute):
         return gast.Attribute(value=replacement, attr=call.attr, ctx=gast.Load())
     raise AssertionError(f"linear rule operand not found in {type(call).__name__}")
-
-
-def _stored(stmt) -> set[str]:
-    return {n.id for n in nodes.name_nodes(stmt) if isinstance(n.ctx, gast.Store)}
-
-
-def _unwrap_with(stmt) -> list:
-    out: list = []
-    for s in stmt.body:
-        out.extend(_unwrap_with(s) if isinstance(s, gast.With) else [s])
-    return out
 
 
 def forward(fn, ops: dict, act, wrt: list[str], ctx):

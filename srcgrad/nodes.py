@@ -382,7 +382,7 @@ def map_blocks(stmt, fn) -> None:
 def walk_statements(stmts):
     """Every statement of a block, with those nested in if/for/while bodies (in order).
 
-    The bodies of `with` blocks are not walked: `no_grad` blocks run as written.
+    (No `with` block is left after desugaring: a no_grad block's statements are inlined.)
     """
     for stmt in stmts:
         yield stmt

@@ -380,11 +380,7 @@ class _Forward:
                 for n in sorted(stored(stmt)):
                     if ("plain", id(stmt), n) in self.bw.pushed:
                         out.append(self.push(n))
-                if isinstance(stmt, gast.With):
-                    out.append(nodes.comment("no_grad: run as written, not differentiated"))
-                    out.extend(_unwrap_with(stmt))
-                else:
-                    out.append(stmt)
+                out.append(stmt)
             out.extend(self.saves_at.get(id(info.stmt), []))
         return out
 
@@ -405,13 +401,6 @@ class _Forward:
         if ("counter", id(info.stmt)) in self.bw.pushed:
             out.append(self.push(count))
         return out
-
-
-def _unwrap_with(stmt) -> list:
-    out: list = []
-    for s in stmt.body:
-        out.extend(_unwrap_with(s) if isinstance(s, gast.With) else [s])
-    return out
 
 
 

@@ -13,7 +13,7 @@ Assumes: desugared. Guarantees (checked by `check_anf`): every statement is
     name = <local>[<index>]                Subscript; index built from atoms and slices
     name = (<atom>, ...) / [<atom>, ...]   a literal
     name = <boolean expression>            BoolOp / f-string, kept whole (never differentiated)
-    expression statement, assert, with no_grad (kept whole: forward only)
+    expression statement, assert
     return <atom>                          last
 
 where an atom is a Name, a Constant, or a dotted reference to a global
@@ -89,7 +89,7 @@ class _Anf:
                 call = nodes.clone(stmt.value)
                 call.args = [item]
                 self.emit(gast.Expr(value=call))
-            else:  # expression statements, assert, break, with no_grad: as written
+            else:  # expression statements, assert, break: as written
                 self.out.append(stmt)
         result, self.out = self.out, saved
         return result

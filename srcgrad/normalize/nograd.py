@@ -1,8 +1,8 @@
 """`with srcgrad.no_grad():` blocks: run as written, every value they assign a constant.
 
 A no_grad block is not kept whole: `desugar` inlines its statements, and
-every value they assign (a name, an entry `y[i] = v`, an appended item) is
-wrapped in the marker `__srcgrad_no_grad__(...)`. `resolve` gives a marked
+every value they assign (a name, an entry `y[i] = v`, an appended item, a
+value returned from inside the block) is wrapped in the marker `__srcgrad_no_grad__(...)`. `resolve` gives a marked
 statement a zero-gradient Op, and `bind` then makes the marker a call of
 `srcgrad.stop_gradient`, so the generated code says what it does and a
 derivative of the derivative (hessian, hvp) sees the same constant. A name
@@ -32,7 +32,8 @@ def is_marked(value) -> bool:
 def constant(body: list) -> list:
     """The desugared statements of a no_grad block, every assigned value marked."""
     for stmt in nodes.walk_statements(body):
-        if isinstance(stmt, gast.Assign) and not is_marked(stmt.value):
+        if isinstance(stmt, (gast.Assign, gast.Return)) and stmt.value is not None \
+                and not is_marked(stmt.value):
             stmt.value = _marked(stmt.value)
         elif is_append(stmt):
             stmt.value.args[0] = _marked(stmt.value.args[0])

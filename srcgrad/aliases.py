@@ -204,10 +204,14 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True) -> set[str]:
     from .normalize.anf import is_append
 
     mutated: set[str] = set()
+    made = _made_containers(fn.body, params)
     for stmt, position, loops in positions(fn.body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             name = stmt.targets[0].value.id
-            if check:
+            if check and name in made:
+                groups = {name: _slot_observers(fn.body, name, (position, loops))}
+                check_in_place(groups, name, stmt, source, "this assignment into a subscript")
+            elif check:
                 groups = alias_groups(fn.body, params, before=(position, loops))
                 check_in_place(groups, name, stmt, source, "this assignment into a subscript")
             mutated.add(name)
@@ -295,3 +299,53 @@ def _own_nodes(stmt):
         elif isinstance(node, gast.AST):
             yield node
             stack.extend(v for _, v in gast.iter_fields(node))
+
+
+def _made_containers(body, params) -> set[str]:
+    """Names only ever bound to a dict or list the function makes itself: a display,
+    or `dict(...)` / `list(...)` (a new container holding another one's entries)."""
+    bindings: dict[str, list] = {}
+    for stmt, _, _ in positions(body):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            bindings.setdefault(stmt.targets[0].id, []).append(stmt.value)
+        elif isinstance(stmt, gast.For):
+            for n in gast.walk(stmt.target):
+                if isinstance(n, gast.Name):
+                    bindings.setdefault(n.id, []).append(None)
+    constructors = {"dict", "list"} - set(bindings) - set(params)  # not shadowed by a local
+
+    def made(value) -> bool:
+        return isinstance(value, (gast.Dict, gast.List)) or (
+            isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
+            and value.func.id in constructors and len(value.args) <= 1 and not value.keywords)
+
+    return {n for n, values in bindings.items() if n not in params and all(map(made, values))}
+
+
+def _slot_observers(body, name: str, before) -> set[str]:
+    """Names that see a write into a slot of `name`, a container the function made.
+
+    Its copies by name and whatever may hold or return one of them (a display,
+    an append, a call) see the write; its entries (`e = d[k]`) do not, since
+    the write rebinds a slot and changes no entry. Only bindings made before
+    the write (or in a loop around it) count.
+    """
+    seen = {name}
+    changed = True
+    while changed:
+        changed = False
+        for stmt, position, loops in positions(body):
+            if not (position < before[0] or loops & before[1]):
+                continue
+            holder, value = None, None
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+                holder, value = stmt.targets[0].id, stmt.value
+                if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+                        and value.value.id in seen:
+                    continue  # an entry of the container, not the container
+            elif _is_append_call(stmt):
+                holder, value = stmt.value.func.value.id, stmt.value.args[0]
+            if holder is not None and holder not in seen and nodes.loaded_names(value) & seen:
+                seen.add(holder)
+                changed = True
+    return seen

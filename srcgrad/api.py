@@ -23,7 +23,9 @@ class no_grad:
     """Mark a block whose values carry no gradient.
 
     Inside a differentiated function, `with srcgrad.no_grad():` runs its body
-    in the forward sweep and emits it untraced. Outside, it does nothing.
+    as written, and every value it assigns is a constant from there on (as
+    with stop_gradient): a name it rebinds carries no gradient afterwards, an
+    entry it writes is a constant entry. Outside, it does nothing.
 
     >>> with no_grad():
     ...     y = 2.0 * 3.0

@@ -544,3 +544,65 @@ def test_generated_code_marks_no_grad_values_with_stop_gradient():
     df(X)
     assert "y = stop_gradient(_t1)" in df.source
     assert "__srcgrad_no_grad__" not in df.source
+
+
+# --- writing a key of a dict the function made: its entries do not change ------------
+
+
+def display_then_key(x, y):
+    d = {"a": x}
+    d["b"] = y * x
+    return np.sum(d["a"] * d["b"])
+
+
+def entry_read_then_key_rewritten(x):
+    d = {"a": x * 1.0}
+    a = d["a"]
+    d["a"] = a * 2.0
+    return np.sum(a * d["a"])
+
+
+def list_display_entry_rewritten(x, y):
+    lst = [x, y]
+    lst[0] = x * y
+    return np.sum(lst[0] + lst[1] * x)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("fun, args, wrt", [
+    (display_then_key, (X, X + 1.0), (0, 1)),
+    (entry_read_then_key_rewritten, (X,), 0),
+    (list_display_entry_rewritten, (X, X - 0.5), (0, 1)),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_writing_a_slot_of_a_container_the_function_made(fun, args, wrt, mode):
+    # A write into a slot rebinds it: the entries (x, a) keep their values. This was
+    # rejected as "may share memory with 'x'".
+    srcgrad.check_grads(fun, args, wrt=wrt, modes=(mode,))
+
+
+def holder_then_key(x):
+    d = {"a": x}
+    outer = [d]
+    d["b"] = x * 2.0
+    return np.sum(outer[0]["b"])
+
+
+def copy_then_key(x):
+    d = {"a": x}
+    e = d
+    d["b"] = x * 2.0
+    return np.sum(e["b"] * x)
+
+
+def entry_changed_in_place(x):
+    d = {"a": x * 1.0}
+    a = d["a"]
+    a[0] = 5.0
+    return np.sum(d["a"] * x)
+
+
+@pytest.mark.parametrize("fun, other", [(holder_then_key, "outer"), (copy_then_key, "e"),
+                                        (entry_changed_in_place, "d")])
+def test_a_write_seen_through_another_name_is_still_a_located_error(fun, other):
+    with pytest.raises(srcgrad.SrcGradError, match=f"may share memory with '{other}'"):
+        srcgrad.grad(fun)(X)

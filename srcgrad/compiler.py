@@ -32,7 +32,7 @@ from .optimize.scalars import elide_unbroadcast
 from .optimize.shapetape import tape_shapes
 from .optimize.share import share_repeats
 from .optimize.speculate import fast_twin
-from .resolve import resolve, statements
+from .resolve import resolve, statements, ufunc_operands_as_arrays
 from .reverse import reverse
 from .scope import check_constant_positions, check_real
 from .rules import registry
@@ -192,6 +192,10 @@ def derive(fn, options: Options, keep_stages: bool = False):
         from .api import stop_gradient  # (api imports this module)
 
         nograd.bind(anf_fn, ctx.helper(stop_gradient, "stop_gradient"))  # `y = stop_gradient(_t1)`
+    lists = _container_names(anf_fn, params, options.kinds, ops)
+    if lists:
+        ctx.locals |= ufunc_operands_as_arrays(anf_fn, ops, lists, ctx.rename_global("numpy"), names.fresh,
+                                               parsed.namespace, parsed.source, ctx.is_local)
     share_repeats(anf_fn, ops, params, options.kinds)
     returned = anf_fn.body[-1].value if isinstance(anf_fn.body[-1], gast.Return) else None
     ret_name = returned.id if isinstance(returned, gast.Name) else None

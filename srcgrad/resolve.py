@@ -270,3 +270,49 @@ def differentiable_params(op: Op) -> list:
         targets = {stmt.targets[0].slice.id for stmt in rule.template.body
                    if isinstance(stmt.targets[0], gast.Subscript)}
     return [op.bindings[p] for p in sorted(targets) if p in op.bindings]
+
+
+def ufunc_operands_as_arrays(fn, ops: dict, lists: set, numpy_name: str, fresh, namespace, source,
+                             is_local) -> set[str]:
+    """A ufunc reads a list or tuple operand as an array: make that explicit.
+
+    `np.square(xs)` with `xs` a list becomes `_t1 = asarray(xs); z = np.square(_t1)`,
+    exactly what NumPy does inside the call. The rule's template then works on an
+    array (on the list, `2 * xs` would repeat it and `xs * 2.0` would fail), and
+    the list gets its adjoint, or its tangent, from the rule of `numpy.asarray`.
+    `lists` are the names that may hold a list or tuple; `numpy_name` is how the
+    generated code names the numpy module. Edits `fn` and `ops` in place;
+    returns the names it introduced.
+    """
+    made: set[str] = set()
+
+    def rewrite(body: list) -> list:
+        out: list = []
+        for stmt in body:
+            nodes.map_blocks(stmt, rewrite)
+            op = ops.get(id(stmt))
+            call = stmt.value if isinstance(stmt, gast.Assign) else None
+            if op is None or op.kind != "rule" or not isinstance(op.callee, numpy.ufunc) \
+                    or not isinstance(call, gast.Call):
+                out.append(stmt)
+                continue
+            changed = False
+            for i, arg in enumerate(call.args):
+                if isinstance(arg, gast.Name) and arg.id in lists:
+                    name = fresh("t")
+                    made.add(name)
+                    convert = nodes.stamp(gast.Assign(
+                        targets=[nodes.name(name, store=True)], type_comment=None,
+                        value=nodes.quote_expr(f"{numpy_name}.asarray(v)", v=arg.id)), stmt.lineno)
+                    ops[id(convert)] = _primitive(numpy.asarray, [convert.value.args[0]], [],
+                                                  convert.targets[0], convert, source, label="numpy.asarray")
+                    out.append(convert)
+                    call.args[i] = nodes.name(name)
+                    changed = True
+            if changed:
+                ops[id(stmt)] = _resolve_value(stmt, namespace, source, is_local, {})  # a ufunc again
+            out.append(stmt)
+        return out
+
+    fn.body = rewrite(fn.body)
+    return made

@@ -606,3 +606,37 @@ def entry_changed_in_place(x):
 def test_a_write_seen_through_another_name_is_still_a_located_error(fun, other):
     with pytest.raises(srcgrad.SrcGradError, match=f"may share memory with '{other}'"):
         srcgrad.grad(fun)(X)
+
+
+# --- a ufunc reads a list operand as an array -----------------------------------------
+
+
+def mean_of_doubled_list(xs):
+    return np.mean(np.multiply(xs, 2))
+
+
+def square_of_list(xs):
+    return np.sum(np.square(xs)) + xs[0]
+
+
+def power_of_list(xs):
+    return np.sum(np.power(xs, 2) * np.arange(3.0))
+
+
+def maximum_of_list(xs):
+    return np.sum(np.maximum(xs, 0) * np.arange(3.0))
+
+
+def ufuncs_of_list(xs):
+    return np.sum(np.log1p(xs) + np.arctan(xs) * np.cos(xs) + np.reciprocal(xs))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("fun", [mean_of_doubled_list, square_of_list, power_of_list, maximum_of_list,
+                                 ufuncs_of_list])
+@pytest.mark.parametrize("xs", [[0.3, 0.7, 1.1], (0.3, 0.7, 1.1), [np.array(0.3), np.array(0.7), np.array(1.1)]],
+                         ids=["floats", "tuple", "0-d arrays"])
+def test_a_ufunc_of_a_list_argument(fun, xs, mode):
+    # The rule's template saw the list: `xs_dot * 2` repeated it (np.mean of the doubled
+    # list's tangent was silently the plain mean), `xs * 2.0` failed.
+    srcgrad.check_grads(fun, (xs,), modes=(mode,))

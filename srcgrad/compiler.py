@@ -72,6 +72,7 @@ class _Context:
         self.scalar_params: set[str] = set()
         self.scalar_names: set[str] = set()
         self.container_names: set[str] = set()
+        self.dict_names: set[str] = set()  # may hold a dict: a write may add a key
         self.mutated: set[str] = set()  # written in place (x[i] = v): restored, never versioned
         self.records: dict = {}  # dict parameter read only as params["k"] -> {key: field}
         self.field_owner: dict = {}  # field -> (parameter, key)
@@ -205,6 +206,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     ctx.scalar_names = _scalar_names(anf_fn, ops, params, options.kinds,
                                      _number_globals(anf_fn, parsed.namespace, ctx.is_local))
     ctx.container_names = _container_names(anf_fn, params, options.kinds, ops)
+    ctx.dict_names = _dict_names(anf_fn, params, options.kinds)
     # srcgrad's own generated code (differentiated again for hvp) is alias-safe by
     # construction: its stack holds many values, which the syntactic check would join.
     _find_records(anf_fn, params, options.kinds, ctx)
@@ -554,6 +556,26 @@ def _container_names(fn, params, kinds, ops=None) -> set[str]:
             if isinstance(value, (gast.Tuple, gast.List, gast.Dict)) or (
                     isinstance(source, gast.Name) and source.id in out) or (
                     ops is not None and ops.get(id(stmt)) is not None and ops[id(stmt)].kind == "user"):
+                out.add(stmt.targets[0].id)
+                changed = True
+    return out
+
+
+def _dict_names(fn, params, kinds) -> set[str]:
+    """Names that may hold a dict: parameters not known to be numbers, arrays or
+    lists of numbers, dict displays and `dict(...)`, and copies of them."""
+    known = dict(zip(params, kinds))
+    out = {p for p in params if known.get(p) not in ("scalar", "array", "numbers")}
+    changed = True
+    while changed:
+        changed = False
+        for stmt in statements(fn.body):
+            if not isinstance(stmt, gast.Assign) or not isinstance(stmt.targets[0], gast.Name) \
+                    or stmt.targets[0].id in out:
+                continue
+            value = stmt.value
+            if isinstance(value, gast.Dict) or (isinstance(value, gast.Name) and value.id in out) or (
+                    isinstance(value, gast.Call) and nodes.dotted(value.func) == "dict"):
                 out.add(stmt.targets[0].id)
                 changed = True
     return out

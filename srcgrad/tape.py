@@ -4,8 +4,8 @@ The backward sweep is built with a marker where each overwritten value
 would be restored. After optimization, `settle` keeps a marker only where
 the loop's (or, outside loops, the whole) backward code still reads the
 value: it becomes `x = _stack.pop()` (or `x = _x1`, or `lst.pop()` for an
-append, `x[i] = _stack.pop()` for a write into an array, `restore_entry(d, k,
-_stack.pop())` for one into a container, where the key may have been new),
+append, `x[i] = _stack.pop()` for a write into an array or list, `restore_entry(d,
+k, _stack.pop())` for one into a dict, where the key may have been new),
 and the forward sweep saves exactly those values.
 """
 from __future__ import annotations
@@ -136,7 +136,7 @@ def markers_to_pops(stmt, backward, top_only: bool = False) -> None:
                     where = _marker_index(t)
                     if where is None:
                         t = nodes.assign(var, old)
-                    elif var in backward.ctx.container_names:  # a dict's key may have been new
+                    elif var in backward.ctx.dict_names:  # the key may have been new
                         t = nodes.expr_stmt(nodes.quote_expr(
                             f"{backward.ctx.rename_global('restore_entry')}(x, i, v)",
                             x=var, i=nodes.clone(where), v=old))

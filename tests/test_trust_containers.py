@@ -640,3 +640,23 @@ def test_a_ufunc_of_a_list_argument(fun, xs, mode):
     # The rule's template saw the list: `xs_dot * 2` repeated it (np.mean of the doubled
     # list's tangent was silently the plain mean), `xs * 2.0` failed.
     srcgrad.check_grads(fun, (xs,), modes=(mode,))
+
+
+# --- second order through dicts filled by key -----------------------------------------
+
+
+@pytest.mark.parametrize("fun", [dict_filled_in_loop, dict_string_keys_in_loop, dict_filled_in_branches,
+                                 dict_accumulated_in_loop])
+def test_hessian_through_a_dict_filled_in_a_loop(fun):
+    x = np.array([0.3, -0.8, 1.1])
+    gradient = srcgrad.grad(fun)
+    eps = 1e-5
+    by_differences = np.array([(gradient(x + eps * e) - gradient(x - eps * e)) / (2 * eps) for e in np.eye(3)])
+    np.testing.assert_allclose(srcgrad.hessian(fun)(x), by_differences, rtol=1e-6, atol=1e-8)
+
+
+def test_hessian_through_a_dict_key_restored_outside_loops_is_a_located_error():
+    # Not supported yet: the gradient's restore of the dict (restore_entry) has no
+    # tangent. A located error, never a wrong value.
+    with pytest.raises(srcgrad.SrcGradError, match="restore_entry"):
+        srcgrad.hessian(dict_filled)(np.array([0.3, -0.8, 1.1]))

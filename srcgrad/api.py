@@ -13,7 +13,7 @@ import weakref
 
 import numpy
 
-from . import cache, fence as _fence, frontend
+from . import cache, fence as _fence, frontend, watch
 from .compiler import Options
 from .errors import SrcGradError
 from .runtime import entry_adjoints
@@ -298,10 +298,10 @@ _UNCHECKED = ("scalar", "numbers")  # kinds whose values `_kind` has already pro
 class _Plan:
     """The fast call path for one tuple of argument kinds (every argument positional)."""
 
-    __slots__ = ("fn", "checks", "converts", "floats", "unshare", "array_at")
+    __slots__ = ("fn", "watch", "checks", "converts", "floats", "unshare", "array_at")
 
-    def __init__(self, fn, kinds, positions, wrt):
-        self.fn = fn
+    def __init__(self, bound, kinds, positions, wrt):
+        self.fn, self.watch = bound  # the watch: None when the derivative reads nothing that may change
         # the position of the one wrt argument when it is an array (the commonest call), else -1
         self.array_at = positions[0] if len(positions) == 1 and kinds[positions[0]] == "array" else -1
         # (position, name, kind) of the wrt values `_check_kind` must look at
@@ -331,7 +331,7 @@ class Derivative:
         self._positions = tuple(positional.index(n) for n in self.wrt) \
             if len(positional) == len(self._params) else None
         self._nparams = len(self._params) if self._positions is not None else -1
-        self._bound: dict = {}
+        self._bound: dict = {}  # kinds -> (bound generated function, its watch or None)
         self._plans: dict = {}  # kinds -> _Plan, for calls with every argument positional
         functools.update_wrapper(self, fun)
 
@@ -339,12 +339,13 @@ class Derivative:
         """The bound generated function for these argument kinds. `nan_safe`: the
         NaN-guarded code alone, no fast path in front (what hvp differentiates)."""
         key = (kinds, "nan_safe") if nan_safe else kinds
-        fn = self._bound.get(key)
-        if fn is None:
+        found = self._bound.get(key)
+        if found is None or (found[1] is not None and not found[1].current()):
             compiled = cache.compiled(self.fun, Options(self.wrt, self._return_value, kinds,
                                                           self._debug_nans, nan_safe=nan_safe))
-            fn = self._bound[key] = compiled.bind(self.fun)
-        return fn
+            watched = watch.of(compiled, self.fun)
+            found = self._bound[key] = (compiled.bind(self.fun), watched if watched else None)
+        return found[0]
 
     def __call__(self, *args, **kwargs):
         if len(args) == self._nparams and not kwargs:
@@ -355,10 +356,13 @@ class Derivative:
                 kinds = tuple([_kind(a) for a in args])
             plan = self._plans.get(kinds)
             if plan is None:
-                fn = self._bound.get(kinds)
-                if fn is None:
+                bound = self._bound.get(kinds)
+                if bound is None:
                     return self._call_bound(dict(zip(self._params, args)), kinds, args, kwargs)
-                plan = self._plans[kinds] = _Plan(fn, kinds, self._positions, self.wrt)
+                plan = self._plans[kinds] = _Plan(bound, kinds, self._positions, self.wrt)
+            if plan.watch is not None and not plan.watch.current():
+                del self._plans[kinds]  # a helper or rule it was built from was redefined: rebuild
+                return self._call_bound(dict(zip(self._params, args)), kinds, args, kwargs)
             # The planned path, inline: this is every call after the first.
             for p, name, kind in plan.checks:
                 if kind != "array" or args[p].dtype.kind not in "fiu":
@@ -523,14 +527,21 @@ def jvp(fun, primals, tangents, debug_nans: bool = False):
     values = dict(zip(params, primals))
     kinds = tuple(_kind(values[p]) for p in params if p in values)
     options = Options(wrt, kinds=kinds, debug_nans=debug_nans, mode="forward")
-    compiled = cache.compiled(fun, options)
-    per_fun = _JVP_BOUND.setdefault(fun, {})
-    bound = per_fun.get(options)
-    if bound is None:
-        bound = per_fun[options] = compiled.bind(fun)
+    compiled, bound = _bound_for(_JVP_BOUND, fun, options)
     given = {tp: t for tp, t in zip(compiled.tangent_params, (t for t in tangents if t is not None))}
     out, out_dot = bound(*primals, **given)
     return out, _tangent_like(out_dot, out)
+
+
+def _bound_for(table, fun, options) -> tuple:
+    """(the Compiled derivative of `fun` for `options`, bound to `fun`): bound once,
+    and again after a helper or rule it was built from changed (see `watch`)."""
+    per_fun = table.setdefault(fun, {})
+    found = per_fun.get(options)
+    if found is None or not found[2].current():
+        compiled = cache.compiled(fun, options)
+        found = per_fun[options] = (compiled, compiled.bind(fun), watch.of(compiled, fun))
+    return found[0], found[1]
 
 
 def _require_real(g) -> None:
@@ -584,11 +595,7 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
     params = _parameters(fun)
     kinds = tuple(_kind(values[p]) for p in params if p in values)
     options = Options(names, kinds=kinds, debug_nans=debug_nans, split=True)
-    compiled = cache.compiled(fun, options)
-    per_fun = _SPLIT_BOUND.setdefault(fun, {})
-    pair = per_fun.get(options)
-    if pair is None:
-        pair = per_fun[options] = compiled.bind(fun)
+    compiled, pair = _bound_for(_SPLIT_BOUND, fun, options)
     forward_fn, backward_fn = pair
     value, tape = forward_fn(*args, **kwargs)
 

@@ -1,11 +1,14 @@
 """The compile cache: one compiled derivative per (function code, options).
 
 Keyed by the *identity* of the function's code object (equal code objects
-from two modules are still two functions), its globals and any functions its
-closure holds: what the compiler resolved calls against. A redefined function
-compiles afresh, a function that is gone frees its entry, and closures that
-capture only values share one compile. A lock makes concurrent first calls
-compile once.
+from two modules are still two functions), its globals, any functions its
+closure holds and the types of the other values it holds: what the compiler
+resolved calls against. A redefined function compiles afresh, a function
+that is gone frees its entry, and closures that capture only values (of the
+same types) share one compile. What the code reaches beyond that (global
+helpers, their helpers, user rules) is checked by a `watch.Watch`
+at every lookup: a derivative whose helpers Python would no longer run is
+built again. A lock makes concurrent first calls compile once.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import gc
 import threading
 import weakref
 
-from . import compiler, identity
+from . import compiler, identity, watch
 
 _CACHE: dict = {}  # key -> (weak ref to the code, {Options: Compiled}): see `identity`
 _GENERATED: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()  # id(code) -> Compiled
@@ -36,9 +39,13 @@ def _key(fn) -> tuple:
             value = cells[name].cell_contents
         except ValueError:
             continue
-        if callable(value):
-            called.append((name, id(value)))
+        called.append((name, id(value)) if callable(value) else (name, type(value)))
     return id(fn.__code__), id(fn.__globals__), tuple(called)
+
+
+def _current(found, fn) -> bool:
+    """Whether the derivative `found` still matches what `fn` would run."""
+    return watch.of(found, fn).current()
 
 
 def compiled_of(code):
@@ -53,13 +60,13 @@ def compiled(fn, options: compiler.Options):
     key = _key(fn)
     code = fn.__code__
     entry = identity.lookup(_CACHE, key, code)
-    if entry is not None and options in entry:
+    if entry is not None and options in entry and _current(entry[options], fn):
         return entry[options]
     with _LOCK:
         entry = identity.lookup(_CACHE, key, code)
         if entry is None:
             entry = identity.store(_CACHE, key, code, {})
-        if options not in entry:
+        if options not in entry or not _current(entry[options], fn):
             building = getattr(_BUILDING, "codes", None)
             if building is None:
                 building = _BUILDING.codes = set()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import gast
 
-from . import codegen, nested, nodes
+from . import codegen, nested, nodes, watch
 from .activity import activity
 from .aliases import alias_groups, check_aliases
 from .errors import located
@@ -69,6 +69,7 @@ class _Context:
         self.require_scalar = require_scalar
         self.helpers: dict = {}  # emitted name -> object, passed as closure cells
         self._pairs: dict = {}  # (callee, wrt, kinds) -> names of its forward/backward
+        self.callees: list = []  # (user function, its Compiled) bound into this derivative
         self.scalar_params: set[str] = set()
         self.scalar_names: set[str] = set()
         self.container_names: set[str] = set()
@@ -92,11 +93,13 @@ class _Context:
         options = Options(tuple(active), kinds=kinds, split=mode == "split",
                           mode="forward" if mode == "forward" else "reverse")
         try:
-            return cache.compiled(callee, options), (mode, callee, tuple(active), kinds)
+            compiled = cache.compiled(callee, options)
         except cache.Recursion:
             raise located(self.source, stmt, f"{op.label}() calls itself (directly or "
                           "through other functions) with values being differentiated",
                           "recursion is not supported: write the recursion as a loop") from None
+        self.callees.append((callee, compiled))
+        return compiled, (mode, callee, tuple(active), kinds)
 
     def split_pair(self, op, active: list[str], stmt) -> tuple[str, str]:
         """Names of the forward/backward pair of the user function `op.callee`,
@@ -284,6 +287,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     free = sorted(ctx.helpers) + [n for n in parsed.closure if n not in ctx.helpers]
     compiled = codegen.Compiled([f.name for f in functions], source, free, ctx.helpers, annotated,
                                 twin=deferred)
+    compiled.reads = watch.reads(parsed, ops, ctx.callees)
     if keep_stages:
         stages["reverse"] = source
         return compiled, stages
@@ -329,6 +333,7 @@ def _derive_forward(tree, anf_fn, ops, act, params, names, ctx, parsed, nested_d
     free = sorted(ctx.helpers) + [n for n in parsed.closure if n not in ctx.helpers]
     compiled = codegen.Compiled([out.name], source, free, ctx.helpers, annotated)
     compiled.tangent_params = tangent_params
+    compiled.reads = watch.reads(parsed, ops, ctx.callees)
     if stages is not None:
         stages["forward"] = source
         return compiled, stages

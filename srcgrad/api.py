@@ -301,7 +301,7 @@ class _Plan:
     __slots__ = ("fn", "watch", "checks", "converts", "floats", "unshare", "array_at")
 
     def __init__(self, bound, kinds, positions, wrt):
-        self.fn, self.watch = bound  # the watch: None when the derivative reads nothing that may change
+        self.fn, self.watch = bound  # watch: see watch.Watch.check; None when nothing can change
         # the position of the one wrt argument when it is an array (the commonest call), else -1
         self.array_at = positions[0] if len(positions) == 1 and kinds[positions[0]] == "array" else -1
         # (position, name, kind) of the wrt values `_check_kind` must look at
@@ -331,7 +331,7 @@ class Derivative:
         self._positions = tuple(positional.index(n) for n in self.wrt) \
             if len(positional) == len(self._params) else None
         self._nparams = len(self._params) if self._positions is not None else -1
-        self._bound: dict = {}  # kinds -> (bound generated function, its watch or None)
+        self._bound: dict = {}  # kinds -> (bound generated function, its watch's check or None)
         self._plans: dict = {}  # kinds -> _Plan, for calls with every argument positional
         functools.update_wrapper(self, fun)
 
@@ -340,11 +340,10 @@ class Derivative:
         NaN-guarded code alone, no fast path in front (what hvp differentiates)."""
         key = (kinds, "nan_safe") if nan_safe else kinds
         found = self._bound.get(key)
-        if found is None or (found[1] is not None and not found[1].current()):
+        if found is None or (found[1] is not None and not found[1]()):
             compiled = cache.compiled(self.fun, Options(self.wrt, self._return_value, kinds,
                                                           self._debug_nans, nan_safe=nan_safe))
-            watched = watch.of(compiled, self.fun)
-            found = self._bound[key] = (compiled.bind(self.fun), watched if watched else None)
+            found = self._bound[key] = (compiled.bind(self.fun), watch.of(compiled, self.fun).check())
         return found[0]
 
     def __call__(self, *args, **kwargs):
@@ -360,7 +359,7 @@ class Derivative:
                 if bound is None:
                     return self._call_bound(dict(zip(self._params, args)), kinds, args, kwargs)
                 plan = self._plans[kinds] = _Plan(bound, kinds, self._positions, self.wrt)
-            if plan.watch is not None and not plan.watch.current():
+            if plan.watch is not None and not plan.watch():
                 del self._plans[kinds]  # a helper or rule it was built from was redefined: rebuild
                 return self._call_bound(dict(zip(self._params, args)), kinds, args, kwargs)
             # The planned path, inline: this is every call after the first.
@@ -538,9 +537,9 @@ def _bound_for(table, fun, options) -> tuple:
     and again after a helper or rule it was built from changed (see `watch`)."""
     per_fun = table.setdefault(fun, {})
     found = per_fun.get(options)
-    if found is None or not found[2].current():
+    if found is None or (found[2] is not None and not found[2]()):
         compiled = cache.compiled(fun, options)
-        found = per_fun[options] = (compiled, compiled.bind(fun), watch.of(compiled, fun))
+        found = per_fun[options] = (compiled, compiled.bind(fun), watch.of(compiled, fun).check())
     return found[0], found[1]
 
 

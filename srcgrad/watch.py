@@ -12,12 +12,13 @@ against one function object, that every name still means the same thing:
 - a name bound to a number: a number of the same type (the value itself is
   read by the generated code when it runs);
 - a name not bound when the derivative was built: still unbound;
-- a user function or user rule callee: the user rule registered for it;
+- the user rules (`defvjp`, `defjvp`), when the function calls a user function
+  or one with a user rule: none registered or replaced since;
 - each callee's derivative: its own watch.
 
 Other values (arrays, lists, ...) are read at run time by the generated code
-and may change freely. `current()` runs on every call of a cached
-derivative, so it is a few dictionary reads with no allocation.
+and may change freely. The check runs on every call of a cached derivative,
+so `Watch.check()` makes it one generated expression of dictionary reads.
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ class Reads:
     """What one compile resolved, by name (valid for every function that shares it)."""
 
     names: tuple  # (dotted path, expected object or type, by_type)
-    rules: tuple  # user functions and user-rule callees: (callee, its vjp rule, its jvp rule)
+    rules: object  # registry.user_rules_version() when the compile met user functions, else None
     callees: tuple  # (function object, its Compiled): derivatives bound into this one
 
 
@@ -48,65 +49,68 @@ def expectation(value) -> tuple | None:
     return None
 
 
-def rule_entry(callee) -> tuple:
-    """(callee, the vjp and jvp rules registered for it now, MISSING for none)."""
-    vjp, jvp = registry.user_vjp(callee), registry.user_jvp(callee)
-    return callee, MISSING if vjp is None else vjp, MISSING if jvp is None else jvp
-
-
 class Watch:
-    """Whether a derivative built from `Reads` still matches what `fn` would run."""
+    """Whether a derivative built from `Reads` still matches what `fn` would run.
 
-    __slots__ = ("entries", "_same", "_types", "_cells", "__weakref__")
+    `entries` maps (id of where, key) to (where, key, expected, by_type):
+    `where` is a mapping (globals, builtins, a module's dict, the user-rule
+    state) or None for a closure cell (`key` is then the cell).
+    """
+
+    __slots__ = ("entries",)
 
     def __init__(self, reads: Reads, fn):
-        # (id of where, key) -> (where, key, expected, by_type); `where` is a mapping,
-        # a registry getter, or None for a closure cell (then `key` is the cell)
         entries: dict = {}
         for path, expected, by_type in reads.names:
             for where, key, value, typed in _places(fn, path, expected, by_type):
                 entries[(id(where), id(key) if where is None else key)] = (where, key, value, typed)
-        for callee, vjp, jvp in reads.rules:
-            entries[(id(_USER_VJP), callee)] = (_USER_VJP, callee, vjp, False)
-            entries[(id(_USER_JVP), callee)] = (_USER_JVP, callee, jvp, False)
+        if reads.rules is not None:
+            state = registry.user_rules_state()
+            entries[(id(state), "version")] = (state, "version", reads.rules, False)
         for callee, compiled in reads.callees:  # flattened: one check covers the callees too
             entries.update(of(compiled, callee).entries)
         self.entries = entries
-        self._same = tuple((w.get, k, v) for w, k, v, typed in entries.values() if w is not None and not typed)
-        self._types = tuple((w.get, k, v) for w, k, v, typed in entries.values() if w is not None and typed)
-        self._cells = tuple((k, v, typed) for w, k, v, typed in entries.values() if w is None)
 
     def current(self) -> bool:
-        """Every name, rule and callee as when the derivative was built."""
-        for get, key, expected in self._same:
-            if get(key, MISSING) is not expected:
-                return False
-        for get, key, expected in self._types:
-            if type(get(key, MISSING)) is not expected:
-                return False
-        for cell, expected, by_type in self._cells:
-            try:
-                value = cell.cell_contents
-            except ValueError:  # an empty cell
-                value = MISSING
+        """Every name, rule and callee as when the derivative was built (the plain way,
+        for a lookup in the cache; `check()` makes the function for the call path)."""
+        for where, key, expected, by_type in self.entries.values():
+            if where is None:
+                try:
+                    value = key.cell_contents
+                except ValueError:  # an empty cell
+                    value = MISSING
+            else:
+                value = where.get(key, MISSING)
             if (type(value) if by_type else value) is not expected:
                 return False
         return True
 
-    def __bool__(self) -> bool:
-        """Whether there is anything to check (an empty watch costs nothing to skip)."""
-        return bool(self.entries)
-
-
-class _Rules:
-    """A user-rule table seen as a mapping with `.get` (for a watch entry)."""
-
-    def __init__(self, table: dict):
-        self.get = table.get
-
-
-_USER_VJP = _Rules(registry._USER_VJP)
-_USER_JVP = _Rules(registry._USER_JVP)
+    def check(self):
+        """`current` as a function of no arguments, made to run on every call of a
+        cached derivative: one generated expression of dictionary reads (no loop,
+        no allocation). None when there is nothing to check."""
+        if not self.entries:
+            return None
+        env: dict = {}
+        tests = []
+        for where, key, expected, by_type in self.entries.values():
+            holder = f"m{len(env)}"
+            env[holder] = key if where is None else where
+            value = f"{holder}.cell_contents" if where is None else f"{holder}[{key!r}]"
+            if expected is MISSING:
+                tests.append(f"{key!r} not in {holder}" if where is not None else "True")
+                continue
+            wanted = f"e{len(env)}"
+            env[wanted] = expected
+            tests.append(f"type({value}) is {wanted}" if by_type else f"{value} is {wanted}")
+        text = (f"def current({', '.join(f'{n}={n}' for n in env)}):\n"
+                f"    try:\n        return {' and '.join(tests)}\n"
+                f"    except (KeyError, ValueError):  # a name deleted, a cell emptied\n"
+                f"        return False\n")
+        scope: dict = {}
+        exec(compile(text, "<srcgrad watch>", "exec", dont_inherit=True), dict(env), scope)
+        return scope["current"]
 
 
 def _places(fn, path: str, expected, by_type: bool) -> list:
@@ -163,24 +167,16 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
         found = expectation(value)
         if found is not None:
             names.append((ident, *found))
-    rules = []
+    rules = None
     for op in ops.values():
         callee = op.callee
         if op.kind not in ("user", "custom", "badcall") or callee is None \
-                or isinstance(callee, LiftedFunction) or not _user_callable(callee):
+                or isinstance(callee, LiftedFunction):
             continue
+        rules = registry.user_rules_version()  # a rule registered for a callee changes the derivative
         if "." in op.label and op.kind != "badcall":
             names.append((op.label, callee, False))
-        rules.append(rule_entry(callee))
-    return Reads(tuple(names), tuple(dict.fromkeys(rules)), tuple(callees))
-
-
-def _user_callable(callee) -> bool:
-    try:
-        hash(callee)
-    except TypeError:
-        return False
-    return True
+    return Reads(tuple(names), rules, tuple(callees))
 
 
 def free_names(tree) -> set[str]:

@@ -64,13 +64,6 @@ def test_a_rule_with_the_wrong_arity_is_refused_at_registration():
             return g
 
 
-def test_registering_twice_is_refused():
-    with pytest.raises(srcgrad.SrcGradError, match="already has"):
-        @srcgrad.defvjp(C.opaque_product)
-        def again(g, ans, x, y):
-            return g, g
-
-
 def test_forward_mode_without_a_jvp_rule_is_a_located_error():
     with pytest.raises(srcgrad.SrcGradError, match="no defjvp rule"):
         srcgrad.jvp(C.uses_scipy_bessel, (np.ones(2),), (np.ones(2),))

@@ -234,6 +234,17 @@ def nondifferentiable_primitives() -> dict[object, str]:
 
 _USER_VJP: dict = {}
 _USER_JVP: dict = {}
+_USER_STATE = {"version": object()}  # a new object whenever a user rule is registered
+
+
+def user_rules_state() -> dict:
+    """The mapping whose "version" changes whenever a user rule is (re-)registered."""
+    return _USER_STATE
+
+
+def user_rules_version() -> object:
+    """The current user-rule version (compared by identity)."""
+    return _USER_STATE["version"]
 
 
 def _arity(fn) -> int | None:
@@ -258,16 +269,16 @@ def _user_rule(table: dict, kind: str, primitive):
             hash(primitive)
         except TypeError:
             raise SrcGradError(f"{kind} needs a hashable callable, not {primitive!r}") from None
-        if primitive in table:
-            raise SrcGradError(f"{qualname(primitive)} already has a {kind} rule ({table[primitive]!r})",
-                               hint="register one rule per function")
         n_prim, n_rule = _arity(primitive), _arity(rule)
         if n_prim is not None and n_rule is not None and n_rule != n_prim + 2:
             raise SrcGradError(
                 f"the {kind} rule {getattr(rule, '__name__', rule)!r} takes {n_rule} arguments; "
                 f"for {qualname(primitive)} with {n_prim} it must take {n_prim + 2}",
                 hint=f"{kind} rules take (g_or_tangents, ans, *the function's arguments)")
+        # Registering again replaces the rule (a notebook cell run again); derivatives
+        # built with the old one see a new version and are built again (see watch.py).
         table[primitive] = rule
+        _USER_STATE["version"] = object()
         return rule
 
     return register

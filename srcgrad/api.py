@@ -62,7 +62,7 @@ _register_zero_gradient()
 
 
 def _parameters(fn) -> list[str]:
-    sig = inspect.signature(fn)
+    sig = frontend.signature(fn)
     return [p.name for p in sig.parameters.values()
             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
@@ -323,7 +323,7 @@ class Derivative:
         self.wrt, self._many = _resolve_wrt(fun, wrt)
         self._return_value = return_value
         self._debug_nans = bool(debug_nans)
-        self._signature = inspect.signature(fun)
+        self._signature = frontend.signature(fun)
         self._params = _parameters(fun)
         positional = [p.name for p in self._signature.parameters.values()
                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]

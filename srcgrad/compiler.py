@@ -20,7 +20,7 @@ from .aliases import alias_groups, check_aliases
 from .errors import located
 from .fence import fence
 from .forward import forward
-from .frontend import ParsedFunction, parse
+from .frontend import ParsedFunction, parse, signature
 from .naming import Names
 from .normalize import nograd, normalize
 from .optimize import free_early, optimize, whole_function
@@ -87,7 +87,7 @@ class _Context:
         from . import cache
 
         callee = op.callee
-        params = [p for p, v in inspect.signature(callee).parameters.items()
+        params = [p for p, v in signature(callee).parameters.items()
                   if v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD)]
         kinds = tuple(self._kind_of(op.bindings.get(p)) for p in params)
         options = Options(tuple(active), kinds=kinds, split=mode == "split",

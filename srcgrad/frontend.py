@@ -51,7 +51,9 @@ def parse(fn) -> ParsedFunction:
     """Parse `fn`; SrcGradError when it has no readable Python source."""
     if hasattr(fn, "parsed") and hasattr(fn, "free"):  # a lifted nested function
         return fn.parsed
-    fn = inspect.unwrap(fn)
+    # A functools.wraps decorator sets `__wrapped__`, but its wrapper is what runs and
+    # may change the value (double it, negate it): the wrapper is differentiated, its
+    # reference to the wrapped function being a call like any other.
     if inspect.ismethod(fn):
         owner = type(fn.__self__).__name__
         raise SrcGradError(
@@ -71,6 +73,12 @@ def parse(fn) -> ParsedFunction:
         raise SrcGradError(f"an async function ({fn.__qualname__}) is not supported", where,
                            hint="differentiate a synchronous function; await has no derivative")
     if not inspect.isfunction(fn):
+        if hasattr(fn, "__wrapped__"):
+            raise SrcGradError(
+                f"cannot differentiate {fn!r}: it wraps {fn.__wrapped__!r}, but the wrapper "
+                "that runs is not a Python function, so what it does to the value is unknown",
+                hint="differentiate the undecorated function, or register a rule for the "
+                     "wrapper with srcgrad.defvjp")
         raise SrcGradError(
             f"cannot differentiate {fn!r}: it is not a Python function with source",
             hint="builtins and C functions have no source; register a rule with "
@@ -83,6 +91,13 @@ def parse(fn) -> ParsedFunction:
     closure = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
     namespace = _Namespace(fn.__globals__, closure)
     return ParsedFunction(fn, tree, source, namespace, closure)
+
+
+def signature(fn) -> inspect.Signature:
+    """The signature of what srcgrad differentiates: a Python function's own (a
+    functools.wraps wrapper's, not the wrapped function's), any other callable's
+    as inspect gives it."""
+    return inspect.signature(fn, follow_wrapped=not inspect.isfunction(fn))
 
 
 # id(code) -> (weak reference to the code, (pristine tree, SourceInfo)). A function
@@ -108,7 +123,7 @@ def _read(fn) -> tuple:
     """Read and parse `fn`'s source: its `def` tree and the file's lines."""
     filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
     found = _recorded_lines(fn, filename)
-    tree = _parsed_def(found[0], found[1], fn.__name__) if found is not None else None
+    tree = _parsed_def(found[0], found[1], fn.__code__.co_name) if found is not None else None
     if tree is None:  # no recorded positions, or they did not give the `def`: tokenize
         found = _inspected_lines(fn, filename)
         tree = _parsed_at(found[0], found[1])
@@ -145,7 +160,7 @@ def _recorded_lines(fn, filename: str):
 def _inspected_lines(fn, filename: str) -> tuple:
     """(`fn`'s lines, its first line, the file's lines) by inspect.getsourcelines."""
     try:
-        lines, first = inspect.getsourcelines(fn)
+        lines, first = inspect.getsourcelines(fn.__code__)  # the code that runs, never __wrapped__
         file_lines = linecache.getlines(filename) or None
     except (OSError, TypeError) as err:
         raise SrcGradError(

@@ -17,6 +17,7 @@ import numpy
 
 from . import nodes, runtime
 from .errors import SourceInfo
+from .frontend import signature
 from .normalize import nograd
 from .rules import registry
 
@@ -175,7 +176,7 @@ def _user_call(callee, args, keywords, label, free=()) -> Op:
     of a nested helper are passed by name)."""
     keywords = list(keywords) + [(n, nodes.name(n)) for n in free]
     try:
-        bound = inspect.signature(callee).bind(*args, **dict(keywords))
+        bound = signature(callee).bind(*args, **dict(keywords))
     except TypeError as err:
         return Op("badcall", f"this call does not match {label}'s parameters ({err})",
                   hint="pass the arguments the function declares", callee=callee)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import gast
 
-from . import identity, nodes
+from . import identity, nodes, staleness
 from .errors import Location, SourceInfo, SrcGradError
 
 
@@ -120,14 +120,19 @@ def _syntax(fn) -> tuple:
 
 
 def _read(fn) -> tuple:
-    """Read and parse `fn`'s source: its `def` tree and the file's lines."""
+    """Read and parse `fn`'s source: its `def` tree and the file's lines.
+
+    The text must be what Python compiled `fn` from (see staleness): when it is
+    not, linecache may hold an older copy of the file, so it is read again once;
+    a file edited after import is a SrcGradError.
+    """
     filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
-    found = _recorded_lines(fn, filename)
-    tree = _parsed_def(found[0], found[1], fn.__code__.co_name) if found is not None else None
-    if tree is None:  # no recorded positions, or they did not give the `def`: tokenize
-        found = _inspected_lines(fn, filename)
-        tree = _parsed_at(found[0], found[1])
-    lines, first, file_lines = found
+    tree, lines, first, file_lines = _read_text(fn, filename)
+    if not staleness.matches(fn, filename, file_lines):
+        linecache.checkcache(filename)
+        tree, lines, first, file_lines = _read_text(fn, filename)
+        if not staleness.matches(fn, filename, file_lines):
+            raise staleness.edited(fn, filename)
     if filename.startswith("<srcgrad"):
         tree.body = _drop_deletes(tree.body)
     if not isinstance(tree, gast.FunctionDef):
@@ -141,6 +146,16 @@ def _read(fn) -> tuple:
             if getattr(node, "col_offset", None) is not None:
                 node.col_offset += indent
     return tree, SourceInfo(filename, [l.rstrip("\n") for l in file_lines])
+
+
+def _read_text(fn, filename: str) -> tuple:
+    """(`def` tree, its lines, its first line, the file's lines) as linecache has them."""
+    found = _recorded_lines(fn, filename)
+    tree = _parsed_def(found[0], found[1], fn.__code__.co_name) if found is not None else None
+    if tree is None:  # no recorded positions, or they did not give the `def`: tokenize
+        found = _inspected_lines(fn, filename)
+        tree = _parsed_at(found[0], found[1])
+    return (tree, *found)
 
 
 def _recorded_lines(fn, filename: str):

@@ -527,9 +527,23 @@ def jvp(fun, primals, tangents, debug_nans: bool = False):
     kinds = tuple(_kind(values[p]) for p in params if p in values)
     options = Options(wrt, kinds=kinds, debug_nans=debug_nans, mode="forward")
     compiled, bound = _bound_for(_JVP_BOUND, fun, options)
-    given = {tp: t for tp, t in zip(compiled.tangent_params, (t for t in tangents if t is not None))}
+    # where the function writes into an argument, the tangent function writes into its
+    # tangent too: that is the caller's, so it gets a copy
+    given = {tp: _copy_arrays(t) if p in compiled.writes else t
+             for p, tp, t in zip(wrt, compiled.tangent_params, (t for t in tangents if t is not None))}
     out, out_dot = bound(*primals, **given)
     return out, _tangent_like(out_dot, out)
+
+
+def _copy_arrays(tree):
+    """`tree` with every array and container in it copied (numbers as they are)."""
+    if isinstance(tree, numpy.ndarray):
+        return tree.copy()
+    if isinstance(tree, dict):
+        return {k: _copy_arrays(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_copy_arrays(v) for v in tree)
+    return tree
 
 
 def _bound_for(table, fun, options) -> tuple:
@@ -693,6 +707,10 @@ def jacobian(fun, wrt=0):
         bound.apply_defaults()
         x = bound.arguments[name]
         _check_wrt_value(name, x)
+        # The function runs once on the caller's arguments (as calling it would); every
+        # column is taken at the point it was called at, from copies of what it writes.
+        written = _written_params(fun, name, bound.arguments)
+        kept = {p: _copy_arrays(bound.arguments[p]) for p in params if p in written}
         out, pullback = vjp(fun, *args, wrt=name, **kwargs)
         out_shape, x_shape = numpy.shape(out), numpy.shape(x)
         if numpy.size(out) <= numpy.size(x):
@@ -700,9 +718,11 @@ def jacobian(fun, wrt=0):
                 if out_shape else [pullback(1.0)]
             jac = numpy.stack([numpy.asarray(r, float) for r in rows])
         else:
-            primals = [bound.arguments[p] for p in params]
+            if name in kept:
+                x = kept[name]
             cols = []
             for e in _basis(x):
+                primals = [_copy_arrays(kept[p]) if p in kept else bound.arguments[p] for p in params]
                 _, out_dot = jvp(fun, primals, [e if p == name else None for p in params])
                 cols.append(numpy.asarray(out_dot, float))
             jac = numpy.stack(cols, axis=-1)
@@ -710,6 +730,15 @@ def jacobian(fun, wrt=0):
 
     full.__name__ = f"jacobian_{getattr(fun, '__name__', 'f')}"
     return full
+
+
+def _written_params(fun, name: str, values: dict) -> frozenset:
+    """The parameters `fun`'s derivative (as vjp builds it) may write into (all of them
+    for a callable that is not a plain function: nothing known, so everything copied)."""
+    if not hasattr(fun, "__code__"):
+        return frozenset(_parameters(fun))
+    kinds = tuple(_kind(values[p]) for p in _parameters(fun) if p in values)
+    return cache.compiled(fun, Options((name,), kinds=kinds, split=True)).writes
 
 
 class SecondDerivative:

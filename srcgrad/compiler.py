@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import gast
 
-from . import codegen, nested, nodes, watch
+from . import codegen, nested, nodes, watch, writes
 from .activity import activity
 from .aliases import alias_groups, check_aliases
 from .errors import located
@@ -288,6 +288,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     compiled = codegen.Compiled([f.name for f in functions], source, free, ctx.helpers, annotated,
                                 twin=deferred)
     compiled.reads = watch.reads(parsed, ops, ctx.callees)
+    compiled.writes = writes.written_params(anf_fn, ops, params, ctx.mutated)
     if keep_stages:
         stages["reverse"] = source
         return compiled, stages
@@ -334,6 +335,7 @@ def _derive_forward(tree, anf_fn, ops, act, params, names, ctx, parsed, nested_d
     compiled = codegen.Compiled([out.name], source, free, ctx.helpers, annotated)
     compiled.tangent_params = tangent_params
     compiled.reads = watch.reads(parsed, ops, ctx.callees)
+    compiled.writes = writes.written_params(anf_fn, ops, params, ctx.mutated)
     if stages is not None:
         stages["forward"] = source
         return compiled, stages

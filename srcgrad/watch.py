@@ -120,7 +120,7 @@ def _places(fn, path: str, expected, by_type: bool) -> list:
     if cells is None:
         cells = dict(zip(fn.__code__.co_freevars, getattr(fn, "__closure__", None) or ()))
     if rest:  # a module attribute bound to a user function: each module's dict is watched
-        return _module_places(fn, cells, head, rest)
+        return _module_places(fn, cells, head, rest, expected)
     if head in cells:
         return [(None, cells[head], expected, by_type)]
     globals_ = fn.__globals__
@@ -132,15 +132,17 @@ def _places(fn, path: str, expected, by_type: bool) -> list:
     return [(globals_, head, MISSING, False), (builtins_, head, expected, False)]
 
 
-def _module_places(fn, cells, head: str, rest: list) -> list:
+def _module_places(fn, cells, head: str, rest: list, expected) -> list:
+    """Entries for `head.a.b` (modules down to the user function `expected`): the module
+    each name is read from now, the object it held when the derivative was built."""
     out = []
     obj = cells[head].cell_contents if head in cells else fn.__globals__.get(head, MISSING)
-    for attr in rest:
+    for i, attr in enumerate(rest):
         if not inspect.ismodule(obj):
             return out  # a class attribute: the class itself is watched by its own name
         mapping = vars(obj)
         obj = mapping.get(attr, MISSING)
-        out.append((mapping, attr, obj, False))
+        out.append((mapping, attr, expected if i == len(rest) - 1 else obj, False))
     return out
 
 

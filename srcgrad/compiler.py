@@ -288,7 +288,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     compiled = codegen.Compiled([f.name for f in functions], source, free, ctx.helpers, annotated,
                                 twin=deferred)
     compiled.reads = watch.reads(parsed, ops, ctx.callees)
-    compiled.writes = writes.written_params(anf_fn, ops, params, ctx.mutated)
+    compiled.writes = writes.written_params(anf_fn, ops, params)
     if keep_stages:
         stages["reverse"] = source
         return compiled, stages
@@ -335,7 +335,7 @@ def _derive_forward(tree, anf_fn, ops, act, params, names, ctx, parsed, nested_d
     compiled = codegen.Compiled([out.name], source, free, ctx.helpers, annotated)
     compiled.tangent_params = tangent_params
     compiled.reads = watch.reads(parsed, ops, ctx.callees)
-    compiled.writes = writes.written_params(anf_fn, ops, params, ctx.mutated)
+    compiled.writes = writes.written_params(anf_fn, ops, params)
     if stages is not None:
         stages["forward"] = source
         return compiled, stages

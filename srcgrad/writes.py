@@ -5,42 +5,24 @@ that does, `np.copyto(a, ...)`); its derivative does the same to the primal
 arguments, and forward mode does it to the tangents too. `jvp` and
 `jacobian` copy an argument only when this says it may be written, so that
 a derivative never changes the caller's values beyond what the function
-itself does. Conservative: a name written in place, handed to a call that
-is not a known pure rule, or the receiver of a method that is not one,
-counts as written, and so does every parameter that may share its memory.
+itself does. The analysis is `aliases.written_in_place` (deny by default: a
+call vouched for only when it is a registered rule's primitive without
+`out=`), the same one the passes that merge values read.
 """
 from __future__ import annotations
 
 import gast
 
-from . import nodes
-from .aliases import alias_groups
-from .resolve import statements
-
-_PURE_KINDS = ("rule", "zero", "copy", "setitem")
-_IN_PLACE_METHODS = {"sort", "fill", "resize", "put", "itemset", "partition", "setfield", "setflags",
-                     "byteswap", "append", "extend", "insert", "pop", "remove", "clear", "update",
-                     "setdefault", "popitem", "reverse"}
+from .aliases import written_in_place
 
 
-def written_params(fn, ops: dict, params: list, mutated: set) -> frozenset:
+def written_params(fn, ops: dict, params: list) -> frozenset:
     """The parameters of `fn` (an ANF tree) whose values a call may change in place."""
-    written = set(mutated)
-    for stmt in statements(fn.body):
-        if isinstance(stmt, gast.Expr):  # a discarded call is there for its effect
-            written |= nodes.loaded_names(stmt.value)
-            continue
-        if not isinstance(stmt, gast.Assign) or not isinstance(stmt.value, gast.Call):
-            continue
-        call = stmt.value
-        op = ops.get(id(stmt))
-        receiver = call.func.value if isinstance(call.func, gast.Attribute) else None
-        pure = op is not None and op.kind in _PURE_KINDS \
-            and not any(k.arg == "out" for k in call.keywords) \
-            and not (receiver is not None and call.func.attr in _IN_PLACE_METHODS)
-        if not pure:
-            written |= nodes.loaded_names(call)
-    if not written:
-        return frozenset()
-    groups = alias_groups(fn.body, params)
-    return frozenset(p for p in params if groups.get(p, {p}) & written)
+    by_value = {id(s.value): op for s in gast.walk(fn)
+                if isinstance(s, gast.Assign) and (op := ops.get(id(s))) is not None}
+
+    def pure(call) -> bool:
+        op = by_value.get(id(call))
+        return op is not None and op.kind == "rule" and not any(k.arg == "out" for k in call.keywords)
+
+    return frozenset(written_in_place(fn.body, params, pure) & set(params))

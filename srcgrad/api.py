@@ -316,13 +316,14 @@ class _Plan:
 class Derivative:
     """A compiled derivative of `fun`: call it like `fun`; `.source` shows its code."""
 
-    def __init__(self, fun, wrt, return_value: bool, debug_nans: bool = False):
+    def __init__(self, fun, wrt, return_value: bool, debug_nans: bool = False, has_aux: bool = False):
         parsed = frontend.parse(fun)
         _fence.fence(parsed)  # unsupported syntax fails now, not at the first call
         self.fun = fun
         self.wrt, self._many = _resolve_wrt(fun, wrt)
         self._return_value = return_value
         self._debug_nans = bool(debug_nans)
+        self._has_aux = bool(has_aux)  # fun returns (loss, aux): see `_converted`
         self._signature = frontend.signature(fun)
         self._params = _parameters(fun)
         positional = [p.name for p in self._signature.parameters.values()
@@ -335,14 +336,26 @@ class Derivative:
         self._plans: dict = {}  # kinds -> _Plan, for calls with every argument positional
         functools.update_wrapper(self, fun)
 
+    def _plan(self, values: dict):
+        """This derivative as one generated function to transform again (see compose.py):
+        the NaN-guarded code alone, its gradients given their arguments' structure."""
+        from . import compose
+
+        for name in self.wrt:
+            _check_wrt_value(name, values[name])
+        fn = self._function(tuple(_kind(values[p]) for p in self._params if p in values), nan_safe=True)
+
+        return compose.single(compose.Leaf(fn, {p: ("arg", p) for p in self._params if p in values},
+                                           0, self._converted))
+
     def _function(self, kinds: tuple, nan_safe: bool = False):
         """The bound generated function for these argument kinds. `nan_safe`: the
         NaN-guarded code alone, no fast path in front (what hvp differentiates)."""
         key = (kinds, "nan_safe") if nan_safe else kinds
         found = self._bound.get(key)
         if found is None or (found[1] is not None and not found[1]()):
-            compiled = cache.compiled(self.fun, Options(self.wrt, self._return_value, kinds,
-                                                          self._debug_nans, nan_safe=nan_safe))
+            compiled = cache.compiled(self.fun, Options(self.wrt, self._return_value, kinds, self._debug_nans,
+                                                        nan_safe=nan_safe, has_aux=self._has_aux))
             found = self._bound[key] = (compiled.bind(self.fun), watch.of(compiled, self.fun).check())
         return found[0]
 
@@ -368,6 +381,12 @@ class Derivative:
                     _check_kind(name, args[p], kind)
             self._last_kinds = kinds
             out = plan.fn(*args)
+            if self._has_aux:
+                out, aux = out
+                if self._return_value:
+                    value, out = out
+                    return (value, aux), self._planned_gradient(plan, out, args)
+                return self._planned_gradient(plan, out, args), aux
             if self._return_value:
                 value, out = out
                 return value, self._planned_gradient(plan, out, args)
@@ -393,7 +412,17 @@ class Derivative:
         for name in self.wrt:
             _check_wrt_value(name, values[name])
         self._last_kinds = kinds
-        out = self._function(kinds)(*args, **kwargs)
+        return self._converted(self._function(kinds)(*args, **kwargs), values)
+
+    def _converted(self, out, values: dict):
+        """The generated function's result `out` as the caller gets it: gradients
+        shaped like their arguments, `aux` beside them as JAX has it."""
+        if self._has_aux:
+            out, aux = out
+            if self._return_value:
+                value, grads = out
+                return (value, aux), self._convert(grads, values)
+            return self._convert(out, values), aux
         if self._return_value:
             value, grads = out
             return value, self._convert(grads, values)
@@ -427,7 +456,7 @@ class Derivative:
 
     def _compiled(self):
         kinds = getattr(self, "_last_kinds", ())
-        options = Options(self.wrt, self._return_value, kinds, self._debug_nans)
+        options = Options(self.wrt, self._return_value, kinds, self._debug_nans, has_aux=self._has_aux)
         return cache.compiled(self.fun, options)
 
     def __repr__(self) -> str:
@@ -435,15 +464,20 @@ class Derivative:
 
 
 def _transform(return_value: bool):
-    def transform(fun=None, wrt=0, **options):
+    def transform(fun=None, wrt=0, has_aux=False, **options):
         if fun is None:
-            return lambda f: transform(f, wrt=wrt, **options)
+            return lambda f: transform(f, wrt=wrt, has_aux=has_aux, **options)
         unknown = set(options) - {"debug_nans"}
         if unknown:
             raise TypeError(f"unexpected option(s): {', '.join(sorted(unknown))}")
-        if isinstance(fun, Derivative) and not return_value:
-            return SecondDerivative(fun, wrt)
-        return Derivative(fun, wrt, return_value, **options)
+        from . import compose
+
+        if compose.is_derivative(fun):
+            if options:
+                raise SrcGradError("debug_nans applies to the derivative of a plain function",
+                                   hint=f"pass debug_nans=True to the inner transform")
+            return compose.grad_of(fun, wrt, return_value, has_aux)
+        return Derivative(fun, wrt, return_value, has_aux=has_aux, **options)
 
     return transform
 
@@ -512,10 +546,14 @@ def jvp(fun, primals, tangents, debug_nans: bool = False):
     >>> def f(x):
     ...     return np.sin(x) * x
     """
+    from . import compose
+
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise SrcGradError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
                            hint="give one tangent per primal (None for a constant argument)")
+    if compose.is_derivative(fun):
+        return compose.jvp_of(fun, primals, tangents)
     params = _parameters(fun)
     if len(primals) > len(params):
         raise SrcGradError(f"jvp got {len(primals)} primals but {fun.__name__} takes {len(params)}")
@@ -598,6 +636,10 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
     tuple when `wrt` is a tuple). A pullback can be called any number of
     times; each call gives the same result for the same cotangent.
     """
+    from . import compose
+
+    if compose.is_derivative(fun):
+        return compose.vjp_of(fun, args, kwargs, wrt)
     names, many = _resolve_wrt(fun, wrt)
     sig = inspect.signature(fun)
     bound = sig.bind(*args, **kwargs)
@@ -621,73 +663,51 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
     return value, pullback
 
 
-# --- higher orders: forward mode over the generated reverse-mode code ----------
-
-def _derivative_function(fun, wrt_name: str, args, kwargs):
-    """The bound generated gradient function of `fun` for these arguments' kinds."""
-    inner = fun if isinstance(fun, Derivative) else Derivative(fun, wrt_name, return_value=False)
-    sig = inner._signature.bind(*args, **kwargs)
-    sig.apply_defaults()
-    kinds = tuple(_kind(sig.arguments[p]) for p in inner._params if p in sig.arguments)
-    return inner, inner._function(kinds, nan_safe=True)
-
+# --- higher orders: forward mode over generated code (see compose.py) ---------
 
 def hvp(fun, wrt=0):
-    """Hessian-vector products: `hvp(f, wrt=0)(*args, v=v)` is H @ v, no full Hessian.
+    """Hessian-vector products: `hvp(f)(*args, v)` or `hvp(f)(*args, v=v)` is H @ v,
+    without forming H.
 
-    Forward mode applied to the generated gradient (forward-over-reverse).
+    Forward mode applied to the generated gradient (forward-over-reverse). `v`
+    may follow the function's own arguments positionally, so `hvp(f)` fits
+    `scipy.optimize.minimize(..., hessp=hvp(f))`.
     """
+    from . import compose
+
+    if compose.is_derivative(fun):
+        return compose.hvp_of_fun(fun, wrt)
     (name,), many = _resolve_wrt(fun, wrt)
     if many:
         raise SrcGradError("hvp takes one wrt argument", hint="pass wrt=0 or wrt='x'")
-    params = _parameters(fun)
+    gradient = Derivative(fun, name, return_value=False)
 
-    def product(*args, v, **kwargs):
-        _check_wrt_value(name, _bound_value(fun, name, args, kwargs))
-        _, gradient_fn = _derivative_function(fun, name, args, kwargs)
-        bound = inspect.signature(fun).bind(*args, **kwargs)
-        bound.apply_defaults()
-        primals = [bound.arguments[p] for p in params]
-        tangents = [v if p == name else None for p in params]
-        _, out_dot = jvp(gradient_fn, primals, tangents)
-        return _as_gradient(out_dot, bound.arguments[name])
+    def build(values):
+        _check_wrt_value(name, values[name])
+        _check_wrt_value("v", values["v"])
+        return gradient._plan(values).forward(values, {name: ("arg", "v")})
 
-    product.__name__ = f"hvp_{getattr(fun, '__name__', 'f')}"
-    return product
-
-
-def _bound_value(fun, name, args, kwargs):
-    bound = inspect.signature(fun).bind(*args, **kwargs)
-    bound.apply_defaults()
-    return bound.arguments[name]
-
-
-def _basis(x):
-    """Unit tangents along each entry of a number or array (in C order)."""
-    if isinstance(x, numpy.ndarray):
-        for i in numpy.ndindex(x.shape):
-            e = numpy.zeros(x.shape)
-            e[i] = 1.0
-            yield e
-    else:
-        yield 1.0
+    return compose.Composite(build, compose.with_v(inspect.signature(fun)),
+                             f"hvp_{getattr(fun, '__name__', 'f')}", hvp.__doc__)
 
 
 def hessian(fun, wrt=0):
-    """The full Hessian in one argument: shape `x.shape + x.shape` (a float for a number)."""
+    """The full Hessian in one argument: shape `x.shape + x.shape` (a float for a
+    number; for a dict of arrays, a dict of dicts of blocks, as in JAX).
+
+    `jacobian(grad(fun))`: one forward-mode column over the generated gradient
+    per entry of the argument.
+    """
+    from . import compose
+
+    if compose.is_derivative(fun):
+        return compose.hessian_of_fun(fun, wrt)
     (name,), many = _resolve_wrt(fun, wrt)
     if many:
         raise SrcGradError("hessian takes one wrt argument", hint="pass wrt=0 or wrt='x'")
-    product = hvp(fun, wrt=name)
-
-    def full(*args, **kwargs):
-        x = _bound_value(fun, name, args, kwargs)
-        columns = [product(*args, v=e, **kwargs) for e in _basis(x)]
-        if not isinstance(x, numpy.ndarray):
-            return float(columns[0])
-        return numpy.stack(columns, axis=-1).reshape(x.shape + x.shape)
-
-    full.__name__ = f"hessian_{getattr(fun, '__name__', 'f')}"
+    full = compose.jacobian_of_fun(Derivative(fun, name, return_value=False), name)
+    full.__name__ = full.__qualname__ = f"hessian_{getattr(fun, '__name__', 'f')}"
+    full.__doc__ = hessian.__doc__
     return full
 
 
@@ -697,6 +717,10 @@ def jacobian(fun, wrt=0):
     Built from reverse-mode rows (vjp) when the output is the smaller side,
     from forward-mode columns (jvp) otherwise.
     """
+    from . import compose
+
+    if compose.is_derivative(fun):
+        return compose.jacobian_of_fun(fun, wrt)
     (name,), many = _resolve_wrt(fun, wrt)
     if many:
         raise SrcGradError("jacobian takes one wrt argument", hint="call it once per argument")
@@ -707,6 +731,9 @@ def jacobian(fun, wrt=0):
         bound.apply_defaults()
         x = bound.arguments[name]
         _check_wrt_value(name, x)
+        if not isinstance(x, (numpy.ndarray, float, int)):
+            values = dict(bound.arguments)  # a dict, list or tuple of arrays: by columns
+            return composite._build(values).run(values)
         # The function runs once on the caller's arguments (as calling it would); every
         # column is taken at the point it was called at, from copies of what it writes.
         written = _written_params(fun, name, bound.arguments)
@@ -728,8 +755,10 @@ def jacobian(fun, wrt=0):
             jac = numpy.stack(cols, axis=-1)
         return jac.reshape(out_shape + x_shape) if out_shape + x_shape else float(jac.reshape(()))
 
-    full.__name__ = f"jacobian_{getattr(fun, '__name__', 'f')}"
-    return full
+    composite = compose.jacobian_of_fun(fun, name)
+    composite._call = full
+    composite.__doc__ = jacobian.__doc__
+    return composite
 
 
 def _written_params(fun, name: str, values: dict) -> frozenset:
@@ -741,31 +770,12 @@ def _written_params(fun, name: str, values: dict) -> frozenset:
     return cache.compiled(fun, Options((name,), kinds=kinds, split=True)).writes
 
 
-class SecondDerivative:
-    """`grad(grad(f))` for a function of Python numbers: forward over reverse."""
-
-    def __init__(self, inner: "Derivative", wrt):
-        if inner._return_value or len(inner.wrt) != 1:
-            raise SrcGradError("grad of a derivative needs grad(f) with one wrt argument",
-                               hint="use hessian(f) for a matrix of second derivatives")
-        self.inner = inner
-        self.wrt, self._many = _resolve_wrt(inner.fun, wrt)
-        functools.update_wrapper(self, inner.fun)
-
-    def __call__(self, *args, **kwargs):
-        params = _parameters(self.inner.fun)
-        bound = self.inner._signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        if not isinstance(bound.arguments[self.inner.wrt[0]], (float, int)):
-            raise SrcGradError("grad(grad(f)) needs f's argument to be a number: grad(f) then "
-                               "returns an array, not a scalar",
-                               hint="use srcgrad.hessian(f) or srcgrad.hvp(f) for arrays")
-        _, gradient_fn = _derivative_function(self.inner, self.inner.wrt[0], args, kwargs)
-        primals = [bound.arguments[p] for p in params]
-        out = []
-        for name in self.wrt:
-            _check_wrt_value(name, bound.arguments[name])
-            tangents = [1.0 if p == name else None for p in params]
-            _, out_dot = jvp(gradient_fn, primals, tangents)
-            out.append(float(out_dot))
-        return tuple(out) if self._many else out[0]
+def _basis(x):
+    """Unit tangents along each entry of a number or array (in C order)."""
+    if isinstance(x, numpy.ndarray):
+        for i in numpy.ndindex(x.shape):
+            e = numpy.zeros(x.shape)
+            e[i] = 1.0
+            yield e
+    else:
+        yield 1.0

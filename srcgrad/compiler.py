@@ -56,6 +56,7 @@ class Options:
     split: bool = False  # a forward function returning a tape, and a backward function
     mode: str = "reverse"  # or "forward": a tangent (jvp) function
     nan_safe: bool = False  # no fast path in front of the NaN-guarded code (see optimize.speculate)
+    has_aux: bool = False  # the function returns (loss, aux): differentiate loss, hand back aux
 
 
 class _Context:
@@ -177,8 +178,9 @@ def derive(fn, options: Options, keep_stages: bool = False):
     fence(parsed)
     tree, nested_defs = nested.extract(parsed.tree)
     params = parameter_names(tree)
-    locals_ = set(params) | {n.id for n in nodes.name_nodes(tree) if isinstance(n.ctx, gast.Store)}
     names = Names(nodes.names_in(tree) | {tree.name})
+    aux = _split_aux(tree, names) if options.has_aux else None
+    locals_ = set(params) | {n.id for n in nodes.name_nodes(tree) if isinstance(n.ctx, gast.Store)}
     ctx = _Context(parsed, names, locals_, require_scalar=not options.split)
     ctx.split = options.split
     ctx.scalar_params = {p for p, k in zip(params, options.kinds) if k == "scalar"}
@@ -244,7 +246,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     deferred = None
     if not options.split:
         forward, backward, value_kinds = whole_function(forward, backward, kinds, scalars, callee, ctx._emitted,
-                                           optimized, value_needed=options.return_value,
+                                           optimized, value_needed=options.return_value or aux is not None,
                                            optimized_yet=early)
     if "zeros_like" in ctx._emitted:  # no pass after these two knows augmented assignment
         backward = accumulate_in_place(backward, ctx._emitted["zeros_like"])
@@ -268,6 +270,17 @@ def derive(fn, options: Options, keep_stages: bool = False):
                 forward.append(nodes.assign(kept, value))
                 returned = nodes.name(kept)
             result = nodes.tuple_of([returned, result])
+        if aux is not None:
+            kept = aux
+            if aux in ctx.mutated or any(n.id == aux and isinstance(n.ctx, gast.Store)
+                                         for s in backward for n in nodes.name_nodes(s)):
+                # the backward sweep restores it: keep it as the forward sweep left it
+                kept = names.claim("_aux_kept")
+                value = nodes.name(aux)
+                if aux in ctx.mutated:
+                    value = nodes.quote_expr(f"{ctx.rename_global('fresh_tape')}(v)", v=aux)
+                forward.append(nodes.assign(kept, value))
+            result = nodes.tuple_of([result, nodes.name(kept)])
         out = nodes.without_body(tree)
         out.name = names.claim(("value_and_grad_" if options.return_value else "grad_") + tree.name)
         body = forward + backward
@@ -293,6 +306,41 @@ def derive(fn, options: Options, keep_stages: bool = False):
         stages["reverse"] = source
         return compiled, stages
     return compiled
+
+
+def _split_aux(tree, names: Names) -> str:
+    """For has_aux: every `return loss, aux` becomes `_aux = aux; return loss` (`_loss =
+    loss` first when loss is an expression; `_loss, _aux = value` when the pair is
+    not written out); returns the aux variable's name."""
+    aux, loss = names.claim("_aux"), names.claim("_loss")
+
+    def rewrite(stmts: list) -> list:
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, gast.Return):
+                value = stmt.value
+                returned = nodes.name(loss)
+                if isinstance(value, gast.Tuple) and len(value.elts) == 2:
+                    first, second = value.elts
+                    if isinstance(first, (gast.Name, gast.Constant)):  # evaluating it has no effect
+                        returned = first
+                    else:
+                        out.append(nodes.stamp(nodes.assign(loss, first), stmt.lineno))
+                    out.append(nodes.stamp(nodes.assign(aux, second), stmt.lineno))
+                else:
+                    pair = gast.Assign(targets=[nodes.tuple_of([nodes.name(loss, store=True),
+                                                                nodes.name(aux, store=True)], store=True)],
+                                       value=value if value is not None else nodes.const(None),
+                                       type_comment=None)
+                    out.append(nodes.stamp(pair, stmt.lineno))
+                out.append(nodes.stamp(nodes.ret(returned), stmt.lineno))
+                continue
+            nodes.map_blocks(stmt, rewrite)  # try is fenced off; with and loop bodies, if branches
+            out.append(stmt)
+        return out
+
+    tree.body = rewrite(tree.body)
+    return aux
 
 
 def _fast_path(out, backward, sweeps, kinds, value_kinds, callee, names, ctx, options):

@@ -1,0 +1,564 @@
+"""Transforms of derivatives: every derivative srcgrad returns can be transformed again.
+
+A derivative srcgrad returns (grad(f), value_and_grad(f), jacobian(f),
+hessian(f), hvp(f), and any transform of those) has, for given argument
+values, a *plan*: the functions with source ("leaves", generated code or the
+user's own function) whose results give its value, and how their results are
+put together (`assemble`: stacking, nesting, giving a gradient its
+argument's structure). Assembling is linear, so the directional derivative
+of a plan is forward mode applied to each leaf (generated code is read back
+like a user's function: its text is in `linecache`) with the same assembly.
+
+So `jacobian(grad(f))` is one forward-mode column per entry of `x` over the
+generated gradient, `grad(grad(grad(f)))` is forward over forward over
+reverse, and `hvp(f)` is one forward pass over the generated gradient. The
+parameters of a derivative, which `wrt` refers to, are those of the function
+it differentiates (for `hvp`, followed by `v`).
+
+Forward mode is the only mode applied to generated code (its runtime helpers
+have tangent rules, not adjoint rules), so the gradient of a derivative is
+built from forward-mode columns, one per scalar entry of the `wrt` argument.
+"""
+from __future__ import annotations
+
+import inspect
+import weakref
+
+import numpy
+
+from . import cache
+from .compiler import Options
+from .errors import SrcGradError
+
+
+def is_derivative(fun) -> bool:
+    """Whether `fun` is a derivative srcgrad returned (anything with a plan)."""
+    return callable(getattr(type(fun), "_plan", None))
+
+
+# --- leaves: one function with source, and what feeds each of its parameters ----
+
+_FORWARD: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # fn -> {Options: (compiled, bound)}
+_LAYOUT: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # fn -> ((param, positional only), ...)
+
+
+def _layout(fn) -> tuple:
+    """`fn`'s named parameters in order, each with whether it is positional-only."""
+    layout = _LAYOUT.get(fn)
+    if layout is None:
+        layout = _LAYOUT[fn] = tuple(
+            (p.name, p.kind is p.POSITIONAL_ONLY) for p in inspect.signature(fn).parameters.values()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+    return layout
+
+
+def _fed(source, values: dict):
+    """The value a feed gives: ("arg", name) reads the call's arguments, ("const", v) is v."""
+    return values[source[1]] if source[0] == "arg" else source[1]
+
+
+class Leaf:
+    """A function with source, called with the derivative's arguments and constants.
+
+    `feeds` maps each of its parameters to ("arg", name of the derivative's
+    parameter) or ("const", value). Its result nests `depth` (value, tangent)
+    pairs around the raw value of the function it started from; `convert(raw,
+    values)` gives that raw value the structure the user sees (a gradient
+    shaped like its argument), and every tangent gets the same structure.
+    """
+
+    __slots__ = ("fn", "feeds", "depth", "convert")
+
+    def __init__(self, fn, feeds: dict, depth: int = 0, convert=None):
+        self.fn, self.feeds, self.depth, self.convert = fn, feeds, depth, convert
+
+    def run(self, values: dict):
+        positional, keywords = [], {}
+        for param, only_positional in _layout(self.fn):
+            source = self.feeds.get(param)
+            if source is None:
+                continue  # left to its default
+            if only_positional:
+                positional.append(_fed(source, values))
+            else:
+                keywords[param] = _fed(source, values)
+        return self.fn(*positional, **keywords)
+
+    def output(self, result, values: dict):
+        """The leaf's value as the user sees it, from `run`'s result."""
+        return _output(result, self.depth, self.convert, values)
+
+    def primal_output(self, result, values: dict):
+        """The value of the leaf this one is the tangent of, from `run`'s result."""
+        return _output(result[0], self.depth - 1, self.convert, values)
+
+    def forward(self, values: dict, directions: dict) -> "Leaf | Zero":
+        """The directional derivative of this leaf: forward mode over its source.
+
+        `directions` maps the derivative's parameters to feeds of their tangents;
+        parameters not named are held constant.
+        """
+        from .api import _kind
+
+        params = [p for p, _ in _layout(self.fn) if p in self.feeds]
+        moved = {p: directions[self.feeds[p][1]] for p in params
+                 if self.feeds[p][0] == "arg" and self.feeds[p][1] in directions}
+        if not moved:
+            return Zero(self)
+        kinds = tuple(_kind(_fed(self.feeds[p], values)) for p in params)
+        options = Options(tuple(p for p in params if p in moved), kinds=kinds, mode="forward")
+        compiled, bound = _forward_function(self.fn, options)
+        feeds = dict(self.feeds)
+        for param, tangent_param in zip(options.wrt, compiled.tangent_params, strict=True):
+            feeds[tangent_param] = moved[param]
+        return Leaf(bound, feeds, self.depth + 1, self.convert)
+
+
+def _output(result, depth: int, convert, values: dict):
+    """The value (depth 0) or highest tangent in a result nesting `depth` pairs, in
+    the structure `convert` gives the raw value."""
+    base = tangent = result
+    for _ in range(depth):
+        base = base[0]
+        tangent = tangent[1] if isinstance(tangent, tuple) and len(tangent) == 2 else None
+    value = convert(base, values) if convert is not None else base
+    return value if depth == 0 else _tangent_like(tangent, value)
+
+
+class Zero:
+    """The tangent of a leaf that does not depend on the moved arguments: zeros."""
+
+    __slots__ = ("leaf",)
+
+    def __init__(self, leaf):
+        self.leaf = leaf
+
+    def run(self, values: dict):
+        return self.leaf.run(values)
+
+    def output(self, result, values: dict):
+        return _tangent_like(None, self.leaf.output(result, values))
+
+    def primal_output(self, result, values: dict):
+        return self.leaf.output(result, values)
+
+    def forward(self, values: dict, directions: dict) -> "Zero":
+        return self
+
+
+def _forward_function(fn, options: Options):
+    """(compiled, bound) tangent function of `fn` for `options`, built once per `fn`."""
+    per_fn = _FORWARD.get(fn)
+    if per_fn is None:
+        per_fn = _FORWARD[fn] = {}
+    found = per_fn.get(options)
+    if found is None:
+        compiled = cache.compiled(fn, options)
+        found = per_fn[options] = (compiled, compiled.bind(fn))
+    return found
+
+
+def user_leaf(fun, values: dict) -> Leaf:
+    """A user's function as a leaf: every parameter fed by the argument of its name."""
+    from . import frontend
+
+    frontend.parse(fun)  # no source, or a lambda: a SrcGradError now
+    return Leaf(fun, {p: ("arg", p) for p, _ in _layout(fun) if p in values})
+
+
+# --- plans ----------------------------------------------------------------------
+
+class Plan:
+    """Leaves, and `assemble(outputs)`: the derivative's value from the leaves' outputs."""
+
+    __slots__ = ("leaves", "assemble")
+
+    def __init__(self, leaves: list, assemble):
+        self.leaves, self.assemble = leaves, assemble
+
+    def run(self, values: dict):
+        return self.assemble([leaf.output(leaf.run(values), values) for leaf in self.leaves])
+
+    def run_pair(self, values: dict):
+        """(the value of the plan this one is the tangent of, this plan's value): each
+        leaf runs once (a tangent function also returns its primal)."""
+        values_out, tangents_out = [], []
+        for leaf in self.leaves:
+            result = leaf.run(values)
+            values_out.append(leaf.primal_output(result, values))
+            tangents_out.append(leaf.output(result, values))
+        return self.assemble(values_out), self.assemble(tangents_out)
+
+    def forward(self, values: dict, directions: dict) -> "Plan":
+        return Plan([leaf.forward(values, directions) for leaf in self.leaves], self.assemble)
+
+
+def combine(plans: list, join) -> Plan:
+    """One plan running `plans`; `join` gets their values in a list."""
+    counts = [len(p.leaves) for p in plans]
+
+    def assemble(outputs):
+        results, start = [], 0
+        for plan, count in zip(plans, counts):
+            results.append(plan.assemble(outputs[start:start + count]))
+            start += count
+        return join(results)
+
+    return Plan([leaf for p in plans for leaf in p.leaves], assemble)
+
+
+def single(leaf) -> Plan:
+    return Plan([leaf], lambda outputs: outputs[0])
+
+
+# --- structures: numbers and arrays in dicts, lists and tuples ------------------
+
+def leaves_of(tree) -> list:
+    """The numbers and arrays of `tree`, in order (dict entries in insertion order)."""
+    if isinstance(tree, dict):
+        return [leaf for v in tree.values() for leaf in leaves_of(v)]
+    if isinstance(tree, (list, tuple)):
+        return [leaf for v in tree for leaf in leaves_of(v)]
+    return [tree]
+
+
+def rebuild(tree, items):
+    """`tree`'s structure with its leaves taken in order from the iterator `items`."""
+    if isinstance(tree, dict):
+        return {k: rebuild(v, items) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(rebuild(v, items) for v in tree)
+    return next(items)
+
+
+def basis(tree) -> list:
+    """Unit tangents along every scalar entry of `tree`, each shaped like `tree`."""
+    out = []
+    leaves = leaves_of(tree)
+    for i, leaf in enumerate(leaves):
+        for entry in numpy.ndindex(numpy.shape(leaf)):
+            units = [_zeros_like(other) for other in leaves]
+            if isinstance(leaf, numpy.ndarray):
+                units[i][entry] = 1.0
+            else:
+                units[i] = 1.0
+            out.append(rebuild(tree, iter(units)))
+    return out
+
+
+def _zeros_like(leaf):
+    if isinstance(leaf, numpy.ndarray):
+        return numpy.zeros(leaf.shape, leaf.dtype if leaf.dtype.kind == "f" else numpy.float64)
+    return 0.0
+
+
+def _tangent_like(t, value):
+    from .api import _tangent_like as like
+
+    return like(t, value)
+
+
+def _scalar(value, what: str) -> float:
+    """`value` as a float; a SrcGradError if it is not one number."""
+    if isinstance(value, (float, int, numpy.floating, numpy.integer)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, numpy.ndarray) and value.shape == ():
+        return float(value)
+    shape = f"an array of shape {value.shape}" if isinstance(value, numpy.ndarray) \
+        else f"a {type(value).__name__}"
+    raise SrcGradError(f"{what} needs a function with one number as its value, but it returns {shape}",
+                       hint="use srcgrad.jacobian for a function with an array or several "
+                            "values; srcgrad.hessian(f) is jacobian(grad(f))")
+
+
+def by_columns(plan: Plan, values: dict, names: tuple) -> tuple[Plan, list]:
+    """The plan of `plan`'s tangents along every scalar entry of each argument in
+    `names`, and how many columns each argument has."""
+    leaves, counts = [], []
+    for name in names:
+        units = basis(values[name])
+        counts.append(len(units))
+        for unit in units:
+            leaves += plan.forward(values, {name: ("const", unit)}).leaves
+    per_column = len(plan.leaves)
+    assemble = plan.assemble
+
+    def columns(outputs):
+        return [assemble(outputs[i:i + per_column]) for i in range(0, len(outputs), per_column)]
+
+    return Plan(leaves, columns), counts
+
+
+def split(columns: list, counts: list) -> list:
+    out, start = [], 0
+    for count in counts:
+        out.append(columns[start:start + count])
+        start += count
+    return out
+
+
+def gradient_of(columns: list, x, what: str):
+    """A gradient shaped like the argument `x`, from its columns (one number each)."""
+    return _conform(rebuild(x, _entries(x, [_scalar(c, what) for c in columns])), x)
+
+
+def _entries(x, numbers: list):
+    """Per leaf of `x`, its entries from `numbers` (a float, or an array of its shape)."""
+    start = 0
+    for leaf in leaves_of(x):
+        shape = numpy.shape(leaf)
+        size = int(numpy.prod(shape))
+        chunk = numbers[start:start + size]
+        start += size
+        yield numpy.array(chunk, dtype=float).reshape(shape) if isinstance(leaf, numpy.ndarray) \
+            else chunk[0]
+
+
+def _conform(g, x):
+    from .api import _as_gradient
+
+    return _as_gradient(g, x)
+
+
+def jacobian_of(columns: list, out, x):
+    """out's structure of (x's structure of arrays shaped out_leaf.shape + x_leaf.shape)."""
+    out_leaves = leaves_of(out)
+    flat = [leaves_of(_tangent_like(c, out)) for c in columns]
+    blocks = []
+    for j, out_leaf in enumerate(out_leaves):
+        per_x, start = [], 0
+        for x_leaf in leaves_of(x):
+            size = int(numpy.prod(numpy.shape(x_leaf)))
+            cols = [numpy.asarray(col[j], dtype=float) for col in flat[start:start + size]]
+            start += size
+            shape = numpy.shape(out_leaf) + numpy.shape(x_leaf)
+            block = numpy.stack(cols, axis=-1).reshape(shape) if cols else numpy.zeros(shape)
+            per_x.append(block if shape else float(block))
+        blocks.append(rebuild(x, iter(per_x)))
+    return rebuild(out, iter(blocks))
+
+
+def pulled_back(columns: list, out, cotangent, x):
+    """J^T cotangent from the columns of J (each shaped like `out`), shaped like `x`."""
+    cot = leaves_of(_tangent_like(cotangent, out))
+    numbers = [sum(float(numpy.vdot(numpy.asarray(c, dtype=float), numpy.asarray(t, dtype=float)))
+                   for c, t in zip(cot, leaves_of(_tangent_like(col, out)), strict=True))
+               for col in columns]
+    return _conform(rebuild(x, _entries(x, numbers)), x)
+
+
+# --- derivatives of derivatives ---------------------------------------------------
+
+class Composite:
+    """A derivative built from plans: call it like the function it differentiates.
+
+    `build(values)` makes the plan for one call's arguments (bound by name,
+    defaults applied); `finish(plan, values)` runs it (by default, `plan.run`).
+    """
+
+    def __init__(self, build, signature: inspect.Signature, name: str, doc: str = "", call=None):
+        self._build = build
+        self._call = call  # a faster way to the same value, where there is one
+        self.__signature__ = signature
+        self.__name__ = self.__qualname__ = name
+        self.__doc__ = doc
+
+    def _values(self, args, kwargs) -> dict:
+        try:
+            bound = self.__signature__.bind(*args, **kwargs)
+        except TypeError as err:
+            raise SrcGradError(f"{self.__name__}{self.__signature__}: {err}") from None
+        bound.apply_defaults()
+        return dict(bound.arguments)
+
+    def _plan(self, values: dict) -> Plan:
+        return self._build(values)
+
+    def __call__(self, *args, **kwargs):
+        if self._call is not None:
+            return self._call(*args, **kwargs)
+        values = self._values(args, kwargs)
+        return self._build(values).run(values)
+
+    def __repr__(self) -> str:
+        return f"<srcgrad {self.__name__}>"
+
+
+def target_plan(fun, values: dict) -> Plan:
+    """The plan of `fun` (a derivative srcgrad returned, or a user's function)."""
+    if is_derivative(fun):
+        return fun._plan(values)
+    return single(user_leaf(fun, values))
+
+
+def signature_of(fun) -> inspect.Signature:
+    return inspect.signature(fun)
+
+
+def _name(fun) -> str:
+    return getattr(fun, "__name__", "f")
+
+
+def bind(fun, args, kwargs) -> dict:
+    if isinstance(fun, Composite):
+        return fun._values(args, kwargs)
+    bound = inspect.signature(fun).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _check(names, values):
+    from .api import _check_wrt_value
+
+    for name in names:
+        _check_wrt_value(name, values[name])
+
+
+def grad_of(fun, wrt, return_value: bool, has_aux: bool = False) -> Composite:
+    """grad / value_and_grad of a derivative: forward-mode columns over its plan."""
+    from .api import _resolve_wrt
+
+    names, many = _resolve_wrt(fun, wrt)
+    what = f"{'value_and_grad' if return_value else 'grad'}({_name(fun)})"
+
+    def build(values):
+        _check(names, values)
+        inner = target_plan(fun, values)
+        loss = Plan(inner.leaves, lambda outputs: _aux_split(inner.assemble(outputs), what)[0]) \
+            if has_aux else inner
+        columns, counts = by_columns(loss, values, names)
+
+        def gradients(cols):
+            grads = tuple(gradient_of(c, values[n], what) for c, n in zip(split(cols, counts), names))
+            return grads if many else grads[0]
+
+        grads_plan = Plan(columns.leaves, lambda outputs: gradients(columns.assemble(outputs)))
+        if not (return_value or has_aux):
+            return grads_plan
+        return combine([inner, grads_plan], lambda both: _with_value(both, return_value, has_aux, what))
+
+    prefix = "value_and_grad_" if return_value else "grad_"
+    return Composite(build, signature_of(fun), prefix + _name(fun))
+
+
+def _aux_split(value, what: str):
+    if not (isinstance(value, tuple) and len(value) == 2):
+        raise SrcGradError(f"{what} with has_aux=True needs the function to return a pair "
+                           f"(loss, aux); it returns {type(value).__name__}",
+                           hint="return (loss, aux), or drop has_aux=True")
+    return value
+
+
+def _with_value(both, return_value: bool, has_aux: bool, what: str):
+    value, grads = both
+    if has_aux:
+        loss, aux = _aux_split(value, what)
+        return ((_scalar(loss, what), aux), grads) if return_value else (grads, aux)
+    return _scalar(value, what), grads
+
+
+def jacobian_of_fun(fun, wrt) -> Composite:
+    """jacobian of a derivative: one forward-mode column per entry of the argument."""
+    from .api import _resolve_wrt
+
+    (name,), many = _resolve_wrt(fun, wrt)
+    if many:
+        raise SrcGradError("jacobian takes one wrt argument", hint="call it once per argument")
+
+    def build(values):
+        _check((name,), values)
+        inner = target_plan(fun, values)
+        columns, _ = by_columns(inner, values, (name,))
+        return combine([inner, columns], lambda both: jacobian_of(both[1], both[0], values[name]))
+
+    return Composite(build, signature_of(fun), f"jacobian_{_name(fun)}")
+
+
+def hessian_of_fun(fun, wrt) -> Composite:
+    """hessian(fun) = jacobian(grad(fun)): forward-mode columns over the gradient's plan."""
+    from .api import _resolve_wrt
+
+    (name,), many = _resolve_wrt(fun, wrt)
+    if many:
+        raise SrcGradError("hessian takes one wrt argument", hint="pass wrt=0 or wrt='x'")
+    full = jacobian_of_fun(grad_of(fun, name, return_value=False), name)
+    full.__name__ = full.__qualname__ = f"hessian_{_name(fun)}"
+    return full
+
+
+def hvp_of_fun(fun, wrt) -> Composite:
+    """Hessian-vector products of a derivative: (H v)_i is the second directional
+    derivative along v and e_i, forward over forward over its plan."""
+    from .api import _resolve_wrt
+
+    (name,), many = _resolve_wrt(fun, wrt)
+    if many:
+        raise SrcGradError("hvp takes one wrt argument", hint="pass wrt=0 or wrt='x'")
+    what = f"hvp({_name(fun)})"
+
+    def build(values):
+        _check((name,), values)
+        inner = target_plan(fun, values)
+        along_v = inner.forward(values, {name: ("arg", "v")})
+        columns, _ = by_columns(along_v, values, (name,))
+        return Plan(columns.leaves,
+                    lambda outputs: gradient_of(columns.assemble(outputs), values[name], what))
+
+    return Composite(build, with_v(signature_of(fun)), f"hvp_{_name(fun)}")
+
+
+def with_v(signature: inspect.Signature) -> inspect.Signature:
+    """`signature` followed by a parameter `v` (the direction of a Hessian-vector product)."""
+    params = list(signature.parameters.values())
+    if any(p.name == "v" for p in params):
+        raise SrcGradError("hvp(f) takes the direction as `v`, but f has a parameter named v",
+                           hint="rename f's parameter v")
+    kinds = [p.kind for p in params]
+    last_positional = max((i for i, k in enumerate(kinds)
+                           if k in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)),
+                          default=-1)
+    has_default = any(p.default is not p.empty for p in params[:last_positional + 1])
+    kind = inspect.Parameter.KEYWORD_ONLY if has_default or inspect.Parameter.VAR_POSITIONAL in kinds \
+        else inspect.Parameter.POSITIONAL_OR_KEYWORD
+    v = inspect.Parameter("v", kind)
+    at = last_positional + 1 if kind is inspect.Parameter.POSITIONAL_OR_KEYWORD else \
+        next((i for i, k in enumerate(kinds) if k is inspect.Parameter.VAR_KEYWORD), len(params))
+    return signature.replace(parameters=params[:at] + [v] + params[at:])
+
+
+def jvp_of(fun, primals: tuple, tangents: tuple):
+    """jvp of a derivative: its plan's leaves in forward mode along the tangents."""
+    params = [p for p in signature_of(fun).parameters.values()
+              if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if len(primals) > len(params):
+        raise SrcGradError(f"jvp got {len(primals)} primals but {_name(fun)} takes {len(params)}")
+    values = bind(fun, primals, {})
+    moved = {params[i].name: ("const", t) for i, t in enumerate(tangents) if t is not None}
+    _check(moved, values)
+    plan = target_plan(fun, values)
+    if not moved:
+        out = plan.run(values)
+        return out, _tangent_like(None, out)
+    return plan.forward(values, moved).run_pair(values)
+
+
+def vjp_of(fun, args, kwargs, wrt):
+    """vjp of a derivative: the pullback contracts the cotangent with forward-mode
+    columns of its Jacobian (generated code has no adjoint rules to run backward)."""
+    from .api import _resolve_wrt
+
+    names, many = _resolve_wrt(fun, wrt)
+    values = bind(fun, args, kwargs)
+    _check(names, values)
+    inner = target_plan(fun, values)
+    out = inner.run(values)
+    found: list = []
+
+    def pullback(cotangent):
+        if not found:
+            columns, counts = by_columns(inner, values, names)
+            found.append(split(columns.run(values), counts))
+        grads = tuple(pulled_back(cols, out, cotangent, values[n]) for cols, n in zip(found[0], names))
+        return grads if many else grads[0]
+
+    return out, pullback

@@ -671,7 +671,8 @@ def hvp(fun, wrt=0):
 
     Forward mode applied to the generated gradient (forward-over-reverse). `v`
     may follow the function's own arguments positionally, so `hvp(f)` fits
-    `scipy.optimize.minimize(..., hessp=hvp(f))`.
+    `scipy.optimize.minimize(..., hessp=hvp(f))`. (When the function has a
+    parameter named `v`, as `hvp(f)` itself does, the direction is `v2`.)
     """
     from . import compose
 
@@ -681,14 +682,13 @@ def hvp(fun, wrt=0):
     if many:
         raise SrcGradError("hvp takes one wrt argument", hint="pass wrt=0 or wrt='x'")
     gradient = Derivative(fun, name, return_value=False)
+    signature, direction = compose.with_v(inspect.signature(fun))
 
     def build(values):
-        _check_wrt_value(name, values[name])
-        _check_wrt_value("v", values["v"])
-        return gradient._plan(values).forward(values, {name: ("arg", "v")})
+        _check_wrt_value(direction, values[direction])
+        return gradient._plan(values).forward(values, {name: ("arg", direction)})
 
-    return compose.Composite(build, compose.with_v(inspect.signature(fun)),
-                             f"hvp_{getattr(fun, '__name__', 'f')}", hvp.__doc__)
+    return compose.Composite(build, signature, f"hvp_{getattr(fun, '__name__', 'f')}", hvp.__doc__)
 
 
 def hessian(fun, wrt=0):

@@ -179,7 +179,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     tree, nested_defs = nested.extract(parsed.tree)
     params = parameter_names(tree)
     names = Names(nodes.names_in(tree) | {tree.name})
-    aux = _split_aux(tree, names) if options.has_aux else None
+    aux = _split_aux(tree, names, parsed.source) if options.has_aux else None
     locals_ = set(params) | {n.id for n in nodes.name_nodes(tree) if isinstance(n.ctx, gast.Store)}
     ctx = _Context(parsed, names, locals_, require_scalar=not options.split)
     ctx.split = options.split
@@ -308,10 +308,10 @@ def derive(fn, options: Options, keep_stages: bool = False):
     return compiled
 
 
-def _split_aux(tree, names: Names) -> str:
-    """For has_aux: every `return loss, aux` becomes `_aux = aux; return loss` (`_loss =
-    loss` first when loss is an expression; `_loss, _aux = value` when the pair is
-    not written out); returns the aux variable's name."""
+def _split_aux(tree, names: Names, source) -> str:
+    """For has_aux: every `return loss, aux` becomes `_aux = aux; return loss` (with
+    `_loss = loss` first when loss is an expression with effects); returns the aux
+    variable's name. A return that is not a written-out pair is a SrcGradError."""
     aux, loss = names.claim("_aux"), names.claim("_loss")
 
     def rewrite(stmts: list) -> list:
@@ -319,20 +319,16 @@ def _split_aux(tree, names: Names) -> str:
         for stmt in stmts:
             if isinstance(stmt, gast.Return):
                 value = stmt.value
-                returned = nodes.name(loss)
-                if isinstance(value, gast.Tuple) and len(value.elts) == 2:
-                    first, second = value.elts
-                    if isinstance(first, (gast.Name, gast.Constant)):  # evaluating it has no effect
-                        returned = first
-                    else:
-                        out.append(nodes.stamp(nodes.assign(loss, first), stmt.lineno))
-                    out.append(nodes.stamp(nodes.assign(aux, second), stmt.lineno))
-                else:
-                    pair = gast.Assign(targets=[nodes.tuple_of([nodes.name(loss, store=True),
-                                                                nodes.name(aux, store=True)], store=True)],
-                                       value=value if value is not None else nodes.const(None),
-                                       type_comment=None)
-                    out.append(nodes.stamp(pair, stmt.lineno))
+                if not (isinstance(value, gast.Tuple) and len(value.elts) == 2):
+                    raise located(source, stmt, "with has_aux=True the function must return a pair "
+                                  "(loss, aux) written out in its return statement",
+                                  "write `return loss, aux`")
+                first, second = value.elts
+                returned = first
+                if not isinstance(first, (gast.Name, gast.Constant)):  # evaluated before aux
+                    out.append(nodes.stamp(nodes.assign(loss, first), stmt.lineno))
+                    returned = nodes.name(loss)
+                out.append(nodes.stamp(nodes.assign(aux, second), stmt.lineno))
                 out.append(nodes.stamp(nodes.ret(returned), stmt.lineno))
                 continue
             nodes.map_blocks(stmt, rewrite)  # try is fenced off; with and loop bodies, if branches

@@ -499,31 +499,32 @@ def hvp_of_fun(fun, wrt) -> Composite:
     def build(values):
         _check((name,), values)
         inner = target_plan(fun, values)
-        along_v = inner.forward(values, {name: ("arg", "v")})
+        along_v = inner.forward(values, {name: ("arg", direction)})
         columns, _ = by_columns(along_v, values, (name,))
         return Plan(columns.leaves,
                     lambda outputs: gradient_of(columns.assemble(outputs), values[name], what))
 
-    return Composite(build, with_v(signature_of(fun)), f"hvp_{_name(fun)}")
+    signature, direction = with_v(signature_of(fun))
+    return Composite(build, signature, f"hvp_{_name(fun)}")
 
 
-def with_v(signature: inspect.Signature) -> inspect.Signature:
-    """`signature` followed by a parameter `v` (the direction of a Hessian-vector product)."""
+def with_v(signature: inspect.Signature) -> tuple[inspect.Signature, str]:
+    """`signature` followed by the direction of a Hessian-vector product, and its name:
+    `v`, or `v2`, `v3`, ... when the function already has a parameter of that name
+    (hvp of an hvp). It follows the positional parameters (keyword-only when one
+    of them has a default)."""
     params = list(signature.parameters.values())
-    if any(p.name == "v" for p in params):
-        raise SrcGradError("hvp(f) takes the direction as `v`, but f has a parameter named v",
-                           hint="rename f's parameter v")
-    kinds = [p.kind for p in params]
-    last_positional = max((i for i, k in enumerate(kinds)
-                           if k in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)),
-                          default=-1)
-    has_default = any(p.default is not p.empty for p in params[:last_positional + 1])
-    kind = inspect.Parameter.KEYWORD_ONLY if has_default or inspect.Parameter.VAR_POSITIONAL in kinds \
-        else inspect.Parameter.POSITIONAL_OR_KEYWORD
-    v = inspect.Parameter("v", kind)
-    at = last_positional + 1 if kind is inspect.Parameter.POSITIONAL_OR_KEYWORD else \
-        next((i for i, k in enumerate(kinds) if k is inspect.Parameter.VAR_KEYWORD), len(params))
-    return signature.replace(parameters=params[:at] + [v] + params[at:])
+    taken = {p.name for p in params}
+    name = next(n for n in ["v"] + [f"v{i}" for i in range(2, len(params) + 3)] if n not in taken)
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    at = sum(p.kind in positional for p in params)
+    plain = all(p.default is p.empty for p in params[:at]) and \
+        not any(p.kind is p.VAR_POSITIONAL for p in params)
+    if not plain:  # after the keyword-only parameters, before **kwargs
+        at = sum(p.kind is not p.VAR_KEYWORD for p in params)
+    v = inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD if plain
+                          else inspect.Parameter.KEYWORD_ONLY)
+    return signature.replace(parameters=params[:at] + [v] + params[at:]), name
 
 
 def jvp_of(fun, primals: tuple, tangents: tuple):

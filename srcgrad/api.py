@@ -488,7 +488,10 @@ grad.__doc__ = """The gradient of a scalar function `fun` with respect to `wrt`.
 
     `wrt` is an argument position or name, or a tuple of them (the result is
     then a tuple). Use as `grad(f)`, `grad(f, wrt=(0, 1))`, `@grad` or
-    `@grad(wrt="w")`.
+    `@grad(wrt="w")`. With `has_aux=True`, `fun` returns `(loss, aux)`
+    (written out in its return statement): only `loss` is differentiated,
+    and the result is `(gradient, aux)`. `fun` may be any derivative srcgrad
+    returned (`grad(grad(f))`, to any order), `wrt` naming its parameters.
 
     >>> import numpy as np
     >>> def f(x):
@@ -497,7 +500,8 @@ grad.__doc__ = """The gradient of a scalar function `fun` with respect to `wrt`.
 
 value_and_grad = _transform(return_value=True)
 value_and_grad.__name__ = "value_and_grad"
-value_and_grad.__doc__ = """Like `grad`, but return `(value, gradient)` from one call."""
+value_and_grad.__doc__ = """Like `grad`, but return `(value, gradient)` from one call
+    (`((loss, aux), gradient)` with `has_aux=True`)."""
 
 
 def source(derivative, mode: str | None = None, wrt=0, annotate: bool = False) -> str:
@@ -715,7 +719,10 @@ def jacobian(fun, wrt=0):
     """The Jacobian of any function: shape `out.shape + x.shape`.
 
     Built from reverse-mode rows (vjp) when the output is the smaller side,
-    from forward-mode columns (jvp) otherwise.
+    from forward-mode columns (jvp) otherwise; for a dict/list/tuple argument
+    (or output), the blocks nest as in JAX. `fun` may be any derivative
+    srcgrad returned (`jacobian(grad(f))`): forward-mode columns over its
+    generated code.
     """
     from . import compose
 

@@ -507,7 +507,8 @@ value_and_grad.__doc__ = """Like `grad`, but return `(value, gradient)` from one
 def source(derivative, mode: str | None = None, wrt=0, annotate: bool = False) -> str:
     """The generated Python source of a derivative made by srcgrad.
 
-    `source(df)` for a derivative from grad/value_and_grad; `source(f,
+    `source(df)` for a derivative from grad/value_and_grad (for a transform of a
+    derivative, the generated functions its last call ran); `source(f,
     mode="forward", wrt=...)` for the tangent function jvp would use, and
     `source(f, mode="reverse", wrt=...)` for the gradient of a plain function.
     `annotate=True` ends every generated statement with the original line it
@@ -516,6 +517,10 @@ def source(derivative, mode: str | None = None, wrt=0, annotate: bool = False) -
     if isinstance(derivative, Derivative) and mode is None:
         compiled = derivative._compiled()
         return compiled.annotated if annotate else compiled.source
+    from . import compose
+
+    if isinstance(derivative, compose.Composite) and mode is None:
+        return derivative.source_text(annotate)
     if mode not in ("forward", "reverse") or not callable(derivative):
         raise SrcGradError(f"{derivative!r} is not a derivative made by srcgrad",
                            hint="pass grad(f), or a function with mode='forward' or 'reverse'")
@@ -659,12 +664,26 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
     value, tape = forward_fn(*args, **kwargs)
 
     def pullback(cotangent):
-        grads = backward_fn(cotangent, tape)
+        """The gradients for `wrt` of <cotangent, fun's value>."""
+        return pullback_of(backward_fn(cotangent, tape))
+
+    def build(cotangent_values):  # the pullback is linear: transformed by forward mode over it
+        seed, tape_param = (p for p, _ in compose._layout(backward_fn))
+        return compose.single(compose.Leaf(
+            backward_fn, {seed: ("arg", "cotangent"), tape_param: ("const", tape)}, 0,
+            lambda grads, _: pullback_of(grads)))
+
+    def pullback_of(grads):
         out = tuple(_as_gradient(g, values[n]) for g, n in zip(grads, names, strict=True))
         return out if many else out[0]
 
-    pullback.source = compiled.source
-    return value, pullback
+    transformable = compose.Composite(build, _PULLBACK_SIGNATURE, f"pullback_{getattr(fun, '__name__', 'f')}",
+                                      pullback.__doc__, call=pullback)
+    transformable.source = compiled.source
+    return value, transformable
+
+
+_PULLBACK_SIGNATURE = inspect.Signature([inspect.Parameter("cotangent", inspect.Parameter.POSITIONAL_OR_KEYWORD)])
 
 
 # --- higher orders: forward mode over generated code (see compose.py) ---------

@@ -64,7 +64,8 @@ class Leaf:
     parameter) or ("const", value). Its result nests `depth` (value, tangent)
     pairs around the raw value of the function it started from; `convert(raw,
     values)` gives that raw value the structure the user sees (a gradient
-    shaped like its argument), and every tangent gets the same structure.
+    shaped like its argument); it is structural and linear, so it converts
+    every tangent of the raw value too.
     """
 
     __slots__ = ("fn", "feeds", "depth", "convert")
@@ -116,13 +117,14 @@ class Leaf:
 
 def _output(result, depth: int, convert, values: dict):
     """The value (depth 0) or highest tangent in a result nesting `depth` pairs, in
-    the structure `convert` gives the raw value."""
+    the structure `convert` gives the raw value (a linear, structural map)."""
     base = tangent = result
     for _ in range(depth):
         base = base[0]
         tangent = tangent[1] if isinstance(tangent, tuple) and len(tangent) == 2 else None
-    value = convert(base, values) if convert is not None else base
-    return value if depth == 0 else _tangent_like(tangent, value)
+    if depth:  # a tangent has its value's structure (None: zero), and is converted as it is
+        base = _tangent_like(tangent, base)
+    return convert(base, values) if convert is not None else base
 
 
 class Zero:
@@ -378,7 +380,23 @@ class Composite:
         if self._call is not None:
             return self._call(*args, **kwargs)
         values = self._values(args, kwargs)
-        return self._build(values).run(values)
+        plan = self._build(values)
+        self._last_leaves = plan.leaves
+        return plan.run(values)
+
+    def source_text(self, annotate: bool = False) -> str:
+        """The generated functions the last call ran (each once, in order)."""
+        texts: list = []
+        for leaf in getattr(self, "_last_leaves", ()):
+            fn = leaf.leaf.fn if isinstance(leaf, Zero) else leaf.fn
+            compiled = cache.compiled_of(fn.__code__)
+            text = None if compiled is None else compiled.annotated if annotate else compiled.source
+            if text is not None and text not in texts:
+                texts.append(text)
+        if not texts:
+            raise SrcGradError(f"{self.__name__} has not run generated code yet",
+                               hint=f"call it first; then source({self.__name__}) shows what it ran")
+        return "\n\n".join(texts)
 
     def __repr__(self) -> str:
         return f"<srcgrad {self.__name__}>"

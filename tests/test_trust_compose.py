@@ -438,3 +438,30 @@ def test_has_aux_without_a_written_pair_is_a_located_error():
 
     with pytest.raises(srcgrad.SrcGradError, match="test_trust_compose.py:.*return a pair"):
         grad(f, has_aux=True)(X)
+
+
+# --- a pullback is a derivative too -------------------------------------------------------
+
+def test_jacobian_and_jvp_of_a_pullback_are_the_transposed_jacobian():
+    out, pullback = vjp(widen, X)
+    cotangent = np.linspace(-1.0, 1.0, 9)
+    J = jacobian(widen)(X)
+    close(pullback(cotangent), J.T @ cotangent, rtol=1e-12)
+    close(jacobian(pullback)(cotangent), J.T, rtol=1e-12, atol=1e-15)
+    _, out_dot = jvp(pullback, (cotangent,), (np.ones(9),))
+    close(out_dot, J.T @ np.ones(9), rtol=1e-12)
+    assert "def _widen_backward" in pullback.source
+
+
+def test_grad_of_a_pullback_with_an_array_value_is_a_located_error():
+    _, pullback = vjp(smooth, X)
+    with pytest.raises(srcgrad.SrcGradError, match="one number"):
+        grad(pullback)(1.0)
+
+
+def test_source_of_a_transform_of_a_derivative_shows_what_it_ran():
+    g3 = grad(grad(wave))
+    g3(0.3)
+    text = srcgrad.source(g3)
+    assert text.startswith("def jvp_grad_wave(t, *, t_dot):")
+    compile(text, "<source>", "exec")

@@ -27,6 +27,7 @@ import weakref
 import numpy
 
 from . import cache
+from .api import _as_gradient, _check_wrt_value, _kind, _resolve_wrt, _tangent_like
 from .compiler import Options
 from .errors import SrcGradError
 
@@ -99,8 +100,6 @@ class Leaf:
         `directions` maps the derivative's parameters to feeds of their tangents;
         parameters not named are held constant.
         """
-        from .api import _kind
-
         params = [p for p, _ in _layout(self.fn) if p in self.feeds]
         moved = {p: directions[self.feeds[p][1]] for p in params
                  if self.feeds[p][0] == "arg" and self.feeds[p][1] in directions}
@@ -161,10 +160,8 @@ def _forward_function(fn, options: Options):
 
 
 def user_leaf(fun, values: dict) -> Leaf:
-    """A user's function as a leaf: every parameter fed by the argument of its name."""
-    from . import frontend
-
-    frontend.parse(fun)  # no source, or a lambda: a SrcGradError now
+    """A user's function as a leaf: every parameter fed by the argument of its name.
+    (Its source is read when forward mode first applies to it.)"""
     return Leaf(fun, {p: ("arg", p) for p, _ in _layout(fun) if p in values})
 
 
@@ -254,12 +251,6 @@ def _zeros_like(leaf):
     return 0.0
 
 
-def _tangent_like(t, value):
-    from .api import _tangent_like as like
-
-    return like(t, value)
-
-
 def _scalar(value, what: str) -> float:
     """`value` as a float; a SrcGradError if it is not one number."""
     if isinstance(value, (float, int, numpy.floating, numpy.integer)) and not isinstance(value, bool):
@@ -301,7 +292,7 @@ def split(columns: list, counts: list) -> list:
 
 def gradient_of(columns: list, x, what: str):
     """A gradient shaped like the argument `x`, from its columns (one number each)."""
-    return _conform(rebuild(x, _entries(x, [_scalar(c, what) for c in columns])), x)
+    return _as_gradient(rebuild(x, _entries(x, [_scalar(c, what) for c in columns])), x)
 
 
 def _entries(x, numbers: list):
@@ -314,12 +305,6 @@ def _entries(x, numbers: list):
         start += size
         yield numpy.array(chunk, dtype=float).reshape(shape) if isinstance(leaf, numpy.ndarray) \
             else chunk[0]
-
-
-def _conform(g, x):
-    from .api import _as_gradient
-
-    return _as_gradient(g, x)
 
 
 def jacobian_of(columns: list, out, x):
@@ -346,7 +331,7 @@ def pulled_back(columns: list, out, cotangent, x):
     numbers = [sum(float(numpy.vdot(numpy.asarray(c, dtype=float), numpy.asarray(t, dtype=float)))
                    for c, t in zip(cot, leaves_of(_tangent_like(col, out)), strict=True))
                for col in columns]
-    return _conform(rebuild(x, _entries(x, numbers)), x)
+    return _as_gradient(rebuild(x, _entries(x, numbers)), x)
 
 
 # --- derivatives of derivatives ---------------------------------------------------
@@ -426,16 +411,12 @@ def bind(fun, args, kwargs) -> dict:
 
 
 def _check(names, values):
-    from .api import _check_wrt_value
-
     for name in names:
         _check_wrt_value(name, values[name])
 
 
 def grad_of(fun, wrt, return_value: bool, has_aux: bool = False) -> Composite:
     """grad / value_and_grad of a derivative: forward-mode columns over its plan."""
-    from .api import _resolve_wrt
-
     names, many = _resolve_wrt(fun, wrt)
     what = f"{'value_and_grad' if return_value else 'grad'}({_name(fun)})"
 
@@ -477,8 +458,6 @@ def _with_value(both, return_value: bool, has_aux: bool, what: str):
 
 def jacobian_of_fun(fun, wrt) -> Composite:
     """jacobian of a derivative: one forward-mode column per entry of the argument."""
-    from .api import _resolve_wrt
-
     (name,), many = _resolve_wrt(fun, wrt)
     if many:
         raise SrcGradError("jacobian takes one wrt argument", hint="call it once per argument")
@@ -494,8 +473,6 @@ def jacobian_of_fun(fun, wrt) -> Composite:
 
 def hessian_of_fun(fun, wrt) -> Composite:
     """hessian(fun) = jacobian(grad(fun)): forward-mode columns over the gradient's plan."""
-    from .api import _resolve_wrt
-
     (name,), many = _resolve_wrt(fun, wrt)
     if many:
         raise SrcGradError("hessian takes one wrt argument", hint="pass wrt=0 or wrt='x'")
@@ -507,8 +484,6 @@ def hessian_of_fun(fun, wrt) -> Composite:
 def hvp_of_fun(fun, wrt) -> Composite:
     """Hessian-vector products of a derivative: (H v)_i is the second directional
     derivative along v and e_i, forward over forward over its plan."""
-    from .api import _resolve_wrt
-
     (name,), many = _resolve_wrt(fun, wrt)
     if many:
         raise SrcGradError("hvp takes one wrt argument", hint="pass wrt=0 or wrt='x'")
@@ -564,8 +539,6 @@ def jvp_of(fun, primals: tuple, tangents: tuple):
 def vjp_of(fun, args, kwargs, wrt):
     """vjp of a derivative: the pullback contracts the cotangent with forward-mode
     columns of its Jacobian (generated code has no adjoint rules to run backward)."""
-    from .api import _resolve_wrt
-
     names, many = _resolve_wrt(fun, wrt)
     values = bind(fun, args, kwargs)
     _check(names, values)

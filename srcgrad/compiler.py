@@ -272,12 +272,13 @@ def derive(fn, options: Options, keep_stages: bool = False):
             result = nodes.tuple_of([returned, result])
         if aux is not None:
             kept = aux
-            if aux in ctx.mutated or any(n.id == aux and isinstance(n.ctx, gast.Store)
-                                         for s in backward for n in nodes.name_nodes(s)):
-                # the backward sweep restores it: keep it as the forward sweep left it
+            if ctx.mutated or any(n.id == aux and isinstance(n.ctx, gast.Store)
+                                  for s in backward for n in nodes.name_nodes(s)):
+                # The backward sweep restores what the function wrote in place (aux may
+                # hold it), or rebinds aux: keep aux as the forward sweep left it.
                 kept = names.claim("_aux_kept")
                 value = nodes.name(aux)
-                if aux in ctx.mutated:
+                if ctx.mutated:
                     value = nodes.quote_expr(f"{ctx.rename_global('fresh_tape')}(v)", v=aux)
                 forward.append(nodes.assign(kept, value))
             result = nodes.tuple_of([result, nodes.name(kept)])

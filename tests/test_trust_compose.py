@@ -465,3 +465,24 @@ def test_source_of_a_transform_of_a_derivative_shows_what_it_ran():
     text = srcgrad.source(g3)
     assert text.startswith("def jvp_grad_wave(t, *, t_dot):")
     compile(text, "<source>", "exec")
+
+
+def test_has_aux_holding_an_array_written_in_place_keeps_the_written_values():
+    # the backward sweep restores `a` in place; aux (which holds `a`) must not see that
+    def in_dict(x):
+        a = x * 1.0
+        a[0] = a[0] * 3.0
+        return np.sum(a ** 2), {"a": a}
+
+    def itself(x):
+        a = x * 1.0
+        a[0] = a[0] * 3.0
+        return np.sum(a ** 2), a
+
+    written = X * [3.0, 1.0, 1.0]
+    g, aux = grad(in_dict, has_aux=True)(X)
+    close(aux["a"], written, rtol=0)
+    close(g, 2 * written * [3.0, 1.0, 1.0], rtol=1e-14)
+    (value, aux), g = value_and_grad(itself, has_aux=True)(X)
+    close(aux, written, rtol=0)
+    assert value == pytest.approx(np.sum(written ** 2), rel=1e-14)

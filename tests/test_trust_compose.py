@@ -486,3 +486,64 @@ def test_has_aux_holding_an_array_written_in_place_keeps_the_written_values():
     (value, aux), g = value_and_grad(itself, has_aux=True)(X)
     close(aux, written, rtol=0)
     assert value == pytest.approx(np.sum(written ** 2), rel=1e-14)
+
+
+def test_grad_value_and_grad_and_hvp_of_hvp_of_a_number_function():
+    t, v = 0.45, 1.7
+    second = hessian(wave)(t)
+    third = fd_jacobian(grad(grad(wave)), (t,))
+    assert hvp(wave)(t, v) == pytest.approx(second * v, rel=1e-12)
+    # hvp(wave)(t, v) = wave''(t) v: its gradient in t is wave'''(t) v, in v wave''(t)
+    assert grad(hvp(wave))(t, v) == pytest.approx(third * v, rel=1e-6)
+    assert grad(hvp(wave), wrt="v")(t, v) == pytest.approx(second, rel=1e-12)
+    value, (gt, gv) = value_and_grad(hvp(wave), wrt=(0, 1))(t, v)
+    assert value == pytest.approx(second * v, rel=1e-12)
+    assert (gt, gv) == (pytest.approx(third * v, rel=1e-6), pytest.approx(second, rel=1e-12))
+    fourth = fd_jacobian(grad(grad(grad(wave))), (t,))
+    assert hvp(hessian(wave))(t, 2.0) == pytest.approx(2.0 * fourth, rel=1e-5)
+
+
+def test_hessian_of_a_scalar_valued_gradient_in_another_argument():
+    y = 0.7
+    dy = grad(two, wrt=1)
+    close(hessian(dy, wrt=0)(X, y), fd_jacobian(grad(dy, wrt=0), (X, y), at=0))
+    close(hessian(dy, wrt=0)(X, y), np.diag(2.0 - 3 * y ** 2 * np.cos(X)), rtol=1e-12, atol=1e-15)
+
+
+def test_vjp_of_value_and_grad_takes_a_pair_of_cotangents():
+    out, pullback = vjp(value_and_grad(smooth), X)
+    value, g = out
+    J_value, J_grad = fd_jacobian(value_and_grad(smooth), (X,))
+    close(pullback((2.0, V)), 2.0 * J_value + J_grad.T @ V)
+
+
+def test_vjp_and_grad_of_derivatives_with_dict_parameters():
+    p = {"a": np.array([0.4, -1.3]), "b": np.array([2.0, 0.5])}
+    H = hessian(records)(p)
+    cot = {"a": np.array([1.0, -2.0]), "b": np.array([0.5, 3.0])}
+    _, pullback = vjp(grad(records), p)
+    back = pullback(cot)
+    for k in "ab":
+        expected = sum(H[j][k].T @ cot[j] for j in "ab")
+        close(back[k], expected, rtol=1e-12, atol=1e-15)
+    # a number-valued derivative with a dict parameter: its grad in the dict is a dict
+    def weighted(p, s):
+        return s ** 2 * np.sum(p["a"] * p["b"])
+
+    mixed = grad(grad(weighted, wrt=1), wrt=0)(p, 0.5)
+    assert mixed.keys() == {"a", "b"}
+    close(mixed["a"], 2 * 0.5 * p["b"], rtol=1e-12)
+    close(mixed["b"], 2 * 0.5 * p["a"], rtol=1e-12)
+
+
+def test_defaults_keywords_and_names_reach_the_transformed_derivative():
+    def scaled(x, scale=2.0, *, power=3):
+        return scale * np.sum(x ** power)
+
+    close(jacobian(grad(scaled))(X), np.diag(2.0 * 6 * X), rtol=1e-12)
+    close(jacobian(grad(scaled))(X, 0.5, power=2), np.diag(np.full(3, 0.5 * 2.0)), rtol=1e-12)
+    close(jacobian(grad(scaled), wrt="scale")(X, 0.5), 3 * X ** 2, rtol=1e-12)
+    out, out_dot = jvp(grad(scaled), (X, 0.5), (None, 1.0))
+    close(out_dot, 3 * X ** 2, rtol=1e-12)
+    _, zero = jvp(grad(scaled), (X, 0.5), (None, None))
+    close(zero, np.zeros(3), rtol=0, atol=0)

@@ -547,3 +547,20 @@ def test_defaults_keywords_and_names_reach_the_transformed_derivative():
     close(out_dot, 3 * X ** 2, rtol=1e-12)
     _, zero = jvp(grad(scaled), (X, 0.5), (None, None))
     close(zero, np.zeros(3), rtol=0, atol=0)
+
+
+def test_check_grads_takes_derivatives_in_both_modes():
+    srcgrad.check_grads(grad(wave), (0.3,), modes=("reverse", "forward"))
+    srcgrad.check_grads(grad(grad(wave)), (0.3,), modes=("reverse", "forward"))
+    srcgrad.check_grads(grad(two, wrt=1), (X, 0.7), wrt=(0, 1), modes=("reverse", "forward"))
+
+
+def test_value_and_grad_inside_is_a_function_returning_a_pair():
+    # jvp / jacobian / vjp take it as it is; grad, hessian and hvp need one number
+    (value, slope), (value_dot, slope_dot) = jvp(value_and_grad(wave), (0.3,), (2.0,))
+    assert value_dot == pytest.approx(2.0 * grad(wave)(0.3), rel=1e-12)
+    assert slope_dot == pytest.approx(2.0 * hessian(wave)(0.3), rel=1e-12)
+    with pytest.raises(srcgrad.SrcGradError, match="returns a tuple"):
+        hvp(value_and_grad(wave))(0.3, 1.0)
+    with pytest.raises(srcgrad.SrcGradError, match="returns a tuple"):
+        hessian(value_and_grad(wave))(0.3)

@@ -103,7 +103,21 @@ def scalar_loop(t):
     return y
 
 
-ARRAY_FUNS = [smooth, branchy]
+def chained(x):
+    s = 0.0
+    for i in range(2):
+        s = s + (x[i + 1] - x[i] ** 2) ** 2 + np.sin(x[i]) * x[i]
+    return s
+
+
+def wavy_loop(t):
+    y = t
+    for i in range(3):
+        y = y * np.sin(t) + t
+    return y
+
+
+ARRAY_FUNS = [smooth, branchy, chained]
 
 
 # --- the reproductions of the issue ---------------------------------------------
@@ -564,3 +578,12 @@ def test_value_and_grad_inside_is_a_function_returning_a_pair():
         hvp(value_and_grad(wave))(0.3, 1.0)
     with pytest.raises(srcgrad.SrcGradError, match="returns a tuple"):
         hessian(value_and_grad(wave))(0.3)
+
+
+def test_loops_through_third_and_fourth_order():
+    # forward over forward over reverse through a loop that tapes shapes and values
+    close(jacobian(hessian(chained))(X), fd_jacobian(hessian(chained), (X,)), rtol=1e-5, atol=1e-6)
+    d, t = wavy_loop, 0.8
+    for _ in range(4):
+        lower, d = d, grad(d)
+        assert d(t) == pytest.approx(fd_jacobian(lower, (t,)), rel=1e-5, abs=1e-6)

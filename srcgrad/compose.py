@@ -53,6 +53,17 @@ def _layout(fn) -> tuple:
     return layout
 
 
+def _copied(value):
+    """`value` with every array and container in it copied (numbers as they are)."""
+    if isinstance(value, numpy.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copied(v) for v in value)
+    return value
+
+
 def _fed(source, values: dict):
     """The value a feed gives: ("arg", name) reads the call's arguments, ("const", v) is v."""
     return values[source[1]] if source[0] == "arg" else source[1]
@@ -75,15 +86,19 @@ class Leaf:
         self.fn, self.feeds, self.depth, self.convert = fn, feeds, depth, convert
 
     def run(self, values: dict):
+        """Call the function on copies of the arrays and containers it is fed: a
+        function that writes into its argument (and its tangent function, into the
+        tangent) must neither change the caller's values nor move the point the
+        next leaf is taken at."""
         positional, keywords = [], {}
         for param, only_positional in _layout(self.fn):
             source = self.feeds.get(param)
             if source is None:
                 continue  # left to its default
             if only_positional:
-                positional.append(_fed(source, values))
+                positional.append(_copied(_fed(source, values)))
             else:
-                keywords[param] = _fed(source, values)
+                keywords[param] = _copied(_fed(source, values))
         return self.fn(*positional, **keywords)
 
     def output(self, result, values: dict):

@@ -587,3 +587,27 @@ def test_loops_through_third_and_fourth_order():
     for _ in range(4):
         lower, d = d, grad(d)
         assert d(t) == pytest.approx(fd_jacobian(lower, (t,)), rel=1e-5, abs=1e-6)
+
+
+def test_columns_of_a_function_that_writes_into_its_argument_are_taken_at_one_point():
+    def doubles_first(xs):
+        xs[0] = xs[0] * 2.0
+        return np.array([xs[0] * xs[1], xs[1] ** 2])
+
+    xs = [1.0, 3.0]
+    J = jacobian(doubles_first)(xs)  # a list argument: one column per entry, by forward mode
+    close(J[0], [2 * 3.0, 0.0], rtol=1e-14)
+    close(J[1], [2 * 1.0, 2 * 3.0], rtol=1e-14)
+    assert xs == [1.0, 3.0]  # the caller's list is not written by the columns
+
+    def writes(x):
+        x[0] = x[0] * 2.0
+        return np.sum(x ** 3)
+
+    x = np.array([1.0, 2.0, 3.0])
+    v = np.ones(3)
+    close(hessian(writes)(x), np.diag([48.0, 12.0, 18.0]), rtol=1e-14)
+    close(hvp(writes)(x, v), [48.0, 12.0, 18.0], rtol=1e-14)
+    close(jacobian(grad(writes))(x), np.diag([48.0, 12.0, 18.0]), rtol=1e-14)
+    close(x, [1.0, 2.0, 3.0], rtol=0)
+    close(v, np.ones(3), rtol=0)

@@ -705,7 +705,7 @@ def hvp(fun, wrt=0):
     if many:
         raise SrcGradError("hvp takes one wrt argument", hint="pass wrt=0 or wrt='x'")
     gradient = Derivative(fun, name, return_value=False)
-    signature, direction = compose.with_v(inspect.signature(fun))
+    signature, direction = compose.with_v(frontend.signature(fun))
 
     def build(values):
         _check_wrt_value(direction, values[direction])

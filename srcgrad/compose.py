@@ -26,8 +26,8 @@ import weakref
 
 import numpy
 
-from . import cache
-from .api import _as_gradient, _check_wrt_value, _kind, _resolve_wrt, _tangent_like
+from . import cache, frontend
+from .api import _JVP_BOUND, _as_gradient, _bound_for, _check_wrt_value, _kind, _resolve_wrt, _tangent_like
 from .compiler import Options
 from .errors import SrcGradError
 
@@ -39,7 +39,6 @@ def is_derivative(fun) -> bool:
 
 # --- leaves: one function with source, and what feeds each of its parameters ----
 
-_FORWARD: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # fn -> {Options: (compiled, bound)}
 _LAYOUT: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # fn -> ((param, positional only), ...)
 
 
@@ -48,7 +47,7 @@ def _layout(fn) -> tuple:
     layout = _LAYOUT.get(fn)
     if layout is None:
         layout = _LAYOUT[fn] = tuple(
-            (p.name, p.kind is p.POSITIONAL_ONLY) for p in inspect.signature(fn).parameters.values()
+            (p.name, p.kind is p.POSITIONAL_ONLY) for p in frontend.signature(fn).parameters.values()
             if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
     return layout
 
@@ -163,15 +162,9 @@ class Zero:
 
 
 def _forward_function(fn, options: Options):
-    """(compiled, bound) tangent function of `fn` for `options`, built once per `fn`."""
-    per_fn = _FORWARD.get(fn)
-    if per_fn is None:
-        per_fn = _FORWARD[fn] = {}
-    found = per_fn.get(options)
-    if found is None:
-        compiled = cache.compiled(fn, options)
-        found = per_fn[options] = (compiled, compiled.bind(fn))
-    return found
+    """(compiled, bound) tangent function of `fn` for `options`, built once per `fn`
+    (and again after a helper it was built from changed: see `watch`)."""
+    return _bound_for(_JVP_BOUND, fn, options)  # the table jvp keeps
 
 
 def user_leaf(fun, values: dict) -> Leaf:
@@ -419,7 +412,7 @@ def _name(fun) -> str:
 def bind(fun, args, kwargs) -> dict:
     if isinstance(fun, Composite):
         return fun._values(args, kwargs)
-    bound = inspect.signature(fun).bind(*args, **kwargs)
+    bound = frontend.signature(fun).bind(*args, **kwargs)
     bound.apply_defaults()
     return dict(bound.arguments)
 
@@ -451,7 +444,7 @@ def grad_of(fun, wrt, return_value: bool, has_aux: bool = False) -> Composite:
         return combine([inner, grads_plan], lambda both: _with_value(both, return_value, has_aux, what))
 
     prefix = "value_and_grad_" if return_value else "grad_"
-    return Composite(build, inspect.signature(fun), prefix + _name(fun))
+    return Composite(build, frontend.signature(fun), prefix + _name(fun))
 
 
 def _aux_split(value, what: str):
@@ -482,7 +475,7 @@ def jacobian_of_fun(fun, wrt) -> Composite:
         columns, _ = by_columns(inner, values, (name,))
         return combine([inner, columns], lambda both: jacobian_of(both[1], both[0], values[name]))
 
-    return Composite(build, inspect.signature(fun), f"jacobian_{_name(fun)}")
+    return Composite(build, frontend.signature(fun), f"jacobian_{_name(fun)}")
 
 
 def hessian_of_fun(fun, wrt) -> Composite:
@@ -511,7 +504,7 @@ def hvp_of_fun(fun, wrt) -> Composite:
         return Plan(columns.leaves,
                     lambda outputs: gradient_of(columns.assemble(outputs), values[name], what))
 
-    signature, direction = with_v(inspect.signature(fun))
+    signature, direction = with_v(frontend.signature(fun))
     return Composite(build, signature, f"hvp_{_name(fun)}")
 
 
@@ -536,7 +529,7 @@ def with_v(signature: inspect.Signature) -> tuple[inspect.Signature, str]:
 
 def jvp_of(fun, primals: tuple, tangents: tuple):
     """jvp of a derivative: its plan's leaves in forward mode along the tangents."""
-    params = [p for p in inspect.signature(fun).parameters.values()
+    params = [p for p in frontend.signature(fun).parameters.values()
               if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     if len(primals) > len(params):
         raise SrcGradError(f"jvp got {len(primals)} primals but {_name(fun)} takes {len(params)}")

@@ -611,3 +611,21 @@ def test_columns_of_a_function_that_writes_into_its_argument_are_taken_at_one_po
     close(jacobian(grad(writes))(x), np.diag([48.0, 12.0, 18.0]), rtol=1e-14)
     close(x, [1.0, 2.0, 3.0], rtol=0)
     close(v, np.ones(3), rtol=0)
+
+
+def test_compositions_follow_a_redefined_helper(tmp_path, monkeypatch):
+    (tmp_path / "compose_cell.py").write_text(
+        "import numpy as np\n\ndef helper(x):\n    return x ** 3\n\n"
+        "def f(x):\n    return np.sum(helper(x))\n")
+    (tmp_path / "compose_cell_again.py").write_text("def helper(x):\n    return x ** 4\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import compose_cell
+    import compose_cell_again
+
+    x = np.array([1.0, 2.0])
+    H, g3 = jacobian(grad(compose_cell.f)), grad(grad(grad(compose_cell.f)))
+    close(H(x), np.diag(6 * x), rtol=1e-14)
+    assert g3(1.5) == pytest.approx(6.0, rel=1e-14)
+    monkeypatch.setattr(compose_cell, "helper", compose_cell_again.helper)  # a cell run again
+    close(H(x), np.diag(12 * x ** 2), rtol=1e-14)
+    assert g3(1.5) == pytest.approx(24 * 1.5, rel=1e-14)

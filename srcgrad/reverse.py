@@ -131,7 +131,8 @@ class _Backward:
             elif isinstance(info, Loop):
                 self.loop(info, init, out)
             elif info.loop is not None and stored(info.stmt):
-                for n in sorted(stored(info.stmt)):
+                # the forward sweep pushes these in sorted order: pop them in reverse
+                for n in sorted(stored(info.stmt), reverse=True):
                     out.append(self.pop_marker(n, ("plain", id(info.stmt), n)))
             self.segments[id(info)] = out[start:]
         return out, init

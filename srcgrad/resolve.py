@@ -205,6 +205,11 @@ def _lookup(namespace, path: str):
     return obj
 
 
+def primitive_op(primitive, args, stmt, source, label) -> Op:
+    """The Op of `stmt` (`z = ...`) bound to `primitive`'s rule with these operands."""
+    return _primitive(primitive, args, [], stmt.targets[0], stmt, source, label=label)
+
+
 def _primitive(primitive, args, keywords, result, stmt, source, label=None) -> Op:
     if registry.is_nondifferentiable(primitive):
         return Op("zero", label or registry.qualname(primitive))

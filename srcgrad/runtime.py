@@ -1081,6 +1081,83 @@ def arange_tangent(t, z, stop, end):
     return broadcast_like(t, z) if end == 0 else t * numpy.arange(len(z))
 
 
+# --- list and tuple `+` and `*`: concatenation and repetition ---------------
+#
+# `a + b` and `a * n` where an operand is known (before running) to be a list
+# or tuple are bound to these keys instead of the arithmetic rules; where the
+# other operand's type is not known, the helpers check at run time and fall
+# back to the arithmetic adjoint. Arrays never come here (see sequences.py).
+
+
+def _is_sequence(x) -> bool:
+    return isinstance(x, (list, tuple))
+
+
+def concat(x1, x2):
+    """`x1 + x2` of a list or tuple: the key of the concatenation rule."""
+    return x1 + x2
+
+
+def repeat(x1, x2):
+    """`x1 * x2` with a list or tuple operand: the key of the repetition rule."""
+    return x1 * x2
+
+
+def concat_adjoint_left(g, x1, x2):
+    """The adjoint of `x1` in `x1 + x2`: the first len(x1) entries of `g`
+    for a concatenation, `unbroadcast(g, x1)` for arithmetic."""
+    if _is_sequence(x1) and _is_sequence(x2):
+        return None if g is None else type(x1)(g[:len(x1)])
+    return unbroadcast(g, x1)
+
+
+def concat_adjoint_right(g, x1, x2):
+    """The adjoint of `x2` in `x1 + x2`: the entries of `g` after len(x1)."""
+    if _is_sequence(x1) and _is_sequence(x2):
+        return None if g is None else type(x2)(g[len(x1):])
+    return unbroadcast(g, x2)
+
+
+def concat_tangent(t1, t2, z):
+    """The tangent of `z = x1 + x2`: the operands' tangents concatenated, or added."""
+    if _is_sequence(z):
+        return type(z)(list(t1) + list(t2))
+    return broadcast_like(t1, z) + broadcast_like(t2, z)
+
+
+def repeat_adjoint(g, x, other):
+    """The adjoint of `x` in `z = x * other` (or `other * x`): for a repeated list
+    `x`, the sum of the adjoints of its copies; for arithmetic, a product's."""
+    if _is_sequence(x) and not _is_sequence(other):
+        if g is None:
+            return None
+        n = len(x)
+        total = None
+        for start in range(0, len(g), n):
+            total = add_grad(total, type(x)(g[start:start + n]))
+        return type(x)([None] * n) if total is None else total
+    if _is_sequence(other):  # x is the count: an integer, no gradient
+        return zeros_like(x)
+    return unbroadcast(g * other, x)
+
+
+def repeat_tangent(t1, t2, x1, x2, z):
+    """The tangent of `z = x1 * x2`: a repeated list's tangent repeated, or a product's."""
+    if _is_sequence(x1) and not _is_sequence(x2):
+        return type(z)(list(t1) * x2)
+    if _is_sequence(x2):
+        return type(z)(x1 * list(t2))
+    return t1 * x2 + x1 * t2
+
+
+def repeat_adjoint_other_tangent(g, x, t_other):
+    """The tangent of `repeat_adjoint(g, x, other)` along `other`'s tangent:
+    zero for a repetition, that of the product's adjoint for arithmetic."""
+    if _is_sequence(x) or _is_sequence(t_other):
+        return zeros_like(x)
+    return unbroadcast(g * t_other, x)
+
+
 # --- writes into arrays: x[index] = v ---------------------------------------
 
 

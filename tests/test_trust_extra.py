@@ -19,6 +19,7 @@ import pytest
 
 import srcgrad
 from srcgrad import SrcGradError, grad, jvp, vjp
+from srcgrad.pytree import flatten
 
 
 def central(fun, x, eps=1e-6):
@@ -255,3 +256,103 @@ def no_grad_two_blocks_twin(w, w0):
 
 def test_no_grad_two_blocks_in_loop():
     check_no_grad(no_grad_two_blocks, no_grad_two_blocks_twin, 0.8)
+
+
+# --- 2. list and tuple `+` and `*`: concatenation and repetition --------------------
+
+def check_grads_all_modes(f, args, wrt):
+    """Every `wrt` argument's gradient by grad (and vjp) and jvp against differences."""
+    wrt = wrt if isinstance(wrt, tuple) else (wrt,)
+    srcgrad.check_grads(f, args, wrt=wrt, modes=("reverse", "forward"))
+    _, pullback = vjp(f, *args, wrt=wrt)
+    expected = grad(f, wrt=wrt)(*args)
+    for got, want in zip(pullback(1.0), expected, strict=True):
+        for (_, g), (_, e) in zip(flatten(got)[0], flatten(want)[0], strict=True):
+            np.testing.assert_allclose(g, e, rtol=1e-12)
+
+
+def list_concatenation_in_sum(w, lam):
+    return sum([lam * w * w] + [0.1 * abs(w)])
+
+
+def test_list_concatenation_is_not_addition():
+    dw, dlam = grad(list_concatenation_in_sum, wrt=(0, 1))(1.5, 0.3)
+    assert (dw, dlam) == pytest.approx((1.0, 2.25), rel=1e-12)
+    check_grads_all_modes(list_concatenation_in_sum, (1.5, 0.3), (0, 1))
+
+
+def list_repetition(h0):
+    hs = [h0] * 3
+    return hs[0] * hs[1] + hs[2]
+
+
+def list_repetition_count_first(h0):
+    hs = 2 * [h0 * h0, h0]
+    return hs[0] * hs[3] + hs[2] - hs[1]
+
+
+def test_list_repetition():
+    assert grad(list_repetition)(2.0) == pytest.approx(5.0, rel=1e-12)
+    check_grads_all_modes(list_repetition, (2.0,), 0)
+    check_grads_all_modes(list_repetition_count_first, (1.3,), 0)
+
+
+def tuple_argument_plus_display(a, b, params):
+    p = params + (a * b,)
+    return p[0] * p[1] + p[2] * p[0]
+
+
+def test_tuple_argument_concatenated_with_display():
+    args = (2.0, 3.0, (1.5, 4.0))
+    assert grad(tuple_argument_plus_display, wrt=(0, 1))(*args) == pytest.approx((4.5, 3.0), rel=1e-12)
+    check_grads_all_modes(tuple_argument_plus_display, args, (0, 1, 2))
+
+
+def two_list_names(a, b):
+    la = [a, b]
+    lb = [a * b]
+    both = la + lb
+    return both[0] * both[2] + both[1]
+
+
+def test_concatenation_of_two_list_names():
+    check_grads_all_modes(two_list_names, (2.0, 3.0), (0, 1))
+
+
+def arrays_in_lists(x, y):
+    parts = [x * 2.0] + [np.sin(y), x * y]
+    again = parts * 2
+    return np.sum(again[0] * again[4]) + np.sum(again[1] ** 2) + np.sum(again[5])
+
+
+def test_concatenation_and_repetition_of_array_lists():
+    check_grads_all_modes(arrays_in_lists, (np.array([0.3, -1.2]), np.array([0.7, 2.0])), (0, 1))
+
+
+def accumulated_in_loop(x):
+    acc = []
+    for i in range(3):
+        acc = acc + [x * (i + 1.0)]
+    return acc[0] * acc[1] * acc[2]
+
+
+def test_list_grown_by_concatenation_in_loop():
+    check_grads_all_modes(accumulated_in_loop, (0.8,), 0)
+
+
+def list_argument_unknown_side(xs, y):
+    extra = [y * y] if y > 0 else [y]
+    both = xs + extra
+    return both[0] * both[-1] + both[1]
+
+
+def test_list_argument_concatenated():
+    check_grads_all_modes(list_argument_unknown_side, ([0.5, 1.5], 2.0), (0, 1))
+
+
+def array_plus_list_display(x):
+    return np.sum((x + [1.0, 2.0]) * x)
+
+
+def test_array_plus_list_display_stays_arithmetic():
+    check_grads_all_modes(array_plus_list_display, (np.array([0.3, 0.4]),), 0)

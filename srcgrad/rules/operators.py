@@ -10,7 +10,8 @@ import operator
 import numpy
 
 from srcgrad.rules.registry import adjoint, linear, nondifferentiable, tangent
-from srcgrad.runtime import (broadcast_like, dict_unpack_adjoint, log_or_zero, masked_product, power_derivative,
+from srcgrad.runtime import (broadcast_like, concat, concat_adjoint_left, concat_adjoint_right, concat_tangent,
+                             repeat, repeat_adjoint, repeat_tangent, dict_unpack_adjoint, log_or_zero, masked_product, power_derivative,
                              tangent_ratio, matmul_adjoint_left, matmul_adjoint_right,
                              pack_dict, pack_list, pack_tuple, unbroadcast, unindex, unpack_adjoint)
 from srcgrad.templates import d
@@ -91,6 +92,22 @@ def pack_dict_adjoint(z, keys, values):
     d[values] = dict_unpack_adjoint(d[z], keys, values)
 
 
+# --- lists and tuples: `a + b` concatenates, `a * n` repeats ----------------
+# Bound by srcgrad/sequences.py where an operand is known to be a list or tuple;
+# the helpers fall back to the arithmetic adjoints for an operand that is not.
+
+@adjoint(concat)                                # z = x1 + x2
+def concat_adjoint(z, x1, x2):
+    d[x1] = concat_adjoint_left(d[z], x1, x2)
+    d[x2] = concat_adjoint_right(d[z], x1, x2)
+
+
+@adjoint(repeat)                                # z = x1 * x2, one of them a count
+def repeat_adjoint_rule(z, x1, x2):
+    d[x1] = repeat_adjoint(d[z], x1, x2)
+    d[x2] = repeat_adjoint(d[z], x2, x1)
+
+
 # --- forward mode: tangent rules ----------------------------------------------
 # `d[z] = e` adds e to the result's tangent; each line reads one input's tangent,
 # and is dropped when that input carries none.
@@ -135,6 +152,16 @@ def matmul_tangent(z, x1, x2):
 def power_tangent(z, x1, x2):
     d[z] = masked_product(d[x1], power_derivative(x1, x2))
     d[z] = masked_product(d[x2], z * log_or_zero(x1))
+
+
+@tangent(concat)                                # one line: the tangents joined, zeros for a constant
+def concat_tangent_rule(z, x1, x2):
+    d[z] = concat_tangent(d[x1], d[x2], z)
+
+
+@tangent(repeat)
+def repeat_tangent_rule(z, x1, x2):
+    d[z] = repeat_tangent(d[x1], d[x2], x1, x2, z)
 
 
 linear(operator.neg, "x", numpy.negative)

@@ -13,6 +13,9 @@ from srcgrad.rules.registry import linear, nondifferentiable, tangent
 from srcgrad.runtime import (
     EinsumAdjointTangents,
     add_grad,
+    concat_tangent,
+    repeat_adjoint,
+    repeat_adjoint_other_tangent,
     cholesky_adjoint_helper,
     cholesky_adjoint_tangent_z,
     cumprod_adjoint_helper,
@@ -65,11 +68,24 @@ linear(runtime.broadcast_like, "t")
 linear(runtime.fresh_tape, "tape")
 linear(runtime.copy_stack, "stack")
 linear(runtime.rule_gradients, "result")
+linear(runtime.concat_adjoint_left, "g")
+linear(runtime.concat_adjoint_right, "g")
 
 
 @tangent(runtime.add_grad)                      # z = add_grad(a, b): a + b for adjoints
 def add_grad_tangent(z, a, b):                  # one line: `+` would join two lists
     d[z] = add_grad(d[a], d[b])
+
+
+@tangent(runtime.concat_tangent)
+def concat_tangent_tangent(out, t1, t2, z):
+    d[out] = concat_tangent(d[t1], d[t2], z)
+
+
+@tangent(runtime.repeat_adjoint)                # linear in g; `other` only where it multiplies
+def repeat_adjoint_tangent(out, g, x, other):
+    d[out] = repeat_adjoint(d[g], x, other)
+    d[out] = repeat_adjoint_other_tangent(g, x, d[other])
 
 
 @tangent(runtime.matmul_adjoint_left)           # z = g @ b.T, shaped like a

@@ -208,3 +208,19 @@ def dict_display_case(x, y, c):
 @case(operator.getitem, variants=[({"w": R(3), "b": R()}, C(3))])
 def getitem_dict_param_case(p, c):
     return np.sum(np.tanh(p["w"] * p["b"]) * c)
+
+
+# --- lists and tuples: `+` concatenates, `*` repeats -------------------------
+
+@case(runtime.concat, variants=[(R(3), R(), C(3))], wrt=(0, 1))
+def concat_case(x, y, c):
+    items = [x * y] + [x, y * y]
+    pair = (y,) + (x,)
+    return np.sum(items[0] * items[1] * c) + items[2] * np.sum(pair[0] * pair[1] * c)
+
+
+@case(runtime.repeat, variants=[(R(3), R(), C(3))], wrt=(0, 1))
+def repeat_case(x, y, c):
+    items = [x * y, y] * 2
+    again = 2 * (x,)
+    return np.sum(items[0] * items[3] * c) + np.sum(items[2] * again[1] * c)

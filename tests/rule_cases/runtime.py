@@ -317,3 +317,18 @@ def constructor_helpers_case(g, v, c):
     s = rt.linspace_adjoint(g * g, z, v, 4, True, 0, 1) + np.sum(rt.linspace_tangent(v * v, z, 4, False, 0, 0) * c)
     a = rt.arange_adjoint(g * g, z, v, 2.0, 2) + np.sum(rt.arange_tangent(v * v, z, 2.0, 2) * c)
     return f + s + a
+
+
+@case(rt.concat_adjoint_left, rt.concat_adjoint_right, rt.concat_tangent, rt.repeat_adjoint,
+      variants=[(R(3), R(), C(3))], wrt=(0, 1), modes=FWD)
+def sequence_helpers_case(g, y, c):
+    parts = [g * y, y]
+    left = rt.concat_adjoint_left(parts + [g], [c, 1.0], [c])  # lists: split
+    right = rt.concat_adjoint_right(parts + [g], [c, 1.0], [c])
+    joined = rt.concat_tangent(left, right, [c, 1.0, c])
+    twice = [joined[0], joined[1], joined[2]] * 2
+    summed = rt.repeat_adjoint(twice, [c, 1.0, c], 2)  # a list: its copies summed
+    scaled = rt.repeat_adjoint(g * y, c, y * y)  # arithmetic: the product's adjoint
+    both = rt.concat_tangent(g * y, scaled, c)
+    return np.sum(summed[0] * summed[2] * c) + summed[1] * y + np.sum(both * c) \
+        + np.sum(rt.concat_adjoint_left(g * g, c, y) * c)

@@ -1,0 +1,94 @@
+"""Which `+` and `*` join or repeat lists and tuples rather than add or multiply numbers.
+
+Python's `a + b` concatenates two lists and `a * 3` repeats one; the
+arithmetic rules would treat the list's adjoint like an array's. Whether an
+operand is a list or tuple is a static fact here: a display, a `list(...)` or
+`tuple(...)` call, a slice of such a value, a name that is `.append`ed to, a
+list or tuple argument (the container kinds), or a concatenation or
+repetition of these, wherever the name is assigned. A `+` or `*` with such
+an operand is bound to the concatenation or repetition rule
+(`runtime.concat`, `runtime.repeat`); when only one operand is known to be
+a sequence, that rule's helpers check the other at run time. Arithmetic on
+operands not known to be sequences keeps its rules, so array code is as fast
+as before.
+"""
+from __future__ import annotations
+
+import gast
+
+from .normalize.anf import is_append
+from .resolve import primitive_op, statements
+from . import runtime
+
+_CONTAINER_KINDS = ("numbers", "record", "container")  # lists, tuples (and dicts) of arguments
+
+
+def bind_sequence_ops(fn, ops: dict, params: list, kinds, source) -> set[str]:
+    """Rebind `+`/`*` statements with a list or tuple operand; return the names
+    that may hold lists or tuples (their adjoints merge with add_grad)."""
+    seqs = sequence_names(fn, ops, params, kinds)
+    out = set(seqs)
+    for stmt in statements(fn.body):
+        if not (isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.BinOp)):
+            continue
+        value = stmt.value
+        sides = [isinstance(s, gast.Name) and s.id in seqs for s in (value.left, value.right)]
+        if not any(sides):
+            continue
+        if isinstance(value.op, gast.Add):
+            primitive, label = runtime.concat, "list/tuple concatenation `+`"
+        elif isinstance(value.op, gast.Mult):
+            primitive, label = runtime.repeat, "list/tuple repetition `*`"
+        else:
+            continue
+        ops[id(stmt)] = primitive_op(primitive, [value.left, value.right], stmt, source, label)
+        out.add(stmt.targets[0].id)
+    return out
+
+
+def sequence_names(fn, ops: dict, params: list, kinds) -> set[str]:
+    """Names every assignment of which gives a list or tuple (a greatest fixpoint:
+    `acc = []` then `acc = acc + [x]` in a loop is a list)."""
+    defs: dict = {}
+    for p, k in zip(params, kinds):
+        defs.setdefault(p, []).append("sequence" if k in _CONTAINER_KINDS else None)
+    appended = set()
+    for stmt in statements(fn.body):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            defs.setdefault(stmt.targets[0].id, []).append(stmt)
+        elif is_append(stmt):
+            appended.add(stmt.value.func.value.id)
+        elif isinstance(stmt, (gast.For, gast.With)):  # loop targets, no_grad blocks: unknown
+            for n in gast.walk(stmt.target if isinstance(stmt, gast.For) else stmt):
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                    defs.setdefault(n.id, []).append(None)
+    seqs = {n for n in defs if n in appended or all(d is not None for d in defs[n])}
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(seqs):
+            if not all(d == "sequence" or _gives_sequence(d, ops, seqs) for d in defs[name]):
+                seqs.discard(name)
+                changed = True
+    return seqs
+
+
+def _gives_sequence(stmt, ops: dict, seqs: set[str]) -> bool:
+    value = stmt.value
+    if isinstance(value, (gast.List, gast.Tuple)):
+        return True
+    if isinstance(value, gast.Name):
+        return value.id in seqs
+    if isinstance(value, gast.BinOp):
+        left, right = (isinstance(s, gast.Name) and s.id in seqs for s in (value.left, value.right))
+        if isinstance(value.op, gast.Add):
+            return left and right
+        if isinstance(value.op, gast.Mult):  # times an int constant: `[h0] * 3`
+            count = value.right if left else value.left
+            return (left or right) and isinstance(count, gast.Constant) and type(count.value) is int
+        return False
+    if isinstance(value, gast.Subscript):  # a slice of a list is a list
+        return isinstance(value.value, gast.Name) and value.value.id in seqs \
+            and isinstance(value.slice, gast.Slice)
+    op = ops.get(id(stmt))
+    return isinstance(value, gast.Call) and op is not None and op.callee in (list, tuple)

@@ -188,8 +188,9 @@ def derive(fn, options: Options, keep_stages: bool = False):
     ctx.array_params = {p for p, k in zip(params, options.kinds) if k == "array"}
     stages = {}
     scalar_params = {p for p, k in zip(params, options.kinds) if k == "scalar"}
+    container_params = {p for p, k in zip(params, options.kinds) if k in ("record", "container")}
     anf_fn = normalize(tree, names, parsed.source, ctx.is_local, scalar_params,
-                       lambda path: _is_module_path(parsed.namespace, path))
+                       lambda path: _is_module_path(parsed.namespace, path), container_params)
     ctx.locals |= {n.id for n in nodes.name_nodes(anf_fn) if isinstance(n.ctx, gast.Store)}
     if keep_stages:
         stages["normalize"] = codegen.to_source(anf_fn)

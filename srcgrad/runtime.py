@@ -844,6 +844,23 @@ def sum_adjoint_helper(g, iterable):
     return numpy.broadcast_to(g, numpy.shape(iterable))
 
 
+def list_adjoint_helper(g, x):
+    """The adjoint of `x` in `list(x)`: a dict's keys carry none; a list or tuple
+    gets the entries' adjoints back; an array, its rows' adjoints stacked."""
+    if isinstance(x, dict):
+        return None
+    if isinstance(x, (list, tuple)):
+        return None if g is None else type(x)(g)
+    return numpy.stack([fill_grad(gi, xi) for gi, xi in zip(g, x)]) if len(x) else zeros_like(x)
+
+
+def list_tangent_helper(t, x):
+    """The tangent of `list(x)`: zeros for a dict's keys, the entries' tangents otherwise."""
+    if isinstance(x, dict):
+        return [0.0] * len(x)
+    return list(t)
+
+
 # --- subscripts (srcgrad/rules/operators.py) --------------------------------
 
 

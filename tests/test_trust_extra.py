@@ -356,3 +356,58 @@ def array_plus_list_display(x):
 
 def test_array_plus_list_display_stays_arithmetic():
     check_grads_all_modes(array_plus_list_display, (np.array([0.3, 0.4]),), 0)
+
+
+# --- 3. `for k in d` over a dict argument runs over its keys ------------------------
+
+def loop_over_dict_keys(params, x):
+    s = 0.0
+    for k in params:
+        s = s + np.sum(params[k] * x) * len(k)
+    return s
+
+
+def test_loop_over_dict_argument_keys():
+    params = {"a": np.array([1.0, 2.0]), "bb": np.array([3.0, -4.0])}
+    x = np.array([0.5, 1.5])
+    dparams = grad(loop_over_dict_keys)(params, x)
+    np.testing.assert_allclose(dparams["a"], x, rtol=1e-12)
+    np.testing.assert_allclose(dparams["bb"], 2 * x, rtol=1e-12)
+    check_grads_all_modes(loop_over_dict_keys, (params, x), (0, 1))
+
+
+def loop_over_int_keyed_dict(d, x):
+    t = 0.0
+    for k in d:  # keys 0, 1 would also be valid positions: the loop must still see keys
+        t = t + d[k] * x * (k + 1.0)
+    return t
+
+
+def test_loop_over_int_keyed_dict_sees_keys_not_positions():
+    d = {1: 1.5, 0: 2.5}
+    assert grad(loop_over_int_keyed_dict, wrt=1)(d, 0.3) == pytest.approx(1.5 * 2 + 2.5, rel=1e-12)
+    check_grads_all_modes(loop_over_int_keyed_dict, (d, 0.3), (0, 1))
+
+
+def loop_over_list_of_layers(Ws, x):
+    for W in Ws:
+        x = np.tanh(W @ x)
+    return np.sum(x)
+
+
+def test_loop_over_list_argument_still_differentiates_items():
+    Ws = [np.array([[0.5, -0.2], [0.1, 0.4]]), np.array([[1.0, 0.3], [-0.7, 0.2]])]
+    check_grads_all_modes(loop_over_list_of_layers, (Ws, np.array([0.5, 1.5])), (0, 1))
+
+
+def loop_over_local_dict(x):
+    d = {"u": x * 2.0, "v": x * x}
+    t = 0.0
+    for k in d:
+        t = t + d[k]
+    return t
+
+
+def test_loop_over_local_dict_display():
+    assert grad(loop_over_local_dict)(1.5) == pytest.approx(5.0, rel=1e-12)
+    check_grads_all_modes(loop_over_local_dict, (1.5,), 0)

@@ -17,12 +17,12 @@ __all__ = ["normalize", "check_anf"]
 
 
 def normalize(fn, names: Names, source: SourceInfo, is_local, scalar_params=frozenset(),
-              is_module_path=None):
+              is_module_path=None, container_params=frozenset()):
     """Desugar then A-normalize `fn` (a gast.FunctionDef); returns a new tree.
 
     `scalar_params` (parameters known to be Python numbers) lets `y += e`
     through where y can only hold an immutable number.
     """
-    fn = desugar(fn, names, source, scalar_params)
+    fn = desugar(fn, names, source, scalar_params, container_params)
     fn = single_exit(fn, names)
     return anf(fn, names, source, is_local, is_module_path)

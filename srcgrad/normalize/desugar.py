@@ -12,6 +12,9 @@ constant (see `nograd`).
     n, m = x.shape          ->   _t1 = x.shape; n = _t1[0]; m = _t1[1]
     for x in xs:            ->   for _i1 in range(len(xs)):
                                      x = xs[_i1]
+    for k in d:             ->   _s1 = list(d)                (d may be a dict: its keys)
+                                 for _i1 in range(len(_s1)):
+                                     k = _s1[_i1]
     for i, x in enumerate(xs)->  for i in range(len(xs)):
                                      x = xs[i]
     for a, b in zip(as, bs) ->   for _i1 in range(min(len(as), len(bs))):
@@ -30,7 +33,9 @@ from ..naming import Names
 from . import nograd
 
 
-def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset()):
+def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), container_params=frozenset()):
+    """`container_params`: parameters that hold a list, tuple or dict (a loop over
+    one goes through `list(...)`, which gives a dict's keys, as `for` does)."""
     fn = nodes.clone(fn)
     params = [a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args
               + fn.args.kwonlyargs]
@@ -47,8 +52,16 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset()):
             if (group & set(params)) and (group & set(params)) <= set(scalar_params):
                 continue
             check_in_place(groups, stmt.target.id, stmt, source, "this augmented assignment")
-    fn.body = _body(fn.body, names, source, top=True)
+    dicts = set(container_params) | {n.id for s in nodes.walk_statements(fn.body) if isinstance(s, gast.Assign)
+                                     and _builds_dict(s.value) for t in s.targets for n in gast.walk(t)
+                                     if isinstance(n, gast.Name)}
+    fn.body = _body(fn.body, names, source, frozenset(dicts), top=True)
     return fn
+
+
+def _builds_dict(expr) -> bool:
+    return isinstance(expr, (gast.Dict, gast.DictComp)) or (
+        isinstance(expr, gast.Call) and nodes.dotted(expr.func) == "dict")
 
 
 _SCALAR_REDUCTIONS = {"sum", "prod", "mean", "max", "min", "amax", "amin", "std", "var"}
@@ -83,7 +96,8 @@ def _scalar_valued(expr) -> bool:
     return False
 
 
-def _body(body, names: Names, source: SourceInfo, top: bool = False) -> list:
+def _body(body, names: Names, source: SourceInfo, dicts=frozenset(), top: bool = False) -> list:
+    """`dicts`: names that may hold a dict."""
     out: list = []
     for stmt in body:
         if isinstance(stmt, gast.Pass) or (
@@ -91,17 +105,17 @@ def _body(body, names: Names, source: SourceInfo, top: bool = False) -> list:
             continue
         if isinstance(stmt, gast.If):
             stmt = nodes.clone(stmt)
-            stmt.body = _body(stmt.body, names, source) or [gast.Pass()]
-            stmt.orelse = _body(stmt.orelse, names, source)
+            stmt.body = _body(stmt.body, names, source, dicts) or [gast.Pass()]
+            stmt.orelse = _body(stmt.orelse, names, source, dicts)
             out.append(stmt)
             continue
         if isinstance(stmt, gast.While):
             stmt = nodes.clone(stmt)
-            stmt.body = _body(stmt.body, names, source) or [gast.Pass()]
+            stmt.body = _body(stmt.body, names, source, dicts) or [gast.Pass()]
             out.append(stmt)
             continue
         if isinstance(stmt, gast.For):
-            out.extend(_for(stmt, names, source))
+            out.extend(_for(stmt, names, source, dicts))
             continue
         if isinstance(stmt, gast.AugAssign):
             left = nodes.clone(stmt.target)
@@ -121,10 +135,10 @@ def _body(body, names: Names, source: SourceInfo, top: bool = False) -> list:
     return out
 
 
-def _for(stmt, names: Names, source: SourceInfo) -> list:
+def _for(stmt, names: Names, source: SourceInfo, dicts=frozenset()) -> list:
     """Lower a `for` loop to `for <name> in range(...)`, items read by index."""
     stmt = nodes.clone(stmt)
-    body = _body(stmt.body, names, source)
+    body = _body(stmt.body, names, source, dicts)
     assigned = {n.id for s in body for n in gast.walk(s)
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     it, target = stmt.iter, stmt.target
@@ -179,6 +193,9 @@ def _for(stmt, names: Names, source: SourceInfo) -> list:
         raise unsupported(source, stmt, f"this `for ... in {callee}(...)` loop",
                           "loop over range(...), an array, a list, zip(...) or enumerate(...)")
     else:
+        if isinstance(it, gast.Name) and it.id in dicts:  # a dict's loop runs over its keys
+            it = gast.Call(func=nodes.name("list"), args=[it], keywords=[])
+            it = gast.copy_location(it, stmt.iter)
         seq = held(it)
         index = names.fresh("i")
         head = _unpack_one(target, item(seq, index), stmt, names)

@@ -14,7 +14,8 @@ import operator
 
 from srcgrad.rules.registry import adjoint, alias, linear, nondifferentiable, tangent
 from srcgrad.runtime import (
-    broadcast_like, float_adjoint_helper, sum_adjoint_helper, sum_tangent_helper, unbroadcast,
+    broadcast_like, float_adjoint_helper, list_adjoint_helper, list_tangent_helper, sum_adjoint_helper,
+    sum_tangent_helper, unbroadcast,
 )
 from srcgrad.templates import d
 
@@ -68,6 +69,16 @@ def min_adjoint(z, arg1, arg2):
 def min_tangent(z, arg1, arg2):
     d[z] = d[arg1] * ((arg1 < arg2) + (arg1 == arg2) * 0.5)
     d[z] = d[arg2] * ((arg2 < arg1) + (arg1 == arg2) * 0.5)
+
+
+@adjoint(builtins.list)                         # z = list(x): a dict's keys, or the items
+def list_adjoint(z, x):
+    d[x] = list_adjoint_helper(d[z], x)
+
+
+@tangent(builtins.list)
+def list_tangent(z, x):
+    d[z] = list_tangent_helper(d[x], x)
 
 
 @adjoint(builtins.sum)                          # z = sum(iterable, start), e.g. sum([a, b, c])

@@ -105,3 +105,11 @@ def builtin_isinstance_type_case(x, c):
 @case(any, all, variants=[(R(), C())])
 def builtin_any_all_case(x, c):
     return x * c * (any([x > 0, True]) + all([x > 0, x < 0]))
+
+
+@case(list, variants=[(R(3), R(2, 3), C(3))], wrt=(0, 1))
+def list_case(x, a, c):
+    items = list((x * 2.0, x * x))  # a tuple's items
+    rows = list(a * a)  # an array's rows
+    keys = list({"p": x, "q": a})  # a dict's keys: no gradient
+    return np.sum(items[0] * items[1] * c) + np.sum(rows[1] * c) * len(keys[0])

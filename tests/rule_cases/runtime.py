@@ -332,3 +332,11 @@ def sequence_helpers_case(g, y, c):
     both = rt.concat_tangent(g * y, scaled, c)
     return np.sum(summed[0] * summed[2] * c) + summed[1] * y + np.sum(both * c) \
         + np.sum(rt.concat_adjoint_left(g * g, c, y) * c)
+
+
+@case(rt.list_adjoint_helper, rt.list_tangent_helper, variants=[(R(2, 3), C(3))], modes=FWD)
+def list_helpers_case(g, c):
+    rows = rt.list_adjoint_helper([g[0] * g[1], g[1]], g)  # an array's rows: stacked
+    items = rt.list_adjoint_helper((g[0] * g[0], c), (c, c))
+    keys = rt.list_tangent_helper(g, {"a": c, "b": c})
+    return np.sum(rows * c) + np.sum(items[0] * c) + np.sum(rt.list_tangent_helper(g * g, g)[1] * c) + keys[0]

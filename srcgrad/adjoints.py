@@ -36,6 +36,8 @@ def adjoint_items(stmt, op: Op, act, ctx) -> list:
         target = gast.Subscript(value=nodes.name(adj), slice=nodes.loaded(index), ctx=gast.Load())
         return [templates.Local(f"{adj}[]", nodes.binop(target, "+", nodes.name(ctx.names.adjoint(z))))]
     if op.kind == "rule":
+        refuse(stmt, op, "reverse", ctx)
+
         def adjoint_of(var):
             return ctx.names.adjoint(var) if act.is_active(var) else None
 
@@ -55,6 +57,19 @@ def adjoint_items(stmt, op: Op, act, ctx) -> list:
     raise located(ctx.source, stmt, f"{op.label} has no derivative rule",
                   "register one with srcgrad.defvjp, or wrap the value in "
                   "srcgrad.stop_gradient(...) if it should carry no gradient")
+
+
+def refuse(stmt, op: Op, mode: str, ctx) -> None:
+    """Raise the located error for a literal argument the rule declared it cannot differentiate."""
+    from .rules import registry
+
+    refused = registry.refusal(op.callee if op.callee is not None else op.rule.primitive, op.bindings, mode)
+    if refused is None and op.callee is not None:
+        refused = registry.refusal(op.rule.primitive, op.bindings, mode)
+    if refused is not None:
+        argument, what = refused
+        raise located(ctx.source, stmt, f"{op.label}(..., {argument}) has no derivative rule",
+                      f"the rule supports {what}")
 
 
 def record_field(stmt, op: Op, ctx):

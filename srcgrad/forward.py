@@ -119,6 +119,9 @@ class _Forward:
 
             adjoint_items(stmt, op, self.act, self.ctx)  # raises the located error
         rule = self._tangent_rule(op, stmt)
+        from .adjoints import refuse
+
+        refuse(stmt, op, "forward", self.ctx)
         if rule.linear_in is not None:
             operand = op.bindings.get(rule.linear_in)
             if operand is None or not templates.is_active_operand(operand, self.tangent_of):

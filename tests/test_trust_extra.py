@@ -411,3 +411,60 @@ def loop_over_local_dict(x):
 def test_loop_over_local_dict_display():
     assert grad(loop_over_local_dict)(1.5) == pytest.approx(5.0, rel=1e-12)
     check_grads_all_modes(loop_over_local_dict, (1.5,), 0)
+
+
+# --- 4. literal arguments a rule cannot differentiate: rejected when built ----------
+
+def norm_half(x):
+    return np.linalg.norm(x, 0.5)
+
+
+def einsum_ellipsis(A, x):
+    return np.sum(np.einsum("...ij,...j->...i", A, x))
+
+
+def pad_mean(x):
+    return np.sum(np.pad(x, 1, mode="mean") * x[0])
+
+
+def _rejected(build, line_text, argument):
+    with pytest.raises(SrcGradError) as caught:
+        build()
+    message = str(caught.value)
+    assert "test_trust_extra.py" in message and line_text in message and argument in message
+    assert "hint: the rule supports" in message
+    assert "Traceback" not in message
+
+
+@pytest.mark.parametrize("mode", ["grad", "vjp", "jvp"])
+def test_norm_order_below_one_is_rejected_when_built(mode):
+    x = np.array([1.0, 2.0])
+    build = {"grad": lambda: grad(norm_half)(x), "vjp": lambda: vjp(norm_half, x),
+             "jvp": lambda: jvp(norm_half, (x,), (np.ones(2),))}[mode]
+    _rejected(build, "np.linalg.norm(x, 0.5)", "ord=0.5")
+
+
+def test_einsum_ellipsis_is_rejected_when_built_in_reverse_mode():
+    A, x = np.arange(12.0).reshape(2, 2, 3), np.ones((2, 3))
+    _rejected(lambda: grad(einsum_ellipsis)(A, x), "np.einsum(", "subscripts='...ij,...j->...i'")
+    _rejected(lambda: vjp(einsum_ellipsis, A, x), "np.einsum(", "subscripts=")
+    # forward mode differentiates einsum with any subscripts: right, against differences
+    value, tangent = jvp(einsum_ellipsis, (A, x), (np.ones_like(A), None))
+    assert tangent == pytest.approx(np.sum(central(lambda a: einsum_ellipsis(a, x), A)), rel=1e-7)
+
+
+@pytest.mark.parametrize("mode", ["grad", "jvp"])
+def test_pad_statistic_mode_is_rejected_when_built(mode):
+    x = np.array([1.0, 2.0])
+    build = {"grad": lambda: grad(pad_mean)(x), "jvp": lambda: jvp(pad_mean, (x,), (np.ones(2),))}[mode]
+    _rejected(build, 'np.pad(x, 1, mode="mean")', "mode='mean'")
+
+
+def norms_supported(x, A):
+    return (np.linalg.norm(x, 3) + np.linalg.norm(x, 1) + np.linalg.norm(A, "fro")
+            + np.linalg.norm(A, "nuc") + np.linalg.norm(x, -np.inf) + np.linalg.norm(A, -1))
+
+
+def test_supported_norm_orders_still_differentiate():
+    x, A = np.array([0.5, -2.0, 1.25]), np.array([[1.0, -0.5], [0.25, 2.0]])
+    check_grads_all_modes(norms_supported, (x, A), (0, 1))

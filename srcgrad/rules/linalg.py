@@ -11,7 +11,7 @@ gradient. Real arrays only (no complex conjugates).
 """
 import numpy
 
-from srcgrad.rules.registry import adjoint, constant_only, linear, tangent
+from srcgrad.rules.registry import adjoint, constant_only, linear, supports, tangent
 from srcgrad.runtime import (
     EinsumAdjoints,
     cholesky_adjoint_helper,
@@ -111,6 +111,11 @@ def einsum_tangent(z, subscripts, *operands):
     d[z] = einsum_tangent_helper(subscripts, operands, d[operands])
 
 
+supports(numpy.einsum, "subscripts", lambda s: isinstance(s, str) and "." not in s,
+         "subscripts with every index written out (no ellipsis '...'), e.g. 'bij,bj->bi'",
+         modes=("reverse",))  # the tangent is einsum itself, which takes any subscripts
+
+
 @adjoint(numpy.trace)                           # z = numpy.trace(a, offset, axis1, axis2)
 def trace_adjoint(z, a, offset=0, axis1=0, axis2=1):
     d[a] = trace_adjoint_helper(d[z], a, offset, axis1, axis2)
@@ -133,6 +138,13 @@ def norm_adjoint(z, x, ord=None, axis=None, keepdims=False):
 @tangent(numpy.linalg.norm)                     # same conventions as the adjoint: 0 at x = 0
 def norm_tangent(z, x, ord=None, axis=None, keepdims=False):
     d[z] = norm_tangent_helper(d[x], x, z, ord, axis, keepdims)
+
+
+# Which orders suit the axes taken (a vector's or a matrix's) is checked at run time.
+supports(numpy.linalg.norm, "ord", lambda o: o is None or o in ("fro", "nuc", 0, 1, -1, 2, -2)
+         or (type(o) in (int, float) and (o > 1 or abs(o) == float("inf"))),
+         "vector ord None, 1, 2, inf, -inf, 0 or p > 1; matrix ord None, 'fro', 'nuc', "
+         "1, -1, 2, -2, inf, -inf")
 
 
 @adjoint(numpy.linalg.inv)                      # z = numpy.linalg.inv(a): da = -z^T dz z^T

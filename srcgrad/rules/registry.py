@@ -208,6 +208,44 @@ def lookup(primitive, mode: str = "reverse") -> Rule | None:
     return table.get(primitive) if primitive is not None else None
 
 
+# --- the constant arguments a rule differentiates ----------------------------------
+# A rule whose helper handles only some values of an argument (a norm's `ord`,
+# einsum's subscripts, pad's `mode`) declares them here; a call that passes
+# another value as a literal is rejected when the derivative is built, with
+# the call's location, instead of failing when the derivative runs.
+
+_SUPPORTED: dict = {}  # (primitive, mode) -> [(param, test, what)]
+
+
+def supports(primitive, param: str, test, what: str, modes=("reverse", "forward")) -> None:
+    """Declare that `primitive`'s rule in `modes` differentiates the literal values
+    `v` of `param` for which `test(v)` holds; `what` lists them for the hint."""
+    for mode in modes:
+        _SUPPORTED.setdefault((primitive, mode), []).append((param, test, what))
+
+
+def refusal(primitive, bindings: dict, mode: str):
+    """(the argument as written, what is supported) for a literal argument the
+    rule declared it cannot differentiate, or None."""
+    for param, test, what in _SUPPORTED.get((_canonical(primitive), mode), ()):
+        known, value = _literal_value(bindings.get(param))
+        if known and not test(value):
+            return f"{param}={value!r}", what
+    return None
+
+
+def _literal_value(node):
+    """(True, value) for a literal expression node (`0.5`, `-1`, `'fro'`), else (False, None)."""
+    import gast
+
+    if isinstance(node, gast.Constant):
+        return True, node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) \
+            and isinstance(node.operand, gast.Constant) and type(node.operand.value) in (int, float):
+        return True, -node.operand.value
+    return False, None
+
+
 def is_nondifferentiable(primitive) -> bool:
     primitive = _canonical(primitive)
     return primitive is not None and primitive in _NONDIFFERENTIABLE

@@ -11,7 +11,7 @@ Templates: spliced into generated code, never run.
 """
 import numpy
 
-from srcgrad.rules.registry import adjoint, linear, tangent
+from srcgrad.rules.registry import adjoint, linear, supports, tangent
 from srcgrad.runtime import (
     append_adjoint_helper,
     array_adjoint_helper,
@@ -226,9 +226,9 @@ linear(numpy.repeat, "a")
 
 
 # z = numpy.pad(array, pad_width, mode, constant_values). The copying modes
-# are differentiated; any other mode raises SrcGradError in the backward pass,
-# or where the tangent is computed (its extra keywords, such as stat_length,
-# are rejected when compiling).
+# are differentiated; another literal mode is rejected when compiling (a mode
+# held in a variable raises SrcGradError where the adjoint or tangent runs),
+# as are the other modes' extra keywords, such as stat_length.
 @adjoint(numpy.pad)
 def pad_adjoint(z, array, pad_width, mode="constant", constant_values=0):
     d[array] = pad_adjoint_helper(d[z], array, pad_width, mode)
@@ -239,6 +239,10 @@ def pad_adjoint(z, array, pad_width, mode="constant", constant_values=0):
 def pad_tangent(z, array, pad_width, mode="constant", constant_values=0):
     d[z] = pad_tangent_helper(d[array], pad_width, mode)
     d[z] = pad_constant_values_tangent_helper(d[constant_values], array, pad_width)
+
+
+supports(numpy.pad, "mode", lambda m: m in ("constant", "edge", "reflect", "symmetric", "wrap"),
+         "mode 'constant', 'edge', 'reflect', 'symmetric' or 'wrap'")
 
 
 # --- building arrays ----------------------------------------------------------

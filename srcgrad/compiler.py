@@ -249,7 +249,8 @@ def derive(fn, options: Options, keep_stages: bool = False):
     deferred = None
     if not options.split:
         forward, backward, value_kinds = whole_function(forward, backward, kinds, scalars, callee, ctx._emitted,
-                                           optimized, value_needed=options.return_value or aux is not None,
+                                           optimized,
+                                           value_needed=options.return_value or aux is not None or options.debug_nans,
                                            optimized_yet=early)
     if "zeros_like" in ctx._emitted:  # no pass after these two knows augmented assignment
         backward = accumulate_in_place(backward, ctx._emitted["zeros_like"])

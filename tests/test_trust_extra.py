@@ -468,3 +468,37 @@ def norms_supported(x, A):
 def test_supported_norm_orders_still_differentiate():
     x, A = np.array([0.5, -2.0, 1.25]), np.array([[1.0, -0.5], [0.25, 2.0]])
     check_grads_all_modes(norms_supported, (x, A), (0, 1))
+
+
+# --- 5. debug_nans checks the forward values the gradient does not need -------------
+
+def log_barrier(x, t):
+    return t * np.sum(x) - np.sum(np.log(1 - x * x))
+
+
+def log_barrier_in_loop(x, t):
+    s = 0.0
+    for i in range(2):
+        s = s + t * np.sum(x) - np.sum(np.log(1 - x * x))
+    return s
+
+
+@pytest.mark.parametrize("fun", [log_barrier, log_barrier_in_loop])
+@pytest.mark.parametrize("mode", ["grad", "vjp", "jvp", "value_and_grad"])
+def test_debug_nans_reports_a_nan_value_the_gradient_does_not_read(fun, mode):
+    x = np.array([0.2, 1.5])  # log(1 - 2.25) is NaN; the gradient itself is finite
+    call = {"grad": lambda: grad(fun, debug_nans=True)(x, 2.0),
+            "vjp": lambda: vjp(fun, x, 2.0, debug_nans=True)[1](1.0),
+            "jvp": lambda: jvp(fun, (x, 2.0), (np.ones(2), None), debug_nans=True),
+            "value_and_grad": lambda: srcgrad.value_and_grad(fun, debug_nans=True)(x, 2.0)}[mode]
+    with np.errstate(invalid="ignore"), pytest.raises(FloatingPointError, match=r"np\.log"):
+        call()
+
+
+def test_without_debug_nans_the_value_only_log_is_not_computed():
+    df = grad(log_barrier)
+    x = np.array([0.2, 0.5])
+    expected = central(lambda v: log_barrier(v, 2.0), x)
+    np.testing.assert_allclose(df(x, 2.0), expected, rtol=1e-7)
+    assert "= np.log(" not in srcgrad.source(df)  # the gradient reads 1 - x*x, not its log
+    np.testing.assert_allclose(grad(log_barrier, debug_nans=True)(x, 2.0), expected, rtol=1e-7)

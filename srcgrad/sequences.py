@@ -3,9 +3,10 @@
 Python's `a + b` concatenates two lists and `a * 3` repeats one; the
 arithmetic rules would treat the list's adjoint like an array's. Whether an
 operand is a list or tuple is a static fact here: a display, a `list(...)` or
-`tuple(...)` call, a slice of such a value, a name that is `.append`ed to, a
-list or tuple argument (the container kinds), or a concatenation or
-repetition of these, wherever the name is assigned. A `+` or `*` with such
+`tuple(...)` call, a call of the user's function that returns a display, a
+slice of such a value, a name that is `.append`ed to, a list or tuple argument
+(the container kinds), or a concatenation or repetition of these, wherever
+the name is assigned. A `+` or `*` with such
 an operand is bound to the concatenation or repetition rule
 (`runtime.concat`, `runtime.repeat`); when only one operand is known to be
 a sequence, that rule's helpers check the other at run time. Arithmetic on
@@ -91,4 +92,25 @@ def _gives_sequence(stmt, ops: dict, seqs: set[str]) -> bool:
         return isinstance(value.value, gast.Name) and value.value.id in seqs \
             and isinstance(value.slice, gast.Slice)
     op = ops.get(id(stmt))
-    return isinstance(value, gast.Call) and op is not None and op.callee in (list, tuple)
+    if not isinstance(value, gast.Call) or op is None:
+        return False
+    return op.callee in (list, tuple) or (op.kind == "user" and _returns_displays(op.callee))
+
+
+def _returns_displays(fn) -> bool:
+    """Whether every `return` of the user's function `fn` returns a list or tuple display."""
+    from .errors import SrcGradError
+    from .frontend import parse
+
+    try:
+        tree = parse(fn).tree
+    except SrcGradError:
+        return False
+    returns, todo = [], list(tree.body)
+    while todo:  # the function's own statements, not those of functions it defines
+        node = todo.pop()
+        if isinstance(node, gast.Return):
+            returns.append(node)
+        elif not isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef, gast.Lambda, gast.ClassDef)):
+            todo.extend(gast.iter_child_nodes(node))
+    return bool(returns) and all(isinstance(r.value, (gast.List, gast.Tuple)) for r in returns)

@@ -502,3 +502,31 @@ def test_without_debug_nans_the_value_only_log_is_not_computed():
     np.testing.assert_allclose(df(x, 2.0), expected, rtol=1e-7)
     assert "= np.log(" not in srcgrad.source(df)  # the gradient reads 1 - x*x, not its log
     np.testing.assert_allclose(grad(log_barrier, debug_nans=True)(x, 2.0), expected, rtol=1e-7)
+
+
+# (2, continued) a helper that returns a list display
+
+def _pair(x):
+    return [x, x * x]
+
+
+def concatenated_helper_results(x, y):
+    both = _pair(x) + _pair(y)
+    return both[0] * both[3] + both[1]
+
+
+def test_concatenation_of_helper_results():
+    assert grad(concatenated_helper_results, wrt=(0, 1))(2.0, 3.0) == pytest.approx((13.0, 12.0), rel=1e-12)
+    check_grads_all_modes(concatenated_helper_results, (2.0, 3.0), (0, 1))
+
+
+def nested_helper_repeated(x):
+    def triple(v):
+        return (v, v * 2.0, np.sin(v))
+
+    items = triple(x) * 2
+    return items[0] * items[4] + items[5] * items[2]
+
+
+def test_repetition_of_a_nested_helpers_tuple():
+    check_grads_all_modes(nested_helper_repeated, (0.7,), 0)

@@ -530,3 +530,22 @@ def nested_helper_repeated(x):
 
 def test_repetition_of_a_nested_helpers_tuple():
     check_grads_all_modes(nested_helper_repeated, (0.7,), 0)
+
+
+def enumerate_and_zip_over_dicts(params, scales, x):
+    s = 0.0
+    for i, k in enumerate(params):
+        s = s + np.sum(params[k] * x) * (i + 1.0)
+    for k, j in zip(params, scales):
+        s = s + np.sum(params[k] * params[k]) * scales[j]
+    return s
+
+
+def test_enumerate_and_zip_over_dict_arguments_see_keys():
+    params = {"a": np.array([1.0, 2.0]), "b": np.array([3.0, -4.0])}
+    scales = {"u": 0.5, "v": 2.0}
+    x = np.array([0.5, 1.5])
+    dparams = grad(enumerate_and_zip_over_dicts)(params, scales, x)
+    np.testing.assert_allclose(dparams["a"], x + 2 * 0.5 * params["a"], rtol=1e-12)
+    np.testing.assert_allclose(dparams["b"], 2 * x + 2 * 2.0 * params["b"], rtol=1e-12)
+    check_grads_all_modes(enumerate_and_zip_over_dicts, (params, scales, x), (0, 1, 2))

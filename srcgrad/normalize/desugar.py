@@ -147,8 +147,11 @@ def _for(stmt, names: Names, source: SourceInfo, dicts=frozenset()) -> list:
     before: list = []
 
     def held(expr):
-        """`expr` as a name the body does not rebind (evaluated once, as Python does)."""
-        if isinstance(expr, gast.Name) and expr.id not in assigned:
+        """`expr` as a name the body does not rebind (evaluated once, as Python does);
+        a name that may hold a dict goes through `list(...)`: iterating gives its keys."""
+        if isinstance(expr, gast.Name) and expr.id in dicts:
+            expr = gast.copy_location(gast.Call(func=nodes.name("list"), args=[expr], keywords=[]), expr)
+        elif isinstance(expr, gast.Name) and expr.id not in assigned:
             return expr
         holder = names.fresh("s")
         before.append(_assign([nodes.name(holder, store=True)], expr, stmt))
@@ -193,9 +196,6 @@ def _for(stmt, names: Names, source: SourceInfo, dicts=frozenset()) -> list:
         raise unsupported(source, stmt, f"this `for ... in {callee}(...)` loop",
                           "loop over range(...), an array, a list, zip(...) or enumerate(...)")
     else:
-        if isinstance(it, gast.Name) and it.id in dicts:  # a dict's loop runs over its keys
-            it = gast.Call(func=nodes.name("list"), args=[it], keywords=[])
-            it = gast.copy_location(it, stmt.iter)
         seq = held(it)
         index = names.fresh("i")
         head = _unpack_one(target, item(seq, index), stmt, names)

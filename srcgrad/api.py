@@ -14,7 +14,7 @@ import weakref
 import numpy
 
 from . import cache, fence as _fence, frontend, watch
-from .compiler import Options
+from .compiler import Options, optimizing
 from .errors import SrcGradError
 from .runtime import entry_adjoints
 
@@ -324,6 +324,7 @@ class Derivative:
         self._return_value = return_value
         self._debug_nans = bool(debug_nans)
         self._has_aux = bool(has_aux)  # fun returns (loss, aux): see `_converted`
+        self._optimize = optimizing()  # False only inside compiler.unoptimized() (tests)
         self._signature = frontend.signature(fun)
         self._params = _parameters(fun)
         positional = [p.name for p in self._signature.parameters.values()
@@ -355,7 +356,8 @@ class Derivative:
         found = self._bound.get(key)
         if found is None or (found[1] is not None and not found[1]()):
             compiled = cache.compiled(self.fun, Options(self.wrt, self._return_value, kinds, self._debug_nans,
-                                                        nan_safe=nan_safe, has_aux=self._has_aux))
+                                                        nan_safe=nan_safe, has_aux=self._has_aux,
+                                                        optimize=self._optimize))
             found = self._bound[key] = (compiled.bind(self.fun), watch.of(compiled, self.fun).check())
         return found[0]
 
@@ -456,7 +458,8 @@ class Derivative:
 
     def _compiled(self):
         kinds = getattr(self, "_last_kinds", ())
-        options = Options(self.wrt, self._return_value, kinds, self._debug_nans, has_aux=self._has_aux)
+        options = Options(self.wrt, self._return_value, kinds, self._debug_nans, has_aux=self._has_aux,
+                          optimize=self._optimize)
         return cache.compiled(self.fun, options)
 
     def __repr__(self) -> str:

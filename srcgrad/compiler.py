@@ -7,10 +7,13 @@ stage's source text (for tests and for `srcgrad show --stages`).
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import inspect
 import math
 import operator
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 
 import gast
 
@@ -46,6 +49,43 @@ _SCALAR_OPS = {operator.add, operator.sub, operator.mul, operator.truediv, opera
 _SCALAR_HELPERS = ("log_or_zero", "masked_product", "tangent_ratio", "power_derivative")
 
 
+# Whether derivatives are built with the optimisation passes. Off only for translation
+# validation (tests/test_translation_validation.py): `with unoptimized(): ...`, or the
+# environment variable SRCGRAD_OPTIMIZE=0 for a whole process.
+_OPTIMIZE = contextvars.ContextVar("srcgrad_optimize", default=os.environ.get("SRCGRAD_OPTIMIZE", "1") != "0")
+
+
+def optimizing() -> bool:
+    """Whether derivatives built now run the optimisation passes (the default)."""
+    return _OPTIMIZE.get()
+
+
+@contextlib.contextmanager
+def unoptimized():
+    """Build every derivative made inside the block with no optimisation pass.
+
+    Internal, for testing: the derivative is the plain lowering (normalize,
+    reverse or forward, settle, codegen), which translation validation
+    compares with the optimised build. The option is part of the cache key
+    (`Options.optimize`), so both builds of one function live side by side.
+
+    Left out: the shared-expression pass (`share_repeats`), the backward fixed
+    point (copy propagation, scalar elision, dead code), recomputing loop values
+    instead of taping them, the whole-function passes (forward CSE, scalar seeds,
+    settled shapes, dropping value-only statements, in-place accumulation),
+    taping shapes, the early `del`s and the fast path with its NaN-safe twin; in
+    forward mode scalar elision and constant folding. Kept, because the
+    derivative is not code without them: `settle` (it turns the restore markers
+    into the pops the backward code reads, and writes the saves and pushes to
+    match) and `nested.restore` (nested defs go back in place).
+    """
+    token = _OPTIMIZE.set(False)
+    try:
+        yield
+    finally:
+        _OPTIMIZE.reset(token)
+
+
 @dataclass(frozen=True)
 class Options:
     """What a derivative is built for; part of the cache key."""
@@ -58,6 +98,8 @@ class Options:
     mode: str = "reverse"  # or "forward": a tangent (jvp) function
     nan_safe: bool = False  # no fast path in front of the NaN-guarded code (see optimize.speculate)
     has_aux: bool = False  # the function returns (loss, aux): differentiate loss, hand back aux
+    # run the optimisation passes (False: the plain lowering, see `unoptimized`)
+    optimize: bool = field(default_factory=optimizing)
 
 
 class _Context:
@@ -83,6 +125,7 @@ class _Context:
         self.array_params: set[str] = set()
         self.views: dict = {}  # name -> names that may share its memory (when any is mutated)
         self._emitted: dict = {}
+        self.optimize = True  # callees are built as the caller is (Options.optimize)
 
     def _callee(self, op, active: list[str], stmt, mode: str):
         """The callee's derivative, compiled once per (callee, wrt, argument kinds)."""
@@ -93,7 +136,7 @@ class _Context:
                   if v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD)]
         kinds = tuple(self._kind_of(op.bindings.get(p)) for p in params)
         options = Options(tuple(active), kinds=kinds, split=mode == "split",
-                          mode="forward" if mode == "forward" else "reverse")
+                          mode="forward" if mode == "forward" else "reverse", optimize=self.optimize)
         try:
             compiled = cache.compiled(callee, options)
         except cache.Recursion:
@@ -184,6 +227,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     locals_ = set(params) | {n.id for n in nodes.name_nodes(tree) if isinstance(n.ctx, gast.Store)}
     ctx = _Context(parsed, names, locals_, require_scalar=not options.split)
     ctx.split = options.split
+    ctx.optimize = options.optimize
     ctx.scalar_params = {p for p, k in zip(params, options.kinds) if k == "scalar"}
     ctx.array_params = {p for p, k in zip(params, options.kinds) if k == "array"}
     stages = {}
@@ -205,7 +249,8 @@ def derive(fn, options: Options, keep_stages: bool = False):
         ctx.locals |= ufunc_operands_as_arrays(anf_fn, ops, lists, ctx.rename_global("numpy"), names.fresh,
                                                parsed.namespace, parsed.source, ctx.is_local)
     sequences = bind_sequence_ops(anf_fn, ops, params, options.kinds, parsed.source)
-    share_repeats(anf_fn, ops, params, options.kinds)
+    if options.optimize:
+        share_repeats(anf_fn, ops, params, options.kinds)
     returned = anf_fn.body[-1].value if isinstance(anf_fn.body[-1], gast.Return) else None
     ret_name = returned.id if isinstance(returned, gast.Name) else None
     act = activity(anf_fn, ops, list(options.wrt), ret_name)
@@ -239,22 +284,26 @@ def derive(fn, options: Options, keep_stages: bool = False):
     # Without a loop nothing is taped, so the tape need not wait for the optimizer: the
     # one run after the whole-function passes is enough.
     early = options.split or any(isinstance(s, (gast.For, gast.While)) for s in statements(anf_fn.body))
-    forward, backward = sweeps.finish(optimized(sweeps.backward) if early else sweeps.backward)
+    if options.optimize:
+        forward, backward = sweeps.finish(optimized(sweeps.backward) if early else sweeps.backward)
+    else:  # the plain lowering (see `unoptimized`)
+        forward, backward = sweeps.finish(sweeps.backward, recompute_loops=False)
     forward = nested.restore(forward, nested_defs)
-    backward, _ = eliminate_dead(backward, set(sweeps.gradients))
-    forward = _drop_unread_saves(forward, backward, set(sweeps.state.temps.values()) | sweeps.counts)
+    if options.optimize:
+        backward, _ = eliminate_dead(backward, set(sweeps.gradients))
+        forward = _drop_unread_saves(forward, backward, set(sweeps.state.temps.values()) | sweeps.counts)
     kinds = dict(zip(params, options.kinds))
     callee = resolver(ctx.is_local, ctx.helpers, parsed.namespace.lookup)
     value_kinds = {}
     deferred = None
-    if not options.split:
+    if not options.split and options.optimize:
         forward, backward, value_kinds = whole_function(forward, backward, kinds, scalars, callee, ctx._emitted,
                                            optimized,
                                            value_needed=options.return_value or aux is not None or options.debug_nans,
                                            optimized_yet=early)
-    if "zeros_like" in ctx._emitted:  # no pass after these two knows augmented assignment
+    if "zeros_like" in ctx._emitted and options.optimize:  # no pass after these two knows `+=`
         backward = accumulate_in_place(backward, ctx._emitted["zeros_like"])
-    if not options.split:
+    if not options.split and options.optimize:
         forward, backward = tape_shapes(forward, backward, sweeps.state.stack, ctx._emitted, names.fresh,
                                         ctx.rename_global)
     grads = [nodes.name(g) for g in sweeps.gradients]
@@ -291,12 +340,12 @@ def derive(fn, options: Options, keep_stages: bool = False):
         body = forward + backward
         if options.debug_nans:
             body = _with_finite_checks(body, ctx)
-        else:
+        elif options.optimize:
             body = free_early(body, value_kinds, set(sweeps.gradients) | nodes.loaded_names(result))
         out.body = _dedupe_comments(body + [nodes.ret(result)])
         out.returns = None
         functions = [out]
-        if not (options.debug_nans or options.nan_safe or generated):
+        if options.optimize and not (options.debug_nans or options.nan_safe or generated):
             functions, deferred = _fast_path(out, backward, sweeps, kinds, value_kinds, callee, names, ctx,
                                              options)
     texts = [codegen.to_sources(f, note=ctx.line) for f in functions]
@@ -362,12 +411,13 @@ def _fast_path(out, backward, sweeps, kinds, value_kinds, callee, names, ctx, op
 def _derive_forward(tree, anf_fn, ops, act, params, names, ctx, parsed, nested_defs, options, stages):
     """`jvp_f(args, *, x_dot, ...) -> (value, value_dot)`: the tangent function."""
     body, returned, returned_dot = forward(anf_fn, ops, act, list(options.wrt), ctx)
-    scalars = set(ctx.scalar_names) | {names.tangent(n) for n in ctx.scalar_names}
-    body, _ = elide_unbroadcast(body, scalars, {ctx.rename_global("broadcast_like")},
-                                ctx._emitted.get("math", "math"),
-                                frozenset(ctx._emitted[h] for h in _SCALAR_HELPERS if h in ctx._emitted),
-                                _arithmetic_helpers(ctx))
-    fold_constants(body, frozenset(names.adjoint_names()))
+    if options.optimize:  # the forward sweep's only passes: scalar elision, constant folding
+        scalars = set(ctx.scalar_names) | {names.tangent(n) for n in ctx.scalar_names}
+        body, _ = elide_unbroadcast(body, scalars, {ctx.rename_global("broadcast_like")},
+                                    ctx._emitted.get("math", "math"),
+                                    frozenset(ctx._emitted[h] for h in _SCALAR_HELPERS if h in ctx._emitted),
+                                    _arithmetic_helpers(ctx))
+        fold_constants(body, frozenset(names.adjoint_names()))
     body = nested.restore(body, nested_defs)
     out = nodes.without_body(tree)
     out.name = names.claim("jvp_" + tree.name)

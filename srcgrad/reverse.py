@@ -460,8 +460,9 @@ def reverse(fn, ops: dict, act, wrt: list[str], ctx) -> Sweeps:
             tail.append(backward.zero(p, {p: 0}))
         gradients.append(ctx.names.adjoint(p))
 
-    def finish(optimized: list):
-        recompute(optimized, infos, backward, fn, ops)
+    def finish(optimized: list, recompute_loops: bool = True):
+        if recompute_loops:  # an optimisation: off in the unoptimised build
+            recompute(optimized, infos, backward, fn, ops)
         settled = backward.settle(optimized)
         forward_pass = _Forward(backward, walk, ctx)
         forward = forward_pass.block(infos)

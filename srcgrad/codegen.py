@@ -83,8 +83,9 @@ def _mark(node, note, comments: list, notes: list, undo: list, noted: bool) -> N
 
     A comment marker's text is swapped for its index in `comments`; with
     `noted`, a note marker follows each simple statement (in the function's
-    body and in if/for/while blocks) that has a line number. Statements built
-    without a position get `lineno = None`, which the unparser reads.
+    body and in if/for/while blocks) that has a line number. A block of nothing
+    but comments also gets a `pass`. Statements built without a position get
+    `lineno = None`, which the unparser reads.
     """
     for field in _BLOCKS:
         stmts = getattr(node, field, None)
@@ -114,6 +115,9 @@ def _mark(node, note, comments: list, notes: list, undo: list, noted: bool) -> N
                     marker = gast.Expr(value=nodes.name(f"{_NOTE_MARKER}{len(notes) - 1}__"))
                     marker.lineno = None
                     out.append(marker)
+        if all(nodes.is_comment(stmt) for stmt in stmts):  # a comment is no statement
+            out = (out if out is not None else list(stmts)) + [gast.Pass()]
+            out[-1].lineno = None
         if out is not None and len(out) != len(stmts):
             undo.append((node, field, stmts))
             setattr(node, field, out)

@@ -141,7 +141,10 @@ class _Backward:
         z = info.z
         if info.items is not None and z in init:
             self.items(info, init, out)
-            init.discard(z)
+        # Statements before this one see an earlier version of z: its adjoint starts
+        # afresh, also when this statement passes nothing back (no branch join may
+        # then zero it, from a value that one arm never assigns).
+        init.discard(z)
         if info.call is not None and info.loop is not None:  # pushed after z: popped first
             tape = info.call[1]
             out.append(self.pop_marker(tape, ("plain", id(info.stmt), tape)))

@@ -9,7 +9,8 @@ if str(PROGRAMS) not in sys.path:
 
 # --- random-program fuzzing (tests/test_fuzz.py, tests/fuzzgen.py) -------------------
 # The default run checks about 200 generated programs; the long profile is
-#     pytest -m fuzz --fuzz-n 5000            (add --fuzz-seed N for other programs)
+#     pytest -m fuzz --fuzz-n 20000           (add --fuzz-seed N for other programs,
+#                                              --fuzz-families all for every construct family)
 
 
 def pytest_addoption(parser):
@@ -18,6 +19,9 @@ def pytest_addoption(parser):
                     help="number of random programs tests/test_fuzz.py checks (default 200)")
     group.addoption("--fuzz-seed", type=int, default=None,
                     help="seed for the fuzz programs (default: hypothesis derandomize, fixed)")
+    group.addoption("--fuzz-families", default="default",
+                    help="construct families (tests/fuzzfamilies.py) mixed into the fuzz programs: "
+                         "'default' (fuzzfamilies.DEFAULT), 'all', 'none' or a comma-separated list")
 
 
 def pytest_configure(config):

@@ -49,6 +49,7 @@ import signal
 import sys
 import tempfile
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -1105,9 +1106,13 @@ class Program:
     # of an earlier program (same text at the same line, another file): srcgrad's cache
     # then hands out the earlier derivative (see KNOWN_BUGS)
     code_collision: bool = False
+    family: str = ""  # the construct family (tests/fuzzfamilies.py), "" for the base generator
+    reference: str | None = None  # a twin `ref(*args, *base point)` whose gradient is the truth
+    orders: tuple = ()  # higher-order transforms to check: "hvp", "hessian", "grad2".."grad4"
 
     def __repr__(self):
-        return (f"Program(wrt={self.wrt!r}, args={_show_args(self.params, self.args)})\n"
+        family = f"family={self.family!r}, " if self.family else ""
+        return (f"Program({family}wrt={self.wrt!r}, args={_show_args(self.params, self.args)})\n"
                 f"---- source ----\n{self.source}----------------")
 
 
@@ -1126,16 +1131,29 @@ def _show(a):
     return repr(a)
 
 
-def program_from_seed(seed):
-    return Gen(RandomChooser(seed)).program()
+FAMILY_SHARE = 0.3  # of the programs, when families are switched on
 
 
-def programs():
+def _program(gen, families, share):
+    from fuzzfamilies import family_program
+
+    if families and (share >= 1.0 or gen.ch.coin(share)):
+        return family_program(gen, list(families))
+    return gen.program()
+
+
+def program_from_seed(seed, families=(), share=FAMILY_SHARE):
+    return _program(Gen(RandomChooser(seed)), families, share)
+
+
+def programs(families=(), share=FAMILY_SHARE):
+    """Programs of the base generator, and with `families` (tests/fuzzfamilies.py)
+    a share of programs of those construct families."""
     from hypothesis import strategies as st
 
     @st.composite
     def _programs(draw):
-        return Gen(HypothesisChooser(draw)).program()
+        return _program(Gen(HypothesisChooser(draw)), families, share)
 
     return _programs()
 
@@ -1187,6 +1205,8 @@ class _Recorder:
 
 def _top_gap(a, axis, largest):
     a = np.asarray(a, dtype=float)
+    if a.ndim == 0:
+        return np.inf
     if axis is None:
         a, axis = a.reshape(-1), 0
     if a.shape[axis] < 2:
@@ -1272,6 +1292,9 @@ def margin(source, fname, args):
     rec = _Recorder()
 
     def _cmp(a, b, op):
+        integers = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (a, b))
+        if integers:  # loop state (`if i == 2:`): no input moves it
+            return _CMP[op](a, b)
         if not isinstance(a, (list, tuple, dict)) and not isinstance(b, (list, tuple, dict)):
             rec.note(np.abs(np.subtract(a, b, dtype=float)))
         return _CMP[op](a, b)
@@ -1281,8 +1304,10 @@ def margin(source, fname, args):
         rec.note(np.abs(q - np.round(q)) * abs(b))
         return a % b if op == "Mod" else a // b
 
-    ns = {"np": _Proxy(np, rec), "math": math, "_cmp": _cmp, "_divmod_note": _divmod_note,
-          "__name__": "fuzz_instrumented"}
+    import srcgrad
+
+    ns = {"np": _Proxy(np, rec), "math": math, "srcgrad": srcgrad, "_cmp": _cmp,
+          "_divmod_note": _divmod_note, "__name__": "fuzz_instrumented"}
     exec(compile(tree, "<instrumented>", "exec"), ns)
     value = ns[fname](*_copy(args))
     return rec.margin, value
@@ -1297,8 +1322,8 @@ def _copy_one(a):
         return a.copy()
     if isinstance(a, dict):
         return {k: _copy_one(v) for k, v in a.items()}
-    if isinstance(a, tuple):
-        return tuple(_copy_one(v) for v in a)
+    if isinstance(a, (tuple, list)):
+        return type(a)(_copy_one(v) for v in a)
     return a
 
 
@@ -1347,8 +1372,8 @@ def _tangent(a, rng):
         return rng.standard_normal(a.shape)
     if isinstance(a, dict):
         return {k: _tangent(v, rng) for k, v in a.items()}
-    if isinstance(a, tuple):
-        return tuple(_tangent(v, rng) for v in a)
+    if isinstance(a, (tuple, list)):
+        return type(a)(_tangent(v, rng) for v in a)
     return float(rng.standard_normal())
 
 
@@ -1390,6 +1415,14 @@ def check_program(prog, checks=("reverse", "forward", "jvp", "vjp")):
         signal.alarm(TIMEOUT)
     try:
         return _checks(srcgrad, f, prog, value, checks)
+    except FuzzFailure as failure:
+        if not (prog.family and failure.check.startswith("rejected:")):
+            raise
+        # a construct family may be refused, with the place named: file, line, code
+        if not re.search(r"\.py:\d+", failure.exc_text):
+            raise FuzzFailure("unlocated-rejection:" + failure.check.split(":", 1)[1],
+                              failure.exc_text, prog) from failure
+        return "rejected"
     finally:
         if use_alarm:
             signal.alarm(0)
@@ -1421,6 +1454,8 @@ def _checks(srcgrad, f, prog, value, checks):
     wrt = prog.wrt
     args = _copy(prog.args)
     pos = {p: i for i, p in enumerate(prog.params)}
+    if prog.reference is not None:
+        return _reference_checks(srcgrad, f, prog, value)
     if "reverse" in checks:
         _run("reverse", prog, lambda: srcgrad.check_grads(f, _copy(args), wrt=wrt, modes=("reverse",)))
     if "forward" in checks:
@@ -1451,7 +1486,170 @@ def _checks(srcgrad, f, prog, value, checks):
             for s, g in zip(s_leaves, g_leaves))
         if bad:
             raise FuzzFailure("mismatch:vjp-vs-grad", f"pullback(1.0) = {split!r}\ngrad = {grads!r}", prog)
+    _caller_values_kept(srcgrad, f, prog)
+    _autograd_check(prog, g_leaves)
+    for order in prog.orders:
+        _run(order, prog, lambda: _higher_order_check(srcgrad, f, prog, order))
     return "ok"
+
+
+def _same(a, b):
+    la, lb = _leaves(a), _leaves(b)
+    return len(la) == len(lb) and all(x.shape == y.shape and np.array_equal(x, y, equal_nan=True)
+                                      for x, y in zip(la, lb))
+
+
+def _caller_values_kept(srcgrad, f, prog):
+    """A derivative changes the caller's arguments exactly as f itself does."""
+    after_f = _copy(prog.args)
+    with np.errstate(all="ignore"):
+        f(*after_f)
+    after_grad = _copy(prog.args)
+    _run("grad", prog, lambda: srcgrad.grad(f, wrt=prog.wrt)(*after_grad))
+    if not _same(after_grad, after_f):
+        raise FuzzFailure("mismatch:caller-arguments", "grad left the arguments as "
+                          f"{_show_args(prog.params, after_grad)}, f leaves "
+                          f"{_show_args(prog.params, after_f)}", prog)
+
+
+def _numeric(fn, args, index, eps=1e-6):
+    """Central differences of fn with respect to args[index] (a pytree of floats)."""
+    base = args[index]
+
+    def at(delta):
+        moved = list(_copy(args))
+        moved[index] = delta
+        return float(fn(*moved))
+
+    def walk(node, rebuild):
+        if isinstance(node, np.ndarray):
+            out = np.zeros(node.shape)
+            for i in np.ndindex(node.shape):
+                hi, lo = node.copy(), node.copy()
+                hi[i] += eps
+                lo[i] -= eps
+                out[i] = (at(rebuild(hi)) - at(rebuild(lo))) / (2 * eps)
+            return out
+        if isinstance(node, dict):
+            return {k: walk(v, lambda new, k=k: rebuild({**node, k: new})) for k, v in node.items()}
+        if isinstance(node, (tuple, list)):
+            return type(node)(walk(v, lambda new, i=i: rebuild(type(node)(
+                new if j == i else w for j, w in enumerate(node)))) for i, v in enumerate(node))
+        return (at(rebuild(node + eps)) - at(rebuild(node - eps))) / (2 * eps)
+
+    return walk(base, lambda new: new)
+
+
+def _close(actual, expected, rtol=1e-5, atol=1e-6):
+    la, le = _leaves(actual), _leaves(expected)
+    return len(la) == len(le) and all(a.shape == e.shape and np.allclose(a, e, rtol=rtol, atol=atol)
+                                      for a, e in zip(la, le))
+
+
+def _reference_checks(srcgrad, f, prog, value):
+    """`ref(*args, *base)` (a block's results frozen at the base point) gives the truth."""
+    base = [prog.args[prog.params.index(p)] for p in prog.params]
+    ref = lambda *a: f.__globals__[prog.reference](*a, *_copy(base))  # noqa: E731
+    args = _copy(prog.args)
+    if not np.isclose(ref(*_copy(args)), value, rtol=1e-12, atol=1e-12):
+        raise GeneratorError(f"the reference twin disagrees with f at the base point\n{prog!r}")
+    expected = [_numeric(ref, args, prog.params.index(p)) for p in prog.wrt]
+    grads = _run("reverse", prog, lambda: srcgrad.grad(f, wrt=prog.wrt)(*_copy(args)))
+    if not _close(grads, tuple(expected)):
+        raise FuzzFailure("mismatch:reverse", f"gradient {grads!r}, expected (reference) {expected!r}", prog)
+    rng = np.random.default_rng(0)
+    tangents = [_tangent(a, rng) if p in prog.wrt else None for p, a in zip(prog.params, args)]
+    out, dot = _run("forward", prog, lambda: srcgrad.jvp(f, _copy(args), tangents))
+    t_leaves = _leaves([tangents[prog.params.index(p)] for p in prog.wrt])
+    want = sum(float(np.sum(g * t)) for g, t in zip(_leaves(tuple(expected)), t_leaves))
+    if not np.isclose(out, value, rtol=1e-10) or abs(float(dot) - want) > 1e-5 * (1.0 + abs(want)):
+        raise FuzzFailure("mismatch:forward", f"jvp {out!r}, {dot!r}; expected tangent {want!r}", prog)
+    _caller_values_kept(srcgrad, f, prog)
+    return "ok"
+
+
+AUTOGRAD_STATS = Counter()  # "checked" / "n/a": how often autograd could run a program
+
+
+def _autograd_module(prog):
+    """The program with `autograd.numpy` for `numpy`, or None where autograd cannot
+    stand in (srcgrad's no_grad / stop_gradient have no autograd spelling here)."""
+    if "srcgrad." in prog.source:
+        return None
+    try:
+        import autograd  # noqa: F401
+    except ImportError:
+        return None
+    return load(prog.source.replace("import numpy as np", "import autograd.numpy as np"))
+
+
+def _autograd_check(prog, g_leaves):
+    """srcgrad's gradient against HIPS autograd's, where autograd can run the program."""
+    mod = _autograd_module(prog)
+    if mod is None:
+        AUTOGRAD_STATS["n/a"] += 1
+        return
+    import autograd
+
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Output seems independent of input": a zero gradient
+            expected = [autograd.grad(mod.f, prog.params.index(p))(*_copy(prog.args)) for p in prog.wrt]
+    except Exception:  # noqa: BLE001 -- in-place writes, float() of a box, ...: autograd cannot run it
+        AUTOGRAD_STATS["n/a"] += 1
+        return
+    finally:
+        sys.modules.pop(mod.__name__, None)
+    AUTOGRAD_STATS["checked"] += 1
+    e_leaves = _leaves(expected)
+    bad = len(e_leaves) != len(g_leaves) or any(
+        e.shape != g.shape or not np.allclose(g, e, rtol=1e-8, atol=1e-10) for e, g in zip(e_leaves, g_leaves))
+    if bad:
+        raise FuzzFailure("mismatch:autograd", f"srcgrad {g_leaves!r}\nautograd {e_leaves!r}", prog)
+
+
+def _higher_order_check(srcgrad, f, prog, order):
+    """hvp / hessian / grad^k of a one-argument program: against central differences
+    of the order below (srcgrad's, itself checked) and autograd where it runs."""
+    x = _copy(prog.args)[0]
+    mod = _autograd_module(prog)
+    import autograd
+
+    if order in ("hvp", "hessian"):
+        g = srcgrad.grad(f)
+        eps = 1e-5
+        n = x.size
+        fd = np.stack([(g(x + eps * e) - g(x - eps * e)) / (2 * eps) for e in np.eye(n)], axis=-1)
+        exact = autograd.hessian(mod.f)(x) if mod is not None else fd
+        if order == "hvp":
+            v = np.linspace(-1.0, 1.2, n)
+            got, want, want_exact = srcgrad.hvp(f)(x, v=v), fd @ v, exact @ v
+        else:
+            got, want, want_exact = srcgrad.hessian(f)(x), fd, exact
+        if not (np.allclose(got, want, rtol=1e-5, atol=1e-6) and np.allclose(got, want_exact, rtol=1e-9,
+                                                                               atol=1e-10)):
+            raise FuzzFailure(f"mismatch:{order}", f"srcgrad {got!r}\ndifferences {want!r}\n"
+                              f"autograd {want_exact!r}", prog)
+        return
+    k = int(order[-1])
+    d = f
+    for _ in range(k):
+        d = srcgrad.grad(d)
+    below = f
+    for _ in range(k - 1):
+        below = srcgrad.grad(below)
+    eps = 1e-4
+    got = float(d(x))
+    want = (float(below(x + eps)) - float(below(x - eps))) / (2 * eps)
+    exact = want
+    if mod is not None:
+        e = mod.f
+        for _ in range(k):
+            e = autograd.grad(e)
+        exact = float(e(x))
+    if not (abs(got - want) <= 1e-4 * (1.0 + abs(want)) and abs(got - exact) <= 1e-9 * (1.0 + abs(exact))):
+        raise FuzzFailure(f"mismatch:{order}", f"srcgrad {got!r}, differences {want!r}, autograd {exact!r}",
+                          prog)
 
 
 # --------------------------------------------------------------------------------------
@@ -1479,6 +1677,11 @@ class Stats:
     failures: Counter = field(default_factory=Counter)
     examples: dict = field(default_factory=dict)
     started: float = field(default_factory=time.time)
+    rejected: int = 0
+    families: dict = field(default_factory=dict)  # family -> Counter of outcomes
+
+    def _tally(self, prog, outcome):
+        self.families.setdefault(prog.family or "base", Counter())[outcome] += 1
 
     def known(self, failure):
         for name, sig_re, pred in KNOWN_BUGS:
@@ -1506,8 +1709,11 @@ class Stats:
         try:
             status = check_program(prog)
         except FuzzFailure as failure:
+            self._tally(prog, "failed")
             name = self.known(failure)
             key = f"{name} ({failure.signature})" if name else f"NEW {failure.signature}"
+            if prog.family:
+                key = f"[{prog.family}] {key}"
             self.failures[key] += 1
             if key not in self.examples or len(prog.source) < len(self.examples[key].program.source):
                 self.examples[key] = failure
@@ -1519,8 +1725,11 @@ class Stats:
             self.generator_errors += 1
             self.shrinking = "generator"
             raise
+        self._tally(prog, status)
         if status == "ok":
             self.ok += 1
+        elif status == "rejected":
+            self.rejected += 1
         else:
             self.skipped += 1
         return status
@@ -1531,7 +1740,10 @@ class Stats:
 
     def summary(self):
         line = (f"srcgrad fuzz: {self.run} programs run, {self.ok} passed, {self.skipped} skipped "
-                f"(input within {MARGIN:g} of a branch/kink), {self.failed} failures, "
-                f"{len(self.failures)} distinct, {time.time() - self.started:.1f} s")
+                f"(input within {MARGIN:g} of a branch/kink), {self.rejected} rejected (located), "
+                f"{self.failed} failures, {len(self.failures)} distinct, {time.time() - self.started:.1f} s; "
+                f"autograd checked {AUTOGRAD_STATS['checked']}, could not run {AUTOGRAD_STATS['n/a']}")
         rows = [line] + [f"    {n:5d} x {k}" for k, n in self.failures.most_common()]
+        for family, counts in sorted(self.families.items()):
+            rows.append(f"    family {family:15s} " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         return "\n".join(rows)

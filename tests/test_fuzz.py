@@ -6,8 +6,16 @@ central differences (`srcgrad.check_grads`), forward vs reverse (`jvp` along a
 random tangent vs `<grad, tangent>`), split vs joint (`vjp` pullback vs `grad`).
 
     pytest tests/test_fuzz.py                   # CI profile: 200 programs
-    pytest -m fuzz --fuzz-n 5000                # long profile, prints a summary line
+    pytest -m fuzz --fuzz-n 20000               # long profile, prints a summary line
     pytest -m fuzz --fuzz-n 5000 --fuzz-seed 7  # other programs
+    pytest tests/test_fuzz.py --fuzz-families all            # every construct family
+    pytest tests/test_fuzz.py --fuzz-families seq_slices,aliases
+
+A share of the programs (fuzzgen.FAMILY_SHARE) comes from the construct
+families of tests/fuzzfamilies.py that are switched on (by default
+fuzzfamilies.DEFAULT); the summary counts each family's outcomes, and a
+family program that srcgrad refuses with a located SrcGradError counts as
+rejected, not failed.
 
 The programs are reproducible: hypothesis runs with `derandomize=True` (or the
 given seed) and no example database.  A failure matching a bug already recorded
@@ -18,6 +26,7 @@ reported.  The test fails when any program failed.
 import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
+import fuzzfamilies
 import fuzzgen
 
 
@@ -25,12 +34,13 @@ import fuzzgen
 def test_random_programs(request):
     n = request.config.getoption("--fuzz-n")
     user_seed = request.config.getoption("--fuzz-seed")
+    families = fuzzfamilies.selected(request.config.getoption("--fuzz-families"))
     stats = fuzzgen.Stats()
 
     @settings(max_examples=n, derandomize=user_seed is None, database=None, deadline=None,
               print_blob=False, report_multiple_bugs=False, phases=[Phase.generate, Phase.shrink],
               suppress_health_check=list(HealthCheck))
-    @given(fuzzgen.programs())
+    @given(fuzzgen.programs(families))
     def run(prog):
         stats.check(prog)
 

@@ -259,13 +259,14 @@ def example_cases() -> list[Case]:
     return out
 
 
-def fuzz_cases(seeds) -> list[Case]:
-    """Generated programs (tests/fuzzgen.py) that run at their inputs."""
+def fuzz_cases(seeds, families=()) -> list[Case]:
+    """Generated programs (tests/fuzzgen.py, with a share of the construct
+    `families` of tests/fuzzfamilies.py) that run at their inputs."""
     import fuzzgen
 
     out = []
     for seed in seeds:
-        prog = fuzzgen.program_from_seed(seed)
+        prog = fuzzgen.program_from_seed(seed, families)
         module = fuzzgen.load(prog.source)
         try:
             with np.errstate(all="raise"):
@@ -273,7 +274,8 @@ def fuzz_cases(seeds) -> list[Case]:
         except Exception:  # noqa: BLE001 -- a program the generator got wrong: not a case
             continue
         if np.ndim(value) == 0 and np.isfinite(value):
-            out.append(Case(f"fuzz seed {seed}", module.f, tuple(prog.args), prog.wrt))
+            family = f" ({prog.family})" if prog.family else ""
+            out.append(Case(f"fuzz seed {seed}{family}", module.f, tuple(prog.args), prog.wrt))
     return out
 
 

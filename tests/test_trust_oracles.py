@@ -1,0 +1,128 @@
+"""Issue 12, section 3 (oracles): the machinery that checks srcgrad from outside.
+
+Regression tests for what translation validation found (tests/translation.py),
+and tests of the fuzzer's construct families (tests/fuzzfamilies.py): every
+family writes programs that run, an oracle flags a wrong derivative, a located
+refusal of a family construct counts as rejected, and loop state does not
+count as a kink.
+"""
+import numpy as np
+import pytest
+
+import srcgrad
+from srcgrad.compiler import unoptimized
+
+import fuzzfamilies
+import fuzzgen
+
+
+def _one_armed_backward(x, flag):
+    if flag > 0.0:
+        y = np.sin(x)
+    else:
+        y = x * 1.0
+        y = np.zeros_like(y)
+    return np.sum(y)
+
+
+@pytest.mark.parametrize("flag", [1.0, -1.0])
+def test_a_backward_branch_left_with_only_its_comment_is_still_a_block(flag):
+    """Found by translation validation. The unoptimised build of an `else` whose
+    adjoint is empty (its value is a constant) generated `else:` with nothing but
+    a comment (codegen), and the `if` arm zeroed the adjoint of `_t2`, a value
+    only the `else` arm assigns (reverse: the adjoint of a result passed nothing
+    back was never retired). Dead code elimination hid both in the optimised build."""
+    x = np.array([0.2, 0.9])
+    with unoptimized():
+        g = srcgrad.grad(_one_armed_backward)(x, flag)
+        _, t = srcgrad.jvp(_one_armed_backward, (x, flag), (np.ones(2), None))
+    expected = np.cos(x) if flag > 0 else np.zeros(2)
+    np.testing.assert_allclose(g, expected, rtol=1e-14)
+    assert t == pytest.approx(float(np.sum(expected)), rel=1e-14)
+    srcgrad.check_grads(_one_armed_backward, (x, flag), wrt=0, modes=("reverse", "forward"))
+
+
+@pytest.mark.parametrize("family", fuzzfamilies.FAMILIES)
+def test_every_family_writes_programs_that_run(family):
+    for seed in range(12):
+        prog = fuzzgen.program_from_seed(seed, families=[family], share=1.0)
+        assert prog.family == family
+        module = fuzzgen.load(prog.source)
+        with np.errstate(all="raise"):
+            value = module.f(*fuzzgen._copy(prog.args))
+        assert np.ndim(value) == 0 and np.isfinite(value), prog
+        if prog.reference:  # the twin agrees with f where the block's inputs are the base point's
+            ref = module.__dict__[prog.reference](*fuzzgen._copy(prog.args), *fuzzgen._copy(prog.args))
+            assert ref == pytest.approx(value, rel=1e-12), prog
+
+
+@pytest.mark.parametrize("family", fuzzfamilies.DEFAULT)
+def test_the_default_families_pass_on_their_first_programs(family):
+    for seed in range(8):
+        prog = fuzzgen.program_from_seed(seed, families=[family], share=1.0)
+        assert fuzzgen.check_program(prog) in ("ok", "skipped", "rejected")
+
+
+def test_family_selection():
+    assert fuzzfamilies.selected("default") == fuzzfamilies.DEFAULT
+    assert fuzzfamilies.selected("all") == fuzzfamilies.FAMILIES
+    assert fuzzfamilies.selected("none") == ()
+    assert fuzzfamilies.selected("aliases, seq_slices") == ("aliases", "seq_slices")
+    with pytest.raises(ValueError, match="unknown fuzz families"):
+        fuzzfamilies.selected("aliasses")
+
+
+_HEADER = "import math\n\nimport numpy as np\n\nimport srcgrad\n\n\n"
+
+
+def _program(body, args, family="", **extra):
+    source = _HEADER + "def f(x):\n" + "".join(f"    {line}\n" for line in body)
+    return fuzzgen.Program(source, [args], ("x",), ["x"], family=family, **extra)
+
+
+def test_a_located_refusal_of_a_family_construct_counts_as_rejected():
+    body = ["try:", "    y = x * 2.0", "finally:", "    pass", "return np.sum(y)"]
+    x = np.array([0.3, 0.4])
+    assert fuzzgen.check_program(_program(body, x, family="aliases")) == "rejected"
+    with pytest.raises(fuzzgen.FuzzFailure, match="rejected"):  # the base generator's must pass
+        fuzzgen.check_program(_program(body, x))
+
+
+def test_the_reference_oracle_flags_a_wrong_gradient():
+    """A reference twin that treats the block as differentiable disagrees with
+    no_grad's constant: the oracle must say so (and agree with the right one)."""
+    body = ["y = x * 3.0", "with srcgrad.no_grad():", "    z = y * 2.0", "return np.sum(z * x)"]
+    x = np.array([0.3, -0.4])
+    right = _program(body, x, family="no_grad_rebind", reference="ref")
+    right.source += "\n\ndef ref(x, x0):\n    z = x0 * 3.0 * 2.0\n    return np.sum(z * x)\n"
+    assert fuzzgen.check_program(right) == "ok"
+    wrong = _program(body, x, family="no_grad_rebind", reference="ref")
+    wrong.source += "\n\ndef ref(x, x0):\n    z = x * 3.0 * 2.0\n    return np.sum(z * x)\n"
+    with pytest.raises(fuzzgen.FuzzFailure, match="mismatch:reverse"):
+        fuzzgen.check_program(wrong)
+
+
+def test_the_autograd_oracle_flags_a_gradient_that_differs():
+    prog = _program(["return np.sum(np.sin(x) * x)"], np.array([0.3, -0.4]))
+    x = prog.args[0]
+    fuzzgen._autograd_check(prog, [np.sin(x) + x * np.cos(x)])  # the true gradient: passes
+    with pytest.raises(fuzzgen.FuzzFailure, match="mismatch:autograd"):
+        fuzzgen._autograd_check(prog, [np.sin(x)])
+
+
+def test_the_higher_order_oracle_checks_grad2_and_the_hessian():
+    scalar = _program(["return np.sin(x) * x + 0.5 * x ** 3"], 0.4, orders=("grad2",))
+    assert fuzzgen.check_program(scalar) == "ok"
+    array = _program(["return np.sum(np.sin(x) * x[::-1]) + 0.5 * np.sum(x ** 3)"],
+                     np.array([0.4, 0.3, -0.2]), orders=("hvp", "hessian"))
+    assert fuzzgen.check_program(array) == "ok"
+
+
+def test_integer_loop_state_is_no_kink():
+    source = _HEADER + ("def f(x):\n    lr = 0.3\n    for i in range(3):\n        if i == 2:\n"
+                        "            lr = 0.1\n        x = x - lr * x * x\n    return x\n")
+    m, value = fuzzgen.margin(source, "f", [0.5])
+    x = 0.5
+    for lr in (0.3, 0.3, 0.1):
+        x = x - lr * x * x
+    assert m == np.inf and value == x

@@ -289,3 +289,48 @@ def family_program(gen, families):
     prog = getattr(FamilyGen(gen), name)()
     prog.family = name
     return prog
+
+
+def survey(families=FAMILIES, seeds=range(100), show=True):
+    """Run each family's programs from plain seeds (no hypothesis): per family the
+    outcome counts and, per distinct failure, the seed of its shortest program.
+
+        PYTHONPATH=$PWD python tests/fuzzfamilies.py [N] [family,family...]
+
+    `fuzzgen.program_from_seed(seed, families=[family], share=1.0)` rebuilds a program.
+    """
+    import collections
+
+    import fuzzgen
+
+    report = {}
+    for family in families:
+        counts, shortest = collections.Counter(), {}
+        for seed in seeds:
+            prog = fuzzgen.program_from_seed(seed, families=[family], share=1.0)
+            try:
+                counts[fuzzgen.check_program(prog)] += 1
+            except fuzzgen.FuzzFailure as failure:
+                counts["failed"] += 1
+                best = shortest.get(failure.signature)
+                if best is None or len(prog.source) < len(best[1].source):
+                    shortest[failure.signature] = (seed, prog, failure.exc_text)
+            except fuzzgen.GeneratorError as exc:
+                counts["generator-error"] += 1
+                shortest.setdefault("generator error", (seed, prog, str(exc)))
+        report[family] = (counts, shortest)
+        if show:
+            print(f"== {family}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), flush=True)
+            for signature, (seed, prog, text) in shortest.items():
+                print(f"-- seed {seed}: {signature}\n{text.strip()[:300]}\n{prog!r}")
+    return report
+
+
+if __name__ == "__main__":
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+    chosen = tuple(sys.argv[2].split(",")) if len(sys.argv) > 2 else FAMILIES
+    survey(chosen, range(count))

@@ -1556,14 +1556,16 @@ def _reference_checks(srcgrad, f, prog, value):
     expected = [_numeric(ref, args, prog.params.index(p)) for p in prog.wrt]
     grads = _run("reverse", prog, lambda: srcgrad.grad(f, wrt=prog.wrt)(*_copy(args)))
     if not _close(grads, tuple(expected)):
-        raise FuzzFailure("mismatch:reverse", f"gradient {grads!r}, expected (reference) {expected!r}", prog)
+        raise FuzzFailure("mismatch:reverse", f"gradient differs from the reference twin's differences\n"
+                          f"gradient {grads!r}, expected {expected!r}", prog)
     rng = np.random.default_rng(0)
     tangents = [_tangent(a, rng) if p in prog.wrt else None for p, a in zip(prog.params, args)]
     out, dot = _run("forward", prog, lambda: srcgrad.jvp(f, _copy(args), tangents))
     t_leaves = _leaves([tangents[prog.params.index(p)] for p in prog.wrt])
     want = sum(float(np.sum(g * t)) for g, t in zip(_leaves(tuple(expected)), t_leaves))
     if not np.isclose(out, value, rtol=1e-10) or abs(float(dot) - want) > 1e-5 * (1.0 + abs(want)):
-        raise FuzzFailure("mismatch:forward", f"jvp {out!r}, {dot!r}; expected tangent {want!r}", prog)
+        raise FuzzFailure("mismatch:forward", f"tangent differs from the reference twin's differences\n"
+                          f"jvp {out!r}, {dot!r}; expected tangent {want!r}", prog)
     _caller_values_kept(srcgrad, f, prog)
     return "ok"
 

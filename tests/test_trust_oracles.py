@@ -126,3 +126,13 @@ def test_integer_loop_state_is_no_kink():
     for lr in (0.3, 0.3, 0.1):
         x = x - lr * x * x
     assert m == np.inf and value == x
+
+
+def test_autograd_unsummed_gradient_of_a_broadcast_number_is_summed():
+    """Found by the long profile: autograd gives the gradient of a number that
+    np.where broadcasts against an array unsummed; the oracle sums it."""
+    source = _HEADER + "def f(s, C):\n    return np.sum(np.where(s > C, s, 0.5 * C))\n"
+    prog = fuzzgen.Program(source, [0.15, np.array([0.097, 0.174])], ("s",), ["s", "C"])
+    fuzzgen._autograd_check(prog, [np.array(1.0)])  # s > C in one entry: the gradient is 1
+    with pytest.raises(fuzzgen.FuzzFailure, match="mismatch:autograd"):
+        fuzzgen._autograd_check(prog, [np.array(2.0)])

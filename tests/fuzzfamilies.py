@@ -38,7 +38,8 @@ FAMILIES = ("inplace_twins", "aliases", "effect_helpers", "seq_slices", "loop_st
 # The families switched on by default (CI and the long profile). The others still
 # find wrong gradients or crashes on main (2026-12-06, see docs/reliability.md) and
 # join this list as the fixes land.
-DEFAULT = ("inplace_twins", "aliases", "loop_state_if", "discarded_out", "axis0_scalar")
+DEFAULT = ("inplace_twins", "aliases", "seq_slices", "loop_state_if", "no_grad_rebind", "discarded_out",
+           "dict_by_key", "axis0_scalar", "higher_order")
 
 
 def selected(option: str) -> tuple:

@@ -58,7 +58,8 @@ def test_every_family_writes_programs_that_run(family):
 
 @pytest.mark.parametrize("family", fuzzfamilies.DEFAULT)
 def test_the_default_families_pass_on_their_first_programs(family):
-    for seed in range(8):
+    """Every default family in CI, whatever share hypothesis's draws give it."""
+    for seed in range(5):
         prog = fuzzgen.program_from_seed(seed, families=[family], share=1.0)
         assert fuzzgen.check_program(prog) in ("ok", "skipped", "rejected")
 

@@ -16,21 +16,7 @@ import gast
 
 from . import nodes
 from .errors import SourceInfo, located
-
-_VIEW_METHODS = {"reshape", "ravel", "view", "transpose", "swapaxes", "squeeze", "diagonal",
-                 "__getitem__", "real", "imag", "T"}
-_VIEW_FUNCTIONS = {"reshape", "ravel", "transpose", "swapaxes", "moveaxis", "squeeze",
-                   "expand_dims", "broadcast_to", "asarray", "asanyarray", "atleast_1d",
-                   "atleast_2d", "atleast_3d", "diagonal", "real", "imag", "flip", "fliplr",
-                   "flipud", "rot90", "ascontiguousarray", "stop_gradient", "detach",
-                   # lists or tuples of views
-                   "split", "array_split", "hsplit", "vsplit", "dsplit", "unstack",
-                   "asfortranarray", "asarray_chkfinite", "require", "as_strided",
-                   "sliding_window_view", "broadcast_arrays", "trim_zeros", "rollaxis",
-                   "matrix_transpose", "permute_dims", "asmatrix", "real_if_close"}
-_FRESH_HELPERS = {"zeros_like", "owned", "owned_tangent", "fresh_tape", "copy_slice", "reduced_size"}
-_FRESH_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "nbytes", "itemsize"}
-
+from .rules import facts as table
 
 def alias_groups(body, params, appends: bool = True, before=None) -> dict[str, set[str]]:
     """name -> every local name that may share its memory (itself included).
@@ -139,7 +125,7 @@ def _may_view(expr, local: set[str], elements: bool = True) -> set[str]:
             return set()  # an index list is fancy indexing: a copy, never a view
         return _may_view(expr.value, local)
     if isinstance(expr, gast.Attribute):
-        return set() if expr.attr in _FRESH_ATTRIBUTES else _may_view(expr.value, local)
+        return set() if expr.attr in table.FRESH_ATTRIBUTES else _may_view(expr.value, local)
     if isinstance(expr, (gast.Tuple, gast.List)):
         if not elements or not expr.elts:
             return set()
@@ -154,34 +140,31 @@ def _may_view(expr, local: set[str], elements: bool = True) -> set[str]:
         func = expr.func
         path = nodes.dotted(func) or ""
         head = path.split(".")[0]
-        if isinstance(func, gast.Attribute) and head in local:  # a method of a local value
-            no_copy = func.attr == "astype" and any(k.arg == "copy" for k in expr.keywords)
-            return _may_view(func.value, local) if func.attr in _VIEW_METHODS or no_copy else set()
-        last = path.rsplit(".", 1)[-1]
-        if last in _VIEW_FUNCTIONS and expr.args:
-            return _may_view(expr.args[0], local)
-        if last == "array" and expr.args and any(  # numpy.array(x, copy=False) is x when it can be
-                k.arg == "copy" and not (isinstance(k.value, gast.Constant) and k.value.value is True)
-                for k in expr.keywords):
-            return _may_view(expr.args[0], local)
-        if isinstance(func, gast.Name) and last in _FRESH_HELPERS:
-            return set()  # srcgrad helpers that make a new value
-        if isinstance(func, gast.Name) and last in _runtime_helpers():  # generated code calls these by name
-            return _may_view(expr.args[0], local) if expr.args else set()
-        if head in ("np", "numpy", "math", "jnp") or last in ("len", "float", "int", "abs", "range",
-                                                             "min", "max", "sum", "round"):
-            return set()
-        out: set[str] = set()  # an unknown callee may hand back an argument
-        for a in list(expr.args) + [k.value for k in expr.keywords]:
+        args = list(expr.args)
+        if isinstance(func, gast.Attribute) and (not path or head in local):  # a method of a local value
+            found, args = table.method(func.attr), [func.value] + args
+            if func.attr == "astype" and any(k.arg == "copy" for k in expr.keywords):
+                found = table.VIEW  # x.astype(t, copy=False) is x when it can be
+        else:
+            found = table.by_name(path.rsplit(".", 1)[-1])
+            if path.rsplit(".", 1)[-1] == "array" and any(  # numpy.array(x, copy=False) is x when it can be
+                    k.arg == "copy" and not (isinstance(k.value, gast.Constant) and k.value.value is True)
+                    for k in expr.keywords):
+                found = table.VIEW
+        if found is None:  # an unknown callee may hand back any argument
+            shared = args + [k.value for k in expr.keywords]
+        elif found.views == table.ALL:
+            shared = args
+        else:
+            shared = [args[i] for i in found.views if i < len(args)]
+        out: set[str] = set()
+        for a in shared:
             out |= _may_view(a, local)
         return out
     return set()
 
 
-def _runtime_helpers() -> set[str]:
-    from . import runtime
-
-    return {n for n, v in vars(runtime).items() if callable(v) and getattr(v, "__module__", "") == runtime.__name__}
+may_view = _may_view
 
 
 def check_in_place(groups: dict, name: str, node, source: SourceInfo, what: str) -> None:
@@ -224,18 +207,6 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True) -> set[str]:
     return mutated
 
 
-# Methods that change a container's structure only (which values it holds),
-# never the memory of a value it holds. No ndarray has one of these names.
-_STRUCTURE_METHODS = {"append", "pop", "extend", "insert", "remove", "clear", "popitem", "update",
-                      "setdefault"}
-# Methods that never write into their receiver or their arguments.
-_READING_METHODS = _VIEW_METHODS | {
-    "copy", "sum", "mean", "prod", "max", "min", "std", "var", "dot", "flatten", "astype",
-    "cumsum", "cumprod", "any", "all", "argmax", "argmin", "argsort", "item", "tolist", "trace",
-    "clip", "round", "conj", "conjugate", "nonzero", "get", "keys", "values", "items", "index",
-    "count", "__len__"}
-
-
 def written_in_place(body, params, pure) -> set[str]:
     """Names whose memory may be written in place somewhere in `body`, or may
     share memory with something that is.
@@ -262,10 +233,10 @@ def written_in_place(body, params, pure) -> set[str]:
         for call in (n for n in _own_nodes(stmt) if isinstance(n, gast.Call)):
             func = call.func
             receiver = _may_view(func.value, local) if isinstance(func, gast.Attribute) else set()
-            if receiver and func.attr in _STRUCTURE_METHODS:
+            if receiver and table.structure_only(func.attr):
                 shallow |= receiver
                 continue
-            if receiver and func.attr in _READING_METHODS and not call.keywords:
+            if receiver and table.reads_only(func.attr) and not call.keywords:
                 continue
             if not receiver and pure(call):
                 continue

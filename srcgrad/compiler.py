@@ -20,6 +20,7 @@ import gast
 from . import codegen, nested, nodes, watch, writes
 from .activity import activity
 from .aliases import alias_groups, check_aliases
+from .effects import check_effects, model_writes
 from .errors import located
 from .fence import fence
 from .forward import forward
@@ -235,11 +236,12 @@ def derive(fn, options: Options, keep_stages: bool = False):
     container_params = {p for p, k in zip(params, options.kinds) if k in ("record", "container")}
     anf_fn = normalize(tree, names, parsed.source, ctx.is_local, scalar_params,
                        lambda path: _is_module_path(parsed.namespace, path), container_params)
+    model_writes(anf_fn, parsed.namespace, ctx.is_local, names)
     ctx.locals |= {n.id for n in nodes.name_nodes(anf_fn) if isinstance(n.ctx, gast.Store)}
     if keep_stages:
         stages["normalize"] = codegen.to_source(anf_fn)
-    ops = resolve(anf_fn, parsed.namespace, parsed.source, ctx.is_local,
-                  _lifted(tree, nested_defs, parsed, ctx.locals))
+    lifted = _lifted(tree, nested_defs, parsed, ctx.locals)
+    ops = resolve(anf_fn, parsed.namespace, parsed.source, ctx.is_local, lifted)
     if nograd.marked(anf_fn):
         from .api import stop_gradient  # (api imports this module)
 
@@ -260,6 +262,8 @@ def derive(fn, options: Options, keep_stages: bool = False):
                                      _number_globals(anf_fn, parsed.namespace, ctx.is_local))
     ctx.container_names = _container_names(anf_fn, params, options.kinds, ops) | sequences
     ctx.dict_names = _dict_names(anf_fn, params, options.kinds)
+    if not parsed.source.filename.startswith("<srcgrad"):  # our own code models its stacks
+        check_effects(anf_fn, ops, act, ctx, lifted)
     # srcgrad's own generated code (differentiated again for hvp) is alias-safe by
     # construction: its stack holds many values, which the syntactic check would join.
     _find_records(anf_fn, params, options.kinds, ctx)

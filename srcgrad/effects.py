@@ -1,46 +1,513 @@
-"""Statements that run only in the forward sweep: reporting, never mutation.
+"""Effects of calls: what a call may change, and when that makes a derivative wrong.
 
-`print`, `logging`, `warnings` and srcgrad's own checks run once with real
-values; any other call whose result is discarded must not touch a value
-being differentiated, since it could change it in place unseen.
+The derivative models exactly two ways of changing a value in place: a write
+into a subscript (`x[i] = v`) and `lst.append(v)` on a local list. Any other
+call that changes one of its arguments, a global or an outer variable is
+invisible to it: a discarded `np.copyto(buf, x)` would give a zero gradient,
+a helper that scales its argument's first entry a wrong one.
+
+So every call is looked up in the table of facts (srcgrad/rules/facts.py),
+or, for the user's own functions, analysed from its source
+(`function_effects`), and
+
+- a write the compiler can express as a subscript write is rewritten into one
+  before differentiation (`model_writes`): `np.copyto(dst, src)` and any
+  `out=` (`np.exp(x, out=y)` is `y[...] = np.exp(x)`);
+- any other call that writes, changes outer state, or is unknown, is rejected
+  (`check_effects`, with file, line, the code and a hint) when it meets a
+  value that depends on a `wrt` input: one of its inputs, or what it writes,
+  is *varied*. Whether that value later reaches the result (is *active*)
+  does not matter: a write changes values behind the analysis's back.
+
+Calls that meet only constants run in the forward sweep as written.
 """
 from __future__ import annotations
 
+import inspect
+from dataclasses import dataclass, field
+
 import gast
+import numpy
 
 from . import nodes
 from .errors import located
+from .rules import facts as table
+
+# --- what a user's function may change, from its source ------------------------------
 
 
-def check_forward_only(stmt, act, ctx) -> None:
-    """Expression statements run in the forward sweep only; they may not hide an
-    in-place change of a value being differentiated. print, logging and
-    warnings calls are known to be harmless."""
-    call = stmt.value
-    path = nodes.dotted(call.func) if isinstance(call, gast.Call) else None
-    if path is not None and _is_reporting(path, ctx):
-        return
-    touched = [n for n in nodes.loaded_names(stmt.value) if act.is_active(n)]
-    if touched:
-        raise located(ctx.source, stmt, f"a call whose result is discarded, on the "
-                      f"differentiated value {touched[0]!r}",
-                      "assign the result to a variable; use print or logging to report values")
+@dataclass
+class Effects:
+    """What calling a user's function may change.
+
+    `writes`: parameter -> (line, code) of a write into it (through any alias);
+    `augmented`: parameters changed only by `p op= e` (in place for an array,
+    a rebinding for a number); `outer`: (line, code, what) of the first write
+    into a global or outer variable, or of a call to an unknown function.
+    """
+
+    writes: dict = field(default_factory=dict)
+    augmented: dict = field(default_factory=dict)
+    outer: tuple | None = None
 
 
-def _is_reporting(path: str, ctx) -> bool:
-    import logging
-    import warnings
+_ANALYSING: set = set()
 
-    head = path.split(".")[0]
-    if ctx.is_local(head):
-        return False
+
+def function_effects(fn, lifted=None) -> Effects:
+    """The effects of calling the Python function (or lifted nested def) `fn`;
+    `lifted` maps the names of the nested helpers it may call to their lifted forms."""
+    from .frontend import parse
+
+    code = getattr(fn, "__code__", None)
+    if code in _ANALYSING:  # recursion: what is found on the way in is all there is
+        return Effects()
+    _ANALYSING.add(code)
     try:
-        obj = ctx.parsed.namespace.lookup(head)
+        parsed = parse(fn)
+        return _Analysis(parsed, lifted or {}).run()
+    finally:
+        _ANALYSING.discard(code)
+
+
+class _Analysis:
+    """One pass over a function's statements in program order, following which
+    local names may hold (memory of) which parameter."""
+
+    def __init__(self, parsed, lifted: dict):
+        self.parsed = parsed
+        self.lifted = lifted
+        tree = parsed.tree
+        args = tree.args
+        self.params = [a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args
+                       + args.kwonlyargs]
+        for extra in (args.vararg, args.kwarg):
+            if extra is not None:
+                self.params.append(extra.id)
+        self.locals = set(self.params) | {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)
+                                          and isinstance(n.ctx, (gast.Store, gast.Del))}
+        self.refs = {p: {p} for p in self.params}
+        # nested defs: their bodies are analysed where they stand, so calling one adds nothing
+        self.nested = {n.name for n in gast.walk(tree) if isinstance(n, gast.FunctionDef)} - {tree.name}
+        self.out = Effects()
+
+    def run(self) -> Effects:
+        self.block(self.parsed.tree.body, compound=False)
+        return self.out
+
+    # where a write lands ------------------------------------------------------------
+    def _where(self, node) -> tuple:
+        return getattr(node, "lineno", 0), self.parsed.line(getattr(node, "lineno", 0))
+
+    def write(self, name: str, node, augmented: bool = False) -> None:
+        if name in self.locals:
+            for p in self.refs.get(name, ()):
+                target = self.out.augmented if augmented else self.out.writes
+                target.setdefault(p, self._where(node))
+        elif self.out.outer is None:
+            self.out.outer = self._where(node) + (f"writes into {name!r}, which is not its own",)
+
+    def unknown(self, node, what: str) -> None:
+        if self.out.outer is None:
+            self.out.outer = self._where(node) + (what,)
+
+    def held(self, expr) -> set:
+        """Parameters whose memory the value of `expr` may share."""
+        found = set()
+        for n in _may_hold(expr, self.locals):
+            found |= self.refs.get(n, set())
+        return found
+
+    # statements ----------------------------------------------------------------------
+    def block(self, stmts, compound: bool) -> None:
+        for stmt in stmts:
+            self.statement(stmt, compound)
+
+    def bind(self, target, held: set, compound: bool) -> None:
+        if isinstance(target, gast.Name):
+            self.refs[target.id] = (self.refs.get(target.id, set()) | held) if compound else set(held)
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            for e in target.elts:
+                self.bind(e, held, compound=True)
+        elif isinstance(target, gast.Starred):
+            self.bind(target.value, held, compound)
+        else:  # x[i] = v, x.a = v: a write into x
+            root = _root(target)
+            if root is not None:
+                self.write(root, target)
+
+    def statement(self, stmt, compound: bool) -> None:
+        self.calls(stmt)
+        if isinstance(stmt, gast.Assign):
+            held = self.held(stmt.value)
+            for target in stmt.targets:
+                self.bind(target, held, compound)
+        elif isinstance(stmt, gast.AnnAssign) and stmt.value is not None:
+            self.bind(stmt.target, self.held(stmt.value), compound)
+        elif isinstance(stmt, gast.AugAssign):
+            if isinstance(stmt.target, gast.Name):
+                self.write(stmt.target.id, stmt, augmented=True)
+            else:
+                self.bind(stmt.target, set(), compound)
+        elif isinstance(stmt, gast.Delete):
+            for target in stmt.targets:
+                if not isinstance(target, gast.Name):
+                    self.bind(target, set(), compound)
+        elif isinstance(stmt, (gast.Global, gast.Nonlocal)):
+            self.unknown(stmt, f"declares {', '.join(stmt.names)} {type(stmt).__name__.lower()}")
+        elif isinstance(stmt, (gast.For, gast.AsyncFor)):
+            for _ in range(2):  # a second time for what the first iteration set up
+                self.bind(stmt.target, self.held(stmt.iter), compound=True)
+                self.block(stmt.body, compound=True)
+            self.block(stmt.orelse, compound=True)
+        elif isinstance(stmt, gast.While):
+            for _ in range(2):
+                self.block(stmt.body, compound=True)
+            self.block(stmt.orelse, compound=True)
+        elif isinstance(stmt, gast.If):
+            self.block(stmt.body, compound=True)
+            self.block(stmt.orelse, compound=True)
+        elif isinstance(stmt, (gast.With, gast.AsyncWith)):
+            for item in stmt.items:
+                if item.optional_vars is not None:
+                    self.bind(item.optional_vars, self.held(item.context_expr), compound=True)
+            self.block(stmt.body, compound=True)
+        elif isinstance(stmt, gast.Try):
+            for part in (stmt.body, stmt.orelse, stmt.finalbody):
+                self.block(part, compound=True)
+            for handler in stmt.handlers:
+                self.block(handler.body, compound=True)
+        elif isinstance(stmt, (gast.FunctionDef, gast.AsyncFunctionDef)):
+            # runs later, seeing these names; its parameters may be given any of ours
+            args = stmt.args
+            for a in list(getattr(args, "posonlyargs", None) or []) + args.args + args.kwonlyargs:
+                self.locals.add(a.id)
+                self.refs[a.id] = set(self.params)
+            self.block(stmt.body, compound=True)
+
+    def calls(self, stmt) -> None:
+        """The effects of the calls in `stmt` (not those of nested blocks)."""
+        for node in _own_nodes(stmt):
+            if isinstance(node, gast.Call):
+                self.call(node)
+
+    def call(self, call) -> None:
+        if isinstance(call.func, gast.Name) and call.func.id in self.nested:
+            return
+        resolved = resolve_call(call, self.parsed.namespace, lambda n: n in self.locals, self.lifted)
+        if resolved.reporting:
+            return
+        if resolved.user is not None:
+            self.user(call, resolved)
+            return
+        if resolved.facts is None:
+            for node in resolved.args + [v for _, v in resolved.keywords]:
+                for n in _may_hold(node, self.locals):
+                    self.write(n, call)
+            if not resolved.local_method:
+                self.unknown(call, f"calls {resolved.label}, which srcgrad knows nothing about")
+            return
+        for node in resolved.written:
+            root = _root(node)
+            if root is not None:
+                self.write(root, call)
+
+    def user(self, call, resolved) -> None:
+        inner = function_effects(resolved.user, self.lifted)
+        bound = bind_user(resolved.user, resolved.args, resolved.keywords)
+        if bound is None:
+            self.unknown(call, f"calls {resolved.label} in a way srcgrad cannot follow")
+            return
+        for param, node in bound.items():
+            augmented = param in inner.augmented and param not in inner.writes
+            if param in inner.writes or augmented:
+                for n in _may_hold(node, self.locals):
+                    self.write(n, call, augmented=augmented)
+        if inner.outer is not None and self.out.outer is None:
+            self.out.outer = self._where(call) + (f"calls {resolved.label}, which {inner.outer[2]}",)
+
+
+def _own_nodes(stmt):
+    """The expression nodes of `stmt` itself, not of the blocks nested in it."""
+    for name, value in gast.iter_fields(stmt):
+        if name in ("body", "orelse", "finalbody", "handlers"):
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, gast.AST):
+                yield from gast.walk(item)
+
+
+def _root(node) -> str | None:
+    while isinstance(node, (gast.Subscript, gast.Attribute, gast.Starred)):
+        node = node.value
+    return node.id if isinstance(node, gast.Name) else None
+
+
+def _may_hold(expr, local: set) -> set:
+    """Local names whose memory the value of `expr` may share (see aliases.may_view)."""
+    from .aliases import may_view
+
+    return may_view(expr, local)
+
+
+def bind_user(fn, args: list, keywords: list) -> dict | None:
+    """{parameter: argument node} of a call to the user's `fn`, or None when the
+    call cannot be bound by name (`*args`, `**kwargs` on either side)."""
+    free = tuple(getattr(fn, "free", ()))
+    keywords = list(keywords) + [(n, nodes.name(n)) for n in free]
+    if any(isinstance(a, gast.Starred) for a in args) or any(k is None for k, _ in keywords):
+        return None
+    try:
+        bound = inspect.signature(fn).bind(*args, **dict(keywords))
+    except (TypeError, ValueError):
+        return None
+    kinds = bound.signature.parameters
+    if any(kinds[p].kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+           for p in bound.arguments):
+        return None
+    return dict(bound.arguments)
+
+
+# --- resolving a call to its facts ----------------------------------------------------
+
+
+@dataclass
+class Resolved:
+    """A call, resolved: its facts (None: unknown), or the user's function it calls."""
+
+    label: str
+    args: list
+    keywords: list
+    facts: object = None
+    user: object = None
+    ufunc: object = None
+    local_method: bool = False
+
+    @property
+    def reporting(self) -> bool:
+        return self.facts is not None and self.facts.reporting
+
+    @property
+    def written(self) -> list:
+        return table.written(self.facts, self.args, self.keywords, self.ufunc)
+
+
+def resolve_call(call, namespace, is_local, lifted=None) -> Resolved:
+    """What `call` calls, seen from a function with `namespace` and local names
+    `is_local`; `lifted` maps nested helpers' names to their lifted forms."""
+    func = call.func
+    args = list(call.args)
+    keywords = [(k.arg, k.value) for k in call.keywords]
+    path = nodes.dotted(func)
+    head = path.split(".")[0] if path else None
+    if isinstance(func, gast.Name) and is_local(func.id):
+        helper = (lifted or {}).get(func.id)
+        if helper is not None:
+            return Resolved(func.id, args, keywords, user=helper)
+        return Resolved(func.id, args, keywords)
+    if isinstance(func, gast.Attribute) and (path is None or is_local(head)):
+        # a method of a local value: what any list, dict or ndarray method of that name does
+        return Resolved(f".{func.attr}()", [func.value] + args, keywords,
+                        facts=table.method(func.attr), local_method=True)
+    if path is None:
+        return Resolved("this call", args, keywords)
+    obj, receiver = _lookup(namespace, path)
+    if receiver is not None:  # a method of a global object: bound, the object comes first
+        args = [func.value] + args
+    if obj is None:
+        return Resolved(path, args, keywords)
+    if isinstance(func, gast.Attribute) and receiver is None and isinstance(obj, _UfuncMethod):
+        return Resolved(path, args, keywords, facts=table.ufunc_method(obj.attr))
+    found = table.of(obj) if receiver is None else table.bound(receiver, obj)
+    if found is not None:
+        return Resolved(path, args, keywords, facts=found,
+                        ufunc=obj if isinstance(obj, numpy.ufunc) else None)
+    if inspect.isfunction(obj) or hasattr(obj, "free"):
+        return Resolved(path, args, keywords, user=obj)
+    return Resolved(path, args, keywords)
+
+
+@dataclass(frozen=True)
+class _UfuncMethod:
+    ufunc: object
+    attr: str
+
+
+def _lookup(namespace, path: str):
+    """(the object `path` names, the object it is a method of or None). Attributes
+    are read only from modules and classes, and statically from other objects:
+    no user property runs at compile time."""
+    head, *rest = path.split(".")
+    try:
+        obj = namespace.lookup(head)
     except KeyError:
-        return False
-    from . import runtime
+        return None, None
+    receiver = None
+    for i, attr in enumerate(rest):
+        if isinstance(obj, numpy.ufunc) and i == len(rest) - 1:
+            return _UfuncMethod(obj, attr), None
+        if inspect.ismodule(obj) or inspect.isclass(obj):
+            obj = getattr(obj, attr, None)
+        elif i == len(rest) - 1:
+            receiver = obj
+            try:
+                obj = inspect.getattr_static(type(obj), attr)
+            except AttributeError:
+                return None, receiver
+        else:
+            return None, None
+        if obj is None:
+            return None, None
+    return obj, receiver
 
-    if obj is runtime.require_scalar or obj is runtime.check_finite:  # in generated code
-        return True
-    return obj is print or obj is logging or obj is warnings or isinstance(obj, logging.Logger)
 
+# --- rewriting writes the derivative can model ------------------------------------
+
+
+def model_writes(fn, namespace, is_local, names) -> None:
+    """Rewrite (in place, in the ANF function `fn`) calls that store a result into an
+    argument as the subscript write they are: `np.copyto(dst, src)` becomes
+    `dst[...] = src`, `f(a, out=o)` becomes `_t = f(a); o[...] = _t`."""
+    fn.body[:] = _model_block(fn.body, namespace, is_local, names)
+
+
+def _model_block(stmts, namespace, is_local, names) -> list:
+    out = []
+    for stmt in stmts:
+        nodes.map_blocks(stmt, lambda inner: _model_block(inner, namespace, is_local, names))
+        out.extend(_modelled(stmt, namespace, is_local, names) or [stmt])
+    return out
+
+
+def _modelled(stmt, namespace, is_local, names):
+    call = stmt.value if isinstance(stmt, (gast.Expr, gast.Assign)) else None
+    if not isinstance(call, gast.Call):
+        return None
+    if isinstance(stmt, gast.Assign) and not isinstance(stmt.targets[0], gast.Name):
+        return None
+    resolved = resolve_call(call, namespace, is_local)
+    if resolved.facts is None or resolved.user is not None:
+        return None
+    line = stmt.lineno
+    if resolved.facts is table.of(numpy.copyto) and len(call.args) == 2 and not call.keywords \
+            and isinstance(stmt, gast.Expr) and isinstance(call.args[0], gast.Name):
+        return [_write_all(call.args[0].id, call.args[1], stmt)]
+    outs = [v for k, v in resolved.keywords if k == "out"]
+    positional = list(call.args[resolved.ufunc.nin:]) if resolved.ufunc is not None else []
+    if len(outs) + len(positional) != 1 or resolved.facts.writes:
+        return None
+    target = (outs + positional)[0]
+    if not isinstance(target, gast.Name):
+        return None
+    plain = gast.Call(func=call.func, args=list(call.args[:len(call.args) - len(positional)]),
+                      keywords=[k for k in call.keywords if k.arg != "out"])
+    temp = names.fresh("t")
+    new = [nodes.assign(temp, plain, line), _write_all(target.id, nodes.name(temp), stmt)]
+    if isinstance(stmt, gast.Assign):
+        new.append(nodes.assign(stmt.targets[0].id, nodes.name(target.id), line))
+    for s in new:
+        gast.copy_location(s, stmt)
+    return new
+
+
+def _write_all(target: str, value, stmt):
+    """`target[...] = value`, located at `stmt`."""
+    new = gast.Assign(targets=[gast.Subscript(value=nodes.name(target), slice=nodes.const(Ellipsis),
+                                              ctx=gast.Store())], value=value, type_comment=None)
+    return gast.copy_location(new, stmt)
+
+
+# --- the check --------------------------------------------------------------------
+
+
+def check_effects(fn, ops: dict, act, ctx, lifted: dict) -> None:
+    """Reject every call in the ANF function `fn` whose effect the derivative could
+    not see: one that writes, changes outer state or is unknown, and meets a value
+    that depends on a `wrt` input (see the module docstring)."""
+    from .normalize.anf import is_append
+
+    namespace = ctx.parsed.namespace
+    varied = act.varied
+    for stmt in nodes.walk_statements(fn.body):
+        call = stmt.value if isinstance(stmt, (gast.Expr, gast.Assign)) else None
+        if not isinstance(call, gast.Call):
+            continue
+        if isinstance(stmt, gast.Expr) and is_append(stmt) and ctx.is_local(stmt.value.func.value.id):
+            continue  # lst.append(v) on a local list: modelled
+        op = ops.get(id(stmt))
+        if op is not None and op.kind == "custom":
+            continue  # a user rule: declared a function of its arguments
+        resolved = resolve_call(call, namespace, ctx.is_local, lifted)
+        if resolved.reporting:
+            continue
+        inputs = set()
+        for node in resolved.args + [v for _, v in resolved.keywords]:
+            inputs |= nodes.loaded_names(node)
+        touched = sorted(n for n in inputs if n in varied)
+        if resolved.user is not None:
+            _check_user(stmt, resolved, touched, varied, ctx, lifted)
+            continue
+        if resolved.facts is None:
+            if touched:
+                raise located(ctx.source, stmt, f"{resolved.label} is a call srcgrad knows nothing "
+                              f"about (whether it changes its arguments, what it returns), on "
+                              f"{touched[0]!r}, which depends on a differentiated input",
+                              "register a rule for it with srcgrad.defvjp / srcgrad.defjvp, or "
+                              "compute the value with NumPy operations srcgrad knows")
+            continue
+        written = resolved.written
+        if not written:
+            continue
+        hit = touched or sorted(n for w in written for n in nodes.loaded_names(w) if n in varied)
+        if hit:
+            what = ", ".join(sorted({n for w in written for n in nodes.loaded_names(w)}))
+            raise located(ctx.source, stmt, f"{resolved.label} writes into {what!r} in place, "
+                          f"with {hit[0]!r}, a value that depends on a differentiated input: "
+                          "the derivative cannot see that change",
+                          resolved.facts.hint or "compute a new value and assign it to a name")
+
+
+def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict) -> None:
+    label = getattr(resolved.user, "__name__", resolved.label)
+    bound = bind_user(resolved.user, resolved.args, resolved.keywords)
+    if bound is None and touched:
+        raise located(ctx.source, stmt, f"calling {label}, which takes *args or **kwargs, with "
+                      "values being differentiated is not supported",
+                      "give the helper named parameters")
+    if touched:  # what the helper may not contain is said first, where it is
+        from .fence import fence
+        from .frontend import parse
+
+        fence(parse(resolved.user))
+    inner = function_effects(resolved.user, lifted)
+    if inner.outer is not None and touched:
+        line, code, what = inner.outer
+        raise located(ctx.source, stmt, f"{label}() {what} (line {line}: {code}), and it is "
+                      f"called with {touched[0]!r}, a value that depends on a differentiated "
+                      "input: the derivative cannot see that change",
+                      "make the helper a function of its arguments: return what it computes")
+    if not (inner.writes or inner.augmented):
+        return
+    for param, node in (bound or {}).items():
+        found = inner.writes.get(param)
+        if found is None and param in inner.augmented and not _is_number(node, ctx):
+            found = inner.augmented[param]
+        if found is None:
+            continue
+        holders = sorted(nodes.loaded_names(node))
+        hit = [n for n in holders if n in varied] or touched
+        if hit:
+            line, code = found
+            shown = holders[0] if holders else param
+            raise located(ctx.source, stmt, f"{label}() writes into its argument {param!r} in "
+                          f"place (line {line}: {code}), which is {shown!r} here, and the call "
+                          f"involves {hit[0]!r}, a value that depends on a differentiated input: "
+                          "the derivative cannot see that change",
+                          f"make {label}() return the new value instead of changing {param!r} "
+                          f"(e.g. start it with `{param} = {param}.copy()` and return it)")
+
+
+def _is_number(node, ctx) -> bool:
+    if isinstance(node, gast.Constant):
+        return isinstance(node.value, (int, float, complex)) and not isinstance(node.value, bool)
+    return isinstance(node, gast.Name) and node.id in ctx.scalar_names

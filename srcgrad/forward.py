@@ -17,6 +17,7 @@ import gast
 from . import nodes, templates
 from .errors import located
 from .normalize.anf import is_append
+from .resolve import statements
 
 
 class _Forward:
@@ -25,10 +26,11 @@ class _Forward:
         self.act = act
         self.ctx = ctx
         self.last_line = None
+        self.written_globals: set[str] = set()  # globals written in place (BUF[:] = v)
 
     # names and values ------------------------------------------------------
     def active(self, name: str) -> bool:
-        return self.ctx.is_local(name) and self.act.is_active(name)
+        return (self.ctx.is_local(name) or name in self.written_globals) and self.act.is_active(name)
 
     def tangent_of(self, name: str):
         return self.ctx.names.tangent(name) if self.active(name) else None
@@ -87,10 +89,6 @@ class _Forward:
         popped = _popped_list(stmt.value, self.ctx) if isinstance(stmt, gast.Expr) else None
         if popped is not None:  # lst.pop(), the value discarded
             return [stmt] + self.pop(popped, None, stmt.lineno)
-        if isinstance(stmt, gast.Expr):
-            from .effects import check_forward_only
-
-            check_forward_only(stmt, self.act, self.ctx)
         return [stmt]
 
     def assign(self, stmt) -> list:
@@ -269,8 +267,13 @@ def forward(fn, ops: dict, act, wrt: list[str], ctx):
     args = fn.args
     params = [a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args + args.kwonlyargs]
     # A parameter outside wrt that a loop makes active needs a zero tangent to start from.
+    # So does a global array the function writes into (`BUF[:] = x`): its tangent
+    # starts at zero, like its value's dependence on the inputs.
+    pass_.written_globals = {s.targets[0].value.id for s in statements(body)
+                             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript)
+                             and not ctx.is_local(s.targets[0].value.id)}
     entry = [pass_.set_tangent(p, pass_.zeros(nodes.name(p)), fn.lineno)
-             for p in params if p not in wrt and pass_.active(p)]
+             for p in params + sorted(pass_.written_globals) if p not in wrt and pass_.active(p)]
     stmts = entry + pass_.block(body)
     returned = ret.value
     return stmts, returned, pass_.tangent_expr(returned)

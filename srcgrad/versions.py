@@ -15,7 +15,6 @@ import gast
 
 from . import nodes, templates
 from .adjoints import adjoint_items, local_reads
-from .effects import check_forward_only
 from .normalize.anf import is_append
 
 MANAGED = "managed"  # a read of a loop variable: restored by pops, never versioned
@@ -193,8 +192,6 @@ class Walk:
             return self.loop(stmt, cur, managed, loop)
         if is_append(stmt):
             return self.append(stmt, cur, managed, loop)
-        if isinstance(stmt, gast.Expr):
-            check_forward_only(stmt, self.act, self.ctx)
         for n in sorted(stored(stmt)):
             if n not in managed:
                 cur[n] = self.new(n, stmt)

@@ -226,6 +226,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     names = Names(nodes.names_in(tree) | {tree.name})
     aux = _split_aux(tree, names, parsed.source) if options.has_aux else None
     locals_ = set(params) | {n.id for n in nodes.name_nodes(tree) if isinstance(n.ctx, gast.Store)}
+    model_writes(tree, parsed.namespace, lambda n: n in locals_)
     ctx = _Context(parsed, names, locals_, require_scalar=not options.split)
     ctx.split = options.split
     ctx.optimize = options.optimize
@@ -236,7 +237,6 @@ def derive(fn, options: Options, keep_stages: bool = False):
     container_params = {p for p, k in zip(params, options.kinds) if k in ("record", "container")}
     anf_fn = normalize(tree, names, parsed.source, ctx.is_local, scalar_params,
                        lambda path: _is_module_path(parsed.namespace, path), container_params)
-    model_writes(anf_fn, parsed.namespace, ctx.is_local, names)
     ctx.locals |= {n.id for n in nodes.name_nodes(anf_fn) if isinstance(n.ctx, gast.Store)}
     if keep_stages:
         stages["normalize"] = codegen.to_source(anf_fn)

@@ -364,31 +364,36 @@ def _lookup(namespace, path: str):
 # --- rewriting writes the derivative can model ------------------------------------
 
 
-def model_writes(fn, namespace, is_local, names) -> None:
-    """Rewrite (in place, in the ANF function `fn`) calls that store a result into an
-    argument as the subscript write they are: `np.copyto(dst, src)` becomes
-    `dst[...] = src`, `f(a, out=o)` becomes `_t = f(a); o[...] = _t`."""
-    fn.body[:] = _model_block(fn.body, namespace, is_local, names)
+def model_writes(fn, namespace, is_local) -> None:
+    """Rewrite (in place, in the parsed function `fn`, before normalization) calls
+    that store a result into an argument as the subscript write they are:
+    `np.copyto(dst, src)` becomes `dst[...] = src`, `f(a, out=o)` becomes
+    `o[...] = f(a)` (and `z = f(a, out=o)` adds `z = o`)."""
+    fn.body[:] = _model_block(fn.body, namespace, is_local)
 
 
-def _model_block(stmts, namespace, is_local, names) -> list:
+def _model_block(stmts, namespace, is_local) -> list:
     out = []
     for stmt in stmts:
-        nodes.map_blocks(stmt, lambda inner: _model_block(inner, namespace, is_local, names))
-        out.extend(_modelled(stmt, namespace, is_local, names) or [stmt])
+        if isinstance(stmt, (gast.FunctionDef, gast.AsyncFunctionDef)):
+            out.append(stmt)
+            continue
+        nodes.map_blocks(stmt, lambda inner: _model_block(inner, namespace, is_local))
+        out.extend(_modelled(stmt, namespace, is_local) or [stmt])
     return out
 
 
-def _modelled(stmt, namespace, is_local, names):
+def _modelled(stmt, namespace, is_local):
     call = stmt.value if isinstance(stmt, (gast.Expr, gast.Assign)) else None
     if not isinstance(call, gast.Call):
         return None
-    if isinstance(stmt, gast.Assign) and not isinstance(stmt.targets[0], gast.Name):
+    if isinstance(stmt, gast.Assign) and not (len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)):
+        return None
+    if any(isinstance(a, gast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
         return None
     resolved = resolve_call(call, namespace, is_local)
-    if resolved.facts is None or resolved.user is not None:
+    if resolved.facts is None or resolved.user is not None or resolved.local_method:
         return None
-    line = stmt.lineno
     if resolved.facts is table.of(numpy.copyto) and len(call.args) == 2 and not call.keywords \
             and isinstance(stmt, gast.Expr) and isinstance(call.args[0], gast.Name):
         return [_write_all(call.args[0].id, call.args[1], stmt)]
@@ -401,12 +406,9 @@ def _modelled(stmt, namespace, is_local, names):
         return None
     plain = gast.Call(func=call.func, args=list(call.args[:len(call.args) - len(positional)]),
                       keywords=[k for k in call.keywords if k.arg != "out"])
-    temp = names.fresh("t")
-    new = [nodes.assign(temp, plain, line), _write_all(target.id, nodes.name(temp), stmt)]
+    new = [_write_all(target.id, gast.copy_location(plain, call), stmt)]
     if isinstance(stmt, gast.Assign):
-        new.append(nodes.assign(stmt.targets[0].id, nodes.name(target.id), line))
-    for s in new:
-        gast.copy_location(s, stmt)
+        new.append(gast.copy_location(nodes.assign(stmt.targets[0].id, nodes.name(target.id)), stmt))
     return new
 
 

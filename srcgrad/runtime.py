@@ -1229,7 +1229,7 @@ def written_adjoint(g, index, v):
         return fill_grad(g.get(index), v)
     if isinstance(g, (list, tuple)):  # a list's adjoint: its entries, None for zero
         return fill_grad(g[index], v)
-    picked = numpy.array(g[index])
+    picked = numpy.array(numpy.asarray(g)[index])  # a 0-d array's adjoint may be a float
     parts = index if isinstance(index, tuple) else (index,)
     if any(isinstance(p, (numpy.ndarray, list)) and numpy.asarray(p).dtype.kind in "iu" for p in parts):
         ids = numpy.full(numpy.shape(g), -1)

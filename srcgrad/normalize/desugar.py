@@ -25,12 +25,14 @@ constant (see `nograd`).
 from __future__ import annotations
 
 import gast
+import numpy
 
 from .. import nodes
 from ..aliases import alias_groups, check_in_place, positions
 from ..errors import SourceInfo, unsupported
 from ..naming import Names
 from . import nograd
+from ..rules import facts as table
 
 
 def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), container_params=frozenset()):
@@ -64,9 +66,6 @@ def _builds_dict(expr) -> bool:
         isinstance(expr, gast.Call) and nodes.dotted(expr.func) == "dict")
 
 
-_SCALAR_REDUCTIONS = {"sum", "prod", "mean", "max", "min", "amax", "amin", "std", "var"}
-
-
 def _holds_a_scalar(name: str, found: list) -> bool:
     """`name` is augmented once, and is otherwise only ever bound to a number or
     to a full reduction (`np.prod(x)`): an immutable value, whatever shares it."""
@@ -92,7 +91,8 @@ def _scalar_valued(expr) -> bool:
     if isinstance(expr, gast.Call) and len(expr.args) == 1 and not expr.keywords:
         path = nodes.dotted(expr.func) or ""
         head, _, last = path.rpartition(".")
-        return head in ("np", "numpy") and last in _SCALAR_REDUCTIONS
+        found = table.of(getattr(numpy, last, None)) if head in ("np", "numpy") else None
+        return found is not None and found.reduces
     return False
 
 

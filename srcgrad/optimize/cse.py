@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import gast
 
-from .. import nodes, runtime
+from .. import nodes
 from ..aliases import written_in_place
-from .kinds import ARRAY_FUNCTIONS, NUMERIC, SCALAR_REDUCTIONS, kind_of, numpy_ufunc
+from ..rules import facts as table
+from .kinds import NUMERIC, kind_of, numpy_ufunc
 
 
 def common_subexpressions(forward: list, backward: list, params, shapes, kinds: dict):
@@ -47,7 +48,7 @@ def _key(stmt, shapes, kinds, renames, single):
     value = stmt.value
     if isinstance(value, gast.Call):
         fn = shapes.callee(value)
-        if value.keywords or not (numpy_ufunc(fn) or any(fn is r for r in SCALAR_REDUCTIONS)):
+        if value.keywords or not (numpy_ufunc(fn) or table.total_reduction(fn)):
             return None
     elif not isinstance(value, (gast.BinOp, gast.UnaryOp)):
         return None
@@ -58,10 +59,9 @@ def _key(stmt, shapes, kinds, renames, single):
 
 
 def _pure(fn, call) -> bool:
-    """Whether a call of the generated code writes none of its arguments: a ufunc
-    or NumPy function without `out=`, or one of srcgrad's runtime helpers (which
-    copy before they write)."""
+    """Whether a call of the generated code writes none of its arguments: the table
+    of facts says it is pure (srcgrad's runtime helpers copy before they write),
+    and it has no `out=`."""
     if any(k.arg == "out" for k in call.keywords):
         return False
-    return numpy_ufunc(fn) or any(fn is f for f in ARRAY_FUNCTIONS) or \
-        getattr(fn, "__module__", None) == runtime.__name__
+    return table.is_pure(fn)

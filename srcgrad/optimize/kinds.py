@@ -1,7 +1,7 @@
 """Which top-level values of a generated function are numbers, and which NumPy values.
 
 "py" is a Python number (immutable; arithmetic on it cannot change anything
-else); "np" is what ufuncs and the functions of ARRAY_FUNCTIONS return: an
+else); "np" is what ufuncs and the functions the table of facts marks `array` return: an
 array or a NumPy scalar, whose arithmetic warns instead of raising; "num"
 is one of the two (an entry of a record argument); "shape" is an array's
 `.shape`. Anything else (a user's object, a list, a value of unknown
@@ -13,26 +13,13 @@ import gast
 import numpy
 
 from .. import runtime
+from ..rules import facts as table
 from .shapes import ELEMENTWISE_HELPERS
 
-# Reductions whose result is a scalar when called with the array alone, and
-# which cannot fail on a numeric array (max and min fail on an empty one).
-SCALAR_REDUCTIONS = (numpy.sum, numpy.mean, numpy.prod)
-
-# Functions that, given numeric arguments, return one array or NumPy scalar
-# (not a tuple, a list or a Python object): besides ufuncs, which all do.
-ARRAY_FUNCTIONS = SCALAR_REDUCTIONS + (
-    numpy.max, numpy.min, numpy.amax, numpy.amin, numpy.std, numpy.var, numpy.dot, numpy.where,
-    numpy.clip, numpy.cumsum, numpy.cumprod, numpy.outer, numpy.transpose, numpy.reshape,
-    numpy.linalg.norm, runtime.unbroadcast, runtime.unbroadcast_to, runtime.unreduce, runtime.unreduce_extreme,
-    runtime.masked_product, runtime.tangent_ratio, runtime.power_derivative,
-    runtime.matmul_adjoint_left, runtime.matmul_adjoint_right, runtime.reduced_size)
-
-
 def numpy_ufunc(fn) -> bool:
-    """One of NumPy's own ufuncs (pure), not one made by `numpy.frompyfunc`,
-    which runs any Python function (a counter, a random draw, a print)."""
-    return isinstance(fn, numpy.ufunc) and getattr(numpy, fn.__name__, None) is fn
+    """A ufunc the table of facts vouches for (NumPy's own, SciPy's): not one made
+    by `numpy.frompyfunc`, which runs any Python function (a counter, a random draw)."""
+    return isinstance(fn, numpy.ufunc) and table.is_pure(fn)
 
 
 def value_kinds(body: list, params: dict, scalars: set[str], callee, single: set[str]) -> dict:
@@ -85,7 +72,7 @@ def _kind_of(expr, kinds: dict, callee) -> str | None:
         fn = callee(expr)
         if fn is len and len(expr.args) == 1 and not expr.keywords:
             return "py"
-        if isinstance(fn, numpy.ufunc) or any(fn is f for f in ARRAY_FUNCTIONS):
+        if table.returns_array(fn):
             found = {kind_of(a, kinds, callee) for a in expr.args}
             if not found <= set(NUMERIC):
                 return None
@@ -132,7 +119,7 @@ def _static(expr, defs, kinds, callee, seen, known=None) -> bool:
     if isinstance(expr, gast.Call) and not expr.keywords:
         if callee(expr) is runtime.reduced_size:  # an element count
             return True
-        return len(expr.args) == 1 and any(callee(expr) is r for r in SCALAR_REDUCTIONS) and \
+        return len(expr.args) == 1 and table.total_reduction(callee(expr)) and \
             kind_of(expr.args[0], kinds, callee) in NUMERIC
     return False
 

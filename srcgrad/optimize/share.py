@@ -11,8 +11,8 @@ adjoint (`d_t2`) and the derivative of `x ** 2` is applied once, to their
 sum, rather than once per copy (`whole_function`'s CSE of the forward sweep
 comes too late for that).
 
-Only top-level statements whose value is a ufunc, an operator or a NumPy
-reduction (see `kinds.ARRAY_FUNCTIONS`) of numbers and arrays, assigned
+Only top-level statements whose value is pure arithmetic (`facts.arithmetic`:
+an operator, a ufunc, an array function) of numbers and arrays, assigned
 once, from operands assigned once: both computations see the same values,
 and neither can have an effect the other has not. Neither the result nor an
 operand may ever be written in place, nor share memory with something that
@@ -21,17 +21,11 @@ change together (`t = x * 1.0; t[0] = 1.0` would change the other copy too).
 """
 from __future__ import annotations
 
-import operator
-
 import gast
-import numpy
 
 from .. import nodes
 from ..aliases import written_in_place
-from .kinds import ARRAY_FUNCTIONS
-
-_OPERATORS = (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
-              operator.neg, operator.pos, operator.matmul)
+from ..rules import facts as table
 
 
 def share_repeats(fn, ops: dict, params: list[str], kinds: tuple) -> None:
@@ -72,9 +66,7 @@ def _pure_numeric(stmt, ops, numeric: set, single: set):
     op = ops.get(id(stmt))
     if op is None or op.kind != "rule" or z not in single:
         return None
-    callee = op.callee
-    if not (isinstance(callee, numpy.ufunc) or any(callee is f for f in _OPERATORS)
-            or any(callee is f for f in ARRAY_FUNCTIONS)):
+    if not table.arithmetic(op.callee):
         return None
     value = stmt.value
     operands = value.args if isinstance(value, gast.Call) else \

@@ -30,34 +30,11 @@ only where it pays: more guards on arrays than arrays to check.
 """
 from __future__ import annotations
 
-import builtins
-import math
-
 import gast
-import numpy
 
-from .. import nodes, runtime
+from .. import nodes
+from ..rules import facts as table
 from .kinds import NUMERIC, kind_of
-
-_BUILTINS = {builtins.len, builtins.range, builtins.float, builtins.int, builtins.abs,
-             builtins.min, builtins.max, builtins.sum, builtins.list, builtins.tuple,
-             builtins.dict, builtins.zip, builtins.enumerate, builtins.isinstance, builtins.bool}
-
-_NUMPY_NAMES = (
-    "sum mean prod max min amax amin std var dot vdot inner outer tensordot einsum matmul "
-    "where clip cumsum cumprod transpose reshape ravel squeeze expand_dims swapaxes moveaxis "
-    "concatenate stack hstack vstack column_stack broadcast_to tile repeat flip pad diag diagonal "
-    "trace sort take zeros ones zeros_like ones_like full full_like empty empty_like eye identity "
-    "arange linspace array asarray asanyarray copy shape size ndim append argmax argmin any all "
-    "round around isclose allclose atleast_1d atleast_2d").split()
-_PURE_NUMPY = [getattr(numpy, n) for n in _NUMPY_NAMES if hasattr(numpy, n)] + [
-    getattr(numpy.linalg, n) for n in ("norm", "inv", "solve", "det", "slogdet")]
-
-# Methods of arrays that change nothing.
-_PURE_METHODS = frozenset(
-    "sum mean prod max min std var dot reshape transpose ravel flatten squeeze astype copy item "
-    "clip cumsum cumprod any all argmax argmin round conj conjugate swapaxes tolist".split())
-
 
 _OPERATORS = {"*": gast.Mult, "/": gast.Div}
 
@@ -137,6 +114,7 @@ def _on_arrays(call, kinds: dict, callee) -> bool:
 
 
 def _pure_call(call, callee, kinds: dict) -> bool:
+    """The table of facts says the call changes nothing (srcgrad/rules/facts.py)."""
     if any(k.arg == "out" for k in call.keywords):
         return False
     fn = callee(call)
@@ -144,13 +122,8 @@ def _pure_call(call, callee, kinds: dict) -> bool:
         func = call.func
         if not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name)):
             return False
-        if func.attr in _PURE_METHODS:
+        found = table.method(func.attr)
+        if found is not None and found.pure and not found.writes:
             return kinds.get(func.value.id) in NUMERIC
         return func.attr in ("append", "pop") and func.value.id.startswith("_stack")  # the tape
-    if isinstance(fn, numpy.ufunc) or any(fn is f for f in _PURE_NUMPY):
-        return True
-    if getattr(fn, "__module__", None) == runtime.__name__:
-        return True
-    if getattr(math, getattr(fn, "__name__", ""), None) is fn:
-        return True
-    return any(fn is b for b in _BUILTINS)
+    return table.is_pure(fn)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import gast
 
 from .. import nodes
-from .kinds import NUMERIC, SCALAR_REDUCTIONS, is_static_scalar, kind_of, numpy_ufunc, top_level_defs
+from ..rules import facts as table
+from .kinds import NUMERIC, is_static_scalar, kind_of, numpy_ufunc, top_level_defs
 from .shapes import is_elementwise
 
 
@@ -69,7 +70,7 @@ def _harmless(value, shapes, kinds) -> bool:
         numeric = all(kind_of(a, kinds, shapes.callee) in NUMERIC for a in value.args)
         if numpy_ufunc(fn):
             return numeric and is_elementwise(fn, len(value.args)) and _broadcasts(value.args, shapes)
-        if any(fn is r for r in SCALAR_REDUCTIONS):
+        if table.total_reduction(fn):
             return numeric and len(value.args) == 1
     return False
 

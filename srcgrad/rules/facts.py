@@ -11,6 +11,9 @@ nowhere else:
   (`ALL`: any argument; `()`: the result is always new memory).
 - `array`: given numbers and arrays it returns one array or NumPy scalar
   (not a tuple, list or Python object): what `optimize/kinds.py` relies on.
+- `reduces`: called with an array alone, returns a scalar (`numpy.sum`,
+  `numpy.max`, ...); `total`: and never fails on a numeric array (not max
+  on an empty one), so that passes may compute it speculatively.
 - `reporting`: print, logging, warnings: runs once in the forward sweep.
 - `hint`: how to write the call instead, when it must be rejected.
 
@@ -43,6 +46,8 @@ class Facts:
     writes: tuple = ()
     views: object = ()
     array: bool = False
+    reduces: bool = False
+    total: bool = False
     reporting: bool = False
     hint: str = ""
 
@@ -50,7 +55,7 @@ class Facts:
 PURE = Facts()
 ARRAY = Facts(array=True)
 FRESH_ARRAY = ARRAY
-VIEW = Facts(views=(0,), array=True)
+VIEW = Facts(views=(0,))
 STATE = Facts(pure=False)  # changes only hidden state (a random generator's)
 REPORTING = Facts(pure=False, reporting=True)
 
@@ -68,20 +73,26 @@ _NUMPY_VIEWS = ("reshape ravel transpose swapaxes moveaxis squeeze expand_dims b
                 "rot90 ascontiguousarray split array_split hsplit vsplit dsplit unstack asfortranarray "
                 "asarray_chkfinite require broadcast_arrays trim_zeros rollaxis matrix_transpose "
                 "permute_dims asmatrix real_if_close").split()
-# Pure functions returning one array or NumPy scalar (new memory).
-_NUMPY_ARRAYS = (
-    "sum mean prod max min amax amin std var dot vdot inner outer tensordot einsum matmul where clip "
-    "cumsum cumprod concatenate stack hstack vstack column_stack tile repeat pad diag trace sort "
-    "take zeros ones zeros_like ones_like full full_like empty empty_like eye identity arange "
-    "linspace array copy append argmax argmin argsort any all round around isclose allclose nansum "
-    "nanmean nanmax nanmin count_nonzero searchsorted roll tril triu cross kron median percentile "
-    "quantile average ptp diff interp convolve correlate logspace geomspace tri vander "
-    "array_equal unique bincount histogram floor_divide nonzero flatnonzero").split()
-_NUMPY_PURE = "shape size ndim result_type promote_types can_cast iscomplexobj isscalar meshgrid " \
-              "broadcast_arrays split array_split hsplit vsplit diag_indices tril_indices " \
-              "triu_indices indices ix_ unravel_index ravel_multi_index".split()
-_LINALG_ARRAYS = "norm inv solve det cholesky pinv matrix_power multi_dot matrix_rank".split()
-_LINALG_PURE = "slogdet eigh eig svd qr lstsq eigvalsh eigvals".split()
+# Pure functions that, given numbers and arrays, return one array or NumPy scalar
+# (new memory unless also in _NUMPY_VIEWS); and the reductions among them.
+_NUMPY_ARRAYS = "sum mean prod max min amax amin std var dot where clip cumsum cumprod outer " \
+                "transpose reshape".split()
+_TOTAL_REDUCTIONS = "sum mean prod".split()
+_REDUCTIONS = _TOTAL_REDUCTIONS + "max min amax amin std var".split()
+# Other pure functions (new memory, whatever they return).
+_NUMPY_PURE = (
+    "vdot inner tensordot einsum matmul concatenate stack hstack vstack column_stack tile repeat "
+    "pad diag trace sort take zeros ones zeros_like ones_like full full_like empty empty_like eye "
+    "identity arange linspace array copy append argmax argmin argsort any all round around isclose "
+    "allclose nansum nanmean nanmax nanmin count_nonzero searchsorted roll tril triu cross kron "
+    "median percentile quantile average ptp diff interp convolve correlate logspace geomspace tri "
+    "vander array_equal unique bincount histogram floor_divide nonzero flatnonzero shape size ndim "
+    "result_type promote_types can_cast iscomplexobj isscalar meshgrid broadcast_arrays split "
+    "array_split hsplit vsplit diag_indices tril_indices triu_indices indices ix_ unravel_index "
+    "ravel_multi_index").split()
+_LINALG_ARRAYS = ["norm"]
+_LINALG_PURE = ("inv solve det cholesky pinv matrix_power multi_dot matrix_rank slogdet eigh eig svd "
+                "qr lstsq eigvalsh eigvals").split()
 
 _NUMPY_WRITERS = {
     "copyto": _writer(0, hint="write `dst[...] = src`, or make a new array: `dst = src * 1.0`"),
@@ -148,10 +159,9 @@ _METHODS = {
     },
     "ndarray": {
         **{m: VIEW for m in "reshape ravel view transpose swapaxes squeeze diagonal __getitem__".split()},
-        **{m: ARRAY for m in ("sum mean prod max min std var dot flatten astype copy clip cumsum "
-                              "cumprod any all argmax argmin argsort round conj conjugate trace "
-                              "repeat take nonzero").split()},
-        "item": PURE, "tolist": PURE,
+        **{m: PURE for m in ("sum mean prod max min std var dot flatten astype copy clip cumsum "
+                             "cumprod any all argmax argmin argsort round conj conjugate trace "
+                             "repeat take nonzero item tolist").split()},
         "sort": _writer(*_SELF, hint="for an array use `np.sort(a)`, a new array"),
         "fill": _writer(*_SELF, hint="use `np.full_like(a, v)`, a new array"),
         "resize": _writer(*_SELF, hint="use `np.resize(a, shape)`, a new array"),
@@ -174,7 +184,9 @@ def _merge(found: list) -> Facts:
         tuple(sorted({v for f in found for v in f.views}))
     hints = list(dict.fromkeys(f.hint for f in found if f.hint))
     return Facts(pure=all(f.pure for f in found), writes=writes, views=views,
-                 array=all(f.array for f in found), hint="; or ".join(hints))
+                 array=all(f.array for f in found), reduces=all(f.reduces for f in found),
+                 total=all(f.total for f in found), reporting=all(f.reporting for f in found),
+                 hint="; or ".join(hints))
 
 
 METHODS = {name: _merge([table[name] for table in _METHODS.values() if name in table])
@@ -227,12 +239,13 @@ def _build() -> None:
     for name in _NUMPY_PURE:
         if hasattr(numpy, name):
             table[getattr(numpy, name)] = PURE
-    for name in _NUMPY_ARRAYS:
-        if hasattr(numpy, name):
-            table[getattr(numpy, name)] = ARRAY
     for name in _NUMPY_VIEWS:
         if hasattr(numpy, name):
             table[getattr(numpy, name)] = VIEW
+    for name in _NUMPY_ARRAYS:
+        found = table.get(getattr(numpy, name), PURE)
+        table[getattr(numpy, name)] = Facts(views=found.views, array=True, reduces=name in _REDUCTIONS,
+                                            total=name in _TOTAL_REDUCTIONS)
     for name in _LINALG_ARRAYS:
         table[getattr(numpy.linalg, name)] = ARRAY
     for name in _LINALG_PURE:
@@ -264,9 +277,9 @@ def _build() -> None:
     for name in VIEW_ATTRIBUTES:
         if hasattr(numpy.ndarray, name):
             table[getattr(numpy.ndarray, name)] = VIEW
-    from ..api import stop_gradient
-
-    table[stop_gradient] = VIEW  # returns its argument itself
+    for primitive in registry.nondifferentiable_primitives():  # srcgrad.stop_gradient
+        if getattr(primitive, "__module__", "") == "srcgrad.api":
+            table[primitive] = VIEW  # returns its argument itself
     for name, obj in vars(runtime).items():  # srcgrad's helpers in generated code
         if callable(obj) and getattr(obj, "__module__", "") == runtime.__name__ and not isinstance(obj, type):
             table[obj] = _RUNTIME_FACTS.get(name, Facts(views=(0,)))
@@ -284,7 +297,8 @@ def _build() -> None:
 # Runtime helpers whose result is always new memory (the others may return an argument).
 _RUNTIME_FACTS = {n: PURE for n in ("zeros_like", "owned", "owned_tangent", "fresh_tape", "copy_slice",
                                     "reduced_size")}
-_RUNTIME_FACTS.update({"require_scalar": REPORTING, "check_finite": REPORTING})
+# checks that raise or pass: harmless to run twice
+_RUNTIME_FACTS.update({n: Facts(reporting=True) for n in ("require_scalar", "check_finite")})
 
 
 def ARRAY_RUNTIME(runtime) -> tuple:
@@ -309,8 +323,8 @@ def of(obj) -> Facts | None:
         return None
     if found is not None:
         return found
-    if isinstance(obj, numpy.ufunc):
-        return ARRAY
+    if isinstance(obj, numpy.ufunc):  # NumPy's or SciPy's own; frompyfunc's run any Python code
+        return ARRAY if _own_ufunc(obj) else None
     if isinstance(obj, logging.Logger) or isinstance(getattr(obj, "__self__", None), logging.Logger):
         return REPORTING
     from . import registry
@@ -318,6 +332,17 @@ def of(obj) -> Facts | None:
     if registry.user_vjp(obj) is not None or registry.user_jvp(obj) is not None:
         return PURE  # a user rule: its author declared it a function of its arguments
     return None
+
+
+def _own_ufunc(obj) -> bool:
+    name = getattr(obj, "__name__", "")
+    if getattr(numpy, name, None) is obj:
+        return True
+    try:
+        import scipy.special
+    except ImportError:  # pragma: no cover - scipy is optional
+        return False
+    return getattr(scipy.special, name, None) is obj
 
 
 def bound(receiver, descriptor) -> Facts | None:
@@ -357,6 +382,35 @@ def written(facts: Facts | None, args: list, keywords: list, ufunc=None) -> list
     if ufunc is not None and len(args) > ufunc.nin:
         out += list(args[ufunc.nin:])
     return out
+
+
+def returns_array(obj) -> bool:
+    """Given numbers and arrays, `obj` returns one array or NumPy scalar."""
+    found = of(obj)
+    return found is not None and found.array
+
+
+def total_reduction(obj) -> bool:
+    """`obj(a)` of a numeric array is a scalar, and never fails."""
+    found = of(obj)
+    return found is not None and found.total
+
+
+def total_reductions() -> tuple:
+    """Every callable `total_reduction` holds for."""
+    return tuple(obj for obj, found in _table().items() if found.total)
+
+
+def is_pure(obj) -> bool:
+    """`obj` changes nothing: running it again is harmless."""
+    found = of(obj)
+    return found is not None and found.pure and not found.writes
+
+
+def arithmetic(obj) -> bool:
+    """A pure arithmetic operator, ufunc or array function: a new value computed
+    from its operands alone, which two equal calls compute equally."""
+    return any(obj is op for op in _OPERATORS) or (returns_array(obj) and is_pure(obj))
 
 
 def zero_gradient(obj) -> bool:

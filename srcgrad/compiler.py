@@ -263,7 +263,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     ctx.container_names = _container_names(anf_fn, params, options.kinds, ops) | sequences
     ctx.dict_names = _dict_names(anf_fn, params, options.kinds)
     if not parsed.source.filename.startswith("<srcgrad"):  # our own code models its stacks
-        check_effects(anf_fn, ops, act, ctx, lifted)
+        check_effects(anf_fn, ops, act, ctx, lifted, options.mode)
     # srcgrad's own generated code (differentiated again for hvp) is alias-safe by
     # construction: its stack holds many values, which the syntactic check would join.
     _find_records(anf_fn, params, options.kinds, ctx)

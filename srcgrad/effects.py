@@ -422,10 +422,11 @@ def _write_all(target: str, value, stmt):
 # --- the check --------------------------------------------------------------------
 
 
-def check_effects(fn, ops: dict, act, ctx, lifted: dict) -> None:
+def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse") -> None:
     """Reject every call in the ANF function `fn` whose effect the derivative could
     not see: one that writes, changes outer state or is unknown, and meets a value
-    that depends on a `wrt` input (see the module docstring)."""
+    that depends on a `wrt` input (see the module docstring). Forward mode also
+    models `lst.pop()` on a local list (it pops the tangent list alongside)."""
     from .normalize.anf import is_append
 
     namespace = ctx.parsed.namespace
@@ -436,6 +437,8 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict) -> None:
             continue
         if isinstance(stmt, gast.Expr) and is_append(stmt) and ctx.is_local(stmt.value.func.value.id):
             continue  # lst.append(v) on a local list: modelled
+        if mode == "forward" and _is_local_pop(call, ctx):
+            continue
         op = ops.get(id(stmt))
         if op is not None and op.kind == "custom":
             continue  # a user rule: declared a function of its arguments
@@ -467,6 +470,12 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict) -> None:
                           f"with {hit[0]!r}, a value that depends on a differentiated input: "
                           "the derivative cannot see that change",
                           resolved.facts.hint or "compute a new value and assign it to a name")
+
+
+def _is_local_pop(call, ctx) -> bool:
+    func = call.func
+    return (isinstance(func, gast.Attribute) and func.attr == "pop" and not call.args
+            and not call.keywords and isinstance(func.value, gast.Name) and ctx.is_local(func.value.id))
 
 
 def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict) -> None:

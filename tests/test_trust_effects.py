@@ -373,3 +373,22 @@ def test_table_facts_of_writers_views_and_unknowns():
     assert facts.of(np.random.normal).pure is False  # a draw changes the generator
     assert facts.of(print).reporting
     assert facts.of(_Scrambler.scramble) is None  # deny by default
+
+
+# --- lst.pop(): modelled in forward mode, rejected in reverse mode ------------------------
+
+def pops_unused(x):
+    ys = []
+    for i in range(3):
+        ys.append(x * (i + 1.0))
+    last = ys.pop()
+    return ys[-1] * 3.0
+
+
+def test_pop_of_a_differentiated_list_is_modelled_forward_and_rejected_reverse():
+    srcgrad.check_grads(pops_unused, (1.5,), modes=("forward",))
+    assert srcgrad.jvp(pops_unused, (1.5,), (1.0,)) == (9.0, 6.0)
+    # reverse mode does not replay a pop: it failed with an IndexError inside the derivative
+    with pytest.raises(srcgrad.SrcGradError, match=r"\.pop\(\) writes into 'ys'") as info:
+        srcgrad.grad(pops_unused)(1.5)
+    assert "last = ys.pop()" in str(info.value) and "hint:" in str(info.value)

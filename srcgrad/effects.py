@@ -32,6 +32,7 @@ import numpy
 from . import nodes
 from .errors import located
 from .rules import facts as table
+from .rules import registry
 
 # --- what a user's function may change, from its source ------------------------------
 
@@ -431,6 +432,7 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse") 
 
     namespace = ctx.parsed.namespace
     varied = act.varied
+    ctx.effects_scope = (fn, ops)
     for stmt in nodes.walk_statements(fn.body):
         call = stmt.value if isinstance(stmt, (gast.Expr, gast.Assign)) else None
         if not isinstance(call, gast.Call):
@@ -507,6 +509,8 @@ def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict) -> Non
             continue
         holders = sorted(nodes.loaded_names(node))
         hit = [n for n in holders if n in varied] or touched
+        if hit and isinstance(node, gast.Name) and _scratch(node.id, ctx):
+            continue  # a fresh temporary nobody reads again: the helper may use it up
         if hit:
             line, code = found
             shown = holders[0] if holders else param
@@ -516,6 +520,38 @@ def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict) -> Non
                           "the derivative cannot see that change",
                           f"make {label}() return the new value instead of changing {param!r} "
                           f"(e.g. start it with `{param} = {param}.copy()` and return it)")
+
+
+def _scratch(name: str, ctx) -> bool:
+    """`name` is a temporary made for this call alone (`helper(x * 1.0)`,
+    `helper(y.copy())`): assigned once, by a rule that returns new memory and
+    whose derivative never reads its result, read once (by the call), and shared
+    with no other name. A write into it changes nothing anyone sees."""
+    fn, ops = ctx.effects_scope
+    stores = [s for s in nodes.walk_statements(fn.body) if isinstance(s, gast.Assign)
+              and isinstance(s.targets[0], gast.Name) and s.targets[0].id == name]
+    loads = [n for n in nodes.name_nodes(fn.body) if n.id == name and isinstance(n.ctx, gast.Load)]
+    if len(stores) != 1 or len(loads) != 1:
+        return False
+    op = ops.get(id(stores[0]))
+    if op is None or op.kind != "rule" or not table.is_pure(op.callee):
+        return False
+    found = table.of(op.callee)
+    if found is None or found.views:
+        return False
+    for mode in ("reverse", "forward"):
+        rule = registry.lookup(op.callee, mode)
+        if rule is not None and rule.template.result in _values_read(rule.template):
+            return False
+    return True
+
+
+def _values_read(template) -> set:
+    """Names whose values a rule template reads (`d[z]`, a derivative, is not z's value)."""
+    derivatives = {id(n.slice) for stmt in template.body for n in gast.walk(stmt)
+                   if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name) and n.value.id == "d"}
+    return {n.id for stmt in template.body for n in gast.walk(stmt)
+            if isinstance(n, gast.Name) and id(n) not in derivatives}
 
 
 def _is_number(node, ctx) -> bool:

@@ -274,6 +274,10 @@ def forward(fn, ops: dict, act, wrt: list[str], ctx):
                              and not ctx.is_local(s.targets[0].value.id)}
     entry = [pass_.set_tangent(p, pass_.zeros(nodes.name(p)), fn.lineno)
              for p in params + sorted(pass_.written_globals) if p not in wrt and pass_.active(p)]
+    # A parameter written in place writes its tangent in place too: into a copy, never
+    # into the caller's tangent (the value itself changes as the function changes it).
+    entry += [pass_.set_tangent(p, nodes.name(ctx.names.tangent(p)), fn.lineno, owned=True)
+              for p in params if p in wrt and p in ctx.mutated and pass_.active(p)]
     stmts = entry + pass_.block(body)
     returned = ret.value
     return stmts, returned, pass_.tangent_expr(returned)

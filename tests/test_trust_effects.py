@@ -392,3 +392,40 @@ def test_pop_of_a_differentiated_list_is_modelled_forward_and_rejected_reverse()
     with pytest.raises(srcgrad.SrcGradError, match=r"\.pop\(\) writes into 'ys'") as info:
         srcgrad.grad(pops_unused)(1.5)
     assert "last = ys.pop()" in str(info.value) and "hint:" in str(info.value)
+
+
+# --- a helper may use up a temporary made for the call alone -------------------------------
+
+def helper_writes_a_temporary(x):
+    return scale_first(x * 1.0) + np.sum(x ** 2)
+
+
+def helper_divides_a_copy(x):
+    y = x * 2.0
+    return normalize_in_place(y.copy()) + np.sum(y * x)
+
+
+def helper_writes_a_saved_result(x):
+    return scale_first(np.exp(x))  # exp's derivative reads its result: not a scratch value
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("fn", [helper_writes_a_temporary, helper_divides_a_copy])
+def test_helper_writing_a_temporary_nobody_reads_is_differentiated(fn, mode):
+    srcgrad.check_grads(fn, (X.copy(),), modes=(mode,))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_helper_writing_a_result_its_derivative_reads_is_rejected(mode):
+    _rejected(helper_writes_a_saved_result, mode, "return scale_first(np.exp(x))",
+              ["writes into its argument 'a'"])
+
+
+def test_jvp_leaves_the_callers_tangent_alone():
+    # the tangent function of a function that writes into its argument wrote into
+    # the caller's tangent array too
+    a, t = np.array([1.0, 2.0, 3.0]), np.ones(3)
+    value, tangent = srcgrad.jvp(scale_first, (a,), (t,))
+    assert (value, tangent) == (8.0, 5.0)
+    assert np.array_equal(t, np.ones(3))
+    assert np.array_equal(a, [3.0, 2.0, 3.0])  # as scale_first itself leaves it

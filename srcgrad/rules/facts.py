@@ -54,7 +54,6 @@ class Facts:
 
 PURE = Facts()
 ARRAY = Facts(array=True)
-FRESH_ARRAY = ARRAY
 VIEW = Facts(views=(0,))
 STATE = Facts(pure=False)  # changes only hidden state (a random generator's)
 REPORTING = Facts(pure=False, reporting=True)
@@ -283,15 +282,15 @@ def _build() -> None:
     for name, obj in vars(runtime).items():  # srcgrad's helpers in generated code
         if callable(obj) and getattr(obj, "__module__", "") == runtime.__name__ and not isinstance(obj, type):
             table[obj] = _RUNTIME_FACTS.get(name, Facts(views=(0,)))
-    for fn in ARRAY_RUNTIME(runtime):
+    for fn in _array_runtime(runtime):
         table[fn] = Facts(views=table[fn].views, array=True)
-    _TABLE.update(table)
     by_name: dict = {}
     for obj, facts in table.items():
         name = getattr(obj, "__name__", None)
         if isinstance(name, str):
             by_name.setdefault(name, []).append(facts)
     _BY_NAME.update({n: _merge(found) for n, found in by_name.items()})
+    _TABLE.update(table)  # last: a table that is not empty is complete (threads)
 
 
 # Runtime helpers whose result is always new memory (the others may return an argument).
@@ -301,7 +300,7 @@ _RUNTIME_FACTS = {n: PURE for n in ("zeros_like", "owned", "owned_tangent", "fre
 _RUNTIME_FACTS.update({n: Facts(reporting=True) for n in ("require_scalar", "check_finite")})
 
 
-def ARRAY_RUNTIME(runtime) -> tuple:
+def _array_runtime(runtime) -> tuple:
     """srcgrad's helpers that, given numbers and arrays, return one array or NumPy scalar."""
     return (runtime.unbroadcast, runtime.unbroadcast_to, runtime.unreduce, runtime.unreduce_extreme,
             runtime.masked_product, runtime.tangent_ratio, runtime.power_derivative,
@@ -331,6 +330,9 @@ def of(obj) -> Facts | None:
 
     if registry.user_vjp(obj) is not None or registry.user_jvp(obj) is not None:
         return PURE  # a user rule: its author declared it a function of its arguments
+    if registry.lookup(obj) is not None or registry.lookup(obj, "forward") is not None \
+            or registry.is_nondifferentiable(obj):
+        return PURE  # a rule registered after the table was built
     return None
 
 

@@ -41,7 +41,8 @@ from .rules import registry
 class Effects:
     """What calling a user's function may change.
 
-    `writes`: parameter -> (line, code) of a write into it (through any alias);
+    `writes`: parameter -> (line, code, note) of a write into it (through any
+    alias; the note says when it is only possible: passed to an unknown call);
     `augmented`: parameters changed only by `p op= e` (in place for an array,
     a rebinding for a number); `outer`: (line, code, what) of the first write
     into a global or outer variable, or of a call to an unknown function.
@@ -100,11 +101,11 @@ class _Analysis:
     def _where(self, node) -> tuple:
         return getattr(node, "lineno", 0), self.parsed.line(getattr(node, "lineno", 0))
 
-    def write(self, name: str, node, augmented: bool = False) -> None:
+    def write(self, name: str, node, augmented: bool = False, note: str = "") -> None:
         if name in self.locals:
             for p in self.refs.get(name, ()):
                 target = self.out.augmented if augmented else self.out.writes
-                target.setdefault(p, self._where(node))
+                target.setdefault(p, self._where(node) + (note,))
         elif self.out.outer is None:
             self.out.outer = self._where(node) + (f"writes into {name!r}, which is not its own",)
 
@@ -201,12 +202,11 @@ class _Analysis:
         if resolved.user is not None:
             self.user(call, resolved)
             return
-        if resolved.facts is None:
+        if resolved.facts is None:  # deny by default: it may write into whatever it is given
+            note = f"it passes it to {resolved.label}, which srcgrad knows nothing about"
             for node in resolved.args + [v for _, v in resolved.keywords]:
                 for n in _may_hold(node, self.locals):
-                    self.write(n, call)
-            if not resolved.local_method:
-                self.unknown(call, f"calls {resolved.label}, which srcgrad knows nothing about")
+                    self.write(n, call, note=note)
             return
         for node in resolved.written:
             root = _root(node)
@@ -223,7 +223,7 @@ class _Analysis:
             augmented = param in inner.augmented and param not in inner.writes
             if param in inner.writes or augmented:
                 for n in _may_hold(node, self.locals):
-                    self.write(n, call, augmented=augmented)
+                    self.write(n, call, augmented=augmented, note=f"through {resolved.label}()")
         if inner.outer is not None and self.out.outer is None:
             self.out.outer = self._where(call) + (f"calls {resolved.label}, which {inner.outer[2]}",)
 
@@ -512,12 +512,16 @@ def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict) -> Non
         if hit and isinstance(node, gast.Name) and _scratch(node.id, ctx):
             continue  # a fresh temporary nobody reads again: the helper may use it up
         if hit:
-            line, code = found
+            line, code, note = found
             shown = holders[0] if holders else param
-            raise located(ctx.source, stmt, f"{label}() writes into its argument {param!r} in "
-                          f"place (line {line}: {code}), which is {shown!r} here, and the call "
+            verb = "may write into" if "knows nothing" in note else "writes into"
+            where = f"line {line}: {code}" + (f"; {note}" if note else "")
+            raise located(ctx.source, stmt, f"{label}() {verb} its argument {param!r} in "
+                          f"place ({where}), which is {shown!r} here, and the call "
                           f"involves {hit[0]!r}, a value that depends on a differentiated input: "
                           "the derivative cannot see that change",
+                          "give that call a rule (srcgrad.defvjp / srcgrad.defjvp), or compute the "
+                          "value with operations srcgrad knows" if verb == "may write into" else
                           f"make {label}() return the new value instead of changing {param!r} "
                           f"(e.g. start it with `{param} = {param}.copy()` and return it)")
 

@@ -429,3 +429,47 @@ def test_jvp_leaves_the_callers_tangent_alone():
     assert (value, tangent) == (8.0, 5.0)
     assert np.array_equal(t, np.ones(3))
     assert np.array_equal(a, [3.0, 2.0, 3.0])  # as scale_first itself leaves it
+
+
+# --- deny by default inside helpers ------------------------------------------------------
+
+def passes_to_unknown(s, h):
+    return s.scramble(h) or 0.0
+
+
+def helper_passes_its_argument_to_an_unknown_call(x):
+    y = x * 2.0
+    t = passes_to_unknown(UNKNOWN, y)
+    return np.sum(y) + t
+
+
+def builds_unknown_from_constants(h):
+    scratch = _Scrambler()
+    return np.sum(h ** 2)
+
+
+def helper_calls_unknown_on_constants(x):
+    return builds_unknown_from_constants(x)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_helper_passing_its_argument_to_an_unknown_call_is_rejected(mode):
+    # s is a parameter: its type, and so what s.scramble does, is unknown when compiling
+    _rejected(helper_passes_its_argument_to_an_unknown_call, mode,
+              "t = passes_to_unknown(UNKNOWN, y)", ["may write into its argument", ".scramble()"])
+
+
+def test_unknown_call_on_constants_inside_a_helper_runs_as_written():
+    srcgrad.check_grads(helper_calls_unknown_on_constants, (X.copy(),), modes=MODES)
+
+
+def test_argument_given_to_an_unknown_callee_may_be_written():
+    def helper(h):
+        return np.sum(np.fft.fft(h).real)  # np.fft.fft is in no table
+
+    def caller(x):
+        y = x * 2.0
+        return helper(y) + np.sum(y)
+
+    with pytest.raises(srcgrad.SrcGradError, match="may write into its argument 'h'"):
+        srcgrad.grad(caller)(X.copy())

@@ -262,8 +262,9 @@ def derive(fn, options: Options, keep_stages: bool = False):
                                      _number_globals(anf_fn, parsed.namespace, ctx.is_local))
     ctx.container_names = _container_names(anf_fn, params, options.kinds, ops) | sequences
     ctx.dict_names = _dict_names(anf_fn, params, options.kinds)
-    if not parsed.source.filename.startswith("<srcgrad"):  # our own code models its stacks
-        check_effects(anf_fn, ops, act, ctx, lifted, options.mode)
+    # srcgrad's own code (differentiated again for hvp) models its tape's pops
+    check_effects(anf_fn, ops, act, ctx, lifted, options.mode,
+                  generated=parsed.source.filename.startswith("<srcgrad"))
     # srcgrad's own generated code (differentiated again for hvp) is alias-safe by
     # construction: its stack holds many values, which the syntactic check would join.
     _find_records(anf_fn, params, options.kinds, ctx)

@@ -423,13 +423,19 @@ def _write_all(target: str, value, stmt):
 # --- the check --------------------------------------------------------------------
 
 
-def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse") -> None:
+def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse",
+                  generated: bool = False) -> None:
     """Reject every call in the ANF function `fn` whose effect the derivative could
     not see: one that writes, changes outer state or is unknown, and meets a value
     that depends on a `wrt` input (see the module docstring). Forward mode also
-    models `lst.pop()` on a local list (it pops the tangent list alongside)."""
+    models `lst.pop()` on a local list (it pops the tangent list alongside).
+    srcgrad's own `generated` code (a derivative differentiated again) is checked
+    by `_check_generated`."""
     from .normalize.anf import is_append
 
+    if generated:
+        _check_generated(fn, act, ctx)
+        return
     namespace = ctx.parsed.namespace
     varied = act.varied
     ctx.effects_scope = (fn, ops)
@@ -444,6 +450,10 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse") 
         op = ops.get(id(stmt))
         if op is not None and op.kind == "custom":
             continue  # a user rule: declared a function of its arguments
+        if isinstance(call.func, gast.Name) and call.func.id in ctx.helpers:  # bound by the compiler
+            found = table.of(ctx.helpers[call.func.id])
+            if found is not None and not found.writes:
+                continue
         resolved = resolve_call(call, namespace, ctx.is_local, lifted)
         if resolved.reporting:
             continue
@@ -472,6 +482,25 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse") 
                           f"with {hit[0]!r}, a value that depends on a differentiated input: "
                           "the derivative cannot see that change",
                           resolved.facts.hint or "compute a new value and assign it to a name")
+
+
+def _check_generated(fn, act, ctx) -> None:
+    """srcgrad's own code calls only its runtime helpers and its tape's append and
+    pop, which the passes model; a discarded call on an active value is something
+    else (a dict entry restored outside a loop has no tangent yet): rejected."""
+    from .normalize.anf import is_append
+
+    for stmt in nodes.walk_statements(fn.body):
+        call = stmt.value if isinstance(stmt, gast.Expr) else None
+        if not isinstance(call, gast.Call) or is_append(stmt) or _is_local_pop(call, ctx):
+            continue
+        if isinstance(call.func, gast.Name) and call.func.id in ("require_scalar", "check_finite"):
+            continue
+        touched = sorted(n for n in nodes.loaded_names(call) if act.is_active(n))
+        if touched:
+            raise located(ctx.source, stmt, f"a call whose result is discarded, on the "
+                          f"differentiated value {touched[0]!r}", "this derivative cannot be "
+                          "differentiated again yet")
 
 
 def _is_local_pop(call, ctx) -> bool:
@@ -527,15 +556,22 @@ def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict) -> Non
 
 
 def _scratch(name: str, ctx) -> bool:
-    """`name` is a temporary made for this call alone (`helper(x * 1.0)`,
-    `helper(y.copy())`): assigned once, by a rule that returns new memory and
-    whose derivative never reads its result, read once (by the call), and shared
-    with no other name. A write into it changes nothing anyone sees."""
+    """`name` is a value made for this call alone (`helper(x * 1.0)`,
+    `helper(y.copy())`): read once (by the call), and either a parameter never
+    rebound or assigned once, by a rule that returns new memory and whose
+    derivative never reads its result. A write into it changes nothing the
+    derivative reads."""
     fn, ops = ctx.effects_scope
     stores = [s for s in nodes.walk_statements(fn.body) if isinstance(s, gast.Assign)
               and isinstance(s.targets[0], gast.Name) and s.targets[0].id == name]
     loads = [n for n in nodes.name_nodes(fn.body) if n.id == name and isinstance(n.ctx, gast.Load)]
-    if len(stores) != 1 or len(loads) != 1:
+    if len(loads) != 1:
+        return False
+    args = fn.args
+    params = {a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args + args.kwonlyargs}
+    if not stores and name in params:  # a parameter read by this call alone
+        return True
+    if len(stores) != 1:
         return False
     op = ops.get(id(stores[0]))
     if op is None or op.kind != "rule" or not table.is_pure(op.callee):

@@ -296,6 +296,9 @@ def _build() -> None:
 # Runtime helpers whose result is always new memory (the others may return an argument).
 _RUNTIME_FACTS = {n: PURE for n in ("zeros_like", "owned", "owned_tangent", "fresh_tape", "copy_slice",
                                     "reduced_size")}
+# the one helper that writes into its argument: a dict's entry put back (reverse mode)
+_RUNTIME_FACTS["restore_entry"] = _writer(0, hint="second derivatives through a dict entry restored "
+                                                  "outside a loop are not supported yet")
 # checks that raise or pass: harmless to run twice
 _RUNTIME_FACTS.update({n: Facts(reporting=True) for n in ("require_scalar", "check_finite")})
 

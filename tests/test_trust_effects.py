@@ -473,3 +473,22 @@ def test_argument_given_to_an_unknown_callee_may_be_written():
 
     with pytest.raises(srcgrad.SrcGradError, match="may write into its argument 'h'"):
         srcgrad.grad(caller)(X.copy())
+
+
+def doubles_second(a):
+    a[1] = 2.0 * a[1]
+    return a
+
+
+def passes_its_parameter_once(a, b):
+    c = doubles_second(a)  # `a` is read by this call alone
+    return np.sum(c * b)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_helper_writing_a_parameter_read_only_by_the_call_is_differentiated(mode):
+    srcgrad.check_grads(passes_its_parameter_once, (np.array([1.0, 2.0]), 3.0), modes=(mode,))
+    x = np.array([1.0, 2.0])
+    if mode == "reverse":
+        np.testing.assert_allclose(srcgrad.grad(passes_its_parameter_once)(x, 3.0), [3.0, 6.0])
+        np.testing.assert_array_equal(x, [1.0, 4.0])  # as the function itself leaves it

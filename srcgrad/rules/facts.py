@@ -32,6 +32,7 @@ import builtins
 import logging
 import math
 import operator
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -343,11 +344,8 @@ def _own_ufunc(obj) -> bool:
     name = getattr(obj, "__name__", "")
     if getattr(numpy, name, None) is obj:
         return True
-    try:
-        import scipy.special
-    except ImportError:  # pragma: no cover - scipy is optional
-        return False
-    return getattr(scipy.special, name, None) is obj
+    special = sys.modules.get("scipy.special")  # a SciPy ufunc means SciPy is imported already
+    return special is not None and getattr(special, name, None) is obj
 
 
 def bound(receiver, descriptor) -> Facts | None:

@@ -153,7 +153,7 @@ class _Context:
         compiled, key = self._callee(op, active, stmt, "split")
         if key not in self._pairs:
             forward, backward = compiled.bind(op.callee)
-            base = op.callee.__name__.lstrip("_")
+            base = _callee_base(op)
             names = (self.names.claim(f"_{base}_forward"), self.names.claim(f"_{base}_backward"))
             self.helpers[names[0]], self.helpers[names[1]] = forward, backward
             self._pairs[key] = names
@@ -173,7 +173,7 @@ class _Context:
         to its parameters `active`), and its tangent parameters' names."""
         compiled, key = self._callee(op, active, stmt, "forward")
         if key not in self._pairs:
-            name = self.names.claim(f"_{op.callee.__name__.lstrip('_')}_jvp")
+            name = self.names.claim(f"_{_callee_base(op)}_jvp")
             self.helpers[name] = compiled.bind(op.callee)
             self._pairs[key] = (name, compiled.tangent_params)
         return self._pairs[key]
@@ -209,6 +209,15 @@ class _Context:
             self.helpers[emitted] = obj
         self._emitted[ident] = emitted
         return emitted
+
+
+def _callee_base(op) -> str:
+    """A readable identifier for a called user function, in its derivatives' names: its
+    own name, or for a lambda (or other form without one) the name it was called by."""
+    name = getattr(op.callee, "__name__", "").lstrip("_")
+    if not name.isidentifier():
+        name = op.label.rsplit(".", 1)[-1].lstrip("_")
+    return name if name.isidentifier() else "lambda"
 
 
 def parameter_names(tree) -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import gast
 
-from . import identity, nodes, staleness
+from . import identity, lambdas, nodes, staleness
 from .errors import Location, SourceInfo, SrcGradError
 
 
@@ -83,10 +83,6 @@ def parse(fn) -> ParsedFunction:
             f"cannot differentiate {fn!r}: it is not a Python function with source",
             hint="builtins and C functions have no source; register a rule with "
                  "srcgrad.defvjp, or differentiate a Python function that calls it")
-    if fn.__name__ == "<lambda>":
-        raise SrcGradError(
-            "cannot differentiate a lambda: its source cannot be told apart from "
-            "the line around it", hint="define the function with `def`")
     tree, source = _syntax(fn)
     closure = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
     namespace = _Namespace(fn.__globals__, closure)
@@ -127,6 +123,14 @@ def _read(fn) -> tuple:
     a file edited after import is a SrcGradError.
     """
     filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
+    if lambdas.is_lambda(fn):
+        tree, file_lines = lambdas.definition(fn, filename)
+        if not staleness.matches(fn, filename, file_lines):
+            linecache.checkcache(filename)
+            tree, file_lines = lambdas.definition(fn, filename)
+            if not staleness.matches(fn, filename, file_lines):
+                raise staleness.edited(fn, filename)
+        return tree, SourceInfo(filename, [l.rstrip("\n") for l in file_lines])
     tree, lines, first, file_lines = _read_text(fn, filename)
     if not staleness.matches(fn, filename, file_lines):
         linecache.checkcache(filename)

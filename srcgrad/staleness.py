@@ -37,9 +37,14 @@ def matches(fn, filename: str, file_lines: list) -> bool:
         return True  # not plain Python (a notebook cell with magics): nothing to compare with
     code = fn.__code__
     found = _find(module, code.co_name, code.co_firstlineno)
-    if found is None:
-        return False
-    return _same(found, code, lenient=_rewritten(fn))
+    lenient = _rewritten(fn)
+    if len(found) > 1 and hasattr(code, "co_positions"):
+        # several lambdas on one line: the one at the same columns (Python 3.11+; an
+        # importer that rewrites code may have moved them)
+        positions = list(code.co_positions())
+        same_place = [c for c in found if list(c.co_positions()) == positions]
+        found = same_place if same_place or not lenient else found
+    return any(_same(c, code, lenient) for c in found)
 
 
 def edited(fn, filename: str) -> SrcGradError:
@@ -65,16 +70,16 @@ def _module_code(filename: str, file_lines: list):
     return module
 
 
-def _find(code, name: str, first: int):
-    """The code object named `name` starting at line `first`, nested anywhere in `code`."""
+def _find(code, name: str, first: int) -> list:
+    """The code objects named `name` starting at line `first`, nested anywhere in `code`
+    (several for lambdas on one line)."""
+    out = []
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             if const.co_name == name and const.co_firstlineno == first:
-                return const
-            inner = _find(const, name, first)
-            if inner is not None:
-                return inner
-    return None
+                out.append(const)
+            out += _find(const, name, first)
+    return out
 
 
 def _rewritten(fn) -> bool:

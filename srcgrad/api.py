@@ -13,7 +13,7 @@ import weakref
 
 import numpy
 
-from . import cache, fence as _fence, frontend, watch
+from . import cache, fence as _fence, forms, frontend, watch
 from .compiler import Options, optimizing
 from .errors import SrcGradError
 from .runtime import entry_adjoints
@@ -313,10 +313,20 @@ class _Plan:
         self.unshare = any(kinds[p] not in _UNCHECKED for p in positions)
 
 
+def _wraps(derivative, fun) -> None:
+    """Give a derivative `fun`'s name and docstring; a partial or a callable object
+    (whose attributes are its own state) lends only those it has."""
+    if inspect.isfunction(fun):
+        functools.update_wrapper(derivative, fun)
+    else:
+        functools.update_wrapper(derivative, fun, updated=())
+
+
 class Derivative:
     """A compiled derivative of `fun`: call it like `fun`; `.source` shows its code."""
 
     def __init__(self, fun, wrt, return_value: bool, debug_nans: bool = False, has_aux: bool = False):
+        given, fun = fun, forms.function_of(fun)
         parsed = frontend.parse(fun)
         _fence.fence(parsed)  # unsupported syntax fails now, not at the first call
         self.fun = fun
@@ -335,7 +345,7 @@ class Derivative:
         self._nparams = len(self._params) if self._positions is not None else -1
         self._bound: dict = {}  # kinds -> (bound generated function, its watch's check or None)
         self._plans: dict = {}  # kinds -> _Plan, for calls with every argument positional
-        functools.update_wrapper(self, fun)
+        _wraps(self, given)
 
     def _plan(self, values: dict):
         """This derivative as one generated function to transform again (see compose.py):
@@ -527,7 +537,7 @@ def source(derivative, mode: str | None = None, wrt=0, annotate: bool = False) -
     if mode not in ("forward", "reverse") or not callable(derivative):
         raise SrcGradError(f"{derivative!r} is not a derivative made by srcgrad",
                            hint="pass grad(f), or a function with mode='forward' or 'reverse'")
-    fun = derivative.fun if isinstance(derivative, Derivative) else derivative
+    fun = derivative.fun if isinstance(derivative, Derivative) else forms.function_of(derivative)
     names, _ = _resolve_wrt(fun, wrt)
     compiled = cache.compiled(fun, Options(names) if mode == "reverse" else Options(names, mode="forward"))
     return compiled.annotated if annotate else compiled.source
@@ -560,6 +570,7 @@ def jvp(fun, primals, tangents, debug_nans: bool = False):
     """
     from . import compose
 
+    fun = forms.function_of(fun)
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise SrcGradError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
@@ -652,6 +663,7 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
 
     if compose.is_derivative(fun):
         return compose.vjp_of(fun, args, kwargs, wrt)
+    fun = forms.function_of(fun)
     names, many = _resolve_wrt(fun, wrt)
     sig = inspect.signature(fun)
     bound = sig.bind(*args, **kwargs)
@@ -704,6 +716,7 @@ def hvp(fun, wrt=0):
 
     if compose.is_derivative(fun):
         return compose.hvp_of_fun(fun, wrt)
+    fun = forms.function_of(fun)
     (name,), many = _resolve_wrt(fun, wrt)
     if many:
         raise SrcGradError("hvp takes one wrt argument", hint="pass wrt=0 or wrt='x'")
@@ -728,6 +741,7 @@ def hessian(fun, wrt=0):
 
     if compose.is_derivative(fun):
         return compose.hessian_of_fun(fun, wrt)
+    fun = forms.function_of(fun)
     (name,), many = _resolve_wrt(fun, wrt)
     if many:
         raise SrcGradError("hessian takes one wrt argument", hint="pass wrt=0 or wrt='x'")
@@ -750,6 +764,7 @@ def jacobian(fun, wrt=0):
 
     if compose.is_derivative(fun):
         return compose.jacobian_of_fun(fun, wrt)
+    fun = forms.function_of(fun)
     (name,), many = _resolve_wrt(fun, wrt)
     if many:
         raise SrcGradError("jacobian takes one wrt argument", hint="call it once per argument")

@@ -40,7 +40,8 @@ def _key(fn) -> tuple:
         except ValueError:
             continue
         called.append((name, id(value)) if callable(value) else (name, type(value)))
-    return id(fn.__code__), id(fn.__globals__), tuple(called)
+    # a forms.BoundFunction: which parameters are bound, and the signature left
+    return id(fn.__code__), id(fn.__globals__), tuple(called), getattr(fn, "shape", None)
 
 
 def _current(found, fn) -> bool:

@@ -213,9 +213,9 @@ class _Context:
 
 def _callee_base(op) -> str:
     """A readable identifier for a called user function, in its derivatives' names: its
-    own name, or for a lambda (or other form without one) the name it was called by."""
+    own name; for a lambda, a partial or a callable object, the name it was called by."""
     name = getattr(op.callee, "__name__", "").lstrip("_")
-    if not name.isidentifier():
+    if not name.isidentifier() or not inspect.isfunction(op.callee):
         name = op.label.rsplit(".", 1)[-1].lstrip("_")
     return name if name.isidentifier() else "lambda"
 

@@ -49,7 +49,7 @@ def _drop_deletes(stmts: list) -> list:
 
 def parse(fn) -> ParsedFunction:
     """Parse `fn`; SrcGradError when it has no readable Python source."""
-    if hasattr(fn, "parsed") and hasattr(fn, "free"):  # a lifted nested function
+    if isinstance(getattr(fn, "parsed", None), ParsedFunction):  # a lifted def, a forms.BoundFunction
         return fn.parsed
     # A functools.wraps decorator sets `__wrapped__`, but its wrapper is what runs and
     # may change the value (double it, negate it): the wrapper is differentiated, its

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import gast
 import numpy
 
-from . import nodes, runtime
+from . import forms, nodes, runtime
 from .errors import SourceInfo
 from .frontend import signature
 from .normalize import nograd
@@ -168,6 +168,9 @@ def _resolve_call(call, namespace, source, is_local, result, stmt, lifted) -> Op
         return _primitive(callee, args, keywords, result, stmt, source, label=label)
     if inspect.isfunction(callee):
         return _user_call(callee, args, keywords, label)
+    form = forms.function_of(callee)  # a partial, a callable object, a bound method
+    if form is not callee:
+        return _user_call(form, args, keywords, label)
     return Op("unknown", label, callee=callee)
 
 

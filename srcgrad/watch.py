@@ -67,6 +67,8 @@ class Watch:
         if reads.rules is not None:
             state = registry.user_rules_state()
             entries[(id(state), "version")] = (state, "version", reads.rules, False)
+        for where, key, expected in getattr(fn, "watched", ()):  # a class's __call__ (forms)
+            entries[(id(where), key)] = (where, key, expected, False)
         for callee, compiled in reads.callees:  # flattened: one check covers the callees too
             entries.update(of(compiled, callee).entries)
         self.entries = entries

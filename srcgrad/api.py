@@ -327,6 +327,7 @@ class Derivative:
 
     def __init__(self, fun, wrt, return_value: bool, debug_nans: bool = False, has_aux: bool = False):
         given, fun = fun, forms.function_of(fun)
+        self._given, self._wrt_given = given, wrt
         parsed = frontend.parse(fun)
         _fence.fence(parsed)  # unsupported syntax fails now, not at the first call
         self.fun = fun
@@ -365,6 +366,11 @@ class Derivative:
         key = (kinds, "nan_safe") if nan_safe else kinds
         found = self._bound.get(key)
         if found is None or (found[1] is not None and not found[1]()):
+            if found is not None and not forms.current(self.fun):
+                # a callable object's class got a new __call__: differentiate that one
+                self.__init__(self._given, self._wrt_given, self._return_value, self._debug_nans,
+                              self._has_aux)
+                return self._function(kinds, nan_safe)
             compiled = cache.compiled(self.fun, Options(self.wrt, self._return_value, kinds, self._debug_nans,
                                                         nan_safe=nan_safe, has_aux=self._has_aux,
                                                         optimize=self._optimize))
@@ -592,8 +598,16 @@ def jvp(fun, primals, tangents, debug_nans: bool = False):
     # tangent too: that is the caller's, so it gets a copy
     given = {tp: _copy_arrays(t) if p in compiled.writes else t
              for p, tp, t in zip(wrt, compiled.tangent_params, (t for t in tangents if t is not None))}
-    out, out_dot = bound(*primals, **given)
+    # keyword-only parameters (a partial's keywords among them) are passed by name
+    positional = _positional_count(fun)
+    keywords = dict(zip(params[positional:], primals[positional:]))
+    out, out_dot = bound(*primals[:positional], **keywords, **given)
     return out, _tangent_like(out_dot, out)
+
+
+def _positional_count(fun) -> int:
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+               for p in frontend.signature(fun).parameters.values())
 
 
 def _copy_arrays(tree):

@@ -84,9 +84,15 @@ def function_of(fun):
     return fun
 
 
+def current(form) -> bool:
+    """Whether the callable `form` stands for still runs its function (a class's
+    `__call__` may have been replaced since); always for a plain function."""
+    return all(where.get(key) is expected for where, key, expected in getattr(form, "watched", ()))
+
+
 def _partial(fun):
     found = identity.lookup(_PARTIALS, id(fun), fun)
-    if found is not None:
+    if found is not None and current(found):
         return found
     inner = function_of(fun.func)
     if not isinstance(inner, (BoundFunction, types.FunctionType)):

@@ -512,6 +512,13 @@ grad.__doc__ = """The gradient of a scalar function `fun` with respect to `wrt`.
     and the result is `(gradient, aux)`. `fun` may be any derivative srcgrad
     returned (`grad(grad(f))`, to any order), `wrt` naming its parameters.
 
+    `fun` is a `def` or a `lambda` (in a file or a notebook cell), a
+    `functools.partial` of one, a callable object or a bound method. Values
+    a partial binds by position, and the object of a callable object or
+    bound method, are constants, read when the derivative runs; `wrt`
+    counts and names the parameters left, as `inspect.signature(fun)`
+    shows them (a partial's keywords among them).
+
     >>> import numpy as np
     >>> def f(x):
     ...     return np.sum(x ** 2)

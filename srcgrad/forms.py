@@ -77,7 +77,8 @@ def function_of(fun):
         return _with_self(fun.__func__, fun.__self__, fun,
                           f"{type(fun.__self__).__name__}.{fun.__func__.__name__}")
     call = getattr(type(fun), "__call__", None)
-    if inspect.isfunction(call) and not inspect.isclass(fun):
+    if inspect.isfunction(call) and not inspect.isclass(fun) \
+            and not type(fun).__module__.startswith("srcgrad."):  # a Derivative is not user code
         owner = next((c for c in type(fun).__mro__ if "__call__" in vars(c)), type(fun))
         return _with_self(call, fun, fun, f"{type(fun).__name__}.__call__",
                           watched=[(vars(owner), "__call__", call)], name=type(fun).__name__)

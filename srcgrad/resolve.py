@@ -16,7 +16,7 @@ import gast
 import numpy
 
 from . import forms, nodes, runtime
-from .errors import SourceInfo
+from .errors import SourceInfo, SrcGradError
 from .frontend import signature
 from .normalize import nograd
 from .rules import registry
@@ -168,7 +168,10 @@ def _resolve_call(call, namespace, source, is_local, result, stmt, lifted) -> Op
         return _primitive(callee, args, keywords, result, stmt, source, label=label)
     if inspect.isfunction(callee):
         return _user_call(callee, args, keywords, label)
-    form = forms.function_of(callee)  # a partial, a callable object, a bound method
+    try:
+        form = forms.function_of(callee)  # a partial, a callable object, a bound method
+    except SrcGradError as err:  # raised, located, only if its derivative is needed
+        return Op("badcall", f"{label}: {err.reason}", hint=err.hint, callee=callee)
     if form is not callee:
         return _user_call(form, args, keywords, label)
     return Op("unknown", label, callee=callee)

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 import gast
 import numpy
 
-from . import nodes
-from .errors import located
+from . import forms, nodes
+from .errors import SrcGradError, located
 from .rules import facts as table
 from .rules import registry
 
@@ -325,6 +325,12 @@ def resolve_call(call, namespace, is_local, lifted=None) -> Resolved:
                         ufunc=obj if isinstance(obj, numpy.ufunc) else None)
     if inspect.isfunction(obj) or hasattr(obj, "free"):
         return Resolved(path, args, keywords, user=obj)
+    try:
+        form = forms.function_of(obj)  # a partial, a callable object, a bound method
+    except SrcGradError:
+        form = obj
+    if form is not obj:
+        return Resolved(path, args, keywords, user=form)
     return Resolved(path, args, keywords)
 
 

@@ -1359,6 +1359,19 @@ def signature(check, text):
     return f"{check}: {first[:160]}"
 
 
+def _summed_to(e, shape):
+    """`e` summed over the axes a broadcast to its shape added or stretched, when
+    `shape` broadcasts to it; otherwise `e` unchanged (a real mismatch stays one)."""
+    try:
+        if e.shape == shape or np.broadcast_shapes(shape, e.shape) != e.shape:
+            return e
+    except ValueError:
+        return e
+    lead = e.ndim - len(shape)
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and e.shape[lead + i] != 1)
+    return e.sum(axis=tuple(range(lead)) + stretched).reshape(shape)
+
+
 def _leaves(tree):
     if isinstance(tree, dict):
         return [leaf for k in sorted(tree) for leaf in _leaves(tree[k])]
@@ -1603,10 +1616,10 @@ def _autograd_check(prog, g_leaves):
     finally:
         sys.modules.pop(mod.__name__, None)
     AUTOGRAD_STATS["checked"] += 1
-    # autograd may leave a number's gradient unsummed over a broadcast (np.where of a
-    # float and an array gives an array): summed, it is the number's gradient
-    e_leaves = [e.sum() if e.shape != g.shape and g.shape == () else e
-                for e, g in zip(_leaves(expected), g_leaves)]
+    # autograd's np.where leaves an operand's gradient unsummed over a broadcast (a
+    # number's, or x's against a larger A): summed back to the operand's shape, it is
+    # the operand's gradient
+    e_leaves = [_summed_to(e, g.shape) for e, g in zip(_leaves(expected), g_leaves)]
     bad = len(e_leaves) != len(g_leaves) or any(
         e.shape != g.shape or not np.allclose(g, e, rtol=1e-8, atol=1e-10) for e, g in zip(e_leaves, g_leaves))
     if bad:

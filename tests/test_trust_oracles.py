@@ -137,3 +137,17 @@ def test_autograd_unsummed_gradient_of_a_broadcast_number_is_summed():
     fuzzgen._autograd_check(prog, [np.array(1.0)])  # s > C in one entry: the gradient is 1
     with pytest.raises(fuzzgen.FuzzFailure, match="mismatch:autograd"):
         fuzzgen._autograd_check(prog, [np.array(2.0)])
+
+
+def test_autograd_unsummed_gradient_of_a_broadcast_vector_is_summed():
+    """Found by the 20,000-program profile (seed 200): for `np.where(x > A, x, 0.5 * A)`
+    with x of shape (3,) and A of shape (3, 3), autograd gives x's gradient as a
+    (3, 3) array, unsummed over the broadcast rows; the oracle sums it to x's shape."""
+    source = _HEADER + "def f(x, A):\n    return np.sum(np.sin(np.where(x > A, x, 0.5 * A)))\n"
+    x, A = np.array([0.124, 0.357, 0.122]), np.full((3, 3), 0.123)
+    prog = fuzzgen.Program(source, [x, A], ("x", "A"), ["x", "A"])
+    dx = 3.0 * np.cos(x) * (x > 0.123)
+    dA = 0.5 * np.cos(0.5 * A) * (x <= A)
+    fuzzgen._autograd_check(prog, [dx, dA])
+    with pytest.raises(fuzzgen.FuzzFailure, match="mismatch:autograd"):
+        fuzzgen._autograd_check(prog, [dx / 3.0, dA])

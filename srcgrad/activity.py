@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import gast
 
-from . import nodes
+from . import nodes, runtime
 from .normalize.anf import is_append
 from .resolve import Op, differentiable_params, statements
 
@@ -25,6 +25,9 @@ from .resolve import Op, differentiable_params, statements
 class Activity:
     varied: frozenset
     useful: frozenset
+    # varied, not counting what a loop reads out of a collection that may be a dict
+    # (`list(d)`, `loop_items(d)`: a dict's keys carry no derivative)
+    varied_keys: frozenset = frozenset()
 
     def is_active(self, name: str) -> bool:
         return name in self.varied and name in self.useful
@@ -54,7 +57,11 @@ def _sources(stmt, op: Op) -> set[str]:
 def activity(fn, ops: dict, wrt: list[str], returned: str | None) -> Activity:
     """Compute varied and useful names of the ANF function `fn`."""
     edges: list[tuple[str, set[str]]] = []
+    listings: set[int] = set()  # edges of `list(x)` and `loop_items(x)`
     for stmt in statements(fn.body):
+        op = ops.get(id(stmt))
+        if op is not None and op.kind == "rule" and op.rule.primitive in (list, runtime.loop_items):
+            listings.add(len(edges))
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             # x[i] = v: the new x depends on v and on the rest of the old x
             x = stmt.targets[0].value.id
@@ -65,14 +72,8 @@ def activity(fn, ops: dict, wrt: list[str], returned: str | None) -> Activity:
         elif is_append(stmt):  # lst.append(v): the list now holds v too
             lst, item = stmt.value.func.value.id, stmt.value.args[0]
             edges.append((lst, {lst} | ({item.id} if isinstance(item, gast.Name) else set())))
-    varied = set(wrt)
-    changed = True
-    while changed:
-        changed = False
-        for target, sources in edges:
-            if target not in varied and sources & varied:
-                varied.add(target)
-                changed = True
+    varied = _reached(edges, set(wrt))
+    varied_keys = _reached([e for i, e in enumerate(edges) if i not in listings], set(wrt))
     useful = {returned} if returned else set()
     changed = True
     while changed:
@@ -81,5 +82,17 @@ def activity(fn, ops: dict, wrt: list[str], returned: str | None) -> Activity:
             if target in useful and not sources <= useful:
                 useful |= sources
                 changed = True
-    return Activity(frozenset(varied), frozenset(useful))
+    return Activity(frozenset(varied), frozenset(useful), frozenset(varied_keys))
+
+
+def _reached(edges, varied: set[str]) -> set[str]:
+    """The names that depend on `varied` through `edges` (target, sources)."""
+    changed = True
+    while changed:
+        changed = False
+        for target, sources in edges:
+            if target not in varied and sources & varied:
+                varied.add(target)
+                changed = True
+    return varied
 

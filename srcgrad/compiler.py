@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from . import codegen, nested, nodes, watch, writes
+from . import codegen, nested, nodes, runtime, watch, writes
 from .activity import activity
 from .aliases import alias_groups, check_aliases
 from .effects import check_effects, model_writes
@@ -27,6 +27,7 @@ from .forward import forward
 from .frontend import ParsedFunction, parse, signature
 from .naming import Names
 from .normalize import nograd, normalize
+from .normalize.desugar import bind_loop_items
 from .optimize import free_early, optimize, whole_function
 from .optimize.shapes import resolver
 from .optimize.copies import fold_constants
@@ -243,14 +244,15 @@ def derive(fn, options: Options, keep_stages: bool = False):
     ctx.array_params = {p for p, k in zip(params, options.kinds) if k == "array"}
     stages = {}
     scalar_params = {p for p, k in zip(params, options.kinds) if k == "scalar"}
-    container_params = {p for p, k in zip(params, options.kinds) if k in ("record", "container")}
+    sequence_params = {p for p, k in zip(params, options.kinds) if k in ("array", "numbers")}
     anf_fn = normalize(tree, names, parsed.source, ctx.is_local, scalar_params,
-                       lambda path: _is_module_path(parsed.namespace, path), container_params)
+                       lambda path: _is_module_path(parsed.namespace, path), sequence_params)
     ctx.locals |= {n.id for n in nodes.name_nodes(anf_fn) if isinstance(n.ctx, gast.Store)}
     if keep_stages:
         stages["normalize"] = codegen.to_source(anf_fn)
     lifted = _lifted(tree, nested_defs, parsed, ctx.locals)
     ops = resolve(anf_fn, parsed.namespace, parsed.source, ctx.is_local, lifted)
+    bind_loop_items(anf_fn, ctx.rename_global)  # `_s1 = loop_items(d)`
     if nograd.marked(anf_fn):
         from .api import stop_gradient  # (api imports this module)
 
@@ -673,12 +675,24 @@ def _container_names(fn, params, kinds, ops=None) -> set[str]:
             if isinstance(value, gast.Subscript) and isinstance(source, gast.Name) and source.id in records \
                     and not isinstance(value.slice, gast.Slice):
                 continue  # an entry (a slice of a record is a list or tuple itself)
+            op = ops.get(id(stmt)) if ops is not None else None
             if isinstance(value, (gast.Tuple, gast.List, gast.Dict)) or (
                     isinstance(source, gast.Name) and source.id in out) or (
-                    ops is not None and ops.get(id(stmt)) is not None and ops[id(stmt)].kind == "user"):
+                    op is not None and op.kind == "user") or _lists_items(op, out):
                 out.add(stmt.targets[0].id)
                 changed = True
     return out
+
+
+def _lists_items(op, containers: set[str]) -> bool:
+    """`list(x)`, or `loop_items(x)` of anything but a name known to hold no
+    container (an array, a number): a list, tuple or array."""
+    if op is None or op.kind != "rule":
+        return False
+    if op.rule.primitive is list:
+        return True
+    x = op.bindings.get("x")
+    return op.rule.primitive is runtime.loop_items and (not isinstance(x, gast.Name) or x.id in containers)
 
 
 def _dict_names(fn, params, kinds) -> set[str]:

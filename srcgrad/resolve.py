@@ -19,6 +19,7 @@ from . import forms, nodes, runtime
 from .errors import SourceInfo, SrcGradError
 from .frontend import signature
 from .normalize import nograd
+from .normalize.desugar import is_loop_items
 from .rules import registry
 
 _BINOPS = {
@@ -137,6 +138,8 @@ def _resolve_call(call, namespace, source, is_local, result, stmt, lifted) -> Op
     func = call.func
     if nograd.is_marked(call):  # assigned in a no_grad block: a constant
         return Op("zero", "no_grad")
+    if is_loop_items(call):  # what a `for` loop over a value of unknown kind runs over
+        return _primitive(runtime.loop_items, list(call.args), [], result, stmt, source, label="for loop")
     args = list(call.args)
     path = nodes.dotted(func)
     if isinstance(func, gast.Name) and is_local(func.id):

@@ -861,6 +861,29 @@ def list_tangent_helper(t, x):
     return list(t)
 
 
+_INDEXABLE = (list, tuple, numpy.ndarray)
+
+
+def loop_items(x):
+    """What `for v in x` runs over, indexable by position: a list, tuple or array
+    itself (its items are read by index, as iteration reads them); anything else
+    (a dict: its keys; a set, a dict view, a string) as the list iteration gives.
+    The loop lowering calls this where the iterated value's kind is not known."""
+    return x if isinstance(x, _INDEXABLE) else list(x)
+
+
+def loop_items_adjoint(g, x):
+    """The adjoint of `x` in `loop_items(x)`: the same for a list, tuple or array;
+    none for a dict's keys (or any other collection's entries: constants)."""
+    return g if isinstance(x, _INDEXABLE) else None
+
+
+def loop_items_tangent(t, x):
+    """The tangent of `loop_items(x)`: `t` for a list, tuple or array; zeros for
+    the keys of a dict (or the entries of any other collection)."""
+    return t if isinstance(x, _INDEXABLE) else [0.0] * len(x)
+
+
 # --- subscripts (srcgrad/rules/operators.py) --------------------------------
 
 

@@ -28,7 +28,10 @@ def check_constant_positions(fn, ops: dict, act: Activity, source) -> None:
     """Raise where a value that depends on a `wrt` input reaches a parameter a
     rule declares `constant_only` (its derivative would silently be zero),
     and the result is needed."""
+    generated = source.filename.startswith("<srcgrad")  # its keys were checked in the user's code
     for stmt in statements(fn.body):
+        if not generated:
+            _check_stored_key(stmt, act, source)
         op = ops.get(id(stmt)) if isinstance(stmt, gast.Assign) else None
         if op is None or op.kind != "rule" or stmt.targets[0].id not in act.useful:
             continue
@@ -39,6 +42,23 @@ def check_constant_positions(fn, ops: dict, act: Activity, source) -> None:
                 what = f"{varied[0]!r}" if not varied[0].startswith("_") else "a value"
                 raise located(source, stmt, f"{what} computed from a differentiated input is passed as "
                               f"{op.rule.name}'s {param!r}, which has no derivative rule", hint)
+
+
+def _check_stored_key(stmt, act: Activity, source) -> None:
+    """`d[k] = v` with a key computed from a differentiated input: a key carries no
+    derivative (a loop over a dict's keys would read it as a constant). A key read
+    from a loop over a collection (a dict's keys, a list's items) is not counted:
+    for a dict it is a key already, a list's items are seen where they were made."""
+    target = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
+    if not isinstance(target, gast.Subscript) or not isinstance(target.value, gast.Name) \
+            or target.value.id not in act.useful:
+        return
+    varied = sorted(n for n in nodes.loaded_names(target.slice) if n in act.varied_keys)
+    if varied:
+        what = f"{varied[0]!r}" if not varied[0].startswith("_") else "a value"
+        raise located(source, stmt, f"{what} computed from a differentiated input is used as the key "
+                      "or index of an assignment, which carries no derivative",
+                      "key a dict by constants (strings, ints) and index an array by integers")
 
 
 def check_real(fn, act: Activity, source) -> None:

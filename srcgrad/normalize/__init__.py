@@ -17,12 +17,13 @@ __all__ = ["normalize", "check_anf"]
 
 
 def normalize(fn, names: Names, source: SourceInfo, is_local, scalar_params=frozenset(),
-              is_module_path=None, container_params=frozenset()):
+              is_module_path=None, sequence_params=frozenset()):
     """Desugar then A-normalize `fn` (a gast.FunctionDef); returns a new tree.
 
     `scalar_params` (parameters known to be Python numbers) lets `y += e`
-    through where y can only hold an immutable number.
+    through where y can only hold an immutable number; a loop over one of
+    `sequence_params` (an array or a list of numbers) reads its items by index.
     """
-    fn = desugar(fn, names, source, scalar_params, container_params)
+    fn = desugar(fn, names, source, scalar_params, sequence_params)
     fn = single_exit(fn, names)
     return anf(fn, names, source, is_local, is_module_path)

@@ -12,9 +12,12 @@ constant (see `nograd`).
     n, m = x.shape          ->   _t1 = x.shape; n = _t1[0]; m = _t1[1]
     for x in xs:            ->   for _i1 in range(len(xs)):
                                      x = xs[_i1]
-    for k in d:             ->   _s1 = list(d)                (d may be a dict: its keys)
+    for k in d:             ->   _s1 = list(d)                (d holds a dict: its keys)
                                  for _i1 in range(len(_s1)):
                                      k = _s1[_i1]
+    for v in c:             ->   _s1 = loop_items(c)          (c's kind is not known: a dict
+                                 for _i1 in range(len(_s1)):   gives its keys, a list, tuple
+                                     v = _s1[_i1]              or array itself)
     for i, x in enumerate(xs)->  for i in range(len(xs)):
                                      x = xs[i]
     for a, b in zip(as, bs) ->   for _i1 in range(min(len(as), len(bs))):
@@ -35,9 +38,27 @@ from . import nograd
 from ..rules import facts as table
 
 
-def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), container_params=frozenset()):
-    """`container_params`: parameters that hold a list, tuple or dict (a loop over
-    one goes through `list(...)`, which gives a dict's keys, as `for` does)."""
+LOOP_ITEMS = "__srcgrad_loop_items__"  # bound to runtime.loop_items after resolve
+
+
+def is_loop_items(call) -> bool:
+    return isinstance(call, gast.Call) and isinstance(call.func, gast.Name) and call.func.id == LOOP_ITEMS
+
+
+def bind_loop_items(fn, rename_global) -> None:
+    """Make every `loop_items` marker in the (resolved) ANF function `fn` a call of
+    the runtime helper, under the name `rename_global` gives it, in place."""
+    found = [s for s in nodes.walk_statements(fn.body) if isinstance(s, gast.Assign) and is_loop_items(s.value)]
+    for stmt in found:
+        stmt.value.func = nodes.name(rename_global("loop_items"))
+
+
+def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), sequence_params=frozenset()):
+    """`sequence_params`: parameters known to hold an array or a list of numbers
+    (a loop over one reads its items by index). A loop over a dict display runs
+    over `list(d)`, its keys; over a value of any other kind (a parameter that may
+    hold a dict, a helper's parameter), over `loop_items(x)`, which does what
+    iteration does."""
     fn = nodes.clone(fn)
     params = [a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args
               + fn.args.kwonlyargs]
@@ -54,11 +75,32 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), con
             if (group & set(params)) and (group & set(params)) <= set(scalar_params):
                 continue
             check_in_place(groups, stmt.target.id, stmt, source, "this augmented assignment")
-    dicts = set(container_params) | {n.id for s in nodes.walk_statements(fn.body) if isinstance(s, gast.Assign)
-                                     and _builds_dict(s.value) for t in s.targets for n in gast.walk(t)
-                                     if isinstance(n, gast.Name)}
-    fn.body = _body(fn.body, names, source, frozenset(dicts), top=True)
+    kinds = _loop_kinds(fn.body, params, sequence_params)
+    fn.body = _body(fn.body, names, source, kinds, top=True)
     return fn
+
+
+def _loop_kinds(body, params, sequence_params) -> dict:
+    """{name: "dict" or "sequence"} for the names whose every binding says which
+    one they hold; a loop over any other name goes through `loop_items`."""
+    bindings: dict = {p: ["sequence" if p in sequence_params else None] for p in params}
+    for stmt in nodes.walk_statements(body):
+        targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target] if isinstance(
+            stmt, (gast.AugAssign, gast.AnnAssign, gast.For)) else []
+        for target in targets:
+            for node in gast.walk(target):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                    kind = _display_kind(stmt.value) if isinstance(stmt, gast.Assign) and target is node else None
+                    bindings.setdefault(node.id, []).append(kind)
+    return {name: kinds[0] for name, kinds in bindings.items() if kinds[0] is not None and len(set(kinds)) == 1}
+
+
+def _display_kind(expr):
+    if _builds_dict(expr):
+        return "dict"
+    if isinstance(expr, (gast.List, gast.Tuple, gast.ListComp)):
+        return "sequence"
+    return None
 
 
 def _builds_dict(expr) -> bool:
@@ -96,8 +138,8 @@ def _scalar_valued(expr) -> bool:
     return False
 
 
-def _body(body, names: Names, source: SourceInfo, dicts=frozenset(), top: bool = False) -> list:
-    """`dicts`: names that may hold a dict."""
+def _body(body, names: Names, source: SourceInfo, kinds=None, top: bool = False) -> list:
+    """`kinds`: {name: "dict" or "sequence"} where every binding of the name says which."""
     out: list = []
     for stmt in body:
         if isinstance(stmt, gast.Pass) or (
@@ -105,17 +147,17 @@ def _body(body, names: Names, source: SourceInfo, dicts=frozenset(), top: bool =
             continue
         if isinstance(stmt, gast.If):
             stmt = nodes.clone(stmt)
-            stmt.body = _body(stmt.body, names, source, dicts) or [gast.Pass()]
-            stmt.orelse = _body(stmt.orelse, names, source, dicts)
+            stmt.body = _body(stmt.body, names, source, kinds) or [gast.Pass()]
+            stmt.orelse = _body(stmt.orelse, names, source, kinds)
             out.append(stmt)
             continue
         if isinstance(stmt, gast.While):
             stmt = nodes.clone(stmt)
-            stmt.body = _body(stmt.body, names, source, dicts) or [gast.Pass()]
+            stmt.body = _body(stmt.body, names, source, kinds) or [gast.Pass()]
             out.append(stmt)
             continue
         if isinstance(stmt, gast.For):
-            out.extend(_for(stmt, names, source, dicts))
+            out.extend(_for(stmt, names, source, kinds))
             continue
         if isinstance(stmt, gast.AugAssign):
             left = nodes.clone(stmt.target)
@@ -129,16 +171,16 @@ def _body(body, names: Names, source: SourceInfo, dicts=frozenset(), top: bool =
         if isinstance(stmt, gast.Assign):
             out.extend(_unpack(stmt, names))
         elif isinstance(stmt, gast.With):  # a no_grad block: inlined, its values constants
-            out.extend(nograd.constant(_body(stmt.body, names, source)))
+            out.extend(nograd.constant(_body(stmt.body, names, source, kinds)))
         else:
             out.append(stmt)
     return out
 
 
-def _for(stmt, names: Names, source: SourceInfo, dicts=frozenset()) -> list:
+def _for(stmt, names: Names, source: SourceInfo, kinds=None) -> list:
     """Lower a `for` loop to `for <name> in range(...)`, items read by index."""
     stmt = nodes.clone(stmt)
-    body = _body(stmt.body, names, source, dicts)
+    body = _body(stmt.body, names, source, kinds)
     assigned = {n.id for s in body for n in gast.walk(s)
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     it, target = stmt.iter, stmt.target
@@ -147,10 +189,14 @@ def _for(stmt, names: Names, source: SourceInfo, dicts=frozenset()) -> list:
     before: list = []
 
     def held(expr):
-        """`expr` as a name the body does not rebind (evaluated once, as Python does);
-        a name that may hold a dict goes through `list(...)`: iterating gives its keys."""
-        if isinstance(expr, gast.Name) and expr.id in dicts:
+        """`expr` as a name the body does not rebind (evaluated once, as Python does),
+        indexable by position as iteration reads it: a dict goes through `list(...)`
+        (its keys), a value of unknown kind through `loop_items(...)`."""
+        kind = (kinds or {}).get(expr.id) if isinstance(expr, gast.Name) else _display_kind(expr)
+        if kind == "dict":
             expr = gast.copy_location(gast.Call(func=nodes.name("list"), args=[expr], keywords=[]), expr)
+        elif kind is None:
+            expr = gast.copy_location(gast.Call(func=nodes.name(LOOP_ITEMS), args=[expr], keywords=[]), expr)
         elif isinstance(expr, gast.Name) and expr.id not in assigned:
             return expr
         holder = names.fresh("s")

@@ -9,7 +9,7 @@ import operator
 
 import numpy
 
-from srcgrad.rules.registry import adjoint, linear, nondifferentiable, tangent
+from srcgrad.rules.registry import adjoint, constant_only, linear, nondifferentiable, tangent
 from srcgrad.runtime import (broadcast_like, concat, concat_adjoint_left, concat_adjoint_right, concat_tangent,
                              repeat, repeat_adjoint, repeat_tangent, dict_unpack_adjoint, log_or_zero, masked_product, power_derivative,
                              tangent_ratio, matmul_adjoint_left, matmul_adjoint_right,
@@ -90,6 +90,10 @@ def pack_adjoint(z, *items):
 @adjoint(pack_dict)                             # z = {k1: v1, k2: v2, ...}
 def pack_dict_adjoint(z, keys, values):
     d[values] = dict_unpack_adjoint(d[z], keys, values)
+
+
+constant_only(pack_dict, "keys", "key the dict by constants (strings, ints): a key carries no derivative, "
+              "so a loop over the keys would read them as constants")
 
 
 # --- lists and tuples: `a + b` concatenates, `a * n` repeats ----------------

@@ -9,7 +9,7 @@ the others get tangent templates. Shapes-only arguments carry no tangent.
 import numpy
 
 from srcgrad import runtime
-from srcgrad.rules.registry import linear, nondifferentiable, tangent
+from srcgrad.rules.registry import adjoint, linear, nondifferentiable, tangent
 from srcgrad.runtime import (
     EinsumAdjointTangents,
     add_grad,
@@ -25,6 +25,8 @@ from srcgrad.runtime import (
     hypot_share,
     inner_adjoint_left,
     inner_adjoint_right,
+    loop_items_adjoint,
+    loop_items_tangent,
     matmul_adjoint_left,
     matmul_adjoint_right,
     norm_adjoint_helper,
@@ -72,6 +74,20 @@ linear(runtime.copy_stack, "stack")
 linear(runtime.rule_gradients, "result")
 linear(runtime.concat_adjoint_left, "g")
 linear(runtime.concat_adjoint_right, "g")
+
+
+@adjoint(runtime.loop_items)                   # z = loop_items(x): x itself, or a dict's keys
+def loop_items_adjoint_rule(z, x):              # (the keys are constants: no adjoint)
+    d[x] = loop_items_adjoint(d[z], x)
+
+
+@tangent(runtime.loop_items)
+def loop_items_tangent_rule(z, x):
+    d[z] = loop_items_tangent(d[x], x)
+
+
+linear(runtime.loop_items_adjoint, "g")
+linear(runtime.loop_items_tangent, "t")
 
 
 @tangent(runtime.add_grad)                      # z = add_grad(a, b): a + b for adjoints

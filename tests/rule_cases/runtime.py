@@ -340,3 +340,19 @@ def list_helpers_case(g, c):
     items = rt.list_adjoint_helper((g[0] * g[0], c), (c, c))
     keys = rt.list_tangent_helper(g, {"a": c, "b": c})
     return np.sum(rows * c) + np.sum(items[0] * c) + np.sum(rt.list_tangent_helper(g * g, g)[1] * c) + keys[0]
+
+
+@case(rt.loop_items, variants=[(R(3), R(2, 3), C(3))], wrt=(0, 1))
+def loop_items_case(x, a, c):
+    items = rt.loop_items([x * 2.0, x * x])  # a list: itself
+    rows = rt.loop_items(a * a)  # an array: itself
+    keys = rt.loop_items({"p": x, "q": a})  # a dict: its keys, no gradient
+    return np.sum(items[0] * items[1] * c) + np.sum(rows[1] * c) * len(keys[0])
+
+
+@case(rt.loop_items_adjoint, rt.loop_items_tangent, variants=[(R(2, 3), C(3))], modes=FWD)
+def loop_items_helpers_case(g, c):
+    rows = rt.loop_items_adjoint(g * g, g)  # an array: the adjoint itself
+    items = rt.loop_items_tangent([g[0] * g[1], c], [c, c])  # a list: the tangent itself
+    keys = rt.loop_items_tangent(g, {"a": c, "b": c})  # a dict's keys: zeros
+    return np.sum(rows[1] * c) + np.sum(items[0] * c) + keys[1]

@@ -271,7 +271,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     check_real(anf_fn, act, parsed.source)
     ctx.scalar_names = _scalar_names(anf_fn, ops, params, options.kinds,
                                      _number_globals(anf_fn, parsed.namespace, ctx.is_local))
-    ctx.container_names = _container_names(anf_fn, params, options.kinds, ops) | sequences
+    ctx.container_names = _container_names(anf_fn, params, options.kinds, ops, sequences)
     ctx.dict_names = _dict_names(anf_fn, params, options.kinds)
     # srcgrad's own code (differentiated again for hvp) models its tape's pops
     check_effects(anf_fn, ops, act, ctx, lifted, options.mode,
@@ -654,14 +654,15 @@ def _find_records(fn, params, kinds, ctx) -> None:
             ctx.field_owner[field] = (p, key)
 
 
-def _container_names(fn, params, kinds, ops=None) -> set[str]:
+def _container_names(fn, params, kinds, ops=None, sequences=frozenset()) -> set[str]:
     """Names that may hold a tuple, list or dict: their adjoints merge with add_grad.
 
-    Parameters not known to be numbers or arrays, displays, items of such
-    names (a pytree's inner nodes) and copies of them.
+    Parameters not known to be numbers or arrays, displays, `sequences` (names
+    found to hold lists or tuples, such as concatenations), items of such names
+    (a pytree's inner nodes) and copies of them.
     """
     known = dict(zip(params, kinds))
-    out = {p for p in params if known.get(p) not in ("scalar", "array")}
+    out = {p for p in params if known.get(p) not in ("scalar", "array")} | set(sequences)
     records = {p for p in params if known.get(p) in ("record", "numbers")}  # entries are leaves
     changed = True
     while changed:

@@ -358,6 +358,21 @@ def test_array_plus_list_display_stays_arithmetic():
     check_grads_all_modes(array_plus_list_display, (np.array([0.3, 0.4]),), 0)
 
 
+def features_by_concatenation(x, w):
+    feats = [x] + [x * w, np.sin(x)]
+    total = 0.0
+    for f in feats:
+        total = total + np.sum(f)
+    return total + sum(feats)[0]
+
+
+def test_loop_over_a_concatenated_list_of_arrays():
+    """The independent tester's `list_concat_features`: a loop over the result of a
+    list concatenation gave x a zero gradient (the loop's list was not known to hold
+    a container, so its adjoint was one array), and with `sum(feats)` it crashed."""
+    check_grads_all_modes(features_by_concatenation, (np.array([0.5, 1.0]), 1.5), (0, 1))
+
+
 # --- 3. `for k in d` over a dict argument runs over its keys ------------------------
 
 def loop_over_dict_keys(params, x):

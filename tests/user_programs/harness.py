@@ -308,7 +308,8 @@ def compare(got, expected, rtol, atol, check_dtype=True, path="", in_dtype=None)
     bad = ~(np.abs(g - e) <= tol)
     if np.any(bad):
         i = np.unravel_index(int(np.argmax(np.where(bad, np.abs(g - e), -1))), g.shape) if g.shape else ()
-        problems.append(f"{path or 'result'}{list(i) if i else ''}: got {g[i]!r:.10}, expected {e[i]!r:.10}"
+        where = list(int(k) for k in i) if i else ''
+        problems.append(f"{path or 'result'}{where}: got {float(g[i]):.10g}, expected {float(e[i]):.10g}"
                         f" (max |err| {float(np.max(np.abs(g - e))):.3g})")
     return problems
 

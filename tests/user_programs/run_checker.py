@@ -16,7 +16,7 @@ def main(argv):
     cases = harness.load_all()
     counts = {}
     for name, c in cases.items():
-        if names and not any(n in name for n in names):
+        if names and not any(n in name or n in c.module for n in names):
             continue
         o = harness.run_case(c)
         counts[o.status] = counts.get(o.status, 0) + 1

@@ -299,6 +299,8 @@ def compare(got, expected, rtol, atol, check_dtype=True, path="", in_dtype=None)
             return [f"{path or 'result'}: got {type(got).__name__}, expected ndarray of shape {expected.shape}"]
         if got.shape != expected.shape:
             return [f"{path or 'result'}: shape {got.shape} != {expected.shape}"]
+    if isinstance(expected, str) or isinstance(got, str):
+        return [] if got == expected else [f"{path or 'result'}: got {got!r}, expected {expected!r}"]
     g = np.asarray(got, dtype=np.float64) if not np.iscomplexobj(got) else np.asarray(got)
     e = np.asarray(expected, dtype=np.float64)
     if g.shape != e.shape:

@@ -527,3 +527,34 @@ def _():
     exec(compile(src, path, "exec"), ns)
     second = ns["dcell"](x)
     return [Check("first body", first, 2 * x, 1e-10, 1e-12), Check("second body", second, 3 * x ** 2, 1e-10, 1e-12)]
+
+
+# 14 ------------------------------------------------------------- closure helper re-made
+def make_leaky(alpha):
+    def leaky(z):
+        return np.where(z > 0, z, alpha * z)
+    return leaky
+
+
+leaky_act = make_leaky(0.1)
+
+
+def leaky_net(w, x):
+    return np.sum(leaky_act(x @ w) ** 2)
+
+
+@case("closure_helper_remade", "global helper `leaky_act = make_leaky(0.1)` re-made with alpha=0.5 after grad built")
+def _():
+    w = np.array([0.3, -0.7])
+    x = np.array([[1.0, 2.0], [-0.5, 0.4], [0.2, 0.9]])
+    df = srcgrad.grad(leaky_net)
+    checks = [Check("alpha=0.1", df(w, x), num_grad(leaky_net, (w, x)), 1e-5, 1e-7)]
+    old = MOD.leaky_act
+    try:
+        MOD.leaky_act = make_leaky(0.5)
+        checks.append(Check("alpha=0.5, old derivative", df(w, x), num_grad(leaky_net, (w, x)), 1e-5, 1e-7))
+        checks.append(Check("alpha=0.5, new derivative", srcgrad.grad(leaky_net)(w, x),
+                            num_grad(leaky_net, (w, x)), 1e-5, 1e-7))
+    finally:
+        MOD.leaky_act = old
+    return checks

@@ -162,3 +162,40 @@ def _():
 @case("jvp_best_so_far", "jvp of the best-so-far checkpoint loop")
 def _():
     return check_jvp(best_checkpoint, (np.array([0.2, -0.4, 0.1]), A, B), (np.array([1.0, 0.0, -1.0]), None, None))
+
+
+# 9 -------------------------------------------------------------- curriculum loss weight
+def curriculum_loss(w, xs, ys):
+    weight = 1.0
+    total = 0.0
+    for i in range(xs.shape[0]):
+        if i == 2:
+            weight = 3.0
+        total = total + weight * (np.tanh(xs[i] @ w) - ys[i]) ** 2
+    return total
+
+
+@case("curriculum_weight_switch", "per-example loss weight switched once (`if i == 2: weight = 3.0`) in the loop")
+def _():
+    xs = RNG.normal(size=(5, 3))
+    ys = RNG.normal(size=5)
+    return check_grad(curriculum_loss, (np.array([0.2, -0.4, 0.1]), xs, ys), autograd=True)
+
+
+# 10 ------------------------------------------------------------- temperature annealing
+def annealed_softmax_loss(logits, target, steps=4):
+    temp = 2.0
+    total = 0.0
+    for s in range(steps):
+        if s == 2:
+            temp = 0.5
+        z = logits / temp
+        z = z - np.max(z)
+        logp = z - np.log(np.sum(np.exp(z)))
+        total = total - logp[target]
+    return total
+
+
+@case("temperature_annealing_switch", "softmax temperature annealed once inside the loop (`if s == 2: temp = 0.5`)")
+def _():
+    return check_grad(annealed_softmax_loss, (np.array([0.3, 1.2, -0.5]), 1), autograd=True)

@@ -12,6 +12,7 @@ from user_programs import harness  # noqa: E402
 
 def main(argv):
     verbose = "-v" in argv
+    markdown = "--markdown" in argv
     names = [a for a in argv if not a.startswith("-")]
     cases = harness.load_all()
     counts = {}
@@ -22,6 +23,11 @@ def main(argv):
         counts[o.status] = counts.get(o.status, 0) + 1
         flag = "" if harness.acceptable(o) else "  <-- FAIL"
         spec = " (outside SPEC)" if c.outside_spec else ""
+        if markdown:
+            status = o.status + ("" if harness.acceptable(o) else " (FAIL)")
+            note = o.detail.replace("|", "/")[:160] if o.status != "PASS" else ""
+            print(f"| {name} | {c.module.split('.')[-1][5:]} | {c.desc.replace('|', '/')} | {status} | {note} |")
+            continue
         print(f"{o.status:9s} {name:34s} {c.module.split('.')[-1]:18s} {o.detail[:300]}{spec}{flag}")
         if verbose and o.error:
             print(o.error)

@@ -318,3 +318,43 @@ def scaler_on_active(w):
 @case("global_object_method_on_wrt", "`SCALER.transform(w)` applied to the differentiated value (work or reject)", outside_spec=True)
 def _():
     return check_grad(scaler_on_active, (np.array([0.5, -0.3]),))
+
+
+# 14 ------------------------------------------------------------- list / tuple concatenation and repetition
+def feature_list_concat(x, w):
+    feats = [x] + [x * w, np.sin(x)]
+    total = 0.0
+    for f in feats:
+        total = total + np.sum(f)
+    return total + sum(feats)[0]
+
+
+@case("list_concat_features", "`feats = [x] + [x * w, np.sin(x)]` then loop and builtin sum over the list")
+def _():
+    return check_grad(feature_list_concat, (np.array([0.5, 1.0]), 1.5), wrt=(0, 1))
+
+
+def list_repeat_states(h0, W):
+    hs = [h0] * 3
+    for i in range(3):
+        hs[i] = np.tanh(W * hs[i] + i)
+    return np.sum(hs[0]) + np.sum(hs[2])
+
+
+@case("list_repeat_initial_states", "`hs = [h0] * 3` list repetition to initialise per-layer states")
+def _():
+    return check_grad(list_repeat_states, (np.array([0.5, -0.2]), 2.0), wrt=(0, 1))
+
+
+def tuple_concat_params(a, b):
+    params = (a, b)
+    params = params + (a * b,)
+    out = 0.0
+    for i, p in enumerate(params):
+        out = out + (i + 1) * p
+    return out
+
+
+@case("tuple_concat_append", "`params = params + (a * b,)` tuple concatenation, then enumerate")
+def _():
+    return check_grad(tuple_concat_params, (2.0, 3.0), wrt=(0, 1), autograd=True)

@@ -358,3 +358,19 @@ def tuple_concat_params(a, b):
 @case("tuple_concat_append", "`params = params + (a * b,)` tuple concatenation, then enumerate")
 def _():
     return check_grad(tuple_concat_params, (2.0, 3.0), wrt=(0, 1), autograd=True)
+
+
+def combined_losses(w, xs_a, xs_b):
+    losses_a = []
+    losses_b = []
+    for x in xs_a:
+        losses_a.append((w * x - 1.0) ** 2)
+    for x in xs_b:
+        losses_b.append((w * x + 1.0) ** 2)
+    all_losses = losses_a + losses_b
+    return sum(all_losses) / len(all_losses)
+
+
+@case("list_concat_of_loss_lists", "two lists of per-example float losses concatenated, builtin sum / len")
+def _():
+    return check_grad(combined_losses, (0.7, np.array([0.5, 1.5]), np.array([-1.0, 2.0, 0.3])), autograd=True)

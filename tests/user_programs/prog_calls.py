@@ -374,3 +374,13 @@ def combined_losses(w, xs_a, xs_b):
 @case("list_concat_of_loss_lists", "two lists of per-example float losses concatenated, builtin sum / len")
 def _():
     return check_grad(combined_losses, (0.7, np.array([0.5, 1.5]), np.array([-1.0, 2.0, 0.3])), autograd=True)
+
+
+def penalties_sum(w, lam):
+    terms = [lam * w * w] + [0.1 * abs(w)]
+    return sum(terms)
+
+
+@case("list_concat_literals_sum", "`terms = [lam * w * w] + [0.1 * abs(w)]; sum(terms)` on floats")
+def _():
+    return check_grad(penalties_sum, (1.5, 0.3), wrt=(0, 1), autograd=False)

@@ -91,28 +91,31 @@ def _():
 
 
 # 4 -------------------------------------------------------------- custom rule on SciPy routine
-@srcgrad.defvjp(scipy.special.i1)
-def _i1_vjp(g, ans, x):
-    return g * (scipy.special.i0(x) - ans / x)
+@srcgrad.defvjp(scipy.special.ndtr)
+def _ndtr_vjp(g, ans, x):
+    return g * np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
 
 
-@srcgrad.defjvp(scipy.special.i1)
-def _i1_jvp(tangents, ans, x):
-    return tangents[0] * (scipy.special.i0(x) - ans / x)
+@srcgrad.defjvp(scipy.special.ndtr)
+def _ndtr_jvp(tangents, ans, x):
+    return tangents[0] * np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
 
 
-def von_mises_like(kappa, x):
-    total = 0.0
+def probit_nll(beta, x, y):
+    nll = 0.0
     for i in range(x.shape[0]):
-        total = total + scipy.special.i1(kappa * x[i]) / (i + 1)
-    return total
+        p = scipy.special.ndtr(x[i] @ beta)
+        nll = nll - (y[i] * np.log(p) + (1 - y[i]) * np.log(1 - p))
+    return nll
 
 
-@case("custom_rule_scipy_in_loop", "defvjp/defjvp for scipy.special.i1, called in a loop on kappa * x[i]")
+@case("custom_rule_scipy_in_loop", "defvjp/defjvp for scipy.special.ndtr (normal CDF), probit NLL loop")
 def _():
-    x = np.array([0.5, 1.0, 1.5])
-    return (check_grad(von_mises_like, (1.3, x), wrt=(0, 1))
-            + check_jvp(von_mises_like, (1.3, x), (1.0, np.array([0.1, 0.2, 0.3]))))
+    x = np.array([[0.5, 1.0], [-1.0, 0.3], [1.5, -0.2]])
+    y = np.array([1.0, 0.0, 1.0])
+    beta = np.array([0.4, -0.3])
+    return (check_grad(probit_nll, (beta, x, y))
+            + check_jvp(probit_nll, (beta, x, y), (np.array([1.0, 0.5]), None, None)))
 
 
 def two_arg_op(x, y):

@@ -26,6 +26,7 @@ def test_user_program(name):
     if o.status == "REJECTED":
         assert c.outside_spec, f"{name}: supported code rejected with SrcGradError: {o.detail}\n{o.error}"
         # outside the SPEC: the message must locate the problem and say what to do
+        assert "hint=yes" in o.detail, f"{name}: a rejection without a hint: {o.error}"
         return
     if o.status == "WRONG":
         pytest.fail(f"{name} ({c.desc}): silently wrong result: {o.detail}\n{o.error}")

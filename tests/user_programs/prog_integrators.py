@@ -309,6 +309,9 @@ def double_buffer_fresh(u0, c, steps=6):
     return np.sum(cur * cur) + cur[0]
 
 
-@case("double_buffer_fresh", "stencil into a fresh buffer each step (`nxt = np.zeros(n)`, `cur = nxt`)")
+# Rejected today (located, with a hint): the alias check cannot yet tell that `nxt` is
+# fresh at every write; issue 14 narrows it to what really shares memory.
+@case("double_buffer_fresh", "stencil into a fresh buffer each step (`nxt = np.zeros(n)`, `cur = nxt`)",
+      outside_spec=True)
 def _():
     return check_grad(double_buffer_fresh, (np.array([1.0, 0.2, -0.5, 0.7, 0.3]), 0.2), wrt=(0, 1))

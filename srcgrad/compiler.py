@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import inspect
-import math
-import operator
 import os
 from dataclasses import dataclass, field
 
@@ -41,14 +39,8 @@ from .resolve import resolve, statements, ufunc_operands_as_arrays
 from .reverse import reverse
 from .scope import check_constant_positions, check_real
 from .sequences import bind_sequence_ops
-from .rules import registry
+from .rules import facts, registry
 
-_SCALAR_OPS = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
-               operator.neg, operator.pos, operator.mod, operator.floordiv, abs, float, max, min}
-
-
-# Runtime helpers that map Python numbers to Python numbers.
-_SCALAR_HELPERS = ("log_or_zero", "masked_product", "tangent_ratio", "power_derivative")
 
 
 # Whether derivatives are built with the optimisation passes. Off only for translation
@@ -294,7 +286,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     def optimized(stmts):
         return optimize(stmts, set(sweeps.gradients), scalars, ctx.rename_global("unbroadcast"),
                         ctx._emitted.get("math", "math"), frozenset(names.adjoint_names()),
-                        frozenset(ctx._emitted[h] for h in _SCALAR_HELPERS if h in ctx._emitted),
+                        _number_helpers(ctx),
                         keep=sweeps.side_effects, arithmetic=_arithmetic_helpers(ctx))
 
     # Without a loop nothing is taped, so the tape need not wait for the optimizer: the
@@ -431,7 +423,7 @@ def _derive_forward(tree, anf_fn, ops, act, params, names, ctx, parsed, nested_d
         scalars = set(ctx.scalar_names) | {names.tangent(n) for n in ctx.scalar_names}
         body, _ = elide_unbroadcast(body, scalars, {ctx.rename_global("broadcast_like")},
                                     ctx._emitted.get("math", "math"),
-                                    frozenset(ctx._emitted[h] for h in _SCALAR_HELPERS if h in ctx._emitted),
+                                    _number_helpers(ctx),
                                     _arithmetic_helpers(ctx))
         fold_constants(body, frozenset(names.adjoint_names()))
     body = nested.restore(body, nested_defs)
@@ -581,6 +573,13 @@ def _is_module_path(namespace, path: str) -> bool:
         if not inspect.ismodule(obj):
             return False
     return True
+
+
+def _number_helpers(ctx) -> frozenset:
+    """The emitted names of the runtime helpers that map Python numbers to a Python
+    number (the facts table's `numbers`)."""
+    return frozenset(emitted for ident, emitted in ctx._emitted.items()
+                     if facts.maps_numbers(getattr(runtime, ident, None)))
 
 
 def _arithmetic_helpers(ctx) -> dict:
@@ -793,5 +792,4 @@ def _is_scalar_stmt(stmt, op, scalars, number_lists=frozenset()) -> bool:
     if operands is None or not all(atom_scalar(a) for a in operands):
         return False
     callee = op.callee
-    return callee in _SCALAR_OPS or getattr(callee, "__module__", None) == "math" \
-        or (callee is not None and getattr(math, getattr(callee, "__name__", ""), None) is callee)
+    return facts.maps_numbers(callee)

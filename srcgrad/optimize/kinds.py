@@ -14,7 +14,6 @@ import numpy
 
 from .. import runtime
 from ..rules import facts as table
-from .shapes import ELEMENTWISE_HELPERS
 
 def numpy_ufunc(fn) -> bool:
     """A ufunc the table of facts vouches for (NumPy's own, SciPy's): not one made
@@ -77,7 +76,7 @@ def _kind_of(expr, kinds: dict, callee) -> str | None:
             if not found <= set(NUMERIC):
                 return None
             # srcgrad's elementwise helpers keep Python numbers Python numbers
-            numbers = found == {"py"} and any(fn is h for h in ELEMENTWISE_HELPERS)
+            numbers = found == {"py"} and table.elementwise_helper(fn)
             return "py" if numbers else "np"
     return None
 

@@ -14,8 +14,7 @@ import gast
 import numpy
 
 from .. import nodes, runtime
-
-_SHAPE_ARGUMENT = {runtime.unbroadcast: 1, runtime.unreduce: 1, runtime.reduced_size: 0}
+from ..rules import facts
 
 
 def settle_shapes(backward: list, shapes, reps: dict, defs: dict) -> tuple[list, bool]:
@@ -33,7 +32,7 @@ def settle_shapes(backward: list, shapes, reps: dict, defs: dict) -> tuple[list,
                 if mine is not None and mine == shapes.of(node.args[1]):
                     changed = True
                     return node.args[0]
-            position = next((p for f, p in _SHAPE_ARGUMENT.items() if f is fn), None)
+            position = facts.shape_template(fn)
             if position is not None and len(node.args) > position:
                 arg = node.args[position]
                 leaves = shapes.leaves.get(arg.id) if isinstance(arg, gast.Name) else None

@@ -17,9 +17,9 @@ import gast
 import numpy
 
 from .. import nodes, runtime
+from ..rules import facts
 
 # Runtime helpers that broadcast their operands like a binary ufunc.
-ELEMENTWISE_HELPERS = (runtime.masked_product, runtime.tangent_ratio, runtime.power_derivative)
 
 
 class Shapes:
@@ -114,7 +114,7 @@ def is_elementwise(fn, nargs: int) -> bool:
     (not a generalized ufunc such as `matmul`, whose core dimensions change)."""
     if isinstance(fn, numpy.ufunc):
         return fn.nout == 1 and fn.nin == nargs and fn.signature is None
-    return any(fn is h for h in ELEMENTWISE_HELPERS) and nargs == 2
+    return facts.elementwise_helper(fn) and nargs == 2
 
 
 def resolver(is_local, helpers: dict, lookup):

@@ -15,6 +15,12 @@ nowhere else:
   `numpy.max`, ...); `total`: and never fails on a numeric array (not max
   on an empty one), so that passes may compute it speculatively.
 - `reporting`: print, logging, warnings: runs once in the forward sweep.
+- `numbers`: given Python numbers it returns a Python number (operators,
+  `math`, srcgrad's scalar helpers): what scalar specialisation relies on.
+- `elementwise`: a runtime helper whose result has the broadcast shape of its
+  two operands (ufuncs say so themselves: `nin`, `nout`, `signature`).
+- `template`: the argument position a runtime helper reads only for its shape
+  (`unbroadcast(g, x)` reads x's shape, never its values).
 - `hint`: how to write the call instead, when it must be rejected.
 
 Deny by default: a callable that is in no entry has no facts (`of` returns
@@ -34,7 +40,7 @@ import math
 import operator
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy
 
@@ -50,6 +56,9 @@ class Facts:
     reduces: bool = False
     total: bool = False
     reporting: bool = False
+    numbers: bool = False
+    elementwise: bool = False
+    template: int | None = None
     hint: str = ""
 
 
@@ -132,6 +141,10 @@ _BUILTINS = {
 
 _OPERATORS = (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
               operator.neg, operator.pos, operator.matmul, operator.floordiv, operator.mod)
+# Operators and builtins that map Python numbers to a Python number (not matmul).
+_NUMBER_OPERATORS = (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
+                     operator.neg, operator.pos, operator.mod, operator.floordiv, builtins.abs,
+                     builtins.float, builtins.max, builtins.min)
 
 # --- methods of list, dict and ndarray, by name ------------------------------------
 
@@ -186,6 +199,8 @@ def _merge(found: list) -> Facts:
     return Facts(pure=all(f.pure for f in found), writes=writes, views=views,
                  array=all(f.array for f in found), reduces=all(f.reduces for f in found),
                  total=all(f.total for f in found), reporting=all(f.reporting for f in found),
+                 numbers=all(f.numbers for f in found), elementwise=all(f.elementwise for f in found),
+                 template=found[0].template if len({f.template for f in found}) == 1 else None,
                  hint="; or ".join(hints))
 
 
@@ -234,8 +249,10 @@ def _build() -> None:
     for name in dir(math):
         obj = getattr(math, name)
         if callable(obj):
-            table[obj] = PURE
+            table[obj] = Facts(numbers=True)
     table.update(_BUILTINS)
+    for op in _NUMBER_OPERATORS:
+        table[op] = replace(table[op], numbers=True)
     for name in _NUMPY_PURE:
         if hasattr(numpy, name):
             table[getattr(numpy, name)] = PURE
@@ -285,6 +302,9 @@ def _build() -> None:
             table[obj] = _RUNTIME_FACTS.get(name, Facts(views=(0,)))
     for fn in _array_runtime(runtime):
         table[fn] = Facts(views=table[fn].views, array=True)
+    for name, more in _RUNTIME_SHAPES.items():
+        fn = getattr(runtime, name)
+        table[fn] = replace(table[fn], **more)
     by_name: dict = {}
     for obj, facts in table.items():
         name = getattr(obj, "__name__", None)
@@ -302,6 +322,19 @@ _RUNTIME_FACTS["restore_entry"] = _writer(0, hint="second derivatives through a 
                                                   "outside a loop are not supported yet")
 # checks that raise or pass: harmless to run twice
 _RUNTIME_FACTS.update({n: Facts(reporting=True) for n in ("require_scalar", "check_finite")})
+
+
+# Runtime helpers' number and shape facts: Python numbers in, a Python number out;
+# elementwise in two operands; an argument read only for its shape.
+_RUNTIME_SHAPES = {
+    "log_or_zero": {"numbers": True},
+    "masked_product": {"numbers": True, "elementwise": True},
+    "tangent_ratio": {"numbers": True, "elementwise": True},
+    "power_derivative": {"numbers": True, "elementwise": True},
+    "unbroadcast": {"template": 1},
+    "unreduce": {"template": 1},
+    "reduced_size": {"template": 0},
+}
 
 
 def _array_runtime(runtime) -> tuple:
@@ -414,6 +447,24 @@ def arithmetic(obj) -> bool:
     """A pure arithmetic operator, ufunc or array function: a new value computed
     from its operands alone, which two equal calls compute equally."""
     return any(obj is op for op in _OPERATORS) or (returns_array(obj) and is_pure(obj))
+
+
+def maps_numbers(obj) -> bool:
+    """Given Python numbers, `obj` returns a Python number."""
+    found = of(obj)
+    return found is not None and found.numbers
+
+
+def elementwise_helper(obj) -> bool:
+    """A runtime helper whose result has the broadcast shape of its two operands."""
+    found = of(obj)
+    return found is not None and found.elementwise
+
+
+def shape_template(obj) -> int | None:
+    """The argument position `obj` reads only for its shape, or None."""
+    found = of(obj)
+    return found.template if found is not None else None
 
 
 def zero_gradient(obj) -> bool:

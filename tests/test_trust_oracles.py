@@ -151,3 +151,21 @@ def test_autograd_unsummed_gradient_of_a_broadcast_vector_is_summed():
     fuzzgen._autograd_check(prog, [dx, dA])
     with pytest.raises(fuzzgen.FuzzFailure, match="mismatch:autograd"):
         fuzzgen._autograd_check(prog, [dx / 3.0, dA])
+
+
+def test_autograd_gradient_of_the_wrong_shape_is_no_answer():
+    """Found by the long profile (seed 202): autograd's gradient of `np.diag(A)` for a
+    (3, 2) matrix comes back (2, 2). A gradient without its argument's shape is
+    autograd's failure to answer, not a mismatch; a right-shaped wrong one still is."""
+    source = _HEADER + "def f(A):\n    return np.sum(np.tanh(np.diag(A)))\n"
+    A = np.full((3, 2), 0.123)
+    prog = fuzzgen.Program(source, [A], ("A",), ["A"])
+    dA = np.zeros((3, 2))
+    dA[[0, 1], [0, 1]] = 1.0 - np.tanh(0.123) ** 2
+    before = dict(fuzzgen.AUTOGRAD_STATS)
+    fuzzgen._autograd_check(prog, [dA])
+    assert fuzzgen.AUTOGRAD_STATS["n/a"] == before.get("n/a", 0) + 1
+    square = _HEADER + "def f(A):\n    return np.sum(np.tanh(np.diag(A)))\n"
+    prog = fuzzgen.Program(square, [np.full((2, 2), 0.123)], ("A",), ["A"])
+    with pytest.raises(fuzzgen.FuzzFailure, match="mismatch:autograd"):
+        fuzzgen._autograd_check(prog, [2.0 * dA[:2]])

@@ -7,6 +7,7 @@ code is gone (its id can then be reused).
 """
 from __future__ import annotations
 
+import threading
 import weakref
 
 
@@ -22,3 +23,23 @@ def store(table: dict, key, owner, value):
         table.pop(key, None)
     table[key] = (weakref.ref(owner, drop), value)
     return value
+
+
+class PerText:
+    """One value per file, made from the file's text and kept while `linecache` hands
+    out the same list of lines (a new list is a new version of the file)."""
+
+    def __init__(self, make):
+        self._make = make  # (filename, lines) -> value
+        self._found: dict = {}  # filename -> (the lines list, its value)
+        self._lock = threading.Lock()
+
+    def get(self, filename: str, lines: list):
+        with self._lock:
+            found = self._found.get(filename)
+            if found is not None and found[0] is lines:
+                return found[1]
+        value = self._make(filename, lines)
+        with self._lock:
+            self._found[filename] = (lines, value)
+        return value

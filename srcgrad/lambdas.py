@@ -16,18 +16,15 @@ from __future__ import annotations
 import inspect
 import linecache
 import textwrap
-import threading
 
 import gast
 
-from . import nodes
+from . import identity, nodes
 from .errors import Location, SrcGradError
 
 NAME = "<lambda>"
 _UNNAMED = "lambda_"  # a lambda that is not assigned to a name
 
-_FILES: dict = {}  # filename -> (the lines list parsed, its gast module or None)
-_LOCK = threading.Lock()
 
 
 def is_lambda(fn) -> bool:
@@ -58,19 +55,15 @@ def definition(fn, filename: str) -> tuple:
     return _as_def(node, _name(module, node)), file_lines
 
 
-def _module(filename: str, file_lines: list):
-    """The gast module of a file's text (parsed once per version of the text), or None."""
-    with _LOCK:
-        found = _FILES.get(filename)
-        if found is not None and found[0] is file_lines:
-            return found[1]
+def _parse(filename: str, file_lines: list):
+    """The gast module of a file's text, or None when it does not parse."""
     try:
-        module = gast.parse("".join(file_lines))
+        return gast.parse("".join(file_lines))
     except (SyntaxError, ValueError):
-        module = None
-    with _LOCK:
-        _FILES[filename] = (file_lines, module)
-    return module
+        return None
+
+
+_module = identity.PerText(_parse).get  # parsed once per version of the text
 
 
 def _statement(fn, filename: str, file_lines: list) -> tuple:

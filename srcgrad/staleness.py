@@ -19,13 +19,11 @@ from __future__ import annotations
 import importlib.machinery
 import os
 import sys
-import threading
 import types
 
+from . import identity
 from .errors import SrcGradError
 
-_COMPILED: dict = {}  # filename -> (the lines list compiled, its module code or None)
-_LOCK = threading.Lock()
 
 
 def matches(fn, filename: str, file_lines: list) -> bool:
@@ -56,18 +54,15 @@ def edited(fn, filename: str) -> SrcGradError:
              "the code that runs is the code on disk")
 
 
-def _module_code(filename: str, file_lines: list):
-    with _LOCK:
-        found = _COMPILED.get(filename)
-        if found is not None and found[0] is file_lines:
-            return found[1]
+def _compile(filename: str, file_lines: list):
+    """The module code of a file's text, or None when it does not compile."""
     try:
-        module = compile("".join(file_lines), filename, "exec", dont_inherit=True)
+        return compile("".join(file_lines), filename, "exec", dont_inherit=True)
     except (SyntaxError, ValueError):
-        module = None
-    with _LOCK:
-        _COMPILED[filename] = (file_lines, module)
-    return module
+        return None
+
+
+_module_code = identity.PerText(_compile).get  # compiled once per version of the text
 
 
 def _find(code, name: str, first: int) -> list:

@@ -89,6 +89,15 @@ def test_a_located_refusal_of_a_family_construct_counts_as_rejected():
         fuzzgen.check_program(_program(body, x))
 
 
+def test_a_located_alias_refusal_of_a_base_program_counts_as_rejected():
+    """Seed 204 of the long profile: `z = v[0, 0]` may be a view for all the alias
+    check knows (a 3-d `v`), so `v += x` after it is refused, located; that is a
+    rejection, not a failure. Any other refusal of a base program still fails."""
+    body = ["v = x / 2.0", "z = v[0]", "v += x", "return z"]
+    x = np.array([0.3, 0.4])
+    assert fuzzgen.check_program(_program(body, x)) == "rejected"
+
+
 def test_the_reference_oracle_flags_a_wrong_gradient():
     """A reference twin that treats the block as differentiable disagrees with
     no_grad's constant: the oracle must say so (and agree with the right one)."""

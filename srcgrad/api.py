@@ -678,7 +678,9 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
     later, with `cotangent` shaped like the value (a tuple/dict of them for a
     tuple/dict value), and returns the gradients for `wrt` (one value, or a
     tuple when `wrt` is a tuple). A pullback can be called any number of
-    times; each call gives the same result for the same cotangent.
+    times; each call gives the same result for the same cotangent, also when
+    an argument was changed in place after `vjp` returned (the tape keeps
+    copies of the arguments the function does not write itself).
     """
     from . import compose
 
@@ -697,7 +699,14 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
     options = Options(names, kinds=kinds, debug_nans=debug_nans, split=True)
     compiled, pair = _bound_for(_SPLIT_BOUND, fun, options)
     forward_fn, backward_fn = pair
-    value, tape = forward_fn(*args, **kwargs)
+    # The tape keeps what the backward sweep reads, the arguments too, until the
+    # pullback runs: it keeps copies of those the function does not write, so that
+    # changing an argument in place after vjp does not change the gradient.
+    call = sig.bind(*args, **kwargs)
+    for p, v in call.arguments.items():
+        if p not in compiled.writes:
+            call.arguments[p] = _copy_arrays(v)
+    value, tape = forward_fn(*call.args, **call.kwargs)
 
     def pullback(cotangent):
         """The gradients for `wrt` of <cotangent, fun's value>."""

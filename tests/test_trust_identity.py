@@ -461,3 +461,37 @@ def test_jacobian_takes_every_column_at_the_callers_point(fun, rows):
     reference = np.array([1.0, 2.0, 3.0])
     fun(reference)
     np.testing.assert_array_equal(x, reference)  # changed once, as calling fun changes it
+
+
+def _sin_energy(x, params):
+    return np.sum(np.sin(x) * x * params["w"]) + params["b"] * np.sum(x)
+
+
+def test_a_pullback_does_not_see_arguments_changed_after_vjp():
+    """The independent tester: changing an input in place between `vjp` and the
+    pullback call changed the gradient (87.07 for 1.38): the tape held the caller's
+    array. The pullback now reads copies of the arguments the function does not write."""
+    x = np.array([1.0, 2.0])
+    params = {"w": np.array([0.5, -1.5]), "b": 0.25}
+    expected = (np.cos(x) * x + np.sin(x)) * params["w"] + params["b"]
+    out, pullback = srcgrad.vjp(_sin_energy, x, params, wrt=(0, 1))
+    x[0] = 100.0
+    params["w"][1] = 7.0
+    dx, dparams = pullback(1.0)
+    np.testing.assert_allclose(dx, expected, rtol=1e-12)
+    np.testing.assert_allclose(dparams["w"], np.sin([1.0, 2.0]) * [1.0, 2.0], rtol=1e-12)
+    np.testing.assert_allclose(pullback(1.0)[0], expected, rtol=1e-12)
+
+
+def _scale_first(x):
+    x[0] = x[0] * 3.0
+    return np.sum(x ** 2)
+
+
+def test_vjp_of_a_function_writing_its_argument_still_writes_it():
+    """The copies are only of arguments the function leaves alone: one it writes is
+    changed for the caller, as calling the function would."""
+    x = np.array([1.0, 2.0, 3.0])
+    _, pullback = srcgrad.vjp(_scale_first, x)
+    np.testing.assert_array_equal(x, [3.0, 2.0, 3.0])
+    np.testing.assert_allclose(pullback(1.0), [18.0, 4.0, 6.0], rtol=1e-12)

@@ -661,24 +661,32 @@ def _container_names(fn, params, kinds, ops=None, sequences=frozenset()) -> set[
     (a pytree's inner nodes) and copies of them.
     """
     known = dict(zip(params, kinds))
-    out = {p for p in params if known.get(p) not in ("scalar", "array")} | set(sequences)
     records = {p for p in params if known.get(p) in ("record", "numbers")}  # entries are leaves
+
+    def holds(value, stmt, out) -> bool:
+        source = value.value if isinstance(value, gast.Subscript) else value
+        if isinstance(value, gast.Subscript) and isinstance(source, gast.Name) and source.id in records \
+                and not isinstance(value.slice, gast.Slice):
+            return False  # an entry (a slice of a record is a list or tuple itself)
+        op = ops.get(id(stmt)) if ops is not None else None
+        return isinstance(value, (gast.Tuple, gast.List, gast.Dict)) or (
+            isinstance(source, gast.Name) and source.id in out) or (
+            op is not None and op.kind == "user") or _lists_items(op, out)
+
+    seeds = {p for p in params if known.get(p) not in ("scalar", "array")} | set(sequences)
+    return _assigned_closure(fn, seeds, holds)
+
+
+def _assigned_closure(fn, seeds: set, holds) -> set[str]:
+    """`seeds` and every name assigned a value that `holds(value, stmt, names so
+    far)` accepts, to a fixed point over the function's statements."""
+    out = set(seeds)
     changed = True
     while changed:
         changed = False
         for stmt in statements(fn.body):
-            if not isinstance(stmt, gast.Assign) or not isinstance(stmt.targets[0], gast.Name) \
-                    or stmt.targets[0].id in out:
-                continue
-            value = stmt.value
-            source = value.value if isinstance(value, gast.Subscript) else value
-            if isinstance(value, gast.Subscript) and isinstance(source, gast.Name) and source.id in records \
-                    and not isinstance(value.slice, gast.Slice):
-                continue  # an entry (a slice of a record is a list or tuple itself)
-            op = ops.get(id(stmt)) if ops is not None else None
-            if isinstance(value, (gast.Tuple, gast.List, gast.Dict)) or (
-                    isinstance(source, gast.Name) and source.id in out) or (
-                    op is not None and op.kind == "user") or _lists_items(op, out):
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                    and stmt.targets[0].id not in out and holds(stmt.value, stmt, out):
                 out.add(stmt.targets[0].id)
                 changed = True
     return out
@@ -699,20 +707,13 @@ def _dict_names(fn, params, kinds) -> set[str]:
     """Names that may hold a dict: parameters not known to be numbers, arrays or
     lists of numbers, dict displays and `dict(...)`, and copies of them."""
     known = dict(zip(params, kinds))
-    out = {p for p in params if known.get(p) not in ("scalar", "array", "numbers")}
-    changed = True
-    while changed:
-        changed = False
-        for stmt in statements(fn.body):
-            if not isinstance(stmt, gast.Assign) or not isinstance(stmt.targets[0], gast.Name) \
-                    or stmt.targets[0].id in out:
-                continue
-            value = stmt.value
-            if isinstance(value, gast.Dict) or (isinstance(value, gast.Name) and value.id in out) or (
-                    isinstance(value, gast.Call) and nodes.dotted(value.func) == "dict"):
-                out.add(stmt.targets[0].id)
-                changed = True
-    return out
+
+    def holds(value, stmt, out) -> bool:
+        return isinstance(value, gast.Dict) or (isinstance(value, gast.Name) and value.id in out) or (
+            isinstance(value, gast.Call) and nodes.dotted(value.func) == "dict")
+
+    return _assigned_closure(fn, {p for p in params if known.get(p) not in ("scalar", "array", "numbers")},
+                             holds)
 
 
 _RANGE_TARGET = object()  # marks a `for` target: an int from range(...)

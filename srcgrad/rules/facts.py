@@ -420,16 +420,20 @@ def written(facts: Facts | None, args: list, keywords: list, ufunc=None) -> list
     return out
 
 
+def _holds(obj, fact: str) -> bool:
+    """Whether the table knows `obj` and its boolean `fact` is true."""
+    found = of(obj)
+    return found is not None and getattr(found, fact)
+
+
 def returns_array(obj) -> bool:
     """Given numbers and arrays, `obj` returns one array or NumPy scalar."""
-    found = of(obj)
-    return found is not None and found.array
+    return _holds(obj, "array")
 
 
 def total_reduction(obj) -> bool:
     """`obj(a)` of a numeric array is a scalar, and never fails."""
-    found = of(obj)
-    return found is not None and found.total
+    return _holds(obj, "total")
 
 
 def total_reductions() -> tuple:
@@ -451,14 +455,12 @@ def arithmetic(obj) -> bool:
 
 def maps_numbers(obj) -> bool:
     """Given Python numbers, `obj` returns a Python number."""
-    found = of(obj)
-    return found is not None and found.numbers
+    return _holds(obj, "numbers")
 
 
 def elementwise_helper(obj) -> bool:
     """A runtime helper whose result has the broadcast shape of its two operands."""
-    found = of(obj)
-    return found is not None and found.elementwise
+    return _holds(obj, "elementwise")
 
 
 def shape_template(obj) -> int | None:

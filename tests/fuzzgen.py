@@ -1623,9 +1623,11 @@ def _autograd_check(prog, g_leaves):
     # the operand's gradient
     e_leaves = [_summed_to(e, g.shape) for e, g in zip(_leaves(expected), g_leaves)]
     shapes = [np.shape(a) for a in _leaves([prog.args[prog.params.index(p)] for p in prog.wrt])]
-    if len(e_leaves) != len(shapes) or any(e.shape != s for e, s in zip(e_leaves, shapes)):
+    if len(e_leaves) != len(shapes) or any(e.shape != s for e, s in zip(e_leaves, shapes)) \
+            or any(not np.all(np.isfinite(e)) for e in e_leaves):
         # autograd's own gradient does not have its argument's shape (its np.diag of a
-        # non-square matrix gives a square one): autograd cannot answer for this program
+        # non-square matrix gives a square one), or is NaN where srcgrad's passed the
+        # differences (its prod divides by a zero entry): autograd cannot answer here
         AUTOGRAD_STATS["n/a"] += 1
         return
     AUTOGRAD_STATS["checked"] += 1

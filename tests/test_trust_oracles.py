@@ -178,3 +178,17 @@ def test_autograd_gradient_of_the_wrong_shape_is_no_answer():
     prog = fuzzgen.Program(square, [np.full((2, 2), 0.123)], ("A",), ["A"])
     with pytest.raises(fuzzgen.FuzzFailure, match="mismatch:autograd"):
         fuzzgen._autograd_check(prog, [2.0 * dA[:2]])
+
+
+def test_autograd_nan_gradient_is_no_answer():
+    """Seed 401 of the long profile: autograd's gradient of `np.prod` divides by the
+    product's factors, so a zero entry gives NaN where the true gradient (srcgrad's,
+    checked by differences) is finite: that is no answer from autograd."""
+    source = _HEADER + "def f(A):\n    return np.sum(np.prod(np.tanh(A), axis=0))\n"
+    A = np.array([[0.123, 0.0], [-0.001, 0.123]])
+    prog = fuzzgen.Program(source, [A], ("A",), ["A"])
+    t = np.tanh(A)
+    dA = (1.0 - t ** 2) * t[::-1]
+    before = dict(fuzzgen.AUTOGRAD_STATS)
+    fuzzgen._autograd_check(prog, [dA])
+    assert fuzzgen.AUTOGRAD_STATS["n/a"] == before.get("n/a", 0) + 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import gast
+import numpy
 
 from . import nodes, runtime
 from .normalize.anf import is_append
@@ -25,8 +26,8 @@ from .resolve import Op, differentiable_params, statements
 class Activity:
     varied: frozenset
     useful: frozenset
-    # varied, not counting what a loop reads out of a collection that may be a dict
-    # (`list(d)`, `loop_items(d)`: a dict's keys carry no derivative)
+    # varied, not counting what `list(d)` or a loop reads out of a collection that
+    # may be a dict (a dict's keys carry no derivative)
     varied_keys: frozenset = frozenset()
 
     def is_active(self, name: str) -> bool:
@@ -54,13 +55,16 @@ def _sources(stmt, op: Op) -> set[str]:
     return set()
 
 
-def activity(fn, ops: dict, wrt: list[str], returned: str | None) -> Activity:
-    """Compute varied and useful names of the ANF function `fn`."""
+def activity(fn, ops: dict, wrt: list[str], returned: str | None, not_dicts=frozenset()) -> Activity:
+    """Compute varied and useful names of the ANF function `fn`. `not_dicts`:
+    parameters known to be arrays or numbers (their items are not keys)."""
     edges: list[tuple[str, set[str]]] = []
-    listings: set[int] = set()  # edges of `list(x)` and `loop_items(x)`
+    listings: set[int] = set()  # edges of `list(x)` and `loop_items(x)` of an x that may be a dict
+    not_dicts = _not_dicts(fn, ops, not_dicts)
     for stmt in statements(fn.body):
         op = ops.get(id(stmt))
-        if op is not None and op.kind == "rule" and op.rule.primitive in (list, runtime.loop_items):
+        if op is not None and op.kind == "rule" and op.rule.primitive in (list, runtime.loop_items) \
+                and not (isinstance(stmt.value.args[0], gast.Name) and stmt.value.args[0].id in not_dicts):
             listings.add(len(edges))
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             # x[i] = v: the new x depends on v and on the rest of the old x
@@ -83,6 +87,33 @@ def activity(fn, ops: dict, wrt: list[str], returned: str | None) -> Activity:
                 useful |= sources
                 changed = True
     return Activity(frozenset(varied), frozenset(useful), frozenset(varied_keys))
+
+
+def _not_dicts(fn, ops: dict, params: frozenset) -> set[str]:
+    """Names every assignment of which gives an array, a number, a list or a tuple:
+    arithmetic, displays, `list(...)`, NumPy calls. What `list(x)` or a loop reads out
+    of one of these is its items, which carry x's derivative (not a dict's keys)."""
+    found: dict[str, bool] = {p: True for p in params}
+    for stmt in statements(fn.body):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            name = stmt.targets[0].id
+            found[name] = found.get(name, True) and _gives_no_dict(stmt, ops.get(id(stmt)))
+        elif isinstance(stmt, gast.For):
+            for n in gast.walk(stmt.target):
+                if isinstance(n, gast.Name):
+                    found[n.id] = False
+    return {n for n, ok in found.items() if ok}
+
+
+def _gives_no_dict(stmt, op) -> bool:
+    value = stmt.value
+    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.List, gast.Tuple, gast.Constant)):
+        return True
+    if op is None or op.kind != "rule" or not isinstance(value, gast.Call):
+        return False
+    primitive = op.rule.primitive
+    return primitive in (list, tuple, runtime.loop_items) or \
+        (getattr(primitive, "__module__", "") or "").split(".")[0] == "numpy" or isinstance(primitive, numpy.ufunc)
 
 
 def _reached(edges, varied: set[str]) -> set[str]:

@@ -258,7 +258,8 @@ def derive(fn, options: Options, keep_stages: bool = False):
         share_repeats(anf_fn, ops, params, options.kinds)
     returned = anf_fn.body[-1].value if isinstance(anf_fn.body[-1], gast.Return) else None
     ret_name = returned.id if isinstance(returned, gast.Name) else None
-    act = activity(anf_fn, ops, list(options.wrt), ret_name)
+    act = activity(anf_fn, ops, list(options.wrt), ret_name,
+                   frozenset(p for p, k in zip(params, options.kinds) if k in ("array", "scalar", "numbers")))
     check_constant_positions(anf_fn, ops, act, parsed.source)
     check_real(anf_fn, act, parsed.source)
     ctx.scalar_names = _scalar_names(anf_fn, ops, params, options.kinds,

@@ -17,9 +17,14 @@ or, for the user's own functions, analysed from its source
   (`check_effects`, with file, line, the code and a hint) when it meets a
   value that depends on a `wrt` input: one of its inputs, or what it writes,
   is *varied*. Whether that value later reaches the result (is *active*)
-  does not matter: a write changes values behind the analysis's back.
+  does not matter: a write changes values behind the analysis's back;
+- a call that is unknown, or a user function that writes into a parameter,
+  is also rejected in reverse mode when it writes into a constant that a
+  differentiated operation read before (`c` in `y = x * c`): the backward
+  sweep would read the changed value. (Forward mode reads each operand once,
+  when the tangent is computed.)
 
-Calls that meet only constants run in the forward sweep as written.
+Other calls that meet only constants run in the forward sweep as written.
 """
 from __future__ import annotations
 
@@ -445,6 +450,7 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse",
     namespace = ctx.parsed.namespace
     varied = act.varied
     ctx.effects_scope = (fn, ops)
+    reads = _Reads(fn, act, ctx) if mode == "reverse" else _Reads.NONE
     for stmt in nodes.walk_statements(fn.body):
         call = stmt.value if isinstance(stmt, (gast.Expr, gast.Assign)) else None
         if not isinstance(call, gast.Call):
@@ -468,7 +474,7 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse",
             inputs |= nodes.loaded_names(node)
         touched = sorted(n for n in inputs if n in varied)
         if resolved.user is not None:
-            _check_user(stmt, resolved, touched, varied, ctx, lifted)
+            _check_user(stmt, resolved, touched, varied, ctx, lifted, reads)
             continue
         if resolved.facts is None:
             if touched:
@@ -477,11 +483,24 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse",
                               f"{touched[0]!r}, which depends on a differentiated input",
                               "register a rule for it with srcgrad.defvjp / srcgrad.defjvp, or "
                               "compute the value with NumPy operations srcgrad knows")
+            handed = [n.id for n in resolved.args + [v for _, v in resolved.keywords]
+                      if isinstance(n, gast.Name) and reads.exposed(n.id, stmt)]
+            if handed:
+                raise located(ctx.source, stmt, f"{resolved.label} is a call srcgrad knows nothing "
+                              f"about, handed {handed[0]!r}, which the derivative reads: if the call "
+                              f"changes {handed[0]!r} in place, the gradient would use the changed value",
+                              f"pass a copy ({handed[0]}.copy()), or register a rule for the call "
+                              "with srcgrad.defvjp / srcgrad.defjvp")
             continue
         written = resolved.written
         if not written:
             continue
         hit = touched or sorted(n for w in written for n in nodes.loaded_names(w) if n in varied)
+        exposed = [w.id for w in written if isinstance(w, gast.Name) and reads.exposed(w.id, stmt)]
+        if not hit and exposed:
+            raise located(ctx.source, stmt, f"{resolved.label} writes into {exposed[0]!r} in place, "
+                          "a value the derivative reads: the gradient would use the changed value",
+                          resolved.facts.hint or f"pass a copy ({exposed[0]}.copy())")
         if hit:
             what = ", ".join(sorted({n for w in written for n in nodes.loaded_names(w)}))
             raise located(ctx.source, stmt, f"{resolved.label} writes into {what!r} in place, "
@@ -515,7 +534,51 @@ def _is_local_pop(call, ctx) -> bool:
             and not call.keywords and isinstance(func.value, gast.Name) and ctx.is_local(func.value.id))
 
 
-def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict) -> None:
+class _Reads:
+    """Where differentiated operations read values (`c` in `y = x * c`, y active):
+    the backward sweep reads them again, so a write into one after such a read
+    (later in the code, or anywhere in a loop around the read) changes what the
+    derivative uses. Python numbers are left out (nothing changes them in place)."""
+
+    NONE: "_Reads"  # forward mode: a tangent reads its operands once, when it is computed
+
+    def __init__(self, fn, act, ctx):
+        from .aliases import alias_groups
+
+        self.at: dict = {}  # name -> [(position, enclosing loops)] of its reads
+        self.where: dict = {}  # id(statement) -> (position, enclosing loops)
+        self._walk(fn.body, (), act, ctx.scalar_names)
+        params = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+        self.shares = alias_groups(fn.body, params, appends=False) if self.at else {}
+
+    def _walk(self, stmts, loops: tuple, act, numbers) -> None:
+        for stmt in stmts:
+            here = (len(self.where), loops)
+            self.where[id(stmt)] = here
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                    and act.is_active(stmt.targets[0].id):
+                for n in gast.walk(stmt.value):
+                    if isinstance(n, gast.Name) and n.id not in numbers:
+                        self.at.setdefault(n.id, []).append(here)
+            if isinstance(stmt, (gast.For, gast.While)):
+                self._walk(stmt.body, loops + (id(stmt),), act, numbers)
+                self._walk(stmt.orelse, loops, act, numbers)
+            elif isinstance(stmt, gast.If):
+                self._walk(stmt.body, loops, act, numbers)
+                self._walk(stmt.orelse, loops, act, numbers)
+
+    def exposed(self, name: str, stmt) -> bool:
+        """Whether a write into `name` by `stmt` changes a value the derivative reads."""
+        position, loops = self.where.get(id(stmt), (0, ()))
+        return any(p < position or set(l) & set(loops)
+                   for shared in self.shares.get(name, {name}) for p, l in self.at.get(shared, ()))
+
+
+_Reads.NONE = _Reads.__new__(_Reads)
+_Reads.NONE.at, _Reads.NONE.where, _Reads.NONE.shares = {}, {}, {}
+
+
+def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict, reads=None) -> None:
     label = getattr(resolved.user, "__name__", resolved.label)
     bound = bind_user(resolved.user, resolved.args, resolved.keywords)
     if bound is None and touched:
@@ -546,6 +609,13 @@ def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict) -> Non
         hit = [n for n in holders if n in varied] or touched
         if hit and isinstance(node, gast.Name) and _scratch(node.id, ctx):
             continue  # a fresh temporary nobody reads again: the helper may use it up
+        if not hit and reads is not None and isinstance(node, gast.Name) and reads.exposed(node.id, stmt):
+            line, code, note = found
+            raise located(ctx.source, stmt, f"{label}() writes into its argument {param!r} in place "
+                          f"(line {line}: {code}), which is {node.id!r} here, a value the derivative "
+                          "reads: the gradient would use the changed value",
+                          f"pass a copy ({node.id}.copy()), or make {label}() return the new value "
+                          f"instead of changing {param!r}")
         if hit:
             line, code, note = found
             shown = holders[0] if holders else param

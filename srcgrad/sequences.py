@@ -9,9 +9,15 @@ slice of such a value, a name that is `.append`ed to, a list or tuple argument
 the name is assigned. A `+` or `*` with such
 an operand is bound to the concatenation or repetition rule
 (`runtime.concat`, `runtime.repeat`); when only one operand is known to be
-a sequence, that rule's helpers check the other at run time. Arithmetic on
-operands not known to be sequences keeps its rules, so array code is as fast
-as before.
+a sequence, that rule's helpers check the other at run time.
+
+An entry of a `container` argument (a list, tuple or dict some of whose
+entries are themselves lists, tuples or dicts) may be a list: `p["ws"] * 2`.
+Such entries, and the loop items and slices taken from them, are *maybe*
+sequences: their `+` and `*` are bound to the same rules, whose helpers
+decide at run time between joining and adding. Entries of a `record` (every
+entry an array or a number) and all other operands keep the arithmetic
+rules, so array code (`h @ Ws[i] + bs[i]`) is as fast as before.
 """
 from __future__ import annotations
 
@@ -27,7 +33,7 @@ _CONTAINER_KINDS = ("numbers", "record", "container")  # lists, tuples (and dict
 def bind_sequence_ops(fn, ops: dict, params: list, kinds, source) -> set[str]:
     """Rebind `+`/`*` statements with a list or tuple operand; return the names
     that may hold lists or tuples (their adjoints merge with add_grad)."""
-    seqs = sequence_names(fn, ops, params, kinds)
+    seqs = sequence_names(fn, ops, params, kinds) | maybe_sequence_names(fn, ops, params, kinds)
     out = set(seqs)
     for stmt in statements(fn.body):
         if not (isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.BinOp)):
@@ -72,6 +78,35 @@ def sequence_names(fn, ops: dict, params: list, kinds) -> set[str]:
                 seqs.discard(name)
                 changed = True
     return seqs
+
+
+def maybe_sequence_names(fn, ops: dict, params: list, kinds) -> set[str]:
+    """Names that may hold a list or tuple at run time: entries, slices and loop
+    items of `container` arguments, of such names, and copies of them."""
+    maybe = {p for p, k in zip(params, kinds) if k == "container"}
+    if not maybe:
+        return set()
+    changed = True
+    while changed:
+        changed = False
+        for stmt in statements(fn.body):
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+                target, value = stmt.targets[0].id, stmt.value
+                if isinstance(value, gast.Subscript):
+                    value = value.value
+                elif isinstance(value, gast.Call) and len(value.args) == 1 and \
+                        getattr(ops.get(id(stmt)), "callee", None) in (list, tuple, runtime.loop_items):
+                    value = value.args[0]
+                found = isinstance(value, gast.Name) and value.id in maybe
+            elif isinstance(stmt, gast.For) and isinstance(stmt.target, gast.Name):
+                target = stmt.target.id
+                found = isinstance(stmt.iter, gast.Name) and stmt.iter.id in maybe
+            else:
+                continue
+            if found and target not in maybe:
+                maybe.add(target)
+                changed = True
+    return maybe
 
 
 def _gives_sequence(stmt, ops: dict, seqs: set[str]) -> bool:

@@ -660,3 +660,51 @@ def test_hessian_through_a_dict_key_restored_outside_loops_is_a_located_error():
     # tangent. A located error, never a wrong value.
     with pytest.raises(srcgrad.SrcGradError, match="restore_entry"):
         srcgrad.hessian(dict_filled)(np.array([0.3, -0.8, 1.1]))
+
+
+# --- `+` and `*` on entries of nested containers: joined or added at run time -------------
+
+def repeats_an_entry_list(p, x):
+    ws = p["ws"] * 2
+    return np.sum(ws[0] * x) + np.sum(ws[3] * x)
+
+
+def joins_two_entry_lists(p, x):
+    joined = p["a"] + p["b"]
+    return np.sum(joined[0] * x) + np.sum(joined[1] * x * x)
+
+
+def joins_loop_items(p, x):
+    s = 0.0
+    for layer in p["layers"]:
+        both = layer + layer
+        s = s + np.sum(both[0] * x) + np.sum(both[-1] * x * x)
+    return s
+
+
+def adds_entry_arrays(p, x):
+    w = p["w"] + p["b"]  # arrays in a container argument: arithmetic
+    return np.sum(w * x * p["scale"])
+
+
+NESTED = [
+    (repeats_an_entry_list, {"ws": [ARRAYS[0], ARRAYS[1]]}),
+    (joins_two_entry_lists, {"a": [ARRAYS[0]], "b": [ARRAYS[1]]}),
+    (joins_loop_items, {"layers": [[ARRAYS[0], ARRAYS[1]], [ARRAYS[2], ARRAYS[3]]]}),
+    (adds_entry_arrays, {"w": ARRAYS[0], "b": ARRAYS[1], "scale": 1.5, "more": [ARRAYS[2]]}),
+]
+
+
+@pytest.mark.parametrize("fn, p", NESTED, ids=[f.__name__ for f, _ in NESTED])
+def test_lists_inside_container_arguments_join_or_add(fn, p):
+    x = np.array([0.4, -0.9])
+    srcgrad.check_grads(fn, (p, x), wrt=(0, 1), modes=MODES)
+
+
+def test_repeated_entry_list_gradient_collects_both_copies():
+    x = np.array([0.4, -0.9])
+    p = {"ws": [np.ones(2), np.ones(2)]}
+    # ws[0] is p["ws"][0]; ws[3] is the second copy of p["ws"][1]
+    dp, dx = srcgrad.grad(repeats_an_entry_list, wrt=(0, 1))(p, x)
+    assert np.allclose(dp["ws"][0], x) and np.allclose(dp["ws"][1], x)
+    assert np.allclose(dx, 2.0)

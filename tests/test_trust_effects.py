@@ -492,3 +492,90 @@ def test_helper_writing_a_parameter_read_only_by_the_call_is_differentiated(mode
     if mode == "reverse":
         np.testing.assert_allclose(srcgrad.grad(passes_its_parameter_once)(x, 3.0), [3.0, 6.0])
         np.testing.assert_array_equal(x, [1.0, 4.0])  # as the function itself leaves it
+
+
+# --- writes into a constant the derivative has read --------------------------------------
+# `y = x * c` reads c; the backward sweep reads it again. A later write into c (by a
+# call the derivative does not model) would make the gradient use the changed value.
+
+SHUFFLER = np.random.default_rng(3)
+LEGACY = np.random.RandomState(3)
+
+
+def _scale_in_place(c):
+    c *= 2.0
+
+
+def shuffles_with_a_generator(x):
+    c = np.array([1.0, 2.0, 3.0])
+    y = x * c
+    SHUFFLER.shuffle(c)  # shuffled after use
+    return np.sum(y * y)
+
+
+def shuffles_with_a_legacy_generator(x):
+    c = np.array([1.0, 2.0, 3.0])
+    y = x * c
+    LEGACY.shuffle(c)  # shuffled after use
+    return np.sum(y * y)
+
+
+def shuffles_through_an_alias(x):
+    c = np.array([1.0, 2.0, 3.0])
+    d = c
+    y = x * d
+    np.random.shuffle(c)  # shuffled after use
+    return np.sum(y * y)
+
+
+def sorts_after_use(x):
+    c = np.array([3.0, 1.0, 2.0])
+    y = x * c
+    c.sort()  # sorted after use
+    return np.sum(y * y)
+
+
+def helper_scales_after_use(x):
+    c = np.array([1.0, 2.0, 3.0])
+    y = x * c
+    _scale_in_place(c)  # scaled after use
+    return np.sum(y * y)
+
+
+def helper_scales_inside_the_loop(x):
+    c = np.array([1.0, 2.0, 3.0])
+    s = 0.0
+    for _ in range(2):
+        _scale_in_place(c)  # scaled in the loop around the use
+        s = s + np.sum(x * c)
+    return s
+
+
+@pytest.mark.parametrize("fn, marker", [
+    (shuffles_with_a_generator, "SHUFFLER.shuffle(c)"),
+    (shuffles_with_a_legacy_generator, "LEGACY.shuffle(c)"),
+    (shuffles_through_an_alias, "np.random.shuffle(c)"),
+    (sorts_after_use, "c.sort()"),
+    (helper_scales_after_use, "_scale_in_place(c)  # scaled after use"),
+    (helper_scales_inside_the_loop, "_scale_in_place(c)  # scaled in the loop"),
+])
+def test_writing_a_constant_the_backward_sweep_reads_is_a_located_error(fn, marker):
+    _rejected(fn, "reverse", marker, ["in place", "a value the derivative reads"])
+
+
+@pytest.mark.parametrize("fn", [shuffles_with_a_generator, sorts_after_use, helper_scales_after_use])
+def test_forward_mode_reads_the_constant_when_it_is_used(fn):
+    # the tangent of y = x * c is computed on the spot: a later write does not reach it
+    expected = 2.0 * X * np.array([1.0, 4.0, 9.0]) if fn is not sorts_after_use \
+        else 2.0 * X * np.array([9.0, 1.0, 4.0])
+    assert np.allclose(_derivative(fn, "forward"), np.sum(expected))
+
+
+def test_writing_a_constant_before_it_is_read_runs_as_written():
+    def shuffled_first(x):
+        c = np.array([1.0, 2.0, 3.0])
+        np.random.default_rng(0).permutation(3)
+        _scale_in_place(c)
+        return np.sum(x * c)
+
+    assert np.allclose(srcgrad.grad(shuffled_first)(X.copy()), [2.0, 4.0, 6.0])

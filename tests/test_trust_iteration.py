@@ -261,3 +261,39 @@ def test_keys_read_by_a_loop_over_a_dict_are_not_rejected():
     dx = grad(keys_from_a_loop_are_constants, wrt=1)(params, 1.5)
     assert dx == pytest.approx(10.0 * 1.5 + 6.0, rel=1e-12)
     check_both_modes(keys_from_a_loop_are_constants, (params, 1.5), (0, 1))
+
+
+def keys_from_a_listed_array(x):
+    d = {}
+    vals = list(x * 2.0)  # items, not a dict's keys: they carry x's derivative
+    for v in vals:
+        d[v] = 1.0
+    s = 0.0
+    for k in d:
+        s = s + k * d[k]
+    return s
+
+
+def keys_from_a_list_of_a_parameter(x):
+    d = {}
+    for v in list(x):
+        d[v] = 1.0
+    s = 0.0
+    for k in d:
+        s = s + k
+    return s
+
+
+@pytest.mark.parametrize("f", [keys_from_a_listed_array, keys_from_a_list_of_a_parameter])
+def test_keys_listed_from_arrays_are_located_errors(f):
+    # Python's answer depends on the keys (sum 2x, or x): the derivative would need one
+    # through a key, which a dict key does not carry (it was a silent zero)
+    x = np.array([1.0, 2.0])
+    for mode in ("reverse", "forward"):
+        with pytest.raises(SrcGradError) as err:
+            if mode == "reverse":
+                grad(f)(x)
+            else:
+                jvp(f, (x,), (np.ones(2),))
+        assert "d[v] = 1.0" in str(err.value) and "key or index" in str(err.value)
+        assert "test_trust_iteration.py" in str(err.value)

@@ -274,8 +274,10 @@ def _build() -> None:
         obj = getattr(numpy.random, name)
         if callable(obj) and not isinstance(obj, type):
             table[obj] = _RANDOM_WRITERS.get(name, STATE)
-    for name, facts in _RANDOM_WRITERS.items():  # and the methods of a Generator
-        table[getattr(numpy.random.Generator, name)] = facts
+    for name, facts in _RANDOM_WRITERS.items():  # and the generators' methods (receiver first)
+        for kind in (numpy.random.Generator, numpy.random.RandomState):
+            table[getattr(kind, name)] = Facts(
+                pure=False, writes=tuple(p + 1 for p in facts.writes), hint=facts.hint)
     for obj in (logging, warnings):
         for name in dir(obj):
             if callable(getattr(obj, name)) and not name.startswith("_"):

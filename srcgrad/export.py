@@ -2,7 +2,7 @@
 
 The module runs without srcgrad: it holds the derivative, the generated
 forward/backward pair (or tangent function) of every user function it calls,
-the srcgrad runtime helpers they use (copied from `srcgrad/runtime.py`), the
+the srcgrad runtime helpers they use (each copied from its own source), the
 user functions and rules they call, and the imports the original module used
 for the names the code reads.
 
@@ -18,9 +18,12 @@ then builtins) and decides how the module provides it:
 - a module: `import numpy as np`;
 - a generated function (its code comes from a `<srcgrad ...>` file): its
   text, found through the compile cache, as another unit;
-- a srcgrad runtime helper, class or constant: its definition from
-  `srcgrad/runtime.py` as another unit, renamed with a `_` prefix (and the
-  helpers it calls, transitively);
+- a srcgrad runtime helper (`runtime.is_helper`: a function or class of the
+  `srcgrad/runtime/` package): its own source as another unit, read like a
+  user function's, its globals those of its module, renamed with a `_` prefix
+  (and the helpers it calls, transitively, whatever module they are in); a
+  constant of a helper's module (`MISSING = object()`) is copied as the
+  statement that defines it, so it is computed where the module runs;
 - a function of the user's files (a rule, a called helper): its source
   (decorators dropped) as another unit;
 - an object importable from an installed package (`scipy.special.expit`):
@@ -151,10 +154,9 @@ class _Exporter:
         self.constants: list[str] = []
         self.sections: dict[str, list[str]] = {"entry": [], "calls": [], "user": [], "runtime": []}
         self.module_names: dict = {}
-        self.runtime_names: dict[str, str] = {}
+        self.constant_names: dict[tuple, str] = {}
         self.shim_attrs: dict[str, str] = {}
         self.shim_name: str | None = None
-        self._runtime_defs: dict[str, str] | None = None
 
     # names ------------------------------------------------------------------
 
@@ -180,16 +182,10 @@ class _Exporter:
 
     # how each kind of object is provided --------------------------------------
 
-    def resolve(self, obj, preferred: str, runtime_ref: bool = False, used_as: str = "") -> str:
-        """The module-level name under which `obj` is available (emitting it once).
-
-        `runtime_ref`: the reference is made by a runtime helper's text, so
-        `preferred` is the name of `obj` in srcgrad/runtime.py.
-        """
+    def resolve(self, obj, preferred: str, used_as: str = "") -> str:
+        """The module-level name under which `obj` is available (emitting it once)."""
         if isinstance(obj, types.ModuleType):
             return self._module(obj, preferred)
-        if runtime_ref and preferred in self.runtime_defs() and vars(runtime).get(preferred) is obj:
-            return self._runtime(obj, preferred)
         literal = type(obj) in _LITERAL_TYPES or _is_literal_tuple(obj)
         if not literal and id(obj) in self.by_id:
             return self.by_id[id(obj)]
@@ -199,12 +195,9 @@ class _Exporter:
             return name
         if literal:
             return self._literal(obj, preferred)
+        if runtime.is_helper(obj):
+            return self._helper(obj)
         module_name = getattr(obj, "__module__", None) or ""
-        if module_name == runtime.__name__:
-            runtime_name = next((k for k, v in vars(runtime).items()
-                                 if v is obj and k in self.runtime_defs()), None)
-            if runtime_name is not None:
-                return self._runtime(obj, runtime_name)
         if module_name == "srcgrad" or module_name.startswith("srcgrad."):
             return self._portable_api(obj, preferred)
         code = getattr(obj, "__code__", None)
@@ -250,41 +243,29 @@ class _Exporter:
             self.literals[key] = name
         return self.literals[key]
 
-    def _runtime(self, obj, runtime_name: str) -> str:
-        """A definition of srcgrad/runtime.py (function, class or constant), as `_name`."""
-        if runtime_name in self.runtime_names:
-            return self.runtime_names[runtime_name]
-        name = self.runtime_names[runtime_name] = self.claim("_" + runtime_name.lstrip("_"))
-        text = self.runtime_defs()[runtime_name]
-        text = _SRCGRAD_IMPORT.sub(lambda m: f"{m.group(1)}SrcGradError = _SrcGradError", text)
-        if _ANY_SRCGRAD_IMPORT.search(text):
-            raise SrcGradError(f"cannot export srcgrad runtime helper {runtime_name}: it imports srcgrad")
-        extra = {"_SrcGradError": _STANDIN}
-        self._unit(text, {runtime_name: name}, lambda n: _lookup(n, extra, vars(runtime)),
-                   "runtime", runtime_refs=True)
+    def _helper(self, obj) -> str:
+        """A runtime helper (function or class), copied from its own source as `_name`."""
+        name = self._remember(obj, self.claim("_" + obj.__name__.lstrip("_")))
+        module = sys.modules[obj.__module__]
+        text = textwrap.dedent(inspect.getsource(obj))
+        self._runtime_unit(text, {obj.__name__: name}, module, f"runtime helper {obj.__name__}")
         return name
 
-    def runtime_defs(self) -> dict[str, str]:
-        """Each module-level definition of srcgrad/runtime.py: name -> its source text."""
-        if self._runtime_defs is None:
-            text = inspect.getsource(runtime)
-            tree = ast.parse(text)
-            lines = text.splitlines(keepends=True)
-            defs = {}
-            for stmt in tree.body:
-                start = stmt.lineno
-                if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)) and stmt.decorator_list:
-                    start = min(d.lineno for d in stmt.decorator_list)
-                segment = "".join(lines[start - 1:stmt.end_lineno])
-                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    defs[stmt.name] = segment
-                elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-                    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                    for t in targets:
-                        if isinstance(t, ast.Name):
-                            defs[t.id] = segment
-            self._runtime_defs = defs
-        return self._runtime_defs
+    def _constant(self, module, ref: str) -> str:
+        """A constant a helper reads (`MISSING = object()`): its defining statement, as `_name`."""
+        key = (module.__name__, ref)
+        if key not in self.constant_names:
+            self.constant_names[key] = name = self.claim("_" + ref.lstrip("_"))
+            self._runtime_unit(_assignments(module)[ref], {ref: name}, module, f"runtime constant {ref}")
+        return self.constant_names[key]
+
+    def _runtime_unit(self, text: str, defined: dict, module, what: str) -> None:
+        """Copy a helper's or constant's text; the globals it reads are `module`'s."""
+        text = _SRCGRAD_IMPORT.sub(lambda m: f"{m.group(1)}SrcGradError = _SrcGradError", text)
+        if _ANY_SRCGRAD_IMPORT.search(text):
+            raise SrcGradError(f"cannot export srcgrad {what}: it imports srcgrad")
+        extra = {"_SrcGradError": _STANDIN}
+        self._unit(text, defined, lambda n: _lookup(n, extra, vars(module)), "runtime", module=module)
 
     def _portable_api(self, obj, preferred: str) -> str:
         from . import api
@@ -340,9 +321,10 @@ class _Exporter:
 
     # one piece of text -------------------------------------------------------
 
-    def _unit(self, text: str, defined: dict, lookup, section: str, runtime_refs: bool = False) -> None:
+    def _unit(self, text: str, defined: dict, lookup, section: str, module=None) -> None:
         """Copy `text` (defining the names `defined`: old -> exported) into `section`,
-        resolving every global it reads and renaming the references."""
+        resolving every global it reads and renaming the references. `module`: the
+        runtime module whose globals a helper's text reads (its constants are copied)."""
         slot = len(self.sections[section])  # callers before callees: reading order
         self.sections[section].append("")
         table = symtable.symtable(text, "<srcgrad export>", "exec")
@@ -358,8 +340,10 @@ class _Exporter:
             if isinstance(obj, types.ModuleType) and (
                     obj.__name__ == "srcgrad" or obj.__name__.startswith("srcgrad.")):
                 exported = self._srcgrad_shim(obj, ref, attributes.get(ref, set()))
+            elif module is not None and ref in _assignments(module):
+                exported = self._constant(module, ref)
             else:
-                exported = self.resolve(obj, ref, runtime_ref=runtime_refs, used_as=ref)
+                exported = self.resolve(obj, ref, used_as=ref)
                 if isinstance(obj, types.ModuleType):
                     self._submodule_imports(obj, exported, attributes.get(ref, set()))
             if exported != ref:
@@ -451,6 +435,24 @@ def _lookup(name: str, cells: dict, globals_: dict):
     if name in globals_:
         return True, globals_[name]
     return False, None
+
+
+def _assignments(module) -> dict[str, str]:
+    """name -> the statement assigning it, for each module-level assignment of a
+    runtime module: a constant has no source of its own, only the line defining it."""
+    if module.__name__ not in _ASSIGNMENTS:
+        text = inspect.getsource(module)
+        lines = text.splitlines(keepends=True)
+        found = {}
+        for stmt in ast.parse(text).body:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                    and isinstance(stmt.targets[0], ast.Name):
+                found[stmt.targets[0].id] = "".join(lines[stmt.lineno - 1:stmt.end_lineno])
+        _ASSIGNMENTS[module.__name__] = found
+    return _ASSIGNMENTS[module.__name__]
+
+
+_ASSIGNMENTS: dict[str, dict[str, str]] = {}
 
 
 def _generated_text(fn) -> str:

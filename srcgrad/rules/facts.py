@@ -300,7 +300,7 @@ def _build() -> None:
         if getattr(primitive, "__module__", "") == "srcgrad.api":
             table[primitive] = VIEW  # returns its argument itself
     for name, obj in vars(runtime).items():  # srcgrad's helpers in generated code
-        if callable(obj) and getattr(obj, "__module__", "") == runtime.__name__ and not isinstance(obj, type):
+        if runtime.is_helper(obj) and not isinstance(obj, type):
             table[obj] = _RUNTIME_FACTS.get(name, Facts(views=(0,)))
     for fn in _array_runtime(runtime):
         table[fn] = Facts(views=table[fn].views, array=True)

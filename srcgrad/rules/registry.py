@@ -51,6 +51,8 @@ def qualname(primitive) -> str:
         module = "numpy"
     if module.startswith("numpy"):
         module = "numpy" if "linalg" not in module else "numpy.linalg"
+    if module.startswith("srcgrad.runtime."):  # a helper, by the name its package exports
+        module = "srcgrad.runtime"
     if module in ("builtins", "_operator", ""):
         module = {"_operator": "operator"}.get(module, "")
     return f"{module}.{name}" if module else name

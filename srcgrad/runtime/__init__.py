@@ -1,0 +1,74 @@
+"""The helpers generated code calls at run time, one module per concern.
+
+    core          unbroadcast, broadcast_like, zeros_like: on every derivative's path
+    guards        elementwise derivatives kept finite where they are infinite or tied
+    checks        errors raised on purpose, the fast path's NaN test, debug_nans
+    reductions    sum, prod, max/min, var/std, cumsum/cumprod, sort, logsumexp
+    shaping       reshape, transpose, stacking, split, tile, repeat, pad, diag, casts
+    constructors  full, full_like, linspace, arange (their value arguments)
+    linalg        matmul, dot, inner, tensordot, einsum, trace, norm, solve, cholesky
+    containers    tuples, lists and dicts carrying gradients; sum, list, loops; `+`, `*`
+    writes        `a[index]` and `x[index] = v`, undoing writes, owned copies, tapes
+    second_order  tangents of the adjoint helpers (hessian, hvp, grad of grad)
+
+Each helper is a plain function over NumPy values, cheap when there is
+nothing to do, and free of srcgrad imports (`export` copies a helper's own
+source into a standalone file, see `is_helper`). A helper goes in the module
+of its concern, beside its tangent; a module imports only from the ones
+above it in this list. This package re-exports every public helper, so
+generated code, the rule files (`from srcgrad.runtime import unbroadcast`)
+and the tests name them as `srcgrad.runtime.<name>`.
+"""
+import math  # noqa: F401  (template globals are looked up here: rules/registry.template_global)
+import types
+
+import numpy  # noqa: F401  (as math)
+
+from .checks import check_finite, has_nan, raise_float_errors, require_scalar, rule_gradients, shape_rule_error
+from .constructors import (arange_adjoint, arange_tangent, fill_adjoint, fill_tangent, linspace_adjoint,
+                           linspace_tangent)
+from .containers import (add_grad, concat, concat_adjoint_left, concat_adjoint_right, concat_tangent,
+                         dict_unpack_adjoint, entry_adjoints, fill_grad, float_adjoint_helper,
+                         list_adjoint_helper, list_tangent_helper, loop_items, loop_items_adjoint,
+                         loop_items_tangent, pack_dict, pack_list, pack_tuple, record_adjoint, repeat,
+                         repeat_adjoint, repeat_adjoint_other_tangent, repeat_tangent, sum_adjoint_helper,
+                         sum_tangent_helper, unpack_adjoint)
+from .core import broadcast_like, shape_of, unbroadcast, unbroadcast_to, zeros_like
+from .guards import (clip_share, hypot_share, log_or_zero, masked_product, nan_tie_share, power_derivative,
+                     sinc_derivative, tangent_ratio, tie_share)
+from .linalg import (NUMPY_MAJOR_FOR_SOLVE, EinsumAdjoints, cholesky_adjoint_helper, cholesky_tangent_helper,
+                     dot_adjoint_left, dot_adjoint_right, einsum_tangent_helper, inner_adjoint_left,
+                     inner_adjoint_right, matmul_adjoint_left, matmul_adjoint_right, norm_adjoint_helper,
+                     norm_tangent_helper, solve_adjoint_a, solve_adjoint_helper, solve_is_vector,
+                     solve_tangent_a, tensordot_adjoint_left, tensordot_adjoint_right, tensordot_axes,
+                     trace_adjoint_helper)
+from .reductions import (cumprod_adjoint_helper, cumprod_tangent_helper, cumsum_adjoint_helper,
+                         extreme_tangent_helper, logsumexp_weights, prod_adjoint_helper, prod_tangent_helper,
+                         reduced_size, reverse_cumsum, sort_adjoint_helper, sort_tangent_helper,
+                         std_adjoint_helper, std_tangent_helper, unreduce, unreduce_extreme,
+                         var_adjoint_helper, var_tangent_helper)
+from .second_order import (EinsumAdjointTangents, cholesky_adjoint_tangent_z, cumprod_adjoint_tangent_a,
+                           norm_adjoint_tangent_x, prod_adjoint_tangent_a, singular_grad_tangent,
+                           sinc_derivative_dx, sinc_derivative_dz, solve_adjoint_tangent_a)
+from .shaping import (append_adjoint_helper, array_adjoint_helper, astype_adjoint_helper, cast_tangent,
+                      concatenate_adjoint_helper, diag_adjoint_helper, diagonal_adjoint_helper,
+                      float_dtype_like, item_adjoint_helper, item_tangent_helper, memory_order, method_axes,
+                      pad_adjoint_helper, pad_constant_values_adjoint_helper,
+                      pad_constant_values_tangent_helper, pad_tangent_helper, pieces_like,
+                      promoted_stack_adjoint_helper, repeat_adjoint_helper, reshape_adjoint_helper,
+                      reshape_tangent_helper, split_adjoint_helper, stack_adjoint_helper,
+                      structure_adjoint_helper, tile_adjoint_helper, transpose_adjoint_helper)
+from .writes import (MISSING, copy_slice, copy_stack, drop_last, fresh_tape, last_item_adjoint, owned,
+                     owned_tangent, restore_entry, take_adjoint_helper, unindex, written_adjoint, zero_at)
+
+
+def is_helper(obj) -> bool:
+    """Whether `obj` is one of srcgrad's runtime helpers: a function or class
+    defined in a module of this package (not a constant, not `is_helper`).
+
+    The one test of what a helper is: `export` copies such an object by its
+    own source and globals, and rules/facts.py describes each one.
+    """
+    return isinstance(obj, (types.FunctionType, type)) \
+        and (getattr(obj, "__module__", None) or "").startswith(__name__ + ".")
+

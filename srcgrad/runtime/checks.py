@@ -1,0 +1,102 @@
+"""Checks generated code runs: errors raised on purpose, and the fast path's NaN test.
+
+Every helper that raises `SrcGradError` lives here and imports it only on
+its error path, so the runtime stays free of srcgrad imports (`export`
+swaps that import for a stand-in class). `has_nan` and
+`raise_float_errors` decide when a fast derivative hands over to its
+NaN-safe twin; `check_finite` is `debug_nans=True`.
+"""
+import numpy
+
+
+def require_scalar(value):
+    """Stop a gradient of a non-scalar output early, pointing to vjp/jacobian."""
+    if isinstance(value, (float, int)) or numpy.ndim(value) == 0:
+        return
+    from srcgrad.errors import SrcGradError  # only on this error path
+
+    raise SrcGradError(f"grad needs a function with a scalar output; this one returned "
+                       f"shape {numpy.shape(value)}",
+                       hint="use srcgrad.vjp for a vector-Jacobian product, "
+                            "or srcgrad.jacobian for the full matrix")
+
+
+def shape_rule_error(message):
+    """Raise SrcGradError from generated code: a case a shape rule cannot differentiate."""
+    from srcgrad.errors import SrcGradError  # only on this error path
+
+    raise SrcGradError(message)
+
+
+def rule_gradients(result, n):
+    """A defvjp rule's result as an n-tuple (a 1-argument rule may return a bare value)."""
+    if n == 1 and not isinstance(result, (tuple, list)):
+        return (result,)
+    if len(result) != n:
+        raise ValueError(f"a defvjp rule returned {len(result)} gradients for {n} arguments")
+    return tuple(result)
+
+
+def has_nan(*gradients) -> bool:
+    """Whether a gradient (a number, an array, or a dict/list/tuple of them) may hold NaN.
+
+    A derivative's fast path multiplies and divides without the NaN guards;
+    where a guard would have kept a zero adjoint zero (0 * inf, 0 / 0), the
+    plain operation makes a NaN, and NaN reaches the gradient. When this says
+    True, the NaN-safe twin computes the gradient instead. A false alarm (a
+    value of a type it cannot inspect) only costs that rerun.
+    """
+    for g in gradients:
+        kind = type(g)
+        if kind is float:
+            if g != g:
+                return True
+        elif kind is numpy.ndarray or isinstance(g, numpy.generic):
+            code = g.dtype.kind
+            if code == "f":
+                if g.size and numpy.isnan(g.max()):  # max passes NaN on: one read, no temporary
+                    return True
+            elif code == "c":
+                if numpy.isnan(g).any():
+                    return True
+            elif code not in "iub":
+                return True
+        elif kind is dict:
+            if has_nan(*g.values()):
+                return True
+        elif kind is list or kind is tuple:
+            if has_nan(*g):
+                return True
+        elif g is not None and kind is not int:
+            return True
+    return False
+
+
+def raise_float_errors():
+    """Where the fast path's backward sweep runs: any division by zero, overflow or
+    invalid operation raises, and the fast function hands over to its NaN-safe
+    twin, which meets the event with its guards and the caller's own settings
+    (warn, raise, ignore). Underflow is left to the caller's settings: the guards
+    do not touch it either."""
+    return numpy.errstate(divide="raise", over="raise", invalid="raise")
+
+
+def check_finite(value, generated, origin):
+    """Raise FloatingPointError when a generated statement produced NaN or inf, and
+    SrcGradError when it produced a complex value (outside the SPEC)."""
+    if isinstance(value, complex) or (not isinstance(value, float) and numpy.iscomplexobj(value)):
+        from srcgrad.errors import SrcGradError  # only on this error path
+
+        raise SrcGradError(f"a complex value produced by the generated statement `{generated}` "
+                           f"(from {origin}); srcgrad differentiates real numbers only",
+                           hint="keep that computation real")
+    if isinstance(value, float):
+        bad = value != value or value in (float("inf"), float("-inf"))
+    else:
+        try:
+            bad = not numpy.all(numpy.isfinite(value))
+        except TypeError:  # not numeric: shapes, strings, None
+            return
+    if bad:
+        raise FloatingPointError(f"NaN or inf produced by the generated statement `{generated}` "
+                                 f"(from {origin})")

@@ -1,0 +1,82 @@
+"""Broadcasting and zeros: the helpers nearly every derivative calls.
+
+`unbroadcast` sums an adjoint back to its operand's shape (arithmetic
+broadcasts, so its adjoint must be summed); `broadcast_like` is its
+forward-mode mirror; `zeros_like` makes the zero adjoint of any value. They
+sit on the hot path of every generated function, so each is a shape
+comparison when there is nothing to do. Like every runtime module: plain
+functions over NumPy values, no srcgrad imports, so `export` can copy them.
+"""
+import numpy
+
+
+def unbroadcast(g, x):
+    """Sum `g` down to the shape of `x`, undoing NumPy broadcasting.
+
+    A Python number `x` gets a Python-compatible scalar back.
+    """
+    if type(x) is numpy.ndarray:
+        if type(g) is numpy.ndarray:  # the commonest cases, without a second call
+            gshape, xshape = g.shape, x.shape
+            if gshape == xshape:
+                return g
+            if len(gshape) == len(xshape) + 1 and gshape[1:] == xshape:  # a bias, along rows
+                return g.sum(axis=0)
+        return unbroadcast_to(g, x.shape)
+    return unbroadcast_to(g, numpy.shape(x))
+
+
+def unbroadcast_to(g, xshape):
+    """`unbroadcast` to a shape: what a loop's backward sweep uses where it
+    kept only the shape of an operand (see optimize/shapetape.py)."""
+    if type(g) is numpy.ndarray:  # the common cases first, without numpy.shape's overhead
+        gshape = g.shape
+        if gshape == xshape:
+            return g
+        lead = len(gshape) - len(xshape)
+        if lead == 0:  # a bias of the same rank (keepdims): sum its stretched axes, kept
+            axes = tuple([i for i, n in enumerate(xshape) if n == 1 and gshape[i] != 1])
+            if axes:
+                out = g.sum(axis=axes, keepdims=True)
+                if out.shape == xshape:
+                    return out
+        elif lead > 0 and gshape[lead:] == xshape:  # new leading axes only (a 1-D bias)
+            return g.sum(axis=0 if lead == 1 else tuple(range(lead)))
+    gshape = numpy.shape(g)
+    if gshape == xshape:
+        return g
+    lead = len(gshape) - len(xshape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(xshape) if n == 1 and gshape[lead + i] != 1)
+    if type(g) is numpy.ndarray and axes:
+        g = g.sum(axis=axes)  # the method: no dispatch through numpy.sum
+        return g if g.shape == xshape else g.reshape(xshape)
+    g = numpy.sum(g, axis=axes) if axes else g
+    return numpy.reshape(g, xshape)
+
+
+def shape_of(x):
+    """What a loop tapes instead of an operand it reads only for its shape."""
+    return x.shape if type(x) is numpy.ndarray else numpy.shape(x)
+
+
+def broadcast_like(t, z):
+    """The tangent `t` of an operand, broadcast to the shape of the result `z`."""
+    zshape = numpy.shape(z)
+    if numpy.shape(t) == zshape:
+        return t
+    return numpy.broadcast_to(t, zshape)
+
+
+def zeros_like(x):
+    """A zero adjoint for `x`: 0.0 for a Python number, a float array for an
+    array, and the same structure of zeros for a dict, list or tuple."""
+    if isinstance(x, (float, int)):
+        return 0.0
+    if isinstance(x, dict):
+        return {k: zeros_like(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(zeros_like(v) for v in x)
+    x = numpy.asarray(x)
+    dtype = x.dtype if numpy.issubdtype(x.dtype, numpy.inexact) else float
+    return numpy.zeros(x.shape, dtype)

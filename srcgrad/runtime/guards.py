@@ -1,0 +1,118 @@
+"""Elementwise derivatives guarded where they are infinite, undefined or tied.
+
+A rule whose derivative divides (sqrt and log at 0), multiplies by
+something that can overflow (exp), or picks between operands (maximum,
+clip) calls one of these instead of the bare expression: a zero adjoint
+stays exactly zero (`tangent_ratio`, `masked_product`), a removable
+singularity gets its limit (`sinc_derivative`, `hypot_share`), and ties
+split evenly, as central differences see them (`tie_share`). Python
+numbers in give a Python number out. A derivative's fast path runs without
+these guards and falls back to them (see checks.has_nan).
+"""
+import math
+
+import numpy
+
+
+def log_or_zero(x):
+    """log(x), but 0 where x == 0: the factor in d(x ** y)/dy, which is 0 there."""
+    if isinstance(x, (float, int)):
+        return math.log(x) if x != 0 else 0.0
+    return numpy.log(numpy.where(numpy.equal(x, 0), 1.0, x))
+
+
+def tie_share(g, win, lose):
+    """`g` where `win > lose`, half of it where they are equal, 0 elsewhere.
+
+    The share of one operand in numpy.maximum(win, lose) (and, with the
+    operands swapped, in minimum): ties split evenly, as central differences do.
+    numpy.where keeps an inf or NaN in `g` out of the unselected entries.
+    """
+    half = numpy.where(numpy.equal(win, lose), 0.5 * g, 0.0)
+    return numpy.where(numpy.greater(win, lose), g, half)
+
+
+def nan_tie_share(g, x, other):
+    """`tie_share` for numpy.fmax/fmin: `x` also takes all of `g` where `other` is NaN."""
+    return numpy.where(numpy.isnan(other) & ~numpy.isnan(x), g, tie_share(g, x, other))
+
+
+def clip_share(g, a, a_min, a_max, part):
+    """The share of `part` ("a", "a_min" or "a_max") of `g` in numpy.clip.
+
+    clip is read as minimum(maximum(a, a_min), a_max), a bound may be None;
+    ties split evenly (tie_share), as in maximum and minimum.
+    """
+    low = a if a_min is None else numpy.maximum(a, a_min)
+    if part == "a_max":
+        return tie_share(g, low, a_max)
+    g_low = g if a_max is None else tie_share(g, a_max, low)
+    if part == "a_min":
+        return tie_share(g_low, a_min, a)
+    return g_low if a_min is None else tie_share(g_low, a, a_min)
+
+
+def sinc_derivative(x, z):
+    """d sinc(x) / dx = (cos(pi x) - sinc(x)) / x, and 0 at x = 0."""
+    zero = numpy.equal(x, 0)
+    safe = numpy.where(zero, 1.0, x)
+    return numpy.where(zero, 0.0, (numpy.cos(numpy.pi * safe) - z) / safe)
+
+
+def hypot_share(g, x, z):
+    """g * x / z, the adjoint of `x` in z = numpy.hypot(x, y); 0 where z == 0 (as the 2-norm)."""
+    zero = numpy.equal(z, 0)
+    return numpy.where(zero, 0.0, g * x / numpy.where(zero, 1.0, z))
+
+
+def tangent_ratio(t, denom):
+    """t / denom for a tangent or adjoint `t`, exactly 0 where `t` is 0.
+
+    Rules of functions whose derivative is infinite somewhere (sqrt and log at
+    0, arcsin at 1, ...) divide by `denom`. A zero `t` stays zero there, as the
+    adjoint of numpy.where keeps an infinite derivative out of the entries it
+    did not select (`sqrt(where(x > 0, x, 0))`). Only a 0/0 makes NaN, so the
+    common case costs one check.
+    """
+    if type(t) is float and (type(denom) is float or type(denom) is int):  # numbers stay numbers
+        if t == 0.0:
+            return 0.0
+        return t / denom if denom != 0 else math.copysign(math.inf, t)
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        q = numpy.divide(t, denom)
+    # a nonzero number t has no zero to keep: any NaN is the denominator's own
+    if not (type(t) is float and t != 0.0) and numpy.isnan(q).any():
+        q = numpy.where(numpy.equal(t, 0), 0.0, q)
+    return q[()] if isinstance(q, numpy.ndarray) else q
+
+
+def masked_product(g, factor):
+    """g * factor, exactly 0 where g is 0 (even where factor is inf or NaN).
+
+    An adjoint or tangent that is zero on entries numpy.where did not select
+    must stay zero through a derivative that is infinite there (exp overflow,
+    a reciprocal at 0): 0 * inf would be NaN and poison the gradient.
+    """
+    if type(g) is float and (type(factor) is float or type(factor) is int):
+        return 0.0 if g == 0.0 else g * factor
+    with numpy.errstate(invalid="ignore", over="ignore"):
+        q = numpy.multiply(g, factor)
+    # Only 0 * inf makes NaN, so the common case costs one check; a nonzero
+    # number g has no zero to keep, and any NaN is the factor's own.
+    if not (type(g) is float and g != 0.0) and numpy.isnan(q).any():
+        q = numpy.where(numpy.equal(g, 0), 0.0, q)
+    return q[()] if isinstance(q, numpy.ndarray) else q
+
+
+def power_derivative(x, c):
+    """d(x ** c)/dx = c * x ** (c - 1): inf (not an error) at x = 0 for c < 1, 0 for c = 0."""
+    if type(x) is float and type(c) in (float, int):
+        if c == 0:
+            return 0.0
+        if x == 0.0 and c < 1:
+            return math.inf if c > 0 else -math.inf
+        return c * x ** (c - 1)
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        base = numpy.asarray(x, dtype=numpy.result_type(x, 1.0))
+        out = numpy.multiply(c, numpy.power(base, c - 1))  # c - 1 stays a weak Python number
+    return numpy.where(numpy.equal(c, 0), 0.0, out)[()]

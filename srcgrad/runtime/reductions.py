@@ -1,0 +1,209 @@
+"""Reductions and scans: the adjoints and tangents of sum, prod, max, var, cumsum, sort.
+
+An adjoint of a reduction broadcasts the output's adjoint back over the
+reduced axes (`unreduce`), weighted per entry where the reduction is not
+linear. A 0-d value is reduced whole whatever `axis` says, as NumPy does
+(`_axis_for`). Zeros in prod and cumprod are handled exactly, without
+dividing by them. The tangents reuse the adjoints' weights.
+"""
+import numpy
+
+
+def unreduce(g, a, axis=None, keepdims=False):
+    """Broadcast the adjoint `g` of a reduction over `axis` back to `a`'s shape."""
+    shape = a.shape if type(a) is numpy.ndarray else numpy.shape(a)
+    if axis is not None and not keepdims and shape:  # a 0-d value is reduced whole, whatever the axis
+        g = numpy.expand_dims(g, axis)
+    if type(a) is numpy.ndarray and a.size <= _SMALL:
+        out = numpy.empty(shape, numpy.result_type(g))  # a small copy is cheaper than a view
+        out[...] = g
+        return out
+    return numpy.broadcast_to(g, shape)
+
+
+_SMALL = 4096  # entries: below this, writing an array beats numpy.broadcast_to's checks
+
+
+def reduced_size(a, axis=None):
+    """How many elements of `a` a reduction over `axis` folds into one."""
+    shape = numpy.shape(a)
+    if axis is None or not shape:  # a 0-d value is reduced whole, whatever the axis
+        return numpy.prod(shape, dtype=int) if shape else 1
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    n = 1
+    for ax in axes:
+        n *= shape[ax]
+    return n
+
+
+def _axis_for(a, axis):
+    """The axis a reduction of `a` works along: None for a 0-d value (a NumPy
+    scalar, a Python number), which NumPy reduces whole for any axis (0, -1, (0,), ())."""
+    return None if axis is not None and numpy.ndim(a) == 0 else axis
+
+
+def unreduce_extreme(g, a, z, axis=None, keepdims=False):
+    """Adjoint of max/min: `g` shared evenly among the entries equal to the extreme."""
+    axis = _axis_for(a, axis)
+    if axis is not None and not keepdims:
+        z = numpy.expand_dims(z, axis)
+        g = numpy.expand_dims(g, axis)
+    hit = numpy.equal(a, z)
+    return g * hit / hit.sum(axis=axis, keepdims=True)
+
+
+def prod_adjoint_helper(g, a, z, axis=None, keepdims=False):
+    """Adjoint of z = numpy.prod(a, axis, keepdims): each entry gets g times the product of the others.
+
+    Without zeros that is g * z / a. A slice with one zero gives its zero entry
+    the product of the slice's nonzero entries and every other entry 0; a slice
+    with two or more zeros has zero gradient. No division by zero happens.
+    """
+    a = numpy.asarray(a)
+    axis = _axis_for(a, axis)
+    g = unreduce(g, a, axis, keepdims)
+    zero = numpy.equal(a, 0)
+    if not zero.any():
+        return g * unreduce(z, a, axis, keepdims) / a
+    nonzero_prod = numpy.prod(numpy.where(zero, 1.0, a), axis=axis, keepdims=True)
+    zeros = numpy.sum(zero, axis=axis, keepdims=True)
+    others = numpy.where(zero, nonzero_prod, nonzero_prod / numpy.where(zero, 1.0, a))
+    return numpy.where((zeros == 0) | (zero & (zeros == 1)), g * others, 0.0)
+
+
+def var_adjoint_helper(g, a, axis=None, ddof=0, keepdims=False):
+    """Adjoint of numpy.var(a, axis, ddof=ddof, keepdims=keepdims): 2 g (a - mean) / (N - ddof)."""
+    a = numpy.asarray(a)
+    axis = _axis_for(a, axis)
+    centered = a - numpy.mean(a, axis=axis, keepdims=True)
+    return unreduce(g, a, axis, keepdims) * (2.0 / (reduced_size(a, axis) - ddof)) * centered
+
+
+def std_adjoint_helper(g, a, z, axis=None, ddof=0, keepdims=False):
+    """Adjoint of z = numpy.std(...): the var adjoint of g / (2 z); 0 where z == 0 (as the 2-norm)."""
+    zero = numpy.equal(z, 0)
+    g = numpy.where(zero, 0.0, g / (2.0 * numpy.where(zero, 1.0, z)))
+    return var_adjoint_helper(g, a, axis, ddof, keepdims)
+
+
+def reverse_cumsum(g, axis):
+    """Sums from each position to the end along `axis` (the adjoint of cumsum)."""
+    return numpy.flip(numpy.cumsum(numpy.flip(g, axis), axis=axis), axis)
+
+
+def cumsum_adjoint_helper(g, a, axis=None):
+    """Adjoint of numpy.cumsum(a, axis); axis=None cumulates over the flattened array,
+    as any axis does for a 0-d value."""
+    if axis is None or numpy.ndim(a) == 0:
+        return numpy.reshape(reverse_cumsum(numpy.ravel(g), 0), numpy.shape(a))
+    return reverse_cumsum(g, axis)
+
+
+def cumprod_adjoint_helper(g, a, z, axis=None):
+    """Adjoint of z = numpy.cumprod(a, axis); axis=None works on the flattened array.
+
+    Without zeros: reverse_cumsum(g * z) / a. With a zero anywhere, the exact
+    recurrence s[i] = g[i] + a[i+1] * s[i+1], d a[i] = cumprod(a)[i-1] * s[i],
+    run as a loop along the axis (vectorised over the others).
+    """
+    shape = numpy.shape(a)
+    a = numpy.asarray(a, dtype=numpy.result_type(numpy.asarray(a).dtype, float))
+    if axis is None or not shape:  # flattened (a 0-d value is, whatever the axis)
+        a, g, z, axis = numpy.ravel(a), numpy.ravel(g), numpy.ravel(z), 0
+    if not numpy.equal(a, 0).any():
+        return numpy.reshape(reverse_cumsum(g * z, axis) / a, shape)
+    a, g, z = (numpy.moveaxis(numpy.asarray(v), axis, 0) for v in (a, g, z))
+    n = a.shape[0]
+    s = numpy.empty(numpy.broadcast_shapes(a.shape, g.shape), dtype=numpy.result_type(a, g))
+    s[n - 1] = g[n - 1]
+    for i in range(n - 2, -1, -1):
+        s[i] = g[i] + a[i + 1] * s[i + 1]
+    before = numpy.concatenate([numpy.ones_like(a[:1]), z[:-1]], axis=0)
+    return numpy.reshape(numpy.moveaxis(before * s, 0, axis), shape)
+
+
+def sort_adjoint_helper(g, a, axis=-1, kind=None):
+    """Adjoint of numpy.sort(a, axis, kind): `g` sent back through the sorting permutation."""
+    a = numpy.asarray(a)
+    order = numpy.argsort(a, axis=axis, kind=kind)
+    out = numpy.zeros(order.shape, dtype=numpy.result_type(numpy.asarray(g).dtype, float))
+    if axis is None:
+        out[order] = g
+        return numpy.reshape(out, a.shape)
+    numpy.put_along_axis(out, order, g, axis)
+    return out
+
+
+def _reduction_tangent(t, share, axis, keepdims):
+    """sum(t * share) over the reduced axes: the tangent of a reduction whose
+    adjoint sends each output's adjoint to its slice weighted by `share`."""
+    return numpy.sum(t * share, axis=axis, keepdims=keepdims)
+
+
+def prod_tangent_helper(t, a, z, axis=None, keepdims=False):
+    """Tangent of z = numpy.prod(a, axis, keepdims): t weighted by the product of the others.
+
+    The weights are prod_adjoint_helper's with an adjoint of ones, so zeros
+    are exact in the same way (no division by zero).
+    """
+    share = prod_adjoint_helper(numpy.ones(numpy.shape(z)), a, z, axis, keepdims)
+    return _reduction_tangent(t, share, axis, keepdims)
+
+
+def extreme_tangent_helper(t, a, z, axis=None, keepdims=False):
+    """Tangent of z = numpy.max/min(a, axis, keepdims): the mean of `t` over the tied extremes."""
+    share = unreduce_extreme(numpy.ones(numpy.shape(z)), a, z, axis, keepdims)
+    return _reduction_tangent(t, share, axis, keepdims)
+
+
+def var_tangent_helper(t, a, z, axis=None, ddof=0, keepdims=False):
+    """Tangent of z = numpy.var(a, axis, ddof=, keepdims=): sum(2 (a - mean) t) / (N - ddof)."""
+    share = var_adjoint_helper(numpy.ones(numpy.shape(z)), a, axis, ddof, keepdims)
+    return _reduction_tangent(t, share, axis, keepdims)
+
+
+def std_tangent_helper(t, a, z, axis=None, ddof=0, keepdims=False):
+    """Tangent of z = numpy.std(...): the var tangent over 2 z; 0 where z == 0 (as the adjoint)."""
+    share = std_adjoint_helper(numpy.ones(numpy.shape(z)), a, z, axis, ddof, keepdims)
+    return _reduction_tangent(t, share, axis, keepdims)
+
+
+def cumprod_tangent_helper(t, a, z, axis=None):
+    """Tangent of z = numpy.cumprod(a, axis); axis=None works on the flattened array.
+
+    Without zeros: z * cumsum(t / a). With a zero anywhere, the exact
+    recurrence dz[i] = dz[i-1] * a[i] + z[i-1] * t[i], run as a loop along
+    the axis (vectorised over the others).
+    """
+    a = numpy.asarray(a, dtype=numpy.result_type(numpy.asarray(a).dtype, float))
+    t = numpy.broadcast_to(t, a.shape)
+    if axis is None or a.ndim == 0:  # flattened (a 0-d value is, whatever the axis)
+        a, t, z, axis = numpy.ravel(a), numpy.ravel(t), numpy.ravel(z), 0
+    if not numpy.equal(a, 0).any():
+        return z * numpy.cumsum(t / a, axis=axis)
+    a, t, z = (numpy.moveaxis(numpy.asarray(v), axis, 0) for v in (a, t, z))
+    dz = numpy.empty(z.shape, dtype=numpy.result_type(z, t))
+    dz[0] = t[0]
+    for i in range(1, z.shape[0]):
+        dz[i] = dz[i - 1] * a[i] + z[i - 1] * t[i]
+    return numpy.moveaxis(dz, 0, axis)
+
+
+def sort_tangent_helper(t, a, axis=-1, kind=None):
+    """Tangent of numpy.sort(a, axis, kind): `t` put through the sorting permutation."""
+    order = numpy.argsort(a, axis=axis, kind=kind)
+    if axis is None:
+        return numpy.ravel(t)[order]
+    return numpy.take_along_axis(numpy.broadcast_to(t, numpy.shape(a)), order, axis)
+
+
+def logsumexp_weights(a, z, axis=None, b=None, keepdims=False):
+    """b * exp(a - z) for z = scipy.special.logsumexp(a, axis, b, keepdims): dz/da.
+
+    `z` is first given back the reduced axes, so the weights have the shape
+    of `a` and `b` broadcast together; with b None they are exp(a - z).
+    """
+    if axis is not None and not keepdims:
+        z = numpy.expand_dims(z, axis)
+    w = numpy.exp(numpy.subtract(a, z))
+    return w if b is None else w * b

@@ -1,0 +1,190 @@
+"""Subscripts and writes: the adjoint of `a[index]`, of `x[index] = v`, and undoing writes.
+
+A write overwrites entries, so its reverse sweep restores the old entries
+(`copy_slice`, `restore_entry`) and clears the adjoint where they were
+(`zero_at`). Values that change in place get copies nothing else shares
+(`owned`), and a tape the backward restores in place is copied before a
+pullback runs again (`fresh_tape`).
+"""
+import numpy
+
+from .containers import fill_grad
+from .core import unbroadcast
+
+
+def unindex(g, a, index):
+    """The adjoint of `a` in `a[index]`: `g` placed in zeros shaped like `a`.
+
+    Integer-array and boolean indices go through `numpy.add.at`, so repeated
+    indices add up; basic indices (ints, slices) are a plain assignment.
+    """
+    if isinstance(a, dict):
+        return {index: g}
+    if isinstance(a, (list, tuple)):
+        out = [None] * len(a)
+        out[index] = g
+        return type(a)(out)
+    dtype = numpy.result_type(numpy.asarray(g).dtype, numpy.float64) \
+        if numpy.asarray(g).dtype.kind != "f" else numpy.asarray(g).dtype
+    out = numpy.zeros(numpy.shape(a), dtype)
+    parts = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(p, (numpy.ndarray, list)) for p in parts):
+        numpy.add.at(out, index, g)
+    else:
+        out[index] = g
+    return out
+
+
+def take_adjoint_helper(g, a, indices, axis=None, mode="raise"):
+    """Adjoint of numpy.take(a, indices, axis, mode=mode): `g` scattered back with numpy.add.at.
+
+    add.at accumulates, so an index taken several times gets the sum.
+    """
+    shape = numpy.shape(a)
+    g = numpy.asarray(g)
+    out = numpy.zeros(shape, dtype=numpy.result_type(g.dtype, float))
+    target = numpy.reshape(out, -1) if axis is None else numpy.moveaxis(out, axis, 0)
+    n = target.shape[0]
+    indices = numpy.asarray(indices)
+    if mode == "wrap":
+        indices = numpy.mod(indices, n)
+    elif mode == "clip":
+        indices = numpy.clip(indices, 0, n - 1)
+    if axis is not None:
+        axis = axis % len(shape)
+        g = numpy.moveaxis(g, tuple(range(axis, axis + indices.ndim)), tuple(range(indices.ndim)))
+    numpy.add.at(target, indices, g)
+    return out
+
+
+def owned(g):
+    """A copy of `g` that nothing else shares (so a later in-place change cannot leak)."""
+    return numpy.array(g)
+
+
+def owned_tangent(t):
+    """A tangent of a value that changes in place: a copy nothing else shares."""
+    if isinstance(t, numpy.ndarray):
+        return numpy.array(t, dtype=t.dtype if t.dtype.kind == "f" else numpy.float64)
+    if isinstance(t, list):
+        return list(t)
+    if isinstance(t, dict):
+        return dict(t)
+    return t
+
+
+def zero_at(g, index):
+    """A copy of the adjoint `g` with zeros at `index`: the overwritten entries' share."""
+    if isinstance(g, dict):  # a dict's adjoint: a missing key is a zero entry
+        out = dict(g)
+        out.pop(index, None)
+        return out
+    if isinstance(g, (list, tuple)):  # a list's adjoint: None is a zero entry
+        out = list(g)
+        out[index] = None if isinstance(index, int) else [None] * len(out[index])
+        return type(g)(out)
+    out = numpy.array(g, dtype=numpy.result_type(g, numpy.float64) if numpy.asarray(g).dtype.kind != "f"
+                      else numpy.asarray(g).dtype)
+    out[index] = 0
+    return out
+
+
+MISSING = object()  # the saved "old value" of a dict key that a write added: restoring it removes the key
+
+
+def copy_slice(x, index):
+    """The entries `x[index]` about to be overwritten, as a copy (basic slices are views);
+    MISSING for a key the write adds to a dict."""
+    if type(x) is dict and index not in x:
+        return MISSING
+    old = x[index]
+    return old.copy() if hasattr(old, "copy") else old
+
+
+def restore_entry(x, index, old):
+    """Undo `x[index] = v` on a container: put the old entry back, or remove an added key."""
+    if old is MISSING:
+        del x[index]
+    else:
+        x[index] = old
+
+
+def written_adjoint(g, index, v):
+    """The adjoint of `v` in `x[index] = v`: the entries of `g` that `v` landed on.
+
+    With repeated integer indices NumPy keeps the last write, so only the
+    winning copies of `v` receive gradient.
+    """
+    if isinstance(g, dict):  # a dict's adjoint: a missing key is a zero entry
+        return fill_grad(g.get(index), v)
+    if isinstance(g, (list, tuple)):  # a list's adjoint: its entries, None for zero
+        return fill_grad(g[index], v)
+    picked = numpy.array(numpy.asarray(g)[index])  # a 0-d array's adjoint may be a float
+    parts = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(p, (numpy.ndarray, list)) and numpy.asarray(p).dtype.kind in "iu" for p in parts):
+        ids = numpy.full(numpy.shape(g), -1)
+        order = numpy.arange(picked.size).reshape(picked.shape)
+        ids[index] = order
+        picked = numpy.where(ids[index] == order, picked, 0.0)
+    return unbroadcast(picked, v)
+
+
+def last_item_adjoint(g, item):
+    """The adjoint of the item `lst.append(item)` added: the last entry of `g`."""
+    return fill_grad(None if g is None else g[len(g) - 1], item)
+
+
+def drop_last(g):
+    """The list adjoint `g` before the append: without its last entry."""
+    return None if g is None else g[:-1]
+
+
+def copy_stack(stack):
+    """A copy of a split derivative's stack, which its backward pops: a pullback can
+    run again. A function of its own, linear in the stack, so that forward mode
+    over the backward copies the tangent stack alike (`hessian` through a helper)."""
+    return list(stack)
+
+
+def fresh_tape(tape):
+    """A copy of a tape whose arrays the backward restores in place, so a pullback
+    can run again. Arrays that share memory share it in the copy too: a taped
+    view of a row still sees that row restored."""
+    import copy
+
+    owners: dict = {}
+    memo: dict = {}
+
+    def fresh(value):
+        if id(value) in memo:
+            return memo[id(value)]
+        if isinstance(value, numpy.ndarray):
+            root = value
+            while isinstance(root.base, numpy.ndarray):
+                root = root.base
+            if id(root) not in owners:
+                owners[id(root)] = (root, root.copy(order="K"))
+            original, duplicate = owners[id(root)]
+            if value is original:
+                out = duplicate
+            elif duplicate.strides == original.strides:
+                offset = (value.__array_interface__["data"][0]
+                          - original.__array_interface__["data"][0])
+                out = numpy.ndarray(value.shape, value.dtype, buffer=duplicate, offset=offset,
+                                    strides=value.strides)
+            else:  # an owner of unusual layout: copy this view on its own
+                out = value.copy()
+        elif isinstance(value, list):
+            out = []
+            memo[id(value)] = out
+            out.extend(fresh(v) for v in value)
+        elif isinstance(value, tuple):
+            out = tuple(fresh(v) for v in value)
+        elif isinstance(value, dict):
+            out = {k: fresh(v) for k, v in value.items()}
+        else:
+            out = copy.deepcopy(value)
+        memo[id(value)] = out
+        return out
+
+    return fresh(tape)

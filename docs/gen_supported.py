@@ -213,7 +213,7 @@ def render_supported() -> str:
         lines += [f"- **srcgrad's runtime helpers**: {', '.join(map(_code, helper_zero))}", ""]
 
     lines += ["## Rules for srcgrad's own runtime helpers", "",
-              "Generated derivatives call a few helpers from `srcgrad/runtime.py`. These",
+              "Generated derivatives call a few helpers from `srcgrad/runtime/`. These",
               "rules make generated code differentiable again, which is how `hvp`, `hessian`",
               "and `grad(grad(f))` work (forward mode over reverse mode). You never call",
               "these helpers yourself.", ""]

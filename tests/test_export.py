@@ -25,6 +25,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 rng = np.random.default_rng(7)
 X, W = rng.normal(size=4), rng.normal(size=4)
+A = rng.normal(size=(3, 3)) + 3.0 * np.eye(3)  # well conditioned: solve(A, B)
+B, M = rng.normal(size=3), rng.normal(size=(2, 3))
 
 # name: (function, --wrt, --mode, positional arguments, tangents for forward mode)
 CASES = {
@@ -40,6 +42,8 @@ CASES = {
     "forward": (E.nested_calls, "x,w", "forward", (X, W), (W, X)),
     "forward_one": (E.looped, "w", "forward", (X, W), (None, X)),
     "forward_rule": (E.ruled, "x", "forward", (X, W), (W, None)),
+    "across_modules": (E.across_modules, "a,b,x", "reverse", (A, B, M), None),
+    "forward_across_modules": (E.across_modules, "a,x", "forward", (A, B, M), (A.T, None, M * M)),
 }
 
 RUNNER = textwrap.dedent("""
@@ -161,6 +165,41 @@ def test_helper_pairs_and_runtime_helpers_are_copied_once_each(exported):
     assert "\ndef _block_jvp(" in text and "\ndef _layer_jvp(" in text
     text, _ = exported["user_rule"]
     assert "\ndef _opaque_vjp(" in text and "@" not in text  # the rule, its decorator dropped
+
+
+def _defined_in(text: str, name: str) -> str:
+    """The text of the module-level function `name` of an exported module."""
+    assert text.count(f"\ndef {name}(") == 1, name
+    return text.split(f"\ndef {name}(")[1].split("\ndef ")[0].split("\nclass ")[0]
+
+
+@pytest.mark.parametrize("name", ["across_modules", "forward_across_modules"])
+def test_helpers_of_several_runtime_modules_are_copied_with_the_helpers_they_call(exported, name):
+    """Each helper is copied from its own module's source: helpers of different modules of
+    srcgrad/runtime/, the helpers they call in other modules, and a module's constant as its
+    defining statement (it is computed where the exported module runs). The results are
+    checked without srcgrad by the tests above."""
+    from srcgrad import runtime
+
+    text, _ = exported[name]
+    copied = [n for n in re.findall(r"^def _(\w+)\(", text, re.M) if runtime.is_helper(getattr(runtime, n, None))]
+    modules = {getattr(runtime, n).__module__ for n in copied}
+    assert {"srcgrad.runtime.core", "srcgrad.runtime.linalg", "srcgrad.runtime.reductions"} <= modules, modules
+    assert '\n_NUMPY_MAJOR_FOR_SOLVE = int(numpy.__version__.split(".")[0])\n' in text
+    assert "\n_SMALL = 4096" in text  # unreduce's threshold, with its comment
+    assert "_NUMPY_MAJOR_FOR_SOLVE" in _defined_in(text, "_solve_is_vector")
+    assert "_norm_axes(" in _defined_in(text, "_norm_adjoint_helper")  # a private helper it calls
+    if name == "across_modules":
+        # linalg's solve_adjoint_a calls core's unbroadcast; containers' add_grad, entry_adjoints
+        assert runtime.solve_adjoint_a.__module__ != runtime.unbroadcast.__module__
+        assert "_unbroadcast(" in _defined_in(text, "_solve_adjoint_a")
+        assert "_entry_adjoints(" in _defined_in(text, "_add_grad")
+        assert "_unbroadcast_to(" in _defined_in(text, "_unbroadcast")
+    else:
+        # reductions' prod_tangent_helper calls prod_adjoint_helper, which calls unreduce
+        assert "_prod_adjoint_helper(" in _defined_in(text, "_prod_tangent_helper")
+        assert "_unreduce(" in _defined_in(text, "_prod_adjoint_helper")
+        assert "_norm_adjoint_helper(" in _defined_in(text, "_norm_tangent_helper")
 
 
 def test_export_is_reproducible(tmp_path):

@@ -2,7 +2,7 @@
 reverse-mode code) against central differences of srcgrad.grad.
 
 Each function uses a NumPy primitive whose adjoint rule calls a runtime
-helper (srcgrad/runtime.py), so the helper's tangent rule
+helper (srcgrad/runtime/), so the helper's tangent rule
 (srcgrad/rules/runtime.py) is what the Hessian exercises. Points are generic:
 no ties at max/min/maximum/clip/sort, no zero norms; prod and cumprod are
 also checked at points with zeros, where their adjoints take another branch.

@@ -5,7 +5,7 @@ replaced by the caller's operands; they are never run. `d[v]` is the
 derivative of v, and `d[v] = e` adds e to it. One contribution per line. Each
 adjoint rule is followed by its tangent rule (forward mode), which writes
 `d[z]` with one line per input that carries a tangent. The case analysis (ndim
-combinations, axes, norm orders) lives in small helpers in srcgrad/runtime.py;
+combinations, axes, norm orders) lives in small helpers in srcgrad/runtime/linalg.py;
 unsupported forms raise there, at run time, rather than return a wrong
 gradient. Real arrays only (no complex conjugates).
 """

@@ -86,6 +86,8 @@ def record_adjoint(like, entries):
     return type(like)(entries.get(i) for i in range(len(like)))
 
 
+# --- the builtins that read containers: for loops, float, sum, list ---------------
+
 _INDEXABLE = (list, tuple, numpy.ndarray)
 
 
@@ -153,6 +155,14 @@ def list_tangent_helper(t, x):
     if isinstance(x, dict):
         return [0.0] * len(x)
     return list(t)
+
+
+# --- list and tuple `+` and `*`: concatenation and repetition -------------------
+#
+# `a + b` and `a * n` where an operand is known (before running) to be a list
+# or tuple are bound to these keys instead of the arithmetic rules; where the
+# other operand's type is not known, the helpers check at run time and fall
+# back to the arithmetic adjoint. Arrays never come here (see sequences.py).
 
 
 def _is_sequence(x) -> bool:

@@ -57,6 +57,9 @@ def take_adjoint_helper(g, a, indices, axis=None, mode="raise"):
     return out
 
 
+# --- writes: x[index] = v --------------------------------------------------------
+
+
 def owned(g):
     """A copy of `g` that nothing else shares (so a later in-place change cannot leak)."""
     return numpy.array(g)
@@ -129,6 +132,9 @@ def written_adjoint(g, index, v):
     return unbroadcast(picked, v)
 
 
+# --- lists built with append ------------------------------------------------------
+
+
 def last_item_adjoint(g, item):
     """The adjoint of the item `lst.append(item)` added: the last entry of `g`."""
     return fill_grad(None if g is None else g[len(g) - 1], item)
@@ -137,6 +143,9 @@ def last_item_adjoint(g, item):
 def drop_last(g):
     """The list adjoint `g` before the append: without its last entry."""
     return None if g is None else g[:-1]
+
+
+# --- a pullback run again: its stack and tape copied -----------------------------
 
 
 def copy_stack(stack):

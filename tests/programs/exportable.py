@@ -83,6 +83,13 @@ def ruled(x, y):
     return np.sum(opaque(x, y) * np.reshape(np.arange(6.0), SHAPE).ravel()[: np.size(x)])
 
 
+def across_modules(a, b, x):
+    """Calls whose derivatives use helpers of several runtime modules, helpers that
+    call helpers of other modules, and a runtime constant (solve's NumPy version)."""
+    return np.sum(np.linalg.solve(a, b)) + np.sum(np.prod(x, axis=0)) + np.linalg.norm(x) \
+        + np.sum(np.cumprod(x[0]))
+
+
 WEIGHTS = np.ones(3)
 
 

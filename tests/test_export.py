@@ -277,6 +277,28 @@ def test_a_module_level_constant_runtime_definition_is_copied():
     np.testing.assert_allclose(namespace[name](g, a, b), runtime.solve_adjoint_helper(g, a, b))
 
 
+def test_every_runtime_helper_is_copied_into_a_module_that_runs_without_srcgrad():
+    """Whatever module of srcgrad/runtime/ holds it, each helper is copied from its own
+    source with everything it reads (helpers of other modules, constants, numpy, math)."""
+    from srcgrad import runtime
+    from srcgrad.export import _ANY_SRCGRAD_IMPORT, _Exporter
+
+    helpers = sorted(n for n in dir(runtime) if runtime.is_helper(getattr(runtime, n)))
+    assert len(helpers) > 100
+    copies = {}
+    for helper in helpers:
+        exporter = _Exporter(None, "test")
+        name = exporter.resolve(getattr(runtime, helper), helper)
+        text = exporter.render("# test\n")
+        assert name == "_" + helper and not _ANY_SRCGRAD_IMPORT.search(text), helper
+        namespace = {}
+        exec(compile(text, f"<exported {helper}>", "exec"), namespace)
+        copies[helper] = namespace[name]
+    np.testing.assert_array_equal(copies["unbroadcast"](np.ones((2, 3)), np.ones(3)), [2.0, 2.0, 2.0])
+    adjoints = copies["EinsumAdjointTangents"](np.ones(2), "ij,j->i", (np.ones((2, 3)), np.arange(3.0)))
+    np.testing.assert_array_equal(adjoints[1], [2.0, 2.0, 2.0])  # a class calling another module's class
+
+
 # --- examples/inspect_backward.py ------------------------------------------------------
 
 

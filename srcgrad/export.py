@@ -155,6 +155,7 @@ class _Exporter:
         self.sections: dict[str, list[str]] = {"entry": [], "calls": [], "user": [], "runtime": []}
         self.module_names: dict = {}
         self.constant_names: dict[tuple, str] = {}
+        self.assignments: dict[str, dict[str, str]] = {}
         self.shim_attrs: dict[str, str] = {}
         self.shim_name: str | None = None
 
@@ -256,7 +257,7 @@ class _Exporter:
         key = (module.__name__, ref)
         if key not in self.constant_names:
             self.constant_names[key] = name = self.claim("_" + ref.lstrip("_"))
-            self._runtime_unit(_assignments(module)[ref], {ref: name}, module, f"runtime constant {ref}")
+            self._runtime_unit(self._assignments(module)[ref], {ref: name}, module, f"runtime constant {ref}")
         return self.constant_names[key]
 
     def _runtime_unit(self, text: str, defined: dict, module, what: str) -> None:
@@ -266,6 +267,20 @@ class _Exporter:
             raise SrcGradError(f"cannot export srcgrad {what}: it imports srcgrad")
         extra = {"_SrcGradError": _STANDIN}
         self._unit(text, defined, lambda n: _lookup(n, extra, vars(module)), "runtime", module=module)
+
+    def _assignments(self, module) -> dict[str, str]:
+        """name -> the statement assigning it, for each module-level assignment of a
+        runtime module: a constant has no source of its own, only the line defining it."""
+        if module.__name__ not in self.assignments:
+            text = inspect.getsource(module)
+            lines = text.splitlines(keepends=True)
+            found = {}
+            for stmt in ast.parse(text).body:
+                if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                        and isinstance(stmt.targets[0], ast.Name):
+                    found[stmt.targets[0].id] = "".join(lines[stmt.lineno - 1:stmt.end_lineno])
+            self.assignments[module.__name__] = found
+        return self.assignments[module.__name__]
 
     def _portable_api(self, obj, preferred: str) -> str:
         from . import api
@@ -340,7 +355,7 @@ class _Exporter:
             if isinstance(obj, types.ModuleType) and (
                     obj.__name__ == "srcgrad" or obj.__name__.startswith("srcgrad.")):
                 exported = self._srcgrad_shim(obj, ref, attributes.get(ref, set()))
-            elif module is not None and ref in _assignments(module):
+            elif module is not None and ref in self._assignments(module):
                 exported = self._constant(module, ref)
             else:
                 exported = self.resolve(obj, ref, used_as=ref)
@@ -435,24 +450,6 @@ def _lookup(name: str, cells: dict, globals_: dict):
     if name in globals_:
         return True, globals_[name]
     return False, None
-
-
-def _assignments(module) -> dict[str, str]:
-    """name -> the statement assigning it, for each module-level assignment of a
-    runtime module: a constant has no source of its own, only the line defining it."""
-    if module.__name__ not in _ASSIGNMENTS:
-        text = inspect.getsource(module)
-        lines = text.splitlines(keepends=True)
-        found = {}
-        for stmt in ast.parse(text).body:
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
-                    and isinstance(stmt.targets[0], ast.Name):
-                found[stmt.targets[0].id] = "".join(lines[stmt.lineno - 1:stmt.end_lineno])
-        _ASSIGNMENTS[module.__name__] = found
-    return _ASSIGNMENTS[module.__name__]
-
-
-_ASSIGNMENTS: dict[str, dict[str, str]] = {}
 
 
 def _generated_text(fn) -> str:

@@ -2,7 +2,7 @@
 
     core          unbroadcast, broadcast_like, zeros_like: on every derivative's path
     guards        elementwise derivatives kept finite where they are infinite or tied
-    checks        errors raised on purpose, the fast path's NaN test, debug_nans
+    checks        errors raised on purpose, defvjp results, the fast path's NaN test
     reductions    sum, prod, max/min, var/std, cumsum/cumprod, sort, logsumexp
     shaping       reshape, transpose, stacking, split, tile, repeat, pad, diag, casts
     constructors  full, full_like, linspace, arange (their value arguments)

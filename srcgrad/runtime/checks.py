@@ -2,9 +2,10 @@
 
 Every helper that raises `SrcGradError` lives here and imports it only on
 its error path, so the runtime stays free of srcgrad imports (`export`
-swaps that import for a stand-in class). `has_nan` and
-`raise_float_errors` decide when a fast derivative hands over to its
-NaN-safe twin; `check_finite` is `debug_nans=True`.
+swaps that import for a stand-in class). `rule_gradients` checks what a
+user's defvjp rule returned. `has_nan` and `raise_float_errors` decide when
+a fast derivative hands over to its NaN-safe twin; `check_finite` is
+`debug_nans=True`.
 """
 import numpy
 

@@ -1,4 +1,4 @@
-"""Reductions and scans: the adjoints and tangents of sum, prod, max, var, cumsum, sort.
+"""Reductions and scans: adjoints and tangents of sum, prod, max, var, cumsum, sort, logsumexp.
 
 An adjoint of a reduction broadcasts the output's adjoint back over the
 reduced axes (`unreduce`), weighted per entry where the reduction is not

@@ -1359,19 +1359,6 @@ def signature(check, text):
     return f"{check}: {first[:160]}"
 
 
-def _summed_to(e, shape):
-    """`e` summed over the axes a broadcast to its shape added or stretched, when
-    `shape` broadcasts to it; otherwise `e` unchanged (a real mismatch stays one)."""
-    try:
-        if e.shape == shape or np.broadcast_shapes(shape, e.shape) != e.shape:
-            return e
-    except ValueError:
-        return e
-    lead = e.ndim - len(shape)
-    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and e.shape[lead + i] != 1)
-    return e.sum(axis=tuple(range(lead)) + stretched).reshape(shape)
-
-
 def _leaves(tree):
     if isinstance(tree, dict):
         return [leaf for k in sorted(tree) for leaf in _leaves(tree[k])]
@@ -1618,16 +1605,15 @@ def _autograd_check(prog, g_leaves):
         return
     finally:
         sys.modules.pop(mod.__name__, None)
-    # autograd's np.where leaves an operand's gradient unsummed over a broadcast (a
-    # number's, or x's against a larger A): summed back to the operand's shape, it is
-    # the operand's gradient
-    e_leaves = [_summed_to(e, g.shape) for e, g in zip(_leaves(expected), g_leaves)]
+    e_leaves = [np.asarray(e, dtype=float) for e in _leaves(expected)]
     shapes = [np.shape(a) for a in _leaves([prog.args[prog.params.index(p)] for p in prog.wrt])]
     if len(e_leaves) != len(shapes) or any(e.shape != s for e, s in zip(e_leaves, shapes)) \
             or any(not np.all(np.isfinite(e)) for e in e_leaves):
-        # autograd's own gradient does not have its argument's shape (its np.diag of a
-        # non-square matrix gives a square one), or is NaN where srcgrad's passed the
-        # differences (its prod divides by a zero entry): autograd cannot answer here
+        # autograd's own gradient does not have its argument's shape (its np.where leaves
+        # an operand's gradient unsummed over a broadcast, and then adds the operand's
+        # other contributions into every broadcast copy; its np.diag of a non-square
+        # matrix gives a square one), or is NaN where srcgrad's passed the differences
+        # (its prod divides by a zero entry): autograd cannot answer here
         AUTOGRAD_STATS["n/a"] += 1
         return
     AUTOGRAD_STATS["checked"] += 1

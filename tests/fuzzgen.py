@@ -671,7 +671,7 @@ class Gen:
             lines += self.statement(scope, 1, allow=("assign", "if", "for", "augassign"))
         res = self.expr(scope, 1)
         if kw:
-            res = E(f"(scale * {res.src})", res.shape, 1.5 * res.bound, False)
+            res = E(f"(scale * {res.src})", res.shape, 1.5 * res.bound, res.py)  # a float stays one
         if tuple_out:
             res2 = self.expr(scope, 1)
             lines.append(f"return {res.src}, {res2.src}")
@@ -683,7 +683,8 @@ class Gen:
                 if alt.shape == res.shape:
                     lines.append(f"if {cond}:")
                     lines.append(f"    return {alt.src}")
-                    res = E(res.src, res.shape, max(res.bound, alt.bound))
+                    # either return: a Python float if either may be one (no `.item()` on it)
+                    res = E(res.src, res.shape, max(res.bound, alt.bound), res.py or alt.py)
             lines.append(f"return {res.src}")
             out = res
         self.depth_in_helper = False

@@ -332,6 +332,7 @@ _RUNTIME_SHAPES = {
     "log_or_zero": {"numbers": True},
     "masked_product": {"numbers": True, "elementwise": True},
     "tangent_ratio": {"numbers": True, "elementwise": True},
+    "scalar_ratio": {"numbers": True, "elementwise": True},
     "power_derivative": {"numbers": True, "elementwise": True},
     "unbroadcast": {"template": 1},
     "unreduce": {"template": 1},

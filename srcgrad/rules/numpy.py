@@ -9,17 +9,20 @@ maximum, minimum (and clip's bounds) split the gradient evenly, abs'(0) = 0.
 
 Each adjoint rule has its tangent rule (forward mode) right after it, with
 the same kink conventions, or a `linear(...)` line for a primitive linear in
-`a`. Where a derivative is infinite (sqrt and log at 0, arcsin at 1, ...),
-`tangent_ratio` keeps a zero tangent zero, as numpy.where's adjoint keeps
-the infinity out of the entries it did not select.
+`a`. The elementwise functions of one argument (exp, sqrt, sin, abs, ...)
+come from the table they share with `math` (srcgrad/rules/elementwise.py);
+`NUMPY` below says how their derivatives are guarded here. Where a
+derivative is infinite (sqrt and log at 0, arcsin at 1, ...), `tangent_ratio`
+keeps a zero adjoint or tangent zero, as numpy.where's adjoint keeps the
+infinity out of the entries it did not select.
 
 `numpy.power`, `add`, `subtract`, `multiply`, `divide`, `negative`,
 `positive`, `matmul` and `remainder` have their rules in operators.py.
 """
-import math
 
 import numpy
 
+from srcgrad.rules import elementwise
 from srcgrad.rules.registry import adjoint, constant_only, linear, nondifferentiable, tangent
 from srcgrad.runtime import (
     arange_adjoint,
@@ -29,7 +32,6 @@ from srcgrad.runtime import (
     cumprod_adjoint_helper,
     cumprod_tangent_helper,
     cumsum_adjoint_helper,
-    masked_product,
     extreme_tangent_helper,
     fill_adjoint,
     fill_tangent,
@@ -40,13 +42,11 @@ from srcgrad.runtime import (
     prod_adjoint_helper,
     prod_tangent_helper,
     reduced_size,
-    sinc_derivative,
     sort_adjoint_helper,
     sort_tangent_helper,
     std_adjoint_helper,
     std_tangent_helper,
     take_adjoint_helper,
-    tangent_ratio,
     tie_share,
     unbroadcast,
     unreduce,
@@ -139,77 +139,14 @@ def arange_tangent_rule(z, start, stop=None, step=None, dtype=None):
     d[z] = arange_tangent(d[step], z, stop, 2)
 
 
-# --- exponentials and logarithms -------------------------------------------
+# --- elementwise, one argument: the table shared with `math` ------------------
 
+# a derivative that vanishes divides through tangent_ratio; a factor that overflows
+# (exp, cosh) multiplies an adjoint through masked_product
+NUMPY = elementwise.Namespace("numpy", ratio="tangent_ratio", product="masked_product", spelled={})
+elementwise.register(NUMPY)
 
-@adjoint(numpy.exp)                             # z = numpy.exp(x)
-def exp_adjoint(z, x):
-    d[x] = masked_product(d[z], z)
-
-
-@tangent(numpy.exp)
-def exp_tangent(z, x):
-    d[z] = d[x] * z
-
-
-@adjoint(numpy.exp2)                            # z = numpy.exp2(x)
-def exp2_adjoint(z, x):
-    d[x] = masked_product(d[z], z * math.log(2.0))
-
-
-@tangent(numpy.exp2)
-def exp2_tangent(z, x):
-    d[z] = d[x] * z * math.log(2.0)
-
-
-@adjoint(numpy.expm1)                           # z = numpy.expm1(x)
-def expm1_adjoint(z, x):
-    d[x] = masked_product(d[z], z + 1.0)
-
-
-@tangent(numpy.expm1)
-def expm1_tangent(z, x):
-    d[z] = d[x] * (z + 1.0)
-
-
-@adjoint(numpy.log)                             # z = numpy.log(x)
-def log_adjoint(z, x):
-    d[x] = tangent_ratio(d[z], x)
-
-
-@tangent(numpy.log)
-def log_tangent(z, x):
-    d[z] = tangent_ratio(d[x], x)
-
-
-@adjoint(numpy.log2)                            # z = numpy.log2(x)
-def log2_adjoint(z, x):
-    d[x] = tangent_ratio(d[z], x * math.log(2.0))
-
-
-@tangent(numpy.log2)
-def log2_tangent(z, x):
-    d[z] = tangent_ratio(d[x], x * math.log(2.0))
-
-
-@adjoint(numpy.log10)                           # z = numpy.log10(x)
-def log10_adjoint(z, x):
-    d[x] = tangent_ratio(d[z], x * math.log(10.0))
-
-
-@tangent(numpy.log10)
-def log10_tangent(z, x):
-    d[z] = tangent_ratio(d[x], x * math.log(10.0))
-
-
-@adjoint(numpy.log1p)                           # z = numpy.log1p(x)
-def log1p_adjoint(z, x):
-    d[x] = tangent_ratio(d[z], 1.0 + x)
-
-
-@tangent(numpy.log1p)
-def log1p_tangent(z, x):
-    d[z] = tangent_ratio(d[x], 1.0 + x)
+# --- elementwise, two arguments -----------------------------------------------
 
 
 @adjoint(numpy.logaddexp)                       # z = log(exp(x1) + exp(x2))
@@ -236,49 +173,6 @@ def logaddexp2_tangent(z, x1, x2):
     d[z] = d[x2] * numpy.exp2(x2 - z)
 
 
-# --- powers and roots --------------------------------------------------------
-
-
-@adjoint(numpy.sqrt)                            # z = numpy.sqrt(x)
-def sqrt_adjoint(z, x):
-    d[x] = tangent_ratio(d[z], 2.0 * z)
-
-
-@tangent(numpy.sqrt)
-def sqrt_tangent(z, x):
-    d[z] = tangent_ratio(d[x], 2.0 * z)
-
-
-@adjoint(numpy.cbrt)                            # z = numpy.cbrt(x)
-def cbrt_adjoint(z, x):
-    d[x] = tangent_ratio(d[z], 3.0 * z * z)
-
-
-@tangent(numpy.cbrt)
-def cbrt_tangent(z, x):
-    d[z] = tangent_ratio(d[x], 3.0 * z * z)
-
-
-@adjoint(numpy.square)                          # z = numpy.square(x)
-def square_adjoint(z, x):
-    d[x] = d[z] * 2.0 * x
-
-
-@tangent(numpy.square)
-def square_tangent(z, x):
-    d[z] = d[x] * 2.0 * x
-
-
-@adjoint(numpy.reciprocal)                      # z = numpy.reciprocal(x)
-def reciprocal_adjoint(z, x):
-    d[x] = masked_product(-d[z], z * z)
-
-
-@tangent(numpy.reciprocal)
-def reciprocal_tangent(z, x):
-    d[z] = -tangent_ratio(d[x], x * x)
-
-
 @adjoint(numpy.hypot)                           # z = sqrt(x1 ** 2 + x2 ** 2)
 def hypot_adjoint(z, x1, x2):
     d[x1] = unbroadcast(hypot_share(d[z], x1, z), x1)
@@ -289,69 +183,6 @@ def hypot_adjoint(z, x1, x2):
 def hypot_tangent(z, x1, x2):
     d[z] = hypot_share(d[x1], x1, z)
     d[z] = hypot_share(d[x2], x2, z)
-
-
-# --- trigonometric and hyperbolic ---------------------------------------------
-
-
-@adjoint(numpy.sin)                             # z = numpy.sin(x)
-def sin_adjoint(z, x):
-    d[x] = d[z] * numpy.cos(x)
-
-
-@tangent(numpy.sin)
-def sin_tangent(z, x):
-    d[z] = d[x] * numpy.cos(x)
-
-
-@adjoint(numpy.cos)                             # z = numpy.cos(x)
-def cos_adjoint(z, x):
-    d[x] = -d[z] * numpy.sin(x)
-
-
-@tangent(numpy.cos)
-def cos_tangent(z, x):
-    d[z] = -d[x] * numpy.sin(x)
-
-
-@adjoint(numpy.tan)                             # z = numpy.tan(x)
-def tan_adjoint(z, x):
-    d[x] = d[z] * (1.0 + z * z)
-
-
-@tangent(numpy.tan)
-def tan_tangent(z, x):
-    d[z] = d[x] * (1.0 + z * z)
-
-
-@adjoint(numpy.arcsin)                          # z = numpy.arcsin(x)
-def arcsin_adjoint(z, x):
-    d[x] = tangent_ratio(d[z], numpy.sqrt(1.0 - x * x))
-
-
-@tangent(numpy.arcsin)
-def arcsin_tangent(z, x):
-    d[z] = tangent_ratio(d[x], numpy.sqrt(1.0 - x * x))
-
-
-@adjoint(numpy.arccos)                          # z = numpy.arccos(x)
-def arccos_adjoint(z, x):
-    d[x] = tangent_ratio(-d[z], numpy.sqrt(1.0 - x * x))
-
-
-@tangent(numpy.arccos)
-def arccos_tangent(z, x):
-    d[z] = -tangent_ratio(d[x], numpy.sqrt(1.0 - x * x))
-
-
-@adjoint(numpy.arctan)                          # z = numpy.arctan(x)
-def arctan_adjoint(z, x):
-    d[x] = d[z] / (1.0 + x * x)
-
-
-@tangent(numpy.arctan)
-def arctan_tangent(z, x):
-    d[z] = d[x] / (1.0 + x * x)
 
 
 @adjoint(numpy.arctan2)                         # z = numpy.arctan2(x1, x2), the angle of (x2, x1)
@@ -368,97 +199,7 @@ def arctan2_tangent(z, x1, x2):
     d[z] = -d[x2] * x1 / r2
 
 
-@adjoint(numpy.sinh)                            # z = numpy.sinh(x)
-def sinh_adjoint(z, x):
-    d[x] = masked_product(d[z], numpy.cosh(x))
-
-
-@tangent(numpy.sinh)
-def sinh_tangent(z, x):
-    d[z] = d[x] * numpy.cosh(x)
-
-
-@adjoint(numpy.cosh)                            # z = numpy.cosh(x)
-def cosh_adjoint(z, x):
-    d[x] = masked_product(d[z], numpy.sinh(x))
-
-
-@tangent(numpy.cosh)
-def cosh_tangent(z, x):
-    d[z] = d[x] * numpy.sinh(x)
-
-
-@adjoint(numpy.tanh)                            # z = numpy.tanh(x)
-def tanh_adjoint(z, x):
-    d[x] = d[z] * (1.0 - z * z)
-
-
-@tangent(numpy.tanh)
-def tanh_tangent(z, x):
-    d[z] = d[x] * (1.0 - z * z)
-
-
-@adjoint(numpy.arcsinh)                         # z = numpy.arcsinh(x)
-def arcsinh_adjoint(z, x):
-    d[x] = d[z] / numpy.sqrt(x * x + 1.0)
-
-
-@tangent(numpy.arcsinh)
-def arcsinh_tangent(z, x):
-    d[z] = d[x] / numpy.sqrt(x * x + 1.0)
-
-
-@adjoint(numpy.arccosh)                         # z = numpy.arccosh(x)
-def arccosh_adjoint(z, x):
-    d[x] = tangent_ratio(d[z], numpy.sqrt(x * x - 1.0))
-
-
-@tangent(numpy.arccosh)
-def arccosh_tangent(z, x):
-    d[z] = tangent_ratio(d[x], numpy.sqrt(x * x - 1.0))
-
-
-@adjoint(numpy.arctanh)                         # z = numpy.arctanh(x)
-def arctanh_adjoint(z, x):
-    d[x] = tangent_ratio(d[z], 1.0 - x * x)
-
-
-@tangent(numpy.arctanh)
-def arctanh_tangent(z, x):
-    d[z] = tangent_ratio(d[x], 1.0 - x * x)
-
-
-@adjoint(numpy.sinc)                            # z = sin(pi x) / (pi x)
-def sinc_adjoint(z, x):
-    d[x] = d[z] * sinc_derivative(x, z)
-
-
-@tangent(numpy.sinc)
-def sinc_tangent(z, x):
-    d[z] = d[x] * sinc_derivative(x, z)
-
-
-# --- piecewise: abs, maximum, minimum, where, clip ------------------------------
-
-
-@adjoint(*_distinct(numpy.absolute, numpy.abs))  # z = numpy.abs(x); abs'(0) = 0
-def absolute_adjoint(z, x):
-    d[x] = d[z] * numpy.sign(x)
-
-
-@tangent(*_distinct(numpy.absolute, numpy.abs))
-def absolute_tangent(z, x):
-    d[z] = d[x] * numpy.sign(x)
-
-
-@adjoint(numpy.fabs)                            # z = numpy.fabs(x); fabs'(0) = 0
-def fabs_adjoint(z, x):
-    d[x] = d[z] * numpy.sign(x)
-
-
-@tangent(numpy.fabs)
-def fabs_tangent(z, x):
-    d[z] = d[x] * numpy.sign(x)
+# --- piecewise: maximum, minimum, where, clip ------------------------------------
 
 
 @adjoint(numpy.maximum)                         # z = numpy.maximum(x1, x2); ties split

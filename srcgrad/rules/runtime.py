@@ -276,6 +276,12 @@ def tangent_ratio_tangent(out, t, denom):
     d[out] = -runtime.tangent_ratio(runtime.masked_product(out, d[denom]), denom)
 
 
+@tangent(runtime.scalar_ratio)                  # out = t / denom on numbers, 0 where t is 0
+def scalar_ratio_tangent(out, t, denom):
+    d[out] = runtime.scalar_ratio(d[t], denom)
+    d[out] = -runtime.scalar_ratio(runtime.masked_product(out, d[denom]), denom)
+
+
 @tangent(runtime.power_derivative)              # out = c * x ** (c - 1)
 def power_derivative_tangent(out, x, c):
     d[out] = runtime.masked_product(d[x], c * runtime.power_derivative(x, c - 1))

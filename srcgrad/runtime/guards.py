@@ -86,6 +86,19 @@ def tangent_ratio(t, denom):
     return q[()] if isinstance(q, numpy.ndarray) else q
 
 
+def scalar_ratio(t, denom):
+    """t / denom for the adjoint or tangent `t` of a `math` function: `tangent_ratio`'s
+    value (inf, signed, where `denom` is 0; 0 where `t` is 0), kept apart from it by
+    name because the optimiser writes `tangent_ratio` on Python numbers as a plain
+    `/`, which raises ZeroDivisionError where `math.sqrt(0.0)` needs inf.
+    """
+    if type(t) is not float or type(denom) is not float:
+        return tangent_ratio(t, denom)
+    if t == 0.0:
+        return 0.0
+    return t / denom if denom != 0.0 else t * math.copysign(math.inf, denom)
+
+
 def masked_product(g, factor):
     """g * factor, exactly 0 where g is 0 (even where factor is inf or NaN).
 

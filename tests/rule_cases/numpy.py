@@ -671,3 +671,26 @@ def arange_case(start, step, c):
 @case(np.arange, variants=[(P(low=3.1, high=3.9), C(4))])
 def arange_stop_case(stop, c):  # arange(stop): piecewise constant in stop, zero
     return np.sum(np.arange(stop) * c) + stop * 3.0
+
+
+# --- added with the elementwise table (srcgrad/rules/elementwise.py) -------------
+
+
+@case(np.degrees, variants=_unary(*SHAPES))
+def degrees_case(x, c):
+    return np.sum(np.degrees(x) * c)
+
+
+@case(np.rad2deg, variants=_unary(*SHAPES))
+def rad2deg_case(x, c):
+    return np.sum(np.rad2deg(x) * c)
+
+
+@case(np.radians, variants=_unary(*SHAPES))
+def radians_case(x, c):
+    return np.sum(np.radians(x) * c)
+
+
+@case(np.deg2rad, variants=_unary(*SHAPES))
+def deg2rad_case(x, c):
+    return np.sum(np.deg2rad(x) * c)

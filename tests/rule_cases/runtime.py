@@ -303,6 +303,11 @@ def infinite_derivative_helpers_case(x, y, c):
     return np.sum((b + rt.power_derivative(x, y) + rt.power_derivative(x, 2.5)) * c)
 
 
+@case(rt.scalar_ratio, variants=[(P(), P(), C()) for _ in range(2)] + [(-P(), P(), C())], wrt=(0, 1), modes=FWD)
+def scalar_ratio_case(x, y, c):
+    return rt.scalar_ratio(x * y, y + 1.0) * c
+
+
 @case(rt.record_adjoint, variants=[(R(3), R(), C(3))], wrt=(0, 1), modes=FWD)
 def record_adjoint_case(x, y, c):
     t = rt.record_adjoint((0.0, 0.0, 0.0), {0: x * y, 2: y})

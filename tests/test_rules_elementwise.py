@@ -1,0 +1,127 @@
+"""The elementwise table (srcgrad/rules/elementwise.py), read row by row.
+
+Every function of every row needs a rule case (tests/rule_cases) in both
+modes, which checks it against central differences: a row without one fails
+here. Every point in a row's `at` (where its formula has no finite value, or a
+kink convention) is checked exactly, in both modes and in both namespaces, so
+`math.sqrt` at 0 has the derivative `numpy.sqrt` has there (inf), and a zero
+adjoint or tangent stays zero through it (docs/rules.md, "Singular points").
+"""
+import numpy as np
+import pytest
+
+import srcgrad
+from srcgrad.rules import elementwise
+from rule_cases import CASES
+
+FUNCTIONS = [(row, module, fn) for row in elementwise.ROWS for module in ("numpy", "math")
+             for fn in row.primitives(module)]
+POINTS = [(row, module, fn, x, expected) for row, module, fn in FUNCTIONS
+          for x, expected in row.at.items()]
+
+
+def _id(item):
+    row, module, fn = item[:3]
+    return f"{module}.{fn.__name__}" + (f"@{item[3]}" if len(item) > 3 else "")
+
+
+@pytest.mark.parametrize("item", FUNCTIONS, ids=[_id(i) for i in FUNCTIONS])
+def test_every_row_has_a_rule_case_in_both_modes(item):
+    _, module, fn = item
+    for mode in ("reverse", "forward"):
+        assert any(any(p is fn for p in c.primitives) and mode in c.modes for c in CASES), \
+            f"{module}.{fn.__name__} is a row of the elementwise table with no {mode} case in tests/rule_cases"
+
+
+def _raises_at(fn, x):
+    """The exception type `fn(x)` raises (math's domain error), or None."""
+    try:
+        with np.errstate(all="ignore"):
+            fn(x)
+    except (ValueError, OverflowError, ZeroDivisionError) as err:
+        return type(err)
+    return None
+
+
+def _number(module, x):
+    """A `math` function's point as a Python float; a NumPy function's as a NumPy
+    float."""
+    return x if module == "math" else np.float64(x)
+
+
+def _apply(fn):
+    def f(x):
+        return fn(x)
+    return f
+
+
+def _scaled(fn):
+    def f(x, c):
+        return c * fn(x)
+    return f
+
+
+def _scaled_sum(fn):
+    def f(x, c):
+        return np.sum(c * fn(x))
+    return f
+
+
+def _summed(fn):
+    def f(x):
+        return np.sum(fn(x))
+    return f
+
+
+def _derivatives(f, args):
+    """(reverse, forward) derivative of f in its first argument at `args`."""
+    tangents = (1.0,) + (None,) * (len(args) - 1)
+    with np.errstate(all="ignore"):
+        return srcgrad.grad(f)(*args), srcgrad.jvp(f, args, tangents)[1]
+
+
+@pytest.mark.parametrize("item", POINTS, ids=[_id(i) for i in POINTS])
+def test_derivative_at_a_singular_point_or_kink(item):
+    row, module, fn, x, expected = item
+    error = _raises_at(fn, x)
+    if error is not None:  # math.log(0.0): the forward sweep raises math's own error first
+        with pytest.raises(error):
+            srcgrad.grad(_apply(fn))(x)
+        with pytest.raises(error):
+            srcgrad.jvp(_apply(fn), (x,), (1.0,))
+        return
+    reverse, forward = _derivatives(_apply(fn), (_number(module, x),))
+    assert reverse == expected and forward == expected, (reverse, forward, expected)
+    if module == "numpy":
+        reverse, forward = _derivatives(_summed(fn), (np.array([x, x]),))
+        assert list(reverse) == [expected, expected] and forward == 2 * expected
+
+
+DEFINED = [p for p in POINTS if _raises_at(p[2], p[3]) is None]  # not math.log(0.0)
+
+
+@pytest.mark.parametrize("item", DEFINED, ids=[_id(i) for i in DEFINED])
+def test_zero_adjoint_stays_zero_at_a_singular_point(item):
+    row, module, fn, x, _ = item
+    with np.errstate(all="ignore"):
+        # numpy: an array (on a NumPy scalar the optimiser writes the guard as `/`: see the report)
+        f, x = (_scaled(fn), x) if module == "math" else (_scaled_sum(fn), np.array([x, x]))
+        assert np.all(srcgrad.grad(f)(x, 0.0) == 0.0)
+        if not row.overflows:  # a tangent's factor is infinite only where the result is
+            assert np.all(srcgrad.jvp(f, (x, 1.0), (0.0 * x, None))[1] == 0.0)
+
+
+def test_math_sqrt_at_zero_is_numpy_sqrt_at_zero():
+    import math
+
+    for f in (_apply(math.sqrt), _apply(np.sqrt)):
+        reverse, forward = _derivatives(f, (0.0,))
+        assert reverse == np.inf and forward == np.inf
+
+
+def test_math_rows_keep_python_floats():
+    import math
+
+    for fn in (math.sqrt, math.asin, math.acos, math.acosh, math.fabs):
+        g = srcgrad.grad(_apply(fn))(0.5 if fn is not math.acosh else 1.5)
+        assert type(g) is float

@@ -405,7 +405,7 @@ def _split_aux(tree, names: Names, source) -> str:
 def _fast_path(out, backward, sweeps, kinds, value_kinds, callee, names, ctx, options):
     """([the function to compile], the deferred NaN-safe twin or None): see
     optimize/speculate.py. The twin's text is made only when it is first needed."""
-    guards = _arithmetic_helpers(ctx)
+    guards = _arithmetic_helpers(ctx, arrays=True)
     if not guards:
         return [out], None
     arrays = sum(len(ctx.records[p]) if p in ctx.records else kinds.get(p) != "scalar" for p in options.wrt)
@@ -583,9 +583,10 @@ def _number_helpers(ctx) -> frozenset:
                      if facts.maps_numbers(getattr(runtime, ident, None)))
 
 
-def _arithmetic_helpers(ctx) -> dict:
-    """The NaN-guarding helpers that are plain arithmetic on Python numbers."""
-    ops = {"masked_product": "*", "tangent_ratio": "/"}
+def _arithmetic_helpers(ctx, arrays: bool = False) -> dict:
+    """The NaN-guarding helpers that are plain arithmetic on Python numbers (with
+    `arrays`: on arrays, where `pole_ratio` is `/` too; see runtime.pole_ratio)."""
+    ops = {"masked_product": "*", "tangent_ratio": "/", **({"pole_ratio": "/"} if arrays else {})}
     return {ctx._emitted[h]: op for h, op in ops.items() if h in ctx._emitted}
 
 

@@ -49,7 +49,7 @@ def forward_and_backward(source: str) -> tuple[str, str]:
 
 # log_or_zero (d(x ** y)/dy) and power_derivative (d(x ** c)/dx, inf rather than an
 # error at 0) are srcgrad's helpers; on Python numbers they use only math and operators.
-_SCALAR_CALLS = {"abs", "float", "max", "min", "log_or_zero", "power_derivative", "scalar_ratio"}
+_SCALAR_CALLS = {"abs", "float", "max", "min", "log_or_zero", "power_derivative", "pole_ratio"}
 
 
 def non_scalar_calls(code: str) -> list[str]:

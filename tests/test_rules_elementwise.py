@@ -43,12 +43,6 @@ def _raises_at(fn, x):
     return None
 
 
-def _number(module, x):
-    """A `math` function's point as a Python float; a NumPy function's as a NumPy
-    float."""
-    return x if module == "math" else np.float64(x)
-
-
 def _apply(fn):
     def f(x):
         return fn(x)
@@ -90,8 +84,9 @@ def test_derivative_at_a_singular_point_or_kink(item):
         with pytest.raises(error):
             srcgrad.jvp(_apply(fn), (x,), (1.0,))
         return
-    reverse, forward = _derivatives(_apply(fn), (_number(module, x),))
-    assert reverse == expected and forward == expected, (reverse, forward, expected)
+    for number in (x, np.float64(x)) if module == "numpy" else (x,):
+        reverse, forward = _derivatives(_apply(fn), (number,))
+        assert reverse == expected and forward == expected, (number, reverse, forward, expected)
     if module == "numpy":
         reverse, forward = _derivatives(_summed(fn), (np.array([x, x]),))
         assert list(reverse) == [expected, expected] and forward == 2 * expected
@@ -104,11 +99,13 @@ DEFINED = [p for p in POINTS if _raises_at(p[2], p[3]) is None]  # not math.log(
 def test_zero_adjoint_stays_zero_at_a_singular_point(item):
     row, module, fn, x, _ = item
     with np.errstate(all="ignore"):
-        # numpy: an array (on a NumPy scalar the optimiser writes the guard as `/`: see the report)
-        f, x = (_scaled(fn), x) if module == "math" else (_scaled_sum(fn), np.array([x, x]))
-        assert np.all(srcgrad.grad(f)(x, 0.0) == 0.0)
-        if not row.overflows:  # a tangent's factor is infinite only where the result is
-            assert np.all(srcgrad.jvp(f, (x, 1.0), (0.0 * x, None))[1] == 0.0)
+        points = [(_scaled(fn), x)]
+        if module == "numpy":
+            points += [(_scaled(fn), np.float64(x)), (_scaled_sum(fn), np.array([x, x]))]
+        for f, at in points:
+            assert np.all(srcgrad.grad(f)(at, 0.0) == 0.0), at
+            if not row.overflows:  # a tangent's factor is infinite only where the result is
+                assert np.all(srcgrad.jvp(f, (at, 1.0), (0.0 * at, None))[1] == 0.0), at
 
 
 def test_math_sqrt_at_zero_is_numpy_sqrt_at_zero():
@@ -117,6 +114,14 @@ def test_math_sqrt_at_zero_is_numpy_sqrt_at_zero():
     for f in (_apply(math.sqrt), _apply(np.sqrt)):
         reverse, forward = _derivatives(f, (0.0,))
         assert reverse == np.inf and forward == np.inf
+
+
+def test_numpy_log_of_a_python_float_at_zero_is_inf_not_zero_division():
+    # the optimiser wrote the rule's guard as `c / x` on Python numbers: ZeroDivisionError
+    reverse, forward = _derivatives(_apply(np.log), (0.0,))
+    assert reverse == np.inf and forward == np.inf
+    with np.errstate(all="ignore"):
+        assert srcgrad.grad(_scaled(np.arctanh))(1.0, 0.0) == 0.0  # and a zero adjoint stays zero
 
 
 def test_math_rows_keep_python_floats():

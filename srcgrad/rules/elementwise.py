@@ -15,11 +15,12 @@ Each rule file turns the rows into its adjoint and tangent templates with its
 `Namespace`, which says how a derivative is guarded there:
 
 - a `divisor` that vanishes at one of the row's points `at` (sqrt and log at 0,
-  arcsin at 1) divides through the namespace's ratio guard, which gives the
-  signed inf there and keeps a zero adjoint or tangent zero (0 * inf = 0: the
-  entries numpy.where did not select). `math` needs it only where its function
-  is defined at such a point (`math.sqrt(0.0)`); where it raises
-  (`math.log(0.0)`), the forward sweep raises first and the plain `/` stays;
+  arcsin at 1) divides through `pole_ratio`, which gives the signed inf there
+  and keeps a zero adjoint or tangent zero (0 * inf = 0: the entries
+  numpy.where did not select), on arrays and Python numbers alike. A namespace
+  needs it only where its function is defined at such a point
+  (`math.sqrt(0.0)`, every NumPy function); where it raises (`math.log(0.0)`),
+  the forward sweep raises first and the plain `/` stays;
 - a `factor` that is infinite where the result is (`overflows`: exp, cosh)
   multiplies an adjoint through the namespace's product guard, for the same
   zero. `math` has none: its functions raise OverflowError instead. A tangent
@@ -40,7 +41,7 @@ from math import inf
 
 import numpy
 
-from srcgrad.runtime import masked_product, scalar_ratio, sinc_derivative, tangent_ratio
+from srcgrad.runtime import masked_product, pole_ratio, sinc_derivative
 from srcgrad.templates import d
 
 from . import registry
@@ -107,7 +108,6 @@ class Namespace:
     """How one namespace's rules spell and guard the table's derivatives."""
 
     module: str         # "numpy" or "math": the row field, and the prefix of `sqrt`, `sin`, ...
-    ratio: str          # the guard of a divisor that vanishes: ratio(d[z], divisor)
     product: str | None  # the guard of a factor that overflows, or None for a plain `*`
     spelled: dict       # other functions a derivative calls: name -> format of the call
 
@@ -122,8 +122,7 @@ _FUNCTIONS = {"sqrt", "sin", "cos", "sinh", "cosh", "exp", "sign"}  # spelled pe
 
 # The template globals: what a generated template's free names mean.
 _GLOBALS = {"d": d, "math": math, "numpy": numpy, "masked_product": masked_product,
-            "scalar_ratio": scalar_ratio, "sinc_derivative": sinc_derivative,
-            "tangent_ratio": tangent_ratio}
+            "pole_ratio": pole_ratio, "sinc_derivative": sinc_derivative}
 
 
 def register(namespace: Namespace) -> None:
@@ -148,8 +147,7 @@ def rule_lines(row: Row, namespace: Namespace) -> tuple[str, str]:
         adjoint = f"{namespace.product}({minus}d[z], {expr})" if guarded else f"{minus}d[z] * {plain}"
         return f"d[x] = {adjoint}", f"d[z] = {minus}d[x] * {plain}"
     if _needs_ratio(row, namespace):
-        return (f"d[x] = {namespace.ratio}({minus}d[z], {expr})",
-                f"d[z] = {namespace.ratio}({minus}d[x], {expr})")
+        return f"d[x] = pole_ratio({minus}d[z], {expr})", f"d[z] = pole_ratio({minus}d[x], {expr})"
     plain = expr if top in _BINDS_AS_DIVISOR else f"({expr})"
     return f"d[x] = {minus}d[z] / {plain}", f"d[z] = {minus}d[x] / {plain}"
 

@@ -332,7 +332,7 @@ _RUNTIME_SHAPES = {
     "log_or_zero": {"numbers": True},
     "masked_product": {"numbers": True, "elementwise": True},
     "tangent_ratio": {"numbers": True, "elementwise": True},
-    "scalar_ratio": {"numbers": True, "elementwise": True},
+    "pole_ratio": {"numbers": True, "elementwise": True},
     "power_derivative": {"numbers": True, "elementwise": True},
     "unbroadcast": {"template": 1},
     "unreduce": {"template": 1},
@@ -343,8 +343,8 @@ _RUNTIME_SHAPES = {
 def _array_runtime(runtime) -> tuple:
     """srcgrad's helpers that, given numbers and arrays, return one array or NumPy scalar."""
     return (runtime.unbroadcast, runtime.unbroadcast_to, runtime.unreduce, runtime.unreduce_extreme,
-            runtime.masked_product, runtime.tangent_ratio, runtime.power_derivative,
-            runtime.matmul_adjoint_left, runtime.matmul_adjoint_right, runtime.reduced_size)
+            runtime.masked_product, runtime.tangent_ratio, runtime.pole_ratio,
+            runtime.power_derivative, runtime.matmul_adjoint_left, runtime.matmul_adjoint_right, runtime.reduced_size)
 
 
 def _table() -> dict:

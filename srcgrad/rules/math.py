@@ -6,8 +6,8 @@ derivative of v, and `d[v] = e` adds e to it. One contribution per line. Each
 adjoint rule is followed by its tangent rule (forward mode), which writes
 `d[z]` with one line per input that carries a tangent. The arguments are
 Python numbers, so the templates use only `math.*`, operators and
-`scalar_ratio`: an adjoint or tangent of a float stays a float, with no NumPy
-call. The elementwise functions of one argument (exp, sqrt, sin, fabs, ...)
+`pole_ratio` (arithmetic on Python numbers): an adjoint or tangent of a float
+stays a float, with no NumPy call. The elementwise functions of one argument (exp, sqrt, sin, fabs, ...)
 come from the table they share with NumPy (srcgrad/rules/elementwise.py), so
 `math.sqrt` at 0 has the derivative `numpy.sqrt` has there (inf), not a
 ZeroDivisionError. Kinks follow SPEC §7: fabs'(0) = 0, floor/ceil/trunc have
@@ -27,10 +27,10 @@ nondifferentiable(
 # --- elementwise, one argument: the table shared with NumPy ---------------------
 
 # A divisor that vanishes where the function is defined (sqrt, asin at 1) divides
-# through scalar_ratio: the inf NumPy gives, not ZeroDivisionError. No factor needs
+# through pole_ratio: the inf NumPy gives, not ZeroDivisionError. No factor needs
 # a guard: a math function that overflows raises OverflowError. No numpy.sign here:
 # sign(x) is x / |x|, read as 0 at 0.
-MATH = elementwise.Namespace("math", ratio="scalar_ratio", product=None,
+MATH = elementwise.Namespace("math", product=None,
                              spelled={"sign": "{0} / (abs({0}) + ({0} == 0))"})
 elementwise.register(MATH)
 

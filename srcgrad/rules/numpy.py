@@ -12,7 +12,7 @@ the same kink conventions, or a `linear(...)` line for a primitive linear in
 `a`. The elementwise functions of one argument (exp, sqrt, sin, abs, ...)
 come from the table they share with `math` (srcgrad/rules/elementwise.py);
 `NUMPY` below says how their derivatives are guarded here. Where a
-derivative is infinite (sqrt and log at 0, arcsin at 1, ...), `tangent_ratio`
+derivative is infinite (sqrt and log at 0, arcsin at 1, ...), `pole_ratio`
 keeps a zero adjoint or tangent zero, as numpy.where's adjoint keeps the
 infinity out of the entries it did not select.
 
@@ -141,9 +141,9 @@ def arange_tangent_rule(z, start, stop=None, step=None, dtype=None):
 
 # --- elementwise, one argument: the table shared with `math` ------------------
 
-# a derivative that vanishes divides through tangent_ratio; a factor that overflows
+# a divisor that vanishes divides through pole_ratio; a factor that overflows
 # (exp, cosh) multiplies an adjoint through masked_product
-NUMPY = elementwise.Namespace("numpy", ratio="tangent_ratio", product="masked_product", spelled={})
+NUMPY = elementwise.Namespace("numpy", product="masked_product", spelled={})
 elementwise.register(NUMPY)
 
 # --- elementwise, two arguments -----------------------------------------------

@@ -276,10 +276,10 @@ def tangent_ratio_tangent(out, t, denom):
     d[out] = -runtime.tangent_ratio(runtime.masked_product(out, d[denom]), denom)
 
 
-@tangent(runtime.scalar_ratio)                  # out = t / denom on numbers, 0 where t is 0
-def scalar_ratio_tangent(out, t, denom):
-    d[out] = runtime.scalar_ratio(d[t], denom)
-    d[out] = -runtime.scalar_ratio(runtime.masked_product(out, d[denom]), denom)
+@tangent(runtime.pole_ratio)                  # out = t / denom on numbers, 0 where t is 0
+def pole_ratio_tangent(out, t, denom):
+    d[out] = runtime.pole_ratio(d[t], denom)
+    d[out] = -runtime.pole_ratio(runtime.masked_product(out, d[denom]), denom)
 
 
 @tangent(runtime.power_derivative)              # out = c * x ** (c - 1)

@@ -22,7 +22,7 @@ except ImportError as _err:  # SciPy missing (or broken): srcgrad works without 
                               name=__name__) from _err
 
 from srcgrad.rules.registry import adjoint, nondifferentiable, tangent
-from srcgrad.runtime import logsumexp_weights, tangent_ratio, unbroadcast, unreduce
+from srcgrad.runtime import logsumexp_weights, pole_ratio, unbroadcast, unreduce
 from srcgrad.templates import d
 
 nondifferentiable(scipy.special.round)
@@ -40,14 +40,14 @@ def expit_tangent(z, x):
     d[z] = d[x] * z * (1.0 - z)
 
 
-@adjoint(scipy.special.logit)                   # z = log(x / (1 - x))
+@adjoint(scipy.special.logit)                   # z = log(x / (1 - x)); inf at 0 and 1
 def logit_adjoint(z, x):
-    d[x] = d[z] / (x * (1.0 - x))
+    d[x] = pole_ratio(d[z], x * (1.0 - x))
 
 
 @tangent(scipy.special.logit)
 def logit_tangent(z, x):
-    d[z] = tangent_ratio(d[x], x * (1.0 - x))
+    d[z] = pole_ratio(d[x], x * (1.0 - x))
 
 
 @adjoint(scipy.special.log_expit)               # z = log(expit(x)); dz/dx = 1 - expit(x)

@@ -86,17 +86,22 @@ def tangent_ratio(t, denom):
     return q[()] if isinstance(q, numpy.ndarray) else q
 
 
-def scalar_ratio(t, denom):
-    """t / denom for the adjoint or tangent `t` of a `math` function: `tangent_ratio`'s
-    value (inf, signed, where `denom` is 0; 0 where `t` is 0), kept apart from it by
-    name because the optimiser writes `tangent_ratio` on Python numbers as a plain
-    `/`, which raises ZeroDivisionError where `math.sqrt(0.0)` needs inf.
+def pole_ratio(t, denom):
+    """t / denom where `denom` vanishes inside a function's domain: the derivatives
+    of sqrt and log at 0, arcsin at 1 (srcgrad/rules/elementwise.py). The signed inf
+    there, and 0 where `t` is 0, as `tangent_ratio` gives, on Python numbers too.
+
+    Kept apart from `tangent_ratio`, whose denominator is a divisor: on Python
+    numbers the optimiser writes that one as a plain `/` (a zero divisor has made
+    the division itself raise), which here would raise ZeroDivisionError at
+    `math.sqrt(0.0)`. On arrays the fast path (optimize/speculate.py) writes both
+    as `/`, falling back to the guarded twin at an inf or NaN.
     """
-    if type(t) is not float or type(denom) is not float:
-        return tangent_ratio(t, denom)
-    if t == 0.0:
-        return 0.0
-    return t / denom if denom != 0.0 else t * math.copysign(math.inf, denom)
+    if type(t) is float and type(denom) is float:
+        if t == 0.0:
+            return 0.0
+        return t / denom if denom != 0.0 else t * math.copysign(math.inf, denom)
+    return tangent_ratio(t, denom)
 
 
 def masked_product(g, factor):

@@ -303,11 +303,6 @@ def infinite_derivative_helpers_case(x, y, c):
     return np.sum((b + rt.power_derivative(x, y) + rt.power_derivative(x, 2.5)) * c)
 
 
-@case(rt.scalar_ratio, variants=[(P(), P(), C()) for _ in range(2)] + [(-P(), P(), C())], wrt=(0, 1), modes=FWD)
-def scalar_ratio_case(x, y, c):
-    return rt.scalar_ratio(x * y, y + 1.0) * c
-
-
 @case(rt.record_adjoint, variants=[(R(3), R(), C(3))], wrt=(0, 1), modes=FWD)
 def record_adjoint_case(x, y, c):
     t = rt.record_adjoint((0.0, 0.0, 0.0), {0: x * y, 2: y})
@@ -361,3 +356,8 @@ def loop_items_helpers_case(g, c):
     items = rt.loop_items_tangent([g[0] * g[1], c], [c, c])  # a list: the tangent itself
     keys = rt.loop_items_tangent(g, {"a": c, "b": c})  # a dict's keys: zeros
     return np.sum(rows[1] * c) + np.sum(items[0] * c) + keys[1]
+
+
+@case(rt.pole_ratio, variants=[(P(), P(), C()) for _ in range(2)] + [(-P(), P(), C())], wrt=(0, 1), modes=FWD)
+def pole_ratio_case(x, y, c):
+    return rt.pole_ratio(x * y, y + 1.0) * c

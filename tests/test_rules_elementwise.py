@@ -7,6 +7,8 @@ kink convention) is checked exactly, in both modes and in both namespaces, so
 `math.sqrt` at 0 has the derivative `numpy.sqrt` has there (inf), and a zero
 adjoint or tangent stays zero through it (docs/rules.md, "Singular points").
 """
+import math
+
 import numpy as np
 import pytest
 
@@ -109,8 +111,6 @@ def test_zero_adjoint_stays_zero_at_a_singular_point(item):
 
 
 def test_math_sqrt_at_zero_is_numpy_sqrt_at_zero():
-    import math
-
     for f in (_apply(math.sqrt), _apply(np.sqrt)):
         reverse, forward = _derivatives(f, (0.0,))
         assert reverse == np.inf and forward == np.inf
@@ -125,8 +125,41 @@ def test_numpy_log_of_a_python_float_at_zero_is_inf_not_zero_division():
 
 
 def test_math_rows_keep_python_floats():
-    import math
-
     for fn in (math.sqrt, math.asin, math.acos, math.acosh, math.fabs):
         g = srcgrad.grad(_apply(fn))(0.5 if fn is not math.acosh else 1.5)
         assert type(g) is float
+
+
+# --- the functions of two arguments shared by math and NumPy: one policy too -----
+
+
+def _pair(fn):
+    def f(x, y, c):
+        return c * fn(x, y)
+    return f
+
+
+@pytest.mark.parametrize("fn", [math.atan2, np.arctan2], ids=["math.atan2", "numpy.arctan2"])
+def test_atan2_at_the_origin_has_no_derivative_but_a_zero_adjoint_stays_zero(fn):
+    with np.errstate(all="ignore"):
+        dx, dy = srcgrad.grad(_pair(fn), wrt=(0, 1))(0.0, 0.0, 1.0)
+        assert np.isnan(dx) and np.isnan(dy)  # the angle jumps there: NaN, not ZeroDivisionError
+        assert np.isnan(srcgrad.jvp(_pair(fn), (0.0, 0.0, 1.0), (1.0, None, None))[1])
+        assert srcgrad.grad(_pair(fn), wrt=(0, 1))(0.0, 0.0, 0.0) == (0.0, 0.0)
+        assert srcgrad.jvp(_pair(fn), (0.0, 0.0, 1.0), (0.0, 0.0, None))[1] == 0.0
+
+
+def test_atan2_where_the_origin_is_not_selected_keeps_the_gradient_finite():
+    def f(x):
+        return np.sum(np.where(x > 0.0, np.arctan2(x, x), 0.0))
+
+    with np.errstate(all="ignore"):
+        g = srcgrad.grad(f)(np.array([0.0, 2.0]))
+    assert g[0] == 0.0 and g[1] == 0.0  # d/dx atan2(x, x) = 0 for x > 0
+
+
+@pytest.mark.parametrize("fn", [math.pow, np.power, pow], ids=["math.pow", "numpy.power", "pow"])
+def test_power_at_zero_with_an_exponent_below_one_is_inf(fn):
+    dx, dy = srcgrad.grad(_pair(fn), wrt=(0, 1))(0.0, 0.5, 1.0)
+    assert dx == np.inf and dy == 0.0
+    assert srcgrad.jvp(_pair(fn), (0.0, 0.5, 1.0), (1.0, None, None))[1] == np.inf

@@ -14,9 +14,11 @@ ZeroDivisionError. Kinks follow SPEC §7: fabs'(0) = 0, floor/ceil/trunc have
 zero gradient, the hypotenuse of (0, 0) has zero gradient.
 """
 import math
+import operator
 
 from srcgrad.rules import elementwise
-from srcgrad.rules.registry import adjoint, nondifferentiable, tangent
+from srcgrad.rules.registry import adjoint, alias, nondifferentiable, tangent
+from srcgrad.runtime import pole_ratio
 from srcgrad.templates import d
 
 nondifferentiable(
@@ -34,7 +36,7 @@ MATH = elementwise.Namespace("math", product=None,
                              spelled={"sign": "{0} / (abs({0}) + ({0} == 0))"})
 elementwise.register(MATH)
 
-# --- logarithm with a base, power ------------------------------------------------
+# --- logarithm with a base, power, angle -------------------------------------------
 
 
 @adjoint(math.log)                              # z = math.log(x, base) = ln x / ln base
@@ -49,30 +51,23 @@ def log_tangent(z, x, base=math.e):
     d[z] = -d[base] * z / (base * math.log(base))
 
 
-@adjoint(math.pow)                              # z = math.pow(x, y)
-def pow_adjoint(z, x, y):
-    d[x] = d[z] * y * x ** (y - 1.0)
-    d[y] = d[z] * z * math.log(x + (x == 0))    # log(x), read as 0 at x == 0 (where z = 0)
+# math.pow(x, y) is x ** y on floats: one rule (operators.py), with numpy.power's
+# inf at x = 0 for 0 < y < 1
+alias(math.pow, operator.pow)
 
 
-@tangent(math.pow)
-def pow_tangent(z, x, y):
-    d[z] = d[x] * y * x ** (y - 1.0)
-    d[z] = d[y] * z * math.log(x + (x == 0))    # log(x), read as 0 at x == 0 (where z = 0)
-
-
-@adjoint(math.atan2)                            # z = math.atan2(y, x)
+@adjoint(math.atan2)                            # z = math.atan2(y, x), the angle of (x, y)
 def atan2_adjoint(z, y, x):
-    r2 = x * x + y * y
-    d[y] = d[z] * x / r2
-    d[x] = -d[z] * y / r2
+    r2 = x * x + y * y                          # 0 at the origin, where the angle has no
+    d[y] = pole_ratio(d[z], r2) * x             # derivative: NaN there, as numpy.arctan2
+    d[x] = pole_ratio(-d[z], r2) * y
 
 
 @tangent(math.atan2)
 def atan2_tangent(z, y, x):
     r2 = x * x + y * y
-    d[z] = d[y] * x / r2
-    d[z] = -d[x] * y / r2
+    d[z] = pole_ratio(d[y], r2) * x
+    d[z] = pole_ratio(-d[x], r2) * y
 
 
 # --- the rest ------------------------------------------------------------------

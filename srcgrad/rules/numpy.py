@@ -39,6 +39,7 @@ from srcgrad.runtime import (
     linspace_adjoint,
     linspace_tangent,
     nan_tie_share,
+    pole_ratio,
     prod_adjoint_helper,
     prod_tangent_helper,
     reduced_size,
@@ -187,16 +188,16 @@ def hypot_tangent(z, x1, x2):
 
 @adjoint(numpy.arctan2)                         # z = numpy.arctan2(x1, x2), the angle of (x2, x1)
 def arctan2_adjoint(z, x1, x2):
-    r2 = x1 * x1 + x2 * x2
-    d[x1] = unbroadcast(d[z] * x2 / r2, x1)
-    d[x2] = unbroadcast(-d[z] * x1 / r2, x2)
+    r2 = x1 * x1 + x2 * x2                      # 0 at the origin, where the angle has no
+    d[x1] = unbroadcast(pole_ratio(d[z], r2) * x2, x1)   # derivative: NaN there
+    d[x2] = unbroadcast(pole_ratio(-d[z], r2) * x1, x2)
 
 
 @tangent(numpy.arctan2)
 def arctan2_tangent(z, x1, x2):
     r2 = x1 * x1 + x2 * x2
-    d[z] = d[x1] * x2 / r2
-    d[z] = -d[x2] * x1 / r2
+    d[z] = pole_ratio(d[x1], r2) * x2
+    d[z] = pole_ratio(-d[x2], r2) * x1
 
 
 # --- piecewise: maximum, minimum, where, clip ------------------------------------

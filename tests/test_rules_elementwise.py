@@ -163,3 +163,9 @@ def test_power_at_zero_with_an_exponent_below_one_is_inf(fn):
     dx, dy = srcgrad.grad(_pair(fn), wrt=(0, 1))(0.0, 0.5, 1.0)
     assert dx == np.inf and dy == 0.0
     assert srcgrad.jvp(_pair(fn), (0.0, 0.5, 1.0), (1.0, None, None))[1] == np.inf
+
+
+@pytest.mark.parametrize("fn", [math.hypot, np.hypot], ids=["math.hypot", "numpy.hypot"])
+def test_hypot_at_the_origin_has_zero_gradient_in_both_modes(fn):
+    assert srcgrad.grad(_pair(fn), wrt=(0, 1))(0.0, 0.0, 1.0) == (0.0, 0.0)
+    assert srcgrad.jvp(_pair(fn), (0.0, 0.0, 1.0), (1.0, 1.0, None))[1] == 0.0

@@ -7,8 +7,9 @@ __version__ = "0.1.0"
 
 from .errors import SrcGradError  # noqa: E402
 from . import rules  # noqa: E402,F401  (registers every derivative rule)
-from .api import (detach, grad, hessian, hvp, jacobian, jvp, no_grad, source,  # noqa: E402
-                  stop_gradient, value_and_grad, vjp)
+from .markers import detach, no_grad, stop_gradient  # noqa: E402
+from .api import grad, jvp, source, value_and_grad, vjp  # noqa: E402
+from .higher import hessian, hvp, jacobian  # noqa: E402
 from .checks import check_grads  # noqa: E402
 from .rules.registry import defjvp, defvjp  # noqa: E402
 

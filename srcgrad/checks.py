@@ -47,10 +47,11 @@ def _numeric_pytree_gradient(fun, args: list, index: int, eps: float):
 
 def _forward_gradient(fun, args: list, index: int):
     """The gradient of a scalar `fun` in argument `index`, one jvp per entry."""
-    from .api import _leaves_zero_like, jvp
+    from .api import jvp
+    from .boundary import zeros_like_tree
 
     leaves, rebuild = flatten(args[index])
-    zero_leaves = [leaf for _, leaf in flatten(_leaves_zero_like(args[index]))[0]]
+    zero_leaves = [leaf for _, leaf in flatten(zeros_like_tree(args[index]))[0]]
     grads = []
     for k, (_, leaf) in enumerate(leaves):
         if isinstance(leaf, numpy.ndarray):
@@ -83,10 +84,11 @@ def check_grads(fun, args, wrt=0, modes=("reverse",), eps=1e-6, rtol=1e-5, atol=
     >>> import numpy as np
     >>> check_grads(np_sum_of_squares, (np.array([1.0, 2.0]),))  # doctest: +SKIP
     """
-    from .api import _resolve_wrt, grad
+    from .api import grad
+    from .boundary import resolve_wrt
 
     args = list(args)
-    names, _ = _resolve_wrt(fun, wrt)
+    names, _ = resolve_wrt(fun, wrt)
     params = list(__import__("inspect").signature(fun).parameters)
     for mode in modes:
         if mode not in ("reverse", "forward"):

@@ -1,11 +1,12 @@
 """The `srcgrad` command line (also `python -m srcgrad`), SPEC section 3.
 
-    srcgrad show   FILE.py:FUNC [--wrt x,y] [--mode reverse|forward] [--split]
-    srcgrad export FILE.py:FUNC [--wrt x,y] [--mode reverse|forward] -o OUT.py
+    srcgrad show   FILE.py:FUNC [--wrt x,y] [--mode reverse|forward] [--kinds x=array,n=scalar] [--split]
+    srcgrad export FILE.py:FUNC [--wrt x,y] [--mode reverse|forward] [--kinds ...] -o OUT.py
 
 `show` prints the generated derivative (syntax-highlighted with pygments
 when stdout is a terminal and pygments is installed); `export` writes it as
-a standalone module (see `srcgrad.export`).
+a standalone module (see `srcgrad.export`). Both build it for the argument
+kinds a header comment names (see `srcgrad.listing`); `--kinds` picks others.
 
 Exit status: 0 on success; 2 for a problem with what was asked (no such
 file or function, a bad --wrt, code srcgrad cannot differentiate or export,
@@ -22,6 +23,7 @@ import sys
 import traceback
 
 from . import __version__
+from .errors import SrcGradError
 
 USAGE_ERROR = 2
 
@@ -46,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
                               "comma separated (default: the first argument)")
         sub.add_argument("--mode", choices=("reverse", "forward"), default="reverse",
                          help="reverse: the gradient (default); forward: the tangent (jvp) function")
+        sub.add_argument("--kinds", default="", metavar="x=array,n=scalar",
+                         help="build for these argument kinds: NAME=KIND pairs, comma separated; "
+                              "a KIND is array, scalar (a Python number), numbers (a list of floats), "
+                              "record, container or other. An argument not named gets the kind of "
+                              "its default value, else of its annotation (float, int: scalar), "
+                              "else array. The output's first line names the kinds used")
 
     show = commands.add_parser("show", help="print the generated derivative of a function",
                                description="Print the generated derivative of FUNC in FILE.py.")
@@ -127,7 +135,7 @@ def load_function(target: str):
             known = f"; its functions: {', '.join(functions)}" if functions else ""
             raise CommandError(f"no function {func!r} in {given}{known}")
         obj = getattr(obj, part)
-    from .api import Derivative
+    from .api import Derivative  # (imports the compiler: only once a file is loaded)
 
     fn = obj.fun if isinstance(obj, Derivative) else obj  # grad(f) at module level: f
     if not callable(fn) or not hasattr(fn, "__code__"):
@@ -137,32 +145,39 @@ def load_function(target: str):
 
 
 def _wrt(fn, text: str) -> tuple[str, ...]:
-    from .api import _resolve_wrt
+    from .boundary import resolve_wrt
 
     items = [item.strip() for item in text.split(",")]
     if not items or any(not item for item in items):
         raise CommandError(f"--wrt {text!r}: give argument names or positions separated by commas "
                            "(for example --wrt x,w or --wrt 0,1)")
     wrt = tuple(int(i) if i.lstrip("-").isdigit() else i for i in items)
-    names, _ = _resolve_wrt(fn, wrt)  # a SrcGradError says what is wrong
+    names, _ = resolve_wrt(fn, wrt)  # a SrcGradError says what is wrong
     return names
+
+
+def _kinds(fn, text: str, names: tuple) -> tuple[str, ...]:
+    """One argument kind per parameter: those --kinds names, the defaults for the rest."""
+    from .listing import resolve_kinds
+
+    if not text.strip():
+        return resolve_kinds(fn, None, names)
+    try:
+        return resolve_kinds(fn, text, names)
+    except SrcGradError as error:  # name the option: the message starts "kinds '...': "
+        raise CommandError(f"--{error}") from None
 
 
 # --- the commands --------------------------------------------------------------------
 
 
-def show_source(fn, wrt: tuple, mode: str, split: bool) -> str:
-    """The text `srcgrad show` prints."""
-    from . import cache
-    from .compiler import Options
+def show_source(fn, wrt: tuple, mode: str, split: bool, kinds=None) -> str:
+    """The text `srcgrad show` prints (`kinds`: see `listing.resolve_kinds`)."""
+    from .listing import derivative_source
 
     if split and mode == "forward":
         raise CommandError("--split is for reverse mode: forward mode has no backward pass")
-    if mode == "forward":
-        options = Options(wrt, mode="forward")
-    else:
-        options = Options(wrt, split=split)
-    return cache.compiled(fn, options).source
+    return derivative_source(fn, wrt, "split" if split else mode, kinds)
 
 
 def _highlight(text: str, color: str, stream) -> str:
@@ -178,10 +193,14 @@ def _highlight(text: str, color: str, stream) -> str:
     return highlight(text, PythonLexer(), TerminalFormatter())
 
 
-def _command_line(args, names: tuple) -> str:
+def _command_line(args, fn, names: tuple, kinds: tuple) -> str:
+    from .listing import kinds_text
+
     parts = ["srcgrad", "export", args.target, "--wrt", ",".join(names)]
     if args.mode != "reverse":
         parts += ["--mode", args.mode]
+    if kinds:
+        parts += ["--kinds", kinds_text(fn, kinds)]
     parts += ["-o", args.output]
     return " ".join(shlex.quote(p) for p in parts)
 
@@ -189,14 +208,16 @@ def _command_line(args, names: tuple) -> str:
 def _run(args) -> int:
     fn = load_function(args.target)
     names = _wrt(fn, args.wrt)
+    kinds = _kinds(fn, args.kinds, names)
     if args.command == "show":
-        text = show_source(fn, names, args.mode, args.split)
+        text = show_source(fn, names, args.mode, args.split, kinds)
         sys.stdout.write(_highlight(text, args.color, sys.stdout))
         return 0
-    from .export import export_source
+    from .export import entry_name, export_source
+    from .listing import build
 
     text = export_source(fn, names, args.mode, origin=args.target,
-                         command=_command_line(args, names))
+                         command=_command_line(args, fn, names, kinds), kinds=kinds)
     if args.output == "-":
         sys.stdout.write(text)
         return 0
@@ -205,14 +226,9 @@ def _run(args) -> int:
             out.write(text)
     except OSError as error:
         raise CommandError(f"cannot write {args.output}: {error.strerror or error}") from None
-    from .export import entry_name
-
     params = _parameters(fn)
     if args.mode == "forward":
-        from . import cache
-        from .compiler import Options
-
-        params += ["*"] + cache.compiled(fn, Options(names, mode="forward")).tangent_params
+        params += ["*"] + build(fn, names, "forward", kinds).compiled.tangent_params
     print(f"wrote {args.output}: {entry_name(fn, args.mode)}({', '.join(params)}), "
           f"{args.mode} mode, with respect to {', '.join(names)}", file=sys.stderr)
     return 0
@@ -236,8 +252,6 @@ def main(argv: list[str] | None = None) -> int:
     if options.command is None:
         parser.print_help()
         return 0
-    from .errors import SrcGradError
-
     try:
         return _run(options)
     except (CommandError, SrcGradError) as error:

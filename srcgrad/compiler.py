@@ -246,7 +246,7 @@ def derive(fn, options: Options, keep_stages: bool = False):
     ops = resolve(anf_fn, parsed.namespace, parsed.source, ctx.is_local, lifted)
     bind_loop_items(anf_fn, ctx.rename_global)  # `_s1 = loop_items(d)`
     if nograd.marked(anf_fn):
-        from .api import stop_gradient  # (api imports this module)
+        from .markers import stop_gradient
 
         nograd.bind(anf_fn, ctx.helper(stop_gradient, "stop_gradient"))  # `y = stop_gradient(_t1)`
     lists = _container_names(anf_fn, params, options.kinds, ops)

@@ -27,7 +27,8 @@ import weakref
 import numpy
 
 from . import cache, frontend
-from .api import _JVP_BOUND, _as_gradient, _bound_for, _check_wrt_value, _kind, _resolve_wrt, _tangent_like
+from .api import _JVP_BOUND, _bound_for
+from .boundary import as_gradient, check_wrt_value, kind_of, resolve_wrt, tangent_like
 from .compiler import Options
 from .errors import SrcGradError
 
@@ -119,7 +120,7 @@ class Leaf:
                  if self.feeds[p][0] == "arg" and self.feeds[p][1] in directions}
         if not moved:
             return Zero(self)
-        kinds = tuple(_kind(_fed(self.feeds[p], values)) for p in params)
+        kinds = tuple(kind_of(_fed(self.feeds[p], values)) for p in params)
         options = Options(tuple(p for p in params if p in moved), kinds=kinds, mode="forward")
         compiled, bound = _forward_function(self.fn, options)
         feeds = dict(self.feeds)
@@ -136,7 +137,7 @@ def _output(result, depth: int, convert, values: dict):
         base = base[0]
         tangent = tangent[1] if isinstance(tangent, tuple) and len(tangent) == 2 else None
     if depth:  # a tangent has its value's structure (None: zero), and is converted as it is
-        base = _tangent_like(tangent, base)
+        base = tangent_like(tangent, base)
     return convert(base, values) if convert is not None else base
 
 
@@ -152,7 +153,7 @@ class Zero:
         return self.leaf.run(values)
 
     def output(self, result, values: dict):
-        return _tangent_like(None, self.leaf.output(result, values))
+        return tangent_like(None, self.leaf.output(result, values))
 
     def primal_output(self, result, values: dict):
         return self.leaf.output(result, values)
@@ -300,7 +301,7 @@ def split(columns: list, counts: list) -> list:
 
 def gradient_of(columns: list, x, what: str):
     """A gradient shaped like the argument `x`, from its columns (one number each)."""
-    return _as_gradient(rebuild(x, _entries(x, [_scalar(c, what) for c in columns])), x)
+    return as_gradient(rebuild(x, _entries(x, [_scalar(c, what) for c in columns])), x)
 
 
 def _entries(x, numbers: list):
@@ -318,7 +319,7 @@ def _entries(x, numbers: list):
 def jacobian_of(columns: list, out, x):
     """out's structure of (x's structure of arrays shaped out_leaf.shape + x_leaf.shape)."""
     out_leaves = leaves_of(out)
-    flat = [leaves_of(_tangent_like(c, out)) for c in columns]
+    flat = [leaves_of(tangent_like(c, out)) for c in columns]
     blocks = []
     for j, out_leaf in enumerate(out_leaves):
         per_x, start = [], 0
@@ -335,11 +336,11 @@ def jacobian_of(columns: list, out, x):
 
 def pulled_back(columns: list, out, cotangent, x):
     """J^T cotangent from the columns of J (each shaped like `out`), shaped like `x`."""
-    cot = leaves_of(_tangent_like(cotangent, out))
+    cot = leaves_of(tangent_like(cotangent, out))
     numbers = [sum(float(numpy.vdot(numpy.asarray(c, dtype=float), numpy.asarray(t, dtype=float)))
-                   for c, t in zip(cot, leaves_of(_tangent_like(col, out)), strict=True))
+                   for c, t in zip(cot, leaves_of(tangent_like(col, out)), strict=True))
                for col in columns]
-    return _as_gradient(rebuild(x, _entries(x, numbers)), x)
+    return as_gradient(rebuild(x, _entries(x, numbers)), x)
 
 
 # --- derivatives of derivatives ---------------------------------------------------
@@ -419,12 +420,12 @@ def bind(fun, args, kwargs) -> dict:
 
 def _check(names, values):
     for name in names:
-        _check_wrt_value(name, values[name])
+        check_wrt_value(name, values[name])
 
 
 def grad_of(fun, wrt, return_value: bool, has_aux: bool = False) -> Composite:
     """grad / value_and_grad of a derivative: forward-mode columns over its plan."""
-    names, many = _resolve_wrt(fun, wrt)
+    names, many = resolve_wrt(fun, wrt)
     what = f"{'value_and_grad' if return_value else 'grad'}({_name(fun)})"
 
     def build(values):
@@ -465,7 +466,7 @@ def _with_value(both, return_value: bool, has_aux: bool, what: str):
 
 def jacobian_of_fun(fun, wrt) -> Composite:
     """jacobian of a derivative: one forward-mode column per entry of the argument."""
-    (name,), many = _resolve_wrt(fun, wrt)
+    (name,), many = resolve_wrt(fun, wrt)
     if many:
         raise SrcGradError("jacobian takes one wrt argument", hint="call it once per argument")
 
@@ -480,7 +481,7 @@ def jacobian_of_fun(fun, wrt) -> Composite:
 
 def hessian_of_fun(fun, wrt) -> Composite:
     """hessian(fun) = jacobian(grad(fun)): forward-mode columns over the gradient's plan."""
-    (name,), many = _resolve_wrt(fun, wrt)
+    (name,), many = resolve_wrt(fun, wrt)
     if many:
         raise SrcGradError("hessian takes one wrt argument", hint="pass wrt=0 or wrt='x'")
     full = jacobian_of_fun(grad_of(fun, name, return_value=False), name)
@@ -491,7 +492,7 @@ def hessian_of_fun(fun, wrt) -> Composite:
 def hvp_of_fun(fun, wrt) -> Composite:
     """Hessian-vector products of a derivative: (H v)_i is the second directional
     derivative along v and e_i, forward over forward over its plan."""
-    (name,), many = _resolve_wrt(fun, wrt)
+    (name,), many = resolve_wrt(fun, wrt)
     if many:
         raise SrcGradError("hvp takes one wrt argument", hint="pass wrt=0 or wrt='x'")
     what = f"hvp({_name(fun)})"
@@ -539,14 +540,14 @@ def jvp_of(fun, primals: tuple, tangents: tuple):
     plan = target_plan(fun, values)
     if not moved:
         out = plan.run(values)
-        return out, _tangent_like(None, out)
+        return out, tangent_like(None, out)
     return plan.forward(values, moved).run_pair(values)
 
 
 def vjp_of(fun, args, kwargs, wrt):
     """vjp of a derivative: the pullback contracts the cotangent with forward-mode
     columns of its Jacobian (generated code has no adjoint rules to run backward)."""
-    names, many = _resolve_wrt(fun, wrt)
+    names, many = resolve_wrt(fun, wrt)
     values = bind(fun, args, kwargs)
     _check(names, values)
     inner = target_plan(fun, values)

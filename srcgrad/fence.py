@@ -161,7 +161,7 @@ class _Fence:
         self.check_expr(stmt.test)
 
     def visit_With(self, stmt) -> None:
-        from .api import no_grad  # the only context manager the compiler knows
+        from .markers import no_grad  # the only context manager the compiler knows
 
         if len(stmt.items) != 1 or stmt.items[0].optional_vars is not None:
             self.reject(stmt, "this `with` statement", "only `with srcgrad.no_grad():` is supported")

@@ -47,7 +47,8 @@ def test_show_prints_the_gradient_source_plain_when_not_a_terminal():
     assert done.returncode == 0, done.stderr
     assert done.stdout == srcgrad.source(exportable.looped, mode="reverse", wrt=("x", "w"))
     assert "\x1b[" not in done.stdout
-    assert done.stdout.startswith("def grad_looped(x, w, n=4):")
+    assert done.stdout.startswith("# built for argument kinds: x=array, w=array, n=scalar\n"
+                                  "def grad_looped(x, w, n=4):")
 
 
 def test_show_in_process_defaults_to_the_first_argument(capsys):
@@ -69,7 +70,7 @@ def test_show_forward_mode_prints_the_jvp_function(capsys):
     assert main(["show", f"{PROGRAM}:nested_calls", "--mode", "forward", "--wrt", "1"]) == 0
     out = capsys.readouterr().out
     assert out == srcgrad.source(exportable.nested_calls, mode="forward", wrt=1)
-    assert out.startswith("def jvp_nested_calls(x, w, *, w_dot):")
+    assert out.startswith("# built for argument kinds: x=array, w=array\ndef jvp_nested_calls(x, w, *, w_dot):")
 
 
 def test_show_highlights_for_a_terminal_only():

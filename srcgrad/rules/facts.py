@@ -122,7 +122,7 @@ def _build() -> None:
         if hasattr(numpy.ndarray, name):
             table[getattr(numpy.ndarray, name)] = VIEW
     for primitive in registry.nondifferentiable_primitives():  # srcgrad.stop_gradient
-        if getattr(primitive, "__module__", "") == "srcgrad.api":
+        if getattr(primitive, "__module__", "") == "srcgrad.markers":
             table[primitive] = VIEW  # returns its argument itself
     for name, obj in vars(runtime).items():  # srcgrad's helpers in generated code
         if runtime.is_helper(obj) and not isinstance(obj, type):

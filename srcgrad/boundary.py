@@ -1,0 +1,363 @@
+"""Argument kinds, and gradients converted at the boundary.
+
+What the public transforms do with the caller's values before and after the
+generated code runs: resolve `wrt` to parameter names, find each argument's
+*kind* (the one property a derivative is specialised on: a Python number, an
+array, a list of numbers, ...), check that a wrt value can be differentiated,
+and give each gradient (or tangent) the structure of its argument (a Python
+float for a number, a float array of the argument's shape for an array, a
+dict/list/tuple of them for a pytree), no two of them sharing memory.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy
+
+from . import frontend
+from .errors import SrcGradError
+from .runtime import entry_adjoints
+
+# Every argument kind `kind_of` finds, with what a derivative built for it assumes.
+KINDS = {
+    "array": "a NumPy array",
+    "scalar": "a Python float or int",
+    "numbers": "a list or tuple of Python floats",
+    "record": "a dict, list or tuple of arrays and Python floats",
+    "container": "any other dict, list or tuple",
+    "other": "anything else: None, a string, an object",
+}
+
+
+def parameters(fn) -> list[str]:
+    sig = frontend.signature(fn)
+    return [p.name for p in sig.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def resolve_wrt(fn, wrt) -> tuple[tuple[str, ...], bool]:
+    """wrt as parameter names, and whether the caller asked for a tuple."""
+    params = parameters(fn)
+    many = isinstance(wrt, (tuple, list))
+    items = list(wrt) if many else [wrt]
+    if many and not items:
+        raise SrcGradError("wrt=() names no argument", hint="pass wrt=0, wrt='x' or wrt=(0, 1)")
+    names = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise SrcGradError(f"wrt entries are argument positions or names, not {item!r}")
+        if isinstance(item, int):
+            if not -len(params) <= item < len(params):
+                raise SrcGradError(
+                    f"wrt={item} is out of range: {fn.__name__} has {len(params)} "
+                    f"argument(s) ({', '.join(params)})")
+            names.append(params[item])
+        else:
+            if item not in params:
+                raise SrcGradError(f"wrt={item!r} is not an argument of {fn.__name__}; "
+                                   f"its arguments are ({', '.join(params)})")
+            names.append(item)
+    if len(set(names)) != len(names):
+        raise SrcGradError(f"wrt={wrt!r} names an argument twice")
+    return tuple(names), many
+
+
+def kind_of(value) -> str:
+    kind = type(value)
+    if kind is numpy.ndarray:  # the common cases first: this runs on every call
+        return "array"
+    if kind is float or kind is int:
+        return "scalar"
+    if isinstance(value, (list, tuple)):
+        types = list(map(type, value))  # one pass in C over the entries' types
+        if types and types.count(float) == len(types):
+            return "numbers"  # a list or tuple of Python floats: entries are numbers
+    elif isinstance(value, dict):  # never "numbers": those are indexed by position
+        types = list(map(type, value.values()))
+    elif isinstance(value, (float, int)) and not isinstance(value, bool):
+        return "scalar"
+    elif isinstance(value, numpy.ndarray):
+        return "array"
+    else:
+        return "other"
+    leaves = types.count(numpy.ndarray) + types.count(float)
+    return "record" if leaves == len(types) else "container"  # a record's entries are leaves
+
+
+def check_wrt_value(name: str, value, path: str = "") -> None:
+    """A wrt argument: a real number, a real array, or a dict/list/tuple of them."""
+    kind = type(value)
+    if (kind is numpy.ndarray and value.dtype.kind in "fiu") or kind is float:
+        return  # the common cases, checked first: this runs on every call
+    if isinstance(value, dict):
+        for key, item in value.items():
+            check_wrt_value(name, item, f"{path}[{key!r}]")
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            check_wrt_value(name, item, f"{path}[{i}]")
+        return
+    if isinstance(value, bool) or not (
+            isinstance(value, numbers.Real) or (
+                isinstance(value, numpy.ndarray) and value.dtype.kind in "fiu")):
+        raise SrcGradError(
+            f"cannot differentiate with respect to {name + path!r}: it is a "
+            f"{type(value).__name__}; a wrt argument must be a real number, a real array, "
+            "or a dict/list/tuple of them",
+            hint="convert it with numpy.asarray(..., dtype=float), or remove it from wrt")
+
+
+def _fresh(g, x) -> bool:
+    """`g` is a writeable float array of `x`'s shape and dtype, not `x` itself: one
+    the derivative made, handed over as it is."""
+    return type(g) is numpy.ndarray and type(x) is numpy.ndarray and g.shape == x.shape \
+        and g.dtype == x.dtype and x.dtype.kind == "f" and g.flags.writeable and g is not x
+
+
+def _root(a) -> int:
+    """Which array owns `a`'s memory (by id): two arrays with one root may overlap."""
+    base = a.base
+    return id(a) if base is None else id(base)
+
+
+def as_gradient(g, x):
+    """Give the gradient the structure of its argument (None means zero)."""
+    if type(x) is float and type(g) is float:
+        return g
+    if _fresh(g, x):
+        return g
+    if isinstance(x, dict):
+        return {k: as_gradient(g.get(k) if isinstance(g, dict) else None, v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(as_gradient(gi, xi) for gi, xi in zip(entry_adjoints(g, x), x, strict=True))
+    if g is None:
+        g = 0.0
+    if type(g) is not float and not (type(g) is numpy.ndarray and g.dtype.kind == "f"):
+        require_real(g)
+    if isinstance(x, numpy.floating):  # a NumPy scalar keeps its precision
+        return x.dtype.type(g)
+    if isinstance(x, numpy.ndarray):
+        dtype = x.dtype if x.dtype.kind == "f" else numpy.float64
+        if type(g) is numpy.ndarray and g.dtype == dtype and g.shape == x.shape \
+                and g.flags.writeable and g is not x:
+            return g  # fresh from the derivative: hand it over as it is
+        g = numpy.asarray(g, dtype=dtype)
+        if g.shape != x.shape:
+            g = numpy.broadcast_to(g, x.shape)
+        if not g.flags.writeable or g is x:
+            g = numpy.array(g)
+        return g
+    return float(g)
+
+
+def check_kind(name: str, value, kind: str) -> None:
+    """`check_wrt_value` for a value whose kind `kind_of` has found."""
+    if kind == "scalar" or kind == "numbers":
+        return  # a real number, or a list/tuple of Python floats: always valid
+    if kind == "array":
+        if value.dtype.kind in "fiu":
+            return
+    elif kind == "record":  # entries are arrays or Python floats: one flat pass
+        for item in value.values() if isinstance(value, dict) else value:
+            if type(item) is numpy.ndarray and item.dtype.kind not in "fiu":
+                break
+        else:
+            return
+    check_wrt_value(name, value)  # raises, naming the offending entry
+
+
+def gradient_for_kind(g, x, kind: str):
+    """`as_gradient(g, x)` for an argument whose kind `kind_of` has found.
+
+    Arrays among the result may share memory with each other only for the
+    "record" kind, which `_record_gradient` takes care of; across several wrt
+    arguments, see `unshared`.
+    """
+    if kind == "array":
+        if _fresh(g, x):
+            return g
+    elif kind == "scalar":
+        if type(g) is float and type(x) is float:
+            return g
+    elif kind == "numbers":
+        kind_x = type(x)
+        if (kind_x is list or kind_x is tuple) and (type(g) is list or type(g) is tuple) \
+                and len(g) == len(x):
+            try:  # entries are Python floats or NumPy scalars: float() is the conversion
+                if any(isinstance(v, numpy.complexfloating) for v in g):
+                    raise TypeError  # float() would keep the real part: the general path raises
+                out = list(map(float, g))  # a new list: never the input, nor g
+            except (TypeError, ValueError):  # a None (zero) entry, or worse: the general path
+                pass
+            else:
+                return out if kind_x is list else tuple(out)
+    elif kind == "record":
+        return _record_gradient(g, x)
+    else:
+        return unshared(as_gradient(g, x))  # a container may hold arrays twice
+    return as_gradient(g, x)
+
+
+def _record_gradient(g, x):
+    """`as_gradient` for a record (a dict/list/tuple of arrays and Python floats),
+    with no two arrays sharing memory."""
+    if type(x) is dict and type(g) is dict:
+        out = {}
+        for key, v in x.items():
+            gv = g.get(key)
+            fresh = _fresh(gv, v) if type(v) is numpy.ndarray else type(gv) is float
+            out[key] = gv if fresh else as_gradient(gv, v)
+        return unshared(out)
+    return unshared(as_gradient(g, x))
+
+
+def _array_roots(tree, roots: list) -> None:
+    """The memory owners of the arrays in a converted gradient (None: a subclass)."""
+    if type(tree) is numpy.ndarray:
+        roots.append(_root(tree))
+    elif isinstance(tree, dict):
+        for v in tree.values():
+            _array_roots(v, roots)
+    elif isinstance(tree, (list, tuple)):
+        for v in tree:
+            _array_roots(v, roots)
+    elif isinstance(tree, numpy.ndarray):
+        roots.append(None)  # a subclass: `unshared` looks at it
+
+
+def unshared(tree, seen=None):
+    """`tree` with every array that shares memory with an earlier one replaced by a copy.
+
+    Two gradients returned from one call must not be one buffer: writing into
+    one (an optimizer's `g -= lr * ...` on another) would change both. `tree`
+    is a converted gradient (from `as_gradient`), whose containers are new.
+    Usually no two arrays have one memory owner, and `tree` comes back as it is.
+    """
+    if seen is None:
+        roots: list = []
+        _array_roots(tree, roots)
+        if len(set(roots)) == len(roots) and None not in roots:
+            return tree
+        seen = {}
+    if isinstance(tree, numpy.ndarray):
+        earlier = seen.setdefault(_root(tree), [])
+        if any(e is tree or numpy.shares_memory(e, tree) for e in earlier):
+            tree = numpy.array(tree)  # owns its memory: a root of its own
+            seen[id(tree)] = [tree]
+        else:
+            earlier.append(tree)
+        return tree
+    if isinstance(tree, dict):
+        for key, v in tree.items():
+            tree[key] = unshared(v, seen)
+        return tree
+    if isinstance(tree, list):
+        tree[:] = [unshared(v, seen) for v in tree]
+        return tree
+    if isinstance(tree, tuple):
+        return type(tree)(unshared(v, seen) for v in tree)  # as `as_gradient` built it
+    return tree
+
+
+def convert_gradients(wrt: tuple, many: bool, grads, values: dict):
+    """The generated function's gradients for `wrt` as the caller gets them: each
+    shaped like its argument in `values`, one value or (`many`) a tuple."""
+    if len(wrt) == 1:
+        g = unshared(as_gradient(grads, values[wrt[0]]))
+        return (g,) if many else g
+    return unshared(tuple([as_gradient(g, values[n]) for g, n in zip(grads, wrt, strict=True)]))
+
+
+_UNCHECKED = ("scalar", "numbers")  # kinds whose values `kind_of` has already proved valid
+
+
+class CallPlan:
+    """The boundary work for one tuple of argument kinds, every argument positional:
+    the generated function to run (`fn`, and `watch`, its staleness check or None),
+    the wrt values to check, and how to convert each gradient."""
+
+    __slots__ = ("fn", "watch", "checks", "converts", "floats", "unshare", "array_at", "many")
+
+    def __init__(self, bound, kinds, positions, wrt, many: bool):
+        self.fn, self.watch = bound  # watch: see watch.Watch.check; None when nothing can change
+        self.many = many  # the caller asked for a tuple of gradients
+        # the position of the one wrt argument when it is an array (the commonest call), else -1
+        self.array_at = positions[0] if len(positions) == 1 and kinds[positions[0]] == "array" else -1
+        # (position, name, kind) of the wrt values `check_kind` must look at
+        self.checks = tuple((p, n, kinds[p]) for p, n in zip(positions, wrt)
+                            if kinds[p] not in _UNCHECKED)
+        self.converts = tuple((p, kinds[p]) for p in positions)
+        # every wrt value a number: a tuple of Python floats for Python floats is handed over
+        self.floats = all(kinds[p] == "scalar" for p in positions)
+        self.unshare = any(kinds[p] not in _UNCHECKED for p in positions)
+
+    def gradient(self, out, args):
+        """`convert_gradients` for this plan's kinds: the generated function's result
+        `out` for the positional arguments `args`."""
+        converts = self.converts
+        if len(converts) == 1:
+            (p, kind), = converts
+            g = gradient_for_kind(out, args[p], kind)
+            return (g,) if self.many else g
+        if self.floats and type(out) is tuple and len(out) == len(converts) \
+                and list(map(type, out)).count(float) == len(out) \
+                and [type(args[p]) for p, _ in converts].count(float) == len(out):
+            return out  # Python floats for Python floats, in a tuple: as they are
+        g = tuple([gradient_for_kind(gi, args[p], kind) for gi, (p, kind) in zip(out, converts, strict=True)])
+        return unshared(g) if self.unshare else g
+
+
+def zeros_like_tree(tree):
+    """A tangent of zeros with the structure of `tree` (Python floats for numbers)."""
+    if isinstance(tree, dict):
+        return {k: zeros_like_tree(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(zeros_like_tree(v) for v in tree)
+    if isinstance(tree, numpy.ndarray):
+        return numpy.zeros(tree.shape, tree.dtype if tree.dtype.kind == "f" else numpy.float64)
+    return 0.0
+
+
+def positional_count(fun) -> int:
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+               for p in frontend.signature(fun).parameters.values())
+
+
+def copy_arrays(tree):
+    """`tree` with every array and container in it copied (numbers as they are)."""
+    if isinstance(tree, numpy.ndarray):
+        return tree.copy()
+    if isinstance(tree, dict):
+        return {k: copy_arrays(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(copy_arrays(v) for v in tree)
+    return tree
+
+
+def require_real(g) -> None:
+    """A derivative that met a complex value at run time (a negative Python float to a
+    fractional power): outside the SPEC, an error rather than a real part."""
+    if isinstance(g, complex) or numpy.iscomplexobj(g):
+        raise SrcGradError("the derivative computed a complex value; srcgrad differentiates "
+                           "real numbers only, and its real part is not the gradient",
+                           hint="rebuild with debug_nans=True, which names the line where the "
+                                "complex value appears, and keep that computation real")
+
+
+def tangent_like(t, value):
+    """Give an output tangent the structure of its output."""
+    if isinstance(value, dict):
+        return {k: tangent_like(t.get(k) if isinstance(t, dict) else None, v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = t if isinstance(t, (list, tuple)) else [None] * len(value)
+        return type(value)(tangent_like(ti, vi) for ti, vi in zip(items, value))
+    if t is None:
+        t = 0.0
+    if type(t) is not float:
+        require_real(t)
+    if isinstance(value, numpy.ndarray):
+        t = numpy.asarray(t, dtype=value.dtype if value.dtype.kind == "f" else numpy.float64)
+        return numpy.broadcast_to(t, value.shape).copy() if t.shape != value.shape else t
+    if isinstance(value, (float, int)):
+        return float(t)
+    return t

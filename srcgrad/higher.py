@@ -1,0 +1,135 @@
+"""Higher-order transforms: hvp, hessian and jacobian, built from the first-order ones.
+
+`hvp` is forward mode over the generated gradient (forward-over-reverse),
+`hessian` the Jacobian of the gradient, and `jacobian` stacks reverse-mode
+rows (`vjp`) or forward-mode columns (`jvp`), whichever side is smaller. A
+transform of a derivative srcgrad returned (`jacobian(grad(f))`) goes to
+`compose`, which transforms generated code again.
+"""
+from __future__ import annotations
+
+import inspect
+
+import numpy
+
+from . import cache, compose, forms, frontend
+from .api import Derivative, jvp, vjp
+from .boundary import check_wrt_value, copy_arrays, kind_of, parameters, resolve_wrt
+from .compiler import Options
+from .errors import SrcGradError
+
+
+def hvp(fun, wrt=0):
+    """Hessian-vector products: `hvp(f)(*args, v)` or `hvp(f)(*args, v=v)` is H @ v,
+    without forming H.
+
+    Forward mode applied to the generated gradient (forward-over-reverse). `v`
+    may follow the function's own arguments positionally, so `hvp(f)` fits
+    `scipy.optimize.minimize(..., hessp=hvp(f))`. (When the function has a
+    parameter named `v`, as `hvp(f)` itself does, the direction is `v2`.)
+    """
+    if compose.is_derivative(fun):
+        return compose.hvp_of_fun(fun, wrt)
+    fun = forms.function_of(fun)
+    (name,), many = resolve_wrt(fun, wrt)
+    if many:
+        raise SrcGradError("hvp takes one wrt argument", hint="pass wrt=0 or wrt='x'")
+    gradient = Derivative(fun, name, return_value=False)
+    signature, direction = compose.with_v(frontend.signature(fun))
+
+    def build(values):
+        check_wrt_value(direction, values[direction])
+        return gradient._plan(values).forward(values, {name: ("arg", direction)})
+
+    return compose.Composite(build, signature, f"hvp_{getattr(fun, '__name__', 'f')}", hvp.__doc__)
+
+
+def hessian(fun, wrt=0):
+    """The full Hessian in one argument: shape `x.shape + x.shape` (a float for a
+    number; for a dict of arrays, a dict of dicts of blocks, as in JAX).
+
+    `jacobian(grad(fun))`: one forward-mode column over the generated gradient
+    per entry of the argument.
+    """
+    if compose.is_derivative(fun):
+        return compose.hessian_of_fun(fun, wrt)
+    fun = forms.function_of(fun)
+    (name,), many = resolve_wrt(fun, wrt)
+    if many:
+        raise SrcGradError("hessian takes one wrt argument", hint="pass wrt=0 or wrt='x'")
+    full = compose.jacobian_of_fun(Derivative(fun, name, return_value=False), name)
+    full.__name__ = full.__qualname__ = f"hessian_{getattr(fun, '__name__', 'f')}"
+    full.__doc__ = hessian.__doc__
+    return full
+
+
+def jacobian(fun, wrt=0):
+    """The Jacobian of any function: shape `out.shape + x.shape`.
+
+    Built from reverse-mode rows (vjp) when the output is the smaller side,
+    from forward-mode columns (jvp) otherwise; for a dict/list/tuple argument
+    (or output), the blocks nest as in JAX. `fun` may be any derivative
+    srcgrad returned (`jacobian(grad(f))`): forward-mode columns over its
+    generated code.
+    """
+    if compose.is_derivative(fun):
+        return compose.jacobian_of_fun(fun, wrt)
+    fun = forms.function_of(fun)
+    (name,), many = resolve_wrt(fun, wrt)
+    if many:
+        raise SrcGradError("jacobian takes one wrt argument", hint="call it once per argument")
+    params = parameters(fun)
+
+    def full(*args, **kwargs):
+        bound = inspect.signature(fun).bind(*args, **kwargs)
+        bound.apply_defaults()
+        x = bound.arguments[name]
+        check_wrt_value(name, x)
+        if not isinstance(x, (numpy.ndarray, float, int)):
+            values = dict(bound.arguments)  # a dict, list or tuple of arrays: by columns
+            return composite._build(values).run(values)
+        # The function runs once on the caller's arguments (as calling it would); every
+        # column is taken at the point it was called at, from copies of what it writes.
+        written = _written_params(fun, name, bound.arguments)
+        kept = {p: copy_arrays(bound.arguments[p]) for p in params if p in written}
+        out, pullback = vjp(fun, *args, wrt=name, **kwargs)
+        out_shape, x_shape = numpy.shape(out), numpy.shape(x)
+        if numpy.size(out) <= numpy.size(x):
+            rows = [pullback(e if out_shape else float(e)) for e in _basis(numpy.asarray(out, float))] \
+                if out_shape else [pullback(1.0)]
+            jac = numpy.stack([numpy.asarray(r, float) for r in rows])
+        else:
+            if name in kept:
+                x = kept[name]
+            cols = []
+            for e in _basis(x):
+                primals = [copy_arrays(kept[p]) if p in kept else bound.arguments[p] for p in params]
+                _, out_dot = jvp(fun, primals, [e if p == name else None for p in params])
+                cols.append(numpy.asarray(out_dot, float))
+            jac = numpy.stack(cols, axis=-1)
+        return jac.reshape(out_shape + x_shape) if out_shape + x_shape else float(jac.reshape(()))
+
+    composite = compose.jacobian_of_fun(fun, name)
+    composite._call = full
+    composite.__doc__ = jacobian.__doc__
+    return composite
+
+
+def _written_params(fun, name: str, values: dict) -> frozenset:
+    """The parameters `fun`'s derivative (as vjp builds it) may write into (all of them
+    for a callable that is not a plain function: nothing known, so everything copied)."""
+    if not hasattr(fun, "__code__"):
+        return frozenset(parameters(fun))
+    kinds = tuple(kind_of(values[p]) for p in parameters(fun) if p in values)
+    return cache.compiled(fun, Options((name,), kinds=kinds, split=True)).writes
+
+
+def _basis(x):
+    """Unit tangents along each entry of a number or array (in C order)."""
+    if isinstance(x, numpy.ndarray):
+        for i in numpy.ndindex(x.shape):
+            e = numpy.zeros(x.shape)
+            e[i] = 1.0
+            yield e
+    else:
+        yield 1.0

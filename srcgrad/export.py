@@ -51,10 +51,11 @@ import sys
 import textwrap
 import tokenize
 import types
+import weakref
 
 import numpy
 
-from . import __version__, cache, listing, runtime
+from . import __version__, cache, codegen, listing, runtime
 from .errors import SrcGradError
 
 _BUILTINS = frozenset(dir(builtins))
@@ -441,7 +442,15 @@ def _cells(fn) -> dict:
             out[name] = cell.cell_contents
         except ValueError:  # an empty cell
             pass
+        else:
+            if isinstance(out[name], codegen._DeferredTwin):  # a fast path's twin, not compiled yet
+                twin = out[name].compiled.twin()
+                out[name] = twin.bind(out[name].fn)
+                _TWINS[out[name].__code__] = twin  # its plain text, for `_generated_text`
     return out
+
+
+_TWINS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # twin code -> its Compiled
 
 
 def _lookup(name: str, cells: dict, globals_: dict):
@@ -455,7 +464,7 @@ def _lookup(name: str, cells: dict, globals_: dict):
 def _generated_text(fn) -> str:
     """The source of one generated function, from the Compiled that made it."""
     code = fn.__code__
-    compiled = cache.compiled_of(code)
+    compiled = cache.compiled_of(code) or _TWINS.get(code)
     if compiled is not None:
         tree = ast.parse(compiled.source)
         lines = compiled.source.splitlines(keepends=True)

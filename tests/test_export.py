@@ -38,6 +38,10 @@ CASES = {
     "helper_calls": (E.one_block, "x,w", "reverse", (X, W), None),
     "nested_helpers": (E.nested_calls, "x,w", "reverse", (X, W), None),
     "special": (E.special, "x", "reverse", (X,), None),
+    # a fast path in front of its NaN-safe twin (built for arrays): both are exported,
+    # and the twin takes over where exp overflows
+    "fast_path": (E.clipped_growth, "x", "reverse", (X,), None),
+    "fast_path_twin": (E.clipped_growth, "x", "reverse", (np.array([0.1, 900.0, -2.0]),), None),
     "user_rule": (E.ruled, "x,y", "reverse", (X, W), None),
     "forward": (E.nested_calls, "x,w", "forward", (X, W), (W, X)),
     "forward_one": (E.looped, "w", "forward", (X, W), (None, X)),
@@ -121,6 +125,7 @@ def _assert_identical(got, want):
     np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered in exp")  # fast_path_twin, in `_expected`
 @pytest.mark.parametrize("name", list(CASES))
 def test_the_exported_module_gives_the_same_results_without_srcgrad(exported, name):
     _, result = exported[name]

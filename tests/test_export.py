@@ -195,10 +195,11 @@ def test_helpers_of_several_runtime_modules_are_copied_with_the_helpers_they_cal
     assert "_NUMPY_MAJOR_FOR_SOLVE" in _defined_in(text, "_solve_is_vector")
     assert "_norm_axes(" in _defined_in(text, "_norm_adjoint_helper")  # a private helper it calls
     if name == "across_modules":
-        # linalg's solve_adjoint_a calls core's unbroadcast; containers' add_grad, entry_adjoints
+        # linalg's solve_adjoint_a calls core's unbroadcast; reductions' cumprod_adjoint_helper,
+        # reverse_cumsum (export builds for arrays, `x=array`: `x[0]` needs no container helper)
         assert runtime.solve_adjoint_a.__module__ != runtime.unbroadcast.__module__
         assert "_unbroadcast(" in _defined_in(text, "_solve_adjoint_a")
-        assert "_entry_adjoints(" in _defined_in(text, "_add_grad")
+        assert "_reverse_cumsum(" in _defined_in(text, "_cumprod_adjoint_helper")
         assert "_unbroadcast_to(" in _defined_in(text, "_unbroadcast")
     else:
         # reductions' prod_tangent_helper calls prod_adjoint_helper, which calls unreduce

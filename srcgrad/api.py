@@ -381,7 +381,7 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
 
     transformable = compose.Composite(build, _PULLBACK_SIGNATURE, f"pullback_{getattr(fun, '__name__', 'f')}",
                                       pullback.__doc__, call=pullback)
-    transformable.source = compiled.source
+    transformable.source = listing.header_for(params, kinds) + compiled.source  # the pair that ran
     return value, transformable
 
 

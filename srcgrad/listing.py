@@ -66,7 +66,12 @@ def derivative_source(fn, wrt, mode: str = "reverse", kinds=None, annotate: bool
 
 def kinds_header(fn, kinds: tuple) -> str:
     """`# built for argument kinds: x=array, n=scalar` and a newline."""
-    return _HEADER + (kinds_text(fn, kinds, ", ") or "(no arguments)") + "\n"
+    return header_for(parameters(fn), kinds)
+
+
+def header_for(params: list, kinds: tuple) -> str:
+    """`kinds_header` for a function's parameter names `params`."""
+    return _HEADER + (", ".join(f"{p}={k}" for p, k in zip(params, kinds)) or "(no arguments)") + "\n"
 
 
 def kinds_text(fn, kinds: tuple, separator: str = ",") -> str:

@@ -7,7 +7,7 @@ sublist form, var's ddof), and complex numbers, which no rule covers (SPEC:
 real numbers only). Both are located errors, found once, when the derivative
 is built; the generated code pays nothing. A complex value that can only
 arise at run time (a negative Python float to a fractional power) is caught
-where the gradient is handed back (`api._as_gradient`).
+where the gradient is handed back (`boundary.as_gradient`).
 """
 from __future__ import annotations
 

@@ -243,3 +243,10 @@ def test_the_front_end_imports_markers_not_the_public_api():
                 assert not names & {"api", "srcgrad.api"}, f"{path.name} imports srcgrad.api"
     fence = (package / "fence.py").read_text(encoding="utf-8")
     assert "from .markers import no_grad" in fence
+
+
+def test_a_pullback_shows_the_pair_that_ran_under_its_kinds():
+    value, pullback = srcgrad.vjp(K.energy, 0.3, W, wrt="w")
+    assert _header(pullback.source) == "# built for argument kinds: x=scalar, w=array"
+    assert pullback.source == srcgrad.source(K.energy, mode="split", wrt="w", kinds="x=scalar")
+    np.testing.assert_allclose(pullback(1.0), _numeric(K.energy, (0.3, W), 1), rtol=1e-6, atol=1e-8)

@@ -17,6 +17,7 @@ import threading
 import weakref
 
 from . import compiler, identity, watch
+from .options import Options
 
 _CACHE: dict = {}  # key -> (weak ref to the code, {Options: Compiled}): see `identity`
 _GENERATED: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()  # id(code) -> Compiled
@@ -55,7 +56,7 @@ def compiled_of(code):
     return found if found is not None and code in found.codes else None
 
 
-def compiled(fn, options: compiler.Options):
+def compiled(fn, options: Options):
     """The `codegen.Compiled` derivative of `fn` for `options`, built at most once."""
     global compile_count
     key = _key(fn)

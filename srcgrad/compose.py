@@ -29,7 +29,7 @@ import numpy
 from . import cache, frontend
 from .api import _JVP_BOUND, _bound_for
 from .boundary import as_gradient, check_wrt_value, kind_of, resolve_wrt, tangent_like
-from .compiler import Options
+from .options import Options
 from .errors import SrcGradError
 
 

@@ -10,7 +10,7 @@ import gast
 
 from . import nodes, templates
 from .errors import located
-from .resolve import Op
+from .analysis.resolve import Op
 
 
 def adjoint_items(stmt, op: Op, act, ctx) -> list:

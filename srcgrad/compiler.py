@@ -12,9 +12,9 @@ import inspect
 import gast
 
 from . import codegen, nested, nodes, runtime, watch, writes
-from .activity import activity
-from .aliases import alias_groups, check_aliases
-from .effects import check_effects, model_writes
+from .analysis.activity import activity
+from .analysis.aliases import alias_groups, check_aliases
+from .analysis.effects import check_effects, model_writes
 from .errors import located
 from .fence import fence
 from .forward import forward
@@ -23,7 +23,7 @@ from .naming import Names
 from .normalize import nograd, normalize
 from .normalize.desugar import bind_loop_items
 from .optimize import free_early, optimize, whole_function
-from .optimize.shapes import resolver
+from .analysis.shapes import resolver
 from .optimize.copies import fold_constants
 from .optimize.dce import eliminate_dead
 from .optimize.inplace import accumulate_in_place
@@ -32,7 +32,7 @@ from .optimize.shapetape import tape_shapes
 from .optimize.share import share_repeats
 from .optimize.speculate import fast_twin
 from .options import Options, optimizing, unoptimized  # noqa: F401 (re-exported)
-from .resolve import resolve, statements, ufunc_operands_as_arrays
+from .analysis.resolve import resolve, statements, ufunc_operands_as_arrays
 from .reverse import reverse
 from .scope import check_constant_positions, check_real
 from .sequences import bind_sequence_ops

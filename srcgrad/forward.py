@@ -17,7 +17,7 @@ import gast
 from . import nodes, templates
 from .errors import located
 from .normalize.anf import is_append
-from .resolve import statements
+from .analysis.resolve import statements
 
 
 class _Forward:

@@ -15,9 +15,9 @@ import gast
 import numpy
 
 from . import nodes
-from .activity import Activity
+from .analysis.activity import Activity
 from .errors import located
-from .resolve import statements
+from .analysis.resolve import statements
 from .rules import registry
 
 _COMPLEX_NAMES = {"complex", "complex64", "complex128", "complex256", "clongdouble", "cdouble",

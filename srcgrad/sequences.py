@@ -24,7 +24,7 @@ from __future__ import annotations
 import gast
 
 from .normalize.anf import is_append
-from .resolve import primitive_op, statements
+from .analysis.resolve import primitive_op, statements
 from . import runtime
 
 _CONTAINER_KINDS = ("numbers", "record", "container")  # lists, tuples (and dicts) of arguments

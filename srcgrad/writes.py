@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gast
 
-from .aliases import written_in_place
+from .analysis.aliases import written_in_place
 
 
 def written_params(fn, ops: dict, params: list) -> frozenset:

@@ -407,7 +407,7 @@ def test_reductions_with_axis_of_0d_values(f, arg, mode):
 
 
 def test_writes_inside_a_with_block_count_as_writes():
-    from srcgrad.aliases import written_in_place
+    from srcgrad.analysis.aliases import written_in_place
 
     body = gast.parse("a = x * 1.0\nb = x * 1.0\nv = b[0:2]\nwith no_grad():\n    v[0] = 1.0\n"
                       "c = np.sum(a)").body

@@ -31,7 +31,7 @@ import gast
 import numpy
 
 from .. import nodes
-from ..aliases import alias_groups, check_in_place, positions
+from ..analysis.aliases import alias_groups, check_in_place, positions
 from ..errors import SourceInfo, unsupported
 from ..naming import Names
 from . import nograd

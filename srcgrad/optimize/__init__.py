@@ -14,12 +14,12 @@ from .copies import propagate
 from .cse import common_subexpressions
 from .dce import eliminate_dead
 from .inplace import accumulate_top_level
-from .kinds import static_scalars, top_level_defs, value_kinds
+from ..analysis.kinds import static_scalars, top_level_defs, value_kinds
 from .release import release
 from .sameshape import settle_shapes
 from .scalars import elide_unbroadcast
 from .seeds import scalar_seeds
-from .shapes import Shapes, assigned_once
+from ..analysis.shapes import Shapes, assigned_once
 from .valueonly import drop_value_only
 
 

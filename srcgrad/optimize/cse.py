@@ -15,9 +15,9 @@ from __future__ import annotations
 import gast
 
 from .. import nodes
-from ..aliases import written_in_place
+from ..analysis.aliases import written_in_place
 from ..rules import facts as table
-from .kinds import NUMERIC, kind_of, numpy_ufunc
+from ..analysis.kinds import NUMERIC, kind_of, numpy_ufunc
 
 
 def common_subexpressions(forward: list, backward: list, params, shapes, kinds: dict):

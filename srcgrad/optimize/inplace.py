@@ -15,7 +15,7 @@ from __future__ import annotations
 import gast
 
 from .. import nodes, runtime
-from .shapes import is_elementwise
+from ..analysis.shapes import is_elementwise
 
 
 def accumulate_in_place(stmts: list, zeros_name: str) -> list:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import gast
 
 from .. import nodes, runtime
-from .shapes import Shapes, is_elementwise
+from ..analysis.shapes import Shapes, is_elementwise
 
 
 class _Abort(Exception):

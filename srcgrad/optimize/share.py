@@ -24,7 +24,7 @@ from __future__ import annotations
 import gast
 
 from .. import nodes
-from ..aliases import written_in_place
+from ..analysis.aliases import written_in_place
 from ..rules import facts as table
 
 

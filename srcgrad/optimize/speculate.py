@@ -34,7 +34,7 @@ import gast
 
 from .. import nodes
 from ..rules import facts as table
-from .kinds import NUMERIC, kind_of
+from ..analysis.kinds import NUMERIC, kind_of
 
 _OPERATORS = {"*": gast.Mult, "/": gast.Div}
 

@@ -14,8 +14,8 @@ import gast
 
 from .. import nodes
 from ..rules import facts as table
-from .kinds import NUMERIC, is_static_scalar, kind_of, numpy_ufunc, top_level_defs
-from .shapes import is_elementwise
+from ..analysis.kinds import NUMERIC, is_static_scalar, kind_of, numpy_ufunc, top_level_defs
+from ..analysis.shapes import is_elementwise
 
 
 def drop_value_only(forward: list, backward: list, shapes, kinds: dict, require_name: str) -> list:

@@ -10,7 +10,7 @@ nowhere else:
 - `views`: the argument positions whose memory the result may share
   (`ALL`: any argument; `()`: the result is always new memory).
 - `array`: given numbers and arrays it returns one array or NumPy scalar
-  (not a tuple, list or Python object): what `optimize/kinds.py` relies on.
+  (not a tuple, list or Python object): what `analysis/kinds.py` relies on.
 - `reduces`: called with an array alone, returns a scalar (`numpy.sum`,
   `numpy.max`, ...); `total`: and never fails on a numeric array (not max
   on an empty one), so that passes may compute it speculatively.
@@ -24,13 +24,13 @@ nowhere else:
 - `hint`: how to write the call instead, when it must be rejected.
 
 Deny by default: a callable that is in no entry has no facts (`of` returns
-None), and the effect check (srcgrad/effects.py) rejects such a call when
+None), and the effect check (srcgrad/analysis/effects.py) rejects such a call when
 it meets a value that depends on a `wrt` input. Entries come from: the
 rule registry (every primitive with a rule or a zero gradient is pure), the
 explicit lists in srcgrad/rules/known.py, every ufunc, the functions of `math`, srcgrad's
 runtime helpers, and the methods of list, dict and ndarray by name. The
 zero-derivative positions stay with the rules (`zero_gradient`). User
-functions get the same facts from their source (srcgrad/effects.py).
+functions get the same facts from their source (srcgrad/analysis/effects.py).
 """
 from __future__ import annotations
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import gast
 import numpy
 
-from . import nodes, runtime
-from .normalize.anf import is_append
+from .. import nodes, runtime
+from ..normalize.anf import is_append
 from .resolve import Op, differentiable_params, statements
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import gast
 
-from . import nodes
-from .errors import SourceInfo, located
-from .rules import facts as table
+from .. import nodes
+from ..errors import SourceInfo, located
+from ..rules import facts as table
 
 def alias_groups(body, params, appends: bool = True, before=None) -> dict[str, set[str]]:
     """name -> every local name that may share its memory (itself included).
@@ -184,7 +184,7 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True) -> set[str]:
     """The variables written in place (`x[i] = v`), after checking none is aliased."""
     params = [a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args
               + fn.args.kwonlyargs]
-    from .normalize.anf import is_append
+    from ..normalize.anf import is_append
 
     mutated: set[str] = set()
     made = _made_containers(fn.body, params)

@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 import gast
 import numpy
 
-from . import forms, nodes
-from .errors import SrcGradError, located
-from .rules import facts as table
-from .rules import registry
+from .. import forms, nodes
+from ..errors import SrcGradError, located
+from ..rules import facts as table
+from ..rules import registry
 
 # --- what a user's function may change, from its source ------------------------------
 
@@ -64,7 +64,7 @@ _ANALYSING: set = set()
 def function_effects(fn, lifted=None) -> Effects:
     """The effects of calling the Python function (or lifted nested def) `fn`;
     `lifted` maps the names of the nested helpers it may call to their lifted forms."""
-    from .frontend import parse
+    from ..frontend import parse
 
     code = getattr(fn, "__code__", None)
     if code in _ANALYSING:  # recursion: what is found on the way in is all there is
@@ -442,7 +442,7 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse",
     models `lst.pop()` on a local list (it pops the tangent list alongside).
     srcgrad's own `generated` code (a derivative differentiated again) is checked
     by `_check_generated`."""
-    from .normalize.anf import is_append
+    from ..normalize.anf import is_append
 
     if generated:
         _check_generated(fn, act, ctx)
@@ -513,7 +513,7 @@ def _check_generated(fn, act, ctx) -> None:
     """srcgrad's own code calls only its runtime helpers and its tape's append and
     pop, which the passes model; a discarded call on an active value is something
     else (a dict entry restored outside a loop has no tangent yet): rejected."""
-    from .normalize.anf import is_append
+    from ..normalize.anf import is_append
 
     for stmt in nodes.walk_statements(fn.body):
         call = stmt.value if isinstance(stmt, gast.Expr) else None
@@ -586,8 +586,8 @@ def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict, reads=
                       "values being differentiated is not supported",
                       "give the helper named parameters")
     if touched:  # what the helper may not contain is said first, where it is
-        from .fence import fence
-        from .frontend import parse
+        from ..fence import fence
+        from ..frontend import parse
 
         fence(parse(resolved.user))
     inner = function_effects(resolved.user, lifted)

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 import gast
 import numpy
 
-from . import forms, nodes, runtime
-from .errors import SourceInfo, SrcGradError
-from .frontend import signature
-from .normalize import nograd
-from .normalize.desugar import is_loop_items
-from .rules import registry
+from .. import forms, nodes, runtime
+from ..errors import SourceInfo, SrcGradError
+from ..frontend import signature
+from ..normalize import nograd
+from ..normalize.desugar import is_loop_items
+from ..rules import registry
 
 _BINOPS = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,

@@ -17,6 +17,7 @@ import threading
 import weakref
 
 from . import compiler, identity, watch
+from .callees import Recursion
 from .options import Options
 
 _CACHE: dict = {}  # key -> (weak ref to the code, {Options: Compiled}): see `identity`
@@ -24,10 +25,6 @@ _GENERATED: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()  # id(
 _LOCK = threading.RLock()
 _BUILDING = threading.local()  # (code, options) being compiled on this thread
 compile_count = 0  # how many derivatives were built (for tests of the cache)
-
-
-class Recursion(Exception):
-    """A function's derivative needs itself: recursion through user calls."""
 
 
 def _key(fn) -> tuple:
@@ -81,7 +78,7 @@ def compiled(fn, options: Options):
             collecting = gc.isenabled()
             gc.disable()
             try:
-                entry[options] = compiler.derive(fn, options)
+                entry[options] = compiler.derive(fn, options, compile=_compile_callee)
             finally:
                 building.discard(code)
                 if collecting:
@@ -90,3 +87,9 @@ def compiled(fn, options: Options):
                 _GENERATED[id(generated)] = entry[options]
             compile_count += 1
         return entry[options]
+
+
+def _compile_callee(fn, options):
+    """How a derivative compiles the user functions it calls: through this cache (looked
+    up at each call, so a hook on `cache.compiled`, as tests/snapshot.py sets, sees them)."""
+    return compiled(fn, options)

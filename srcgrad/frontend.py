@@ -244,3 +244,18 @@ class _Namespace(dict):
     def items_bound_to(self, obj) -> list[str]:
         """Global names bound to `obj` (for re-using the user's `np`)."""
         return [k for k, v in self._globals.items() if v is obj]
+
+
+def is_module_path(namespace, path: str) -> bool:
+    """Whether every name along `path` ("np.linalg") is a module."""
+    head, *rest = path.split(".")
+    try:
+        obj = namespace.lookup(head)
+    except KeyError:
+        return False
+    for attr in [None] + rest:
+        if attr is not None:
+            obj = getattr(obj, attr, None)
+        if not inspect.ismodule(obj):
+            return False
+    return True

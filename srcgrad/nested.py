@@ -138,3 +138,18 @@ def _nested_code(code, name: str, lineno: int):
             if found is not None:
                 return found
     return None
+
+
+def lifted(tree, defs: list, parsed, locals_: set[str]) -> dict:
+    """Nested helpers bound once to their name: name -> lifted function."""
+    bound: dict[str, list] = {}
+    for stmt in nodes.walk_statements(tree.body):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            bound.setdefault(stmt.targets[0].id, []).append(placeholder_index(stmt.value))
+    out = {}
+    for name, indices in bound.items():
+        if len(indices) == 1 and indices[0] is not None:
+            helper = lift(defs[indices[0]], parsed, locals_)
+            if helper is not None:
+                out[name] = helper
+    return out

@@ -449,7 +449,6 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse",
         return
     namespace = ctx.parsed.namespace
     varied = act.varied
-    ctx.effects_scope = (fn, ops)
     reads = _Reads(fn, act, ctx) if mode == "reverse" else _Reads.NONE
     for stmt in nodes.walk_statements(fn.body):
         call = stmt.value if isinstance(stmt, (gast.Expr, gast.Assign)) else None
@@ -474,7 +473,7 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse",
             inputs |= nodes.loaded_names(node)
         touched = sorted(n for n in inputs if n in varied)
         if resolved.user is not None:
-            _check_user(stmt, resolved, touched, varied, ctx, lifted, reads)
+            _check_user(stmt, resolved, touched, varied, ctx, lifted, (fn, ops), reads)
             continue
         if resolved.facts is None:
             if touched:
@@ -547,7 +546,7 @@ class _Reads:
 
         self.at: dict = {}  # name -> [(position, enclosing loops)] of its reads
         self.where: dict = {}  # id(statement) -> (position, enclosing loops)
-        self._walk(fn.body, (), act, ctx.scalar_names)
+        self._walk(fn.body, (), act, ctx.facts.scalar_names)
         params = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
         self.shares = alias_groups(fn.body, params, appends=False) if self.at else {}
 
@@ -578,7 +577,8 @@ _Reads.NONE = _Reads.__new__(_Reads)
 _Reads.NONE.at, _Reads.NONE.where, _Reads.NONE.shares = {}, {}, {}
 
 
-def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict, reads=None) -> None:
+def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict, scope: tuple,
+                reads=None) -> None:
     label = getattr(resolved.user, "__name__", resolved.label)
     bound = bind_user(resolved.user, resolved.args, resolved.keywords)
     if bound is None and touched:
@@ -607,7 +607,7 @@ def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict, reads=
             continue
         holders = sorted(nodes.loaded_names(node))
         hit = [n for n in holders if n in varied] or touched
-        if hit and isinstance(node, gast.Name) and _scratch(node.id, ctx):
+        if hit and isinstance(node, gast.Name) and _scratch(node.id, scope):
             continue  # a fresh temporary nobody reads again: the helper may use it up
         if not hit and reads is not None and isinstance(node, gast.Name) and reads.exposed(node.id, stmt):
             line, code, note = found
@@ -631,13 +631,13 @@ def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict, reads=
                           f"(e.g. start it with `{param} = {param}.copy()` and return it)")
 
 
-def _scratch(name: str, ctx) -> bool:
+def _scratch(name: str, scope: tuple) -> bool:
     """`name` is a value made for this call alone (`helper(x * 1.0)`,
     `helper(y.copy())`): read once (by the call), and either a parameter never
     rebound or assigned once, by a rule that returns new memory and whose
     derivative never reads its result. A write into it changes nothing the
     derivative reads."""
-    fn, ops = ctx.effects_scope
+    fn, ops = scope  # the function checked, and its ops
     stores = [s for s in nodes.walk_statements(fn.body) if isinstance(s, gast.Assign)
               and isinstance(s.targets[0], gast.Name) and s.targets[0].id == name]
     loads = [n for n in nodes.name_nodes(fn.body) if n.id == name and isinstance(n.ctx, gast.Load)]
@@ -673,4 +673,4 @@ def _values_read(template) -> set:
 def _is_number(node, ctx) -> bool:
     if isinstance(node, gast.Constant):
         return isinstance(node.value, (int, float, complex)) and not isinstance(node.value, bool)
-    return isinstance(node, gast.Name) and node.id in ctx.scalar_names
+    return isinstance(node, gast.Name) and node.id in ctx.facts.scalar_names

@@ -16,7 +16,7 @@ import operator
 import gast
 
 from .. import nodes
-from ..tape import is_pop_marker
+from ..reverse.tape import is_pop_marker
 
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
          gast.Div: operator.truediv, gast.Pow: operator.pow}

@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import gast
 
-from . import nodes, templates
-from .errors import located
-from .normalize.anf import is_append
-from .analysis.resolve import statements
+from .. import nodes, templates
+from ..analysis.resolve import statements
+from ..errors import located
+from ..normalize.anf import is_append
+from ..reverse.adjoints import adjoint_items, refuse
 
 
 class _Forward:
-    def __init__(self, ops, act, ctx):
+    def __init__(self, ops, act, ctx, calls):
         self.ops = ops
         self.act = act
         self.ctx = ctx
+        self.calls = calls  # compiles called user functions' tangent functions (`calls.Tangents`)
         self.last_line = None
         self.written_globals: set[str] = set()  # globals written in place (BUF[:] = v)
 
@@ -37,7 +39,7 @@ class _Forward:
 
     def zeros(self, operand):
         """A zero tangent shaped like `operand` (0.0 for a known Python number)."""
-        if isinstance(operand, gast.Name) and operand.id in self.ctx.scalar_names:
+        if isinstance(operand, gast.Name) and operand.id in self.ctx.facts.scalar_names:
             return nodes.const(0.0)
         if isinstance(operand, gast.Constant):
             return nodes.const(0.0)
@@ -101,7 +103,7 @@ class _Forward:
             return out
         line = stmt.lineno
         op = self.ops[id(stmt)]
-        owned = z in self.ctx.mutated
+        owned = z in self.ctx.facts.mutated
         if op.kind == "user":
             return self.user_call(stmt, op)
         if op.kind == "custom":
@@ -113,12 +115,8 @@ class _Forward:
         if op.kind in ("zero", "setitem"):
             return out + [self.set_tangent(z, self.zeros(nodes.name(z)), line, owned)]
         if op.kind != "rule":
-            from .adjoints import adjoint_items
-
             adjoint_items(stmt, op, self.act, self.ctx)  # raises the located error
         rule = self._tangent_rule(op, stmt)
-        from .adjoints import refuse
-
         refuse(stmt, op, "forward", self.ctx)
         if rule.linear_in is not None:
             operand = op.bindings.get(rule.linear_in)
@@ -145,7 +143,7 @@ class _Forward:
 
     def custom(self, stmt, op, owned):
         """`z_dot = my_op_jvp((x_dot, ...), z, x, ...)`, zeros for inactive arguments."""
-        from .rules import registry
+        from ..rules import registry
 
         rule = registry.user_jvp(op.callee)
         if rule is None:
@@ -160,7 +158,7 @@ class _Forward:
         return self.set_tangent(z, call, stmt.lineno, owned)
 
     def _tangent_rule(self, op, stmt):
-        from .rules import registry
+        from ..rules import registry
 
         rule = registry.lookup(op.callee if op.callee is not None else op.rule.primitive, mode="forward")
         if rule is None:
@@ -212,7 +210,7 @@ class _Forward:
         z = stmt.targets[0].id
         active = [p for p, node in op.bindings.items()
                   if templates.is_active_operand(node, self.tangent_of)]
-        jvp_name, tangent_params = self.ctx.jvp_of(op, active, stmt)
+        jvp_name, tangent_params = self.calls.jvp_of(op, active, stmt)
         call = nodes.clone(stmt.value)
         call.func = nodes.name(jvp_name)
         free = tuple(getattr(op.callee, "free", ()))
@@ -259,11 +257,11 @@ def _replace_operand(call, operand, replacement):
     raise AssertionError(f"linear rule operand not found in {type(call).__name__}")
 
 
-def forward(fn, ops: dict, act, wrt: list[str], ctx):
+def forward(fn, ops: dict, act, wrt: list[str], ctx, calls):
     """(statements, returned atom, its tangent expression) of the tangent function of `fn`."""
     body = list(fn.body)
     ret = body.pop()
-    pass_ = _Forward(ops, act, ctx)
+    pass_ = _Forward(ops, act, ctx, calls)
     args = fn.args
     params = [a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args + args.kwonlyargs]
     # A parameter outside wrt that a loop makes active needs a zero tangent to start from.
@@ -277,7 +275,7 @@ def forward(fn, ops: dict, act, wrt: list[str], ctx):
     # A parameter written in place writes its tangent in place too: into a copy, never
     # into the caller's tangent (the value itself changes as the function changes it).
     entry += [pass_.set_tangent(p, nodes.name(ctx.names.tangent(p)), fn.lineno, owned=True)
-              for p in params if p in wrt and p in ctx.mutated and pass_.active(p)]
+              for p in params if p in wrt and p in ctx.facts.mutated and pass_.active(p)]
     stmts = entry + pass_.block(body)
     returned = ret.value
     return stmts, returned, pass_.tangent_expr(returned)

@@ -36,9 +36,9 @@ from __future__ import annotations
 
 import gast
 
-from . import nodes
-from .tape import is_pop_marker
-from .versions import Assign, If, Loop
+from .. import nodes
+from .tape import Restore, is_pop_marker
+from .walk import Assign, If, Loop
 
 _CHEAP_VALUES = (gast.BinOp, gast.UnaryOp, gast.Call, gast.Subscript)
 
@@ -46,7 +46,7 @@ _CHEAP_VALUES = (gast.BinOp, gast.UnaryOp, gast.Call, gast.Subscript)
 def recompute(body: list, infos: list, backward, fn, ops) -> None:
     """Replace the tape of qualifying loop values by recomputations, in `body`
     (the backward sweep with pop markers, changed in place). `backward` is the
-    `_Backward` that built it: its segments (what each statement's adjoint
+    `Backward` that built it: its segments (what each statement's adjoint
     produced), its loops and its pop-marker keys."""
     ctx = backward.ctx
     loops = list(_loops(infos))
@@ -128,8 +128,8 @@ class _Plan:
         if child.call is not None or child.invariant or stmt not in loop.stmt.body:
             return False
         value = stmt.value
-        if self.stores.get(z) != 1 or z in ctx.mutated or not (
-                z in ctx.scalar_names or _row_of(value, ctx)):
+        if self.stores.get(z) != 1 or z in ctx.facts.mutated or not (
+                z in ctx.facts.scalar_names or _row_of(value, ctx)):
             return False
         op = self.ops.get(id(stmt))
         if op is None or op.kind not in ("rule", "zero") or not isinstance(value, _CHEAP_VALUES):
@@ -137,7 +137,7 @@ class _Plan:
         if isinstance(value, gast.Subscript):  # x[i]: an entry, by a number
             index = value.slice
             return isinstance(value.value, gast.Name) and (
-                (isinstance(index, gast.Name) and index.id in ctx.scalar_names)
+                (isinstance(index, gast.Name) and index.id in ctx.facts.scalar_names)
                 or (isinstance(index, gast.Constant) and type(index.value) is int))
         return True  # scalar arithmetic or a math function: what `scalar_names` admits
 
@@ -180,7 +180,7 @@ class _Plan:
         between = {n.id for s in c.loop.stmt.body[c.j:c.at + 1] for n in gast.walk(s)
                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         for y in c.operands:
-            if y in self.ctx.mutated or y in self.touched or y in self.inner_targets[loop]:
+            if y in self.ctx.facts.mutated or y in self.touched or y in self.inner_targets[loop]:
                 return False
             if y in self.assigned[loop] and y not in earlier and y in between:
                 return False
@@ -194,9 +194,9 @@ class _Plan:
         groups: dict = {}
         for c in chosen:
             groups.setdefault((id(c.loop), c.at), []).append(c)
-            key = ("assign", id(c.info.stmt))
+            key = Restore("assign", id(c.info.stmt))
             for s in backward.segments[id(c.loop.body[c.j])]:
-                if is_pop_marker(s) and backward.keys[s.value.args[1].value] == key:
+                if is_pop_marker(s) and backward.tape.restores[s.value.args[1].value] == key:
                     _remove(self.node_of[id(c.loop)].body, s)
         for group in groups.values():
             loop, at = group[0].loop, group[0].at
@@ -241,8 +241,8 @@ def _row_of(value, ctx) -> bool:
     """`xs[i]` of an array argument nothing writes to, by a Python int: a view,
     as cheap to take again as a number (`for x in xs` over an array)."""
     return isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
-        and value.value.id in ctx.array_params and value.value.id not in ctx.mutated \
-        and isinstance(value.slice, gast.Name) and value.slice.id in ctx.scalar_names
+        and value.value.id in ctx.facts.array_params and value.value.id not in ctx.facts.mutated \
+        and isinstance(value.slice, gast.Name) and value.slice.id in ctx.facts.scalar_names
 
 
 def _store_counts(fn) -> dict:

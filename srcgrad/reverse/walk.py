@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import gast
 
-from . import nodes, templates
+from .. import nodes, templates
+from ..normalize.anf import is_append
 from .adjoints import adjoint_items, local_reads
-from .normalize.anf import is_append
 
 MANAGED = "managed"  # a read of a loop variable: restored by pops, never versioned
 
@@ -71,7 +71,7 @@ class Plain:
 
 
 class Walk:
-    def __init__(self, ops, act, ctx, fn=None):
+    def __init__(self, ops, act, ctx, calls, fn=None):
         # name -> what binds it: its assignments `name = value`, None for any other binding
         self.definitions: dict[str, list] = {}
         simple = {} if fn is None else {
@@ -83,6 +83,7 @@ class Walk:
         self.ops = ops
         self.act = act
         self.ctx = ctx
+        self.calls = calls  # compiles called user functions as split pairs (`calls.SplitPairs`)
         self.next_vid: dict[str, int] = {}
         self.def_site: dict = {}
         self.flows_into: dict = {}
@@ -105,14 +106,14 @@ class Walk:
             if isinstance(n.ctx, gast.Store):
                 counts[n.id] = counts.get(n.id, 0) + 1
         read_before: set[str] = set()
-        varying = set(assigned) | self.ctx.mutated  # in-place changes count too
+        varying = set(assigned) | self.ctx.facts.mutated  # in-place changes count too
         for child in info.body:
             stmt = child.stmt
             if isinstance(child, Assign) and child.call is None and stmt in info.stmt.body:
                 op = self.ops[id(stmt)]
                 if op.kind in ("rule", "copy", "zero") and counts.get(child.z) == 1 \
                         and not (nodes.loaded_names(stmt.value) & varying) \
-                        and child.z not in read_before and child.z not in self.ctx.mutated:
+                        and child.z not in read_before and child.z not in self.ctx.facts.mutated:
                     child.invariant = True
                     varying.discard(child.z)
             read_before |= nodes.loaded_names(stmt)
@@ -140,7 +141,7 @@ class Walk:
             return type(node.value) is int
         if not isinstance(node, gast.Name) or depth > 8:
             return False
-        if node.id in self.ctx.scalar_names:
+        if node.id in self.ctx.facts.scalar_names:
             return True
         defs = self.definitions.get(node.id, [])
         if len(defs) != 1 or defs[0] is None:
@@ -207,7 +208,7 @@ class Walk:
             return names.adjoint(var) if self.act.is_active(var) else None
 
         active = [p for p, node in op.bindings.items() if templates.is_active_operand(node, adjoint_of)]
-        forward, backward = self.ctx.split_pair(op, active, stmt)
+        forward, backward = self.calls.split_pair(op, active, stmt)
         tape = names.fresh("tape")
         grads = names.fresh("g")
         self.ctx.locals.add(tape)

@@ -10,13 +10,46 @@ and the forward sweep saves exactly those values.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
 import gast
 
-from . import nodes
-from .versions import Assign, If, Loop
+from .. import nodes
+from .walk import Assign, If, Loop
 
 
 POP_MARKER = "__srcgrad_pop__"
+
+
+class Restore(NamedTuple):
+    """A place where the backward sweep may restore a value the forward sweep overwrote.
+
+    `kind`: "assign" (`z = ...` overwrote z), "setitem" (`x[i] = v` overwrote an
+    entry), "append" (undone by `lst.pop()`), "target" (a `for` loop's index),
+    "counter" (an inner loop's trip count) or "plain" (`name`, stored by any
+    other statement, or a split pair's tape); `site` is the id of the forward
+    statement.
+    """
+
+    kind: str
+    site: int
+    name: str | None = None
+
+
+@dataclass
+class Tape:
+    """What the forward sweep keeps for the backward sweep, as data.
+
+    Filled in while the backward sweep is built (`restores`, `saves`) and
+    settled (`pushed`, `temps`, `stack`); the forward sweep is written from it.
+    """
+
+    restores: list = field(default_factory=list)  # a pop marker's index -> its Restore
+    pushed: set = field(default_factory=set)  # the Restores that settled into real restores
+    temps: dict = field(default_factory=dict)  # Restore outside loops -> the name saving its value
+    saves: dict = field(default_factory=dict)  # (variable, version) -> the name an old version is kept in
+    stack: str | None = None  # the stack's name, once anything is pushed
 
 
 def is_pop_marker(stmt) -> bool:
@@ -123,20 +156,20 @@ def markers_to_pops(stmt, backward, top_only: bool = False) -> None:
             for t in inner:
                 if is_pop_marker(t):
                     var, index = _marker(t)
-                    key = backward.keys[index]
-                    backward.pushed.add(key)
+                    key = backward.tape.restores[index]
+                    backward.tape.pushed.add(key)
                     if key[0] == "append":
                         out.append(nodes.expr_stmt(nodes.quote_expr(f"{var}.pop()")))
                         continue
                     if top_only:
-                        backward.temps[key] = backward.ctx.names.fresh(var.lstrip("_"))
-                        old = nodes.name(backward.temps[key])
+                        backward.tape.temps[key] = backward.ctx.names.fresh(var.lstrip("_"))
+                        old = nodes.name(backward.tape.temps[key])
                     else:
                         old = nodes.quote_expr(f"{backward.stack_name()}.pop()")
                     where = _marker_index(t)
                     if where is None:
                         t = nodes.assign(var, old)
-                    elif var in backward.ctx.dict_names:  # the key may have been new
+                    elif var in backward.ctx.facts.dict_names:  # the key may have been new
                         t = nodes.expr_stmt(nodes.quote_expr(
                             f"{backward.ctx.rename_global('restore_entry')}(x, i, v)",
                             x=var, i=nodes.clone(where), v=old))

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import gast
 
-from . import nodes, templates
-from .errors import located
-from .analysis.resolve import Op
+from .. import nodes, templates
+from ..analysis.resolve import Op
+from ..errors import located
 
 
 def adjoint_items(stmt, op: Op, act, ctx) -> list:
@@ -61,7 +61,7 @@ def adjoint_items(stmt, op: Op, act, ctx) -> list:
 
 def refuse(stmt, op: Op, mode: str, ctx) -> None:
     """Raise the located error for a literal argument the rule declared it cannot differentiate."""
-    from .rules import registry
+    from ..rules import registry
 
     refused = registry.refusal(op.callee if op.callee is not None else op.rule.primitive, op.bindings, mode)
     if refused is None and op.callee is not None:
@@ -81,7 +81,7 @@ def record_field(stmt, op: Op, ctx):
     record, key = op.bindings.get("a"), op.bindings.get("index")
     if not (isinstance(record, gast.Name) and isinstance(key, gast.Constant)):
         return None
-    fields = ctx.records.get(record.id)
+    fields = ctx.facts.records.get(record.id)
     return None if fields is None else fields.get(key.value)
 
 
@@ -92,14 +92,14 @@ def dense_entry(stmt, op: Op, ctx):
     if op.kind != "rule" or op.callee is not operator.getitem:
         return None
     source, index = op.bindings.get("a"), op.bindings.get("index")
-    if not isinstance(source, gast.Name) or source.id not in ctx.dense:
+    if not isinstance(source, gast.Name) or source.id not in ctx.facts.dense:
         return None
-    return ctx.dense[source.id], index
+    return ctx.names.adjoint(source.id), index
 
 
 def custom_vjp_items(stmt, op, act, ctx) -> list:
     """`_g = my_op_vjp(dz, z, *args)`; each active argument takes its entry (None: zero)."""
-    from .rules import registry
+    from ..rules import registry
 
     rule = registry.user_vjp(op.callee)
     if rule is None:

@@ -1,0 +1,117 @@
+"""The generated function(s) of reverse mode, put together from the finished sweeps.
+
+A joint derivative is one function, `grad_f(args)`: the forward sweep, then
+the backward sweep, returning the gradients (after the value for
+`value_and_grad`, before the auxiliary value for `has_aux`). A split pair,
+for `vjp` and for calls between user functions, is two:
+`_f_forward(args) -> (value, tape)` and `_f_backward(seed, tape) ->
+gradients`, whose tape holds exactly the forward values the backward reads.
+"""
+from __future__ import annotations
+
+import gast
+
+from .. import nodes
+from ..emit import dedupe_comments, with_finite_checks
+from ..optimize import free_early
+
+
+def grad_function(tree, forward, backward, sweeps, names, ctx, options, aux, value_kinds):
+    """`grad_f(args) -> gradients` (with the value first for value_and_grad, and the
+    auxiliary value last for has_aux): the forward sweep, then the backward sweep."""
+    grads = [nodes.name(g) for g in sweeps.gradients]
+    result = grads[0] if len(grads) == 1 else nodes.tuple_of(grads)
+    mutated = ctx.facts.mutated
+    if options.return_value:
+        returned = sweeps.returned
+        if isinstance(returned, gast.Name):
+            # The backward sweep may restore the returned variable (a loop pops it
+            # back): keep the value as the forward sweep left it.
+            kept = names.claim("_value")
+            value = nodes.name(returned.id)
+            if returned.id in mutated:
+                value = nodes.quote_expr(f"{ctx.rename_global('fresh_tape')}(v)", v=returned.id)
+            forward.append(nodes.assign(kept, value))
+            returned = nodes.name(kept)
+        result = nodes.tuple_of([returned, result])
+    if aux is not None:
+        kept = aux
+        if mutated or any(n.id == aux and isinstance(n.ctx, gast.Store)
+                          for s in backward for n in nodes.name_nodes(s)):
+            # The backward sweep restores what the function wrote in place (aux may
+            # hold it), or rebinds aux: keep aux as the forward sweep left it.
+            kept = names.claim("_aux_kept")
+            value = nodes.name(aux)
+            if mutated:
+                value = nodes.quote_expr(f"{ctx.rename_global('fresh_tape')}(v)", v=aux)
+            forward.append(nodes.assign(kept, value))
+        result = nodes.tuple_of([result, nodes.name(kept)])
+    out = nodes.without_body(tree)
+    out.name = names.claim(("value_and_grad_" if options.return_value else "grad_") + tree.name)
+    body = forward + backward
+    if options.debug_nans:
+        body = with_finite_checks(body, ctx)
+    elif options.optimize:
+        body = free_early(body, value_kinds, set(sweeps.gradients) | nodes.loaded_names(result))
+    out.body = dedupe_comments(body + [nodes.ret(result)])
+    out.returns = None
+    return out
+
+
+def split_pair(tree, forward, backward, sweeps, params, names, ctx, debug_nans: bool) -> list:
+    """`f_forward(args) -> (value, tape)` and `f_backward(dvalue, tape) -> gradients`.
+
+    The tape holds exactly the forward values the backward code reads. The
+    backward works on a copy of the stack, so it can run more than once.
+    """
+    grads = [nodes.name(g) for g in sweeps.gradients]
+    defined = set(params) | {n.id for n in nodes.name_nodes(forward) if isinstance(n.ctx, gast.Store)}
+    read = nodes.loaded_names(backward)
+    tape_names = sorted(read & defined)
+    top_level = set(params) | {s.targets[0].id for s in forward
+                               if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
+    unbound = [nodes.assign(n, nodes.const(None)) for n in tape_names if n not in top_level]
+    tape = names.claim("_tape")
+    fwd = nodes.without_body(tree)
+    fwd.name = names.claim(f"_{tree.name}_forward")
+    fwd.returns = None
+    packed = nodes.tuple_of([nodes.name(n) for n in tape_names])
+    body = unbound + forward
+    if debug_nans:
+        body = with_finite_checks(body, ctx)
+    fwd.body = dedupe_comments(body + [nodes.ret(nodes.tuple_of([sweeps.returned, packed]))])
+    seed = sweeps.seed_name
+    prologue = []
+    if ctx.facts.mutated & set(tape_names):  # restores write into taped arrays: work on a copy
+        prologue.append(nodes.assign(tape, nodes.quote_expr(f"{ctx.rename_global('fresh_tape')}({tape})")))
+    if tape_names:
+        prologue.append(gast.Assign(targets=[nodes.tuple_of([nodes.name(n) for n in tape_names], store=True)],
+                                    value=nodes.name(tape), type_comment=None))
+    stack = sweeps.tape.stack
+    if stack is not None and stack in tape_names:
+        prologue.append(nodes.assign(stack, nodes.quote_expr(f"{ctx.rename_global('copy_stack')}({stack})")))
+    body = prologue + backward
+    if debug_nans:
+        body = with_finite_checks(body, ctx)
+    bwd = nodes.function(names.claim(f"_{tree.name}_backward"), [seed, tape],
+                         dedupe_comments(body + [nodes.ret(nodes.tuple_of(grads))]))
+    return [fwd, bwd]
+
+
+def drop_unread_saves(forward: list, backward: list, kept: set[str]) -> list:
+    """Saved values (`_x1 = x`) and loop trip counts (`_n1 = _n1 + 1`), kept only for
+    the backward sweep, go where the final clean-up removed what read them."""
+    unread = kept - nodes.loaded_names(backward)
+    if not unread:
+        return forward
+
+    def drop(stmts: list) -> list:
+        out = []
+        for s in stmts:
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and s.targets[0].id in unread:
+                continue
+            nodes.map_blocks(s, drop)
+            out.append(s)
+        return out or [gast.Pass()]
+
+    return drop(forward)

@@ -1,0 +1,75 @@
+"""Settling the tape: which pop markers of the optimized backward sweep become restores.
+
+Run on the optimized backward sweep, so that a value only an optimized-away
+statement read is never taped: a marker stays where the loop's backward code
+(or, outside loops, the whole backward code) still reads its variable, and
+becomes a pop (`tape.markers_to_pops`); the forward sweep then saves exactly
+what is popped.
+"""
+from __future__ import annotations
+
+import gast
+
+from .. import nodes
+from .tape import drop_markers, is_pop_marker, markers_to_pops, reads_without_markers, walk_stmts
+
+
+def settle(backward, stmts: list) -> list:
+    """Turn pop markers into pops where the loop's backward code reads the value.
+
+    Run on the optimized backward sweep, so that a value only an optimized-away
+    statement read is never taped. Dropping a marker can empty a branch and
+    so stop a condition being read: iterate until nothing changes.
+    """
+    out = _settle_loops(backward, stmts)
+    # Restores outside loops (variables changed in place): kept when anything reads them.
+    holder = gast.If(test=nodes.const(True), body=out, orelse=[])
+    while drop_markers(holder, _reads(backward, holder), top_only=True):
+        pass
+    for s in walk_stmts(out):
+        if isinstance(s, gast.If) and not isinstance(s, (gast.For, gast.While)):
+            while drop_markers(s, _reads(backward, holder), top_only=True):
+                pass
+    markers_to_pops(holder, backward, top_only=True)
+    for s in walk_stmts(holder.body):
+        if isinstance(s, gast.If):
+            markers_to_pops(s, backward, top_only=True)
+    return holder.body
+
+
+def _settle_loops(backward, stmts: list) -> list:
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, (gast.For, gast.While)):
+            stmt = _settle_loop(backward, stmt)
+        elif isinstance(stmt, gast.If):
+            stmt.body = _settle_loops(backward, stmt.body) or [gast.Pass()]
+            stmt.orelse = _settle_loops(backward, stmt.orelse)
+        out.append(stmt)
+    return out
+
+
+def _settle_loop(backward, loop):
+    while True:
+        reads = _reads(backward, loop)
+        removed = drop_markers(loop, reads)
+        if not removed:
+            break
+    index = backward.reversed_loops.get(id(loop))
+    first = loop.body[0] if loop.body else None
+    if index is not None and first is not None and is_pop_marker(first) \
+            and backward.tape.restores[first.value.args[1].value][0] == "target":
+        loop.body = loop.body[1:] or [gast.Pass()]  # the loop itself sets the index
+        loop.target = nodes.name(index, store=True)
+    markers_to_pops(loop, backward)
+    return loop
+
+
+def _reads(backward, stmt) -> set[str]:
+    """What `stmt` reads, where reading a view of a variable written in place
+    (`_t1 = buf[0]`, then `buf[0] = ...`) counts as reading that variable: its
+    restore must stay, or the view would show the overwritten entries."""
+    views, mutated = backward.ctx.facts.views, backward.ctx.facts.mutated
+    return reads_without_markers(
+        stmt, lambda out: out | {m for m in mutated if not views.get(m, {m}).isdisjoint(out)})
+

@@ -17,7 +17,7 @@ import gast
 
 from . import codegen, nested, nodes, watch, writes
 from .analysis.activity import activity
-from .analysis.effects import check_effects, model_writes
+from .analysis.effect_check import check_effects, model_writes
 from .analysis.resolve import resolve, statements, ufunc_operands_as_arrays
 from .analysis.shapes import resolver
 from .analysis.values import analyze, container_names

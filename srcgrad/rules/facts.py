@@ -24,7 +24,7 @@ nowhere else:
 - `hint`: how to write the call instead, when it must be rejected.
 
 Deny by default: a callable that is in no entry has no facts (`of` returns
-None), and the effect check (srcgrad/analysis/effects.py) rejects such a call when
+None), and the effect check (srcgrad/analysis/effect_check.py) rejects such a call when
 it meets a value that depends on a `wrt` input. Entries come from: the
 rule registry (every primitive with a rule or a zero gradient is pure), the
 explicit lists in srcgrad/rules/known.py, every ufunc, the functions of `math`, srcgrad's

@@ -1,0 +1,321 @@
+"""Deny by default: writes the derivative can model rewritten, every other effect checked.
+
+`model_writes` (before normalization) turns `np.copyto(dst, src)` and any
+`out=` into subscript writes; `check_effects` (after activity, both modes)
+rejects a call that writes, changes outer state or is unknown when it meets a
+value depending on a `wrt` input, from the facts of `effects.py` (see its
+docstring for the whole contract).
+"""
+from __future__ import annotations
+
+import gast
+import numpy
+
+from .. import nodes
+from ..errors import located
+from ..rules import facts as table
+from ..rules import registry
+from .effects import bind_user, function_effects, resolve_call
+
+
+# --- rewriting writes the derivative can model ------------------------------------
+
+
+def model_writes(fn, namespace, is_local) -> None:
+    """Rewrite (in place, in the parsed function `fn`, before normalization) calls
+    that store a result into an argument as the subscript write they are:
+    `np.copyto(dst, src)` becomes `dst[...] = src`, `f(a, out=o)` becomes
+    `o[...] = f(a)` (and `z = f(a, out=o)` adds `z = o`)."""
+    fn.body[:] = _model_block(fn.body, namespace, is_local)
+
+
+def _model_block(stmts, namespace, is_local) -> list:
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, (gast.FunctionDef, gast.AsyncFunctionDef)):
+            out.append(stmt)
+            continue
+        nodes.map_blocks(stmt, lambda inner: _model_block(inner, namespace, is_local))
+        out.extend(_modelled(stmt, namespace, is_local) or [stmt])
+    return out
+
+
+def _modelled(stmt, namespace, is_local):
+    call = stmt.value if isinstance(stmt, (gast.Expr, gast.Assign)) else None
+    if not isinstance(call, gast.Call):
+        return None
+    if isinstance(stmt, gast.Assign) and not (len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)):
+        return None
+    if any(isinstance(a, gast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return None
+    resolved = resolve_call(call, namespace, is_local)
+    if resolved.facts is None or resolved.user is not None or resolved.local_method:
+        return None
+    if resolved.facts is table.of(numpy.copyto) and len(call.args) == 2 and not call.keywords \
+            and isinstance(stmt, gast.Expr) and isinstance(call.args[0], gast.Name):
+        return [_write_all(call.args[0].id, call.args[1], stmt)]
+    outs = [v for k, v in resolved.keywords if k == "out"]
+    positional = list(call.args[resolved.ufunc.nin:]) if resolved.ufunc is not None else []
+    if len(outs) + len(positional) != 1 or resolved.facts.writes:
+        return None
+    target = (outs + positional)[0]
+    if not isinstance(target, gast.Name):
+        return None
+    plain = gast.Call(func=call.func, args=list(call.args[:len(call.args) - len(positional)]),
+                      keywords=[k for k in call.keywords if k.arg != "out"])
+    new = [_write_all(target.id, gast.copy_location(plain, call), stmt)]
+    if isinstance(stmt, gast.Assign):
+        new.append(gast.copy_location(nodes.assign(stmt.targets[0].id, nodes.name(target.id)), stmt))
+    return new
+
+
+def _write_all(target: str, value, stmt):
+    """`target[...] = value`, located at `stmt`."""
+    new = gast.Assign(targets=[gast.Subscript(value=nodes.name(target), slice=nodes.const(Ellipsis),
+                                              ctx=gast.Store())], value=value, type_comment=None)
+    return gast.copy_location(new, stmt)
+
+
+# --- the check --------------------------------------------------------------------
+
+
+def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse",
+                  generated: bool = False) -> None:
+    """Reject every call in the ANF function `fn` whose effect the derivative could
+    not see: one that writes, changes outer state or is unknown, and meets a value
+    that depends on a `wrt` input (see the module docstring). Forward mode also
+    models `lst.pop()` on a local list (it pops the tangent list alongside).
+    srcgrad's own `generated` code (a derivative differentiated again) is checked
+    by `_check_generated`."""
+    from ..normalize.anf import is_append
+
+    if generated:
+        _check_generated(fn, act, ctx)
+        return
+    namespace = ctx.parsed.namespace
+    varied = act.varied
+    reads = _Reads(fn, act, ctx) if mode == "reverse" else _Reads.NONE
+    for stmt in nodes.walk_statements(fn.body):
+        call = stmt.value if isinstance(stmt, (gast.Expr, gast.Assign)) else None
+        if not isinstance(call, gast.Call):
+            continue
+        if isinstance(stmt, gast.Expr) and is_append(stmt) and ctx.is_local(stmt.value.func.value.id):
+            continue  # lst.append(v) on a local list: modelled
+        if mode == "forward" and _is_local_pop(call, ctx):
+            continue
+        op = ops.get(id(stmt))
+        if op is not None and op.kind == "custom":
+            continue  # a user rule: declared a function of its arguments
+        if isinstance(call.func, gast.Name) and call.func.id in ctx.helpers:  # bound by the compiler
+            found = table.of(ctx.helpers[call.func.id])
+            if found is not None and not found.writes:
+                continue
+        resolved = resolve_call(call, namespace, ctx.is_local, lifted)
+        if resolved.reporting:
+            continue
+        inputs = set()
+        for node in resolved.args + [v for _, v in resolved.keywords]:
+            inputs |= nodes.loaded_names(node)
+        touched = sorted(n for n in inputs if n in varied)
+        if resolved.user is not None:
+            _check_user(stmt, resolved, touched, varied, ctx, lifted, (fn, ops), reads)
+            continue
+        if resolved.facts is None:
+            if touched:
+                raise located(ctx.source, stmt, f"{resolved.label} is a call srcgrad knows nothing "
+                              f"about (whether it changes its arguments, what it returns), on "
+                              f"{touched[0]!r}, which depends on a differentiated input",
+                              "register a rule for it with srcgrad.defvjp / srcgrad.defjvp, or "
+                              "compute the value with NumPy operations srcgrad knows")
+            handed = [n.id for n in resolved.args + [v for _, v in resolved.keywords]
+                      if isinstance(n, gast.Name) and reads.exposed(n.id, stmt)]
+            if handed:
+                raise located(ctx.source, stmt, f"{resolved.label} is a call srcgrad knows nothing "
+                              f"about, handed {handed[0]!r}, which the derivative reads: if the call "
+                              f"changes {handed[0]!r} in place, the gradient would use the changed value",
+                              f"pass a copy ({handed[0]}.copy()), or register a rule for the call "
+                              "with srcgrad.defvjp / srcgrad.defjvp")
+            continue
+        written = resolved.written
+        if not written:
+            continue
+        hit = touched or sorted(n for w in written for n in nodes.loaded_names(w) if n in varied)
+        exposed = [w.id for w in written if isinstance(w, gast.Name) and reads.exposed(w.id, stmt)]
+        if not hit and exposed:
+            raise located(ctx.source, stmt, f"{resolved.label} writes into {exposed[0]!r} in place, "
+                          "a value the derivative reads: the gradient would use the changed value",
+                          resolved.facts.hint or f"pass a copy ({exposed[0]}.copy())")
+        if hit:
+            what = ", ".join(sorted({n for w in written for n in nodes.loaded_names(w)}))
+            raise located(ctx.source, stmt, f"{resolved.label} writes into {what!r} in place, "
+                          f"with {hit[0]!r}, a value that depends on a differentiated input: "
+                          "the derivative cannot see that change",
+                          resolved.facts.hint or "compute a new value and assign it to a name")
+
+
+def _check_generated(fn, act, ctx) -> None:
+    """srcgrad's own code calls only its runtime helpers and its tape's append and
+    pop, which the passes model; a discarded call on an active value is something
+    else (a dict entry restored outside a loop has no tangent yet): rejected."""
+    from ..normalize.anf import is_append
+
+    for stmt in nodes.walk_statements(fn.body):
+        call = stmt.value if isinstance(stmt, gast.Expr) else None
+        if not isinstance(call, gast.Call) or is_append(stmt) or _is_local_pop(call, ctx):
+            continue
+        if isinstance(call.func, gast.Name) and call.func.id in ("require_scalar", "check_finite"):
+            continue
+        touched = sorted(n for n in nodes.loaded_names(call) if act.is_active(n))
+        if touched:
+            raise located(ctx.source, stmt, f"a call whose result is discarded, on the "
+                          f"differentiated value {touched[0]!r}", "this derivative cannot be "
+                          "differentiated again yet")
+
+
+def _is_local_pop(call, ctx) -> bool:
+    func = call.func
+    return (isinstance(func, gast.Attribute) and func.attr == "pop" and not call.args
+            and not call.keywords and isinstance(func.value, gast.Name) and ctx.is_local(func.value.id))
+
+
+class _Reads:
+    """Where differentiated operations read values (`c` in `y = x * c`, y active):
+    the backward sweep reads them again, so a write into one after such a read
+    (later in the code, or anywhere in a loop around the read) changes what the
+    derivative uses. Python numbers are left out (nothing changes them in place)."""
+
+    NONE: "_Reads"  # forward mode: a tangent reads its operands once, when it is computed
+
+    def __init__(self, fn, act, ctx):
+        from .aliases import alias_groups
+
+        self.at: dict = {}  # name -> [(position, enclosing loops)] of its reads
+        self.where: dict = {}  # id(statement) -> (position, enclosing loops)
+        self._walk(fn.body, (), act, ctx.facts.scalar_names)
+        params = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+        self.shares = alias_groups(fn.body, params, appends=False) if self.at else {}
+
+    def _walk(self, stmts, loops: tuple, act, numbers) -> None:
+        for stmt in stmts:
+            here = (len(self.where), loops)
+            self.where[id(stmt)] = here
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                    and act.is_active(stmt.targets[0].id):
+                for n in gast.walk(stmt.value):
+                    if isinstance(n, gast.Name) and n.id not in numbers:
+                        self.at.setdefault(n.id, []).append(here)
+            if isinstance(stmt, (gast.For, gast.While)):
+                self._walk(stmt.body, loops + (id(stmt),), act, numbers)
+                self._walk(stmt.orelse, loops, act, numbers)
+            elif isinstance(stmt, gast.If):
+                self._walk(stmt.body, loops, act, numbers)
+                self._walk(stmt.orelse, loops, act, numbers)
+
+    def exposed(self, name: str, stmt) -> bool:
+        """Whether a write into `name` by `stmt` changes a value the derivative reads."""
+        position, loops = self.where.get(id(stmt), (0, ()))
+        return any(p < position or set(l) & set(loops)
+                   for shared in self.shares.get(name, {name}) for p, l in self.at.get(shared, ()))
+
+
+_Reads.NONE = _Reads.__new__(_Reads)
+_Reads.NONE.at, _Reads.NONE.where, _Reads.NONE.shares = {}, {}, {}
+
+
+def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict, scope: tuple,
+                reads=None) -> None:
+    label = getattr(resolved.user, "__name__", resolved.label)
+    bound = bind_user(resolved.user, resolved.args, resolved.keywords)
+    if bound is None and touched:
+        raise located(ctx.source, stmt, f"calling {label}, which takes *args or **kwargs, with "
+                      "values being differentiated is not supported",
+                      "give the helper named parameters")
+    if touched:  # what the helper may not contain is said first, where it is
+        from ..fence import fence
+        from ..frontend import parse
+
+        fence(parse(resolved.user))
+    inner = function_effects(resolved.user, lifted)
+    if inner.outer is not None and touched:
+        line, code, what = inner.outer
+        raise located(ctx.source, stmt, f"{label}() {what} (line {line}: {code}), and it is "
+                      f"called with {touched[0]!r}, a value that depends on a differentiated "
+                      "input: the derivative cannot see that change",
+                      "make the helper a function of its arguments: return what it computes")
+    if not (inner.writes or inner.augmented):
+        return
+    for param, node in (bound or {}).items():
+        found = inner.writes.get(param)
+        if found is None and param in inner.augmented and not _is_number(node, ctx):
+            found = inner.augmented[param]
+        if found is None:
+            continue
+        holders = sorted(nodes.loaded_names(node))
+        hit = [n for n in holders if n in varied] or touched
+        if hit and isinstance(node, gast.Name) and _scratch(node.id, scope):
+            continue  # a fresh temporary nobody reads again: the helper may use it up
+        if not hit and reads is not None and isinstance(node, gast.Name) and reads.exposed(node.id, stmt):
+            line, code, note = found
+            raise located(ctx.source, stmt, f"{label}() writes into its argument {param!r} in place "
+                          f"(line {line}: {code}), which is {node.id!r} here, a value the derivative "
+                          "reads: the gradient would use the changed value",
+                          f"pass a copy ({node.id}.copy()), or make {label}() return the new value "
+                          f"instead of changing {param!r}")
+        if hit:
+            line, code, note = found
+            shown = holders[0] if holders else param
+            verb = "may write into" if "knows nothing" in note else "writes into"
+            where = f"line {line}: {code}" + (f"; {note}" if note else "")
+            raise located(ctx.source, stmt, f"{label}() {verb} its argument {param!r} in "
+                          f"place ({where}), which is {shown!r} here, and the call "
+                          f"involves {hit[0]!r}, a value that depends on a differentiated input: "
+                          "the derivative cannot see that change",
+                          "give that call a rule (srcgrad.defvjp / srcgrad.defjvp), or compute the "
+                          "value with operations srcgrad knows" if verb == "may write into" else
+                          f"make {label}() return the new value instead of changing {param!r} "
+                          f"(e.g. start it with `{param} = {param}.copy()` and return it)")
+
+
+def _scratch(name: str, scope: tuple) -> bool:
+    """`name` is a value made for this call alone (`helper(x * 1.0)`,
+    `helper(y.copy())`): read once (by the call), and either a parameter never
+    rebound or assigned once, by a rule that returns new memory and whose
+    derivative never reads its result. A write into it changes nothing the
+    derivative reads."""
+    fn, ops = scope  # the function checked, and its ops
+    stores = [s for s in nodes.walk_statements(fn.body) if isinstance(s, gast.Assign)
+              and isinstance(s.targets[0], gast.Name) and s.targets[0].id == name]
+    loads = [n for n in nodes.name_nodes(fn.body) if n.id == name and isinstance(n.ctx, gast.Load)]
+    if len(loads) != 1:
+        return False
+    args = fn.args
+    params = {a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args + args.kwonlyargs}
+    if not stores and name in params:  # a parameter read by this call alone
+        return True
+    if len(stores) != 1:
+        return False
+    op = ops.get(id(stores[0]))
+    if op is None or op.kind != "rule" or not table.is_pure(op.callee):
+        return False
+    found = table.of(op.callee)
+    if found is None or found.views:
+        return False
+    for mode in ("reverse", "forward"):
+        rule = registry.lookup(op.callee, mode)
+        if rule is not None and rule.template.result in _values_read(rule.template):
+            return False
+    return True
+
+
+def _values_read(template) -> set:
+    """Names whose values a rule template reads (`d[z]`, a derivative, is not z's value)."""
+    derivatives = {id(n.slice) for stmt in template.body for n in gast.walk(stmt)
+                   if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name) and n.value.id == "d"}
+    return {n.id for stmt in template.body for n in gast.walk(stmt)
+            if isinstance(n, gast.Name) and id(n) not in derivatives}
+
+
+def _is_number(node, ctx) -> bool:
+    if isinstance(node, gast.Constant):
+        return isinstance(node.value, (int, float, complex)) and not isinstance(node.value, bool)
+    return isinstance(node, gast.Name) and node.id in ctx.facts.scalar_names

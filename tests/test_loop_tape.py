@@ -1,4 +1,4 @@
-"""Loops without a tape where none is needed (srcgrad/recompute.py, and loops over
+"""Loops without a tape where none is needed (srcgrad/reverse/recompute.py, and loops over
 range(n) run backwards): gradients stay exact against central differences in
 float64, and the generated source shows where values are recomputed instead of
 taped, and where they must not be."""

@@ -8,11 +8,11 @@ derivatives of derivatives through loops.
    with the last iteration's decision: wrong gradients, or a stack popped out
    of step (`pop from empty list`, broadcast errors). Now the condition of any
    branch (and the trip count of any loop) that holds a restore which stays is
-   taped too (srcgrad/tape.py, `reads_without_markers`).
+   taped too (srcgrad/reverse/tape.py, `reads_without_markers`).
 2. Forward mode over a generated gradient: the gradient's stack holds values
    with a tangent and saved shapes, counts and conditions without one. Forward
    mode pushed a tangent for every item but popped one only for a popped value
-   that has a tangent, so the tangent stack ran out of step (srcgrad/forward.py,
+   that has a tangent, so the tangent stack ran out of step (srcgrad/forward/tangents.py,
    `pop`). And add_grad's tangent joined two list tangents with `+`
    (srcgrad/rules/runtime.py).
 

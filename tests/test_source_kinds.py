@@ -234,7 +234,7 @@ def test_the_front_end_imports_markers_not_the_public_api():
     import ast
 
     package = pathlib.Path(srcgrad.__file__).parent
-    front_end = [package / name for name in ("frontend.py", "fence.py", "resolve.py", "markers.py")]
+    front_end = [package / name for name in ("frontend.py", "fence.py", "analysis/resolve.py", "markers.py")]
     front_end += sorted((package / "normalize").glob("*.py"))
     for path in front_end:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

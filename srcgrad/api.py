@@ -5,7 +5,8 @@ kinds, runs the generated function compiled for them, and hands back the
 gradients converted at the boundary (`boundary`). Everything else happens
 once, at compile time, in `compiler`. The markers a user writes inside a
 differentiated function live in `markers`, the higher-order transforms
-(hvp, hessian, jacobian) in `higher`; both are re-exported here.
+(hvp, hessian, jacobian) in `higher` (which builds on this module; the
+package exports them).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from . import cache, fence as _fence, forms, frontend, listing, watch
 from .boundary import (CallPlan, as_gradient, check_kind, check_wrt_value, convert_gradients, copy_arrays,
                        kind_of, parameters, positional_count, resolve_wrt, tangent_like)
 from .compiler import Options, optimizing
+from .bound import JVP_BOUND, bound_for
 from .errors import SrcGradError
 from .markers import detach, no_grad, stop_gradient  # noqa: F401  (importable from here too)
 
@@ -269,9 +271,6 @@ def source(derivative, mode: str | None = None, wrt=0, annotate: bool = False, k
     return listing.derivative_source(fun, wrt, mode, kinds, annotate)
 
 
-_JVP_BOUND: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
 def jvp(fun, primals, tangents, debug_nans: bool = False):
     """Forward mode: `(fun(*primals), directional derivative along tangents)`.
 
@@ -302,7 +301,7 @@ def jvp(fun, primals, tangents, debug_nans: bool = False):
     values = dict(zip(params, primals))
     kinds = tuple(kind_of(values[p]) for p in params if p in values)
     options = Options(wrt, kinds=kinds, debug_nans=debug_nans, mode="forward")
-    compiled, bound = _bound_for(_JVP_BOUND, fun, options)
+    compiled, bound = bound_for(JVP_BOUND, fun, options)
     # where the function writes into an argument, the tangent function writes into its
     # tangent too: that is the caller's, so it gets a copy
     given = {tp: copy_arrays(t) if p in compiled.writes else t
@@ -312,17 +311,6 @@ def jvp(fun, primals, tangents, debug_nans: bool = False):
     keywords = dict(zip(params[positional:], primals[positional:]))
     out, out_dot = bound(*primals[:positional], **keywords, **given)
     return out, tangent_like(out_dot, out)
-
-
-def _bound_for(table, fun, options) -> tuple:
-    """(the Compiled derivative of `fun` for `options`, bound to `fun`): bound once,
-    and again after a helper or rule it was built from changed (see `watch`)."""
-    per_fun = table.setdefault(fun, {})
-    found = per_fun.get(options)
-    if found is None or (found[2] is not None and not found[2]()):
-        compiled = cache.compiled(fun, options)
-        found = per_fun[options] = (compiled, compiled.bind(fun), watch.of(compiled, fun).check())
-    return found[0], found[1]
 
 
 _SPLIT_BOUND: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -354,7 +342,7 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
     params = parameters(fun)
     kinds = tuple(kind_of(values[p]) for p in params if p in values)
     options = Options(names, kinds=kinds, debug_nans=debug_nans, split=True)
-    compiled, pair = _bound_for(_SPLIT_BOUND, fun, options)
+    compiled, pair = bound_for(_SPLIT_BOUND, fun, options)
     forward_fn, backward_fn = pair
     # The tape keeps what the backward sweep reads, the arguments too, until the
     # pullback runs: it keeps copies of those the function does not write, so that
@@ -391,12 +379,3 @@ _PULLBACK_SIGNATURE = inspect.Signature([inspect.Parameter("cotangent", inspect.
 # --- names kept importable from here -------------------------------------------------
 
 _kind, _resolve_wrt = kind_of, resolve_wrt  # as tests and older code import them
-
-
-def __getattr__(name: str):
-    """`srcgrad.api.hvp` (hessian, jacobian): they live in `higher`, which imports this module."""
-    if name in ("hvp", "hessian", "jacobian"):
-        from . import higher
-
-        return getattr(higher, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -27,7 +27,7 @@ import weakref
 import numpy
 
 from . import cache, frontend
-from .api import _JVP_BOUND, _bound_for
+from .bound import JVP_BOUND, bound_for
 from .boundary import as_gradient, check_wrt_value, kind_of, resolve_wrt, tangent_like
 from .options import Options
 from .errors import SrcGradError
@@ -165,7 +165,7 @@ class Zero:
 def _forward_function(fn, options: Options):
     """(compiled, bound) tangent function of `fn` for `options`, built once per `fn`
     (and again after a helper it was built from changed: see `watch`)."""
-    return _bound_for(_JVP_BOUND, fn, options)  # the table jvp keeps
+    return bound_for(JVP_BOUND, fn, options)  # the table jvp keeps
 
 
 def user_leaf(fun, values: dict) -> Leaf:

@@ -65,7 +65,7 @@ class Derivative:
         _wraps(self, given)
 
     def _plan(self, values: dict):
-        """This derivative as one generated function to transform again (see compose.py):
+        """This derivative as one generated function to transform again (see compose/):
         the NaN-guarded code alone, its gradients given their arguments' structure."""
         from . import compose
 

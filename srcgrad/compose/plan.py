@@ -1,4 +1,5 @@
-"""Transforms of derivatives: every derivative srcgrad returns can be transformed again.
+"""A derivative's plan: the functions with source that give its value, and how
+their results are put together.
 
 A derivative srcgrad returns (grad(f), value_and_grad(f), jacobian(f),
 hessian(f), hvp(f), and any transform of those) has, for given argument
@@ -9,28 +10,22 @@ argument's structure). Assembling is linear, so the directional derivative
 of a plan is forward mode applied to each leaf (generated code is read back
 like a user's function: its text is in `linecache`) with the same assembly.
 
-So `jacobian(grad(f))` is one forward-mode column per entry of `x` over the
-generated gradient, `grad(grad(grad(f)))` is forward over forward over
-reverse, and `hvp(f)` is one forward pass over the generated gradient. The
-parameters of a derivative, which `wrt` refers to, are those of the function
-it differentiates (for `hvp`, followed by `v`).
-
-Forward mode is the only mode applied to generated code (its runtime helpers
-have tangent rules, not adjoint rules), so the gradient of a derivative is
-built from forward-mode columns, one per scalar entry of the `wrt` argument.
+This module holds the leaves and plans, and the structural helpers that
+turn forward-mode columns into gradients, Jacobians and pullbacks (numbers
+and arrays in dicts, lists and tuples). The transforms that build plans are
+in `transforms.py`.
 """
 from __future__ import annotations
 
-import inspect
 import weakref
 
 import numpy
 
-from . import cache, frontend
-from .bound import JVP_BOUND, bound_for
-from .boundary import as_gradient, check_wrt_value, kind_of, resolve_wrt, tangent_like
-from .options import Options
-from .errors import SrcGradError
+from .. import frontend
+from ..bound import JVP_BOUND, bound_for
+from ..boundary import as_gradient, kind_of, tangent_like
+from ..options import Options
+from ..errors import SrcGradError
 
 
 def is_derivative(fun) -> bool:
@@ -341,224 +336,3 @@ def pulled_back(columns: list, out, cotangent, x):
                    for c, t in zip(cot, leaves_of(tangent_like(col, out)), strict=True))
                for col in columns]
     return as_gradient(rebuild(x, _entries(x, numbers)), x)
-
-
-# --- derivatives of derivatives ---------------------------------------------------
-
-class Composite:
-    """A derivative built from plans: call it like the function it differentiates.
-
-    `build(values)` makes the plan for one call's arguments (bound by name,
-    defaults applied); a call runs it, or `call` where one is given (a faster
-    way to the same value: jacobian of a plain function by vjp rows).
-    """
-
-    def __init__(self, build, signature: inspect.Signature, name: str, doc: str = "", call=None):
-        self._build = build
-        self._call = call  # a faster way to the same value, where there is one
-        self.__signature__ = signature
-        self.__name__ = self.__qualname__ = name
-        self.__doc__ = doc
-
-    def _values(self, args, kwargs) -> dict:
-        try:
-            bound = self.__signature__.bind(*args, **kwargs)
-        except TypeError as err:
-            raise SrcGradError(f"{self.__name__}{self.__signature__}: {err}") from None
-        bound.apply_defaults()
-        return dict(bound.arguments)
-
-    def _plan(self, values: dict) -> Plan:
-        return self._build(values)
-
-    def __call__(self, *args, **kwargs):
-        if self._call is not None:
-            return self._call(*args, **kwargs)
-        values = self._values(args, kwargs)
-        plan = self._build(values)
-        self._last_leaves = plan.leaves
-        return plan.run(values)
-
-    def source_text(self, annotate: bool = False) -> str:
-        """The generated functions the last call ran (each once, in order)."""
-        texts: list = []
-        for leaf in getattr(self, "_last_leaves", ()):
-            fn = leaf.leaf.fn if isinstance(leaf, Zero) else leaf.fn
-            compiled = cache.compiled_of(fn.__code__)
-            text = None if compiled is None else compiled.annotated if annotate else compiled.source
-            if text is not None and text not in texts:
-                texts.append(text)
-        if not texts:
-            raise SrcGradError(f"{self.__name__} has no generated functions of its own to show "
-                               "from a last call",
-                               hint="call it first; jacobian(f) of a plain function runs vjp/jvp of f, "
-                                    "whose code source(f, mode='reverse' or 'forward') shows")
-        return "\n\n".join(texts)
-
-    def __repr__(self) -> str:
-        return f"<srcgrad {self.__name__}>"
-
-
-def target_plan(fun, values: dict) -> Plan:
-    """The plan of `fun` (a derivative srcgrad returned, or a user's function)."""
-    if is_derivative(fun):
-        return fun._plan(values)
-    return single(user_leaf(fun, values))
-
-
-def _name(fun) -> str:
-    return getattr(fun, "__name__", "f")
-
-
-def bind(fun, args, kwargs) -> dict:
-    if isinstance(fun, Composite):
-        return fun._values(args, kwargs)
-    bound = frontend.signature(fun).bind(*args, **kwargs)
-    bound.apply_defaults()
-    return dict(bound.arguments)
-
-
-def _check(names, values):
-    for name in names:
-        check_wrt_value(name, values[name])
-
-
-def grad_of(fun, wrt, return_value: bool, has_aux: bool = False) -> Composite:
-    """grad / value_and_grad of a derivative: forward-mode columns over its plan."""
-    names, many = resolve_wrt(fun, wrt)
-    what = f"{'value_and_grad' if return_value else 'grad'}({_name(fun)})"
-
-    def build(values):
-        _check(names, values)
-        inner = target_plan(fun, values)
-        loss = Plan(inner.leaves, lambda outputs: _aux_split(inner.assemble(outputs), what)[0]) \
-            if has_aux else inner
-        columns, counts = by_columns(loss, values, names)
-
-        def gradients(cols):
-            grads = tuple(gradient_of(c, values[n], what) for c, n in zip(split(cols, counts), names))
-            return grads if many else grads[0]
-
-        grads_plan = Plan(columns.leaves, lambda outputs: gradients(columns.assemble(outputs)))
-        if not (return_value or has_aux):
-            return grads_plan
-        return combine([inner, grads_plan], lambda both: _with_value(both, return_value, has_aux, what))
-
-    prefix = "value_and_grad_" if return_value else "grad_"
-    return Composite(build, frontend.signature(fun), prefix + _name(fun))
-
-
-def _aux_split(value, what: str):
-    if not (isinstance(value, tuple) and len(value) == 2):
-        raise SrcGradError(f"{what} with has_aux=True needs the function to return a pair "
-                           f"(loss, aux); it returns {type(value).__name__}",
-                           hint="return (loss, aux), or drop has_aux=True")
-    return value
-
-
-def _with_value(both, return_value: bool, has_aux: bool, what: str):
-    value, grads = both
-    if has_aux:
-        loss, aux = _aux_split(value, what)
-        return ((_scalar(loss, what), aux), grads) if return_value else (grads, aux)
-    return _scalar(value, what), grads
-
-
-def jacobian_of_fun(fun, wrt) -> Composite:
-    """jacobian of a derivative: one forward-mode column per entry of the argument."""
-    (name,), many = resolve_wrt(fun, wrt)
-    if many:
-        raise SrcGradError("jacobian takes one wrt argument", hint="call it once per argument")
-
-    def build(values):
-        _check((name,), values)
-        inner = target_plan(fun, values)
-        columns, _ = by_columns(inner, values, (name,))
-        return combine([inner, columns], lambda both: jacobian_of(both[1], both[0], values[name]))
-
-    return Composite(build, frontend.signature(fun), f"jacobian_{_name(fun)}")
-
-
-def hessian_of_fun(fun, wrt) -> Composite:
-    """hessian(fun) = jacobian(grad(fun)): forward-mode columns over the gradient's plan."""
-    (name,), many = resolve_wrt(fun, wrt)
-    if many:
-        raise SrcGradError("hessian takes one wrt argument", hint="pass wrt=0 or wrt='x'")
-    full = jacobian_of_fun(grad_of(fun, name, return_value=False), name)
-    full.__name__ = full.__qualname__ = f"hessian_{_name(fun)}"
-    return full
-
-
-def hvp_of_fun(fun, wrt) -> Composite:
-    """Hessian-vector products of a derivative: (H v)_i is the second directional
-    derivative along v and e_i, forward over forward over its plan."""
-    (name,), many = resolve_wrt(fun, wrt)
-    if many:
-        raise SrcGradError("hvp takes one wrt argument", hint="pass wrt=0 or wrt='x'")
-    what = f"hvp({_name(fun)})"
-
-    def build(values):
-        _check((name,), values)
-        inner = target_plan(fun, values)
-        along_v = inner.forward(values, {name: ("arg", direction)})
-        columns, _ = by_columns(along_v, values, (name,))
-        return Plan(columns.leaves,
-                    lambda outputs: gradient_of(columns.assemble(outputs), values[name], what))
-
-    signature, direction = with_v(frontend.signature(fun))
-    return Composite(build, signature, f"hvp_{_name(fun)}")
-
-
-def with_v(signature: inspect.Signature) -> tuple[inspect.Signature, str]:
-    """`signature` followed by the direction of a Hessian-vector product, and its name:
-    `v`, or `v2`, `v3`, ... when the function already has a parameter of that name
-    (hvp of an hvp). It follows the positional parameters (keyword-only when one
-    of them has a default)."""
-    params = list(signature.parameters.values())
-    taken = {p.name for p in params}
-    name = next(n for n in ["v"] + [f"v{i}" for i in range(2, len(params) + 3)] if n not in taken)
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    at = sum(p.kind in positional for p in params)
-    plain = all(p.default is p.empty for p in params[:at]) and \
-        not any(p.kind is p.VAR_POSITIONAL for p in params)
-    if not plain:  # after the keyword-only parameters, before **kwargs
-        at = sum(p.kind is not p.VAR_KEYWORD for p in params)
-    v = inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD if plain
-                          else inspect.Parameter.KEYWORD_ONLY)
-    return signature.replace(parameters=params[:at] + [v] + params[at:]), name
-
-
-def jvp_of(fun, primals: tuple, tangents: tuple):
-    """jvp of a derivative: its plan's leaves in forward mode along the tangents."""
-    params = [p for p in frontend.signature(fun).parameters.values()
-              if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    if len(primals) > len(params):
-        raise SrcGradError(f"jvp got {len(primals)} primals but {_name(fun)} takes {len(params)}")
-    values = bind(fun, primals, {})
-    moved = {params[i].name: ("const", t) for i, t in enumerate(tangents) if t is not None}
-    _check(moved, values)
-    plan = target_plan(fun, values)
-    if not moved:
-        out = plan.run(values)
-        return out, tangent_like(None, out)
-    return plan.forward(values, moved).run_pair(values)
-
-
-def vjp_of(fun, args, kwargs, wrt):
-    """vjp of a derivative: the pullback contracts the cotangent with forward-mode
-    columns of its Jacobian (generated code has no adjoint rules to run backward)."""
-    names, many = resolve_wrt(fun, wrt)
-    values = bind(fun, args, kwargs)
-    _check(names, values)
-    inner = target_plan(fun, values)
-    out = inner.run(values)
-    found: list = []
-
-    def pullback(cotangent):
-        if not found:
-            columns, counts = by_columns(inner, values, names)
-            found.append(split(columns.run(values), counts))
-        grads = tuple(pulled_back(cols, out, cotangent, values[n]) for cols, n in zip(found[0], names))
-        return grads if many else grads[0]
-
-    return out, pullback

@@ -104,3 +104,17 @@ def test_the_import_graph_has_no_cycle():
 def test_the_cycle_check_sees_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_design_layout_lists_every_module():
+    """docs/design.md opens with the layout, one line per file: it names each module
+    of the package and no module that is gone."""
+    import re
+
+    root = pathlib.Path(srcgrad.__file__).parent
+    text = (root.parent / "docs" / "design.md").read_text(encoding="utf-8")
+    start = text.index("```\nsrcgrad/\n")
+    block = text[start:text.index("```\n", start + 4)]
+    listed = set(re.findall(r"^  (\S+\.py)", block, re.M))
+    files = {p.relative_to(root).as_posix() for p in root.rglob("*.py")}
+    assert listed == files, f"not in the layout: {sorted(files - listed)}; gone: {sorted(listed - files)}"

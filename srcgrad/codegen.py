@@ -25,7 +25,8 @@ import gast
 
 from . import nodes
 
-_COMMENT = re.compile(r"^(\s*)" + nodes.COMMENT_MARKER + r"\((.*)\)\s*$")
+_COMMENT_MARKER = "__srcgrad_comment__"  # a comment is unparsed as `__srcgrad_comment__(7)`
+_COMMENT = re.compile(r"^(\s*)" + _COMMENT_MARKER + r"\((.*)\)\s*$")
 _serial = itertools.count(1)
 
 
@@ -91,23 +92,24 @@ def _mark(node, note, comments: list, notes: list, undo: list, noted: bool) -> N
         stmts = getattr(node, field, None)
         if not stmts or not isinstance(stmts, list):
             continue
-        out = [] if noted else None
+        out = [] if noted or any(s.__class__ is nodes.Comment for s in stmts) else None
         for stmt in stmts:
+            if stmt.__class__ is nodes.Comment:  # unparsed as a call, printed as `# text`
+                comments.append(stmt.text)
+                marker = gast.Expr(value=gast.Call(func=nodes.name(_COMMENT_MARKER),
+                                                   args=[nodes.const(len(comments) - 1)], keywords=[]))
+                marker.lineno = None
+                out.append(marker)
+                continue
             if not hasattr(stmt, "lineno") and isinstance(stmt, gast.stmt):
                 stmt.lineno = None
             if out is not None:
                 out.append(stmt)
-            if nodes.is_comment(stmt):
-                call = stmt.value
-                undo.append((call, "args", call.args))
-                comments.append(call.args[0].value)
-                call.args = [nodes.const(len(comments) - 1)]
-                continue
             inner_noted = noted and isinstance(stmt, (gast.If, gast.For, gast.While))
             if hasattr(stmt, "body") or hasattr(stmt, "handlers") or hasattr(stmt, "cases"):
                 _mark(stmt, note, comments, notes, undo, inner_noted)
                 continue
-            if out is not None and isinstance(stmt, _NOTED):
+            if noted and isinstance(stmt, _NOTED):
                 line = stmt.lineno
                 text = note(line) if line else None
                 if text:
@@ -118,7 +120,7 @@ def _mark(node, note, comments: list, notes: list, undo: list, noted: bool) -> N
         if all(nodes.is_comment(stmt) for stmt in stmts):  # a comment is no statement
             out = (out if out is not None else list(stmts)) + [gast.Pass()]
             out[-1].lineno = None
-        if out is not None and len(out) != len(stmts):
+        if out is not None:
             undo.append((node, field, stmts))
             setattr(node, field, out)
 
@@ -141,14 +143,15 @@ class Compiled:
     """Generated functions' text and code, ready to be bound per function object.
 
     `names` lists the generated functions: one for a joint derivative, two
-    (forward, backward) for a split pair. `twin`, when given, is `(name,
-    make)`: a function the first one calls only now and then (a fast path's
-    NaN-safe twin, see optimize/speculate.py); `make()` returns its (plain,
-    annotated) text, and it is compiled the first time it is called or shown.
+    (forward, backward) for a split pair. `twin`, when given, is a function
+    the first one calls only now and then (a fast path's NaN-safe twin,
+    `optimize.fastpath.Twin`): its `name`; `make()`, its (plain, annotated)
+    text, compiled the first time it is called or shown; and `cell(compiled,
+    fn)`, the closure cell that stands for it until then.
     """
 
     def __init__(self, names: list[str], source: str, free: list[str], helpers: dict,
-                 annotated: str | None = None, twin: tuple | None = None):
+                 annotated: str | None = None, twin=None):
         self.names = list(names)
         self.name = self.names[0]
         self._source = source
@@ -158,7 +161,7 @@ class Compiled:
         self._twin = twin
         self._twin_compiled = None
         self.filename = f"<srcgrad {self.name} #{next(_serial)}>"
-        cells = free + [twin[0]] if twin is not None else free
+        cells = free + [twin.name] if twin is not None else free
         wrapper = f"def _srcgrad_factory({', '.join(cells)}):\n" \
                   f"{textwrap.indent(self._annotated, '    ')}    return {', '.join(self.names)}\n"
         self.text = wrapper
@@ -188,9 +191,8 @@ class Compiled:
             return None
         with _TWIN_LOCK:
             if self._twin_compiled is None:
-                name, make = self._twin
-                plain, noted = make()
-                self._twin_compiled = Compiled([name], plain, self.free, self.helpers, noted)
+                plain, noted = self._twin.make()
+                self._twin_compiled = Compiled([self._twin.name], plain, self.free, self.helpers, noted)
         return self._twin_compiled
 
     def bind(self, fn):
@@ -198,10 +200,10 @@ class Compiled:
         user_cells = getattr(fn, "cells", None)
         if user_cells is None:
             user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
-        twin_name = self._twin[0] if self._twin is not None else None
+        twin_name = self._twin.name if self._twin is not None else None
         out = []
         for name, code in zip(self.names, self.codes):
-            cells = tuple(user_cells[n] if n in user_cells else _DeferredTwin.cell(self, fn)
+            cells = tuple(user_cells[n] if n in user_cells else self._twin.cell(self, fn)
                           if n == twin_name else types.CellType(self.helpers[n])
                           for n in code.co_freevars)
             defaults = fn.__defaults__ if code is self.code else None
@@ -213,22 +215,3 @@ class Compiled:
 
 
 _TWIN_LOCK = threading.Lock()
-
-
-class _DeferredTwin:
-    """What a fast path's closure holds for its twin until the twin is first called:
-    then the twin is compiled and bound, and takes this object's place in the cell."""
-
-    def __init__(self, compiled: Compiled, fn, cell):
-        self.compiled, self.fn, self.cell = compiled, fn, cell
-
-    @classmethod
-    def cell(cls, compiled: Compiled, fn):
-        cell = types.CellType()
-        cell.cell_contents = cls(compiled, fn, cell)
-        return cell
-
-    def __call__(self, *args, **kwargs):
-        twin = self.compiled.twin().bind(self.fn)
-        self.cell.cell_contents = twin
-        return twin(*args, **kwargs)

@@ -30,18 +30,13 @@ from .naming import Names
 from .normalize import nograd, normalize
 from .normalize.aux import split_aux
 from .normalize.desugar import bind_loop_items
-from .optimize import optimize, whole_function
-from .optimize.copies import fold_constants
-from .optimize.dce import eliminate_dead
-from .optimize.inplace import accumulate_in_place
-from .optimize.scalars import elide_unbroadcast
-from .optimize.shapetape import tape_shapes
-from .optimize.share import share_repeats
-from .optimize.speculate import fast_twin
+from . import optimize
+from .normalize.share import share_repeats
+from .optimize.fastpath import fast_path
 from .options import Options, optimizing, unoptimized  # noqa: F401 (re-exported)
 from .reverse import reverse
 from .reverse.calls import SplitPairs
-from .reverse.function import drop_unread_saves, grad_function, split_pair
+from .reverse.function import grad_function, split_pair
 from .scope import check_constant_positions, check_real
 from .sequences import bind_sequence_ops
 
@@ -142,75 +137,47 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
     """`grad_f(args)`, or a split pair: both sweeps, optimized and settled, assembled."""
     ctx, names = low.ctx, low.names
     sweeps = reverse(low.anf, low.ops, low.act, list(options.wrt), ctx, calls, split=options.split)
+    setting = _reverse_setting(low, sweeps, options) if options.optimize else None
+
+    def settle(backward, recompute_loops=True):  # the tape: what the optimized backward sweep reads
+        forward, backward = sweeps.finish(backward, recompute_loops=recompute_loops)
+        saved = set(sweeps.tape.temps.values()) | sweeps.counts
+        return nested.restore(forward, low.nested_defs), backward, sweeps.tape.stack, saved
+
     if options.optimize:
-        forward, backward, value_kinds, callee = _optimize_reverse(low, sweeps, options)
+        # Without a loop nothing is taped, so the tape need not wait for the optimizer.
+        loops = options.split or any(isinstance(s, (gast.For, gast.While)) for s in statements(low.anf.body))
+        forward, backward = optimize.reverse(sweeps.backward, settle, setting, loops=loops,
+                                             joint=not options.split,
+                                             value_needed=options.return_value or low.aux is not None
+                                             or options.debug_nans)
     else:  # the plain lowering (see `unoptimized`)
-        forward, backward = sweeps.finish(sweeps.backward, recompute_loops=False)
-        forward, value_kinds = nested.restore(forward, low.nested_defs), {}
+        forward, backward, _, _ = settle(sweeps.backward, recompute_loops=False)
     deferred = None
     if options.split:
         functions = split_pair(low.tree, forward, backward, sweeps, low.params, names, ctx, options.debug_nans)
     else:
-        out = grad_function(low.tree, forward, backward, sweeps, names, ctx, options, low.aux, value_kinds)
+        out = grad_function(low.tree, forward, backward, sweeps, names, ctx, options, low.aux, setting)
         functions = [out]
         if options.optimize and not (options.debug_nans or options.nan_safe or low.generated):
-            functions, deferred = _fast_path(out, backward, sweeps, dict(zip(low.params, options.kinds)),
-                                             value_kinds, callee, names, ctx, options)
+            functions, deferred = fast_path(out, backward, sweeps, names, ctx, options, setting,
+                                            ctx.arithmetic_helpers(arrays=True))
     return _compiled(low, functions, calls, twin=deferred)
 
 
-def _optimize_reverse(low: Lowered, sweeps, options: Options):
-    """The optimisation passes of reverse mode, in order, around settling the tape:
-    (forward sweep, backward sweep, the kinds of values found, the callee resolver)."""
+def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting:
+    """What reverse mode's optimisation passes read besides the code (see optimize/setting.py)."""
     ctx, names = low.ctx, low.names
     scalars = set(ctx.facts.scalar_names)
     scalars |= {saved for (name, _), saved in sweeps.tape.saves.items() if name in scalars}
     scalars |= {names.adjoint(n) for n in scalars}
-
-    def optimized(stmts):
-        return optimize(stmts, set(sweeps.gradients), scalars, ctx.rename_global("unbroadcast"),
-                        ctx.emitted.get("math", "math"), frozenset(names.adjoint_names()),
-                        ctx.number_helpers(),
-                        keep=sweeps.side_effects, arithmetic=ctx.arithmetic_helpers())
-
-    # Without a loop nothing is taped, so the tape need not wait for the optimizer: the
-    # one run after the whole-function passes is enough.
-    early = options.split or any(isinstance(s, (gast.For, gast.While)) for s in statements(low.anf.body))
-    forward, backward = sweeps.finish(optimized(sweeps.backward) if early else sweeps.backward)
-    forward = nested.restore(forward, low.nested_defs)
-    backward, _ = eliminate_dead(backward, set(sweeps.gradients))
-    forward = drop_unread_saves(forward, backward, set(sweeps.tape.temps.values()) | sweeps.counts)
-    kinds = dict(zip(low.params, options.kinds))
-    callee = resolver(ctx.is_local, ctx.helpers, low.parsed.namespace.lookup)
-    value_kinds = {}
-    if not options.split:
-        forward, backward, value_kinds = whole_function(forward, backward, kinds, scalars, callee, ctx.emitted,
-                                           optimized,
-                                           value_needed=options.return_value or low.aux is not None
-                                           or options.debug_nans,
-                                           optimized_yet=early)
-    if "zeros_like" in ctx.emitted:  # no pass after these two knows `+=`
-        backward = accumulate_in_place(backward, ctx.emitted["zeros_like"])
-    if not options.split:
-        forward, backward = tape_shapes(forward, backward, sweeps.tape.stack, ctx.emitted, names.fresh,
-                                        ctx.rename_global)
-    return forward, backward, value_kinds, callee
-
-
-def _fast_path(out, backward, sweeps, kinds, value_kinds, callee, names, ctx, options):
-    """([the function to compile], the deferred NaN-safe twin or None): see
-    optimize/speculate.py. The twin's text is made only when it is first needed."""
-    guards = ctx.arithmetic_helpers(arrays=True)
-    if not guards:
-        return [out], None
-    records = ctx.facts.records
-    arrays = sum(len(records[p]) if p in records else kinds.get(p) != "scalar" for p in options.wrt)
-    pair = fast_twin(out, names.claim(out.name + "_nan_safe"), backward, guards, value_kinds, callee,
-                     sweeps.gradients, arrays, ctx.rename_global, ctx.facts.mutated)
-    if pair is None:
-        return [out], None
-    fast, twin = pair
-    return [fast], (twin.name, lambda: codegen.to_sources(twin, note=ctx.line))
+    return optimize.Setting(
+        dict(zip(low.params, options.kinds)), frozenset(scalars),
+        resolver(ctx.is_local, ctx.helpers, low.parsed.namespace.lookup), ctx.emitted,
+        gradients=tuple(sweeps.gradients), floats=frozenset(names.adjoint_names()),
+        number_helpers=ctx.number_helpers(), arithmetic=ctx.arithmetic_helpers(),
+        unbroadcast=ctx.rename_global("unbroadcast"), math=ctx.emitted.get("math", "math"),
+        fresh=names.fresh, rename_global=ctx.rename_global)
 
 
 def _derive_forward(low: Lowered, options: Options, calls: Tangents):
@@ -219,10 +186,12 @@ def _derive_forward(low: Lowered, options: Options, calls: Tangents):
     body, returned, returned_dot = forward(low.anf, low.ops, low.act, list(options.wrt), ctx, calls)
     if options.optimize:  # the forward sweep's only passes: scalar elision, constant folding
         scalars = set(ctx.facts.scalar_names) | {names.tangent(n) for n in ctx.facts.scalar_names}
-        body, _ = elide_unbroadcast(body, scalars, {ctx.rename_global("broadcast_like")},
-                                    ctx.emitted.get("math", "math"), ctx.number_helpers(),
-                                    ctx.arithmetic_helpers())
-        fold_constants(body, frozenset(names.adjoint_names()))
+        setting = optimize.Setting(dict(zip(low.params, options.kinds)), frozenset(scalars), None, ctx.emitted,
+                                   floats=frozenset(names.adjoint_names()), number_helpers=ctx.number_helpers(),
+                                   arithmetic=ctx.arithmetic_helpers(),
+                                   unbroadcast=ctx.rename_global("broadcast_like"),
+                                   math=ctx.emitted.get("math", "math"))
+        body = optimize.tangent(body, setting)
     body = nested.restore(body, low.nested_defs)
     out, tangent_params = tangent_function(low.tree, body, returned, returned_dot, names, ctx, options)
     compiled = _compiled(low, [out], calls)

@@ -17,7 +17,7 @@ def dedupe_comments(stmts: list) -> list:
     last = None
     for stmt in stmts:
         if nodes.is_comment(stmt):
-            text = stmt.value.args[0].value
+            text = stmt.text
             if text == last:
                 continue
             last = text

@@ -144,17 +144,24 @@ def binop(left, op: str, right):
     return quote_expr(f"_l {op} _r", _l=left, _r=right)
 
 
-def comment(text: str):
-    """A statement that codegen turns into the line comment `# text`."""
-    return expr_stmt(gast.Call(func=name(COMMENT_MARKER), args=[const(text)], keywords=[]))
+class Comment(gast.stmt):
+    """A line comment of generated code, `# text`, as a statement of its own kind.
+
+    It holds no expression, so a pass that looks for names, calls or
+    assignments finds none in it and needs no case for it; only the passes
+    that drop or move statements decide what happens to the comment heading
+    them (`dce` drops a comment left heading nothing, `codegen` prints it).
+    """
+    _fields = ("text",)
 
 
-COMMENT_MARKER = "__srcgrad_comment__"
+def comment(text: str) -> Comment:
+    """The line comment `# text`."""
+    return Comment(text=text)
 
 
 def is_comment(stmt) -> bool:
-    return (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)
-            and isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == COMMENT_MARKER)
+    return stmt.__class__ is Comment
 
 
 def function(fn_name: str, params, body, defaults=()):

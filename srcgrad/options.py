@@ -55,7 +55,7 @@ class Options:
     debug_nans: bool = False  # check every generated statement's result for NaN/inf
     split: bool = False  # a forward function returning a tape, and a backward function
     mode: str = "reverse"  # or "forward": a tangent (jvp) function
-    nan_safe: bool = False  # no fast path in front of the NaN-guarded code (see optimize.speculate)
+    nan_safe: bool = False  # no fast path in front of the NaN-guarded code (see optimize.fastpath)
     has_aux: bool = False  # the function returns (loss, aux): differentiate loss, hand back aux
     # run the optimisation passes (False: the plain lowering, see `unoptimized`)
     optimize: bool = field(default_factory=optimizing)

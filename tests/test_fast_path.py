@@ -1,4 +1,4 @@
-"""The fast path without NaN guards and its NaN-safe twin (srcgrad/optimize/speculate.py).
+"""The fast path without NaN guards and its NaN-safe twin (srcgrad/optimize/fastpath.py).
 
 The fast function must give exactly the twin's gradient whenever it has no
 NaN, hand over to the twin when a guard would have mattered, and exist only

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import srcgrad
-from srcgrad.optimize import _facts
+from srcgrad.optimize import Setting, facts
 from srcgrad.optimize.cse import common_subexpressions
 
 BOTH = ("reverse", "forward")
@@ -107,8 +107,9 @@ def _callee(call):
 def _forward_cse(source: str, backward: str):
     forward = gast.parse(source).body
     params = {"x": "array"}
-    shapes, kinds = _facts(forward + gast.parse(backward).body, params, set(), _callee)
-    out, _, changed = common_subexpressions(forward, gast.parse(backward).body, params, shapes, kinds)
+    setting = Setting(params, frozenset(), _callee, {})
+    known = facts(forward + gast.parse(backward).body, setting)
+    (out, _), changed = common_subexpressions((forward, gast.parse(backward).body), params, known)
     return [srcgrad.codegen.to_source(s).strip() for s in out], changed
 
 

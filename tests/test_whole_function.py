@@ -1,5 +1,5 @@
 """The passes that see a whole joint derivative (srcgrad/optimize/__init__.py:
-whole_function, free_early): each keeps gradients exact, and each shows in the
+the whole-function passes of `optimize.reverse`, and free_early): each keeps gradients exact, and each shows in the
 generated source where it applies and not where it must not."""
 import numpy as np
 import pytest
@@ -225,7 +225,7 @@ def test_the_doubled_contribution_is_bitwise_the_sum_of_two():
     assert "2.0 * t" in source_of(float_square, t)
 
 
-# --- a repeated expression is shared before differentiation (optimize/share.py) ----
+# --- a repeated expression is shared before differentiation (normalize/share.py) ----
 
 def square_used_twice(x):
     return np.sum(np.exp(-x ** 2) + np.log1p(x ** 2))

@@ -101,10 +101,11 @@ class Shapes:
 
 
 def assigned_once(body: list, params) -> set[str]:
-    """Names bound exactly once in `body` (a parameter counts as bound)."""
+    """Names bound exactly once in `body` (a parameter counts as bound; `del`
+    binds nothing)."""
     stores = collections.Counter(list(params))
     for node in nodes.name_nodes(body):
-        if node.ctx.__class__ is not gast.Load:
+        if node.ctx.__class__ is gast.Store:
             stores[node.id] += 1
     return {n for n, count in stores.items() if count == 1}
 

@@ -11,7 +11,8 @@ import sys
 import textwrap
 import weakref
 
-from .. import cache, codegen
+from .. import cache
+from ..optimize.fastpath import DeferredTwin
 from ..errors import SrcGradError
 
 
@@ -23,7 +24,7 @@ def _cells(fn) -> dict:
         except ValueError:  # an empty cell
             pass
         else:
-            if isinstance(out[name], codegen._DeferredTwin):  # a fast path's twin, not compiled yet
+            if isinstance(out[name], DeferredTwin):  # a fast path's twin, not compiled yet
                 twin = out[name].compiled.twin()
                 out[name] = twin.bind(out[name].fn)
                 _TWINS[out[name].__code__] = twin  # its plain text, for `_generated_text`

@@ -1,106 +1,174 @@
-"""Optimizations of a generated derivative.
+"""The optimiser schedule: every pass over generated code, in order, here.
 
-`optimize` runs the backward-sweep passes to a fixed point: each is
-`pass(statements, ...) -> (statements, changed)`, and the loop stops when no
-pass changed anything. `whole_function` then runs, once, the passes that
-need both sweeps of a joint derivative (they may change the forward sweep
-too), and `free_early` adds the `del`s last.
+A pass has one shape: `pass_(statements, ...) -> (statements, changed)`,
+where `statements` is a list of statements, or the pair `(forward,
+backward)` for a pass that reads or changes both sweeps of a joint
+derivative, and `changed` says whether it changed anything (in place or
+not). The facts a pass reads about the code (static shapes, value kinds:
+`setting.facts`) are computed from the statements it is given, again after
+any pass changed them.
+
+Reverse mode (`reverse`):
+
+1. the backward fixed point: copy and constant propagation (`copies`),
+   scalar elision (`scalars`) and dead code (`dce`) until none changes
+   anything; first on the backward sweep with its pop markers (when the
+   derivative has loops or is a split pair), then the tape is settled;
+2. dead code again, and the saves nobody reads any more (`saves`);
+3. for a joint derivative, the whole-function passes: CSE of the forward
+   sweep (`cse`), scalar seeds (`seeds`), then what static shapes settle
+   (`sameshape`) and the backward fixed point, alternately, until neither
+   changes anything; value-only statements (`valueonly`, under `grad`);
+   `dx += e` at the top level (`inplace`);
+4. `+=` into zero-initialised loop accumulators (`inplace`); shapes instead
+   of values on the tape (`shapetape`, joint only).
+
+`release` then frees NumPy temporaries in the assembled function, and the
+fast path (`fastpath`) goes in front of it. Forward mode (`tangent`) runs
+scalar elision and constant folding to their fixed point.
+
+Every loop here stops at a fixed point; one that runs `ROUNDS` times without
+reaching it is a bug in a pass (two passes undoing each other), reported as
+`NoFixedPoint` rather than left to hang.
 """
 from __future__ import annotations
 
-import gast
+import dataclasses
 
-from .copies import propagate
+from .copies import fold_constants, propagate
 from .cse import common_subexpressions
 from .dce import eliminate_dead
-from .inplace import accumulate_top_level
-from ..analysis.kinds import static_scalars, top_level_defs, value_kinds
+from .inplace import accumulate_in_place, accumulate_top_level
 from .release import release
 from .sameshape import settle_shapes
+from .saves import drop_unread_saves
 from .scalars import elide_unbroadcast
 from .seeds import scalar_seeds
-from ..analysis.shapes import Shapes, assigned_once
+from .setting import Setting, facts
+from .shapetape import tape_shapes
 from .valueonly import drop_value_only
 
+ROUNDS = 64
 
-def optimize(backward: list, live_out: set[str], scalar_names: set[str], unbroadcast_name: str,
-             math_name: str = "math", floats: frozenset = frozenset(),
-             scalar_helpers: frozenset = frozenset(), keep: set = frozenset(),
-             arithmetic: dict | None = None) -> list:
-    """Copy/constant propagation, folding, dead code and needless unbroadcasts."""
-    changed = True
-    while changed:
-        backward, c1 = propagate(backward, live_out, floats)
-        backward, c2 = elide_unbroadcast(backward, scalar_names, {unbroadcast_name}, math_name,
-                                         scalar_helpers, arithmetic)
-        backward, c3 = eliminate_dead(backward, live_out, keep)
-        changed = c1 or c2 or c3
-    return backward
+__all__ = ["NoFixedPoint", "Setting", "facts", "fixed_point", "free_early", "reverse", "tangent"]
 
 
-def whole_function(forward: list, backward: list, params: dict, scalars: set[str], callee,
-                   helper_names: dict, rerun, value_needed: bool, optimized_yet: bool = True):
-    """Passes that see both sweeps of a joint derivative, in order: CSE of the
-    forward sweep, scalar seeds, what static shapes settle (each followed by
-    `rerun(backward)`, the backward fixed point again), dropping value-only
-    forward statements under `grad`, in-place accumulation at the top level.
-    `params` maps each parameter to its argument kind. Returns both sweeps and
-    the value kinds found (for `free_early`). Unless `optimized_yet`, the
-    backward fixed point runs here at least once (a derivative without loops
-    has no tape to settle, and needs it only once)."""
-    def facts():
-        return _facts(forward + backward, params, scalars, callee)
-
-    shapes, kinds = facts()
-    forward, backward, changed = common_subexpressions(forward, backward, params, shapes, kinds)
-    if changed:
-        shapes, kinds = facts()
-    seeded: set = set()
-    if "unreduce" in helper_names:
-        backward, seeded = scalar_seeds(backward, shapes, _reps(forward, params, shapes),
-                                        helper_names["unreduce"])
-    # The lazy seeds hold numbers now; every other name keeps its shape.
-    shapes.leaves.update((name, frozenset()) for name in seeded)
-    # Settling shapes exposes copies, and propagating them can expose more to settle:
-    # two rounds catch what the workloads show.
-    for _ in range(2):
-        backward, settled = settle_shapes(backward, shapes, _reps(forward, params, shapes),
-                                          top_level_defs(forward + backward, shapes.single))
-        if not (settled or seeded or not optimized_yet):
-            break
-        backward = rerun(backward)
-        optimized_yet = True
-        shapes, kinds = facts()
-        seeded = set()
-    if not value_needed and "require_scalar" in helper_names:
-        forward = drop_value_only(forward, backward, shapes, kinds, helper_names["require_scalar"])
-    backward = accumulate_top_level(backward, shapes)
-    return forward, backward, kinds
+class NoFixedPoint(RuntimeError):
+    """An internal error: the passes kept changing the code (a bug in srcgrad)."""
 
 
-def _reps(forward, params, shapes) -> dict:
-    """{leaf set: the first name bound to a value of that shape before the backward sweep}."""
-    reps: dict = {}
-    for name in list(params) + [s.targets[0].id for s in forward if isinstance(s, gast.Assign)
-                                and isinstance(s.targets[0], gast.Name)]:
-        if name in shapes.single and shapes.leaves.get(name) is not None:
-            reps.setdefault(shapes.leaves[name], name)
-    return reps
+def fixed_point(statements, passes: list):
+    """Run `passes` (each `statements -> (statements, changed)`) in turn until a
+    whole round changes nothing; `(statements, changed at all)`."""
+    changed_at_all = False
+    for _ in range(ROUNDS):
+        changed = False
+        for pass_ in passes:
+            statements, c = pass_(statements)
+            changed |= c
+        if not changed:
+            return statements, changed_at_all
+        changed_at_all = True
+    raise NoFixedPoint(f"srcgrad internal error: the passes {[p.__name__ for p in passes]} "
+                       f"changed the code {ROUNDS} times over; please report it")
 
 
-def _facts(body: list, params: dict, scalars: set[str], callee):
-    """(shapes, kinds) of a function body; values of shape () by construction
-    (numbers, full reductions) have no leaves."""
-    single = assigned_once(body, params)
-    kinds = value_kinds(body, params, scalars, callee, single)
-    known = static_scalars(top_level_defs(body, single), kinds, callee)
-    return Shapes(body, list(params), callee, scalars | known, single), kinds
+def backward_fixed_point(backward: list, setting: Setting):
+    """Copies, folding, scalar elision and dead code, until nothing changes."""
+    live = set(setting.gradients)
+
+    def copies(stmts):
+        return propagate(stmts, live, setting.floats)
+
+    def scalars(stmts):
+        return elide_unbroadcast(stmts, set(setting.scalars), {setting.unbroadcast}, setting.math,
+                                 setting.number_helpers, setting.arithmetic)
+
+    def dead(stmts):
+        return eliminate_dead(stmts, live)
+
+    return fixed_point(backward, [copies, scalars, dead])
 
 
-def free_early(body: list, kinds: dict, keep: set[str]) -> list:
-    """`del` each NumPy temporary after its last use (see `release`).
+def reverse(backward: list, settle, setting: Setting, *, loops: bool, joint: bool, value_needed: bool):
+    """The optimised sweeps `(forward, backward)` of a reverse-mode derivative.
 
-    `kinds` are `whole_function`'s: the passes after it only drop statements
-    and turn `x = x + e` into `x += e`, which changes no name's kind.
+    `backward` is the backward sweep with its pop markers; `settle(backward)`
+    settles the tape and returns `(forward, backward, stack name or None,
+    names of saved values and trip counts)`. `loops`: the derivative has a
+    tape worth optimising before it is settled (a loop, or a split pair).
+    `joint`: one function, both sweeps (not a split pair). `value_needed`:
+    the function's value is returned or checked.
     """
-    return release(body, kinds, keep)
+    if loops:
+        backward, _ = backward_fixed_point(backward, setting)
+    forward, backward, stack, saved = settle(backward)
+    backward, _ = eliminate_dead(backward, set(setting.gradients))
+    (forward, backward), _ = drop_unread_saves((forward, backward), saved)
+    if joint:
+        forward, backward = _whole_function(forward, backward, setting, value_needed, optimized_yet=loops)
+    if "zeros_like" in setting.helpers:  # no pass after these two knows `+=`
+        backward, _ = accumulate_in_place(backward, setting.helpers["zeros_like"])
+    if joint:
+        (forward, backward), _ = tape_shapes((forward, backward), stack, setting.helpers, setting.fresh,
+                                             setting.rename_global)
+    return forward, backward
+
+
+def _whole_function(forward: list, backward: list, setting: Setting, value_needed: bool, optimized_yet: bool):
+    """The passes that see both sweeps. Unless `optimized_yet`, the backward
+    fixed point runs here at least once (a derivative without loops has no
+    tape to settle, and needs it only once)."""
+    helpers = setting.helpers
+    known = facts(forward + backward, setting)
+    (forward, backward), changed = common_subexpressions((forward, backward), setting.params, known)
+    pending = not optimized_yet  # the backward fixed point still owes a run
+    if "unreduce" in helpers:
+        if changed:
+            known = facts(forward + backward, setting)
+        backward, seeded = scalar_seeds(backward, known, forward, setting.params, helpers["unreduce"])
+        if seeded:
+            setting = dataclasses.replace(setting, numbers=setting.numbers | seeded)
+            changed = pending = True
+    # Settling shapes exposes copies, and propagating them can expose more to settle.
+    for _ in range(ROUNDS):
+        if changed:
+            known = facts(forward + backward, setting)
+        backward, changed = settle_shapes(backward, known, forward, setting.params)
+        if not (changed or pending):
+            break
+        backward, propagated = backward_fixed_point(backward, setting)
+        changed |= propagated
+        pending = False
+    else:
+        raise NoFixedPoint("srcgrad internal error: settling shapes did not reach a fixed point; "
+                           "please report it")
+    if not value_needed and "require_scalar" in helpers:
+        if changed:
+            known = facts(forward + backward, setting)
+        forward, changed = drop_value_only(forward, backward, known, helpers["require_scalar"])
+    if changed:
+        known = facts(forward + backward, setting)
+    backward, _ = accumulate_top_level(backward, known)
+    return forward, backward
+
+
+def tangent(body: list, setting: Setting):
+    """Forward mode's passes (tangent code sits among the user's own): scalar
+    elision of `broadcast_like` (`setting.unbroadcast` names it) and constant
+    folding, to their fixed point."""
+    def scalars(stmts):
+        return elide_unbroadcast(stmts, set(setting.scalars), {setting.unbroadcast},
+                                 setting.math, setting.number_helpers, setting.arithmetic)
+
+    def folding(stmts):
+        return fold_constants(stmts, setting.floats)
+
+    body, _ = fixed_point(body, [scalars, folding])
+    return body
+
+
+def free_early(body: list, setting: Setting, keep: set[str]) -> list:
+    """`del` each NumPy temporary of the assembled function after its last use."""
+    body, _ = release(body, facts(body, setting), keep)
+    return body

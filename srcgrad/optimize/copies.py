@@ -27,7 +27,7 @@ def _stored(stmt) -> set[str]:
     out = {n.id for n in nodes.name_nodes(stmt) if n.ctx.__class__ is gast.Store}
     for s in nodes.walk_statements([stmt]):
         if is_pop_marker(s):
-            out.add(s.value.args[0].value)
+            out.add(s.var)
     return out
 
 
@@ -106,8 +106,6 @@ def _block(stmts: list, floats) -> bool:
         b = value.id if isinstance(value, gast.Name) else None
         for j in range(i + 1, len(stmts)):
             later = stmts[j]
-            if nodes.is_comment(later):
-                continue
             if stored[j] is None:
                 stored[j], loaded[j] = _stored(later), nodes.loaded_names(later)
             assigned = stored[j]
@@ -245,6 +243,10 @@ def fold(expr, floats: frozenset = frozenset()):
     return _Fold().visit(expr)
 
 
-def fold_constants(stmts: list, floats: frozenset = frozenset()) -> bool:
-    """Constant folding alone (forward mode: tangent code sits among the user's own)."""
-    return _fold_all(stmts, floats)
+def fold_constants(stmts: list, floats: frozenset = frozenset()):
+    """Constant folding alone (forward mode: tangent code sits among the user's own).
+
+        x_dot = 0.0 * y_dot + 2.0 * 3.0    ->   x_dot = 0.0 * y_dot + 6.0
+        z_dot = -(-x_dot)                       z_dot = x_dot
+    """
+    return stmts, _fold_all(stmts, floats)

@@ -20,7 +20,10 @@ from ..rules import facts as table
 from ..analysis.kinds import NUMERIC, kind_of, numpy_ufunc
 
 
-def common_subexpressions(forward: list, backward: list, params, shapes, kinds: dict):
+def common_subexpressions(sweeps: tuple, params, known):
+    """((forward, backward), changed); `known` holds the facts of both sweeps."""
+    forward, backward = sweeps
+    shapes, kinds = known.shapes, known.kinds
     written = written_in_place(forward + backward, list(params), lambda call: _pure(shapes.callee(call), call))
     single = shapes.single - written
     seen: dict[str, str] = {}
@@ -38,7 +41,7 @@ def common_subexpressions(forward: list, backward: list, params, shapes, kinds: 
         out.append(stmt)
     if renames:
         backward = [nodes.substitute(s, renames) for s in backward]
-    return out, backward, bool(renames)
+    return (out, backward), bool(renames)
 
 
 def _key(stmt, shapes, kinds, renames, single):

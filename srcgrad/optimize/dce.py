@@ -1,5 +1,11 @@
 """Dead-code elimination on the backward sweep, through branches and loops.
 
+    # backward of line 4: return y        (gone: heads nothing any more)
+    _dt3 = dy * 2.0                       (gone: nobody reads _dt3)
+    # backward of line 3: y = x * w   ->  # backward of line 3: y = x * w
+    dx = dy * w                           dx = dy * w
+    _t1 = _stack.pop()                    _t1 = _stack.pop()
+
 An assignment whose target is not live afterwards is removed; a branch or
 loop left with nothing to do goes too. Backward-sweep statements are
 template code, pure except for stack pops (`x = _stack.pop()`) and pushes,
@@ -12,12 +18,12 @@ import gast
 from .. import nodes
 
 
-def eliminate_dead(stmts: list, live_out: set[str], keep: set[str] = frozenset()):
-    out, _, changed = _block(stmts, set(live_out), keep)
+def eliminate_dead(stmts: list, live_out: set[str]):
+    out, _, changed = _block(stmts, set(live_out))
     return _drop_orphan_comments(out), changed
 
 
-def _has_effect(stmt, keep) -> bool:
+def _has_effect(stmt) -> bool:
     """A stack pop (`x = _stack.pop()`): removing it would shift every later pop."""
     value = getattr(stmt, "value", None)
     if isinstance(stmt, gast.Assign) and not isinstance(stmt.targets[0], gast.Name):
@@ -27,24 +33,21 @@ def _has_effect(stmt, keep) -> bool:
         and value.func.value.id.startswith("_stack")
 
 
-def _block(stmts, live: set, keep):
+def _block(stmts, live: set):
     kept: list = []
     changed = False
     for stmt in reversed(stmts):
-        if nodes.is_comment(stmt):
-            kept.append(stmt)
-            continue
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
             target = stmt.targets[0].id
             self_copy = isinstance(stmt.value, gast.Name) and stmt.value.id == target
-            if (target not in live or self_copy) and not _has_effect(stmt, keep):
+            if (target not in live or self_copy) and not _has_effect(stmt):
                 changed = True
                 continue
             live.discard(target)
             live |= nodes.loaded_names(stmt.value)
         elif isinstance(stmt, gast.If):
-            body, live_b, c1 = _block(stmt.body, set(live), keep)
-            orelse, live_o, c2 = _block(stmt.orelse, set(live), keep)
+            body, live_b, c1 = _block(stmt.body, set(live))
+            orelse, live_o, c2 = _block(stmt.orelse, set(live))
             changed |= c1 or c2
             if not _real(body) and not _real(orelse):
                 changed = True
@@ -54,12 +57,12 @@ def _block(stmts, live: set, keep):
         elif isinstance(stmt, (gast.For, gast.While)):
             loop_live = set(live)
             while True:
-                _, inner, _ = _block([nodes.clone(s) for s in stmt.body], set(loop_live), keep)
+                _, inner, _ = _block([nodes.clone(s) for s in stmt.body], set(loop_live))
                 grown = loop_live | inner
                 if grown == loop_live:
                     break
                 loop_live = grown
-            body, _, c = _block(stmt.body, set(loop_live), keep)
+            body, _, c = _block(stmt.body, set(loop_live))
             changed |= c
             if not _real(body):
                 changed = True

@@ -4,6 +4,9 @@
     for _ in range(_n1):      ->      for _ in range(_n1):
         dW = dW + e                       dW += e
 
+    dx = np.cos(x) * 2.0              dx = np.cos(x) * 2.0
+    dx = dx + _dt1            ->      dx += _dt1           (accumulate_top_level)
+
 Runs last, on the final backward sweep. An adjoint qualifies when it is
 zero-initialised right before a loop (a fresh array nothing else holds) and
 the loop only accumulates into it: no other statement in the loop reads or
@@ -18,19 +21,22 @@ from .. import nodes, runtime
 from ..analysis.shapes import is_elementwise
 
 
-def accumulate_in_place(stmts: list, zeros_name: str) -> list:
+def accumulate_in_place(stmts: list, zeros_name: str):
+    """`(stmts, changed)`, rewritten in place."""
+    changed = False
     for i, stmt in enumerate(stmts):
         for name in ("body", "orelse"):
             inner = getattr(stmt, name, None)
             if isinstance(inner, list) and not isinstance(stmt, gast.Assign):
-                accumulate_in_place(inner, zeros_name)
+                changed |= accumulate_in_place(inner, zeros_name)[1]
         if not isinstance(stmt, gast.For):
             continue
         fresh = _fresh_before(stmts[:i], zeros_name)
         for var in sorted(fresh):
             if _only_accumulated(stmt.body, var):
                 stmt.body = _rewrite(stmt.body, var)
-    return stmts
+                changed = True
+    return stmts, changed
 
 
 def _fresh_before(stmts, zeros_name) -> set[str]:
@@ -88,23 +94,23 @@ def _rewrite(stmts, var) -> list:
     return out
 
 
-def accumulate_top_level(stmts: list, shapes) -> list:
+def accumulate_top_level(stmts: list, known):
     """`dx = dx + e` -> `dx += e` at the top level, where `dx` holds a fresh
     array (see `is_fresh`) that no other statement has read since, so nothing
     else can hold it; and `e` has no axis `dx` lacks (its leaf set is within
-    dx's, see `shapes`)."""
+    dx's, see `shapes`). `(stmts, changed)`; `known` holds the function's facts."""
+    shapes = known.shapes
+    changed = False
     owned: dict[str, frozenset] = {}
     out = []
     for stmt in stmts:
-        if nodes.is_comment(stmt):
-            out.append(stmt)
-            continue
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
             var = stmt.targets[0].id
             if var in owned and _is_accumulation(stmt, var):
                 added = shapes.of(stmt.value.right)
                 if added is not None and added <= owned[var]:
                     out.append(gast.copy_location(_augmented(var, stmt.value.right), stmt))
+                    changed = True
                     continue
             for name in nodes.loaded_names(stmt.value) & owned.keys():
                 owned.pop(name)
@@ -116,7 +122,7 @@ def accumulate_top_level(stmts: list, shapes) -> list:
             for name in nodes.names_in(stmt) & owned.keys():
                 owned.pop(name)
         out.append(stmt)
-    return out
+    return out, changed
 
 
 def is_fresh(expr, callee) -> bool:

@@ -1,5 +1,12 @@
 """Free NumPy temporaries after their last use: `del _t1, _t4`.
 
+    _t1 = x * 2.0                    _t1 = x * 2.0
+    y = np.sin(_t1)                  y = np.sin(_t1)
+    _dt1 = np.cos(_t1)         ->    _dt1 = np.cos(_t1)
+    dx = _dt1 * 2.0                  del _t1
+                                     dx = _dt1 * 2.0
+                                     del _dt1
+
 A derivative holds every forward temporary until it returns; on large
 arrays that is memory the next operation could have reused (and, past
 glibc's mmap threshold, pages the kernel must fault in again). After each
@@ -14,7 +21,9 @@ import gast
 from .. import nodes
 
 
-def release(body: list, kinds: dict, keep: set[str]) -> list:
+def release(body: list, known, keep: set[str]):
+    """`(body, changed)`; `known` holds the function's facts (its value kinds)."""
+    kinds = known.kinds
     reads = [nodes.loaded_names(stmt) for stmt in body]
     last = {name: i for i, names in enumerate(reads) for name in names}  # the last read wins
     bound: set[str] = set()
@@ -23,11 +32,9 @@ def release(body: list, kinds: dict, keep: set[str]) -> list:
         out.append(stmt)
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
             bound.add(stmt.targets[0].id)
-        if nodes.is_comment(stmt):
-            continue
         dead = sorted(n for n in reads[i] & bound
                       if last[n] == i and kinds.get(n) == "np" and n not in keep)
         if dead:
             out.append(nodes.delete(dead))
             bound -= set(dead)
-    return out
+    return out, len(out) != len(body)

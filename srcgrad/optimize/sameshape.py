@@ -1,5 +1,11 @@
 """What static shapes (see `shapes`) settle in the backward sweep.
 
+    _t1 = np.sin(x)                           (forward sweep)
+    _t2 = _t1 * x
+    _dt2 = unbroadcast(_dt3 * _t3, _t2)  ->   _dt2 = unbroadcast(_dt3 * _t3, x)
+    _dt1 = unbroadcast(_dt2 * x, _t1)         _dt1 = _dt2 * x
+    dx = 1.0 * (_dt1 * np.cos(x))             dx = _dt1 * np.cos(x)
+
 - `unbroadcast(e, y)` where `e` and `y` have the same leaf set is `e`.
 - A value read only for its shape (the second argument of `unbroadcast` and
   `unreduce`, the first of `reduced_size`) is read from the earliest value
@@ -15,9 +21,15 @@ import numpy
 
 from .. import nodes, runtime
 from ..rules import facts
+from ..analysis.kinds import top_level_defs
+from .setting import representatives
 
 
-def settle_shapes(backward: list, shapes, reps: dict, defs: dict) -> tuple[list, bool]:
+def settle_shapes(backward: list, known, forward: list, params) -> tuple[list, bool]:
+    """`(backward, changed)`; `known` holds the facts of both sweeps."""
+    shapes = known.shapes
+    reps = representatives(forward, params, shapes)
+    defs = top_level_defs(forward + backward, shapes.single)
     changed = False
 
     class _Settle(nodes.Transformer):

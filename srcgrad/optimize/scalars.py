@@ -1,5 +1,9 @@
 """No `unbroadcast` (or `broadcast_like`) where both sides are known scalars.
 
+    ds = unbroadcast(dy * 2.0, s)     ->   ds = dy * 2.0
+    dc = masked_product(ds, c)        ->   dc = ds * c
+    dx = unbroadcast(dy, x)                dx = unbroadcast(dy, x)   (x an array)
+
 When a derivative is specialised for Python-number arguments, the values
 derived from them only by arithmetic and `math` functions are scalars too;
 `unbroadcast(e, x)` with a scalar `e` and a scalar `x` is `e`, and removing

@@ -20,6 +20,7 @@ from __future__ import annotations
 import gast
 
 from .. import nodes, runtime
+from .setting import representatives
 from ..analysis.shapes import Shapes, is_elementwise
 
 
@@ -27,23 +28,28 @@ class _Abort(Exception):
     """No value of the right shape to broadcast a lazy adjoint back to."""
 
 
-def scalar_seeds(backward: list, shapes: Shapes, reps: dict, unreduce_name: str):
-    """Rewrite `backward` (top level) with lazy seeds; `reps` maps leaf sets to
-    names bound to a value of that shape before the backward sweep. Returns the
-    new backward sweep and the names that now hold a number (the lazy ones)."""
+def scalar_seeds(backward: list, known, forward: list, params, unreduce_name: str):
+    """Rewrite `backward` (top level) with lazy seeds: `(backward, changed)`,
+    where `changed` is the set of names that now hold a number (the lazy ones;
+    empty when nothing changed). The code cannot say so (`_dt1 = _dt2` was
+    `unreduce(_dt2, _t1, None, False)`, the adjoint of a full reduction), so the
+    schedule keeps them as a fact (`Setting.numbers`). `known` holds the facts
+    of both sweeps; a lazy value is broadcast back from a name bound to a value
+    of its shape before the backward sweep."""
+    shapes = known.shapes
     lazy: dict[str, frozenset] = {}
-    reps = dict(reps)
+    reps = representatives(forward, params, shapes)
     out = []
     try:
         for stmt in backward:
             # A statement that may change is rewritten on a copy: an abort keeps none of it.
             if _is_seed(stmt, shapes) is not None or (
-                    lazy and not nodes.is_comment(stmt) and not lazy.keys().isdisjoint(nodes.loaded_names(stmt))):
+                    lazy and not lazy.keys().isdisjoint(nodes.loaded_names(stmt))):
                 stmt = nodes.clone(stmt)
             out.append(_statement(stmt, lazy, reps, shapes, unreduce_name))
     except _Abort:
-        return backward, set()
-    return out, set(lazy)
+        return backward, frozenset()
+    return out, frozenset(lazy)
 
 
 def _is_seed(stmt, shapes: Shapes):
@@ -62,8 +68,6 @@ def _is_seed(stmt, shapes: Shapes):
 
 
 def _statement(stmt, lazy, reps, shapes, unreduce_name):
-    if nodes.is_comment(stmt):
-        return stmt
     if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
         target = stmt.targets[0].id
         seed = _is_seed(stmt, shapes)

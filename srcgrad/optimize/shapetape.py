@@ -27,13 +27,15 @@ import gast
 from .. import nodes
 
 
-def tape_shapes(forward: list, backward: list, stack: str | None, helper_names: dict, fresh,
-                rename_global) -> tuple[list, list]:
-    """`helper_names` holds the emitted name of `unbroadcast` (if any); `fresh(base)`
-    makes a new name and `rename_global` names a runtime helper."""
+def tape_shapes(sweeps: tuple, stack: str | None, helper_names: dict, fresh, rename_global):
+    """`((forward, backward), changed)`. `helper_names` holds the emitted name of
+    `unbroadcast` (if any); `fresh(base)` makes a new name and `rename_global`
+    names a runtime helper."""
+    forward, backward = sweeps
     unbroadcast = helper_names.get("unbroadcast")
     if stack is None or unbroadcast is None:
-        return forward, backward
+        return (forward, backward), False
+    changed = False
     pushes = _stack_statements(forward, stack, "append")
     pops = _stack_statements(backward, stack, "pop")
     for name, (pop_loop, pop) in pops.items():
@@ -50,7 +52,8 @@ def tape_shapes(forward: list, backward: list, stack: str | None, helper_names: 
         at = next(i for i, s in enumerate(backward) if s is pop_loop)
         backward = backward[:at] + [nodes.assign(saved, nodes.quote_expr(f"{shape_of}(v)", v=name))] \
             + backward[at:]
-    return forward, backward
+        changed = True
+    return (forward, backward), changed
 
 
 def _stack_statements(stmts: list, stack: str, method: str) -> dict:

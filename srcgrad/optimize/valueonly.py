@@ -1,5 +1,10 @@
 """Under `grad`, the forward statements that only compute the value go.
 
+    _t1 = np.sin(x)                  (gone)
+    _t2 = np.sum(_t1)          ->    (gone)
+    require_scalar(_t2)              (gone: a full sum is a scalar)
+    ...backward, reading neither _t1 nor _t2...
+
 `grad` returns the gradient alone: the function's value is computed only for
 `require_scalar`, the check that it is a scalar. When it is a scalar by
 construction (a full `sum` or `mean`, or arithmetic of such values and
@@ -18,7 +23,10 @@ from ..analysis.kinds import NUMERIC, is_static_scalar, kind_of, numpy_ufunc, to
 from ..analysis.shapes import is_elementwise
 
 
-def drop_value_only(forward: list, backward: list, shapes, kinds: dict, require_name: str) -> list:
+def drop_value_only(forward: list, backward: list, known, require_name: str):
+    """`(forward, changed)`; `known` holds the facts of both sweeps."""
+    shapes, kinds = known.shapes, known.kinds
+    before = len(forward)
     defs = top_level_defs(forward, shapes.single)
     checked = [s for s in forward if _checks(s, require_name)]
     for stmt in checked:
@@ -40,7 +48,7 @@ def drop_value_only(forward: list, backward: list, shapes, kinds: dict, require_
         emptied = False
         live |= nodes.loaded_names(stmt)
         kept.append(stmt)
-    return kept[::-1]
+    return kept[::-1], len(kept) != before
 
 
 def _checks(stmt, require_name) -> bool:

@@ -46,7 +46,7 @@ from .backward import Backward
 from .recompute import recompute
 from .settle import settle
 from .sweep import ForwardSweep
-from .tape import POP_MARKER, Restore, Tape, all_infos, maybe_unbound
+from .tape import Restore, Tape, all_infos, maybe_unbound
 from .walk import Loop, Walk
 
 
@@ -56,7 +56,6 @@ class Sweeps:
     backward: list  # with pop markers until `finish`
     gradients: list  # adjoint names of the wrt parameters, in order
     returned: object  # the returned atom
-    side_effects: set = field(default_factory=set)  # calls that must stay
     finish: object = None  # finish(optimized backward) -> (forward, backward)
     tape: Tape | None = None  # what is restored, pushed and saved (settled by `finish`)
     seed_name: str = ""  # the adjoint of the returned value: the seed parameter when split
@@ -137,6 +136,5 @@ def reverse(fn, ops: dict, act, wrt: list[str], ctx, calls, split: bool = False)
                          and info.bound is None and Restore("counter", id(info.stmt)) not in backward.tape.pushed}
         return entry + forward, settled
 
-    keep = {POP_MARKER}
-    sweeps = Sweeps(None, seed + sweep + tail, gradients, returned, keep, finish, backward.tape, seed_name)
+    sweeps = Sweeps(None, seed + sweep + tail, gradients, returned, finish, backward.tape, seed_name)
     return sweeps

@@ -14,7 +14,7 @@ from __future__ import annotations
 import gast
 
 from .. import nodes, templates
-from .tape import POP_MARKER, Restore, Tape
+from .tape import PopMarker, Restore, Tape
 from .walk import MANAGED, Assign, If, Loop, SetItem, Update, Walk, stored
 
 
@@ -26,17 +26,14 @@ class Backward:
         self.tape = Tape()  # what is restored, pushed and saved: filled in as the sweep is built
         self.segments: dict = {}  # id(statement record) -> the backward statements it produced
         self.loop_nodes: dict = {}  # id(Loop record) -> its backward loop
-        self.reversed_loops: dict = {}  # id(backward loop over range(n - 1, -1, -1)) -> the index
 
-    def pop_marker(self, name: str, key, index=None):
+    def pop_marker(self, name: str, key, index=None, loop_index=None):
         """Where a saved value would be restored; `settle` decides once optimized."""
         restores = self.tape.restores
         if key not in restores:
             restores.append(key)
-        args = [nodes.const(name), nodes.const(restores.index(key))]
-        if index is not None:
-            args.append(nodes.clone(index))
-        return nodes.expr_stmt(gast.Call(func=nodes.name(POP_MARKER), args=args, keywords=[]))
+        return PopMarker(var=name, key=restores.index(key), index=None if index is None else nodes.clone(index),
+                         loop_index=loop_index)
 
     # names -------------------------------------------------------------
     def is_final(self, name: str, vid) -> bool:
@@ -179,7 +176,8 @@ class Backward:
         init.update(start)
         if isinstance(info.stmt, gast.For):
             target = info.stmt.target.id
-            body.insert(0, self.pop_marker(target, Restore("target", id(info.stmt))))
+            counted = target if info.bound is not None else None  # range(n) backwards (below)
+            body.insert(0, self.pop_marker(target, Restore("target", id(info.stmt)), loop_index=counted))
         line = info.stmt.lineno
         repeat = nodes.quote_stmt(f"for {self.ctx.names.claim_once('_')} in range({info.counter}):\n    pass")
         if info.bound is not None:  # range(n) backwards: the index comes back without the tape
@@ -188,7 +186,6 @@ class Backward:
                 repeat.iter = nodes.quote_expr("range(n - 1, -1, -1)", n=bound)
             else:
                 repeat.iter = nodes.quote_expr(f"range({info.bound.value - 1}, -1, -1)")
-            self.reversed_loops[id(repeat)] = info.stmt.target.id
         repeat.body = body or [gast.Pass()]
         self.loop_nodes[id(info)] = repeat
         out.append(nodes.comment(f"backward of line {line}: {self.ctx.line(line)}"))

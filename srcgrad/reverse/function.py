@@ -16,7 +16,7 @@ from ..emit import dedupe_comments, with_finite_checks
 from ..optimize import free_early
 
 
-def grad_function(tree, forward, backward, sweeps, names, ctx, options, aux, value_kinds):
+def grad_function(tree, forward, backward, sweeps, names, ctx, options, aux, setting):
     """`grad_f(args) -> gradients` (with the value first for value_and_grad, and the
     auxiliary value last for has_aux): the forward sweep, then the backward sweep."""
     grads = [nodes.name(g) for g in sweeps.gradients]
@@ -52,7 +52,7 @@ def grad_function(tree, forward, backward, sweeps, names, ctx, options, aux, val
     if options.debug_nans:
         body = with_finite_checks(body, ctx)
     elif options.optimize:
-        body = free_early(body, value_kinds, set(sweeps.gradients) | nodes.loaded_names(result))
+        body = free_early(body, setting, set(sweeps.gradients) | nodes.loaded_names(result))
     out.body = dedupe_comments(body + [nodes.ret(result)])
     out.returns = None
     return out
@@ -97,21 +97,3 @@ def split_pair(tree, forward, backward, sweeps, params, names, ctx, debug_nans: 
                          dedupe_comments(body + [nodes.ret(nodes.tuple_of(grads))]))
     return [fwd, bwd]
 
-
-def drop_unread_saves(forward: list, backward: list, kept: set[str]) -> list:
-    """Saved values (`_x1 = x`) and loop trip counts (`_n1 = _n1 + 1`), kept only for
-    the backward sweep, go where the final clean-up removed what read them."""
-    unread = kept - nodes.loaded_names(backward)
-    if not unread:
-        return forward
-
-    def drop(stmts: list) -> list:
-        out = []
-        for s in stmts:
-            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and s.targets[0].id in unread:
-                continue
-            nodes.map_blocks(s, drop)
-            out.append(s)
-        return out or [gast.Pass()]
-
-    return drop(forward)

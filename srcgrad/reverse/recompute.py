@@ -196,7 +196,7 @@ class _Plan:
             groups.setdefault((id(c.loop), c.at), []).append(c)
             key = Restore("assign", id(c.info.stmt))
             for s in backward.segments[id(c.loop.body[c.j])]:
-                if is_pop_marker(s) and backward.tape.restores[s.value.args[1].value] == key:
+                if is_pop_marker(s) and backward.tape.restores[s.key] == key:
                     _remove(self.node_of[id(c.loop)].body, s)
         for group in groups.values():
             loop, at = group[0].loop, group[0].at

@@ -55,12 +55,11 @@ def _settle_loop(backward, loop):
         removed = drop_markers(loop, reads)
         if not removed:
             break
-    index = backward.reversed_loops.get(id(loop))
     first = loop.body[0] if loop.body else None
-    if index is not None and first is not None and is_pop_marker(first) \
-            and backward.tape.restores[first.value.args[1].value][0] == "target":
+    if first is not None and is_pop_marker(first) and first.loop_index is not None \
+            and backward.tape.restores[first.key][0] == "target":
         loop.body = loop.body[1:] or [gast.Pass()]  # the loop itself sets the index
-        loop.target = nodes.name(index, store=True)
+        loop.target = nodes.name(first.loop_index, store=True)
     markers_to_pops(loop, backward)
     return loop
 

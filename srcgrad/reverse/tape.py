@@ -19,7 +19,17 @@ from .. import nodes
 from .walk import Assign, If, Loop
 
 
-POP_MARKER = "__srcgrad_pop__"
+class PopMarker(gast.stmt):
+    """Where the backward sweep would restore a value the forward sweep overwrote.
+
+    `var` is the variable restored; `key` the index of its `Restore` in
+    `Tape.restores`; `index` the index expression of an entry restored
+    (`x[i] = old`), else None; `loop_index`, on the marker that restores the
+    target of a loop run backwards over `range(n - 1, -1, -1)`, the name that
+    loop counts with (settled, the loop sets the target itself). The passes
+    see it as a statement that reads `index` and assigns `var`.
+    """
+    _fields = ("var", "key", "index", "loop_index")
 
 
 class Restore(NamedTuple):
@@ -53,18 +63,16 @@ class Tape:
 
 
 def is_pop_marker(stmt) -> bool:
-    return (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)
-            and isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == POP_MARKER)
+    return stmt.__class__ is PopMarker
 
 
 def _marker(stmt):
-    return stmt.value.args[0].value, stmt.value.args[1].value
+    return stmt.var, stmt.key
 
 
 def _marker_index(stmt):
     """The index expression of a subscript-restore marker, or None."""
-    args = stmt.value.args
-    return args[2] if len(args) > 2 else None
+    return stmt.index
 
 
 def reads_without_markers(stmt, widen=None) -> set[str]:

@@ -94,7 +94,7 @@ def pole_ratio(t, denom):
     Kept apart from `tangent_ratio`, whose denominator is a divisor: on Python
     numbers the optimiser writes that one as a plain `/` (a zero divisor has made
     the division itself raise), which here would raise ZeroDivisionError at
-    `math.sqrt(0.0)`. On arrays the fast path (optimize/speculate.py) writes both
+    `math.sqrt(0.0)`. On arrays the fast path (optimize/fastpath.py) writes both
     as `/`, falling back to the guarded twin at an inf or NaN.
     """
     if type(t) is float and type(denom) is float:

@@ -60,7 +60,7 @@ def nested_calls(x, w):
 
 
 def clipped_growth(x):
-    """Its derivative has a fast path (see optimize/speculate.py) and a NaN-safe twin."""
+    """Its derivative has a fast path (see optimize/fastpath.py) and a NaN-safe twin."""
     return np.sum(np.where(x < 50.0, np.exp(x), 0.0) + np.where(x < 60.0, np.exp(0.5 * x), 0.0))
 
 

@@ -1,5 +1,8 @@
 """A repeated pure expression is computed once, before differentiation.
 
+A normalization step (it runs after `resolve`, on the ANF function), not an
+optimisation of generated code: the derivative is built from its result.
+
     _t2 = x ** 2                 _t2 = x ** 2
     _t3 = -_t2                   _t3 = -_t2
     ...                    ->    ...
@@ -8,7 +11,7 @@
 
 Done on the normalized function, so that both uses' adjoints meet in one
 adjoint (`d_t2`) and the derivative of `x ** 2` is applied once, to their
-sum, rather than once per copy (`whole_function`'s CSE of the forward sweep
+sum, rather than once per copy (the forward sweep's CSE, `optimize/cse.py`,
 comes too late for that).
 
 Only top-level statements whose value is pure arithmetic (`facts.arithmetic`:

@@ -1,4 +1,24 @@
-"""A fast path without NaN guards, and its NaN-safe twin.
+"""The fast path: a function without NaN guards in front of its NaN-safe twin.
+
+Everything about it lives here: whether a derivative gets one (`fast_path`,
+which the compiler calls last, on the finished NaN-safe function), how the
+fast function is made from the twin (`fast_twin`), and the deferred twin
+(`Twin`): its text is made, compiled and bound only when it is first
+called or shown; until then the fast function's closure cell for it holds
+a placeholder that does that and takes the twin's place.
+
+    def grad_f(x):                         def grad_f(x):
+        ...forward sweep...                    ...forward sweep...
+        _dt1 = masked_product(dy, f)   ->      try:
+        dx = ...                                   with raise_float_errors():
+        return dx                                      _dt1 = dy * f
+                                                       dx = ...
+                                               except FloatingPointError:
+                                                   return grad_f_nan_safe(x)
+                                               if has_nan(dx):
+                                                   return grad_f_nan_safe(x)
+                                               return dx
+                                           (grad_f_nan_safe: the code on the left)
 
 The guards `masked_product(g, f)` and `tangent_ratio(t, d)` keep a zero
 adjoint zero through an infinite or undefined factor (0 * inf, 0 / 0): the
@@ -30,13 +50,66 @@ only where it pays: more guards on arrays than arrays to check.
 """
 from __future__ import annotations
 
+import types
+
 import gast
 
-from .. import nodes
+from .. import codegen, nodes
 from ..rules import facts as table
 from ..analysis.kinds import NUMERIC, kind_of
+from .setting import facts
 
 _OPERATORS = {"*": gast.Mult, "/": gast.Div}
+
+
+def fast_path(out, backward: list, sweeps, names, ctx, options, setting, guards: dict):
+    """([the function to compile], the deferred NaN-safe twin (a `Twin`) or None).
+
+    `out` is the finished NaN-safe derivative and `backward` its backward
+    sweep's statements; `guards` maps the emitted names of the NaN guards to
+    "*" or "/". The twin's text is made only when it is first called or shown.
+    """
+    kinds, callee = setting.params, setting.callee
+    if not guards:
+        return [out], None
+    value_kinds = facts(out.body, setting).kinds  # of the finished function
+    records = ctx.facts.records
+    arrays = sum(len(records[p]) if p in records else kinds.get(p) != "scalar" for p in options.wrt)
+    pair = fast_twin(out, names.claim(out.name + "_nan_safe"), backward, guards, value_kinds, callee,
+                     sweeps.gradients, arrays, ctx.rename_global, ctx.facts.mutated)
+    if pair is None:
+        return [out], None
+    fast, twin = pair
+    return [fast], Twin(twin.name, lambda: codegen.to_sources(twin, note=ctx.line))
+
+
+class Twin:
+    """The NaN-safe twin, not written yet: its `name`, and `make()` for its
+    (plain, annotated) text (see `codegen.Compiled`)."""
+
+    def __init__(self, name: str, make):
+        self.name, self.make = name, make
+
+    @staticmethod
+    def cell(compiled, fn):
+        """The fast function's closure cell for the twin, holding a `DeferredTwin` until
+        the twin is first called."""
+        cell = types.CellType()
+        cell.cell_contents = DeferredTwin(compiled, fn, cell)
+        return cell
+
+
+class DeferredTwin:
+    """What a fast path's closure holds for its twin until the twin is first called:
+    then the twin is compiled and bound, and takes this object's place in the cell."""
+
+    def __init__(self, compiled, fn, cell):
+        self.compiled, self.fn, self.cell = compiled, fn, cell
+
+    def __call__(self, *args, **kwargs):
+        twin = self.compiled.twin().bind(self.fn)
+        self.cell.cell_contents = twin
+        return twin(*args, **kwargs)
 
 
 def fast_twin(fn, twin_name: str, backward: list, guards: dict, kinds: dict, callee,
@@ -52,8 +125,7 @@ def fast_twin(fn, twin_name: str, backward: list, guards: dict, kinds: dict, cal
     """
     if mutated:
         return None
-    calls_in = [[] if nodes.is_comment(s) else [n for n in nodes.walk(s) if n.__class__ is gast.Call]
-                for s in fn.body]
+    calls_in = [[n for n in nodes.walk(s) if n.__class__ is gast.Call] for s in fn.body]
     calls = [call for found in calls_in for call in found]
     if not all(_pure_call(call, callee, kinds) for call in calls):
         return None

@@ -1,0 +1,62 @@
+"""What the optimisation passes read besides the statements.
+
+`Setting` is fixed for one derivative: the parameters' argument kinds, the
+names known to hold Python numbers, how a call resolves, and the emitted
+names of the runtime helpers. `facts(statements, setting)` are the facts
+that depend on the code (static shapes, value kinds): a pass that reads them
+gets them computed from the statements it is given, never kept from before
+another pass changed the code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import gast
+
+from ..analysis.kinds import static_scalars, top_level_defs, value_kinds
+from ..analysis.shapes import Shapes, assigned_once
+
+
+@dataclass(frozen=True)
+class Setting:
+    params: dict  # parameter -> argument kind ("scalar", "array", ...)
+    scalars: frozenset  # names that hold Python numbers (with their adjoints and saved copies)
+    callee: Callable  # call node -> the callable it resolves to, or None
+    helpers: dict  # runtime helper -> its emitted name (live: passes may emit more)
+    gradients: tuple = ()  # the adjoints the derivative returns (live out of the backward sweep)
+    floats: frozenset = frozenset()  # adjoint names (folding `0.0 * a` needs a float `a`)
+    number_helpers: frozenset = frozenset()  # helpers mapping Python numbers to a Python number
+    arithmetic: dict = field(default_factory=dict)  # NaN-guard helper -> "*" or "/"
+    unbroadcast: str = "unbroadcast"  # emitted name of the helper scalar elision drops
+    math: str = "math"
+    numbers: frozenset = frozenset()  # names of shape () that the code cannot show (scalar seeds)
+    fresh: Callable = None  # base -> a new name
+    rename_global: Callable = None  # runtime helper -> its emitted name (emitting it)
+
+
+@dataclass(frozen=True)
+class Facts:
+    shapes: Shapes  # static leaf sets of values (see `shapes`)
+    kinds: dict  # name -> value kind (see `kinds`)
+
+
+def facts(statements: list, setting: Setting) -> Facts:
+    """Shapes and kinds of a function body; values of shape () by construction
+    (numbers, full reductions) have no leaves."""
+    params = setting.params
+    single = assigned_once(statements, params)
+    kinds = value_kinds(statements, params, set(setting.scalars), setting.callee, single)
+    known = static_scalars(top_level_defs(statements, single), kinds, setting.callee)
+    shapeless = set(setting.scalars) | known | setting.numbers
+    return Facts(Shapes(statements, list(params), setting.callee, shapeless, single), kinds)
+
+
+def representatives(forward: list, params, shapes: Shapes) -> dict:
+    """{leaf set: the first name bound to a value of that shape before the backward sweep}."""
+    reps: dict = {}
+    for name in list(params) + [s.targets[0].id for s in forward if isinstance(s, gast.Assign)
+                                and isinstance(s.targets[0], gast.Name)]:
+        if name in shapes.single and shapes.leaves.get(name) is not None:
+            reps.setdefault(shapes.leaves[name], name)
+    return reps

@@ -12,18 +12,16 @@ and review `git diff tests/golden/` as part of the change. Every golden
 derivative is also checked against central differences, so a reviewed text
 is one that computes the right thing.
 """
-import difflib
-import os
 import pathlib
 
 import numpy as np
 import pytest
 
 import srcgrad
+from golden.compare import check_golden
 from golden.functions import CASES
 
 GOLDEN = pathlib.Path(__file__).resolve().parent / "golden" / "source"
-UPDATE = os.environ.get("SRCGRAD_UPDATE_GOLDEN") == "1"
 
 
 def _generated(fn, args, wrt, how) -> str:
@@ -36,17 +34,7 @@ def _generated(fn, args, wrt, how) -> str:
 
 @pytest.mark.parametrize("name, fn, args, wrt, how", CASES, ids=[c[0] for c in CASES])
 def test_generated_source_matches_its_golden_text(name, fn, args, wrt, how):
-    text = _generated(fn, args, wrt, how)
-    path = GOLDEN / f"{name}.txt"
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    expected = path.read_text()
-    if text != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), text.splitlines(True),
-                                            f"golden/{name}.txt", "generated now"))
-        pytest.fail(f"the generated source of {name} changed (if on purpose, regenerate with "
-                    f"SRCGRAD_UPDATE_GOLDEN=1 and review the diff):\n{diff}")
+    check_golden(GOLDEN / f"{name}.txt", _generated(fn, args, wrt, how), f"the generated source of {name}")
 
 
 @pytest.mark.parametrize("name, fn, args, wrt, how", CASES, ids=[c[0] for c in CASES])

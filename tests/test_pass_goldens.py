@@ -15,8 +15,6 @@ In the input text, a line `# text` is a line comment of generated code
 (`nodes.Comment`). Names resolve as in generated code: `np.*` to NumPy, the
 runtime helpers to srcgrad's.
 """
-import difflib
-import os
 import pathlib
 import re
 
@@ -24,6 +22,7 @@ import gast
 import numpy as np
 import pytest
 
+from golden.compare import check_golden
 from srcgrad import codegen, frontend, nodes, optimize, runtime
 from srcgrad.naming import Names
 from srcgrad.normalize import normalize
@@ -42,7 +41,6 @@ from srcgrad.optimize.valueonly import drop_value_only
 from srcgrad.analysis.resolve import resolve
 
 GOLDEN = pathlib.Path(__file__).resolve().parent / "golden" / "passes"
-UPDATE = os.environ.get("SRCGRAD_UPDATE_GOLDEN") == "1"
 
 HELPERS = ("unbroadcast", "unbroadcast_to", "unreduce", "reduced_size", "zeros_like", "shape_of",
            "require_scalar", "masked_product", "broadcast_like")
@@ -289,17 +287,7 @@ def _golden_text(name: str) -> str:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_pass_output_matches_its_golden_text(name):
-    text = _golden_text(name)
-    path = GOLDEN / f"{name}.txt"
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    expected = path.read_text()
-    if text != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), text.splitlines(True),
-                                            f"golden/passes/{name}.txt", "the pass now"))
-        pytest.fail(f"the pass {name} changed its output (if on purpose, regenerate with "
-                    f"SRCGRAD_UPDATE_GOLDEN=1 and review the diff):\n{diff}")
+    check_golden(GOLDEN / f"{name}.txt", _golden_text(name), f"the output of the pass {name}")
 
 
 def test_every_golden_file_has_a_case():

@@ -11,9 +11,12 @@ it leaves adjoint code with no NumPy call at all.
 """
 from __future__ import annotations
 
+import math
+
 import gast
 
 from .. import nodes
+from ..rules import facts
 
 
 def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast, math_name: str = "math",
@@ -98,6 +101,13 @@ def is_scalar(expr, scalars: set[str], math_name: str = "math", helpers: frozens
     if isinstance(expr, gast.UnaryOp):
         return is_scalar(expr.operand, scalars, math_name, helpers)
     callee = nodes.dotted(expr.func) if isinstance(expr, gast.Call) else None
-    if callee is not None and (callee.startswith(math_name + ".") or callee in helpers):
+    if callee is not None and (callee in helpers or _maps_numbers(callee, math_name)):
         return all(is_scalar(a, scalars, math_name, helpers) for a in expr.args)
     return False
+
+
+def _maps_numbers(callee: str, math_name: str) -> bool:
+    """`math.f(...)` of numbers is a number: the facts table says which `f` do."""
+    if not callee.startswith(math_name + "."):
+        return False
+    return facts.maps_numbers(getattr(math, callee[len(math_name) + 1:], None))

@@ -19,6 +19,15 @@ from .compiler import Options
 from .errors import SrcGradError
 
 
+def _one_argument(fun, wrt, what: str, hint: str) -> tuple:
+    """(`fun` as a plain function, the one parameter `wrt` names), or a SrcGradError."""
+    fun = forms.function_of(fun)
+    names, many = resolve_wrt(fun, wrt)
+    if many or len(names) != 1:
+        raise SrcGradError(f"{what} takes one wrt argument, not {wrt!r}", hint=hint)
+    return fun, names[0]
+
+
 def hvp(fun, wrt=0):
     """Hessian-vector products: `hvp(f)(*args, v)` or `hvp(f)(*args, v=v)` is H @ v,
     without forming H.
@@ -30,10 +39,7 @@ def hvp(fun, wrt=0):
     """
     if compose.is_derivative(fun):
         return compose.hvp_of_fun(fun, wrt)
-    fun = forms.function_of(fun)
-    (name,), many = resolve_wrt(fun, wrt)
-    if many:
-        raise SrcGradError("hvp takes one wrt argument", hint="pass wrt=0 or wrt='x'")
+    fun, name = _one_argument(fun, wrt, "hvp", "pass wrt=0 or wrt='x'")
     gradient = Derivative(fun, name, return_value=False)
     signature, direction = compose.with_v(frontend.signature(fun))
 
@@ -53,10 +59,7 @@ def hessian(fun, wrt=0):
     """
     if compose.is_derivative(fun):
         return compose.hessian_of_fun(fun, wrt)
-    fun = forms.function_of(fun)
-    (name,), many = resolve_wrt(fun, wrt)
-    if many:
-        raise SrcGradError("hessian takes one wrt argument", hint="pass wrt=0 or wrt='x'")
+    fun, name = _one_argument(fun, wrt, "hessian", "pass wrt=0 or wrt='x'")
     full = compose.jacobian_of_fun(Derivative(fun, name, return_value=False), name)
     full.__name__ = full.__qualname__ = f"hessian_{getattr(fun, '__name__', 'f')}"
     full.__doc__ = hessian.__doc__
@@ -74,10 +77,7 @@ def jacobian(fun, wrt=0):
     """
     if compose.is_derivative(fun):
         return compose.jacobian_of_fun(fun, wrt)
-    fun = forms.function_of(fun)
-    (name,), many = resolve_wrt(fun, wrt)
-    if many:
-        raise SrcGradError("jacobian takes one wrt argument", hint="call it once per argument")
+    fun, name = _one_argument(fun, wrt, "jacobian", "call it once per argument")
     params = parameters(fun)
 
     def full(*args, **kwargs):

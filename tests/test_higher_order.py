@@ -229,3 +229,15 @@ def test_hessian_matches_differenced_gradient(fn, x):
     expected = _differenced_hessian(fn, x)
     actual = srcgrad.hessian(fn)(x)
     np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5 * max(1.0, np.max(np.abs(expected))))
+
+
+@pytest.mark.parametrize("transform", [srcgrad.hvp, srcgrad.hessian, srcgrad.jacobian])
+@pytest.mark.parametrize("wrt", [(0, 1), (0,)])
+def test_higher_transforms_take_one_wrt_argument(transform, wrt):
+    # two wrt arguments crashed with a bare ValueError while unpacking them
+    def f(x, y):
+        return np.sum(x * y)
+
+    with pytest.raises(srcgrad.SrcGradError, match="takes one wrt argument") as info:
+        transform(f, wrt=wrt)
+    assert "hint:" in str(info.value)

@@ -15,6 +15,7 @@ from .. import nodes
 from ..errors import located
 from ..rules import facts as table
 from ..rules import registry
+from .aliases import alias_groups, positions
 from .effects import bind_user, function_effects, resolve_call
 
 
@@ -94,7 +95,7 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse",
         return
     namespace = ctx.parsed.namespace
     varied = act.varied
-    reads = _Reads(fn, act, ctx) if mode == "reverse" else _Reads.NONE
+    reads = _Reads(fn, act, ctx.facts.scalar_names, backward=mode == "reverse")
     for stmt in nodes.walk_statements(fn.body):
         call = stmt.value if isinstance(stmt, (gast.Expr, gast.Assign)) else None
         if not isinstance(call, gast.Call):
@@ -182,48 +183,34 @@ class _Reads:
     """Where differentiated operations read values (`c` in `y = x * c`, y active):
     the backward sweep reads them again, so a write into one after such a read
     (later in the code, or anywhere in a loop around the read) changes what the
-    derivative uses. Python numbers are left out (nothing changes them in place)."""
+    derivative uses. Python numbers are left out (nothing changes them in place).
+    Forward mode (`backward=False`) records none: a tangent reads its operands
+    once, when it is computed."""
 
-    NONE: "_Reads"  # forward mode: a tangent reads its operands once, when it is computed
-
-    def __init__(self, fn, act, ctx):
-        from .aliases import alias_groups
-
+    def __init__(self, fn, act, numbers, backward: bool):
         self.at: dict = {}  # name -> [(position, enclosing loops)] of its reads
         self.where: dict = {}  # id(statement) -> (position, enclosing loops)
-        self._walk(fn.body, (), act, ctx.facts.scalar_names)
-        params = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
-        self.shares = alias_groups(fn.body, params, appends=False) if self.at else {}
-
-    def _walk(self, stmts, loops: tuple, act, numbers) -> None:
-        for stmt in stmts:
-            here = (len(self.where), loops)
-            self.where[id(stmt)] = here
+        for stmt, position, loops in positions(fn.body) if backward else ():
+            self.where[id(stmt)] = (position, loops)
             if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
                     and act.is_active(stmt.targets[0].id):
                 for n in gast.walk(stmt.value):
                     if isinstance(n, gast.Name) and n.id not in numbers:
-                        self.at.setdefault(n.id, []).append(here)
-            if isinstance(stmt, (gast.For, gast.While)):
-                self._walk(stmt.body, loops + (id(stmt),), act, numbers)
-                self._walk(stmt.orelse, loops, act, numbers)
-            elif isinstance(stmt, gast.If):
-                self._walk(stmt.body, loops, act, numbers)
-                self._walk(stmt.orelse, loops, act, numbers)
+                        self.at.setdefault(n.id, []).append((position, loops))
+        params = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+        self.shares = alias_groups(fn.body, params, appends=False) if self.at else {}
 
     def exposed(self, name: str, stmt) -> bool:
         """Whether a write into `name` by `stmt` changes a value the derivative reads."""
-        position, loops = self.where.get(id(stmt), (0, ()))
-        return any(p < position or set(l) & set(loops)
+        if not self.at:
+            return False
+        position, loops = self.where[id(stmt)]
+        return any(p < position or l & loops
                    for shared in self.shares.get(name, {name}) for p, l in self.at.get(shared, ()))
 
 
-_Reads.NONE = _Reads.__new__(_Reads)
-_Reads.NONE.at, _Reads.NONE.where, _Reads.NONE.shares = {}, {}, {}
-
-
 def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict, scope: tuple,
-                reads=None) -> None:
+                reads: "_Reads") -> None:
     label = getattr(resolved.user, "__name__", resolved.label)
     bound = bind_user(resolved.user, resolved.args, resolved.keywords)
     if bound is None and touched:
@@ -254,7 +241,7 @@ def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict, scope:
         hit = [n for n in holders if n in varied] or touched
         if hit and isinstance(node, gast.Name) and _scratch(node.id, scope):
             continue  # a fresh temporary nobody reads again: the helper may use it up
-        if not hit and reads is not None and isinstance(node, gast.Name) and reads.exposed(node.id, stmt):
+        if not hit and isinstance(node, gast.Name) and reads.exposed(node.id, stmt):
             line, code, note = found
             raise located(ctx.source, stmt, f"{label}() writes into its argument {param!r} in place "
                           f"(line {line}: {code}), which is {node.id!r} here, a value the derivative "

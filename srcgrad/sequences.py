@@ -82,7 +82,8 @@ def sequence_names(fn, ops: dict, params: list, kinds) -> set[str]:
 
 def maybe_sequence_names(fn, ops: dict, params: list, kinds) -> set[str]:
     """Names that may hold a list or tuple at run time: entries, slices and loop
-    items of `container` arguments, of such names, and copies of them."""
+    items of `container` arguments, of such names, their joins and repetitions
+    (`ws = p["ws"] * 2`: `ws[3]` may be a list too), and copies of them."""
     maybe = {p for p, k in zip(params, kinds) if k == "container"}
     if not maybe:
         return set()
@@ -97,7 +98,9 @@ def maybe_sequence_names(fn, ops: dict, params: list, kinds) -> set[str]:
                 elif isinstance(value, gast.Call) and len(value.args) == 1 and \
                         getattr(ops.get(id(stmt)), "callee", None) in (list, tuple, runtime.loop_items):
                     value = value.args[0]
-                found = isinstance(value, gast.Name) and value.id in maybe
+                sides = [value.left, value.right] if isinstance(value, gast.BinOp) and \
+                    isinstance(value.op, (gast.Add, gast.Mult)) else [value]
+                found = any(isinstance(v, gast.Name) and v.id in maybe for v in sides)
             elif isinstance(stmt, gast.For) and isinstance(stmt.target, gast.Name):
                 target = stmt.target.id
                 found = isinstance(stmt.iter, gast.Name) and stmt.iter.id in maybe

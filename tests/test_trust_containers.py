@@ -682,6 +682,12 @@ def joins_loop_items(p, x):
     return s
 
 
+def repeats_a_list_inside_a_repetition(p, x):
+    ws = p["ws"] * 2
+    inner = ws[1] * 2  # ws[1] is a list: repeated again
+    return np.sum(inner[0] * x) + np.sum(inner[3] * x * x)
+
+
 def adds_entry_arrays(p, x):
     w = p["w"] + p["b"]  # arrays in a container argument: arithmetic
     return np.sum(w * x * p["scale"])
@@ -691,6 +697,7 @@ NESTED = [
     (repeats_an_entry_list, {"ws": [ARRAYS[0], ARRAYS[1]]}),
     (joins_two_entry_lists, {"a": [ARRAYS[0]], "b": [ARRAYS[1]]}),
     (joins_loop_items, {"layers": [[ARRAYS[0], ARRAYS[1]], [ARRAYS[2], ARRAYS[3]]]}),
+    (repeats_a_list_inside_a_repetition, {"ws": [ARRAYS[0], [ARRAYS[1], ARRAYS[2]]]}),
     (adds_entry_arrays, {"w": ARRAYS[0], "b": ARRAYS[1], "scale": 1.5, "more": [ARRAYS[2]]}),
 ]
 

@@ -6,7 +6,9 @@ real NumPy and a rules module under the same name.
 from . import registry
 from . import operators as operators_rules  # noqa: F401
 
-for _optional in ("numpy", "shapes", "ndarray", "linalg", "math", "builtins", "runtime", "scipy"):
+for _optional in ("numpy", "shapes", "ndarray", "linalg", "math", "builtins", "runtime",
+                  "manipulation", "statistics", "decompositions",
+                  "scipy", "scipy_special", "scipy_linalg", "scipy_signal", "scipy_stats"):
     try:
         __import__(f"{__name__}.{_optional}")
     except ModuleNotFoundError as _err:  # a namespace not written yet

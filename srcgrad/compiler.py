@@ -160,7 +160,7 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
         out = grad_function(low.tree, forward, backward, sweeps, names, ctx, options, low.aux, setting)
         functions = [out]
         if options.optimize and not (options.debug_nans or options.nan_safe or low.generated):
-            functions, deferred = fast_path(out, backward, sweeps, names, ctx, options, setting,
+            functions, deferred = fast_path(out, sweeps, names, ctx, options, setting,
                                             ctx.arithmetic_helpers(arrays=True))
     return _compiled(low, functions, calls, twin=deferred)
 

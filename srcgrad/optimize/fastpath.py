@@ -62,11 +62,11 @@ from .setting import facts
 _OPERATORS = {"*": gast.Mult, "/": gast.Div}
 
 
-def fast_path(out, backward: list, sweeps, names, ctx, options, setting, guards: dict):
+def fast_path(out, sweeps, names, ctx, options, setting, guards: dict):
     """([the function to compile], the deferred NaN-safe twin (a `Twin`) or None).
 
-    `out` is the finished NaN-safe derivative and `backward` its backward
-    sweep's statements; `guards` maps the emitted names of the NaN guards to
+    `out` is the finished NaN-safe derivative, its backward sweep's top-level
+    statements noted `sweep="backward"` (`nodes.noted`); `guards` maps the emitted names of the NaN guards to
     "*" or "/". The twin's text is made only when it is first called or shown.
     """
     kinds, callee = setting.params, setting.callee
@@ -75,7 +75,7 @@ def fast_path(out, backward: list, sweeps, names, ctx, options, setting, guards:
     value_kinds = facts(out.body, setting).kinds  # of the finished function
     records = ctx.facts.records
     arrays = sum(len(records[p]) if p in records else kinds.get(p) != "scalar" for p in options.wrt)
-    pair = fast_twin(out, names.claim(out.name + "_nan_safe"), backward, guards, value_kinds, callee,
+    pair = fast_twin(out, names.claim(out.name + "_nan_safe"), guards, value_kinds, callee,
                      sweeps.gradients, arrays, ctx.rename_global, ctx.facts.mutated)
     if pair is None:
         return [out], None
@@ -112,13 +112,13 @@ class DeferredTwin:
         return twin(*args, **kwargs)
 
 
-def fast_twin(fn, twin_name: str, backward: list, guards: dict, kinds: dict, callee,
+def fast_twin(fn, twin_name: str, guards: dict, kinds: dict, callee,
               gradients: list[str], arrays: int, rename_global, mutated: set):
     """[fast function, `fn` renamed `twin_name`], or None when the fast path is
     unsafe or would not pay.
 
-    `fn` is the finished NaN-safe derivative; `backward` holds its backward
-    sweep's statements (as they sit in `fn.body`); `guards` maps the guards'
+    `fn` is the finished NaN-safe derivative; the fast function's `try` starts at
+    its first statement noted `sweep="backward"`; `guards` maps the guards'
     emitted names to "*" and "/"; `gradients` are the names `has_nan` checks,
     holding `arrays` arrays between them; `rename_global(helper)` names a
     runtime helper in the generated code.
@@ -131,8 +131,7 @@ def fast_twin(fn, twin_name: str, backward: list, guards: dict, kinds: dict, cal
         return None
     replaced = {id(c): _OPERATORS[guards[c.func.id]] for c in calls
                 if _is_guard(c, guards) and _on_arrays(c, kinds, callee)}
-    in_backward = {id(s) for s in backward}
-    start = next((i for i, s in enumerate(fn.body) if id(s) in in_backward), None)
+    start = next((i for i, s in enumerate(fn.body) if nodes.noted(s, "sweep") == "backward"), None)
     if len(replaced) <= arrays or start is None:
         return None
 

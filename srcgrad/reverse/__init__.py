@@ -133,7 +133,7 @@ def reverse(fn, ops: dict, act, wrt: list[str], ctx, calls, split: bool = False)
             forward.append(nodes.expr_stmt(nodes.quote_expr(
                 f"{ctx.rename_global('require_scalar')}(r)", r=returned)))
         sweeps.counts = {info.counter for info in all_infos(infos) if isinstance(info, Loop)
-                         and info.bound is None and Restore("counter", id(info.stmt)) not in backward.tape.pushed}
+                         and info.bound is None and Restore("counter", info.key) not in backward.tape.pushed}
         return entry + forward, settled
 
     sweeps = Sweeps(None, seed + sweep + tail, gradients, returned, finish, backward.tape, seed_name)

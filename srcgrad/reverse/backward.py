@@ -8,6 +8,11 @@ a fixed point of the adjoints one iteration hands to the next. Where a value
 the forward sweep overwrote would be restored, it leaves a pop marker; the
 `Tape` it fills says what each marker restores, and `settle` decides, after
 optimisation, which of them become real restores.
+
+What later phases need to find again in the optimized sweep is written on
+it: each backward statement carries, as the note `origin` (`nodes.note`), the key of the
+record whose adjoint produced it, and a `Loop` record holds its backward
+loop (`Loop.backward`).
 """
 from __future__ import annotations
 
@@ -24,8 +29,6 @@ class Backward:
         self.final = final
         self.ctx = ctx
         self.tape = Tape()  # what is restored, pushed and saved: filled in as the sweep is built
-        self.segments: dict = {}  # id(statement record) -> the backward statements it produced
-        self.loop_nodes: dict = {}  # id(Loop record) -> its backward loop
 
     def pop_marker(self, name: str, key, index=None, loop_index=None):
         """Where a saved value would be restored; `settle` decides once optimized."""
@@ -91,8 +94,9 @@ class Backward:
             elif info.loop is not None and stored(info.stmt):
                 # the forward sweep pushes these in sorted order: pop them in reverse
                 for n in sorted(stored(info.stmt), reverse=True):
-                    out.append(self.pop_marker(n, Restore("plain", id(info.stmt), n)))
-            self.segments[id(info)] = out[start:]
+                    out.append(self.pop_marker(n, Restore("plain", info.key, n)))
+            for stmt in out[start:]:
+                nodes.note(stmt, origin=info.key)
         return out, init
 
     def assign(self, info: Assign, init: set, out: list) -> None:
@@ -105,19 +109,19 @@ class Backward:
         init.discard(z)
         if info.call is not None and info.loop is not None:  # pushed after z: popped first
             tape = info.call[1]
-            out.append(self.pop_marker(tape, Restore("plain", id(info.stmt), tape)))
+            out.append(self.pop_marker(tape, Restore("plain", info.key, tape)))
         if (info.loop is not None and not info.invariant) or z in self.ctx.facts.mutated:
-            out.append(self.pop_marker(z, Restore("assign", id(info.stmt))))
+            out.append(self.pop_marker(z, Restore("assign", info.key)))
 
     def setitem(self, info: SetItem, init: set, out: list) -> None:
         x = info.x
         if info.items is not None and x in init:
             self.items(info, init, out)
         if info.index is None:  # an append: undone by lst.pop()
-            out.append(self.pop_marker(x, Restore("append", id(info.stmt))))
+            out.append(self.pop_marker(x, Restore("append", info.key)))
             return
         index = self.renamed(info.stmt.targets[0].slice, info.refs)
-        out.append(self.pop_marker(x, Restore("setitem", id(info.stmt)), index))
+        out.append(self.pop_marker(x, Restore("setitem", info.key), index))
 
     def items(self, info, init: set, out: list) -> None:
         """A statement's adjoint: temporaries, then each contribution assigned if it
@@ -177,7 +181,7 @@ class Backward:
         if isinstance(info.stmt, gast.For):
             target = info.stmt.target.id
             counted = target if info.bound is not None else None  # range(n) backwards (below)
-            body.insert(0, self.pop_marker(target, Restore("target", id(info.stmt)), loop_index=counted))
+            body.insert(0, self.pop_marker(target, Restore("target", info.key), loop_index=counted))
         line = info.stmt.lineno
         repeat = nodes.quote_stmt(f"for {self.ctx.names.claim_once('_')} in range({info.counter}):\n    pass")
         if info.bound is not None:  # range(n) backwards: the index comes back without the tape
@@ -187,12 +191,12 @@ class Backward:
             else:
                 repeat.iter = nodes.quote_expr(f"range({info.bound.value - 1}, -1, -1)")
         repeat.body = body or [gast.Pass()]
-        self.loop_nodes[id(info)] = repeat
+        info.backward = repeat
         out.append(nodes.comment(f"backward of line {line}: {self.ctx.line(line)}"))
         out.extend(before)
         out.append(repeat)
         if info.parent is not None and info.bound is None:
-            out.append(self.pop_marker(info.counter, Restore("counter", id(info.stmt))))
+            out.append(self.pop_marker(info.counter, Restore("counter", info.key)))
             out[-1], out[-2] = out[-2], out[-1]  # the count is restored before the loop runs
 
     def stack_name(self) -> str:

@@ -48,6 +48,8 @@ def grad_function(tree, forward, backward, sweeps, names, ctx, options, aux, set
         result = nodes.tuple_of([result, nodes.name(kept)])
     out = nodes.without_body(tree)
     out.name = names.claim(("value_and_grad_" if options.return_value else "grad_") + tree.name)
+    for stmt in backward:  # where the fast path's `try` starts (optimize/fastpath.py)
+        nodes.note(stmt, sweep="backward")
     body = forward + backward
     if options.debug_nans:
         body = with_finite_checks(body, ctx)

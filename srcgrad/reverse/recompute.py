@@ -46,8 +46,9 @@ _CHEAP_VALUES = (gast.BinOp, gast.UnaryOp, gast.Call, gast.Subscript)
 def recompute(body: list, infos: list, backward, fn, ops) -> None:
     """Replace the tape of qualifying loop values by recomputations, in `body`
     (the backward sweep with pop markers, changed in place). `backward` is the
-    `Backward` that built it: its segments (what each statement's adjoint
-    produced), its loops and its pop-marker keys."""
+    `Backward` that built it (its pop markers' restores); each backward
+    statement's `origin` note names the record whose adjoint produced it, and
+    each loop record holds its backward loop."""
     ctx = backward.ctx
     loops = list(_loops(infos))
     if not loops:
@@ -68,41 +69,38 @@ class _Plan:
     def __init__(self, body, loops, backward, fn, ops, ctx):
         self.backward, self.ctx, self.ops = backward, ctx, ops
         self.loops = loops
-        self.node_of = {id(info): backward.loop_nodes[id(info)] for info in loops
-                        if id(info) in backward.loop_nodes}
         self.stores = _store_counts(fn)
         self.touched = _touched(fn, ops)
-        self.inner_targets = {id(info): {n.target.id for n in gast.walk(info.stmt)
+        # Loops and positions are named by their records' keys.
+        self.inner_targets = {info.key: {n.target.id for n in gast.walk(info.stmt)
                                          if isinstance(n, gast.For) and n is not info.stmt}
                               for info in loops}
-        self.assigned = {id(info): {n.id for n in gast.walk(info.stmt)
+        self.assigned = {info.key: {n.id for n in gast.walk(info.stmt)
                                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
                          for info in loops}
-        # Where each read happens: a chain of (loop, body position) from the outermost loop.
-        self.index: dict[int, tuple] = {}
-        for info in loops:
-            for j, child in enumerate(info.body):
-                for stmt in backward.segments.get(id(child), ()):
-                    self.index[id(stmt)] = (id(info), j)
+        # Where each read happens: a chain of (loop, body position) from the outermost loop;
+        # a backward statement's position is its origin's, in the loop around that.
+        self.position: dict[int, tuple] = {child.key: (info.key, j) for info in loops
+                                           for j, child in enumerate(info.body)}
         self.chain_of: dict[int, tuple] = {}  # loop -> the chain its backward loop runs at
         self.reads: dict[str, list] = {}
-        by_node = {id(node): info for info, node in ((i, self.node_of.get(id(i))) for i in loops)
-                   if node is not None}
+        by_key = {info.key: info for info in loops if info.backward is not None}
         for stmt in body:
-            self._visit(stmt, (), by_node)
+            self._visit(stmt, (), by_key)
 
-    def _visit(self, stmt, chain, by_node) -> None:
-        info = by_node.get(id(stmt))
-        if info is not None:
-            self.chain_of[id(info)] = chain
+    def _visit(self, stmt, chain, by_key) -> None:
+        info = by_key.get(nodes.noted(stmt, "origin"))
+        if info is not None and stmt is info.backward:
+            self.chain_of[info.key] = chain
             self._read(stmt.iter, chain)
             for inner in stmt.body:
-                self._visit(inner, chain + (self.index.get(id(inner), (id(info), None)),), by_node)
+                at = self.position.get(nodes.noted(inner, "origin"), (info.key, None))
+                self._visit(inner, chain + (at,), by_key)
             return
         if isinstance(stmt, (gast.If, gast.For, gast.While)):
             self._read(stmt.test if isinstance(stmt, (gast.If, gast.While)) else stmt.iter, chain)
             for inner in stmt.body + stmt.orelse:
-                self._visit(inner, chain, by_node)
+                self._visit(inner, chain, by_key)
             return
         self._read(stmt, chain)
 
@@ -115,7 +113,7 @@ class _Plan:
     def candidates(self) -> list:
         out = []
         for info in self.loops:
-            if id(info) not in self.chain_of:
+            if info.key not in self.chain_of:
                 continue
             for j, child in enumerate(info.body):
                 if isinstance(child, Assign) and self._cheap(child, info):
@@ -155,20 +153,20 @@ class _Plan:
         """Each candidate's position (before the adjoint of the last statement that
         reads it); returns the reads the recomputations add, as chains."""
         extra: dict[str, list] = {}
-        deepest_first = sorted(chosen, key=lambda c: (-len(self.chain_of[id(c.loop)]), -c.j))
+        deepest_first = sorted(chosen, key=lambda c: (-len(self.chain_of[c.loop.key]), -c.j))
         for c in deepest_first:
             positions = [m for chain in self.reads.get(c.z, []) + extra.get(c.z, [])
-                         for loop, m in chain if loop == id(c.loop) and m is not None]
+                         for loop, m in chain if loop == c.loop.key and m is not None]
             c.at = max(positions) if positions else None
             if c.at is None:
                 continue
-            where = self.chain_of[id(c.loop)] + ((id(c.loop), c.at),)
+            where = self.chain_of[c.loop.key] + ((c.loop.key, c.at),)
             for y in c.operands:
                 extra.setdefault(y, []).append(where)
         return extra
 
     def _valid(self, c: _Candidate, chosen, extra) -> bool:
-        loop = id(c.loop)
+        loop = c.loop.key
         chain = self.chain_of[loop]
         outermost = chain[0][0] if chain else loop
         for read in self.reads.get(c.z, []) + extra.get(c.z, []):
@@ -193,16 +191,14 @@ class _Plan:
         backward = self.backward
         groups: dict = {}
         for c in chosen:
-            groups.setdefault((id(c.loop), c.at), []).append(c)
-            key = Restore("assign", id(c.info.stmt))
-            for s in backward.segments[id(c.loop.body[c.j])]:
-                if is_pop_marker(s) and backward.tape.restores[s.key] == key:
-                    _remove(self.node_of[id(c.loop)].body, s)
+            groups.setdefault((c.loop.key, c.at), []).append(c)
+            key = Restore("assign", c.info.key)
+            _drop_restores(c.loop.backward.body, lambda s: backward.tape.restores[s.key] == key)
         for group in groups.values():
             loop, at = group[0].loop, group[0].at
-            body = self.node_of[id(loop)].body
-            segment = {id(s) for s in backward.segments[id(loop.body[at])]}
-            where = next(i for i, s in enumerate(body) if id(s) in segment)
+            body = loop.backward.body
+            first = loop.body[at].key  # the adjoint of statement `at`: the first statement it produced
+            where = next(i for i, s in enumerate(body) if nodes.noted(s, "origin") == first)
             new: list = []
             last = None
             for c in sorted(group, key=lambda c: c.j):
@@ -215,16 +211,14 @@ class _Plan:
             body[where:where] = new
 
 
-def _remove(body: list, stmt) -> None:
-    for i, s in enumerate(body):
-        if s is stmt:
-            del body[i]
-            return
-    for s in body:  # nested in a branch of the segment
+def _drop_restores(body: list, restores) -> None:
+    """Remove the pop markers `restores(marker)` picks from `body`, at any depth."""
+    body[:] = [s for s in body if not (is_pop_marker(s) and restores(s))]
+    for s in body:
         for name in ("body", "orelse"):
             inner = getattr(s, name, None)
             if isinstance(inner, list) and not isinstance(s, gast.Assign):
-                _remove(inner, stmt)
+                _drop_restores(inner, restores)
 
 
 def _loops(infos):

@@ -21,13 +21,13 @@ class ForwardSweep:
     def __init__(self, backward: Backward, walk: Walk, ctx):
         self.bw = backward
         self.ctx = ctx
-        self.saves_at: dict = {}
+        self.saves_at: dict = {}  # a record's key (None: the entry) -> the saves after its statement
         self.maybe_unbound: set[str] = set()  # saved after a branch or loop that may not bind it
         for (name, vid), saved in sorted(backward.tape.saves.items(), key=lambda kv: kv[1]):
             site = walk.def_site.get((name, vid))
-            if isinstance(site, (gast.If, gast.For, gast.While)):
+            if site is not None and site.joins:
                 self.maybe_unbound.add(name)
-            self.saves_at.setdefault(id(site) if site is not None else None, []).append(
+            self.saves_at.setdefault(site.key if site is not None else None, []).append(
                 nodes.assign(saved, nodes.name(name)))
         self.last_line = None
 
@@ -51,19 +51,19 @@ class ForwardSweep:
             if isinstance(info, SetItem) and info.index is None:
                 out.append(stmt)  # an append: nothing to save, the backward pops it
             elif isinstance(info, SetItem):
-                key = Restore("setitem", id(stmt))
+                key = Restore("setitem", info.key)
                 if key in self.bw.tape.pushed:
                     old = nodes.quote_expr(f"{self.ctx.rename_global('copy_slice')}(x, i)",
                                            x=info.x, i=index_expr(info.index))
                     out.append(self.save(key, old))
                 out.append(stmt)
             elif isinstance(info, Assign):
-                key = Restore("assign", id(stmt))
+                key = Restore("assign", info.key)
                 if key in self.bw.tape.pushed:
                     out.append(self.save(key, nodes.name(info.z)))
                 if info.call is not None:
                     forward, tape, free = info.call
-                    if Restore("plain", id(stmt), tape) in self.bw.tape.pushed:
+                    if Restore("plain", info.key, tape) in self.bw.tape.pushed:
                         out.append(self.push(tape))
                     call = nodes.clone(stmt.value)
                     call.func = nodes.name(forward)
@@ -82,10 +82,10 @@ class ForwardSweep:
                 out.extend(self.loop(info))
             else:
                 for n in sorted(stored(stmt)):
-                    if Restore("plain", id(stmt), n) in self.bw.tape.pushed:
+                    if Restore("plain", info.key, n) in self.bw.tape.pushed:
                         out.append(self.push(n))
                 out.append(stmt)
-            out.extend(self.saves_at.get(id(info.stmt), []))
+            out.extend(self.saves_at.get(info.key, []))
         return out
 
     def loop(self, info: Loop) -> list:
@@ -95,13 +95,13 @@ class ForwardSweep:
             [nodes.assign(count, nodes.binop(nodes.name(count), "+", nodes.const(1)))]
         body += self.block(info.body)
         self.last_line = None
-        if isinstance(stmt, gast.For) and Restore("target", id(info.stmt)) in self.bw.tape.pushed:
+        if isinstance(stmt, gast.For) and Restore("target", info.key) in self.bw.tape.pushed:
             at = len(body)
             if body and isinstance(body[-1], gast.If) and any(isinstance(s, gast.Break) for s in body[-1].body):
                 at -= 1  # before the final `if <flag>: break`
             body.insert(at, self.push(stmt.target.id))
         stmt.body = body or [gast.Pass()]
         out = [stmt] if info.bound is not None else [nodes.assign(count, nodes.const(0)), stmt]
-        if Restore("counter", id(info.stmt)) in self.bw.tape.pushed:
+        if Restore("counter", info.key) in self.bw.tape.pushed:
             out.append(self.push(count))
         return out

@@ -38,8 +38,8 @@ class Restore(NamedTuple):
     `kind`: "assign" (`z = ...` overwrote z), "setitem" (`x[i] = v` overwrote an
     entry), "append" (undone by `lst.pop()`), "target" (a `for` loop's index),
     "counter" (an inner loop's trip count) or "plain" (`name`, stored by any
-    other statement, or a split pair's tape); `site` is the id of the forward
-    statement.
+    other statement, or a split pair's tape); `site` is the key of the forward
+    statement's record (`walk.Record.key`).
     """
 
     kind: str
@@ -209,7 +209,7 @@ def _pushed_name(key, infos):
     """The variable a push key refers to (for initialising it before any push)."""
     kind, ident = key[0], key[1]
     for info in all_infos(infos):
-        if id(info.stmt) == ident:
+        if info.key == ident:
             if kind == "assign" and isinstance(info, Assign):
                 return info.z
             if kind == "target":

@@ -6,10 +6,16 @@ which *version* of the variable it means. Outside loops a version is a
 number (a later assignment makes a new one; where branches meet, a merged
 one); a variable assigned inside a loop is `MANAGED`: its values are
 restored by pops, never versioned.
+
+Every record carries `key`, a serial number the walk gives it as it makes
+it: the later phases name a forward statement by it (a `Restore`'s site,
+the `origin` of the backward statements its adjoint produced, where a saved
+version is written), never by the identity of its tree.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import gast
 
@@ -21,8 +27,16 @@ MANAGED = "managed"  # a read of a loop variable: restored by pops, never versio
 
 
 @dataclass
-class Assign:
+class Record:
+    """What every statement record has: `stmt`, the forward statement, and
+    `key`, its serial number in this walk (unique per function)."""
+
     stmt: object
+    key: int = field(default=-1, kw_only=True)
+
+
+@dataclass
+class Assign(Record):
     z: str
     items: list | None
     refs: dict
@@ -33,10 +47,9 @@ class Assign:
 
 
 @dataclass
-class SetItem:
+class SetItem(Record):
     """`x[index] = v`: x changes in place; restored after its adjoint."""
 
-    stmt: object
     x: str
     index: object
     items: list | None
@@ -45,16 +58,14 @@ class SetItem:
 
 
 @dataclass
-class If:
-    stmt: object
+class If(Record):
     refs: dict  # the test's version, and every name's version before the branch
     body: list
     orelse: list
 
 
 @dataclass
-class Loop:
-    stmt: object
+class Loop(Record):
     body: list
     entry: dict  # versions of the names the body does not assign
     post: dict  # versions after the loop, as the enclosing code reads them
@@ -62,11 +73,11 @@ class Loop:
     parent: "Loop | None"
     managed: set
     bound: object = None  # `n` of `for i in range(n)` when the backward can run range(n) reversed
+    backward: object = None  # its backward loop, once the backward sweep is built
 
 
 @dataclass
-class Plain:
-    stmt: object
+class Plain(Record):
     loop: "Loop | None"
 
 
@@ -85,12 +96,19 @@ class Walk:
         self.ctx = ctx
         self.calls = calls  # compiles called user functions as split pairs (`calls.SplitPairs`)
         self.next_vid: dict[str, int] = {}
-        self.def_site: dict = {}
+        self.def_site: dict = {}  # (name, version) -> the Site that makes that version
         self.flows_into: dict = {}
+        self.records = 0  # how many records the walk has made: the next one's key
 
-    def new(self, name: str, site) -> int:
+    def next_key(self) -> int:
+        self.records += 1
+        return self.records
+
+    def new(self, name: str, site: int, joins: bool = False) -> int:
+        """A new version of `name`, made by the statement whose record has key `site`
+        (`joins`: a branch or loop, after which a path may not have bound it)."""
         self.next_vid[name] = vid = self.next_vid.get(name, 0) + 1
-        self.def_site[(name, vid)] = site
+        self.def_site[(name, vid)] = Site(site, joins)
         return vid
 
     def mark_invariant(self, info: "Loop", assigned: set[str]) -> None:
@@ -170,6 +188,9 @@ class Walk:
         if isinstance(stmt, gast.Assign) and self.ops[id(stmt)].kind == "user" \
                 and self.act.is_active(stmt.targets[0].id):
             return self.user_call(stmt, self.ops[id(stmt)], cur, managed, loop)
+        if isinstance(stmt, (gast.For, gast.While)):
+            return self.loop(stmt, cur, managed, loop)
+        key = self.next_key()
         if isinstance(stmt, gast.Assign):
             z = stmt.targets[0].id
             items = None
@@ -185,18 +206,16 @@ class Walk:
             if z in managed:
                 refs[z] = MANAGED
             else:
-                cur[z] = refs[z] = self.new(z, stmt)
-            return Assign(stmt, z, items, refs, loop, operands=operands)
+                cur[z] = refs[z] = self.new(z, key)
+            return Assign(stmt, z, items, refs, loop, operands=operands, key=key)
         if isinstance(stmt, gast.If):
-            return self.branch(stmt, cur, managed, loop)
-        if isinstance(stmt, (gast.For, gast.While)):
-            return self.loop(stmt, cur, managed, loop)
+            return self.branch(stmt, cur, managed, loop, key)
         if is_append(stmt):
-            return self.append(stmt, cur, managed, loop)
+            return self.append(stmt, cur, managed, loop, key)
         for n in sorted(stored(stmt)):
             if n not in managed:
-                cur[n] = self.new(n, stmt)
-        return Plain(stmt, loop)
+                cur[n] = self.new(n, key)
+        return Plain(stmt, loop, key=key)
 
     def user_call(self, stmt, op, cur, managed, loop):
         """`z = helper(args)`: forward `z, tape = _helper_forward(args)`, backward through
@@ -219,20 +238,21 @@ class Walk:
         if len(active) == 1:  # a one-gradient backward returns a 1-tuple
             items[0] = templates.Local(grads, nodes.quote_expr(f"{backward}({names.adjoint(z)}, {tape})[0]"))
         refs = self.refs(local_reads(items, self.ctx) - {z, tape}, cur, managed)
+        key = self.next_key()
         if loop is not None or z in managed:
             managed.add(z)
             refs[z] = MANAGED
         else:
-            cur[z] = refs[z] = self.new(z, stmt)
+            cur[z] = refs[z] = self.new(z, key)
         # The tape is read only by this statement's own adjoint, in the same branch
         # and iteration: never versioned (in loops, pushed and popped like the rest).
         refs[tape] = MANAGED
         if loop is not None:
             managed.add(tape)
         free = tuple(getattr(op.callee, "free", ()))  # a nested helper's outer variables
-        return Assign(stmt, z, items, refs, loop, call=(forward, tape, free))
+        return Assign(stmt, z, items, refs, loop, call=(forward, tape, free), key=key)
 
-    def append(self, stmt, cur, managed, loop):
+    def append(self, stmt, cur, managed, loop, key):
         """`lst.append(v)`: the backward takes v's adjoint off the end of dlst, then
         `lst.pop()` undoes the append."""
         lst, item = stmt.value.func.value.id, stmt.value.args[0]
@@ -245,7 +265,7 @@ class Walk:
                     f"{self.ctx.rename_global('last_item_adjoint')}({adj}, v)", v=item)))
             items.append(Update(lst, nodes.quote_expr(f"{self.ctx.rename_global('drop_last')}({adj})")))
         reads = {n for n in local_reads(items or [], self.ctx) if n != lst}
-        return SetItem(stmt, lst, None, items, self.refs(reads, cur, managed), loop)
+        return SetItem(stmt, lst, None, items, self.refs(reads, cur, managed), loop, key=key)
 
     def setitem(self, stmt, cur, managed, loop):
         target = stmt.targets[0]
@@ -263,37 +283,45 @@ class Walk:
         reads = (local_reads(items or [], self.ctx) | nodes.loaded_names(index)) - {x}
         reads = {n for n in reads if self.ctx.is_local(n)}
         refs = self.refs(reads, cur, managed)
-        return SetItem(stmt, x, index, items, refs, loop)
+        return SetItem(stmt, x, index, items, refs, loop, key=self.next_key())
 
-    def branch(self, stmt, cur, managed, loop):
+    def branch(self, stmt, cur, managed, loop, key):
         pre = dict(cur)
         test = {stmt.test.id} if isinstance(stmt.test, gast.Name) and self.ctx.is_local(stmt.test.id) else set()
         cur_b, cur_o = dict(cur), dict(cur)
         body = self.block(stmt.body, cur_b, managed, loop)
         orelse = self.block(stmt.orelse, cur_o, managed, loop)
         for n in sorted(stored(stmt) - managed):
-            merged = self.new(n, stmt)
+            merged = self.new(n, key, joins=True)
             for end in (cur_b.get(n), cur_o.get(n)):
                 if end is not None and end != pre.get(n):
                     self.flows_into[(n, end)] = merged
             cur[n] = merged
         refs = {n: (MANAGED if n in managed else v) for n, v in pre.items()}
         refs.update(self.refs(test, pre, managed))
-        return If(stmt, refs, body, orelse)
+        return If(stmt, refs, body, orelse, key=key)
 
     def loop(self, stmt, cur, managed, parent):
         assigned = stored(stmt)
         inner = managed | assigned
-        info = Loop(stmt, [], {}, {}, self.ctx.names.fresh("n"), parent, inner)
+        info = Loop(stmt, [], {}, {}, self.ctx.names.fresh("n"), parent, inner, key=self.next_key())
         info.entry = {n: (MANAGED if n in inner else v) for n, v in cur.items()}
         info.body = self.block(stmt.body, dict(cur), inner, info)
         info.bound = self.reversible_bound(stmt, assigned)
         if parent is None:
             self.mark_invariant(info, assigned)
         for n in sorted(assigned - managed):
-            cur[n] = self.new(n, stmt)
+            cur[n] = self.new(n, info.key, joins=True)
         info.post = {n: (MANAGED if n in managed else v) for n, v in cur.items()}
         return info
+
+
+class Site(NamedTuple):
+    """Where a version of a variable is made: the `key` of the statement's record;
+    `joins`: a branch or a loop, after which a path may not have bound it."""
+
+    key: int
+    joins: bool
 
 
 @dataclass(frozen=True)

@@ -232,20 +232,12 @@ def clone(node, replace=None):
 
 
 def note(stmt, **notes) -> None:
-    """Note on a generated statement facts a later stage looks it up by (see `noted`)."""
-    for name in notes:
-        assert name not in stmt._fields and name not in stmt._attributes, name
+    """Facts a later stage finds a generated statement by (`origin`: the walk record
+    whose adjoint made it; `sweep`: "backward"). `clone` drops them: a copy is new code."""
     stmt.__dict__.update(notes)
 
 
 def noted(stmt, name: str):
-    """A note `note` left on `stmt`, else None. The notes in use: `origin`, on a
-    backward-sweep statement, the key of the forward statement record whose adjoint
-    produced it (reverse/walk.py); `sweep`, "backward" on the top-level statements
-    of an assembled function's backward sweep (the fast path starts there). A note,
-    not a field: a pass that rewrites a statement in place keeps it, `clone` does
-    not copy it (a copy is new code).
-    """
     return stmt.__dict__.get(name)
 
 

@@ -169,3 +169,128 @@ def test_power_at_zero_with_an_exponent_below_one_is_inf(fn):
 def test_hypot_at_the_origin_has_zero_gradient_in_both_modes(fn):
     assert srcgrad.grad(_pair(fn), wrt=(0, 1))(0.0, 0.0, 1.0) == (0.0, 0.0)
     assert srcgrad.jvp(_pair(fn), (0.0, 0.0, 1.0), (1.0, 1.0, None))[1] == 0.0
+
+
+# --- the table's pairs: functions of two arguments, one row each ------------------
+
+PAIR_FUNCTIONS = [(pair, module, fn) for pair in elementwise.PAIRS for module in ("numpy", "math")
+                  for fn in pair.primitives(module)]
+PAIR_POINTS = [(pair, module, fn, point, expected) for pair, module, fn in PAIR_FUNCTIONS
+               for point, expected in pair.at.items()]
+
+
+def _pair_id(item):
+    pair, module, fn = item[:3]
+    return f"{module}.{fn.__name__}" + (f"@{item[3]}" if len(item) > 3 else "")
+
+
+@pytest.mark.parametrize("item", PAIR_FUNCTIONS, ids=[_pair_id(i) for i in PAIR_FUNCTIONS])
+def test_every_pair_has_a_rule_case_in_both_modes(item):
+    test_every_row_has_a_rule_case_in_both_modes(item)
+
+
+# Sample arguments away from each pair's jumps and ties: magnitudes in (low, high),
+# signs drawn at random; fmod's quotient x1 / x2 between 2 and 3 in size.
+_RANGES = {"fmod": ((2.5, 2.9), (1.05, 1.2))}
+
+
+def _samples(pair, shapes, rng):
+    ranges = _RANGES.get(pair.name, ((0.5, 1.5), (0.5, 1.5)))
+    out = []
+    for (low, high), shape in zip(ranges, shapes):
+        sign = rng.choice([-1.0, 1.0], size=shape)
+        value = rng.uniform(low, high, size=shape) * sign
+        out.append(float(value) if shape == () else value)
+    return out
+
+
+def _central(f, args, i, h=1e-6):
+    """Central differences of the scalar f in argument i, entry by entry."""
+    x = np.array(args[i], dtype=float)
+    grad = np.zeros_like(x)
+    for k in np.ndindex(x.shape):
+        hi, lo = x.copy(), x.copy()
+        hi[k] += h
+        lo[k] -= h
+        grad[k] = (f(*args[:i], hi if x.shape else float(hi), *args[i + 1:])
+                   - f(*args[:i], lo if x.shape else float(lo), *args[i + 1:])) / (2 * h)
+    return grad if x.shape else float(grad)
+
+
+_SHAPES = {"numpy": [((3,), (3,)), ((3, 1), (1, 4)), ((), (2, 3)), ((2, 3), ()), ((2, 3), (2, 3))],
+           "math": [((), ())] * 3}
+
+
+@pytest.mark.parametrize("item", PAIR_FUNCTIONS, ids=[_pair_id(i) for i in PAIR_FUNCTIONS])
+def test_pair_matches_central_differences_in_both_modes(item):
+    pair, module, fn = item
+    rng = np.random.default_rng(len(pair.name))
+    wrt = tuple(i for i, share in enumerate(pair.shares) if share is not None)
+    for shapes in _SHAPES[module]:
+        x1, x2 = _samples(pair, shapes, rng)
+        if module == "numpy":
+            c = rng.normal(size=np.broadcast_shapes(*shapes))
+
+            def f(x1, x2, c):
+                return np.sum(fn(x1, x2) * c)
+        else:
+            c = float(rng.normal())
+
+            def f(x1, x2, c):
+                return fn(x1, x2) * c
+        args = (x1, x2, c)
+        grads = srcgrad.grad(f, wrt=wrt)(*args)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        for i, g in zip(wrt, grads):
+            expected = _central(f, args, i)
+            np.testing.assert_allclose(g, expected, rtol=1e-6, atol=1e-8)
+            if module == "math":
+                assert type(g) is float  # math's rules stay on Python floats
+            tangent = rng.normal(size=np.shape(args[i])) if np.shape(args[i]) else float(rng.normal())
+            tangents = tuple(tangent if j == i else None for j in range(3))
+            forward = srcgrad.jvp(f, args, tangents)[1]
+            np.testing.assert_allclose(forward, np.sum(expected * tangent), rtol=1e-6, atol=1e-8)
+
+
+def _pair_derivatives(f, args):
+    """(reverse, forward) derivatives of f in its first two arguments at `args`."""
+    with np.errstate(all="ignore"):
+        reverse = srcgrad.grad(f, wrt=(0, 1))(*args)
+        forward = tuple(srcgrad.jvp(f, args, tuple(1.0 if j == i else None for j in range(len(args))))[1]
+                        for i in (0, 1))
+    return reverse, forward
+
+
+def _apply2(fn):
+    def f(x, y):
+        return fn(x, y)
+    return f
+
+
+def _same(a, b) -> bool:
+    return bool(np.all((np.asarray(a) == b) | (np.isnan(a) & np.isnan(b))))
+
+
+@pytest.mark.parametrize("item", PAIR_POINTS, ids=[_pair_id(i) for i in PAIR_POINTS])
+def test_pair_at_a_pole_kink_or_tie_in_both_modes_and_namespaces(item):
+    pair, module, fn, (a, b), expected = item
+    kinds = [float] + ([np.float64] if module == "numpy" else [])
+    for kind in kinds:
+        reverse, forward = _pair_derivatives(_apply2(fn), (kind(a), kind(b)))
+        for got in (reverse, forward):
+            assert all(_same(g, e) for g, e in zip(got, expected)), (kind, reverse, forward, expected)
+    if module == "numpy":
+        def summed(x, y):
+            return np.sum(fn(x, y))
+        reverse, _ = _pair_derivatives(summed, (np.array([a, a]), np.array([b, b])))
+        assert all(_same(g, [e, e]) for g, e in zip(reverse, expected)), (reverse, expected)
+
+
+def test_math_and_numpy_pairs_agree_at_their_special_points():
+    for pair in elementwise.PAIRS:
+        if not (pair.primitives("math") and pair.primitives("numpy")):
+            continue
+        for (a, b) in pair.at:
+            got = [_pair_derivatives(_apply2(fn), (a, b)) for fn in (pair.math, pair.numpy)]
+            assert all(_same(m, n) for m, n in zip(got[0][0] + got[0][1], got[1][0] + got[1][1])), \
+                (pair.name, got)

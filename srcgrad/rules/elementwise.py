@@ -1,4 +1,4 @@
-"""The elementwise functions of one argument, shared by `math` and NumPy: one row each.
+"""The elementwise functions, shared by `math` and NumPy: one row each.
 
 A row names the function in each namespace and writes its derivative once, as
 an expression in the argument `x` and the result `z`:
@@ -27,7 +27,31 @@ Each rule file turns the rows into its adjoint and tangent templates with its
   needs none: its factor is infinite only where the result itself is;
 - `at` also records conventions at kinks (`abs'(0) = 0`, from `sign`).
 
-tests/test_rules_elementwise.py reads this table: every row needs a rule case
+Functions of two arguments are rows of the second table, `PAIRS`: a `Pair`
+writes, for each argument, its share of an incoming derivative `g`, once, as
+an expression in g, the arguments `x1`, `x2` and the result `z` (and the
+`local` names computed before the shares):
+
+    Pair("arctan2", numpy.arctan2, math.atan2, local=(("r2", "x1 * x1 + x2 * x2"),),
+         shares=("pole_ratio(g, r2) * x2", "pole_ratio(-g, r2) * x1"))
+
+The adjoint of x1 is its share of `g = d[z]`, the tangent of z the share of
+`g = d[x1]`: a share is linear in g. NumPy undoes broadcasting in an adjoint
+(`unbroadcast(share, x1)`) and gives a tangent z's shape where the share
+cannot have it (`broadcast_like(d[x1], z)` for fmod's x1); `math` writes the
+share as it is, on Python floats. A share is written once for both
+namespaces, so it must work on floats and arrays alike: a guard in it is
+either a runtime helper that does (`pole_ratio`), or plain arithmetic
+(`z + (z == 0)`). At their special points both namespaces therefore give the
+same value: atan2 at the origin NaN (the angle jumps; a zero adjoint stays
+zero through `pole_ratio`), hypot at the origin 0 (the 2-norm's convention),
+copysign at x1 = 0 the derivative 0 (abs'(0) = 0); ties in maximum and
+minimum split evenly, as SPEC section 7 says. `at` records these values.
+A share of None: a position with zero derivative (copysign's sign argument),
+checked by a zero case. numpy.where and numpy.clip are not pairs: they have
+no `math` twin, and a non-differentiable condition or optional bounds.
+
+tests/test_rules_elementwise.py reads both tables: every row needs a rule case
 in each of its namespaces, and every point in `at` is checked in both modes and
 both namespaces. docs/rules.md shows how to add a row.
 """
@@ -37,11 +61,12 @@ import ast
 import linecache
 import math
 from dataclasses import dataclass, field
-from math import inf
+from math import inf, nan
 
 import numpy
 
-from srcgrad.runtime import masked_product, pole_ratio, sinc_derivative
+from srcgrad.runtime import (broadcast_like, masked_product, nan_tie_share, pole_ratio, sinc_derivative,
+                             tie_share, unbroadcast)
 from srcgrad.templates import d
 
 from . import registry
@@ -103,6 +128,47 @@ ROWS = (
 )
 
 
+
+@dataclass(frozen=True)
+class Pair:
+    """One elementwise function of two arguments, z = f(x1, x2): its objects per
+    namespace, and each argument's share of an incoming derivative `g`."""
+
+    name: str
+    numpy: object = None          # a NumPy function, a tuple of them, or None
+    math: object = None           # the `math` function, or None
+    shares: tuple = ()            # (x1's, x2's): expressions in g, x1, x2, z; None: zero
+    local: tuple = ()             # (name, expression) pairs the shares read, computed first
+    at: dict = field(default_factory=dict)  # (x1, x2) -> (dz/dx1, dz/dx2) at a pole, kink or tie
+
+    primitives = Row.primitives
+
+
+PAIRS = (
+    # the angle of (x2, x1): no derivative at the origin (NaN), where pole_ratio keeps a zero g zero
+    Pair("arctan2", numpy.arctan2, math.atan2, local=(("r2", "x1 * x1 + x2 * x2"),),
+         shares=("pole_ratio(g, r2) * x2", "pole_ratio(-g, r2) * x1"), at={(0.0, 0.0): (nan, nan)}),
+    # the 2-norm of (x1, x2): r is z, or 1 at the origin, where the gradient is 0
+    Pair("hypot", numpy.hypot, math.hypot, local=(("r", "z + (z == 0)"),),
+         shares=("g * x1 / r", "g * x2 / r"), at={(0.0, 0.0): (0.0, 0.0)}),
+    Pair("logaddexp", numpy.logaddexp, shares=("g * exp(x1 - z)", "g * exp(x2 - z)")),
+    Pair("logaddexp2", numpy.logaddexp2, shares=("g * exp2(x1 - z)", "g * exp2(x2 - z)")),
+    # |x1| sign(x2): sign(x1) sign(x2) for x1 (0 at x1 = 0, as abs'(0)); piecewise constant in x2
+    Pair("copysign", numpy.copysign, math.copysign, shares=("g * z / (x1 + (x1 == 0))", None),
+         at={(0.0, 1.0): (0.0, 0.0), (0.0, -1.0): (0.0, 0.0)}),
+    # x1 - q x2 with q an integer, constant between its jumps: -q = (z - x1) / x2
+    Pair("fmod", numpy.fmod, math.fmod, shares=("g", "g * (z - x1) / x2")),
+    # piecewise: ties split evenly (SPEC section 7); fmax and fmin also pass g to the non-NaN side
+    Pair("maximum", numpy.maximum, shares=("tie_share(g, x1, x2)", "tie_share(g, x2, x1)"),
+         at={(1.0, 1.0): (0.5, 0.5)}),
+    Pair("minimum", numpy.minimum, shares=("tie_share(g, x2, x1)", "tie_share(g, x1, x2)"),
+         at={(1.0, 1.0): (0.5, 0.5)}),
+    Pair("fmax", numpy.fmax, shares=("nan_tie_share(g, x1, x2)", "nan_tie_share(g, x2, x1)"),
+         at={(1.0, 1.0): (0.5, 0.5), (1.0, nan): (1.0, 0.0), (nan, 1.0): (0.0, 1.0)}),
+    Pair("fmin", numpy.fmin, shares=("nan_tie_share(g, -x1, -x2)", "nan_tie_share(g, -x2, -x1)"),
+         at={(1.0, 1.0): (0.5, 0.5), (1.0, nan): (1.0, 0.0), (nan, 1.0): (0.0, 1.0)}),
+)
+
 @dataclass(frozen=True)
 class Namespace:
     """How one namespace's rules spell and guard the table's derivatives."""
@@ -118,22 +184,31 @@ class Namespace:
         return f"{self.module}.{name}({arg})"
 
 
-_FUNCTIONS = {"sqrt", "sin", "cos", "sinh", "cosh", "exp", "sign"}  # spelled per namespace
+_FUNCTIONS = {"sqrt", "sin", "cos", "sinh", "cosh", "exp", "exp2", "sign"}  # spelled per namespace
 
 # The template globals: what a generated template's free names mean.
 _GLOBALS = {"d": d, "math": math, "numpy": numpy, "masked_product": masked_product,
-            "pole_ratio": pole_ratio, "sinc_derivative": sinc_derivative}
+            "pole_ratio": pole_ratio, "sinc_derivative": sinc_derivative, "tie_share": tie_share,
+            "nan_tie_share": nan_tie_share, "unbroadcast": unbroadcast, "broadcast_like": broadcast_like}
 
 
 def register(namespace: Namespace) -> None:
-    """Register the adjoint and tangent rule of every row that has `namespace`'s function."""
+    """Register the adjoint and tangent rule of every row of both tables that has
+    `namespace`'s function."""
     for row in ROWS:
         primitives = row.primitives(namespace.module)
         if not primitives:
             continue
         adjoint_line, tangent_line = rule_lines(row, namespace)
-        registry.adjoint(*primitives)(_template(row, namespace, "adjoint", adjoint_line))
-        registry.tangent(*primitives)(_template(row, namespace, "tangent", tangent_line))
+        registry.adjoint(*primitives)(_template(row, namespace, "adjoint", adjoint_line, "z, x"))
+        registry.tangent(*primitives)(_template(row, namespace, "tangent", tangent_line, "z, x"))
+    for pair in PAIRS:
+        primitives = pair.primitives(namespace.module)
+        if not primitives:
+            continue
+        adjoint_lines, tangent_lines = pair_lines(pair, namespace)
+        registry.adjoint(*primitives)(_template(pair, namespace, "adjoint", adjoint_lines, "z, x1, x2"))
+        registry.tangent(*primitives)(_template(pair, namespace, "tangent", tangent_lines, "z, x1, x2"))
 
 
 def rule_lines(row: Row, namespace: Namespace) -> tuple[str, str]:
@@ -152,6 +227,30 @@ def rule_lines(row: Row, namespace: Namespace) -> tuple[str, str]:
     return f"d[x] = {minus}d[z] / {plain}", f"d[z] = {minus}d[x] / {plain}"
 
 
+def pair_lines(pair: Pair, namespace: Namespace) -> tuple[list, list]:
+    """The adjoint's and the tangent's lines for `pair` in `namespace`: the locals,
+    then `d[x1] = ...` per argument, and `d[z] = ...` per argument."""
+    local = [f"{name} = {_written(text, namespace)}" for name, text in pair.local]
+    reads_of = {name: _names(text) for name, text in pair.local}
+    adjoint, tangent = list(local), list(local)
+    for arg, share in zip(("x1", "x2"), pair.shares):
+        if share is None:
+            continue
+        reads = set().union(*(reads_of.get(n, {n}) for n in _names(share)))
+        of_adjoint, of_tangent = _written(share, namespace, "d[z]"), _written(share, namespace, f"d[{arg}]")
+        if namespace.module == "numpy":
+            of_adjoint = f"unbroadcast({of_adjoint}, {arg})"
+            if "z" not in reads and not {"x1", "x2"} <= reads:  # the share has only x1's shape
+                of_tangent = f"broadcast_like({of_tangent}, z)"
+        adjoint.append(f"d[{arg}] = {of_adjoint}")
+        tangent.append(f"d[z] = {of_tangent}")
+    return adjoint, tangent
+
+
+def _names(text: str) -> set[str]:
+    return {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}
+
+
 # Expressions that need no parentheses after `d * ` (left-associative: `d * a / b`)
 # or after `d / `: the node types at their top.
 _BINDS_AS_DIVISOR = {ast.Name, ast.Constant, ast.Call, ast.Attribute, ast.Subscript}
@@ -165,18 +264,31 @@ def _spelled(text: str, namespace: Namespace) -> tuple[bool, str, type]:
     negative = isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub)
     if negative:
         tree = tree.operand
-
-    class Spell(ast.NodeTransformer):
-        def visit_Call(self, node):
-            self.generic_visit(node)
-            if isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS:
-                (arg,) = node.args
-                return ast.parse(namespace.call(node.func.id, ast.unparse(arg)), mode="eval").body
-            return node
-
-    tree = Spell().visit(tree)
+    tree = _Spell(namespace).visit(tree)
     top = type(tree.op) if isinstance(tree, ast.BinOp) else type(tree)
     return negative, ast.unparse(tree), top
+
+
+def _written(text: str, namespace: Namespace, g: str | None = None) -> str:
+    """`text` in `namespace`'s spelling, the incoming derivative `g` written as `g` says."""
+    return ast.unparse(_Spell(namespace, g).visit(ast.parse(text, mode="eval").body))
+
+
+class _Spell(ast.NodeTransformer):
+    """`sqrt(a)` as the namespace calls it (`numpy.sqrt(a)`); the name `g` as `g` (`d[z]`)."""
+
+    def __init__(self, namespace: Namespace, g: str | None = None):
+        self.namespace, self.g = namespace, g
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS:
+            (arg,) = node.args
+            return ast.parse(self.namespace.call(node.func.id, ast.unparse(arg)), mode="eval").body
+        return node
+
+    def visit_Name(self, node):
+        return ast.parse(self.g, mode="eval").body if node.id == "g" and self.g is not None else node
 
 
 def _needs_ratio(row: Row, namespace: Namespace) -> bool:
@@ -193,11 +305,13 @@ def _defined(fn, x: float) -> bool:
     return True
 
 
-def _template(row: Row, namespace: Namespace, mode: str, line: str):
-    """A template function for `line`, with source that `inspect` finds (linecache)."""
+def _template(row, namespace: Namespace, mode: str, lines, params: str):
+    """A template function `def <name>_<mode>(<params>)` of `lines` (one line or a
+    list), with source that `inspect` finds (linecache)."""
     name = f"{row.name}_{mode}"
     filename = f"<srcgrad/rules/elementwise.py:{namespace.module} {row.name} {mode}>"
-    text = f"def {name}(z, x):\n    {line}\n"
+    body = "".join(f"    {line}\n" for line in ([lines] if isinstance(lines, str) else lines))
+    text = f"def {name}({params}):\n{body}"
     linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
     scope = dict(_GLOBALS)
     exec(compile(text, filename, "exec"), scope)  # noqa: S102 -- our own table's text

@@ -9,7 +9,8 @@ maximum, minimum (and clip's bounds) split the gradient evenly, abs'(0) = 0.
 
 Each adjoint rule has its tangent rule (forward mode) right after it, with
 the same kink conventions, or a `linear(...)` line for a primitive linear in
-`a`. The elementwise functions of one argument (exp, sqrt, sin, abs, ...)
+`a`. The elementwise functions (exp, sqrt, sin, abs, ..., and of two
+arguments arctan2, hypot, logaddexp, maximum, fmax, copysign, fmod, ...)
 come from the table they share with `math` (srcgrad/rules/elementwise.py);
 `NUMPY` below says how their derivatives are guarded here. Where a
 derivative is infinite (sqrt and log at 0, arcsin at 1, ...), `pole_ratio`
@@ -35,11 +36,8 @@ from srcgrad.runtime import (
     extreme_tangent_helper,
     fill_adjoint,
     fill_tangent,
-    hypot_share,
     linspace_adjoint,
     linspace_tangent,
-    nan_tie_share,
-    pole_ratio,
     prod_adjoint_helper,
     prod_tangent_helper,
     reduced_size,
@@ -48,7 +46,6 @@ from srcgrad.runtime import (
     std_adjoint_helper,
     std_tangent_helper,
     take_adjoint_helper,
-    tie_share,
     unbroadcast,
     unreduce,
     unreduce_extreme,
@@ -140,115 +137,14 @@ def arange_tangent_rule(z, start, stop=None, step=None, dtype=None):
     d[z] = arange_tangent(d[step], z, stop, 2)
 
 
-# --- elementwise, one argument: the table shared with `math` ------------------
+# --- elementwise: the table shared with `math` (one and two arguments) ----------
 
 # a divisor that vanishes divides through pole_ratio; a factor that overflows
 # (exp, cosh) multiplies an adjoint through masked_product
 NUMPY = elementwise.Namespace("numpy", product="masked_product", spelled={})
 elementwise.register(NUMPY)
 
-# --- elementwise, two arguments -----------------------------------------------
-
-
-@adjoint(numpy.logaddexp)                       # z = log(exp(x1) + exp(x2))
-def logaddexp_adjoint(z, x1, x2):
-    d[x1] = unbroadcast(d[z] * numpy.exp(x1 - z), x1)
-    d[x2] = unbroadcast(d[z] * numpy.exp(x2 - z), x2)
-
-
-@tangent(numpy.logaddexp)
-def logaddexp_tangent(z, x1, x2):
-    d[z] = d[x1] * numpy.exp(x1 - z)
-    d[z] = d[x2] * numpy.exp(x2 - z)
-
-
-@adjoint(numpy.logaddexp2)                      # z = log2(2 ** x1 + 2 ** x2)
-def logaddexp2_adjoint(z, x1, x2):
-    d[x1] = unbroadcast(d[z] * numpy.exp2(x1 - z), x1)
-    d[x2] = unbroadcast(d[z] * numpy.exp2(x2 - z), x2)
-
-
-@tangent(numpy.logaddexp2)
-def logaddexp2_tangent(z, x1, x2):
-    d[z] = d[x1] * numpy.exp2(x1 - z)
-    d[z] = d[x2] * numpy.exp2(x2 - z)
-
-
-@adjoint(numpy.hypot)                           # z = sqrt(x1 ** 2 + x2 ** 2)
-def hypot_adjoint(z, x1, x2):
-    d[x1] = unbroadcast(hypot_share(d[z], x1, z), x1)
-    d[x2] = unbroadcast(hypot_share(d[z], x2, z), x2)
-
-
-@tangent(numpy.hypot)
-def hypot_tangent(z, x1, x2):
-    d[z] = hypot_share(d[x1], x1, z)
-    d[z] = hypot_share(d[x2], x2, z)
-
-
-@adjoint(numpy.arctan2)                         # z = numpy.arctan2(x1, x2), the angle of (x2, x1)
-def arctan2_adjoint(z, x1, x2):
-    r2 = x1 * x1 + x2 * x2                      # 0 at the origin, where the angle has no
-    d[x1] = unbroadcast(pole_ratio(d[z], r2) * x2, x1)   # derivative: NaN there
-    d[x2] = unbroadcast(pole_ratio(-d[z], r2) * x1, x2)
-
-
-@tangent(numpy.arctan2)
-def arctan2_tangent(z, x1, x2):
-    r2 = x1 * x1 + x2 * x2
-    d[z] = pole_ratio(d[x1], r2) * x2
-    d[z] = pole_ratio(-d[x2], r2) * x1
-
-
-# --- piecewise: maximum, minimum, where, clip ------------------------------------
-
-
-@adjoint(numpy.maximum)                         # z = numpy.maximum(x1, x2); ties split
-def maximum_adjoint(z, x1, x2):
-    d[x1] = unbroadcast(tie_share(d[z], x1, x2), x1)
-    d[x2] = unbroadcast(tie_share(d[z], x2, x1), x2)
-
-
-@tangent(numpy.maximum)
-def maximum_tangent(z, x1, x2):
-    d[z] = tie_share(d[x1], x1, x2)
-    d[z] = tie_share(d[x2], x2, x1)
-
-
-@adjoint(numpy.minimum)                         # z = numpy.minimum(x1, x2); ties split
-def minimum_adjoint(z, x1, x2):
-    d[x1] = unbroadcast(tie_share(d[z], x2, x1), x1)
-    d[x2] = unbroadcast(tie_share(d[z], x1, x2), x2)
-
-
-@tangent(numpy.minimum)
-def minimum_tangent(z, x1, x2):
-    d[z] = tie_share(d[x1], x2, x1)
-    d[z] = tie_share(d[x2], x1, x2)
-
-
-@adjoint(numpy.fmax)                            # z = numpy.fmax(x1, x2); NaN loses
-def fmax_adjoint(z, x1, x2):
-    d[x1] = unbroadcast(nan_tie_share(d[z], x1, x2), x1)
-    d[x2] = unbroadcast(nan_tie_share(d[z], x2, x1), x2)
-
-
-@tangent(numpy.fmax)
-def fmax_tangent(z, x1, x2):
-    d[z] = nan_tie_share(d[x1], x1, x2)
-    d[z] = nan_tie_share(d[x2], x2, x1)
-
-
-@adjoint(numpy.fmin)                            # z = numpy.fmin(x1, x2); NaN loses
-def fmin_adjoint(z, x1, x2):
-    d[x1] = unbroadcast(nan_tie_share(d[z], -x1, -x2), x1)
-    d[x2] = unbroadcast(nan_tie_share(d[z], -x2, -x1), x2)
-
-
-@tangent(numpy.fmin)
-def fmin_tangent(z, x1, x2):
-    d[z] = nan_tie_share(d[x1], -x1, -x2)
-    d[z] = nan_tie_share(d[x2], -x2, -x1)
+# --- piecewise, three arguments: where, clip --------------------------------------
 
 
 @adjoint(numpy.where)                           # z = numpy.where(condition, x, y)

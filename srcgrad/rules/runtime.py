@@ -22,7 +22,6 @@ from srcgrad.runtime import (
     cumprod_adjoint_tangent_a,
     dot_adjoint_left,
     dot_adjoint_right,
-    hypot_share,
     inner_adjoint_left,
     inner_adjoint_right,
     loop_items_adjoint,
@@ -158,13 +157,6 @@ linear(runtime.item_adjoint_helper, "g")
 linear(runtime.float_adjoint_helper, "g")
 linear(runtime.sum_adjoint_helper, "g")
 linear(runtime.trace_adjoint_helper, "g")
-
-
-@tangent(runtime.hypot_share)                   # out = g x / z, 0 where z == 0
-def hypot_share_tangent(out, g, x, z):
-    d[out] = hypot_share(d[g], x, z)
-    d[out] = hypot_share(g, d[x], z)
-    d[out] = -hypot_share(hypot_share(g, x, z) * d[z], 1.0, z)
 
 
 @tangent(runtime.sinc_derivative)               # out = (cos(pi x) - z) / x, 0 at x == 0

@@ -34,7 +34,7 @@ from .containers import (add_grad, concat, concat_adjoint_left, concat_adjoint_r
                          repeat_adjoint, repeat_adjoint_other_tangent, repeat_tangent, sum_adjoint_helper,
                          sum_tangent_helper, unpack_adjoint)
 from .core import broadcast_like, shape_of, unbroadcast, unbroadcast_to, zeros_like
-from .guards import (clip_share, hypot_share, log_or_zero, masked_product, nan_tie_share, pole_ratio,
+from .guards import (clip_share, log_or_zero, masked_product, nan_tie_share, pole_ratio,
                      power_derivative, sinc_derivative, tangent_ratio, tie_share)
 from .linalg import (NUMPY_MAJOR_FOR_SOLVE, EinsumAdjoints, cholesky_adjoint_helper, cholesky_tangent_helper,
                      dot_adjoint_left, dot_adjoint_right, einsum_tangent_helper, inner_adjoint_left,

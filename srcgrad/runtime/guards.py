@@ -4,7 +4,7 @@ A rule whose derivative divides (sqrt and log at 0), multiplies by
 something that can overflow (exp), or picks between operands (maximum,
 clip) calls one of these instead of the bare expression: a zero adjoint
 stays exactly zero (`tangent_ratio`, `masked_product`), a removable
-singularity gets its limit (`sinc_derivative`, `hypot_share`), and ties
+singularity gets its limit (`sinc_derivative`), and ties
 split evenly, as central differences see them (`tie_share`). Python
 numbers in give a Python number out. A derivative's fast path runs without
 these guards and falls back to them (see checks.has_nan).
@@ -57,12 +57,6 @@ def sinc_derivative(x, z):
     zero = numpy.equal(x, 0)
     safe = numpy.where(zero, 1.0, x)
     return numpy.where(zero, 0.0, (numpy.cos(numpy.pi * safe) - z) / safe)
-
-
-def hypot_share(g, x, z):
-    """g * x / z, the adjoint of `x` in z = numpy.hypot(x, y); 0 where z == 0 (as the 2-norm)."""
-    zero = numpy.equal(z, 0)
-    return numpy.where(zero, 0.0, g * x / numpy.where(zero, 1.0, z))
 
 
 def tangent_ratio(t, denom):

@@ -694,3 +694,38 @@ def radians_case(x, c):
 @case(np.deg2rad, variants=_unary(*SHAPES))
 def deg2rad_case(x, c):
     return np.sum(np.deg2rad(x) * c)
+
+
+# copysign and fmod: rows of the elementwise table's pairs. Their own generator, so the
+# cases after them keep their sample values. Away from the jumps: copysign's x1 and x2
+# away from 0, fmod's quotient x1 / x2 between 2 and 3 (or -3 and -2).
+_pairs_rng = np.random.default_rng(13)
+
+
+def _uniform(shape, low, high, sign=1.0):
+    values = _pairs_rng.uniform(low, high, size=shape) * sign
+    return float(values) if shape == () else values
+
+
+def _signed(shape):
+    return _uniform(shape, 0.5, 2.0, _pairs_rng.choice([-1.0, 1.0], size=shape))
+
+
+@case(np.copysign, variants=[
+    (_signed(3), _signed(3), _uniform(3, -1, 1)),
+    (_signed((3, 1)), _signed((1, 4)), _uniform((3, 4), -1, 1)),
+    (_signed(()), _signed((2, 3)), _uniform((2, 3), -1, 1)),
+    (_signed((2, 3)), _signed(()), _uniform((2, 3), -1, 1)),
+], wrt=(0,))
+def copysign_case(x, y, c):
+    return np.sum(np.copysign(x, y) * c)
+
+
+@case(np.fmod, variants=[
+    (_uniform(3, 2.5, 2.9), _uniform(3, 1.05, 1.2), _uniform(3, -1, 1)),
+    (_uniform((3, 1), 2.5, 2.9, -1.0), _uniform((1, 4), 1.05, 1.2), _uniform((3, 4), -1, 1)),
+    (_uniform((), 2.5, 2.9), _uniform((2, 3), 1.05, 1.2, -1.0), _uniform((2, 3), -1, 1)),
+    (_uniform((2, 3), 2.5, 2.9, -1.0), _uniform((), 1.05, 1.2), _uniform((2, 3), -1, 1)),
+], wrt=(0, 1))
+def fmod_case(x, y, c):
+    return np.sum(np.fmod(x, y) * c)

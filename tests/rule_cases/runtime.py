@@ -107,12 +107,6 @@ def sinc_derivative_case(x, z, c):
     return np.sum(rt.sinc_derivative(x, z) * c)
 
 
-@case(rt.hypot_share, variants=[(R(4), R(4), P(4), C(4)), (R(2, 3), R(3), P(2, 3), C(2, 3))],
-      wrt=(0, 1, 2), modes=FWD)
-def hypot_share_case(g, x, z, c):
-    return np.sum(rt.hypot_share(g, x, z) * c)
-
-
 def _with_zeros():
     a = R(3, 4)
     a[0, 1] = 0.0                  # column 1: one zero

@@ -63,6 +63,8 @@ zero_case(rt.reduced_size, variants=[(R(2, 3), 1), (R(4),)])
 # --- rule parameters without a derivative line that can hold a float -------------
 
 zero_case(math.copysign, variants=[(R(), R())], only=(1,))
+zero_case(np.copysign, variants=[(np.array([0.7, -1.3, 2.0]), np.array([-0.8, 1.1, -1.9])),
+                                  (np.array([[1.5], [-0.6]]), np.array([0.9, -1.2, 0.4]))], only=(1,))
 zero_case(np.full_like, variants=[(R(3), 2.0), (R(2, 3), R(3))], only=(0,))  # `a` gives the shape
 zero_case(np.where, variants=[(R(4), R(4), R(4))], only=(0,))  # a float condition: its truth
 # --- integers only: a float argument is a TypeError, so no gradient can be lost --------

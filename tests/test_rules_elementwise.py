@@ -294,3 +294,27 @@ def test_math_and_numpy_pairs_agree_at_their_special_points():
             got = [_pair_derivatives(_apply2(fn), (a, b)) for fn in (pair.math, pair.numpy)]
             assert all(_same(m, n) for m, n in zip(got[0][0] + got[0][1], got[1][0] + got[1][1])), \
                 (pair.name, got)
+
+
+def _pairs_of_arrays(x):
+    return np.sum(np.arctan2(x, x ** 2 + 1.0) * x + np.copysign(x ** 2, x - 3.0)
+                  + np.fmod(3.0 * x, 1.1) * x + np.logaddexp2(x, 2.0 * x) + np.hypot(x, 0.5) ** 2)
+
+
+def _pairs_of_floats(x):
+    return math.atan2(x, x * x + 1.0) * x + math.copysign(x * x, x - 3.0) \
+        + math.fmod(3.0 * x, 1.1) * x + math.hypot(x, 0.5) * x
+
+
+def test_pairs_have_second_derivatives_in_both_namespaces():
+    # generated from shares written with differentiable operations: hessian and jvp of grad
+    x = np.array([0.3, 0.55, -0.45, 0.8])  # 3x stays away from fmod's jumps (multiples of 1.1)
+    grad = srcgrad.grad(_pairs_of_arrays)
+    eps = 1e-5
+    columns = [(grad(x + eps * e) - grad(x - eps * e)) / (2 * eps) for e in np.eye(4)]
+    np.testing.assert_allclose(srcgrad.hessian(_pairs_of_arrays)(x), np.stack(columns, axis=-1),
+                               rtol=1e-5, atol=1e-6)
+    grad = srcgrad.grad(_pairs_of_floats)
+    for at in (0.3, 0.55, -0.45):
+        second = srcgrad.jvp(grad, (at,), (1.0,))[1]
+        assert second == pytest.approx((grad(at + eps) - grad(at - eps)) / (2 * eps), rel=1e-5, abs=1e-7)

@@ -18,6 +18,7 @@ import gast
 from . import codegen, nested, nodes, watch, writes
 from .analysis.activity import activity
 from .analysis.effect_check import check_effects, model_writes
+from .analysis.effects import returned_args
 from .analysis.resolve import resolve, statements, ufunc_operands_as_arrays
 from .analysis.shapes import resolver
 from .analysis.values import analyze, container_names
@@ -97,7 +98,8 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     anf = normalize(tree, names, parsed.source, ctx.is_local,
                     {p for p, k in zip(params, kinds) if k == "scalar"},
                     lambda path: is_module_path(parsed.namespace, path),
-                    {p for p, k in zip(params, kinds) if k in ("array", "numbers")})
+                    {p for p, k in zip(params, kinds) if k in ("array", "numbers")},
+                    lambda call: returned_args(call, parsed.namespace, ctx.is_local))
     ctx.locals |= _stored(anf)
     if stages is not None:
         stages["normalize"] = codegen.to_source(anf)

@@ -18,7 +18,8 @@ from .. import nodes
 from ..errors import SourceInfo, located
 from ..rules import facts as table
 
-def alias_groups(body, params, appends: bool = True, before=None) -> dict[str, set[str]]:
+def alias_groups(body, params, appends: bool = True, before=None, written=None,
+                 returns=None, numbers=frozenset()) -> dict[str, set[str]]:
     """name -> every local name that may share its memory (itself included).
 
     With `appends`, `lst.append(v)` joins lst and v: a later write into v would
@@ -26,9 +27,20 @@ def alias_groups(body, params, appends: bool = True, before=None) -> dict[str, s
     does not share, so checking an append leaves those edges out. With
     `before=(position, loops)`, only sharing set up before that statement (or in
     a loop around it, which runs again) counts: a view made after the last
-    write sees nothing change.
+    write sees nothing change. With `written=(name, statement)` too, when every
+    path to that statement last bound `name` to a new value (`nxt = np.zeros(3)`,
+    `nxt = 2.0 * cur`) in the same loop iteration, only sharing set up since
+    then counts: nothing made before shares the new value's memory. Names that
+    only ever hold numbers share nothing (`j = i`, then `j -= 1`): see `numbers`,
+    whose result (with `known` scalar parameters) the caller may pass. `returns`
+    (a call -> the argument nodes its result may share, None when unknown) says
+    what a user's function hands back.
     """
     parent: dict[str, str] = {}
+    since = None
+    if before is not None and written is not None:
+        local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
+        since = _fresh_binding(body, written[0], written[1], local)
 
     def find(n):
         parent.setdefault(n, n)
@@ -37,8 +49,11 @@ def alias_groups(body, params, appends: bool = True, before=None) -> dict[str, s
             n = parent[n]
         return n
 
-    for position, loops, a, b in _edges(body, params, appends):
-        if before is None or position < before[0] or loops & before[1]:
+    for position, loops, a, b in _edges(body, params, appends, returns):
+        if a in numbers or b in numbers:
+            continue
+        if before is None or (since is None and (position < before[0] or loops & before[1])) \
+                or (since is not None and since < position < before[0]):
             parent[find(a)] = find(b)
     groups: dict[str, set[str]] = {}
     for n in list(parent):
@@ -63,24 +78,145 @@ def positions(body):
     yield from walk(body, frozenset())
 
 
-def _edges(body, params, appends: bool):
+def _edges(body, params, appends: bool, returns=None):
     local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
     for stmt, position, loops in positions(body):
         if isinstance(stmt, gast.Assign):
             for target in stmt.targets:
                 if isinstance(target, gast.Name):
-                    for src in _may_view(stmt.value, local, elements=appends):
+                    for src in _may_view(stmt.value, local, elements=appends, returns=returns):
                         if src != target.id:
                             yield position, loops, target.id, src
         elif isinstance(stmt, gast.For):  # the items (rows) of what a loop runs over
             targets = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
-            for src in _may_view(stmt.iter, local):
+            for src in _may_view(stmt.iter, local, returns=returns):
                 for t in targets - {src}:
                     yield position, loops | {id(stmt)}, t, src
         elif appends and _is_append_call(stmt):
             receiver = stmt.value.func.value.id
-            for src in _may_view(stmt.value.args[0], local):
+            for src in _may_view(stmt.value.args[0], local, returns=returns):
                 yield position, loops, receiver, src
+
+
+def _fresh_binding(body, name: str, stmt, local: set) -> int | None:
+    """The position of the statement that binds `name` to a new value last on every
+    path to `stmt` within one loop iteration, or None. It is the nearest earlier
+    statement that binds `name` in `stmt`'s block or a block around it (not
+    crossing a loop), and must be `name = <a value sharing no local's memory>`."""
+    where = {id(s): p for s, p, _ in positions(body)}
+    for block, index, owner in reversed(_blocks_around(body, stmt, None) or []):
+        for earlier in reversed(block[:index]):
+            if name not in _bound(earlier):
+                continue
+            if isinstance(earlier, gast.Assign) and len(earlier.targets) == 1 \
+                    and isinstance(earlier.targets[0], gast.Name) \
+                    and not isinstance(earlier.value, (gast.Name, gast.Subscript, gast.Attribute)) \
+                    and not _may_view(earlier.value, local):
+                return where[id(earlier)]
+            return None
+        if isinstance(owner, (gast.For, gast.While)):
+            return None
+    return None
+
+
+def _blocks_around(block, stmt, owner) -> list | None:
+    """[(block, index, the statement owning the block)] from the function body in
+    to the block holding `stmt`, or None when `stmt` is not in `block`."""
+    for index, s in enumerate(block):
+        if s is stmt:
+            return [(block, index, owner)]
+        for field in ("body", "orelse"):
+            inner = getattr(s, field, None)
+            if isinstance(inner, list):
+                found = _blocks_around(inner, stmt, s)
+                if found is not None:
+                    return [(block, index, owner)] + found
+    return None
+
+
+def _bound(stmt) -> set[str]:
+    """The names `stmt` (and the statements nested in it) may bind."""
+    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def numbers(body, params, known=frozenset()) -> set[str]:
+    """Local names that only ever hold a number (a Python int or float, a NumPy
+    scalar) or a string: immutable values, which nothing changes in place, so
+    sharing one is harmless (`j = i; j -= 1` rebinds j). `known`: parameters
+    that hold numbers. A name qualifies when every binding is a number: a
+    literal, `len`, `float`, `int`, a `math` function, `.item()`, `.shape[i]`,
+    a full reduction, arithmetic of such, a loop index over `range`."""
+    binds: dict[str, list] = {p: [gast.Constant(value=0, kind=None)] for p in known}
+    for stmt, _, _ in positions(body):
+        if isinstance(stmt, (gast.Assign, gast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+            for target in targets:
+                if isinstance(target, gast.Name):
+                    binds.setdefault(target.id, []).append(stmt.value)
+                else:
+                    for n in gast.walk(target):
+                        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                            binds.setdefault(n.id, []).append(None)
+        elif isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
+            binds.setdefault(stmt.target.id, []).append(
+                gast.BinOp(left=gast.Name(id=stmt.target.id, ctx=gast.Load(), annotation=None,
+                                          type_comment=None), op=stmt.op, right=stmt.value))
+        elif isinstance(stmt, gast.For):
+            over = nodes.dotted(stmt.iter.func) if isinstance(stmt.iter, gast.Call) else None
+            index = stmt.target.elts[0] if over == "enumerate" and isinstance(stmt.target, gast.Tuple) \
+                else stmt.target if over == "range" else None
+            for n in gast.walk(stmt.target):
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                    binds.setdefault(n.id, []).append(gast.Constant(value=0, kind=None) if n is index else None)
+        elif isinstance(stmt, gast.With):
+            for item in stmt.items:
+                for n in gast.walk(item.optional_vars) if item.optional_vars is not None else ():
+                    if isinstance(n, gast.Name):
+                        binds.setdefault(n.id, []).append(None)
+    found = {n for n in binds if n not in params or n in known}
+    changed = True
+    while changed:
+        changed = False
+        for n in list(found):
+            if not all(v is not None and _number_valued(v, found) for v in binds[n]):
+                found.discard(n)
+                changed = True
+    return found
+
+
+_NUMBER_CALLS = {"len", "float", "int", "bool", "str"}
+
+
+def _number_valued(expr, numbers_: set) -> bool:
+    """Whether `expr` is a number whenever the names in `numbers_` hold numbers."""
+    if isinstance(expr, gast.Constant):
+        return isinstance(expr.value, (int, float, complex, str)) or expr.value is None
+    if isinstance(expr, gast.Name):
+        return expr.id in numbers_
+    if isinstance(expr, gast.BinOp):
+        return _number_valued(expr.left, numbers_) and _number_valued(expr.right, numbers_)
+    if isinstance(expr, gast.UnaryOp):
+        return _number_valued(expr.operand, numbers_)
+    if isinstance(expr, gast.BoolOp):
+        return all(_number_valued(v, numbers_) for v in expr.values)
+    if isinstance(expr, gast.IfExp):
+        return _number_valued(expr.body, numbers_) and _number_valued(expr.orelse, numbers_)
+    if isinstance(expr, gast.Attribute):
+        return expr.attr in ("ndim", "size")
+    if isinstance(expr, gast.Subscript):  # x.shape[0]
+        return isinstance(expr.value, gast.Attribute) and expr.value.attr == "shape"
+    if isinstance(expr, gast.Call):
+        path = nodes.dotted(expr.func) or ""
+        if path in _NUMBER_CALLS or path.startswith("math.") or (
+                isinstance(expr.func, gast.Attribute) and expr.func.attr == "item" and not expr.args):
+            return True
+        head, _, last = path.rpartition(".")
+        if head in ("np", "numpy") and len(expr.args) == 1 and not expr.keywords:
+            import numpy
+
+            found = table.of(getattr(numpy, last, None))
+            return found is not None and found.reduces
+    return False
 
 
 def _is_append_call(stmt) -> bool:
@@ -111,11 +247,12 @@ def _assignments(body):
                 yield from _assignments(inner)
 
 
-def _may_view(expr, local: set[str], elements: bool = True) -> set[str]:
+def _may_view(expr, local: set[str], elements: bool = True, returns=None) -> set[str]:
     """Local names whose memory the value of `expr` may share.
 
     A display (`[a, b]`) is a new object that holds its elements: it shares
-    their memory only when `elements` asks about what the items share.
+    their memory only when `elements` asks about what the items share. `returns`
+    (see `alias_groups`) says which arguments a user's function may hand back.
     """
     if isinstance(expr, gast.Name):
         return {expr.id} & local
@@ -123,19 +260,19 @@ def _may_view(expr, local: set[str], elements: bool = True) -> set[str]:
         parts = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
         if any(isinstance(p, gast.List) for p in parts):
             return set()  # an index list is fancy indexing: a copy, never a view
-        return _may_view(expr.value, local)
+        return _may_view(expr.value, local, returns=returns)
     if isinstance(expr, gast.Attribute):
-        return set() if expr.attr in table.FRESH_ATTRIBUTES else _may_view(expr.value, local)
+        return set() if expr.attr in table.FRESH_ATTRIBUTES else _may_view(expr.value, local, returns=returns)
     if isinstance(expr, (gast.Tuple, gast.List)):
         if not elements or not expr.elts:
             return set()
-        return set().union(*(_may_view(e, local) for e in expr.elts))
+        return set().union(*(_may_view(e, local, returns=returns) for e in expr.elts))
     if isinstance(expr, gast.Dict):
         if not elements or not expr.values:
             return set()
-        return set().union(*(_may_view(e, local) for e in expr.values))
+        return set().union(*(_may_view(e, local, returns=returns) for e in expr.values))
     if isinstance(expr, gast.IfExp):
-        return _may_view(expr.body, local) | _may_view(expr.orelse, local)
+        return _may_view(expr.body, local, returns=returns) | _may_view(expr.orelse, local, returns=returns)
     if isinstance(expr, gast.Call):
         func = expr.func
         path = nodes.dotted(func) or ""
@@ -151,7 +288,10 @@ def _may_view(expr, local: set[str], elements: bool = True) -> set[str]:
                     k.arg == "copy" and not (isinstance(k.value, gast.Constant) and k.value.value is True)
                     for k in expr.keywords):
                 found = table.VIEW
-        if found is None:  # an unknown callee may hand back any argument
+        handed = returns(expr) if found is None and returns is not None else None
+        if handed is not None:  # a user's function: the arguments its returns may share
+            shared = handed
+        elif found is None:  # an unknown callee may hand back any argument
             shared = args + [k.value for k in expr.keywords]
         elif found.views == table.ALL:
             shared = args
@@ -159,7 +299,7 @@ def _may_view(expr, local: set[str], elements: bool = True) -> set[str]:
             shared = [args[i] for i in found.views if i < len(args)]
         out: set[str] = set()
         for a in shared:
-            out |= _may_view(a, local)
+            out |= _may_view(a, local, returns=returns)
         return out
     return set()
 
@@ -180,14 +320,17 @@ def check_in_place(groups: dict, name: str, node, source: SourceInfo, what: str)
                       f"{name} = {name} + ... to make a new array")
 
 
-def check_aliases(fn, ops, source: SourceInfo, check: bool = True) -> set[str]:
-    """The variables written in place (`x[i] = v`), after checking none is aliased."""
+def check_aliases(fn, ops, source: SourceInfo, check: bool = True, returns=None,
+                  known=frozenset()) -> set[str]:
+    """The variables written in place (`x[i] = v`), after checking none is aliased.
+    `returns` and `known` (parameters holding numbers): see `alias_groups`."""
     params = [a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args
               + fn.args.kwonlyargs]
     from ..normalize.anf import is_append
 
     mutated: set[str] = set()
     made = _made_containers(fn.body, params)
+    held_numbers = numbers(fn.body, params, known) if check else set()
     for stmt, position, loops in positions(fn.body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             name = stmt.targets[0].value.id
@@ -195,13 +338,15 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True) -> set[str]:
                 groups = {name: _slot_observers(fn.body, name, (position, loops))}
                 check_in_place(groups, name, stmt, source, "this assignment into a subscript")
             elif check:
-                groups = alias_groups(fn.body, params, before=(position, loops))
+                groups = alias_groups(fn.body, params, before=(position, loops), written=(name, stmt),
+                                      returns=returns, numbers=held_numbers)
                 check_in_place(groups, name, stmt, source, "this assignment into a subscript")
             mutated.add(name)
         elif is_append(stmt):
             name = stmt.value.func.value.id
             if check:
-                groups = alias_groups(fn.body, params, appends=False, before=(position, loops))
+                groups = alias_groups(fn.body, params, appends=False, before=(position, loops),
+                                      written=(name, stmt), returns=returns, numbers=held_numbers)
                 check_in_place(groups, name, stmt, source, "this append")
             mutated.add(name)
     return mutated

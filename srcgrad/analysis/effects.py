@@ -51,10 +51,12 @@ class Effects:
     alias; the note says when it is only possible: passed to an unknown call);
     `augmented`: parameters changed only by `p op= e` (in place for an array,
     a rebinding for a number); `outer`: (line, code, what) of the first write
-    into a global or outer variable, or of a call to an unknown function.
+    into a global or outer variable, or of a call to an unknown function;
+    `returns`: parameters whose memory a returned value may share.
     """
 
     writes: dict = field(default_factory=dict)
+    returns: set = field(default_factory=set)
     augmented: dict = field(default_factory=dict)
     outer: tuple | None = None
 
@@ -152,6 +154,8 @@ class _Analysis:
                 self.bind(target, held, compound)
         elif isinstance(stmt, gast.AnnAssign) and stmt.value is not None:
             self.bind(stmt.target, self.held(stmt.value), compound)
+        elif isinstance(stmt, gast.Return) and stmt.value is not None:
+            self.out.returns |= self.held(stmt.value)
         elif isinstance(stmt, gast.AugAssign):
             if isinstance(stmt.target, gast.Name):
                 self.write(stmt.target.id, stmt, augmented=True)
@@ -273,6 +277,23 @@ def bind_user(fn, args: list, keywords: list) -> dict | None:
            for p in bound.arguments):
         return None
     return dict(bound.arguments)
+
+
+def returned_args(call, namespace, is_local, lifted=None) -> list | None:
+    """The argument nodes of `call` whose memory its result may share when it calls
+    one of the user's functions (`forces(pos)` returning `-np.sin(pos)` shares
+    none), or None when what it calls is not known."""
+    resolved = resolve_call(call, namespace, is_local, lifted)
+    if resolved.user is None:
+        return None
+    try:
+        inner = function_effects(resolved.user, lifted)
+    except SrcGradError:
+        return None
+    bound = bind_user(resolved.user, resolved.args, resolved.keywords)
+    if bound is None:
+        return None
+    return [node for param, node in bound.items() if param in inner.returns]
 
 
 # --- resolving a call to its facts ----------------------------------------------------

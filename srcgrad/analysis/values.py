@@ -18,6 +18,7 @@ import gast
 from .. import nodes, runtime
 from ..rules import facts
 from .aliases import alias_groups, check_aliases
+from .effects import returned_args
 from .resolve import statements
 
 
@@ -48,7 +49,9 @@ def analyze(fn, ops: dict, params: list, kinds: tuple, sequences, namespace, is_
     known = dict(zip(params, kinds))
     numbers = _number_globals(fn, namespace, is_local)
     records, owner, adjoints = _records(fn, params, known, is_local)
-    mutated = check_aliases(fn, ops, source, check=check)
+    mutated = check_aliases(fn, ops, source, check=check,
+                            returns=lambda call: returned_args(call, namespace, is_local),
+                            known=frozenset(p for p in params if known.get(p) == "scalar"))
     return ValueFacts(
         scalar_params=frozenset(p for p in params if known.get(p) == "scalar"),
         array_params=frozenset(p for p in params if known.get(p) == "array"),

@@ -17,13 +17,14 @@ __all__ = ["normalize", "check_anf"]
 
 
 def normalize(fn, names: Names, source: SourceInfo, is_local, scalar_params=frozenset(),
-              is_module_path=None, sequence_params=frozenset()):
+              is_module_path=None, sequence_params=frozenset(), returns=None):
     """Desugar then A-normalize `fn` (a gast.FunctionDef); returns a new tree.
 
     `scalar_params` (parameters known to be Python numbers) lets `y += e`
     through where y can only hold an immutable number; a loop over one of
-    `sequence_params` (an array or a list of numbers) reads its items by index.
+    `sequence_params` (an array or a list of numbers) reads its items by index;
+    `returns` says what a user's function called may hand back (aliases).
     """
-    fn = desugar(fn, names, source, scalar_params, sequence_params)
+    fn = desugar(fn, names, source, scalar_params, sequence_params, returns)
     fn = single_exit(fn, names)
     return anf(fn, names, source, is_local, is_module_path)

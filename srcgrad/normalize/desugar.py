@@ -31,7 +31,7 @@ import gast
 import numpy
 
 from .. import nodes
-from ..analysis.aliases import alias_groups, check_in_place, positions
+from ..analysis.aliases import alias_groups, check_in_place, numbers, positions
 from ..errors import SourceInfo, unsupported
 from ..naming import Names
 from . import nograd
@@ -53,22 +53,27 @@ def bind_loop_items(fn, rename_global) -> None:
         stmt.value.func = nodes.name(rename_global("loop_items"))
 
 
-def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), sequence_params=frozenset()):
+def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), sequence_params=frozenset(),
+            returns=None):
     """`sequence_params`: parameters known to hold an array or a list of numbers
     (a loop over one reads its items by index). A loop over a dict display runs
     over `list(d)`, its keys; over a value of any other kind (a parameter that may
     hold a dict, a helper's parameter), over `loop_items(x)`, which does what
-    iteration does."""
+    iteration does. `returns`: what a call to a user's function may hand back
+    (see `aliases.alias_groups`)."""
     fn = nodes.clone(fn)
     params = [a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args
               + fn.args.kwonlyargs]
     generated = source.filename.startswith("<srcgrad")  # our own code: alias-safe by construction
     found = [] if generated else list(positions(fn.body))
+    held_numbers = numbers(fn.body, params, scalar_params) if found else set()
     for stmt, position, loops in found:
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
-            if not loops and stmt.target.id not in params and _holds_a_scalar(stmt.target.id, found):
+            if stmt.target.id in held_numbers or (not loops and stmt.target.id not in params
+                                                  and _holds_a_scalar(stmt.target.id, found)):
                 continue  # a number or a NumPy scalar: `y += e` rebinds, like `y = y + e`
-            groups = alias_groups(fn.body, params, before=(position, loops))
+            groups = alias_groups(fn.body, params, before=(position, loops), written=(stmt.target.id, stmt),
+                                  returns=returns, numbers=held_numbers)
             group = groups.get(stmt.target.id, {stmt.target.id})
             # A group whose only parameters are Python numbers holds immutable values:
             # `y += e` rebinds there, exactly like `y = y + e`.

@@ -30,6 +30,7 @@ from .frontend import ParsedFunction, is_module_path, parse
 from .naming import Names
 from .normalize import nograd, normalize
 from .normalize.aux import split_aux
+from .normalize.comprehensions import expand as expand_comprehensions
 from .normalize.desugar import bind_loop_items
 from . import optimize
 from .normalize.share import share_repeats
@@ -91,6 +92,7 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     tree, nested_defs = nested.extract(parsed.tree)
     params = parameter_names(tree)
     names = Names(nodes.names_in(tree) | {tree.name})
+    expand_comprehensions(tree, names, parsed.source, parsed.namespace, set(params) | _stored(tree))
     aux = split_aux(tree, names, parsed.source) if options.has_aux else None
     ctx = Context(parsed, names, set(params) | _stored(tree))
     model_writes(tree, parsed.namespace, ctx.is_local)

@@ -17,10 +17,7 @@ _HINTS = {
     "Try": "move the try/except outside the differentiated function",
     "Raise": "check inputs outside the differentiated function, or use `assert`",
     "Lambda": "define the function with `def` at module level or inside this function",
-    "ListComp": "write the loop out, or use a NumPy vectorised expression",
-    "SetComp": "write the loop out",
-    "DictComp": "write the loop out",
-    "GeneratorExp": "write the loop out, or use a NumPy vectorised expression",
+    "SetComp": "use a list comprehension",
     "Yield": "return the values as a list or array instead",
     "YieldFrom": "return the values as a list or array instead",
     "Await": "differentiate a synchronous function",
@@ -44,6 +41,7 @@ _ALLOWED_EXPRS = (
     gast.BinOp, gast.UnaryOp, gast.Compare, gast.BoolOp, gast.Call, gast.Name,
     gast.Constant, gast.Attribute, gast.Subscript, gast.Tuple, gast.List, gast.Slice, gast.IfExp, gast.Dict,
     gast.keyword, gast.JoinedStr, gast.FormattedValue,
+    gast.ListComp, gast.DictComp, gast.GeneratorExp, gast.comprehension,  # written out as loops
     gast.operator, gast.unaryop, gast.cmpop, gast.boolop, gast.expr_context,
 )
 

@@ -72,9 +72,9 @@ def has_lambda(x):
     return f(x)
 
 
-def has_listcomp(x):
-    ys = [x * k for k in (1.0, 2.0)]
-    return np.sum(ys)
+def has_kept_generator(x):  # a comprehension works; a generator kept for later does not
+    ys = (x * k for k in (1.0, 2.0))
+    return np.sum(list(ys))
 
 
 def has_yield(x):
@@ -148,7 +148,7 @@ CASES = [
     (has_if, "for v in reversed(x):", "reversed"),
     (has_try, "try:", "try"),
     (has_lambda, "lambda v: v * 2.0", "lambda"),
-    (has_listcomp, "[x * k for k in (1.0, 2.0)]", "comprehension"),
+    (has_kept_generator, "(x * k for k in (1.0, 2.0))", "generator"),
     (has_yield, "yield x * 2.0", "yield"),
     (has_global, "global COUNTER", "global"),
     (has_other_with, 'with np.errstate(all="ignore"):', "with"),

@@ -148,3 +148,120 @@ def test_values_that_may_share_memory_are_refused_with_a_location(fun, shared):
         with pytest.raises(srcgrad.SrcGradError, match=f"may share memory with '{shared}'") as info:
             build()
         assert info.value.location is not None and info.value.location.filename == __file__
+
+
+# --- comprehensions, written out as loops ------------------------------------------------------
+
+def list_comprehension(x):
+    ys = [x[i] ** 2 for i in range(3)]
+    return ys[0] * ys[1] + ys[2]
+
+
+def filtered_comprehension(x):
+    ys = [np.sin(v) for v in x if v > 0]
+    return sum(ys)
+
+
+def dict_comprehension(x):
+    d = {k: x[i] * (i + 1) for i, k in enumerate("abc")}
+    return d["a"] * d["b"] + d["c"] ** 2
+
+
+def generator_in_sum(x):
+    return sum(x[i] ** 2 * x[(i + 1) % 3] for i in range(3))
+
+
+def generator_in_max_and_min(x):
+    return max(x[i] * (i + 1) for i in range(3)) + min(np.cos(v) for v in x)
+
+
+def comprehension_in_np_array(x):
+    return np.sum(np.array([np.sin(x[i]) * x[i] for i in range(3)]) ** 2)
+
+
+def generator_in_np_stack(x):
+    return np.sum(np.stack(list(np.tanh(x * k) for k in range(1, 3))) ** 2)
+
+
+def nested_comprehension(x):
+    rows = [[x[i] * x[j] for j in range(3)] for i in range(3)]
+    return np.sum(np.array(rows) ** 2)
+
+
+def comprehension_variable_does_not_leak(x):
+    i = 2
+    ys = [x[i] * 2.0 for i in range(2)]
+    return ys[0] * ys[1] + x[i]  # x[2]: the comprehension's i is its own
+
+
+def comprehension_over_zip(x):
+    return sum(a * b for a, b in zip(x, x[::-1]))
+
+
+def comprehension_in_a_loop(x):
+    t = 0.0
+    for k in range(2):
+        t = t + sum([x[i] * (k + 1) * x[k] for i in range(3)])
+    return t
+
+
+def max_min_sum_of_a_list(x):
+    vals = [x[0] * 2.0, x[1] ** 2, np.sin(x[2])]
+    return max(vals) + min(vals) + sum(vals)
+
+
+def max_of_a_list_of_reductions(x):
+    vals = [np.sum(x ** 2), np.sum(np.sin(x)), np.sum(x) * 0.1]
+    return max(vals) - min(vals)
+
+
+@pytest.mark.parametrize("fun", [
+    list_comprehension, filtered_comprehension, dict_comprehension, generator_in_sum,
+    generator_in_max_and_min, comprehension_in_np_array, generator_in_np_stack, nested_comprehension,
+    comprehension_variable_does_not_leak, comprehension_over_zip, comprehension_in_a_loop,
+    max_min_sum_of_a_list, max_of_a_list_of_reductions])
+def test_comprehensions_and_reductions_of_lists(fun):
+    check_both_modes(fun)
+
+
+def test_the_second_derivative_of_max_of_a_list():
+    def f(x):
+        return max([x[0] * x[1], np.sin(x[2]), x[1] ** 2])
+    x = X.copy()  # sin(x[2]) is the largest
+    expected = np.zeros((3, 3))
+    expected[2, 2] = -np.sin(x[2])
+    np.testing.assert_allclose(srcgrad.hessian(f)(x), expected, atol=1e-12)
+
+
+def comprehension_on_one_branch(x):
+    return sum([v for v in x]) if x[0] > 0 else 0.0
+
+
+def generator_kept(x):
+    g = (x[i] for i in range(3))
+    return sum(g)
+
+
+def generator_given_to_a_helper(x):
+    return helper_that_may_keep(v * 2.0 for v in x)
+
+
+def helper_that_may_keep(items):
+    return 1.0
+
+
+def comprehension_in_a_while_test(x):
+    t = 0.0
+    while sum([v for v in x]) > t:
+        t = t + 10.0
+    return t * x[0]
+
+
+@pytest.mark.parametrize("fun, what", [
+    (comprehension_on_one_branch, "only on one branch"), (generator_kept, "kept as a value"),
+    (generator_given_to_a_helper, "may keep it"), (comprehension_in_a_while_test, "`while` condition")])
+def test_comprehensions_not_computed_once_right_there_are_refused(fun, what):
+    with pytest.raises(srcgrad.SrcGradError, match=what) as info:
+        srcgrad.grad(fun)(X.copy())
+    assert info.value.location.filename == __file__
+    assert info.value.location.lineno > fun.__code__.co_firstlineno

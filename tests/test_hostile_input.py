@@ -188,12 +188,12 @@ def uses_lambda(x):
     return f(x)
 
 
-def uses_list_comprehension(x):
-    return np.sum([x * k for k in (1.0, 2.0)])
+def uses_list_comprehension_on_one_branch(x):
+    return np.sum([x * k for k in (1.0, 2.0)]) if np.sum(x) > 0 else 0.0
 
 
-def uses_dict_comprehension(x):
-    d = {k: x * k for k in (1.0, 2.0)}
+def uses_dict_comprehension_after_or(x):
+    d = {} or {k: x * k for k in (1.0, 2.0)}
     return d[1.0]
 
 
@@ -202,8 +202,9 @@ def uses_set_comprehension(x):
     return x * len(s)
 
 
-def uses_generator_expression(x):
-    return sum(x * k for k in (1.0, 2.0))
+def uses_generator_expression_kept(x):
+    g = (x * k for k in (1.0, 2.0))
+    return sum(g)
 
 
 def uses_set_literal(x):
@@ -266,10 +267,10 @@ CONSTRUCTS = [
     (uses_walrus, "y := x * 2.0", ":="),
     (uses_match, "match 1:", "match"),
     (uses_lambda, "lambda v: v * 2.0", "lambda"),
-    (uses_list_comprehension, "[x * k for k in (1.0, 2.0)]", "comprehension"),
-    (uses_dict_comprehension, "{k: x * k for k in (1.0, 2.0)}", "comprehension"),
+    (uses_list_comprehension_on_one_branch, "[x * k for k in (1.0, 2.0)]", "comprehension"),
+    (uses_dict_comprehension_after_or, "{k: x * k for k in (1.0, 2.0)}", "comprehension"),
     (uses_set_comprehension, "{x * k for k in (1.0, 2.0)}", "comprehension"),
-    (uses_generator_expression, "(x * k for k in (1.0, 2.0))", "generator"),
+    (uses_generator_expression_kept, "(x * k for k in (1.0, 2.0))", "generator"),
     (uses_set_literal, "{x, 2.0}", "set"),
     (uses_del, "del y", "del"),
     (uses_class, "class Inner:", "class"),

@@ -271,6 +271,12 @@ def _may_view(expr, local: set[str], elements: bool = True, returns=None) -> set
         if not elements or not expr.values:
             return set()
         return set().union(*(_may_view(e, local, returns=returns) for e in expr.values))
+    if isinstance(expr, (gast.ListComp, gast.GeneratorExp, gast.DictComp)):  # holds what it runs over
+        if not elements:
+            return set()
+        parts = [getattr(expr, f) for f in ("elt", "key", "value") if hasattr(expr, f)]
+        return set().union(*(_may_view(p, local, returns=returns)
+                             for p in parts + [g.iter for g in expr.generators]))
     if isinstance(expr, gast.IfExp):
         return _may_view(expr.body, local, returns=returns) | _may_view(expr.orelse, local, returns=returns)
     if isinstance(expr, gast.Call):

@@ -220,6 +220,7 @@ def primitive_op(primitive, args, stmt, source, label) -> Op:
 
 
 def _primitive(primitive, args, keywords, result, stmt, source, label=None) -> Op:
+    primitive = registry.form_of(primitive, args, keywords)
     if registry.is_nondifferentiable(primitive):
         return Op("zero", label or registry.qualname(primitive))
     rule = registry.lookup(primitive) or registry.lookup(primitive, "forward")

@@ -12,10 +12,10 @@ Kinks follow SPEC §7: abs'(0) = 0, ties in max/min split the gradient evenly.
 import builtins
 import operator
 
-from srcgrad.rules.registry import adjoint, alias, linear, nondifferentiable, tangent
+from srcgrad.rules.registry import adjoint, alias, linear, nondifferentiable, one_argument, tangent
 from srcgrad.runtime import (
-    broadcast_like, float_adjoint_helper, list_adjoint_helper, list_tangent_helper, sum_adjoint_helper,
-    sum_tangent_helper, unbroadcast,
+    broadcast_like, extreme_pick, extreme_share, float_adjoint_helper, list_adjoint_helper,
+    list_tangent_helper, max_of, min_of, sum_adjoint_helper, sum_tangent_helper, unbroadcast,
 )
 from srcgrad.templates import d
 
@@ -69,6 +69,21 @@ def min_adjoint(z, arg1, arg2):
 def min_tangent(z, arg1, arg2):
     d[z] = d[arg1] * ((arg1 < arg2) + (arg1 == arg2) * 0.5)
     d[z] = d[arg2] * ((arg2 < arg1) + (arg1 == arg2) * 0.5)
+
+
+# max(items) / min(items), the one-argument forms: a list, tuple or array of numbers
+one_argument(builtins.max, max_of)
+one_argument(builtins.min, min_of)
+
+
+@adjoint(max_of, min_of)                        # z = max(items); a tie splits evenly
+def extreme_of_adjoint(z, items):
+    d[items] = extreme_share(d[z], items, z)
+
+
+@tangent(max_of, min_of)
+def extreme_of_tangent(z, items):
+    d[z] = extreme_pick(d[items], items, z)
 
 
 @adjoint(builtins.list)                         # z = list(x): a dict's keys, or the items

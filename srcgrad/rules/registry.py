@@ -196,6 +196,25 @@ def alias(key, primitive) -> None:
     _ALIASES[key] = primitive
 
 
+_ONE_ARGUMENT: dict[object, object] = {}
+
+
+def one_argument(primitive, stand_in) -> None:
+    """Differentiate `primitive` called with one positional argument and no keyword
+    (`max(items)`) by `stand_in`'s rules: `max(a, b)` and `max(items)` differ."""
+    _ONE_ARGUMENT[primitive] = stand_in
+
+
+def form_of(primitive, args: list, keywords: list):
+    """The primitive whose rules a call of `primitive` with these operands uses."""
+    if len(args) == 1 and not keywords:
+        try:
+            return _ONE_ARGUMENT.get(primitive, primitive)
+        except TypeError:  # unhashable
+            return primitive
+    return primitive
+
+
 def _canonical(primitive):
     try:
         return _ALIASES.get(primitive, primitive)

@@ -156,6 +156,8 @@ linear(runtime.append_adjoint_helper, "g")
 linear(runtime.item_adjoint_helper, "g")
 linear(runtime.float_adjoint_helper, "g")
 linear(runtime.sum_adjoint_helper, "g")
+linear(runtime.extreme_share, "g")                # the items and z only choose where g goes
+linear(runtime.extreme_pick, "tangents")
 linear(runtime.trace_adjoint_helper, "g")
 
 

@@ -28,7 +28,8 @@ from .checks import check_finite, has_nan, raise_float_errors, require_scalar, r
 from .constructors import (arange_adjoint, arange_tangent, fill_adjoint, fill_tangent, linspace_adjoint,
                            linspace_tangent)
 from .containers import (add_grad, concat, concat_adjoint_left, concat_adjoint_right, concat_tangent,
-                         dict_unpack_adjoint, entry_adjoints, fill_grad, float_adjoint_helper,
+                         dict_unpack_adjoint, entry_adjoints, extreme_pick, extreme_share, fill_grad,
+                         float_adjoint_helper, max_of, min_of,
                          list_adjoint_helper, list_tangent_helper, loop_items, loop_items_adjoint,
                          loop_items_tangent, pack_dict, pack_list, pack_tuple, record_adjoint, repeat,
                          repeat_adjoint, repeat_adjoint_other_tangent, repeat_tangent, sum_adjoint_helper,

@@ -140,6 +140,44 @@ def sum_tangent_helper(tangents):
     return numpy.sum(tangents, axis=0)
 
 
+def max_of(items):
+    """The builtin `max(items)`: its one-argument form, which has a rule of its own."""
+    return max(items)
+
+
+def min_of(items):
+    """The builtin `min(items)`: its one-argument form, which has a rule of its own."""
+    return min(items)
+
+
+def _extreme_hits(items, z):
+    """(which items equal the extreme `z`, how many do)."""
+    if isinstance(items, numpy.ndarray):
+        hits = numpy.equal(items, z)
+        return hits, hits.sum()
+    hits = [bool(numpy.all(numpy.equal(item, z))) for item in items]
+    return hits, sum(hits)
+
+
+def extreme_share(g, items, z):
+    """The adjoint of `items` in z = max(items) or min(items): `g` shared evenly
+    among the items equal to z (a tie splits it), zero for the others; one per
+    item for a list or tuple, an array like `items` for an array."""
+    hits, count = _extreme_hits(items, z)
+    if isinstance(items, numpy.ndarray):
+        return g * hits / count
+    return [g * (hit / count) for hit in hits]
+
+
+def extreme_pick(tangents, items, z):
+    """The tangent of z = max(items) or min(items): the mean of the tangents of
+    the items equal to z."""
+    hits, count = _extreme_hits(items, z)
+    if isinstance(items, numpy.ndarray):
+        return numpy.sum(tangents * hits) / count
+    return sum(t * (hit / count) for t, hit in zip(tangents, hits) if t is not None and hit)
+
+
 def list_adjoint_helper(g, x):
     """The adjoint of `x` in `list(x)`: a dict's keys carry none; a list or tuple
     gets the entries' adjoints back; an array, its rows' adjoints stacked."""

@@ -2,6 +2,7 @@
 import numpy as np
 
 from rule_cases import C, P, R, case
+from srcgrad import runtime as rt
 
 
 @case(abs, variants=[(P(), C()), (-P(), C()), (R(), C())])
@@ -113,3 +114,14 @@ def list_case(x, a, c):
     rows = list(a * a)  # an array's rows
     keys = list({"p": x, "q": a})  # a dict's keys: no gradient
     return np.sum(items[0] * items[1] * c) + np.sum(rows[1] * c) * len(keys[0])
+
+
+@case(rt.max_of, rt.min_of, variants=[(R(), R(), R(), C()) for _ in range(3)], wrt=(0, 1, 2))
+def builtin_max_min_of_a_list_case(x, y, w, c):  # max(items): the one-argument form
+    items = [x * y, w, np.sin(x)]
+    return (max(items) + 2.0 * min(items) + max((y, w))) * c
+
+
+@case(rt.max_of, rt.min_of, variants=[(R(5), C()), (R(1), C())])
+def builtin_max_min_of_an_array_case(a, c):
+    return (max(a) - 0.5 * min(a * a)) * c

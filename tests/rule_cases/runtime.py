@@ -355,3 +355,11 @@ def loop_items_helpers_case(g, c):
 @case(rt.pole_ratio, variants=[(P(), P(), C()) for _ in range(2)] + [(-P(), P(), C())], wrt=(0, 1), modes=FWD)
 def pole_ratio_case(x, y, c):
     return rt.pole_ratio(x * y, y + 1.0) * c
+
+
+@case(rt.extreme_share, rt.extreme_pick, variants=[(R(), R(4), C(4))], wrt=(0, 1), modes=FWD)
+def extreme_of_helpers_case(g, a, c):
+    items = [a[0], a[1], a[2] * a[3]]
+    shared = rt.extreme_share(g * g, items, max(items))
+    picked = rt.extreme_pick([g * a[0], g, a[1]], items, min(items))
+    return np.sum(rt.extreme_share(g, a, max(a)) * c) + (shared[0] + shared[2] * 2.0 + picked) * c[0]

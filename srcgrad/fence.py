@@ -144,9 +144,9 @@ class _Fence:
         callee = stmt.iter.func if isinstance(stmt.iter, gast.Call) else None
         from .nodes import dotted
 
-        if callee is not None and dotted(callee) in ("reversed", "sorted", "iter", "map", "filter"):
+        if callee is not None and dotted(callee) in ("sorted", "iter", "map", "filter"):
             self.reject(stmt, f"a `for` loop over {dotted(callee)}(...)",
-                        "loop over range(...), an array, a list, zip(...) or enumerate(...)")
+                        "loop over range(...), an array, a list, zip(...), enumerate(...) or reversed(...)")
         self.check_body(stmt.body)
 
     def visit_While(self, stmt) -> None:

@@ -321,10 +321,10 @@ UNSUPPORTED = {
                     s = s + x
             return s
         """,
-    "reversed": """
+    "sorted": """
         def f(x):
             s = 0.0
-            for i in reversed(range(3)):
+            for i in sorted(range(3)):
                 s = s * 0.5 + x * i
             return s
         """,

@@ -54,7 +54,7 @@ def has_while(x):
 
 def has_if(x):
     y = 2.0
-    for v in reversed(x):
+    for v in sorted(x):
         y = y * v
     return y
 
@@ -145,7 +145,7 @@ CASES = [
     # (function, marker in the offending line, what the message must name)
     (has_for, "for i in range(3):", "for"),
     (has_while, "while x < 10.0:", "while"),
-    (has_if, "for v in reversed(x):", "reversed"),
+    (has_if, "for v in sorted(x):", "sorted"),
     (has_try, "try:", "try"),
     (has_lambda, "lambda v: v * 2.0", "lambda"),
     (has_kept_generator, "(x * k for k in (1.0, 2.0))", "generator"),

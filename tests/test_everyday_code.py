@@ -1,6 +1,8 @@
 """The code people write (issue 14 item 2): loops that simulate, buffers that swap,
 counters that step, written as a user would; each checked in reverse and forward
 mode against central finite differences, and the aliasing they must still refuse."""
+import itertools
+
 import numpy as np
 import pytest
 
@@ -20,14 +22,16 @@ def numeric_grad(fun, x, eps=1e-6):
 
 
 def check_both_modes(fun, x=X):
-    """grad and jvp of `fun` at `x` agree with central differences; `x` is left as it was."""
+    """grad and jvp of `fun` at `x` agree with central differences; grad leaves `x` as
+    it was (jvp, like the function, may write into it: it is given a copy)."""
     before = x.copy()
     expected = numeric_grad(fun, x.copy())
     np.testing.assert_allclose(srcgrad.grad(fun)(x), expected, rtol=1e-6, atol=1e-7)
-    v = np.resize(V, x.shape)
-    _, tangent = srcgrad.jvp(fun, (x,), (v,))
-    np.testing.assert_allclose(tangent, np.sum(expected * v), rtol=1e-6, atol=1e-7)
     assert np.array_equal(x, before)
+    v = np.resize(V, x.shape)
+    value, tangent = srcgrad.jvp(fun, (x.copy(),), (v,))
+    np.testing.assert_allclose(value, fun(x.copy()), rtol=1e-12)
+    np.testing.assert_allclose(tangent, np.sum(expected * v), rtol=1e-6, atol=1e-7)
 
 
 # --- names that cannot share memory: numbers, new values ------------------------------------
@@ -265,3 +269,144 @@ def test_comprehensions_not_computed_once_right_there_are_refused(fun, what):
         srcgrad.grad(fun)(X.copy())
     assert info.value.location.filename == __file__
     assert info.value.location.lineno > fun.__code__.co_firstlineno
+
+
+# --- loops over what people loop over -----------------------------------------------------------
+
+def loop_over_dict_keys(x):
+    d = {"a": x[0], "b": x[1] * 2.0, "c": x[2]}
+    t = 0.0
+    for k in d:
+        t = t + d[k] ** 2
+    return t
+
+
+def loop_over_dict_items(x):
+    d = {"a": x[0], "bb": x[1] * x[2]}
+    t = 0.0
+    for k, v in d.items():
+        t = t + v * len(k)
+    return t
+
+
+def loop_over_dict_values_and_keys(x):
+    d = {"a": np.sin(x), "b": x[1:] * 2.0}
+    t = 0.0
+    for v in d.values():
+        t = t + np.sum(v ** 2)
+    for k in d.keys():
+        t = t + np.sum(d[k])
+    return t
+
+
+def loop_with_enumerate_from_one(x):
+    t = 0.0
+    for i, v in enumerate(x, start=1):
+        t = t + i * v ** 2
+    for n, v in enumerate(x, 2):
+        t = t + v ** n
+    return t
+
+
+def loop_over_reversed_range(x):
+    t = 1.0
+    for i in reversed(range(3)):
+        t = t * x[i] + 0.5
+    for i in reversed(range(1, 3)):
+        t = t + x[i] * x[i - 1]
+    return t
+
+
+def loop_over_reversed_values(x):
+    t = 0.0
+    for v in reversed(x):
+        t = t * v + 0.5
+    for v in reversed([x[0], x[1] ** 2]):
+        t = t * 3.0 + v
+    return t
+
+
+def loop_over_itertools_product(x):
+    t = 0.0
+    for i, j in itertools.product(range(3), range(3)):
+        t = t + x[i] * x[j] * (i + j)
+    return t
+
+
+def loop_over_np_ndindex(x):
+    t = 0.0
+    m = np.outer(x, x)
+    for idx in np.ndindex(m.shape):
+        t = t + m[idx] ** 2 * (idx[0] + 1)
+    return t
+
+
+def numpy_float64_accumulator(x):
+    acc = np.float64(0.0)
+    for v in x:
+        acc += np.sin(v) * v
+    return acc
+
+
+def dict_and_list_filled_in_loops(x):
+    d = {}
+    out = [0.0] * 3
+    for i in range(3):
+        d[i] = x[i] ** 2
+        out[i] = d[i] * 2.0 + (out[i - 1] if i > 0 else 0.0)
+    return d[0] * d[1] + out[2]
+
+
+def list_slot_update(x):
+    state = [x[0], x[1]]
+    dt = 0.1
+    for _ in range(5):
+        state[0] = state[0] + dt * state[1]
+        state[1] = state[1] - dt * np.sin(state[0])
+    return state[0] ** 2 + state[1]
+
+
+def step(s):
+    return s + 0.1 * np.sin(s)
+
+
+def trajectory_appended(x):
+    traj = [x]
+    for _ in range(4):
+        traj.append(step(traj[-1]))
+    return np.sum(np.stack(traj) ** 2)
+
+
+def writes_into_its_argument(x):
+    x[0] = x[0] * 2.0
+    x[1] = np.sin(x[2])
+    x *= 2.0
+    return np.sum(x ** 3)
+
+
+@pytest.mark.parametrize("fun", [
+    loop_over_dict_keys, loop_over_dict_items, loop_over_dict_values_and_keys, loop_with_enumerate_from_one,
+    loop_over_reversed_range, loop_over_reversed_values, loop_over_itertools_product, loop_over_np_ndindex,
+    numpy_float64_accumulator, dict_and_list_filled_in_loops, list_slot_update, trajectory_appended,
+    writes_into_its_argument])
+def test_everyday_loops(fun):
+    check_both_modes(fun)
+
+
+def test_a_dict_of_parameters_looped_over_by_items():
+    def loss(params, x):
+        t = 0.0
+        for name, w in params.items():
+            t = t + np.sum(np.tanh(w * x[: w.size]) ** 2) * len(name)
+        return t
+
+    params = {"w": np.array([0.5, -1.0]), "bias": np.array([0.3])}
+    x = X.copy()
+    g = srcgrad.grad(loss)(params, x)
+    for key, w in params.items():
+        expected = numeric_grad(lambda v: loss({**params, key: v}, x), w)
+        np.testing.assert_allclose(g[key], expected, rtol=1e-6, atol=1e-8)
+    dw = {"w": np.array([1.0, 0.5]), "bias": np.array([-2.0])}
+    _, t = srcgrad.jvp(loss, (params, x), (dw, None))
+    expected = sum(np.sum(numeric_grad(lambda v: loss({**params, k: v}, x), params[k]) * dw[k]) for k in params)
+    np.testing.assert_allclose(t, expected, rtol=1e-6)

@@ -22,6 +22,13 @@ constant (see `nograd`).
                                      x = xs[i]
     for a, b in zip(as, bs) ->   for _i1 in range(min(len(as), len(bs))):
                                      a = as[_i1]; b = bs[_i1]
+    for i, x in enumerate(xs, start=1) -> for _i1 in range(len(xs)):
+                                     i = _i1 + 1; x = xs[_i1]
+    for v in reversed(xs)   ->   for _i1 in range(len(xs)):
+                                     v = xs[len(xs) - 1 - _i1]   (a range through list(...))
+    for k, v in d.items()   ->   _s1 = list(d)                (d.values(), d.keys() alike)
+                                 for _i1 in range(len(_s1)):
+                                     k = _s1[_i1]; v = d[k]
     with srcgrad.no_grad():  ->   y = __srcgrad_no_grad__(y * 2.0)
         y = y * 2.0
 """
@@ -214,6 +221,52 @@ def _for(stmt, names: Names, source: SourceInfo, kinds=None) -> list:
     if callee == "range" and isinstance(target, gast.Name):
         stmt.body = body or [gast.Pass()]
         return [stmt]
+    method = call.attr if isinstance(call, gast.Attribute) and not it.args and not it.keywords else None
+    if method in ("items", "values", "keys") and (method != "items" or (
+            isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2)):
+        # for k, v in d.items(): the keys, each entry read by its key (as for any mapping)
+        mapping = call.value
+        if not (isinstance(mapping, gast.Name) and mapping.id not in assigned):
+            holder = names.fresh("d")
+            before.append(_assign([nodes.name(holder, store=True)], mapping, stmt))
+            mapping = nodes.name(holder)
+        keys = held(gast.copy_location(gast.Call(func=nodes.name("list"), args=[nodes.clone(mapping)],
+                                                 keywords=[]), it))
+        index = names.fresh("i")
+        key_target = target.elts[0] if method == "items" else target if method == "keys" else None
+        key = key_target.id if isinstance(key_target, gast.Name) else names.fresh("k")
+        head = [_assign([nodes.name(key, store=True)], item(keys, index), stmt)]
+        if key_target is not None and not isinstance(key_target, gast.Name):
+            head += _unpack_one(key_target, nodes.name(key), stmt, names)
+        if method != "keys":
+            entry = gast.Subscript(value=nodes.clone(mapping), slice=nodes.name(key), ctx=gast.Load())
+            head += _unpack_one(target.elts[1] if method == "items" else target, entry, stmt, names)
+        return before + [_range_loop(stmt, index, nodes.quote_expr(f"len({keys.id})"), head + body)]
+    if callee == "reversed" and len(it.args) == 1 and not it.keywords:
+        # for v in reversed(xs): xs's items read by index from the last
+        over = it.args[0]
+        if isinstance(over, gast.Call) and nodes.dotted(over.func) == "range":
+            over = gast.copy_location(gast.Call(func=nodes.name("list"), args=[over], keywords=[]), over)
+        seq = held(over)
+        index = names.fresh("i")
+        last = nodes.quote_expr(f"len({seq.id}) - 1 - {index}")
+        head = _unpack_one(target, gast.Subscript(value=nodes.clone(seq), slice=last, ctx=gast.Load()),
+                           stmt, names)
+        return before + [_range_loop(stmt, index, nodes.quote_expr(f"len({seq.id})"), head + body)]
+    start = _enumerate_start(it) if callee == "enumerate" else None
+    if start is not None and isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2 \
+            and isinstance(target.elts[0], gast.Name):
+        # for i, v in enumerate(xs, start=1): a hidden index reads, i counts from start
+        seq = held(it.args[0])
+        if not isinstance(start, gast.Constant):
+            first = names.fresh("start")
+            before.append(_assign([nodes.name(first, store=True)], start, stmt))
+            start = nodes.name(first)
+        index = names.fresh("i")
+        count = gast.BinOp(left=nodes.name(index), op=gast.Add(), right=nodes.clone(start))
+        head = [_assign([nodes.name(target.elts[0].id, store=True)], count, stmt)]
+        head += _unpack_one(target.elts[1], item(seq, index), stmt, names)
+        return before + [_range_loop(stmt, index, nodes.quote_expr(f"len({seq.id})"), head + body)]
     inner = it.args[0] if callee == "enumerate" and len(it.args) == 1 else None
     if inner is not None and isinstance(inner, gast.Call) and nodes.dotted(inner.func) == "zip" \
             and inner.args and not inner.keywords and not it.keywords \
@@ -252,6 +305,15 @@ def _for(stmt, names: Names, source: SourceInfo, kinds=None) -> list:
         head = _unpack_one(target, item(seq, index), stmt, names)
     bound = nodes.quote_expr(f"len({seq.id})")
     return before + [_range_loop(stmt, index, bound, head + body)]
+
+
+def _enumerate_start(it):
+    """The `start` of `enumerate(xs, start)` or `enumerate(xs, start=...)`, else None."""
+    if len(it.args) == 2 and not it.keywords:
+        return it.args[1]
+    if len(it.args) == 1 and len(it.keywords) == 1 and it.keywords[0].arg == "start":
+        return it.keywords[0].value
+    return None
 
 
 def _range_loop(like, index: str, bound, body):

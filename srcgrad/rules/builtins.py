@@ -1,4 +1,5 @@
-"""Derivative rules for Python's builtins (`abs`, `float`, `max`, `min`, `sum`, `pow`).
+"""Derivative rules for Python's builtins (`abs`, `float`, `max`, `min`, `sum`, `pow`), and
+`numpy.float64`, which converts as `float` does (`acc = np.float64(0.0)`).
 
 Templates: their bodies are copied into generated code with the parameters
 replaced by the caller's operands; they are never run. `d[v]` is the
@@ -11,6 +12,8 @@ Kinks follow SPEC §7: abs'(0) = 0, ties in max/min split the gradient evenly.
 """
 import builtins
 import operator
+
+import numpy
 
 from srcgrad.rules.registry import adjoint, alias, linear, nondifferentiable, one_argument, tangent
 from srcgrad.runtime import (
@@ -45,6 +48,14 @@ def float_adjoint(z, x):
 
 
 linear(builtins.float, "x")                     # tangent: float(x_dot)
+
+
+@adjoint(numpy.float64)                         # z = numpy.float64(x): float's subclass, and
+def float64_adjoint(z, x=0.0):                  # an array of float64 for an array
+    d[x] = float_adjoint_helper(d[z], x)
+
+
+linear(numpy.float64, "x")
 
 
 @adjoint(builtins.max)                          # z = max(arg1, arg2); a tie splits evenly

@@ -125,3 +125,9 @@ def builtin_max_min_of_a_list_case(x, y, w, c):  # max(items): the one-argument 
 @case(rt.max_of, rt.min_of, variants=[(R(5), C()), (R(1), C())])
 def builtin_max_min_of_an_array_case(a, c):
     return (max(a) - 0.5 * min(a * a)) * c
+
+
+@case(np.float64, variants=[(R(), C()), (R(3), C(3))])
+def numpy_float64_case(x, c):
+    acc = np.float64(0.0)  # an accumulator, as in `acc = np.float64(0.0); acc += ...`
+    return np.sum((np.float64(x) * x + acc) * c)

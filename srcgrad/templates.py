@@ -202,6 +202,8 @@ def _contribute(operand, value, adjoint_of, fresh) -> list:
     """Route `value` to the operand's adjoint; a sequence literal is split by index."""
     if isinstance(operand, gast.Name):
         return [Contribution(operand.id, value)]
+    if not isinstance(operand, (gast.List, gast.Tuple)):  # a literal number: no adjoint to take it
+        return []
     seq = fresh("g")
     out: list = [Local(seq, value)]
     for i, elt in enumerate(operand.elts):

@@ -410,3 +410,55 @@ def test_a_dict_of_parameters_looped_over_by_items():
     _, t = srcgrad.jvp(loss, (params, x), (dw, None))
     expected = sum(np.sum(numeric_grad(lambda v: loss({**params, k: v}, x), params[k]) * dw[k]) for k in params)
     np.testing.assert_allclose(t, expected, rtol=1e-6)
+
+
+# --- a function with a user rule, called with keywords ------------------------------------------
+
+def scaled_wave(a, b, scale=2.0, shift=0.0):
+    return scale * a * np.sin(b) + shift
+
+
+@srcgrad.defvjp(scaled_wave)
+def scaled_wave_vjp(g, ans, a, b, *rest):  # one gradient per argument the call passes
+    scale = rest[0] if rest else 2.0
+    return (g * scale * np.sin(b), g * scale * a * np.cos(b)) + (None,) * len(rest)
+
+
+@srcgrad.defjvp(scaled_wave)
+def scaled_wave_jvp(tangents, ans, a, b, *rest):
+    scale = rest[0] if rest else 2.0
+    da, db = tangents[0], tangents[1]
+    return (0.0 if da is None else da * scale * np.sin(b)) + (0.0 if db is None else db * scale * a * np.cos(b))
+
+
+def calls_a_rule_with_keywords(x):
+    return (np.sum(scaled_wave(x, b=x * 2.0)) + np.sum(scaled_wave(b=x, a=x ** 2, shift=1.0))
+            + np.sum(scaled_wave(x, x, scale=3.0)))
+
+
+def calls_a_rule_with_a_literal_argument(x):
+    return np.sum(scaled_wave(x, x * x, 0.5))
+
+
+@pytest.mark.parametrize("fun", [calls_a_rule_with_keywords, calls_a_rule_with_a_literal_argument])
+def test_a_user_rule_called_with_keywords_and_literals(fun):
+    check_both_modes(fun)
+
+
+def keyword_only(a, *, scale=1.0):
+    return a * scale
+
+
+@srcgrad.defvjp(keyword_only)
+def keyword_only_vjp(g, ans, a):
+    return (g,)
+
+
+def calls_a_rule_by_a_keyword_only_parameter(x):
+    return np.sum(keyword_only(x, scale=2.0))
+
+
+def test_a_user_rule_cannot_take_a_keyword_only_parameter():
+    with pytest.raises(srcgrad.SrcGradError, match="do not bind to its positional parameters") as info:
+        srcgrad.grad(calls_a_rule_by_a_keyword_only_parameter)(X.copy())
+    assert info.value.location.filename == __file__

@@ -161,9 +161,12 @@ def _resolve_call(call, namespace, source, is_local, result, stmt, lifted) -> Op
         return Op("unknown", path)
     keywords = [(k.arg, k.value) for k in call.keywords]
     if registry.user_vjp(callee) is not None or registry.user_jvp(callee) is not None:
-        if keywords:
-            return Op("badcall", f"{label}(...) has a user rule, which takes positional "
-                      "arguments only", hint="pass the arguments positionally", callee=callee)
+        if keywords:  # the rule sees the arguments in the order of the signature
+            args = _in_order(callee, args, keywords)
+            if args is None:
+                return Op("badcall", f"{label}(...) has a user rule, and these keyword arguments "
+                          "do not bind to its positional parameters",
+                          hint="pass the arguments positionally", callee=callee)
         return Op("custom", label, bindings={i: a for i, a in enumerate(args)}, callee=callee)
     if registry.is_nondifferentiable(callee):
         return Op("zero", label, callee=callee)
@@ -178,6 +181,31 @@ def _resolve_call(call, namespace, source, is_local, result, stmt, lifted) -> Op
     if form is not callee:
         return _user_call(form, args, keywords, label)
     return Op("unknown", label, callee=callee)
+
+
+def _in_order(callee, args, keywords) -> list | None:
+    """The operands of a call with `keywords`, as the positional arguments of
+    `callee`'s signature (a skipped parameter's default filled in), or None when
+    they cannot be (no signature; a keyword-only parameter)."""
+    try:
+        bound = inspect.signature(callee).bind(*args, **dict(keywords))
+    except (TypeError, ValueError):
+        return None
+    params = list(bound.signature.parameters.values())
+    given = [i for i, p in enumerate(params) if p.name in bound.arguments]
+    out = []
+    for p in params[:given[-1] + 1] if given else ():  # up to the last one passed, as a positional call would
+        if p.kind is p.VAR_POSITIONAL:
+            out.extend(bound.arguments.get(p.name, ()))
+        elif p.kind is not p.POSITIONAL_OR_KEYWORD and p.kind is not p.POSITIONAL_ONLY:
+            return None
+        elif p.name in bound.arguments:
+            out.append(bound.arguments[p.name])
+        elif p.default is not p.empty:
+            out.append(_literal(p.default))
+        else:
+            return None
+    return out
 
 
 def _user_call(callee, args, keywords, label, free=()) -> Op:

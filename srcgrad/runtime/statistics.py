@@ -1,0 +1,485 @@
+"""Statistics: adjoints and tangents of quantiles, average, trapezoid, interp,
+convolve/correlate, cov/corrcoef and histogram.
+
+A quantile (median, percentile) is linear in the sorted data: each output is
+(1 - f) s[lo] + f s[hi] for order statistics s, with weights that depend on
+the sample size, q and the method alone. The weights are NumPy's own: the
+quantile of `arange(n)` is the virtual index of every method. Tied entries
+share their order statistic's weight evenly, as max and min share theirs.
+"""
+import numpy
+
+from .core import unbroadcast, unbroadcast_to
+
+
+# --- quantile, percentile, median ------------------------------------------------
+
+
+def _axes(ndim, axis):
+    if axis is None or ndim == 0:
+        return tuple(range(ndim))
+    return tuple(sorted(ax % ndim for ax in (axis if isinstance(axis, tuple) else (axis,))))
+
+
+def _rows(a, axis):
+    """`a` as a (K, n) array: the kept axes flattened first, the reduced ones last;
+    with the permutation that got it there and the kept shape."""
+    axes = _axes(a.ndim, axis)
+    kept = tuple(i for i in range(a.ndim) if i not in axes)
+    perm = kept + axes
+    kept_shape = tuple(a.shape[i] for i in kept)
+    n = int(numpy.prod([a.shape[i] for i in axes], dtype=int))
+    return numpy.transpose(a, perm).reshape(-1, n), perm, kept_shape
+
+
+def _unrows(m, shape, perm):
+    """The inverse of `_rows`: (K, n) back to `shape`."""
+    return numpy.transpose(numpy.reshape(m, [shape[i] for i in perm]), numpy.argsort(perm))
+
+
+def _tie_average(w, s):
+    """`w` (Q, K, n) averaged over each run of equal sorted values in `s` (K, n)."""
+    n = s.shape[-1]
+    index = numpy.arange(n)
+    starts = numpy.concatenate([numpy.ones_like(s[:, :1], bool), s[:, 1:] != s[:, :-1]], axis=1)
+    ends = numpy.concatenate([s[:, 1:] != s[:, :-1], numpy.ones_like(s[:, :1], bool)], axis=1)
+    first = numpy.maximum.accumulate(numpy.where(starts, index, 0), axis=1)
+    last = n - 1 - numpy.maximum.accumulate(numpy.where(ends[:, ::-1], index, 0), axis=1)[:, ::-1]
+    sums = numpy.concatenate([numpy.zeros(w.shape[:-1] + (1,)), numpy.cumsum(w, axis=-1)], axis=-1)
+    total = numpy.take_along_axis(sums, numpy.broadcast_to(last + 1, w.shape), -1) \
+        - numpy.take_along_axis(sums, numpy.broadcast_to(first, w.shape), -1)
+    return total / (last - first + 1)
+
+
+def _quantile_weights(rows, q, method):
+    """W (Q, K, n) with quantile(rows[k], q[i]) = sum(W[i, k] * rows[k])."""
+    k, n = rows.shape
+    q = numpy.ravel(numpy.asarray(q, dtype=float))
+    at = numpy.quantile(numpy.arange(n, dtype=float), q, method=method)  # the virtual index
+    lo = numpy.floor(at).astype(int)
+    frac = at - lo
+    hi = numpy.minimum(lo + 1, n - 1)
+    sorted_w = numpy.zeros((q.size, n))
+    numpy.add.at(sorted_w, (numpy.arange(q.size), lo), 1.0 - frac)
+    numpy.add.at(sorted_w, (numpy.arange(q.size), hi), frac)
+    order = numpy.argsort(rows, axis=-1, kind="stable")
+    s = numpy.take_along_axis(rows, order, -1)
+    w = numpy.broadcast_to(sorted_w[:, None, :], (q.size, k, n))
+    if (s[:, 1:] == s[:, :-1]).any():
+        w = _tie_average(w, s)
+    back = numpy.broadcast_to(numpy.argsort(order, axis=-1), w.shape)
+    return numpy.take_along_axis(w, back, -1)
+
+
+def _quantile_setup(a, q, axis, method, scale):
+    a = numpy.asarray(a)
+    rows, perm, kept = _rows(a, axis)
+    w = _quantile_weights(rows, numpy.asarray(q, dtype=float) / scale, method)
+    return a, rows, perm, kept, w
+
+
+def _out_shape(a, q, axis, keepdims, kept):
+    if keepdims:
+        axes = _axes(a.ndim, axis)
+        return numpy.shape(q) + tuple(1 if i in axes else n for i, n in enumerate(a.shape))
+    return numpy.shape(q) + kept
+
+
+def quantile_adjoint(g, a, q, axis=None, method="linear", keepdims=False, scale=1.0):
+    """Adjoint in `a` of numpy.quantile(a, q / scale, axis, method=, keepdims=)
+    (median: q = 0.5; percentile: scale = 100)."""
+    a, rows, perm, kept, w = _quantile_setup(a, q, axis, method, scale)
+    g = numpy.broadcast_to(g, _out_shape(a, q, axis, keepdims, kept)).reshape(w.shape[:2])
+    return _unrows(numpy.sum(w * g[:, :, None], axis=0), a.shape, perm)
+
+
+def quantile_tangent(t, a, q, axis=None, method="linear", keepdims=False, scale=1.0):
+    """Tangent of numpy.quantile(a, q / scale, axis, ...) along the tangent `t` of `a`."""
+    a, rows, perm, kept, w = _quantile_setup(a, q, axis, method, scale)
+    t_rows = _rows(numpy.broadcast_to(t, a.shape), axis)[0]
+    return numpy.sum(w * t_rows[None], axis=-1).reshape(_out_shape(a, q, axis, keepdims, kept))
+
+
+# --- average ------------------------------------------------------------------------
+
+
+def average_weights(a, weights, axis=None):
+    """numpy.average's weights laid out like `a` (ones for None); a 1-D weight vector
+    runs along `axis`."""
+    shape = numpy.shape(a)
+    if weights is None:
+        return numpy.ones(shape)
+    w = numpy.asarray(weights)
+    if w.shape == shape:
+        return w
+    if isinstance(axis, int) and w.ndim == 1 and shape:
+        view = [1] * len(shape)
+        view[axis % len(shape)] = w.size
+        return numpy.broadcast_to(w.reshape(view), shape)
+    raise ValueError(f"average: weights of shape {w.shape} for data of shape {shape} along axis {axis!r}")
+
+
+def average_weights_adjoint(g, weights, a, axis=None):
+    """`g`, laid out like `a`, summed back to the shape of numpy.average's `weights`."""
+    if numpy.shape(weights) == numpy.shape(a):
+        return g
+    ax = axis % numpy.ndim(a)
+    return numpy.sum(g, axis=tuple(i for i in range(numpy.ndim(a)) if i != ax))
+
+
+def average_part(x, i, z):
+    """Item `i` of numpy.average's result `z` (or of its adjoint `x`): with
+    returned=True z is (average, sum of weights); otherwise z is the average and
+    item 1 is 0. A missing item of a tuple adjoint is zeros."""
+    if isinstance(z, tuple):
+        item = x[i] if x is not None else None
+        return numpy.zeros(numpy.shape(z[i])) if item is None else item
+    return x if i == 0 else 0.0
+
+
+def average_scale(g, z, a, axis=None, keepdims=False):
+    """The adjoint of returned=True's sum of weights, laid out like `a` (0 without it)."""
+    if not isinstance(z, tuple):
+        return 0.0
+    from .reductions import unreduce
+
+    return unreduce(average_part(g, 1, z), a, axis, keepdims)
+
+
+def average_tangent(ta, tw, a, weights, z, axis=None, returned=False, keepdims=False):
+    """Tangent of numpy.average(a, axis, weights, returned, keepdims=) along the
+    tangents `ta` of a and `tw` of the weights."""
+    w = average_weights(a, weights, axis)
+    s = numpy.sum(w, axis=axis, keepdims=True)
+    out = numpy.sum(ta * w, axis=axis, keepdims=keepdims) / numpy.sum(w, axis=axis, keepdims=keepdims)
+    scale = numpy.zeros(numpy.shape(out))
+    if weights is not None:
+        tw = average_weights(a, numpy.broadcast_to(tw, numpy.shape(weights)), axis)
+        mean = numpy.sum(w * a, axis=axis, keepdims=True) / s
+        out = out + numpy.sum(tw * (a - mean), axis=axis, keepdims=keepdims) / \
+            numpy.sum(w, axis=axis, keepdims=keepdims)
+        scale = numpy.broadcast_to(numpy.sum(tw, axis=axis, keepdims=keepdims), numpy.shape(out))
+    return (out, scale) if returned else out
+
+
+# --- trapezoid ------------------------------------------------------------------------
+
+
+def _spacing(y, x, dx, axis):
+    """The widths of trapezoid(y, x, dx, axis)'s intervals, broadcastable against y's."""
+    if x is None:
+        return dx
+    x = numpy.asarray(x)
+    if x.ndim == 1:
+        shape = [1] * numpy.ndim(y)
+        shape[axis] = x.size - 1
+        return numpy.diff(x).reshape(shape)
+    return numpy.diff(x, axis=axis)
+
+
+def _pairs(y, axis):
+    """(y[i] + y[i + 1]) / 2 along `axis`."""
+    n = y.shape[axis]
+    return (numpy.take(y, numpy.arange(1, n), axis) + numpy.take(y, numpy.arange(n - 1), axis)) / 2.0
+
+
+def _spread(h, axis, sign=-1.0):
+    """h[i - 1] + sign * h[i] along `axis` (one entry longer than h): the adjoint
+    of a difference (sign -1) or of a pairwise sum (sign +1)."""
+    pad = [(0, 0)] * h.ndim
+    before, after = list(pad), list(pad)
+    before[axis], after[axis] = (1, 0), (0, 1)
+    return numpy.pad(h, before) + sign * numpy.pad(h, after)
+
+
+def trapezoid_integral(y, x=None, dx=1.0, axis=-1):
+    """numpy.trapezoid (numpy.trapz before NumPy 2.0)."""
+    return _TRAPEZOID(y, x, dx, axis)
+
+
+_TRAPEZOID = getattr(numpy, "trapezoid", None) or getattr(numpy, "trapz")
+
+
+def trapezoid_y_adjoint(g, y, x=None, dx=1.0, axis=-1):
+    """Adjoint in y of trapezoid(y, x, dx, axis): each y[i] weighs half of the widths beside it."""
+    y = numpy.asarray(y)
+    axis = axis % y.ndim
+    half = numpy.expand_dims(g, axis) * _spacing(y, x, dx, axis) / 2.0
+    half = numpy.broadcast_to(half, numpy.broadcast_shapes(numpy.shape(half), _pairs(y, axis).shape))
+    return unbroadcast(_spread(half, axis, 1.0), y)
+
+
+def trapezoid_y_adjoint_dx(g, y, x, t_dx, axis=-1):
+    """trapezoid_y_adjoint along the tangent of dx: zero when x is given (dx is unused)."""
+    if x is not None:
+        return numpy.zeros(numpy.shape(y))
+    return trapezoid_y_adjoint(g, y, None, t_dx, axis)
+
+
+def trapezoid_x_adjoint(g, y, x, axis=-1):
+    """Adjoint in x of trapezoid(y, x, axis=axis): width i weighs (y[i] + y[i + 1]) / 2."""
+    y = numpy.asarray(y)
+    axis = axis % y.ndim
+    widths = numpy.expand_dims(g, axis) * _pairs(y, axis)
+    x = numpy.asarray(x)
+    if x.ndim == 1:
+        widths = numpy.sum(widths, axis=tuple(i for i in range(widths.ndim) if i != axis))
+        return _spread(widths, 0)
+    return _spread(unbroadcast_to(widths, numpy.diff(x, axis=axis).shape), axis)
+
+
+def trapezoid_x_tangent(t, y, x, axis=-1):
+    """Tangent of trapezoid(y, x, axis=axis) along the tangent `t` of x."""
+    y = numpy.asarray(y)
+    axis = axis % y.ndim
+    return numpy.sum(_pairs(y, axis) * _spacing(y, numpy.broadcast_to(t, numpy.shape(x)), None, axis), axis=axis)
+
+
+def trapezoid_dx_weight(y, x=None, axis=-1):
+    """d trapezoid(y, dx=dx, axis) / d dx: the sum of the pairs' means (0 when x is given)."""
+    y = numpy.asarray(y)
+    axis = axis % y.ndim
+    total = numpy.sum(_pairs(y, axis), axis=axis)
+    return total if x is None else numpy.zeros(numpy.shape(total))
+
+
+# --- interp ------------------------------------------------------------------------------
+
+
+def _cells(x, xp):
+    """For each x: its interval [xp[lo], xp[hi]], the fraction t along it, and whether
+    it lies left of xp[0] or right of xp[-1] (numpy.interp's `left` and `right`)."""
+    x = numpy.asarray(x, dtype=float)
+    xp = numpy.asarray(xp, dtype=float)
+    n = xp.size
+    lo = numpy.clip(numpy.searchsorted(xp, x, side="right") - 1, 0, max(n - 2, 0))
+    hi = numpy.minimum(lo + 1, n - 1)
+    width = xp[hi] - xp[lo]
+    t = numpy.where(width != 0, (x - xp[lo]) / numpy.where(width != 0, width, 1.0), 0.0)
+    return lo, hi, t, x < xp[0], x > xp[-1]
+
+
+def interp_slope(x, xp, fp):
+    """d numpy.interp(x, xp, fp) / dx: the slope of x's interval, 0 outside [xp[0], xp[-1]]."""
+    lo, hi, _, below, above = _cells(x, xp)
+    fp = numpy.asarray(fp)
+    xp = numpy.asarray(xp, dtype=float)
+    width = xp[hi] - xp[lo]
+    slope = (fp[hi] - fp[lo]) / numpy.where(width != 0, width, 1.0)
+    return numpy.where(below | above | (width == 0), 0.0, slope)
+
+
+def interp_side(x, xp, side):
+    """Where numpy.interp(x, xp, ...) returns `left` (side 'left') or `right`."""
+    _, _, _, below, above = _cells(x, xp)
+    return below if side == "left" else above
+
+
+def interp_fp_adjoint(g, x, xp, fp, left=None, right=None):
+    """Adjoint in fp of numpy.interp(x, xp, fp, left, right): g shared between each
+    x's two neighbours; outside the range, to fp[0] / fp[-1] unless left / right is given."""
+    lo, hi, t, below, above = _cells(x, xp)
+    g = numpy.broadcast_to(g, numpy.shape(lo))
+    inside = ~(below | above)
+    n = numpy.size(fp)
+    out = numpy.bincount(numpy.ravel(lo), numpy.ravel(numpy.where(inside, g * (1.0 - t), 0.0)), n) \
+        + numpy.bincount(numpy.ravel(hi), numpy.ravel(numpy.where(inside, g * t, 0.0)), n)
+    if left is None:
+        out[0] += numpy.sum(numpy.where(below, g, 0.0))
+    if right is None:
+        out[-1] += numpy.sum(numpy.where(above, g, 0.0))
+    return out
+
+
+def interp_fp_tangent(t, x, xp, left=None, right=None):
+    """Tangent of numpy.interp(x, xp, fp, left, right) along the tangent `t` of fp."""
+    return numpy.interp(x, xp, numpy.broadcast_to(t, numpy.shape(xp)),
+                        None if left is None else 0.0, None if right is None else 0.0)
+
+
+# --- convolve, correlate -------------------------------------------------------------------
+
+MODES = ("full", "same", "valid")
+
+
+def _start(n, m, mode, op):
+    """Where numpy.convolve / numpy.correlate's `mode` output starts in the full one."""
+    short = min(n, m)
+    if mode == "full":
+        return 0
+    if mode == "valid":
+        return short - 1
+    if mode == "same":
+        return short // 2 if op == "correlate" and n < m else (short - 1) // 2
+    raise ValueError(f"{op}: mode {mode!r} is not one of {MODES}")
+
+
+def _full(g, n, m, mode, op):
+    g = numpy.atleast_1d(numpy.asarray(g))
+    out = numpy.zeros(n + m - 1, dtype=numpy.result_type(g.dtype, float))
+    start = _start(n, m, mode, op)
+    out[start:start + g.size] = g
+    return out
+
+
+def convolve_adjoint_a(g, a, v, mode="full", op="convolve"):
+    """Adjoint in `a` of numpy.convolve(a, v, mode) (op 'convolve') or numpy.correlate."""
+    a1, v1 = numpy.atleast_1d(a), numpy.atleast_1d(v)
+    kernel = v1 if op == "convolve" else v1[::-1]
+    out = numpy.correlate(_full(g, a1.size, v1.size, mode, op), kernel, "valid")
+    return numpy.reshape(out, numpy.shape(a))
+
+
+def convolve_adjoint_v(g, a, v, mode="full", op="convolve"):
+    """Adjoint in `v` of numpy.convolve(a, v, mode) (op 'convolve') or numpy.correlate."""
+    a1, v1 = numpy.atleast_1d(a), numpy.atleast_1d(v)
+    out = numpy.correlate(_full(g, a1.size, v1.size, mode, op), a1, "valid")
+    return numpy.reshape(out if op == "convolve" else out[::-1], numpy.shape(v))
+
+
+# --- cov, corrcoef ----------------------------------------------------------------------------
+
+
+def _variables(m, y, rowvar):
+    """numpy.cov's data as (variables, observations), and how many rows come from `m`."""
+    x = numpy.atleast_2d(numpy.asarray(m, dtype=float))
+    if not rowvar and x.shape[0] != 1:
+        x = x.T
+    rows = x.shape[0]
+    if y is not None:
+        other = numpy.atleast_2d(numpy.asarray(y, dtype=float))
+        if not rowvar and other.shape[0] != 1:
+            other = other.T
+        x = numpy.concatenate([x, other], axis=0)
+    return x, rows
+
+
+def _divisor(x, bias, ddof):
+    return x.shape[1] - (ddof if ddof is not None else (0 if bias else 1))
+
+
+def _back(dx, m, y, rowvar, rows, which):
+    """The rows of dx that came from m (which 0) or y (which 1), shaped like it."""
+    part, like = (dx[:rows], m) if which == 0 else (dx[rows:], y)
+    if not rowvar and numpy.atleast_2d(numpy.asarray(like)).shape[0] != 1:
+        part = part.T
+    return numpy.reshape(part, numpy.shape(like))
+
+
+def cov_adjoint(g, m, y=None, rowvar=True, bias=False, ddof=None, which=0):
+    """Adjoint in m (which 0) or y (which 1) of numpy.cov(m, y, rowvar, bias, ddof):
+    (G + G^T) (X - mean) / (N - ddof) for the data X."""
+    x, rows = _variables(m, y, rowvar)
+    centered = x - numpy.mean(x, axis=1, keepdims=True)
+    g = numpy.broadcast_to(g, (x.shape[0],) * 2) if numpy.ndim(g) < 2 else numpy.asarray(g)
+    dx = (g + g.T) @ centered / _divisor(x, bias, ddof)
+    return _back(dx, m, y, rowvar, rows, which)
+
+
+def cov_adjoint_tangent(tg, tm, ty, g, m, y=None, rowvar=True, bias=False, ddof=None, which=0):
+    """Tangent of cov_adjoint(g, m, y, ...) along the tangents of g, m and y (jointly linear)."""
+    x, rows = _variables(m, y, rowvar)
+    t = _variables(numpy.broadcast_to(tm, numpy.shape(m)),
+                   None if y is None else numpy.broadcast_to(ty, numpy.shape(y)), rowvar)[0]
+    centered = x - numpy.mean(x, axis=1, keepdims=True)
+    t_centered = t - numpy.mean(t, axis=1, keepdims=True)
+    square = (x.shape[0],) * 2
+    g = numpy.broadcast_to(g, square) if numpy.ndim(g) < 2 else numpy.asarray(g)
+    tg = numpy.broadcast_to(tg, square) if numpy.ndim(tg) < 2 else numpy.asarray(tg)
+    dx = ((tg + tg.T) @ centered + (g + g.T) @ t_centered) / _divisor(x, bias, ddof)
+    return _back(dx, m, y, rowvar, rows, which)
+
+
+def cov_tangent(tm, ty, m, y=None, rowvar=True, bias=False, ddof=None):
+    """Tangent of numpy.cov(m, y, rowvar, bias, ddof) along the tangents of m and y."""
+    x = _variables(m, y, rowvar)[0]
+    t = _variables(numpy.broadcast_to(tm, numpy.shape(m)),
+                   None if y is None else numpy.broadcast_to(ty, numpy.shape(y)), rowvar)[0]
+    centered = x - numpy.mean(x, axis=1, keepdims=True)
+    t_centered = t - numpy.mean(t, axis=1, keepdims=True)
+    product = t_centered @ centered.T
+    return numpy.squeeze((product + product.T) / _divisor(x, bias, ddof))
+
+
+def square_like(g, c):
+    """`g` as the (V, V) matrix numpy.cov returned squeezed to `c` (0-d for one variable)."""
+    return numpy.reshape(g, numpy.shape(numpy.atleast_2d(c)))
+
+
+def cov_diagonal(c):
+    """The variances on the diagonal of numpy.cov's result `c`, as a vector."""
+    return numpy.diagonal(numpy.atleast_2d(c))
+
+
+def corrcoef_tangent(tx, ty, x, y, z, rowvar=True):
+    """Tangent of z = numpy.corrcoef(x, y, rowvar) along the tangents of x and y."""
+    c = numpy.atleast_2d(numpy.cov(x, y, rowvar))
+    tc = numpy.reshape(cov_tangent(tx, ty, x, y, rowvar), c.shape)
+    rel = numpy.diagonal(tc) / (2.0 * numpy.diagonal(c))
+    s = numpy.sqrt(numpy.diagonal(c))
+    out = tc / numpy.outer(s, s) - numpy.atleast_2d(z) * (rel[:, None] + rel[None, :])
+    return numpy.reshape(out, numpy.shape(z))
+
+
+# --- histogram --------------------------------------------------------------------------------
+
+
+def _edge_weights(a, bins, range, n_edges):
+    """(d edges / d min(a), d edges / d max(a)) of numpy.histogram's edges, or None
+    where the edges do not depend on the data (explicit edges, or a given range)."""
+    if range is not None or numpy.ndim(bins) > 0 or numpy.size(a) == 0:
+        return None
+    i = numpy.arange(n_edges) / (n_edges - 1)
+    return 1.0 - i, i
+
+
+def _extremes(a):
+    """Masks of the entries equal to min(a) and to max(a), each summing to one (ties share)."""
+    a = numpy.asarray(a, dtype=float)
+    low, high = a == numpy.min(a), a == numpy.max(a)
+    return low / numpy.sum(low), high / numpy.sum(high)
+
+
+def histogram_adjoint(g, a, z, bins=10, range=None, density=None):
+    """Adjoint in `a` of (counts, edges) = numpy.histogram(a, bins, range, density): the
+    counts are piecewise constant (zero); edges computed from min(a) and max(a) move
+    with those entries, and so does a density, through the bins' width."""
+    weights = _edge_weights(a, bins, range, numpy.size(z[1]))
+    g_counts, g_edges = g if isinstance(g, tuple) else (None, None)
+    if weights is None or (g_edges is None and not (density and g_counts is not None)):
+        return numpy.zeros(numpy.shape(a))
+    d_low = d_high = 0.0
+    if g_edges is not None:
+        d_low, d_high = numpy.sum(g_edges * weights[0]), numpy.sum(g_edges * weights[1])
+    if density and g_counts is not None:  # density = counts / (n (max - min) / bins)
+        stretch = numpy.sum(g_counts * z[0]) / (z[1][-1] - z[1][0])
+        d_low, d_high = d_low + stretch, d_high - stretch
+    low, high = _extremes(a)
+    return d_low * low + d_high * high
+
+
+def histogram_tangent(t, a, z, bins=10, range=None, density=None):
+    """Tangent of (counts, edges) = numpy.histogram(a, bins, range, density)."""
+    weights = _edge_weights(a, bins, range, numpy.size(z[1]))
+    if weights is None:
+        return numpy.zeros(numpy.shape(z[0])), numpy.zeros(numpy.shape(z[1]))
+    low, high = _extremes(a)
+    t = numpy.broadcast_to(t, numpy.shape(a))
+    t_low, t_high = numpy.sum(t * low), numpy.sum(t * high)
+    counts = numpy.zeros(numpy.shape(z[0]))
+    if density:
+        counts = -z[0] * (t_high - t_low) / (z[1][-1] - z[1][0])
+    return counts, t_low * weights[0] + t_high * weights[1]
+
+
+# --- ufunc.outer ------------------------------------------------------------------------------
+
+
+def outer_expand(a, b):
+    """`a` with one new trailing axis per axis of `b`: ufunc.outer(a, b) is ufunc(that, b)."""
+    return numpy.reshape(a, numpy.shape(a) + (1,) * numpy.ndim(b))
+
+
+def outer_unexpand(g, a):
+    """`g` (shaped like ufunc.outer(a, b)) summed over b's axes, back to a's shape."""
+    return unbroadcast_to(numpy.sum(g, axis=tuple(range(numpy.ndim(a), numpy.ndim(g)))), numpy.shape(a))

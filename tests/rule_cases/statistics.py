@@ -1,0 +1,304 @@
+"""Cases for srcgrad/rules/statistics.py (quantiles, average, trapezoid, interp,
+convolve, nan-reductions, cov, histogram)."""
+import numpy as np
+
+from rule_cases import C, P, R, case, zero_case
+from srcgrad import runtime
+
+# --- quantiles (generic points: no ties, no NaN) -------------------------------------
+
+
+@case(np.median, variants=[(R(5), C()), (R(6), C()), (R(3, 4), C())])
+def median_case(a, c):
+    return np.median(a) * c
+
+
+@case(np.median, variants=[(R(3, 4, 5), C(4, 5)), (R(4, 3), C(3))])
+def median_axis0_case(a, c):
+    return np.sum(np.median(a, axis=0) * c)
+
+
+@case(np.median, variants=[(R(3, 4, 5), C(3, 1, 1))])
+def median_axes_keepdims_case(a, c):
+    return np.sum(np.median(a, axis=(1, 2), keepdims=True) * c)
+
+
+@case(np.quantile, variants=[(R(7), C()), (R(3, 4), C())])
+def quantile_case(a, c):
+    return np.quantile(a, 0.3) * c
+
+
+@case(np.quantile, variants=[(R(4, 6), C(3, 4))])
+def quantile_vector_q_axis_case(a, c):
+    return np.sum(np.quantile(a, np.array([0.1, 0.5, 0.85]), axis=-1) * c)
+
+
+@case(np.quantile, variants=[(R(5, 3), C(2, 1, 3))])
+def quantile_keepdims_case(a, c):
+    return np.sum(np.quantile(a, [0.25, 0.7], axis=0, keepdims=True) * c)
+
+
+@case(np.quantile, variants=[(R(9), C(3)), (R(8), C(3))])
+def quantile_methods_case(a, c):
+    return np.sum(np.quantile(a, [0.2, 0.5, 0.9], method="hazen") * c) \
+        + np.sum(np.quantile(a, [0.2, 0.5, 0.9], method="nearest") * c) \
+        + np.sum(np.quantile(a, [0.2, 0.5, 0.9], method="midpoint") * c) \
+        + np.sum(np.quantile(a, [0.2, 0.5, 0.9], method="inverted_cdf") * c)
+
+
+@case(np.percentile, variants=[(R(7), C()), (R(4, 5), C(5))])
+def percentile_case(a, c):
+    return np.sum(np.percentile(a, 40.0, axis=0) * c)
+
+
+@case(np.percentile, variants=[(R(3, 6), C(2, 3))])
+def percentile_vector_case(a, c):
+    return np.sum(np.percentile(a, [10, 95], axis=1, method="lower") * c)
+
+
+# --- average, ptp ------------------------------------------------------------------------
+
+
+@case(np.average, variants=[(R(5), C()), (R(3, 4), C())])
+def average_case(a, c):
+    return np.average(a) * c
+
+
+@case(np.average, variants=[(R(5), P(5), C()), (R(3, 4), P(3, 4), C())], wrt=(0, 1))
+def average_weights_case(a, w, c):
+    return np.average(a, weights=w) * c
+
+
+@case(np.average, variants=[(R(3, 4), P(3), C(4)), (R(3, 4, 2), P(3), C(4, 2))], wrt=(0, 1))
+def average_weights_axis_case(a, w, c):
+    return np.sum(np.average(a, axis=0, weights=w) * c)
+
+
+@case(np.average, variants=[(R(3, 4), P(3, 4), C(3, 1))], wrt=(0, 1))
+def average_keepdims_case(a, w, c):
+    return np.sum(np.average(a, axis=1, weights=w, keepdims=True) * c)
+
+
+@case(np.average, variants=[(R(3, 4), P(4), C(3), C(3))], wrt=(0, 1))
+def average_returned_case(a, w, c, c2):
+    avg, total = np.average(a, axis=-1, weights=w, returned=True)
+    return np.sum(avg * c) + np.sum(total * c2 * avg)
+
+
+@case(np.ptp, variants=[(R(6), C()), (R(3, 4), C())])
+def ptp_case(a, c):
+    return np.ptp(a) * c
+
+
+@case(np.ptp, variants=[(R(3, 4, 2), C(4, 2)), (R(5, 3), C(3))])
+def ptp_axis_case(a, c):
+    return np.sum(np.ptp(a, axis=0) * c)
+
+
+@case(np.ptp, variants=[(R(3, 4), C(3, 1))])
+def ptp_keepdims_case(a, c):
+    return np.sum(np.ptp(a, axis=1, keepdims=True) * c)
+
+
+# --- trapezoid, interp -----------------------------------------------------------------------
+
+if hasattr(np, "trapezoid"):  # NumPy 2.0 and later
+
+    @case(np.trapezoid, variants=[(R(5), C()), (R(3, 4), C(3))])
+    def trapezoid_case(y, c):
+        return np.sum(np.trapezoid(y) * c)
+
+    @case(np.trapezoid, variants=[(R(3, 5), np.cumsum(P(5)), C(3)), (R(4), np.cumsum(P(4)), C())], wrt=(0, 1))
+    def trapezoid_x_case(y, x, c):
+        return np.sum(np.trapezoid(y, x) * c)
+
+    @case(np.trapezoid, variants=[(R(4, 3), np.cumsum(P(4, 3), axis=0), C(3))], wrt=(0, 1))
+    def trapezoid_x_array_axis_case(y, x, c):
+        return np.sum(np.trapezoid(y, x, axis=0) * c)
+
+    @case(np.trapezoid, variants=[(R(3, 5), P(), C(5)), (R(6), P(), C())], wrt=(0, 1))
+    def trapezoid_dx_case(y, dx, c):
+        return np.sum(np.trapezoid(y, dx=dx, axis=0) * c)
+
+
+if hasattr(np, "trapz"):  # NumPy before 2.0 (deprecated in 2.0)
+
+    @case(np.trapz, variants=[(R(3, 5), np.cumsum(P(5)), C(3)), (R(4), np.cumsum(P(4)), C())], wrt=(0, 1))
+    def trapz_x_case(y, x, c):
+        return np.sum(np.trapz(y, x) * c)
+
+    @case(np.trapz, variants=[(R(3, 5), P(), C(5))], wrt=(0, 1))
+    def trapz_dx_case(y, dx, c):
+        return np.sum(np.trapz(y, dx=dx, axis=0) * c)
+
+
+_XP = np.array([-1.5, -0.5, 0.25, 1.0, 2.0])
+
+
+@case(np.interp, variants=[(R(6), R(5), C(6)), (R(), R(5), C())], wrt=(0, 1))
+def interp_case(x, fp, c):
+    return np.sum(np.interp(x, _XP, fp) * c)
+
+
+@case(np.interp, variants=[(np.array([-3.0, -0.7, 0.4, 2.5, 3.1]), R(5), R(), R(), C(5))], wrt=(0, 1, 2, 3))
+def interp_left_right_case(x, fp, left, right, c):
+    return np.sum(np.interp(x, _XP, fp, left, right) * c)
+
+
+@case(np.interp, variants=[(np.array([[-3.0, -0.7], [0.4, 2.5]]), R(5), C(2, 2))], wrt=(0, 1))
+def interp_outside_case(x, fp, c):
+    return np.sum(np.interp(x, _XP, fp) * c)
+
+
+# --- convolve, correlate ---------------------------------------------------------------------
+
+_PAIRS = [(R(5), R(3), C(7)), (R(2), R(4), C(5)), (R(4), R(4), C(7))]
+
+
+@case(np.convolve, variants=_PAIRS, wrt=(0, 1))
+def convolve_case(a, v, c):
+    return np.sum(np.convolve(a, v) * c)
+
+
+@case(np.convolve, variants=[(R(5), R(3), C(5)), (R(2), R(5), C(5)), (R(4), R(4), C(4))], wrt=(0, 1))
+def convolve_same_case(a, v, c):
+    return np.sum(np.convolve(a, v, mode="same") * c)
+
+
+@case(np.convolve, variants=[(R(5), R(3), C(3)), (R(2), R(5), C(4))], wrt=(0, 1))
+def convolve_valid_case(a, v, c):
+    return np.sum(np.convolve(a, v, "valid") * c)
+
+
+@case(np.correlate, variants=[(R(5), R(3), C(3)), (R(2), R(4), C(3))], wrt=(0, 1))
+def correlate_case(a, v, c):
+    return np.sum(np.correlate(a, v) * c)
+
+
+@case(np.correlate, variants=_PAIRS, wrt=(0, 1))
+def correlate_full_case(a, v, c):
+    return np.sum(np.correlate(a, v, "full") * c)
+
+
+@case(np.correlate, variants=[(R(5), R(3), C(5)), (R(2), R(5), C(5)), (R(3), R(6), C(6)),
+                              (R(4), R(4), C(4))], wrt=(0, 1))
+def correlate_same_case(a, v, c):
+    return np.sum(np.correlate(a, v, mode="same") * c)
+
+
+# --- nan-reductions (a NaN in the data) ---------------------------------------------------------
+
+
+def _with_nan(*shape):
+    a = R(*shape)
+    a.reshape(-1)[[1, -2]] = np.nan
+    return a
+
+
+@case(np.nanmean, variants=[(_with_nan(6), C()), (_with_nan(3, 4), C())])
+def nanmean_case(a, c):
+    return np.nanmean(a) * c
+
+
+@case(np.nanmean, variants=[(_with_nan(3, 4), C(4)), (_with_nan(4, 3, 2), C(3, 2))])
+def nanmean_axis_case(a, c):
+    return np.sum(np.nanmean(a, axis=0) * c)
+
+
+@case(np.nanmean, variants=[(_with_nan(3, 4), C(3, 1))])
+def nanmean_keepdims_case(a, c):
+    return np.sum(np.nanmean(a, axis=1, keepdims=True) * c)
+
+
+@case(np.nanmax, variants=[(_with_nan(6), C()), (_with_nan(3, 4), C())])
+def nanmax_case(a, c):
+    return np.nanmax(a) * c
+
+
+@case(np.nanmax, variants=[(_with_nan(3, 4), C(4)), (_with_nan(3, 4), C(4))])
+def nanmax_axis_case(a, c):
+    return np.sum(np.nanmax(a, axis=0) * c)
+
+
+@case(np.nanmin, variants=[(_with_nan(6), C()), (_with_nan(3, 4), C())])
+def nanmin_case(a, c):
+    return np.nanmin(a) * c
+
+
+@case(np.nanmin, variants=[(_with_nan(3, 4), C(3, 1))])
+def nanmin_keepdims_case(a, c):
+    return np.sum(np.nanmin(a, axis=1, keepdims=True) * c)
+
+
+@case(np.nanprod, variants=[(_with_nan(5), C()), (_with_nan(3, 4), C(4))])
+def nanprod_case(a, c):
+    return np.sum(np.nanprod(a, axis=0) * c)
+
+
+@case(np.nanvar, variants=[(_with_nan(6), C()), (_with_nan(3, 4), C())])
+def nanvar_case(a, c):
+    return np.nanvar(a) * c
+
+
+@case(np.nanvar, variants=[(_with_nan(4, 5), C(5))])
+def nanvar_axis_ddof_case(a, c):
+    return np.sum(np.nanvar(a, axis=0, ddof=1) * c)
+
+
+@case(np.nanstd, variants=[(_with_nan(6), C()), (_with_nan(4, 3), C(4, 1))])
+def nanstd_case(a, c):
+    return np.sum(np.nanstd(a, axis=-1, keepdims=True) * c)
+
+
+# --- cov, corrcoef -----------------------------------------------------------------------------------
+
+
+@case(np.cov, variants=[(R(3, 6), C(3, 3)), (R(6), C())])
+def cov_case(m, c):
+    return np.sum(np.cov(m) * c)
+
+
+@case(np.cov, variants=[(R(6, 3), C(3, 3))])
+def cov_columns_bias_case(m, c):
+    return np.sum(np.cov(m, rowvar=False, bias=True) * c)
+
+
+@case(np.cov, variants=[(R(2, 5), R(5), C(3, 3)), (R(5), R(5), C(2, 2))], wrt=(0, 1))
+def cov_y_ddof_case(m, y, c):
+    return np.sum(np.cov(m, y, ddof=2) * c)
+
+
+@case(np.corrcoef, variants=[(R(3, 6), C(3, 3))])
+def corrcoef_case(x, c):
+    return np.sum(np.corrcoef(x) * c)
+
+
+@case(np.corrcoef, variants=[(R(6, 2), R(6), C(3, 3))], wrt=(0, 1))
+def corrcoef_y_columns_case(x, y, c):
+    return np.sum(np.corrcoef(x, y, rowvar=False) * c)
+
+
+# --- histogram: counts piecewise constant, edges from min and max --------------------------------------
+
+
+@case(np.histogram, variants=[(R(20), C(5), C(6))])
+def histogram_case(a, c, c2):
+    counts, edges = np.histogram(a, bins=5)
+    return np.sum(counts * c) + np.sum(edges * c2)
+
+
+@case(np.histogram, variants=[(R(20), C(4))])
+def histogram_density_case(a, c):
+    density, _ = np.histogram(a, 4, density=True)
+    return np.sum(density * c)
+
+
+@case(np.histogram, variants=[(R(20), C(3), C(4))])
+def histogram_fixed_edges_case(a, c, c2):
+    counts, edges = np.histogram(a, bins=np.array([-3.0, -0.5, 0.5, 3.0]))
+    return np.sum(counts * c) + np.sum(edges * c2)
+
+
+zero_case(runtime.interp_side, variants=[((np.array([-3.0, 0.1, 2.5]), _XP, "left"), {}),
+                                         ((np.array([-3.0, 0.1, 2.5]), _XP, "right"), {})], only=(0,))
+zero_case(runtime.where_count, variants=[((R(3, 4), 0, np.array([True, False, True, True])), {})], only=(0,))

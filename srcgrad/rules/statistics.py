@@ -17,7 +17,7 @@ rule has its tangent rule after it. Conventions:
 """
 import numpy
 
-from srcgrad.rules.registry import adjoint, constant_only, nondifferentiable, supports, tangent
+from srcgrad.rules.registry import adjoint, constant_only, linear, nondifferentiable, supports, tangent
 from srcgrad.runtime import (
     average_part,
     average_scale,
@@ -28,6 +28,7 @@ from srcgrad.runtime import (
     convolve_adjoint_v,
     corrcoef_tangent,
     cov_adjoint,
+    cov_adjoint_tangent,
     cov_diagonal,
     cov_tangent,
     extreme_tangent_helper,
@@ -49,6 +50,7 @@ from srcgrad.runtime import (
     trapezoid_x_adjoint,
     trapezoid_x_tangent,
     trapezoid_y_adjoint,
+    trapezoid_y_adjoint_dx,
     unreduce,
     unreduce_extreme,
     var_where_adjoint,
@@ -314,3 +316,44 @@ def histogram_adjoint_rule(z, a, bins=10, range=None, density=None, weights=None
 @tangent(numpy.histogram)
 def histogram_tangent_rule(z, a, bins=10, range=None, density=None, weights=None):
     d[z] = histogram_tangent(d[a], a, z, bins, range, density)
+
+
+# --- tangents of the helpers above (second order: hvp, hessian, grad of grad) ---------------
+# Selection weights (quantiles, interp's cells, histogram's extremes) are piecewise
+# constant in the data, so those helpers are linear in the adjoint alone.
+
+for _helper, _param in ((quantile_adjoint, "g"), (average_weights, "weights"), (average_weights_adjoint, "g"),
+                        (average_part, "x"), (average_scale, "g"), (square_like, "g"), (cov_diagonal, "c"),
+                        (interp_fp_adjoint, "g"), (interp_slope, "fp"), (trapezoid_dx_weight, "y"),
+                        (histogram_adjoint, "g")):
+    linear(_helper, _param)
+
+
+@tangent(trapezoid_y_adjoint)                   # linear in g, and in the widths (x or dx)
+def trapezoid_y_adjoint_tangent(out, g, y, x=None, dx=1.0, axis=-1):
+    d[out] = trapezoid_y_adjoint(d[g], y, x, dx, axis)
+    d[out] = trapezoid_y_adjoint(g, y, d[x], dx, axis)
+    d[out] = trapezoid_y_adjoint_dx(g, y, x, d[dx], axis)
+
+
+@tangent(trapezoid_x_adjoint)                   # bilinear in g and y
+def trapezoid_x_adjoint_tangent(out, g, y, x, axis=-1):
+    d[out] = trapezoid_x_adjoint(d[g], y, x, axis)
+    d[out] = trapezoid_x_adjoint(g, d[y], x, axis)
+
+
+@tangent(convolve_adjoint_a)                    # bilinear in g and v (a gives the shape)
+def convolve_adjoint_a_tangent(out, g, a, v, mode="full", op="convolve"):
+    d[out] = convolve_adjoint_a(d[g], a, v, mode, op)
+    d[out] = convolve_adjoint_a(g, a, d[v], mode, op)
+
+
+@tangent(convolve_adjoint_v)                    # bilinear in g and a (v gives the shape)
+def convolve_adjoint_v_tangent(out, g, a, v, mode="full", op="convolve"):
+    d[out] = convolve_adjoint_v(d[g], a, v, mode, op)
+    d[out] = convolve_adjoint_v(g, d[a], v, mode, op)
+
+
+@tangent(cov_adjoint)                           # one line: jointly linear in the three tangents
+def cov_adjoint_tangent_rule(out, g, m, y=None, rowvar=True, bias=False, ddof=None, which=0):
+    d[out] = cov_adjoint_tangent(d[g], d[m], d[y], g, m, y, rowvar, bias, ddof, which)

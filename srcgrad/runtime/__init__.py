@@ -3,8 +3,9 @@
     core          unbroadcast, broadcast_like, zeros_like: on every derivative's path
     guards        elementwise derivatives kept finite where they are infinite or tied
     checks        errors raised on purpose, defvjp results, the fast path's NaN test
-    reductions    sum, prod, max/min, var/std, cumsum/cumprod, sort, logsumexp; where=, initial=
-    statistics    quantiles, average, trapezoid, interp, convolve, cov, histogram, ufunc.outer
+    reductions    sum, prod, max/min, var/std, cumsum/cumprod, sort, logsumexp; where=, initial=; ufunc.outer
+    statistics    quantiles, average, cov/corrcoef, histogram
+    sampled       trapezoid, interp, convolve/correlate
     shaping       reshape, transpose, stacking, split, tile, repeat, pad, diag, casts
     constructors  full, full_like, linspace, arange (their value arguments)
     linalg        matmul, dot, inner, tensordot, einsum, trace, norm, solve, cholesky
@@ -61,13 +62,13 @@ from .shaping import (append_adjoint_helper, array_adjoint_helper, astype_adjoin
                       promoted_stack_adjoint_helper, repeat_adjoint_helper, reshape_adjoint_helper,
                       reshape_tangent_helper, split_adjoint_helper, stack_adjoint_helper,
                       structure_adjoint_helper, tile_adjoint_helper, transpose_adjoint_helper)
-from .statistics import (average_part, average_scale, average_tangent, average_weights,
-                         average_weights_adjoint, convolve_adjoint_a, convolve_adjoint_v, corrcoef_tangent,
-                         cov_adjoint, cov_adjoint_tangent, cov_diagonal, cov_tangent, histogram_adjoint,
-                         histogram_tangent, interp_fp_adjoint, interp_fp_tangent, interp_side, interp_slope,
-                         outer_expand, outer_unexpand, quantile_adjoint, quantile_tangent, square_like,
-                         trapezoid_dx_weight, trapezoid_integral, trapezoid_x_adjoint, trapezoid_x_tangent,
-                         trapezoid_y_adjoint, trapezoid_y_adjoint_dx)
+from .reductions import outer_expand, outer_unexpand
+from .sampled import (convolve_adjoint_a, convolve_adjoint_v, interp_fp_adjoint, interp_fp_tangent, interp_side,
+                      interp_slope, trapezoid_dx_weight, trapezoid_integral, trapezoid_x_adjoint,
+                      trapezoid_x_tangent, trapezoid_y_adjoint, trapezoid_y_adjoint_dx)
+from .statistics import (average_part, average_scale, average_tangent, average_weights, average_weights_adjoint,
+                         corrcoef_tangent, cov_adjoint, cov_adjoint_tangent, cov_diagonal, cov_tangent,
+                         histogram_adjoint, histogram_tangent, quantile_adjoint, quantile_tangent, square_like)
 from .writes import (MISSING, copy_slice, copy_stack, drop_last, fresh_tape, last_item_adjoint, owned,
                      owned_tangent, restore_entry, take_adjoint_helper, unindex, written_adjoint, zero_at)
 

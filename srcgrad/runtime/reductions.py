@@ -8,6 +8,8 @@ dividing by them. The tangents reuse the adjoints' weights.
 """
 import numpy
 
+from .core import unbroadcast_to
+
 
 def unreduce(g, a, axis=None, keepdims=False):
     """Broadcast the adjoint `g` of a reduction over `axis` back to `a`'s shape."""
@@ -289,3 +291,16 @@ def std_where_tangent(t, a, z, axis=None, ddof=0, keepdims=False, where=True):
     """Tangent of z = numpy.std(a, axis, ddof=, keepdims=, where=)."""
     share = std_where_adjoint(numpy.ones(numpy.shape(z)), a, z, axis, ddof, keepdims, where)
     return _reduction_tangent(t, share, _axis_for(a, axis), keepdims)
+
+
+# --- ufunc.outer ------------------------------------------------------------------------------
+
+
+def outer_expand(a, b):
+    """`a` with one new trailing axis per axis of `b`: ufunc.outer(a, b) is ufunc(that, b)."""
+    return numpy.reshape(a, numpy.shape(a) + (1,) * numpy.ndim(b))
+
+
+def outer_unexpand(g, a):
+    """`g` (shaped like ufunc.outer(a, b)) summed over b's axes, back to a's shape."""
+    return unbroadcast_to(numpy.sum(g, axis=tuple(range(numpy.ndim(a), numpy.ndim(g)))), numpy.shape(a))

@@ -33,8 +33,10 @@ from srcgrad.runtime import (
     cov_tangent,
     extreme_tangent_helper,
     histogram_adjoint,
+    histogram_adjoint_dz,
     histogram_tangent,
     interp_fp_adjoint,
+    interp_fp_adjoint_dx,
     interp_fp_tangent,
     interp_side,
     interp_slope,
@@ -320,13 +322,25 @@ def histogram_tangent_rule(z, a, bins=10, range=None, density=None, weights=None
 
 # --- tangents of the helpers above (second order: hvp, hessian, grad of grad) ---------------
 # Selection weights (quantiles, interp's cells, histogram's extremes) are piecewise
-# constant in the data, so those helpers are linear in the adjoint alone.
+# constant in the data, so those helpers are linear in the adjoint alone; interp's
+# fractions along its cells and a histogram's density are not.
 
 for _helper, _param in ((quantile_adjoint, "g"), (average_weights, "weights"), (average_weights_adjoint, "g"),
                         (average_part, "x"), (average_scale, "g"), (square_like, "g"), (cov_diagonal, "c"),
-                        (interp_fp_adjoint, "g"), (interp_slope, "fp"), (trapezoid_dx_weight, "y"),
-                        (histogram_adjoint, "g")):
+                        (interp_slope, "fp"), (trapezoid_dx_weight, "y")):
     linear(_helper, _param)
+
+
+@tangent(interp_fp_adjoint)                     # linear in g; smooth in x through its cells' fractions
+def interp_fp_adjoint_tangent(out, g, x, xp, fp, left=None, right=None):
+    d[out] = interp_fp_adjoint(d[g], x, xp, fp, left, right)
+    d[out] = interp_fp_adjoint_dx(g, d[x], x, xp, fp)
+
+
+@tangent(histogram_adjoint)                     # linear in g; a density's term reads z
+def histogram_adjoint_tangent(out, g, a, z, bins=10, range=None, density=None):
+    d[out] = histogram_adjoint(d[g], a, z, bins, range, density)
+    d[out] = histogram_adjoint_dz(g, a, z, d[z], bins, range, density)
 
 
 @tangent(trapezoid_y_adjoint)                   # linear in g, and in the widths (x or dx)

@@ -63,12 +63,12 @@ from .shaping import (append_adjoint_helper, array_adjoint_helper, astype_adjoin
                       reshape_tangent_helper, split_adjoint_helper, stack_adjoint_helper,
                       structure_adjoint_helper, tile_adjoint_helper, transpose_adjoint_helper)
 from .reductions import outer_expand, outer_unexpand
-from .sampled import (convolve_adjoint_a, convolve_adjoint_v, interp_fp_adjoint, interp_fp_tangent, interp_side,
+from .sampled import (convolve_adjoint_a, convolve_adjoint_v, interp_fp_adjoint, interp_fp_adjoint_dx, interp_fp_tangent, interp_side,
                       interp_slope, trapezoid_dx_weight, trapezoid_integral, trapezoid_x_adjoint,
                       trapezoid_x_tangent, trapezoid_y_adjoint, trapezoid_y_adjoint_dx)
 from .statistics import (average_part, average_scale, average_tangent, average_weights, average_weights_adjoint,
                          corrcoef_tangent, cov_adjoint, cov_adjoint_tangent, cov_diagonal, cov_tangent,
-                         histogram_adjoint, histogram_tangent, quantile_adjoint, quantile_tangent, square_like)
+                         histogram_adjoint, histogram_adjoint_dz, histogram_tangent, quantile_adjoint, quantile_tangent, square_like)
 from .writes import (MISSING, copy_slice, copy_stack, drop_last, fresh_tape, last_item_adjoint, owned,
                      owned_tangent, restore_entry, take_adjoint_helper, unindex, written_adjoint, zero_at)
 

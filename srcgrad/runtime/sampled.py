@@ -138,6 +138,19 @@ def interp_fp_adjoint(g, x, xp, fp, left=None, right=None):
     return out
 
 
+def interp_fp_adjoint_dx(g, t, x, xp, fp):
+    """Tangent of interp_fp_adjoint(g, x, xp, fp, ...) along the tangent `t` of x: inside
+    the range, each x's share moves from its left neighbour to its right one at the rate
+    t / width of its interval."""
+    lo, hi, _, below, above = _cells(x, xp)
+    xp = numpy.asarray(xp, dtype=float)
+    width = xp[hi] - xp[lo]
+    rate = numpy.where(below | above | (width == 0), 0.0,
+                       numpy.broadcast_to(g, numpy.shape(lo)) * t / numpy.where(width != 0, width, 1.0))
+    n = numpy.size(fp)
+    return numpy.bincount(numpy.ravel(hi), numpy.ravel(rate), n) - numpy.bincount(numpy.ravel(lo), numpy.ravel(rate), n)
+
+
 def interp_fp_tangent(t, x, xp, left=None, right=None):
     """Tangent of numpy.interp(x, xp, fp, left, right) along the tangent `t` of fp."""
     return numpy.interp(x, xp, numpy.broadcast_to(t, numpy.shape(xp)),
@@ -146,7 +159,7 @@ def interp_fp_tangent(t, x, xp, left=None, right=None):
 
 # --- convolve, correlate -------------------------------------------------------------------
 
-MODES = ("full", "same", "valid")
+_MODES = ("full", "same", "valid")
 
 
 def _start(n, m, mode, op):
@@ -158,7 +171,7 @@ def _start(n, m, mode, op):
         return short - 1
     if mode == "same":
         return short // 2 if op == "correlate" and n < m else (short - 1) // 2
-    raise ValueError(f"{op}: mode {mode!r} is not one of {MODES}")
+    raise ValueError(f"{op}: mode {mode!r} is not one of {_MODES}")
 
 
 def _full(g, n, m, mode, op):

@@ -281,6 +281,20 @@ def histogram_adjoint(g, a, z, bins=10, range=None, density=None):
     return d_low * low + d_high * high
 
 
+def histogram_adjoint_dz(g, a, z, t, bins=10, range=None, density=None):
+    """Tangent of histogram_adjoint(g, a, z, ...) along the tangent `t` of z: only a
+    density's term reads z's values (the density and the edges' span)."""
+    g_counts = g[0] if isinstance(g, tuple) else None
+    if not density or g_counts is None or _edge_weights(a, bins, range, numpy.size(z[1])) is None:
+        return numpy.zeros(numpy.shape(a))
+    span = z[1][-1] - z[1][0]
+    t_density, t_edges = (numpy.broadcast_to(u, numpy.shape(v)) for u, v in zip(t, z))
+    d_stretch = numpy.sum(g_counts * t_density) / span \
+        - numpy.sum(g_counts * z[0]) * (t_edges[-1] - t_edges[0]) / span ** 2
+    low, high = _extremes(a)
+    return d_stretch * (low - high)
+
+
 def histogram_tangent(t, a, z, bins=10, range=None, density=None):
     """Tangent of (counts, edges) = numpy.histogram(a, bins, range, density)."""
     weights = _edge_weights(a, bins, range, numpy.size(z[1]))

@@ -302,3 +302,70 @@ def histogram_fixed_edges_case(a, c, c2):
 zero_case(runtime.interp_side, variants=[((np.array([-3.0, 0.1, 2.5]), _XP, "left"), {}),
                                          ((np.array([-3.0, 0.1, 2.5]), _XP, "right"), {})], only=(0,))
 zero_case(runtime.where_count, variants=[((R(3, 4), 0, np.array([True, False, True, True])), {})], only=(0,))
+
+
+# --- helpers (forward mode over their tangent rules: what grad of grad runs) ----------------
+
+FWD = ("forward",)
+
+
+@case(runtime.interp_side, runtime.where_count, variants=[(np.array([-3.0, 0.1, 2.5]), C(3))])
+def zero_helpers_case(x, c):
+    inside = np.logical_not(runtime.interp_side(x, _XP, "left"))
+    return np.sum(x * x * inside * c) / runtime.where_count(x, None, inside)[0]
+
+
+@case(runtime.quantile_adjoint, variants=[(R(3, 4), R(4, 5), C(4, 5))], modes=FWD)
+def quantile_adjoint_helper_case(g, a, c):
+    return np.sum(runtime.quantile_adjoint(g * g, a, [0.2, 0.5, 0.7], 1, "linear", False) * c)
+
+
+@case(runtime.average_weights, runtime.average_weights_adjoint, runtime.average_part, runtime.average_scale,
+      variants=[(R(4), P(3), R(3, 4), C(3, 4), C(3))], modes=FWD)
+def average_helpers_case(g, w, a, c, c2):
+    z = np.average(a, axis=0, weights=w, returned=True)
+    part = runtime.average_part((g * g, None), 0, z)
+    back = runtime.average_weights_adjoint(runtime.average_weights(a, w * w, 0) * part, w, a, 0)
+    scale = runtime.average_scale((None, g * 2.0), z, a, 0, False)
+    return np.sum(back * c2) + np.sum(scale * c)
+
+
+@case(runtime.square_like, runtime.cov_diagonal, variants=[(R(3, 3), C(3, 3))], modes=FWD)
+def cov_shape_helpers_case(g, c):
+    return np.sum(runtime.square_like(g * g, g) * c) + np.sum(runtime.cov_diagonal(g * g) * c[0])
+
+
+@case(runtime.cov_adjoint, variants=[(R(3, 3), R(2, 5), R(5), C(2, 5), C(5))], wrt=(0, 1, 2), modes=FWD)
+def cov_adjoint_helper_case(g, m, y, c, c2):
+    return np.sum(runtime.cov_adjoint(g * g, m, y, True, False, None, 0) * c) \
+        + np.sum(runtime.cov_adjoint(g, m * m, y, True, False, None, 1) * c2)
+
+
+@case(runtime.interp_slope, runtime.interp_fp_adjoint, variants=[(R(6), R(5), C(6), C(5))], wrt=(0, 1),
+      modes=FWD)
+def interp_helpers_case(g, fp, c, c2):
+    x = np.array([-2.0, -1.0, 0.0, 0.5, 1.5, 2.5])
+    return np.sum(runtime.interp_slope(x, _XP, fp * fp) * g * c) \
+        + np.sum(runtime.interp_fp_adjoint(g * g, x, _XP, fp, None, 0.5) * c2)
+
+
+@case(runtime.trapezoid_y_adjoint, runtime.trapezoid_x_adjoint, runtime.trapezoid_dx_weight,
+      variants=[(R(3), R(3, 4), np.cumsum(P(4)), P(), C(3, 4), C(4))], wrt=(0, 1, 2, 3), modes=FWD)
+def trapezoid_helpers_case(g, y, x, dx, c, c2):
+    return np.sum(runtime.trapezoid_y_adjoint(g * g, y, x, 1.0, -1) * c) \
+        + np.sum(runtime.trapezoid_y_adjoint(g, y, None, dx * dx, -1) * c) \
+        + np.sum(runtime.trapezoid_x_adjoint(g, y * y, x, -1) * c2) \
+        + np.sum(runtime.trapezoid_dx_weight(y * y, None, 0) * c2)
+
+
+@case(runtime.convolve_adjoint_a, runtime.convolve_adjoint_v, variants=[(R(5), R(4), R(2), C(4), C(2))],
+      wrt=(0, 1, 2), modes=FWD)
+def convolve_helpers_case(g, a, v, c, c2):
+    return np.sum(runtime.convolve_adjoint_a(g * g, a, v * v, "full", "convolve") * c) \
+        + np.sum(runtime.convolve_adjoint_v(g[:3], a * a, v, "valid", "correlate") * c2)
+
+
+@case(runtime.histogram_adjoint, variants=[(R(6), R(20), C(20))], modes=FWD)
+def histogram_adjoint_helper_case(g, a, c):
+    z = np.histogram(a, 5)
+    return np.sum(runtime.histogram_adjoint((None, g * g), a, z, 5, None, None) * c)

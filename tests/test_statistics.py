@@ -211,3 +211,21 @@ def test_ufunc_method_resolves_through_any_spelling():
     x = rng.normal(size=3)
     srcgrad.check_grads(f, (x,))
     assert "add.outer(" in srcgrad.source(srcgrad.grad(f))
+
+
+def test_a_keyword_no_form_takes_names_the_fullest_form_in_the_hint():
+    def f(x):
+        return np.max(x, dtype=float)  # max has no dtype
+
+    with pytest.raises(srcgrad.SrcGradError) as info:
+        srcgrad.grad(f)(np.array([1.0, 2.0]))
+    assert "'dtype'" in str(info.value) and "initial=None, where=True" in str(info.value)
+
+
+def test_a_call_without_the_keywords_keeps_the_first_rule():
+    def f(x):
+        return np.sum(x) + np.sum(x, where=x > 0.0)
+
+    text = srcgrad.source(srcgrad.grad(f))
+    assert text.count("np.where(") == 1  # only the where= call's adjoint masks
+    np.testing.assert_allclose(srcgrad.grad(f)(np.array([-1.0, 2.0])), [1.0, 2.0])

@@ -1,4 +1,4 @@
-"""Derivative rules for NumPy's statistics: quantiles, average, ptp, trapezoid,
+"""Derivative rules for NumPy's statistics: quantiles (and their nan-forms), average, ptp, trapezoid,
 interp, convolve/correlate, the nan-reductions, cov/corrcoef and histogram.
 
 Templates: spliced into generated code, never run (see numpy.py). Each adjoint
@@ -65,7 +65,7 @@ nondifferentiable(interp_side, where_count)
 
 # --- quantiles ---------------------------------------------------------------------
 
-for _function in (numpy.quantile, numpy.percentile):
+for _function in (numpy.quantile, numpy.percentile, numpy.nanquantile, numpy.nanpercentile):
     constant_only(_function, "q", "pass q as a constant: its derivative exists only for some methods")
 
 
@@ -97,6 +97,36 @@ def percentile_adjoint(z, a, q, axis=None, *, method="linear", keepdims=False):
 @tangent(numpy.percentile)
 def percentile_tangent(z, a, q, axis=None, *, method="linear", keepdims=False):
     d[z] = quantile_tangent(d[a], a, q, axis, method, keepdims, 100.0)
+
+
+@adjoint(numpy.nanmedian)                       # the median of the entries that are not NaN
+def nanmedian_adjoint(z, a, axis=None, *, keepdims=False):
+    d[a] = quantile_adjoint(d[z], a, 0.5, axis, "linear", keepdims, 1.0, True)
+
+
+@tangent(numpy.nanmedian)
+def nanmedian_tangent(z, a, axis=None, *, keepdims=False):
+    d[z] = quantile_tangent(d[a], a, 0.5, axis, "linear", keepdims, 1.0, True)
+
+
+@adjoint(numpy.nanquantile)
+def nanquantile_adjoint(z, a, q, axis=None, *, method="linear", keepdims=False):
+    d[a] = quantile_adjoint(d[z], a, q, axis, method, keepdims, 1.0, True)
+
+
+@tangent(numpy.nanquantile)
+def nanquantile_tangent(z, a, q, axis=None, *, method="linear", keepdims=False):
+    d[z] = quantile_tangent(d[a], a, q, axis, method, keepdims, 1.0, True)
+
+
+@adjoint(numpy.nanpercentile)
+def nanpercentile_adjoint(z, a, q, axis=None, *, method="linear", keepdims=False):
+    d[a] = quantile_adjoint(d[z], a, q, axis, method, keepdims, 100.0, True)
+
+
+@tangent(numpy.nanpercentile)
+def nanpercentile_tangent(z, a, q, axis=None, *, method="linear", keepdims=False):
+    d[z] = quantile_tangent(d[a], a, q, axis, method, keepdims, 100.0, True)
 
 
 # --- average and ptp -----------------------------------------------------------------

@@ -51,30 +51,45 @@ def _tie_average(w, s):
     return total / (last - first + 1)
 
 
-def _quantile_weights(rows, q, method):
-    """W (Q, K, n) with quantile(rows[k], q[i]) = sum(W[i, k] * rows[k])."""
-    k, n = rows.shape
-    q = numpy.ravel(numpy.asarray(q, dtype=float))
-    at = numpy.quantile(numpy.arange(n, dtype=float), q, method=method)  # the virtual index
+def _sorted_weights(count, q, method, n):
+    """(Q, n): the weight of each order statistic of a sample of `count` values (the
+    first `count` of n sorted positions) in its quantiles q."""
+    out = numpy.zeros((q.size, n))
+    if count == 0:  # an all-NaN slice: a NaN result, no weights
+        return out
+    at = numpy.quantile(numpy.arange(count, dtype=float), q, method=method)  # the virtual index
     lo = numpy.floor(at).astype(int)
     frac = at - lo
-    hi = numpy.minimum(lo + 1, n - 1)
-    sorted_w = numpy.zeros((q.size, n))
-    numpy.add.at(sorted_w, (numpy.arange(q.size), lo), 1.0 - frac)
-    numpy.add.at(sorted_w, (numpy.arange(q.size), hi), frac)
-    order = numpy.argsort(rows, axis=-1, kind="stable")
+    hi = numpy.minimum(lo + 1, count - 1)
+    numpy.add.at(out, (numpy.arange(q.size), lo), 1.0 - frac)
+    numpy.add.at(out, (numpy.arange(q.size), hi), frac)
+    return out
+
+
+def _quantile_weights(rows, q, method, skip_nan=False):
+    """W (Q, K, n) with quantile(rows[k], q[i]) = sum(W[i, k] * rows[k]); with
+    `skip_nan` (nanquantile), of each row's values that are not NaN."""
+    k, n = rows.shape
+    q = numpy.ravel(numpy.asarray(q, dtype=float))
+    order = numpy.argsort(rows, axis=-1, kind="stable")  # NaN sorts last
     s = numpy.take_along_axis(rows, order, -1)
-    w = numpy.broadcast_to(sorted_w[:, None, :], (q.size, k, n))
+    if skip_nan:
+        counts = numpy.sum(numpy.logical_not(numpy.isnan(rows)), axis=-1)
+        w = numpy.zeros((q.size, k, n))
+        for count in numpy.unique(counts):
+            w[:, counts == count, :] = _sorted_weights(int(count), q, method, n)[:, None, :]
+    else:
+        w = numpy.broadcast_to(_sorted_weights(n, q, method, n)[:, None, :], (q.size, k, n))
     if (s[:, 1:] == s[:, :-1]).any():
         w = _tie_average(w, s)
     back = numpy.broadcast_to(numpy.argsort(order, axis=-1), w.shape)
     return numpy.take_along_axis(w, back, -1)
 
 
-def _quantile_setup(a, q, axis, method, scale):
+def _quantile_setup(a, q, axis, method, scale, skip_nan):
     a = numpy.asarray(a)
     rows, perm, kept = _rows(a, axis)
-    w = _quantile_weights(rows, numpy.asarray(q, dtype=float) / scale, method)
+    w = _quantile_weights(rows, numpy.asarray(q, dtype=float) / scale, method, skip_nan)
     return a, rows, perm, kept, w
 
 
@@ -85,18 +100,20 @@ def _out_shape(a, q, axis, keepdims, kept):
     return numpy.shape(q) + kept
 
 
-def quantile_adjoint(g, a, q, axis=None, method="linear", keepdims=False, scale=1.0):
+def quantile_adjoint(g, a, q, axis=None, method="linear", keepdims=False, scale=1.0, skip_nan=False):
     """Adjoint in `a` of numpy.quantile(a, q / scale, axis, method=, keepdims=)
-    (median: q = 0.5; percentile: scale = 100)."""
-    a, rows, perm, kept, w = _quantile_setup(a, q, axis, method, scale)
+    (median: q = 0.5; percentile: scale = 100; nanquantile: skip_nan)."""
+    a, rows, perm, kept, w = _quantile_setup(a, q, axis, method, scale, skip_nan)
     g = numpy.broadcast_to(g, _out_shape(a, q, axis, keepdims, kept)).reshape(w.shape[:2])
     return _unrows(numpy.sum(w * g[:, :, None], axis=0), a.shape, perm)
 
 
-def quantile_tangent(t, a, q, axis=None, method="linear", keepdims=False, scale=1.0):
+def quantile_tangent(t, a, q, axis=None, method="linear", keepdims=False, scale=1.0, skip_nan=False):
     """Tangent of numpy.quantile(a, q / scale, axis, ...) along the tangent `t` of `a`."""
-    a, rows, perm, kept, w = _quantile_setup(a, q, axis, method, scale)
+    a, rows, perm, kept, w = _quantile_setup(a, q, axis, method, scale, skip_nan)
     t_rows = _rows(numpy.broadcast_to(t, a.shape), axis)[0]
+    if skip_nan:  # no tangent from a NaN entry (its weight is 0, its tangent may not be finite)
+        t_rows = numpy.where(numpy.isnan(rows), 0.0, t_rows)
     return numpy.sum(w * t_rows[None], axis=-1).reshape(_out_shape(a, q, axis, keepdims, kept))
 
 

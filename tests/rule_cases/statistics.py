@@ -369,3 +369,31 @@ def convolve_helpers_case(g, a, v, c, c2):
 def histogram_adjoint_helper_case(g, a, c):
     z = np.histogram(a, 5)
     return np.sum(runtime.histogram_adjoint((None, g * g), a, z, 5, None, None) * c)
+
+
+# --- nan-quantiles: NaN entries skipped (rows with different counts of them) ------------------
+
+
+@case(np.nanmedian, variants=[(_with_nan(7), C()), (_with_nan(3, 5), C())])
+def nanmedian_case(a, c):
+    return np.nanmedian(a) * c
+
+
+@case(np.nanmedian, variants=[(_with_nan(4, 5), C(5)), (_with_nan(3, 4, 2), C(4, 2))])
+def nanmedian_axis_case(a, c):
+    return np.sum(np.nanmedian(a, axis=0) * c)
+
+
+@case(np.nanquantile, variants=[(_with_nan(3, 6), C(2, 3))])
+def nanquantile_case(a, c):
+    return np.sum(np.nanquantile(a, [0.3, 0.75], axis=1) * c)
+
+
+@case(np.nanquantile, variants=[(_with_nan(5, 4), C(1, 4))])
+def nanquantile_keepdims_method_case(a, c):
+    return np.sum(np.nanquantile(a, 0.4, axis=0, method="weibull", keepdims=True) * c)
+
+
+@case(np.nanpercentile, variants=[(_with_nan(8), C()), (_with_nan(4, 5), C())])
+def nanpercentile_case(a, c):
+    return np.nanpercentile(a, 65.0) * c

@@ -73,7 +73,8 @@ def f_ufuncs(x):
         + np.sum(np.multiply.accumulate(x, axis=1) * W)
 
 
-CASES = [f_quantile, f_average, f_trapezoid, f_interp, f_histogram_density, f_convolve, f_cov, f_nan, f_keywords, f_ufuncs]
+CASES = [f_quantile, f_average, f_trapezoid, f_interp, f_histogram_density, f_convolve, f_cov, f_nan,
+         f_keywords, f_ufuncs]
 
 
 @pytest.mark.parametrize("fn", CASES, ids=[f.__name__ for f in CASES])

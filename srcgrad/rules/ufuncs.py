@@ -6,18 +6,25 @@ the registry like any other primitive: analysis/resolve.py walks from a ufunc
 to its method's attribute. Each rule is the one of the function the method
 computes: add.reduce is sum (with axis 0 by default), multiply.accumulate is
 cumprod, ufunc.outer(A, B) is ufunc applied to A with one new trailing axis
-per axis of B (`outer_expand`). Keywords other than those declared (`dtype`,
-`out`, `initial`, `where`) are rejected with a located error.
+per axis of B (`outer_expand`). reduce with `dtype=`, `initial=` or `where=`
+has the rules of the same keywords on sum, prod, max and min (a form, see
+rules/reductions.py). Keywords not declared (`out`, accumulate's `dtype`) are
+rejected with a located error.
 """
 import numpy
 
-from srcgrad.rules.registry import adjoint, linear, tangent
+from srcgrad.rules.registry import adjoint, form, linear, tangent
 from srcgrad.runtime import (
+    astype_adjoint_helper,
     broadcast_like,
+    cast_tangent,
     cumprod_adjoint_helper,
     cumprod_tangent_helper,
     cumsum_adjoint_helper,
+    extreme_form_share,
+    extreme_form_tangent,
     extreme_tangent_helper,
+    initial_factor,
     outer_expand,
     outer_unexpand,
     prod_adjoint_helper,
@@ -58,6 +65,56 @@ def extreme_reduce_adjoint(z, array, axis=0, *, keepdims=False):
 @tangent(numpy.maximum.reduce, numpy.minimum.reduce)
 def extreme_reduce_tangent(z, array, axis=0, *, keepdims=False):
     d[z] = extreme_tangent_helper(d[array], array, z, axis, keepdims)
+
+
+# reduce with dtype=, initial= or where=: the forms of numpy.sum, prod, max and min
+# (rules/reductions.py) with reduce's parameter name and axis 0 by default
+
+ADD_REDUCE = form(numpy.add.reduce, "dtype=, initial=, where=")
+MULTIPLY_REDUCE = form(numpy.multiply.reduce, "dtype=, initial=, where=")
+EXTREME_REDUCES = (form(numpy.maximum.reduce, "initial=, where="), form(numpy.minimum.reduce, "initial=, where="))
+
+
+@adjoint(ADD_REDUCE)
+def add_reduce_form_adjoint(z, array, axis=0, dtype=None, *, keepdims=False, initial=None, where=True):
+    d[array] = astype_adjoint_helper(numpy.where(where, unreduce(d[z], array, axis, keepdims), 0.0), array, dtype)
+    d[initial] = numpy.sum(d[z])
+
+
+@tangent(ADD_REDUCE)
+def add_reduce_form_tangent(z, array, axis=0, dtype=None, *, keepdims=False, initial=None, where=True):
+    d[z] = numpy.sum(cast_tangent(d[array], dtype), axis, keepdims=keepdims, where=where)
+    d[z] = broadcast_like(d[initial], z)
+
+
+@adjoint(MULTIPLY_REDUCE)
+def multiply_reduce_form_adjoint(z, array, axis=0, dtype=None, *, keepdims=False, initial=None, where=True):
+    masked = numpy.where(where, array, 1.0)
+    product = numpy.prod(masked, axis, keepdims=keepdims)
+    g = prod_adjoint_helper(d[z] * initial_factor(initial), masked, product, axis, keepdims)
+    d[array] = astype_adjoint_helper(numpy.where(where, g, 0.0), array, dtype)
+    d[initial] = numpy.sum(d[z] * product)
+
+
+@tangent(MULTIPLY_REDUCE)
+def multiply_reduce_form_tangent(z, array, axis=0, dtype=None, *, keepdims=False, initial=None, where=True):
+    masked = numpy.where(where, array, 1.0)
+    product = numpy.prod(masked, axis, keepdims=keepdims)
+    d[z] = prod_tangent_helper(numpy.where(where, cast_tangent(d[array], dtype), 0.0), masked, product, axis,
+                               keepdims) * initial_factor(initial)
+    d[z] = d[initial] * product
+
+
+@adjoint(*EXTREME_REDUCES)
+def extreme_reduce_form_adjoint(z, array, axis=0, *, keepdims=False, initial=None, where=True):
+    d[array] = extreme_form_share(d[z], array, z, axis, keepdims, initial, where, "a")
+    d[initial] = extreme_form_share(d[z], array, z, axis, keepdims, initial, where, "initial")
+
+
+@tangent(*EXTREME_REDUCES)
+def extreme_reduce_form_tangent(z, array, axis=0, *, keepdims=False, initial=None, where=True):
+    d[z] = extreme_form_tangent(d[array], array, z, axis, keepdims, initial, where, "a")
+    d[z] = extreme_form_tangent(d[initial], array, z, axis, keepdims, initial, where, "initial")
 
 
 @adjoint(numpy.add.accumulate)                  # z = numpy.cumsum(array, axis)

@@ -3,6 +3,7 @@ import numpy as np
 
 from rule_cases import C, P, R, case
 from srcgrad import runtime as rt
+from srcgrad.rules import ufuncs as rf
 
 FWD = ("forward",)
 
@@ -88,3 +89,24 @@ def extreme_outer_case(a, b, c, c2):
 @case(rt.outer_expand, rt.outer_unexpand, variants=[(R(2, 3), R(4), C(2, 3))], modes=FWD)
 def outer_helpers_case(a, b, c):
     return np.sum(rt.outer_unexpand(rt.outer_expand(a * a, b) * b, a) * c)
+
+
+# --- reduce with dtype=, initial=, where= ---------------------------------------------------
+
+MASK = np.array([[True, False, True, True], [False, True, True, False], [True, True, False, True]])
+
+
+@case(rf.ADD_REDUCE, variants=[(R(3, 4), R(), C(4))], wrt=(0, 1))
+def add_reduce_keywords_case(a, start, c):
+    return np.sum(np.add.reduce(a, initial=start, where=MASK) * c) + np.add.reduce(a, None, np.float64)
+
+
+@case(rf.MULTIPLY_REDUCE, variants=[(R(3, 4), P(), C(3))], wrt=(0, 1))
+def multiply_reduce_keywords_case(a, start, c):
+    return np.sum(np.multiply.reduce(a, axis=1, initial=start, where=MASK) * c)
+
+
+@case(*rf.EXTREME_REDUCES, variants=[(R(3, 4), C(4), C(3))])
+def extreme_reduce_keywords_case(a, c, c2):
+    return np.sum(np.maximum.reduce(a, initial=-5.0, where=MASK) * c) \
+        + np.sum(np.minimum.reduce(a, axis=1, initial=5.0, where=MASK) * c2)

@@ -1,5 +1,6 @@
-"""Derivative rules for NumPy's statistics: quantiles (and their nan-forms), average, ptp, trapezoid,
-interp, convolve/correlate, the nan-reductions, cov/corrcoef and histogram.
+"""Derivative rules for NumPy's statistics: quantiles (and their nan-forms), average,
+ptp, the nan-reductions, cov/corrcoef and histogram (trapezoid, interp and
+convolve are in sampled.py).
 
 Templates: spliced into generated code, never run (see numpy.py). Each adjoint
 rule has its tangent rule after it. Conventions:
@@ -7,8 +8,6 @@ rule has its tangent rule after it. Conventions:
 - quantile, percentile and median differentiate the data for every `method`
   NumPy has (each is linear in the sorted data); q is a constant
   (`constant_only`): its derivative exists only for the interpolating methods.
-- interp differentiates x, fp, left and right; the sample points xp are
-  constants (`constant_only`).
 - histogram's counts are piecewise constant in the data: zero gradient. Its
   edges, when computed from min(a) and max(a) (no `range`, a bin count or rule
   name), move with those two entries, and so does a `density` (through the
@@ -17,15 +16,13 @@ rule has its tangent rule after it. Conventions:
 """
 import numpy
 
-from srcgrad.rules.registry import adjoint, constant_only, linear, nondifferentiable, supports, tangent
+from srcgrad.rules.registry import adjoint, constant_only, linear, nondifferentiable, tangent
 from srcgrad.runtime import (
     average_part,
     average_scale,
     average_tangent,
     average_weights,
     average_weights_adjoint,
-    convolve_adjoint_a,
-    convolve_adjoint_v,
     corrcoef_tangent,
     cov_adjoint,
     cov_adjoint_tangent,
@@ -35,11 +32,6 @@ from srcgrad.runtime import (
     histogram_adjoint,
     histogram_adjoint_dz,
     histogram_tangent,
-    interp_fp_adjoint,
-    interp_fp_adjoint_dx,
-    interp_fp_tangent,
-    interp_side,
-    interp_slope,
     prod_adjoint_helper,
     prod_tangent_helper,
     quantile_adjoint,
@@ -47,12 +39,6 @@ from srcgrad.runtime import (
     square_like,
     std_where_adjoint,
     std_where_tangent,
-    trapezoid_dx_weight,
-    trapezoid_integral,
-    trapezoid_x_adjoint,
-    trapezoid_x_tangent,
-    trapezoid_y_adjoint,
-    trapezoid_y_adjoint_dx,
     unreduce,
     unreduce_extreme,
     var_where_adjoint,
@@ -61,7 +47,7 @@ from srcgrad.runtime import (
 )
 from srcgrad.templates import d
 
-nondifferentiable(interp_side, where_count)
+nondifferentiable(where_count)
 
 # --- quantiles ---------------------------------------------------------------------
 
@@ -163,75 +149,6 @@ def ptp_tangent(z, a, axis=None, *, keepdims=False):
     low = numpy.min(a, axis, keepdims=keepdims)
     d[z] = extreme_tangent_helper(d[a], a, high, axis, keepdims) - \
         extreme_tangent_helper(d[a], a, low, axis, keepdims)
-
-
-# --- trapezoid (trapz before NumPy 2.0), interp --------------------------------------------
-
-_TRAPEZOIDS = tuple(f for f in (getattr(numpy, "trapezoid", None), getattr(numpy, "trapz", None))
-                    if f is not None)
-
-
-@adjoint(*_TRAPEZOIDS)                          # z = sum((y[i] + y[i+1]) / 2 * (x[i+1] - x[i]))
-def trapezoid_adjoint(z, y, x=None, dx=1.0, axis=-1):
-    d[y] = trapezoid_y_adjoint(d[z], y, x, dx, axis)
-    d[x] = trapezoid_x_adjoint(d[z], y, x, axis)
-    d[dx] = numpy.sum(d[z] * trapezoid_dx_weight(y, x, axis))
-
-
-@tangent(*_TRAPEZOIDS)
-def trapezoid_tangent(z, y, x=None, dx=1.0, axis=-1):
-    d[z] = trapezoid_integral(d[y], x, dx, axis)
-    d[z] = trapezoid_x_tangent(d[x], y, x, axis)
-    d[z] = d[dx] * trapezoid_dx_weight(y, x, axis)
-
-
-constant_only(numpy.interp, "xp", "the sample points xp are constants; differentiate x, fp, left and right")
-
-
-@adjoint(numpy.interp)                          # z = numpy.interp(x, xp, fp, left, right)
-def interp_adjoint(z, x, xp, fp, left=None, right=None):
-    d[x] = d[z] * interp_slope(x, xp, fp)
-    d[fp] = interp_fp_adjoint(d[z], x, xp, fp, left, right)
-    d[left] = numpy.sum(numpy.where(interp_side(x, xp, "left"), d[z], 0.0))
-    d[right] = numpy.sum(numpy.where(interp_side(x, xp, "right"), d[z], 0.0))
-
-
-@tangent(numpy.interp)
-def interp_tangent(z, x, xp, fp, left=None, right=None):
-    d[z] = d[x] * interp_slope(x, xp, fp)
-    d[z] = interp_fp_tangent(d[fp], x, xp, left, right)
-    d[z] = numpy.where(interp_side(x, xp, "left"), d[left], 0.0)
-    d[z] = numpy.where(interp_side(x, xp, "right"), d[right], 0.0)
-
-
-# --- convolve, correlate (1-D) --------------------------------------------------------------
-
-for _function in (numpy.convolve, numpy.correlate):
-    supports(_function, "mode", lambda mode: mode in ("full", "same", "valid"), "mode='full', 'same' or 'valid'")
-
-
-@adjoint(numpy.convolve)                        # z = numpy.convolve(a, v, mode)
-def convolve_adjoint(z, a, v, mode="full"):
-    d[a] = convolve_adjoint_a(d[z], a, v, mode, "convolve")
-    d[v] = convolve_adjoint_v(d[z], a, v, mode, "convolve")
-
-
-@tangent(numpy.convolve)
-def convolve_tangent(z, a, v, mode="full"):
-    d[z] = numpy.convolve(d[a], v, mode)
-    d[z] = numpy.convolve(a, d[v], mode)
-
-
-@adjoint(numpy.correlate)                       # z = numpy.correlate(a, v, mode); 'valid' by default
-def correlate_adjoint(z, a, v, mode="valid"):
-    d[a] = convolve_adjoint_a(d[z], a, v, mode, "correlate")
-    d[v] = convolve_adjoint_v(d[z], a, v, mode, "correlate")
-
-
-@tangent(numpy.correlate)
-def correlate_tangent(z, a, v, mode="valid"):
-    d[z] = numpy.correlate(d[a], v, mode)
-    d[z] = numpy.correlate(a, d[v], mode)
 
 
 # --- the nan-reductions: NaN entries are skipped and get no gradient -------------------------
@@ -351,51 +268,18 @@ def histogram_tangent_rule(z, a, bins=10, range=None, density=None, weights=None
 
 
 # --- tangents of the helpers above (second order: hvp, hessian, grad of grad) ---------------
-# Selection weights (quantiles, interp's cells, histogram's extremes) are piecewise
-# constant in the data, so those helpers are linear in the adjoint alone; interp's
-# fractions along its cells and a histogram's density are not.
+# Selection weights (quantiles, histogram's extremes) are piecewise constant in the
+# data, so those helpers are linear in the adjoint alone; a histogram's density is not.
 
 for _helper, _param in ((quantile_adjoint, "g"), (average_weights, "weights"), (average_weights_adjoint, "g"),
-                        (average_part, "x"), (average_scale, "g"), (square_like, "g"), (cov_diagonal, "c"),
-                        (interp_slope, "fp"), (trapezoid_dx_weight, "y")):
+                        (average_part, "x"), (average_scale, "g"), (square_like, "g"), (cov_diagonal, "c")):
     linear(_helper, _param)
-
-
-@tangent(interp_fp_adjoint)                     # linear in g; smooth in x through its cells' fractions
-def interp_fp_adjoint_tangent(out, g, x, xp, fp, left=None, right=None):
-    d[out] = interp_fp_adjoint(d[g], x, xp, fp, left, right)
-    d[out] = interp_fp_adjoint_dx(g, d[x], x, xp, fp)
 
 
 @tangent(histogram_adjoint)                     # linear in g; a density's term reads z
 def histogram_adjoint_tangent(out, g, a, z, bins=10, range=None, density=None):
     d[out] = histogram_adjoint(d[g], a, z, bins, range, density)
     d[out] = histogram_adjoint_dz(g, a, z, d[z], bins, range, density)
-
-
-@tangent(trapezoid_y_adjoint)                   # linear in g, and in the widths (x or dx)
-def trapezoid_y_adjoint_tangent(out, g, y, x=None, dx=1.0, axis=-1):
-    d[out] = trapezoid_y_adjoint(d[g], y, x, dx, axis)
-    d[out] = trapezoid_y_adjoint(g, y, d[x], dx, axis)
-    d[out] = trapezoid_y_adjoint_dx(g, y, x, d[dx], axis)
-
-
-@tangent(trapezoid_x_adjoint)                   # bilinear in g and y
-def trapezoid_x_adjoint_tangent(out, g, y, x, axis=-1):
-    d[out] = trapezoid_x_adjoint(d[g], y, x, axis)
-    d[out] = trapezoid_x_adjoint(g, d[y], x, axis)
-
-
-@tangent(convolve_adjoint_a)                    # bilinear in g and v (a gives the shape)
-def convolve_adjoint_a_tangent(out, g, a, v, mode="full", op="convolve"):
-    d[out] = convolve_adjoint_a(d[g], a, v, mode, op)
-    d[out] = convolve_adjoint_a(g, a, d[v], mode, op)
-
-
-@tangent(convolve_adjoint_v)                    # bilinear in g and a (v gives the shape)
-def convolve_adjoint_v_tangent(out, g, a, v, mode="full", op="convolve"):
-    d[out] = convolve_adjoint_v(d[g], a, v, mode, op)
-    d[out] = convolve_adjoint_v(g, d[a], v, mode, op)
 
 
 @tangent(cov_adjoint)                           # one line: jointly linear in the three tangents

@@ -131,7 +131,7 @@ def has_user_call(x):
 
 
 def has_dtype_keyword(x):
-    s = np.sum(x, dtype=float)
+    s = np.cumsum(x, dtype=float)
     return s * 2.0
 
 
@@ -159,7 +159,7 @@ CASES = [
     (has_fft, "np.fft.fft(x)", "fft"),
     (has_callable_object, "SCALE(x)", "SCALE"),
     (has_user_call, "helper(x)", "*args"),
-    (has_dtype_keyword, "np.sum(x, dtype=float)", "dtype"),
+    (has_dtype_keyword, "np.cumsum(x, dtype=float)", "dtype"),
     (has_early_return, "del x", "del"),
 ]
 

@@ -235,8 +235,9 @@ def _lookup(namespace, path: str):
     except KeyError:
         return None
     for attr in rest:
-        # Only modules and classes are walked: no user property runs at compile time.
-        if not (inspect.ismodule(obj) or inspect.isclass(obj)):
+        # Only modules, classes and ufuncs (whose methods, `numpy.add.reduce`, are
+        # NumPy's own) are walked: no user property runs at compile time.
+        if not (inspect.ismodule(obj) or inspect.isclass(obj) or isinstance(obj, numpy.ufunc)):
             return None
         obj = getattr(obj, attr, None)
     return obj
@@ -259,6 +260,14 @@ def _primitive(primitive, args, keywords, result, stmt, source, label=None) -> O
     try:
         bound = template.signature.bind(*args, **dict(keywords))
     except TypeError as err:
+        # another form of the primitive (`numpy.sum(a, where=m)`) may take the call
+        for other in registry.forms(primitive):
+            found = registry.lookup(other) or registry.lookup(other, "forward")
+            if found is not None and _binds(found.template.signature, args, keywords):
+                return _primitive(other, args, keywords, result, stmt, source, label=label)
+        if registry.forms(primitive):  # the hint names the fullest form
+            template = (registry.lookup(registry.forms(primitive)[-1])
+                        or registry.lookup(registry.forms(primitive)[-1], "forward")).template
         names = [k for k, _ in keywords if k not in template.signature.parameters]
         detail = f"the keyword {names[0]!r}" if names else f"this call ({err})"
         # Raised by the reverse pass only if the call turns out to need a derivative.
@@ -275,6 +284,14 @@ def _primitive(primitive, args, keywords, result, stmt, source, label=None) -> O
             value = _literal(value)
         bindings[param] = value
     return Op("rule", label, rule=rule, bindings=bindings, callee=primitive)
+
+
+def _binds(signature, args, keywords) -> bool:
+    try:
+        signature.bind(*args, **dict(keywords))
+    except TypeError:
+        return False
+    return True
 
 
 def _params(signature) -> str:

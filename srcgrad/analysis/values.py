@@ -151,7 +151,7 @@ def container_names(fn, params, kinds, ops=None, sequences=frozenset()) -> set[s
         op = ops.get(id(stmt)) if ops is not None else None
         return isinstance(value, (gast.Tuple, gast.List, gast.Dict)) or (
             isinstance(source, gast.Name) and source.id in out) or (
-            op is not None and op.kind == "user") or _lists_items(op, out)
+            op is not None and op.kind == "user") or _lists_items(op, out) or _returns_sequence(op)
 
     seeds = {p for p in params if known.get(p) not in ("scalar", "array")} | set(sequences)
     return _assigned_closure(fn, seeds, holds)
@@ -170,6 +170,11 @@ def _assigned_closure(fn, seeds: set, holds) -> set[str]:
                 out.add(stmt.targets[0].id)
                 changed = True
     return out
+
+
+def _returns_sequence(op) -> bool:
+    """A call of a primitive that returns a tuple (numpy.histogram, ...)."""
+    return op is not None and op.kind == "rule" and facts.returns_sequence(op.rule.primitive)
 
 
 def _lists_items(op, containers: set[str]) -> bool:

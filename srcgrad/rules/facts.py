@@ -21,6 +21,8 @@ nowhere else:
   two operands (ufuncs say so themselves: `nin`, `nout`, `signature`).
 - `template`: the argument position a runtime helper reads only for its shape
   (`unbroadcast(g, x)` reads x's shape, never its values).
+- `sequence`: it returns a tuple or list (numpy.histogram's counts and edges):
+  a container, whose adjoint merges with add_grad.
 - `hint`: how to write the call instead, when it must be rejected.
 
 Deny by default: a callable that is in no entry has no facts (`of` returns
@@ -44,7 +46,7 @@ from dataclasses import replace
 import numpy
 
 from .known import (ALL, ARRAY, BUILTINS, FRESH_ATTRIBUTES, LINALG_ARRAYS, LINALG_PURE, METHODS,
-                    NUMBER_OPERATORS, NUMPY_ARRAYS, NUMPY_PURE, NUMPY_VIEWS, NUMPY_WRITERS, OPERATORS, PURE,
+                    NUMBER_OPERATORS, NUMPY_ARRAYS, NUMPY_PURE, NUMPY_SEQUENCES, NUMPY_VIEWS, NUMPY_WRITERS, OPERATORS, PURE,
                     RANDOM_WRITERS, REDUCTIONS, REPORTING, RUNTIME_FACTS, RUNTIME_SHAPES, STATE,
                     TOTAL_REDUCTIONS, TYPE_METHODS, UFUNC_METHODS, VIEW, VIEW_ATTRIBUTES, Facts, array_runtime,
                     merge, method, reads_only, structure_only)
@@ -92,6 +94,8 @@ def _build() -> None:
         table[getattr(numpy.linalg, name)] = ARRAY
     for name in LINALG_PURE:
         table[getattr(numpy.linalg, name)] = PURE
+    for name in NUMPY_SEQUENCES:
+        table[getattr(numpy, name)] = Facts(sequence=True)
     for name, facts in NUMPY_WRITERS.items():
         if hasattr(numpy, name):
             table[getattr(numpy, name)] = facts
@@ -226,6 +230,11 @@ def _holds(obj, fact: str) -> bool:
 def returns_array(obj) -> bool:
     """Given numbers and arrays, `obj` returns one array or NumPy scalar."""
     return _holds(obj, "array")
+
+
+def returns_sequence(obj) -> bool:
+    """`obj` returns a tuple or list: a container."""
+    return _holds(obj, "sequence")
 
 
 def total_reduction(obj) -> bool:

@@ -29,6 +29,7 @@ class Facts:
     numbers: bool = False
     elementwise: bool = False
     template: int | None = None
+    sequence: bool = False
     hint: str = ""
 
 
@@ -70,6 +71,9 @@ NUMPY_PURE = (
     "array_split hsplit vsplit diag_indices tril_indices triu_indices indices ix_ unravel_index "
     "ravel_multi_index").split()
 LINALG_ARRAYS = ["norm"]
+# NumPy functions returning a tuple of arrays (average with returned=True; otherwise
+# an array): their adjoints are containers, merged with add_grad.
+NUMPY_SEQUENCES = "average histogram".split()
 LINALG_PURE = ("inv solve det cholesky pinv matrix_power multi_dot matrix_rank slogdet eigh eig svd "
                 "qr lstsq eigvalsh eigvals").split()
 

@@ -42,6 +42,11 @@ _TEMPLATE_GLOBALS: dict[str, object] = {}
 
 def qualname(primitive) -> str:
     """A readable dotted name for a primitive, for messages: 'numpy.tanh'."""
+    if isinstance(primitive, Form):  # another template of the same primitive
+        return qualname(primitive.primitive)
+    owner = getattr(primitive, "__self__", None)
+    if numpy_ufunc_probe is not None and isinstance(owner, type(numpy_ufunc_probe)):
+        return f"numpy.{owner.__name__}.{primitive.__name__}"  # a ufunc's method: numpy.add.reduce
     module = getattr(primitive, "__module__", None) or ""
     name = getattr(primitive, "__qualname__", None) or getattr(primitive, "__name__", None)
     if name is None:
@@ -179,6 +184,42 @@ def constant_only(primitive, param: str, hint: str) -> None:
 def constant_params(primitive) -> dict[str, str]:
     """{param: hint} of `constant_only` declarations for `primitive` (canonical)."""
     return _CONSTANT_PARAMS.get(primitive, {})
+
+
+class Form:
+    """Another template for `primitive`, for the calls its first template does not
+    bind: `numpy.sum(a, where=m)` binds to no parameter of `numpy.sum`'s rule, and
+    so is differentiated by the rule registered for `form(numpy.sum, ...)`. Calls
+    that bind to the first template keep its (shorter) generated code.
+
+    A form is a key of its own in the rule tables: register its rules with
+    `@adjoint(the_form)` / `@tangent(the_form)`, and cover it with a rule case.
+    """
+
+    __slots__ = ("primitive", "what")
+
+    def __init__(self, primitive, what: str):
+        self.primitive = primitive
+        self.what = what
+
+    def __repr__(self) -> str:
+        return f"<form of {qualname(self.primitive)}: {self.what}>"
+
+
+_FORMS: dict[object, list] = {}
+
+
+def form(primitive, what: str) -> Form:
+    """A new form of `primitive` (tried in order of creation, after its first template)."""
+    made = Form(primitive, what)
+    _FORMS.setdefault(primitive, []).append(made)
+    return made
+
+
+def forms(primitive) -> tuple:
+    """The forms of `primitive` (or of the primitive it aliases), in order."""
+    primitive = _canonical(primitive)
+    return tuple(_FORMS.get(primitive, ())) if primitive is not None else ()
 
 
 _ALIASES: dict[object, object] = {}

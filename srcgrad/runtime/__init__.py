@@ -3,7 +3,9 @@
     core          unbroadcast, broadcast_like, zeros_like: on every derivative's path
     guards        elementwise derivatives kept finite where they are infinite or tied
     checks        errors raised on purpose, defvjp results, the fast path's NaN test
-    reductions    sum, prod, max/min, var/std, cumsum/cumprod, sort, logsumexp
+    reductions    sum, prod, max/min, var/std, cumsum/cumprod, sort, logsumexp; where=, initial=; ufunc.outer
+    statistics    quantiles, average, cov/corrcoef, histogram
+    sampled       trapezoid, interp, convolve/correlate
     shaping       reshape, transpose, stacking, split, tile, repeat, pad, diag, casts
     constructors  full, full_like, linspace, arange (their value arguments)
     linalg        matmul, dot, inner, tensordot, einsum, trace, norm, solve, cholesky
@@ -48,6 +50,8 @@ from .reductions import (cumprod_adjoint_helper, cumprod_tangent_helper, cumsum_
                          reduced_size, reverse_cumsum, sort_adjoint_helper, sort_tangent_helper,
                          std_adjoint_helper, std_tangent_helper, unreduce, unreduce_extreme,
                          var_adjoint_helper, var_tangent_helper)
+from .reductions import (extreme_form_share, extreme_form_tangent, initial_factor, std_where_adjoint,
+                         std_where_tangent, var_where_adjoint, var_where_tangent, where_count)
 from .second_order import (EinsumAdjointTangents, cholesky_adjoint_tangent_z, cumprod_adjoint_tangent_a,
                            norm_adjoint_tangent_x, prod_adjoint_tangent_a, singular_grad_tangent,
                            sinc_derivative_dx, sinc_derivative_dz, solve_adjoint_tangent_a)
@@ -59,6 +63,13 @@ from .shaping import (append_adjoint_helper, array_adjoint_helper, astype_adjoin
                       promoted_stack_adjoint_helper, repeat_adjoint_helper, reshape_adjoint_helper,
                       reshape_tangent_helper, split_adjoint_helper, stack_adjoint_helper,
                       structure_adjoint_helper, tile_adjoint_helper, transpose_adjoint_helper)
+from .reductions import outer_expand, outer_unexpand
+from .sampled import (convolve_adjoint_a, convolve_adjoint_v, interp_fp_adjoint, interp_fp_adjoint_dx, interp_fp_tangent, interp_side,
+                      interp_slope, trapezoid_dx_weight, trapezoid_integral, trapezoid_x_adjoint,
+                      trapezoid_x_tangent, trapezoid_y_adjoint, trapezoid_y_adjoint_dx)
+from .statistics import (average_part, average_scale, average_tangent, average_weights, average_weights_adjoint,
+                         corrcoef_tangent, cov_adjoint, cov_adjoint_tangent, cov_diagonal, cov_tangent,
+                         histogram_adjoint, histogram_adjoint_dz, histogram_tangent, quantile_adjoint, quantile_tangent, square_like)
 from .writes import (MISSING, copy_slice, copy_stack, drop_last, fresh_tape, last_item_adjoint, owned,
                      owned_tangent, restore_entry, take_adjoint_helper, unindex, written_adjoint, zero_at)
 

@@ -8,6 +8,8 @@ dividing by them. The tangents reuse the adjoints' weights.
 """
 import numpy
 
+from .core import unbroadcast_to
+
 
 def unreduce(g, a, axis=None, keepdims=False):
     """Broadcast the adjoint `g` of a reduction over `axis` back to `a`'s shape."""
@@ -207,3 +209,98 @@ def logsumexp_weights(a, z, axis=None, b=None, keepdims=False):
         z = numpy.expand_dims(z, axis)
     w = numpy.exp(numpy.subtract(a, z))
     return w if b is None else w * b
+
+
+# --- the keywords where=, initial= and dtype= ------------------------------------------
+# numpy.sum(a, where=m, initial=i) and its kin: `where` masks entries out of the
+# reduction, `initial` joins it as one more operand (and carries its own gradient).
+
+
+def where_count(a, axis=None, where=True):
+    """How many entries of `a` a reduction over `axis` with `where` folds into each
+    result (keepdims form): numpy.mean's divisor."""
+    mask = numpy.broadcast_to(where, numpy.shape(a))
+    return numpy.sum(mask, axis=_axis_for(a, axis), keepdims=True)
+
+
+def initial_factor(initial):
+    """numpy.prod's `initial` as a factor: 1 when it is not given."""
+    return 1.0 if initial is None else initial
+
+
+def _extreme_hits(a, z, axis, keepdims, initial, where):
+    """The entries of `a` (where selected) and whether `initial` equal the max/min `z`,
+    with how many tie there (keepdims form)."""
+    a = numpy.asarray(a)
+    axis = _axis_for(a, axis)
+    if axis is not None and not keepdims:
+        z = numpy.expand_dims(z, axis)
+    hit = numpy.equal(a, z) & numpy.broadcast_to(where, a.shape)
+    initial_hit = numpy.equal(z, initial) if initial is not None else numpy.zeros(numpy.shape(z), bool)
+    return hit, initial_hit, numpy.sum(hit, axis=axis, keepdims=True) + initial_hit, axis
+
+
+def extreme_form_share(g, a, z, axis=None, keepdims=False, initial=None, where=True, part="a"):
+    """Adjoint of z = numpy.max/min(a, axis, keepdims=, initial=, where=) in `a` (part 'a')
+    or in `initial` (part 'initial'): g shared evenly among all that tie for the extreme."""
+    hit, initial_hit, count, axis = _extreme_hits(a, z, axis, keepdims, initial, where)
+    if axis is not None and not keepdims:
+        g = numpy.expand_dims(g, axis)
+    if part == "initial":
+        return numpy.sum(g * initial_hit / count)
+    return g * hit / count
+
+
+def extreme_form_tangent(t, a, z, axis=None, keepdims=False, initial=None, where=True, part="a"):
+    """Tangent of numpy.max/min(a, ..., initial=, where=) along the tangent of `a`
+    (part 'a') or of `initial` (part 'initial')."""
+    hit, initial_hit, count, axis = _extreme_hits(a, z, axis, keepdims, initial, where)
+    if part == "initial":
+        out = t * initial_hit / count
+    else:
+        out = numpy.sum(t * hit / count, axis=axis, keepdims=True)
+    return numpy.reshape(out, numpy.shape(z))
+
+
+def var_where_adjoint(g, a, axis=None, ddof=0, keepdims=False, where=True):
+    """Adjoint of numpy.var(a, axis, ddof=, keepdims=, where=): 2 g (a - mean) / (N - ddof)
+    over the selected entries (N of them), 0 elsewhere."""
+    a = numpy.asarray(a)
+    axis = _axis_for(a, axis)
+    mask = numpy.broadcast_to(where, a.shape)
+    count = numpy.sum(mask, axis=axis, keepdims=True)
+    mean = numpy.sum(numpy.where(mask, a, 0.0), axis=axis, keepdims=True) / count
+    centered = numpy.where(mask, a - mean, 0.0)
+    return unreduce(g, a, axis, keepdims) * (2.0 / (count - ddof)) * centered
+
+
+def std_where_adjoint(g, a, z, axis=None, ddof=0, keepdims=False, where=True):
+    """Adjoint of z = numpy.std(..., where=): the var adjoint of g / (2 z); 0 where z == 0."""
+    zero = numpy.equal(z, 0)
+    g = numpy.where(zero, 0.0, g / (2.0 * numpy.where(zero, 1.0, z)))
+    return var_where_adjoint(g, a, axis, ddof, keepdims, where)
+
+
+def var_where_tangent(t, a, z, axis=None, ddof=0, keepdims=False, where=True):
+    """Tangent of z = numpy.var(a, axis, ddof=, keepdims=, where=)."""
+    share = var_where_adjoint(numpy.ones(numpy.shape(z)), a, axis, ddof, keepdims, where)
+    return _reduction_tangent(t, share, _axis_for(a, axis), keepdims)
+
+
+def std_where_tangent(t, a, z, axis=None, ddof=0, keepdims=False, where=True):
+    """Tangent of z = numpy.std(a, axis, ddof=, keepdims=, where=)."""
+    share = std_where_adjoint(numpy.ones(numpy.shape(z)), a, z, axis, ddof, keepdims, where)
+    return _reduction_tangent(t, share, _axis_for(a, axis), keepdims)
+
+
+# --- ufunc.outer ------------------------------------------------------------------------------
+
+
+def outer_expand(a, b):
+    """`a` with one new trailing axis per axis of `b`: ufunc.outer(a, b) is ufunc(that, b)."""
+    return numpy.reshape(a, numpy.shape(a) + (1,) * numpy.ndim(b))
+
+
+def outer_unexpand(g, a):
+    """`g` (shaped like ufunc.outer(a, b)) summed over b's axes, back to a's shape."""
+    return unbroadcast_to(numpy.sum(g, axis=tuple(range(numpy.ndim(a), numpy.ndim(g)))), numpy.shape(a))

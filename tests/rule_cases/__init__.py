@@ -100,7 +100,7 @@ def C(*shape):
 
 
 for _module in ("operators", "numpy", "shapes", "ndarray", "linalg", "math", "builtins", "runtime", "scipy",
-                "zeros", "zeros_scipy"):
+                "zeros", "zeros_scipy", "statistics", "sampled", "reductions", "ufuncs"):
     try:
         importlib.import_module(f"{__name__}.{_module}")
     except ModuleNotFoundError as _err:

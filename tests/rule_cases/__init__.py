@@ -99,8 +99,8 @@ def C(*shape):
     return R(*shape)
 
 
-for _module in ("operators", "numpy", "shapes", "ndarray", "linalg", "math", "builtins", "runtime", "scipy",
-                "zeros", "zeros_scipy"):
+for _module in ("operators", "numpy", "shapes", "ndarray", "linalg", "math", "builtins", "runtime",
+                "scipy_special", "zeros", "zeros_scipy_special"):
     try:
         importlib.import_module(f"{__name__}.{_module}")
     except ModuleNotFoundError as _err:

@@ -1,4 +1,4 @@
-"""Zero cases for srcgrad/rules/scipy.py (SciPy is in the `test` extra)."""
+"""Zero cases for srcgrad/rules/scipy_special.py (SciPy is in the `test` extra)."""
 try:
     import scipy.special
 except ImportError as _err:

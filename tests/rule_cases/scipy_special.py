@@ -1,4 +1,4 @@
-"""Cases for srcgrad/rules/scipy.py (SciPy is in the `test` extra).
+"""Cases for srcgrad/rules/scipy_special.py (SciPy is in the `test` extra).
 
 Without SciPy neither the rules nor these cases exist: this module then
 raises ModuleNotFoundError naming itself, which rule_cases skips.

@@ -1,4 +1,5 @@
-"""Derivative rules for a few `scipy.special` functions (SciPy is optional).
+"""Derivative rules for `scipy.special` functions (SciPy is optional); the Bessel
+functions are in scipy_special_bessel.py.
 
 Templates: their bodies are copied into generated code with the parameters
 replaced by the caller's operands; they are never run. `d[v]` is the
@@ -21,11 +22,11 @@ except ImportError as _err:  # SciPy missing (or broken): srcgrad works without 
     raise ModuleNotFoundError(f"SciPy is not importable ({_err}); no rules for scipy.special",
                               name=__name__) from _err
 
-from srcgrad.rules.registry import adjoint, nondifferentiable, tangent
+from srcgrad.rules.registry import adjoint, constant_only, nondifferentiable, tangent
 from srcgrad.runtime import logsumexp_weights, pole_ratio, unbroadcast, unreduce
 from srcgrad.templates import d
 
-nondifferentiable(scipy.special.round)
+nondifferentiable(scipy.special.round, scipy.special.gammasgn)
 
 # --- logistic -----------------------------------------------------------------
 
@@ -94,6 +95,16 @@ def erfinv_tangent(z, x):
     d[z] = d[x] * 0.8862269254527580 * numpy.exp(z * z)
 
 
+@adjoint(scipy.special.erfcinv)                 # z = erfcinv(x), x in (0, 2): x = erfc(z)
+def erfcinv_adjoint(z, x):
+    d[x] = d[z] * -0.8862269254527580 * numpy.exp(z * z)
+
+
+@tangent(scipy.special.erfcinv)
+def erfcinv_tangent(z, x):
+    d[z] = d[x] * -0.8862269254527580 * numpy.exp(z * z)
+
+
 # --- gamma family -----------------------------------------------------------------
 
 
@@ -125,6 +136,121 @@ def polygamma_adjoint(z, n, x):
 @tangent(scipy.special.polygamma)
 def polygamma_tangent(z, n, x):
     d[z] = d[x] * scipy.special.polygamma(n + 1, x)
+
+
+@adjoint(scipy.special.gamma)                   # z = Gamma(x); dz/dx = Gamma(x) digamma(x)
+def gamma_adjoint(z, x):
+    d[x] = d[z] * z * scipy.special.psi(x)
+
+
+@tangent(scipy.special.gamma)
+def gamma_tangent(z, x):
+    d[z] = d[x] * z * scipy.special.psi(x)
+
+
+@adjoint(scipy.special.rgamma)                  # z = 1 / Gamma(x); NaN at x = 0, -1, -2, ...
+def rgamma_adjoint(z, x):
+    d[x] = d[z] * -z * scipy.special.psi(x)
+
+
+@tangent(scipy.special.rgamma)
+def rgamma_tangent(z, x):
+    d[z] = d[x] * -z * scipy.special.psi(x)
+
+
+# z = log Gamma_d(a) = const + sum(gammaln(a - j / 2) for j in range(d)); `d` is
+# SciPy's name for the integer dimension (a plain parameter here: only `d[...]`
+# means a derivative in a template), which takes no gradient.
+@adjoint(scipy.special.multigammaln)
+def multigammaln_adjoint(z, a, d):
+    d[a] = d[z] * numpy.sum(scipy.special.psi(numpy.expand_dims(a, -1) - numpy.arange(d) / 2.0),
+                            axis=-1)
+
+
+@tangent(scipy.special.multigammaln)
+def multigammaln_tangent(z, a, d):
+    d[z] = d[a] * numpy.sum(scipy.special.psi(numpy.expand_dims(a, -1) - numpy.arange(d) / 2.0),
+                            axis=-1)
+
+
+# --- beta family --------------------------------------------------------------------
+
+
+@adjoint(scipy.special.beta)                    # z = B(a, b) = Gamma(a) Gamma(b) / Gamma(a + b)
+def beta_adjoint(z, a, b):
+    psi_ab = scipy.special.psi(a + b)
+    d[a] = unbroadcast(d[z] * z * (scipy.special.psi(a) - psi_ab), a)
+    d[b] = unbroadcast(d[z] * z * (scipy.special.psi(b) - psi_ab), b)
+
+
+@tangent(scipy.special.beta)
+def beta_tangent(z, a, b):
+    psi_ab = scipy.special.psi(a + b)
+    d[z] = d[a] * z * (scipy.special.psi(a) - psi_ab)
+    d[z] = d[b] * z * (scipy.special.psi(b) - psi_ab)
+
+
+@adjoint(scipy.special.betaln)                  # z = log|B(a, b)|
+def betaln_adjoint(z, a, b):
+    psi_ab = scipy.special.psi(a + b)
+    d[a] = unbroadcast(d[z] * (scipy.special.psi(a) - psi_ab), a)
+    d[b] = unbroadcast(d[z] * (scipy.special.psi(b) - psi_ab), b)
+
+
+@tangent(scipy.special.betaln)
+def betaln_tangent(z, a, b):
+    psi_ab = scipy.special.psi(a + b)
+    d[z] = d[a] * (scipy.special.psi(a) - psi_ab)
+    d[z] = d[b] * (scipy.special.psi(b) - psi_ab)
+
+
+# --- regularized incomplete gamma and beta functions --------------------------------
+# Their derivative in x is the integrand, written in logs with xlogy / xlog1py so
+# that x = 0 with a = 1 (or x = 1 with b = 1) gives 0 * log 0 = 0, not NaN. In the
+# shape parameters it is a hypergeometric series with no closed form: a value
+# there computed from a differentiated input is a located error.
+_NO_SHAPE_DERIVATIVE = ("its derivative in the shape parameter has no closed form; pass {} as a "
+                        "constant, or wrap it in srcgrad.stop_gradient for a zero derivative there")
+
+
+@adjoint(scipy.special.gammainc)                # z = P(a, x) = int_0^x t^(a-1) e^-t dt / Gamma(a)
+def gammainc_adjoint(z, a, x):
+    d[x] = unbroadcast(d[z] * numpy.exp(scipy.special.xlogy(a - 1.0, x) - x
+                                        - scipy.special.gammaln(a)), x)
+
+
+@tangent(scipy.special.gammainc)
+def gammainc_tangent(z, a, x):
+    d[z] = d[x] * numpy.exp(scipy.special.xlogy(a - 1.0, x) - x - scipy.special.gammaln(a))
+
+
+@adjoint(scipy.special.gammaincc)               # z = Q(a, x) = 1 - P(a, x)
+def gammaincc_adjoint(z, a, x):
+    d[x] = unbroadcast(-d[z] * numpy.exp(scipy.special.xlogy(a - 1.0, x) - x
+                                         - scipy.special.gammaln(a)), x)
+
+
+@tangent(scipy.special.gammaincc)
+def gammaincc_tangent(z, a, x):
+    d[z] = -d[x] * numpy.exp(scipy.special.xlogy(a - 1.0, x) - x - scipy.special.gammaln(a))
+
+
+@adjoint(scipy.special.betainc)                 # z = I_x(a, b) = int_0^x t^(a-1) (1-t)^(b-1) dt / B(a, b)
+def betainc_adjoint(z, a, b, x):
+    d[x] = unbroadcast(d[z] * numpy.exp(scipy.special.xlogy(a - 1.0, x) + scipy.special.xlog1py(b - 1.0, -x)
+                                        - scipy.special.betaln(a, b)), x)
+
+
+@tangent(scipy.special.betainc)
+def betainc_tangent(z, a, b, x):
+    d[z] = d[x] * numpy.exp(scipy.special.xlogy(a - 1.0, x) + scipy.special.xlog1py(b - 1.0, -x)
+                            - scipy.special.betaln(a, b))
+
+
+for _function, _params in ((scipy.special.gammainc, "a"), (scipy.special.gammaincc, "a"),
+                           (scipy.special.betainc, "ab")):
+    for _param in _params:
+        constant_only(_function, _param, _NO_SHAPE_DERIVATIVE.format(_param))
 
 
 # --- x log y ----------------------------------------------------------------------

@@ -83,6 +83,70 @@ def polygamma_case(n, x, c):
     return np.sum(special.polygamma(n, x) * c)
 
 
+@case(special.erfcinv, variants=_unary(*SHAPES, dom=lambda *s: P(*s, low=0.1, high=1.9)))
+def erfcinv_case(x, c):
+    return np.sum(special.erfcinv(x) * c)
+
+
+@case(special.gamma, variants=_unary(*SHAPES, dom=P) + [(P(4, low=3.0, high=6.0), C(4)),
+                                                         (-1.5 + U(4, low=-0.3, high=0.3), C(4))])
+def gamma_case(x, c):
+    return np.sum(special.gamma(x) * c)
+
+
+@case(special.rgamma, variants=_unary(*SHAPES, dom=P) + [(-1.5 + U(4, low=-0.3, high=0.3), C(4))])
+def rgamma_case(x, c):
+    return np.sum(special.rgamma(x) * c)
+
+
+@case(special.multigammaln, variants=[(P(4, low=2.0, high=4.0), 3, C(4)), (P(2, 3, low=1.5, high=4.0), 2, C(2, 3)),
+                                      (P(low=3.0, high=5.0), 4, C()), (P(3, low=1.0, high=2.0), 1, C(3))])
+def multigammaln_case(a, dim, c):
+    return np.sum(special.multigammaln(a, dim) * c)
+
+
+@case(special.multigammaln, variants=[(P(3, low=2.0, high=4.0), C(3))])
+def multigammaln_keyword_case(a, c):
+    return np.sum(special.multigammaln(a, d=3) * c)
+
+
+# --- beta and the incomplete gamma and beta functions ---------------------------
+
+
+def _ab(dom):
+    """Variants for a function of two broadcasting arguments (a, b) and the weighting."""
+    return [(dom(4), dom(4), C(4)), (dom(3, 1), dom(1, 4), C(3, 4)), (dom(), dom(2, 3), C(2, 3)),
+            (dom(2, 3), dom(), C(2, 3)), (dom(), dom(), C())]
+
+
+@case(special.beta, wrt=(0, 1), variants=_ab(P) + [(-0.5 + U(3, low=-0.3, high=0.3), P(3), C(3))])
+def beta_case(a, b, c):
+    return np.sum(special.beta(a, b) * c)
+
+
+@case(special.betaln, wrt=(0, 1), variants=_ab(P) + [(-0.5 + U(3, low=-0.3, high=0.3), P(3), C(3))])
+def betaln_case(a, b, c):
+    return np.sum(special.betaln(a, b) * c)
+
+
+@case(special.gammainc, wrt=(1,), variants=_ab(P) + [(np.array([1.0, 0.5, 3.0]), P(3, low=0.05, high=5.0), C(3))])
+def gammainc_case(a, x, c):
+    return np.sum(special.gammainc(a, x) * c)
+
+
+@case(special.gammaincc, wrt=(1,), variants=_ab(P) + [(np.array([1.0, 0.5, 3.0]), P(3, low=0.05, high=5.0), C(3))])
+def gammaincc_case(a, x, c):
+    return np.sum(special.gammaincc(a, x) * c)
+
+
+@case(special.betainc, wrt=(2,), variants=[
+    (P(4), P(4), _unit(4), C(4)), (P(3, 1), P(1, 4), _unit(3, 4), C(3, 4)), (P(), P(), _unit(2, 3), C(2, 3)),
+    (P(2, 3), P(2, 1), _unit(), C(2, 3)), (P(), P(), _unit(), C()),
+    (np.array([1.0, 0.6, 2.5]), np.array([1.0, 3.0, 0.7]), _unit(3), C(3))])
+def betainc_case(a, b, x, c):
+    return np.sum(special.betainc(a, b, x) * c)
+
+
 # --- x log y ----------------------------------------------------------------------
 
 
@@ -207,6 +271,11 @@ def log_softmax_axis_tuple_case(x, c):
 @case(special.round, variants=[(R(5) * 3, C(5)), (R() * 3, C())])
 def round_case(x, c):
     return np.sum((special.round(x) + x * x) * c)
+
+
+@case(special.gammasgn, variants=[(R(5) * 3, C(5)), (R() * 3, C())])
+def gammasgn_case(x, c):
+    return np.sum((special.gammasgn(x) + x * x) * c)
 
 
 # --- the runtime helper (forward rule only: reverse code calls it) ------------------

@@ -7,3 +7,4 @@ except ImportError as _err:
 from rule_cases import R, zero_case
 
 zero_case(scipy.special.round, variants=[(R(5) * 10.0,)])
+zero_case(scipy.special.gammasgn, variants=[(R(5) * 10.0,)])

@@ -76,7 +76,7 @@ def test_every_zero_gradient_primitive_has_a_case():
 NON_FLOAT_PARAMS = {"axis", "axes", "axis1", "axis2", "keepdims", "shape", "newshape", "order",
                     "copy", "dtype", "offset", "k", "source", "destination", "shift", "reps",
                     "repeats", "indices", "mode", "kind", "pad_width", "index", "args", "num",
-                    "endpoint", "subok", "keys"}  # keys: a dict display's keys, identities
+                    "endpoint", "subok", "keys", "method"}  # keys: a dict display's keys, identities
 # Rule parameters with no zero case, and why.
 NO_ZERO_CASE_PARAMS = {"scipy.special._basic.polygamma(n)": "the order: NaN unless an integer",
                        "scipy.special._spfun_stats.multigammaln(d)": "the dimension: ValueError unless an integer"}

@@ -122,14 +122,6 @@ def _origin(rule) -> str:
     return f"`srcgrad/rules/{path}`"
 
 
-def _reverse(obj) -> str:
-    """'yes', naming the parameters declared `constant_only` (no derivative rule)."""
-    constant = registry.constant_params(obj)
-    if not constant:
-        return "yes"
-    return "yes, not in " + ", ".join(f"`{p}`" for p in constant)
-
-
 def _forward(rule) -> str:
     if rule is None:
         return "no"
@@ -168,7 +160,7 @@ def render_supported() -> str:
         rule = adjoint or tangent
         name = public_name(obj)
         signature = rule.template.signature
-        row = (name, _spelling(obj, name, signature), _reverse(obj) if adjoint else "no",
+        row = (name, _spelling(obj, name, signature), "yes" if adjoint else "no",
                _forward(tangent), _origin(adjoint) or _origin(tangent))
         if name.startswith("srcgrad.runtime."):
             helpers.append(row)
@@ -192,9 +184,7 @@ def render_supported() -> str:
              "- **call the rule accepts**: the parameters the rule declares. A keyword",
              "  that is not listed (`dtype=`, `out=`, ...) raises `SrcGradError` with a hint.",
              "- **reverse**: a reverse-mode (adjoint) rule, used by `grad`, `value_and_grad`,",
-             "  `vjp`, `jacobian` and `hessian`. *not in `a`*: the derivative in `a` has no",
-             "  rule (it has no closed form, or `a` is a setting such as `ddof`); a value",
-             "  there computed from a differentiated input raises `SrcGradError`.",
+             "  `vjp`, `jacobian` and `hessian`.",
              "- **forward**: a forward-mode (tangent) rule, used by `jvp`, `hvp`, `hessian`",
              "  and `check_grads(..., modes=(\"forward\",))`. *linear in `a`* means the",
              "  tangent is the same call applied to the tangent of `a`.", "",

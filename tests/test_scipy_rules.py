@@ -28,6 +28,12 @@ def f_bessel(x):
                   + special.ive(2.0, x) * special.j0(x))
 
 
+def f_normal_entropy(x):
+    p = special.ndtr(x)
+    return np.sum(special.log_ndtr(x) * special.erfcx(x) + special.ndtri(p * 0.9 + 0.05) ** 2
+                  + special.kl_div(p, 0.5) + special.entr(p) * special.zeta(3.0, x + 2.0))
+
+
 def f_convolve(x):
     kernel = np.array([0.5, -1.0, 2.0])
     smooth = signal.convolve(x * x, kernel, mode="same")
@@ -48,8 +54,9 @@ def _differenced_hessian(fn, x, eps=1e-5):
     (f_gamma_beta, rng.uniform(0.8, 2.5, size=4)),
     (f_incomplete, rng.uniform(0.5, 2.5, size=4)),
     (f_bessel, rng.uniform(0.5, 6.0, size=4)),
+    (f_normal_entropy, rng.normal(size=4)),
     (f_convolve, rng.normal(size=5)),
-], ids=["gamma-beta", "incomplete", "bessel", "convolve"])
+], ids=["gamma-beta", "incomplete", "bessel", "normal-entropy", "convolve"])
 def test_hessian_through_scipy_rules_matches_differenced_gradient(fn, x):
     expected = _differenced_hessian(fn, x)
     actual = srcgrad.hessian(fn)(x)
@@ -81,6 +88,10 @@ def uses_bessel_order(v, x):
     return np.sum(special.iv(v * 2.0, x) + special.jv(1.0, x))
 
 
+def uses_zeta_exponent(s, q):
+    return np.sum(special.zeta(s + 1.0, q))
+
+
 def uses_stopped_order(v, x):
     return np.sum(special.iv(srcgrad.stop_gradient(v), x) * v)
 
@@ -89,6 +100,7 @@ def uses_stopped_order(v, x):
     (uses_gammainc_shape, (1.5, np.array([0.5, 2.0])), 0, "'a'"),
     (uses_betainc_b, (2.0, 3.0, np.array([0.2, 0.6])), 1, "'b'"),
     (uses_bessel_order, (0.75, np.array([0.5, 2.0])), 0, "'v'"),
+    (uses_zeta_exponent, (2.0, np.array([0.5, 2.0])), 0, "'x'"),
 ])
 @pytest.mark.parametrize("transform", ["grad", "jvp"])
 def test_an_active_shape_or_order_is_a_located_error(fn, args, wrt, param, transform):

@@ -1,5 +1,6 @@
-"""Derivative rules for `scipy.special` functions (SciPy is optional); the Bessel
-functions are in scipy_special_bessel.py.
+"""Derivative rules for `scipy.special` functions (SciPy is optional); the error
+function family is in scipy_special_erf.py, the Bessel functions in
+scipy_special_bessel.py.
 
 Templates: their bodies are copied into generated code with the parameters
 replaced by the caller's operands; they are never run. `d[v]` is the
@@ -61,48 +62,14 @@ def log_expit_tangent(z, x):
     d[z] = d[x] * -numpy.expm1(z)
 
 
-# --- error function -------------------------------------------------------------
-# 1.1283791670955126 = 2 / sqrt(pi), 0.8862269254527580 = sqrt(pi) / 2
+if hasattr(scipy.special, "softplus"):          # SciPy 1.15+
+    @adjoint(scipy.special.softplus)            # z = log(1 + exp(x)); dz/dx = expit(x)
+    def softplus_adjoint(z, x):
+        d[x] = d[z] * scipy.special.expit(x)
 
-
-@adjoint(scipy.special.erf)                     # z = erf(x)
-def erf_adjoint(z, x):
-    d[x] = d[z] * 1.1283791670955126 * numpy.exp(-x * x)
-
-
-@tangent(scipy.special.erf)
-def erf_tangent(z, x):
-    d[z] = d[x] * 1.1283791670955126 * numpy.exp(-x * x)
-
-
-@adjoint(scipy.special.erfc)                    # z = 1 - erf(x)
-def erfc_adjoint(z, x):
-    d[x] = d[z] * -1.1283791670955126 * numpy.exp(-x * x)
-
-
-@tangent(scipy.special.erfc)
-def erfc_tangent(z, x):
-    d[z] = d[x] * -1.1283791670955126 * numpy.exp(-x * x)
-
-
-@adjoint(scipy.special.erfinv)                  # z = erfinv(x), x in (-1, 1)
-def erfinv_adjoint(z, x):
-    d[x] = d[z] * 0.8862269254527580 * numpy.exp(z * z)
-
-
-@tangent(scipy.special.erfinv)
-def erfinv_tangent(z, x):
-    d[z] = d[x] * 0.8862269254527580 * numpy.exp(z * z)
-
-
-@adjoint(scipy.special.erfcinv)                 # z = erfcinv(x), x in (0, 2): x = erfc(z)
-def erfcinv_adjoint(z, x):
-    d[x] = d[z] * -0.8862269254527580 * numpy.exp(z * z)
-
-
-@tangent(scipy.special.erfcinv)
-def erfcinv_tangent(z, x):
-    d[z] = d[x] * -0.8862269254527580 * numpy.exp(z * z)
+    @tangent(scipy.special.softplus)
+    def softplus_tangent(z, x):
+        d[z] = d[x] * scipy.special.expit(x)
 
 
 # --- gamma family -----------------------------------------------------------------
@@ -136,6 +103,28 @@ def polygamma_adjoint(z, n, x):
 @tangent(scipy.special.polygamma)
 def polygamma_tangent(z, n, x):
     d[z] = d[x] * scipy.special.polygamma(n + 1, x)
+
+
+@adjoint(scipy.special.loggamma)                # z = log Gamma(x), x > 0 (real inputs)
+def loggamma_adjoint(z, x):
+    d[x] = d[z] * scipy.special.psi(x)
+
+
+@tangent(scipy.special.loggamma)
+def loggamma_tangent(z, x):
+    d[z] = d[x] * scipy.special.psi(x)
+
+
+# z = Hurwitz zeta(x, q) = sum((k + q) ** -x for k >= 0); Riemann's when q is None.
+# In q: -x zeta(x + 1, q). In x there is no closed form (constant_only below).
+@adjoint(scipy.special.zeta)
+def zeta_adjoint(z, x, q=None):
+    d[q] = unbroadcast(-d[z] * x * scipy.special.zeta(x + 1.0, q), q)
+
+
+@tangent(scipy.special.zeta)
+def zeta_tangent(z, x, q=None):
+    d[z] = -d[q] * x * scipy.special.zeta(x + 1.0, q)
 
 
 @adjoint(scipy.special.gamma)                   # z = Gamma(x); dz/dx = Gamma(x) digamma(x)
@@ -209,8 +198,8 @@ def betaln_tangent(z, a, b):
 # that x = 0 with a = 1 (or x = 1 with b = 1) gives 0 * log 0 = 0, not NaN. In the
 # shape parameters it is a hypergeometric series with no closed form: a value
 # there computed from a differentiated input is a located error.
-_NO_SHAPE_DERIVATIVE = ("its derivative in the shape parameter has no closed form; pass {} as a "
-                        "constant, or wrap it in srcgrad.stop_gradient for a zero derivative there")
+_NO_CLOSED_FORM = ("the derivative in {} has no closed form; pass it as a constant, or wrap it "
+                   "in srcgrad.stop_gradient for a zero derivative there")
 
 
 @adjoint(scipy.special.gammainc)                # z = P(a, x) = int_0^x t^(a-1) e^-t dt / Gamma(a)
@@ -248,9 +237,9 @@ def betainc_tangent(z, a, b, x):
 
 
 for _function, _params in ((scipy.special.gammainc, "a"), (scipy.special.gammaincc, "a"),
-                           (scipy.special.betainc, "ab")):
+                           (scipy.special.betainc, "ab"), (scipy.special.zeta, "x")):
     for _param in _params:
-        constant_only(_function, _param, _NO_SHAPE_DERIVATIVE.format(_param))
+        constant_only(_function, _param, _NO_CLOSED_FORM.format(_param))
 
 
 # --- x log y ----------------------------------------------------------------------
@@ -280,6 +269,45 @@ def xlog1py_adjoint(z, x, y):
 def xlog1py_tangent(z, x, y):
     d[z] = d[x] * numpy.log1p(y)
     d[z] = d[y] * x / numpy.where(numpy.equal(x, 0), 1.0, 1.0 + y)
+
+
+# --- entropies: entr = -x log x, rel_entr = x log(x / y), kl_div = rel_entr - x + y ----
+# At x = 0 the x-derivative is the one-sided limit (+inf, -inf) and the
+# y-derivative -x / y is 0, as the value x log x = 0 there says.
+
+
+@adjoint(scipy.special.entr)
+def entr_adjoint(z, x):
+    d[x] = -d[z] * (numpy.log(x) + 1.0)
+
+
+@tangent(scipy.special.entr)
+def entr_tangent(z, x):
+    d[z] = -d[x] * (numpy.log(x) + 1.0)
+
+
+@adjoint(scipy.special.rel_entr)
+def rel_entr_adjoint(z, x, y):
+    d[x] = unbroadcast(d[z] * (numpy.log(x / y) + 1.0), x)
+    d[y] = unbroadcast(-d[z] * x / y, y)
+
+
+@tangent(scipy.special.rel_entr)
+def rel_entr_tangent(z, x, y):
+    d[z] = d[x] * (numpy.log(x / y) + 1.0)
+    d[z] = -d[y] * x / y
+
+
+@adjoint(scipy.special.kl_div)
+def kl_div_adjoint(z, x, y):
+    d[x] = unbroadcast(d[z] * numpy.log(x / y), x)
+    d[y] = unbroadcast(d[z] * (1.0 - x / y), y)
+
+
+@tangent(scipy.special.kl_div)
+def kl_div_tangent(z, x, y):
+    d[z] = d[x] * numpy.log(x / y)
+    d[z] = d[y] * (1.0 - x / y)
 
 
 # --- log-sum-exp and softmax ------------------------------------------------------

@@ -6,7 +6,6 @@ raises ModuleNotFoundError naming itself, which rule_cases skips.
 import numpy as np
 
 try:
-    import scipy.special
     from scipy import special
 except ImportError as _err:
     raise ModuleNotFoundError(f"SciPy is not importable ({_err})", name=__name__) from _err
@@ -45,19 +44,10 @@ def log_expit_case(x, c):
     return np.sum(special.log_expit(x) * c)
 
 
-@case(special.erf, variants=_unary(*SHAPES))
-def erf_case(x, c):
-    return np.sum(scipy.special.erf(x) * c)
-
-
-@case(special.erfc, variants=_unary(*SHAPES))
-def erfc_case(x, c):
-    return np.sum(special.erfc(x) * c)
-
-
-@case(special.erfinv, variants=_unary(*SHAPES, dom=U))
-def erfinv_case(x, c):
-    return np.sum(special.erfinv(x) * c)
+if hasattr(special, "softplus"):                # SciPy 1.15+
+    @case(special.softplus, variants=_unary(*SHAPES) + [(R(5) * 8, C(5))])
+    def softplus_case(x, c):
+        return np.sum(special.softplus(x) * c)
 
 
 @case(special.gammaln, variants=_unary(*SHAPES, dom=P) + [(P(4, low=3.0, high=9.0), C(4)),
@@ -81,11 +71,6 @@ def digamma_case(x, c):
     (np.array([0, 1, 2]), P(3), C(3)), (np.array([[0], [1], [3]]), P(4), C(3, 4))])
 def polygamma_case(n, x, c):
     return np.sum(special.polygamma(n, x) * c)
-
-
-@case(special.erfcinv, variants=_unary(*SHAPES, dom=lambda *s: P(*s, low=0.1, high=1.9)))
-def erfcinv_case(x, c):
-    return np.sum(special.erfcinv(x) * c)
 
 
 @case(special.gamma, variants=_unary(*SHAPES, dom=P) + [(P(4, low=3.0, high=6.0), C(4)),
@@ -145,6 +130,35 @@ def gammaincc_case(a, x, c):
     (np.array([1.0, 0.6, 2.5]), np.array([1.0, 3.0, 0.7]), _unit(3), C(3))])
 def betainc_case(a, b, x, c):
     return np.sum(special.betainc(a, b, x) * c)
+
+
+@case(special.loggamma, variants=_unary(*SHAPES, dom=P) + [(P(4, low=3.0, high=9.0), C(4))])
+def loggamma_case(x, c):
+    return np.sum(special.loggamma(x) * c)
+
+
+@case(special.zeta, wrt=(1,), variants=[(P(4, low=1.5, high=4.0), P(4), C(4)), (3.0, P(2, 3), C(2, 3)),
+                                        (np.array([[2.0], [3.5]]), P(1, 3), C(2, 3)), (2.5, P(), C())])
+def zeta_case(x, q, c):
+    return np.sum(special.zeta(x, q) * c)
+
+
+# --- entropies ----------------------------------------------------------------------
+
+
+@case(special.entr, variants=_unary(*SHAPES, dom=P))
+def entr_case(x, c):
+    return np.sum(special.entr(x) * c)
+
+
+@case(special.rel_entr, wrt=(0, 1), variants=_ab(P))
+def rel_entr_case(x, y, c):
+    return np.sum(special.rel_entr(x, y) * c)
+
+
+@case(special.kl_div, wrt=(0, 1), variants=_ab(P))
+def kl_div_case(x, y, c):
+    return np.sum(special.kl_div(x, y) * c)
 
 
 # --- x log y ----------------------------------------------------------------------

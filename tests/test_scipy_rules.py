@@ -37,7 +37,9 @@ def f_normal_entropy(x):
 def f_convolve(x):
     kernel = np.array([0.5, -1.0, 2.0])
     smooth = signal.convolve(x * x, kernel, mode="same")
-    return np.sum(smooth * signal.correlate(x, np.sin(x), mode="valid")[0]) + np.sum(signal.convolve(x, x) ** 2)
+    outer = signal.fftconvolve(x[None, :], np.outer(x, x), "valid", axes=1)
+    return np.sum(smooth * signal.correlate(x, np.sin(x), mode="valid")[0]) + np.sum(signal.convolve(x, x) ** 2) \
+        + np.sum(outer * signal.oaconvolve(x, np.cos(x))[:5])
 
 
 def _differenced_hessian(fn, x, eps=1e-5):

@@ -87,6 +87,48 @@ def correlate_same_fft_case(a, b, c):
     return np.sum(signal.correlate(a, b, mode="same", method="fft") * c)
 
 
+# --- fftconvolve and oaconvolve: along `axes`, the other axes broadcast ---------------
+
+
+@case(signal.fftconvolve, wrt=(0, 1), variants=_variants(_FULL_SHAPES, _full))
+def fftconvolve_case(a, b, c):
+    return np.sum(signal.fftconvolve(a, b) * c)
+
+
+@case(signal.fftconvolve, wrt=(0, 1), variants=_variants(_FULL_SHAPES[:5], lambda s1, s2: s1))
+def fftconvolve_same_case(a, b, c):
+    return np.sum(signal.fftconvolve(a, b, mode="same") * c)
+
+
+@case(signal.fftconvolve, wrt=(0, 1), variants=[(R(3, 6), R(3, 2), C(3, 5)), (R(3, 6), R(1, 4), C(3, 3)),
+                                                 (R(1, 3), R(4, 5), C(4, 3))])
+def fftconvolve_valid_axis_case(a, b, c):
+    return np.sum(signal.fftconvolve(a, b, "valid", axes=1) * c)
+
+
+@case(signal.fftconvolve, wrt=(0, 1), variants=[(R(4, 3, 2), R(2, 1, 2), C(5, 3, 2)),
+                                                 (R(4, 1, 2), R(3, 5, 2), C(6, 5, 2))])
+def fftconvolve_axes_list_case(a, b, c):
+    return np.sum(signal.fftconvolve(a, b, "full", [0]) * c)
+
+
+@case(signal.fftconvolve, wrt=(0, 1), variants=[(R(4, 3, 5), R(2, 3, 2), C(4, 3, 5)),
+                                                 (R(3, 1, 4), R(5, 2, 3), C(3, 1, 4)),  # 'same' cuts axis 1 to 1
+                                                 (R(3, 2, 4), R(5, 1, 3), C(3, 2, 4))])
+def fftconvolve_same_axes_case(a, b, c):
+    return np.sum(signal.fftconvolve(a, b, mode="same", axes=(0, -1)) * c)
+
+
+@case(signal.oaconvolve, wrt=(0, 1), variants=_variants(_FULL_SHAPES[:5], _full))
+def oaconvolve_case(a, b, c):
+    return np.sum(signal.oaconvolve(a, b) * c)
+
+
+@case(signal.oaconvolve, wrt=(0, 1), variants=[(R(3, 12), R(3, 4), C(3, 12)), (R(2, 10), R(1, 3), C(2, 10))])
+def oaconvolve_same_axis_case(a, b, c):
+    return np.sum(signal.oaconvolve(a, b, "same", axes=-1) * c)
+
+
 # --- the padding helper: zero gradient (it reads shapes only) ------------------------
 
 
@@ -96,4 +138,11 @@ def convolve_padding_case(a, b, c):
     return np.sum(np.pad(z, rt.convolve_padding(a, b, z)) * c)
 
 
-zero_case(rt.convolve_padding, variants=[(R(4), R(2), R(3)), (R(3, 5), R(4, 2), R(3, 5))])
+@case(rt.convolve_padding, wrt=(0, 1), variants=[(R(3, 4), R(1, 2), C(3, 5))])
+def convolve_padding_axes_case(a, b, c):
+    z = signal.fftconvolve(a, b, "valid", axes=1)
+    return np.sum(np.pad(z, rt.convolve_padding(a, b, z, 1)) * c)
+
+
+zero_case(rt.convolve_padding, variants=[(R(4), R(2), R(3)), (R(3, 5), R(4, 2), R(3, 5)),
+                                         ((R(3, 5), R(1, 2), R(3, 4)), {"axes": [1]})])

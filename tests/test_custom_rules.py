@@ -24,9 +24,9 @@ def opaque_product_jvp(tangents, ans, x, y):
     return dx * y + x * dy
 
 
-@srcgrad.defvjp(scipy.special.i0)
-def i0_vjp(g, ans, x):
-    return g * scipy.special.i1(x)  # a bare value: one argument
+@srcgrad.defvjp(scipy.special.dawsn)  # compiled code without a rule of srcgrad's
+def dawsn_vjp(g, ans, x):
+    return g * (1.0 - 2.0 * x * ans)  # a bare value: one argument
 
 
 def test_a_user_vjp_rule_is_used_inside_a_loop():
@@ -44,7 +44,7 @@ def test_a_user_jvp_rule_is_used_in_forward_mode():
 
 
 def test_a_rule_for_a_c_function():
-    srcgrad.check_grads(C.uses_scipy_bessel, (rng.normal(size=4),))
+    srcgrad.check_grads(C.uses_scipy_dawsn, (rng.normal(size=4),))
 
 
 def test_the_generated_code_calls_the_rule_and_does_not_trace_the_function():
@@ -66,4 +66,4 @@ def test_a_rule_with_the_wrong_arity_is_refused_at_registration():
 
 def test_forward_mode_without_a_jvp_rule_is_a_located_error():
     with pytest.raises(srcgrad.SrcGradError, match="no defjvp rule"):
-        srcgrad.jvp(C.uses_scipy_bessel, (np.ones(2),), (np.ones(2),))
+        srcgrad.jvp(C.uses_scipy_dawsn, (np.ones(2),), (np.ones(2),))

@@ -79,7 +79,8 @@ NON_FLOAT_PARAMS = {"axis", "axes", "axis1", "axis2", "keepdims", "shape", "news
                     "endpoint", "subok", "keys",  # keys: a dict display's keys, identities
                     "where", "method", "returned", "rowvar", "bias", "density"}  # masks, flags, names
 # Rule parameters with no zero case, and why.
-NO_ZERO_CASE_PARAMS = {"scipy.special._basic.polygamma(n)": "the order: NaN unless an integer"}
+NO_ZERO_CASE_PARAMS = {"scipy.special._basic.polygamma(n)": "the order: NaN unless an integer",
+                       "scipy.special._spfun_stats.multigammaln(d)": "the dimension: ValueError unless an integer"}
 # Zero-gradient primitives with no zero case, and why.
 NO_ZERO_CASE = {srcgrad.stop_gradient: "the identity: its zero gradient is a convention (test_no_grad.py)",
                 runtime.method_axes: "the axes of x.transpose(*args): integers only"}

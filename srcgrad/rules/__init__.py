@@ -8,7 +8,8 @@ from . import operators as operators_rules  # noqa: F401
 
 for _optional in ("numpy", "shapes", "ndarray", "linalg", "math", "builtins", "runtime",
                   "manipulation", "statistics", "sampled", "reductions", "ufuncs", "decompositions",
-                  "scipy", "scipy_special", "scipy_linalg", "scipy_signal", "scipy_stats"):
+                  "scipy_special", "scipy_special_erf", "scipy_special_bessel", "scipy_linalg", "scipy_signal",
+                  "scipy_stats"):
     try:
         __import__(f"{__name__}.{_optional}")
     except ModuleNotFoundError as _err:  # a namespace not written yet

@@ -53,7 +53,7 @@ def qualname(primitive) -> str:
         objclass = getattr(primitive, "__objclass__", None)
         name = f"{getattr(objclass, '__name__', '?')}.{getattr(primitive, '__name__', '?')}"
     if isinstance(primitive, type(numpy_ufunc_probe)) and not module:
-        module = "numpy"
+        module = _ufunc_namespace(primitive)
     if module.startswith("numpy"):
         module = "numpy" if "linalg" not in module else "numpy.linalg"
     if module.startswith("srcgrad.runtime."):  # a helper, by the name its package exports
@@ -61,6 +61,16 @@ def qualname(primitive) -> str:
     if module in ("builtins", "_operator", ""):
         module = {"_operator": "operator"}.get(module, "")
     return f"{module}.{name}" if module else name
+
+
+def _ufunc_namespace(ufunc) -> str:
+    """'scipy.special' for one of its ufuncs (they carry no __module__), else 'numpy'."""
+    import sys
+
+    special = sys.modules.get("scipy.special")  # a SciPy ufunc means SciPy is imported already
+    if special is not None and getattr(special, ufunc.__name__, None) is ufunc:
+        return "scipy.special"
+    return "numpy"
 
 
 try:  # a ufunc, only to recognise ufuncs (which carry no __module__) by type

@@ -12,6 +12,7 @@
     containers    tuples, lists and dicts carrying gradients; sum, list, loops; `+`, `*`
     writes        `a[index]` and `x[index] = v`, undoing writes, owned copies, tapes
     second_order  tangents of the adjoint helpers (hessian, hvp, grad of grad)
+    special       the SciPy rules' helpers (scipy.signal.convolve's padding)
 
 Each helper is a plain function over NumPy values, cheap when there is
 nothing to do, and free of srcgrad imports (`export` copies a helper's own
@@ -52,6 +53,7 @@ from .reductions import (cumprod_adjoint_helper, cumprod_tangent_helper, cumsum_
                          var_adjoint_helper, var_tangent_helper)
 from .reductions import (extreme_form_share, extreme_form_tangent, initial_factor, std_where_adjoint,
                          std_where_tangent, var_where_adjoint, var_where_tangent, where_count)
+from .special import convolve_padding
 from .second_order import (EinsumAdjointTangents, cholesky_adjoint_tangent_z, cumprod_adjoint_tangent_a,
                            norm_adjoint_tangent_x, prod_adjoint_tangent_a, singular_grad_tangent,
                            sinc_derivative_dx, sinc_derivative_dz, solve_adjoint_tangent_a)

@@ -15,5 +15,5 @@ def uses_opaque(x, y):
     return s
 
 
-def uses_scipy_bessel(x):
-    return np.sum(scipy.special.i0(x) * x)
+def uses_scipy_dawsn(x):
+    return np.sum(scipy.special.dawsn(x) * x)

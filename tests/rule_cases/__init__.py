@@ -99,8 +99,9 @@ def C(*shape):
     return R(*shape)
 
 
-for _module in ("operators", "numpy", "shapes", "ndarray", "linalg", "math", "builtins", "runtime", "scipy",
-                "zeros", "zeros_scipy", "statistics", "sampled", "reductions", "ufuncs"):
+for _module in ("operators", "numpy", "shapes", "ndarray", "linalg", "math", "builtins", "runtime",
+                "scipy_special", "scipy_special_erf", "scipy_special_bessel", "scipy_signal", "zeros",
+                "zeros_scipy_special", "statistics", "sampled", "reductions", "ufuncs"):
     try:
         importlib.import_module(f"{__name__}.{_module}")
     except ModuleNotFoundError as _err:

@@ -1,4 +1,4 @@
-"""Cases for srcgrad/rules/scipy.py (SciPy is in the `test` extra).
+"""Cases for srcgrad/rules/scipy_special.py (SciPy is in the `test` extra).
 
 Without SciPy neither the rules nor these cases exist: this module then
 raises ModuleNotFoundError naming itself, which rule_cases skips.
@@ -6,7 +6,6 @@ raises ModuleNotFoundError naming itself, which rule_cases skips.
 import numpy as np
 
 try:
-    import scipy.special
     from scipy import special
 except ImportError as _err:
     raise ModuleNotFoundError(f"SciPy is not importable ({_err})", name=__name__) from _err
@@ -45,19 +44,10 @@ def log_expit_case(x, c):
     return np.sum(special.log_expit(x) * c)
 
 
-@case(special.erf, variants=_unary(*SHAPES))
-def erf_case(x, c):
-    return np.sum(scipy.special.erf(x) * c)
-
-
-@case(special.erfc, variants=_unary(*SHAPES))
-def erfc_case(x, c):
-    return np.sum(special.erfc(x) * c)
-
-
-@case(special.erfinv, variants=_unary(*SHAPES, dom=U))
-def erfinv_case(x, c):
-    return np.sum(special.erfinv(x) * c)
+if hasattr(special, "softplus"):                # SciPy 1.15+
+    @case(special.softplus, variants=_unary(*SHAPES) + [(R(5) * 8, C(5))])
+    def softplus_case(x, c):
+        return np.sum(special.softplus(x) * c)
 
 
 @case(special.gammaln, variants=_unary(*SHAPES, dom=P) + [(P(4, low=3.0, high=9.0), C(4)),
@@ -81,6 +71,94 @@ def digamma_case(x, c):
     (np.array([0, 1, 2]), P(3), C(3)), (np.array([[0], [1], [3]]), P(4), C(3, 4))])
 def polygamma_case(n, x, c):
     return np.sum(special.polygamma(n, x) * c)
+
+
+@case(special.gamma, variants=_unary(*SHAPES, dom=P) + [(P(4, low=3.0, high=6.0), C(4)),
+                                                         (-1.5 + U(4, low=-0.3, high=0.3), C(4))])
+def gamma_case(x, c):
+    return np.sum(special.gamma(x) * c)
+
+
+@case(special.rgamma, variants=_unary(*SHAPES, dom=P) + [(-1.5 + U(4, low=-0.3, high=0.3), C(4))])
+def rgamma_case(x, c):
+    return np.sum(special.rgamma(x) * c)
+
+
+@case(special.multigammaln, variants=[(P(4, low=2.0, high=4.0), 3, C(4)), (P(2, 3, low=1.5, high=4.0), 2, C(2, 3)),
+                                      (P(low=3.0, high=5.0), 4, C()), (P(3, low=1.0, high=2.0), 1, C(3))])
+def multigammaln_case(a, dim, c):
+    return np.sum(special.multigammaln(a, dim) * c)
+
+
+@case(special.multigammaln, variants=[(P(3, low=2.0, high=4.0), C(3))])
+def multigammaln_keyword_case(a, c):
+    return np.sum(special.multigammaln(a, d=3) * c)
+
+
+# --- beta and the incomplete gamma and beta functions ---------------------------
+
+
+def _ab(dom):
+    """Variants for a function of two broadcasting arguments (a, b) and the weighting."""
+    return [(dom(4), dom(4), C(4)), (dom(3, 1), dom(1, 4), C(3, 4)), (dom(), dom(2, 3), C(2, 3)),
+            (dom(2, 3), dom(), C(2, 3)), (dom(), dom(), C())]
+
+
+@case(special.beta, wrt=(0, 1), variants=_ab(P) + [(-0.5 + U(3, low=-0.3, high=0.3), P(3), C(3))])
+def beta_case(a, b, c):
+    return np.sum(special.beta(a, b) * c)
+
+
+@case(special.betaln, wrt=(0, 1), variants=_ab(P) + [(-0.5 + U(3, low=-0.3, high=0.3), P(3), C(3))])
+def betaln_case(a, b, c):
+    return np.sum(special.betaln(a, b) * c)
+
+
+@case(special.gammainc, wrt=(1,), variants=_ab(P) + [(np.array([1.0, 0.5, 3.0]), P(3, low=0.05, high=5.0), C(3))])
+def gammainc_case(a, x, c):
+    return np.sum(special.gammainc(a, x) * c)
+
+
+@case(special.gammaincc, wrt=(1,), variants=_ab(P) + [(np.array([1.0, 0.5, 3.0]), P(3, low=0.05, high=5.0), C(3))])
+def gammaincc_case(a, x, c):
+    return np.sum(special.gammaincc(a, x) * c)
+
+
+@case(special.betainc, wrt=(2,), variants=[
+    (P(4), P(4), _unit(4), C(4)), (P(3, 1), P(1, 4), _unit(3, 4), C(3, 4)), (P(), P(), _unit(2, 3), C(2, 3)),
+    (P(2, 3), P(2, 1), _unit(), C(2, 3)), (P(), P(), _unit(), C()),
+    (np.array([1.0, 0.6, 2.5]), np.array([1.0, 3.0, 0.7]), _unit(3), C(3))])
+def betainc_case(a, b, x, c):
+    return np.sum(special.betainc(a, b, x) * c)
+
+
+@case(special.loggamma, variants=_unary(*SHAPES, dom=P) + [(P(4, low=3.0, high=9.0), C(4))])
+def loggamma_case(x, c):
+    return np.sum(special.loggamma(x) * c)
+
+
+@case(special.zeta, wrt=(1,), variants=[(P(4, low=1.5, high=4.0), P(4), C(4)), (3.0, P(2, 3), C(2, 3)),
+                                        (np.array([[2.0], [3.5]]), P(1, 3), C(2, 3)), (2.5, P(), C())])
+def zeta_case(x, q, c):
+    return np.sum(special.zeta(x, q) * c)
+
+
+# --- entropies ----------------------------------------------------------------------
+
+
+@case(special.entr, variants=_unary(*SHAPES, dom=P))
+def entr_case(x, c):
+    return np.sum(special.entr(x) * c)
+
+
+@case(special.rel_entr, wrt=(0, 1), variants=_ab(P))
+def rel_entr_case(x, y, c):
+    return np.sum(special.rel_entr(x, y) * c)
+
+
+@case(special.kl_div, wrt=(0, 1), variants=_ab(P))
+def kl_div_case(x, y, c):
+    return np.sum(special.kl_div(x, y) * c)
 
 
 # --- x log y ----------------------------------------------------------------------
@@ -207,6 +285,11 @@ def log_softmax_axis_tuple_case(x, c):
 @case(special.round, variants=[(R(5) * 3, C(5)), (R() * 3, C())])
 def round_case(x, c):
     return np.sum((special.round(x) + x * x) * c)
+
+
+@case(special.gammasgn, variants=[(R(5) * 3, C(5)), (R() * 3, C())])
+def gammasgn_case(x, c):
+    return np.sum((special.gammasgn(x) + x * x) * c)
 
 
 # --- the runtime helper (forward rule only: reverse code calls it) ------------------

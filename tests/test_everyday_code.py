@@ -92,8 +92,20 @@ def counter_from_len(x):
     return x[k] * x[0] + x[n - 2]
 
 
+def dynamic_programming_fresh_buffer(x):
+    """A buffer made new each step, filled, then handed on (the HMM forward pass):
+    found by the issue-13 break attempt, refused as sharing memory before."""
+    score = x[:2].copy()
+    for _ in range(3):
+        new = np.zeros(2)
+        new[0] = np.sin(score[1]) + x[2]
+        new[1] = score[0] * score[1]
+        score = new
+    return np.sum(score)
+
+
 @pytest.mark.parametrize("fun", [double_buffer, double_buffer_writing_a_computed_array, leapfrog,
-                                 counter_copied_then_stepped, counter_from_len])
+                                 counter_copied_then_stepped, counter_from_len, dynamic_programming_fresh_buffer])
 def test_values_that_share_no_memory_are_not_refused(fun):
     check_both_modes(fun)
 

@@ -33,7 +33,9 @@ MATRIX = [("3.10", "1.26"), ("3.11", "1.26"), ("3.12", "1.26"),
           ("3.10", "2"), ("3.11", "2"), ("3.12", "2"), ("3.13", "2")]
 NUMPY_PINS = {"1.26": "numpy==1.26.*", "2": "numpy>=2,<3"}
 
-nox.options.default_venv_backend = "venv"
+# uv (in the dev extra) makes an environment and installs into it in a second or
+# two once its cache holds the wheels; without uv, the standard library's venv.
+nox.options.default_venv_backend = "uv|venv"
 nox.options.download_python = "never"  # test the interpreters of this machine, fetch none
 nox.options.sessions = ["fast"]
 nox.options.reuse_venv = "no"

@@ -2,7 +2,7 @@
 Python and NumPy, each in a fresh virtual environment.
 
     nox                       # every combination (what .ci/run does)
-    nox -s "fast-3.12-numpy1.26"
+    nox -s "fast(3.12-numpy1.26)"
     nox -l                    # list the sessions
     nox -s full               # the whole suite on each combination (slow; not in CI)
 
@@ -12,8 +12,10 @@ A session installs the project with its `test` extra and the pinned NumPy
 tests/conftest.py, chosen to exercise every derivative rule and the common
 paths in well under a minute).
 
-Interpreters come from pyenv (`$(pyenv root)/versions/3.X.*`, the newest
-patch release), else from `python3.X` on PATH. A missing interpreter is a
+Environments are made with uv when it is installed (the `dev` extra has
+it), else with the standard library's venv and pip. Interpreters come from
+pyenv (`$(pyenv root)/versions/3.X.*`, the newest patch release), else from
+`python3.X` on PATH. A missing interpreter is a
 failure when pyenv is installed, as on the project's machines, where all
 four are expected. Without pyenv (a machine set up otherwise), the
 combinations whose interpreter is missing are skipped, listed as skipped in

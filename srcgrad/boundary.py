@@ -358,6 +358,11 @@ def tangent_like(t, value):
     if isinstance(value, numpy.ndarray):
         t = numpy.asarray(t, dtype=value.dtype if value.dtype.kind == "f" else numpy.float64)
         return numpy.broadcast_to(t, value.shape).copy() if t.shape != value.shape else t
+    if isinstance(value, numpy.floating):
+        # a NumPy scalar keeps its precision, as a gradient does (as_gradient): under
+        # NumPy 1.x a float32 scalar op a Python float is float64 (no NEP 50), so the
+        # tangent of a float32 output may come out wider than the output
+        return value.dtype.type(t)
     if isinstance(value, (float, int)):
         return float(t)
     return t

@@ -27,9 +27,33 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "fuzz: random-program differential testing "
                             "(long profile: pytest -m fuzz --fuzz-n 5000)")
+    config.addinivalue_line("markers", "fast: the fast suite, run on every Python x NumPy "
+                            "combination (noxfile.py): pytest -m fast")
     config._fuzz_summaries = []
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for line in getattr(config, "_fuzz_summaries", []):
         terminalreporter.write_line(line)
+
+
+# --- the fast suite (pytest -m fast; noxfile.py runs it on every Python x NumPy) -------
+# Every derivative rule in both modes against finite differences, the API, the
+# transforms, control flow, containers, user calls and function forms: what
+# differs between Python and NumPy versions, in well under a minute.
+FAST = {
+    "test_rules.py", "test_rules_elementwise.py", "test_rules_numpy_conventions.py",
+    "test_rules_linalg_math_builtins_conventions.py", "test_api.py", "test_transforms.py",
+    "test_higher_order.py", "test_control_flow.py", "test_subscripts_and_containers.py",
+    "test_user_calls.py", "test_function_forms.py", "test_custom_rules.py", "test_no_grad.py",
+    "test_forward_only.py", "test_errors.py", "test_call_path.py", "test_fast_path.py",
+    "test_whole_function.py", "test_import_cost.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    import pytest
+
+    for item in items:
+        if item.path.name in FAST:
+            item.add_marker(pytest.mark.fast)

@@ -45,6 +45,7 @@ from dataclasses import replace
 
 import numpy
 
+from . import deferred
 from .known import (ALL, ARRAY, BUILTINS, FRESH_ATTRIBUTES, LINALG_ARRAYS, LINALG_PURE, METHODS,
                     NUMBER_OPERATORS, NUMPY_ARRAYS, NUMPY_PURE, NUMPY_SEQUENCES, NUMPY_VIEWS, NUMPY_WRITERS, OPERATORS, PURE,
                     RANDOM_WRITERS, REDUCTIONS, REPORTING, RUNTIME_FACTS, RUNTIME_SHAPES, STATE,
@@ -59,12 +60,14 @@ __all__ = ["ALL", "ARRAY", "FRESH_ATTRIBUTES", "METHODS", "PURE", "REPORTING", "
 
 _TABLE: dict = {}
 _BY_NAME: dict = {}
+_BUILT_FOR = [-1]  # the registry generation the table was built from (rules loaded later)
 
 
 def _build() -> None:
     from .. import runtime
     from . import registry
 
+    generation = deferred.generation()  # before reading the rules: a later load rebuilds
     table: dict = {}
     for primitive in (list(registry.adjoint_rules()) + list(registry.tangent_rules())
                       + list(registry.nondifferentiable_primitives()) + list(registry.aliases())):
@@ -143,10 +146,12 @@ def _build() -> None:
             by_name.setdefault(name, []).append(facts)
     _BY_NAME.update({n: merge(found) for n, found in by_name.items()})
     _TABLE.update(table)  # last: a table that is not empty is complete (threads)
+    _BUILT_FOR[0] = generation
 
 
 def _table() -> dict:
-    if not _TABLE:
+    deferred.load_due()  # SciPy's rules, once SciPy is imported
+    if not _TABLE or _BUILT_FOR[0] != deferred.generation():
         _build()
     return _TABLE
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 from ..templates import Template, TemplateError, parse_template
+from .deferred import load_due
 
 F = TypeVar("F", bound=Callable)
 
@@ -25,13 +26,20 @@ class Rule:
 
     A forward rule made by `linear(primitive, param)` has no body: its tangent
     is the primitive itself applied to the tangent of `param` (`linear_in`).
+    `source` is the template function, parsed when the rule is first used
+    (parsing every rule at import would double the cost of `import srcgrad`),
+    or a ready Template.
     """
 
     primitive: object
     name: str
-    template: Template
+    source: object
     mode: str  # "reverse" or "forward"
     linear_in: str | None = None
+
+    @property
+    def template(self) -> Template:
+        return self.source if isinstance(self.source, Template) else parsed(self.source)
 
 
 _ADJOINTS: dict[object, Rule] = {}
@@ -83,25 +91,57 @@ except ImportError:  # pragma: no cover - numpy is a hard dependency
 
 def _register(table: dict, mode: str, primitives) -> Callable[[F], F]:
     def register(fn: F) -> F:
-        try:
-            template = parse_template(fn)
-        except TemplateError:
-            raise
-        for ident, obj in template.globals.items():
-            if _TEMPLATE_GLOBALS.setdefault(ident, obj) is not obj:
-                raise TemplateError(f"{template.origin}: the template global {ident!r} means "
-                                    "something else in another rule file")
         if mode == "forward":
-            _check_tangent(template)
+            _TANGENT_TEMPLATES.add(fn)
         for p in primitives:
             if p in table or p in _NONDIFFERENTIABLE:
-                other = table[p].template.origin if p in table else "nondifferentiable(...)"
+                other = _origin(table[p].source) if p in table else "nondifferentiable(...)"
                 raise TemplateError(f"second {mode} rule for {qualname(p)}: "
-                                    f"{template.origin} (first: {other})")
-            table[p] = Rule(p, qualname(p), template, mode)
+                                    f"{_origin(fn)} (first: {other})")
+            table[p] = Rule(p, qualname(p), fn, mode)
         return fn
 
     return register
+
+
+_PARSED: dict = {}  # template function -> its Template
+_TANGENT_TEMPLATES: set = set()  # the functions registered as forward templates
+
+
+def parsed(fn) -> Template:
+    """The parsed and checked template of the rule function `fn` (parsed once)."""
+    found = _PARSED.get(fn)
+    if found is not None:
+        return found
+    template = parse_template(fn)
+    for ident, obj in template.globals.items():
+        if _TEMPLATE_GLOBALS.setdefault(ident, obj) is not obj:
+            raise TemplateError(f"{template.origin}: the template global {ident!r} means "
+                                "something else in another rule file")
+    if fn in _TANGENT_TEMPLATES:
+        _check_tangent(template)
+    return _PARSED.setdefault(fn, template)
+
+
+def parse_all() -> None:
+    """Parse every registered template now (a test: a malformed one fails there)."""
+    for rule in list(_ADJOINTS.values()) + list(_TANGENTS.values()):
+        rule.template
+
+
+def _origin(source) -> str:
+    if isinstance(source, Template):
+        return source.origin
+    return f"{source.__code__.co_filename}:{source.__code__.co_firstlineno}"
+
+
+def _parameters(source) -> list[str]:
+    """The primitive's parameters in a template (its signature less the result)."""
+    if isinstance(source, Template):
+        return source.params
+    import inspect
+
+    return list(inspect.signature(source).parameters)[1:]
 
 
 def _check_tangent(template: Template) -> None:
@@ -134,10 +174,10 @@ def linear(primitive, param: str, *more) -> None:
         if p in _TANGENTS:
             raise TemplateError(f"second forward rule for {qualname(p)}")
         rule = _ADJOINTS.get(p) or adjoint_rule
-        template = rule.template if rule is not None else _signature_template(p)
-        if param not in template.signature.parameters:
+        source = rule.source if rule is not None else _signature_template(p)
+        if param not in _parameters(source):
             raise TemplateError(f"linear({qualname(p)}, {param!r}): no such parameter")
-        _TANGENTS[p] = Rule(p, qualname(p), template, "forward", linear_in=param)
+        _TANGENTS[p] = Rule(p, qualname(p), source, "forward", linear_in=param)
 
 
 def _signature_template(primitive) -> Template:
@@ -154,7 +194,9 @@ def _signature_template(primitive) -> Template:
 
 
 def template_global(ident: str):
-    """The object a name free in some template refers to (numpy, a runtime helper)."""
+    """The object a name free in some template refers to (numpy, a runtime helper).
+    Generated code names only globals of templates it was built from, which
+    were parsed then."""
     if ident not in _TEMPLATE_GLOBALS:
         from .. import runtime
 
@@ -193,6 +235,7 @@ def constant_only(primitive, param: str, hint: str) -> None:
 
 def constant_params(primitive) -> dict[str, str]:
     """{param: hint} of `constant_only` declarations for `primitive` (canonical)."""
+    load_due()
     return _CONSTANT_PARAMS.get(primitive, {})
 
 
@@ -267,6 +310,7 @@ def form_of(primitive, args: list, keywords: list):
 
 
 def _canonical(primitive):
+    load_due()
     try:
         return _ALIASES.get(primitive, primitive)
     except TypeError:  # an unhashable callee has no rule
@@ -324,19 +368,23 @@ def is_nondifferentiable(primitive) -> bool:
 
 
 def aliases() -> dict[object, object]:
+    load_due()
     return dict(_ALIASES)
 
 
 def adjoint_rules() -> dict[object, Rule]:
     """All reverse rules (a copy), for the registry-walking tests."""
+    load_due()
     return dict(_ADJOINTS)
 
 
 def tangent_rules() -> dict[object, Rule]:
+    load_due()
     return dict(_TANGENTS)
 
 
 def nondifferentiable_primitives() -> dict[object, str]:
+    load_due()
     return dict(_NONDIFFERENTIABLE)
 
 

@@ -173,7 +173,7 @@ def _assigned_closure(fn, seeds: set, holds) -> set[str]:
 
 
 def _returns_sequence(op) -> bool:
-    """A call of a primitive that returns a tuple (numpy.histogram, ...)."""
+    """A call of a primitive that returns a tuple (numpy.histogram, numpy.linalg.svd, eigh, ...)."""
     return op is not None and op.kind == "rule" and facts.returns_sequence(op.rule.primitive)
 
 

@@ -21,7 +21,8 @@ nowhere else:
   two operands (ufuncs say so themselves: `nin`, `nout`, `signature`).
 - `template`: the argument position a runtime helper reads only for its shape
   (`unbroadcast(g, x)` reads x's shape, never its values).
-- `sequence`: it returns a tuple or list (numpy.histogram's counts and edges):
+- `sequence`: it returns a tuple or list (numpy.histogram's counts and edges,
+  numpy.linalg.svd's three parts):
   a container, whose adjoint merges with add_grad.
 - `hint`: how to write the call instead, when it must be rejected.
 
@@ -46,9 +47,10 @@ from dataclasses import replace
 import numpy
 
 from . import deferred
-from .known import (ALL, ARRAY, BUILTINS, FRESH_ATTRIBUTES, LINALG_ARRAYS, LINALG_PURE, METHODS,
+from .known import (ALL, ARRAY, BUILTINS, FRESH_ATTRIBUTES, LINALG_ARRAYS, LINALG_PURE, LINALG_SEQUENCES, METHODS,
                     NUMBER_OPERATORS, NUMPY_ARRAYS, NUMPY_PURE, NUMPY_SEQUENCES, NUMPY_VIEWS, NUMPY_WRITERS, OPERATORS, PURE,
-                    RANDOM_WRITERS, REDUCTIONS, REPORTING, RUNTIME_FACTS, RUNTIME_SHAPES, STATE,
+                    RANDOM_WRITERS, REDUCTIONS, REPORTING, RUNTIME_FACTS, RUNTIME_SHAPES, SCIPY_LINALG_SEQUENCES,
+                    STATE,
                     TOTAL_REDUCTIONS, TYPE_METHODS, UFUNC_METHODS, VIEW, VIEW_ATTRIBUTES, Facts, array_runtime,
                     merge, method, reads_only, structure_only)
 
@@ -99,6 +101,11 @@ def _build() -> None:
         table[getattr(numpy.linalg, name)] = PURE
     for name in NUMPY_SEQUENCES:
         table[getattr(numpy, name)] = Facts(sequence=True)
+    for name in LINALG_SEQUENCES:
+        table[getattr(numpy.linalg, name)] = Facts(sequence=True)
+    scipy_linalg = sys.modules.get("scipy.linalg")  # imported already by rules/scipy_linalg.py, if at all
+    for name in SCIPY_LINALG_SEQUENCES if scipy_linalg is not None else ():
+        table[getattr(scipy_linalg, name)] = Facts(sequence=True)
     for name, facts in NUMPY_WRITERS.items():
         if hasattr(numpy, name):
             table[getattr(numpy, name)] = facts

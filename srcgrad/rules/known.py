@@ -74,6 +74,10 @@ LINALG_ARRAYS = ["norm"]
 # NumPy functions returning a tuple of arrays (average with returned=True; otherwise
 # an array): their adjoints are containers, merged with add_grad.
 NUMPY_SEQUENCES = "average histogram".split()
+# Functions returning a tuple of arrays (SVDResult, ...; svd(compute_uv=False) and
+# qr(mode='r') an array): their adjoints are containers, merged with add_grad.
+LINALG_SEQUENCES = "slogdet eigh eig svd qr lstsq".split()
+SCIPY_LINALG_SEQUENCES = ["cho_factor"]
 LINALG_PURE = ("inv solve det cholesky pinv matrix_power multi_dot matrix_rank slogdet eigh eig svd "
                 "qr lstsq eigvalsh eigvals").split()
 

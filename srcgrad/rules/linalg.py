@@ -5,7 +5,8 @@ replaced by the caller's operands; they are never run. `d[v]` is the
 derivative of v, and `d[v] = e` adds e to it. One contribution per line. Each
 adjoint rule is followed by its tangent rule (forward mode), which writes
 `d[z]` with one line per input that carries a tangent. The case analysis (ndim
-combinations, axes, norm orders) lives in small helpers in srcgrad/runtime/linalg.py;
+combinations, axes, norm orders) lives in small helpers in srcgrad/runtime/linalg.py
+(and runtime/einsum.py);
 unsupported forms raise there, at run time, rather than return a wrong
 gradient. Real arrays only (no complex conjugates).
 """
@@ -14,6 +15,7 @@ import numpy
 from srcgrad.rules.registry import adjoint, constant_only, linear, supports, tangent
 from srcgrad.runtime import (
     EinsumAdjoints,
+    einsum_first_adjoint,
     cholesky_adjoint_helper,
     cholesky_tangent_helper,
     dot_adjoint_left,
@@ -96,24 +98,18 @@ def tensordot_tangent(z, a, b, axes=2):
     d[z] = numpy.tensordot(a, d[b], axes)
 
 
-# The sublist form, einsum(A, [0, 1], [1, 0]), puts an operand where the subscripts go.
-constant_only(numpy.einsum, "subscripts", "write the subscripts as a string: "
-              "numpy.einsum('ij->ji', A) for numpy.einsum(A, [0, 1], [1, 0])")
-
-
+# In the sublist form, einsum(A, [0, 1], B, [1, 2], [0, 2]), `subscripts` is the first
+# array and `operands` the rest (sublists too): each gets its adjoint, any form, '...' too.
 @adjoint(numpy.einsum)                          # z = numpy.einsum(subscripts, *operands)
 def einsum_adjoint(z, subscripts, *operands):
+    d[subscripts] = einsum_first_adjoint(d[z], subscripts, operands)  # the sublist form only
     d[operands] = EinsumAdjoints(d[z], subscripts, operands)  # computed per active operand
 
 
-@tangent(numpy.einsum)                          # product rule: one einsum per active operand
+@tangent(numpy.einsum)                          # product rule: one einsum per active array
 def einsum_tangent(z, subscripts, *operands):
     d[z] = einsum_tangent_helper(subscripts, operands, d[operands])
-
-
-supports(numpy.einsum, "subscripts", lambda s: isinstance(s, str) and "." not in s,
-         "subscripts with every index written out (no ellipsis '...'), e.g. 'bij,bj->bi'",
-         modes=("reverse",))  # the tangent is einsum itself, which takes any subscripts
+    d[z] = einsum_tangent_helper(subscripts, operands, None, d[subscripts])
 
 
 @adjoint(numpy.trace)                           # z = numpy.trace(a, offset, axis1, axis2)

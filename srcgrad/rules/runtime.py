@@ -12,6 +12,8 @@ from srcgrad import runtime
 from srcgrad.rules.registry import adjoint, linear, nondifferentiable, tangent
 from srcgrad.runtime import (
     EinsumAdjointTangents,
+    einsum_first_adjoint,
+    einsum_first_adjoint_tangent,
     add_grad,
     concat_tangent,
     repeat_adjoint,
@@ -232,6 +234,13 @@ def tensordot_adjoint_right_tangent(out, g, a, b, axes=2):
 def einsum_adjoints_tangent(out, g, subscripts, operands):
     d[out] = EinsumAdjointTangents(d[g], subscripts, operands)
     d[out] = EinsumAdjointTangents(g, subscripts, operands, d[operands])
+    d[out] = EinsumAdjointTangents(g, subscripts, operands, None, d[subscripts])  # sublist form
+
+
+@tangent(runtime.einsum_first_adjoint)          # the sublist form's first array: not in its own adjoint
+def einsum_first_adjoint_tangent_rule(out, g, subscripts, operands):
+    d[out] = einsum_first_adjoint(d[g], subscripts, operands)
+    d[out] = einsum_first_adjoint_tangent(g, subscripts, operands, d[operands])
 
 
 @tangent(runtime.norm_adjoint_helper)           # z = norm(x): the x line is the whole derivative

@@ -8,7 +8,10 @@
     sampled       trapezoid, interp, convolve/correlate
     shaping       reshape, transpose, stacking, split, tile, repeat, pad, diag, casts
     constructors  full, full_like, linspace, arange (their value arguments)
-    linalg        matmul, dot, inner, tensordot, einsum, trace, norm, solve, cholesky
+    linalg        matmul, dot, inner, tensordot, trace, norm, solve, cholesky
+    einsum        einsum's subscripts in any form, its adjoints and tangents
+    decompositions  slogdet, eigh, svd, qr, pinv, lstsq, matrix functions: tuple parts, eigen gaps
+    solves        scipy.linalg's triangular, Cholesky and Sylvester solves
     containers    tuples, lists and dicts carrying gradients; sum, list, loops; `+`, `*`
     writes        `a[index]` and `x[index] = v`, undoing writes, owned copies, tapes
     second_order  tangents of the adjoint helpers (hessian, hvp, grad of grad)
@@ -33,15 +36,23 @@ from .constructors import (arange_adjoint, arange_tangent, fill_adjoint, fill_ta
 from .containers import (add_grad, concat, concat_adjoint_left, concat_adjoint_right, concat_tangent,
                          dict_unpack_adjoint, entry_adjoints, extreme_pick, extreme_share, fill_grad,
                          float_adjoint_helper, max_of, min_of,
-                         list_adjoint_helper, list_tangent_helper, loop_items, loop_items_adjoint,
+                         list_adjoint_helper, list_tangent_helper, loop_items, loop_items_adjoint, rebuilt,
                          loop_items_tangent, pack_dict, pack_list, pack_tuple, record_adjoint, repeat,
                          repeat_adjoint, repeat_adjoint_other_tangent, repeat_tangent, sum_adjoint_helper,
                          sum_tangent_helper, unpack_adjoint)
 from .core import broadcast_like, shape_of, unbroadcast, unbroadcast_to, zeros_like
+from .decompositions import (diag_embed, eigh_tangent_helper, eigvalsh_tangent_helper, fold_triangle,
+                             frechet_block, gap_difference, gap_quotient, lower_mirror, lstsq_adjoint_helper,
+                             lstsq_tangent_helper, output_adjoint, pinv_adjoint_core, pinv_tangent_core,
+                             qr_cotangents, qr_factors, qr_tangent_helper, svd_cotangents, svd_factors,
+                             svd_factors_tangent, svd_tangent_helper, svd_vector_tangents,
+                             symmetric_from_triangle, upper_right)
+from .einsum import (EinsumAdjoints, EinsumAdjointTangents, einsum_first_adjoint, einsum_first_adjoint_tangent,
+                     einsum_signature, einsum_tangent_helper)
 from .guards import (clip_share, log_or_zero, masked_product, nan_tie_share, pole_ratio,
                      power_derivative, sinc_derivative, tangent_ratio, tie_share)
-from .linalg import (NUMPY_MAJOR_FOR_SOLVE, EinsumAdjoints, cholesky_adjoint_helper, cholesky_tangent_helper,
-                     dot_adjoint_left, dot_adjoint_right, einsum_tangent_helper, inner_adjoint_left,
+from .linalg import (NUMPY_MAJOR_FOR_SOLVE, cholesky_adjoint_helper, cholesky_tangent_helper,
+                     dot_adjoint_left, dot_adjoint_right, inner_adjoint_left,
                      inner_adjoint_right, matmul_adjoint_left, matmul_adjoint_right, norm_adjoint_helper,
                      norm_tangent_helper, solve_adjoint_a, solve_adjoint_helper, solve_is_vector,
                      solve_tangent_a, tensordot_adjoint_left, tensordot_adjoint_right, tensordot_axes,
@@ -54,9 +65,13 @@ from .reductions import (cumprod_adjoint_helper, cumprod_tangent_helper, cumsum_
 from .reductions import (extreme_form_share, extreme_form_tangent, initial_factor, std_where_adjoint,
                          std_where_tangent, var_where_adjoint, var_where_tangent, where_count)
 from .special import convolve_padding
-from .second_order import (EinsumAdjointTangents, cholesky_adjoint_tangent_z, cumprod_adjoint_tangent_a,
+from .second_order import (cholesky_adjoint_tangent_z, cumprod_adjoint_tangent_a,
                            norm_adjoint_tangent_x, prod_adjoint_tangent_a, singular_grad_tangent,
                            sinc_derivative_dx, sinc_derivative_dz, solve_adjoint_tangent_a)
+from .solves import (cho_factor_adjoint_helper, cho_factor_tangent_helper, cho_solve_adjoint_factor,
+                     cho_solve_adjoint_factor_tangent_helper, cho_solve_tangent_rhs, other_trans,
+                     solve_sylvester_stack, trans_flag, triangle_of, triangular_adjoint_a,
+                     triangular_tangent_a)
 from .shaping import (append_adjoint_helper, array_adjoint_helper, astype_adjoint_helper, cast_tangent,
                       concatenate_adjoint_helper, diag_adjoint_helper, diagonal_adjoint_helper,
                       float_dtype_like, item_adjoint_helper, item_tangent_helper, memory_order, method_axes,

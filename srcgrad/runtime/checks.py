@@ -22,11 +22,40 @@ def require_scalar(value):
                             "or srcgrad.jacobian for the full matrix")
 
 
-def shape_rule_error(message):
-    """Raise SrcGradError from generated code: a case a shape rule cannot differentiate."""
+def shape_rule_error(message, hint=""):
+    """Raise SrcGradError from generated code: a case a rule cannot differentiate at these
+    shapes or values. The message starts with the user's line that made the call, read
+    from the annotation of the generated statement that raised (`# line 6: ...`)."""
     from srcgrad.errors import SrcGradError  # only on this error path
 
-    raise SrcGradError(message)
+    site = _call_site()
+    if site:
+        where, code = site
+        message = f"{where}: {message}\n    {code}\n    ^"
+    raise SrcGradError(message, None, hint)
+
+
+def _call_site():
+    """('file:line:col', the user's code) of the innermost generated frame on the stack
+    (None when there is none, or its module has no file, as in a notebook cell)."""
+    import linecache
+    import re
+    import sys
+
+    frame = sys._getframe(2)
+    while frame is not None and not frame.f_code.co_filename.startswith("<srcgrad "):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    lines = linecache.getlines(frame.f_code.co_filename)[:frame.f_lineno]
+    noted = [m for m in (re.search(r"#\s*(?:backward of )?line (\d+): ", t) for t in reversed(lines)) if m]
+    filename = frame.f_globals.get("__file__")
+    if not noted or not filename:
+        return None
+    lineno = int(noted[0].group(1))
+    code = linecache.getline(filename, lineno).rstrip()
+    col = len(code) - len(code.lstrip())
+    return f"{filename}:{lineno}:{col}", code.lstrip()
 
 
 def rule_gradients(result, n):

@@ -25,6 +25,12 @@ def entry_adjoints(g, like):
     return list(g)
 
 
+def rebuilt(like, items):
+    """`items` as a list or a tuple like `like`; a named tuple (NumPy 2's SVDResult,
+    EighResult, ...) as a plain tuple, whose constructor takes its fields one by one."""
+    return list(items) if isinstance(like, list) else tuple(items)
+
+
 def add_grad(a, b):
     """a + b for adjoints that may be containers or None."""
     if a is None:
@@ -38,8 +44,8 @@ def add_grad(a, b):
         return out
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
         like = a if isinstance(a, (list, tuple)) else b
-        return type(like)(add_grad(x, y) for x, y in zip(entry_adjoints(a, like), entry_adjoints(b, like),
-                                                         strict=True))
+        return rebuilt(like, (add_grad(x, y) for x, y in zip(entry_adjoints(a, like), entry_adjoints(b, like),
+                                                            strict=True)))
     return a + b
 
 
@@ -50,7 +56,7 @@ def fill_grad(g, like):
     if isinstance(like, dict):
         return {k: fill_grad(g.get(k) if isinstance(g, dict) else None, v) for k, v in like.items()}
     if isinstance(like, (list, tuple)) and isinstance(g, (list, tuple)):
-        return type(like)(fill_grad(x, v) for x, v in zip(g, like))
+        return rebuilt(like, (fill_grad(x, v) for x, v in zip(g, like)))
     return g
 
 
@@ -83,7 +89,7 @@ def record_adjoint(like, entries):
     """The adjoint of a list or tuple argument from its entries' adjoints ({index: adjoint})."""
     if isinstance(like, dict):
         return dict(entries)
-    return type(like)(entries.get(i) for i in range(len(like)))
+    return rebuilt(like, (entries.get(i) for i in range(len(like))))
 
 
 # --- the builtins that read containers: for loops, float, sum, list ---------------

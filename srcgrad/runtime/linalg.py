@@ -1,4 +1,4 @@
-"""Linear algebra: adjoints and tangents of matmul, dot, tensordot, einsum, trace, norm, solve, cholesky.
+"""Linear algebra: adjoints and tangents of matmul, dot, tensordot, trace, norm, solve, cholesky.
 
 Each helper takes the case analysis NumPy's own call makes (1-D operands,
 stacks, axes, norm orders, NumPy 1 and 2's reading of solve's `b`) so that
@@ -114,84 +114,6 @@ def tensordot_adjoint_right(g, a, b, axes=2):
     t = numpy.tensordot(a, g, axes=(a_free, list(range(len(a_free)))))
     source = [b_axes[a_axes.index(ax)] for ax in sorted(a_axes)] + b_free
     return numpy.transpose(t, numpy.argsort(source))
-
-
-class EinsumAdjoints:
-    """The adjoints of `numpy.einsum(subscripts, *operands)`, one per operand.
-
-    Indexing computes one operand's adjoint on demand, so the adjoint of a
-    constant operand is never computed. Supports explicit ('ij,jk->ik') and
-    implicit ('ij,jk') subscripts, repeated indices ('ii->i', 'ii') and
-    indices summed within one operand; not ellipsis or the sublist form.
-    """
-
-    def __init__(self, g, subscripts, operands):
-        if not isinstance(subscripts, str):
-            raise TypeError("srcgrad: the gradient of numpy.einsum needs a subscripts string "
-                            "first (the sublist form einsum(a, [0, 1], ...) is not supported)")
-        spec = subscripts.replace(" ", "")
-        if "." in spec:
-            raise ValueError(f"srcgrad: no gradient for numpy.einsum with an ellipsis "
-                             f"({subscripts!r}); write every index out explicitly")
-        inputs, arrow, output = spec.partition("->")
-        inputs = inputs.split(",")
-        if not arrow:  # implicit mode: indices seen once, in alphabetical order
-            letters = "".join(inputs)
-            output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-        if len(inputs) != len(operands):
-            raise ValueError(f"srcgrad: einsum subscripts {subscripts!r} name {len(inputs)} "
-                             f"operands, got {len(operands)}")
-        self.g, self.inputs, self.output = g, inputs, output
-        self.operands = [numpy.asarray(op) for op in operands]
-        self.sizes = {}
-        for sub, op in zip(inputs, self.operands):
-            for c, n in zip(sub, op.shape):
-                if self.sizes.get(c, 1) == 1:
-                    self.sizes[c] = n
-
-    def __len__(self):
-        return len(self.operands)
-
-    def __getitem__(self, i):
-        sub, op = self.inputs[i], self.operands[i]
-        others = [j for j in range(len(self.operands)) if j != i]
-        known = set(self.output).union(*(self.inputs[j] for j in others))
-        unique = "".join(dict.fromkeys(sub))  # op's indices, first occurrence order
-        present = "".join(c for c in unique if c in known)
-        spec = ",".join([self.output] + [self.inputs[j] for j in others]) + "->" + present
-        grad = numpy.einsum(spec, self.g, *(self.operands[j] for j in others))
-        # indices summed inside this operand alone: the gradient is constant along them
-        grad = numpy.reshape(grad, [grad.shape[present.index(c)] if c in present else 1
-                                    for c in unique])
-        grad = numpy.broadcast_to(grad, [self.sizes[c] for c in unique])
-        if len(unique) != len(sub):  # repeated indices: write onto the diagonal
-            full = numpy.zeros([self.sizes[c] for c in sub], dtype=grad.dtype)
-            numpy.einsum(f"{sub}->{unique}", full)[...] = grad
-            grad = full
-        if grad.shape != op.shape:  # a size-1 axis einsum broadcast
-            grad = numpy.sum(grad, axis=tuple(k for k, n in enumerate(op.shape) if n == 1),
-                             keepdims=True)
-        return grad
-
-
-def einsum_tangent_helper(subscripts, operands, tangents):
-    """The tangent of `numpy.einsum(subscripts, *operands)`: the product rule.
-
-    One einsum per operand, with that operand replaced by its tangent; an
-    operand whose tangent is zero (a constant) costs nothing.
-    """
-    operands = list(operands)
-    out = None
-    for i, t in enumerate(tangents):
-        if t is None or not numpy.any(t):
-            continue
-        args = operands[:i] + [numpy.broadcast_to(t, numpy.shape(operands[i]))] + operands[i + 1:]
-        term = numpy.einsum(subscripts, *args)
-        out = term if out is None else out + term
-    if out is None:  # every tangent is zero
-        z = numpy.einsum(subscripts, *operands)
-        return numpy.zeros(numpy.shape(z), numpy.result_type(z, 1.0))
-    return out
 
 
 def trace_adjoint_helper(g, a, offset=0, axis1=0, axis2=1):

@@ -8,7 +8,7 @@ others, each the whole derivative along one argument's tangent.
 import numpy
 
 from .guards import sinc_derivative
-from .linalg import (EinsumAdjoints, _norm_axes, norm_tangent_helper, solve_adjoint_helper,
+from .linalg import (_norm_axes, norm_tangent_helper, solve_adjoint_helper,
                      solve_is_vector)
 from .reductions import cumprod_tangent_helper, reverse_cumsum, unreduce
 
@@ -178,45 +178,3 @@ def cholesky_adjoint_tangent_z(g, t, z):
     zinv_t, dzinv_t = numpy.swapaxes(zinv, -1, -2), numpy.swapaxes(dzinv, -1, -2)
     dm = dzinv_t @ p @ zinv + zinv_t @ dp @ zinv + zinv_t @ p @ dzinv
     return numpy.tril(dm + numpy.swapaxes(dm, -1, -2)) - dm * eye
-
-
-class EinsumAdjointTangents:
-    """The tangent of an `EinsumAdjoints(g, subscripts, operands)` object, indexed like it.
-
-    Built without `tangents`, it is EinsumAdjoints for the tangent of `g` (the
-    adjoints are linear in g). Built with the operands' tangents, it is the
-    product rule: operand i's adjoint, einsum(g, the others), changes by one
-    einsum per other operand j, with operand j replaced by its tangent (a zero
-    tangent costs nothing). `+` collects the terms, as forward mode adds the
-    contributions of g and of the operands; indexing evaluates operand i's.
-    """
-
-    def __init__(self, g, subscripts, operands, tangents=None):
-        operands = tuple(operands)
-        self.shapes = [numpy.shape(op) for op in operands]
-        self.terms = [(g, subscripts, operands, None if tangents is None else tuple(tangents))]
-
-    def __add__(self, other):
-        out = EinsumAdjointTangents.__new__(EinsumAdjointTangents)
-        out.shapes, out.terms = self.shapes, self.terms + other.terms
-        return out
-
-    def __len__(self):
-        return len(self.shapes)
-
-    def __getitem__(self, i):
-        total = None
-        for g, subscripts, operands, tangents in self.terms:
-            if tangents is None:
-                parts = [EinsumAdjoints(g, subscripts, operands)[i]]
-            else:
-                parts = []
-                for j, t in enumerate(tangents):
-                    if j == i or t is None or not numpy.any(t):
-                        continue
-                    ops = list(operands)
-                    ops[j] = numpy.broadcast_to(t, numpy.shape(operands[j]))
-                    parts.append(EinsumAdjoints(g, subscripts, ops)[i])
-            for part in parts:
-                total = part if total is None else total + part
-        return numpy.zeros(self.shapes[i]) if total is None else total

@@ -8,7 +8,7 @@ pullback runs again (`fresh_tape`).
 """
 import numpy
 
-from .containers import fill_grad
+from .containers import fill_grad, rebuilt
 from .core import unbroadcast
 
 
@@ -23,7 +23,7 @@ def unindex(g, a, index):
     if isinstance(a, (list, tuple)):
         out = [None] * len(a)
         out[index] = g
-        return type(a)(out)
+        return rebuilt(a, out)
     dtype = numpy.result_type(numpy.asarray(g).dtype, numpy.float64) \
         if numpy.asarray(g).dtype.kind != "f" else numpy.asarray(g).dtype
     out = numpy.zeros(numpy.shape(a), dtype)

@@ -2,6 +2,7 @@
 import numpy as np
 
 from rule_cases import C, R, case
+from srcgrad import runtime as rt
 
 
 def _square(n, *batch):
@@ -126,6 +127,48 @@ def linalg_einsum_repeated_case(a, b, c):
 @case(np.einsum, wrt=(0,), variants=[(R(3, 3, 2), R(2, 4), C(3, 4))])
 def linalg_einsum_repeated_operand_case(a, b, c):
     return np.sum(np.einsum("iij,jk->ik", a, b) * c)
+
+
+@case(np.einsum, wrt=(0, 1), variants=[(R(2, 3, 4), R(2, 4, 5), C(2, 3, 5)), (R(3, 4), R(4, 5), C(3, 5)),
+                                       (R(2, 3, 4), R(4, 5), C(2, 3, 5)), (R(1, 3, 4), R(2, 4, 5), C(2, 3, 5))])
+def linalg_einsum_ellipsis_case(a, b, c):
+    return np.sum(np.einsum("...ij,...jk->...ik", a, b) * c)
+
+
+@case(np.einsum, wrt=(0, 1), variants=[(R(2, 3, 4), R(2, 4), C(2, 3))])
+def linalg_einsum_ellipsis_implicit_case(a, b, c):
+    return np.sum(np.einsum("...ij,...j", a, b) * c)
+
+
+@case(np.einsum, variants=[(R(3, 2, 4), C(2, 4)), (R(3), C())])
+def linalg_einsum_ellipsis_sum_case(a, c):
+    return np.sum(np.einsum("i...->...", a) * c)
+
+
+@case(np.einsum, wrt=(0, 1), variants=[(R(2, 3), R(3, 4), C(2, 4))])
+def linalg_einsum_sublist_case(a, b, c):
+    return np.sum(np.einsum(a, [0, 1], b, [1, 2], [0, 2]) * c)
+
+
+@case(np.einsum, wrt=(0, 1), variants=[(R(2, 3), R(3, 4), C(2, 4))])
+def linalg_einsum_sublist_implicit_case(a, b, c):
+    return np.sum(np.einsum(a, [0, 1], b, [1, 2]) * c)
+
+
+@case(np.einsum, wrt=(0, 1), variants=[(R(5, 2, 3), R(5, 3), C(5, 2)), (R(2, 3), R(3), C(2))])
+def linalg_einsum_sublist_ellipsis_case(a, b, c):
+    return np.sum(np.einsum(a, [Ellipsis, 0, 1], b, [Ellipsis, 1], [Ellipsis, 0]) * c)
+
+
+@case(np.einsum, variants=[(R(3, 3), C())])
+def linalg_einsum_sublist_trace_case(a, c):
+    return np.einsum(a, [0, 0]) * c
+
+
+@case(rt.einsum_first_adjoint, variants=[(R(2, 4), R(2, 3), R(3, 4), C(2, 3))], wrt=(0, 1, 2),
+      modes=("forward",))
+def linalg_einsum_first_adjoint_case(g, a, b, c):  # the sublist form's first array (a: shapes only)
+    return np.sum(rt.einsum_first_adjoint(g * g, a, ([0, 1], b * b, [1, 2], [0, 2])) * c)
 
 
 # --- trace -----------------------------------------------------------------------
@@ -272,7 +315,8 @@ def linalg_norm_batched_nuc_case(x, c):
 # --- numpy.linalg ----------------------------------------------------------------
 
 
-@case(np.linalg.inv, variants=[(_square(3), C(3, 3)), (_square(2, 4), C(4, 2, 2)), (_square(1), C(1, 1))])
+@case(np.linalg.inv, variants=[(_square(3), C(3, 3)), (_square(2, 4), C(4, 2, 2)), (_square(1), C(1, 1)),
+                               (_square(3, 2, 2), C(2, 2, 3, 3))])
 def linalg_inv_case(a, c):
     return np.sum(np.linalg.inv(a) * c)
 
@@ -288,7 +332,24 @@ def linalg_solve_case(a, b, c):
     return np.sum(np.linalg.solve(a, b) * c)
 
 
-@case(np.linalg.det, variants=[(_square(3), C()), (_square(2), C()), (_square(3, 4), C(4))])
+@case(np.linalg.solve, wrt=(0, 1), variants=[
+    (_square(3, 2), R(2, 3), C(2, 3)), (_square(3, 2, 2), R(2, 2, 3), C(2, 2, 3)),
+    # a 1-D b against a stack of matrices: NumPy 2 reads it as one vector for every matrix
+    *([(_square(3, 2), R(3), C(2, 3))] if int(np.__version__.split(".")[0]) >= 2 else []),
+])
+def linalg_solve_stacked_vectors_case(a, b, c):  # a stack of vectors, written for NumPy 1 and 2 alike
+    return np.sum(np.linalg.solve(a, b[..., None])[..., 0] * c)
+
+
+@case(np.linalg.solve, wrt=(0, 1), variants=[
+    # NumPy 1 reads a b with one dimension fewer than a as a stack of vectors; NumPy 2 a 1-D b only
+    (_square(3, 2), R(2, 3) if int(np.__version__.split(".")[0]) < 2 else R(3), C(2, 3)),
+])
+def linalg_solve_vector_reading_case(a, b, c):
+    return np.sum(np.linalg.solve(a, b) * c)
+
+
+@case(np.linalg.det, variants=[(_square(3), C()), (_square(2), C()), (_square(3, 4), C(4)), (_square(2, 2, 3), C(2, 3))])
 def linalg_det_case(a, c):
     return np.sum(np.linalg.det(a) * c)
 

@@ -1,0 +1,119 @@
+"""scipy.linalg's solves: the pieces of the solve_triangular, cho_factor, cho_solve and sqrtm rules.
+
+Triangular solves read one triangle (`triangle_of`); a Cholesky factor from
+cho_factor keeps a's own entries in its other triangle. SciPy is imported
+inside the one helper that needs it (solve_sylvester_stack), so that
+`import srcgrad` never loads SciPy.
+"""
+import numpy
+
+from .linalg import cholesky_adjoint_helper, cholesky_tangent_helper
+
+
+def _t(x):
+    return numpy.swapaxes(x, -1, -2)
+
+
+def cho_factor_adjoint_helper(gc, c, lower=False):
+    """The adjoint of `a` in (c, lower) = scipy.linalg.cho_factor(a, lower), from c's adjoint.
+
+    c holds the factor in one triangle and a's own entries in the other
+    (SciPy leaves them in place): those pass their adjoint straight back.
+    """
+    if lower:
+        return cholesky_adjoint_helper(numpy.tril(gc), numpy.tril(c)) + numpy.triu(gc, 1)
+    low = _t(numpy.triu(c))
+    return _t(cholesky_adjoint_helper(_t(numpy.triu(gc)), low)) + numpy.tril(gc, -1)
+
+
+def cho_factor_tangent_helper(t, c, lower=False):
+    """The tangent of c in scipy.linalg.cho_factor(a, lower) along `t` (a's tangent)."""
+    if lower:
+        return cholesky_tangent_helper(t, numpy.tril(c)) + numpy.triu(t, 1)
+    return _t(cholesky_tangent_helper(_t(t), _t(numpy.triu(c)))) + numpy.tril(t, -1)
+
+
+def triangle_of(m, lower=False, unit_diagonal=False):
+    """The part of `m` a triangular solve reads: its lower or upper triangle, without
+    the diagonal when the diagonal is taken as ones."""
+    k = (-1 if lower else 1) if unit_diagonal else 0
+    return numpy.tril(m, k) if lower else numpy.triu(m, k)
+
+
+def trans_flag(trans) -> bool:
+    """Whether scipy.linalg.solve_triangular's `trans` solves with the transpose."""
+    if trans in (0, "N", "n"):
+        return False
+    if trans in (1, 2, "T", "t", "C", "c"):
+        return True
+    raise ValueError(f"srcgrad: unknown trans={trans!r} for scipy.linalg.solve_triangular")
+
+
+def triangular_adjoint_a(y, x, trans=0, lower=False, unit_diagonal=False):
+    """The adjoint of `a` in x = solve_triangular(a, b, trans, lower, unit_diagonal),
+    from y = solve_triangular(a, g, the other trans): -y x^T (transposed for trans),
+    cut to the triangle the solve reads."""
+    y2 = y[..., None] if numpy.ndim(y) == 1 else y
+    x2 = x[..., None] if numpy.ndim(x) == 1 else x
+    outer = -(x2 @ _t(y2)) if trans_flag(trans) else -(y2 @ _t(x2))
+    return triangle_of(outer, lower, unit_diagonal)
+
+
+def triangular_tangent_a(t, x, trans=0, lower=False, unit_diagonal=False):
+    """-op(tri(t)) x: the right-hand side whose triangular solve is x's tangent along `t`."""
+    tri = triangle_of(t, lower, unit_diagonal)
+    op = _t(tri) if trans_flag(trans) else tri
+    return -(op @ x)
+
+
+def other_trans(trans) -> int:
+    """The `trans` of the adjoint solve: transposed if the forward solve was not."""
+    return 0 if trans_flag(trans) else 1
+
+
+def solve_sylvester_stack(a, b, q):
+    """scipy.linalg.solve_sylvester(a, b, q) over stacks: x with a x + x b = q."""
+    from scipy.linalg import solve_sylvester  # SciPy is optional: only here
+
+    a, b, q = numpy.broadcast_arrays(a, b, q)
+    out = numpy.empty(q.shape, numpy.result_type(a, b, q, 1.0))
+    for index in numpy.ndindex(q.shape[:-2]):
+        out[index] = solve_sylvester(a[index], b[index], q[index])
+    return out
+
+
+def _columns(x):
+    """A right-hand side as a (stack of) matrices: a vector gets one column."""
+    return x[..., None] if numpy.ndim(x) == 1 else x
+
+
+def cho_solve_adjoint_factor(y, x, c_and_lower):
+    """The adjoint of (c, lower) in x = scipy.linalg.cho_solve((c, lower), b), from
+    y = cho_solve((c, lower), g): (gc, None). With a = l l^T (lower) or u^T u and
+    S = -(y x^T + x y^T), gc = tril(S l), or triu(u S): only the factor's triangle."""
+    c, lower = c_and_lower[0], c_and_lower[1]
+    y2, x2 = _columns(y), _columns(x)
+    s = -(y2 @ _t(x2) + x2 @ _t(y2))
+    gc = numpy.tril(s @ numpy.tril(c)) if lower else numpy.triu(numpy.triu(c) @ s)
+    return (gc, None)
+
+
+def cho_solve_adjoint_factor_tangent_helper(ty, tx, tc, y, x, c_and_lower):
+    """The tangent of cho_solve_adjoint_factor(y, x, (c, lower)) along the tangents of y, x
+    and c (tc[0]): bilinear in y and x, linear in c; (dgc, None)."""
+    lower = c_and_lower[1]
+    total = cho_solve_adjoint_factor(ty, x, c_and_lower)[0] + cho_solve_adjoint_factor(y, tx, c_and_lower)[0]
+    return (total + cho_solve_adjoint_factor(y, x, (tc[0], lower))[0], None)
+
+
+def cho_solve_tangent_rhs(t, x, c_and_lower):
+    """-da x for x = cho_solve((c, lower), b), da the tangent of a = l l^T (or u^T u)
+    along c's tangent t[0] (its factor's triangle)."""
+    c, lower = c_and_lower[0], c_and_lower[1]
+    if lower:
+        f, tf = numpy.tril(c), numpy.tril(t[0])
+        da = tf @ _t(f) + f @ _t(tf)
+    else:
+        f, tf = numpy.triu(c), numpy.triu(t[0])
+        da = _t(tf) @ f + _t(f) @ tf
+    return -(da @ x)

@@ -21,7 +21,7 @@ nowhere else:
   two operands (ufuncs say so themselves: `nin`, `nout`, `signature`).
 - `template`: the argument position a runtime helper reads only for its shape
   (`unbroadcast(g, x)` reads x's shape, never its values).
-- `sequence`: it returns a tuple or list (numpy.histogram's counts and edges):
+- `sequence`: it returns a tuple or list (numpy.histogram's counts and edges, numpy.split's pieces):
   a container, whose adjoint merges with add_grad.
 - `hint`: how to write the call instead, when it must be rejected.
 
@@ -47,10 +47,10 @@ import numpy
 
 from . import deferred
 from .known import (ALL, ARRAY, BUILTINS, FRESH_ATTRIBUTES, LINALG_ARRAYS, LINALG_PURE, METHODS,
-                    NUMBER_OPERATORS, NUMPY_ARRAYS, NUMPY_PURE, NUMPY_SEQUENCES, NUMPY_VIEWS, NUMPY_WRITERS, OPERATORS, PURE,
-                    RANDOM_WRITERS, REDUCTIONS, REPORTING, RUNTIME_FACTS, RUNTIME_SHAPES, STATE,
-                    TOTAL_REDUCTIONS, TYPE_METHODS, UFUNC_METHODS, VIEW, VIEW_ATTRIBUTES, Facts, array_runtime,
-                    merge, method, reads_only, structure_only)
+                    NUMBER_OPERATORS, NUMPY_ARRAYS, NUMPY_PURE, NUMPY_SEQUENCES, NUMPY_VIEWS, NUMPY_WRITERS,
+                    OPERATORS, PURE, RANDOM_WRITERS, REDUCTIONS, REPORTING, RUNTIME_FACTS, RUNTIME_SHAPES,
+                    STATE, TOTAL_REDUCTIONS, TYPE_METHODS, UFUNC_METHODS, VIEW, VIEW_ATTRIBUTES, Facts,
+                    array_runtime, merge, method, reads_only, structure_only)
 
 # re-exported: the record and the by-name queries are facts' interface
 __all__ = ["ALL", "ARRAY", "FRESH_ATTRIBUTES", "METHODS", "PURE", "REPORTING", "STATE", "UFUNC_METHODS", "VIEW",
@@ -97,8 +97,8 @@ def _build() -> None:
         table[getattr(numpy.linalg, name)] = ARRAY
     for name in LINALG_PURE:
         table[getattr(numpy.linalg, name)] = PURE
-    for name in NUMPY_SEQUENCES:
-        table[getattr(numpy, name)] = Facts(sequence=True)
+    for name in NUMPY_SEQUENCES:  # split's pieces are views: kept
+        table[getattr(numpy, name)] = replace(table.get(getattr(numpy, name), PURE), sequence=True)
     for name, facts in NUMPY_WRITERS.items():
         if hasattr(numpy, name):
             table[getattr(numpy, name)] = facts

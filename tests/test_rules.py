@@ -78,11 +78,15 @@ NON_FLOAT_PARAMS = {"axis", "axes", "axis1", "axis2", "keepdims", "shape", "news
                     "repeats", "indices", "mode", "kind", "pad_width", "index", "args", "num",
                     "endpoint", "subok", "keys",  # keys: a dict display's keys, identities
                     "where", "method", "returned", "rowvar", "bias", "density",  # masks, flags, names
-                    "UPLO", "full_matrices", "compute_uv", "hermitian", "lower", "trans", "unit_diagonal"}
+                    "UPLO", "full_matrices", "compute_uv", "hermitian", "lower", "trans", "unit_diagonal",
+                    "indices_or_sections", "kth", "edge_order", "axisa", "axisb", "axisc", "deg"}
 # Rule parameters with no zero case, and why.
 NO_ZERO_CASE_PARAMS = {"scipy.special._basic.polygamma(n)": "the order: NaN unless an integer",
                        "scipy.special._spfun_stats.multigammaln(d)": "the dimension: ValueError unless an integer",
-                       "numpy.linalg.matrix_power(n)": "the power: an integer (NumPy rejects a float)"}
+                       "numpy.linalg.matrix_power(n)": "the power: an integer (NumPy rejects a float)",
+                       "numpy.diff(n)": "a count: NumPy rejects a float",
+                       "numpy.rollaxis(start)": "an axis position: NumPy fails on a float start that moves an axis",
+                       "numpy.select(condlist)": "booleans: NumPy rejects a float condition"}
 # Zero-gradient primitives with no zero case, and why.
 NO_ZERO_CASE = {srcgrad.stop_gradient: "the identity: its zero gradient is a convention (test_no_grad.py)",
                 runtime.method_axes: "the axes of x.transpose(*args): integers only"}

@@ -137,11 +137,13 @@ def container_names(fn, params, kinds, ops=None, sequences=frozenset()) -> set[s
     """Names that may hold a tuple, list or dict: their adjoints merge with add_grad.
 
     Parameters not known to be numbers or arrays, displays, `sequences` (names
-    found to hold lists or tuples, such as concatenations), items of such names
+    found to hold lists or tuples, such as concatenations), results of NumPy
+    functions that may return a list (`numpy.split`), items of such names
     (a pytree's inner nodes) and copies of them.
     """
     known = dict(zip(params, kinds))
     records = {p for p in params if known.get(p) in ("record", "numbers")}  # entries are leaves
+    records |= _array_lists(fn, ops or {})  # tuples of arrays a primitive made: items are arrays
 
     def holds(value, stmt, out) -> bool:
         source = value.value if isinstance(value, gast.Subscript) else value
@@ -155,6 +157,16 @@ def container_names(fn, params, kinds, ops=None, sequences=frozenset()) -> set[s
 
     seeds = {p for p in params if known.get(p) not in ("scalar", "array")} | set(sequences)
     return _assigned_closure(fn, seeds, holds)
+
+
+def _array_lists(fn, ops: dict) -> set[str]:
+    """Names every assignment of which is a tuple or list of arrays made by a primitive."""
+    found: dict = {}
+    for stmt in statements(fn.body):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            ok = _returns_sequence(ops.get(id(stmt)))
+            found[stmt.targets[0].id] = found.get(stmt.targets[0].id, True) and ok
+    return {name for name, ok in found.items() if ok}
 
 
 def _assigned_closure(fn, seeds: set, holds) -> set[str]:
@@ -173,7 +185,7 @@ def _assigned_closure(fn, seeds: set, holds) -> set[str]:
 
 
 def _returns_sequence(op) -> bool:
-    """A call of a primitive that returns a tuple (numpy.histogram, numpy.linalg.svd, eigh, ...)."""
+    """A call of a primitive that returns a tuple or list (numpy.histogram, numpy.split, ...)."""
     return op is not None and op.kind == "rule" and facts.returns_sequence(op.rule.primitive)
 
 

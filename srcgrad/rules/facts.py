@@ -21,8 +21,7 @@ nowhere else:
   two operands (ufuncs say so themselves: `nin`, `nout`, `signature`).
 - `template`: the argument position a runtime helper reads only for its shape
   (`unbroadcast(g, x)` reads x's shape, never its values).
-- `sequence`: it returns a tuple or list (numpy.histogram's counts and edges,
-  numpy.linalg.svd's three parts):
+- `sequence`: it returns a tuple or list (numpy.histogram's counts and edges, numpy.split's pieces):
   a container, whose adjoint merges with add_grad.
 - `hint`: how to write the call instead, when it must be rejected.
 
@@ -99,8 +98,8 @@ def _build() -> None:
         table[getattr(numpy.linalg, name)] = ARRAY
     for name in LINALG_PURE:
         table[getattr(numpy.linalg, name)] = PURE
-    for name in NUMPY_SEQUENCES:
-        table[getattr(numpy, name)] = Facts(sequence=True)
+    for name in NUMPY_SEQUENCES:  # split's pieces are views: kept
+        table[getattr(numpy, name)] = replace(table.get(getattr(numpy, name), PURE), sequence=True)
     for name in LINALG_SEQUENCES:
         table[getattr(numpy.linalg, name)] = Facts(sequence=True)
     scipy_linalg = sys.modules.get("scipy.linalg")  # imported already by rules/scipy_linalg.py, if at all

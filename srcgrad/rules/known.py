@@ -71,9 +71,11 @@ NUMPY_PURE = (
     "array_split hsplit vsplit diag_indices tril_indices triu_indices indices ix_ unravel_index "
     "ravel_multi_index").split()
 LINALG_ARRAYS = ["norm"]
-# NumPy functions returning a tuple of arrays (average with returned=True; otherwise
-# an array): their adjoints are containers, merged with add_grad.
-NUMPY_SEQUENCES = "average histogram".split()
+# NumPy functions returning a tuple or list of arrays (average with returned=True,
+# gradient along several axes, atleast_1d of several arrays; otherwise an array):
+# their adjoints are containers, merged with add_grad.
+NUMPY_SEQUENCES = ("average histogram split array_split hsplit vsplit dsplit gradient atleast_1d atleast_2d "
+                   "atleast_3d").split()
 # Functions returning a tuple of arrays (SVDResult, ...; svd(compute_uv=False) and
 # qr(mode='r') an array): their adjoints are containers, merged with add_grad.
 LINALG_SEQUENCES = "slogdet eigh eig svd qr lstsq".split()
@@ -179,6 +181,7 @@ def merge(found: list) -> Facts:
                  total=all(f.total for f in found), reporting=all(f.reporting for f in found),
                  numbers=all(f.numbers for f in found), elementwise=all(f.elementwise for f in found),
                  template=found[0].template if len({f.template for f in found}) == 1 else None,
+                 sequence=any(f.sequence for f in found),
                  hint="; or ".join(hints))
 
 

@@ -14,6 +14,7 @@
     solves        scipy.linalg's triangular, Cholesky and Sylvester solves
     containers    tuples, lists and dicts carrying gradients; sum, list, loops; `+`, `*`
     writes        `a[index]` and `x[index] = v`, undoing writes, owned copies, tapes
+    manipulation  diff, gradient, kron, cross, split, atleast_nd, partition, select, logspace
     second_order  tangents of the adjoint helpers (hessian, hvp, grad of grad)
     special       the SciPy rules' helpers (scipy.signal.convolve's padding)
 
@@ -30,7 +31,8 @@ import types
 
 import numpy  # noqa: F401  (as math)
 
-from .checks import check_finite, has_nan, raise_float_errors, require_scalar, rule_gradients, shape_rule_error
+from .checks import (check_finite, has_nan, raise_float_errors, require_real_operand, require_scalar,
+                     rule_gradients, shape_rule_error)
 from .constructors import (arange_adjoint, arange_tangent, fill_adjoint, fill_tangent, linspace_adjoint,
                            linspace_tangent)
 from .containers import (add_grad, concat, concat_adjoint_left, concat_adjoint_right, concat_tangent,
@@ -57,6 +59,12 @@ from .linalg import (NUMPY_MAJOR_FOR_SOLVE, cholesky_adjoint_helper, cholesky_ta
                      norm_tangent_helper, solve_adjoint_a, solve_adjoint_helper, solve_is_vector,
                      solve_tangent_a, tensordot_adjoint_left, tensordot_adjoint_right, tensordot_axes,
                      trace_adjoint_helper)
+from .manipulation import (atleast_adjoint_helper, atleast_tangent_helper, cross_adjoint_left,
+                           cross_adjoint_right, diff_adjoint_helper, diff_tangent_helper, gradient_adjoint_helper,
+                           imaginary_part_adjoint, kron_adjoint_left, kron_adjoint_right, logspace_base,
+                           logspace_base_adjoint, logspace_exponents, partition_adjoint_helper,
+                           partition_tangent_helper, pieces_adjoint, real_part_adjoint, rollaxis_adjoint_helper,
+                           select_adjoint_helper, select_choice, select_default_adjoint)
 from .reductions import (cumprod_adjoint_helper, cumprod_tangent_helper, cumsum_adjoint_helper,
                          extreme_tangent_helper, logsumexp_weights, prod_adjoint_helper, prod_tangent_helper,
                          reduced_size, reverse_cumsum, sort_adjoint_helper, sort_tangent_helper,

@@ -130,3 +130,14 @@ def check_finite(value, generated, origin):
     if bad:
         raise FloatingPointError(f"NaN or inf produced by the generated statement `{generated}` "
                                  f"(from {origin})")
+
+
+def require_real_operand(value, name):
+    """Raise SrcGradError where `name` (numpy.real, numpy.imag, ...) meets a complex
+    value: its derivative is defined here for real arrays only (SPEC: real numbers)."""
+    if isinstance(value, complex) or (not isinstance(value, float) and numpy.iscomplexobj(value)):
+        from srcgrad.errors import SrcGradError  # only on this error path
+
+        raise SrcGradError(f"{name} of a complex value: srcgrad differentiates real numbers only",
+                           hint="keep the computation real: np.cos(t) and np.sin(t) for the parts "
+                                "of np.exp(1j * t)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import operator
+import types
 from dataclasses import dataclass, field
 
 import gast
@@ -234,13 +235,28 @@ def _lookup(namespace, path: str):
         obj = namespace.lookup(head)
     except KeyError:
         return None
-    for attr in rest:
+    for i, attr in enumerate(rest):
         # Only modules, classes and ufuncs (whose methods, `numpy.add.reduce`, are
         # NumPy's own) are walked: no user property runs at compile time.
         if not (inspect.ismodule(obj) or inspect.isclass(obj) or isinstance(obj, numpy.ufunc)):
-            return None
+            return _ruled_method(obj, attr) if i == len(rest) - 1 else None
         obj = getattr(obj, attr, None)
     return obj
+
+
+def _ruled_method(receiver, attr: str):
+    """`receiver.attr`, a method of a global object, as the bound method when a rule
+    (registered or a user's) is keyed by it: `scipy.stats.norm.logpdf`. Bound methods
+    compare and hash by (object, function), so a fresh one finds the rule. Read
+    statically (no property runs); None for anything else, as before."""
+    func = inspect.getattr_static(type(receiver), attr, None)
+    if not inspect.isfunction(func) or inspect.getattr_static(receiver, attr, None) is not func:
+        return None  # not a plain method, or an instance attribute shadows it
+    method = types.MethodType(func, receiver)
+    if registry.lookup(method) or registry.lookup(method, "forward") or registry.is_nondifferentiable(method) \
+            or registry.user_vjp(method) is not None or registry.user_jvp(method) is not None:
+        return method
+    return None
 
 
 def primitive_op(primitive, args, stmt, source, label) -> Op:

@@ -36,10 +36,12 @@ functions get the same facts from their source (srcgrad/analysis/effects.py).
 """
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import operator
 import sys
+import types
 import warnings
 from dataclasses import replace
 
@@ -187,6 +189,10 @@ def bound(receiver, descriptor) -> Facts | None:
     generator's draws (its state only, unless the table says more)."""
     if isinstance(receiver, logging.Logger):
         return REPORTING
+    if inspect.isfunction(descriptor):  # a rule may be keyed by the bound method itself
+        found = of(types.MethodType(descriptor, receiver))
+        if found is not None:
+            return found
     found = of(descriptor)
     if found is None and isinstance(receiver, (numpy.random.Generator, numpy.random.RandomState)):
         return STATE

@@ -11,6 +11,8 @@ primitive is an error at import time, naming both places.
 """
 from __future__ import annotations
 
+import sys
+import types
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
@@ -47,6 +49,8 @@ def qualname(primitive) -> str:
     owner = getattr(primitive, "__self__", None)
     if numpy_ufunc_probe is not None and isinstance(owner, type(numpy_ufunc_probe)):
         return f"numpy.{owner.__name__}.{primitive.__name__}"  # a ufunc's method: numpy.add.reduce
+    if isinstance(primitive, types.MethodType) and not isinstance(primitive.__self__, type):
+        return _method_name(primitive)
     module = getattr(primitive, "__module__", None) or ""
     name = getattr(primitive, "__qualname__", None) or getattr(primitive, "__name__", None)
     if name is None:
@@ -71,6 +75,16 @@ def _ufunc_namespace(ufunc) -> str:
     if special is not None and getattr(special, ufunc.__name__, None) is ufunc:
         return "scipy.special"
     return "numpy"
+
+
+def _method_name(method) -> str:
+    """'scipy.stats.norm.logpdf': a method of a module-level object, named by the public
+    package of the object's module, the object's name there and the method's name."""
+    owner = type(method.__self__)
+    module = sys.modules.get(owner.__module__)
+    name = next((k for k, v in vars(module).items() if v is method.__self__), None) if module else None
+    package = owner.__module__.split("._")[0]  # scipy.stats._continuous_distns -> scipy.stats
+    return f"{package}.{name or owner.__name__}.{method.__func__.__name__}"
 
 
 try:  # a ufunc, only to recognise ufuncs (which carry no __module__) by type

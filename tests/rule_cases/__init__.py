@@ -101,7 +101,7 @@ def C(*shape):
 
 for _module in ("operators", "numpy", "shapes", "ndarray", "linalg", "math", "builtins", "runtime",
                 "scipy_special", "scipy_special_erf", "scipy_special_bessel", "scipy_signal", "zeros",
-                "zeros_scipy_special", "statistics", "sampled", "reductions", "ufuncs"):
+                "zeros_scipy_special", "statistics", "sampled", "reductions", "ufuncs", "scipy_stats"):
     try:
         importlib.import_module(f"{__name__}.{_module}")
     except ModuleNotFoundError as _err:

@@ -171,8 +171,8 @@ def of(obj) -> Facts | None:
     if registry.user_vjp(obj) is not None or registry.user_jvp(obj) is not None:
         return PURE  # a user rule: its author declared it a function of its arguments
     if registry.lookup(obj) is not None or registry.lookup(obj, "forward") is not None \
-            or registry.is_nondifferentiable(obj):
-        return PURE  # a rule registered after the table was built
+            or registry.is_nondifferentiable(obj) or registry.unsupported_hint(obj) is not None:
+        return PURE  # a rule (or its refusal) registered after the table was built
     return None
 
 

@@ -246,6 +246,41 @@ def forms(primitive) -> tuple:
     return tuple(_FORMS.get(primitive, ())) if primitive is not None else ()
 
 
+_ARRAY_OPERANDS: set = set()
+
+
+def array_operands(*primitives) -> None:
+    """Declare that each primitive reads every operand as an array, as a ufunc does
+    (SciPy's distributions: array_like arguments): a list passed to it is made an
+    array first, so its rule's template works on arrays."""
+    _ARRAY_OPERANDS.update(primitives)
+
+
+def reads_arrays(primitive) -> bool:
+    try:
+        return _canonical(primitive) in _ARRAY_OPERANDS
+    except TypeError:  # unhashable
+        return False
+
+
+_UNSUPPORTED: dict[object, str] = {}
+
+
+def unsupported(primitive, hint: str) -> None:
+    """Declare that `primitive` (a library function, pure) has no derivative rule:
+    a call whose derivative is needed is a located error with `hint`, instead of
+    srcgrad reading the library's own source as if it were the user's."""
+    _UNSUPPORTED[primitive] = hint
+
+
+def unsupported_hint(primitive) -> str | None:
+    """The hint of an `unsupported` declaration for `primitive`, or None."""
+    try:
+        return _UNSUPPORTED.get(primitive)
+    except TypeError:  # unhashable
+        return None
+
+
 _ALIASES: dict[object, object] = {}
 
 

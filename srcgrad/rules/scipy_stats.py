@@ -22,7 +22,8 @@ and the shapes, written out as template text (like rules/elementwise.py):
 and loc are counts, piecewise constant: zero. `dirichlet` and
 `multivariate_normal` (logpdf, pdf; mvn's entropy) are written below; their
 arguments go through the helpers of runtime/stats.py, which make them the
-full forms SciPy computes with. `multivariate_normal.cdf` has no rule.
+full forms SciPy computes with. `multivariate_normal.cdf` and `.logcdf` have
+no rule (`unsupported`: a located error where their derivative is needed).
 
 Derivatives call NumPy, scipy.special and these distributions' own methods,
 which have rules, so a derivative can be differentiated again.
@@ -42,7 +43,7 @@ except ImportError as _err:  # SciPy missing (or broken): srcgrad works without 
     raise ModuleNotFoundError(f"SciPy is not importable ({_err}); no rules for scipy.stats",
                               name=__name__) from _err
 
-from srcgrad.rules.registry import adjoint, constant_only, linear, tangent
+from srcgrad.rules.registry import adjoint, array_operands, constant_only, linear, tangent, unsupported
 from srcgrad.runtime import (dirichlet_points, dirichlet_points_adjoint, dirichlet_points_tangent, masked_product,
                              mvn_cov, mvn_cov_adjoint, mvn_full_rank, mvn_mean, mvn_points, mvn_precision,
                              unbroadcast)
@@ -78,7 +79,9 @@ _GLOBALS = {"d": d, "numpy": numpy, "scipy": scipy, "unbroadcast": unbroadcast,
 
 
 def _define(primitive, name: str, params: str, body: list, mode: str) -> None:
-    """Register the template `def name(z, params): body` (text) for `primitive`."""
+    """Register the template `def name(z, params): body` (text) for `primitive`, which
+    reads its operands as arrays (a list passed to it is made one first)."""
+    array_operands(primitive)
     filename = f"<srcgrad/rules/scipy_stats.py:{name}>"
     text = f"def {name}(z, {params}):\n" + "".join(f"    {line}\n" for line in body)
     linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
@@ -227,6 +230,9 @@ _mvn("logpdf", "d[z]")
 _mvn("pdf", "d[z] * z")
 
 
+array_operands(scipy.stats.multivariate_normal.entropy)
+
+
 @adjoint(scipy.stats.multivariate_normal.entropy)  # z = (rank (log(2 pi) + 1) + log pdet(S)) / 2
 def mvn_entropy_adjoint(z, mean=None, cov=1):
     s = mvn_cov(cov, mean)
@@ -237,6 +243,12 @@ def mvn_entropy_adjoint(z, mean=None, cov=1):
 def mvn_entropy_tangent(z, mean=None, cov=1):
     s = mvn_cov(cov, mean)
     d[z] = 0.5 * numpy.sum(mvn_full_rank(mvn_precision(s, True), s) * mvn_cov(d[cov], mean))
+
+
+for _method in ("cdf", "logcdf"):  # a numerical integral (randomized quasi-Monte Carlo)
+    unsupported(getattr(scipy.stats.multivariate_normal, _method),
+                "it is a numerical integral without a closed-form derivative; if no derivative "
+                "should flow through it, pass it srcgrad.stop_gradient(...) of its arguments")
 
 
 # --- the helpers' tangents (forward mode differentiates reverse-mode code) ----------

@@ -246,6 +246,11 @@ def forms(primitive) -> tuple:
     return tuple(_FORMS.get(primitive, ())) if primitive is not None else ()
 
 
+def constant_only_params() -> dict[object, dict[str, str]]:
+    """Every `constant_only` declaration (a copy), for the generated docs."""
+    return {p: dict(params) for p, params in _CONSTANT_PARAMS.items()}
+
+
 _ARRAY_OPERANDS: set = set()
 
 
@@ -271,6 +276,11 @@ def unsupported(primitive, hint: str) -> None:
     a call whose derivative is needed is a located error with `hint`, instead of
     srcgrad reading the library's own source as if it were the user's."""
     _UNSUPPORTED[primitive] = hint
+
+
+def unsupported_primitives() -> dict[object, str]:
+    """Every `unsupported` declaration (a copy), for the generated docs."""
+    return dict(_UNSUPPORTED)
 
 
 def unsupported_hint(primitive) -> str | None:

@@ -242,3 +242,20 @@ def test_list_arguments_are_read_as_arrays():
     np.testing.assert_allclose(srcgrad.grad(f)(x), expected, rtol=1e-10)
     _, tangent = srcgrad.jvp(f, (x,), (np.array([1.0, 0.0]),))
     assert tangent == pytest.approx(expected[0], rel=1e-10)
+
+
+def _exportable(mean, cov):
+    points = np.array([[0.1, 0.2], [0.3, -0.4]])
+    return np.sum(scipy.stats.multivariate_normal.logpdf(points, mean, cov)
+                  + scipy.stats.norm.logcdf(points, mean, 2.0)) + scipy.stats.dirichlet.logpdf([0.4], cov[0] + 1.0)
+
+
+def test_an_exported_derivative_carries_the_helpers_it_calls():
+    from srcgrad.export import export_source
+
+    args = (np.array([0.2, -0.1]), np.array([[2.0, 0.3], [0.3, 1.0]]))
+    scope: dict = {}
+    exec(compile(export_source(_exportable, wrt=("mean", "cov")), "<exported>", "exec"), scope)  # noqa: S102
+    exported = next(v for k, v in scope.items() if k.startswith("grad_"))
+    for got, expected in zip(exported(*args), srcgrad.grad(_exportable, wrt=(0, 1))(*args)):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)

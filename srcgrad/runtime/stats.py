@@ -13,7 +13,7 @@ Plain functions over NumPy values; SciPy itself is never imported here.
 import numpy
 
 
-def mvn_dim(mean, cov) -> int:
+def _mvn_dim(mean, cov) -> int:
     """The dimension SciPy infers: the mean's size, else a 2-D covariance's order, else 1."""
     if mean is not None:
         return int(numpy.size(mean))
@@ -28,14 +28,14 @@ def mvn_points(x, mean, cov):
     if x.ndim == 0:
         return x.reshape(1)
     if x.ndim == 1:
-        return x.reshape(-1, 1) if mvn_dim(mean, cov) == 1 else x.reshape(1, -1)
+        return x.reshape(-1, 1) if _mvn_dim(mean, cov) == 1 else x.reshape(1, -1)
     return x
 
 
 def mvn_mean(mean, cov):
     """The mean as a vector of the distribution's dimension (zeros for None; linear in mean)."""
     if mean is None:
-        return numpy.zeros(mvn_dim(mean, cov))
+        return numpy.zeros(_mvn_dim(mean, cov))
     return numpy.reshape(numpy.asarray(mean, dtype=float), (-1,))
 
 
@@ -43,7 +43,7 @@ def mvn_cov(cov, mean):
     """The symmetric covariance matrix SciPy uses: a number times the identity, a diagonal,
     or a matrix's lower triangle mirrored (SciPy's eigh reads nothing else; linear in cov)."""
     cov = numpy.asarray(cov, dtype=float)
-    dim = mvn_dim(mean, cov)
+    dim = _mvn_dim(mean, cov)
     if cov.ndim == 0:
         return cov * numpy.eye(dim)
     if cov.ndim == 1:

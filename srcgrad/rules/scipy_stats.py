@@ -176,10 +176,11 @@ def _dirichlet(method: str, weight: str) -> None:
         "d[alpha] = unbroadcast(w * da, alpha)",
     ], "reverse")
     scale = "" if weight == "d[z]" else "z * "
-    _define(primitive, f"dirichlet_{method}_tangent", "x, alpha", lines[:1] + lines[2:] + [
-        f"d[z] = {scale}numpy.reshape(numpy.sum(numpy.transpose(dirichlet_points_tangent(d[x], alpha)) * dx,"
-        " axis=-1), numpy.shape(z))",
-        f"d[z] = {scale}numpy.reshape(numpy.sum(d[alpha] * da, axis=-1), numpy.shape(z))",
+    dx, da = (line.split(" = ", 1)[1] for line in lines[2:])  # inlined: each is read by one line
+    _define(primitive, f"dirichlet_{method}_tangent", "x, alpha", lines[:1] + [
+        f"d[z] = {scale}numpy.reshape(numpy.sum(numpy.transpose(dirichlet_points_tangent(d[x], alpha))"
+        f" * ({dx}), axis=-1), numpy.shape(z))",
+        f"d[z] = {scale}numpy.reshape(numpy.sum(d[alpha] * ({da}), axis=-1), numpy.shape(z))",
     ], "forward")
 
 

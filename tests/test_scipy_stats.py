@@ -259,3 +259,15 @@ def test_an_exported_derivative_carries_the_helpers_it_calls():
     exported = next(v for k, v in scope.items() if k.startswith("grad_"))
     for got, expected in zip(exported(*args), srcgrad.grad(_exportable, wrt=(0, 1))(*args)):
         np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def _t_in_df(x, df):
+    return np.sum(st.t.logpdf(x, df))
+
+
+def test_a_tangent_computes_no_local_that_only_inactive_inputs_read():
+    # the score in u (read by the lines of x, loc and scale) is not computed for df alone
+    text = srcgrad.source(_t_in_df, mode="forward", wrt="df")
+    assert "-(df + 1.0)" not in text and "df_dot * (0.5 * (scipy.special.psi(" in text
+    both = srcgrad.source(_t_in_df, mode="forward", wrt=("x", "df"))
+    assert "-(df + 1.0)" in both

@@ -363,8 +363,8 @@ def ufunc_operands_as_arrays(fn, ops: dict, lists: set, numpy_name, fresh, names
     array (on the list, `2 * xs` would repeat it and `xs * 2.0` would fail), and
     the list gets its adjoint, or its tangent, from the rule of `numpy.asarray`.
     `lists` are the names that may hold a list or tuple; `numpy_name()` is how the
-    generated code names the numpy module (asked only when a conversion is made). Edits `fn` and `ops` in place;
-    returns the names it introduced.
+    generated code names the numpy module (asked only when a conversion is made).
+    Edits `fn` and `ops` in place; returns the names it introduced.
     """
     made: set[str] = set()
 

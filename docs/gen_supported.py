@@ -72,6 +72,7 @@ _GROUPS = [  # (heading, test on the public name)
     ("`scipy.special` (when SciPy is installed)", lambda n: n.startswith("scipy.special.")),
     ("`scipy.signal` (when SciPy is installed)", lambda n: n.startswith("scipy.signal.")),
     ("`scipy.linalg` (when SciPy is installed)", lambda n: n.startswith("scipy.linalg.")),
+    ("`scipy.stats` (when SciPy is installed)", lambda n: n.startswith("scipy.stats.")),
     ("srcgrad", lambda n: n.startswith("srcgrad.") and not n.startswith("srcgrad.runtime.")),
 ]
 
@@ -232,6 +233,22 @@ def render_supported() -> str:
         if not rows[heading]:
             continue
         lines += [f"## {heading}", ""] + _table(sorted(rows[heading])) + [""] + _NOTES.get(heading, [])
+
+    constant = sorted((public_name(p), param) for p, params in registry.constant_only_params().items()
+                      for param in params)
+    if constant:
+        lines += ["## Parameters without a derivative", "",
+                  "The result depends on these parameters, but the rule has no derivative in them",
+                  "(no closed form, or a constant by nature). A value there that depends on a",
+                  "differentiated input raises `SrcGradError`, naming the call and the parameter.", "",
+                  "| primitive | parameter |", "| --- | --- |"]
+        lines += [f"| `{name}` | `{param}` |" for name, param in constant] + [""]
+    refused = sorted(public_name(p) for p in registry.unsupported_primitives())
+    if refused:
+        lines += ["## Known functions without a rule", "",
+                  "A call of one of these on a value being differentiated raises `SrcGradError`",
+                  "with a hint; on constants it runs as written.", "",
+                  ", ".join(map(_code, refused)), ""]
 
     lines += ["## Methods that share a function's rule", "",
               "A method whose parameters are the function's, with the array first, is",

@@ -113,9 +113,8 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
 
         nograd.bind(anf, ctx.helper(stop_gradient, "stop_gradient"))  # `y = stop_gradient(_t1)`
     lists = container_names(anf, params, kinds, ops)
-    if lists:
-        ctx.locals |= ufunc_operands_as_arrays(anf, ops, lists, ctx.rename_global("numpy"), names.fresh,
-                                               parsed.namespace, parsed.source, ctx.is_local)
+    ctx.locals |= ufunc_operands_as_arrays(anf, ops, lists, lambda: ctx.rename_global("numpy"), names.fresh,
+                                           parsed.namespace, parsed.source, ctx.is_local)
     sequences = bind_sequence_ops(anf, ops, params, kinds, parsed.source)
     if options.optimize:
         share_repeats(anf, ops, params, kinds)

@@ -269,7 +269,20 @@ def instantiate_tangent(template: Template, bindings: dict, tangent_of, rename_g
             continue
         value = _expand_tangent(stmt.value, bindings, tangent_of, rename_global, renames, zeros)
         out.append(Contribution(bindings[template.result].id, value))
-    return out
+    return _read_locals_only(out)
+
+
+def _read_locals_only(items: list) -> list:
+    """`items` without the locals that no kept line reads, directly or through another
+    local (a local only the lines of inactive inputs read)."""
+    read: set[str] = set()
+    kept: list = []
+    for item in reversed(items):
+        if isinstance(item, Local) and item.name not in read:
+            continue
+        read |= {n.id for n in gast.walk(item.value) if isinstance(n, gast.Name)}
+        kept.append(item)
+    return kept[::-1]
 
 
 def _expand_tangent(expr, bindings, tangent_of, rename_global, renames, zeros):

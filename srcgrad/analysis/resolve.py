@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import operator
+import types
 from dataclasses import dataclass, field
 
 import gast
@@ -170,6 +171,9 @@ def _resolve_call(call, namespace, source, is_local, result, stmt, lifted) -> Op
         return Op("custom", label, bindings={i: a for i, a in enumerate(args)}, callee=callee)
     if registry.is_nondifferentiable(callee):
         return Op("zero", label, callee=callee)
+    if registry.unsupported_hint(callee) is not None:
+        return Op("badcall", f"{label}(...) has no derivative rule", hint=registry.unsupported_hint(callee),
+                  callee=callee)
     if registry.lookup(callee) is not None or registry.lookup(callee, "forward") is not None:
         return _primitive(callee, args, keywords, result, stmt, source, label=label)
     if inspect.isfunction(callee):
@@ -234,13 +238,29 @@ def _lookup(namespace, path: str):
         obj = namespace.lookup(head)
     except KeyError:
         return None
-    for attr in rest:
+    for i, attr in enumerate(rest):
         # Only modules, classes and ufuncs (whose methods, `numpy.add.reduce`, are
         # NumPy's own) are walked: no user property runs at compile time.
         if not (inspect.ismodule(obj) or inspect.isclass(obj) or isinstance(obj, numpy.ufunc)):
-            return None
+            return _ruled_method(obj, attr) if i == len(rest) - 1 else None
         obj = getattr(obj, attr, None)
     return obj
+
+
+def _ruled_method(receiver, attr: str):
+    """`receiver.attr`, a method of a global object, as the bound method when a rule
+    (registered or a user's) is keyed by it: `scipy.stats.norm.logpdf`. Bound methods
+    compare and hash by (object, function), so a fresh one finds the rule. Read
+    statically (no property runs); None for anything else, as before."""
+    func = inspect.getattr_static(type(receiver), attr, None)
+    if not inspect.isfunction(func) or inspect.getattr_static(receiver, attr, None) is not func:
+        return None  # not a plain method, or an instance attribute shadows it
+    method = types.MethodType(func, receiver)
+    if registry.lookup(method) or registry.lookup(method, "forward") or registry.is_nondifferentiable(method) \
+            or registry.unsupported_hint(method) is not None \
+            or registry.user_vjp(method) is not None or registry.user_jvp(method) is not None:
+        return method
+    return None
 
 
 def primitive_op(primitive, args, stmt, source, label) -> Op:
@@ -333,17 +353,18 @@ def differentiable_params(op: Op) -> list:
     return [op.bindings[p] for p in sorted(targets) if p in op.bindings]
 
 
-def ufunc_operands_as_arrays(fn, ops: dict, lists: set, numpy_name: str, fresh, namespace, source,
+def ufunc_operands_as_arrays(fn, ops: dict, lists: set, numpy_name, fresh, namespace, source,
                              is_local) -> set[str]:
-    """A ufunc reads a list or tuple operand as an array: make that explicit.
+    """A ufunc (or a function declared `array_operands`) reads a list or tuple
+    operand as an array: make that explicit.
 
     `np.square(xs)` with `xs` a list becomes `_t1 = asarray(xs); z = np.square(_t1)`,
     exactly what NumPy does inside the call. The rule's template then works on an
     array (on the list, `2 * xs` would repeat it and `xs * 2.0` would fail), and
     the list gets its adjoint, or its tangent, from the rule of `numpy.asarray`.
-    `lists` are the names that may hold a list or tuple; `numpy_name` is how the
-    generated code names the numpy module. Edits `fn` and `ops` in place;
-    returns the names it introduced.
+    `lists` are the names that may hold a list or tuple; `numpy_name()` is how the
+    generated code names the numpy module (asked only when a conversion is made).
+    Edits `fn` and `ops` in place; returns the names it introduced.
     """
     made: set[str] = set()
 
@@ -353,22 +374,32 @@ def ufunc_operands_as_arrays(fn, ops: dict, lists: set, numpy_name: str, fresh, 
             nodes.map_blocks(stmt, rewrite)
             op = ops.get(id(stmt))
             call = stmt.value if isinstance(stmt, gast.Assign) else None
-            if op is None or op.kind != "rule" or not isinstance(op.callee, numpy.ufunc) \
+            array_like = op is not None and op.kind == "rule" and registry.reads_arrays(op.callee)
+            if op is None or op.kind != "rule" or not (isinstance(op.callee, numpy.ufunc) or array_like) \
                     or not isinstance(call, gast.Call):
                 out.append(stmt)
                 continue
             changed = False
-            for i, arg in enumerate(call.args):
-                if isinstance(arg, gast.Name) and arg.id in lists:
+            operands = [(call.args, i) for i in range(len(call.args))]
+            if array_like:  # a declared function reads its keyword operands as arrays too
+                operands += [(call.keywords, i) for i in range(len(call.keywords))]
+            for holder, i in operands:
+                arg = holder[i] if holder is call.args else holder[i].value
+                literal = array_like and isinstance(arg, (gast.List, gast.Tuple))  # `[0.2, 0.5]`
+                if (isinstance(arg, gast.Name) and arg.id in lists) or literal:
                     name = fresh("t")
                     made.add(name)
                     convert = nodes.stamp(gast.Assign(
                         targets=[nodes.name(name, store=True)], type_comment=None,
-                        value=nodes.quote_expr(f"{numpy_name}.asarray(v)", v=arg.id)), stmt.lineno)
+                        value=nodes.quote_expr(f"{numpy_name()}.asarray(v)", v="v")), stmt.lineno)
+                    convert.value.args[0] = arg
                     ops[id(convert)] = _primitive(numpy.asarray, [convert.value.args[0]], [],
                                                   convert.targets[0], convert, source, label="numpy.asarray")
                     out.append(convert)
-                    call.args[i] = nodes.name(name)
+                    if holder is call.args:
+                        call.args[i] = nodes.name(name)
+                    else:
+                        holder[i].value = nodes.name(name)
                     changed = True
             if changed:
                 ops[id(stmt)] = _resolve_value(stmt, namespace, source, is_local, {})  # a ufunc again

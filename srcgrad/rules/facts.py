@@ -36,10 +36,12 @@ functions get the same facts from their source (srcgrad/analysis/effects.py).
 """
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import operator
 import sys
+import types
 import warnings
 from dataclasses import replace
 
@@ -180,8 +182,8 @@ def of(obj) -> Facts | None:
     if registry.user_vjp(obj) is not None or registry.user_jvp(obj) is not None:
         return PURE  # a user rule: its author declared it a function of its arguments
     if registry.lookup(obj) is not None or registry.lookup(obj, "forward") is not None \
-            or registry.is_nondifferentiable(obj):
-        return PURE  # a rule registered after the table was built
+            or registry.is_nondifferentiable(obj) or registry.unsupported_hint(obj) is not None:
+        return PURE  # a rule (or its refusal) registered after the table was built
     return None
 
 
@@ -198,6 +200,10 @@ def bound(receiver, descriptor) -> Facts | None:
     generator's draws (its state only, unless the table says more)."""
     if isinstance(receiver, logging.Logger):
         return REPORTING
+    if inspect.isfunction(descriptor):  # a rule may be keyed by the bound method itself
+        found = of(types.MethodType(descriptor, receiver))
+        if found is not None:
+            return found
     found = of(descriptor)
     if found is None and isinstance(receiver, (numpy.random.Generator, numpy.random.RandomState)):
         return STATE

@@ -11,6 +11,8 @@ primitive is an error at import time, naming both places.
 """
 from __future__ import annotations
 
+import sys
+import types
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
@@ -55,6 +57,8 @@ def qualname(primitive) -> str:
     owner = getattr(primitive, "__self__", None)
     if numpy_ufunc_probe is not None and isinstance(owner, type(numpy_ufunc_probe)):
         return f"numpy.{owner.__name__}.{primitive.__name__}"  # a ufunc's method: numpy.add.reduce
+    if isinstance(primitive, types.MethodType) and not isinstance(primitive.__self__, type):
+        return _method_name(primitive)
     module = getattr(primitive, "__module__", None) or ""
     name = getattr(primitive, "__qualname__", None) or getattr(primitive, "__name__", None)
     if name is None:
@@ -79,6 +83,16 @@ def _ufunc_namespace(ufunc) -> str:
     if special is not None and getattr(special, ufunc.__name__, None) is ufunc:
         return "scipy.special"
     return "numpy"
+
+
+def _method_name(method) -> str:
+    """'scipy.stats.norm.logpdf': a method of a module-level object, named by the public
+    package of the object's module, the object's name there and the method's name."""
+    owner = type(method.__self__)
+    module = sys.modules.get(owner.__module__)
+    name = next((k for k, v in vars(module).items() if v is method.__self__), None) if module else None
+    package = owner.__module__.split("._")[0]  # scipy.stats._continuous_distns -> scipy.stats
+    return f"{package}.{name or owner.__name__}.{method.__func__.__name__}"
 
 
 try:  # a ufunc, only to recognise ufuncs (which carry no __module__) by type
@@ -273,6 +287,51 @@ def forms(primitive) -> tuple:
     """The forms of `primitive` (or of the primitive it aliases), in order."""
     primitive = _canonical(primitive)
     return tuple(_FORMS.get(primitive, ())) if primitive is not None else ()
+
+
+def constant_only_params() -> dict[object, dict[str, str]]:
+    """Every `constant_only` declaration (a copy), for the generated docs."""
+    return {p: dict(params) for p, params in _CONSTANT_PARAMS.items()}
+
+
+_ARRAY_OPERANDS: set = set()
+
+
+def array_operands(*primitives) -> None:
+    """Declare that each primitive reads every operand as an array, as a ufunc does
+    (SciPy's distributions: array_like arguments): a list passed to it is made an
+    array first, so its rule's template works on arrays."""
+    _ARRAY_OPERANDS.update(primitives)
+
+
+def reads_arrays(primitive) -> bool:
+    try:
+        return _canonical(primitive) in _ARRAY_OPERANDS
+    except TypeError:  # unhashable
+        return False
+
+
+_UNSUPPORTED: dict[object, str] = {}
+
+
+def unsupported(primitive, hint: str) -> None:
+    """Declare that `primitive` (a library function, pure) has no derivative rule:
+    a call whose derivative is needed is a located error with `hint`, instead of
+    srcgrad reading the library's own source as if it were the user's."""
+    _UNSUPPORTED[primitive] = hint
+
+
+def unsupported_primitives() -> dict[object, str]:
+    """Every `unsupported` declaration (a copy), for the generated docs."""
+    return dict(_UNSUPPORTED)
+
+
+def unsupported_hint(primitive) -> str | None:
+    """The hint of an `unsupported` declaration for `primitive`, or None."""
+    try:
+        return _UNSUPPORTED.get(primitive)
+    except TypeError:  # unhashable
+        return None
 
 
 _ALIASES: dict[object, object] = {}

@@ -17,6 +17,7 @@
     manipulation  diff, gradient, kron, cross, split, atleast_nd, partition, select, logspace
     second_order  tangents of the adjoint helpers (hessian, hvp, grad of grad)
     special       the SciPy rules' helpers (scipy.signal.convolve's padding)
+    stats         scipy.stats: multivariate_normal's and dirichlet's arguments as SciPy reads them
 
 Each helper is a plain function over NumPy values, cheap when there is
 nothing to do, and free of srcgrad imports (`export` copies a helper's own
@@ -95,6 +96,8 @@ from .sampled import (convolve_adjoint_a, convolve_adjoint_v, interp_fp_adjoint,
 from .statistics import (average_part, average_scale, average_tangent, average_weights, average_weights_adjoint,
                          corrcoef_tangent, cov_adjoint, cov_adjoint_tangent, cov_diagonal, cov_tangent,
                          histogram_adjoint, histogram_adjoint_dz, histogram_tangent, quantile_adjoint, quantile_tangent, square_like)
+from .stats import (dirichlet_points, dirichlet_points_adjoint, dirichlet_points_tangent, mvn_cov,
+                    mvn_cov_adjoint, mvn_full_rank, mvn_mean, mvn_points, mvn_precision)
 from .writes import (MISSING, copy_slice, copy_stack, drop_last, fresh_tape, last_item_adjoint, owned,
                      owned_tangent, restore_entry, take_adjoint_helper, unindex, written_adjoint, zero_at)
 

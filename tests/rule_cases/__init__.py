@@ -102,7 +102,8 @@ def C(*shape):
 for _module in ("operators", "numpy", "shapes", "ndarray", "linalg", "math", "builtins", "runtime",
                 "scipy_special", "scipy_special_erf", "scipy_special_bessel", "scipy_signal", "zeros",
                 "zeros_scipy_special", "statistics", "sampled", "reductions", "ufuncs",
-                "decompositions", "scipy_linalg", "manipulation"):
+                "decompositions", "scipy_linalg", "manipulation",
+                "scipy_stats"):
     try:
         importlib.import_module(f"{__name__}.{_module}")
     except ModuleNotFoundError as _err:

@@ -4,6 +4,8 @@ later cell (the cache must not serve the old derivative), lambdas several to a l
 a helper from another cell, redefined too; both modes against the closed forms."""
 import numpy as np
 import pytest
+
+import srcgrad
 from IPython.core.interactiveshell import InteractiveShell  # the test extra installs IPython
 from traitlets.config import Config
 
@@ -77,7 +79,12 @@ def test_a_cell_with_a_magic_and_comprehensions(shell):
 
 def test_a_lambda_whose_text_ipython_does_not_keep_is_a_srcgrad_error(shell, capsys):
     # %time compiles its line as "<timed exec>" and keeps no text of it (it shows the error)
-    run(shell, "%time gt = srcgrad.grad(lambda x: np.sum(x))(x)\n")
-    out = capsys.readouterr().out
-    assert "SrcGradError: cannot read the source of this lambda (<timed exec>)" in out, out
+    # IPython 8 prints the error %time met; IPython 9 raises it again
+    try:
+        run(shell, "%time gt = srcgrad.grad(lambda x: np.sum(x))(x)\n")
+    except srcgrad.SrcGradError as err:
+        message = f"SrcGradError: {err}"
+    else:
+        message = capsys.readouterr().out
+    assert "SrcGradError: cannot read the source of this lambda (<timed exec>)" in message, message
     assert "gt" not in shell.user_ns

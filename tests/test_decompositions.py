@@ -13,6 +13,7 @@ import pytest
 import scipy.linalg
 
 import srcgrad
+from differences import differenced_hessian as _differenced_hessian
 from srcgrad import SrcGradError
 
 rng = np.random.default_rng(11)
@@ -93,16 +94,6 @@ CASES = [
     (f_sqrtm, _spread(3, 3)), (f_solve_triangular, _spread(3, 3)), (f_cho_solve, _spread(3, 3)),
     (f_einsum_forms, _spread(3, 3)),
 ]
-
-
-def _differenced_hessian(fn, x, eps=1e-5):
-    grad = srcgrad.grad(fn)
-    columns = []
-    for i in np.ndindex(x.shape):
-        step = np.zeros(x.shape)
-        step[i] = eps
-        columns.append((grad(x + step) - grad(x - step)) / (2 * eps))
-    return np.stack(columns, axis=-1).reshape(x.shape + x.shape)
 
 
 @pytest.mark.parametrize("fn, x", CASES, ids=[fn.__name__ for fn, _ in CASES])

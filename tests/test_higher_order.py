@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import srcgrad
+from differences import differenced_hessian as _differenced_hessian
 
 rng = np.random.default_rng(7)
 
@@ -212,16 +213,6 @@ CASES = [
     (f_array_astype, _r(3)),
     (f_fmax, _r(4)),
 ]
-
-
-def _differenced_hessian(fn, x, eps=1e-5):
-    grad = srcgrad.grad(fn)
-    columns = []
-    for i in np.ndindex(x.shape):
-        step = np.zeros(x.shape)
-        step[i] = eps
-        columns.append((np.asarray(grad(x + step)) - np.asarray(grad(x - step))) / (2 * eps))
-    return np.stack(columns, axis=-1).reshape(x.shape + x.shape)
 
 
 @pytest.mark.parametrize("fn, x", CASES, ids=[f"{fn.__name__}-{i}" for i, (fn, _) in enumerate(CASES)])

@@ -5,20 +5,11 @@ import numpy as np
 import pytest
 
 import srcgrad
+from differences import differenced_hessian as _differenced_hessian
 
 rng = np.random.default_rng(14)
 W6 = rng.normal(size=6)
 W34 = rng.normal(size=(3, 4))
-
-
-def _differenced_hessian(fn, x, eps=1e-5):
-    grad = srcgrad.grad(fn)
-    columns = []
-    for i in np.ndindex(x.shape):
-        step = np.zeros(x.shape)
-        step[i] = eps
-        columns.append((np.asarray(grad(x + step)) - np.asarray(grad(x - step))) / (2 * eps))
-    return np.stack(columns, axis=-1).reshape(x.shape + x.shape)
 
 
 def h_diff(x):

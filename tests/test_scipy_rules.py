@@ -10,6 +10,7 @@ import pytest
 from scipy import signal, special
 
 import srcgrad
+from differences import differenced_hessian as _differenced_hessian
 
 rng = np.random.default_rng(14)
 
@@ -40,16 +41,6 @@ def f_convolve(x):
     outer = signal.fftconvolve(x[None, :], np.outer(x, x), "valid", axes=1)
     return np.sum(smooth * signal.correlate(x, np.sin(x), mode="valid")[0]) + np.sum(signal.convolve(x, x) ** 2) \
         + np.sum(outer * signal.oaconvolve(x, np.cos(x))[:5])
-
-
-def _differenced_hessian(fn, x, eps=1e-5):
-    grad = srcgrad.grad(fn)
-    columns = []
-    for i in np.ndindex(x.shape):
-        step = np.zeros(x.shape)
-        step[i] = eps
-        columns.append((np.asarray(grad(x + step)) - np.asarray(grad(x - step))) / (2 * eps))
-    return np.stack(columns, axis=-1).reshape(x.shape + x.shape)
 
 
 @pytest.mark.parametrize("fn, x", [

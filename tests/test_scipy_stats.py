@@ -13,6 +13,7 @@ import scipy.stats as st  # noqa: E402
 from scipy.stats import multivariate_normal, norm  # noqa: E402
 
 import srcgrad  # noqa: E402
+from differences import differenced_hessian as _differenced_hessian  # noqa: E402
 
 rng = np.random.default_rng(11)
 X = rng.normal(size=5)
@@ -63,13 +64,6 @@ def test_hessian_of_multivariate_normal_logpdf_in_the_mean():
 
     expected = -len(points) * np.linalg.inv(cov)
     np.testing.assert_allclose(srcgrad.hessian(f)(rng.normal(size=3)), expected, rtol=1e-10, atol=1e-12)
-
-
-def _differenced_hessian(fn, x, eps=1e-5):
-    grad = srcgrad.grad(fn)
-    columns = [(np.asarray(grad(x + step)) - np.asarray(grad(x - step))) / (2 * eps)
-               for step in np.eye(len(x)) * eps]
-    return np.stack(columns, axis=-1)
 
 
 def _t(p):

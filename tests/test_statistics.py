@@ -6,20 +6,11 @@ import numpy as np
 import pytest
 
 import srcgrad
+from differences import differenced_hessian as _differenced_hessian
 
 rng = np.random.default_rng(14)
 W = rng.normal(size=(3, 4))
 XP = np.array([-1.0, 0.0, 0.5, 2.0])
-
-
-def _differenced_hessian(fn, x, eps=1e-5):
-    grad = srcgrad.grad(fn)
-    columns = []
-    for i in np.ndindex(x.shape):
-        step = np.zeros(x.shape)
-        step[i] = eps
-        columns.append((np.asarray(grad(x + step)) - np.asarray(grad(x - step))) / (2 * eps))
-    return np.stack(columns, axis=-1).reshape(x.shape + x.shape)
 
 
 # --- second derivatives: forward mode over the reverse-mode code ------------------------

@@ -329,6 +329,28 @@ def unchanged(before, after):
     return True
 
 
+# Python 3.11+ records the columns each instruction came from, which tell lambdas sharing a
+# line apart; Python 3.10 records none, and there such a lambda is a located SrcGradError.
+COLUMNS = hasattr(types.CodeType, "co_positions")
+
+
+def grad_of_lambda_sharing_a_line(label, fun, args, expected, rtol=1e-10, atol=1e-12):
+    """A Check of srcgrad.grad(fun)(*args) for a lambda that shares its source line with
+    another of the same parameters: on Python 3.11+ the value; on 3.10 the designed
+    refusal (a SrcGradError at the lambda's line whose hint says to move it)."""
+    if COLUMNS:
+        return Check(label, srcgrad.grad(fun)(*args), expected, rtol, atol)
+    line = fun.__code__.co_firstlineno
+    try:
+        srcgrad.grad(fun)(*args)
+    except srcgrad.SrcGradError as err:
+        got = (err.location is not None and err.location.lineno, "records no columns" in str(err),
+               "line of its own" in (err.hint or ""))
+    else:
+        got = "no SrcGradError"
+    return Check(label + " refused without columns", got, (line, True, True))
+
+
 def check_grad(f, args, wrt=0, kwargs=None, label="grad", rtol=1e-4, atol=1e-6, eps=1e-6, autograd=False,
                dgrad=None):
     """srcgrad.grad(f, wrt)(*args) against central differences (and autograd)."""

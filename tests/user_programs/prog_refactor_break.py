@@ -20,7 +20,7 @@ import numpy as np
 
 import srcgrad
 from user_programs.harness import (case, check_grad, check_hessian, check_hvp, check_jacobian, check_jvp,
-                                   check_value_and_grad, check_vjp, Check, num_grad)
+                                   check_value_and_grad, check_vjp, Check, grad_of_lambda_sharing_a_line, num_grad)
 
 RNG = np.random.default_rng(20261206)
 P = "refactor_break_"
@@ -1009,8 +1009,8 @@ def make_loss(scale):
 def _():
     x = np.array([0.5, 2.0])
     xs = np.array([0.5, 1.5, 2.5])
-    checks = [Check("hypot lambda", srcgrad.grad(F_HYP)(x), x / np.hypot(x, 1.0)),
-              Check("arctan2 lambda", srcgrad.grad(F_ATAN)(x), 1.0 / (1.0 + x ** 2))]
+    checks = [grad_of_lambda_sharing_a_line("hypot lambda", F_HYP, (x,), x / np.hypot(x, 1.0), 1e-4, 1e-6),
+              grad_of_lambda_sharing_a_line("arctan2 lambda", F_ATAN, (x,), 1.0 / (1.0 + x ** 2), 1e-4, 1e-6)]
     for k, fk in enumerate(RELUS):
         checks.append(Check(f"relu k={k}", srcgrad.grad(fk)(xs), (xs > k).astype(float)))
     for s in (2.0, 3.0):

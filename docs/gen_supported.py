@@ -110,6 +110,10 @@ _NOTES = {
 }
 
 
+# NumPy 2.0 renamed these; the page shows the new name whichever NumPy generates it
+_NUMPY_2_NAMES = {"numpy.trapz": "numpy.trapezoid"}
+
+
 def public_name(obj) -> str:
     """The dotted name a program uses for `obj`: 'numpy.sum', 'ndarray.T', 'abs'."""
     name = getattr(obj, "__name__", None)
@@ -125,7 +129,8 @@ def public_name(obj) -> str:
         except ImportError:
             continue
         if name is not None and getattr(module, name, None) is obj:
-            return name if module_name == "builtins" else f"{module_name}.{name}"
+            dotted = name if module_name == "builtins" else f"{module_name}.{name}"
+            return _NUMPY_2_NAMES.get(dotted, dotted)
     return registry.qualname(obj)
 
 

@@ -6,8 +6,6 @@ import types
 
 import numpy as np
 import pytest
-
-import srcgrad
 from IPython.core.interactiveshell import InteractiveShell  # the test extra installs IPython
 from traitlets.config import Config
 

@@ -38,7 +38,8 @@ import gast
 import numpy
 
 from .. import nodes
-from ..analysis.aliases import alias_groups, check_in_place, numbers, positions
+from ..analysis.aliases import alias_groups, check_in_place, positions
+from ..analysis.numbers import numbers
 from ..errors import SourceInfo, unsupported
 from ..naming import Names
 from . import nograd

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 from ..templates import Template, TemplateError, parse_template
+from . import naming
 from .deferred import load_due
 
 F = TypeVar("F", bound=Callable)
@@ -51,56 +52,8 @@ _TEMPLATE_GLOBALS: dict[str, object] = {}
 
 
 def qualname(primitive) -> str:
-    """A readable dotted name for a primitive, for messages: 'numpy.tanh'."""
-    if isinstance(primitive, Form):  # another template of the same primitive
-        return qualname(primitive.primitive)
-    owner = getattr(primitive, "__self__", None)
-    if numpy_ufunc_probe is not None and isinstance(owner, type(numpy_ufunc_probe)):
-        return f"numpy.{owner.__name__}.{primitive.__name__}"  # a ufunc's method: numpy.add.reduce
-    if isinstance(primitive, types.MethodType) and not isinstance(primitive.__self__, type):
-        return _method_name(primitive)
-    module = getattr(primitive, "__module__", None) or ""
-    name = getattr(primitive, "__qualname__", None) or getattr(primitive, "__name__", None)
-    if name is None:
-        objclass = getattr(primitive, "__objclass__", None)
-        name = f"{getattr(objclass, '__name__', '?')}.{getattr(primitive, '__name__', '?')}"
-    if isinstance(primitive, type(numpy_ufunc_probe)) and not module:
-        module = _ufunc_namespace(primitive)
-    if module.startswith("numpy"):
-        module = "numpy" if "linalg" not in module else "numpy.linalg"
-    if module.startswith("srcgrad.runtime."):  # a helper, by the name its package exports
-        module = "srcgrad.runtime"
-    if module in ("builtins", "_operator", ""):
-        module = {"_operator": "operator"}.get(module, "")
-    return f"{module}.{name}" if module else name
-
-
-def _ufunc_namespace(ufunc) -> str:
-    """'scipy.special' for one of its ufuncs (they carry no __module__), else 'numpy'."""
-    import sys
-
-    special = sys.modules.get("scipy.special")  # a SciPy ufunc means SciPy is imported already
-    if special is not None and getattr(special, ufunc.__name__, None) is ufunc:
-        return "scipy.special"
-    return "numpy"
-
-
-def _method_name(method) -> str:
-    """'scipy.stats.norm.logpdf': a method of a module-level object, named by the public
-    package of the object's module, the object's name there and the method's name."""
-    owner = type(method.__self__)
-    module = sys.modules.get(owner.__module__)
-    name = next((k for k, v in vars(module).items() if v is method.__self__), None) if module else None
-    package = owner.__module__.split("._")[0]  # scipy.stats._continuous_distns -> scipy.stats
-    return f"{package}.{name or owner.__name__}.{method.__func__.__name__}"
-
-
-try:  # a ufunc, only to recognise ufuncs (which carry no __module__) by type
-    import numpy as _np
-
-    numpy_ufunc_probe = _np.add
-except ImportError:  # pragma: no cover - numpy is a hard dependency
-    numpy_ufunc_probe = None
+    """A readable dotted name for a primitive, for messages: 'numpy.tanh' (rules/naming.py)."""
+    return naming.qualname(primitive.primitive if isinstance(primitive, Form) else primitive)
 
 
 def _register(table: dict, mode: str, primitives) -> Callable[[F], F]:
@@ -447,80 +400,6 @@ def nondifferentiable_primitives() -> dict[object, str]:
     return dict(_NONDIFFERENTIABLE)
 
 
-# --- user rules: srcgrad.defvjp / srcgrad.defjvp (SPEC section 5) ---------------
-
-_USER_VJP: dict = {}
-_USER_JVP: dict = {}
-_USER_STATE = {"version": object()}  # a new object whenever a user rule is registered
-
-
-def user_rules_state() -> dict:
-    """The mapping whose "version" changes whenever a user rule is (re-)registered."""
-    return _USER_STATE
-
-
-def user_rules_version() -> object:
-    """The current user-rule version (compared by identity)."""
-    return _USER_STATE["version"]
-
-
-def _arity(fn) -> int | None:
-    import inspect
-
-    if numpy_ufunc_probe is not None and isinstance(fn, type(numpy_ufunc_probe)):
-        return fn.nin
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):  # a C function without a signature
-        return None
-    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
-        return None
-    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
-
-
-def _user_rule(table: dict, kind: str, primitive):
-    from ..errors import SrcGradError
-
-    def register(rule):
-        try:
-            hash(primitive)
-        except TypeError:
-            raise SrcGradError(f"{kind} needs a hashable callable, not {primitive!r}") from None
-        n_prim, n_rule = _arity(primitive), _arity(rule)
-        if n_prim is not None and n_rule is not None and n_rule != n_prim + 2:
-            raise SrcGradError(
-                f"the {kind} rule {getattr(rule, '__name__', rule)!r} takes {n_rule} arguments; "
-                f"for {qualname(primitive)} with {n_prim} it must take {n_prim + 2}",
-                hint=f"{kind} rules take (g_or_tangents, ans, *the function's arguments)")
-        # Registering again replaces the rule (a notebook cell run again); derivatives
-        # built with the old one see a new version and are built again (see watch.py).
-        table[primitive] = rule
-        _USER_STATE["version"] = object()
-        return rule
-
-    return register
-
-
-def defvjp(primitive):
-    """Decorator: `@defvjp(op) def op_vjp(g, ans, *args)` returns one gradient per
-    positional argument of `op` (None for an argument with none)."""
-    return _user_rule(_USER_VJP, "defvjp", primitive)
-
-
-def defjvp(primitive):
-    """Decorator: `@defjvp(op) def op_jvp(tangents, ans, *args)` returns the output tangent."""
-    return _user_rule(_USER_JVP, "defjvp", primitive)
-
-
-def user_vjp(primitive):
-    try:
-        return _USER_VJP.get(primitive)
-    except TypeError:
-        return None
-
-
-def user_jvp(primitive):
-    try:
-        return _USER_JVP.get(primitive)
-    except TypeError:
-        return None
+# user rules live in rules/user.py; these names are the registry's interface to them
+from .user import (defjvp, defvjp, user_jvp, user_rules_state, user_rules_version,  # noqa: E402,F401
+                   user_vjp)

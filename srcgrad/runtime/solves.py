@@ -17,20 +17,33 @@ def _t(x):
 def cho_factor_adjoint_helper(gc, c, lower=False):
     """The adjoint of `a` in (c, lower) = scipy.linalg.cho_factor(a, lower), from c's adjoint.
 
-    c holds the factor in one triangle and a's own entries in the other
-    (SciPy leaves them in place): those pass their adjoint straight back.
+    c holds the factor in one triangle; the other holds a's own entries where
+    SciPy leaves them in place (those pass their adjoint straight back) or
+    zeros where it clears them (newer SciPy): `_cho_factor_keeps_other_triangle`.
     """
+    kept = 1.0 if _cho_factor_keeps_other_triangle() else 0.0
     if lower:
-        return cholesky_adjoint_helper(numpy.tril(gc), numpy.tril(c)) + numpy.triu(gc, 1)
+        return cholesky_adjoint_helper(numpy.tril(gc), numpy.tril(c)) + kept * numpy.triu(gc, 1)
     low = _t(numpy.triu(c))
-    return _t(cholesky_adjoint_helper(_t(numpy.triu(gc)), low)) + numpy.tril(gc, -1)
+    return _t(cholesky_adjoint_helper(_t(numpy.triu(gc)), low)) + kept * numpy.tril(gc, -1)
 
 
 def cho_factor_tangent_helper(t, c, lower=False):
     """The tangent of c in scipy.linalg.cho_factor(a, lower) along `t` (a's tangent)."""
+    kept = 1.0 if _cho_factor_keeps_other_triangle() else 0.0
     if lower:
-        return cholesky_tangent_helper(t, numpy.tril(c)) + numpy.triu(t, 1)
-    return _t(cholesky_tangent_helper(_t(t), _t(numpy.triu(c)))) + numpy.tril(t, -1)
+        return cholesky_tangent_helper(t, numpy.tril(c)) + kept * numpy.triu(t, 1)
+    return _t(cholesky_tangent_helper(_t(t), _t(numpy.triu(c)))) + kept * numpy.tril(t, -1)
+
+
+def _cho_factor_keeps_other_triangle() -> bool:
+    """Whether the installed SciPy's cho_factor leaves a's entries in the triangle it
+    does not factor (older SciPy) rather than zeros (newer): asked of SciPy on a 2 x 2
+    matrix at each call (a few microseconds beside the factorisation's adjoint)."""
+    import scipy.linalg
+
+    c, _ = scipy.linalg.cho_factor(numpy.array([[4.0, 1.0], [1.0, 4.0]]))
+    return bool(c[1, 0] == 1.0)
 
 
 def triangle_of(m, lower=False, unit_diagonal=False):

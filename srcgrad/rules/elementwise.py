@@ -195,20 +195,14 @@ _GLOBALS = {"d": d, "math": math, "numpy": numpy, "masked_product": masked_produ
 def register(namespace: Namespace) -> None:
     """Register the adjoint and tangent rule of every row of both tables that has
     `namespace`'s function."""
-    for row in ROWS:
-        primitives = row.primitives(namespace.module)
-        if not primitives:
-            continue
-        adjoint_line, tangent_line = rule_lines(row, namespace)
-        registry.adjoint(*primitives)(_template(row, namespace, "adjoint", adjoint_line, "z, x"))
-        registry.tangent(*primitives)(_template(row, namespace, "tangent", tangent_line, "z, x"))
-    for pair in PAIRS:
-        primitives = pair.primitives(namespace.module)
-        if not primitives:
-            continue
-        adjoint_lines, tangent_lines = pair_lines(pair, namespace)
-        registry.adjoint(*primitives)(_template(pair, namespace, "adjoint", adjoint_lines, "z, x1, x2"))
-        registry.tangent(*primitives)(_template(pair, namespace, "tangent", tangent_lines, "z, x1, x2"))
+    for table, lines_of, params in ((ROWS, rule_lines, "z, x"), (PAIRS, pair_lines, "z, x1, x2")):
+        for row in table:
+            primitives = row.primitives(namespace.module)
+            if not primitives:
+                continue
+            adjoint_lines, tangent_lines = lines_of(row, namespace)
+            registry.adjoint(*primitives)(_template(row, namespace, "adjoint", adjoint_lines, params))
+            registry.tangent(*primitives)(_template(row, namespace, "tangent", tangent_lines, params))
 
 
 def rule_lines(row: Row, namespace: Namespace) -> tuple[str, str]:

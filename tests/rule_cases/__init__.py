@@ -99,6 +99,12 @@ def C(*shape):
     return R(*shape)
 
 
+def unary(*shapes, dom=None):
+    """Variants for a unary elementwise case: x from `dom` (R when not given) at each
+    shape, and c, the weighting."""
+    return [((dom or R)(*s), C(*s)) for s in shapes]
+
+
 for _module in ("operators", "numpy", "shapes", "ndarray", "linalg", "math", "builtins", "runtime",
                 "scipy_special", "scipy_special_erf", "scipy_special_bessel", "scipy_signal", "zeros",
                 "zeros_scipy_special", "statistics", "sampled", "reductions", "ufuncs",

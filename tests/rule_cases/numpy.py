@@ -1,120 +1,117 @@
 """Cases for srcgrad/rules/numpy.py."""
 import numpy as np
 
-from rule_cases import C, P, R, U, case
+from rule_cases import C, P, R, U, case, unary
 
 # --- elementwise, one argument -------------------------------------------------
 
 
-def _unary(*shapes, dom=R):
-    """Variants for a unary elementwise case: x from `dom`, c the weighting."""
-    return [(dom(*s), C(*s)) for s in shapes]
 
 
 SHAPES = ((4,), (2, 3), ())
 
 
-@case(np.exp, variants=_unary(*SHAPES))
+@case(np.exp, variants=unary(*SHAPES))
 def exp_case(x, c):
     return np.sum(np.exp(x) * c)
 
 
-@case(np.exp2, variants=_unary(*SHAPES))
+@case(np.exp2, variants=unary(*SHAPES))
 def exp2_case(x, c):
     return np.sum(np.exp2(x) * c)
 
 
-@case(np.expm1, variants=_unary(*SHAPES))
+@case(np.expm1, variants=unary(*SHAPES))
 def expm1_case(x, c):
     return np.sum(np.expm1(x) * c)
 
 
-@case(np.log, variants=_unary(*SHAPES, dom=P))
+@case(np.log, variants=unary(*SHAPES, dom=P))
 def log_case(x, c):
     return np.sum(np.log(x) * c)
 
 
-@case(np.log2, variants=_unary(*SHAPES, dom=P))
+@case(np.log2, variants=unary(*SHAPES, dom=P))
 def log2_case(x, c):
     return np.sum(np.log2(x) * c)
 
 
-@case(np.log10, variants=_unary(*SHAPES, dom=P))
+@case(np.log10, variants=unary(*SHAPES, dom=P))
 def log10_case(x, c):
     return np.sum(np.log10(x) * c)
 
 
-@case(np.log1p, variants=_unary(*SHAPES, dom=U))
+@case(np.log1p, variants=unary(*SHAPES, dom=U))
 def log1p_case(x, c):
     return np.sum(np.log1p(x) * c)
 
 
-@case(np.sqrt, variants=_unary(*SHAPES, dom=P))
+@case(np.sqrt, variants=unary(*SHAPES, dom=P))
 def sqrt_case(x, c):
     return np.sum(np.sqrt(x) * c)
 
 
-@case(np.cbrt, variants=_unary(*SHAPES, dom=P) + [(-P(4), C(4))])
+@case(np.cbrt, variants=unary(*SHAPES, dom=P) + [(-P(4), C(4))])
 def cbrt_case(x, c):
     return np.sum(np.cbrt(x) * c)
 
 
-@case(np.square, variants=_unary(*SHAPES))
+@case(np.square, variants=unary(*SHAPES))
 def square_case(x, c):
     return np.sum(np.square(x) * c)
 
 
-@case(np.reciprocal, variants=_unary(*SHAPES, dom=P) + [(-P(4), C(4))])
+@case(np.reciprocal, variants=unary(*SHAPES, dom=P) + [(-P(4), C(4))])
 def reciprocal_case(x, c):
     return np.sum(np.reciprocal(x) * c)
 
 
-@case(np.sin, variants=_unary(*SHAPES))
+@case(np.sin, variants=unary(*SHAPES))
 def sin_case(x, c):
     return np.sum(np.sin(x) * c)
 
 
-@case(np.cos, variants=_unary(*SHAPES))
+@case(np.cos, variants=unary(*SHAPES))
 def cos_case(x, c):
     return np.sum(np.cos(x) * c)
 
 
-@case(np.tan, variants=_unary(*SHAPES, dom=U))
+@case(np.tan, variants=unary(*SHAPES, dom=U))
 def tan_case(x, c):
     return np.sum(np.tan(x) * c)
 
 
-@case(np.arcsin, variants=_unary(*SHAPES, dom=U))
+@case(np.arcsin, variants=unary(*SHAPES, dom=U))
 def arcsin_case(x, c):
     return np.sum(np.arcsin(x) * c)
 
 
-@case(np.arccos, variants=_unary(*SHAPES, dom=U))
+@case(np.arccos, variants=unary(*SHAPES, dom=U))
 def arccos_case(x, c):
     return np.sum(np.arccos(x) * c)
 
 
-@case(np.arctan, variants=_unary(*SHAPES))
+@case(np.arctan, variants=unary(*SHAPES))
 def arctan_case(x, c):
     return np.sum(np.arctan(x) * c)
 
 
-@case(np.sinh, variants=_unary(*SHAPES))
+@case(np.sinh, variants=unary(*SHAPES))
 def sinh_case(x, c):
     return np.sum(np.sinh(x) * c)
 
 
-@case(np.cosh, variants=_unary(*SHAPES))
+@case(np.cosh, variants=unary(*SHAPES))
 def cosh_case(x, c):
     return np.sum(np.cosh(x) * c)
 
 
-@case(np.tanh, variants=_unary(*SHAPES))
+@case(np.tanh, variants=unary(*SHAPES))
 def tanh_case(x, c):
     return np.sum(np.tanh(x) * c)
 
 
-@case(np.arcsinh, variants=_unary(*SHAPES))
+@case(np.arcsinh, variants=unary(*SHAPES))
 def arcsinh_case(x, c):
     return np.sum(np.arcsinh(x) * c)
 
@@ -124,27 +121,27 @@ def arccosh_case(x, c):
     return np.sum(np.arccosh(x) * c)
 
 
-@case(np.arctanh, variants=_unary(*SHAPES, dom=U))
+@case(np.arctanh, variants=unary(*SHAPES, dom=U))
 def arctanh_case(x, c):
     return np.sum(np.arctanh(x) * c)
 
 
-@case(np.sinc, variants=_unary(*SHAPES))
+@case(np.sinc, variants=unary(*SHAPES))
 def sinc_case(x, c):
     return np.sum(np.sinc(x) * c)
 
 
-@case(np.absolute, variants=_unary(*SHAPES))
+@case(np.absolute, variants=unary(*SHAPES))
 def absolute_case(x, c):
     return np.sum(np.absolute(x) * c)
 
 
-@case(np.abs, variants=_unary(*SHAPES))
+@case(np.abs, variants=unary(*SHAPES))
 def abs_case(x, c):
     return np.sum(np.abs(x) * c)
 
 
-@case(np.fabs, variants=_unary(*SHAPES))
+@case(np.fabs, variants=unary(*SHAPES))
 def fabs_case(x, c):
     return np.sum(np.fabs(x) * c)
 
@@ -676,22 +673,22 @@ def arange_stop_case(stop, c):  # arange(stop): piecewise constant in stop, zero
 # --- added with the elementwise table (srcgrad/rules/elementwise.py) -------------
 
 
-@case(np.degrees, variants=_unary(*SHAPES))
+@case(np.degrees, variants=unary(*SHAPES))
 def degrees_case(x, c):
     return np.sum(np.degrees(x) * c)
 
 
-@case(np.rad2deg, variants=_unary(*SHAPES))
+@case(np.rad2deg, variants=unary(*SHAPES))
 def rad2deg_case(x, c):
     return np.sum(np.rad2deg(x) * c)
 
 
-@case(np.radians, variants=_unary(*SHAPES))
+@case(np.radians, variants=unary(*SHAPES))
 def radians_case(x, c):
     return np.sum(np.radians(x) * c)
 
 
-@case(np.deg2rad, variants=_unary(*SHAPES))
+@case(np.deg2rad, variants=unary(*SHAPES))
 def deg2rad_case(x, c):
     return np.sum(np.deg2rad(x) * c)
 

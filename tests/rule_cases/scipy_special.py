@@ -10,15 +10,12 @@ try:
 except ImportError as _err:
     raise ModuleNotFoundError(f"SciPy is not importable ({_err})", name=__name__) from _err
 
-from rule_cases import C, P, R, U, case
+from rule_cases import C, P, R, U, case, unary
 from srcgrad import runtime as rt
 
 SHAPES = ((4,), (2, 3), ())
 
 
-def _unary(*shapes, dom=R):
-    """Variants for a unary elementwise case: x from `dom`, c the weighting."""
-    return [(dom(*s), C(*s)) for s in shapes]
 
 
 def _unit(*shape):
@@ -29,39 +26,39 @@ def _unit(*shape):
 # --- elementwise, one argument ----------------------------------------------------
 
 
-@case(special.expit, variants=_unary(*SHAPES) + [(R(5) * 8, C(5))])
+@case(special.expit, variants=unary(*SHAPES) + [(R(5) * 8, C(5))])
 def expit_case(x, c):
     return np.sum(special.expit(x) * c)
 
 
-@case(special.logit, variants=_unary(*SHAPES, dom=_unit))
+@case(special.logit, variants=unary(*SHAPES, dom=_unit))
 def logit_case(x, c):
     return np.sum(special.logit(x) * c)
 
 
-@case(special.log_expit, variants=_unary(*SHAPES) + [(R(5) * 8, C(5))])
+@case(special.log_expit, variants=unary(*SHAPES) + [(R(5) * 8, C(5))])
 def log_expit_case(x, c):
     return np.sum(special.log_expit(x) * c)
 
 
 if hasattr(special, "softplus"):                # SciPy 1.15+
-    @case(special.softplus, variants=_unary(*SHAPES) + [(R(5) * 8, C(5))])
+    @case(special.softplus, variants=unary(*SHAPES) + [(R(5) * 8, C(5))])
     def softplus_case(x, c):
         return np.sum(special.softplus(x) * c)
 
 
-@case(special.gammaln, variants=_unary(*SHAPES, dom=P) + [(P(4, low=3.0, high=9.0), C(4)),
+@case(special.gammaln, variants=unary(*SHAPES, dom=P) + [(P(4, low=3.0, high=9.0), C(4)),
                                                            (-1.5 + U(4, low=-0.3, high=0.3), C(4))])
 def gammaln_case(x, c):
     return np.sum(special.gammaln(x) * c)
 
 
-@case(special.psi, variants=_unary(*SHAPES, dom=P))
+@case(special.psi, variants=unary(*SHAPES, dom=P))
 def psi_case(x, c):
     return np.sum(special.psi(x) * c)
 
 
-@case(special.digamma, variants=_unary((4,), dom=P))
+@case(special.digamma, variants=unary((4,), dom=P))
 def digamma_case(x, c):
     return np.sum(special.digamma(x) * c)
 
@@ -73,13 +70,13 @@ def polygamma_case(n, x, c):
     return np.sum(special.polygamma(n, x) * c)
 
 
-@case(special.gamma, variants=_unary(*SHAPES, dom=P) + [(P(4, low=3.0, high=6.0), C(4)),
+@case(special.gamma, variants=unary(*SHAPES, dom=P) + [(P(4, low=3.0, high=6.0), C(4)),
                                                          (-1.5 + U(4, low=-0.3, high=0.3), C(4))])
 def gamma_case(x, c):
     return np.sum(special.gamma(x) * c)
 
 
-@case(special.rgamma, variants=_unary(*SHAPES, dom=P) + [(-1.5 + U(4, low=-0.3, high=0.3), C(4))])
+@case(special.rgamma, variants=unary(*SHAPES, dom=P) + [(-1.5 + U(4, low=-0.3, high=0.3), C(4))])
 def rgamma_case(x, c):
     return np.sum(special.rgamma(x) * c)
 
@@ -132,7 +129,7 @@ def betainc_case(a, b, x, c):
     return np.sum(special.betainc(a, b, x) * c)
 
 
-@case(special.loggamma, variants=_unary(*SHAPES, dom=P) + [(P(4, low=3.0, high=9.0), C(4))])
+@case(special.loggamma, variants=unary(*SHAPES, dom=P) + [(P(4, low=3.0, high=9.0), C(4))])
 def loggamma_case(x, c):
     return np.sum(special.loggamma(x) * c)
 
@@ -146,7 +143,7 @@ def zeta_case(x, q, c):
 # --- entropies ----------------------------------------------------------------------
 
 
-@case(special.entr, variants=_unary(*SHAPES, dom=P))
+@case(special.entr, variants=unary(*SHAPES, dom=P))
 def entr_case(x, c):
     return np.sum(special.entr(x) * c)
 

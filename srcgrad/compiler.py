@@ -153,7 +153,7 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
         forward, backward = optimize.reverse(sweeps.backward, settle, setting, loops=loops,
                                              joint=not options.split,
                                              value_needed=options.return_value or low.aux is not None
-                                             or options.debug_nans)
+                                             or options.debug_nans, seed=sweeps.seed_name)
     else:  # the plain lowering (see `unoptimized`)
         forward, backward, _, _ = settle(sweeps.backward, recompute_loops=False)
     deferred = None

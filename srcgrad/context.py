@@ -70,5 +70,5 @@ class Context:
     def arithmetic_helpers(self, arrays: bool = False) -> dict:
         """The NaN-guarding helpers that are plain arithmetic on Python numbers (with
         `arrays`: on arrays, where `pole_ratio` is `/` too; see runtime.pole_ratio)."""
-        ops = {"masked_product": "*", "tangent_ratio": "/", **({"pole_ratio": "/"} if arrays else {})}
+        ops = {"masked_product": "*", "selected_product": "*", "tangent_ratio": "/", **({"pole_ratio": "/"} if arrays else {})}
         return {self.emitted[h]: op for h, op in ops.items() if h in self.emitted}

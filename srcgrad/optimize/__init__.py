@@ -14,7 +14,9 @@ Reverse mode (`reverse`):
    scalar elision (`scalars`) and dead code (`dce`) until none changes
    anything; first on the backward sweep with its pop markers (when the
    derivative has loops or is a split pair), then the tape is settled;
-2. dead code again, and the saves nobody reads any more (`saves`);
+2. dead code again, and the saves nobody reads any more (`saves`); a
+   product's adjoint unguarded where no selection can have zeroed it
+   (`selections`), before the passes that fold the plain products;
 3. for a joint derivative, the whole-function passes: CSE of the forward
    sweep (`cse`), scalar seeds (`seeds`), then what static shapes settle
    (`sameshape`) and the backward fixed point, alternately, until neither
@@ -43,6 +45,7 @@ from .release import release
 from .sameshape import settle_shapes
 from .saves import drop_unread_saves
 from .scalars import elide_unbroadcast
+from .selections import plain_products
 from .seeds import scalar_seeds
 from .setting import Setting, facts
 from .shapetape import tape_shapes
@@ -90,7 +93,8 @@ def backward_fixed_point(backward: list, setting: Setting):
     return fixed_point(backward, [copies, scalars, dead])
 
 
-def reverse(backward: list, settle, setting: Setting, *, loops: bool, joint: bool, value_needed: bool):
+def reverse(backward: list, settle, setting: Setting, *, loops: bool, joint: bool, value_needed: bool,
+            seed: str | None = None):
     """The optimised sweeps `(forward, backward)` of a reverse-mode derivative.
 
     `backward` is the backward sweep with its pop markers; `settle(backward)`
@@ -98,13 +102,17 @@ def reverse(backward: list, settle, setting: Setting, *, loops: bool, joint: boo
     names of saved values and trip counts)`. `loops`: the derivative has a
     tape worth optimising before it is settled (a loop, or a split pair).
     `joint`: one function, both sweeps (not a split pair). `value_needed`:
-    the function's value is returned or checked.
+    the function's value is returned or checked. `seed`: the cotangent a split pair's
+    backward function is given.
     """
     if loops:
         backward, _ = backward_fixed_point(backward, setting)
     forward, backward, stack, saved = settle(backward)
     backward, _ = eliminate_dead(backward, set(setting.gradients))
     (forward, backward), _ = drop_unread_saves((forward, backward), saved)
+    if "selected_product" in setting.helpers:
+        backward, _ = plain_products(forward, backward, setting.helpers["selected_product"], setting.callee,
+                                     None if joint else seed, stack)
     if joint:
         forward, backward = _whole_function(forward, backward, setting, value_needed, optimized_yet=loops)
     if "zeros_like" in setting.helpers:  # no pass after these two knows `+=`

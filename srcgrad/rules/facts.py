@@ -21,6 +21,9 @@ nowhere else:
   two operands (ufuncs say so themselves: `nin`, `nout`, `signature`).
 - `template`: the argument position a runtime helper reads only for its shape
   (`unbroadcast(g, x)` reads x's shape, never its values).
+- `nonselecting`: every zero in its result is one its arguments' values make
+  (a product with 0), never a selection's (`never_selects`; float ufuncs
+  other than maximum and its kin never select, see known.selecting_ufunc).
 - `sequence`: it returns a tuple or list (numpy.histogram's counts and edges, numpy.split's pieces):
   a container, whose adjoint merges with add_grad.
 - `hint`: how to write the call instead, when it must be rejected.
@@ -48,12 +51,12 @@ from dataclasses import replace
 import numpy
 
 from . import deferred
-from .known import (ALL, ARRAY, BUILTINS, FRESH_ATTRIBUTES, LINALG_ARRAYS, LINALG_PURE, LINALG_SEQUENCES, METHODS,
+from .known import (ALL, ARRAY, BUILTINS, NONSELECTING_NUMPY, NONSELECTING_RUNTIME, FRESH_ATTRIBUTES, LINALG_ARRAYS, LINALG_PURE, LINALG_SEQUENCES, METHODS,
                     NUMBER_OPERATORS, NUMPY_ARRAYS, NUMPY_PURE, NUMPY_SEQUENCES, NUMPY_VIEWS, NUMPY_WRITERS, OPERATORS, PURE,
                     RANDOM_WRITERS, REDUCTIONS, REPORTING, RUNTIME_FACTS, RUNTIME_SHAPES, SCIPY_LINALG_SEQUENCES,
                     STATE,
                     TOTAL_REDUCTIONS, TYPE_METHODS, UFUNC_METHODS, VIEW, VIEW_ATTRIBUTES, Facts, array_runtime,
-                    merge, method, reads_only, structure_only)
+                    merge, method, reads_only, selecting_ufunc, structure_only)
 
 # re-exported: the record and the by-name queries are facts' interface
 __all__ = ["ALL", "ARRAY", "FRESH_ATTRIBUTES", "METHODS", "PURE", "REPORTING", "STATE", "UFUNC_METHODS", "VIEW",
@@ -147,6 +150,9 @@ def _build() -> None:
     for name, more in RUNTIME_SHAPES.items():
         fn = getattr(runtime, name)
         table[fn] = replace(table[fn], **more)
+    for obj in [getattr(numpy, n) for n in NONSELECTING_NUMPY if hasattr(numpy, n)] \
+            + [getattr(runtime, n) for n in NONSELECTING_RUNTIME]:
+        table[obj] = replace(table.get(obj, PURE), nonselecting=True)
     by_name: dict = {}
     for obj, facts in table.items():
         name = getattr(obj, "__name__", None)
@@ -274,6 +280,14 @@ def arithmetic(obj) -> bool:
     """A pure arithmetic operator, ufunc or array function: a new value computed
     from its operands alone, which two equal calls compute equally."""
     return any(obj is op for op in OPERATORS) or (returns_array(obj) and is_pure(obj))
+
+
+def never_selects(obj) -> bool:
+    """Every zero in `obj`'s result is one its arguments' values make: it never leaves an
+    entry out or picks against one (numpy.where, indexing and comparisons select)."""
+    if isinstance(obj, numpy.ufunc):
+        return of(obj) is not None and not selecting_ufunc(obj)
+    return _holds(obj, "nonselecting")
 
 
 def maps_numbers(obj) -> bool:

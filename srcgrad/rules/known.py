@@ -30,6 +30,7 @@ class Facts:
     elementwise: bool = False
     template: int | None = None
     sequence: bool = False
+    nonselecting: bool = False
     hint: str = ""
 
 
@@ -102,6 +103,31 @@ UFUNC_METHODS = {
     "reduce": ARRAY, "accumulate": ARRAY, "outer": ARRAY, "reduceat": ARRAY,
 }
 
+# --- selections ---------------------------------------------------------------------
+
+# Functions that never select: each zero in their result is one their arguments' values
+# make (a product with 0), never an entry they leave out or pick against (numpy.where,
+# indexing, max, a comparison). Reverse mode guards a product's adjoint only where a
+# selection may have zeroed it (srcgrad/optimize/selections.py); anything not listed
+# here is taken to select. Float ufuncs are listed apart (`selecting_ufunc`).
+NONSELECTING_NUMPY = ("sum mean dot vdot inner outer tensordot einsum matmul transpose reshape ravel "
+                      "swapaxes moveaxis squeeze expand_dims broadcast_to concatenate stack hstack vstack "
+                      "cumsum ones_like asarray ascontiguousarray tile flip roll trace diagonal").split()
+NONSELECTING_RUNTIME = ("unbroadcast unbroadcast_to unreduce broadcast_like masked_product selected_product "
+                        "tangent_ratio pole_ratio matmul_adjoint_left matmul_adjoint_right dot_adjoint_left "
+                        "dot_adjoint_right inner_adjoint_left inner_adjoint_right owned shape_of "
+                        "reduced_size").split()
+NONSELECTING_METHODS = "reshape ravel transpose swapaxes squeeze sum mean dot flatten astype copy cumsum".split()
+SELECTING_UFUNCS = "maximum minimum fmax fmin heaviside".split()
+
+
+def selecting_ufunc(ufunc) -> bool:
+    """A ufunc that may select: one named in SELECTING_UFUNCS, or one that is not a float
+    function (comparisons and logical functions, whose False is a selection's zero)."""
+    floating = any(t.endswith("->d") or t.endswith("->f") for t in ufunc.types)
+    return ufunc.__name__ in SELECTING_UFUNCS or not floating
+
+
 # --- builtins -------------------------------------------------------------------
 
 BUILTINS = {
@@ -129,6 +155,7 @@ NUMBER_OPERATORS = (operator.add, operator.sub, operator.mul, operator.truediv, 
 # --- methods of list, dict and ndarray, by name ------------------------------------
 
 _SELF = (0,)  # the receiver is argument 0 of a method
+_VIEW_METHODS = "reshape ravel view transpose swapaxes squeeze diagonal __getitem__".split()
 TYPE_METHODS = {
     "list": {
         "append": _writer(*_SELF, hint="build a new list: `lst = lst + [v]`"),
@@ -151,10 +178,12 @@ TYPE_METHODS = {
         "items": Facts(views=_SELF), "copy": PURE,
     },
     "ndarray": {
-        **{m: VIEW for m in "reshape ravel view transpose swapaxes squeeze diagonal __getitem__".split()},
+        **{m: VIEW for m in _VIEW_METHODS},
         **{m: PURE for m in ("sum mean prod max min std var dot flatten astype copy clip cumsum "
                              "cumprod any all argmax argmin argsort round conj conjugate trace "
                              "repeat take nonzero item tolist").split()},
+        **{m: Facts(views=VIEW.views if m in _VIEW_METHODS else (), nonselecting=True)
+           for m in NONSELECTING_METHODS},
         "sort": _writer(*_SELF, hint="for an array use `np.sort(a)`, a new array"),
         "fill": _writer(*_SELF, hint="use `np.full_like(a, v)`, a new array"),
         "resize": _writer(*_SELF, hint="use `np.resize(a, shape)`, a new array"),
@@ -182,6 +211,7 @@ def merge(found: list) -> Facts:
                  numbers=all(f.numbers for f in found), elementwise=all(f.elementwise for f in found),
                  template=found[0].template if len({f.template for f in found}) == 1 else None,
                  sequence=any(f.sequence for f in found),
+                 nonselecting=all(f.nonselecting for f in found),
                  hint="; or ".join(hints))
 
 
@@ -226,6 +256,7 @@ RUNTIME_FACTS.update({n: Facts(reporting=True) for n in ("require_scalar", "chec
 RUNTIME_SHAPES = {
     "log_or_zero": {"numbers": True},
     "masked_product": {"numbers": True, "elementwise": True},
+    "selected_product": {"numbers": True, "elementwise": True},
     "tangent_ratio": {"numbers": True, "elementwise": True},
     "pole_ratio": {"numbers": True, "elementwise": True},
     "power_derivative": {"numbers": True, "elementwise": True},
@@ -238,6 +269,6 @@ RUNTIME_SHAPES = {
 def array_runtime(runtime) -> tuple:
     """srcgrad's helpers that, given numbers and arrays, return one array or NumPy scalar."""
     return (runtime.unbroadcast, runtime.unbroadcast_to, runtime.unreduce, runtime.unreduce_extreme,
-            runtime.masked_product, runtime.tangent_ratio, runtime.pole_ratio,
+            runtime.masked_product, runtime.selected_product, runtime.tangent_ratio, runtime.pole_ratio,
             runtime.power_derivative, runtime.matmul_adjoint_left, runtime.matmul_adjoint_right,
             runtime.reduced_size)

@@ -18,7 +18,7 @@ from srcgrad.rules.registry import adjoint, constant_only, linear, nondifferenti
 from srcgrad.runtime import (broadcast_like, concat, concat_adjoint_left, concat_adjoint_right,
                              concat_tangent, dict_unpack_adjoint, log_or_zero, masked_product,
                              matmul_adjoint_left, matmul_adjoint_right, pack_dict, pack_list, pack_tuple,
-                             power_derivative, repeat, repeat_adjoint, repeat_tangent, tangent_ratio,
+                             power_derivative, repeat, repeat_adjoint, repeat_tangent, selected_product, tangent_ratio,
                              unbroadcast, unindex, unpack_adjoint)
 from srcgrad.templates import d
 
@@ -55,8 +55,8 @@ def subtract_tangent(z, x1, x2):
 
 @adjoint(operator.mul, numpy.multiply)          # z = x1 * x2
 def multiply_adjoint(z, x1, x2):
-    d[x1] = unbroadcast(d[z] * x2, x1)
-    d[x2] = unbroadcast(d[z] * x1, x2)
+    d[x1] = unbroadcast(selected_product(d[z], x2), x1)
+    d[x2] = unbroadcast(selected_product(d[z], x1), x2)
 
 
 @tangent(operator.mul, numpy.multiply)

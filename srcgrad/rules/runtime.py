@@ -273,6 +273,12 @@ def masked_product_tangent(out, g, factor):
     d[out] = runtime.masked_product(g, d[factor])
 
 
+@tangent(runtime.selected_product)              # masked_product for a product's adjoint
+def selected_product_tangent(out, g, factor):
+    d[out] = runtime.selected_product(d[g], factor)
+    d[out] = runtime.selected_product(g, d[factor])
+
+
 @tangent(runtime.tangent_ratio)                 # out = t / denom, 0 where t is 0
 def tangent_ratio_tangent(out, t, denom):
     d[out] = runtime.tangent_ratio(d[t], denom)

@@ -116,6 +116,21 @@ def masked_product(g, factor):
     return q[()] if isinstance(q, numpy.ndarray) else q
 
 
+def selected_product(g, factor):
+    """g * factor for the adjoint `g` of a product's operand: `masked_product`.
+
+    A product's adjoint needs the guard only where `g` may hold a selection's
+    zero, an entry the function's value does not depend on (the unselected
+    side of numpy.where, an entry indexing did not read): there the other
+    factor may be inf or NaN (`p * log(p)` at p = 0), and 0 * NaN must stay 0.
+    The optimiser writes it as a plain `*` wherever no selection can reach `g`
+    (optimize/selections.py); a helper of its own tells it which guards those are.
+    """
+    if isinstance(g, float) and isinstance(factor, (float, int)):  # Python and NumPy scalars
+        return 0.0 if g == 0.0 else g * factor
+    return masked_product(g, factor)
+
+
 def power_derivative(x, c):
     """d(x ** c)/dx = c * x ** (c - 1): inf (not an error) at x = 0 for c < 1, 0 for c = 0."""
     if type(x) is float and type(c) in (float, int):

@@ -289,10 +289,10 @@ def method_axes_case(x, c):
     return np.sum(np.transpose(x, rt.method_axes((1, 0))) * c)
 
 
-@case(rt.masked_product, rt.tangent_ratio, rt.power_derivative,
+@case(rt.masked_product, rt.selected_product, rt.tangent_ratio, rt.power_derivative,
       variants=[(P(4), P(4), C(4))], wrt=(0, 1), modes=FWD)
 def infinite_derivative_helpers_case(x, y, c):
-    a = rt.masked_product(x * y, np.exp(x))
+    a = rt.masked_product(x * y, np.exp(x)) + rt.selected_product(y * y, np.cos(x))
     b = rt.tangent_ratio(a * x, y + 1.0)
     return np.sum((b + rt.power_derivative(x, y) + rt.power_derivative(x, 2.5)) * c)
 

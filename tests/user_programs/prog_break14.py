@@ -729,3 +729,217 @@ def test_p23b_custom_rule_unsummed_gradient():
     except srcgrad.SrcGradError:
         return          # a located refusal is an acceptable answer
     assert g == pytest.approx(2 * np.sum(np.sinh(x)))
+
+
+# ======================================================= 3. API: has_aux, hvp + SciPy, keywords, ufunc methods
+def _loss_aux(W, x, t):
+    pred = np.tanh(W @ x)
+    err = pred - t
+    return np.mean(err ** 2), {"pred": pred, "max_err": np.max(np.abs(err))}
+
+
+def test_p25_has_aux_training_loop():
+    r = np.random.default_rng(5)
+    W = r.standard_normal((2, 3)) * 0.5
+    x = r.standard_normal(3)
+    t = np.array([0.5, -0.2])
+    g, aux = srcgrad.grad(_loss_aux, has_aux=True)(W, x, t)
+    close(g, fd_grad(lambda W_: _loss_aux(W_, x, t)[0], (W,)))
+    close(aux["pred"], np.tanh(W @ x), 1e-14, 1e-14)
+    (loss, aux2), g2 = srcgrad.value_and_grad(_loss_aux, has_aux=True)(W, x, t)
+    assert loss == pytest.approx(_loss_aux(W, x, t)[0])
+    close(g2, g, 1e-14, 1e-14)
+    losses = []
+    for _ in range(50):
+        (loss, aux), g = srcgrad.value_and_grad(_loss_aux, has_aux=True)(W, x, t)
+        W = W - 0.5 * g
+        losses.append(loss)
+    assert losses[-1] < 0.1 * losses[0]
+
+
+def _rosen(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def test_p26_scipy_minimize_jac_hessp():
+    x0 = np.array([1.3, 0.7, 0.8, 1.9])
+    H_fd = fd_jac(lambda z: fd_grad(_rosen, (z,), eps=1e-5), (x0,))
+    v = np.array([1.0, -2.0, 0.5, 0.3])
+    close(srcgrad.hvp(_rosen)(x0, v), H_fd @ v, 1e-5, 2e-3)
+    close(srcgrad.hessian(_rosen)(x0), H_fd, 1e-5, 2e-3)
+    res = scipy.optimize.minimize(_rosen, x0, method="trust-ncg",
+                                  jac=srcgrad.grad(_rosen), hessp=srcgrad.hvp(_rosen))
+    assert res.success
+    close(res.x, np.ones(4), 1e-6, 1e-6)
+    res2 = scipy.optimize.minimize(srcgrad.value_and_grad(_rosen), x0, jac=True, method="BFGS")
+    close(res2.x, np.ones(4), 1e-4, 1e-4)
+    res3 = scipy.optimize.minimize(_rosen, x0, method="Newton-CG", jac=srcgrad.grad(_rosen),
+                                   hessp=srcgrad.hvp(_rosen))
+    close(res3.x, np.ones(4), 1e-4, 1e-4)
+
+
+def _nll_with_args(theta, X, y, lam):
+    z = X @ theta
+    return np.sum(np.logaddexp(0.0, z) - y * z) + lam * np.sum(theta ** 2)
+
+
+def test_p27_scipy_minimize_args_hessp_logistic():
+    r = np.random.default_rng(11)
+    X = r.standard_normal((30, 3))
+    y = (r.random(30) < 0.5).astype(float)
+    th = np.array([0.2, -0.1, 0.4])
+    check(_nll_with_args, (th, X, y, 0.1))
+    v = np.array([1.0, 0.0, -1.0])
+    Hfd = fd_jac(lambda t: srcgrad.grad(_nll_with_args)(t, X, y, 0.1), (th,))
+    close(srcgrad.hvp(_nll_with_args)(th, X, y, 0.1, v), Hfd @ v, 1e-5, 1e-6)
+
+
+def _masked_reductions(x, mask):
+    s = np.sum(x ** 2, where=mask)
+    m = np.mean(x, where=mask)
+    mx = np.max(x, initial=-10.0, where=mask)
+    mn = np.min(x, axis=0, initial=10.0, where=mask)
+    p = np.prod(x + 2.0, dtype=np.float64, where=mask)
+    v = np.var(x, where=mask)
+    return s + m * 3.0 + mx + np.sum(mn) + p + v
+
+
+def test_p28_reduction_where_initial_dtype():
+    x = np.array([[0.5, 1.5, -0.3], [2.0, -1.0, 0.7]])
+    mask = np.array([[True, False, True], [True, True, False]])
+    check(_masked_reductions, (x, mask))
+
+
+def _masked_all_false_column(x, mask):
+    return np.sum(np.max(x, axis=0, initial=0.0, where=mask)) + np.sum(np.sum(x, axis=1, initial=1.0, where=mask))
+
+
+def test_p29_reduction_initial_wins_and_empty_where():
+    x = np.array([[-0.5, 1.5, -0.3], [-2.0, -1.0, 0.7]])
+    mask = np.array([[True, False, False], [True, True, False]])
+    # column 0: all negative -> initial 0.0 wins (zero gradient); column 2: nothing selected
+    check(_masked_all_false_column, (x, mask))
+
+
+def _ufunc_methods(x, y):
+    a = np.add.reduce(x ** 2, axis=0)
+    c = np.add.accumulate(x, axis=1)
+    o = np.multiply.outer(np.sin(x[0]), y)
+    m = np.maximum.reduce(x, axis=1)
+    p = np.multiply.accumulate(y + 1.5)
+    d = np.subtract.outer(y, y)
+    return np.sum(a) + np.sum(c ** 2) + np.sum(o) + np.sum(m) + np.sum(p) + np.sum(d ** 2)
+
+
+def test_p30_ufunc_methods():
+    x = np.array([[0.5, 1.5, -0.3], [2.0, -1.0, 0.7]])
+    y = np.array([0.2, -0.4])
+    check(_ufunc_methods, (x, y))
+    check(_ufunc_methods, (x, y), wrt=1)
+
+
+def _adam_fit(X, t, steps=40):
+    params = {"w": np.zeros(X.shape[1]), "b": 0.0}
+    m = {k: np.zeros_like(np.asarray(v, float)) for k, v in params.items()}
+    s = {k: np.zeros_like(np.asarray(v, float)) for k, v in params.items()}
+    dloss = srcgrad.grad(_lin_loss)
+    for i in range(1, steps + 1):
+        g = dloss(params, X, t)
+        for k in params:
+            m[k] = 0.9 * m[k] + 0.1 * g[k]
+            s[k] = 0.999 * s[k] + 0.001 * g[k] ** 2
+            mh = m[k] / (1 - 0.9 ** i)
+            sh = s[k] / (1 - 0.999 ** i)
+            params[k] = params[k] - 0.1 * mh / (np.sqrt(sh) + 1e-8)
+    return params
+
+
+def _lin_loss(params, X, t):
+    pred = X @ params["w"] + params["b"]
+    return np.mean((pred - t) ** 2) + 0.01 * np.sum(params["w"] ** 2)
+
+
+def test_p31_hand_written_adam_dict_params():
+    r = np.random.default_rng(2)
+    X = r.standard_normal((20, 3))
+    t = X @ np.array([1.0, -2.0, 0.5]) + 0.3
+    p = {"w": np.array([0.1, 0.2, 0.3]), "b": 0.5}
+    g = check(_lin_loss, (p, X, t))
+    assert isinstance(g["b"], float)
+    out = _adam_fit(X, t, 200)
+    assert _lin_loss(out, X, t) < 0.1
+
+
+def _cube(x):
+    return x ** 3 * np.sin(x)
+
+
+def test_p32_grad_of_grad_of_grad_scalar():
+    d1 = srcgrad.grad(_cube)
+    d2 = srcgrad.grad(d1)
+    d3 = srcgrad.grad(d2)
+    x = 0.7
+    f1 = lambda t: 3 * t ** 2 * np.sin(t) + t ** 3 * np.cos(t)  # noqa: E731
+    f2 = lambda t: 6 * t * np.sin(t) + 6 * t ** 2 * np.cos(t) - t ** 3 * np.sin(t)  # noqa: E731
+    assert d1(x) == pytest.approx(f1(x), rel=1e-12)
+    assert d2(x) == pytest.approx(f2(x), rel=1e-12)
+    assert d3(x) == pytest.approx(fd_grad(f2, (x,)), rel=1e-6)
+    o, dd = srcgrad.jvp(d1, (x,), (1.0,))
+    assert dd == pytest.approx(f2(x), rel=1e-10)
+
+
+def _energy(x):
+    return np.sum(x ** 4) / 4 + x[0] * x[1] * x[2] + np.sum(np.cos(x))
+
+
+def test_p33_jacobian_of_grad_and_third_derivative():
+    x = np.array([0.3, -0.8, 1.1])
+    H = srcgrad.jacobian(srcgrad.grad(_energy))(x)
+    H_fd = fd_jac(srcgrad.grad(_energy), (x,))
+    close(H, H_fd, 1e-6, 1e-6)
+    close(H, srcgrad.hessian(_energy)(x), 1e-12, 1e-12)
+    T = srcgrad.jacobian(srcgrad.hessian(_energy))(x)
+    T_fd = fd_jac(srcgrad.hessian(_energy), (x,))
+    close(T, T_fd, 1e-5, 1e-6)
+    o, hx = srcgrad.jvp(srcgrad.grad(_energy), (x,), (x,))
+    close(hx, H @ x, 1e-10, 1e-10)
+    # a derivative called inside a differentiated function is not in the docs: a located refusal
+    with pytest.raises(srcgrad.SrcGradError):
+        srcgrad.grad(_grad_norm)(x)
+
+
+_DENERGY = srcgrad.grad(_energy)
+
+
+def _grad_norm(z):
+    g = _DENERGY(z)
+    return np.sum(g ** 2)
+
+
+def _penalised(x, c):
+    return np.sum(c * (x - 1.0) ** 2) + np.sum(x ** 4)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 6: hessp=hvp(f) with minimize(args=...) silently computes a wrong product (SciPy calls hessp(x, p, *args))")
+def test_p27b_scipy_hessp_with_args():
+    x = np.array([0.5, -0.3])
+    p = np.array([1.0, 0.0])
+    # SciPy's calling convention for hessp with args=(c,)
+    got = srcgrad.hvp(_penalised)(x, p, 2.0)
+    close(got, (2 * 2.0 + 12 * x ** 2) * p, 1e-10, 1e-10)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 6: hessp=hvp(f) with minimize(args=...) does not converge to the minimum")
+def test_p27c_scipy_minimize_hessp_with_args_converges():
+    res = scipy.optimize.minimize(_penalised, np.array([2.0, 2.0]), args=(2.0,), method="trust-ncg",
+                                  jac=srcgrad.grad(_penalised), hessp=srcgrad.hvp(_penalised))
+    # the true minimiser solves 2 (x - 1) + 4 x^3 = 0
+    assert res.success
+    close(res.x, np.full(2, 0.6823278038280193), 1e-6, 1e-6)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 7: a tangent whose structure does not match the primal crashes with TypeError (or is broadcast silently)")
+def test_p27d_jvp_tangent_structure_checked():
+    x = np.array([0.3, -0.8])
+    with pytest.raises(srcgrad.SrcGradError):
+        srcgrad.jvp(_energy, (x,), (2.0,))

@@ -943,3 +943,182 @@ def test_p27d_jvp_tangent_structure_checked():
     x = np.array([0.3, -0.8])
     with pytest.raises(srcgrad.SrcGradError):
         srcgrad.jvp(_energy, (x,), (2.0,))
+
+
+# ======================================================= 4. Gaussian processes and Bayesian models
+XS = np.linspace(-1.0, 1.0, 7)
+YS = np.sin(3 * XS) + 0.1 * np.cos(11 * XS)
+
+
+def _gp_nll(log_params, x, y):
+    ell = np.exp(log_params[0])
+    sf2 = np.exp(2 * log_params[1])
+    sn2 = np.exp(2 * log_params[2])
+    d = np.subtract.outer(x, x)
+    K = sf2 * np.exp(-0.5 * d ** 2 / ell ** 2) + sn2 * np.eye(len(x))
+    c, low = scipy.linalg.cho_factor(K, lower=True)
+    alpha = scipy.linalg.cho_solve((c, low), y)
+    L = np.linalg.cholesky(K)
+    logdet = 2 * np.sum(np.log(np.diag(L)))
+    return 0.5 * y @ alpha + 0.5 * logdet + 0.5 * len(x) * np.log(2 * np.pi)
+
+
+def test_p34_gp_marginal_likelihood_cho_factor():
+    lp = np.array([np.log(0.4), 0.1, np.log(0.1)])
+    check(_gp_nll, (lp, XS, YS))
+    res = scipy.optimize.minimize(_gp_nll, lp, args=(XS, YS), jac=srcgrad.grad(_gp_nll), method="L-BFGS-B")
+    assert res.fun <= _gp_nll(lp, XS, YS)
+
+
+def _gp_nll_triangular(log_params, x, y):
+    ell = np.exp(log_params[0])
+    sn2 = np.exp(2 * log_params[1])
+    r2 = (x[:, None] - x[None, :]) ** 2
+    K = np.exp(-0.5 * r2 / ell ** 2) + sn2 * np.eye(len(x))
+    L = np.linalg.cholesky(K)
+    z = scipy.linalg.solve_triangular(L, y, lower=True)
+    sign, logdet = np.linalg.slogdet(K)
+    return 0.5 * np.sum(z ** 2) + 0.5 * logdet
+
+
+def test_p35_gp_solve_triangular_slogdet():
+    lp = np.array([np.log(0.3), np.log(0.2)])
+    check(_gp_nll_triangular, (lp, XS, YS))
+    check(_gp_nll_triangular, (lp, XS, YS), wrt=2)
+    check(_gp_nll_triangular, (lp, XS, YS), wrt=1)
+
+
+def _gp_predict(x_train, y_train, x_test, ell):
+    K = np.exp(-0.5 * np.subtract.outer(x_train, x_train) ** 2 / ell ** 2) + 1e-2 * np.eye(len(x_train))
+    Ks = np.exp(-0.5 * np.subtract.outer(x_test, x_train) ** 2 / ell ** 2)
+    mu = Ks @ np.linalg.solve(K, y_train)
+    return mu
+
+
+def test_p36_gp_posterior_mean_jacobian_in_test_points():
+    xt = np.array([-0.5, 0.1, 0.77])
+    check_jac(_gp_predict, (XS, YS, xt, 0.4), wrt=2)
+    check_jac(_gp_predict, (XS, YS, xt, 0.4), wrt=3)
+
+
+def _bayes_logpost(theta, x, y):
+    mu, log_sigma, log_nu = theta[0], theta[1], theta[2]
+    sigma = np.exp(log_sigma)
+    nu = np.exp(log_nu)
+    ll = np.sum(scipy.stats.t.logpdf(y, nu, loc=mu + 0.5 * x, scale=sigma))
+    lp = scipy.stats.norm.logpdf(mu, 0.0, 10.0) + scipy.stats.gamma.logpdf(nu, 2.0, scale=5.0) \
+        + scipy.stats.norm.logpdf(log_sigma)
+    return ll + lp + log_nu
+
+
+def test_p37_bayesian_student_t_regression_stats():
+    r = np.random.default_rng(4)
+    x = r.standard_normal(10)
+    y = 0.5 * x + 0.3 + r.standard_t(4.0, 10) * 0.2
+    th = np.array([0.2, np.log(0.3), np.log(5.0)])
+    check(_bayes_logpost, (th, x, y))
+    H = srcgrad.hessian(_bayes_logpost)(th, x, y)
+    close(H, fd_jac(lambda t: srcgrad.grad(_bayes_logpost)(t, x, y), (th,)), 1e-5, 1e-5)
+
+
+def _beta_binomial_hier(params, k, n):
+    a = np.exp(params[0])
+    b = np.exp(params[1])
+    p = scipy.special.expit(params[2:])
+    ll = np.sum(k * np.log(p) + (n - k) * np.log1p(-p))
+    prior = np.sum(scipy.stats.beta.logpdf(p, a, b))
+    hyper = scipy.stats.gamma.logpdf(a, 2.0) + scipy.stats.gamma.logpdf(b, 2.0)
+    return ll + prior + hyper + np.sum(np.log(p) + np.log1p(-p))
+
+
+def test_p38_hierarchical_beta_binomial():
+    k = np.array([3, 7, 1, 9])
+    n = np.array([10, 12, 8, 10])
+    params = np.array([0.3, 0.5, -0.2, 0.4, -1.0, 1.5])
+    check(_beta_binomial_hier, (params, k, n))
+
+
+def _poisson_glm(beta, X, counts):
+    mu = np.exp(X @ beta)
+    return -np.sum(scipy.stats.poisson.logpmf(counts, mu))
+
+
+def test_p39_poisson_glm_logpmf_in_mu():
+    r = np.random.default_rng(8)
+    X = np.column_stack([np.ones(12), r.standard_normal(12)])
+    counts = r.poisson(2.0, 12)
+    beta = np.array([0.5, 0.2])
+    g = check(_poisson_glm, (beta, X, counts))
+    mu = np.exp(X @ beta)
+    close(g, X.T @ (mu - counts), 1e-9, 1e-9)
+
+
+def _mvn_fit(params, data):
+    mean = params[:2]
+    Lflat = params[2:]
+    L = np.array([[np.exp(Lflat[0]), 0.0], [Lflat[1], np.exp(Lflat[2])]])
+    cov = L @ L.T
+    return -np.sum(scipy.stats.multivariate_normal.logpdf(data, mean, cov))
+
+
+def test_p40_mvn_logpdf_mean_and_cov():
+    r = np.random.default_rng(9)
+    data = r.standard_normal((15, 2)) @ np.array([[1.0, 0.3], [0.0, 0.5]]) + np.array([1.0, -1.0])
+    params = np.array([0.5, -0.5, 0.1, 0.2, -0.3])
+    check(_mvn_fit, (params, data))
+
+
+def _dirichlet_obj(log_alpha, x):
+    alpha = np.exp(log_alpha)
+    return np.sum(scipy.stats.dirichlet.logpdf(x, alpha)) + scipy.stats.dirichlet.pdf(x[:, 0], alpha)
+
+
+def test_p41_dirichlet_in_alpha():
+    x = np.array([[0.2, 0.3], [0.5, 0.4], [0.3, 0.3]])   # columns are points on the simplex
+    la = np.array([0.1, 0.5, -0.2])
+    check(_dirichlet_obj, (la, x))
+
+
+def _censored_normal(theta, y, c):
+    mu, ls = theta[0], theta[1]
+    s = np.exp(ls)
+    obs = y < c
+    ll_obs = np.sum(np.where(obs, scipy.stats.norm.logpdf(y, mu, s), 0.0))
+    ll_cens = np.sum(np.where(obs, 0.0, scipy.stats.norm.logsf(c, mu, s)))
+    return ll_obs + ll_cens + scipy.stats.chi2.logcdf(s, 3.0) + scipy.stats.t.logsf(mu, 5.0)
+
+
+def test_p42_censored_normal_logsf_chi2_t():
+    y = np.array([0.1, 0.5, 1.2, 2.0, 2.0, -0.3])
+    check(_censored_normal, (np.array([0.4, -0.2]), y, 2.0))
+
+
+def _stats_params_cdfs(p):
+    x, s, df, mu = p[0], p[1], p[2], p[3]
+    return (scipy.stats.beta.cdf(x / 4, 2.0, 3.0, loc=0.0, scale=s) + scipy.stats.beta.logsf(0.6, 2.0, 3.0, scale=s)
+            + scipy.stats.gamma.cdf(1.5 * x, 2.0, loc=mu) + scipy.stats.gamma.logcdf(0.7, 3.0, scale=s)
+            + scipy.stats.chi2.sf(x, 4.0, scale=s) + scipy.stats.t.cdf(0.4, 3.0, loc=mu)
+            + scipy.stats.t.logcdf(-0.4, 5.0, loc=mu, scale=s) + scipy.stats.poisson.cdf(3, mu + 2.0)
+            + scipy.stats.poisson.logsf(2, mu + 2.0) + scipy.stats.norm.cdf(0.5, mu, s)
+            + scipy.stats.t.logpdf(x, df) + scipy.stats.chi2.logpdf(x, df))
+
+
+def test_p43_cdfs_in_x_loc_scale_and_poisson_mu():
+    p = np.array([2.0, 3.0, 4.5, 0.3])
+    check(_stats_params_cdfs, (p,), rtol=1e-4, atol=1e-6)
+
+
+def _beta_cdf_in_a(a):
+    return scipy.stats.beta.cdf(0.3, a, 2.0)
+
+
+def _lambda_inside(x):
+    sq = lambda z: z * z  # noqa: E731
+    return sq(x)
+
+
+def test_p43b_documented_refusals_are_located():
+    for f, arg in [(_beta_cdf_in_a, 2.0), (_lambda_inside, 2.0)]:
+        with pytest.raises(srcgrad.SrcGradError) as ei:
+            srcgrad.grad(f)(arg)
+        assert ei.value.location is not None and ei.value.hint

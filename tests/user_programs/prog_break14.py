@@ -1261,3 +1261,123 @@ def test_p52_standardise_then_nanquantile():
     r = np.random.default_rng(13)
     X = r.standard_normal((7, 3))
     check(_standardize_pipeline, (X,))
+
+
+# ======================================================= 6. linear algebra in programs
+def _sym(A):
+    return 0.5 * (A + A.T)
+
+
+def _spectral_loss(A):
+    S = _sym(A)
+    w, V = np.linalg.eigh(S)
+    top = V[:, -1]
+    return np.sum(w ** 3) + (top[0] ** 2) + np.sum(np.linalg.eigvalsh(S @ S))
+
+
+def test_p53_eigh_spectral_loss():
+    A = np.array([[2.0, 0.3, -0.1], [0.2, 1.0, 0.4], [-0.3, 0.5, -1.5]])
+    check(_spectral_loss, (A,))
+
+
+def _pca_recon(X, k=2):
+    Xc = X - X.mean(axis=0)
+    U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
+    P = Vt[:k].T @ Vt[:k]
+    R = Xc - Xc @ P
+    return np.sum(R ** 2) + np.sum(np.linalg.svd(X, compute_uv=False))
+
+
+def test_p54_pca_reconstruction_svd():
+    r = np.random.default_rng(21)
+    X = r.standard_normal((8, 4)) @ np.diag([3.0, 2.0, 1.0, 0.3])
+    check(_pca_recon, (X,))
+
+
+def _qr_lstsq(A, b):
+    Q, R = np.linalg.qr(A)
+    x1 = scipy.linalg.solve_triangular(R, Q.T @ b)
+    x2, res, rank, sv = np.linalg.lstsq(A, b, rcond=None)
+    x3 = np.linalg.pinv(A) @ b
+    return np.sum(x1 ** 2) + np.sum(x2 * x3) + np.sum(res) + np.sum(sv)
+
+
+def test_p55_qr_lstsq_pinv_least_squares():
+    r = np.random.default_rng(22)
+    A = r.standard_normal((6, 3))
+    b = r.standard_normal(6)
+    check(_qr_lstsq, (A, b))
+    check(_qr_lstsq, (A, b), wrt=1)
+
+
+def _markov(P, p0, n):
+    Pn = np.linalg.matrix_power(P, n)
+    return np.sum((p0 @ Pn) ** 2) + np.trace(np.linalg.matrix_power(P, -1))
+
+
+def test_p56_matrix_power_markov():
+    P = np.array([[0.8, 0.2, 0.1], [0.1, 0.7, 0.2], [0.1, 0.1, 0.7]])
+    p0 = np.array([1.0, 0.0, 0.0])
+    check(_markov, (P, p0, 5))
+    check(_markov, (P, p0, 0))
+
+
+def _ode_expm(A, y0, t):
+    Y = scipy.linalg.expm(A * t) @ y0
+    S = scipy.linalg.sqrtm(A @ A.T + np.eye(2))
+    return np.sum(Y ** 2) + np.trace(S)
+
+
+def test_p57_linear_ode_expm_sqrtm():
+    A = np.array([[-0.5, 1.0], [-1.0, -0.2]])
+    y0 = np.array([1.0, 0.5])
+    check(_ode_expm, (A, y0, 0.7))
+    check(_ode_expm, (A, y0, 0.7), wrt=2)
+
+
+def _batched_logdet(Ks):
+    sign, ld = np.linalg.slogdet(Ks)
+    Linv = np.linalg.inv(np.linalg.cholesky(Ks))
+    w = np.linalg.eigvalsh(Ks)
+    sv = np.linalg.svd(Ks, compute_uv=False)
+    d = np.linalg.det(Ks)
+    return np.sum(ld) + np.sum(Linv ** 2) + np.sum(np.log(w)) + np.sum(sv) + np.sum(d)
+
+
+def test_p58_batched_stacked_decompositions():
+    r = np.random.default_rng(23)
+    B = r.standard_normal((3, 2, 2))
+    Ks = B @ np.swapaxes(B, -1, -2) + 2.0 * np.eye(2)
+    # eigvalsh / cholesky read one triangle: symmetric perturbations only
+    f = lambda K: _batched_logdet(0.5 * (K + np.swapaxes(K, -1, -2)))  # noqa: E731
+    check(f, (Ks,))
+
+
+def _batched_qr_pinv(As):
+    Q, R = np.linalg.qr(As)
+    P = np.linalg.pinv(As)
+    w, V = np.linalg.eigh(As @ np.swapaxes(As, -1, -2))
+    return np.sum(R ** 2 * np.arange(1, 3)) + np.sum(P) + np.sum(w)
+
+
+def test_p59_batched_qr_pinv_eigh():
+    r = np.random.default_rng(24)
+    As = r.standard_normal((2, 3, 2))
+    check(_batched_qr_pinv, (As,))
+
+
+def _solve_stack(A, b):
+    x = np.linalg.solve(A, b)
+    return np.sum(x ** 2)
+
+
+def test_p60_batched_solve_and_float32():
+    r = np.random.default_rng(25)
+    A = r.standard_normal((4, 3, 3)) + 3 * np.eye(3)
+    b = r.standard_normal((4, 3, 1))
+    check(_solve_stack, (A, b))
+    check(_solve_stack, (A, b), wrt=1)
+    A32 = A.astype(np.float32)
+    g32 = srcgrad.grad(_solve_stack)(A32, b.astype(np.float32))
+    assert g32.dtype == np.float32
+    close(g32, srcgrad.grad(_solve_stack)(A, b), 1e-3, 1e-3)

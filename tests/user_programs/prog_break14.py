@@ -1381,3 +1381,121 @@ def test_p60_batched_solve_and_float32():
     g32 = srcgrad.grad(_solve_stack)(A32, b.astype(np.float32))
     assert g32.dtype == np.float32
     close(g32, srcgrad.grad(_solve_stack)(A, b), 1e-3, 1e-3)
+
+
+# ======================================================= 7. array manipulation and signal processing
+def _rigid_body(r, F, w):
+    torque = np.cross(r, F)                     # (n, 3)
+    L = np.sum(torque, axis=0)
+    K = np.kron(np.diag(w), np.eye(2))
+    parts = np.split(r, 3, axis=1)
+    a, b = np.array_split(F.ravel(), 2)
+    return np.sum(L ** 2) + np.sum(K * np.outer(w.repeat(2), w.repeat(2))) + np.sum(parts[1] * parts[2]) \
+        + np.sum(a) * np.sum(b ** 2)
+
+
+def test_p61_cross_kron_split():
+    r = np.array([[1.0, 0.2, -0.3], [0.5, -1.0, 0.4]])
+    F = np.array([[0.3, 0.1, 1.0], [-0.2, 0.6, 0.5]])
+    w = np.array([0.5, 2.0])
+    check(_rigid_body, (r, F, w))
+    check(_rigid_body, (r, F, w), wrt=1)
+    check(_rigid_body, (r, F, w), wrt=2)
+
+
+def _einsum_attention(Q, K, V):
+    s = np.einsum("...qd,...kd->...qk", Q, K) / np.sqrt(Q.shape[-1])
+    s = s - np.max(s, axis=-1, keepdims=True)
+    a = np.exp(s)
+    a = a / np.sum(a, axis=-1, keepdims=True)
+    out = np.einsum(a, [0, 1, 2], V, [0, 2, 3], [0, 1, 3])
+    return np.sum(out ** 2) + np.einsum("bii->", np.einsum("bqd,bkd->bqk", Q, Q))
+
+
+def test_p62_attention_einsum_ellipsis_and_sublist():
+    r = np.random.default_rng(31)
+    Q, K, V = (r.standard_normal((2, 3, 4)) for _ in range(3))
+    for wrt in range(3):
+        check(_einsum_attention, (Q, K, V), wrt=wrt)
+
+
+def _image_ops(img):
+    a = np.rot90(img)
+    b = np.rollaxis(img[None], 0, 3)[..., 0]
+    h1, h2 = np.hsplit(img, 2)
+    v1, v2 = np.vsplit(img, [1])
+    d = np.dsplit(np.atleast_3d(img), 1)[0]
+    gy, gx = np.gradient(img)
+    t = np.triu(img) - np.tril(img, -1)
+    return np.sum(a * img.T) + np.sum(b) + np.sum(h1 * h2) + np.sum(v2) * np.sum(v1) + np.sum(d) \
+        + np.sum(gx ** 2 + gy ** 2) + np.sum(t ** 2) + np.sum(np.diff(img, axis=0) ** 2)
+
+
+def test_p63_image_rot90_gradient_splits():
+    img = np.arange(16.0).reshape(4, 4) / 7.0 - np.eye(4)
+    img = img * np.cos(img)
+    check(_image_ops, (img,))
+
+
+def _smoothing(x, k):
+    y = np.convolve(x, k, mode="same")
+    z = np.correlate(x, k, mode="valid")
+    s = scipy.signal.convolve(x, k, mode="full")
+    c = scipy.signal.correlate(x, k, mode="same")
+    return np.sum(y ** 2) + np.sum(z) + np.sum(s * np.arange(len(s))) + np.sum(c ** 3)
+
+
+def test_p64_convolve_correlate_both_arguments():
+    x = np.array([0.5, 1.0, -0.3, 2.0, 0.7, -1.1, 0.4])
+    k = np.array([0.25, 0.5, 0.25])
+    check(_smoothing, (x, k))
+    check(_smoothing, (x, k), wrt=1)
+
+
+def _image_conv2d(img, kern):
+    out = scipy.signal.convolve(img, kern, mode="valid")
+    out2 = scipy.signal.fftconvolve(img, kern, mode="same")
+    return np.sum(np.tanh(out)) + np.sum(out2 ** 2) * 0.01
+
+
+def test_p65_conv2d_valid_and_fft():
+    r = np.random.default_rng(32)
+    img = r.standard_normal((5, 6))
+    kern = r.standard_normal((2, 3))
+    check(_image_conv2d, (img, kern))
+    check(_image_conv2d, (img, kern), wrt=1)
+
+
+def _select_and_nan_to_num(x):
+    y = np.select([x < -1.0, x < 1.0], [x ** 2, np.sin(x)], default=2 * x)
+    z = np.nan_to_num(np.log(np.abs(x)), neginf=0.0)
+    k = np.partition(x, 2)[2]
+    return np.sum(y) + np.sum(z) + k * 3.0 + np.sum(np.deg2rad(x)) + np.sum(np.rad2deg(x) * x) \
+        + np.sum(np.real(x) * np.imag(x + 0.0)) + np.sum(np.angle(x + 0.0))
+
+
+def test_p66_select_partition_nan_to_num():
+    x = np.array([-2.0, -0.5, 0.3, 1.5, 0.9])
+    check(_select_and_nan_to_num, (x,))
+
+
+def _logspace_schedule(a, b):
+    lr = np.logspace(a, b, 5)
+    return np.sum(lr * np.arange(5.0))
+
+
+def test_p67_logspace_in_endpoints():
+    check(_logspace_schedule, (-1.0, 0.5))
+    check(_logspace_schedule, (-1.0, 0.5), wrt=1)
+
+
+def _stack_ops(xs):
+    a1 = np.atleast_1d(xs[0])
+    a2 = np.atleast_2d(xs[1])
+    parts = np.array_split(xs[2], 3)
+    return np.sum(a1 ** 2) + np.sum(a2 @ a2.T) + sum(np.sum(p) * (i + 1) for i, p in enumerate(parts))
+
+
+def test_p68_atleast_and_uneven_array_split():
+    xs = [1.5, np.array([0.2, -0.4]), np.array([1.0, 2.0, 3.0, 4.0, 5.0])]
+    check(_stack_ops, (xs,))

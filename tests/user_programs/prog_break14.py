@@ -1681,3 +1681,213 @@ def test_p80_float32_dtype_preserved():
     close(g, g64, 1e-4, 1e-5)
     o, d = srcgrad.jvp(_f32_net, (W, x), (np.ones_like(W), None))
     assert d == pytest.approx(np.sum(g64), rel=1e-4)
+
+
+# ======================================================= 10. more forms, comprehensions, containers
+def _sq_scale(z, s):
+    return s * np.sum(z ** 2)
+
+
+class _Energy:
+    def __init__(self):
+        self.c = 3.0
+
+    def e(self, z, p):
+        return self.c * np.sum(z ** p)
+
+
+def test_p81_lambda_defaults_late_binding_partials_of_partials():
+    x = np.array([0.5, -1.2, 2.0, 0.3])
+    fs = [lambda z, k=k: k * np.sum(z ** 2) for k in range(3)]
+    close(check(fs[2], (x,)), 4 * x, 1e-10, 1e-12)
+    late = [lambda z: k * np.sum(z ** 2) for k in range(3)]   # Python's late binding: k == 2
+    close(check(late[0], (x,)), 4 * x, 1e-10, 1e-12)
+    pp = functools.partial(functools.partial(_sq_scale, s=2.0))
+    close(check(pp, (x,)), 4 * x, 1e-10, 1e-12)
+    pl = functools.partial(lambda a, b: np.sum(a * b), b=x)
+    close(check(pl, (x,)), x, 1e-10, 1e-12)
+    pb = functools.partial(_Energy().e, p=3)
+    close(check(pb, (x,)), 9 * x ** 2, 1e-10, 1e-12)
+
+
+def _lambda_default_fn(z, act=np.tanh):
+    return np.sum(act(z))
+
+
+@pytest.mark.xfail(strict=True, reason="finding 1: a function passed as a value (act=np.tanh default) is refused")
+def test_p81b_default_function_argument():
+    x = np.array([0.5, -1.2])
+    check(_lambda_default_fn, (x,))
+
+
+def _comprehension_zoo(z):
+    a = sum(z[i] ** 2 for i in range(len(z)) if z[i] > 0)
+    rows = [[z[i] * z[j] for j in range(2)] for i in range(2)]
+    b = np.sum(np.array(rows) ** 2)
+    c = max(z[i] * (i + 1) for i in range(len(z))) + min(abs(t) for t in z)
+    d = np.sum(np.stack([z * i for i in range(3)]) ** 2) + np.sum(np.array([t ** 2 for t in z]))
+    e = sum((t ** 2 for t in z), 1.0)
+    return a + b + c + d + e
+
+
+def test_p82_comprehension_zoo():
+    check(_comprehension_zoo, (np.array([0.5, -1.2, 2.0, 0.3]),))
+
+
+def _sorted_gen(z):
+    return sum(sorted(t * 2 for t in z)[:2])
+
+
+def _tuple_gen(z):
+    return sum(tuple(t * 3 for t in z))
+
+
+def _dict_gen(z):
+    d = dict((str(i), z[i] ** 2) for i in range(3))
+    return d["0"] + d["2"]
+
+
+@pytest.mark.xfail(strict=True, reason="finding 9: sorted(genexp) on active values has no derivative rule (docs list it)")
+def test_p83_sorted_of_generator():
+    x = np.array([0.5, -1.2, 2.0, 0.3])
+    close(check(_sorted_gen, (x,)), np.array([0, 2.0, 0, 2.0]), 1e-10, 1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 9: tuple(genexp) on active values has no derivative rule (docs list it)")
+def test_p83b_tuple_of_generator():
+    x = np.array([0.5, -1.2, 2.0, 0.3])
+    close(check(_tuple_gen, (x,)), np.full(4, 3.0), 1e-10, 1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 9: dict(genexp) on active values has no derivative rule (docs list it)")
+def test_p83c_dict_of_generator():
+    x = np.array([0.5, -1.2, 2.0, 0.3])
+    close(check(_dict_gen, (x,)), np.array([1.0, 0, 4.0, 0]), 1e-10, 1e-12)
+
+
+def _aug_slots(z):
+    s = [z[0], z[1]]
+    s[0] += z[2] * s[1]
+    s[1] *= s[0]
+    d = {"a": 0.0, "b": z[0]}
+    for i in range(3):
+        d["a"] += z[i] * d["b"]
+        d["b"] -= 0.1 * d["a"]
+    return s[0] + s[1] ** 2 + d["a"] * d["b"]
+
+
+def test_p84_augmented_list_and_dict_slots():
+    check(_aug_slots, (np.array([0.5, -1.2, 2.0, 0.3]),))
+
+
+def _rebound_then_written(x):
+    y = x * 1.0
+    z = y
+    y = y + 1.0          # y is a new array now; z alone holds the old one
+    z[0] = 2.0 * z[1]
+    return np.sum(z ** 2) + np.sum(y)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 10: the alias checker refuses a write after the other name was rebound to a new array")
+def test_p85_alias_checker_after_rebinding():
+    check(_rebound_then_written, (np.array([0.5, -1.2, 2.0]),))
+
+
+def _views_written(x):
+    a = x
+    a[0] = 5.0 * a[1]
+    return np.sum(x ** 2)
+
+
+def test_p85b_real_aliases_are_refused_cleanly():
+    with pytest.raises(srcgrad.SrcGradError):
+        srcgrad.grad(_views_written)(np.array([0.5, -1.2, 2.0]))
+
+
+def _dict_and_tuple_out(a, b):
+    return {"s": np.sum(a * b), "v": np.sin(a) * b[0]}, a ** 2
+
+
+def _pair_out(a):
+    return np.sum(a ** 2), np.sin(a)
+
+
+def _dict_out(a):
+    return {"s": np.sum(a ** 2), "v": np.sin(a)}
+
+
+def test_p86_vjp_jvp_of_structured_outputs():
+    a = np.array([0.3, -0.4, 1.0])
+    b = np.array([2.0, 0.5, -1.0])
+    out, pb = srcgrad.vjp(_dict_and_tuple_out, a, b, wrt=(0, 1))
+    ga, gb = pb(({"s": 1.0, "v": np.ones(3)}, np.ones(3)))
+
+    def scal(a_, b_):
+        o = _dict_and_tuple_out(a_, b_)
+        return o[0]["s"] + np.sum(o[0]["v"]) + np.sum(o[1])
+    close(ga, fd_grad(scal, (a, b), 0))
+    close(gb, fd_grad(scal, (a, b), 1))
+    o, d = srcgrad.jvp(_dict_and_tuple_out, (a, b), (np.ones(3), None))
+    close(d[0]["s"], np.sum(b), 1e-12, 1e-12)
+    close(d[0]["v"], np.cos(a) * b[0], 1e-12, 1e-12)
+    close(d[1], 2 * a, 1e-12, 1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 11: jacobian of a function returning a tuple/dict of different shapes crashes")
+def test_p86b_jacobian_of_tuple_output():
+    a = np.array([0.3, -0.4, 1.0])
+    J = srcgrad.jacobian(_pair_out)(a)
+    close(J[0], 2 * a, 1e-12, 1e-12)
+    close(J[1], np.diag(np.cos(a)), 1e-12, 1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 11: jacobian of a function returning a dict crashes (AttributeError in dict_unpack_adjoint)")
+def test_p86c_jacobian_of_dict_output():
+    a = np.array([0.3, -0.4, 1.0])
+    J = srcgrad.jacobian(_dict_out)(a)
+    close(J["s"], 2 * a, 1e-12, 1e-12)
+    close(J["v"], np.diag(np.cos(a)), 1e-12, 1e-12)
+
+
+def _net_loss(p, x):
+    h = np.tanh(x @ p["W"] + p["b"])
+    return np.sum(h ** 2) + np.sum(p["W"] ** 4)
+
+
+def test_p87_hvp_and_hessian_of_dict_params():
+    r = np.random.default_rng(0)
+    p = {"W": r.standard_normal((3, 2)), "b": r.standard_normal(2)}
+    x = r.standard_normal((4, 3))
+    v = {"W": r.standard_normal((3, 2)), "b": r.standard_normal(2)}
+    hv = srcgrad.hvp(_net_loss)(p, x, v)
+    gfun = lambda pp: _flat(srcgrad.grad(_net_loss)(pp, x))[0]  # noqa: E731
+    fl, un = _flat(p)
+    vv, _ = _flat(v)
+    eps = 1e-6
+    fdhv = (gfun(un(fl + eps * vv)) - gfun(un(fl - eps * vv))) / (2 * eps)
+    close(hv, un(fdhv), 1e-5, 1e-5)
+    H = srcgrad.hessian(_net_loss)(p, x)
+    assert H["W"]["b"].shape == (3, 2, 2)
+    close(np.tensordot(H["W"]["W"], v["W"], 2) + np.tensordot(H["W"]["b"], v["b"], 1), hv["W"], 1e-8, 1e-8)
+    check(_net_loss, (p, x))
+
+
+def _aux_branch(w, x):
+    z = w * x
+    if np.sum(z) > 0:
+        return np.sum(z ** 2), ("pos", z)
+    return np.sum(-z), ("neg", z)
+
+
+def test_p88_has_aux_with_early_return_and_tuple_wrt():
+    x = np.array([0.5, 0.3])
+    for w in (np.array([1.0, 2.0]), np.array([-1.0, -2.0])):
+        g, aux = srcgrad.grad(_aux_branch, has_aux=True)(w, x)
+        close(g, fd_grad(lambda w_: _aux_branch(w_, x)[0], (w,)))
+        assert aux[0] == ("pos" if w[0] > 0 else "neg")
+        (l, aux), (gw, gx) = srcgrad.value_and_grad(_aux_branch, wrt=(0, 1), has_aux=True)(w, x)
+        close(gx, fd_grad(lambda x_: _aux_branch(w, x_)[0], (x,)))
+    gl = srcgrad.grad(lambda l: l[0] * l[1] ** 2)([2.0, 3.0])
+    assert gl == [9.0, 12.0]
+    gt = srcgrad.grad(lambda l: l[0] * l[1] ** 2)((2.0, 3))
+    assert gt == (9.0, 12.0)

@@ -1891,3 +1891,85 @@ def test_p88_has_aux_with_early_return_and_tuple_wrt():
     assert gl == [9.0, 12.0]
     gt = srcgrad.grad(lambda l: l[0] * l[1] ** 2)((2.0, 3))
     assert gt == (9.0, 12.0)
+
+
+# ======================================================= 11. closures (nested defs) in simulators
+def _closure_sim(x, k):
+    def step(dt):
+        return x + dt * (-k * x ** 3)
+    for _ in range(10):
+        x = step(0.1)
+    return x
+
+
+def _closure_min(a, b):
+    def g(t):
+        return a * t
+    a = g(b)
+    return a
+
+
+def _closure_layers(x):
+    h = x
+    def layer(W):
+        return np.tanh(W * h)
+    for i in range(3):
+        h = layer(x[i])
+    return np.sum(h)
+
+
+def test_p89_closure_forward_mode_is_right():
+    o, d0 = srcgrad.jvp(_closure_sim, (1.0, 0.5), (1.0, None))
+    assert d0 == pytest.approx(fd_grad(_closure_sim, (1.0, 0.5), 0), rel=1e-6)
+    o, d1 = srcgrad.jvp(_closure_sim, (1.0, 0.5), (None, 1.0))
+    assert d1 == pytest.approx(fd_grad(_closure_sim, (1.0, 0.5), 1), rel=1e-6)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 12: WRONG reverse gradient when a name a nested def reads is rebound from its result")
+def test_p89b_closure_simulator_reverse():
+    g = srcgrad.grad(_closure_sim, wrt=(0, 1))(1.0, 0.5)
+    assert g[0] == pytest.approx(fd_grad(_closure_sim, (1.0, 0.5), 0), rel=1e-6)   # got 0.0
+    assert g[1] == pytest.approx(fd_grad(_closure_sim, (1.0, 0.5), 1), rel=1e-6)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 12: WRONG reverse gradient (0.0 instead of 3.0) for a = g(b) with g reading a")
+def test_p89c_closure_minimal():
+    assert srcgrad.grad(_closure_min, wrt=(0, 1))(2.0, 3.0) == (3.0, 2.0)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 12: WRONG reverse gradient through a layer closure reading h, h = layer(...)")
+def test_p89d_closure_layers():
+    check(_closure_layers, (np.array([0.5, -1.2, 2.0, 0.3]),))
+
+
+def _closure_calls_closure(x):
+    a = x[0]
+    def g(t):
+        return a * t
+    def h(t):
+        return g(t) + a
+    return h(x[1])
+
+
+@pytest.mark.xfail(strict=True, reason="finding 13: a nested def calling another nested def is refused")
+def test_p90_nested_def_calls_nested_def():
+    check(_closure_calls_closure, (np.array([0.5, -1.2]),))
+
+
+def _closures_ok(x):
+    total = 0.0
+    def g(t):
+        return w * t
+    for i in range(3):
+        w = x[i] ** 2
+        total = total + g(x[0])
+    y = x.copy()
+    def r(t):
+        return y[0] * t
+    a = r(x[1])
+    y[0] = x[2] * 5.0
+    return total + a + r(x[1])
+
+
+def test_p90b_closures_reading_loop_variables_and_written_arrays():
+    check(_closures_ok, (np.array([0.5, -1.2, 2.0, 0.3]),))

@@ -1973,3 +1973,52 @@ def _closures_ok(x):
 
 def test_p90b_closures_reading_loop_variables_and_written_arrays():
     check(_closures_ok, (np.array([0.5, -1.2, 2.0, 0.3]),))
+
+
+# ======================================================= 12. notebook habits in a real IPython shell
+_NOTEBOOK = [
+    "import numpy as np, srcgrad, functools",
+    "f = lambda x: x ** 2\ndf = srcgrad.grad(f)\nr1 = df(2.0)",
+    "f = lambda x: x ** 3\nr2 = srcgrad.grad(f)(2.0)\nr2b = df(2.0)",
+    "sq, cu = lambda x: x ** 2, lambda x: x ** 3\nr3 = (srcgrad.grad(sq)(2.0), srcgrad.grad(cu)(2.0))",
+    "def helper(z):\n    return z ** 2\nouter = lambda x: np.sum(helper(x))\ndo = srcgrad.grad(outer)\nr4 = do(np.array([1.0, 2.0]))",
+    "def helper(z):\n    return z ** 3\nr5 = do(np.array([1.0, 2.0]))",
+    "class Net:\n    def __init__(self, s):\n        self.s = s\n    def __call__(self, x):\n        return self.s * np.sum(np.tanh(x))\n"
+    "net = Net(2.0)\nr6 = srcgrad.grad(net)(np.array([0.0, 1.0]))",
+    "def loss(w, c):\n    return c * np.sum(w ** 2)\nr7 = srcgrad.grad(functools.partial(loss, c=3.0))(np.array([1.0, 2.0]))",
+    "g = lambda x, y=2.0: np.sum(x * y) ** 2\nr8 = srcgrad.jvp(g, (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))[1]",
+    "for p in range(2, 4):\n    h = lambda x: x ** p\nr9 = srcgrad.grad(h)(2.0)",
+    "r11 = srcgrad.hvp(lambda x: np.sum(x ** 4))(np.array([1.0, 2.0]), np.array([1.0, 1.0]))",
+]
+
+
+def _run_cells(cells):
+    from IPython.core.interactiveshell import InteractiveShell
+    shell = InteractiveShell.instance()
+    try:
+        for c in cells:
+            res = shell.run_cell(c, silent=True)
+            if not res.success:
+                raise res.error_in_exec or res.error_before_exec
+        return dict(shell.user_ns)
+    finally:
+        InteractiveShell.clear_instance()
+
+
+def test_p91_notebook_lambdas_redefinitions_objects():
+    ns = _run_cells(_NOTEBOOK)
+    assert ns["r1"] == 4.0 and ns["r2"] == 12.0 and ns["r2b"] == 4.0
+    assert ns["r3"] == (4.0, 12.0)
+    close(ns["r4"], [2.0, 4.0], 1e-12, 1e-12)
+    close(ns["r5"], [3.0, 12.0], 1e-12, 1e-12)
+    close(ns["r6"], [2.0, 2 * (1 - np.tanh(1.0) ** 2)], 1e-12, 1e-12)
+    close(ns["r7"], [6.0, 12.0], 1e-12, 1e-12)
+    assert ns["r8"] == pytest.approx(24.0)
+    assert ns["r9"] == pytest.approx(12.0)
+    close(ns["r11"], [12.0, 48.0], 1e-12, 1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 14: a lambda written in a %time line of a cell cannot be read (SrcGradError)")
+def test_p92_notebook_time_magic_lambda():
+    ns = _run_cells(["import numpy as np, srcgrad", "%time r10 = srcgrad.grad(lambda x: np.sin(x))(0.0)"])
+    assert ns["r10"] == pytest.approx(1.0)

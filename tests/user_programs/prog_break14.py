@@ -2022,3 +2022,34 @@ def test_p91_notebook_lambdas_redefinitions_objects():
 def test_p92_notebook_time_magic_lambda():
     ns = _run_cells(["import numpy as np, srcgrad", "%time r10 = srcgrad.grad(lambda x: np.sin(x))(0.0)"])
     assert ns["r10"] == pytest.approx(1.0)
+
+
+# ======================================================= 13. zeros and singular points
+def _prod_zoo(x):
+    return (np.prod(x) + np.sum(np.cumprod(x)) + np.multiply.reduce(x) + np.sum(np.multiply.accumulate(x))
+            + np.nanprod(x) + np.prod(x, where=np.array([True, True, True, False]))
+            + np.sum(np.cumprod(x.reshape(2, 2), axis=0)) + np.prod(x, initial=2.0) + x.prod())
+
+
+def test_p93_products_with_zero_entries():
+    for x in (np.array([0.5, 0.0, 2.0, -1.5]), np.array([0.0, 0.0, 2.0, -1.5])):
+        check(_prod_zoo, (x,))
+
+
+def _triangle_area(P):
+    # signed area of a triangle via a 3x3 determinant: zero for collinear points
+    M = np.column_stack([P, np.ones(3)])
+    return 0.5 * np.linalg.det(M)
+
+
+def test_p94_determinant_regular():
+    P = np.array([[0.0, 0.0], [1.0, 0.2], [0.3, 1.0]])
+    check(_triangle_area, (P,))
+
+
+@pytest.mark.xfail(strict=True, reason="finding 15: the gradient of np.linalg.det at a singular matrix raises LinAlgError (true gradient: the cofactors)")
+def test_p94b_determinant_at_collinear_points():
+    P = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])     # collinear: det = 0
+    g = check(_triangle_area, (P,))
+    # cofactors of M = [P | 1] times 0.5: finite
+    close(g, fd_grad(_triangle_area, (P,)), 1e-6, 1e-8)

@@ -2053,3 +2053,44 @@ def test_p94b_determinant_at_collinear_points():
     g = check(_triangle_area, (P,))
     # cofactors of M = [P | 1] times 0.5: finite
     close(g, fd_grad(_triangle_area, (P,)), 1e-6, 1e-8)
+
+
+# ======================================================= 14. a feature-engineering pipeline over the manipulation surface
+_XP = np.array([0.0, 1.0, 2.5, 4.0])
+_FP = np.array([1.0, -0.5, 2.0, 0.3])
+
+
+def _features(y):
+    q = np.array([0.5, 1.7, 3.0])
+    f = [np.sum(np.interp(q * y[1], _XP, _FP) ** 2),
+         np.sum(np.clip(np.array([0.5, -1.0, 2.0]), y[0], y[0] + 1.5)),
+         np.trapezoid(np.sin(y), np.cumsum(np.abs(y)) + 0.1),
+         np.sum(np.gradient(y, 0.5) ** 2) + np.sum(np.gradient(y, np.array([0.0, 0.3, 1.0, 1.2])) ** 2),
+         np.sum(np.diff(y, n=2, prepend=y[:1] * 2.0, append=3.0) ** 2),
+         np.sum(np.percentile(y.reshape(2, 2), [10, 50, 90], axis=0)) + np.quantile(y, 0.3, method="nearest"),
+         np.sum(np.cov(y[:2], y[2:])) + np.sum(np.corrcoef(y, y ** 2)),
+         np.sum(np.einsum("...i,...i->...", y.reshape(2, 2), y.reshape(2, 2))) + np.einsum("i,j->ij", y, y).sum(),
+         np.sum(np.kron(y[:2], y.reshape(2, 2))) + np.sum(np.kron(y, 2.0)),
+         np.sum(np.maximum(y.reshape(2, 2), y[:2])) + np.sum(np.where(y.reshape(2, 2) > 0.5, y[:2], y[2:])),
+         np.sum(np.trapezoid(y.reshape(2, 2), dx=0.3, axis=0)) + np.trapezoid(y),
+         np.sum(np.pad(y, (1, 2), constant_values=y[0])) + np.sum(np.pad(y, 1, mode="edge") ** 2),
+         np.sum(np.tile(y, (2, 1)) * np.arange(8.0).reshape(2, 4)) + np.sum(np.repeat(y, [1, 2, 0, 3]) ** 2),
+         np.sum(np.take(y, [0, 0, 3]) ** 2) + np.sum(y[np.array([[0, 1], [1, 1]])] ** 2) + np.sum(y[y > 0.4] ** 3),
+         np.sum(np.roll(y, 1) * y) + np.sum(np.flip(y) * np.arange(4.0)),
+         np.sum(scipy.signal.convolve(y.reshape(2, 2), np.ones((2, 2)), mode="same")) + np.sum(scipy.signal.oaconvolve(y, y))]
+    w = np.linspace(1.0, 2.0, len(f))
+    return np.sum(np.array(f) * w)
+
+
+def test_p95_feature_pipeline():
+    check(_features, (np.array([0.3, 1.2, -0.5, 0.8]),))
+    check(_features, (np.array([-0.2, 0.7, 1.5, 0.1]),))
+
+
+def _interp_at_knot(q):
+    return np.sum(np.interp(q, _XP, _FP) ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 8: np.interp at a knot takes the right slope; central differences average the two")
+def test_p95b_interp_at_a_knot():
+    check(_interp_at_knot, (np.array([1.0, 2.5]),))

@@ -2094,3 +2094,162 @@ def _interp_at_knot(q):
 @pytest.mark.xfail(strict=True, reason="finding 8: np.interp at a knot takes the right slope; central differences average the two")
 def test_p95b_interp_at_a_knot():
     check(_interp_at_knot, (np.array([1.0, 2.5]),))
+
+
+# ======================================================= 15. solvers and integrators with data-dependent control flow
+def _rhs(t, y, k):
+    return np.array([y[1], -k * np.sin(y[0]) - 0.1 * y[1]])
+
+
+def _adaptive_heun(y0, k, T=2.0):
+    t = 0.0
+    h = 0.1
+    y = y0
+    traj = [y0]
+    n = 0
+    while t < T and n < 200:
+        n += 1
+        if t + h > T:
+            h = T - t
+        k1 = _rhs(t, y, k)
+        k2 = _rhs(t + h, y + h * k1, k)
+        y_e = y + h * k1
+        y_h = y + 0.5 * h * (k1 + k2)
+        err = np.max(np.abs(y_h - y_e)) + 1e-12
+        if err < 1e-3:
+            t = t + h
+            y = y_h
+            traj.append(y)
+        h = h * min(2.0, max(0.2, 0.9 * (1e-3 / err) ** 0.5))
+    return np.sum(y ** 2) + 0.01 * len(traj)
+
+
+def test_p96_adaptive_step_integrator():
+    check(_adaptive_heun, (np.array([1.0, 0.0]), 2.0))
+    check(_adaptive_heun, (np.array([1.0, 0.0]), 2.0), wrt=1)
+
+
+def _newton_sqrt(a):
+    x = a if a > 1 else 1.0
+    for i in range(50):
+        x_new = 0.5 * (x + a / x)
+        if abs(x_new - x) < 1e-14:
+            break
+        x = x_new
+    return x
+
+
+def _cubic_root(p):
+    x = 1.0
+    for _ in range(30):
+        fx = x ** 3 + p[0] * x - p[1]
+        x = x - fx / (3 * x ** 2 + p[0])
+    return x
+
+
+def test_p97_newton_iterations_with_break():
+    g = check(_newton_sqrt, (2.0,))
+    assert g == pytest.approx(0.5 / np.sqrt(2), rel=1e-10)
+    p = np.array([1.0, 2.0])
+    g = check(_cubic_root, (p,))
+    x = _cubic_root(p)
+    close(g, np.array([-x, 1.0]) / (3 * x ** 2 + p[0]), 1e-9, 1e-12)   # implicit function theorem
+
+
+def _gauss_newton_step(theta, t, y):
+    r = theta[0] * np.exp(-theta[1] * t) - y
+    J = np.column_stack([np.exp(-theta[1] * t), -theta[0] * t * np.exp(-theta[1] * t)])
+    step = np.linalg.solve(J.T @ J, J.T @ r)
+    return np.sum((theta - step) ** 2)
+
+
+def test_p98_gauss_newton_step_differentiated():
+    t = np.linspace(0, 2, 6)
+    y = 2.0 * np.exp(-0.7 * t) + 0.01 * np.sin(5 * t)
+    check(_gauss_newton_step, (np.array([1.5, 0.5]), t, y))
+    check(_gauss_newton_step, (np.array([1.5, 0.5]), t, y), wrt=2)
+
+
+# ======================================================= 16. every kind of class-based callable
+class _Base:
+    c = 2.0
+
+    def __call__(self, x):
+        return self.c * np.sum(x ** 2)
+
+
+class _Child(_Base):
+    c = 5.0
+
+
+class _WithProp:
+    def __init__(self):
+        self._w = 3.0
+
+    @property
+    def w(self):
+        return self._w * 2
+
+    def energy(self, x):
+        return self.w * np.sum(x ** 2)
+
+    @staticmethod
+    def st(x):
+        return np.sum(x ** 3)
+
+    @classmethod
+    def cm(cls, x):
+        return np.sum(x ** 4)
+
+
+class _Slots:
+    __slots__ = ("a",)
+
+    def __init__(self):
+        self.a = 4.0
+
+    def __call__(self, x):
+        return self.a * np.sum(x)
+
+
+class _LambdaCall:
+    __call__ = lambda self, x: np.sum(x ** 2) * 7.0  # noqa: E731
+
+
+class _Super(_Base):
+    def __call__(self, x):
+        return super().__call__(x) + np.sum(x)
+
+
+def test_p99_class_callables():
+    import dataclasses
+
+    @dataclasses.dataclass
+    class DC:
+        k: float = 1.5
+
+        def loss(self, x):
+            return self.k * np.sum(np.sin(x))
+
+    x = np.array([0.5, -1.0])
+    cases = [(_Child(), 10 * x), (_WithProp().energy, 12 * x), (_WithProp.st, 3 * x ** 2),
+             (_WithProp.cm, 4 * x ** 3), (DC().loss, 1.5 * np.cos(x)), (_Slots(), np.full(2, 4.0)),
+             (_LambdaCall(), 14 * x), (_Child().__call__, 10 * x), (functools.partial(_Child()), 10 * x)]
+    for f, exp in cases:
+        close(check(f, (x,)), exp, 1e-10, 1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 2: super().__call__(x) inside __call__ is refused")
+def test_p99b_super_call():
+    x = np.array([0.5, -1.0])
+    close(check(_Super(), (x,)), 4 * x + 1, 1e-10, 1e-12)
+
+
+def _apply_model(m, x):
+    return m(x)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 1: a callable object passed as an argument and called is refused")
+def test_p99c_model_passed_as_argument():
+    x = np.array([0.5, -1.0])
+    close(check(_apply_model, (_Child(), x), wrt=1), 10 * x, 1e-10, 1e-12)

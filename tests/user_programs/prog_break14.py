@@ -2253,3 +2253,75 @@ def _apply_model(m, x):
 def test_p99c_model_passed_as_argument():
     x = np.array([0.5, -1.0])
     close(check(_apply_model, (_Child(), x), wrt=1), 10 * x, 1e-10, 1e-12)
+
+
+# ======================================================= 17. second order over programs with in-place writes
+def _fd_hessian(f, x0, eps=1e-5):
+    g = lambda x: srcgrad.grad(f)(x.copy())  # noqa: E731
+    return np.stack([(g(x0 + eps * e) - g(x0 - eps * e)) / (2 * eps) for e in np.eye(len(x0))], axis=1)
+
+
+def _slice_then_shift(x):
+    y = x * 1.0
+    y[1:] = y[1:] ** 2
+    y += 1.0
+    return np.sum(y ** 2)
+
+
+def _normalise_arg_then_shift(x):
+    x[1:] = x[1:] / np.sum(x[1:] ** 2)
+    x += 1.0
+    return np.sum(np.log(x ** 2 + 1.0))
+
+
+def test_p100_second_order_in_place_ok_cases():
+    def k1(x):
+        x[1:] = x[1:] ** 2
+        y = x * 1.0
+        return np.sum(y ** 2)
+    for f in (k1, _heat_slices_one_arg, _prod_zoo):
+        x0 = np.array([0.5, 1.0, 2.0, -0.7])
+        close(srcgrad.hessian(f)(x0.copy()), _fd_hessian(f, x0), 1e-5, 1e-5)
+
+
+def _heat_slices_one_arg(u0):
+    return _heat_slices(u0, 0.2)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 17: WRONG hessian/hvp after a nonlinear slice write followed by y += c (tangent of the viewed slice not restored)")
+def test_p100b_hessian_slice_write_then_augmented():
+    x0 = np.array([2.0, 1.0])
+    close(srcgrad.hessian(_slice_then_shift)(x0.copy()), np.diag([2.0, 16.0]), 1e-10, 1e-10)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 17: WRONG hvp when the argument is normalised in place and shifted")
+def test_p100c_hvp_normalise_argument_in_place():
+    x0 = np.array([0.5, 1.0, 2.0, -1.0])
+    H = _fd_hessian(_normalise_arg_then_shift, x0)
+    v = np.array([0.3, -1.0, 0.5, 2.0])
+    close(srcgrad.hvp(_normalise_arg_then_shift)(x0.copy(), v), H @ v, 1e-5, 1e-5)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 16: hessian of a program with list/dict slot updates in a loop is refused (error located in generated code)")
+def test_p101_hessian_of_dict_and_list_slot_loops():
+    x0 = np.array([0.3, -1.2, 0.8, 1.5, 0.1, -0.4, 0.9])
+    close(srcgrad.hessian(_fill_dict_and_list)(x0), _fd_hessian(_fill_dict_and_list, x0), 1e-5, 1e-5)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 16: hessian of augmented list/dict slot updates is refused")
+def test_p101b_hessian_of_augmented_slots():
+    x0 = np.array([0.5, -1.2, 2.0, 0.3])
+    close(srcgrad.hessian(_aug_slots)(x0), _fd_hessian(_aug_slots, x0), 1e-5, 1e-5)
+
+
+def _scalar_wrapper_of_in_place(t):
+    x = np.array([t, 1.0])
+    x[0] = x[0] ** 2
+    x += 1.0
+    return np.sum(x ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 16: grad(grad(f)) of a scalar function with an in-place entry write is refused")
+def test_p101c_grad_grad_with_entry_write():
+    # f = (t^2 + 1)^2 + 4 ; f'' = 12 t^2 + 4
+    assert srcgrad.grad(srcgrad.grad(_scalar_wrapper_of_in_place))(2.0) == pytest.approx(52.0)

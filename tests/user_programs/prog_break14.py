@@ -2340,3 +2340,81 @@ def test_p101c_grad_grad_with_entry_write():
     # f = (t^2 + 1)^2 + 4 ; f'' = 12 t^2 + 4
     assert srcgrad.grad(_scalar_wrapper_of_in_place)(2.0) == pytest.approx(40.0)     # first order works
     assert srcgrad.grad(srcgrad.grad(_scalar_wrapper_of_in_place))(2.0) == pytest.approx(52.0)
+
+
+# ======================================================= 18. arrays shared through list / dict slots
+def _cache_scaled(x):
+    h = np.tanh(x)
+    cache = {"h": h}
+    cache["h"] *= 2.0            # in place: h is the same array, so h doubles too
+    return np.sum(h)
+
+
+def _list_slot_shift(x):
+    a = x * 1.0
+    lst = [a, a]
+    lst[0] += 1.0                # in place on the array that lst[1] and a also hold
+    return np.sum(lst[1] ** 2)
+
+
+def _fill_after_storing(x):
+    acc = np.zeros(3)
+    hist = {}
+    for i in range(3):
+        acc[i] = x[i] ** 2
+        hist[i] = acc            # the same array each time: hist[0] is the final acc
+    return np.sum(hist[0])
+
+
+def _snapshot_then_write(x):
+    buf = np.zeros(3)
+    snaps = {"start": buf}
+    buf[0] = x[0] * 5.0          # snaps["start"] is buf: it sees the write
+    return snaps["start"][0] + 0.0 * np.sum(x)
+
+
+def test_p102_python_semantics_reference_values():
+    x = np.array([0.5, -1.2, 2.0])
+    # plain Python / NumPy semantics, for the record
+    assert _cache_scaled(x.copy()) == pytest.approx(2 * np.sum(np.tanh(x)))
+    assert _list_slot_shift(x.copy()) == pytest.approx(np.sum((x + 1.0) ** 2))
+    assert _fill_after_storing(x.copy()) == pytest.approx(np.sum(x ** 2))
+    assert _snapshot_then_write(x.copy()) == pytest.approx(5 * x[0])
+
+
+@pytest.mark.xfail(strict=True, reason="finding 18: WRONG value and gradient: cache['h'] *= 2 is treated as rebinding the slot, not as an in-place change of the shared array")
+def test_p102b_augmented_assignment_on_dict_slot_shared_array():
+    x = np.array([0.5, -1.2, 2.0])
+    v, g = srcgrad.value_and_grad(_cache_scaled)(x.copy())
+    assert v == pytest.approx(_cache_scaled(x.copy()))        # srcgrad: half the value
+    close(g, 2 * (1 - np.tanh(x) ** 2), 1e-10, 1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 18: WRONG value and gradient: lst[0] += 1 on an array that lst[1] also holds")
+def test_p102c_augmented_assignment_on_list_slot_shared_array():
+    x = np.array([0.5, -1.2, 2.0])
+    v, g = srcgrad.value_and_grad(_list_slot_shift)(x.copy())
+    assert v == pytest.approx(_list_slot_shift(x.copy()))
+    close(g, 2 * (x + 1.0), 1e-10, 1e-12)
+    o, d = srcgrad.jvp(_list_slot_shift, (x.copy(),), (np.ones(3),))
+    assert d == pytest.approx(np.sum(2 * (x + 1.0)))
+
+
+def test_p102d_stored_array_forward_mode_follows_python():
+    x = np.array([0.5, -1.2, 2.0])
+    o, d = srcgrad.jvp(_fill_after_storing, (x.copy(),), (np.ones(3),))
+    assert o == pytest.approx(np.sum(x ** 2)) and d == pytest.approx(np.sum(2 * x))
+    o, d = srcgrad.jvp(_snapshot_then_write, (x.copy(),), (np.array([1.0, 0.0, 0.0]),))
+    assert d == pytest.approx(5.0)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 19: WRONG reverse gradient: an array stored in a dict slot, then written in place, is taken as a snapshot")
+def test_p102e_stored_array_then_written_reverse():
+    x = np.array([0.5, -1.2, 2.0])
+    close(srcgrad.grad(_fill_after_storing)(x.copy()), 2 * x, 1e-10, 1e-12)       # got [1, 0, 0]
+
+
+@pytest.mark.xfail(strict=True, reason="finding 19: WRONG reverse gradient (zero) for a buffer recorded in a dict and then filled")
+def test_p102f_snapshot_then_write_reverse():
+    x = np.array([0.5, -1.2, 2.0])
+    close(srcgrad.grad(_snapshot_then_write)(x.copy()), np.array([5.0, 0.0, 0.0]), 1e-10, 1e-12)  # got zeros

@@ -2368,7 +2368,8 @@ def _fill_after_storing(x):
 
 def _snapshot_then_write(x):
     buf = np.zeros(3)
-    snaps = {"start": buf}
+    snaps = {}
+    snaps["start"] = buf         # (with the display {"start": buf} the write below is refused cleanly)
     buf[0] = x[0] * 5.0          # snaps["start"] is buf: it sees the write
     return snaps["start"][0] + 0.0 * np.sum(x)
 

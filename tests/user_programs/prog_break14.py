@@ -2419,3 +2419,66 @@ def test_p102e_stored_array_then_written_reverse():
 def test_p102f_snapshot_then_write_reverse():
     x = np.array([0.5, -1.2, 2.0])
     close(srcgrad.grad(_snapshot_then_write)(x.copy()), np.array([5.0, 0.0, 0.0]), 1e-10, 1e-12)  # got zeros
+
+
+def _repeated_list_buffers(x):
+    lst = [np.zeros(3)] * 2          # one array, twice
+    lst[0] += x
+    return np.sum(lst[1] * x)        # Python: sum(x * x)
+
+
+def _shallow_copy_then_shift(x):
+    lst = [x * 1.0]
+    cp = list(lst)                   # a new list holding the same array
+    cp[0] += 1.0
+    return np.sum(lst[0] ** 2)       # Python: sum((x + 1)**2)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 18: WRONG value (0.0) for [np.zeros(3)] * 2 then lst[0] += x")
+def test_p103_repeated_list_buffers():
+    x = np.array([0.5, -1.2, 2.0])
+    v, g = srcgrad.value_and_grad(_repeated_list_buffers)(x.copy())
+    assert v == pytest.approx(np.sum(x * x))
+    close(g, 2 * x, 1e-10, 1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 18: WRONG value for list(lst) then cp[0] += 1")
+def test_p103b_shallow_copy_then_shift():
+    x = np.array([0.5, -1.2, 2.0])
+    v, g = srcgrad.value_and_grad(_shallow_copy_then_shift)(x.copy())
+    assert v == pytest.approx(np.sum((x + 1) ** 2))
+    close(g, 2 * (x + 1), 1e-10, 1e-12)
+
+
+def _history_then_step(pos, vel, k):
+    hist = {}
+    for i in range(5):
+        hist[i] = pos                # the same array every time (Python semantics)
+        pos += 0.1 * vel
+        vel = vel - 0.1 * k * pos
+    return sum(np.sum(hist[i] ** 2) for i in range(5))
+
+
+def _store_then_augment(x):
+    y = x * 1.0
+    d = {}
+    d["y"] = y
+    y += 2.0 * x                     # in place: d["y"] is y
+    return np.sum(d["y"] ** 2)       # Python: sum((3 x)**2)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 19: WRONG value and derivatives: y stored in a dict slot, then y += ... (slot kept as a snapshot)")
+def test_p103c_store_then_augment():
+    x = np.array([0.5, -1.2, 2.0])
+    v, g = srcgrad.value_and_grad(_store_then_augment)(x.copy())
+    assert v == pytest.approx(9 * np.sum(x ** 2))
+    close(g, 18 * x, 1e-10, 1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="finding 19: WRONG value: a leapfrog history dict filled with the array then updated by +=")
+def test_p103d_history_then_step():
+    p = np.array([1.0, 0.5])
+    v = np.array([0.0, 0.3])
+    val, g = srcgrad.value_and_grad(_history_then_step)(p.copy(), v.copy(), 2.0)
+    assert val == pytest.approx(_history_then_step(p.copy(), v.copy(), 2.0))     # 4.712 vs 6.075
+    close(g, fd_grad(lambda a: _history_then_step(a.copy(), v.copy(), 2.0), (p,)))

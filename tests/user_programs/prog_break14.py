@@ -2553,3 +2553,82 @@ def test_p104c_real_autoreload_follows_the_new_code(tmp_path):
         InteractiveShell.clear_instance()
         sys.path.remove(str(tmp_path))
         sys.modules.pop("b14_autoreload_model", None)
+
+
+# ======================================================= 20. broadcasting in a statistical model
+_OBS = np.array([[0.1, 0.5, -0.3], [1.2, -0.7, 0.4]])
+
+
+def _broadcast_model(theta):
+    loc = theta[:3]
+    scale = np.exp(theta[3:5])
+    mu = np.exp(theta[5:8])
+    ll = np.sum(scipy.stats.norm.logpdf(_OBS, loc, 0.7))
+    ll = ll + np.sum(scipy.stats.t.logpdf(_OBS, 4.0, np.array([0.0, 0.1, 0.2]), scale[:, None]))
+    ll = ll + np.sum(scipy.stats.poisson.logpmf(np.array([[1, 2, 0], [3, 1, 1]]), mu))
+    C = np.array([[1.0 + theta[0] ** 2, 0.3], [0.3, 0.8]])
+    ll = ll + scipy.stats.multivariate_normal.logpdf(np.array([0.3, -0.2]), theta[:2], C)
+    ll = ll + np.sum(scipy.stats.beta.logpdf(np.array([0.2, 0.5, 0.9]), mu[:2, None], 2.0))
+    ll = ll + np.sum(scipy.special.logsumexp(_OBS * theta[:3], axis=1, keepdims=True) * np.array([[1.0], [2.0]]))
+    return ll + np.sum(scipy.special.softmax(_OBS * theta[5:8], axis=0) ** 2)
+
+
+def test_p105_broadcasting_statistical_model():
+    theta = np.array([0.0, 0.2, -0.1, -0.5, 0.3, 0.4, -0.6, 0.7])
+    check(_broadcast_model, (theta,))
+    H = srcgrad.hessian(_broadcast_model)(theta)
+    close(H, fd_jac(srcgrad.grad(_broadcast_model), (theta,)), 1e-5, 1e-5)
+
+
+def _nested_loops_unpacking(d, xs, ys, zs):
+    total = 0.0
+    for i, (k, v) in enumerate(d.items()):
+        total = total + (i + 1) * np.sum(v ** 2)
+    for a, (b, c) in zip(xs, zip(ys, zs)):
+        total = total + a * b - c ** 2
+    for (i, a), b in zip(enumerate(xs), reversed(ys)):
+        total = total + i * a * b
+    return total
+
+
+@pytest.mark.xfail(strict=True, reason="finding 21: enumerate(d.items()) / enumerate(d.values()) / list(d.items()) are refused (.items() has no derivative rule)")
+def test_p106_nested_tuple_unpacking_in_loops():
+    d = {"p": np.array([0.5, -1.0]), "q": np.array([2.0])}
+    xs = np.array([0.3, 1.2, -0.4])
+    ys = np.array([1.0, 2.0, 3.0])
+    zs = [0.5, -0.5, 1.5]
+    check(_nested_loops_unpacking, (d, xs, ys, zs))
+    check(_nested_loops_unpacking, (d, xs, ys, zs), wrt=1)
+    check(_nested_loops_unpacking, (d, xs, ys, zs), wrt=3)
+
+
+def _nested_loops_unpacking_b(d, xs, ys, zs):
+    total = 0.0
+    for i, k in enumerate(d):
+        total = total + (i + 1) * np.sum(d[k] ** 2)
+    for a, (b, c) in zip(xs, zip(ys, zs)):
+        total = total + a * b - c ** 2
+    for (i, a), b in zip(enumerate(xs), reversed(ys)):
+        total = total + i * a * b
+    return total
+
+
+def test_p106b_nested_tuple_unpacking_without_items():
+    d = {"p": np.array([0.5, -1.0]), "q": np.array([2.0])}
+    xs = np.array([0.3, 1.2, -0.4])
+    ys = np.array([1.0, 2.0, 3.0])
+    zs = [0.5, -0.5, 1.5]
+    check(_nested_loops_unpacking_b, (d, xs, ys, zs))
+    check(_nested_loops_unpacking_b, (d, xs, ys, zs), wrt=1)
+    check(_nested_loops_unpacking_b, (d, xs, ys, zs), wrt=3)
+
+
+def _weighted_values(d):
+    return sum(np.sum(v ** 2) * (i + 1) for i, v in enumerate(d.values()))
+
+
+@pytest.mark.xfail(strict=True, reason="finding 21: a generator over enumerate(d.values()) is refused")
+def test_p106c_generator_over_enumerate_values():
+    d = {"p": np.array([0.5, -1.0]), "q": np.array([2.0])}
+    g = check(_weighted_values, (d,))
+    close(g, {"p": 2 * d["p"], "q": 4 * d["q"]}, 1e-12, 1e-12)

@@ -2608,9 +2608,21 @@ def _nested_loops_unpacking_b(d, xs, ys, zs):
         total = total + (i + 1) * np.sum(d[k] ** 2)
     for a, (b, c) in zip(xs, zip(ys, zs)):
         total = total + a * b - c ** 2
+    return total
+
+
+def _zip_of_enumerate(xs, ys):
+    total = 0.0
     for (i, a), b in zip(enumerate(xs), reversed(ys)):
         total = total + i * a * b
     return total
+
+
+@pytest.mark.xfail(strict=True, reason="finding 21: zip(enumerate(xs), reversed(ys)) is refused (enumerate has no derivative rule)")
+def test_p106d_zip_of_enumerate():
+    xs = np.array([0.3, 1.2, -0.4])
+    ys = np.array([1.0, 2.0, 3.0])
+    close(check(_zip_of_enumerate, (xs, ys)), np.arange(3) * ys[::-1], 1e-12, 1e-12)
 
 
 def test_p106b_nested_tuple_unpacking_without_items():

@@ -2606,9 +2606,23 @@ def _nested_loops_unpacking_b(d, xs, ys, zs):
     total = 0.0
     for i, k in enumerate(d):
         total = total + (i + 1) * np.sum(d[k] ** 2)
+    for a, b, c in zip(xs, ys, zs):
+        total = total + a * b - c ** 2
+    return total
+
+
+def _zip_of_zip(xs, ys, zs):
+    total = 0.0
     for a, (b, c) in zip(xs, zip(ys, zs)):
         total = total + a * b - c ** 2
     return total
+
+
+@pytest.mark.xfail(strict=True, reason="finding 21: zip(xs, zip(ys, zs)) is refused (zip has no derivative rule)")
+def test_p106e_zip_of_zip():
+    xs = np.array([0.3, 1.2, -0.4])
+    ys = np.array([1.0, 2.0, 3.0])
+    close(check(_zip_of_zip, (xs, ys, [0.5, -0.5, 1.5])), ys, 1e-12, 1e-12)
 
 
 def _zip_of_enumerate(xs, ys):

@@ -2622,7 +2622,8 @@ def _zip_of_zip(xs, ys, zs):
 def test_p106e_zip_of_zip():
     xs = np.array([0.3, 1.2, -0.4])
     ys = np.array([1.0, 2.0, 3.0])
-    close(check(_zip_of_zip, (xs, ys, [0.5, -0.5, 1.5])), ys, 1e-12, 1e-12)
+    close(check(_zip_of_zip, (xs, ys, [0.5, -0.5, 1.5])), ys, 1e-12, 1e-12)       # works: xs is in the outer zip
+    close(check(_zip_of_zip, (xs, ys, [0.5, -0.5, 1.5]), wrt=1), xs, 1e-12, 1e-12)  # refused: ys is in the inner zip
 
 
 def _zip_of_enumerate(xs, ys):

@@ -213,6 +213,12 @@ def _is_sequence(x) -> bool:
     return isinstance(x, (list, tuple))
 
 
+def _repeats(x, count) -> bool:
+    """`x * count` repeats the list or tuple `x`: count is an integer. With an array
+    (or a float) on the other side, NumPy multiplies entry by entry instead."""
+    return _is_sequence(x) and isinstance(count, (int, numpy.integer))
+
+
 def concat(x1, x2):
     """`x1 + x2` of a list or tuple: the key of the concatenation rule."""
     return x1 + x2
@@ -248,7 +254,7 @@ def concat_tangent(t1, t2, z):
 def repeat_adjoint(g, x, other):
     """The adjoint of `x` in `z = x * other` (or `other * x`): for a repeated list
     `x`, the sum of the adjoints of its copies; for arithmetic, a product's."""
-    if _is_sequence(x) and not _is_sequence(other):
+    if _repeats(x, other):
         if g is None:
             return None
         n = len(x)
@@ -256,23 +262,30 @@ def repeat_adjoint(g, x, other):
         for start in range(0, len(g), n):
             total = add_grad(total, type(x)(g[start:start + n]))
         return type(x)([None] * n) if total is None else total
-    if _is_sequence(other):  # x is the count: an integer, no gradient
+    if _repeats(other, x):  # x is the count: an integer, no gradient
         return zeros_like(x)
-    return unbroadcast(g * other, x)
+    if _is_sequence(x):  # a list times an array: NumPy's product, entry by entry
+        return type(x)(unbroadcast(g * numpy.asarray(other), numpy.asarray(x)).tolist())
+    return unbroadcast(g * numpy.asarray(other) if _is_sequence(other) else g * other, x)
 
 
 def repeat_tangent(t1, t2, x1, x2, z):
     """The tangent of `z = x1 * x2`: a repeated list's tangent repeated, or a product's."""
-    if _is_sequence(x1) and not _is_sequence(x2):
+    if _repeats(x1, x2):
         return type(z)(list(t1) * x2)
-    if _is_sequence(x2):
+    if _repeats(x2, x1):
         return type(z)(x1 * list(t2))
-    return t1 * x2 + x1 * t2
+    return numpy.multiply(t1, x2) + numpy.multiply(x1, t2)
 
 
 def repeat_adjoint_other_tangent(g, x, t_other):
     """The tangent of `repeat_adjoint(g, x, other)` along `other`'s tangent:
     zero for a repetition, that of the product's adjoint for arithmetic."""
-    if _is_sequence(x) or _is_sequence(t_other):
+    if _is_sequence(x) and not isinstance(t_other, numpy.ndarray):  # other is the count
         return zeros_like(x)
-    return unbroadcast(g * t_other, x)
+    if _is_sequence(t_other) and isinstance(x, (int, numpy.integer)):  # x is the count
+        return zeros_like(x)
+    product = numpy.multiply(g, numpy.asarray(t_other) if _is_sequence(t_other) else t_other)
+    if _is_sequence(x):
+        return type(x)(unbroadcast(product, numpy.asarray(x)).tolist())
+    return unbroadcast(product, x)

@@ -11,6 +11,7 @@ import numpy
 from .checks import require_real_operand
 from .containers import entry_adjoints, fill_grad
 from .core import unbroadcast, zeros_like
+from .reductions import tie_mean
 
 
 def _axis_index(axis, ndim):
@@ -241,10 +242,13 @@ def _partition_orders(a, z, axis):
 
 def partition_adjoint_helper(g, a, z, axis=-1):
     """Adjoint of numpy.partition(a, kth, axis): each entry of `g` sent to the entry
-    of a its value came from (z holds a's values, rearranged)."""
+    of a its value came from (z holds a's values, rearranged), shared evenly among
+    tied values as numpy.sort's is."""
     where, what, ax = _partition_orders(a, z, axis)
     out = numpy.zeros(where.shape, dtype=numpy.result_type(numpy.asarray(g).dtype, float))
-    numpy.put_along_axis(out, where, numpy.take_along_axis(numpy.reshape(g, what.shape), what, ax), ax)
+    ordered = numpy.take_along_axis(numpy.reshape(numpy.broadcast_to(g, numpy.shape(z)), what.shape), what, ax)
+    values = numpy.take_along_axis(numpy.reshape(z, what.shape), what, ax)
+    numpy.put_along_axis(out, where, tie_mean(ordered, values, ax), ax)
     return numpy.reshape(out, numpy.shape(a))
 
 
@@ -253,7 +257,8 @@ def partition_tangent_helper(t, a, z, axis=-1):
     where, what, ax = _partition_orders(a, z, axis)
     t = numpy.reshape(numpy.broadcast_to(t, numpy.shape(a)), where.shape)
     out = numpy.zeros(what.shape, dtype=numpy.result_type(t.dtype, float))
-    numpy.put_along_axis(out, what, numpy.take_along_axis(t, where, ax), ax)
+    values = numpy.take_along_axis(numpy.reshape(z, what.shape), what, ax)
+    numpy.put_along_axis(out, what, tie_mean(numpy.take_along_axis(t, where, ax), values, ax), ax)
     return numpy.reshape(out, numpy.shape(z))
 
 

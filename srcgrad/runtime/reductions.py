@@ -125,15 +125,39 @@ def cumprod_adjoint_helper(g, a, z, axis=None):
 
 
 def sort_adjoint_helper(g, a, axis=-1, kind=None):
-    """Adjoint of numpy.sort(a, axis, kind): `g` sent back through the sorting permutation."""
+    """Adjoint of numpy.sort(a, axis, kind): `g` sent back through the sorting permutation,
+    shared evenly among tied values (as central differences see a two-way tie)."""
     a = numpy.asarray(a)
     order = numpy.argsort(a, axis=axis, kind=kind)
     out = numpy.zeros(order.shape, dtype=numpy.result_type(numpy.asarray(g).dtype, float))
     if axis is None:
-        out[order] = g
+        out[order] = tie_mean(g, a.ravel()[order], 0)
         return numpy.reshape(out, a.shape)
-    numpy.put_along_axis(out, order, g, axis)
+    g = numpy.broadcast_to(g, order.shape)
+    numpy.put_along_axis(out, order, tie_mean(g, numpy.take_along_axis(a, order, axis), axis), axis)
     return out
+
+
+def tie_mean(g, z, axis):
+    """`g` with each entry replaced by its mean over the entries of `z` equal to it along
+    `axis` (z sorted along `axis`); `g` itself when z has no ties, the usual case."""
+    z = numpy.asarray(z)
+    if z.size == 0:
+        return g
+    ties = numpy.diff(z, axis=axis) == 0
+    if not ties.any():
+        return g
+    g = numpy.moveaxis(numpy.broadcast_to(g, z.shape), axis, -1)
+    rows = numpy.moveaxis(ties, axis, -1).reshape(-1, z.shape[axis] - 1)
+    n = z.shape[axis]
+    runs = numpy.concatenate([numpy.zeros((rows.shape[0], 1), dtype=numpy.intp),
+                              numpy.cumsum(~rows, axis=1)], axis=1)
+    runs = runs + n * numpy.arange(rows.shape[0])[:, None]  # one numbering over every row
+    flat = g.reshape(-1, n)
+    sums = numpy.bincount(runs.ravel(), weights=flat.ravel(), minlength=flat.size)
+    counts = numpy.bincount(runs.ravel(), minlength=flat.size)
+    means = (sums[runs] / counts[runs]).reshape(g.shape)
+    return numpy.moveaxis(means, -1, axis)
 
 
 def _reduction_tangent(t, share, axis, keepdims):
@@ -192,11 +216,14 @@ def cumprod_tangent_helper(t, a, z, axis=None):
 
 
 def sort_tangent_helper(t, a, axis=-1, kind=None):
-    """Tangent of numpy.sort(a, axis, kind): `t` put through the sorting permutation."""
+    """Tangent of numpy.sort(a, axis, kind): `t` put through the sorting permutation,
+    averaged over tied values as the adjoint is."""
+    a = numpy.asarray(a)
     order = numpy.argsort(a, axis=axis, kind=kind)
     if axis is None:
-        return numpy.ravel(t)[order]
-    return numpy.take_along_axis(numpy.broadcast_to(t, numpy.shape(a)), order, axis)
+        return tie_mean(numpy.ravel(numpy.broadcast_to(t, a.shape))[order], a.ravel()[order], 0)
+    return tie_mean(numpy.take_along_axis(numpy.broadcast_to(t, a.shape), order, axis),
+                    numpy.take_along_axis(a, order, axis), axis)
 
 
 def logsumexp_weights(a, z, axis=None, b=None, keepdims=False):

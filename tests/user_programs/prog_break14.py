@@ -1634,13 +1634,11 @@ def _partitioned(x):
     return np.partition(x, 1)[1] * 5.0
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8: np.sort / np.partition at a two-way tie do not split the gradient (central differences do)")
 def test_p77b_sort_partition_ties():
     x = np.array([2.0, 1.0, 2.0, 3.0])
     check(_sorted_weights, (x,), rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8: np.sort / np.partition at a two-way tie do not split the gradient (central differences do)")
 def test_p77c_partition_ties():
     x = np.array([2.0, 1.0, 2.0, 3.0])
     check(_partitioned, (x,), rtol=1e-6, atol=1e-6)

@@ -26,14 +26,17 @@ Conventions (docs/supported.md repeats them):
   eigenvalues keep a finite one.
 - svd: values, and the reduced factors; the columns of a full U (rows of a
   full V^T) past min(m, n) are not unique, and a derivative that reads them
-  raises. hermitian=True is refused (its signs and order differ).
+  raises. hermitian=True (a form of its own): NumPy factors the symmetric
+  matrix of a's lower triangle (through eigh), so the gradient is folded
+  onto that triangle as for eigh; its factors are an SVD like any other.
 - qr: mode 'reduced', 'r', and 'complete' where it equals 'reduced' (m <= n).
-- pinv, lstsq: constant rank (rcond cuts no singular value that moves across it).
+- pinv, lstsq: constant rank (rcond cuts no singular value that moves across it);
+  pinv(hermitian=True) reads a's lower triangle, as svd's.
 """
 import numpy
 
 from srcgrad import runtime
-from srcgrad.rules.registry import adjoint, linear, supports, tangent
+from srcgrad.rules.registry import adjoint, form, linear, supports, tangent
 from srcgrad.runtime import (
     diag_embed,
     eigh_tangent_helper,
@@ -42,6 +45,8 @@ from srcgrad.runtime import (
     frechet_block,
     gap_difference,
     gap_quotient,
+    hermitian_gradient,
+    hermitian_input,
     lstsq_adjoint_helper,
     lstsq_tangent_helper,
     output_adjoint,
@@ -117,11 +122,8 @@ def eigvalsh_tangent(z, a, UPLO="L"):
 
 # --- svd, pinv, lstsq -------------------------------------------------------------------
 
-supports(numpy.linalg.svd, "hermitian", lambda h: h is False, "hermitian=False")
-
-
 @adjoint(numpy.linalg.svd)                      # (u, s, vh) = svd(a), or s alone
-def svd_adjoint(z, a, full_matrices=True, compute_uv=True, hermitian=False):
+def svd_adjoint(z, a, full_matrices=True, compute_uv=True):
     f = svd_factors(z, a, full_matrices, compute_uv)     # reduced (u, s, vh)
     g = svd_cotangents(d[z], z, f, full_matrices, compute_uv)
     u = f[0]
@@ -138,25 +140,72 @@ def svd_adjoint(z, a, full_matrices=True, compute_uv=True, hermitian=False):
 
 
 @tangent(numpy.linalg.svd)
-def svd_tangent(z, a, full_matrices=True, compute_uv=True, hermitian=False):
+def svd_tangent(z, a, full_matrices=True, compute_uv=True):
     d[z] = svd_tangent_helper(d[a], z, a, full_matrices, compute_uv)
 
 
-supports(numpy.linalg.pinv, "hermitian", lambda h: h is False, "hermitian=False")
+SVD_HERMITIAN = form(numpy.linalg.svd, "hermitian=")
+
+
+@adjoint(SVD_HERMITIAN)                         # svd(x) with x = a, or (hermitian) a's lower triangle mirrored
+def svd_hermitian_adjoint(z, a, full_matrices=True, compute_uv=True, hermitian=False):
+    x = hermitian_input(a, hermitian)
+    f = svd_factors(z, x, full_matrices, compute_uv)
+    g = svd_cotangents(d[z], z, f, full_matrices, compute_uv)
+    u = f[0]
+    vh = f[2]
+    s_col = numpy.expand_dims(f[1], -2)
+    s_row = numpy.expand_dims(f[1], -1)
+    mu = numpy.swapaxes(u, -1, -2) @ g[0]
+    mv = vh @ numpy.swapaxes(g[2], -1, -2)
+    jt = gap_quotient(mu - numpy.swapaxes(mu, -1, -2), f[1] * f[1]) * s_col
+    kt = s_row * gap_quotient(mv - numpy.swapaxes(mv, -1, -2), f[1] * f[1])
+    d[a] = hermitian_gradient(u @ (jt + diag_embed(g[1]) + kt) @ vh
+                              + tangent_ratio(g[0] - u @ mu, s_col) @ vh
+                              + u @ tangent_ratio(g[2] - numpy.swapaxes(mv, -1, -2) @ vh, s_row), hermitian)
+
+
+@tangent(SVD_HERMITIAN)
+def svd_hermitian_tangent(z, a, full_matrices=True, compute_uv=True, hermitian=False):
+    d[z] = svd_tangent_helper(hermitian_input(d[a], hermitian), z, hermitian_input(a, hermitian),
+                              full_matrices, compute_uv)
 
 
 @adjoint(numpy.linalg.pinv)                     # z = pinv(a), rank held constant
-def pinv_adjoint(z, a, rcond=None, hermitian=False):
+def pinv_adjoint(z, a, rcond=None):
     zt = numpy.swapaxes(z, -1, -2)
     gt = numpy.swapaxes(d[z], -1, -2)
     d[a] = -(zt @ d[z] @ zt) + (gt - a @ z @ gt) @ z @ zt + zt @ z @ (gt - gt @ z @ a)
 
 
 @tangent(numpy.linalg.pinv)
-def pinv_tangent(z, a, rcond=None, hermitian=False):
+def pinv_tangent(z, a, rcond=None):
     zt = numpy.swapaxes(z, -1, -2)
     dat = numpy.swapaxes(d[a], -1, -2)
     d[z] = -(z @ d[a] @ z) + z @ zt @ (dat - dat @ a @ z) + (dat - z @ a @ dat) @ zt @ z
+
+
+PINV_HERMITIAN = form(numpy.linalg.pinv, "hermitian=")
+
+
+@adjoint(PINV_HERMITIAN)                        # pinv(x), x as for svd's hermitian form
+def pinv_hermitian_adjoint(z, a, rcond=None, hermitian=False):
+    x = hermitian_input(a, hermitian)
+    zt = numpy.swapaxes(z, -1, -2)
+    gt = numpy.swapaxes(d[z], -1, -2)
+    d[a] = hermitian_gradient(-(zt @ d[z] @ zt) + (gt - x @ z @ gt) @ z @ zt + zt @ z @ (gt - gt @ z @ x),
+                              hermitian)
+
+
+@tangent(PINV_HERMITIAN)                        # pinv's tangent along t = hermitian_input(d[a]), in three lines
+def pinv_hermitian_tangent(z, a, rcond=None, hermitian=False):
+    x = hermitian_input(a, hermitian)
+    zt = numpy.swapaxes(z, -1, -2)
+    d[z] = -(z @ hermitian_input(d[a], hermitian) @ z)
+    d[z] = z @ zt @ (numpy.swapaxes(hermitian_input(d[a], hermitian), -1, -2)
+                     - numpy.swapaxes(hermitian_input(d[a], hermitian), -1, -2) @ x @ z)
+    d[z] = (numpy.swapaxes(hermitian_input(d[a], hermitian), -1, -2)
+            - z @ x @ numpy.swapaxes(hermitian_input(d[a], hermitian), -1, -2)) @ zt @ z
 
 
 @adjoint(numpy.linalg.lstsq)                    # (x, residuals, rank, s) = lstsq(a, b, rcond)
@@ -202,6 +251,7 @@ def qr_tangent(z, a, mode="reduced"):
 for _helper, _param in ((runtime.output_adjoint, "g"), (runtime.diag_embed, "x"),
                         (runtime.fold_triangle, "m"), (runtime.lower_mirror, "m"),
                         (runtime.upper_right, "m"), (runtime.svd_cotangents, "g"),
+                        (runtime.hermitian_input, "a"), (runtime.hermitian_gradient, "g"),
                         (runtime.qr_cotangents, "g")):
     linear(_helper, _param)
 

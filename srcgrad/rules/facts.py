@@ -153,6 +153,9 @@ def _build() -> None:
     for obj in [getattr(numpy, n) for n in NONSELECTING_NUMPY if hasattr(numpy, n)] \
             + [getattr(runtime, n) for n in NONSELECTING_RUNTIME]:
         table[obj] = replace(table.get(obj, PURE), nonselecting=True)
+    for primitive in list(table):  # a form (svd(a, hermitian=True)) returns what its primitive does
+        for made in registry.forms(primitive):
+            table[made] = replace(table.get(made, PURE), sequence=table[primitive].sequence)
     by_name: dict = {}
     for obj, facts in table.items():
         name = getattr(obj, "__name__", None)

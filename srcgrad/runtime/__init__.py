@@ -45,6 +45,7 @@ from .containers import (add_grad, concat, concat_adjoint_left, concat_adjoint_r
                          sum_tangent_helper, unpack_adjoint)
 from .core import broadcast_like, shape_of, unbroadcast, unbroadcast_to, zeros_like
 from .decompositions import (diag_embed, eigh_tangent_helper, eigvalsh_tangent_helper, fold_triangle,
+                             hermitian_gradient, hermitian_input,
                              frechet_block, gap_difference, gap_quotient, lower_mirror, lstsq_adjoint_helper,
                              lstsq_tangent_helper, output_adjoint, pinv_adjoint_core, pinv_tangent_core,
                              qr_cotangents, qr_factors, qr_tangent_helper, svd_cotangents, svd_factors,

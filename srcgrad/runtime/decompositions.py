@@ -74,6 +74,17 @@ def symmetric_from_triangle(t, UPLO="L"):
     return numpy.triu(t) + _t(numpy.triu(t, 1))
 
 
+def hermitian_input(a, hermitian=False):
+    """What numpy.linalg.svd(a, hermitian) factors: `a` itself, or with hermitian=True
+    the symmetric matrix of its lower triangle (NumPy calls eigh, which reads that one)."""
+    return symmetric_from_triangle(a, "L") if hermitian else a
+
+
+def hermitian_gradient(g, hermitian=False):
+    """A gradient `g` with respect to `hermitian_input(a, hermitian)` as one of `a` (linear in g)."""
+    return fold_triangle(g, "L") if hermitian else g
+
+
 def eigh_tangent_helper(t, z, UPLO="L"):
     """The tangent (dw, dv) of (w, v) = numpy.linalg.eigh(a, UPLO) along `t` (a's tangent).
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from rule_cases import C, R, case, zero_case
 from srcgrad import runtime as rt
+from srcgrad.rules import decompositions as forms
 
 FWD = ("forward",)
 
@@ -112,6 +113,17 @@ def svd_full_case(a, c, cu):
     return np.sum(s * c) + np.sum(u[..., :, :3] ** 2 * cu) + np.sum(vh * vh)
 
 
+@case(forms.SVD_HERMITIAN, variants=[(_spread(3, 3), C(3), C(3, 3)), (_spread(4, 4, 2), C(4), C(4, 4))])
+def svd_hermitian_case(a, c, cv):               # not symmetric: NumPy factors its lower triangle, mirrored
+    u, s, vh = np.linalg.svd(a, hermitian=True)
+    return np.sum(s * c) + np.sum(vh * vh * cv) + np.sum((u * c) @ vh * cv)
+
+
+@case(forms.SVD_HERMITIAN, variants=[(_spread(3, 3), C(3)), (_spread(3, 3, 2), C(2, 3))])
+def svd_hermitian_values_case(a, c):
+    return np.sum(np.linalg.svd(a, compute_uv=False, hermitian=True) * c)
+
+
 @case(np.linalg.pinv, variants=[(_spread(3, 4), C(4, 3)), (_spread(4, 3), C(3, 4)), (_square(3), C(3, 3)),
                                 (_spread(4, 3, 2), C(2, 3, 4))])
 def pinv_case(a, c):
@@ -123,6 +135,11 @@ def pinv_low_rank_case(x, c):  # x^T x has rank 2 (3) of 4 (5), and keeps it und
     return np.sum(np.linalg.pinv(np.swapaxes(x, -1, -2) @ x) * c)
 
 
+@case(forms.PINV_HERMITIAN, variants=[(_square(3), C(3, 3)), (_spread(4, 4, 2), C(2, 4, 4))])
+def pinv_hermitian_case(a, c):                  # the lower triangle, mirrored
+    return np.sum(np.linalg.pinv(a, hermitian=True) * c)
+
+
 @case(np.linalg.lstsq, wrt=(0, 1), variants=[(_spread(5, 3), R(5), C(3), C()), (_spread(5, 3), R(5, 2), C(3, 2), C(2)),
                                                (_spread(3, 5), R(3, 2), C(5, 2), C(0))])
 def lstsq_case(a, b, c, cr):
@@ -131,6 +148,8 @@ def lstsq_case(a, b, c, cr):
 
 
 zero_case(np.linalg.pinv, variants=[((_square(3),), {"rcond": 1e-10})], only=("rcond",))
+zero_case(forms.PINV_HERMITIAN, variants=[((_square(3),), {"rcond": 1e-10, "hermitian": True})], only=("rcond",),
+          call=lambda _form, *args, **kwargs: np.linalg.pinv(*args, **kwargs))
 zero_case(np.linalg.lstsq, variants=[((_spread(5, 3), R(5)), {"rcond": 1e-10})], only=("rcond",))
 
 
@@ -172,6 +191,11 @@ def decomposition_linear_helpers_case(g, m, c, c2):
 def gap_quotient_frechet_block_case(m, w, e, c, c2):
     spread = w + np.array([0.0, 3.0, 6.0])
     return np.sum(rt.gap_quotient(m * m, spread) * c) + np.sum(rt.frechet_block(m, e * e) * c2)
+
+
+@case(rt.hermitian_input, rt.hermitian_gradient, variants=[(R(3, 3), C(3, 3)), (R(2, 3, 3), C(2, 3, 3))], modes=FWD)
+def hermitian_helpers_case(m, c):
+    return np.sum((rt.hermitian_input(m * m, True) + rt.hermitian_gradient(m, True) + rt.hermitian_input(m, False)) * c)
 
 
 @case(rt.svd_factors, rt.svd_cotangents, variants=[(R(4, 3), R(4, 3), C(4, 3), C(3), C(3, 3))],

@@ -195,3 +195,40 @@ def test_hermitian_svd_reads_the_lower_triangle_and_has_a_hessian():
     srcgrad.check_grads(hermitian_svd, (a,), modes=("reverse", "forward"))
     np.testing.assert_allclose(srcgrad.hessian(hermitian_svd)(a), _differenced_hessian(hermitian_svd, a),
                                rtol=1e-5, atol=1e-6)
+
+
+# --- named-tuple fields (NumPy's SlogdetResult, EighResult, SVDResult, QRResult) ----------
+
+
+def fields_of_results(x):
+    r = np.linalg.slogdet(x @ x.T + np.eye(3))
+    e = np.linalg.eigh(x + x.T)
+    return r.sign * r.logabsdet + np.sum(e.eigenvalues ** 3) + np.sum(e.eigenvectors ** 2 * W3) \
+        + np.sum(np.linalg.svd(x).S ** 3) + np.sum(np.linalg.qr(x).R ** 2 * W3)
+
+
+def fields_by_index(x):
+    r = np.linalg.slogdet(x @ x.T + np.eye(3))
+    e = np.linalg.eigh(x + x.T)
+    return r[0] * r[1] + np.sum(e[0] ** 3) + np.sum(e[1] ** 2 * W3) \
+        + np.sum(np.linalg.svd(x)[1] ** 3) + np.sum(np.linalg.qr(x)[1] ** 2 * W3)
+
+
+def test_named_fields_of_results_are_their_items():
+    x = _spread(3, 3)
+    np.testing.assert_allclose(srcgrad.grad(fields_of_results)(x), srcgrad.grad(fields_by_index)(x), rtol=1e-12)
+    srcgrad.check_grads(fields_of_results, (x,), modes=("reverse", "forward"))
+    np.testing.assert_allclose(srcgrad.hessian(fields_of_results)(x), _differenced_hessian(fields_of_results, x),
+                               rtol=1e-5, atol=1e-6)
+
+
+def field_of_a_parameter(r, x):
+    return r.logabsdet * x
+
+
+def test_a_field_of_a_value_of_unknown_origin_is_refused_when_needed():
+    r = np.linalg.slogdet(_spread(3, 3))
+    assert srcgrad.grad(field_of_a_parameter, wrt=1)(r, 2.0) == pytest.approx(r.logabsdet)
+    with pytest.raises(SrcGradError, match="logabsdet") as caught:
+        srcgrad.grad(field_of_a_parameter, wrt=0)(r, 2.0)
+    assert "return r.logabsdet * x" in str(caught.value)

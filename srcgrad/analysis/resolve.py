@@ -22,6 +22,7 @@ from ..frontend import signature
 from ..normalize import nograd
 from ..normalize.desugar import is_loop_items
 from ..rules import registry
+from .fields import read_fields
 
 _BINOPS = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -68,6 +69,7 @@ def resolve(fn, namespace, source: SourceInfo, is_local, lifted=None) -> dict[in
             ops[id(stmt)] = Op("setitem", "x[...] =")
         elif isinstance(stmt, gast.Assign):
             ops[id(stmt)] = _resolve_value(stmt, namespace, source, is_local, lifted)
+    read_fields(fn, ops, source)  # `r.logabsdet` of r = numpy.linalg.slogdet(a): r[1]
     return ops
 
 

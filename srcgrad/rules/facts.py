@@ -24,6 +24,8 @@ nowhere else:
 - `nonselecting`: every zero in its result is one its arguments' values make
   (a product with 0), never a selection's (`never_selects`; float ufuncs
   other than maximum and its kin never select, see known.selecting_ufunc).
+- `fields`: the field names of the named tuple it returns (NumPy 2's
+  `SlogdetResult`: sign, logabsdet), read as `r.logabsdet`.
 - `sequence`: it returns a tuple or list (numpy.histogram's counts and edges, numpy.split's pieces):
   a container, whose adjoint merges with add_grad.
 - `hint`: how to write the call instead, when it must be rejected.
@@ -51,7 +53,7 @@ from dataclasses import replace
 import numpy
 
 from . import deferred
-from .known import (ALL, ARRAY, BUILTINS, NONSELECTING_NUMPY, NONSELECTING_RUNTIME, FRESH_ATTRIBUTES, LINALG_ARRAYS, LINALG_PURE, LINALG_SEQUENCES, METHODS,
+from .known import (ALL, ARRAY, BUILTINS, NONSELECTING_NUMPY, NONSELECTING_RUNTIME, FRESH_ATTRIBUTES, LINALG_ARRAYS, LINALG_FIELDS, LINALG_PURE, LINALG_SEQUENCES, METHODS,
                     NUMBER_OPERATORS, NUMPY_ARRAYS, NUMPY_PURE, NUMPY_SEQUENCES, NUMPY_VIEWS, NUMPY_WRITERS, OPERATORS, PURE,
                     RANDOM_WRITERS, REDUCTIONS, REPORTING, RUNTIME_FACTS, RUNTIME_SHAPES, SCIPY_LINALG_SEQUENCES,
                     STATE,
@@ -106,7 +108,7 @@ def _build() -> None:
     for name in NUMPY_SEQUENCES:  # split's pieces are views: kept
         table[getattr(numpy, name)] = replace(table.get(getattr(numpy, name), PURE), sequence=True)
     for name in LINALG_SEQUENCES:
-        table[getattr(numpy.linalg, name)] = Facts(sequence=True)
+        table[getattr(numpy.linalg, name)] = Facts(sequence=True, fields=LINALG_FIELDS.get(name, ()))
     scipy_linalg = sys.modules.get("scipy.linalg")  # imported already by rules/scipy_linalg.py, if at all
     for name in SCIPY_LINALG_SEQUENCES if scipy_linalg is not None else ():
         table[getattr(scipy_linalg, name)] = Facts(sequence=True)
@@ -155,7 +157,8 @@ def _build() -> None:
         table[obj] = replace(table.get(obj, PURE), nonselecting=True)
     for primitive in list(table):  # a form (svd(a, hermitian=True)) returns what its primitive does
         for made in registry.forms(primitive):
-            table[made] = replace(table.get(made, PURE), sequence=table[primitive].sequence)
+            table[made] = replace(table.get(made, PURE), sequence=table[primitive].sequence,
+                                  fields=table[primitive].fields)
     by_name: dict = {}
     for obj, facts in table.items():
         name = getattr(obj, "__name__", None)
@@ -261,6 +264,14 @@ def returns_array(obj) -> bool:
 def returns_sequence(obj) -> bool:
     """`obj` returns a tuple or list: a container."""
     return _holds(obj, "sequence")
+
+
+def result_field(obj, attr: str) -> int | None:
+    """The position of `attr` among the fields of the named tuple `obj` returns
+    (`numpy.linalg.slogdet(a).logabsdet`: 1), or None."""
+    found = of(obj)
+    fields = found.fields if found is not None else ()
+    return fields.index(attr) if attr in fields else None
 
 
 def total_reduction(obj) -> bool:

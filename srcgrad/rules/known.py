@@ -31,6 +31,7 @@ class Facts:
     template: int | None = None
     sequence: bool = False
     nonselecting: bool = False
+    fields: tuple = ()
     hint: str = ""
 
 
@@ -80,6 +81,9 @@ NUMPY_SEQUENCES = ("average histogram split array_split hsplit vsplit dsplit gra
 # Functions returning a tuple of arrays (SVDResult, ...; svd(compute_uv=False) and
 # qr(mode='r') an array): their adjoints are containers, merged with add_grad.
 LINALG_SEQUENCES = "slogdet eigh eig svd qr lstsq".split()
+# The field names of those that NumPy 2 returns as named tuples (`slogdet(a).logabsdet`).
+LINALG_FIELDS = {"slogdet": ("sign", "logabsdet"), "eigh": ("eigenvalues", "eigenvectors"),
+                 "eig": ("eigenvalues", "eigenvectors"), "svd": ("U", "S", "Vh"), "qr": ("Q", "R")}
 SCIPY_LINALG_SEQUENCES = ["cho_factor"]
 LINALG_PURE = ("inv solve det cholesky pinv matrix_power multi_dot matrix_rank slogdet eigh eig svd "
                 "qr lstsq eigvalsh eigvals").split()

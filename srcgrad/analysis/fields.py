@@ -13,7 +13,6 @@ which is a located error where a derivative is needed.
 """
 from __future__ import annotations
 
-import operator
 from collections import Counter
 
 import gast
@@ -22,10 +21,9 @@ from .. import nodes
 from ..rules import facts
 
 
-def read_fields(fn, ops: dict, source) -> None:
-    """Rebind, in `ops`, each `z = r.field` whose `r` always holds a named tuple with `field`."""
-    from .resolve import primitive_op  # resolve calls this module: imported when first used
-
+def read_fields(fn, ops: dict) -> list:
+    """Rewrite each `z = r.field` whose `r` always holds a named tuple with `field` as
+    `z = r[i]`; return the statements rewritten (their Ops are to be made again)."""
     stores = Counter(n.id for n in gast.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
     stores.update(a.id for a in fn.args.args + fn.args.posonlyargs + fn.args.kwonlyargs)  # params: unknown
     producers: dict[str, list] = {}
@@ -38,6 +36,7 @@ def read_fields(fn, ops: dict, source) -> None:
         if isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name) \
                 and ops.get(id(stmt)) is not None and ops[id(stmt)].kind == "unknown":
             reads.append(stmt)
+    rewritten = []
     for stmt in reads:
         holder, attr = stmt.value.value.id, stmt.value.attr
         made = producers.get(holder, [])
@@ -48,5 +47,5 @@ def read_fields(fn, ops: dict, source) -> None:
         if len(positions) == 1 and None not in positions:
             item = gast.Subscript(value=stmt.value.value, slice=nodes.const(positions.pop()), ctx=gast.Load())
             stmt.value = gast.copy_location(item, stmt.value)
-            ops[id(stmt)] = primitive_op(operator.getitem, [item.value, item.slice], stmt, source,
-                                         label=f"{holder}.{attr}")
+            rewritten.append(stmt)
+    return rewritten

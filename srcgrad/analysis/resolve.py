@@ -69,7 +69,8 @@ def resolve(fn, namespace, source: SourceInfo, is_local, lifted=None) -> dict[in
             ops[id(stmt)] = Op("setitem", "x[...] =")
         elif isinstance(stmt, gast.Assign):
             ops[id(stmt)] = _resolve_value(stmt, namespace, source, is_local, lifted)
-    read_fields(fn, ops, source)  # `r.logabsdet` of r = numpy.linalg.slogdet(a): r[1]
+    for stmt in read_fields(fn, ops):  # `r.logabsdet` of r = numpy.linalg.slogdet(a): now r[1]
+        ops[id(stmt)] = _resolve_value(stmt, namespace, source, is_local, lifted)
     return ops
 
 

@@ -89,7 +89,8 @@ NO_ZERO_CASE_PARAMS = {"scipy.special._basic.polygamma(n)": "the order: NaN unle
                        "numpy.rollaxis(start)": "an axis position: NumPy fails on a float start that moves an axis",
                        "numpy.select(condlist)": "booleans: NumPy rejects a float condition",
                        "scipy.stats.poisson.logpmf(k)": "the count: -inf (constant) off the integers",
-                       "scipy.stats.poisson.logpmf(loc)": "a shift of the count: as k"}
+                       "scipy.stats.poisson.logpmf(loc)": "a shift of the count: as k",
+                       "scipy.linalg._basic.solve_banded(l_and_u)": "the band counts: integers (SciPy slices with them)"}
 # Zero-gradient primitives with no zero case, and why.
 NO_ZERO_CASE = {srcgrad.stop_gradient: "the identity: its zero gradient is a convention (test_no_grad.py)",
                 runtime.method_axes: "the axes of x.transpose(*args): integers only"}

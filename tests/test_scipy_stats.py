@@ -265,3 +265,57 @@ def test_a_tangent_computes_no_local_that_only_inactive_inputs_read():
     assert "-(df + 1.0)" not in text and "df_dot * (0.5 * (scipy.special.psi(" in text
     both = srcgrad.source(_t_in_df, mode="forward", wrt=("x", "df"))
     assert "-(df + 1.0)" in both
+
+
+# --- quantiles (ppf, isf) and frozen distributions ---------------------------------------
+
+
+def _t_ppf_in_df(q, df):
+    return np.sum(st.t.ppf(q, df * 1.0))
+
+
+def test_a_quantile_in_a_shape_parameter_is_a_located_error():
+    with pytest.raises(srcgrad.SrcGradError) as info:
+        srcgrad.grad(_t_ppf_in_df, wrt=1)(np.array([0.3, 0.6]), 3.0)
+    message = str(info.value)
+    assert "scipy.stats.t.ppf's 'df'" in message and "test_scipy_stats.py" in message
+    assert "no closed-form derivative" in message
+
+
+def _norm_quantile_round_trip(q, loc, scale):
+    return np.sum(st.norm.cdf(st.norm.ppf(q, loc, scale), loc, scale) ** 2)
+
+
+def test_ppf_undoes_cdf_to_second_order():
+    # cdf(ppf(q)) = q: the gradient is 2 q, the Hessian 2 I, whatever loc and scale are
+    q = np.array([0.2, 0.5, 0.9])
+    np.testing.assert_allclose(srcgrad.grad(_norm_quantile_round_trip)(q, 0.3, 1.7), 2.0 * q, rtol=1e-10)
+    np.testing.assert_allclose(srcgrad.hessian(_norm_quantile_round_trip)(q, 0.3, 1.7), 2.0 * np.eye(3),
+                               rtol=1e-8, atol=1e-10)
+    assert srcgrad.grad(_norm_quantile_round_trip, wrt=(1, 2))(q, 0.3, 1.7) == pytest.approx((0.0, 0.0), abs=1e-12)
+
+
+def _frozen_in_loc(x, loc):
+    frozen = st.norm(loc, 2.0)
+    return np.sum(frozen.logpdf(x))
+
+
+def _frozen_in_x(x, loc):
+    frozen = st.norm(0.5, 2.0)
+    return np.sum(frozen.logpdf(x))
+
+
+@pytest.mark.parametrize("fn, wrt", [(_frozen_in_loc, 1), (_frozen_in_x, 0)])
+def test_a_frozen_distribution_is_refused_with_the_call_to_write(fn, wrt):
+    with pytest.raises(srcgrad.SrcGradError) as info:
+        srcgrad.grad(fn, wrt=wrt)(np.array([0.1, 0.4]), 0.5)
+    message = str(info.value)
+    assert "frozen.logpdf(x)" in message and "test_scipy_stats.py" in message
+    assert "scipy.stats.norm.logpdf(x, loc, scale)" in message
+
+
+def test_a_frozen_distribution_of_constants_is_fine_outside_the_derivative():
+    def scaled(x):
+        frozen = st.norm(0.0, 2.0)
+        return np.sum(x * x) * frozen.std()
+    np.testing.assert_allclose(srcgrad.grad(scaled)(np.array([1.0, 2.0])), [4.0, 8.0])

@@ -121,6 +121,8 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse",
         if resolved.user is not None:
             _check_user(stmt, resolved, touched, varied, ctx, lifted, (fn, ops), reads)
             continue
+        if resolved.facts is None and touched and op is not None and op.kind == "badcall":
+            raise located(ctx.source, stmt, op.label, op.hint)  # refused when resolved: that reason
         if resolved.facts is None:
             if touched:
                 raise located(ctx.source, stmt, f"{resolved.label} is a call srcgrad knows nothing "

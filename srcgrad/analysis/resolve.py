@@ -22,7 +22,7 @@ from ..frontend import signature
 from ..normalize import nograd
 from ..normalize.desugar import is_loop_items
 from ..rules import registry
-from .fields import read_fields
+from .fields import read_fields, refused_methods
 
 _BINOPS = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -71,6 +71,7 @@ def resolve(fn, namespace, source: SourceInfo, is_local, lifted=None) -> dict[in
             ops[id(stmt)] = _resolve_value(stmt, namespace, source, is_local, lifted)
     for stmt in read_fields(fn, ops):  # `r.logabsdet` of r = numpy.linalg.slogdet(a): now r[1]
         ops[id(stmt)] = _resolve_value(stmt, namespace, source, is_local, lifted)
+    refused_methods(fn, ops, Op)  # `frozen.logpdf(x)` of frozen = scipy.stats.norm(0.0, 2.0)
     return ops
 
 

@@ -1,4 +1,4 @@
-"""Derivative rules for scipy.linalg: triangular and Cholesky solves, expm, sqrtm (SciPy is optional).
+"""Derivative rules for scipy.linalg: triangular, Cholesky, banded and Sylvester solves, expm, sqrtm (SciPy is optional).
 
 Templates: their bodies are copied into generated code with the parameters
 replaced by the caller's operands; they are never run. `d[v]` is the
@@ -19,6 +19,9 @@ Conventions (docs/supported.md repeats them):
 - expm and sqrtm: the Frechet derivative (expm by the block-triangular
   matrix [[a, e], [0, a]], sqrtm by a Sylvester equation); the adjoint is the
   Frechet derivative at a^T. sqrtm: real matrices with a real square root.
+- solve_banded reads the band of `ab` only (the corners outside the matrix
+  are never read): their gradient is zero. `l_and_u` holds counts.
+- solve_sylvester: the adjoint solves the transposed equation.
 overwrite_a/overwrite_b and check_finite are not declared (rejected).
 """
 import numpy
@@ -30,8 +33,12 @@ except ImportError as _err:  # SciPy missing (or broken): srcgrad works without 
                               name=__name__) from _err
 
 from srcgrad import runtime
-from srcgrad.rules.registry import adjoint, tangent
+from srcgrad.rules.registry import adjoint, linear, tangent
 from srcgrad.runtime import (
+    band_flip,
+    band_matmul,
+    band_outer,
+    band_transpose,
     cho_factor_adjoint_helper,
     cho_factor_tangent_helper,
     cho_solve_adjoint_factor,
@@ -87,6 +94,34 @@ def cho_solve_tangent(z, c_and_lower, b):
     d[z] = scipy.linalg.cho_solve(c_and_lower, d[b])
 
 
+@adjoint(scipy.linalg.solve_banded)             # z = A^-1 b, A[i, j] = ab[u + i - j, j]
+def solve_banded_adjoint(z, l_and_u, ab, b):
+    y = scipy.linalg.solve_banded(band_flip(l_and_u), band_transpose(l_and_u, ab), d[z])  # A^-T d[z]
+    d[ab] = -band_outer(l_and_u, y, z)
+    d[b] = y
+
+
+@tangent(scipy.linalg.solve_banded)             # dz = A^-1 (db - dA z)
+def solve_banded_tangent(z, l_and_u, ab, b):
+    d[z] = -scipy.linalg.solve_banded(l_and_u, ab, band_matmul(l_and_u, d[ab], z))
+    d[z] = scipy.linalg.solve_banded(l_and_u, ab, d[b])
+
+
+@adjoint(scipy.linalg.solve_sylvester)          # a z + z b = q: a^T y + y b^T = d[z]
+def solve_sylvester_adjoint(z, a, b, q):
+    y = solve_sylvester_stack(numpy.swapaxes(a, -1, -2), numpy.swapaxes(b, -1, -2), d[z])
+    d[a] = -(y @ numpy.swapaxes(z, -1, -2))
+    d[b] = -(numpy.swapaxes(z, -1, -2) @ y)
+    d[q] = y
+
+
+@tangent(scipy.linalg.solve_sylvester)          # a dz + dz b = dq - da z - z db
+def solve_sylvester_tangent(z, a, b, q):
+    d[z] = solve_sylvester_stack(a, b, d[q])
+    d[z] = solve_sylvester_stack(a, b, -(d[a] @ z))
+    d[z] = solve_sylvester_stack(a, b, -(z @ d[b]))
+
+
 # --- matrix functions --------------------------------------------------------------
 
 
@@ -112,6 +147,21 @@ def sqrtm_tangent(z, A):
 
 
 # --- the helpers' own tangents (second order) ----------------------------------------
+
+
+linear(runtime.band_transpose, "ab")
+
+
+@tangent(runtime.band_outer)                    # bilinear in y and x
+def band_outer_tangent(out, l_and_u, y, x):
+    d[out] = band_outer(l_and_u, d[y], x)
+    d[out] = band_outer(l_and_u, y, d[x])
+
+
+@tangent(runtime.band_matmul)                   # bilinear in ab and x
+def band_matmul_tangent(out, l_and_u, ab, x):
+    d[out] = band_matmul(l_and_u, d[ab], x)
+    d[out] = band_matmul(l_and_u, ab, d[x])
 
 
 @tangent(runtime.triangular_adjoint_a)          # bilinear in y and x

@@ -23,7 +23,10 @@ and loc are counts, piecewise constant: zero. `dirichlet` and
 `multivariate_normal` (logpdf, pdf; mvn's entropy) are written below; their
 arguments go through the helpers of runtime/stats.py, which make them the
 full forms SciPy computes with. `multivariate_normal.cdf` and `.logcdf` have
-no rule (`unsupported`: a located error where their derivative is needed).
+no rule (`unsupported`: a located error where their derivative is needed),
+nor does freezing a distribution (`scipy.stats.norm(loc, scale)`) or a method
+of the frozen object: the hint names the call to write instead. ppf and isf:
+rules/scipy_stats_quantiles.py.
 
 Derivatives call NumPy, scipy.special and these distributions' own methods,
 which have rules, so a derivative can be differentiated again.
@@ -250,6 +253,20 @@ for _method in ("cdf", "logcdf"):  # a numerical integral (randomized quasi-Mont
     unsupported(getattr(scipy.stats.multivariate_normal, _method),
                 "it is a numerical integral without a closed-form derivative; if no derivative "
                 "should flow through it, pass it srcgrad.stop_gradient(...) of its arguments")
+
+
+# --- frozen distributions: `scipy.stats.norm(loc, scale)` ---------------------------------
+# A frozen distribution holds its parameters in an object; its methods are SciPy's own
+# code. Calling one where a derivative is needed (its parameters, or then a method of it)
+# is a located error pointing at the form the rules above differentiate.
+
+_FROZEN = {f.name: f"logpdf(x, {''.join(p + ', ' for p in f.shapes)}loc, scale)" for f in FAMILIES}
+_FROZEN.update(poisson="logpmf(k, mu, loc)", dirichlet="logpdf(x, alpha)",
+               multivariate_normal="logpdf(x, mean, cov)")
+for _name, _call in _FROZEN.items():
+    unsupported(getattr(scipy.stats, _name),
+                f"a frozen distribution has no derivative rule: pass the parameters to the "
+                f"distribution's method instead, as in scipy.stats.{_name}.{_call}")
 
 
 # --- the helpers' tangents (forward mode differentiates reverse-mode code) ----------

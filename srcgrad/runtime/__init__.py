@@ -78,7 +78,7 @@ from .special import convolve_padding
 from .second_order import (cholesky_adjoint_tangent_z, cumprod_adjoint_tangent_a,
                            norm_adjoint_tangent_x, prod_adjoint_tangent_a, singular_grad_tangent,
                            sinc_derivative_dx, sinc_derivative_dz, solve_adjoint_tangent_a)
-from .solves import (cho_factor_adjoint_helper, cho_factor_tangent_helper, cho_solve_adjoint_factor,
+from .solves import (band_flip, band_matmul, band_outer, band_transpose, cho_factor_adjoint_helper, cho_factor_tangent_helper, cho_solve_adjoint_factor,
                      cho_solve_adjoint_factor_tangent_helper, cho_solve_tangent_rhs, other_trans,
                      solve_sylvester_stack, trans_flag, triangle_of, triangular_adjoint_a,
                      triangular_tangent_a)

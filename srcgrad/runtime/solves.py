@@ -88,7 +88,9 @@ def solve_sylvester_stack(a, b, q):
     """scipy.linalg.solve_sylvester(a, b, q) over stacks: x with a x + x b = q."""
     from scipy.linalg import solve_sylvester  # SciPy is optional: only here
 
-    a, b, q = numpy.broadcast_arrays(a, b, q)
+    a, b, q = numpy.asarray(a), numpy.asarray(b), numpy.asarray(q)
+    batch = numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2], q.shape[:-2])  # a is m x m, b n x n, q m x n
+    a, b, q = (numpy.broadcast_to(x, batch + x.shape[-2:]) for x in (a, b, q))
     out = numpy.empty(q.shape, numpy.result_type(a, b, q, 1.0))
     for index in numpy.ndindex(q.shape[:-2]):
         out[index] = solve_sylvester(a[index], b[index], q[index])
@@ -130,3 +132,59 @@ def cho_solve_tangent_rhs(t, x, c_and_lower):
         f, tf = numpy.triu(c), numpy.triu(t[0])
         da = _t(tf) @ f + _t(f) @ tf
     return -(da @ x)
+
+
+# --- banded matrices: scipy.linalg.solve_banded's storage, A[i, j] = ab[u + i - j, j] ---------
+
+
+def band_flip(l_and_u) -> tuple:
+    """The (lower, upper) band counts of A^T: (u, l)."""
+    return (int(l_and_u[1]), int(l_and_u[0]))
+
+
+def _diagonals(l_and_u, n):
+    """(row of ab, offset i - j) of each stored diagonal: row r holds A[j + r - u, j]."""
+    upper = int(l_and_u[1])
+    return [(r, r - upper) for r in range(int(l_and_u[0]) + upper + 1) if abs(r - upper) < n]
+
+
+def band_transpose(l_and_u, ab):
+    """The band storage of A^T (bands `band_flip(l_and_u)`) from that of A (linear in ab)."""
+    ab = numpy.asarray(ab)
+    n = ab.shape[-1]
+    out = numpy.zeros(ab.shape, numpy.result_type(ab, 1.0))
+    rows = ab.shape[0] - 1
+    for r, offset in _diagonals(l_and_u, n):  # A[j + offset, j] is A^T[j, j + offset]: row rows - r
+        if offset >= 0:
+            out[rows - r, offset:] = ab[r, :n - offset]
+        else:
+            out[rows - r, :n + offset] = ab[r, -offset:]
+    return out
+
+
+def band_outer(l_and_u, y, x):
+    """The band storage of y x^T (summed over columns when y, x are matrices): what
+    solve_banded reads of an outer product (bilinear in y and x; zero off the band)."""
+    y2, x2 = _columns(numpy.asarray(y)), _columns(numpy.asarray(x))
+    n = y2.shape[0]
+    out = numpy.zeros((int(l_and_u[0]) + int(l_and_u[1]) + 1, n), numpy.result_type(y2, x2, 1.0))
+    for r, offset in _diagonals(l_and_u, n):  # entry (j + offset, j)
+        if offset >= 0:
+            out[r, :n - offset] = numpy.sum(y2[offset:] * x2[:n - offset], axis=-1)
+        else:
+            out[r, -offset:] = numpy.sum(y2[:n + offset] * x2[-offset:], axis=-1)
+    return out
+
+
+def band_matmul(l_and_u, ab, x):
+    """A x for A in band storage (bilinear in ab and x; x a vector or a matrix)."""
+    ab, x = numpy.asarray(ab), numpy.asarray(x)
+    x2 = _columns(x)
+    n = x2.shape[0]
+    out = numpy.zeros(x2.shape, numpy.result_type(ab, x2, 1.0))
+    for r, offset in _diagonals(l_and_u, n):  # (A x)[j + offset] += A[j + offset, j] x[j]
+        if offset >= 0:
+            out[offset:] += ab[r, :n - offset, None] * x2[:n - offset]
+        else:
+            out[:n + offset] += ab[r, -offset:, None] * x2[-offset:]
+    return out.reshape(x.shape)

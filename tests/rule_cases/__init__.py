@@ -109,7 +109,7 @@ for _module in ("operators", "numpy", "shapes", "ndarray", "linalg", "math", "bu
                 "scipy_special", "scipy_special_erf", "scipy_special_bessel", "scipy_signal", "zeros",
                 "zeros_scipy_special", "statistics", "sampled", "reductions", "ufuncs",
                 "decompositions", "scipy_linalg", "manipulation",
-                "scipy_stats"):
+                "scipy_stats", "scipy_stats_quantiles"):
     try:
         importlib.import_module(f"{__name__}.{_module}")
     except ModuleNotFoundError as _err:

@@ -110,3 +110,35 @@ def scipy_linalg_helpers_case(y, x, a, c):
     f = rt.cho_solve_adjoint_factor(y, x * x, (np.triu(a), False))[0]
     s = rt.solve_sylvester_stack(a, a.T, y @ x.T)
     return np.sum((t + f + s) * c)
+
+
+# --- banded and Sylvester solves --------------------------------------------------------
+
+
+def _band(lower, upper, n):
+    """Band storage of a diagonally dominant n x n matrix with `lower` and `upper` bands."""
+    ab = R(lower + upper + 1, n)
+    ab[upper] += 4.0
+    return ab
+
+
+@case(scipy.linalg.solve_banded, wrt=(1, 2), variants=[((1, 1), _band(1, 1, 5), R(5), C(5)),
+                                                       ((2, 0), _band(2, 0, 4), R(4, 2), C(4, 2)),
+                                                       ((0, 2), _band(0, 2, 4), R(4), C(4)),
+                                                       ((1, 2), _band(1, 2, 6), R(6, 3), C(6, 3))])
+def solve_banded_case(l_and_u, ab, b, c):
+    return np.sum(scipy.linalg.solve_banded(l_and_u, ab, b) * c)
+
+
+@case(scipy.linalg.solve_sylvester, wrt=(0, 1, 2), variants=[(_square(3), _square(3), R(3, 3), C(3, 3)),
+                                                             (_square(2), _square(4), R(2, 4), C(2, 4))])
+def solve_sylvester_case(a, b, q, c):
+    return np.sum(scipy.linalg.solve_sylvester(a, b, q) * c)
+
+
+@case(rt.band_transpose, rt.band_outer, rt.band_matmul, wrt=(0, 1, 2), modes=FWD,
+      variants=[(R(3, 5), R(5), R(5), C(3, 5), C(5)), (R(4, 4), R(4, 2), R(4, 2), C(4, 4), C(4, 2))])
+def band_helpers_case(ab, y, x, c, c2):
+    bands = (1, ab.shape[0] - 2)
+    return np.sum((rt.band_transpose(bands, ab * ab) + rt.band_outer(bands, y * y, x)) * c) \
+        + np.sum(rt.band_matmul(bands, ab, x * y) * c2)

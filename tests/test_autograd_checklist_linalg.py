@@ -97,7 +97,7 @@ def pinv_loss(x):
 @pytest.mark.parametrize("cols", range(2, 8))
 def test_pinv_of_full_rank_rectangular_matrices(cols):
     check(pinv_loss, R(5, cols))
-    check(pinv_loss, R(2, 5, cols), order=1)
+    check(pinv_loss, R(2, 5, cols))
 
 
 def pinv_gram_loss(x):
@@ -109,7 +109,7 @@ def pinv_gram_loss(x):
 def test_pinv_of_a_low_rank_gram_matrix(cols):
     # x^T x with more columns than rows is singular, of constant rank
     check(pinv_gram_loss, R(5, cols))
-    check(pinv_gram_loss, R(2, 5, cols), order=1)
+    check(pinv_gram_loss, R(2, 5, cols))
 
 
 def solve_loss(a, b):
@@ -261,8 +261,7 @@ def test_eigh_reads_one_triangle_of_a_general_matrix(loss):
 @pytest.mark.parametrize("loss", [eigh_loss, eigh_upper_loss])
 def test_eigh_of_stacked_symmetric_matrices(loss):
     m = R(2, 3, 4, 4) + 10.0 * np.eye(4)
-    check(loss, m @ np.swapaxes(m, -1, -2), order=1)
-    _hvp_agrees(loss, [m[0, 0] @ m[0, 0].T], 0)
+    check(loss, m @ np.swapaxes(m, -1, -2))
 
 
 def eig_loss(x):
@@ -315,8 +314,7 @@ def test_reduced_svd(shape):
 
 @pytest.mark.parametrize("shape", [(4, 3, 5), (3, 4, 4), (4, 5, 3)], ids=["wide", "square", "tall"])
 def test_reduced_svd_of_stacked_matrices(shape):
-    check(svd_loss, R(*shape), order=1)
-    _hvp_agrees(svd_loss, [R(*shape[1:])], 0)
+    check(svd_loss, R(*shape))
 
 
 def singular_values_loss(x):
@@ -633,7 +631,7 @@ def test_convolve_1d(sa, sb, mode):
 @pytest.mark.parametrize("mode", ["full", "valid", "same"])
 @pytest.mark.parametrize("sa,sb", [((4, 3), (2, 2)), ((5, 4), (3, 2)), ((6, 7), (4, 2)), ((5, 4), (4, 1))])
 def test_convolve_2d(sa, sb, mode):
-    check(convolve_loss, R(*sa), R(*sb), mode, wrt=(0, 1), order=1)
+    check(convolve_loss, R(*sa), R(*sb), mode, wrt=(0, 1))
 
 
 # ======================================================================================

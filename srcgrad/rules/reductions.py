@@ -3,7 +3,8 @@
 `numpy.sum(a, where=m)` binds to no parameter of `numpy.sum`'s rule (numpy.py),
 so it is differentiated by the rule of a `form` of `numpy.sum` (see
 registry.Form): calls without these keywords keep the shorter code of the
-first rule. Array methods share them (`x.sum(where=m)` is `numpy.sum(x, where=m)`).
+first rule. Array methods share them; numpy.nansum and numpy.nanmean take the
+same keywords, with NaN entries masked out as `where=False` ones are. (`x.sum(where=m)` is `numpy.sum(x, where=m)`).
 
 - `where=` masks entries out: they get no gradient. A mask is boolean: it has
   no derivative itself.
@@ -54,6 +55,8 @@ EXTREMES = tuple(form(p, "initial=, where=")
                  for p in _distinct(numpy.max, numpy.amax, numpy.min, numpy.amin))
 VAR = form(numpy.var, "dtype=, where=")
 STD = form(numpy.std, "dtype=, where=")
+NANSUM = form(numpy.nansum, "dtype=, initial=, where=")
+NANMEAN = form(numpy.nanmean, "dtype=, where=")
 
 for _form in (VAR, STD):
     constant_only(_form, "ddof", "pass ddof as a constant (0 or 1), not a value computed from an input")
@@ -130,6 +133,34 @@ def std_form_adjoint(z, a, axis=None, dtype=None, *, ddof=0, keepdims=False, whe
 @tangent(STD)
 def std_form_tangent(z, a, axis=None, dtype=None, *, ddof=0, keepdims=False, where=True):
     d[z] = std_where_tangent(cast_tangent(d[a], dtype), a, z, axis, ddof, keepdims, where)
+
+
+@adjoint(NANSUM)                                # sum with NaN entries (and where=False ones) as 0
+def nansum_form_adjoint(z, a, axis=None, dtype=None, *, keepdims=False, initial=None, where=True):
+    keep = numpy.logical_and(where, numpy.logical_not(numpy.isnan(a)))
+    d[a] = astype_adjoint_helper(numpy.where(keep, unreduce(d[z], a, axis, keepdims), 0.0), a, dtype)
+    d[initial] = numpy.sum(d[z])
+
+
+@tangent(NANSUM)
+def nansum_form_tangent(z, a, axis=None, dtype=None, *, keepdims=False, initial=None, where=True):
+    keep = numpy.logical_and(where, numpy.logical_not(numpy.isnan(a)))
+    d[z] = numpy.sum(numpy.where(keep, cast_tangent(d[a], dtype), 0.0), axis, keepdims=keepdims)
+    d[z] = broadcast_like(d[initial], z)
+
+
+@adjoint(NANMEAN)                               # the mean of the entries selected and not NaN
+def nanmean_form_adjoint(z, a, axis=None, dtype=None, *, keepdims=False, where=True):
+    keep = numpy.logical_and(where, numpy.logical_not(numpy.isnan(a)))
+    g = numpy.where(keep, unreduce(d[z], a, axis, keepdims), 0.0) / where_count(a, axis, keep)
+    d[a] = astype_adjoint_helper(g, a, dtype)
+
+
+@tangent(NANMEAN)
+def nanmean_form_tangent(z, a, axis=None, dtype=None, *, keepdims=False, where=True):
+    keep = numpy.logical_and(where, numpy.logical_not(numpy.isnan(a)))
+    d[z] = numpy.sum(numpy.where(keep, cast_tangent(d[a], dtype), 0.0), axis, keepdims=keepdims) / \
+        numpy.sum(keep, axis, keepdims=keepdims)
 
 
 # --- tangents of the helpers above (second order: hvp, hessian, grad of grad) -----------

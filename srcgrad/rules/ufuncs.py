@@ -5,7 +5,8 @@ A ufunc's method is a bound method object (`numpy.add.reduce`), looked up in
 the registry like any other primitive: analysis/resolve.py walks from a ufunc
 to its method's attribute. Each rule is the one of the function the method
 computes: add.reduce is sum (with axis 0 by default), multiply.accumulate is
-cumprod, ufunc.outer(A, B) is ufunc applied to A with one new trailing axis
+cumprod, maximum.accumulate the running maximum (each result is one entry of
+the data: the first to reach it), ufunc.outer(A, B) is ufunc applied to A with one new trailing axis
 per axis of B (`outer_expand`). reduce with `dtype=`, `initial=` or `where=`
 has the rules of the same keywords on sum, prod, max and min (a form, see
 rules/reductions.py). Keywords not declared (`out`, accumulate's `dtype`) are
@@ -29,6 +30,8 @@ from srcgrad.runtime import (
     outer_unexpand,
     prod_adjoint_helper,
     prod_tangent_helper,
+    running_extreme_adjoint,
+    running_extreme_tangent,
     tie_share,
     unbroadcast,
     unreduce,
@@ -135,6 +138,16 @@ def multiply_accumulate_tangent(z, array, axis=0):
     d[z] = cumprod_tangent_helper(d[array], array, z, axis)
 
 
+@adjoint(numpy.maximum.accumulate, numpy.minimum.accumulate)   # the running max (min) along axis
+def extreme_accumulate_adjoint(z, array, axis=0):
+    d[array] = running_extreme_adjoint(d[z], array, z, axis)
+
+
+@tangent(numpy.maximum.accumulate, numpy.minimum.accumulate)
+def extreme_accumulate_tangent(z, array, axis=0):
+    d[z] = running_extreme_tangent(d[array], array, z, axis)
+
+
 # --- outer: z[i..., j...] = ufunc(A[i...], B[j...]) ----------------------------------------
 
 
@@ -211,4 +224,6 @@ def minimum_outer_tangent(z, A, B):
 
 
 linear(outer_expand, "a")                       # a reshape
+linear(running_extreme_adjoint, "g")            # which entry each result is: piecewise constant
+linear(running_extreme_tangent, "t")
 linear(outer_unexpand, "g")                     # a sum

@@ -69,7 +69,8 @@ from .manipulation import (atleast_adjoint_helper, atleast_tangent_helper, cross
                            select_adjoint_helper, select_choice, select_default_adjoint)
 from .reductions import (cumprod_adjoint_helper, cumprod_tangent_helper, cumsum_adjoint_helper,
                          extreme_tangent_helper, logsumexp_weights, prod_adjoint_helper, prod_tangent_helper,
-                         reduced_size, reverse_cumsum, sort_adjoint_helper, sort_tangent_helper,
+                         reduced_size, reverse_cumsum, running_extreme_adjoint,
+                         running_extreme_tangent, sort_adjoint_helper, sort_tangent_helper,
                          std_adjoint_helper, std_tangent_helper, tie_mean, unreduce, unreduce_extreme,
                          var_adjoint_helper, var_tangent_helper)
 from .reductions import (extreme_form_share, extreme_form_tangent, initial_factor, std_where_adjoint,

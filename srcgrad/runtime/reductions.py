@@ -101,6 +101,42 @@ def cumsum_adjoint_helper(g, a, axis=None):
     return reverse_cumsum(g, axis)
 
 
+def running_extreme_source(a, z, axis=0):
+    """For z = numpy.maximum.accumulate(a, axis) (or minimum's): the index along `axis`
+    of the entry of `a` each z is: the first place the running extreme was reached
+    (a later tie with it does not take over)."""
+    a, z = numpy.asarray(a), numpy.asarray(z)
+    if a.ndim == 0:
+        return numpy.zeros((), dtype=int)
+    a, z = numpy.moveaxis(a, axis, -1), numpy.moveaxis(z, axis, -1)
+    fresh = numpy.concatenate([numpy.ones_like(a[..., :1], bool), z[..., 1:] != z[..., :-1]], axis=-1)
+    index = numpy.where(fresh, numpy.arange(a.shape[-1]), 0)
+    return numpy.moveaxis(numpy.maximum.accumulate(index, axis=-1), -1, axis)
+
+
+def running_extreme_adjoint(g, a, z, axis=0):
+    """Adjoint of z = numpy.maximum.accumulate(a, axis) (or minimum's): each adjoint
+    entry goes back to the entry of `a` its z came from."""
+    source = running_extreme_source(a, z, axis)
+    g = numpy.broadcast_to(g, numpy.shape(z))
+    if numpy.ndim(a) == 0:
+        return g * 1.0
+    out = numpy.zeros(numpy.shape(a), dtype=numpy.result_type(g, float))
+    g, source = numpy.moveaxis(g, axis, -1), numpy.moveaxis(source, axis, -1)
+    lead = numpy.indices(source.shape[:-1])
+    index = tuple(numpy.broadcast_to(i[..., None], source.shape) for i in lead) + (source,)
+    numpy.add.at(numpy.moveaxis(out, axis, -1), index, g)
+    return out
+
+
+def running_extreme_tangent(t, a, z, axis=0):
+    """Tangent of z = numpy.maximum.accumulate(a, axis) (or minimum's) along `t`."""
+    t = numpy.broadcast_to(t, numpy.shape(a))
+    if numpy.ndim(a) == 0:
+        return t * 1.0
+    return numpy.take_along_axis(t, running_extreme_source(a, z, axis), axis)
+
+
 def cumprod_adjoint_helper(g, a, z, axis=None):
     """Adjoint of z = numpy.cumprod(a, axis); axis=None works on the flattened array.
 

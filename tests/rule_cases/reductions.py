@@ -111,3 +111,28 @@ def var_where_adjoint_case(g, a, c):
 @case(rt.std_where_adjoint, variants=[(R(4), R(3, 4), P(4), C(3, 4))], wrt=(0, 1, 2), modes=FWD)
 def std_where_adjoint_case(g, a, z, c):
     return np.sum(rt.std_where_adjoint(g, a, z, 0, 0, False, MASK) * c)
+
+
+NANS = np.array([[False, True, False, False], [False, False, False, True], [False, False, False, False]])
+
+
+@case(forms.NANSUM, variants=[(R(3, 4), C(4))])
+def nansum_where_case(a, c):
+    return np.sum(np.nansum(np.where(NANS, np.nan, a), axis=0, where=MASK) * c)
+
+
+@case(forms.NANSUM, variants=[(R(3, 4), R(), C(3, 1)), (R(3, 4), R(), C(1, 4))], wrt=(0, 1))
+def nansum_initial_dtype_keepdims_case(a, start, c):
+    axis = 1 if c.shape[0] == 3 else 0
+    return np.sum(np.nansum(np.where(NANS, np.nan, a), axis, np.float64, keepdims=True, initial=start) * c)
+
+
+@case(forms.NANMEAN, variants=[(R(3, 4), C(3)), (R(3, 4), C())])
+def nanmean_where_case(a, c):
+    axis = 1 if np.ndim(c) else None
+    return np.sum(np.nanmean(np.where(NANS, np.nan, a), axis=axis, where=ROW) * c)
+
+
+@case(forms.NANMEAN, variants=[(R(3, 4), C(1, 4))])
+def nanmean_dtype_keepdims_case(a, c):
+    return np.sum(np.nanmean(np.where(NANS, np.nan, a), axis=0, dtype=np.float64, keepdims=True) * c)

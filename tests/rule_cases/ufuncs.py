@@ -58,6 +58,16 @@ def multiply_accumulate_case(a, c):
     return np.sum(np.multiply.accumulate(a) * c)
 
 
+@case(np.maximum.accumulate, np.minimum.accumulate, variants=[(R(7), C(7), C(7)), (R(3, 5), C(3, 5), C(3, 5))])
+def extreme_accumulate_case(a, c, c2):
+    return np.sum(np.maximum.accumulate(a) * c) + np.sum(np.minimum.accumulate(a) * c2)
+
+
+@case(np.maximum.accumulate, np.minimum.accumulate, variants=[(R(3, 5), C(3, 5), C(3, 5)), (R(2, 3, 4), C(2, 3, 4), C(2, 3, 4))])
+def extreme_accumulate_axis_case(a, c, c2):
+    return np.sum(np.maximum.accumulate(a, axis=-1) * c) + np.sum(np.minimum.accumulate(a, 1) * c2)
+
+
 _OUTER = [(R(3), R(4), C(3, 4)), (R(2, 3), R(4), C(2, 3, 4)), (R(2), R(), C(2)), (R(), R(2, 2), C(2, 2))]
 
 
@@ -110,3 +120,10 @@ def multiply_reduce_keywords_case(a, start, c):
 def extreme_reduce_keywords_case(a, c, c2):
     return np.sum(np.maximum.reduce(a, initial=-5.0, where=MASK) * c) \
         + np.sum(np.minimum.reduce(a, axis=1, initial=5.0, where=MASK) * c2)
+
+
+@case(rt.running_extreme_adjoint, rt.running_extreme_tangent, variants=[(R(3, 5), R(3, 5), C(3, 5))], modes=FWD)
+def running_extreme_helpers_case(g, t, c):
+    a = np.array([[0.3, 1.2, -0.4, 2.0, 1.1], [-1.0, -2.0, 0.5, 0.2, 3.0], [2.5, 0.1, 0.2, 0.3, 0.4]])
+    z = np.maximum.accumulate(a, axis=1)
+    return np.sum((rt.running_extreme_adjoint(g * g, a, z, 1) + rt.running_extreme_tangent(t * g, a, z, 1)) * c)

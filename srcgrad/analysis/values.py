@@ -75,6 +75,10 @@ def _dense(fn, params, known: dict) -> tuple:
         return ()
     reads: dict[str, int] = {p: 0 for p in candidates}
     indexed: dict[str, int] = {p: 0 for p in candidates}
+    # names bound to slice objects: x[s] with them reads a list, not one entry
+    slices = {t.id for stmt in statements(fn.body) if isinstance(stmt, gast.Assign)
+              and isinstance(stmt.value, gast.Call) and nodes.dotted(stmt.value.func) == "slice"
+              for t in stmt.targets if isinstance(t, gast.Name)}
     for stmt in statements(fn.body):
         own = [stmt.test] if isinstance(stmt, (gast.If, gast.While)) else \
             [stmt.iter] if isinstance(stmt, gast.For) else [stmt]  # nested bodies come on their own
@@ -84,7 +88,8 @@ def _dense(fn, params, known: dict) -> tuple:
         value = getattr(stmt, "value", None)
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
                 and isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
-                and value.value.id in reads and not isinstance(value.slice, (gast.Slice, gast.Tuple)):
+                and value.value.id in reads and not isinstance(value.slice, (gast.Slice, gast.Tuple)) \
+                and not (isinstance(value.slice, gast.Name) and value.slice.id in slices):
             indexed[value.value.id] += 1
         elif isinstance(stmt, gast.Assign) and isinstance(value, gast.Call) \
                 and nodes.dotted(value.func) == "len" and len(value.args) == 1 \

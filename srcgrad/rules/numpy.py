@@ -75,6 +75,9 @@ nondifferentiable(*_distinct(
     # indices and counts
     numpy.argmax, numpy.argmin, numpy.argsort, numpy.nonzero, numpy.count_nonzero,
     numpy.searchsorted,
+    # casts to integer and boolean scalar types (`np.int64(x[:, -1])` as indices)
+    numpy.int8, numpy.int16, numpy.int32, numpy.int64, numpy.intp,
+    numpy.uint8, numpy.uint16, numpy.uint32, numpy.uint64, numpy.bool_,
     # boolean-valued
     numpy.isnan, numpy.isinf, numpy.isfinite, numpy.equal, numpy.not_equal,
     numpy.less, numpy.less_equal, numpy.greater, numpy.greater_equal,

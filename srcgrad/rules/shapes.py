@@ -11,7 +11,7 @@ Templates: spliced into generated code, never run.
 """
 import numpy
 
-from srcgrad.rules.registry import adjoint, linear, supports, tangent
+from srcgrad.rules.registry import adjoint, alias, linear, supports, tangent
 from srcgrad.runtime import (
     append_adjoint_helper,
     array_adjoint_helper,
@@ -181,6 +181,11 @@ def vstack_adjoint(z, tup):
 @tangent(numpy.vstack)
 def vstack_tangent(z, tup):
     d[z] = numpy.vstack(d[tup])
+
+
+# numpy.row_stack is vstack (the same object before NumPy 2.0, a deprecated wrapper after)
+if getattr(numpy, "row_stack", numpy.vstack) is not numpy.vstack:
+    alias(numpy.row_stack, numpy.vstack)
 
 
 @adjoint(numpy.column_stack)                    # z = numpy.column_stack(tup)

@@ -201,6 +201,12 @@ def hstack_case(x, y, c):
     return np.sum(np.hstack([x, y]) * c)
 
 
+if getattr(np, "row_stack", np.vstack) is not np.vstack:  # a deprecated wrapper on NumPy 2.x
+    @case(np.row_stack, variants=[(R(3), R(3), C(2, 3)), (R(2, 3), R(1, 3), C(3, 3))], wrt=(0, 1))
+    def row_stack_case(x, y, c):
+        return np.sum(np.row_stack((x, y)) * c)
+
+
 @case(np.vstack, variants=[(R(3), R(3), C(2, 3)), (R(2, 3), R(4, 3), C(6, 3)), (R(3), R(2, 3), C(3, 3))],
       wrt=(0, 1))
 def vstack_case(x, y, c):

@@ -34,6 +34,8 @@ zero_case(np.round, np.around, variants=[(R(4), 2), ((R(4),), {"decimals": 1})])
 zero_case(np.floor_divide, np.heaviside, np.equal, np.not_equal, np.less, np.less_equal, np.greater,
           np.greater_equal, np.logical_and, np.logical_or, np.logical_xor, np.allclose, np.isclose,
           np.array_equal, variants=[(R(5), R(5)), (R(2, 3), R(3))])
+zero_case(np.int8, np.int16, np.int32, np.int64, np.intp, np.uint8, np.uint16, np.uint32, np.uint64,
+          np.bool_, variants=[(np.array([0.5, 1.25, 2.75, 3.5]),), (np.array([[4.5, 0.25], [6.75, 1.5]]),)])
 zero_case(np.searchsorted, variants=[(np.sort(R(6)), R(4))])
 zero_case(np.ndarray.argmax, np.ndarray.argmin, np.ndarray.argsort, np.ndarray.nonzero, np.ndarray.all,
           np.ndarray.any, variants=[(R(5),), (R(2, 3),)])

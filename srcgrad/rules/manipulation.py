@@ -31,6 +31,9 @@ from srcgrad.runtime import (
     diff_adjoint_helper,
     diff_tangent_helper,
     gradient_adjoint_helper,
+    gradient_spacing_adjoint,
+    gradient_spacing_adjoint_tangent,
+    gradient_tangent_helper,
     imaginary_part_adjoint,
     kron_adjoint_left,
     kron_adjoint_right,
@@ -72,16 +75,17 @@ def diff_tangent(z, a, n=1, axis=-1, prepend=None, append=None):
 
 
 # z = numpy.gradient(f, *varargs, axis=, edge_order=): one array, or a list of
-# one per axis. Linear in f; a spacing or coordinate array computed from a
-# differentiated input is refused (its derivative has no rule here).
+# one per axis. Linear in f; a rational function of the spacings or coordinates.
 @adjoint(numpy.gradient)
 def gradient_adjoint(z, f, *varargs, axis=None, edge_order=1):
     d[f] = gradient_adjoint_helper(d[z], f, varargs, axis, edge_order)
+    d[varargs] = gradient_spacing_adjoint(d[z], f, varargs, axis, edge_order)
 
 
-linear(numpy.gradient, "f")
-constant_only(numpy.gradient, "varargs", "pass numpy.gradient's spacings or coordinates as constants; "
-              "for a spacing h computed from an input, write numpy.gradient(f) / h")
+@tangent(numpy.gradient)                        # one line: the result may be a list
+def gradient_tangent(z, f, *varargs, axis=None, edge_order=1):
+    d[z] = gradient_tangent_helper(d[f], d[varargs], f, varargs, axis, edge_order)
+
 
 # --- products ----------------------------------------------------------------------
 
@@ -343,6 +347,17 @@ for _helper in (diff_tangent_helper, partition_tangent_helper):
     linear(_helper, "t")
 linear(atleast_tangent_helper, "tangents")
 linear(logspace_base, "base")
+
+
+_SPACING_SECOND = "second derivatives in numpy.gradient's spacings or coordinates are not supported; " \
+    "pass them as constants"
+constant_only(gradient_adjoint_helper, "varargs", _SPACING_SECOND)
+constant_only(gradient_spacing_adjoint, "varargs", _SPACING_SECOND)
+
+
+@tangent(gradient_spacing_adjoint)              # one line (a list, one per vararg): bilinear in g and f
+def gradient_spacing_adjoint_tangent_rule(out, g, f, varargs, axis=None, edge_order=1):
+    d[out] = gradient_spacing_adjoint_tangent(d[g], d[f], g, f, varargs, axis, edge_order)
 
 
 @tangent(kron_adjoint_left)                     # bilinear in g and b (a gives the shape)

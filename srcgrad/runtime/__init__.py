@@ -63,6 +63,7 @@ from .linalg import (NUMPY_MAJOR_FOR_SOLVE, cholesky_adjoint_helper, cholesky_ta
                      trace_adjoint_helper)
 from .manipulation import (atleast_adjoint_helper, atleast_tangent_helper, cross_adjoint_left,
                            cross_adjoint_right, diff_adjoint_helper, diff_tangent_helper, gradient_adjoint_helper,
+                           gradient_spacing_adjoint, gradient_spacing_adjoint_tangent, gradient_tangent_helper,
                            imaginary_part_adjoint, kron_adjoint_left, kron_adjoint_right, logspace_base,
                            logspace_base_adjoint, logspace_exponents, partition_adjoint_helper,
                            partition_tangent_helper, pieces_adjoint, real_part_adjoint, rollaxis_adjoint_helper,

@@ -126,6 +126,82 @@ def gradient_adjoint_helper(g, f, varargs=(), axis=None, edge_order=1):
     return out
 
 
+_STEP = 1e-20  # the complex step: gradient(f, x + i h t).imag / h is the derivative along t
+
+
+def _spacing_derivative(f, spacing, axis, edge_order, step):
+    """The derivative of numpy.gradient(f, spacing, axis=axis) in its spacing (a number)
+    or coordinates (an array), along `step`: by the complex step, exact to rounding
+    (numpy.gradient is a rational function of the spacings)."""
+    moved = numpy.gradient(numpy.asarray(f, dtype=complex), spacing + 1j * _STEP * numpy.asarray(step),
+                           axis=axis, edge_order=edge_order)
+    return moved.imag / _STEP
+
+
+def _spacing_owner(varargs, k):
+    """Which of numpy.gradient's varargs gives the spacing of its k-th axis."""
+    return 0 if len(varargs) == 1 and numpy.ndim(varargs[0]) == 0 else k
+
+
+def gradient_spacing_adjoint(g, f, varargs, axis=None, edge_order=1):
+    """Adjoints of the varargs of numpy.gradient(f, *varargs, axis=, edge_order=), one
+    per vararg: a spacing's is sum(g * dz/dh); a coordinate array's entry j collects
+    g * dz[i]/dx[j] over the rows i of its band (|i - j| <= 2), read five columns at a
+    time (the comb of the columns j with j % 5 == r)."""
+    axes, spacings = _gradient_axes(f, varargs, axis)
+    parts = [g] if len(axes) == 1 else entry_adjoints(g, axes)
+    out = [0.0 if numpy.ndim(v) == 0 else numpy.zeros(numpy.shape(v)) for v in varargs]
+    for k, (ax, spacing, part) in enumerate(zip(axes, spacings, parts)):
+        if part is None:
+            continue
+        owner = _spacing_owner(varargs, k)
+        if numpy.ndim(spacing) == 0:
+            out[owner] = out[owner] + numpy.sum(part * _spacing_derivative(f, spacing, ax, edge_order, 1.0))
+            continue
+        n = numpy.shape(f)[ax]
+        rows = numpy.arange(n)
+        for r in range(5):
+            comb = (rows % 5 == r).astype(float)
+            slopes = numpy.moveaxis(part * _spacing_derivative(f, spacing, ax, edge_order, comb), ax, 0)
+            per_row = numpy.sum(slopes.reshape(n, -1), axis=1)
+            column = rows + (r - rows + 2) % 5 - 2  # the one column of residue r in row i's band
+            inside = (column >= 0) & (column < n)
+            numpy.add.at(out[owner], column[inside], per_row[inside])
+    return out
+
+
+def gradient_spacing_adjoint_tangent(tg, tf, g, f, varargs, axis=None, edge_order=1):
+    """Tangent of gradient_spacing_adjoint(g, f, varargs, ...) along the tangents `tg`
+    of g and `tf` of f (None where constant): it is bilinear in g and f."""
+    out = [0.0 if numpy.ndim(v) == 0 else numpy.zeros(numpy.shape(v)) for v in varargs]
+    for terms in ((tg, f), (g, tf)):
+        if terms[0] is not None and terms[1] is not None:
+            out = [a + b for a, b in zip(out, gradient_spacing_adjoint(terms[0], terms[1], varargs, axis,
+                                                                       edge_order))]
+    return out
+
+
+def gradient_tangent_helper(tf, tv, f, varargs, axis=None, edge_order=1):
+    """Tangent of numpy.gradient(f, *varargs, axis=, edge_order=) along the tangent `tf`
+    of f and `tv` of the varargs (None or zeros where constant): one array, or a
+    list of one per axis."""
+    axes, spacings = _gradient_axes(f, varargs, axis)
+    tangents = _gradient_axes(f, tuple(tv) if tv is not None else (None,) * len(varargs), axis)[1] \
+        if varargs else [None] * len(axes)
+    out = []
+    for ax, spacing, ts in zip(axes, spacings, tangents):
+        part = numpy.zeros(numpy.shape(f))
+        if tf is not None and numpy.any(tf):
+            part = part + numpy.gradient(numpy.broadcast_to(tf, numpy.shape(f)), spacing, axis=ax,
+                                         edge_order=edge_order)
+        if ts is not None and numpy.any(ts):
+            part = part + _spacing_derivative(f, spacing, ax, edge_order, ts)
+        out.append(part)
+    if len(axes) == 1:
+        return out[0]
+    return type(numpy.gradient(numpy.zeros((2, 2))))(out)  # a list before NumPy 2.0, a tuple after
+
+
 # --- numpy.kron ------------------------------------------------------------------
 
 

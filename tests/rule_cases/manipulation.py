@@ -78,6 +78,50 @@ def gradient_axis_coordinates_case(f, c):
     return np.sum(np.gradient(f, np.array([0.0, 0.3, 1.0, 1.2, 2.0, 3.5]), axis=1) * c)
 
 
+def _coordinates(n):
+    return np.cumsum(P(n, low=0.4, high=1.5))
+
+
+@case(np.gradient, variants=[(P(), R(6), C(6)), (P(), R(3), C(3)), (P(), R(4, 3), C(4, 3))], wrt=(0, 1))
+def gradient_active_spacing_case(h, f, c):
+    return np.sum(np.gradient(f, h, axis=0) * c)
+
+
+@case(np.gradient, variants=[(P(), R(7), C(7)), (P(), R(3), C(3))], wrt=(0, 1))
+def gradient_active_spacing_edge2_case(h, f, c):
+    return np.sum(np.gradient(f, h, edge_order=2) * c)
+
+
+@case(np.gradient, variants=[(_coordinates(6), R(6), C(6)), (_coordinates(3), R(3), C(3)),
+                             (_coordinates(2), R(2), C(2))], wrt=(0, 1))
+def gradient_active_coordinates_case(x, f, c):
+    return np.sum(np.gradient(f, x) * c)
+
+
+@case(np.gradient, variants=[(_coordinates(7), R(7), C(7)), (_coordinates(3), R(3), C(3))], wrt=(0, 1))
+def gradient_active_coordinates_edge2_case(x, f, c):
+    return np.sum(np.gradient(f, x, edge_order=2) * c)
+
+
+@case(np.gradient, variants=[(P(), _coordinates(5), R(4, 5), C(4, 5), C(4, 5))], wrt=(0, 1, 2))
+def gradient_active_spacing_per_axis_case(h, x, f, c0, c1):
+    gy, gx = np.gradient(f, h, x)
+    return np.sum(gy * c0) + np.sum(gx * c1)
+
+
+@case(np.gradient, variants=[(P(), R(3, 4, 2), C(3, 4, 2), C(3, 4, 2))], wrt=(0, 1))
+def gradient_one_spacing_two_axes_case(h, f, c0, c1):
+    g = np.gradient(f, h, axis=(0, -1))
+    return np.sum(g[0] * c0) + np.sum(g[1] * c1)
+
+
+@case(rt.gradient_spacing_adjoint, variants=[(R(6), R(6), _coordinates(6), P())], modes=FWD, wrt=(0, 1))
+def gradient_spacing_adjoint_case(g, f, x, h):
+    parts = rt.gradient_spacing_adjoint(g * g, f * g, (x,), None, 2)
+    scale = rt.gradient_spacing_adjoint(g, f * f, (h,), 0, 1)
+    return np.sum(parts[0] * x) + scale[0] * h
+
+
 @case(np.gradient, variants=[(R(5, 4), C(5, 4))])
 def gradient_coordinates_edge2_case(f, c):
     return np.sum(np.gradient(f, np.array([0.0, 0.5, 0.7, 1.5, 2.0]), axis=0, edge_order=2) * c)

@@ -726,3 +726,11 @@ def copysign_case(x, y, c):
 ], wrt=(0, 1))
 def fmod_case(x, y, c):
     return np.sum(np.fmod(x, y) * c)
+
+
+@case(np.int8, np.int16, np.int32, np.int64, np.intp, np.uint8, np.uint16, np.uint32, np.uint64, np.bool_,
+      variants=[(np.arange(9.0) + U(9, low=0.2, high=0.8), C(9))])
+def integer_casts_case(x, c):
+    counts = np.int8(x[0]) + np.int16(x[1]) + np.int32(x[2]) + np.int64(x[3]) + np.intp(x[4])
+    unsigned = np.uint8(x[5]) + np.uint16(x[6]) + np.uint32(x[7]) + np.uint64(x[8])
+    return np.sum(x * c) * (1.0 + counts) + float(unsigned) * np.sum(x) + np.bool_(x[0]) * x[1]

@@ -6,8 +6,10 @@ Templates: spliced into generated code, never run (see numpy.py). Each adjoint
 rule has its tangent rule after it. Conventions:
 
 - quantile, percentile and median differentiate the data for every `method`
-  NumPy has (each is linear in the sorted data); q is a constant
-  (`constant_only`): its derivative exists only for the interpolating methods.
+  NumPy has (each is linear in the sorted data), and q: the slope of the
+  virtual index times the step between the two order statistics it falls
+  between; zero for the methods whose index jumps (lower, higher, nearest,
+  midpoint, the inverted-CDF ones) and where it is clipped to an end.
 - histogram's counts are piecewise constant in the data: zero gradient. Its
   edges, when computed from min(a) and max(a) (no `range`, a bin count or rule
   name), move with those two entries, and so does a `density` (through the
@@ -34,7 +36,11 @@ from srcgrad.runtime import (
     histogram_tangent,
     prod_adjoint_helper,
     prod_tangent_helper,
+    leading_expand,
+    leading_sum,
     quantile_adjoint,
+    quantile_q_adjoint,
+    quantile_q_slope,
     quantile_tangent,
     square_like,
     std_where_adjoint,
@@ -51,10 +57,6 @@ nondifferentiable(where_count)
 
 # --- quantiles ---------------------------------------------------------------------
 
-for _function in (numpy.quantile, numpy.percentile, numpy.nanquantile, numpy.nanpercentile):
-    constant_only(_function, "q", "pass q as a constant: its derivative exists only for some methods")
-
-
 @adjoint(numpy.median)                          # z = numpy.median(a, axis, keepdims=)
 def median_adjoint(z, a, axis=None, *, keepdims=False):
     d[a] = quantile_adjoint(d[z], a, 0.5, axis, "linear", keepdims)
@@ -68,21 +70,25 @@ def median_tangent(z, a, axis=None, *, keepdims=False):
 @adjoint(numpy.quantile)                        # z = numpy.quantile(a, q, axis, method=, keepdims=)
 def quantile_adjoint_rule(z, a, q, axis=None, *, method="linear", keepdims=False):
     d[a] = quantile_adjoint(d[z], a, q, axis, method, keepdims)
+    d[q] = leading_sum(d[z] * quantile_q_slope(a, a, q, axis, method, keepdims), q)
 
 
 @tangent(numpy.quantile)
 def quantile_tangent_rule(z, a, q, axis=None, *, method="linear", keepdims=False):
     d[z] = quantile_tangent(d[a], a, q, axis, method, keepdims)
+    d[z] = leading_expand(d[q], z) * quantile_q_slope(a, a, q, axis, method, keepdims)
 
 
 @adjoint(numpy.percentile)                      # numpy.quantile(a, q / 100, ...)
 def percentile_adjoint(z, a, q, axis=None, *, method="linear", keepdims=False):
     d[a] = quantile_adjoint(d[z], a, q, axis, method, keepdims, 100.0)
+    d[q] = leading_sum(d[z] * quantile_q_slope(a, a, q, axis, method, keepdims, 100.0), q)
 
 
 @tangent(numpy.percentile)
 def percentile_tangent(z, a, q, axis=None, *, method="linear", keepdims=False):
     d[z] = quantile_tangent(d[a], a, q, axis, method, keepdims, 100.0)
+    d[z] = leading_expand(d[q], z) * quantile_q_slope(a, a, q, axis, method, keepdims, 100.0)
 
 
 @adjoint(numpy.nanmedian)                       # the median of the entries that are not NaN
@@ -98,21 +104,25 @@ def nanmedian_tangent(z, a, axis=None, *, keepdims=False):
 @adjoint(numpy.nanquantile)
 def nanquantile_adjoint(z, a, q, axis=None, *, method="linear", keepdims=False):
     d[a] = quantile_adjoint(d[z], a, q, axis, method, keepdims, 1.0, True)
+    d[q] = leading_sum(d[z] * quantile_q_slope(a, a, q, axis, method, keepdims, 1.0, True), q)
 
 
 @tangent(numpy.nanquantile)
 def nanquantile_tangent(z, a, q, axis=None, *, method="linear", keepdims=False):
     d[z] = quantile_tangent(d[a], a, q, axis, method, keepdims, 1.0, True)
+    d[z] = leading_expand(d[q], z) * quantile_q_slope(a, a, q, axis, method, keepdims, 1.0, True)
 
 
 @adjoint(numpy.nanpercentile)
 def nanpercentile_adjoint(z, a, q, axis=None, *, method="linear", keepdims=False):
     d[a] = quantile_adjoint(d[z], a, q, axis, method, keepdims, 100.0, True)
+    d[q] = leading_sum(d[z] * quantile_q_slope(a, a, q, axis, method, keepdims, 100.0, True), q)
 
 
 @tangent(numpy.nanpercentile)
 def nanpercentile_tangent(z, a, q, axis=None, *, method="linear", keepdims=False):
     d[z] = quantile_tangent(d[a], a, q, axis, method, keepdims, 100.0, True)
+    d[z] = leading_expand(d[q], z) * quantile_q_slope(a, a, q, axis, method, keepdims, 100.0, True)
 
 
 # --- average and ptp -----------------------------------------------------------------
@@ -271,9 +281,16 @@ def histogram_tangent_rule(z, a, bins=10, range=None, density=None, weights=None
 # Selection weights (quantiles, histogram's extremes) are piecewise constant in the
 # data, so those helpers are linear in the adjoint alone; a histogram's density is not.
 
-for _helper, _param in ((quantile_adjoint, "g"), (average_weights, "weights"), (average_weights_adjoint, "g"),
+for _helper, _param in ((quantile_q_adjoint, "g"), (quantile_q_slope, "t"), (leading_sum, "g"),
+                        (leading_expand, "t"), (average_weights, "weights"), (average_weights_adjoint, "g"),
                         (average_part, "x"), (average_scale, "g"), (square_like, "g"), (cov_diagonal, "c")):
     linear(_helper, _param)
+
+
+@tangent(quantile_adjoint)                      # linear in g; the weights move with q (not with a)
+def quantile_adjoint_tangent(out, g, a, q, axis=None, method="linear", keepdims=False, scale=1.0, skip_nan=False):
+    d[out] = quantile_adjoint(d[g], a, q, axis, method, keepdims, scale, skip_nan)
+    d[out] = quantile_q_adjoint(g * leading_expand(d[q], g), a, q, axis, method, keepdims, scale, skip_nan)
 
 
 @tangent(histogram_adjoint)                     # linear in g; a density's term reads z

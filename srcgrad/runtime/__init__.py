@@ -98,7 +98,8 @@ from .sampled import (convolve_adjoint_a, convolve_adjoint_v, interp_fp_adjoint,
                       trapezoid_x_tangent, trapezoid_y_adjoint, trapezoid_y_adjoint_dx)
 from .statistics import (average_part, average_scale, average_tangent, average_weights, average_weights_adjoint,
                          corrcoef_tangent, cov_adjoint, cov_adjoint_tangent, cov_diagonal, cov_tangent,
-                         histogram_adjoint, histogram_adjoint_dz, histogram_tangent, quantile_adjoint, quantile_tangent, square_like)
+                         histogram_adjoint, histogram_adjoint_dz, histogram_tangent, leading_expand, leading_sum, quantile_adjoint,
+                         quantile_q_adjoint, quantile_q_slope, quantile_tangent, square_like)
 from .stats import (dirichlet_points, dirichlet_points_adjoint, dirichlet_points_tangent, mvn_cov,
                     mvn_cov_adjoint, mvn_full_rank, mvn_mean, mvn_points, mvn_precision)
 from .writes import (MISSING, copy_slice, copy_stack, drop_last, fresh_tape, last_item_adjoint, owned,

@@ -66,9 +66,34 @@ def _sorted_weights(count, q, method, n):
     return out
 
 
-def _quantile_weights(rows, q, method, skip_nan=False):
+# (alpha, beta) of the methods whose virtual index is continuous in q: the index is
+# count * q + alpha + q * (1 - alpha - beta) - 1, clipped to [0, count - 1]
+_CONTINUOUS = {"linear": (1.0, 1.0), "weibull": (0.0, 0.0), "hazen": (0.5, 0.5),
+               "median_unbiased": (1 / 3, 1 / 3), "normal_unbiased": (3 / 8, 3 / 8),
+               "interpolated_inverted_cdf": (0.0, 1.0)}
+
+
+def _sorted_q_weights(count, q, method, n):
+    """(Q, n): the derivative in q of `_sorted_weights`, the weight of each order
+    statistic in d quantile / dq: the slope of the virtual index times
+    (s[hi] - s[lo]). Zero for the methods whose index jumps (lower, nearest, ...)
+    and where the index is clipped to the first or last value."""
+    out = numpy.zeros((q.size, n))
+    if count < 2 or method not in _CONTINUOUS:
+        return out
+    alpha, beta = _CONTINUOUS[method]
+    raw = count * q + alpha + q * (1.0 - alpha - beta) - 1.0
+    slope = numpy.where((raw > 0) & (raw < count - 1), count + 1.0 - alpha - beta, 0.0)
+    lo = numpy.clip(numpy.floor(raw).astype(int), 0, count - 2)
+    numpy.add.at(out, (numpy.arange(q.size), lo), -slope)
+    numpy.add.at(out, (numpy.arange(q.size), lo + 1), slope)
+    return out
+
+
+def _quantile_weights(rows, q, method, skip_nan=False, weigh=_sorted_weights):
     """W (Q, K, n) with quantile(rows[k], q[i]) = sum(W[i, k] * rows[k]); with
-    `skip_nan` (nanquantile), of each row's values that are not NaN."""
+    `skip_nan` (nanquantile), of each row's values that are not NaN. (With
+    `weigh=_sorted_q_weights`, the same for the derivative in q.)"""
     k, n = rows.shape
     q = numpy.ravel(numpy.asarray(q, dtype=float))
     order = numpy.argsort(rows, axis=-1, kind="stable")  # NaN sorts last
@@ -77,18 +102,21 @@ def _quantile_weights(rows, q, method, skip_nan=False):
         counts = numpy.sum(numpy.logical_not(numpy.isnan(rows)), axis=-1)
         w = numpy.zeros((q.size, k, n))
         for count in numpy.unique(counts):
-            w[:, counts == count, :] = _sorted_weights(int(count), q, method, n)[:, None, :]
+            w[:, counts == count, :] = weigh(int(count), q, method, n)[:, None, :]
     else:
-        w = numpy.broadcast_to(_sorted_weights(n, q, method, n)[:, None, :], (q.size, k, n))
+        w = numpy.broadcast_to(weigh(n, q, method, n)[:, None, :], (q.size, k, n))
     if (s[:, 1:] == s[:, :-1]).any():
         w = _tie_average(w, s)
     back = numpy.broadcast_to(numpy.argsort(order, axis=-1), w.shape)
     return numpy.take_along_axis(w, back, -1)
 
 
-def _quantile_setup(a, q, axis, method, scale, skip_nan):
+def _quantile_setup(a, q, axis, method, scale, skip_nan, in_q=False):
     a = numpy.asarray(a)
     rows, perm, kept = _rows(a, axis)
+    if in_q:  # d/dq of the weights of quantile(a, q / scale)
+        w = _quantile_weights(rows, numpy.asarray(q, dtype=float) / scale, method, skip_nan, _sorted_q_weights)
+        return a, rows, perm, kept, w / scale
     w = _quantile_weights(rows, numpy.asarray(q, dtype=float) / scale, method, skip_nan)
     return a, rows, perm, kept, w
 
@@ -100,21 +128,53 @@ def _out_shape(a, q, axis, keepdims, kept):
     return numpy.shape(q) + kept
 
 
-def quantile_adjoint(g, a, q, axis=None, method="linear", keepdims=False, scale=1.0, skip_nan=False):
-    """Adjoint in `a` of numpy.quantile(a, q / scale, axis, method=, keepdims=)
-    (median: q = 0.5; percentile: scale = 100; nanquantile: skip_nan)."""
-    a, rows, perm, kept, w = _quantile_setup(a, q, axis, method, scale, skip_nan)
+def _weighted_adjoint(g, a, q, axis, method, keepdims, scale, skip_nan, in_q):
+    a, rows, perm, kept, w = _quantile_setup(a, q, axis, method, scale, skip_nan, in_q)
     g = numpy.broadcast_to(g, _out_shape(a, q, axis, keepdims, kept)).reshape(w.shape[:2])
     return _unrows(numpy.sum(w * g[:, :, None], axis=0), a.shape, perm)
 
 
-def quantile_tangent(t, a, q, axis=None, method="linear", keepdims=False, scale=1.0, skip_nan=False):
-    """Tangent of numpy.quantile(a, q / scale, axis, ...) along the tangent `t` of `a`."""
-    a, rows, perm, kept, w = _quantile_setup(a, q, axis, method, scale, skip_nan)
+def _weighted_tangent(t, a, q, axis, method, keepdims, scale, skip_nan, in_q):
+    a, rows, perm, kept, w = _quantile_setup(a, q, axis, method, scale, skip_nan, in_q)
     t_rows = _rows(numpy.broadcast_to(t, a.shape), axis)[0]
     if skip_nan:  # no tangent from a NaN entry (its weight is 0, its tangent may not be finite)
         t_rows = numpy.where(numpy.isnan(rows), 0.0, t_rows)
     return numpy.sum(w * t_rows[None], axis=-1).reshape(_out_shape(a, q, axis, keepdims, kept))
+
+
+def quantile_adjoint(g, a, q, axis=None, method="linear", keepdims=False, scale=1.0, skip_nan=False):
+    """Adjoint in `a` of numpy.quantile(a, q / scale, axis, method=, keepdims=)
+    (median: q = 0.5; percentile: scale = 100; nanquantile: skip_nan)."""
+    return _weighted_adjoint(g, a, q, axis, method, keepdims, scale, skip_nan, False)
+
+
+def quantile_tangent(t, a, q, axis=None, method="linear", keepdims=False, scale=1.0, skip_nan=False):
+    """Tangent of numpy.quantile(a, q / scale, axis, ...) along the tangent `t` of `a`."""
+    return _weighted_tangent(t, a, q, axis, method, keepdims, scale, skip_nan, False)
+
+
+def quantile_q_slope(t, a, q, axis=None, method="linear", keepdims=False, scale=1.0, skip_nan=False):
+    """The weights of the derivative in q of numpy.quantile(a, q / scale, ...) applied
+    to `t`: with t = a, d quantile / dq, one slope per result (the virtual index's
+    slope times the step between the two order statistics it falls between)."""
+    return _weighted_tangent(t, a, q, axis, method, keepdims, scale, skip_nan, True)
+
+
+def quantile_q_adjoint(g, a, q, axis=None, method="linear", keepdims=False, scale=1.0, skip_nan=False):
+    """The transpose of `quantile_q_slope` in t: the adjoint in `a` of d quantile / dq
+    weighted by `g` (the mixed second derivative in a and q)."""
+    return _weighted_adjoint(g, a, q, axis, method, keepdims, scale, skip_nan, True)
+
+
+def leading_sum(g, q):
+    """`g` (a quantile's result, q's axes first) summed to the shape of q."""
+    total = numpy.sum(g, axis=tuple(range(numpy.ndim(q), numpy.ndim(g))))
+    return total if numpy.ndim(q) else float(total)
+
+
+def leading_expand(t, z):
+    """`t` (shaped like q) with z's trailing axes added, to broadcast against z."""
+    return numpy.reshape(t, numpy.shape(t) + (1,) * (numpy.ndim(z) - numpy.ndim(t)))
 
 
 # --- average ------------------------------------------------------------------------

@@ -51,6 +51,27 @@ def percentile_case(a, c):
     return np.sum(np.percentile(a, 40.0, axis=0) * c)
 
 
+@case(np.quantile, variants=[(R(7), 0.37, C()), (R(4, 6), np.array([0.13, 0.58, 0.91]), C(3, 4)),
+                             (R(5, 3), np.array([[0.21], [0.66]]), C(2, 1, 3))], wrt=(0, 1))
+def quantile_active_q_case(a, q, c):
+    axis = None if a.ndim == 1 else (-1 if np.ndim(q) == 1 else 0)
+    return np.sum(np.quantile(a, q, axis=axis) * c)
+
+
+@case(np.quantile, variants=[(R(9), np.array([0.23, 0.61]), C(2)), (R(6, 4), np.array([0.07, 0.97]), C(2, 1, 4))],
+      wrt=(0, 1))
+def quantile_active_q_methods_case(a, q, c):
+    keep = a.ndim == 2
+    return np.sum(np.quantile(a, q, axis=0, method="weibull", keepdims=keep) * c) \
+        + np.sum(np.quantile(a, q, axis=0, method="normal_unbiased", keepdims=keep) * c * c) \
+        + np.sum(np.quantile(a, q, axis=0, method="nearest", keepdims=keep) * c)
+
+
+@case(np.percentile, variants=[(R(7), 37.0, C()), (R(4, 5), np.array([12.0, 71.0]), C(2, 5))], wrt=(0, 1))
+def percentile_active_q_case(a, q, c):
+    return np.sum(np.percentile(a, q, axis=0) * c)
+
+
 @case(np.percentile, variants=[(R(3, 6), C(2, 3))])
 def percentile_vector_case(a, c):
     return np.sum(np.percentile(a, [10, 95], axis=1, method="lower") * c)
@@ -232,6 +253,15 @@ def quantile_adjoint_helper_case(g, a, c):
     return np.sum(runtime.quantile_adjoint(g * g, a, [0.2, 0.5, 0.7], 1, "linear", False) * c)
 
 
+@case(runtime.quantile_q_slope, runtime.quantile_q_adjoint, runtime.leading_sum, runtime.leading_expand,
+      variants=[(R(3, 4), R(4, 5), R(4, 5), C(4, 5))], modes=FWD)
+def quantile_q_helpers_case(g, t, a, c):
+    q = np.array([0.2, 0.55, 0.7])
+    slope = runtime.quantile_q_slope(t * t, a, q, 1, "linear", False)
+    back = runtime.quantile_q_adjoint(g * runtime.leading_expand(runtime.leading_sum(g * slope, q), g), a, q, 1)
+    return np.sum(back * c)
+
+
 @case(runtime.average_weights, runtime.average_weights_adjoint, runtime.average_part, runtime.average_scale,
       variants=[(R(4), P(3), R(3, 4), C(3, 4), C(3))], modes=FWD)
 def average_helpers_case(g, w, a, c, c2):
@@ -285,3 +315,14 @@ def nanquantile_keepdims_method_case(a, c):
 @case(np.nanpercentile, variants=[(_with_nan(8), C()), (_with_nan(4, 5), C())])
 def nanpercentile_case(a, c):
     return np.nanpercentile(a, 65.0) * c
+
+
+@case(np.nanquantile, variants=[(_with_nan(3, 6), np.array([0.33, 0.71]), C(2, 3))], wrt=(0, 1))
+def nanquantile_active_q_case(a, q, c):
+    return np.sum(np.nanquantile(a, q, axis=1) * c)
+
+
+@case(np.nanpercentile, variants=[(_with_nan(4, 5), np.array([37.0, 83.0]), C(2, 5)), (_with_nan(6), 41.0, C())],
+      wrt=(0, 1))
+def nanpercentile_active_q_case(a, q, c):
+    return np.sum(np.nanpercentile(a, q, axis=0) * c)

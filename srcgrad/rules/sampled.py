@@ -3,8 +3,9 @@ numpy.interp, numpy.convolve and numpy.correlate.
 
 Templates: spliced into generated code, never run (see numpy.py). Each adjoint
 rule has its tangent rule after it. trapezoid differentiates y, x and dx;
-interp differentiates x, fp, left and right, its sample points xp are
-constants (`constant_only`); convolve and correlate differentiate both
+interp differentiates x, xp, fp, left and right (moving a sample point xp[k]
+moves the segments on either side of it: -slope times x's share of that
+point); convolve and correlate differentiate both
 operands in the modes 'full', 'same' and 'valid'.
 """
 import numpy
@@ -49,12 +50,10 @@ def trapezoid_tangent(z, y, x=None, dx=1.0, axis=-1):
     d[z] = d[dx] * trapezoid_dx_weight(y, x, axis)
 
 
-constant_only(numpy.interp, "xp", "the sample points xp are constants; differentiate x, fp, left and right")
-
-
 @adjoint(numpy.interp)                          # z = numpy.interp(x, xp, fp, left, right)
 def interp_adjoint(z, x, xp, fp, left=None, right=None):
     d[x] = d[z] * interp_slope(x, xp, fp)
+    d[xp] = -interp_fp_adjoint(d[z] * interp_slope(x, xp, fp), x, xp, fp, 0.0, 0.0)
     d[fp] = interp_fp_adjoint(d[z], x, xp, fp, left, right)
     d[left] = numpy.sum(numpy.where(interp_side(x, xp, "left"), d[z], 0.0))
     d[right] = numpy.sum(numpy.where(interp_side(x, xp, "right"), d[z], 0.0))
@@ -63,6 +62,7 @@ def interp_adjoint(z, x, xp, fp, left=None, right=None):
 @tangent(numpy.interp)
 def interp_tangent(z, x, xp, fp, left=None, right=None):
     d[z] = d[x] * interp_slope(x, xp, fp)
+    d[z] = -interp_slope(x, xp, fp) * interp_fp_tangent(d[xp], x, xp, 0.0, 0.0)
     d[z] = interp_fp_tangent(d[fp], x, xp, left, right)
     d[z] = numpy.where(interp_side(x, xp, "left"), d[left], 0.0)
     d[z] = numpy.where(interp_side(x, xp, "right"), d[right], 0.0)
@@ -103,6 +103,9 @@ def correlate_tangent(z, a, v, mode="valid"):
 # along the cells are not piecewise constant (interp_fp_adjoint_dx).
 
 linear(interp_slope, "fp")
+_XP_SECOND = "second derivatives in numpy.interp's sample points xp are not supported; pass xp as a constant"
+constant_only(interp_slope, "xp", _XP_SECOND)
+constant_only(interp_fp_adjoint, "xp", _XP_SECOND)
 linear(trapezoid_dx_weight, "y")
 
 

@@ -57,6 +57,17 @@ def interp_outside_case(x, fp, c):
     return np.sum(np.interp(x, _XP, fp) * c)
 
 
+@case(np.interp, variants=[(_XP + 0.0, np.array([-1.7, -0.3, 0.35, 1.4, 1.9, 3.0]), R(5), C(6)),
+                           (_XP + 0.0, 0.8, R(5), C())], wrt=(0, 1, 2))
+def interp_all_active_case(xp, x, fp, c):
+    return np.sum(np.interp(x, xp, fp * fp) * c)
+
+
+@case(np.interp, variants=[(_XP + 0.0, np.array([[-2.5, 0.6], [1.1, 2.9]]), R(5), R(), C(2, 2))], wrt=(0, 1, 2, 3))
+def interp_active_xp_left_right_case(xp, x, fp, right, c):
+    return np.sum(np.interp(x, xp, fp, -1.0, right) * c)
+
+
 # --- convolve, correlate ---------------------------------------------------------------------
 
 _PAIRS = [(R(5), R(3), C(7)), (R(2), R(4), C(5)), (R(4), R(4), C(7))]

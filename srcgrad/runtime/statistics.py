@@ -90,10 +90,11 @@ def _sorted_q_weights(count, q, method, n):
     return out
 
 
-def _quantile_weights(rows, q, method, skip_nan=False, weigh=_sorted_weights):
+def _quantile_weights(rows, q, method, skip_nan=False, in_q=False):
     """W (Q, K, n) with quantile(rows[k], q[i]) = sum(W[i, k] * rows[k]); with
-    `skip_nan` (nanquantile), of each row's values that are not NaN. (With
-    `weigh=_sorted_q_weights`, the same for the derivative in q.)"""
+    `skip_nan` (nanquantile), of each row's values that are not NaN. (With `in_q`,
+    the same for the derivative in q.)"""
+    weigh = _sorted_q_weights if in_q else _sorted_weights
     k, n = rows.shape
     q = numpy.ravel(numpy.asarray(q, dtype=float))
     order = numpy.argsort(rows, axis=-1, kind="stable")  # NaN sorts last
@@ -115,7 +116,7 @@ def _quantile_setup(a, q, axis, method, scale, skip_nan, in_q=False):
     a = numpy.asarray(a)
     rows, perm, kept = _rows(a, axis)
     if in_q:  # d/dq of the weights of quantile(a, q / scale)
-        w = _quantile_weights(rows, numpy.asarray(q, dtype=float) / scale, method, skip_nan, _sorted_q_weights)
+        w = _quantile_weights(rows, numpy.asarray(q, dtype=float) / scale, method, skip_nan, True)
         return a, rows, perm, kept, w / scale
     w = _quantile_weights(rows, numpy.asarray(q, dtype=float) / scale, method, skip_nan)
     return a, rows, perm, kept, w

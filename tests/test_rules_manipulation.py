@@ -155,13 +155,16 @@ def test_a_complex_input_to_the_real_parts_raises(take):
         srcgrad.jvp(f, (np.array([0.3, 0.7]),), (np.ones(2),))
 
 
-def test_a_spacing_computed_from_an_input_is_refused_where_it_is_written():
+def test_a_spacing_computed_from_an_input_carries_its_derivative():
     def f(x):
-        return np.sum(np.gradient(x, x[0]))
+        return np.sum(np.gradient(x, x[0]) * np.array([1.0, 2.0, 3.0]))
 
-    with pytest.raises(srcgrad.SrcGradError, match="varargs") as err:
-        srcgrad.grad(f)(np.array([1.0, 2.0, 4.0]))
-    assert "np.gradient(x, x[0])" in str(err.value)
+    x = np.array([1.5, 2.0, 4.0])
+    srcgrad.check_grads(f, (x,), modes=("reverse", "forward"))
+    # gradient(x, h) = gradient(x) / h: the spacing's share of the gradient is -f / h
+    expected = np.gradient(np.eye(3), axis=1) @ np.array([1.0, 2.0, 3.0]) / x[0]
+    expected[0] -= f(x) / x[0]
+    np.testing.assert_allclose(srcgrad.grad(f)(x), expected)
 
 
 def test_nan_to_num_writing_in_place_is_refused():

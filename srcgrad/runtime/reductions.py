@@ -101,7 +101,7 @@ def cumsum_adjoint_helper(g, a, axis=None):
     return reverse_cumsum(g, axis)
 
 
-def running_extreme_source(a, z, axis=0):
+def _running_extreme_source(a, z, axis=0):
     """For z = numpy.maximum.accumulate(a, axis) (or minimum's): the index along `axis`
     of the entry of `a` each z is: the first place the running extreme was reached
     (a later tie with it does not take over)."""
@@ -117,7 +117,7 @@ def running_extreme_source(a, z, axis=0):
 def running_extreme_adjoint(g, a, z, axis=0):
     """Adjoint of z = numpy.maximum.accumulate(a, axis) (or minimum's): each adjoint
     entry goes back to the entry of `a` its z came from."""
-    source = running_extreme_source(a, z, axis)
+    source = _running_extreme_source(a, z, axis)
     g = numpy.broadcast_to(g, numpy.shape(z))
     if numpy.ndim(a) == 0:
         return g * 1.0
@@ -134,7 +134,7 @@ def running_extreme_tangent(t, a, z, axis=0):
     t = numpy.broadcast_to(t, numpy.shape(a))
     if numpy.ndim(a) == 0:
         return t * 1.0
-    return numpy.take_along_axis(t, running_extreme_source(a, z, axis), axis)
+    return numpy.take_along_axis(t, _running_extreme_source(a, z, axis), axis)
 
 
 def cumprod_adjoint_helper(g, a, z, axis=None):

@@ -1,4 +1,5 @@
-"""numpy.sort and numpy.partition at tied values share the gradient evenly among them.
+"""numpy.sort and numpy.partition at tied values share the gradient evenly among them;
+numpy.interp at an inner sample point takes the mean of the two slopes.
 
 At a two-way tie this is what central differences give; it is the rule of
 numpy.max and numpy.median too (docs/reliability.md, "Conventions at kinks").
@@ -66,3 +67,16 @@ def test_without_ties_the_gradient_is_the_permutation():
     x = np.array([3.0, -1.0, 2.0])
     np.testing.assert_allclose(srcgrad.grad(lambda v: np.sum(np.sort(v) * [1.0, 10.0, 100.0]))(x),
                                [100.0, 1.0, 10.0])
+
+
+def test_interp_at_an_inner_sample_point_takes_the_mean_slope():
+    xp, fp = np.array([0.0, 1.0, 2.5, 4.0]), np.array([1.0, -0.5, 2.0, 0.3])
+
+    def f(q):
+        return np.interp(q, xp, fp)
+
+    eps = 1e-6
+    for q in (1.0, 2.5, 0.4):
+        fd = (f(q + eps) - f(q - eps)) / (2 * eps)
+        assert srcgrad.grad(f)(q) == pytest.approx(fd, abs=1e-6)
+        assert srcgrad.jvp(f, (q,), (1.0,))[1] == pytest.approx(fd, abs=1e-6)

@@ -107,12 +107,19 @@ def _cells(x, xp):
 
 
 def interp_slope(x, xp, fp):
-    """d numpy.interp(x, xp, fp) / dx: the slope of x's interval, 0 outside [xp[0], xp[-1]]."""
-    lo, hi, _, below, above = _cells(x, xp)
+    """d numpy.interp(x, xp, fp) / dx: the slope of x's interval, 0 outside [xp[0], xp[-1]];
+    at an inner sample point the mean of the slopes on its two sides, as central
+    differences see the kink."""
+    lo, hi, t, below, above = _cells(x, xp)
     fp = numpy.asarray(fp)
     xp = numpy.asarray(xp, dtype=float)
     width = xp[hi] - xp[lo]
     slope = (fp[hi] - fp[lo]) / numpy.where(width != 0, width, 1.0)
+    before = numpy.maximum(lo - 1, 0)
+    width_before = xp[lo] - xp[before]
+    slope_before = (fp[lo] - fp[before]) / numpy.where(width_before != 0, width_before, 1.0)
+    knot = (t == 0) & (lo > 0) & (width_before != 0) & (width != 0)
+    slope = numpy.where(knot, (slope + slope_before) / 2, slope)
     return numpy.where(below | above | (width == 0), 0.0, slope)
 
 

@@ -2100,7 +2100,6 @@ def _interp_at_knot(q):
     return np.sum(np.interp(q, _XP, _FP) ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8: np.interp at a knot takes the right slope; central differences average the two")
 def test_p95b_interp_at_a_knot():
     check(_interp_at_knot, (np.array([1.0, 2.5]),))
 

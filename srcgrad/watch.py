@@ -38,6 +38,7 @@ class Reads:
     names: tuple  # (dotted path, expected object or type, by_type)
     rules: object  # registry.user_rules_version() when the compile met user functions, else None
     callees: tuple  # (function object, its Compiled): derivatives bound into this one
+    attributes: tuple = ()  # (mapping, key, expected): what `obj.method` calls were read from
 
 
 def expectation(value) -> tuple | None:
@@ -67,6 +68,8 @@ class Watch:
         if reads.rules is not None:
             state = registry.user_rules_state()
             entries[(id(state), "version")] = (state, "version", reads.rules, False)
+        for where, key, expected in reads.attributes:
+            entries[(id(where), key)] = (where, key, expected, False)
         for where, key, expected in getattr(fn, "watched", ()):  # a class's __call__ (forms)
             entries[(id(where), key)] = (where, key, expected, False)
         for callee, compiled in reads.callees:  # flattened: one check covers the callees too
@@ -171,6 +174,11 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
         found = expectation(value)
         if found is not None:
             names.append((ident, *found))
+    attributes: list = []
+    free = free_names(parsed.tree)
+    for path in sorted(_called_paths(parsed.tree)):
+        if path.split(".")[0] in free:
+            names.extend(_object_reads(parsed.namespace, path, attributes))
     rules = None
     for op in ops.values():
         callee = op.callee
@@ -180,7 +188,50 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
         rules = registry.user_rules_version()  # a rule registered for a callee changes the derivative
         if "." in op.label and op.kind != "badcall":
             names.append((op.label, callee, False))
-    return Reads(tuple(names), rules, tuple(callees))
+    return Reads(tuple(names), rules, tuple(callees), tuple(attributes))
+
+
+def _called_paths(tree) -> set[str]:
+    """The dotted paths a function calls through an attribute (`self.forward(x)`)."""
+    import gast
+
+    from . import nodes
+
+    return {path for n in gast.walk(tree) if isinstance(n, gast.Call)
+            for path in [nodes.dotted(n.func)] if path is not None and "." in path}
+
+
+def _object_reads(namespace, path: str, attributes: list) -> list:
+    """What calling `path` (`self.forward`, `model.lin`) was resolved through when its
+    head is an object, not a module: the object itself, by identity (returned as a
+    name entry), and each attribute on the way, in the instance's or its class's
+    dictionary (appended to `attributes`), so that `model.act = np.sin` rebuilds."""
+    head, *rest = path.split(".")
+    try:
+        obj = namespace.lookup(head)
+    except KeyError:
+        return []
+    if inspect.ismodule(obj) or inspect.isclass(obj):
+        return []
+    out = [(head, obj, False)]
+    for attr in rest:
+        if inspect.ismodule(obj) or inspect.isclass(obj):
+            break
+        own = getattr(obj, "__dict__", None)
+        own = own if isinstance(own, dict) else None
+        if own is not None and attr in own:
+            value = own[attr]
+            attributes.append((own, attr, value))
+        else:
+            owner = next((c for c in type(obj).__mro__ if attr in vars(c)), None)
+            if owner is None:
+                break
+            value = vars(owner)[attr]
+            attributes.append((vars(owner), attr, value))
+            if own is not None:  # not shadowed by an instance attribute since
+                attributes.append((own, attr, MISSING))
+        obj = value
+    return out
 
 
 def free_names(tree) -> set[str]:

@@ -16,7 +16,7 @@ from ..errors import located
 from ..rules import facts as table
 from ..rules import registry
 from .aliases import alias_groups, positions
-from .effects import bind_user, function_effects, resolve_call
+from .effects import bind_user, function_effects, resolve_call, static_arguments
 
 
 # --- rewriting writes the derivative can model ------------------------------------
@@ -222,7 +222,8 @@ def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict, scope:
         from ..frontend import parse
 
         fence(parse(resolved.user))
-    inner = function_effects(resolved.user, lifted)
+    inner = function_effects(resolved.user, lifted,
+                             static_arguments(resolved.user, bound, ctx.parsed.namespace, ctx.is_local))
     if inner.outer is not None and touched:
         line, code, what = inner.outer
         raise located(ctx.source, stmt, f"{label}() {what} (line {line}: {code}), and it is "

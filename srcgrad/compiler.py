@@ -26,14 +26,14 @@ from .analysis.values import analyze, container_names
 from .boundary import Static
 from .callees import Recursion
 from .context import Context
-from .fence import fence
+from .fence import fence, resolve_static
 from .forward import Tangents, forward, tangent_function
 from .frontend import ParsedFunction, is_module_path, parse
 from .naming import Names
 from .normalize import nograd, normalize
 from .normalize.aux import split_aux
 from .normalize.comprehensions import expand as expand_comprehensions
-from .normalize.desugar import bind_loop_items
+from .normalize.desugar import bind_loop_items, spread_shapes
 from . import optimize
 from .normalize.share import share_repeats
 from .optimize.fastpath import fast_path
@@ -92,6 +92,7 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     parsed = parse(fn)
     fence(parsed)
     tree, nested_defs = nested.extract(parsed.tree)
+    spread_shapes(tree, lambda func: resolve_static(parsed, func))
     params = parameter_names(tree)
     parsed, static = _with_static(parsed, params, options.kinds, _stored(tree))
     names = Names(nodes.names_in(tree) | {tree.name})

@@ -72,7 +72,10 @@ class Callees:
 def callee_base(op) -> str:
     """A readable identifier for a called user function, in its derivatives' names: its
     own name; for a lambda, a partial or a callable object, the name it was called by."""
-    name = getattr(op.callee, "__name__", "").lstrip("_")
+    own = getattr(op.callee, "__name__", "").lstrip("_")
+    name = own
     if not name.isidentifier() or not inspect.isfunction(op.callee):
         name = op.label.rsplit(".", 1)[-1].lstrip("_")
+        if not name.isidentifier():  # `self.layers[1]`: what it is, a Linear
+            name = own
     return name if name.isidentifier() else "lambda"

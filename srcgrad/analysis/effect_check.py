@@ -122,6 +122,13 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse",
             _check_user(stmt, resolved, touched, varied, ctx, lifted, (fn, ops), reads)
             continue
         if resolved.facts is None:
+            if touched and isinstance(call.func, gast.Name) and ctx.is_local(call.func.id):
+                raise located(ctx.source, stmt, f"{call.func.id} is a variable, and which function it "
+                              f"holds is not known when compiling; it is called on {touched[0]!r}, "
+                              "which depends on a differentiated input",
+                              "srcgrad differentiates the function a call runs: call it by its name, "
+                              "pass it as an argument, or index a global tuple or list of functions "
+                              "(or an attribute holding one) with a constant: fs[1](x)")
             if touched:
                 raise located(ctx.source, stmt, f"{resolved.label} is a call srcgrad knows nothing "
                               f"about (whether it changes its arguments, what it returns), on "

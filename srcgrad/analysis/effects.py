@@ -366,9 +366,13 @@ def resolve_call(call, namespace, is_local, lifted=None) -> Resolved:
         # a method of a local value: what any list, dict or ndarray method of that name does
         return Resolved(f".{func.attr}()", [func.value] + args, keywords,
                         facts=table.method(func.attr), local_method=True)
-    if path is None:
+    if isinstance(func, gast.Subscript):  # `fs[1](x)`: a constant entry of a global
+        obj, receiver, path = statics.value_of(func, namespace, is_local), None, statics.text(func)
+        obj = None if obj is statics.MISSING else obj
+    elif path is None:
         return Resolved("this call", args, keywords)
-    obj, receiver = _lookup(namespace, path)
+    else:
+        obj, receiver = _lookup(namespace, path)
     if receiver is not None:
         found = table.bound(receiver, obj)
         if found is None and inspect.isfunction(obj):  # the user's method: its object bound

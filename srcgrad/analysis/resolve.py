@@ -149,7 +149,11 @@ def _resolve_call(call, namespace, source, is_local, result, stmt, lifted) -> Op
             return Op("unknown", func.id)
         return _user_call(helper, args, [(k.arg, k.value) for k in call.keywords], func.id,
                           free=helper.free)
-    if path is not None and not is_local(path.split(".")[0]):
+    if isinstance(func, gast.Subscript):  # `fs[1](x)`: a constant entry of a global
+        callee = statics.value_of(func, namespace, is_local)
+        callee = None if callee is statics.MISSING else callee
+        label = path = statics.text(func)
+    elif path is not None and not is_local(path.split(".")[0]):
         callee = statics.lookup(namespace, path)
         label = path
     else:  # a method of a local value: x.sum(...) -> numpy.ndarray.sum with x first

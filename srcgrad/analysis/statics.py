@@ -110,3 +110,11 @@ def function_of(node, namespace, is_local):
     callable object), when the compiler can know it; else MISSING."""
     value = value_of(node, namespace, is_local)
     return value if value is not MISSING and static_value(value) else MISSING
+
+
+def text(node) -> str:
+    """`fs[1]`, `self.layers[0]`: a callee expression as the user wrote it (for messages)."""
+    if isinstance(node, gast.Subscript):
+        return f"{text(node.value)}[{node.slice.value!r}]" if isinstance(node.slice, gast.Constant) \
+            else f"{text(node.value)}[...]"
+    return nodes.dotted(node) or "this expression"

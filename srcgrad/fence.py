@@ -18,7 +18,7 @@ from .frontend import ParsedFunction
 _HINTS = {
     "Try": "move the try/except outside the differentiated function",
     "Raise": "check inputs outside the differentiated function, or use `assert`",
-    "Lambda": "define the function with `def` at module level or inside this function",
+    "Lambda": "assign the lambda to a name on a line of its own (`sq = lambda t: t * t`), then call it",
     "SetComp": "use a list comprehension",
     "Yield": "return the values as a list or array instead",
     "YieldFrom": "return the values as a list or array instead",

@@ -16,7 +16,7 @@ import inspect
 import gast
 
 from . import nodes
-from .errors import SourceInfo
+from .errors import SourceInfo, located
 
 PLACEHOLDER = "__srcgrad_def__"
 
@@ -118,8 +118,12 @@ def lift(defn, outer, outer_locals: set[str]) -> LiftedFunction | None:
 
     lambda_ = getattr(defn, "is_lambda", False)
     code = _nested_code(outer.fn.__code__, "<lambda>" if lambda_ else defn.name, defn.lineno)
-    if code is None or (lambda_ and _twins(outer.fn.__code__, defn.lineno) > 1):
-        return None  # two lambdas on one line: which code object is which is not known
+    if lambda_ and _twins(outer.fn.__code__, defn.lineno) > 1:
+        raise located(outer.source, defn, f"{defn.name} is one of several lambdas on line "
+                      f"{defn.lineno}, whose code srcgrad cannot tell apart",
+                      "put each lambda on a line of its own, or define it with `def`")
+    if code is None:
+        return None
     params = [a.id for a in defn.args.posonlyargs + defn.args.args + defn.args.kwonlyargs]
     own = set(params) | {n.id for n in gast.walk(defn) if isinstance(n, gast.Name)
                          and isinstance(n.ctx, gast.Store)}

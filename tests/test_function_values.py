@@ -174,6 +174,16 @@ def test_methods_calling_methods(fun):
     check_both_modes(fun, second=True)
 
 
+def test_a_method_called_twice_is_one_callee():
+    text = srcgrad.source(srcgrad.grad(twice_hidden))
+    assert text.count("_hidden_forward(") == 2 and "_hidden_forward_1" not in text, text
+    check_both_modes(twice_hidden)
+
+
+def twice_hidden(x):
+    return np.sum(MODEL.hidden(x) * MODEL.hidden(2.0 * x))
+
+
 def test_each_instance_has_its_own_derivative():
     models = [Model(W, np.tanh), Model(W2, np.sin), Model(W, relu)]
     for m in models + models:  # the same class, other attributes: none stale
@@ -252,7 +262,9 @@ def two_lambdas_on_a_line(x):
 def test_two_lambdas_on_one_line_are_a_located_error():
     with pytest.raises(srcgrad.SrcGradError) as info:
         srcgrad.grad(two_lambdas_on_a_line)(X)
-    assert info.value.location.lineno == two_lambdas_on_a_line.__code__.co_firstlineno + 2
+    err = info.value
+    assert err.location.lineno == two_lambdas_on_a_line.__code__.co_firstlineno + 1, err
+    assert "several lambdas on line" in str(err) and "line of its own" in err.hint, err
 
 
 def lambda_passed_as_an_argument(x):
@@ -318,6 +330,8 @@ def test_a_constant_entry_of_a_tuple_or_list_of_functions():
     check_both_modes(calls_tuple_entries, second=True)
     stack = Stack()
     check_both_modes(stack, second=True)
+    text = srcgrad.source(srcgrad.grad(stack))
+    assert "_Linear_forward(h)" in text, text  # the callable object, named by its class
     text = srcgrad.source(srcgrad.grad(calls_tuple_entries))
     assert "ACTS[1](x)" in text and "_ACT_LIST_1_forward" not in text, text
 

@@ -379,3 +379,30 @@ def test_a_callee_not_known_when_compiling_is_a_located_error(method, marker, wo
         err = info.value
         assert words in str(err) and marker in err.location.code, err
         assert "fs[1](x)" in err.hint, err
+
+
+def product_after_a_loop(x):
+    n = len(x)
+    acc = 0.0
+    for i in range(n):
+        acc += x[i]
+    for i, j in itertools.product(range(n), range(n)):
+        acc = acc + 0.01 * x[i] * x[j] * np.sin(x[j])
+    return acc
+
+
+def product_of_an_active_array(x):
+    acc = 0.0
+    for a, b in itertools.product(x, x):
+        acc = acc + a * b
+    return acc
+
+
+def test_product_after_another_loop():
+    check_both_modes(product_after_a_loop, second=True)
+
+
+def test_product_of_an_active_array_is_a_located_error():
+    with pytest.raises(srcgrad.SrcGradError, match="itertools.product has no derivative rule") as info:
+        srcgrad.grad(product_of_an_active_array)(X)
+    assert "itertools.product(x, x)" in info.value.location.code

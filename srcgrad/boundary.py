@@ -27,6 +27,7 @@ KINDS = {
     "container": "any other dict, list or tuple",
     "other": "anything else: None, a string, an object",
 }
+# A function (`act=np.tanh`) is a kind of its own, by identity: `Static` below.
 
 
 class Static:

@@ -120,6 +120,12 @@ def test_a_function_argument_of_the_differentiated_function():
     assert text.startswith("# built for argument kinds: x=array, act=function "), text
 
 
+def test_a_default_function_in_forward_mode():
+    x = X.copy()
+    _, t = srcgrad.jvp(layer_with_default, (x, W), (V, None))
+    close(t, np.stack([numeric_grad(lambda y, k=k: layer_with_default(y, W)[k], x) for k in range(2)]) @ V)
+
+
 def test_a_function_argument_is_not_differentiable():
     with pytest.raises(srcgrad.SrcGradError, match="cannot differentiate with respect to 'act'"):
         srcgrad.grad(loss_of_act, wrt=1)(X, np.tanh)

@@ -299,6 +299,11 @@ def jvp(fun, primals, tangents, debug_nans: bool = False):
         if t is not None:
             check_wrt_value(params[i], primals[i])
     values = dict(zip(params, primals))
+    signature = frontend.signature(fun).parameters
+    for p in params[len(primals):]:  # defaults have kinds too, as in vjp (a function: act=np.tanh)
+        if signature[p].default is signature[p].empty:
+            break
+        values[p] = signature[p].default
     kinds = tuple(kind_of(values[p]) for p in params if p in values)
     options = Options(wrt, kinds=kinds, debug_nans=debug_nans, mode="forward")
     compiled, bound = bound_for(JVP_BOUND, fun, options)

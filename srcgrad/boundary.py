@@ -27,6 +27,37 @@ KINDS = {
     "container": "any other dict, list or tuple",
     "other": "anything else: None, a string, an object",
 }
+# A function (`act=np.tanh`) is a kind of its own, by identity: `Static` below.
+
+
+class Static:
+    """The kind of a function-valued argument (`act=np.tanh`, a user's `relu`, a callable
+    object): the function itself, by identity. A derivative is specialised on it, as on a
+    global it calls: `act(h)` in the body is differentiated as a call of that function."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other) -> bool:
+        return type(other) is Static and other.value is self.value
+
+    def __hash__(self) -> int:
+        return hash(id(self.value))
+
+    def __repr__(self) -> str:
+        name = getattr(self.value, "__qualname__", None) or type(self.value).__name__
+        module = getattr(self.value, "__module__", None)
+        return f"function {module}.{name}" if module else f"function {name}"
+
+    __str__ = __repr__
+
+
+def static_value(value) -> bool:
+    """Whether an argument value is a function a derivative is specialised on: callable,
+    and neither a class (a dtype such as `float`) nor an array."""
+    return callable(value) and not isinstance(value, (type, numpy.ndarray))
 
 
 def parameters(fn) -> list[str]:
@@ -78,6 +109,8 @@ def kind_of(value) -> str:
         return "scalar"
     elif isinstance(value, numpy.ndarray):
         return "array"
+    elif static_value(value):
+        return Static(value)
     else:
         return "other"
     leaves = types.count(numpy.ndarray) + types.count(float)

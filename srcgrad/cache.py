@@ -16,6 +16,8 @@ import gc
 import threading
 import weakref
 
+import numpy
+
 from . import compiler, identity, watch
 from .callees import Recursion
 from .options import Options
@@ -37,9 +39,20 @@ def _key(fn) -> tuple:
             value = cells[name].cell_contents
         except ValueError:
             continue
-        called.append((name, id(value)) if callable(value) else (name, type(value)))
+        called.append((name, id(value)) if _by_identity(value) else (name, type(value)))
     # a forms.BoundFunction: which parameters are bound, and the signature left
     return id(fn.__code__), id(fn.__globals__), tuple(called), getattr(fn, "shape", None)
+
+
+def _by_identity(value) -> bool:
+    """Whether a derivative is built for this very object in a cell, not any of its type:
+    a function (which it calls), an object (whose methods it may call: `self.forward`);
+    not numbers, strings, arrays and containers, which the generated code reads as it runs."""
+    return callable(value) or not isinstance(value, _DATA)
+
+
+_DATA = (int, float, complex, str, bytes, type(None), numpy.ndarray, numpy.generic, list, tuple, dict,
+         set, frozenset)
 
 
 def _current(found, fn) -> bool:

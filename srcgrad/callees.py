@@ -14,6 +14,8 @@ import inspect
 
 import gast
 
+from .analysis import statics
+from .boundary import Static, static_value
 from .errors import located
 from .frontend import signature
 from .options import Options
@@ -37,9 +39,9 @@ class Callees:
         """(the callee's derivative, its key), compiled once per (callee, wrt, argument kinds);
         `mode` is "split" (a forward/backward pair) or "forward" (a tangent function)."""
         callee = op.callee
-        params = [p for p, v in signature(callee).parameters.items()
+        params = [v for v in signature(callee).parameters.values()
                   if v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD)]
-        kinds = tuple(self._kind_of(op.bindings.get(p)) for p in params)
+        kinds = tuple(self._kind_of(op.bindings.get(p.name), p) for p in params)
         options = Options(tuple(active), kinds=kinds, split=mode == "split",
                           mode="forward" if mode == "forward" else "reverse", optimize=self.optimize)
         try:
@@ -51,7 +53,14 @@ class Callees:
         self.bound.append((callee, compiled))
         return compiled, (mode, callee, tuple(active), kinds)
 
-    def _kind_of(self, node) -> str:
+    def _kind_of(self, node, param):
+        """The kind of the argument `node` passes for `param` (None: its default)."""
+        if node is None:  # the default: a function there is specialised on, as one passed
+            default = param.default
+            return Static(default) if default is not param.empty and static_value(default) else "other"
+        function = statics.function_of(node, self.ctx.parsed.namespace, self.ctx.is_local)
+        if function is not statics.MISSING:
+            return Static(function)
         if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)) \
                 and not isinstance(node.value, bool):
             return "scalar"
@@ -63,7 +72,10 @@ class Callees:
 def callee_base(op) -> str:
     """A readable identifier for a called user function, in its derivatives' names: its
     own name; for a lambda, a partial or a callable object, the name it was called by."""
-    name = getattr(op.callee, "__name__", "").lstrip("_")
+    own = getattr(op.callee, "__name__", "").lstrip("_")
+    name = own
     if not name.isidentifier() or not inspect.isfunction(op.callee):
         name = op.label.rsplit(".", 1)[-1].lstrip("_")
+        if not name.isidentifier():  # `self.layers[1]`: what it is, a Linear
+            name = own
     return name if name.isidentifier() else "lambda"

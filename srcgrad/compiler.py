@@ -11,6 +11,7 @@ tests and for `srcgrad show --stages`).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import gast
@@ -22,16 +23,17 @@ from .analysis.effects import returned_args
 from .analysis.resolve import resolve, statements, ufunc_operands_as_arrays
 from .analysis.shapes import resolver
 from .analysis.values import analyze, container_names
+from .boundary import Static
 from .callees import Recursion
 from .context import Context
-from .fence import fence
+from .fence import fence, resolve_static
 from .forward import Tangents, forward, tangent_function
 from .frontend import ParsedFunction, is_module_path, parse
 from .naming import Names
 from .normalize import nograd, normalize
 from .normalize.aux import split_aux
 from .normalize.comprehensions import expand as expand_comprehensions
-from .normalize.desugar import bind_loop_items
+from .normalize.desugar import bind_loop_items, spread_shapes
 from . import optimize
 from .normalize.share import share_repeats
 from .optimize.fastpath import fast_path
@@ -90,11 +92,13 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     parsed = parse(fn)
     fence(parsed)
     tree, nested_defs = nested.extract(parsed.tree)
+    spread_shapes(tree, lambda func: resolve_static(parsed, func))
     params = parameter_names(tree)
+    parsed, static = _with_static(parsed, params, options.kinds, _stored(tree))
     names = Names(nodes.names_in(tree) | {tree.name})
-    expand_comprehensions(tree, names, parsed.source, parsed.namespace, set(params) | _stored(tree))
+    expand_comprehensions(tree, names, parsed.source, parsed.namespace, (set(params) - static) | _stored(tree))
     aux = split_aux(tree, names, parsed.source) if options.has_aux else None
-    ctx = Context(parsed, names, set(params) | _stored(tree))
+    ctx = Context(parsed, names, (set(params) - static) | _stored(tree))  # the loops' names too
     model_writes(tree, parsed.namespace, ctx.is_local)
     kinds = options.kinds
     anf = normalize(tree, names, parsed.source, ctx.is_local,
@@ -224,6 +228,18 @@ def _uncached(building: frozenset):
         return derive(callee, options, compile=_uncached(building | {callee.__code__}))
 
     return compile
+
+
+def _with_static(parsed: ParsedFunction, params: list, kinds: tuple, stored: set) -> tuple:
+    """`parsed` seeing its function-valued parameters (kind `Static`, never rebound in the
+    body) as the functions they hold, like globals: `act(h)` resolves to `numpy.tanh`'s
+    rule or the user's `relu`; and the names of those parameters (no longer locals). The
+    generated code still takes them and reads them as parameters: the same objects, as the
+    derivative is built for each one (`Static` is part of the cache key)."""
+    static = {p: k.value for p, k in zip(params, kinds) if isinstance(k, Static) and p not in stored}
+    if not static:
+        return parsed, set()
+    return dataclasses.replace(parsed, namespace=parsed.namespace.with_values(static)), set(static)
 
 
 def _stored(tree) -> set[str]:

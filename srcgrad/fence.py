@@ -9,14 +9,16 @@ from __future__ import annotations
 import builtins
 
 import gast
+import numpy
 
+from . import nested
 from .errors import unsupported
 from .frontend import ParsedFunction
 
 _HINTS = {
     "Try": "move the try/except outside the differentiated function",
     "Raise": "check inputs outside the differentiated function, or use `assert`",
-    "Lambda": "define the function with `def` at module level or inside this function",
+    "Lambda": "assign the lambda to a name on a line of its own (`sq = lambda t: t * t`), then call it",
     "SetComp": "use a list comprehension",
     "Yield": "return the values as a list or array instead",
     "YieldFrom": "return the values as a list or array instead",
@@ -77,6 +79,10 @@ class _Fence:
     def visit_Assign(self, stmt) -> None:
         for target in stmt.targets:
             self.check_target(target)
+        if nested.is_lambda_def(stmt):
+            # `sq = lambda t: t * t`: a nested helper, as `def sq(t): return t * t` (nested.py)
+            self.visit_FunctionDef(nested.as_def(stmt))
+            return
         self.check_expr(stmt.value)
 
     def visit_AugAssign(self, stmt) -> None:
@@ -165,22 +171,29 @@ class _Fence:
             self.reject(stmt, "this `with` statement", "only `with srcgrad.no_grad():` is supported")
         ctx = stmt.items[0].context_expr
         callee = ctx.func if isinstance(ctx, gast.Call) and not ctx.args and not ctx.keywords else None
-        if callee is None or _resolve_static(self.parsed, callee) is not no_grad:
+        if callee is None or resolve_static(self.parsed, callee) is not no_grad:
             self.reject(stmt, "a `with` statement other than `with srcgrad.no_grad():`",
                         "move the context manager outside the differentiated function")
         self.check_body(stmt.body)
 
     def check_expr(self, node) -> None:
-        for sub in gast.walk(node):
+        spread = set()  # the `*shape` of numpy.ndindex(*shape)
+        for sub in gast.walk(node):  # a node before its children
+            if id(sub) in spread:
+                continue
             if not isinstance(sub, _ALLOWED_EXPRS):
                 self.reject(sub)
             if isinstance(sub, gast.Dict) and any(k is None for k in sub.keys):
                 self.reject(sub, "`**` unpacking in a dict display", "write the entries out")
-            if isinstance(sub, gast.Call) and _resolve_static(self.parsed, sub.func) in _HIDDEN_READS:
+            if isinstance(sub, gast.Call) and resolve_static(self.parsed, sub.func) in _HIDDEN_READS:
                 self.reject(sub, f"a call to {nodes_dotted(sub.func)}()",
                             "eval, exec, locals, vars and globals read or run code the compiler "
                             "cannot see; write the computation out")
             if isinstance(sub, gast.Call):
+                if resolve_static(self.parsed, sub.func) is numpy.ndindex and len(sub.args) == 1 \
+                        and not sub.keywords and isinstance(sub.args[0], gast.Starred):
+                    spread.add(id(sub.args[0]))  # numpy.ndindex(shape), the same (normalize/desugar.py)
+                    continue
                 if any(isinstance(a, gast.Starred) for a in sub.args) or any(
                         k.arg is None for k in sub.keywords):
                     self.reject(sub, "a call with *args or **kwargs", "pass the arguments one by one")
@@ -207,18 +220,10 @@ def _describe(kind: str) -> str:
     return words.get(kind, kind)
 
 
-def _resolve_static(parsed: ParsedFunction, node):
+def resolve_static(parsed: ParsedFunction, node):
     """The object a Name/Attribute chain refers to, without running user code."""
+    from .analysis import statics
     from .nodes import dotted
 
     path = dotted(node)
-    if path is None:
-        return None
-    head, *rest = path.split(".")
-    try:
-        obj = parsed.namespace.lookup(head)
-    except KeyError:
-        return None
-    for attr in rest:
-        obj = getattr(obj, attr, None)
-    return obj
+    return None if path is None else statics.lookup(parsed.namespace, path)

@@ -25,6 +25,7 @@ from . import frontend, identity, nodes
 from .errors import SrcGradError
 
 _PARTIALS: dict = {}  # id(partial) -> (weak ref, its BoundFunction): partials never change
+_METHODS: dict = {}  # id(object) -> (weak ref, {function: its BoundFunction})
 
 
 class BoundFunction:
@@ -74,8 +75,7 @@ def function_of(fun):
     if isinstance(fun, functools.partial):
         return _partial(fun)
     if inspect.ismethod(fun):
-        return _with_self(fun.__func__, fun.__self__, fun,
-                          f"{type(fun.__self__).__name__}.{fun.__func__.__name__}")
+        return _method(fun)
     call = getattr(type(fun), "__call__", None)
     if inspect.isfunction(call) and not inspect.isclass(fun) \
             and not type(fun).__module__.startswith("srcgrad."):  # a Derivative is not user code
@@ -83,6 +83,24 @@ def function_of(fun):
         return _with_self(call, fun, fun, f"{type(fun).__name__}.__call__",
                           watched=[(vars(owner), "__call__", call)], name=type(fun).__name__)
     return fun
+
+
+def _method(fun):
+    """The BoundFunction of the bound method `fun`: one per (object, function) while the
+    object lives, so that `self.h(x)` called twice in a body is one callee."""
+    obj, func = fun.__self__, fun.__func__
+    known = identity.lookup(_METHODS, id(obj), obj)
+    found = known.get(func) if known is not None else None
+    if found is not None and current(found):
+        return found
+    form = _with_self(func, obj, fun, f"{type(obj).__name__}.{func.__name__}")
+    try:
+        if known is None:
+            known = identity.store(_METHODS, id(obj), obj, {})
+        known[func] = form
+    except TypeError:  # an object without weak references: not kept
+        pass
+    return form
 
 
 def current(form) -> bool:

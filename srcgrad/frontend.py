@@ -11,6 +11,7 @@ import inspect
 import linecache
 import textwrap
 import threading
+import types
 from dataclasses import dataclass
 
 import gast
@@ -240,6 +241,11 @@ class _Namespace(dict):
             return True
         except KeyError:
             return False
+
+    def with_values(self, values: dict) -> "_Namespace":
+        """This namespace with `values` ({name: object}) seen as closure variables."""
+        return _Namespace(self._globals, {**self._closure,
+                                          **{k: types.CellType(v) for k, v in values.items()}})
 
     def items_bound_to(self, obj) -> list[str]:
         """Global names bound to `obj` (for re-using the user's `np`)."""

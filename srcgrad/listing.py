@@ -21,7 +21,7 @@ import inspect
 from dataclasses import dataclass
 
 from . import cache, forms, frontend
-from .boundary import KINDS, kind_of, parameters, resolve_wrt
+from .boundary import KINDS, Static, kind_of, parameters, resolve_wrt
 from .compiler import Options
 from .errors import SrcGradError
 
@@ -98,7 +98,7 @@ def resolve_kinds(fn, given, wrt: tuple = ()) -> tuple:
     kinds = []
     for p in params:
         kind = named[p] if p in named else default_kind(signature[p], p in wrt)
-        if kind not in KINDS:
+        if not isinstance(kind, Static) and kind not in KINDS:
             raise _bad(given, f"{kind!r} is not an argument kind (for {p})")
         if kind == "other" and p in wrt:
             raise _bad(given, f"{p} is differentiated (wrt), so its kind cannot be 'other'",

@@ -16,19 +16,40 @@ import inspect
 import gast
 
 from . import nodes
-from .errors import SourceInfo
+from .errors import SourceInfo, located
 
 PLACEHOLDER = "__srcgrad_def__"
 
 
+def as_def(stmt):
+    """`name = lambda params: expr`, as the nested `def name(params): return expr` it is
+    (its code object, found by `_nested_code`, is the lambda's)."""
+    func = stmt.value
+    ret = gast.Return(value=func.body)
+    defn = gast.FunctionDef(name=stmt.targets[0].id, args=func.args, body=[ret], decorator_list=[],
+                            returns=None, type_comment=None, type_params=[])
+    for node in (ret, defn):
+        gast.copy_location(node, func)
+    defn.is_lambda = True
+    return defn
+
+
+def is_lambda_def(stmt) -> bool:
+    """`name = lambda ...: ...`, a nested helper under another spelling."""
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Lambda) \
+        and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)
+
+
 def extract(fn) -> tuple[object, list]:
-    """(fn with nested defs replaced by placeholders, [the defs])."""
+    """(fn with nested defs (and lambdas bound to a name) replaced by placeholders, [the defs])."""
     fn = nodes.clone(fn)
     defs: list = []
 
     def block(stmts):
         out = []
         for stmt in stmts:
+            if is_lambda_def(stmt):
+                stmt = as_def(stmt)
             if isinstance(stmt, gast.FunctionDef):
                 defs.append(stmt)
                 call = gast.Call(func=nodes.name(PLACEHOLDER), args=[nodes.const(len(defs) - 1)], keywords=[])
@@ -95,7 +116,12 @@ def lift(defn, outer, outer_locals: set[str]) -> LiftedFunction | None:
     """The lifted form of nested `def` `defn` found in `outer` (a ParsedFunction)."""
     from .frontend import ParsedFunction
 
-    code = _nested_code(outer.fn.__code__, defn.name, defn.lineno)
+    lambda_ = getattr(defn, "is_lambda", False)
+    code = _nested_code(outer.fn.__code__, "<lambda>" if lambda_ else defn.name, defn.lineno)
+    if lambda_ and _twins(outer.fn.__code__, defn.lineno) > 1:
+        raise located(outer.source, defn, f"{defn.name} is one of several lambdas on line "
+                      f"{defn.lineno}, whose code srcgrad cannot tell apart",
+                      "put each lambda on a line of its own, or define it with `def`")
     if code is None:
         return None
     params = [a.id for a in defn.args.posonlyargs + defn.args.args + defn.args.kwonlyargs]
@@ -138,6 +164,15 @@ def _nested_code(code, name: str, lineno: int):
             if found is not None:
                 return found
     return None
+
+
+def _twins(code, lineno: int) -> int:
+    """How many lambdas start on line `lineno` of `code` (nested codes included)."""
+    count = 0
+    for const in code.co_consts:
+        if hasattr(const, "co_consts"):
+            count += (const.co_name == "<lambda>" and const.co_firstlineno == lineno) + _twins(const, lineno)
+    return count
 
 
 def lifted(tree, defs: list, parsed, locals_: set[str]) -> dict:

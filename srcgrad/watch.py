@@ -38,6 +38,7 @@ class Reads:
     names: tuple  # (dotted path, expected object or type, by_type)
     rules: object  # registry.user_rules_version() when the compile met user functions, else None
     callees: tuple  # (function object, its Compiled): derivatives bound into this one
+    attributes: tuple = ()  # (mapping, key, expected): what `obj.method` calls were read from
 
 
 def expectation(value) -> tuple | None:
@@ -67,6 +68,8 @@ class Watch:
         if reads.rules is not None:
             state = registry.user_rules_state()
             entries[(id(state), "version")] = (state, "version", reads.rules, False)
+        for where, key, expected in reads.attributes:
+            entries[(id(where), key)] = (where, key, expected, False)
         for where, key, expected in getattr(fn, "watched", ()):  # a class's __call__ (forms)
             entries[(id(where), key)] = (where, key, expected, False)
         for callee, compiled in reads.callees:  # flattened: one check covers the callees too
@@ -83,7 +86,10 @@ class Watch:
                 except ValueError:  # an empty cell
                     value = MISSING
             else:
-                value = where.get(key, MISSING)
+                try:
+                    value = where[key]  # a dict, a class's mappingproxy, a list of functions
+                except (KeyError, IndexError):
+                    value = MISSING
             if (type(value) if by_type else value) is not expected:
                 return False
         return True
@@ -108,7 +114,7 @@ class Watch:
             tests.append(f"type({value}) is {wanted}" if by_type else f"{value} is {wanted}")
         text = (f"def current({', '.join(f'{n}={n}' for n in env)}):\n"
                 f"    try:\n        return {' and '.join(tests)}\n"
-                f"    except (KeyError, ValueError):  # a name deleted, a cell emptied\n"
+                f"    except (KeyError, IndexError, ValueError):  # a name deleted, a cell emptied\n"
                 f"        return False\n")
         scope: dict = {}
         exec(compile(text, "<srcgrad watch>", "exec", dont_inherit=True), dict(env), scope)
@@ -171,6 +177,11 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
         found = expectation(value)
         if found is not None:
             names.append((ident, *found))
+    attributes: list = []
+    free = free_names(parsed.tree)
+    for steps in sorted(_called_paths(parsed.tree), key=repr):
+        if steps[0] in free:
+            names.extend(_object_reads(parsed.namespace, steps, attributes))
     rules = None
     for op in ops.values():
         callee = op.callee
@@ -180,7 +191,71 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
         rules = registry.user_rules_version()  # a rule registered for a callee changes the derivative
         if "." in op.label and op.kind != "badcall":
             names.append((op.label, callee, False))
-    return Reads(tuple(names), rules, tuple(callees))
+    return Reads(tuple(names), rules, tuple(callees), tuple(attributes))
+
+
+def _called_paths(tree) -> set[tuple]:
+    """What a function calls through an attribute or a constant index (`self.forward(x)`,
+    `fs[1](x)`), as (head name, attribute names and indices on the way)."""
+    import gast
+
+    out = set()
+    for call in gast.walk(tree):
+        if isinstance(call, gast.Call):
+            steps, node = [], call.func
+            while isinstance(node, (gast.Attribute, gast.Subscript)):
+                if isinstance(node, gast.Attribute):
+                    steps.append(node.attr)
+                elif isinstance(node.slice, gast.Constant) and type(node.slice.value) is int:
+                    steps.append(node.slice.value)
+                else:
+                    break
+                node = node.value
+            if isinstance(node, gast.Name) and steps:
+                out.add((node.id, *reversed(steps)))
+    return out
+
+
+def _object_reads(namespace, steps: tuple, attributes: list) -> list:
+    """What calling `self.forward`, `model.lin` or `fs[1]` was resolved through when its
+    head is an object or a tuple or list, not a module: the head itself, by identity
+    (returned as a name entry), and each attribute or entry on the way, in the
+    instance's or its class's dictionary or the list (appended to `attributes`), so
+    that `model.act = np.sin` or `fs[1] = np.sin` rebuilds the derivative."""
+    head, *rest = steps
+    try:
+        obj = namespace.lookup(head)
+    except KeyError:
+        return []
+    if inspect.ismodule(obj) or inspect.isclass(obj):
+        return []
+    out = [(head, obj, False)]
+    for step in rest:
+        if inspect.ismodule(obj) or inspect.isclass(obj):
+            break
+        if isinstance(step, int):
+            if not isinstance(obj, (list, tuple)) or not -len(obj) <= step < len(obj):
+                break
+            value = obj[step]
+            if isinstance(obj, list):
+                attributes.append((obj, step, value))
+            obj = value
+            continue
+        own = getattr(obj, "__dict__", None)
+        own = own if isinstance(own, dict) else None
+        if own is not None and step in own:
+            value = own[step]
+            attributes.append((own, step, value))
+        else:
+            owner = next((c for c in type(obj).__mro__ if step in vars(c)), None)
+            if owner is None:
+                break
+            value = vars(owner)[step]
+            attributes.append((vars(owner), step, value))
+            if own is not None:  # not shadowed by an instance attribute since
+                attributes.append((own, step, MISSING))
+        obj = value
+    return out
 
 
 def free_names(tree) -> set[str]:

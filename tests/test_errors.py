@@ -68,8 +68,7 @@ def has_try(x):
 
 
 def has_lambda(x):
-    f = lambda v: v * 2.0  # noqa: E731
-    return f(x)
+    return (lambda v: v * 2.0)(x)  # a lambda bound to a name is a nested helper; this one is not
 
 
 def has_kept_generator(x):  # a comprehension works; a generator kept for later does not

@@ -184,8 +184,7 @@ def uses_match(x):
 
 
 def uses_lambda(x):
-    f = lambda v: v * 2.0  # noqa: E731
-    return f(x)
+    return (lambda v: v * 2.0)(x)  # a lambda bound to a name is a nested helper; this one is not
 
 
 def uses_list_comprehension_on_one_branch(x):

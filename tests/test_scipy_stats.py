@@ -219,9 +219,9 @@ def test_a_user_rule_keyed_by_a_bound_method_of_a_global_object():
 def test_an_instance_attribute_shadowing_a_method_is_not_the_method():
     shadowed = _Scaler(2.0)
     shadowed.logpdf = norm.logpdf  # the object's own attribute, not a method of its class
-    assert srcgrad.analysis.resolve._ruled_method(shadowed, "apply") is None  # no rule for it
-    assert srcgrad.analysis.resolve._ruled_method(norm, "logpdf") == norm.logpdf
-    assert srcgrad.analysis.resolve._ruled_method(shadowed, "logpdf") is None
+    assert srcgrad.analysis.statics.ruled_method(shadowed, "apply") is None  # no rule for it
+    assert srcgrad.analysis.statics.ruled_method(norm, "logpdf") == norm.logpdf
+    assert srcgrad.analysis.statics.ruled_method(shadowed, "logpdf") is None
 
 
 def test_list_arguments_are_read_as_arrays():

@@ -16,7 +16,7 @@ from ..errors import located
 from ..rules import facts as table
 from ..rules import registry
 from .aliases import alias_groups, positions
-from .effects import bind_user, function_effects, resolve_call
+from .effects import bind_user, function_effects, resolve_call, static_arguments
 
 
 # --- rewriting writes the derivative can model ------------------------------------
@@ -124,6 +124,13 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse",
         if resolved.facts is None and touched and op is not None and op.kind == "badcall":
             raise located(ctx.source, stmt, op.label, op.hint)  # refused when resolved: that reason
         if resolved.facts is None:
+            if touched and isinstance(call.func, gast.Name) and ctx.is_local(call.func.id):
+                raise located(ctx.source, stmt, f"{call.func.id} is a variable, and which function it "
+                              f"holds is not known when compiling; it is called on {touched[0]!r}, "
+                              "which depends on a differentiated input",
+                              "srcgrad differentiates the function a call runs: call it by its name, "
+                              "pass it as an argument, or index a global tuple or list of functions "
+                              "(or an attribute holding one) with a constant: fs[1](x)")
             if touched:
                 raise located(ctx.source, stmt, f"{resolved.label} is a call srcgrad knows nothing "
                               f"about (whether it changes its arguments, what it returns), on "
@@ -224,7 +231,8 @@ def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict, scope:
         from ..frontend import parse
 
         fence(parse(resolved.user))
-    inner = function_effects(resolved.user, lifted)
+    inner = function_effects(resolved.user, lifted,
+                             static_arguments(resolved.user, bound, ctx.parsed.namespace, ctx.is_local))
     if inner.outer is not None and touched:
         line, code, what = inner.outer
         raise located(ctx.source, stmt, f"{label}() {what} (line {line}: {code}), and it is "

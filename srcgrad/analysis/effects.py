@@ -30,15 +30,19 @@ rewrite and the check are in `effect_check.py`.
 """
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import types
 from dataclasses import dataclass, field
 
 import gast
 import numpy
 
 from .. import forms, nodes
+from ..boundary import static_value
 from ..errors import SrcGradError
 from ..rules import facts as table
+from . import statics
 
 # --- what a user's function may change, from its source ------------------------------
 
@@ -64,9 +68,11 @@ class Effects:
 _ANALYSING: set = set()
 
 
-def function_effects(fn, lifted=None) -> Effects:
+def function_effects(fn, lifted=None, static=None) -> Effects:
     """The effects of calling the Python function (or lifted nested def) `fn`;
-    `lifted` maps the names of the nested helpers it may call to their lifted forms."""
+    `lifted` maps the names of the nested helpers it may call to their lifted forms,
+    `static` its function-valued parameters to the functions a call passes them
+    (`static_arguments`): `act(h)` in the helper calls `numpy.tanh`."""
     from ..frontend import parse
 
     code = getattr(fn, "__code__", None)
@@ -75,27 +81,48 @@ def function_effects(fn, lifted=None) -> Effects:
     _ANALYSING.add(code)
     try:
         parsed = parse(fn)
-        return _Analysis(parsed, lifted or {}).run()
+        if static:
+            parsed = dataclasses.replace(parsed, namespace=parsed.namespace.with_values(static))
+        return _Analysis(parsed, lifted or {}, set(static or ())).run()
     finally:
         _ANALYSING.discard(code)
+
+
+def static_arguments(fn, bound: dict | None, namespace, is_local) -> dict:
+    """{parameter: function} for the parameters of the user's `fn` that a call (bound
+    as `bind_user` binds it) gives a function the compiler can know: passed, or a
+    parameter's default (`act=np.tanh`). The callee's derivative is specialised on them
+    (`callees.py`), so its effects are those of calling them."""
+    if bound is None:
+        return {}
+    out = {}
+    for name, param in inspect.signature(fn).parameters.items():
+        if name in bound:
+            found = statics.function_of(bound[name], namespace, is_local)
+            if found is not statics.MISSING:
+                out[name] = found
+        elif param.default is not param.empty and static_value(param.default):
+            out[name] = param.default
+    return out
 
 
 class _Analysis:
     """One pass over a function's statements in program order, following which
     local names may hold (memory of) which parameter."""
 
-    def __init__(self, parsed, lifted: dict):
+    def __init__(self, parsed, lifted: dict, static: set):
         self.parsed = parsed
         self.lifted = lifted
         tree = parsed.tree
         args = tree.args
         self.params = [a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args
-                       + args.kwonlyargs]
+                       + args.kwonlyargs if a.id not in static]
         for extra in (args.vararg, args.kwarg):
             if extra is not None:
                 self.params.append(extra.id)
         self.locals = set(self.params) | {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)
                                           and isinstance(n.ctx, (gast.Store, gast.Del))}
+        self.params += [p for p in static if p in self.locals]  # rebound: a local after all
         self.refs = {p: {p} for p in self.params}
         # nested defs: their bodies are analysed where they stand, so calling one adds nothing
         self.nested = {n.name for n in gast.walk(tree) if isinstance(n, gast.FunctionDef)} - {tree.name}
@@ -224,8 +251,9 @@ class _Analysis:
                 self.write(root, call)
 
     def user(self, call, resolved) -> None:
-        inner = function_effects(resolved.user, self.lifted)
         bound = bind_user(resolved.user, resolved.args, resolved.keywords)
+        inner = function_effects(resolved.user, self.lifted, static_arguments(
+            resolved.user, bound, self.parsed.namespace, lambda n: n in self.locals))
         if bound is None:
             self.unknown(call, f"calls {resolved.label} in a way srcgrad cannot follow")
             return
@@ -286,12 +314,13 @@ def returned_args(call, namespace, is_local, lifted=None) -> list | None:
     resolved = resolve_call(call, namespace, is_local, lifted)
     if resolved.user is None:
         return None
-    try:
-        inner = function_effects(resolved.user, lifted)
-    except SrcGradError:
-        return None
     bound = bind_user(resolved.user, resolved.args, resolved.keywords)
     if bound is None:
+        return None
+    try:
+        inner = function_effects(resolved.user, lifted,
+                                 static_arguments(resolved.user, bound, namespace, is_local))
+    except SrcGradError:
         return None
     return [node for param, node in bound.items() if param in inner.returns]
 
@@ -337,11 +366,18 @@ def resolve_call(call, namespace, is_local, lifted=None) -> Resolved:
         # a method of a local value: what any list, dict or ndarray method of that name does
         return Resolved(f".{func.attr}()", [func.value] + args, keywords,
                         facts=table.method(func.attr), local_method=True)
-    if path is None:
+    if isinstance(func, gast.Subscript):  # `fs[1](x)`: a constant entry of a global
+        obj, receiver, path = statics.value_of(func, namespace, is_local), None, statics.text(func)
+        obj = None if obj is statics.MISSING else obj
+    elif path is None:
         return Resolved("this call", args, keywords)
-    obj, receiver = _lookup(namespace, path)
-    if receiver is not None:  # a method of a global object: bound, the object comes first
-        args = [func.value] + args
+    else:
+        obj, receiver = _lookup(namespace, path)
+    if receiver is not None:
+        found = table.bound(receiver, obj)
+        if found is None and inspect.isfunction(obj):  # the user's method: its object bound
+            return Resolved(path, args, keywords, user=forms.function_of(types.MethodType(obj, receiver)))
+        args = [func.value] + args  # a method of a global object: the object comes first
     if obj is None:
         return Resolved(path, args, keywords)
     if isinstance(func, gast.Attribute) and receiver is None and isinstance(obj, _UfuncMethod):
@@ -383,13 +419,16 @@ def _lookup(namespace, path: str):
         if inspect.ismodule(obj) or inspect.isclass(obj):
             obj = getattr(obj, attr, None)
         elif i == len(rest) - 1:
+            own = getattr(obj, "__dict__", None)
+            if isinstance(own, dict) and attr in own:  # an instance attribute: its value
+                return statics.attribute(obj, attr, methods=False), None
             receiver = obj
             try:
                 obj = inspect.getattr_static(type(obj), attr)
             except AttributeError:
                 return None, receiver
         else:
-            return None, None
+            obj = statics.attribute(obj, attr, methods=False)
         if obj is None:
             return None, None
     return obj, receiver

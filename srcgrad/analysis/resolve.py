@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import operator
-import types
 from dataclasses import dataclass, field
 
 import gast
@@ -23,6 +22,7 @@ from ..normalize import nograd
 from ..normalize.desugar import is_loop_items
 from ..rules import registry
 from .fields import read_fields, refused_methods
+from . import statics
 
 _BINOPS = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -131,7 +131,7 @@ def _index_trick(obj_node, namespace, is_local) -> Op | None:
     path = nodes.dotted(obj_node)
     if path is None or is_local(path.split(".")[0]):
         return None
-    obj = _lookup(namespace, path)
+    obj = statics.lookup(namespace, path)
     if obj is None or not (obj is numpy.r_ or obj is numpy.c_):
         return None
     instead = "numpy.concatenate([a, b])" if obj is numpy.r_ else "numpy.column_stack([a, b])"
@@ -153,8 +153,12 @@ def _resolve_call(call, namespace, source, is_local, result, stmt, lifted) -> Op
             return Op("unknown", func.id)
         return _user_call(helper, args, [(k.arg, k.value) for k in call.keywords], func.id,
                           free=helper.free)
-    if path is not None and not is_local(path.split(".")[0]):
-        callee = _lookup(namespace, path)
+    if isinstance(func, gast.Subscript):  # `fs[1](x)`: a constant entry of a global
+        callee = statics.value_of(func, namespace, is_local)
+        callee = None if callee is statics.MISSING else callee
+        label = path = statics.text(func)
+    elif path is not None and not is_local(path.split(".")[0]):
+        callee = statics.lookup(namespace, path)
         label = path
     else:  # a method of a local value: x.sum(...) -> numpy.ndarray.sum with x first
         callee = getattr(numpy.ndarray, func.attr, None)
@@ -234,37 +238,6 @@ def _user_call(callee, args, keywords, label, free=()) -> Op:
                       hint="give the helper named parameters", callee=callee)
         bindings[param] = value
     return Op("user", label, bindings=bindings, callee=callee)
-
-
-def _lookup(namespace, path: str):
-    head, *rest = path.split(".")
-    try:
-        obj = namespace.lookup(head)
-    except KeyError:
-        return None
-    for i, attr in enumerate(rest):
-        # Only modules, classes and ufuncs (whose methods, `numpy.add.reduce`, are
-        # NumPy's own) are walked: no user property runs at compile time.
-        if not (inspect.ismodule(obj) or inspect.isclass(obj) or isinstance(obj, numpy.ufunc)):
-            return _ruled_method(obj, attr) if i == len(rest) - 1 else None
-        obj = getattr(obj, attr, None)
-    return obj
-
-
-def _ruled_method(receiver, attr: str):
-    """`receiver.attr`, a method of a global object, as the bound method when a rule
-    (registered or a user's) is keyed by it: `scipy.stats.norm.logpdf`. Bound methods
-    compare and hash by (object, function), so a fresh one finds the rule. Read
-    statically (no property runs); None for anything else, as before."""
-    func = inspect.getattr_static(type(receiver), attr, None)
-    if not inspect.isfunction(func) or inspect.getattr_static(receiver, attr, None) is not func:
-        return None  # not a plain method, or an instance attribute shadows it
-    method = types.MethodType(func, receiver)
-    if registry.lookup(method) or registry.lookup(method, "forward") or registry.is_nondifferentiable(method) \
-            or registry.unsupported_hint(method) is not None \
-            or registry.user_vjp(method) is not None or registry.user_jvp(method) is not None:
-        return method
-    return None
 
 
 def primitive_op(primitive, args, stmt, source, label) -> Op:

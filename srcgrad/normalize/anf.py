@@ -143,6 +143,13 @@ class _Anf:
         path = nodes.dotted(expr)
         return "." not in path or self.is_module_path(path.rsplit(".", 1)[0])
 
+    def is_global_entry(self, expr) -> bool:
+        """`fs[1]`, `self.layers[0]`: a constant entry of a global (or closure) value, a
+        callee the compiler can know (analysis/statics.py), kept whole."""
+        return isinstance(expr, gast.Subscript) and isinstance(expr.slice, gast.Constant) \
+            and type(expr.slice.value) is int and (self.is_global_ref(expr.value)
+                                                    or self.is_global_entry(expr.value))
+
     def is_global_ref(self, expr) -> bool:
         path = nodes.dotted(expr)
         return path is not None and not self.is_local(path.split(".")[0])
@@ -206,9 +213,11 @@ class _Anf:
         func = expr.func
         if isinstance(func, gast.Attribute) and not self.is_global_ref(func):
             func = gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
-        elif not (isinstance(func, gast.Name) or self.is_global_ref(func)):
+        elif not (isinstance(func, gast.Name) or self.is_global_ref(func) or self.is_global_entry(func)):
             raise unsupported(self.source, expr, "calling the result of an expression",
-                              "assign the function to a name first")
+                              "srcgrad differentiates the function a call runs, so it must know it when "
+                              "compiling: call it by its name, or index a global tuple or list of "
+                              "functions (or an attribute holding one) with a constant: fs[1](x)")
         args = [self.argument(a) for a in expr.args]
         keywords = [gast.keyword(arg=k.arg, value=self.argument(k.value)) for k in expr.keywords]
         return gast.Call(func=func, args=args, keywords=keywords)

@@ -380,3 +380,13 @@ def _unpack_one(target, value, like, names: Names) -> list:
             out.append(_assign([nodes.name(holder, store=True)], item, like))
             out.extend(_unpack_one(elt, nodes.name(holder), like, names))
     return out
+
+
+def spread_shapes(tree, lookup) -> None:
+    """`numpy.ndindex(*shape)` as `numpy.ndindex(shape)`: the same iterator, and a call
+    without `*` (which the fence lets through for it alone). `lookup(func)` is the
+    object a called name or path stands for (None when unknown). Edits `tree`."""
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Call) and len(node.args) == 1 and isinstance(node.args[0], gast.Starred) \
+                and lookup(node.func) is numpy.ndindex:
+            node.args[0] = node.args[0].value

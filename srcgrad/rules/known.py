@@ -9,6 +9,7 @@ these and from the rule registry, and answers every query.
 from __future__ import annotations
 
 import builtins
+import itertools
 import operator
 from dataclasses import dataclass
 
@@ -146,6 +147,7 @@ BUILTINS = {
     # iterators over their argument: they hold it, as a view holds an array
     builtins.zip: Facts(views=ALL), builtins.enumerate: Facts(views=ALL),
     builtins.reversed: Facts(views=ALL), builtins.iter: Facts(views=ALL),
+    itertools.product: Facts(views=ALL),
     builtins.print: REPORTING,
 }
 

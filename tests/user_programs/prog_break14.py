@@ -1220,9 +1220,8 @@ def _running_max(g):
     return np.sum(g / np.maximum.accumulate(g, axis=1))
 
 
-def test_p49b_maximum_accumulate_not_listed_refused_cleanly():
-    with pytest.raises(srcgrad.SrcGradError):
-        srcgrad.grad(_running_max)(np.array([[1.0, 2.0, 1.5]]))
+def test_p49b_maximum_accumulate_drawdown():
+    check(_running_max, (np.array([[1.0, 2.0, 1.5, 2.5], [0.5, 0.25, 0.75, 0.6]]),))
 
 
 def _trapz_interp(y, x):

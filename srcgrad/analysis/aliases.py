@@ -30,18 +30,21 @@ def alias_groups(body, params, appends: bool = True, before=None, written=None,
     a loop around it, which runs again) counts: a view made after the last
     write sees nothing change. With `written=(name, statement)` too, when every
     path to that statement last bound `name` to a new value (`nxt = np.zeros(3)`,
-    `nxt = 2.0 * cur`) in the same loop iteration, only sharing set up since
-    then counts: nothing made before shares the new value's memory. Names that
+    `nxt = 2.0 * cur`) in the same iteration of the loops around that binding,
+    only sharing set up since then counts (in the loops between the binding and
+    the statement, before or after it): nothing made before shares the new
+    value's memory. A store into a slot of a list or dict (`d[k] = v`) makes
+    the container hold `v`, like a display or an append. Names that
     only ever hold numbers share nothing (`j = i`, then `j -= 1`): see `numbers`,
     whose result (with `known` scalar parameters) the caller may pass. `returns`
     (a call -> the argument nodes its result may share, None when unknown) says
     what a user's function hands back.
     """
     parent: dict[str, str] = {}
-    since = None
+    since = crossed = None
     if before is not None and written is not None:
         local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
-        since = _fresh_binding(body, written[0], written[1], local)
+        since, crossed = _fresh_binding(body, written[0], written[1], local) or (None, None)
 
     def find(n):
         parent.setdefault(n, n)
@@ -54,12 +57,36 @@ def alias_groups(body, params, appends: bool = True, before=None, written=None,
         if a in numbers or b in numbers:
             continue
         if before is None or (since is None and (position < before[0] or loops & before[1])) \
-                or (since is not None and since < position < before[0]):
+                or (since is not None and since < position and (position < before[0] or loops & crossed)):
             parent[find(a)] = find(b)
     groups: dict[str, set[str]] = {}
     for n in list(parent):
         groups.setdefault(find(n), set()).add(n)
     return {n: groups[find(n)] for n in parent}
+
+
+def observers(body, params, name: str, stmt, before, returns=None, numbers=frozenset()) -> set[str]:
+    """The names (besides `name`) that may see an in-place write into `name` at
+    `stmt` (at `before=(position, loops)`): its alias group (see `alias_groups`)
+    less the names bound anew since the sharing was set up. After `z = y;
+    y = y + 1.0`, `y` holds a new array: a write into `z` does not show in it,
+    though the two were joined once. A name counts as bound anew when every
+    path to `stmt` last bound it to a value sharing no local's memory, and no
+    sharing involving it has been set up since."""
+    groups = alias_groups(body, params, before=before, written=(name, stmt), returns=returns, numbers=numbers)
+    others = groups.get(name, {name}) - {name}
+    if not others:
+        return others
+    local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
+    edges = list(_edges(body, params, True, returns))
+    out = set()
+    for other in others:
+        fresh = _fresh_binding(body, other, stmt, local)
+        if fresh is None or any(
+                other in (a, b) and position > fresh[0] and (position < before[0] or loops & fresh[1])
+                for position, loops, a, b in edges):
+            out.add(other)
+    return out
 
 
 def positions(body):
@@ -81,6 +108,7 @@ def positions(body):
 
 def _edges(body, params, appends: bool, returns=None):
     local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
+    holders = containers(body, params) if appends else set()
     for stmt, position, loops in positions(body):
         if isinstance(stmt, gast.Assign):
             for target in stmt.targets:
@@ -88,6 +116,10 @@ def _edges(body, params, appends: bool, returns=None):
                     for src in _may_view(stmt.value, local, elements=appends, returns=returns):
                         if src != target.id:
                             yield position, loops, target.id, src
+                elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) \
+                        and target.value.id in holders:  # d[k] = v: d holds v (an array copies it)
+                    for src in _may_view(stmt.value, local, returns=returns) - {target.value.id}:
+                        yield position, loops, target.value.id, src
         elif isinstance(stmt, gast.For):  # the items (rows) of what a loop runs over
             targets = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
             for src in _may_view(stmt.iter, local, returns=returns):
@@ -99,25 +131,38 @@ def _edges(body, params, appends: bool, returns=None):
                 yield position, loops, receiver, src
 
 
-def _fresh_binding(body, name: str, stmt, local: set) -> int | None:
-    """The position of the statement that binds `name` to a new value last on every
-    path to `stmt` within one loop iteration, or None. It is the nearest earlier
-    statement that binds `name` in `stmt`'s block or a block around it (not
-    crossing a loop), and must be `name = <a value sharing no local's memory>`."""
+def _fresh_binding(body, name: str, stmt, local: set) -> tuple[int, frozenset] | None:
+    """(the position of the statement that binds `name` to a new value last on every
+    path to `stmt`, the ids of the loops between the two), or None. It is the
+    nearest earlier statement that binds `name` in `stmt`'s block or a block
+    around it, and must be `name = <a value sharing no local's memory>`. A loop
+    around `stmt` that does not bind `name` may lie between (every iteration
+    sees the value bound before the loop); one that binds it may not."""
     where = {id(s): p for s, p, _ in positions(body)}
+    crossed: set = set()
     for block, index, owner in reversed(_blocks_around(body, stmt, None) or []):
         for earlier in reversed(block[:index]):
             if name not in _bound(earlier):
                 continue
             if isinstance(earlier, gast.Assign) and len(earlier.targets) == 1 \
-                    and isinstance(earlier.targets[0], gast.Name) \
-                    and not isinstance(earlier.value, (gast.Name, gast.Subscript, gast.Attribute)) \
-                    and not _may_view(earlier.value, local):
-                return where[id(earlier)]
+                    and isinstance(earlier.targets[0], gast.Name) and _new_value(body, earlier, local):
+                return where[id(earlier)], frozenset(crossed)
             return None
         if isinstance(owner, (gast.For, gast.While)):
-            return None
+            if name in _bound(owner):
+                return None
+            crossed.add(id(owner))
     return None
+
+
+def _new_value(body, stmt, local: set) -> bool:
+    """`stmt` binds a value sharing no local's memory: `2.0 * cur`, `np.zeros(3)`,
+    or a compiler temporary holding one (`_t1 = y + 1.0; y = _t1`: a temporary
+    is read once, where it is made into a user's name)."""
+    value = stmt.value
+    if isinstance(value, gast.Name) and value.id.startswith("_"):
+        return _fresh_binding(body, value.id, stmt, local) is not None
+    return not isinstance(value, (gast.Name, gast.Subscript, gast.Attribute)) and not _may_view(value, local)
 
 
 def _blocks_around(block, stmt, owner) -> list | None:
@@ -216,7 +261,9 @@ def _may_view(expr, local: set[str], elements: bool = True, returns=None) -> set
                     for k in expr.keywords):
                 found = table.VIEW
         handed = returns(expr) if found is None and returns is not None else None
-        if handed is not None:  # a user's function: the arguments its returns may share
+        if elements and path in _SHALLOW_COPIES and path not in local:
+            shared = args  # list(lst): a new list holding lst's items (a list of an array: its rows)
+        elif handed is not None:  # a user's function: the arguments its returns may share
             shared = handed
         elif found is None:  # an unknown callee may hand back any argument
             shared = args + [k.value for k in expr.keywords]
@@ -232,6 +279,7 @@ def _may_view(expr, local: set[str], elements: bool = True, returns=None) -> set
 
 
 may_view = _may_view
+_SHALLOW_COPIES = frozenset({"list", "dict", "tuple", "sorted", "reversed"})
 
 
 def check_in_place(groups: dict, name: str, node, source: SourceInfo, what: str) -> None:
@@ -265,9 +313,8 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True, returns=None,
                 groups = {name: _slot_observers(fn.body, name, (position, loops))}
                 check_in_place(groups, name, stmt, source, "this assignment into a subscript")
             elif check:
-                groups = alias_groups(fn.body, params, before=(position, loops), written=(name, stmt),
-                                      returns=returns, numbers=held_numbers)
-                check_in_place(groups, name, stmt, source, "this assignment into a subscript")
+                seen = observers(fn.body, params, name, stmt, (position, loops), returns, held_numbers)
+                check_in_place({name: seen}, name, stmt, source, "this assignment into a subscript")
             mutated.add(name)
         elif is_append(stmt):
             name = stmt.value.func.value.id
@@ -342,6 +389,48 @@ def _own_nodes(stmt):
         elif isinstance(node, gast.AST):
             yield node
             stack.extend(v for _, v in gast.iter_fields(node))
+
+
+def containers(body, params) -> set[str]:
+    """Names that may hold a list or dict the function builds (a store into a slot
+    of one makes it hold the value; into an array, copies it): names bound to a
+    display, a comprehension, `list(...)`, `dict(...)`, `[v] * n` or `lst + [v]`,
+    and copies of such names. Parameters are left out (their kind is the caller's)."""
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for stmt, _, _ in positions(body):
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                    and stmt.targets[0].id not in found and _builds_container(stmt.value, found):
+                found.add(stmt.targets[0].id)
+                changed = True
+    return found - set(params)
+
+
+def _builds_container(value, found: set) -> bool:
+    if isinstance(value, (gast.List, gast.Dict, gast.ListComp, gast.DictComp)):
+        return True
+    if isinstance(value, gast.Name):
+        return value.id in found
+    if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Mult)):
+        return any(isinstance(side, (gast.List, gast.ListComp)) or (isinstance(side, gast.Name) and side.id in found)
+                   for side in (value.left, value.right))
+    return isinstance(value, gast.Call) and nodes.dotted(value.func) in ("list", "dict")
+
+
+def repeats_entries(body, name: str) -> bool:
+    """`name` is bound somewhere to `[v] * n` (or `n * [v]`) with `v` not a number:
+    one object held in several slots, so a change of one entry shows in all."""
+    for stmt, _, _ in positions(body):
+        value = stmt.value if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+            and stmt.targets[0].id == name else None
+        if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult):
+            for side in (value.left, value.right):
+                if isinstance(side, (gast.List, gast.Tuple)) and not all(
+                        isinstance(e, gast.Constant) and not isinstance(e.value, (list, dict)) for e in side.elts):
+                    return True
+    return False
 
 
 def _made_containers(body, params) -> set[str]:

@@ -38,7 +38,8 @@ import gast
 import numpy
 
 from .. import nodes
-from ..analysis.aliases import check_in_place, containers, observers, positions, repeats_entries
+from ..analysis.aliases import check_in_place, observers
+from ..analysis.slots import containers, positions, repeats_entries
 from ..analysis.numbers import numbers
 from ..errors import SourceInfo, located, unsupported
 from ..naming import Names

@@ -18,6 +18,7 @@ from .. import nodes
 from ..errors import SourceInfo, located
 from ..rules import facts as table
 from .numbers import numbers
+from .slots import containers, is_append_call, made_containers, positions, slot_observers
 
 def alias_groups(body, params, appends: bool = True, before=None, written=None,
                  returns=None, numbers=frozenset()) -> dict[str, set[str]]:
@@ -30,18 +31,21 @@ def alias_groups(body, params, appends: bool = True, before=None, written=None,
     a loop around it, which runs again) counts: a view made after the last
     write sees nothing change. With `written=(name, statement)` too, when every
     path to that statement last bound `name` to a new value (`nxt = np.zeros(3)`,
-    `nxt = 2.0 * cur`) in the same loop iteration, only sharing set up since
-    then counts: nothing made before shares the new value's memory. Names that
+    `nxt = 2.0 * cur`) in the same iteration of the loops around that binding,
+    only sharing set up since then counts (in the loops between the binding and
+    the statement, before or after it): nothing made before shares the new
+    value's memory. A store into a slot of a list or dict (`d[k] = v`) makes
+    the container hold `v`, like a display or an append. Names that
     only ever hold numbers share nothing (`j = i`, then `j -= 1`): see `numbers`,
     whose result (with `known` scalar parameters) the caller may pass. `returns`
     (a call -> the argument nodes its result may share, None when unknown) says
     what a user's function hands back.
     """
     parent: dict[str, str] = {}
-    since = None
+    since = crossed = None
     if before is not None and written is not None:
         local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
-        since = _fresh_binding(body, written[0], written[1], local)
+        since, crossed = _fresh_binding(body, written[0], written[1], local) or (None, None)
 
     def find(n):
         parent.setdefault(n, n)
@@ -54,7 +58,7 @@ def alias_groups(body, params, appends: bool = True, before=None, written=None,
         if a in numbers or b in numbers:
             continue
         if before is None or (since is None and (position < before[0] or loops & before[1])) \
-                or (since is not None and since < position < before[0]):
+                or (since is not None and since < position and (position < before[0] or loops & crossed)):
             parent[find(a)] = find(b)
     groups: dict[str, set[str]] = {}
     for n in list(parent):
@@ -62,25 +66,33 @@ def alias_groups(body, params, appends: bool = True, before=None, written=None,
     return {n: groups[find(n)] for n in parent}
 
 
-def positions(body):
-    """(statement, position in program order, ids of the loops around it), nested included."""
-    counter = [0]
-
-    def walk(stmts, loops):
-        for stmt in stmts:
-            counter[0] += 1
-            yield stmt, counter[0], loops
-            inner_loops = loops | {id(stmt)} if isinstance(stmt, (gast.For, gast.While)) else loops
-            for name in ("body", "orelse"):  # a no_grad block's body too: it runs in place
-                inner = getattr(stmt, name, None)
-                if isinstance(inner, list):
-                    yield from walk(inner, inner_loops)
-
-    yield from walk(body, frozenset())
+def observers(body, params, name: str, stmt, before, returns=None, numbers=frozenset()) -> set[str]:
+    """The names (besides `name`) that may see an in-place write into `name` at
+    `stmt` (at `before=(position, loops)`): its alias group (see `alias_groups`)
+    less the names bound anew since the sharing was set up. After `z = y;
+    y = y + 1.0`, `y` holds a new array: a write into `z` does not show in it,
+    though the two were joined once. A name counts as bound anew when every
+    path to `stmt` last bound it to a value sharing no local's memory, and no
+    sharing involving it has been set up since."""
+    groups = alias_groups(body, params, before=before, written=(name, stmt), returns=returns, numbers=numbers)
+    others = groups.get(name, {name}) - {name}
+    if not others:
+        return others
+    local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
+    edges = list(_edges(body, params, True, returns))
+    out = set()
+    for other in others:
+        fresh = _fresh_binding(body, other, stmt, local)
+        if fresh is None or any(
+                other in (a, b) and position > fresh[0] and (position < before[0] or loops & fresh[1])
+                for position, loops, a, b in edges):
+            out.add(other)
+    return out
 
 
 def _edges(body, params, appends: bool, returns=None):
     local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
+    holders = containers(body, params) if appends else set()
     for stmt, position, loops in positions(body):
         if isinstance(stmt, gast.Assign):
             for target in stmt.targets:
@@ -88,36 +100,54 @@ def _edges(body, params, appends: bool, returns=None):
                     for src in _may_view(stmt.value, local, elements=appends, returns=returns):
                         if src != target.id:
                             yield position, loops, target.id, src
+                elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) \
+                        and target.value.id in holders:  # d[k] = v: d holds v (an array copies it)
+                    for src in _may_view(stmt.value, local, returns=returns) - {target.value.id}:
+                        yield position, loops, target.value.id, src
         elif isinstance(stmt, gast.For):  # the items (rows) of what a loop runs over
             targets = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
             for src in _may_view(stmt.iter, local, returns=returns):
                 for t in targets - {src}:
                     yield position, loops | {id(stmt)}, t, src
-        elif appends and _is_append_call(stmt):
+        elif appends and is_append_call(stmt):
             receiver = stmt.value.func.value.id
             for src in _may_view(stmt.value.args[0], local, returns=returns):
                 yield position, loops, receiver, src
 
 
-def _fresh_binding(body, name: str, stmt, local: set) -> int | None:
-    """The position of the statement that binds `name` to a new value last on every
-    path to `stmt` within one loop iteration, or None. It is the nearest earlier
-    statement that binds `name` in `stmt`'s block or a block around it (not
-    crossing a loop), and must be `name = <a value sharing no local's memory>`."""
+def _fresh_binding(body, name: str, stmt, local: set) -> tuple[int, frozenset] | None:
+    """(the position of the statement that binds `name` to a new value last on every
+    path to `stmt`, the ids of the loops between the two), or None. It is the
+    nearest earlier statement that binds `name` in `stmt`'s block or a block
+    around it, and must be `name = <a value sharing no local's memory>`. A loop
+    around `stmt` that does not bind `name` may lie between (every iteration
+    sees the value bound before the loop); one that binds it may not."""
     where = {id(s): p for s, p, _ in positions(body)}
+    crossed: set = set()
     for block, index, owner in reversed(_blocks_around(body, stmt, None) or []):
         for earlier in reversed(block[:index]):
             if name not in _bound(earlier):
                 continue
             if isinstance(earlier, gast.Assign) and len(earlier.targets) == 1 \
-                    and isinstance(earlier.targets[0], gast.Name) \
-                    and not isinstance(earlier.value, (gast.Name, gast.Subscript, gast.Attribute)) \
-                    and not _may_view(earlier.value, local):
-                return where[id(earlier)]
+                    and isinstance(earlier.targets[0], gast.Name) and _new_value(body, earlier, local):
+                return where[id(earlier)], frozenset(crossed)
             return None
         if isinstance(owner, (gast.For, gast.While)):
-            return None
+            if name in _bound(owner):
+                return None
+            crossed.add(id(owner))
     return None
+
+
+def _new_value(body, stmt, local: set) -> bool:
+    """`stmt` binds a value sharing no local's memory: `2.0 * cur`, `np.zeros(3)`,
+    or a compiler temporary holding one (`_t1 = y + 1.0; y = _t1`: a temporary
+    is read once, where it is made into a user's name)."""
+    value = stmt.value
+    if isinstance(value, gast.Name) and value.id.startswith("_"):
+        reads = sum(1 for n in nodes.name_nodes(body) if n.id == value.id and isinstance(n.ctx, gast.Load))
+        return reads == 1 and _fresh_binding(body, value.id, stmt, local) is not None
+    return not isinstance(value, (gast.Name, gast.Subscript, gast.Attribute)) and not _may_view(value, local)
 
 
 def _blocks_around(block, stmt, owner) -> list | None:
@@ -138,34 +168,6 @@ def _blocks_around(block, stmt, owner) -> list | None:
 def _bound(stmt) -> set[str]:
     """The names `stmt` (and the statements nested in it) may bind."""
     return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-
-
-def _is_append_call(stmt) -> bool:
-    call = stmt.value if isinstance(stmt, gast.Expr) else None
-    return (isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute)
-            and call.func.attr == "append" and isinstance(call.func.value, gast.Name) and bool(call.args))
-
-
-def _appends(body):
-    for stmt in body:
-        call = stmt.value if isinstance(stmt, gast.Expr) else None
-        if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
-                and call.func.attr == "append" and isinstance(call.func.value, gast.Name) and call.args:
-            yield stmt
-        for name in ("body", "orelse"):
-            inner = getattr(stmt, name, None)
-            if isinstance(inner, list) and not isinstance(stmt, gast.With):
-                yield from _appends(inner)
-
-
-def _assignments(body):
-    for stmt in body:
-        if isinstance(stmt, gast.Assign):
-            yield stmt
-        for name in ("body", "orelse"):
-            inner = getattr(stmt, name, None)
-            if isinstance(inner, list) and not isinstance(stmt, gast.With):
-                yield from _assignments(inner)
 
 
 def _may_view(expr, local: set[str], elements: bool = True, returns=None) -> set[str]:
@@ -216,7 +218,9 @@ def _may_view(expr, local: set[str], elements: bool = True, returns=None) -> set
                     for k in expr.keywords):
                 found = table.VIEW
         handed = returns(expr) if found is None and returns is not None else None
-        if handed is not None:  # a user's function: the arguments its returns may share
+        if elements and path in _SHALLOW_COPIES and path not in local:
+            shared = args  # list(lst): a new list holding lst's items (a list of an array: its rows)
+        elif handed is not None:  # a user's function: the arguments its returns may share
             shared = handed
         elif found is None:  # an unknown callee may hand back any argument
             shared = args + [k.value for k in expr.keywords]
@@ -232,6 +236,7 @@ def _may_view(expr, local: set[str], elements: bool = True, returns=None) -> set
 
 
 may_view = _may_view
+_SHALLOW_COPIES = frozenset({"list", "dict", "tuple", "sorted", "reversed"})
 
 
 def check_in_place(groups: dict, name: str, node, source: SourceInfo, what: str) -> None:
@@ -256,18 +261,17 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True, returns=None,
     from ..normalize.anf import is_append
 
     mutated: set[str] = set()
-    made = _made_containers(fn.body, params)
+    made = made_containers(fn.body, params)
     held_numbers = numbers(fn.body, params, known) if check else set()
     for stmt, position, loops in positions(fn.body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             name = stmt.targets[0].value.id
             if check and name in made:
-                groups = {name: _slot_observers(fn.body, name, (position, loops))}
+                groups = {name: slot_observers(fn.body, name, (position, loops))}
                 check_in_place(groups, name, stmt, source, "this assignment into a subscript")
             elif check:
-                groups = alias_groups(fn.body, params, before=(position, loops), written=(name, stmt),
-                                      returns=returns, numbers=held_numbers)
-                check_in_place(groups, name, stmt, source, "this assignment into a subscript")
+                seen = observers(fn.body, params, name, stmt, (position, loops), returns, held_numbers)
+                check_in_place({name: seen}, name, stmt, source, "this assignment into a subscript")
             mutated.add(name)
         elif is_append(stmt):
             name = stmt.value.func.value.id
@@ -343,52 +347,3 @@ def _own_nodes(stmt):
             yield node
             stack.extend(v for _, v in gast.iter_fields(node))
 
-
-def _made_containers(body, params) -> set[str]:
-    """Names only ever bound to a dict or list the function makes itself: a display,
-    or `dict(...)` / `list(...)` (a new container holding another one's entries)."""
-    bindings: dict[str, list] = {}
-    for stmt, _, _ in positions(body):
-        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
-            bindings.setdefault(stmt.targets[0].id, []).append(stmt.value)
-        elif isinstance(stmt, gast.For):
-            for n in gast.walk(stmt.target):
-                if isinstance(n, gast.Name):
-                    bindings.setdefault(n.id, []).append(None)
-    constructors = {"dict", "list"} - set(bindings) - set(params)  # not shadowed by a local
-
-    def made(value) -> bool:
-        return isinstance(value, (gast.Dict, gast.List)) or (
-            isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
-            and value.func.id in constructors and len(value.args) <= 1 and not value.keywords)
-
-    return {n for n, values in bindings.items() if n not in params and all(map(made, values))}
-
-
-def _slot_observers(body, name: str, before) -> set[str]:
-    """Names that see a write into a slot of `name`, a container the function made.
-
-    Its copies by name and whatever may hold or return one of them (a display,
-    an append, a call) see the write; its entries (`e = d[k]`) do not, since
-    the write rebinds a slot and changes no entry. Only bindings made before
-    the write (or in a loop around it) count.
-    """
-    seen = {name}
-    changed = True
-    while changed:
-        changed = False
-        for stmt, position, loops in positions(body):
-            if not (position < before[0] or loops & before[1]):
-                continue
-            holder, value = None, None
-            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
-                holder, value = stmt.targets[0].id, stmt.value
-                if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
-                        and value.value.id in seen:
-                    continue  # an entry of the container, not the container
-            elif _is_append_call(stmt):
-                holder, value = stmt.value.func.value.id, stmt.value.args[0]
-            if holder is not None and holder not in seen and nodes.loaded_names(value) & seen:
-                seen.add(holder)
-                changed = True
-    return seen

@@ -38,9 +38,10 @@ import gast
 import numpy
 
 from .. import nodes
-from ..analysis.aliases import alias_groups, check_in_place, positions
+from ..analysis.aliases import check_in_place, observers
+from ..analysis.slots import containers, positions, repeats_entries
 from ..analysis.numbers import numbers
-from ..errors import SourceInfo, unsupported
+from ..errors import SourceInfo, located, unsupported
 from ..naming import Names
 from . import nograd
 from ..rules import facts as table
@@ -75,22 +76,46 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), seq
     generated = source.filename.startswith("<srcgrad")  # our own code: alias-safe by construction
     found = [] if generated else list(positions(fn.body))
     held_numbers = numbers(fn.body, params, scalar_params) if found else set()
+    holders = containers(fn.body, params) if found else set()
     for stmt, position, loops in found:
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
             if stmt.target.id in held_numbers or (not loops and stmt.target.id not in params
                                                   and _holds_a_scalar(stmt.target.id, found)):
                 continue  # a number or a NumPy scalar: `y += e` rebinds, like `y = y + e`
-            groups = alias_groups(fn.body, params, before=(position, loops), written=(stmt.target.id, stmt),
-                                  returns=returns, numbers=held_numbers)
-            group = groups.get(stmt.target.id, {stmt.target.id})
+            group = {stmt.target.id} | observers(fn.body, params, stmt.target.id, stmt, (position, loops),
+                                                 returns, held_numbers)
             # A group whose only parameters are Python numbers holds immutable values:
             # `y += e` rebinds there, exactly like `y = y + e`.
             if (group & set(params)) and (group & set(params)) <= set(scalar_params):
                 continue
-            check_in_place(groups, stmt.target.id, stmt, source, "this augmented assignment")
+            check_in_place({stmt.target.id: group}, stmt.target.id, stmt, source, "this augmented assignment")
+        elif isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Subscript) \
+                and isinstance(stmt.target.value, gast.Name) and stmt.target.value.id in holders:
+            _check_entry_update(fn.body, params, stmt, position, loops, source, returns, held_numbers)
     kinds = _loop_kinds(fn.body, params, sequence_params)
     fn.body = _body(fn.body, names, source, kinds, top=True)
     return fn
+
+
+def _check_entry_update(body, params, stmt, position, loops, source, returns, held_numbers) -> None:
+    """`d[k] += v` on a list or dict: NumPy changes the array held in the slot in
+    place, where `d[k] = d[k] + v` (what the derivative computes) rebinds the slot.
+    The two agree unless that array is held elsewhere too: by another name or
+    container (`d = {"h": h}`, `lst = [a, a]`, `cp = list(lst)`) or in another slot
+    (`[np.zeros(3)] * 2`). That is refused."""
+    name = stmt.target.value.id
+    what = f"this augmented assignment into {name}[...] (it changes the array held there in place)"
+    if repeats_entries(body, name):
+        raise located(source, stmt, f"{what}, but {name!r} holds one object in several slots "
+                      "(`[v] * n`): the slots share its memory, and the others would change too",
+                      f"build the entries separately, e.g. [np.zeros(3) for _ in range(n)], "
+                      f"or write {name}[k] = {name}[k] + ...")
+    seen = observers(body, params, name, stmt, (position, loops), returns, held_numbers)
+    others = sorted(n for n in seen if not n.startswith("_"))
+    if others:
+        raise located(source, stmt, f"{what}, but the entry may share memory with {others[0]!r}; "
+                      "the other name would change too",
+                      f"write {name}[k] = {name}[k] + ... to make a new array, or store a copy")
 
 
 def _loop_kinds(body, params, sequence_params) -> dict:

@@ -1,0 +1,126 @@
+"""Statements in program order, and the lists and dicts a function builds: which
+names hold one, and what a store into one of their slots is seen by.
+
+Helpers of `aliases`: a list or dict holds its entries' memory (a store into a
+slot of one makes it hold the value, where a store into an array copies it), and
+`[v] * n` holds one object in several slots.
+"""
+from __future__ import annotations
+
+import gast
+
+from .. import nodes
+
+def positions(body):
+    """(statement, position in program order, ids of the loops around it), nested included."""
+    counter = [0]
+
+    def walk(stmts, loops):
+        for stmt in stmts:
+            counter[0] += 1
+            yield stmt, counter[0], loops
+            inner_loops = loops | {id(stmt)} if isinstance(stmt, (gast.For, gast.While)) else loops
+            for name in ("body", "orelse"):  # a no_grad block's body too: it runs in place
+                inner = getattr(stmt, name, None)
+                if isinstance(inner, list):
+                    yield from walk(inner, inner_loops)
+
+    yield from walk(body, frozenset())
+
+
+def is_append_call(stmt) -> bool:
+    call = stmt.value if isinstance(stmt, gast.Expr) else None
+    return (isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute)
+            and call.func.attr == "append" and isinstance(call.func.value, gast.Name) and bool(call.args))
+
+
+def containers(body, params) -> set[str]:
+    """Names that may hold a list or dict the function builds (a store into a slot
+    of one makes it hold the value; into an array, copies it): names bound to a
+    display, a comprehension, `list(...)`, `dict(...)`, `[v] * n` or `lst + [v]`,
+    and copies of such names. Parameters are left out (their kind is the caller's)."""
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for stmt, _, _ in positions(body):
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                    and stmt.targets[0].id not in found and _builds_container(stmt.value, found):
+                found.add(stmt.targets[0].id)
+                changed = True
+    return found - set(params)
+
+
+def _builds_container(value, found: set) -> bool:
+    if isinstance(value, (gast.List, gast.Dict, gast.ListComp, gast.DictComp)):
+        return True
+    if isinstance(value, gast.Name):
+        return value.id in found
+    if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Mult)):
+        return any(isinstance(side, (gast.List, gast.ListComp)) or (isinstance(side, gast.Name) and side.id in found)
+                   for side in (value.left, value.right))
+    return isinstance(value, gast.Call) and nodes.dotted(value.func) in ("list", "dict")
+
+
+def repeats_entries(body, name: str) -> bool:
+    """`name` is bound somewhere to `[v] * n` (or `n * [v]`) with `v` not a number:
+    one object held in several slots, so a change of one entry shows in all."""
+    for stmt, _, _ in positions(body):
+        value = stmt.value if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+            and stmt.targets[0].id == name else None
+        if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult):
+            for side in (value.left, value.right):
+                if isinstance(side, (gast.List, gast.Tuple)) and not all(
+                        isinstance(e, gast.Constant) and not isinstance(e.value, (list, dict)) for e in side.elts):
+                    return True
+    return False
+
+
+def made_containers(body, params) -> set[str]:
+    """Names only ever bound to a dict or list the function makes itself: a display,
+    or `dict(...)` / `list(...)` (a new container holding another one's entries)."""
+    bindings: dict[str, list] = {}
+    for stmt, _, _ in positions(body):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            bindings.setdefault(stmt.targets[0].id, []).append(stmt.value)
+        elif isinstance(stmt, gast.For):
+            for n in gast.walk(stmt.target):
+                if isinstance(n, gast.Name):
+                    bindings.setdefault(n.id, []).append(None)
+    constructors = {"dict", "list"} - set(bindings) - set(params)  # not shadowed by a local
+
+    def made(value) -> bool:
+        return isinstance(value, (gast.Dict, gast.List)) or (
+            isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
+            and value.func.id in constructors and len(value.args) <= 1 and not value.keywords)
+
+    return {n for n, values in bindings.items() if n not in params and all(map(made, values))}
+
+
+def slot_observers(body, name: str, before) -> set[str]:
+    """Names that see a write into a slot of `name`, a container the function made.
+
+    Its copies by name and whatever may hold or return one of them (a display,
+    an append, a call) see the write; its entries (`e = d[k]`) do not, since
+    the write rebinds a slot and changes no entry. Only bindings made before
+    the write (or in a loop around it) count.
+    """
+    seen = {name}
+    changed = True
+    while changed:
+        changed = False
+        for stmt, position, loops in positions(body):
+            if not (position < before[0] or loops & before[1]):
+                continue
+            holder, value = None, None
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+                holder, value = stmt.targets[0].id, stmt.value
+                if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+                        and value.value.id in seen:
+                    continue  # an entry of the container, not the container
+            elif is_append_call(stmt):
+                holder, value = stmt.value.func.value.id, stmt.value.args[0]
+            if holder is not None and holder not in seen and nodes.loaded_names(value) & seen:
+                seen.add(holder)
+                changed = True
+    return seen

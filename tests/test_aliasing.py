@@ -1,0 +1,216 @@
+"""The alias checker: in-place writes where memory may be shared.
+
+Arrays stored in list and dict slots share memory with the name they came from
+(a slot store is like a display or an append); an augmented assignment into a
+slot changes the array held there in place. Such code is refused with a located
+error when another name or slot would see the change. Code whose names hold new
+arrays by the time of the write (a rebinding, a fresh buffer in a loop) shares
+nothing and is differentiated, checked in both modes against central differences.
+"""
+import numpy as np
+import pytest
+
+import srcgrad
+
+X = np.array([0.5, -1.2, 2.0])
+
+
+def _both_modes(fun, *args):
+    srcgrad.check_grads(fun, args, modes=("reverse", "forward"))
+
+
+def _refused(fun, line_text, *args):
+    """grad and jvp both raise a SrcGradError located at the line holding `line_text`."""
+    for build in (lambda: srcgrad.grad(fun)(*args),
+                  lambda: srcgrad.jvp(fun, args, tuple(np.ones_like(a) for a in args))):
+        with pytest.raises(srcgrad.SrcGradError) as info:
+            build()
+        assert line_text in str(info.value)
+    return str(info.value)
+
+
+# --- rebound names share nothing with the old value (finding 10) ---------------------------
+
+def rebound_then_written(x):
+    y = x * 1.0
+    z = y
+    y = y + 1.0          # a new array: only z holds the old one
+    z[0] = 2.0 * z[1]
+    return np.sum(z ** 2) + np.sum(y * x)
+
+
+def rebound_in_loop_then_written(x):
+    y = x * 1.0
+    for _ in range(3):
+        z = y
+        y = np.sin(y)
+        z[0] = 2.0 * z[1] + z[0]
+    return np.sum(z ** 2) + np.sum(y)
+
+
+def rebound_but_still_held(x):
+    y = x * 1.0
+    z = y
+    w = y
+    y = y + 1.0          # w still holds the array z writes into
+    z[0] = 2.0 * z[1]
+    return np.sum(w) + np.sum(y)
+
+
+def rebound_then_viewed_again(x):
+    y = x * 1.0
+    z = y
+    y = y + 1.0
+    y = z[:2]            # a view of z again
+    z[0] = 2.0 * z[1]
+    return np.sum(y) + np.sum(z)
+
+
+def test_a_rebound_name_does_not_see_a_write():
+    _both_modes(rebound_then_written, X)
+    _both_modes(rebound_in_loop_then_written, X)
+
+
+def test_a_name_still_holding_the_array_is_refused():
+    assert "'w'" in _refused(rebound_but_still_held, "z[0] = 2.0 * z[1]", X)
+    assert "'y'" in _refused(rebound_then_viewed_again, "z[0] = 2.0 * z[1]", X)
+
+
+# --- a fresh buffer written in an inner loop (finding 3) -----------------------------------
+
+def double_buffer(u0):
+    cur = u0.copy()
+    for _ in range(3):
+        nxt = np.zeros(3)
+        for i in range(3):
+            nxt[i] = np.sin(cur[i]) * 2.0 + cur[(i + 1) % 3]
+        cur = nxt
+    return np.sum(cur ** 2)
+
+
+def double_buffer_viewed_in_inner_loop(u0):
+    cur = u0.copy()
+    total = 0.0
+    for _ in range(2):
+        nxt = np.zeros(3)
+        for i in range(3):
+            nxt[i] = cur[i] * 2.0
+            head = nxt[:1]       # a view: the next iteration's write shows in it
+            total = total + np.sum(head)
+        cur = nxt
+    return total
+
+
+def test_a_fresh_buffer_in_an_inner_loop_is_supported():
+    _both_modes(double_buffer, np.array([1.0, 2.0, 3.0]))
+
+
+def test_a_view_made_inside_the_inner_loop_is_refused():
+    _refused(double_buffer_viewed_in_inner_loop, "nxt[i] = cur[i] * 2.0", X)
+
+
+# --- an array stored in a slot, then written (finding 19) ----------------------------------
+
+def stored_then_filled(x):
+    acc = np.zeros(3)
+    hist = {}
+    for i in range(3):
+        acc[i] = x[i] ** 2
+        hist[i] = acc
+    return np.sum(hist[0])
+
+
+def stored_in_list_then_written(x):
+    buf = np.zeros(3)
+    snaps = [None] * 2
+    snaps[0] = buf
+    buf[0] = x[0] * 5.0
+    return snaps[0][0]
+
+
+def stored_then_augmented(x):
+    y = x * 1.0
+    d = {}
+    d["y"] = y
+    y += 2.0 * x
+    return np.sum(d["y"] ** 2)
+
+
+def stored_copy_then_filled(x):
+    acc = np.zeros(3)
+    hist = {}
+    for i in range(3):
+        acc[i] = x[i] ** 2
+        hist[i] = acc.copy()
+    return np.sum(hist[1] * x) + np.sum(acc)
+
+
+def test_a_write_after_a_slot_store_is_refused():
+    assert "'hist'" in _refused(stored_then_filled, "acc[i] = x[i] ** 2", X)
+    assert "'snaps'" in _refused(stored_in_list_then_written, "buf[0] = x[0] * 5.0", X)
+    assert "'d'" in _refused(stored_then_augmented, "y += 2.0 * x", X)
+
+
+def test_a_stored_copy_is_supported():
+    _both_modes(stored_copy_then_filled, X)
+
+
+# --- an augmented assignment into a slot (finding 18) --------------------------------------
+
+def slot_shared_with_a_name(x):
+    h = np.tanh(x)
+    cache = {"h": h}
+    cache["h"] *= 2.0
+    return np.sum(h)
+
+
+def slot_shared_with_a_slot(x):
+    a = x * 1.0
+    lst = [a, a]
+    lst[0] += 1.0
+    return np.sum(lst[1] ** 2)
+
+
+def repeated_entries(x):
+    lst = [np.zeros(3)] * 2
+    lst[0] += x
+    return np.sum(lst[1] * x)
+
+
+def shallow_copy(x):
+    lst = [x * 1.0]
+    cp = list(lst)
+    cp[0] += 1.0
+    return np.sum(lst[0] ** 2)
+
+
+def entry_read_out_first(x):
+    d = {"w": x * 2.0}
+    w = d["w"]
+    d["w"] += x
+    return np.sum(w * x)
+
+
+def unshared_slots(x):
+    grads = {"w": np.zeros(3), "n": 0.0}
+    state = [x * 1.0, np.cos(x)]
+    for i in range(3):
+        grads["w"] += x * (i + 1.0)
+        grads["n"] += np.sum(x ** 2)
+        state[0] += 0.1 * state[1]
+        state[1] -= 0.1 * np.sin(state[0])
+    return np.sum(grads["w"] ** 2) + grads["n"] + np.sum(state[0] * state[1])
+
+
+def test_an_update_of_a_shared_entry_is_refused():
+    assert "'h'" in _refused(slot_shared_with_a_name, 'cache["h"] *= 2.0', X)
+    assert "'a'" in _refused(slot_shared_with_a_slot, "lst[0] += 1.0", X)
+    assert "several slots" in _refused(repeated_entries, "lst[0] += x", X)
+    assert "'lst'" in _refused(shallow_copy, "cp[0] += 1.0", X)
+    assert "'w'" in _refused(entry_read_out_first, 'd["w"] += x', X)
+
+
+def test_an_update_of_an_unshared_entry_is_supported():
+    _both_modes(unshared_slots, X)
+    value = srcgrad.value_and_grad(unshared_slots)(X.copy())[0]
+    assert value == pytest.approx(unshared_slots(X.copy()), rel=1e-12)

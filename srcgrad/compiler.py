@@ -186,7 +186,8 @@ def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting
 def _derive_forward(low: Lowered, options: Options, calls: Tangents):
     """`jvp_f(args, *, x_dot, ...) -> (value, value_dot)`: the tangent function."""
     ctx, names = low.ctx, low.names
-    body, returned, returned_dot = forward(low.anf, low.ops, low.act, list(options.wrt), ctx, calls)
+    body, returned, returned_dot = forward(low.anf, low.ops, low.act, list(options.wrt), ctx, calls,
+                                             generated=low.generated)
     if options.optimize:  # the forward sweep's only passes: scalar elision, constant folding
         scalars = set(ctx.facts.scalar_names) | {names.tangent(n) for n in ctx.facts.scalar_names}
         setting = optimize.Setting(dict(zip(low.params, options.kinds)), frozenset(scalars), None, ctx.emitted,

@@ -19,6 +19,7 @@ import numpy
 
 from .. import nodes, runtime
 from ..normalize.anf import is_append
+from .aliases import alias_groups
 from .resolve import Op, differentiable_params, statements
 
 
@@ -76,6 +77,7 @@ def activity(fn, ops: dict, wrt: list[str], returned: str | None, not_dicts=froz
         elif is_append(stmt):  # lst.append(v): the list now holds v too
             lst, item = stmt.value.func.value.id, stmt.value.args[0]
             edges.append((lst, {lst} | ({item.id} if isinstance(item, gast.Name) else set())))
+    edges += _shared_writes(fn)
     varied = _reached(edges, set(wrt))
     varied_keys = _reached([e for i, e in enumerate(edges) if i not in listings], set(wrt))
     useful = {returned} if returned else set()
@@ -87,6 +89,28 @@ def activity(fn, ops: dict, wrt: list[str], returned: str | None, not_dicts=froz
                 useful |= sources
                 changed = True
     return Activity(frozenset(varied), frozenset(useful), frozenset(varied_keys))
+
+
+def _shared_writes(fn) -> list[tuple[str, set[str]]]:
+    """Edges of what an in-place write changes besides the name written: `x[i] = v`
+    changes every name that may share x's memory (`w = x[1:]` before it, or `z = x`).
+    The user's own code cannot observe that (the alias check refuses it), but
+    srcgrad's generated gradient does: its backward sweep restores an overwritten
+    slice through one name (`_y1[1:] = _y2`) and reads it through a view of it
+    (`_t1 = y[1:]`), so the view's tangent must be written back too."""
+    writes = [s for s in statements(fn.body)
+              if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript)]
+    if not writes:
+        return []
+    args = fn.args
+    params = [a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args + args.kwonlyargs]
+    groups = alias_groups(fn.body, params, appends=False)
+    edges = []
+    for stmt in writes:
+        x = stmt.targets[0].value.id
+        written = {x} | ({stmt.value.id} if isinstance(stmt.value, gast.Name) else set())
+        edges += [(other, {other} | written) for other in sorted(groups.get(x, {x}) - {x})]
+    return edges
 
 
 def _not_dicts(fn, ops: dict, params: frozenset) -> set[str]:

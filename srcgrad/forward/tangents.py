@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gast
 
-from .. import nodes, templates
+from .. import nodes, runtime, templates
 from ..analysis.resolve import statements
 from ..errors import located
 from ..normalize.anf import is_append
@@ -29,6 +29,18 @@ class _Forward:
         self.calls = calls  # compiles called user functions' tangent functions (`calls.Tangents`)
         self.last_line = None
         self.written_globals: set[str] = set()  # globals written in place (BUF[:] = v)
+        self.mirrored: frozenset = frozenset()  # tangents sharing memory as their values do
+
+    def mirrors(self, value) -> bool:
+        """Whether `value` (a name, or a subscript of one) is a mirrored name's memory:
+        then its tangent (that name's tangent, or the same subscript of it) shares
+        memory as the value does, and a write through either name shows through
+        the other in both. A generated gradient relies on that: its backward sweep
+        restores an overwritten slice through one name (`_y1[1:] = _y2`, or
+        `y = _y1` then `y[1:] = _y2`) and reads it through a view (`_t1 = y[1:]`)."""
+        if isinstance(value, gast.Subscript):
+            value = value.value
+        return isinstance(value, gast.Name) and value.id in self.mirrored
 
     # names and values ------------------------------------------------------
     def active(self, name: str) -> bool:
@@ -103,7 +115,7 @@ class _Forward:
             return out
         line = stmt.lineno
         op = self.ops[id(stmt)]
-        owned = z in self.ctx.facts.mutated
+        owned = z in self.ctx.facts.mutated and not self.mirrors(stmt.value)
         if op.kind == "user":
             return self.user_call(stmt, op)
         if op.kind == "custom":
@@ -111,7 +123,7 @@ class _Forward:
         if op.kind == "copy":
             source = stmt.value
             value = self.tangent_expr(source) if isinstance(source, gast.Name) else self.zeros(source)
-            return out + [self.set_tangent(z, value, line, owned)]
+            return out + [self.set_tangent(z, value, line, owned and not self.mirrors(source))]
         if op.kind in ("zero", "setitem"):
             return out + [self.set_tangent(z, self.zeros(nodes.name(z)), line, owned)]
         if op.kind != "rule":
@@ -257,13 +269,63 @@ def _replace_operand(call, operand, replacement):
     raise AssertionError(f"linear rule operand not found in {type(call).__name__}")
 
 
-def forward(fn, ops: dict, act, wrt: list[str], ctx, calls):
-    """(statements, returned atom, its tangent expression) of the tangent function of `fn`."""
+def _mirrored(body, ops, params: list, mutated: frozenset, generated: bool) -> frozenset:
+    """Names whose tangent shares memory exactly as their value does (see `mirrors`).
+
+    A name written in place is one: each of its assignments makes its tangent a
+    copy of its own (`owned_tangent`), or binds it to a mirrored name's memory.
+    So is a name every assignment of which is a mirrored name, a subscript of
+    one (a view's tangent is the same view of the tangent; a copy's a copy), a
+    `fresh_tape` of one, or a pop of a stack (the tangent stack pushed the tangent with the value). A
+    parameter's tangent is the caller's, and mirrors only in generated code,
+    whose tape the caller's jvp made; elsewhere a parameter written in place
+    gets a copy of its tangent, which mirrors, and a user's tangent is never
+    written. Everything else (a rule's result) may hand back an input's tangent
+    (`y = x * 1.0` has the tangent `x_dot`) and mirrors nothing.
+    """
+    assigned: dict[str, list] = {}
+    for stmt in statements(body):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            assigned.setdefault(stmt.targets[0].id, []).append(stmt)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            for n in gast.walk(getattr(stmt, "target", gast.Pass())):
+                if isinstance(n, gast.Name):
+                    assigned.setdefault(n.id, []).append(None)
+    found = set(mutated) | (set(params) if generated else set())
+    found |= {n for n in assigned if n not in params}
+
+    def keeps(stmt) -> bool:
+        if stmt is None:
+            return False
+        value, op = stmt.value, ops.get(id(stmt))
+        if isinstance(value, gast.Subscript):
+            value = value.value
+        elif isinstance(value, gast.Call) and op is not None and op.kind == "rule" \
+                and op.rule.primitive is runtime.fresh_tape and len(value.args) == 1:
+            value = value.args[0]  # a copy of a tape, its arrays sharing as before; so its tangent's
+        if isinstance(value, gast.Name):
+            return value.id in found and op is not None and op.kind in ("copy", "rule")
+        return isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+            and value.func.attr == "pop" and not value.args
+    changed = True
+    while changed:
+        changed = False
+        for name, stmts in assigned.items():
+            if name in found and name not in mutated and not all(map(keeps, stmts)):
+                found.discard(name)
+                changed = True
+    return frozenset(found)
+
+
+def forward(fn, ops: dict, act, wrt: list[str], ctx, calls, generated: bool = False):
+    """(statements, returned atom, its tangent expression) of the tangent function of `fn`;
+    `generated`: `fn` is srcgrad's own generated code (see `_mirrored`)."""
     body = list(fn.body)
     ret = body.pop()
     pass_ = _Forward(ops, act, ctx, calls)
     args = fn.args
     params = [a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args + args.kwonlyargs]
+    pass_.mirrored = _mirrored(body, ops, params, ctx.facts.mutated, generated)
     # A parameter outside wrt that a loop makes active needs a zero tangent to start from.
     # So does a global array the function writes into (`BUF[:] = x`): its tangent
     # starts at zero, like its value's dependence on the inputs.

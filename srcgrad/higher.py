@@ -14,7 +14,7 @@ import numpy
 
 from . import cache, compose, forms, frontend
 from .api import Derivative, jvp, vjp
-from .boundary import check_wrt_value, copy_arrays, kind_of, parameters, resolve_wrt
+from .boundary import check_tangent, check_wrt_value, copy_arrays, kind_of, parameters, resolve_wrt
 from .compiler import Options
 from .compose import plan
 from .errors import SrcGradError
@@ -46,6 +46,7 @@ def hvp(fun, wrt=0):
 
     def build(values):
         check_wrt_value(direction, values[direction])
+        check_tangent(direction, values[name], values[direction])
         return gradient._plan(values).forward(values, {name: ("arg", direction)})
 
     return compose.Composite(build, signature, f"hvp_{getattr(fun, '__name__', 'f')}", hvp.__doc__)

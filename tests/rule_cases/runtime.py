@@ -51,7 +51,7 @@ def container_helpers_case(x, y, c):
     m = rt.dict_unpack_adjoint({"a": w[0] * x}, ("a", "b"), (x, y))
     last = rt.last_item_adjoint([w[1], m[0]], y)
     rest = rt.drop_last([m[0] * y, last])
-    r = rt.rule_gradients(rest[0] * x, 1)
+    r = rt.rule_gradients(rest[0] * x, (x,), 'rule')
     return np.sum((w[0] + w[1] + m[1] + last + r[0]) * c)
 
 

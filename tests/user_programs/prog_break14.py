@@ -731,7 +731,6 @@ def _uses_bad_rule(x, s):
     return np.sum(_bad_rule_op(x, t))
 
 
-@pytest.mark.xfail(strict=True, reason="finding 5: a custom VJP returning an array for a scalar argument crashes with TypeError")
 def test_p23b_custom_rule_unsummed_gradient():
     x = np.array([0.3, -0.8, 1.0])
     try:
@@ -948,7 +947,6 @@ def test_p27c_scipy_minimize_hessp_with_args_converges():
     close(res.x, np.full(2, 0.6823278038280193), 1e-6, 1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 7: a tangent whose structure does not match the primal crashes with TypeError (or is broadcast silently)")
 def test_p27d_jvp_tangent_structure_checked():
     x = np.array([0.3, -0.8])
     with pytest.raises(srcgrad.SrcGradError):

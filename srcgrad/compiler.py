@@ -11,6 +11,7 @@ tests and for `srcgrad show --stages`).
 """
 from __future__ import annotations
 
+import linecache
 from dataclasses import dataclass
 
 import gast
@@ -24,6 +25,7 @@ from .analysis.shapes import resolver
 from .analysis.values import analyze, container_names
 from .callees import Recursion
 from .context import Context
+from .errors import Location, SrcGradError
 from .fence import fence
 from .forward import Tangents, forward, tangent_function
 from .frontend import ParsedFunction, is_module_path, parse
@@ -73,15 +75,35 @@ def derive(fn, options: Options, keep_stages: bool = False, *, compile=None):
     calls (the cache passes `cache.compiled`); by default they are built afresh."""
     compile = compile or _uncached(frozenset())
     stages = {} if keep_stages else None
-    low = lower(fn, options, stages)
-    if options.mode == "forward":
-        compiled = _derive_forward(low, options, Tangents(low.ctx, compile, options.optimize))
-    else:
-        compiled = _derive_reverse(low, options, SplitPairs(low.ctx, compile, options.optimize))
+    try:
+        low = lower(fn, options, stages)
+        if options.mode == "forward":
+            compiled = _derive_forward(low, options, Tangents(low.ctx, compile, options.optimize))
+        else:
+            compiled = _derive_reverse(low, options, SplitPairs(low.ctx, compile, options.optimize))
+    except SrcGradError as err:
+        raise _in_user_source(err) from None
     if stages is not None:
         stages[options.mode] = compiled.source
         return compiled, stages
     return compiled
+
+
+def _in_user_source(err: SrcGradError) -> SrcGradError:
+    """An error located in srcgrad's generated code (a derivative differentiated
+    again), located instead at the user's line that code was made for."""
+    where = err.location
+    found = codegen.user_location(where.filename, where.lineno) \
+        if where is not None and where.filename.startswith("<srcgrad") else None
+    if found is None:
+        return err
+    filename, lineno = found
+    code = linecache.getline(filename, lineno)
+    location = Location(filename, lineno, len(code) - len(code.lstrip()), code)
+    hint = (err.hint or "this line's derivative cannot be differentiated again yet") + \
+        " (hessian, hvp and grad of grad need that; first-order derivatives of it work)"
+    return SrcGradError(f"second derivatives are not supported here: {err.reason} (in the "
+                        f"generated derivative, {where.filename} line {where.lineno})", location, hint)
 
 
 def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
@@ -214,6 +236,7 @@ def _compiled(low: Lowered, functions: list, calls, twin=None) -> codegen.Compil
     compiled = codegen.Compiled([f.name for f in functions], source, free, ctx.helpers, annotated, twin=twin)
     compiled.reads = watch.reads(low.parsed, low.ops, calls.bound)
     compiled.writes = writes.written_params(low.anf, low.ops, low.params)
+    compiled.origin = low.parsed.source.filename  # what its notes' line numbers refer to
     return compiled
 
 

@@ -92,3 +92,46 @@ def test_grad_of_grad_through_a_helper_that_writes(fn, x):
     eps = 1e-4
     expected = (along(t0 + eps) - 2 * along(t0) + along(t0 - eps)) / eps ** 2
     np.testing.assert_allclose(second, expected, rtol=1e-5, atol=1e-5)
+
+
+def fill_slots(x):
+    stats = {"a": 0.0, "b": 0.0}
+    for i in range(len(x)):
+        key = "a" if i % 2 == 0 else "b"
+        stats[key] = stats[key] + x[i] ** 2  # the slot-update line
+    return stats["a"] * stats["b"]
+
+
+def square_first_then_shift(x):
+    x[0] = x[0] ** 2  # the entry-write line
+    x += 1.0
+    return np.sum(x ** 2)
+
+
+def shifted_pair(t):
+    return square_first_then_shift(np.array([t, 1.0]))
+
+
+def _line_of(fn, marker):
+    import inspect
+
+    lines, start = inspect.getsourcelines(fn)
+    return start + next(i for i, line in enumerate(lines) if marker in line)
+
+
+@pytest.mark.parametrize("transform,fn,marker,x", [
+    (srcgrad.hessian, fill_slots, "the slot-update line", np.array([0.3, -1.2, 0.8])),
+    (lambda f: srcgrad.grad(srcgrad.grad(f)), shifted_pair, "the entry-write line", 2.0),
+], ids=["hessian-dict-slots", "grad-grad-helper-writes-argument"])
+def test_unsupported_second_order_points_at_the_users_line(transform, fn, marker, x):
+    """What forward mode cannot take in a generated gradient is refused at the line
+    of the user's code it was generated for, not at generated code."""
+    target = square_first_then_shift if fn is shifted_pair else fn
+    assert srcgrad.grad(fn)(x) is not None  # first order works
+    with pytest.raises(srcgrad.SrcGradError) as info:
+        transform(fn)(x)
+    where = info.value.location
+    assert where.filename == __file__
+    assert where.lineno == _line_of(target, marker)
+    assert str(info.value).count("second derivatives are not supported here") == 1
+    assert "first-order derivatives of it work" in str(info.value)

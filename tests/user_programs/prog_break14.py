@@ -2303,7 +2303,7 @@ def test_p100c_hvp_normalise_argument_in_place():
     close(srcgrad.hvp(_normalise_arg_then_shift)(x0.copy(), v), H @ v, 1e-5, 1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 16: hessian of a program with list/dict slot updates in a loop is refused (error located in generated code)")
+@pytest.mark.xfail(strict=True, reason="finding 16: hessian of a program with list/dict slot updates in a loop is refused (a located refusal at the user's line)")
 def test_p101_hessian_of_dict_and_list_slot_loops():
     x0 = np.array([0.3, -1.2, 0.8, 1.5, 0.1, -0.4, 0.9])
     close(srcgrad.hessian(_fill_dict_and_list)(x0), _fd_hessian(_fill_dict_and_list, x0), 1e-5, 1e-5)

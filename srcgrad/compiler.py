@@ -12,7 +12,7 @@ tests and for `srcgrad show --stages`).
 from __future__ import annotations
 
 import linecache
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import gast
 
@@ -89,6 +89,24 @@ def derive(fn, options: Options, keep_stages: bool = False, *, compile=None):
     return compiled
 
 
+def _restores(anf, namespace) -> dict:
+    """id(statement) -> (container, the old entry's node) of each `restore_entry(d, key, old)`."""
+    from .runtime import restore_entry
+
+    out = {}
+    for stmt in statements(anf.body):
+        call = stmt.value if isinstance(stmt, gast.Expr) else None
+        if isinstance(call, gast.Call) and isinstance(call.func, gast.Name) and len(call.args) == 3 \
+                and isinstance(call.args[0], gast.Name):
+            try:
+                found = namespace.lookup(call.func.id)
+            except KeyError:
+                continue
+            if found is restore_entry:
+                out[id(stmt)] = (call.args[0].id, call.args[2])
+    return out
+
+
 def _in_user_source(err: SrcGradError) -> SrcGradError:
     """An error located in srcgrad's generated code (a derivative differentiated
     again), located instead at the user's line that code was made for."""
@@ -141,15 +159,20 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     if options.optimize:
         share_repeats(anf, ops, params, kinds)
     returned = anf.body[-1].value if isinstance(anf.body[-1], gast.Return) else None
+    generated = parsed.source.filename.startswith("<srcgrad")
+    # a generated gradient's backward puts dict entries back: `restore_entry(d, key, old)`
+    ctx.restores = _restores(anf, parsed.namespace) if generated else {}
     act = activity(anf, ops, list(options.wrt), returned.id if isinstance(returned, gast.Name) else None,
-                   frozenset(p for p, k in zip(params, kinds) if k in ("array", "scalar", "numbers")))
+                   frozenset(p for p, k in zip(params, kinds) if k in ("array", "scalar", "numbers")),
+                   restores=ctx.restores)
     check_constant_positions(anf, ops, act, parsed.source)
     check_real(anf, act, parsed.source)
     # srcgrad's own generated code (differentiated again for hvp) models its tape's pops, and
     # is alias-safe by construction: its stack holds many values, which the check would join.
-    generated = parsed.source.filename.startswith("<srcgrad")
     ctx.facts = analyze(anf, ops, params, kinds, sequences, parsed.namespace, ctx.is_local, parsed.source,
                         check=not generated)
+    if ctx.restores:  # written in place too: their tangents are owned, as a subscript write's
+        ctx.facts = replace(ctx.facts, mutated=ctx.facts.mutated | {x for x, _ in ctx.restores.values()})
     check_effects(anf, ops, act, ctx, lifted, options.mode, generated=generated)
     for p in ctx.facts.dense:  # a list of numbers' adjoint: a plain list, `dx`
         names.adjoint(p)

@@ -100,6 +100,8 @@ class _Forward:
             return [loop]
         if is_append(stmt):
             return self.append(stmt)
+        if id(stmt) in getattr(self.ctx, "restores", {}):
+            return self.restore(stmt)
         popped = _popped_list(stmt.value, self.ctx) if isinstance(stmt, gast.Expr) else None
         if popped is not None:  # lst.pop(), the value discarded
             return [stmt] + self.pop(popped, None, stmt.lineno)
@@ -191,6 +193,26 @@ class _Forward:
         value = self.tangent_expr(stmt.value)
         out.append(gast.Assign(targets=[tangent], value=value, type_comment=None))
         return out
+
+    def restore(self, stmt) -> list:
+        """`restore_entry(d, key, old)` (a generated backward putting an entry back):
+        the same for the tangent, `restore_entry(d_dot, key, old_dot)`. An `old`
+        popped off a stack pops the tangent stack too, whatever is restored."""
+        x, key, old = stmt.value.args
+        lst = _popped_list(old, self.ctx)
+        if lst is not None:
+            old_dot = nodes.quote_expr(f"{self.ctx.names.tangent(lst)}.pop()") if self.active(lst) else None
+        elif isinstance(old, gast.Name) and self.tangent_of(old.id) is not None:
+            old_dot = nodes.name(self.tangent_of(old.id))
+        else:
+            old_dot = None
+        if not self.active(x.id):
+            return [stmt] + ([nodes.stamp(nodes.expr_stmt(old_dot), stmt.lineno)] if lst and old_dot else [])
+        if old_dot is None:
+            old_dot = self.zeros(old) if lst is None else nodes.const(0.0)
+        call = gast.Call(func=nodes.clone(stmt.value.func), args=[
+            nodes.name(self.ctx.names.tangent(x.id)), nodes.clone(key), old_dot], keywords=[])
+        return [stmt, nodes.stamp(nodes.expr_stmt(call), stmt.lineno)]
 
     def pop(self, lst: str, z: str | None, line) -> list:
         """The tangent side of `z = lst.pop()` (or a discarded `lst.pop()`).

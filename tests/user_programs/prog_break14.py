@@ -2303,13 +2303,11 @@ def test_p100c_hvp_normalise_argument_in_place():
     close(srcgrad.hvp(_normalise_arg_then_shift)(x0.copy(), v), H @ v, 1e-5, 1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 16: hessian of a program with list/dict slot updates in a loop is refused (a located refusal at the user's line)")
 def test_p101_hessian_of_dict_and_list_slot_loops():
     x0 = np.array([0.3, -1.2, 0.8, 1.5, 0.1, -0.4, 0.9])
     close(srcgrad.hessian(_fill_dict_and_list)(x0), _fd_hessian(_fill_dict_and_list, x0), 1e-5, 1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 16: hessian of augmented list/dict slot updates is refused")
 def test_p101b_hessian_of_augmented_slots():
     x0 = np.array([0.5, -1.2, 2.0, 0.3])
     close(srcgrad.hessian(_aug_slots)(x0), _fd_hessian(_aug_slots, x0), 1e-5, 1e-5)
@@ -2325,7 +2323,6 @@ def _scalar_wrapper_of_in_place(t):
     return _square_first_then_shift(np.array([t, 1.0]))
 
 
-@pytest.mark.xfail(strict=True, reason="finding 16: grad(grad(f)) where f calls a helper that writes into its argument is refused")
 def test_p101c_grad_grad_with_entry_write():
     # f = (t^2 + 1)^2 + 4 ; f'' = 12 t^2 + 4
     assert srcgrad.grad(_scalar_wrapper_of_in_place)(2.0) == pytest.approx(40.0)     # first order works

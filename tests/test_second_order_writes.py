@@ -149,3 +149,27 @@ def test_unsupported_second_order_points_at_the_users_line():
     assert where.lineno == _line_of(third_power_det, "the det line")
     assert str(info.value).count("second derivatives are not supported here") == 1
     assert "third derivatives of numpy.linalg.det" in str(info.value)
+
+
+def keys_added_in_a_loop(x):
+    d = {}
+    for i in range(len(x)):
+        k = i % 2
+        if k in d:
+            d[k] = d[k] * x[i]
+        else:
+            d[k] = np.sin(x[i])  # a new key: the backward removes it again
+    return d[0] * d[1] + d[0] ** 2
+
+
+def list_slots_augmented(x):
+    s = [0.0, 0.0]
+    for i in range(len(x)):
+        s[i % 2] += x[i] ** 3
+    return s[0] * s[1]
+
+
+@pytest.mark.parametrize("fn", [keys_added_in_a_loop, list_slots_augmented])
+def test_hessian_of_container_entries_set_in_a_loop(fn):
+    x = np.array([0.3, -0.7, 1.1, 0.4])
+    np.testing.assert_allclose(srcgrad.hessian(fn)(x), _valued_hessian(fn, x), rtol=1e-5, atol=1e-5)

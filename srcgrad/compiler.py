@@ -164,7 +164,7 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     ctx.restores = _restores(anf, parsed.namespace) if generated else {}
     act = activity(anf, ops, list(options.wrt), returned.id if isinstance(returned, gast.Name) else None,
                    frozenset(p for p, k in zip(params, kinds) if k in ("array", "scalar", "numbers")),
-                   restores=ctx.restores)
+                   restores=ctx.restores, generated=generated)
     check_constant_positions(anf, ops, act, parsed.source)
     check_real(anf, act, parsed.source)
     # srcgrad's own generated code (differentiated again for hvp) models its tape's pops, and

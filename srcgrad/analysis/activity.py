@@ -57,10 +57,12 @@ def _sources(stmt, op: Op) -> set[str]:
 
 
 def activity(fn, ops: dict, wrt: list[str], returned: str | None, not_dicts=frozenset(),
-             restores=None) -> Activity:
+             restores=None, generated: bool = False) -> Activity:
     """Compute varied and useful names of the ANF function `fn`. `not_dicts`:
     parameters known to be arrays or numbers (their items are not keys). `restores`:
-    id(statement) -> (d, old) of a generated `restore_entry(d, key, old)`, a write."""
+    id(statement) -> (d, old) of a generated `restore_entry(d, key, old)`, a write;
+    `generated`: srcgrad's own code, whose writes may show through views (see
+    `_shared_writes`; the user's code is alias-checked instead)."""
     restores = restores or {}
     edges: list[tuple[str, set[str]]] = []
     listings: set[int] = set()  # edges of `list(x)` and `loop_items(x)` of an x that may be a dict
@@ -83,7 +85,8 @@ def activity(fn, ops: dict, wrt: list[str], returned: str | None, not_dicts=froz
         elif is_append(stmt):  # lst.append(v): the list now holds v too
             lst, item = stmt.value.func.value.id, stmt.value.args[0]
             edges.append((lst, {lst} | ({item.id} if isinstance(item, gast.Name) else set())))
-    edges += _shared_writes(fn, restores)
+    if generated:
+        edges += _shared_writes(fn, restores)
     varied = _reached(edges, set(wrt))
     varied_keys = _reached([e for i, e in enumerate(edges) if i not in listings], set(wrt))
     useful = {returned} if returned else set()

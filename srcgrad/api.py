@@ -17,7 +17,7 @@ import weakref
 import numpy
 
 from . import cache, fence as _fence, forms, frontend, listing, watch
-from .boundary import (CallPlan, as_gradient, check_kind, check_wrt_value, convert_gradients, copy_arrays,
+from .boundary import (CallPlan, as_gradient, check_kind, check_tangent, check_wrt_value, convert_gradients, copy_arrays,
                        kind_of, parameters, positional_count, resolve_wrt, tangent_like)
 from .compiler import Options, optimizing
 from .bound import JVP_BOUND, bound_for
@@ -298,6 +298,7 @@ def jvp(fun, primals, tangents, debug_nans: bool = False):
     for i, t in enumerate(tangents):
         if t is not None:
             check_wrt_value(params[i], primals[i])
+            check_tangent(params[i], primals[i], t)
     values = dict(zip(params, primals))
     signature = frontend.signature(fun).parameters
     for p in params[len(primals):]:  # defaults have kinds too, as in vjp (a function: act=np.tanh)

@@ -140,6 +140,43 @@ def check_wrt_value(name: str, value, path: str = "") -> None:
             hint="convert it with numpy.asarray(..., dtype=float), or remove it from wrt")
 
 
+def check_tangent(name: str, primal, tangent, path: str = "") -> None:
+    """A tangent given for a primal (jvp, hvp's direction): the primal's structure,
+    and for each array its shape (None only for the whole argument). A number is no tangent for
+    an array: broadcasting it would silently give a different derivative."""
+    if tangent is None:
+        if not path:
+            return  # the whole argument held constant
+        raise SrcGradError(f"the tangent of {name + path!r} is None; None stands for a whole "
+                           "argument held constant, not for an entry",
+                           hint="give zeros for the entries that do not move")
+    if isinstance(primal, dict):
+        if isinstance(tangent, dict) and set(tangent) == set(primal):
+            for key, item in tangent.items():
+                check_tangent(name, primal[key], item, f"{path}[{key!r}]")
+            return
+    elif isinstance(primal, (list, tuple)):
+        if isinstance(tangent, (list, tuple)) and len(tangent) == len(primal):
+            for i, (p, t) in enumerate(zip(primal, tangent)):
+                check_tangent(name, p, t, f"{path}[{i}]")
+            return
+    elif not isinstance(tangent, (dict, list, tuple)) and numpy.shape(tangent) == numpy.shape(primal):
+        return
+    raise SrcGradError(f"the tangent of {name + path!r} is {_described(tangent)}, but {name + path!r} "
+                       f"is {_described(primal)}",
+                       hint="give a tangent of the primal's structure and shape "
+                            "(e.g. numpy.full_like(x, 2.0), not 2.0, for an array x)")
+
+
+def _described(value) -> str:
+    if isinstance(value, dict):
+        return f"a dict with keys {', '.join(sorted(map(repr, value)))}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)}"
+    shape = numpy.shape(value)
+    return "a number" if shape == () else f"an array of shape {shape}"
+
+
 def _fresh(g, x) -> bool:
     """`g` is a writeable float array of `x`'s shape and dtype, not `x` itself: one
     the derivative made, handed over as it is."""

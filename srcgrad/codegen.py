@@ -139,6 +139,34 @@ def statement_text(stmt) -> str:
             setattr(node, field, value)
 
 
+_BY_FILE: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()  # filename -> Compiled
+_LINE_NOTE = re.compile(r"#\s*(?:backward of )?line (\d+): ")
+
+
+def user_location(filename: str, lineno: int):
+    """(the user's file, line) a line of generated code comes from, or None.
+
+    Each generated line notes the line it was made for (`# line 4: ...`,
+    `# backward of line 4: ...` above a block); a generated line made from
+    generated code notes both, the user's last. Lines without a note (a restore)
+    belong to the nearest noted line above them.
+    """
+    compiled = _BY_FILE.get(filename)
+    if compiled is None:
+        return None
+    origin = compiled.origin
+    while origin is not None and origin in _BY_FILE:
+        origin = _BY_FILE[origin].origin
+    if origin is None:
+        return None
+    lines = linecache.getlines(filename)
+    for line in reversed(lines[:lineno]):
+        found = _LINE_NOTE.findall(line)
+        if found:
+            return origin, int(found[-1])
+    return None
+
+
 class Compiled:
     """Generated functions' text and code, ready to be bound per function object.
 
@@ -161,6 +189,8 @@ class Compiled:
         self._twin = twin
         self._twin_compiled = None
         self.filename = f"<srcgrad {self.name} #{next(_serial)}>"
+        self.origin = None  # the file the notes' line numbers refer to (see `user_location`)
+        _BY_FILE[self.filename] = self
         cells = free + [twin.name] if twin is not None else free
         wrapper = f"def _srcgrad_factory({', '.join(cells)}):\n" \
                   f"{textwrap.indent(self._annotated, '    ')}    return {', '.join(self.names)}\n"

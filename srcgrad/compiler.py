@@ -12,7 +12,8 @@ tests and for `srcgrad show --stages`).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import linecache
+from dataclasses import dataclass, replace
 
 import gast
 
@@ -26,6 +27,7 @@ from .analysis.values import analyze, container_names
 from .boundary import Static
 from .callees import Recursion
 from .context import Context
+from .errors import Location, SrcGradError
 from .fence import fence, resolve_static
 from .forward import Tangents, forward, tangent_function
 from .frontend import ParsedFunction, is_module_path, parse
@@ -75,15 +77,53 @@ def derive(fn, options: Options, keep_stages: bool = False, *, compile=None):
     calls (the cache passes `cache.compiled`); by default they are built afresh."""
     compile = compile or _uncached(frozenset())
     stages = {} if keep_stages else None
-    low = lower(fn, options, stages)
-    if options.mode == "forward":
-        compiled = _derive_forward(low, options, Tangents(low.ctx, compile, options.optimize))
-    else:
-        compiled = _derive_reverse(low, options, SplitPairs(low.ctx, compile, options.optimize))
+    try:
+        low = lower(fn, options, stages)
+        if options.mode == "forward":
+            compiled = _derive_forward(low, options, Tangents(low.ctx, compile, options.optimize))
+        else:
+            compiled = _derive_reverse(low, options, SplitPairs(low.ctx, compile, options.optimize))
+    except SrcGradError as err:
+        raise _in_user_source(err) from None
     if stages is not None:
         stages[options.mode] = compiled.source
         return compiled, stages
     return compiled
+
+
+def _restores(anf, namespace) -> dict:
+    """id(statement) -> (container, the old entry's node) of each `restore_entry(d, key, old)`."""
+    from .runtime import restore_entry
+
+    out = {}
+    for stmt in statements(anf.body):
+        call = stmt.value if isinstance(stmt, gast.Expr) else None
+        if isinstance(call, gast.Call) and isinstance(call.func, gast.Name) and len(call.args) == 3 \
+                and isinstance(call.args[0], gast.Name):
+            try:
+                found = namespace.lookup(call.func.id)
+            except KeyError:
+                continue
+            if found is restore_entry:
+                out[id(stmt)] = (call.args[0].id, call.args[2])
+    return out
+
+
+def _in_user_source(err: SrcGradError) -> SrcGradError:
+    """An error located in srcgrad's generated code (a derivative differentiated
+    again), located instead at the user's line that code was made for."""
+    where = err.location
+    found = codegen.user_location(where.filename, where.lineno) \
+        if where is not None and where.filename.startswith("<srcgrad") else None
+    if found is None:
+        return err
+    filename, lineno = found
+    code = linecache.getline(filename, lineno)
+    location = Location(filename, lineno, len(code) - len(code.lstrip()), code)
+    hint = (err.hint or "this line's derivative cannot be differentiated again yet") + \
+        " (hessian, hvp and grad of grad need that; first-order derivatives of it work)"
+    return SrcGradError(f"second derivatives are not supported here: {err.reason} (in the "
+                        f"generated derivative, {where.filename} line {where.lineno})", location, hint)
 
 
 def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
@@ -123,15 +163,20 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     if options.optimize:
         share_repeats(anf, ops, params, kinds)
     returned = anf.body[-1].value if isinstance(anf.body[-1], gast.Return) else None
+    generated = parsed.source.filename.startswith("<srcgrad")
+    # a generated gradient's backward puts dict entries back: `restore_entry(d, key, old)`
+    ctx.restores = _restores(anf, parsed.namespace) if generated else {}
     act = activity(anf, ops, list(options.wrt), returned.id if isinstance(returned, gast.Name) else None,
-                   frozenset(p for p, k in zip(params, kinds) if k in ("array", "scalar", "numbers")))
+                   frozenset(p for p, k in zip(params, kinds) if k in ("array", "scalar", "numbers")),
+                   restores=ctx.restores, generated=generated)
     check_constant_positions(anf, ops, act, parsed.source)
     check_real(anf, act, parsed.source)
     # srcgrad's own generated code (differentiated again for hvp) models its tape's pops, and
     # is alias-safe by construction: its stack holds many values, which the check would join.
-    generated = parsed.source.filename.startswith("<srcgrad")
     ctx.facts = analyze(anf, ops, params, kinds, sequences, parsed.namespace, ctx.is_local, parsed.source,
                         check=not generated)
+    if ctx.restores:  # written in place too: their tangents are owned, as a subscript write's
+        ctx.facts = replace(ctx.facts, mutated=ctx.facts.mutated | {x for x, _ in ctx.restores.values()})
     check_effects(anf, ops, act, ctx, lifted, options.mode, generated=generated)
     for p in ctx.facts.dense:  # a list of numbers' adjoint: a plain list, `dx`
         names.adjoint(p)
@@ -190,7 +235,8 @@ def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting
 def _derive_forward(low: Lowered, options: Options, calls: Tangents):
     """`jvp_f(args, *, x_dot, ...) -> (value, value_dot)`: the tangent function."""
     ctx, names = low.ctx, low.names
-    body, returned, returned_dot = forward(low.anf, low.ops, low.act, list(options.wrt), ctx, calls)
+    body, returned, returned_dot = forward(low.anf, low.ops, low.act, list(options.wrt), ctx, calls,
+                                             generated=low.generated)
     if options.optimize:  # the forward sweep's only passes: scalar elision, constant folding
         scalars = set(ctx.facts.scalar_names) | {names.tangent(n) for n in ctx.facts.scalar_names}
         setting = optimize.Setting(dict(zip(low.params, options.kinds)), frozenset(scalars), None, ctx.emitted,
@@ -217,6 +263,7 @@ def _compiled(low: Lowered, functions: list, calls, twin=None) -> codegen.Compil
     compiled = codegen.Compiled([f.name for f in functions], source, free, ctx.helpers, annotated, twin=twin)
     compiled.reads = watch.reads(low.parsed, low.ops, calls.bound)
     compiled.writes = writes.written_params(low.anf, low.ops, low.params)
+    compiled.origin = low.parsed.source.filename  # what its notes' line numbers refer to
     return compiled
 
 

@@ -14,8 +14,9 @@ import numpy
 
 from . import cache, compose, forms, frontend
 from .api import Derivative, jvp, vjp
-from .boundary import check_wrt_value, copy_arrays, kind_of, parameters, resolve_wrt
+from .boundary import check_tangent, check_wrt_value, copy_arrays, kind_of, parameters, resolve_wrt
 from .compiler import Options
+from .compose import plan
 from .errors import SrcGradError
 
 
@@ -45,6 +46,7 @@ def hvp(fun, wrt=0):
 
     def build(values):
         check_wrt_value(direction, values[direction])
+        check_tangent(direction, values[name], values[direction])
         return gradient._plan(values).forward(values, {name: ("arg", direction)})
 
     return compose.Composite(build, signature, f"hvp_{getattr(fun, '__name__', 'f')}", hvp.__doc__)
@@ -93,21 +95,16 @@ def jacobian(fun, wrt=0):
         written = _written_params(fun, name, bound.arguments)
         kept = {p: copy_arrays(bound.arguments[p]) for p in params if p in written}
         out, pullback = vjp(fun, *args, wrt=name, **kwargs)
-        out_shape, x_shape = numpy.shape(out), numpy.shape(x)
-        if numpy.size(out) <= numpy.size(x):
-            rows = [pullback(e if out_shape else float(e)) for e in _basis(numpy.asarray(out, float))] \
-                if out_shape else [pullback(1.0)]
-            jac = numpy.stack([numpy.asarray(r, float) for r in rows])
-        else:
-            if name in kept:
-                x = kept[name]
-            cols = []
-            for e in _basis(x):
-                primals = [copy_arrays(kept[p]) if p in kept else bound.arguments[p] for p in params]
-                _, out_dot = jvp(fun, primals, [e if p == name else None for p in params])
-                cols.append(numpy.asarray(out_dot, float))
-            jac = numpy.stack(cols, axis=-1)
-        return jac.reshape(out_shape + x_shape) if out_shape + x_shape else float(jac.reshape(()))
+        # a dict, list or tuple output: its structure of blocks out_leaf.shape + x.shape, as in JAX
+        if sum(numpy.size(leaf) for leaf in plan.leaves_of(out)) <= numpy.size(x):
+            return plan.jacobian_of_rows([pullback(e) for e in plan.basis(out)], out, x)
+        if name in kept:
+            x = kept[name]
+        cols = []
+        for e in _basis(x):
+            primals = [copy_arrays(kept[p]) if p in kept else bound.arguments[p] for p in params]
+            cols.append(jvp(fun, primals, [e if p == name else None for p in params])[1])
+        return plan.jacobian_of(cols, out, x)
 
     composite = compose.jacobian_of_fun(fun, name)
     composite._call = full

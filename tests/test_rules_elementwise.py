@@ -69,9 +69,14 @@ def _summed(fn):
     return f
 
 
+def _ones(a):
+    """A unit tangent of `a`'s shape (a number for a number)."""
+    return np.ones_like(a, dtype=float) if np.shape(a) else 1.0
+
+
 def _derivatives(f, args):
     """(reverse, forward) derivative of f in its first argument at `args`."""
-    tangents = (1.0,) + (None,) * (len(args) - 1)
+    tangents = (_ones(args[0]),) + (None,) * (len(args) - 1)
     with np.errstate(all="ignore"):
         return srcgrad.grad(f)(*args), srcgrad.jvp(f, args, tangents)[1]
 
@@ -256,7 +261,7 @@ def _pair_derivatives(f, args):
     """(reverse, forward) derivatives of f in its first two arguments at `args`."""
     with np.errstate(all="ignore"):
         reverse = srcgrad.grad(f, wrt=(0, 1))(*args)
-        forward = tuple(srcgrad.jvp(f, args, tuple(1.0 if j == i else None for j in range(len(args))))[1]
+        forward = tuple(srcgrad.jvp(f, args, tuple(_ones(a) if j == i else None for j, a in enumerate(args)))[1]
                         for i in (0, 1))
     return reverse, forward
 

@@ -655,11 +655,13 @@ def test_hessian_through_a_dict_filled_in_a_loop(fun):
     np.testing.assert_allclose(srcgrad.hessian(fun)(x), by_differences, rtol=1e-6, atol=1e-8)
 
 
-def test_hessian_through_a_dict_key_restored_outside_loops_is_a_located_error():
-    # Not supported yet: the gradient's restore of the dict (restore_entry) has no
-    # tangent. A located error, never a wrong value.
-    with pytest.raises(srcgrad.SrcGradError, match="restore_entry"):
-        srcgrad.hessian(dict_filled)(np.array([0.3, -0.8, 1.1]))
+def test_hessian_through_a_dict_key_restored_outside_loops():
+    # The gradient's restore of the dict (restore_entry) restores the tangent too.
+    x = np.array([0.3, -0.8, 1.1])
+    grad = srcgrad.grad(dict_filled)
+    eps = 1e-5
+    expected = np.stack([(grad(x + eps * e) - grad(x - eps * e)) / (2 * eps) for e in np.eye(3)], axis=-1)
+    np.testing.assert_allclose(srcgrad.hessian(dict_filled)(x), expected, rtol=1e-6, atol=1e-6)
 
 
 # --- `+` and `*` on entries of nested containers: joined or added at run time -------------

@@ -19,6 +19,7 @@ import numpy
 
 from .. import nodes, runtime
 from ..normalize.anf import is_append
+from .aliases import alias_groups
 from .resolve import Op, differentiable_params, statements
 
 
@@ -55,9 +56,14 @@ def _sources(stmt, op: Op) -> set[str]:
     return set()
 
 
-def activity(fn, ops: dict, wrt: list[str], returned: str | None, not_dicts=frozenset()) -> Activity:
+def activity(fn, ops: dict, wrt: list[str], returned: str | None, not_dicts=frozenset(),
+             restores=None, generated: bool = False) -> Activity:
     """Compute varied and useful names of the ANF function `fn`. `not_dicts`:
-    parameters known to be arrays or numbers (their items are not keys)."""
+    parameters known to be arrays or numbers (their items are not keys). `restores`:
+    id(statement) -> (d, old) of a generated `restore_entry(d, key, old)`, a write;
+    `generated`: srcgrad's own code, whose writes may show through views (see
+    `_shared_writes`; the user's code is alias-checked instead)."""
+    restores = restores or {}
     edges: list[tuple[str, set[str]]] = []
     listings: set[int] = set()  # edges of `list(x)` and `loop_items(x)` of an x that may be a dict
     not_dicts = _not_dicts(fn, ops, not_dicts)
@@ -73,9 +79,14 @@ def activity(fn, ops: dict, wrt: list[str], returned: str | None, not_dicts=froz
             edges.append((x, sources))
         elif isinstance(stmt, gast.Assign):
             edges.append((stmt.targets[0].id, _sources(stmt, ops[id(stmt)])))
+        elif id(stmt) in restores:  # restore_entry(d, key, old): d[key] = old
+            x, old = restores[id(stmt)]
+            edges.append((x, {x} | nodes.loaded_names(old)))
         elif is_append(stmt):  # lst.append(v): the list now holds v too
             lst, item = stmt.value.func.value.id, stmt.value.args[0]
             edges.append((lst, {lst} | ({item.id} if isinstance(item, gast.Name) else set())))
+    if generated:
+        edges += _shared_writes(fn, restores)
     varied = _reached(edges, set(wrt))
     varied_keys = _reached([e for i, e in enumerate(edges) if i not in listings], set(wrt))
     useful = {returned} if returned else set()
@@ -87,6 +98,29 @@ def activity(fn, ops: dict, wrt: list[str], returned: str | None, not_dicts=froz
                 useful |= sources
                 changed = True
     return Activity(frozenset(varied), frozenset(useful), frozenset(varied_keys))
+
+
+def _shared_writes(fn, restores) -> list[tuple[str, set[str]]]:
+    """Edges of what an in-place write changes besides the name written: `x[i] = v`
+    changes every name that may share x's memory (`w = x[1:]` before it, or `z = x`).
+    The user's own code cannot observe that (the alias check refuses it), but
+    srcgrad's generated gradient does: its backward sweep restores an overwritten
+    slice through one name (`_y1[1:] = _y2`) and reads it through a view of it
+    (`_t1 = y[1:]`), so the view's tangent must be written back too."""
+    writes = [(s.targets[0].value.id, {s.value.id} if isinstance(s.value, gast.Name) else set())
+              for s in statements(fn.body)
+              if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript)]
+    writes += [(x, nodes.loaded_names(old)) for x, old in restores.values()]
+    if not writes:
+        return []
+    args = fn.args
+    params = [a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args + args.kwonlyargs]
+    groups = alias_groups(fn.body, params, appends=False)
+    edges = []
+    for x, values in writes:
+        written = {x} | set(values)
+        edges += [(other, {other} | written) for other in sorted(groups.get(x, {x}) - {x})]
+    return edges
 
 
 def _not_dicts(fn, ops: dict, params: frozenset) -> set[str]:

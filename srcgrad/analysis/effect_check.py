@@ -171,7 +171,8 @@ def _check_generated(fn, act, ctx) -> None:
 
     for stmt in nodes.walk_statements(fn.body):
         call = stmt.value if isinstance(stmt, gast.Expr) else None
-        if not isinstance(call, gast.Call) or is_append(stmt) or _is_local_pop(call, ctx):
+        if not isinstance(call, gast.Call) or is_append(stmt) or _is_local_pop(call, ctx) \
+                or id(stmt) in getattr(ctx, "restores", {}):  # forward mode restores the tangent too
             continue
         if resolve_call(call, ctx.parsed.namespace, ctx.is_local).reporting:
             continue  # the checks generated code runs (require_scalar, check_finite): the table says so

@@ -329,6 +329,23 @@ def jacobian_of(columns: list, out, x):
     return rebuild(out, iter(blocks))
 
 
+def jacobian_of_rows(rows: list, out, x):
+    """`jacobian_of`'s result from rows of the Jacobian: the gradients (shaped like
+    `x`) along each scalar entry of `out`, in the order of `basis(out)`."""
+    flat = [leaves_of(tangent_like(r, x)) for r in rows]
+    blocks, start = [], 0
+    for out_leaf in leaves_of(out):
+        size = int(numpy.prod(numpy.shape(out_leaf)))
+        mine, start = flat[start:start + size], start + size
+        per_x = []
+        for i, x_leaf in enumerate(leaves_of(x)):
+            shape = numpy.shape(out_leaf) + numpy.shape(x_leaf)
+            block = numpy.stack([numpy.asarray(r[i], dtype=float) for r in mine]).reshape(shape)
+            per_x.append(block if shape else float(block))
+        blocks.append(rebuild(x, iter(per_x)))
+    return rebuild(out, iter(blocks))
+
+
 def pulled_back(columns: list, out, cotangent, x):
     """J^T cotangent from the columns of J (each shaped like `out`), shaped like `x`."""
     cot = leaves_of(tangent_like(cotangent, out))

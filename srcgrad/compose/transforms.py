@@ -19,7 +19,7 @@ from __future__ import annotations
 import inspect
 
 from .. import cache, frontend
-from ..boundary import check_wrt_value, resolve_wrt, tangent_like
+from ..boundary import check_tangent, check_wrt_value, resolve_wrt, tangent_like
 from ..errors import SrcGradError
 from .plan import (Plan, Zero, _scalar, by_columns, combine, gradient_of, is_derivative, jacobian_of,
                    pulled_back, single, split, user_leaf)
@@ -217,6 +217,8 @@ def jvp_of(fun, primals: tuple, tangents: tuple):
     values = bind(fun, primals, {})
     moved = {params[i].name: ("const", t) for i, t in enumerate(tangents) if t is not None}
     _check(moved, values)
+    for name, (_, t) in moved.items():
+        check_tangent(name, values[name], t)
     plan = target_plan(fun, values)
     if not moved:
         out = plan.run(values)

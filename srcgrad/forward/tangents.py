@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gast
 
-from .. import nodes, templates
+from .. import nodes, runtime, templates
 from ..analysis.resolve import statements
 from ..errors import located
 from ..normalize.anf import is_append
@@ -29,6 +29,18 @@ class _Forward:
         self.calls = calls  # compiles called user functions' tangent functions (`calls.Tangents`)
         self.last_line = None
         self.written_globals: set[str] = set()  # globals written in place (BUF[:] = v)
+        self.mirrored: frozenset = frozenset()  # tangents sharing memory as their values do
+
+    def mirrors(self, value) -> bool:
+        """Whether `value` (a name, or a subscript of one) is a mirrored name's memory:
+        then its tangent (that name's tangent, or the same subscript of it) shares
+        memory as the value does, and a write through either name shows through
+        the other in both. A generated gradient relies on that: its backward sweep
+        restores an overwritten slice through one name (`_y1[1:] = _y2`, or
+        `y = _y1` then `y[1:] = _y2`) and reads it through a view (`_t1 = y[1:]`)."""
+        if isinstance(value, gast.Subscript):
+            value = value.value
+        return isinstance(value, gast.Name) and value.id in self.mirrored
 
     # names and values ------------------------------------------------------
     def active(self, name: str) -> bool:
@@ -88,6 +100,8 @@ class _Forward:
             return [loop]
         if is_append(stmt):
             return self.append(stmt)
+        if id(stmt) in getattr(self.ctx, "restores", {}):
+            return self.restore(stmt)
         popped = _popped_list(stmt.value, self.ctx) if isinstance(stmt, gast.Expr) else None
         if popped is not None:  # lst.pop(), the value discarded
             return [stmt] + self.pop(popped, None, stmt.lineno)
@@ -103,7 +117,7 @@ class _Forward:
             return out
         line = stmt.lineno
         op = self.ops[id(stmt)]
-        owned = z in self.ctx.facts.mutated
+        owned = z in self.ctx.facts.mutated and not self.mirrors(stmt.value)
         if op.kind == "user":
             return self.user_call(stmt, op)
         if op.kind == "custom":
@@ -111,7 +125,7 @@ class _Forward:
         if op.kind == "copy":
             source = stmt.value
             value = self.tangent_expr(source) if isinstance(source, gast.Name) else self.zeros(source)
-            return out + [self.set_tangent(z, value, line, owned)]
+            return out + [self.set_tangent(z, value, line, owned and not self.mirrors(source))]
         if op.kind in ("zero", "setitem"):
             return out + [self.set_tangent(z, self.zeros(nodes.name(z)), line, owned)]
         if op.kind != "rule":
@@ -179,6 +193,26 @@ class _Forward:
         value = self.tangent_expr(stmt.value)
         out.append(gast.Assign(targets=[tangent], value=value, type_comment=None))
         return out
+
+    def restore(self, stmt) -> list:
+        """`restore_entry(d, key, old)` (a generated backward putting an entry back):
+        the same for the tangent, `restore_entry(d_dot, key, old_dot)`. An `old`
+        popped off a stack pops the tangent stack too, whatever is restored."""
+        x, key, old = stmt.value.args
+        lst = _popped_list(old, self.ctx)
+        if lst is not None:
+            old_dot = nodes.quote_expr(f"{self.ctx.names.tangent(lst)}.pop()") if self.active(lst) else None
+        elif isinstance(old, gast.Name) and self.tangent_of(old.id) is not None:
+            old_dot = nodes.name(self.tangent_of(old.id))
+        else:
+            old_dot = None
+        if not self.active(x.id):
+            return [stmt] + ([nodes.stamp(nodes.expr_stmt(old_dot), stmt.lineno)] if lst and old_dot else [])
+        if old_dot is None:
+            old_dot = self.zeros(old) if lst is None else nodes.const(0.0)
+        call = gast.Call(func=nodes.clone(stmt.value.func), args=[
+            nodes.name(self.ctx.names.tangent(x.id)), nodes.clone(key), old_dot], keywords=[])
+        return [stmt, nodes.stamp(nodes.expr_stmt(call), stmt.lineno)]
 
     def pop(self, lst: str, z: str | None, line) -> list:
         """The tangent side of `z = lst.pop()` (or a discarded `lst.pop()`).
@@ -257,13 +291,63 @@ def _replace_operand(call, operand, replacement):
     raise AssertionError(f"linear rule operand not found in {type(call).__name__}")
 
 
-def forward(fn, ops: dict, act, wrt: list[str], ctx, calls):
-    """(statements, returned atom, its tangent expression) of the tangent function of `fn`."""
+def _mirrored(body, ops, params: list, mutated: frozenset, generated: bool) -> frozenset:
+    """Names whose tangent shares memory exactly as their value does (see `mirrors`).
+
+    A name written in place is one: each of its assignments makes its tangent a
+    copy of its own (`owned_tangent`), or binds it to a mirrored name's memory.
+    So is a name every assignment of which is a mirrored name, a subscript of
+    one (a view's tangent is the same view of the tangent; a copy's a copy), a
+    `fresh_tape` of one, or a pop of a stack (the tangent stack pushed the tangent with the value). A
+    parameter's tangent is the caller's, and mirrors only in generated code,
+    whose tape the caller's jvp made; elsewhere a parameter written in place
+    gets a copy of its tangent, which mirrors, and a user's tangent is never
+    written. Everything else (a rule's result) may hand back an input's tangent
+    (`y = x * 1.0` has the tangent `x_dot`) and mirrors nothing.
+    """
+    assigned: dict[str, list] = {}
+    for stmt in statements(body):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            assigned.setdefault(stmt.targets[0].id, []).append(stmt)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            for n in gast.walk(getattr(stmt, "target", gast.Pass())):
+                if isinstance(n, gast.Name):
+                    assigned.setdefault(n.id, []).append(None)
+    found = set(mutated) | (set(params) if generated else set())
+    found |= {n for n in assigned if n not in params}
+
+    def keeps(stmt) -> bool:
+        if stmt is None:
+            return False
+        value, op = stmt.value, ops.get(id(stmt))
+        if isinstance(value, gast.Subscript):
+            value = value.value
+        elif isinstance(value, gast.Call) and op is not None and op.kind == "rule" \
+                and op.rule.primitive is runtime.fresh_tape and len(value.args) == 1:
+            value = value.args[0]  # a copy of a tape, its arrays sharing as before; so its tangent's
+        if isinstance(value, gast.Name):
+            return value.id in found and op is not None and op.kind in ("copy", "rule")
+        return isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+            and value.func.attr == "pop" and not value.args
+    changed = True
+    while changed:
+        changed = False
+        for name, stmts in assigned.items():
+            if name in found and name not in mutated and not all(map(keeps, stmts)):
+                found.discard(name)
+                changed = True
+    return frozenset(found)
+
+
+def forward(fn, ops: dict, act, wrt: list[str], ctx, calls, generated: bool = False):
+    """(statements, returned atom, its tangent expression) of the tangent function of `fn`;
+    `generated`: `fn` is srcgrad's own generated code (see `_mirrored`)."""
     body = list(fn.body)
     ret = body.pop()
     pass_ = _Forward(ops, act, ctx, calls)
     args = fn.args
     params = [a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args + args.kwonlyargs]
+    pass_.mirrored = _mirrored(body, ops, params, ctx.facts.mutated, generated)
     # A parameter outside wrt that a loop makes active needs a zero tangent to start from.
     # So does a global array the function writes into (`BUF[:] = x`): its tangent
     # starts at zero, like its value's dependence on the inputs.

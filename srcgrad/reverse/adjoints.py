@@ -111,7 +111,8 @@ def custom_vjp_items(stmt, op, act, ctx) -> list:
     args = [op.bindings[i] for i in range(len(op.bindings))]
     call = gast.Call(func=nodes.name(name), args=[nodes.name(ctx.names.adjoint(z)), nodes.name(z)]
                      + [nodes.loaded(a) for a in args], keywords=[])
-    normalized = nodes.quote_expr(f"{ctx.rename_global('rule_gradients')}(c, {len(args)})", c=call)
+    normalized = nodes.quote_expr(f"{ctx.rename_global('rule_gradients')}(c, a, {name!r}, {_rule_params(rule)!r})",
+                                  c=call, a=nodes.tuple_of([nodes.loaded(a) for a in args]))
     items = [templates.Local(grads, normalized)]
 
     def adjoint_of(var):
@@ -121,6 +122,17 @@ def custom_vjp_items(stmt, op, act, ctx) -> list:
         part = nodes.quote_expr(f"{ctx.rename_global('fill_grad')}({grads}[{i}], a)", a=nodes.loaded(arg))
         items.extend(templates.contributions(arg, part, adjoint_of, ctx.names.fresh))
     return items
+
+
+def _rule_params(rule) -> tuple:
+    """The names of a defvjp rule's parameters after (g, ans): its arguments' names."""
+    import inspect
+
+    try:
+        params = list(inspect.signature(rule).parameters.values())
+    except (TypeError, ValueError):
+        return ()
+    return tuple(p.name for p in params[2:] if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
 def local_reads(items, ctx) -> set[str]:

@@ -251,8 +251,8 @@ def method(attr: str) -> Facts | None:
 RUNTIME_FACTS = {n: PURE for n in ("zeros_like", "owned", "owned_tangent", "fresh_tape", "copy_slice",
                                    "reduced_size")}
 # the one helper that writes into its argument: a dict's entry put back (reverse mode)
-RUNTIME_FACTS["restore_entry"] = _writer(0, hint="second derivatives through a dict entry restored "
-                                                 "outside a loop are not supported yet")
+RUNTIME_FACTS["restore_entry"] = _writer(0, hint="srcgrad's own helper: it puts a dict's entry back "
+                                                 "in a generated gradient's backward sweep")
 # checks that raise or pass: harmless to run twice
 RUNTIME_FACTS.update({n: Facts(reporting=True) for n in ("require_scalar", "check_finite")})
 

@@ -18,6 +18,7 @@ from srcgrad.runtime import (
     einsum_first_adjoint,
     cholesky_adjoint_helper,
     cholesky_tangent_helper,
+    det_cofactor,
     dot_adjoint_left,
     dot_adjoint_right,
     einsum_tangent_helper,
@@ -167,16 +168,14 @@ def solve_tangent(z, a, b):
     d[z] = numpy.linalg.solve(a, d[b])
 
 
-@adjoint(numpy.linalg.det)                      # z = numpy.linalg.det(a): da = dz z inv(a)^T
-def det_adjoint(z, a):
-    gz = numpy.expand_dims(d[z] * z, (-2, -1))
-    d[a] = gz * numpy.swapaxes(numpy.linalg.inv(a), -1, -2)
+@adjoint(numpy.linalg.det)                      # z = numpy.linalg.det(a): da = dz cofactor(a)
+def det_adjoint(z, a):                          # (z inv(a)^T, but finite at a singular a too)
+    d[a] = numpy.expand_dims(d[z], (-2, -1)) * det_cofactor(a)
 
 
-@tangent(numpy.linalg.det)                      # dz = z trace(inv(a) da)
+@tangent(numpy.linalg.det)                      # dz = sum(cofactor(a) da)
 def det_tangent(z, a):
-    ainv_t = numpy.swapaxes(numpy.linalg.inv(a), -1, -2)
-    d[z] = z * numpy.sum(ainv_t * d[a], axis=(-2, -1))
+    d[z] = numpy.sum(det_cofactor(a) * d[a], axis=(-2, -1))
 
 
 @adjoint(numpy.linalg.cholesky)                 # z = numpy.linalg.cholesky(a), lower

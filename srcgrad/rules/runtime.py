@@ -9,7 +9,7 @@ the others get tangent templates. Shapes-only arguments carry no tangent.
 import numpy
 
 from srcgrad import runtime
-from srcgrad.rules.registry import adjoint, linear, nondifferentiable, tangent
+from srcgrad.rules.registry import adjoint, constant_only, linear, nondifferentiable, tangent
 from srcgrad.runtime import (
     EinsumAdjointTangents,
     einsum_first_adjoint,
@@ -22,6 +22,7 @@ from srcgrad.runtime import (
     cholesky_adjoint_tangent_z,
     cumprod_adjoint_helper,
     cumprod_adjoint_tangent_a,
+    det_cofactor_tangent,
     dot_adjoint_left,
     dot_adjoint_right,
     inner_adjoint_left,
@@ -259,6 +260,15 @@ def solve_adjoint_helper_tangent(out, g, a, b):
 def solve_adjoint_a_tangent(out, y, z, a, b):
     d[out] = solve_adjoint_a(d[y], z, a, b)
     d[out] = solve_adjoint_a(y, d[z], a, b)
+
+
+@tangent(runtime.det_cofactor)                  # second derivatives of det, finite everywhere
+def det_cofactor_tangent_rule(out, a):
+    d[out] = det_cofactor_tangent(a, d[a])
+
+
+linear(runtime.det_cofactor_tangent, "e")
+constant_only(runtime.det_cofactor_tangent, "a", "third derivatives of numpy.linalg.det are not supported")
 
 
 @tangent(runtime.cholesky_adjoint_helper)       # linear in g; smooth in z

@@ -61,6 +61,7 @@ from .linalg import (NUMPY_MAJOR_FOR_SOLVE, cholesky_adjoint_helper, cholesky_ta
                      norm_tangent_helper, solve_adjoint_a, solve_adjoint_helper, solve_is_vector,
                      solve_tangent_a, tensordot_adjoint_left, tensordot_adjoint_right, tensordot_axes,
                      trace_adjoint_helper)
+from .linalg import det_cofactor, det_cofactor_tangent
 from .manipulation import (atleast_adjoint_helper, atleast_tangent_helper, cross_adjoint_left,
                            cross_adjoint_right, diff_adjoint_helper, diff_tangent_helper, gradient_adjoint_helper,
                            gradient_spacing_adjoint, gradient_spacing_adjoint_tangent, gradient_tangent_helper,

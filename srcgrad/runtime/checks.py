@@ -58,12 +58,34 @@ def _call_site():
     return f"{filename}:{lineno}:{col}", code.lstrip()
 
 
-def rule_gradients(result, n):
-    """A defvjp rule's result as an n-tuple (a 1-argument rule may return a bare value)."""
+def rule_gradients(result, arguments, rule, names=()):
+    """A defvjp rule's result as a tuple, one gradient per argument (a 1-argument
+    rule may return a bare value), each checked against its argument's shape: a
+    gradient with more entries than its argument (an array for a number, an
+    unsummed broadcast) is the rule's mistake, reported by the rule's name and
+    the argument's (`names`: the rule's parameters after g and ans)."""
+    n = len(arguments)
     if n == 1 and not isinstance(result, (tuple, list)):
-        return (result,)
+        result = (result,)
     if len(result) != n:
         raise ValueError(f"a defvjp rule returned {len(result)} gradients for {n} arguments")
+    for i, (g, a) in enumerate(zip(result, arguments)):
+        if g is None or isinstance(a, (dict, list, tuple)) or isinstance(g, (dict, list, tuple)):
+            continue
+        shape, wanted = numpy.shape(g), numpy.shape(a)
+        try:
+            fits = numpy.broadcast_shapes(shape, wanted) == wanted
+        except ValueError:
+            fits = False
+        if not fits:
+            from srcgrad.errors import SrcGradError  # only on this error path
+
+            what = "a number" if wanted == () else f"an array of shape {wanted}"
+            arg = repr(names[i]) if i < len(names) else f"number {i + 1} (after g and ans)"
+            raise SrcGradError(f"the defvjp rule {rule} returned a gradient of shape {shape} for its "
+                               f"argument {arg}, which is {what}",
+                               hint="sum the gradient over the broadcast axes, down to the "
+                                    "argument's shape (e.g. np.sum(...) for a number)")
     return tuple(result)
 
 

@@ -271,3 +271,53 @@ def cholesky_tangent_helper(t, z):
     m = zinv @ s @ numpy.swapaxes(zinv, -1, -2)
     eye = numpy.eye(numpy.shape(z)[-1])
     return z @ (numpy.tril(m) - 0.5 * m * eye)
+
+
+def _all_but(s, skip: int):
+    """Products of the singular values `s` (last axis) leaving out `skip` (1 or 2)
+    of them: shape s.shape (one left out) or s.shape + s.shape[-1:] (two), by
+    products from each side, never a division (so zeros are exact)."""
+    n = s.shape[-1]
+    ones = numpy.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+    before = numpy.cumprod(numpy.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = numpy.cumprod(numpy.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    if skip == 1:
+        return before * after
+    keep = 1.0 - numpy.eye(n)  # [i, k, m]: s_m unless m is i or k
+    mask = keep[:, None, :] * keep[None, :, :]
+    out = numpy.prod(numpy.where(mask > 0, s[..., None, None, :], 1.0), axis=-1)
+    return out * keep  # the diagonal (i == k) is not a pair
+
+
+def _rotations(a):
+    """(u, s, vt, det(u) det(vt)) of the SVD of `a` (stacks allowed)."""
+    u, s, vt = numpy.linalg.svd(a)
+    sign = numpy.linalg.det(u) * numpy.linalg.det(vt)
+    return u, s, vt, sign[..., None, None]
+
+
+def det_cofactor(a):
+    """The cofactor matrix of `a` (the transposed adjugate): d det(a) / da.
+
+    Equal to det(a) inv(a)^T where `a` is invertible, and finite at a singular
+    `a` too: with a = u diag(s) vt, it is det(u) det(vt) u diag(prod_{j != i} s_j) vt.
+    """
+    u, s, vt, sign = _rotations(a)
+    return sign * numpy.matmul(u * _all_but(s, 1)[..., None, :], vt)
+
+
+def det_cofactor_tangent(a, e):
+    """The derivative of `det_cofactor` at `a` along `e` (second derivatives of det).
+
+    cof(u x vt) = det(u) det(vt) u cof(x) vt, so with f = u^T e vt^T the tangent
+    is det(u) det(vt) u g vt, where g is the tangent of cof at diag(s) along f:
+    g_ii = sum_{k != i} p_ik f_kk and g_ij = -p_ij f_ji (i != j), p_ik the product
+    of the singular values other than s_i and s_k. Finite at a singular `a`.
+    """
+    u, s, vt, sign = _rotations(a)
+    f = numpy.matmul(numpy.matmul(numpy.swapaxes(u, -1, -2), e), numpy.swapaxes(vt, -1, -2))
+    p = _all_but(s, 2)
+    diagonal = numpy.einsum("...ik,...kk->...i", p, f)
+    g = -p * numpy.swapaxes(f, -1, -2)
+    g = g + diagonal[..., None] * numpy.eye(s.shape[-1])
+    return sign * numpy.matmul(numpy.matmul(u, g), vt)

@@ -51,7 +51,7 @@ def container_helpers_case(x, y, c):
     m = rt.dict_unpack_adjoint({"a": w[0] * x}, ("a", "b"), (x, y))
     last = rt.last_item_adjoint([w[1], m[0]], y)
     rest = rt.drop_last([m[0] * y, last])
-    r = rt.rule_gradients(rest[0] * x, 1)
+    r = rt.rule_gradients(rest[0] * x, (x,), 'rule')
     return np.sum((w[0] + w[1] + m[1] + last + r[0]) * c)
 
 
@@ -363,3 +363,18 @@ def extreme_of_helpers_case(g, a, c):
     shared = rt.extreme_share(g * g, items, max(items))
     picked = rt.extreme_pick([g * a[0], g, a[1]], items, min(items))
     return np.sum(rt.extreme_share(g, a, max(a)) * c) + (shared[0] + shared[2] * 2.0 + picked) * c[0]
+
+
+_RANK_TWO = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])
+
+
+@case(rt.det_cofactor, variants=[(R(3, 3), C(3, 3)), (R(2, 2), C(2, 2)), (R(2, 4, 4), C(2, 4, 4)),
+                                 (_RANK_TWO, C(3, 3))], modes=FWD)
+def det_cofactor_case(a, c):
+    return np.sum(rt.det_cofactor(a) * c)
+
+
+@case(rt.det_cofactor_tangent, variants=[(R(3, 3), R(3, 3), C(3, 3)), (_RANK_TWO, R(3, 3), C(3, 3)),
+                                         (R(2, 3, 3), R(2, 3, 3), C(2, 3, 3))], wrt=(1,), modes=FWD)
+def det_cofactor_tangent_case(a, e, c):
+    return np.sum(rt.det_cofactor_tangent(a, e * e) * c)

@@ -101,7 +101,8 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
                     {p for p, k in zip(params, kinds) if k == "scalar"},
                     lambda path: is_module_path(parsed.namespace, path),
                     {p for p, k in zip(params, kinds) if k in ("array", "numbers")},
-                    lambda call: returned_args(call, parsed.namespace, ctx.is_local))
+                    lambda call: returned_args(call, parsed.namespace, ctx.is_local),
+                    nested.hidden_reads(tree, nested_defs, ctx.locals))
     ctx.locals |= _stored(anf)
     if stages is not None:
         stages["normalize"] = codegen.to_source(anf)

@@ -98,11 +98,7 @@ def lift(defn, outer, outer_locals: set[str]) -> LiftedFunction | None:
     code = _nested_code(outer.fn.__code__, defn.name, defn.lineno)
     if code is None:
         return None
-    params = [a.id for a in defn.args.posonlyargs + defn.args.args + defn.args.kwonlyargs]
-    own = set(params) | {n.id for n in gast.walk(defn) if isinstance(n, gast.Name)
-                         and isinstance(n.ctx, gast.Store)}
-    read = {n.id for n in gast.walk(defn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-    free = tuple(sorted((read - own) & outer_locals))
+    free = free_variables(defn, outer_locals)
     tree = nodes.clone(defn)
     tree.args.kwonlyargs = list(tree.args.kwonlyargs) + [
         gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in free]
@@ -128,6 +124,34 @@ def lift(defn, outer, outer_locals: set[str]) -> LiftedFunction | None:
                           free, dict(outer.closure), parsed)
 
 
+def free_variables(defn, outer_locals: set[str]) -> tuple[str, ...]:
+    """The outer locals nested `def` `defn` reads: its lifted form's extra parameters."""
+    params = [a.id for a in defn.args.posonlyargs + defn.args.args + defn.args.kwonlyargs]
+    own = set(params) | {n.id for n in gast.walk(defn) if isinstance(n, gast.Name)
+                         and isinstance(n.ctx, gast.Store)}
+    read = {n.id for n in gast.walk(defn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    return tuple(sorted((read - own) & outer_locals))
+
+
+def hidden_reads(tree, defs: list, outer_locals: set[str]) -> dict[str, tuple[str, ...]]:
+    """name -> the outer locals a call of that nested helper reads without naming them.
+
+    A call `g(b)` of `def g(t): return a * t` reads `a` too: normalization must
+    know, so that `a = g(b)` keeps the old `a` apart from the new one."""
+    return {name: free_variables(defs[index], outer_locals)
+            for name, index in _bound_once(tree).items()}
+
+
+def _bound_once(tree) -> dict[str, int]:
+    """The names bound exactly once, to a nested def: name -> its number."""
+    bound: dict[str, list] = {}
+    for stmt in nodes.walk_statements(tree.body):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            bound.setdefault(stmt.targets[0].id, []).append(placeholder_index(stmt.value))
+    return {name: indices[0] for name, indices in bound.items()
+            if len(indices) == 1 and indices[0] is not None}
+
+
 def _nested_code(code, name: str, lineno: int):
     for const in code.co_consts:
         if hasattr(const, "co_name") and const.co_name == name and const.co_firstlineno == lineno:
@@ -142,14 +166,9 @@ def _nested_code(code, name: str, lineno: int):
 
 def lifted(tree, defs: list, parsed, locals_: set[str]) -> dict:
     """Nested helpers bound once to their name: name -> lifted function."""
-    bound: dict[str, list] = {}
-    for stmt in nodes.walk_statements(tree.body):
-        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
-            bound.setdefault(stmt.targets[0].id, []).append(placeholder_index(stmt.value))
     out = {}
-    for name, indices in bound.items():
-        if len(indices) == 1 and indices[0] is not None:
-            helper = lift(defs[indices[0]], parsed, locals_)
-            if helper is not None:
-                out[name] = helper
+    for name, index in _bound_once(tree).items():
+        helper = lift(defs[index], parsed, locals_)
+        if helper is not None:
+            out[name] = helper
     return out

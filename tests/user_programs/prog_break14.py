@@ -1933,19 +1933,16 @@ def test_p89_closure_forward_mode_is_right():
     assert d1 == pytest.approx(fd_grad(_closure_sim, (1.0, 0.5), 1), rel=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 12: WRONG reverse gradient when a name a nested def reads is rebound from its result")
 def test_p89b_closure_simulator_reverse():
     g = srcgrad.grad(_closure_sim, wrt=(0, 1))(1.0, 0.5)
     assert g[0] == pytest.approx(fd_grad(_closure_sim, (1.0, 0.5), 0), rel=1e-6)   # got 0.0
     assert g[1] == pytest.approx(fd_grad(_closure_sim, (1.0, 0.5), 1), rel=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 12: WRONG reverse gradient (0.0 instead of 3.0) for a = g(b) with g reading a")
 def test_p89c_closure_minimal():
     assert srcgrad.grad(_closure_min, wrt=(0, 1))(2.0, 3.0) == (3.0, 2.0)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 12: WRONG reverse gradient through a layer closure reading h, h = layer(...)")
 def test_p89d_closure_layers():
     check(_closure_layers, (np.array([0.5, -1.2, 2.0, 0.3]),))
 

@@ -1956,7 +1956,6 @@ def _closure_calls_closure(x):
     return h(x[1])
 
 
-@pytest.mark.xfail(strict=True, reason="finding 13: a nested def calling another nested def is refused")
 def test_p90_nested_def_calls_nested_def():
     check(_closure_calls_closure, (np.array([0.5, -1.2]),))
 

@@ -14,6 +14,8 @@ against one function object, that every name still means the same thing:
 - a name not bound when the derivative was built: still unbound;
 - the user rules (`defvjp`, `defjvp`), when the function calls a user function
   or one with a user rule: none registered or replaced since;
+- the function's own code and defaults (`__code__`, `__defaults__`,
+  `__kwdefaults__`), replaced in place by a hand-rolled reload: the same objects;
 - each callee's derivative: its own watch.
 
 Other values (arrays, lists, ...) are read at run time by the generated code
@@ -24,11 +26,13 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import types
 from dataclasses import dataclass
 
 from .rules import registry
 
 MISSING = object()  # an unbound name, in a watch
+ATTRIBUTES = ("__code__", "__defaults__", "__kwdefaults__")  # what a function's derivative reads of it
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class Reads:
     names: tuple  # (dotted path, expected object or type, by_type)
     rules: object  # registry.user_rules_version() when the compile met user functions, else None
     callees: tuple  # (function object, its Compiled): derivatives bound into this one
+    code: object = None  # the code object compiled (a function's `__code__` replaced: another)
+    attributes: tuple = ()  # (callee, attribute, its value when bound in): see ATTRIBUTES
 
 
 def expectation(value) -> tuple | None:
@@ -54,7 +60,8 @@ class Watch:
 
     `entries` maps (id of where, key) to (where, key, expected, by_type):
     `where` is a mapping (globals, builtins, a module's dict, the user-rule
-    state) or None for a closure cell (`key` is then the cell).
+    state), None for a closure cell (`key` is then the cell) or a Python
+    function (`key` is then one of its `ATTRIBUTES`).
     """
 
     __slots__ = ("entries",)
@@ -67,10 +74,17 @@ class Watch:
         if reads.rules is not None:
             state = registry.user_rules_state()
             entries[(id(state), "version")] = (state, "version", reads.rules, False)
+        if isinstance(fn, types.FunctionType) and reads.code is not None:
+            # its code or defaults replaced in place; the defaults are bound with the derivative
+            entries[(id(fn), "__code__")] = (fn, "__code__", reads.code, False)
+            for attribute in ATTRIBUTES[1:]:
+                entries[(id(fn), attribute)] = (fn, attribute, getattr(fn, attribute), False)
         for where, key, expected in getattr(fn, "watched", ()):  # a class's __call__ (forms)
             entries[(id(where), key)] = (where, key, expected, False)
         for callee, compiled in reads.callees:  # flattened: one check covers the callees too
             entries.update(of(compiled, callee).entries)
+        for callee, attribute, expected in reads.attributes:  # as the callee was bound in
+            entries[(id(callee), attribute)] = (callee, attribute, expected, False)
         self.entries = entries
 
     def current(self) -> bool:
@@ -82,6 +96,8 @@ class Watch:
                     value = key.cell_contents
                 except ValueError:  # an empty cell
                     value = MISSING
+            elif type(where) is types.FunctionType:
+                value = getattr(where, key)
             else:
                 value = where.get(key, MISSING)
             if (type(value) if by_type else value) is not expected:
@@ -99,7 +115,8 @@ class Watch:
         for where, key, expected, by_type in self.entries.values():
             holder = f"m{len(env)}"
             env[holder] = key if where is None else where
-            value = f"{holder}.cell_contents" if where is None else f"{holder}[{key!r}]"
+            value = f"{holder}.cell_contents" if where is None else f"{holder}.{key}" \
+                if type(where) is types.FunctionType else f"{holder}[{key!r}]"
             if expected is MISSING:
                 tests.append(f"{key!r} not in {holder}" if where is not None else "True")
                 continue
@@ -172,6 +189,8 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
         if found is not None:
             names.append((ident, *found))
     rules = None
+    attributes = tuple((callee, attribute, getattr(callee, attribute)) for callee, _ in callees
+                       if isinstance(callee, types.FunctionType) for attribute in ATTRIBUTES)
     for op in ops.values():
         callee = op.callee
         if op.kind not in ("user", "custom", "badcall") or callee is None \
@@ -180,7 +199,8 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
         rules = registry.user_rules_version()  # a rule registered for a callee changes the derivative
         if "." in op.label and op.kind != "badcall":
             names.append((op.label, callee, False))
-    return Reads(tuple(names), rules, tuple(callees))
+    code = parsed.fn.__code__ if isinstance(parsed.fn, types.FunctionType) else None
+    return Reads(tuple(names), rules, tuple(callees), code, attributes)
 
 
 def free_names(tree) -> set[str]:

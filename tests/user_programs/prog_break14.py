@@ -2491,7 +2491,6 @@ def _uses_swap_helper(x):
     return np.sum(_swap_helper(x))
 
 
-@pytest.mark.xfail(strict=True, reason="finding 20: after helper.__code__ is replaced, reverse mode keeps the old helper (forward mode follows the new one)")
 def test_p104_helper_code_replaced_in_place():
     x = np.array([1.0, 2.0])
     old = _swap_helper.__code__
@@ -2509,7 +2508,6 @@ def _with_default(x, c=np.array([1.0, 1.0])):
     return np.sum(c * x ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 20: a function's __defaults__ replaced after grad() was built are not seen")
 def test_p104b_defaults_replaced():
     x = np.array([1.0, 1.0])
     dg = srcgrad.grad(_with_default)

@@ -14,6 +14,7 @@ scope, so `i` in `[x[i] for i in r]` never changes the function's `i`.
                                              ys = _comp1
     s = sum(x[i] ** 2 for i in range(3))  -> the same loop, then s = sum(_comp1)
     d = {k: g(k) for k in keys}         ->   _comp1 = {}; for _k1 in keys: _comp1[_k1] = g(_k1)
+    d = dict((k, g(k)) for k in keys)   ->   the same, as `{k: g(k) for k in keys}`
 
 A comprehension is computed once, before its statement, so one whose value is
 computed only sometimes or again and again (in a `while` test, a branch of
@@ -47,33 +48,43 @@ def expand(fn, names: Names, source: SourceInfo, namespace, local: set):
     place; `namespace` and the function's `local` names tell what a call that is
     given a generator calls."""
     if has_comprehensions(fn):
-        _Expander(names, source, lambda call: consumes(call, namespace, local)).block_into(fn)
+        _Expander(names, source, lambda call: consumes(call, namespace, local),
+                  lambda call: _callee(call, namespace, local) is dict).block_into(fn)
     return fn
+
+
+def _callee(call, namespace, local: set):
+    """What `call` calls, when that is a global (not a local name), else None."""
+    path = nodes.dotted(call.func)
+    if path is None or path.split(".")[0] in local:
+        return None
+    head, *rest = path.split(".")
+    try:
+        obj = namespace.lookup(head)
+    except KeyError:
+        return None
+    for attr in rest:
+        obj = getattr(obj, attr, None) if inspect.ismodule(obj) else None
+    return obj
 
 
 def consumes(call, namespace, local: set) -> bool:
     """Whether `call` iterates a generator argument through at once: one of the
     builtins in CONSUMERS or a NumPy function."""
-    path = nodes.dotted(call.func)
-    if path is None or path.split(".")[0] in local:
+    obj = _callee(call, namespace, local)
+    if obj is None:
         return False
-    head, *rest = path.split(".")
-    try:
-        obj = namespace.lookup(head)
-    except KeyError:
-        return False
-    for attr in rest:
-        obj = getattr(obj, attr, None) if inspect.ismodule(obj) else None
     if any(obj is getattr(builtins, name) for name in CONSUMERS):
         return True
     return (getattr(obj, "__module__", None) or "").split(".")[0] == "numpy" or isinstance(obj, numpy.ufunc)
 
 
 class _Expander:
-    def __init__(self, names: Names, source: SourceInfo, consumer):
+    def __init__(self, names: Names, source: SourceInfo, consumer, is_dict=lambda call: False):
         self.names = names
         self.source = source
         self.consumer = consumer
+        self.is_dict = is_dict  # whether a call is the builtin `dict`
 
     def block_into(self, owner) -> None:
         for field in ("body", "orelse"):
@@ -133,6 +144,10 @@ class _Expander:
             return value
         if isinstance(value, COMPREHENSIONS):
             return self.loops(value, before)
+        pairs = _pairs(value, self.is_dict)
+        if pairs is not None:  # dict((k, v) for ...): the dict comprehension it is
+            return self.loops(gast.copy_location(gast.DictComp(
+                key=pairs.elt.elts[0], value=pairs.elt.elts[1], generators=pairs.generators), pairs), before)
         for field, child in gast.iter_fields(value):
             setattr(value, field, self.hoist(child, before))
         return value
@@ -166,6 +181,16 @@ class _Expander:
             nodes.stamp(stmt, lineno, col)
             before.append(stmt)
         return nodes.name(result)
+
+
+def _pairs(value, is_dict):
+    """The comprehension of `dict(<comprehension of (key, value) pairs>)`, or None."""
+    if isinstance(value, gast.Call) and len(value.args) == 1 and not value.keywords \
+            and isinstance(value.args[0], (gast.GeneratorExp, gast.ListComp)) \
+            and isinstance(value.args[0].elt, gast.Tuple) and len(value.args[0].elt.elts) == 2 \
+            and is_dict(value):
+        return value.args[0]
+    return None
 
 
 def _children(node):

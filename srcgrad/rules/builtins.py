@@ -18,7 +18,8 @@ import numpy
 from srcgrad.rules.registry import adjoint, alias, linear, nondifferentiable, one_argument, tangent
 from srcgrad.runtime import (
     broadcast_like, extreme_pick, extreme_share, float_adjoint_helper, list_adjoint_helper,
-    list_tangent_helper, max_of, min_of, sum_adjoint_helper, sum_tangent_helper, unbroadcast,
+    list_tangent_helper, max_of, min_of, sorted_adjoint, sorted_tangent, sum_adjoint_helper,
+    sum_tangent_helper, unbroadcast,
 )
 from srcgrad.templates import d
 
@@ -105,6 +106,26 @@ def list_adjoint(z, x):
 @tangent(builtins.list)
 def list_tangent(z, x):
     d[z] = list_tangent_helper(d[x], x)
+
+
+@adjoint(builtins.tuple)                        # z = tuple(x): the items of a list, tuple or array
+def tuple_adjoint(z, x):
+    d[x] = list_adjoint_helper(d[z], x)
+
+
+@tangent(builtins.tuple)
+def tuple_tangent(z, x):
+    d[z] = tuple(list_tangent_helper(d[x], x))
+
+
+@adjoint(builtins.sorted)                       # z = sorted(x): a permutation; ties share evenly
+def sorted_adjoint_rule(z, x, reverse=False):
+    d[x] = sorted_adjoint(d[z], x, reverse)
+
+
+@tangent(builtins.sorted)
+def sorted_tangent_rule(z, x, reverse=False):
+    d[z] = sorted_tangent(d[x], x, reverse)
 
 
 @adjoint(builtins.sum)                          # z = sum(iterable, start), e.g. sum([a, b, c])

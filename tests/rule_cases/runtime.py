@@ -363,3 +363,11 @@ def extreme_of_helpers_case(g, a, c):
     shared = rt.extreme_share(g * g, items, max(items))
     picked = rt.extreme_pick([g * a[0], g, a[1]], items, min(items))
     return np.sum(rt.extreme_share(g, a, max(a)) * c) + (shared[0] + shared[2] * 2.0 + picked) * c[0]
+
+
+@case(rt.sorted_adjoint, rt.sorted_tangent, variants=[(R(3), R(3), C(3))], wrt=(0, 1), modes=FWD)
+def sorted_helpers_case(g, t, c):
+    items = [c[0], c[2], c[1]]  # fixed items: only the permutation they choose matters
+    back = rt.sorted_adjoint([g[0] * g[1], g[1], g[2]], items)
+    forth = rt.sorted_tangent(t * t, c, True)
+    return back[0] * c[0] + back[1] * c[1] + back[2] * c[2] + forth[0] * c[1] + forth[2] * c[0]

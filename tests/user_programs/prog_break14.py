@@ -1755,19 +1755,16 @@ def _dict_gen(z):
     return d["0"] + d["2"]
 
 
-@pytest.mark.xfail(strict=True, reason="finding 9: sorted(genexp) on active values has no derivative rule (docs list it)")
 def test_p83_sorted_of_generator():
     x = np.array([0.5, -1.2, 2.0, 0.3])
     close(check(_sorted_gen, (x,)), np.array([0, 2.0, 0, 2.0]), 1e-10, 1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 9: tuple(genexp) on active values has no derivative rule (docs list it)")
 def test_p83b_tuple_of_generator():
     x = np.array([0.5, -1.2, 2.0, 0.3])
     close(check(_tuple_gen, (x,)), np.full(4, 3.0), 1e-10, 1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 9: dict(genexp) on active values has no derivative rule (docs list it)")
 def test_p83c_dict_of_generator():
     x = np.array([0.5, -1.2, 2.0, 0.3])
     close(check(_dict_gen, (x,)), np.array([1.0, 0, 4.0, 0]), 1e-10, 1e-12)

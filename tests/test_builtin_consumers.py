@@ -78,3 +78,47 @@ def test_sorted_with_a_key_is_a_located_error():
         return sorted([z[0], z[1]], key=abs)[0]
     with pytest.raises(srcgrad.SrcGradError, match="test_builtin_consumers.py"):
         srcgrad.grad(keyed)(X)
+
+
+# --- d.items() / d.values() beyond a loop's own iterable (finding 21) -----------------------
+
+PARAMS = {"p": np.array([0.5, -1.0]), "q": np.array([2.0])}
+
+
+def enumerate_items(d):
+    t = 0.0
+    for i, (k, v) in enumerate(d.items()):
+        t = t + (i + 1) * np.sum(v ** 2)
+    return t
+
+
+def generator_over_enumerate_values(d):
+    return sum(np.sum(v ** 2) * (i + 1) for i, v in enumerate(d.values()))
+
+
+def lists_of_items_and_values(d):
+    items = list(d.items())
+    values = list(d.values())
+    return np.sum(items[1][1] * 3.0) * np.sum(values[0] ** 3)
+
+
+@pytest.mark.parametrize("fn", [enumerate_items, generator_over_enumerate_values, lists_of_items_and_values],
+                         ids=lambda f: f.__name__)
+def test_items_and_values_as_values(fn):
+    srcgrad.check_grads(fn, (PARAMS,), modes=("reverse", "forward"))
+
+
+def test_enumerate_items_by_hand():
+    g = srcgrad.grad(enumerate_items)(PARAMS)
+    assert np.allclose(g["p"], 2 * PARAMS["p"]) and np.allclose(g["q"], 4 * PARAMS["q"])
+
+
+def test_a_nested_zip_is_a_located_error_with_a_hint():
+    def zip_of_zip(xs, ys, zs):
+        total = 0.0
+        for a, (b, c) in zip(xs, zip(ys, zs)):
+            total = total + a * b - c ** 2
+        return total
+    xs = np.array([0.3, 1.2, -0.4])
+    with pytest.raises(srcgrad.SrcGradError, match=r"(?s)test_builtin_consumers.py.*zip\(\.\.\.\).*flatten"):
+        srcgrad.grad(zip_of_zip, wrt=1)(xs, xs * 2.0, xs * 3.0)

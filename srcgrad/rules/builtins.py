@@ -15,7 +15,7 @@ import operator
 
 import numpy
 
-from srcgrad.rules.registry import adjoint, alias, linear, nondifferentiable, one_argument, tangent
+from srcgrad.rules.registry import adjoint, alias, linear, nondifferentiable, one_argument, tangent, unsupported
 from srcgrad.runtime import (
     broadcast_like, extreme_pick, extreme_share, float_adjoint_helper, list_adjoint_helper,
     list_tangent_helper, max_of, min_of, sorted_adjoint, sorted_tangent, sum_adjoint_helper,
@@ -27,6 +27,14 @@ nondifferentiable(
     builtins.len, builtins.range, builtins.int, builtins.round, builtins.bool,
     builtins.isinstance, builtins.type, builtins.any, builtins.all,
 )
+
+# zip, enumerate and reversed are read by index where a `for` loop iterates them
+# (normalize/desugar.py); a value made by one, kept or passed on, is not.
+for _view in (builtins.zip, builtins.enumerate, builtins.reversed):
+    unsupported(_view, "a `for` loop reads zip(...), enumerate(...) and reversed(...) by index when it "
+                       "iterates them itself, or enumerate(zip(...)); flatten a nested one "
+                       "(`for a, b, c in zip(xs, ys, zs)`, `for i, b in enumerate(ys)` with `ys[::-1]` "
+                       "for reversed) or build the list with a comprehension `[(i, v) for ...]`")
 
 # pow(base, exp) is `base ** exp`; a `mod` argument does not bind and is rejected.
 # Both modes use operator.pow's rules (rules/operators.py).

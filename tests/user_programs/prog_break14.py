@@ -2020,7 +2020,7 @@ def test_p91_notebook_lambdas_redefinitions_objects():
     close(ns["r11"], [12.0, 48.0], 1e-12, 1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 14: a lambda written in a %time line of a cell cannot be read (SrcGradError)")
+@pytest.mark.xfail(strict=True, reason="finding 14: a lambda written in a %time line of a cell cannot be read: a SrcGradError that says to assign it on its own line first (tests/test_ipython.py)")
 def test_p92_notebook_time_magic_lambda():
     ns = _run_cells(["import numpy as np, srcgrad", "%time r10 = srcgrad.grad(lambda x: np.sin(x))(0.0)"])
     assert ns["r10"] == pytest.approx(1.0)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import types
+import weakref
 from dataclasses import dataclass
 
 from .rules import registry
@@ -42,7 +43,8 @@ class Reads:
     names: tuple  # (dotted path, expected object or type, by_type)
     rules: object  # registry.user_rules_version() when the compile met user functions, else None
     callees: tuple  # (function object, its Compiled): derivatives bound into this one
-    code: object = None  # the code object compiled (a function's `__code__` replaced: another)
+    code: object = None  # a weak ref to the code compiled (a function's `__code__` replaced: another);
+    # weak, as the compile cache holds the code only weakly: a function that is gone frees its entry
     attributes: tuple = ()  # (callee, attribute, its value when bound in): see ATTRIBUTES
 
 
@@ -76,7 +78,7 @@ class Watch:
             entries[(id(state), "version")] = (state, "version", reads.rules, False)
         if isinstance(fn, types.FunctionType) and reads.code is not None:
             # its code or defaults replaced in place; the defaults are bound with the derivative
-            entries[(id(fn), "__code__")] = (fn, "__code__", reads.code, False)
+            entries[(id(fn), "__code__")] = (fn, "__code__", reads.code() or object(), False)
             for attribute in ATTRIBUTES[1:]:
                 entries[(id(fn), attribute)] = (fn, attribute, getattr(fn, attribute), False)
         for where, key, expected in getattr(fn, "watched", ()):  # a class's __call__ (forms)
@@ -199,7 +201,7 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
         rules = registry.user_rules_version()  # a rule registered for a callee changes the derivative
         if "." in op.label and op.kind != "badcall":
             names.append((op.label, callee, False))
-    code = parsed.fn.__code__ if isinstance(parsed.fn, types.FunctionType) else None
+    code = weakref.ref(parsed.fn.__code__) if isinstance(parsed.fn, types.FunctionType) else None
     return Reads(tuple(names), rules, tuple(callees), code, attributes)
 
 

@@ -145,11 +145,12 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
                     {p for p, k in zip(params, kinds) if k == "scalar"},
                     lambda path: is_module_path(parsed.namespace, path),
                     {p for p, k in zip(params, kinds) if k in ("array", "numbers")},
-                    lambda call: returned_args(call, parsed.namespace, ctx.is_local))
+                    lambda call: returned_args(call, parsed.namespace, ctx.is_local),
+                    nested.hidden_reads(tree, nested_defs, ctx.locals, getattr(fn, "siblings", None)))
     ctx.locals |= _stored(anf)
     if stages is not None:
         stages["normalize"] = codegen.to_source(anf)
-    lifted = nested.lifted(tree, nested_defs, parsed, ctx.locals)
+    lifted = nested.lifted(tree, nested_defs, parsed, ctx.locals, getattr(fn, "siblings", None))
     ops = resolve(anf, parsed.namespace, parsed.source, ctx.is_local, lifted)
     bind_loop_items(anf, ctx.rename_global)  # `_s1 = loop_items(d)`
     if nograd.marked(anf):

@@ -72,9 +72,12 @@ def _statement(fn, filename: str, file_lines: list) -> tuple:
     try:
         lines, first = inspect.getsourcelines(fn.__code__)
     except (OSError, TypeError) as err:
+        timed = filename in ("<timed exec>", "<magic-timeit>")  # IPython keeps no text of these
         raise SrcGradError(
             f"cannot read the source of this lambda ({filename}): {err}",
-            hint="define the function in a file or a notebook cell, not through exec") from None
+            hint="IPython's %time / %timeit compile their line without keeping its text: assign the "
+                 "lambda on a line of its own first (`f = lambda x: ...`), then `%time srcgrad.grad(f)(x)`"
+            if timed else "define the function in a file or a notebook cell, not through exec") from None
     text = textwrap.dedent("".join(lines))
     indent = len(lines[0]) - len(lines[0].lstrip())
     try:

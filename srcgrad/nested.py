@@ -107,13 +107,15 @@ class LiftedFunction:
         self.free = free
         self.cells = cells
         self.parsed = parsed
+        self.siblings: dict = {}  # the enclosing function's helpers it calls (parameters here)
 
     def __call__(self, *args, **kwargs):  # pragma: no cover - never run as written
         raise RuntimeError("a lifted nested function is compiled, not called")
 
 
-def lift(defn, outer, outer_locals: set[str]) -> LiftedFunction | None:
-    """The lifted form of nested `def` `defn` found in `outer` (a ParsedFunction)."""
+def lift(defn, outer, free: tuple[str, ...]) -> LiftedFunction | None:
+    """The lifted form of nested `def` `defn` found in `outer` (a ParsedFunction),
+    `free` the outer locals it reads (through the other helpers it calls too)."""
     from .frontend import ParsedFunction
 
     lambda_ = getattr(defn, "is_lambda", False)
@@ -124,11 +126,6 @@ def lift(defn, outer, outer_locals: set[str]) -> LiftedFunction | None:
                       "put each lambda on a line of its own, or define it with `def`")
     if code is None:
         return None
-    params = [a.id for a in defn.args.posonlyargs + defn.args.args + defn.args.kwonlyargs]
-    own = set(params) | {n.id for n in gast.walk(defn) if isinstance(n, gast.Name)
-                         and isinstance(n.ctx, gast.Store)}
-    read = {n.id for n in gast.walk(defn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-    free = tuple(sorted((read - own) & outer_locals))
     tree = nodes.clone(defn)
     tree.args.kwonlyargs = list(tree.args.kwonlyargs) + [
         gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in free]
@@ -154,6 +151,58 @@ def lift(defn, outer, outer_locals: set[str]) -> LiftedFunction | None:
                           free, dict(outer.closure), parsed)
 
 
+def _reach(direct: dict, inherited: dict) -> dict[str, tuple[str, ...]]:
+    """Each helper's free variables with those of the helpers it calls, transitively:
+    `h` calling `g` which reads `a` reads `a` too (and gets `g`, to call it as written)."""
+    known = {name: tuple(helper.free) for name, helper in inherited.items()}
+    known.update(direct)
+    out = {}
+    for name in direct:
+        seen, todo = set(), [name]
+        while todo:
+            for n in known[todo.pop()]:
+                if n not in seen:
+                    seen.add(n)
+                    if n in known and n != name:
+                        todo.append(n)
+        out[name] = tuple(sorted(seen))
+    return out
+
+
+def free_variables(defn, outer_locals: set[str]) -> tuple[str, ...]:
+    """The outer locals nested `def` `defn` reads: its lifted form's extra parameters."""
+    read = {n.id for n in gast.walk(defn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    return tuple(sorted((read - _own(defn)) & outer_locals))
+
+
+def _own(defn) -> set[str]:
+    """The names nested `def` `defn` binds itself: its parameters and assigned names."""
+    params = [a.id for a in defn.args.posonlyargs + defn.args.args + defn.args.kwonlyargs]
+    return set(params) | {n.id for n in gast.walk(defn) if isinstance(n, gast.Name)
+                          and isinstance(n.ctx, gast.Store)}
+
+
+def hidden_reads(tree, defs: list, outer_locals: set[str], inherited=None) -> dict[str, tuple[str, ...]]:
+    """name -> the outer locals a call of that nested helper reads without naming them.
+
+    A call `g(b)` of `def g(t): return a * t` reads `a` too: normalization must
+    know, so that `a = g(b)` keeps the old `a` apart from the new one.
+    `inherited` are the enclosing function's helpers this one may call."""
+    inherited = inherited or {}
+    direct = {name: free_variables(defs[index], outer_locals) for name, index in _bound_once(tree).items()}
+    return {**{n: tuple(h.free) for n, h in inherited.items()}, **_reach(direct, inherited)}
+
+
+def _bound_once(tree) -> dict[str, int]:
+    """The names bound exactly once, to a nested def: name -> its number."""
+    bound: dict[str, list] = {}
+    for stmt in nodes.walk_statements(tree.body):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            bound.setdefault(stmt.targets[0].id, []).append(placeholder_index(stmt.value))
+    return {name: indices[0] for name, indices in bound.items()
+            if len(indices) == 1 and indices[0] is not None}
+
+
 def _nested_code(code, name: str, lineno: int):
     for const in code.co_consts:
         if hasattr(const, "co_name") and const.co_name == name and const.co_firstlineno == lineno:
@@ -175,16 +224,22 @@ def _twins(code, lineno: int) -> int:
     return count
 
 
-def lifted(tree, defs: list, parsed, locals_: set[str]) -> dict:
-    """Nested helpers bound once to their name: name -> lifted function."""
-    bound: dict[str, list] = {}
-    for stmt in nodes.walk_statements(tree.body):
-        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
-            bound.setdefault(stmt.targets[0].id, []).append(placeholder_index(stmt.value))
+def lifted(tree, defs: list, parsed, locals_: set[str], inherited=None) -> dict:
+    """Nested helpers bound once to their name: name -> lifted function.
+
+    `inherited` are the helpers of the enclosing function that this one (itself
+    a lifted helper) receives as parameters: callable here as they are there."""
+    inherited = inherited or {}
+    bound = _bound_once(tree)
+    reach = _reach({name: free_variables(defs[index], locals_) for name, index in bound.items()}, inherited)
     out = {}
-    for name, indices in bound.items():
-        if len(indices) == 1 and indices[0] is not None:
-            helper = lift(defs[indices[0]], parsed, locals_)
-            if helper is not None:
-                out[name] = helper
-    return out
+    for name, index in bound.items():
+        if set(reach[name]) & _own(defs[index]):  # a name it binds is one a helper it calls reads
+            continue  # not lifted: its calls are refused as unknown
+        helper = lift(defs[index], parsed, reach[name])
+        if helper is not None:
+            out[name] = helper
+    helpers = {**inherited, **out}
+    for helper in out.values():
+        helper.siblings = {n: helpers[n] for n in helper.free if n in helpers}
+    return helpers

@@ -14,6 +14,8 @@ against one function object, that every name still means the same thing:
 - a name not bound when the derivative was built: still unbound;
 - the user rules (`defvjp`, `defjvp`), when the function calls a user function
   or one with a user rule: none registered or replaced since;
+- the function's own code and defaults (`__code__`, `__defaults__`,
+  `__kwdefaults__`), replaced in place by a hand-rolled reload: the same objects;
 - each callee's derivative: its own watch.
 
 Other values (arrays, lists, ...) are read at run time by the generated code
@@ -24,11 +26,14 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import types
+import weakref
 from dataclasses import dataclass
 
 from .rules import registry
 
 MISSING = object()  # an unbound name, in a watch
+ATTRIBUTES = ("__code__", "__defaults__", "__kwdefaults__")  # what a function's derivative reads of it
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,11 @@ class Reads:
     names: tuple  # (dotted path, expected object or type, by_type)
     rules: object  # registry.user_rules_version() when the compile met user functions, else None
     callees: tuple  # (function object, its Compiled): derivatives bound into this one
-    attributes: tuple = ()  # (mapping, key, expected): what `obj.method` calls were read from
+    code: object = None  # a weak ref to the code compiled (a function's `__code__` replaced: another);
+    # weak, as the compile cache holds the code only weakly: a function that is gone frees its entry
+    # (where, key, expected): what `obj.method` / `fs[1]` calls were read from (a mapping or list),
+    # and each callee's code and defaults as it was bound in (a function and one of ATTRIBUTES)
+    attributes: tuple = ()
 
 
 def expectation(value) -> tuple | None:
@@ -55,7 +64,8 @@ class Watch:
 
     `entries` maps (id of where, key) to (where, key, expected, by_type):
     `where` is a mapping (globals, builtins, a module's dict, the user-rule
-    state) or None for a closure cell (`key` is then the cell).
+    state), None for a closure cell (`key` is then the cell) or a Python
+    function (`key` is then one of its `ATTRIBUTES`).
     """
 
     __slots__ = ("entries",)
@@ -68,12 +78,17 @@ class Watch:
         if reads.rules is not None:
             state = registry.user_rules_state()
             entries[(id(state), "version")] = (state, "version", reads.rules, False)
-        for where, key, expected in reads.attributes:
-            entries[(id(where), key)] = (where, key, expected, False)
+        if isinstance(fn, types.FunctionType) and reads.code is not None:
+            # its code or defaults replaced in place; the defaults are bound with the derivative
+            entries[(id(fn), "__code__")] = (fn, "__code__", reads.code() or object(), False)
+            for attribute in ATTRIBUTES[1:]:
+                entries[(id(fn), attribute)] = (fn, attribute, getattr(fn, attribute), False)
         for where, key, expected in getattr(fn, "watched", ()):  # a class's __call__ (forms)
             entries[(id(where), key)] = (where, key, expected, False)
         for callee, compiled in reads.callees:  # flattened: one check covers the callees too
             entries.update(of(compiled, callee).entries)
+        for where, key, expected in reads.attributes:  # as the callee was bound in
+            entries[(id(where), key)] = (where, key, expected, False)
         self.entries = entries
 
     def current(self) -> bool:
@@ -85,6 +100,8 @@ class Watch:
                     value = key.cell_contents
                 except ValueError:  # an empty cell
                     value = MISSING
+            elif type(where) is types.FunctionType:
+                value = getattr(where, key)
             else:
                 try:
                     value = where[key]  # a dict, a class's mappingproxy, a list of functions
@@ -105,7 +122,8 @@ class Watch:
         for where, key, expected, by_type in self.entries.values():
             holder = f"m{len(env)}"
             env[holder] = key if where is None else where
-            value = f"{holder}.cell_contents" if where is None else f"{holder}[{key!r}]"
+            value = f"{holder}.cell_contents" if where is None else f"{holder}.{key}" \
+                if type(where) is types.FunctionType else f"{holder}[{key!r}]"
             if expected is MISSING:
                 tests.append(f"{key!r} not in {holder}" if where is not None else "True")
                 continue
@@ -183,6 +201,8 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
         if steps[0] in free:
             names.extend(_object_reads(parsed.namespace, steps, attributes))
     rules = None
+    attributes += [(callee, attribute, getattr(callee, attribute)) for callee, _ in callees
+                   if isinstance(callee, types.FunctionType) for attribute in ATTRIBUTES]
     for op in ops.values():
         callee = op.callee
         if op.kind not in ("user", "custom", "badcall") or callee is None \
@@ -191,7 +211,8 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
         rules = registry.user_rules_version()  # a rule registered for a callee changes the derivative
         if "." in op.label and op.kind != "badcall":
             names.append((op.label, callee, False))
-    return Reads(tuple(names), rules, tuple(callees), tuple(attributes))
+    code = weakref.ref(parsed.fn.__code__) if isinstance(parsed.fn, types.FunctionType) else None
+    return Reads(tuple(names), rules, tuple(callees), code, tuple(attributes))
 
 
 def _called_paths(tree) -> set[tuple]:

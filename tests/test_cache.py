@@ -132,6 +132,64 @@ def test_redefined_function_compiles_afresh(tmp_path, monkeypatch):
         sys.modules.pop("redefined_mod", None)
 
 
+def _replaced_helper(z, c=1.0):
+    return c * z ** 2
+
+
+def _replacement(z, c=1.0):
+    return c * z ** 3
+
+
+def _calls_replaced_helper(x):
+    return np.sum(_replaced_helper(x))
+
+
+def _cube(x, c=np.array([1.0, 1.0])):
+    return np.sum(c * x ** 3)
+
+
+@pytest.fixture
+def restore_helpers():
+    saved = [(f, f.__code__, f.__defaults__) for f in (_replaced_helper, _calls_replaced_helper, _cube)]
+    yield
+    for f, code, defaults in saved:
+        f.__code__, f.__defaults__ = code, defaults
+
+
+def test_a_helper_whose_code_is_replaced_in_place_is_differentiated_anew(restore_helpers):
+    """A hand-rolled reload (`helper.__code__ = ...`): the object is the same, the code
+    Python runs is not. Both the derivative already made and a new one follow it."""
+    x = np.array([1.0, 2.0])
+    df = srcgrad.grad(_calls_replaced_helper)
+    assert np.allclose(df(x), 2 * x)
+    _replaced_helper.__code__ = _replacement.__code__
+    assert np.allclose(df(x), 3 * x ** 2)
+    assert np.allclose(srcgrad.grad(_calls_replaced_helper)(x), 3 * x ** 2)
+    assert srcgrad.jvp(_calls_replaced_helper, (x,), (np.array([1.0, 0.0]),))[1] == pytest.approx(3.0)
+
+
+def test_a_helpers_defaults_replaced_in_place_are_seen(restore_helpers):
+    x = np.array([1.0, 2.0])
+    df = srcgrad.grad(_calls_replaced_helper)
+    assert np.allclose(df(x), 2 * x)
+    _replaced_helper.__defaults__ = (5.0,)
+    assert np.allclose(df(x), 10 * x)
+    assert np.allclose(srcgrad.grad(_calls_replaced_helper)(x), 10 * x)
+
+
+def test_the_functions_own_code_and_defaults_replaced_in_place(restore_helpers):
+    x = np.array([1.0, 2.0])
+    df = srcgrad.grad(_cube)
+    assert np.allclose(df(x), 3 * x ** 2)
+    _cube.__defaults__ = (np.array([2.0, -1.0]),)
+    assert np.allclose(df(x), np.array([2.0, -1.0]) * 3 * x ** 2)
+    dh = srcgrad.grad(_replaced_helper)
+    assert dh(1.5) == pytest.approx(3.0)
+    _replaced_helper.__code__ = _replacement.__code__
+    assert dh(1.5) == pytest.approx(3 * 1.5 ** 2)
+    assert dh(1.5, 2.0) == pytest.approx(6 * 1.5 ** 2)
+
+
 def test_two_code_objects_from_one_factory_compile_separately():
     square = make_variant("square")
     cube = make_variant("cube")

@@ -91,6 +91,11 @@ def test_a_cell_with_a_magic_and_comprehensions(shell):
     close(shell.user_ns["ge"], [X[1], X[0] + X[2], X[1]])
 
 
+def test_a_lambda_assigned_before_a_time_line_is_differentiated(shell):
+    run(shell, "f = lambda x: np.sum(np.sin(x))\n%time g_timed = srcgrad.grad(f)(x)\n")
+    close(shell.user_ns["g_timed"], np.cos(shell.user_ns["x"]))
+
+
 def test_a_lambda_whose_text_ipython_does_not_keep_is_a_srcgrad_error(shell, capsys):
     # %time compiles its line as "<timed exec>" and keeps no text of it (it shows the error)
     # IPython 8 prints the error %time met; IPython 9 raises it again
@@ -101,4 +106,5 @@ def test_a_lambda_whose_text_ipython_does_not_keep_is_a_srcgrad_error(shell, cap
     else:
         message = capsys.readouterr().out
     assert "SrcGradError: cannot read the source of this lambda (<timed exec>)" in message, message
+    assert "assign the lambda on a line of its own first" in message, message  # what to do
     assert "gt" not in shell.user_ns

@@ -80,7 +80,7 @@ NON_FLOAT_PARAMS = {"axis", "axes", "axis1", "axis2", "keepdims", "shape", "news
                     "where", "method", "returned", "rowvar", "bias", "density",  # masks, flags, names
                     "UPLO", "full_matrices", "compute_uv", "hermitian", "lower", "trans", "unit_diagonal",
                     "indices_or_sections", "kth", "edge_order", "axisa", "axisb", "axisc", "deg",
-                    "allow_singular"}
+                    "allow_singular", "reverse"}
 # Rule parameters with no zero case, and why.
 NO_ZERO_CASE_PARAMS = {"scipy.special._basic.polygamma(n)": "the order: NaN unless an integer",
                        "scipy.special._spfun_stats.multigammaln(d)": "the dimension: ValueError unless an integer",

@@ -66,6 +66,13 @@ NESTED = [
     (N.outer, (rng.normal(size=3), rng.normal(size=3)), (0, 1)),
     (N.outer_loop, (0.4, 0.9), (0, 1)),
     (N.deeper, (0.7,), (0,)),
+    (N.rebinds_what_it_reads, (2.0, 3.0), (0, 1)),
+    (N.closure_stepper, (1.0, 0.5), (0, 1)),
+    (N.squares_twice, (1.3,), (0,)),
+    (N.layers_reading_h, (np.array([0.5, -1.2, 2.0, 0.3]),), (0,)),
+    (N.helper_calls_helper, (np.array([0.5, -1.2]),), (0,)),
+    (N.helper_calls_a_constant_helper, (0.7, 3.0), (0,)),
+    (N.helpers_in_a_chain, (0.4, 0.9), (0, 1)),
 ]
 
 
@@ -80,6 +87,36 @@ def test_a_nested_helper_stays_in_the_forward_sweep_as_written():
     df(rng.normal(size=3), rng.normal(size=3))
     assert "def g(v):" in df.source
     assert "_g_forward(x, scale=scale, w=w)" in df.source
+
+
+def test_a_helper_rebinding_what_it_reads_keeps_the_old_value_apart():
+    """`a = g(b)` with g reading `a`: the call reads the old a, so it lands in a
+    temporary and the old a's gradient (3.0, from a * b) is not dropped."""
+    df = srcgrad.grad(N.rebinds_what_it_reads, wrt=(0, 1))
+    assert df(2.0, 3.0) == (3.0, 2.0)
+    assert "_t1, _tape1 = _g_forward(b, a=a)" in df.source
+
+
+@pytest.mark.parametrize("fn,args", [(N.squares_twice, (1.3,)), (N.closure_stepper, (0.8, 0.5)),
+                                     (N.helpers_in_a_chain, (0.4, 0.9))],
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_hessian_through_a_helper_rebinding_what_it_reads(fn, args):
+    """Forward over reverse, against central differences of the gradient in x."""
+    eps = 1e-5
+    first = srcgrad.grad(fn)
+    x, rest = args[0], args[1:]
+    expected = (first(x + eps, *rest) - first(x - eps, *rest)) / (2 * eps)
+    assert srcgrad.hessian(fn)(*args) == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_helper_calling_a_helper_gets_the_outer_variables_both_read():
+    df = srcgrad.grad(N.helper_calls_helper)
+    assert df(np.array([0.5, -1.2])) == pytest.approx([-1.2 + 1.0, 0.5])
+    assert "_h_forward(_t1, a=a, g=g)" in df.source
+
+
+def test_hessian_of_a_squared_square_is_exact():
+    assert srcgrad.hessian(N.squares_twice)(1.3) == pytest.approx(12 * 1.3 ** 2)
 
 
 @pytest.mark.parametrize("fn,args,wrt", CASES + NESTED, ids=lambda v: getattr(v, "__name__", ""))

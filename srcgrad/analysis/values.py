@@ -195,11 +195,11 @@ def _returns_sequence(op) -> bool:
 
 
 def _lists_items(op, containers: set[str]) -> bool:
-    """`list(x)`, or `loop_items(x)` of anything but a name known to hold no
-    container (an array, a number): a list, tuple or array."""
+    """`list(x)`, `tuple(x)`, `sorted(x)`, or `loop_items(x)` of anything but a name
+    known to hold no container (an array, a number): a list, tuple or array."""
     if op is None or op.kind != "rule":
         return False
-    if op.rule.primitive is list:
+    if op.rule.primitive in (list, tuple, sorted):
         return True
     x = op.bindings.get("x")
     return op.rule.primitive is runtime.loop_items and (not isinstance(x, gast.Name) or x.id in containers)

@@ -37,20 +37,21 @@ from ..naming import Names
 _KEPT_WHOLE = (gast.BoolOp, gast.JoinedStr)
 
 
-def anf(fn, names: Names, source: SourceInfo, is_local, is_module_path=None):
+def anf(fn, names: Names, source: SourceInfo, is_local, is_module_path=None, hidden_reads=None):
     fn = nodes.clone(fn)
-    fn.body = _Anf(names, source, is_local, is_module_path).body(fn.body)
+    fn.body = _Anf(names, source, is_local, is_module_path, hidden_reads).body(fn.body)
     return fn
 
 
 class _Anf:
-    def __init__(self, names: Names, source: SourceInfo, is_local, is_module_path=None):
+    def __init__(self, names: Names, source: SourceInfo, is_local, is_module_path=None, hidden_reads=None):
         # A dotted global read is an atom only through modules (`np.pi`): an attribute
         # of another object (a property, perhaps) is read once, into a temporary.
         self.is_module_path = is_module_path or (lambda path: True)
         self.names = names
         self.source = source
         self.is_local = is_local
+        self.hidden_reads = hidden_reads or {}  # nested helper -> the outer locals it reads
         self.out: list = []
         self.where = None
 
@@ -121,11 +122,18 @@ class _Anf:
 
     def assign(self, target: str, value) -> None:
         value = self.operation(value)
-        if target in nodes.loaded_names(value) and not nodes.is_atom(value):
+        if target in self.reads(value) and not nodes.is_atom(value):
             temp = self.names.fresh("t")
             self.emit(nodes.assign(temp, value))
             value = nodes.name(temp)
         self.emit(nodes.assign(target, value))
+
+    def reads(self, value) -> set[str]:
+        """The names an operation reads, a nested helper's outer variables included."""
+        names = nodes.loaded_names(value)
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Name):
+            names |= set(self.hidden_reads.get(value.func.id, ()))
+        return names
 
     def atom(self, expr):
         """Reduce `expr` to an atom, emitting statements for its operations."""

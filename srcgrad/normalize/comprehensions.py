@@ -14,6 +14,11 @@ scope, so `i` in `[x[i] for i in r]` never changes the function's `i`.
                                              ys = _comp1
     s = sum(x[i] ** 2 for i in range(3))  -> the same loop, then s = sum(_comp1)
     d = {k: g(k) for k in keys}         ->   _comp1 = {}; for _k1 in keys: _comp1[_k1] = g(_k1)
+    d = dict((k, g(k)) for k in keys)   ->   the same, as `{k: g(k) for k in keys}`
+    enumerate(d.items())               ->   enumerate(<the list [(k, d[k]) for k in d]>)
+
+A dict's `d.items()` / `d.values()` used other than as a `for` loop's own
+iterable (which desugar reads by key) is the list of its entries, read by key.
 
 A comprehension is computed once, before its statement, so one whose value is
 computed only sometimes or again and again (in a `while` test, a branch of
@@ -39,7 +44,16 @@ CONSUMERS = frozenset({"sum", "max", "min", "list", "tuple", "any", "all", "sort
 
 
 def has_comprehensions(tree) -> bool:
-    return any(isinstance(n, COMPREHENSIONS) for n in gast.walk(tree))
+    return any(isinstance(n, COMPREHENSIONS) or _entry_view(n) is not None for n in gast.walk(tree))
+
+
+def _entry_view(node):
+    """The mapping `d` of a call `d.items()` or `d.values()` of a name, else None."""
+    if isinstance(node, gast.Call) and not node.args and not node.keywords \
+            and isinstance(node.func, gast.Attribute) and node.func.attr in ("items", "values") \
+            and isinstance(node.func.value, gast.Name):
+        return node.func.value
+    return None
 
 
 def expand(fn, names: Names, source: SourceInfo, namespace, local: set):
@@ -47,33 +61,43 @@ def expand(fn, names: Names, source: SourceInfo, namespace, local: set):
     place; `namespace` and the function's `local` names tell what a call that is
     given a generator calls."""
     if has_comprehensions(fn):
-        _Expander(names, source, lambda call: consumes(call, namespace, local)).block_into(fn)
+        _Expander(names, source, lambda call: consumes(call, namespace, local),
+                  lambda call: _callee(call, namespace, local)).block_into(fn)
     return fn
+
+
+def _callee(call, namespace, local: set):
+    """What `call` calls, when that is a global (not a local name), else None."""
+    path = nodes.dotted(call.func)
+    if path is None or path.split(".")[0] in local:
+        return None
+    head, *rest = path.split(".")
+    try:
+        obj = namespace.lookup(head)
+    except KeyError:
+        return None
+    for attr in rest:
+        obj = getattr(obj, attr, None) if inspect.ismodule(obj) else None
+    return obj
 
 
 def consumes(call, namespace, local: set) -> bool:
     """Whether `call` iterates a generator argument through at once: one of the
     builtins in CONSUMERS or a NumPy function."""
-    path = nodes.dotted(call.func)
-    if path is None or path.split(".")[0] in local:
+    obj = _callee(call, namespace, local)
+    if obj is None:
         return False
-    head, *rest = path.split(".")
-    try:
-        obj = namespace.lookup(head)
-    except KeyError:
-        return False
-    for attr in rest:
-        obj = getattr(obj, attr, None) if inspect.ismodule(obj) else None
     if any(obj is getattr(builtins, name) for name in CONSUMERS):
         return True
     return (getattr(obj, "__module__", None) or "").split(".")[0] == "numpy" or isinstance(obj, numpy.ufunc)
 
 
 class _Expander:
-    def __init__(self, names: Names, source: SourceInfo, consumer):
+    def __init__(self, names: Names, source: SourceInfo, consumer, callee=lambda call: None):
         self.names = names
         self.source = source
         self.consumer = consumer
+        self.callee = callee  # what a call calls, when that is a global
 
     def block_into(self, owner) -> None:
         for field in ("body", "orelse"):
@@ -88,7 +112,8 @@ class _Expander:
             before: list = []
             for field, value in gast.iter_fields(stmt):
                 if field not in ("body", "orelse"):
-                    setattr(stmt, field, self.hoist(value, before))
+                    loop_iter = field == "iter" and isinstance(stmt, gast.For)  # desugar reads d.items()
+                    setattr(stmt, field, self.hoist(value, before, loop_iter))
             out.extend(self.block(before))  # comprehensions inside the loops just made
             self.block_into(stmt)
             out.append(stmt)
@@ -124,15 +149,29 @@ class _Expander:
     def reject(self, node, what: str, hint: str):
         raise unsupported(self.source, node, what, hint)
 
-    def hoist(self, value, before: list):
+    def hoist(self, value, before: list, loop_iter: bool = False):
         """`value` with each outermost comprehension replaced by the name of the
-        container the loops added to `before` fill."""
+        container the loops added to `before` fill (`loop_iter`: `value` is a `for`
+        loop's own iterable, where `d.items()` stays)."""
         if isinstance(value, list):
             return [self.hoist(v, before) for v in value]
         if not isinstance(value, gast.AST):
             return value
         if isinstance(value, COMPREHENSIONS):
             return self.loops(value, before)
+        mapping = _entry_view(value)
+        if mapping is not None and not loop_iter:
+            key = self.names.fresh("k")
+            entry = gast.Subscript(value=nodes.clone(mapping), slice=nodes.name(key), ctx=gast.Load())
+            elt = entry if value.func.attr == "values" else gast.Tuple(elts=[nodes.name(key), entry],
+                                                                         ctx=gast.Load())
+            generator = gast.comprehension(target=nodes.name(key, store=True), iter=nodes.clone(mapping),
+                                           ifs=[], is_async=0)
+            return self.loops(gast.copy_location(gast.ListComp(elt=elt, generators=[generator]), value), before)
+        pairs = _pairs(value, lambda call: self.callee(call) is dict)
+        if pairs is not None:  # dict((k, v) for ...): the dict comprehension it is
+            return self.loops(gast.copy_location(gast.DictComp(
+                key=pairs.elt.elts[0], value=pairs.elt.elts[1], generators=pairs.generators), pairs), before)
         for field, child in gast.iter_fields(value):
             setattr(value, field, self.hoist(child, before))
         return value
@@ -166,6 +205,16 @@ class _Expander:
             nodes.stamp(stmt, lineno, col)
             before.append(stmt)
         return nodes.name(result)
+
+
+def _pairs(value, is_dict):
+    """The comprehension of `dict(<comprehension of (key, value) pairs>)`, or None."""
+    if isinstance(value, gast.Call) and len(value.args) == 1 and not value.keywords \
+            and isinstance(value.args[0], (gast.GeneratorExp, gast.ListComp)) \
+            and isinstance(value.args[0].elt, gast.Tuple) and len(value.args[0].elt.elts) == 2 \
+            and is_dict(value):
+        return value.args[0]
+    return None
 
 
 def _children(node):

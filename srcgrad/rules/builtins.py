@@ -15,10 +15,11 @@ import operator
 
 import numpy
 
-from srcgrad.rules.registry import adjoint, alias, linear, nondifferentiable, one_argument, tangent
+from srcgrad.rules.registry import adjoint, alias, linear, nondifferentiable, one_argument, tangent, unsupported
 from srcgrad.runtime import (
     broadcast_like, extreme_pick, extreme_share, float_adjoint_helper, list_adjoint_helper,
-    list_tangent_helper, max_of, min_of, sum_adjoint_helper, sum_tangent_helper, unbroadcast,
+    list_tangent_helper, max_of, min_of, sorted_adjoint, sorted_tangent, sum_adjoint_helper,
+    sum_tangent_helper, unbroadcast,
 )
 from srcgrad.templates import d
 
@@ -26,6 +27,14 @@ nondifferentiable(
     builtins.len, builtins.range, builtins.int, builtins.round, builtins.bool,
     builtins.isinstance, builtins.type, builtins.any, builtins.all,
 )
+
+# zip, enumerate and reversed are read by index where a `for` loop iterates them
+# (normalize/desugar.py); a value made by one, kept or passed on, is not.
+for _view in (builtins.zip, builtins.enumerate, builtins.reversed):
+    unsupported(_view, "a `for` loop reads zip(...), enumerate(...) and reversed(...) by index when it "
+                       "iterates them itself, or enumerate(zip(...)); flatten a nested one "
+                       "(`for a, b, c in zip(xs, ys, zs)`, `for i, b in enumerate(ys)` with `ys[::-1]` "
+                       "for reversed) or build the list with a comprehension `[(i, v) for ...]`")
 
 # pow(base, exp) is `base ** exp`; a `mod` argument does not bind and is rejected.
 # Both modes use operator.pow's rules (rules/operators.py).
@@ -105,6 +114,26 @@ def list_adjoint(z, x):
 @tangent(builtins.list)
 def list_tangent(z, x):
     d[z] = list_tangent_helper(d[x], x)
+
+
+@adjoint(builtins.tuple)                        # z = tuple(x): the items of a list, tuple or array
+def tuple_adjoint(z, x):
+    d[x] = list_adjoint_helper(d[z], x)
+
+
+@tangent(builtins.tuple)
+def tuple_tangent(z, x):
+    d[z] = tuple(list_tangent_helper(d[x], x))
+
+
+@adjoint(builtins.sorted)                       # z = sorted(x): a permutation; ties share evenly
+def sorted_adjoint_rule(z, x, reverse=False):
+    d[x] = sorted_adjoint(d[z], x, reverse)
+
+
+@tangent(builtins.sorted)
+def sorted_tangent_rule(z, x, reverse=False):
+    d[z] = sorted_tangent(d[x], x, reverse)
 
 
 @adjoint(builtins.sum)                          # z = sum(iterable, start), e.g. sum([a, b, c])

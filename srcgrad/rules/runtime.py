@@ -65,6 +65,8 @@ linear(runtime.unpack_adjoint, "g")
 linear(runtime.dict_unpack_adjoint, "g")
 linear(runtime.list_adjoint_helper, "g")
 linear(runtime.list_tangent_helper, "t")
+linear(runtime.sorted_adjoint, "g")              # the items only choose the permutation
+linear(runtime.sorted_tangent, "t")
 linear(runtime.last_item_adjoint, "g")
 linear(runtime.drop_last, "g")
 linear(runtime.copy_slice, "x")

@@ -201,6 +201,45 @@ def list_tangent_helper(t, x):
     return list(t)
 
 
+def _sorted_groups(items, reverse) -> list:
+    """The positions of `items` in the order `sorted(items, reverse=reverse)` puts
+    them, as groups of equal values (a group of more than one is a tie)."""
+    order = sorted(range(len(items)), key=items.__getitem__, reverse=reverse)
+    groups: list = []
+    for i in order:
+        if groups and items[groups[-1][0]] == items[i]:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+def sorted_adjoint(g, items, reverse=False):
+    """The adjoint of `items` in z = sorted(items): entry k of `g` goes back to the
+    item sorted into slot k; tied items share their slots' adjoints evenly (at a
+    two-way tie, what central differences give)."""
+    if g is None:
+        return None
+    out = [0.0] * len(items)
+    slot = 0
+    for group in _sorted_groups(items, reverse):
+        share = sum(0.0 if gk is None else gk for gk in g[slot:slot + len(group)]) / len(group)
+        for i in group:
+            out[i] = share
+        slot += len(group)
+    return numpy.asarray(out) if isinstance(items, numpy.ndarray) else type(items)(out)
+
+
+def sorted_tangent(t, items, reverse=False):
+    """The tangent of z = sorted(items): slot k gets the tangent of the item sorted
+    there; tied items' slots the mean of their tangents (`sorted_adjoint` transposed)."""
+    out: list = []
+    for group in _sorted_groups(items, reverse):
+        mean = sum(0.0 if t[i] is None else t[i] for i in group) / len(group)
+        out += [mean] * len(group)
+    return out
+
+
 # --- list and tuple `+` and `*`: concatenation and repetition -------------------
 #
 # `a + b` and `a * n` where an operand is known (before running) to be a list

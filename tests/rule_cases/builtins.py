@@ -131,3 +131,26 @@ def builtin_max_min_of_an_array_case(a, c):
 def numpy_float64_case(x, c):
     acc = np.float64(0.0)  # an accumulator, as in `acc = np.float64(0.0); acc += ...`
     return np.sum((np.float64(x) * x + acc) * c)
+
+
+@case(tuple, variants=[(R(), R(), C(3)), (R(3), R(3), C(3))], wrt=(0, 1))
+def builtin_tuple_case(x, y, c):
+    items = tuple([x * y, np.sin(x), y])
+    return np.sum(items[0] * c[0] + items[1] * c[1] + items[2] * c[2])
+
+
+@case(tuple, variants=[(R(3), C(3))])
+def builtin_tuple_of_an_array_case(a, c):
+    return sum(tuple(a * a) * c)
+
+
+@case(sorted, variants=[(R(), R(), R(), C(3)) for _ in range(3)], wrt=(0, 1, 2))
+def builtin_sorted_case(x, y, w, c):  # a permutation: each slot's weight goes to its item
+    s = sorted([x * y, w, np.sin(x)])
+    return s[0] * c[0] + s[1] * c[1] + s[2] * c[2]
+
+
+@case(sorted, variants=[(R(4), C(4)), (R(1), C(1))])
+def builtin_sorted_reverse_of_an_array_case(a, c):
+    s = sorted(a * 2.0, reverse=True)
+    return sum(si * ci for si, ci in zip(s, c))

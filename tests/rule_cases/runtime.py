@@ -378,3 +378,11 @@ def det_cofactor_case(a, c):
                                          (R(2, 3, 3), R(2, 3, 3), C(2, 3, 3))], wrt=(1,), modes=FWD)
 def det_cofactor_tangent_case(a, e, c):
     return np.sum(rt.det_cofactor_tangent(a, e * e) * c)
+
+
+@case(rt.sorted_adjoint, rt.sorted_tangent, variants=[(R(3), R(3), C(3))], wrt=(0, 1), modes=FWD)
+def sorted_helpers_case(g, t, c):
+    items = [c[0], c[2], c[1]]  # fixed items: only the permutation they choose matters
+    back = rt.sorted_adjoint([g[0] * g[1], g[1], g[2]], items)
+    forth = rt.sorted_tangent(t * t, c, True)
+    return back[0] * c[0] + back[1] * c[1] + back[2] * c[2] + forth[0] * c[1] + forth[2] * c[0]

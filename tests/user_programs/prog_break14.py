@@ -1744,19 +1744,16 @@ def _dict_gen(z):
     return d["0"] + d["2"]
 
 
-@pytest.mark.xfail(strict=True, reason="finding 9: sorted(genexp) on active values has no derivative rule (docs list it)")
 def test_p83_sorted_of_generator():
     x = np.array([0.5, -1.2, 2.0, 0.3])
     close(check(_sorted_gen, (x,)), np.array([0, 2.0, 0, 2.0]), 1e-10, 1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 9: tuple(genexp) on active values has no derivative rule (docs list it)")
 def test_p83b_tuple_of_generator():
     x = np.array([0.5, -1.2, 2.0, 0.3])
     close(check(_tuple_gen, (x,)), np.full(4, 3.0), 1e-10, 1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 9: dict(genexp) on active values has no derivative rule (docs list it)")
 def test_p83c_dict_of_generator():
     x = np.array([0.5, -1.2, 2.0, 0.3])
     close(check(_dict_gen, (x,)), np.array([1.0, 0, 4.0, 0]), 1e-10, 1e-12)
@@ -1934,19 +1931,16 @@ def test_p89_closure_forward_mode_is_right():
     assert d1 == pytest.approx(fd_grad(_closure_sim, (1.0, 0.5), 1), rel=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 12: WRONG reverse gradient when a name a nested def reads is rebound from its result")
 def test_p89b_closure_simulator_reverse():
     g = srcgrad.grad(_closure_sim, wrt=(0, 1))(1.0, 0.5)
     assert g[0] == pytest.approx(fd_grad(_closure_sim, (1.0, 0.5), 0), rel=1e-6)   # got 0.0
     assert g[1] == pytest.approx(fd_grad(_closure_sim, (1.0, 0.5), 1), rel=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 12: WRONG reverse gradient (0.0 instead of 3.0) for a = g(b) with g reading a")
 def test_p89c_closure_minimal():
     assert srcgrad.grad(_closure_min, wrt=(0, 1))(2.0, 3.0) == (3.0, 2.0)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 12: WRONG reverse gradient through a layer closure reading h, h = layer(...)")
 def test_p89d_closure_layers():
     check(_closure_layers, (np.array([0.5, -1.2, 2.0, 0.3]),))
 
@@ -1960,7 +1954,6 @@ def _closure_calls_closure(x):
     return h(x[1])
 
 
-@pytest.mark.xfail(strict=True, reason="finding 13: a nested def calling another nested def is refused")
 def test_p90_nested_def_calls_nested_def():
     check(_closure_calls_closure, (np.array([0.5, -1.2]),))
 
@@ -2028,7 +2021,7 @@ def test_p91_notebook_lambdas_redefinitions_objects():
     close(ns["r11"], [12.0, 48.0], 1e-12, 1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 14: a lambda written in a %time line of a cell cannot be read (SrcGradError)")
+@pytest.mark.xfail(strict=True, reason="finding 14: a lambda written in a %time line of a cell cannot be read: a SrcGradError that says to assign it on its own line first (tests/test_ipython.py)")
 def test_p92_notebook_time_magic_lambda():
     ns = _run_cells(["import numpy as np, srcgrad", "%time r10 = srcgrad.grad(lambda x: np.sin(x))(0.0)"])
     assert ns["r10"] == pytest.approx(1.0)
@@ -2491,7 +2484,6 @@ def _uses_swap_helper(x):
     return np.sum(_swap_helper(x))
 
 
-@pytest.mark.xfail(strict=True, reason="finding 20: after helper.__code__ is replaced, reverse mode keeps the old helper (forward mode follows the new one)")
 def test_p104_helper_code_replaced_in_place():
     x = np.array([1.0, 2.0])
     old = _swap_helper.__code__
@@ -2509,7 +2501,6 @@ def _with_default(x, c=np.array([1.0, 1.0])):
     return np.sum(c * x ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 20: a function's __defaults__ replaced after grad() was built are not seen")
 def test_p104b_defaults_replaced():
     x = np.array([1.0, 1.0])
     dg = srcgrad.grad(_with_default)
@@ -2585,7 +2576,7 @@ def _nested_loops_unpacking(d, xs, ys, zs):
     return total
 
 
-@pytest.mark.xfail(strict=True, reason="finding 21: enumerate(d.items()) / enumerate(d.values()) / list(d.items()) are refused (.items() has no derivative rule)")
+@pytest.mark.xfail(strict=True, reason="finding 21 (rest): zip(xs, zip(ys, zs)) / zip(enumerate(xs), reversed(ys)) are refused, located, with a hint to flatten")
 def test_p106_nested_tuple_unpacking_in_loops():
     d = {"p": np.array([0.5, -1.0]), "q": np.array([2.0])}
     xs = np.array([0.3, 1.2, -0.4])
@@ -2612,7 +2603,7 @@ def _zip_of_zip(xs, ys, zs):
     return total
 
 
-@pytest.mark.xfail(strict=True, reason="finding 21: zip(xs, zip(ys, zs)) is refused (zip has no derivative rule)")
+@pytest.mark.xfail(strict=True, reason="finding 21 (rest): zip(xs, zip(ys, zs)) / zip(enumerate(xs), reversed(ys)) are refused, located, with a hint to flatten")
 def test_p106e_zip_of_zip():
     xs = np.array([0.3, 1.2, -0.4])
     ys = np.array([1.0, 2.0, 3.0])
@@ -2627,7 +2618,7 @@ def _zip_of_enumerate(xs, ys):
     return total
 
 
-@pytest.mark.xfail(strict=True, reason="finding 21: zip(enumerate(xs), reversed(ys)) is refused (enumerate has no derivative rule)")
+@pytest.mark.xfail(strict=True, reason="finding 21 (rest): zip(xs, zip(ys, zs)) / zip(enumerate(xs), reversed(ys)) are refused, located, with a hint to flatten")
 def test_p106d_zip_of_enumerate():
     xs = np.array([0.3, 1.2, -0.4])
     ys = np.array([1.0, 2.0, 3.0])
@@ -2648,7 +2639,6 @@ def _weighted_values(d):
     return sum(np.sum(v ** 2) * (i + 1) for i, v in enumerate(d.values()))
 
 
-@pytest.mark.xfail(strict=True, reason="finding 21: a generator over enumerate(d.values()) is refused")
 def test_p106c_generator_over_enumerate_values():
     d = {"p": np.array([0.5, -1.0]), "q": np.array([2.0])}
     g = check(_weighted_values, (d,))

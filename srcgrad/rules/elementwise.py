@@ -46,7 +46,8 @@ either a runtime helper that does (`pole_ratio`), or plain arithmetic
 same value: atan2 at the origin NaN (the angle jumps; a zero adjoint stays
 zero through `pole_ratio`), hypot at the origin 0 (the 2-norm's convention),
 copysign at x1 = 0 the derivative 0 (abs'(0) = 0); ties in maximum and
-minimum split evenly, as SPEC section 7 says. `at` records these values.
+minimum split evenly, as SPEC section 7 says, and a NaN result of a choice
+(maximum of a NaN) has NaN derivatives. `at` records these values.
 A share of None: a position with zero derivative (copysign's sign argument),
 checked by a zero case. numpy.where and numpy.clip are not pairs: they have
 no `math` twin, and a non-differentiable condition or optional bounds.
@@ -65,8 +66,8 @@ from math import inf, nan
 
 import numpy
 
-from srcgrad.runtime import (broadcast_like, masked_product, nan_tie_share, pole_ratio, sinc_derivative,
-                             tie_share, unbroadcast)
+from srcgrad.runtime import (broadcast_like, choice_share, masked_product, pole_ratio, sinc_derivative,
+                             unbroadcast)
 from srcgrad.templates import d
 
 from . import registry
@@ -158,15 +159,17 @@ PAIRS = (
          at={(0.0, 1.0): (0.0, 0.0), (0.0, -1.0): (0.0, 0.0)}),
     # x1 - q x2 with q an integer, constant between its jumps: -q = (z - x1) / x2
     Pair("fmod", numpy.fmod, math.fmod, shares=("g", "g * (z - x1) / x2")),
-    # piecewise: ties split evenly (SPEC section 7); fmax and fmin also pass g to the non-NaN side
-    Pair("maximum", numpy.maximum, shares=("tie_share(g, x1, x2)", "tie_share(g, x2, x1)"),
-         at={(1.0, 1.0): (0.5, 0.5)}),
-    Pair("minimum", numpy.minimum, shares=("tie_share(g, x2, x1)", "tie_share(g, x1, x2)"),
-         at={(1.0, 1.0): (0.5, 0.5)}),
-    Pair("fmax", numpy.fmax, shares=("nan_tie_share(g, x1, x2)", "nan_tie_share(g, x2, x1)"),
-         at={(1.0, 1.0): (0.5, 0.5), (1.0, nan): (1.0, 0.0), (nan, 1.0): (0.0, 1.0)}),
-    Pair("fmin", numpy.fmin, shares=("nan_tie_share(g, -x1, -x2)", "nan_tie_share(g, -x2, -x1)"),
-         at={(1.0, 1.0): (0.5, 0.5), (1.0, nan): (1.0, 0.0), (nan, 1.0): (0.0, 1.0)}),
+    # a choice between x1 and x2: ties split evenly (SPEC section 7); a NaN result (maximum and
+    # minimum of a NaN, fmax and fmin of two) has NaN derivatives; fmax and fmin of one NaN pass
+    # g to the other side, the result
+    Pair("maximum", numpy.maximum, shares=("choice_share(g, x1, x2, z)", "choice_share(g, x2, x1, z)"),
+         at={(1.0, 1.0): (0.5, 0.5), (nan, 1.0): (nan, nan), (1.0, nan): (nan, nan)}),
+    Pair("minimum", numpy.minimum, shares=("choice_share(g, x1, x2, z)", "choice_share(g, x2, x1, z)"),
+         at={(1.0, 1.0): (0.5, 0.5), (nan, 1.0): (nan, nan), (1.0, nan): (nan, nan)}),
+    Pair("fmax", numpy.fmax, shares=("choice_share(g, x1, x2, z)", "choice_share(g, x2, x1, z)"),
+         at={(1.0, 1.0): (0.5, 0.5), (1.0, nan): (1.0, 0.0), (nan, 1.0): (0.0, 1.0), (nan, nan): (nan, nan)}),
+    Pair("fmin", numpy.fmin, shares=("choice_share(g, x1, x2, z)", "choice_share(g, x2, x1, z)"),
+         at={(1.0, 1.0): (0.5, 0.5), (1.0, nan): (1.0, 0.0), (nan, 1.0): (0.0, 1.0), (nan, nan): (nan, nan)}),
 )
 
 @dataclass(frozen=True)
@@ -188,8 +191,8 @@ _FUNCTIONS = {"sqrt", "sin", "cos", "sinh", "cosh", "exp", "exp2", "sign"}  # sp
 
 # The template globals: what a generated template's free names mean.
 _GLOBALS = {"d": d, "math": math, "numpy": numpy, "masked_product": masked_product,
-            "pole_ratio": pole_ratio, "sinc_derivative": sinc_derivative, "tie_share": tie_share,
-            "nan_tie_share": nan_tie_share, "unbroadcast": unbroadcast, "broadcast_like": broadcast_like}
+            "pole_ratio": pole_ratio, "sinc_derivative": sinc_derivative, "choice_share": choice_share,
+            "unbroadcast": unbroadcast, "broadcast_like": broadcast_like}
 
 
 def register(namespace: Namespace) -> None:

@@ -135,7 +135,7 @@ def log_or_zero_tangent(z, x):
 # are named `out`, as several helpers have a parameter `z`.
 
 linear(runtime.tie_share, "g")
-linear(runtime.nan_tie_share, "g")
+linear(runtime.choice_share, "g")
 linear(runtime.clip_share, "g")
 linear(runtime.unreduce_extreme, "g")
 linear(runtime.cumsum_adjoint_helper, "g")

@@ -77,16 +77,16 @@ def log_or_zero_case(x, c):
 
 
 # --- helpers of the numpy, shapes, ndarray, linalg and builtins rules ----------
-# The masks of tie_share, clip_share, sort, ... are constant away from ties; the
+# The masks of tie_share, choice_share, clip_share, sort, ... are constant away from ties; the
 # helpers taking a result `z = f(a)` (prod, cumprod, norm) get it computed here
 # from `a`, as in reverse-mode code (their tangent rules rely on that).
 
 
-@case(rt.tie_share, rt.nan_tie_share, rt.clip_share, variants=[(R(4), R(4), R(4), C(4))],
+@case(rt.tie_share, rt.choice_share, rt.clip_share, variants=[(R(4), R(4), R(4), C(4))],
       wrt=(0, 1, 2), modes=FWD)
 def share_helpers_case(g, w, v, c):
     a = rt.tie_share(g * g, w, v)
-    b = rt.nan_tie_share(g * w, w, v)
+    b = rt.choice_share(g * w, w, v, np.fmax(w, v))
     e = rt.clip_share(g * v, w, -0.25, 0.25, "a")
     f = rt.clip_share(g * w, w, v, None, "a_min")
     return np.sum((a + b + e + f) * c)

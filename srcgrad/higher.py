@@ -108,10 +108,11 @@ def jacobian(fun, wrt=0):
         kept = {p: copy_arrays(bound.arguments[p]) for p in params if p in written}
         out, pullback = vjp(fun, *args, wrt=name, **kwargs)
         out_shape, x_shape = numpy.shape(out), numpy.shape(x)
+        dtype = compose.block_dtype(out, x)
         if numpy.size(out) <= numpy.size(x):
             rows = [pullback(e if out_shape else float(e)) for e in _basis(numpy.asarray(out, float))] \
                 if out_shape else [pullback(1.0)]
-            jac = numpy.stack([numpy.asarray(r, float) for r in rows])
+            jac = numpy.stack([numpy.asarray(r, dtype) for r in rows])
         else:
             if name in kept:
                 x = kept[name]
@@ -119,7 +120,7 @@ def jacobian(fun, wrt=0):
             for e in _basis(x):
                 primals = [copy_arrays(kept[p]) if p in kept else bound.arguments[p] for p in params]
                 _, out_dot = jvp(fun, primals, [e if p == name else None for p in params])
-                cols.append(numpy.asarray(out_dot, float))
+                cols.append(numpy.asarray(out_dot, dtype))
             jac = numpy.stack(cols, axis=-1)
         return jac.reshape(out_shape + x_shape) if out_shape + x_shape else float(jac.reshape(()))
 

@@ -19,7 +19,7 @@ import numpy
 from srcgrad.rules.registry import adjoint, alias, linear, nondifferentiable, one_argument, tangent
 from srcgrad.runtime import (
     broadcast_like, choice_share, extreme_pick, extreme_share, float_adjoint_helper, list_adjoint_helper,
-    list_tangent_helper, max_of, min_of, sum_adjoint_helper, sum_tangent_helper, unbroadcast,
+    list_tangent_helper, max_of, min_of, sign_of, sum_adjoint_helper, sum_tangent_helper, unbroadcast,
 )
 from srcgrad.templates import d
 
@@ -33,14 +33,14 @@ nondifferentiable(
 alias(builtins.pow, operator.pow)
 
 
-@adjoint(builtins.abs)                          # z = abs(x); abs'(0) = 0
-def abs_adjoint(z, x):
-    d[x] = d[z] * x / (z + (z == 0))            # sign(x) = x / |x|, 0 at 0; floats and arrays
+@adjoint(builtins.abs)                          # z = abs(x); abs'(0) = 0, and sign_of has zero
+def abs_adjoint(z, x):                          # derivative: abs''(0) = 0, as for numpy.abs
+    d[x] = d[z] * sign_of(x)
 
 
 @tangent(builtins.abs)
 def abs_tangent(z, x):
-    d[z] = d[x] * x / (z + (z == 0))            # sign(x) d[x], 0 at 0
+    d[z] = d[x] * sign_of(x)
 
 
 @adjoint(builtins.float)                        # z = float(x); x a number or a size-1 array

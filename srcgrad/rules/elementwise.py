@@ -66,7 +66,7 @@ from math import inf, nan
 
 import numpy
 
-from srcgrad.runtime import (broadcast_like, choice_share, masked_product, pole_ratio, sinc_derivative,
+from srcgrad.runtime import (broadcast_like, choice_share, masked_product, pole_ratio, sign_of, sinc_derivative,
                              unbroadcast)
 from srcgrad.templates import d
 
@@ -191,7 +191,7 @@ _FUNCTIONS = {"sqrt", "sin", "cos", "sinh", "cosh", "exp", "exp2", "sign"}  # sp
 
 # The template globals: what a generated template's free names mean.
 _GLOBALS = {"d": d, "math": math, "numpy": numpy, "masked_product": masked_product,
-            "pole_ratio": pole_ratio, "sinc_derivative": sinc_derivative, "choice_share": choice_share,
+            "pole_ratio": pole_ratio, "sinc_derivative": sinc_derivative, "choice_share": choice_share, "sign_of": sign_of,
             "unbroadcast": unbroadcast, "broadcast_like": broadcast_like}
 
 

@@ -22,6 +22,18 @@ def log_or_zero(x):
     return numpy.log(numpy.where(numpy.equal(x, 0), 1.0, x))
 
 
+def sign_of(x):
+    """sign(x): -1, 0 or 1 (NaN for NaN), a Python float for a Python number and
+    numpy.sign's value otherwise. The derivative of builtin abs and math.fabs:
+    a piecewise constant with zero derivative (its rule says so), so abs''(0) =
+    0 as for numpy.abs, whose derivative is numpy.sign. The arithmetic
+    `x / (abs(x) + (x == 0))` has the same value but differentiates to 1 at 0.
+    """
+    if type(x) is float or type(x) is int:
+        return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else math.nan
+    return numpy.sign(x)
+
+
 def tie_share(g, win, lose):
     """`g` where `win > lose`, half of it where they are equal, 0 elsewhere.
 

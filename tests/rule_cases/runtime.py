@@ -12,9 +12,9 @@ from srcgrad import runtime as rt
 FWD = ("forward",)
 
 
-@case(rt.zeros_like, rt.reduced_size, rt.shape_of, variants=[(R(2, 3), C(2, 3))])
+@case(rt.zeros_like, rt.reduced_size, rt.shape_of, rt.sign_of, variants=[(R(2, 3), C(2, 3))])
 def zero_helpers_case(x, c):
-    return np.sum((rt.zeros_like(x) + x * rt.reduced_size(x, 1) * len(rt.shape_of(x))) * c)
+    return np.sum((rt.zeros_like(x) + x * rt.reduced_size(x, 1) * len(rt.shape_of(x)) * rt.sign_of(x)) * c)
 
 
 @case(rt.unbroadcast, variants=[(R(3, 4), R(1, 4), C(1, 4)), (R(2, 3), R(), C())], modes=FWD)

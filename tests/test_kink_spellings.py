@@ -4,6 +4,7 @@ item 3 review). A kink's derivative is piecewise constant (sign(x) for abs, a
 everywhere, the kink included: abs''(0) = 0 whether written `abs`, `np.abs`,
 `np.absolute`, `np.fabs` or `math.fabs`, and max(x, 0)'' = 0 as
 `np.maximum(x, 0)`'' is. Checked by hessian, grad of grad and jvp of grad.
+hypot, the 2-norm of two numbers, has the norm's zero Hessian at the origin.
 """
 import math
 
@@ -48,3 +49,22 @@ def test_abs_of_arrays_at_zero_in_every_spelling():
         # d2/dx2 (|x| x) = 2 sign(x): 0 at 0
         np.testing.assert_array_equal(srcgrad.hessian(f)(x), np.diag([0.0, 2.0, -2.0]))
         np.testing.assert_allclose(srcgrad.grad(f)(x), [0.0, 1.4, 2.4], rtol=1e-15)  # 2 |x|
+
+
+def test_hypot_at_the_origin_has_the_norms_zero_hessian():
+    def by_hypot(v):
+        return np.hypot(v[0], v[1])
+
+    def by_math_hypot(v):
+        return math.hypot(v[0], v[1])
+
+    def by_norm(v):
+        return np.linalg.norm(v)
+
+    origin, away = np.zeros(2), np.array([0.6, 0.8])
+    for f in (by_hypot, by_math_hypot):
+        np.testing.assert_array_equal(srcgrad.hessian(f)(origin), srcgrad.hessian(by_norm)(origin))
+        np.testing.assert_array_equal(srcgrad.hessian(f)(origin), np.zeros((2, 2)))
+        # away from it: (I - u u^T) / r with u = v / r, r = 1
+        np.testing.assert_allclose(srcgrad.hessian(f)(away), np.eye(2) - np.outer(away, away), rtol=1e-14)
+    assert srcgrad.hessian(lambda x: np.hypot(x, 0.0))(0.0) == 0.0  # |x| spelled as a norm

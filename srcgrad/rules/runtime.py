@@ -292,6 +292,13 @@ def pole_ratio_tangent(out, t, denom):
     d[out] = -runtime.pole_ratio(runtime.masked_product(out, d[denom]), denom)
 
 
+@tangent(runtime.radial_share)                  # out = g x / r, 0 where r is 0 (hypot at the origin)
+def radial_share_tangent(out, g, x, r):
+    d[out] = runtime.radial_share(d[g], x, r)
+    d[out] = runtime.radial_share(g, d[x], r)
+    d[out] = -runtime.radial_share(out, d[r], r)
+
+
 @tangent(runtime.power_derivative)              # out = c * x ** (c - 1)
 def power_derivative_tangent(out, x, c):
     d[out] = runtime.masked_product(d[x], c * runtime.power_derivative(x, c - 1))

@@ -99,6 +99,19 @@ def clip_share(g, a, a_min, a_max, part):
     return _undefined(share, g, numpy.isnan(low if a_max is None else numpy.minimum(low, a_max)))
 
 
+def radial_share(g, x, r):
+    """g * x / r, and 0 where r is 0: the share of `x` of `g` in the 2-norm r of
+    (x, ...) (hypot). At the origin the gradient is 0, the norm's convention;
+    the helper's tangent rule keeps every term 0 there too, so the Hessian at
+    the origin is 0, as numpy.linalg.norm's (not the identity that
+    `g * x / (r + (r == 0))` differentiates to). Python numbers stay numbers.
+    """
+    if type(g) is float and type(x) in _NUMBERS and type(r) in _NUMBERS:
+        return g * x / r if r != 0 else 0.0
+    at_zero = numpy.equal(r, 0)
+    return numpy.where(at_zero, 0.0, g * x / numpy.where(at_zero, 1.0, r))
+
+
 def sinc_derivative(x, z):
     """d sinc(x) / dx = (cos(pi x) - sinc(x)) / x, and 0 at x = 0."""
     zero = numpy.equal(x, 0)

@@ -352,6 +352,11 @@ def loop_items_helpers_case(g, c):
     return np.sum(rows[1] * c) + np.sum(items[0] * c) + keys[1]
 
 
+@case(rt.radial_share, variants=[(R(3), R(3), P(3), C(3)), (R(), R(), P(), C())], wrt=(0, 1, 2), modes=FWD)
+def radial_share_case(g, x, r, c):
+    return np.sum(rt.radial_share(g * x, x, r + g * g) * c)
+
+
 @case(rt.pole_ratio, variants=[(P(), P(), C()) for _ in range(2)] + [(-P(), P(), C())], wrt=(0, 1), modes=FWD)
 def pole_ratio_case(x, y, c):
     return rt.pole_ratio(x * y, y + 1.0) * c

@@ -107,39 +107,6 @@ def check_wrt_value(name: str, value, path: str = "") -> None:
             hint="convert it with numpy.asarray(..., dtype=float), or remove it from wrt")
 
 
-_SCIPY_HINT = ("the direction is the last positional argument (or v=...); scipy.optimize.minimize "
-               "calls hessp(x, p, *args), so with args= pass hessp=lambda x, p, *a: hvp(f)(x, *a, p)")
-
-
-def check_direction(what: str, name: str, x, v, path: str = "") -> None:
-    """The direction `v` of a Hessian-vector product has the structure of the wrt
-    argument `x` (shape, and the keys or length of a dict, list or tuple); else a
-    SrcGradError. A direction in the wrong place (SciPy's `hessp(x, p, *args)`)
-    almost always fails this, rather than giving a silently wrong product."""
-    where = name + path
-    if isinstance(x, dict):
-        if not isinstance(v, dict) or set(v) != set(x):
-            keys = f"keys {list(v)}" if isinstance(v, dict) else f"a {type(v).__name__}"
-            raise SrcGradError(f"{what}: the direction must be a dict with the keys of {where!r} "
-                               f"({list(x)}), but it has {keys}", hint=_SCIPY_HINT)
-        for key, item in x.items():
-            check_direction(what, name, item, v[key], f"{path}[{key!r}]")
-        return
-    if isinstance(x, (list, tuple)):
-        if not isinstance(v, (list, tuple)) or len(v) != len(x):
-            got = f"{len(v)} entries" if isinstance(v, (list, tuple)) else f"is a {type(v).__name__}"
-            raise SrcGradError(f"{what}: the direction must be a list or tuple of {len(x)} entries, "
-                               f"as {where!r} is, but it {'has ' if 'entries' in got else ''}{got}",
-                               hint=_SCIPY_HINT)
-        for i, (xi, vi) in enumerate(zip(x, v)):
-            check_direction(what, name, xi, vi, f"{path}[{i}]")
-        return
-    if isinstance(v, (dict, list, tuple)) or numpy.shape(v) != numpy.shape(x):
-        got = f"a {type(v).__name__}" if isinstance(v, (dict, list, tuple)) else f"shape {numpy.shape(v)}"
-        raise SrcGradError(f"{what}: the direction must have the shape of {where!r}, "
-                           f"{numpy.shape(x)}, but it has {got}", hint=_SCIPY_HINT)
-
-
 def _fresh(g, x) -> bool:
     """`g` is a writeable float array of `x`'s shape and dtype, not `x` itself: one
     the derivative made, handed over as it is."""

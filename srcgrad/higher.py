@@ -14,7 +14,7 @@ import numpy
 
 from . import cache, compose, forms
 from .api import Derivative, jvp, vjp
-from .boundary import check_direction, check_wrt_value, copy_arrays, kind_of, parameters, resolve_wrt
+from .boundary import check_wrt_value, copy_arrays, kind_of, parameters, resolve_wrt
 from .compiler import Options
 from .errors import SrcGradError
 
@@ -57,7 +57,7 @@ def hvp(fun, wrt=0):
 
     def build(values):
         check_wrt_value(direction, values[direction])
-        check_direction(what, name, values[name], values[direction])
+        compose.check_direction(what, name, values[name], values[direction])
         return gradient._plan(values).forward(values, {name: ("arg", direction)})
 
     return compose.Composite(build, signature, f"hvp_{getattr(fun, '__name__', 'f')}", hvp.__doc__,

@@ -13,12 +13,20 @@ import pytest
 
 import srcgrad
 
-ABS = {"abs": lambda x: abs(x), "np.abs": lambda x: np.abs(x), "np.absolute": lambda x: np.absolute(x),
-       "np.fabs": lambda x: np.fabs(x), "math.fabs": lambda x: math.fabs(x)}
-RELU = {"max": lambda x: max(x, 0.0), "np.maximum": lambda x: np.maximum(x, 0.0),
-        "min": lambda x: -min(-x, 0.0), "np.minimum": lambda x: -np.minimum(-x, 0.0),
-        "np.clip": lambda x: np.clip(x, 0.0, None), "np.fmax": lambda x: np.fmax(x, 0.0),
-        "max of a list": lambda x: max([x, 0.0]), "np.max": lambda x: np.max(np.array([x, 0.0]))}
+# one lambda a line: Python 3.10 cannot tell two on one line apart
+ABS = {"abs": lambda x: abs(x),
+       "np.abs": lambda x: np.abs(x),
+       "np.absolute": lambda x: np.absolute(x),
+       "np.fabs": lambda x: np.fabs(x),
+       "math.fabs": lambda x: math.fabs(x)}
+RELU = {"max": lambda x: max(x, 0.0),
+        "np.maximum": lambda x: np.maximum(x, 0.0),
+        "min": lambda x: -min(-x, 0.0),
+        "np.minimum": lambda x: -np.minimum(-x, 0.0),
+        "np.clip": lambda x: np.clip(x, 0.0, None),
+        "np.fmax": lambda x: np.fmax(x, 0.0),
+        "max of a list": lambda x: max([x, 0.0]),
+        "np.max": lambda x: np.max(np.array([x, 0.0]))}
 
 
 def _orders(f, at):
@@ -45,7 +53,9 @@ def test_relu_has_zero_second_derivative_in_every_spelling(name, at, first):
 
 def test_abs_of_arrays_at_zero_in_every_spelling():
     x = np.array([0.0, 0.7, -1.2])
-    for f in (lambda x: np.sum(abs(x) * x), lambda x: np.sum(np.abs(x) * x), lambda x: np.sum(np.absolute(x) * x)):
+    for f in (lambda x: np.sum(abs(x) * x),
+              lambda x: np.sum(np.abs(x) * x),
+              lambda x: np.sum(np.absolute(x) * x)):
         # d2/dx2 (|x| x) = 2 sign(x): 0 at 0
         np.testing.assert_array_equal(srcgrad.hessian(f)(x), np.diag([0.0, 2.0, -2.0]))
         np.testing.assert_allclose(srcgrad.grad(f)(x), [0.0, 1.4, 2.4], rtol=1e-15)  # 2 |x|

@@ -28,7 +28,8 @@ def _same(got, expected) -> bool:
     return bool(np.all((np.asarray(got) == expected) | (np.isnan(got) & np.isnan(expected))))
 
 
-@pytest.mark.parametrize("fn", [np.maximum, np.minimum, max, min], ids=lambda f: f"{type(f).__module__}.{f.__name__}")
+@pytest.mark.parametrize("fn", [np.maximum, np.minimum, max, min],
+                         ids=lambda f: f"{type(f).__module__}.{f.__name__}")
 def test_a_nan_result_of_a_choice_has_nan_derivatives(fn):
     def f(a, b):
         return fn(a, b) * 3.0
@@ -79,7 +80,9 @@ def test_clip_at_a_nan_gives_every_argument_a_nan_derivative():
 
 def test_choices_agree_with_numpy_max_at_a_nan():
     x = np.array([NAN, 1.0])
-    for f in (lambda x: np.max(x), lambda x: max(x[0], x[1]), lambda x: np.maximum(x[0], x[1]),
+    for f in (lambda x: np.max(x),
+              lambda x: max(x[0], x[1]),
+              lambda x: np.maximum(x[0], x[1]),
               lambda x: np.maximum.reduce(x)):
         with np.errstate(invalid="ignore"):
             g = srcgrad.grad(f)(x)

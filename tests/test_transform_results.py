@@ -65,7 +65,10 @@ def _assert_private(result, *callers):
 def test_a_pullback_that_is_its_cotangent_hands_back_a_copy():
     x = np.array([1.0, 2.0, 3.0])
     ct = np.array([0.5, -1.0, 2.0])
-    for fun in (lambda x: x, lambda x: x.T, lambda x: x.reshape(3, 1), lambda x: x + 0.0):
+    for fun in (lambda x: x,
+                lambda x: x.T,
+                lambda x: x.reshape(3, 1),
+                lambda x: x + 0.0):
         _, pullback = vjp(fun, x)
         cotangent = ct if fun(x).shape == ct.shape else ct.reshape(fun(x).shape)
         g = pullback(cotangent)
@@ -83,7 +86,9 @@ def test_a_pullback_that_is_its_cotangent_hands_back_a_copy():
 def test_a_tangent_that_is_the_callers_tangent_is_a_copy():
     x = np.array([1.0, 2.0, 3.0])
     t = np.array([0.25, 0.5, -1.0])
-    for fun in (lambda x: x, lambda x: x.T, lambda x: x[::-1]):
+    for fun in (lambda x: x,
+                lambda x: x.T,
+                lambda x: x[::-1]):
         out, out_dot = jvp(fun, (x,), (t,))
         np.testing.assert_array_equal(out_dot, fun(t))
         _assert_private((out, out_dot), x, t)
@@ -108,7 +113,8 @@ def test_values_and_aux_that_are_the_callers_arguments_are_copies():
     _assert_private(value, x)
 
 
-@pytest.mark.parametrize("fun", [lambda x, y: np.sum(x * y), lambda x, y: np.vdot(x, y)])
+@pytest.mark.parametrize("fun", [lambda x, y: np.sum(x * y),
+                                 lambda x, y: np.vdot(x, y)])
 def test_gradients_never_alias_another_argument(fun):
     x, y = np.array([1.0, 2.0]), np.array([3.0, -4.0])
     gx, gy = grad(fun, wrt=(0, 1))(x, y)

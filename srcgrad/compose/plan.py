@@ -335,7 +335,8 @@ def block_dtype(out, x):
     """The dtype of a Jacobian block of `out` in `x`: their floating dtypes promoted
     (float32 in and out keeps float32, as a gradient keeps its argument's),
     float64 where neither has one (Python numbers, integer arrays)."""
-    found = [v.dtype for v in (out, x) if isinstance(v, (numpy.ndarray, numpy.floating)) and v.dtype.kind == "f"]
+    found = [v.dtype for v in (out, x)
+             if isinstance(v, (numpy.ndarray, numpy.floating)) and v.dtype.kind == "f"]
     return numpy.result_type(*found) if found else numpy.dtype(numpy.float64)
 
 

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import inspect
 
+import numpy
+
 from .. import cache, frontend
-from ..boundary import check_direction, check_wrt_value, resolve_wrt, tangent_like
+from ..boundary import check_wrt_value, resolve_wrt, tangent_like
 from ..errors import SrcGradError
 from .plan import (Plan, Zero, _scalar, by_columns, combine, gradient_of, is_derivative, jacobian_of,
                    pulled_back, single, split, user_leaf)
@@ -229,8 +231,9 @@ def with_direction(fun, what: str) -> tuple[inspect.Signature, str, object]:
     positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
                   inspect.Parameter.VAR_POSITIONAL)
     at = sum(p.kind in positional for p in params)
-    shown = inspect.Signature(params[:at] + [inspect.Parameter(direction, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-                              + params[at:], __validate_parameters__=False)  # the direction comes last
+    last = inspect.Parameter(direction, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    shown = inspect.Signature(params[:at] + [last] + params[at:],
+                              __validate_parameters__=False)  # the direction after the positional ones
     inner = _binder_of(fun)
     hint = (f"call it with {_name(fun)}'s own arguments followed by the direction "
             + ("(or give it as v=...)" if keyword else
@@ -260,6 +263,39 @@ def with_direction(fun, what: str) -> tuple[inspect.Signature, str, object]:
         return values
 
     return shown, direction, binder
+
+
+_SCIPY_HINT = ("the direction is the last positional argument (or v=...); scipy.optimize.minimize "
+               "calls hessp(x, p, *args), so with args= pass hessp=lambda x, p, *a: hvp(f)(x, *a, p)")
+
+
+def check_direction(what: str, name: str, x, v, path: str = "") -> None:
+    """The direction `v` of a Hessian-vector product has the structure of the wrt
+    argument `x` (shape, and the keys or length of a dict, list or tuple); else a
+    SrcGradError. A direction in the wrong place (SciPy's `hessp(x, p, *args)`)
+    almost always fails this, rather than giving a silently wrong product."""
+    where = name + path
+    if isinstance(x, dict):
+        if not isinstance(v, dict) or set(v) != set(x):
+            keys = f"keys {list(v)}" if isinstance(v, dict) else f"a {type(v).__name__}"
+            raise SrcGradError(f"{what}: the direction must be a dict with the keys of {where!r} "
+                               f"({list(x)}), but it has {keys}", hint=_SCIPY_HINT)
+        for key, item in x.items():
+            check_direction(what, name, item, v[key], f"{path}[{key!r}]")
+        return
+    if isinstance(x, (list, tuple)):
+        if not isinstance(v, (list, tuple)) or len(v) != len(x):
+            got = f"{len(v)} entries" if isinstance(v, (list, tuple)) else f"is a {type(v).__name__}"
+            raise SrcGradError(f"{what}: the direction must be a list or tuple of {len(x)} entries, "
+                               f"as {where!r} is, but it {'has ' if 'entries' in got else ''}{got}",
+                               hint=_SCIPY_HINT)
+        for i, (xi, vi) in enumerate(zip(x, v)):
+            check_direction(what, name, xi, vi, f"{path}[{i}]")
+        return
+    if isinstance(v, (dict, list, tuple)) or numpy.shape(v) != numpy.shape(x):
+        got = f"a {type(v).__name__}" if isinstance(v, (dict, list, tuple)) else f"shape {numpy.shape(v)}"
+        raise SrcGradError(f"{what}: the direction must have the shape of {where!r}, "
+                           f"{numpy.shape(x)}, but it has {got}", hint=_SCIPY_HINT)
 
 
 def jvp_of(fun, primals: tuple, tangents: tuple):

@@ -192,8 +192,8 @@ _FUNCTIONS = {"sqrt", "sin", "cos", "sinh", "cosh", "exp", "exp2", "sign"}  # sp
 
 # The template globals: what a generated template's free names mean.
 _GLOBALS = {"d": d, "math": math, "numpy": numpy, "masked_product": masked_product,
-            "pole_ratio": pole_ratio, "sinc_derivative": sinc_derivative, "choice_share": choice_share, "sign_of": sign_of,
-            "radial_share": radial_share,
+            "pole_ratio": pole_ratio, "sinc_derivative": sinc_derivative, "choice_share": choice_share,
+            "sign_of": sign_of, "radial_share": radial_share,
             "unbroadcast": unbroadcast, "broadcast_like": broadcast_like}
 
 

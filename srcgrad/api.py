@@ -17,8 +17,8 @@ import weakref
 import numpy
 
 from . import cache, fence as _fence, forms, frontend, listing, watch
-from .boundary import (CallPlan, as_gradient, check_kind, check_tangent, check_wrt_value, convert_gradients, copy_arrays,
-                       kind_of, parameters, positional_count, resolve_wrt, tangent_like)
+from .boundary import (CallPlan, as_gradient, check_kind, check_tangent, check_wrt_value, convert_gradients,
+                       copy_arrays, kind_of, parameters, positional_count, resolve_wrt, tangent_like, unshared)
 from .compiler import Options, optimizing
 from .bound import JVP_BOUND, bound_for
 from .errors import SrcGradError
@@ -118,17 +118,19 @@ class Derivative:
                 out, aux = out
                 if self._return_value:
                     value, out = out
-                    return (value, aux), plan.gradient(out, args)
-                return plan.gradient(out, args), aux
+                    return unshared((value, aux), args), plan.gradient(out, args)
+                return plan.gradient(out, args), unshared(aux, args)
             if self._return_value:
                 value, out = out
-                return value, plan.gradient(out, args)
+                return unshared(value, args), plan.gradient(out, args)
             at = plan.array_at
             if at >= 0 and not self._many:
-                # `_fresh(out, x)` inlined: one float array in, its own new gradient out
+                # `_fresh(out, x)` and `unshared` inlined: one float array in, and out a new
+                # array the derivative made (owning its memory, none of the arguments)
                 x = args[at]
-                if type(out) is numpy.ndarray and out is not x and out.dtype is x.dtype \
-                        and out.shape == x.shape and x.dtype.kind == "f" and out.flags.writeable:
+                if type(out) is numpy.ndarray and out.base is None and out.dtype is x.dtype \
+                        and out.shape == x.shape and x.dtype.kind == "f" and out.flags.writeable \
+                        and (out is not x if len(args) == 1 else all(a is not out for a in args)):
                     return out
             return plan.gradient(out, args)
         if kwargs or len(args) != len(self._params):
@@ -154,11 +156,11 @@ class Derivative:
             out, aux = out
             if self._return_value:
                 value, grads = out
-                return (value, aux), convert_gradients(self.wrt, self._many, grads, values)
-            return convert_gradients(self.wrt, self._many, out, values), aux
+                return unshared((value, aux), values), convert_gradients(self.wrt, self._many, grads, values)
+            return convert_gradients(self.wrt, self._many, out, values), unshared(aux, values)
         if self._return_value:
             value, grads = out
-            return value, convert_gradients(self.wrt, self._many, grads, values)
+            return unshared(value, values), convert_gradients(self.wrt, self._many, grads, values)
         return convert_gradients(self.wrt, self._many, out, values)
 
     def _build_options(self) -> dict:
@@ -316,7 +318,7 @@ def jvp(fun, primals, tangents, debug_nans: bool = False):
     positional = positional_count(fun)
     keywords = dict(zip(params[positional:], primals[positional:]))
     out, out_dot = bound(*primals[:positional], **keywords, **given)
-    return out, tangent_like(out_dot, out)
+    return unshared((out, tangent_like(out_dot, out)), (primals, tangents))
 
 
 _SPLIT_BOUND: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -358,10 +360,11 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
         if p not in compiled.writes:
             call.arguments[p] = copy_arrays(v)
     value, tape = forward_fn(*call.args, **call.kwargs)
+    value = unshared(value, values)
 
     def pullback(cotangent):
         """The gradients for `wrt` of <cotangent, fun's value>."""
-        return pullback_of(backward_fn(cotangent, tape))
+        return pullback_of(backward_fn(cotangent, tape), cotangent)
 
     def build(cotangent_values):  # the pullback is linear: transformed by forward mode over it
         seed, tape_param = (p for p, _ in compose._layout(backward_fn))
@@ -369,8 +372,9 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
             backward_fn, {seed: ("arg", "cotangent"), tape_param: ("const", tape)}, 0,
             lambda grads, _: pullback_of(grads)))
 
-    def pullback_of(grads):
-        out = tuple(as_gradient(g, values[n]) for g, n in zip(grads, names, strict=True))
+    def pullback_of(grads, cotangent=None):
+        out = unshared(tuple([as_gradient(g, values[n]) for g, n in zip(grads, names, strict=True)]),
+                       (cotangent, values))
         return out if many else out[0]
 
     transformable = compose.Composite(build, _PULLBACK_SIGNATURE, f"pullback_{getattr(fun, '__name__', 'f')}",

@@ -237,12 +237,9 @@ def check_kind(name: str, value, kind: str) -> None:
 
 
 def gradient_for_kind(g, x, kind: str):
-    """`as_gradient(g, x)` for an argument whose kind `kind_of` has found.
-
-    Arrays among the result may share memory with each other only for the
-    "record" kind, which `_record_gradient` takes care of; across several wrt
-    arguments, see `unshared`.
-    """
+    """`as_gradient(g, x)` for an argument whose kind `kind_of` has found. The
+    result may share memory with the caller's arrays or within itself: the
+    caller passes it through `unshared`."""
     if kind == "array":
         if _fresh(g, x):
             return g
@@ -263,52 +260,65 @@ def gradient_for_kind(g, x, kind: str):
                 return out if kind_x is list else tuple(out)
     elif kind == "record":
         return _record_gradient(g, x)
-    else:
-        return unshared(as_gradient(g, x))  # a container may hold arrays twice
     return as_gradient(g, x)
 
 
 def _record_gradient(g, x):
-    """`as_gradient` for a record (a dict/list/tuple of arrays and Python floats),
-    with no two arrays sharing memory."""
+    """`as_gradient` for a record (a dict/list/tuple of arrays and Python floats)."""
     if type(x) is dict and type(g) is dict:
         out = {}
         for key, v in x.items():
             gv = g.get(key)
             fresh = _fresh(gv, v) if type(v) is numpy.ndarray else type(gv) is float
             out[key] = gv if fresh else as_gradient(gv, v)
-        return unshared(out)
-    return unshared(as_gradient(g, x))
+        return out
+    return as_gradient(g, x)
 
 
-def _array_roots(tree, roots: list) -> None:
-    """The memory owners of the arrays in a converted gradient (None: a subclass)."""
-    if type(tree) is numpy.ndarray:
-        roots.append(_root(tree))
+def _arrays(tree, found: list) -> list:
+    """`found`, extended by the arrays in `tree` (its dicts, lists and tuples walked)."""
+    if isinstance(tree, numpy.ndarray):
+        found.append(tree)
     elif isinstance(tree, dict):
         for v in tree.values():
-            _array_roots(v, roots)
+            _arrays(v, found)
     elif isinstance(tree, (list, tuple)):
         for v in tree:
-            _array_roots(v, roots)
-    elif isinstance(tree, numpy.ndarray):
-        roots.append(None)  # a subclass: `unshared` looks at it
+            _arrays(v, found)
+    return found
 
 
-def unshared(tree, seen=None):
-    """`tree` with every array that shares memory with an earlier one replaced by a copy.
+def unshared(tree, given=()):
+    """`tree`, a result handed back to the caller, with every array that shares
+    memory with an earlier one in it, or with an array among `given`, replaced
+    by a copy.
 
-    Two gradients returned from one call must not be one buffer: writing into
-    one (an optimizer's `g -= lr * ...` on another) would change both. `tree`
-    is a converted gradient (from `as_gradient`), whose containers are new.
-    Usually no two arrays have one memory owner, and `tree` comes back as it is.
+    `given` holds what the caller passed in: the arguments, and a pullback's
+    cotangent or jvp's tangents. The derivative hands some of those on as they
+    are: the pullback of `x -> x` is its cotangent, the tangent of `x -> x.T` a
+    view of the caller's tangent; two gradients of `x + y` are one array. Writing
+    into a result (an optimizer's `g -= ...`) must change neither the caller's
+    arrays nor another result, so this is the one place every transform's
+    results pass through. `tree`'s containers are new (`as_gradient`,
+    `tangent_like` built them). Usually nothing is shared, and `tree` comes back
+    as it is.
     """
-    if seen is None:
-        roots: list = []
-        _array_roots(tree, roots)
-        if len(set(roots)) == len(roots) and None not in roots:
-            return tree
-        seen = {}
+    mine = _arrays(tree, [])
+    if not mine:
+        return tree
+    theirs = _arrays(given, [])
+    roots = [_root(a) for a in mine]
+    if len(set(roots)) == len(roots) and set(roots).isdisjoint(map(_root, theirs)) \
+            and all(type(a) is numpy.ndarray for a in mine):
+        return tree
+    seen: dict = {}
+    for a in theirs:
+        seen.setdefault(_root(a), []).append(a)
+    return _copied_where_shared(tree, seen)
+
+
+def _copied_where_shared(tree, seen: dict):
+    """`unshared`'s walk: `seen` maps a memory owner's id to the arrays met so far."""
     if isinstance(tree, numpy.ndarray):
         earlier = seen.setdefault(_root(tree), [])
         if any(e is tree or numpy.shares_memory(e, tree) for e in earlier):
@@ -319,13 +329,13 @@ def unshared(tree, seen=None):
         return tree
     if isinstance(tree, dict):
         for key, v in tree.items():
-            tree[key] = unshared(v, seen)
+            tree[key] = _copied_where_shared(v, seen)
         return tree
     if isinstance(tree, list):
-        tree[:] = [unshared(v, seen) for v in tree]
+        tree[:] = [_copied_where_shared(v, seen) for v in tree]
         return tree
     if isinstance(tree, tuple):
-        return type(tree)(unshared(v, seen) for v in tree)  # as `as_gradient` built it
+        return type(tree)(_copied_where_shared(v, seen) for v in tree)  # as `as_gradient` built it
     return tree
 
 
@@ -333,9 +343,9 @@ def convert_gradients(wrt: tuple, many: bool, grads, values: dict):
     """The generated function's gradients for `wrt` as the caller gets them: each
     shaped like its argument in `values`, one value or (`many`) a tuple."""
     if len(wrt) == 1:
-        g = unshared(as_gradient(grads, values[wrt[0]]))
+        g = unshared(as_gradient(grads, values[wrt[0]]), values)
         return (g,) if many else g
-    return unshared(tuple([as_gradient(g, values[n]) for g, n in zip(grads, wrt, strict=True)]))
+    return unshared(tuple([as_gradient(g, values[n]) for g, n in zip(grads, wrt, strict=True)]), values)
 
 
 _UNCHECKED = ("scalar", "numbers")  # kinds whose values `kind_of` has already proved valid
@@ -359,6 +369,7 @@ class CallPlan:
         self.converts = tuple((p, kinds[p]) for p in positions)
         # every wrt value a number: a tuple of Python floats for Python floats is handed over
         self.floats = all(kinds[p] == "scalar" for p in positions)
+        # whether the gradients can hold arrays (numbers' gradients are new Python floats)
         self.unshare = any(kinds[p] not in _UNCHECKED for p in positions)
 
     def gradient(self, out, args):
@@ -368,13 +379,15 @@ class CallPlan:
         if len(converts) == 1:
             (p, kind), = converts
             g = gradient_for_kind(out, args[p], kind)
+            if kind not in _UNCHECKED:
+                g = unshared(g, args)
             return (g,) if self.many else g
         if self.floats and type(out) is tuple and len(out) == len(converts) \
                 and list(map(type, out)).count(float) == len(out) \
                 and [type(args[p]) for p, _ in converts].count(float) == len(out):
             return out  # Python floats for Python floats, in a tuple: as they are
         g = tuple([gradient_for_kind(gi, args[p], kind) for gi, (p, kind) in zip(out, converts, strict=True)])
-        return unshared(g) if self.unshare else g
+        return unshared(g, args) if self.unshare else g
 
 
 def zeros_like_tree(tree):

@@ -12,7 +12,7 @@ import inspect
 
 import numpy
 
-from . import cache, compose, forms, frontend
+from . import cache, compose, forms
 from .api import Derivative, jvp, vjp
 from .boundary import check_tangent, check_wrt_value, copy_arrays, kind_of, parameters, resolve_wrt
 from .compiler import Options
@@ -33,23 +33,36 @@ def hvp(fun, wrt=0):
     """Hessian-vector products: `hvp(f)(*args, v)` or `hvp(f)(*args, v=v)` is H @ v,
     without forming H.
 
-    Forward mode applied to the generated gradient (forward-over-reverse). `v`
-    may follow the function's own arguments positionally, so `hvp(f)` fits
-    `scipy.optimize.minimize(..., hessp=hvp(f))`. (When the function has a
-    parameter named `v`, as `hvp(f)` itself does, the direction is `v2`.)
+    Forward mode applied to the generated gradient (forward-over-reverse).
+    The direction `v` is the keyword `v=` or, when not given by keyword,
+    always the last positional argument; the other arguments are `f`'s own,
+    bound as `f` binds them (defaults applied). So for `f(x, scale=1.0)`,
+    `hvp(f)(x, p)` uses the default scale and `hvp(f)(x, 2.0, p)` sets it.
+    When `f` has its own parameter `v`, `v=` is `f`'s and the direction can
+    only be given positionally, last. `v` must have the structure of the
+    wrt argument (its shape; the keys or length of a dict, list or tuple),
+    or a SrcGradError says where it went wrong.
+
+    `hessp=hvp(f)` fits `scipy.optimize.minimize` as it is when `f` takes
+    only `x`. SciPy calls `hessp(x, p, *args)`, with the direction second,
+    so with `args=(a, b)` wire it as
+    `hessp=lambda x, p, *a: hvp(f)(x, *a, p)` (a direction in the wrong
+    place is refused by the structure check, not silently misread).
     """
     if compose.is_derivative(fun):
         return compose.hvp_of_fun(fun, wrt)
     fun, name = _one_argument(fun, wrt, "hvp", "pass wrt=0 or wrt='x'")
     gradient = Derivative(fun, name, return_value=False)
-    signature, direction = compose.with_v(frontend.signature(fun))
+    what = f"hvp({getattr(fun, '__name__', 'f')})"
+    signature, direction, binder = compose.with_direction(fun, what)
 
     def build(values):
         check_wrt_value(direction, values[direction])
-        check_tangent(direction, values[name], values[direction])
+        compose.check_direction(what, name, values[name], values[direction])
         return gradient._plan(values).forward(values, {name: ("arg", direction)})
 
-    return compose.Composite(build, signature, f"hvp_{getattr(fun, '__name__', 'f')}", hvp.__doc__)
+    return compose.Composite(build, signature, f"hvp_{getattr(fun, '__name__', 'f')}", hvp.__doc__,
+                             binder=binder)
 
 
 def hessian(fun, wrt=0):

@@ -344,14 +344,18 @@ def test_wrt_of_a_derivative_names_its_parameters():
         grad(grad(two, wrt=1), wrt="z")
 
 
-def test_hvp_of_a_function_with_a_parameter_named_v_names_its_direction_v2():
+def test_hvp_of_a_function_with_a_parameter_named_v_takes_the_direction_last():
     def f(x, v):
         return np.sum(x ** 3 * v)
 
-    expected = 6 * X * V * np.array([1.0, 2.0, 3.0])
-    close(hvp(f)(X, V, np.array([1.0, 2.0, 3.0])), expected, rtol=1e-12)
-    close(hvp(f)(X, V, v2=np.array([1.0, 2.0, 3.0])), expected, rtol=1e-12)
-    close(hvp(f)(X, v=V, v2=np.array([1.0, 2.0, 3.0])), expected, rtol=1e-12)
+    p = np.array([1.0, 2.0, 3.0])
+    expected = 6 * X * V * p
+    close(hvp(f)(X, V, p), expected, rtol=1e-12)
+    close(hvp(f)(X, p, v=V), expected, rtol=1e-12)  # v= is f's own v; the direction is last
+    with pytest.raises(srcgrad.SrcGradError, match="direction has no keyword"):
+        hvp(f)(X, V, v2=p)  # no silent second name for the direction
+    with pytest.raises(srcgrad.SrcGradError, match="missing a required argument: 'x'"):
+        hvp(f)(X, v=V)
 
 
 # --- hvp's positional v, and scipy ----------------------------------------------------

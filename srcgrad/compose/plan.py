@@ -320,11 +320,13 @@ def jacobian_of(columns: list, out, x):
         per_x, start = [], 0
         for x_leaf in leaves_of(x):
             size = int(numpy.prod(numpy.shape(x_leaf)))
-            cols = [numpy.asarray(col[j], dtype=float) for col in flat[start:start + size]]
+            dtype = block_dtype(out_leaf, x_leaf)
+            cols = [numpy.asarray(col[j], dtype=dtype) for col in flat[start:start + size]]
             start += size
             shape = numpy.shape(out_leaf) + numpy.shape(x_leaf)
-            block = numpy.stack(cols, axis=-1).reshape(shape) if cols else numpy.zeros(shape)
-            per_x.append(block if shape else float(block))
+            block = numpy.stack(cols, axis=-1).reshape(shape) if cols else numpy.zeros(shape, dtype)
+            per_x.append(block if shape else x_leaf.dtype.type(block) if isinstance(x_leaf, numpy.floating)
+                         else float(block))  # a number as a gradient gives one (as_gradient)
         blocks.append(rebuild(x, iter(per_x)))
     return rebuild(out, iter(blocks))
 
@@ -340,10 +342,19 @@ def jacobian_of_rows(rows: list, out, x):
         per_x = []
         for i, x_leaf in enumerate(leaves_of(x)):
             shape = numpy.shape(out_leaf) + numpy.shape(x_leaf)
-            block = numpy.stack([numpy.asarray(r[i], dtype=float) for r in mine]).reshape(shape)
+            block = numpy.stack([numpy.asarray(r[i], dtype=block_dtype(out_leaf, x_leaf)) for r in mine]).reshape(shape)
             per_x.append(block if shape else float(block))
         blocks.append(rebuild(x, iter(per_x)))
     return rebuild(out, iter(blocks))
+
+
+def block_dtype(out, x):
+    """The dtype of a Jacobian block of `out` in `x`: their floating dtypes promoted
+    (float32 in and out keeps float32, as a gradient keeps its argument's),
+    float64 where neither has one (Python numbers, integer arrays)."""
+    found = [v.dtype for v in (out, x)
+             if isinstance(v, (numpy.ndarray, numpy.floating)) and v.dtype.kind == "f"]
+    return numpy.result_type(*found) if found else numpy.dtype(numpy.float64)
 
 
 def pulled_back(columns: list, out, cotangent, x):

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import inspect
 
+import numpy
+
 from .. import cache, frontend
 from ..boundary import check_tangent, check_wrt_value, resolve_wrt, tangent_like
 from ..errors import SrcGradError
@@ -33,14 +35,18 @@ class Composite:
     way to the same value: jacobian of a plain function by vjp rows).
     """
 
-    def __init__(self, build, signature: inspect.Signature, name: str, doc: str = "", call=None):
+    def __init__(self, build, signature: inspect.Signature, name: str, doc: str = "", call=None,
+                 binder=None):
         self._build = build
         self._call = call  # a faster way to the same value, where there is one
+        self._binder = binder  # (args, kwargs) -> values, where `signature.bind` is not the rule (hvp)
         self.__signature__ = signature
         self.__name__ = self.__qualname__ = name
         self.__doc__ = doc
 
     def _values(self, args, kwargs) -> dict:
+        if self._binder is not None:
+            return self._binder(args, kwargs)
         try:
             bound = self.__signature__.bind(*args, **kwargs)
         except TypeError as err:
@@ -98,6 +104,19 @@ def bind(fun, args, kwargs) -> dict:
     return dict(bound.arguments)
 
 
+def _positional_names(fun, count: int) -> list:
+    """The parameter each of `count` positional arguments of `fun` binds to (for hvp,
+    the last one is the direction)."""
+    marks = [object() for _ in range(count)]
+    found = {id(value): name for name, value in bind(fun, marks, {}).items()}
+    return [found[id(mark)] for mark in marks]
+
+
+def _binder_of(fun):
+    """How a transform of `fun` binds its calls: as `fun` does (None: by its signature)."""
+    return fun._binder if isinstance(fun, Composite) else None
+
+
 def _check(names, values):
     for name in names:
         check_wrt_value(name, values[name])
@@ -125,7 +144,7 @@ def grad_of(fun, wrt, return_value: bool, has_aux: bool = False) -> Composite:
         return combine([inner, grads_plan], lambda both: _with_value(both, return_value, has_aux, what))
 
     prefix = "value_and_grad_" if return_value else "grad_"
-    return Composite(build, frontend.signature(fun), prefix + _name(fun))
+    return Composite(build, frontend.signature(fun), prefix + _name(fun), binder=_binder_of(fun))
 
 
 def _aux_split(value, what: str):
@@ -156,7 +175,7 @@ def jacobian_of_fun(fun, wrt) -> Composite:
         columns, _ = by_columns(inner, values, (name,))
         return combine([inner, columns], lambda both: jacobian_of(both[1], both[0], values[name]))
 
-    return Composite(build, frontend.signature(fun), f"jacobian_{_name(fun)}")
+    return Composite(build, frontend.signature(fun), f"jacobian_{_name(fun)}", binder=_binder_of(fun))
 
 
 def hessian_of_fun(fun, wrt) -> Composite:
@@ -176,36 +195,107 @@ def hvp_of_fun(fun, wrt) -> Composite:
     if many:
         raise SrcGradError("hvp takes one wrt argument", hint="pass wrt=0 or wrt='x'")
     what = f"hvp({_name(fun)})"
+    signature, direction, binder = with_direction(fun, what)
 
     def build(values):
         _check((name,), values)
+        check_direction(what, name, values[name], values[direction])
         inner = target_plan(fun, values)
         along_v = inner.forward(values, {name: ("arg", direction)})
         columns, _ = by_columns(along_v, values, (name,))
         return Plan(columns.leaves,
                     lambda outputs: gradient_of(columns.assemble(outputs), values[name], what))
 
-    signature, direction = with_v(frontend.signature(fun))
-    return Composite(build, signature, f"hvp_{_name(fun)}")
+    return Composite(build, signature, f"hvp_{_name(fun)}", binder=binder)
 
 
-def with_v(signature: inspect.Signature) -> tuple[inspect.Signature, str]:
-    """`signature` followed by the direction of a Hessian-vector product, and its name:
-    `v`, or `v2`, `v3`, ... when the function already has a parameter of that name
-    (hvp of an hvp). It follows the positional parameters (keyword-only when one
-    of them has a default)."""
+def with_direction(fun, what: str) -> tuple[inspect.Signature, str, object]:
+    """How `hvp(fun)` is called: (its signature, the name of the direction among
+    the call's values, the binder of a call).
+
+    The direction is the keyword `v=`, or else the last positional argument; every
+    other argument binds as `fun`'s own, its defaults applied, so `hvp(f)(x, p)` of
+    `f(x, scale=1.0)` runs at the default scale and `hvp(f)(x, 2.0, p)` sets it.
+    When `fun` has a parameter `v` (hvp of an hvp has one), `v=` is `fun`'s own
+    argument and the direction is always the last positional one; its name among
+    the values (and for `wrt`) is then `v2`, `v3`, ..., never a keyword. The builders
+    check that the direction has the structure of the wrt argument
+    (`check_direction`): a SciPy `hessp(x, p, *args)` call with `args` puts it in
+    the wrong place, and is refused rather than silently misread.
+    """
+    signature = frontend.signature(fun)
     params = list(signature.parameters.values())
     taken = {p.name for p in params}
-    name = next(n for n in ["v"] + [f"v{i}" for i in range(2, len(params) + 3)] if n not in taken)
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    direction = next(n for n in ["v"] + [f"v{i}" for i in range(2, len(params) + 3)] if n not in taken)
+    keyword = direction == "v"
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                  inspect.Parameter.VAR_POSITIONAL)
     at = sum(p.kind in positional for p in params)
-    plain = all(p.default is p.empty for p in params[:at]) and \
-        not any(p.kind is p.VAR_POSITIONAL for p in params)
-    if not plain:  # after the keyword-only parameters, before **kwargs
-        at = sum(p.kind is not p.VAR_KEYWORD for p in params)
-    v = inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD if plain
-                          else inspect.Parameter.KEYWORD_ONLY)
-    return signature.replace(parameters=params[:at] + [v] + params[at:]), name
+    last = inspect.Parameter(direction, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    shown = inspect.Signature(params[:at] + [last] + params[at:],
+                              __validate_parameters__=False)  # the direction after the positional ones
+    inner = _binder_of(fun)
+    hint = (f"call it with {_name(fun)}'s own arguments followed by the direction "
+            + ("(or give it as v=...)" if keyword else
+               f"(always positional: {_name(fun)} has its own parameter v, so v= is {_name(fun)}'s)"))
+
+    def binder(args, kwargs):
+        if not keyword and direction in kwargs:
+            raise SrcGradError(f"{what}: the direction has no keyword ({direction}= is not one)", hint=hint)
+        if keyword and "v" in kwargs:
+            kwargs = dict(kwargs)
+            v = kwargs.pop("v")
+        elif args:
+            args, v = args[:-1], args[-1]
+        else:
+            raise SrcGradError(f"{what} needs a direction: none was given", hint=hint)
+        if inner is not None:
+            values = inner(args, kwargs)
+        else:
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError as err:
+                raise SrcGradError(f"{what}: {err} (after the direction, the last positional "
+                                   "argument, was taken)", hint=hint) from None
+            bound.apply_defaults()
+            values = dict(bound.arguments)
+        values[direction] = v
+        return values
+
+    return shown, direction, binder
+
+
+_SCIPY_HINT = ("the direction is the last positional argument (or v=...); scipy.optimize.minimize "
+               "calls hessp(x, p, *args), so with args= pass hessp=lambda x, p, *a: hvp(f)(x, *a, p)")
+
+
+def check_direction(what: str, name: str, x, v, path: str = "") -> None:
+    """The direction `v` of a Hessian-vector product has the structure of the wrt
+    argument `x` (shape, and the keys or length of a dict, list or tuple); else a
+    SrcGradError. A direction in the wrong place (SciPy's `hessp(x, p, *args)`)
+    almost always fails this, rather than giving a silently wrong product."""
+    where = name + path
+    if isinstance(x, dict):
+        if not isinstance(v, dict) or set(v) != set(x):
+            keys = f"keys {list(v)}" if isinstance(v, dict) else f"a {type(v).__name__}"
+            raise SrcGradError(f"{what}: the direction must be a dict with the keys of {where!r} "
+                               f"({list(x)}), but it has {keys}", hint=_SCIPY_HINT)
+        for key, item in x.items():
+            check_direction(what, name, item, v[key], f"{path}[{key!r}]")
+        return
+    if isinstance(x, (list, tuple)):
+        if not isinstance(v, (list, tuple)) or len(v) != len(x):
+            got = f"{len(v)} entries" if isinstance(v, (list, tuple)) else f"is a {type(v).__name__}"
+            raise SrcGradError(f"{what}: the direction must be a list or tuple of {len(x)} entries, "
+                               f"as {where!r} is, but it {'has ' if 'entries' in got else ''}{got}",
+                               hint=_SCIPY_HINT)
+        for i, (xi, vi) in enumerate(zip(x, v)):
+            check_direction(what, name, xi, vi, f"{path}[{i}]")
+        return
+    if isinstance(v, (dict, list, tuple)) or numpy.shape(v) != numpy.shape(x):
+        got = f"a {type(v).__name__}" if isinstance(v, (dict, list, tuple)) else f"shape {numpy.shape(v)}"
+        raise SrcGradError(f"{what}: the direction must have the shape of {where!r}, "
+                           f"{numpy.shape(x)}, but it has {got}", hint=_SCIPY_HINT)
 
 
 def jvp_of(fun, primals: tuple, tangents: tuple):
@@ -215,7 +305,8 @@ def jvp_of(fun, primals: tuple, tangents: tuple):
     if len(primals) > len(params):
         raise SrcGradError(f"jvp got {len(primals)} primals but {_name(fun)} takes {len(params)}")
     values = bind(fun, primals, {})
-    moved = {params[i].name: ("const", t) for i, t in enumerate(tangents) if t is not None}
+    names = _positional_names(fun, len(primals))
+    moved = {names[i]: ("const", t) for i, t in enumerate(tangents) if t is not None}
     _check(moved, values)
     for name, (_, t) in moved.items():
         check_tangent(name, values[name], t)

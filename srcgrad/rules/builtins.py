@@ -9,6 +9,7 @@ adjoint rule is followed by its tangent rule (forward mode), which writes
 numbers most of the time, so the templates are plain operators (cheap for
 floats, still right for arrays) or helpers that return at once for a float.
 Kinks follow SPEC §7: abs'(0) = 0, ties in max/min split the gradient evenly.
+max(a, b) and min(a, b) are a choice between a and b, as numpy.maximum is.
 """
 import builtins
 import operator
@@ -17,8 +18,8 @@ import numpy
 
 from srcgrad.rules.registry import adjoint, alias, linear, nondifferentiable, one_argument, tangent, unsupported
 from srcgrad.runtime import (
-    broadcast_like, extreme_pick, extreme_share, float_adjoint_helper, list_adjoint_helper,
-    list_tangent_helper, max_of, min_of, sorted_adjoint, sorted_tangent, sum_adjoint_helper,
+    broadcast_like, choice_share, extreme_pick, extreme_share, float_adjoint_helper, list_adjoint_helper,
+    list_tangent_helper, max_of, min_of, sign_of, sorted_adjoint, sorted_tangent, sum_adjoint_helper,
     sum_tangent_helper, unbroadcast,
 )
 from srcgrad.templates import d
@@ -41,14 +42,14 @@ for _view in (builtins.zip, builtins.enumerate, builtins.reversed):
 alias(builtins.pow, operator.pow)
 
 
-@adjoint(builtins.abs)                          # z = abs(x); abs'(0) = 0
-def abs_adjoint(z, x):
-    d[x] = d[z] * x / (z + (z == 0))            # sign(x) = x / |x|, 0 at 0; floats and arrays
+@adjoint(builtins.abs)                          # z = abs(x); abs'(0) = 0, and sign_of has zero
+def abs_adjoint(z, x):                          # derivative: abs''(0) = 0, as for numpy.abs
+    d[x] = d[z] * sign_of(x)
 
 
 @tangent(builtins.abs)
 def abs_tangent(z, x):
-    d[z] = d[x] * x / (z + (z == 0))            # sign(x) d[x], 0 at 0
+    d[z] = d[x] * sign_of(x)
 
 
 @adjoint(builtins.float)                        # z = float(x); x a number or a size-1 array
@@ -67,28 +68,16 @@ def float64_adjoint(z, x=0.0):                  # an array of float64 for an arr
 linear(numpy.float64, "x")
 
 
-@adjoint(builtins.max)                          # z = max(arg1, arg2); a tie splits evenly
-def max_adjoint(z, arg1, arg2):
-    d[arg1] = d[z] * ((arg1 > arg2) + (arg1 == arg2) * 0.5)
-    d[arg2] = d[z] * ((arg2 > arg1) + (arg1 == arg2) * 0.5)
+@adjoint(builtins.max, builtins.min)            # z = max(arg1, arg2): a choice; a tie splits evenly,
+def max_adjoint(z, arg1, arg2):                 # a NaN result has NaN derivatives (choice_share)
+    d[arg1] = choice_share(d[z], arg1, arg2, z)
+    d[arg2] = choice_share(d[z], arg2, arg1, z)
 
 
-@tangent(builtins.max)
+@tangent(builtins.max, builtins.min)
 def max_tangent(z, arg1, arg2):
-    d[z] = d[arg1] * ((arg1 > arg2) + (arg1 == arg2) * 0.5)
-    d[z] = d[arg2] * ((arg2 > arg1) + (arg1 == arg2) * 0.5)
-
-
-@adjoint(builtins.min)                          # z = min(arg1, arg2); a tie splits evenly
-def min_adjoint(z, arg1, arg2):
-    d[arg1] = d[z] * ((arg1 < arg2) + (arg1 == arg2) * 0.5)
-    d[arg2] = d[z] * ((arg2 < arg1) + (arg1 == arg2) * 0.5)
-
-
-@tangent(builtins.min)
-def min_tangent(z, arg1, arg2):
-    d[z] = d[arg1] * ((arg1 < arg2) + (arg1 == arg2) * 0.5)
-    d[z] = d[arg2] * ((arg2 < arg1) + (arg1 == arg2) * 0.5)
+    d[z] = choice_share(d[arg1], arg1, arg2, z)
+    d[z] = choice_share(d[arg2], arg2, arg1, z)
 
 
 # max(items) / min(items), the one-argument forms: a list, tuple or array of numbers

@@ -41,12 +41,14 @@ The adjoint of x1 is its share of `g = d[z]`, the tangent of z the share of
 cannot have it (`broadcast_like(d[x1], z)` for fmod's x1); `math` writes the
 share as it is, on Python floats. A share is written once for both
 namespaces, so it must work on floats and arrays alike: a guard in it is
-either a runtime helper that does (`pole_ratio`), or plain arithmetic
-(`z + (z == 0)`). At their special points both namespaces therefore give the
-same value: atan2 at the origin NaN (the angle jumps; a zero adjoint stays
-zero through `pole_ratio`), hypot at the origin 0 (the 2-norm's convention),
+either a runtime helper that does (`pole_ratio`, `choice_share`,
+`radial_share`), or plain arithmetic (`x1 + (x1 == 0)`). At their special
+points both namespaces therefore give the same value: atan2 at the origin NaN
+(the angle jumps; a zero adjoint stays zero through `pole_ratio`), hypot at
+the origin 0 (the 2-norm's convention, its Hessian there 0 too),
 copysign at x1 = 0 the derivative 0 (abs'(0) = 0); ties in maximum and
-minimum split evenly, as SPEC section 7 says. `at` records these values.
+minimum split evenly, as SPEC section 7 says, and a NaN result of a choice
+(maximum of a NaN) has NaN derivatives. `at` records these values.
 A share of None: a position with zero derivative (copysign's sign argument),
 checked by a zero case. numpy.where and numpy.clip are not pairs: they have
 no `math` twin, and a non-differentiable condition or optional bounds.
@@ -65,8 +67,8 @@ from math import inf, nan
 
 import numpy
 
-from srcgrad.runtime import (broadcast_like, masked_product, nan_tie_share, pole_ratio, sinc_derivative,
-                             tie_share, unbroadcast)
+from srcgrad.runtime import (broadcast_like, choice_share, masked_product, pole_ratio, radial_share, sign_of,
+                             sinc_derivative, unbroadcast)
 from srcgrad.templates import d
 
 from . import registry
@@ -148,9 +150,9 @@ PAIRS = (
     # the angle of (x2, x1): no derivative at the origin (NaN), where pole_ratio keeps a zero g zero
     Pair("arctan2", numpy.arctan2, math.atan2, local=(("r2", "x1 * x1 + x2 * x2"),),
          shares=("pole_ratio(g, r2) * x2", "pole_ratio(-g, r2) * x1"), at={(0.0, 0.0): (nan, nan)}),
-    # the 2-norm of (x1, x2): r is z, or 1 at the origin, where the gradient is 0
-    Pair("hypot", numpy.hypot, math.hypot, local=(("r", "z + (z == 0)"),),
-         shares=("g * x1 / r", "g * x2 / r"), at={(0.0, 0.0): (0.0, 0.0)}),
+    # the 2-norm of (x1, x2): x1 / z, and 0 at the origin (gradient and Hessian 0, as the norm's)
+    Pair("hypot", numpy.hypot, math.hypot, shares=("radial_share(g, x1, z)", "radial_share(g, x2, z)"),
+         at={(0.0, 0.0): (0.0, 0.0)}),
     Pair("logaddexp", numpy.logaddexp, shares=("g * exp(x1 - z)", "g * exp(x2 - z)")),
     Pair("logaddexp2", numpy.logaddexp2, shares=("g * exp2(x1 - z)", "g * exp2(x2 - z)")),
     # |x1| sign(x2): sign(x1) sign(x2) for x1 (0 at x1 = 0, as abs'(0)); piecewise constant in x2
@@ -158,15 +160,17 @@ PAIRS = (
          at={(0.0, 1.0): (0.0, 0.0), (0.0, -1.0): (0.0, 0.0)}),
     # x1 - q x2 with q an integer, constant between its jumps: -q = (z - x1) / x2
     Pair("fmod", numpy.fmod, math.fmod, shares=("g", "g * (z - x1) / x2")),
-    # piecewise: ties split evenly (SPEC section 7); fmax and fmin also pass g to the non-NaN side
-    Pair("maximum", numpy.maximum, shares=("tie_share(g, x1, x2)", "tie_share(g, x2, x1)"),
-         at={(1.0, 1.0): (0.5, 0.5)}),
-    Pair("minimum", numpy.minimum, shares=("tie_share(g, x2, x1)", "tie_share(g, x1, x2)"),
-         at={(1.0, 1.0): (0.5, 0.5)}),
-    Pair("fmax", numpy.fmax, shares=("nan_tie_share(g, x1, x2)", "nan_tie_share(g, x2, x1)"),
-         at={(1.0, 1.0): (0.5, 0.5), (1.0, nan): (1.0, 0.0), (nan, 1.0): (0.0, 1.0)}),
-    Pair("fmin", numpy.fmin, shares=("nan_tie_share(g, -x1, -x2)", "nan_tie_share(g, -x2, -x1)"),
-         at={(1.0, 1.0): (0.5, 0.5), (1.0, nan): (1.0, 0.0), (nan, 1.0): (0.0, 1.0)}),
+    # a choice between x1 and x2: ties split evenly (SPEC section 7); a NaN result (maximum and
+    # minimum of a NaN, fmax and fmin of two) has NaN derivatives; fmax and fmin of one NaN pass
+    # g to the other side, the result
+    Pair("maximum", numpy.maximum, shares=("choice_share(g, x1, x2, z)", "choice_share(g, x2, x1, z)"),
+         at={(1.0, 1.0): (0.5, 0.5), (nan, 1.0): (nan, nan), (1.0, nan): (nan, nan)}),
+    Pair("minimum", numpy.minimum, shares=("choice_share(g, x1, x2, z)", "choice_share(g, x2, x1, z)"),
+         at={(1.0, 1.0): (0.5, 0.5), (nan, 1.0): (nan, nan), (1.0, nan): (nan, nan)}),
+    Pair("fmax", numpy.fmax, shares=("choice_share(g, x1, x2, z)", "choice_share(g, x2, x1, z)"),
+         at={(1.0, 1.0): (0.5, 0.5), (1.0, nan): (1.0, 0.0), (nan, 1.0): (0.0, 1.0), (nan, nan): (nan, nan)}),
+    Pair("fmin", numpy.fmin, shares=("choice_share(g, x1, x2, z)", "choice_share(g, x2, x1, z)"),
+         at={(1.0, 1.0): (0.5, 0.5), (1.0, nan): (1.0, 0.0), (nan, 1.0): (0.0, 1.0), (nan, nan): (nan, nan)}),
 )
 
 @dataclass(frozen=True)
@@ -188,8 +192,9 @@ _FUNCTIONS = {"sqrt", "sin", "cos", "sinh", "cosh", "exp", "exp2", "sign"}  # sp
 
 # The template globals: what a generated template's free names mean.
 _GLOBALS = {"d": d, "math": math, "numpy": numpy, "masked_product": masked_product,
-            "pole_ratio": pole_ratio, "sinc_derivative": sinc_derivative, "tie_share": tie_share,
-            "nan_tie_share": nan_tie_share, "unbroadcast": unbroadcast, "broadcast_like": broadcast_like}
+            "pole_ratio": pole_ratio, "sinc_derivative": sinc_derivative, "choice_share": choice_share,
+            "sign_of": sign_of, "radial_share": radial_share,
+            "unbroadcast": unbroadcast, "broadcast_like": broadcast_like}
 
 
 def register(namespace: Namespace) -> None:

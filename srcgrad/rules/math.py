@@ -31,9 +31,9 @@ nondifferentiable(
 # A divisor that vanishes where the function is defined (sqrt, asin at 1) divides
 # through pole_ratio: the inf NumPy gives, not ZeroDivisionError. No factor needs
 # a guard: a math function that overflows raises OverflowError. No numpy.sign here:
-# sign(x) is x / |x|, read as 0 at 0.
+# sign_of(x) keeps Python floats, and (as numpy.sign) has zero derivative: fabs''(0) = 0.
 MATH = elementwise.Namespace("math", product=None,
-                             spelled={"sign": "{0} / (abs({0}) + ({0} == 0))"})
+                             spelled={"sign": "sign_of({0})"})
 elementwise.register(MATH)
 
 # --- logarithm with a base, power -------------------------------------------------

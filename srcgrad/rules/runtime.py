@@ -48,7 +48,8 @@ from srcgrad.runtime import (
 )
 from srcgrad.templates import d
 
-nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.method_axes, runtime.shape_of)
+nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.method_axes, runtime.shape_of,
+                  runtime.sign_of)
 
 linear(runtime.unbroadcast, "g")
 for _helper in (runtime.fill_adjoint, runtime.linspace_adjoint, runtime.arange_adjoint):
@@ -138,7 +139,7 @@ def log_or_zero_tangent(z, x):
 # are named `out`, as several helpers have a parameter `z`.
 
 linear(runtime.tie_share, "g")
-linear(runtime.nan_tie_share, "g")
+linear(runtime.choice_share, "g")
 linear(runtime.clip_share, "g")
 linear(runtime.unreduce_extreme, "g")
 linear(runtime.cumsum_adjoint_helper, "g")
@@ -301,6 +302,13 @@ def tangent_ratio_tangent(out, t, denom):
 def pole_ratio_tangent(out, t, denom):
     d[out] = runtime.pole_ratio(d[t], denom)
     d[out] = -runtime.pole_ratio(runtime.masked_product(out, d[denom]), denom)
+
+
+@tangent(runtime.radial_share)                  # out = g x / r, 0 where r is 0 (hypot at the origin)
+def radial_share_tangent(out, g, x, r):
+    d[out] = runtime.radial_share(d[g], x, r)
+    d[out] = runtime.radial_share(g, d[x], r)
+    d[out] = -runtime.radial_share(out, d[r], r)
 
 
 @tangent(runtime.power_derivative)              # out = c * x ** (c - 1)

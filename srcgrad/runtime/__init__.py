@@ -53,8 +53,9 @@ from .decompositions import (diag_embed, eigh_tangent_helper, eigvalsh_tangent_h
                              symmetric_from_triangle, upper_right)
 from .einsum import (EinsumAdjoints, EinsumAdjointTangents, einsum_first_adjoint, einsum_first_adjoint_tangent,
                      einsum_signature, einsum_tangent_helper)
-from .guards import (clip_share, log_or_zero, masked_product, nan_tie_share, pole_ratio,
-                     power_derivative, selected_product, sinc_derivative, tangent_ratio, tie_share)
+from .guards import (choice_share, clip_share, log_or_zero, masked_product, pole_ratio,
+                     power_derivative, radial_share, selected_product, sign_of, sinc_derivative,
+                     tangent_ratio, tie_share)
 from .linalg import (NUMPY_MAJOR_FOR_SOLVE, cholesky_adjoint_helper, cholesky_tangent_helper,
                      dot_adjoint_left, dot_adjoint_right, inner_adjoint_left,
                      inner_adjoint_right, matmul_adjoint_left, matmul_adjoint_right, norm_adjoint_helper,

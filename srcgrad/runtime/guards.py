@@ -4,8 +4,9 @@ A rule whose derivative divides (sqrt and log at 0), multiplies by
 something that can overflow (exp), or picks between operands (maximum,
 clip) calls one of these instead of the bare expression: a zero adjoint
 stays exactly zero (`tangent_ratio`, `masked_product`), a removable
-singularity gets its limit (`sinc_derivative`), and ties
-split evenly, as central differences see them (`tie_share`). Python
+singularity gets its limit (`sinc_derivative`), ties
+split evenly, as central differences see them (`tie_share`, `choice_share`),
+and a choice made at a NaN has a NaN derivative. Python
 numbers in give a Python number out. A derivative's fast path runs without
 these guards and falls back to them (see checks.has_nan).
 """
@@ -21,35 +22,94 @@ def log_or_zero(x):
     return numpy.log(numpy.where(numpy.equal(x, 0), 1.0, x))
 
 
+def sign_of(x):
+    """sign(x): -1, 0 or 1 (NaN for NaN), a Python float for a Python number and
+    numpy.sign's value otherwise. The derivative of builtin abs and math.fabs:
+    a piecewise constant with zero derivative (its rule says so), so abs''(0) =
+    0 as for numpy.abs, whose derivative is numpy.sign. The arithmetic
+    `x / (abs(x) + (x == 0))` has the same value but differentiates to 1 at 0.
+    """
+    if type(x) is float or type(x) is int:
+        return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else math.nan
+    return numpy.sign(x)
+
+
 def tie_share(g, win, lose):
     """`g` where `win > lose`, half of it where they are equal, 0 elsewhere.
 
     The share of one operand in numpy.maximum(win, lose) (and, with the
     operands swapped, in minimum): ties split evenly, as central differences do.
     numpy.where keeps an inf or NaN in `g` out of the unselected entries.
+    Where either operand is NaN, so is the result: no side was chosen, and the
+    share is NaN (`_undefined`).
     """
     half = numpy.where(numpy.equal(win, lose), 0.5 * g, 0.0)
-    return numpy.where(numpy.greater(win, lose), g, half)
+    share = numpy.where(numpy.greater(win, lose), g, half)
+    return _undefined(share, g, numpy.isnan(win) | numpy.isnan(lose))
 
 
-def nan_tie_share(g, x, other):
-    """`tie_share` for numpy.fmax/fmin: `x` also takes all of `g` where `other` is NaN."""
-    return numpy.where(numpy.isnan(other) & ~numpy.isnan(x), g, tie_share(g, x, other))
+_NUMBERS = (float, int)
+
+
+def choice_share(g, x, other, z):
+    """The share of `x` of `g` in `z`, a choice between `x` and `other`
+    (numpy.maximum, minimum, fmax and fmin; builtin max and min of two values).
+
+    All of `g` where z is x, half of it at a tie (x == other), none where z is
+    `other`. Where z is NaN no side was chosen and the share is NaN (NaN in,
+    NaN out, as numpy.max gives); where only the side not chosen is NaN (fmax,
+    fmin, and `max(a, nan)`, which is `a`), the chosen side takes all of `g`.
+    Python numbers in give a Python float out.
+    """
+    if type(g) is float and type(z) in _NUMBERS and type(x) in _NUMBERS and type(other) in _NUMBERS:
+        if z != z:
+            return 0.0 if g == 0.0 else math.nan
+        if z != x:
+            return 0.0
+        return 0.5 * g if x == other else g
+    share = numpy.where(numpy.equal(z, x), numpy.where(numpy.equal(x, other), 0.5 * g, g), 0.0)
+    return _undefined(share, g, numpy.isnan(z))
+
+
+def _undefined(share, g, at):
+    """`share` with NaN where `at` (a selection made at a NaN: the derivative is
+    undefined), except where `g` is 0: a zero adjoint or tangent stays zero (the
+    policy of the guards, docs/reliability.md)."""
+    if at.any():
+        share = numpy.where(at & numpy.not_equal(g, 0), numpy.nan, share)
+    return share
 
 
 def clip_share(g, a, a_min, a_max, part):
     """The share of `part` ("a", "a_min" or "a_max") of `g` in numpy.clip.
 
     clip is read as minimum(maximum(a, a_min), a_max), a bound may be None;
-    ties split evenly (tie_share), as in maximum and minimum.
+    ties split evenly (tie_share), as in maximum and minimum. Where the result
+    is NaN (a NaN `a` or bound), every part's share is NaN, as in maximum.
     """
     low = a if a_min is None else numpy.maximum(a, a_min)
     if part == "a_max":
-        return tie_share(g, low, a_max)
-    g_low = g if a_max is None else tie_share(g, a_max, low)
-    if part == "a_min":
-        return tie_share(g_low, a_min, a)
-    return g_low if a_min is None else tie_share(g_low, a, a_min)
+        share = tie_share(g, low, a_max)
+    else:
+        g_low = g if a_max is None else tie_share(g, a_max, low)
+        if part == "a_min":
+            share = tie_share(g_low, a_min, a)
+        else:
+            share = g_low if a_min is None else tie_share(g_low, a, a_min)
+    return _undefined(share, g, numpy.isnan(low if a_max is None else numpy.minimum(low, a_max)))
+
+
+def radial_share(g, x, r):
+    """g * x / r, and 0 where r is 0: the share of `x` of `g` in the 2-norm r of
+    (x, ...) (hypot). At the origin the gradient is 0, the norm's convention;
+    the helper's tangent rule keeps every term 0 there too, so the Hessian at
+    the origin is 0, as numpy.linalg.norm's (not the identity that
+    `g * x / (r + (r == 0))` differentiates to). Python numbers stay numbers.
+    """
+    if type(g) is float and type(x) in _NUMBERS and type(r) in _NUMBERS:
+        return g * x / r if r != 0 else 0.0
+    at_zero = numpy.equal(r, 0)
+    return numpy.where(at_zero, 0.0, g * x / numpy.where(at_zero, 1.0, r))
 
 
 def sinc_derivative(x, z):

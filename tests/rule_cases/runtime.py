@@ -12,9 +12,9 @@ from srcgrad import runtime as rt
 FWD = ("forward",)
 
 
-@case(rt.zeros_like, rt.reduced_size, rt.shape_of, variants=[(R(2, 3), C(2, 3))])
+@case(rt.zeros_like, rt.reduced_size, rt.shape_of, rt.sign_of, variants=[(R(2, 3), C(2, 3))])
 def zero_helpers_case(x, c):
-    return np.sum((rt.zeros_like(x) + x * rt.reduced_size(x, 1) * len(rt.shape_of(x))) * c)
+    return np.sum((rt.zeros_like(x) + x * rt.reduced_size(x, 1) * len(rt.shape_of(x)) * rt.sign_of(x)) * c)
 
 
 @case(rt.unbroadcast, variants=[(R(3, 4), R(1, 4), C(1, 4)), (R(2, 3), R(), C())], modes=FWD)
@@ -77,16 +77,16 @@ def log_or_zero_case(x, c):
 
 
 # --- helpers of the numpy, shapes, ndarray, linalg and builtins rules ----------
-# The masks of tie_share, clip_share, sort, ... are constant away from ties; the
+# The masks of tie_share, choice_share, clip_share, sort, ... are constant away from ties; the
 # helpers taking a result `z = f(a)` (prod, cumprod, norm) get it computed here
 # from `a`, as in reverse-mode code (their tangent rules rely on that).
 
 
-@case(rt.tie_share, rt.nan_tie_share, rt.clip_share, variants=[(R(4), R(4), R(4), C(4))],
+@case(rt.tie_share, rt.choice_share, rt.clip_share, variants=[(R(4), R(4), R(4), C(4))],
       wrt=(0, 1, 2), modes=FWD)
 def share_helpers_case(g, w, v, c):
     a = rt.tie_share(g * g, w, v)
-    b = rt.nan_tie_share(g * w, w, v)
+    b = rt.choice_share(g * w, w, v, np.fmax(w, v))
     e = rt.clip_share(g * v, w, -0.25, 0.25, "a")
     f = rt.clip_share(g * w, w, v, None, "a_min")
     return np.sum((a + b + e + f) * c)
@@ -350,6 +350,13 @@ def loop_items_helpers_case(g, c):
     items = rt.loop_items_tangent([g[0] * g[1], c], [c, c])  # a list: the tangent itself
     keys = rt.loop_items_tangent(g, {"a": c, "b": c})  # a dict's keys: zeros
     return np.sum(rows[1] * c) + np.sum(items[0] * c) + keys[1]
+
+
+# fixed samples: the shared generator's draws for the cases below stay as they were
+@case(rt.radial_share, variants=[(np.array([0.3, -1.2, 0.8]), np.array([-0.5, 0.9, 1.4]), np.array([0.7, 1.3, 2.1]),
+                                  np.array([1.1, -0.4, 0.6])), (0.45, -0.8, 1.6, 0.9)], wrt=(0, 1, 2), modes=FWD)
+def radial_share_case(g, x, r, c):
+    return np.sum(rt.radial_share(g * x, x, r + g * g) * c)
 
 
 @case(rt.pole_ratio, variants=[(P(), P(), C()) for _ in range(2)] + [(-P(), P(), C())], wrt=(0, 1), modes=FWD)

@@ -57,6 +57,8 @@ zero_case(builtins.isinstance, variants=[(R(), float)])
 # --- constructors of constants: the arguments give shapes only ------------------
 
 zero_case(np.zeros_like, np.ones_like, rt.zeros_like, rt.shape_of, variants=[(R(3),), (R(2, 3),)])
+# abs's derivative, piecewise constant (fixed samples: the shared generator's draws stay as they were)
+zero_case(rt.sign_of, variants=[(np.array([-1.5, 0.25, 2.0]),), (-0.7,), (np.array([[0.3, -2.0], [1.1, -0.2]]),)])
 zero_case(np.empty_like, variants=[(R(3),), (R(2, 3),)], call=_shape_only)
 zero_case(np.arange, variants=[(P(low=3.1, high=3.9),)])  # arange(stop): piecewise constant
 zero_case(np.arange, variants=[(P(), P(low=3.1, high=3.9), 0.5)], only=(1,))  # the stop

@@ -19,7 +19,8 @@ def _both_modes(f, args, wrt):
     """(reverse gradients, forward derivatives) of f in the arguments `wrt`."""
     with np.errstate(invalid="ignore"):
         reverse = srcgrad.grad(f, wrt=wrt)(*args)
-        forward = tuple(srcgrad.jvp(f, args, tuple(1.0 if j == i else None for j in range(len(args))))[1]
+        forward = tuple(srcgrad.jvp(f, args, tuple(np.ones_like(args[j], dtype=float) if j == i else None
+                                                   for j in range(len(args))))[1]
                         for i in wrt)
     return reverse, forward
 

@@ -923,19 +923,20 @@ def _penalised(x, c):
     return np.sum(c * (x - 1.0) ** 2) + np.sum(x ** 4)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 6: hessp=hvp(f) with minimize(args=...) silently computes a wrong product (SciPy calls hessp(x, p, *args))")
 def test_p27b_scipy_hessp_with_args():
     x = np.array([0.5, -0.3])
     p = np.array([1.0, 0.0])
-    # SciPy's calling convention for hessp with args=(c,)
-    got = srcgrad.hvp(_penalised)(x, p, 2.0)
-    close(got, (2 * 2.0 + 12 * x ** 2) * p, 1e-10, 1e-10)
+    # SciPy's calling convention for hessp with args=(c,): the direction is last, so the
+    # call is refused (finding 6's fix), with the wiring in the hint
+    with pytest.raises(srcgrad.SrcGradError, match=r"hessp=lambda x, p, \*a: hvp\(f\)\(x, \*a, p\)"):
+        srcgrad.hvp(_penalised)(x, p, 2.0)
+    close(srcgrad.hvp(_penalised)(x, 2.0, p), (2 * 2.0 + 12 * x ** 2) * p, 1e-10, 1e-10)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 6: hessp=hvp(f) with minimize(args=...) does not converge to the minimum")
 def test_p27c_scipy_minimize_hessp_with_args_converges():
+    hvp = srcgrad.hvp(_penalised)
     res = scipy.optimize.minimize(_penalised, np.array([2.0, 2.0]), args=(2.0,), method="trust-ncg",
-                                  jac=srcgrad.grad(_penalised), hessp=srcgrad.hvp(_penalised))
+                                  jac=srcgrad.grad(_penalised), hessp=lambda x, p, *a: hvp(x, *a, p))
     # the true minimiser solves 2 (x - 1) + 4 x^3 = 0
     assert res.success
     close(res.x, np.full(2, 0.6823278038280193), 1e-6, 1e-6)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import linecache
 import textwrap
 from dataclasses import dataclass, field
 
@@ -295,3 +296,15 @@ def _expand_tangent(expr, bindings, tangent_of, rename_global, renames, zeros):
 
     return _spliced(expr, lambda n: tangent_expr(bindings[n.slice.id]), bindings,
                     rename_global, renames)
+
+
+def from_text(name: str, params: str, lines: list, scope: dict, origin: str):
+    """The template `def name(params): lines` written from a table's text (the
+    elementwise rows, SciPy's distributions), with source `inspect` can read:
+    `origin` names it in tracebacks and in the generated code's provenance."""
+    filename = f"<{origin}>"
+    text = f"def {name}({params}):\n" + "".join(f"    {line}\n" for line in lines)
+    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+    scope = dict(scope)
+    exec(compile(text, filename, "exec"), scope)  # noqa: S102 -- srcgrad's own table's text
+    return scope[name]

@@ -60,7 +60,6 @@ both namespaces. docs/rules.md shows how to add a row.
 from __future__ import annotations
 
 import ast
-import linecache
 import math
 from dataclasses import dataclass, field
 from math import inf, nan
@@ -69,7 +68,7 @@ import numpy
 
 from srcgrad.runtime import (broadcast_like, choice_share, masked_product, pole_ratio, radial_share, sign_of,
                              sinc_derivative, unbroadcast)
-from srcgrad.templates import d
+from srcgrad.templates import d, from_text
 
 from . import registry
 
@@ -307,11 +306,5 @@ def _defined(fn, x: float) -> bool:
 def _template(row, namespace: Namespace, mode: str, lines, params: str):
     """A template function `def <name>_<mode>(<params>)` of `lines` (one line or a
     list), with source that `inspect` finds (linecache)."""
-    name = f"{row.name}_{mode}"
-    filename = f"<srcgrad/rules/elementwise.py:{namespace.module} {row.name} {mode}>"
-    body = "".join(f"    {line}\n" for line in ([lines] if isinstance(lines, str) else lines))
-    text = f"def {name}({params}):\n{body}"
-    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
-    scope = dict(_GLOBALS)
-    exec(compile(text, filename, "exec"), scope)  # noqa: S102 -- our own table's text
-    return scope[name]
+    return from_text(f"{row.name}_{mode}", params, [lines] if isinstance(lines, str) else lines, _GLOBALS,
+                     f"srcgrad/rules/elementwise.py:{namespace.module} {row.name} {mode}")

@@ -34,7 +34,6 @@ which have rules, so a derivative can be differentiated again.
 Without an importable SciPy this module raises ModuleNotFoundError naming
 itself, which `srcgrad.rules` takes as "no rules for this namespace".
 """
-import linecache
 from dataclasses import dataclass
 
 import numpy
@@ -50,7 +49,7 @@ from srcgrad.rules.registry import adjoint, array_operands, constant_only, linea
 from srcgrad.runtime import (dirichlet_points, dirichlet_points_adjoint, dirichlet_points_tangent, masked_product,
                              mvn_cov, mvn_cov_adjoint, mvn_full_rank, mvn_mean, mvn_points, mvn_precision,
                              unbroadcast)
-from srcgrad.templates import d
+from srcgrad.templates import d, from_text
 
 
 @dataclass(frozen=True)
@@ -85,12 +84,8 @@ def _define(primitive, name: str, params: str, body: list, mode: str) -> None:
     """Register the template `def name(z, params): body` (text) for `primitive`, which
     reads its operands as arrays (a list passed to it is made one first)."""
     array_operands(primitive)
-    filename = f"<srcgrad/rules/scipy_stats.py:{name}>"
-    text = f"def {name}(z, {params}):\n" + "".join(f"    {line}\n" for line in body)
-    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
-    scope = dict(_GLOBALS)
-    exec(compile(text, filename, "exec"), scope)  # noqa: S102 -- the table's own text
-    (adjoint if mode == "reverse" else tangent)(primitive)(scope[name])
+    template = from_text(name, f"z, {params}", body, _GLOBALS, f"srcgrad/rules/scipy_stats.py:{name}")
+    (adjoint if mode == "reverse" else tangent)(primitive)(template)
 
 
 def _by_factors(primitive, name: str, params: str, local_lines: list, factors: dict, weighted: bool) -> None:

@@ -14,7 +14,6 @@ The templates are written out as text from the table of families (as in
 scipy_stats.py) and call the distribution's own `pdf`, which has rules: a
 derivative can be differentiated again.
 """
-import linecache
 
 import numpy
 
@@ -26,7 +25,7 @@ except ImportError as _err:  # SciPy missing (or broken): srcgrad works without 
 
 from srcgrad.rules.registry import adjoint, array_operands, constant_only, tangent
 from srcgrad.runtime import broadcast_like, unbroadcast
-from srcgrad.templates import d
+from srcgrad.templates import d, from_text
 
 # scipy.stats.<name> and its shape parameters, in SciPy's order and spelling
 SHAPES = {"norm": (), "t": ("df",), "gamma": ("a",), "beta": ("a", "b"), "chi2": ("df",)}
@@ -36,12 +35,8 @@ _GLOBALS = {"d": d, "numpy": numpy, "scipy": scipy, "unbroadcast": unbroadcast, 
 
 def _define(primitive, name: str, params: str, body: list, mode: str) -> None:
     """Register the template `def name(z, params): body` (text) for `primitive`."""
-    filename = f"<srcgrad/rules/scipy_stats_quantiles.py:{name}>"
-    text = f"def {name}(z, {params}):\n" + "".join(f"    {line}\n" for line in body)
-    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
-    scope = dict(_GLOBALS)
-    exec(compile(text, filename, "exec"), scope)  # noqa: S102 -- the table's own text
-    (adjoint if mode == "reverse" else tangent)(primitive)(scope[name])
+    template = from_text(name, f"z, {params}", body, _GLOBALS, f"srcgrad/rules/scipy_stats_quantiles.py:{name}")
+    (adjoint if mode == "reverse" else tangent)(primitive)(template)
 
 
 def _register(name: str, shapes: tuple) -> None:

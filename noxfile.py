@@ -1,7 +1,7 @@
 """The version matrix (issue 14 item 5): the fast suite on every supported
 Python and NumPy, each in a fresh virtual environment.
 
-    nox                       # every combination (what .ci/run does)
+    nox                       # every combination (.ci/run runs the two corners)
     nox -s "fast(3.12-numpy1.26)"
     nox -l                    # list the sessions
     nox -s full               # the whole suite on each combination (slow; not in CI)

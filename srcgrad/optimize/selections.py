@@ -20,9 +20,10 @@ the whole derivative in execution order (both sweeps; the branches of an `if`
 joined; a loop's body run to a fixed point):
 
 - a selection sets it: a comparison, a zero put in place of a value
-  (`dt = 0.0`, an adjoint reset; not `g * 0`, which keeps a NaN), a call the facts table does not know never to select
-  (`facts.never_selects`: numpy.where, unindex, zeros_like, max, ...), and the
-  seed a split pair's backward function is given (a one-hot cotangent selects);
+  (`dt = 0.0`, an adjoint reset; not `g * 0`, which keeps a NaN), a call
+  the facts table does not mark as never selecting (`facts.never_selects`:
+  numpy.where, unindex, zeros_like and max select), and the seed a split
+  pair's backward function is given (a one-hot cotangent selects);
 - a sum has it only if every operand has it (one operand that depends on an
   entry makes the sum depend on it); every other operation has it if any
   operand has it;
@@ -31,8 +32,8 @@ joined; a loop's body run to a fixed point):
 
 `selected_product(g, f)` becomes `g * f` where g's bit is clear, or where f
 is a number written in the code (`dy * 100.0`): no inf or NaN to meet. The plain
-lowering keeps every guard (the helper is `masked_product`), so translation
-validation compares the two.
+lowering keeps every `selected_product` (a guarded product, as `masked_product`),
+so translation validation compares the two.
 """
 from __future__ import annotations
 

@@ -25,7 +25,11 @@ from .errors import SrcGradError
 from .markers import detach, no_grad, stop_gradient  # noqa: F401  (importable from here too)
 
 
-_ONE_ARRAY = ("array",)  # the kinds of the commonest call, made once
+_ONE_ARRAY = ("array",)  # the kinds of the commonest calls, made once
+_ONE_NUMBERS = ("numbers",)
+# for a one-argument call, the argument types that decide its kind (a list: with a check
+# of its entries, inline in `Derivative.__call__`)
+_ONE_KINDS = {"scalar": (float, int), "array": (numpy.ndarray,), "numbers": (list,)}
 
 
 def _wraps(derivative, fun) -> None:
@@ -62,6 +66,7 @@ class Derivative:
         self._bound: dict = {}  # kinds -> (bound generated function, its watch's check or None)
         self._last_kinds = None  # the argument kinds of the last call: what `source` shows
         self._plans: dict = {}  # kinds -> CallPlan, for calls with every argument positional
+        self._one: dict = {}  # type -> CallPlan, for plain grad's one-argument calls (`__call__`)
         _wraps(self, given)
 
     def _plan(self, values: dict):
@@ -89,50 +94,45 @@ class Derivative:
                 return self._function(kinds, nan_safe)
             compiled = cache.compiled(self.fun, Options(self.wrt, kinds=kinds, nan_safe=nan_safe,
                                                         **self._build_options()))
-            found = self._bound[key] = (compiled.bind(self.fun), watch.of(compiled, self.fun).check())
+            seen = watch.of(compiled, self.fun)
+            found = self._bound[key] = (compiled.bind(self.fun), seen.check(), seen.check(planned=True),
+                                        self.fun.__code__)
         return found[0]
 
     def __call__(self, *args, **kwargs):
+        if len(args) == 1 and not kwargs:
+            # The commonest call, one argument: its plan found by the argument's type alone
+            # (`_one`), the checks and conversions inline, in the order `_planned` does them.
+            x = args[0]
+            plan = self._one.get(type(x))
+            if plan is not None and plan.code is self.fun.__code__ and (plan.watch is None or plan.watch()):
+                kind = plan.kind
+                if kind == "scalar":
+                    self._last_kinds = plan.kinds
+                    out = plan.fn(x)
+                    return out if type(out) is float else plan.gradient(out, args)
+                if kind == "array":
+                    if x.dtype.kind == "f":  # otherwise `_planned` checks it
+                        self._last_kinds = _ONE_ARRAY
+                        out = plan.fn(x)
+                        # `_fresh(out, x)` and `unshared` inlined: a new array the derivative made
+                        # (owning its memory), of x's shape and dtype
+                        if type(out) is numpy.ndarray and out.base is None and out.dtype is x.dtype \
+                                and out.shape == x.shape and out.flags.writeable and out is not x:
+                            return out
+                        return plan.gradient(out, args)
+                else:  # a list: of Python floats alone ("numbers", `kind_of`), or another kind
+                    types = list(map(type, x))
+                    n = len(types)
+                    if n and types.count(float) == n:
+                        self._last_kinds = _ONE_NUMBERS
+                        out = plan.fn(x)
+                        # a list of Python floats, copied: `gradient_for_kind` without its loops
+                        if type(out) is list and len(out) == n and list(map(type, out)).count(float) == n:
+                            return out[:]
+                        return plan.gradient(out, args)
         if len(args) == self._nparams and not kwargs:
-            # The common call: every argument positional. No signature binding.
-            if len(args) == 1:
-                kinds = _ONE_ARRAY if type(args[0]) is numpy.ndarray else (kind_of(args[0]),)
-            else:
-                kinds = tuple([kind_of(a) for a in args])
-            plan = self._plans.get(kinds)
-            if plan is None:
-                bound = self._bound.get(kinds)
-                if bound is None:
-                    return self._call_bound(dict(zip(self._params, args)), kinds, args, kwargs)
-                plan = self._plans[kinds] = CallPlan(bound, kinds, self._positions, self.wrt, self._many)
-            if plan.watch is not None and not plan.watch():
-                del self._plans[kinds]  # a helper or rule it was built from was redefined: rebuild
-                return self._call_bound(dict(zip(self._params, args)), kinds, args, kwargs)
-            # The planned path, inline: this is every call after the first.
-            for p, name, kind in plan.checks:
-                if kind != "array" or args[p].dtype.kind not in "fiu":
-                    check_kind(name, args[p], kind)
-            self._last_kinds = kinds
-            out = plan.fn(*args)
-            if self._has_aux:
-                out, aux = out
-                if self._return_value:
-                    value, out = out
-                    return unshared((value, aux), args), plan.gradient(out, args)
-                return plan.gradient(out, args), unshared(aux, args)
-            if self._return_value:
-                value, out = out
-                return unshared(value, args), plan.gradient(out, args)
-            at = plan.array_at
-            if at >= 0 and not self._many:
-                # `_fresh(out, x)` and `unshared` inlined: one float array in, and out a new
-                # array the derivative made (owning its memory, none of the arguments)
-                x = args[at]
-                if type(out) is numpy.ndarray and out.base is None and out.dtype is x.dtype \
-                        and out.shape == x.shape and x.dtype.kind == "f" and out.flags.writeable \
-                        and (out is not x if len(args) == 1 else all(a is not out for a in args)):
-                    return out
-            return plan.gradient(out, args)
+            return self._planned(args)
         if kwargs or len(args) != len(self._params):
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
@@ -141,6 +141,49 @@ class Derivative:
             values = dict(zip(self._params, args))
         return self._call_bound(values, tuple(kind_of(values[p]) for p in self._params if p in values),
                                 args, kwargs)
+
+    def _planned(self, args: tuple):
+        """A call with every parameter passed by position (no default is read): the
+        generated function for the arguments' kinds, run through its `CallPlan`."""
+        kinds = tuple([kind_of(a) for a in args])
+        plan = self._plans.get(kinds)
+        if plan is None:
+            bound = self._bound.get(kinds)
+            if bound is None:
+                return self._call_bound(dict(zip(self._params, args)), kinds, args, {})
+            plan = self._plans[kinds] = CallPlan(bound, kinds, self._positions, self.wrt, self._many)
+            if len(args) == 1 and not (self._has_aux or self._return_value or self._many) \
+                    and kinds[0] in _ONE_KINDS:
+                for t in _ONE_KINDS[kinds[0]]:
+                    self._one[t] = plan
+        if plan.code is not self.fun.__code__ or (plan.watch is not None and not plan.watch()):
+            # its code replaced in place, or a helper or rule it was built from redefined: rebuild
+            del self._plans[kinds]
+            return self._call_bound(dict(zip(self._params, args)), kinds, args, {})
+        for p, name, kind in plan.checks:
+            if kind != "array" or args[p].dtype.kind not in "fiu":
+                check_kind(name, args[p], kind)
+        self._last_kinds = kinds
+        out = plan.fn(*args)
+        if self._has_aux:
+            out, aux = out
+            if self._return_value:
+                value, out = out
+                return unshared((value, aux), args), plan.gradient(out, args)
+            return plan.gradient(out, args), unshared(aux, args)
+        if self._return_value:
+            value, out = out
+            return unshared(value, args), plan.gradient(out, args)
+        at = plan.array_at
+        if at >= 0 and not self._many:
+            # `_fresh(out, x)` and `unshared` inlined: one float array in, and out a new
+            # array the derivative made (owning its memory, none of the arguments)
+            x = args[at]
+            if type(out) is numpy.ndarray and out.base is None and out.dtype is x.dtype \
+                    and out.shape == x.shape and x.dtype.kind == "f" and out.flags.writeable \
+                    and (out is not x if len(args) == 1 else all(a is not out for a in args)):
+                return out
+        return plan.gradient(out, args)
 
     def _call_bound(self, values: dict, kinds: tuple, args, kwargs):
         """The general call: every wrt value checked, the derivative compiled if need be."""

@@ -353,13 +353,17 @@ _UNCHECKED = ("scalar", "numbers")  # kinds whose values `kind_of` has already p
 
 class CallPlan:
     """The boundary work for one tuple of argument kinds, every argument positional:
-    the generated function to run (`fn`, and `watch`, its staleness check or None),
-    the wrt values to check, and how to convert each gradient."""
+    the generated function to run (`fn`; `code`, the function's `__code__` it was built
+    from, and `watch`, the staleness check of the rest, or None: both checked by the
+    caller), the wrt values to check, and how to convert each gradient."""
 
-    __slots__ = ("fn", "watch", "checks", "converts", "floats", "unshare", "array_at", "many")
+    __slots__ = ("fn", "code", "watch", "kinds", "kind", "checks", "converts", "floats", "unshare", "array_at",
+                 "many")
 
     def __init__(self, bound, kinds, positions, wrt, many: bool):
-        self.fn, self.watch = bound  # watch: see watch.Watch.check; None when nothing can change
+        # bound: see api.Derivative._function; watch: watch.Watch.check(planned=True)
+        self.fn, _, self.watch, self.code = bound
+        self.kinds, self.kind = kinds, kinds[0]  # the first argument's kind: for one-argument calls
         self.many = many  # the caller asked for a tuple of gradients
         # the position of the one wrt argument when it is an array (the commonest call), else -1
         self.array_at = positions[0] if len(positions) == 1 and kinds[positions[0]] == "array" else -1

@@ -68,10 +68,11 @@ class Watch:
     function (`key` is then one of its `ATTRIBUTES`).
     """
 
-    __slots__ = ("entries",)
+    __slots__ = ("entries", "own")
 
     def __init__(self, reads: Reads, fn):
         entries: dict = {}
+        self.own = None  # `fn`, when its own ATTRIBUTES are watched for it alone (see `check`)
         for path, expected, by_type in reads.names:
             for where, key, value, typed in _places(fn, path, expected, by_type):
                 entries[(id(where), id(key) if where is None else key)] = (where, key, value, typed)
@@ -83,6 +84,8 @@ class Watch:
             entries[(id(fn), "__code__")] = (fn, "__code__", reads.code() or object(), False)
             for attribute in ATTRIBUTES[1:]:
                 entries[(id(fn), attribute)] = (fn, attribute, getattr(fn, attribute), False)
+            if not any(callee is fn for callee, _ in reads.callees):  # not read by a call of itself
+                self.own = fn
         for where, key, expected in getattr(fn, "watched", ()):  # a class's __call__ (forms)
             entries[(id(where), key)] = (where, key, expected, False)
         for callee, compiled in reads.callees:  # flattened: one check covers the callees too
@@ -111,15 +114,23 @@ class Watch:
                 return False
         return True
 
-    def check(self):
+    def check(self, planned: bool = False):
         """`current` as a function of no arguments, made to run on every call of a
         cached derivative: one generated expression of dictionary reads (no loop,
-        no allocation). None when there is nothing to check."""
-        if not self.entries:
+        no allocation). None when there is nothing to check.
+
+        `planned`: for a call that passes every parameter by position (no default
+        is read) and checks the function's own `__code__` itself (an identity test
+        inline, `api.Derivative.__call__`): the function's own ATTRIBUTES left out."""
+        entries = self.entries
+        if planned and self.own is not None:
+            own = id(self.own)
+            entries = {k: e for k, e in entries.items() if not (k[0] == own and k[1] in ATTRIBUTES)}
+        if not entries:
             return None
         env: dict = {}
         tests = []
-        for where, key, expected, by_type in self.entries.values():
+        for where, key, expected, by_type in entries.values():
             holder = f"m{len(env)}"
             env[holder] = key if where is None else where
             value = f"{holder}.cell_contents" if where is None else f"{holder}.{key}" \

@@ -89,9 +89,12 @@ def record_identity_view(p):
     return np.sum(p["a"] * 2.0) + np.sum(p["b"] * 3.0)
 
 
-def call_twice(df, *args):
-    df(*args)            # compiles for these kinds
-    return df(*args)     # the cached (fast) path
+def cached_call(df, *args):
+    """Three calls: the first compiles for these kinds, the second makes the call plan,
+    the third runs it (for one argument, inline in `Derivative.__call__`)."""
+    df(*args)
+    df(*args)
+    return df(*args)
 
 
 # --- lists of numbers ------------------------------------------------------------
@@ -101,7 +104,7 @@ def call_twice(df, *args):
 def test_numbers_list_fast_path_returns_a_new_list_of_floats(transform):
     x = [0.3, -1.2, 0.8, 1.1]
     df = transform(rosen)
-    out = call_twice(df, x)
+    out = cached_call(df, x)
     g = out[1] if transform is srcgrad.value_and_grad else out
     assert type(g) is list and g is not x and all(type(v) is float for v in g)
     np.testing.assert_allclose(g, rosen_grad(x), rtol=1e-13)
@@ -114,26 +117,26 @@ def test_numbers_list_fast_path_returns_a_new_list_of_floats(transform):
 
 
 def test_numbers_tuple_gives_a_tuple():
-    g = call_twice(srcgrad.grad(rosen), (0.3, -1.2, 0.8))
+    g = cached_call(srcgrad.grad(rosen), (0.3, -1.2, 0.8))
     assert type(g) is tuple and all(type(v) is float for v in g)
     np.testing.assert_allclose(g, rosen_grad([0.3, -1.2, 0.8]), rtol=1e-13)
 
 
 def test_numbers_with_numpy_scalar_adjoints_become_python_floats():
     x = [0.5, 2.0]
-    g = call_twice(srcgrad.grad(first_entry_sine), x)
+    g = cached_call(srcgrad.grad(first_entry_sine), x)
     assert type(g) is list and all(type(v) is float for v in g)
     np.testing.assert_allclose(g, [np.cos(0.5) * 2.0, np.sin(0.5)], rtol=1e-14)
 
 
 def test_numbers_entry_without_adjoint_is_zero():
-    g = call_twice(srcgrad.grad(only_first), [3.0, 5.0])
+    g = cached_call(srcgrad.grad(only_first), [3.0, 5.0])
     assert g == [6.0, 0.0] and all(type(v) is float for v in g)
 
 
 def test_numbers_list_then_bad_list_raises_the_same_error():
     df = srcgrad.grad(rosen)
-    call_twice(df, [1.0, 2.0, 3.0])
+    cached_call(df, [1.0, 2.0, 3.0])
     with pytest.raises(srcgrad.SrcGradError, match=r"x\[1\].*str"):
         df([1.0, "a", 3.0])
     with pytest.raises(srcgrad.SrcGradError, match=r"x\[0\].*bool"):
@@ -146,7 +149,7 @@ def test_numbers_list_then_bad_list_raises_the_same_error():
 @pytest.mark.parametrize("transform", [srcgrad.grad, srcgrad.value_and_grad])
 def test_several_scalar_wrt(transform):
     df = transform(three, wrt=(0, 1, 2))
-    out = call_twice(df, 2.0, 3.0, 5.0)
+    out = cached_call(df, 2.0, 3.0, 5.0)
     g = out[1] if transform is srcgrad.value_and_grad else out
     assert type(g) is tuple and g == (15.0, 10.0, 6.0) and all(type(v) is float for v in g)
     if transform is srcgrad.value_and_grad:
@@ -155,7 +158,7 @@ def test_several_scalar_wrt(transform):
 
 def test_several_wrt_ints_and_numpy_scalars_keep_their_conversion():
     df = srcgrad.grad(three, wrt=(0, 1, 2))
-    call_twice(df, 2.0, 3.0, 5.0)
+    cached_call(df, 2.0, 3.0, 5.0)
     g = df(2, np.float64(3.0), 5.0)  # int -> float; a NumPy float64 keeps its type
     assert g == (15.0, 10.0, 6.0)
     assert type(g[0]) is float and type(g[1]) is np.float64 and type(g[2]) is float
@@ -163,7 +166,7 @@ def test_several_wrt_ints_and_numpy_scalars_keep_their_conversion():
 
 def test_several_wrt_bad_value_raises_through_the_fast_path():
     df = srcgrad.grad(sum_times, wrt=(0, 1))
-    call_twice(df, np.ones(3), np.ones(3), np.arange(3.0))
+    cached_call(df, np.ones(3), np.ones(3), np.arange(3.0))
     with pytest.raises(srcgrad.SrcGradError, match="'b'.*ndarray"):
         df(np.ones(3), np.ones(3, dtype=complex), np.arange(3.0))
     with pytest.raises(srcgrad.SrcGradError, match="bool"):
@@ -195,7 +198,7 @@ def test_record_dict_fast_path(transform):
     p = {"w": np.array([1.0, 2.0]), "s": 3.0}
     c = np.array([4.0, 5.0])
     df = transform(record_mixed)
-    out = call_twice(df, p, c)
+    out = cached_call(df, p, c)
     g = out[1] if transform is srcgrad.value_and_grad else out
     assert type(g) is dict and g is not p and list(g) == ["w", "s"]
     assert type(g["w"]) is np.ndarray and g["w"] is not p["w"] and g["w"].flags.writeable
@@ -220,7 +223,7 @@ def test_record_dict_entries_never_share_memory():
 
 
 def test_record_list_entries_never_share_memory():
-    g = call_twice(srcgrad.grad(list_record_sum_times), [np.ones(3), np.ones(3)], np.arange(3.0))
+    g = cached_call(srcgrad.grad(list_record_sum_times), [np.ones(3), np.ones(3)], np.arange(3.0))
     assert type(g) is list and not np.shares_memory(g[0], g[1])
     np.testing.assert_array_equal(g[0], np.arange(3.0))
 
@@ -231,7 +234,7 @@ def list_record_sum_times(q, c):
 
 def test_record_int_array_and_float32_entries_convert():
     p = {"a": np.arange(3), "b": np.ones(3, dtype=np.float32)}
-    g = call_twice(srcgrad.grad(record_identity_view), p)
+    g = cached_call(srcgrad.grad(record_identity_view), p)
     assert g["a"].dtype == np.float64 and g["b"].dtype == np.float32
     np.testing.assert_array_equal(g["a"], [2.0, 2.0, 2.0])
     np.testing.assert_array_equal(g["b"], [3.0, 3.0, 3.0])
@@ -240,7 +243,7 @@ def test_record_int_array_and_float32_entries_convert():
 
 def test_record_bad_entry_raises_through_the_fast_path():
     df = srcgrad.grad(record_identity_view)
-    call_twice(df, {"a": np.ones(2), "b": np.ones(2)})
+    cached_call(df, {"a": np.ones(2), "b": np.ones(2)})
     with pytest.raises(srcgrad.SrcGradError, match=r"p\['b'\].*ndarray"):
         df({"a": np.ones(2), "b": np.ones(2, dtype=complex)})
     with pytest.raises(srcgrad.SrcGradError, match=r"p\['b'\].*ndarray"):
@@ -252,7 +255,7 @@ def test_record_bad_entry_raises_through_the_fast_path():
 
 def test_array_fast_path_bad_dtype_raises():
     df = srcgrad.grad(square_sum)
-    call_twice(df, np.ones(3))
+    cached_call(df, np.ones(3))
     with pytest.raises(srcgrad.SrcGradError, match="'x'.*ndarray"):
         df(np.ones(3, dtype=bool))
     g = df(np.arange(3))  # an int array is a valid wrt value: a float64 gradient
@@ -262,16 +265,210 @@ def test_array_fast_path_bad_dtype_raises():
 
 def test_array_fast_path_gradient_is_not_the_input_and_is_writeable():
     x = np.array([1.0, 2.0, 3.0])
-    g = call_twice(srcgrad.grad(square_sum), x)
+    g = cached_call(srcgrad.grad(square_sum), x)
     assert g is not x and g.flags.writeable and not np.shares_memory(g, x)
     np.testing.assert_array_equal(g, 2.0 * x)
 
 
 def test_last_kinds_follow_the_fast_path():
     df = srcgrad.grad(square_sum)
-    call_twice(df, np.ones(2))
-    call_twice(df, 1.5)
+    cached_call(df, np.ones(2))
+    cached_call(df, 1.5)
     assert df._last_kinds == ("scalar",)
     df(np.ones(2))
     assert df._last_kinds == ("array",)
     assert "def " in df.source
+
+
+# --- one argument: the plan found by the argument's type (`Derivative._one`) ---------
+
+
+def cubed(x):
+    return x * x * x
+
+
+def scaled_square(x, c=2.0):
+    return c * x * x
+
+
+def doubled_square(x):
+    return 2.0 * x * x
+
+
+def last_squared(x):
+    return x[1] * x[1]
+
+
+def positive_log(x):
+    assert x > 0.0, "x must be positive"
+    return np.log(x)
+
+
+def test_one_list_argument_checks_each_entry_on_every_call():
+    df = srcgrad.grad(rosen)
+    cached_call(df, [0.3, -1.2, 0.8])
+    assert list in df._one  # the one-argument plan is in use
+    # a later list of another length: its own gradient, of its length
+    g = df([0.3, -1.2, 0.8, 1.1, 0.5])
+    assert type(g) is list and len(g) == 5
+    np.testing.assert_allclose(g, rosen_grad([0.3, -1.2, 0.8, 1.1, 0.5]), rtol=1e-13)
+    with pytest.raises(srcgrad.SrcGradError, match=r"x\[2\].*str"):
+        df([0.3, -1.2, "0.8"])
+    with pytest.raises(srcgrad.SrcGradError, match=r"x\[1\].*bool"):
+        df([0.3, False, 0.8])
+    # an int entry: not a list of Python floats, still differentiated, floats back
+    g = df([0.3, 1, 0.8])
+    assert type(g) is list and all(type(v) is float for v in g)
+    np.testing.assert_allclose(g, rosen_grad([0.3, 1.0, 0.8]), rtol=1e-13)
+    # a NumPy scalar in the list keeps its type, as a NumPy scalar argument does
+    g = df([np.float64(0.3), -1.2, 0.8])
+    assert [type(v) for v in g] == [np.float64, float, float]
+    np.testing.assert_allclose(g, rosen_grad([0.3, -1.2, 0.8]), rtol=1e-13)
+    assert df._last_kinds != ("numbers",)
+    g = df([0.3, -1.2, 0.8])
+    assert df._last_kinds == ("numbers",)
+    np.testing.assert_allclose(g, rosen_grad([0.3, -1.2, 0.8]), rtol=1e-13)
+
+
+def test_one_list_argument_nested_or_empty_is_not_a_list_of_numbers():
+    df = srcgrad.grad(only_first)
+    cached_call(df, [3.0, 5.0])
+    g = df([np.array(2.0), 5.0])  # an array entry: a record, its gradient an array
+    assert type(g) is list and type(g[0]) is np.ndarray and g[0].shape == () and g[1] == 0.0
+    assert g[0] == 4.0
+    with pytest.raises((srcgrad.SrcGradError, TypeError)):
+        df([[3.0], 5.0])  # a nested list: no float entry to multiply
+    with pytest.raises(IndexError):
+        df([])  # the user's own error passes through
+
+
+def test_one_list_argument_gradient_is_a_new_list_each_call():
+    df = srcgrad.grad(only_first)
+    x = [3.0, 5.0]
+    g1, g2 = cached_call(df, x), df(x)
+    assert g1 == g2 == [6.0, 0.0] and g1 is not g2 and g1 is not x
+    g1[0] = 100.0
+    assert df(x) == [6.0, 0.0] and x == [3.0, 5.0]
+
+
+def test_one_float_argument_on_the_plan():
+    df = srcgrad.grad(cubed)
+    assert cached_call(df, 2.0) == 12.0 and float in df._one
+    g = df(2)  # an int: a Python float gradient
+    assert type(g) is float and g == 12.0
+    with pytest.raises(srcgrad.SrcGradError, match="bool"):
+        df(True)
+    g = df(np.float64(2.0))
+    assert type(g) is np.float64 and g == 12.0
+
+
+def test_one_array_argument_on_the_plan_keeps_dtype_and_checks():
+    df = srcgrad.grad(square_sum)
+    x = np.array([1.0, 2.0, 3.0])
+    cached_call(df, x)
+    g = df(x.astype(np.float32))
+    assert g.dtype == np.float32
+    np.testing.assert_array_equal(g, 2.0 * x)
+    g = df(np.arange(3))
+    assert g.dtype == np.float64
+    with pytest.raises(srcgrad.SrcGradError, match="real array"):
+        df(x + 1j)
+    g = df(x[::2])  # a view: its own shape, a new array
+    assert g.shape == (2,) and not np.shares_memory(g, x)
+    np.testing.assert_array_equal(g, [2.0, 6.0])
+
+
+def test_one_argument_non_scalar_output_and_user_errors_on_the_plan():
+    df = srcgrad.grad(positive_log)
+    assert cached_call(df, 2.0) == pytest.approx(0.5)
+    with pytest.raises(AssertionError, match="positive"):
+        df(-1.0)
+    dc = srcgrad.grad(cubed)
+    cached_call(dc, 2.0)
+    with pytest.raises(srcgrad.SrcGradError, match="scalar"):
+        dc(np.ones(3))
+    assert dc(3.0) == 27.0
+
+
+@pytest.fixture
+def restore_code():
+    saved = [(f, f.__code__, f.__defaults__) for f in (cubed, scaled_square, only_first)]
+    yield
+    for f, code, defaults in saved:
+        f.__code__, f.__defaults__ = code, defaults
+
+
+def test_one_argument_plan_sees_its_code_replaced(restore_code):
+    df = srcgrad.grad(cubed)
+    assert cached_call(df, 2.0) == 12.0
+    cubed.__code__ = doubled_square.__code__
+    assert df(2.0) == 8.0
+    assert cached_call(df, 2.0) == 8.0
+    dl = srcgrad.grad(only_first)
+    assert cached_call(dl, [3.0, 5.0]) == [6.0, 0.0]
+    only_first.__code__ = last_squared.__code__
+    assert dl([3.0, 5.0]) == [0.0, 10.0]
+    assert cached_call(dl, [3.0, 5.0]) == [0.0, 10.0]
+
+
+def test_planned_call_and_defaults_replaced(restore_code):
+    df = srcgrad.grad(scaled_square)
+    assert cached_call(df, 3.0, 2.0) == 12.0   # every parameter by position: the plan
+    assert cached_call(df, 3.0) == 12.0        # the default read
+    scaled_square.__defaults__ = (5.0,)
+    assert df(3.0) == 30.0
+    assert df(3.0, 2.0) == 12.0
+    assert cached_call(df, 3.0, 1.0) == 6.0
+    assert df(3.0) == 30.0
+
+
+def test_one_argument_plan_converts_whatever_the_generated_code_hands_back():
+    """The checks after the generated function runs, given results it never makes
+    today: the input itself, a wrong shape, a read-only or an integer array."""
+    x = np.array([1.0, 2.0, 3.0])
+    df = srcgrad.grad(square_sum)
+    cached_call(df, x)
+    plan = df._one[np.ndarray]
+    read_only = np.ones(3)
+    read_only.setflags(write=False)
+    results = {"the input": lambda v: v, "one entry, broadcast": lambda v: np.ones(1),
+               "read-only": lambda v: read_only, "ints": lambda v: np.ones(3, dtype=int),
+               "a float": lambda v: 1.0}
+    for label, fake in results.items():
+        plan.fn = fake
+        g = df(x)
+        assert type(g) is np.ndarray and g.shape == x.shape and g.dtype == np.float64, label
+        assert g.flags.writeable and not np.shares_memory(g, x), label
+        np.testing.assert_array_equal(g, x if label == "the input" else np.ones(3), err_msg=label)
+    dl = srcgrad.grad(only_first)
+    y = [3.0, 5.0]
+    cached_call(dl, y)
+    plan = dl._one[list]
+    for label, fake in {"the input": lambda v: v, "NumPy scalars": lambda v: [np.float64(e) for e in v],
+                        "a tuple": lambda v: tuple(v)}.items():
+        plan.fn = fake
+        g = dl(y)
+        assert type(g) is list and g is not y and g == y and all(type(e) is float for e in g), label
+    plan.fn = lambda v: v[:1]
+    with pytest.raises((ValueError, TypeError)):
+        dl(y)  # one entry short: never a list of the wrong length
+
+
+total = 1.0
+
+
+def helper_of_one(x):
+    return x * x
+
+
+def calls_helper_of_one(x):
+    return helper_of_one(x) * total
+
+
+def test_one_argument_plan_sees_a_helper_rebound(monkeypatch):
+    df = srcgrad.grad(calls_helper_of_one)
+    assert cached_call(df, 3.0) == 6.0
+    monkeypatch.setitem(globals(), "helper_of_one", cubed)
+    assert df(3.0) == 27.0
+    monkeypatch.setitem(globals(), "total", 2)  # a number of another type: built again
+    assert cached_call(df, 3.0) == 54.0

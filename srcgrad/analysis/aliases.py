@@ -319,10 +319,11 @@ def written_in_place(body, params, pure) -> set[str]:
             deep |= receiver
             for a in list(call.args) + [k.value for k in call.keywords]:
                 deep |= _may_view(a, local)
-    groups = alias_groups(body, params)
     out = set(shallow)
-    for name in deep:
-        out |= groups.get(name, {name})
+    if deep:  # what shares memory with a written name (the analysis costs: only when asked)
+        groups = alias_groups(body, params)
+        for name in deep:
+            out |= groups.get(name, {name})
     return out
 
 

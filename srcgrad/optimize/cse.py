@@ -24,6 +24,8 @@ def common_subexpressions(sweeps: tuple, params, known):
     """((forward, backward), changed); `known` holds the facts of both sweeps."""
     forward, backward = sweeps
     shapes, kinds = known.shapes, known.kinds
+    if not _repeats(forward, shapes, kinds):
+        return sweeps, False
     written = written_in_place(forward + backward, list(params), lambda call: _pure(shapes.callee(call), call))
     single = shapes.single - written
     seen: dict[str, str] = {}
@@ -68,3 +70,11 @@ def _pure(fn, call) -> bool:
     if any(k.arg == "out" for k in call.keywords):
         return False
     return table.is_pure(fn)
+
+
+def _repeats(forward: list, shapes, kinds) -> bool:
+    """Whether two statements could be merged, before the alias analysis narrows the
+    candidates (an exact early way out: it costs more than everything else here)."""
+    keys = [_key(stmt, shapes, kinds, {}, shapes.single) for stmt in forward]
+    found = [k for k in keys if k is not None]
+    return len(set(found)) != len(found)

@@ -57,7 +57,7 @@ import gast
 from .. import codegen, nodes
 from ..rules import facts as table
 from ..analysis.kinds import NUMERIC, kind_of
-from .setting import facts
+from .setting import kinds_of
 
 _OPERATORS = {"*": gast.Mult, "/": gast.Div}
 
@@ -72,7 +72,7 @@ def fast_path(out, sweeps, names, ctx, options, setting, guards: dict):
     kinds, callee = setting.params, setting.callee
     if not guards:
         return [out], None
-    value_kinds = facts(out.body, setting).kinds  # of the finished function
+    value_kinds = kinds_of(out.body, setting)  # of the finished function
     records = ctx.facts.records
     arrays = sum(len(records[p]) if p in records else kinds.get(p) != "scalar" for p in options.wrt)
     pair = fast_twin(out, names.claim(out.name + "_nan_safe"), guards, value_kinds, callee,

@@ -52,6 +52,12 @@ def facts(statements: list, setting: Setting) -> Facts:
     return Facts(Shapes(statements, list(params), setting.callee, shapeless, single), kinds)
 
 
+def kinds_of(statements: list, setting: Setting) -> dict:
+    """`facts(statements, setting).kinds` alone (the static shapes cost as much again)."""
+    single = assigned_once(statements, setting.params)
+    return value_kinds(statements, setting.params, set(setting.scalars), setting.callee, single)
+
+
 def representatives(forward: list, params, shapes: Shapes) -> dict:
     """{leaf set: the first name bound to a value of that shape before the backward sweep}."""
     reps: dict = {}

@@ -27,7 +27,7 @@ def defer(rules_module: str, namespace: str) -> None:
 
 def load_due() -> None:
     """Import every deferred rules module whose namespace is imported by now."""
-    if _DEFERRED and any(namespace in sys.modules for namespace in _DEFERRED.values()):
+    if _DEFERRED and any(map(sys.modules.__contains__, _DEFERRED.values())):
         _load(lambda namespace: namespace in sys.modules)
 
 

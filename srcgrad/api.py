@@ -112,12 +112,13 @@ class Derivative:
                     out = plan.fn(x)
                     return out if type(out) is float else plan.gradient(out, args)
                 if kind == "array":
-                    if x.dtype.kind == "f":  # otherwise `_planned` checks it
+                    dtype = x.dtype
+                    if dtype.kind == "f":  # otherwise `_planned` checks it
                         self._last_kinds = _ONE_ARRAY
                         out = plan.fn(x)
                         # `_fresh(out, x)` and `unshared` inlined: a new array the derivative made
                         # (owning its memory), of x's shape and dtype
-                        if type(out) is numpy.ndarray and out.base is None and out.dtype is x.dtype \
+                        if type(out) is numpy.ndarray and out.base is None and out.dtype is dtype \
                                 and out.shape == x.shape and out.flags.writeable and out is not x:
                             return out
                         return plan.gradient(out, args)

@@ -291,6 +291,10 @@ def scaled_square(x, c=2.0):
     return c * x * x
 
 
+def scaled_cube(x, c=2.0):
+    return c * x * x * x
+
+
 def doubled_square(x):
     return 2.0 * x * x
 
@@ -420,6 +424,9 @@ def test_planned_call_and_defaults_replaced(restore_code):
     assert df(3.0, 2.0) == 12.0
     assert cached_call(df, 3.0, 1.0) == 6.0
     assert df(3.0) == 30.0
+    scaled_square.__code__ = scaled_cube.__code__  # two arguments, by position: the plan sees it
+    assert df(3.0, 1.0) == 27.0
+    assert cached_call(df, 3.0, 2.0) == 54.0
 
 
 def test_one_argument_plan_converts_whatever_the_generated_code_hands_back():

@@ -134,9 +134,10 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     tree, nested_defs = nested.extract(parsed.tree)
     spread_shapes(tree, lambda func: resolve_static(parsed, func))
     params = parameter_names(tree)
-    parsed, static = _with_static(parsed, params, options.kinds, _stored(tree))
+    stored = _stored(tree)
+    parsed, static = _with_static(parsed, params, options.kinds, stored)
     names = Names(nodes.names_in(tree) | {tree.name})
-    expand_comprehensions(tree, names, parsed.source, parsed.namespace, (set(params) - static) | _stored(tree))
+    expand_comprehensions(tree, names, parsed.source, parsed.namespace, (set(params) - static) | stored)
     aux = split_aux(tree, names, parsed.source) if options.has_aux else None
     ctx = Context(parsed, names, (set(params) - static) | _stored(tree))  # the loops' names too
     model_writes(tree, parsed.namespace, ctx.is_local)

@@ -86,7 +86,7 @@ def check_real(fn, act: Activity, source) -> None:
 
 
 def _complex_in(expr, tainted: set[str]) -> bool:
-    for node in gast.walk(expr):
+    for node in nodes.walk(expr):
         if isinstance(node, gast.Constant) and isinstance(node.value, complex):
             return True
         if isinstance(node, gast.Name) and (node.id in tainted or node.id in _COMPLEX_NAMES):

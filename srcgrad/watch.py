@@ -231,8 +231,10 @@ def _called_paths(tree) -> set[tuple]:
     `fs[1](x)`), as (head name, attribute names and indices on the way)."""
     import gast
 
+    from . import nodes
+
     out = set()
-    for call in gast.walk(tree):
+    for call in nodes.walk(tree):
         if isinstance(call, gast.Call):
             steps, node = [], call.func
             while isinstance(node, (gast.Attribute, gast.Subscript)):

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import gast
 
+from . import nodes
 from .analysis.aliases import written_in_place
 
 
 def written_params(fn, ops: dict, params: list) -> frozenset:
     """The parameters of `fn` (an ANF tree) whose values a call may change in place."""
-    by_value = {id(s.value): op for s in gast.walk(fn)
+    by_value = {id(s.value): op for s in nodes.walk(fn)
                 if isinstance(s, gast.Assign) and (op := ops.get(id(s))) is not None}
 
     def pure(call) -> bool:

@@ -204,8 +204,8 @@ class _Reads:
             self.where[id(stmt)] = (position, loops)
             if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
                     and act.is_active(stmt.targets[0].id):
-                for n in gast.walk(stmt.value):
-                    if isinstance(n, gast.Name) and n.id not in numbers:
+                for n in nodes.name_nodes(stmt.value):
+                    if n.id not in numbers:
                         self.at.setdefault(n.id, []).append((position, loops))
         params = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
         self.shares = alias_groups(fn.body, params, appends=False) if self.at else {}

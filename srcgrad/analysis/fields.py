@@ -32,7 +32,7 @@ from ..rules import facts, registry
 
 def _producers(fn, ops: dict) -> tuple[dict, Counter]:
     """{name: the Ops of its simple assignments} and how often each name is bound at all."""
-    stores = Counter(n.id for n in gast.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
+    stores = Counter(n.id for n in nodes.name_nodes(fn) if isinstance(n.ctx, gast.Store))
     stores.update(a.id for a in fn.args.args + fn.args.posonlyargs + fn.args.kwonlyargs)  # params: unknown
     producers: dict[str, list] = {}
     for stmt in nodes.walk_statements(fn.body):
@@ -50,13 +50,15 @@ def _made_by(name: str, producers: dict, stores: Counter) -> list:
 def refused_methods(fn, ops: dict, op_type) -> None:
     """`m = v.method(...)` with `v` always made by an `unsupported` call: a refusal
     (`op_type` "badcall") with the maker's hint, raised where a derivative is needed."""
-    producers, stores = _producers(fn, ops)
+    producers = None  # made for the first candidate (most functions have none)
     for stmt in nodes.walk_statements(fn.body):
         op = ops.get(id(stmt))
         call = getattr(stmt, "value", None)
         if op is None or op.kind != "unknown" or not isinstance(call, gast.Call) \
                 or not isinstance(call.func, gast.Attribute) or not isinstance(call.func.value, gast.Name):
             continue
+        if producers is None:
+            producers, stores = _producers(fn, ops)
         holder = call.func.value.id
         hints = {registry.unsupported_hint(m.callee) if m.kind == "badcall" else None
                  for m in _made_by(holder, producers, stores)}
@@ -68,7 +70,7 @@ def refused_methods(fn, ops: dict, op_type) -> None:
 def read_fields(fn, ops: dict) -> list:
     """Rewrite each `z = r.field` whose `r` always holds a named tuple with `field` as
     `z = r[i]`; return the statements rewritten (their Ops are to be made again)."""
-    producers, stores = _producers(fn, ops)
+    producers = None  # made for the first candidate (most functions have none)
     rewritten = []
     for stmt in nodes.walk_statements(fn.body):
         op = ops.get(id(stmt))
@@ -76,6 +78,8 @@ def read_fields(fn, ops: dict) -> list:
         if op is None or op.kind != "unknown" or not isinstance(value, gast.Attribute) \
                 or not isinstance(value.value, gast.Name):
             continue
+        if producers is None:
+            producers, stores = _producers(fn, ops)
         holder, attr = value.value.id, value.attr
         positions = {facts.result_field(m.callee, attr) if m.kind == "rule" else None
                      for m in _made_by(holder, producers, stores)}

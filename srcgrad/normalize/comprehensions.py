@@ -44,7 +44,7 @@ CONSUMERS = frozenset({"sum", "max", "min", "list", "tuple", "any", "all", "sort
 
 
 def has_comprehensions(tree) -> bool:
-    return any(isinstance(n, COMPREHENSIONS) or _entry_view(n) is not None for n in gast.walk(tree))
+    return any(isinstance(n, COMPREHENSIONS) or _entry_view(n) is not None for n in nodes.walk(tree))
 
 
 def _entry_view(node):

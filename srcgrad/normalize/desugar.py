@@ -411,7 +411,7 @@ def spread_shapes(tree, lookup) -> None:
     """`numpy.ndindex(*shape)` as `numpy.ndindex(shape)`: the same iterator, and a call
     without `*` (which the fence lets through for it alone). `lookup(func)` is the
     object a called name or path stands for (None when unknown). Edits `tree`."""
-    for node in gast.walk(tree):
+    for node in nodes.walk(tree):
         if isinstance(node, gast.Call) and len(node.args) == 1 and isinstance(node.args[0], gast.Starred) \
                 and lookup(node.func) is numpy.ndindex:
             node.args[0] = node.args[0].value

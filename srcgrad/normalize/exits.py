@@ -28,7 +28,7 @@ def single_exit(fn, names: Names):
     body = fn.body
     last_return = body and isinstance(body[-1], gast.Return)
     early = any(isinstance(n, gast.Return) for s in (body[:-1] if last_return else body)
-                for n in gast.walk(s))
+                for n in nodes.walk(s))
     if not early and not _has_jump(body):
         return fn
     fn = nodes.clone(fn)
@@ -45,7 +45,7 @@ def single_exit(fn, names: Names):
 
 
 def _has_jump(body) -> bool:
-    return any(isinstance(n, (gast.Break, gast.Continue)) for s in body for n in gast.walk(s))
+    return any(isinstance(n, (gast.Break, gast.Continue)) for s in body for n in nodes.walk(s))
 
 
 class _Loop:

@@ -89,7 +89,7 @@ class _Flow:
         return state
 
     def statement(self, stmt, state: set) -> set:
-        for node in gast.walk(stmt):  # the guards this statement runs, in this state
+        for node in nodes.walk(stmt):  # the guards this statement runs, in this state
             if isinstance(node, gast.Call) and self.guarded(node) and not _finite(node.args[1]) \
                     and self.marked(node.args[0], state):
                 self.kept.add(id(node))

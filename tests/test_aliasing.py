@@ -214,3 +214,26 @@ def test_an_update_of_an_unshared_entry_is_supported():
     _both_modes(unshared_slots, X)
     value = srcgrad.value_and_grad(unshared_slots)(X.copy())[0]
     assert value == pytest.approx(unshared_slots(X.copy()), rel=1e-12)
+
+
+# --- an expression that folds to a name is still a new array (FINDINGS15 #2) ---------------
+
+def power_one_then_written(x):
+    y = x ** 1
+    y[0] = 2.0
+    return np.sum(y * x) + x[0] * 10.0
+
+
+def double_negation_then_written(x):
+    y = -(-x)
+    y[0] = 2.0 * y[1]
+    return np.sum(y * x)
+
+
+@pytest.mark.parametrize("fun", [power_one_then_written, double_negation_then_written])
+def test_a_folded_copy_is_not_the_callers_array(fun):
+    x = X.copy()
+    value, _ = srcgrad.jvp(fun, (x,), (np.array([1.0, 0.5, 0.2]),))
+    np.testing.assert_array_equal(x, X)
+    assert value == pytest.approx(fun(X.copy()))
+    _both_modes(fun, X.copy())

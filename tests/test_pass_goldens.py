@@ -169,7 +169,9 @@ dx = unbroadcast(dy, x)
     "fold_constants": ("constant arithmetic folded", lambda: _one(fold_constants, """
 x_dot = 0.0 * y_dot + 2.0 * 3.0
 z_dot = -(-x_dot)
-""", frozenset({"y_dot"}))),
+y = x ** 1
+w = -(-x)
+""", frozenset({"y_dot", "x_dot"}))),
     "common_subexpressions": ("a repeated pure forward expression computed once, in both sweeps",
                               lambda: _both(lambda sweeps: common_subexpressions(
                                   sweeps, {"x": "array"},

@@ -136,6 +136,8 @@ def _fold_all(stmts, floats) -> bool:
     for stmt in stmts:
         if isinstance(stmt, gast.Assign) and _foldable(stmt.value):
             folded = fold(stmt.value, floats)
+            if _aliases(folded, floats):
+                continue
             if folded is not stmt.value:
                 stmt.value = folded
                 changed = True
@@ -144,6 +146,13 @@ def _fold_all(stmts, floats) -> bool:
             if isinstance(inner, list) and not isinstance(stmt, gast.Assign):
                 changed |= _fold_all(inner, floats)
     return changed
+
+
+def _aliases(folded, floats) -> bool:
+    """Whether a folded value would bind a name to another's array: `y = x ** 1`
+    and `y = -(-x)` make new arrays, `y = x` does not, and a later `y[0] = ...`
+    would write into `x` (an adjoint, in `floats`, is never written that way)."""
+    return isinstance(folded, gast.Name) and folded.id not in floats
 
 
 def _foldable(expr) -> bool:

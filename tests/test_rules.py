@@ -86,6 +86,8 @@ NO_ZERO_CASE_PARAMS = {"scipy.special._basic.polygamma(n)": "the order: NaN unle
                        "scipy.special._spfun_stats.multigammaln(d)": "the dimension: ValueError unless an integer",
                        "numpy.linalg.matrix_power(n)": "the power: an integer (NumPy rejects a float)",
                        "numpy.diff(n)": "a count: NumPy rejects a float",
+                       "numpy.bincount(x)": "bin numbers: NumPy rejects a float array",
+                       "numpy.bincount(minlength)": "a count: NumPy rejects a float",
                        "numpy.rollaxis(start)": "an axis position: NumPy fails on a float start that moves an axis",
                        "numpy.select(condlist)": "booleans: NumPy rejects a float condition",
                        "scipy.stats.poisson.logpmf(k)": "the count: -inf (constant) off the integers",

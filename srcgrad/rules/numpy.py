@@ -289,3 +289,11 @@ def take_adjoint(z, a, indices, axis=None, *, mode="raise"):
 
 
 linear(numpy.take, "a")                        # numpy.take(a_dot, indices, axis, mode=)
+
+
+@adjoint(numpy.bincount)                        # z = numpy.bincount(x, weights, minlength): z[k] = sum of weights[x == k]
+def bincount_adjoint(z, x, weights=None, minlength=0):
+    d[weights] = numpy.take(d[z], x)
+
+
+linear(numpy.bincount, "weights")              # numpy.bincount(x, weights_dot, minlength)

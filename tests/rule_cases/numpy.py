@@ -508,6 +508,17 @@ def take_flat_case(a, i, c):
     return np.sum(np.take(a, i) * c)
 
 
+@case(np.bincount, variants=[(R(6), np.array([0, 3, 3, 1, 3, 0]), C(5)),
+                             (R(4), np.array([2, 2, 2, 2]), C(3))])
+def bincount_weights_case(w, i, c):
+    return np.sum(np.bincount(i, weights=w, minlength=len(c)) * c)
+
+
+@case(np.bincount, variants=[(R(5), np.array([4, 0, 4, 1, 0]), C(5))])
+def bincount_positional_case(w, i, c):
+    return np.sum(np.bincount(i, w) * c)  # minlength from the data: max(i) + 1
+
+
 @case(np.take, variants=[(R(4, 3), np.array([2, 0, 2]), C(3, 3)),
                          (R(4, 3, 2), np.array([[1, 1], [3, 0]]), C(2, 2, 3, 2))])
 def take_axis0_case(a, i, c):

@@ -273,6 +273,11 @@ grad.__doc__ = """The gradient of a scalar function `fun` with respect to `wrt`.
     counts and names the parameters left, as `inspect.signature(fun)`
     shows them (a partial's keywords among them).
 
+    The caller's arguments are left as they were, also where `fun` writes
+    into one (`x[0] = ...`): the backward sweep undoes each write on its way
+    back. (`vjp` and `jvp` run `fun` for its value and leave an argument it
+    writes written, as calling `fun` would.)
+
     >>> import numpy as np
     >>> def f(x):
     ...     return np.sum(x ** 2)

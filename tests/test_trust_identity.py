@@ -495,3 +495,14 @@ def test_vjp_of_a_function_writing_its_argument_still_writes_it():
     _, pullback = srcgrad.vjp(_scale_first, x)
     np.testing.assert_array_equal(x, [3.0, 2.0, 3.0])
     np.testing.assert_allclose(pullback(1.0), [18.0, 4.0, 6.0], rtol=1e-12)
+
+
+def test_grad_of_a_function_writing_its_argument_leaves_it_as_it_was():
+    """grad and value_and_grad undo the function's own writes on the way back (documented in
+    grad's docstring), the gradient is f's."""
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(srcgrad.grad(_scale_first)(x), [18.0, 4.0, 6.0], rtol=1e-12)
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
+    value, g = srcgrad.value_and_grad(_scale_first)(x)
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
+    assert value == pytest.approx(_scale_first(np.array([1.0, 2.0, 3.0])))

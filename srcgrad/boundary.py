@@ -17,6 +17,7 @@ import numpy
 from . import frontend
 from .errors import SrcGradError
 from .runtime import entry_adjoints
+from .runtime.core import sequence_like
 
 # Every argument kind `kind_of` finds, with what a derivative built for it assumes.
 KINDS = {
@@ -199,7 +200,7 @@ def as_gradient(g, x):
     if isinstance(x, dict):
         return {k: as_gradient(g.get(k) if isinstance(g, dict) else None, v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return type(x)(as_gradient(gi, xi) for gi, xi in zip(entry_adjoints(g, x), x, strict=True))
+        return sequence_like(x, [as_gradient(gi, xi) for gi, xi in zip(entry_adjoints(g, x), x, strict=True)])
     if g is None:
         g = 0.0
     if type(g) is not float and not (type(g) is numpy.ndarray and g.dtype.kind == "f"):
@@ -335,7 +336,7 @@ def _copied_where_shared(tree, seen: dict):
         tree[:] = [_copied_where_shared(v, seen) for v in tree]
         return tree
     if isinstance(tree, tuple):
-        return type(tree)(_copied_where_shared(v, seen) for v in tree)  # as `as_gradient` built it
+        return sequence_like(tree, [_copied_where_shared(v, seen) for v in tree])  # as `as_gradient` built it
     return tree
 
 
@@ -399,7 +400,7 @@ def zeros_like_tree(tree):
     if isinstance(tree, dict):
         return {k: zeros_like_tree(v) for k, v in tree.items()}
     if isinstance(tree, (list, tuple)):
-        return type(tree)(zeros_like_tree(v) for v in tree)
+        return sequence_like(tree, [zeros_like_tree(v) for v in tree])
     if isinstance(tree, numpy.ndarray):
         return numpy.zeros(tree.shape, tree.dtype if tree.dtype.kind == "f" else numpy.float64)
     return 0.0
@@ -417,7 +418,7 @@ def copy_arrays(tree):
     if isinstance(tree, dict):
         return {k: copy_arrays(v) for k, v in tree.items()}
     if isinstance(tree, (list, tuple)):
-        return type(tree)(copy_arrays(v) for v in tree)
+        return sequence_like(tree, [copy_arrays(v) for v in tree])
     return tree
 
 
@@ -437,7 +438,7 @@ def tangent_like(t, value):
         return {k: tangent_like(t.get(k) if isinstance(t, dict) else None, v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         items = t if isinstance(t, (list, tuple)) else [None] * len(value)
-        return type(value)(tangent_like(ti, vi) for ti, vi in zip(items, value))
+        return sequence_like(value, [tangent_like(ti, vi) for ti, vi in zip(items, value)])
     if t is None:
         t = 0.0
     if type(t) is not float:

@@ -5,6 +5,8 @@ perturbed, compared and reported entry by entry.
 """
 from __future__ import annotations
 
+from .runtime.core import sequence_like
+
 
 def flatten(tree, path: str = ""):
     """([(path, leaf), ...], rebuild) where rebuild(leaves) makes a new tree."""
@@ -29,7 +31,7 @@ def flatten(tree, path: str = ""):
             for sub, build in parts:
                 out.append(build(values[i:i + len(sub)]))
                 i += len(sub)
-            return type(tree)(out)
+            return sequence_like(tree, out)
 
         return leaves, rebuild
     return [(path, tree)], lambda values: values[0]

@@ -10,6 +10,8 @@ both modes, as in PyTorch. Finite differences see through no_grad, so these
 are checked against closed forms, or against the same program with the
 block's values passed in as fixed arguments.
 """
+import collections
+
 import numpy as np
 import pytest
 
@@ -717,3 +719,29 @@ def test_repeated_entry_list_gradient_collects_both_copies():
     dp, dx = srcgrad.grad(repeats_an_entry_list, wrt=(0, 1))(p, x)
     assert np.allclose(dp["ws"][0], x) and np.allclose(dp["ws"][1], x)
     assert np.allclose(dx, 2.0)
+
+
+# --- a named tuple argument (FINDINGS15 #5) --------------------------------------------------
+
+Params = collections.namedtuple("Params", "a b c")
+
+
+def _named_loss(p):
+    return p[0] * p[1] + np.sum(p[2] ** 2)
+
+
+def test_a_named_tuple_argument_gets_a_named_tuple_of_gradients():
+    p = Params(0.5, 2.0, np.array([1.0, 2.0]))
+    expected = Params(2.0, 0.5, np.array([2.0, 4.0]))
+    for g in (srcgrad.grad(_named_loss)(p), srcgrad.value_and_grad(_named_loss)(p)[1],
+              srcgrad.vjp(_named_loss, p)[1](1.0)):
+        assert type(g) is Params
+        for got, want in zip(g, expected):
+            np.testing.assert_allclose(got, want, rtol=1e-12)
+    value, tangent = srcgrad.jvp(_named_loss, (p,), (Params(1.0, -1.0, np.array([0.5, 0.0])),))
+    assert tangent == pytest.approx(2.0 - 0.5 + 1.0)
+    srcgrad.check_grads(_named_loss, (p,), modes=("reverse", "forward"))
+    hessian = srcgrad.hessian(_named_loss)(p)
+    assert type(hessian) is Params and type(hessian.c) is Params
+    np.testing.assert_allclose(hessian.c.c, 2.0 * np.eye(2))
+    assert hessian.a.b == pytest.approx(1.0)

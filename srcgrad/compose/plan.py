@@ -26,6 +26,7 @@ from ..bound import JVP_BOUND, bound_for
 from ..boundary import as_gradient, kind_of, tangent_like
 from ..options import Options
 from ..errors import SrcGradError
+from ..runtime.core import sequence_like
 
 
 def is_derivative(fun) -> bool:
@@ -55,7 +56,7 @@ def _copied(value):
     if isinstance(value, dict):
         return {k: _copied(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_copied(v) for v in value)
+        return sequence_like(value, [_copied(v) for v in value])
     return value
 
 
@@ -230,7 +231,7 @@ def rebuild(tree, items):
     if isinstance(tree, dict):
         return {k: rebuild(v, items) for k, v in tree.items()}
     if isinstance(tree, (list, tuple)):
-        return type(tree)(rebuild(v, items) for v in tree)
+        return sequence_like(tree, [rebuild(v, items) for v in tree])
     return next(items)
 
 

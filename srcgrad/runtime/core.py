@@ -76,7 +76,16 @@ def zeros_like(x):
     if isinstance(x, dict):
         return {k: zeros_like(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return type(x)(zeros_like(v) for v in x)
+        return sequence_like(x, [zeros_like(v) for v in x])
     x = numpy.asarray(x)
     dtype = x.dtype if numpy.issubdtype(x.dtype, numpy.inexact) else float
     return numpy.zeros(x.shape, dtype)
+
+
+def sequence_like(like, items):
+    """`items` as a sequence of `like`'s type: a list, a tuple, or a named tuple
+    (whose constructor takes its fields one by one, so it is built with `_make`)."""
+    cls = type(like)
+    if cls is list or cls is tuple or not hasattr(cls, "_make"):
+        return cls(items)
+    return cls._make(items)

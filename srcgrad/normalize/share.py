@@ -28,12 +28,22 @@ import gast
 
 from .. import nodes
 from ..analysis.aliases import written_in_place
+from ..analysis.numbers import numbers
 from ..rules import facts as table
 
 
 def share_repeats(fn, ops: dict, params: list[str], kinds: tuple) -> None:
-    """Drop repeats from `fn`'s top level (in place), reading the first result instead."""
+    """Drop repeats from `fn` (in place), reading the first result instead.
+
+    A repeat inside a loop or branch body reads an earlier result of the same
+    body, or of a block around it (`i + 1` computed for `vs[i + 1]` and again
+    for `xs[i + 1]` in one iteration): its operands, assigned once, are the
+    same there. A result computed inside a nested block is never reused after
+    it (the block may not have run), and a repeat whose target is read before
+    its statement (a value carried over from the previous iteration) stays.
+    """
     numeric = {p for p, k in zip(params, kinds) if k in ("array", "scalar")}
+    numeric |= numbers(fn.body, params, {p for p, k in zip(params, kinds) if k == "scalar"})
     stores: dict[str, int] = {p: 1 for p in params}
     for n in nodes.name_nodes(fn.body):
         if not isinstance(n.ctx, gast.Load):
@@ -42,12 +52,23 @@ def share_repeats(fn, ops: dict, params: list[str], kinds: tuple) -> None:
                 if isinstance(s, gast.Assign) and (op := ops.get(id(s))) is not None}
     written = written_in_place(fn.body, params, lambda call: _pure_call(by_value.get(id(call)), call))
     single = {name for name, count in stores.items() if count == 1} - written
-    first: dict[str, str] = {}
+    single -= nodes.read_before_bound(fn.body, single - set(params))
     renames: dict[str, str] = {}
+    _share(fn.body, {}, renames, ops, numeric, single)
+
+
+def _share(body: list, first: dict, renames: dict, ops, numeric: set, single: set) -> None:
+    """Share repeats in `body` (in place); `first` maps the values computed before it
+    (in blocks around it) to their names, `renames` the repeats dropped so far."""
     kept = []
-    for stmt in fn.body:
+    for stmt in body:
         if renames:
-            nodes.substitute(stmt, renames)
+            nodes.substitute(stmt, renames)  # (a nested block's statements included)
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            for block in (stmt.body, stmt.orelse):
+                _share(block, dict(first), renames, ops, numeric, single)
+            kept.append(stmt)
+            continue
         target = _pure_numeric(stmt, ops, numeric, single)
         if target is not None:
             numeric.add(target)
@@ -57,7 +78,7 @@ def share_repeats(fn, ops: dict, params: list[str], kinds: tuple) -> None:
                 continue
             first[key] = target
         kept.append(stmt)
-    fn.body[:] = kept
+    body[:] = kept
 
 
 def _pure_numeric(stmt, ops, numeric: set, single: set):

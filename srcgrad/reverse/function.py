@@ -50,7 +50,7 @@ def grad_function(tree, forward, backward, sweeps, names, ctx, options, aux, set
     out.name = names.claim(("value_and_grad_" if options.return_value else "grad_") + tree.name)
     for stmt in backward:  # where the fast path's `try` starts (optimize/fastpath.py)
         nodes.note(stmt, sweep="backward")
-    body = forward + backward
+    body = without_needless_inits(forward + backward)
     if options.debug_nans:
         body = with_finite_checks(body, ctx)
     elif options.optimize:
@@ -99,3 +99,23 @@ def split_pair(tree, forward, backward, sweeps, params, names, ctx, debug_nans: 
                          dedupe_comments(body + [nodes.ret(nodes.tuple_of(grads))]))
     return [fwd, bwd]
 
+
+
+def without_needless_inits(body: list) -> list:
+    """`body` without the `name = None` lines that nothing reads: the tape sets a
+    variable to None up front where a save may find it unbound (a temporary first
+    assigned in a loop is pushed before its first assignment), but the
+    optimiser may have dropped that save since."""
+    head = []  # the entry: the stack, saves and inits before the first line's comment
+    for stmt in body:
+        if stmt.__class__ is not gast.Assign or stmt.targets[0].__class__ is not gast.Name:
+            break
+        head.append(stmt)
+    inits = {s.targets[0].id: s for s in head
+             if s.value.__class__ is gast.Constant and s.value.value is None}
+    if not inits:
+        return body
+    lines = {id(s) for s in inits.values()}
+    needed = nodes.read_before_bound([s for s in body if id(s) not in lines], set(inits))
+    dropped = {id(s) for name, s in inits.items() if name not in needed}
+    return [s for s in body if id(s) not in dropped]

@@ -14,15 +14,17 @@ adjoint (`d_t2`) and the derivative of `x ** 2` is applied once, to their
 sum, rather than once per copy (the forward sweep's CSE, `optimize/cse.py`,
 comes too late for that).
 
-Only top-level statements whose value is pure arithmetic (`facts.arithmetic`:
-an operator, a ufunc, an array function) of numbers and arrays, assigned
-once, from operands assigned once: both computations see the same values,
+Only statements whose value is pure arithmetic (`facts.arithmetic`:
+an operator, a ufunc, an array function) of numbers and arrays, or an entry
+`x[i]` of one, assigned once, from operands assigned once: both computations see the same values,
 and neither can have an effect the other has not. Neither the result nor an
 operand may ever be written in place, nor share memory with something that
 is (`aliases.written_in_place`): two fresh arrays merged into one would then
 change together (`t = x * 1.0; t[0] = 1.0` would change the other copy too).
 """
 from __future__ import annotations
+
+import operator
 
 import gast
 
@@ -90,12 +92,19 @@ def _pure_numeric(stmt, ops, numeric: set, single: set):
     op = ops.get(id(stmt))
     if op is None or op.kind != "rule" or z not in single:
         return None
-    if not table.arithmetic(op.callee):
-        return None
     value = stmt.value
-    operands = value.args if isinstance(value, gast.Call) else \
-        [value.left, value.right] if isinstance(value, gast.BinOp) else \
-        [value.operand] if isinstance(value, gast.UnaryOp) else None
+    if isinstance(value, gast.Subscript) and op.callee is operator.getitem:
+        operands = [value.value, value.slice]  # `x[i]`: an entry of an array nothing writes into
+    elif not table.arithmetic(op.callee):
+        return None
+    elif isinstance(value, gast.Call):
+        operands = value.args
+    elif isinstance(value, gast.BinOp):
+        operands = [value.left, value.right]
+    elif isinstance(value, gast.UnaryOp):
+        operands = [value.operand]
+    else:
+        operands = None
     if operands is None or (isinstance(value, gast.Call) and not all(
             isinstance(k.value, gast.Constant) for k in value.keywords)):
         return None
@@ -110,5 +119,8 @@ def _pure_numeric(stmt, ops, numeric: set, single: set):
 
 def _pure_call(op, call) -> bool:
     """Whether a call (an ANF statement's value) writes none of its arguments: a
-    registered derivative rule's primitive, without an `out=`."""
-    return op is not None and op.kind == "rule" and not any(k.arg == "out" for k in call.keywords)
+    registered derivative rule's primitive, or a pure function without a derivative
+    (`len`), without an `out=`."""
+    if op is None or any(k.arg == "out" for k in call.keywords):
+        return False
+    return op.kind == "rule" or op.kind == "zero" and table.is_pure(op.callee)  # `len(x)` reads x

@@ -25,11 +25,20 @@ _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul
 
 
 def _stored(stmt) -> set[str]:
-    """Names the statement assigns; a pop marker assigns the variable it restores."""
+    """Names the statement assigns, or writes into (`y[0] = v`: a copy `a = y` read
+    after it would see the new entry); a pop marker assigns the variable it restores."""
     out = {n.id for n in nodes.name_nodes(stmt) if n.ctx.__class__ is gast.Store}
     for s in nodes.walk_statements([stmt]):
         if is_pop_marker(s):
             out.add(s.var)
+        elif isinstance(s, (gast.Assign, gast.AugAssign)):
+            targets = s.targets if isinstance(s, gast.Assign) else [s.target]
+            for target in targets:
+                for t in target.elts if isinstance(target, (gast.Tuple, gast.List)) else [target]:
+                    while isinstance(t, (gast.Subscript, gast.Attribute)):
+                        t = t.value
+                    if isinstance(t, gast.Name):
+                        out.add(t.id)
     return out
 
 

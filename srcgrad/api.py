@@ -218,10 +218,10 @@ class Derivative:
         the code for the argument kinds its header comment names)."""
         return self.source_text()
 
-    def source_text(self, annotate: bool = False, kinds=None) -> str:
+    def source_text(self, annotate: bool = False, kinds=None, nan_safe: bool = False) -> str:
         """`source`, with each statement's original line (`annotate`), or for other
-        argument kinds (see `listing.resolve_kinds`)."""
-        return self._built(kinds).text(annotate)
+        argument kinds (see `listing.resolve_kinds`), or with the NaN-safe twin (`nan_safe`)."""
+        return self._built(kinds).text(annotate, nan_safe)
 
     def _built(self, kinds=None):
         """The derivative for `kinds` (default: the last call's), as `listing` builds it."""
@@ -289,7 +289,8 @@ value_and_grad.__doc__ = """Like `grad`, but return `(value, gradient)` from one
     (`((loss, aux), gradient)` with `has_aux=True`)."""
 
 
-def source(derivative, mode: str | None = None, wrt=0, annotate: bool = False, kinds=None) -> str:
+def source(derivative, mode: str | None = None, wrt=0, annotate: bool = False, kinds=None,
+           nan_safe: bool = False) -> str:
     """The generated Python source of a derivative made by srcgrad.
 
     `source(df)` for a derivative from grad/value_and_grad: the code its last
@@ -304,9 +305,15 @@ def source(derivative, mode: str | None = None, wrt=0, annotate: bool = False, k
     `listing`); `kinds` picks others: "x=array,n=scalar" or {"n": "scalar"}.
     `annotate=True` ends every generated statement with the original line it
     came from, as tracebacks and pdb show it.
+
+    Where NaN guards (`masked_product`, `tangent_ratio`: 0 * inf kept 0) would
+    slow a gradient down, it is built twice: a fast function with plain `*`
+    and `/`, and its NaN-safe twin `<name>_nan_safe`, which the fast one calls
+    when it meets a NaN or a floating-point error. The text shows the fast
+    function and a comment naming the twin; `nan_safe=True` shows the twin too.
     """
     if isinstance(derivative, Derivative) and mode is None:
-        return derivative.source_text(annotate, kinds)
+        return derivative.source_text(annotate, kinds, nan_safe)
     from . import compose
 
     if isinstance(derivative, compose.Composite) and mode is None:
@@ -314,12 +321,12 @@ def source(derivative, mode: str | None = None, wrt=0, annotate: bool = False, k
             raise SrcGradError("kinds= applies to the derivative of a plain function; a transform of "
                                "a derivative shows the generated functions its last call ran",
                                hint="call it with the arguments you mean, then source() it")
-        return derivative.source_text(annotate)
+        return derivative.source_text(annotate, nan_safe)
     if mode not in listing.MODES or not callable(derivative):
         raise SrcGradError(f"{derivative!r} is not a derivative made by srcgrad",
                            hint="pass grad(f), or a function with mode='reverse', 'forward' or 'split'")
     fun = derivative.fun if isinstance(derivative, Derivative) else derivative
-    return listing.derivative_source(fun, wrt, mode, kinds, annotate)
+    return listing.derivative_source(fun, wrt, mode, kinds, annotate, nan_safe)
 
 
 def jvp(fun, primals, tangents, debug_nans: bool = False):

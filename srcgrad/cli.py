@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--split", action="store_true",
                       help="reverse mode: show the forward/backward pair (what vjp runs) "
                            "instead of the joint gradient")
+    show.add_argument("--nan-safe", action="store_true",
+                      help="also show a fast gradient's NaN-safe twin (the code it hands over to "
+                           "when it meets 0 * inf or 0 / 0)")
     show.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                       help="highlight with pygments: auto (default) when stdout is a terminal")
     export = commands.add_parser(
@@ -171,13 +174,14 @@ def _kinds(fn, text: str, names: tuple) -> tuple[str, ...]:
 # --- the commands --------------------------------------------------------------------
 
 
-def show_source(fn, wrt: tuple, mode: str, split: bool, kinds=None) -> str:
-    """The text `srcgrad show` prints (`kinds`: see `listing.resolve_kinds`)."""
+def show_source(fn, wrt: tuple, mode: str, split: bool, kinds=None, nan_safe: bool = False) -> str:
+    """The text `srcgrad show` prints (`kinds`: see `listing.resolve_kinds`; `nan_safe`:
+    a fast path's NaN-safe twin too)."""
     from .listing import derivative_source
 
     if split and mode == "forward":
         raise CommandError("--split is for reverse mode: forward mode has no backward pass")
-    return derivative_source(fn, wrt, "split" if split else mode, kinds)
+    return derivative_source(fn, wrt, "split" if split else mode, kinds, nan_safe=nan_safe)
 
 
 def _highlight(text: str, color: str, stream) -> str:
@@ -210,7 +214,7 @@ def _run(args) -> int:
     names = _wrt(fn, args.wrt)
     kinds = _kinds(fn, args.kinds, names)
     if args.command == "show":
-        text = show_source(fn, names, args.mode, args.split, kinds)
+        text = show_source(fn, names, args.mode, args.split, kinds, args.nan_safe)
         sys.stdout.write(_highlight(text, args.color, sys.stdout))
         return 0
     from .export import entry_name, export_source

@@ -215,6 +215,16 @@ class Compiled:
         twin = self.twin()
         return self._annotated if twin is None else f"{self._annotated}\n\n{twin.annotated}"
 
+    def shown(self, annotate: bool = False, nan_safe: bool = False) -> str:
+        """The text `srcgrad.source` shows: the generated functions (`annotate`: each
+        statement noting its original line); a fast path's NaN-safe twin only with
+        `nan_safe`, else one comment naming it (so the twin is not even built)."""
+        if self._twin is None or nan_safe:
+            return self.annotated if annotate else self.source
+        name = self._twin.name
+        return (f"{self._annotated if annotate else self._source}\n# {name}: the same with NaN guards "
+                f"(0 * inf stays 0); source(..., nan_safe=True) shows it\n")
+
     def twin(self) -> "Compiled | None":
         """The twin's own Compiled, built on first use (None if there is no twin)."""
         if self._twin is None:

@@ -38,8 +38,9 @@ class Built:
     kinds: tuple
     header: str
 
-    def text(self, annotate: bool = False) -> str:
-        return self.header + (self.compiled.annotated if annotate else self.compiled.source)
+    def text(self, annotate: bool = False, nan_safe: bool = False) -> str:
+        """The header and the generated source (see `codegen.Compiled.shown`)."""
+        return self.header + self.compiled.shown(annotate, nan_safe)
 
 
 def build(fn, wrt, mode: str = "reverse", kinds=None, **options) -> Built:
@@ -57,11 +58,12 @@ def build(fn, wrt, mode: str = "reverse", kinds=None, **options) -> Built:
 
 
 def derivative_source(fn, wrt, mode: str = "reverse", kinds=None, annotate: bool = False,
-                      **options) -> str:
+                      nan_safe: bool = False, **options) -> str:
     """The generated source of `fn`'s derivative, headed by the argument kinds it is
     built for. `annotate=True` ends every generated statement with the original
-    line it came from, as tracebacks and pdb show it."""
-    return build(fn, wrt, mode, kinds, **options).text(annotate)
+    line it came from, as tracebacks and pdb show it; `nan_safe=True` adds a fast
+    path's NaN-safe twin in full (otherwise one comment names it)."""
+    return build(fn, wrt, mode, kinds, **options).text(annotate, nan_safe)
 
 
 def kinds_header(fn, kinds: tuple) -> str:

@@ -406,3 +406,26 @@ def walk_statements(stmts):
         if isinstance(stmt, (gast.If, gast.For, gast.While)):
             yield from walk_statements(stmt.body)
             yield from walk_statements(stmt.orelse)
+
+
+def read_before_bound(stmts: list, names: set) -> set:
+    """Those of `names` that `stmts` may read, in program order, before a statement
+    has surely bound them: unbound on the first pass, or in a loop a value from
+    the previous iteration (a loop body is read once, in order). A binding in a
+    branch or loop body counts in that body only: after it, the body may not
+    have run."""
+    early: set = set()
+
+    def visit(block, bound: set) -> None:
+        for stmt in block:
+            if isinstance(stmt, (gast.If, gast.While, gast.For)):
+                early.update((loaded_names(stmt.iter if isinstance(stmt, gast.For) else stmt.test)
+                              & names) - bound)
+                inner = bound | names_in(stmt.target) if isinstance(stmt, gast.For) else bound
+                visit(stmt.body, set(inner))
+                visit(stmt.orelse, set(bound))
+            else:
+                early.update((loaded_names(stmt) & names) - bound)
+                bound.update(n.id for n in name_nodes(stmt) if isinstance(n.ctx, gast.Store))
+    visit(stmts, set())
+    return early

@@ -170,3 +170,16 @@ def test_the_module_is_loaded_from_its_file_with_its_directory_importable(tmp_pa
     done = _srcgrad("show", str(tmp_path / "model_cli.py") + ":loss", cwd=tmp_path.parent)
     assert done.returncode == 0, done.stderr
     assert "_sq_forward" in done.stdout and "_sq_backward" in done.stdout
+
+
+def test_show_prints_the_nan_safe_twin_only_when_asked(capsys):
+    assert main(["show", f"{PROGRAM}:clipped_growth"]) == 0
+    plain = capsys.readouterr().out
+    assert plain == srcgrad.source(exportable.clipped_growth, mode="reverse")
+    assert "def grad_clipped_growth_nan_safe" not in plain
+    assert plain.endswith("# grad_clipped_growth_nan_safe: the same with NaN guards (0 * inf stays 0); "
+                          "source(..., nan_safe=True) shows it\n")
+    assert main(["show", f"{PROGRAM}:clipped_growth", "--nan-safe"]) == 0
+    full = capsys.readouterr().out
+    assert full == srcgrad.source(exportable.clipped_growth, mode="reverse", nan_safe=True)
+    assert "\ndef grad_clipped_growth_nan_safe(x):\n" in full

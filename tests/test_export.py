@@ -325,3 +325,26 @@ def test_the_examples_readme_indexes_every_example():
     readme = (examples / "README.md").read_text()
     for script in sorted(examples.glob("*.py")):
         assert f"[`{script.name}`]({script.name})" in readme, f"{script.name} is not in examples/README.md"
+
+
+def test_a_helper_that_raises_names_the_stand_in_error_and_docstrings_are_summaries():
+    """`require_scalar` raises srcgrad's error: the copy raises the stand-in class by
+    name (no `SrcGradError = _SrcGradError` line), and each copied docstring keeps its
+    first paragraph only."""
+    from srcgrad import runtime
+    from srcgrad.export import _Exporter
+
+    exporter = _Exporter(None, "test")
+    name = exporter.resolve(runtime.require_scalar, "require_scalar")
+    text = exporter.render("# test\n")
+    assert "SrcGradError =" not in text and "import" not in _defined_in(text, name)
+    assert "raise _SrcGradError(" in _defined_in(text, name)
+    namespace = {}
+    exec(compile(text, "<exported>", "exec"), namespace)
+    with pytest.raises(namespace["_SrcGradError"], match="scalar output"):
+        namespace[name](np.ones(2))
+    exporter = _Exporter(None, "test")
+    name = exporter.resolve(runtime.tangent_ratio, "tangent_ratio")
+    copied = _defined_in(exporter.render("# test\n"), name)
+    assert '"""t / denom for a tangent or adjoint `t`, exactly 0 where `t` is 0."""\n' in copied
+    assert "Rules of functions" in runtime.tangent_ratio.__doc__ and "Rules of functions" not in copied

@@ -53,7 +53,7 @@ def record_loss(params, x):
 
 
 def functions_of(df) -> list[str]:
-    return df.source.split("\n\n\ndef ")
+    return srcgrad.source(df, nan_safe=True).split("\n\n\ndef ")
 
 
 def fast_and_twin(df, kinds=("array",)):
@@ -175,3 +175,17 @@ def test_the_twin_is_compiled_when_first_needed():
         again = df(np.array([0.1, 900.0]))  # the twin now sits in the fast path's cell
     assert compiled._twin_compiled is not None
     assert g[1] == 0.0 and again[1] == 0.0
+
+
+def test_the_twin_is_shown_only_when_asked():
+    df = srcgrad.grad(smooth)
+    df(np.linspace(-2.0, 2.0, 9))
+    shown = srcgrad.source(df)
+    assert shown == df.source
+    assert "def grad_smooth_nan_safe" not in shown and "masked_product" not in shown
+    assert shown.endswith("# grad_smooth_nan_safe: the same with NaN guards (0 * inf stays 0); "
+                          "source(..., nan_safe=True) shows it\n")
+    full = srcgrad.source(df, nan_safe=True)
+    assert full.startswith(shown.rsplit("\n# grad_smooth_nan_safe", 1)[0])
+    assert "\n\n\ndef grad_smooth_nan_safe(x):\n" in full and "masked_product" in full
+    assert srcgrad.source(smooth, mode="reverse", nan_safe=True) == full

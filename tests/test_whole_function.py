@@ -253,3 +253,71 @@ def test_the_same_text_on_a_changed_value_is_not_shared():
     np.testing.assert_allclose(srcgrad.grad(square_of_a_changed_value)(x),
                                central(square_of_a_changed_value, [x], 0), rtol=1e-6)
     assert source_of(square_of_a_changed_value, x).count("** 2") >= 2
+
+
+def shifted_reads(x, w):
+    ys = np.zeros(len(x) + 1)
+    for i in range(len(x)):
+        ys[i + 1] = ys[i] * w + x[i]
+        ys[i + 1] = ys[i + 1] + w * x[i] ** 2
+    return np.sum(ys ** 2)
+
+
+def carried_repeat(x):
+    s = 0.0
+    for i in range(3):
+        if i > 0:
+            s = s + a * x          # noqa: F821  (a: the previous iteration's value)
+        b = x * 2.0
+        a = x * 2.0
+        s = s + b
+    return s
+
+
+def test_a_repeat_in_one_loop_iteration_is_computed_once():
+    """`i + 1` and `x[i] ** 2`-free repeats inside a loop body read the first result
+    of the same iteration (normalize/share.py), in both sweeps."""
+    x, w = np.array([0.5, -1.0, 2.0]), 0.7
+    df = srcgrad.grad(shifted_reads, wrt=(0, 1))
+    dx, dw = df(x, w)
+    np.testing.assert_allclose(dx, central(shifted_reads, [x, w], 0), rtol=1e-6)
+    np.testing.assert_allclose(dw, central(lambda w: shifted_reads(x, w), [np.array(w)], 0), rtol=1e-6)
+    text = srcgrad.source(df)
+    assert text.count("= i + 1\n") == 2, text  # once in the forward loop, once recomputed in the backward
+    assert srcgrad.source(shifted_reads, mode="forward", wrt=(0, 1)).count("= i + 1\n") == 1
+
+
+def test_a_repeat_of_a_value_read_before_its_statement_is_kept():
+    """`a` is read (from the previous iteration) before the statement that repeats
+    `x * 2.0`: renaming it to `b` would read this iteration's value."""
+    x = np.array([0.3, 1.5])
+    np.testing.assert_allclose(srcgrad.grad(lambda x: np.sum(carried_repeat(x)))(x),
+                               central(lambda x: np.sum(carried_repeat(x)), [x], 0), rtol=1e-6)
+    text = srcgrad.source(carried_repeat, mode="forward")
+    assert " b = x * 2.0\n" in text and " a = x * 2.0\n" in text
+
+
+def masked_write(x):
+    z = x * 2.0
+    z[x > 0] = 0.0
+    return np.sum(z * x)
+
+
+def read_after_write(x):
+    y = x * 2.0
+    s = np.sum(y * y)
+    y[0] = 5.0
+    return s + np.sum(y * x)
+
+
+@pytest.mark.parametrize("fn", [masked_write, read_after_write])
+def test_an_adjoint_is_no_alias_of_an_array_a_restore_writes_into(fn):
+    """`dx = 1.0 * z` stays a new array where the backward sweep later restores z's
+    entries in place (`z[_t1] = _z1`): `dx = z` would change with it, and a copy
+    `dx = z` is not carried past that write either."""
+    x = np.array([-0.3, 1.2, -0.5, -1.5, 0.9, 1.6])
+    for transform in (srcgrad.grad, srcgrad.value_and_grad):
+        got = transform(fn)(x)
+        got = got[1] if isinstance(got, tuple) else got
+        np.testing.assert_allclose(got, central(fn, [x], 0), rtol=1e-6, atol=1e-9)
+    assert "1.0 * " in source_of(fn, x)

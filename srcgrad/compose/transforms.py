@@ -65,13 +65,14 @@ class Composite:
         self._last_leaves = plan.leaves
         return plan.run(values)
 
-    def source_text(self, annotate: bool = False) -> str:
-        """The generated functions the last call ran (each once, in order)."""
+    def source_text(self, annotate: bool = False, nan_safe: bool = False) -> str:
+        """The generated functions the last call ran (each once, in order; a fast
+        path's NaN-safe twin with `nan_safe`, see `codegen.Compiled.shown`)."""
         texts: list = []
         for leaf in getattr(self, "_last_leaves", ()):
             fn = leaf.leaf.fn if isinstance(leaf, Zero) else leaf.fn
             compiled = cache.compiled_of(fn.__code__)
-            text = None if compiled is None else compiled.annotated if annotate else compiled.source
+            text = None if compiled is None else compiled.shown(annotate, nan_safe)
             if text is not None and text not in texts:
                 texts.append(text)
         if not texts:

@@ -183,7 +183,7 @@ class _Exporter:
         """A runtime helper (function or class), copied from its own source as `_name`."""
         name = self._remember(obj, self.claim("_" + obj.__name__.lstrip("_")))
         module = sys.modules[obj.__module__]
-        text = textwrap.dedent(inspect.getsource(obj))
+        text = _summary_docstrings(textwrap.dedent(inspect.getsource(obj)))
         self._runtime_unit(text, {obj.__name__: name}, module, f"runtime helper {obj.__name__}")
         return name
 
@@ -197,10 +197,10 @@ class _Exporter:
 
     def _runtime_unit(self, text: str, defined: dict, module, what: str) -> None:
         """Copy a helper's or constant's text; the globals it reads are `module`'s."""
-        text = _SRCGRAD_IMPORT.sub(lambda m: f"{m.group(1)}SrcGradError = _SrcGradError", text)
+        text = _without_error_import(text)
         if _ANY_SRCGRAD_IMPORT.search(text):
             raise SrcGradError(f"cannot export srcgrad {what}: it imports srcgrad")
-        extra = {"_SrcGradError": _STANDIN}
+        extra = {"SrcGradError": _STANDIN}  # read as a global now: renamed to the stand-in
         self._unit(text, defined, lambda n: _lookup(n, extra, vars(module)), "runtime", module=module)
 
     def _assignments(self, module) -> dict[str, str]:
@@ -360,6 +360,40 @@ class _Exporter:
         text = "\n".join(parts) + "\n\n" + "\n\n".join(blocks)
         compile(text, "<srcgrad export>", "exec")  # the output is valid Python, always
         return text
+
+
+def _without_error_import(text: str) -> str:
+    """A helper's text without its `from srcgrad.errors import SrcGradError` lines: the
+    name is then a global the exporter renames to the stand-in class (a block the
+    import was alone in keeps a `pass`)."""
+    if not _SRCGRAD_IMPORT.search(text):
+        return text
+    dropped = re.sub(_SRCGRAD_IMPORT.pattern + r"\n(?:[ \t]*\n)?", "", text, flags=re.M)
+    try:
+        ast.parse(dropped)
+    except SyntaxError:
+        return _SRCGRAD_IMPORT.sub(lambda m: f"{m.group(1)}pass", text)
+    return dropped
+
+
+def _summary_docstrings(text: str) -> str:
+    """A copied helper with each docstring cut to its first paragraph: what the
+    function does; the reasons behind it are srcgrad's to keep."""
+    lines = text.splitlines(keepends=True)
+    cuts = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.body \
+                and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant) \
+                and isinstance(node.body[0].value.value, str):
+            doc = node.body[0]
+            first, last = doc.lineno - 1, doc.end_lineno - 1
+            blank = next((i for i in range(first + 1, last) if not lines[i].strip()), None)
+            if blank is not None:
+                cuts.append((blank - 1, last))
+    for keep_to, last in sorted(cuts, reverse=True):
+        lines[keep_to] = lines[keep_to].rstrip("\n") + '"""\n'
+        del lines[keep_to + 1:last + 1]
+    return "".join(lines)
 
 
 def _is_function_name(exporter: "_Exporter", name: str) -> bool:

@@ -97,6 +97,11 @@ class _Forward:
             self.last_line = None
             loop.body = self.block(stmt.body) or [gast.Pass()]
             self.last_line = None
+            target = getattr(stmt, "target", None)
+            if isinstance(target, gast.Name) and self.active(target.id) and isinstance(stmt.iter, gast.Call) \
+                    and nodes.dotted(stmt.iter.func) == "range":
+                # an integer index that later code makes active (a generated gradient pushes it)
+                loop.body.insert(0, self.set_tangent(target.id, nodes.const(0.0), None))
             return [loop]
         if is_append(stmt):
             return self.append(stmt)

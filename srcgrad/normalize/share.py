@@ -14,9 +14,9 @@ adjoint (`d_t2`) and the derivative of `x ** 2` is applied once, to their
 sum, rather than once per copy (the forward sweep's CSE, `optimize/cse.py`,
 comes too late for that).
 
-Only top-level statements whose value is pure arithmetic (`facts.arithmetic`:
-an operator, a ufunc, an array function) of numbers and arrays, assigned
-once, from operands assigned once: both computations see the same values,
+Only statements whose value is pure arithmetic (`facts.arithmetic`:
+an operator, a ufunc, an array function) of numbers and arrays, or an entry
+`x[i]` of one, assigned once, from operands assigned once: both computations see the same values,
 and neither can have an effect the other has not. Neither the result nor an
 operand may ever be written in place, nor share memory with something that
 is (`aliases.written_in_place`): two fresh arrays merged into one would then
@@ -24,16 +24,28 @@ change together (`t = x * 1.0; t[0] = 1.0` would change the other copy too).
 """
 from __future__ import annotations
 
+import operator
+
 import gast
 
 from .. import nodes
 from ..analysis.aliases import written_in_place
+from ..analysis.numbers import numbers
 from ..rules import facts as table
 
 
 def share_repeats(fn, ops: dict, params: list[str], kinds: tuple) -> None:
-    """Drop repeats from `fn`'s top level (in place), reading the first result instead."""
+    """Drop repeats from `fn` (in place), reading the first result instead.
+
+    A repeat inside a loop or branch body reads an earlier result of the same
+    body, or of a block around it (`i + 1` computed for `vs[i + 1]` and again
+    for `xs[i + 1]` in one iteration): its operands, assigned once, are the
+    same there. A result computed inside a nested block is never reused after
+    it (the block may not have run), and a repeat whose target is read before
+    its statement (a value carried over from the previous iteration) stays.
+    """
     numeric = {p for p, k in zip(params, kinds) if k in ("array", "scalar")}
+    numeric |= numbers(fn.body, params, {p for p, k in zip(params, kinds) if k == "scalar"})
     stores: dict[str, int] = {p: 1 for p in params}
     for n in nodes.name_nodes(fn.body):
         if not isinstance(n.ctx, gast.Load):
@@ -42,12 +54,23 @@ def share_repeats(fn, ops: dict, params: list[str], kinds: tuple) -> None:
                 if isinstance(s, gast.Assign) and (op := ops.get(id(s))) is not None}
     written = written_in_place(fn.body, params, lambda call: _pure_call(by_value.get(id(call)), call))
     single = {name for name, count in stores.items() if count == 1} - written
-    first: dict[str, str] = {}
+    single -= nodes.read_before_bound(fn.body, single - set(params))
     renames: dict[str, str] = {}
+    _share(fn.body, {}, renames, ops, numeric, single)
+
+
+def _share(body: list, first: dict, renames: dict, ops, numeric: set, single: set) -> None:
+    """Share repeats in `body` (in place); `first` maps the values computed before it
+    (in blocks around it) to their names, `renames` the repeats dropped so far."""
     kept = []
-    for stmt in fn.body:
+    for stmt in body:
         if renames:
-            nodes.substitute(stmt, renames)
+            nodes.substitute(stmt, renames)  # (a nested block's statements included)
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            for block in (stmt.body, stmt.orelse):
+                _share(block, dict(first), renames, ops, numeric, single)
+            kept.append(stmt)
+            continue
         target = _pure_numeric(stmt, ops, numeric, single)
         if target is not None:
             numeric.add(target)
@@ -57,7 +80,7 @@ def share_repeats(fn, ops: dict, params: list[str], kinds: tuple) -> None:
                 continue
             first[key] = target
         kept.append(stmt)
-    fn.body[:] = kept
+    body[:] = kept
 
 
 def _pure_numeric(stmt, ops, numeric: set, single: set):
@@ -69,12 +92,19 @@ def _pure_numeric(stmt, ops, numeric: set, single: set):
     op = ops.get(id(stmt))
     if op is None or op.kind != "rule" or z not in single:
         return None
-    if not table.arithmetic(op.callee):
-        return None
     value = stmt.value
-    operands = value.args if isinstance(value, gast.Call) else \
-        [value.left, value.right] if isinstance(value, gast.BinOp) else \
-        [value.operand] if isinstance(value, gast.UnaryOp) else None
+    if isinstance(value, gast.Subscript) and op.callee is operator.getitem:
+        operands = [value.value, value.slice]  # `x[i]`: an entry of an array nothing writes into
+    elif not table.arithmetic(op.callee):
+        return None
+    elif isinstance(value, gast.Call):
+        operands = value.args
+    elif isinstance(value, gast.BinOp):
+        operands = [value.left, value.right]
+    elif isinstance(value, gast.UnaryOp):
+        operands = [value.operand]
+    else:
+        operands = None
     if operands is None or (isinstance(value, gast.Call) and not all(
             isinstance(k.value, gast.Constant) for k in value.keywords)):
         return None
@@ -89,5 +119,8 @@ def _pure_numeric(stmt, ops, numeric: set, single: set):
 
 def _pure_call(op, call) -> bool:
     """Whether a call (an ANF statement's value) writes none of its arguments: a
-    registered derivative rule's primitive, without an `out=`."""
-    return op is not None and op.kind == "rule" and not any(k.arg == "out" for k in call.keywords)
+    registered derivative rule's primitive, or a pure function without a derivative
+    (`len`), without an `out=`."""
+    if op is None or any(k.arg == "out" for k in call.keywords):
+        return False
+    return op.kind == "rule" or op.kind == "zero" and table.is_pure(op.callee)  # `len(x)` reads x

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import operator
 
+import math
+
 import gast
 
 from .. import nodes
@@ -23,11 +25,20 @@ _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul
 
 
 def _stored(stmt) -> set[str]:
-    """Names the statement assigns; a pop marker assigns the variable it restores."""
+    """Names the statement assigns, or writes into (`y[0] = v`: a copy `a = y` read
+    after it would see the new entry); a pop marker assigns the variable it restores."""
     out = {n.id for n in nodes.name_nodes(stmt) if n.ctx.__class__ is gast.Store}
     for s in nodes.walk_statements([stmt]):
         if is_pop_marker(s):
             out.add(s.var)
+        elif isinstance(s, (gast.Assign, gast.AugAssign)):
+            targets = s.targets if isinstance(s, gast.Assign) else [s.target]
+            for target in targets:
+                for t in target.elts if isinstance(target, (gast.Tuple, gast.List)) else [target]:
+                    while isinstance(t, (gast.Subscript, gast.Attribute)):
+                        t = t.value
+                    if isinstance(t, gast.Name):
+                        out.add(t.id)
     return out
 
 
@@ -173,7 +184,8 @@ def _foldable(expr) -> bool:
                 return True
             push(node.operand)
         elif cls is gast.Call:
-            if node.func.__class__ is gast.Name and node.func.id.startswith("power_derivative"):
+            if node.func.__class__ is gast.Name and node.func.id.startswith(("power_derivative",
+                                                                               "masked_product")):
                 return True
             stack.extend(node.args)
             stack.extend(k.value for k in node.keywords)
@@ -187,6 +199,11 @@ def _number(node):
             and not isinstance(node.value, bool):
         return node.value
     return None
+
+
+def _exact_scale(c) -> bool:
+    """Multiplying by `c` rounds nothing: c is 0 or a signed power of two."""
+    return c == 0 or math.isfinite(c) and math.frexp(abs(c))[0] == 0.5
 
 
 def fold(expr, floats: frozenset = frozenset()):
@@ -215,8 +232,9 @@ def fold(expr, floats: frozenset = frozenset()):
             inner = node.right
             if op is gast.Mult and left is not None and isinstance(inner, gast.BinOp) \
                     and isinstance(inner.op, gast.Mult) and _number(inner.left) is not None \
-                    and 1 in (left, _number(inner.left)):
-                # 2 * (1.0 * e) is 2.0 * e: multiplying by one is exact
+                    and (_number(inner.left) == 1 or left == 1 and _exact_scale(_number(inner.left))):
+                # 2 * (1.0 * e) and 1.0 * (2 * e) are 2.0 * e: scaling by one or a power of
+                # two is exact, so the product is the same whatever e's dtype
                 return gast.BinOp(left=nodes.const(left * _number(inner.left)), op=gast.Mult(),
                                   right=inner.right)
             if op in (gast.Mult, gast.Div) and right == 1 and is_float(node.left):
@@ -237,6 +255,11 @@ def fold(expr, floats: frozenset = frozenset()):
                 c = _number(node.args[1])
                 if c is not None and c >= 1:
                     return fold(nodes.quote_expr(f"{c!r} * x ** {c - 1!r}", x=node.args[0]), floats)
+            # masked_product(g, f) keeps 0 * inf at 0; for a number g other than 0 it is g * f
+            if name.startswith("masked_product") and len(node.args) == 2 and not node.keywords:
+                g = _number(node.args[0])
+                if g is not None and g != 0:
+                    return self.visit_BinOp(gast.BinOp(left=node.args[0], op=gast.Mult(), right=node.args[1]))
             return node
 
         def visit_UnaryOp(self, node):

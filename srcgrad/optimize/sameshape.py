@@ -21,6 +21,7 @@ import numpy
 
 from .. import nodes, runtime
 from ..rules import facts
+from ..analysis.aliases import written_in_place
 from ..analysis.kinds import top_level_defs
 from .setting import representatives
 
@@ -30,6 +31,10 @@ def settle_shapes(backward: list, known, forward: list, params) -> tuple[list, b
     shapes = known.shapes
     reps = representatives(forward, params, shapes)
     defs = top_level_defs(forward + backward, shapes.single)
+    # `1.0 * y` is a new array: `y` itself would change with a later write into y (a restore)
+    written = written_in_place(forward + backward, list(params),
+                               lambda call: facts.is_pure(shapes.callee(call))
+                               and not any(k.arg == "out" for k in call.keywords))
     changed = False
 
     class _Settle(nodes.Transformer):
@@ -60,7 +65,8 @@ def settle_shapes(backward: list, known, forward: list, params) -> tuple[list, b
             self.generic_visit(node)
             if isinstance(node.op, gast.Mult) and isinstance(node.left, gast.Constant) \
                     and node.left.value == 1.0 and type(node.left.value) is float \
-                    and _inexact(node.right, shapes, defs, set()):
+                    and _inexact(node.right, shapes, defs, set()) \
+                    and not (isinstance(node.right, gast.Name) and node.right.id in written):
                 changed = True
                 return node.right
             return node

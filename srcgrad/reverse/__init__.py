@@ -60,6 +60,7 @@ class Sweeps:
     tape: Tape | None = None  # what is restored, pushed and saved (settled by `finish`)
     seed_name: str = ""  # the adjoint of the returned value: the seed parameter when split
     counts: set = field(default_factory=set)  # trip counts kept off the tape: unread ones go
+    unbound: set = field(default_factory=set)  # names a save may read unbound (set to None if still so)
 
 
 def reverse(fn, ops: dict, act, wrt: list[str], ctx, calls, split: bool = False) -> Sweeps:
@@ -128,7 +129,7 @@ def reverse(fn, ops: dict, act, wrt: list[str], ctx, calls, split: bool = False)
         if backward.tape.stack is not None:
             entry.insert(0, nodes.assign(backward.tape.stack, nodes.quote_expr("[]")))
         unbound |= set(maybe_unbound(backward.tape.pushed, infos, params))
-        entry += [nodes.assign(n, nodes.const(None)) for n in sorted(unbound)]
+        sweeps.unbound = unbound  # set to None up front where the finished code still reads them unbound
         if not split:  # a joint gradient: the function must return one number
             forward.append(nodes.expr_stmt(nodes.quote_expr(
                 f"{ctx.rename_global('require_scalar')}(r)", r=returned)))

@@ -14,6 +14,7 @@ import gast
 from .. import nodes
 from ..emit import dedupe_comments, with_finite_checks
 from ..optimize import free_early
+from .pushes import pushed_late
 
 
 def grad_function(tree, forward, backward, sweeps, names, ctx, options, aux, setting):
@@ -50,7 +51,7 @@ def grad_function(tree, forward, backward, sweeps, names, ctx, options, aux, set
     out.name = names.claim(("value_and_grad_" if options.return_value else "grad_") + tree.name)
     for stmt in backward:  # where the fast path's `try` starts (optimize/fastpath.py)
         nodes.note(stmt, sweep="backward")
-    body = forward + backward
+    body = with_inits(pushed_late(forward + backward, sweeps.tape.stack), sweeps)
     if options.debug_nans:
         body = with_finite_checks(body, ctx)
     elif options.optimize:
@@ -72,7 +73,9 @@ def split_pair(tree, forward, backward, sweeps, params, names, ctx, debug_nans: 
     tape_names = sorted(read & defined)
     top_level = set(params) | {s.targets[0].id for s in forward
                                if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
-    unbound = [nodes.assign(n, nodes.const(None)) for n in tape_names if n not in top_level]
+    unbound = {n for n in tape_names if n not in top_level}
+    unbound |= nodes.read_before_bound(forward, set(sweeps.unbound)) if sweeps.unbound else set()
+    unbound = [nodes.assign(n, nodes.const(None)) for n in sorted(unbound)]
     tape = names.claim("_tape")
     fwd = nodes.without_body(tree)
     fwd.name = names.claim(f"_{tree.name}_forward")
@@ -99,3 +102,17 @@ def split_pair(tree, forward, backward, sweeps, params, names, ctx, debug_nans: 
                          dedupe_comments(body + [nodes.ret(nodes.tuple_of(grads))]))
     return [fwd, bwd]
 
+
+
+
+def with_inits(body: list, sweeps) -> list:
+    """`body` with `name = None` up front for each name a save reads before any
+    statement has surely bound it (`sweeps.unbound`: a temporary first assigned
+    in a loop body is pushed before its assignment, on the first iteration).
+    Decided on the finished code: the optimiser may have dropped such a save."""
+    needed = nodes.read_before_bound(body, set(sweeps.unbound)) if sweeps.unbound else ()
+    if not needed:
+        return body
+    at = 1 if body and sweeps.tape.stack is not None and isinstance(body[0], gast.Assign) \
+        and body[0].targets[0].__class__ is gast.Name and body[0].targets[0].id == sweeps.tape.stack else 0
+    return body[:at] + [nodes.assign(n, nodes.const(None)) for n in sorted(needed)] + body[at:]

@@ -1,11 +1,13 @@
-"""A dozen representative functions whose generated derivatives are kept as text.
+"""Representative functions whose generated derivatives are kept as text.
 
 Each entry of CASES is (name, function, arguments, wrt, how): `how` is
 "grad" or "value_and_grad" (the source of that derivative after one
 call, for these arguments' kinds) or "forward" (the tangent function jvp uses).
 Chosen to cover what generated code looks like in practice: scalar
 arithmetic, reductions and broadcasting, loops with a tape, a list of layers,
-dict parameters, a helper call, a branch in a loop, no_grad, forward mode.
+dict parameters, a helper call, a branch in a loop, no_grad, forward mode,
+the README's lemonade stand, a simulation that fills arrays in place, and a
+subexpression written twice.
 """
 import numpy as np
 
@@ -90,10 +92,36 @@ def elementwise(x):
     return np.sum(np.tanh(x) * np.exp(-x ** 2) + np.log1p(x ** 2))
 
 
+def lemonade(price):  # examples/quickstart.py, part 1
+    profit = -(price - 5) ** 2
+    return -profit
+
+
+def spring(k, c, n):  # a damped spring, integrated into arrays filled in place
+    dt = 0.01
+    xs = np.zeros(n + 1)
+    vs = np.zeros(n + 1)
+    xs[0] = 1.0
+    for i in range(n):
+        a = -k * xs[i] - c * vs[i]
+        vs[i + 1] = vs[i] + dt * a
+        xs[i + 1] = xs[i] + dt * vs[i + 1]
+    return np.sum(xs ** 2)
+
+
+def log_softmax_loss(logits, target):  # `logits - m` written twice
+    m = np.max(logits)
+    log_probs = logits - m - np.log(np.sum(np.exp(logits - m)))
+    return -np.sum(target * log_probs)
+
+
 _R = np.random.default_rng(0)
 _X = _R.normal(size=(4, 3))
 
 CASES = [
+    ("lemonade", lemonade, (10.0,), 0, "grad"),
+    ("spring", spring, (2.0, 0.3, 6), (0, 1), "grad"),
+    ("log_softmax_loss", log_softmax_loss, (np.array([1.0, 2.0, 0.5]), np.array([0.2, 0.5, 0.3])), 0, "grad"),
     ("polynomial", polynomial, (0.7,), 0, "grad"),
     ("rosenbrock", rosenbrock, (np.array([0.5, -0.3, 1.2]),), 0, "grad"),
     ("logistic_loss", logistic_loss, (np.array([0.1, -0.2, 0.3]), _X, np.array([0.0, 1.0, 1.0, 0.0])), 0,

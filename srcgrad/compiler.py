@@ -92,8 +92,10 @@ def derive(fn, options: Options, keep_stages: bool = False, *, compile=None):
 
 
 def _restores(anf, namespace) -> dict:
-    """id(statement) -> (container, the old entry's node) of each `restore_entry(d, key, old)`."""
-    from .runtime import restore_entry
+    """id(statement) -> (container, the value's node) of each in-place write a generated
+    backward makes by a helper: `restore_entry(d, key, old)` and `scatter_add(d, index, v)`,
+    both linear in (d, value): their tangent is the same call on the tangents."""
+    from .runtime import restore_entry, scatter_add
 
     out = {}
     for stmt in statements(anf.body):
@@ -104,7 +106,7 @@ def _restores(anf, namespace) -> dict:
                 found = namespace.lookup(call.func.id)
             except KeyError:
                 continue
-            if found is restore_entry:
+            if found is restore_entry or found is scatter_add:
                 out[id(stmt)] = (call.args[0].id, call.args[2])
     return out
 
@@ -231,7 +233,9 @@ def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting
         gradients=tuple(sweeps.gradients), floats=frozenset(names.adjoint_names()),
         number_helpers=ctx.number_helpers(), arithmetic=ctx.arithmetic_helpers(),
         unbroadcast=ctx.rename_global("unbroadcast"), math=ctx.emitted.get("math", "math"),
-        fresh=names.fresh, rename_global=ctx.rename_global)
+        fresh=names.fresh, rename_global=ctx.rename_global,
+        containers=frozenset(names.adjoint(n) for n in ctx.facts.container_names | set(ctx.facts.dense)
+                             if names.adjoint_of(n) is not None))
 
 
 def _derive_forward(low: Lowered, options: Options, calls: Tangents):

@@ -115,8 +115,7 @@ def reverse(backward: list, settle, setting: Setting, *, loops: bool, joint: boo
                                      None if joint else seed, stack)
     if joint:
         forward, backward = _whole_function(forward, backward, setting, value_needed, optimized_yet=loops)
-    if "zeros_like" in setting.helpers:  # no pass after these two knows `+=`
-        backward, _ = accumulate_in_place(backward, setting.helpers["zeros_like"])
+    backward, _ = accumulate_in_place(backward, setting)  # no pass after these two knows `+=`
     if joint:
         (forward, backward), _ = tape_shapes((forward, backward), stack, setting.helpers, setting.fresh,
                                              setting.rename_global)

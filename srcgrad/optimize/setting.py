@@ -33,6 +33,7 @@ class Setting:
     numbers: frozenset = frozenset()  # names of shape () that the code cannot show (scalar seeds)
     fresh: Callable = None  # base -> a new name
     rename_global: Callable = None  # runtime helper -> its emitted name (emitting it)
+    containers: frozenset = frozenset()  # adjoint names that may hold a tuple, list or dict
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from .analysis.activity import activity
 from .analysis.effect_check import check_effects, model_writes
 from .analysis.effects import returned_args
 from .analysis.resolve import resolve, statements, ufunc_operands_as_arrays
-from .analysis.shapes import resolver
+from .analysis.shapes import entry_scalars, resolver
 from .analysis.values import analyze, container_names
 from .boundary import Static
 from .callees import Recursion
@@ -227,6 +227,9 @@ def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting
     scalars = set(ctx.facts.scalar_names)
     scalars |= {saved for (name, _), saved in sweeps.tape.saves.items() if name in scalars}
     scalars |= {names.adjoint(n) for n in scalars}
+    zero_d, vectors = entry_scalars(statements(low.anf.body), low.ops, ctx.facts.scalar_names, low.params)
+    numbers = set(zero_d) | {saved for (name, _), saved in sweeps.tape.saves.items() if name in zero_d}
+    numbers |= {names.adjoint_of(n) for n in zero_d if names.adjoint_of(n) not in (None, sweeps.seed_name)}
     return optimize.Setting(
         dict(zip(low.params, options.kinds)), frozenset(scalars),
         resolver(ctx.is_local, ctx.helpers, low.parsed.namespace.lookup), ctx.emitted,
@@ -235,7 +238,9 @@ def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting
         unbroadcast=ctx.rename_global("unbroadcast"), math=ctx.emitted.get("math", "math"),
         fresh=names.fresh, rename_global=ctx.rename_global,
         containers=frozenset(names.adjoint(n) for n in ctx.facts.container_names | set(ctx.facts.dense)
-                             if names.adjoint_of(n) is not None))
+                             if names.adjoint_of(n) is not None),
+        numbers=frozenset(numbers), entries=frozenset(names.adjoint_of(n) for n in vectors
+                                                       if names.adjoint_of(n) is not None))
 
 
 def _derive_forward(low: Lowered, options: Options, calls: Tangents):

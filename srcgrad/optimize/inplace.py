@@ -57,16 +57,18 @@ def accumulate_in_place(stmts: list, setting):
     """`(stmts, changed)`, rewritten in place; `setting` names the helpers."""
     helpers = setting.helpers
     forms = _Forms(helpers.get("zeros_like"), helpers.get("unindex"), helpers.get("zero_at"),
-                   helpers.get("written_adjoint"), frozenset(setting.scalars), setting.containers)
+                   helpers.get("written_adjoint"), frozenset(setting.scalars), setting.containers,
+                   setting.numbers | setting.scalars, setting.entries)
     return _block(stmts, forms, setting.rename_global)
 
 
 class _Forms:
     """The emitted names of the helpers the pass reads, and the names it trusts."""
 
-    def __init__(self, zeros, unindex, zero_at, written, scalars, containers):
+    def __init__(self, zeros, unindex, zero_at, written, scalars, containers, numbers, entries):
         self.zeros, self.unindex, self.zero_at, self.written = zeros, unindex, zero_at, written
         self.scalars, self.containers = scalars, containers
+        self.numbers, self.entries = numbers, entries  # shape (); adjoints of one-axis arrays
 
     def call_of(self, expr, helper, nargs):
         return helper is not None and isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) \
@@ -209,6 +211,15 @@ def _entry(var, index, store: bool = True):
                           ctx=gast.Store() if store else gast.Load())
 
 
+def _one_entry(args, var, forms: _Forms) -> bool:
+    """`written_adjoint(var, i, v)` is the entry `var[i]`: an int `i` into a one-axis
+    array, a value `v` of shape () (nothing to sum, and a number a copy already)."""
+    _, index, value = args
+    return var in forms.entries and isinstance(value, gast.Name) and value.id in forms.numbers and (
+        isinstance(index, gast.Name) and index.id in forms.scalars
+        or isinstance(index, gast.Constant) and type(index.value) is int)
+
+
 def _rewrite(stmts, var, forms: _Forms, rename_global) -> list:
     out = []
     for stmt in stmts:
@@ -224,6 +235,9 @@ def _rewrite(stmts, var, forms: _Forms, rename_global) -> list:
                                                        v=var, i=index, g=added))
         elif form == "zero":
             new = gast.Assign(targets=[_entry(var, stmt.value.args[1])], value=nodes.const(0.0), type_comment=None)
+        elif form == "read" and _one_entry(stmt.value.args, var, forms):
+            stmt.value = _entry(var, stmt.value.args[1], store=False)
+            new = stmt
         else:
             nodes.map_blocks(stmt, lambda inner: _rewrite(inner, var, forms, rename_global))
             out.append(stmt)

@@ -34,6 +34,7 @@ class Setting:
     fresh: Callable = None  # base -> a new name
     rename_global: Callable = None  # runtime helper -> its emitted name (emitting it)
     containers: frozenset = frozenset()  # adjoint names that may hold a tuple, list or dict
+    entries: frozenset = frozenset()  # adjoints of one-axis arrays: an entry at an int is a number
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,11 @@ as the forward sweep is done with them.
 Only for a value assigned once in the body of a top-level loop (besides the
 `v = None` that makes its first push legal), pushed right there, and popped
 at the top level of the backward loop, which reads it nowhere else.
+
+Where the backward sweep no longer reads such a value at all (its last read
+was an `unbroadcast` that static shapes settled after the tape was: a value
+of shape () known as such, see `shapes.entry_scalars`), neither it nor its
+shape is taped: the push, the pop and the `v = None` go.
 """
 from __future__ import annotations
 
@@ -38,8 +43,14 @@ def tape_shapes(sweeps: tuple, stack: str | None, helper_names: dict, fresh, ren
     changed = False
     pushes = _stack_statements(forward, stack, "append")
     pops = _stack_statements(backward, stack, "pop")
+    loaded = nodes.loaded_names(backward)
     for name, (pop_loop, pop) in pops.items():
         push = pushes.get(name)
+        if push is not None and name not in loaded and _assigned_once_in(forward, name, push[0]):
+            forward = _untaped(forward, name, push)
+            pop_loop.body.remove(pop)
+            changed = True
+            continue
         if push is None or not _reads_only_shape(backward, name, pop_loop, unbroadcast) \
                 or not _assigned_once_in(forward, name, push[0]):
             continue
@@ -54,6 +65,20 @@ def tape_shapes(sweeps: tuple, stack: str | None, helper_names: dict, fresh, ren
             + backward[at:]
         changed = True
     return (forward, backward), changed
+
+
+def _untaped(forward: list, name: str, push) -> list:
+    """`forward` without the push of `name`, and without its `name = None` unless
+    the loop reads `name` before assigning it."""
+    loop, append = push
+    loop.body.remove(append)
+    at = next(i for i, s in enumerate(loop.body) if isinstance(s, gast.Assign)
+              and isinstance(s.targets[0], gast.Name) and s.targets[0].id == name)
+    if name in nodes.loaded_names(loop.body[:at]):
+        return forward
+    return [s for s in forward if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                                       and s.targets[0].id == name and isinstance(s.value, gast.Constant)
+                                       and s.value.value is None)]
 
 
 def _stack_statements(stmts: list, stack: str, method: str) -> dict:

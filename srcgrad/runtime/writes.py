@@ -153,6 +153,8 @@ def written_adjoint(g, index, v):
         order = numpy.arange(picked.size).reshape(picked.shape)
         ids[index] = order
         picked = numpy.where(ids[index] == order, picked, 0.0)
+    if picked.ndim == 0:  # one entry: a NumPy scalar, as `g[index]` reads it (0-d arrays are slow)
+        picked = picked[()]
     return unbroadcast(picked, v)
 
 

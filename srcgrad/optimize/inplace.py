@@ -87,7 +87,7 @@ def _block(stmts: list, forms: _Forms, rename_global):
                     continue
                 owned = var in fresh
                 if not owned and uses & {"scatter", "zero"} and var not in forms.containers:
-                    out.append(nodes.assign(var, nodes.quote_expr(f"{rename_global('owned_adjoint')}(v)", v=var)))
+                    out.append(nodes.assign(var, nodes.quote_expr(f"{rename_global('owned_adjoint')}(v)", v=nodes.name(var))))
                     owned = True
                 if owned:
                     stmt.body = _rewrite(stmt.body, var, forms, rename_global)
@@ -232,7 +232,7 @@ def _rewrite(stmts, var, forms: _Forms, rename_global) -> list:
                 new = _augmented(_entry(var, index), added)
             else:
                 new = nodes.expr_stmt(nodes.quote_expr(f"{rename_global('scatter_add')}(v, i, g)",
-                                                       v=var, i=index, g=added))
+                                                       v=nodes.name(var), i=index, g=added))
         elif form == "zero":
             new = gast.Assign(targets=[_entry(var, stmt.value.args[1])], value=nodes.const(0.0), type_comment=None)
         elif form == "read" and _one_entry(stmt.value.args, var, forms):
@@ -261,7 +261,7 @@ def accumulate_top_level(stmts: list, known):
             if var in owned and _is_accumulation(stmt, var):
                 added = shapes.of(stmt.value.right)
                 if added is not None and added <= owned[var]:
-                    out.append(gast.copy_location(_augmented(var, stmt.value.right), stmt))
+                    out.append(gast.copy_location(_augmented(nodes.name(var, store=True), stmt.value.right), stmt))
                     changed = True
                     continue
             for name in nodes.loaded_names(stmt.value) & owned.keys():

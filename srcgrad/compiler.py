@@ -240,7 +240,8 @@ def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting
         containers=frozenset(names.adjoint(n) for n in ctx.facts.container_names | set(ctx.facts.dense)
                              if names.adjoint_of(n) is not None),
         numbers=frozenset(numbers), entries=frozenset(names.adjoint_of(n) for n in vectors
-                                                       if names.adjoint_of(n) is not None))
+                                                       if names.adjoint_of(n) is not None),
+        unshared=frozenset(n for n in vectors if not ctx.facts.views.get(n, {n}) - zero_d - {n}))
 
 
 def _derive_forward(low: Lowered, options: Options, calls: Tangents):

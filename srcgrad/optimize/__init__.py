@@ -117,8 +117,7 @@ def reverse(backward: list, settle, setting: Setting, *, loops: bool, joint: boo
         forward, backward = _whole_function(forward, backward, setting, value_needed, optimized_yet=loops)
     backward, _ = accumulate_in_place(backward, setting)  # no pass after these two knows `+=`
     if joint:
-        (forward, backward), _ = tape_shapes((forward, backward), stack, setting.helpers, setting.fresh,
-                                             setting.rename_global)
+        (forward, backward), _ = tape_shapes((forward, backward), stack, setting)
     return forward, backward
 
 

@@ -35,6 +35,7 @@ class Setting:
     rename_global: Callable = None  # runtime helper -> its emitted name (emitting it)
     containers: frozenset = frozenset()  # adjoint names that may hold a tuple, list or dict
     entries: frozenset = frozenset()  # adjoints of one-axis arrays: an entry at an int is a number
+    unshared: frozenset = frozenset()  # arrays made in the function whose memory no other name shares
 
 
 @dataclass(frozen=True)

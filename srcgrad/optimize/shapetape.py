@@ -32,15 +32,18 @@ import gast
 from .. import nodes
 
 
-def tape_shapes(sweeps: tuple, stack: str | None, helper_names: dict, fresh, rename_global):
-    """`((forward, backward), changed)`. `helper_names` holds the emitted name of
-    `unbroadcast` (if any); `fresh(base)` makes a new name and `rename_global`
-    names a runtime helper."""
+def tape_shapes(sweeps: tuple, stack: str | None, setting):
+    """`((forward, backward), changed)`. `setting.helpers` holds the emitted name of
+    `unbroadcast` (if any); `setting.fresh(base)` makes a new name and
+    `setting.rename_global` names a runtime helper."""
     forward, backward = sweeps
-    unbroadcast = helper_names.get("unbroadcast")
-    if stack is None or unbroadcast is None:
+    fresh, rename_global = setting.fresh, setting.rename_global
+    unbroadcast = setting.helpers.get("unbroadcast")
+    if stack is None:
         return (forward, backward), False
-    changed = False
+    forward, backward, changed = _unread_restores(forward, backward, stack, setting.unshared)
+    if unbroadcast is None:
+        return (forward, backward), changed
     pushes = _stack_statements(forward, stack, "append")
     pops = _stack_statements(backward, stack, "pop")
     loaded = nodes.loaded_names(backward)
@@ -65,6 +68,87 @@ def tape_shapes(sweeps: tuple, stack: str | None, helper_names: dict, fresh, ren
             + backward[at:]
         changed = True
     return (forward, backward), changed
+
+
+def _unread_restores(forward: list, backward: list, stack: str, unshared) -> tuple[list, list, bool]:
+    """Without the restores of an array's overwritten entries (`x[i] = _stack.pop()`
+    and its push of `copy_slice(x, i)`; `x[0] = _x1` and its save) where the
+    backward sweep no longer reads `x` once it starts restoring it (its reads
+    were adjoints that now add in place, see `inplace`), and no other name
+    shares its memory (`unshared`: nothing can read the entries through it)."""
+    changed = False
+    for x in sorted(unshared):
+        first = next((i for i, s in enumerate(backward)
+                      if any(_restore_of(inner, x) for inner in nodes.walk_statements([s]))), None)
+        if first is None or x in _loaded_outside_restores(backward[first:], x):
+            continue  # (reads before the first restore see the value the forward sweep left)
+        pops = [s for s in nodes.walk_statements(backward) if _restore_of(s, x)]
+        pushes = [s for s in nodes.walk_statements(forward) if _saved_entries_of(s, x, stack)]
+        if not pops or len(pops) != len(pushes):
+            continue
+        saved = {s.value.id for s in pops if isinstance(s.value, gast.Name)}
+        if saved & nodes.loaded_names([s for s in backward if s not in pops]):
+            continue
+        backward = _without(backward, pops)
+        forward = _without(forward, pushes)
+        changed = True
+    return forward, backward, changed
+
+
+def _restore_of(stmt, x: str) -> bool:
+    """`x[i] = _stack.pop()` or `x[i] = _x1`: a restore of x's entries."""
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript) \
+        and isinstance(stmt.targets[0].value, gast.Name) and stmt.targets[0].value.id == x \
+        and (isinstance(stmt.value, gast.Name) or isinstance(stmt.value, gast.Call)
+             and nodes.dotted(stmt.value.func, ) is not None and nodes.dotted(stmt.value.func).endswith(".pop"))
+
+
+def _saved_entries_of(stmt, x: str, stack: str) -> bool:
+    """`_stack.append(copy_slice(x, i))` or `_x1 = copy_slice(x, i)`."""
+    value = getattr(stmt, "value", None)
+    if isinstance(stmt, gast.Expr) and isinstance(value, gast.Call) and nodes.dotted(value.func) == f"{stack}.append":
+        value = value.args[0] if len(value.args) == 1 else None
+    elif not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
+        return False
+    return isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+        and value.func.id.startswith("copy_slice") and value.args \
+        and isinstance(value.args[0], gast.Name) and value.args[0].id == x
+
+
+def _loaded_outside_restores(stmts: list, x: str) -> set[str]:
+    """The names `stmts` load, except `x` as the target of a restore."""
+    out: set[str] = set()
+    for stmt in nodes.walk_statements(stmts):
+        if _restore_of(stmt, x):
+            out |= nodes.loaded_names(stmt.targets[0].slice) | nodes.loaded_names(stmt.value)
+        elif isinstance(stmt, (gast.If, gast.While)):
+            out |= nodes.loaded_names(stmt.test)
+        elif isinstance(stmt, gast.For):
+            out |= nodes.loaded_names(stmt.iter)
+        else:
+            out |= nodes.loaded_names(stmt)
+    return out
+
+
+def _without(stmts: list, gone: list) -> list:
+    """`stmts` without the statements `gone`, and without a line comment left with
+    nothing under it."""
+    ids = {id(s) for s in gone}
+    out: list = []
+    orphan = None  # a comment whose next statement went
+    for stmt in stmts:
+        if id(stmt) in ids:
+            if out and nodes.is_comment(out[-1]):
+                orphan = out[-1]
+            continue
+        if orphan is not None and nodes.is_comment(stmt):
+            out.remove(orphan)
+        orphan = None
+        nodes.map_blocks(stmt, lambda inner: _without(inner, gone) or [gast.Pass()])
+        out.append(stmt)
+    if orphan is not None:
+        out.remove(orphan)
+    return out
 
 
 def _untaped(forward: list, name: str, push) -> list:

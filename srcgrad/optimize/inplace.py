@@ -169,7 +169,7 @@ def _uses(body, var, forms: _Forms) -> set[str] | None:
         if form is None:
             return None
         found.add(form)
-    return found if found & {"add", "scatter"} else None
+    return found if found & {"add", "scatter", "zero"} else None
 
 
 def _augmented(target, added):

@@ -22,8 +22,9 @@ Reverse mode (`reverse`):
    (`sameshape`) and the backward fixed point, alternately, until neither
    changes anything; value-only statements (`valueonly`, under `grad`);
    `dx += e` at the top level (`inplace`);
-4. `+=` into zero-initialised loop accumulators (`inplace`); shapes instead
-   of values on the tape (`shapetape`, joint only).
+4. in-place accumulation into loop adjoints the loop owns (`inplace`: `+=`,
+   `dx[i] += g`, `scatter_add`); shapes instead of values on the tape, and
+   nothing for values or entries nothing reads (`shapetape`, joint only).
 
 `release` then frees NumPy temporaries in the assembled function, and the
 fast path (`fastpath`) goes in front of it. Forward mode (`tangent`) runs

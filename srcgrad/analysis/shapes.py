@@ -210,7 +210,11 @@ def entry_scalars(stmts, ops: dict, numbers, params) -> tuple[frozenset, frozens
             if not all(counted(s) for s in bindings[name]):
                 ints.discard(name)
                 changed = True
-    vectors = {n for n, found in bindings.items() if n not in numbers
+    # `x.resize(...)`, `x.shape = ...` change a shape in place: only these attributes are plain reads
+    reshaped = {node.value.id for stmt in stmts for node in gast.walk(stmt)
+                if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name)
+                and node.attr not in ("shape", "size", "ndim", "dtype")}
+    vectors = {n for n, found in bindings.items() if n not in numbers and n not in reshaped
                and all(s is not None and vector(s) for s in found)}
     zero_d = {n for n in bindings if n not in numbers and n not in vectors}
 

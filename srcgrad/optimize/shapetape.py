@@ -84,23 +84,33 @@ def _unread_restores(forward: list, backward: list, stack: str, unshared) -> tup
             continue  # (reads before the first restore see the value the forward sweep left)
         pops = [s for s in nodes.walk_statements(backward) if _restore_of(s, x)]
         pushes = [s for s in nodes.walk_statements(forward) if _saved_entries_of(s, x, stack)]
-        if not pops or len(pops) != len(pushes):
-            continue
-        saved = {s.value.id for s in pops if isinstance(s.value, gast.Name)}
-        if saved & nodes.loaded_names([s for s in backward if s not in pops]):
-            continue
+        saved = [s.value.id for s in pops if isinstance(s.value, gast.Name)]
+        saves = [s.targets[0].id for s in pushes if isinstance(s, gast.Assign)]
+        if not pops or len(pops) != len(pushes) or sorted(saved) != sorted(saves) \
+                or len(set(saves)) != len(saves) or set(saved) & _loaded_outside_restores(backward, x, False) \
+                or set(saves) & (nodes.loaded_names(forward) | _stores(forward + backward, saves)):
+            continue  # each restore pairs with its save, read by nothing else
         backward = _without(backward, pops)
         forward = _without(forward, pushes)
         changed = True
     return forward, backward, changed
 
 
+def _stores(stmts: list, names) -> set[str]:
+    """The `names` bound more than once in `stmts`."""
+    counts: dict = {}
+    for node in nodes.name_nodes(stmts):
+        if node.id in names and not isinstance(node.ctx, gast.Load):
+            counts[node.id] = counts.get(node.id, 0) + 1
+    return {n for n, c in counts.items() if c > 1}
+
+
 def _restore_of(stmt, x: str) -> bool:
     """`x[i] = _stack.pop()` or `x[i] = _x1`: a restore of x's entries."""
     return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript) \
         and isinstance(stmt.targets[0].value, gast.Name) and stmt.targets[0].value.id == x \
-        and (isinstance(stmt.value, gast.Name) or isinstance(stmt.value, gast.Call)
-             and nodes.dotted(stmt.value.func, ) is not None and nodes.dotted(stmt.value.func).endswith(".pop"))
+        and (isinstance(stmt.value, gast.Name) or isinstance(stmt.value, gast.Call) and not stmt.value.args
+             and (nodes.dotted(stmt.value.func) or "").endswith(".pop"))
 
 
 def _saved_entries_of(stmt, x: str, stack: str) -> bool:
@@ -115,12 +125,14 @@ def _saved_entries_of(stmt, x: str, stack: str) -> bool:
         and isinstance(value.args[0], gast.Name) and value.args[0].id == x
 
 
-def _loaded_outside_restores(stmts: list, x: str) -> set[str]:
-    """The names `stmts` load, except `x` as the target of a restore."""
+def _loaded_outside_restores(stmts: list, x: str, values: bool = True) -> set[str]:
+    """The names `stmts` load, except `x` as the target of a restore (and, unless
+    `values`, what a restore puts back)."""
     out: set[str] = set()
     for stmt in nodes.walk_statements(stmts):
         if _restore_of(stmt, x):
-            out |= nodes.loaded_names(stmt.targets[0].slice) | nodes.loaded_names(stmt.value)
+            out |= nodes.loaded_names(stmt.targets[0].slice)
+            out |= nodes.loaded_names(stmt.value) if values else set()
         elif isinstance(stmt, (gast.If, gast.While)):
             out |= nodes.loaded_names(stmt.test)
         elif isinstance(stmt, gast.For):

@@ -85,7 +85,8 @@ def _block(stmts: list, forms: _Forms, rename_global):
                 uses = _uses(stmt.body, var, forms)
                 if uses is None:
                     continue
-                owned = var in fresh
+                # a number (`dv = 0.0`) is owned for `+=`, which rebinds it; entries need an array
+                owned = fresh.get(var) == "zeros" or fresh.get(var) == "number" and uses <= {"add", "none"}
                 if not owned and uses & {"scatter", "zero"} and var not in forms.containers:
                     out.append(nodes.assign(var, nodes.quote_expr(f"{rename_global('owned_adjoint')}(v)", v=nodes.name(var))))
                     owned = True
@@ -102,19 +103,21 @@ def _block(stmts: list, forms: _Forms, rename_global):
     return out, changed
 
 
-def _fresh_before(stmts, zeros_name) -> set[str]:
-    """Adjoints zero-initialised by the statements just before a loop."""
-    out: set[str] = set()
+def _fresh_before(stmts, zeros_name) -> dict[str, str]:
+    """Adjoints zero-initialised by the statements just before a loop: "zeros"
+    (`zeros_like`, a new array) or "number" (`0.0`)."""
+    out: dict[str, str] = {}
     for stmt in reversed(stmts):
         if nodes.is_comment(stmt):
             continue
         value = getattr(stmt, "value", None)
-        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and (
-                (isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
-                 and value.func.id == zeros_name)
-                or (isinstance(value, gast.Constant) and value.value == 0.0)):
-            out.add(stmt.targets[0].id)
-            continue
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id == zeros_name:
+                out.setdefault(stmt.targets[0].id, "zeros")
+                continue
+            if isinstance(value, gast.Constant) and value.value == 0.0:
+                out.setdefault(stmt.targets[0].id, "number")
+                continue
         break
     return out
 

@@ -83,12 +83,14 @@ def _block(stmts: list, forms: _Forms, rename_global):
             fresh = _fresh_before(stmts[:i], forms.zeros)
             for var in sorted(_targets(stmt.body)):
                 uses = _uses(stmt.body, var, forms)
-                if uses is None:
+                entries = uses is not None and bool(uses & {"scatter", "zero", "read"})
+                if uses is None or entries and var in forms.containers:
                     continue
                 # a number (`dv = 0.0`) is owned for `+=`, which rebinds it; entries need an array
                 owned = fresh.get(var) == "zeros" or fresh.get(var) == "number" and uses <= {"add", "none"}
-                if not owned and uses & {"scatter", "zero"} and var not in forms.containers:
-                    out.append(nodes.assign(var, nodes.quote_expr(f"{rename_global('owned_adjoint')}(v)", v=nodes.name(var))))
+                if not owned and entries:
+                    copy = nodes.quote_expr(f"{rename_global('owned_adjoint')}(v)", v=nodes.name(var))
+                    out.append(nodes.assign(var, copy))
                     owned = True
                 if owned:
                     stmt.body = _rewrite(stmt.body, var, forms, rename_global)

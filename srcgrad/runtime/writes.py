@@ -191,6 +191,8 @@ def fresh_tape(tape):
     memo: dict = {}
 
     def fresh(value):
+        if value is None or type(value) in (float, int, bool, complex, str) or isinstance(value, numpy.generic):
+            return value  # immutable: the tape's numbers (most of a loop's tape) need no copy
         if id(value) in memo:
             return memo[id(value)]
         if isinstance(value, numpy.ndarray):

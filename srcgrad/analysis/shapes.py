@@ -172,11 +172,14 @@ def entry_scalars(stmts, ops: dict, numbers, params) -> tuple[frozenset, frozens
             bindings.setdefault(stmt.targets[0].id, []).append(stmt)
         elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             continue  # an entry written: the shape stays
-        elif isinstance(stmt, gast.For) and isinstance(stmt.target, gast.Name):
-            bindings.setdefault(stmt.target.id, []).append(_RANGE)  # always range(...) after normalizing
-        else:
+        elif isinstance(stmt, gast.For):  # (its body's statements come on their own)
+            counter = isinstance(stmt.target, gast.Name) and isinstance(stmt.iter, gast.Call) \
+                and nodes.dotted(stmt.iter.func) == "range"
+            for node in nodes.name_nodes(stmt.target):
+                bindings.setdefault(node.id, []).append(_RANGE if counter else None)
+        elif not isinstance(stmt, (gast.If, gast.While)):
             for node in nodes.name_nodes(stmt):
-                if isinstance(node.ctx, gast.Store) or isinstance(node.ctx, gast.Param):
+                if not isinstance(node.ctx, gast.Load):
                     bindings.setdefault(node.id, []).append(None)
 
     def number(node) -> bool:
@@ -199,7 +202,7 @@ def entry_scalars(stmts, ops: dict, numbers, params) -> tuple[frozenset, frozens
         return isinstance(node, gast.Name) and node.id in ints
 
     def counted(s) -> bool:
-        return s is _RANGE or s is not None and isinstance(s.value, gast.BinOp) \
+        return s is _RANGE or s is not None and isinstance(getattr(s, "value", None), gast.BinOp) \
             and isinstance(s.value.op, (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)) \
             and whole(s.value.left) and whole(s.value.right)
 
@@ -215,7 +218,7 @@ def entry_scalars(stmts, ops: dict, numbers, params) -> tuple[frozenset, frozens
                 if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name)
                 and node.attr not in ("shape", "size", "ndim", "dtype")}
     vectors = {n for n, found in bindings.items() if n not in numbers and n not in reshaped
-               and all(s is not None and vector(s) for s in found)}
+               and all(s is not None and s is not _RANGE and vector(s) for s in found)}
     zero_d = {n for n in bindings if n not in numbers and n not in vectors}
 
     def atom(node) -> bool:
@@ -244,7 +247,7 @@ def entry_scalars(stmts, ops: dict, numbers, params) -> tuple[frozenset, frozens
     while changed:
         changed = False
         for name in sorted(zero_d):
-            if not all(s is not None and scalar(s) for s in bindings[name]):
+            if not all(s is not None and s is not _RANGE and scalar(s) for s in bindings[name]):
                 zero_d.discard(name)
                 changed = True
     return frozenset(zero_d), frozenset(vectors)

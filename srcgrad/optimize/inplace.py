@@ -41,7 +41,11 @@ so a later loop copies it once more unless it was zero-initialised there.
 A basic index (an int, a slice, a tuple of them: `Setting.scalars` names the
 Python numbers) adds with `dx[i] += g`; any other index (an integer array,
 which may repeat, or a boolean mask) with `scatter_add`, `numpy.add.at`'s
-sum over repeats. A Python float accumulates the same way (`+=` rebinds it).
+sum over repeats. A Python float accumulates the same way (`+=` rebinds it);
+a buffer that is `0.0` before the loop is owned for that only, never for
+entries. `written_adjoint(dx, i, v)` of an int `i` into a one-axis array
+(`Setting.entries`) with `v` of shape () is the entry `dx[i]`: a NumPy
+scalar, a copy already.
 Forward mode over the generated code (hvp) sees `dx[i] += g` as a subscript
 write and `scatter_add` as a write it models (compiler `_restores`).
 """

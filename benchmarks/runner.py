@@ -22,7 +22,7 @@ import tracemalloc
 import numpy as np
 
 from . import backends as B
-from . import check
+from . import check, scaling
 from . import workloads as W
 
 GRAD_TOL = 1e-6     # max relative error against the hand-written gradient
@@ -405,6 +405,8 @@ def render(report: dict) -> str:
                          f"{us:.2f} µs | < {OVERHEAD_TARGET_US:.0f} µs | "
                          f"{'met' if us < OVERHEAD_TARGET_US else '**missed**'} |")
         lines.append("")
+    if "scaling" in probes:
+        lines += scaling.render(probes["scaling"], fmt_time)
     return "\n".join(lines)
 
 
@@ -424,7 +426,7 @@ def main(argv=None) -> int:
     ns = ap.parse_args(argv)
 
     only = [x.strip() for x in ns.only.split(",") if x.strip()]
-    unknown = [x for x in only if x not in W.BY_NAME and x not in ("build", "overhead")]
+    unknown = [x for x in only if x not in W.BY_NAME and x not in ("build", "overhead", "scaling")]
     names = [x.strip() for x in ns.backends.split(",") if x.strip()]
     unknown += [x for x in names if x not in B.BACKENDS]
     if unknown:
@@ -436,6 +438,7 @@ def main(argv=None) -> int:
     selected = [w for w in W.WORKLOADS if not only or w.name in only]
     do_build = not only or "build" in only or bool(selected)
     do_overhead = not only or "overhead" in only
+    do_scaling = not only or "scaling" in only
 
     s = Settings(ns.quick)
     cpu = pin_to_one_cpu()
@@ -463,6 +466,9 @@ def main(argv=None) -> int:
     if do_overhead:
         print(f"[{time.perf_counter() - t_start:6.1f}s] overhead ...", file=sys.stderr, flush=True)
         report["probes"]["overhead"] = call_overhead(s)
+    if do_scaling:
+        print(f"[{time.perf_counter() - t_start:6.1f}s] scaling ...", file=sys.stderr, flush=True)
+        report["probes"]["scaling"] = scaling.run(s, names, Timed, calibrate, interleaved)
     report["machine"]["blas"] = blas_info()
     report["elapsed_s"] = time.perf_counter() - t_start
 
@@ -477,6 +483,8 @@ def main(argv=None) -> int:
            for n, i in r["backends"].items() if i.get("status", "ok").startswith(("MISMATCH", "error"))]
     bad += [(r["name"], "hand", "finite-difference check failed")
             for r in report["workloads"] if not r["fd_ok"]]
+    bad += [("scaling", "srcgrad", row["status"]) for row in report["probes"].get("scaling", {}).get("sizes", [])
+            if "status" in row]
     for name, backend, status in bad:
         print(f"WARNING: {name} / {backend}: {status}", file=sys.stderr)
     if ns.json:

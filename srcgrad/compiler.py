@@ -22,7 +22,7 @@ from .analysis.activity import activity
 from .analysis.effect_check import check_effects, model_writes
 from .analysis.effects import returned_args
 from .analysis.resolve import resolve, statements, ufunc_operands_as_arrays
-from .analysis.shapes import resolver
+from .analysis.shapes import entry_scalars, resolver
 from .analysis.values import analyze, container_names
 from .boundary import Static
 from .callees import Recursion
@@ -92,8 +92,10 @@ def derive(fn, options: Options, keep_stages: bool = False, *, compile=None):
 
 
 def _restores(anf, namespace) -> dict:
-    """id(statement) -> (container, the old entry's node) of each `restore_entry(d, key, old)`."""
-    from .runtime import restore_entry
+    """id(statement) -> (container, the value's node) of each in-place write a generated
+    backward makes by a helper: `restore_entry(d, key, old)` and `scatter_add(d, index, v)`,
+    both linear in (d, value): their tangent is the same call on the tangents."""
+    from .runtime import restore_entry, scatter_add
 
     out = {}
     for stmt in statements(anf.body):
@@ -104,7 +106,7 @@ def _restores(anf, namespace) -> dict:
                 found = namespace.lookup(call.func.id)
             except KeyError:
                 continue
-            if found is restore_entry:
+            if found is restore_entry or found is scatter_add:
                 out[id(stmt)] = (call.args[0].id, call.args[2])
     return out
 
@@ -225,13 +227,21 @@ def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting
     scalars = set(ctx.facts.scalar_names)
     scalars |= {saved for (name, _), saved in sweeps.tape.saves.items() if name in scalars}
     scalars |= {names.adjoint(n) for n in scalars}
+    zero_d, vectors = entry_scalars(statements(low.anf.body), low.ops, ctx.facts.scalar_names, low.params)
+    numbers = set(zero_d) | {saved for (name, _), saved in sweeps.tape.saves.items() if name in zero_d}
+    numbers |= {names.adjoint_of(n) for n in zero_d if names.adjoint_of(n) not in (None, sweeps.seed_name)}
     return optimize.Setting(
         dict(zip(low.params, options.kinds)), frozenset(scalars),
         resolver(ctx.is_local, ctx.helpers, low.parsed.namespace.lookup), ctx.emitted,
         gradients=tuple(sweeps.gradients), floats=frozenset(names.adjoint_names()),
         number_helpers=ctx.number_helpers(), arithmetic=ctx.arithmetic_helpers(),
         unbroadcast=ctx.rename_global("unbroadcast"), math=ctx.emitted.get("math", "math"),
-        fresh=names.fresh, rename_global=ctx.rename_global)
+        fresh=names.fresh, rename_global=ctx.rename_global,
+        containers=frozenset(names.adjoint(n) for n in ctx.facts.container_names | set(ctx.facts.dense)
+                             if names.adjoint_of(n) is not None),
+        numbers=frozenset(numbers), entries=frozenset(names.adjoint_of(n) for n in vectors
+                                                       if names.adjoint_of(n) is not None),
+        unshared=frozenset(n for n in vectors if not ctx.facts.views.get(n, {n}) - zero_d - {n}))
 
 
 def _derive_forward(low: Lowered, options: Options, calls: Tangents):

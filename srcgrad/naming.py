@@ -45,6 +45,10 @@ class Names:
             self._adjoints[var] = self.claim(base)
         return self._adjoints[var]
 
+    def adjoint_of(self, var: str) -> str | None:
+        """The adjoint's name for `var` if one was handed out, else None."""
+        return self._adjoints.get(var)
+
     def adjoint_names(self) -> set[str]:
         """Every adjoint (and tangent) name handed out so far."""
         return set(self._adjoints.values())

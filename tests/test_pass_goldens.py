@@ -43,7 +43,7 @@ from srcgrad.analysis.resolve import resolve
 GOLDEN = pathlib.Path(__file__).resolve().parent / "golden" / "passes"
 
 HELPERS = ("unbroadcast", "unbroadcast_to", "unreduce", "reduced_size", "zeros_like", "shape_of",
-           "require_scalar", "masked_product", "broadcast_like")
+           "require_scalar", "masked_product", "broadcast_like", "unindex", "zero_at", "written_adjoint")
 
 
 def _callee(call):
@@ -226,10 +226,22 @@ dW = zeros_like(W)
 for i in range(2, -1, -1):
     _dt1 = _stack.pop()
     dW = dW + _dt1
-""", "zeros_like")),
+""", _setting({}, ()))),
+    "scatter_in_place": ("an adjoint read entry by entry in a loop: one owned buffer, added into in place",
+                         lambda: _one(accumulate_in_place, """
+dxs = unbroadcast(_dt9, xs)
+for i in range(2, -1, -1):
+    _t2 = i + 1
+    _dt3 = written_adjoint(dxs, _t2, _t3)
+    dxs = zero_at(dxs, _t2)
+    dxs = dxs + unindex(_dt4, xs, i)
+    dxs = dxs + unindex(_dt5, xs, slice(i, _t2, None))
+    dxs = dxs + unindex(_dt6, xs, idx)
+""", _setting({}, ("i", "_t2", "_dt3", "_t3"), entries=frozenset({"dxs"}),
+              numbers=frozenset({"_t3"}), rename_global=lambda h: h))),
     "tape_shapes": ("a taped value read only for its shape is taped as its shape",
-                    lambda: _both(lambda sweeps: tape_shapes(sweeps, "_stack", {"unbroadcast": "unbroadcast"},
-                                                             lambda base: f"_{base}1", lambda h: h), """
+                    lambda: _both(lambda sweeps: tape_shapes(sweeps, "_stack", _setting(
+                        {}, (), fresh=lambda base: f"_{base}1", rename_global=lambda h: h)), """
 _stack = []
 for i in range(3):
     _t4 = x * i

@@ -47,8 +47,9 @@ def test_repeated_index_write_gives_gradient_only_to_the_last_write():
 def test_a_loop_of_writes_tapes_the_overwritten_entry_not_the_array():
     df = srcgrad.grad(S.cumulative)
     df(rng.normal(size=5))
-    assert "copy_slice(out, i)" in df.source
     assert "_stack.append(out)" not in df.source
+    # the backward sweep reads no entry of out (its adjoint adds in place): nothing of it is taped
+    assert "copy_slice(out" not in df.source and "dout[i] = 0.0" in df.source
 
 
 CONTAINERS = [

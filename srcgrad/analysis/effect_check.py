@@ -91,7 +91,7 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse",
     from ..normalize.anf import is_append
 
     if generated:
-        _check_generated(fn, act, ctx)
+        _check_generated(fn, act, ctx, mode)
         return
     namespace = ctx.parsed.namespace
     varied = act.varied
@@ -163,14 +163,24 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse",
                           resolved.facts.hint or "compute a new value and assign it to a name")
 
 
-def _check_generated(fn, act, ctx) -> None:
+def _check_generated(fn, act, ctx, mode: str = "forward") -> None:
     """srcgrad's own code calls only its runtime helpers and its tape's append and
     pop, which the passes model; a discarded call on an active value is something
-    else (a dict entry restored outside a loop has no tangent yet): rejected."""
+    else (a dict entry restored outside a loop has no tangent yet): rejected. So is
+    an adjoint buffer added into (`scatter_add`) in reverse mode, which models it in
+    forward mode only."""
     from ..normalize.anf import is_append
+    from ..runtime import scatter_add
 
     for stmt in nodes.walk_statements(fn.body):
         call = stmt.value if isinstance(stmt, gast.Expr) else None
+        if mode == "reverse" and id(stmt) in getattr(ctx, "restores", {}) \
+                and ctx.parsed.namespace.lookup(call.func.id) is scatter_add \
+                and any(act.is_active(n) for n in nodes.loaded_names(call)):
+            raise located(ctx.source, stmt, "a loop's backward sweep adds into an adjoint at an index "
+                          "array or mask (scatter_add); reverse mode over it is not supported yet",
+                          "differentiate this derivative again in forward mode: srcgrad.hessian, "
+                          "srcgrad.hvp or srcgrad.jvp")
         if not isinstance(call, gast.Call) or is_append(stmt) or _is_local_pop(call, ctx) \
                 or id(stmt) in getattr(ctx, "restores", {}):  # forward mode restores the tangent too
             continue

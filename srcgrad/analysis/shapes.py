@@ -142,3 +142,115 @@ def resolver(is_local, helpers: dict, lookup):
             obj = getattr(obj, attr, None)
         return obj
     return callee
+
+
+# --- before differentiation: entries of vectors -----------------------------------
+
+_VECTOR_MAKERS = ("zeros", "ones", "empty")
+
+
+def entry_scalars(stmts, ops: dict, numbers, params) -> tuple[frozenset, frozenset]:
+    """`(zero_d, vectors)` of an ANF function's statements (`stmts`, flat, loops'
+    bodies included; `ops` resolves them; `numbers` holds Python numbers; a
+    parameter is bound by the caller, so it is neither).
+
+    `vectors`: names only ever bound to `numpy.zeros(n)` (`ones`, `empty`) of a
+    number, float64 arrays of one axis; writing an entry (`x[i] = v`) keeps that.
+    `zero_d`: names of shape () wherever they are bound: an entry `x[i]` of a
+    vector at a Python number, and arithmetic, copies and elementwise ufuncs
+    (and `math` functions) of such values and numbers. Static shapes cannot see
+    these in a loop, where every name is bound again each iteration; with them
+    the backward sweep needs no `unbroadcast` and tapes no shape for them.
+    The greatest fixed point: every name starts in, a binding of another form
+    takes it out.
+    """
+    import math
+
+    bindings: dict[str, list] = {p: [None] for p in params}
+    for stmt in stmts:
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            bindings.setdefault(stmt.targets[0].id, []).append(stmt)
+        elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+            continue  # an entry written: the shape stays
+        elif isinstance(stmt, gast.For):  # (its body's statements come on their own)
+            counter = isinstance(stmt.target, gast.Name) and isinstance(stmt.iter, gast.Call) \
+                and nodes.dotted(stmt.iter.func) == "range"
+            for node in nodes.name_nodes(stmt.target):
+                bindings.setdefault(node.id, []).append(_RANGE if counter else None)
+        elif not isinstance(stmt, (gast.If, gast.While)):
+            for node in nodes.name_nodes(stmt):
+                if not isinstance(node.ctx, gast.Load):
+                    bindings.setdefault(node.id, []).append(None)
+
+    def number(node) -> bool:
+        if isinstance(node, gast.Constant):
+            return type(node.value) in (int, float)
+        return isinstance(node, gast.Name) and node.id in numbers
+
+    def vector(stmt) -> bool:
+        op = ops.get(id(stmt))
+        value = stmt.value
+        return op is not None and isinstance(value, gast.Call) and not value.keywords \
+            and len(value.args) == 1 and number(value.args[0]) \
+            and any(op.callee is getattr(numpy, m) for m in _VECTOR_MAKERS)
+
+    ints = set(bindings)  # Python ints wherever bound: loop counters and their arithmetic
+
+    def whole(node) -> bool:
+        if isinstance(node, gast.Constant):
+            return type(node.value) is int
+        return isinstance(node, gast.Name) and node.id in ints
+
+    def counted(s) -> bool:
+        return s is _RANGE or s is not None and isinstance(getattr(s, "value", None), gast.BinOp) \
+            and isinstance(s.value.op, (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)) \
+            and whole(s.value.left) and whole(s.value.right)
+
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(ints):
+            if not all(counted(s) for s in bindings[name]):
+                ints.discard(name)
+                changed = True
+    # `x.resize(...)`, `x.shape = ...` change a shape in place: only these attributes are plain reads
+    reshaped = {node.value.id for stmt in stmts for node in gast.walk(stmt)
+                if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name)
+                and node.attr not in ("shape", "size", "ndim", "dtype")}
+    vectors = {n for n, found in bindings.items() if n not in numbers and n not in reshaped
+               and all(s is not None and s is not _RANGE and vector(s) for s in found)}
+    zero_d = {n for n in bindings if n not in numbers and n not in vectors}
+
+    def atom(node) -> bool:
+        return number(node) or isinstance(node, gast.Name) and node.id in zero_d
+
+    def scalar(stmt) -> bool:
+        value = stmt.value
+        if isinstance(value, gast.Subscript):
+            return isinstance(value.value, gast.Name) and value.value.id in vectors and whole(value.slice)
+        if isinstance(value, gast.Name):
+            return value.id in zero_d
+        if isinstance(value, gast.BinOp):
+            return not isinstance(value.op, gast.MatMult) and atom(value.left) and atom(value.right)
+        if isinstance(value, gast.UnaryOp):
+            return isinstance(value.op, (gast.USub, gast.UAdd)) and atom(value.operand)
+        if isinstance(value, gast.Call) and not value.keywords and value.args:
+            op = ops.get(id(stmt))
+            fn = None if op is None else op.callee
+            elementwise = isinstance(fn, numpy.ufunc) and fn.nout == 1 and fn.nin == len(value.args) \
+                and fn.signature is None
+            numeric = getattr(math, getattr(fn, "__name__", ""), None) is fn and facts.maps_numbers(fn)
+            return (elementwise or numeric) and all(atom(a) for a in value.args)
+        return False
+
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(zero_d):
+            if not all(s is not None and s is not _RANGE and scalar(s) for s in bindings[name]):
+                zero_d.discard(name)
+                changed = True
+    return frozenset(zero_d), frozenset(vectors)
+
+
+_RANGE = object()  # a binding as a `for` loop's counter

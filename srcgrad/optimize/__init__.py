@@ -22,8 +22,9 @@ Reverse mode (`reverse`):
    (`sameshape`) and the backward fixed point, alternately, until neither
    changes anything; value-only statements (`valueonly`, under `grad`);
    `dx += e` at the top level (`inplace`);
-4. `+=` into zero-initialised loop accumulators (`inplace`); shapes instead
-   of values on the tape (`shapetape`, joint only).
+4. in-place accumulation into loop adjoints the loop owns (`inplace`: `+=`,
+   `dx[i] += g`, `scatter_add`); shapes instead of values on the tape, and
+   nothing for values or entries nothing reads (`shapetape`, joint only).
 
 `release` then frees NumPy temporaries in the assembled function, and the
 fast path (`fastpath`) goes in front of it. Forward mode (`tangent`) runs
@@ -115,11 +116,9 @@ def reverse(backward: list, settle, setting: Setting, *, loops: bool, joint: boo
                                      None if joint else seed, stack)
     if joint:
         forward, backward = _whole_function(forward, backward, setting, value_needed, optimized_yet=loops)
-    if "zeros_like" in setting.helpers:  # no pass after these two knows `+=`
-        backward, _ = accumulate_in_place(backward, setting.helpers["zeros_like"])
+    backward, _ = accumulate_in_place(backward, setting)  # no pass after these two knows `+=`
     if joint:
-        (forward, backward), _ = tape_shapes((forward, backward), stack, setting.helpers, setting.fresh,
-                                             setting.rename_global)
+        (forward, backward), _ = tape_shapes((forward, backward), stack, setting)
     return forward, backward
 
 

@@ -55,6 +55,7 @@ def plain_products(forward: list, backward: list, selected: str, callee, seed: s
     call's function; `seed`: the cotangent parameter of a split pair's backward function;
     `stack`: the tape's name (its pops restore earlier values)."""
     flow = _Flow(selected, callee, stack)
+    flow.constants = _constants(forward + backward)
     flow.block(forward + backward, {seed} if seed else set())
     changed = False
 
@@ -78,6 +79,7 @@ class _Flow:
         self.selected, self.callee, self.stack = selected, callee, stack
         self.kept: set = set()
         self.ever: set = set()  # every name that ever held the bit: what a pop restores
+        self.constants: set = set()  # names bound once, to a number written in the code (`dt = 0.01`)
 
     def guarded(self, call) -> bool:
         return isinstance(call.func, gast.Name) and call.func.id == self.selected \
@@ -90,7 +92,7 @@ class _Flow:
 
     def statement(self, stmt, state: set) -> set:
         for node in nodes.walk(stmt):  # the guards this statement runs, in this state
-            if isinstance(node, gast.Call) and self.guarded(node) and not _finite(node.args[1]) \
+            if isinstance(node, gast.Call) and self.guarded(node) and not _finite(node.args[1], self.constants) \
                     and self.marked(node.args[0], state):
                 self.kept.add(id(node))
         if isinstance(stmt, gast.Assign):
@@ -221,12 +223,26 @@ class _Flow:
         return any(self.operand(a, state) for a in operands)
 
 
-def _finite(expr) -> bool:
-    """A number written in the code, which no adjoint's zero can meet as inf or NaN."""
+def _finite(expr, constants=frozenset()) -> bool:
+    """A number written in the code (or a name bound only to one, `constants`),
+    which no adjoint's zero can meet as inf or NaN."""
     if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, (gast.USub, gast.UAdd)):
         expr = expr.operand
+    if isinstance(expr, gast.Name):
+        return expr.id in constants
     return isinstance(expr, gast.Constant) and isinstance(expr.value, (int, float)) \
         and not isinstance(expr.value, bool) and math.isfinite(expr.value)
+
+
+def _constants(stmts: list) -> set:
+    """Names bound exactly once in `stmts`, by `name = <finite number>`."""
+    bound: dict = {}
+    for node in nodes.name_nodes(stmts):
+        if not isinstance(node.ctx, gast.Load):
+            bound[node.id] = bound.get(node.id, 0) + 1
+    return {s.targets[0].id for s in nodes.walk_statements(stmts)
+            if isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name)
+            and bound.get(s.targets[0].id) == 1 and _finite(s.value)}
 
 
 def _stored(target) -> set:

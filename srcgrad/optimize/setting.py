@@ -33,6 +33,9 @@ class Setting:
     numbers: frozenset = frozenset()  # names of shape () that the code cannot show (scalar seeds)
     fresh: Callable = None  # base -> a new name
     rename_global: Callable = None  # runtime helper -> its emitted name (emitting it)
+    containers: frozenset = frozenset()  # adjoint names that may hold a tuple, list or dict
+    entries: frozenset = frozenset()  # adjoints of one-axis arrays: an entry at an int is a number
+    unshared: frozenset = frozenset()  # arrays made in the function whose memory no other name shares
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,11 @@ as the forward sweep is done with them.
 Only for a value assigned once in the body of a top-level loop (besides the
 `v = None` that makes its first push legal), pushed right there, and popped
 at the top level of the backward loop, which reads it nowhere else.
+
+Where the backward sweep no longer reads such a value at all (its last read
+was an `unbroadcast` that static shapes settled after the tape was: a value
+of shape () known as such, see `shapes.entry_scalars`), neither it nor its
+shape is taped: the push, the pop and the `v = None` go.
 """
 from __future__ import annotations
 
@@ -27,19 +32,28 @@ import gast
 from .. import nodes
 
 
-def tape_shapes(sweeps: tuple, stack: str | None, helper_names: dict, fresh, rename_global):
-    """`((forward, backward), changed)`. `helper_names` holds the emitted name of
-    `unbroadcast` (if any); `fresh(base)` makes a new name and `rename_global`
-    names a runtime helper."""
+def tape_shapes(sweeps: tuple, stack: str | None, setting):
+    """`((forward, backward), changed)`. `setting.helpers` holds the emitted name of
+    `unbroadcast` (if any); `setting.fresh(base)` makes a new name and
+    `setting.rename_global` names a runtime helper."""
     forward, backward = sweeps
-    unbroadcast = helper_names.get("unbroadcast")
-    if stack is None or unbroadcast is None:
+    fresh, rename_global = setting.fresh, setting.rename_global
+    unbroadcast = setting.helpers.get("unbroadcast")
+    if stack is None:
         return (forward, backward), False
-    changed = False
+    forward, backward, changed = _unread_restores(forward, backward, stack, setting.unshared)
+    if unbroadcast is None:
+        return (forward, backward), changed
     pushes = _stack_statements(forward, stack, "append")
     pops = _stack_statements(backward, stack, "pop")
+    loaded = nodes.loaded_names(backward)
     for name, (pop_loop, pop) in pops.items():
         push = pushes.get(name)
+        if push is not None and name not in loaded and _assigned_once_in(forward, name, push[0]):
+            forward = _untaped(forward, name, push)
+            pop_loop.body.remove(pop)
+            changed = True
+            continue
         if push is None or not _reads_only_shape(backward, name, pop_loop, unbroadcast) \
                 or not _assigned_once_in(forward, name, push[0]):
             continue
@@ -54,6 +68,113 @@ def tape_shapes(sweeps: tuple, stack: str | None, helper_names: dict, fresh, ren
             + backward[at:]
         changed = True
     return (forward, backward), changed
+
+
+def _unread_restores(forward: list, backward: list, stack: str, unshared) -> tuple[list, list, bool]:
+    """Without the restores of an array's overwritten entries (`x[i] = _stack.pop()`
+    and its push of `copy_slice(x, i)`; `x[0] = _x1` and its save) where the
+    backward sweep no longer reads `x` once it starts restoring it (its reads
+    were adjoints that now add in place, see `inplace`), and no other name
+    shares its memory (`unshared`: nothing can read the entries through it)."""
+    changed = False
+    for x in sorted(unshared):
+        first = next((i for i, s in enumerate(backward)
+                      if any(_restore_of(inner, x) for inner in nodes.walk_statements([s]))), None)
+        if first is None or x in _loaded_outside_restores(backward[first:], x):
+            continue  # (reads before the first restore see the value the forward sweep left)
+        pops = [s for s in nodes.walk_statements(backward) if _restore_of(s, x)]
+        pushes = [s for s in nodes.walk_statements(forward) if _saved_entries_of(s, x, stack)]
+        saved = [s.value.id for s in pops if isinstance(s.value, gast.Name)]
+        saves = [s.targets[0].id for s in pushes if isinstance(s, gast.Assign)]
+        if not pops or len(pops) != len(pushes) or sorted(saved) != sorted(saves) \
+                or len(set(saves)) != len(saves) or set(saved) & _loaded_outside_restores(backward, x, False) \
+                or set(saves) & (nodes.loaded_names(forward) | _stores(forward + backward, saves)):
+            continue  # each restore pairs with its save, read by nothing else
+        backward = _without(backward, pops)
+        forward = _without(forward, pushes)
+        changed = True
+    return forward, backward, changed
+
+
+def _stores(stmts: list, names) -> set[str]:
+    """The `names` bound more than once in `stmts`."""
+    counts: dict = {}
+    for node in nodes.name_nodes(stmts):
+        if node.id in names and not isinstance(node.ctx, gast.Load):
+            counts[node.id] = counts.get(node.id, 0) + 1
+    return {n for n, c in counts.items() if c > 1}
+
+
+def _restore_of(stmt, x: str) -> bool:
+    """`x[i] = _stack.pop()` or `x[i] = _x1`: a restore of x's entries."""
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript) \
+        and isinstance(stmt.targets[0].value, gast.Name) and stmt.targets[0].value.id == x \
+        and (isinstance(stmt.value, gast.Name) or isinstance(stmt.value, gast.Call) and not stmt.value.args
+             and (nodes.dotted(stmt.value.func) or "").endswith(".pop"))
+
+
+def _saved_entries_of(stmt, x: str, stack: str) -> bool:
+    """`_stack.append(copy_slice(x, i))` or `_x1 = copy_slice(x, i)`."""
+    value = getattr(stmt, "value", None)
+    if isinstance(stmt, gast.Expr) and isinstance(value, gast.Call) and nodes.dotted(value.func) == f"{stack}.append":
+        value = value.args[0] if len(value.args) == 1 else None
+    elif not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
+        return False
+    return isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+        and value.func.id.startswith("copy_slice") and value.args \
+        and isinstance(value.args[0], gast.Name) and value.args[0].id == x
+
+
+def _loaded_outside_restores(stmts: list, x: str, values: bool = True) -> set[str]:
+    """The names `stmts` load, except `x` as the target of a restore (and, unless
+    `values`, what a restore puts back)."""
+    out: set[str] = set()
+    for stmt in nodes.walk_statements(stmts):
+        if _restore_of(stmt, x):
+            out |= nodes.loaded_names(stmt.targets[0].slice)
+            out |= nodes.loaded_names(stmt.value) if values else set()
+        elif isinstance(stmt, (gast.If, gast.While)):
+            out |= nodes.loaded_names(stmt.test)
+        elif isinstance(stmt, gast.For):
+            out |= nodes.loaded_names(stmt.iter)
+        else:
+            out |= nodes.loaded_names(stmt)
+    return out
+
+
+def _without(stmts: list, gone: list) -> list:
+    """`stmts` without the statements `gone`, and without a line comment left with
+    nothing under it."""
+    ids = {id(s) for s in gone}
+    out: list = []
+    orphan = None  # a comment whose next statement went
+    for stmt in stmts:
+        if id(stmt) in ids:
+            if out and nodes.is_comment(out[-1]):
+                orphan = out[-1]
+            continue
+        if orphan is not None and nodes.is_comment(stmt):
+            out.remove(orphan)
+        orphan = None
+        nodes.map_blocks(stmt, lambda inner: _without(inner, gone) or [gast.Pass()])
+        out.append(stmt)
+    if orphan is not None:
+        out.remove(orphan)
+    return out
+
+
+def _untaped(forward: list, name: str, push) -> list:
+    """`forward` without the push of `name`, and without its `name = None` unless
+    the loop reads `name` before assigning it."""
+    loop, append = push
+    loop.body.remove(append)
+    at = next(i for i, s in enumerate(loop.body) if isinstance(s, gast.Assign)
+              and isinstance(s.targets[0], gast.Name) and s.targets[0].id == name)
+    if name in nodes.loaded_names(loop.body[:at]):
+        return forward
+    return [s for s in forward if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                                       and s.targets[0].id == name and isinstance(s.value, gast.Constant)
+                                       and s.value.value is None)]
 
 
 def _stack_statements(stmts: list, stack: str, method: str) -> dict:

@@ -248,11 +248,13 @@ def method(attr: str) -> Facts | None:
 # --- srcgrad's runtime helpers -----------------------------------------------------
 
 # Runtime helpers whose result is always new memory (the others may return an argument).
-RUNTIME_FACTS = {n: PURE for n in ("zeros_like", "owned", "owned_tangent", "fresh_tape", "copy_slice",
-                                   "reduced_size")}
-# the one helper that writes into its argument: a dict's entry put back (reverse mode)
+RUNTIME_FACTS = {n: PURE for n in ("zeros_like", "owned", "owned_adjoint", "owned_tangent", "fresh_tape",
+                                   "copy_slice", "reduced_size")}
+# the helpers that write into their argument: a dict's entry put back, an adjoint buffer added into
 RUNTIME_FACTS["restore_entry"] = _writer(0, hint="srcgrad's own helper: it puts a dict's entry back "
                                                  "in a generated gradient's backward sweep")
+RUNTIME_FACTS["scatter_add"] = _writer(0, hint="srcgrad's own helper: it adds into an adjoint buffer "
+                                               "in a generated gradient's backward sweep")
 # checks that raise or pass: harmless to run twice
 RUNTIME_FACTS.update({n: Facts(reporting=True) for n in ("require_scalar", "check_finite")})
 

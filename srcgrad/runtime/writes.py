@@ -2,7 +2,10 @@
 
 A write overwrites entries, so its reverse sweep restores the old entries
 (`copy_slice`, `restore_entry`) and clears the adjoint where they were
-(`zero_at`). Values that change in place get copies nothing else shares
+(`zero_at`). In a loop, the adjoint of an array read entry by entry is a
+buffer the derivative owns (`owned_adjoint`), added into in place
+(`scatter_add`, or `dx[i] += g` where the index is basic: see
+optimize/inplace.py). Values that change in place get copies nothing else shares
 (`owned`), and a tape the backward restores in place is copied before a
 pullback runs again (`fresh_tape`).
 """
@@ -33,6 +36,27 @@ def unindex(g, a, index):
     else:
         out[index] = g
     return out
+
+
+def scatter_add(g, index, v):
+    """`g[index] += v` in place, with `numpy.add.at`'s sum over repeated integer
+    indices: what `g = g + unindex(v, a, index)` computes, without a new array.
+
+    `g` is an adjoint buffer the derivative owns (see `owned_adjoint`). Basic
+    indices and boolean masks name each entry once, so a plain `+=` is exact.
+    """
+    parts = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(p, (numpy.ndarray, list)) and numpy.asarray(p).dtype.kind != "b" for p in parts):
+        numpy.add.at(g, index, v)
+    else:
+        g[index] += v
+
+
+def owned_adjoint(g):
+    """A copy of the adjoint `g` that the derivative owns and may add into in place:
+    a new array, of a floating (or complex) dtype, that no other name holds."""
+    g = numpy.asarray(g)
+    return numpy.array(g, dtype=g.dtype if g.dtype.kind in "fc" else numpy.result_type(g, numpy.float64))
 
 
 def take_adjoint_helper(g, a, indices, axis=None, mode="raise"):
@@ -129,6 +153,8 @@ def written_adjoint(g, index, v):
         order = numpy.arange(picked.size).reshape(picked.shape)
         ids[index] = order
         picked = numpy.where(ids[index] == order, picked, 0.0)
+    if picked.ndim == 0:  # one entry: a NumPy scalar, as `g[index]` reads it (0-d arrays are slow)
+        picked = picked[()]
     return unbroadcast(picked, v)
 
 
@@ -165,6 +191,8 @@ def fresh_tape(tape):
     memo: dict = {}
 
     def fresh(value):
+        if value is None or type(value) in (float, int, bool, complex, str) or isinstance(value, numpy.generic):
+            return value  # immutable: the tape's numbers (most of a loop's tape) need no copy
         if id(value) in memo:
             return memo[id(value)]
         if isinstance(value, numpy.ndarray):

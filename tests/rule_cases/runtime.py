@@ -32,14 +32,14 @@ def unreduce_case(g, a, c):
     return np.sum(rt.unreduce(g * g, a, 0, False) * c)
 
 
-@case(rt.unindex, rt.zero_at, rt.written_adjoint, rt.copy_slice, rt.owned,
+@case(rt.unindex, rt.zero_at, rt.written_adjoint, rt.copy_slice, rt.owned, rt.owned_adjoint,
       variants=[(R(5), R(5), C(5))], modes=FWD)
 def index_helpers_case(g, x, c):
     a = rt.unindex(g[1:3] * g[1:3], x, slice(1, 3))
     b = rt.zero_at(a * g, 2)
     v = rt.written_adjoint(b * g, np.array([0, 0, 4]), x[:3])
     s = rt.copy_slice(b * x, slice(0, 2))
-    return np.sum(b * c) + np.sum(v * c[:3]) + np.sum(rt.owned(s * g[:2]))
+    return np.sum(b * c) + np.sum(v * c[:3]) + np.sum(rt.owned(s * g[:2])) + np.sum(rt.owned_adjoint(g * x) * c)
 
 
 @case(rt.add_grad, rt.fill_grad, rt.unpack_adjoint, rt.dict_unpack_adjoint, rt.last_item_adjoint,

@@ -589,3 +589,898 @@ def test_p24_function_writing_its_argument():
     hv = srcgrad.hvp(lambda a: writes_argument(a.copy()))(x, np.ones(4))
     close(hv, fd_dir(lambda a: srcgrad.grad(writes_argument)(a.copy()), (base,), 0, np.ones(4), 1e-5),
           1e-4, 1e-5)
+
+
+def pow_one_then_write(x):
+    y = x ** 1
+    y[0] = 2.0
+    return np.sum(y * x) + x[0] * 10.0
+
+
+def pow_one_loop(x):
+    xs = x ** 1.0
+    for i in range(len(xs) - 1):
+        xs[i + 1] = xs[i + 1] + np.sin(xs[i])
+    return np.sum(xs ** 2) + np.sum(x)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS15 #2")
+@pytest.mark.parametrize("f", [pow_one_then_write, pow_one_loop])
+def test_p25_jvp_of_x_to_the_one_then_written(f):
+    base = np.array([0.5, -1.2, 0.8])
+    v = np.array([1.0, 0.5, 0.2])
+    x = base.copy()
+    out, out_dot = srcgrad.jvp(f, (x,), (v,))
+    np.testing.assert_array_equal(x, base)          # Python's f leaves x alone
+    assert float(out) == pytest.approx(f(base.copy()), rel=1e-12)
+    close(out_dot, fd_dir(f, (base,), 0, v))
+
+
+@pytest.mark.parametrize("f", [pow_one_then_write, pow_one_loop])
+def test_p25b_reverse_modes_of_x_to_the_one_then_written(f):
+    base = np.array([0.5, -1.2, 0.8])
+    expected = fd_grad(f, (base,))
+    x = base.copy()
+    close(srcgrad.grad(f)(x), expected)
+    value, pullback = srcgrad.vjp(f, x)
+    assert float(value) == pytest.approx(f(base.copy()), rel=1e-12)
+    close(pullback(1.0), expected)
+    np.testing.assert_array_equal(x, base)
+
+
+SPELLINGS_OF_A_COPY = ["x * 1", "x * 1.0", "1.0 * x", "x + 0.0", "0.0 + x", "x - 0.0", "x / 1.0",
+                       "+x", "-(-x)", "x.astype(float)", "np.array(x)", "x.copy()", "np.copy(x)",
+                       "np.positive(x)", "np.multiply(x, 1.0)", "np.add(x, 0.0)", "x.flatten()",
+                       "np.where(True, x, 0.0)", "np.maximum(x, -np.inf)", "np.clip(x, -np.inf, np.inf)",
+                       "np.nan_to_num(x)", "x.astype(x.dtype)", "x ** 2 ** 0"]
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS_OF_A_COPY)
+def test_p26_identity_like_copies_written_in_place_every_transform(spelling, tmp_path):
+    # each spelling makes a new array in NumPy; folding it to `y = x` would write the caller's x
+    src = textwrap.dedent(f"""
+        import numpy as np
+
+        def f(x):
+            y = {spelling}
+            y[0] = 2.0
+            for i in range(1, len(y)):
+                y[i] = y[i] * y[i - 1]
+            return np.sum(y * x) + x[0] * 10.0
+    """)
+    path = tmp_path / "spell.py"
+    path.write_text(src)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import importlib
+        mod = importlib.import_module("spell")
+        mod = importlib.reload(mod)
+    finally:
+        sys.path.remove(str(tmp_path))
+    f = mod.f
+    base = np.array([0.5, -1.2, 0.8])
+    v = np.array([1.0, 0.5, 0.2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_all(f, (base.copy(),))
+        x = base.copy()
+        out, pullback = srcgrad.vjp(f, x)
+        out, out_dot = srcgrad.jvp(f, (x,), (v,))
+        srcgrad.hessian(f)(x)
+    np.testing.assert_array_equal(x, base)
+
+
+# ============================================ 2. vjp with cotangents the caller keeps
+
+
+def sim_rows(p, n=6):
+    xs = np.zeros((n, 2))
+    xs[0] = p
+    for i in range(n - 1):
+        xs[i + 1] = np.tanh(xs[i] * 1.5) + 0.1 * xs[i][::-1]
+    return xs
+
+
+def sim_self_accumulate(x):
+    xs = x * 1.0
+    for i in range(1, len(xs)):
+        xs[i] += 0.5 * xs[i - 1] ** 2
+    return xs
+
+
+def sim_masked_output(x):
+    y = np.zeros_like(x)
+    y[x > 0] = x[x > 0] ** 2
+    y[::2] += np.cumsum(x)[::2]
+    return y
+
+
+def sim_fancy_output(x, idx):
+    y = np.zeros(len(x) + 1)
+    y[idx] += x[idx] * 2.0
+    y[-1] = np.sum(x[idx] ** 2)
+    return y
+
+
+def test_p27_pullback_leaves_the_cotangent_alone_and_repeats():
+    p = np.array([0.3, -0.2])
+    check_vjp_array(sim_rows, (p,))
+    check_vjp_array(sim_self_accumulate, (X7,))
+    check_vjp_array(sim_masked_output, (X7,))
+    check_vjp_array(sim_fancy_output, (X7, np.array([0, 3, 3, 6, 1, 1])))
+
+
+def test_p28_pullback_with_a_cotangent_reused_in_a_loop():
+    # a training-style loop: the same cotangent buffer, updated in place by the caller
+    out, pullback = srcgrad.vjp(sim_self_accumulate, X7)
+    J = jac_fd(sim_self_accumulate, (X7,))
+    u = np.ones_like(out)
+    for k in range(4):
+        g = pullback(u)
+        close(g, u @ J)
+        u *= -0.5
+        u[k] += 1.0
+
+
+def test_p29_pullback_with_read_only_and_non_contiguous_cotangents():
+    out, pullback = srcgrad.vjp(sim_rows, np.array([0.3, -0.2]))
+    J = jac_fd(sim_rows, (np.array([0.3, -0.2]),))
+    u = np.arange(12.0).reshape(6, 2)
+    u.setflags(write=False)
+    close(pullback(u), u.ravel() @ J)
+    big = np.arange(24.0).reshape(6, 4)
+    strided = big[:, ::2]
+    close(pullback(strided), strided.ravel() @ J)
+    close(pullback(np.asfortranarray(u)), u.ravel() @ J)
+    np.testing.assert_array_equal(big, np.arange(24.0).reshape(6, 4))
+
+
+def test_p30_tuple_output_pullback_with_shared_cotangent_array():
+    def two(x):
+        xs = np.zeros(len(x))
+        for i in range(len(x)):
+            xs[i] = np.sin(x[i]) * (i + 1)
+        return xs, xs[::-1] * 2.0
+    x = np.array([0.2, 0.4, -0.7])
+    out, pullback = srcgrad.vjp(two, x)
+    u = np.array([1.0, -2.0, 0.5])
+    g = pullback((u, u))                       # the same array as both cotangents
+    np.testing.assert_array_equal(u, [1.0, -2.0, 0.5])
+    J1 = jac_fd(lambda a: two(a)[0], (x,))
+    J2 = jac_fd(lambda a: two(a)[1], (x,))
+    close(g, u @ J1 + u @ J2)
+
+
+# ============================================ 3. optimiser loops
+
+
+def rosen_vec(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def rosen_loop(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def test_p31_scipy_minimize_with_list_and_array_starts():
+    for f in (rosen_vec, rosen_loop):
+        for x0 in ([1.3, 0.7, 0.8, 1.9, 1.2], np.array([1.3, 0.7, 0.8, 1.9, 1.2])):
+            res = scipy.optimize.minimize(f, x0, jac=srcgrad.grad(f), method="BFGS")
+            assert res.success and np.allclose(res.x, 1.0, atol=1e-4), res
+            res = scipy.optimize.minimize(f, x0, jac=srcgrad.grad(f), hessp=srcgrad.hvp(f),
+                                          method="trust-ncg")
+            assert res.success and np.allclose(res.x, 1.0, atol=1e-4), res
+        vg = srcgrad.value_and_grad(f)
+        res = scipy.optimize.minimize(vg, [-1.2, 1.0, 0.5], jac=True, method="L-BFGS-B")
+        assert np.allclose(res.x, 1.0, atol=1e-3), res
+
+
+def test_p32_gradient_called_thousands_of_times_with_changing_kinds():
+    df = srcgrad.grad(rosen_loop)
+    vg = srcgrad.value_and_grad(rosen_loop)
+    rng = np.random.default_rng(0)
+    for it in range(700):
+        n = int(rng.integers(2, 13))
+        kind = it % 7
+        base = rng.standard_normal(n)
+        if kind == 0:
+            arg = [float(v) for v in base]
+        elif kind == 1:
+            arg = base.copy()
+        elif kind == 2:
+            arg = [int(v * 3) for v in base]
+        elif kind == 3:
+            arg = base.astype(np.float32)
+        elif kind == 4:
+            arg = tuple(float(v) for v in base)
+        elif kind == 5:
+            arg = [np.float64(v) for v in base]
+        else:
+            arg = [float(v) if j % 2 else np.float32(v) for j, v in enumerate(base)]
+        before = snapshot(arg)
+        g = df(arg)
+        value, g2 = vg(arg)
+        a64 = np.asarray(arg, dtype=float)
+        expected = fd_grad(rosen_loop, (a64,))
+        rtol, atol = (1e-3, 1e-2) if kind in (3, 6) else (1e-5, 1e-5)
+        close(np.asarray(g, dtype=float), expected, rtol, atol)
+        close(np.asarray(g2, dtype=float), expected, rtol, atol)
+        assert float(value) == pytest.approx(float(rosen_loop(arg)), rel=1e-6)
+        np.testing.assert_array_equal(snapshot(arg), before)
+        if kind in (0, 2, 4):
+            assert type(g) is type(arg) and all(type(e) is float for e in g), g
+        if kind == 3:
+            assert g.dtype == np.float32 and g.shape == arg.shape
+
+
+def test_p33_results_of_earlier_calls_are_not_overwritten_by_later_ones():
+    # a cached derivative must not hand out a buffer it reuses
+    for f in (rosen_loop, rosen_vec, spring_params, particles_scatter_loop):
+        df = srcgrad.grad(f)
+        extra = (PAIR_I, PAIR_J) if f is particles_scatter_loop else ()
+        a = np.array([0.3, 0.5, -0.2, 0.9])
+        b = np.array([1.1, -0.4, 0.6, 0.2])
+        ga = df(a, *extra)
+        ga_keep = np.array(ga, copy=True)
+        gb = df(b, *extra)
+        np.testing.assert_array_equal(ga, ga_keep)
+        assert not np.shares_memory(ga, gb)
+        gb[...] = 7.0
+        close(df(b, *extra), fd_grad(f, (b,) + extra))
+
+
+def adam(dl, w, X, t, steps):
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    for k in range(1, steps + 1):
+        g = dl(w, X, t)
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        w = w - 0.05 * (m / (1 - 0.9 ** k)) / (np.sqrt(v / (1 - 0.999 ** k)) + 1e-8)
+    return w
+
+
+def ridge(w, X, t):
+    r = X @ w - t
+    return np.mean(r ** 2) + 0.01 * np.sum(w ** 2)
+
+
+def test_p34_adam_with_changing_shapes_and_dtypes():
+    dl = srcgrad.grad(ridge)
+    rng = np.random.default_rng(1)
+    for trial in range(24):
+        n = int(rng.integers(1, 5))
+        m = int(rng.integers(1, 40))
+        X = rng.standard_normal((m, n))
+        t = rng.standard_normal(m)
+        w0 = rng.standard_normal(n)
+        if trial % 3 == 1:
+            X, w0 = X.astype(np.float32), w0.astype(np.float32)
+        g = dl(w0, X, t)
+        tol = 1e-2 if trial % 3 == 1 else 1e-5
+        close(np.asarray(g, dtype=float), fd_grad(ridge, (w0.astype(float), X.astype(float), t)), tol, tol)
+        w = adam(dl, w0, X, t, 60)
+        assert np.all(np.isfinite(w))
+    # the 0-d and the scalar kinds of a scalar function, one after the other
+    dh = srcgrad.grad(lambda x: x ** 3 + np.sin(x) * 2.0)
+    for a in (1.5, 2, np.float64(1.5), np.float32(1.5), np.array(1.5), np.int64(2), np.array(2), 1.5):
+        g = dh(a)
+        assert float(g) == pytest.approx(3 * float(a) ** 2 + 2 * np.cos(float(a)), rel=1e-5)
+        if isinstance(a, np.ndarray):
+            assert isinstance(g, np.ndarray) and g.shape == ()
+        elif isinstance(a, (float, int)) and not isinstance(a, np.generic):
+            assert type(g) is float
+
+
+class MyList(list):
+    pass
+
+
+def test_p35_list_argument_check_stays_safe():
+    from fractions import Fraction
+    df = srcgrad.grad(rosen_loop)
+    df([1.0, 2.0, 3.0])                       # warm the list-of-floats path first
+    for bad in ([1.0, "2.0"], [1.0, None], [1.0, 2.0j], [np.bool_(True), 1.0], [True, 2.0]):
+        with pytest.raises(srcgrad.SrcGradError):
+            df(bad)
+    for good in (MyList([1.0, 2.0]), [Fraction(1, 2), 2.0], [np.int32(3), 1.0], [1.0, np.array(2.0)],
+                 [1.0], [np.float64(0.5), 0.25, 1.5]):
+        g = df(good)
+        close(np.asarray([float(e) for e in g]),
+              fd_grad(rosen_loop, (np.asarray([float(e) for e in good]),)), 1e-5, 1e-5)
+    assert df([]) == []
+    with pytest.raises(srcgrad.SrcGradError):
+        df([1.0, np.array([2.0, 3.0])])           # a non-scalar output
+    for mixed in ([1.0, np.float32(2.0)], [np.float16(0.5), 1.0]):
+        g = df(mixed)
+        assert [type(e) for e in g] == [type(e) if isinstance(e, np.generic) else float for e in mixed]
+
+
+def scale_list(x, c):
+    s = 0.0
+    for i in range(len(x)):
+        s = s + np.sum(c * x[i] ** 2) * (i + 1)
+    return s
+
+
+def test_p36_list_of_floats_times_an_array_constant():
+    c = np.array([0.5, -1.0, 2.0])
+    for x in ([1.0, 2.0], [0.5, -0.5, 0.25], (1.0, 3.0)):
+        g = check_all(scale_list, (x, c), hess=False)
+        assert all(type(e) is float for e in g)
+
+
+def test_p37_list_written_by_the_function():
+    def writes_list(x):
+        x[0] = x[0] * 3.0
+        return x[0] * x[1]
+    a = [1.0, 2.0]
+    g = srcgrad.grad(writes_list)(a)
+    assert g == pytest.approx([6.0, 3.0])
+    assert a in ([1.0, 2.0], [3.0, 2.0])
+    a = [1.0, 2.0]
+    value, pullback = srcgrad.vjp(writes_list, a)
+    assert value == pytest.approx(6.0) and pullback(1.0) == pytest.approx([6.0, 3.0])
+    assert a == [3.0, 2.0]
+
+
+# ============================================ 4. notebook habits
+
+
+def _exec_cell(src, ns, name):
+    """Run a 'notebook cell': its text is registered with linecache as IPython does."""
+    import linecache
+    filename = f"<ipython-input-{abs(hash(src)) % 10 ** 8}>"
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    exec(compile(src, filename, "exec"), ns)
+    return ns[name]
+
+
+def test_p38_cell_run_again_with_a_new_body_and_new_defaults():
+    ns = {"np": np}
+    cell1 = textwrap.dedent("""
+        def act(z):
+            return np.tanh(z)
+
+        def loss(w, x, scale=1.0):
+            h = np.zeros(len(x))
+            for i in range(len(x)):
+                h[i] = act(x[i] * w[i]) * scale
+            return np.sum(h ** 2)
+    """)
+    loss = _exec_cell(cell1, ns, "loss")
+    w = np.array([1.0, 2.0, -0.5])
+    x = np.array([0.3, -0.5, 1.2])
+    dl = srcgrad.grad(loss)
+    close(dl(w, x), fd_grad(loss, (w, x)))
+    # the helper redefined in a later cell: the same gradient object follows it
+    _exec_cell("def act(z):\n    return np.sin(z) ** 2\n", ns, "act")
+    close(dl(w, x), fd_grad(loss, (w, x)))
+    # the defaults changed in place
+    loss.__defaults__ = (3.0,)
+    close(dl(w, x), fd_grad(loss, (w, x)))
+    # the same cell text run again with a new body: a new grad follows the new body
+    cell2 = cell1.replace("np.sum(h ** 2)", "np.sum(h ** 3) + h[0]").replace("scale=1.0", "scale=2.0")
+    loss2 = _exec_cell(cell2, ns, "loss")
+    close(srcgrad.grad(loss2)(w, x), fd_grad(loss2, (w, x)))
+    close(dl(w, x), fd_grad(loss, (w, x)))       # the old object still differentiates the old loss
+
+
+C_GLOBAL = np.array([1.0, 2.0, 3.0])
+
+
+def uses_global(w):
+    out = np.zeros(3)
+    for i in range(3):
+        out[i] = C_GLOBAL[i] * w[i] ** 2
+    return np.sum(out)
+
+
+def test_p39_global_array_rebound_and_written_between_calls():
+    global C_GLOBAL
+    w = np.array([1.0, 2.0, -0.5])
+    dl = srcgrad.grad(uses_global)
+    try:
+        close(dl(w), 2 * C_GLOBAL * w)
+        C_GLOBAL = -np.array([1.0, 2.0, 3.0, 4.0])[:3]
+        close(dl(w), 2 * C_GLOBAL * w)
+        C_GLOBAL[0] = 10.0
+        close(dl(w), 2 * C_GLOBAL * w)
+        C_GLOBAL = 2.0 * np.ones(3)
+        close(dl(w), 2 * C_GLOBAL * w)
+    finally:
+        C_GLOBAL = np.array([1.0, 2.0, 3.0])
+
+
+# ============================================ 5. small nets, NaN-safe paths, CSE
+
+
+def mlp_xent(params, X, y):
+    h = np.tanh(X @ params["W1"] + params["b1"])
+    logits = h @ params["W2"] + params["b2"]
+    m = np.max(logits, axis=1, keepdims=True)
+    z = logits - m
+    lse = np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    logp = z - lse
+    return -np.mean(np.sum(logp * y, axis=1))
+
+
+def _mlp_params(rng):
+    return {"W1": rng.standard_normal((4, 5)) * 0.5, "b1": rng.standard_normal(5) * 0.1,
+            "W2": rng.standard_normal((5, 3)) * 0.5, "b2": rng.standard_normal(3) * 0.1}
+
+
+@pytest.mark.parametrize("batch", [1, 2, 32])
+def test_p40_mlp_batches_and_float32(batch):
+    rng = np.random.default_rng(batch)
+    P = _mlp_params(rng)
+    X = rng.standard_normal((batch, 4))
+    y = np.eye(3)[rng.integers(0, 3, batch)]
+    check_all(mlp_xent, (P, X, y), hess=(batch <= 2))
+    P32 = {k: v.astype(np.float32) for k, v in P.items()}
+    g = srcgrad.grad(mlp_xent)(P32, X.astype(np.float32), y.astype(np.float32))
+    expected = fd_grad(mlp_xent, (P, X, y))
+    for k in g:
+        assert g[k].dtype == np.float32
+        close(g[k], expected[k], 1e-3, 1e-3)
+
+
+def test_p41_mlp_batch_sizes_alternate_on_one_derivative():
+    rng = np.random.default_rng(9)
+    P = _mlp_params(rng)
+    dl = srcgrad.grad(mlp_xent)
+    for batch in (32, 1, 7, 32, 1, 2):
+        X = rng.standard_normal((batch, 4))
+        y = np.eye(3)[rng.integers(0, 3, batch)]
+        close(dl(P, X, y), fd_grad(mlp_xent, (P, X, y)))
+
+
+def masked_softmax_inf(x, mask):
+    z = np.where(mask, x, -np.inf)
+    m = np.max(z)
+    e = np.exp(z - m)
+    p = e / np.sum(e)
+    return np.sum(p * np.arange(len(x)))
+
+
+def masked_softmax_nan(x, mask):
+    z = np.where(mask, x, np.nan)
+    m = np.nanmax(z)
+    e = np.where(mask, np.exp(z - m), 0.0)
+    p = e / np.sum(e)
+    return np.sum(p ** 2)
+
+
+def masked_softmax_rows(X, mask):
+    Z = np.where(mask, X, -np.inf)
+    m = np.max(Z, axis=1, keepdims=True)
+    E = np.exp(Z - m)
+    P = E / np.sum(E, axis=1, keepdims=True)
+    return np.sum(P * np.arange(X.shape[1])) + np.sum(np.where(mask, np.log(np.where(mask, P, 1.0)), 0.0))
+
+
+def test_p42_masked_softmax_with_inf_and_nan_in_masked_entries():
+    x = np.array([0.3, 1.2, -0.4, 2.0, 0.1])
+    mask = np.array([True, False, True, True, False])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_all(masked_softmax_inf, (x, mask))
+        check_all(masked_softmax_nan, (x, mask))
+        X = RNG.standard_normal((3, 4))
+        M = np.array([[True, False, True, True], [True, True, True, True], [False, True, False, False]])
+        check_all(masked_softmax_rows, (X, M))
+        check_hessian(masked_softmax_inf, (x, mask))
+
+
+def logsumexp(x):
+    m = np.max(x)
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+def test_p43_logsumexp_with_ties_and_huge_values():
+    check_all(logsumexp, (np.array([0.5, 3.0, 3.0, -1.0]),))
+    check_all(logsumexp, (np.array([800.0, 801.0, -1000.0]),))
+    g = srcgrad.grad(logsumexp)(np.array([800.0, 801.0, -1000.0]))
+    e = np.exp(np.array([-1.0, 0.0, -1801.0]))
+    close(g, e / e.sum(), 1e-12, 1e-15)
+
+
+def where_unselected_nan(x):
+    r = np.where(x > 0, np.sqrt(np.abs(x)) * np.log(x), x ** 2)
+    return np.sum(r)
+
+
+def sinc_where(x):
+    s = np.where(np.abs(x) > 1e-3, np.sin(x) / x, 1.0 - x ** 2 / 6)
+    return np.sum(s * np.arange(1, len(x) + 1))
+
+
+def test_p44_where_with_nan_and_inf_in_the_unselected_branch():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_all(where_unselected_nan, (np.array([0.5, -1.0, 2.0, -0.3]),))
+        check_all(sinc_where, (np.array([0.5, -1.0, 0.0, 2.0, -0.3]),))
+        # at 0 the selected branch is x ** 2 (derivative 0); the other one is 0 * -inf
+        g = srcgrad.grad(where_unselected_nan)(np.array([0.0, 0.5]))
+        close(g, [0.0, (0.5 * np.log(0.5) + 1.0) / np.sqrt(0.5)], 1e-12, 1e-12)
+
+
+def sqrt_times_zero(x, c):
+    return np.sum(c * np.sqrt(x)) + np.sum(x ** 2)
+
+
+def test_p45_zero_adjoint_times_infinite_derivative_is_zero():
+    # reliability.md: where the adjoint is exactly 0 and the plain product is NaN, the entry is 0
+    x = np.array([0.0, 1.0, 4.0])
+    c = np.array([0.0, 1.0, 2.0])
+    for df in (srcgrad.grad(sqrt_times_zero), srcgrad.value_and_grad(sqrt_times_zero)):
+        for _ in range(3):
+            g = df(x, c)
+            g = g[1] if isinstance(g, tuple) else g
+            close(g, [0.0, 0.5 + 2.0, 0.5 + 8.0], 1e-12, 1e-12)
+    out, pullback = srcgrad.vjp(sqrt_times_zero, x, c)
+    close(pullback(1.0), [0.0, 2.5, 8.5], 1e-12, 1e-12)
+    # a genuine infinity stays visible
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = srcgrad.grad(sqrt_times_zero)(x, np.array([1.0, 1.0, 2.0]))
+    assert np.isinf(g[0])
+
+
+def repeated_subexpressions(x, y):
+    a = np.exp(x - y) / np.sum(np.exp(x - y))
+    b = np.exp(x - y) * (x - y)
+    c = (x - y) ** 2 + (x - y) ** 2
+    return np.sum(a * b) + np.sum(c) + np.sum((x - y) * np.exp(x - y))
+
+
+def cse_around_a_write(x):
+    t = x * 2.0
+    s1 = np.sum(t ** 2)
+    t[0] = 10.0 * x[1]
+    s2 = np.sum(t ** 2)
+    u = x * 2.0
+    u[1] += s1
+    return s1 + s2 + np.sum(u ** 3) + np.sum((x * 2.0) ** 2)
+
+
+def index_arithmetic(xs):
+    ys = np.zeros(len(xs))
+    i = 0
+    while i + 1 < len(xs):
+        ys[i + 1] = xs[i + 1] * xs[i] + ys[i]
+        i = i + 1
+        ys[i] += xs[i - 1] * 0.5 + xs[i + 1 if i + 1 < len(xs) else i]
+    j = 2
+    a = xs[j + 1]
+    j = j + 1
+    b = xs[j + 1]
+    return np.sum(ys ** 2) + a * b
+
+
+def constant_folding(x):
+    c = 2 ** 0.5 * 3 - 1 / 3
+    k = (4 - 2) * 3
+    half = 1 / 2
+    return np.sum(x ** k * c + x * (1 + 2) ** 2 / 9) + np.sum(x ** half * 0.0 + x ** (k - 5))
+
+
+def test_p46_repeated_subexpressions_index_arithmetic_and_constants():
+    x3 = np.array([0.5, 1.0, 1.3])
+    check_all(repeated_subexpressions, (x3, np.array([0.1, 0.2, 0.3])))
+    check_all(repeated_subexpressions, (x3, np.array([0.1, 0.2, 0.3])), wrt=1)
+    check_all(cse_around_a_write, (x3,))
+    check_all(index_arithmetic, (np.array([0.5, -0.2, 1.1, 0.7, -0.9]),))
+    check_all(constant_folding, (x3,))
+
+
+def zero_times_inf(x):
+    return np.sum(0.0 * x) + np.sum(x * 0) + np.sum(x)
+
+
+def test_p47_zero_times_an_infinite_input_is_not_folded_away():
+    x = np.array([1.0, np.inf, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.isnan(zero_times_inf(x))
+        value, g = srcgrad.value_and_grad(zero_times_inf)(x)
+        assert np.isnan(value)
+        out, out_dot = srcgrad.jvp(zero_times_inf, (x,), (np.ones(3),))
+        assert np.isnan(out)
+
+
+def two_draws(x):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(3)
+    b = rng.standard_normal(3)
+    return np.sum(a * x) + np.sum(b * x ** 2)
+
+
+def two_global_draws(x):
+    a = np.random.rand(3)
+    b = np.random.rand(3)
+    return np.sum(a * x) + np.sum(b * x ** 2)
+
+
+def test_p48_two_equal_looking_random_draws_are_not_merged():
+    x = np.array([0.5, 1.0, -1.0])
+    value, g = srcgrad.value_and_grad(two_draws)(x)
+    assert value == pytest.approx(two_draws(x), rel=1e-14)
+    close(g, fd_grad(two_draws, (x,)))
+    np.random.seed(5)
+    expected = two_global_draws(x)
+    np.random.seed(5)
+    assert srcgrad.value_and_grad(two_global_draws)(x)[0] == pytest.approx(expected, rel=1e-14)
+    np.random.seed(5)
+    assert srcgrad.jvp(two_global_draws, (x,), (np.ones(3),))[0] == pytest.approx(expected, rel=1e-14)
+
+
+def effects_that_look_dead(x):
+    lst = []
+    y = x * 2.0
+    lst.append(y)
+    y = y + 1.0
+    z = np.zeros(3)
+    z[0] = x[0] ** 2
+    dst = np.zeros(3)
+    np.copyto(dst, x ** 3)
+    out = np.empty(3)
+    np.multiply(x, x, out=out)
+    t = x * 3.0
+    t = t * 0.0 + 1.0
+    tmp = np.zeros(3)
+    s = 0.0
+    for i in range(3):
+        tmp[i] = x[i] ** 2
+        s = s + tmp[i] * x[i]
+    tmp[0] = 100.0
+    return np.sum(lst[0]) + np.sum(z) + np.sum(dst) + np.sum(out) + np.sum(t) + s
+
+
+def test_p49_effects_that_look_dead():
+    check_all(effects_that_look_dead, (np.array([0.5, 1.0, -1.0]),))
+
+
+# ============================================ 6. exported derivatives, run without srcgrad
+
+EXPORT_MODELS = '''
+import numpy as np
+import srcgrad
+
+SCALE = (1.0, 0.5, 2.0, -1.0)
+SCALE_ARRAY = np.array(SCALE)
+
+
+def spring(p, n=40, dt=0.05):
+    xs = np.zeros(n + 1)
+    vs = np.zeros(n + 1)
+    xs[0] = p[0]
+    vs[0] = p[1]
+    for i in range(n):
+        vs[i + 1] = vs[i] - dt * (p[2] * xs[i] + p[3] * vs[i])
+        xs[i + 1] = xs[i] + dt * vs[i + 1]
+    return np.sum(xs ** 2) * dt + xs[-1] * vs[-1]
+
+
+def particles(pos, idx, jdx):
+    forces = np.zeros_like(pos)
+    d = pos[idx] - pos[jdx]
+    f = d / (1.0 + d ** 2)
+    forces[idx] += f
+    forces[jdx] -= f
+    for k in range(len(idx)):
+        forces[idx[k]] += 0.1 * f[k]
+    return np.sum(forces ** 2) + np.sum(pos * forces * np.asarray(SCALE))
+
+
+def uses_array_global(x):
+    return np.sum(x * SCALE_ARRAY)
+
+
+def masked(x):
+    y = x * 1.0
+    y[y > 0] = np.sqrt(y[y > 0])
+    y[::2] *= 2.0
+    y[-1] = y[0] * y[-2]
+    return np.sum(y ** 2) + np.sum(np.where(x > 0, np.log(np.abs(x) + (x <= 0)), x))
+
+
+def mlp(W1, b1, W2, X, y):
+    h = np.tanh(X @ W1 + b1)
+    logits = h @ W2
+    m = np.max(logits, axis=1, keepdims=True)
+    z = logits - m
+    logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.mean(np.sum(logp * y, axis=1))
+
+
+def rosen(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def scal(a, b=2.0):
+    c = a * b
+    for k in range(3):
+        c = c * np.sin(c) + b
+    return c
+
+
+def _step(x):
+    return x + 0.1 * np.tanh(x[::-1])
+
+
+def rollout(x0, n=5):
+    xs = np.zeros((n, len(x0)))
+    xs[0] = x0
+    for i in range(n - 1):
+        xs[i + 1] = _step(xs[i])
+    return np.sum(xs ** 2) + np.sum(np.exp(xs[-1]))
+
+
+def softclip(x):
+    return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0.0)
+
+
+@srcgrad.defvjp(softclip)
+def _softclip_vjp(g, ans, x):
+    return g / (1.0 + np.exp(-x))
+
+
+def with_rule(x):
+    y = np.zeros(len(x))
+    for i in range(len(x)):
+        y[i] = softclip(x[i] * 2.0)
+    return np.sum(y ** 2)
+'''
+
+DRIVER = '''
+import json, pickle, sys
+sys.modules["srcgrad"] = None          # any import of srcgrad fails
+import importlib
+import numpy as np
+mod_name, fn_name, pkl = sys.argv[1], sys.argv[2], sys.argv[3]
+with open(pkl, "rb") as fh:
+    args, kwargs = pickle.load(fh)
+mod = importlib.import_module(mod_name)
+before = pickle.dumps(args)
+result = getattr(mod, fn_name)(*args, **kwargs)
+assert pickle.dumps(args) == before, "the exported function changed its arguments"
+assert not [m for m in sys.modules if m.startswith("srcgrad") and sys.modules[m] is not None]
+with open(pkl + ".out", "wb") as fh:
+    pickle.dump(result, fh)
+'''
+
+EXPORT_CASES = [
+    # (function, cli options, args, wrt indices)
+    ("spring", [], (np.array([1.0, 0.3, 2.0, 0.1]),), 0),
+    ("particles", [], (np.array([0.1, 0.5, -0.3, 1.2]), PAIR_I, PAIR_J), 0),
+    ("masked", [], (X7,), 0),
+    ("mlp", ["--wrt", "W1,b1,W2"], None, (0, 1, 2)),
+    ("scal", ["--wrt", "a,b", "--kinds", "a=scalar,b=scalar"], (0.7, 1.3), (0, 1)),
+    ("rosen", ["--kinds", "x=numbers"], ([1.3, 0.7, 0.8, 1.9],), 0),
+    ("rollout", [], (np.array([0.3, -0.6, 0.2]),), 0),
+    ("with_rule", [], (np.array([0.3, -0.6, 0.2]),), 0),
+]
+
+
+@pytest.fixture(scope="module")
+def export_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("export15")
+    (d / "models15.py").write_text(EXPORT_MODELS)
+    (d / "drive15.py").write_text(DRIVER)
+    return d
+
+
+def _run_exported(out_dir, mod_name, fn_name, args, kwargs=None):
+    import pickle
+    pkl = out_dir / f"{mod_name}.pkl"
+    with open(pkl, "wb") as fh:
+        pickle.dump((args, kwargs or {}), fh)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(out_dir),
+           "HOME": os.environ.get("HOME", "/tmp")}
+    proc = subprocess.run([sys.executable, str(out_dir / "drive15.py"), mod_name, fn_name, str(pkl)],
+                          env=env, cwd=str(out_dir), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with open(str(pkl) + ".out", "rb") as fh:
+        return pickle.load(fh)
+
+
+def _export(export_dir, name, options, out_name, mode=()):
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=here)
+    out_dir = export_dir / f"out_{out_name}"
+    out_dir.mkdir(exist_ok=True)
+    (out_dir / "drive15.py").write_text(DRIVER)
+    proc = subprocess.run([sys.executable, "-m", "srcgrad", "export", f"models15.py:{name}", *options,
+                           *mode, "-o", str(out_dir / f"{out_name}.py")],
+                          cwd=str(export_dir), env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = (out_dir / f"{out_name}.py").read_text()
+    imports = [line for line in text.splitlines() if line.lstrip().startswith(("import ", "from "))]
+    assert not [line for line in imports if "srcgrad" in line], imports
+    return out_dir
+
+
+def _models(export_dir):
+    import importlib
+    sys.path.insert(0, str(export_dir))
+    try:
+        return importlib.import_module("models15")
+    finally:
+        sys.path.remove(str(export_dir))
+
+
+@pytest.mark.parametrize("case", EXPORT_CASES, ids=[c[0] + "_" + str(i) for i, c in enumerate(EXPORT_CASES)])
+def test_p50_exported_gradient_runs_without_srcgrad(export_dir, case):
+    name, options, args, wrt = case
+    models = _models(export_dir)
+    f = getattr(models, name)
+    if args is None:
+        rng = np.random.default_rng(4)
+        args = (rng.standard_normal((4, 5)) * 0.5, rng.standard_normal(5) * 0.1,
+                rng.standard_normal((5, 3)) * 0.5, rng.standard_normal((6, 4)), np.eye(3)[[0, 2, 1, 1, 0, 2]])
+    out_dir = _export(export_dir, name, options, f"grad_{name}_{len(options)}")
+    got = _run_exported(out_dir, f"grad_{name}_{len(options)}", f"grad_{name}", args)
+    wrts = wrt if isinstance(wrt, tuple) else (wrt,)
+    expected = tuple(fd_grad(f, args, w) for w in wrts)
+    if not isinstance(wrt, tuple):
+        expected = expected[0]
+    close(got, expected)
+    close(got, srcgrad.grad(f, wrt=wrt)(*args), 1e-10, 1e-12)
+
+
+def test_p50b_exported_global_array_is_a_clean_refusal(export_dir):
+    with pytest.raises(AssertionError, match="SCALE_ARRAY.*\n.*hint"):
+        _export(export_dir, "uses_array_global", [], "grad_uses_array_global")
+
+
+def test_p51_exported_forward_mode_runs_without_srcgrad(export_dir):
+    models = _models(export_dir)
+    for name, args in (("masked", (X7,)), ("rollout", (np.array([0.3, -0.6, 0.2]),)),
+                       ("spring", (np.array([1.0, 0.3, 2.0, 0.1]),))):
+        f = getattr(models, name)
+        out_dir = _export(export_dir, name, [], f"jvp_{name}", mode=("--mode", "forward"))
+        v = np.linspace(-1.0, 1.0, len(args[0]))
+        got = _run_exported(out_dir, f"jvp_{name}", f"jvp_{name}", args, {"x_dot" if name != "spring"
+                                                                          else "p_dot": v}
+                            if name != "rollout" else {"x0_dot": v})
+        value, tangent = got
+        assert float(value) == pytest.approx(float(f(*args)), rel=1e-12)
+        close(tangent, fd_dir(f, args, 0, v))
+
+
+def test_p52_exported_gradient_called_repeatedly_in_one_process(export_dir):
+    # an exported module used in a loop: results of earlier calls are not reused buffers
+    out_dir = _export(export_dir, "spring", [], "grad_spring_loop")
+    script = textwrap.dedent('''
+        import sys, pickle
+        sys.modules["srcgrad"] = None
+        import numpy as np
+        from grad_spring_loop import grad_spring
+        ps = [np.array([1.0, 0.3, 2.0, 0.1]), np.array([0.5, -0.3, 1.0, 0.4])]
+        g0 = grad_spring(ps[0])
+        keep = g0.copy()
+        g1 = grad_spring(ps[1])
+        assert np.array_equal(g0, keep)
+        g2 = grad_spring(ps[0], n=7, dt=0.2)
+        with open("loop.out", "wb") as fh:
+            pickle.dump((g0, g1, g2), fh)
+    ''')
+    (out_dir / "loop15.py").write_text(script)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(out_dir)}
+    proc = subprocess.run([sys.executable, "loop15.py"], cwd=str(out_dir), env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import pickle
+    with open(out_dir / "loop.out", "rb") as fh:
+        g0, g1, g2 = pickle.load(fh)
+    spring = _models(export_dir).spring
+    close(g0, fd_grad(spring, (np.array([1.0, 0.3, 2.0, 0.1]),)))
+    close(g1, fd_grad(spring, (np.array([0.5, -0.3, 1.0, 0.4]),)))
+    close(g2, fd_grad(lambda p: spring(p, 7, 0.2), (np.array([1.0, 0.3, 2.0, 0.1]),)))

@@ -1484,3 +1484,124 @@ def test_p52_exported_gradient_called_repeatedly_in_one_process(export_dir):
     close(g0, fd_grad(spring, (np.array([1.0, 0.3, 2.0, 0.1]),)))
     close(g1, fd_grad(spring, (np.array([0.5, -0.3, 1.0, 0.4]),)))
     close(g2, fd_grad(lambda p: spring(p, 7, 0.2), (np.array([1.0, 0.3, 2.0, 0.1]),)))
+
+
+# ============================================ 7. more loops over arrays (accumulation corners)
+
+
+def rows_copied(X):
+    Y = np.zeros_like(X)
+    Z = np.zeros_like(X)
+    for i in range(X.shape[0]):
+        Y[i] = X[i]
+        Z[i] = Y[i] * 2.0 + Y[i - 1]
+        Y[i] = Y[i] ** 2
+    return np.sum(Y * np.arange(X.size).reshape(X.shape)) + np.sum(Z ** 2)
+
+
+def same_entry_twice(x):
+    xs = x * 1.0
+    for i in range(1, len(xs)):
+        xs[i] = xs[i - 1] * xs[i - 1] + xs[i] + xs[i]
+    return np.sum(xs)
+
+
+def fancy_read_in_loop(x, idx):
+    xs = x * 1.0
+    s = 0.0
+    for k in range(3):
+        s = s + np.sum(xs[idx] * (k + 1)) ** 2
+        xs[k] = xs[k] * 0.5 + s * 0.01
+    return s + np.sum(xs ** 2)
+
+
+def fancy_2d_read_in_loop(X, rows, cols):
+    A = X * 1.0
+    s = 0.0
+    for k in range(3):
+        s = s + np.sum(A[rows, cols] ** 2) + np.sum(A[rows] * k) + np.sum(A[:, cols] ** 3)
+        A[k] = np.tanh(A[k])
+    return s
+
+
+def loop_over_rows(X, w):
+    s = 0.0
+    for row in X:
+        s = s + np.tanh(row @ w) ** 2
+    return s
+
+
+def item_reads(x):
+    xs = np.zeros(3)
+    for i in range(3):
+        xs[i] = float(x[i]) * x[i].item() + xs[i - 1]
+    return float(np.sum(xs))
+
+
+def test_p53_rows_entries_and_fancy_reads_inside_loops():
+    check_all(rows_copied, (np.arange(6.0).reshape(3, 2) / 5 - 0.4,))
+    check_all(same_entry_twice, (np.array([0.3, -0.2, 0.5, 0.1]),))
+    check_all(fancy_read_in_loop, (np.array([0.3, -0.2, 0.5, 0.1]), np.array([0, 0, 3, 1, 3, 3])))
+    check_all(fancy_2d_read_in_loop, (np.arange(12.0).reshape(3, 4) / 10 - 0.5,
+                                      np.array([0, 0, 2, 1]), np.array([3, 3, 3, 0])))
+    check_all(loop_over_rows, (np.arange(6.0).reshape(3, 2) / 5 - 0.4, np.array([0.5, -1.0])))
+    check_all(loop_over_rows, (np.arange(6.0).reshape(3, 2) / 5 - 0.4, np.array([0.5, -1.0])), wrt=1)
+    check_all(item_reads, (np.array([0.3, -0.2, 0.5]),))
+
+
+def shape_param(p, shape):
+    xs = np.zeros(shape)
+    xs[0] = p[0]
+    for i in range(1, xs.shape[0]):
+        xs[i] = xs[i - 1] * p[1] + 1.0
+    return np.sum(xs ** 2)
+
+
+def idx_param(x, i):
+    xs = np.zeros(4)
+    for k in range(4):
+        xs[k] = x[k] ** 2
+    return np.sum(xs[i] * x[i])
+
+
+def test_p54_buffers_whose_rank_and_index_kind_change_between_calls():
+    # one derivative; the buffer is 1-D, 2-D or 3-D and the index an int, a slice, a mask or an array
+    ds = srcgrad.grad(shape_param)
+    p = np.array([0.5, 0.9])
+    for shape in [(4,), (3, 2), 5, (2, 2, 2), np.array([3, 2]), np.array(4), (4,)]:
+        close(ds(p, shape), fd_grad(shape_param, (p, shape)))
+    di = srcgrad.grad(idx_param)
+    x4 = np.array([0.5, -0.3, 0.8, 1.1])
+    for i in [1, -1, np.int64(2), slice(0, 3), np.array([0, 0, 2]), np.array([True, False, True, True]),
+              [1, 1, 3], (2,), np.array(3), 1]:
+        close(di(x4, i), fd_grad(idx_param, (x4, i)))
+
+
+def test_p55_jacobian_and_hessian_of_in_place_simulators():
+    for f, x in ((traj, np.array([0.3, -0.5])), (sim_self_accumulate, X7[:4]),
+                 (sim_masked_output, X7), (sim_rows, np.array([0.3, -0.2]))):
+        J = srcgrad.jacobian(f)(x)
+        close(np.asarray(J).reshape(-1, x.size), jac_fd(f, (x,)))
+    check_hessian(overlapping_slice_updates, (np.array([0.4, -0.8, 1.1]),))
+    check_hessian(mask_loop, (X7,))
+    check_hessian(fancy_read_in_loop, (np.array([0.3, -0.2, 0.5, 0.1]), np.array([0, 0, 3, 1, 3, 3])))
+    check_hessian(same_entry_twice, (np.array([0.3, -0.2, 0.5, 0.1]),))
+
+
+def zeros_like_buffer(x):
+    out = np.zeros_like(x)
+    for i in range(len(x)):
+        out[i] = x[i] * 1.5
+    return np.sum(out ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS15 #3")
+def test_p56_integer_array_argument_filling_a_zeros_like_buffer():
+    # supported-language.md: "an integer array is differentiated as float64"
+    xi = np.array([1, 2, 3])
+    expected = fd_grad(zeros_like_buffer, (xi.astype(float),))        # [4.5, 9, 13.5]
+    H = srcgrad.hessian(zeros_like_buffer)(xi)                         # float64 semantics: 4.5 I
+    close(H, 4.5 * np.eye(3), 1e-10, 1e-10)
+    close(srcgrad.grad(zeros_like_buffer)(xi), expected)               # got [3, 9, 12]
+    out, out_dot = srcgrad.jvp(zeros_like_buffer, (xi,), (np.array([1.0, 0.0, 0.0]),))
+    assert float(out_dot) == pytest.approx(4.5)

@@ -1660,3 +1660,88 @@ def test_p56_integer_array_argument_filling_a_zeros_like_buffer():
     close(srcgrad.grad(zeros_like_buffer)(xi), expected)               # got [3, 9, 12]
     out, out_dot = srcgrad.jvp(zeros_like_buffer, (xi,), (np.array([1.0, 0.0, 0.0]),))
     assert float(out_dot) == pytest.approx(4.5)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS15 #3")
+def test_p56b_unsigned_integer_array_wraps_in_the_adjoint():
+    xu = np.array([1, 2, 3], dtype=np.uint64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = srcgrad.grad(rosen_loop)(xu)            # got [-400, -7.4e21, 1.8e21]
+    close(g, fd_grad(rosen_loop, (xu.astype(float),)))    # [-400, 1002, -200]
+
+
+def test_p57_arrays_of_every_layout_and_dtype_on_one_derivative():
+    def sumsq(x):
+        return np.sum(x ** 2 * np.arange(1, np.size(x) + 1).reshape(np.shape(x)))
+    ds = srcgrad.grad(sumsq)
+    dr = srcgrad.grad(rosen_loop)
+    base = np.array([0.3, -0.7, 0.9])
+    readonly = base.copy()
+    readonly.setflags(write=False)
+    arrays = [base.copy(), readonly, np.array([0.3, 9, -0.7, 9, 0.9, 9])[::2], base.astype(">f8"),
+              base.astype(np.longdouble), np.ma.array(base, mask=[False, False, False]),
+              np.asfortranarray(np.arange(6.0).reshape(2, 3) / 7), np.array([1, 2, 3], dtype=np.int8),
+              base.astype(np.float16), base.astype(np.float32), np.float32(0.5), np.array(0.25), base.copy()]
+    for a in arrays:
+        tol = 1e-2 if np.asarray(a).dtype in (np.float16, np.float32) else 1e-5
+        ref = np.asarray(a, dtype=float).reshape(np.shape(a)) if np.ndim(a) else float(a)
+        g = ds(a)
+        close(np.asarray(g, dtype=float), fd_grad(sumsq, (ref,)), tol, tol)
+        if np.ndim(a) == 1:
+            close(np.asarray(dr(a), dtype=float), fd_grad(rosen_loop, (ref,)), tol, tol)
+        if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+            assert g.dtype == a.dtype
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS15 #5")
+def test_p58_namedtuple_argument():
+    import collections
+    Params = collections.namedtuple("Params", "a b c")
+
+    def loss(p):
+        return p[0] * p[1] + np.sum(p[2] ** 2)
+    p = Params(0.5, 2.0, np.array([1.0, 2.0]))
+    out, out_dot = srcgrad.jvp(loss, (p,), (Params(1.0, 0.0, np.zeros(2)),))   # works
+    assert out_dot == pytest.approx(2.0)
+    g = srcgrad.grad(loss)(p)          # TypeError: Params.__new__() missing 2 required positional arguments
+    assert isinstance(g, Params)
+    close(g, (2.0, 0.5, np.array([2.0, 4.0])))
+
+
+def fancy_writes_in_loop(x, idx):
+    z = np.zeros(len(x))
+    for t in range(3):
+        z[idx] = z[idx] * 0.5 + x[idx] * (t + 1.0)      # repeats in idx: the last one wins
+        z[idx[::-1]] += np.sin(z[idx])                  # buffered: no accumulation
+        z[z > 1.0] = np.sqrt(z[z > 1.0])
+    return np.sum(z ** 2) + np.sum(z * x)
+
+
+def mask_reads_in_loop(x):
+    xs = x * 1.0
+    s = 0.0
+    for t in range(4):
+        m = xs > xs.mean()
+        s = s + np.sum(xs[m] ** 2) - np.sum(xs[~m])
+        xs[m] = xs[m] * 0.7
+        xs[-1:-3:-1] += 0.1 * xs[:2]
+    return s + np.sum(xs ** 3)
+
+
+def slice_reads_in_loop(x, n=5):
+    xs = np.zeros(n + 3)
+    xs[:3] = x
+    for i in range(n):
+        xs[i + 3] = np.sum(xs[i:i + 3] * np.array([0.2, -0.5, 0.9])) + xs[i:i + 3:2].prod()
+        xs[i:i + 2] *= 0.9
+    return np.sum(xs[::-1][:4] ** 2) + np.sum(xs[-3:])
+
+
+def test_p59_fancy_mask_and_slice_reads_and_writes_inside_loops():
+    idx = np.array([0, 2, 2, 4, 0, 6, 6, 6])
+    check_all(fancy_writes_in_loop, (X7, idx))
+    check_all(mask_reads_in_loop, (X7,))
+    check_all(slice_reads_in_loop, (np.array([0.3, -0.6, 0.8]),))
+    check_hessian(fancy_writes_in_loop, (X7, idx))
+    check_vjp_array(lambda x: sim_fancy_output(x, np.array([0, 3, 3, 6, 1, 1])), (X7,))

@@ -1874,3 +1874,91 @@ def test_p62_floating_point_settings_of_the_caller():
         np.testing.assert_array_equal(g0[k], g1[k])
     g = srcgrad.grad(lambda x: np.sum(x ** 2 * np.array([1.0, 2.0, 3.0])))(np.array([1.0, np.nan, 2.0]))
     assert np.isnan(g[1]) and g[0] == 2.0 and g[2] == 12.0
+
+
+# ============================================ 9. outputs the backward sweep must not restore
+
+
+def sim_aux(p, n=6):
+    xs = np.zeros(n)
+    xs[0] = p[0]
+    for i in range(n - 1):
+        xs[i + 1] = xs[i] * p[1] + 0.1
+    return np.sum(xs ** 2), xs
+
+
+def sim_out(p, n=6):
+    xs = np.zeros(n)
+    xs[0] = p[0]
+    for i in range(n - 1):
+        xs[i + 1] = xs[i] * p[1] + 0.1
+    return xs
+
+
+def sim_dict(p, n=6):
+    xs = np.zeros(n)
+    xs[0] = p[0]
+    for i in range(n - 1):
+        xs[i + 1] = xs[i] * p[1] + 0.1
+    return {"traj": xs, "last": xs[-1], "loss": np.sum(xs ** 2)}
+
+
+def test_p63_arrays_filled_in_place_returned_as_aux_or_output():
+    p = np.array([0.5, 0.9])
+    ref = sim_out(p)
+    g, aux = srcgrad.grad(sim_aux, has_aux=True)(p)
+    np.testing.assert_allclose(aux, ref, rtol=1e-14)
+    close(g, fd_grad(lambda q: sim_aux(q)[0], (p,)))
+    (value, aux2), g2 = srcgrad.value_and_grad(sim_aux, has_aux=True)(p)
+    np.testing.assert_allclose(aux2, ref, rtol=1e-14)
+    out, pullback = srcgrad.vjp(sim_out, p)
+    keep = out.copy()
+    g3 = pullback(np.ones(6))
+    np.testing.assert_array_equal(out, keep)
+    close(g3, np.ones(6) @ jac_fd(sim_out, (p,)))
+    close(pullback(np.ones(6)), g3, 1e-14, 1e-14)
+    out, pullback = srcgrad.vjp(sim_dict, p)
+    keep = {k: np.copy(v) for k, v in out.items()}
+    r = pullback({"traj": np.ones(6), "last": 1.0, "loss": 1.0})
+    for k in out:
+        np.testing.assert_array_equal(out[k], keep[k])
+    expected = fd_grad(lambda q: np.sum(sim_dict(q)["traj"]) + sim_dict(q)["last"] + sim_dict(q)["loss"], (p,))
+    close(r, expected)
+
+
+def energy_chain(xs):
+    e = 0.0
+    for i in range(len(xs) - 1):
+        e = e + (xs[i + 1] - xs[i]) ** 2 + xs[i] ** 4
+    return e
+
+
+def relax(xs, steps=3):
+    ys = xs.copy()
+    for s in range(steps):
+        for i in range(1, len(ys) - 1):
+            ys[i] = 0.5 * (ys[i - 1] + ys[i + 1]) + 0.1 * np.sin(ys[i])
+    return ys
+
+
+def helpers_on_rows(X):
+    a = energy_chain(X[0]) + energy_chain(X[0])
+    b = energy_chain(X[1] * 2.0)
+    Y = relax(X[0])
+    Z = relax(Y)
+    return a + b + np.sum(Y * Z) + energy_chain(relax(X[1]))
+
+
+def nested_loops_2d(X):
+    A = X * 1.0
+    for i in range(A.shape[0]):
+        for j in range(1, A.shape[1]):
+            A[i, j] = A[i, j - 1] * 0.5 + np.tanh(A[i, j]) + A[i - 1, j] * 0.1
+    return np.sum(A ** 2)
+
+
+def test_p64_helpers_reading_entries_called_on_rows_and_twice():
+    X = np.array([[0.3, -0.5, 0.8, 0.1], [1.0, 0.2, -0.3, 0.4]])
+    check_all(helpers_on_rows, (X,))
+    check_all(nested_loops_2d, (X,))
+    check_hessian(nested_loops_2d, (X,))

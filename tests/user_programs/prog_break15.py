@@ -1962,3 +1962,91 @@ def test_p64_helpers_reading_entries_called_on_rows_and_twice():
     check_all(helpers_on_rows, (X,))
     check_all(nested_loops_2d, (X,))
     check_hessian(nested_loops_2d, (X,))
+
+
+# ============================================ 10. adjoints that share a buffer, broadcast writes
+
+def alias_read(x):
+    y = x
+    s = 0.0
+    for i in range(len(x)):
+        s = s + y[i] ** 2 * x[i] + x[i]
+    return s + np.sum(y)
+
+def views_read(x):
+    v = x.reshape(2, 2)
+    t = x[::-1]
+    w = x.T
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(v[i] ** 2) + t[i] * x[i] + w[i + 1] ** 3
+    return s + np.sum(v) * np.sum(t)
+
+def tuple_alias(x):
+    a, b = x, x
+    s = 0.0
+    for i in range(len(x)):
+        s = s + a[i] * b[i] * (i + 1)
+    return s
+
+def list_alias(x):
+    lst = [x, x * 2.0, x]
+    s = 0.0
+    for i in range(len(x)):
+        s = s + lst[0][i] * lst[2][i] + lst[1][i] ** 2
+    return s
+
+def loop_first_read(x):
+    s = 0.0
+    for i in range(len(x)):
+        s = s + x[i] ** 3
+    return s
+
+def rebinding_in_loop(x):
+    h = x
+    s = 0.0
+    for i in range(3):
+        s = s + h[i] * x[i]
+        h = h * 0.5
+    return s
+def bcast_fancy(x, idx):
+    z = np.zeros(5)
+    for t in range(2):
+        z[idx] = x[t] * 2.0 + z[idx]        # value broadcast over repeated idx
+        z[idx] = x[2] ** 2                   # scalar broadcast over repeats
+        z[z > 0.5] = x[0] * 3.0              # scalar into mask
+        z[1:3] = x[1:2] * z[0]               # (1,) into a slice
+    return np.sum(z * np.arange(1, 6) ** 2)
+
+def bcast_rows(x):
+    Z = np.zeros((3, 4, 2))
+    for i in range(3):
+        Z[i] = x[:2] * (i + 1.0)             # (2,) broadcast to (4, 2)
+        Z[i, 1:3] = x[2]                     # scalar into (2, 2)
+        Z[i, :, 0] += Z[i - 1, :, 1] * x[i]
+    return np.sum(Z ** 2 * np.arange(24).reshape(3, 4, 2))
+
+def bcast_fancy_2d(x, rows):
+    A = np.zeros((4, 3))
+    for t in range(2):
+        A[rows] = x * (t + 1.0)               # (3,) into (len(rows), 3) with repeats
+        A[rows, 1] = A[rows, 0] * x[1]
+    return np.sum(A ** 2 * np.arange(12).reshape(4, 3))
+
+
+def test_p65_reads_through_aliases_and_views_in_loops():
+    x4 = np.array([0.3, -0.5, 0.8, 1.1])
+    for f in (alias_read, views_read, tuple_alias, list_alias, loop_first_read, rebinding_in_loop):
+        check_all(f, (x4,))
+    for a in (np.float32([0.3, -0.5, 0.8]), np.array([1, 2, 3]), np.array([[0.3, 0.5], [0.1, 0.2]])[:, 0]):
+        g = srcgrad.grad(loop_first_read)(a)
+        assert g.dtype == (np.float32 if a.dtype == np.float32 else np.float64)
+        close(g, 3 * a.astype(float) ** 2, 1e-6, 1e-6)
+
+
+def test_p66_broadcast_writes_over_repeated_indices_masks_and_rows():
+    x3 = np.array([0.3, 0.7, -0.9])
+    check_all(bcast_fancy, (x3, np.array([1, 1, 3, 4, 4, 4])))
+    check_all(bcast_rows, (x3,))
+    check_all(bcast_fancy_2d, (x3, np.array([0, 2, 2, 3, 0])))
+    check_hessian(bcast_fancy, (x3, np.array([1, 1, 3, 4, 4, 4])))

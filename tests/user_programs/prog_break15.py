@@ -10,7 +10,6 @@ value_and_grad, vjp and jvp against differences of the function, hvp and
 hessian against differences of the gradient.  Findings that still fail are
 strict xfails naming their number in FINDINGS15.md.
 """
-import json
 import math
 import os
 import subprocess
@@ -2050,3 +2049,29 @@ def test_p66_broadcast_writes_over_repeated_indices_masks_and_rows():
     check_all(bcast_rows, (x3,))
     check_all(bcast_fancy_2d, (x3, np.array([0, 2, 2, 3, 0])))
     check_hessian(bcast_fancy, (x3, np.array([1, 1, 3, 4, 4, 4])))
+
+
+def mlp_mse(W1, b1, W2, b2, X, t):
+    h = np.tanh(X @ W1 + b1)
+    y = h @ W2 + b2
+    return np.mean((y - t) ** 2)
+
+
+def test_p67_one_mlp_derivative_over_many_batch_and_bias_shapes():
+    rng = np.random.default_rng(0)
+    W1 = rng.standard_normal((4, 5))
+    W2 = rng.standard_normal((5, 2))
+    d = srcgrad.grad(mlp_mse, wrt=(0, 1, 2, 3))
+    shapes = [((5,), (2,), (32, 4), (32, 2)), ((1, 5), (1, 2), (32, 4), (32, 2)), ((5,), (2,), (4,), (2,)),
+              ((), (), (1, 4), (1, 2)), ((32, 5), (32, 1), (32, 4), (32, 2)), ((5,), (2,), (3, 7, 4), (3, 7, 2)),
+              ((5,), (2,), (32, 4), (2,)), ((5,), (2,), (32, 4), ()), ((5,), (2,), (1, 4), (1, 2))]
+    for b1s, b2s, Xs, ts in shapes:
+        b1 = rng.standard_normal(b1s) if b1s else 0.3
+        b2 = rng.standard_normal(b2s) if b2s else -0.2
+        X = rng.standard_normal(Xs)
+        t = rng.standard_normal(ts) if ts else 0.5
+        args = (W1, b1, W2, b2, X, t)
+        g = d(*args)
+        for k in range(4):
+            assert np.shape(g[k]) == np.shape(args[k])
+            close(g[k], fd_grad(mlp_mse, args, k))

@@ -2075,3 +2075,33 @@ def test_p67_one_mlp_derivative_over_many_batch_and_bias_shapes():
         for k in range(4):
             assert np.shape(g[k]) == np.shape(args[k])
             close(g[k], fd_grad(mlp_mse, args, k))
+
+
+def dict_sim(params, n=8):
+    xs = np.zeros((n, 2))
+    xs[0] = params["x0"]
+    for i in range(n - 1):
+        xs[i + 1] = np.tanh(params["W"] @ xs[i] + params["b"])
+    return np.sum(xs ** 2)
+
+
+def test_p68_second_order_on_lists_and_dicts_through_in_place_loops():
+    x = [1.3, 0.7, 0.8, 1.9]
+    for f in (rosen_loop, spring_params):
+        Hn = check_hessian(f, (np.array(x),))
+        hv = srcgrad.hvp(f)(x, [1.0, 0.0, 0.5, 0.0])
+        assert type(hv) is list
+        close(hv, Hn @ np.array([1.0, 0.0, 0.5, 0.0]), 1e-8, 1e-8)
+        H = srcgrad.hessian(f)(x)
+        close(np.asarray(H, dtype=float), Hn, 1e-10, 1e-10)
+        close(srcgrad.jacobian(srcgrad.grad(f))(np.array(x)), Hn, 1e-10, 1e-10)
+    prm = {"x0": np.array([0.3, -0.2]), "W": np.array([[0.9, 0.2], [-0.3, 1.1]]), "b": np.array([0.1, -0.1])}
+    check_all(dict_sim, (prm,))
+    H = srcgrad.hessian(dict_sim)(prm)
+    x0, unflat = _flat(prm)
+
+    def flat_grad(q):
+        return _flat(srcgrad.grad(dict_sim)(q))[0]
+    H_fd = np.stack([fd_dir(flat_grad, [prm], 0, unflat(e), 1e-5) for e in np.eye(x0.size)], -1)
+    blocks = np.block([[np.asarray(H[a][b]).reshape(np.size(prm[a]), np.size(prm[b])) for b in prm] for a in prm])
+    close(blocks, H_fd, 1e-4, 1e-5)

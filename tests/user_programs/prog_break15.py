@@ -2105,3 +2105,33 @@ def test_p68_second_order_on_lists_and_dicts_through_in_place_loops():
     H_fd = np.stack([fd_dir(flat_grad, [prm], 0, unflat(e), 1e-5) for e in np.eye(x0.size)], -1)
     blocks = np.block([[np.asarray(H[a][b]).reshape(np.size(prm[a]), np.size(prm[b])) for b in prm] for a in prm])
     close(blocks, H_fd, 1e-4, 1e-5)
+
+
+HELPERS15 = 'import numpy as np\ndef act(z, slope=0.1):\n    return np.where(z > 0, z, slope * z)\n'
+MODEL15 = 'import math\nimport numpy as np\nimport numpy.linalg as la\nfrom numpy import exp as nexp\nfrom helpers15 import act\nimport helpers15\n\nSHIFT = (0.5, -0.25)\nsq = lambda t: t * t\n\n\ndef inner(v, k=2):\n    out = np.zeros(len(v))\n    for i in range(len(v)):\n        out[i] = sq(v[i]) * k + math.sin(v[i])\n    return out\n\n\ndef model(x, W):\n    h = act(W @ x + np.array(SHIFT))\n    g = helpers15.act(h - 1.0, 0.2)\n    y = inner(g) + nexp(-h)\n    return la.norm(y) + np.sum(inner(x[:2], 3))\n'
+
+
+def test_p69_export_of_a_model_using_another_module_aliases_and_a_lambda(tmp_path):
+    (tmp_path / "helpers15.py").write_text(HELPERS15)
+    (tmp_path / "model15.py").write_text(MODEL15)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    proc = subprocess.run([sys.executable, "-m", "srcgrad", "export", "model15.py:model", "--wrt", "x,W",
+                           "-o", str(out_dir / "gmodel15.py")], cwd=str(tmp_path),
+                          env=dict(os.environ, PYTHONPATH=here), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (out_dir / "drive15.py").write_text(DRIVER)
+    x = np.array([0.3, -0.7, 0.9])
+    W = np.array([[1.0, 0.5, -0.2], [0.3, -1.2, 0.8]])
+    # the exported module imports what the original imported: helpers15 must be importable
+    import shutil
+    shutil.copy(tmp_path / "helpers15.py", out_dir / "helpers15.py")
+    got = _run_exported(out_dir, "gmodel15", "grad_model", (x, W))
+    import importlib
+    sys.path.insert(0, str(tmp_path))
+    try:
+        model15 = importlib.import_module("model15")
+    finally:
+        sys.path.remove(str(tmp_path))
+    close(got, (fd_grad(model15.model, (x, W), 0), fd_grad(model15.model, (x, W), 1)))

@@ -2202,3 +2202,58 @@ def test_p71_planned_calls_follow_code_defaults_and_helpers_replaced():
     gx, gk = d2(x, 4.0)
     close(gx, 4.0 * np.cos(x), 1e-12, 1e-12)
     assert gk == pytest.approx(np.sum(np.sin(x)), rel=1e-12)
+
+
+# ============================================ 11. restores across loops, breaks and data-dependent whiles
+
+def two_loops(p, n=10):
+    xs = np.zeros(n)
+    xs[0] = p[0]
+    for i in range(n - 1):
+        xs[i + 1] = xs[i] * p[1] + np.sin(xs[i])
+    ys = np.zeros(n)
+    for i in range(n):
+        ys[i] = xs[n - 1 - i] * xs[i] + (ys[i - 1] if i > 0 else 0.0)
+        xs[i] = ys[i] * 0.5
+    return np.sum(ys) + np.sum(xs ** 2)
+
+def break_continue(p, n=12):
+    xs = np.zeros(n)
+    xs[0] = p[0]
+    k = 0
+    for i in range(n - 1):
+        if xs[i] > 3.0:
+            break
+        k = i + 1
+        if i % 3 == 1:
+            xs[i + 1] = xs[i]
+            continue
+        xs[i + 1] = xs[i] * p[1] + 0.3
+    return np.sum(xs[:k + 1] ** 2) + xs[k]
+
+def while_data(p):
+    xs = np.zeros(50)
+    xs[0] = p[0]
+    i = 0
+    while xs[i] < 2.0 and i < 48:
+        xs[i + 1] = xs[i] + 0.1 * np.exp(p[1] * xs[i])
+        i = i + 1
+    return np.sum(xs[: i + 1]) + xs[i] ** 2
+
+def cross_write(p, n=8):
+    a = np.zeros(n)
+    b = np.zeros(n)
+    a[0] = p[0]
+    b[0] = p[1]
+    for i in range(n - 1):
+        a[i + 1] = a[i] - 0.1 * b[i]
+        b[i + 1] = b[i] + 0.1 * a[i + 1]
+        a[i] = a[i] * b[i + 1]
+    return np.sum(a * b)
+
+
+def test_p72_two_loops_breaks_whiles_and_crossed_writes():
+    for f, x in ((two_loops, np.array([0.4, 0.8])), (break_continue, np.array([0.5, 1.3])),
+                 (while_data, np.array([0.2, 0.7])), (cross_write, np.array([0.5, -0.4]))):
+        check_all(f, (x,))
+        check_hessian(f, (x,))

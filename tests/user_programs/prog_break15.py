@@ -2257,3 +2257,60 @@ def test_p72_two_loops_breaks_whiles_and_crossed_writes():
                  (while_data, np.array([0.2, 0.7])), (cross_write, np.array([0.5, -0.4]))):
         check_all(f, (x,))
         check_hessian(f, (x,))
+
+
+# ============================================ 12. repeats in branches, rebinding, active ranges
+
+def branchy(x):
+    s = 0.0
+    a = 0.0
+    for i in range(len(x) - 1):
+        if x[i] > 0:
+            a = x[i + 1] * 2.0
+        b = x[i + 1] * 2.0
+        if i % 2 == 0:
+            c = np.sin(x[i + 1] * 2.0)
+        else:
+            c = np.cos(x[i + 1] * 2.0)
+        s = s + a * b + c
+    return s
+
+def rebind_mid(x):
+    s = 0.0
+    for i in range(len(x) - 2):
+        a = x[i + 1] * x[i]
+        i = i + 1
+        b = x[i + 1] * x[i]
+        s = s + a * b
+    return s
+
+def nested_same(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        for j in range(i + 1):
+            s = s + x[i + 1] * x[j] + x[i + 1] ** 2 * (j + 1)
+        s = s + x[i + 1]
+    return s
+
+def active_range(p):
+    s = 0.0
+    n = int(np.floor(p[0] * 4.0))
+    for i in range(n):
+        s = s + i * p[1] + p[0] * (i + 1)
+    return s + n * p[1]
+
+def x_rebound(x):
+    y = x * 2.0
+    a = np.sum(y * y)
+    y = x * 3.0
+    b = np.sum(y * y)
+    x = x + 1.0
+    c = np.sum(x * 2.0)
+    return a + b + c
+
+
+def test_p73_repeated_index_expressions_in_branches_and_rebinding():
+    x5 = np.array([0.3, -0.6, 0.9, 0.2, -0.4])
+    for f, x in ((branchy, x5), (rebind_mid, x5), (nested_same, x5), (active_range, np.array([1.3, 0.7])),
+                 (x_rebound, x5)):
+        check_all(f, (x,))

@@ -2314,3 +2314,37 @@ def test_p73_repeated_index_expressions_in_branches_and_rebinding():
     for f, x in ((branchy, x5), (rebind_mid, x5), (nested_same, x5), (active_range, np.array([1.3, 0.7])),
                  (x_rebound, x5)):
         check_all(f, (x,))
+
+
+def sim_out_two(p, n=6):
+    xs = np.zeros(n)
+    ys = np.zeros(n)
+    xs[0] = p[0]
+    for i in range(n - 1):
+        xs[i + 1] = xs[i] * p[1] + 0.1
+        ys[i] = xs[i + 1] * xs[i]
+    return xs, ys
+
+
+def test_p74_seeds_written_entry_by_entry_leave_the_callers_cotangents_alone():
+    p = np.array([0.5, 0.9])
+    check_vjp_array(sim_out, (p,))
+    J = srcgrad.jacobian(sim_out)(p)
+    close(J, jac_fd(sim_out, (p,)))
+    out, pullback = srcgrad.vjp(sim_out_two, p)
+    u = (np.arange(6.0), np.arange(6.0)[::-1].copy())
+    keep = (u[0].copy(), u[1].copy())
+    g = pullback(u)
+    np.testing.assert_array_equal(u[0], keep[0])
+    np.testing.assert_array_equal(u[1], keep[1])
+    J0 = jac_fd(lambda q: sim_out_two(q)[0], (p,))
+    J1 = jac_fd(lambda q: sim_out_two(q)[1], (p,))
+    close(g, keep[0] @ J0 + keep[1] @ J1)
+    close(pullback(u), g, 1e-14, 1e-14)
+    out, pullback = srcgrad.vjp(sim_dict, p)
+    seed = {"traj": np.linspace(-1.0, 1.0, 6), "last": np.float64(0.5), "loss": 2.0}
+    seed_keep = {k: np.copy(v) for k, v in seed.items()}
+    r1 = pullback(seed)
+    for k in seed:
+        np.testing.assert_array_equal(seed[k], seed_keep[k])
+    close(pullback(seed), r1, 1e-14, 1e-14)

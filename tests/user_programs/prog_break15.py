@@ -2348,3 +2348,59 @@ def test_p74_seeds_written_entry_by_entry_leave_the_callers_cotangents_alone():
     for k in seed:
         np.testing.assert_array_equal(seed[k], seed_keep[k])
     close(pullback(seed), r1, 1e-14, 1e-14)
+
+
+def writes_and_returns_its_argument(x):
+    for i in range(len(x) - 1):
+        x[i + 1] = x[i + 1] + np.sin(x[i])
+    return x
+
+
+def test_p75_function_returning_the_argument_it_wrote():
+    base = np.array([0.3, -0.5, 0.8, 0.1])
+    after = writes_and_returns_its_argument(base.copy())
+    J = jac_fd(lambda a: writes_and_returns_its_argument(a.copy()), (base,))
+    x = base.copy()
+    out, pullback = srcgrad.vjp(writes_and_returns_its_argument, x)
+    np.testing.assert_allclose(x, after, rtol=1e-14)
+    np.testing.assert_allclose(out, after, rtol=1e-14)
+    ct = np.array([1.0, 2.0, 3.0, 4.0])
+    close(pullback(ct), ct @ J)
+    np.testing.assert_allclose(x, after, rtol=1e-14)        # the pullback does not restore it
+    np.testing.assert_allclose(out, after, rtol=1e-14)
+    close(pullback(ct), ct @ J)
+    x = base.copy()
+    out, out_dot = srcgrad.jvp(writes_and_returns_its_argument, (x,), (np.array([1.0, 0.0, 0.0, 0.0]),))
+    close(out_dot, J[:, 0])
+    close(srcgrad.jacobian(writes_and_returns_its_argument)(base.copy()), J)
+
+
+def test_p76_arguments_updated_in_place_between_calls():
+    # SGD that updates the very same array (and list) object in place between calls
+    df = srcgrad.grad(spring_params)
+    w = P4.copy()
+    for step in range(6):
+        g = df(w)
+        close(g, fd_grad(spring_params, (w.copy(),)))
+        w -= 0.05 * g
+    dr = srcgrad.grad(rosen_loop)
+    lst = [1.3, 0.7, 0.8, 1.9]
+    for step in range(6):
+        g = dr(lst)
+        close(g, fd_grad(rosen_loop, (np.array(lst),)))
+        for i in range(len(lst)):
+            lst[i] -= 1e-4 * g[i]
+        if step == 3:
+            lst.append(0.5)                      # the same list grows
+    vg = srcgrad.value_and_grad(mlp_xent)
+    rng = np.random.default_rng(2)
+    P = _mlp_params(rng)
+    X = rng.standard_normal((8, 4))
+    y = np.eye(3)[rng.integers(0, 3, 8)]
+    for step in range(4):
+        value, g = vg(P, X, y)
+        assert value == pytest.approx(mlp_xent(P, X, y), rel=1e-12)
+        close(g, fd_grad(mlp_xent, (P, X, y)))
+        for k in P:
+            P[k] -= 0.5 * g[k]                   # the dict's arrays, in place
+        X[step] *= -1.0                          # the data too

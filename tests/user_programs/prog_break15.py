@@ -2404,3 +2404,71 @@ def test_p76_arguments_updated_in_place_between_calls():
         for k in P:
             P[k] -= 0.5 * g[k]                   # the dict's arrays, in place
         X[step] *= -1.0                          # the data too
+
+
+def masked_sumsq(x):
+    return np.sum(x ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS15 #7")
+def test_p77_masked_array_argument_is_right_or_refused():
+    m = np.ma.array(np.array([0.3, -0.6, 0.9]), mask=[False, True, False])
+    out, out_dot = srcgrad.jvp(masked_sumsq, (m,), (np.ones(3),))
+    assert out_dot == pytest.approx(0.6 + 1.8)             # forward mode follows the mask
+    try:
+        g = srcgrad.grad(masked_sumsq)(m)
+    except srcgrad.SrcGradError:
+        return
+    close(np.asarray(g), [0.6, 0.0, 1.8])                  # got [0.6, 2.0, 1.8]
+
+
+REDUCTIONS_SRC = """
+def red_list(x):
+    lst = []
+    for i in range(3):
+        lst.append(x * (i + 1.0))
+    return np.sum(lst) + np.max(lst) + np.mean(lst, axis=0).sum() + np.min([x[0], x[1] * 2.0])
+
+
+def red_float(a, b):
+    return np.max(a * b) + np.sum(a) + np.mean(b * 2.0) + np.prod(a) + np.min(a + b) + np.std(a * b + 1.0)
+
+
+def red_tuple(x):
+    t = (x[0], x[1] ** 2, x[2] * 3.0)
+    return np.sum(t) * np.max(t) + np.mean(t) + np.var(t)
+
+
+def red_kw(x):
+    return (np.max(x, axis=0, keepdims=True).sum() + np.sum(x, axis=(0, 1)) + np.sum(x, where=x > 0)
+            + np.max(x, initial=10.0) * 0.1 + np.sum(x, dtype=np.float64) + np.amax(x) + np.nansum(x)
+            + np.mean(x, axis=-1).max())
+
+
+def red_keepdims_rank(X):
+    m = np.max(X, axis=-1, keepdims=True)
+    s = np.sum(np.exp(X - m), axis=-1, keepdims=True)
+    return np.sum(np.log(s) + m) + np.sum(X.mean(axis=0, keepdims=True) ** 2)
+"""
+
+
+def test_p78_numpy_reductions_of_lists_tuples_floats_and_keywords(tmp_path):
+    # np.max(a) -> a.max() is only right for arrays: lists, tuples and Python floats too
+    (tmp_path / "reductions15.py").write_text("import numpy as np\n" + REDUCTIONS_SRC)
+    import importlib
+    sys.path.insert(0, str(tmp_path))
+    try:
+        R = importlib.import_module("reductions15")
+    finally:
+        sys.path.remove(str(tmp_path))
+    x3 = np.array([0.3, -0.6, 0.9])
+    check_all(R.red_list, (x3,))
+    check_all(R.red_float, (0.7, 1.3))
+    check_all(R.red_float, (0.7, 1.3), wrt=1)
+    check_all(R.red_float, (np.array([0.7, 0.2]), 1.3))
+    check_all(R.red_tuple, (x3,))
+    check_all(R.red_kw, (np.array([[0.3, -0.6, 0.9], [0.1, 0.5, -0.2]]),))
+    d = srcgrad.grad(R.red_keepdims_rank)
+    for shape in [(3, 4), (4,), (2, 3, 4), (1, 1), (5, 1), (3, 4)]:
+        X = np.random.default_rng(1).standard_normal(shape)
+        close(d(X), fd_grad(R.red_keepdims_rank, (X,)))

@@ -2472,3 +2472,37 @@ def test_p78_numpy_reductions_of_lists_tuples_floats_and_keywords(tmp_path):
     for shape in [(3, 4), (4,), (2, 3, 4), (1, 1), (5, 1), (3, 4)]:
         X = np.random.default_rng(1).standard_normal(shape)
         close(d(X), fd_grad(R.red_keepdims_rank, (X,)))
+
+
+# ============================================ 13. debug_nans and check_grads on in-place loops
+
+
+def small_recurrence(p, n=3):
+    xs = np.zeros(n + 1)
+    xs[0] = p[0]
+    for i in range(n):
+        xs[i + 1] = xs[i] * p[1]
+    return np.sum(xs ** 2)
+
+
+def test_p79_debug_nans_grad_and_jvp_of_in_place_loops():
+    cases = ((spring_params, (P4,)),
+             (particles_scatter_loop, (np.array([0.1, 0.5, -0.3, 1.2]), PAIR_I, PAIR_J)),
+             (fancy_writes_in_loop, (X7, np.array([0, 2, 2, 4, 0, 6, 6, 6]))),
+             (rosen_loop, ([1.3, 0.7, 0.8],)), (small_recurrence, (np.array([0.5, 0.9]),)))
+    for f, args in cases:
+        expected = fd_grad(f, args)
+        close(srcgrad.grad(f, debug_nans=True)(*args), expected)
+        close(srcgrad.value_and_grad(f, debug_nans=True)(*args)[1], expected)
+        x0 = np.asarray(args[0], dtype=float)
+        v = np.linspace(-1.0, 1.0, x0.size)
+        v = v if isinstance(args[0], np.ndarray) else list(v)
+        out, out_dot = srcgrad.jvp(f, args, (v,) + (None,) * (len(args) - 1), debug_nans=True)
+        close(out_dot, fd_dir(f, list(args), 0, v))
+        srcgrad.check_grads(f, args, modes=("reverse", "forward"))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS15 #8")
+def test_p80_debug_nans_vjp_of_a_loop_writing_an_array():
+    out, pullback = srcgrad.vjp(small_recurrence, np.array([0.5, 0.9]), debug_nans=True)
+    close(pullback(1.0), fd_grad(small_recurrence, (np.array([0.5, 0.9]),)))    # ValueError in check_finite

@@ -10,6 +10,7 @@ value_and_grad, vjp and jvp against differences of the function, hvp and
 hessian against differences of the gradient.  Findings that still fail are
 strict xfails naming their number in FINDINGS15.md.
 """
+import itertools
 import math
 import os
 import subprocess
@@ -2506,3 +2507,57 @@ def test_p79_debug_nans_grad_and_jvp_of_in_place_loops():
 def test_p80_debug_nans_vjp_of_a_loop_writing_an_array():
     out, pullback = srcgrad.vjp(small_recurrence, np.array([0.5, 0.9]), debug_nans=True)
     close(pullback(1.0), fd_grad(small_recurrence, (np.array([0.5, 0.9]),)))    # ValueError in check_finite
+
+
+# ============================================ 14. stencils, ndindex, stepped and reversed ranges
+
+def stencil(u0, steps=3):
+    n, m = u0.shape
+    u = u0.copy()
+    for s in range(steps):
+        new = u.copy()
+        for i, j in itertools.product(range(1, n - 1), range(1, m - 1)):
+            new[i, j] = u[i, j] + 0.1 * (u[i + 1, j] + u[i - 1, j] + u[i, j + 1] + u[i, j - 1] - 4 * u[i, j]) + 0.05 * u[i, j] ** 2
+        u = new
+    return np.sum(u ** 2)
+
+def ndindex_fill(p):
+    A = np.zeros((3, 2))
+    for idx in np.ndindex(A.shape):
+        A[idx] = p[idx[0]] * (idx[1] + 1) + np.sum(A) * 0.1
+    return np.sum(A ** 2)
+
+def step_ranges(x):
+    y = np.zeros(len(x))
+    for i in range(0, len(x), 2):
+        y[i] = x[i] ** 2
+    for i in range(len(x) - 1, 0, -1):
+        y[i - 1] = y[i - 1] + y[i] * 0.5
+    for i in reversed(range(len(x))):
+        y[i] = y[i] * x[i]
+    return np.sum(y)
+
+def zipped(xs, ys):
+    out = np.zeros(len(xs))
+    for i, (a, b) in enumerate(zip(xs, ys)):
+        out[i] = a * b + (out[i - 1] if i > 0 else 0.0)
+    return np.sum(out ** 2)
+
+def rows_into(X):
+    out = np.zeros(X.shape[0])
+    k = 0
+    for row in X:
+        out[k] = np.sum(row ** 2) - out[k - 1]
+        k += 1
+    return np.sum(out * np.arange(1, X.shape[0] + 1))
+
+
+def test_p81_stencil_ndindex_stepped_reversed_and_zipped_loops():
+    check_all(stencil, (np.random.default_rng(0).standard_normal((4, 4)) * 0.3,))
+    check_all(ndindex_fill, (np.array([0.3, -0.5, 0.8]),))
+    # the counter i bound by three loops (crashed on h/linear 5ad10b5, fixed by 5c1820c)
+    check_all(step_ranges, (np.array([0.3, -0.5, 0.8, 1.1, -0.2]),))
+    check_hessian(step_ranges, (np.array([0.3, -0.5, 0.8, 1.1, -0.2]),))
+    check_all(zipped, (np.array([0.3, -0.5, 0.8]), np.array([1.0, 2.0, -1.0])))
+    check_all(zipped, (np.array([0.3, -0.5, 0.8]), np.array([1.0, 2.0, -1.0])), wrt=1)
+    check_all(rows_into, (np.arange(6.0).reshape(3, 2) / 5,))

@@ -2561,3 +2561,62 @@ def test_p81_stencil_ndindex_stepped_reversed_and_zipped_loops():
     check_all(zipped, (np.array([0.3, -0.5, 0.8]), np.array([1.0, 2.0, -1.0])))
     check_all(zipped, (np.array([0.3, -0.5, 0.8]), np.array([1.0, 2.0, -1.0])), wrt=1)
     check_all(rows_into, (np.arange(6.0).reshape(3, 2) / 5,))
+
+
+# ============================================ 15. lists of floats as simulation state
+
+
+def list_state(x):
+    hs = [x * 0.0 for _ in range(4)]
+    hs[0] = x
+    for t in range(3):
+        hs[t + 1] = np.tanh(hs[t] * 1.5 + x[::-1]) + hs[t][0]
+    return np.sum(hs[-1] ** 2) + sum(np.sum(h) for h in hs)
+
+
+def dict_state(x):
+    d = {"a": x * 1.0, "b": x ** 2}
+    for t in range(3):
+        d["a"] = d["a"] + 0.1 * d["b"][t]
+        d["b"] = d["b"] * d["a"][0]
+    return np.sum(d["a"] * d["b"])
+
+
+def numbers_state(x):
+    y = [0.0] * len(x)
+    for i in range(len(x)):
+        y[i] = x[i] ** 2 + (y[i - 1] if i > 0 else 0.0)
+    return y[-1] + sum(y)
+
+
+def list_of_floats_seeded(p):
+    xs = [0.0] * 6
+    xs[0] = p[0]
+    for i in range(5):
+        xs[i + 1] = xs[i] * p[1] + math.sin(xs[i])
+    return sum(v * v for v in xs)
+
+
+def list_of_floats_seeded_by_product(p):
+    xs = [0.0] * 6
+    xs[0] = p[0] * 1.0
+    for i in range(5):
+        xs[i + 1] = xs[i] * p[1] + math.sin(xs[i])
+    return sum(v * v for v in xs)
+
+
+def test_p82_lists_and_dicts_as_loop_state():
+    x3 = np.array([0.3, -0.5, 0.8])
+    check_all(list_state, (x3,))
+    check_all(dict_state, (x3,))
+    check_all(numbers_state, ([0.3, -0.5, 0.8, 1.2],))
+    check_all(numbers_state, (np.array([0.3, -0.5, 0.8, 1.2]),))
+    check_all(list_of_floats_seeded_by_product, (np.array([0.4, 0.9]),))
+    check_all(list_of_floats_seeded_by_product, ([0.4, 0.9],))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS15 #9")
+@pytest.mark.parametrize("p", [np.array([0.4, 0.9]), [0.4, 0.9]], ids=["array", "list"])
+def test_p83_list_of_floats_seeded_with_an_entry_of_the_argument(p):
+    # refused: "this assignment into a subscript changes 'xs' in place, but 'xs' may share memory with 'p'"
+    check_all(list_of_floats_seeded, (p,))

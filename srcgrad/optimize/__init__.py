@@ -134,7 +134,8 @@ def _whole_function(forward: list, backward: list, setting: Setting, value_neede
     if "unreduce" in helpers:
         if changed:
             known = facts(forward + backward, setting)
-        backward, seeded = scalar_seeds(backward, known, forward, setting.params, helpers["unreduce"])
+        backward, seeded = scalar_seeds(backward, known, forward, setting.params, helpers["unreduce"],
+                                        setting.rename_global)
         if seeded:
             setting = dataclasses.replace(setting, numbers=setting.numbers | seeded)
             changed = pending = True

@@ -12,7 +12,7 @@ arrays that is memory the next operation could have reused (and, past
 glibc's mmap threshold, pages the kernel must fault in again). After each
 top-level statement, the NumPy values (see `kinds`) that nothing later reads
 are deleted. Only names bound at the top level before that statement qualify,
-so a `del` never meets an unbound name.
+so a `del` never meets an unbound name; none goes just before the `return`.
 """
 from __future__ import annotations
 
@@ -34,7 +34,13 @@ def release(body: list, known, keep: set[str]):
             bound.add(stmt.targets[0].id)
         dead = sorted(n for n in reads[i] & bound
                       if last[n] == i and kinds.get(n) == "np" and n not in keep)
-        if dead:
+        if dead and not _returns_next(body, i):
             out.append(nodes.delete(dead))
             bound -= set(dead)
     return out, len(out) != len(body)
+
+
+def _returns_next(body: list, i: int) -> bool:
+    """Only comments, or a `return`, follow statement `i` (the caller appends the
+    return): a `del` would free nothing the function still needs memory for."""
+    return all(nodes.is_comment(s) or isinstance(s, gast.Return) for s in body[i + 1:])

@@ -25,7 +25,8 @@ Reverse mode (`reverse`):
 4. `+=` into zero-initialised loop accumulators (`inplace`); shapes instead
    of values on the tape (`shapetape`, joint only).
 
-`release` then frees NumPy temporaries in the assembled function, and the
+`methods` then calls NumPy's reductions of arrays as their methods, `release`
+frees NumPy temporaries in the assembled function, and the
 fast path (`fastpath`) goes in front of it. Forward mode (`tangent`) runs
 scalar elision and constant folding to their fixed point.
 
@@ -41,6 +42,7 @@ from .copies import fold_constants, propagate
 from .cse import common_subexpressions
 from .dce import eliminate_dead
 from .inplace import accumulate_in_place, accumulate_top_level
+from .methods import reductions_as_methods
 from .release import release
 from .sameshape import settle_shapes
 from .saves import drop_unread_saves
@@ -178,6 +180,9 @@ def tangent(body: list, setting: Setting):
 
 
 def free_early(body: list, setting: Setting, keep: set[str]) -> list:
-    """`del` each NumPy temporary of the assembled function after its last use."""
-    body, _ = release(body, facts(body, setting), keep)
+    """Reductions of NumPy values as their methods, then `del` each NumPy temporary
+    of the assembled function after its last use."""
+    known = facts(body, setting)
+    body, _ = reductions_as_methods(body, known, setting.callee)
+    body, _ = release(body, known, keep)
     return body

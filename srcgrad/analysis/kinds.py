@@ -14,6 +14,7 @@ import numpy
 
 from .. import runtime
 from ..rules import facts as table
+from ..rules.known import REDUCTIONS
 
 def numpy_ufunc(fn) -> bool:
     """A ufunc the table of facts vouches for (NumPy's own, SciPy's): not one made
@@ -68,11 +69,17 @@ def _kind_of(expr, kinds: dict, callee) -> str | None:
         return {"np": "np", "record": "num" if constant else None,
                 "shape": "py" if constant else None}.get(within)
     if isinstance(expr, gast.Call):
+        func = expr.func
+        if isinstance(func, gast.Attribute) and func.attr in REDUCTIONS and not expr.args \
+                and _kind_of(func.value, kinds, callee) == "np":
+            return "np"  # `e.sum(axis=1, keepdims=True)` of a NumPy value
         fn = callee(expr)
         if fn is len and len(expr.args) == 1 and not expr.keywords:
             return "py"
         if table.returns_array(fn):
-            found = {kind_of(a, kinds, callee) for a in expr.args}
+            # None and True/False are options (`unreduce(g, a, None, False)`), not operands
+            found = {kind_of(a, kinds, callee) for a in expr.args
+                     if not (isinstance(a, gast.Constant) and (a.value is None or type(a.value) is bool))}
             if not found <= set(NUMERIC):
                 return None
             # srcgrad's elementwise helpers keep Python numbers Python numbers

@@ -8,6 +8,12 @@ equal leaf sets have equal shapes, because broadcasting is a function of the
 leaves' shapes. Only names assigned exactly once get a set: a name assigned
 again (a loop variable, a restore from the stack) is unknown, unless it
 holds a number wherever it is assigned (the empty set).
+
+A reduction with `keepdims=True` over constant axes (`np.max(a, axis=1,
+keepdims=True)`) is a `Reduced` leaf: a's shape with those axes 1, which
+broadcasts against a to a's shape. So in a union that holds a's leaves it
+adds nothing (`absorbed`): `a - np.max(a, axis=1, keepdims=True)` has a's
+leaf set.
 """
 from __future__ import annotations
 
@@ -18,15 +24,25 @@ import numpy
 
 from .. import nodes, runtime
 from ..rules import facts
+from ..rules.known import REDUCTIONS
+from .kinds import kind_of
 
-# Runtime helpers that broadcast their operands like a binary ufunc.
+
+
+class Reduced(collections.namedtuple("Reduced", "over axis")):
+    """The leaf of a `keepdims=True` reduction of a value with leaf set `over`
+    along `axis` (an int, a tuple of ints, or None for every axis)."""
+
+
+_REDUCTION_KEYWORDS = frozenset(["axis", "keepdims", "dtype", "ddof"])
 
 
 class Shapes:
     """Leaf sets of a function's names; `callee(call)` resolves a call's function."""
 
-    def __init__(self, body: list, params: list[str], callee, scalars: set[str], single=None):
+    def __init__(self, body: list, params: list[str], callee, scalars: set[str], single=None, kinds=None):
         self.callee = callee
+        self.kinds = kinds or {}  # value kinds (analysis/kinds.py): which receivers are NumPy values
         self.single = assigned_once(body, params) if single is None else single
         self.leaves: dict[str, frozenset] = {p: frozenset([p]) for p in params if p in self.single}
         for name in scalars:  # numbers (or 0-d values) wherever they are assigned
@@ -80,11 +96,13 @@ class Shapes:
             return self.union([expr.left, expr.right])
         if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, (gast.USub, gast.UAdd)):
             return self.of(expr.operand)
-        if isinstance(expr, gast.Call) and not expr.keywords:
+        if isinstance(expr, gast.Call) and expr.keywords:
+            return self.reduced(expr)
+        if isinstance(expr, gast.Call):
             fn = self.callee(expr)
             if is_elementwise(fn, len(expr.args)):
                 return self.union(expr.args)
-            if fn is runtime.unbroadcast and len(expr.args) == 2:
+            if (fn is runtime.unbroadcast or fn is runtime.unbroadcast_against) and len(expr.args) == 2:
                 return self.of(expr.args[1])
             if fn is runtime.unreduce and expr.args:
                 return self.of(expr.args[1]) if len(expr.args) > 1 else None
@@ -97,7 +115,57 @@ class Shapes:
             if found is None:
                 return None
             out |= found
-        return out
+        return absorbed(out)
+
+    def reduced(self, call) -> frozenset | None:
+        """The leaf set of `numpy.max(a, axis=c, keepdims=True)` (any reduction of the
+        facts table, with constant axes), or None."""
+        keywords = {k.arg: k.value for k in call.keywords}
+        if not keywords.keys() <= _REDUCTION_KEYWORDS:
+            return None
+        func = call.func
+        if isinstance(func, gast.Attribute) and not call.args and func.attr in REDUCTIONS \
+                and kind_of(func.value, self.kinds, self.callee) == "np":
+            operand = func.value  # `e.sum(axis=1, keepdims=True)` of a NumPy value
+        else:
+            found = facts.of(self.callee(call))
+            if found is None or not found.reduces or len(call.args) != 1:
+                return None
+            operand = call.args[0]
+        keep = keywords.get("keepdims")
+        axis = constant_axis(keywords.get("axis"))
+        if not (isinstance(keep, gast.Constant) and keep.value is True) or axis is UNKNOWN:
+            return None
+        over = self.of(operand)
+        if not over:  # unknown, or a number's (shape () whatever the axis)
+            return over
+        return frozenset([Reduced(over, axis)])
+
+
+UNKNOWN = object()
+
+
+def constant_axis(node):
+    """The axis a keyword's value spells (an int, a tuple of ints, None when
+    absent or None), or `UNKNOWN`."""
+    if node is None or isinstance(node, gast.Constant) and node.value is None:
+        return None
+    if isinstance(node, gast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, gast.Tuple) and all(isinstance(e, gast.Constant) and type(e.value) is int
+                                            for e in node.elts):
+        return tuple(e.value for e in node.elts)
+    return UNKNOWN
+
+
+def absorbed(leaves: frozenset) -> frozenset:
+    """`leaves` without the `Reduced` leaves that the others cover (their shape
+    broadcasts to the rest's): the canonical leaf set of that shape."""
+    while True:
+        gone = next((leaf for leaf in leaves if type(leaf) is Reduced and leaf.over <= leaves - {leaf}), None)
+        if gone is None:
+            return leaves
+        leaves = leaves - {gone}
 
 
 def assigned_once(body: list, params) -> set[str]:

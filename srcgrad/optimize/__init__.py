@@ -26,7 +26,8 @@ Reverse mode (`reverse`):
    `dx[i] += g`, `scatter_add`); shapes instead of values on the tape, and
    nothing for values or entries nothing reads (`shapetape`, joint only).
 
-`release` then frees NumPy temporaries in the assembled function, and the
+`methods` then calls NumPy's reductions of arrays as their methods, `release`
+frees NumPy temporaries in the assembled function, and the
 fast path (`fastpath`) goes in front of it. Forward mode (`tangent`) runs
 scalar elision and constant folding to their fixed point.
 
@@ -42,6 +43,7 @@ from .copies import fold_constants, propagate
 from .cse import common_subexpressions
 from .dce import eliminate_dead
 from .inplace import accumulate_in_place, accumulate_top_level
+from .methods import reductions_as_methods
 from .release import release
 from .sameshape import settle_shapes
 from .saves import drop_unread_saves
@@ -133,7 +135,8 @@ def _whole_function(forward: list, backward: list, setting: Setting, value_neede
     if "unreduce" in helpers:
         if changed:
             known = facts(forward + backward, setting)
-        backward, seeded = scalar_seeds(backward, known, forward, setting.params, helpers["unreduce"])
+        backward, seeded = scalar_seeds(backward, known, forward, setting.params, helpers["unreduce"],
+                                        setting.rename_global)
         if seeded:
             setting = dataclasses.replace(setting, numbers=setting.numbers | seeded)
             changed = pending = True
@@ -176,6 +179,9 @@ def tangent(body: list, setting: Setting):
 
 
 def free_early(body: list, setting: Setting, keep: set[str]) -> list:
-    """`del` each NumPy temporary of the assembled function after its last use."""
-    body, _ = release(body, facts(body, setting), keep)
+    """Reductions of NumPy values as their methods, then `del` each NumPy temporary
+    of the assembled function after its last use."""
+    known = facts(body, setting)
+    body, _ = reductions_as_methods(body, known, setting.callee)
+    body, _ = release(body, known, keep)
     return body

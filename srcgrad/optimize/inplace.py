@@ -294,6 +294,6 @@ def is_fresh(expr, callee) -> bool:
     if not isinstance(expr, gast.Call) or expr.keywords:
         return False
     fn = callee(expr)
-    if fn is runtime.unbroadcast:
+    if fn is runtime.unbroadcast or fn is runtime.unbroadcast_against:
         return len(expr.args) == 2 and is_fresh(expr.args[0], callee)
     return is_elementwise(fn, len(expr.args))

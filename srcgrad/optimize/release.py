@@ -11,8 +11,9 @@ A derivative holds every forward temporary until it returns; on large
 arrays that is memory the next operation could have reused (and, past
 glibc's mmap threshold, pages the kernel must fault in again). After each
 top-level statement, the NumPy values (see `kinds`) that nothing later reads
-are deleted. Only names bound at the top level before that statement qualify,
-so a `del` never meets an unbound name.
+are deleted, unless their shape is () (see `shapes`). Only names bound at
+the top level before that statement qualify, so a `del` never meets an
+unbound name; none goes just before the `return`.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from .. import nodes
 
 def release(body: list, known, keep: set[str]):
     """`(body, changed)`; `known` holds the function's facts (its value kinds)."""
-    kinds = known.kinds
+    kinds, leaves = known.kinds, known.shapes.leaves
     reads = [nodes.loaded_names(stmt) for stmt in body]
     last = {name: i for i, names in enumerate(reads) for name in names}  # the last read wins
     bound: set[str] = set()
@@ -33,8 +34,15 @@ def release(body: list, known, keep: set[str]):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
             bound.add(stmt.targets[0].id)
         dead = sorted(n for n in reads[i] & bound
-                      if last[n] == i and kinds.get(n) == "np" and n not in keep)
-        if dead:
+                      if last[n] == i and kinds.get(n) == "np" and n not in keep
+                      and leaves.get(n) != frozenset())  # of shape (): a number, nothing to free
+        if dead and not _returns_next(body, i):
             out.append(nodes.delete(dead))
             bound -= set(dead)
     return out, len(out) != len(body)
+
+
+def _returns_next(body: list, i: int) -> bool:
+    """Only comments, or a `return`, follow statement `i` (the caller appends the
+    return): a `del` would free nothing the function still needs memory for."""
+    return all(nodes.is_comment(s) or isinstance(s, gast.Return) for s in body[i + 1:])

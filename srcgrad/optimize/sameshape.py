@@ -10,6 +10,11 @@
 - A value read only for its shape (the second argument of `unbroadcast` and
   `unreduce`, the first of `reduced_size`) is read from the earliest value
   with the same leaf set, so a temporary computed only to be measured can go.
+- `unbroadcast(e, m)` where m is a `keepdims=True` reduction of a value of
+  e's shape (see `shapes.Reduced`) is `e.sum(axis=..., keepdims=True)`.
+- `unreduce(g, a, axis, True)` (or `unreduce(g, a, None, False)`, a NumPy `g`)
+  as an operand of an elementwise operation whose other operands cover a's
+  shape is `g`: broadcasting puts g's entries where unreduce would.
 - `1.0 * e` is `e` when `e` is a float already (a ufunc like `tanh` that
   always returns one, or arithmetic involving one); for an integer array it
   would be a conversion, and stays.
@@ -22,7 +27,8 @@ import numpy
 from .. import nodes, runtime
 from ..rules import facts
 from ..analysis.aliases import written_in_place
-from ..analysis.kinds import top_level_defs
+from ..analysis.kinds import kind_of, top_level_defs
+from ..analysis.shapes import Reduced, is_elementwise
 from .setting import representatives
 
 
@@ -44,11 +50,17 @@ def settle_shapes(backward: list, known, forward: list, params) -> tuple[list, b
             fn = shapes.callee(node)
             if node.keywords:
                 return node
-            if fn is runtime.unbroadcast and len(node.args) == 2:
+            if (fn is runtime.unbroadcast or fn is runtime.unbroadcast_against) and len(node.args) == 2:
                 mine = shapes.of(node.args[0])
                 if mine is not None and mine == shapes.of(node.args[1]):
                     changed = True
                     return node.args[0]
+                summed = _summed(node.args[0], mine, shapes.of(node.args[1]), known.kinds, shapes.callee)
+                if summed is not None:
+                    changed = True
+                    return summed
+            if is_elementwise(fn, len(node.args)):
+                changed |= _broadcast_by_operation(node.args, shapes, defs, known.kinds)
             position = facts.shape_template(fn)
             if position is not None and len(node.args) > position:
                 arg = node.args[position]
@@ -63,6 +75,11 @@ def settle_shapes(backward: list, known, forward: list, params) -> tuple[list, b
         def visit_BinOp(self, node):
             nonlocal changed
             self.generic_visit(node)
+            if not isinstance(node.op, gast.MatMult):
+                operands = [node.left, node.right]
+                if _broadcast_by_operation(operands, shapes, defs, known.kinds):
+                    node.left, node.right = operands
+                    changed = True
             if isinstance(node.op, gast.Mult) and isinstance(node.left, gast.Constant) \
                     and node.left.value == 1.0 and type(node.left.value) is float \
                     and _inexact(node.right, shapes, defs, set()) \
@@ -75,6 +92,49 @@ def settle_shapes(backward: list, known, forward: list, params) -> tuple[list, b
     # expression statements (line comments, calls kept for their effect) read no shapes
     out = [settle.visit(s) if not isinstance(s, gast.Expr) else s for s in backward]
     return out, changed
+
+
+def _summed(expr, leaves, target, kinds, callee):
+    """`expr.sum(axis=a, keepdims=True)` when `target` (a leaf set) is one `Reduced`
+    leaf over `leaves` along constant axes `a`, and `expr` a NumPy value (with an
+    axis to reduce, so an array); else None."""
+    if not (leaves and target and len(target) == 1):
+        return None
+    leaf, = target
+    if type(leaf) is not Reduced or leaf.over != leaves or leaf.axis is None \
+            or kind_of(expr, kinds, callee) != "np":
+        return None
+    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):  # -(sum) is sum(-e), exactly
+        return gast.UnaryOp(op=gast.USub(), operand=_summed(expr.operand, leaves, target, kinds, callee))
+    axis = gast.Tuple(elts=[gast.Constant(value=a, kind=None) for a in leaf.axis], ctx=gast.Load()) \
+        if isinstance(leaf.axis, tuple) else gast.Constant(value=leaf.axis, kind=None)
+    return nodes.quote_expr("e.sum(axis=a, keepdims=True)", e=expr, a=axis)
+
+
+def _broadcast_by_operation(operands: list, shapes, defs, kinds) -> bool:
+    """Replace, in `operands` (of one elementwise operation), each `unreduce(g, a,
+    axis, True)` (a name bound to one, or the call itself) by `g` where the other
+    operands cover a's shape; whether any changed. With `axis=None, keepdims=False`
+    only a NumPy `g` (a Python float would change the result's dtype)."""
+    changed = False
+    for i, operand in enumerate(operands):
+        call = defs.get(operand.id) if isinstance(operand, gast.Name) and isinstance(operand.ctx, gast.Load) \
+            else operand
+        if not (isinstance(call, gast.Call) and not call.keywords and len(call.args) == 4
+                and shapes.callee(call) is runtime.unreduce):
+            continue
+        g, a, axis, keepdims = call.args
+        kept = isinstance(keepdims, gast.Constant) and keepdims.value is True
+        whole = isinstance(axis, gast.Constant) and axis.value is None \
+            and isinstance(keepdims, gast.Constant) and keepdims.value is False
+        if not (kept or whole) or kind_of(g, kinds, shapes.callee) != "np" \
+                or not (isinstance(g, gast.Name) and g.id in shapes.single or isinstance(g, gast.Constant)):
+            continue
+        over, others = shapes.of(a), shapes.union(operands[:i] + operands[i + 1:])
+        if over is not None and others is not None and over <= others:
+            operands[i] = nodes.clone(g)
+            changed = True
+    return changed
 
 
 def _inexact(expr, shapes, defs, seen) -> bool:

@@ -14,6 +14,14 @@ gives the same result: in an elementwise operation with an array whose shape
 already covers its own. Anywhere else it is broadcast back explicitly
 (`unreduce(v, a, None, False)`, with `a` of the right shape), so the result
 never depends on the shortcut.
+
+    _dt2 = unreduce(c, _t2, None, False)        (_t2 = _t1 * y, read for its shape)
+    _dt1 = unbroadcast(_dt2 * y, _t1)     ->    _dt1 = unbroadcast_against(c * y, _t1)
+
+Where the operands beside a lazy value do not cover its shape, but do with
+the `unbroadcast` target's, the product is computed at their shape and
+broadcast against the target (`runtime.unbroadcast_against`): nothing of
+the lazy value's shape is built, nor the forward value read for it.
 """
 from __future__ import annotations
 
@@ -21,21 +29,22 @@ import gast
 
 from .. import nodes, runtime
 from .setting import representatives
-from ..analysis.shapes import Shapes, is_elementwise
+from ..analysis.shapes import Shapes, absorbed, is_elementwise
 
 
 class _Abort(Exception):
     """No value of the right shape to broadcast a lazy adjoint back to."""
 
 
-def scalar_seeds(backward: list, known, forward: list, params, unreduce_name: str):
+def scalar_seeds(backward: list, known, forward: list, params, unreduce_name: str, rename_global=None):
     """Rewrite `backward` (top level) with lazy seeds: `(backward, changed)`,
     where `changed` is the set of names that now hold a number (the lazy ones;
     empty when nothing changed). The code cannot say so (`_dt1 = _dt2` was
     `unreduce(_dt2, _t1, None, False)`, the adjoint of a full reduction), so the
     schedule keeps them as a fact (`Setting.numbers`). `known` holds the facts
     of both sweeps; a lazy value is broadcast back from a name bound to a value
-    of its shape before the backward sweep."""
+    of its shape before the backward sweep. `rename_global(helper)` names a runtime
+    helper in the generated code (`unbroadcast_against`; None: not used)."""
     shapes = known.shapes
     lazy: dict[str, frozenset] = {}
     reps = representatives(forward, params, shapes)
@@ -46,7 +55,7 @@ def scalar_seeds(backward: list, known, forward: list, params, unreduce_name: st
             if _is_seed(stmt, shapes) is not None or (
                     lazy and not lazy.keys().isdisjoint(nodes.loaded_names(stmt))):
                 stmt = nodes.clone(stmt)
-            out.append(_statement(stmt, lazy, reps, shapes, unreduce_name))
+            out.append(_statement(stmt, lazy, reps, shapes, (unreduce_name, rename_global)))
     except _Abort:
         return backward, frozenset()
     return out, frozenset(lazy)
@@ -67,7 +76,8 @@ def _is_seed(stmt, shapes: Shapes):
     return shapes.of(a)
 
 
-def _statement(stmt, lazy, reps, shapes, unreduce_name):
+def _statement(stmt, lazy, reps, shapes, names):
+    unreduce_name, rename_global = names
     if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
         target = stmt.targets[0].id
         seed = _is_seed(stmt, shapes)
@@ -78,7 +88,9 @@ def _statement(stmt, lazy, reps, shapes, unreduce_name):
                 stmt.value = stmt.value.args[0]
                 lazy[target] = seed
                 return stmt
-        value, over = _expr(stmt.value, lazy, reps, shapes, unreduce_name)
+        against = _against(stmt.value, lazy, shapes, rename_global)
+        value, over = (against, None) if against is not None else \
+            _expr(stmt.value, lazy, reps, shapes, unreduce_name)
         if over is not None and target in shapes.single:
             lazy[target] = over
             stmt.value = value
@@ -110,6 +122,32 @@ def _plain(expr, over, reps, unreduce_name):
     if over not in reps:
         raise _Abort
     return nodes.quote_expr(f"{unreduce_name}(v, a, None, False)", v=expr, a=reps[over])
+
+
+def _against(expr, lazy, shapes, rename_global):
+    """`unbroadcast(e, x)`, with `e` an elementwise operation of lazy names and
+    operands `others` whose shape does not cover theirs but does with x's, as
+    `unbroadcast_against(e, x)` (the lazy names read as the numbers they hold); else None."""
+    if rename_global is None or not (isinstance(expr, gast.Call) and not expr.keywords
+                                     and len(expr.args) == 2 and shapes.callee(expr) is runtime.unbroadcast):
+        return None
+    inner, x = expr.args
+    if isinstance(inner, gast.BinOp) and not isinstance(inner.op, gast.MatMult):
+        operands = [inner.left, inner.right]
+    elif isinstance(inner, gast.Call) and not inner.keywords and is_elementwise(shapes.callee(inner), len(inner.args)):
+        operands = list(inner.args)
+    else:
+        return None
+    numbers = [o for o in operands if isinstance(o, gast.Name) and o.id in lazy]
+    others = [o for o in operands if not any(o is n for n in numbers)]
+    if not numbers or any(n in lazy for o in others for n in nodes.loaded_names(o)):
+        return None
+    over = frozenset().union(*(lazy[n.id] for n in numbers))
+    covered, target = shapes.union(others), shapes.of(x)
+    if not covered or target is None or over <= covered \
+            or absorbed(over | covered) != absorbed(target | covered):
+        return None
+    return nodes.quote_expr(f"{rename_global('unbroadcast_against')}(e, x)", e=inner, x=x)
 
 
 def _expr(expr, lazy, reps, shapes, unreduce_name):

@@ -52,7 +52,7 @@ def facts(statements: list, setting: Setting) -> Facts:
     kinds = value_kinds(statements, params, set(setting.scalars), setting.callee, single)
     known = static_scalars(top_level_defs(statements, single), kinds, setting.callee)
     shapeless = set(setting.scalars) | known | setting.numbers
-    return Facts(Shapes(statements, list(params), setting.callee, shapeless, single), kinds)
+    return Facts(Shapes(statements, list(params), setting.callee, shapeless, single, kinds), kinds)
 
 
 def kinds_of(statements: list, setting: Setting) -> dict:

@@ -269,6 +269,7 @@ RUNTIME_SHAPES = {
     "pole_ratio": {"numbers": True, "elementwise": True},
     "power_derivative": {"numbers": True, "elementwise": True},
     "unbroadcast": {"template": 1},
+    "unbroadcast_against": {"template": 1},
     "unreduce": {"template": 1},
     "reduced_size": {"template": 0},
 }
@@ -276,7 +277,7 @@ RUNTIME_SHAPES = {
 
 def array_runtime(runtime) -> tuple:
     """srcgrad's helpers that, given numbers and arrays, return one array or NumPy scalar."""
-    return (runtime.unbroadcast, runtime.unbroadcast_to, runtime.unreduce, runtime.unreduce_extreme,
+    return (runtime.unbroadcast, runtime.unbroadcast_against, runtime.unbroadcast_to, runtime.unreduce, runtime.unreduce_extreme,
             runtime.masked_product, runtime.selected_product, runtime.tangent_ratio, runtime.pole_ratio,
             runtime.power_derivative, runtime.matmul_adjoint_left, runtime.matmul_adjoint_right,
             runtime.reduced_size)

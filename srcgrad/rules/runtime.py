@@ -57,6 +57,7 @@ for _helper in (runtime.fill_adjoint, runtime.linspace_adjoint, runtime.arange_a
 for _helper in (runtime.fill_tangent, runtime.linspace_tangent, runtime.arange_tangent):
     linear(_helper, "t")
 linear(runtime.unbroadcast_to, "g")
+linear(runtime.unbroadcast_against, "g")
 linear(runtime.unreduce, "g")
 linear(runtime.unindex, "g")
 linear(runtime.zero_at, "g")

@@ -43,7 +43,8 @@ from .containers import (add_grad, concat, concat_adjoint_left, concat_adjoint_r
                          loop_items_tangent, pack_dict, pack_list, pack_tuple, record_adjoint, repeat,
                          repeat_adjoint, repeat_adjoint_other_tangent, repeat_tangent, sorted_adjoint,
                          sorted_tangent, sum_adjoint_helper, sum_tangent_helper, unpack_adjoint)
-from .core import broadcast_like, sequence_like, shape_of, unbroadcast, unbroadcast_to, zeros_like
+from .core import (broadcast_like, sequence_like, shape_of, unbroadcast, unbroadcast_against, unbroadcast_to,
+                   zeros_like)
 from .decompositions import (diag_embed, eigh_tangent_helper, eigvalsh_tangent_helper, fold_triangle,
                              hermitian_gradient, hermitian_input,
                              frechet_block, gap_difference, gap_quotient, lower_mirror, lstsq_adjoint_helper,

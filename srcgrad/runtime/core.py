@@ -55,6 +55,27 @@ def unbroadcast_to(g, xshape):
     return numpy.reshape(g, xshape)
 
 
+def unbroadcast_against(g, x):
+    """`g` broadcast against `x`, then summed down to `x`'s shape.
+
+    The adjoint of `x` in an elementwise operation whose other operands
+    broadcast it, where the code has the adjoint `g` only at those operands'
+    shape: `unbroadcast(unreduce(c, x * y, None, False) * y, x)` is
+    `unbroadcast_against(c * y, x)`, without `x * y` computed for its shape
+    (optimize/seeds.py). Mostly `g` and `x` have one shape, and `g` is the answer.
+    """
+    xshape = x.shape if type(x) is numpy.ndarray else numpy.shape(x)
+    gshape = g.shape if type(g) is numpy.ndarray else numpy.shape(g)
+    if gshape == xshape:
+        return g
+    full = numpy.broadcast_shapes(gshape, xshape)
+    if full == xshape:  # g is spread over x: a new array, written
+        out = numpy.empty(xshape, numpy.result_type(g))
+        out[...] = g
+        return out
+    return unbroadcast_to(numpy.broadcast_to(g, full), xshape)
+
+
 def shape_of(x):
     """What a loop tapes instead of an operand it reads only for its shape."""
     return x.shape if type(x) is numpy.ndarray else numpy.shape(x)

@@ -137,7 +137,7 @@ def tangent_ratio(t, denom):
     # a nonzero number t has no zero to keep: any NaN is the denominator's own
     if not (type(t) is float and t != 0.0) and numpy.isnan(q).any():
         q = numpy.where(numpy.equal(t, 0), 0.0, q)
-    return q[()] if isinstance(q, numpy.ndarray) else q
+    return q[()] if isinstance(q, numpy.ndarray) and not q.ndim else q  # a 0-d result as a scalar
 
 
 def pole_ratio(t, denom):
@@ -173,7 +173,7 @@ def masked_product(g, factor):
     # number g has no zero to keep, and any NaN is the factor's own.
     if not (type(g) is float and g != 0.0) and numpy.isnan(q).any():
         q = numpy.where(numpy.equal(g, 0), 0.0, q)
-    return q[()] if isinstance(q, numpy.ndarray) else q
+    return q[()] if isinstance(q, numpy.ndarray) and not q.ndim else q  # a 0-d result as a scalar
 
 
 def selected_product(g, factor):

@@ -51,7 +51,8 @@ def unreduce_extreme(g, a, z, axis=None, keepdims=False):
         z = numpy.expand_dims(z, axis)
         g = numpy.expand_dims(g, axis)
     hit = numpy.equal(a, z)
-    return g * hit / hit.sum(axis=axis, keepdims=True)
+    # g / count first: one division per slot, not per entry (the same values as g * hit / count)
+    return hit * (g / hit.sum(axis=axis, keepdims=True))
 
 
 def prod_adjoint_helper(g, a, z, axis=None, keepdims=False):

@@ -22,6 +22,12 @@ def unbroadcast_case(g, x, c):
     return np.sum(rt.unbroadcast(g * g, x) * c)
 
 
+@case(rt.unbroadcast_against, variants=[(R(3, 4), R(3, 4), C(3, 4)), (R(1, 4), R(3, 4), C(3, 4)),
+                                        (R(4), R(3, 1), C(3, 1)), (R(), R(2, 3), C(2, 3))], modes=FWD)
+def unbroadcast_against_case(g, x, c):
+    return np.sum(rt.unbroadcast_against(g * g, x) * c)
+
+
 @case(rt.unbroadcast_to, variants=[(R(3, 4), C(1, 4)), (R(2, 3, 4), C(3, 1)), (R(2, 3), C())], modes=FWD)
 def unbroadcast_to_case(g, c):
     return np.sum(rt.unbroadcast_to(g * g, np.shape(c)) * c)

@@ -1,0 +1,47 @@
+"""A reduction of a NumPy value called as its method: `np.max(a, axis=1)` -> `a.max(axis=1)`.
+
+`numpy.max(a, ...)` of an array or NumPy scalar does what `a.max(...)` does
+(numpy.max calls the method for anything that is not an exact ndarray, and
+both run `numpy.maximum.reduce` for one), after a Python-level dispatch that
+costs a microsecond or two: on small arrays a visible share of a derivative.
+Only the forward sweep's calls whose first argument the value kinds show to be a
+NumPy value, with no other positional argument, are rewritten; it runs last (`optimize.free_early`),
+as the passes before it recognise the reductions by their function.
+"""
+from __future__ import annotations
+
+import gast
+import numpy
+
+from .. import nodes
+from ..analysis.kinds import kind_of
+
+# numpy function -> the ndarray method with the same parameters (after the array)
+_METHODS = {numpy.sum: "sum", numpy.prod: "prod", numpy.mean: "mean", numpy.max: "max", numpy.min: "min",
+            numpy.std: "std", numpy.var: "var"}
+_METHODS.update({getattr(numpy, "amax", numpy.max): "max", getattr(numpy, "amin", numpy.min): "min"})
+_KEYWORDS = frozenset(["axis", "dtype", "keepdims", "ddof", "initial", "where"])
+
+
+def reductions_as_methods(body: list, known, callee):
+    """`(body, changed)`: each `numpy.sum(a, **options)` of a NumPy value `a` as `a.sum(**options)`;
+    `known` holds the function's facts (its value kinds)."""
+    changed = False
+
+    class _Methods(nodes.Transformer):
+        def visit_Call(self, node):
+            nonlocal changed
+            self.generic_visit(node)
+            if len(node.args) != 1 or not all(k.arg in _KEYWORDS for k in node.keywords):
+                return node
+            method = _METHODS.get(callee(node)) if isinstance(node.func, gast.Attribute) else None
+            if method is None or kind_of(node.args[0], known.kinds, callee) != "np":
+                return node
+            changed = True
+            node.func = gast.Attribute(value=node.args[0], attr=method, ctx=gast.Load())
+            node.args = []
+            return node
+
+    # the forward sweep's: a helper of the backward sweep may hand a Python float to a
+    # reduction (`unbroadcast` of two numbers), whose kind says NumPy value
+    return [s if nodes.noted(s, "sweep") == "backward" else _Methods().visit(s) for s in body], changed

@@ -9,18 +9,7 @@ import numpy as np
 import pytest
 
 import srcgrad
-
-
-def spring(k, c, n):
-    dt = 0.01
-    xs = np.zeros(n + 1)
-    vs = np.zeros(n + 1)
-    xs[0] = 1.0
-    for i in range(n):
-        a = -k * xs[i] - c * vs[i]
-        vs[i + 1] = vs[i] + dt * a
-        xs[i + 1] = xs[i] + dt * vs[i + 1]
-    return np.sum(xs ** 2)
+from golden.functions import spring  # the damped spring filled in place
 
 
 def spring_of(p):

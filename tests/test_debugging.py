@@ -76,3 +76,13 @@ def test_debug_nans_checks_statements_inside_loops():
     assert df(np.array([5.0])) == pytest.approx(sum(0.5 / np.sqrt(5.0 - i) for i in range(3)))
     with pytest.raises(FloatingPointError, match="line"), np.errstate(divide="ignore", invalid="ignore"):
         df(np.array([2.0]))
+
+
+def test_check_finite_looks_into_containers_entry_by_entry():
+    """The tape and the stack hold None, numbers and arrays side by side (FINDINGS15 #8):
+    each entry is checked, and a NaN inside one is reported."""
+    from srcgrad.runtime import check_finite
+
+    check_finite((None, 1.0, np.zeros(3), [2.0, np.ones((2, 2))], {"a": 0.5}), "_tape = t", "the tape")
+    with pytest.raises(FloatingPointError, match="the tape"):
+        check_finite((None, [1.0, np.array([0.0, np.nan])]), "_tape = t", "the tape")

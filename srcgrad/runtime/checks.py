@@ -135,7 +135,12 @@ def raise_float_errors():
 
 def check_finite(value, generated, origin):
     """Raise FloatingPointError when a generated statement produced NaN or inf, and
-    SrcGradError when it produced a complex value (outside the SPEC)."""
+    SrcGradError when it produced a complex value (outside the SPEC). A list, tuple
+    or dict (a container value, the tape, the stack) is checked entry by entry."""
+    if isinstance(value, (list, tuple, dict)):
+        for entry in value.values() if isinstance(value, dict) else value:
+            check_finite(entry, generated, origin)
+        return
     if isinstance(value, complex) or (not isinstance(value, float) and numpy.iscomplexobj(value)):
         from srcgrad.errors import SrcGradError  # only on this error path
 

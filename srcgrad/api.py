@@ -18,7 +18,7 @@ import numpy
 
 from . import cache, fence as _fence, forms, frontend, listing, watch
 from .boundary import (CallPlan, as_gradient, check_kind, check_tangent, check_wrt_value, convert_gradients,
-                       copy_arrays, kind_of, parameters, positional_count, resolve_wrt, tangent_like, unshared)
+                       copy_arrays, floated, kind_of, parameters, positional_count, resolve_wrt, tangent_like, unshared)
 from .compiler import Options, optimizing
 from .bound import JVP_BOUND, bound_for
 from .errors import SrcGradError
@@ -164,6 +164,9 @@ class Derivative:
         for p, name, kind in plan.checks:
             if kind != "array" or args[p].dtype.kind not in "fiu":
                 check_kind(name, args[p], kind)
+        for p, kind in plan.converts:
+            if kind == "array" and args[p].dtype.kind in "iu":  # differentiated as float64
+                args = args[:p] + (floated(args[p]),) + args[p + 1:]
         self._last_kinds = kinds
         out = plan.fn(*args)
         if self._has_aux:
@@ -190,6 +193,12 @@ class Derivative:
         """The general call: every wrt value checked, the derivative compiled if need be."""
         for name in self.wrt:
             check_wrt_value(name, values[name])
+        ints = {n: floated(values[n]) for n in self.wrt if floated(values[n]) is not values[n]}
+        if ints:  # differentiated as float64
+            values = {**values, **ints}
+            call = self._signature.bind(*args, **kwargs)
+            call.arguments.update(ints)
+            args, kwargs = call.args, call.kwargs
         self._last_kinds = kinds
         return self._converted(self._function(kinds)(*args, **kwargs), values)
 
@@ -357,6 +366,7 @@ def jvp(fun, primals, tangents, debug_nans: bool = False):
         if t is not None:
             check_wrt_value(params[i], primals[i])
             check_tangent(params[i], primals[i], t)
+    primals = tuple(p if t is None else floated(p) for p, t in zip(primals, tangents))  # ints as float64
     values = dict(zip(params, primals))
     signature = frontend.signature(fun).parameters
     for p in params[len(primals):]:  # defaults have kinds too, as in vjp (a function: act=np.tanh)
@@ -400,9 +410,10 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
     sig = inspect.signature(fun)
     bound = sig.bind(*args, **kwargs)
     bound.apply_defaults()
-    values = bound.arguments
     for name in names:
-        check_wrt_value(name, values[name])
+        check_wrt_value(name, bound.arguments[name])
+        bound.arguments[name] = floated(bound.arguments[name])  # an integer array: as float64
+    values = bound.arguments
     params = parameters(fun)
     kinds = tuple(kind_of(values[p]) for p in params if p in values)
     options = Options(names, kinds=kinds, debug_nans=debug_nans, split=True)
@@ -413,6 +424,8 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
     # changing an argument in place after vjp does not change the gradient.
     call = sig.bind(*args, **kwargs)
     for p, v in call.arguments.items():
+        if p in names:
+            v = call.arguments[p] = values[p]  # floated above; a copy already where it was converted
         if p not in compiled.writes:
             call.arguments[p] = copy_arrays(v)
     value, tape = forward_fn(*call.args, **call.kwargs)

@@ -221,6 +221,15 @@ def as_gradient(g, x):
     return float(g)
 
 
+def floated(value):
+    """A value being differentiated, with an integer array made float64: the
+    function runs on the float64 array (so a `zeros_like(x)` buffer holds floats),
+    and the value and the gradient are the float64 program's."""
+    if type(value) is numpy.ndarray and value.dtype.kind in "iu":
+        return value.astype(numpy.float64)
+    return value
+
+
 def check_kind(name: str, value, kind: str) -> None:
     """`check_wrt_value` for a value whose kind `kind_of` has found."""
     if kind == "scalar" or kind == "numbers":

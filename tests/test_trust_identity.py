@@ -506,3 +506,29 @@ def test_grad_of_a_function_writing_its_argument_leaves_it_as_it_was():
     value, g = srcgrad.value_and_grad(_scale_first)(x)
     np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
     assert value == pytest.approx(_scale_first(np.array([1.0, 2.0, 3.0])))
+
+
+def _filled_buffer(x, y=1.0):
+    out = np.zeros_like(x)
+    for i in range(len(x)):
+        out[i] = x[i] * 1.5 * y
+    return np.sum(out ** 2)
+
+
+def test_an_integer_array_is_differentiated_as_float64_in_every_transform():
+    """FINDINGS15 #3: the function runs on the float64 array, so a `zeros_like(x)` buffer
+    holds floats; value and gradient are the float64 program's, on every call path."""
+    xi, xf = np.array([1, 2, 3]), np.array([1.0, 2.0, 3.0])
+    value, expected = srcgrad.value_and_grad(_filled_buffer)(xf)
+    for call in (lambda: srcgrad.value_and_grad(_filled_buffer)(xi),          # planned, first and cached
+                 lambda: srcgrad.value_and_grad(_filled_buffer)(xi),
+                 lambda: srcgrad.value_and_grad(_filled_buffer)(xi, y=1.0),   # bound by keyword
+                 lambda: (lambda v, pb: (v, pb(1.0)))(*srcgrad.vjp(_filled_buffer, xi))):
+        got_value, got = call()
+        assert got_value == pytest.approx(value)
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+        assert got.dtype == np.float64
+    _, tangent = srcgrad.jvp(_filled_buffer, (xi,), (np.array([1.0, 0.0, 0.0]),))
+    assert tangent == pytest.approx(expected[0])
+    np.testing.assert_array_equal(xi, [1, 2, 3])
+    assert xi.dtype.kind == "i"

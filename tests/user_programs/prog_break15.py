@@ -1649,7 +1649,6 @@ def zeros_like_buffer(x):
     return np.sum(out ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS15 #3")
 def test_p56_integer_array_argument_filling_a_zeros_like_buffer():
     # supported-language.md: "an integer array is differentiated as float64"
     xi = np.array([1, 2, 3])
@@ -1661,7 +1660,6 @@ def test_p56_integer_array_argument_filling_a_zeros_like_buffer():
     assert float(out_dot) == pytest.approx(4.5)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS15 #3")
 def test_p56b_unsigned_integer_array_wraps_in_the_adjoint():
     xu = np.array([1, 2, 3], dtype=np.uint64)
     with warnings.catch_warnings():

@@ -45,11 +45,15 @@ for _descriptor in (np.ndarray.shape, np.ndarray.ndim, np.ndarray.size, np.ndarr
 zero_case(math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite,
           variants=[(R(),), (P() * 3.0,)])
 zero_case(math.isclose, variants=[(R(), R())])
-zero_case(operator.floordiv, operator.lt, operator.le, operator.gt, operator.ge, operator.eq,
-          operator.ne, operator.is_, operator.is_not, variants=[(R(), R()), (R(4), R(4))])
+_pairs = [(R(), R()), (R(4), R(4))]
+zero_case(operator.lt, operator.le, operator.gt, operator.ge, operator.eq,
+          operator.ne, operator.is_, operator.is_not, variants=_pairs)
+# piecewise constant: sampled halfway between two jumps, so a random draw never sits on one
+zero_case(operator.floordiv, variants=[((np.floor(x / y) + 0.5) * y, y) for x, y in _pairs])
 zero_case(operator.not_, variants=[(R(),)])
 zero_case(operator.contains, variants=[(R(4), R())])
-zero_case(builtins.round, variants=[(R() * 10.0,), (R() * 10.0, 2)])
+_first, _second = R() * 10.0, R() * 10.0
+zero_case(builtins.round, variants=[(float(round(_first)),), (round(_second, 2), 2)])  # on a step, off its jumps
 zero_case(builtins.int, builtins.bool, builtins.type, variants=[(R() * 10.0,)])
 zero_case(builtins.len, builtins.any, builtins.all, variants=[(R(4),)])
 zero_case(builtins.isinstance, variants=[(R(), float)])

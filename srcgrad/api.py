@@ -162,11 +162,14 @@ class Derivative:
             del self._plans[kinds]
             return self._call_bound(dict(zip(self._params, args)), kinds, args, {})
         for p, name, kind in plan.checks:
-            if kind != "array" or args[p].dtype.kind not in "fiu":
-                check_kind(name, args[p], kind)
-        for p, kind in plan.converts:
-            if kind == "array" and args[p].dtype.kind in "iu":  # differentiated as float64
-                args = args[:p] + (floated(args[p]),) + args[p + 1:]
+            if kind == "array":
+                dtype_kind = args[p].dtype.kind
+                if dtype_kind == "f":
+                    continue
+                if dtype_kind in "iu":  # differentiated as float64
+                    args = args[:p] + (floated(args[p]),) + args[p + 1:]
+                    continue
+            check_kind(name, args[p], kind)
         self._last_kinds = kinds
         out = plan.fn(*args)
         if self._has_aux:
@@ -193,7 +196,7 @@ class Derivative:
         """The general call: every wrt value checked, the derivative compiled if need be."""
         for name in self.wrt:
             check_wrt_value(name, values[name])
-        ints = {n: floated(values[n]) for n in self.wrt if floated(values[n]) is not values[n]}
+        ints = {n: f for n in self.wrt if (f := floated(values[n])) is not values[n]}
         if ints:  # differentiated as float64
             values = {**values, **ints}
             call = self._signature.bind(*args, **kwargs)

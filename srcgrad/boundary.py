@@ -109,6 +109,7 @@ def kind_of(value) -> str:
     elif isinstance(value, (float, int)) and not isinstance(value, bool):
         return "scalar"
     elif isinstance(value, numpy.ndarray):
+        refuse_subclass(value)
         return "array"
     elif static_value(value):
         return Static(value)
@@ -116,6 +117,25 @@ def kind_of(value) -> str:
         return "other"
     leaves = types.count(numpy.ndarray) + types.count(float)
     return "record" if leaves == len(types) else "container"  # a record's entries are leaves
+
+
+def refuse_subclass(value, name: str = "") -> None:
+    """An array subclass whose operators or reductions mean something else than NumPy's
+    (a masked array skips masked entries, `numpy.matrix` multiplies with `*`, a unit-carrying
+    array converts): the derivative, written with plain NumPy's meaning, would be silently
+    wrong, so it is refused. `numpy.memmap` behaves as a plain array and passes."""
+    if isinstance(value, numpy.memmap):
+        return
+    what = f"{type(value).__module__}.{type(value).__qualname__}"
+    where = f"argument {name!r} is" if name else "an argument is"
+    if isinstance(value, numpy.ma.MaskedArray):
+        hint = ("pass the data and the mask as two plain arrays (`x.filled(0.0)`, `x.mask`) and "
+                "write the masking in the function, e.g. `np.where(mask, 0.0, x)`")
+    else:
+        hint = "pass a plain array: `numpy.asarray(x)`"
+    raise SrcGradError(
+        f"{where} a {what}, a subclass of numpy.ndarray whose operations differ from "
+        "numpy.ndarray's; srcgrad differentiates plain arrays only", hint=hint)
 
 
 def check_wrt_value(name: str, value, path: str = "") -> None:
@@ -131,6 +151,8 @@ def check_wrt_value(name: str, value, path: str = "") -> None:
         for i, item in enumerate(value):
             check_wrt_value(name, item, f"{path}[{i}]")
         return
+    if isinstance(value, numpy.ndarray):
+        refuse_subclass(value, name + path)
     if isinstance(value, bool) or not (
             isinstance(value, numbers.Real) or (
                 isinstance(value, numpy.ndarray) and value.dtype.kind in "fiu")):

@@ -143,8 +143,7 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse",
                 raise located(ctx.source, stmt, f"{resolved.label} is a call srcgrad knows nothing "
                               f"about, handed {handed[0]!r}, which the derivative reads: if the call "
                               f"changes {handed[0]!r} in place, the gradient would use the changed value",
-                              f"pass a copy ({handed[0]}.copy()), or register a rule for the call "
-                              "with srcgrad.defvjp / srcgrad.defjvp")
+                              _handed_hint(call, handed[0]))
             continue
         written = resolved.written
         if not written:
@@ -191,6 +190,21 @@ def _check_generated(fn, act, ctx, mode: str = "forward") -> None:
             raise located(ctx.source, stmt, f"a call whose result is discarded, on the "
                           f"differentiated value {touched[0]!r}", "this derivative cannot be "
                           "differentiated again yet")
+
+
+def _handed_hint(call, name: str) -> str:
+    """What to write instead of an unknown call handed a value the derivative reads. A
+    method of that value (`rng.normal()`) most often changes only the object's own state,
+    such as a local random generator's draw: computed on a line of its own, its result
+    is a constant the derivative reads, and the object itself is no longer read."""
+    func = call.func
+    if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) and func.value.id == name:
+        return (f"if .{func.attr}() changes only {name}'s own state (as a random generator's "
+                f"draw does), assign its result to a name on a line of its own (`draw = "
+                f"{name}.{func.attr}(...)`) and use that name; otherwise register a rule for the "
+                "call with srcgrad.defvjp / srcgrad.defjvp")
+    return (f"pass a copy (for an array, {name}.copy()), or register a rule for the call with "
+            "srcgrad.defvjp / srcgrad.defjvp")
 
 
 def _is_local_pop(call, ctx) -> bool:

@@ -59,16 +59,3 @@ def test_memmap_is_differentiated(tmp_path):
     np.testing.assert_allclose(srcgrad.grad(sumsq)(mm), [2.0, -4.0, 1.0])
     np.testing.assert_allclose(mm, [1.0, -2.0, 0.5])
 
-
-def two_draws_in_one_statement(x):
-    rng = np.random.default_rng(3)
-    return np.sum(x * rng.normal(size=3)) + np.sum(x ** 2 * rng.normal(size=3))
-
-
-def test_refused_local_generator_draws_hint_at_what_works():
-    """FINDINGS15 #6: the hint said `rng.copy()`, which a Generator does not have; it now
-    says to draw on a line of its own, which differentiates."""
-    with pytest.raises(srcgrad.SrcGradError) as err:
-        srcgrad.grad(two_draws_in_one_statement)(np.ones(3))
-    assert "rng.copy()" not in str(err.value)
-    assert "draw = rng.normal(...)" in str(err.value)

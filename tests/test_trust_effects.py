@@ -579,3 +579,17 @@ def test_writing_a_constant_before_it_is_read_runs_as_written():
         return np.sum(x * c)
 
     assert np.allclose(srcgrad.grad(shuffled_first)(X.copy()), [2.0, 4.0, 6.0])
+
+
+def two_draws_in_one_statement(x):
+    rng = np.random.default_rng(3)
+    return np.sum(x * rng.normal(size=3)) + np.sum(x ** 2 * rng.normal(size=3))
+
+
+def test_refused_local_generator_draws_hint_at_what_works():
+    """FINDINGS15 #6: the hint said `rng.copy()`, which a Generator does not have; it now
+    says to draw on a line of its own, which differentiates."""
+    with pytest.raises(srcgrad.SrcGradError) as err:
+        srcgrad.grad(two_draws_in_one_statement)(np.ones(3))
+    assert "rng.copy()" not in str(err.value)
+    assert "draw = rng.normal(...)" in str(err.value)

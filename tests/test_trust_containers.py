@@ -745,3 +745,57 @@ def test_a_named_tuple_argument_gets_a_named_tuple_of_gradients():
     assert type(hessian) is Params and type(hessian.c) is Params
     np.testing.assert_allclose(hessian.c.c, 2.0 * np.eye(2))
     assert hessian.a.b == pytest.approx(1.0)
+
+
+# --- lists the function makes, used as loop state (FINDINGS15 #9) -------------------------
+# A store into a slot of `[0.0] * n`, of a comprehension's list or of another name for
+# one rebinds a slot of a list the function made: no argument's memory is written, so
+# seeding it with an argument or an entry of one is differentiated, not refused.
+
+
+def seeded_repeat(p):
+    xs = [0.0] * 4
+    xs[0] = p[0]
+    for i in range(3):
+        xs[i + 1] = xs[i] * p[1] + np.sin(xs[i])
+    return sum(v * v for v in xs)
+
+
+def seeded_comprehension(x):
+    hs = [x * 0.0 for _ in range(3)]
+    hs[0] = x
+    for t in range(2):
+        hs[t + 1] = np.tanh(hs[t] * 1.5) + hs[t][0]
+    return np.sum(hs[-1] ** 2) + sum(np.sum(h) for h in hs)
+
+
+def _central(fun, x, eps=1e-6):
+    x = np.asarray(x, dtype=float)
+    out = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        step = np.zeros(x.shape)
+        step[i] = eps
+        out[i] = (fun(x + step) - fun(x - step)) / (2 * eps)
+    return out
+
+
+@pytest.mark.parametrize("fun, x", [(seeded_repeat, [0.4, 0.9]), (seeded_comprehension, [0.3, -0.5, 0.8])],
+                         ids=["repeat", "comprehension"])
+def test_made_list_seeded_with_the_argument(fun, x):
+    x = np.array(x)
+    expected = _central(fun, x)
+    lists = (srcgrad.grad(fun)(list(x)),) if fun is seeded_repeat else ()
+    for got in _gradients(fun, (x,)) + lists:
+        np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-9)
+
+
+def renamed_made_list(x):
+    a = [x * 1.0, x * 2.0]
+    b = a
+    b[0] = x * 3.0
+    return np.sum(a[0] * x)
+
+
+def test_a_made_list_written_through_another_name_is_still_refused():
+    with pytest.raises(srcgrad.SrcGradError, match="may share memory with 'a'"):
+        srcgrad.grad(renamed_made_list)(np.array([1.0, 2.0]))

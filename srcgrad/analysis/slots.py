@@ -77,8 +77,10 @@ def repeats_entries(body, name: str) -> bool:
 
 
 def made_containers(body, params) -> set[str]:
-    """Names only ever bound to a dict or list the function makes itself: a display,
-    or `dict(...)` / `list(...)` (a new container holding another one's entries)."""
+    """Names only ever bound to a dict or list the function makes itself: a display, a
+    comprehension, a repeated list display (`[0.0] * n`), another name of a made one
+    (`hs = made`: `slot_observers` counts both names), or `dict(...)` / `list(...)`
+    (a new container holding another one's entries)."""
     bindings: dict[str, list] = {}
     for stmt, _, _ in positions(body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
@@ -89,12 +91,23 @@ def made_containers(body, params) -> set[str]:
                     bindings.setdefault(n.id, []).append(None)
     constructors = {"dict", "list"} - set(bindings) - set(params)  # not shadowed by a local
 
-    def made(value) -> bool:
-        return isinstance(value, (gast.Dict, gast.List)) or (
+    def made(value, found) -> bool:
+        if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult):  # [0.0] * n
+            return any(isinstance(side, gast.List) or (isinstance(side, gast.Name) and side.id in found)
+                       for side in (value.left, value.right))
+        if isinstance(value, gast.Name):  # another name of a made container
+            return value.id in found
+        return isinstance(value, (gast.Dict, gast.List, gast.ListComp, gast.DictComp)) or (
             isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
             and value.func.id in constructors and len(value.args) <= 1 and not value.keywords)
 
-    return {n for n, values in bindings.items() if n not in params and all(map(made, values))}
+    found: set[str] = set()
+    while True:  # a repeat of a made list is made: `_t1 = [0.0]; xs = _t1 * 6`
+        grown = {n for n, values in bindings.items()
+                 if n not in params and all(made(v, found) for v in values)}
+        if grown == found:
+            return found
+        found = grown
 
 
 def slot_observers(body, name: str, before) -> set[str]:
@@ -120,7 +133,10 @@ def slot_observers(body, name: str, before) -> set[str]:
                     continue  # an entry of the container, not the container
             elif is_append_call(stmt):
                 holder, value = stmt.value.func.value.id, stmt.value.args[0]
-            if holder is not None and holder not in seen and nodes.loaded_names(value) & seen:
+            if holder in seen and isinstance(value, gast.Name) and value.id not in seen:
+                seen.add(value.id)  # `hs = made`: the name it was copied from sees the write too
+                changed = True
+            elif holder is not None and holder not in seen and nodes.loaded_names(value) & seen:
                 seen.add(holder)
                 changed = True
     return seen

@@ -124,7 +124,7 @@ def refuse_subclass(value, name: str = "") -> None:
     (a masked array skips masked entries, `numpy.matrix` multiplies with `*`, a unit-carrying
     array converts): the derivative, written with plain NumPy's meaning, would be silently
     wrong, so it is refused. `numpy.memmap` behaves as a plain array and passes."""
-    if isinstance(value, numpy.memmap):
+    if type(value) is numpy.ndarray or isinstance(value, numpy.memmap):
         return
     what = f"{type(value).__module__}.{type(value).__qualname__}"
     where = f"argument {name!r} is" if name else "an argument is"

@@ -28,7 +28,7 @@ def test_an_ordered_dict_of_floats_is_a_record_not_a_list_of_numbers():
 
 @pytest.mark.parametrize("value, kind", [
     (1.5, "scalar"), (2, "scalar"), (True, "other"), (np.float64(1.0), "scalar"),
-    (np.float32(1.0), "other"), (np.ones(2), "array"), (np.ma.ones(2), "array"),
+    (np.float32(1.0), "other"), (np.ones(2), "array"),
     ([], "record"), ((), "record"), ({}, "record"), ([1.0, 2.0], "numbers"), ((1.0,), "numbers"),
     ([1.0, 2], "container"), ([1.0, np.ones(2)], "record"), ({"a": 1.0}, "record"),
     ({"a": np.ones(2), "b": 1.0}, "record"), ({"a": [1.0]}, "container"), ([[1.0]], "container"),
@@ -36,6 +36,11 @@ def test_an_ordered_dict_of_floats_is_a_record_not_a_list_of_numbers():
 ])
 def test_kinds(value, kind):
     assert api._kind(value) == kind
+
+
+def test_masked_array_kind_is_refused():
+    with pytest.raises(srcgrad.SrcGradError, match="MaskedArray"):
+        api._kind(np.ma.ones(2))
 
 
 # --- functions (gradients derived by hand) ----------------------------------------

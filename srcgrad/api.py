@@ -63,7 +63,7 @@ class Derivative:
         self._positions = tuple(positional.index(n) for n in self.wrt) \
             if len(positional) == len(self._params) else None
         self._nparams = len(self._params) if self._positions is not None else -1
-        self._bound: dict = {}  # kinds -> (bound generated function, its watch's check or None)
+        self._bound: dict = {}  # kinds -> (bound generated function, its watch's checks, code, made keys)
         self._last_kinds = None  # the argument kinds of the last call: what `source` shows
         self._plans: dict = {}  # kinds -> CallPlan, for calls with every argument positional
         self._one: dict = {}  # type -> CallPlan, for plain grad's one-argument calls (`__call__`)
@@ -96,7 +96,7 @@ class Derivative:
                                                         **self._build_options()))
             seen = watch.of(compiled, self.fun)
             found = self._bound[key] = (compiled.bind(self.fun), seen.check(), seen.check(planned=True),
-                                        self.fun.__code__)
+                                        self.fun.__code__, compiled.made)
         return found[0]
 
     def __call__(self, *args, **kwargs):

@@ -307,6 +307,22 @@ def _record_gradient(g, x):
     return as_gradient(g, x)
 
 
+def _made_fits(g, x, keys) -> bool:
+    """Whether `g`, a dict of memory the derivative allocated itself (its keys `keys`,
+    proved at compile time: srcgrad/fresh.py), is the gradient of the record `x` as
+    `_record_gradient` and `unshared` would return it: `x` a dict with those keys in
+    that order, each entry a float array, its gradient a writeable array of its dtype
+    and shape. New memory shares nothing with the caller's arrays nor with another
+    entry, so no walk looks for sharing."""
+    if type(g) is not dict or type(x) is not dict or len(x) != len(keys) or tuple(x) != keys:
+        return False
+    for gv, xv in zip(g.values(), x.values()):
+        if type(gv) is not numpy.ndarray or type(xv) is not numpy.ndarray or gv.dtype != xv.dtype \
+                or gv.shape != xv.shape or xv.dtype.kind != "f" or not gv.flags.writeable:
+            return False
+    return True
+
+
 def _arrays(tree, found: list) -> list:
     """`found`, extended by the arrays in `tree` (its dicts, lists and tuples walked)."""
     if isinstance(tree, numpy.ndarray):
@@ -389,12 +405,13 @@ class CallPlan:
     from, and `watch`, the staleness check of the rest, or None: both checked by the
     caller), the wrt values to check, and how to convert each gradient."""
 
-    __slots__ = ("fn", "code", "watch", "kinds", "kind", "checks", "converts", "floats", "unshare", "array_at",
-                 "many")
+    __slots__ = ("fn", "code", "watch", "made", "kinds", "kind", "checks", "converts", "floats", "unshare",
+                 "array_at", "many")
 
     def __init__(self, bound, kinds, positions, wrt, many: bool):
-        # bound: see api.Derivative._function; watch: watch.Watch.check(planned=True)
-        self.fn, _, self.watch, self.code = bound
+        # bound: see api.Derivative._function; watch: watch.Watch.check(planned=True); made:
+        # the keys of a record gradient the generated function proved new memory (fresh.py)
+        self.fn, _, self.watch, self.code, self.made = bound
         self.kinds, self.kind = kinds, kinds[0]  # the first argument's kind: for one-argument calls
         self.many = many  # the caller asked for a tuple of gradients
         # the position of the one wrt argument when it is an array (the commonest call), else -1
@@ -414,6 +431,8 @@ class CallPlan:
         converts = self.converts
         if len(converts) == 1:
             (p, kind), = converts
+            if self.made is not None and _made_fits(out, args[p], self.made):
+                return (out,) if self.many else out
             g = gradient_for_kind(out, args[p], kind)
             if kind not in _UNCHECKED:
                 g = unshared(g, args)

@@ -30,6 +30,7 @@ from .context import Context
 from .errors import Location, SrcGradError
 from .fence import fence, resolve_static
 from .forward import Tangents, forward, tangent_function
+from .fresh import made_record
 from .frontend import ParsedFunction, is_module_path, parse
 from .naming import Names
 from .normalize import nograd, normalize
@@ -39,6 +40,7 @@ from .normalize.desugar import bind_loop_items, spread_shapes
 from . import optimize
 from .normalize.share import share_repeats
 from .optimize.fastpath import fast_path
+from .optimize.setting import kinds_of
 from .options import Options, optimizing, unoptimized  # noqa: F401 (re-exported)
 from .reverse import reverse
 from .reverse.calls import SplitPairs
@@ -209,16 +211,30 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
                                              or options.debug_nans, seed=sweeps.seed_name)
     else:  # the plain lowering (see `unoptimized`)
         forward, backward, _, _ = settle(sweeps.backward, recompute_loops=False)
-    deferred = None
+    deferred = made = None
     if options.split:
         functions = split_pair(low.tree, forward, backward, sweeps, low.params, names, ctx, options.debug_nans)
     else:
         out = grad_function(low.tree, forward, backward, sweeps, names, ctx, options, low.aux, setting)
         functions = [out]
+        # before the fast path: its plain `*` and `/` allocate as the guards they replace do
+        made = _made_record(out, low, options, setting)
         if options.optimize and not (options.debug_nans or options.nan_safe or low.generated):
             functions, deferred = fast_path(out, sweeps, names, ctx, options, setting,
                                             ctx.arithmetic_helpers(arrays=True))
-    return _compiled(low, functions, calls, twin=deferred)
+    compiled = _compiled(low, functions, calls, twin=deferred)
+    compiled.made = made
+    return compiled
+
+
+def _made_record(out, low: Lowered, options: Options, setting):
+    """The keys of the record gradient `out` returns, when it proves each entry memory
+    it allocated itself (`fresh.made_record`): grad of one record argument, optimized."""
+    wrt = options.wrt
+    if setting is None or len(wrt) != 1 or setting.params.get(wrt[0]) != "record" \
+            or options.return_value or low.aux is not None:
+        return None
+    return made_record(out, low.params, kinds_of(out.body, setting), setting.callee)
 
 
 def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting:

@@ -132,13 +132,21 @@ def fast_twin(fn, twin_name: str, guards: dict, kinds: dict, callee,
     replaced = {id(c): _OPERATORS[guards[c.func.id]] for c in calls
                 if _is_guard(c, guards) and _on_arrays(c, kinds, callee)}
     start = next((i for i, s in enumerate(fn.body) if nodes.noted(s, "sweep") == "backward"), None)
-    if len(replaced) <= arrays or start is None:
+    if start is None or not replaced:
         return None
+    # Few guards, each run once: check their own results (`nan_free`), not the gradients.
+    checked = len(replaced) <= arrays
+    if checked and not _once(fn.body, calls_in, replaced, start):
+        return None
+    nan_free = rename_global("nan_free") if checked else None
 
     def plain(node):  # clone's replace hook: `a * b` for `masked_product(a, b)`
         if node.__class__ is gast.Call and id(node) in replaced:
             left, right = (nodes.clone(a, plain) for a in node.args)
-            return gast.BinOp(left=left, op=replaced[id(node)](), right=right)
+            product = gast.BinOp(left=left, op=replaced[id(node)](), right=right)
+            if checked:
+                return gast.Call(func=nodes.name(nan_free), args=[product], keywords=[])
+            return product
         return None
 
     # Statements without a guard are shared by both functions (nothing changes them now).
@@ -150,15 +158,26 @@ def fast_twin(fn, twin_name: str, guards: dict, kinds: dict, callee,
     handed = nodes.quote_stmt(f"try:\n    with {rename_global('raise_float_errors')}():\n        pass\n"
                               f"except FloatingPointError:\n    {twin_call}")
     handed.body[0].body = fast.body[start:-1]
+    met = "0 * inf, x / 0, an overflow or a NaN" if checked else "0 * inf, x / 0 or an overflow"
     handed.handlers[0].body.insert(0, nodes.comment(
-        "0 * inf, x / 0 or an overflow on the way: the twin meets it with the caller's settings"))
+        f"{met} on the way: the twin meets it with the caller's settings"))
+    handed.handlers[0].body[-1].value.args, handed.handlers[0].body[-1].value.keywords = _forwarded(fn)
+    if checked:
+        fast.body = fast.body[:start] + [handed, fast.body[-1]]
+        return [fast, fn]
     check = nodes.quote_stmt(f"if {rename_global('has_nan')}():\n    {twin_call}")
     check.test.args = [nodes.name(g) for g in gradients]
     check.body.insert(0, nodes.comment("a NaN: 0 * inf or 0 / 0 on the way, which the twin's guards keep 0"))
-    for call in (handed.handlers[0].body[-1].value, check.body[-1].value):
-        call.args, call.keywords = _forwarded(fn)
+    check.body[-1].value.args, check.body[-1].value.keywords = _forwarded(fn)
     fast.body = fast.body[:start] + [handed, check, fast.body[-1]]
     return [fast, fn]
+
+
+def _once(body: list, calls_in: list, replaced: dict, start: int) -> bool:
+    """Every replaced guard sits in a plain statement of the backward sweep (in no
+    loop or branch): its result's check runs once per call."""
+    return all(i >= start and i < len(body) - 1 and isinstance(body[i], (gast.Assign, gast.AugAssign, gast.Expr))
+               for i, found in enumerate(calls_in) for c in found if id(c) in replaced)
 
 
 def _forwarded(fn) -> tuple[list, list]:

@@ -249,7 +249,9 @@ def method(attr: str) -> Facts | None:
 
 # Runtime helpers whose result is always new memory (the others may return an argument).
 RUNTIME_FACTS = {n: PURE for n in ("zeros_like", "owned", "owned_adjoint", "owned_tangent", "fresh_tape",
-                                   "copy_slice", "reduced_size")}
+                                   "copy_slice", "reduced_size", "matmul_adjoint_left", "matmul_adjoint_right",
+                                   "unreduce_extreme", "masked_product", "selected_product", "tangent_ratio",
+                                   "pole_ratio")}
 # the helpers that write into their argument: a dict's entry put back, an adjoint buffer added into
 RUNTIME_FACTS["restore_entry"] = _writer(0, hint="srcgrad's own helper: it puts a dict's entry back "
                                                  "in a generated gradient's backward sweep")

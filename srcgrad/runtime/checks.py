@@ -3,7 +3,7 @@
 Every helper that raises `SrcGradError` lives here and imports it only on
 its error path, so the runtime stays free of srcgrad imports (`export`
 swaps that import for a stand-in class). `rule_gradients` checks what a
-user's defvjp rule returned. `has_nan` and `raise_float_errors` decide when
+user's defvjp rule returned. `has_nan`, `nan_free` and `raise_float_errors` decide when
 a fast derivative hands over to its NaN-safe twin; `check_finite` is
 `debug_nans=True`.
 """
@@ -122,6 +122,20 @@ def has_nan(*gradients) -> bool:
         elif g is not None and kind is not int:
             return True
     return False
+
+
+def nan_free(value):
+    """`value`, an array a fast path's plain `*` or `/` made in place of a NaN guard;
+    FloatingPointError if it holds a NaN. Inside `raise_float_errors`, 0 * inf and 0 / 0
+    raise already; a NaN that came in with an operand passes quietly, and the guard
+    might have made it 0: the fast function then hands over to its NaN-safe twin. With
+    no NaN, the guard's result is this very value."""
+    if type(value) is numpy.ndarray and value.dtype.kind == "f":  # the common case, inline
+        if not (value.size and numpy.isnan(value.max())):  # max passes NaN on
+            return value
+    elif not has_nan(value):
+        return value
+    raise FloatingPointError("a NaN where a guard may keep 0")
 
 
 def raise_float_errors():

@@ -6,6 +6,8 @@ linear. A 0-d value is reduced whole whatever `axis` says, as NumPy does
 (`_axis_for`). Zeros in prod and cumprod are handled exactly, without
 dividing by them. The tangents reuse the adjoints' weights.
 """
+import math
+
 import numpy
 
 from .core import unbroadcast_to
@@ -45,14 +47,27 @@ def _axis_for(a, axis):
 
 
 def unreduce_extreme(g, a, z, axis=None, keepdims=False):
-    """Adjoint of max/min: `g` shared evenly among the entries equal to the extreme."""
+    """Adjoint of max/min: `g` shared evenly among the entries equal to the extreme
+    `z` (`a`'s max or min over `axis`, as the forward sweep computed it)."""
     axis = _axis_for(a, axis)
     if axis is not None and not keepdims:
         z = numpy.expand_dims(z, axis)
         g = numpy.expand_dims(g, axis)
     hit = numpy.equal(a, z)
+    if (type(g) is float or (type(g) is numpy.ndarray and g.dtype == numpy.float64)) and _untied(hit, a, z):
+        return hit * g  # every count is 1, and g / 1 is g: the same values, no counts taken
     # g / count first: one division per slot, not per entry (the same values as g * hit / count)
     return hit * (g / hit.sum(axis=axis, keepdims=True))
+
+
+def _untied(hit, a, z) -> bool:
+    """Each slot of the extreme `z` of a real array `a` is hit by exactly one entry: as
+    many hits as slots, none of them NaN (a NaN extreme is hit nowhere, so a NaN slot
+    could hide a tie elsewhere). Two cheap reads instead of a count per slot."""
+    if type(a) is not numpy.ndarray or type(z) is not numpy.ndarray or a.dtype.kind not in "fiu":
+        return False
+    size = z.size
+    return size > 0 and int(numpy.count_nonzero(hit)) == size and not math.isnan(z.max())
 
 
 def prod_adjoint_helper(g, a, z, axis=None, keepdims=False):

@@ -7,7 +7,11 @@ user's defvjp rule returned. `has_nan`, `nan_free` and `raise_float_errors` deci
 a fast derivative hands over to its NaN-safe twin; `check_finite` is
 `debug_nans=True`.
 """
+import math
+
 import numpy
+
+_largest = numpy.maximum.reduce  # ndarray.max without its Python wrapper: a per-call cost on small arrays
 
 
 def require_scalar(value):
@@ -131,7 +135,7 @@ def nan_free(value):
     might have made it 0: the fast function then hands over to its NaN-safe twin. With
     no NaN, the guard's result is this very value."""
     if type(value) is numpy.ndarray and value.dtype.kind == "f":  # the common case, inline
-        if not (value.size and numpy.isnan(value.max())):  # max passes NaN on
+        if not (value.size and math.isnan(_largest(value, None))):  # max passes NaN on
             return value
     elif not has_nan(value):
         return value

@@ -45,8 +45,13 @@ ordinary adjoint arithmetic warns, or raises under
 `numpy.errstate(over="raise")`, from the twin, with the caller's settings.
 
 Only where running the function again is harmless: every call in it is to
-a function known to be pure, and it writes into no value in place. And
-only where it pays: more guards on arrays than arrays to check.
+a function known to be pure, and it writes into no value in place. With
+more guards on arrays than gradient arrays, the gradients are checked, as
+above; with fewer, each run once (none in a loop or a branch), each
+guard's own result is (`_dt9 = nan_free(dlse / _t9)`, inside the `try`:
+it raises FloatingPointError at a NaN), and no `has_nan` follows. Where
+the plain result holds no NaN it is the guard's result, so the fast
+function's gradient is the twin's either way.
 """
 from __future__ import annotations
 

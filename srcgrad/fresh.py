@@ -31,8 +31,8 @@ _UNKNOWN = None
 
 
 def made_record(fn, params, kinds: dict, callee) -> tuple | None:
-    """The keys of the dict display `fn` returns when each of its values is memory
-    `fn` allocated itself, no two from one allocation (or a number); else None.
+    """The keys (strings) of the dict display `fn` returns when each of its values is
+    memory `fn` allocated itself, no two from one allocation (or a number); else None.
 
     `kinds` are the value kinds of `fn`'s names (`optimize.setting.kinds_of`);
     `callee(call)` resolves a call to the object it calls (None: a method of a local).
@@ -44,20 +44,26 @@ def made_record(fn, params, kinds: dict, callee) -> tuple | None:
     display = None
     sources: dict = {}
     for index, stmt in enumerate(body[:-1]):
-        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
-                and isinstance(stmt.targets[0], gast.Name):
-            name = stmt.targets[0].id
-            sources[name] = _sources(stmt.value, index, sources, kinds, callee)
-            if name == result:
-                display = stmt.value
-            continue
         if isinstance(stmt, gast.Delete) or nodes.is_comment(stmt):
             continue
-        for node in nodes.walk(stmt):  # bound in a loop, a branch, an augmented assignment...
+        simple = isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+            and isinstance(stmt.targets[0], gast.Name)
+        found = _sources(stmt.value, index, sources, kinds, callee) if simple else _UNKNOWN
+        # anything else a statement binds is unknown: in a loop, a branch, an augmented
+        # assignment, a nested def or import, an assignment expression
+        for node in nodes.walk(stmt):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                 sources[node.id] = _UNKNOWN
+            elif isinstance(node, (gast.FunctionDef, gast.ClassDef)):
+                sources[node.name] = _UNKNOWN
+            elif isinstance(node, gast.alias):
+                sources[(node.asname or node.name).split(".")[0]] = _UNKNOWN
+        if simple:
+            name = stmt.targets[0].id
+            sources[name] = found
+            display = stmt.value if name == result else display
     if not isinstance(display, gast.Dict) or sources.get(result) is _UNKNOWN \
-            or not all(isinstance(k, gast.Constant) for k in display.keys) \
+            or not all(isinstance(k, gast.Constant) and type(k.value) is str for k in display.keys) \
             or not all(isinstance(v, gast.Name) for v in display.values):
         return None
     # the dict itself: read once, by the return (no entry stored into it, no method called on it)

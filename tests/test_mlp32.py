@@ -154,6 +154,9 @@ def _proved(source: str, kinds=None):
     ("def g(p, c):\n    da = c * 2.0\n    d = {'a': da}\n    d['a'] = c\n    return d", None),
     # an unknown call
     ("def g(p, c):\n    da = mystery(c)\n    d = {'a': da}\n    return d", None),
+    # rebound by an assignment expression, or under a non-string key
+    ("def g(p, c):\n    da = c * 2.0\n    t = (da := c)\n    d = {'a': da}\n    return d", None),
+    ("def g(p, c):\n    da = c * 2.0\n    d = {1: da}\n    return d", None),
 ])
 def test_made_record_proves_only_new_distinct_memory(source, proved):
     assert _proved(source) == proved

@@ -22,7 +22,7 @@ import tracemalloc
 import numpy as np
 
 from . import backends as B
-from . import check, scaling
+from . import check, dask_section, scaling
 from . import workloads as W
 
 GRAD_TOL = 1e-6     # max relative error against the hand-written gradient
@@ -385,7 +385,7 @@ def render(report: dict) -> str:
     lines.append("")
 
     probes = report.get("probes", {})
-    if probes:
+    if probes.get("twenty_line_build") or probes.get("overhead"):
         lines.append("| probe | measured | target | |")
         lines.append("|---|---:|---:|---|")
         tw = probes.get("twenty_line_build")
@@ -407,6 +407,8 @@ def render(report: dict) -> str:
         lines.append("")
     if "scaling" in probes:
         lines += scaling.render(probes["scaling"], fmt_time)
+    if "dask" in probes:
+        lines += dask_section.render(probes["dask"], fmt_time)
     return "\n".join(lines)
 
 
@@ -417,7 +419,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="fewer repeats (about a minute)")
     ap.add_argument("--only", default="",
-                    help="comma-separated workloads and/or probes (build, overhead); "
+                    help="comma-separated workloads and/or probes (build, overhead, scaling, dask); "
                          f"workloads: {', '.join(W.BY_NAME)}")
     ap.add_argument("--backends", default=",".join(B.BACKENDS),
                     help=f"comma-separated subset of: {', '.join(B.BACKENDS)}")
@@ -426,7 +428,7 @@ def main(argv=None) -> int:
     ns = ap.parse_args(argv)
 
     only = [x.strip() for x in ns.only.split(",") if x.strip()]
-    unknown = [x for x in only if x not in W.BY_NAME and x not in ("build", "overhead", "scaling")]
+    unknown = [x for x in only if x not in W.BY_NAME and x not in ("build", "overhead", "scaling", "dask")]
     names = [x.strip() for x in ns.backends.split(",") if x.strip()]
     unknown += [x for x in names if x not in B.BACKENDS]
     if unknown:
@@ -439,8 +441,10 @@ def main(argv=None) -> int:
     do_build = not only or "build" in only or bool(selected)
     do_overhead = not only or "overhead" in only
     do_scaling = not only or "scaling" in only
+    do_dask = not only or "dask" in only
 
     s = Settings(ns.quick)
+    all_cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     cpu = pin_to_one_cpu()
     t_start = time.perf_counter()
     report = {
@@ -469,6 +473,9 @@ def main(argv=None) -> int:
     if do_scaling:
         print(f"[{time.perf_counter() - t_start:6.1f}s] scaling ...", file=sys.stderr, flush=True)
         report["probes"]["scaling"] = scaling.run(s, names, Timed, calibrate, interleaved)
+    if do_dask:
+        print(f"[{time.perf_counter() - t_start:6.1f}s] dask ...", file=sys.stderr, flush=True)
+        report["probes"]["dask"] = dask_section.run(s, Timed, calibrate, interleaved, all_cpus)
     report["machine"]["blas"] = blas_info()
     report["elapsed_s"] = time.perf_counter() - t_start
 
@@ -484,6 +491,8 @@ def main(argv=None) -> int:
     bad += [(r["name"], "hand", "finite-difference check failed")
             for r in report["workloads"] if not r["fd_ok"]]
     bad += [("scaling", "srcgrad", row["status"]) for row in report["probes"].get("scaling", {}).get("sizes", [])
+            if "status" in row]
+    bad += [("dask", row["key"], row["status"]) for row in report["probes"].get("dask", {}).get("rows", [])
             if "status" in row]
     for name, backend, status in bad:
         print(f"WARNING: {name} / {backend}: {status}", file=sys.stderr)

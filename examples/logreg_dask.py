@@ -97,9 +97,8 @@ def make_data(rows: int, features: int, chunk_rows: int, seed: int = SEED):
 def fun(w, X, y):
     """The loss and its gradient for `minimize(..., jac=True)`: a float and a NumPy array.
 
-    float() and np.asarray() make numbers of whatever value_and_grad returns on
-    Dask data (a 0-d Dask array computes here; a number or NumPy array passes
-    through unchanged).
+    SciPy wants exactly these types; float() and np.asarray() leave a number and
+    a NumPy array as they are (and would compute a Dask value, were one returned).
     """
     value, g = loss_and_grad(w, X, y)
     return float(value), np.asarray(g, dtype=np.float64)

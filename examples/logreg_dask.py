@@ -3,7 +3,7 @@ SciPy's BFGS and a gradient from srcgrad.
 
 Run it from the repository root:
 
-    pip install -e ".[dask,test]" && python examples/logreg_dask.py
+    pip install -e ".[dask,examples]" && python examples/logreg_dask.py   # Dask and SciPy
     python examples/logreg_dask.py --rows 100_000_000      # 32 GB of features: out of core
     python examples/logreg_dask.py --scheduler processes
     python examples/logreg_dask.py --scheduler tcp://10.0.0.5:8786   # an existing cluster

@@ -257,7 +257,8 @@ def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting
                              if names.adjoint_of(n) is not None),
         numbers=frozenset(numbers), entries=frozenset(names.adjoint_of(n) for n in vectors
                                                        if names.adjoint_of(n) is not None),
-        unshared=frozenset(n for n in vectors if not ctx.facts.views.get(n, {n}) - zero_d - {n}))
+        unshared=frozenset(n for n in vectors if not ctx.facts.views.get(n, {n}) - zero_d - {n}),
+        vectors=frozenset(vectors))
 
 
 def _derive_forward(low: Lowered, options: Options, calls: Tangents):

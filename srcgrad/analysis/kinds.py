@@ -74,6 +74,8 @@ def _kind_of(expr, kinds: dict, callee) -> str | None:
                 and _kind_of(func.value, kinds, callee) == "np":
             return "np"  # `e.sum(axis=1, keepdims=True)` of a NumPy value
         fn = callee(expr)
+        if len(expr.args) == 1 and not expr.keywords and table.is_identity(fn):  # stop_gradient(x) is x
+            return _kind_of(expr.args[0], kinds, callee)
         if fn is len and len(expr.args) == 1 and not expr.keywords:
             return "py"
         if table.returns_array(fn):
@@ -97,7 +99,9 @@ def static_scalars(defs: dict, kinds: dict, callee) -> set[str]:
 
 def is_static_scalar(name: str, defs: dict, kinds: dict, callee, seen=None, known=None) -> bool:
     """Whether `name` is a scalar by construction: a Python number, a full
-    reduction, an element count, or arithmetic of such values and numbers."""
+    reduction, an element count, `stop_gradient` of one, or arithmetic of such
+    values and numbers. (A statement computing it may still raise: that is
+    for the passes that would drop it to check.)"""
     seen = set() if seen is None else seen
     if kinds.get(name) == "py":
         return True
@@ -125,7 +129,11 @@ def _static(expr, defs, kinds, callee, seen, known=None) -> bool:
     if isinstance(expr, gast.Call) and not expr.keywords:
         if callee(expr) is runtime.reduced_size:  # an element count
             return True
-        return len(expr.args) == 1 and table.total_reduction(callee(expr)) and \
+        if len(expr.args) == 1 and table.is_identity(callee(expr)):  # stop_gradient(x) is x
+            return _static(expr.args[0], defs, kinds, callee, seen, known)
+        # a full reduction (sum, max, ...) returns a scalar, or raises (max of an empty array)
+        found = table.of(callee(expr))
+        return len(expr.args) == 1 and found is not None and found.reduces and \
             kind_of(expr.args[0], kinds, callee) in NUMERIC
     return False
 

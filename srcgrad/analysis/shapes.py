@@ -100,6 +100,8 @@ class Shapes:
             return self.reduced(expr)
         if isinstance(expr, gast.Call):
             fn = self.callee(expr)
+            if len(expr.args) == 1 and facts.is_identity(fn):  # stop_gradient(x) is x
+                return self.of(expr.args[0])
             if is_elementwise(fn, len(expr.args)):
                 return self.union(expr.args)
             if (fn is runtime.unbroadcast or fn is runtime.unbroadcast_against) and len(expr.args) == 2:
@@ -166,6 +168,41 @@ def absorbed(leaves: frozenset) -> frozenset:
         if gone is None:
             return leaves
         leaves = leaves - {gone}
+
+
+def checked_scalars(body: list, defs: dict, kinds: dict, callee, require) -> set[str]:
+    """Names of shape () because a check passed: `require_scalar(v)` (the helper's
+    emitted name `require`) at the top level of `body` stops the function unless
+    `v` has shape (), and broadcasting never drops an axis, so every operand of
+    an elementwise operation (numeric: arithmetic, a ufunc) that made `v` has
+    shape () too, and so on up. `defs`: the top-level values of names assigned
+    once (`kinds.top_level_defs`); the statements after the check are the only
+    ones that may read these facts, and a name assigned once is bound before it."""
+    found: set[str] = set()
+    todo = [s.value.args[0].id for s in body
+            if isinstance(s, gast.Expr) and isinstance(s.value, gast.Call) and isinstance(s.value.func, gast.Name)
+            and s.value.func.id == require and len(s.value.args) == 1 and isinstance(s.value.args[0], gast.Name)]
+    while todo:
+        name = todo.pop()
+        if name in found or name not in defs:
+            continue
+        found.add(name)
+        value = defs[name]
+        if isinstance(value, gast.Name):
+            operands = [value]
+        elif isinstance(value, gast.BinOp) and not isinstance(value.op, gast.MatMult):
+            operands = [value.left, value.right]
+        elif isinstance(value, gast.UnaryOp) and isinstance(value.op, (gast.USub, gast.UAdd)):
+            operands = [value.operand]
+        elif isinstance(value, gast.Call) and not value.keywords and (
+                facts.is_identity(callee(value)) and len(value.args) == 1
+                or isinstance(callee(value), numpy.ufunc) and is_elementwise(callee(value), len(value.args))):
+            operands = value.args
+        else:
+            continue
+        if all(kind_of(e, kinds, callee) is not None for e in operands):  # numbers and NumPy values
+            todo += [e.id for e in operands if isinstance(e, gast.Name)]
+    return found
 
 
 def assigned_once(body: list, params) -> set[str]:

@@ -24,7 +24,8 @@ Reverse mode (`reverse`):
    `dx += e` at the top level (`inplace`);
 4. in-place accumulation into loop adjoints the loop owns (`inplace`: `+=`,
    `dx[i] += g`, `scatter_add`); shapes instead of values on the tape, and
-   nothing for values or entries nothing reads (`shapetape`, joint only).
+   nothing for values or entries nothing reads (`shapetape`, joint only);
+   loop-invariant number arithmetic before its loop (`hoist`, joint only).
 
 `methods` then calls NumPy's reductions of arrays as their methods, `release`
 frees NumPy temporaries in the assembled function, and the
@@ -42,6 +43,7 @@ import dataclasses
 from .copies import fold_constants, propagate
 from .cse import common_subexpressions
 from .dce import eliminate_dead
+from .hoist import hoist_invariants
 from .inplace import accumulate_in_place, accumulate_top_level
 from .methods import reductions_as_methods
 from .release import release
@@ -121,6 +123,8 @@ def reverse(backward: list, settle, setting: Setting, *, loops: bool, joint: boo
     backward, _ = accumulate_in_place(backward, setting)  # no pass after these two knows `+=`
     if joint:
         (forward, backward), _ = tape_shapes((forward, backward), stack, setting)
+        if loops:
+            forward, _ = hoist_invariants(forward, facts(forward + backward, setting))
     return forward, backward
 
 

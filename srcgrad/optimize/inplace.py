@@ -62,17 +62,18 @@ def accumulate_in_place(stmts: list, setting):
     helpers = setting.helpers
     forms = _Forms(helpers.get("zeros_like"), helpers.get("unindex"), helpers.get("zero_at"),
                    helpers.get("written_adjoint"), frozenset(setting.scalars), setting.containers,
-                   setting.numbers | setting.scalars, setting.entries)
+                   setting.numbers | setting.scalars, setting.entries, setting.vectors)
     return _block(stmts, forms, setting.rename_global)
 
 
 class _Forms:
     """The emitted names of the helpers the pass reads, and the names it trusts."""
 
-    def __init__(self, zeros, unindex, zero_at, written, scalars, containers, numbers, entries):
+    def __init__(self, zeros, unindex, zero_at, written, scalars, containers, numbers, entries, vectors):
         self.zeros, self.unindex, self.zero_at, self.written = zeros, unindex, zero_at, written
         self.scalars, self.containers = scalars, containers
         self.numbers, self.entries = numbers, entries  # shape (); adjoints of one-axis arrays
+        self.vectors = vectors  # float64 arrays of one axis
 
     def call_of(self, expr, helper, nargs):
         return helper is not None and isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) \
@@ -91,7 +92,8 @@ def _block(stmts: list, forms: _Forms, rename_global):
                 if uses is None or entries and var in forms.containers:
                     continue
                 # a number (`dv = 0.0`) is owned for `+=`, which rebinds it; entries need an array
-                owned = fresh.get(var) == "zeros" or fresh.get(var) == "number" and uses <= {"add", "none"}
+                owned = fresh.get(var) == "zeros" or fresh.get(var) == "number" and uses <= {"add", "none"} \
+                    or entries and _new_vector_before(stmts[:i], var, forms)
                 if not owned and entries:
                     copy = nodes.quote_expr(f"{rename_global('owned_adjoint')}(v)", v=nodes.name(var))
                     out.append(nodes.assign(var, copy))
@@ -126,6 +128,38 @@ def _fresh_before(stmts, zeros_name) -> dict[str, str]:
                 continue
         break
     return out
+
+
+_ARITHMETIC = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.FloorDiv, gast.Mod)
+
+
+def _new_vector_before(stmts, var, forms: _Forms) -> bool:
+    """`var` holds a float array of one axis or more that no other name holds when
+    the loop after `stmts` starts: what `owned_adjoint` would copy it into. So
+    its last binding is arithmetic of a float64 vector (`dxs = 2.0 * xs`: a new
+    array, float64 or complex) with numbers, and nothing since has read it."""
+    for stmt in reversed(stmts):
+        if nodes.is_comment(stmt) or var not in nodes.names_in(stmt):
+            continue
+        return isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+            and isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id == var \
+            and var not in nodes.loaded_names(stmt.value) and _vector_arithmetic(stmt.value, forms) is True
+    return False
+
+
+def _vector_arithmetic(expr, forms: _Forms):
+    """True: arithmetic with a float64 vector among its operands, and otherwise
+    numbers; False: numbers only; None: anything else."""
+    if isinstance(expr, gast.Constant):
+        return False if type(expr.value) in (int, float) else None
+    if isinstance(expr, gast.Name):
+        return True if expr.id in forms.vectors else False if expr.id in forms.numbers else None
+    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, (gast.USub, gast.UAdd)):
+        return _vector_arithmetic(expr.operand, forms)
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, _ARITHMETIC):
+        sides = (_vector_arithmetic(expr.left, forms), _vector_arithmetic(expr.right, forms))
+        return None if None in sides else any(sides)
+    return None
 
 
 def _targets(body) -> set[str]:

@@ -15,7 +15,7 @@ from typing import Callable
 import gast
 
 from ..analysis.kinds import static_scalars, top_level_defs, value_kinds
-from ..analysis.shapes import Shapes, assigned_once
+from ..analysis.shapes import Shapes, assigned_once, checked_scalars
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Setting:
     containers: frozenset = frozenset()  # adjoint names that may hold a tuple, list or dict
     entries: frozenset = frozenset()  # adjoints of one-axis arrays: an entry at an int is a number
     unshared: frozenset = frozenset()  # arrays made in the function whose memory no other name shares
+    vectors: frozenset = frozenset()  # names only ever bound to numpy.zeros(n) (ones, empty): float64, one axis
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,10 @@ def facts(statements: list, setting: Setting) -> Facts:
     params = setting.params
     single = assigned_once(statements, params)
     kinds = value_kinds(statements, params, set(setting.scalars), setting.callee, single)
-    known = static_scalars(top_level_defs(statements, single), kinds, setting.callee)
+    defs = top_level_defs(statements, single)
+    known = static_scalars(defs, kinds, setting.callee)
+    if "require_scalar" in setting.helpers:  # what the check of a gradient's output says
+        known |= checked_scalars(statements, defs, kinds, setting.callee, setting.helpers["require_scalar"])
     shapeless = set(setting.scalars) | known | setting.numbers
     return Facts(Shapes(statements, list(params), setting.callee, shapeless, single, kinds), kinds)
 

@@ -28,6 +28,8 @@ nowhere else:
   `SlogdetResult`: sign, logabsdet), read as `r.logabsdet`.
 - `sequence`: it returns a tuple or list (numpy.histogram's counts and edges, numpy.split's pieces):
   a container, whose adjoint merges with add_grad.
+- `identity`: it returns its one argument itself (`stop_gradient`, `detach`):
+  the result has the argument's kind and shape.
 - `hint`: how to write the call instead, when it must be rejected.
 
 Deny by default: a callable that is in no entry has no facts (`of` returns
@@ -143,7 +145,7 @@ def _build() -> None:
             table[getattr(numpy.ndarray, name)] = VIEW
     for primitive in registry.nondifferentiable_primitives():  # srcgrad.stop_gradient
         if getattr(primitive, "__module__", "") == "srcgrad.markers":
-            table[primitive] = VIEW  # returns its argument itself
+            table[primitive] = Facts(views=(0,), identity=True)  # returns its argument itself
     for name, obj in vars(runtime).items():  # srcgrad's helpers in generated code
         if runtime.is_helper(obj) and not isinstance(obj, type):
             table[obj] = RUNTIME_FACTS.get(name, Facts(views=(0,)))
@@ -272,6 +274,11 @@ def result_field(obj, attr: str) -> int | None:
     found = of(obj)
     fields = found.fields if found is not None else ()
     return fields.index(attr) if attr in fields else None
+
+
+def is_identity(obj) -> bool:
+    """`obj(x)` is `x` itself (srcgrad.stop_gradient): same value, kind and shape."""
+    return _holds(obj, "identity")
 
 
 def total_reduction(obj) -> bool:

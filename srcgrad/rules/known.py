@@ -33,6 +33,7 @@ class Facts:
     sequence: bool = False
     nonselecting: bool = False
     fields: tuple = ()
+    identity: bool = False
     hint: str = ""
 
 

@@ -1,0 +1,238 @@
+"""Generated derivatives read as an expert writes them (issue 15, item 3).
+
+Each simplification here rests on a fact the compiler proves: `stop_gradient(x)`
+is `x` (its kind and shape); a value `require_scalar` checked has shape (), and
+so do the operands of the elementwise operations that made it; an adjoint made
+by arithmetic of a float vector is a new array the loop may add into without a
+copy; a number computed the same way on every iteration is computed once,
+before the loop. Each test checks that the machinery is gone from the source,
+and that the nearby cases where the fact does not hold keep it and still give
+the right gradient (central differences, or the closed form where differences
+see through stop_gradient).
+"""
+import numpy as np
+import pytest
+
+import srcgrad
+from srcgrad.options import unoptimized
+
+
+def _central(f, args, wrt, eps=1e-6):
+    x = np.array(args[wrt], dtype=float)
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[i] += eps
+        down[i] -= eps
+        hi, lo = list(args), list(args)
+        hi[wrt], lo[wrt] = (up if x.ndim else float(up)), (down if x.ndim else float(down))
+        g[i] = (f(*hi) - f(*lo)) / (2 * eps)
+    return g
+
+
+def _source(f, args, wrt=0):
+    """(the gradient, the generated code without its comments)."""
+    g = srcgrad.grad(f, wrt)
+    got = g(*args)
+    return got, "\n".join(line for line in srcgrad.source(g).splitlines() if not line.strip().startswith("#"))
+
+
+# --- stop_gradient(x) has x's kind and shape -------------------------------------------
+
+def scaled(x):
+    y = np.sin(x)
+    scale = srcgrad.stop_gradient(np.max(np.abs(y)))
+    return np.sum(y / scale)
+
+
+def scaled_detach(x):
+    y = np.sin(x)
+    scale = srcgrad.detach(np.max(np.abs(y)))
+    return np.sum(y / scale)
+
+
+def scaled_by_array(x):  # stop_gradient of an array: its shape is x's, not ()
+    y = np.sin(x)
+    scale = srcgrad.stop_gradient(np.abs(y) + 1.0)
+    return np.sum(y / scale)
+
+
+def scaled_by_column(x, w):  # stop_gradient of a (3, 1) value broadcast against (2,)
+    scale = srcgrad.stop_gradient(w + 1.0)
+    return np.sum(x / scale)
+
+
+@pytest.mark.parametrize("f", [scaled, scaled_detach])
+def test_stop_gradient_of_a_full_reduction_is_a_scalar(f):
+    x = np.array([0.3, 1.0, -2.0])
+    got, text = _source(f, (x,))
+    assert "unbroadcast" not in text and "require_scalar" not in text and "np.sum" not in text, text
+    assert np.allclose(got, np.cos(x) / np.max(np.abs(np.sin(x))), rtol=1e-12)
+
+
+def test_stop_gradient_of_an_array_keeps_its_shape():
+    x = np.array([0.3, 1.0, -2.0])
+    got, _ = _source(scaled_by_array, (x,))
+    assert np.allclose(got, np.cos(x) / (np.abs(np.sin(x)) + 1.0), rtol=1e-12)
+    x, w = np.array([0.5, -1.5]), np.array([[1.0], [2.0], [3.0]])
+    got, text = _source(scaled_by_column, (x, w))
+    assert got.shape == (2,) and np.allclose(got, np.sum(1.0 / (w + 1.0)) * np.ones(2), rtol=1e-12)
+    assert "unbroadcast" in text, text  # (3, 1) against (2,): the adjoint is summed
+
+
+# --- the check of a gradient's output: the values that made it have shape () -------------
+
+def dict_params(p, x):
+    y = p["w"] * x + p["b"]
+    return np.sum(y * y) + p["scale"] * np.sum(x)
+
+
+def array_scale(p, x):  # the field is an array: its adjoint is summed to its shape
+    return np.sum(p["scale"] * x)
+
+
+def through_matmul(p, v):  # v @ p["w"] has shape (), its operands do not
+    return np.sum(v) + v @ p["w"]
+
+
+def _record_gradient_is_right(f, p, x, key):
+    g = srcgrad.grad(f)(p, x)[key]
+
+    def at(value):
+        q = dict(p)
+        q[key] = value
+        return f(q, x)
+
+    assert np.allclose(g, _central(at, (p[key],), 0), atol=1e-6), (g, key)
+    return g
+
+
+def test_a_checked_output_has_operands_of_shape_0():
+    p, x = {"w": np.ones(3), "b": np.zeros(3), "scale": 2.0}, np.arange(3.0)
+    _, text = _source(dict_params, (p, x))
+    assert "unbroadcast(1.0" not in text and "_dt8" not in text, text
+    for key in p:
+        _record_gradient_is_right(dict_params, p, x, key)
+
+
+def test_operands_not_known_to_be_scalars_keep_their_shape():
+    x = np.arange(3.0)
+    g = _record_gradient_is_right(array_scale, {"scale": np.array([1.0, 2.0, 3.0])}, x, "scale")
+    assert g.shape == (3,)
+    g = _record_gradient_is_right(array_scale, {"scale": np.array([[1.0], [2.0]])}, x, "scale")
+    assert g.shape == (2, 1)
+    g = _record_gradient_is_right(through_matmul, {"w": np.array([1.0, -2.0, 0.5])}, x, "w")
+    assert np.allclose(g, x)
+    with pytest.raises(srcgrad.SrcGradError, match="scalar output"):  # shape (1,): not a scalar
+        srcgrad.grad(dict_params)({"w": np.ones(3), "b": np.zeros(3), "scale": np.ones(1)}, x)
+
+
+# --- an adjoint made by arithmetic of a vector is the loop's own buffer ----------------
+
+def spring(k, c, n):
+    dt = 0.01
+    xs = np.zeros(n + 1)
+    vs = np.zeros(n + 1)
+    xs[0] = 1.0
+    for i in range(n):
+        a = -k * xs[i] - c * vs[i]
+        vs[i + 1] = vs[i] + dt * a
+        xs[i + 1] = xs[i] + dt * vs[i + 1]
+    return np.sum(xs ** 2)
+
+
+def spring_sum(k, n):  # the seed broadcast over xs (a view, maybe): copied
+    xs = np.zeros(n + 1)
+    xs[0] = 1.0
+    for i in range(n):
+        xs[i + 1] = xs[i] - 0.1 * k * xs[i]
+    return np.sum(xs)
+
+
+def spring_shared(k, n):  # dxs is dzs (`zs = xs + 0.0`), not a vector's arithmetic: copied
+    xs = np.zeros(n + 1)
+    xs[0] = 1.0
+    for i in range(n):
+        xs[i + 1] = xs[i] - 0.1 * k * xs[i]
+    zs = xs + 0.0
+    return np.sum(zs ** 2) + np.sum(zs)
+
+
+def spring_trajectory(k, n):
+    xs = np.zeros(n + 1)
+    xs[0] = 1.0
+    for i in range(n):
+        xs[i + 1] = xs[i] - 0.1 * k * xs[i] ** 2
+    return xs
+
+
+def test_a_fresh_adjoint_needs_no_copy():
+    got, text = _source(spring, (2.0, 0.3, 6), (0, 1))
+    assert "owned_adjoint" not in text and "dxs[i] += " in text, text
+    for wrt in (0, 1):
+        expected = _central(lambda k, c: spring(k, c, 6), (2.0, 0.3), wrt)
+        assert np.allclose(got[wrt], expected, atol=1e-7)
+
+
+@pytest.mark.parametrize("f", [spring_sum, spring_shared])
+def test_an_adjoint_that_may_be_shared_is_copied(f):
+    got, text = _source(f, (0.7, 5))
+    assert np.allclose(got, _central(lambda k: f(k, 5), (0.7,), 0), atol=1e-7)
+    with unoptimized():
+        assert np.allclose(got, srcgrad.grad(f)(0.7, 5), rtol=1e-12)
+
+
+def test_a_cotangent_handed_in_stays_unchanged():
+    value, pullback = srcgrad.vjp(spring_trajectory, 0.7, 5)
+    cotangent = np.linspace(1.0, 2.0, 6)
+    kept = cotangent.copy()
+    got = pullback(cotangent)
+    assert np.array_equal(cotangent, kept)
+    expected = _central(lambda k: float(np.dot(spring_trajectory(k, 5), kept)), (0.7,), 0)
+    assert np.allclose(got, expected, atol=1e-7)
+
+
+# --- a number computed the same on every iteration is computed once ----------------------
+
+def divided(k, n):  # `1.0 / k` may raise: it stays in the loop, which may not run
+    s = 0.0
+    for i in range(n):
+        s = s + (1.0 / k) * i
+    return s + k
+
+
+def rebound(k, n):  # `-k` changes with k, which the loop rebinds: not invariant
+    s = 0.0
+    for i in range(n):
+        m = -k
+        s = s + m * i
+        k = k * 0.5
+    return s
+
+
+def on_arrays(x, n):  # arrays are not moved (a write in place could change them)
+    s = 0.0
+    for i in range(n):
+        y = -x
+        x[0] = 1.0 + i
+        s = s + np.sum(y * x)
+    return s
+
+
+def test_a_loop_invariant_number_is_computed_before_its_loop():
+    _, text = _source(spring, (2.0, 0.3, 6), (0, 1))
+    loop = text.index("for i in range(n):")
+    assert text.index("= -k") < loop, text
+
+
+def test_what_may_raise_or_change_stays_in_the_loop():
+    assert srcgrad.grad(divided)(0.0, 0) == 1.0  # no ZeroDivisionError: no iteration divided
+    got, text = _source(divided, (2.0, 4))
+    assert text.index("1.0 / k") > text.index("for i in range(n):"), text
+    assert np.isclose(got, _central(lambda k: divided(k, 4), (2.0,), 0)[()], atol=1e-6)
+    got, text = _source(rebound, (2.0, 4))
+    assert text.index("= -k") > text.index("for i in range(n):"), text
+    assert np.isclose(got, _central(lambda k: rebound(k, 4), (2.0,), 0)[()], atol=1e-6)
+    x = np.array([0.5, -1.0, 2.0])
+    got = srcgrad.grad(on_arrays)(x.copy(), 3)
+    assert np.allclose(got, _central(lambda v: on_arrays(v.copy(), 3), (x,), 0), atol=1e-6)

@@ -236,3 +236,54 @@ def test_what_may_raise_or_change_stays_in_the_loop():
     x = np.array([0.5, -1.0, 2.0])
     got = srcgrad.grad(on_arrays)(x.copy(), 3)
     assert np.allclose(got, _central(lambda v: on_arrays(v.copy(), 3), (x,), 0), atol=1e-6)
+
+
+# --- a matrix product's adjoint is summed by the product's own helpers -------------------
+
+def rnn(W, U, xs):
+    h = np.zeros(W.shape[0])
+    for x in xs:
+        h = np.tanh(W @ h + U @ x)
+    return np.sum(h)
+
+
+def broadcast_product(W, x, B):  # x @ W has shape (3,), broadcast against B's (5, 3)
+    return np.sum(np.tanh(x @ W + B) * np.arange(15.0).reshape(5, 3))
+
+
+def stacked_product(A, b, C):  # (2, 3, 4) @ (4,): (2, 3), broadcast against (5, 2, 3)
+    return np.sum((A @ b + C) ** 2)
+
+
+def test_the_rnn_tapes_nothing_for_its_products():
+    rng = np.random.default_rng(0)
+    W, U, xs = 0.5 * np.eye(3), rng.normal(size=(3, 2)), rng.normal(size=(5, 2))
+    got, text = _source(rnn, (W, U, xs), (0, 1))
+    assert "shape_of" not in text and "unbroadcast" not in text, text
+    for wrt in (0, 1):
+        assert np.allclose(got[wrt], _central(rnn, (W, U, xs), wrt), atol=1e-6)
+
+
+def test_a_product_broadcast_afterwards_is_summed_back_to_its_shape():
+    # one step of the RNN with W (1, 1): W @ h is (1,), U @ x (3,), and dW sums three entries
+    W, U, xs = np.array([[0.7]]), np.array([[0.5, -1.0], [2.0, 0.3], [-0.4, 0.8]]), np.array([[1.0, -2.0]])
+    got = srcgrad.grad(rnn, (0, 1))(W, U, xs)
+    for wrt in (0, 1):
+        assert got[wrt].shape == (W, U)[wrt].shape
+        assert np.allclose(got[wrt], _central(rnn, (W, U, xs), wrt), atol=1e-6)
+    rng = np.random.default_rng(1)
+    args = (rng.normal(size=(4, 3)), rng.normal(size=4), rng.normal(size=(5, 3)))
+    for wrt in (0, 1, 2):
+        assert np.allclose(srcgrad.grad(broadcast_product, wrt)(*args), _central(broadcast_product, args, wrt),
+                           atol=1e-6)
+    args = (rng.normal(size=(2, 3, 4)), rng.normal(size=4), rng.normal(size=(5, 2, 3)))
+    for wrt in (0, 1, 2):
+        assert np.allclose(srcgrad.grad(stacked_product, wrt)(*args), _central(stacked_product, args, wrt),
+                           atol=1e-5)
+    # second order through the helpers: the Hessian-vector product against differences of the gradient
+    v = rng.normal(size=(4, 3))
+    args = (rng.normal(size=(4, 3)), rng.normal(size=4), rng.normal(size=(5, 3)))
+    g = srcgrad.grad(broadcast_product)
+    eps = 1e-6
+    expected = (g(args[0] + eps * v, *args[1:]) - g(args[0] - eps * v, *args[1:])) / (2 * eps)
+    assert np.allclose(srcgrad.hvp(broadcast_product)(*args, v), expected, atol=1e-5)

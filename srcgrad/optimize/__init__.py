@@ -14,7 +14,8 @@ Reverse mode (`reverse`):
    scalar elision (`scalars`) and dead code (`dce`) until none changes
    anything; first on the backward sweep with its pop markers (when the
    derivative has loops or is a split pair), then the tape is settled;
-2. dead code again, and the saves nobody reads any more (`saves`); a
+2. a matrix product's adjoint left for its helpers to sum (`products`);
+   dead code again, and the saves nobody reads any more (`saves`); a
    product's adjoint unguarded where no selection can have zeroed it
    (`selections`), before the passes that fold the plain products;
 3. for a joint derivative, the whole-function passes: CSE of the forward
@@ -44,6 +45,7 @@ from .copies import fold_constants, propagate
 from .cse import common_subexpressions
 from .dce import eliminate_dead
 from .hoist import hoist_invariants
+from .products import sum_in_helpers
 from .inplace import accumulate_in_place, accumulate_top_level
 from .methods import reductions_as_methods
 from .release import release
@@ -113,6 +115,7 @@ def reverse(backward: list, settle, setting: Setting, *, loops: bool, joint: boo
     if loops:
         backward, _ = backward_fixed_point(backward, setting)
     forward, backward, stack, saved = settle(backward)
+    backward = _summed_in_helpers(forward, backward, setting, stack)
     backward, _ = eliminate_dead(backward, set(setting.gradients))
     (forward, backward), _ = drop_unread_saves((forward, backward), saved)
     if "selected_product" in setting.helpers:
@@ -126,6 +129,17 @@ def reverse(backward: list, settle, setting: Setting, *, loops: bool, joint: boo
         if loops:
             forward, _ = hoist_invariants(forward, facts(forward + backward, setting))
     return forward, backward
+
+
+def _summed_in_helpers(forward: list, backward: list, setting: Setting, stack):
+    """`products` and the copies it leaves (`_dt4 = _dt6`) propagated, until an adjoint
+    that now goes only to product helpers (`x @ Wx + h @ Wh`'s) is one no more."""
+    for _ in range(ROUNDS):
+        backward, summed = sum_in_helpers(forward, backward, setting.callee, stack)
+        if not summed:
+            return backward
+        backward, _ = backward_fixed_point(backward, setting)
+    raise NoFixedPoint("srcgrad internal error: products did not reach a fixed point; please report it")
 
 
 def _whole_function(forward: list, backward: list, setting: Setting, value_needed: bool, optimized_yet: bool):

@@ -30,6 +30,9 @@ nowhere else:
   a container, whose adjoint merges with add_grad.
 - `identity`: it returns its one argument itself (`stop_gradient`, `detach`):
   the result has the argument's kind and shape.
+- `sums_adjoint`: a runtime helper `h(g, a, b)` taking the adjoint `g` of the
+  product `a @ b`, which sums `g` down to that product's shape itself (g may
+  have the shape the product was broadcast into afterwards).
 - `hint`: how to write the call instead, when it must be rejected.
 
 Deny by default: a callable that is in no entry has no facts (`of` returns
@@ -279,6 +282,11 @@ def result_field(obj, attr: str) -> int | None:
 def is_identity(obj) -> bool:
     """`obj(x)` is `x` itself (srcgrad.stop_gradient): same value, kind and shape."""
     return _holds(obj, "identity")
+
+
+def sums_adjoint(obj) -> bool:
+    """`obj(g, a, b)` sums the adjoint `g` of `a @ b` to the product's shape itself."""
+    return _holds(obj, "sums_adjoint")
 
 
 def total_reduction(obj) -> bool:

@@ -34,6 +34,7 @@ class Facts:
     nonselecting: bool = False
     fields: tuple = ()
     identity: bool = False
+    sums_adjoint: bool = False
     hint: str = ""
 
 
@@ -263,7 +264,8 @@ RUNTIME_FACTS.update({n: Facts(reporting=True) for n in ("require_scalar", "chec
 
 
 # Runtime helpers' number and shape facts: Python numbers in, a Python number out;
-# elementwise in two operands; an argument read only for its shape.
+# elementwise in two operands; an argument read only for its shape; an adjoint
+# of a product summed to the product's shape by the helper itself.
 RUNTIME_SHAPES = {
     "log_or_zero": {"numbers": True},
     "masked_product": {"numbers": True, "elementwise": True},
@@ -275,6 +277,8 @@ RUNTIME_SHAPES = {
     "unbroadcast_against": {"template": 1},
     "unreduce": {"template": 1},
     "reduced_size": {"template": 0},
+    "matmul_adjoint_left": {"sums_adjoint": True},
+    "matmul_adjoint_right": {"sums_adjoint": True},
 }
 
 

@@ -6,7 +6,7 @@ the rules in rules/linalg.py stay one line each.
 """
 import numpy
 
-from .core import unbroadcast
+from .core import unbroadcast, unbroadcast_to
 
 
 def _as_matrices(g, a, b):
@@ -21,21 +21,38 @@ def _as_matrices(g, a, b):
 
 
 def matmul_adjoint_left(g, a, b):
-    """The adjoint of `a` in `a @ b`, for every ndim combination matmul accepts."""
-    if type(a) is numpy.ndarray and type(b) is numpy.ndarray and a.ndim == 2 and b.ndim == 2:
+    """The adjoint of `a` in `a @ b`, for every ndim combination matmul accepts.
+
+    `g` may also have the shape `a @ b` was broadcast into afterwards (`a @ b + c`
+    with a bigger `c`): it is summed back to the product's shape first, so the
+    code need not keep the product for its shape (optimize/products.py)."""
+    if type(a) is numpy.ndarray and type(b) is numpy.ndarray and a.ndim == 2 and b.ndim == 2 \
+            and type(g) is numpy.ndarray and g.shape == (a.shape[0], b.shape[1]):
         return g @ b.T
-    g, a2, b = _as_matrices(g, a, b)
+    g, a2, b = _as_matrices(_to_product(g, a, b), a, b)
     da = unbroadcast(numpy.matmul(g, numpy.swapaxes(b, -1, -2)), a2)
     return numpy.reshape(da, numpy.shape(a))
 
 
 def matmul_adjoint_right(g, a, b):
-    """The adjoint of `b` in `a @ b`."""
-    if type(a) is numpy.ndarray and type(b) is numpy.ndarray and a.ndim == 2 and b.ndim == 2:
+    """The adjoint of `b` in `a @ b` (`g` as in `matmul_adjoint_left`)."""
+    if type(a) is numpy.ndarray and type(b) is numpy.ndarray and a.ndim == 2 and b.ndim == 2 \
+            and type(g) is numpy.ndarray and g.shape == (a.shape[0], b.shape[1]):
         return a.T @ g
-    g, a, b2 = _as_matrices(g, a, b)
+    g, a, b2 = _as_matrices(_to_product(g, a, b), a, b)
     db = unbroadcast(numpy.matmul(numpy.swapaxes(a, -1, -2), g), b2)
     return numpy.reshape(db, numpy.shape(b))
+
+
+def _to_product(g, a, b):
+    """`g` summed down to the shape of `a @ b` (numpy.matmul's: a 1-D operand
+    loses the axis it gained, the stack axes broadcast)."""
+    sa, sb = numpy.shape(a), numpy.shape(b)
+    if not sa or not sb:  # matmul refuses a 0-d operand: nothing to sum
+        return g
+    shape = numpy.broadcast_shapes(sa[:-2], sb[:-2]) + (sa[-2:-1] if len(sa) > 1 else ()) \
+        + (sb[-1:] if len(sb) > 1 else ())
+    return g if numpy.shape(g) == shape else unbroadcast_to(g, shape)
 
 
 def dot_adjoint_left(g, a, b):

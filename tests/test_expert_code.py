@@ -287,3 +287,27 @@ def test_a_product_broadcast_afterwards_is_summed_back_to_its_shape():
     eps = 1e-6
     expected = (g(args[0] + eps * v, *args[1:]) - g(args[0] - eps * v, *args[1:])) / (2 * eps)
     assert np.allclose(srcgrad.hvp(broadcast_product)(*args, v), expected, atol=1e-5)
+
+
+# --- zip's trip count, min(len(a), len(b)), is a Python int: no counter, no index taped ----
+
+def zipped(ws, xs):  # lists of different lengths: zip stops at the shorter
+    s = 0.0
+    for w, x in zip(ws, xs):
+        s = s + np.sum(np.tanh(w * x))
+    return s
+
+
+def test_a_zip_loop_runs_backwards_over_its_range():
+    ws, xs = [np.array([0.5, -1.0]), np.array([2.0, 0.1]), np.array([0.3, 0.3])], [np.ones(2), -np.ones(2)]
+    got, text = _source(zipped, (ws, xs), (0, 1))
+    assert "_n1" not in text and "_stack.append(_i1)" not in text and "- 1, -1, -1)" in text, text
+    for wrt in (0, 1):
+        for i, entry in enumerate((ws, xs)[wrt]):
+            def at(v, i=i, wrt=wrt):
+                args = [list(ws), list(xs)]
+                args[wrt][i] = v
+                return zipped(*args)
+            expected = _central(at, (entry,), 0)
+            assert np.allclose(got[wrt][i], expected, atol=1e-6), (wrt, i)
+    assert np.array_equal(got[0][2], np.zeros(2))  # the third w is never read

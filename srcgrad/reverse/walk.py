@@ -165,8 +165,12 @@ class Walk:
         if len(defs) != 1 or defs[0] is None:
             return False
         value = defs[0].value
-        if getattr(self.ops.get(id(defs[0])), "callee", None) is len:
+        callee = getattr(self.ops.get(id(defs[0])), "callee", None)
+        if callee is len:
             return True  # len() always returns an int
+        if (callee is min or callee is max) and isinstance(value, gast.Call) and len(value.args) > 1 \
+                and not value.keywords:  # one of its arguments: zip's trip count, min(len(a), len(b))
+            return all(self._python_int(a, depth + 1) for a in value.args)
         return isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub, gast.Mult)) \
             and self._python_int(value.left, depth + 1) and self._python_int(value.right, depth + 1)
 

@@ -243,7 +243,8 @@ def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting
     scalars = set(ctx.facts.scalar_names)
     scalars |= {saved for (name, _), saved in sweeps.tape.saves.items() if name in scalars}
     scalars |= {names.adjoint(n) for n in scalars}
-    zero_d, vectors = entry_scalars(statements(low.anf.body), low.ops, ctx.facts.scalar_names, low.params)
+    zero_d, vectors = entry_scalars(statements(low.anf.body), low.ops, ctx.facts.scalar_names, low.params,
+                                    ctx.facts.array_params, ctx.facts.scalar_params)
     numbers = set(zero_d) | {saved for (name, _), saved in sweeps.tape.saves.items() if name in zero_d}
     numbers |= {names.adjoint_of(n) for n in zero_d if names.adjoint_of(n) not in (None, sweeps.seed_name)}
     return optimize.Setting(

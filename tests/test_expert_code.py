@@ -311,3 +311,57 @@ def test_a_zip_loop_runs_backwards_over_its_range():
             expected = _central(at, (entry,), 0)
             assert np.allclose(got[wrt][i], expected, atol=1e-6), (wrt, i)
     assert np.array_equal(got[0][2], np.zeros(2))  # the third w is never read
+
+
+# --- values of shape () in a loop: full reductions of NumPy values, scalar parameters ----
+
+REPEATS = np.array([0, 2, 2, 4, 0])
+
+
+def fancy(x):
+    total = 0.0
+    for i in range(3):
+        total = total + np.sum(x[REPEATS] ** 2 * (i + 1.0))
+    return total
+
+
+def per_axis(x):  # a reduction along an axis is not of shape (): its shape is taped
+    total = 0.0
+    for i in range(3):
+        total = total + np.sum(x[REPEATS] * (i + 1.0), axis=0) * x[1]
+    return np.sum(total)
+
+
+def pendulum(theta, omega, dt):
+    for _ in range(5):
+        omega = omega - dt * np.sin(theta)
+        theta = theta + dt * omega
+    return theta
+
+
+def grows(theta, x):  # a scalar parameter bound to an array in the loop: not of shape ()
+    for _ in range(3):
+        theta = theta * 0.5 + np.sin(x) * theta
+    return np.sum(theta)
+
+
+def test_a_full_reduction_in_a_loop_tapes_no_shape():
+    x = np.linspace(-1.0, 1.0, 5)
+    got, text = _source(fancy, (x,))
+    assert "shape_of" not in text and "total = _stack.pop()" not in text, text
+    assert np.allclose(got, _central(fancy, (x,), 0), atol=1e-6)
+    x2 = np.linspace(-1.0, 1.0, 10).reshape(5, 2)
+    got, text = _source(per_axis, (x2,))
+    assert "shape_of" in text, text
+    assert np.allclose(got, _central(per_axis, (x2,), 0), atol=1e-6)
+
+
+def test_a_scalar_parameter_carried_by_a_loop_stays_a_number():
+    got, text = _source(pendulum, (0.3, 0.0, 0.1), (0, 1, 2))
+    assert "shape_of" not in text and "unbroadcast" not in text, text
+    for wrt in range(3):
+        assert np.isclose(got[wrt], _central(pendulum, (0.3, 0.0, 0.1), wrt)[()], atol=1e-7)
+    x = np.array([0.5, -1.0, 2.0])
+    got = srcgrad.grad(grows)(0.7, x)
+    assert np.isclose(got, _central(grows, (0.7, x), 0)[()], atol=1e-6)
+    assert np.allclose(srcgrad.grad(grows, 1)(0.7, x), _central(grows, (0.7, x), 1), atol=1e-6)

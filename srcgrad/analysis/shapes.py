@@ -254,7 +254,8 @@ def resolver(is_local, helpers: dict, lookup):
 _VECTOR_MAKERS = ("zeros", "ones", "empty")
 
 
-def entry_scalars(stmts, ops: dict, numbers, params) -> tuple[frozenset, frozenset]:
+def entry_scalars(stmts, ops: dict, numbers, params, arrays=frozenset(),
+                  scalars=frozenset()) -> tuple[frozenset, frozenset]:
     """`(zero_d, vectors)` of an ANF function's statements (`stmts`, flat, loops'
     bodies included; `ops` resolves them; `numbers` holds Python numbers; a
     parameter is bound by the caller, so it is neither).
@@ -262,8 +263,11 @@ def entry_scalars(stmts, ops: dict, numbers, params) -> tuple[frozenset, frozens
     `vectors`: names only ever bound to `numpy.zeros(n)` (`ones`, `empty`) of a
     number, float64 arrays of one axis; writing an entry (`x[i] = v`) keeps that.
     `zero_d`: names of shape () wherever they are bound: an entry `x[i]` of a
-    vector at a Python number, and arithmetic, copies and elementwise ufuncs
-    (and `math` functions) of such values and numbers. Static shapes cannot see
+    vector at a Python number, a full reduction (`numpy.sum(a)`, the facts
+    table's `reduces`) of a NumPy value (see `_numpy_valued`; `arrays`: the
+    parameters of kind "array"), a number, a parameter of kind "scalar"
+    (`scalars`: a Python number, whatever the body binds to it later), and arithmetic, copies and
+    elementwise ufuncs (and `math` functions) of such values and numbers. Static shapes cannot see
     these in a loop, where every name is bound again each iteration; with them
     the backward sweep needs no `unbroadcast` and tapes no shape for them.
     The greatest fixed point: every name starts in, a binding of another form
@@ -329,8 +333,18 @@ def entry_scalars(stmts, ops: dict, numbers, params) -> tuple[frozenset, frozens
     def atom(node) -> bool:
         return number(node) or isinstance(node, gast.Name) and node.id in zero_d
 
+    arrayish = _numpy_valued(bindings, ops, number, arrays)
+
     def scalar(stmt) -> bool:
         value = stmt.value
+        if isinstance(value, gast.Constant):
+            return number(value)
+        if isinstance(value, gast.Call) and len(value.args) == 1 and not value.keywords \
+                and isinstance(value.args[0], gast.Name) and value.args[0].id in arrayish:
+            op = ops.get(id(stmt))
+            found = facts.of(None if op is None else op.callee)
+            if found is not None and found.reduces:
+                return True
         if isinstance(value, gast.Subscript):
             return isinstance(value.value, gast.Name) and value.value.id in vectors and whole(value.slice)
         if isinstance(value, gast.Name):
@@ -352,10 +366,51 @@ def entry_scalars(stmts, ops: dict, numbers, params) -> tuple[frozenset, frozens
     while changed:
         changed = False
         for name in sorted(zero_d):
-            if not all(s is not None and s is not _RANGE and scalar(s) for s in bindings[name]):
+            if not all((s is not None or name in scalars) and s is not _RANGE and (s is None or scalar(s))
+                       for s in bindings[name]):
                 zero_d.discard(name)
                 changed = True
     return frozenset(zero_d), frozenset(vectors)
 
 
 _RANGE = object()  # a binding as a `for` loop's counter
+
+
+def _numpy_valued(bindings: dict, ops: dict, number, arrays) -> set:
+    """Names holding an array or a NumPy scalar wherever they are bound (so a full
+    reduction of one is a scalar): parameters of kind "array", and arithmetic,
+    ufuncs and subscripts of such values and numbers. The greatest fixed point."""
+    found = {n for n, bound in bindings.items() if all(s is not None or n in arrays for s in bound)}
+
+    def operand(node) -> bool:
+        return number(node) or isinstance(node, gast.Name) and node.id in found
+
+    def made(stmt) -> bool:
+        if stmt is None:
+            return True  # a parameter of kind "array" (the others are out from the start)
+        if stmt is _RANGE or not isinstance(stmt, gast.Assign):
+            return False
+        value = stmt.value
+        if isinstance(value, gast.BinOp):
+            sides = [value.left, value.right]
+            return all(operand(e) for e in sides) and any(isinstance(e, gast.Name) and e.id in found for e in sides)
+        if isinstance(value, gast.UnaryOp):
+            return isinstance(value.op, (gast.USub, gast.UAdd)) and isinstance(value.operand, gast.Name) \
+                and value.operand.id in found
+        if isinstance(value, gast.Subscript):
+            return isinstance(value.value, gast.Name) and value.value.id in found
+        if isinstance(value, gast.Call) and value.args and not value.keywords:
+            op = ops.get(id(stmt))
+            fn = None if op is None else op.callee
+            return isinstance(fn, numpy.ufunc) and fn.nout == 1 and fn.signature is None \
+                and facts.is_pure(fn) and all(operand(a) for a in value.args)
+        return False
+
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(found):
+            if not all(made(s) for s in bindings[name]):
+                found.discard(name)
+                changed = True
+    return found

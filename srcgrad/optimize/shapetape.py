@@ -23,7 +23,8 @@ at the top level of the backward loop, which reads it nowhere else.
 Where the backward sweep no longer reads such a value at all (its last read
 was an `unbroadcast` that static shapes settled after the tape was: a value
 of shape () known as such, see `shapes.entry_scalars`), neither it nor its
-shape is taped: the push, the pop and the `v = None` go.
+shape is taped: the push, the pop and the `v = None` go. So does the restore
+of a loop-carried value nothing reads any more (`total = _stack.pop()`).
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def tape_shapes(sweeps: tuple, stack: str | None, setting):
     loaded = nodes.loaded_names(backward)
     for name, (pop_loop, pop) in pops.items():
         push = pushes.get(name)
-        if push is not None and name not in loaded and _assigned_once_in(forward, name, push[0]):
+        if push is not None and name not in loaded:  # (one push and one pop an iteration: both go)
             forward = _untaped(forward, name, push)
             pop_loop.body.remove(pop)
             changed = True

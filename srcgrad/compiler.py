@@ -22,7 +22,7 @@ from .analysis.activity import activity
 from .analysis.effect_check import check_effects, model_writes
 from .analysis.effects import returned_args
 from .analysis.resolve import resolve, statements, ufunc_operands_as_arrays
-from .analysis.shapes import entry_scalars, resolver
+from .analysis.shapes import checked_flow, entry_scalars, resolver
 from .analysis.values import analyze, container_names
 from .boundary import Static
 from .callees import Recursion
@@ -245,8 +245,11 @@ def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting
     scalars |= {names.adjoint(n) for n in scalars}
     zero_d, vectors = entry_scalars(statements(low.anf.body), low.ops, ctx.facts.scalar_names, low.params,
                                     ctx.facts.array_params, ctx.facts.scalar_params)
-    numbers = set(zero_d) | {saved for (name, _), saved in sweeps.tape.saves.items() if name in zero_d}
-    numbers |= {names.adjoint_of(n) for n in zero_d if names.adjoint_of(n) not in (None, sweeps.seed_name)}
+    shape0 = set(zero_d)
+    if not options.split and isinstance(sweeps.returned, gast.Name):  # require_scalar checks it
+        shape0 |= checked_flow(low.anf.body, sweeps.returned.id, low.ops)
+    numbers = shape0 | {saved for (name, _), saved in sweeps.tape.saves.items() if name in shape0}
+    numbers |= {names.adjoint_of(n) for n in shape0 if names.adjoint_of(n) not in (None, sweeps.seed_name)}
     return optimize.Setting(
         dict(zip(low.params, options.kinds)), frozenset(scalars),
         resolver(ctx.is_local, ctx.helpers, low.parsed.namespace.lookup), ctx.emitted,

@@ -365,3 +365,59 @@ def test_a_scalar_parameter_carried_by_a_loop_stays_a_number():
     got = srcgrad.grad(grows)(0.7, x)
     assert np.isclose(got, _central(grows, (0.7, x), 0)[()], atol=1e-6)
     assert np.allclose(srcgrad.grad(grows, 1)(0.7, x), _central(grows, (0.7, x), 1), atol=1e-6)
+
+
+# --- what flows into the checked output of a loop has shape () too ------------------------
+
+def rosenbrock(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def rows_summed(X, v):  # X[i] @ v is a number, X[i] is not: its shape is taped
+    s = 0.0
+    for i in range(X.shape[0]):
+        s = s + np.tanh(X[i] @ v) * (i + 1.0)
+    return s
+
+
+def branched(x):  # a value read in a branch may not flow on: not known
+    s = 0.0
+    for i in range(len(x)):
+        t = x[i] * x[i]
+        if i % 2 == 0:
+            s = s + t
+    return s
+
+
+def summed_rows(X):  # np.sum(row) is not elementwise: the row keeps its shape
+    s = 0.0
+    for i in range(X.shape[0]):
+        row = np.sin(X[i]) * (i + 1.0)
+        s = s + np.sum(row)
+    return s
+
+
+def test_rosenbrock_tapes_no_shape_and_calls_no_unbroadcast():
+    x = np.array([0.5, -0.3, 1.2, 0.8])
+    got, text = _source(rosenbrock, (x,))
+    assert "shape_of" not in text and "unbroadcast" not in text, text
+    assert np.allclose(got, _central(rosenbrock, (x,), 0), atol=1e-5)
+    value, pullback = srcgrad.vjp(rosenbrock, x)  # no check of the output: the plain lowering's result
+    with unoptimized():
+        assert np.allclose(pullback(1.0), srcgrad.grad(rosenbrock)(x), rtol=1e-12)
+
+
+def test_values_that_do_not_flow_into_the_output_keep_their_shape():
+    rng = np.random.default_rng(3)
+    X, v = rng.normal(size=(3, 4)), rng.normal(size=4)
+    for wrt in (0, 1):
+        assert np.allclose(srcgrad.grad(rows_summed, wrt)(X, v), _central(rows_summed, (X, v), wrt), atol=1e-6)
+    x = np.array([0.5, -1.0, 2.0, 0.25])
+    assert np.allclose(srcgrad.grad(branched)(x), _central(branched, (x,), 0), atol=1e-6)
+    got, text = _source(summed_rows, (X,))
+    assert np.allclose(got, _central(summed_rows, (X,), 0), atol=1e-6)
+    with pytest.raises(srcgrad.SrcGradError, match="scalar output"):  # 2-D x: s is a row, refused
+        srcgrad.grad(rosenbrock)(np.ones((4, 2)))

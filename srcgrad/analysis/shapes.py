@@ -414,3 +414,104 @@ def _numpy_valued(bindings: dict, ops: dict, number, arrays) -> set:
                 found.discard(name)
                 changed = True
     return found
+
+
+# --- after the check of a gradient's output: what flows into it -------------------
+
+def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
+    """Names of shape () wherever they are bound, because `require_scalar` checks
+    the returned value `returned` after the forward sweep (a joint gradient's
+    output), and each value they get flows into it elementwise.
+
+    Broadcasting never drops an axis: an elementwise operation's result has at
+    least the axes of each operand. So a value has shape () if the next read of
+    it, on every path, is an elementwise operation binding a name of this set
+    (or the return of the checked value): `s = s + t` in a loop makes `s` and
+    `t` of shape () every iteration when the last `s` is checked, as the value
+    of each iteration flows on to the next one and the last one to the return.
+    The greatest fixed point, over the ANF `body` (`ops` resolves its calls):
+    only names bound by plain assignments at the top level of the body or of a
+    top-level `for` loop, whose next reads are at that level too; a number
+    bound is of shape () as it is. Every chain of reads ends at the check, as
+    each read is later than the value it reads and the sweep is finite.
+    """
+    where: dict = {}  # id(stmt) -> (block, index, (loop, index in body) or None)
+    bindings: dict = collections.defaultdict(list)
+    excluded: set = set()
+
+    def note(block, loop):
+        for i, stmt in enumerate(block):
+            where[id(stmt)] = (block, i, loop)
+            if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
+                bindings[stmt.targets[0].id].append(stmt)
+                inner = stmt.value
+            else:
+                inner = stmt
+            if isinstance(stmt, gast.For) and loop is None and not stmt.orelse:
+                note(stmt.body, (stmt, i))
+                excluded.update(n.id for n in nodes.name_nodes(stmt.target))
+                inner = [stmt.iter] + stmt.orelse
+            for node in nodes.name_nodes(inner):
+                if not isinstance(node.ctx, gast.Load):
+                    excluded.add(node.id)
+
+    note(body, None)
+    found = set(bindings) - excluded
+
+    def operands(value) -> list:
+        if isinstance(value, gast.Name):
+            return [value]
+        if isinstance(value, gast.BinOp) and not isinstance(value.op, gast.MatMult):
+            return [value.left, value.right]
+        if isinstance(value, gast.UnaryOp) and isinstance(value.op, (gast.USub, gast.UAdd)):
+            return [value.operand]
+        if isinstance(value, gast.Call) and not value.keywords:
+            return list(value.args)
+        return []
+
+    def flows(stmt, name) -> bool:
+        """`stmt` reads `name` as an operand of an elementwise binding of a name in `found`."""
+        if isinstance(stmt, gast.Return):
+            return name == returned and isinstance(stmt.value, gast.Name) and stmt.value.id == name
+        if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)
+                and stmt.targets[0].id in found):
+            return False
+        value = stmt.value
+        if isinstance(value, gast.Call):
+            op = ops.get(id(stmt))
+            fn = None if op is None else op.callee
+            if not (value.args and not value.keywords and (is_elementwise(fn, len(value.args))
+                                                         or facts.is_identity(fn) and len(value.args) == 1)):
+                return False
+        direct = operands(value)
+        return any(isinstance(e, gast.Name) and e.id == name for e in direct) \
+            and not any(name in nodes.names_in(e) for e in direct if not isinstance(e, gast.Name))
+
+    def next_read(block, start, stop, name):
+        """True or False for the first statement of `block[start:stop]` that mentions
+        `name` (whether it is a read that flows on), None when none does."""
+        for stmt in block[start:stop]:
+            if name in nodes.names_in(stmt):
+                return flows(stmt, name)
+        return None
+
+    def holds(stmt, name) -> bool:
+        if isinstance(stmt.value, gast.Constant) and type(stmt.value.value) in (int, float):
+            return True
+        block, i, loop = where[id(stmt)]
+        read = next_read(block, i + 1, len(block), name)
+        if read is not None:
+            return read
+        if loop is None:
+            return False
+        head, at = loop  # the next iteration, or after the last one
+        return next_read(block, 0, i + 1, name) is True and next_read(body, at + 1, len(body), name) is True
+
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(found):
+            if not all(holds(s, name) for s in bindings[name]):
+                found.discard(name)
+                changed = True
+    return frozenset(found)

@@ -10,6 +10,8 @@ and that the nearby cases where the fact does not hold keep it and still give
 the right gradient (central differences, or the closed form where differences
 see through stop_gradient).
 """
+import math
+
 import numpy as np
 import pytest
 
@@ -421,3 +423,27 @@ def test_values_that_do_not_flow_into_the_output_keep_their_shape():
     assert np.allclose(got, _central(summed_rows, (X,), 0), atol=1e-6)
     with pytest.raises(srcgrad.SrcGradError, match="scalar output"):  # 2-D x: s is a row, refused
         srcgrad.grad(rosenbrock)(np.ones((4, 2)))
+
+
+def _sq(v):
+    return v * v
+
+
+def loop_calls(x, n):  # `_t2, _tape1 = _sq_forward(...)`: a value taped, bound by unpacking
+    s = 0.0
+    for i in range(n):
+        s = s + _sq(x * i) + math.sin(_sq(s) * 0.01)
+    return s
+
+
+def test_a_restore_nothing_reads_goes_whatever_binds_it():
+    got, _ = _source(loop_calls, (0.7, 4))
+    assert np.isclose(got, _central(loop_calls, (0.7, 4), 0)[()], atol=1e-6)
+    from calls import loop_calls as program  # tests/programs/calls.py: the translation corpus's case
+    value, (grad,) = srcgrad.value_and_grad(program, wrt=(0,))(0.3, 5)
+    assert np.isclose(value, program(0.3, 5)) and np.isclose(grad, _central(program, (0.3, 5), 0)[()], atol=1e-6)
+    x = np.array([0.7, -0.2])  # math.sin of an array: the function's own error, not a crash of the build
+    with pytest.raises(TypeError):
+        loop_calls(x, 4)
+    with pytest.raises(TypeError):
+        srcgrad.value_and_grad(loop_calls)(x, 4)

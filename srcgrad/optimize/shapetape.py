@@ -166,13 +166,13 @@ def _without(stmts: list, gone: list) -> list:
 
 def _untaped(forward: list, name: str, push) -> list:
     """`forward` without the push of `name`, and without its `name = None` unless
-    the loop reads `name` before assigning it."""
+    the loop reads `name` before assigning it (or assigns it only in a branch)."""
     loop, append = push
     loop.body.remove(append)
-    at = next(i for i, s in enumerate(loop.body) if isinstance(s, gast.Assign)
-              and isinstance(s.targets[0], gast.Name) and s.targets[0].id == name)
-    if name in nodes.loaded_names(loop.body[:at]):
-        return forward
+    at = next((i for i, s in enumerate(loop.body) if isinstance(s, gast.Assign)
+               and isinstance(s.targets[0], gast.Name) and s.targets[0].id == name), None)
+    if at is None or name in nodes.loaded_names(loop.body[:at]):
+        return forward  # (bound in a branch, or before the loop: its `name = None` may be needed)
     return [s for s in forward if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
                                        and s.targets[0].id == name and isinstance(s.value, gast.Constant)
                                        and s.value.value is None)]

@@ -21,7 +21,8 @@ Reverse mode (`reverse`):
 3. for a joint derivative, the whole-function passes: CSE of the forward
    sweep (`cse`), scalar seeds (`seeds`), then what static shapes settle
    (`sameshape`) and the backward fixed point, alternately, until neither
-   changes anything; value-only statements (`valueonly`, under `grad`);
+   changes anything; value-only statements and loops (`valueonly`,
+   `valueloops`, under `grad`);
    `dx += e` at the top level (`inplace`);
 4. in-place accumulation into loop adjoints the loop owns (`inplace`: `+=`,
    `dx[i] += g`, `scatter_add`); shapes instead of values on the tape, and
@@ -56,6 +57,7 @@ from .selections import plain_products
 from .seeds import scalar_seeds
 from .setting import Setting, facts
 from .shapetape import tape_shapes
+from .valueloops import drop_value_loops
 from .valueonly import drop_value_only
 
 ROUNDS = 64
@@ -175,6 +177,11 @@ def _whole_function(forward: list, backward: list, setting: Setting, value_neede
         if changed:
             known = facts(forward + backward, setting)
         forward, changed = drop_value_only(forward, backward, known, helpers["require_scalar"])
+        (forward, backward), dropped = drop_value_loops((forward, backward), setting)
+        if dropped:  # what only the loop read goes too
+            forward, _ = drop_value_only(forward, backward, facts(forward + backward, setting),
+                                         helpers["require_scalar"])
+            changed = True
     if changed:
         known = facts(forward + backward, setting)
     backward, _ = accumulate_top_level(backward, known)

@@ -45,6 +45,7 @@ import dataclasses
 from .copies import fold_constants, propagate
 from .cse import common_subexpressions
 from .dce import eliminate_dead
+from .fuse import fuse_temporaries
 from .hoist import hoist_invariants
 from .products import sum_in_helpers
 from .inplace import accumulate_in_place, accumulate_top_level
@@ -205,7 +206,9 @@ def tangent(body: list, setting: Setting):
 
 def free_early(body: list, setting: Setting, keep: set[str]) -> list:
     """Reductions of NumPy values as their methods, then `del` each NumPy temporary
-    of the assembled function after its last use."""
+    of the assembled function after its last use. First, temporaries read once go
+    into the expression that reads them (`fuse`)."""
+    body, _ = fuse_temporaries(body, setting.params, setting.callee, keep)
     known = facts(body, setting)
     body, _ = reductions_as_methods(body, known, setting.callee)
     body, _ = release(body, known, keep)

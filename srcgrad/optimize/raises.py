@@ -101,7 +101,8 @@ class Model:
         their length (a list is never written; a buffer only at an index)."""
         allowed: set = set()
         for n in nodes.walk(nodes.module(statements)) if statements else ():
-            if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name) and nodes.is_atom(n.slice):
+            if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name) \
+                    and not isinstance(n.slice, (gast.Slice, gast.Tuple)):
                 store = not isinstance(n.ctx, gast.Load)
                 if isinstance(n.ctx, (gast.Load, gast.Store)) and not (store and n.value.id in self.lists):
                     allowed.add(id(n.value))
@@ -176,7 +177,8 @@ class Model:
                                                            or isinstance(e.right, gast.Constant)):
                 return INT  # growth by a constant per statement run: stays small
             return FLOAT if isinstance(e.op, gast.Div) else None
-        if isinstance(e, gast.Subscript) and isinstance(e.value, gast.Name) and nodes.is_atom(e.slice):
+        if isinstance(e, gast.Subscript) and isinstance(e.value, gast.Name) \
+                and not isinstance(e.slice, (gast.Slice, gast.Tuple)):
             if e.value.id in self.lists:
                 return FLOAT
             return types.get(e.value.id + "[]") if e.value.id in self.buffers else None
@@ -251,7 +253,10 @@ class Model:
 
     def _index_raises(self, sub, loops):
         """Nothing for an entry of a list or buffer at an index proven inside, else None."""
-        if not (isinstance(sub.value, gast.Name) and nodes.is_atom(sub.slice)):
+        if not isinstance(sub.value, gast.Name):
+            return None
+        inner = set() if nodes.is_atom(sub.slice) else self.expr_raises(sub.slice, loops)
+        if inner != set() or self.type_of(sub.slice) != INT:
             return None
         of = sub.value.id if sub.value.id in self.lists else self.buffers.get(sub.value.id)
         if of is None:
@@ -269,6 +274,11 @@ class Model:
         if k is not None:
             return any((b := self.bound(loop)) is not None and b[0] == of and -(b[1] + 1) <= k <= b[1]
                        for loop in loops)
+        if isinstance(index, gast.BinOp):  # `i + k` written in place (see `fuse`)
+            offset = next((self._offset(index, loop) for loop in reversed(loops)
+                           if self._offset(index, loop) is not None), None)
+            b = self.bound(offset[0]) if offset is not None else None
+            return b is not None and b[0] == of and -(b[1] + 1) <= offset[1] <= b[1]
         if not isinstance(index, gast.Name) or self.defs.get(index.id) is None:
             return False
         for value, loop in self.defs[index.id]:

@@ -1,0 +1,165 @@
+"""Temporaries read once, written into the expression that reads them.
+
+    _dt12 = 2.0 * _t12
+    _dt11 = -_dt12                  ->      dx[i] = dx[i] - 2.0 * _t12
+    dx[i] = dx[i] + _dt11
+
+One operation per statement is what the compiler works on; in the finished
+function each statement costs a store and a load the interpreter then pays on
+every iteration. A temporary goes into the one expression that reads it when
+that changes nothing but the text:
+
+- it is assigned once in the whole function and read once, by a later
+  statement of the same block, in the same group of lines (between them only
+  the line comments of its own line: the comments stay true);
+- its expression is Python-number arithmetic that the error model (`raises`)
+  knows, reading nothing that the statements in between assign or write
+  into, so it computes the same value where it moves to;
+- it cannot raise, or nothing evaluated between it and its new place can
+  (the statements in between and the rest of the reading statement): an
+  error is raised where it was, with the same type.
+
+NumPy values, calls other than `len` and the `math` functions of the model,
+and the NaN guards are left as they are. `a + -e` is written `a - e` (the same
+IEEE operation).
+"""
+from __future__ import annotations
+
+import gast
+
+from .. import nodes
+from .raises import Model
+
+
+def fuse_temporaries(body: list, params: dict, callee, keep: set) -> tuple[list, bool]:
+    """`(body, changed)`: the assembled function's statements with single-use
+    temporaries fused; `keep`: names read after `body` (the returned ones)."""
+    model = Model(body, params, callee)
+    stores, loads = _counts(body)
+    fuser = _Fuser(model, stores, loads, keep)
+    fuser.block(body, ())
+    return body, fuser.changed
+
+
+def _counts(body):
+    stores: dict = {}
+    loads: dict = {}
+    for n in nodes.name_nodes(body):
+        into = loads if isinstance(n.ctx, gast.Load) else stores
+        into[n.id] = into.get(n.id, 0) + 1
+    return stores, loads
+
+
+class _Fuser:
+    def __init__(self, model, stores, loads, keep):
+        self.model, self.stores, self.loads, self.keep = model, stores, loads, keep
+        self.changed = False
+
+    def block(self, stmts: list, loops: tuple) -> None:
+        """Fuse within `stmts` (changed in place), then within the blocks nested in it."""
+        j = 0
+        while j < len(stmts):
+            if self._fuse_at(stmts, j, loops):
+                del stmts[j]
+                self.changed = True
+                j = max(j - 1, 0)  # the statement before may now be read once, later
+                continue
+            j += 1
+        for stmt in stmts:
+            if isinstance(stmt, gast.For):
+                self.block(stmt.body, loops + (stmt,))
+            elif isinstance(stmt, (gast.If, gast.While)):
+                self.block(stmt.body, loops)
+                self.block(stmt.orelse, loops)
+
+    def _fuse_at(self, stmts: list, j: int, loops: tuple) -> bool:
+        stmt = stmts[j]
+        if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], gast.Name)):
+            return False
+        name = stmt.targets[0].id
+        if name in self.keep or self.stores.get(name) != 1 or self.loads.get(name) != 1:
+            return False
+        value = stmt.value
+        own = self.model.raises(stmt, loops)
+        if own is None or not _pure_numbers(value, self.model):
+            return False
+        heading = _heading(stmts, j)
+        reads = _operands(value)
+        writes_into = {n.value.id for n in nodes.walk(value) if isinstance(n, gast.Subscript)
+                       and isinstance(n.value, gast.Name)}
+        for k in range(j + 1, len(stmts)):
+            later = stmts[k]
+            if nodes.is_comment(later):
+                if later.text != heading:
+                    return False
+                continue
+            if nodes.noted(later, "sweep") != nodes.noted(stmt, "sweep"):
+                return False
+            if name in nodes.loaded_names(later):
+                return self._into(later, name, value, own, loops)
+            if _stored_names(later) & reads or _written(later) & writes_into:
+                return False
+            if own and self.model.raises(later, loops) != set():
+                return False
+        return False
+
+    def _into(self, later, name, value, own, loops) -> bool:
+        """Put `value` in place of the one read of `name` in `later`."""
+        if not isinstance(later, (gast.Assign, gast.Expr)):
+            return False
+        if own and self.model.raises(later, loops) != set():
+            return False  # the rest of the statement could raise first
+        for node in nodes.walk(later):
+            for field in node._fields:
+                child = getattr(node, field, None)
+                if isinstance(child, gast.Name) and child.id == name and isinstance(child.ctx, gast.Load):
+                    setattr(node, field, _simplified(node, field, nodes.clone(value)))
+                    return True
+                if isinstance(child, list):
+                    for i, item in enumerate(child):
+                        if isinstance(item, gast.Name) and item.id == name and isinstance(item.ctx, gast.Load):
+                            child[i] = nodes.clone(value)
+                            return True
+        return False
+
+
+def _simplified(parent, field, value):
+    """`a + -e` as `a - e`: `parent` is the BinOp whose `field` receives `value`."""
+    if field == "right" and isinstance(parent, gast.BinOp) and isinstance(parent.op, gast.Add) \
+            and isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub):
+        parent.op = gast.Sub()
+        return value.operand
+    return value
+
+
+def _pure_numbers(value, model) -> bool:
+    """Arithmetic, indexing, `len` and `math` calls of Python numbers (the model's
+    types settle it), nothing else."""
+    for n in nodes.walk(value):
+        if isinstance(n, gast.Call) or isinstance(n, (gast.Lambda, gast.NamedExpr, gast.Yield, gast.Await)):
+            if isinstance(n, gast.Call) and model.type_of(n) in ("float", "int"):
+                continue
+            return False
+    return model.type_of(value) in ("float", "int")
+
+
+def _heading(stmts: list, j: int):
+    for k in range(j - 1, -1, -1):
+        if nodes.is_comment(stmts[k]):
+            return stmts[k].text
+    return None
+
+
+def _operands(expr) -> set:
+    return nodes.loaded_names(expr)
+
+
+def _stored_names(stmt) -> set:
+    return {n.id for n in nodes.name_nodes(stmt) if not isinstance(n.ctx, gast.Load)}
+
+
+def _written(stmt) -> set:
+    """Names of lists or arrays `stmt` writes an entry of."""
+    return {n.value.id for n in nodes.walk(stmt) if isinstance(n, gast.Subscript)
+            and not isinstance(n.ctx, gast.Load) and isinstance(n.value, gast.Name)}

@@ -405,13 +405,15 @@ class CallPlan:
     from, and `watch`, the staleness check of the rest, or None: both checked by the
     caller), the wrt values to check, and how to convert each gradient."""
 
-    __slots__ = ("fn", "code", "watch", "made", "kinds", "kind", "checks", "converts", "floats", "unshare",
-                 "array_at", "many")
+    __slots__ = ("fn", "code", "watch", "made", "fresh", "kinds", "kind", "checks", "converts", "floats",
+                 "unshare", "array_at", "many")
 
     def __init__(self, bound, kinds, positions, wrt, many: bool):
         # bound: see api.Derivative._function; watch: watch.Watch.check(planned=True); made:
-        # the keys of a record gradient the generated function proved new memory (fresh.py)
-        self.fn, _, self.watch, self.code, self.made = bound
+        # the keys of a record gradient the generated function proved new memory (fresh.py);
+        # fresh: the function returns a new list of Python floats as long as its one
+        # argument (`compiler`, `optimize.raises.fresh_numbers`): nothing to check or copy
+        self.fn, _, self.watch, self.code, self.made, self.fresh = bound
         self.kinds, self.kind = kinds, kinds[0]  # the first argument's kind: for one-argument calls
         self.many = many  # the caller asked for a tuple of gradients
         # the position of the one wrt argument when it is an array (the commonest call), else -1

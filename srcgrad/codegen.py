@@ -191,6 +191,7 @@ class Compiled:
         self.filename = f"<srcgrad {self.name} #{next(_serial)}>"
         self.origin = None  # the file the notes' line numbers refer to (see `user_location`)
         self.made = None  # the keys of a record gradient proved new memory (srcgrad/fresh.py)
+        self.fresh = False  # returns a new list of Python floats as long as its one argument
         _BY_FILE[self.filename] = self
         cells = free + [twin.name] if twin is not None else free
         wrapper = f"def _srcgrad_factory({', '.join(cells)}):\n" \

@@ -41,6 +41,7 @@ from . import optimize
 from .normalize.share import share_repeats
 from .optimize.fastpath import fast_path
 from .optimize.setting import kinds_of
+from .optimize.raises import fresh_numbers
 from .options import Options, optimizing, unoptimized  # noqa: F401 (re-exported)
 from .reverse import reverse
 from .reverse.calls import SplitPairs
@@ -224,6 +225,8 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
                                             ctx.arithmetic_helpers(arrays=True))
     compiled = _compiled(low, functions, calls, twin=deferred)
     compiled.made = made
+    if not options.split and deferred is None:
+        compiled.fresh = _fresh_list(out, low, options, setting)
     return compiled
 
 
@@ -235,6 +238,14 @@ def _made_record(out, low: Lowered, options: Options, setting):
             or options.return_value or low.aux is not None:
         return None
     return made_record(out, low.params, kinds_of(out.body, setting), setting.callee)
+
+
+def _fresh_list(out, low: Lowered, options: Options, setting) -> bool:
+    """Whether `out` returns a new list of Python floats as long as its one argument, a
+    list of numbers (`optimize.raises.fresh_numbers`): grad of that argument, optimized."""
+    if setting is None or options.return_value or low.aux is not None:
+        return False
+    return list(options.wrt) == list(low.params) == [fresh_numbers(out, setting.params, setting.callee)]
 
 
 def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting:

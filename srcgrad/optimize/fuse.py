@@ -36,7 +36,7 @@ def fuse_temporaries(body: list, params: dict, callee, keep: set) -> tuple[list,
     temporaries fused; `keep`: names read after `body` (the returned ones)."""
     model = Model(body, params, callee)
     stores, loads = _counts(body)
-    fuser = _Fuser(model, stores, loads, keep)
+    fuser = _Fuser(model, stores, loads, keep, body)
     fuser.block(body, ())
     return body, fuser.changed
 
@@ -51,12 +51,20 @@ def _counts(body):
 
 
 class _Fuser:
-    def __init__(self, model, stores, loads, keep):
+    def __init__(self, model, stores, loads, keep, body):
         self.model, self.stores, self.loads, self.keep = model, stores, loads, keep
+        self.body = body
         self.changed = False
 
     def block(self, stmts: list, loops: tuple) -> None:
         """Fuse within `stmts` (changed in place), then within the blocks nested in it."""
+        j = 0
+        while j < len(stmts):
+            if self._reuse(stmts, j):
+                del stmts[j]
+                self.changed = True
+                continue
+            j += 1
         j = 0
         while j < len(stmts):
             if self._fuse_at(stmts, j, loops):
@@ -72,6 +80,41 @@ class _Fuser:
                 self.block(stmt.body, loops)
                 self.block(stmt.orelse, loops)
 
+    def _single(self, stmt) -> str | None:
+        """The target of `name = <Python-number expression>`, assigned nowhere else."""
+        if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], gast.Name)):
+            return None
+        name = stmt.targets[0].id
+        if name in self.keep or self.stores.get(name) != 1 or not _pure_numbers(stmt.value, self.model):
+            return None
+        return name
+
+    def _reuse(self, stmts: list, j: int) -> bool:
+        """`t2 = e` after `t1 = e` in the same block, nothing between changing what e
+        reads: t2's readers read t1 (the same value, computed once)."""
+        name = self._single(stmts[j])
+        if name is None or nodes.is_atom(stmts[j].value):
+            return False
+        value = stmts[j].value
+        text = gast.dump(value)
+        reads = nodes.loaded_names(value)
+        containers = _containers(value)
+        for a in range(j - 1, -1, -1):
+            earlier = stmts[a]
+            if nodes.is_comment(earlier):
+                continue
+            first = self._single(earlier)
+            if first is not None and gast.dump(earlier.value) == text:
+                for n in nodes.name_nodes(self.body):
+                    if n.id == name and isinstance(n.ctx, gast.Load):
+                        n.id = first
+                self.loads[first] = self.loads.get(first, 0) + self.loads.pop(name, 0)
+                return True
+            if _stored_names(earlier) & reads or _written(earlier) & containers:
+                return False
+        return False
+
     def _fuse_at(self, stmts: list, j: int, loops: tuple) -> bool:
         stmt = stmts[j]
         if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
@@ -85,9 +128,8 @@ class _Fuser:
         if own is None or not _pure_numbers(value, self.model):
             return False
         heading = _heading(stmts, j)
-        reads = _operands(value)
-        writes_into = {n.value.id for n in nodes.walk(value) if isinstance(n, gast.Subscript)
-                       and isinstance(n.value, gast.Name)}
+        reads = nodes.loaded_names(value)
+        writes_into = _containers(value)
         for k in range(j + 1, len(stmts)):
             later = stmts[k]
             if nodes.is_comment(later):
@@ -151,8 +193,9 @@ def _heading(stmts: list, j: int):
     return None
 
 
-def _operands(expr) -> set:
-    return nodes.loaded_names(expr)
+def _containers(expr) -> set:
+    """Names of the lists `expr` reads an entry of."""
+    return {n.value.id for n in nodes.walk(expr) if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)}
 
 
 def _stored_names(stmt) -> set:

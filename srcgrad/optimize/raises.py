@@ -21,9 +21,11 @@ interchangeable as to what the caller sees.
 
 - `+ - *` of floats and small ints: nothing (a float overflows to inf;
   a small int converts to float exactly enough);
-- `a / b`: ZeroDivisionError; `a ** k` of a float, k an int constant >= 2:
-  OverflowError (a finite float whose power overflows);
-- the `math` functions of `_MATH`, of one float or small int;
+- `a / b`: ZeroDivisionError, unless b is a constant other than 0; `a ** k`
+  of a float, k an int constant >= 2: OverflowError (a finite float whose
+  power overflows);
+- the `math` functions of `_MATH`, of one float or small int (of a float
+  constant: tried when compiling);
 - `v[j]`: IndexError, unless the index is proven inside (`Bounds`); `len(v)`
   and `[0.0] * len(v)`: nothing.
 """
@@ -209,6 +211,14 @@ class Model:
             return found if isinstance(target, gast.Name) else None
         if isinstance(stmt, gast.Expr):
             return self.expr_raises(stmt.value, loops)
+        if isinstance(stmt, gast.If) and self._quiet_test(stmt.test):
+            out = set()
+            for inner in stmt.body + stmt.orelse:
+                found = self.raises(inner, loops)
+                if found is None:
+                    return None
+                out |= found
+            return out
         if isinstance(stmt, gast.For) and not stmt.orelse and self._def_type(("loop", stmt), self.types) == INT:
             out: set = set()
             for inner in stmt.body:
@@ -218,6 +228,15 @@ class Model:
                 out |= found
             return out
         return None
+
+    def _quiet_test(self, test) -> bool:
+        """A comparison of numbers (under `not`): it cannot raise."""
+        if isinstance(test, gast.UnaryOp) and isinstance(test.op, gast.Not):
+            test = test.operand
+        return isinstance(test, gast.Compare) \
+            and all(isinstance(op, (gast.Lt, gast.LtE, gast.Gt, gast.GtE)) for op in test.ops) \
+            and all(self.type_of(e) in (FLOAT, INT) and self.expr_raises(e) == set()
+                    for e in [test.left] + test.comparators)
 
     def expr_raises(self, e, loops: tuple = ()):
         if isinstance(e, (gast.Constant, gast.Name)):
@@ -233,7 +252,8 @@ class Model:
             if isinstance(e.op, (gast.Add, gast.Sub, gast.Mult)):
                 return inner if FLOAT in sides or self.type_of(e) == INT else None
             if isinstance(e.op, gast.Div):
-                return inner | {("ZeroDivisionError", "/", sides)}
+                nonzero = isinstance(e.right, gast.Constant) and e.right.value != 0
+                return inner if nonzero else inner | {("ZeroDivisionError", "/", sides)}
             k = _int_constant(e.right)
             if isinstance(e.op, gast.Pow) and sides[0] == FLOAT and k is not None and k >= 0:
                 return inner | ({("OverflowError", "**")} if k >= 2 else set())
@@ -245,6 +265,12 @@ class Model:
             if fn is len and isinstance(e.args[0], gast.Name) \
                     and (e.args[0].id in self.lists or e.args[0].id in self.buffers):
                 return set()
+            if fn in _MATH and isinstance(e.args[0], gast.Constant) and type(e.args[0].value) is float:
+                try:  # a pure function of a constant: it raises now or never
+                    fn(e.args[0].value)
+                    return set()
+                except (ValueError, OverflowError):
+                    pass
             if fn in _MATH and self.type_of(e.args[0]) in (FLOAT, INT):
                 inner = self.expr_raises(e.args[0], loops)
                 name = f"math.{fn.__name__}"
@@ -339,6 +365,21 @@ class Model:
             inner = self._length_minus(e.left, depth + 1) if k is not None and k >= 0 else None
             return (inner[0], inner[1] + k) if inner is not None else None
         return None
+
+
+def fresh_numbers(fn, params: dict, callee):
+    """The parameter whose length the gradient `fn` returns has, when `fn` ends in
+    `return g` with g a list `[0.0] * len(p)` made in it, written only at an index
+    with Python floats and shared with nothing (a "numbers" parameter p): the call
+    path then needs neither to check nor to copy it. None otherwise."""
+    last = fn.body[-1] if fn.body else None
+    if not (isinstance(last, gast.Return) and isinstance(last.value, gast.Name)):
+        return None
+    model = Model(fn.body[:-1], params, callee)
+    name = last.value.id
+    if name not in model.buffers or model.types.get(name + "[]") != FLOAT:
+        return None
+    return model.buffers[name]
 
 
 def _int_constant(e):

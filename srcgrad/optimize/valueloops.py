@@ -120,8 +120,23 @@ def _plan(k: int, forward: list, backward: list, model: Model):
         note = _note(loop.body, stmt, keys)
         if note not in [nodes.is_comment(s) and s.text for s in lines]:
             lines.append(nodes.comment(note))
-        lines.append(nodes.expr_stmt(nodes.clone(stmt.value)))
+        lines.append(_evaluated(stmt.value, model))
     return back, insertions
+
+
+def _evaluated(value, model: Model):
+    """The statement that evaluates `value` for its errors alone. A float's `t ** k`
+    (k an int constant) can overflow only where |t| >= 10 ** (308 // k), whose k-th
+    power is below the largest float: there alone it runs (two comparisons are
+    cheaper than a power, and NaN fails them, reaching the power, which is quiet)."""
+    evaluate = nodes.expr_stmt(nodes.clone(value))
+    k = value.right.value if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Pow) \
+        and isinstance(value.right, gast.Constant) and type(value.right.value) is int else None
+    if k is None or k < 2 or not isinstance(value.left, gast.Name) or model.type_of(value.left) != "float":
+        return evaluate
+    bound = nodes.const(10.0 ** (308 // k))
+    test = nodes.quote_expr("not -_b < _t < _b", _b=bound, _t=nodes.clone(value.left))
+    return gast.If(test=test, body=[evaluate], orelse=[])
 
 
 def _reverses(stmt, loop) -> bool:
@@ -237,7 +252,7 @@ def _note(body: list, stmt, keys: set) -> str:
             line = _LINE.match(s.text).group(1)
     errors = " or ".join(sorted({k[0] for k in keys}))
     where = f"line {line}" if line else "f"
-    return f"as f does, {where} may raise {errors} here (the value is not needed)"
+    return f"{where} can raise {errors} here, as f does: evaluated for that alone"
 
 
 def _without_orphan_comments(stmts: list) -> list:

@@ -1,0 +1,188 @@
+"""Value-only forward loops dropped under grad (optimize/valueloops.py), temporaries
+fused (optimize/fuse.py), and the errors of f that must still pass through.
+
+A user's run-time error passes through a derivative unchanged (SPEC §8). Under
+`grad` the forward loop that only computed the value is gone, so these tests
+check that the backward loop raises what f raises, with the same type, also
+where f could raise two kinds of error in different iterations; and that the
+gradients are those of central differences.
+"""
+import math
+import re
+
+import numpy as np
+import pytest
+
+import srcgrad
+
+
+def rosenbrock(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def exp_sum(x):
+    s = 0.0
+    for i in range(len(x)):
+        s = s + math.exp(x[i]) / 2.0
+    return s
+
+
+def cubes(x):
+    s = 0.0
+    for i in range(len(x) - 2):
+        d = x[i + 2] - x[i]
+        s = s + d ** 3 * 0.5 - x[i + 1] * x[i]
+    return s
+
+
+def logs(x):
+    s = 0.0
+    for i in range(len(x)):
+        s = s + math.log(x[i]) * 2.0
+    return s
+
+
+def roots(x):
+    s = 0.0
+    for i in range(len(x)):
+        s = s + math.sqrt(x[i]) * x[i]
+    return s
+
+
+def divide_then_square(x):
+    # f raises ZeroDivisionError or OverflowError, whichever iteration comes first
+    s = 0.0
+    for i in range(len(x)):
+        s = s + 1.0 / x[i] + x[i] ** 2
+    return s
+
+
+def past_the_end(x):
+    # f raises OverflowError at i = 0 for a huge x[0], else IndexError at the end
+    s = 0.0
+    for i in range(len(x)):
+        s = s + x[i] ** 2 + x[i + 1]
+    return s
+
+
+def _value_and_grad(f):
+    vg = srcgrad.value_and_grad(f)
+    return lambda x: vg(x)[1]
+
+
+def _vjp(f):
+    return lambda x: srcgrad.vjp(f, x)[1](1.0)
+
+
+TRANSFORMS = {"grad": srcgrad.grad, "value_and_grad": _value_and_grad, "vjp": _vjp}
+
+
+def _error_of(call, x):
+    try:
+        call(x)
+    except Exception as err:  # noqa: BLE001 - the type is what is compared
+        return type(err), str(err)
+    return None
+
+
+@pytest.mark.parametrize("transform", sorted(TRANSFORMS))
+@pytest.mark.parametrize("f, x", [
+    (rosenbrock, [0.0, 1e160]),                  # (x[1] - x[0]**2) ** 2 overflows at i = 0
+    (rosenbrock, [1.0, 2.0, 3.0, 1e160, 0.5]),   # x[3] ** 2 at i = 3, the last iteration run first backward
+    (rosenbrock, (0.5, 1e155, 1.0)),             # a tuple; (1.0 - x[1]) ** 2 overflows at i = 1
+    (exp_sum, [1.0, 800.0, 2.0]),                # math.exp overflows
+    (cubes, [0.0, 1.0, 1e120, 2.0]),             # d ** 3 overflows
+    (logs, [1.0, 2.0, -1.0, 3.0]),               # a math domain error
+    (logs, [1.0, 0.0]),
+    (roots, [4.0, -1.0]),                        # math.sqrt's domain error
+    (divide_then_square, [0.0, 1e160]),          # ZeroDivisionError first ...
+    (divide_then_square, [1e160, 0.0]),          # ... or OverflowError first
+    (past_the_end, [1e160, 1.0]),                # OverflowError before f's IndexError
+    (past_the_end, [1.0, 2.0]),                  # IndexError
+], ids=lambda v: getattr(v, "__name__", None) or repr(v)[:24])
+def test_the_error_of_f_passes_through(transform, f, x):
+    want = _error_of(f, x)
+    assert want is not None, "the case must make f raise"
+    assert _error_of(TRANSFORMS[transform](f), x) == want
+
+
+@pytest.mark.parametrize("f, x", [
+    (rosenbrock, [0.3, -1.2, 0.8, 1.1, -0.4, 0.9, 1.3]),
+    (rosenbrock, (0.3, -1.2, 0.8)),
+    (rosenbrock, np.array([0.3, -1.2, 0.8, 1.1])),
+    (exp_sum, [0.1, -0.7, 1.3]),
+    (cubes, [0.4, -0.2, 1.5, 0.7, -1.1]),
+    (logs, [0.5, 2.0, 3.5]),
+    (roots, [0.5, 2.0, 3.5]),
+    (divide_then_square, [0.5, -2.0, 3.5]),
+], ids=lambda v: getattr(v, "__name__", None) or type(v).__name__)
+@pytest.mark.parametrize("transform", sorted(TRANSFORMS))
+def test_gradients_match_central_differences(f, x, transform):
+    got = np.asarray(TRANSFORMS[transform](f)(x), dtype=float)
+    base = np.array(x, dtype=float)
+    eps = 1e-6
+    want = []
+    for i in range(len(base)):
+        up, down = base.copy(), base.copy()
+        up[i] += eps
+        down[i] -= eps
+        as_input = (lambda v: type(x)(v.tolist())) if isinstance(x, (list, tuple)) else (lambda v: v)
+        want.append((f(as_input(up)) - f(as_input(down))) / (2 * eps))
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def _loop_count(text: str) -> int:
+    """`for` statements in generated code (line comments quote the user's `for` too)."""
+    return len(re.findall(r"^\s*for ", text, flags=re.M))
+
+
+def _loops(df, x) -> int:
+    df(x)
+    return _loop_count(srcgrad.source(df))
+
+
+@pytest.mark.parametrize("f, x", [
+    (rosenbrock, [0.3, -1.2, 0.8]), (rosenbrock, (0.3, -1.2, 0.8)), (exp_sum, [0.1, 0.2]),
+    (cubes, [0.4, -0.2, 1.5, 0.7]),
+], ids=lambda v: getattr(v, "__name__", None) or type(v).__name__)
+def test_grad_has_no_forward_loop(f, x):
+    df = srcgrad.grad(f)
+    assert _loops(df, x) == 1  # the backward loop alone
+    assert ", -1, -1):" in srcgrad.source(df)
+    # value_and_grad returns the value: its forward loop stays
+    assert _loops(srcgrad.value_and_grad(f), x) == 2
+
+
+@pytest.mark.parametrize("f, x", [
+    (logs, [1.0, 2.0]),                  # math.log's ValueError, and the adjoint's division
+    (roots, [1.0, 2.0]),                 # math.sqrt's ValueError, and the adjoint's division
+    (divide_then_square, [1.0, 2.0]),    # ZeroDivisionError and OverflowError
+    (past_the_end, [1.0, 2.0]),          # OverflowError, and an index the model cannot bound
+])
+def test_loops_that_can_raise_two_kinds_of_error_stay(f, x):
+    """The backward loop runs the iterations in reverse: with two kinds of error
+    possible, the first raised could change, so the forward loop stays."""
+    df = srcgrad.grad(f)
+    try:
+        df(x)
+    except IndexError:
+        pass
+    assert _loop_count(srcgrad.source(df)) == 2
+
+
+def test_rosenbrock_grad_structure():
+    """The generated Rosenbrock gradient: one loop, its `**` errors evaluated only where
+    they can occur, the single-use temporaries fused, and the list returned as made."""
+    df = srcgrad.grad(rosenbrock)
+    x = [0.3, -1.2, 0.8, 1.1]
+    first, second = df(x), df(x)
+    assert first == second and first is not second and all(type(v) is float for v in first)
+    text = srcgrad.source(df)
+    assert _loop_count(text) == 1
+    assert text.count("if not -1e+154 < ") == 2 and text.count("** 2\n") >= 2
+    assert "_t4 = " not in text and "_dt12" not in text and "_dt6" not in text  # fused
+    assert "dx[i] = dx[i] - 2.0 * " in text  # `a + -e` written `a - e`
+    assert not re.search(r"^\s*s = ", text, flags=re.M)  # nothing of the value is left

@@ -186,3 +186,52 @@ def test_rosenbrock_grad_structure():
     assert "_t4 = " not in text and "_dt12" not in text and "_dt6" not in text  # fused
     assert "dx[i] = dx[i] - 2.0 * " in text  # `a + -e` written `a - e`
     assert not re.search(r"^\s*s = ", text, flags=re.M)  # nothing of the value is left
+
+
+def squared_twice(x):
+    s = 0.0
+    for i in range(len(x)):
+        t = x[i] ** 2
+        t = t ** 2
+        s = s + t
+    return s
+
+
+@pytest.mark.parametrize("x", [[0.5, -1.5, 2.0], [1.0, 1e80], [1e160, 1.0]])
+def test_a_name_assigned_twice_in_the_loop(x):
+    """`t` is assigned twice in the loop: the forward loop stays, and grad still
+    raises what f raises, or gives f's derivative."""
+    want = _error_of(squared_twice, x)
+    got = _error_of(srcgrad.grad(squared_twice), x)
+    assert got == want
+    if want is None:
+        assert srcgrad.grad(squared_twice)(x) == pytest.approx([4 * v ** 3 for v in x])
+
+
+def test_fusing_keeps_a_value_read_from_the_last_iteration():
+    """`b = x[i]` repeats `a = x[i]`, but `b` is read in between, where it still
+    holds the last iteration's entry: it must not be read as `a`."""
+    from srcgrad import nodes
+    from srcgrad.optimize.fuse import fuse_temporaries
+
+    text = ("dx = [0.0] * len(x)\n"
+            "for i in range(len(x)):\n"
+            "    a = x[i]\n"
+            "    if i > 0:\n"
+            "        dx[i] = dx[i] + b * a\n"
+            "    b = x[i]\n")
+    body = nodes.parse_stmts(text)
+
+    def callee(call):
+        return {"len": len, "range": range}.get(getattr(call.func, "id", None))
+
+    body, _ = fuse_temporaries(body, {"x": "numbers"}, callee, {"dx"})
+
+    def run(stmts_text, x):
+        scope = {"x": x}
+        exec(stmts_text, scope)
+        return scope["dx"]
+
+    import gast
+    x = [1.0, 2.0, 3.0]
+    assert run(gast.unparse(nodes.module(body)), x) == run(text, x) == [0.0, 2.0, 6.0]

@@ -106,6 +106,8 @@ class _Fuser:
                 continue
             first = self._single(earlier)
             if first is not None and gast.dump(earlier.value) == text:
+                if any(name in nodes.loaded_names(s) for s in stmts[a:j]):
+                    return False  # read there, in a loop, it holds the last iteration's value
                 for n in nodes.name_nodes(self.body):
                     if n.id == name and isinstance(n.ctx, gast.Load):
                         n.id = first

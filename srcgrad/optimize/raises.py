@@ -116,8 +116,8 @@ class Model:
                 continue
             if n.id in self.lists:
                 self.lists.discard(n.id)
-            if n.id in self.buffers and isinstance(n.ctx, gast.Load):
-                del self.buffers[n.id]
+            if n.id in self.buffers and not isinstance(n.ctx, gast.Store):
+                del self.buffers[n.id]  # read whole, or deleted
         self.buffers = {b: v for b, v in self.buffers.items() if v in self.lists}
 
     # ---------------------------------------------------------------- types

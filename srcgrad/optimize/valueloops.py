@@ -80,6 +80,9 @@ def _plan(k: int, forward: list, backward: list, model: Model):
     rest = forward[k + 1:] + backward
     if nodes.read_before_bound(rest, assigned):
         return None  # the loop's results are read after it
+    if any(isinstance(n, (gast.FunctionDef, gast.Lambda)) and nodes.names_in(n) & assigned
+           for n in nodes.walk(nodes.module(forward + backward))):
+        return None  # a nested function may read them when it is called
     at = next((j for j, s in enumerate(backward) if _reverses(s, loop)), None)
     if at is None:
         return None
@@ -175,6 +178,8 @@ class _Faithful:
         after which its expression can be evaluated there (the end of a comment
         group), or None."""
         name = stmt.targets[0].id
+        if name not in self.forward_at:
+            return None  # assigned more than once in the loop
         j = self.forward_at[name][0]
         if name in self.back_at and self._same_at(name, j):
             return True

@@ -456,6 +456,10 @@ def test_one_argument_plan_converts_whatever_the_generated_code_hands_back():
     y = [3.0, 5.0]
     cached_call(dl, y)
     plan = dl._one[list]
+    # the compiler proved the real function's list new and of floats (`Compiled.fresh`):
+    # the call path hands it over unchecked; a stand-in has no such proof
+    assert plan.fresh
+    plan.fresh = False
     for label, fake in {"the input": lambda v: v, "NumPy scalars": lambda v: [np.float64(e) for e in v],
                         "a tuple": lambda v: tuple(v)}.items():
         plan.fn = fake

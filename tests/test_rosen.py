@@ -235,3 +235,27 @@ def test_fusing_keeps_a_value_read_from_the_last_iteration():
     import gast
     x = [1.0, 2.0, 3.0]
     assert run(gast.unparse(nodes.module(body)), x) == run(text, x) == [0.0, 2.0, 6.0]
+
+
+@pytest.mark.parametrize("update, fresh", [
+    ("dx[i] = dx[i] + x[i] * 2.0", True),
+    ("dx[i] += x[i] * 2.0", True),
+    ("dx[i] += np.float64(x[i])", False),      # a NumPy scalar entry: the call path converts it
+    ("dx[i] = dx[i] + other(x)[i]", False),    # an entry of unknown kind
+])
+def test_a_fresh_gradient_list_holds_python_floats_only(update, fresh):
+    """The call path hands a gradient list over unchecked only when the compiler
+    proved every entry a Python float (`raises.fresh_numbers`)."""
+    from srcgrad import nodes
+    from srcgrad.optimize.raises import fresh_numbers
+
+    body = nodes.parse_stmts("dx = [0.0] * len(x)\n"
+                             "for i in range(len(x)):\n"
+                             f"    {update}\n"
+                             "return dx\n")
+
+    def callee(call):
+        return {"len": len, "range": range}.get(getattr(call.func, "id", None))
+
+    fn = nodes.function("grad_f", ["x"], body)
+    assert (fresh_numbers(fn, {"x": "numbers"}, callee) == "x") is fresh

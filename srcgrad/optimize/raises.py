@@ -80,6 +80,11 @@ class Model:
                     modelled.add(id(target))
                 elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
                     self.stores.setdefault(target.value.id, []).append(stmt.value)
+            elif isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Subscript) \
+                    and isinstance(stmt.target.value, gast.Name):  # `dx[i] += e` stores dx[i] + e
+                entry = nodes.loaded(stmt.target)
+                self.stores.setdefault(stmt.target.value.id, []).append(
+                    gast.BinOp(left=entry, op=stmt.op, right=stmt.value))
             elif isinstance(stmt, gast.For) and isinstance(stmt.target, gast.Name):
                 self._def(stmt.target.id, (("loop", stmt), loop))
                 modelled.add(id(stmt.target))

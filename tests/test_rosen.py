@@ -271,3 +271,30 @@ def test_hvp_through_the_dropped_loop_matches_differences_of_grad(f):
     up = srcgrad.grad(f)([a + eps * b for a, b in zip(x, v)])
     down = srcgrad.grad(f)([a - eps * b for a, b in zip(x, v)])
     np.testing.assert_allclose(got, (np.array(up) - np.array(down)) / (2 * eps), rtol=1e-5, atol=1e-5)
+
+
+def two_loops(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + (x[i + 1] - x[i]) ** 2
+    for i in range(len(x) - 1):
+        s = s + math.exp(x[i]) * 0.5
+    return s
+
+
+@pytest.mark.parametrize("x", [[0.3, -1.2, 0.8], [0.0, 1e160, 1.0], [1.0, 800.0, 2.0]])
+def test_two_loops_alike(x):
+    """Two loops: the second goes (only its backward loop recomputes math.exp), the
+    first stays, since the second's backward loop, which runs before the first's, can
+    raise another error (math.exp's OverflowError, not `**`'s). Errors and gradients
+    are f's."""
+    df = srcgrad.grad(two_loops)
+    assert _loops(df, [0.3, -1.2, 0.8]) == 3
+    want = _error_of(two_loops, x)
+    assert _error_of(df, x) == want
+    if want is None:
+        expected = [0.0] * len(x)
+        for i in range(len(x) - 1):
+            expected[i] += -2 * (x[i + 1] - x[i]) + math.exp(x[i]) * 0.5
+            expected[i + 1] += 2 * (x[i + 1] - x[i])
+        assert df(x) == pytest.approx(expected)

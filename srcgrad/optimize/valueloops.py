@@ -83,9 +83,12 @@ def _plan(k: int, forward: list, backward: list, model: Model):
     if any(isinstance(n, (gast.FunctionDef, gast.Lambda)) and nodes.names_in(n) & assigned
            for n in nodes.walk(nodes.module(forward + backward))):
         return None  # a nested function may read them when it is called
-    at = next((j for j, s in enumerate(backward) if _reverses(s, loop)), None)
-    if at is None:
-        return None
+    matches = [j for j, s in enumerate(backward) if _reverses(s, loop)]
+    twins = [s for s in forward if isinstance(s, gast.For) and gast.dump(s.iter) == gast.dump(loop.iter)
+             and gast.dump(s.target) == gast.dump(loop.target)]
+    if len(matches) != 1 or len(twins) != 1:
+        return None  # which backward loop undoes this one is not certain
+    at = matches[0]
     back = backward[at]
     stored = _stored(rest)
     if nodes.names_in(loop.iter) & stored:

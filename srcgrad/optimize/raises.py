@@ -58,12 +58,13 @@ class Model:
         self._collect(statements, None)
         self.lists = {p for p, k in params.items() if k == "numbers" and p not in self.defs}
         self.buffers: dict = {}  # buffer name -> the list whose length it has
-        for name, defs in self.defs.items():
-            if defs is not None and len(defs) == 1 and not isinstance(defs[0][0], tuple):
-                of = _filled_len(defs[0][0], callee)
-                if of in self.lists:
-                    self.buffers[name] = of
-        self._only_indexed(statements)
+        if self.lists:  # (a walk of every node: only where there is a list of numbers)
+            for name, defs in self.defs.items():
+                if defs is not None and len(defs) == 1 and not isinstance(defs[0][0], tuple):
+                    of = _filled_len(defs[0][0], callee)
+                    if of in self.lists:
+                        self.buffers[name] = of
+            self._only_indexed(statements)
         self.types = self._types(params)
 
     # ---------------------------------------------------------------- collecting
@@ -113,8 +114,9 @@ class Model:
                 store = not isinstance(n.ctx, gast.Load)
                 if isinstance(n.ctx, (gast.Load, gast.Store)) and not (store and n.value.id in self.lists):
                     allowed.add(id(n.value))
-            elif isinstance(n, gast.Call) and self.callee(n) is len and len(n.args) == 1 \
-                    and isinstance(n.args[0], gast.Name) and not n.keywords:
+            elif isinstance(n, gast.Call) and len(n.args) == 1 and isinstance(n.args[0], gast.Name) \
+                    and n.args[0].id in self.lists | self.buffers.keys() and not n.keywords \
+                    and self.callee(n) is len:
                 allowed.add(id(n.args[0]))
         for n in nodes.name_nodes(statements):
             if id(n) in allowed:

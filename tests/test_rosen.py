@@ -298,3 +298,18 @@ def test_two_loops_alike(x):
             expected[i] += -2 * (x[i + 1] - x[i]) + math.exp(x[i]) * 0.5
             expected[i + 1] += 2 * (x[i + 1] - x[i])
         assert df(x) == pytest.approx(expected)
+
+
+def lengths_apart(x):
+    ys = [x[0]]
+    n1 = len(ys)
+    ys.append(x[1])
+    n2 = len(ys)
+    return x[0] * n1 + x[1] * n2
+
+
+def test_a_length_is_not_reused_across_an_append():
+    """`len(ys)` twice, an append between: the second is not the first (the list
+    grew); only a list of numbers that nothing writes keeps its length."""
+    assert srcgrad.grad(lengths_apart)([3.0, 5.0]) == [1.0, 2.0]
+    assert srcgrad.grad(lengths_apart)(np.array([3.0, 5.0])).tolist() == [1.0, 2.0]

@@ -34,6 +34,8 @@ from .raises import Model
 def fuse_temporaries(body: list, params: dict, callee, keep: set) -> tuple[list, bool]:
     """`(body, changed)`: the assembled function's statements with single-use
     temporaries fused; `keep`: names read after `body` (the returned ones)."""
+    if any(isinstance(n, (gast.Nonlocal, gast.Global)) for n in nodes.walk(nodes.module(body))):
+        return body, False  # a call could rebind a name from elsewhere
     model = Model(body, params, callee)
     stores, loads = _counts(body)
     fuser = _Fuser(model, stores, loads, keep, body)
@@ -60,7 +62,7 @@ class _Fuser:
         """Fuse within `stmts` (changed in place), then within the blocks nested in it."""
         j = 0
         while j < len(stmts):
-            if self._reuse(stmts, j):
+            if self._reuse(stmts, j, loops):
                 del stmts[j]
                 self.changed = True
                 continue
@@ -90,11 +92,14 @@ class _Fuser:
             return None
         return name
 
-    def _reuse(self, stmts: list, j: int) -> bool:
+    def _reuse(self, stmts: list, j: int, loops: tuple) -> bool:
         """`t2 = e` after `t1 = e` in the same block, nothing between changing what e
-        reads: t2's readers read t1 (the same value, computed once)."""
+        reads: t2's readers read t1 (the same value, computed once). Only for what
+        the error model knows: names of numbers, entries of lists of numbers and of
+        gradient buffers (written only at an index), the length of those (`len` of
+        another list could change with an append)."""
         name = self._single(stmts[j])
-        if name is None or nodes.is_atom(stmts[j].value):
+        if name is None or nodes.is_atom(stmts[j].value) or self.model.raises(stmts[j], loops) is None:
             return False
         value = stmts[j].value
         text = gast.dump(value)

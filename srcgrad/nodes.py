@@ -255,11 +255,21 @@ def walk(node):
     """Every node below `node` (itself included), like `gast.walk` but in depth-first
     order and faster: the passes walk statements hundreds of times per build."""
     stack = [node]
-    pop, push = stack.pop, stack.append
+    pop, push, fields_of, AST = stack.pop, stack.append, _CHILD_FIELDS.get, gast.AST
     while stack:
         n = pop()
         yield n
-        push_children(n, push)
+        fields = fields_of(n.__class__)
+        if fields is None:
+            fields = child_fields(n.__class__)
+        for field in fields:  # (push_children, inlined: this runs for every node)
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
 
 
 # Per node class, the fields that can hold child nodes worth visiting: not the
@@ -268,11 +278,15 @@ _NOT_CHILDREN = frozenset({"ctx", "type_comment", "id", "attr"})
 _CHILD_FIELDS: dict = {gast.Constant: ()}
 
 
-def _child_fields(cls) -> tuple:
+def child_fields(cls) -> tuple:
+    """The fields of node class `cls` that can hold child nodes worth visiting."""
     fields = _CHILD_FIELDS.get(cls)
     if fields is None:
         fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f not in _NOT_CHILDREN)
     return fields
+
+
+_child_fields = child_fields
 
 
 def push_children(n, push) -> None:
@@ -331,15 +345,26 @@ def name_nodes(node) -> list:
     """Every `Name` node below `node` (a node or a list of them), in no set order."""
     out: list = []
     stack = list(node) if node.__class__ is list else [node]
-    pop, push, Name = stack.pop, stack.append, gast.Name
+    pop, push, Name, fields_of, AST = stack.pop, stack.append, gast.Name, _CHILD_FIELDS.get, gast.AST
     while stack:
         n = pop()
-        if n.__class__ is Name:
+        cls = n.__class__
+        if cls is Name:
             out.append(n)
             if n.annotation is not None:
                 push(n.annotation)
             continue
-        push_children(n, push)
+        fields = fields_of(cls)
+        if fields is None:
+            fields = child_fields(cls)
+        for field in fields:  # (push_children, inlined)
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
     return out
 
 
@@ -358,15 +383,27 @@ def _names(node, loads: bool) -> set[str]:
     out: set[str] = set()
     stack = list(node) if node.__class__ is list else [node]
     pop, push, Name, Load = stack.pop, stack.append, gast.Name, gast.Load
+    fields_of, AST = _CHILD_FIELDS.get, gast.AST
     while stack:
         n = pop()
-        if n.__class__ is Name:
+        cls = n.__class__
+        if cls is Name:
             if not loads or n.ctx.__class__ is Load:
                 out.add(n.id)
             if n.annotation is not None:
                 push(n.annotation)
             continue
-        push_children(n, push)
+        fields = fields_of(cls)
+        if fields is None:
+            fields = child_fields(cls)
+        for field in fields:  # (push_children, inlined)
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
     return out
 
 

@@ -337,14 +337,26 @@ def _every_statement(body):
                 yield from _every_statement(inner)
 
 
+_BLOCKS = frozenset({"body", "orelse", "finalbody", "handlers"})
+
+
 def _own_nodes(stmt):
-    """The expression nodes of `stmt` itself, not of the statements nested in it."""
-    stack = [v for f, v in gast.iter_fields(stmt) if f not in ("body", "orelse", "finalbody", "handlers")]
+    """The expression nodes of `stmt` itself, not of the statements nested in it
+    (contexts, names' strings and constants' values aside)."""
+    stack: list = []
+    push, pop, children = stack.append, stack.pop, nodes.push_children
+    for field in nodes.child_fields(stmt.__class__):
+        if field in _BLOCKS:
+            continue
+        value = getattr(stmt, field, None)
+        if value.__class__ is list:
+            for item in value:
+                if isinstance(item, gast.AST):
+                    push(item)
+        elif isinstance(value, gast.AST):
+            push(value)
     while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, gast.AST):
-            yield node
-            stack.extend(v for _, v in gast.iter_fields(node))
+        node = pop()
+        yield node
+        children(node, push)
 

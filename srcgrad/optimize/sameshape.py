@@ -37,10 +37,13 @@ def settle_shapes(backward: list, known, forward: list, params) -> tuple[list, b
     shapes = known.shapes
     reps = representatives(forward, params, shapes)
     defs = top_level_defs(forward + backward, shapes.single)
-    # `1.0 * y` is a new array: `y` itself would change with a later write into y (a restore)
+    # `1.0 * y` is a new array: `y` itself would change with a later write into y (a restore).
+    # Only asked where a product may become `1.0 * y` (most derivatives have none).
     written = written_in_place(forward + backward, list(params),
                                lambda call: facts.is_pure(shapes.callee(call))
-                               and not any(k.arg == "out" for k in call.keywords))
+                               and not any(k.arg == "out" for k in call.keywords)) \
+        if any(n.__class__ is gast.BinOp and n.op.__class__ is gast.Mult and _may_be_one(n.left)
+               for s in backward for n in nodes.walk(s)) else set()
     changed = False
 
     class _Settle(nodes.Transformer):
@@ -92,6 +95,14 @@ def settle_shapes(backward: list, known, forward: list, params) -> tuple[list, b
     # expression statements (line comments, calls kept for their effect) read no shapes
     out = [settle.visit(s) if not isinstance(s, gast.Expr) else s for s in backward]
     return out, changed
+
+
+def _may_be_one(expr) -> bool:
+    """`expr` is the float 1.0, or may become it below: a call whose first argument
+    may be 1.0 (`unbroadcast(1.0, y)` settles to `1.0`)."""
+    while expr.__class__ is gast.Call and expr.args:
+        expr = expr.args[0]
+    return expr.__class__ is gast.Constant and type(expr.value) is float and expr.value == 1.0
 
 
 def _summed(expr, leaves, target, kinds, callee):

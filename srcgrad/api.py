@@ -47,7 +47,7 @@ class Derivative:
     def __init__(self, fun, wrt, return_value: bool, debug_nans: bool = False, has_aux: bool = False):
         given, fun = fun, forms.function_of(fun)
         self._given, self._wrt_given = given, wrt
-        parsed = frontend.parse(fun)
+        parsed = frontend.parse(fun, fresh=False)  # (the fence only reads the tree)
         _fence.fence(parsed)  # unsupported syntax fails now, not at the first call
         self.fun = fun
         self.wrt, self._many = resolve_wrt(fun, wrt)

@@ -48,8 +48,11 @@ def _drop_deletes(stmts: list) -> list:
     return kept or [gast.Pass()]
 
 
-def parse(fn) -> ParsedFunction:
-    """Parse `fn`; SrcGradError when it has no readable Python source."""
+def parse(fn, fresh: bool = True) -> ParsedFunction:
+    """Parse `fn`; SrcGradError when it has no readable Python source.
+
+    `fresh=False` hands out the tree kept for later parses of `fn` itself, not a
+    copy: for a caller that only reads it (the fence at `grad()` time)."""
     if isinstance(getattr(fn, "parsed", None), ParsedFunction):  # a lifted def, a forms.BoundFunction
         return fn.parsed
     # A functools.wraps decorator sets `__wrapped__`, but its wrapper is what runs and
@@ -84,7 +87,7 @@ def parse(fn) -> ParsedFunction:
             f"cannot differentiate {fn!r}: it is not a Python function with source",
             hint="builtins and C functions have no source; register a rule with "
                  "srcgrad.defvjp, or differentiate a Python function that calls it")
-    tree, source = _syntax(fn)
+    tree, source = _syntax(fn, fresh)
     closure = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
     namespace = _Namespace(fn.__globals__, closure)
     return ParsedFunction(fn, tree, source, namespace, closure)
@@ -104,8 +107,9 @@ _PARSED: dict = {}
 _PARSED_LOCK = threading.Lock()
 
 
-def _syntax(fn) -> tuple:
-    """A fresh copy of `fn`'s `def` tree (line numbers the file's), and its SourceInfo."""
+def _syntax(fn, fresh: bool = True) -> tuple:
+    """A fresh copy of `fn`'s `def` tree (line numbers the file's; unless not `fresh`,
+    the kept tree itself), and its SourceInfo."""
     code = fn.__code__
     found = identity.lookup(_PARSED, id(code), code)
     if found is None:
@@ -113,7 +117,7 @@ def _syntax(fn) -> tuple:
         with _PARSED_LOCK:
             identity.store(_PARSED, id(code), code, found)
     tree, source = found
-    return nodes.clone(tree), source
+    return (nodes.clone(tree) if fresh else tree), source
 
 
 def _read(fn) -> tuple:
@@ -202,7 +206,7 @@ def _last_line(code) -> int | None:
 def _parsed_at(lines: list, first: int):
     """The first statement of `lines`, which start at line `first` of their file."""
     # Blank lines in front give every node its line number in the file.
-    return gast.parse("\n" * (first - 1) + textwrap.dedent("".join(lines))).body[0]
+    return nodes.parse("\n" * (first - 1) + textwrap.dedent("".join(lines))).body[0]
 
 
 def _parsed_def(lines: list, first: int, name: str):

@@ -58,7 +58,7 @@ def definition(fn, filename: str) -> tuple:
 def _parse(filename: str, file_lines: list):
     """The gast module of a file's text, or None when it does not parse."""
     try:
-        return gast.parse("".join(file_lines))
+        return nodes.parse("".join(file_lines))
     except (SyntaxError, ValueError):
         return None
 
@@ -81,7 +81,7 @@ def _statement(fn, filename: str, file_lines: list) -> tuple:
     text = textwrap.dedent("".join(lines))
     indent = len(lines[0]) - len(lines[0].lstrip())
     try:
-        module = gast.parse("\n" * (first - 1) + text)
+        module = nodes.parse("\n" * (first - 1) + text)
     except SyntaxError:
         raise SrcGradError(f"cannot parse the source of this lambda ({filename}:{first})",
                            hint="define the function with `def`") from None

@@ -141,7 +141,7 @@ def _returns_displays(fn) -> bool:
     from .frontend import parse
 
     try:
-        tree = parse(fn).tree
+        tree = parse(fn, fresh=False).tree  # (only read)
     except SrcGradError:
         return False
     returns, todo = [], list(tree.body)

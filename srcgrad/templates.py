@@ -88,7 +88,7 @@ class TemplateError(Exception):
 def parse_template(fn) -> Template:
     """Parse and check `fn` as a rule template (see the module docstring)."""
     origin = f"{inspect.getsourcefile(fn)}:{fn.__code__.co_firstlineno}"
-    tree = gast.parse(textwrap.dedent(inspect.getsource(fn))).body[0]
+    tree = nodes.parse(textwrap.dedent(inspect.getsource(fn))).body[0]
     sig = inspect.signature(fn)
     params = list(sig.parameters.values())
     if not params or params[0].kind is not params[0].POSITIONAL_OR_KEYWORD:

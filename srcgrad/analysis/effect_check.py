@@ -255,7 +255,7 @@ def _check_user(stmt, resolved, touched: list, varied, ctx, lifted: dict, scope:
         from ..fence import fence
         from ..frontend import parse
 
-        fence(parse(resolved.user))
+        fence(parse(resolved.user, fresh=False))  # (the fence only reads the tree)
     inner = function_effects(resolved.user, lifted,
                              static_arguments(resolved.user, bound, ctx.parsed.namespace, ctx.is_local))
     if inner.outer is not None and touched:

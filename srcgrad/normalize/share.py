@@ -74,7 +74,7 @@ def _share(body: list, first: dict, renames: dict, ops, numeric: set, single: se
         target = _pure_numeric(stmt, ops, numeric, single)
         if target is not None:
             numeric.add(target)
-            key = gast.dump(stmt.value)
+            key = nodes.structure(stmt.value)
             if key in first:
                 renames[target] = first[key]
                 continue

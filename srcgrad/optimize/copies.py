@@ -133,13 +133,20 @@ def _block(stmts: list, floats) -> bool:
 
 
 def _substitute_reads(stmt, a: str, value) -> None:
-    class _Sub(nodes.Transformer):
-        def visit_Name(self, n):
-            if n.id == a and isinstance(n.ctx, gast.Load):
-                return nodes.clone(value)
-            return n
+    _Substitute(a, value).visit(stmt)
 
-    _Sub().visit(stmt)
+
+class _Substitute(nodes.Transformer):
+    """Every read of `a` replaced by a copy of `value`. (A class made once: a class
+    statement in the function would cost more than the walk, at every call.)"""
+
+    def __init__(self, a: str, value):
+        self.a, self.value = a, value
+
+    def visit_Name(self, n):
+        if n.id == self.a and isinstance(n.ctx, gast.Load):
+            return nodes.clone(self.value)
+        return n
 
 
 def _fold_all(stmts, floats) -> bool:
@@ -212,67 +219,73 @@ def fold(expr, floats: frozenset = frozenset()):
     `1.0 * e` becomes `e` only when `e` names a value known to be a float
     (an adjoint): for a boolean `e` the multiplication is a real conversion.
     """
+    return _Fold(floats).visit(expr)
 
-    def is_float(node):
+
+class _Fold(nodes.Transformer):
+    """`fold`'s rewrites (a class made once, not at every call)."""
+
+    def __init__(self, floats: frozenset):
+        self.floats = floats
+
+    def is_float(self, node):
         if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
             node = node.operand
-        return isinstance(node, gast.Name) and node.id in floats
-    class _Fold(nodes.Transformer):
-        def visit_BinOp(self, node):
-            self.generic_visit(node)
-            left, right = _number(node.left), _number(node.right)
-            op = type(node.op)
-            if left is not None and right is not None and op in _FOLD:
-                try:
-                    return nodes.const(_FOLD[op](left, right))
-                except (ArithmeticError, ValueError):
-                    return node
-            if op is gast.Mult and left == 1 and is_float(node.right):
-                return node.right
-            inner = node.right
-            if op is gast.Mult and left is not None and isinstance(inner, gast.BinOp) \
-                    and isinstance(inner.op, gast.Mult) and _number(inner.left) is not None \
-                    and (_number(inner.left) == 1 or left == 1 and _exact_scale(_number(inner.left))):
-                # 2 * (1.0 * e) and 1.0 * (2 * e) are 2.0 * e: scaling by one or a power of
-                # two is exact, so the product is the same whatever e's dtype
-                return gast.BinOp(left=nodes.const(left * _number(inner.left)), op=gast.Mult(),
-                                  right=inner.right)
-            if op in (gast.Mult, gast.Div) and right == 1 and is_float(node.left):
-                return node.left
-            if op is gast.Pow and right == 1:
-                return node.left
-            if op is gast.Add and left == 0 and is_float(node.right):
-                return node.right
-            if op is gast.Mult and left == -1 and is_float(node.right):
-                return gast.UnaryOp(op=gast.USub(), operand=node.right)
-            return node
+        return isinstance(node, gast.Name) and node.id in self.floats
 
-        def visit_Call(self, node):
-            self.generic_visit(node)
-            # power_derivative(x, c) for a constant c >= 1 is finite: c * x ** (c - 1), folded
-            name = node.func.id if isinstance(node.func, gast.Name) else ""
-            if name.startswith("power_derivative") and len(node.args) == 2:
-                c = _number(node.args[1])
-                if c is not None and c >= 1:
-                    return fold(nodes.quote_expr(f"{c!r} * x ** {c - 1!r}", x=node.args[0]), floats)
-            # masked_product(g, f) keeps 0 * inf at 0; for a number g other than 0 it is g * f
-            if name.startswith("masked_product") and len(node.args) == 2 and not node.keywords:
-                g = _number(node.args[0])
-                if g is not None and g != 0:
-                    return self.visit_BinOp(gast.BinOp(left=node.args[0], op=gast.Mult(), right=node.args[1]))
-            return node
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right = _number(node.left), _number(node.right)
+        op = type(node.op)
+        if left is not None and right is not None and op in _FOLD:
+            try:
+                return nodes.const(_FOLD[op](left, right))
+            except (ArithmeticError, ValueError):
+                return node
+        if op is gast.Mult and left == 1 and self.is_float(node.right):
+            return node.right
+        inner = node.right
+        if op is gast.Mult and left is not None and isinstance(inner, gast.BinOp) \
+                and isinstance(inner.op, gast.Mult) and _number(inner.left) is not None \
+                and (_number(inner.left) == 1 or left == 1 and _exact_scale(_number(inner.left))):
+            # 2 * (1.0 * e) and 1.0 * (2 * e) are 2.0 * e: scaling by one or a power of
+            # two is exact, so the product is the same whatever e's dtype
+            return gast.BinOp(left=nodes.const(left * _number(inner.left)), op=gast.Mult(),
+                              right=inner.right)
+        if op in (gast.Mult, gast.Div) and right == 1 and self.is_float(node.left):
+            return node.left
+        if op is gast.Pow and right == 1:
+            return node.left
+        if op is gast.Add and left == 0 and self.is_float(node.right):
+            return node.right
+        if op is gast.Mult and left == -1 and self.is_float(node.right):
+            return gast.UnaryOp(op=gast.USub(), operand=node.right)
+        return node
 
-        def visit_UnaryOp(self, node):
-            self.generic_visit(node)
-            value = _number(node.operand)
-            if isinstance(node.op, gast.USub) and value is not None:
-                return nodes.const(-value)
-            if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.UnaryOp) \
-                    and isinstance(node.operand.op, gast.USub):
-                return node.operand.operand
-            return node
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        # power_derivative(x, c) for a constant c >= 1 is finite: c * x ** (c - 1), folded
+        name = node.func.id if isinstance(node.func, gast.Name) else ""
+        if name.startswith("power_derivative") and len(node.args) == 2:
+            c = _number(node.args[1])
+            if c is not None and c >= 1:
+                return fold(nodes.quote_expr(f"{c!r} * x ** {c - 1!r}", x=node.args[0]), self.floats)
+        # masked_product(g, f) keeps 0 * inf at 0; for a number g other than 0 it is g * f
+        if name.startswith("masked_product") and len(node.args) == 2 and not node.keywords:
+            g = _number(node.args[0])
+            if g is not None and g != 0:
+                return self.visit_BinOp(gast.BinOp(left=node.args[0], op=gast.Mult(), right=node.args[1]))
+        return node
 
-    return _Fold().visit(expr)
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        value = _number(node.operand)
+        if isinstance(node.op, gast.USub) and value is not None:
+            return nodes.const(-value)
+        if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.UnaryOp) \
+                and isinstance(node.operand.op, gast.USub):
+            return node.operand.operand
+        return node
 
 
 def fold_constants(stmts: list, floats: frozenset = frozenset()):

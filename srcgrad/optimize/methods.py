@@ -26,22 +26,27 @@ _KEYWORDS = frozenset(["axis", "dtype", "keepdims", "ddof", "initial", "where"])
 def reductions_as_methods(body: list, known, callee):
     """`(body, changed)`: each `numpy.sum(a, **options)` of a NumPy value `a` as `a.sum(**options)`;
     `known` holds the function's facts (its value kinds)."""
-    changed = False
-
-    class _Methods(nodes.Transformer):
-        def visit_Call(self, node):
-            nonlocal changed
-            self.generic_visit(node)
-            if len(node.args) != 1 or not all(k.arg in _KEYWORDS for k in node.keywords):
-                return node
-            method = _METHODS.get(callee(node)) if isinstance(node.func, gast.Attribute) else None
-            if method is None or kind_of(node.args[0], known.kinds, callee) != "np":
-                return node
-            changed = True
-            node.func = gast.Attribute(value=node.args[0], attr=method, ctx=gast.Load())
-            node.args = []
-            return node
-
+    methods = _Methods(known.kinds, callee)
     # the forward sweep's: a helper of the backward sweep may hand a Python float to a
     # reduction (`unbroadcast` of two numbers), whose kind says NumPy value
-    return [s if nodes.noted(s, "sweep") == "backward" else _Methods().visit(s) for s in body], changed
+    return [s if nodes.noted(s, "sweep") == "backward" else methods.visit(s) for s in body], methods.changed
+
+
+class _Methods(nodes.Transformer):
+    """`reductions_as_methods`' rewrite (a class made once, not at every call)."""
+
+    def __init__(self, kinds: dict, callee):
+        self.kinds, self.callee = kinds, callee
+        self.changed = False
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if len(node.args) != 1 or not all(k.arg in _KEYWORDS for k in node.keywords):
+            return node
+        method = _METHODS.get(self.callee(node)) if isinstance(node.func, gast.Attribute) else None
+        if method is None or kind_of(node.args[0], self.kinds, self.callee) != "np":
+            return node
+        self.changed = True
+        node.func = gast.Attribute(value=node.args[0], attr=method, ctx=gast.Load())
+        node.args = []
+        return node

@@ -44,57 +44,61 @@ def settle_shapes(backward: list, known, forward: list, params) -> tuple[list, b
                                and not any(k.arg == "out" for k in call.keywords)) \
         if any(n.__class__ is gast.BinOp and n.op.__class__ is gast.Mult and _may_be_one(n.left)
                for s in backward for n in nodes.walk(s)) else set()
-    changed = False
-
-    class _Settle(nodes.Transformer):
-        def visit_Call(self, node):
-            nonlocal changed
-            self.generic_visit(node)
-            fn = shapes.callee(node)
-            if node.keywords:
-                return node
-            if (fn is runtime.unbroadcast or fn is runtime.unbroadcast_against) and len(node.args) == 2:
-                mine = shapes.of(node.args[0])
-                if mine is not None and mine == shapes.of(node.args[1]):
-                    changed = True
-                    return node.args[0]
-                summed = _summed(node.args[0], mine, shapes.of(node.args[1]), known.kinds, shapes.callee)
-                if summed is not None:
-                    changed = True
-                    return summed
-            if is_elementwise(fn, len(node.args)):
-                changed |= _broadcast_by_operation(node.args, shapes, defs, known.kinds)
-            position = facts.shape_template(fn)
-            if position is not None and len(node.args) > position:
-                arg = node.args[position]
-                leaves = shapes.leaves.get(arg.id) if isinstance(arg, gast.Name) else None
-                if leaves:  # (a number's shape needs no earlier value to read it from)
-                    rep = reps.get(leaves)
-                    if rep is not None and rep != arg.id:
-                        arg.id = rep
-                        changed = True
-            return node
-
-        def visit_BinOp(self, node):
-            nonlocal changed
-            self.generic_visit(node)
-            if not isinstance(node.op, gast.MatMult):
-                operands = [node.left, node.right]
-                if _broadcast_by_operation(operands, shapes, defs, known.kinds):
-                    node.left, node.right = operands
-                    changed = True
-            if isinstance(node.op, gast.Mult) and isinstance(node.left, gast.Constant) \
-                    and node.left.value == 1.0 and type(node.left.value) is float \
-                    and _inexact(node.right, shapes, defs, set()) \
-                    and not (isinstance(node.right, gast.Name) and node.right.id in written):
-                changed = True
-                return node.right
-            return node
-
-    settle = _Settle()
+    settle = _Settle(known, reps, defs, written)
     # expression statements (line comments, calls kept for their effect) read no shapes
     out = [settle.visit(s) if not isinstance(s, gast.Expr) else s for s in backward]
-    return out, changed
+    return out, settle.changed
+
+
+class _Settle(nodes.Transformer):
+    """`settle_shapes`' rewrites (a class made once, not at every call)."""
+
+    def __init__(self, known, reps: dict, defs: dict, written: set):
+        self.shapes, self.kinds, self.reps, self.defs, self.written = known.shapes, known.kinds, reps, defs, written
+        self.changed = False
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        shapes = self.shapes
+        fn = shapes.callee(node)
+        if node.keywords:
+            return node
+        if (fn is runtime.unbroadcast or fn is runtime.unbroadcast_against) and len(node.args) == 2:
+            mine = shapes.of(node.args[0])
+            if mine is not None and mine == shapes.of(node.args[1]):
+                self.changed = True
+                return node.args[0]
+            summed = _summed(node.args[0], mine, shapes.of(node.args[1]), self.kinds, shapes.callee)
+            if summed is not None:
+                self.changed = True
+                return summed
+        if is_elementwise(fn, len(node.args)):
+            self.changed |= _broadcast_by_operation(node.args, shapes, self.defs, self.kinds)
+        position = facts.shape_template(fn)
+        if position is not None and len(node.args) > position:
+            arg = node.args[position]
+            leaves = shapes.leaves.get(arg.id) if isinstance(arg, gast.Name) else None
+            if leaves:  # (a number's shape needs no earlier value to read it from)
+                rep = self.reps.get(leaves)
+                if rep is not None and rep != arg.id:
+                    arg.id = rep
+                    self.changed = True
+        return node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if not isinstance(node.op, gast.MatMult):
+            operands = [node.left, node.right]
+            if _broadcast_by_operation(operands, self.shapes, self.defs, self.kinds):
+                node.left, node.right = operands
+                self.changed = True
+        if isinstance(node.op, gast.Mult) and isinstance(node.left, gast.Constant) \
+                and node.left.value == 1.0 and type(node.left.value) is float \
+                and _inexact(node.right, self.shapes, self.defs, set()) \
+                and not (isinstance(node.right, gast.Name) and node.right.id in self.written):
+            self.changed = True
+            return node.right
+        return node
 
 
 def _may_be_one(expr) -> bool:

@@ -24,42 +24,15 @@ def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast, math_name: st
     """Drop `unbroadcast(e, x)` for scalar e and x; with `arithmetic` ({helper name:
     "*" or "/"}), turn the NaN-guarding helpers back into plain `a * b` / `a / b` on
     Python numbers, where no numpy.where can have left an inf behind."""
-    changed = False
     arithmetic = arithmetic or {}
-
-    class _Elide(nodes.Transformer):
-        def visit_BinOp(self, node):
-            nonlocal changed
-            self.generic_visit(node)
-            # 1.0 * e is e for a number e (for arrays it may be a dtype conversion)
-            if isinstance(node.op, gast.Mult) and isinstance(node.left, gast.Constant) \
-                    and node.left.value == 1 and is_scalar(node.right, scalars, math_name, helpers):
-                changed = True
-                return node.right
-            return node
-
-        def visit_Call(self, node):
-            nonlocal changed
-            self.generic_visit(node)
-            if not (isinstance(node.func, gast.Name) and len(node.args) == 2
-                    and is_scalar(node.args[0], scalars, math_name, helpers)
-                    and is_scalar(node.args[1], scalars, math_name, helpers)):
-                return node
-            if node.func.id in unbroadcast:
-                changed = True
-                return node.args[0]
-            if node.func.id in arithmetic:
-                changed = True
-                return nodes.binop(node.args[0], arithmetic[node.func.id], node.args[1])
-            return node
-
+    elide = _Elide(scalars, unbroadcast, math_name, helpers, arithmetic)
     targets = frozenset(unbroadcast) | frozenset(arithmetic)
 
     def block(stmts):
         for stmt in stmts:
             if isinstance(stmt, gast.Assign):
                 if _candidate(stmt.value, targets, lambda e: is_scalar(e, scalars, math_name, helpers)):
-                    stmt.value = _Elide().visit(stmt.value)
+                    stmt.value = elide.visit(stmt.value)
                 if isinstance(stmt.targets[0], gast.Name) and is_scalar(stmt.value, scalars, math_name, helpers):
                     scalars.add(stmt.targets[0].id)
             elif isinstance(stmt, (gast.If, gast.For, gast.While)):
@@ -67,7 +40,41 @@ def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast, math_name: st
                 block(stmt.orelse)
 
     block(stmts)
-    return stmts, changed
+    return stmts, elide.changed
+
+
+class _Elide(nodes.Transformer):
+    """`elide_unbroadcast`'s rewrites of one expression (a class made once, not at every call)."""
+
+    def __init__(self, scalars: set[str], unbroadcast, math_name: str, helpers: frozenset, arithmetic: dict):
+        self.scalars, self.unbroadcast, self.math_name = scalars, unbroadcast, math_name
+        self.helpers, self.arithmetic = helpers, arithmetic
+        self.changed = False
+
+    def scalar(self, expr) -> bool:
+        return is_scalar(expr, self.scalars, self.math_name, self.helpers)
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        # 1.0 * e is e for a number e (for arrays it may be a dtype conversion)
+        if isinstance(node.op, gast.Mult) and isinstance(node.left, gast.Constant) \
+                and node.left.value == 1 and self.scalar(node.right):
+            self.changed = True
+            return node.right
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if not (isinstance(node.func, gast.Name) and len(node.args) == 2
+                and self.scalar(node.args[0]) and self.scalar(node.args[1])):
+            return node
+        if node.func.id in self.unbroadcast:
+            self.changed = True
+            return node.args[0]
+        if node.func.id in self.arithmetic:
+            self.changed = True
+            return nodes.binop(node.args[0], self.arithmetic[node.func.id], node.args[1])
+        return node
 
 
 def _candidate(expr, calls: frozenset, scalar) -> bool:

@@ -107,12 +107,19 @@ def _statement(stmt, lazy, reps, shapes, names):
 
 
 def _broadcast_names(node, lazy, reps, unreduce_name):
-    class _Sub(nodes.Transformer):
-        def visit_Name(self, name):
-            if isinstance(name.ctx, gast.Load) and name.id in lazy:
-                return _plain(name, lazy[name.id], reps, unreduce_name)
-            return name
-    return _Sub().visit(node)
+    return _Broadcast(lazy, reps, unreduce_name).visit(node)
+
+
+class _Broadcast(nodes.Transformer):
+    """Each read of a lazy name as its plain value (a class made once, not at every call)."""
+
+    def __init__(self, lazy, reps, unreduce_name):
+        self.lazy, self.reps, self.unreduce_name = lazy, reps, unreduce_name
+
+    def visit_Name(self, name):
+        if isinstance(name.ctx, gast.Load) and name.id in self.lazy:
+            return _plain(name, self.lazy[name.id], self.reps, self.unreduce_name)
+        return name
 
 
 def _plain(expr, over, reps, unreduce_name):

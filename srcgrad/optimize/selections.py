@@ -57,18 +57,22 @@ def plain_products(forward: list, backward: list, selected: str, callee, seed: s
     flow = _Flow(selected, callee, stack)
     flow.constants = _constants(forward + backward)
     flow.block(forward + backward, {seed} if seed else set())
-    changed = False
+    plain = _Plain(flow)
+    return [plain.visit(s) for s in backward], plain.changed
 
-    class _Plain(nodes.Transformer):
-        def visit_Call(self, node):
-            nonlocal changed
-            self.generic_visit(node)
-            if flow.guarded(node) and id(node) not in flow.kept:
-                changed = True
-                return nodes.binop(node.args[0], "*", node.args[1])
-            return node
 
-    return [_Plain().visit(s) for s in backward], changed
+class _Plain(nodes.Transformer):
+    """The guards `flow` did not keep, as plain products (a class made once)."""
+
+    def __init__(self, flow):
+        self.flow, self.changed = flow, False
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if self.flow.guarded(node) and id(node) not in self.flow.kept:
+            self.changed = True
+            return nodes.binop(node.args[0], "*", node.args[1])
+        return node
 
 
 class _Flow:

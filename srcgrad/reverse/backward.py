@@ -212,7 +212,7 @@ def _merge_twins(items: list) -> list:
     for item in items:
         if out and not out[-1][1] and type(item) is templates.Contribution \
                 and type(out[-1][0]) is templates.Contribution and item.target == out[-1][0].target \
-                and gast.dump(item.value) == gast.dump(out[-1][0].value):
+                and nodes.structure(item.value) == nodes.structure(out[-1][0].value):
             out[-1] = (out[-1][0], True)
             continue
         out.append((item, False))

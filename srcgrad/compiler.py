@@ -134,7 +134,7 @@ def _in_user_source(err: SrcGradError) -> SrcGradError:
 def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     """The front end and the analyses, for both modes: parse, fence, take out nested
     defs, normalize, resolve, activity, the value facts and the build-time checks."""
-    parsed = parse(fn)
+    parsed = parse(fn, fresh=False)  # only read: `nested.extract` works on its own copy
     fence(parsed)
     tree, nested_defs = nested.extract(parsed.tree)
     spread_shapes(tree, lambda func: resolve_static(parsed, func))

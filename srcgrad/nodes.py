@@ -452,6 +452,35 @@ def name_nodes(node) -> list:
     return out
 
 
+def stored_names(node) -> list[str]:
+    """The identifier of every `Name` stored below `node` (a node or a list of them),
+    once per store, in no set order (`name_nodes` filtered, without its list of nodes)."""
+    out: list = []
+    stack = list(node) if node.__class__ is list else [node]
+    pop, push, Name, Store, fields_of, AST = stack.pop, stack.append, gast.Name, gast.Store, _CHILD_FIELDS.get, gast.AST
+    while stack:
+        n = pop()
+        cls = n.__class__
+        if cls is Name:
+            if n.ctx.__class__ is Store:
+                out.append(n.id)
+            if n.annotation is not None:
+                push(n.annotation)
+            continue
+        fields = fields_of(cls)
+        if fields is None:
+            fields = child_fields(cls)
+        for field in fields:  # (push_children, inlined)
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
+    return out
+
+
 def names_in(node) -> set[str]:
     """Every identifier loaded or stored anywhere below `node` (a node or a list of them)."""
     return _names(node, loads=False)

@@ -198,7 +198,8 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
     from .nested import LiftedFunction
 
     names = []
-    for ident in sorted(free_names(parsed.tree)):
+    free = free_names(parsed.tree)
+    for ident in sorted(free):
         try:
             value = parsed.namespace.lookup(ident)
         except KeyError:
@@ -207,7 +208,6 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
         if found is not None:
             names.append((ident, *found))
     attributes: list = []
-    free = free_names(parsed.tree)
     for steps in sorted(_called_paths(parsed.tree), key=repr):
         if steps[0] in free:
             names.extend(_object_reads(parsed.namespace, steps, attributes))

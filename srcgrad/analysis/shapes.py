@@ -209,9 +209,7 @@ def assigned_once(body: list, params) -> set[str]:
     """Names bound exactly once in `body` (a parameter counts as bound; `del`
     binds nothing)."""
     stores = collections.Counter(list(params))
-    for node in nodes.name_nodes(body):
-        if node.ctx.__class__ is gast.Store:
-            stores[node.id] += 1
+    stores.update(nodes.stored_names(body))
     return {n for n, count in stores.items() if count == 1}
 
 
@@ -229,11 +227,16 @@ def resolver(is_local, helpers: dict, lookup):
     `lookup(name)` finds a global (KeyError when there is none); local names
     and attributes of values are never resolved.
     """
+    Attribute, Name = gast.Attribute, gast.Name
+
     def callee(call):
-        path = nodes.dotted(call.func)
-        if path is None:
+        node, attrs = call.func, []  # (the dotted path's parts, read without joining them)
+        while isinstance(node, Attribute):
+            attrs.append(node.attr)
+            node = node.value
+        if not isinstance(node, Name):
             return None
-        head, *rest = path.split(".")
+        head = node.id
         if is_local(head):
             return None
         if head in helpers:
@@ -243,7 +246,7 @@ def resolver(is_local, helpers: dict, lookup):
                 obj = lookup(head)
             except KeyError:
                 return None
-        for attr in rest:
+        for attr in reversed(attrs):
             obj = getattr(obj, attr, None)
         return obj
     return callee

@@ -60,7 +60,7 @@ def _key(stmt, shapes, kinds, renames, single):
     operands = nodes.loaded_names(value.args if isinstance(value, gast.Call) else value)
     if kind_of(value, kinds, shapes.callee) not in NUMERIC or not operands <= single:
         return None
-    return nodes.structure(nodes.substitute(nodes.clone(value), renames))
+    return nodes.structure(nodes.substitute(nodes.clone(value), renames) if renames else value)
 
 
 def _pure(fn, call) -> bool:

@@ -33,7 +33,10 @@ def _has_effect(stmt) -> bool:
         and value.func.value.id.startswith("_stack")
 
 
-def _block(stmts, live: set):
+def _block(stmts, live: set, mutate: bool = True):
+    """(kept statements, names live before them, changed); only with `mutate` are the
+    bodies of the statements kept rewritten in place (a loop's fixed point asks for
+    liveness alone, on statements it must not change)."""
     kept: list = []
     changed = False
     for stmt in reversed(stmts):
@@ -46,28 +49,30 @@ def _block(stmts, live: set):
             live.discard(target)
             live |= nodes.loaded_names(stmt.value)
         elif isinstance(stmt, gast.If):
-            body, live_b, c1 = _block(stmt.body, set(live))
-            orelse, live_o, c2 = _block(stmt.orelse, set(live))
+            body, live_b, c1 = _block(stmt.body, set(live), mutate)
+            orelse, live_o, c2 = _block(stmt.orelse, set(live), mutate)
             changed |= c1 or c2
             if not _real(body) and not _real(orelse):
                 changed = True
                 continue
-            stmt.body, stmt.orelse = body or [gast.Pass()], orelse
+            if mutate:
+                stmt.body, stmt.orelse = body or [gast.Pass()], orelse
             live = live_b | live_o | nodes.loaded_names(stmt.test)
         elif isinstance(stmt, (gast.For, gast.While)):
             loop_live = set(live)
             while True:
-                _, inner, _ = _block([nodes.clone(s) for s in stmt.body], set(loop_live))
+                _, inner, _ = _block(stmt.body, set(loop_live), mutate=False)
                 grown = loop_live | inner
                 if grown == loop_live:
                     break
                 loop_live = grown
-            body, _, c = _block(stmt.body, set(loop_live))
+            body, _, c = _block(stmt.body, set(loop_live), mutate)
             changed |= c
             if not _real(body):
                 changed = True
                 continue
-            stmt.body = body
+            if mutate:
+                stmt.body = body
             live = loop_live | nodes.loaded_names(stmt.iter if isinstance(stmt, gast.For) else stmt.test)
         elif isinstance(stmt, gast.Pass):
             continue

@@ -55,6 +55,8 @@ def plain_products(forward: list, backward: list, selected: str, callee, seed: s
     call's function; `seed`: the cotangent parameter of a split pair's backward function;
     `stack`: the tape's name (its pops restore earlier values)."""
     flow = _Flow(selected, callee, stack)
+    if not any(n.__class__ is gast.Call and flow.guarded(n) for s in backward for n in nodes.walk(s)):
+        return backward, False  # no guard to unguard: the flow need not be followed
     flow.constants = _constants(forward + backward)
     flow.block(forward + backward, {seed} if seed else set())
     plain = _Plain(flow)

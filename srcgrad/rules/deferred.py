@@ -20,15 +20,23 @@ _LOAD_LOCK = threading.RLock()
 _GENERATION = [0]
 
 
+_NAMESPACES: tuple = ()  # the namespaces of `_DEFERRED`, each once (load_due runs per query)
+
+
 def defer(rules_module: str, namespace: str) -> None:
     """Import `rules_module` only once `namespace` has been imported by someone."""
+    global _NAMESPACES
     _DEFERRED[rules_module] = namespace
+    _NAMESPACES = tuple(sorted(set(_DEFERRED.values())))
 
 
 def load_due() -> None:
     """Import every deferred rules module whose namespace is imported by now."""
-    if _DEFERRED and any(map(sys.modules.__contains__, _DEFERRED.values())):
-        _load(lambda namespace: namespace in sys.modules)
+    modules = sys.modules
+    for namespace in _NAMESPACES:
+        if namespace in modules:
+            _load(lambda namespace: namespace in sys.modules)
+            return
 
 
 def load_deferred() -> None:
@@ -48,6 +56,7 @@ def generation() -> int:
 
 
 def _load(due) -> None:
+    global _NAMESPACES
     with _LOAD_LOCK:  # a second thread waits until the rules are registered
         for rules_module, namespace in list(_DEFERRED.items()):
             if rules_module not in _DEFERRED or not due(namespace):
@@ -59,4 +68,5 @@ def _load(due) -> None:
                     raise
             finally:
                 _DEFERRED.pop(rules_module, None)
+                _NAMESPACES = tuple(sorted(set(_DEFERRED.values())))
                 _GENERATION[0] += 1

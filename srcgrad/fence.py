@@ -185,12 +185,13 @@ class _Fence:
                 self.reject(sub)
             if isinstance(sub, gast.Dict) and any(k is None for k in sub.keys):
                 self.reject(sub, "`**` unpacking in a dict display", "write the entries out")
-            if isinstance(sub, gast.Call) and resolve_static(self.parsed, sub.func) in _HIDDEN_READS:
-                self.reject(sub, f"a call to {nodes_dotted(sub.func)}()",
-                            "eval, exec, locals, vars and globals read or run code the compiler "
-                            "cannot see; write the computation out")
             if isinstance(sub, gast.Call):
-                if resolve_static(self.parsed, sub.func) is numpy.ndindex and len(sub.args) == 1 \
+                called = resolve_static(self.parsed, sub.func)
+                if called in _HIDDEN_READS:
+                    self.reject(sub, f"a call to {nodes_dotted(sub.func)}()",
+                                "eval, exec, locals, vars and globals read or run code the compiler "
+                                "cannot see; write the computation out")
+                if called is numpy.ndindex and len(sub.args) == 1 \
                         and not sub.keywords and isinstance(sub.args[0], gast.Starred):
                     spread.add(id(sub.args[0]))  # numpy.ndindex(shape), the same (normalize/desugar.py)
                     continue

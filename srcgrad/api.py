@@ -18,7 +18,7 @@ import numpy
 
 from . import cache, fence as _fence, forms, frontend, listing, watch
 from .boundary import (CallPlan, as_gradient, check_kind, check_tangent, check_wrt_value, convert_gradients,
-                       copy_arrays, floated, kind_of, parameters, positional_count, resolve_wrt, tangent_like, unshared)
+                       copy_arrays, floated, holds_dask, kind_of, parameters, positional_count, resolve_wrt, tangent_like, unshared)
 from .compiler import Options, optimizing
 from .bound import JVP_BOUND, bound_for
 from .errors import SrcGradError
@@ -81,18 +81,19 @@ class Derivative:
         return compose.single(compose.Leaf(fn, {p: ("arg", p) for p in self._params if p in values},
                                            0, self._converted))
 
-    def _function(self, kinds: tuple, nan_safe: bool = False):
+    def _function(self, kinds: tuple, nan_safe: bool = False, lazy: bool = False):
         """The bound generated function for these argument kinds. `nan_safe`: the
-        NaN-guarded code alone, no fast path in front (what hvp differentiates)."""
-        key = (kinds, "nan_safe") if nan_safe else kinds
+        NaN-guarded code alone, no fast path in front (what hvp differentiates);
+        `lazy`: for arguments holding Dask arrays (see `dask_support`)."""
+        key = (kinds, "nan_safe", "lazy") if lazy else (kinds, "nan_safe") if nan_safe else kinds
         found = self._bound.get(key)
         if found is None or (found[1] is not None and not found[1]()):
             if found is not None and not forms.current(self.fun):
                 # a callable object's class got a new __call__: differentiate that one
                 self.__init__(self._given, self._wrt_given, self._return_value, self._debug_nans,
                               self._has_aux)
-                return self._function(kinds, nan_safe)
-            compiled = cache.compiled(self.fun, Options(self.wrt, kinds=kinds, nan_safe=nan_safe,
+                return self._function(kinds, nan_safe, lazy)
+            compiled = cache.compiled(self.fun, Options(self.wrt, kinds=kinds, nan_safe=nan_safe, lazy=lazy,
                                                         **self._build_options()))
             seen = watch.of(compiled, self.fun)
             found = self._bound[key] = (compiled.bind(self.fun), seen.check(), seen.check(planned=True),
@@ -163,6 +164,8 @@ class Derivative:
             # its code replaced in place, or a helper or rule it was built from redefined: rebuild
             del self._plans[kinds]
             return self._call_bound(dict(zip(self._params, args)), kinds, args, {})
+        if plan.lazy and holds_dask(args):
+            return self._call_bound(dict(zip(self._params, args)), kinds, args, {})
         for p, name, kind in plan.checks:
             if kind == "array":
                 dtype_kind = args[p].dtype.kind
@@ -196,6 +199,10 @@ class Derivative:
 
     def _call_bound(self, values: dict, kinds: tuple, args, kwargs):
         """The general call: every wrt value checked, the derivative compiled if need be."""
+        if "dask" in kinds or ("container" in kinds and holds_dask(values)):
+            from . import dask_support  # only now: `import srcgrad` does not import Dask
+
+            return dask_support.call(self, values, kinds, args, kwargs)
         for name in self.wrt:
             check_wrt_value(name, values[name])
         ints = {n: f for n in self.wrt if (f := floated(values[n])) is not values[n]}

@@ -26,6 +26,7 @@ KINDS = {
     "numbers": "a list or tuple of Python floats",
     "record": "a dict, list or tuple of arrays and Python floats",
     "container": "any other dict, list or tuple",
+    "dask": "a Dask array: the derivative is built lazily and computed once per call (dask_support)",
     "other": "anything else: None, a string, an object",
 }
 # A function (`act=np.tanh`) is a kind of its own, by identity: `Static` below.
@@ -111,6 +112,8 @@ def kind_of(value) -> str:
     elif isinstance(value, numpy.ndarray):
         refuse_subclass(value)
         return "array"
+    elif is_dask(value):
+        return "dask"
     elif static_value(value):
         return Static(value)
     else:
@@ -138,6 +141,21 @@ def refuse_subclass(value, name: str = "") -> None:
         "numpy.ndarray's; srcgrad differentiates plain arrays only", hint=hint)
 
 
+def is_dask(value) -> bool:
+    """Whether `value` is a Dask array (found by its type's module: Dask is not imported)."""
+    return type(value).__module__.startswith("dask.array")
+
+
+def holds_dask(tree) -> bool:
+    """Whether `tree` (a value, or a dict/list/tuple of them) holds a Dask array: then
+    a derivative's call goes through `dask_support`, which computes once."""
+    if isinstance(tree, dict):
+        return any(holds_dask(v) for v in tree.values())
+    if isinstance(tree, (list, tuple)):
+        return any(holds_dask(v) for v in tree)
+    return is_dask(tree)
+
+
 def check_wrt_value(name: str, value, path: str = "") -> None:
     """A wrt argument: a real number, a real array, or a dict/list/tuple of them."""
     kind = type(value)
@@ -155,7 +173,7 @@ def check_wrt_value(name: str, value, path: str = "") -> None:
         refuse_subclass(value, name + path)
     if isinstance(value, bool) or not (
             isinstance(value, numbers.Real) or (
-                isinstance(value, numpy.ndarray) and value.dtype.kind in "fiu")):
+                (isinstance(value, numpy.ndarray) or is_dask(value)) and value.dtype.kind in "fiu")):
         raise SrcGradError(
             f"cannot differentiate with respect to {name + path!r}: it is a "
             f"{type(value).__name__}; a wrt argument must be a real number, a real array, "
@@ -247,8 +265,10 @@ def floated(value):
     """A value being differentiated, with an integer array made float64: the
     function runs on the float64 array (so a `zeros_like(x)` buffer holds floats),
     and the value and the gradient are the float64 program's."""
-    if type(value) is numpy.ndarray and value.dtype.kind in "iu":
-        return value.astype(numpy.float64)
+    if type(value) is numpy.ndarray:
+        return value.astype(numpy.float64) if value.dtype.kind in "iu" else value
+    if is_dask(value) and value.dtype.kind in "iu":
+        return value.astype(numpy.float64)  # lazily
     return value
 
 
@@ -406,7 +426,7 @@ class CallPlan:
     caller), the wrt values to check, and how to convert each gradient."""
 
     __slots__ = ("fn", "code", "watch", "made", "fresh", "kinds", "kind", "checks", "converts", "floats",
-                 "unshare", "array_at", "many")
+                 "unshare", "array_at", "many", "lazy")
 
     def __init__(self, bound, kinds, positions, wrt, many: bool):
         # bound: see api.Derivative._function; watch: watch.Watch.check(planned=True); made:
@@ -415,6 +435,8 @@ class CallPlan:
         # argument (`compiler`, `optimize.raises.fresh_numbers`): nothing to check or copy
         self.fn, _, self.watch, self.code, self.made, self.fresh = bound
         self.kinds, self.kind = kinds, kinds[0]  # the first argument's kind: for one-argument calls
+        # a container argument may hold a Dask array: `holds_dask` looks, on each call
+        self.lazy = "container" in kinds or "dask" in kinds
         self.many = many  # the caller asked for a tuple of gradients
         # the position of the one wrt argument when it is an array (the commonest call), else -1
         self.array_at = positions[0] if len(positions) == 1 and kinds[positions[0]] == "array" else -1

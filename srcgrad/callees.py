@@ -28,10 +28,11 @@ class Recursion(Exception):
 class Callees:
     """The callees one derivative binds: compiled through `compile`, named once."""
 
-    def __init__(self, ctx, compile, optimize: bool):
+    def __init__(self, ctx, compile, optimize: bool, lazy: bool = False):
         self.ctx = ctx
         self.compile = compile
         self.optimize = optimize  # callees are built as the caller is (Options.optimize)
+        self.lazy = lazy  # and for lazy (Dask) values as the caller is (Options.lazy)
         self.bound: list = []  # (user function, its Compiled) bound into this derivative
         self.names: dict = {}  # (mode, callee, wrt, kinds) -> the names it is bound under
 
@@ -43,7 +44,8 @@ class Callees:
                   if v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD)]
         kinds = tuple(self._kind_of(op.bindings.get(p.name), p) for p in params)
         options = Options(tuple(active), kinds=kinds, split=mode == "split",
-                          mode="forward" if mode == "forward" else "reverse", optimize=self.optimize)
+                          mode="forward" if mode == "forward" else "reverse", optimize=self.optimize,
+                          lazy=self.lazy)
         try:
             compiled = self.compile(callee, options)
         except Recursion:

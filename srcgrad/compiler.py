@@ -83,9 +83,9 @@ def derive(fn, options: Options, keep_stages: bool = False, *, compile=None):
     try:
         low = lower(fn, options, stages)
         if options.mode == "forward":
-            compiled = _derive_forward(low, options, Tangents(low.ctx, compile, options.optimize))
+            compiled = _derive_forward(low, options, Tangents(low.ctx, compile, options.optimize, options.lazy))
         else:
-            compiled = _derive_reverse(low, options, SplitPairs(low.ctx, compile, options.optimize))
+            compiled = _derive_reverse(low, options, SplitPairs(low.ctx, compile, options.optimize, options.lazy))
     except SrcGradError as err:
         raise _in_user_source(err) from None
     if stages is not None:
@@ -150,7 +150,7 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     anf = normalize(tree, names, parsed.source, ctx.is_local,
                     {p for p, k in zip(params, kinds) if k == "scalar"},
                     lambda path: is_module_path(parsed.namespace, path),
-                    {p for p, k in zip(params, kinds) if k in ("array", "numbers")},
+                    {p for p, k in zip(params, kinds) if k in ("array", "numbers", "dask")},
                     lambda call: returned_args(call, parsed.namespace, ctx.is_local),
                     nested.hidden_reads(tree, nested_defs, ctx.locals, getattr(fn, "siblings", None)))
     ctx.locals |= _stored(anf)
@@ -174,7 +174,7 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     # a generated gradient's backward puts dict entries back: `restore_entry(d, key, old)`
     ctx.restores = _restores(anf, parsed.namespace) if generated else {}
     act = activity(anf, ops, list(options.wrt), returned.id if isinstance(returned, gast.Name) else None,
-                   frozenset(p for p, k in zip(params, kinds) if k in ("array", "scalar", "numbers")),
+                   frozenset(p for p, k in zip(params, kinds) if k in ("array", "scalar", "numbers", "dask")),
                    restores=ctx.restores, generated=generated)
     check_constant_positions(anf, ops, act, parsed.source)
     check_real(anf, act, parsed.source)
@@ -273,7 +273,8 @@ def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting
         numbers=frozenset(numbers), entries=frozenset(names.adjoint_of(n) for n in vectors
                                                        if names.adjoint_of(n) is not None),
         unshared=frozenset(n for n in vectors if not ctx.facts.views.get(n, {n}) - zero_d - {n}),
-        vectors=frozenset(vectors))
+        vectors=frozenset(vectors),
+        lazy=options.lazy or "dask" in options.kinds)
 
 
 def _derive_forward(low: Lowered, options: Options, calls: Tangents):

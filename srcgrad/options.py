@@ -57,5 +57,7 @@ class Options:
     mode: str = "reverse"  # or "forward": a tangent (jvp) function
     nan_safe: bool = False  # no fast path in front of the NaN-guarded code (see optimize.fastpath)
     has_aux: bool = False  # the function returns (loss, aux): differentiate loss, hand back aux
+    # arguments hold Dask arrays (dask_support): no `+=` into buffers a lazy value may reach
+    lazy: bool = False
     # run the optimisation passes (False: the plain lowering, see `unoptimized`)
     optimize: bool = field(default_factory=optimizing)

@@ -160,7 +160,7 @@ def container_names(fn, params, kinds, ops=None, sequences=frozenset()) -> set[s
             isinstance(source, gast.Name) and source.id in out) or (
             op is not None and op.kind == "user") or _lists_items(op, out) or _returns_sequence(op)
 
-    seeds = {p for p in params if known.get(p) not in ("scalar", "array")} | set(sequences)
+    seeds = {p for p in params if known.get(p) not in ("scalar", "array", "dask")} | set(sequences)
     return _assigned_closure(fn, seeds, holds)
 
 

@@ -126,7 +126,8 @@ def reverse(backward: list, settle, setting: Setting, *, loops: bool, joint: boo
                                      None if joint else seed, stack)
     if joint:
         forward, backward = _whole_function(forward, backward, setting, value_needed, optimized_yet=loops)
-    backward, _ = accumulate_in_place(backward, setting)  # no pass after these two knows `+=`
+    if not setting.lazy:  # `numpy_buffer += dask_array` fails: Dask takes no NumPy out=
+        backward, _ = accumulate_in_place(backward, setting)  # no pass after these two knows `+=`
     if joint:
         (forward, backward), _ = tape_shapes((forward, backward), stack, setting)
         if loops:
@@ -185,7 +186,8 @@ def _whole_function(forward: list, backward: list, setting: Setting, value_neede
             changed = True
     if changed:
         known = facts(forward + backward, setting)
-    backward, _ = accumulate_top_level(backward, known)
+    if not setting.lazy:
+        backward, _ = accumulate_top_level(backward, known)
     return forward, backward
 
 

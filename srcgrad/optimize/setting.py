@@ -37,6 +37,7 @@ class Setting:
     entries: frozenset = frozenset()  # adjoints of one-axis arrays: an entry at an int is a number
     unshared: frozenset = frozenset()  # arrays made in the function whose memory no other name shares
     vectors: frozenset = frozenset()  # names only ever bound to numpy.zeros(n) (ones, empty): float64, one axis
+    lazy: bool = False  # arguments hold Dask arrays: a NumPy buffer cannot take `+= lazy value`
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,13 @@ value), unless it is rounded to integers: then the derivative is zero.
 """
 import numpy
 
-from .core import broadcast_like, unbroadcast, zeros_like
+from .core import as_array, broadcast_like, unbroadcast, zeros_like
 
 
 def _float_result(z) -> bool:
     """Whether a constructor's result is of a float type: rounded to integers, its
     value argument is piecewise constant and has a zero derivative."""
-    return numpy.asarray(z).dtype.kind == "f"
+    return as_array(z).dtype.kind == "f"
 
 
 def fill_adjoint(g, z, fill_value):

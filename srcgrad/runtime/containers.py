@@ -10,7 +10,7 @@ into its rows (`entry_adjoints`), never dropped.
 """
 import numpy
 
-from .core import broadcast_like, unbroadcast, zeros_like
+from .core import as_array, broadcast_like, unbroadcast, zeros_like
 
 
 def entry_adjoints(g, like):
@@ -227,7 +227,7 @@ def sorted_adjoint(g, items, reverse=False):
         for i in group:
             out[i] = share
         slot += len(group)
-    return numpy.asarray(out) if isinstance(items, numpy.ndarray) else type(items)(out)
+    return as_array(out) if isinstance(items, numpy.ndarray) else type(items)(out)
 
 
 def sorted_tangent(t, items, reverse=False):
@@ -304,8 +304,8 @@ def repeat_adjoint(g, x, other):
     if _repeats(other, x):  # x is the count: an integer, no gradient
         return zeros_like(x)
     if _is_sequence(x):  # a list times an array: NumPy's product, entry by entry
-        return type(x)(unbroadcast(g * numpy.asarray(other), numpy.asarray(x)).tolist())
-    return unbroadcast(g * numpy.asarray(other) if _is_sequence(other) else g * other, x)
+        return type(x)(unbroadcast(g * as_array(other), as_array(x)).tolist())
+    return unbroadcast(g * as_array(other) if _is_sequence(other) else g * other, x)
 
 
 def repeat_tangent(t1, t2, x1, x2, z):
@@ -324,7 +324,7 @@ def repeat_adjoint_other_tangent(g, x, t_other):
         return zeros_like(x)
     if _is_sequence(t_other) and isinstance(x, (int, numpy.integer)):  # x is the count
         return zeros_like(x)
-    product = numpy.multiply(g, numpy.asarray(t_other) if _is_sequence(t_other) else t_other)
+    product = numpy.multiply(g, as_array(t_other) if _is_sequence(t_other) else t_other)
     if _is_sequence(x):
-        return type(x)(unbroadcast(product, numpy.asarray(x)).tolist())
+        return type(x)(unbroadcast(product, as_array(x)).tolist())
     return unbroadcast(product, x)

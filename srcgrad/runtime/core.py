@@ -69,6 +69,8 @@ def unbroadcast_against(g, x):
     if gshape == xshape:
         return g
     full = numpy.broadcast_shapes(gshape, xshape)
+    if full == xshape and not eager(g):  # a lazy (Dask) g: it is not written into
+        return numpy.broadcast_to(g, xshape)
     if full == xshape:  # g is spread over x: a new array, written
         out = numpy.empty(xshape, numpy.result_type(g))
         out[...] = g
@@ -98,9 +100,26 @@ def zeros_like(x):
         return {k: zeros_like(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return sequence_like(x, [zeros_like(v) for v in x])
-    x = numpy.asarray(x)
+    x = as_array(x)
     dtype = x.dtype if numpy.issubdtype(x.dtype, numpy.inexact) else float
+    if type(x) is not numpy.ndarray:  # a Dask array: its zeros, of its type and chunks
+        return numpy.zeros_like(x, dtype=dtype)
     return numpy.zeros(x.shape, dtype)
+
+
+def eager(x) -> bool:
+    """Whether `x` is a value whose test (`if x.any()`) costs nothing: a NumPy or Python
+    one. A lazy array's (Dask's) test would compute it, so a guard on one is folded into
+    its graph instead (`numpy.where` whatever the test would say)."""
+    return isinstance(x, (numpy.ndarray, numpy.generic, float, int, complex))
+
+
+def as_array(a):
+    """`numpy.asarray(a)`, except for a duck array (Dask's: it has `__array_function__`),
+    which stays as it is, so that what follows dispatches to its type, not converts it."""
+    if isinstance(a, numpy.ndarray) or not hasattr(type(a), "__array_function__"):
+        return numpy.asarray(a)
+    return a
 
 
 def sequence_like(like, items):

@@ -10,6 +10,8 @@ matrices, shape (..., m, n). scipy.linalg's solves are in solves.py.
 """
 import numpy
 
+from .core import as_array
+
 from .checks import shape_rule_error
 
 
@@ -30,7 +32,7 @@ def output_adjoint(g, z, i):
 
 def diag_embed(x):
     """A (stack of) diagonal matrices with `x` (..., n) on the diagonal."""
-    x = numpy.asarray(x)
+    x = as_array(x)
     return x[..., :, None] * numpy.eye(x.shape[-1], dtype=numpy.result_type(x, 1.0))
 
 

@@ -14,6 +14,8 @@ import math
 
 import numpy
 
+from .core import eager
+
 
 def log_or_zero(x):
     """log(x), but 0 where x == 0: the factor in d(x ** y)/dy, which is 0 there."""
@@ -75,7 +77,7 @@ def _undefined(share, g, at):
     """`share` with NaN where `at` (a selection made at a NaN: the derivative is
     undefined), except where `g` is 0: a zero adjoint or tangent stays zero (the
     policy of the guards, docs/reliability.md)."""
-    if at.any():
+    if not eager(at) or at.any():
         share = numpy.where(at & numpy.not_equal(g, 0), numpy.nan, share)
     return share
 
@@ -135,7 +137,7 @@ def tangent_ratio(t, denom):
     with numpy.errstate(divide="ignore", invalid="ignore"):
         q = numpy.divide(t, denom)
     # a nonzero number t has no zero to keep: any NaN is the denominator's own
-    if not (type(t) is float and t != 0.0) and numpy.isnan(q).any():
+    if not (type(t) is float and t != 0.0) and (not eager(q) or numpy.isnan(q).any()):
         q = numpy.where(numpy.equal(t, 0), 0.0, q)
     return q[()] if isinstance(q, numpy.ndarray) and not q.ndim else q  # a 0-d result as a scalar
 
@@ -171,7 +173,7 @@ def masked_product(g, factor):
         q = numpy.multiply(g, factor)
     # Only 0 * inf makes NaN, so the common case costs one check; a nonzero
     # number g has no zero to keep, and any NaN is the factor's own.
-    if not (type(g) is float and g != 0.0) and numpy.isnan(q).any():
+    if not (type(g) is float and g != 0.0) and (not eager(q) or numpy.isnan(q).any()):
         q = numpy.where(numpy.equal(g, 0), 0.0, q)
     return q[()] if isinstance(q, numpy.ndarray) and not q.ndim else q  # a 0-d result as a scalar
 

@@ -6,7 +6,7 @@ the rules in rules/linalg.py stay one line each.
 """
 import numpy
 
-from .core import unbroadcast, unbroadcast_to
+from .core import as_array, unbroadcast, unbroadcast_to
 
 
 def _as_matrices(g, a, b):
@@ -162,7 +162,7 @@ def norm_adjoint_helper(g, x, z, ord=None, axis=None, keepdims=False):
     gradient evenly; a 2-norm (or Frobenius, spectral, nuclear) of zero has
     zero gradient. Anything else raises instead of guessing.
     """
-    x = numpy.asarray(x)
+    x = as_array(x)
     nd = x.ndim
     if axis is None and ord is not None and nd > 2:
         raise ValueError("srcgrad: numpy.linalg.norm with ord needs a 1-D or 2-D array")
@@ -214,7 +214,7 @@ def norm_tangent_helper(t, x, z, ord=None, axis=None, keepdims=False):
     The same conventions as `norm_adjoint_helper` (zero at a zero 2-norm,
     ties shared evenly): the tangent is the sum of its unit-adjoint times `t`.
     """
-    x = numpy.asarray(x)
+    x = as_array(x)
     nd = x.ndim
     axes = _norm_axes(axis, nd)
     if ord is None or ord == "fro" or (ord == 2 and len(axes) == 1):

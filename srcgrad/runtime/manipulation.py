@@ -10,7 +10,7 @@ import numpy
 
 from .checks import require_real_operand
 from .containers import entry_adjoints, fill_grad
-from .core import unbroadcast, zeros_like
+from .core import as_array, unbroadcast, zeros_like
 from .reductions import tie_mean
 
 
@@ -133,7 +133,7 @@ def _spacing_derivative(f, spacing, axis, edge_order, step):
     """The derivative of numpy.gradient(f, spacing, axis=axis) in its spacing (a number)
     or coordinates (an array), along `step`: by the complex step, exact to rounding
     (numpy.gradient is a rational function of the spacings)."""
-    moved = numpy.gradient(numpy.asarray(f, dtype=complex), spacing + 1j * _STEP * numpy.asarray(step),
+    moved = numpy.gradient(numpy.asarray(f, dtype=complex), spacing + 1j * _STEP * as_array(step),
                            axis=axis, edge_order=edge_order)
     return moved.imag / _STEP
 
@@ -240,13 +240,13 @@ def _cross_vectors(g, a, b, axisa, axisb, axisc, axis):
     (both 2-vectors: the result is the third component, the others zero)."""
     if axis is not None:
         axisa = axisb = axisc = axis
-    a = numpy.moveaxis(numpy.asarray(a), axisa, -1)
-    b = numpy.moveaxis(numpy.asarray(b), axisb, -1)
+    a = numpy.moveaxis(as_array(a), axisa, -1)
+    b = numpy.moveaxis(as_array(b), axisb, -1)
     if a.shape[-1] == 2 and b.shape[-1] == 2:
-        g = numpy.asarray(g)
+        g = as_array(g)
         g3 = numpy.stack([numpy.zeros(g.shape), numpy.zeros(g.shape), g], axis=-1)
     else:
-        g3 = numpy.moveaxis(numpy.asarray(g), axisc, -1)
+        g3 = numpy.moveaxis(as_array(g), axisc, -1)
     return g3, a, b, axisa, axisb
 
 
@@ -310,7 +310,7 @@ def atleast_tangent_helper(tangents, ndim):
 def _partition_orders(a, z, axis):
     """(where, what): along `axis`, z[what[j]] is a[where[j]] (both sorted stably,
     so equal values are matched in order); a and z flattened when axis is None."""
-    a, z = numpy.asarray(a), numpy.asarray(z)
+    a, z = as_array(a), as_array(z)
     if axis is None:
         a, z, axis = a.ravel(), z.ravel(), 0
     return numpy.argsort(a, axis=axis, kind="stable"), numpy.argsort(z, axis=axis, kind="stable"), axis
@@ -321,7 +321,7 @@ def partition_adjoint_helper(g, a, z, axis=-1):
     of a its value came from (z holds a's values, rearranged), shared evenly among
     tied values as numpy.sort's is."""
     where, what, ax = _partition_orders(a, z, axis)
-    out = numpy.zeros(where.shape, dtype=numpy.result_type(numpy.asarray(g).dtype, float))
+    out = numpy.zeros(where.shape, dtype=numpy.result_type(as_array(g).dtype, float))
     ordered = numpy.take_along_axis(numpy.reshape(numpy.broadcast_to(g, numpy.shape(z)), what.shape), what, ax)
     values = numpy.take_along_axis(numpy.reshape(z, what.shape), what, ax)
     numpy.put_along_axis(out, where, tie_mean(ordered, values, ax), ax)

@@ -10,7 +10,7 @@ import math
 
 import numpy
 
-from .core import unbroadcast_to
+from .core import as_array, unbroadcast_to
 
 
 def unreduce(g, a, axis=None, keepdims=False):
@@ -77,7 +77,7 @@ def prod_adjoint_helper(g, a, z, axis=None, keepdims=False):
     the product of the slice's nonzero entries and every other entry 0; a slice
     with two or more zeros has zero gradient. No division by zero happens.
     """
-    a = numpy.asarray(a)
+    a = as_array(a)
     axis = _axis_for(a, axis)
     g = unreduce(g, a, axis, keepdims)
     zero = numpy.equal(a, 0)
@@ -91,7 +91,7 @@ def prod_adjoint_helper(g, a, z, axis=None, keepdims=False):
 
 def var_adjoint_helper(g, a, axis=None, ddof=0, keepdims=False):
     """Adjoint of numpy.var(a, axis, ddof=ddof, keepdims=keepdims): 2 g (a - mean) / (N - ddof)."""
-    a = numpy.asarray(a)
+    a = as_array(a)
     axis = _axis_for(a, axis)
     centered = a - numpy.mean(a, axis=axis, keepdims=True)
     return unreduce(g, a, axis, keepdims) * (2.0 / (reduced_size(a, axis) - ddof)) * centered
@@ -121,7 +121,7 @@ def _running_extreme_source(a, z, axis=0):
     """For z = numpy.maximum.accumulate(a, axis) (or minimum's): the index along `axis`
     of the entry of `a` each z is: the first place the running extreme was reached
     (a later tie with it does not take over)."""
-    a, z = numpy.asarray(a), numpy.asarray(z)
+    a, z = as_array(a), as_array(z)
     if a.ndim == 0:
         return numpy.zeros((), dtype=int)
     a, z = numpy.moveaxis(a, axis, -1), numpy.moveaxis(z, axis, -1)
@@ -161,12 +161,12 @@ def cumprod_adjoint_helper(g, a, z, axis=None):
     run as a loop along the axis (vectorised over the others).
     """
     shape = numpy.shape(a)
-    a = numpy.asarray(a, dtype=numpy.result_type(numpy.asarray(a).dtype, float))
+    a = numpy.asarray(a, dtype=numpy.result_type(as_array(a).dtype, float))
     if axis is None or not shape:  # flattened (a 0-d value is, whatever the axis)
         a, g, z, axis = numpy.ravel(a), numpy.ravel(g), numpy.ravel(z), 0
     if not numpy.equal(a, 0).any():
         return numpy.reshape(reverse_cumsum(g * z, axis) / a, shape)
-    a, g, z = (numpy.moveaxis(numpy.asarray(v), axis, 0) for v in (a, g, z))
+    a, g, z = (numpy.moveaxis(as_array(v), axis, 0) for v in (a, g, z))
     n = a.shape[0]
     s = numpy.empty(numpy.broadcast_shapes(a.shape, g.shape), dtype=numpy.result_type(a, g))
     s[n - 1] = g[n - 1]
@@ -179,9 +179,9 @@ def cumprod_adjoint_helper(g, a, z, axis=None):
 def sort_adjoint_helper(g, a, axis=-1, kind=None):
     """Adjoint of numpy.sort(a, axis, kind): `g` sent back through the sorting permutation,
     shared evenly among tied values (as central differences see a two-way tie)."""
-    a = numpy.asarray(a)
+    a = as_array(a)
     order = numpy.argsort(a, axis=axis, kind=kind)
-    out = numpy.zeros(order.shape, dtype=numpy.result_type(numpy.asarray(g).dtype, float))
+    out = numpy.zeros(order.shape, dtype=numpy.result_type(as_array(g).dtype, float))
     if axis is None:
         out[order] = tie_mean(g, a.ravel()[order], 0)
         return numpy.reshape(out, a.shape)
@@ -193,7 +193,7 @@ def sort_adjoint_helper(g, a, axis=-1, kind=None):
 def tie_mean(g, z, axis):
     """`g` with each entry replaced by its mean over the entries of `z` equal to it along
     `axis` (z sorted along `axis`); `g` itself when z has no ties, the usual case."""
-    z = numpy.asarray(z)
+    z = as_array(z)
     if z.size == 0:
         return g
     ties = numpy.diff(z, axis=axis) == 0
@@ -253,13 +253,13 @@ def cumprod_tangent_helper(t, a, z, axis=None):
     recurrence dz[i] = dz[i-1] * a[i] + z[i-1] * t[i], run as a loop along
     the axis (vectorised over the others).
     """
-    a = numpy.asarray(a, dtype=numpy.result_type(numpy.asarray(a).dtype, float))
+    a = numpy.asarray(a, dtype=numpy.result_type(as_array(a).dtype, float))
     t = numpy.broadcast_to(t, a.shape)
     if axis is None or a.ndim == 0:  # flattened (a 0-d value is, whatever the axis)
         a, t, z, axis = numpy.ravel(a), numpy.ravel(t), numpy.ravel(z), 0
     if not numpy.equal(a, 0).any():
         return z * numpy.cumsum(t / a, axis=axis)
-    a, t, z = (numpy.moveaxis(numpy.asarray(v), axis, 0) for v in (a, t, z))
+    a, t, z = (numpy.moveaxis(as_array(v), axis, 0) for v in (a, t, z))
     dz = numpy.empty(z.shape, dtype=numpy.result_type(z, t))
     dz[0] = t[0]
     for i in range(1, z.shape[0]):
@@ -270,7 +270,7 @@ def cumprod_tangent_helper(t, a, z, axis=None):
 def sort_tangent_helper(t, a, axis=-1, kind=None):
     """Tangent of numpy.sort(a, axis, kind): `t` put through the sorting permutation,
     averaged over tied values as the adjoint is."""
-    a = numpy.asarray(a)
+    a = as_array(a)
     order = numpy.argsort(a, axis=axis, kind=kind)
     if axis is None:
         return tie_mean(numpy.ravel(numpy.broadcast_to(t, a.shape))[order], a.ravel()[order], 0)
@@ -310,7 +310,7 @@ def initial_factor(initial):
 def _extreme_hits(a, z, axis, keepdims, initial, where):
     """The entries of `a` (where selected) and whether `initial` equal the max/min `z`,
     with how many tie there (keepdims form)."""
-    a = numpy.asarray(a)
+    a = as_array(a)
     axis = _axis_for(a, axis)
     if axis is not None and not keepdims:
         z = numpy.expand_dims(z, axis)
@@ -344,7 +344,7 @@ def extreme_form_tangent(t, a, z, axis=None, keepdims=False, initial=None, where
 def var_where_adjoint(g, a, axis=None, ddof=0, keepdims=False, where=True):
     """Adjoint of numpy.var(a, axis, ddof=, keepdims=, where=): 2 g (a - mean) / (N - ddof)
     over the selected entries (N of them), 0 elsewhere."""
-    a = numpy.asarray(a)
+    a = as_array(a)
     axis = _axis_for(a, axis)
     mask = numpy.broadcast_to(where, a.shape)
     count = numpy.sum(mask, axis=axis, keepdims=True)

@@ -6,7 +6,7 @@ convolution is linear in each operand, its adjoint a correlation with the other.
 """
 import numpy
 
-from .core import unbroadcast, unbroadcast_to
+from .core import as_array, unbroadcast, unbroadcast_to
 
 
 # --- trapezoid ------------------------------------------------------------------------
@@ -16,7 +16,7 @@ def _spacing(y, x, dx, axis):
     """The widths of trapezoid(y, x, dx, axis)'s intervals, broadcastable against y's."""
     if x is None:
         return dx
-    x = numpy.asarray(x)
+    x = as_array(x)
     if x.ndim == 1:
         shape = [1] * numpy.ndim(y)
         shape[axis] = x.size - 1
@@ -49,7 +49,7 @@ _TRAPEZOID = getattr(numpy, "trapezoid", None) or getattr(numpy, "trapz")
 
 def trapezoid_y_adjoint(g, y, x=None, dx=1.0, axis=-1):
     """Adjoint in y of trapezoid(y, x, dx, axis): each y[i] weighs half of the widths beside it."""
-    y = numpy.asarray(y)
+    y = as_array(y)
     axis = axis % y.ndim
     half = numpy.expand_dims(g, axis) * _spacing(y, x, dx, axis) / 2.0
     half = numpy.broadcast_to(half, numpy.broadcast_shapes(numpy.shape(half), _pairs(y, axis).shape))
@@ -65,10 +65,10 @@ def trapezoid_y_adjoint_dx(g, y, x, t_dx, axis=-1):
 
 def trapezoid_x_adjoint(g, y, x, axis=-1):
     """Adjoint in x of trapezoid(y, x, axis=axis): width i weighs (y[i] + y[i + 1]) / 2."""
-    y = numpy.asarray(y)
+    y = as_array(y)
     axis = axis % y.ndim
     widths = numpy.expand_dims(g, axis) * _pairs(y, axis)
-    x = numpy.asarray(x)
+    x = as_array(x)
     if x.ndim == 1:
         widths = numpy.sum(widths, axis=tuple(i for i in range(widths.ndim) if i != axis))
         return _spread(widths, 0)
@@ -77,14 +77,14 @@ def trapezoid_x_adjoint(g, y, x, axis=-1):
 
 def trapezoid_x_tangent(t, y, x, axis=-1):
     """Tangent of trapezoid(y, x, axis=axis) along the tangent `t` of x."""
-    y = numpy.asarray(y)
+    y = as_array(y)
     axis = axis % y.ndim
     return numpy.sum(_pairs(y, axis) * _spacing(y, numpy.broadcast_to(t, numpy.shape(x)), None, axis), axis=axis)
 
 
 def trapezoid_dx_weight(y, x=None, axis=-1):
     """d trapezoid(y, dx=dx, axis) / d dx: the sum of the pairs' means (0 when x is given)."""
-    y = numpy.asarray(y)
+    y = as_array(y)
     axis = axis % y.ndim
     total = numpy.sum(_pairs(y, axis), axis=axis)
     return total if x is None else numpy.zeros(numpy.shape(total))
@@ -111,7 +111,7 @@ def interp_slope(x, xp, fp):
     at an inner sample point the mean of the slopes on its two sides, as central
     differences see the kink."""
     lo, hi, t, below, above = _cells(x, xp)
-    fp = numpy.asarray(fp)
+    fp = as_array(fp)
     xp = numpy.asarray(xp, dtype=float)
     width = xp[hi] - xp[lo]
     slope = (fp[hi] - fp[lo]) / numpy.where(width != 0, width, 1.0)
@@ -182,7 +182,7 @@ def _start(n, m, mode, op):
 
 
 def _full(g, n, m, mode, op):
-    g = numpy.atleast_1d(numpy.asarray(g))
+    g = numpy.atleast_1d(as_array(g))
     out = numpy.zeros(n + m - 1, dtype=numpy.result_type(g.dtype, float))
     start = _start(n, m, mode, op)
     out[start:start + g.size] = g

@@ -7,6 +7,8 @@ others, each the whole derivative along one argument's tangent.
 """
 import numpy
 
+from .core import as_array
+
 from .guards import sinc_derivative
 from .linalg import (_norm_axes, norm_tangent_helper, solve_adjoint_helper,
                      solve_is_vector)
@@ -38,7 +40,7 @@ def prod_adjoint_tangent_a(g, t, a, axis=None, keepdims=False):
     slice has (0, 1, 2, more), with no division by zero. `z`'s own tangent is
     not needed: this is the whole derivative, z being prod(a).
     """
-    a = numpy.asarray(a, dtype=numpy.result_type(numpy.asarray(a).dtype, float))
+    a = numpy.asarray(a, dtype=numpy.result_type(as_array(a).dtype, float))
     t = numpy.broadcast_to(t, a.shape)
     zero = numpy.equal(a, 0)
     safe = numpy.where(zero, 1.0, a)
@@ -64,7 +66,7 @@ def cumprod_adjoint_tangent_a(g, t, a, z, axis=None):
     needed: it is computed here (cumprod_tangent_helper), z being cumprod(a).
     """
     shape = numpy.shape(a)
-    a = numpy.asarray(a, dtype=numpy.result_type(numpy.asarray(a).dtype, float))
+    a = numpy.asarray(a, dtype=numpy.result_type(as_array(a).dtype, float))
     t = numpy.broadcast_to(t, shape)
     dz = cumprod_tangent_helper(t, a, z, axis)
     g = numpy.broadcast_to(g, numpy.shape(z))
@@ -74,7 +76,7 @@ def cumprod_adjoint_tangent_a(g, t, a, z, axis=None):
     if not numpy.equal(a, 0).any():
         r = reverse_cumsum(g * z, axis)
         return numpy.reshape((reverse_cumsum(g * dz, axis) - t * r / a) / a, shape)
-    a, t, g, z, dz = (numpy.moveaxis(numpy.asarray(v), axis, 0) for v in (a, t, g, z, dz))
+    a, t, g, z, dz = (numpy.moveaxis(as_array(v), axis, 0) for v in (a, t, g, z, dz))
     n = a.shape[0]
     dtype = numpy.result_type(a, g, t)
     s = numpy.empty(a.shape, dtype=dtype)
@@ -100,7 +102,7 @@ def norm_adjoint_tangent_x(g, t, x, z, ord=None, axis=None, keepdims=False):
     tangent. A zero norm gives zero, as in the adjoint. Matrix norms 2, -2 and 'nuc':
     singular_grad_tangent.
     """
-    x = numpy.asarray(x)
+    x = as_array(x)
     nd = x.ndim
     dz = norm_tangent_helper(t, x, z, ord, axis, keepdims)
     axes = _norm_axes(axis, nd)

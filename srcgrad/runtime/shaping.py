@@ -8,12 +8,12 @@ no supported derivative raises through `checks.shape_rule_error`.
 import numpy
 
 from .checks import shape_rule_error
-from .core import unbroadcast
+from .core import as_array, unbroadcast
 
 
 def float_dtype_like(g):
     """The floating dtype an adjoint of `g` should have (float64 for integers)."""
-    dtype = numpy.asarray(g).dtype
+    dtype = as_array(g).dtype
     return dtype if numpy.issubdtype(dtype, numpy.inexact) else numpy.dtype(float)
 
 
@@ -122,7 +122,7 @@ def tile_adjoint_helper(g, A, reps):
 def repeat_adjoint_helper(g, a, repeats, axis=None):
     """Adjoint of numpy.repeat(a, repeats, axis): each element's copies summed."""
     shape = numpy.shape(a)
-    g = numpy.asarray(g)
+    g = as_array(g)
     if axis is None:
         g, ax, n = numpy.ravel(g), 0, int(numpy.prod(shape, dtype=int))
     else:
@@ -153,7 +153,7 @@ def pad_adjoint_helper(g, array, pad_width, mode="constant"):
     n = int(numpy.prod(shape, dtype=int))
     index = numpy.reshape(numpy.arange(1, n + 1), shape)
     source = numpy.pad(index, pad_width, mode=mode)
-    g = numpy.asarray(g)
+    g = as_array(g)
     out = numpy.bincount(numpy.ravel(source), weights=numpy.ravel(g.real), minlength=n + 1)[1:]
     if numpy.iscomplexobj(g):
         out = out + 1j * numpy.bincount(numpy.ravel(source), weights=numpy.ravel(g.imag),
@@ -187,8 +187,8 @@ def structure_adjoint_helper(g, obj):
         g = numpy.real(g)
     if isinstance(obj, (numpy.ndarray, numpy.generic)):
         if numpy.issubdtype(obj.dtype, numpy.inexact):
-            return numpy.asarray(g).astype(obj.dtype, copy=False)
-        return numpy.asarray(g)
+            return as_array(g).astype(obj.dtype, copy=False)
+        return as_array(g)
     return g
 
 
@@ -284,4 +284,4 @@ def cast_tangent(t, dtype=None):
 
 def item_tangent_helper(t, args):
     """Tangent of a.item(*args): the same element of the tangent, as a Python scalar."""
-    return numpy.asarray(t).item(*args)
+    return as_array(t).item(*args)

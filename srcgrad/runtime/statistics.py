@@ -8,6 +8,8 @@ share their order statistic's weight evenly, as max and min share theirs.
 """
 import numpy
 
+from .core import as_array
+
 from .reductions import unreduce
 
 
@@ -113,7 +115,7 @@ def _quantile_weights(rows, q, method, skip_nan=False, in_q=False):
 
 
 def _quantile_setup(a, q, axis, method, scale, skip_nan, in_q=False):
-    a = numpy.asarray(a)
+    a = as_array(a)
     rows, perm, kept = _rows(a, axis)
     if in_q:  # d/dq of the weights of quantile(a, q / scale)
         w = _quantile_weights(rows, numpy.asarray(q, dtype=float) / scale, method, skip_nan, True)
@@ -187,7 +189,7 @@ def average_weights(a, weights, axis=None):
     shape = numpy.shape(a)
     if weights is None:
         return numpy.ones(shape)
-    w = numpy.asarray(weights)
+    w = as_array(weights)
     if w.shape == shape:
         return w
     if isinstance(axis, int) and w.ndim == 1 and shape:
@@ -262,7 +264,7 @@ def _divisor(x, bias, ddof):
 def _back(dx, m, y, rowvar, rows, which):
     """The rows of dx that came from m (which 0) or y (which 1), shaped like it."""
     part, like = (dx[:rows], m) if which == 0 else (dx[rows:], y)
-    if not rowvar and numpy.atleast_2d(numpy.asarray(like)).shape[0] != 1:
+    if not rowvar and numpy.atleast_2d(as_array(like)).shape[0] != 1:
         part = part.T
     return numpy.reshape(part, numpy.shape(like))
 
@@ -272,7 +274,7 @@ def cov_adjoint(g, m, y=None, rowvar=True, bias=False, ddof=None, which=0):
     (G + G^T) (X - mean) / (N - ddof) for the data X."""
     x, rows = _variables(m, y, rowvar)
     centered = x - numpy.mean(x, axis=1, keepdims=True)
-    g = numpy.broadcast_to(g, (x.shape[0],) * 2) if numpy.ndim(g) < 2 else numpy.asarray(g)
+    g = numpy.broadcast_to(g, (x.shape[0],) * 2) if numpy.ndim(g) < 2 else as_array(g)
     dx = (g + g.T) @ centered / _divisor(x, bias, ddof)
     return _back(dx, m, y, rowvar, rows, which)
 
@@ -285,8 +287,8 @@ def cov_adjoint_tangent(tg, tm, ty, g, m, y=None, rowvar=True, bias=False, ddof=
     centered = x - numpy.mean(x, axis=1, keepdims=True)
     t_centered = t - numpy.mean(t, axis=1, keepdims=True)
     square = (x.shape[0],) * 2
-    g = numpy.broadcast_to(g, square) if numpy.ndim(g) < 2 else numpy.asarray(g)
-    tg = numpy.broadcast_to(tg, square) if numpy.ndim(tg) < 2 else numpy.asarray(tg)
+    g = numpy.broadcast_to(g, square) if numpy.ndim(g) < 2 else as_array(g)
+    tg = numpy.broadcast_to(tg, square) if numpy.ndim(tg) < 2 else as_array(tg)
     dx = ((tg + tg.T) @ centered + (g + g.T) @ t_centered) / _divisor(x, bias, ddof)
     return _back(dx, m, y, rowvar, rows, which)
 

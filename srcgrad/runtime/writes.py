@@ -12,7 +12,7 @@ pullback runs again (`fresh_tape`).
 import numpy
 
 from .containers import fill_grad, rebuilt
-from .core import unbroadcast
+from .core import as_array, unbroadcast
 
 
 def unindex(g, a, index):
@@ -27,8 +27,8 @@ def unindex(g, a, index):
         out = [None] * len(a)
         out[index] = g
         return rebuilt(a, out)
-    dtype = numpy.result_type(numpy.asarray(g).dtype, numpy.float64) \
-        if numpy.asarray(g).dtype.kind != "f" else numpy.asarray(g).dtype
+    dtype = numpy.result_type(as_array(g).dtype, numpy.float64) \
+        if as_array(g).dtype.kind != "f" else as_array(g).dtype
     out = numpy.zeros(numpy.shape(a), dtype)
     parts = index if isinstance(index, tuple) else (index,)
     if any(isinstance(p, (numpy.ndarray, list)) for p in parts):
@@ -46,7 +46,7 @@ def scatter_add(g, index, v):
     indices and boolean masks name each entry once, so a plain `+=` is exact.
     """
     parts = index if isinstance(index, tuple) else (index,)
-    if any(isinstance(p, (numpy.ndarray, list)) and numpy.asarray(p).dtype.kind != "b" for p in parts):
+    if any(isinstance(p, (numpy.ndarray, list)) and as_array(p).dtype.kind != "b" for p in parts):
         numpy.add.at(g, index, v)
     else:
         g[index] += v
@@ -55,7 +55,7 @@ def scatter_add(g, index, v):
 def owned_adjoint(g):
     """A copy of the adjoint `g` that the derivative owns and may add into in place:
     a new array, of a floating (or complex) dtype, that no other name holds."""
-    g = numpy.asarray(g)
+    g = as_array(g)
     return numpy.array(g, dtype=g.dtype if g.dtype.kind in "fc" else numpy.result_type(g, numpy.float64))
 
 
@@ -65,11 +65,11 @@ def take_adjoint_helper(g, a, indices, axis=None, mode="raise"):
     add.at accumulates, so an index taken several times gets the sum.
     """
     shape = numpy.shape(a)
-    g = numpy.asarray(g)
+    g = as_array(g)
     out = numpy.zeros(shape, dtype=numpy.result_type(g.dtype, float))
     target = numpy.reshape(out, -1) if axis is None else numpy.moveaxis(out, axis, 0)
     n = target.shape[0]
-    indices = numpy.asarray(indices)
+    indices = as_array(indices)
     if mode == "wrap":
         indices = numpy.mod(indices, n)
     elif mode == "clip":
@@ -110,8 +110,8 @@ def zero_at(g, index):
         out = list(g)
         out[index] = None if isinstance(index, int) else [None] * len(out[index])
         return type(g)(out)
-    out = numpy.array(g, dtype=numpy.result_type(g, numpy.float64) if numpy.asarray(g).dtype.kind != "f"
-                      else numpy.asarray(g).dtype)
+    out = numpy.array(g, dtype=numpy.result_type(g, numpy.float64) if as_array(g).dtype.kind != "f"
+                      else as_array(g).dtype)
     out[index] = 0
     return out
 
@@ -146,9 +146,9 @@ def written_adjoint(g, index, v):
         return fill_grad(g.get(index), v)
     if isinstance(g, (list, tuple)):  # a list's adjoint: its entries, None for zero
         return fill_grad(g[index], v)
-    picked = numpy.array(numpy.asarray(g)[index])  # a 0-d array's adjoint may be a float
+    picked = numpy.array(as_array(g)[index])  # a 0-d array's adjoint may be a float
     parts = index if isinstance(index, tuple) else (index,)
-    if any(isinstance(p, (numpy.ndarray, list)) and numpy.asarray(p).dtype.kind in "iu" for p in parts):
+    if any(isinstance(p, (numpy.ndarray, list)) and as_array(p).dtype.kind in "iu" for p in parts):
         ids = numpy.full(numpy.shape(g), -1)
         order = numpy.arange(picked.size).reshape(picked.shape)
         ids[index] = order

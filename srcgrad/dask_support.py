@@ -1,0 +1,130 @@
+"""Derivatives called with Dask arrays: the whole derivative built lazily, computed once.
+
+Generated code is NumPy calls, and NumPy hands them to Dask through
+`__array_function__` and `__array_ufunc__`; so a derivative called with
+`dask.array` data builds a task graph instead of computing. This module is the
+boundary for such calls (imported only when an argument holds a Dask array:
+`import srcgrad` never imports Dask). It runs the NaN-guarded generated
+function (the fast path's NaN test would have to compute), then evaluates
+every gradient leaf and the value with ONE `dask.compute`, so the forward pass
+the gradients share runs once. After that the results are converted as NumPy
+results are (`boundary`): a NumPy argument's gradient is a NumPy array, the
+value a NumPy number; a Dask argument's gradient is a Dask array with the
+argument's chunks (held in memory, like a persisted array). `aux`
+(`has_aux=True`) and the value of `vjp` are what the function returned: lazy.
+
+See docs/dask-internals.md.
+"""
+from __future__ import annotations
+
+import numpy
+
+from .boundary import check_wrt_value, convert_gradients, floated, is_dask, unshared  # noqa: F401
+
+
+def _leaves(tree, found: list) -> list:
+    """`found`, extended by the Dask collections in `tree`."""
+    if isinstance(tree, dict):
+        for v in tree.values():
+            _leaves(v, found)
+    elif isinstance(tree, (list, tuple)):
+        for v in tree:
+            _leaves(v, found)
+    elif is_dask(tree) or _collection(tree):
+        found.append(tree)
+    return found
+
+
+def _collection(value) -> bool:
+    """Any Dask collection (a Dask array is the common one, `is_dask`)."""
+    return hasattr(type(value), "__dask_graph__") and type(value).__module__.startswith("dask")
+
+
+def _replaced(tree, computed: dict):
+    """`tree` with each Dask collection replaced by its computed value (by identity)."""
+    if isinstance(tree, dict):
+        return {k: _replaced(v, computed) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        from .runtime.core import sequence_like
+
+        return sequence_like(tree, [_replaced(v, computed) for v in tree])
+    return computed.get(id(tree), tree)
+
+
+def compute_once(tree):
+    """`tree` with every Dask collection in it computed, all in one `dask.compute` (so
+    the work they share runs once); a tree without one comes back as it is."""
+    lazy = _leaves(tree, [])
+    if not lazy:
+        return tree
+    import dask
+
+    values = dask.compute(*lazy)
+    return _replaced(tree, {id(a): v for a, v in zip(lazy, values)})
+
+
+def stand_in(tree):
+    """`tree` with each Dask array replaced by a NumPy array of its shape and dtype that
+    holds no memory (a broadcast zero): what `boundary` converts a gradient against."""
+    if is_dask(tree):
+        return numpy.broadcast_to(numpy.zeros((), tree.dtype), tree.shape)
+    if isinstance(tree, dict):
+        return {k: stand_in(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        from .runtime.core import sequence_like
+
+        return sequence_like(tree, [stand_in(v) for v in tree])
+    return tree
+
+
+def as_dask_like(g, x):
+    """The converted gradient `g` (NumPy, shaped like `x`'s stand-in) given back as a
+    Dask array with `x`'s chunks where `x` is a Dask array, walking containers."""
+    if is_dask(x):
+        import dask.array
+
+        return dask.array.from_array(g, chunks=x.chunks)
+    if isinstance(x, dict) and isinstance(g, dict):
+        return {k: as_dask_like(g[k], v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)) and isinstance(g, (list, tuple)):
+        from .runtime.core import sequence_like
+
+        return sequence_like(g, [as_dask_like(gi, xi) for gi, xi in zip(g, x)])
+    return g
+
+
+def gradients_back(grads, wrt: tuple, many: bool, values: dict):
+    """Gradients converted against stand-ins (`boundary.convert_gradients`), each given
+    back as a Dask array where its argument is one."""
+    if len(wrt) == 1 and not many:
+        return as_dask_like(grads, values[wrt[0]])
+    return tuple([as_dask_like(g, values[n]) for g, n in zip(grads, wrt)])
+
+
+def call(derivative, values: dict, kinds: tuple, args: tuple, kwargs: dict):
+    """`Derivative.__call__` for arguments holding Dask arrays: one computation."""
+    for name in derivative.wrt:
+        check_wrt_value(name, values[name])
+    ints = {n: f for n in derivative.wrt if (f := floated(values[n])) is not values[n]}
+    if ints:  # an integer array differentiated as float64 (lazily, for a Dask one)
+        values = {**values, **ints}
+        bound = derivative._signature.bind(*args, **kwargs)
+        bound.arguments.update(ints)
+        args, kwargs = bound.args, bound.kwargs
+    derivative._last_kinds = kinds
+    # The NaN-guarded function: the fast path's NaN test would compute the gradient.
+    out = derivative._function(kinds, nan_safe=True, lazy=True)(*args, **kwargs)
+    aux = None
+    if derivative._has_aux:
+        out, aux = out
+        aux = unshared(aux, values)  # as the function returned it: lazy where it is
+    out = compute_once(out)  # the value and every gradient leaf, in one dask.compute
+    stand = {k: stand_in(v) for k, v in values.items()}
+    wrt, many = derivative.wrt, derivative._many
+    if derivative._return_value:
+        value, out = out
+        value = unshared(value, stand)
+    grads = gradients_back(convert_gradients(wrt, many, out, stand), wrt, many, values)
+    if derivative._has_aux:
+        return ((value, aux), grads) if derivative._return_value else (grads, aux)
+    return (value, grads) if derivative._return_value else grads

@@ -34,6 +34,7 @@ from .fresh import made_record
 from .frontend import ParsedFunction, is_module_path, parse
 from .naming import Names
 from .normalize import nograd, normalize
+from .normalize.truth import tests_decided_once
 from .normalize.aux import split_aux
 from .normalize.comprehensions import expand as expand_comprehensions
 from .normalize.desugar import bind_loop_items, spread_shapes
@@ -153,6 +154,8 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
                     {p for p, k in zip(params, kinds) if k in ("array", "numbers", "dask")},
                     lambda call: returned_args(call, parsed.namespace, ctx.is_local),
                     nested.hidden_reads(tree, nested_defs, ctx.locals, getattr(fn, "siblings", None)))
+    if options.lazy or "dask" in kinds:  # a Dask test computes: once, not again backward
+        tests_decided_once(anf, names)
     ctx.locals |= _stored(anf)
     if stages is not None:
         stages["normalize"] = codegen.to_source(anf)

@@ -17,8 +17,15 @@ See docs/dask-internals.md.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
+import sys
+import warnings
+
 import numpy
 
+from .errors import SrcGradError
 from .boundary import check_wrt_value, convert_gradients, floated, is_dask, unshared  # noqa: F401
 
 
@@ -101,6 +108,101 @@ def gradients_back(grads, wrt: tuple, many: bool, values: dict):
     return tuple([as_dask_like(g, values[n]) for g, n in zip(grads, wrt)])
 
 
+@contextlib.contextmanager
+def _guarded():
+    """While the graph is built: a computation that a runtime helper or a library function
+    (SciPy's, NumPy's own Python code) starts, to turn a Dask array into NumPy, raises
+    SrcGradError before it runs. A computation that the generated code itself starts
+    (`if` on a Dask value, `float(...)`: the user's code) runs on the caller's scheduler."""
+    import dask
+    import dask.base
+    import dask.threaded
+
+    real = dask.base.get_scheduler() or dask.threaded.get
+    real = getattr(real, "get", real)  # a distributed Client: its get
+
+    def scheduler(dsk, keys, **kwargs):
+        culprit = _culprit()
+        if culprit is not None:
+            raise SrcGradError(f"{culprit} turns a Dask array into NumPy (it would compute it){_user_line()}",
+                               hint=_NUMPY_ONLY_HINT)
+        return real(dsk, keys, **kwargs)
+
+    with dask.config.set(scheduler=scheduler):
+        yield
+
+
+_NUMPY_ONLY_HINT = ("this function (or its derivative) runs on NumPy arrays only: call with NumPy data, "
+                    "or see docs/dask-internals.md for what runs on Dask")
+
+
+def _culprit():
+    """The function that asked Dask to compute (the first frame outside Dask and the Python
+    standard library), or None where that is generated code: the user's own `if`."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.startswith("<srcgrad"):
+            return None
+        if not name.startswith(_passing()):
+            return f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_name}"
+        frame = frame.f_back
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _passing() -> tuple:
+    """Where the frames a computation passes through on its way from the code that asked
+    for it live: Dask's and distributed's packages, and the standard library's modules
+    that call on (contextlib's `with`, threads)."""
+    import concurrent.futures
+    import contextlib
+    import threading
+
+    import dask
+
+    places = [os.path.dirname(dask.__file__) + os.sep, contextlib.__file__, threading.__file__,
+              os.path.dirname(concurrent.futures.__file__) + os.sep, "<frozen "]
+    distributed = sys.modules.get("distributed")
+    if distributed is not None:
+        places.append(os.path.dirname(distributed.__file__) + os.sep)
+    return tuple(places)
+
+
+def _user_line() -> str:
+    """' at line N: code', the user's line of the innermost generated frame on the stack."""
+    frame = sys._getframe(2)
+    while frame is not None and not frame.f_code.co_filename.startswith("<srcgrad"):
+        frame = frame.f_back
+    return "" if frame is None else _noted(frame.f_code.co_filename, frame.f_lineno)
+
+
+def _noted(filename: str, lineno: int) -> str:
+    """' at line N: code' from the `# line N: code` comment above a generated statement."""
+    import linecache
+    import re
+
+    for text in reversed(linecache.getlines(filename)[:lineno]):
+        found = re.search(r"#\s*((?:backward of )?line \d+: .*)", text)
+        if found:
+            return f" at {found.group(1).strip()}"
+    return ""
+
+
+def numpy_only(error: Exception) -> SrcGradError:
+    """The error for a derivative that failed while its graph was being built (so before
+    anything was computed): a NumPy function, or the helper of its derivative, that Dask
+    does not run. It names the user's line the failing generated statement came from."""
+    import traceback
+
+    where = ""
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename.startswith("<srcgrad"):
+            where = _noted(frame.filename, frame.lineno) or where
+    return SrcGradError(f"the derivative failed on Dask data{where}: {type(error).__name__}: {error}",
+                        hint=_NUMPY_ONLY_HINT)
+
+
 def call(derivative, values: dict, kinds: tuple, args: tuple, kwargs: dict):
     """`Derivative.__call__` for arguments holding Dask arrays: one computation."""
     for name in derivative.wrt:
@@ -112,8 +214,17 @@ def call(derivative, values: dict, kinds: tuple, args: tuple, kwargs: dict):
         bound.arguments.update(ints)
         args, kwargs = bound.args, bound.kwargs
     derivative._last_kinds = kinds
-    # The NaN-guarded function: the fast path's NaN test would compute the gradient.
-    out = derivative._function(kinds, nan_safe=True, lazy=True)(*args, **kwargs)
+    fn = derivative._function(kinds, nan_safe=True, lazy=True)  # no fast path: its NaN test computes
+    try:
+        with warnings.catch_warnings(), _guarded():
+            # Dask runs a NumPy function it does not implement by computing its arguments
+            # (after this warning): an error here, before anything is computed
+            warnings.filterwarnings("error", message=".*is not implemented by Dask", category=FutureWarning)
+            out = fn(*args, **kwargs)  # lazy: nothing is computed here (an `if` on a Dask value aside)
+    except SrcGradError:
+        raise
+    except (TypeError, ValueError, NotImplementedError, AttributeError, FutureWarning) as error:
+        raise numpy_only(error) from error
     aux = None
     if derivative._has_aux:
         out, aux = out

@@ -122,6 +122,26 @@ def as_array(a):
     return a
 
 
+def duck(x) -> bool:
+    """Whether `x` is an array of another library that NumPy dispatches to (Dask's)."""
+    return not isinstance(x, numpy.ndarray) and hasattr(type(x), "__array_function__")
+
+
+def array_copy(g, dtype=None):
+    """`numpy.array(g, dtype)`: a new array nothing else holds. A Dask array's copy is a
+    new Array object (Dask's `x[i] = v` rebinds that object's own graph, no other's)."""
+    if not duck(g):
+        return numpy.array(g, dtype=dtype)
+    return g.astype(dtype) if dtype is not None and dtype != g.dtype else g.copy()
+
+
+def zeros_shaped(like, shape, dtype):
+    """`numpy.zeros(shape, dtype)`, of the array type of `like` (Dask's zeros for Dask)."""
+    if not duck(like):
+        return numpy.zeros(shape, dtype)
+    return numpy.zeros_like(like, dtype=dtype, shape=shape)
+
+
 def sequence_like(like, items):
     """`items` as a sequence of `like`'s type: a list, a tuple, or a named tuple
     (whose constructor takes its fields one by one, so it is built with `_make`)."""

@@ -12,7 +12,7 @@ pullback runs again (`fresh_tape`).
 import numpy
 
 from .containers import fill_grad, rebuilt
-from .core import as_array, unbroadcast
+from .core import array_copy, as_array, duck, unbroadcast, zeros_shaped
 
 
 def unindex(g, a, index):
@@ -29,7 +29,7 @@ def unindex(g, a, index):
         return rebuilt(a, out)
     dtype = numpy.result_type(as_array(g).dtype, numpy.float64) \
         if as_array(g).dtype.kind != "f" else as_array(g).dtype
-    out = numpy.zeros(numpy.shape(a), dtype)
+    out = zeros_shaped(g if duck(g) else a, numpy.shape(a), dtype)
     parts = index if isinstance(index, tuple) else (index,)
     if any(isinstance(p, (numpy.ndarray, list)) for p in parts):
         numpy.add.at(out, index, g)
@@ -56,7 +56,7 @@ def owned_adjoint(g):
     """A copy of the adjoint `g` that the derivative owns and may add into in place:
     a new array, of a floating (or complex) dtype, that no other name holds."""
     g = as_array(g)
-    return numpy.array(g, dtype=g.dtype if g.dtype.kind in "fc" else numpy.result_type(g, numpy.float64))
+    return array_copy(g, dtype=g.dtype if g.dtype.kind in "fc" else numpy.result_type(g, numpy.float64))
 
 
 def take_adjoint_helper(g, a, indices, axis=None, mode="raise"):
@@ -86,7 +86,7 @@ def take_adjoint_helper(g, a, indices, axis=None, mode="raise"):
 
 def owned(g):
     """A copy of `g` that nothing else shares (so a later in-place change cannot leak)."""
-    return numpy.array(g)
+    return array_copy(g)
 
 
 def owned_tangent(t):
@@ -110,8 +110,8 @@ def zero_at(g, index):
         out = list(g)
         out[index] = None if isinstance(index, int) else [None] * len(out[index])
         return type(g)(out)
-    out = numpy.array(g, dtype=numpy.result_type(g, numpy.float64) if as_array(g).dtype.kind != "f"
-                      else as_array(g).dtype)
+    out = array_copy(g, dtype=numpy.result_type(g, numpy.float64) if as_array(g).dtype.kind != "f"
+                     else as_array(g).dtype)
     out[index] = 0
     return out
 
@@ -146,14 +146,14 @@ def written_adjoint(g, index, v):
         return fill_grad(g.get(index), v)
     if isinstance(g, (list, tuple)):  # a list's adjoint: its entries, None for zero
         return fill_grad(g[index], v)
-    picked = numpy.array(as_array(g)[index])  # a 0-d array's adjoint may be a float
+    picked = array_copy(as_array(g)[index])  # a 0-d array's adjoint may be a float
     parts = index if isinstance(index, tuple) else (index,)
     if any(isinstance(p, (numpy.ndarray, list)) and as_array(p).dtype.kind in "iu" for p in parts):
         ids = numpy.full(numpy.shape(g), -1)
         order = numpy.arange(picked.size).reshape(picked.shape)
         ids[index] = order
         picked = numpy.where(ids[index] == order, picked, 0.0)
-    if picked.ndim == 0:  # one entry: a NumPy scalar, as `g[index]` reads it (0-d arrays are slow)
+    if picked.ndim == 0 and not duck(picked):  # one entry: a NumPy scalar, as `g[index]` reads it (0-d arrays are slow)
         picked = picked[()]
     return unbroadcast(picked, v)
 

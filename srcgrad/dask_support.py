@@ -58,6 +58,19 @@ def _replaced(tree, computed: dict):
     return computed.get(id(tree), tree)
 
 
+def fresh_objects(tree):
+    """`tree` with each Dask array replaced by a new Array object of the same graph."""
+    if is_dask(tree):
+        return tree.copy()
+    if isinstance(tree, dict):
+        return {k: fresh_objects(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        from .runtime.core import sequence_like
+
+        return sequence_like(tree, [fresh_objects(v) for v in tree])
+    return tree
+
+
 def compute_once(tree):
     """`tree` with every Dask collection in it computed, all in one `dask.compute` (so
     the work they share runs once); a tree without one comes back as it is."""
@@ -213,6 +226,12 @@ def call(derivative, values: dict, kinds: tuple, args: tuple, kwargs: dict):
         bound = derivative._signature.bind(*args, **kwargs)
         bound.arguments.update(ints)
         args, kwargs = bound.args, bound.kwargs
+    # the caller's Dask arrays as new Array objects (no data copied): a subscript write in
+    # the function (`X[0] = v`, which Dask does by rebinding the object's graph) stays ours
+    values = {k: fresh_objects(v) for k, v in values.items()}
+    bound = derivative._signature.bind(*args, **kwargs)
+    bound.arguments.update(values)
+    args, kwargs = bound.args, bound.kwargs
     derivative._last_kinds = kinds
     fn = derivative._function(kinds, nan_safe=True, lazy=True)  # no fast path: its NaN test computes
     try:

@@ -10,6 +10,8 @@ numbered as in the call: 0 is `subscripts`, operands[i] is i + 1.
 """
 import numpy
 
+from .core import as_array
+
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # numpy.einsum's index letters
 
 
@@ -70,7 +72,7 @@ class EinsumAdjoints:
         args = (subscripts,) + tuple(operands)
         self.inputs, self.output, self.slots = einsum_signature(args)
         self.g, self.count = g, len(args) - 1
-        self.operands = [numpy.asarray(args[k]) for k in sorted(self.slots)]
+        self.operands = [as_array(args[k]) for k in sorted(self.slots)]
         self.sizes = {}
         for sub, op in zip(self.inputs, self.operands):
             for c, n in zip(sub, op.shape):

@@ -14,7 +14,7 @@ import math
 
 import numpy
 
-from .core import eager
+from .core import duck, eager
 
 
 def log_or_zero(x):
@@ -202,6 +202,7 @@ def power_derivative(x, c):
             return math.inf if c > 0 else -math.inf
         return c * x ** (c - 1)
     with numpy.errstate(divide="ignore", invalid="ignore"):
-        base = numpy.asarray(x, dtype=numpy.result_type(x, 1.0))
+        dtype = numpy.result_type(x, 1.0)
+        base = x.astype(dtype) if duck(x) else numpy.asarray(x, dtype=dtype)
         out = numpy.multiply(c, numpy.power(base, c - 1))  # c - 1 stays a weak Python number
     return numpy.where(numpy.equal(c, 0), 0.0, out)[()]

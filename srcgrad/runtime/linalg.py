@@ -119,7 +119,7 @@ def tensordot_adjoint_left(g, a, b, axes=2):
     t = numpy.tensordot(g, b, axes=(list(range(len(a_free), numpy.ndim(g))), b_free))
     # t's axes: a_free, then b's contracted axes in increasing order; map each to a's axis
     source = a_free + [a_axes[b_axes.index(ax)] for ax in sorted(b_axes)]
-    return numpy.transpose(t, numpy.argsort(source))
+    return numpy.transpose(t, tuple(sorted(range(len(source)), key=source.__getitem__)))
 
 
 def tensordot_adjoint_right(g, a, b, axes=2):
@@ -130,7 +130,7 @@ def tensordot_adjoint_right(g, a, b, axes=2):
     b_free = [ax for ax in range(nb) if ax not in b_axes]
     t = numpy.tensordot(a, g, axes=(a_free, list(range(len(a_free)))))
     source = [b_axes[a_axes.index(ax)] for ax in sorted(a_axes)] + b_free
-    return numpy.transpose(t, numpy.argsort(source))
+    return numpy.transpose(t, tuple(sorted(range(len(source)), key=source.__getitem__)))
 
 
 def trace_adjoint_helper(g, a, offset=0, axis1=0, axis2=1):

@@ -10,7 +10,7 @@ import math
 
 import numpy
 
-from .core import as_array, unbroadcast_to
+from .core import as_array, eager, unbroadcast_to
 
 
 def unreduce(g, a, axis=None, keepdims=False):
@@ -81,7 +81,7 @@ def prod_adjoint_helper(g, a, z, axis=None, keepdims=False):
     axis = _axis_for(a, axis)
     g = unreduce(g, a, axis, keepdims)
     zero = numpy.equal(a, 0)
-    if not zero.any():
+    if eager(zero) and not zero.any():  # a lazy (Dask) `a`: the general form, not a test
         return g * unreduce(z, a, axis, keepdims) / a
     nonzero_prod = numpy.prod(numpy.where(zero, 1.0, a), axis=axis, keepdims=True)
     zeros = numpy.sum(zero, axis=axis, keepdims=True)

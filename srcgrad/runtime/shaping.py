@@ -8,7 +8,7 @@ no supported derivative raises through `checks.shape_rule_error`.
 import numpy
 
 from .checks import shape_rule_error
-from .core import as_array, unbroadcast
+from .core import as_array, duck, unbroadcast
 
 
 def float_dtype_like(g):
@@ -23,7 +23,10 @@ def reshape_adjoint_helper(g, a, order="C"):
     `order` is the index order the forward call read `a` in; 'A' and ravel's
     'K' are resolved against `a`'s memory layout exactly as NumPy does.
     """
-    return numpy.reshape(g, numpy.shape(a), order=memory_order(a, order))
+    order = memory_order(a, order)
+    if order == "C":  # the default, left out: Dask's reshape takes no order=
+        return numpy.reshape(g, numpy.shape(a))
+    return numpy.reshape(g, numpy.shape(a), order=order)
 
 
 def memory_order(a, order):
@@ -45,7 +48,7 @@ def transpose_adjoint_helper(g, axes=None):
     if axes is None:
         return numpy.transpose(g)
     nd = numpy.ndim(g)
-    return numpy.transpose(g, numpy.argsort([int(ax) % nd for ax in axes]))
+    return numpy.transpose(g, tuple(sorted(range(nd), key=[int(ax) % nd for ax in axes].__getitem__)))
 
 
 def method_axes(args):
@@ -67,6 +70,10 @@ def pieces_like(pieces, arrays):
 def split_adjoint_helper(g, shapes, axis):
     """Split `g` along `axis` into blocks as wide as `shapes[i][axis]`."""
     cuts = numpy.cumsum([s[axis] for s in shapes])[:-1]
+    if duck(g):  # Dask has no split: the blocks as slices
+        edges = [0, *map(int, cuts), numpy.shape(g)[axis]]
+        lead = (slice(None),) * axis
+        return [g[lead + (slice(start, stop),)] for start, stop in zip(edges[:-1], edges[1:])]
     return numpy.split(g, cuts, axis=axis)
 
 

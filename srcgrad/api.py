@@ -428,7 +428,8 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
     values = bound.arguments
     params = parameters(fun)
     kinds = tuple(kind_of(values[p]) for p in params if p in values)
-    options = Options(names, kinds=kinds, debug_nans=debug_nans, split=True)
+    lazy = holds_dask(values)  # Dask data: see dask_support (imported only then)
+    options = Options(names, kinds=kinds, debug_nans=debug_nans, split=True, lazy=lazy)
     compiled, pair = bound_for(_SPLIT_BOUND, fun, options)
     forward_fn, backward_fn = pair
     # The tape keeps what the backward sweep reads, the arguments too, until the
@@ -440,11 +441,20 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
             v = call.arguments[p] = values[p]  # floated above; a copy already where it was converted
         if p not in compiled.writes:
             call.arguments[p] = copy_arrays(v)
-    value, tape = forward_fn(*call.args, **call.kwargs)
+    if lazy:
+        from . import dask_support
+
+        call.arguments.update({p: dask_support.fresh_objects(v) for p, v in call.arguments.items()})
+        with dask_support.building():
+            value, tape = forward_fn(*call.args, **call.kwargs)  # lazy: the value too
+    else:
+        value, tape = forward_fn(*call.args, **call.kwargs)
     value = unshared(value, values)
 
     def pullback(cotangent):
         """The gradients for `wrt` of <cotangent, fun's value>."""
+        if lazy:  # one dask.compute
+            return dask_support.pullbacks(backward_fn, tape, [cotangent], names, many, values)[0]
         return pullback_of(backward_fn(cotangent, tape), cotangent)
 
     def build(cotangent_values):  # the pullback is linear: transformed by forward mode over it
@@ -461,6 +471,9 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
     transformable = compose.Composite(build, _PULLBACK_SIGNATURE, f"pullback_{getattr(fun, '__name__', 'f')}",
                                       pullback.__doc__, call=pullback)
     transformable.source = listing.header_for(params, kinds) + compiled.source  # the pair that ran
+    if lazy:  # a jacobian's rows, all in one dask.compute
+        transformable.rows = lambda cotangents: dask_support.pullbacks(backward_fn, tape, cotangents, names,
+                                                                       many, values, numpy_only_out=True)
     return value, transformable
 
 

@@ -26,7 +26,7 @@ import warnings
 import numpy
 
 from .errors import SrcGradError
-from .boundary import check_wrt_value, convert_gradients, floated, is_dask, unshared  # noqa: F401
+from .boundary import as_gradient, check_wrt_value, convert_gradients, floated, is_dask, unshared  # noqa: F401
 
 
 def _leaves(tree, found: list) -> list:
@@ -119,6 +119,41 @@ def gradients_back(grads, wrt: tuple, many: bool, values: dict):
     if len(wrt) == 1 and not many:
         return as_dask_like(grads, values[wrt[0]])
     return tuple([as_dask_like(g, values[n]) for g, n in zip(grads, wrt)])
+
+
+@contextlib.contextmanager
+def building():
+    """Around running generated code on Dask data, which builds the graph: a function Dask
+    does not run, or one that would compute a Dask array (see `_guarded`), raises a
+    SrcGradError naming it and the user's line, before anything is computed."""
+    try:
+        with warnings.catch_warnings(), _guarded():
+            # Dask runs a NumPy function it does not implement by computing its arguments
+            # (after this warning): an error here, before anything is computed
+            warnings.filterwarnings("error", message=".*is not implemented by Dask", category=FutureWarning)
+            yield
+    except SrcGradError:
+        raise
+    except (TypeError, ValueError, NotImplementedError, AttributeError, FutureWarning) as error:
+        raise numpy_only(error) from error
+
+
+def pullbacks(backward_fn, tape, cotangents: list, names: tuple, many: bool, values: dict,
+              numpy_only_out: bool = False) -> list:
+    """`vjp`'s pullback at each of `cotangents` (a jacobian's rows), computed in one
+    `dask.compute`: the gradients for `names`, converted as `vjp` converts them (and a
+    Dask argument's given back as Dask, unless `numpy_only_out`: a jacobian's rows)."""
+    with building():
+        grads = [backward_fn(c, tape) for c in cotangents]
+    grads = compute_once(grads)
+    stand = {n: stand_in(values[n]) for n in names}
+    out = []
+    for g, c in zip(grads, cotangents):
+        g = unshared(tuple([as_gradient(gi, stand[n]) for gi, n in zip(g, names, strict=True)]), (c, stand))
+        if not numpy_only_out:
+            g = tuple([as_dask_like(gi, values[n]) for gi, n in zip(g, names)])
+        out.append(g if many else g[0])
+    return out
 
 
 @contextlib.contextmanager
@@ -234,16 +269,8 @@ def call(derivative, values: dict, kinds: tuple, args: tuple, kwargs: dict):
     args, kwargs = bound.args, bound.kwargs
     derivative._last_kinds = kinds
     fn = derivative._function(kinds, nan_safe=True, lazy=True)  # no fast path: its NaN test computes
-    try:
-        with warnings.catch_warnings(), _guarded():
-            # Dask runs a NumPy function it does not implement by computing its arguments
-            # (after this warning): an error here, before anything is computed
-            warnings.filterwarnings("error", message=".*is not implemented by Dask", category=FutureWarning)
-            out = fn(*args, **kwargs)  # lazy: nothing is computed here (an `if` on a Dask value aside)
-    except SrcGradError:
-        raise
-    except (TypeError, ValueError, NotImplementedError, AttributeError, FutureWarning) as error:
-        raise numpy_only(error) from error
+    with building():
+        out = fn(*args, **kwargs)  # lazy: nothing is computed here (an `if` on a Dask value aside)
     aux = None
     if derivative._has_aux:
         out, aux = out

@@ -14,7 +14,7 @@ import numpy
 
 from . import cache, compose, forms
 from .api import Derivative, jvp, vjp
-from .boundary import check_tangent, check_wrt_value, copy_arrays, kind_of, parameters, resolve_wrt
+from .boundary import check_tangent, check_wrt_value, copy_arrays, is_dask, kind_of, parameters, resolve_wrt
 from .compiler import Options
 from .compose import plan
 from .errors import SrcGradError
@@ -100,7 +100,7 @@ def jacobian(fun, wrt=0):
         bound.apply_defaults()
         x = bound.arguments[name]
         check_wrt_value(name, x)
-        if not isinstance(x, (numpy.ndarray, float, int)):
+        if not isinstance(x, (numpy.ndarray, float, int)) and not is_dask(x):
             values = dict(bound.arguments)  # a dict, list or tuple of arrays: by columns
             return composite._build(values).run(values)
         # The function runs once on the caller's arguments (as calling it would); every
@@ -108,6 +108,12 @@ def jacobian(fun, wrt=0):
         written = _written_params(fun, name, bound.arguments)
         kept = {p: copy_arrays(bound.arguments[p]) for p in params if p in written}
         out, pullback = vjp(fun, *args, wrt=name, **kwargs)
+        rows = getattr(pullback, "rows", None)  # Dask data: every row in one computation
+        if rows is not None:
+            from .dask_support import stand_in
+
+            shaped = stand_in(out)  # NumPy arrays of the output's shapes: the basis is NumPy
+            return plan.jacobian_of_rows(rows(plan.basis(shaped)), shaped, stand_in(x))
         # a dict, list or tuple output: its structure of blocks out_leaf.shape + x.shape, as in JAX
         if sum(numpy.size(leaf) for leaf in plan.leaves_of(out)) <= numpy.size(x):
             return plan.jacobian_of_rows([pullback(e) for e in plan.basis(out)], out, x)

@@ -145,3 +145,41 @@ def test_import_srcgrad_does_not_import_dask(tmp_path):
                       "print(sorted(m for m in sys.modules if m == 'dask' or m.startswith('dask.')))\n")
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def tanh_layer(w, X):
+    return np.tanh(X @ w)
+
+
+def test_vjp_value_is_lazy_and_its_pullback_computes_once():
+    with watching() as probe:
+        value, pullback = srcgrad.vjp(tanh_layer, W, X)
+        assert probe.computes == 0  # the value is the function's own: lazy
+        g = pullback(np.linspace(-1.0, 1.0, 40))
+    assert probe.computes == 1 and probe.conversions == 0
+    assert isinstance(value, da.Array)
+    np.testing.assert_allclose(value.compute(), np.tanh(X_NP @ W), rtol=1e-12)
+    _, numpy_pullback = srcgrad.vjp(tanh_layer, W, X_NP)
+    assert type(g) is np.ndarray
+    np.testing.assert_allclose(g, numpy_pullback(np.linspace(-1.0, 1.0, 40)), rtol=1e-12)
+
+
+def test_vjp_pullback_of_a_dask_argument_with_a_dask_cotangent():
+    cotangent = np.linspace(-1.0, 1.0, 40)
+    with watching() as probe:
+        _, pullback = srcgrad.vjp(tanh_layer, W, X, wrt=(0, 1))
+        gw, gX = pullback(chunked(cotangent))
+    assert probe.computes == 1 and probe.conversions == 0
+    want_w, want_X = srcgrad.vjp(tanh_layer, W, X_NP, wrt=(0, 1))[1](cotangent)
+    assert type(gw) is np.ndarray and isinstance(gX, da.Array) and gX.chunks == X.chunks
+    np.testing.assert_allclose(gw, want_w, rtol=1e-12)
+    np.testing.assert_allclose(gX.compute(), want_X, rtol=1e-12)
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_jacobian_computes_every_row_at_once(wrt):
+    with watching() as probe:
+        got = srcgrad.jacobian(tanh_layer, wrt=wrt)(W, X)
+    assert probe.computes == 1 and probe.conversions == 0
+    assert type(got) is np.ndarray  # a Jacobian's blocks are NumPy (see docs/dask-internals.md)
+    np.testing.assert_allclose(got, srcgrad.jacobian(tanh_layer, wrt=wrt)(W, X_NP), rtol=1e-12)

@@ -45,6 +45,7 @@ from .containers import (add_grad, concat, concat_adjoint_left, concat_adjoint_r
                          sorted_tangent, sum_adjoint_helper, sum_tangent_helper, unpack_adjoint)
 from .core import (broadcast_like, sequence_like, shape_of, unbroadcast, unbroadcast_against, unbroadcast_to,
                    zeros_like)
+from .core import array_copy, as_array, duck, eager, zeros_shaped  # dispatching to Dask's arrays too
 from .decompositions import (diag_embed, eigh_tangent_helper, eigvalsh_tangent_helper, fold_triangle,
                              hermitian_gradient, hermitian_input,
                              frechet_block, gap_difference, gap_quotient, lower_mirror, lstsq_adjoint_helper,

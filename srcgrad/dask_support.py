@@ -26,7 +26,7 @@ import warnings
 import numpy
 
 from .errors import SrcGradError
-from .boundary import as_gradient, check_wrt_value, convert_gradients, floated, is_dask, unshared  # noqa: F401
+from .boundary import as_gradient, check_wrt_value, convert_gradients, floated, is_dask, unshared
 
 
 def _leaves(tree, found: list) -> list:
@@ -255,15 +255,10 @@ def call(derivative, values: dict, kinds: tuple, args: tuple, kwargs: dict):
     """`Derivative.__call__` for arguments holding Dask arrays: one computation."""
     for name in derivative.wrt:
         check_wrt_value(name, values[name])
-    ints = {n: f for n in derivative.wrt if (f := floated(values[n])) is not values[n]}
-    if ints:  # an integer array differentiated as float64 (lazily, for a Dask one)
-        values = {**values, **ints}
-        bound = derivative._signature.bind(*args, **kwargs)
-        bound.arguments.update(ints)
-        args, kwargs = bound.args, bound.kwargs
-    # the caller's Dask arrays as new Array objects (no data copied): a subscript write in
-    # the function (`X[0] = v`, which Dask does by rebinding the object's graph) stays ours
-    values = {k: fresh_objects(v) for k, v in values.items()}
+    # an integer array differentiated as float64 (lazily, for a Dask one); the caller's Dask
+    # arrays as new Array objects (no data copied): a subscript write in the function
+    # (`X[0] = v`, which Dask does by rebinding the object's graph) stays ours
+    values = {k: fresh_objects(floated(v) if k in derivative.wrt else v) for k, v in values.items()}
     bound = derivative._signature.bind(*args, **kwargs)
     bound.arguments.update(values)
     args, kwargs = bound.args, bound.kwargs

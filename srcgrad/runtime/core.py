@@ -69,7 +69,7 @@ def unbroadcast_against(g, x):
     if gshape == xshape:
         return g
     full = numpy.broadcast_shapes(gshape, xshape)
-    if full == xshape and not eager(g):  # a lazy (Dask) g: it is not written into
+    if full == xshape and duck(g):  # a Dask g: never written into in place, no copy needed
         return numpy.broadcast_to(g, xshape)
     if full == xshape:  # g is spread over x: a new array, written
         out = numpy.empty(xshape, numpy.result_type(g))

@@ -21,6 +21,7 @@ import contextlib
 import functools
 import os
 import sys
+import threading
 import warnings
 
 import numpy
@@ -169,8 +170,11 @@ def _guarded():
     real = dask.base.get_scheduler() or dask.threaded.get
     real = getattr(real, "get", real)  # a distributed Client: its get
 
+    builder = threading.get_ident()
+
     def scheduler(dsk, keys, **kwargs):
-        culprit = _culprit()
+        # the setting is process-wide: another thread's computation just runs
+        culprit = _culprit() if threading.get_ident() == builder else None
         if culprit is not None:
             raise SrcGradError(f"{culprit} turns a Dask array into NumPy (it would compute it){_user_line()}",
                                hint=_NUMPY_ONLY_HINT)

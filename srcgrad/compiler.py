@@ -310,7 +310,8 @@ def _compiled(low: Lowered, functions: list, calls, twin=None) -> codegen.Compil
     free = sorted(ctx.helpers) + [n for n in low.parsed.closure if n not in ctx.helpers]
     compiled = codegen.Compiled([f.name for f in functions], source, free, ctx.helpers, annotated, twin=twin)
     compiled.reads = watch.reads(low.parsed, low.ops, calls.bound)
-    compiled.writes = writes.written_params(low.anf, low.ops, low.params)
+    compiled.writes = writes.written_params(low.anf, low.ops, low.params, low.parsed.namespace,
+                                            ctx.is_local)
     compiled.origin = low.parsed.source.filename  # what its notes' line numbers refer to
     return compiled
 

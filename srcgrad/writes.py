@@ -15,15 +15,23 @@ import gast
 
 from . import nodes
 from .analysis.aliases import written_in_place
+from .analysis.effects import resolve_call
 
 
-def written_params(fn, ops: dict, params: list) -> frozenset:
-    """The parameters of `fn` (an ANF tree) whose values a call may change in place."""
+def written_params(fn, ops: dict, params: list, namespace, is_local) -> frozenset:
+    """The parameters of `fn` (an ANF tree) whose values a call may change in place.
+    A call writes nothing when it is a registered rule's primitive without `out=`,
+    or when the facts table says so of what it calls (`len(x)`, `range(n)`)."""
     by_value = {id(s.value): op for s in nodes.walk(fn)
                 if isinstance(s, gast.Assign) and (op := ops.get(id(s))) is not None}
 
     def pure(call) -> bool:
+        if any(k.arg == "out" for k in call.keywords):
+            return False
         op = by_value.get(id(call))
-        return op is not None and op.kind == "rule" and not any(k.arg == "out" for k in call.keywords)
+        if op is not None and op.kind == "rule":
+            return True
+        resolved = resolve_call(call, namespace, is_local)
+        return resolved.facts is not None and resolved.facts.pure and not resolved.written
 
     return frozenset(written_in_place(fn.body, params, pure) & set(params))

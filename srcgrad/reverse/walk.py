@@ -91,6 +91,7 @@ class Walk:
         for n in nodes.name_nodes(fn) if fn is not None else ():
             if isinstance(n.ctx, (gast.Store, gast.Param)):
                 self.definitions.setdefault(n.id, []).append(simple.get(id(n)))
+        self.fn = fn
         self.ops = ops
         self.act = act
         self.ctx = ctx
@@ -124,7 +125,8 @@ class Walk:
             if isinstance(n.ctx, gast.Store):
                 counts[n.id] = counts.get(n.id, 0) + 1
         read_before: set[str] = set()
-        varying = set(assigned) | self.ctx.facts.mutated  # in-place changes count too
+        # in-place changes count too: stores into entries, and calls that may write
+        varying = set(assigned) | self.ctx.facts.mutated | self.call_written(info.stmt)
         for child in info.body:
             stmt = child.stmt
             if isinstance(child, Assign) and child.call is None and stmt in info.stmt.body:
@@ -135,6 +137,32 @@ class Walk:
                     child.invariant = True
                     varying.discard(child.z)
             read_before |= nodes.loaded_names(stmt)
+
+    def call_written(self, loop) -> set[str]:
+        """Names a call in `loop` may change in place (`L.reverse()`, a helper that
+        writes its argument, a call the facts table does not know), and every name
+        that may share memory with one: a value computed from them is not the same
+        in every iteration, even though no statement rebinds them."""
+        from ..analysis.aliases import alias_groups
+        from ..analysis.effects import resolve_call
+
+        out: set[str] = set()
+        for call in nodes.walk(loop):
+            if call.__class__ is not gast.Call:
+                continue
+            resolved = resolve_call(call, self.ctx.parsed.namespace, self.ctx.is_local)
+            if resolved.facts is not None:
+                targets = resolved.written
+            else:
+                targets = resolved.args + [v for _, v in resolved.keywords]
+            for t in targets:
+                out |= nodes.loaded_names(t)
+        if out and self.fn is not None:
+            args = self.fn.args
+            params = [a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args + args.kwonlyargs]
+            groups = alias_groups(self.fn.body, params, appends=False)
+            out = out.union(*(groups.get(n, {n}) for n in out))
+        return out
 
     def reversible_bound(self, stmt, assigned: set[str]):
         """`n` of `for i in range(n)` when the loop surely runs range(n) through:

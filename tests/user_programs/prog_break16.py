@@ -675,3 +675,258 @@ def test_p09_linear_losses_return_fresh_gradient_arrays():
     check_fresh(list(srcgrad.grad(lin_5, wrt=(0, 1, 2))(a, a, X)), a, X)
     out, pb = srcgrad.vjp(lin_5, a, a, X, wrt=(0, 1, 2))
     check_fresh(list(pb(1.0)), a, X)
+
+
+# ======================================= 3. loop invariants that are not, in-place buffers
+
+
+def k_reassigned(x, n=6):
+    k = 2.0
+    s = 0.0
+    for i in range(n):
+        c = k * 3.0 + 1.0
+        s = s + c * x[0] * x[1] ** 2
+        if i == 2:
+            k = x[1] * 0.5
+    return s
+
+
+def k_shrinks(a, n=5):
+    k = 1.5
+    s = 0.0
+    for i in range(n):
+        t = k * 2.0
+        s += t * a ** 2
+        k *= 0.5
+    return s
+
+
+def weights_written_in_loop(x, n=4):
+    w = np.ones(3)
+    s = 0.0
+    for i in range(n):
+        c = np.sum(w) * 2.0
+        s = s + c * np.sum(x ** 2)
+        w[i % 3] = x[i % 3]
+    return s
+
+
+def list_appended_in_loop(x, n=4):
+    L = [1.0]
+    s = 0.0
+    for i in range(n):
+        c = len(L) * 0.5 + sum(L)
+        s += c * x ** 2
+        L.append(x * i)
+    return s
+
+
+def divisor_reassigned(a, b, n=5):
+    s = 0.0
+    for i in range(n):
+        inv = 1.0 / b
+        s += a * inv
+        b = b + a
+    return s
+
+
+def swap_unpack(a, n=4):
+    k, m = 1.0, 2.0
+    s = 0.0
+    for i in range(n):
+        s += (k * 2.0 + m) * a ** 2
+        k, m = m, k + 0.5
+    return s
+
+
+def inner_loop_changes_k(a, n=3):
+    k = 1.0
+    s = 0.0
+    for i in range(n):
+        s += (k * 3.0 - 1.0) * a ** 2
+        for j in range(2):
+            k += 0.5
+    return s
+
+
+def k_after_continue(a, n=5):
+    k = 1.0
+    s = 0.0
+    for i in range(n):
+        c = k * 2.0
+        if i % 2 == 0:
+            k = k + 1.0
+            continue
+        s += c * a
+    return s
+
+
+def dict_entry_state(a, n=4):
+    d = {"k": 1.0}
+    s = 0.0
+    for i in range(n):
+        s += (d["k"] * 2.0) * a ** 2
+        d["k"] = d["k"] + 1.0
+    return s
+
+
+def array_state_iadd(a, n=4):
+    A = np.array([1.0, 2.0])
+    s = 0.0
+    for i in range(n):
+        s += np.sum(A * 2.0) * a ** 2
+        A += 1.0
+    return s
+
+
+def array_state_out(a, n=4):
+    A = np.array([1.0, 2.0])
+    s = 0.0
+    for i in range(n):
+        s += np.sum(A * 2.0) * a ** 2
+        np.multiply(A, 2.0, out=A)
+    return s
+
+
+def zero_trip_division(a, k, m, n):
+    s = a
+    for i in range(n):
+        s += a * ((k * 2.0) / m)
+    return s
+
+
+def guarded_log_in_loop(a, k, n=3):
+    s = 0.0
+    for i in range(n):
+        if k > 0:
+            s += math.log(k) * a
+        else:
+            s += a * a
+    return s
+
+
+def test_p10_loop_invariants_that_change_in_the_loop():
+    check_all(k_reassigned, (np.array([0.5, 0.7]),))
+    for f in (k_shrinks, list_appended_in_loop, swap_unpack, inner_loop_changes_k, k_after_continue,
+              dict_entry_state, array_state_iadd, array_state_out):
+        check_all(f, (0.7,))
+    check_all(weights_written_in_loop, (np.array([0.5, 0.7, -0.3]),))
+    check_all(divisor_reassigned, (0.7, 1.3))
+    check_all(divisor_reassigned, (0.7, 1.3), wrt=1)
+    # an invariant that would raise is not evaluated where f does not evaluate it
+    same_errors(zero_trip_division, (0.7, 1.0, 0.0, 0))
+    same_errors(guarded_log_in_loop, (0.7, -1.0))
+    check_all(guarded_log_in_loop, (0.7, 2.0))
+
+
+# a constant container changed by one of its methods inside the loop, after an entry of
+# it multiplied the active value: the backward pass uses the entry's last value
+def list_reversed_in_loop(a, n=4):
+    L = [3.0, 2.0, 1.0]
+    s = 0.0
+    for i in range(n):
+        s += (L[0] * 2.0) * a ** 2
+        L.reverse()
+    return s
+
+
+def list_popped_in_loop(a, n=4):
+    L = [3.0, 2.0, 1.0, 4.0, 5.0]
+    s = 0.0
+    for i in range(n):
+        s += (L[-1] * 2.0) * a ** 2
+        L.pop()
+    return s
+
+
+def list_extended_in_loop(a, n=4):
+    L = [3.0]
+    s = 0.0
+    for i in range(n):
+        s += (L[-1] * 2.0) * a ** 2
+        L.extend([float(i)])
+    return s
+
+
+def list_sorted_in_loop(a, n=4):
+    L = [3.0, 2.0, 1.0]
+    s = 0.0
+    for i in range(n):
+        s += (L[0] * 2.0) * a ** 2
+        L.sort(reverse=(i % 2 == 0))
+    return s
+
+
+def array_filled_in_loop(a, n=4):
+    A = np.array([3.0, 1.0, 2.0])
+    s = 0.0
+    for i in range(n):
+        s += (A[0] * 2.0) * a ** 2
+        A.fill(float(i))
+    return s
+
+
+def array_sorted_in_loop(x, n=3):
+    A = np.array([3.0, 1.0, 2.0])
+    s = 0.0
+    for i in range(n):
+        s += np.sum(A * x)
+        A.sort()
+        A[0] = 4.0 if False else A[0]
+    return s
+
+
+def array_put_in_loop(a, n=4):
+    A = np.array([3.0, 1.0, 2.0])
+    s = 0.0
+    for i in range(n):
+        s += (A[0] * 2.0) * a ** 2
+        np.put(A, [0], [float(i)])
+    return s
+
+
+def dict_updated_in_loop(a, n=4):
+    d = {"k": 1.0}
+    s = 0.0
+    for i in range(n):
+        s += (d["k"] * 2.0) * a ** 2
+        d.update(k=d["k"] + 1.0)
+    return s
+
+
+def weights_rotated_in_loop(w, n=3):
+    # a realistic form: per-step coefficients kept in a list that is rotated
+    coeffs = [0.5, 0.3, 0.2]
+    s = 0.0
+    for i in range(n):
+        s += coeffs[0] * 0.5 * np.sum(w ** 2)
+        coeffs.append(coeffs.pop(0))
+    return s
+
+
+def array_sorted_in_loop(x, n=3):
+    A = np.array([3.0, 1.0, 2.0])
+    s = 0.0
+    for i in range(n):
+        s += np.sum(A * x)
+        A.sort()
+    return s
+
+
+def test_p11a_entries_read_directly_are_refused():
+    # when the derivative reads the entry itself, the in-place method is a located refusal
+    with pytest.raises(srcgrad.SrcGradError, match="sort"):
+        srcgrad.grad(array_sorted_in_loop)(np.array([0.5, -1.0, 0.2]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS16 #2")
+@pytest.mark.parametrize("f", [list_reversed_in_loop, list_popped_in_loop, list_extended_in_loop,
+                               list_sorted_in_loop, array_filled_in_loop, array_put_in_loop,
+                               dict_updated_in_loop])
+def test_p11_constant_container_changed_by_a_method_in_the_loop(f):
+    check_all(f, (0.7,), hess=False)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS16 #2")
+def test_p11b_coefficients_rotated_by_pop_and_append():
+    check_all(weights_rotated_in_loop, (np.array([0.5, -1.0]),), hess=False)

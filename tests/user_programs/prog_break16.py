@@ -895,12 +895,12 @@ def dict_updated_in_loop(a, n=4):
 
 
 def weights_rotated_in_loop(w, n=3):
-    # a realistic form: per-step coefficients kept in a list that is rotated
+    # a realistic form: sweep coefficients kept in a list, the sweep direction alternates
     coeffs = [0.5, 0.3, 0.2]
     s = 0.0
     for i in range(n):
         s += coeffs[0] * 0.5 * np.sum(w ** 2)
-        coeffs.append(coeffs.pop(0))
+        coeffs.reverse()
     return s
 
 
@@ -928,5 +928,5 @@ def test_p11_constant_container_changed_by_a_method_in_the_loop(f):
 
 
 @pytest.mark.xfail(strict=True, reason="FINDINGS16 #2")
-def test_p11b_coefficients_rotated_by_pop_and_append():
+def test_p11b_coefficients_reversed_each_sweep():
     check_all(weights_rotated_in_loop, (np.array([0.5, -1.0]),), hess=False)

@@ -930,3 +930,154 @@ def test_p11_constant_container_changed_by_a_method_in_the_loop(f):
 @pytest.mark.xfail(strict=True, reason="FINDINGS16 #2")
 def test_p11b_coefficients_reversed_each_sweep():
     check_all(weights_rotated_in_loop, (np.array([0.5, -1.0]),), hess=False)
+
+
+# stop_gradient / detach of broadcasting shapes: the reference holds the stopped value fixed
+def centred(x, b):
+    m = srcgrad.stop_gradient(np.mean(x, axis=0, keepdims=True))
+    return np.sum((x - m) ** 2 * b)
+
+
+def centred_ref(x, b, m):
+    return np.sum((x - m) ** 2 * b)
+
+
+def first_column_scale(x):
+    s = srcgrad.detach(x[:, :1])
+    return np.sum(x * s + s)
+
+
+def first_column_scale_ref(x, s):
+    return np.sum(x * s + s)
+
+
+def normalised_by_stopped_total(x):
+    c = srcgrad.stop_gradient(np.sum(x))
+    return np.sum(x ** 2) / c + c * x[0]
+
+
+def normalised_ref(x, c):
+    return np.sum(x ** 2) / c + c * x[0]
+
+
+def half_stopped(x, w):
+    return np.sum(srcgrad.stop_gradient(w) * x + w * x)
+
+
+def half_stopped_ref(x, w, w0):
+    return np.sum(w0 * x + w * x)
+
+
+def test_p12_stop_gradient_of_broadcasting_shapes():
+    X = np.array([[0.3, 0.5, -0.2], [1.1, 0.4, 0.9]])
+    b = np.array([1.0, 2.0, 0.5])
+    m = np.mean(X, axis=0, keepdims=True)
+    close(srcgrad.grad(centred)(X, b), fd_grad(centred_ref, (X, b, m)))
+    close(srcgrad.grad(centred, wrt=1)(X, b), fd_grad(centred_ref, (X, b, m), 1))
+    out, pb = srcgrad.vjp(centred, X, b, wrt=(0, 1))
+    close(pb(2.0), (2 * fd_grad(centred_ref, (X, b, m)), 2 * fd_grad(centred_ref, (X, b, m), 1)))
+    v = np.arange(6.0).reshape(2, 3) / 6
+    close(srcgrad.jvp(centred, (X, b), (v, None))[1], fd_dir(centred_ref, (X, b, m), 0, v))
+    close(srcgrad.grad(first_column_scale)(X), fd_grad(first_column_scale_ref, (X, X[:, :1].copy())))
+    x = np.array([0.3, 0.5, 0.9])
+    close(srcgrad.grad(normalised_by_stopped_total)(x), fd_grad(normalised_ref, (x, np.sum(x))))
+    close(srcgrad.grad(half_stopped, wrt=1)(X, b), fd_grad(half_stopped_ref, (X, b, b.copy()), 1))
+
+
+# broadcasting corners: (1,) against (), (n, 1) against (1, n), in place
+
+def bc_1_vs_0(x, c):
+    return np.sum(x * c) + np.sum(c * c)
+
+def bc_n1_1n(a, b):
+    return np.sum(np.tanh(a * b) + a - b)
+
+def bc_n1_1n_inplace(a, b):
+    M = a * b
+    M[0] += a[0, 0]
+    M *= b
+    return np.sum(M ** 2)
+
+def fancy_repeat(x, idx):
+    return np.sum(x[idx] ** 2 * np.arange(len(idx)))
+
+def fancy_repeat2d(X, rows, cols):
+    return np.sum(X[rows, cols] ** 3) + np.sum(X[rows][:, cols])
+
+def fancy_write_read(x, idx):
+    y = x.copy()
+    y[idx] = y[idx] * 2.0
+    return np.sum(y ** 2) + np.sum(y[idx])
+
+def written_then_read(x):
+    y = np.zeros(4)
+    y[:3] = x
+    y[1] = y[0] * y[2]
+    z = y * 2.0
+    y[2] += 1.0
+    return np.sum(z * y)
+
+def scan_product(x):
+    y = x * 1.0
+    y[1:] = y[1:] * y[:-1]
+    return y * 2.0
+
+def identity_fn(x):
+    return x
+
+def reversed_view(x):
+    return x[::-1]
+
+def reshaped(x):
+    return x.reshape(2, 2)
+
+
+def test_p13_broadcasting_corners():
+    check_all(bc_1_vs_0, (np.array([0.3, 0.5]), np.array([0.7])), wrt=1)
+    check_all(bc_1_vs_0, (np.array(0.4), np.array([0.7])), wrt=0)
+    check_all(bc_1_vs_0, (np.array([0.4]), 0.7), wrt=0)
+    check_all(bc_1_vs_0, (np.array([0.4]), 0.7), wrt=1)
+    check_all(bc_1_vs_0, (np.array([0.4, 0.2]), np.array(0.7)), wrt=1)
+    check_all(bc_1_vs_0, (np.array([0.4, 0.2]), np.array([[0.7]])), wrt=1)
+    g = srcgrad.grad(bc_1_vs_0, wrt=1)(np.array([0.3, 0.5]), np.array([0.7]))
+    assert g.shape == (1,)
+    a = np.array([[0.3], [0.5], [-0.4]])
+    b = np.array([[0.7, -0.2]])
+    for f in (bc_n1_1n, bc_n1_1n_inplace):
+        check_all(f, (a, b))
+        check_all(f, (a, b), wrt=1)
+
+
+def test_p14_fancy_reads_with_repeated_indices_and_written_buffers():
+    x3 = np.array([0.3, 0.5, -0.2])
+    check_all(fancy_repeat, (x3, np.array([0, 2, 2, 0, 1, 2])))
+    check_all(fancy_repeat, (x3, [0, 2, 2, 0, 1, 2]))
+    check_all(fancy_repeat, (x3, np.array([-1, 2, -3, 0, -1])))
+    X = np.array([[0.3, 0.5, -0.2], [1.1, 0.4, 0.9]])
+    check_all(fancy_repeat2d, (X, np.array([0, 1, 1, 0]), np.array([2, 2, 0, 2])))
+    check_all(fancy_write_read, (x3, np.array([0, 2, 2])))
+    check_all(written_then_read, (x3,))
+
+
+def check_cotangent_reuse(f, x):
+    out, pb = srcgrad.vjp(f, x)
+    u = np.arange(1.0, out.size + 1).reshape(out.shape)
+    keep = u.copy()
+    g1 = pb(u)
+    g2 = pb(u)
+    np.testing.assert_array_equal(u, keep)
+    assert not np.shares_memory(g1, u) and not np.shares_memory(g2, u) and not np.shares_memory(g1, g2)
+    assert not np.shares_memory(g1, x)
+    close(g1, g2)
+    ro = keep.copy()
+    ro.setflags(write=False)
+    g3 = pb(ro)
+    close(g3, g1)
+    assert not np.shares_memory(g3, ro)
+
+
+def test_p15_vjp_cotangent_used_twice_and_left_alone():
+    x4 = np.array([0.3, 0.5, -0.2, 0.8])
+    for f in (scan_product, identity_fn, reversed_view, reshaped):
+        check_vjp_array(f, (x4,))
+        check_cotangent_reuse(f, x4)

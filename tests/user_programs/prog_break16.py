@@ -1081,3 +1081,83 @@ def test_p15_vjp_cotangent_used_twice_and_left_alone():
     for f in (scan_product, identity_fn, reversed_view, reshaped):
         check_vjp_array(f, (x4,))
         check_cotangent_reuse(f, x4)
+
+
+# ======================================================= 4. the cache: kinds and redefinitions
+
+
+def power_sum(x, p):
+    s = 0.0
+    for i in range(len(x)):
+        s += x[i] ** p
+    return s * 1.0
+
+
+def test_p16_one_derivative_many_argument_kinds_in_any_order():
+    df = srcgrad.grad(power_sum)
+    vg = srcgrad.value_and_grad(power_sum)
+    xs = [[0.5, 1.5, 2.0], np.array([0.5, 1.5, 2.0]), (0.5, 1.5, 2.0), np.array([0.5, 1.5, 2.0], np.float32),
+          [np.float64(0.5), 1.5, 2], [1, 2, 3], np.array([1, 2, 3]), [0.5], []]
+    ps = [2, 3.0, np.float64(2.5), np.array(2.0), np.int64(3)]
+    order = [(i, j) for i in range(len(xs)) for j in range(len(ps))]
+    np.random.default_rng(16).shuffle(order)
+    for i, j in order + order[:12]:
+        x, p = xs[i], ps[j]
+        xf = np.asarray(x, float) if isinstance(x, np.ndarray) else [float(v) for v in x]
+        ref = fd_grad(power_sum, (xf, float(p))) if len(x) else []
+        tol = 1e-3 if getattr(x, "dtype", None) == np.float32 else 1e-6
+        g = df(x, p)
+        if len(x):
+            close(g, ref, tol, tol)
+        else:
+            assert g == []
+        v, g2 = vg(x, p)
+        assert float(v) == pytest.approx(power_sum(x, p), rel=1e-5)
+        assert type(g2) is type(g)
+        if isinstance(x, (list, tuple)):
+            assert type(g) is type(x) and all(isinstance(e, float) for e in g)
+        else:
+            assert g.dtype == (np.float32 if x.dtype == np.float32 else np.float64)
+    dh = srcgrad.grad(lambda a, b: a ** 3 * b + np.sin(a))
+    for a in (0.5, 2, np.float32(0.5), np.array(0.5), np.float64(0.5), np.array(2)):
+        af = float(a)
+        assert float(dh(a, 2.0)) == pytest.approx(6 * af ** 2 + np.cos(af), rel=1e-5)
+
+
+def test_p17_notebook_cells_run_again_never_serve_a_stale_derivative():
+    import linecache
+    ns = {"np": np, "srcgrad": srcgrad}
+    count = [0]
+
+    def cell(src, fname=None):
+        count[0] += 1
+        fname = fname or f"<ipython-input-{count[0]}-b16>"
+        linecache.cache[fname] = (len(src), None, src.splitlines(True), fname)
+        exec(compile(src, fname, "exec"), ns)
+    x = np.array([1.0, 2.0])
+    cell("def helper(x):\n    return x ** 2\n")
+    cell("def loss(x):\n    return np.sum(helper(x))\n")
+    cell("dl = srcgrad.grad(loss)\n")
+    close(ns["dl"](x), 2 * x)
+    cell("def helper(x):\n    return x ** 3\n")                 # a callee redefined
+    close(ns["dl"](x), 3 * x ** 2)
+    cell("SCALE = 2.0\ndef loss2(x):\n    return np.sum(SCALE * x ** 2)\ndl2 = srcgrad.grad(loss2)\n")
+    close(ns["dl2"](x), 4 * x)
+    cell("SCALE = 3.0\n")                                             # a global rebound
+    close(ns["dl2"](x), 6 * x)
+    cell("def loss3(x):\n    return np.sum(x ** 2)\n", "<same-cell>")
+    close(srcgrad.grad(ns["loss3"])(x), 2 * x)
+    cell("def loss3(x):\n    return np.sum(x ** 4)\n", "<same-cell>")   # same cell name, new body
+    close(srcgrad.grad(ns["loss3"])(x), 4 * x ** 3)
+    cell("W = np.array([1.0, 2.0])\ndef loss4(x):\n    return np.sum(W * x ** 2)\ndl4 = srcgrad.grad(loss4)\n")
+    close(ns["dl4"](x), 2 * np.array([1.0, 2.0]) * x)
+    ns["W"][:] = [5.0, 7.0]                                           # a global array written
+    close(ns["dl4"](x), 2 * np.array([5.0, 7.0]) * x)
+    cell("def loss6(x):\n    return np.sum(x ** 2)\ndl6 = srcgrad.grad(loss6)\n")
+    close(ns["dl6"](x), 2 * x)
+    cell("def _tmp(x):\n    return np.sum(x ** 3)\nloss6.__code__ = _tmp.__code__\n")
+    close(ns["dl6"](x), 3 * x ** 2)
+    cell("def loss7(x, p=2.0):\n    return np.sum(x ** p)\ndl7 = srcgrad.grad(loss7)\n")
+    close(ns["dl7"](x), 2 * x)
+    ns["loss7"].__defaults__ = (3.0,)
+    close(ns["dl7"](x), 3 * x ** 2)

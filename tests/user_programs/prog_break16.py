@@ -1161,3 +1161,241 @@ def test_p17_notebook_cells_run_again_never_serve_a_stale_derivative():
     close(ns["dl7"](x), 2 * x)
     ns["loss7"].__defaults__ = (3.0,)
     close(ns["dl7"](x), 3 * x ** 2)
+
+
+# ============================================================================ 5. Dask
+
+
+def _dask():
+    da = pytest.importorskip("dask.array")
+    from dask.callbacks import Callback
+
+    class Count(Callback):
+        def __init__(self):
+            super().__init__()
+            self.n = 0
+
+        def _start(self, dsk):
+            self.n += 1
+    return da, Count
+
+
+@contextlib.contextmanager
+def conversion_spy(da):
+    """Counts Dask arrays turned into NumPy (np.asarray, np.array, ...)."""
+    seen = [0]
+    orig = da.Array.__array__
+
+    def spy(self, *a, **k):
+        seen[0] += 1
+        return orig(self, *a, **k)
+    da.Array.__array__ = spy
+    try:
+        yield seen
+    finally:
+        da.Array.__array__ = orig
+
+
+def _computed(t):
+    if isinstance(t, dict):
+        return {k: _computed(v) for k, v in t.items()}
+    if isinstance(t, (list, tuple)):
+        return type(t)(_computed(v) for v in t)
+    return t.compute() if hasattr(t, "compute") and hasattr(t, "dask") else t
+
+
+def logreg(w, X, y):
+    z = X @ w
+    return np.mean(np.logaddexp(0.0, z) - y * z)
+
+
+def mlp_mse(params, X, Y):
+    h = np.tanh(X @ params["W1"] + params["b1"])
+    return np.mean((h @ params["W2"] - Y) ** 2)
+
+
+def dask_data(n=90, d=4, chunk=30, seed=0):
+    da, _ = _dask()
+    rng = np.random.default_rng(seed)
+    Xn = rng.standard_normal((n, d))
+    yn = (rng.uniform(size=n) < 0.5).astype(float)
+    Yn = np.eye(3)[rng.integers(0, 3, n)]
+    return (Xn, yn, Yn), (da.from_array(Xn, chunks=(chunk, d)), da.from_array(yn, chunks=chunk),
+                          da.from_array(Yn, chunks=(chunk, 3)))
+
+
+def run_counted(thunk):
+    da, Count = _dask()
+    c = Count()
+    with conversion_spy(da) as seen, c:
+        out = thunk()
+    return out, c.n, seen[0]
+
+
+def test_p18_dask_data_numpy_parameters_one_computation_per_call():
+    da, _ = _dask()
+    (Xn, yn, Yn), (X, y, Y) = dask_data()
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal(4) * 0.3
+    params = make_mlp()
+    for f, p, data_np, data_dk in ((logreg, w, (Xn, yn), (X, y)), (mlp_loss, params, (Xn, Yn), (X, Y))):
+        ref = srcgrad.grad(f)(p, *data_np)
+        g, n, conv = run_counted(lambda: srcgrad.grad(f)(p, *data_dk))
+        assert (n, conv) == (1, 0)
+        same_structure(g, p)                       # NumPy wrt -> NumPy gradient
+        close(g, ref, 1e-10, 1e-12)
+        check_fresh(g, p)
+        (v, g), n, conv = run_counted(lambda: srcgrad.value_and_grad(f)(p, *data_dk))
+        assert (n, conv) == (1, 0)
+        assert isinstance(v, (float, np.floating)) and not hasattr(v, "dask")
+        assert v == pytest.approx(f(p, *data_np), rel=1e-12)
+        close(g, ref, 1e-10, 1e-12)
+    # Dask parameters: the gradient stays Dask; mixed dicts follow each leaf
+    wd = da.from_array(w, chunks=2)
+    g, n, conv = run_counted(lambda: srcgrad.grad(logreg)(wd, X, y))
+    assert isinstance(g, da.Array) and (n, conv) == (1, 0)
+    close(g.compute(), srcgrad.grad(logreg)(w, Xn, yn), 1e-10, 1e-12)
+    mixed = dict(params, W1=da.from_array(params["W1"]))
+    g, n, conv = run_counted(lambda: srcgrad.grad(mlp_loss)(mixed, X, Y))
+    assert isinstance(g["W1"], da.Array) and isinstance(g["b1"], np.ndarray) and (n, conv) == (1, 0)
+    close(_computed(g), srcgrad.grad(mlp_loss)(params, Xn, Yn), 1e-10, 1e-12)
+    # a Python-number parameter gets a float
+    g, n, conv = run_counted(lambda: srcgrad.grad(lambda a, X, y: np.mean((X[:, 0] * a - y) ** 2))(0.7, X, y))
+    assert isinstance(g, float) and (n, conv) == (1, 0)
+
+
+def dask_loop_loss(w, X, y):
+    s = 0.0
+    for k in range(3):
+        r = X @ (w * (k + 1.0)) - y
+        s = s + np.mean(r ** 2) * 0.5
+    return s
+
+
+def dask_if_loss(w, X, y):
+    m = np.mean((X @ w - y) ** 2)
+    if m > 1.0:
+        return np.sqrt(m)
+    return m
+
+
+def dask_buffer_loss(w, X, y):
+    Z = np.zeros_like(X)
+    for i in range(X.shape[1]):
+        Z[:, i] = X[:, i] * w[i]
+    Z[:, 1] += w[0] * Z[:, 2]
+    Z[5] *= w[1]
+    return np.mean((np.sum(Z, axis=1) - y) ** 2)
+
+
+def dask_no_grad_loss(w, X, y):
+    h = np.tanh(X @ w)
+    with srcgrad.no_grad():
+        scale = np.max(np.abs(h))
+    return np.mean((h / scale - y) ** 2)
+
+
+def dask_rnn(W, X):
+    h = np.zeros(W.shape[0])
+    for t in range(X.shape[0]):
+        h = np.tanh(W @ h + X[t, :3])
+    return np.sum(h ** 2)
+
+
+def test_p19_dask_loops_branches_writes_no_grad():
+    (Xn, yn, _), (X, y, _) = dask_data()
+    w = np.array([0.3, -0.2, 0.5, 0.1])
+    for f, most in ((dask_loop_loss, 1), (dask_buffer_loss, 1), (dask_no_grad_loss, 1), (dask_if_loss, 2)):
+        for wrt in (0, 1):
+            ref = srcgrad.grad(f, wrt=wrt)(w, Xn, yn)
+            g, n, conv = run_counted(lambda: srcgrad.grad(f, wrt=wrt)(w, X, y))
+            close(_computed(g), ref, 1e-10, 1e-12)
+            assert conv == 0 and n <= most, (f.__name__, n, conv)
+    Wr = np.random.default_rng(2).standard_normal((3, 3)) * 0.5
+    g, n, conv = run_counted(lambda: srcgrad.grad(dask_rnn)(Wr, X[:8]))
+    close(g, srcgrad.grad(dask_rnn)(Wr, Xn[:8]), 1e-10, 1e-12)
+    assert (n, conv) == (1, 0)
+    # SciPy's BFGS on Dask data: the same path as on NumPy data, one computation per evaluation
+    import scipy.optimize
+    (res, n, conv) = run_counted(lambda: scipy.optimize.minimize(srcgrad.value_and_grad(logreg), np.zeros(4),
+                                                                 args=(X, y), jac=True, method="BFGS"))
+    res_np = scipy.optimize.minimize(srcgrad.value_and_grad(logreg), np.zeros(4), args=(Xn, yn), jac=True,
+                                     method="BFGS")
+    close(res.x, res_np.x, 1e-8, 1e-10)
+    assert n == res.nfev and conv == 0
+
+
+def writes_its_data(w, X, y):
+    X[:, 0] = 0.0
+    return np.mean((X @ w - y) ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS16 #3")
+def test_p20_dask_argument_written_by_the_function():
+    # NumPy data: grad restores the written argument (api.md); Dask data: SyntaxError in the generated code
+    da, _ = _dask()
+    (Xn, yn, _), (X, y, _) = dask_data()
+    w = np.array([0.3, -0.2, 0.5, 0.1])
+    ref = srcgrad.grad(writes_its_data)(w, Xn.copy(), yn)
+    g = srcgrad.grad(writes_its_data)(w, X, y)
+    close(g, ref, 1e-10, 1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS16 #4")
+def test_p21_dask_vjp_pullback_computes_once():
+    (Xn, yn, Yn), (X, y, Y) = dask_data()
+    params = {"W1": np.ones((4, 5)) * 0.1, "b1": np.zeros(5), "W2": np.ones(5) * 0.2}
+    (out, pb), n, conv = run_counted(lambda: srcgrad.vjp(mlp_mse, params, X, y))
+    g, n2, conv2 = run_counted(lambda: pb(1.0))
+    close(g, srcgrad.grad(mlp_mse)(params, Xn, yn), 1e-10, 1e-12)
+    assert conv2 == 0 and n + n2 == 1, (n, n2)           # one computation for the value and the leaves
+    assert not hasattr(out, "dask")                       # the value is a number, as for value_and_grad
+
+
+# functions Dask runs lazily (f(w, X, y) builds a graph and computes without a conversion)
+# whose derivative is refused on Dask data, with the hint "runs on NumPy arrays only"
+DASK_REFUSED = {
+    "reshape": lambda w, X, y: np.sum(np.mean((X @ w).reshape(-1, 3), axis=1) ** 2),
+    "concatenate": lambda w, X, y: np.sum(np.concatenate([X @ w, y]) ** 2),
+    "prod": lambda w, X, y: np.prod(np.tanh(X[:3] @ w)),
+    "cumprod": lambda w, X, y: np.sum(np.cumprod(np.tanh(X[:5] @ w))),
+    "fancy_index": lambda w, X, y: np.sum((X @ w)[np.array([0, 5, 5, 59])] ** 2),
+    "take": lambda w, X, y: np.sum(np.take(X @ w, [1, 1, 3]) ** 2),
+    "mask_read": lambda w, X, y: np.sum((X @ w)[y > 0] ** 2),
+    "einsum": lambda w, X, y: np.sum(np.einsum("ij,j->i", X, w) ** 2),
+    "pad": lambda w, X, y: np.sum(np.pad(X @ w, 1) ** 2),
+    "power_of_a_parameter": lambda w, X, y, p=1.5: np.mean(np.abs(X @ w - y) ** p),
+}
+
+
+def mask_write_loss(w, X, y):
+    r = X @ w - y
+    r2 = r * 1.0
+    r2[r2 < 0] = 0.0
+    return np.sum(r2 ** 2)
+
+
+DASK_REFUSED["mask_write"] = mask_write_loss
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(k, marks=pytest.mark.xfail(strict=True, reason="FINDINGS16 #5")) for k in DASK_REFUSED])
+def test_p22_dask_runs_it_lazily_but_the_derivative_is_refused(name):
+    da, _ = _dask()
+    f = DASK_REFUSED[name]
+    (Xn, yn, _), (X, y, _) = dask_data(n=60, d=3, chunk=20)
+    w = np.array([0.3, -0.2, 0.5])
+    with conversion_spy(da) as seen:
+        value = f(w, X, y)
+        assert hasattr(value, "dask") and seen[0] == 0     # f itself runs lazily on Dask
+    ref = srcgrad.grad(f)(w, Xn, yn)
+    g, n, conv = run_counted(lambda: srcgrad.grad(f)(w, X, y))
+    close(g, ref, 1e-10, 1e-12)
+    assert (n, conv) == (1, 0)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS16 #6")
+def test_p23_dask_debug_nans():
+    (Xn, yn, _), (X, y, _) = dask_data()
+    w = np.array([0.3, -0.2, 0.5, 0.1])
+    close(srcgrad.grad(logreg, debug_nans=True)(w, X, y), srcgrad.grad(logreg)(w, Xn, yn), 1e-10, 1e-12)

@@ -1399,3 +1399,168 @@ def test_p23_dask_debug_nans():
     (Xn, yn, _), (X, y, _) = dask_data()
     w = np.array([0.3, -0.2, 0.5, 0.1])
     close(srcgrad.grad(logreg, debug_nans=True)(w, X, y), srcgrad.grad(logreg)(w, Xn, yn), 1e-10, 1e-12)
+
+
+# ================================== 6. lists made in the function used as loop state
+
+
+def list_filled_recurrence(p, n=5):
+    xs = [0.0] * n
+    xs[0] = p[0]
+    for i in range(1, n):
+        xs[i] = xs[i - 1] * p[1] + np.sin(xs[i - 1])
+    return sum(xs) + xs[-1] ** 2
+
+
+def list_from_comprehension(p, n=4):
+    xs = [p[0] for _ in range(n)]
+    for i in range(1, n):
+        xs[i] = xs[i] * xs[i - 1] + p[1]
+    return xs[-1] + xs[0] * 0.5
+
+
+def rows_in_a_list(P, n=3):
+    rows = [P[0], P[1]]
+    rows[0] = rows[0] * 2.0
+    for i in range(n):
+        rows[1] = rows[1] + rows[0] * 0.1
+    return np.sum(rows[1] ** 2) + np.sum(P ** 2)
+
+
+def argument_twice_in_a_list(p):
+    xs = [p] * 3
+    xs[1] = xs[1] + 1.0
+    return np.sum(xs[0] * xs[1] * xs[2])
+
+
+def swapped_slots(p, n=4):
+    xs = [0.0] * n
+    for i in range(n):
+        xs[i] = p[i % 2] * i
+    xs[1], xs[2] = xs[2], xs[1]
+    return xs[1] * 3.0 + xs[2]
+
+
+def list_of_buffers(x, n=3):
+    bufs = [np.zeros(2) for _ in range(n)]
+    bufs[0] = x
+    for i in range(1, n):
+        bufs[i] = np.tanh(bufs[i - 1] * 2.0)
+    return np.sum(bufs[-1])
+
+
+def slot_copied_then_rebound(p):
+    xs = [0.0] * 3
+    xs[0] = p[0]
+    xs[1] = xs[0]
+    xs[0] = xs[0] * 2.0
+    return xs[0] * xs[1]
+
+
+def rows_rotated(P, n=3):
+    rows = [P[i] for i in range(2)]
+    for k in range(n):
+        rows[k % 2] = rows[k % 2] * 1.5 + rows[(k + 1) % 2]
+    return np.sum(rows[0] * rows[1]) + np.sum(P)
+
+
+def rows_as_rnn_state(P, n=3):
+    rows = [row for row in P]
+    acc = rows[0]
+    for k in range(n):
+        acc = acc + rows[1] * k
+        rows[1] = np.tanh(acc)
+    return np.sum(acc) + np.sum(rows[1] ** 2)
+
+
+def snapshot_by_slice(p, n=4):
+    xs = [0.0] * n
+    xs[0] = p[0]
+    first = xs[:]
+    for i in range(1, n):
+        xs[i] = xs[i - 1] * p[1]
+    return sum(xs) + sum(first)
+
+
+def oscillator_assign(p, n=20, dt=0.1):
+    state = [p[0], p[1]]
+    for _ in range(n):
+        state[1] = state[1] - dt * p[2] * state[0]
+        state[0] = state[0] + dt * state[1]
+    return state[0] ** 2 + state[1] ** 2
+
+
+def test_p24_lists_made_in_the_function_as_loop_state():
+    P = np.array([[0.3, 0.5], [0.7, -0.2]])
+    for x in ([0.3, 0.8], np.array([0.3, 0.8]), (0.3, 0.8)):
+        check_all(list_filled_recurrence, (x,))
+        check_all(list_from_comprehension, (x,))
+        check_all(swapped_slots, (x,))
+        check_all(slot_copied_then_rebound, (x,))
+        check_all(snapshot_by_slice, (x,))
+    for f in (rows_in_a_list, rows_rotated, rows_as_rnn_state):
+        check_all(f, (P,))
+    check_all(argument_twice_in_a_list, (np.array([0.3, 0.5]),))
+    check_all(list_of_buffers, (np.array([0.3, 0.5]),))
+    check_all(oscillator_assign, ([1.0, 0.0, 2.0],))
+
+
+def rows_then_argument_written(P):
+    rows = [r for r in P]
+    P[0] *= 2.0
+    return np.sum(rows[0] * rows[1])
+
+
+def row_view_written(P):
+    rows = [P[i] for i in range(2)]
+    r = rows[0]
+    r[1] = 3.0
+    return np.sum(P * rows[1])
+
+
+def test_p25_a_list_sharing_an_argument_then_written_is_refused():
+    P = np.array([[0.3, 0.5], [0.7, -0.2]])
+    for f in (rows_then_argument_written, row_view_written):
+        with pytest.raises(srcgrad.SrcGradError, match="share memory"):
+            srcgrad.grad(f)(P.copy())
+
+
+def oscillator_augmented(p, n=20, dt=0.1):
+    state = [p[0], p[1]]
+    for _ in range(n):
+        state[1] -= dt * p[2] * state[0]
+        state[0] += dt * state[1]
+    return state[0] ** 2 + state[1] ** 2
+
+
+def oscillator_zeros_augmented(p, n=20, dt=0.1):
+    state = [0.0] * 2
+    state[0] = p[0]
+    state[1] = p[1]
+    for _ in range(n):
+        state[1] -= dt * p[2] * state[0]
+        state[0] += dt * state[1]
+    return state[0] ** 2 + state[1] ** 2
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS16 #7")
+@pytest.mark.parametrize("f", [oscillator_augmented, oscillator_zeros_augmented])
+def test_p26_augmented_assignment_into_a_slot_of_python_floats(f):
+    # the slots hold Python floats (p is a list of floats): nothing can share them;
+    # the same program with state[i] = state[i] - ... is differentiated
+    check_all(f, ([1.0, 0.0, 2.0],))
+
+
+def snapshot_by_list(p, n=4):
+    xs = [0.0] * n
+    xs[0] = p[0]
+    first = list(xs)
+    for i in range(1, n):
+        xs[i] = xs[i - 1] * p[1]
+    return sum(xs) + sum(first)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS16 #8")
+def test_p27_a_list_copied_with_list_then_its_slots_rebound():
+    # list(xs) is a new list: rebinding xs[i] does not change it (xs[:] works)
+    check_all(snapshot_by_list, ([0.3, 0.8],))

@@ -1168,6 +1168,9 @@ def test_p17_notebook_cells_run_again_never_serve_a_stale_derivative():
 
 def _dask():
     da = pytest.importorskip("dask.array")
+    import importlib.util
+    if importlib.util.find_spec("srcgrad.dask_support") is None:
+        pytest.skip("this srcgrad has no Dask support (branch h/dask not merged)")
     from dask.callbacks import Callback
 
     class Count(Callback):
@@ -1341,30 +1344,50 @@ def test_p20_dask_argument_written_by_the_function():
     close(g, ref, 1e-10, 1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS16 #4")
-def test_p21_dask_vjp_pullback_computes_once():
+def test_p21_dask_vjp_pullback_computes_once_per_call():
+    # docs/dask-internals.md: vjp's value is f's own value, lazy; the pullback computes once per call
     (Xn, yn, Yn), (X, y, Y) = dask_data()
     params = {"W1": np.ones((4, 5)) * 0.1, "b1": np.zeros(5), "W2": np.ones(5) * 0.2}
     (out, pb), n, conv = run_counted(lambda: srcgrad.vjp(mlp_mse, params, X, y))
-    g, n2, conv2 = run_counted(lambda: pb(1.0))
-    close(g, srcgrad.grad(mlp_mse)(params, Xn, yn), 1e-10, 1e-12)
-    assert conv2 == 0 and n + n2 == 1, (n, n2)           # one computation for the value and the leaves
-    assert not hasattr(out, "dask")                       # the value is a number, as for value_and_grad
+    assert (n, conv) == (0, 0)
+    ref = srcgrad.grad(mlp_mse)(params, Xn, yn)
+    for k in (1.0, 2.0):
+        g, n2, conv2 = run_counted(lambda: pb(k))
+        close(g, {key: k * v for key, v in ref.items()}, 1e-10, 1e-12)
+        check_fresh(g, params)
+        assert (n2, conv2) == (1, 0)
+    assert float(_computed(out)) == pytest.approx(mlp_mse(params, Xn, yn), rel=1e-12)
+    out, pb = srcgrad.vjp(lambda w, X: np.tanh(X @ w), np.ones(4) * 0.1, X)
+    u = np.linspace(-1, 1, 90)
+    g, n2, conv2 = run_counted(lambda: pb(u))
+    assert (n2, conv2) == (1, 0)
+    close(g, srcgrad.vjp(lambda w, X: np.tanh(X @ w), np.ones(4) * 0.1, Xn)[1](u), 1e-10, 1e-12)
 
 
-# functions Dask runs lazily (f(w, X, y) builds a graph and computes without a conversion)
-# whose derivative is refused on Dask data, with the hint "runs on NumPy arrays only"
-DASK_REFUSED = {
+# functions Dask runs lazily: the derivative runs on Dask too, one computation
+DASK_LAZY = {
     "reshape": lambda w, X, y: np.sum(np.mean((X @ w).reshape(-1, 3), axis=1) ** 2),
     "concatenate": lambda w, X, y: np.sum(np.concatenate([X @ w, y]) ** 2),
     "prod": lambda w, X, y: np.prod(np.tanh(X[:3] @ w)),
+    "einsum": lambda w, X, y: np.sum(np.einsum("ij,j->i", X, w) ** 2),
+    "power_of_a_parameter": lambda w, X, y, p=1.5: np.mean(np.abs(X @ w - y) ** p),
+    "transpose_swapaxes": lambda w, X, y: np.sum((X * w).T @ y) + np.sum(np.swapaxes(X * w, 0, 1) ** 2),
+    "tile_repeat_flip": lambda w, X, y: np.sum(np.tile(w, 2)) + np.sum(np.repeat(X @ w, 2) ** 2 * 0.1)
+    + np.sum(np.flip(X @ w) * y),
+    "cumsum_norm": lambda w, X, y: np.sum(np.cumsum(X @ w) * y) + np.linalg.norm(X @ w - y),
+    "inv_solve": lambda w, X, y: np.sum(np.linalg.inv(X.T @ X + np.diag(w ** 2)))
+    + np.sum(np.linalg.solve(X.T @ X + np.eye(3), w)),
+    "where_max_clip": lambda w, X, y: np.sum(np.where(y > 0, (X @ w) ** 2, np.abs(X @ w)))
+    + np.max(X @ w) + np.min(np.clip(X @ w, -1, 1)),
+}
+
+# listed as NumPy-only in docs/dask-internals.md: refused before anything is computed
+DASK_LISTED = {
     "cumprod": lambda w, X, y: np.sum(np.cumprod(np.tanh(X[:5] @ w))),
     "fancy_index": lambda w, X, y: np.sum((X @ w)[np.array([0, 5, 5, 59])] ** 2),
     "take": lambda w, X, y: np.sum(np.take(X @ w, [1, 1, 3]) ** 2),
     "mask_read": lambda w, X, y: np.sum((X @ w)[y > 0] ** 2),
-    "einsum": lambda w, X, y: np.sum(np.einsum("ij,j->i", X, w) ** 2),
     "pad": lambda w, X, y: np.sum(np.pad(X @ w, 1) ** 2),
-    "power_of_a_parameter": lambda w, X, y, p=1.5: np.mean(np.abs(X @ w - y) ** p),
 }
 
 
@@ -1375,23 +1398,39 @@ def mask_write_loss(w, X, y):
     return np.sum(r2 ** 2)
 
 
-DASK_REFUSED["mask_write"] = mask_write_loss
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(k, marks=pytest.mark.xfail(strict=True, reason="FINDINGS16 #5")) for k in DASK_REFUSED])
-def test_p22_dask_runs_it_lazily_but_the_derivative_is_refused(name):
+def check_dask_like_numpy(f):
     da, _ = _dask()
-    f = DASK_REFUSED[name]
     (Xn, yn, _), (X, y, _) = dask_data(n=60, d=3, chunk=20)
     w = np.array([0.3, -0.2, 0.5])
-    with conversion_spy(da) as seen:
+    with conversion_spy(da) as seen, warnings.catch_warnings():
+        warnings.simplefilter("error")
         value = f(w, X, y)
         assert hasattr(value, "dask") and seen[0] == 0     # f itself runs lazily on Dask
     ref = srcgrad.grad(f)(w, Xn, yn)
     g, n, conv = run_counted(lambda: srcgrad.grad(f)(w, X, y))
     close(g, ref, 1e-10, 1e-12)
     assert (n, conv) == (1, 0)
+
+
+@pytest.mark.parametrize("name", list(DASK_LAZY))
+def test_p22_dask_runs_it_lazily_and_so_does_the_derivative(name):
+    check_dask_like_numpy(DASK_LAZY[name])
+
+
+@pytest.mark.parametrize("name", list(DASK_LISTED))
+def test_p22b_numpy_only_functions_raise_before_computing(name):
+    (Xn, yn, _), (X, y, _) = dask_data(n=60, d=3, chunk=20)
+    w = np.array([0.3, -0.2, 0.5])
+    with pytest.raises(srcgrad.SrcGradError, match="NumPy"):
+        run_counted(lambda: srcgrad.grad(DASK_LISTED[name])(w, X, y))
+    _, n, conv = run_counted(lambda: pytest.raises(srcgrad.SrcGradError, srcgrad.grad(DASK_LISTED[name]), w, X, y))
+    assert n == 0                 # nothing computed (a helper's attempt to convert is what is refused)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS16 #5")
+def test_p22c_boolean_mask_write_on_dask():
+    # Dask runs r2[r2 < 0] = 0.0 lazily; dask-internals.md: subscript writes run on Dask
+    check_dask_like_numpy(mask_write_loss)
 
 
 @pytest.mark.xfail(strict=True, reason="FINDINGS16 #6")

@@ -1603,3 +1603,34 @@ def snapshot_by_list(p, n=4):
 def test_p27_a_list_copied_with_list_then_its_slots_rebound():
     # list(xs) is a new list: rebinding xs[i] does not change it (xs[:] works)
     check_all(snapshot_by_list, ([0.3, 0.8],))
+
+
+# one-line loop bodies over a list of floats, each raising (or not) where f does
+BODIES = [
+    ("s += v ** 3", [1.0, 5.7e102]), ("s += v ** 3", [1.0, -5.7e102]), ("s += v ** 3", [1.0, 5.6e102]),
+    ("s += v ** 2.5", [1.0, 1e124]), ("s += v ** 4", [1.0, 1.2e77]), ("s += v ** 2", [1.0, 1.35e154]),
+    ("s += v ** 2", [1.0, 1.33e154]), ("s += 10.0 ** v", [1.0, 400.0]), ("s += 2.0 ** v", [1.0, 1100.0]),
+    ("s += math.pow(v, 3)", [1.0, 1e103]), ("s += math.pow(v, 0.5)", [1.0, -1.0]),
+    ("s += math.pow(v, -1)", [1.0, 0.0]), ("s += v ** -1", [1.0, 0.0]), ("s += v ** -0.5", [1.0, 0.0]),
+    ("s += (v // (v - 1.0)) + v * v", [2.0, 1.0]), ("s += math.log(v, 1.0 + v * 0.0)", [2.0]),
+    ("s += math.log(v, 2.0)", [2.0, 0.0]), ("s += math.acos(v)", [0.5, 2.0]), ("s += math.log1p(v)", [0.5, -1.0]),
+    ("s += math.expm1(v)", [0.5, 1000.0]), ("s += math.cosh(v)", [0.5, 1000.0]), ("s += math.atanh(v)", [0.5, 1.0]),
+    ("s += int(v) * v", [0.5, float("inf")]), ("s += int(v) * v", [0.5, float("nan")]),
+    ("s += math.exp(v) * 0.0 + v", [0.5, 1000.0]), ("s += (v * 1e300) * 1e300 + v", [0.5, 2.0]),
+    ("s += math.sqrt(v) * 0.0 + v", [4.0, -1.0]), ("s += math.hypot(v, 1.0) ** 2", [1.0, 1e200]),
+    ("s += math.fmod(v, 0.0)", [1.0]), ("s += 1.0 / math.cos(v)", [1.0, 0.0]),
+    ("s += v ** 2 if v > 0 else math.log(v)", [1.0, -2.0]), ("s = s * v + math.exp(s)", [1.0, 100.0, 10.0]),
+    ("s += (v - s) ** 2", [1e100, 3e100, -1e200]), ("s += max(v, 0.0) ** 2", [1.0, 1e160]),
+    ("s += min(v ** 2, 1e300)", [1.0, 1e160]), ("s += v ** 2 - v ** 2", [1.0, 1e160]),
+    ("s += math.sqrt(v) + 1.0 / (v - 2.0)", [-1.0, 2.0]), ("s += math.sqrt(v) + 1.0 / (v - 2.0)", [3.0, 2.0, -1.0]),
+]
+BODY_MODULE = plain_module("break16_bodies", "import math\n\n" + "\n".join(
+    f"def body_{k}(x):\n    s = 0.0\n    for v in x:\n        {body}\n    return s\n" for k, (body, _) in enumerate(BODIES)))
+
+
+@pytest.mark.parametrize("k", range(len(BODIES)))
+def test_p28_one_line_float_loops_raise_where_f_raises(k):
+    f = getattr(BODY_MODULE, f"body_{k}")
+    x = BODIES[k][1]
+    ref = same_errors(f, (list(x),))
+    assert outcome(lambda: srcgrad.hvp(f)(list(x), [1.0] * len(x)))[0] == ref[0]

@@ -913,10 +913,103 @@ def array_sorted_in_loop(x, n=3):
     return s
 
 
+def _advance(L):
+    L[0] = L[0] + 1.0
+
+
+def _advance_array(A):
+    A[0] += 1.0
+
+
+def _negate(A):
+    np.negative(A, out=A)
+
+
+def list_advanced_by_a_helper(a, n=3):
+    L = [3.0, 2.0, 1.0]
+    s = 0.0
+    for i in range(n):
+        s += (L[0] * 2.0) * a ** 2
+        _advance(L)
+    return s
+
+
+def array_negated_by_a_helper(a, n=3):
+    A = np.array([3.0, 2.0])
+    s = 0.0
+    for i in range(n):
+        s += (A[0] * 2.0) * a ** 2
+        _negate(A)
+    return s
+
+
+def list_reversed_through_an_alias(a, n=3):
+    L = [3.0, 2.0, 1.0]
+    M = L
+    s = 0.0
+    for i in range(n):
+        s += (L[0] * 2.0) * a ** 2
+        M.reverse()
+    return s
+
+
+def named_value_of_a_reversed_list(a, n=3):
+    L = [3.0, 2.0, 1.0]
+    s = 0.0
+    for i in range(n):
+        t = L[0] * 2.0
+        s += t * a ** 2
+        L.reverse()
+    return s
+
+
+def array_shuffled_in_loop(a, n=3):
+    A = np.array([3.0, 2.0, 1.0])
+    s = 0.0
+    for i in range(n):
+        s += (A[0] * 2.0) * a ** 2
+        np.random.default_rng(i).shuffle(A)
+    return s
+
+
+def step_size_schedule(x, n=3):
+    # a schedule kept in a small array and advanced by a helper each step
+    sched = np.array([0.5, 0.1])
+    y = x
+    for i in range(n):
+        lr = sched[0] * 1.0
+        y = y - lr * np.tanh(y)
+        _advance_array(sched)
+    return np.sum(y ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS16 #2")
+@pytest.mark.parametrize("f", [list_advanced_by_a_helper, array_negated_by_a_helper, list_reversed_through_an_alias,
+                               named_value_of_a_reversed_list, array_shuffled_in_loop])
+def test_p11c_changed_by_a_helper_an_alias_or_a_draw_in_the_loop(f):
+    check_all(f, (0.7,), hess=False)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS16 #2")
+def test_p11d_step_size_schedule_advanced_by_a_helper():
+    check_all(step_size_schedule, (np.array([0.7, 0.2]),), hess=False)
+
+
+def counter_bumped_by_a_helper(a, n=3):
+    A = np.array([3.0, 2.0])
+    s = 0.0
+    for i in range(n):
+        s += A[0] * a ** 2
+        _advance_array(A)
+    return s
+
+
 def test_p11a_entries_read_directly_are_refused():
     # when the derivative reads the entry itself, the in-place method is a located refusal
     with pytest.raises(srcgrad.SrcGradError, match="sort"):
         srcgrad.grad(array_sorted_in_loop)(np.array([0.5, -1.0, 0.2]))
+    with pytest.raises(srcgrad.SrcGradError, match="writes into its argument"):
+        srcgrad.grad(counter_bumped_by_a_helper)(0.7)
 
 
 @pytest.mark.xfail(strict=True, reason="FINDINGS16 #2")

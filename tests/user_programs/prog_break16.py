@@ -1727,3 +1727,61 @@ def test_p28_one_line_float_loops_raise_where_f_raises(k):
     x = BODIES[k][1]
     ref = same_errors(f, (list(x),))
     assert outcome(lambda: srcgrad.hvp(f)(list(x), [1.0] * len(x)))[0] == ref[0]
+
+
+# =============================================================== random draws in a loop
+
+
+def noise_on_its_own_line(a, seed=0, n=4):
+    rng = np.random.default_rng(seed)
+    s = 0.0
+    for i in range(n):
+        eps = rng.normal()
+        s += eps * a ** 2
+    return s
+
+
+def noise_vector_on_its_own_line(x, seed=0, n=4):
+    rng = np.random.default_rng(seed)
+    s = 0.0
+    for i in range(n):
+        eps = rng.normal(size=2)
+        s += np.sum(eps * x ** 2)
+    return s
+
+
+def noise_inline(a, seed=0, n=4):
+    rng = np.random.default_rng(seed)
+    s = 0.0
+    for i in range(n):
+        s += (rng.normal() * 2.0) * a ** 2
+    return s
+
+
+def dropout_rnn(W, x, seed=0, n=4):
+    rng = np.random.default_rng(seed)
+    h = x
+    for t in range(n):
+        mask = rng.random(h.shape) < 0.7
+        h = np.tanh(W @ h) * mask / 0.7
+    return np.sum(h ** 2)
+
+
+def noise_straight_line(a, seed=0):
+    rng = np.random.default_rng(seed)
+    eps = rng.normal()
+    return eps * a ** 2
+
+
+def test_p29_random_draws_in_loops():
+    check_all(noise_inline, (0.7,), hess=False)
+    check_all(noise_straight_line, (0.7,), hess=False)
+    W = np.array([[0.5, -0.3], [0.2, 0.8]])
+    check_all(dropout_rnn, (W, np.array([0.4, -0.6])), hess=False)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS16 #9")
+@pytest.mark.parametrize("f, x", [(noise_on_its_own_line, 0.7), (noise_vector_on_its_own_line, np.array([0.7, 0.1]))])
+def test_p30_a_draw_on_a_line_of_its_own_in_a_loop(f, x):
+    # refused; the hint says to do what the program does ("assign its result to a name on a line of its own")
+    check_all(f, (x,), hess=False)

@@ -1785,3 +1785,35 @@ def test_p29_random_draws_in_loops():
 def test_p30_a_draw_on_a_line_of_its_own_in_a_loop(f, x):
     # refused; the hint says to do what the program does ("assign its result to a name on a line of its own")
     check_all(f, (x,), hess=False)
+
+
+# products and copies that look like the identity, then written in place
+IDENTITY_LIKE = ["1.0 * x", "x * 1", "x / 1.0", "x + 0.0", "x - 0", "+x", "x ** 1", "np.multiply(x, 1.0)",
+                 "x * np.float64(1.0)", "x * True", "x * c", "c * x", "x * (c * 1.0)", "np.ones_like(x) * x",
+                 "x * np.ones(3)", "x * 1.0 * 1.0", "(x * 2.0) * 0.5", "x.astype(float)", "x.flatten()",
+                 "np.abs(x) * np.sign(x)", "np.maximum(x, -1e300)", "np.clip(x, -1e300, 1e300)",
+                 "np.where(True, x, 0.0)", "x.copy() * 1.0", "srcgrad.stop_gradient(1.0) * x", "x * (1.0 + 0.0 * c)"]
+IDENTITY_MODULE = plain_module("break16_identity", "import numpy as np\nimport srcgrad\n" + "".join(f"""
+
+def written_{k}(x, c=1.0):
+    z = {e}
+    z[0] = 5.0
+    z[1] *= 2.0
+    return np.sum(z * x) + np.sum(z ** 2)
+
+
+def written_in_loop_{k}(x, c=1.0):
+    z = {e}
+    for i in range(2):
+        z[i] = z[i] * x[i + 1]
+    return np.sum(z * x)
+""" for k, e in enumerate(IDENTITY_LIKE)))
+
+
+@pytest.mark.parametrize("k", range(len(IDENTITY_LIKE)))
+def test_p31_identity_like_values_written_in_place(k):
+    x0 = np.array([0.3, -0.5, 0.8])
+    for f in (getattr(IDENTITY_MODULE, f"written_{k}"), getattr(IDENTITY_MODULE, f"written_in_loop_{k}")):
+        check_all(f, (x0.copy(),), hess=False)           # checks the caller's x is left alone
+        exp = fd_grad(f, (x0.copy(),))
+        close(srcgrad.grad(f, wrt=0)(x0.copy(), 1.0), exp)

@@ -291,6 +291,12 @@ ASSERTS = plain_module("break16_asserts", """
         for v in x:
             s += _guard(v) + 0.5 * v
         return s
+
+
+    def shape_checked(w, X, y):
+        z = X @ w
+        assert z.shape[0] == 91, "need 91 rows"
+        return np.mean(z ** 2)
 """)
 checked_sum = ASSERTS.checked_sum
 helper_sum = ASSERTS.helper_sum
@@ -1846,3 +1852,36 @@ def test_p31_identity_like_values_written_in_place(k):
         check_all(f, (x0.copy(),), hess=False)           # checks the caller's x is left alone
         exp = fd_grad(f, (x0.copy(),))
         close(srcgrad.grad(f, wrt=0)(x0.copy(), 1.0), exp)
+
+
+def test_p32_dask_user_errors_pass_through():
+    (Xn, yn, _), (X, y, _) = dask_data()
+    for f, w, kind in ((index_error_loss, np.ones(4), IndexError), (key_error_loss, np.ones(4), KeyError)):
+        for data in ((Xn, yn), (X, y)):
+            for T in (srcgrad.grad, srcgrad.value_and_grad):
+                with pytest.raises(kind):
+                    T(f)(w, *data)
+    with pytest.raises(AssertionError):
+        srcgrad.grad(ASSERTS.shape_checked)(np.ones(4), X, y)
+
+
+def index_error_loss(w, X, y):
+    return np.sum(X[170] * w)
+
+
+def key_error_loss(w, X, y):
+    d = {"a": X}
+    return np.sum(d["b"] @ w)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS16 #10")
+def test_p33_dask_shape_mismatch_propagates_unchanged():
+    # SPEC 8: a shape mismatch inside np.dot propagates unchanged; f itself raises ValueError on Dask data
+    (Xn, yn, _), (X, y, _) = dask_data()
+    with pytest.raises(ValueError):
+        logreg(np.ones(5), X, y)
+    for T in (srcgrad.grad, srcgrad.value_and_grad):
+        with pytest.raises(ValueError):
+            T(logreg)(np.ones(5), Xn, yn)
+        with pytest.raises(ValueError):
+            T(logreg)(np.ones(5), X, y)

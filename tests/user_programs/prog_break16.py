@@ -1885,3 +1885,60 @@ def test_p33_dask_shape_mismatch_propagates_unchanged():
             T(logreg)(np.ones(5), Xn, yn)
         with pytest.raises(ValueError):
             T(logreg)(np.ones(5), X, y)
+
+
+def net_int_keys(p, X, Y):
+    h = np.tanh(X @ p[0] + p[1])
+    return np.mean((h - Y) ** 2)
+
+
+def net_nested(p, X, Y):
+    h = np.tanh(X @ p["l1"]["W"] + p["l1"]["b"])
+    return np.mean((h - Y) ** 2) + 0.01 * np.sum(p["l2"]["W"] ** 2)
+
+
+def net_layers(layers, X, Y):
+    h = X
+    for L in layers:
+        h = np.tanh(h @ L["W"] + L["b"])
+    return np.mean((h[:, :3] - Y) ** 2)
+
+
+def net_linear(p, X, Y):
+    return np.sum(p["a"] * X[0, 0]) + np.sum(p["b"]) + np.sum(p["c"] * 1.0)
+
+
+def net_tuple_keys(p, X, Y):
+    return np.mean((np.tanh(X @ p[("W", 1)] + p[("b", 1)]) - Y) ** 2)
+
+
+def check_record_gradients(f, p, X, Y):
+    g = srcgrad.grad(f)(p, X, Y)
+    close(g, fd_grad(f, (p, X, Y)))
+    no_sharing_within(g)
+    assert not shares(g, p) and not shares(g, X)
+    v, g2 = srcgrad.value_and_grad(f)(p, X, Y)
+    no_sharing_within(g2)
+    assert not shares(g2, p) and not shares(g, g2)
+    out, pb = srcgrad.vjp(f, p, X, Y)
+    g3, g4 = pb(1.0), pb(1.0)
+    no_sharing_within([g3, g4])
+    assert not shares(g3, p)
+
+
+def test_p34_parameter_records_of_every_shape_share_nothing():
+    rng = np.random.default_rng(34)
+    A = rng.standard_normal((4, 3)) * 0.5
+    b = rng.standard_normal(3) * 0.1
+    W2 = rng.standard_normal((3, 4)) * 0.5
+    X = rng.standard_normal((32, 4))
+    Y = rng.standard_normal((32, 3))
+    check_record_gradients(net_int_keys, {0: A, 1: b}, X, Y)
+    check_record_gradients(lambda p, X, Y: net_int_keys(p, X, Y) + np.sum(p[2] ** 2), {0: A, 1: b, 2: A}, X, Y)
+    check_record_gradients(net_nested, {"l1": {"W": A, "b": b}, "l2": {"W": A}}, X, Y)
+    check_record_gradients(net_layers, [{"W": A, "b": b}, {"W": W2, "b": np.zeros(4)}], X, Y)
+    check_record_gradients(net_layers, [{"W": A, "b": b}, {"W": W2, "b": np.zeros(4)}, {"W": A, "b": b}], X, Y)
+    check_record_gradients(net_tuple_keys, {("W", 1): A, ("b", 1): b}, X, Y)
+    ones = np.ones(2)
+    check_record_gradients(net_linear, {"a": ones, "b": ones, "c": ones}, X, Y)
+    check_record_gradients(net_linear, {"a": np.ones(2), "b": np.ones(2), "c": np.ones(2)}, X, Y)

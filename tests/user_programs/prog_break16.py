@@ -1942,3 +1942,47 @@ def test_p34_parameter_records_of_every_shape_share_nothing():
     ones = np.ones(2)
     check_record_gradients(net_linear, {"a": ones, "b": ones, "c": ones}, X, Y)
     check_record_gradients(net_linear, {"a": np.ones(2), "b": np.ones(2), "c": np.ones(2)}, X, Y)
+
+
+# a list of floats written by the function: grad restores it, vjp/jvp leave it as f does
+def writes_its_list_1(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        x[i + 1] = x[i + 1] + 0.5 * x[i] ** 2
+        s += x[i] * x[i + 1]
+    return s
+
+def writes_its_list_2(x):
+    for i in range(len(x)):
+        x[i] = x[i] ** 2
+    return sum(x)
+
+def writes_its_list_3(x):
+    s = 0.0
+    for i in range(len(x)):
+        a = x[i] * 2.0
+        x[i] = x[i] * 3.0
+        s += a * x[i] + x[i]
+    return s
+
+def writes_its_list_4(x):
+    s = 0.0
+    for i in range(1, len(x)):
+        x[i] += x[i - 1]
+        s += math.sin(x[i])
+    return s
+
+def check_list_written(f, x0):
+    xa = list(x0); v = f(xa); after = list(xa)
+    xb = list(x0); g = srcgrad.grad(f)(xb)
+    assert xb == list(x0), ("grad changed the caller's list", xb)
+    ref = fd_grad(lambda x: f(list(x)), (list(x0),))
+    close(g, ref)
+    xc = list(x0); val, g2 = srcgrad.value_and_grad(f)(xc); close(g2, ref); assert abs(val - v) < 1e-12
+    xd = list(x0); o, pb = srcgrad.vjp(f, xd); close(pb(1.0), ref); assert xd == after, ("vjp leaves x as f does", xd, after)
+    xe = list(x0); o, t = srcgrad.jvp(f, (xe,), ([1.0] * len(x0),)); assert xe == after
+
+
+def test_p35_python_float_list_written_by_the_function():
+    for f in (writes_its_list_1, writes_its_list_2, writes_its_list_3, writes_its_list_4):
+        check_list_written(f, [0.3, -0.7, 1.1, 0.4])

@@ -1986,3 +1986,56 @@ def check_list_written(f, x0):
 def test_p35_python_float_list_written_by_the_function():
     for f in (writes_its_list_1, writes_its_list_2, writes_its_list_3, writes_its_list_4):
         check_list_written(f, [0.3, -0.7, 1.1, 0.4])
+
+
+# zip loops (a trip count taken as min(len(a), len(b)))
+
+
+def zip_pairs_break(x):
+    s = 0.0
+    for a, b in zip(x, x[1:]):
+        s += (a - b) ** 2
+        if s > 1.0:
+            break
+    return s
+
+
+def zip_with_range(x):
+    s = 0.0
+    for a, b in zip(x, range(10)):
+        s += a * b
+    return s
+
+
+def zip_rnn_layers(W, X):
+    h = np.zeros(W[0].shape[1])
+    for Wl, xl in zip(W, X):
+        h = np.tanh(xl @ Wl + h)
+    return np.sum(h ** 2)
+
+
+def zip_reversed_copy(x):
+    xs = list(x)
+    s = 0.0
+    for a, b in zip(xs, xs[::-1]):
+        s += a * b * 0.5
+    return s
+
+
+def zip_unequal(x, y):
+    s = 0.0
+    for a, b in zip(x, y):
+        s += a * b
+    return s
+
+
+def test_p36_zip_loops():
+    check_all(zip_pairs_break, ([0.3, 1.5, 0.7, 0.9, 1.1],))
+    check_all(zip_with_range, ([0.3, 1.5, 0.7],))
+    W = [np.array([[0.5, 0.1], [0.2, -0.3]]), np.array([[0.3, 0.4], [-0.2, 0.1]])]
+    X = [np.array([0.3, -0.2]), np.array([0.1, 0.5]), np.array([1.0, 1.0])]
+    check_all(zip_rnn_layers, (W, X))
+    check_all(zip_rnn_layers, (W, X), wrt=1)
+    check_all(zip_reversed_copy, ([0.3, 1.5, 0.7],))
+    check_all(zip_unequal, (np.array([0.3, 1.5, 0.7]), np.array([1.0, 2.0])))
+    check_all(zip_unequal, (np.array([0.3, 1.5, 0.7]), [1.0, 2.0]), wrt=1)

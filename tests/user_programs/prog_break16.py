@@ -417,6 +417,8 @@ def checked_here(x):
 def test_p03_a_function_with_assert_in_a_pytest_module():
     # pytest rewrites the `assert` statements of a test module; a loss written in one
     # (a user's own test file) is refused: "the file was edited after the module was imported"
+    if "@py_builtins" not in globals():
+        pytest.skip("this module's asserts were not rewritten by pytest")
     assert srcgrad.grad(checked_here)([1.0, 2.0]) == [1.0, 2.0]
     assert outcome(lambda: srcgrad.grad(checked_here)([1.0, -3.0])) == ("AssertionError", 0)
 

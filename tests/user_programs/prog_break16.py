@@ -2041,3 +2041,83 @@ def test_p36_zip_loops():
     check_all(zip_reversed_copy, ([0.3, 1.5, 0.7],))
     check_all(zip_unequal, (np.array([0.3, 1.5, 0.7]), np.array([1.0, 2.0])))
     check_all(zip_unequal, (np.array([0.3, 1.5, 0.7]), [1.0, 2.0]), wrt=1)
+
+
+# adjoints of values that share a name or feed two paths through loops
+
+
+def shared_paths_1(x):
+    y = x * 2.0
+    z = y
+    s = 0.0
+    for i in range(3):
+        s += np.sum(y * z * i) + np.sum(z[i] * y)
+    return s
+
+
+def shared_paths_2(x):
+    a = x * 1.0
+    b = a + 0.0
+    for i in range(3):
+        a = a * 0.5 + b
+    return np.sum(a * b)
+
+
+def shared_paths_3(x):
+    acc = np.zeros_like(x)
+    for i in range(3):
+        t = x * (i + 1.0)
+        acc = acc + t
+        acc[0] = acc[0] * t[1]
+    return np.sum(acc ** 2)
+
+
+def shared_paths_5(x):
+    v = x.copy()
+    w = v
+    for i in range(3):
+        v = v * 0.9
+        w = w + v
+    return np.sum(w * v)
+
+
+def shared_paths_6(x):
+    s = np.zeros(())
+    for i in range(3):
+        s = s + np.sum(x ** 2) * i
+    return s * 1.0
+
+
+def shared_paths_7(x):
+    y = np.sum(x) * np.ones(3)
+    for i in range(3):
+        y[i] = y[i] * x[i]
+    return np.sum(y)
+
+
+def shared_paths_8(x):
+    r = x
+    for i in range(3):
+        r = r + r * x
+    return np.sum(r)
+
+
+def shared_paths_9(x):
+    m = np.outer(x, x)
+    for i in range(2):
+        m = m @ m * 0.5 + np.eye(3) * x[i]
+    return np.trace(m)
+
+
+def shared_paths_10(x):
+    a = x[0] * 1.0
+    vals = [a, a, a]
+    for i in range(3):
+        vals[i] = vals[i] * x[i]
+    return vals[0] + vals[1] * vals[2]
+
+
+def test_p37_adjoints_of_shared_values_in_loops():
+    x = np.array([0.3, -0.6, 0.9])
+    for k in (1, 2, 3, 5, 6, 7, 8, 9, 10):
+        check_all(globals()[f"shared_paths_{k}"], (x,))

@@ -2121,3 +2121,48 @@ def test_p37_adjoints_of_shared_values_in_loops():
     x = np.array([0.3, -0.6, 0.9])
     for k in (1, 2, 3, 5, 6, 7, 8, 9, 10):
         check_all(globals()[f"shared_paths_{k}"], (x,))
+
+
+# Python-float loops indexing with index lists (repeats, negatives, modulo, steps)
+
+
+def float_pairs(x, I, J):
+    s = 0.0
+    for k in range(len(I)):
+        d = x[I[k]] - x[J[k]]
+        s += d * d / (1.0 + x[I[k]] ** 2)
+    return s
+
+
+def float_rosen_idx(x):
+    s = 0.0
+    n = len(x)
+    for i in range(n):
+        j = (i + 1) % n
+        s += 100.0 * (x[j] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2
+    return s
+
+
+def float_neg_idx(x):
+    s = 0.0
+    for i in range(1, len(x) + 1):
+        s += x[-i] * x[i - 1] ** 2
+    return s
+
+
+def float_step2(x):
+    s = 0.0
+    for i in range(0, len(x) - 2, 2):
+        s += (x[i] * x[i + 2] - x[i + 1]) ** 2
+    return s
+
+
+def test_p38_float_loops_with_index_lists():
+    X = [0.3, -0.7, 1.1, 0.4, 0.9]
+    check_all(indexed_sum, (X, [0, 2, 2, 4, 0, -1]))
+    check_all(float_pairs, (X, [0, 1, 1, 3, 4, 4], [1, 0, 2, 2, 0, 4]))
+    check_all(float_pairs, (np.array(X), np.array([0, 1, 1, 3, 4, 4]), np.array([1, 0, 2, 2, 0, 4])))
+    check_all(float_rosen_idx, (X,))
+    check_all(float_neg_idx, (X,))
+    check_all(float_step2, (X,))
+    check_all(float_step2, (tuple(X),))

@@ -2166,3 +2166,43 @@ def test_p38_float_loops_with_index_lists():
     check_all(float_neg_idx, (X,))
     check_all(float_step2, (X,))
     check_all(float_step2, (tuple(X),))
+
+
+# linear losses whose gradient is the data or a view of it: a gradient never shares its memory
+DATA_VIEW_LOSSES = {
+ "W.T*X": (lambda p, X, Y: np.sum(p["W"].T * X), {"W": np.ones((4, 3))}),
+ "w*X[0]": (lambda p, X, Y: np.sum(p["w"] * X[0]), {"w": np.ones(4)}),
+ "w*Y": (lambda p, X, Y: np.dot(p["w"], Y), {"w": np.ones(4)}),
+ "w@Y": (lambda p, X, Y: p["w"] @ Y, {"w": np.ones(4)}),
+ "vdot": (lambda p, X, Y: np.vdot(p["W"], X), {"W": np.ones((3, 4))}),
+ "reshape": (lambda p, X, Y: np.sum(p["w"].reshape(3, 4) * X), {"w": np.ones(12)}),
+ "X.ravel": (lambda p, X, Y: np.sum(p["w"] * X.ravel()), {"w": np.ones(12)}),
+ "X[::2]": (lambda p, X, Y: np.sum(p["W"] * X[::2]), {"W": np.ones((2, 4))}),
+ "squeeze": (lambda p, X, Y: np.sum(p["W"] * X[None]), {"W": np.ones((1, 3, 4))}),
+ "b only": (lambda p, X, Y: np.sum(X @ p["W"] + p["b"]), {"W": np.ones((4, 2)), "b": np.ones(2)}),
+ "tensordot": (lambda p, X, Y: np.tensordot(p["W"], X, axes=2), {"W": np.ones((3, 4))}),
+ "einsum": (lambda p, X, Y: np.einsum("ij,ij->", p["W"], X), {"W": np.ones((3, 4))}),
+ "sum*Y": (lambda p, X, Y: np.sum(p["w"] * Y) + np.sum(p["v"] * Y), {"w": np.ones(4), "v": np.ones(4)}),
+ "scalar*Y": (lambda p, X, Y: np.sum(p["a"] * Y), {"a": np.ones(())}),
+ "Y.T": (lambda p, X, Y: np.sum(p["w"] * Y.T), {"w": np.ones(4)}),
+ "flip": (lambda p, X, Y: np.sum(p["w"] * Y[::-1]), {"w": np.ones(4)}),
+ "broadcast_to": (lambda p, X, Y: np.sum(p["W"] * np.broadcast_to(Y, (3, 4))), {"W": np.ones((3, 4))}),
+ "matmul vec": (lambda p, X, Y: np.sum(X @ p["w"]), {"w": np.ones(4)}),
+}
+
+
+@pytest.mark.parametrize("name", list(DATA_VIEW_LOSSES))
+def test_p39_gradient_equal_to_a_view_of_the_data(name):
+    X = np.arange(12.0).reshape(3, 4) / 10
+    Y = np.arange(4.0)
+    f, p = DATA_VIEW_LOSSES[name]
+    exp = fd_grad(f, (p, X, Y))
+    for T in (lambda: srcgrad.grad(f)(p, X, Y), lambda: srcgrad.value_and_grad(f)(p, X, Y)[1],
+              lambda: srcgrad.vjp(f, p, X, Y)[1](1.0)):
+        g = T()
+        close(g, exp)
+        no_sharing_within(g)
+        assert not shares(g, X) and not shares(g, Y) and not shares(g, p)
+    g = srcgrad.grad(f, wrt=(0, 1, 2))(p, X, Y)
+    no_sharing_within(g)
+    assert not shares(g, (X, Y, p))

@@ -2206,3 +2206,38 @@ def test_p39_gradient_equal_to_a_view_of_the_data(name):
     g = srcgrad.grad(f, wrt=(0, 1, 2))(p, X, Y)
     no_sharing_within(g)
     assert not shares(g, (X, Y, p))
+
+
+# a callable object (or bound method) whose attribute is a list of floats used with an array
+class WeightedLoss:
+    def __init__(self, weights):
+        self.weights = weights
+
+    def __call__(self, x):
+        return np.sum(self.weights * x ** 2)
+
+    def loss(self, x):
+        return np.sum(x ** 2 * self.weights)
+
+
+def closure_weighted(weights):
+    def f(x):
+        return np.sum(weights * x ** 2)
+    return f
+
+
+def test_p40_list_constants_from_closures_and_array_attributes():
+    x = np.array([0.5, 1.5])
+    close(srcgrad.grad(closure_weighted([1.0, 2.0]))(x), [1.0, 6.0])
+    close(srcgrad.grad(closure_weighted((1.0, 2.0)))(x), [1.0, 6.0])
+    close(srcgrad.grad(WeightedLoss(np.array([1.0, 2.0])))(x), [1.0, 6.0])
+    close(srcgrad.grad(WeightedLoss(np.array([1.0, 2.0])).loss)(x), [1.0, 6.0])
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS16 #11")
+@pytest.mark.parametrize("weights", [[1.0, 2.0], (1.0, 2.0)])
+def test_p41_list_attribute_of_a_callable_object(weights):
+    x = np.array([0.5, 1.5])
+    assert WeightedLoss(weights)(x) == pytest.approx(4.75)
+    close(srcgrad.grad(WeightedLoss(weights))(x), [1.0, 6.0])
+    close(srcgrad.grad(WeightedLoss(weights).loss)(x), [1.0, 6.0])

@@ -2241,3 +2241,59 @@ def test_p41_list_attribute_of_a_callable_object(weights):
     assert WeightedLoss(weights)(x) == pytest.approx(4.75)
     close(srcgrad.grad(WeightedLoss(weights))(x), [1.0, 6.0])
     close(srcgrad.grad(WeightedLoss(weights).loss)(x), [1.0, 6.0])
+
+
+# Python-float loops calling builtins and math functions
+
+
+def float_builtins_1(x):
+    s = 0.0
+    for v in x:
+        s += abs(v) ** 1.5 + max(v, 0.1) * min(v, 0.5)
+    return s
+
+
+def float_builtins_3(x):
+    s = 0.0
+    for i, v in enumerate(x):
+        s += math.hypot(v, x[i - 1]) + math.atan2(v, 1.0 + x[i - 1] ** 2)
+    return s
+
+
+def float_builtins_4(x):
+    s = 0.0
+    m = max(x)
+    for v in x:
+        s += math.exp(v - m)
+    return math.log(s) + m
+
+
+def float_builtins_5(x):
+    s = 0.0
+    for v in x:
+        s += round(v, 1) * v + math.floor(v * 3) * v ** 2 + (v // 0.25) * v
+    return s
+
+
+def float_builtins_6(x):
+    s = 0.0
+    for v in x:
+        s += math.copysign(v ** 2, -1.0) + math.fabs(v) * 2.0 + math.pow(abs(v), 2.5)
+    return s
+
+
+def float_builtins_7(x):
+    s = 1.0
+    for v in x:
+        s = s * math.cos(v) + math.tan(v * 0.5) / (1.0 + s ** 2)
+    return s
+
+
+def float_builtins_2(x):
+    return sum([v ** 2 for v in x]) + math.fsum([v * 3.0 for v in x])
+
+
+def test_p42_float_loops_with_builtins_and_math():
+    X = [0.33, -0.71, 1.13, 0.42]
+    for k in range(1, 8):
+        check_all(globals()[f"float_builtins_{k}"], (list(X),))

@@ -2290,7 +2290,7 @@ def float_builtins_7(x):
 
 
 def float_builtins_2(x):
-    return sum([v ** 2 for v in x]) + math.fsum([v * 3.0 for v in x])
+    return sum([v ** 2 for v in x]) + sum([v * 3.0 for v in x]) * max(x)
 
 
 def test_p42_float_loops_with_builtins_and_math():

@@ -2297,3 +2297,71 @@ def test_p42_float_loops_with_builtins_and_math():
     X = [0.33, -0.71, 1.13, 0.42]
     for k in range(1, 8):
         check_all(globals()[f"float_builtins_{k}"], (list(X),))
+
+
+# Dask: `if`/`while`/conditional expressions/`and`/`or` on Dask values, in helpers and loops
+
+def _dask_sign__dask_sign_helper(z):
+    if np.mean(z) > 0:
+        return z * 2.0
+    return -z
+
+def dask_branch_1(w, X, y):
+    z = X @ w
+    return np.sum(_dask_sign_helper(z) ** 2)
+
+def dask_branch_2(w, X, y):
+    z = X @ w
+    m = np.mean(z)
+    t = z * 2.0 if m > 0 else z * 0.5
+    return np.sum(t ** 2)
+
+def dask_branch_3(w, X, y):
+    z = X @ w
+    if np.mean(z) < 0 and np.max(z) > 0:
+        return np.sum(z ** 2)
+    elif np.min(z) < -10 or np.sum(y) > 0:
+        return np.sum(z * y)
+    return np.sum(np.abs(z))
+
+def dask_branch_4(w, X, y):
+    z = X @ w
+    s = 0.0
+    for i in range(3):
+        if np.sum(z[i * 20:(i + 1) * 20]) > 0:
+            s = s + np.sum(z[i * 20:(i + 1) * 20] ** 2)
+        else:
+            s = s - np.sum(z[i * 20:(i + 1) * 20])
+        z = z * 0.9
+    return s
+
+def dask_branch_5(w, X, y):
+    z = X @ w
+    k = 0
+    while np.sum(z ** 2) > 1.0:
+        z = z * 0.5
+        k += 1
+        if k > 20:
+            break
+    return np.sum(z ** 2) + k
+
+def dask_branch_6(w, X, y):
+    z = X @ w
+    best = np.sum(z ** 2)
+    for s in (0.5, 2.0, 1.5):
+        cand = np.sum((z * s - y) ** 2)
+        if cand < best:
+            best = cand
+    return best
+
+
+def test_p43_dask_control_flow_on_data_values():
+    (Xn, yn, _), (X, y, _) = dask_data()
+    w = np.array([0.3, -0.2, 0.5, 0.1])
+    for k in range(1, 7):
+        f = globals()[f"dask_branch_{k}"]
+        for wrt in (0, 1):
+            v_ref, g_ref = srcgrad.value_and_grad(f, wrt=wrt)(w, Xn, yn)
+            (v, g), n, conv = run_counted(lambda: srcgrad.value_and_grad(f, wrt=wrt)(w, X, y))
+            assert v == pytest.approx(v_ref, rel=1e-12) and conv == 0
+            close(_computed(g), g_ref, 1e-10, 1e-12)

@@ -2301,7 +2301,7 @@ def test_p42_float_loops_with_builtins_and_math():
 
 # Dask: `if`/`while`/conditional expressions/`and`/`or` on Dask values, in helpers and loops
 
-def _dask_sign__dask_sign_helper(z):
+def _dask_sign_helper(z):
     if np.mean(z) > 0:
         return z * 2.0
     return -z
@@ -2365,3 +2365,27 @@ def test_p43_dask_control_flow_on_data_values():
             (v, g), n, conv = run_counted(lambda: srcgrad.value_and_grad(f, wrt=wrt)(w, X, y))
             assert v == pytest.approx(v_ref, rel=1e-12) and conv == 0
             close(_computed(g), g_ref, 1e-10, 1e-12)
+
+
+def calls_a_helper_not_defined_yet(x):
+    return np.sum(helper_from_a_cell_not_run(x) ** 2)   # noqa: F821
+
+
+def calls_a_misspelt_numpy_function(x):
+    return np.sum(np.sofmax(x))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS16 #12")
+@pytest.mark.parametrize("f, kind", [(calls_a_helper_not_defined_yet, NameError),
+                                     (calls_a_misspelt_numpy_function, AttributeError)])
+def test_p44_a_name_that_does_not_exist(f, kind):
+    # f raises NameError / AttributeError; the derivative says "a call srcgrad knows nothing about
+    # ... register a rule for it with srcgrad.defvjp": it should name the missing name
+    with pytest.raises(kind):
+        f(np.ones(2))
+    try:
+        srcgrad.grad(f)(np.ones(2))
+    except kind:
+        return
+    except srcgrad.SrcGradError as err:
+        assert "not defined" in str(err) or "no attribute" in str(err), str(err)

@@ -403,6 +403,16 @@ def test_p02_rosenbrock_lists_tuples_arrays():
     check_all(helper_sum, ([1.2, 0.8, 0.5],))
     check_all(pow_list, ([1.2, 0.8, 0.5], 3))
     check_all(pow_list, ([1.2, 0.8, 0.5], 2.5))
+    # the gradient of a list of floats is a fresh list each call, never the argument
+    for f in (rosen, rosen_log, inv_sum, pow_list):
+        x = [1.2, 0.8, 0.5]
+        args = (x, 3) if f is pow_list else (x,)
+        g1 = srcgrad.grad(f)(*args)
+        g2 = srcgrad.grad(f)(*args)
+        v, g3 = srcgrad.value_and_grad(f)(*args)
+        assert g1 is not x and g2 is not g1 and g3 is not g1 and x == [1.2, 0.8, 0.5]
+        g1[0] = 99.0
+        assert srcgrad.grad(f)(*args)[0] != 99.0 and g2[0] != 99.0
 
 
 def checked_here(x):

@@ -2399,3 +2399,44 @@ def test_p44_a_name_that_does_not_exist(f, kind):
         return
     except srcgrad.SrcGradError as err:
         assert "not defined" in str(err) or "no attribute" in str(err), str(err)
+
+
+# accumulators in slots of lists, arrays and dicts the function made from constants
+
+
+def slot_bins(x):
+    acc = [0.0] * 3
+    for i in range(len(x)):
+        acc[i % 3] += x[i] ** 2
+    return acc[0] * acc[1] + acc[2]
+
+
+def slot_bins_assign(x):
+    acc = [0.0] * 3
+    for i in range(len(x)):
+        acc[i % 3] = acc[i % 3] + x[i] ** 2
+    return acc[0] * acc[1] + acc[2]
+
+
+def slot_bins_arr(x):
+    acc = np.zeros(3)
+    for i in range(len(x)):
+        acc[i % 3] += x[i] ** 2
+    return acc[0] * acc[1] + acc[2]
+
+
+def slot_counts(x):
+    c = {"pos": 0.0, "neg": 0.0}
+    for v in x:
+        if v > 0:
+            c["pos"] += v
+        else:
+            c["neg"] -= v
+    return c["pos"] * c["neg"]
+
+
+def test_p45_accumulators_in_slots():
+    X = [0.3, -0.7, 1.1, 0.4, 0.9]
+    for f in (slot_bins, slot_bins_assign, slot_bins_arr, slot_counts):
+        check_all(f, (list(X),))
+        check_all(f, (np.array(X),))

@@ -2440,3 +2440,44 @@ def test_p45_accumulators_in_slots():
     for f in (slot_bins, slot_bins_assign, slot_bins_arr, slot_counts):
         check_all(f, (list(X),))
         check_all(f, (np.array(X),))
+
+
+# api.md (vjp): "each call gives the same result for the same cotangent, also when an argument
+# was changed in place after vjp returned (the tape keeps copies of the arguments the function
+# does not write itself)"
+def squares_in_a_loop(x):
+    s = 0.0
+    for i in range(len(x)):
+        s += x[i] ** 2
+    return s
+
+
+def test_p46_pullback_after_the_argument_changed_straight_line_and_arrays():
+    p = make_mlp()
+    X, Y = make_batch(8)
+    ref = fd_grad(mlp_loss, (make_mlp(), X, Y))
+    out, pb = srcgrad.vjp(mlp_loss, p, X, Y)
+    for k in p:
+        p[k] -= 0.5                    # an optimiser step in place before the backward pass
+    X[:] = 0.0
+    close(pb(1.0), ref)
+    x = [1.0, 2.0]
+    out, pb = srcgrad.vjp(lambda x: x[0] * x[0] + x[1] * x[1] * 3.0, x)
+    x[0] = 10.0
+    assert pb(1.0) == [2.0, 12.0]
+    d = {"a": 1.0, "b": 2.0}
+    out, pb = srcgrad.vjp(lambda p: p["a"] ** 2 * p["b"], d)
+    d["a"] = 10.0
+    assert pb(1.0) == {"a": 4.0, "b": 1.0}
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS16 #13")
+@pytest.mark.parametrize("f, x0", [(squares_in_a_loop, [1.0, 2.0]), (squares_in_a_loop, np.array([1.0, 2.0])),
+                                   (rosen, [1.2, 0.8, -0.5]), (rosen, np.array([1.2, 0.8, -0.5]))])
+def test_p47_pullback_after_the_argument_changed_float_loops(f, x0):
+    x = x0.copy()
+    ref = fd_grad(f, (x0.copy(),))
+    out, pb = srcgrad.vjp(f, x)
+    close(pb(1.0), ref)
+    x[0] = 5.0
+    close(pb(1.0), ref)

@@ -1001,14 +1001,14 @@ def step_size_schedule(x, n=3):
     return np.sum(y ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS16 #2")
+# FINDINGS16 #2, fixed in session 9
 @pytest.mark.parametrize("f", [list_advanced_by_a_helper, array_negated_by_a_helper, list_reversed_through_an_alias,
                                named_value_of_a_reversed_list, array_shuffled_in_loop])
 def test_p11c_changed_by_a_helper_an_alias_or_a_draw_in_the_loop(f):
     check_all(f, (0.7,), hess=False)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS16 #2")
+# FINDINGS16 #2, fixed in session 9
 def test_p11d_step_size_schedule_advanced_by_a_helper():
     check_all(step_size_schedule, (np.array([0.7, 0.2]),), hess=False)
 
@@ -1030,7 +1030,7 @@ def test_p11a_entries_read_directly_are_refused():
         srcgrad.grad(counter_bumped_by_a_helper)(0.7)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS16 #2")
+# FINDINGS16 #2, fixed in session 9
 @pytest.mark.parametrize("f", [list_reversed_in_loop, list_popped_in_loop, list_extended_in_loop,
                                list_sorted_in_loop, array_filled_in_loop, array_put_in_loop,
                                dict_updated_in_loop])
@@ -1038,7 +1038,7 @@ def test_p11_constant_container_changed_by_a_method_in_the_loop(f):
     check_all(f, (0.7,), hess=False)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS16 #2")
+# FINDINGS16 #2, fixed in session 9
 def test_p11b_coefficients_reversed_each_sweep():
     check_all(weights_rotated_in_loop, (np.array([0.5, -1.0]),), hess=False)
 
@@ -2471,7 +2471,7 @@ def test_p46_pullback_after_the_argument_changed_straight_line_and_arrays():
     assert pb(1.0) == {"a": 4.0, "b": 1.0}
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS16 #13")
+# FINDINGS16 #13, fixed in session 9
 @pytest.mark.parametrize("f, x0", [(squares_in_a_loop, [1.0, 2.0]), (squares_in_a_loop, np.array([1.0, 2.0])),
                                    (rosen, [1.2, 0.8, -0.5]), (rosen, np.array([1.2, 0.8, -0.5]))])
 def test_p47_pullback_after_the_argument_changed_float_loops(f, x0):

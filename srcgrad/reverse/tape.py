@@ -16,7 +16,7 @@ from typing import NamedTuple
 import gast
 
 from .. import nodes
-from .walk import Assign, If, Loop
+from .walk import Assign, If, Loop, index_expr
 
 
 class PopMarker(gast.stmt):
@@ -180,7 +180,7 @@ def markers_to_pops(stmt, backward, top_only: bool = False) -> None:
                     elif var in backward.ctx.facts.dict_names:  # the key may have been new
                         t = nodes.expr_stmt(nodes.quote_expr(
                             f"{backward.ctx.rename_global('restore_entry')}(x, i, v)",
-                            x=var, i=nodes.clone(where), v=old))
+                            x=var, i=index_expr(where), v=old))  # `:` as slice(None, None, None)
                     else:
                         target = gast.Subscript(value=nodes.name(var), slice=nodes.clone(where),
                                                 ctx=gast.Store())

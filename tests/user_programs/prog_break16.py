@@ -1472,7 +1472,7 @@ def test_p20a_dask_argument_written_at_an_integer_index():
         np.testing.assert_array_equal(X.compute(), Xn)       # the caller's arrays are not rebound
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS16 #3")
+# FINDINGS16 #3, fixed in session 9
 @pytest.mark.parametrize("f", [writes_its_data, adds_to_rows_of_its_data, scales_rows_of_its_data])
 def test_p20_dask_argument_written_through_a_slice(f):
     # NumPy data: grad restores the written argument (api.md); Dask data: SyntaxError in the generated code

@@ -2481,3 +2481,27 @@ def test_p47_pullback_after_the_argument_changed_float_loops(f, x0):
     close(pb(1.0), ref)
     x[0] = 5.0
     close(pb(1.0), ref)
+
+
+def two_squares(x):
+    return x[0] * x[0] + x[1] * x[1] * 3.0
+
+
+def dict_product(p):
+    return p["a"] ** 2 * p["b"]
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS16 #14")
+@pytest.mark.parametrize("f, x0, change", [
+    (rosen, [1.2, 0.8, -0.5], lambda x: x.append(3.0)),
+    (two_squares, [1.0, 2.0], lambda x: x.pop()),
+    (dict_product, {"a": 1.0, "b": 2.0}, lambda d: d.pop("b")),
+    (dict_product, {"a": 1.0, "b": 2.0}, lambda d: d.__setitem__("c", 1.0)),
+])
+def test_p48_pullback_after_the_argument_changed_its_structure(f, x0, change):
+    # api.md: the pullback gives the same result also when an argument was changed in place after vjp
+    x = dict(x0) if isinstance(x0, dict) else list(x0)
+    out, pb = srcgrad.vjp(f, x)
+    g0 = pb(1.0)
+    change(x)
+    assert pb(1.0) == g0

@@ -18,7 +18,8 @@ import numpy
 
 from . import cache, fence as _fence, forms, frontend, listing, watch
 from .boundary import (CallPlan, as_gradient, check_kind, check_tangent, check_wrt_value, convert_gradients,
-                       copy_arrays, floated, holds_dask, kind_of, parameters, positional_count, resolve_wrt, tangent_like, unshared)
+                       copy_arrays, floated, holds_dask, kind_of, parameters, positional_count, resolve_wrt,
+                       skeleton, tangent_like, unshared)
 from .compiler import Options, optimizing
 from .bound import JVP_BOUND, bound_for
 from .errors import SrcGradError
@@ -463,8 +464,10 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
             backward_fn, {seed: ("arg", "cotangent"), tape_param: ("const", tape)}, 0,
             lambda grads, _: pullback_of(grads)))
 
+    shapes = {n: skeleton(values[n]) for n in names}  # as they were: the caller may change them
+
     def pullback_of(grads, cotangent=None):
-        out = unshared(tuple([as_gradient(g, values[n]) for g, n in zip(grads, names, strict=True)]),
+        out = unshared(tuple([as_gradient(g, shapes[n]) for g, n in zip(grads, names, strict=True)]),
                        (cotangent, values))
         return out if many else out[0]
 

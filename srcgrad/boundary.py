@@ -261,6 +261,19 @@ def as_gradient(g, x):
     return float(g)
 
 
+def skeleton(tree):
+    """`tree`'s structure, with each array replaced by one of its shape and dtype that
+    holds no memory: what a gradient is converted against later (a vjp pullback), after
+    the caller may have changed the argument, its entries or its keys."""
+    if isinstance(tree, numpy.ndarray):
+        return numpy.broadcast_to(numpy.zeros((), tree.dtype), tree.shape)
+    if isinstance(tree, dict):
+        return {k: skeleton(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return sequence_like(tree, [skeleton(v) for v in tree])
+    return tree
+
+
 def floated(value):
     """A value being differentiated, with an integer array made float64: the
     function runs on the float64 array (so a `zeros_like(x)` buffer holds floats),

@@ -2493,7 +2493,7 @@ def dict_product(p):
     return p["a"] ** 2 * p["b"]
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS16 #14")
+# FINDINGS16 #14, fixed in session 9
 @pytest.mark.parametrize("f, x0, change", [
     (rosen, [1.2, 0.8, -0.5], lambda x: x.append(3.0)),
     (two_squares, [1.0, 2.0], lambda x: x.pop()),

@@ -260,7 +260,9 @@ def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting
     zero_d, vectors = entry_scalars(statements(low.anf.body), low.ops, ctx.facts.scalar_names, low.params,
                                     ctx.facts.array_params, ctx.facts.scalar_params)
     shape0 = set(zero_d)
-    if not options.split and isinstance(sweeps.returned, gast.Name):  # require_scalar checks it
+    # require_scalar checks the returned value; a store into an entry of an array
+    # (`forces[idx[k]] += f[k]`) is a flow checked_flow does not follow: none then
+    if not options.split and isinstance(sweeps.returned, gast.Name) and not ctx.facts.mutated:
         shape0 |= checked_flow(low.anf.body, sweeps.returned.id, low.ops)
     numbers = shape0 | {saved for (name, _), saved in sweeps.tape.saves.items() if name in shape0}
     numbers |= {names.adjoint_of(n) for n in shape0 if names.adjoint_of(n) not in (None, sweeps.seed_name)}

@@ -447,3 +447,25 @@ def test_a_restore_nothing_reads_goes_whatever_binds_it():
         loop_calls(x, 4)
     with pytest.raises(TypeError):
         srcgrad.value_and_grad(loop_calls)(x, 4)
+
+
+def scatter_in_loop(pos, idx, jdx):
+    forces = np.zeros_like(pos)
+    d = pos[idx] - pos[jdx]
+    f = d / (1.0 + d ** 2)
+    for k in range(len(idx)):
+        forces[idx[k]] += f[k]
+        forces[jdx[k]] -= f[k]
+    return np.sum(forces ** 2) + np.sum(pos * forces)
+
+
+def test_checked_flow_does_not_follow_stores_into_entries():
+    """A value stored into an entry of an array is not known to be a scalar by flowing into
+    the checked output: hvp through such a loop (wrong after checked_flow, when run first in a
+    process) matches differences of the gradient."""
+    pos, idx, jdx = np.array([0.1, 0.5, -0.3, 1.2]), np.array([0, 1, 2, 0, 3]), np.array([1, 2, 3, 2, 0])
+    v = np.array([0.3, -0.2, 0.5, 0.1])
+    g = srcgrad.grad(scatter_in_loop)
+    eps = 1e-5
+    expected = (g(pos + eps * v, idx, jdx) - g(pos - eps * v, idx, jdx)) / (2 * eps)
+    np.testing.assert_allclose(srcgrad.hvp(scatter_in_loop)(pos, idx, jdx, v), expected, rtol=1e-6, atol=1e-8)

@@ -16,7 +16,7 @@ import weakref
 
 import numpy
 
-from . import cache, fence as _fence, forms, frontend, listing, watch
+from . import cache, fence as _fence, forms, frontend, listing, native, watch
 from .boundary import (CallPlan, as_gradient, check_kind, check_tangent, check_wrt_value, convert_gradients,
                        copy_arrays, floated, holds_dask, kind_of, parameters, positional_count, resolve_wrt,
                        skeleton, tangent_like, unshared)
@@ -45,7 +45,9 @@ def _wraps(derivative, fun) -> None:
 class Derivative:
     """A compiled derivative of `fun`: call it like `fun`; `.source` shows its code."""
 
-    def __init__(self, fun, wrt, return_value: bool, debug_nans: bool = False, has_aux: bool = False):
+    def __init__(self, fun, wrt, return_value: bool, debug_nans: bool = False, has_aux: bool = False,
+                 backend: str = "python"):
+        self._backend = native.check_backend(backend)
         given, fun = fun, forms.function_of(fun)
         self._given, self._wrt_given = given, wrt
         parsed = frontend.parse(fun, fresh=False)  # (the fence only reads the tree)
@@ -92,14 +94,38 @@ class Derivative:
             if found is not None and not forms.current(self.fun):
                 # a callable object's class got a new __call__: differentiate that one
                 self.__init__(self._given, self._wrt_given, self._return_value, self._debug_nans,
-                              self._has_aux)
+                              self._has_aux, self._backend)
                 return self._function(kinds, nan_safe, lazy)
-            compiled = cache.compiled(self.fun, Options(self.wrt, kinds=kinds, nan_safe=nan_safe, lazy=lazy,
-                                                        **self._build_options()))
+            options = Options(self.wrt, kinds=kinds, nan_safe=nan_safe, lazy=lazy, **self._build_options())
+            if self._backend != "python" and not (nan_safe or lazy):
+                found = self._bound[key] = self._native(options)
+                return found[0]
+            compiled = cache.compiled(self.fun, options)
             seen = watch.of(compiled, self.fun)
             found = self._bound[key] = (compiled.bind(self.fun), seen.check(), seen.check(planned=True),
                                         self.fun.__code__, compiled.made, compiled.fresh)
         return found[0]
+
+    def _native(self, options: Options) -> tuple:
+        """`_function`'s entry for the numba backend: the numba-compiled derivative (its
+        wrapper), or for backend="auto" the Python build where numba refuses it."""
+        compiled, fn, check, planned = native.bind(self.fun, options, self._backend)
+        fresh = compiled.fresh if getattr(fn, "backend", "python") == "python" else False
+        return fn, check, planned, self.fun.__code__, compiled.made, fresh
+
+    @property
+    def backend(self) -> str:
+        """Which backend ran the last call: "python" or "numba" (with backend="auto",
+        "python" where numba refused the derivative; `.refusal` says why)."""
+        found = self._bound.get(self._last_kinds)
+        return getattr(found[0], "backend", "python") if found is not None else \
+            ("python" if self._backend == "python" else "numba")
+
+    @property
+    def refusal(self):
+        """Why the last call ran in Python under backend="auto" (a SrcGradError), else None."""
+        found = self._bound.get(self._last_kinds)
+        return getattr(found[0], "refusal", None) if found is not None else None
 
     def __call__(self, *args, **kwargs):
         if len(args) == 1 and not kwargs:
@@ -262,15 +288,15 @@ def _transform(return_value: bool):
     def transform(fun=None, wrt=0, has_aux=False, **options):
         if fun is None:
             return lambda f: transform(f, wrt=wrt, has_aux=has_aux, **options)
-        unknown = set(options) - {"debug_nans"}
+        unknown = set(options) - {"debug_nans", "backend"}
         if unknown:
             raise TypeError(f"unexpected option(s): {', '.join(sorted(unknown))}")
         from . import compose
 
         if compose.is_derivative(fun):
             if options:
-                raise SrcGradError("debug_nans applies to the derivative of a plain function",
-                                   hint="pass debug_nans=True to the inner transform")
+                raise SrcGradError(f"{', '.join(sorted(options))} applies to the derivative of a plain function",
+                                   hint="pass it to the inner transform")
             return compose.grad_of(fun, wrt, return_value, has_aux)
         return Derivative(fun, wrt, return_value, has_aux=has_aux, **options)
 
@@ -351,7 +377,7 @@ def source(derivative, mode: str | None = None, wrt=0, annotate: bool = False, k
     return listing.derivative_source(fun, wrt, mode, kinds, annotate, nan_safe)
 
 
-def jvp(fun, primals, tangents, debug_nans: bool = False):
+def jvp(fun, primals, tangents, debug_nans: bool = False, backend: str = "python"):
     """Forward mode: `(fun(*primals), directional derivative along tangents)`.
 
     `tangents` has one entry per primal (an array, number or pytree of the
@@ -364,6 +390,7 @@ def jvp(fun, primals, tangents, debug_nans: bool = False):
     """
     from . import compose
 
+    native.check_backend(backend)
     fun = forms.function_of(fun)
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
@@ -388,7 +415,7 @@ def jvp(fun, primals, tangents, debug_nans: bool = False):
         values[p] = signature[p].default
     kinds = tuple(kind_of(values[p]) for p in params if p in values)
     options = Options(wrt, kinds=kinds, debug_nans=debug_nans, mode="forward")
-    compiled, bound = bound_for(JVP_BOUND, fun, options)
+    compiled, bound = bound_for(JVP_BOUND, fun, options, backend)
     # where the function writes into an argument, the tangent function writes into its
     # tangent too: that is the caller's, so it gets a copy
     given = {tp: copy_arrays(t) if p in compiled.writes else t

@@ -33,6 +33,7 @@ from .forward import Tangents, forward, tangent_function
 from .fresh import made_record
 from .frontend import ParsedFunction, is_module_path, parse
 from .naming import Names
+from .native import lowering as native_lowering
 from .normalize import nograd, normalize
 from .normalize.truth import tests_decided_once
 from .normalize.aux import split_aux
@@ -223,10 +224,13 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
         functions = [out]
         # before the fast path: its plain `*` and `/` allocate as the guards they replace do
         made = _made_record(out, low, options, setting)
-        if options.optimize and not (options.debug_nans or options.nan_safe or low.generated):
+        if options.backend == "numba":  # guards cost little in native code: no fast path
+            moved = native_lowering.lower(out, dict(zip(low.params, options.kinds)), ctx)
+        elif options.optimize and not (options.debug_nans or options.nan_safe or low.generated):
             functions, deferred = fast_path(out, sweeps, names, ctx, options, setting,
                                             ctx.arithmetic_helpers(arrays=True))
     compiled = _compiled(low, functions, calls, twin=deferred)
+    compiled.native_kwonly = moved if options.backend == "numba" and not options.split else ()
     compiled.made = made
     if not options.split and deferred is None:
         compiled.fresh = _fresh_list(out, low, options, setting)
@@ -297,7 +301,10 @@ def _derive_forward(low: Lowered, options: Options, calls: Tangents):
         body = optimize.tangent(body, setting)
     body = nested.restore(body, low.nested_defs)
     out, tangent_params = tangent_function(low.tree, body, returned, returned_dot, names, ctx, options)
+    moved = native_lowering.lower(out, dict(zip(low.params, options.kinds)), ctx) \
+        if options.backend == "numba" else ()
     compiled = _compiled(low, [out], calls)
+    compiled.native_kwonly = moved
     compiled.tangent_params = tangent_params
     return compiled
 

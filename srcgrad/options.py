@@ -59,5 +59,7 @@ class Options:
     has_aux: bool = False  # the function returns (loss, aux): differentiate loss, hand back aux
     # arguments hold Dask arrays (dask_support): no `+=` into buffers a lazy value may reach
     lazy: bool = False
+    # "numba": built for srcgrad/native (no fast path; stacks, lists and helpers numba types)
+    backend: str = "python"
     # run the optimisation passes (False: the plain lowering, see `unoptimized`)
     optimize: bool = field(default_factory=optimizing)

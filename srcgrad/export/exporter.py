@@ -78,9 +78,12 @@ class _Exporter:
     """One module being assembled: the names claimed, its imports and constants, and
     its text in sections (entry point, callees' derivatives, user functions, helpers)."""
 
-    def __init__(self, target_dir: str | None, origin: str):
+    def __init__(self, target_dir: str | None, origin: str, native: bool = False):
         self.target_dir = target_dir
         self.origin = origin
+        # for the numba backend: srcgrad/native's helpers, every function njit-compiled
+        self.native = native
+        self.frozen: list = []  # (function, global name, value) of each literal copied in
         self.taken: set[str] = set(_BUILTINS)
         self.by_id: dict[int, str] = {}
         self.alive: list = []  # keeps memoized objects alive so ids stay unique
@@ -131,7 +134,23 @@ class _Exporter:
             return name
         if literal:
             return self._literal(obj, preferred)
-        if runtime.is_helper(obj):
+        if self.native:
+            from ..native import helpers as native_helpers
+
+            if obj is native_helpers.SrcGradError:
+                return self.resolve(_STANDIN, preferred)
+            if getattr(obj, "__module__", None) == native_helpers.__name__:
+                return self._helper(obj)
+            if runtime.is_helper(obj):
+                if obj.__name__ not in native_helpers.NAMES:
+                    err = SrcGradError(
+                        f"the numba backend has no compiled version of srcgrad's runtime helper "
+                        f"{obj.__name__}, which the derivative of {self.origin} calls",
+                        hint="use backend='python' (or 'auto', which falls back to it)")
+                    err.helper = obj
+                    raise err
+                return self._helper(getattr(native_helpers, obj.__name__))
+        elif runtime.is_helper(obj):
             return self._helper(obj)
         module_name = getattr(obj, "__module__", None) or ""
         if module_name == "srcgrad" or module_name.startswith("srcgrad."):
@@ -218,13 +237,13 @@ class _Exporter:
         return self.assignments[module.__name__]
 
     def _portable_api(self, obj, preferred: str) -> str:
-        from .. import api
+        from .. import markers
 
         for attr in _PORTABLE_API:
-            if getattr(api, attr, None) is obj:
+            if getattr(markers, attr, None) is obj:
                 name = self._remember(obj, self.claim("_" + obj.__name__.lstrip("_")))
                 text = textwrap.dedent(inspect.getsource(obj))
-                self._unit(text, {obj.__name__: name}, lambda n: _lookup(n, {}, vars(api)), "runtime")
+                self._unit(text, {obj.__name__: name}, lambda n: _lookup(n, {}, vars(markers)), "runtime")
                 return name
         raise SrcGradError(
             f"the derivative calls srcgrad's {getattr(obj, '__qualname__', preferred)}, which "
@@ -260,21 +279,22 @@ class _Exporter:
                                hint="move the import to module level, or out of the function")
         name = self._remember(fn, self.claim("_" + fn.__name__.lstrip("_")))  # private
         cells = _cells(fn)
-        self._unit(text, {node.name: name}, lambda n: _lookup(n, cells, fn.__globals__), "user")
+        self._unit(text, {node.name: name}, lambda n: _lookup(n, cells, fn.__globals__), "user", owner=fn)
         return name
 
     def _generated(self, fn, name: str, section: str) -> None:
         text = _generated_text(fn)
         cells = _cells(fn)
         self._unit(text, {fn.__code__.co_name: name}, lambda n: _lookup(n, cells, fn.__globals__),
-                   section)
+                   section, owner=fn)
 
     # one piece of text -------------------------------------------------------
 
-    def _unit(self, text: str, defined: dict, lookup, section: str, module=None) -> None:
+    def _unit(self, text: str, defined: dict, lookup, section: str, module=None, owner=None) -> None:
         """Copy `text` (defining the names `defined`: old -> exported) into `section`,
         resolving every global it reads and renaming the references. `module`: the
-        runtime module whose globals a helper's text reads (its constants are copied)."""
+        runtime module whose globals a helper's text reads (its constants are copied);
+        `owner`: the user's or generated function the text is (its literals are `frozen`)."""
         slot = len(self.sections[section])  # callers before callees: reading order
         self.sections[section].append("")
         table = symtable.symtable(text, "<srcgrad export>", "exec")
@@ -294,6 +314,8 @@ class _Exporter:
                 exported = self._constant(module, ref)
             else:
                 exported = self.resolve(obj, ref, used_as=ref)
+                if owner is not None and (type(obj) in _LITERAL_TYPES or _is_literal_tuple(obj)):
+                    self.frozen.append((owner, ref, obj))
                 if isinstance(obj, types.ModuleType):
                     self._submodule_imports(obj, exported, attributes.get(ref, set()))
             if exported != ref:
@@ -334,6 +356,8 @@ class _Exporter:
     # output -------------------------------------------------------------------
 
     def render(self, header: str) -> str:
+        if self.native:
+            self.imports.append("import numba")
         imports = sorted(set(i for i in self.imports if i.startswith("import ")),
                          key=lambda s: (s.split()[1], s))
         froms = sorted(set(i for i in self.imports if i.startswith("from ")))
@@ -358,6 +382,8 @@ class _Exporter:
                           '    """The parts of srcgrad the code above reads (srcgrad is not needed)."""\n\n'
                           f"{body or '    pass'}\n")
         text = "\n".join(parts) + "\n\n" + "\n\n".join(blocks)
+        if self.native:  # every function compiled by numba, cached on disk
+            text = re.sub(r"^def ", "@numba.njit(cache=True)\ndef ", text, flags=re.M)
         compile(text, "<srcgrad export>", "exec")  # the output is valid Python, always
         return text
 

@@ -1,0 +1,81 @@
+"""The numba backend: a generated derivative compiled to machine code by numba.
+
+`grad(f, backend="numba")` builds the derivative as usual, with the last
+step for numba (`lowering`: one typed stack per taped value, lists of floats
+as arrays, no fast path), writes it as a standalone module (the exporter's,
+with srcgrad/native's `helpers` and every function under `numba.njit(cache=True)`),
+and imports it from a file in srcgrad's cache directory (`loader`), where
+numba's own cache keeps the machine code for the next process. `entry`
+wraps the module's entry point for the call path.
+
+`backend="auto"` uses numba where it compiles the derivative and the Python
+build elsewhere; `backend="python"` (the default) never imports numba.
+numba is an optional extra (`pip install srcgrad[numba]`).
+"""
+from __future__ import annotations
+
+from ..errors import SrcGradError
+
+BACKENDS = ("python", "numba", "auto")
+
+
+def check_backend(backend) -> str:
+    """`backend` if it is one srcgrad knows (and numba is there for "numba")."""
+    if backend not in BACKENDS:
+        raise SrcGradError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {backend!r}")
+    if backend == "numba" and not available():
+        raise SrcGradError("backend='numba' needs numba, which is not installed",
+                           hint='pip install "srcgrad[numba]" (or backend="auto", which runs Python without it)')
+    return backend
+
+
+def available() -> bool:
+    """Whether numba can be imported."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def bind(fun, options, backend: str) -> tuple:
+    """(Compiled, the function to call, its staleness check, the call plan's check) of
+    `fun`'s derivative for `options` in `backend` ("numba" or "auto"); either check may
+    be None. With "auto", the Python build where numba refuses (its function's
+    `refusal` says why) and as the wrapper's fallback at the first call."""
+    import dataclasses
+
+    from .. import cache, watch
+
+    python = None
+    if backend == "auto":
+        compiled = cache.compiled(fun, options)
+        seen = watch.of(compiled, fun)
+        python = (compiled, compiled.bind(fun), seen.check(), seen.check(planned=True))
+    try:
+        compiled = cache.compiled(fun, dataclasses.replace(options, backend="numba"))
+        entry = compile_entry(compiled, fun, options, fallback=python and python[1])
+    except SrcGradError as err:
+        if python is None:
+            raise
+        python[1].refusal = err
+        return python
+    seen = watch.of(compiled, fun)
+    current = entry.current if entry.watches else None
+    return compiled, entry.function, _both(seen.check(), current), _both(seen.check(planned=True), current)
+
+
+def _both(check, other):
+    """One staleness check of two (either may be None: nothing to check)."""
+    if other is None or check is None:
+        return other or check
+    return lambda: check() and other()
+
+
+def compile_entry(compiled, fn, options, fallback=None):
+    """The numba-compiled derivative of `compiled` (built with Options.backend="numba")
+    for the function object `fn`: a `entry.NativeEntry`. `fallback`: the Python
+    build's function, run where numba refuses (backend="auto")."""
+    from .entry import NativeEntry
+
+    return NativeEntry(compiled, fn, options, fallback)

@@ -1,0 +1,243 @@
+"""A derivative built for numba, as a function the call path runs like the Python one.
+
+`compile_entry(compiled, fn, options)` writes the module (`module_text`: the
+exporter's standalone module, numba's flavour), loads it (`loader`), and
+wraps its entry point in a small Python function with the generated
+function's signature. The wrapper
+
+- passes a list of floats (kind "numbers") as a float64 array, and gives
+  its gradient back as a list;
+- turns numba's refusal at the first call for some argument types into a
+  `SrcGradError` at the user's line (`backend="numba"`), or runs the Python
+  build instead from then on (`backend="auto"`; `.backend` says which ran);
+- turns the compiled code's own `_SrcGradError` into srcgrad's.
+
+numba reads a module's globals once, when it compiles: a number or tuple
+the derivative reads from the user's module or closure is copied into the
+module as a constant. `NativeEntry.current()` checks that each still is the
+object it was (the call path rebuilds the derivative when one changed).
+"""
+from __future__ import annotations
+
+import linecache
+import re
+
+from ..errors import Location, SrcGradError
+from . import loader
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_FILE_LINE = re.compile(r'File "([^"]+)", line (\d+)')
+_NOTE = re.compile(r"#\s*(?:backward of |recompute )?line (\d+): ")
+
+
+def module_text(compiled, fn, options, header: str = ""):
+    """(the numba module's text, its entry's name, the literals it froze, the exporter)."""
+    import os
+
+    import numpy
+
+    from ..export.exporter import _Exporter
+
+    bound = compiled.bind(fn)
+    filename = getattr(fn, "__globals__", {}).get("__file__")
+    exporter = _Exporter(os.path.dirname(os.path.abspath(filename)) if filename else None,
+                         getattr(fn, "__qualname__", "f"), native=True)
+    exporter.resolve(numpy, "numpy")
+    name = ("jvp_" if options.mode == "forward" else "grad_") + fn.__name__  # as export.entry_name
+    try:
+        exporter.entry(bound, name)
+    except SrcGradError as err:
+        helper = getattr(err, "helper", None)
+        if helper is None or err.location is not None:
+            raise
+        called = [n for n, obj in compiled.helpers.items() if obj is helper]
+        lines = compiled.source.splitlines()
+        at = next((i for i, line in enumerate(lines) for n in called if f"{n}(" in line), None)
+        raise SrcGradError(err.reason + (f" (generated line: {lines[at].strip()})" if at is not None else ""),
+                           _user_location(fn, lines[:at + 1]) if at is not None else None, err.hint) from None
+    return exporter.render(header), name, exporter.frozen, exporter
+
+
+def _user_location(fn, lines: list):
+    """The user's line the last `# line N:` note of these generated lines names."""
+    user_line = next((int(m.group(1)) for text in reversed(lines) for m in [_NOTE.search(text)] if m), None)
+    filename = fn.__code__.co_filename
+    if user_line is None:
+        return None
+    code = linecache.getline(filename, user_line)
+    return Location(filename, user_line, len(code) - len(code.lstrip()), code)
+
+
+class NativeEntry:
+    """The numba-compiled derivative and the wrapper the call path runs (`function`)."""
+
+    def __init__(self, compiled, fn, options, fallback=None):
+        self.fn = fn
+        self.options = options
+        text, name, frozen, exporter = module_text(compiled, fn, options)
+        self.text = text
+        self.module = loader.load(text, name)
+        self.path = self.module.__file__
+        self.dispatcher = getattr(self.module, name)
+        self._frozen = _frozen_slots(frozen)
+        self.watches = bool(self._frozen)  # whether `current` has anything to check
+        error_name = exporter.by_id.get(id(_standin()))
+        self._error = getattr(self.module, error_name) if error_name else None
+        self.fallback = fallback  # the Python build's function: backend="auto"
+        self.function = self._wrapper(compiled)
+
+    def current(self) -> bool:
+        """Whether every global number or tuple compiled in still is the object it was."""
+        for container, key, value in self._frozen:
+            try:
+                now = container[key] if key is not None else container.cell_contents
+            except (KeyError, ValueError):
+                return False
+            if now is not value:
+                return False
+        return True
+
+    def _wrapper(self, compiled):
+        import numpy
+
+        code = self.dispatcher.py_func.__code__
+        params = list(code.co_varnames[:code.co_argcount])
+        kwonly = list(getattr(compiled, "native_kwonly", ()))
+        positional = [p for p in params if p not in kwonly]
+        kinds = dict(zip(_user_params(self.fn), self.options.kinds))
+        numbers = {p for p in positional if kinds.get(p) == "numbers"}
+        defaults = self.fn.__defaults__ or ()
+        kwdefaults = self.fn.__kwdefaults__ or {}
+        first_default = len(positional) - len(defaults)
+        head = [f"{p}=_defaults[{i - first_default}]" if i >= first_default else p
+                for i, p in enumerate(positional)]
+        if kwonly:
+            head += ["*"] + [f"{p}=_kwdefaults[{p!r}]" if p in kwdefaults else p for p in kwonly]
+        passed = ", ".join(f"_floats({p})" if p in numbers else p for p in params)
+        as_python = ", ".join(positional + [f"{p}={p}" for p in kwonly])
+        convert = self._output_converter([i for i, w in enumerate(self.options.wrt) if kinds.get(w) == "numbers"])
+        call = f"_out(_entry({passed}))" if convert else f"_entry({passed})"
+        name = self.dispatcher.__name__
+        text = (f"def {name}({', '.join(head)}):\n"
+                f"    if _state:\n"
+                f"        return _python({as_python})\n"
+                f"    try:\n"
+                f"        return {call}\n"
+                f"    except _Own as _err:\n"
+                f"        raise _SrcGradError(str(_err.args[0]) if _err.args else '') from None\n"
+                f"    except Exception as _err:\n"
+                f"        if not _refused(_err):\n"
+                f"            raise\n"
+                f"        return _python({as_python})\n")
+        state: list = []  # [True] once the Python build runs instead (backend="auto")
+        entry = self
+
+        def refused(err) -> bool:
+            """False for the user's own error; for numba's refusal to compile, True
+            (backend="auto": the Python build runs from now on) or a SrcGradError."""
+            if not _while_compiling(err):
+                return False
+            error = entry._refusal(err)
+            if entry.fallback is None:
+                raise error from None
+            state.append(True)
+            wrapper.backend = "python"
+            wrapper.refusal = error
+            return True
+
+        scope = {"_state": state, "_entry": self.dispatcher, "_python": self.fallback,
+                 "_floats": lambda v: numpy.array(v, dtype=numpy.float64),
+                 "_out": convert, "_refused": refused,
+                 "_Own": self._error or (), "_SrcGradError": SrcGradError,
+                 "_defaults": defaults, "_kwdefaults": kwdefaults}
+        exec(compile(text, f"<srcgrad numba wrapper {name}>", "exec"), scope)
+        wrapper = scope[name]
+        wrapper.backend = "numba"
+        wrapper.native = self
+        return wrapper
+
+    def _output_converter(self, wrt_numbers: list):
+        """The function turning the entry's result into the Python build's (lists for lists)."""
+        options = self.options
+        if not wrt_numbers:
+            return None
+        many = len(options.wrt) > 1
+
+        def grads(g):
+            if many:
+                return tuple(v.tolist() if i in wrt_numbers else v for i, v in enumerate(g))
+            return g.tolist()
+
+        if options.mode == "forward":
+            return None
+
+        def convert(out):
+            if options.has_aux:
+                out, aux = out
+                if options.return_value:
+                    return (out[0], grads(out[1])), aux
+                return grads(out), aux
+            if options.return_value:
+                return out[0], grads(out[1])
+            return grads(out)
+
+        return convert
+
+    def _refusal(self, err) -> SrcGradError:
+        """numba's typing error as a SrcGradError at the user's line it comes from."""
+        message = _ANSI.sub("", str(err))
+        lines = [line.strip() for line in message.splitlines() if line.strip()]
+        reason = next((line for line in lines if not line.startswith(("Failed in", "During:", "File "))
+                       and not line.endswith(":")), lines[0] if lines else "numba refused it")
+        location = None
+        base = self.path.rsplit("/", 1)[-1]
+        for found in _FILE_LINE.finditer(message):
+            if found.group(1).rsplit("/", 1)[-1] != base:
+                continue
+            line = int(found.group(2))
+            module_lines = linecache.getlines(self.path) or open(self.path, encoding="utf-8").read().splitlines(True)
+            generated = module_lines[line - 1].strip() if line <= len(module_lines) else ""
+            location = _user_location(self.fn, module_lines[:line])
+            reason = f"{reason} (generated line: {generated})"
+            break
+        return SrcGradError(f"numba cannot compile the derivative of {self.fn.__qualname__}: {reason}",
+                            location, hint="backend='auto' runs what numba refuses in Python; "
+                                           "backend='python' always does")
+
+
+def _while_compiling(err) -> bool:
+    """Whether `err` was raised by numba compiling (typing, lowering), not by the
+    compiled code running: its traceback passes through the dispatcher's compile."""
+    from numba.core.errors import NumbaError
+
+    if isinstance(err, NumbaError):
+        return True
+    tb = err.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == "_compile_for_args":
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _standin():
+    from ..export.exporter import _STANDIN
+
+    return _STANDIN
+
+
+def _user_params(fn) -> list:
+    code = fn.__code__
+    return list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+
+
+def _frozen_slots(frozen: list) -> list:
+    """(container, key, value): a globals dict and its key, or a cell and None."""
+    out = []
+    for owner, ref, value in frozen:
+        code = owner.__code__
+        if ref in code.co_freevars and owner.__closure__:
+            out.append((owner.__closure__[code.co_freevars.index(ref)], None, value))
+        else:
+            out.append((owner.__globals__, ref, value))
+    return out

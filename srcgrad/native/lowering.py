@@ -1,0 +1,230 @@
+"""The generated function rewritten into what numba types and compiles well.
+
+Run by the compiler as the last step of a build for `backend="numba"`
+(`Options.backend`); the Python backend's output never goes through it.
+Three rewrites, each proved safe on the tree or refused:
+
+- **One stack per taped value.** The tape is one list, `_stack`, holding
+  floats, arrays and shapes together: numba types a list by one element
+  type. Each push `_stack.append(v)` (or `append(shape_of(v))`) and each
+  pop `v = _stack.pop()` (or `_v_shape1 = _stack.pop()`) names the value it
+  carries; when every use of the stack is one of those and the pushes and
+  pops name the same values as often, the stack is split into one list per
+  value, `_stack_v`. A single stack pops each value back in reverse order of
+  its pushes, and so does each list of the split: the pairs that named one
+  value still meet. Otherwise the stack stays as it is (numba then types it
+  or refuses it).
+- **A list of floats as an array.** An argument of kind "numbers" is passed
+  in as a float64 array (`native.entry` converts it): every use the code
+  makes of it must read the same from an array (`x[i]` with an integer
+  index, `len(x)`, `for v in x`), else the backend refuses the function at
+  that line. The adjoint list `dx = [0.0] * n` becomes `float_zeros(n)`
+  under the same condition (indexed, measured, returned).
+- **Keyword-only parameters positional** (a tangent function's `x_dot`):
+  numba takes none; the entry's caller passes all of them by position.
+"""
+from __future__ import annotations
+
+import re
+
+import gast
+
+from .. import nodes
+from ..errors import Location, SrcGradError
+
+_SHAPE_POP = re.compile(r"^_(.+)_shape\d+$")
+
+
+def lower(fn, params_kinds: dict, ctx) -> list:
+    """Rewrite the generated def `fn` in place for numba (see the module docstring);
+    the names of the keyword-only parameters it made positional."""
+    args = fn.args
+    moved = [a.id for a in args.kwonlyargs]
+    if args.kwonlyargs:
+        args.args = list(args.args) + list(args.kwonlyargs)
+        args.kwonlyargs, args.kw_defaults = [], []
+    for stack in sorted({s.targets[0].id for s in _walk_statements(fn.body) if _is_new_stack(s)}):
+        _split_stack(fn, stack, ctx)
+    numbers = [p for p, kind in params_kinds.items() if kind == "numbers"]
+    for p in numbers:
+        _check_array_uses(fn, p, ctx)
+    _float_lists(fn, ctx)
+    return moved
+
+
+# -- stacks ------------------------------------------------------------------------
+
+def _walk_statements(body):
+    for stmt in body:
+        yield stmt
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list):
+                yield from _walk_statements(inner)
+        for handler in getattr(stmt, "handlers", None) or ():
+            yield from _walk_statements(handler.body)
+
+
+def _is_new_stack(stmt) -> bool:
+    return isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+        and isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id.startswith("_stack") \
+        and isinstance(stmt.value, gast.List) and not stmt.value.elts
+
+
+def _stack_call(node, stack: str, method: str) -> bool:
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+        and node.func.attr == method and isinstance(node.func.value, gast.Name) \
+        and node.func.value.id == stack
+
+
+def _push_key(stmt, stack: str):
+    """The value `_stack.append(v)` carries ("v", or "shape:v" for `shape_of(v)`), else None."""
+    if not (isinstance(stmt, gast.Expr) and _stack_call(stmt.value, stack, "append")
+            and len(stmt.value.args) == 1):
+        return None
+    value = stmt.value.args[0]
+    if isinstance(value, gast.Name):
+        return value.id
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id.startswith("shape_of") \
+            and len(value.args) == 1 and isinstance(value.args[0], gast.Name):
+        return "shape:" + value.args[0].id.lstrip("_")
+    return None
+
+
+def _pop_key(stmt, stack: str):
+    """The value `v = _stack.pop()` restores ("v", or "shape:v" for `_v_shape1`), else None."""
+    if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)
+            and _stack_call(stmt.value, stack, "pop") and not stmt.value.args):
+        return None
+    target = stmt.targets[0].id
+    shape = _SHAPE_POP.match(target)
+    return "shape:" + shape.group(1) if shape else target
+
+
+def _split_stack(fn, stack: str, ctx) -> None:
+    pushes, pops, others = [], [], 0
+    for stmt in _walk_statements(fn.body):
+        if _is_new_stack(stmt) and stmt.targets[0].id == stack:
+            continue
+        key = _push_key(stmt, stack)
+        if key is not None:
+            pushes.append((stmt, key))
+            continue
+        key = _pop_key(stmt, stack)
+        if key is not None:
+            pops.append((stmt, key))
+            continue
+        others += sum(1 for n in gast.walk(stmt) if isinstance(n, gast.Name) and n.id == stack
+                      and not isinstance(stmt, (gast.For, gast.While, gast.If)))
+    if others or sorted(k for _, k in pushes) != sorted(k for _, k in pops):
+        return
+    names: dict[str, str] = {}
+    for key in dict.fromkeys(k for _, k in pushes):
+        names[key] = ctx.names.claim(f"{stack}_{re.sub(r'[^0-9A-Za-z_]', '_', key.replace('shape:', '')).strip('_')}"
+                                     + ("_shape" if key.startswith("shape:") else ""))
+    for stmt, key in pushes + pops:
+        stmt.value.func.value = nodes.name(names[key])
+    _replace_new_stack(fn.body, stack, list(names.values()))
+
+
+def _replace_new_stack(body: list, stack: str, names: list) -> None:
+    for i, stmt in enumerate(body):
+        if _is_new_stack(stmt) and stmt.targets[0].id == stack:
+            body[i:i + 1] = [_located(nodes.assign(n, gast.List(elts=[], ctx=gast.Load())), stmt) for n in names]
+            return
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list):
+                _replace_new_stack(inner, stack, names)
+
+
+def _located(new, old):
+    if hasattr(old, "lineno"):
+        new.lineno = old.lineno
+    return new
+
+
+# -- lists of floats -----------------------------------------------------------------
+
+def _parents(fn) -> dict:
+    out = {}
+    for node in gast.walk(fn):
+        for child in gast.iter_child_nodes(node):
+            out[id(child)] = node
+    return out
+
+
+def _array_like_use(node, parents: dict, returns_ok: bool) -> bool:
+    """Whether this occurrence of a list's name reads the same from a float array."""
+    parent = parents.get(id(node))
+    if isinstance(parent, gast.Subscript) and parent.value is node:
+        return not isinstance(parent.slice, (gast.Slice, gast.Tuple))
+    if isinstance(parent, gast.Call) and isinstance(parent.func, gast.Name) and parent.func.id == "len" \
+            and parent.args == [node]:
+        return True
+    if isinstance(parent, gast.For) and parent.iter is node:
+        return True
+    if returns_ok:
+        if isinstance(parent, gast.Return):
+            return True
+        if isinstance(parent, gast.Tuple) and isinstance(parents.get(id(parent)), gast.Return):
+            return True
+    return False
+
+
+def _refuse(ctx, node, what: str) -> None:
+    line = getattr(node, "lineno", None)
+    location = None
+    if line:
+        code = ctx.line(line)
+        location = Location(ctx.parsed.source.filename, line, 0, code)
+    raise SrcGradError(f"the numba backend takes the list of floats {what} as a float array, and "
+                       "this line uses it as a list", location,
+                       hint="index it, take its len or loop over it (or pass a NumPy array); "
+                            "backend='auto' runs such a function in Python")
+
+
+def _check_array_uses(fn, param: str, ctx) -> None:
+    parents = _parents(fn)
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Name) and node.id == param and isinstance(node.ctx, gast.Load) \
+                and not _array_like_use(node, parents, returns_ok=False):
+            _refuse(ctx, _statement_of(node, parents), param)
+        if isinstance(node, gast.Name) and node.id == param and isinstance(node.ctx, gast.Store):
+            _refuse(ctx, _statement_of(node, parents), param)
+
+
+def _statement_of(node, parents: dict):
+    while node is not None and not isinstance(node, gast.stmt):
+        node = parents.get(id(node))
+    return node
+
+
+def _zeros_list(value):
+    """E of `[0.0] * E`, else None."""
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult) and isinstance(value.left, gast.List) \
+            and len(value.left.elts) == 1 and isinstance(value.left.elts[0], gast.Constant) \
+            and type(value.left.elts[0].value) is float and value.left.elts[0].value == 0.0:
+        return value.right
+    return None
+
+
+def _float_lists(fn, ctx) -> None:
+    """`d = [0.0] * n` -> `d = float_zeros(n)` where every use of d reads the same from an array."""
+    parents = _parents(fn)
+    made = [s for s in _walk_statements(fn.body) if isinstance(s, gast.Assign) and len(s.targets) == 1
+            and isinstance(s.targets[0], gast.Name) and _zeros_list(s.value) is not None]
+    for stmt in made:
+        name = stmt.targets[0].id
+        if sum(1 for s in made if s.targets[0].id == name) != 1:
+            continue
+        uses = [n for n in gast.walk(fn) if isinstance(n, gast.Name) and n.id == name and n is not stmt.targets[0]]
+        if all(isinstance(n.ctx, gast.Load) and _array_like_use(n, parents, returns_ok=True) for n in uses):
+            helper = ctx.helper(_float_zeros(), "float_zeros")
+            stmt.value = gast.Call(func=nodes.name(helper), args=[_zeros_list(stmt.value)], keywords=[])
+
+
+def _float_zeros():
+    from .helpers import float_zeros
+
+    return float_zeros

@@ -1,0 +1,234 @@
+"""The numba backend (issue 17): backend= on the transforms, the boundary, refusals, staleness.
+
+Each derivative here is compared with the Python backend's on the same
+arguments (to 1e-12 relative) and, for the benchmark workloads, with the
+hand-written gradient. The translation validation of the backend over the
+corpora is tests/test_native_translation.py.
+"""
+import fractions
+import math
+import sys
+
+import numpy as np
+import pytest
+
+import srcgrad
+
+numba = pytest.importorskip("numba")
+
+DT = 0.01
+STEPS = 50
+
+
+def pendulum(g, length, damping):
+    theta = 1.0
+    omega = 0.0
+    for _ in range(STEPS):
+        alpha = -(g / length) * math.sin(theta) - damping * omega
+        theta = theta + DT * omega
+        omega = omega + DT * alpha
+    return theta * theta + 0.5 * omega * omega
+
+
+def rosenbrock(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def spring(k, c, n):
+    dt = 0.01
+    xs = np.zeros(n + 1)
+    vs = np.zeros(n + 1)
+    xs[0] = 1.0
+    for i in range(n):
+        a = -k * xs[i] - c * vs[i]
+        vs[i + 1] = vs[i] + dt * a
+        xs[i + 1] = xs[i] + dt * vs[i + 1]
+    return np.sum(xs ** 2)
+
+
+def close(a, b, rtol=1e-12):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and np.allclose(a, b, rtol=rtol, atol=1e-300)
+
+
+@pytest.fixture(autouse=True)
+def _cache_dir(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "native-cache"))
+
+
+def test_scalar_loop_matches_python_and_says_numba_ran():
+    df = srcgrad.grad(pendulum, wrt=(0, 1, 2), backend="numba")
+    got = df(9.81, 1.3, 0.4)
+    want = srcgrad.grad(pendulum, wrt=(0, 1, 2))(9.81, 1.3, 0.4)
+    assert df.backend == "numba"
+    assert all(type(g) is float for g in got)
+    assert close(got, want)
+
+
+def test_a_list_of_floats_is_passed_as_an_array_and_its_gradient_comes_back_a_list():
+    x = [0.3, -0.5, 1.2, 0.7, 2.0]
+    df = srcgrad.grad(rosenbrock, backend="numba")
+    got = df(x)
+    assert type(got) is list and all(type(v) is float for v in got)
+    assert close(got, srcgrad.grad(rosenbrock)(x))
+    assert x == [0.3, -0.5, 1.2, 0.7, 2.0]
+    arr = np.array(x)
+    assert close(df(arr), got) and type(df(arr)) is np.ndarray
+
+
+def test_value_and_grad_with_a_list_gives_the_value_and_a_list():
+    x = [0.3, -0.5, 1.2]
+    value, grad = srcgrad.value_and_grad(rosenbrock, backend="numba")(x)
+    assert value == pytest.approx(rosenbrock(x), rel=1e-13)
+    assert type(grad) is list and close(grad, srcgrad.grad(rosenbrock)(x))
+
+
+def test_arrays_filled_in_place_in_a_loop():
+    df = srcgrad.grad(spring, wrt=(0, 1), backend="numba")
+    got = df(1.0, 0.1, 300)
+    assert df.backend == "numba"
+    assert close(got, srcgrad.grad(spring, wrt=(0, 1))(1.0, 0.1, 300), rtol=1e-11)
+
+
+def test_jvp_in_the_numba_backend():
+    value, tangent = srcgrad.jvp(pendulum, (9.81, 1.3, 0.4), (1.0, 0.5, 0.0), backend="numba")
+    want_value, want_tangent = srcgrad.jvp(pendulum, (9.81, 1.3, 0.4), (1.0, 0.5, 0.0))
+    assert close(value, want_value) and close(tangent, want_tangent)
+
+
+def loss_of_params(params, X):
+    return np.sum(np.tanh(X @ params["W"]))
+
+
+def test_auto_runs_python_where_numba_refuses_and_says_why():
+    params, X = {"W": np.ones((2, 2)) * 0.3}, np.arange(6.0).reshape(3, 2) / 6
+    df = srcgrad.grad(loss_of_params, backend="auto")
+    got = df(params, X)
+    assert df.backend == "python"
+    assert isinstance(df.refusal, srcgrad.SrcGradError)
+    assert close(got["W"], srcgrad.grad(loss_of_params)(params, X)["W"])
+
+
+def test_numba_refuses_with_the_users_line():
+    df = srcgrad.grad(loss_of_params, backend="numba")
+    with pytest.raises(srcgrad.SrcGradError) as info:
+        df({"W": np.ones((2, 2))}, np.ones((3, 2)))
+    assert "numba" in str(info.value)
+    assert info.value.location is not None and info.value.location.lineno == loss_of_params.__code__.co_firstlineno + 1
+
+
+def labelled(x):
+    total = 0.0
+    for i in range(len(x)):
+        total = total + x[i] * float(fractions.Fraction(1, 1))
+    return total
+
+
+def test_a_construct_numba_cannot_type_is_refused_at_its_line_and_auto_falls_back():
+    x = np.array([1.0, 2.0])
+    with pytest.raises(srcgrad.SrcGradError) as info:
+        srcgrad.grad(labelled, backend="numba")(x)
+    assert "numba cannot compile" in str(info.value)
+    assert info.value.location is not None
+    df = srcgrad.grad(labelled, backend="auto")
+    assert close(df(x), [1.0, 1.0]) and df.backend == "python"
+    assert close(df(x), [1.0, 1.0])  # and again, from the fallback
+
+
+def slices(x):
+    return sum(x[1:]) * x[0]
+
+
+def test_a_list_used_as_a_list_is_refused_not_converted():
+    with pytest.raises(srcgrad.SrcGradError) as info:
+        srcgrad.grad(slices, backend="numba")([1.0, 2.0, 3.0])
+    assert "list of floats" in str(info.value)
+    df = srcgrad.grad(slices, backend="auto")
+    assert close(df([1.0, 2.0, 3.0]), [5.0, 1.0, 1.0]) and df.backend == "python"
+
+
+SCALE = 2.0
+
+
+def scaled(x):
+    return SCALE * x * x
+
+
+def test_a_global_number_changed_after_the_compile_is_read_again():
+    global SCALE
+    df = srcgrad.grad(scaled, backend="numba")
+    assert df(3.0) == pytest.approx(12.0)
+    SCALE = 5.0
+    try:
+        assert df(3.0) == pytest.approx(30.0)
+    finally:
+        SCALE = 2.0
+
+
+def not_scalar(x):
+    return x * 2.0
+
+
+def test_a_non_scalar_output_is_a_srcgrad_error():
+    with pytest.raises(srcgrad.SrcGradError, match="scalar output"):
+        srcgrad.grad(not_scalar, backend="numba")(np.ones(3))
+
+
+def divides(x, y):
+    return x / y
+
+
+def test_a_users_own_error_passes_through():
+    with pytest.raises(ZeroDivisionError):
+        srcgrad.grad(divides, backend="numba")(1.0, 0.0)
+
+
+def test_bad_backend_names_are_refused():
+    with pytest.raises(srcgrad.SrcGradError, match="backend"):
+        srcgrad.grad(scaled, backend="numbaa")
+    with pytest.raises(srcgrad.SrcGradError, match="backend"):
+        srcgrad.jvp(scaled, (1.0,), (1.0,), backend="fortran")
+
+
+_WARM_PROBE = """
+import sys, time
+sys.path.insert(0, {here!r})
+import srcgrad
+from test_native import pendulum
+started = time.perf_counter()
+df = srcgrad.grad(pendulum, wrt=(0, 1, 2), backend="numba")
+df(9.81, 1.3, 0.4)
+entry = df._bound[df._last_kinds][0].native
+print(entry.dispatcher.stats.cache_hits.get(entry.dispatcher.signatures[0], 0), entry.path)
+"""
+
+
+def test_a_second_process_loads_the_machine_code_from_the_disk_cache(tmp_path):
+    import os
+    import pathlib
+    import subprocess
+
+    env = {**os.environ, "SRCGRAD_CACHE_DIR": str(tmp_path)}
+    probe = _WARM_PROBE.format(here=str(pathlib.Path(__file__).parent))
+    runs = [subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+            .stdout.split() for _ in range(2)]
+    assert runs[0][1] == runs[1][1] and runs[0][1].startswith(str(tmp_path))  # one module file
+    assert (int(runs[0][0]), int(runs[1][0])) == (0, 1)  # compiled, then loaded
+
+
+def test_python_backend_never_imports_numba():
+    import subprocess
+
+    code = ("import srcgrad, sys\n"
+            "def f(x):\n    return x * x\n"
+            "srcgrad.grad(f)(2.0)\n"
+            "assert 'numba' not in sys.modules, 'numba imported'\n")
+    script = __import__("pathlib").Path(__file__).parent / "_native_probe_tmp.py"
+    script.write_text(code)
+    try:
+        subprocess.run([sys.executable, str(script)], check=True)
+    finally:
+        script.unlink()

@@ -430,7 +430,7 @@ def jvp(fun, primals, tangents, debug_nans: bool = False, backend: str = "python
 _SPLIT_BOUND: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
+def vjp(fun, *args, wrt=0, debug_nans: bool = False, backend: str = "python", **kwargs):
     """Split reverse mode: run `fun` now, return `(value, pullback)`.
 
     `pullback(cotangent)` — PyTorch's `.backward()` — runs the backward sweep
@@ -443,6 +443,7 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, **kwargs):
     """
     from . import compose
 
+    native.python_only(backend, "vjp")
     if compose.is_derivative(fun):
         return compose.vjp_of(fun, args, kwargs, wrt)
     fun = forms.function_of(fun)

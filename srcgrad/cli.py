@@ -1,7 +1,7 @@
 """The `srcgrad` command line (also `python -m srcgrad`), SPEC section 3.
 
     srcgrad show   FILE.py:FUNC [--wrt x,y] [--mode reverse|forward] [--kinds x=array,n=scalar] [--split]
-    srcgrad export FILE.py:FUNC [--wrt x,y] [--mode reverse|forward] [--kinds ...] -o OUT.py
+    srcgrad export FILE.py:FUNC [--wrt x,y] [--mode reverse|forward] [--kinds ...] [--backend numba] -o OUT.py
 
 `show` prints the generated derivative (syntax-highlighted with pygments
 when stdout is a terminal and pygments is installed); `export` writes it as
@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
                     "entry point is grad_FUNC (reverse) or jvp_FUNC (forward); it imports NumPy "
                     "and what FILE.py imported, and runs without srcgrad installed.")
     common(export)
+    export.add_argument("--backend", choices=("python", "numba"), default="python",
+                        help="numba: every function of the module under numba.njit(cache=True) "
+                             "(needs numba to run; lists of floats are passed as float64 arrays)")
     export.add_argument("-o", "--output", required=True, metavar="OUT.py",
                         help="the file to write ('-' for standard output)")
     return parser
@@ -205,6 +208,8 @@ def _command_line(args, fn, names: tuple, kinds: tuple) -> str:
         parts += ["--mode", args.mode]
     if kinds:
         parts += ["--kinds", kinds_text(fn, kinds)]
+    if getattr(args, "backend", "python") != "python":
+        parts += ["--backend", args.backend]
     parts += ["-o", args.output]
     return " ".join(shlex.quote(p) for p in parts)
 
@@ -221,7 +226,7 @@ def _run(args) -> int:
     from .listing import build
 
     text = export_source(fn, names, args.mode, origin=args.target,
-                         command=_command_line(args, fn, names, kinds), kinds=kinds)
+                         command=_command_line(args, fn, names, kinds), kinds=kinds, backend=args.backend)
     if args.output == "-":
         sys.stdout.write(text)
         return 0
@@ -232,7 +237,8 @@ def _run(args) -> int:
         raise CommandError(f"cannot write {args.output}: {error.strerror or error}") from None
     params = _parameters(fn)
     if args.mode == "forward":
-        params += ["*"] + build(fn, names, "forward", kinds).compiled.tangent_params
+        tangents = build(fn, names, "forward", kinds).compiled.tangent_params
+        params += tangents if args.backend == "numba" else ["*"] + tangents
     print(f"wrote {args.output}: {entry_name(fn, args.mode)}({', '.join(params)}), "
           f"{args.mode} mode, with respect to {', '.join(names)}", file=sys.stderr)
     return 0

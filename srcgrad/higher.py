@@ -12,7 +12,7 @@ import inspect
 
 import numpy
 
-from . import cache, compose, forms
+from . import cache, compose, forms, native
 from .api import Derivative, jvp, vjp
 from .boundary import check_tangent, check_wrt_value, copy_arrays, is_dask, kind_of, parameters, resolve_wrt
 from .compiler import Options
@@ -29,7 +29,7 @@ def _one_argument(fun, wrt, what: str, hint: str) -> tuple:
     return fun, names[0]
 
 
-def hvp(fun, wrt=0):
+def hvp(fun, wrt=0, backend: str = "python"):
     """Hessian-vector products: `hvp(f)(*args, v)` or `hvp(f)(*args, v=v)` is H @ v,
     without forming H.
 
@@ -49,6 +49,7 @@ def hvp(fun, wrt=0):
     `hessp=lambda x, p, *a: hvp(f)(x, *a, p)` (a direction in the wrong
     place is refused by the structure check, not silently misread).
     """
+    native.python_only(backend, "hvp")
     if compose.is_derivative(fun):
         return compose.hvp_of_fun(fun, wrt)
     fun, name = _one_argument(fun, wrt, "hvp", "pass wrt=0 or wrt='x'")
@@ -65,13 +66,14 @@ def hvp(fun, wrt=0):
                              binder=binder)
 
 
-def hessian(fun, wrt=0):
+def hessian(fun, wrt=0, backend: str = "python"):
     """The full Hessian in one argument: shape `x.shape + x.shape` (a float for a
     number; for a dict of arrays, a dict of dicts of blocks, as in JAX).
 
     `jacobian(grad(fun))`: one forward-mode column over the generated gradient
     per entry of the argument.
     """
+    native.python_only(backend, "hessian")
     if compose.is_derivative(fun):
         return compose.hessian_of_fun(fun, wrt)
     fun, name = _one_argument(fun, wrt, "hessian", "pass wrt=0 or wrt='x'")
@@ -81,7 +83,7 @@ def hessian(fun, wrt=0):
     return full
 
 
-def jacobian(fun, wrt=0):
+def jacobian(fun, wrt=0, backend: str = "python"):
     """The Jacobian of any function: shape `out.shape + x.shape`.
 
     Built from reverse-mode rows (vjp) when the output is the smaller side,
@@ -90,6 +92,7 @@ def jacobian(fun, wrt=0):
     srcgrad returned (`jacobian(grad(f))`): forward-mode columns over its
     generated code.
     """
+    native.python_only(backend, "jacobian")
     if compose.is_derivative(fun):
         return compose.jacobian_of_fun(fun, wrt)
     fun, name = _one_argument(fun, wrt, "jacobian", "call it once per argument")

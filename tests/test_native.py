@@ -232,3 +232,53 @@ def test_python_backend_never_imports_numba():
         subprocess.run([sys.executable, str(script)], check=True)
     finally:
         script.unlink()
+
+
+_EXPORT_RUNNER = """
+import sys
+sys.modules["srcgrad"] = None  # as if srcgrad were not installed
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+import exported_pendulum, exported_rosenbrock, exported_pendulum_jvp
+print(repr(exported_pendulum.grad_pendulum(9.81, 1.3, 0.4)))
+print(repr(exported_rosenbrock.grad_rosenbrock(np.array([0.3, -0.5, 1.2])).tolist()))
+print(repr(exported_pendulum_jvp.jvp_pendulum(9.81, 1.3, 0.4, 1.0, 0.5, 0.0)))
+print(exported_pendulum.grad_pendulum.signatures)
+"""
+
+
+def test_export_backend_numba_writes_an_njit_module_that_runs_without_srcgrad(tmp_path):
+    import pathlib
+    import subprocess
+
+    here = pathlib.Path(__file__)
+    for name, extra in (("pendulum", ["--wrt", "g,length,damping", "--kinds", "g=scalar,length=scalar,damping=scalar"]),
+                        ("rosenbrock", ["--kinds", "x=numbers"]),
+                        ("pendulum_jvp", ["--wrt", "g,length,damping", "--mode", "forward",
+                                          "--kinds", "g=scalar,length=scalar,damping=scalar"])):
+        target = f"{here}:{name.replace('_jvp', '')}"
+        subprocess.run([sys.executable, "-m", "srcgrad", "export", target, *extra, "--backend", "numba",
+                        "-o", str(tmp_path / f"exported_{name}.py")], check=True, capture_output=True)
+    text = (tmp_path / "exported_pendulum.py").read_text()
+    assert "@numba.njit(cache=True)\ndef grad_pendulum(g, length, damping):" in text
+    assert "# line" in text and "srcgrad" not in text.split("\n\n", 1)[1].replace("srcgrad's", "")
+    out = subprocess.run([sys.executable, "-c", _EXPORT_RUNNER, str(tmp_path)], check=True,
+                         capture_output=True, text=True).stdout.splitlines()
+    assert close(eval(out[0]), srcgrad.grad(pendulum, wrt=(0, 1, 2))(9.81, 1.3, 0.4))
+    assert close(eval(out[1]), srcgrad.grad(rosenbrock)([0.3, -0.5, 1.2]))
+    assert close(eval(out[2]), srcgrad.jvp(pendulum, (9.81, 1.3, 0.4), (1.0, 0.5, 0.0)))
+    assert "float64" in out[3]  # numba compiled it
+
+
+def test_transforms_numba_does_not_compile_yet_say_so_and_auto_runs_python():
+    x = np.array([0.5, -1.0])
+    for transform in (srcgrad.hessian, srcgrad.jacobian, srcgrad.hvp):
+        with pytest.raises(srcgrad.SrcGradError, match="no numba backend yet"):
+            transform(rosenbrock, backend="numba")
+        with pytest.raises(srcgrad.SrcGradError, match="backend must be"):
+            transform(rosenbrock, backend="fast")
+    assert close(srcgrad.hessian(rosenbrock, backend="auto")(x), srcgrad.hessian(rosenbrock)(x))
+    with pytest.raises(srcgrad.SrcGradError, match="no numba backend yet"):
+        srcgrad.vjp(rosenbrock, x, backend="numba")
+    value, pullback = srcgrad.vjp(rosenbrock, x, backend="auto")
+    assert close(pullback(1.0), srcgrad.grad(rosenbrock)(x))

@@ -29,6 +29,17 @@ def check_backend(backend) -> str:
     return backend
 
 
+def python_only(backend, transform: str) -> None:
+    """Check `backend` for a transform the numba backend does not compile yet (vjp,
+    hvp, hessian, jacobian): "python" and "auto" run Python, "numba" is refused."""
+    if backend != "numba":
+        check_backend(backend)
+    else:
+        raise SrcGradError(f"{transform} has no numba backend yet: backend='numba' compiles grad, "
+                           "value_and_grad and jvp",
+                           hint=f"use backend='auto' (it runs {transform} in Python) or backend='python'")
+
+
 def available() -> bool:
     """Whether numba can be imported."""
     try:

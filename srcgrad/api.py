@@ -10,6 +10,7 @@ package exports them).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import weakref
@@ -31,6 +32,9 @@ _ONE_NUMBERS = ("numbers",)
 # for a one-argument call, the argument types that decide its kind (a list: with a check
 # of its entries, inline in `Derivative.__call__`)
 _ONE_KINDS = {"scalar": (float, int), "array": (numpy.ndarray,), "numbers": (list,)}
+
+
+_NUMBA_HEADER = "# backend: numba (this function and the helpers it calls run under numba.njit)\n"
 
 
 def _wraps(derivative, fun) -> None:
@@ -272,9 +276,14 @@ class Derivative:
         return self._built(kinds).text(annotate, nan_safe)
 
     def _built(self, kinds=None):
-        """The derivative for `kinds` (default: the last call's), as `listing` builds it."""
-        return listing.build(self.fun, self.wrt, "reverse", self._last_kinds if kinds is None else kinds,
-                             **self._build_options())
+        """The derivative for `kinds` (default: the last call's), as `listing` builds it:
+        the numba build where numba ran (or, before any call, will run) it."""
+        numba = self.backend == "numba" and (kinds is None or self._backend == "numba")
+        built = listing.build(self.fun, self.wrt, "reverse", self._last_kinds if kinds is None else kinds,
+                              **self._build_options(), **({"backend": "numba"} if numba else {}))
+        if numba:
+            return dataclasses.replace(built, header=built.header + _NUMBA_HEADER)
+        return built
 
     def _compiled(self):
         """The Compiled the last call ran (before any call, the one `source` shows)."""

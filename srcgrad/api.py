@@ -113,8 +113,7 @@ class Derivative:
     def _native(self, options: Options) -> tuple:
         """`_function`'s entry for the numba backend: the numba-compiled derivative (its
         wrapper), or for backend="auto" the Python build where numba refuses it."""
-        compiled, fn, check, planned = native.bind(self.fun, options, self._backend)
-        fresh = compiled.fresh if getattr(fn, "backend", "python") == "python" else False
+        compiled, fn, check, planned, fresh = native.bind(self.fun, options, self._backend)
         return fn, check, planned, self.fun.__code__, compiled.made, fresh
 
     @property

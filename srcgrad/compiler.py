@@ -225,6 +225,8 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
         # before the fast path: its plain `*` and `/` allocate as the guards they replace do
         made = _made_record(out, low, options, setting)
         if options.backend == "numba":  # guards cost little in native code: no fast path
+            # a list `[0.0] * len(x)` proved new stays new as the array the wrapper makes a list
+            numba_fresh = _fresh_list(out, low, options, setting) if setting is not None else False
             moved = native_lowering.lower(out, dict(zip(low.params, options.kinds)), ctx)
         elif options.optimize and not (options.debug_nans or options.nan_safe or low.generated):
             functions, deferred = fast_path(out, sweeps, names, ctx, options, setting,
@@ -232,7 +234,9 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
     compiled = _compiled(low, functions, calls, twin=deferred)
     compiled.native_kwonly = moved if options.backend == "numba" and not options.split else ()
     compiled.made = made
-    if not options.split and deferred is None:
+    if options.backend == "numba" and not options.split:
+        compiled.fresh = numba_fresh
+    elif not options.split and deferred is None:
         compiled.fresh = _fresh_list(out, low, options, setting)
     return compiled
 

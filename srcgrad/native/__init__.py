@@ -50,10 +50,11 @@ def available() -> bool:
 
 
 def bind(fun, options, backend: str) -> tuple:
-    """(Compiled, the function to call, its staleness check, the call plan's check) of
-    `fun`'s derivative for `options` in `backend` ("numba" or "auto"); either check may
-    be None. With "auto", the Python build where numba refuses (its function's
-    `refusal` says why) and as the wrapper's fallback at the first call."""
+    """(Compiled, the function to call, its staleness check, the call plan's check,
+    whether it returns a new list of floats, see `codegen.Compiled.fresh`) of `fun`'s
+    derivative for `options` in `backend` ("numba" or "auto"); either check may be
+    None. With "auto", the Python build where numba refuses (its function's `refusal`
+    says why) and as the wrapper's fallback at the first call."""
     import dataclasses
 
     from .. import cache, watch
@@ -62,7 +63,7 @@ def bind(fun, options, backend: str) -> tuple:
     if backend == "auto":
         compiled = cache.compiled(fun, options)
         seen = watch.of(compiled, fun)
-        python = (compiled, compiled.bind(fun), seen.check(), seen.check(planned=True))
+        python = (compiled, compiled.bind(fun), seen.check(), seen.check(planned=True), compiled.fresh)
     try:
         compiled = cache.compiled(fun, dataclasses.replace(options, backend="numba"))
         entry = compile_entry(compiled, fun, options, fallback=python and python[1])
@@ -73,7 +74,8 @@ def bind(fun, options, backend: str) -> tuple:
         return python
     seen = watch.of(compiled, fun)
     current = entry.current if entry.watches else None
-    return compiled, entry.function, _both(seen.check(), current), _both(seen.check(planned=True), current)
+    fresh = compiled.fresh and (python is None or python[4])  # either may run
+    return compiled, entry.function, _both(seen.check(), current), _both(seen.check(planned=True), current), fresh
 
 
 def _both(check, other):

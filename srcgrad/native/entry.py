@@ -113,10 +113,15 @@ class NativeEntry:
                 for i, p in enumerate(positional)]
         if kwonly:
             head += ["*"] + [f"{p}=_kwdefaults[{p!r}]" if p in kwdefaults else p for p in kwonly]
-        passed = ", ".join(f"_floats({p})" if p in numbers else p for p in params)
+        passed = ", ".join(f"_array({p}, _float64)" if p in numbers else p for p in params)
         as_python = ", ".join(positional + [f"{p}={p}" for p in kwonly])
-        convert = self._output_converter([i for i, w in enumerate(self.options.wrt) if kinds.get(w) == "numbers"])
-        call = f"_out(_entry({passed}))" if convert else f"_entry({passed})"
+        wrt_numbers = [i for i, w in enumerate(self.options.wrt) if kinds.get(w) == "numbers"]
+        convert = self._output_converter(wrt_numbers)
+        options = self.options
+        if wrt_numbers and len(options.wrt) == 1 and not (options.return_value or options.has_aux):
+            call = f"_entry({passed}).tolist()"  # the commonest: grad of one list of floats
+        else:
+            call = f"_out(_entry({passed}))" if convert else f"_entry({passed})"
         name = self.dispatcher.__name__
         text = (f"def {name}({', '.join(head)}):\n"
                 f"    if _state:\n"
@@ -146,7 +151,7 @@ class NativeEntry:
             return True
 
         scope = {"_state": state, "_entry": self.dispatcher, "_python": self.fallback,
-                 "_floats": lambda v: numpy.array(v, dtype=numpy.float64),
+                 "_array": numpy.array, "_float64": numpy.float64,
                  "_out": convert, "_refused": refused,
                  "_Own": self._error or (), "_SrcGradError": SrcGradError,
                  "_defaults": defaults, "_kwdefaults": kwdefaults}

@@ -37,6 +37,12 @@ _ONE_KINDS = {"scalar": (float, int), "array": (numpy.ndarray,), "numbers": (lis
 _NUMBA_HEADER = "# backend: numba (this function and the helpers it calls run under numba.njit)\n"
 
 
+def _numba_made(base) -> bool:
+    """Whether an array's `base` is memory numba allocated in the call (numba's
+    `_MemInfo` without a parent; an argument's memory has the argument as parent)."""
+    return type(base).__name__ == "_MemInfo" and base.parent is None
+
+
 def _wraps(derivative, fun) -> None:
     """Give a derivative `fun`'s name and docstring; a partial or a callable object
     (whose attributes are its own state) lends only those it has."""
@@ -149,7 +155,8 @@ class Derivative:
                         out = plan.fn(x)
                         # `_fresh(out, x)` and `unshared` inlined: a new array the derivative made
                         # (owning its memory), of x's shape and dtype
-                        if type(out) is numpy.ndarray and out.base is None and out.dtype is dtype \
+                        if type(out) is numpy.ndarray and (out.base is None or _numba_made(out.base)) \
+                                and (out.dtype is dtype or out.dtype == dtype) \
                                 and out.shape == x.shape and out.flags.writeable and out is not x:
                             return out
                         return plan.gradient(out, args)
@@ -221,7 +228,8 @@ class Derivative:
             # `_fresh(out, x)` and `unshared` inlined: one float array in, and out a new
             # array the derivative made (owning its memory, none of the arguments)
             x = args[at]
-            if type(out) is numpy.ndarray and out.base is None and out.dtype is x.dtype \
+            if type(out) is numpy.ndarray and (out.base is None or _numba_made(out.base)) \
+                    and (out.dtype is x.dtype or out.dtype == x.dtype) \
                     and out.shape == x.shape and x.dtype.kind == "f" and out.flags.writeable \
                     and (out is not x if len(args) == 1 else all(a is not out for a in args)):
                 return out

@@ -260,7 +260,7 @@ def test_export_backend_numba_writes_an_njit_module_that_runs_without_srcgrad(tm
         subprocess.run([sys.executable, "-m", "srcgrad", "export", target, *extra, "--backend", "numba",
                         "-o", str(tmp_path / f"exported_{name}.py")], check=True, capture_output=True)
     text = (tmp_path / "exported_pendulum.py").read_text()
-    assert "@numba.njit(cache=True)\ndef grad_pendulum(g, length, damping):" in text
+    assert "@numba.njit(cache=True, boundscheck=True)\ndef grad_pendulum(g, length, damping):" in text
     assert "# line" in text and "srcgrad" not in text.split("\n\n", 1)[1].replace("srcgrad's", "")
     out = subprocess.run([sys.executable, "-c", _EXPORT_RUNNER, str(tmp_path)], check=True,
                          capture_output=True, text=True).stdout.splitlines()

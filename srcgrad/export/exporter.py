@@ -383,7 +383,7 @@ class _Exporter:
                           f"{body or '    pass'}\n")
         text = "\n".join(parts) + "\n\n" + "\n\n".join(blocks)
         if self.native:  # every function compiled by numba, cached on disk
-            text = re.sub(r"^def ", "@numba.njit(cache=True)\ndef ", text, flags=re.M)
+            text = re.sub(r"^def ", "@numba.njit(cache=True, boundscheck=True)\ndef ", text, flags=re.M)
         compile(text, "<srcgrad export>", "exec")  # the output is valid Python, always
         return text
 

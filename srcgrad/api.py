@@ -125,10 +125,12 @@ class Derivative:
     @property
     def backend(self) -> str:
         """Which backend ran the last call: "python" or "numba" (with backend="auto",
-        "python" where numba refused the derivative; `.refusal` says why)."""
+        "python" where numba refused the derivative, `.refusal` says why; None before
+        the first call)."""
         found = self._bound.get(self._last_kinds)
-        return getattr(found[0], "backend", "python") if found is not None else \
-            ("python" if self._backend == "python" else "numba")
+        if found is not None:
+            return getattr(found[0], "backend", "python")
+        return {"python": "python", "numba": "numba"}.get(self._backend)  # auto: None until a call
 
     @property
     def refusal(self):
@@ -310,6 +312,9 @@ def _transform(return_value: bool):
         from . import compose
 
         if compose.is_derivative(fun):
+            if options.get("backend", "python") != "python":
+                native.python_only(options["backend"], "a transform of a derivative")
+            options = {k: v for k, v in options.items() if k != "backend"}
             if options:
                 raise SrcGradError(f"{', '.join(sorted(options))} applies to the derivative of a plain function",
                                    hint="pass it to the inner transform")

@@ -35,6 +35,8 @@ class Composite:
     way to the same value: jacobian of a plain function by vjp rows).
     """
 
+    backend = "python"  # transforms of derivatives run their generated code in Python
+
     def __init__(self, build, signature: inspect.Signature, name: str, doc: str = "", call=None,
                  binder=None):
         self._build = build

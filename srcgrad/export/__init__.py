@@ -23,13 +23,8 @@ import numpy
 
 from .. import __version__, listing
 from ..errors import SrcGradError
-from .exporter import _ANY_SRCGRAD_IMPORT, _Exporter  # noqa: F401  (tests reach them here)
+from .exporter import _ANY_SRCGRAD_IMPORT, _Exporter, entry_name  # noqa: F401  (tests reach them here)
 from .text import _rename  # noqa: F401  (tests reach it here)
-
-
-def entry_name(fn, mode: str) -> str:
-    """The exported entry point's name: grad_<function> or jvp_<function>."""
-    return ("jvp_" if mode == "forward" else "grad_") + fn.__name__
 
 
 def export_source(fn, wrt, mode: str = "reverse", origin: str | None = None,

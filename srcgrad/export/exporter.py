@@ -67,6 +67,12 @@ class _SrcGradError(Exception):
 '''
 
 
+def entry_name(fn, mode: str) -> str:
+    """The exported entry point's name: grad_<function> or jvp_<function> (a lambda's
+    `<lambda>` as `lambda`)."""
+    return ("jvp_" if mode == "forward" else "grad_") + re.sub(r"\W", "", fn.__name__)
+
+
 class _StandIn:
     """Marker for the `_SrcGradError` class written into the module."""
 
@@ -172,6 +178,16 @@ class _Exporter:
             return name
         if isinstance(obj, types.FunctionType):
             return self._user_function(obj, preferred)
+        if self.native:
+            name = used_as or preferred
+            err = SrcGradError(
+                f"the numba backend compiles the globals a derivative reads in as constants; {name!r} "
+                f"is a {type(obj).__module__}.{type(obj).__qualname__}, which can change without being "
+                "rebound, so it is not compiled in",
+                hint=f"pass {name} to the function as an argument (numbers and tuples of numbers can be "
+                     "globals), or use backend='auto', which runs this function in Python")
+            err.global_name = name
+            raise err
         raise SrcGradError(
             f"the derivative reads the global {used_as or preferred!r} of {self.origin}, a "
             f"{type(obj).__module__}.{type(obj).__qualname__}; an exported module cannot carry it",

@@ -65,6 +65,7 @@ def bind(fun, options, backend: str) -> tuple:
         seen = watch.of(compiled, fun)
         python = (compiled, compiled.bind(fun), seen.check(), seen.check(planned=True), compiled.fresh)
     try:
+        _check_kinds(fun, options.kinds)
         compiled = cache.compiled(fun, dataclasses.replace(options, backend="numba"))
         entry = compile_entry(compiled, fun, options, fallback=python and python[1])
     except SrcGradError as err:
@@ -76,6 +77,31 @@ def bind(fun, options, backend: str) -> tuple:
     current = entry.current if entry.watches else None
     fresh = compiled.fresh and (python is None or python[4])  # either may run
     return compiled, entry.function, _both(seen.check(), current), _both(seen.check(planned=True), current), fresh
+
+
+_KINDS = ("scalar", "array", "numbers")  # Python numbers, NumPy arrays, lists of Python floats
+_KIND_TEXT = {"record": "a dict, an empty list or a sequence holding arrays",
+              "container": "a list, tuple or dict that is not a list of floats",
+              "dask": "a Dask array", "other": "a value of another type"}
+
+
+def _check_kinds(fun, kinds: tuple) -> None:
+    """Refuse, by name, an argument the numba backend does not take."""
+    code = fun.__code__
+    params = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    for name, kind in zip(params, kinds):
+        if kind not in _KINDS:
+            what = _KIND_TEXT.get(kind, "a function" if not isinstance(kind, str) else f"of kind {kind}")
+            import linecache
+
+            from ..errors import Location
+
+            line = code.co_firstlineno
+            text = linecache.getline(code.co_filename, line)
+            at = Location(code.co_filename, line, len(text) - len(text.lstrip()), text) if text else None
+            raise SrcGradError(f"the numba backend takes numbers, NumPy arrays and lists of floats; "
+                               f"argument {name!r} is {what}", at,
+                               hint="backend='auto' runs such a call in Python; backend='python' always does")
 
 
 def _both(check, other):

@@ -36,23 +36,28 @@ def module_text(compiled, fn, options, header: str = ""):
 
     import numpy
 
-    from ..export.exporter import _Exporter
+    from ..export.exporter import _Exporter, entry_name
 
     bound = compiled.bind(fn)
     filename = getattr(fn, "__globals__", {}).get("__file__")
     exporter = _Exporter(os.path.dirname(os.path.abspath(filename)) if filename else None,
                          getattr(fn, "__qualname__", "f"), native=True)
     exporter.resolve(numpy, "numpy")
-    name = ("jvp_" if options.mode == "forward" else "grad_") + fn.__name__  # as export.entry_name
+    name = entry_name(fn, options.mode)
     try:
         exporter.entry(bound, name)
     except SrcGradError as err:
-        helper = getattr(err, "helper", None)
-        if helper is None or err.location is not None:
+        helper, global_name = getattr(err, "helper", None), getattr(err, "global_name", None)
+        if (helper is None and global_name is None) or err.location is not None:
             raise
-        called = [n for n, obj in compiled.helpers.items() if obj is helper]
         lines = compiled.source.splitlines()
-        at = next((i for i, line in enumerate(lines) for n in called if f"{n}(" in line), None)
+        if helper is not None:
+            called = [n for n, obj in compiled.helpers.items() if obj is helper]
+            at = next((i for i, line in enumerate(lines) for n in called if f"{n}(" in line), None)
+        else:
+            used = re.compile(rf"(?<![\w.]){re.escape(global_name)}\b")
+            at = next((i for i, line in enumerate(lines) if not line.lstrip().startswith(("#", "def "))
+                       and used.search(line)), None)
         raise SrcGradError(err.reason + (f" (generated line: {lines[at].strip()})" if at is not None else ""),
                            _user_location(fn, lines[:at + 1]) if at is not None else None, err.hint) from None
     return exporter.render(header), name, exporter.frozen, exporter

@@ -173,15 +173,18 @@ def _array_like_use(node, parents: dict, returns_ok: bool) -> bool:
 
 
 def _refuse(ctx, node, what: str) -> None:
+    from ..codegen import statement_text
+
     line = getattr(node, "lineno", None)
     location = None
     if line:
         code = ctx.line(line)
         location = Location(ctx.parsed.source.filename, line, 0, code)
-    raise SrcGradError(f"the numba backend takes the list of floats {what} as a float array, and "
-                       "this line uses it as a list", location,
-                       hint="index it, take its len or loop over it (or pass a NumPy array); "
-                            "backend='auto' runs such a function in Python")
+    generated = statement_text(node) if node is not None else ""
+    raise SrcGradError(f"the numba backend takes the list of floats {what} as a float array, and the "
+                       f"derivative uses it as a list (generated line: {generated})", location,
+                       hint="pass a NumPy array (a list of floats crosses as an array only where the "
+                            "derivative reads it as one); backend='auto' runs such a call in Python")
 
 
 def _check_array_uses(fn, param: str, ctx) -> None:

@@ -116,8 +116,18 @@ def test_numba_refuses_with_the_users_line():
     df = srcgrad.grad(loss_of_params, backend="numba")
     with pytest.raises(srcgrad.SrcGradError) as info:
         df({"W": np.ones((2, 2))}, np.ones((3, 2)))
-    assert "numba" in str(info.value)
-    assert info.value.location is not None and info.value.location.lineno == loss_of_params.__code__.co_firstlineno + 1
+    assert "numba" in str(info.value) and "'params' is a dict" in str(info.value)
+    assert info.value.location is not None and info.value.location.lineno == loss_of_params.__code__.co_firstlineno
+
+
+def uses_a_helper_numba_lacks(x):
+    return np.sum(np.sort(x) * np.arange(3.0))
+
+
+def test_a_helper_numba_has_no_version_of_is_refused_at_the_line_calling_for_it():
+    with pytest.raises(srcgrad.SrcGradError, match="no compiled version of srcgrad's runtime helper") as info:
+        srcgrad.grad(uses_a_helper_numba_lacks, backend="numba")(np.array([3.0, 1.0, 2.0]))
+    assert info.value.location.lineno == uses_a_helper_numba_lacks.__code__.co_firstlineno + 1
 
 
 def labelled(x):

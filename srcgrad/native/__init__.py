@@ -92,15 +92,10 @@ def _check_kinds(fun, kinds: tuple) -> None:
     for name, kind in zip(params, kinds):
         if kind not in _KINDS:
             what = _KIND_TEXT.get(kind, "a function" if not isinstance(kind, str) else f"of kind {kind}")
-            import linecache
+            from .entry import _def_location
 
-            from ..errors import Location
-
-            line = code.co_firstlineno
-            text = linecache.getline(code.co_filename, line)
-            at = Location(code.co_filename, line, len(text) - len(text.lstrip()), text) if text else None
             raise SrcGradError(f"the numba backend takes numbers, NumPy arrays and lists of floats; "
-                               f"argument {name!r} is {what}", at,
+                               f"argument {name!r} is {what}", _def_location(fun),
                                hint="backend='auto' runs such a call in Python; backend='python' always does")
 
 

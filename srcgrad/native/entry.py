@@ -136,18 +136,18 @@ class NativeEntry:
                 f"    except _Own as _err:\n"
                 f"        raise _SrcGradError(str(_err.args[0]) if _err.args else '') from None\n"
                 f"    except Exception as _err:\n"
-                f"        if not _refused(_err):\n"
+                f"        if not _refused(_err, ({''.join(p + ', ' for p in params)})):\n"
                 f"            raise\n"
                 f"        return _python({as_python})\n")
         state: list = []  # [True] once the Python build runs instead (backend="auto")
         entry = self
 
-        def refused(err) -> bool:
+        def refused(err, args) -> bool:
             """False for the user's own error; for numba's refusal to compile, True
             (backend="auto": the Python build runs from now on) or a SrcGradError."""
             if not _while_compiling(err):
                 return False
-            error = entry._refusal(err)
+            error = entry._untypable(params, args) or entry._refusal(err)
             if entry.fallback is None:
                 raise error from None
             state.append(True)
@@ -193,6 +193,26 @@ class NativeEntry:
 
         return convert
 
+    def _untypable(self, params: list, args: tuple):
+        """A SrcGradError naming the argument numba cannot type (an int beyond 64 bits, a
+        big-endian array), at the def line; None if numba types every argument."""
+        from numba import typeof
+        from numba.core import types
+
+        for name, value in zip(params, args):
+            try:
+                kind = typeof(value)
+            except Exception:  # noqa: BLE001  (numba's refusal, whatever its type)
+                kind = None
+            if kind is None or kind == types.pyobject:
+                what = (f"an array of dtype {value.dtype}" if isinstance(value, numpy_ndarray())
+                        else f"an int beyond 64 bits" if isinstance(value, int)
+                        else f"a {type(value).__name__}")
+                return SrcGradError(f"numba cannot take argument {name!r} of {self.fn.__qualname__}: {what}",
+                                    _def_location(self.fn), hint="pass float64 arrays and ints within 64 bits; backend='auto' "
+                                             "runs such a call in Python")
+        return None
+
     def _refusal(self, err) -> SrcGradError:
         """numba's typing error as a SrcGradError at the user's line it comes from."""
         message = _ANSI.sub("", str(err))
@@ -210,9 +230,24 @@ class NativeEntry:
             location = _user_location(self.fn, module_lines[:line])
             reason = f"{reason} (generated line: {generated})"
             break
+        if location is None:  # a line srcgrad added (a stack, a helper): the function's def line
+            location = _def_location(self.fn)
         return SrcGradError(f"numba cannot compile the derivative of {self.fn.__qualname__}: {reason}",
                             location, hint="backend='auto' runs what numba refuses in Python; "
                                            "backend='python' always does")
+
+
+def _def_location(fn):
+    """The Location of `fn`'s def line (None where its source cannot be read)."""
+    code = fn.__code__
+    text = linecache.getline(code.co_filename, code.co_firstlineno)
+    return Location(code.co_filename, code.co_firstlineno, len(text) - len(text.lstrip()), text) if text else None
+
+
+def numpy_ndarray():
+    import numpy
+
+    return numpy.ndarray
 
 
 def _while_compiling(err) -> bool:

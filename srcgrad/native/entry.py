@@ -111,6 +111,9 @@ class NativeEntry:
         positional = [p for p in params if p not in kwonly]
         kinds = dict(zip(_user_params(self.fn), self.options.kinds))
         numbers = {p for p in positional if kinds.get(p) == "numbers"}
+        # a tangent of a list of floats crosses as its primal does
+        tangents = dict(zip(getattr(compiled, "tangent_params", ()), self.options.wrt))
+        numbers |= {t for t, p in tangents.items() if kinds.get(p) == "numbers"}
         defaults = self.fn.__defaults__ or ()
         kwdefaults = self.fn.__kwdefaults__ or {}
         first_default = len(positional) - len(defaults)
@@ -123,7 +126,8 @@ class NativeEntry:
         wrt_numbers = [i for i, w in enumerate(self.options.wrt) if kinds.get(w) == "numbers"]
         convert = self._output_converter(wrt_numbers)
         options = self.options
-        if wrt_numbers and len(options.wrt) == 1 and not (options.return_value or options.has_aux):
+        if wrt_numbers and options.mode == "reverse" and len(options.wrt) == 1 \
+                and not (options.return_value or options.has_aux):
             call = f"_entry({passed}).tolist()"  # the commonest: grad of one list of floats
         else:
             call = f"_out(_entry({passed}))" if convert else f"_entry({passed})"

@@ -45,6 +45,7 @@ def lower(fn, params_kinds: dict, ctx) -> list:
         args.kwonlyargs, args.kw_defaults = [], []
     for stack in sorted({s.targets[0].id for s in _walk_statements(fn.body) if _is_new_stack(s)}):
         _split_stack(fn, stack, ctx)
+    _refuse_random_draws(fn, ctx)
     numbers = [p for p, kind in params_kinds.items() if kind == "numbers"]
     for p in numbers:
         _check_array_uses(fn, p, ctx)
@@ -142,6 +143,42 @@ def _located(new, old):
     if hasattr(old, "lineno"):
         new.lineno = old.lineno
     return new
+
+
+# -- random draws ---------------------------------------------------------------------
+
+def _refuse_random_draws(fn, ctx) -> None:
+    """numba draws from generators of its own, which `numpy.random.seed` and `random.seed`
+    do not reach: a function that draws would give other numbers than it does in Python."""
+    import random
+
+    import numpy
+
+    for node in gast.walk(fn):
+        if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)):
+            continue
+        path, base = [], node.func.value
+        while isinstance(base, gast.Attribute):
+            path.append(base.attr)
+            base = base.value
+        if not isinstance(base, gast.Name) or ctx.is_local(base.id):
+            continue
+        try:
+            owner = ctx.parsed.namespace.lookup(base.id)
+        except KeyError:
+            continue
+        for attr in reversed(path):
+            owner = getattr(owner, attr, None)
+        if owner is numpy.random or owner is random:
+            inner = [s for s in _walk_statements(fn.body) if any(n is node for n in gast.walk(s))]
+            stmt = inner[-1] if inner else None  # the innermost statement holding the call
+            line = getattr(stmt, "lineno", None)
+            location = Location(ctx.parsed.source.filename, line, 0, ctx.line(line)) if line else None
+            raise SrcGradError("numba draws random numbers from generators of its own, which "
+                               f"{owner.__name__}.seed does not reach: the numba backend does not compile "
+                               "a function that draws them", location,
+                               hint="draw the numbers outside and pass them in as an argument; "
+                                    "backend='auto' runs this function in Python")
 
 
 # -- lists of floats -----------------------------------------------------------------

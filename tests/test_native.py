@@ -292,3 +292,70 @@ def test_transforms_numba_does_not_compile_yet_say_so_and_auto_runs_python():
         srcgrad.vjp(rosenbrock, x, backend="numba")
     value, pullback = srcgrad.vjp(rosenbrock, x, backend="auto")
     assert close(pullback(1.0), srcgrad.grad(rosenbrock)(x))
+
+
+def detached(x):
+    s = 0.0
+    for _ in range(3):
+        s = s + srcgrad.detach(x) * x + srcgrad.stop_gradient(x * 2.0)
+    return s
+
+
+def test_stop_gradient_and_detach_written_through_the_package():
+    assert srcgrad.grad(detached, backend="numba")(1.5) == srcgrad.grad(detached)(1.5) == 4.5
+
+
+def times_n(x, n):
+    return x * n
+
+
+def test_an_argument_numba_cannot_take_runs_that_call_in_python_under_auto_only():
+    df = srcgrad.grad(times_n, backend="auto")
+    assert df(1.5, 2) == 2.0 and df.backend == "numba"
+    assert df(1.5, 2 ** 70) == 2.0 ** 70 and df.backend == "python"
+    assert isinstance(df.refusal, srcgrad.SrcGradError) and "'n'" in str(df.refusal)
+    assert df(1.5, 3) == 3.0 and df.backend == "numba"  # the next call is numba's again
+    strict = srcgrad.grad(times_n, backend="numba")
+    assert strict(1.5, 2) == 2.0
+    with pytest.raises(srcgrad.SrcGradError, match="int beyond 64 bits"):
+        strict(1.5, 2 ** 70)
+
+
+_CONFIG_USER = """
+import config
+def f(x):
+    s = 0.0
+    for i in range(config.N):
+        s = s + config.K * x * x
+    return s
+"""
+
+
+def test_a_module_attribute_changed_after_the_compile_is_read_again(tmp_path, monkeypatch):
+    import importlib
+
+    (tmp_path / "config.py").write_text("K = 2.0\nN = 3\n")
+    (tmp_path / "config_user.py").write_text(_CONFIG_USER)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("config", "config_user"):
+        sys.modules.pop(name, None)
+    config, user = importlib.import_module("config"), importlib.import_module("config_user")
+    df = srcgrad.grad(user.f, backend="numba")
+    assert df(1.0) == 12.0
+    config.K = 5.0
+    assert df(1.0) == 30.0
+    config.N = 1
+    assert df(1.0) == 10.0 == srcgrad.grad(user.f)(1.0)
+
+
+def test_numba_disable_jit_runs_the_same_module_as_python(tmp_path):
+    import os
+    import pathlib
+    import subprocess
+
+    probe = (f"import sys; sys.path.insert(0, {str(pathlib.Path(__file__).parent)!r})\n"
+             "import srcgrad\nfrom test_native import pendulum\n"
+             "print(srcgrad.grad(pendulum, wrt=(0, 1, 2), backend='numba')(9.81, 1.3, 0.4))\n")
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1", "SRCGRAD_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert close(eval(out.stdout), srcgrad.grad(pendulum, wrt=(0, 1, 2))(9.81, 1.3, 0.4))

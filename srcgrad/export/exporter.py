@@ -332,6 +332,8 @@ class _Exporter:
                 exported = self.resolve(obj, ref, used_as=ref)
                 if owner is not None and (type(obj) in _LITERAL_TYPES or _is_literal_tuple(obj)):
                     self.frozen.append((owner, ref, obj))
+                if self.native and isinstance(obj, types.ModuleType):
+                    self._freeze_attributes(obj, attributes.get(ref, set()))
                 if isinstance(obj, types.ModuleType):
                     self._submodule_imports(obj, exported, attributes.get(ref, set()))
             if exported != ref:
@@ -343,6 +345,20 @@ class _Exporter:
                                "and global in the generated code",
                                hint="rename the local variable in your function")
         self.sections[section][slot] = _rename(text, rename).rstrip() + "\n"
+
+    def _freeze_attributes(self, module, chains: set) -> None:
+        """numba reads `config.K` once, when it compiles: each number or tuple read through
+        a module is recorded with its namespace (see `native.entry.NativeEntry.current`)."""
+        for chain in sorted(chains):
+            parent = module
+            *path, last = chain.split(".")
+            for part in path:
+                parent = getattr(parent, part, None)
+            namespace = getattr(parent, "__dict__", None)
+            if isinstance(parent, types.ModuleType) and namespace is not None and last in namespace:
+                value = namespace[last]
+                if type(value) in _LITERAL_TYPES or _is_literal_tuple(value):
+                    self.frozen.append((None, (namespace, last), value))
 
     def _submodule_imports(self, module, exported: str, chains: set) -> None:
         """`import scipy.special` when the code reads `scipy.special.expit` through `scipy`."""

@@ -60,6 +60,12 @@ def module_text(compiled, fn, options, header: str = ""):
                        and used.search(line)), None)
         raise SrcGradError(err.reason + (f" (generated line: {lines[at].strip()})" if at is not None else ""),
                            _user_location(fn, lines[:at + 1]) if at is not None else None, err.hint) from None
+    # numba reads a module's attributes once, when it compiles: their values go into the
+    # text, so that other values make another module (and another compile)
+    read = sorted(f"{ref[0].get('__name__', '?')}.{ref[1]} = {value!r}"
+                  for owner, ref, value in exporter.frozen if owner is None)
+    if read:
+        header += "# compiled in as constants: " + ", ".join(read) + "\n"
     return exporter.render(header), name, exporter.frozen, exporter
 
 
@@ -105,7 +111,8 @@ class NativeEntry:
     def _wrapper(self, compiled):
         import numpy
 
-        code = self.dispatcher.py_func.__code__
+        # under NUMBA_DISABLE_JIT=1, numba.njit returns the Python function itself
+        code = getattr(self.dispatcher, "py_func", self.dispatcher).__code__
         params = list(code.co_varnames[:code.co_argcount])
         kwonly = list(getattr(compiled, "native_kwonly", ()))
         positional = [p for p in params if p not in kwonly]
@@ -136,32 +143,47 @@ class NativeEntry:
                 f"    if _state:\n"
                 f"        return _python({as_python})\n"
                 f"    try:\n"
-                f"        return {call}\n"
+                f"        out = {call}\n"
                 f"    except _Own as _err:\n"
                 f"        raise _SrcGradError(str(_err.args[0]) if _err.args else '') from None\n"
                 f"    except Exception as _err:\n"
                 f"        if not _refused(_err, ({''.join(p + ', ' for p in params)})):\n"
                 f"            raise\n"
-                f"        return _python({as_python})\n")
+                f"        return _python({as_python})\n"
+                f"    if _once:\n"
+                f"        _ran_numba()\n"
+                f"    return out\n")
         state: list = []  # [True] once the Python build runs instead (backend="auto")
+        once: list = []  # [True] after a call whose arguments alone numba could not take
         entry = self
 
         def refused(err, args) -> bool:
-            """False for the user's own error; for numba's refusal to compile, True
-            (backend="auto": the Python build runs from now on) or a SrcGradError."""
-            if not _while_compiling(err):
+            """False for the user's own error. For arguments numba cannot take (an int beyond
+            64 bits, a big-endian array), True: this call runs in Python (backend="auto").
+            For numba's refusal to compile, True: the Python build runs from now on. With
+            backend="numba", either is a SrcGradError."""
+            error = entry._untypable(params, args)
+            if error is None and not _while_compiling(err):
                 return False
-            error = entry._untypable(params, args) or entry._refusal(err)
             if entry.fallback is None:
-                raise error from None
-            state.append(True)
+                raise (error or entry._refusal(err)) from None
+            if error is None:
+                error = entry._refusal(err)
+                state.append(True)
+            else:
+                once.append(True)
             wrapper.backend = "python"
             wrapper.refusal = error
             return True
 
+        def ran_numba():
+            once.clear()
+            wrapper.backend = "numba"
+            wrapper.refusal = None
+
         scope = {"_state": state, "_entry": self.dispatcher, "_python": self.fallback,
                  "_array": numpy.array, "_float64": numpy.float64,
-                 "_out": convert, "_refused": refused,
+                 "_out": convert, "_refused": refused, "_once": once, "_ran_numba": ran_numba,
                  "_Own": self._error or (), "_SrcGradError": SrcGradError,
                  "_defaults": defaults, "_kwdefaults": kwdefaults}
         exec(compile(text, f"<srcgrad numba wrapper {name}>", "exec"), scope)
@@ -284,6 +306,9 @@ def _frozen_slots(frozen: list) -> list:
     """(container, key, value): a globals dict and its key, or a cell and None."""
     out = []
     for owner, ref, value in frozen:
+        if owner is None:  # a module's attribute: (its namespace, the name)
+            out.append((*ref, value))
+            continue
         code = owner.__code__
         if ref in code.co_freevars and owner.__closure__:
             out.append((owner.__closure__[code.co_freevars.index(ref)], None, value))

@@ -46,6 +46,7 @@ def lower(fn, params_kinds: dict, ctx) -> list:
     for stack in sorted({s.targets[0].id for s in _walk_statements(fn.body) if _is_new_stack(s)}):
         _split_stack(fn, stack, ctx)
     _refuse_random_draws(fn, ctx)
+    _markers_by_name(fn, ctx)
     numbers = [p for p, kind in params_kinds.items() if kind == "numbers"]
     for p in numbers:
         _check_array_uses(fn, p, ctx)
@@ -145,6 +146,36 @@ def _located(new, old):
     return new
 
 
+# -- srcgrad's markers ---------------------------------------------------------------------
+
+def _markers_by_name(fn, ctx) -> None:
+    """`srcgrad.stop_gradient(v)` / `srcgrad.detach(v)` (an attribute of srcgrad, which numba
+    cannot read) called by a name bound to the function itself, which the module copies."""
+    from ..markers import stop_gradient
+
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+                and _resolved(node.func, ctx) is stop_gradient:
+            node.func = nodes.name(ctx.helper(stop_gradient, "stop_gradient"))
+
+
+def _resolved(expr, ctx):
+    """The object a dotted global expression (`np.random.normal`) names, else None."""
+    path = []
+    while isinstance(expr, gast.Attribute):
+        path.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, gast.Name) or ctx.is_local(expr.id):
+        return None
+    try:
+        owner = ctx.parsed.namespace.lookup(expr.id)
+    except KeyError:
+        return None
+    for attr in reversed(path):
+        owner = getattr(owner, attr, None)
+    return owner
+
+
 # -- random draws ---------------------------------------------------------------------
 
 def _refuse_random_draws(fn, ctx) -> None:
@@ -157,18 +188,7 @@ def _refuse_random_draws(fn, ctx) -> None:
     for node in gast.walk(fn):
         if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)):
             continue
-        path, base = [], node.func.value
-        while isinstance(base, gast.Attribute):
-            path.append(base.attr)
-            base = base.value
-        if not isinstance(base, gast.Name) or ctx.is_local(base.id):
-            continue
-        try:
-            owner = ctx.parsed.namespace.lookup(base.id)
-        except KeyError:
-            continue
-        for attr in reversed(path):
-            owner = getattr(owner, attr, None)
+        owner = _resolved(node.func.value, ctx)
         if owner is numpy.random or owner is random:
             inner = [s for s in _walk_statements(fn.body) if any(n is node for n in gast.walk(s))]
             stmt = inner[-1] if inner else None  # the innermost statement holding the call

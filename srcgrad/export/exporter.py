@@ -141,11 +141,11 @@ class _Exporter:
         if literal:
             return self._literal(obj, preferred)
         if self.native:
-            from ..native import helpers as native_helpers
+            from ..native import helpers as native_helpers, numerics
 
             if obj is native_helpers.SrcGradError:
                 return self.resolve(_STANDIN, preferred)
-            if getattr(obj, "__module__", None) == native_helpers.__name__:
+            if getattr(obj, "__module__", None) in (native_helpers.__name__, numerics.__name__):
                 return self._helper(obj)
             if runtime.is_helper(obj):
                 if obj.__name__ not in native_helpers.NAMES:

@@ -31,6 +31,7 @@ import gast
 
 from .. import nodes
 from ..errors import Location, SrcGradError
+from .checked import check_numerics
 
 _SHAPE_POP = re.compile(r"^_(.+)_shape\d+$")
 
@@ -51,6 +52,7 @@ def lower(fn, params_kinds: dict, ctx) -> list:
     for p in numbers:
         _check_array_uses(fn, p, ctx)
     _float_lists(fn, ctx)
+    check_numerics(fn, params_kinds, ctx)  # Python's numeric errors (native/checked.py)
     return moved
 
 

@@ -1,0 +1,273 @@
+"""Python's numeric errors for the numba backend: checked `**`, `math` functions, `int`, `range`.
+
+numba's numbers follow C, not Python: `math.log(-1.0)` is NaN and
+`math.exp(1000.0)` inf where Python raises ValueError or OverflowError,
+`int(1e20)` and `2 ** 70` wrap at 64 bits, `2 ** -2` is 0, `range(3.0)`
+runs. A user's own error must come through a derivative as it does in
+Python, never as a different value, so the numba build (`checked`) calls
+these instead where Python numbers meet those operations. Each gives the
+value numba computes when it is Python's, and otherwise raises what Python
+raises (same type, same message); where Python's value is one numba cannot
+hold (an int beyond 64 bits, the float of an int to a negative power, a
+complex number), it raises an error saying so instead of returning another
+value. The checks test the result first (a finite result needs nothing
+more), so a loop pays one comparison per call.
+
+Like srcgrad/native/helpers.py: plain Python, `isinstance` dispatch numba
+resolves when it compiles (arrays go to NumPy's operation, which warns
+and gives inf or NaN in both backends), copied into the derivative's module.
+"""
+import math
+
+from .helpers import SrcGradError
+
+
+def _domain(r, x):
+    """r, a math function's value at x; Python's ValueError where it is a NaN from
+    a number or an infinity from a finite x (a pole: log(0.0), atanh(1.0))."""
+    if r - r == 0.0:
+        return r
+    if (x == x) if r != r else (x - x == 0.0):
+        raise ValueError("math domain error")
+    return r
+
+
+def _range(r, x):
+    """r, a math function's value at x; Python's ValueError for a NaN from a number,
+    its OverflowError for an infinity from a finite x (exp, cosh: too large)."""
+    if r - r == 0.0:
+        return r
+    if r != r:
+        if x == x:
+            raise ValueError("math domain error")
+    elif x - x == 0.0:
+        raise OverflowError("math range error")
+    return r
+
+
+def _pole(r, x):
+    """`_range`, but an infinity at x <= 0 is a pole: ValueError (gamma, lgamma)."""
+    if r - r == 0.0:
+        return r
+    if r != r:
+        if x == x:
+            raise ValueError("math domain error")
+    elif x - x == 0.0:
+        if x <= 0.0:
+            raise ValueError("math domain error")
+        raise OverflowError("math range error")
+    return r
+
+
+def checked_sqrt(x):
+    """math.sqrt(x), with Python's ValueError outside its domain."""
+    return _domain(math.sqrt(x), x)
+
+
+def checked_log(x):
+    """math.log(x), with Python's ValueError outside its domain (0 included)."""
+    return _domain(math.log(x), x)
+
+
+def checked_log2(x):
+    """math.log2(x), with Python's ValueError outside its domain."""
+    return _domain(math.log2(x), x)
+
+
+def checked_log10(x):
+    """math.log10(x), with Python's ValueError outside its domain."""
+    return _domain(math.log10(x), x)
+
+
+def checked_log1p(x):
+    """math.log1p(x), with Python's ValueError outside its domain."""
+    return _domain(math.log1p(x), x)
+
+
+def checked_sin(x):
+    """math.sin(x), with Python's ValueError at an infinity."""
+    return _domain(math.sin(x), x)
+
+
+def checked_cos(x):
+    """math.cos(x), with Python's ValueError at an infinity."""
+    return _domain(math.cos(x), x)
+
+
+def checked_tan(x):
+    """math.tan(x), with Python's ValueError at an infinity."""
+    return _domain(math.tan(x), x)
+
+
+def checked_asin(x):
+    """math.asin(x), with Python's ValueError outside [-1, 1]."""
+    return _domain(math.asin(x), x)
+
+
+def checked_acos(x):
+    """math.acos(x), with Python's ValueError outside [-1, 1]."""
+    return _domain(math.acos(x), x)
+
+
+def checked_acosh(x):
+    """math.acosh(x), with Python's ValueError below 1."""
+    return _domain(math.acosh(x), x)
+
+
+def checked_atanh(x):
+    """math.atanh(x), with Python's ValueError outside (-1, 1)."""
+    return _domain(math.atanh(x), x)
+
+
+def checked_exp(x):
+    """math.exp(x), with Python's OverflowError where it is too large."""
+    return _range(math.exp(x), x)
+
+
+def checked_expm1(x):
+    """math.expm1(x), with Python's OverflowError where it is too large."""
+    return _range(math.expm1(x), x)
+
+
+def checked_sinh(x):
+    """math.sinh(x), with Python's OverflowError where it is too large."""
+    return _range(math.sinh(x), x)
+
+
+def checked_cosh(x):
+    """math.cosh(x), with Python's OverflowError where it is too large."""
+    return _range(math.cosh(x), x)
+
+
+def checked_gamma(x):
+    """math.gamma(x), with Python's ValueError at a pole, OverflowError where too large."""
+    return _pole(math.gamma(x), x)
+
+
+def checked_lgamma(x):
+    """math.lgamma(x), with Python's ValueError at a pole, OverflowError where too large."""
+    return _pole(math.lgamma(x), x)
+
+
+def checked_pow(x, y):
+    """math.pow(x, y), with Python's ValueError (outside its domain, 0.0 to a
+    negative power) and OverflowError (too large)."""
+    r = math.pow(x, y)
+    if r - r == 0.0:
+        return r
+    if r != r:
+        if x == x and y == y:
+            raise ValueError("math domain error")
+    elif x - x == 0.0 and y - y == 0.0:
+        if x == 0.0:
+            raise ValueError("math domain error")
+        raise OverflowError("math range error")
+    return r
+
+
+def checked_power(a, b):
+    """`a ** b` as Python computes it for numbers, or Python's error; for arrays, NumPy's."""
+    if isinstance(a, int) and isinstance(b, int):
+        return _int_power(a, b)
+    if isinstance(a, (float, int)) and isinstance(b, (float, int)):
+        if isinstance(b, int) and b < 0 and a == 0:
+            raise ZeroDivisionError("0.0 cannot be raised to a negative power")
+        r = a ** b
+        if r - r == 0.0:
+            return r
+        return _float_power_edge(r, a, b)
+    return a ** b
+
+
+def _float_power_edge(r, a, b):
+    """A NaN or infinite `a ** b` of floats: Python's value or error."""
+    if r != r:
+        if a == a and b == b:  # a negative number to a fractional power
+            raise SrcGradError("the numba backend computes in floats: a negative number to a "
+                               "non-integer power (**) is a complex number in Python")
+        return r
+    if a - a == 0.0 and b - b == 0.0:
+        if a == 0:
+            raise ZeroDivisionError("0.0 cannot be raised to a negative power")
+        raise OverflowError(34, "Numerical result out of range")
+    return r
+
+
+def _int_power(a, b):
+    """`a ** b` of ints as Python computes it, where it fits numba's 64-bit ints."""
+    if b < 0:
+        if a == 0:
+            raise ZeroDivisionError("0.0 cannot be raised to a negative power")
+        raise SrcGradError("the numba backend computes int ** int as a 64-bit int: a negative "
+                           "exponent (a float in Python) is not supported; write float(a) ** b")
+    if b == 0:
+        return 1
+    if b == 1 or a == 0 or a == 1:
+        return a
+    if a == -1:
+        return 1 if b % 2 == 0 else -1
+    limit = 9223372036854775807 // abs(a)
+    r = 1
+    for _ in range(b):
+        if abs(r) > limit:
+            raise OverflowError("int ** int beyond 64 bits: the numba backend's ints have 64 bits "
+                                "(Python's are unbounded)")
+        r *= a
+    return r
+
+
+def _int_ready(x):
+    """x, a number whose conversion to int (int, floor, round) fits numba's 64-bit ints:
+    Python's errors for NaN and inf, an OverflowError beyond 64 bits."""
+    if isinstance(x, float):
+        if not -9.223372036854775808e18 <= x < 9.223372036854775808e18:
+            if x != x:
+                raise ValueError("cannot convert float NaN to integer")
+            if x - x != 0.0:
+                raise OverflowError("cannot convert float infinity to integer")
+            raise OverflowError("int of a float beyond 64 bits: the numba backend's ints have "
+                                "64 bits (Python's are unbounded)")
+    return x
+
+
+def checked_int(x):
+    """int(x), with Python's errors (NaN, inf) and an OverflowError beyond 64 bits."""
+    return int(_int_ready(x))
+
+
+def checked_floor(x):
+    """math.floor(x), with Python's errors (NaN, inf) and an OverflowError beyond 64 bits."""
+    return math.floor(_int_ready(x))
+
+
+def checked_ceil(x):
+    """math.ceil(x), with Python's errors (NaN, inf) and an OverflowError beyond 64 bits."""
+    return math.ceil(_int_ready(x))
+
+
+def checked_trunc(x):
+    """math.trunc(x), with Python's errors (NaN, inf) and an OverflowError beyond 64 bits."""
+    return math.trunc(_int_ready(x))
+
+
+def checked_round(x):
+    """round(x) (one argument: an int), with Python's errors and an OverflowError beyond 64 bits."""
+    return round(_int_ready(x))
+
+
+def checked_index(n):
+    """n as a `range` bound: Python's TypeError for a float."""
+    if isinstance(n, float):
+        if n - n != 1.0:  # always; the return below gives numba the int type range needs
+            raise TypeError("'float' object cannot be interpreted as an integer")
+        return 0
+    return n
+
+
+# math function -> its checked version (checked.py rewrites the calls)
+MATH = {"sqrt": checked_sqrt, "log": checked_log, "log2": checked_log2, "log10": checked_log10,
+        "log1p": checked_log1p, "sin": checked_sin, "cos": checked_cos, "tan": checked_tan,
+        "asin": checked_asin, "acos": checked_acos, "acosh": checked_acosh, "atanh": checked_atanh,
+        "exp": checked_exp, "expm1": checked_expm1, "sinh": checked_sinh, "cosh": checked_cosh,
+        "gamma": checked_gamma, "lgamma": checked_lgamma, "pow": checked_pow,
+        "floor": checked_floor, "ceil": checked_ceil, "trunc": checked_trunc}

@@ -1,0 +1,233 @@
+"""The numba backend keeps Python's numeric errors (FINDINGS17 #3 to #8; native/checked.py).
+
+A user's own error must come through a derivative as Python raises it: math
+domain and range errors, float overflow in `**`, `int` of NaN or inf,
+`range` of a float. Where Python's value is one numba's numbers cannot hold
+(an int beyond 64 bits, an int to a negative int power), the numba build
+raises an error saying so, never another value. In range, the values stay
+the Python backend's.
+
+The helpers (native/numerics.py) are compiled once here the way the
+backend's module compiles them, and compared with Python over special values.
+"""
+import inspect
+import math
+import re
+
+import numpy as np
+import pytest
+
+import srcgrad
+from srcgrad.native import numerics
+
+numba = pytest.importorskip("numba")
+
+
+@pytest.fixture(autouse=True)
+def _cache_dir(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "native-cache"))
+
+
+def outcome(thunk):
+    """The value thunk returns, or (its exception's type name, its message)."""
+    try:
+        return thunk()
+    except Exception as err:  # noqa: BLE001
+        return type(err).__name__, str(err)
+
+
+def same(got, want):
+    """The same value (NaN for NaN, 1e-13 relative: numba's libm is not always Python's), or the same exception and message."""
+    if isinstance(want, tuple) or isinstance(got, tuple):
+        assert got == want
+    elif math.isnan(want):
+        assert math.isnan(got), (got, want)
+    else:
+        assert type(got) is type(want) and (got == want or abs(got - want) <= 1e-13 * abs(want)), (got, want)
+
+
+# -- the helpers, compiled as the backend's module compiles them ------------------------
+
+
+NAMES = ["sqrt", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "asin", "acos", "acosh", "atanh",
+         "exp", "expm1", "sinh", "cosh", "gamma", "lgamma", "floor", "ceil", "trunc", "int", "round"]
+
+
+@pytest.fixture(scope="module")
+def compiled():
+    """numerics.py with every function under numba.njit (as the exporter writes it),
+    and `one(k, x)`: the k-th one-argument helper of NAMES at x (one compile for all)."""
+    text = inspect.getsource(numerics).replace("from .helpers import SrcGradError", "")
+    text += "\n\ndef one(k, x):\n" + "".join(
+        f"    if k == {k}:\n        return float(checked_{name}(x))\n" for k, name in enumerate(NAMES))
+    text += "    return 0.0\n"
+    text = re.sub(r"^def ", "@numba.njit\ndef ", text, flags=re.M)
+    space = {"SrcGradError": srcgrad.SrcGradError, "numba": numba, "__name__": "compiled_numerics"}
+    exec(compile(text, "<numerics>", "exec"), space)
+    return {"one": space["one"], "pow": space["checked_pow"], "power": space["checked_power"],
+            "index": space["checked_index"]}
+
+
+SPECIAL = [-math.inf, -1e308, -1000.0, -2.0, -1.0, -0.5, -0.0, 0.0, 1e-320, 0.25, 1.0, 2.5, 10.0,
+           800.0, 1e20, 1e308, math.inf, math.nan]
+PYTHON = {"int": int, "round": round}
+
+
+def test_each_math_function_raises_what_python_raises_and_gives_its_values(compiled):
+    for k, name in enumerate(NAMES):
+        for x in SPECIAL:
+            want = outcome(lambda: PYTHON.get(name, getattr(math, name, None))(x))
+            if isinstance(want, int) and not isinstance(want, bool):
+                want = float(want) if abs(want) < 2 ** 63 else ("OverflowError", "")
+            got = outcome(lambda: compiled["one"](k, x))
+            if want == ("OverflowError", ""):  # Python's exact int beyond 64 bits: refused, said why
+                assert got[0] == "OverflowError" and "64 bits" in got[1], (name, x, got)
+                continue
+            same(got, want)
+
+
+def test_math_pow_and_the_power_operator_on_floats(compiled):
+    values = [-math.inf, -8.0, -2.0, -1.0, -0.0, 0.0, 0.5, 2.0, 10.0, 400.0, math.inf, math.nan]
+    for x in values:
+        for y in values + [-1.0, 3.0, -400.0]:
+            same(outcome(lambda: compiled["pow"](x, y)), outcome(lambda: math.pow(x, y)))
+            want = outcome(lambda: x ** y)
+            got = outcome(lambda: compiled["power"](x, y))
+            if isinstance(want, complex):  # Python's complex result: refused, said why
+                assert got[0] == "SrcGradError" and "complex" in got[1], (x, y, got)
+            else:
+                same(got, want)
+    for x, n in ((10.0, 400), (2.0, -1), (0.0, -1), (-2.0, 3), (1e200, 2), (0.0, 0)):
+        same(outcome(lambda: compiled["power"](x, n)), outcome(lambda: x ** n))
+        same(outcome(lambda: compiled["power"](n, x)), outcome(lambda: n ** x))
+
+
+def test_int_to_an_int_power_is_python_s_value_or_an_error_saying_why(compiled):
+    power = compiled["power"]
+    for a, b in ((2, 10), (-3, 5), (0, 0), (0, 3), (1, 10 ** 12), (-1, 10 ** 12 + 1), (7, 1), (2, 62),
+                 (-2, 62), (3, 39), (-9, 19)):
+        got = power(a, b)
+        assert got == a ** b and type(got) is int, (a, b, got)
+    for a, b in ((2, 63), (2, 70), (-3, 40), (10, 19), (3, 41)):
+        kind, message = outcome(lambda: power(a, b))
+        assert kind == "OverflowError" and "64 bits" in message, (a, b, message)
+    assert outcome(lambda: power(0, -1)) == outcome(lambda: 0 ** -1)  # Python's ZeroDivisionError
+    kind, message = outcome(lambda: power(2, -2))  # 0.25 in Python: a float numba's int cannot be
+    assert kind == "SrcGradError" and "negative exponent" in message
+
+
+def test_a_range_bound_must_be_an_int(compiled):
+    assert compiled["index"](3) == 3
+    assert outcome(lambda: compiled["index"](3.0)) == outcome(lambda: range(3.0))
+
+
+# -- user programs, end to end ---------------------------------------------------------
+
+
+def times_power_of_two(x, n):
+    return x * 2 ** n
+
+
+def times_int(x, k):
+    return x * int(k)
+
+
+def log_sum(x):
+    s = 0.0
+    for v in x:
+        s += math.log(v) + math.sqrt(v)
+    return s
+
+
+def exp_sum(x):
+    s = 0.0
+    for v in x:
+        s += math.exp(v) + math.pow(v, 3.0)
+    return s
+
+
+def power(x, k):
+    return x ** k
+
+
+def weighted_powers(x, a=2.0, n=3, *, shift=0.0):
+    s = 0.0
+    for i in range(n):
+        s += a * (x + shift) ** i
+    return s
+
+
+def raised(thunk):
+    """(the exception's type name, its message) thunk raises, or 'ok'."""
+    try:
+        thunk()
+    except Exception as err:  # noqa: BLE001
+        return type(err).__name__, str(err)
+    return "ok"
+
+
+def test_f03_f04_int_powers_and_int_of_a_float_never_wrap():
+    d = srcgrad.grad(times_power_of_two, backend="numba")
+    assert d(1.5, 10) == srcgrad.grad(times_power_of_two)(1.5, 10) == 1024.0
+    assert d(1.5, 62) == 2.0 ** 62 and d.backend == "numba"
+    kind, message = raised(lambda: d(1.0, 70))  # 2 ** 70 in Python, 0 if it wrapped
+    assert kind == "OverflowError" and "64 bits" in message
+    kind, message = raised(lambda: d(1.0, -2))  # 0.25 in Python, 0 if computed in ints
+    assert kind == "SrcGradError" and "negative exponent" in message
+    assert d(1.0, 2.0) == 4.0  # a float exponent: a float power, as in Python
+    assert d(1.0, -2.0) == 0.25
+    i = srcgrad.grad(times_int, backend="numba")
+    assert i(2.0, 7.9) == srcgrad.grad(times_int)(2.0, 7.9) == 7.0
+    assert i(2.0, -7.9) == -7.0 and i(2.0, 5) == 5.0
+    kind, message = raised(lambda: i(1.0, 1e20))  # 10 ** 20 in Python, -2 ** 63 if it wrapped
+    assert kind == "OverflowError" and "64 bits" in message
+    for k in (math.nan, math.inf, -math.inf):  # FINDINGS17 #5: Python's own errors
+        assert raised(lambda: i(1.0, k)) == raised(lambda: srcgrad.grad(times_int)(1.0, k)) != "ok"
+
+
+def test_f05_f06_f07_math_domain_and_range_errors_come_through():
+    for fun, x in ((log_sum, [1.0, -1.0]), (log_sum, [1.0, 0.0]), (exp_sum, [1.0, 1000.0]),
+                   (exp_sum, [1.0, 1e110])):
+        want = raised(lambda: srcgrad.grad(fun)(x))
+        assert want[0] in ("ValueError", "OverflowError")
+        assert raised(lambda: srcgrad.grad(fun, backend="numba")(x)) == want
+    for x in ([0.5, 2.0, 9.0], np.array([0.5, 2.0, 9.0])):  # in range: the Python backend's values
+        for fun in (log_sum, exp_sum):
+            got, want = srcgrad.grad(fun, backend="numba")(x), srcgrad.grad(fun)(x)
+            np.testing.assert_allclose(got, want, rtol=1e-13)
+            assert type(got) is type(want)
+
+
+def test_f06_float_powers_overflow_as_in_python():
+    d = srcgrad.grad(power, backend="numba")
+    for x, k in ((10.0, 400.0), (10.0, 400), (-10.0, 401), (0.0, -1.0)):
+        want = raised(lambda: srcgrad.grad(power)(x, k))
+        assert want[0] in ("OverflowError", "ZeroDivisionError")
+        assert raised(lambda: d(x, k)) == want
+    for x, k in ((2.0, 3), (2.0, 0.5), (3, 2), (0.5, -2.0), (2.0, -1)):
+        assert d(x, k) == srcgrad.grad(power)(x, k)
+
+
+def test_f08_range_of_a_float_is_a_type_error():
+    d = srcgrad.grad(weighted_powers, backend="numba")
+    want = raised(lambda: srcgrad.grad(weighted_powers)(1.5, 2.0, 3.0))
+    assert want[0] == "TypeError"
+    assert raised(lambda: d(1.5, 2.0, 3.0)) == want
+    assert d(1.5, 2.0, 4) == srcgrad.grad(weighted_powers)(1.5, 2.0, 4)
+
+
+def squares_of_entries(x):
+    s = 0.0
+    for i in range(len(x)):
+        s += x[i] ** 2
+    return s
+
+
+def test_powers_of_array_entries_stay_numpy_s_and_unchanged():
+    """x[i] of an array is a NumPy scalar: its power overflows to inf in Python too."""
+    x = np.array([1e200, 2.0])
+    with np.errstate(over="ignore", invalid="ignore"):
+        want = srcgrad.grad(squares_of_entries)(x)
+    d = srcgrad.grad(squares_of_entries, backend="numba")
+    np.testing.assert_array_equal(d(x), want)
+    assert d.backend == "numba" and "x[i] ** 2" in srcgrad.source(d) and "checked" not in srcgrad.source(d)

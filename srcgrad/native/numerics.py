@@ -10,8 +10,10 @@ value numba computes when it is Python's, and otherwise raises what Python
 raises (same type, same message); where Python's value is one numba cannot
 hold (an int beyond 64 bits, the float of an int to a negative power, a
 complex number), it raises an error saying so instead of returning another
-value. The checks test the result first (a finite result needs nothing
-more), so a loop pays one comparison per call.
+value. A loop pays a comparison or two per call: a function with a plain
+domain (log, sqrt, sin) tests its argument before the call, which leaves
+LLVM free to compute sin and cos of one angle together as with plain calls;
+one that may overflow (exp, pow) tests its result, finite being enough.
 
 Like srcgrad/native/helpers.py: plain Python, `isinstance` dispatch numba
 resolves when it compiles (arrays go to NumPy's operation, which warns
@@ -20,16 +22,6 @@ and gives inf or NaN in both backends), copied into the derivative's module.
 import math
 
 from .helpers import SrcGradError
-
-
-def _domain(r, x):
-    """r, a math function's value at x; Python's ValueError where it is a NaN from
-    a number or an infinity from a finite x (a pole: log(0.0), atanh(1.0))."""
-    if r - r == 0.0:
-        return r
-    if (x == x) if r != r else (x - x == 0.0):
-        raise ValueError("math domain error")
-    return r
 
 
 def _range(r, x):
@@ -60,63 +52,87 @@ def _pole(r, x):
 
 
 def checked_sqrt(x):
-    """math.sqrt(x), with Python's ValueError outside its domain."""
-    return _domain(math.sqrt(x), x)
+    """math.sqrt(x), with Python's ValueError below 0."""
+    if x < 0:
+        raise ValueError("math domain error")
+    return math.sqrt(x)
 
 
 def checked_log(x):
-    """math.log(x), with Python's ValueError outside its domain (0 included)."""
-    return _domain(math.log(x), x)
+    """math.log(x), with Python's ValueError at or below 0."""
+    if x <= 0:
+        raise ValueError("math domain error")
+    return math.log(x)
 
 
 def checked_log2(x):
-    """math.log2(x), with Python's ValueError outside its domain."""
-    return _domain(math.log2(x), x)
+    """math.log2(x), with Python's ValueError at or below 0."""
+    if x <= 0:
+        raise ValueError("math domain error")
+    return math.log2(x)
 
 
 def checked_log10(x):
-    """math.log10(x), with Python's ValueError outside its domain."""
-    return _domain(math.log10(x), x)
+    """math.log10(x), with Python's ValueError at or below 0."""
+    if x <= 0:
+        raise ValueError("math domain error")
+    return math.log10(x)
 
 
 def checked_log1p(x):
-    """math.log1p(x), with Python's ValueError outside its domain."""
-    return _domain(math.log1p(x), x)
+    """math.log1p(x), with Python's ValueError at or below -1."""
+    if x <= -1:
+        raise ValueError("math domain error")
+    return math.log1p(x)
 
 
 def checked_sin(x):
     """math.sin(x), with Python's ValueError at an infinity."""
-    return _domain(math.sin(x), x)
+    if math.isinf(x):
+        raise ValueError("math domain error")
+    return math.sin(x)
 
 
 def checked_cos(x):
     """math.cos(x), with Python's ValueError at an infinity."""
-    return _domain(math.cos(x), x)
+    if math.isinf(x):
+        raise ValueError("math domain error")
+    return math.cos(x)
 
 
 def checked_tan(x):
     """math.tan(x), with Python's ValueError at an infinity."""
-    return _domain(math.tan(x), x)
+    if math.isinf(x):
+        raise ValueError("math domain error")
+    return math.tan(x)
 
 
 def checked_asin(x):
     """math.asin(x), with Python's ValueError outside [-1, 1]."""
-    return _domain(math.asin(x), x)
+    if x < -1 or x > 1:
+        raise ValueError("math domain error")
+    return math.asin(x)
 
 
 def checked_acos(x):
     """math.acos(x), with Python's ValueError outside [-1, 1]."""
-    return _domain(math.acos(x), x)
+    if x < -1 or x > 1:
+        raise ValueError("math domain error")
+    return math.acos(x)
 
 
 def checked_acosh(x):
     """math.acosh(x), with Python's ValueError below 1."""
-    return _domain(math.acosh(x), x)
+    if x < 1:
+        raise ValueError("math domain error")
+    return math.acosh(x)
 
 
 def checked_atanh(x):
     """math.atanh(x), with Python's ValueError outside (-1, 1)."""
-    return _domain(math.atanh(x), x)
+    if x <= -1 or x >= 1:
+        raise ValueError("math domain error")
+    return math.atanh(x)
 
 
 def checked_exp(x):

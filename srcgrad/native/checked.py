@@ -151,6 +151,7 @@ class _Numbers:
         self.kinds = params_kinds
         self.params = params
         self.sources: dict[str, list] = {}  # name -> the values assigned to it (None: unknown)
+        self.pushed: dict[str, list] = {}  # a list (a tape) -> the values appended to it
         for node in gast.walk(fn):
             if isinstance(node, gast.Assign):
                 for target in node.targets:
@@ -163,6 +164,8 @@ class _Numbers:
                     gast.BinOp(left=nodes.name(node.target.id), op=node.op, right=node.value))
             elif isinstance(node, gast.For) and isinstance(node.target, gast.Name):
                 self.sources.setdefault(node.target.id, []).append(("for", node.iter))
+            elif _list_call(node, "append") and len(node.args) == 1:
+                self.pushed.setdefault(node.func.value.id, []).append(node.args[0])
         self.current: set = set()
         self.number = self._grow(lambda values: any(v is None or self._value_number(v) for v in values))
         self.ints = self._shrink(lambda values: all(v is not None and self._value_int(v) for v in values))
@@ -219,6 +222,8 @@ class _Numbers:
             return self.may_be_number(expr.body, known) or self.may_be_number(expr.orelse, known)
         if isinstance(expr, gast.Call):
             func = expr.func
+            if _list_call(expr, "pop") and func.value.id in self.pushed:  # a tape: what was pushed
+                return any(self.may_be_number(v, known) for v in self.pushed[func.value.id])
             if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
                 owner = self.lookup(func.value.id)
                 if owner is math:
@@ -267,3 +272,9 @@ class _Numbers:
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Name):
             return self.lookup(value.func.id) is builtins.len
         return False
+
+
+def _list_call(node, method: str) -> bool:
+    """Whether `node` is `name.method(...)`."""
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+        and node.func.attr == method and isinstance(node.func.value, gast.Name)

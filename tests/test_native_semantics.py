@@ -231,3 +231,30 @@ def test_powers_of_array_entries_stay_numpy_s_and_unchanged():
     d = srcgrad.grad(squares_of_entries, backend="numba")
     np.testing.assert_array_equal(d(x), want)
     assert d.backend == "numba" and "x[i] ** 2" in srcgrad.source(d) and "checked" not in srcgrad.source(d)
+
+
+def scaled_squares(x):
+    s = 0.0
+    for i in range(len(x)):
+        s += 3.0 * x[i] ** 2
+    return s
+
+
+def test_f09_a_float32_array_is_refused_by_name_and_auto_runs_python():
+    """numba computes a float32 array in float64; the Python backend keeps float32."""
+    x32 = np.array([0.1, 0.7], dtype=np.float32)
+    want = srcgrad.value_and_grad(scaled_squares)(x32)
+    assert type(want[0]) is np.float32 and want[1].dtype == np.float32
+    with pytest.raises(srcgrad.SrcGradError) as err:
+        srcgrad.value_and_grad(scaled_squares, backend="numba")(x32)
+    assert "'x'" in str(err.value) and "float32" in str(err.value)
+    assert err.value.location.lineno == scaled_squares.__code__.co_firstlineno
+    d = srcgrad.value_and_grad(scaled_squares, backend="auto")
+    got = d(x32)
+    assert d.backend == "python" and "float32" in str(d.refusal)
+    assert type(got[0]) is np.float32 and got[0] == want[0] and np.array_equal(got[1], want[1])
+    assert got[1].dtype == np.float32
+    assert np.array_equal(d(np.array([0.5, 1.0]))[1], [3.0, 6.0]) and d.backend == "numba"  # that call only
+    d = srcgrad.grad(scaled_squares, backend="numba")  # float64 and int arrays run numba as before
+    assert np.array_equal(d(np.array([1.0, 2.0])), [6.0, 12.0]) and d.backend == "numba"
+    assert np.array_equal(d(np.array([1, 2])), [6.0, 12.0]) and d.backend == "numba"

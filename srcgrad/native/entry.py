@@ -10,7 +10,11 @@ function's signature. The wrapper
 - turns numba's refusal at the first call for some argument types into a
   `SrcGradError` at the user's line (`backend="numba"`), or runs the Python
   build instead from then on (`backend="auto"`; `.backend` says which ran);
-- turns the compiled code's own `_SrcGradError` into srcgrad's.
+- turns the compiled code's own `_SrcGradError` into srcgrad's;
+- refuses a float array of another precision than float64 (float32): numba
+  computes it in float64, where the Python backend keeps float32 (like an
+  argument numba cannot take: a SrcGradError, or with `backend="auto"` that
+  call in Python).
 
 numba reads a module's globals once, when it compiles: a number or tuple
 the derivative reads from the user's module or closure is copied into the
@@ -139,9 +143,13 @@ class NativeEntry:
         else:
             call = f"_out(_entry({passed}))" if convert else f"_entry({passed})"
         name = self.dispatcher.__name__
+        precision = "".join(f"    if {p}.dtype is not _f64 and _other_float({p!r}, {p}):\n"
+                            f"        return _python({as_python})\n"
+                            for p in positional if kinds.get(p) == "array")
         text = (f"def {name}({', '.join(head)}):\n"
                 f"    if _state:\n"
                 f"        return _python({as_python})\n"
+                f"{precision}"
                 f"    try:\n"
                 f"        out = {call}\n"
                 f"    except _Own as _err:\n"
@@ -181,7 +189,26 @@ class NativeEntry:
             wrapper.backend = "numba"
             wrapper.refusal = None
 
+        def other_float(name, value) -> bool:
+            """For a float array of another precision than float64, a SrcGradError
+            (backend="numba") or True: this call runs in Python (backend="auto")."""
+            dtype = value.dtype
+            if dtype.kind not in "fc" or dtype in (numpy.float64, numpy.complex128) or not dtype.isnative:
+                return False
+            error = SrcGradError(f"the numba backend computes in float64: argument {name!r} of "
+                                 f"{entry.fn.__qualname__} is a {dtype} array, which the Python backend "
+                                 f"computes in {dtype}", _def_location(entry.fn),
+                                 hint="pass a float64 array (x.astype(numpy.float64)); backend='auto' "
+                                      "runs such a call in Python")
+            if entry.fallback is None:
+                raise error
+            once.append(True)
+            wrapper.backend = "python"
+            wrapper.refusal = error
+            return True
+
         scope = {"_state": state, "_entry": self.dispatcher, "_python": self.fallback,
+                 "_f64": numpy.dtype(numpy.float64), "_other_float": other_float,
                  "_array": numpy.array, "_float64": numpy.float64,
                  "_out": convert, "_refused": refused, "_once": once, "_ran_numba": ran_numba,
                  "_Own": self._error or (), "_SrcGradError": SrcGradError,

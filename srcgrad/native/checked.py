@@ -13,7 +13,8 @@ checked versions instead:
 - `math.f(x)` -> `checked_f(x)` for each math function that raises in Python
   (numerics.MATH), whatever its argument (math raises for NumPy scalars
   too); a call of constants Python evaluates without error stays.
-- `int(x)`, `round(x)` -> `checked_int(x)`, `checked_round(x)`.
+- `int(x)`, `round(x)` -> `checked_int(x)`, `checked_round(x)`; `pow(a, b)`
+  as `a ** b`.
 - A `range` bound that is not an int by construction -> `checked_index(n)`
   (once per parameter: a check of the first loop covers the later ones).
 """
@@ -92,6 +93,7 @@ class _Checker(gast.NodeTransformer):
         return node
 
     def visit_Call(self, node):
+        numbers = all(self.numbers.may_be_number(a) for a in node.args)  # before its arguments change
         self.generic_visit(node)
         if node.keywords:
             return node
@@ -106,6 +108,8 @@ class _Checker(gast.NodeTransformer):
             return self._math(node, obj.__name__)  # `from math import log`
         if obj is builtins.int and len(node.args) == 1:
             return self._call(numerics.checked_int, "checked_int", node.args)
+        if obj is builtins.pow and len(node.args) == 2 and numbers:
+            return self._call(numerics.checked_power, "checked_power", node.args)
         if obj is builtins.round and len(node.args) == 1:
             return self._call(numerics.checked_round, "checked_round", node.args)
         if obj is builtins.range:
@@ -115,7 +119,7 @@ class _Checker(gast.NodeTransformer):
 
     def _math(self, node, attr: str):
         checked = numerics.MATH.get(attr)
-        if checked is None:
+        if checked is None or checked.__code__.co_argcount != len(node.args):  # log(x, base) stays
             return node
         if all(isinstance(a, gast.Constant) and type(a.value) in (int, float) for a in node.args):
             try:

@@ -30,6 +30,7 @@ from .. import nodes
 from . import numerics
 
 _INT_OPS = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)
+_TO_NUMBER = (builtins.float, builtins.int, builtins.len, builtins.round)  # a Python number, whatever in
 
 
 def check_numerics(fn, params_kinds: dict, ctx) -> None:
@@ -234,6 +235,8 @@ class _Numbers:
                     return True
                 if isinstance(owner, types.ModuleType) and owner.__name__.split(".")[0] == "numpy":
                     return False
+            if isinstance(func, gast.Name) and any(self.lookup(func.id) is f for f in _TO_NUMBER):
+                return True
             return all(self.may_be_number(a, known) for a in expr.args)
         return True
 

@@ -199,8 +199,9 @@ def _float_power_edge(r, a, b):
     """A NaN or infinite `a ** b` of floats: Python's value or error."""
     if r != r:
         if a == a and b == b:  # a negative number to a fractional power
-            raise SrcGradError("the numba backend computes in floats: a negative number to a "
-                               "non-integer power (**) is a complex number in Python")
+            raise SrcGradError("a negative number to a non-integer power (**) is a complex number "
+                               "in Python, and the numba backend computes in floats (backend='python' "
+                               "gives the complex number)")
         return r
     if a - a == 0.0 and b - b == 0.0:
         if a == 0:
@@ -214,8 +215,9 @@ def _int_power(a, b):
     if b < 0:
         if a == 0:
             raise ZeroDivisionError("0.0 cannot be raised to a negative power")
-        raise SrcGradError("the numba backend computes int ** int as a 64-bit int: a negative "
-                           "exponent (a float in Python) is not supported; write float(a) ** b")
+        raise SrcGradError("int ** negative int is a float in Python, which the numba backend's "
+                           "int power (a 64-bit int) cannot give: write float(a) ** b (or use "
+                           "backend='python')")
     if b == 0:
         return 1
     if b == 1 or a == 0 or a == 1:

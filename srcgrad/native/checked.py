@@ -14,7 +14,8 @@ checked versions instead:
   (numerics.MATH), whatever its argument (math raises for NumPy scalars
   too); a call of constants Python evaluates without error stays.
 - `int(x)`, `round(x)` -> `checked_int(x)`, `checked_round(x)`; `pow(a, b)`
-  as `a ** b`.
+  as `a ** b`; the runtime's `power_derivative(x, c)` of numbers (c * x ** (c - 1))
+  -> `checked_power_derivative(x, c)`.
 - A `range` bound that is not an int by construction -> `checked_index(n)`
   (once per parameter: a check of the first loop covers the later ones).
 """
@@ -26,7 +27,7 @@ import types
 
 import gast
 
-from .. import nodes
+from .. import nodes, runtime
 from . import numerics
 
 _INT_OPS = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)
@@ -109,6 +110,8 @@ class _Checker(gast.NodeTransformer):
             return self._math(node, obj.__name__)  # `from math import log`
         if obj is builtins.int and len(node.args) == 1:
             return self._call(numerics.checked_int, "checked_int", node.args)
+        if obj is runtime.power_derivative and len(node.args) == 2 and numbers:
+            return self._call(numerics.checked_power_derivative, "checked_power_derivative", node.args)
         if obj is builtins.pow and len(node.args) == 2 and numbers:
             return self._call(numerics.checked_power, "checked_power", node.args)
         if obj is builtins.round and len(node.args) == 1:

@@ -21,7 +21,7 @@ and gives inf or NaN in both backends), copied into the derivative's module.
 """
 import math
 
-from .helpers import SrcGradError
+from .helpers import SrcGradError, power_derivative
 
 
 def _range(r, x):
@@ -193,6 +193,20 @@ def checked_power(a, b):
             return r
         return _float_power_edge(r, a, b)
     return a ** b
+
+
+def checked_power_derivative(x, c):
+    """power_derivative(x, c), d(x ** c)/dx, as srcgrad's runtime computes it for numbers:
+    an int x in floats (never a wrapped int), a float x with Python's errors (overflow)."""
+    if isinstance(x, (float, int)) and isinstance(c, (float, int)):
+        if c == 0:
+            return 0.0
+        if x == 0 and c < 1:
+            return math.inf if c > 0 else -math.inf
+        if isinstance(x, int):  # the runtime's NumPy path: floats, inf where too large
+            return c * float(x) ** (c - 1)
+        return c * checked_power(x, c - 1)
+    return power_derivative(x, c)
 
 
 def _float_power_edge(r, a, b):

@@ -69,10 +69,13 @@ class _Checker(gast.NodeTransformer):
         return node
 
     def _bounds_checked(self, it) -> set:
+        """The parameters (never reassigned) `range(checked_index(n))` checked."""
         if not (isinstance(it, gast.Call) and self._builtin(it.func) is builtins.range):
             return set()
-        return {n.id for a in it.args for n in gast.walk(a)
-                if isinstance(n, gast.Name) and n.id in self.params and not self.numbers.assigned(n.id)}
+        return {a.args[0].id for a in it.args
+                if isinstance(a, gast.Call) and self._builtin(a.func) is numerics.checked_index
+                and isinstance(a.args[0], gast.Name) and a.args[0].id in self.params
+                and not self.numbers.assigned(a.args[0].id)}
 
     def _builtin(self, func):
         return self._object(func.id) if isinstance(func, gast.Name) else None
@@ -145,7 +148,7 @@ class _Checker(gast.NodeTransformer):
             return self._int_bound(expr.left) and self._int_bound(expr.right)
         if isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name):
             obj = self._builtin(expr.func)
-            return obj is builtins.len or getattr(obj, "__name__", "") == "checked_index"
+            return obj is builtins.len or obj is numerics.checked_index
         return False
 
 

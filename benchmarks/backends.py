@@ -22,6 +22,11 @@ class Unavailable(Exception):
     """The backend is not installed (or cannot run this workload); the reason is the message."""
 
 
+class Refused(Exception):
+    """srcgrad refused to build the derivative in this backend (a SrcGradError, as a user
+    would get it); its first line is the table's status."""
+
+
 @dataclasses.dataclass
 class Prepared:
     call: Callable[[], Any]
@@ -29,6 +34,8 @@ class Prepared:
     value_of: Callable[[Any], float] | None = None   # for value_and_grad: the value returned
     first_call_s: float | None = None                # build/trace/compile + first run
     tracemalloc_ok: bool = True                      # allocations visible to tracemalloc
+    # other calls of the same derivative, timed in the same group: name -> (call, to_tree)
+    variants: dict = dataclasses.field(default_factory=dict)
 
 
 def rebind(fun, np_ns, math_ns):
@@ -76,6 +83,42 @@ def srcgrad_value_and_grad(w, args):
     call = lambda: vg(*args)  # noqa: E731
     _, first = _timed_first(call)
     return Prepared(call=call, to_tree=lambda r: r[1], value_of=lambda r: r[0], first_call_s=first)
+
+
+def srcgrad_numba(w, args):
+    """`grad(f, backend="numba")`, the workload as written. A list of Python floats is
+    passed as it is (the backend converts it at its boundary); the variant "array" calls
+    the same derivative with those values as a float64 array."""
+    import srcgrad
+    from srcgrad import native
+
+    if not native.available():
+        raise Unavailable("numba is not installed")
+    df = srcgrad.grad(w.fun, wrt=w.wrt, backend="numba")
+    call = lambda: df(*args)  # noqa: E731
+    try:
+        _, first = _timed_first(call)
+    except srcgrad.SrcGradError as err:
+        raise Refused(refusal_text(err)) from None
+    if df.backend != "numba":  # backend="numba" runs numba or raises: never Python quietly
+        raise RuntimeError(f"backend='numba' ran {df.backend}")
+    variants = {}
+    if any(isinstance(a, list) for a in args):
+        arrays = tuple(np.array(a, dtype=np.float64) if isinstance(a, list) else a for a in args)
+        array_call = lambda: df(*arrays)  # noqa: E731
+        array_call()  # its own build and compile (another kind of argument), before the timing
+        variants["array"] = (array_call, list)
+    return Prepared(call=call, to_tree=lambda r: r, first_call_s=first, tracemalloc_ok=False,
+                    variants=variants)
+
+
+def refusal_text(err) -> str:
+    """The first line of srcgrad's error, its file named by base name only."""
+    first = str(err).splitlines()[0]
+    path, sep, rest = first.partition(": ")
+    if sep and path.count(":") >= 2 and "/" in path:
+        first = path.rsplit("/", 1)[1] + sep + rest
+    return first
 
 
 # ------------------------------------------------------------------ HIPS autograd
@@ -221,6 +264,7 @@ BACKENDS: dict[str, tuple[str, Callable]] = {
     "autograd": ("autograd", autograd_grad),
     "jax": ("jax.grad", jax_grad),
     "jax_jit": ("jit(jax.grad)", jax_jit_grad),
+    "srcgrad_numba": ("srcgrad numba", srcgrad_numba),  # beside jax.jit: both compile the loop
     "torch": ("torch f64", torch_grad),
 }
 

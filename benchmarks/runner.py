@@ -22,19 +22,13 @@ import tracemalloc
 import numpy as np
 
 from . import backends as B
-from . import check, dask_section, scaling
+from . import check, dask_section, numba_section, scaling
+from .report import fmt_time, render  # noqa: F401 (fmt_time: the sections' tests use it)
 from . import workloads as W
 
 GRAD_TOL = 1e-6     # max relative error against the hand-written gradient
 FD_TOL = 1e-5       # hand-written gradient against finite differences
 
-# Targets from issue 6: srcgrad grad / hand-written gradient, same run.
-TARGETS = {
-    "rosenbrock": 1.5, "pendulum": 1.5, "mlp32": 1.15, "mlp1024": 1.05,
-    "rnn": 1.2, "logreg": 1.05, "elementwise": 1.1,
-}
-BUILD_TARGET_MS = 20.0
-OVERHEAD_TARGET_US = 1.0
 
 
 class Settings:
@@ -178,6 +172,7 @@ def run_workload(w: W.Workload, names: list[str], s: Settings, seed: int) -> dic
     want = w.hand_grad(*args)
     value = float(w.fun(*args))
     entries = []
+    timed_info = {}  # Timed key -> the dict its results go to (a backend's, or a variant's)
     for name in names:
         label, adapter = B.BACKENDS[name]
         info = res["backends"][name] = {"label": label}
@@ -190,30 +185,35 @@ def run_workload(w: W.Workload, names: list[str], s: Settings, seed: int) -> dic
         except B.Unavailable as err:
             info["status"] = f"n/a ({err})"
             continue
+        except B.Refused as err:  # srcgrad's own refusal, as a user gets it: a status, not a failure
+            info["status"] = f"refused: {err}"
+            continue
         except Exception as err:  # a backend that cannot run this workload
             info["status"] = f"error: {type(err).__name__}: {str(err).splitlines()[0][:80]}"
             continue
-        if prep.to_tree is not None:
-            err = B.max_rel_error(prep.to_tree(out), want)
-            info["max_rel_err"] = err
-            if not err <= GRAD_TOL:
-                info["status"] = f"MISMATCH (gradient rel err {err:.1e})"
-                continue
-            if prep.value_of is not None:
-                got = float(prep.value_of(out))
-                info["value"] = got
-                if not math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-12):
-                    info["status"] = f"MISMATCH (value {got:.6g}, f gives {value:.6g})"
-                    continue
+        status = check_result(prep.to_tree, prep.value_of, out, want, value, info)
+        if status:
+            info["status"] = status
+            continue
         info["status"] = "ok"
         if prep.first_call_s is not None:
             info["first_call_s"] = prep.first_call_s
         info["_prep"] = prep
         entries.append(Timed(name, prep.call, calibrate(prep.call, s.repeat_s)))
+        timed_info[name] = info
+        for variant, (call, to_tree) in prep.variants.items():
+            vinfo = info.setdefault("variants", {})[variant] = {}
+            status = check_result(to_tree, None, call(), want, value, vinfo)
+            if status:
+                vinfo["status"] = status
+                continue
+            key = f"{name}:{variant}"
+            entries.append(Timed(key, call, calibrate(call, s.repeat_s)))
+            timed_info[key] = vinfo
 
     interleaved(entries, s)
     for e in entries:
-        info = res["backends"][e.key]
+        info = timed_info[e.key]
         info["median_s"] = statistics.median(e.samples)
         info["min_s"] = min(e.samples)
         info["repeats"] = len(e.samples)
@@ -224,17 +224,34 @@ def run_workload(w: W.Workload, names: list[str], s: Settings, seed: int) -> dic
 
     if w.loop:
         for e in entries:
-            info = res["backends"][e.key]
-            if info["_prep"].tracemalloc_ok:
+            info = timed_info[e.key]
+            if "_prep" in info and info["_prep"].tracemalloc_ok:
                 info["peak_bytes"] = tape_peak(e.call)
     for info in res["backends"].values():
         info.pop("_prep", None)
 
     hand_t = res["backends"].get("hand", {}).get("median_s")
-    for info in res["backends"].values():
-        if hand_t and "median_s" in info:
+    for info in timed_info.values():
+        if hand_t:
             info["ratio"] = info["median_s"] / hand_t
     return res
+
+
+def check_result(to_tree, value_of, out, want, value, info) -> str:
+    """"" when a backend's result `out` agrees with the hand-written gradient `want`
+    (and its value with f's `value`), else the status saying how it differs."""
+    if to_tree is None:
+        return ""
+    err = B.max_rel_error(to_tree(out), want)
+    info["max_rel_err"] = err
+    if not err <= GRAD_TOL:
+        return f"MISMATCH (gradient rel err {err:.1e})"
+    if value_of is not None:
+        got = float(value_of(out))
+        info["value"] = got
+        if not math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-12):
+            return f"MISMATCH (value {got:.6g}, f gives {value:.6g})"
+    return ""
 
 
 # ------------------------------------------------------------------ first build, overhead
@@ -324,94 +341,6 @@ def call_overhead(s: Settings) -> dict:
     return out
 
 
-# ------------------------------------------------------------------ report
-
-
-def fmt_time(t) -> str:
-    if t is None:
-        return "—"
-    if t < 1e-3:
-        return f"{t * 1e6:.3g} µs"
-    if t < 1.0:
-        return f"{t * 1e3:.3g} ms"
-    return f"{t:.3g} s"
-
-
-def cell(info: dict, with_ratio=True) -> str:
-    if "median_s" not in info:
-        return info.get("status", "—")
-    text = fmt_time(info["median_s"])
-    if with_ratio and "ratio" in info:
-        text += f" ({info['ratio']:.2f}×)"
-    return text
-
-
-def render(report: dict) -> str:
-    names = report["backends"]
-    lines = []
-    head = ["workload"] + [B.BACKENDS[n][0] for n in names] + ["srcgrad/hand", "target", ""]
-    lines.append("| " + " | ".join(head) + " |")
-    lines.append("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
-    for res in report["workloads"]:
-        row = [res["title"]]
-        for n in names:
-            info = res["backends"].get(n, {})
-            row.append(cell(info, with_ratio=n not in ("numpy", "hand")))
-        ratio = res["backends"].get("srcgrad", {}).get("ratio")
-        target = TARGETS.get(res["name"])
-        row.append(f"{ratio:.2f}" if ratio else "—")
-        row.append(f"≤ {target}" if target else "")
-        row.append("" if ratio is None or target is None else ("met" if ratio <= target else "**missed**"))
-        lines.append("| " + " | ".join(row) + " |")
-    lines.append("")
-    lines.append("Times are the median per call; (×) is the ratio to the hand-written gradient.")
-    lines.append("")
-
-    # compile / build times, tape memory
-    lines.append("| workload | srcgrad first build | jit(jax.grad) compile | "
-                 "tape peak: hand | srcgrad | srcgrad v&g | autograd | FD check (tiny / full) |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---|")
-    for res in report["workloads"]:
-        b = res["backends"]
-        build = res.get("build", {}).get("build_s")
-        jit_c = b.get("jax_jit", {}).get("compile_s")
-
-        def mem(n):
-            v = b.get(n, {}).get("peak_bytes")
-            return "—" if v is None else f"{v / 1024:.0f} KiB"
-        fd = f"{res['fd_tiny']:.1e} / {res['fd_full']:.1e} " + ("ok" if res["fd_ok"] else "**FAILED**")
-        lines.append(f"| {res['title']} | {fmt_time(build)} | {fmt_time(jit_c)} | "
-                     f"{mem('hand')} | {mem('srcgrad')} | {mem('srcgrad_vg')} | {mem('autograd')} | {fd} |")
-    lines.append("")
-
-    probes = report.get("probes", {})
-    if probes.get("twenty_line_build") or probes.get("overhead"):
-        lines.append("| probe | measured | target | |")
-        lines.append("|---|---:|---:|---|")
-        tw = probes.get("twenty_line_build")
-        if tw:
-            ms = tw["build_s"] * 1e3
-            lines.append(f"| first build of a {tw['lines']}-line function (grad() "
-                         f"{tw['grad_s'] * 1e3:.1f} ms + first call {tw['first_call_s'] * 1e3:.1f} ms "
-                         f"− steady call) | {ms:.1f} ms | < {BUILD_TARGET_MS:.0f} ms | "
-                         f"{'met' if ms < BUILD_TARGET_MS else '**missed**'} |")
-        for label, o in probes.get("overhead", {}).items():
-            if "overhead_s" not in o:
-                lines.append(f"| cached-call overhead, {label} | {o.get('status')} | | |")
-                continue
-            us = o["overhead_s"] * 1e6
-            lines.append(f"| cached-call overhead, {label} (srcgrad "
-                         f"{o['srcgrad_s'] * 1e6:.2f} µs − hand {o['hand_s'] * 1e6:.2f} µs) | "
-                         f"{us:.2f} µs | < {OVERHEAD_TARGET_US:.0f} µs | "
-                         f"{'met' if us < OVERHEAD_TARGET_US else '**missed**'} |")
-        lines.append("")
-    if "scaling" in probes:
-        lines += scaling.render(probes["scaling"], fmt_time)
-    if "dask" in probes:
-        lines += dask_section.render(probes["dask"], fmt_time)
-    return "\n".join(lines)
-
-
 # ------------------------------------------------------------------ main
 
 
@@ -419,7 +348,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="fewer repeats (about a minute)")
     ap.add_argument("--only", default="",
-                    help="comma-separated workloads and/or probes (build, overhead, scaling, dask); "
+                    help="comma-separated workloads and/or probes (build, overhead, scaling, numba, dask); "
                          f"workloads: {', '.join(W.BY_NAME)}")
     ap.add_argument("--backends", default=",".join(B.BACKENDS),
                     help=f"comma-separated subset of: {', '.join(B.BACKENDS)}")
@@ -427,12 +356,16 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ns = ap.parse_args(argv)
 
+    probes = ("build", "overhead", "scaling", "numba", "dask")
     only = [x.strip() for x in ns.only.split(",") if x.strip()]
-    unknown = [x for x in only if x not in W.BY_NAME and x not in ("build", "overhead", "scaling", "dask")]
+    unknown = [x for x in only if x not in W.BY_NAME and x not in probes]
     names = [x.strip() for x in ns.backends.split(",") if x.strip()]
     unknown += [x for x in names if x not in B.BACKENDS]
     if unknown:
         ap.error(f"unknown name(s): {', '.join(unknown)}")
+    if "numba" in only:  # the numba table's ratios come from these workloads' groups
+        only += [name for name in numba_section.WORKLOADS if name not in only]
+        names += ["srcgrad_numba"]
     for must in ("hand",):
         if must not in names:
             names.insert(0, must)
@@ -441,7 +374,11 @@ def main(argv=None) -> int:
     do_build = not only or "build" in only or bool(selected)
     do_overhead = not only or "overhead" in only
     do_scaling = not only or "scaling" in only
+    do_numba = not only or "numba" in only
     do_dask = not only or "dask" in only
+    # numba's cache for this run alone: a first call compiles, as in a new installation
+    numba_cache = tempfile.TemporaryDirectory(prefix="srcgrad_bench_cache_")
+    os.environ["SRCGRAD_CACHE_DIR"] = numba_cache.name
 
     s = Settings(ns.quick)
     all_cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
@@ -473,6 +410,9 @@ def main(argv=None) -> int:
     if do_scaling:
         print(f"[{time.perf_counter() - t_start:6.1f}s] scaling ...", file=sys.stderr, flush=True)
         report["probes"]["scaling"] = scaling.run(s, names, Timed, calibrate, interleaved)
+    if do_numba:
+        print(f"[{time.perf_counter() - t_start:6.1f}s] numba ...", file=sys.stderr, flush=True)
+        report["probes"]["numba"] = numba_section.run(s, Timed, calibrate, interleaved)
     if do_dask:
         print(f"[{time.perf_counter() - t_start:6.1f}s] dask ...", file=sys.stderr, flush=True)
         report["probes"]["dask"] = dask_section.run(s, Timed, calibrate, interleaved, all_cpus)
@@ -488,6 +428,12 @@ def main(argv=None) -> int:
     print(render(report))
     bad = [(r["name"], n, i["status"]) for r in report["workloads"]
            for n, i in r["backends"].items() if i.get("status", "ok").startswith(("MISMATCH", "error"))]
+    bad += [(r["name"], f"{n}:{v}", vi["status"]) for r in report["workloads"]
+            for n, i in r["backends"].items() for v, vi in i.get("variants", {}).items()
+            if vi.get("status", "").startswith("MISMATCH")]
+    numba = report["probes"].get("numba", {})
+    bad += [("numba", row.get("name", "spring"), row["status"])
+            for row in [numba.get("spring", {})] + numba.get("startup", []) if "status" in row]
     bad += [(r["name"], "hand", "finite-difference check failed")
             for r in report["workloads"] if not r["fd_ok"]]
     bad += [("scaling", "srcgrad", row["status"]) for row in report["probes"].get("scaling", {}).get("sizes", [])
@@ -498,4 +444,5 @@ def main(argv=None) -> int:
         print(f"WARNING: {name} / {backend}: {status}", file=sys.stderr)
     if ns.json:
         pathlib.Path(ns.json).write_text(json.dumps(report, indent=2, default=str))
+    numba_cache.cleanup()
     return 1 if bad else 0

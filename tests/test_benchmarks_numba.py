@@ -75,6 +75,15 @@ def test_a_second_process_loads_the_pendulum_from_numbas_cache():
     assert got["cold_s"] > 0 and got["warm_s"] > 0 and got["import_s"] > 0
 
 
+def test_numba_alone_compiles_then_loads_its_one_line_function(tmp_path, monkeypatch):
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
+    monkeypatch.delitem(sys.modules, "numba_alone", raising=False)
+    first, second = numba_section.child("numba alone"), numba_section.child("numba alone")
+    assert (first["hits"], first["misses"]) == (0, 1)
+    assert (second["hits"], second["misses"]) == (1, 0)  # a new module object: from the disk cache
+    assert first["first_call_s"] > 0 and first["backend"] == "numba"
+
+
 def test_the_tables_show_each_ratio_against_its_target():
     def timed(seconds, **more):
         return {"status": "ok", "median_s": seconds, "ratio": seconds / 1e-4, **more}

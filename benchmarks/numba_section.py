@@ -210,11 +210,12 @@ def render(report: dict, fmt_time) -> list[str]:
                   "compile + run) | warm start: a second process, same SRCGRAD_CACHE_DIR | "
                   "entry's numba cache hits / misses (first, second) |", "|---|---:|---:|---:|---|"]
         for row in result["startup"]:
+            label = LABELS.get(row["name"], row["name"])
             if "status" in row:
-                lines.append(f"| {LABELS.get(row['name'], row['name'])} | {row['status']} | | | |")
+                lines.append(f"| {label} | {row['status']} | | | |")
                 continue
             (h1, m1), (h2, m2) = row["cold_cache"], row["warm_cache"]
-            lines.append(f"| {LABELS.get(row['name'], row['name'])} | {fmt_time(row['import_s'])} | {fmt_time(row['cold_s'])} | "
+            lines.append(f"| {label} | {fmt_time(row['import_s'])} | {fmt_time(row['cold_s'])} | "
                          f"{fmt_time(row['warm_s'])} | {h1} / {m1}, {h2} / {m2} |")
         lines += ["", f"Compile cost: the best of {result['startup'][0].get('repeats', 1)} pair(s) of "
                       "processes, each pair with a new cache directory.", ""]

@@ -133,6 +133,13 @@ class Derivative:
         return {"python": "python", "numba": "numba"}.get(self._backend)  # auto: None until a call
 
     @property
+    def native(self):
+        """Where numba ran the last call, what it ran: `.text` (the module's source),
+        `.path` (its file in the cache directory), `.dispatcher` (numba's); else None."""
+        found = self._bound.get(self._last_kinds)
+        return getattr(found[0], "native", None) if found is not None and self.backend == "numba" else None
+
+    @property
     def refusal(self):
         """Why the last call ran in Python under backend="auto" (a SrcGradError), else None."""
         found = self._bound.get(self._last_kinds)

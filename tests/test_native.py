@@ -211,7 +211,7 @@ from test_native import pendulum
 started = time.perf_counter()
 df = srcgrad.grad(pendulum, wrt=(0, 1, 2), backend="numba")
 df(9.81, 1.3, 0.4)
-entry = df._bound[df._last_kinds][0].native
+entry = df.native
 print(entry.dispatcher.stats.cache_hits.get(entry.dispatcher.signatures[0], 0), entry.path)
 """
 

@@ -268,7 +268,7 @@ class NativeEntry:
 
     def _refusal(self, err) -> SrcGradError:
         """numba's typing error as a SrcGradError at the user's line it comes from."""
-        message = _ANSI.sub("", str(err))
+        message = _ANSI.sub("", str(err)).strip() or _failed_inside(err)
         lines = [line.strip() for line in message.splitlines() if line.strip()]
         reason = next((line for line in lines if not line.startswith(("Failed in", "During:", "File "))
                        and not line.endswith(":")), lines[0] if lines else "numba refused it")
@@ -316,6 +316,24 @@ def _while_compiling(err) -> bool:
             return True
         tb = tb.tb_next
     return False
+
+
+def _failed_inside(err) -> str:
+    """A message for an error numba raised with none (an assertion in its compiler):
+    the failed line of numba's and, where numba was lowering a line of the module,
+    that line as numba's own messages name it."""
+    tb, failed, lowering = err.__traceback__, "", None
+    while tb is not None:
+        frame = tb.tb_frame
+        loc = getattr(frame.f_locals.get("self"), "loc", None)
+        if getattr(loc, "filename", None) and getattr(loc, "line", None):
+            lowering = loc
+        failed = linecache.getline(frame.f_code.co_filename, tb.tb_lineno).strip()
+        tb = tb.tb_next
+    message = f"numba's compiler failed ({type(err).__name__}{': ' + failed if failed else ''})"
+    if lowering is not None:
+        message += f'\nFile "{lowering.filename}", line {lowering.line}'
+    return message
 
 
 def _standin():

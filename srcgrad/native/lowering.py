@@ -22,6 +22,10 @@ Three rewrites, each proved safe on the tree or refused:
   under the same condition (indexed, measured, returned).
 - **Keyword-only parameters positional** (a tangent function's `x_dot`):
   numba takes none; the entry's caller passes all of them by position.
+
+It also drops the `del`s of names (`optimize.release` frees NumPy
+temporaries early; user code has none, the fence refuses `del`): numba
+refuses a `del` of a local, and frees an array after its last use itself.
 """
 from __future__ import annotations
 
@@ -44,6 +48,7 @@ def lower(fn, params_kinds: dict, ctx) -> list:
     if args.kwonlyargs:
         args.args = list(args.args) + list(args.kwonlyargs)
         args.kwonlyargs, args.kw_defaults = [], []
+    _drop_dels(fn.body)
     for stack in sorted({s.targets[0].id for s in _walk_statements(fn.body) if _is_new_stack(s)}):
         _split_stack(fn, stack, ctx)
     _refuse_random_draws(fn, ctx)
@@ -54,6 +59,19 @@ def lower(fn, params_kinds: dict, ctx) -> list:
     _float_lists(fn, ctx)
     check_numerics(fn, params_kinds, ctx)  # Python's numeric errors (native/checked.py)
     return moved
+
+
+def _drop_dels(body: list) -> None:
+    """Remove every `del name, ...` from `body` and the blocks inside it."""
+    body[:] = [s for s in body if not (isinstance(s, gast.Delete)
+                                        and all(isinstance(t, gast.Name) for t in s.targets))] or [gast.Pass()]
+    for stmt in body:
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list) and inner:
+                _drop_dels(inner)
+        for handler in getattr(stmt, "handlers", None) or ():
+            _drop_dels(handler.body)
 
 
 # -- stacks ------------------------------------------------------------------------

@@ -1,0 +1,166 @@
+"""Translation validation of the numba backend (issue 17, item 4): where numba
+compiles a derivative, it gives the Python backend's result.
+
+Each case of the corpora of tests/test_translation_validation.py (the
+program-corpus tables, the rule cases, the examples, generated fuzz programs)
+is differentiated with `backend="auto"` by `grad`, `value_and_grad` and `jvp`
+(`vjp` has no backend= yet) and with the Python backend; where numba ran,
+values, gradients and tangents must agree to 1e-12 relative and have the same
+structure (tests/translation.py, `compare_native`). Where numba refused, the
+Python build ran and the refusal must be a SrcGradError. The summary line
+counts what numba compiled, what fell back, and what disagreed.
+
+    pytest tests/test_native_translation.py             # CI: a fixed sample, ~45 s
+    pytest -m fuzz tests/test_native_translation.py --fuzz-n 2000
+                                                        # long profile: every case,
+                                                        # and --fuzz-n // 10 fuzz programs
+
+By design, numba's float arithmetic does not raise where Python's does
+(`math.log(-1.0)` is nan, `math.exp(1000.0)` is inf, not a ValueError or an
+OverflowError): a case where the Python backend raises the user's error is
+counted apart ("user error"), with what the numba build did; the last tests
+here pin that behaviour.
+"""
+import collections
+import math
+
+import numpy as np
+import pytest
+
+import srcgrad
+
+import fuzzfamilies
+import translation
+
+numba = pytest.importorskip("numba")
+
+CI_FUZZ_N = 200  # --fuzz-n at its default: the CI profile
+
+
+@pytest.fixture(autouse=True)
+def _cache_dir(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "native-cache"))
+
+
+def _refusal_kind(refusal) -> str:
+    """A refusal's reason without its names and lines: what to count it under."""
+    reason = getattr(refusal, "reason", str(refusal)).split("\n")[0]
+    reason = reason.split(" (generated line:")[0]
+    if "no compiled version of srcgrad's runtime helper" in reason:
+        return "no compiled helper " + reason.split("runtime helper ")[1].split(",")[0]
+    return reason.replace("numba cannot compile the derivative of ", "numba: ").split(": ", 1)[-1][:80]
+
+
+def validate(cases) -> tuple:
+    """(counts of outcomes over the cases' transforms, counts of refusal kinds, failures)."""
+    counts, refusals, failures = collections.Counter(), collections.Counter(), []
+    for case in cases:
+        try:
+            outcomes = translation.compare_native(case.fn, case.args, case.wrt, case.modes)
+        except translation.Disagreement as exc:
+            failures.append(f"{case.id}: {exc}")
+            continue
+        for name, outcome in outcomes.items():
+            counts[outcome.ran] += 1
+            if outcome.refusal is not None:
+                refusals[_refusal_kind(outcome.refusal)] += 1
+            if outcome.error is not None:
+                refusals[f"{name}: Python raised {type(outcome.error).__name__}, {outcome.ran}"] += 1
+    return counts, refusals, failures
+
+
+@pytest.mark.fuzz
+def test_the_numba_backend_gives_the_python_backends_results_on_the_corpora(request):
+    n = request.config.getoption("--fuzz-n")
+    families = fuzzfamilies.selected(request.config.getoption("--fuzz-families"))
+    programs, rules, examples = translation.program_cases(), translation.rule_cases(), translation.example_cases()
+    if n > CI_FUZZ_N:  # the long profile
+        cases = programs + rules + examples + translation.fuzz_cases(range(10_000, 10_000 + n // 10), families)
+    else:
+        cases = programs[::12] + rules[::60] + examples + translation.fuzz_cases(range(10_000, 10_010), families)
+    counts, refusals, failures = validate(cases)
+    ran = counts["numba"] + counts["python"]  # the transforms the Python backend runs
+    request.config._fuzz_summaries.append(
+        f"srcgrad numba translation validation: {len(cases)} cases, {sum(counts.values())} transforms "
+        f"(grad, value_and_grad, jvp): {counts['numba']} compiled by numba and agree, "
+        f"{counts['python']} fell back to Python, {counts['rejected']} rejected by both backends, "
+        f"{sum(v for k, v in counts.items() if k.startswith('user error'))} raised the user's error in Python, "
+        f"{len(failures)} disagree")
+    request.config._fuzz_summaries.append(
+        "    most common refusals: " + "; ".join(f"{v} x {k}" for k, v in refusals.most_common(8)))
+    assert not failures, "\n".join(failures[:10])
+    # measured (CI sample, numba 0.68): 114 of 393 transforms compiled (29%); a backend that
+    # refused everything would validate nothing
+    assert counts["numba"] >= 0.15 * ran, (counts, refusals.most_common(8))
+
+
+# --- what the corpora found (regression tests) ------------------------------------
+
+
+def released_temporary(x, s):
+    v1 = np.cosh(x)
+    v3 = np.tanh(np.subtract(v1, v1))
+    return np.sinh(s) + 0.5 * np.sum(v3)
+
+
+def test_a_derivative_that_frees_a_temporary_early_compiles():
+    """The optimised derivative `del`s a NumPy temporary after its last use, which
+    numba refuses ("Illegal IR, del found"): the numba lowering drops the `del`s."""
+    x = np.array([0.3, -0.2, 1.1])
+    df = srcgrad.grad(released_temporary, wrt=(0, 1), backend="numba")
+    assert "del " in srcgrad.source(srcgrad.grad(released_temporary, wrt=(0, 1)))  # the Python build's
+    got = df(x, 0.4)
+    assert df.backend == "numba" and "del " not in df._bound[df._last_kinds][0].native.text
+    want = srcgrad.grad(released_temporary, wrt=(0, 1))(x, 0.4)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12, atol=1e-15)
+    assert got[1] == pytest.approx(math.cosh(0.4), rel=1e-12)
+
+
+def masked_mean(a):
+    return np.sum(a[a > -0.4])
+
+
+def test_a_failure_inside_numbas_compiler_is_refused_at_the_users_line():
+    """numba's lowering asserts on a 2-D boolean mask (no message): the refusal names
+    the failed check and the line, not just "numba refused it"."""
+    a, a_dot = np.array([[0.3, -0.7], [1.2, 0.1]]), np.array([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(srcgrad.SrcGradError) as info:
+        srcgrad.jvp(masked_mean, (a,), (a_dot,), backend="numba")
+    assert "numba's compiler failed (AssertionError" in str(info.value)
+    assert info.value.location is not None
+    assert info.value.location.lineno == masked_mean.__code__.co_firstlineno + 1
+    assert srcgrad.jvp(masked_mean, (a,), (a_dot,), backend="auto") == (1.6, 8.0)
+
+
+# --- where numba's arithmetic differs from Python's by design -----------------------
+
+
+def log_of(x):
+    return math.log(x) * x
+
+
+def exp_of(x):
+    return math.exp(x)
+
+
+def ratio(x, y):
+    return x / y
+
+
+def test_a_math_domain_error_raises_in_python_and_gives_nan_in_numba():
+    with pytest.raises(ValueError):
+        srcgrad.grad(log_of)(-1.0)
+    df = srcgrad.grad(log_of, backend="auto")
+    assert math.isnan(df(-1.0)) and df.backend == "numba"
+
+
+def test_an_overflow_raises_in_python_and_gives_inf_in_numba():
+    with pytest.raises(OverflowError):
+        srcgrad.grad(exp_of)(1000.0)
+    assert srcgrad.grad(exp_of, backend="numba")(1000.0) == math.inf
+
+
+def test_a_division_by_zero_raises_in_both():
+    for backend in ("python", "numba"):
+        with pytest.raises(ZeroDivisionError):
+            srcgrad.grad(ratio, backend=backend)(1.0, 0.0)

@@ -19,6 +19,9 @@ def pytest_addoption(parser):
                     help="number of random programs tests/test_fuzz.py checks (default 200)")
     group.addoption("--fuzz-seed", type=int, default=None,
                     help="seed for the fuzz programs (default: hypothesis derandomize, fixed)")
+    group.addoption("--fuzz-native", choices=("auto", "on", "off"), default="auto",
+                    help="also compare the numba backend with the Python one on each fuzz program "
+                         "(tests/test_fuzz.py): 'auto' (default) in the long profile where numba is installed")
     group.addoption("--fuzz-families", default="default",
                     help="construct families (tests/fuzzfamilies.py) mixed into the fuzz programs: "
                          "'default' (fuzzfamilies.DEFAULT), 'all', 'none' or a comma-separated list")

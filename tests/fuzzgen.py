@@ -1412,8 +1412,39 @@ def _alarm(signum, frame):
     raise _Timeout(f"program took longer than {TIMEOUT} s")
 
 
-def check_program(prog, checks=("reverse", "forward", "jvp", "vjp")):
+CHECKS = ("reverse", "forward", "jvp", "vjp")  # and "native": the numba backend, see `_native_check`
+
+
+def check_program(prog, checks=CHECKS):
     """Run all checks on one program: 'ok', 'skipped', or raise FuzzFailure / GeneratorError."""
+    status = _check_program(prog, checks)
+    if status == "ok" and "native" in checks:
+        _native_check(prog)
+    return status
+
+
+NATIVE_STATS = Counter()  # with "native" checked: how often backend="auto" compiled a transform
+
+
+def _native_check(prog):
+    """The numba backend against the Python one: `grad`, `value_and_grad` and `jvp` with
+    backend="auto" give the Python backend's results where numba compiles them, to 1e-12
+    relative (tests/translation.py, `compare_native`). Outside the program's time limit:
+    numba's compiles take seconds."""
+    import translation
+
+    f = load(prog.source).f
+    try:
+        outcomes = translation.compare_native(f, tuple(_copy(prog.args)), prog.wrt)
+    except translation.Disagreement as exc:
+        raise FuzzFailure("mismatch:native", str(exc), prog) from exc
+    finally:
+        sys.modules.pop(f.__module__, None)
+    for outcome in outcomes.values():
+        NATIVE_STATS["compiled" if outcome.ran == "numba" else outcome.ran] += 1
+
+
+def _check_program(prog, checks):
     import srcgrad
 
     try:
@@ -1728,6 +1759,7 @@ class Stats:
     started: float = field(default_factory=time.time)
     rejected: int = 0
     families: dict = field(default_factory=dict)  # family -> Counter of outcomes
+    checks: tuple = CHECKS  # what `check_program` checks (with "native": the numba backend too)
 
     def _tally(self, prog, outcome):
         self.families.setdefault(prog.family or "base", Counter())[outcome] += 1
@@ -1745,7 +1777,7 @@ class Stats:
             # hypothesis is minimising a failure: not a new program.  Only the bug being
             # minimised counts as failing, so that the shrinker does not wander off.
             try:
-                return check_program(prog)
+                return check_program(prog, self.checks)
             except FuzzFailure as failure:
                 if failure.signature == self.shrinking and not self.known(failure):
                     raise
@@ -1756,7 +1788,7 @@ class Stats:
                 return "generator-error"
         self.run += 1
         try:
-            status = check_program(prog)
+            status = check_program(prog, self.checks)
         except FuzzFailure as failure:
             self._tally(prog, "failed")
             name = self.known(failure)
@@ -1792,6 +1824,9 @@ class Stats:
                 f"(input within {MARGIN:g} of a branch/kink), {self.rejected} rejected (located), "
                 f"{self.failed} failures, {len(self.failures)} distinct, {time.time() - self.started:.1f} s; "
                 f"autograd checked {AUTOGRAD_STATS['checked']}, could not run {AUTOGRAD_STATS['n/a']}")
+        if "native" in self.checks:
+            line += ("; numba backend (grad, value_and_grad, jvp): " +
+                     ", ".join(f"{k} {v}" for k, v in sorted(NATIVE_STATS.items())))
         rows = [line] + [f"    {n:5d} x {k}" for k, n in self.failures.most_common()]
         for family, counts in sorted(self.families.items()):
             rows.append(f"    family {family:15s} " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))

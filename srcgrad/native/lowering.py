@@ -21,7 +21,8 @@ Three rewrites, each proved safe on the tree or refused:
   that line. The adjoint list `dx = [0.0] * n` becomes `float_zeros(n)`
   under the same condition (indexed, measured, returned).
 - **Keyword-only parameters positional** (a tangent function's `x_dot`):
-  numba takes none; the entry's caller passes all of them by position.
+  numba takes none; the entry's caller passes all of them by position
+  (and the defaults, which would now fall on the moved ones, go).
 
 It also drops the `del`s of names (`optimize.release` frees NumPy
 temporaries early; user code has none, the fence refuses `del`): numba
@@ -46,8 +47,10 @@ def lower(fn, params_kinds: dict, ctx) -> list:
     args = fn.args
     moved = [a.id for a in args.kwonlyargs]
     if args.kwonlyargs:
+        # after them, a default would fall to the last moved parameter (`x_dot=0.5`): none
+        # stays; the entry's wrapper passes every parameter, defaults filled in
         args.args = list(args.args) + list(args.kwonlyargs)
-        args.kwonlyargs, args.kw_defaults = [], []
+        args.kwonlyargs, args.kw_defaults, args.defaults = [], [], []
     _drop_dels(fn.body)
     for stack in sorted({s.targets[0].id for s in _walk_statements(fn.body) if _is_new_stack(s)}):
         _split_stack(fn, stack, ctx)

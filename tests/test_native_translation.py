@@ -149,6 +149,39 @@ def test_a_tangent_function_moved_positional_keeps_no_default_on_the_wrong_param
     assert bound.native.dispatcher(0.3, 2.0, 1.0) == srcgrad.jvp(scaled_tanh, (0.3, 2.0), (1.0, None))
 
 
+def squares_and_count(x):
+    s = 0.0
+    for i in range(len(x)):
+        s = s + x[i] * x[i]
+    return s, len(x)
+
+
+def test_value_and_grad_with_aux_gives_a_lists_gradient_as_a_list():
+    """The adjoint of a list returned inside ((value, dx), aux) is an array too (it stayed
+    a list, and the boundary's conversion crashed on it)."""
+    got = srcgrad.value_and_grad(squares_and_count, has_aux=True, backend="numba")([1.0, 2.0])
+    assert got == srcgrad.value_and_grad(squares_and_count, has_aux=True)([1.0, 2.0]) == ((5.0, 2), [2.0, 4.0])
+    assert type(got[1]) is list
+
+
+def times(x, n):
+    return x * n
+
+
+def doubles_first(x):
+    x[0] = x[0] * 2.0
+    return x[0] + x[1]
+
+
+def test_refusals_name_the_argument_or_the_line():
+    with pytest.raises(srcgrad.SrcGradError, match=r"for these arguments: n: Int value is too large"):
+        srcgrad.grad(times, backend="numba")(1.5, 2 ** 70)
+    assert srcgrad.grad(times, backend="auto")(1.5, 2 ** 70) == float(2 ** 70)
+    with pytest.raises(srcgrad.SrcGradError, match="list of floats x") as info:
+        srcgrad.grad(doubles_first, backend="numba")([1.0, 2.0])
+    assert info.value.location.lineno == doubles_first.__code__.co_firstlineno + 1
+
+
 # --- where numba's arithmetic differs from Python's by design -----------------------
 
 
@@ -181,3 +214,15 @@ def test_a_division_by_zero_raises_in_both():
     for backend in ("python", "numba"):
         with pytest.raises(ZeroDivisionError):
             srcgrad.grad(ratio, backend=backend)(1.0, 0.0)
+
+
+def cubed_count(x, n):
+    return x * n ** 3
+
+
+def test_integers_are_64_bit_in_numba():
+    """Python's integers do not overflow; numba's wrap at 64 bits (and one past 64 bits
+    at the boundary is refused, above)."""
+    n = 10 ** 7  # n ** 3 = 10 ** 21 > 2 ** 63
+    assert srcgrad.grad(cubed_count)(1.5, n) == 1e21
+    assert srcgrad.grad(cubed_count, backend="numba")(1.5, n) == float(np.int64(n) ** np.int64(3))

@@ -31,6 +31,8 @@ from . import loader
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _FILE_LINE = re.compile(r'File "([^"]+)", line (\d+)')
+_HINT = "backend='auto' runs what numba refuses in Python; backend='python' always does"
+_ARGUMENT = re.compile(r"^- argument (\d+): (.+)$", re.M)
 _NOTE = re.compile(r"#\s*(?:backward of |recompute )?line (\d+): ")
 
 
@@ -221,15 +223,20 @@ class NativeEntry:
 
     def _output_converter(self, wrt_numbers: list):
         """The function turning the entry's result into the Python build's (lists for lists)."""
+        import numpy
+
         options = self.options
         if not wrt_numbers:
             return None
         many = len(options.wrt) > 1
 
+        def listed(v):  # an array for a list; a list numba kept as one stays as it is
+            return v.tolist() if isinstance(v, numpy.ndarray) else v
+
         def grads(g):
             if many:
-                return tuple(v.tolist() if i in wrt_numbers else v for i, v in enumerate(g))
-            return g.tolist()
+                return tuple(listed(v) if i in wrt_numbers else v for i, v in enumerate(g))
+            return listed(g)
 
         if options.mode == "forward":
             return None
@@ -273,6 +280,14 @@ class NativeEntry:
         reason = next((line for line in lines if not line.startswith(("Failed in", "During:", "File "))
                        and not line.endswith(":")), lines[0] if lines else "numba refused it")
         location = None
+        arguments = _ARGUMENT.findall(message)
+        if arguments:  # an argument numba cannot type (an int past 64 bits): name it, not the decorator
+            code = self.dispatcher.py_func.__code__
+            params = code.co_varnames[:code.co_argcount]
+            return SrcGradError(f"numba cannot compile the derivative of {self.fn.__qualname__} for these "
+                                "arguments: " + "; ".join(f"{params[int(i)] if int(i) < len(params) else i}: "
+                                                          f"{detail}" for i, detail in arguments),
+                                None, hint=_HINT)
         base = self.path.rsplit("/", 1)[-1]
         for found in _FILE_LINE.finditer(message):
             if found.group(1).rsplit("/", 1)[-1] != base:
@@ -286,8 +301,7 @@ class NativeEntry:
         if location is None:  # a line srcgrad added (a stack, a helper): the function's def line
             location = _def_location(self.fn)
         return SrcGradError(f"numba cannot compile the derivative of {self.fn.__qualname__}: {reason}",
-                            location, hint="backend='auto' runs what numba refuses in Python; "
-                                           "backend='python' always does")
+                            location, hint=_HINT)
 
 
 def _def_location(fn):

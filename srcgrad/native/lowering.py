@@ -244,22 +244,24 @@ def _array_like_use(node, parents: dict, returns_ok: bool) -> bool:
         return True
     if isinstance(parent, gast.For) and parent.iter is node:
         return True
-    if returns_ok:
-        if isinstance(parent, gast.Return):
-            return True
-        if isinstance(parent, gast.Tuple) and isinstance(parents.get(id(parent)), gast.Return):
-            return True
+    if returns_ok:  # returned, alone or in tuples: ((value, dx), aux) with has_aux
+        while isinstance(parent, gast.Tuple):
+            parent = parents.get(id(parent))
+        return isinstance(parent, gast.Return)
     return False
 
 
-def _refuse(ctx, node, what: str) -> None:
+_LINE_NOTE = re.compile(r"^(?:backward of |recompute )?line (\d+): ")
+
+
+def _refuse(ctx, node, what: str, fn=None) -> None:
     from ..codegen import statement_text
 
-    line = getattr(node, "lineno", None)
+    line = getattr(node, "lineno", None) or (_noted_line(fn, node) if fn is not None else None)
     location = None
     if line:
         code = ctx.line(line)
-        location = Location(ctx.parsed.source.filename, line, 0, code)
+        location = Location(ctx.parsed.source.filename, line, len(code) - len(code.lstrip()), code)
     generated = statement_text(node) if node is not None else ""
     raise SrcGradError(f"the numba backend takes the list of floats {what} as a float array, and the "
                        f"derivative uses it as a list (generated line: {generated})", location,
@@ -272,9 +274,21 @@ def _check_array_uses(fn, param: str, ctx) -> None:
     for node in gast.walk(fn):
         if isinstance(node, gast.Name) and node.id == param and isinstance(node.ctx, gast.Load) \
                 and not _array_like_use(node, parents, returns_ok=False):
-            _refuse(ctx, _statement_of(node, parents), param)
+            _refuse(ctx, _statement_of(node, parents), param, fn)
         if isinstance(node, gast.Name) and node.id == param and isinstance(node.ctx, gast.Store):
-            _refuse(ctx, _statement_of(node, parents), param)
+            _refuse(ctx, _statement_of(node, parents), param, fn)
+
+
+def _noted_line(fn, stmt):
+    """The user's line the last `# line N:` note before `stmt` names (a generated
+    statement has no line of its own)."""
+    line = None
+    for each in _walk_statements(fn.body):
+        if each is stmt:
+            return line
+        if nodes.is_comment(each) and _LINE_NOTE.match(each.text):
+            line = int(_LINE_NOTE.match(each.text).group(1))
+    return None
 
 
 def _statement_of(node, parents: dict):

@@ -32,7 +32,6 @@ from . import loader
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _FILE_LINE = re.compile(r'File "([^"]+)", line (\d+)')
 _HINT = "backend='auto' runs what numba refuses in Python; backend='python' always does"
-_ARGUMENT = re.compile(r"^- argument (\d+): (.+)$", re.M)
 _NOTE = re.compile(r"#\s*(?:backward of |recompute )?line (\d+): ")
 
 
@@ -280,14 +279,6 @@ class NativeEntry:
         reason = next((line for line in lines if not line.startswith(("Failed in", "During:", "File "))
                        and not line.endswith(":")), lines[0] if lines else "numba refused it")
         location = None
-        arguments = _ARGUMENT.findall(message)
-        if arguments:  # an argument numba cannot type (an int past 64 bits): name it, not the decorator
-            code = self.dispatcher.py_func.__code__
-            params = code.co_varnames[:code.co_argcount]
-            return SrcGradError(f"numba cannot compile the derivative of {self.fn.__qualname__} for these "
-                                "arguments: " + "; ".join(f"{params[int(i)] if int(i) < len(params) else i}: "
-                                                          f"{detail}" for i, detail in arguments),
-                                None, hint=_HINT)
         base = self.path.rsplit("/", 1)[-1]
         for found in _FILE_LINE.finditer(message):
             if found.group(1).rsplit("/", 1)[-1] != base:

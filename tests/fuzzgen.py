@@ -1429,14 +1429,14 @@ NATIVE_STATS = Counter()  # with "native" checked: how often backend="auto" comp
 def _native_check(prog):
     """The numba backend against the Python one: `grad`, `value_and_grad` and `jvp` with
     backend="auto" give the Python backend's results where numba compiles them, to 1e-12
-    relative (tests/translation.py, `compare_native`). Outside the program's time limit:
+    relative (tests/native_translation.py). Outside the program's time limit:
     numba's compiles take seconds."""
-    import translation
+    import native_translation
 
     f = load(prog.source).f
     try:
-        outcomes = translation.compare_native(f, tuple(_copy(prog.args)), prog.wrt)
-    except translation.Disagreement as exc:
+        outcomes = native_translation.compare_native(f, tuple(_copy(prog.args)), prog.wrt)
+    except native_translation.Disagreement as exc:
         raise FuzzFailure("mismatch:native", str(exc), prog) from exc
     finally:
         sys.modules.pop(f.__module__, None)

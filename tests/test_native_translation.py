@@ -186,6 +186,19 @@ def test_refusals_name_the_argument_or_the_line():
     assert info.value.location.lineno == doubles_first.__code__.co_firstlineno + 1
 
 
+def doubled_if_float(x, c):
+    return x * c * isinstance(x, float) + x * c * (type(x) is float)
+
+
+def test_a_function_that_calls_type_is_refused_at_its_line():
+    """numba's `type(x) is float` is False for a float: the gradient was half Python's."""
+    with pytest.raises(srcgrad.SrcGradError, match=r"numba's type\(\)") as info:
+        srcgrad.grad(doubled_if_float, backend="numba")(0.7, 1.5)
+    assert info.value.location.lineno == doubled_if_float.__code__.co_firstlineno + 1
+    df = srcgrad.grad(doubled_if_float, backend="auto")
+    assert df(0.7, 1.5) == srcgrad.grad(doubled_if_float)(0.7, 1.5) == 3.0 and df.backend == "python"
+
+
 # --- where numba's arithmetic differs from Python's by design -----------------------
 
 

@@ -55,6 +55,7 @@ def lower(fn, params_kinds: dict, ctx) -> list:
     for stack in sorted({s.targets[0].id for s in _walk_statements(fn.body) if _is_new_stack(s)}):
         _split_stack(fn, stack, ctx)
     _refuse_random_draws(fn, ctx)
+    _refuse_type_calls(fn, ctx)
     _markers_by_name(fn, ctx)
     numbers = [p for p, kind in params_kinds.items() if kind == "numbers"]
     for p in numbers:
@@ -222,6 +223,22 @@ def _refuse_random_draws(fn, ctx) -> None:
                                "a function that draws them", location,
                                hint="draw the numbers outside and pass them in as an argument; "
                                     "backend='auto' runs this function in Python")
+
+
+def _refuse_type_calls(fn, ctx) -> None:
+    """numba's `type(x)` is its own type object, not Python's: `type(x) is float` is False
+    for a float there, silently. A function that calls `type` is not compiled."""
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Call) and len(node.args) == 1 and _resolved(node.func, ctx) is type:
+            stmt = _statement_of(node, _parents(fn))
+            line = getattr(stmt, "lineno", None) or _noted_line(fn, stmt)
+            code = ctx.line(line) if line else ""
+            location = Location(ctx.parsed.source.filename, line, len(code) - len(code.lstrip()), code) \
+                if line else None
+            raise SrcGradError("numba's type() gives numba's types, not Python's (`type(x) is float` is "
+                               "False there): the numba backend does not compile a function that calls it",
+                               location, hint="test the kind with isinstance(x, float); backend='auto' "
+                                              "runs this function in Python")
 
 
 # -- lists of floats -----------------------------------------------------------------

@@ -359,3 +359,22 @@ def test_numba_disable_jit_runs_the_same_module_as_python(tmp_path):
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1", "SRCGRAD_CACHE_DIR": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert close(eval(out.stdout), srcgrad.grad(pendulum, wrt=(0, 1, 2))(9.81, 1.3, 0.4))
+
+
+def truths_added(x, c):
+    return np.sum(x * c) * ((x > -10.0).all() + (x > 0).any())
+
+
+def masked(x):
+    return np.sum(x * (x > 0))
+
+
+def test_a_sum_of_two_truth_tests_is_refused_and_a_mask_product_is_not():
+    x, c = np.array([0.5, -1.5, 2.0]), np.array([1.0, 2.0, 3.0])
+    with pytest.raises(srcgrad.SrcGradError, match="two comparisons or truth tests") as info:
+        srcgrad.jvp(truths_added, (x, c), (np.ones(3), None), backend="numba")
+    assert info.value.location.lineno == truths_added.__code__.co_firstlineno + 1
+    assert srcgrad.jvp(truths_added, (x, c), (np.ones(3), None), backend="auto") \
+        == srcgrad.jvp(truths_added, (x, c), (np.ones(3), None))
+    df = srcgrad.grad(masked, backend="auto")
+    assert close(df(x), [1.0, 0.0, 1.0]) and "two comparisons" not in str(df.refusal)

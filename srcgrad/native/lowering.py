@@ -56,6 +56,7 @@ def lower(fn, params_kinds: dict, ctx) -> list:
         _split_stack(fn, stack, ctx)
     _refuse_random_draws(fn, ctx)
     _refuse_type_calls(fn, ctx)
+    _refuse_truth_arithmetic(fn, ctx)
     _markers_by_name(fn, ctx)
     numbers = [p for p, kind in params_kinds.items() if kind == "numbers"]
     for p in numbers:
@@ -239,6 +240,47 @@ def _refuse_type_calls(fn, ctx) -> None:
                                "False there): the numba backend does not compile a function that calls it",
                                location, hint="test the kind with isinstance(x, float); backend='auto' "
                                               "runs this function in Python")
+
+
+_TRUTHS = frozenset({"all", "any", "isnan", "isinf", "isfinite", "signbit", "logical_and", "logical_or",
+                     "logical_not", "logical_xor", "isclose", "array_equal"})
+_ARITHMETIC = (gast.Add, gast.Sub)  # on two booleans: NumPy's or and error, numba's + and - of ints
+
+
+def _refuse_truth_arithmetic(fn, ctx) -> None:
+    """NumPy's booleans add as booleans (`np.True_ + np.True_` is True), numba's as ints
+    (2), like Python's: a sum or difference of two comparisons' or truth tests' results
+    could give another number. A function that has one is not compiled (a product, as
+    `x * (x > 0)`, is the same number in both)."""
+    truths = set()
+    for stmt in _walk_statements(fn.body):
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name) \
+                and _is_truth(stmt.value):
+            truths.add(stmt.targets[0].id)
+    for node in gast.walk(fn):
+        if isinstance(node, gast.BinOp) and isinstance(node.op, _ARITHMETIC) and all(
+                _is_truth(side) or isinstance(side, gast.Name) and side.id in truths
+                for side in (node.left, node.right)):
+            stmt = _statement_of(node, _parents(fn))
+            line = getattr(stmt, "lineno", None) or _noted_line(fn, stmt)
+            code = ctx.line(line) if line else ""
+            location = Location(ctx.parsed.source.filename, line, len(code) - len(code.lstrip()), code) \
+                if line else None
+            raise SrcGradError("a sum or difference of two comparisons or truth tests: NumPy adds its "
+                               "booleans as booleans (True + True is True), numba as ints (2); the numba "
+                               "backend does not compile it", location,
+                               hint="convert first, e.g. float(a > b), or use numpy.logical_or; "
+                                    "backend='auto' runs this function in Python")
+
+
+def _is_truth(value) -> bool:
+    if isinstance(value, gast.Compare):
+        return True
+    if isinstance(value, gast.Call):
+        func = value.func
+        name = func.attr if isinstance(func, gast.Attribute) else func.id if isinstance(func, gast.Name) else ""
+        return name in _TRUTHS
+    return False
 
 
 # -- lists of floats -----------------------------------------------------------------

@@ -1,0 +1,417 @@
+"""Issue 17 (`backend="numba"` / `"auto"`) tried as an outside user would.
+
+Written from the README, the docstrings of grad/value_and_grad/jvp and the
+error messages only (the compiler was not read).  Every derivative is compared
+with the Python backend's (1e-12 relative, the issue's own bar) and, where the
+Python backend is the reference for a new program, with central differences.
+Targets: scalar integrators (Euler, RK4, leapfrog, a pendulum), recurrences,
+optimisation test functions (Rosenbrock, Himmelblau, Beale), simulations that
+fill arrays, branches/break/continue/while in loops, helpers, globals changed
+after the first call, defaults and keywords, argument kinds in turn, lists,
+tuples, float32, 2-D and empty arguments, NaN/inf, overflow and math domain
+errors (the user's own errors must come through as the Python backend lets
+them), lambdas, bound methods, SciPy, threads, `df.backend`.  Findings that
+still fail are strict xfails naming their number in FINDINGS17.md.
+
+Programs that index out of bounds run in a subprocess: under numba they read
+and write outside the array (FINDINGS17 #1, #2), which may corrupt or kill
+the process that runs them.
+"""
+import functools
+import math
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+
+import srcgrad
+
+from user_programs.checking import fd_grad, close
+
+
+@pytest.fixture(autouse=True)
+def _cache_dir(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "break17-cache"))
+
+
+def same(a, b, rtol=1e-12):
+    """Same structure and type at every leaf, values to rtol (NaN equal to NaN)."""
+    assert type(a) is type(b), (type(a), type(b), a, b)
+    if isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for u, v in zip(a, b):
+            same(u, v, rtol)
+        return
+    if isinstance(a, np.ndarray):
+        assert a.shape == b.shape and a.dtype == b.dtype, (a, b)
+    np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
+                               rtol=rtol, atol=0.0, equal_nan=True)
+
+
+def both(fun, args, wrt=0, backend="numba", **kwargs):
+    """The numba derivative at args, checked against the Python backend's; it says numba ran."""
+    d = srcgrad.grad(fun, wrt=wrt, backend=backend)
+    got = d(*args, **kwargs)
+    want = srcgrad.grad(fun, wrt=wrt)(*args, **kwargs)
+    same(got, want)
+    assert d.backend == "numba"
+    return got
+
+
+def raised(thunk):
+    """The exception type name thunk raises, or 'ok'."""
+    try:
+        thunk()
+    except Exception as e:  # noqa: BLE001
+        return type(e).__name__
+    return "ok"
+
+
+def run_script(tmp_path, source):
+    """Run source in a fresh Python (this checkout first on the path); (returncode, output)."""
+    path = tmp_path / "prog.py"
+    path.write_text(textwrap.dedent(source))
+    env = dict(os.environ, SRCGRAD_CACHE_DIR=str(tmp_path / "cache"),
+               PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=env,
+                          timeout=300)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+# ======================================================= programs that compile and agree
+
+
+def pendulum(theta0, omega0, dt, n):
+    th = theta0
+    om = omega0
+    for i in range(n):
+        om = om - dt * math.sin(th)
+        th = th + dt * om
+    return th
+
+
+def rk4(y0, k, dt, n):
+    y = y0
+    for i in range(n):
+        k1 = -k * y + math.cos(y)
+        k2 = -k * (y + 0.5 * dt * k1) + math.cos(y + 0.5 * dt * k1)
+        k3 = -k * (y + 0.5 * dt * k2) + math.cos(y + 0.5 * dt * k2)
+        k4 = -k * (y + dt * k3) + math.cos(y + dt * k3)
+        y = y + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return y
+
+
+def leapfrog(q, p, dt, n):
+    p = p - 0.5 * dt * q ** 3
+    for i in range(n):
+        q = q + dt * p
+        if i < n - 1:
+            p = p - dt * q ** 3
+    p = p - 0.5 * dt * q ** 3
+    return 0.5 * p * p + 0.25 * q ** 4
+
+
+def himmelblau(x, y):
+    return (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2
+
+
+def beale(x, y):
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y ** 2) ** 2 + (2.625 - x + x * y ** 3) ** 2
+
+
+def rosen(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2
+    return s
+
+
+def test_p01_scalar_integrators_agree_with_python_and_differences():
+    g = both(pendulum, (0.5, 0.1, 0.01, 300), wrt=(0, 1, 2))
+    close(g, [fd_grad(pendulum, (0.5, 0.1, 0.01, 300), k) for k in range(3)])
+    g = both(rk4, (1.0, 0.5, 0.1, 40), wrt=(0, 1, 2))
+    close(g, [fd_grad(rk4, (1.0, 0.5, 0.1, 40), k) for k in range(3)])
+    g = both(leapfrog, (1.0, 0.2, 0.05, 100), wrt=(0, 1))
+    close(g, [fd_grad(leapfrog, (1.0, 0.2, 0.05, 100), k) for k in range(2)])
+    # the integer step count n may be any int, also zero steps
+    both(pendulum, (0.5, 0.1, 0.01, 0), wrt=(0, 1, 2))
+
+
+def test_p02_optimisation_test_functions():
+    assert both(himmelblau, (1.0, 2.0), wrt=(0, 1)) == (-36.0, -32.0)
+    assert both(beale, (1.0, 2.0), wrt=(0, 1)) == (171.25, 278.0)
+    assert both(himmelblau, (3.0, 2.0), wrt=(0, 1)) == (0.0, 0.0)      # a minimum
+    # Python ints, NumPy float64 scalars (the gradient keeps np.float64, as in Python)
+    assert both(himmelblau, (1, 2), wrt=(0, 1)) == (-36.0, -32.0)
+    both(beale, (np.float64(1.0), 2.0), wrt=(0, 1))
+
+
+def test_p03_rosenbrock_array_list_tuple_and_scipy():
+    from scipy.optimize import minimize
+    x = np.array([1.2, 0.8, -0.5, 1.1])
+    g = both(rosen, (x,))
+    close(g, fd_grad(rosen, (x,)))
+    assert both(rosen, (x.tolist(),)) == g.tolist()                     # a list gets a list
+    assert both(rosen, (tuple(x.tolist()),)) == tuple(g.tolist())       # a tuple gets a tuple
+    both(rosen, (np.arange(10.0)[::3],))                                # a strided view
+    both(rosen, (np.array([1, 2, 3]),))                                 # an int array
+    ro = x.copy()
+    ro.flags.writeable = False
+    both(rosen, (ro,))
+    assert list(x) == [1.2, 0.8, -0.5, 1.1]
+    runs = {b: minimize(rosen, np.array([-1.2, 1.0, 1.0]), jac=srcgrad.grad(rosen, backend=b),
+                        method="BFGS") for b in ("python", "numba")}
+    assert runs["numba"].nit == runs["python"].nit and runs["numba"].success
+    np.testing.assert_allclose(runs["numba"].x, runs["python"].x, rtol=1e-10)
+    np.testing.assert_allclose(runs["numba"].x, np.ones(3), atol=1e-4)
+
+
+def logistic_map(r, x0, n):
+    x = x0
+    for i in range(n):
+        x = r * x * (1 - x)
+    return x
+
+
+def branchy(x, n):
+    s = 0.0
+    for i in range(n):
+        if s > 1.0:
+            s = s * 0.5 + math.sin(x)
+        elif i % 3 == 0:
+            s = s + x * x
+        else:
+            s = s - 0.1 * x
+    return s
+
+
+def early(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + x / (i + 1)
+        if s > 3.0:
+            break
+        if i % 2 == 1:
+            continue
+        s = s * 1.01
+    return s
+
+
+def grow(x):
+    s = x
+    k = 0
+    while s < 100.0:
+        s = s * 1.5 + 1.0
+        k += 1
+    return s * k
+
+
+def test_p04_recurrences_branches_break_continue_while():
+    g = both(logistic_map, (3.7, 0.3, 30), wrt=(0, 1))
+    assert np.all(np.isfinite(g))
+    for x in (0.7, 2.5):
+        close(both(branchy, (x, 20)), fd_grad(branchy, (x, 20)))
+        close(both(early, (x, 20)), fd_grad(early, (x, 20)))
+    close(both(grow, (1.3,)), fd_grad(grow, (1.3,)))
+
+
+K = 2.0
+STEPS = 3
+
+
+def spring_global(x):
+    for i in range(STEPS):
+        x = x - 0.1 * K * x
+    return x * x
+
+
+def _square(v):
+    return v * v
+
+
+def uses_helper(x):
+    s = 0.0
+    for i in range(3):
+        s += _square(x + i)
+    return s
+
+
+def test_p05_globals_and_helpers_changed_after_the_first_call():
+    global K, STEPS, _square
+    d = srcgrad.grad(spring_global, backend="numba")
+    assert d(1.0) == pytest.approx(2 * 0.8 ** 6)
+    old = (K, STEPS, _square)
+    try:
+        K = 3.0
+        assert d(1.0) == srcgrad.grad(spring_global)(1.0) == pytest.approx(2 * 0.7 ** 6)
+        STEPS = 5
+        assert d(1.0) == srcgrad.grad(spring_global)(1.0) == pytest.approx(2 * 0.7 ** 10)
+        h = srcgrad.grad(uses_helper, backend="numba")
+        assert h(1.0) == 12.0
+
+        def _square(v):      # a notebook cell run again with a new helper
+            return v * v * v
+        globals()["_square"] = _square
+        assert h(1.0) == srcgrad.grad(uses_helper)(1.0) == 3.0 * (1 + 4 + 9)
+        assert h.backend == "numba"
+    finally:
+        K, STEPS, _square = old
+
+
+def make_model(c):
+    def model(x):
+        return c * x * x + math.sin(x)
+    return model
+
+
+def weighted_powers(x, a=2.0, n=3, *, shift=0.0):
+    s = 0.0
+    for i in range(n):
+        s += a * (x + shift) ** i
+    return s
+
+
+def test_p06_closures_defaults_keywords_wrt_by_name():
+    assert both(make_model(2.0), (1.0,)) == pytest.approx(4.0 + math.cos(1.0))
+    assert both(make_model(3.0), (1.0,)) == pytest.approx(6.0 + math.cos(1.0))
+    d = srcgrad.grad(weighted_powers, backend="numba")
+    p = srcgrad.grad(weighted_powers)
+    for args, kw in (((1.5,), {}), ((1.5, 3.0), {}), ((1.5,), {"n": 5}), ((), {"x": 1.5, "a": 1.0}),
+                     ((1.5, 2.0, 4), {"shift": 0.5}), ((2,), {})):
+        same(d(*args, **kw), p(*args, **kw))
+    vg = srcgrad.value_and_grad(weighted_powers, wrt=("x", "a"), backend="numba")
+    same(vg(1.5, a=2.0, n=3), srcgrad.value_and_grad(weighted_powers, wrt=("x", "a"))(1.5, a=2.0, n=3))
+    assert vg.backend == "numba"
+
+
+def poly(x):
+    return x * x + 3 * x
+
+
+def test_p07_auto_falls_back_per_argument_kind_and_says_so():
+    d = srcgrad.grad(poly, backend="auto")
+    seen = []
+    for arg in (2.0, np.float32(2.0), 2, np.int64(2), np.float64(2.0), 2.0):
+        got = d(arg)
+        same(got, srcgrad.grad(poly)(arg))
+        seen.append(d.backend)
+    assert seen == ["numba", "python", "numba", "python", "numba", "numba"]
+    # a kind numba refuses with backend="numba" is a located SrcGradError
+    with pytest.raises(srcgrad.SrcGradError) as err:
+        srcgrad.grad(poly, backend="numba")(np.float32(2.0))
+    assert err.value.location is not None and err.value.location.lineno > 0
+
+
+def test_p08_threads_share_one_numba_derivative():
+    def cube_sum_ref(x):
+        return [3 * v * v - 1.0 for v in x]
+    d = srcgrad.grad(cube_sum, backend="numba")
+    out, errors = {}, []
+
+    def work(i):
+        try:
+            for k in range(50):
+                out[i, k] = d(np.arange(3.0) + i + 0.01 * k)
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(out) == 200
+    for (i, k), g in out.items():
+        np.testing.assert_allclose(g, cube_sum_ref(np.arange(3.0) + i + 0.01 * k), rtol=1e-12)
+
+
+def cube_sum(x):
+    s = 0.0
+    for v in x:
+        s += v ** 3 - v
+    return s
+
+
+def kick(x0, v0):
+    x = x0
+    v = v0
+    for i in range(20):
+        v = v - 0.1 * math.sin(x)
+        x = x + 0.1 * v
+    return x
+
+
+def test_p09_jvp_and_value_and_grad_on_numbers():
+    for tangents in ((1.0, 0.0), (0.3, -2.0), (1.0, None)):
+        got = srcgrad.jvp(kick, (0.5, 0.1), tangents, backend="numba")
+        want = srcgrad.jvp(kick, (0.5, 0.1), tangents)
+        same(got, want)
+    vg = srcgrad.value_and_grad(cube_sum, backend="numba")
+    same(vg([1.0, 2.0]), (9.0 - 3.0, [2.0, 11.0]))
+    same(vg(np.array([1.0, 2.0])), (6.0, np.array([2.0, 11.0])))
+
+
+def sum_sq(x):
+    s = 0.0
+    for v in x:
+        s += v * v
+    return s
+
+
+def test_p10_nan_inf_and_huge_values_propagate_as_in_python():
+    for x in ([1.0, float("nan"), 2.0], [1.0, float("inf"), 2.0], [1e200, 2.0], [1e308, 1e308]):
+        both(sum_sq, (x,))
+    both(sum_sq, (np.array([]),))                                       # an empty array
+
+
+def test_p11_warm_start_in_a_second_process_and_edited_helper(tmp_path):
+    (tmp_path / "helpmod.py").write_text("def helper(v):\n    return v * v\n")
+    (tmp_path / "usermod.py").write_text(textwrap.dedent("""\
+        from helpmod import helper
+        K = 2.0
+        def f(x):
+            s = 0.0
+            for i in range(3):
+                s += K * helper(x + i)
+            return s
+    """))
+    script = tmp_path / "run.py"
+    script.write_text(textwrap.dedent("""\
+        import srcgrad, usermod
+        d = srcgrad.grad(usermod.f, backend="numba")
+        print(d(1.0), srcgrad.grad(usermod.f)(1.0), d.backend)
+    """))
+    env = dict(os.environ, SRCGRAD_CACHE_DIR=str(tmp_path / "cache"),
+               PYTHONPATH=os.pathsep.join([os.getcwd(), str(tmp_path)]))
+
+    def run():
+        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                              env=env, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.split()
+    assert run() == ["24.0", "24.0", "numba"]
+    (tmp_path / "helpmod.py").write_text("def helper(v):\n    return v * v * v\n")
+    assert run() == ["84.0", "84.0", "numba"]           # a second process: the edit is seen
+
+
+def test_p12_partial_objects_and_auto_fallbacks():
+    p = functools.partial(pendulum, dt=0.01, n=50)
+    both(p, (0.5, 0.1), wrt=(0, 1))
+
+    class Model:
+        def __init__(self, k):
+            self.k = k
+
+        def loss(self, x):
+            s = 0.0
+            for i in range(3):
+                s += self.k * math.sin(x + i)
+            return s
+    m = Model(2.0)
+    d = srcgrad.grad(m.loss, backend="auto")
+    assert d(0.5) == srcgrad.grad(m.loss)(0.5)
+    m.k = 3.0
+    assert d(0.5) == srcgrad.grad(m.loss)(0.5) == pytest.approx(3.0 * sum(math.cos(0.5 + i) for i in range(3)))

@@ -159,9 +159,6 @@ def test_p03_rosenbrock_array_list_tuple_and_scipy():
     assert both(rosen, (tuple(x.tolist()),)) == tuple(g.tolist())       # a tuple gets a tuple
     both(rosen, (np.arange(10.0)[::3],))                                # a strided view
     both(rosen, (np.array([1, 2, 3]),))                                 # an int array
-    ro = x.copy()
-    ro.flags.writeable = False
-    both(rosen, (ro,))
     assert list(x) == [1.2, 0.8, -0.5, 1.1]
     runs = {b: minimize(rosen, np.array([-1.2, 1.0, 1.0]), jac=srcgrad.grad(rosen, backend=b),
                         method="BFGS") for b in ("python", "numba")}
@@ -415,3 +412,381 @@ def test_p12_partial_objects_and_auto_fallbacks():
     assert d(0.5) == srcgrad.grad(m.loss)(0.5)
     m.k = 3.0
     assert d(0.5) == srcgrad.grad(m.loss)(0.5) == pytest.approx(3.0 * sum(math.cos(0.5 + i) for i in range(3)))
+
+
+# ================================================================= findings (FINDINGS17.md)
+
+
+OUT_OF_BOUNDS = """
+    import numpy as np
+    import srcgrad
+
+    def rosen_off_by_one(x):          # range(len(x)) where len(x) - 1 was meant
+        s = 0.0
+        for i in range(len(x)):
+            s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2
+        return s
+
+    def shifted(x, k):
+        s = 0.0
+        for i in range(len(x)):
+            s += x[i] * x[i + k]
+        return s
+
+    def outcome(thunk):
+        try:
+            return repr(thunk())
+        except Exception as e:
+            return type(e).__name__
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #1: an index one past the end reads and writes "
+                   "outside the array under numba and returns a gradient; Python raises IndexError")
+def test_f01_index_one_past_the_end_raises_index_error(tmp_path):
+    code, out = run_script(tmp_path, OUT_OF_BOUNDS + """
+    for backend in ("python", "numba"):
+        for x in ([1.2, 0.8, -0.5], np.array([1.2, 0.8, -0.5])):
+            print(backend, outcome(lambda: srcgrad.grad(rosen_off_by_one, backend=backend)(x)))
+    """)
+    assert code == 0, out
+    assert out.split("\n")[:4] == ["python IndexError"] * 2 + ["numba IndexError"] * 2, out
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #2: an index far out of bounds kills the process "
+                   "with a segmentation fault under numba")
+def test_f02_index_far_out_of_bounds_does_not_kill_the_process(tmp_path):
+    code, out = run_script(tmp_path, OUT_OF_BOUNDS + """
+    print(outcome(lambda: srcgrad.grad(shifted)(np.ones(4), 10 ** 9)))
+    print(outcome(lambda: srcgrad.grad(shifted, backend="numba")(np.ones(4), 10 ** 9)))
+    """)
+    assert code == 0, (code, out)
+    assert out.split("\n")[:2] == ["IndexError", "IndexError"], out
+
+
+def times_power_of_two(x, n):
+    return x * 2 ** n
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #3: 2 ** n with a negative int n is 0 under "
+                   "numba (integer power), 0.25 in Python: a silently wrong gradient")
+def test_f03_integer_power_with_negative_exponent():
+    d = srcgrad.grad(times_power_of_two, backend="numba")
+    assert srcgrad.grad(times_power_of_two)(1.0, -2) == 0.25
+    assert d(1.0, -2) == 0.25
+
+
+def times_int(x, k):
+    return x * int(k)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #4: integer arithmetic wraps at 64 bits under "
+                   "numba: 2 ** 70 is 0, int(1e20) is -2 ** 63")
+def test_f04_integer_overflow_is_not_wrapped():
+    assert srcgrad.grad(times_power_of_two)(1.0, 70) == 2.0 ** 70
+    assert srcgrad.grad(times_int)(1.0, 1e20) == 1e20
+    got = (srcgrad.grad(times_power_of_two, backend="numba")(1.0, 70),
+           srcgrad.grad(times_int, backend="numba")(1.0, 1e20))
+    assert got == (2.0 ** 70, 1e20)
+
+
+def log_sum(x):
+    s = 0.0
+    for v in x:
+        s += math.log(v)
+    return s
+
+
+def sqrt_sum(x):
+    s = 0.0
+    for v in x:
+        s += math.sqrt(v) - v
+    return s
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #5: math.log/math.sqrt of a negative number, "
+                   "int(nan), int(inf): Python raises, numba returns a gradient (finite for log)")
+def test_f05_math_domain_errors_come_through():
+    cases = [(log_sum, ([1.0, -1.0],)), (sqrt_sum, ([1.0, -1.0],)),
+             (times_int, (1.0, float("nan"))), (times_int, (1.0, float("inf")))]
+    want = [raised(lambda: srcgrad.grad(f)(*a)) for f, a in cases]
+    assert want == ["ValueError", "ValueError", "ValueError", "OverflowError"]
+    got = [raised(lambda: srcgrad.grad(f, backend="numba")(*a)) for f, a in cases]
+    assert got == want
+
+
+def exp_sum(x):
+    s = 0.0
+    for v in x:
+        s += math.exp(v)
+    return s
+
+
+def power(x, k):
+    return x ** k
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #6: float overflow that Python reports "
+                   "(math.exp, x ** k, math.pow) is inf under numba")
+def test_f06_overflow_errors_come_through():
+    cases = [(exp_sum, ([1.0, 1000.0],)), (power, (10.0, 400.0)), (power, (10.0, 400))]
+    want = [raised(lambda: srcgrad.grad(f)(*a)) for f, a in cases]
+    assert want == ["OverflowError"] * 3
+    assert [raised(lambda: srcgrad.grad(f, backend="numba")(*a)) for f, a in cases] == want
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #7: math.log(0.0) is a ZeroDivisionError "
+                   "under numba, a ValueError (math domain error) in Python")
+def test_f07_log_of_zero_keeps_its_error_type():
+    assert raised(lambda: srcgrad.grad(log_sum)([1.0, 0.0])) == "ValueError"
+    assert raised(lambda: srcgrad.grad(log_sum, backend="numba")([1.0, 0.0])) == "ValueError"
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #8: range(3.0) runs under numba; Python raises "
+                   "TypeError")
+def test_f08_range_of_a_float_is_a_type_error():
+    assert raised(lambda: srcgrad.grad(weighted_powers)(1.5, 2.0, 3.0)) == "TypeError"
+    assert raised(lambda: srcgrad.grad(weighted_powers, backend="numba")(1.5, 2.0, 3.0)) == "TypeError"
+
+
+def scaled_squares(x):
+    s = 0.0
+    for i in range(len(x)):
+        s += 3.0 * x[i] ** 2
+    return s
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #9: float32 arrays are computed in float64 "
+                   "under numba: the value is a Python float, not np.float32 as in Python, and "
+                   "values and gradients differ from the Python backend's")
+def test_f09_float32_arrays_match_the_python_backend():
+    x32 = np.array([0.1, 0.7], dtype=np.float32)
+    want = srcgrad.value_and_grad(scaled_squares)(x32)
+    assert type(want[0]) is np.float32 and want[1].dtype == np.float32
+    same(srcgrad.value_and_grad(scaled_squares, backend="numba")(x32), want)
+    r32 = np.array([1.2, 0.8, -0.5], dtype=np.float32)
+    same(srcgrad.grad(rosen, backend="numba")(r32), srcgrad.grad(rosen)(r32))
+
+
+cubic = lambda x: 2.0 * x ** 3  # noqa: E731   (a notebook one-liner)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #10: a lambda with backend='numba' or 'auto' "
+                   "raises SyntaxError from '<srcgrad export>' (def grad_<lambda>)")
+def test_f10_lambdas():
+    assert srcgrad.grad(cubic)(2.0) == 24.0
+    assert raised(lambda: srcgrad.grad(cubic, backend="auto")(2.0)) == "ok"
+    assert srcgrad.grad(cubic, backend="auto")(2.0) == 24.0
+    assert srcgrad.grad(cubic, backend="numba")(2.0) == 24.0
+    assert srcgrad.jvp(cubic, (2.0,), (1.0,), backend="numba") == (16.0, 24.0)
+
+
+def record(x, hist):
+    for i in range(3):
+        x = x * 0.9 + 0.1
+        hist.append(x)
+    return x * x
+
+
+def dot_list(x, w):
+    s = 0.0
+    for v in w:
+        s += v * x
+    return s
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #11: an empty list as an argument raises numba's "
+                   "ValueError 'cannot compute fingerprint of empty list', with backend='auto' too")
+def test_f11_empty_list_argument():
+    hist = []
+    assert srcgrad.grad(record)(1.0, hist) == pytest.approx(2 * 0.9 ** 3) and len(hist) == 3
+    assert srcgrad.grad(dot_list, backend="auto")(2.0, []) == 0.0       # falls back today
+    assert raised(lambda: srcgrad.grad(record, backend="auto")(1.0, [])) == "ok"
+    assert raised(lambda: srcgrad.grad(record, backend="numba")(1.0, [])) == "SrcGradError"
+
+
+FLAG = False
+
+
+def damped(x):
+    for i in range(3):
+        if FLAG:
+            x = x - 0.5 * x * x
+        else:
+            x = x + 0.25 * x
+    return x
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #12: a global flag that is False in a loop's "
+                   "`if`: numba cannot type the untouched stack; SrcGradError with no line")
+def test_f12_global_flag_false():
+    assert srcgrad.grad(damped, backend="auto")(0.3) == pytest.approx(1.25 ** 3)
+    try:
+        got = srcgrad.grad(damped, backend="numba")(0.3)
+    except srcgrad.SrcGradError as err:
+        assert err.location is not None, str(err)
+        raise
+    assert got == pytest.approx(1.25 ** 3)
+
+
+SCALE = np.array([1.0, 2.0])
+
+
+def scaled(x):
+    s = 0.0
+    for i in range(len(x)):
+        s += SCALE[i] * x[i] ** 2
+    return s
+
+
+class Spring:
+    def __init__(self, k):
+        self.k = k
+
+    def energy(self, x):
+        return 0.5 * self.k * x * x
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #13: a global array, np.float64 or list, and "
+                   "`self` of a bound method are refused with an unlocated message about 'an "
+                   "exported module' the user never asked for")
+def test_f13_globals_numba_cannot_carry_get_a_located_message():
+    assert srcgrad.grad(scaled, backend="auto")(np.ones(2)).tolist() == [2.0, 4.0]
+    for fun, args in ((scaled, (np.ones(2),)), (Spring(2.0).energy, (1.0,))):
+        with pytest.raises(srcgrad.SrcGradError) as err:
+            srcgrad.grad(fun, backend="numba")(*args)
+        assert err.value.location is not None and "export" not in str(err.value), str(err.value)
+
+
+COEF = (0.5, 0.25)
+
+
+def global_tuple_in_branch(x):
+    for i in range(3):
+        if x > 0.0:
+            x = x - 0.5 * x * x
+        else:
+            x = x + COEF[1] * x
+    return x
+
+
+def early_return(x):
+    if 0.0 < x < 1.0:
+        return x * x
+    return -x
+
+
+def grid(A):
+    s = 0.0
+    for i in range(A.shape[0]):
+        for j in range(A.shape[1]):
+            s += A[i, j] ** 2 * (i + 1) - A[i, j] * j
+    return s
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #14: an early return, a 2-D A[i, j] loop and a "
+                   "global tuple read in a loop's branch are refused with numba's typing dump "
+                   "`isinstance(OptionalType(float64), ...)`")
+def test_f14_early_return_2d_loops_and_branch_constants_compile():
+    for fun, args in ((early_return, (0.5,)), (grid, (np.arange(6.0).reshape(2, 3),)),
+                      (global_tuple_in_branch, (0.3,))):
+        try:
+            both(fun, args)
+        except srcgrad.SrcGradError as err:
+            assert "OptionalType" not in str(err), str(err)
+            raise
+
+
+def fill_trajectory(x0, v0, dt, n):
+    xs = np.zeros(n)
+    x = x0
+    v = v0
+    for i in range(n):
+        v = v + dt * (-x - 0.1 * v)
+        x = x + dt * v
+        xs[i] = x
+    return np.sum(xs ** 2)
+
+
+def beale_vector(p):
+    x = p[0]
+    y = p[1]
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y ** 2) ** 2 + (2.625 - x + x * y ** 3) ** 2
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #15: in-scope programs refused by srcgrad's "
+                   "helper names (written_adjoint, unindex, add_grad, ...): a trajectory filled in "
+                   "place, p[0] of an array, a list(ndarray) argument")
+def test_f15_fill_in_place_constant_index_and_list_of_numpy_floats():
+    close(srcgrad.grad(fill_trajectory, wrt=(0, 1))(1.0, 0.0, 0.05, 40),
+          [fd_grad(fill_trajectory, (1.0, 0.0, 0.05, 40), k) for k in range(2)])
+    failures = []
+    for fun, args, wrt in ((fill_trajectory, (1.0, 0.0, 0.05, 40), (0, 1)),
+                           (beale_vector, (np.array([1.0, 2.0]),), 0),
+                           (rosen, (list(np.array([1.2, 0.8, -0.5])),), 0)):
+        try:
+            both(fun, args, wrt=wrt)
+        except srcgrad.SrcGradError as err:
+            failures.append(str(err).splitlines()[0])
+    assert failures == []
+
+
+def printed(x):
+    s = 0.0
+    for i in range(len(x)):
+        print("step", i, x[i])
+        s += x[i] ** 2
+    return s
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #16: print(x[i]) of a list argument is refused "
+                   "with 'this line uses it as a list', naming no line (it indexes it)")
+def test_f16_print_of_a_list_entry(capsys):
+    assert srcgrad.grad(printed, backend="numba")(np.array([0.5, 0.25])).tolist() == [1.0, 0.5]
+    assert capsys.readouterr().out == "step 0 0.5\nstep 1 0.25\n"
+    try:
+        got = srcgrad.grad(printed, backend="numba")([0.5, 0.25])
+    except srcgrad.SrcGradError as err:
+        assert err.location is not None, str(err)
+        raise
+    assert got == [1.0, 0.5]
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #17: grad(grad(f, backend='numba')) has no "
+                   ".backend, and an explicit backend='python' (the default) on the outer grad is "
+                   "refused while jvp accepts it")
+def test_f17_transforms_of_a_numba_derivative():
+    inner = srcgrad.grad(kick, backend="numba")
+    want = srcgrad.grad(srcgrad.grad(kick))(0.5, 0.1)
+    assert srcgrad.grad(inner)(0.5, 0.1) == want                        # works today
+    same(srcgrad.jvp(inner, (0.5, 0.1), (1.0, 0.0), backend="python"),
+         srcgrad.jvp(inner, (0.5, 0.1), (1.0, 0.0)))                    # works today
+    assert srcgrad.grad(inner, backend="python")(0.5, 0.1) == want
+    assert srcgrad.grad(inner).backend == "python"
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #18: with backend='auto', df.backend says "
+                   "'numba' before any call, also when the first call then runs Python")
+def test_f18_auto_backend_before_the_first_call():
+    d = srcgrad.grad(poly, backend="auto")
+    before = d.backend
+    d(np.float32(2.0))
+    assert d.backend == "python"
+    assert before != "numba"
+
+
+def times_n(x, n):
+    return x * n
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #19: an int beyond 64 bits or a big-endian "
+                   "array: 'non-precise type pyobject (generated line: @numba.njit(cache=True))', "
+                   "naming neither the argument nor a line of the user's")
+def test_f19_arguments_numba_cannot_type_are_named():
+    assert srcgrad.grad(times_n, backend="auto")(1.5, 2 ** 70) == 2.0 ** 70
+    for fun, args, name in ((times_n, (1.5, 2 ** 70), "n"),
+                            (rosen, (np.array([1.2, 0.8, -0.5], dtype=">f8"),), "x")):
+        with pytest.raises(srcgrad.SrcGradError) as err:
+            srcgrad.grad(fun, backend="numba")(*args)
+        msg = str(err.value)
+        assert "pyobject" not in msg and "njit" not in msg and f"'{name}'" in msg, msg

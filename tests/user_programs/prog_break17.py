@@ -504,15 +504,26 @@ def sqrt_sum(x):
     return s
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS17 #5: math.log/math.sqrt of a negative number, "
-                   "int(nan), int(inf): Python raises, numba returns a gradient (finite for log)")
-def test_f05_math_domain_errors_come_through():
+def gradient_or_error(fun, args, backend):
+    """'nan' if the gradient has a NaN, 'finite' if not, else the exception's type name."""
+    try:
+        g = srcgrad.grad(fun, backend=backend)(*args)
+    except Exception as e:  # noqa: BLE001
+        return type(e).__name__
+    return "nan" if np.isnan(np.asarray(g, dtype=float)).any() else "finite"
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #5: math.log of a negative number gives a "
+                   "finite gradient under numba (only the value is nan), int(nan) and int(inf) "
+                   "give -2 ** 63: neither the error Python raises nor the nan the README promises")
+def test_f05_math_domain_errors_are_an_error_or_nan():
     cases = [(log_sum, ([1.0, -1.0],)), (sqrt_sum, ([1.0, -1.0],)),
              (times_int, (1.0, float("nan"))), (times_int, (1.0, float("inf")))]
-    want = [raised(lambda: srcgrad.grad(f)(*a)) for f, a in cases]
-    assert want == ["ValueError", "ValueError", "ValueError", "OverflowError"]
-    got = [raised(lambda: srcgrad.grad(f, backend="numba")(*a)) for f, a in cases]
-    assert got == want
+    assert [gradient_or_error(f, a, "python") for f, a in cases] == \
+        ["ValueError", "ValueError", "ValueError", "OverflowError"]
+    got = [gradient_or_error(f, a, "numba") for f, a in cases]
+    assert got[1] == "nan"                                    # sqrt: as the README says
+    assert all(g != "finite" for g in got), got
 
 
 def exp_sum(x):
@@ -790,3 +801,41 @@ def test_f19_arguments_numba_cannot_type_are_named():
             srcgrad.grad(fun, backend="numba")(*args)
         msg = str(err.value)
         assert "pyobject" not in msg and "njit" not in msg and f"'{name}'" in msg, msg
+
+
+def inverse_sum(x):
+    s = 0.0
+    for i in range(len(x)):
+        s += 1.0 / x[i] + x[i]
+    return s
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #20: 1.0 / x[i] with a zero entry of an array: "
+                   "the function and the Python backend give inf (NumPy float64), numba raises "
+                   "ZeroDivisionError")
+def test_f20_division_by_a_zero_array_entry():
+    x = np.array([1.0, 0.0, 2.0])
+    with np.errstate(divide="ignore"):
+        assert inverse_sum(x) == math.inf
+        want = srcgrad.grad(inverse_sum)(x)
+        assert want[1] == -math.inf
+        same(srcgrad.grad(inverse_sum, backend="numba")(x), want)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #21: docs/cli.md does not mention "
+                   "`srcgrad export --backend numba`")
+def test_f21_cli_page_documents_backend():
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "..", "docs", "cli.md")) as fh:
+        assert "--backend" in fh.read()
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #22: jvp of a list (or tuple) of floats with "
+                   "backend='numba' or 'auto' raises AttributeError: 'tuple' object has no "
+                   "attribute 'tolist'")
+def test_f22_jvp_over_a_list_of_floats():
+    want = srcgrad.jvp(sum_sq, ([1.0, 2.0],), ([1.0, 0.0],))
+    assert want == (5.0, 2.0)
+    assert raised(lambda: srcgrad.jvp(sum_sq, ([1.0, 2.0],), ([1.0, 0.0],), backend="auto")) == "ok"
+    assert srcgrad.jvp(sum_sq, ([1.0, 2.0],), ([1.0, 0.0],), backend="numba") == want
+    assert srcgrad.jvp(sum_sq, ((1.0, 2.0),), ((1.0, 0.0),), backend="numba") == want

@@ -414,6 +414,41 @@ def test_p12_partial_objects_and_auto_fallbacks():
     assert d(0.5) == srcgrad.grad(m.loss)(0.5) == pytest.approx(3.0 * sum(math.cos(0.5 + i) for i in range(3)))
 
 
+
+def test_p13_export_backend_numba_runs_without_srcgrad(tmp_path):
+    (tmp_path / "progs.py").write_text(textwrap.dedent("""\
+        import math
+
+        def early(x, n):
+            s = 0.0
+            for i in range(n):
+                s = s + x / (i + 1)
+                if s > 3.0:
+                    break
+                if i % 2 == 1:
+                    continue
+                s = s * 1.01
+            return s
+    """))
+    (tmp_path / "blocker").mkdir()
+    (tmp_path / "blocker" / "srcgrad.py").write_text("raise ImportError('srcgrad must not be needed')\n")
+    env = dict(os.environ, SRCGRAD_CACHE_DIR=str(tmp_path / "cache"),
+               PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
+    out = tmp_path / "grad_early.py"
+    proc = subprocess.run([sys.executable, "-m", "srcgrad", "export", str(tmp_path / "progs.py") + ":early",
+                           "--kinds", "x=scalar,n=scalar", "--backend", "numba", "-o", str(out)],
+                          capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    assert "@numba.njit(cache=True)\ndef grad_early(x, n):" in text
+    assert "import srcgrad" not in text and "from srcgrad" not in text
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "blocker"), str(tmp_path)])
+    proc = subprocess.run([sys.executable, "-c", "import grad_early; print(grad_early.grad_early(0.7, 20), "
+                           "grad_early.grad_early(2.5, 20))"], capture_output=True, text=True, env=env,
+                          timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert [float(v) for v in proc.stdout.split()] == [srcgrad.grad(early)(0.7, 20), srcgrad.grad(early)(2.5, 20)]
+
 # ================================================================= findings (FINDINGS17.md)
 
 

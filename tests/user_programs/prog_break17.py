@@ -14,12 +14,13 @@ them), lambdas, bound methods, SciPy, threads, `df.backend`.  Findings that
 still fail are strict xfails naming their number in FINDINGS17.md.
 
 Programs that index out of bounds run in a subprocess: under numba they read
-and write outside the array (FINDINGS17 #1, #2), which may corrupt or kill
-the process that runs them.
+and wrote outside the array (FINDINGS17 #1, #2, fixed since), which could
+corrupt or kill the process that ran them.
 """
 import functools
 import math
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -440,7 +441,7 @@ def test_p13_export_backend_numba_runs_without_srcgrad(tmp_path):
                           capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     text = out.read_text()
-    assert "@numba.njit(cache=True)\ndef grad_early(x, n):" in text
+    assert re.search(r"@numba\.njit\([^)]*cache=True[^)]*\)\ndef grad_early\(x, n\):", text), text[:2000]
     assert "import srcgrad" not in text and "from srcgrad" not in text
     env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "blocker"), str(tmp_path)])
     proc = subprocess.run([sys.executable, "-c", "import grad_early; print(grad_early.grad_early(0.7, 20), "
@@ -476,8 +477,8 @@ OUT_OF_BOUNDS = """
 """
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS17 #1: an index one past the end reads and writes "
-                   "outside the array under numba and returns a gradient; Python raises IndexError")
+# FINDINGS17 #1 (fixed in c8162a9): an index one past the end reads and writes outside the array
+# under numba and returns a gradient; Python raises IndexError
 def test_f01_index_one_past_the_end_raises_index_error(tmp_path):
     code, out = run_script(tmp_path, OUT_OF_BOUNDS + """
     for backend in ("python", "numba"):
@@ -488,8 +489,8 @@ def test_f01_index_one_past_the_end_raises_index_error(tmp_path):
     assert out.split("\n")[:4] == ["python IndexError"] * 2 + ["numba IndexError"] * 2, out
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS17 #2: an index far out of bounds kills the process "
-                   "with a segmentation fault under numba")
+# FINDINGS17 #2 (fixed in c8162a9): an index far out of bounds kills the process with a
+# segmentation fault under numba
 def test_f02_index_far_out_of_bounds_does_not_kill_the_process(tmp_path):
     code, out = run_script(tmp_path, OUT_OF_BOUNDS + """
     print(outcome(lambda: srcgrad.grad(shifted)(np.ones(4), 10 ** 9)))
@@ -627,8 +628,8 @@ def test_f09_float32_arrays_match_the_python_backend():
 cubic = lambda x: 2.0 * x ** 3  # noqa: E731   (a notebook one-liner)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS17 #10: a lambda with backend='numba' or 'auto' "
-                   "raises SyntaxError from '<srcgrad export>' (def grad_<lambda>)")
+# FINDINGS17 #10 (fixed in e1916e1): a lambda with backend='numba' or 'auto' raises SyntaxError
+# from '<srcgrad export>' (def grad_<lambda>)
 def test_f10_lambdas():
     assert srcgrad.grad(cubic)(2.0) == 24.0
     assert raised(lambda: srcgrad.grad(cubic, backend="auto")(2.0)) == "ok"
@@ -651,8 +652,8 @@ def dot_list(x, w):
     return s
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS17 #11: an empty list as an argument raises numba's "
-                   "ValueError 'cannot compute fingerprint of empty list', with backend='auto' too")
+# FINDINGS17 #11 (fixed in e1916e1): an empty list as an argument raises numba's ValueError 'cannot
+# compute fingerprint of empty list', with backend='auto' too
 def test_f11_empty_list_argument():
     hist = []
     assert srcgrad.grad(record)(1.0, hist) == pytest.approx(2 * 0.9 ** 3) and len(hist) == 3
@@ -674,7 +675,8 @@ def damped(x):
 
 
 @pytest.mark.xfail(strict=True, reason="FINDINGS17 #12: a global flag that is False in a loop's "
-                   "`if`: numba cannot type the untouched stack; SrcGradError with no line")
+                   "`if`: numba cannot type the untouched stack (refused; located at the def "
+                   "line since 3655ad1)")
 def test_f12_global_flag_false():
     assert srcgrad.grad(damped, backend="auto")(0.3) == pytest.approx(1.25 ** 3)
     try:
@@ -703,9 +705,8 @@ class Spring:
         return 0.5 * self.k * x * x
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS17 #13: a global array, np.float64 or list, and "
-                   "`self` of a bound method are refused with an unlocated message about 'an "
-                   "exported module' the user never asked for")
+# FINDINGS17 #13 (fixed in e1916e1): a global array, np.float64 or list, and `self` of a bound
+# method are refused with an unlocated message about 'an exported module' the user never asked for
 def test_f13_globals_numba_cannot_carry_get_a_located_message():
     assert srcgrad.grad(scaled, backend="auto")(np.ones(2)).tolist() == [2.0, 4.0]
     for fun, args in ((scaled, (np.ones(2),)), (Spring(2.0).energy, (1.0,))):
@@ -808,9 +809,8 @@ def test_f16_print_of_a_list_entry(capsys):
     assert got == [1.0, 0.5]
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS17 #17: grad(grad(f, backend='numba')) has no "
-                   ".backend, and an explicit backend='python' (the default) on the outer grad is "
-                   "refused while jvp accepts it")
+# FINDINGS17 #17 (fixed in e1916e1): grad(grad(f, backend='numba')) has no .backend, and an
+# explicit backend='python' (the default) on the outer grad is refused while jvp accepts it
 def test_f17_transforms_of_a_numba_derivative():
     inner = srcgrad.grad(kick, backend="numba")
     want = srcgrad.grad(srcgrad.grad(kick))(0.5, 0.1)
@@ -821,8 +821,8 @@ def test_f17_transforms_of_a_numba_derivative():
     assert srcgrad.grad(inner).backend == "python"
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS17 #18: with backend='auto', df.backend says "
-                   "'numba' before any call, also when the first call then runs Python")
+# FINDINGS17 #18 (fixed in e1916e1): with backend='auto', df.backend says 'numba' before any call,
+# also when the first call then runs Python
 def test_f18_auto_backend_before_the_first_call():
     d = srcgrad.grad(poly, backend="auto")
     before = d.backend
@@ -835,9 +835,9 @@ def times_n(x, n):
     return x * n
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS17 #19: an int beyond 64 bits or a big-endian "
-                   "array: 'non-precise type pyobject (generated line: @numba.njit(cache=True))', "
-                   "naming neither the argument nor a line of the user's")
+# FINDINGS17 #19 (fixed in 3655ad1): an int beyond 64 bits or a big-endian array: 'non-precise type
+# pyobject (generated line: @numba.njit(cache=True))', naming neither the argument nor a line of
+# the user's
 def test_f19_arguments_numba_cannot_type_are_named():
     assert srcgrad.grad(times_n, backend="auto")(1.5, 2 ** 70) == 2.0 ** 70
     for fun, args, name in ((times_n, (1.5, 2 ** 70), "n"),
@@ -867,17 +867,15 @@ def test_f20_division_by_a_zero_array_entry():
         same(srcgrad.grad(inverse_sum, backend="numba")(x), want)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS17 #21: docs/cli.md does not mention "
-                   "`srcgrad export --backend numba`")
+# FINDINGS17 #21 (fixed in 77a1889): docs/cli.md does not mention `srcgrad export --backend numba`
 def test_f21_cli_page_documents_backend():
     here = os.path.dirname(os.path.abspath(__file__))
     with open(os.path.join(here, "..", "..", "docs", "cli.md")) as fh:
         assert "--backend" in fh.read()
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS17 #22: jvp of a list (or tuple) of floats with "
-                   "backend='numba' or 'auto' raises AttributeError: 'tuple' object has no "
-                   "attribute 'tolist'")
+# FINDINGS17 #22 (fixed in 77a1889): jvp of a list (or tuple) of floats with backend='numba' or
+# 'auto' raises AttributeError: 'tuple' object has no attribute 'tolist'
 def test_f22_jvp_over_a_list_of_floats():
     want = srcgrad.jvp(sum_sq, ([1.0, 2.0],), ([1.0, 0.0],))
     assert want == (5.0, 2.0)
@@ -893,9 +891,8 @@ def noisy_objective(x, n):
     return s
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS17 #23: np.random in the function: numba draws "
-                   "from its own generator, which np.random.seed does not reach; the gradient "
-                   "differs from the Python backend's and from call to call, also with 'auto'")
+# FINDINGS17 #23 (fixed in 77a1889): np.random in the function: numba drew from its own
+# generator, which np.random.seed does not reach; now refused at the draw, and auto runs Python
 def test_f23_random_draws_follow_numpy_seed():
     np.random.seed(0)
     want = srcgrad.grad(noisy_objective)(1.0, 3)
@@ -903,6 +900,8 @@ def test_f23_random_draws_follow_numpy_seed():
     assert want == pytest.approx(sum(np.random.normal() + 2.0 * np.random.uniform() for _ in range(3)))
     d = srcgrad.grad(noisy_objective, backend="auto")
     np.random.seed(0)
-    got = d(1.0, 3)
-    assert d.backend == "numba"
-    assert got == pytest.approx(want, rel=1e-12)
+    assert d(1.0, 3) == want
+    assert d.backend == "python"
+    with pytest.raises(srcgrad.SrcGradError) as err:
+        srcgrad.grad(noisy_objective, backend="numba")(1.0, 3)
+    assert err.value.location is not None and err.value.location.lineno > 0

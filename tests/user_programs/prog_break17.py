@@ -905,3 +905,51 @@ def test_f23_random_draws_follow_numpy_seed():
     with pytest.raises(srcgrad.SrcGradError) as err:
         srcgrad.grad(noisy_objective, backend="numba")(1.0, 3)
     assert err.value.location is not None and err.value.location.lineno > 0
+
+
+# ============================================ array programs: agree with Python, or refuse
+
+
+def tanh_fit(x, c):
+    return np.sum(np.tanh(x * c) ** 2)
+
+
+def pair_spread(x, y):
+    return np.mean((x[:, None] - y[None, :]) ** 2)
+
+
+def softmax_weighted(x):
+    return np.sum(np.exp(x) / np.sum(np.exp(x)) * np.arange(x.shape[0]))
+
+
+def kinks(x):
+    return np.sum(np.where(x > 0, x ** 2, -x)) + np.sum(np.abs(x)) + np.max(x) - np.min(x)
+
+
+def rnn_state(W):
+    h = np.zeros(W.shape[0])
+    for t in range(4):
+        h = np.tanh(W @ h + 1.0)
+    return np.sum(h)
+
+
+def test_p14_array_programs_agree_with_python_or_refuse():
+    """Whatever numba compiles (more as its helpers grow) gives the Python backend's
+    value; what it does not is a located SrcGradError; auto gives Python's value."""
+    rng = np.random.default_rng(17)
+    x6, c6 = rng.standard_normal(6), rng.standard_normal(6)
+    W = 0.5 * rng.standard_normal((3, 3))
+    cases = [(tanh_fit, (x6, c6), 0), (pair_spread, (x6[:3], x6), 1), (softmax_weighted, (x6,), 0),
+             (kinks, (np.array([0.3, 1.0, -1.0, -0.2, 2.0, 2.0]),), 0), (rnn_state, (W,), 0)]
+    for fun, args, wrt in cases:
+        want = srcgrad.grad(fun, wrt=wrt)(*args)
+        close(want, fd_grad(fun, args, wrt))
+        d = srcgrad.grad(fun, wrt=wrt, backend="numba")
+        try:
+            got = d(*args)
+        except srcgrad.SrcGradError as err:
+            assert err.location is not None and err.location.lineno > 0, str(err)
+        else:
+            same(got, want)
+            assert d.backend == "numba"
+        same(srcgrad.grad(fun, wrt=wrt, backend="auto")(*args), want)

@@ -953,3 +953,22 @@ def test_p14_array_programs_agree_with_python_or_refuse():
             same(got, want)
             assert d.backend == "numba"
         same(srcgrad.grad(fun, wrt=wrt, backend="auto")(*args), want)
+
+
+def frozen_scale(x, n):
+    s = 0.0
+    for i in range(n):
+        with srcgrad.no_grad():
+            scale = abs(x) + 1.0
+        s += x * x / scale + srcgrad.stop_gradient(x) * x + srcgrad.detach(x)
+    return s
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #24: srcgrad.stop_gradient / srcgrad.detach in "
+                   "the function: numba refuses with \"Untyped global name '_srcgrad': Cannot "
+                   "determine Numba type of <class 'type'>\"")
+def test_f24_stop_gradient_and_detach_compile():
+    want = srcgrad.grad(frozen_scale)(1.5, 3)
+    assert want == pytest.approx(3 * (2 * 1.5 / 2.5 + 1.5))
+    assert srcgrad.grad(frozen_scale, backend="auto")(1.5, 3) == want
+    both(frozen_scale, (1.5, 3))

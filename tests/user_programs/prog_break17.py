@@ -972,3 +972,20 @@ def test_f24_stop_gradient_and_detach_compile():
     assert want == pytest.approx(3 * (2 * 1.5 / 2.5 + 1.5))
     assert srcgrad.grad(frozen_scale, backend="auto")(1.5, 3) == want
     both(frozen_scale, (1.5, 3))
+
+
+def test_p15_argument_kinds_in_turn_on_one_numba_derivative():
+    """A notebook calls one derivative with whatever it has at hand: a kind numba refuses
+    is refused by name at the def line, and the kinds before and after still work."""
+    d = srcgrad.grad(cube_sum, backend="numba")
+    for arg in ([1.0, 2.0], np.array([1.0, 2.0]), [1, 2], (1.0, 2.0), np.array([1, 2]), [],
+                np.array([1.0, 2.0], np.float32), [1.0, 2.0], np.array([1.0, 2.0])):
+        want = srcgrad.grad(cube_sum)(arg)
+        try:
+            got = d(arg)
+        except srcgrad.SrcGradError as err:
+            assert type(arg) is list and (arg == [] or type(arg[0]) is int), (arg, str(err))
+            assert err.location is not None and "'x'" in str(err), str(err)
+            continue
+        same(got, want)
+        assert d.backend == "numba"

@@ -989,3 +989,45 @@ def test_p15_argument_kinds_in_turn_on_one_numba_derivative():
             continue
         same(got, want)
         assert d.backend == "numba"
+
+
+def _config_module():
+    """A settings module, as a project keeps its constants (`import config`)."""
+    import importlib.util
+    import tempfile
+    d = tempfile.mkdtemp(prefix="break17_")
+    path = os.path.join(d, "break17_config.py")
+    with open(path, "w") as fh:
+        fh.write("K = 2.0\nN = 3\n")
+    spec = importlib.util.spec_from_file_location("break17_config", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["break17_config"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+config = _config_module()
+
+
+def spring_config(x):
+    s = 0.0
+    for i in range(config.N):
+        s += config.K * x * x
+    return s
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #25: a setting read through a module "
+                   "(config.K) is frozen into the numba build at the first call; changed later, "
+                   "numba (and auto) keep the old value, Python sees the new one")
+def test_f25_module_attribute_changed_after_the_first_call():
+    d = srcgrad.grad(spring_config, backend="auto")
+    config.K, config.N = 2.0, 3
+    assert d(1.0) == 12.0 and d.backend == "numba"
+    try:
+        config.K = 5.0
+        assert srcgrad.grad(spring_config)(1.0) == 30.0
+        config.N = 1
+        assert srcgrad.grad(spring_config)(1.0) == 10.0
+        assert d(1.0) == 10.0
+    finally:
+        config.K, config.N = 2.0, 3

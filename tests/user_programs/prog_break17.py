@@ -72,6 +72,17 @@ def raised(thunk):
     return "ok"
 
 
+def numba_outcome(thunk):
+    """thunk()'s value; the exception's type name; 'refused' for a located SrcGradError
+    (a refusal is an acceptable fix for a finding, a silently different result is not)."""
+    try:
+        return thunk()
+    except srcgrad.SrcGradError as err:
+        return "refused" if err.location is not None else "SrcGradError"
+    except Exception as e:  # noqa: BLE001
+        return type(e).__name__
+
+
 def run_script(tmp_path, source):
     """Run source in a fresh Python (this checkout first on the path); (returncode, output)."""
     path = tmp_path / "prog.py"
@@ -509,7 +520,7 @@ def times_power_of_two(x, n):
 def test_f03_integer_power_with_negative_exponent():
     d = srcgrad.grad(times_power_of_two, backend="numba")
     assert srcgrad.grad(times_power_of_two)(1.0, -2) == 0.25
-    assert d(1.0, -2) == 0.25
+    assert numba_outcome(lambda: d(1.0, -2)) in (0.25, "refused")
 
 
 def times_int(x, k):
@@ -521,9 +532,9 @@ def times_int(x, k):
 def test_f04_integer_overflow_is_not_wrapped():
     assert srcgrad.grad(times_power_of_two)(1.0, 70) == 2.0 ** 70
     assert srcgrad.grad(times_int)(1.0, 1e20) == 1e20
-    got = (srcgrad.grad(times_power_of_two, backend="numba")(1.0, 70),
-           srcgrad.grad(times_int, backend="numba")(1.0, 1e20))
-    assert got == (2.0 ** 70, 1e20)
+    got = (numba_outcome(lambda: srcgrad.grad(times_power_of_two, backend="numba")(1.0, 70)),
+           numba_outcome(lambda: srcgrad.grad(times_int, backend="numba")(1.0, 1e20)))
+    assert got[0] in (2.0 ** 70, "refused") and got[1] in (1e20, "refused"), got
 
 
 def log_sum(x):
@@ -541,11 +552,11 @@ def sqrt_sum(x):
 
 
 def gradient_or_error(fun, args, backend):
-    """'nan' if the gradient has a NaN, 'finite' if not, else the exception's type name."""
-    try:
-        g = srcgrad.grad(fun, backend=backend)(*args)
-    except Exception as e:  # noqa: BLE001
-        return type(e).__name__
+    """'nan' if the gradient has a NaN, 'finite' if not, else the exception's type name
+    ('refused' for a located SrcGradError)."""
+    g = numba_outcome(lambda: srcgrad.grad(fun, backend=backend)(*args))
+    if isinstance(g, str):
+        return g
     return "nan" if np.isnan(np.asarray(g, dtype=float)).any() else "finite"
 
 
@@ -558,8 +569,9 @@ def test_f05_math_domain_errors_are_an_error_or_nan():
     assert [gradient_or_error(f, a, "python") for f, a in cases] == \
         ["ValueError", "ValueError", "ValueError", "OverflowError"]
     got = [gradient_or_error(f, a, "numba") for f, a in cases]
-    assert got[1] == "nan"                                    # sqrt: as the README says
-    assert all(g != "finite" for g in got), got
+    assert got[1] in ("nan", "ValueError", "refused")       # sqrt: nan, as the README says
+    assert all(g in ("nan", w, "refused") for g, w in
+               zip(got, ["ValueError", "ValueError", "ValueError", "OverflowError"])), got
 
 
 def exp_sum(x):
@@ -579,14 +591,16 @@ def test_f06_overflow_errors_come_through():
     cases = [(exp_sum, ([1.0, 1000.0],)), (power, (10.0, 400.0)), (power, (10.0, 400))]
     want = [raised(lambda: srcgrad.grad(f)(*a)) for f, a in cases]
     assert want == ["OverflowError"] * 3
-    assert [raised(lambda: srcgrad.grad(f, backend="numba")(*a)) for f, a in cases] == want
+    got = [numba_outcome(lambda: srcgrad.grad(f, backend="numba")(*a)) for f, a in cases]
+    assert all(g in ("OverflowError", "refused") for g in got), got
 
 
 @pytest.mark.xfail(strict=True, reason="FINDINGS17 #7: math.log(0.0) is a ZeroDivisionError "
                    "under numba, a ValueError (math domain error) in Python")
 def test_f07_log_of_zero_keeps_its_error_type():
     assert raised(lambda: srcgrad.grad(log_sum)([1.0, 0.0])) == "ValueError"
-    assert raised(lambda: srcgrad.grad(log_sum, backend="numba")([1.0, 0.0])) == "ValueError"
+    got = gradient_or_error(log_sum, ([1.0, 0.0],), "numba")
+    assert got in ("ValueError", "refused", "nan"), got
 
 
 def grow_then_use_counter(x, n):
@@ -603,7 +617,8 @@ def test_f08_python_errors_numba_does_not_raise():
     want = [raised(lambda: srcgrad.grad(f)(*a)) for f, a in cases]
     assert want == ["TypeError", "UnboundLocalError"]
     assert grow_then_use_counter(0.4, 3) == pytest.approx(0.4 * 1.1 ** 3 * 2)
-    assert [raised(lambda: srcgrad.grad(f, backend="numba")(*a)) for f, a in cases] == want
+    got = [numba_outcome(lambda: srcgrad.grad(f, backend="numba")(*a)) for f, a in cases]
+    assert all(g in (w, "refused") for g, w in zip(got, want)), got
 
 
 def scaled_squares(x):
@@ -620,9 +635,13 @@ def test_f09_float32_arrays_match_the_python_backend():
     x32 = np.array([0.1, 0.7], dtype=np.float32)
     want = srcgrad.value_and_grad(scaled_squares)(x32)
     assert type(want[0]) is np.float32 and want[1].dtype == np.float32
-    same(srcgrad.value_and_grad(scaled_squares, backend="numba")(x32), want)
+    got = numba_outcome(lambda: srcgrad.value_and_grad(scaled_squares, backend="numba")(x32))
+    if got != "refused":
+        same(got, want)
     r32 = np.array([1.2, 0.8, -0.5], dtype=np.float32)
-    same(srcgrad.grad(rosen, backend="numba")(r32), srcgrad.grad(rosen)(r32))
+    got = numba_outcome(lambda: srcgrad.grad(rosen, backend="numba")(r32))
+    if got != "refused":
+        same(got, srcgrad.grad(rosen)(r32))
 
 
 cubic = lambda x: 2.0 * x ** 3  # noqa: E731   (a notebook one-liner)
@@ -864,7 +883,10 @@ def test_f20_division_by_a_zero_array_entry():
         assert inverse_sum(x) == math.inf
         want = srcgrad.grad(inverse_sum)(x)
         assert want[1] == -math.inf
-        same(srcgrad.grad(inverse_sum, backend="numba")(x), want)
+        got = numba_outcome(lambda: srcgrad.grad(inverse_sum, backend="numba")(x))
+        assert not isinstance(got, str) or got == "refused", got
+        if got != "refused":
+            same(got, want)
 
 
 # FINDINGS17 #21 (fixed in 77a1889): docs/cli.md does not mention `srcgrad export --backend numba`

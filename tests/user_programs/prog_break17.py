@@ -1044,7 +1044,7 @@ def spring_config(x):
 def test_f25_module_attribute_changed_after_the_first_call():
     d = srcgrad.grad(spring_config, backend="auto")
     config.K, config.N = 2.0, 3
-    assert d(1.0) == 12.0 and d.backend == "numba"
+    assert d(1.0) == 12.0            # numba today; a fix may also refuse, and auto run Python
     try:
         config.K = 5.0
         assert srcgrad.grad(spring_config)(1.0) == 30.0

@@ -1053,3 +1053,15 @@ def test_f25_module_attribute_changed_after_the_first_call():
         assert d(1.0) == 10.0
     finally:
         config.K, config.N = 2.0, 3
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #26: an int beyond 64 bits after a small one: "
+                   "numba's dispatcher raises OverflowError 'int too big to convert', with auto "
+                   "too (first call with the big int: refused by name, auto runs Python)")
+def test_f26_big_int_after_a_small_one():
+    d = srcgrad.grad(times_n, backend="auto")
+    assert d(1.5, 3) == 3.0 and d.backend == "numba"
+    assert numba_outcome(lambda: d(1.5, 2 ** 70)) == 2.0 ** 70
+    n = srcgrad.grad(times_n, backend="numba")
+    assert n(1.5, 3) == 3.0
+    assert numba_outcome(lambda: n(1.5, 2 ** 70)) in (2.0 ** 70, "refused")

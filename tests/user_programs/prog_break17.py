@@ -1065,3 +1065,17 @@ def test_f26_big_int_after_a_small_one():
     n = srcgrad.grad(times_n, backend="numba")
     assert n(1.5, 3) == 3.0
     assert numba_outcome(lambda: n(1.5, 2 ** 70)) in (2.0 ** 70, "refused")
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #27: auto: one call with an array numba cannot "
+                   "take (big-endian) sends every later array call of the derivative to Python")
+def test_f27_auto_fallback_does_not_stick_to_the_kind():
+    d = srcgrad.grad(rosen, backend="auto")
+    x = np.array([1.2, 0.8, -0.5])
+    want = srcgrad.grad(rosen)(x)
+    same(d(x), want)
+    assert d.backend == "numba"
+    same(d(x.astype(">f8")), want.astype(">f8"))
+    assert d.backend == "python"
+    same(d(x), want)
+    assert d.backend == "numba"

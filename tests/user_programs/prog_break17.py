@@ -1079,3 +1079,39 @@ def test_f27_auto_fallback_does_not_stick_to_the_kind():
     assert d.backend == "python"
     same(d(x), want)
     assert d.backend == "numba"
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS17 #28: with NUMBA_DISABLE_JIT=1 (numba's debugging "
+                   "switch) backend='numba' and 'auto' raise AttributeError: 'function' object has "
+                   "no attribute 'py_func'")
+def test_f28_numba_disable_jit(tmp_path):
+    env_script = """
+    import math
+    import srcgrad
+
+    def pendulum(th, om, dt, n):
+        for i in range(n):
+            om = om - dt * math.sin(th)
+            th = th + dt * om
+        return th
+
+    want = srcgrad.grad(pendulum, wrt=(0, 1))(0.5, 0.1, 0.01, 50)
+    for backend in ("auto", "numba"):
+        try:
+            got = srcgrad.grad(pendulum, wrt=(0, 1), backend=backend)(0.5, 0.1, 0.01, 50)
+            print(backend, got == want)
+        except srcgrad.SrcGradError:
+            print(backend, "SrcGradError")
+        except Exception as e:
+            print(backend, type(e).__name__)
+    """
+    path = tmp_path / "prog.py"
+    path.write_text(textwrap.dedent(env_script))
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1", SRCGRAD_CACHE_DIR=str(tmp_path / "cache"),
+               PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.split("\n")
+    assert lines[0] == "auto True", proc.stdout
+    assert lines[1] in ("numba True", "numba SrcGradError"), proc.stdout

@@ -52,46 +52,201 @@ def shape_of(x):
     return x.shape
 
 
-def _sum_to(g, x):
-    """`g` summed down to the shape of the array `x` (NumPy broadcasting undone)."""
-    if g.ndim > x.ndim:
-        return _sum_to(g.sum(axis=0), x)
-    if g.shape == x.shape:
-        return g
-    out = numpy.zeros(x.shape)
-    flat = out.reshape(out.size)
-    strides = numpy.ones(x.ndim, numpy.int64)
-    for axis in range(x.ndim - 2, -1, -1):
-        strides[axis] = strides[axis + 1] * x.shape[axis + 1]
-    for index in numpy.ndindex(g.shape):
-        at = 0
-        for axis in range(x.ndim):
-            if x.shape[axis] != 1:
-                at += index[axis] * strides[axis]
-        flat[at] += g[index]
-    return out
-
-
 def unbroadcast(g, x):
     """Sum `g` down to the shape of `x`, undoing NumPy broadcasting."""
     if isinstance(x, (float, int)):
-        if isinstance(g, (float, int)):
-            return g
-        return g.sum()
-    if isinstance(g, (float, int)):
-        return numpy.full(x.shape, g)
-    return _sum_to(g, x)
+        return _total(g)
+    else:
+        return _onto(g, x.shape)
 
 
 def unbroadcast_to(g, xshape):
     """`unbroadcast` to a shape a loop taped (`shape_of`)."""
     if len(xshape) == 0:
-        if isinstance(g, (float, int)):
-            return g
-        return g.sum()
+        return _total(g)
+    else:
+        return _onto(g, xshape)
+
+
+def unbroadcast_against(g, x):
+    """`g` broadcast against `x`, then summed down to `x`'s shape."""
+    return unbroadcast(g, x)
+
+
+def broadcast_like(t, z):
+    """The tangent `t` of an operand, broadcast to the shape of the result `z`."""
+    if isinstance(z, (float, int)):
+        return t
+    elif isinstance(t, (float, int)):
+        return numpy.full(z.shape, t)
+    elif t.ndim == z.ndim and t.shape == z.shape:
+        return t
+    else:
+        return _spread(t, z.shape, _no_axes())
+
+
+def unreduce(g, a, axis=None, keepdims=False):
+    """Broadcast the adjoint `g` of a reduction over `axis` back to `a`'s shape."""
+    if isinstance(a, (float, int)):
+        return g
+    elif isinstance(g, (float, int)):
+        return numpy.full(a.shape, g)
+    else:
+        return _spread(g, a.shape, _reduced(axis, keepdims, a.ndim))
+
+
+def reduced_size(a, axis=None):
+    """How many elements of `a` a reduction over `axis` folds into one."""
+    if isinstance(a, (float, int)):
+        return 1
+    elif axis is None:
+        return a.size
+    else:
+        n = 1
+        for ax in _axes(axis, a.ndim):
+            n *= a.shape[ax]
+        return n
+
+
+# -- broadcasting entry by entry: the shapes as int arrays, the entries in C order ----
+
+def _total(g):
+    """`g` summed whole: a number."""
     if isinstance(g, (float, int)):
-        return numpy.full(xshape, g)
-    return _sum_to(g, numpy.zeros(xshape))
+        return g
+    else:
+        return g.sum()
+
+
+def _onto(g, shape):
+    """`g` broadcast against `shape` and summed down to it: a new array, or `g` itself
+    when it has that shape already."""
+    if isinstance(g, (float, int)):
+        return numpy.full(shape, g)
+    elif g.ndim == len(shape) and g.shape == shape:
+        return g
+    else:
+        return _fold(g, shape, _no_axes())
+
+
+def _no_axes():
+    return numpy.empty(0, numpy.int64)
+
+
+def _reduced(axis, keepdims, ndim):
+    """The axes a reduction over `axis` took away (none with keepdims), as `_axes`."""
+    if axis is None:
+        return _no_axes()
+    elif keepdims:
+        return _no_axes()
+    else:
+        return _axes(axis, ndim)
+
+
+def _axes(axis, ndim):
+    """A reduction's `axis` (an int or a tuple of them) as an int array of non-negative axes."""
+    if isinstance(axis, int):
+        out = numpy.empty(1, numpy.int64)
+        out[0] = axis % ndim
+    else:
+        out = numpy.empty(len(axis), numpy.int64)
+        for i in range(len(axis)):
+            out[i] = axis[i] % ndim
+    return out
+
+
+def _dims(shape, inserted):
+    """`shape` (a tuple) as an int array, with axes of length 1 at the positions
+    `inserted` (the axes a reduction without keepdims took away)."""
+    n = len(shape) + len(inserted)
+    new = numpy.zeros(n, numpy.bool_)
+    for p in inserted:
+        new[p] = True
+    out = numpy.ones(n, numpy.int64)
+    j = 0
+    for i in range(n):
+        if not new[i]:
+            out[i] = shape[j]
+            j += 1
+    return out
+
+
+def _steps(dims, n):
+    """The step in the C-order entries of an array of `dims` along each of `n` broadcast
+    axes (its axes the last ones): 0 where it has length 1 or lacks the axis."""
+    steps = numpy.zeros(n, numpy.int64)
+    step = 1
+    for i in range(len(dims) - 1, -1, -1):
+        if dims[i] != 1:
+            steps[n - len(dims) + i] = step
+        step *= dims[i]
+    return steps
+
+
+def _joint(a, b):
+    """The broadcast of two shapes (int arrays); ValueError where they do not broadcast."""
+    n = max(len(a), len(b))
+    out = numpy.ones(n, numpy.int64)
+    for k in range(n):
+        da = a[k - n + len(a)] if k >= n - len(a) else 1
+        db = b[k - n + len(b)] if k >= n - len(b) else 1
+        if da != db and da != 1 and db != 1:
+            raise ValueError("operands could not be broadcast together")
+        out[k] = max(da, db)
+    return out
+
+
+def _move(src, src_dims, dst, dst_dims, add):
+    """Over the broadcast of the two shapes, entry by entry: dst[its entry] += (or =, for
+    `add` False: then dst has the broadcast shape) src[its entry]; flat arrays, C order."""
+    full = _joint(src_dims, dst_dims)
+    n = len(full)
+    src_steps = _steps(src_dims, n)
+    dst_steps = _steps(dst_dims, n)
+    index = numpy.zeros(n, numpy.int64)
+    at_src = 0
+    at_dst = 0
+    for _ in range(full.prod()):
+        if add:
+            dst[at_dst] += src[at_src]
+        else:
+            dst[at_dst] = src[at_src]
+        k = n - 1
+        while k >= 0:
+            index[k] += 1
+            at_src += src_steps[k]
+            at_dst += dst_steps[k]
+            if index[k] < full[k]:
+                break
+            at_src -= src_steps[k] * full[k]
+            at_dst -= dst_steps[k] * full[k]
+            index[k] = 0
+            k -= 1
+
+
+def _flat(a):
+    """The entries of `a` in C order, as a 1-D array (a view where `a` is contiguous)."""
+    a = numpy.ascontiguousarray(a)
+    return a.reshape(a.size)
+
+
+def _spread(g, shape, inserted):
+    """The array `g`, given axes of length 1 at `inserted`, broadcast to `shape`: a new array."""
+    out = numpy.empty(shape)
+    dims = _dims(g.shape, inserted)
+    full = _joint(dims, _dims(shape, _no_axes()))
+    if len(full) != len(shape) or full.prod() != out.size:
+        raise ValueError("the operand cannot be broadcast to the result's shape")
+    _move(_flat(g), dims, out.reshape(out.size), full, False)
+    return out
+
+
+def _fold(g, shape, inserted):
+    """The array `g` broadcast against `shape` given axes of length 1 at `inserted`, and
+    summed down to it: a new array of `shape`."""
+    out = numpy.zeros(shape)
+    _move(_flat(g), _dims(g.shape, _no_axes()), out.reshape(out.size), _dims(shape, inserted), True)
+    return out
 
 
 def masked_product(g, factor):
@@ -171,6 +326,209 @@ def radial_share(g, x, r):
     if isinstance(r, (float, int)):
         return g * x / r if r != 0 else 0.0
     return numpy.where(r == 0.0, 0.0, g * x / numpy.where(r == 0.0, 1.0, r))
+
+
+# -- reductions ----------------------------------------------------------------------
+
+def unreduce_extreme(g, a, z, axis=None, keepdims=False):
+    """Adjoint of max/min: `g` shared evenly among the entries equal to the extreme `z`."""
+    if isinstance(a, (float, int)):
+        return g if a == z else g * math.nan
+    elif isinstance(z, (float, int)):
+        hit = a == z
+        return hit * (g / hit.sum())
+    else:
+        inserted = _reduced(axis, keepdims, a.ndim)
+        hit = a == _spread(z, a.shape, inserted)
+        count = _fold(hit * 1.0, z.shape, inserted)
+        return hit * _spread(g / count, a.shape, inserted)
+
+
+def extreme_tangent_helper(t, a, z, axis=None, keepdims=False):
+    """Tangent of z = numpy.max/min(a, axis, keepdims): the mean of `t` over the tied extremes."""
+    if isinstance(z, (float, int)):
+        return _total(t * unreduce_extreme(1.0, a, z, axis, keepdims))
+    else:
+        share = unreduce_extreme(numpy.ones(z.shape), a, z, axis, keepdims)
+        return _fold(t * share, z.shape, _reduced(axis, keepdims, a.ndim))
+
+
+# -- products -----------------------------------------------------------------------
+
+def matmul_adjoint_left(g, a, b):
+    """The adjoint of `a` in `a @ b` (1-D and 2-D operands; numba has no stacked matmul).
+    `g` may have the shape `a @ b` was broadcast into afterwards: summed back first."""
+    if a.ndim > 2:
+        return numpy.matmul(g, b)  # numba refuses it: no stacks of matrices here
+    if b.ndim > 2:
+        return numpy.matmul(g, b)
+    if a.ndim == 1:
+        if b.ndim == 1:
+            return _total(g) * b
+        else:
+            return b @ _onto(g, (b.shape[1],))
+    else:
+        if b.ndim == 1:
+            return numpy.outer(_onto(g, (a.shape[0],)), b)
+        else:
+            return _onto(g, (a.shape[0], b.shape[1])) @ b.T
+
+
+def matmul_adjoint_right(g, a, b):
+    """The adjoint of `b` in `a @ b` (`g` as in `matmul_adjoint_left`)."""
+    if a.ndim > 2:
+        return numpy.matmul(a, g)  # numba refuses it: no stacks of matrices here
+    if b.ndim > 2:
+        return numpy.matmul(a, g)
+    if a.ndim == 1:
+        if b.ndim == 1:
+            return _total(g) * a
+        else:
+            return numpy.outer(a, _onto(g, (b.shape[1],)))
+    else:
+        if b.ndim == 1:
+            return a.T @ _onto(g, (a.shape[0],))
+        else:
+            return a.T @ _onto(g, (a.shape[0], b.shape[1]))
+
+
+def dot_adjoint_left(g, a, b):
+    """The adjoint of `a` in `numpy.dot(a, b)`: numbers, 1-D and 2-D operands."""
+    if isinstance(a, (float, int)):
+        return unbroadcast(g * b, a)
+    elif isinstance(b, (float, int)):
+        return unbroadcast(g * b, a)
+    else:
+        if a.ndim > 2:
+            return numpy.tensordot(g, b)  # numba refuses it: dot of more axes is not here
+        if b.ndim > 2:
+            return numpy.tensordot(g, b)
+        return matmul_adjoint_left(g, a, b)
+
+
+def dot_adjoint_right(g, a, b):
+    """The adjoint of `b` in `numpy.dot(a, b)`."""
+    if isinstance(a, (float, int)):
+        return unbroadcast(g * a, b)
+    elif isinstance(b, (float, int)):
+        return unbroadcast(g * a, b)
+    else:
+        if a.ndim > 2:
+            return numpy.tensordot(a, g)  # numba refuses it, as in dot_adjoint_left
+        if b.ndim > 2:
+            return numpy.tensordot(a, g)
+        return matmul_adjoint_right(g, a, b)
+
+
+# -- subscripts and writes ------------------------------------------------------------
+
+def _positions(shape, index):
+    """The C-order positions `x[index]` reads in an array of `shape`: an int, or an int
+    array of the read's shape (repeats kept, as an integer index array has them)."""
+    return numpy.arange(_size(shape)).reshape(shape)[index]
+
+
+def _size(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _add_at(out, index, v):
+    """out[index] += v, adding up at an index repeated (numpy.add.at); `out` C-contiguous."""
+    flat = out.reshape(out.size)
+    at = _positions(out.shape, index)
+    if isinstance(at, int):
+        flat[at] += _one(v)
+    else:
+        where = _flat(at)
+        values = _flat(broadcast_like(v, at))
+        for k in range(where.size):
+            flat[where[k]] += values[k]
+
+
+def _one(v):
+    """The number `v` (an array of one entry read as its entry)."""
+    if isinstance(v, (float, int)):
+        return v
+    elif v.size != 1:
+        raise ValueError("an array cannot be added into one entry")
+    else:
+        return v.sum()
+
+
+def unindex(g, a, index):
+    """The adjoint of the array `a` in `a[index]`: `g` placed in zeros shaped like `a`
+    (summed where an integer index array repeats an entry)."""
+    out = numpy.zeros(a.shape)
+    _add_at(out, index, g)
+    return out
+
+
+def scatter_add(g, index, v):
+    """`g[index] += v` in place, summed over repeated integer indices (numpy.add.at)."""
+    _add_at(g, index, v)
+
+
+def written_adjoint(g, index, v):
+    """The adjoint of `v` in `x[index] = v`: the entries of `g` that `v` landed on (the
+    last write of a repeated integer index, as NumPy keeps)."""
+    at = _positions(g.shape, index)
+    flat = _flat(g)
+    if isinstance(at, int):
+        return unbroadcast(flat[at], v)
+    else:
+        where = _flat(at)
+        last = numpy.full(g.size, -1)
+        for k in range(where.size):
+            last[where[k]] = k
+        picked = numpy.empty(where.size)
+        for k in range(where.size):
+            picked[k] = flat[where[k]] if last[where[k]] == k else 0.0
+        return unbroadcast(picked.reshape(at.shape), v)
+
+
+def zero_at(g, index):
+    """A copy of the adjoint `g` with zeros at `index`: the overwritten entries' share."""
+    out = g.astype(numpy.float64)
+    out[index] = 0.0
+    return out
+
+
+def copy_slice(x, index):
+    """The entries `x[index]` about to be overwritten, as a copy."""
+    old = x[index]
+    if isinstance(old, (float, int)):
+        return old
+    else:
+        return old.copy()
+
+
+def restore_entry(x, index, old):
+    """Undo `x[index] = v`: put the old entries back."""
+    x[index] = old
+
+
+def owned(g):
+    """A copy of `g` that nothing else shares."""
+    if isinstance(g, (float, int)):
+        return g
+    else:
+        return g.copy()
+
+
+def owned_adjoint(g):
+    """A float copy of the adjoint `g` that the derivative owns and adds into in place."""
+    if isinstance(g, (float, int)):
+        return float(g)
+    else:
+        return g.astype(numpy.float64)
+
+
+def owned_tangent(t):
+    """A tangent of a value that changes in place: a float copy nothing else shares."""
+    return owned_adjoint(t)
 
 
 NAMES = frozenset(name for name, value in list(globals().items())

@@ -136,6 +136,23 @@ CASES = {
         (GUARDED, FACTORS, GUARDED, np.maximum(GUARDED, FACTORS)),
         (GUARDED, GUARDED, FACTORS[::-1].copy(), np.fmax(GUARDED, FACTORS[::-1])),
     ],
+    "tie_share": [
+        (1.5, 2.0, 1.0), (1.5, 1.0, 2.0), (1.5, 2.0, 2.0), (1.5, NAN, 2.0), (0.0, 2.0, NAN),
+        (1.5, GUARDED, FACTORS), (GUARDED, FACTORS, GUARDED), (GUARDED, GUARDED, 0.0),
+    ],
+    "clip_share": [
+        (1.5, 0.7, -0.5, 0.5, "a"), (1.5, 0.5, -0.5, 0.5, "a_max"), (1.5, -0.5, -0.5, 0.5, "a_min"),
+        (1.5, NAN, -0.5, 0.5, "a"),
+        (GUARDED, GUARDED, -0.5, 0.0, "a"), (GUARDED, GUARDED, -0.5, 0.0, "a_min"),
+        (GUARDED, GUARDED, -0.5, 0.0, "a_max"),
+        (GUARDED, GUARDED, None, 0.0, "a"), (GUARDED, GUARDED, None, 0.0, "a_max"),
+        (GUARDED, GUARDED, 0.0, None, "a"), (GUARDED, GUARDED, 0.0, None, "a_min"),
+    ],
+    "reshape_adjoint_helper": [
+        (arr(12), W, "C"), (arr(12), W, "F"), (arr(12), np.asfortranarray(W), "A"),
+        (arr(12), np.asfortranarray(W), "K"), (arr(12), W, "A"),
+    ],
+    "reshape_tangent_helper": [(W, W, arr(2, 6), "C"), (W, W, arr(6, 2), "F")],
     "radial_share": [
         (1.5, 3.0, 5.0), (1.5, 0.0, 0.0), (0.0, 1.0, 2.0),
         (GUARDED, FACTORS, np.array([0.0, 1.0, 2.0, 0.0, 3.0, 1.0, 2.0])), (1.5, W, np.abs(W)),

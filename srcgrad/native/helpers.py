@@ -328,6 +328,103 @@ def radial_share(g, x, r):
     return numpy.where(r == 0.0, 0.0, g * x / numpy.where(r == 0.0, 1.0, r))
 
 
+def tie_share(g, win, lose):
+    """`g` where `win > lose`, half of it where they are equal, 0 elsewhere; NaN (where g
+    is not 0) where either operand is NaN."""
+    if isinstance(g, (float, int)):
+        if isinstance(win, (float, int)):
+            if isinstance(lose, (float, int)):
+                share = g if win > lose else 0.5 * g if win == lose else 0.0
+                return _undefined(share, g, win != win or lose != lose)
+            else:
+                return _tie_array(g, win, lose)
+        else:
+            return _tie_array(g, win, lose)
+    else:
+        return _tie_array(g, win, lose)
+
+
+def _tie_array(g, win, lose):
+    share = numpy.where(win > lose, g, numpy.where(win == lose, 0.5 * g, 0.0))
+    return _undefined(share, g, numpy.isnan(win) | numpy.isnan(lose))
+
+
+def _undefined(share, g, at):
+    """`share` with NaN where `at` (a choice made at a NaN), except where `g` is 0."""
+    if isinstance(share, (float, int)):
+        return math.nan if at and g != 0.0 else share
+    else:
+        return numpy.where(at & (g != 0.0), math.nan, share)
+
+
+def clip_share(g, a, a_min, a_max, part):
+    """The share of `part` ("a", "a_min" or "a_max") of `g` in numpy.clip, read as
+    minimum(maximum(a, a_min), a_max); a bound may be None.
+
+    numba drops a branch under `if b is None` only where `b` is None, so each
+    bound is read only in the else branch of its own test."""
+    if a_max is None:
+        if a_min is None:
+            raise SrcGradError("numpy.clip needs a_min or a_max")
+        else:  # maximum(a, a_min)
+            if part == "a_min":
+                share = tie_share(g, a_min, a)
+            else:
+                share = tie_share(g, a, a_min)
+            return _undefined(share, g, numpy.isnan(numpy.maximum(a, a_min)))
+    else:
+        if a_min is None:  # minimum(a, a_max)
+            if part == "a_max":
+                share = tie_share(g, a, a_max)
+            else:
+                share = tie_share(g, a_max, a)
+            return _undefined(share, g, numpy.isnan(numpy.minimum(a, a_max)))
+        else:
+            low = numpy.maximum(a, a_min)
+            if part == "a_max":
+                share = tie_share(g, low, a_max)
+            elif part == "a_min":
+                share = tie_share(tie_share(g, a_max, low), a_min, a)
+            else:
+                share = tie_share(tie_share(g, a_max, low), a, a_min)
+            return _undefined(share, g, numpy.isnan(numpy.minimum(low, a_max)))
+
+
+def reshape_adjoint_helper(g, a, order="C"):
+    """Adjoint of reshape/ravel/flatten: `g` put back into `a`'s shape, in the index
+    order the forward call read `a` in."""
+    return _reshaped(g, a.shape, _memory_order(a, order))
+
+
+def reshape_tangent_helper(t, a, z, order="C"):
+    """Tangent of reshape/ravel/flatten: `t` read into `z`'s shape in the order the call read `a`."""
+    return _reshaped(t, z.shape, _memory_order(a, order))
+
+
+def _memory_order(a, order):
+    """"C" or "F": what reshape's `order` ("A" and "K" too) means for the array `a`."""
+    if order == "A" or order == "a":
+        return "F" if a.flags.f_contiguous and not a.flags.c_contiguous else "C"
+    elif order == "K" or order == "k":
+        if a.flags.c_contiguous:
+            return "C"
+        elif a.flags.f_contiguous:
+            return "F"
+        else:
+            raise SrcGradError("order='K' of a non-contiguous array has no supported derivative")
+    elif order == "F" or order == "f":
+        return "F"
+    else:
+        return "C"
+
+
+def _reshaped(g, shape, order):
+    if order == "F":
+        return numpy.ascontiguousarray(g.T).reshape(shape[::-1]).T
+    else:
+        return numpy.ascontiguousarray(g).reshape(shape)
+
+
 # -- reductions ----------------------------------------------------------------------
 
 def unreduce_extreme(g, a, z, axis=None, keepdims=False):

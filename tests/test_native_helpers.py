@@ -78,6 +78,26 @@ CASES = {
         (W, TIED, TIED.max(axis=1), 1, False), (W, TIED, TIED.min(axis=0), 0, False),
         (W, TIED, TIED.min(axis=-1), -1, False),
     ],
+    "var_adjoint_helper": [
+        (1.5, W, None, 0, False), (1.5, W, None, 1, False),
+        (arr(4), W, 0, 0, False), (arr(3), W, 1, 1, False), (arr(3), W, -1, 0, False),
+        (arr(3, 1), W, 1, 0, True), (arr(1, 4), W, 0, 1, True),
+    ],
+    "std_adjoint_helper": [
+        (1.5, W, W.std(), None, 0, False), (1.5, np.ones((2, 3)), 0.0, None, 0, False),
+        (arr(4), W, W.std(axis=0), 0, 0, False), (arr(3), TIED * [1, 1, 1, 0], (TIED * [1, 1, 1, 0]).std(axis=1), 1, 1, False),
+        (arr(3), np.vstack([W[:2], np.ones(4)]), np.vstack([W[:2], np.ones(4)]).std(axis=1), 1, 0, False),
+    ],
+    "var_tangent_helper": [(W, TIED, TIED.var(), None, 0, False), (W, TIED, TIED.var(axis=1), 1, 1, False)],
+    "std_tangent_helper": [
+        (W, TIED, TIED.std(), None, 0, False), (W, TIED, TIED.std(axis=0), 0, 1, False),
+        (W, np.vstack([W[:2], np.ones(4)]), np.vstack([W[:2], np.ones(4)]).std(axis=1), 1, 0, False),
+    ],
+    "cumsum_adjoint_helper": [
+        (arr(5), arr(5), None), (arr(5), arr(5), 0), (arr(5), arr(5), -1),
+        (W, W, None), (W, W, 0), (W, W, 1), (W, W, -1),
+        (T3, T3, 1), (T3, T3, None),
+    ],
     "matmul_adjoint_left": [
         (1.5, arr(4), arr(4)),
         (arr(3), W, arr(4)), (arr(2), arr(4), arr(4, 2)),

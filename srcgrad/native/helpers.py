@@ -450,6 +450,92 @@ def extreme_tangent_helper(t, a, z, axis=None, keepdims=False):
         return _fold(t * share, z.shape, _reduced(axis, keepdims, a.ndim))
 
 
+def var_adjoint_helper(g, a, axis=None, ddof=0, keepdims=False):
+    """Adjoint of numpy.var(a, axis, ddof=ddof, keepdims=keepdims): 2 g (a - mean) / (N - ddof)."""
+    n = reduced_size(a, axis)
+    return unreduce(g, a, axis, keepdims) * (2.0 / (n - ddof)) * _centered(a, axis, n)
+
+
+def std_adjoint_helper(g, a, z, axis=None, ddof=0, keepdims=False):
+    """Adjoint of z = numpy.std(...): the var adjoint of g / (2 z); 0 where z == 0."""
+    return var_adjoint_helper(_half_over(g, z), a, axis, ddof, keepdims)
+
+
+def var_tangent_helper(t, a, z, axis=None, ddof=0, keepdims=False):
+    """Tangent of z = numpy.var(a, axis, ddof=, keepdims=): sum(2 (a - mean) t) / (N - ddof)."""
+    return _reduced_sum(t * var_adjoint_helper(_ones_like(z), a, axis, ddof, keepdims), a, z, axis, keepdims)
+
+
+def std_tangent_helper(t, a, z, axis=None, ddof=0, keepdims=False):
+    """Tangent of z = numpy.std(...): the var tangent over 2 z; 0 where z == 0."""
+    share = std_adjoint_helper(_ones_like(z), a, z, axis, ddof, keepdims)
+    return _reduced_sum(t * share, a, z, axis, keepdims)
+
+
+def _half_over(g, z):
+    """g / (2 z), and 0 where z == 0."""
+    if isinstance(z, (float, int)):
+        return 0.0 * g if z == 0 else g / (2.0 * z)
+    else:
+        zero = z == 0.0
+        return numpy.where(zero, 0.0, g / (2.0 * numpy.where(zero, 1.0, z)))
+
+
+def _ones_like(z):
+    if isinstance(z, (float, int)):
+        return 1.0
+    else:
+        return numpy.ones(z.shape)
+
+
+def _reduced_sum(v, a, z, axis, keepdims):
+    """`v` (shaped like `a`) summed over the axes a reduction of `a` into `z` took."""
+    if isinstance(z, (float, int)):
+        return _total(v)
+    else:
+        return _fold(v, z.shape, _reduced(axis, keepdims, a.ndim))
+
+
+def _centered(a, axis, n):
+    """`a` minus its mean over `axis` (all of it for None), `n` entries per mean."""
+    if axis is None:
+        return a - a.sum() / n
+    else:
+        dims = _dims(a.shape, _no_axes())
+        kept = dims.copy()
+        for ax in _axes(axis, a.ndim):
+            kept[ax] = 1
+        sums = numpy.zeros(kept.prod())
+        _move(_flat(a), dims, sums, kept, True)
+        means = numpy.empty(a.size)
+        _move(sums / n, kept, means, dims, False)
+        return a - means.reshape(a.shape)
+
+
+def cumsum_adjoint_helper(g, a, axis=None):
+    """Adjoint of numpy.cumsum(a, axis): sums from each position to the end along `axis`
+    (over the flattened array for axis None)."""
+    flat = _flat(g)
+    out = numpy.empty(flat.size)
+    if axis is None:
+        step, length = 1, flat.size
+    else:
+        ax = axis % g.ndim
+        step, length = 1, g.shape[ax]
+        for k in range(ax + 1, g.ndim):
+            step *= g.shape[k]
+    for p in range(flat.size - 1, -1, -1):
+        out[p] = flat[p]
+        if (p // step) % length != length - 1:
+            out[p] += out[p + step]
+    if isinstance(a, (float, int)):
+        return out
+    elif axis is None:
+        return out.reshape(a.shape)
+    else:
+        return out.reshape(g.shape)
+
+
 # -- products -----------------------------------------------------------------------
 
 def matmul_adjoint_left(g, a, b):

@@ -1,6 +1,6 @@
-"""srcgrad/native/helpers.py: each numba version, compiled, against the runtime helper of its name.
+"""srcgrad/native/helpers/: each numba version, compiled, against the runtime helper of its name.
 
-The module's text is compiled as the backend writes it (every function under
+The helpers' text is compiled as the backend writes it (every function under
 `numba.njit`) and each helper runs on Python floats and ints, float arrays
 of several shapes, broadcasting pairs (axes of length 1, leading axes),
 zeros, infs and NaNs where the helper guards them; its value must be the
@@ -172,11 +172,17 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def native():
-    """The helpers module as the backend writes it: every function compiled by numba."""
-    text = re.sub(r"^def ", "@numba.njit\ndef ", inspect.getsource(helpers), flags=re.M)
+    """The helpers as the backend writes them: one module, every function compiled by numba."""
+    from srcgrad.native.helpers import arrays, core, guards
+
+    text = "\n".join(_IMPORT_FROM_HERE.sub("", inspect.getsource(m)) for m in (core, guards, arrays))
+    text = re.sub(r"^def ", "@numba.njit\ndef ", text, flags=re.M)
     scope = {"__name__": "srcgrad_native_helpers_compiled", "numba": numba}
-    exec(compile(text, helpers.__file__, "exec"), scope)
+    exec(compile(text, "<srcgrad native helpers>", "exec"), scope)
     return scope
+
+
+_IMPORT_FROM_HERE = re.compile(r"^from \.\w+ import (\([^)]*\)|.*)$", re.M)
 
 
 def _same(got, want) -> bool:

@@ -77,7 +77,9 @@ CASES = {
         (arr(4), W, 0, 0, False), (arr(3), W, 1, 1, False), (arr(3), W, -1, 0, False),
     ],
     "std_adjoint_helper": [
+        (1.5, W, W.std(), None, 0, False), (INF, np.ones((2, 3)), 0.0, None, 0, False),
         (arr(4), W, W.std(axis=0), 0, 0, False), (arr(4), np.ones((2, 4)), np.zeros(4), 0, 0, False),
+        (np.array([1.5, INF, NAN, 2.0]), np.ones((2, 4)), np.zeros(4), 0, 0, False),
         (arr(3), TIED * [1, 1, 1, 0], (TIED * [1, 1, 1, 0]).std(axis=1), 1, 1, False),
         (arr(3), np.vstack([W[:2], np.ones(4)]), np.vstack([W[:2], np.ones(4)]).std(axis=1), 1, 0, False),
     ],

@@ -94,7 +94,10 @@ def std_tangent_helper(t, a, z, axis=None, ddof=0, keepdims=False):
 def _half_over(g, z):
     """g / (2 z), and 0 where z == 0."""
     if isinstance(z, (float, int)):
-        return 0.0 * g if z == 0 else g / (2.0 * z)
+        if isinstance(g, (float, int)):
+            return 0.0 if z == 0 else g / (2.0 * z)
+        else:
+            return numpy.where(z == 0.0, 0.0, g / (2.0 * (1.0 if z == 0 else z)))
     else:
         zero = z == 0.0
         return numpy.where(zero, 0.0, g / (2.0 * numpy.where(zero, 1.0, z)))

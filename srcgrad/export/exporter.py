@@ -145,8 +145,9 @@ class _Exporter:
 
             if obj is native_helpers.SrcGradError:
                 return self.resolve(_STANDIN, preferred)
-            if getattr(obj, "__module__", None) in (native_helpers.__name__, numerics.__name__):
-                return self._helper(obj)
+            module = getattr(obj, "__module__", None) or ""
+            if module == numerics.__name__ or module.startswith(native_helpers.__name__ + "."):
+                return self._helper(obj)  # a helper of native/helpers/ or numerics, or a private one it calls
             if runtime.is_helper(obj):
                 if obj.__name__ not in native_helpers.NAMES:
                     err = SrcGradError(

@@ -15,7 +15,7 @@ domain (log, sqrt, sin) tests its argument before the call, which leaves
 LLVM free to compute sin and cos of one angle together as with plain calls;
 one that may overflow (exp, pow) tests its result, finite being enough.
 
-Like srcgrad/native/helpers.py: plain Python, `isinstance` dispatch numba
+Like srcgrad/native/helpers/: plain Python, `isinstance` dispatch numba
 resolves when it compiles (arrays go to NumPy's operation, which warns
 and gives inf or NaN in both backends), copied into the derivative's module.
 """

@@ -1,0 +1,336 @@
+"""Reductions (max/min, var/std, cumsum), matmul and dot, subscripts and writes,
+reshape: the helpers of array code, on float arrays of one and two axes (and
+more where no matrix product is involved)."""
+import math
+
+import numpy
+
+from .core import (SrcGradError, broadcast_like, reduced_size, unbroadcast, unreduce, _axes, _dims, _flat,
+                   _fold, _move, _no_axes, _onto, _reduced, _spread, _total)
+
+
+def reshape_adjoint_helper(g, a, order="C"):
+    """Adjoint of reshape/ravel/flatten: `g` put back into `a`'s shape, in the index
+    order the forward call read `a` in."""
+    return _reshaped(g, a.shape, _memory_order(a, order))
+
+
+def reshape_tangent_helper(t, a, z, order="C"):
+    """Tangent of reshape/ravel/flatten: `t` read into `z`'s shape in the order the call read `a`."""
+    return _reshaped(t, z.shape, _memory_order(a, order))
+
+
+def _memory_order(a, order):
+    """"C" or "F": what reshape's `order` ("A" and "K" too) means for the array `a`."""
+    if order == "A" or order == "a":
+        return "F" if a.flags.f_contiguous and not a.flags.c_contiguous else "C"
+    elif order == "K" or order == "k":
+        if a.flags.c_contiguous:
+            return "C"
+        elif a.flags.f_contiguous:
+            return "F"
+        else:
+            raise SrcGradError("order='K' of a non-contiguous array has no supported derivative")
+    elif order == "F" or order == "f":
+        return "F"
+    else:
+        return "C"
+
+
+def _reshaped(g, shape, order):
+    if order == "F":
+        return numpy.ascontiguousarray(g.T).reshape(shape[::-1]).T
+    else:
+        return numpy.ascontiguousarray(g).reshape(shape)
+
+
+# -- reductions ----------------------------------------------------------------------
+
+def unreduce_extreme(g, a, z, axis=None, keepdims=False):
+    """Adjoint of max/min: `g` shared evenly among the entries equal to the extreme `z`."""
+    if isinstance(a, (float, int)):
+        return g if a == z else g * math.nan
+    elif isinstance(z, (float, int)):
+        hit = a == z
+        return hit * (g / hit.sum())
+    else:
+        inserted = _reduced(axis, keepdims, a.ndim)
+        hit = a == _spread(z, a.shape, inserted)
+        count = _fold(hit * 1.0, z.shape, inserted)
+        return hit * _spread(g / count, a.shape, inserted)
+
+
+def extreme_tangent_helper(t, a, z, axis=None, keepdims=False):
+    """Tangent of z = numpy.max/min(a, axis, keepdims): the mean of `t` over the tied extremes."""
+    if isinstance(z, (float, int)):
+        return _total(t * unreduce_extreme(1.0, a, z, axis, keepdims))
+    else:
+        share = unreduce_extreme(numpy.ones(z.shape), a, z, axis, keepdims)
+        return _fold(t * share, z.shape, _reduced(axis, keepdims, a.ndim))
+
+
+def var_adjoint_helper(g, a, axis=None, ddof=0, keepdims=False):
+    """Adjoint of numpy.var(a, axis, ddof=ddof, keepdims=keepdims): 2 g (a - mean) / (N - ddof)."""
+    n = reduced_size(a, axis)
+    return unreduce(g, a, axis, keepdims) * (2.0 / (n - ddof)) * _centered(a, axis, n)
+
+
+def std_adjoint_helper(g, a, z, axis=None, ddof=0, keepdims=False):
+    """Adjoint of z = numpy.std(...): the var adjoint of g / (2 z); 0 where z == 0."""
+    return var_adjoint_helper(_half_over(g, z), a, axis, ddof, keepdims)
+
+
+def var_tangent_helper(t, a, z, axis=None, ddof=0, keepdims=False):
+    """Tangent of z = numpy.var(a, axis, ddof=, keepdims=): sum(2 (a - mean) t) / (N - ddof)."""
+    return _reduced_sum(t * var_adjoint_helper(_ones_like(z), a, axis, ddof, keepdims), a, z, axis, keepdims)
+
+
+def std_tangent_helper(t, a, z, axis=None, ddof=0, keepdims=False):
+    """Tangent of z = numpy.std(...): the var tangent over 2 z; 0 where z == 0."""
+    share = std_adjoint_helper(_ones_like(z), a, z, axis, ddof, keepdims)
+    return _reduced_sum(t * share, a, z, axis, keepdims)
+
+
+def _half_over(g, z):
+    """g / (2 z), and 0 where z == 0."""
+    if isinstance(z, (float, int)):
+        if isinstance(g, (float, int)):
+            return 0.0 if z == 0 else g / (2.0 * z)
+        else:
+            return numpy.where(z == 0.0, 0.0, g / (2.0 * (1.0 if z == 0 else z)))
+    else:
+        zero = z == 0.0
+        return numpy.where(zero, 0.0, g / (2.0 * numpy.where(zero, 1.0, z)))
+
+
+def _ones_like(z):
+    if isinstance(z, (float, int)):
+        return 1.0
+    else:
+        return numpy.ones(z.shape)
+
+
+def _reduced_sum(v, a, z, axis, keepdims):
+    """`v` (shaped like `a`) summed over the axes a reduction of `a` into `z` took."""
+    if isinstance(z, (float, int)):
+        return _total(v)
+    else:
+        return _fold(v, z.shape, _reduced(axis, keepdims, a.ndim))
+
+
+def _centered(a, axis, n):
+    """`a` minus its mean over `axis` (all of it for None), `n` entries per mean."""
+    if axis is None:
+        return a - a.sum() / n
+    else:
+        dims = _dims(a.shape, _no_axes())
+        kept = dims.copy()
+        for ax in _axes(axis, a.ndim):
+            kept[ax] = 1
+        sums = numpy.zeros(kept.prod())
+        _move(_flat(a), dims, sums, kept, True)
+        means = numpy.empty(a.size)
+        _move(sums / n, kept, means, dims, False)
+        return a - means.reshape(a.shape)
+
+
+def cumsum_adjoint_helper(g, a, axis=None):
+    """Adjoint of numpy.cumsum(a, axis): sums from each position to the end along `axis`
+    (over the flattened array for axis None)."""
+    flat = _flat(g)
+    out = numpy.empty(flat.size)
+    if axis is None:
+        step, length = 1, flat.size
+    else:
+        ax = axis % g.ndim
+        step, length = 1, g.shape[ax]
+        for k in range(ax + 1, g.ndim):
+            step *= g.shape[k]
+    for p in range(flat.size - 1, -1, -1):
+        out[p] = flat[p]
+        if (p // step) % length != length - 1:
+            out[p] += out[p + step]
+    if isinstance(a, (float, int)):
+        return out
+    elif axis is None:
+        return out.reshape(a.shape)
+    else:
+        return out.reshape(g.shape)
+
+
+# -- products -----------------------------------------------------------------------
+
+def matmul_adjoint_left(g, a, b):
+    """The adjoint of `a` in `a @ b` (1-D and 2-D operands; numba has no stacked matmul).
+    `g` may have the shape `a @ b` was broadcast into afterwards: summed back first."""
+    if a.ndim > 2:
+        return numpy.matmul(g, b)  # numba refuses it: no stacks of matrices here
+    if b.ndim > 2:
+        return numpy.matmul(g, b)
+    if a.ndim == 1:
+        if b.ndim == 1:
+            return _total(g) * b
+        else:
+            return b @ _onto(g, (b.shape[1],))
+    else:
+        if b.ndim == 1:
+            return numpy.outer(_onto(g, (a.shape[0],)), b)
+        else:
+            return _onto(g, (a.shape[0], b.shape[1])) @ b.T
+
+
+def matmul_adjoint_right(g, a, b):
+    """The adjoint of `b` in `a @ b` (`g` as in `matmul_adjoint_left`)."""
+    if a.ndim > 2:
+        return numpy.matmul(a, g)  # numba refuses it: no stacks of matrices here
+    if b.ndim > 2:
+        return numpy.matmul(a, g)
+    if a.ndim == 1:
+        if b.ndim == 1:
+            return _total(g) * a
+        else:
+            return numpy.outer(a, _onto(g, (b.shape[1],)))
+    else:
+        if b.ndim == 1:
+            return a.T @ _onto(g, (a.shape[0],))
+        else:
+            return a.T @ _onto(g, (a.shape[0], b.shape[1]))
+
+
+def dot_adjoint_left(g, a, b):
+    """The adjoint of `a` in `numpy.dot(a, b)`: numbers, 1-D and 2-D operands."""
+    if isinstance(a, (float, int)):
+        return unbroadcast(g * b, a)
+    elif isinstance(b, (float, int)):
+        return unbroadcast(g * b, a)
+    else:
+        if a.ndim > 2:
+            return numpy.tensordot(g, b)  # numba refuses it: dot of more axes is not here
+        if b.ndim > 2:
+            return numpy.tensordot(g, b)
+        return matmul_adjoint_left(g, a, b)
+
+
+def dot_adjoint_right(g, a, b):
+    """The adjoint of `b` in `numpy.dot(a, b)`."""
+    if isinstance(a, (float, int)):
+        return unbroadcast(g * a, b)
+    elif isinstance(b, (float, int)):
+        return unbroadcast(g * a, b)
+    else:
+        if a.ndim > 2:
+            return numpy.tensordot(a, g)  # numba refuses it, as in dot_adjoint_left
+        if b.ndim > 2:
+            return numpy.tensordot(a, g)
+        return matmul_adjoint_right(g, a, b)
+
+
+# -- subscripts and writes ------------------------------------------------------------
+
+def _positions(shape, index):
+    """The C-order positions `x[index]` reads in an array of `shape`: an int, or an int
+    array of the read's shape (repeats kept, as an integer index array has them)."""
+    return numpy.arange(_size(shape)).reshape(shape)[index]
+
+
+def _size(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _add_at(out, index, v):
+    """out[index] += v, adding up at an index repeated (numpy.add.at); `out` C-contiguous."""
+    flat = out.reshape(out.size)
+    at = _positions(out.shape, index)
+    if isinstance(at, int):
+        flat[at] += _one(v)
+    else:
+        where = _flat(at)
+        values = _flat(broadcast_like(v, at))
+        for k in range(where.size):
+            flat[where[k]] += values[k]
+
+
+def _one(v):
+    """The number `v` (an array of one entry read as its entry)."""
+    if isinstance(v, (float, int)):
+        return v
+    elif v.size != 1:
+        raise ValueError("an array cannot be added into one entry")
+    else:
+        return v.sum()
+
+
+def unindex(g, a, index):
+    """The adjoint of the array `a` in `a[index]`: `g` placed in zeros shaped like `a`
+    (summed where an integer index array repeats an entry)."""
+    out = numpy.zeros(a.shape)
+    _add_at(out, index, g)
+    return out
+
+
+def scatter_add(g, index, v):
+    """`g[index] += v` in place, summed over repeated integer indices (numpy.add.at)."""
+    _add_at(g, index, v)
+
+
+def written_adjoint(g, index, v):
+    """The adjoint of `v` in `x[index] = v`: the entries of `g` that `v` landed on (the
+    last write of a repeated integer index, as NumPy keeps)."""
+    at = _positions(g.shape, index)
+    flat = _flat(g)
+    if isinstance(at, int):
+        return unbroadcast(flat[at], v)
+    else:
+        where = _flat(at)
+        last = numpy.full(g.size, -1)
+        for k in range(where.size):
+            last[where[k]] = k
+        picked = numpy.empty(where.size)
+        for k in range(where.size):
+            picked[k] = flat[where[k]] if last[where[k]] == k else 0.0
+        return unbroadcast(picked.reshape(at.shape), v)
+
+
+def zero_at(g, index):
+    """A copy of the adjoint `g` with zeros at `index`: the overwritten entries' share."""
+    out = g.astype(numpy.float64)
+    out[index] = 0.0
+    return out
+
+
+def copy_slice(x, index):
+    """The entries `x[index]` about to be overwritten, as a copy."""
+    old = x[index]
+    if isinstance(old, (float, int)):
+        return old
+    else:
+        return old.copy()
+
+
+def restore_entry(x, index, old):
+    """Undo `x[index] = v`: put the old entries back."""
+    x[index] = old
+
+
+def owned(g):
+    """A copy of `g` that nothing else shares."""
+    if isinstance(g, (float, int)):
+        return g
+    else:
+        return g.copy()
+
+
+def owned_adjoint(g):
+    """A float copy of the adjoint `g` that the derivative owns and adds into in place."""
+    if isinstance(g, (float, int)):
+        return float(g)
+    else:
+        return g.astype(numpy.float64)
+
+
+def owned_tangent(t):
+    """A tangent of a value that changes in place: a float copy nothing else shares."""
+    return owned_adjoint(t)

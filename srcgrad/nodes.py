@@ -356,6 +356,33 @@ def walk(node):
                 push(value)
 
 
+def of_class(node, classes) -> list:
+    """The nodes below `node` (a node or a list of them, itself included) whose class
+    is one of `classes` (a tuple of classes, matched exactly), in `walk`'s order:
+    `[n for n in walk(node) if n.__class__ in classes]` without a generator step per
+    node (the passes look for a few calls among thousands of nodes)."""
+    out: list = []
+    stack = list(reversed(node)) if node.__class__ is list else [node]
+    pop, push, fields_of, AST = stack.pop, stack.append, _CHILD_FIELDS.get, gast.AST
+    while stack:
+        n = pop()
+        cls = n.__class__
+        if cls in classes:
+            out.append(n)
+        fields = fields_of(cls)
+        if fields is None:
+            fields = child_fields(cls)
+        for field in fields:  # (push_children, inlined)
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
+    return out
+
+
 # Per node class, the fields that can hold child nodes worth visiting: not the
 # load/store context, names and attributes (strings), nor a constant's value.
 _NOT_CHILDREN = frozenset({"ctx", "type_comment", "id", "attr"})
@@ -479,6 +506,40 @@ def stored_names(node) -> list[str]:
             elif isinstance(value, AST):
                 push(value)
     return out
+
+
+def reads_and_stores(node) -> tuple[set[str], set[str]]:
+    """`(loaded_names(node), the identifiers stored below node)` from one walk (the
+    copy propagation asks both of every statement after a copy)."""
+    loads: set[str] = set()
+    stores: set[str] = set()
+    stack = list(node) if node.__class__ is list else [node]
+    pop, push, Name, Load, Store = stack.pop, stack.append, gast.Name, gast.Load, gast.Store
+    fields_of, AST = _CHILD_FIELDS.get, gast.AST
+    while stack:
+        n = pop()
+        cls = n.__class__
+        if cls is Name:
+            ctx = n.ctx.__class__
+            if ctx is Load:
+                loads.add(n.id)
+            elif ctx is Store:
+                stores.add(n.id)
+            if n.annotation is not None:
+                push(n.annotation)
+            continue
+        fields = fields_of(cls)
+        if fields is None:
+            fields = child_fields(cls)
+        for field in fields:  # (push_children, inlined)
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
+    return loads, stores
 
 
 def names_in(node) -> set[str]:

@@ -24,10 +24,11 @@ _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul
          gast.Div: operator.truediv, gast.Pow: operator.pow}
 
 
-def _stored(stmt) -> set[str]:
-    """Names the statement assigns, or writes into (`y[0] = v`: a copy `a = y` read
-    after it would see the new entry); a pop marker assigns the variable it restores."""
-    out = {n.id for n in nodes.name_nodes(stmt) if n.ctx.__class__ is gast.Store}
+def _reads_and_stores(stmt) -> tuple[set[str], set[str]]:
+    """`(nodes.loaded_names(stmt), stored)`, from one walk of the statement. Stored:
+    the names it assigns, or writes into (`y[0] = v`: a copy `a = y` read after it
+    would see the new entry); a pop marker assigns the variable it restores."""
+    loads, out = nodes.reads_and_stores(stmt)
     for s in nodes.walk_statements([stmt]):
         if is_pop_marker(s):
             out.add(s.var)
@@ -39,7 +40,7 @@ def _stored(stmt) -> set[str]:
                         t = t.value
                     if isinstance(t, gast.Name):
                         out.add(t.id)
-    return out
+    return loads, out
 
 
 def _is_copy(stmt) -> bool:
@@ -118,7 +119,7 @@ def _block(stmts: list, floats) -> bool:
         for j in range(i + 1, len(stmts)):
             later = stmts[j]
             if stored[j] is None:
-                stored[j], loaded[j] = _stored(later), nodes.loaded_names(later)
+                loaded[j], stored[j] = _reads_and_stores(later)
             assigned = stored[j]
             compound = isinstance(later, (gast.If, gast.For, gast.While))
             if compound and (a in assigned or (b is not None and b in assigned)):

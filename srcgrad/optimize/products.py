@@ -45,8 +45,8 @@ def sum_in_helpers(forward: list, backward: list, callee, stack: str | None):
             bindings[node.id].append(None)
     uses: dict = collections.defaultdict(list)  # name -> the calls reading it as their adjoint
     loads = collections.Counter()
-    for node in (n for s in everything for n in nodes.walk(s)):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+    for node in nodes.of_class(everything, (gast.Name, gast.Call)):
+        if node.__class__ is gast.Name and isinstance(node.ctx, gast.Load):
             loads[node.id] += 1
         elif isinstance(node, gast.Call) and node.args and isinstance(node.args[0], gast.Name) \
                 and len(node.args) == 3 and not node.keywords and facts.sums_adjoint(callee(node)):

@@ -45,6 +45,7 @@ from .. import nodes
 from ..rules import facts as table
 
 _SUMS = (gast.Add, gast.Sub)
+_CALL = (gast.Call,)
 
 
 def plain_products(forward: list, backward: list, selected: str, callee, seed: str | None = None,
@@ -55,7 +56,7 @@ def plain_products(forward: list, backward: list, selected: str, callee, seed: s
     call's function; `seed`: the cotangent parameter of a split pair's backward function;
     `stack`: the tape's name (its pops restore earlier values)."""
     flow = _Flow(selected, callee, stack)
-    if not any(n.__class__ is gast.Call and flow.guarded(n) for s in backward for n in nodes.walk(s)):
+    if not any(flow.guarded(n) for n in nodes.of_class(backward, _CALL)):
         return backward, False  # no guard to unguard: the flow need not be followed
     flow.constants = _constants(forward + backward)
     flow.block(forward + backward, {seed} if seed else set())
@@ -97,8 +98,8 @@ class _Flow:
         return state
 
     def statement(self, stmt, state: set) -> set:
-        for node in nodes.walk(stmt):  # the guards this statement runs, in this state
-            if isinstance(node, gast.Call) and self.guarded(node) and not _finite(node.args[1], self.constants) \
+        for node in nodes.of_class(stmt, _CALL):  # the guards this statement runs, in this state
+            if self.guarded(node) and not _finite(node.args[1], self.constants) \
                     and self.marked(node.args[0], state):
                 self.kept.add(id(node))
         if isinstance(stmt, gast.Assign):

@@ -153,7 +153,7 @@ class _Substitute(nodes.Transformer):
 def _fold_all(stmts, floats) -> bool:
     changed = False
     for stmt in stmts:
-        if isinstance(stmt, gast.Assign) and _foldable(stmt.value):
+        if isinstance(stmt, gast.Assign) and _foldable(stmt.value, floats):
             folded = fold(stmt.value, floats)
             if _aliases(folded, floats):
                 continue
@@ -174,21 +174,23 @@ def _aliases(folded, floats) -> bool:
     return isinstance(folded, gast.Name) and folded.id not in floats
 
 
-def _foldable(expr) -> bool:
-    """Whether `fold` could change anything: an operator with a constant operand,
-    a double negation, or a `power_derivative` call (a cheap test, run first)."""
+def _foldable(expr, floats: frozenset = frozenset()) -> bool:
+    """Whether `fold` could change anything (a cheap test, run first): a node one of
+    `_Fold`'s rules rewrites as it is. (No node below `expr` changes unless one of them
+    matches, so each node is tested with the children it has.)"""
     stack = [expr]
     pop, push, Constant = stack.pop, stack.append, gast.Constant
     while stack:
         node = pop()
         cls = node.__class__
         if cls is gast.BinOp:
-            if node.left.__class__ is Constant or node.right.__class__ is Constant:
+            if _binop_folds(node, floats):
                 return True
             push(node.left)
             push(node.right)
         elif cls is gast.UnaryOp:
-            if node.operand.__class__ in (Constant, gast.UnaryOp):
+            if node.op.__class__ is gast.USub and (_number(node.operand) is not None or (
+                    node.operand.__class__ is gast.UnaryOp and node.operand.op.__class__ is gast.USub)):
                 return True
             push(node.operand)
         elif cls is gast.Call:
@@ -200,6 +202,33 @@ def _foldable(expr) -> bool:
         elif cls is not gast.Name and cls is not Constant:
             nodes.push_children(node, push)
     return False
+
+
+def _binop_folds(node, floats) -> bool:
+    """Whether `_Fold.visit_BinOp` rewrites `node`, its operands as they are (a test
+    that may say yes where it does not, never the other way)."""
+    left, right = _number(node.left), _number(node.right)
+    if left is None and right is None:
+        return False
+    op = node.op.__class__
+    if left is not None and right is not None:
+        return op in _FOLD
+    if left is not None:
+        if op is gast.Mult:
+            inner = node.right
+            return left in (1, -1) and _is_float(inner, floats) or inner.__class__ is gast.BinOp \
+                and inner.op.__class__ is gast.Mult and _number(inner.left) is not None
+        return op is gast.Add and left == 0 and _is_float(node.right, floats)
+    if op is gast.Pow:
+        return right == 1
+    return op in (gast.Mult, gast.Div) and right == 1 and _is_float(node.left, floats)
+
+
+def _is_float(node, floats) -> bool:
+    """`_Fold.is_float`."""
+    if node.__class__ is gast.UnaryOp and node.op.__class__ is gast.USub:
+        node = node.operand
+    return node.__class__ is gast.Name and node.id in floats
 
 
 def _number(node):

@@ -399,6 +399,17 @@ def child_fields(cls) -> tuple:
 
 _child_fields = child_fields
 
+# The same without operator fields (`op`, `ops`): operators hold no names, and the
+# walks that look for names only need not visit them.
+_NAME_FIELDS: dict = {gast.Constant: ()}
+
+
+def _name_fields(cls) -> tuple:
+    fields = _NAME_FIELDS.get(cls)
+    if fields is None:
+        fields = _NAME_FIELDS[cls] = tuple(f for f in child_fields(cls) if f not in ("op", "ops"))
+    return fields
+
 
 def push_children(n, push) -> None:
     for field in _child_fields(n.__class__):
@@ -429,25 +440,33 @@ class Transformer(gast.NodeTransformer):
         return method(self, node)
 
     def generic_visit(self, node):
+        AST = gast.AST
         for field in _child_fields(node.__class__):
             old = getattr(node, field, None)
             if old.__class__ is list:
-                new = []
-                for item in old:
-                    if isinstance(item, gast.AST):
-                        item = self.visit(item)
-                        if item is None:
+                new = None  # a new list only from the first item a visit replaces
+                for k, item in enumerate(old):
+                    if isinstance(item, AST):
+                        visited = self.visit(item)
+                        if visited is item and new is None:
                             continue
-                        if not isinstance(item, gast.AST):
-                            new.extend(item)
+                        if new is None:
+                            new = old[:k]
+                        if visited is None:
                             continue
-                    new.append(item)
-                old[:] = new
-            elif isinstance(old, gast.AST):
+                        if not isinstance(visited, AST):
+                            new.extend(visited)
+                            continue
+                        item = visited
+                    if new is not None:
+                        new.append(item)
+                if new is not None:
+                    old[:] = new
+            elif isinstance(old, AST):
                 replaced = self.visit(old)
                 if replaced is None:
                     delattr(node, field)
-                else:
+                elif replaced is not old:
                     setattr(node, field, replaced)
         return node
 
@@ -456,7 +475,7 @@ def name_nodes(node) -> list:
     """Every `Name` node below `node` (a node or a list of them), in no set order."""
     out: list = []
     stack = list(node) if node.__class__ is list else [node]
-    pop, push, Name, fields_of, AST = stack.pop, stack.append, gast.Name, _CHILD_FIELDS.get, gast.AST
+    pop, push, Name, fields_of, AST = stack.pop, stack.append, gast.Name, _NAME_FIELDS.get, gast.AST
     while stack:
         n = pop()
         cls = n.__class__
@@ -467,7 +486,7 @@ def name_nodes(node) -> list:
             continue
         fields = fields_of(cls)
         if fields is None:
-            fields = child_fields(cls)
+            fields = _name_fields(cls)
         for field in fields:  # (push_children, inlined)
             value = getattr(n, field, None)
             if value.__class__ is list:
@@ -484,7 +503,7 @@ def stored_names(node) -> list[str]:
     once per store, in no set order (`name_nodes` filtered, without its list of nodes)."""
     out: list = []
     stack = list(node) if node.__class__ is list else [node]
-    pop, push, Name, Store, fields_of, AST = stack.pop, stack.append, gast.Name, gast.Store, _CHILD_FIELDS.get, gast.AST
+    pop, push, Name, Store, fields_of, AST = stack.pop, stack.append, gast.Name, gast.Store, _NAME_FIELDS.get, gast.AST
     while stack:
         n = pop()
         cls = n.__class__
@@ -496,7 +515,7 @@ def stored_names(node) -> list[str]:
             continue
         fields = fields_of(cls)
         if fields is None:
-            fields = child_fields(cls)
+            fields = _name_fields(cls)
         for field in fields:  # (push_children, inlined)
             value = getattr(n, field, None)
             if value.__class__ is list:
@@ -515,7 +534,7 @@ def reads_and_stores(node) -> tuple[set[str], set[str]]:
     stores: set[str] = set()
     stack = list(node) if node.__class__ is list else [node]
     pop, push, Name, Load, Store = stack.pop, stack.append, gast.Name, gast.Load, gast.Store
-    fields_of, AST = _CHILD_FIELDS.get, gast.AST
+    fields_of, AST = _NAME_FIELDS.get, gast.AST
     while stack:
         n = pop()
         cls = n.__class__
@@ -530,7 +549,7 @@ def reads_and_stores(node) -> tuple[set[str], set[str]]:
             continue
         fields = fields_of(cls)
         if fields is None:
-            fields = child_fields(cls)
+            fields = _name_fields(cls)
         for field in fields:  # (push_children, inlined)
             value = getattr(n, field, None)
             if value.__class__ is list:
@@ -557,7 +576,7 @@ def _names(node, loads: bool) -> set[str]:
     out: set[str] = set()
     stack = list(node) if node.__class__ is list else [node]
     pop, push, Name, Load = stack.pop, stack.append, gast.Name, gast.Load
-    fields_of, AST = _CHILD_FIELDS.get, gast.AST
+    fields_of, AST = _NAME_FIELDS.get, gast.AST
     while stack:
         n = pop()
         cls = n.__class__
@@ -569,7 +588,7 @@ def _names(node, loads: bool) -> set[str]:
             continue
         fields = fields_of(cls)
         if fields is None:
-            fields = child_fields(cls)
+            fields = _name_fields(cls)
         for field in fields:  # (push_children, inlined)
             value = getattr(n, field, None)
             if value.__class__ is list:

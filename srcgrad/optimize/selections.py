@@ -56,12 +56,15 @@ def plain_products(forward: list, backward: list, selected: str, callee, seed: s
     call's function; `seed`: the cotangent parameter of a split pair's backward function;
     `stack`: the tape's name (its pops restore earlier values)."""
     flow = _Flow(selected, callee, stack)
-    if not any(flow.guarded(n) for n in nodes.of_class(backward, _CALL)):
+    guards = [[n for n in nodes.of_class(s, _CALL) if flow.guarded(n)] for s in backward]
+    if not any(guards):
         return backward, False  # no guard to unguard: the flow need not be followed
     flow.constants = _constants(forward + backward)
     flow.block(forward + backward, {seed} if seed else set())
     plain = _Plain(flow)
-    return [plain.visit(s) for s in backward], plain.changed
+    # (the flow changes no node: a statement whose guards all stay is left as it is)
+    return [plain.visit(s) if any(id(n) not in flow.kept for n in found) else s
+            for s, found in zip(backward, guards)], plain.changed
 
 
 class _Plain(nodes.Transformer):

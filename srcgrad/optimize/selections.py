@@ -56,7 +56,7 @@ def plain_products(forward: list, backward: list, selected: str, callee, seed: s
     call's function; `seed`: the cotangent parameter of a split pair's backward function;
     `stack`: the tape's name (its pops restore earlier values)."""
     flow = _Flow(selected, callee, stack)
-    guards = [[n for n in nodes.of_class(s, _CALL) if flow.guarded(n)] for s in backward]
+    guards = [flow.guards_in(s) for s in backward]
     if not any(guards):
         return backward, False  # no guard to unguard: the flow need not be followed
     flow.constants = _constants(forward + backward)
@@ -90,6 +90,14 @@ class _Flow:
         self.kept: set = set()
         self.ever: set = set()  # every name that ever held the bit: what a pop restores
         self.constants: set = set()  # names bound once, to a number written in the code (`dt = 0.01`)
+        self.guards: dict = {}  # id(statement) -> (statement, the guards it runs): no node changes here
+
+    def guards_in(self, stmt) -> list:
+        """The guarded calls below `stmt` (its nested statements' included)."""
+        found = self.guards.get(id(stmt))
+        if found is None or found[0] is not stmt:
+            found = self.guards[id(stmt)] = (stmt, [n for n in nodes.of_class(stmt, _CALL) if self.guarded(n)])
+        return found[1]
 
     def guarded(self, call) -> bool:
         return isinstance(call.func, gast.Name) and call.func.id == self.selected \
@@ -101,8 +109,8 @@ class _Flow:
         return state
 
     def statement(self, stmt, state: set) -> set:
-        for node in nodes.of_class(stmt, _CALL):  # the guards this statement runs, in this state
-            if self.guarded(node) and not _finite(node.args[1], self.constants) \
+        for node in self.guards_in(stmt):  # the guards this statement runs, in this state
+            if not _finite(node.args[1], self.constants) \
                     and self.marked(node.args[0], state):
                 self.kept.add(id(node))
         if isinstance(stmt, gast.Assign):

@@ -59,10 +59,21 @@ def propagate(stmts: list, live_out: set[str], floats: frozenset = frozenset()):
     First, `_dt1 = e; dW1 = _dt1` with `_dt1` read nowhere else becomes
     `dW1 = e`: the reader's name survives, not the compiler's.
     """
-    changed = _coalesce(stmts, _load_counts(stmts))
+    changed = _coalesce(stmts, _once(lambda: _load_counts(stmts)))  # (most blocks have no candidate)
     changed |= _block(stmts, floats)
     changed |= _fold_all(stmts, floats)
     return stmts, changed
+
+
+def _once(compute):
+    """`compute()`, called at the first call only."""
+    done: list = []
+
+    def value():
+        if not done:
+            done.append(compute())
+        return done[0]
+    return value
 
 
 def _load_counts(stmts) -> dict:
@@ -73,7 +84,9 @@ def _load_counts(stmts) -> dict:
     return counts
 
 
-def _coalesce(stmts: list, counts: dict) -> bool:
+def _coalesce(stmts: list, counts) -> bool:
+    """`counts()`: the reads of each name. (Asked before the first change: a change
+    drops the one read of a name, which nothing asks about again.)"""
     changed = False
     previous = None
     for i, stmt in enumerate(stmts):
@@ -85,7 +98,7 @@ def _coalesce(stmts: list, counts: dict) -> bool:
             continue
         if (_is_copy(stmt) and isinstance(stmt.value, gast.Name) and previous is not None
                 and stmt.value.id.startswith("_") and not stmt.targets[0].id.startswith("_")
-                and _target(previous) == stmt.value.id and counts.get(stmt.value.id) == 1
+                and _target(previous) == stmt.value.id and counts().get(stmt.value.id) == 1
                 and stmt.targets[0].id not in nodes.loaded_names(previous.value)):
             previous.targets[0].id = stmt.targets[0].id
             stmts[i] = gast.Pass()

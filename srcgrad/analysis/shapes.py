@@ -460,8 +460,8 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
 
     note(body, None)
     # `x.resize(...)`, `x.shape = ...` change a shape in place: only these attributes are plain reads
-    excluded |= {node.value.id for node in gast.walk(gast.Module(body=body, type_ignores=[]))
-                 if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name)
+    excluded |= {node.value.id for node in nodes.of_class(body, (gast.Attribute,))
+                 if isinstance(node.value, gast.Name)
                  and node.attr not in ("shape", "size", "ndim", "dtype")}
     found = set(bindings) - excluded
 

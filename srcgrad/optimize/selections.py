@@ -142,8 +142,7 @@ class _Flow:
         elif not isinstance(stmt, (gast.Return, gast.Delete, gast.Pass, gast.Break, gast.Continue,
                                    gast.Expr, gast.Raise, gast.Assert)):
             # anything else that binds names (a nested def, global): taken to select
-            state = state | {n.id for n in gast.walk(stmt)
-                             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+            state = state | set(nodes.stored_names(stmt))
         return state
 
     def loop(self, stmt, state: set) -> set:

@@ -356,6 +356,33 @@ def walk(node):
                 push(value)
 
 
+def of_class(node, classes) -> list:
+    """The nodes below `node` (a node or a list of them, itself included) whose class
+    is one of `classes` (a tuple of classes, matched exactly), in `walk`'s order:
+    `[n for n in walk(node) if n.__class__ in classes]` without a generator step per
+    node (the passes look for a few calls among thousands of nodes)."""
+    out: list = []
+    stack = list(reversed(node)) if node.__class__ is list else [node]
+    pop, push, fields_of, AST = stack.pop, stack.append, _CHILD_FIELDS.get, gast.AST
+    while stack:
+        n = pop()
+        cls = n.__class__
+        if cls in classes:
+            out.append(n)
+        fields = fields_of(cls)
+        if fields is None:
+            fields = child_fields(cls)
+        for field in fields:  # (push_children, inlined)
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
+    return out
+
+
 # Per node class, the fields that can hold child nodes worth visiting: not the
 # load/store context, names and attributes (strings), nor a constant's value.
 _NOT_CHILDREN = frozenset({"ctx", "type_comment", "id", "attr"})
@@ -371,6 +398,17 @@ def child_fields(cls) -> tuple:
 
 
 _child_fields = child_fields
+
+# The same without operator fields (`op`, `ops`): operators hold no names, and the
+# walks that look for names only need not visit them.
+_NAME_FIELDS: dict = {gast.Constant: ()}
+
+
+def _name_fields(cls) -> tuple:
+    fields = _NAME_FIELDS.get(cls)
+    if fields is None:
+        fields = _NAME_FIELDS[cls] = tuple(f for f in child_fields(cls) if f not in ("op", "ops"))
+    return fields
 
 
 def push_children(n, push) -> None:
@@ -402,25 +440,33 @@ class Transformer(gast.NodeTransformer):
         return method(self, node)
 
     def generic_visit(self, node):
+        AST = gast.AST
         for field in _child_fields(node.__class__):
             old = getattr(node, field, None)
             if old.__class__ is list:
-                new = []
-                for item in old:
-                    if isinstance(item, gast.AST):
-                        item = self.visit(item)
-                        if item is None:
+                new = None  # a new list only from the first item a visit replaces
+                for k, item in enumerate(old):
+                    if isinstance(item, AST):
+                        visited = self.visit(item)
+                        if visited is item and new is None:
                             continue
-                        if not isinstance(item, gast.AST):
-                            new.extend(item)
+                        if new is None:
+                            new = old[:k]
+                        if visited is None:
                             continue
-                    new.append(item)
-                old[:] = new
-            elif isinstance(old, gast.AST):
+                        if not isinstance(visited, AST):
+                            new.extend(visited)
+                            continue
+                        item = visited
+                    if new is not None:
+                        new.append(item)
+                if new is not None:
+                    old[:] = new
+            elif isinstance(old, AST):
                 replaced = self.visit(old)
                 if replaced is None:
                     delattr(node, field)
-                else:
+                elif replaced is not old:
                     setattr(node, field, replaced)
         return node
 
@@ -429,7 +475,7 @@ def name_nodes(node) -> list:
     """Every `Name` node below `node` (a node or a list of them), in no set order."""
     out: list = []
     stack = list(node) if node.__class__ is list else [node]
-    pop, push, Name, fields_of, AST = stack.pop, stack.append, gast.Name, _CHILD_FIELDS.get, gast.AST
+    pop, push, Name, fields_of, AST = stack.pop, stack.append, gast.Name, _NAME_FIELDS.get, gast.AST
     while stack:
         n = pop()
         cls = n.__class__
@@ -440,7 +486,7 @@ def name_nodes(node) -> list:
             continue
         fields = fields_of(cls)
         if fields is None:
-            fields = child_fields(cls)
+            fields = _name_fields(cls)
         for field in fields:  # (push_children, inlined)
             value = getattr(n, field, None)
             if value.__class__ is list:
@@ -457,7 +503,7 @@ def stored_names(node) -> list[str]:
     once per store, in no set order (`name_nodes` filtered, without its list of nodes)."""
     out: list = []
     stack = list(node) if node.__class__ is list else [node]
-    pop, push, Name, Store, fields_of, AST = stack.pop, stack.append, gast.Name, gast.Store, _CHILD_FIELDS.get, gast.AST
+    pop, push, Name, Store, fields_of, AST = stack.pop, stack.append, gast.Name, gast.Store, _NAME_FIELDS.get, gast.AST
     while stack:
         n = pop()
         cls = n.__class__
@@ -469,7 +515,7 @@ def stored_names(node) -> list[str]:
             continue
         fields = fields_of(cls)
         if fields is None:
-            fields = child_fields(cls)
+            fields = _name_fields(cls)
         for field in fields:  # (push_children, inlined)
             value = getattr(n, field, None)
             if value.__class__ is list:
@@ -479,6 +525,40 @@ def stored_names(node) -> list[str]:
             elif isinstance(value, AST):
                 push(value)
     return out
+
+
+def reads_and_stores(node) -> tuple[set[str], set[str]]:
+    """`(loaded_names(node), the identifiers stored below node)` from one walk (the
+    copy propagation asks both of every statement after a copy)."""
+    loads: set[str] = set()
+    stores: set[str] = set()
+    stack = list(node) if node.__class__ is list else [node]
+    pop, push, Name, Load, Store = stack.pop, stack.append, gast.Name, gast.Load, gast.Store
+    fields_of, AST = _NAME_FIELDS.get, gast.AST
+    while stack:
+        n = pop()
+        cls = n.__class__
+        if cls is Name:
+            ctx = n.ctx.__class__
+            if ctx is Load:
+                loads.add(n.id)
+            elif ctx is Store:
+                stores.add(n.id)
+            if n.annotation is not None:
+                push(n.annotation)
+            continue
+        fields = fields_of(cls)
+        if fields is None:
+            fields = _name_fields(cls)
+        for field in fields:  # (push_children, inlined)
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
+    return loads, stores
 
 
 def names_in(node) -> set[str]:
@@ -496,7 +576,7 @@ def _names(node, loads: bool) -> set[str]:
     out: set[str] = set()
     stack = list(node) if node.__class__ is list else [node]
     pop, push, Name, Load = stack.pop, stack.append, gast.Name, gast.Load
-    fields_of, AST = _CHILD_FIELDS.get, gast.AST
+    fields_of, AST = _NAME_FIELDS.get, gast.AST
     while stack:
         n = pop()
         cls = n.__class__
@@ -508,7 +588,7 @@ def _names(node, loads: bool) -> set[str]:
             continue
         fields = fields_of(cls)
         if fields is None:
-            fields = child_fields(cls)
+            fields = _name_fields(cls)
         for field in fields:  # (push_children, inlined)
             value = getattr(n, field, None)
             if value.__class__ is list:

@@ -234,19 +234,18 @@ def _called_paths(tree) -> set[tuple]:
     from . import nodes
 
     out = set()
-    for call in nodes.walk(tree):
-        if isinstance(call, gast.Call):
-            steps, node = [], call.func
-            while isinstance(node, (gast.Attribute, gast.Subscript)):
-                if isinstance(node, gast.Attribute):
-                    steps.append(node.attr)
-                elif isinstance(node.slice, gast.Constant) and type(node.slice.value) is int:
-                    steps.append(node.slice.value)
-                else:
-                    break
-                node = node.value
-            if isinstance(node, gast.Name) and steps:
-                out.add((node.id, *reversed(steps)))
+    for call in nodes.of_class(tree, (gast.Call,)):
+        steps, node = [], call.func
+        while isinstance(node, (gast.Attribute, gast.Subscript)):
+            if isinstance(node, gast.Attribute):
+                steps.append(node.attr)
+            elif isinstance(node.slice, gast.Constant) and type(node.slice.value) is int:
+                steps.append(node.slice.value)
+            else:
+                break
+            node = node.value
+        if isinstance(node, gast.Name) and steps:
+            out.add((node.id, *reversed(steps)))
     return out
 
 

@@ -6,7 +6,14 @@
   only read (the fence, the compiler's front end): no build may change it;
 - `settle_shapes` asks which names are written in place only where a product may
   become `1.0 * y`: `_may_be_one` sees through the calls that settle to their
-  first argument.
+  first argument;
+- `nodes.of_class` is `walk` filtered, in walk's order; the walks for names skip
+  operators and miss no name; constant folding's pre-check never says no where
+  folding changes something; a transformer leaves alone the lists no visit changed.
+
+That the generated code stays byte-identical is checked with `tests/snapshot.py`
+(every derivative of the translation-validation corpora and the fuzz programs),
+before and after a change.
 """
 from __future__ import annotations
 
@@ -139,3 +146,71 @@ def test_may_be_one_sees_through_settling_calls(text, one):
     """`unbroadcast(1.0, y) * x` settles to `1.0 * x` within the same visit: the
     written names must be known for it, so the pre-check must say yes."""
     assert _may_be_one(nodes.parse(text).body[0].value) is one
+
+
+# --- the walks' shortcuts (issue 15, first build, second round) ---------------------
+
+def _statements():
+    for text in _sources():
+        yield from nodes.walk_statements(nodes.parse(text).body)
+
+
+def test_of_class_is_walk_filtered_in_order():
+    classes = (gast.Call, gast.BinOp, gast.Name)
+    for stmt in _statements():
+        assert nodes.of_class(stmt, classes) == [n for n in nodes.walk(stmt) if n.__class__ in classes]
+    body = nodes.parse(KEPT).body
+    assert nodes.of_class(body, (gast.Call,)) == \
+        [n for s in body for n in nodes.walk(s) if n.__class__ is gast.Call]
+
+
+def test_walks_for_names_see_every_name():
+    """Skipping operator nodes loses no name, and one walk gives reads and stores."""
+    for stmt in _statements():
+        every = [n for n in gast.walk(stmt) if isinstance(n, gast.Name)]
+        assert sorted(map(id, nodes.name_nodes(stmt))) == sorted(map(id, every))
+        assert sorted(nodes.stored_names(stmt)) == sorted(n.id for n in every if isinstance(n.ctx, gast.Store))
+        assert nodes.reads_and_stores(stmt) == (nodes.loaded_names(stmt), set(nodes.stored_names(stmt)))
+
+
+def test_fold_pre_check_never_misses_a_fold():
+    """`_foldable` may say yes where `fold` changes nothing, never no where it changes
+    something: over every expression of the corpus and products built to fold."""
+    from srcgrad.optimize.copies import _foldable, fold
+
+    built = ["1.0 * da", "-1 * da", "1 * -da", "da * 1.0", "da / 1", "x ** 1", "0 * da", "0.0 + da",
+             "2 * (1.0 * x)", "1.0 * (2 * x)", "2.0 * 3.0", "-(-x)", "-(3.0)", "2 % 3", "not 1",
+             "f(1.0 * da, 2 * 3)", "power_derivative(x, 2.0)", "masked_product(2.0, x)", "x[1.0 * da]",
+             "1.0 * x", "da * 2.0", "(1.0 * da) * y", "-(-(1.0 * da))", "+(-2.0)"]
+    exprs = [nodes.parse(t).body[0].value for t in built]
+    exprs += [s.value for s in _statements() if isinstance(s, gast.Assign)]
+    floats = frozenset({"da", "db"})
+    for expr in exprs:
+        before = gast.dump(expr)
+        folded = fold(nodes.clone(expr), floats)
+        if not _foldable(expr, floats):
+            assert gast.dump(folded) == before, before
+
+
+class _Doubling(nodes.Transformer):
+    def visit_Constant(self, node):
+        return nodes.const(node.value * 2) if isinstance(node.value, int) and node.value > 1 else node
+
+    def visit_Pass(self, node):
+        return None
+
+    def visit_Expr(self, node):
+        return [node, nodes.parse("marker()").body[0]] if isinstance(node.value, gast.Name) else node
+
+
+def test_transformer_keeps_what_no_visit_replaced():
+    """A list field is rebuilt only from the first item replaced, removed or expanded."""
+    tree = nodes.parse("def f(a):\n    a\n    pass\n    b = g(1, 2, a, 3)\n    return [1, a]\n")
+    fn = tree.body[0]
+    call, returned = fn.body[2].value, fn.body[3].value
+    args, elts = call.args, returned.elts
+    _Doubling().visit(tree)
+    assert gast.unparse(tree).split() == \
+        "def f(a):\n a\n marker()\n b = g(1, 4, a, 6)\n return [1, a]".split()
+    assert call.args is args and returned.elts is elts  # lists changed in place
+    assert args[0].value == 1 and args[2].__class__ is gast.Name

@@ -306,7 +306,7 @@ def written_in_place(body, params, pure) -> set[str]:
                     deep |= _may_view(t.value, local)
                 elif isinstance(t, gast.Name) and isinstance(stmt, gast.AugAssign):
                     deep.add(t.id)
-        for call in (n for n in _own_nodes(stmt) if isinstance(n, gast.Call)):
+        for call in _own_calls(stmt):
             func = call.func
             receiver = _may_view(func.value, local) if isinstance(func, gast.Attribute) else set()
             if receiver and table.structure_only(func.attr):
@@ -340,23 +340,17 @@ def _every_statement(body):
 _BLOCKS = frozenset({"body", "orelse", "finalbody", "handlers"})
 
 
-def _own_nodes(stmt):
-    """The expression nodes of `stmt` itself, not of the statements nested in it
-    (contexts, names' strings and constants' values aside)."""
-    stack: list = []
-    push, pop, children = stack.append, stack.pop, nodes.push_children
+def _own_calls(stmt) -> list:
+    """The calls in the expressions of `stmt` itself, not of the statements nested in
+    it, in no set order."""
+    own = []
     for field in nodes.child_fields(stmt.__class__):
         if field in _BLOCKS:
             continue
         value = getattr(stmt, field, None)
         if value.__class__ is list:
-            for item in value:
-                if isinstance(item, gast.AST):
-                    push(item)
+            own += [item for item in value if isinstance(item, gast.AST)]
         elif isinstance(value, gast.AST):
-            push(value)
-    while stack:
-        node = pop()
-        yield node
-        children(node, push)
+            own.append(value)
+    return nodes.of_class(own, (gast.Call,))
 

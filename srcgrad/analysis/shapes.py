@@ -460,8 +460,8 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
 
     note(body, None)
     # `x.resize(...)`, `x.shape = ...` change a shape in place: only these attributes are plain reads
-    excluded |= {node.value.id for node in gast.walk(gast.Module(body=body, type_ignores=[]))
-                 if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name)
+    excluded |= {node.value.id for node in nodes.of_class(body, (gast.Attribute,))
+                 if isinstance(node.value, gast.Name)
                  and node.attr not in ("shape", "size", "ndim", "dtype")}
     found = set(bindings) - excluded
 
@@ -494,11 +494,16 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
         return any(isinstance(e, gast.Name) and e.id == name for e in direct) \
             and not any(name in nodes.names_in(e) for e in direct if not isinstance(e, gast.Name))
 
+    mentioned: dict = {}  # id(stmt) -> the names it mentions (nothing here changes the body)
+
     def next_read(block, start, stop, name):
         """True or False for the first statement of `block[start:stop]` that mentions
         `name` (whether it is a read that flows on), None when none does."""
         for stmt in block[start:stop]:
-            if name in nodes.names_in(stmt):
+            names = mentioned.get(id(stmt))
+            if names is None:
+                names = mentioned[id(stmt)] = nodes.names_in(stmt)
+            if name in names:
                 return flows(stmt, name)
         return None
 

@@ -89,13 +89,23 @@ def fixed_point(statements, passes: list):
 def backward_fixed_point(backward: list, setting: Setting):
     """Copies, folding, scalar elision and dead code, until nothing changes."""
     live = set(setting.gradients)
+    # Scalar elision found nothing to do, and only dead code went since. Dead code
+    # elimination drops statements and changes no expression: the scalars the elision
+    # learns from assignments can only be fewer, so it would find nothing again.
+    settled = [False]
 
     def copies(stmts):
-        return propagate(stmts, live, setting.floats)
+        stmts, changed = propagate(stmts, live, setting.floats)
+        settled[0] &= not changed
+        return stmts, changed
 
     def scalars(stmts):
-        return elide_unbroadcast(stmts, set(setting.scalars), {setting.unbroadcast}, setting.math,
-                                 setting.number_helpers, setting.arithmetic)
+        if settled[0]:
+            return stmts, False
+        stmts, changed = elide_unbroadcast(stmts, set(setting.scalars), {setting.unbroadcast}, setting.math,
+                                           setting.number_helpers, setting.arithmetic)
+        settled[0] = not changed
+        return stmts, changed
 
     def dead(stmts):
         return eliminate_dead(stmts, live)

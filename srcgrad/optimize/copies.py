@@ -24,10 +24,11 @@ _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul
          gast.Div: operator.truediv, gast.Pow: operator.pow}
 
 
-def _stored(stmt) -> set[str]:
-    """Names the statement assigns, or writes into (`y[0] = v`: a copy `a = y` read
-    after it would see the new entry); a pop marker assigns the variable it restores."""
-    out = {n.id for n in nodes.name_nodes(stmt) if n.ctx.__class__ is gast.Store}
+def _reads_and_stores(stmt) -> tuple[set[str], set[str]]:
+    """`(nodes.loaded_names(stmt), stored)`, from one walk of the statement. Stored:
+    the names it assigns, or writes into (`y[0] = v`: a copy `a = y` read after it
+    would see the new entry); a pop marker assigns the variable it restores."""
+    loads, out = nodes.reads_and_stores(stmt)
     for s in nodes.walk_statements([stmt]):
         if is_pop_marker(s):
             out.add(s.var)
@@ -39,7 +40,7 @@ def _stored(stmt) -> set[str]:
                         t = t.value
                     if isinstance(t, gast.Name):
                         out.add(t.id)
-    return out
+    return loads, out
 
 
 def _is_copy(stmt) -> bool:
@@ -58,10 +59,21 @@ def propagate(stmts: list, live_out: set[str], floats: frozenset = frozenset()):
     First, `_dt1 = e; dW1 = _dt1` with `_dt1` read nowhere else becomes
     `dW1 = e`: the reader's name survives, not the compiler's.
     """
-    changed = _coalesce(stmts, _load_counts(stmts))
+    changed = _coalesce(stmts, _once(lambda: _load_counts(stmts)))  # (most blocks have no candidate)
     changed |= _block(stmts, floats)
     changed |= _fold_all(stmts, floats)
     return stmts, changed
+
+
+def _once(compute):
+    """`compute()`, called at the first call only."""
+    done: list = []
+
+    def value():
+        if not done:
+            done.append(compute())
+        return done[0]
+    return value
 
 
 def _load_counts(stmts) -> dict:
@@ -72,7 +84,9 @@ def _load_counts(stmts) -> dict:
     return counts
 
 
-def _coalesce(stmts: list, counts: dict) -> bool:
+def _coalesce(stmts: list, counts) -> bool:
+    """`counts()`: the reads of each name. (Asked before the first change: a change
+    drops the one read of a name, which nothing asks about again.)"""
     changed = False
     previous = None
     for i, stmt in enumerate(stmts):
@@ -84,7 +98,7 @@ def _coalesce(stmts: list, counts: dict) -> bool:
             continue
         if (_is_copy(stmt) and isinstance(stmt.value, gast.Name) and previous is not None
                 and stmt.value.id.startswith("_") and not stmt.targets[0].id.startswith("_")
-                and _target(previous) == stmt.value.id and counts.get(stmt.value.id) == 1
+                and _target(previous) == stmt.value.id and counts().get(stmt.value.id) == 1
                 and stmt.targets[0].id not in nodes.loaded_names(previous.value)):
             previous.targets[0].id = stmt.targets[0].id
             stmts[i] = gast.Pass()
@@ -118,7 +132,7 @@ def _block(stmts: list, floats) -> bool:
         for j in range(i + 1, len(stmts)):
             later = stmts[j]
             if stored[j] is None:
-                stored[j], loaded[j] = _stored(later), nodes.loaded_names(later)
+                loaded[j], stored[j] = _reads_and_stores(later)
             assigned = stored[j]
             compound = isinstance(later, (gast.If, gast.For, gast.While))
             if compound and (a in assigned or (b is not None and b in assigned)):
@@ -152,7 +166,7 @@ class _Substitute(nodes.Transformer):
 def _fold_all(stmts, floats) -> bool:
     changed = False
     for stmt in stmts:
-        if isinstance(stmt, gast.Assign) and _foldable(stmt.value):
+        if isinstance(stmt, gast.Assign) and _foldable(stmt.value, floats):
             folded = fold(stmt.value, floats)
             if _aliases(folded, floats):
                 continue
@@ -173,21 +187,23 @@ def _aliases(folded, floats) -> bool:
     return isinstance(folded, gast.Name) and folded.id not in floats
 
 
-def _foldable(expr) -> bool:
-    """Whether `fold` could change anything: an operator with a constant operand,
-    a double negation, or a `power_derivative` call (a cheap test, run first)."""
+def _foldable(expr, floats: frozenset = frozenset()) -> bool:
+    """Whether `fold` could change anything (a cheap test, run first): a node one of
+    `_Fold`'s rules rewrites as it is. (No node below `expr` changes unless one of them
+    matches, so each node is tested with the children it has.)"""
     stack = [expr]
     pop, push, Constant = stack.pop, stack.append, gast.Constant
     while stack:
         node = pop()
         cls = node.__class__
         if cls is gast.BinOp:
-            if node.left.__class__ is Constant or node.right.__class__ is Constant:
+            if _binop_folds(node, floats):
                 return True
             push(node.left)
             push(node.right)
         elif cls is gast.UnaryOp:
-            if node.operand.__class__ in (Constant, gast.UnaryOp):
+            if node.op.__class__ is gast.USub and (_number(node.operand) is not None or (
+                    node.operand.__class__ is gast.UnaryOp and node.operand.op.__class__ is gast.USub)):
                 return True
             push(node.operand)
         elif cls is gast.Call:
@@ -199,6 +215,33 @@ def _foldable(expr) -> bool:
         elif cls is not gast.Name and cls is not Constant:
             nodes.push_children(node, push)
     return False
+
+
+def _binop_folds(node, floats) -> bool:
+    """Whether `_Fold.visit_BinOp` rewrites `node`, its operands as they are (a test
+    that may say yes where it does not, never the other way)."""
+    left, right = _number(node.left), _number(node.right)
+    if left is None and right is None:
+        return False
+    op = node.op.__class__
+    if left is not None and right is not None:
+        return op in _FOLD
+    if left is not None:
+        if op is gast.Mult:
+            inner = node.right
+            return left in (1, -1) and _is_float(inner, floats) or inner.__class__ is gast.BinOp \
+                and inner.op.__class__ is gast.Mult and _number(inner.left) is not None
+        return op is gast.Add and left == 0 and _is_float(node.right, floats)
+    if op is gast.Pow:
+        return right == 1
+    return op in (gast.Mult, gast.Div) and right == 1 and _is_float(node.left, floats)
+
+
+def _is_float(node, floats) -> bool:
+    """`_Fold.is_float`."""
+    if node.__class__ is gast.UnaryOp and node.op.__class__ is gast.USub:
+        node = node.operand
+    return node.__class__ is gast.Name and node.id in floats
 
 
 def _number(node):

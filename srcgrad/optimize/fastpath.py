@@ -130,7 +130,7 @@ def fast_twin(fn, twin_name: str, guards: dict, kinds: dict, callee,
     """
     if mutated:
         return None
-    calls_in = [[n for n in nodes.walk(s) if n.__class__ is gast.Call] for s in fn.body]
+    calls_in = [nodes.of_class(s, (gast.Call,)) for s in fn.body]
     calls = [call for found in calls_in for call in found]
     if not all(_pure_call(call, callee, kinds) for call in calls):
         return None

@@ -34,7 +34,7 @@ from .raises import Model
 def fuse_temporaries(body: list, params: dict, callee, keep: set) -> tuple[list, bool]:
     """`(body, changed)`: the assembled function's statements with single-use
     temporaries fused; `keep`: names read after `body` (the returned ones)."""
-    if any(isinstance(n, (gast.Nonlocal, gast.Global)) for n in nodes.walk(nodes.module(body))):
+    if nodes.of_class(body, (gast.Nonlocal, gast.Global)):
         return body, False  # a call could rebind a name from elsewhere
     model = Model(body, params, callee)
     stores, loads = _counts(body)

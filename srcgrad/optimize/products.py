@@ -33,6 +33,13 @@ from ..rules import facts
 
 def sum_in_helpers(forward: list, backward: list, callee, stack: str | None):
     """`(backward, changed)`; `callee(call)` resolves a call's function; `stack`: the tape."""
+    candidates = [stmt for stmt in nodes.walk_statements(backward)  # `dx = unbroadcast(g, y)`
+                  if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+                  and isinstance(stmt.value, gast.Call) and callee(stmt.value) is runtime.unbroadcast
+                  and len(stmt.value.args) == 2 and not stmt.value.keywords
+                  and isinstance(stmt.value.args[1], gast.Name)]
+    if not candidates:
+        return backward, False
     everything = forward + backward
     bindings: dict = collections.defaultdict(list)
     for stmt in nodes.walk_statements(everything):
@@ -40,24 +47,19 @@ def sum_in_helpers(forward: list, backward: list, callee, stack: str | None):
                                      [stmt.target] if isinstance(stmt, (gast.For, gast.AugAssign)) else []):
             if not isinstance(node.ctx, gast.Load):
                 bindings[node.id].append(stmt)
-    for node in nodes.name_nodes(everything):  # `del` and the like bind too: no candidate
-        if isinstance(node.ctx, gast.Del):
-            bindings[node.id].append(None)
     uses: dict = collections.defaultdict(list)  # name -> the calls reading it as their adjoint
     loads = collections.Counter()
-    for node in (n for s in everything for n in nodes.walk(s)):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
-            loads[node.id] += 1
+    for node in nodes.of_class(everything, (gast.Name, gast.Call)):
+        if node.__class__ is gast.Name:
+            if isinstance(node.ctx, gast.Load):
+                loads[node.id] += 1
+            elif isinstance(node.ctx, gast.Del):  # `del` and the like bind too: no candidate
+                bindings[node.id].append(None)
         elif isinstance(node, gast.Call) and node.args and isinstance(node.args[0], gast.Name) \
                 and len(node.args) == 3 and not node.keywords and facts.sums_adjoint(callee(node)):
             uses[node.args[0].id].append(node)
     changed = False
-    for stmt in nodes.walk_statements(backward):
-        if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
-                and isinstance(stmt.value, gast.Call) and callee(stmt.value) is runtime.unbroadcast
-                and len(stmt.value.args) == 2 and not stmt.value.keywords
-                and isinstance(stmt.value.args[1], gast.Name)):
-            continue
+    for stmt in candidates:
         adjoint, product = stmt.targets[0].id, stmt.value.args[1].id
         calls = uses.get(adjoint, [])
         if not calls or len(calls) != loads[adjoint] or len(bindings[adjoint]) != 1:

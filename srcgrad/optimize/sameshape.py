@@ -42,8 +42,8 @@ def settle_shapes(backward: list, known, forward: list, params) -> tuple[list, b
     written = written_in_place(forward + backward, list(params),
                                lambda call: facts.is_pure(shapes.callee(call))
                                and not any(k.arg == "out" for k in call.keywords)) \
-        if any(n.__class__ is gast.BinOp and n.op.__class__ is gast.Mult and _may_be_one(n.left)
-               for s in backward for n in nodes.walk(s)) else set()
+        if any(n.op.__class__ is gast.Mult and _may_be_one(n.left)
+               for n in nodes.of_class(backward, (gast.BinOp,))) else set()
     settle = _Settle(known, reps, defs, written)
     # expression statements (line comments, calls kept for their effect) read no shapes
     out = [settle.visit(s) if not isinstance(s, gast.Expr) else s for s in backward]

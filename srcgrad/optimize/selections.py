@@ -45,6 +45,7 @@ from .. import nodes
 from ..rules import facts as table
 
 _SUMS = (gast.Add, gast.Sub)
+_CALL = (gast.Call,)
 
 
 def plain_products(forward: list, backward: list, selected: str, callee, seed: str | None = None,
@@ -55,12 +56,15 @@ def plain_products(forward: list, backward: list, selected: str, callee, seed: s
     call's function; `seed`: the cotangent parameter of a split pair's backward function;
     `stack`: the tape's name (its pops restore earlier values)."""
     flow = _Flow(selected, callee, stack)
-    if not any(n.__class__ is gast.Call and flow.guarded(n) for s in backward for n in nodes.walk(s)):
+    guards = [flow.guards_in(s) for s in backward]
+    if not any(guards):
         return backward, False  # no guard to unguard: the flow need not be followed
     flow.constants = _constants(forward + backward)
     flow.block(forward + backward, {seed} if seed else set())
     plain = _Plain(flow)
-    return [plain.visit(s) for s in backward], plain.changed
+    # (the flow changes no node: a statement whose guards all stay is left as it is)
+    return [plain.visit(s) if any(id(n) not in flow.kept for n in found) else s
+            for s, found in zip(backward, guards)], plain.changed
 
 
 class _Plain(nodes.Transformer):
@@ -86,6 +90,14 @@ class _Flow:
         self.kept: set = set()
         self.ever: set = set()  # every name that ever held the bit: what a pop restores
         self.constants: set = set()  # names bound once, to a number written in the code (`dt = 0.01`)
+        self.guards: dict = {}  # id(statement) -> (statement, the guards it runs): no node changes here
+
+    def guards_in(self, stmt) -> list:
+        """The guarded calls below `stmt` (its nested statements' included)."""
+        found = self.guards.get(id(stmt))
+        if found is None or found[0] is not stmt:
+            found = self.guards[id(stmt)] = (stmt, [n for n in nodes.of_class(stmt, _CALL) if self.guarded(n)])
+        return found[1]
 
     def guarded(self, call) -> bool:
         return isinstance(call.func, gast.Name) and call.func.id == self.selected \
@@ -97,8 +109,8 @@ class _Flow:
         return state
 
     def statement(self, stmt, state: set) -> set:
-        for node in nodes.walk(stmt):  # the guards this statement runs, in this state
-            if isinstance(node, gast.Call) and self.guarded(node) and not _finite(node.args[1], self.constants) \
+        for node in self.guards_in(stmt):  # the guards this statement runs, in this state
+            if not _finite(node.args[1], self.constants) \
                     and self.marked(node.args[0], state):
                 self.kept.add(id(node))
         if isinstance(stmt, gast.Assign):
@@ -130,8 +142,7 @@ class _Flow:
         elif not isinstance(stmt, (gast.Return, gast.Delete, gast.Pass, gast.Break, gast.Continue,
                                    gast.Expr, gast.Raise, gast.Assert)):
             # anything else that binds names (a nested def, global): taken to select
-            state = state | {n.id for n in gast.walk(stmt)
-                             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+            state = state | set(nodes.stored_names(stmt))
         return state
 
     def loop(self, stmt, state: set) -> set:

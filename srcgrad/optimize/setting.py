@@ -50,14 +50,31 @@ def facts(statements: list, setting: Setting) -> Facts:
     """Shapes and kinds of a function body; values of shape () by construction
     (numbers, full reductions) have no leaves."""
     params = setting.params
+    callee = _resolved_once(setting.callee)  # (the analyses below resolve each call several times)
     single = assigned_once(statements, params)
-    kinds = value_kinds(statements, params, set(setting.scalars), setting.callee, single)
+    kinds = value_kinds(statements, params, set(setting.scalars), callee, single)
     defs = top_level_defs(statements, single)
-    known = static_scalars(defs, kinds, setting.callee)
+    known = static_scalars(defs, kinds, callee)
     if "require_scalar" in setting.helpers:  # what the check of a gradient's output says
-        known |= checked_scalars(statements, defs, kinds, setting.callee, setting.helpers["require_scalar"])
+        known |= checked_scalars(statements, defs, kinds, callee, setting.helpers["require_scalar"])
     shapeless = set(setting.scalars) | known | setting.numbers
-    return Facts(Shapes(statements, list(params), setting.callee, shapeless, single, kinds), kinds)
+    shapes = Shapes(statements, list(params), callee, shapeless, single, kinds)
+    shapes.callee = setting.callee  # the passes that read the shapes rewrite calls: no memo then
+    return Facts(shapes, kinds)
+
+
+def _resolved_once(callee: Callable) -> Callable:
+    """`callee`, remembering its answer per call node while the statements stay as
+    they are (within one `facts`); the node is kept with the answer, so that its id
+    cannot be reused."""
+    found: dict = {}
+
+    def resolved(call):
+        hit = found.get(id(call))
+        if hit is None or hit[0] is not call:
+            hit = found[id(call)] = (call, callee(call))
+        return hit[1]
+    return resolved
 
 
 def kinds_of(statements: list, setting: Setting) -> dict:

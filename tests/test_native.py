@@ -378,3 +378,13 @@ def test_a_sum_of_two_truth_tests_is_refused_and_a_mask_product_is_not():
         == srcgrad.jvp(truths_added, (x, c), (np.ones(3), None))
     df = srcgrad.grad(masked, backend="auto")
     assert close(df(x), [1.0, 0.0, 1.0]) and "two comparisons" not in str(df.refusal)
+
+
+def powers(x, y):
+    return np.sum(x ** y)
+
+
+def test_a_power_with_an_array_of_exponents_in_forward_mode():
+    x, y = np.array([0.5, 1.5, 2.0]), np.array([2.0, 0.0, 0.5])
+    got = srcgrad.jvp(powers, (x, y), (np.ones(3), np.ones(3)), backend="numba")
+    assert close(got, srcgrad.jvp(powers, (x, y), (np.ones(3), np.ones(3))))

@@ -56,15 +56,17 @@ def log_or_zero(x):
 
 def power_derivative(x, c):
     """d(x ** c)/dx = c * x ** (c - 1): inf at x = 0 for c < 1, 0 for c = 0."""
-    if isinstance(x, (float, int)):
+    if isinstance(c, (float, int)):
+        if isinstance(x, (float, int)):
+            if c == 0:
+                return 0.0
+            if x == 0.0 and c < 1:
+                return math.inf if c > 0 else -math.inf
+            return c * x ** (c - 1)
         if c == 0:
-            return 0.0
-        if x == 0.0 and c < 1:
-            return math.inf if c > 0 else -math.inf
-        return c * x ** (c - 1)
-    if c == 0:
-        return numpy.zeros(x.shape)
-    return c * numpy.power(x, c - 1)
+            return numpy.zeros(x.shape)
+        return c * numpy.power(x, c - 1)
+    return numpy.where(c == 0, 0.0, c * numpy.power(x, c - 1))  # an array of exponents
 
 
 def choice_share(g, x, other, z):

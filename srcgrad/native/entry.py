@@ -264,7 +264,7 @@ class NativeEntry:
             except Exception:  # noqa: BLE001  (numba's refusal, whatever its type)
                 kind = None
             if kind is None or kind == types.pyobject:
-                what = (f"an array of dtype {value.dtype}" if isinstance(value, numpy_ndarray())
+                what = (f"an array of dtype {value.dtype}" if hasattr(value, "dtype")
                         else f"an int beyond 64 bits" if isinstance(value, int)
                         else f"a {type(value).__name__}")
                 return SrcGradError(f"numba cannot take argument {name!r} of {self.fn.__qualname__}: {what}",
@@ -300,12 +300,6 @@ def _def_location(fn):
     code = fn.__code__
     text = linecache.getline(code.co_filename, code.co_firstlineno)
     return Location(code.co_filename, code.co_firstlineno, len(text) - len(text.lstrip()), text) if text else None
-
-
-def numpy_ndarray():
-    import numpy
-
-    return numpy.ndarray
 
 
 def _while_compiling(err) -> bool:

@@ -215,10 +215,7 @@ def _refuse_random_draws(fn, ctx) -> None:
             continue
         owner = _resolved(node.func.value, ctx)
         if owner is numpy.random or owner is random:
-            inner = [s for s in _walk_statements(fn.body) if any(n is node for n in gast.walk(s))]
-            stmt = inner[-1] if inner else None  # the innermost statement holding the call
-            line = getattr(stmt, "lineno", None)
-            location = Location(ctx.parsed.source.filename, line, 0, ctx.line(line)) if line else None
+            location = _location_of(_statement_of(node, _parents(fn)), fn, ctx)
             raise SrcGradError("numba draws random numbers from generators of its own, which "
                                f"{owner.__name__}.seed does not reach: the numba backend does not compile "
                                "a function that draws them", location,
@@ -231,11 +228,7 @@ def _refuse_type_calls(fn, ctx) -> None:
     for a float there, silently. A function that calls `type` is not compiled."""
     for node in gast.walk(fn):
         if isinstance(node, gast.Call) and len(node.args) == 1 and _resolved(node.func, ctx) is type:
-            stmt = _statement_of(node, _parents(fn))
-            line = getattr(stmt, "lineno", None) or _noted_line(fn, stmt)
-            code = ctx.line(line) if line else ""
-            location = Location(ctx.parsed.source.filename, line, len(code) - len(code.lstrip()), code) \
-                if line else None
+            location = _location_of(_statement_of(node, _parents(fn)), fn, ctx)
             raise SrcGradError("numba's type() gives numba's types, not Python's (`type(x) is float` is "
                                "False there): the numba backend does not compile a function that calls it",
                                location, hint="test the kind with isinstance(x, float); backend='auto' "
@@ -261,11 +254,7 @@ def _refuse_truth_arithmetic(fn, ctx) -> None:
         if isinstance(node, gast.BinOp) and isinstance(node.op, _ARITHMETIC) and all(
                 _is_truth(side) or isinstance(side, gast.Name) and side.id in truths
                 for side in (node.left, node.right)):
-            stmt = _statement_of(node, _parents(fn))
-            line = getattr(stmt, "lineno", None) or _noted_line(fn, stmt)
-            code = ctx.line(line) if line else ""
-            location = Location(ctx.parsed.source.filename, line, len(code) - len(code.lstrip()), code) \
-                if line else None
+            location = _location_of(_statement_of(node, _parents(fn)), fn, ctx)
             raise SrcGradError("a sum or difference of two comparisons or truth tests: NumPy adds its "
                                "booleans as booleans (True + True is True), numba as ints (2); the numba "
                                "backend does not compile it", location,
@@ -313,14 +302,20 @@ def _array_like_use(node, parents: dict, returns_ok: bool) -> bool:
 _LINE_NOTE = re.compile(r"^(?:backward of |recompute )?line (\d+): ")
 
 
+def _location_of(stmt, fn, ctx):
+    """The user's line a generated statement comes from (its own, else its `# line N:`
+    note), as a Location; None where there is neither."""
+    line = getattr(stmt, "lineno", None) or (_noted_line(fn, stmt) if fn is not None else None)
+    if not line:
+        return None
+    code = ctx.line(line)
+    return Location(ctx.parsed.source.filename, line, len(code) - len(code.lstrip()), code)
+
+
 def _refuse(ctx, node, what: str, fn=None) -> None:
     from ..codegen import statement_text
 
-    line = getattr(node, "lineno", None) or (_noted_line(fn, node) if fn is not None else None)
-    location = None
-    if line:
-        code = ctx.line(line)
-        location = Location(ctx.parsed.source.filename, line, len(code) - len(code.lstrip()), code)
+    location = _location_of(node, fn, ctx)
     generated = statement_text(node) if node is not None else ""
     raise SrcGradError(f"the numba backend takes the list of floats {what} as a float array, and the "
                        f"derivative uses it as a list (generated line: {generated})", location,

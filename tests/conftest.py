@@ -2,6 +2,8 @@
 import pathlib
 import sys
 
+import pytest
+
 PROGRAMS = pathlib.Path(__file__).parent / "programs"
 if str(PROGRAMS) not in sys.path:
     sys.path.insert(0, str(PROGRAMS))
@@ -33,6 +35,18 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "fast: the fast suite, run on every Python x NumPy "
                             "combination (noxfile.py): pytest -m fast")
     config._fuzz_summaries = []
+
+
+def pytest_sessionfinish(session):
+    # under pytest-xdist a worker hands its summary lines to the controller (pytest_testnodedown)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["fuzz_summaries"] = list(session.config._fuzz_summaries)
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown where xdist is not loaded
+def pytest_testnodedown(node, error):
+    node.config._fuzz_summaries.extend(getattr(node, "workeroutput", {}).get("fuzz_summaries", ()))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

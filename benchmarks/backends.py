@@ -108,6 +108,14 @@ def srcgrad_numba(w, args):
         array_call = lambda: df(*arrays)  # noqa: E731
         array_call()  # its own build and compile (another kind of argument), before the timing
         variants["array"] = (array_call, list)
+        if w.name == "rosenbrock":  # the floor: numba's own cost of a call from Python
+            import numba
+
+            from .workloads import rosenbrock_grad_array
+            floor = numba.njit(rosenbrock_grad_array)
+            floor_call = lambda: floor(*arrays)  # noqa: E731
+            floor_call()
+            variants["njit floor"] = (floor_call, list)
     return Prepared(call=call, to_tree=lambda r: r, first_call_s=first, tracemalloc_ok=False,
                     variants=variants)
 

@@ -54,6 +54,19 @@ def rosenbrock_grad(x):
     return g
 
 
+def rosenbrock_grad_array(x):
+    """`rosenbrock_grad` on a float64 array, for numba.njit: numba's own floor for a
+    call from Python (benchmarks/numba_section.py)."""
+    n = len(x)
+    g = np.zeros(n)
+    for i in range(n - 1):
+        xi = x[i]
+        r = x[i + 1] - xi * xi
+        g[i] += -400.0 * r * xi - 2.0 * (1.0 - xi)
+        g[i + 1] += 200.0 * r
+    return g
+
+
 def _rosenbrock_args(rng, tiny):
     n = 4 if tiny else 10
     return ([float(v) for v in rng.uniform(-1.5, 1.5, n)],)

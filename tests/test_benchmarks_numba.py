@@ -37,6 +37,12 @@ def test_rosenbrock_list_and_array_calls_are_checked_and_timed_beside_hand():
     assert info["ratio"] == pytest.approx(info["median_s"] / hand)
     assert array["ratio"] == pytest.approx(array["median_s"] / hand)
     assert info["compile_s"] > 0  # the first call built and compiled it
+    floor = info["variants"]["njit floor"]  # numba's own cost of a call, checked like the others
+    assert "status" not in floor and floor["max_rel_err"] < 1e-12
+    assert floor["ratio"] == pytest.approx(floor["median_s"] / hand)
+    lines = "\n".join(numba_section.render({"workloads": [res], "probes": {"numba": {}}}, "{:.3g}".format))
+    floor_row = next(line for line in lines.splitlines() if "numba's floor" in line)
+    assert floor_row.rstrip().endswith("|  |  |")  # no target, no verdict: it is not srcgrad's
 
 
 def test_a_refusal_is_the_status_not_a_failure(monkeypatch):

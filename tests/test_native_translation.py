@@ -13,7 +13,8 @@ counts what numba compiled, what fell back, and what disagreed.
     pytest tests/test_native_translation.py             # CI: a fixed sample, ~40 s of CPU
     pytest -m fuzz tests/test_native_translation.py --fuzz-n 2000
                                                         # long profile: every case,
-                                                        # and --fuzz-n // 10 fuzz programs
+                                                        # and --fuzz-n // 10 fuzz programs,
+                                                        # in 8 parts that pytest-xdist spreads
 
 A case where the Python backend raises the user's error (a math domain
 error) is counted apart ("user error"), with what the numba build did: it
@@ -71,20 +72,31 @@ def validate(cases) -> tuple:
     return counts, refusals, failures
 
 
+LONG_SHARDS = 8  # the long profile's cases, in this many tests: pytest-xdist spreads them
+
+
+def pytest_generate_tests(metafunc):
+    if "shard" in metafunc.fixturenames:
+        long = metafunc.config.getoption("--fuzz-n") > CI_FUZZ_N
+        metafunc.parametrize("shard", range(LONG_SHARDS) if long else [0])
+
+
 @pytest.mark.fuzz
-def test_the_numba_backend_gives_the_python_backends_results_on_the_corpora(request):
+def test_the_numba_backend_gives_the_python_backends_results_on_the_corpora(request, shard):
     n = request.config.getoption("--fuzz-n")
     families = fuzzfamilies.selected(request.config.getoption("--fuzz-families"))
     programs, rules, examples = translation.program_cases(), translation.rule_cases(), translation.example_cases()
-    if n > CI_FUZZ_N:  # the long profile
+    if n > CI_FUZZ_N:  # the long profile: every case, this shard's share of them
         cases = programs + rules + examples + translation.fuzz_cases(range(10_000, 10_000 + n // 10), families)
+        cases = cases[shard::LONG_SHARDS]
     else:
         # about 130 transforms: each one numba compiles costs ~1 s
         cases = programs[::20] + rules[::100] + examples + translation.fuzz_cases(range(10_000, 10_006), families)
     counts, refusals, failures = validate(cases)
     ran = counts["numba"] + counts["python"]  # the transforms the Python backend runs
+    part = f" (part {shard + 1} of {LONG_SHARDS})" if n > CI_FUZZ_N else ""
     request.config._fuzz_summaries.append(
-        f"srcgrad numba translation validation: {len(cases)} cases, {sum(counts.values())} transforms "
+        f"srcgrad numba translation validation{part}: {len(cases)} cases, {sum(counts.values())} transforms "
         f"(grad, value_and_grad, jvp): {counts['numba']} compiled by numba and agree, "
         f"{counts['python']} fell back to Python, {counts['rejected']} rejected by both backends, "
         f"{sum(v for k, v in counts.items() if k.startswith('user error'))} raised the user's error in Python, "

@@ -58,6 +58,7 @@ _INT_HELPERS = frozenset({numerics.checked_int, numerics.checked_floor, numerics
 _SCALARS = ("bool", "int", "float", "num")  # num: an int or a float
 _DTYPES = {"float": None, "int": "int64", "bool": "bool_"}
 _EXITS = (gast.Break, gast.Continue, gast.Return)
+_ORDER = (gast.Lt, gast.LtE, gast.Gt, gast.GtE)
 
 
 def preallocate(fn, params_kinds: dict, ctx, lookup) -> None:
@@ -72,7 +73,7 @@ def preallocate(fn, params_kinds: dict, ctx, lookup) -> None:
     numpy_name = ctx.rename_global("numpy")
     for loop in dict.fromkeys(p[1] for p in plans):  # in the order of the stacks, one loop at a time
         mine = [p for p in plans if p[1] is loop]
-        trips = _trips(loop, lookup)
+        trips = _trips(loop, lookup, kinds)
         made = []
         if len(mine) > 1 and not isinstance(trips, (gast.Name, gast.Constant)):  # counted once
             name = ctx.names.claim("_trips")
@@ -101,7 +102,7 @@ def _plan(fn, made, kinds, lookup):
         return None
     at = users[0]
     loop = fn.body[at]
-    if not _plain_loop(loop) or _trips(loop, lookup) is None:
+    if not _plain_loop(loop) or _trips(loop, lookup, kinds) is None:
         return None
     uses = [s for i in users for s in nodes.walk_statements([fn.body[i]]) if _own_mention(s, stack)]
     pushes = [s for s in uses if any(s is t for t in nodes.walk_statements([loop]))]
@@ -170,21 +171,24 @@ def _range_args(loop, lookup):
     return None
 
 
-def _trips(loop, lookup):
+def _trips(loop, lookup, kinds):
     """The top-level loop's trip count as an expression over its own bounds, which the
     array is made with right before it (so they read the same values): pure reads only."""
     args = _range_args(loop, lookup)
     if args is None or not all(_pure(a, lookup) for a in args):
         return None
-    if len(args) == 1 and _nonnegative_int(args[0], lookup):
+    if len(args) == 1 and _nonnegative_int(args[0], lookup, kinds):
         return nodes.clone(args[0])
     return gast.Call(func=nodes.name("len"), args=[nodes.clone(loop.iter)], keywords=[])
 
 
-def _nonnegative_int(expr, lookup) -> bool:
+def _nonnegative_int(expr, lookup, kinds) -> bool:
     if isinstance(expr, gast.Constant):
         return type(expr.value) is int and expr.value >= 0
     if isinstance(expr, gast.Name):
+        if expr.id in kinds.defs:  # `_t1 = len(xs)`, and nothing else
+            return all(isinstance(v, gast.Call) and isinstance(v.func, gast.Name)
+                       and kinds.callee(v.func) is builtins.len for _, v in kinds.defs[expr.id])
         value = lookup(expr.id)
         return type(value) is int and value >= 0  # a global the module carries as a constant
     return False
@@ -337,10 +341,12 @@ def _located(new, old):
 
 class _Kinds:
     """What each name of the generated function holds, over all its assignments (flow
-    insensitive): "bool", "int", "float", "num" (an int or a float), "f1" (a new
-    one-axis float64 array), or None (anything else: an array of another kind, None,
-    a tuple, unknown). A pop from a stack of the function restores an earlier value
-    of the same name: it adds nothing."""
+    insensitive): "bool", "int", "float", "num" (an int or a float), each of them
+    with "?" where it may also be None ("float?": a temporary set to None up front),
+    "none", "f1" (a new one-axis float64 array), or None (anything else: an array of
+    another kind, a tuple, unknown). Arithmetic on a value that may be None sees its
+    number (on None it raises, giving no value). A pop from a stack of the function
+    restores an earlier value of the same name: it adds nothing."""
 
     def __init__(self, fn, params_kinds: dict, lookup):
         self.lookup = lookup
@@ -395,13 +401,15 @@ class _Kinds:
 
     def _expr(self, e):
         if isinstance(e, gast.Constant):
+            if e.value is None:
+                return "none"
             if type(e.value) is bool:
                 return "bool"
             return {int: "int", float: "float"}.get(type(e.value))
         if isinstance(e, gast.Name):
             return self.name_kind(e.id)
         if isinstance(e, gast.BinOp):
-            left, right = self._expr(e.left), self._expr(e.right)
+            left, right = _base(self._expr(e.left)), _base(self._expr(e.right))
             if _BOTTOM in (left, right):
                 return _BOTTOM
             if left not in _SCALARS or right not in _SCALARS:
@@ -416,7 +424,7 @@ class _Kinds:
                 return "int"
             return "num"
         if isinstance(e, gast.UnaryOp):
-            inner = self._expr(e.operand)
+            inner = _base(self._expr(e.operand))
             if inner is _BOTTOM:
                 return _BOTTOM
             if inner not in _SCALARS:
@@ -430,9 +438,11 @@ class _Kinds:
             sides = [self._expr(x) for x in [e.left] + list(e.comparators)]
             if _BOTTOM in sides:
                 return _BOTTOM
+            if all(isinstance(op, _ORDER) for op in e.ops):  # None raises in them: no result
+                sides = [_base(side) for side in sides]
             return "bool" if all(s in _SCALARS for s in sides) else None
         if isinstance(e, gast.Subscript):
-            within, index = self._expr(e.value), self._expr(e.slice)
+            within, index = self._expr(e.value), _base(self._expr(e.slice))
             if _BOTTOM in (within, index):
                 return _BOTTOM
             return "float" if within == "f1" and index in ("int", "bool") else None
@@ -441,10 +451,12 @@ class _Kinds:
         return None
 
     def _call(self, e):
-        func = self._callee(e.func)
-        args = [self._expr(a) for a in e.args]
+        func = self.callee(e.func)
+        args = [_base(self._expr(a)) for a in e.args]  # None raises in each
         if _BOTTOM in args:
             return _BOTTOM
+        if func is builtins.len and len(args) == 1:
+            return "int"
         if func in (numpy.zeros, numpy.ones, numpy.empty) and len(args) == 1 and args[0] in ("int", "num"):
             return "f1"
         if _float_zeros(func) and len(args) == 1 and args[0] in ("int", "num"):
@@ -461,7 +473,7 @@ class _Kinds:
             return "int" if args[0] == "bool" else args[0]
         return None
 
-    def _callee(self, func):
+    def callee(self, func):
         if isinstance(func, gast.Name):
             return None if func.id in self.defs or func.id in self.params else self.lookup(func.id)
         if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
@@ -499,9 +511,29 @@ def _join(a, b):
         return b
     if b == _BOTTOM or a == b:
         return a
-    if a in _SCALARS and b in _SCALARS:
-        return "num"
-    return None
+    optional = a == "none" or b == "none" or str(a).endswith("?") or str(b).endswith("?")
+    a, b = a.rstrip("?") if isinstance(a, str) else a, b.rstrip("?") if isinstance(b, str) else b
+    if a == "none" or b == "none":  # None and a number: that number or None
+        found = b if a == "none" else a
+    elif a == b:
+        found = a
+    elif a in _SCALARS and b in _SCALARS:
+        found = "num"
+    else:
+        return None
+    if found not in _SCALARS:
+        return None
+    return found + "?" if optional else found
+
+
+def _base(kind):
+    """The kind of a value of `kind` that is not None ("float" of "float?"): what an
+    operation on it sees, where None raises."""
+    if kind == "none":  # an operation on None raises: it gives no value at all
+        return _BOTTOM
+    if isinstance(kind, str) and kind.endswith("?"):
+        return kind[:-1]
+    return kind
 
 
 def _float_zeros(func) -> bool:

@@ -50,6 +50,9 @@ from . import numerics
 _FLOAT_MATH = frozenset(getattr(math, n) for n in (
     "sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh exp expm1 log log1p log2 log10 "
     "sqrt pow fabs hypot erf erfc gamma lgamma degrees radians copysign fmod").split())
+_FLOAT_UFUNCS = frozenset(getattr(numpy, n) for n in (
+    "sin cos tan arcsin arccos arctan sinh cosh tanh arcsinh arccosh arctanh exp expm1 exp2 log log2 log10 "
+    "log1p sqrt cbrt").split())  # of an int or a float: a float64
 _FLOAT_HELPERS = frozenset(f for name, f in vars(numerics).items() if name.startswith("checked_") and name not in (
     "checked_int", "checked_floor", "checked_ceil", "checked_trunc", "checked_round", "checked_index",
     "checked_power", "checked_power_derivative"))
@@ -464,6 +467,8 @@ class _Kinds:
         if not args or not all(a in _SCALARS for a in args):
             return None
         if func in _FLOAT_MATH or func in _FLOAT_HELPERS or func is builtins.float:
+            return "float"
+        if func in _FLOAT_UFUNCS and all(a in ("int", "float", "num") for a in args):  # not of a bool: float16
             return "float"
         if func in _INT_HELPERS:
             return "int"

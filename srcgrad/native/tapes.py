@@ -53,11 +53,7 @@ _FLOAT_MATH = frozenset(getattr(math, n) for n in (
 _FLOAT_UFUNCS = frozenset(getattr(numpy, n) for n in (
     "sin cos tan arcsin arccos arctan sinh cosh tanh arcsinh arccosh arctanh exp expm1 exp2 log log2 log10 "
     "log1p sqrt cbrt").split())  # of an int or a float: a float64
-_FLOAT_HELPERS = frozenset(f for name, f in vars(numerics).items() if name.startswith("checked_") and name not in (
-    "checked_int", "checked_floor", "checked_ceil", "checked_trunc", "checked_round", "checked_index",
-    "checked_power", "checked_power_derivative"))
-_INT_HELPERS = frozenset({numerics.checked_int, numerics.checked_floor, numerics.checked_ceil,
-                          numerics.checked_trunc, numerics.checked_round, builtins.len})
+_FLOAT_HELPERS = frozenset(f for name, f in numerics.MATH.items() if getattr(math, name) in _FLOAT_MATH)
 _SCALARS = ("bool", "int", "float", "num")  # num: an int or a float
 _DTYPES = {"float": None, "int": "int64", "bool": "bool_"}
 _EXITS = (gast.Break, gast.Continue, gast.Return)
@@ -470,8 +466,6 @@ class _Kinds:
             return "float"
         if func in _FLOAT_UFUNCS and all(a in ("int", "float", "num") for a in args):  # not of a bool: float16
             return "float"
-        if func in _INT_HELPERS:
-            return "int"
         if func is builtins.bool:
             return "bool"
         if func is builtins.abs and len(args) == 1:

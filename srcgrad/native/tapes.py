@@ -111,7 +111,7 @@ def _plan(fn, made, kinds, lookup):
             or len(pops) != len(pushes):
         return None
     count = _per_iteration(loop.body, stack, _stored(loop), fn.body[:at], fn, lookup)
-    kind = kinds.pushed_kind(next(iter(keys)), loop)
+    kind = kinds.pushed_kind(next(iter(keys)), loop, pushes[0])
     if count is None or kind is None:
         return None
     return made, loop, count, kind
@@ -480,25 +480,38 @@ class _Kinds:
             return getattr(self.lookup(func.value.id), func.attr, None)
         return None
 
-    def pushed_kind(self, key: str, loop):
-        """The element kind of a stack of `key`'s values pushed in `loop`: "float",
-        "int", "bool", or None where an array of one would not hold them unchanged."""
-        inside = {id(s) for s in _all_statements([loop])}
-        within = [self.of(v) for s, v in self.defs.get(key, ()) if id(s) in inside and v is not _RESTORE]
-        without = [self.of(v) for s, v in self.defs.get(key, ()) if id(s) not in inside and v is not _RESTORE]
+    def pushed_kind(self, key: str, loop, first_push):
+        """The element kind of a stack of `key`'s values pushed in `loop` (`first_push`:
+        its first push there): "float", "int", "bool", or None where an array of that
+        kind would not hold what numba's list held."""
+        order = {id(s): i for i, s in enumerate(_all_statements([loop]))}
+        mine = [(s, v) for s, v in self.defs.get(key, ()) if v is not _RESTORE]
+        within = [self.of(v) for s, v in mine if id(s) in order]
+        without = [self.of(v) for s, v in mine if id(s) not in order]
         if key in self.params:
             without.append(self._param(key))
-        if not within or len(set(within)) != 1:
+        if not within:
             return None
-        (kind,) = set(within)
-        if kind == "float":
-            # numba types a name read in the loop as float64 when an assignment in the
-            # loop is a float: the int of one made before the loop is then a float too
-            return kind if all(k in ("int", "float", "num") for k in without) else None
-        if kind in ("int", "bool"):
+        numbers = ("int", "float", "num")
+        if set(within) <= {"int", "bool"} and len(set(within)) == 1:
+            (kind,) = set(within)
             return kind if all(k == kind for k in without) else None
-        return None
-
+        if not all(k in numbers for k in within + without):
+            return None
+        # numba gives each version of a name its own type, and unifies them where they
+        # meet: at the head of the loop, an int made before it and a float made in it
+        # become a float64. The values pushed are float64 when every assignment in the
+        # loop is a float, or when the first push reads the head's value (no assignment
+        # comes before it) and the value the loop carries back (its body's last
+        # assignment, at the top level) is a float: numba's list held float64 then.
+        if set(within) == {"float"}:
+            return "float"
+        defs = sorted((order[id(s)], s, v) for s, v in mine if id(s) in order and s is not loop)
+        if not defs or loop in (s for s, _ in mine):
+            return None
+        _, last, value = defs[-1]
+        carried = any(last is s for s in loop.body) and self.of(value) == "float"
+        return "float" if carried and order[id(first_push)] < defs[0][0] else None
 
 _BOTTOM = "bottom"  # not known yet (the fixed point starts there)
 _RANGE = ("range",)

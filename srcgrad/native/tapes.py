@@ -29,12 +29,15 @@ value fits the array's element type unchanged:
   the outer's index keep the list;
 - the length is the loop's trip count, `len(range(...))` of its own bounds,
   evaluated right before it, times that number;
-- the value pushed is a number of one kind everywhere it is pushed, by the
-  small type inference below (`_Kinds`): float (a float64 array; numba's list
-  holds float64 as well when it may also see an int, as at `s = a` before a
-  loop that makes s a float), int (int64, where every assignment of it is an
-  int) or bool. A stack of arrays, of shapes, of a value that may be None
-  (a temporary pushed before its first assignment) stays a list.
+- the array holds what numba's list held, by the small type inference below
+  (`_Kinds`): float64 where the values are numbers and numba types what is
+  pushed as float64 (every assignment in the loop is a float, or the loop
+  carries a float back to its head: an int from before the loop, `s = a`,
+  is unified with it there), int64 where every assignment is an int, bool
+  where every one is a truth value. A stack of arrays, of shapes, of entries
+  of an array argument (whose dtype the generated code cannot know), or of a
+  value that may be None (a temporary pushed before its first assignment)
+  stays a list.
 """
 from __future__ import annotations
 

@@ -37,6 +37,7 @@ import gast
 from .. import nodes
 from ..errors import Location, SrcGradError
 from .checked import check_numerics
+from .tapes import preallocate
 
 _SHAPE_POP = re.compile(r"^_(.+)_shape\d+$")
 
@@ -63,7 +64,20 @@ def lower(fn, params_kinds: dict, ctx) -> list:
         _check_array_uses(fn, p, ctx)
     _float_lists(fn, ctx)
     check_numerics(fn, params_kinds, ctx)  # Python's numeric errors (native/checked.py)
+    preallocate(fn, params_kinds, ctx, lambda name: _global(name, fn, ctx))  # native/tapes.py
     return moved
+
+
+def _global(name: str, fn, ctx):
+    """The object a global name of the generated code is, None for a local or an unknown."""
+    if ctx.is_local(name) or name in {a.id for a in fn.args.args}:
+        return None
+    if name in ctx.helpers:
+        return ctx.helpers[name]
+    try:
+        return ctx.parsed.namespace.lookup(name)
+    except KeyError:
+        return None
 
 
 def _drop_dels(body: list) -> None:

@@ -296,6 +296,15 @@ def checked_index(n):
     return n
 
 
+def range_length(n):
+    """How often `for _ in range(checked_index(n))` runs: 0 for a float, where that loop
+    raises before its first run (tapes.py sizes a stack with it before an outer loop,
+    which may raise first, or never reach this one)."""
+    if isinstance(n, float):
+        return 0
+    return max(n, 0)
+
+
 # math function -> its checked version (checked.py rewrites the calls)
 MATH = {"sqrt": checked_sqrt, "log": checked_log, "log2": checked_log2, "log10": checked_log10,
         "log1p": checked_log1p, "sin": checked_sin, "cos": checked_cos, "tan": checked_tan,

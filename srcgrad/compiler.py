@@ -85,9 +85,11 @@ def derive(fn, options: Options, keep_stages: bool = False, *, compile=None):
     try:
         low = lower(fn, options, stages)
         if options.mode == "forward":
-            compiled = _derive_forward(low, options, Tangents(low.ctx, compile, options.optimize, options.lazy))
+            compiled = _derive_forward(low, options, Tangents(low.ctx, compile, options.optimize, options.lazy,
+                                                               options.backend))
         else:
-            compiled = _derive_reverse(low, options, SplitPairs(low.ctx, compile, options.optimize, options.lazy))
+            compiled = _derive_reverse(low, options, SplitPairs(low.ctx, compile, options.optimize, options.lazy,
+                                                                 options.backend))
     except SrcGradError as err:
         raise _in_user_source(err) from None
     if stages is not None:
@@ -219,6 +221,9 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
     deferred = made = None
     if options.split:
         functions = split_pair(low.tree, forward, backward, sweeps, low.params, names, ctx, options.debug_nans)
+        if options.backend == "numba":
+            moved = native_lowering.lower_pair(*functions, dict(zip(low.params, options.kinds)), ctx,
+                                               sweeps.tape.stack)
     else:
         out = grad_function(low.tree, forward, backward, sweeps, names, ctx, options, low.aux, setting)
         functions = [out]
@@ -232,7 +237,7 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
             functions, deferred = fast_path(out, sweeps, names, ctx, options, setting,
                                             ctx.arithmetic_helpers(arrays=True))
     compiled = _compiled(low, functions, calls, twin=deferred)
-    compiled.native_kwonly = moved if options.backend == "numba" and not options.split else ()
+    compiled.native_kwonly = moved if options.backend == "numba" else ()
     compiled.made = made
     if options.backend == "numba" and not options.split:
         compiled.fresh = numba_fresh

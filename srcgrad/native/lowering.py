@@ -30,12 +30,14 @@ refuses a `del` of a local, and frees an array after its last use itself.
 """
 from __future__ import annotations
 
+import copy
 import re
 
 import gast
 
 from .. import nodes
 from ..errors import Location, SrcGradError
+from ..reverse.pushes import pushed_late
 from .checked import check_numerics
 
 _SHAPE_POP = re.compile(r"^_(.+)_shape\d+$")
@@ -44,6 +46,78 @@ _SHAPE_POP = re.compile(r"^_(.+)_shape\d+$")
 def lower(fn, params_kinds: dict, ctx) -> list:
     """Rewrite the generated def `fn` in place for numba (see the module docstring);
     the names of the keyword-only parameters it made positional."""
+    moved = _positional(fn)
+    _drop_dels(fn.body)
+    for stack in sorted({s.targets[0].id for s in _walk_statements(fn.body) if _is_new_stack(s)}):
+        _split_stack(fn, stack, ctx)
+    _checks(fn, params_kinds, ctx)
+    return moved
+
+
+def lower_pair(forward, backward, params_kinds: dict, ctx, stack) -> list:
+    """Rewrite a split pair (`f_forward(args) -> (value, tape)`, `f_backward(dvalue,
+    tape)`: what vjp and a callee's derivative are) in place for numba, as `lower`
+    rewrites one function: the rewrites and checks run on the two bodies read as one
+    (forward, then backward, as numba runs them for a pullback), the tape's pack in
+    `forward`'s return and its unpack at `backward`'s top left out. Where the stack
+    `stack` splits into one list per value, the tape carries each list in its place."""
+    moved = _positional(forward)
+    returned = forward.body[-1]
+    head = 0  # backward's prologue: `_tape = fresh_tape(_tape)`, the unpack, `copy_stack`
+    while head < len(backward.body) and _reads_tape(backward.body[head], backward.args.args[-1].id, stack):
+        head += 1
+    prologue = backward.body[:head]
+    marker = gast.Pass()
+    merged = copy.copy(forward)
+    # `t = None` up front for a value the tape may carry unbound: put back below where needed
+    inits = [s for s in forward.body[:-1] if _is_none_init(s)]
+    merged.body = [s for s in forward.body[:-1] if not _is_none_init(s)] + [marker] + backward.body[head:]
+    _drop_dels(merged.body)
+    # loop values pushed after their assignment where that is safe, as the joint build has
+    # them: no `None` pushed before a first assignment, which numba would type as optional
+    merged.body = pushed_late(merged.body, stack)
+    split = _split_stack(merged, stack, ctx) if stack is not None and any(
+        _is_new_stack(s) and s.targets[0].id == stack for s in _walk_statements(merged.body)) else None
+    _checks(merged, params_kinds, ctx)
+    at = next(i for i, s in enumerate(merged.body) if s is marker)
+    if split is not None:
+        _carry_split(returned, prologue, stack, split)
+    forward.body = merged.body[:at] + [returned]
+    backward.body = merged.body[at + 1:] or [gast.Pass()]
+    _live_tape(returned, prologue, backward.body)
+    backward.body = prologue + backward.body
+    needed = nodes.read_before_bound(forward.body, {s.targets[0].id for s in inits})
+    forward.body = [s for s in inits if s.targets[0].id in needed] + forward.body
+    return moved
+
+
+def _is_none_init(stmt) -> bool:
+    return isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name) \
+        and isinstance(stmt.value, gast.Constant) and stmt.value.value is None
+
+
+def _live_tape(returned, prologue: list, body: list) -> None:
+    """The tape without the values `body` (the backward after its prologue) binds before
+    it reads them: a value popped late stays out of the tape (where a loop that never ran
+    would leave it None, which numba types as optional)."""
+    tape = returned.value.elts[1] if isinstance(returned.value, gast.Tuple) and len(returned.value.elts) == 2 \
+        else None
+    unpack = next((s for s in prologue if isinstance(s.targets[0], gast.Tuple)), None)
+    if not isinstance(tape, gast.Tuple) or unpack is None or len(unpack.targets[0].elts) != len(tape.elts) \
+            or not all(isinstance(e, gast.Name) for e in tape.elts + unpack.targets[0].elts):
+        return
+    names = [e.id for e in unpack.targets[0].elts]
+    read = {n for s in prologue if s is not unpack for n in nodes.loaded_names(s)}
+    live = nodes.read_before_bound(body, set(names)) | read
+    keep = [i for i, n in enumerate(names) if n in live]
+    if len(keep) == len(names) or not keep:
+        return
+    tape.elts = [tape.elts[i] for i in keep]
+    unpack.targets[0].elts = [unpack.targets[0].elts[i] for i in keep]
+
+
+def _positional(fn) -> list:
+    """`fn`'s keyword-only parameters made positional (numba takes none): their names."""
     args = fn.args
     moved = [a.id for a in args.kwonlyargs]
     if args.kwonlyargs:
@@ -51,9 +125,48 @@ def lower(fn, params_kinds: dict, ctx) -> list:
         # stays; the entry's wrapper passes every parameter, defaults filled in
         args.args = list(args.args) + list(args.kwonlyargs)
         args.kwonlyargs, args.kw_defaults, args.defaults = [], [], []
-    _drop_dels(fn.body)
-    for stack in sorted({s.targets[0].id for s in _walk_statements(fn.body) if _is_new_stack(s)}):
-        _split_stack(fn, stack, ctx)
+    return moved
+
+
+def _reads_tape(stmt, tape: str, stack) -> bool:
+    """Whether `stmt` is one of a backward's prologue statements: `_tape = fresh_tape(_tape)`,
+    `a, b, ... = _tape`, `_stack = copy_stack(_stack)`."""
+    if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1):
+        return False
+    value = stmt.value
+    if isinstance(value, gast.Name):
+        return value.id == tape
+    return isinstance(value, gast.Call) and len(value.args) == 1 and isinstance(value.args[0], gast.Name) \
+        and value.args[0].id in (tape, stack)
+
+
+def _carry_split(returned, prologue: list, stack: str, split: list) -> None:
+    """The tape of a pair whose stack was split: each list in the stack's place, packed
+    and unpacked, and each copied where the stack was."""
+    def spread(elts):
+        out = []
+        for e in elts:
+            out.extend([nodes.name(n) for n in split] if isinstance(e, gast.Name) and e.id == stack else [e])
+        return out
+
+    tape = returned.value.elts[1] if isinstance(returned.value, gast.Tuple) and len(returned.value.elts) == 2 \
+        else None
+    if isinstance(tape, gast.Tuple):
+        tape.elts = spread(tape.elts)
+    for i, stmt in enumerate(list(prologue)):
+        target = stmt.targets[0]
+        if isinstance(target, gast.Tuple):
+            target.elts = [nodes.name(n.id, store=True) if isinstance(n, gast.Name) else n for n in spread(target.elts)]
+        elif isinstance(target, gast.Name) and target.id == stack:  # `_stack = copy_stack(_stack)`
+            call = stmt.value
+            copies = [nodes.assign(n, gast.Call(func=call.func, args=[nodes.name(n)], keywords=[])) for n in split]
+            at = prologue.index(stmt)
+            prologue[at:at + 1] = copies
+
+
+def _checks(fn, params_kinds: dict, ctx) -> None:
+    """The refusals and rewrites after the stacks: what numba would run otherwise silently
+    differently, lists of floats as arrays, Python's numeric errors."""
     _refuse_random_draws(fn, ctx)
     _refuse_type_calls(fn, ctx)
     _refuse_truth_arithmetic(fn, ctx)
@@ -63,7 +176,6 @@ def lower(fn, params_kinds: dict, ctx) -> list:
         _check_array_uses(fn, p, ctx)
     _float_lists(fn, ctx)
     check_numerics(fn, params_kinds, ctx)  # Python's numeric errors (native/checked.py)
-    return moved
 
 
 def _drop_dels(body: list) -> None:
@@ -128,7 +240,9 @@ def _pop_key(stmt, stack: str):
     return "shape:" + shape.group(1) if shape else target
 
 
-def _split_stack(fn, stack: str, ctx) -> None:
+def _split_stack(fn, stack: str, ctx):
+    """Split the stack `stack` into one list per value it carries (see the module
+    docstring): the new lists' names, or None where it stays whole."""
     pushes, pops, others = [], [], 0
     for stmt in _walk_statements(fn.body):
         if _is_new_stack(stmt) and stmt.targets[0].id == stack:
@@ -144,7 +258,7 @@ def _split_stack(fn, stack: str, ctx) -> None:
         others += sum(1 for n in gast.walk(stmt) if isinstance(n, gast.Name) and n.id == stack
                       and not isinstance(stmt, (gast.For, gast.While, gast.If)))
     if others or sorted(k for _, k in pushes) != sorted(k for _, k in pops):
-        return
+        return None
     names: dict[str, str] = {}
     for key in dict.fromkeys(k for _, k in pushes):
         names[key] = ctx.names.claim(f"{stack}_{re.sub(r'[^0-9A-Za-z_]', '_', key.replace('shape:', '')).strip('_')}"
@@ -152,6 +266,7 @@ def _split_stack(fn, stack: str, ctx) -> None:
     for stmt, key in pushes + pops:
         stmt.value.func.value = nodes.name(names[key])
     _replace_new_stack(fn.body, stack, list(names.values()))
+    return list(names.values())
 
 
 def _replace_new_stack(body: list, stack: str, names: list) -> None:

@@ -471,8 +471,9 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, backend: str = "python", **
     """
     from . import compose
 
-    native.python_only(backend, "vjp")
+    native.check_backend(backend)
     if compose.is_derivative(fun):
+        native.python_only(backend, "vjp of a derivative")
         return compose.vjp_of(fun, args, kwargs, wrt)
     fun = forms.function_of(fun)
     names, many = resolve_wrt(fun, wrt)
@@ -487,6 +488,12 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, backend: str = "python", **
     kinds = tuple(kind_of(values[p]) for p in params if p in values)
     lazy = holds_dask(values)  # Dask data: see dask_support (imported only then)
     options = Options(names, kinds=kinds, debug_nans=debug_nans, split=True, lazy=lazy)
+    refusal = None
+    if backend != "python":
+        split = _native_split(fun, options, backend)
+        if split.value is not None:
+            return _native_vjp(fun, options, split, values, params, names, many)
+        refusal = split.refusal  # backend="auto" where numba refuses: the Python build, below
     compiled, pair = bound_for(_SPLIT_BOUND, fun, options)
     forward_fn, backward_fn = pair
     # The tape keeps what the backward sweep reads, the arguments too, until the
@@ -533,6 +540,69 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, backend: str = "python", **
     if lazy:  # a jacobian's rows, all in one dask.compute
         transformable.rows = lambda cotangents: dask_support.pullbacks(backward_fn, tape, cotangents, names,
                                                                        many, values, numpy_only_out=True)
+    if backend != "python":
+        transformable.refusal = refusal
+    return value, transformable
+
+
+_NATIVE_SPLIT: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # fun -> {(Options, backend): Split}
+
+
+def _native_split(fun, options: Options, backend: str):
+    """vjp's numba build of `fun` for `options` (a `native.Split`), made once (and again
+    after a helper or rule it was built from, or a global it compiled in, changed)."""
+    per_fun = _NATIVE_SPLIT.setdefault(fun, {})
+    found = per_fun.get((options, backend))
+    if found is None or (found.check is not None and not found.check()):
+        found = per_fun[(options, backend)] = native.bind_split(fun, options, backend)
+    return found
+
+
+def _native_vjp(fun, options: Options, split, values: dict, params: list, names: tuple, many: bool):
+    """vjp in the numba backend: the value from the compiled forward sweep now; each
+    pullback call runs the compiled forward sweep again and then the backward one, on
+    the arguments as they were (the tape stays in compiled code). The result matches the
+    Python backend's vjp, also for a function that writes into an argument (written now,
+    as calling it does; each pullback starts from a copy of it as it was)."""
+    from . import compose
+
+    written = split.compiled.writes
+    kept = {p: copy_arrays(values[p]) for p in params if p in written}
+    args = [values[p] if p in written else copy_arrays(values[p]) for p in params]
+    value = unshared(split.value(*args), values)
+    saved = [kept.get(p, a) for p, a in zip(params, args)]
+    shapes = {n: skeleton(values[n]) for n in names}  # as they were: the caller may change them
+
+    def arguments():
+        return [copy_arrays(a) if p in kept else a for p, a in zip(params, saved)]
+
+    def pullback(cotangent):
+        """The gradients for `wrt` of <cotangent, fun's value>."""
+        grads = split.gradients(*arguments(), cotangent)
+        transformable.backend = getattr(split.gradients, "backend", "numba")
+        transformable.refusal = getattr(split.gradients, "refusal", None)
+        return pullback_of(grads, cotangent)
+
+    def pullback_of(grads, cotangent=None):
+        out = unshared(tuple([as_gradient(g, shapes[n]) for g, n in zip(grads, names, strict=True)]),
+                       (cotangent, values))
+        return out if many else out[0]
+
+    def build(cotangent_values):  # a transform of the pullback: forward mode over the Python build's
+        _, (forward_fn, backward_fn) = bound_for(_SPLIT_BOUND, fun, options)
+        code, given = forward_fn.__code__, arguments()
+        keywords = code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]
+        tape = forward_fn(*given[:code.co_argcount], **dict(zip(keywords, given[code.co_argcount:])))[1]
+        seed, tape_param = (p for p, _ in compose._layout(backward_fn))
+        return compose.single(compose.Leaf(
+            backward_fn, {seed: ("arg", "cotangent"), tape_param: ("const", tape)}, 0,
+            lambda grads, _: pullback_of(grads)))
+
+    transformable = compose.Composite(build, _PULLBACK_SIGNATURE, f"pullback_{getattr(fun, '__name__', 'f')}",
+                                      pullback.__doc__, call=pullback)
+    transformable.source = listing.header_for(params, options.kinds) + _NUMBA_HEADER + split.compiled.source
+    transformable.backend = getattr(split.value, "backend", "numba")
+    transformable.refusal = getattr(split.value, "refusal", None)
     return value, transformable
 
 

@@ -78,10 +78,13 @@ def lower_pair(forward, backward, params_kinds: dict, ctx, stack) -> list:
     merged.body = pushed_late(merged.body, stack)
     split = _split_stack(merged, stack, ctx) if stack is not None and any(
         _is_new_stack(s) and s.targets[0].id == stack for s in _walk_statements(merged.body)) else None
+    late = _pushed_after(merged, marker, split, {s.targets[0].id for s in inits}) if split else {}
     _checks(merged, params_kinds, ctx)
     at = next(i for i, s in enumerate(merged.body) if s is marker)
     if split is not None:
-        _carry_split(returned, prologue, stack, split)
+        _carry_split(returned, prologue, stack, list(split.values()))
+    if late:
+        _untaped(returned, prologue, late)
     forward.body = merged.body[:at] + [returned]
     backward.body = merged.body[at + 1:] or [gast.Pass()]
     _live_tape(returned, prologue, backward.body)
@@ -89,6 +92,76 @@ def lower_pair(forward, backward, params_kinds: dict, ctx, stack) -> list:
     needed = nodes.read_before_bound(forward.body, {s.targets[0].id for s in inits})
     forward.body = [s for s in inits if s.targets[0].id in needed] + forward.body
     return moved
+
+
+def _pushed_after(merged, marker, split: dict, unbound: set) -> dict:
+    """{t: its list} for each value t the forward pushes before assigning it, from a
+    `t = None` up front (`unbound`), rewritten to push it after: numba would type the
+    list, and t, as optional.
+
+    Where t is bound only by `_stack_t.append(t); t = ...` (the push right before each
+    binding), the list holds [None, a1, ..., a(m-1)] and the tape am; pushed after, it
+    holds [a1, ..., am]. The backward's `t = _stack_t.pop()` (restoring t's value before
+    the binding it passes) becomes `_stack_t.pop()` and, where the list still has values,
+    `t = _stack_t[-1]`: the same value, but for the first binding, where t was unbound
+    (None) and nothing reads it. The tape no longer carries t: the backward starts from
+    the list's last value (see `_untaped`)."""
+    at = next(i for i, s in enumerate(merged.body) if s is marker)
+    forward, backward = merged.body[:at], merged.body[at + 1:]
+    out = {}
+    for key, stack in split.items():
+        if key not in unbound:
+            continue
+        pushes = [(block, i) for block in _blocks(forward) for i, s in enumerate(block)
+                  if _push_key(s, stack) is not None]
+        binds = sum(1 for s in forward for n in gast.walk(s)
+                    if isinstance(n, gast.Name) and n.id == key and isinstance(n.ctx, gast.Store))
+        if not pushes or binds != len(pushes) or not all(
+                _push_key(block[i], stack) == key and i + 1 < len(block) and isinstance(block[i + 1], gast.Assign)
+                and len(block[i + 1].targets) == 1 and isinstance(block[i + 1].targets[0], gast.Name)
+                and block[i + 1].targets[0].id == key for block, i in pushes):
+            continue
+        pops = [(block, i) for block in _blocks(backward) for i, s in enumerate(block)
+                if _pop_key(s, stack) is not None]
+        if not all(_pop_key(block[i], stack) == key for block, i in pops):
+            continue
+        for block, i in pushes:
+            block[i], block[i + 1] = block[i + 1], block[i]
+        for block, i in sorted(pops, key=lambda p: -p[1]):
+            pop = block[i]
+            block[i:i + 1] = [_located(gast.Expr(value=pop.value), pop), _peek(key, stack)]
+        out[key] = stack
+    return out
+
+
+def _peek(name: str, stack: str):
+    """`if len(stack) > 0: name = stack[-1]`."""
+    return nodes.parse_stmts(f"if len({stack}) > 0:\n    {name} = {stack}[-1]")[0]
+
+
+def _blocks(body: list):
+    """`body` and every statement list inside it."""
+    yield body
+    for stmt in body:
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list) and inner:
+                yield from _blocks(inner)
+        for handler in getattr(stmt, "handlers", None) or ():
+            yield from _blocks(handler.body)
+
+
+def _untaped(returned, prologue: list, late: dict) -> None:
+    """The tape without the values `_pushed_after` rewrote: the backward takes each from
+    its list (the last value pushed) after copying the lists."""
+    tape = returned.value.elts[1] if isinstance(returned.value, gast.Tuple) and len(returned.value.elts) == 2 \
+        else None
+    unpack = next((s for s in prologue if isinstance(getattr(s, "targets", [None])[0], gast.Tuple)), None)
+    if isinstance(tape, gast.Tuple) and unpack is not None and len(tape.elts) == len(unpack.targets[0].elts):
+        keep = [i for i, e in enumerate(unpack.targets[0].elts) if not (isinstance(e, gast.Name) and e.id in late)]
+        tape.elts = [tape.elts[i] for i in keep]
+        unpack.targets[0].elts = [unpack.targets[0].elts[i] for i in keep]
+    prologue.extend(_peek(name, stack) for name, stack in late.items())
 
 
 def _is_none_init(stmt) -> bool:
@@ -102,7 +175,7 @@ def _live_tape(returned, prologue: list, body: list) -> None:
     would leave it None, which numba types as optional)."""
     tape = returned.value.elts[1] if isinstance(returned.value, gast.Tuple) and len(returned.value.elts) == 2 \
         else None
-    unpack = next((s for s in prologue if isinstance(s.targets[0], gast.Tuple)), None)
+    unpack = next((s for s in prologue if isinstance(getattr(s, "targets", [None])[0], gast.Tuple)), None)
     if not isinstance(tape, gast.Tuple) or unpack is None or len(unpack.targets[0].elts) != len(tape.elts) \
             or not all(isinstance(e, gast.Name) for e in tape.elts + unpack.targets[0].elts):
         return
@@ -242,7 +315,8 @@ def _pop_key(stmt, stack: str):
 
 def _split_stack(fn, stack: str, ctx):
     """Split the stack `stack` into one list per value it carries (see the module
-    docstring): the new lists' names, or None where it stays whole."""
+    docstring): {the value a list carries ("v", or "shape:v"): the list's name}, or None
+    where the stack stays whole."""
     pushes, pops, others = [], [], 0
     for stmt in _walk_statements(fn.body):
         if _is_new_stack(stmt) and stmt.targets[0].id == stack:
@@ -266,7 +340,7 @@ def _split_stack(fn, stack: str, ctx):
     for stmt, key in pushes + pops:
         stmt.value.func.value = nodes.name(names[key])
     _replace_new_stack(fn.body, stack, list(names.values()))
-    return list(names.values())
+    return names
 
 
 def _replace_new_stack(body: list, stack: str, names: list) -> None:

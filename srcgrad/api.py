@@ -416,6 +416,12 @@ def jvp(fun, primals, tangents, debug_nans: bool = False, backend: str = "python
     >>> def f(x):
     ...     return np.sin(x) * x
     """
+    return _jvp(fun, primals, tangents, debug_nans, backend)[0]
+
+
+def _jvp(fun, primals, tangents, debug_nans: bool = False, backend: str = "python"):
+    """(`jvp`'s result, the function that ran: numba's wrapper says which backend ran it,
+    `.backend`, and why not numba, `.refusal`)."""
     from . import compose
 
     native.check_backend(backend)
@@ -425,7 +431,7 @@ def jvp(fun, primals, tangents, debug_nans: bool = False, backend: str = "python
         raise SrcGradError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
                            hint="give one tangent per primal (None for a constant argument)")
     if compose.is_derivative(fun):
-        return compose.jvp_of(fun, primals, tangents)
+        return compose.jvp_of(fun, primals, tangents), None
     params = parameters(fun)
     if len(primals) > len(params):
         raise SrcGradError(f"jvp got {len(primals)} primals but {fun.__name__} takes {len(params)}")
@@ -452,7 +458,7 @@ def jvp(fun, primals, tangents, debug_nans: bool = False, backend: str = "python
     positional = positional_count(fun)
     keywords = dict(zip(params[positional:], primals[positional:]))
     out, out_dot = bound(*primals[:positional], **keywords, **given)
-    return unshared((out, tangent_like(out_dot, out)), (primals, tangents))
+    return unshared((out, tangent_like(out_dot, out)), (primals, tangents)), bound
 
 
 _SPLIT_BOUND: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

@@ -48,6 +48,7 @@ def lower(fn, params_kinds: dict, ctx) -> list:
     the names of the keyword-only parameters it made positional."""
     moved = _positional(fn)
     _drop_dels(fn.body)
+    _tangent_stacks(fn, ctx)
     for stack in sorted({s.targets[0].id for s in _walk_statements(fn.body) if _is_new_stack(s)}):
         _split_stack(fn, stack, ctx)
     _checks(fn, params_kinds, ctx)
@@ -289,6 +290,22 @@ def _stack_call(node, stack: str, method: str) -> bool:
         and node.func.value.id == stack
 
 
+def _tangent_stacks(fn, ctx) -> None:
+    """`_stack_dot = zeros_like(_stack)` -> `_stack_dot = []`: forward mode over a generated
+    gradient (hvp, hessian) starts a stack's tangent as the runtime's zero of a list, an
+    empty list, which numba's `zeros_like` (of numbers and arrays) does not make."""
+    from .. import runtime
+
+    stacks = {s.targets[0].id for s in _walk_statements(fn.body) if _is_new_stack(s)}
+    for stmt in _walk_statements(fn.body):
+        value = getattr(stmt, "value", None)
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name) \
+                and stmt.targets[0].id.startswith("_stack") and isinstance(value, gast.Call) \
+                and isinstance(value.func, gast.Name) and _resolved(value.func, ctx) is runtime.zeros_like \
+                and len(value.args) == 1 and isinstance(value.args[0], gast.Name) and value.args[0].id in stacks:
+            stmt.value = gast.List(elts=[], ctx=gast.Load())
+
+
 def _push_key(stmt, stack: str):
     """The value `_stack.append(v)` carries ("v", or "shape:v" for `shape_of(v)`), else None."""
     if not (isinstance(stmt, gast.Expr) and _stack_call(stmt.value, stack, "append")
@@ -365,12 +382,16 @@ def _located(new, old):
 def _markers_by_name(fn, ctx) -> None:
     """`srcgrad.stop_gradient(v)` / `srcgrad.detach(v)` (an attribute of srcgrad, which numba
     cannot read) called by a name bound to the function itself, which the module copies."""
+    from .. import runtime
     from ..markers import stop_gradient
 
     for node in gast.walk(fn):
-        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
-                and _resolved(node.func, ctx) is stop_gradient:
-            node.func = nodes.name(ctx.helper(stop_gradient, "stop_gradient"))
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute):
+            found = _resolved(node.func, ctx)
+            if found is stop_gradient:
+                node.func = nodes.name(ctx.helper(stop_gradient, "stop_gradient"))
+            elif found is not None and runtime.is_helper(found):  # `runtime.masked_product` (a tangent rule's)
+                node.func = nodes.name(ctx.helper(found, found.__name__))
 
 
 def _resolved(expr, ctx):
@@ -381,10 +402,13 @@ def _resolved(expr, ctx):
         expr = expr.value
     if not isinstance(expr, gast.Name) or ctx.is_local(expr.id):
         return None
-    try:
-        owner = ctx.parsed.namespace.lookup(expr.id)
-    except KeyError:
-        return None
+    if expr.id in ctx.helpers:
+        owner = ctx.helpers[expr.id]
+    else:
+        try:
+            owner = ctx.parsed.namespace.lookup(expr.id)
+        except KeyError:
+            return None
     for attr in reversed(path):
         owner = getattr(owner, attr, None)
     return owner

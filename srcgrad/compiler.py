@@ -91,7 +91,7 @@ def derive(fn, options: Options, keep_stages: bool = False, *, compile=None):
             compiled = _derive_reverse(low, options, SplitPairs(low.ctx, compile, options.optimize, options.lazy,
                                                                  options.backend))
     except SrcGradError as err:
-        raise _in_user_source(err) from None
+        raise _in_user_source(err, options.backend) from None
     if stages is not None:
         stages[options.mode] = compiled.source
         return compiled, stages
@@ -118,9 +118,10 @@ def _restores(anf, namespace) -> dict:
     return out
 
 
-def _in_user_source(err: SrcGradError) -> SrcGradError:
+def _in_user_source(err: SrcGradError, backend: str = "python") -> SrcGradError:
     """An error located in srcgrad's generated code (a derivative differentiated
-    again), located instead at the user's line that code was made for."""
+    again), located instead at the user's line that code was made for. (In the numba
+    backend, the refusal of a construct numba would run differently, its hint kept.)"""
     where = err.location
     found = codegen.user_location(where.filename, where.lineno) \
         if where is not None and where.filename.startswith("<srcgrad") else None
@@ -129,6 +130,10 @@ def _in_user_source(err: SrcGradError) -> SrcGradError:
     filename, lineno = found
     code = linecache.getline(filename, lineno)
     location = Location(filename, lineno, len(code) - len(code.lstrip()), code)
+    if backend == "numba":
+        return SrcGradError(f"in the second derivative (forward mode over the generated gradient): {err.reason} "
+                            f"(in the generated derivative, {where.filename} line {where.lineno})", location,
+                            err.hint)
     hint = (err.hint or "this line's derivative cannot be differentiated again yet") + \
         " (hessian, hvp and grad of grad need that; first-order derivatives of it work)"
     return SrcGradError(f"second derivatives are not supported here: {err.reason} (in the "

@@ -53,6 +53,12 @@ class Callees:
             raise located(self.ctx.source, stmt, f"{op.label}() calls itself (directly or "
                           "through other functions) with values being differentiated",
                           "recursion is not supported: write the recursion as a loop") from None
+        if getattr(compiled, "tape_copy_dropped", False):
+            # its backward restores arrays of its tape in place (the Python backend does that on
+            # a copy, `fresh_tape`, which numba has no version of): they may be this function's
+            raise located(self.ctx.source, stmt, f"the numba backend does not compile a call of {op.label}(), "
+                          "which writes into an array its derivative keeps",
+                          "backend='auto' runs this function in Python; or call it on a copy") from None
         self.bound.append((callee, compiled))
         return compiled, (mode, callee, tuple(active), kinds)
 

@@ -224,11 +224,12 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
     else:  # the plain lowering (see `unoptimized`)
         forward, backward, _, _ = settle(sweeps.backward, recompute_loops=False)
     deferred = made = None
+    tape_copy_dropped = False
     if options.split:
         functions = split_pair(low.tree, forward, backward, sweeps, low.params, names, ctx, options.debug_nans)
         if options.backend == "numba":
-            moved = native_lowering.lower_pair(*functions, dict(zip(low.params, options.kinds)), ctx,
-                                               sweeps.tape.stack)
+            moved, tape_copy_dropped = native_lowering.lower_pair(
+                *functions, dict(zip(low.params, options.kinds)), ctx, sweeps.tape.stack)
     else:
         out = grad_function(low.tree, forward, backward, sweeps, names, ctx, options, low.aux, setting)
         functions = [out]
@@ -243,6 +244,8 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
                                             ctx.arithmetic_helpers(arrays=True))
     compiled = _compiled(low, functions, calls, twin=deferred)
     compiled.native_kwonly = moved if options.backend == "numba" else ()
+    # a numba split pair whose backward restores arrays of its tape in place, on the tape itself
+    compiled.tape_copy_dropped = options.split and options.backend == "numba" and tape_copy_dropped
     compiled.made = made
     if options.backend == "numba" and not options.split:
         compiled.fresh = numba_fresh

@@ -55,19 +55,25 @@ def lower(fn, params_kinds: dict, ctx) -> list:
     return moved
 
 
-def lower_pair(forward, backward, params_kinds: dict, ctx, stack) -> list:
+def lower_pair(forward, backward, params_kinds: dict, ctx, stack) -> tuple:
     """Rewrite a split pair (`f_forward(args) -> (value, tape)`, `f_backward(dvalue,
     tape)`: what vjp and a callee's derivative are) in place for numba, as `lower`
     rewrites one function: the rewrites and checks run on the two bodies read as one
     (forward, then backward, as numba runs them for a pullback), the tape's pack in
     `forward`'s return and its unpack at `backward`'s top left out. Where the stack
-    `stack` splits into one list per value, the tape carries each list in its place."""
+    `stack` splits into one list per value, the tape carries each list in its place.
+    (The names of the keyword-only parameters it made positional, whether it dropped
+    the backward's copy of the tape.)"""
     moved = _positional(forward)
     returned = forward.body[-1]
     head = 0  # backward's prologue: `_tape = fresh_tape(_tape)`, the unpack, `copy_stack`
-    while head < len(backward.body) and _reads_tape(backward.body[head], backward.args.args[-1].id, stack):
+    while head < len(backward.body) and _reads_tape(backward.body[head], tape_name(backward), stack):
         head += 1
     prologue = backward.body[:head]
+    # `_tape = fresh_tape(_tape)` (the backward restores arrays of the tape in place: a copy, so
+    # that a pullback can run again) goes: in numba each backward run has a tape of its own
+    copied = [s for s in prologue if isinstance(s.targets[0], gast.Name) and s.targets[0].id == tape_name(backward)]
+    prologue = [s for s in prologue if s not in copied]
     marker = gast.Pass()
     merged = copy.copy(forward)
     # `t = None` up front for a value the tape may carry unbound: put back below where needed
@@ -92,7 +98,12 @@ def lower_pair(forward, backward, params_kinds: dict, ctx, stack) -> list:
     backward.body = prologue + backward.body
     needed = nodes.read_before_bound(forward.body, {s.targets[0].id for s in inits})
     forward.body = [s for s in inits if s.targets[0].id in needed] + forward.body
-    return moved
+    return moved, bool(copied)
+
+
+def tape_name(backward) -> str:
+    """The tape parameter of a split pair's backward (its last)."""
+    return backward.args.args[-1].id
 
 
 def _pushed_after(merged, marker, split: dict, unbound: set) -> dict:

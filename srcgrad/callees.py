@@ -56,9 +56,10 @@ class Callees:
         if getattr(compiled, "tape_copy_dropped", False):
             # its backward restores arrays of its tape in place (the Python backend does that on
             # a copy, `fresh_tape`, which numba has no version of): they may be this function's
-            raise located(self.ctx.source, stmt, f"the numba backend does not compile a call of {op.label}(), "
-                          "which writes into an array its derivative keeps",
-                          "backend='auto' runs this function in Python; or call it on a copy") from None
+            raise located(self.ctx.source, stmt, f"the numba backend does not compile a call of {op.label}(): "
+                          "it writes into an array its derivative tapes, which its backward sweep restores in "
+                          "place (in Python on a copy of the tape; numba has no such copy)",
+                          "backend='auto' runs this function in Python (vjp of it alone compiles)") from None
         self.bound.append((callee, compiled))
         return compiled, (mode, callee, tuple(active), kinds)
 

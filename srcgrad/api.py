@@ -354,6 +354,11 @@ grad.__doc__ = """The gradient of a scalar function `fun` with respect to `wrt`.
     back. (`vjp` and `jvp` run `fun` for its value and leave an argument it
     writes written, as calling `fun` would.)
 
+    `backend="numba"` compiles the derivative with numba (an optional extra),
+    `backend="auto"` where numba compiles it and Python elsewhere;
+    `df.backend` says which ran, `df.refusal` why not numba. Every transform
+    of a plain function takes `backend=` (docs/performance.md).
+
     >>> import numpy as np
     >>> def f(x):
     ...     return np.sum(x ** 2)
@@ -474,6 +479,12 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, backend: str = "python", **
     times; each call gives the same result for the same cotangent, also when
     an argument was changed in place after `vjp` returned (the tape keeps
     copies of the arguments the function does not write itself).
+
+    With `backend="numba"` both sweeps are compiled by numba: `vjp` runs the
+    forward sweep for the value, and each pullback call the forward and the
+    backward sweep in machine code, from the arguments as they were (the tape
+    never leaves compiled code). `backend="auto"` runs Python where numba
+    refuses; `pullback.backend` says which ran, `pullback.refusal` why.
     """
     from . import compose
 

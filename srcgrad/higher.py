@@ -48,6 +48,10 @@ def hvp(fun, wrt=0, backend: str = "python"):
     so with `args=(a, b)` wire it as
     `hessp=lambda x, p, *a: hvp(f)(x, *a, p)` (a direction in the wrong
     place is refused by the structure check, not silently misread).
+
+    `backend="numba"` compiles the tangent function of the generated
+    gradient with numba (`"auto"`: Python where numba refuses); after a
+    call, `.backend` says which ran and `.refusal` why not numba.
     """
     native.check_backend(backend)
     if compose.is_derivative(fun):
@@ -92,7 +96,8 @@ def hessian(fun, wrt=0, backend: str = "python"):
     number; for a dict of arrays, a dict of dicts of blocks, as in JAX).
 
     `jacobian(grad(fun))`: one forward-mode column over the generated gradient
-    per entry of the argument.
+    per entry of the argument. `backend=` as for `hvp`: the columns compiled by
+    numba; `.backend` and `.refusal` after a call.
     """
     native.check_backend(backend)
     if compose.is_derivative(fun):
@@ -113,6 +118,11 @@ def jacobian(fun, wrt=0, backend: str = "python"):
     (or output), the blocks nest as in JAX. `fun` may be any derivative
     srcgrad returned (`jacobian(grad(f))`): forward-mode columns over its
     generated code.
+
+    `backend="numba"` compiles the vjp rows or jvp columns with numba (for a
+    number or array argument; `"auto"`: Python where numba refuses); after a
+    call, `.backend` says which ran and `.refusal` why not numba. A transform
+    of a derivative runs Python.
     """
     native.check_backend(backend)
     if compose.is_derivative(fun):

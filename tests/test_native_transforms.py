@@ -80,6 +80,17 @@ def outer(x):
     return inner(x, len(x)) * 2.0
 
 
+def scaled(a, b=2.0):
+    return a * b + np.cos(a)
+
+
+def uses_defaults(x, y):
+    s = 0.0
+    for _ in range(3):
+        s += scaled(x) * scaled(y, 3.0)
+    return s
+
+
 def typed(x):
     s = 0.0
     for i in range(len(x)):
@@ -166,6 +177,10 @@ def test_user_functions_it_calls_compile_into_the_numba_module():
         assert f"def _{callee}_forward(" in df.native.text and f"def _{callee}_backward(" in df.native.text
         value, pullback = srcgrad.vjp(fun, X, backend="numba")
         assert close(value, fun(X)) and close(pullback(2.0), 2.0 * srcgrad.grad(fun)(X))
+    # a callee's tangent function called without its default argument (numba takes no
+    # keyword-only parameter: the tangents are positional, after the defaults)
+    assert close(srcgrad.jvp(uses_defaults, (0.3, 0.7), (1.0, 0.5), backend="numba"),
+                 srcgrad.jvp(uses_defaults, (0.3, 0.7), (1.0, 0.5)))
 
 
 def test_what_numba_refuses_is_a_located_error_and_auto_runs_python():

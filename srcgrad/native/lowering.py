@@ -206,10 +206,15 @@ def _positional(fn) -> list:
     args = fn.args
     moved = [a.id for a in args.kwonlyargs]
     if args.kwonlyargs:
-        # after them, a default would fall to the last moved parameter (`x_dot=0.5`): none
-        # stays; the entry's wrapper passes every parameter, defaults filled in
+        # the entry's wrapper passes every parameter, defaults filled in; a caller's generated
+        # code (of a callee's derivative) may leave a positional default out: those stay,
+        # and the moved parameters after them get theirs (None where they had none: every
+        # call passes those by name)
         args.args = list(args.args) + list(args.kwonlyargs)
-        args.kwonlyargs, args.kw_defaults, args.defaults = [], [], []
+        if args.defaults:
+            args.defaults = list(args.defaults) + [d if d is not None else nodes.const(None)
+                                                   for d in args.kw_defaults]
+        args.kwonlyargs, args.kw_defaults = [], []
     return moved
 
 

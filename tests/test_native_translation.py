@@ -3,8 +3,8 @@ compiles a derivative, it gives the Python backend's result.
 
 Each case of the corpora of tests/test_translation_validation.py (the
 program-corpus tables, the rule cases, the examples, generated fuzz programs)
-is differentiated with `backend="auto"` by `grad`, `value_and_grad` and `jvp`
-(`vjp` has no backend= yet) and with the Python backend; where numba ran,
+is differentiated with `backend="auto"` by `grad`, `value_and_grad`, `jvp` and
+`vjp` (its pullback at a random cotangent) and with the Python backend; where numba ran,
 values, gradients and tangents must agree to 1e-12 relative and have the same
 structure (tests/native_translation.py). Where numba refused, the
 Python build ran and the refusal must be a SrcGradError. The summary line
@@ -85,7 +85,7 @@ def test_the_numba_backend_gives_the_python_backends_results_on_the_corpora(requ
     ran = counts["numba"] + counts["python"]  # the transforms the Python backend runs
     request.config._fuzz_summaries.append(
         f"srcgrad numba translation validation: {len(cases)} cases, {sum(counts.values())} transforms "
-        f"(grad, value_and_grad, jvp): {counts['numba']} compiled by numba and agree, "
+        f"(grad, value_and_grad, jvp, vjp): {counts['numba']} compiled by numba and agree, "
         f"{counts['python']} fell back to Python, {counts['rejected']} rejected by both backends, "
         f"{sum(v for k, v in counts.items() if k.startswith('user error'))} raised the user's error in Python, "
         f"{len(failures)} disagree")
@@ -215,7 +215,7 @@ def test_where_python_raises_the_users_error_numba_raises_it_too():
     error (a math domain error, an int past 64 bits) rather than give nan or a wrapped int."""
     outcomes = native_translation.compare_native(log_of, (-1.0,), 0)
     assert {k: (o.ran, type(o.error)) for k, o in outcomes.items()} == {
-        k: ("user error: both raise", ValueError) for k in ("grad", "value_and_grad", "jvp")}
+        k: ("user error: both raise", ValueError) for k in ("grad", "value_and_grad", "jvp", "vjp")}
     with pytest.raises(OverflowError, match="64 bits"):
         srcgrad.grad(cubed_count, backend="numba")(1.5, 10 ** 7)  # n ** 3 = 10 ** 21 > 2 ** 63
     assert srcgrad.grad(cubed_count)(1.5, 10 ** 7) == 1e21

@@ -6,7 +6,11 @@ as arrays, no fast path), writes it as a standalone module (the exporter's,
 with srcgrad/native's `helpers` and every function under `numba.njit(cache=True)`),
 and imports it from a file in srcgrad's cache directory (`loader`), where
 numba's own cache keeps the machine code for the next process. `entry`
-wraps the module's entry point for the call path.
+wraps the module's entry point for the call path. vjp's split pair is one
+module with two entries (`bind_split`): the forward sweep for the value, and
+both sweeps for a pullback call, so that the tape stays in compiled code.
+jacobian, hessian and hvp reach numba through vjp, jvp and forward mode over
+the generated gradient (`compose.plan.forward_backend`).
 
 `backend="auto"` uses numba where it compiles the derivative and the Python
 build elsewhere; `backend="python"` (the default) never imports numba.

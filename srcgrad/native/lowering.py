@@ -24,6 +24,13 @@ Three rewrites, each proved safe on the tree or refused:
   numba takes none; the entry's caller passes all of them by position
   (and the defaults, which would now fall on the moved ones, go).
 
+A split pair (vjp's, and a called user function's derivative in reverse
+mode) is rewritten as one function (`lower_pair`: the forward's body, then
+the backward's): its stack is split across both and carried in the tape, a
+value the forward pushed before its first binding (as `None`, which numba
+types as optional) is pushed after each binding instead, and the tape keeps
+only what the backward reads before binding it.
+
 It also drops the `del`s of names (`optimize.release` frees NumPy
 temporaries early; user code has none, the fence refuses `del`): numba
 refuses a `del` of a local, and frees an array after its last use itself.

@@ -33,7 +33,7 @@ from .forward import Tangents, forward, tangent_function
 from .fresh import made_record
 from .frontend import ParsedFunction, is_module_path, parse
 from .naming import Names
-from .native import lowering as native_lowering
+from .native import lowering as native_lowering, pairs as native_pairs
 from .normalize import nograd, normalize
 from .normalize.truth import tests_decided_once
 from .normalize.aux import split_aux
@@ -228,7 +228,7 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
     if options.split:
         functions = split_pair(low.tree, forward, backward, sweeps, low.params, names, ctx, options.debug_nans)
         if options.backend == "numba":
-            moved, tape_copy_dropped = native_lowering.lower_pair(
+            moved, tape_copy_dropped = native_pairs.lower(
                 *functions, dict(zip(low.params, options.kinds)), ctx, sweeps.tape.stack)
     else:
         out = grad_function(low.tree, forward, backward, sweeps, names, ctx, options, low.aux, setting)

@@ -354,6 +354,11 @@ grad.__doc__ = """The gradient of a scalar function `fun` with respect to `wrt`.
     back. (`vjp` and `jvp` run `fun` for its value and leave an argument it
     writes written, as calling `fun` would.)
 
+    `backend="numba"` compiles the derivative with numba (an optional extra),
+    `backend="auto"` where numba compiles it and Python elsewhere;
+    `df.backend` says which ran, `df.refusal` why not numba. Every transform
+    of a plain function takes `backend=` (docs/performance.md).
+
     >>> import numpy as np
     >>> def f(x):
     ...     return np.sum(x ** 2)
@@ -416,6 +421,12 @@ def jvp(fun, primals, tangents, debug_nans: bool = False, backend: str = "python
     >>> def f(x):
     ...     return np.sin(x) * x
     """
+    return _jvp(fun, primals, tangents, debug_nans, backend)[0]
+
+
+def _jvp(fun, primals, tangents, debug_nans: bool = False, backend: str = "python"):
+    """(`jvp`'s result, the function that ran: numba's wrapper says which backend ran it,
+    `.backend`, and why not numba, `.refusal`)."""
     from . import compose
 
     native.check_backend(backend)
@@ -425,7 +436,7 @@ def jvp(fun, primals, tangents, debug_nans: bool = False, backend: str = "python
         raise SrcGradError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
                            hint="give one tangent per primal (None for a constant argument)")
     if compose.is_derivative(fun):
-        return compose.jvp_of(fun, primals, tangents)
+        return compose.jvp_of(fun, primals, tangents), None
     params = parameters(fun)
     if len(primals) > len(params):
         raise SrcGradError(f"jvp got {len(primals)} primals but {fun.__name__} takes {len(params)}")
@@ -452,7 +463,7 @@ def jvp(fun, primals, tangents, debug_nans: bool = False, backend: str = "python
     positional = positional_count(fun)
     keywords = dict(zip(params[positional:], primals[positional:]))
     out, out_dot = bound(*primals[:positional], **keywords, **given)
-    return unshared((out, tangent_like(out_dot, out)), (primals, tangents))
+    return unshared((out, tangent_like(out_dot, out)), (primals, tangents)), bound
 
 
 _SPLIT_BOUND: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -468,11 +479,18 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, backend: str = "python", **
     times; each call gives the same result for the same cotangent, also when
     an argument was changed in place after `vjp` returned (the tape keeps
     copies of the arguments the function does not write itself).
+
+    With `backend="numba"` both sweeps are compiled by numba: `vjp` runs the
+    forward sweep for the value, and each pullback call the forward and the
+    backward sweep in machine code, from the arguments as they were (the tape
+    never leaves compiled code). `backend="auto"` runs Python where numba
+    refuses; `pullback.backend` says which ran, `pullback.refusal` why.
     """
     from . import compose
 
-    native.python_only(backend, "vjp")
+    native.check_backend(backend)
     if compose.is_derivative(fun):
+        native.python_only(backend, "vjp of a derivative")
         return compose.vjp_of(fun, args, kwargs, wrt)
     fun = forms.function_of(fun)
     names, many = resolve_wrt(fun, wrt)
@@ -487,6 +505,12 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, backend: str = "python", **
     kinds = tuple(kind_of(values[p]) for p in params if p in values)
     lazy = holds_dask(values)  # Dask data: see dask_support (imported only then)
     options = Options(names, kinds=kinds, debug_nans=debug_nans, split=True, lazy=lazy)
+    refusal = None
+    if backend != "python":
+        split = _native_split(fun, options, backend)
+        if split.value is not None:
+            return _native_vjp(fun, options, split, values, params, names, many)
+        refusal = split.refusal  # backend="auto" where numba refuses: the Python build, below
     compiled, pair = bound_for(_SPLIT_BOUND, fun, options)
     forward_fn, backward_fn = pair
     # The tape keeps what the backward sweep reads, the arguments too, until the
@@ -533,6 +557,69 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, backend: str = "python", **
     if lazy:  # a jacobian's rows, all in one dask.compute
         transformable.rows = lambda cotangents: dask_support.pullbacks(backward_fn, tape, cotangents, names,
                                                                        many, values, numpy_only_out=True)
+    if backend != "python":
+        transformable.refusal = refusal
+    return value, transformable
+
+
+_NATIVE_SPLIT: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # fun -> {(Options, backend): Split}
+
+
+def _native_split(fun, options: Options, backend: str):
+    """vjp's numba build of `fun` for `options` (a `native.Split`), made once (and again
+    after a helper or rule it was built from, or a global it compiled in, changed)."""
+    per_fun = _NATIVE_SPLIT.setdefault(fun, {})
+    found = per_fun.get((options, backend))
+    if found is None or (found.check is not None and not found.check()):
+        found = per_fun[(options, backend)] = native.bind_split(fun, options, backend)
+    return found
+
+
+def _native_vjp(fun, options: Options, split, values: dict, params: list, names: tuple, many: bool):
+    """vjp in the numba backend: the value from the compiled forward sweep now; each
+    pullback call runs the compiled forward sweep again and then the backward one, on
+    the arguments as they were (the tape stays in compiled code). The result matches the
+    Python backend's vjp, also for a function that writes into an argument (written now,
+    as calling it does; each pullback starts from a copy of it as it was)."""
+    from . import compose
+
+    written = split.compiled.writes
+    kept = {p: copy_arrays(values[p]) for p in params if p in written}
+    args = [values[p] if p in written else copy_arrays(values[p]) for p in params]
+    value = unshared(split.value(*args), values)
+    saved = [kept.get(p, a) for p, a in zip(params, args)]
+    shapes = {n: skeleton(values[n]) for n in names}  # as they were: the caller may change them
+
+    def arguments():
+        return [copy_arrays(a) if p in kept else a for p, a in zip(params, saved)]
+
+    def pullback(cotangent):
+        """The gradients for `wrt` of <cotangent, fun's value>."""
+        grads = split.gradients(*arguments(), cotangent)
+        transformable.backend = getattr(split.gradients, "backend", "numba")
+        transformable.refusal = getattr(split.gradients, "refusal", None)
+        return pullback_of(grads, cotangent)
+
+    def pullback_of(grads, cotangent=None):
+        out = unshared(tuple([as_gradient(g, shapes[n]) for g, n in zip(grads, names, strict=True)]),
+                       (cotangent, values))
+        return out if many else out[0]
+
+    def build(cotangent_values):  # a transform of the pullback: forward mode over the Python build's
+        _, (forward_fn, backward_fn) = bound_for(_SPLIT_BOUND, fun, options)
+        code, given = forward_fn.__code__, arguments()
+        keywords = code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]
+        tape = forward_fn(*given[:code.co_argcount], **dict(zip(keywords, given[code.co_argcount:])))[1]
+        seed, tape_param = (p for p, _ in compose._layout(backward_fn))
+        return compose.single(compose.Leaf(
+            backward_fn, {seed: ("arg", "cotangent"), tape_param: ("const", tape)}, 0,
+            lambda grads, _: pullback_of(grads)))
+
+    transformable = compose.Composite(build, _PULLBACK_SIGNATURE, f"pullback_{getattr(fun, '__name__', 'f')}",
+                                      pullback.__doc__, call=pullback)
+    transformable.source = listing.header_for(params, options.kinds) + _NUMBA_HEADER + split.compiled.source
+    transformable.backend = getattr(split.value, "backend", "numba")
+    transformable.refusal = getattr(split.value, "refusal", None)
     return value, transformable
 
 

@@ -28,11 +28,12 @@ class Recursion(Exception):
 class Callees:
     """The callees one derivative binds: compiled through `compile`, named once."""
 
-    def __init__(self, ctx, compile, optimize: bool, lazy: bool = False):
+    def __init__(self, ctx, compile, optimize: bool, lazy: bool = False, backend: str = "python"):
         self.ctx = ctx
         self.compile = compile
         self.optimize = optimize  # callees are built as the caller is (Options.optimize)
         self.lazy = lazy  # and for lazy (Dask) values as the caller is (Options.lazy)
+        self.backend = backend  # and for the caller's backend: numba's callees lowered as it is
         self.bound: list = []  # (user function, its Compiled) bound into this derivative
         self.names: dict = {}  # (mode, callee, wrt, kinds) -> the names it is bound under
 
@@ -45,13 +46,20 @@ class Callees:
         kinds = tuple(self._kind_of(op.bindings.get(p.name), p) for p in params)
         options = Options(tuple(active), kinds=kinds, split=mode == "split",
                           mode="forward" if mode == "forward" else "reverse", optimize=self.optimize,
-                          lazy=self.lazy)
+                          lazy=self.lazy, backend=self.backend)
         try:
             compiled = self.compile(callee, options)
         except Recursion:
             raise located(self.ctx.source, stmt, f"{op.label}() calls itself (directly or "
                           "through other functions) with values being differentiated",
                           "recursion is not supported: write the recursion as a loop") from None
+        if getattr(compiled, "tape_copy_dropped", False):
+            # its backward restores arrays of its tape in place (the Python backend does that on
+            # a copy, `fresh_tape`, which numba has no version of): they may be this function's
+            raise located(self.ctx.source, stmt, f"the numba backend does not compile a call of {op.label}(): "
+                          "it writes into an array its derivative tapes, which its backward sweep restores in "
+                          "place (in Python on a copy of the tape; numba has no such copy)",
+                          "backend='auto' runs this function in Python (vjp of it alone compiles)") from None
         self.bound.append((callee, compiled))
         return compiled, (mode, callee, tuple(active), kinds)
 
@@ -68,7 +76,18 @@ class Callees:
             return "scalar"
         if isinstance(node, gast.Name) and node.id in self.ctx.facts.scalar_names:
             return "scalar"
+        if self.backend == "numba" and isinstance(node, gast.Name) and node.id in self.ctx.facts.array_params \
+                and node.id not in self._rebound():
+            return "array"  # the caller's array argument itself: numba types the callee's code for it
         return "other"
+
+    def _rebound(self) -> set:
+        """The names the differentiated function assigns (a parameter among them may
+        no longer hold its argument)."""
+        if not hasattr(self, "_stored"):
+            self._stored = {n.id for n in gast.walk(self.ctx.parsed.tree)
+                            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        return self._stored
 
 
 def callee_base(op) -> str:

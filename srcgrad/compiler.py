@@ -33,7 +33,7 @@ from .forward import Tangents, forward, tangent_function
 from .fresh import made_record
 from .frontend import ParsedFunction, is_module_path, parse
 from .naming import Names
-from .native import lowering as native_lowering
+from .native import lowering as native_lowering, pairs as native_pairs
 from .normalize import nograd, normalize
 from .normalize.truth import tests_decided_once
 from .normalize.aux import split_aux
@@ -85,11 +85,13 @@ def derive(fn, options: Options, keep_stages: bool = False, *, compile=None):
     try:
         low = lower(fn, options, stages)
         if options.mode == "forward":
-            compiled = _derive_forward(low, options, Tangents(low.ctx, compile, options.optimize, options.lazy))
+            compiled = _derive_forward(low, options, Tangents(low.ctx, compile, options.optimize, options.lazy,
+                                                               options.backend))
         else:
-            compiled = _derive_reverse(low, options, SplitPairs(low.ctx, compile, options.optimize, options.lazy))
+            compiled = _derive_reverse(low, options, SplitPairs(low.ctx, compile, options.optimize, options.lazy,
+                                                                 options.backend))
     except SrcGradError as err:
-        raise _in_user_source(err) from None
+        raise _in_user_source(err, options.backend) from None
     if stages is not None:
         stages[options.mode] = compiled.source
         return compiled, stages
@@ -116,9 +118,10 @@ def _restores(anf, namespace) -> dict:
     return out
 
 
-def _in_user_source(err: SrcGradError) -> SrcGradError:
+def _in_user_source(err: SrcGradError, backend: str = "python") -> SrcGradError:
     """An error located in srcgrad's generated code (a derivative differentiated
-    again), located instead at the user's line that code was made for."""
+    again), located instead at the user's line that code was made for. (In the numba
+    backend, the refusal of a construct numba would run differently, its hint kept.)"""
     where = err.location
     found = codegen.user_location(where.filename, where.lineno) \
         if where is not None and where.filename.startswith("<srcgrad") else None
@@ -127,6 +130,10 @@ def _in_user_source(err: SrcGradError) -> SrcGradError:
     filename, lineno = found
     code = linecache.getline(filename, lineno)
     location = Location(filename, lineno, len(code) - len(code.lstrip()), code)
+    if backend == "numba":
+        return SrcGradError(f"in the second derivative (forward mode over the generated gradient): {err.reason} "
+                            f"(in the generated derivative, {where.filename} line {where.lineno})", location,
+                            err.hint)
     hint = (err.hint or "this line's derivative cannot be differentiated again yet") + \
         " (hessian, hvp and grad of grad need that; first-order derivatives of it work)"
     return SrcGradError(f"second derivatives are not supported here: {err.reason} (in the "
@@ -217,8 +224,12 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
     else:  # the plain lowering (see `unoptimized`)
         forward, backward, _, _ = settle(sweeps.backward, recompute_loops=False)
     deferred = made = None
+    tape_copy_dropped = False
     if options.split:
         functions = split_pair(low.tree, forward, backward, sweeps, low.params, names, ctx, options.debug_nans)
+        if options.backend == "numba":
+            moved, tape_copy_dropped = native_pairs.lower(
+                *functions, dict(zip(low.params, options.kinds)), ctx, sweeps.tape.stack)
     else:
         out = grad_function(low.tree, forward, backward, sweeps, names, ctx, options, low.aux, setting)
         functions = [out]
@@ -232,7 +243,9 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
             functions, deferred = fast_path(out, sweeps, names, ctx, options, setting,
                                             ctx.arithmetic_helpers(arrays=True))
     compiled = _compiled(low, functions, calls, twin=deferred)
-    compiled.native_kwonly = moved if options.backend == "numba" and not options.split else ()
+    compiled.native_kwonly = moved if options.backend == "numba" else ()
+    # a numba split pair whose backward restores arrays of its tape in place, on the tape itself
+    compiled.tape_copy_dropped = options.split and options.backend == "numba" and tape_copy_dropped
     compiled.made = made
     if options.backend == "numba" and not options.split:
         compiled.fresh = numba_fresh

@@ -13,7 +13,7 @@ import inspect
 import numpy
 
 from . import cache, compose, forms, native
-from .api import Derivative, jvp, vjp
+from .api import Derivative, _jvp, jvp, vjp  # noqa: F401  (jvp: importable from here)
 from .boundary import check_tangent, check_wrt_value, copy_arrays, is_dask, kind_of, parameters, resolve_wrt
 from .compiler import Options
 from .compose import plan
@@ -48,9 +48,14 @@ def hvp(fun, wrt=0, backend: str = "python"):
     so with `args=(a, b)` wire it as
     `hessp=lambda x, p, *a: hvp(f)(x, *a, p)` (a direction in the wrong
     place is refused by the structure check, not silently misread).
+
+    `backend="numba"` compiles the tangent function of the generated
+    gradient with numba (`"auto"`: Python where numba refuses); after a
+    call, `.backend` says which ran and `.refusal` why not numba.
     """
-    native.python_only(backend, "hvp")
+    native.check_backend(backend)
     if compose.is_derivative(fun):
+        native.python_only(backend, "hvp of a derivative")
         return compose.hvp_of_fun(fun, wrt)
     fun, name = _one_argument(fun, wrt, "hvp", "pass wrt=0 or wrt='x'")
     gradient = Derivative(fun, name, return_value=False)
@@ -62,8 +67,28 @@ def hvp(fun, wrt=0, backend: str = "python"):
         compose.check_direction(what, name, values[name], values[direction])
         return gradient._plan(values).forward(values, {name: ("arg", direction)})
 
-    return compose.Composite(build, signature, f"hvp_{getattr(fun, '__name__', 'f')}", hvp.__doc__,
-                             binder=binder)
+    return _in_backend(compose.Composite(build, signature, f"hvp_{getattr(fun, '__name__', 'f')}", hvp.__doc__,
+                                         binder=binder), backend)
+
+
+def _in_backend(composite, backend: str):
+    """`composite` (hvp or hessian of a plain function: forward mode over its generated
+    gradient) with its tangent functions built in `backend`; after a call, `.backend`
+    says which ran ("numba" where numba ran every one) and `.refusal` why not numba."""
+    if backend == "python":
+        return composite
+
+    def call(*args, **kwargs):
+        values = composite._values(args, kwargs)
+        with plan.forward_backend(backend):
+            built = composite._build(values)
+        composite._last_leaves = built.leaves
+        out = built.run(values)
+        composite.backend, composite.refusal = plan.ran(built.leaves)
+        return out
+
+    composite._call = call
+    return composite
 
 
 def hessian(fun, wrt=0, backend: str = "python"):
@@ -71,16 +96,18 @@ def hessian(fun, wrt=0, backend: str = "python"):
     number; for a dict of arrays, a dict of dicts of blocks, as in JAX).
 
     `jacobian(grad(fun))`: one forward-mode column over the generated gradient
-    per entry of the argument.
+    per entry of the argument. `backend=` as for `hvp`: the columns compiled by
+    numba; `.backend` and `.refusal` after a call.
     """
-    native.python_only(backend, "hessian")
+    native.check_backend(backend)
     if compose.is_derivative(fun):
+        native.python_only(backend, "hessian of a derivative")
         return compose.hessian_of_fun(fun, wrt)
     fun, name = _one_argument(fun, wrt, "hessian", "pass wrt=0 or wrt='x'")
     full = compose.jacobian_of_fun(Derivative(fun, name, return_value=False), name)
     full.__name__ = full.__qualname__ = f"hessian_{getattr(fun, '__name__', 'f')}"
     full.__doc__ = hessian.__doc__
-    return full
+    return _in_backend(full, backend)
 
 
 def jacobian(fun, wrt=0, backend: str = "python"):
@@ -91,9 +118,15 @@ def jacobian(fun, wrt=0, backend: str = "python"):
     (or output), the blocks nest as in JAX. `fun` may be any derivative
     srcgrad returned (`jacobian(grad(f))`): forward-mode columns over its
     generated code.
+
+    `backend="numba"` compiles the vjp rows or jvp columns with numba (for a
+    number or array argument; `"auto"`: Python where numba refuses); after a
+    call, `.backend` says which ran and `.refusal` why not numba. A transform
+    of a derivative runs Python.
     """
-    native.python_only(backend, "jacobian")
+    native.check_backend(backend)
     if compose.is_derivative(fun):
+        native.python_only(backend, "jacobian of a derivative")
         return compose.jacobian_of_fun(fun, wrt)
     fun, name = _one_argument(fun, wrt, "jacobian", "call it once per argument")
     params = parameters(fun)
@@ -103,14 +136,21 @@ def jacobian(fun, wrt=0, backend: str = "python"):
         bound.apply_defaults()
         x = bound.arguments[name]
         check_wrt_value(name, x)
+        composite.backend, composite.refusal = "python", None
         if not isinstance(x, (numpy.ndarray, float, int)) and not is_dask(x):
+            if backend == "numba":  # by columns over the Python build: refused, by name
+                from .native.entry import _def_location
+
+                raise SrcGradError(f"jacobian with backend='numba' takes a number or a NumPy array for "
+                                   f"{name!r}, not a {type(x).__name__}", _def_location(fun),
+                                   hint=f"pass numpy.asarray({name}); backend='auto' runs this one in Python")
             values = dict(bound.arguments)  # a dict, list or tuple of arrays: by columns
             return composite._build(values).run(values)
         # The function runs once on the caller's arguments (as calling it would); every
         # column is taken at the point it was called at, from copies of what it writes.
         written = _written_params(fun, name, bound.arguments)
         kept = {p: copy_arrays(bound.arguments[p]) for p in params if p in written}
-        out, pullback = vjp(fun, *args, wrt=name, **kwargs)
+        out, pullback = vjp(fun, *args, wrt=name, backend=backend, **kwargs)
         rows = getattr(pullback, "rows", None)  # Dask data: every row in one computation
         if rows is not None:
             from .dask_support import stand_in
@@ -119,13 +159,18 @@ def jacobian(fun, wrt=0, backend: str = "python"):
             return plan.jacobian_of_rows(rows(plan.basis(shaped)), shaped, stand_in(x))
         # a dict, list or tuple output: its structure of blocks out_leaf.shape + x.shape, as in JAX
         if sum(numpy.size(leaf) for leaf in plan.leaves_of(out)) <= numpy.size(x):
-            return plan.jacobian_of_rows([pullback(e) for e in plan.basis(out)], out, x)
+            rows = [pullback(e) for e in plan.basis(out)]
+            composite.backend, composite.refusal = pullback.backend, pullback.refusal
+            return plan.jacobian_of_rows(rows, out, x)
         if name in kept:
             x = kept[name]
-        cols = []
+        cols, ran = [], None
         for e in _basis(x):
             primals = [copy_arrays(kept[p]) if p in kept else bound.arguments[p] for p in params]
-            cols.append(jvp(fun, primals, [e if p == name else None for p in params])[1])
+            column, ran = _jvp(fun, primals, [e if p == name else None for p in params], backend=backend)
+            cols.append(column[1])
+        if backend != "python":
+            composite.backend, composite.refusal = getattr(ran, "backend", "python"), getattr(ran, "refusal", None)
         return plan.jacobian_of(cols, out, x)
 
     composite = compose.jacobian_of_fun(fun, name)

@@ -1427,7 +1427,7 @@ NATIVE_STATS = Counter()  # with "native" checked: how often backend="auto" comp
 
 
 def _native_check(prog):
-    """The numba backend against the Python one: `grad`, `value_and_grad` and `jvp` with
+    """The numba backend against the Python one: `grad`, `value_and_grad`, `jvp` and `vjp` with
     backend="auto" give the Python backend's results where numba compiles them, to 1e-12
     relative (tests/native_translation.py). Outside the program's time limit:
     numba's compiles take seconds."""

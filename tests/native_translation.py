@@ -1,7 +1,8 @@
 """The numba backend against the Python one, on one function at one point.
 
-`compare_native(fn, args, wrt)` runs `grad`, `value_and_grad` and `jvp` with
-`backend="auto"` and with the Python backend (`vjp` has no numba build yet)
+`compare_native(fn, args, wrt)` runs `grad`, `value_and_grad`, `jvp` and
+`vjp` (its value, and its pullback at a random cotangent shaped like the value)
+with `backend="auto"` and with the Python backend
 and says, per transform, what auto ran (`Outcome`): where numba compiled the
 derivative, its values, gradients and tangents, and the arguments after the
 call, must be the Python backend's to `translation.RTOL` relative, with the
@@ -22,7 +23,7 @@ from srcgrad.api import _resolve_wrt
 from srcgrad.errors import SrcGradError
 from translation import Disagreement, _agree, _tangent
 
-NATIVE_TRANSFORMS = ("grad", "value_and_grad", "jvp")  # the transforms with backend= (not vjp yet)
+NATIVE_TRANSFORMS = ("grad", "value_and_grad", "jvp", "vjp")  # the transforms with backend=
 
 
 @dataclass
@@ -131,6 +132,17 @@ def compare_native(fn, args, wrt=0, modes=("reverse", "forward"), transforms=NAT
                     derivative, given = transform(fn, wrt=wrt, backend=backend), fresh()
                     return derivative(*given), derivative.backend, derivative.refusal, given
                 out[name] = _native_outcome(name, run)
+        if "vjp" in transforms and "reverse" in modes:
+            cotangent = []  # drawn once, from the Python backend's value: both pullbacks get it
+
+            def run(backend):
+                given = fresh()
+                value, pullback = srcgrad.vjp(fn, *given, wrt=wrt, backend=backend)
+                if not cotangent:
+                    cotangent.append(_tangent(value, np.random.default_rng(17)))
+                grads = pullback(copy.deepcopy(cotangent[0]))
+                return (value, grads), pullback.backend, pullback.refusal, given
+            out["vjp"] = _native_outcome("vjp", run)
         params = list(inspect.signature(fn).parameters)
         positions = [params.index(n) for n in names]
         if "jvp" in transforms and "forward" in modes and all(p < len(args) for p in positions):

@@ -37,6 +37,7 @@ FACTORS = np.array([INF, 2.0, 0.0, NAN, 3.0, 1.0, -INF])
 # helper name -> argument tuples; several shapes per type signature (numba compiles per ndim)
 CASES = {
     "zeros_like": [(2.0,), (3,), (W,)],
+    "copy_stack": [([1.5, -2.0, 3.0],)],
     "shape_of": [(W,), (arr(5),)],
     "unbroadcast": [
         (2.5, 1.0), (3, 2.0), (W, 1.0),

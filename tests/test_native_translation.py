@@ -3,8 +3,8 @@ compiles a derivative, it gives the Python backend's result.
 
 Each case of the corpora of tests/test_translation_validation.py (the
 program-corpus tables, the rule cases, the examples, generated fuzz programs)
-is differentiated with `backend="auto"` by `grad`, `value_and_grad` and `jvp`
-(`vjp` has no backend= yet) and with the Python backend; where numba ran,
+is differentiated with `backend="auto"` by `grad`, `value_and_grad`, `jvp` and
+`vjp` (its pullback at a random cotangent) and with the Python backend; where numba ran,
 values, gradients and tangents must agree to 1e-12 relative and have the same
 structure (tests/native_translation.py). Where numba refused, the
 Python build ran and the refusal must be a SrcGradError. The summary line
@@ -97,7 +97,7 @@ def test_the_numba_backend_gives_the_python_backends_results_on_the_corpora(requ
     part = f" (part {shard + 1} of {LONG_SHARDS})" if n > CI_FUZZ_N else ""
     request.config._fuzz_summaries.append(
         f"srcgrad numba translation validation{part}: {len(cases)} cases, {sum(counts.values())} transforms "
-        f"(grad, value_and_grad, jvp): {counts['numba']} compiled by numba and agree, "
+        f"(grad, value_and_grad, jvp, vjp): {counts['numba']} compiled by numba and agree, "
         f"{counts['python']} fell back to Python, {counts['rejected']} rejected by both backends, "
         f"{sum(v for k, v in counts.items() if k.startswith('user error'))} raised the user's error in Python, "
         f"{len(failures)} disagree")
@@ -155,13 +155,14 @@ def scaled_tanh(x, scale=0.5):
 def test_a_tangent_function_moved_positional_keeps_no_default_on_the_wrong_parameter():
     """The tangent function `jvp_f(x, scale=0.5, *, x_dot)` takes its keyword-only
     tangent by position in numba; the default must not slide onto `x_dot`
-    (`jvp_f(x, scale, x_dot=0.5)`, which a call of the module would take silently)."""
+    (`jvp_f(x, scale, x_dot=0.5)`, which a call of the module would take silently).
+    `scale` keeps its own (a caller's generated code may leave it out), `x_dot` gets None."""
     value, tangent = srcgrad.jvp(scaled_tanh, (0.3,), (1.0,), backend="numba")
     assert (value, tangent) == srcgrad.jvp(scaled_tanh, (0.3,), (1.0,))
     assert tangent == pytest.approx(0.5 * (1.0 - math.tanh(0.3) ** 2), rel=1e-14)
     [(_, bound, _check)] = [v for k, v in srcgrad.bound.JVP_BOUND[scaled_tanh].items()
                             if isinstance(k, tuple) and k[-1] == "numba"]
-    assert "def jvp_scaled_tanh(x, scale, x_dot):" in bound.native.text
+    assert "def jvp_scaled_tanh(x, scale=0.5, x_dot=None):" in bound.native.text
     assert bound.native.dispatcher(0.3, 2.0, 1.0) == srcgrad.jvp(scaled_tanh, (0.3, 2.0), (1.0, None))
 
 
@@ -227,7 +228,7 @@ def test_where_python_raises_the_users_error_numba_raises_it_too():
     error (a math domain error, an int past 64 bits) rather than give nan or a wrapped int."""
     outcomes = native_translation.compare_native(log_of, (-1.0,), 0)
     assert {k: (o.ran, type(o.error)) for k, o in outcomes.items()} == {
-        k: ("user error: both raise", ValueError) for k in ("grad", "value_and_grad", "jvp")}
+        k: ("user error: both raise", ValueError) for k in ("grad", "value_and_grad", "jvp", "vjp")}
     with pytest.raises(OverflowError, match="64 bits"):
         srcgrad.grad(cubed_count, backend="numba")(1.5, 10 ** 7)  # n ** 3 = 10 ** 21 > 2 ** 63
     assert srcgrad.grad(cubed_count)(1.5, 10 ** 7) == 1e21

@@ -17,6 +17,8 @@ in `transforms.py`.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import weakref
 
 import numpy
@@ -160,8 +162,35 @@ class Zero:
 
 def _forward_function(fn, options: Options):
     """(compiled, bound) tangent function of `fn` for `options`, built once per `fn`
-    (and again after a helper it was built from changed: see `watch`)."""
-    return bound_for(JVP_BOUND, fn, options)  # the table jvp keeps
+    (and again after a helper it was built from changed: see `watch`), in the backend
+    `forward_backend` set (numba's wrapper says which ran: `.backend`, `.refusal`)."""
+    return bound_for(JVP_BOUND, fn, options, _BACKEND.get())  # the table jvp keeps
+
+
+_BACKEND = contextvars.ContextVar("srcgrad_forward_backend", default="python")
+
+
+@contextlib.contextmanager
+def forward_backend(backend: str):
+    """Build the tangent functions of the plans made inside the block in `backend`
+    ("python", "numba" or "auto"): hvp and hessian of a plain function compile forward
+    mode over its generated gradient with numba this way."""
+    token = _BACKEND.set(backend)
+    try:
+        yield
+    finally:
+        _BACKEND.reset(token)
+
+
+def ran(leaves) -> tuple:
+    """(the backend that ran the tangent functions among `leaves`, the refusal where
+    "auto" ran Python instead): "numba" where numba ran every one of them."""
+    fns = [leaf.leaf.fn if isinstance(leaf, Zero) else leaf.fn for leaf in leaves]
+    native = [fn for fn in fns if hasattr(fn, "native")]  # numba's wrappers (`native.entry`)
+    refusal = next((fn.refusal for fn in fns if getattr(fn, "refusal", None) is not None), None)
+    if native and all(fn.backend == "numba" for fn in native) and refusal is None:
+        return "numba", None
+    return "python", refusal
 
 
 def user_leaf(fun, values: dict) -> Leaf:

@@ -35,7 +35,10 @@ class Composite:
     way to the same value: jacobian of a plain function by vjp rows).
     """
 
-    backend = "python"  # transforms of derivatives run their generated code in Python
+    # transforms of derivatives run their generated code in Python; hvp, hessian, jacobian
+    # and vjp of a plain function say here which backend their last call ran, and why not numba
+    backend = "python"
+    refusal = None
 
     def __init__(self, build, signature: inspect.Signature, name: str, doc: str = "", call=None,
                  binder=None):

@@ -6,13 +6,19 @@ as arrays, no fast path), writes it as a standalone module (the exporter's,
 with srcgrad/native's `helpers` and every function under `numba.njit(cache=True)`),
 and imports it from a file in srcgrad's cache directory (`loader`), where
 numba's own cache keeps the machine code for the next process. `entry`
-wraps the module's entry point for the call path.
+wraps the module's entry point for the call path. vjp's split pair is one
+module with two entries (`bind_split`): the forward sweep for the value, and
+both sweeps for a pullback call, so that the tape stays in compiled code.
+jacobian, hessian and hvp reach numba through vjp, jvp and forward mode over
+the generated gradient (`compose.plan.forward_backend`).
 
 `backend="auto"` uses numba where it compiles the derivative and the Python
 build elsewhere; `backend="python"` (the default) never imports numba.
 numba is an optional extra (`pip install srcgrad[numba]`).
 """
 from __future__ import annotations
+
+import dataclasses
 
 from ..errors import SrcGradError
 
@@ -30,13 +36,13 @@ def check_backend(backend) -> str:
 
 
 def python_only(backend, transform: str) -> None:
-    """Check `backend` for a transform the numba backend does not compile yet (vjp,
-    hvp, hessian, jacobian): "python" and "auto" run Python, "numba" is refused."""
+    """Check `backend` for a transform the numba backend does not compile (a transform
+    of a derivative srcgrad returned): "python" and "auto" run Python, "numba" is refused."""
     if backend != "numba":
         check_backend(backend)
     else:
-        raise SrcGradError(f"{transform} has no numba backend yet: backend='numba' compiles grad, "
-                           "value_and_grad and jvp",
+        raise SrcGradError(f"{transform} has no numba backend: backend='numba' compiles the derivatives "
+                           "of plain functions (grad, value_and_grad, jvp, vjp, jacobian, hessian, hvp)",
                            hint=f"use backend='auto' (it runs {transform} in Python) or backend='python'")
 
 
@@ -77,6 +83,51 @@ def bind(fun, options, backend: str) -> tuple:
     current = entry.current if entry.watches else None
     fresh = compiled.fresh and (python is None or python[4])  # either may run
     return compiled, entry.function, _both(seen.check(), current), _both(seen.check(planned=True), current), fresh
+
+
+@dataclasses.dataclass
+class Split:
+    """vjp's derivative in the numba backend: `value(*args)` runs the forward sweep,
+    `gradients(*args, cotangent)` both sweeps (the tape stays in compiled code), every
+    argument positional. `python` is the Python build's pair (forward, backward) where
+    "auto" may fall back to it; `refusal` why the build runs in Python (then `value`
+    and `gradients` are None); `compiled` the build that runs; `check` its staleness
+    check (None: nothing to check)."""
+
+    compiled: object
+    value: object
+    gradients: object
+    python: object
+    refusal: object
+    check: object
+
+
+def bind_split(fun, options, backend: str) -> Split:
+    """vjp's split derivative of `fun` for `options` compiled by numba (`Split`); with
+    "auto", the Python build's pair where numba refuses the build, and behind each entry
+    where it refuses to compile it at the first call."""
+    from .. import cache, watch
+
+    python = None
+    if backend == "auto":
+        built = cache.compiled(fun, options)
+        python = (built, built.bind(fun), watch.of(built, fun).check())
+    try:
+        _check_kinds(fun, options.kinds)
+        compiled = cache.compiled(fun, dataclasses.replace(options, backend="numba"))
+        from .entry import NativeEntry, by_position
+
+        pair = python and python[1]
+        value = NativeEntry(compiled, fun, options, by_position(pair, "value"), role="value")
+        gradients = NativeEntry(compiled, fun, options, by_position(pair, "gradients"), made=value.made,
+                                role="gradients")
+    except SrcGradError as err:
+        if python is None:
+            raise
+        return Split(python[0], None, None, python[1], err, python[2])
+    current = value.current if value.watches else None
+    return Split(compiled, value.function, gradients.function, python and python[1], None,
+                 _both(watch.of(compiled, fun).check(), current))
 
 
 _KINDS = ("scalar", "array", "numbers")  # Python numbers, NumPy arrays, lists of Python floats

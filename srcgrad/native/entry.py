@@ -36,7 +36,9 @@ _NOTE = re.compile(r"#\s*(?:backward of |recompute )?line (\d+): ")
 
 
 def module_text(compiled, fn, options, header: str = ""):
-    """(the numba module's text, its entry's name, the literals it froze, the exporter)."""
+    """(the numba module's text, its entry's name, the literals it froze, the exporter).
+    For a split pair (vjp, `options.split`), the name is a pair: the value entry's and
+    the gradients entry's (see `_split_entries`)."""
     import os
 
     import numpy
@@ -50,7 +52,10 @@ def module_text(compiled, fn, options, header: str = ""):
     exporter.resolve(numpy, "numpy")
     name = entry_name(fn, options.mode)
     try:
-        exporter.entry(bound, name)
+        if options.split:
+            name = _split_entries(exporter, bound, fn)
+        else:
+            exporter.entry(bound, name)
     except SrcGradError as err:
         helper, global_name = getattr(err, "helper", None), getattr(err, "global_name", None)
         if (helper is None and global_name is None) or err.location is not None:
@@ -74,6 +79,52 @@ def module_text(compiled, fn, options, header: str = ""):
     return exporter.render(header), name, exporter.frozen, exporter
 
 
+def _split_entries(exporter, pair, fn) -> tuple:
+    """A split pair's two functions exported, and the module's two entries (their names):
+    `value_<f>(args)`, f's value from the forward sweep, and `vjp_<f>(args, cotangent)`,
+    the gradients from both sweeps. The tape passes from one sweep to the other inside
+    compiled code: it never crosses into Python, where numba would box its lists."""
+    forward, backward = pair
+    base = re.sub(r"\W", "", fn.__name__)
+    exporter.entry(forward, f"_{base}_forward")
+    exporter.entry(backward, f"_{base}_backward")
+    code = forward.__code__
+    params = list(code.co_varnames[:code.co_argcount])
+    cotangent = "_cotangent"
+    while cotangent in params:
+        cotangent += "_"
+    args = ", ".join(params)
+    value, gradients = exporter.claim(f"value_{base}"), exporter.claim(f"vjp_{base}")
+    forward_name, backward_name = exporter.by_id[id(forward)], exporter.by_id[id(backward)]
+    exporter.sections["entry"].append(
+        f"def {value}({args}):\n"
+        f'    """{fn.__name__}\'s value (the forward sweep, its tape dropped)."""\n'
+        f"    return {forward_name}({args})[0]\n")
+    exporter.sections["entry"].append(
+        f"def {gradients}({args}{', ' if args else ''}{cotangent}):\n"
+        f'    """The gradients for the cotangent `{cotangent}`: the forward sweep again, then the backward."""\n'
+        f"    return {backward_name}({cotangent}, {forward_name}({args})[1])\n")
+    return value, gradients
+
+
+def by_position(pair, role: str):
+    """The Python build's split `pair` as the split entry `role` runs it (every argument by
+    position, the cotangent last for "gradients"): the entry's fallback. None for None."""
+    if pair is None:
+        return None
+    forward, backward = pair
+    code = forward.__code__
+    count = code.co_argcount
+    kwonly = code.co_varnames[count:count + code.co_kwonlyargcount]
+
+    def run(args):
+        return forward(*args[:count], **dict(zip(kwonly, args[count:])))
+
+    if role == "value":
+        return lambda *args: run(args)[0]
+    return lambda *args: backward(args[-1], run(args[:-1])[1])
+
+
 def _user_location(fn, lines: list):
     """The user's line the last `# line N:` note of these generated lines names."""
     user_line = next((int(m.group(1)) for text in reversed(lines) for m in [_NOTE.search(text)] if m), None)
@@ -87,12 +138,19 @@ def _user_location(fn, lines: list):
 class NativeEntry:
     """The numba-compiled derivative and the wrapper the call path runs (`function`)."""
 
-    def __init__(self, compiled, fn, options, fallback=None):
+    def __init__(self, compiled, fn, options, fallback=None, made=None, role: str = ""):
+        """`made`: the module (`module_text`'s result) another entry of it made already;
+        `role`: "" for grad, value_and_grad and jvp, "value" or "gradients" for the two
+        entries of a split pair (vjp: every parameter positional, the cotangent last)."""
         self.fn = fn
         self.options = options
-        text, name, frozen, exporter = module_text(compiled, fn, options)
+        self.made = made = made or module_text(compiled, fn, options)
+        text, name, frozen, exporter = made
+        if role:
+            name = name[role == "gradients"]
+        self.role = role
         self.text = text
-        self.module = loader.load(text, name)
+        self.module = loader.load(text, name if not role else made[1][0])
         self.path = self.module.__file__
         self.dispatcher = getattr(self.module, name)
         self._frozen = _frozen_slots(frozen)
@@ -119,14 +177,14 @@ class NativeEntry:
         # under NUMBA_DISABLE_JIT=1, numba.njit returns the Python function itself
         code = getattr(self.dispatcher, "py_func", self.dispatcher).__code__
         params = list(code.co_varnames[:code.co_argcount])
-        kwonly = list(getattr(compiled, "native_kwonly", ()))
+        kwonly = list(getattr(compiled, "native_kwonly", ())) if not self.role else []
         positional = [p for p in params if p not in kwonly]
         kinds = dict(zip(_user_params(self.fn), self.options.kinds))
         numbers = {p for p in positional if kinds.get(p) == "numbers"}
         # a tangent of a list of floats crosses as its primal does
         tangents = dict(zip(getattr(compiled, "tangent_params", ()), self.options.wrt))
         numbers |= {t for t, p in tangents.items() if kinds.get(p) == "numbers"}
-        defaults = self.fn.__defaults__ or ()
+        defaults = (self.fn.__defaults__ or ()) if not self.role else ()  # a split entry gets every argument
         kwdefaults = self.fn.__kwdefaults__ or {}
         first_default = len(positional) - len(defaults)
         head = [f"{p}=_defaults[{i - first_default}]" if i >= first_default else p
@@ -138,7 +196,7 @@ class NativeEntry:
         wrt_numbers = [i for i, w in enumerate(self.options.wrt) if kinds.get(w) == "numbers"]
         convert = self._output_converter(wrt_numbers)
         options = self.options
-        if wrt_numbers and options.mode == "reverse" and len(options.wrt) == 1 \
+        if wrt_numbers and options.mode == "reverse" and len(options.wrt) == 1 and not self.role \
                 and not (options.return_value or options.has_aux):
             call = f"_entry({passed}).tolist()"  # the commonest: grad of one list of floats
         else:
@@ -147,6 +205,11 @@ class NativeEntry:
         precision = "".join(f"    if {p}.dtype is not _f64 and _other_float({p!r}, {p}):\n"
                             f"        return _python({as_python})\n"
                             for p in positional if kinds.get(p) == "array")
+        if self.role == "gradients":  # the cotangent: a number, an array or a tuple of them
+            c = params[-1]
+            precision += (f"    if isinstance({c}, _ndarray) and {c}.dtype is not _f64 "
+                          f"and _other_float('cotangent', {c}):\n"
+                          f"        return _python({as_python})\n")
         text = (f"def {name}({', '.join(head)}):\n"
                 f"    if _state:\n"
                 f"        return _python({as_python})\n"
@@ -210,7 +273,7 @@ class NativeEntry:
 
         scope = {"_state": state, "_entry": self.dispatcher, "_python": self.fallback,
                  "_f64": numpy.dtype(numpy.float64), "_other_float": other_float,
-                 "_array": numpy.array, "_float64": numpy.float64,
+                 "_array": numpy.array, "_float64": numpy.float64, "_ndarray": numpy.ndarray,
                  "_out": convert, "_refused": refused, "_once": once, "_ran_numba": ran_numba,
                  "_Own": self._error or (), "_SrcGradError": SrcGradError,
                  "_defaults": defaults, "_kwdefaults": kwdefaults}
@@ -225,9 +288,12 @@ class NativeEntry:
         import numpy
 
         options = self.options
-        if not wrt_numbers:
+        if not wrt_numbers or self.role == "value":
             return None
         many = len(options.wrt) > 1
+        if self.role == "gradients":  # a tuple, one gradient per wrt argument
+            return lambda out: tuple(v.tolist() if i in wrt_numbers and isinstance(v, numpy.ndarray) else v
+                                     for i, v in enumerate(out))
 
         def listed(v):  # an array for a list; a list numba kept as one stays as it is
             return v.tolist() if isinstance(v, numpy.ndarray) else v

@@ -24,6 +24,9 @@ Three rewrites, each proved safe on the tree or refused:
   numba takes none; the entry's caller passes all of them by position
   (and the defaults, which would now fall on the moved ones, go).
 
+A split pair (vjp's, and a called user function's derivative in reverse
+mode) goes through the same rewrites read as one function (`pairs.py`).
+
 It also drops the `del`s of names (`optimize.release` frees NumPy
 temporaries early; user code has none, the fence refuses `del`): numba
 refuses a `del` of a local, and frees an array after its last use itself.
@@ -45,16 +48,37 @@ _SHAPE_POP = re.compile(r"^_(.+)_shape\d+$")
 def lower(fn, params_kinds: dict, ctx) -> list:
     """Rewrite the generated def `fn` in place for numba (see the module docstring);
     the names of the keyword-only parameters it made positional."""
+    moved = _positional(fn)
+    _drop_dels(fn.body)
+    _tangent_stacks(fn, ctx)
+    for stack in sorted({s.targets[0].id for s in _walk_statements(fn.body) if _is_new_stack(s)}):
+        _split_stack(fn, stack, ctx)
+    _checks(fn, params_kinds, ctx)
+    # a single function's tapes (a split pair's cross from one function to the other)
+    preallocate(fn, params_kinds, ctx, lambda name: _global(name, fn, ctx))  # native/tapes.py
+    return moved
+
+
+def _positional(fn) -> list:
+    """`fn`'s keyword-only parameters made positional (numba takes none): their names."""
     args = fn.args
     moved = [a.id for a in args.kwonlyargs]
     if args.kwonlyargs:
-        # after them, a default would fall to the last moved parameter (`x_dot=0.5`): none
-        # stays; the entry's wrapper passes every parameter, defaults filled in
+        # the entry's wrapper passes every parameter, defaults filled in; a caller's generated
+        # code (of a callee's derivative) may leave a positional default out: those stay,
+        # and the moved parameters after them get theirs (None where they had none: every
+        # call passes those by name)
         args.args = list(args.args) + list(args.kwonlyargs)
-        args.kwonlyargs, args.kw_defaults, args.defaults = [], [], []
-    _drop_dels(fn.body)
-    for stack in sorted({s.targets[0].id for s in _walk_statements(fn.body) if _is_new_stack(s)}):
-        _split_stack(fn, stack, ctx)
+        if args.defaults:
+            args.defaults = list(args.defaults) + [d if d is not None else nodes.const(None)
+                                                   for d in args.kw_defaults]
+        args.kwonlyargs, args.kw_defaults = [], []
+    return moved
+
+
+def _checks(fn, params_kinds: dict, ctx) -> None:
+    """The refusals and rewrites after the stacks: what numba would run otherwise silently
+    differently, lists of floats as arrays, Python's numeric errors."""
     _refuse_random_draws(fn, ctx)
     _refuse_type_calls(fn, ctx)
     _refuse_truth_arithmetic(fn, ctx)
@@ -64,8 +88,6 @@ def lower(fn, params_kinds: dict, ctx) -> list:
         _check_array_uses(fn, p, ctx)
     _float_lists(fn, ctx)
     check_numerics(fn, params_kinds, ctx)  # Python's numeric errors (native/checked.py)
-    preallocate(fn, params_kinds, ctx, lambda name: _global(name, fn, ctx))  # native/tapes.py
-    return moved
 
 
 def _global(name: str, fn, ctx):
@@ -118,6 +140,22 @@ def _stack_call(node, stack: str, method: str) -> bool:
         and node.func.value.id == stack
 
 
+def _tangent_stacks(fn, ctx) -> None:
+    """`_stack_dot = zeros_like(_stack)` -> `_stack_dot = []`: forward mode over a generated
+    gradient (hvp, hessian) starts a stack's tangent as the runtime's zero of a list, an
+    empty list, which numba's `zeros_like` (of numbers and arrays) does not make."""
+    from .. import runtime
+
+    stacks = {s.targets[0].id for s in _walk_statements(fn.body) if _is_new_stack(s)}
+    for stmt in _walk_statements(fn.body):
+        value = getattr(stmt, "value", None)
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name) \
+                and stmt.targets[0].id.startswith("_stack") and isinstance(value, gast.Call) \
+                and isinstance(value.func, gast.Name) and _resolved(value.func, ctx) is runtime.zeros_like \
+                and len(value.args) == 1 and isinstance(value.args[0], gast.Name) and value.args[0].id in stacks:
+            stmt.value = gast.List(elts=[], ctx=gast.Load())
+
+
 def _push_key(stmt, stack: str):
     """The value `_stack.append(v)` carries ("v", or "shape:v" for `shape_of(v)`), else None."""
     if not (isinstance(stmt, gast.Expr) and _stack_call(stmt.value, stack, "append")
@@ -142,7 +180,10 @@ def _pop_key(stmt, stack: str):
     return "shape:" + shape.group(1) if shape else target
 
 
-def _split_stack(fn, stack: str, ctx) -> None:
+def _split_stack(fn, stack: str, ctx):
+    """Split the stack `stack` into one list per value it carries (see the module
+    docstring): {the value a list carries ("v", or "shape:v"): the list's name}, or None
+    where the stack stays whole."""
     pushes, pops, others = [], [], 0
     for stmt in _walk_statements(fn.body):
         if _is_new_stack(stmt) and stmt.targets[0].id == stack:
@@ -158,7 +199,7 @@ def _split_stack(fn, stack: str, ctx) -> None:
         others += sum(1 for n in gast.walk(stmt) if isinstance(n, gast.Name) and n.id == stack
                       and not isinstance(stmt, (gast.For, gast.While, gast.If)))
     if others or sorted(k for _, k in pushes) != sorted(k for _, k in pops):
-        return
+        return None
     names: dict[str, str] = {}
     for key in dict.fromkeys(k for _, k in pushes):
         names[key] = ctx.names.claim(f"{stack}_{re.sub(r'[^0-9A-Za-z_]', '_', key.replace('shape:', '')).strip('_')}"
@@ -166,6 +207,7 @@ def _split_stack(fn, stack: str, ctx) -> None:
     for stmt, key in pushes + pops:
         stmt.value.func.value = nodes.name(names[key])
     _replace_new_stack(fn.body, stack, list(names.values()))
+    return names
 
 
 def _replace_new_stack(body: list, stack: str, names: list) -> None:
@@ -190,12 +232,16 @@ def _located(new, old):
 def _markers_by_name(fn, ctx) -> None:
     """`srcgrad.stop_gradient(v)` / `srcgrad.detach(v)` (an attribute of srcgrad, which numba
     cannot read) called by a name bound to the function itself, which the module copies."""
+    from .. import runtime
     from ..markers import stop_gradient
 
     for node in gast.walk(fn):
-        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
-                and _resolved(node.func, ctx) is stop_gradient:
-            node.func = nodes.name(ctx.helper(stop_gradient, "stop_gradient"))
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute):
+            found = _resolved(node.func, ctx)
+            if found is stop_gradient:
+                node.func = nodes.name(ctx.helper(stop_gradient, "stop_gradient"))
+            elif found is not None and runtime.is_helper(found):  # `runtime.masked_product` (a tangent rule's)
+                node.func = nodes.name(ctx.helper(found, found.__name__))
 
 
 def _resolved(expr, ctx):
@@ -206,10 +252,13 @@ def _resolved(expr, ctx):
         expr = expr.value
     if not isinstance(expr, gast.Name) or ctx.is_local(expr.id):
         return None
-    try:
-        owner = ctx.parsed.namespace.lookup(expr.id)
-    except KeyError:
-        return None
+    if expr.id in ctx.helpers:
+        owner = ctx.helpers[expr.id]
+    else:
+        try:
+            owner = ctx.parsed.namespace.lookup(expr.id)
+        except KeyError:
+            return None
     for attr in reversed(path):
         owner = getattr(owner, attr, None)
     return owner

@@ -23,7 +23,7 @@ The exporter copies a helper of any of these modules, and the private
 functions it calls, by their source.
 """
 from .core import SrcGradError
-from .core import (require_scalar, zeros_like, float_zeros, shape_of, unbroadcast, unbroadcast_to,
+from .core import (require_scalar, zeros_like, float_zeros, copy_stack, shape_of, unbroadcast, unbroadcast_to,
                    unbroadcast_against, broadcast_like, unreduce, reduced_size)
 from .guards import (masked_product, selected_product, tangent_ratio, pole_ratio, sign_of, log_or_zero,
                      power_derivative, choice_share, radial_share, tie_share, clip_share)

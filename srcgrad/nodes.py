@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import threading
 
 import gast
 from gast import ast3 as gast_ast3
@@ -18,7 +19,19 @@ def parse(text: str):
     """`gast.parse(text)`, the same tree, made faster: gast's own conversion from
     `ast`, with its per-node method lookup and field lists kept per node class
     (a function's first build converts every node of its source)."""
-    return _ToGast().visit(ast.parse(text))
+    return _ToGast().visit(parse_ast(text))
+
+
+# CPython 3.11 and 3.12 count the depth of the Python objects `ast.parse` builds in
+# state all threads share: two parses at once can fail with "SystemError: AST
+# constructor recursion depth mismatch". srcgrad's own parses take turns.
+_PARSE_LOCK = threading.Lock()
+
+
+def parse_ast(text: str, mode: str = "exec"):
+    """`ast.parse(text, mode=mode)`, one thread at a time (see `_PARSE_LOCK`)."""
+    with _PARSE_LOCK:
+        return ast.parse(text, mode=mode)
 
 
 class _ToGast(gast_ast3.Ast3ToGAst):

@@ -2,6 +2,7 @@
 function compiles once; defining many functions does not leak memory."""
 import gc
 import linecache
+import sys
 import threading
 import tracemalloc
 
@@ -96,3 +97,39 @@ def test_generated_source_is_dropped_from_linecache_with_its_function():
     del linecache.cache[filename]
     gc.collect()
     assert not [k for k in linecache.cache if k.startswith("<srcgrad grad_f5000")]
+
+
+def _parsed_in_turn(x):
+    s = 0.0
+    for v in x:
+        s = s + np.tanh(v) * v
+    return s
+
+
+def test_srcgrads_own_parses_take_turns(monkeypatch, tmp_path):
+    """CPython 3.11/3.12 count `ast.parse`'s depth in state threads share: two parses
+    at once can fail with "SystemError: AST constructor recursion depth mismatch"
+    (FINDINGS18 #13, seen with threads building derivatives). Every parse srcgrad
+    makes, to build a derivative and to export one, holds `nodes._PARSE_LOCK`."""
+    import ast
+
+    from srcgrad import nodes
+    from srcgrad.export import export_source
+
+    real, unlocked, parses = ast.parse, [], []
+
+    def watched(*args, **kwargs):
+        if not sys._getframe(1).f_globals.get("__name__", "").startswith("srcgrad"):
+            return real(*args, **kwargs)  # pytest's own, say
+        parses.append(1)
+        if not nodes._PARSE_LOCK.locked():
+            unlocked.append(args[0][:60] if args and isinstance(args[0], str) else args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", watched)
+    got = srcgrad.grad(_parsed_in_turn)(np.array([0.3, -1.2]))
+    want = np.tanh([0.3, -1.2]) + np.array([0.3, -1.2]) / np.cosh([0.3, -1.2]) ** 2
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    text = export_source(_parsed_in_turn, ("x",), kinds={"x": "array"})
+    assert "def grad__parsed_in_turn(x)" in text
+    assert parses and not unlocked, unlocked

@@ -44,7 +44,7 @@ import sys
 import textwrap
 import types
 
-from .. import runtime
+from .. import nodes, runtime
 from ..errors import SrcGradError
 from .sources import _cells, _generated_text, _import_location, _lookup
 from .text import (_LITERAL_TYPES, _attribute_uses, _first_use, _global_refs, _is_literal_tuple,
@@ -246,7 +246,7 @@ class _Exporter:
             text = inspect.getsource(module)
             lines = text.splitlines(keepends=True)
             found = {}
-            for stmt in ast.parse(text).body:
+            for stmt in nodes.parse_ast(text).body:
                 if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
                         and isinstance(stmt.targets[0], ast.Name):
                     found[stmt.targets[0].id] = "".join(lines[stmt.lineno - 1:stmt.end_lineno])
@@ -286,7 +286,7 @@ class _Exporter:
             text = textwrap.dedent(inspect.getsource(fn.__code__))
         except (OSError, TypeError):
             raise SrcGradError(f"cannot export {fn.__qualname__}: its source is not available") from None
-        tree = ast.parse(text)
+        tree = nodes.parse_ast(text)
         node = tree.body[0]
         if not isinstance(node, ast.FunctionDef) or node.name != fn.__code__.co_name:
             raise SrcGradError(f"cannot export {fn.__qualname__}: its source could not be isolated")
@@ -429,7 +429,7 @@ def _without_error_import(text: str) -> str:
         return text
     dropped = re.sub(_SRCGRAD_IMPORT.pattern + r"\n(?:[ \t]*\n)?", "", text, flags=re.M)
     try:
-        ast.parse(dropped)
+        nodes.parse_ast(dropped)
     except SyntaxError:
         return _SRCGRAD_IMPORT.sub(lambda m: f"{m.group(1)}pass", text)
     return dropped
@@ -440,7 +440,7 @@ def _summary_docstrings(text: str) -> str:
     function does; the reasons behind it are srcgrad's to keep."""
     lines = text.splitlines(keepends=True)
     cuts = []
-    for node in ast.walk(ast.parse(text)):
+    for node in ast.walk(nodes.parse_ast(text)):
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.body \
                 and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant) \
                 and isinstance(node.body[0].value.value, str):

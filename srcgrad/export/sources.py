@@ -11,7 +11,7 @@ import sys
 import textwrap
 import weakref
 
-from .. import cache
+from .. import cache, nodes
 from ..optimize.fastpath import DeferredTwin
 from ..errors import SrcGradError
 
@@ -47,7 +47,7 @@ def _generated_text(fn) -> str:
     code = fn.__code__
     compiled = cache.compiled_of(code) or _TWINS.get(code)
     if compiled is not None:
-        tree = ast.parse(compiled.source)
+        tree = nodes.parse_ast(compiled.source)
         lines = compiled.source.splitlines(keepends=True)
         for node in tree.body:
             if isinstance(node, ast.FunctionDef) and node.name == code.co_name:

@@ -8,6 +8,8 @@ import ast
 import io
 import tokenize
 
+from .. import nodes
+
 _LITERAL_TYPES = (bool, int, float, complex, str, bytes, type(None))
 
 
@@ -46,7 +48,7 @@ def _first_use(text: str) -> dict:
 def _attribute_uses(text: str) -> dict:
     """name -> the dotted attribute chains read from it (`np.linalg.norm` -> linalg.norm)."""
     out: dict[str, set] = {}
-    for node in ast.walk(ast.parse(text)):
+    for node in ast.walk(nodes.parse_ast(text)):
         if isinstance(node, ast.Attribute):
             chain = []
             base = node

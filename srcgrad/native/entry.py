@@ -6,7 +6,8 @@ wraps its entry point in a small Python function with the generated
 function's signature. The wrapper
 
 - passes a list of floats (kind "numbers") as a float64 array, and gives
-  its gradient back as a list;
+  its gradient back as a list; an int for a differentiated number parameter
+  as a float where the derivative uses it only as a number (native/reals.py);
 - turns numba's refusal at the first call for some argument types into a
   `SrcGradError` at the user's line (`backend="numba"`), or runs the Python
   build instead from then on (`backend="auto"`; `.backend` says which ran);
@@ -133,7 +134,10 @@ class NativeEntry:
                 for i, p in enumerate(positional)]
         if kwonly:
             head += ["*"] + [f"{p}=_kwdefaults[{p!r}]" if p in kwdefaults else p for p in kwonly]
-        passed = ", ".join(f"_array({p}, _float64)" if p in numbers else p for p in params)
+        reals = set(getattr(compiled, "native_reals", ()))  # an int passed as a float (native/reals.py)
+        passed = ", ".join(f"_array({p}, _float64)" if p in numbers
+                           else f"(float({p}) if {p}.__class__ is int else {p})" if p in reals else p
+                           for p in params)
         as_python = ", ".join(positional + [f"{p}={p}" for p in kwonly])
         wrt_numbers = [i for i, w in enumerate(self.options.wrt) if kinds.get(w) == "numbers"]
         convert = self._output_converter(wrt_numbers)

@@ -37,13 +37,17 @@ import gast
 from .. import nodes
 from ..errors import Location, SrcGradError
 from .checked import check_numerics
+from .reals import real_params
+from .unbound import typed_unbound
 
 _SHAPE_POP = re.compile(r"^_(.+)_shape\d+$")
 
 
-def lower(fn, params_kinds: dict, ctx) -> list:
+def lower(fn, params_kinds: dict, ctx, differentiated=()) -> tuple:
     """Rewrite the generated def `fn` in place for numba (see the module docstring);
-    the names of the keyword-only parameters it made positional."""
+    (the names of the keyword-only parameters it made positional, the differentiated
+    parameters the entry passes as floats: `reals.real_params`). `differentiated`: the
+    names of the differentiated number parameters (and their tangents)."""
     args = fn.args
     moved = [a.id for a in args.kwonlyargs]
     if args.kwonlyargs:
@@ -62,8 +66,10 @@ def lower(fn, params_kinds: dict, ctx) -> list:
     for p in numbers:
         _check_array_uses(fn, p, ctx)
     _float_lists(fn, ctx)
-    check_numerics(fn, params_kinds, ctx)  # Python's numeric errors (native/checked.py)
-    return moved
+    typed_unbound(fn, params_kinds, ctx)  # `t = None` up front, where t is a number (native/unbound.py)
+    reals = real_params(fn, params_kinds, differentiated, ctx)  # native/reals.py
+    check_numerics(fn, params_kinds, ctx, reals)  # Python's numeric errors (native/checked.py)
+    return moved, reals
 
 
 def _drop_dels(body: list) -> None:

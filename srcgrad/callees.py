@@ -28,11 +28,12 @@ class Recursion(Exception):
 class Callees:
     """The callees one derivative binds: compiled through `compile`, named once."""
 
-    def __init__(self, ctx, compile, optimize: bool, lazy: bool = False):
+    def __init__(self, ctx, compile, optimize: bool, lazy: bool = False, backend: str = "python"):
         self.ctx = ctx
         self.compile = compile
         self.optimize = optimize  # callees are built as the caller is (Options.optimize)
         self.lazy = lazy  # and for lazy (Dask) values as the caller is (Options.lazy)
+        self.backend = backend  # and a split pair for numba as its caller (Options.backend)
         self.bound: list = []  # (user function, its Compiled) bound into this derivative
         self.names: dict = {}  # (mode, callee, wrt, kinds) -> the names it is bound under
 
@@ -45,7 +46,7 @@ class Callees:
         kinds = tuple(self._kind_of(op.bindings.get(p.name), p) for p in params)
         options = Options(tuple(active), kinds=kinds, split=mode == "split",
                           mode="forward" if mode == "forward" else "reverse", optimize=self.optimize,
-                          lazy=self.lazy)
+                          lazy=self.lazy, backend=self.backend if mode == "split" else "python")
         try:
             compiled = self.compile(callee, options)
         except Recursion:

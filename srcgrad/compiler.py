@@ -33,7 +33,7 @@ from .forward import Tangents, forward, tangent_function
 from .fresh import made_record
 from .frontend import ParsedFunction, is_module_path, parse
 from .naming import Names
-from .native import lowering as native_lowering
+from .native import lowering as native_lowering, unbound as native_unbound
 from .normalize import nograd, normalize
 from .normalize.truth import tests_decided_once
 from .normalize.aux import split_aux
@@ -87,7 +87,8 @@ def derive(fn, options: Options, keep_stages: bool = False, *, compile=None):
         if options.mode == "forward":
             compiled = _derive_forward(low, options, Tangents(low.ctx, compile, options.optimize, options.lazy))
         else:
-            compiled = _derive_reverse(low, options, SplitPairs(low.ctx, compile, options.optimize, options.lazy))
+            compiled = _derive_reverse(low, options, SplitPairs(low.ctx, compile, options.optimize, options.lazy,
+                                                                   options.backend))
     except SrcGradError as err:
         raise _in_user_source(err) from None
     if stages is not None:
@@ -219,6 +220,9 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
     deferred = made = None
     if options.split:
         functions = split_pair(low.tree, forward, backward, sweeps, low.params, names, ctx, options.debug_nans)
+        if options.backend == "numba":  # a callee's pair: what numba cannot type up front (native/unbound.py)
+            for function in functions:
+                native_unbound.typed_unbound(function, dict(zip(low.params, options.kinds)), ctx)
     else:
         out = grad_function(low.tree, forward, backward, sweeps, names, ctx, options, low.aux, setting)
         functions = [out]

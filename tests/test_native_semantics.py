@@ -360,6 +360,19 @@ def first_crossing(y0, rate, n):
     return -y
 
 
+def halved_above_one(v):
+    if v > 1.0:
+        return v * 0.5
+    return v * v
+
+
+def sum_of_halved(x, n):
+    s = 0.0
+    for i in range(n):
+        s += halved_above_one(x * i)
+    return s
+
+
 def test_f14_early_return_in_a_loop_compiles_and_agrees():
     """`_retval = None` up front, a float later: numba's Optional refused it; now 0.0."""
     d = srcgrad.grad(first_crossing, wrt=(0, 1), backend="numba")
@@ -368,6 +381,8 @@ def test_f14_early_return_in_a_loop_compiles_and_agrees():
         np.testing.assert_allclose(got, want, rtol=1e-12)
         assert d.backend == "numba"
     assert "None" not in d.native.text.split("# --- helpers")[0]
+    h = srcgrad.grad(sum_of_halved, backend="numba")  # in a called function's derivative too
+    assert h(0.7, 4) == srcgrad.grad(sum_of_halved)(0.7, 4) and h.backend == "numba"
 
 
 def cube(x):

@@ -64,8 +64,9 @@ def module_text(compiled, fn, options, header: str = ""):
             used = re.compile(rf"(?<![\w.]){re.escape(global_name)}\b")
             at = next((i for i, line in enumerate(lines) if not line.lstrip().startswith(("#", "def "))
                        and used.search(line)), None)
+        location = _user_location(fn, lines[:at + 1]) if at is not None else None
         raise SrcGradError(err.reason + (f" (generated line: {lines[at].strip()})" if at is not None else ""),
-                           _user_location(fn, lines[:at + 1]) if at is not None else None, err.hint) from None
+                           location or _def_location(fn), err.hint) from None  # def: in a callee's code
     # numba reads a module's attributes once, when it compiles: their values go into the
     # text, so that other values make another module (and another compile)
     read = sorted(f"{ref[0].get('__name__', '?')}.{ref[1]} = {value!r}"

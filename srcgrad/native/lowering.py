@@ -38,7 +38,7 @@ from .. import nodes
 from ..errors import Location, SrcGradError
 from .checked import check_numerics
 from .reals import real_params
-from .unbound import typed_unbound
+from .unbound import typed_stacks, typed_unbound
 
 _SHAPE_POP = re.compile(r"^_(.+)_shape\d+$")
 
@@ -68,6 +68,7 @@ def lower(fn, params_kinds: dict, ctx, differentiated=()) -> tuple:
     _float_lists(fn, ctx)
     typed_unbound(fn, params_kinds, ctx)  # `t = None` up front, where t is a number (native/unbound.py)
     reals = real_params(fn, params_kinds, differentiated, ctx)  # native/reals.py
+    typed_stacks(fn, params_kinds, ctx, reals)  # a tape only a branch on a global pushes to
     check_numerics(fn, params_kinds, ctx, reals)  # Python's numeric errors (native/checked.py)
     return moved, reals
 

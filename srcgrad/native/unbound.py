@@ -22,6 +22,59 @@ from .. import nodes
 
 def typed_unbound(fn, params_kinds: dict, ctx) -> None:
     """Rewrite the top-level `t = None` of `fn` in place (see the module docstring)."""
+    kinds, unbound = _kinds(fn, params_kinds, ctx)
+    for stmt in unbound:
+        kind = kinds.of_name(stmt.targets[0].id)
+        if kind == "number":
+            stmt.value = gast.Constant(value=0.0, kind=None)
+        elif kind == "truth":
+            stmt.value = gast.Constant(value=False, kind=None)
+
+
+def typed_stacks(fn, params_kinds: dict, ctx, reals=()) -> None:
+    """`_stack_v = []` -> `_stack_v = [0.0][:0]` (an empty list of floats) where every push
+    is under an `if` on globals and pushes a float: numba compiles a global in as a
+    constant and drops the branch that does not run (`if FLAG:` with FLAG False), and then
+    cannot type a list nothing is appended to (FINDINGS17 #12). `reals`: parameters that
+    hold floats (native/reals.py)."""
+    kinds, _ = _kinds(fn, params_kinds, ctx, reals)
+    assigned = set(kinds.values) | {a.id for a in fn.args.args}
+    pushes: dict = {}
+    guarded: dict = {}
+    for stmt, guards in _with_guards(fn.body, []):
+        call = stmt.value if isinstance(stmt, gast.Expr) else None
+        if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and call.func.attr == "append" \
+                and isinstance(call.func.value, gast.Name) and len(call.args) == 1:
+            stack = call.func.value.id
+            pushes.setdefault(stack, []).append(call.args[0])
+            on_globals = any(not {n.id for n in gast.walk(g) if isinstance(n, gast.Name)} & assigned
+                             for g in guards)
+            guarded[stack] = guarded.get(stack, True) and on_globals
+    for stmt in fn.body:
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name) \
+                and stmt.targets[0].id.startswith("_stack") and isinstance(stmt.value, gast.List) \
+                and not stmt.value.elts and guarded.get(stmt.targets[0].id) \
+                and all(kinds.is_float(v) for v in pushes[stmt.targets[0].id]):
+            one = gast.List(elts=[gast.Constant(value=0.0, kind=None)], ctx=gast.Load())
+            stmt.value = gast.Subscript(value=one, slice=gast.Slice(lower=None, upper=gast.Constant(value=0, kind=None),
+                                                                     step=None), ctx=gast.Load())
+
+
+def _with_guards(body: list, guards: list):
+    """(statement, the tests of the `if`s it is under) for every statement of `body`."""
+    for stmt in body:
+        yield stmt, guards
+        if isinstance(stmt, gast.If):
+            yield from _with_guards(stmt.body, guards + [stmt.test])
+            yield from _with_guards(stmt.orelse, guards + [stmt.test])
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list):
+                yield from _with_guards(inner, guards)
+
+
+def _kinds(fn, params_kinds: dict, ctx, reals=()):
     values: dict = {}
     for node in gast.walk(fn):
         if isinstance(node, gast.Assign):
@@ -42,23 +95,55 @@ def typed_unbound(fn, params_kinds: dict, ctx) -> None:
             pushed.setdefault(node.func.value.id, []).append(node.args[0])
     unbound = [s for s in fn.body if isinstance(s, gast.Assign) and len(s.targets) == 1
                and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Constant) and s.value.value is None]
-    kinds = _ValueKinds(values, pushed, params_kinds, ctx, {id(s.value) for s in unbound})
-    for stmt in unbound:
-        kind = kinds.of_name(stmt.targets[0].id)
-        if kind == "number":
-            stmt.value = gast.Constant(value=0.0, kind=None)
-        elif kind == "truth":
-            stmt.value = gast.Constant(value=False, kind=None)
+    return _ValueKinds(values, pushed, params_kinds, ctx, {id(s.value) for s in unbound}, reals), unbound
 
 
 class _ValueKinds:
     """What a name of the generated function holds in all its values: "number" (a Python
     number or a NumPy scalar), "truth" (a bool), or None (an array, a tuple, unknown)."""
 
-    def __init__(self, values: dict, pushed: dict, params_kinds: dict, ctx, unbound: set):
+    def __init__(self, values: dict, pushed: dict, params_kinds: dict, ctx, unbound: set, reals=()):
         self.values, self.pushed, self.kinds, self.ctx = values, pushed, params_kinds, ctx
         self.unbound = unbound  # the None values of `t = None` up front: no constraint
+        self.reals = set(reals)  # parameters that hold floats
         self.visiting: set = set()
+        self.floats_visiting: set = set()
+
+    def is_float(self, value) -> bool:
+        """Whether a value is certainly a Python float (or float64): a float constant, an
+        operation of a float with a number, `/` of numbers, a math function's value."""
+        if isinstance(value, gast.Constant):
+            return type(value.value) is float
+        if isinstance(value, gast.Name):
+            name = value.id
+            if name in self.kinds:
+                return name in self.reals
+            if name not in self.values:
+                return type(_global_value(name, self.ctx)) is float
+            if name in self.floats_visiting:
+                return True
+            self.floats_visiting.add(name)
+            try:
+                return all(v is not None and self.is_float(v) for v in self.values[name])
+            finally:
+                self.floats_visiting.discard(name)
+        if isinstance(value, gast.BinOp):
+            numbers = self.of(value.left) in ("number", "any") and self.of(value.right) in ("number", "any")
+            return numbers and (isinstance(value.op, gast.Div) or self.is_float(value.left)
+                                or self.is_float(value.right))
+        if isinstance(value, gast.UnaryOp) and isinstance(value.op, (gast.USub, gast.UAdd)):
+            return self.is_float(value.operand)
+        if isinstance(value, gast.IfExp):
+            return self.is_float(value.body) and self.is_float(value.orelse)
+        if isinstance(value, gast.Call):
+            func = value.func
+            if isinstance(func, gast.Attribute) and func.attr == "pop" and isinstance(func.value, gast.Name) \
+                    and not value.args:
+                return all(self.is_float(v) for v in self.pushed.get(func.value.id, [None]))
+            if isinstance(func, gast.Attribute) and _resolved(func.value, self.ctx) is math:
+                return func.attr not in ("floor", "ceil", "trunc", "factorial", "comb", "perm", "gcd", "isqrt")
+            return _resolved(func, self.ctx) is float
+        return False
 
     def of_name(self, name: str):
         if name in self.kinds:

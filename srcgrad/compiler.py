@@ -33,7 +33,7 @@ from .forward import Tangents, forward, tangent_function
 from .fresh import made_record
 from .frontend import ParsedFunction, is_module_path, parse
 from .naming import Names
-from .native import lowering as native_lowering, unbound as native_unbound
+from .native import checked as native_checked, lowering as native_lowering, unbound as native_unbound
 from .normalize import nograd, normalize
 from .normalize.truth import tests_decided_once
 from .normalize.aux import split_aux
@@ -220,9 +220,11 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
     deferred = made = None
     if options.split:
         functions = split_pair(low.tree, forward, backward, sweeps, low.params, names, ctx, options.debug_nans)
-        if options.backend == "numba":  # a callee's pair: what numba cannot type up front (native/unbound.py)
-            for function in functions:
-                native_unbound.typed_unbound(function, dict(zip(low.params, options.kinds)), ctx)
+        if options.backend == "numba":  # a callee's pair: typed up front, Python's numerics kept
+            kinds = dict(zip(low.params, options.kinds))
+            for function, reals in zip(functions, ((), (sweeps.seed_name,))):  # the seed: an adjoint
+                native_unbound.typed_unbound(function, kinds, ctx)
+                native_checked.check_numerics(function, kinds, ctx, reals)
     else:
         out = grad_function(low.tree, forward, backward, sweeps, names, ctx, options, low.aux, setting)
         functions = [out]

@@ -406,3 +406,19 @@ def test_f04_an_int_for_a_differentiated_number_is_computed_as_a_float():
     s = srcgrad.grad(steps_of, wrt=(0, 1), backend="numba")
     assert s(3, 1.5) == srcgrad.grad(steps_of, wrt=(0, 1))(3, 1.5)
     assert "_checked_mul(k, k)" in s.native.text
+
+
+def scaled_by_square(v, k):
+    return v * (k * k)
+
+
+def calls_scaled(x, k):
+    return x * scaled_by_square(x, k)
+
+
+def test_f04_int_arithmetic_in_a_called_function_is_checked_too():
+    d = srcgrad.grad(calls_scaled, backend="numba")
+    assert d(1.5, 3) == srcgrad.grad(calls_scaled)(1.5, 3) and d.backend == "numba"
+    kind, message = raised(lambda: d(1.5, 2 ** 40))  # 2 ** 80 in Python
+    assert kind == "OverflowError" and "64 bits" in message
+    assert "_checked_mul(k, k)" in d.native.text

@@ -290,8 +290,8 @@ class _Numbers:
         if isinstance(expr, gast.Constant):
             return type(expr.value) in (int, float)
         if isinstance(expr, gast.Name):
-            if expr.id in self.params and expr.id in self.kinds:
-                return self.kinds[expr.id] == "scalar" or expr.id in known
+            if expr.id in self.params and expr.id in self.kinds:  # a callee's "other": may be
+                return self.kinds[expr.id] not in ("array", "numbers") or expr.id in known
             return expr.id not in self.sources or expr.id in known
         if isinstance(expr, gast.Subscript):
             return self._elements_are_numbers(expr.value)
@@ -350,7 +350,7 @@ class _Numbers:
             if expr.id in self.params:
                 if expr.id in known:
                     return True
-                return expr.id not in self.reals and self.kinds.get(expr.id, "scalar") == "scalar"
+                return expr.id not in self.reals and self.kinds.get(expr.id, "scalar") not in ("array", "numbers")
             if expr.id in self.sources:
                 return expr.id in known
             return _may_be_int_value(self.lookup(expr.id))

@@ -227,9 +227,9 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
     tape_copy_dropped = False
     if options.split:
         functions = split_pair(low.tree, forward, backward, sweeps, low.params, names, ctx, options.debug_nans)
-        if options.backend == "numba":
+        if options.backend == "numba":  # vjp's or a callee's pair (Python's numerics kept)
             moved, tape_copy_dropped = native_pairs.lower(
-                *functions, dict(zip(low.params, options.kinds)), ctx, sweeps.tape.stack)
+                *functions, dict(zip(low.params, options.kinds)), ctx, sweeps.tape.stack, sweeps.seed_name)
     else:
         out = grad_function(low.tree, forward, backward, sweeps, names, ctx, options, low.aux, setting)
         functions = [out]
@@ -238,12 +238,15 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
         if options.backend == "numba":  # guards cost little in native code: no fast path
             # a list `[0.0] * len(x)` proved new stays new as the array the wrapper makes a list
             numba_fresh = _fresh_list(out, low, options, setting) if setting is not None else False
-            moved = native_lowering.lower(out, dict(zip(low.params, options.kinds)), ctx)
+            kinds = dict(zip(low.params, options.kinds))
+            numbers = [w for w in options.wrt if kinds.get(w) == "scalar"]
+            moved, reals = native_lowering.lower(out, kinds, ctx, numbers)
         elif options.optimize and not (options.debug_nans or options.nan_safe or low.generated):
             functions, deferred = fast_path(out, sweeps, names, ctx, options, setting,
                                             ctx.arithmetic_helpers(arrays=True))
     compiled = _compiled(low, functions, calls, twin=deferred)
     compiled.native_kwonly = moved if options.backend == "numba" else ()
+    compiled.native_reals = reals if options.backend == "numba" and not options.split else ()
     # a numba split pair whose backward restores arrays of its tape in place, on the tape itself
     compiled.tape_copy_dropped = options.split and options.backend == "numba" and tape_copy_dropped
     compiled.made = made
@@ -318,10 +321,13 @@ def _derive_forward(low: Lowered, options: Options, calls: Tangents):
         body = optimize.tangent(body, setting)
     body = nested.restore(body, low.nested_defs)
     out, tangent_params = tangent_function(low.tree, body, returned, returned_dot, names, ctx, options)
-    moved = native_lowering.lower(out, dict(zip(low.params, options.kinds)), ctx) \
-        if options.backend == "numba" else ()
+    kinds = dict(zip(low.params, options.kinds))
+    numbers = [(w, t) for w, t in zip(options.wrt, tangent_params) if kinds.get(w) == "scalar"]
+    moved, reals = native_lowering.lower(out, kinds, ctx, [n for pair in numbers for n in pair]) \
+        if options.backend == "numba" else ((), ())
     compiled = _compiled(low, [out], calls)
     compiled.native_kwonly = moved
+    compiled.native_reals = reals
     compiled.tangent_params = tangent_params
     return compiled
 

@@ -67,7 +67,8 @@ def compiled():
              "power_derivative": numba.njit(helpers.power_derivative)}
     exec(compile(text, "<numerics>", "exec"), space)
     return {"one": space["one"], "pow": space["checked_pow"], "power": space["checked_power"],
-            "index": space["checked_index"]}
+            "index": space["checked_index"], "add": space["checked_add"], "sub": space["checked_sub"],
+            "mul": space["checked_mul"]}
 
 
 SPECIAL = [-math.inf, -1e308, -1000.0, -2.0, -1.0, -0.5, -0.0, 0.0, 1e-320, 0.25, 1.0, 2.5, 10.0,
@@ -276,3 +277,148 @@ def test_f09_a_float32_array_is_refused_by_name_and_auto_runs_python():
     d = srcgrad.grad(scaled_squares, backend="numba")  # float64 and int arrays run numba as before
     assert np.array_equal(d(np.array([1.0, 2.0])), [6.0, 12.0]) and d.backend == "numba"
     assert np.array_equal(d(np.array([1, 2])), [6.0, 12.0]) and d.backend == "numba"
+
+
+# -- int + - * beyond 64 bits, division by NumPy scalars, names bound to None up front -----
+
+
+def test_int_sum_difference_product_are_python_s_or_an_overflow_error(compiled):
+    """checked_add/sub/mul (numba's ints would wrap at 64 bits, or be undefined there)."""
+    edge = [0, 1, -1, 2, -3, 3037000499, 3037000500, -3037000500, 2 ** 32, -2 ** 31, 2 ** 62, -2 ** 62,
+            2 ** 63 - 1, -2 ** 63, 4052555153018976267, -(2 ** 63 // 3)]
+    for op, python in (("add", lambda a, b: a + b), ("sub", lambda a, b: a - b), ("mul", lambda a, b: a * b)):
+        for a in edge:
+            for b in edge:
+                want = python(a, b)
+                if -2 ** 63 <= want < 2 ** 63:
+                    assert compiled[op](a, b) == want, (op, a, b)
+                else:
+                    kind, message = outcome(lambda: compiled[op](a, b))
+                    assert kind == "OverflowError" and "64 bits" in message, (op, a, b)
+        assert compiled[op](2.5, 2) == python(2.5, 2)  # a float operand: numba's own operation
+
+
+def int_steps(x, k, n):
+    c = 1
+    for i in range(n):
+        c *= k
+    d = c - n
+    d += 2 * k
+    return x * d + x * (i + 1)
+
+
+def test_f04_int_arithmetic_beyond_64_bits_raises_and_float_code_stays_plain():
+    d = srcgrad.grad(int_steps, backend="numba")
+    for k, n in ((3, 39), (-2, 62), (2, 62), (7, 3)):  # within 64 bits: Python's values
+        assert d(1.5, k, n) == srcgrad.grad(int_steps)(1.5, k, n) and d.backend == "numba"
+    for k, n in ((3, 40), (-2, 63), (3 * 2 ** 60, 1), (2 ** 62, 1)):  # c *= k, c - n, d += 2 * k, 2 * k
+        assert srcgrad.grad(int_steps)(1.0, k, n) == int_steps(1.0, k, n)
+        kind, message = raised(lambda: d(1.0, k, n))
+        assert kind == "OverflowError" and "64 bits" in message and "backend='python'" in message, (k, n)
+    text = d.native.text
+    for checked in ("_checked_mul(c, k)", "_checked_sub(c, n)", "_checked_mul(2, k)", "_checked_add(d, "):
+        assert checked in text, checked
+    assert "i + 1" in text  # a loop index plus a small constant cannot reach 2 ** 63
+    assert d(2.0, 2.0, 3) == srcgrad.grad(int_steps)(2.0, 2.0, 3)  # k a float: float arithmetic
+
+
+def ratios(x, y):
+    s = 0.0
+    for i in range(len(x)):
+        s += y / x[i] + x[i] // y + x[i] % y
+    return s
+
+
+def ratio(x, y):
+    return x / y + x // y + x % y
+
+
+def test_f20_division_by_an_array_entry_is_numpy_s_and_of_numbers_python_s():
+    """x[i] of an array is a NumPy scalar: dividing by 0 gives inf or NaN (and a warning);
+    dividing Python floats by 0 raises ZeroDivisionError, in both backends."""
+    d = srcgrad.grad(ratios, backend="numba")
+    for x, y in ((np.array([1.0, 0.0, -2.0]), 2.0), (np.array([1.0, 3.0]), 0.0), (np.array([0.0, 2.5]), -1.5)):
+        with np.errstate(all="ignore"):
+            want = srcgrad.grad(ratios)(x, y)
+            got = d(x, y)
+        np.testing.assert_array_equal(got, want)
+        assert d.backend == "numba"
+    assert "numpy.divide(y, _t" in d.native.text and "numpy.floor_divide(" in d.native.text
+    r = srcgrad.grad(ratio, backend="numba")
+    assert r(7.0, 2.0) == srcgrad.grad(ratio)(7.0, 2.0)
+    for thunk in (lambda: ratio(1.0, 0.0), lambda: srcgrad.grad(ratio)(1.0, 0.0), lambda: r(1.0, 0.0)):
+        assert raised(thunk)[0] == "ZeroDivisionError"  # numba's message: "division by zero"
+    assert "numpy." not in r.native.text.split("# --- helpers")[0]
+
+
+def first_crossing(y0, rate, n):
+    y = y0
+    for i in range(n):
+        y = y + rate * y * (1.0 - y)
+        if y > 0.9:
+            return y * (i + 1)
+    return -y
+
+
+def halved_above_one(v):
+    if v > 1.0:
+        return v * 0.5
+    return v * v
+
+
+def sum_of_halved(x, n):
+    s = 0.0
+    for i in range(n):
+        s += halved_above_one(x * i)
+    return s
+
+
+def test_f14_early_return_in_a_loop_compiles_and_agrees():
+    """`_retval = None` up front, a float later: numba's Optional refused it; now 0.0."""
+    d = srcgrad.grad(first_crossing, wrt=(0, 1), backend="numba")
+    for args in ((0.1, 0.5, 40), (0.1, 0.5, 3), (0.95, 0.1, 5)):
+        got, want = d(*args), srcgrad.grad(first_crossing, wrt=(0, 1))(*args)
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+        assert d.backend == "numba"
+    assert "None" not in d.native.text.split("# --- helpers")[0]
+    h = srcgrad.grad(sum_of_halved, backend="numba")  # in a called function's derivative too
+    assert h(0.7, 4) == srcgrad.grad(sum_of_halved)(0.7, 4) and h.backend == "numba"
+
+
+def cube(x):
+    return x * x * x
+
+
+def steps_of(k, x):
+    s = 0.0
+    for i in range(k):
+        s += x * (k * k)
+    return s
+
+
+def test_f04_an_int_for_a_differentiated_number_is_computed_as_a_float():
+    """grad(cube)(10 ** 10): x * x would wrap in 64-bit ints; the entry passes a float."""
+    d = srcgrad.grad(cube, backend="numba")
+    assert d(10 ** 10) == srcgrad.grad(cube)(10 ** 10) == 3e20 and d.backend == "numba"
+    assert d(3) == d(3.0) == 27.0 and type(d(3)) is float
+    assert "_checked" not in d.native.text  # x holds a float: x * x stays plain
+    # k is a range bound as well: where an int and a float differ, it is passed as it is
+    s = srcgrad.grad(steps_of, wrt=(0, 1), backend="numba")
+    assert s(3, 1.5) == srcgrad.grad(steps_of, wrt=(0, 1))(3, 1.5)
+    assert "_checked_mul(k, k)" in s.native.text
+
+
+def scaled_by_square(v, k):
+    return v * (k * k)
+
+
+def calls_scaled(x, k):
+    return x * scaled_by_square(x, k)
+
+
+def test_f04_int_arithmetic_in_a_called_function_is_checked_too():
+    d = srcgrad.grad(calls_scaled, backend="numba")
+    assert d(1.5, 3) == srcgrad.grad(calls_scaled)(1.5, 3) and d.backend == "numba"
+    kind, message = raised(lambda: d(1.5, 2 ** 40))  # 2 ** 80 in Python
+    assert kind == "OverflowError" and "64 bits" in message
+    assert "_checked_mul(k, k)" in d.native.text

@@ -78,6 +78,9 @@ def _header(fn, wrt, mode, origin, name, compiled, command, kinds_line, backend=
     if backend == "numba":
         lines.append("# Compiled by numba.njit(cache=True) at the first call (cached beside this file); "
                      "pass a list of floats as a float64 array.")
+        reals = getattr(compiled, "native_reals", ())
+        if reals:  # computed as floats (srcgrad/native/reals.py): an int there would wrap at 64 bits
+            lines.append(f"# Pass floats for {', '.join(reals)} (srcgrad's own call passes an int as float(n)).")
         lines.append("# Standalone: it needs NumPy, numba and what the original module imported, not srcgrad.")
     else:
         lines.append("# Standalone: it needs NumPy and what the original module imported, not srcgrad.")

@@ -150,9 +150,13 @@ class _Exporter:
                 return self._helper(obj)  # a helper of native/helpers/ or numerics, or a private one it calls
             if runtime.is_helper(obj):
                 if obj.__name__ not in native_helpers.NAMES:
+                    from ..native.constructs import construct
+
+                    what = construct(obj.__name__)
                     err = SrcGradError(
-                        f"the numba backend has no compiled version of srcgrad's runtime helper "
-                        f"{obj.__name__}, which the derivative of {self.origin} calls",
+                        (f"the numba backend does not compile {what} yet: it " if what else "the numba backend ")
+                        + f"has no compiled version of srcgrad's runtime helper {obj.__name__}, which the "
+                        f"derivative of {self.origin} calls",
                         hint="use backend='python' (or 'auto', which falls back to it)")
                     err.helper = obj
                     raise err

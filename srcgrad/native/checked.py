@@ -1,4 +1,4 @@
-"""Python's numeric errors kept in the numba build: `**`, `math`, `int`, `round` and `range` checked.
+"""Python's numerics kept in the numba build: `**`, `math`, `int`, `round`, `range`, int `+ - *`, division.
 
 Run last by `lowering.lower`. numba's numbers follow C (see numerics.py):
 `math.log(-1.0)` is NaN, `math.exp(1000.0)` inf, `2 ** 70` wraps, `range(3.0)`
@@ -18,6 +18,21 @@ checked versions instead:
   -> `checked_power_derivative(x, c)`.
 - A `range` bound that is not an int by construction -> `checked_index(n)`
   (once per parameter: a check of the first loop covers the later ones).
+- `a + b`, `a - b`, `a * b` (and `+=`, `-=`, `*=`) where both operands may
+  be Python ints -> `checked_add(a, b)`, ...: numba's ints wrap at 64 bits
+  (FINDINGS17 #4), these raise an OverflowError there. Not where an operand
+  is certainly a float (a float constant, an adjoint, a differentiated
+  parameter the entry passes as a float: reals.py), an array or a NumPy
+  scalar (NumPy's ints wrap in Python too); not for a loop index or counter
+  stepped by a small constant (`i + 1`, `len(x) - 1`, `n + 1` of a loop's
+  count, a `range` bound `n - 1`): some 2 ** 47 steps from 2 ** 63, which
+  no loop reaches; not for int constants whose result Python fits in 64 bits.
+  `-n` is not checked: only -2 ** 63 wraps.
+- `a / b`, `a // b`, `a % b` where an operand is certainly not a Python
+  number (an entry of an array: a NumPy scalar) and neither is certainly an
+  array -> `numpy.divide(a, b)`, `numpy.floor_divide`, `numpy.remainder`:
+  inf or NaN at 0 as NumPy gives in Python (FINDINGS17 #20), where numba's
+  `/` raises ZeroDivisionError. Python numbers keep Python's error.
 """
 from __future__ import annotations
 
@@ -26,25 +41,38 @@ import math
 import types
 
 import gast
+import numpy
 
 from .. import nodes, runtime
 from . import numerics
 
 _INT_OPS = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)
+_INT_CHECKED = {gast.Add: numerics.checked_add, gast.Sub: numerics.checked_sub, gast.Mult: numerics.checked_mul}
+_NUMPY_DIVISIONS = {gast.Div: "divide", gast.FloorDiv: "floor_divide", gast.Mod: "remainder"}
+_INT_RESULT = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod, gast.Pow, gast.LShift, gast.RShift,
+               gast.BitOr, gast.BitXor, gast.BitAnd)  # of two ints, an int
+_SMALL = 2 ** 16  # a step `i + 1`, `n - 1` that a loop index or counter takes
+_TO_INT = (builtins.int, builtins.len, builtins.round, numerics.checked_int, numerics.checked_round,
+           numerics.checked_index, numerics.checked_floor, numerics.checked_ceil, numerics.checked_trunc)
+_INT_MATH = frozenset({"floor", "ceil", "trunc", "factorial", "comb", "perm", "gcd", "lcm", "isqrt"})
+_ARRAY_MAKERS = frozenset({"zeros", "ones", "empty", "full", "array", "asarray", "zeros_like", "ones_like",
+                           "empty_like", "full_like", "arange", "linspace", "copy"})
 _TO_NUMBER = (builtins.float, builtins.int, builtins.len, builtins.round)  # a Python number, whatever in
 
 
-def check_numerics(fn, params_kinds: dict, ctx) -> None:
-    """Rewrite the generated def `fn` in place (see the module docstring)."""
-    _Checker(fn, params_kinds, ctx).visit(fn)
+def check_numerics(fn, params_kinds: dict, ctx, reals=()) -> None:
+    """Rewrite the generated def `fn` in place (see the module docstring). `reals`: the
+    number parameters that hold a float (the entry passes an int as one: reals.py)."""
+    _Checker(fn, params_kinds, ctx, reals).visit(fn)
 
 
 class _Checker(gast.NodeTransformer):
-    def __init__(self, fn, params_kinds: dict, ctx):
+    def __init__(self, fn, params_kinds: dict, ctx, reals):
         self.ctx = ctx
         self.params = {a.id for a in fn.args.args}
-        self.numbers = _Numbers(fn, params_kinds, self.params, self._object)
+        self.numbers = _Numbers(fn, params_kinds, self.params, self._object, frozenset(reals))
         self.checked_bounds: set = set()  # parameters a dominating range bound checked
+        self.exempt: set = set()  # ids of int sums left plain (range bounds)
         self.top = {id(s) for s in fn.body}
 
     def _object(self, name: str):
@@ -81,24 +109,46 @@ class _Checker(gast.NodeTransformer):
         return self._object(func.id) if isinstance(func, gast.Name) else None
 
     def visit_BinOp(self, node):
-        power = isinstance(node.op, gast.Pow) and self.numbers.may_be_number(node.left) \
-            and self.numbers.may_be_number(node.right)
+        numbers = self.numbers
+        left, right = node.left, node.right
+        checked = None
+        if isinstance(node.op, gast.Pow):
+            if numbers.may_be_number(left) and numbers.may_be_number(right):
+                checked = numerics.checked_power
+        elif type(node.op) in _INT_CHECKED:
+            if numbers.may_be_int(left) and numbers.may_be_int(right) and id(node) not in self.exempt \
+                    and not numbers.counter_step(node.op, left, right):
+                checked = _INT_CHECKED[type(node.op)]
+        elif type(node.op) in _NUMPY_DIVISIONS and numbers.numpy_division(left, right):
+            self.generic_visit(node)
+            divide = gast.Attribute(value=nodes.name(self.ctx.helper(numpy, "numpy")),
+                                    attr=_NUMPY_DIVISIONS[type(node.op)], ctx=gast.Load())
+            return gast.Call(func=divide, args=[node.left, node.right], keywords=[])
         self.generic_visit(node)
-        if power:
-            return self._call(numerics.checked_power, "checked_power", [node.left, node.right])
+        if checked is not None:
+            return self._call(checked, checked.__name__, [node.left, node.right])
         return node
 
     def visit_AugAssign(self, node):
-        if isinstance(node.op, gast.Pow) and isinstance(node.target, gast.Name):
-            value = gast.BinOp(left=nodes.name(node.target.id), op=gast.Pow(), right=node.value)
-            new = gast.Assign(targets=[node.target], value=value, type_comment=None)
-            gast.copy_location(new, node)
-            return self.visit(new)
+        """`v op= e` as `v = v op e` where the operation is rewritten (`v **= e`, `c *= 3` of
+        ints, `s /= x[i]`); a `+=` that stays plain stays as it was written."""
+        if isinstance(node.target, gast.Name):
+            value = gast.BinOp(left=nodes.name(node.target.id), op=node.op, right=node.value)
+            gast.copy_location(value, node)
+            visited = self.visit_BinOp(value)
+            if visited is not value:
+                new = gast.Assign(targets=[node.target], value=visited, type_comment=None)
+                return gast.copy_location(new, node)
+            node.value = value.right  # as its visit left it
+            return node
         self.generic_visit(node)
         return node
 
     def visit_Call(self, node):
         numbers = all(self.numbers.may_be_number(a) for a in node.args)  # before its arguments change
+        if self._builtin(node.func) is builtins.range:
+            # a bound `n - 1`, `n + 1`: within 2 ** 16 of 2 ** 63, the loop would never end
+            self.exempt |= {id(a) for a in node.args if _steps_by_a_constant(a)}
         self.generic_visit(node)
         if node.keywords:
             return node
@@ -157,8 +207,9 @@ class _Numbers:
     scalar, not an array), and which hold an int by construction: small fixed points
     over every assignment. A name it knows nothing of may hold a number."""
 
-    def __init__(self, fn, params_kinds: dict, params: set, lookup):
+    def __init__(self, fn, params_kinds: dict, params: set, lookup, reals=frozenset()):
         self.lookup = lookup
+        self.reals = reals
         self.kinds = params_kinds
         self.params = params
         self.sources: dict[str, list] = {}  # name -> the values assigned to it (None: unknown)
@@ -177,9 +228,28 @@ class _Numbers:
                 self.sources.setdefault(node.target.id, []).append(("for", node.iter))
             elif _list_call(node, "append") and len(node.args) == 1:
                 self.pushed.setdefault(node.func.value.id, []).append(node.args[0])
+        # parameters that count the steps of a loop the function always runs to its end
+        self.loop_counts = {it.args[-1].id for it in (s.iter for s in fn.body if isinstance(s, gast.For))
+                            if isinstance(it, gast.Call) and isinstance(it.func, gast.Name)
+                            and lookup(it.func.id) is builtins.range and len(it.args) == 1
+                            and isinstance(it.args[-1], gast.Name) and it.args[-1].id in params
+                            and it.args[-1].id not in self.sources} - self._exits(fn)
         self.current: set = set()
         self.number = self._grow(lambda values: any(v is None or self._value_number(v) for v in values))
         self.ints = self._shrink(lambda values: all(v is not None and self._value_int(v) for v in values))
+        self.may_ints = self._grow(lambda values: any(v is None or self._value_may_int(v) for v in values))
+        self.counters = self._shrink(lambda values: all(v is not None and self._counter(v, self.current)
+                                                         for v in values))
+        self.arrays = self._shrink(lambda values: all(v is not None and self._array(v, self.current)
+                                                       for v in values))
+
+    @staticmethod
+    def _exits(fn) -> set:
+        """All parameters, where a loop may end early (a `break` or `return` in the function)."""
+        if any(isinstance(n, (gast.Break, gast.Return)) for s in fn.body if isinstance(s, gast.For)
+               for n in gast.walk(s)):
+            return {a.id for a in fn.args.args}
+        return set()
 
     def assigned(self, name: str) -> bool:
         return name in self.sources
@@ -220,8 +290,8 @@ class _Numbers:
         if isinstance(expr, gast.Constant):
             return type(expr.value) in (int, float)
         if isinstance(expr, gast.Name):
-            if expr.id in self.params and expr.id in self.kinds:
-                return self.kinds[expr.id] == "scalar" or expr.id in known
+            if expr.id in self.params and expr.id in self.kinds:  # a callee's "other": may be
+                return self.kinds[expr.id] not in ("array", "numbers") or expr.id in known
             return expr.id not in self.sources or expr.id in known
         if isinstance(expr, gast.Subscript):
             return self._elements_are_numbers(expr.value)
@@ -259,6 +329,171 @@ class _Numbers:
                 return False
         return True
 
+    # -- may hold a Python int (whose + - * numba would wrap at 64 bits) ---------------
+
+    def _value_may_int(self, value) -> bool:
+        if isinstance(value, tuple):
+            it = value[1]
+            if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) \
+                    and self.lookup(it.func.id) is builtins.range:
+                return True
+            return self._entries_may_be_ints(it)
+        return self.may_be_int(value, self.current)
+
+    def may_be_int(self, expr, known=None) -> bool:
+        """Whether `expr` may be a Python int (or bool): not where it is certainly a float,
+        an array, a NumPy scalar (whose ints wrap in NumPy too) or not a number."""
+        known = self.may_ints if known is None else known
+        if isinstance(expr, gast.Constant):
+            return type(expr.value) in (int, bool)
+        if isinstance(expr, gast.Name):
+            if expr.id in self.params:
+                if expr.id in known:
+                    return True
+                return expr.id not in self.reals and self.kinds.get(expr.id, "scalar") not in ("array", "numbers")
+            if expr.id in self.sources:
+                return expr.id in known
+            return _may_be_int_value(self.lookup(expr.id))
+        if isinstance(expr, gast.Attribute):
+            owner = self._global(expr.value)
+            if isinstance(owner, types.ModuleType):
+                return _may_be_int_value(getattr(owner, expr.attr, None))
+            return expr.attr not in ("shape", "real", "imag", "T")
+        if isinstance(expr, gast.Subscript):
+            container = self._global(expr.value)
+            if isinstance(container, tuple):
+                return any(_may_be_int_value(v) for v in container)
+            return self._entries_may_be_ints(expr.value)
+        if isinstance(expr, gast.BinOp):
+            return isinstance(expr.op, _INT_RESULT) and self.may_be_int(expr.left, known) \
+                and self.may_be_int(expr.right, known)
+        if isinstance(expr, gast.UnaryOp):
+            return isinstance(expr.op, gast.Not) or self.may_be_int(expr.operand, known)
+        if isinstance(expr, gast.Compare):
+            return True
+        if isinstance(expr, gast.BoolOp):
+            return any(self.may_be_int(v, known) for v in expr.values)
+        if isinstance(expr, gast.IfExp):
+            return self.may_be_int(expr.body, known) or self.may_be_int(expr.orelse, known)
+        if isinstance(expr, gast.Call):
+            return self._call_may_be_int(expr, known)
+        return not isinstance(expr, (gast.List, gast.Tuple, gast.Dict, gast.Set, gast.JoinedStr, gast.Lambda,
+                                     gast.ListComp, gast.GeneratorExp))
+
+    def _call_may_be_int(self, call, known) -> bool:
+        func = call.func
+        if _list_call(call, "pop") and func.value.id in self.pushed:  # a tape: what was pushed
+            return any(self.may_be_int(v, known) for v in self.pushed[func.value.id])
+        if isinstance(func, gast.Attribute):
+            owner = self._global(func.value)
+            if owner is math:
+                return func.attr in _INT_MATH
+            if isinstance(owner, types.ModuleType) and owner.__name__.split(".")[0] == "numpy":
+                return False
+        if isinstance(func, gast.Name):
+            obj = self.lookup(func.id)
+            if any(obj is f for f in _TO_INT):
+                return True
+            if obj is builtins.float or obj is numerics.checked_power_derivative:
+                return False
+        return not call.args or any(self.may_be_int(a, known) for a in call.args)
+
+    def _entries_may_be_ints(self, container) -> bool:
+        """Whether an entry of `container` may be a Python int: not of an array, nor of a
+        list of floats (it crosses as a float array)."""
+        if isinstance(container, gast.Name) and container.id in self.params and container.id in self.kinds:
+            return self.kinds[container.id] not in ("array", "numbers")
+        return self._elements_are_numbers(container)
+
+    def _global(self, expr):
+        """The object a global dotted name (`config`, `config.K`) is, else None."""
+        if isinstance(expr, gast.Name):
+            return None if expr.id in self.params or expr.id in self.sources else self.lookup(expr.id)
+        if isinstance(expr, gast.Attribute):
+            owner = self._global(expr.value)
+            return getattr(owner, expr.attr, None) if isinstance(owner, types.ModuleType) else None
+        return None
+
+    # -- int arithmetic that cannot overflow in practice ---------------------------------
+
+    def counter_step(self, op, left, right) -> bool:
+        """Whether `left op right` (+ or -) steps a loop index or counter (`i + 1`,
+        `len(x) - 1`, `n_steps + 1` counted up from 0) by a small constant: it would need
+        some 2 ** 47 steps of a loop to reach 2 ** 63."""
+        if (_small(right) and self._counter(left, self.counters)) \
+                or (_small(left) and self._counter(right, self.counters)):
+            return True
+        if isinstance(left, gast.Name) and left.id in self.loop_counts and _small(right) \
+                and (right.value >= 0) == isinstance(op, gast.Add):
+            return True  # `n + 1` of a loop's count: below 2 ** 47 where the loop ends
+        a, b = self._known_int(left), self._known_int(right)  # constants: computed here
+        return a is not None and b is not None and all(-2 ** 63 <= a + s * b < 2 ** 63 for s in (1, -1)) \
+            and -2 ** 63 <= a * b < 2 ** 63
+
+    def _known_int(self, expr):
+        """The value of an int constant or a global int (compiled in as a constant), else None."""
+        if isinstance(expr, gast.Constant):
+            return expr.value if type(expr.value) is int else None
+        value = self._global(expr)
+        return value if type(value) is int else None
+
+    def _counter(self, value, known) -> bool:
+        """A loop index, a length or a shape, or a counter stepped by small constants from one."""
+        if isinstance(value, tuple):
+            it = value[1]
+            return isinstance(it, gast.Call) and isinstance(it.func, gast.Name) \
+                and self.lookup(it.func.id) is builtins.range
+        if _small(value) or isinstance(value, gast.Compare):
+            return True
+        if isinstance(value, gast.Name):
+            return value.id in known and value.id not in self.params
+        if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub)):
+            return (_small(value.right) and self._counter(value.left, known)) \
+                or (_small(value.left) and self._counter(value.right, known))
+        if _list_call(value, "pop") and value.func.value.id in self.pushed:  # a tape: what was pushed
+            return all(self._counter(v, known) for v in self.pushed[value.func.value.id])
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Name):
+            return self.lookup(value.func.id) is builtins.len
+        if isinstance(value, gast.Attribute):
+            return value.attr in ("size", "ndim")
+        if isinstance(value, gast.Subscript):  # an entry of a shape
+            shape = value.value
+            if isinstance(shape, gast.Name) and shape.id in self.sources:
+                shape = self.sources[shape.id]
+                return all(isinstance(v, gast.Attribute) and v.attr == "shape" for v in shape)
+            return isinstance(shape, gast.Attribute) and shape.attr == "shape"
+        return False
+
+    # -- division by a NumPy scalar: NumPy's inf and NaN, not ZeroDivisionError -----------
+
+    def numpy_division(self, left, right) -> bool:
+        """Whether `left / right` (or // or %) is NumPy's in Python, as the division of a
+        NumPy scalar (an entry of an array): one operand is certainly not a Python number.
+        Not where one is certainly an array: numba divides arrays as NumPy does already."""
+        if self.may_be_number(left) and self.may_be_number(right):
+            return False
+        return all(_numeric(e) and not self._array(e, self.arrays) for e in (left, right))
+
+    def _array(self, value, known) -> bool:
+        """Whether a value is certainly an array (a parameter of an array kind, a NumPy array
+        made, a name only assigned those, an operation with one)."""
+        if isinstance(value, gast.Name):
+            if value.id in self.params and value.id in self.kinds:
+                return self.kinds[value.id] in ("array", "numbers")
+            return value.id in known
+        if isinstance(value, gast.Subscript):
+            index = value.slice
+            return isinstance(index, gast.Slice) or isinstance(index, gast.Tuple) and any(
+                isinstance(e, gast.Slice) for e in index.elts)
+        if isinstance(value, gast.BinOp):
+            return self._array(value.left, known) or self._array(value.right, known)
+        if isinstance(value, gast.UnaryOp):
+            return self._array(value.operand, known)
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute):
+            owner = self._global(value.func.value)
+            return getattr(owner, "__name__", "") == "numpy" and value.func.attr in _ARRAY_MAKERS
+        return False
+
     # -- an int by construction -------------------------------------------------------
 
     def is_int(self, name: str) -> bool:
@@ -285,6 +520,28 @@ class _Numbers:
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Name):
             return self.lookup(value.func.id) is builtins.len
         return False
+
+
+def _may_be_int_value(value) -> bool:
+    """Whether a global's value (None: unknown) may be a Python int."""
+    return value is None or type(value) in (int, bool)
+
+
+def _small(expr) -> bool:
+    return isinstance(expr, gast.Constant) and type(expr.value) is int and abs(expr.value) <= _SMALL
+
+
+def _steps_by_a_constant(expr) -> bool:
+    """`a + c` or `a - c`, c a small int constant."""
+    return isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Add, gast.Sub)) \
+        and (_small(expr.right) or _small(expr.left))
+
+
+def _numeric(expr) -> bool:
+    """Whether `expr` may be a number at all (not a string to format with %, a list)."""
+    if isinstance(expr, gast.Constant):
+        return type(expr.value) in (int, float, bool)
+    return not isinstance(expr, (gast.List, gast.Tuple, gast.Dict, gast.Set, gast.JoinedStr))
 
 
 def _list_call(node, method: str) -> bool:

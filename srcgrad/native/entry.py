@@ -6,7 +6,8 @@ wraps its entry point in a small Python function with the generated
 function's signature. The wrapper
 
 - passes a list of floats (kind "numbers") as a float64 array, and gives
-  its gradient back as a list;
+  its gradient back as a list; an int for a differentiated number parameter
+  as a float where the derivative uses it only as a number (native/reals.py);
 - turns numba's refusal at the first call for some argument types into a
   `SrcGradError` at the user's line (`backend="numba"`), or runs the Python
   build instead from then on (`backend="auto"`; `.backend` says which ran);
@@ -68,8 +69,9 @@ def module_text(compiled, fn, options, header: str = ""):
             used = re.compile(rf"(?<![\w.]){re.escape(global_name)}\b")
             at = next((i for i, line in enumerate(lines) if not line.lstrip().startswith(("#", "def "))
                        and used.search(line)), None)
+        location = _user_location(fn, lines[:at + 1]) if at is not None else None
         raise SrcGradError(err.reason + (f" (generated line: {lines[at].strip()})" if at is not None else ""),
-                           _user_location(fn, lines[:at + 1]) if at is not None else None, err.hint) from None
+                           location or _def_location(fn), err.hint) from None  # def: in a callee's code
     # numba reads a module's attributes once, when it compiles: their values go into the
     # text, so that other values make another module (and another compile)
     read = sorted(f"{ref[0].get('__name__', '?')}.{ref[1]} = {value!r}"
@@ -191,7 +193,10 @@ class NativeEntry:
                 for i, p in enumerate(positional)]
         if kwonly:
             head += ["*"] + [f"{p}=_kwdefaults[{p!r}]" if p in kwdefaults else p for p in kwonly]
-        passed = ", ".join(f"_array({p}, _float64)" if p in numbers else p for p in params)
+        reals = set(getattr(compiled, "native_reals", ()))  # an int passed as a float (native/reals.py)
+        passed = ", ".join(f"_array({p}, _float64)" if p in numbers
+                           else f"(float({p}) if {p}.__class__ is int else {p})" if p in reals else p
+                           for p in params)
         as_python = ", ".join(positional + [f"{p}={p}" for p in kwonly])
         wrt_numbers = [i for i, w in enumerate(self.options.wrt) if kinds.get(w) == "numbers"]
         convert = self._output_converter(wrt_numbers)

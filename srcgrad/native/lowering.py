@@ -40,23 +40,27 @@ import gast
 from .. import nodes
 from ..errors import Location, SrcGradError
 from .checked import check_numerics
+from .reals import real_params
 from .tapes import preallocate
+from .unbound import typed_stacks, typed_unbound
 
 _SHAPE_POP = re.compile(r"^_(.+)_shape\d+$")
 
 
-def lower(fn, params_kinds: dict, ctx) -> list:
+def lower(fn, params_kinds: dict, ctx, differentiated=()) -> tuple:
     """Rewrite the generated def `fn` in place for numba (see the module docstring);
-    the names of the keyword-only parameters it made positional."""
+    (the names of the keyword-only parameters it made positional, the differentiated
+    parameters the entry passes as floats: `reals.real_params`). `differentiated`: the
+    names of the differentiated number parameters (and their tangents)."""
     moved = _positional(fn)
     _drop_dels(fn.body)
     _tangent_stacks(fn, ctx)
     for stack in sorted({s.targets[0].id for s in _walk_statements(fn.body) if _is_new_stack(s)}):
         _split_stack(fn, stack, ctx)
-    _checks(fn, params_kinds, ctx)
+    reals = _checks(fn, params_kinds, ctx, differentiated)
     # a single function's tapes (a split pair's cross from one function to the other)
     preallocate(fn, params_kinds, ctx, lambda name: _global(name, fn, ctx))  # native/tapes.py
-    return moved
+    return moved, reals
 
 
 def _positional(fn) -> list:
@@ -76,9 +80,10 @@ def _positional(fn) -> list:
     return moved
 
 
-def _checks(fn, params_kinds: dict, ctx) -> None:
+def _checks(fn, params_kinds: dict, ctx, differentiated=(), adjoints=()) -> list:
     """The refusals and rewrites after the stacks: what numba would run otherwise silently
-    differently, lists of floats as arrays, Python's numeric errors."""
+    differently, lists of floats as arrays, `t = None` typed, Python's numeric errors.
+    The differentiated parameters the entry passes as floats (`reals.real_params`)."""
     _refuse_random_draws(fn, ctx)
     _refuse_type_calls(fn, ctx)
     _refuse_truth_arithmetic(fn, ctx)
@@ -87,7 +92,12 @@ def _checks(fn, params_kinds: dict, ctx) -> None:
     for p in numbers:
         _check_array_uses(fn, p, ctx)
     _float_lists(fn, ctx)
-    check_numerics(fn, params_kinds, ctx)  # Python's numeric errors (native/checked.py)
+    typed_unbound(fn, params_kinds, ctx)  # `t = None` up front, where t is a number (native/unbound.py)
+    reals = real_params(fn, params_kinds, differentiated, ctx)  # native/reals.py
+    typed_stacks(fn, params_kinds, ctx, reals)  # a tape only a branch on a global pushes to
+    # Python's numeric errors (native/checked.py); `adjoints`: a split pair's seed, a float
+    check_numerics(fn, params_kinds, ctx, tuple(reals) + tuple(adjoints))
+    return reals
 
 
 def _global(name: str, fn, ctx):

@@ -195,6 +195,50 @@ def checked_power(a, b):
     return a ** b
 
 
+def checked_add(a, b):
+    """`a + b`; for two ints, Python's sum where it fits 64 bits, else an OverflowError.
+    (Tested before adding: numba's int arithmetic may assume it does not overflow.)"""
+    if isinstance(a, int) and isinstance(b, int):
+        if (b > 0 and a > 9223372036854775807 - b) or (b < 0 and a < -9223372036854775808 - b):
+            raise OverflowError("int + int beyond 64 bits: the numba backend computes ints in 64 bits "
+                                "(Python's are unbounded); compute in floats (float(a) + b) or "
+                                "use backend='python'")
+    return a + b
+
+
+def checked_sub(a, b):
+    """`a - b`; for two ints, Python's difference where it fits 64 bits, else an OverflowError."""
+    if isinstance(a, int) and isinstance(b, int):
+        if (b < 0 and a > 9223372036854775807 + b) or (b > 0 and a < -9223372036854775808 + b):
+            raise OverflowError("int - int beyond 64 bits: the numba backend computes ints in 64 bits "
+                                "(Python's are unbounded); compute in floats (float(a) - b) or "
+                                "use backend='python'")
+    return a - b
+
+
+def checked_mul(a, b):
+    """`a * b`; for two ints, Python's product where it fits 64 bits, else an OverflowError."""
+    if isinstance(a, int) and isinstance(b, int):
+        estimate = float(a) * float(b)
+        if not -9.2e18 < estimate < 9.2e18 and _mul_overflows(a, b):  # 2 ** 63 is 9.22e18
+            raise OverflowError("int * int beyond 64 bits: the numba backend computes ints in 64 bits "
+                                "(Python's are unbounded); compute in floats (float(a) * b) or "
+                                "use backend='python'")
+    return a * b
+
+
+def _mul_overflows(a, b):
+    """Whether the product of two nonzero ints is beyond 64 bits (no int here overflows)."""
+    if a > 0 and b > 0:
+        return a > 9223372036854775807 // b
+    if a < 0 and b < 0:
+        if a == -9223372036854775808 or b == -9223372036854775808:
+            return True
+        return -a > 9223372036854775807 // -b
+    p, q = (a, b) if a > 0 else (b, a)  # the product is at least -2 ** 63 iff q >= ceil(-2 ** 63 / p)
+    return q < (-9223372036854775808 + p - 1) // p
+
+
 def checked_power_derivative(x, c):
     """power_derivative(x, c), d(x ** c)/dx, as srcgrad's runtime computes it for numbers:
     an int x in floats (never a wrapped int), a float x with Python's errors (overflow)."""

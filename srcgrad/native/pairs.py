@@ -28,11 +28,12 @@ import gast
 
 from .. import nodes
 from ..reverse.pushes import pushed_late
+from .unbound import typed_unbound
 from .lowering import (_checks, _drop_dels, _is_new_stack, _located, _pop_key, _positional, _push_key,
                        _split_stack, _walk_statements)
 
 
-def lower(forward, backward, params_kinds: dict, ctx, stack) -> tuple:
+def lower(forward, backward, params_kinds: dict, ctx, stack, seed=None) -> tuple:
     """Rewrite a split pair (`f_forward(args) -> (value, tape)`, `f_backward(dvalue,
     tape)`: what vjp and a callee's derivative are) in place for numba, as
     `lowering.lower` rewrites one function: the rewrites and checks run on the two bodies read as one
@@ -63,7 +64,7 @@ def lower(forward, backward, params_kinds: dict, ctx, stack) -> tuple:
     split = _split_stack(merged, stack, ctx) if stack is not None and any(
         _is_new_stack(s) and s.targets[0].id == stack for s in _walk_statements(merged.body)) else None
     late = _pushed_after(merged, marker, split, {s.targets[0].id for s in inits}) if split else {}
-    _checks(merged, params_kinds, ctx)
+    _checks(merged, params_kinds, ctx, adjoints=(seed,) if seed else ())  # the seed: an adjoint, a float
     at = next(i for i, s in enumerate(merged.body) if s is marker)
     if split is not None:
         _carry_split(returned, prologue, stack, list(split.values()))
@@ -75,6 +76,7 @@ def lower(forward, backward, params_kinds: dict, ctx, stack) -> tuple:
     backward.body = prologue + backward.body
     needed = nodes.read_before_bound(forward.body, {s.targets[0].id for s in inits})
     forward.body = [s for s in inits if s.targets[0].id in needed] + forward.body
+    typed_unbound(forward, params_kinds, ctx)  # those `t = None` typed where t is a number
     return moved, bool(copied)
 
 

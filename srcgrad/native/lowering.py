@@ -24,6 +24,11 @@ Three rewrites, each proved safe on the tree or refused:
   numba takes none; the entry's caller passes all of them by position
   (and the defaults, which would now fall on the moved ones, go).
 
+NumPy calls numba lacks or gets wrong are spelled as it takes them:
+`numpy.matmul(a, b)` (what forward mode writes for `a @ b`) as `a @ b`, and
+`numpy.take(a, i, axis)` as the helper `take_axis` (numba's `take` along an
+axis reads the index array as 1-D).
+
 It also drops the `del`s of names (`optimize.release` frees NumPy
 temporaries early; user code has none, the fence refuses `del`): numba
 refuses a `del` of a local, and frees an array after its last use itself.
@@ -52,6 +57,7 @@ def lower(fn, params_kinds: dict, ctx) -> list:
         args.args = list(args.args) + list(args.kwonlyargs)
         args.kwonlyargs, args.kw_defaults, args.defaults = [], [], []
     _drop_dels(fn.body)
+    _numpy_calls(fn, ctx)
     for stack in sorted({s.targets[0].id for s in _walk_statements(fn.body) if _is_new_stack(s)}):
         _split_stack(fn, stack, ctx)
     _refuse_random_draws(fn, ctx)
@@ -169,6 +175,63 @@ def _located(new, old):
     if hasattr(old, "lineno"):
         new.lineno = old.lineno
     return new
+
+
+# -- NumPy calls numba lacks ------------------------------------------------------------
+
+def _numpy_calls(fn, ctx) -> None:
+    """`numpy.matmul(a, b)` -> `a @ b` (numba has `@`, not `matmul`), and `numpy.take(a, i,
+    axis)` -> `take_axis(a, i, axis)`, in place (see the module docstring)."""
+    import numpy
+
+    parents = _parents(fn)
+    for node in list(gast.walk(fn)):
+        if not isinstance(node, gast.Call):
+            continue
+        target = _resolved(node.func, ctx) if isinstance(node.func, (gast.Attribute, gast.Name)) else None
+        if target is numpy.matmul and len(node.args) == 2 and not node.keywords:
+            _replace(parents, node, gast.BinOp(left=node.args[0], op=gast.MatMult(), right=node.args[1]))
+        elif target is numpy.take:
+            axis = _take_axis(node)
+            if axis is not None:
+                helper = ctx.helper(_take_axis_helper(), "take_axis")
+                _replace(parents, node, gast.Call(func=nodes.name(helper), args=node.args[:2] + [axis],
+                                                  keywords=[]))
+
+
+def _take_axis(node):
+    """The `axis` expression of a `numpy.take(a, indices, axis)` call that passes nothing
+    else (not `mode`, not `out`), unless it is None; else None."""
+    args, keywords = node.args, {k.arg: k.value for k in node.keywords}
+    if len(args) == 3 and not keywords:
+        axis = args[2]
+    elif len(args) == 2 and set(keywords) == {"axis"}:
+        axis = keywords["axis"]
+    else:
+        return None
+    if isinstance(axis, gast.Constant) and axis.value is None:
+        return None
+    return axis
+
+
+def _take_axis_helper():
+    from .helpers import take_axis
+
+    return take_axis
+
+
+def _replace(parents: dict, old, new) -> None:
+    """Put `new` where `old` is in its parent node."""
+    parent = parents[id(old)]
+    for field, value in gast.iter_fields(parent):
+        if value is old:
+            setattr(parent, field, new)
+            return
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if item is old:
+                    value[i] = new
+                    return
 
 
 # -- srcgrad's markers ---------------------------------------------------------------------

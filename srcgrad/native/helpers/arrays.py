@@ -225,6 +225,48 @@ def dot_adjoint_right(g, a, b):
         return matmul_adjoint_right(g, a, b)
 
 
+# -- take --------------------------------------------------------------------------------
+
+def take_axis(a, indices, axis):
+    """numpy.take(a, indices, axis) (the lowering writes it for the NumPy call, see
+    native/lowering.py): numba's own reads an index array of two or more axes as
+    1-D, so such an index is taken flat and the result given its axes back, for an
+    `a` of up to four axes."""
+    if isinstance(indices, (int, float)):
+        return numpy.take(a, indices, axis)
+    elif indices.ndim < 2:
+        return numpy.take(a, indices, axis)
+    else:
+        ax = axis % a.ndim
+        taken = numpy.take(a, indices.ravel(), ax)
+        if a.ndim == 1:
+            return taken.reshape(indices.shape)
+        elif a.ndim == 2:
+            if ax == 0:
+                return taken.reshape(indices.shape + a.shape[1:])
+            else:
+                return taken.reshape(a.shape[:1] + indices.shape)
+        elif a.ndim == 3:
+            if ax == 0:
+                return taken.reshape(indices.shape + a.shape[1:])
+            elif ax == 1:
+                return taken.reshape(a.shape[:1] + indices.shape + a.shape[2:])
+            else:
+                return taken.reshape(a.shape[:2] + indices.shape)
+        elif a.ndim == 4:
+            if ax == 0:
+                return taken.reshape(indices.shape + a.shape[1:])
+            elif ax == 1:
+                return taken.reshape(a.shape[:1] + indices.shape + a.shape[2:])
+            elif ax == 2:
+                return taken.reshape(a.shape[:2] + indices.shape + a.shape[3:])
+            else:
+                return taken.reshape(a.shape[:3] + indices.shape)
+        else:
+            raise SrcGradError("the numba backend takes with an index array of two or more axes "
+                               "along an axis of an array of at most four axes")
+
+
 # -- subscripts and writes ------------------------------------------------------------
 
 def _positions(shape, index):

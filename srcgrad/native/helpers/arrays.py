@@ -124,14 +124,56 @@ def _centered(a, axis, n):
         return a - a.sum() / n
     else:
         dims = _dims(a.shape, _no_axes())
-        kept = dims.copy()
-        for ax in _axes(axis, a.ndim):
-            kept[ax] = 1
+        kept = _kept(dims, axis, a.ndim)
         sums = numpy.zeros(kept.prod())
-        _move(_flat(a), dims, sums, kept, True)
+        _move(_flat(a), dims, sums, kept, 1)
         means = numpy.empty(a.size)
-        _move(sums / n, kept, means, dims, False)
+        _move(sums / n, kept, means, dims, 0)
         return a - means.reshape(a.shape)
+
+
+def prod_adjoint_helper(g, a, z, axis=None, keepdims=False):
+    """Adjoint of z = numpy.prod(a, axis, keepdims): each entry gets g times the product of
+    the others; g z / a without zeros, and without dividing by a zero (as the runtime
+    helper: a slice's one zero gets the product of the rest, two zeros give 0)."""
+    if isinstance(a, (float, int)):
+        return g * z / a if a != 0 else g * 1.0
+    else:
+        spread = unreduce(g, a, axis, keepdims)
+        zero = a == 0.0
+        if not zero.any():
+            return spread * unreduce(z, a, axis, keepdims) / a
+        else:
+            dims = _dims(a.shape, _no_axes())
+            kept = _kept(dims, axis, a.ndim)
+            products = numpy.ones(kept.prod())
+            _move(_flat(numpy.where(zero, 1.0, a)), dims, products, kept, 2)
+            counts = numpy.zeros(kept.prod())
+            _move(_flat(zero * 1.0), dims, counts, kept, 1)
+            others = numpy.empty(a.size)
+            _move(products, kept, others, dims, 0)
+            zeros = numpy.empty(a.size)
+            _move(counts, kept, zeros, dims, 0)
+            others = others.reshape(a.shape)
+            zeros = zeros.reshape(a.shape)
+            others = numpy.where(zero, others, others / numpy.where(zero, 1.0, a))
+            return numpy.where((zeros == 0) | (zero & (zeros == 1)), spread * others, 0.0)
+
+
+def prod_tangent_helper(t, a, z, axis=None, keepdims=False):
+    """Tangent of z = numpy.prod(a, axis, keepdims): t weighted by the product of the others."""
+    return _reduced_sum(t * prod_adjoint_helper(_ones_like(z), a, z, axis, keepdims), a, z, axis, keepdims)
+
+
+def _kept(dims, axis, ndim):
+    """`dims` (an int array) with the axes a reduction over `axis` takes set to 1."""
+    kept = dims.copy()
+    if axis is None:
+        kept[:] = 1
+    else:
+        for ax in _axes(axis, ndim):
+            kept[ax] = 1
+    return kept
 
 
 def cumsum_adjoint_helper(g, a, axis=None):
@@ -265,6 +307,44 @@ def take_axis(a, indices, axis):
         else:
             raise SrcGradError("the numba backend takes with an index array of two or more axes "
                                "along an axis of an array of at most four axes")
+
+
+def take_adjoint_helper(g, a, indices, axis=None, mode="raise"):
+    """Adjoint of numpy.take(a, indices, axis, mode=mode): `g` added back at the indices
+    (an index taken several times gets the sum)."""
+    out = numpy.zeros(a.shape)
+    flat = out.reshape(out.size)
+    index = _flat(numpy.asarray(indices))
+    if axis is None:
+        before, n, after = 1, a.size, 1
+    else:
+        ax = axis % a.ndim
+        before, n, after = 1, a.shape[ax], 1
+        for k in range(ax):
+            before *= a.shape[k]
+        for k in range(ax + 1, a.ndim):
+            after *= a.shape[k]
+    size = before * index.size * after
+    if isinstance(g, (float, int)):
+        values = numpy.full(size, g)
+    else:
+        values = _flat(g)
+    if values.size != size:
+        raise SrcGradError("take's adjoint has another size than what take gave")
+    for p in range(before):
+        for j in range(index.size):
+            i = index[j]
+            if mode == "wrap":
+                i = i % n
+            elif mode == "clip":
+                i = min(max(i, 0), n - 1)
+            elif i < -n or i >= n:
+                raise IndexError("index out of bounds in take")
+            elif i < 0:
+                i += n
+            for q in range(after):
+                flat[(p * n + i) * after + q] += values[(p * index.size + j) * after + q]
+    return out
 
 
 # -- subscripts and writes ------------------------------------------------------------

@@ -33,6 +33,7 @@ T3 = arr(2, 3, 4)
 TIED = np.array([[1.0, 5.0, 5.0, 2.0], [7.0, 0.0, 7.0, 7.0], [3.0, -1.0, 2.0, 0.5]])
 GUARDED = np.array([0.0, 1.5, -2.0, 0.0, INF, NAN, -0.5])  # zeros, an inf and a NaN
 FACTORS = np.array([INF, 2.0, 0.0, NAN, 3.0, 1.0, -INF])
+ZEROS = np.array([[1.5, 0.0, -2.0, 0.5], [0.0, 0.0, 3.0, 1.0], [2.0, -1.0, 0.5, 4.0]])  # slices with 0, 1, 2 zeros
 
 # helper name -> argument tuples; several shapes per type signature (numba compiles per ndim)
 CASES = {
@@ -87,6 +88,18 @@ CASES = {
     "std_tangent_helper": [
         (W, TIED, TIED.std(axis=0), 0, 1, False),
         (W, np.vstack([W[:2], np.ones(4)]), np.vstack([W[:2], np.ones(4)]).std(axis=1), 1, 0, False),
+    ],
+    "prod_adjoint_helper": [
+        (1.5, 2.0, 2.0, None, False), (1.5, 0.0, 0.0, None, False),
+        (1.5, W, W.prod(), None, False), (arr(3), ZEROS, ZEROS.prod(axis=1), 1, False),
+        (arr(1, 4), ZEROS, ZEROS.prod(axis=0, keepdims=True), 0, True), (1.5, ZEROS, 0.0, None, False),
+    ],
+    "prod_tangent_helper": [(W, W, W.prod(axis=-1), -1, False), (W, ZEROS, ZEROS.prod(axis=0), 0, False)],
+    "take_adjoint_helper": [
+        (arr(3, 4), W, np.array([2, 0, 2]), 0, "raise"), (arr(3, 3), W, np.array([2, -1, 2]), -1, "raise"),
+        (arr(2, 2, 4), W, np.array([[1, 1], [2, 0]]), 0, "raise"), (arr(3), W, 1, -1, "raise"),
+        (arr(3, 3), W, np.array([5, -1, 2]), 1, "wrap"), (arr(3, 3), W, np.array([5, -1, 2]), 1, "clip"),
+        (arr(2, 2), W, np.array([[11, 0], [3, 3]]), None, "raise"),
     ],
     "cumsum_adjoint_helper": [
         (arr(5), arr(5), None),
@@ -200,7 +213,8 @@ def _copy(value):
 
 
 def test_every_helper_has_cases():
-    assert set(helpers.NAMES) - {"float_zeros", "require_scalar", "scatter_add", "restore_entry"} == set(CASES)
+    assert set(helpers.NAMES) - {"float_zeros", "require_scalar", "scatter_add", "restore_entry",
+                                 "take_axis"} == set(CASES)
     assert all(name in vars(runtime) for name in CASES)
 
 
@@ -245,3 +259,16 @@ def test_a_copy_is_not_the_original(native):
         out = native[name](x, 0) if name == "zero_at" else native[name](x)
         out[...] = 7.0
         assert _same(x, W), name
+
+
+def test_take_axis_is_numpys_take_along_an_axis(native):
+    """numba's own numpy.take along an axis reads an index array of two or more axes as
+    1-D (a ValueError at run time, or another shape): the lowering calls take_axis."""
+    t3 = arr(4, 3, 2)
+    cases = [(W, np.array([2, 0, 2]), 0), (W, np.array([[1, 1], [2, 0]]), 0), (W, np.array([[3, -1]]), 1),
+             (W, 2, -1), (t3, np.array([[1, 1], [3, 0]]), 0), (t3, np.array([[2], [0]]), 1),
+             (t3, np.array([[1, 0, 1]]), -1), (arr(5), np.array([[4, 0], [1, -2]]), 0)]
+    for a, index, axis in cases:
+        want = np.take(a, index, axis=axis)
+        got = native["take_axis"](a, index, axis)
+        assert _same(got, want), (a.shape, index, axis)

@@ -15,7 +15,11 @@ and the summary counts them, with the commonest refusals. Not collected by
 pytest (no `test_` prefix): it compiles hundreds of derivatives (about half
 an hour for the first variant of each case on one core, more with --all).
 
-    PYTHONPATH=$PWD python tests/native_survey.py [--all] [--match SUBSTRING] [--out FILE]
+    PYTHONPATH=$PWD python tests/native_survey.py [--all] [--modules numpy,linalg] [--match SUBSTRING]
+                                                  [--out FILE]
+
+Run it from a copy of the tree (`git archive HEAD | tar -x -C DIR`) when you
+edit srcgrad meanwhile: the backend copies the helpers' source from the files.
 
 --all runs every argument variant of each case (the default: each case
 function's first). --out writes one tab-separated line per case and transform,
@@ -48,10 +52,25 @@ def refusal_kind(refusal) -> str:
     return re.sub(r"'[^']*'", "'...'", reason)[:110]
 
 
-def selected(cases: list, every: bool, match: str | None) -> list:
-    """The cases to run: each case function's first variant (every variant with `every`)."""
+# the rule-case modules in the order surveyed: NumPy's array code first, SciPy's last
+# (numba cannot call SciPy: those derivatives are refused)
+ORDER = ("numpy", "reductions", "linalg", "manipulation", "shapes", "ndarray", "statistics", "ufuncs",
+         "operators", "math", "builtins", "runtime", "sampled", "decompositions")
+
+
+def _rank(case) -> int:
+    module = case.fn.__module__.rsplit(".", 1)[-1]
+    return ORDER.index(module) if module in ORDER else len(ORDER)
+
+
+def selected(cases: list, every: bool, match: str | None, modules: str | None = None) -> list:
+    """The cases to run, array code first: each case function's first variant (every
+    variant with `every`), of the rule-case modules named (comma-separated) or all."""
     out, seen = [], set()
-    for case in cases:
+    wanted = set(modules.split(",")) if modules else None
+    for case in sorted(cases, key=_rank):
+        if wanted is not None and case.fn.__module__.rsplit(".", 1)[-1] not in wanted:
+            continue
         if match and match not in case.id:
             continue
         if every or case.fn not in seen:
@@ -100,9 +119,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--all", action="store_true", help="every argument variant of each case")
     parser.add_argument("--match", help="only the cases whose id contains this")
+    parser.add_argument("--modules", help="only these rule-case modules (comma-separated: numpy,linalg)")
     parser.add_argument("--out", help="write one line per case and transform here")
     args = parser.parse_args(argv)
-    cases = selected(translation.rule_cases(), args.all, args.match)
+    cases = selected(translation.rule_cases(), args.all, args.match, args.modules)
     start = time.perf_counter()
     with open(args.out, "w") if args.out else open("/dev/null", "w") as report:
         rows = survey(cases, report=report)

@@ -110,11 +110,18 @@ CASES = {
         (arr(3), W, arr(4)), (arr(2), arr(4), arr(4, 2)),
         (arr(3, 2), W, arr(4, 2)), (arr(1, 2), arr(1, 4), arr(4, 2)), (arr(3, 2), arr(1, 4), arr(4, 2)),
         (arr(5, 3, 2), W, arr(4, 2)),
+        # stacks of matrices: the stack axis broadcast, a matrix or a vector against a stack
+        (arr(2, 3, 2), arr(2, 3, 4), arr(2, 4, 2)), (arr(2, 3, 2), arr(1, 3, 4), arr(2, 4, 2)),
+        (arr(2, 3, 2), arr(2, 3, 4), arr(4, 2)), (arr(2, 3, 2), W, arr(2, 4, 2)),
+        (arr(2, 3), arr(2, 3, 4), arr(4)), (arr(2, 2), arr(4), arr(2, 4, 2)),
     ],
     "matmul_adjoint_right": [
         (1.5, arr(4), arr(4)),
         (arr(3), W, arr(4)), (arr(2), arr(4), arr(4, 2)),
         (arr(3, 2), W, arr(4, 2)), (arr(3, 2), W, arr(4, 1)),
+        (arr(2, 3, 2), arr(2, 3, 4), arr(1, 4, 2)), (arr(2, 3, 2), arr(1, 3, 4), arr(2, 4, 2)),
+        (arr(2, 3, 2), arr(2, 3, 4), arr(4, 2)), (arr(2, 3, 2), W, arr(2, 4, 2)),
+        (arr(2, 3), arr(2, 3, 4), arr(4)), (arr(2, 2), arr(4), arr(2, 4, 2)),
     ],
     "dot_adjoint_left": [(arr(3, 2), W, arr(4, 2)), (arr(3, 3), arr(3, 4), arr(4, 3)), (W, W, 2.0)],
     "dot_adjoint_right": [(arr(3, 2), W, arr(4, 2)), (arr(3), W, arr(4)), (W, 2.0, W)],
@@ -214,7 +221,7 @@ def _copy(value):
 
 def test_every_helper_has_cases():
     assert set(helpers.NAMES) - {"float_zeros", "require_scalar", "scatter_add", "restore_entry",
-                                 "take_axis"} == set(CASES)
+                                 "take_axis", "matmul"} == set(CASES)
     assert all(name in vars(runtime) for name in CASES)
 
 
@@ -272,3 +279,13 @@ def test_take_axis_is_numpys_take_along_an_axis(native):
         want = np.take(a, index, axis=axis)
         got = native["take_axis"](a, index, axis)
         assert _same(got, want), (a.shape, index, axis)
+
+
+def test_matmul_is_numpys_matmul(native):
+    """The lowering calls `matmul` for `@` and numpy.matmul: numba's `@` for one and two
+    axes, a loop over the matrices of a stack of three."""
+    cases = [(W, arr(4)), (arr(3), W), (W, arr(4, 2)), (arr(4), arr(4)), (arr(2, 3, 4), arr(2, 4, 2)),
+             (arr(1, 3, 4), arr(2, 4, 2)), (arr(2, 3, 4), arr(1, 4, 2)), (arr(2, 3, 4), arr(4, 2)),
+             (W, arr(2, 4, 2)), (arr(2, 3, 4), arr(4)), (arr(3), arr(2, 3, 2))]
+    for a, b in cases:
+        assert _same(native["matmul"](a, b), np.matmul(a, b)), (a.shape, b.shape)

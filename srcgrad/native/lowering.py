@@ -24,10 +24,11 @@ Three rewrites, each proved safe on the tree or refused:
   numba takes none; the entry's caller passes all of them by position
   (and the defaults, which would now fall on the moved ones, go).
 
-NumPy calls numba lacks or gets wrong are spelled as it takes them:
-`numpy.matmul(a, b)` (what forward mode writes for `a @ b`) as `a @ b`, and
-`numpy.take(a, i, axis)` as the helper `take_axis` (numba's `take` along an
-axis reads the index array as 1-D).
+NumPy calls numba lacks or gets wrong go to helpers of srcgrad/native/helpers:
+`a @ b` and `numpy.matmul(a, b)` (what forward mode writes for `a @ b`) to
+`matmul` (numba has `@` for one and two axes, neither `numpy.matmul` nor stacks
+of matrices), and `numpy.take(a, i, axis)` to `take_axis` (numba's `take` along
+an axis reads an index array as 1-D).
 
 It also drops the `del`s of names (`optimize.release` frees NumPy
 temporaries early; user code has none, the fence refuses `del`): numba
@@ -180,23 +181,23 @@ def _located(new, old):
 # -- NumPy calls numba lacks ------------------------------------------------------------
 
 def _numpy_calls(fn, ctx) -> None:
-    """`numpy.matmul(a, b)` -> `a @ b` (numba has `@`, not `matmul`), and `numpy.take(a, i,
-    axis)` -> `take_axis(a, i, axis)`, in place (see the module docstring)."""
+    """`a @ b`, `numpy.matmul(a, b)` -> `matmul(a, b)` and `numpy.take(a, i, axis)` ->
+    `take_axis(a, i, axis)`, in place (see the module docstring)."""
     import numpy
 
     parents = _parents(fn)
     for node in list(gast.walk(fn)):
+        if isinstance(node, gast.BinOp) and isinstance(node.op, gast.MatMult):
+            _replace(parents, node, _helper_call(ctx, "matmul", [node.left, node.right]))
         if not isinstance(node, gast.Call):
             continue
         target = _resolved(node.func, ctx) if isinstance(node.func, (gast.Attribute, gast.Name)) else None
         if target is numpy.matmul and len(node.args) == 2 and not node.keywords:
-            _replace(parents, node, gast.BinOp(left=node.args[0], op=gast.MatMult(), right=node.args[1]))
+            _replace(parents, node, _helper_call(ctx, "matmul", node.args))
         elif target is numpy.take:
             axis = _take_axis(node)
             if axis is not None:
-                helper = ctx.helper(_take_axis_helper(), "take_axis")
-                _replace(parents, node, gast.Call(func=nodes.name(helper), args=node.args[:2] + [axis],
-                                                  keywords=[]))
+                _replace(parents, node, _helper_call(ctx, "take_axis", node.args[:2] + [axis]))
 
 
 def _take_axis(node):
@@ -214,10 +215,11 @@ def _take_axis(node):
     return axis
 
 
-def _take_axis_helper():
-    from .helpers import take_axis
+def _helper_call(ctx, name: str, args: list):
+    """A call of srcgrad/native/helpers' `name` on `args`."""
+    from . import helpers
 
-    return take_axis
+    return gast.Call(func=nodes.name(ctx.helper(getattr(helpers, name), name)), args=list(args), keywords=[])
 
 
 def _replace(parents: dict, old, new) -> None:

@@ -32,7 +32,7 @@ from .arrays import (reshape_adjoint_helper, reshape_tangent_helper, unreduce_ex
                      std_tangent_helper, cumsum_adjoint_helper, prod_adjoint_helper,
                      prod_tangent_helper, take_adjoint_helper, matmul_adjoint_left, matmul_adjoint_right,
                      dot_adjoint_left, dot_adjoint_right, unindex, scatter_add, written_adjoint, zero_at,
-                     copy_slice, restore_entry, owned, owned_adjoint, owned_tangent, take_axis)
+                     copy_slice, restore_entry, owned, owned_adjoint, owned_tangent, take_axis, matmul)
 
 NAMES = frozenset(name for name, value in list(globals().items())
                   if callable(value) and not name.startswith("_") and name != "SrcGradError")

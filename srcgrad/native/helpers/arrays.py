@@ -202,13 +202,139 @@ def cumsum_adjoint_helper(g, a, axis=None):
 
 # -- products -----------------------------------------------------------------------
 
+def matmul(a, b):
+    """a @ b (the lowering writes it for `@` and numpy.matmul, see native/lowering.py):
+    numba's `@` takes operands of one and two axes; a stack of matrices (three axes,
+    the stack axis broadcast where it has length 1) is multiplied matrix by matrix."""
+    if a.ndim <= 2:
+        if b.ndim <= 2:
+            return a @ b
+        elif a.ndim == 2:
+            out = numpy.empty((b.shape[0], a.shape[0], b.shape[2]))
+            for k in range(b.shape[0]):
+                out[k] = a @ b[k]
+            return out
+        else:
+            out = numpy.empty((b.shape[0], b.shape[2]))
+            for k in range(b.shape[0]):
+                out[k] = a @ b[k]
+            return out
+    elif a.ndim == 3:
+        if b.ndim == 3:
+            n = _stacks(a, b)
+            out = numpy.empty((n, a.shape[1], b.shape[2]))
+            for k in range(n):
+                out[k] = _matrix(a, k) @ _matrix(b, k)
+            return out
+        elif b.ndim == 2:
+            out = numpy.empty((a.shape[0], a.shape[1], b.shape[1]))
+            for k in range(a.shape[0]):
+                out[k] = a[k] @ b
+            return out
+        else:
+            out = numpy.empty((a.shape[0], a.shape[1]))
+            for k in range(a.shape[0]):
+                out[k] = a[k] @ b
+            return out
+    else:
+        return a @ b  # more axes: numba refuses to type it, so the backend refuses the derivative
+
+
+def _stacks(a, b):
+    """How many matrices a stack product of `a` and `b` (three axes each) has."""
+    if a.shape[0] != b.shape[0] and a.shape[0] != 1 and b.shape[0] != 1:
+        raise ValueError("matmul: the stacks of matrices do not broadcast")
+    return max(a.shape[0], b.shape[0])
+
+
+def _matrix(x, k):
+    """The k-th matrix of the stack `x` (its only one where the stack has length 1)."""
+    if x.shape[0] == 1:
+        return x[0]
+    else:
+        return x[k]
+
+
 def matmul_adjoint_left(g, a, b):
-    """The adjoint of `a` in `a @ b` (1-D and 2-D operands; numba has no stacked matmul).
-    `g` may have the shape `a @ b` was broadcast into afterwards: summed back first."""
-    if a.ndim > 2:
-        return numpy.matmul(g, b)  # numba refuses it: no stacks of matrices here
-    if b.ndim > 2:
-        return numpy.matmul(g, b)
+    """The adjoint of `a` in `a @ b`, for operands of one to three axes (a stack of
+    matrices). `g` may have the shape `a @ b` was broadcast into afterwards: summed
+    back first."""
+    if a.ndim <= 2:
+        if b.ndim <= 2:
+            return _matmul_adjoint_left(g, a, b)
+        elif a.ndim == 2:
+            g3 = _onto(g, (b.shape[0], a.shape[0], b.shape[2]))
+            out = numpy.zeros(a.shape)
+            for k in range(b.shape[0]):
+                out += g3[k] @ b[k].T
+            return out
+        else:
+            g2 = _onto(g, (b.shape[0], b.shape[2]))
+            out = numpy.zeros(a.shape)
+            for k in range(b.shape[0]):
+                out += b[k] @ g2[k]
+            return out
+    elif b.ndim == 3:
+        n = _stacks(a, b)
+        g3 = _onto(g, (n, a.shape[1], b.shape[2]))
+        out = numpy.zeros(a.shape)
+        for k in range(n):
+            out[min(k, a.shape[0] - 1)] += g3[k] @ _matrix(b, k).T
+        return out
+    elif b.ndim == 2:
+        g3 = _onto(g, (a.shape[0], a.shape[1], b.shape[1]))
+        out = numpy.empty(a.shape)
+        for k in range(a.shape[0]):
+            out[k] = g3[k] @ b.T
+        return out
+    else:
+        g2 = _onto(g, (a.shape[0], a.shape[1]))
+        out = numpy.empty(a.shape)
+        for k in range(a.shape[0]):
+            out[k] = numpy.outer(g2[k], b)
+        return out
+
+
+def matmul_adjoint_right(g, a, b):
+    """The adjoint of `b` in `a @ b` (`g` as in `matmul_adjoint_left`)."""
+    if b.ndim <= 2:
+        if a.ndim <= 2:
+            return _matmul_adjoint_right(g, a, b)
+        elif b.ndim == 2:
+            g3 = _onto(g, (a.shape[0], a.shape[1], b.shape[1]))
+            out = numpy.zeros(b.shape)
+            for k in range(a.shape[0]):
+                out += a[k].T @ g3[k]
+            return out
+        else:
+            g2 = _onto(g, (a.shape[0], a.shape[1]))
+            out = numpy.zeros(b.shape)
+            for k in range(a.shape[0]):
+                out += a[k].T @ g2[k]
+            return out
+    elif a.ndim == 3:
+        n = _stacks(a, b)
+        g3 = _onto(g, (n, a.shape[1], b.shape[2]))
+        out = numpy.zeros(b.shape)
+        for k in range(n):
+            out[min(k, b.shape[0] - 1)] += _matrix(a, k).T @ g3[k]
+        return out
+    elif a.ndim == 2:
+        g3 = _onto(g, (b.shape[0], a.shape[0], b.shape[2]))
+        out = numpy.empty(b.shape)
+        for k in range(b.shape[0]):
+            out[k] = a.T @ g3[k]
+        return out
+    else:
+        g2 = _onto(g, (b.shape[0], b.shape[2]))
+        out = numpy.empty(b.shape)
+        for k in range(b.shape[0]):
+            out[k] = numpy.outer(a, g2[k])
+        return out
+
+
+def _matmul_adjoint_left(g, a, b):
+    """matmul_adjoint_left for operands of one and two axes."""
     if a.ndim == 1:
         if b.ndim == 1:
             return _total(g) * b
@@ -221,12 +347,8 @@ def matmul_adjoint_left(g, a, b):
             return _onto(g, (a.shape[0], b.shape[1])) @ b.T
 
 
-def matmul_adjoint_right(g, a, b):
-    """The adjoint of `b` in `a @ b` (`g` as in `matmul_adjoint_left`)."""
-    if a.ndim > 2:
-        return numpy.matmul(a, g)  # numba refuses it: no stacks of matrices here
-    if b.ndim > 2:
-        return numpy.matmul(a, g)
+def _matmul_adjoint_right(g, a, b):
+    """matmul_adjoint_right for operands of one and two axes."""
     if a.ndim == 1:
         if b.ndim == 1:
             return _total(g) * a
@@ -250,7 +372,7 @@ def dot_adjoint_left(g, a, b):
             return numpy.tensordot(g, b)  # numba refuses it: dot of more axes is not here
         if b.ndim > 2:
             return numpy.tensordot(g, b)
-        return matmul_adjoint_left(g, a, b)
+        return _matmul_adjoint_left(g, a, b)
 
 
 def dot_adjoint_right(g, a, b):
@@ -264,7 +386,7 @@ def dot_adjoint_right(g, a, b):
             return numpy.tensordot(a, g)  # numba refuses it, as in dot_adjoint_left
         if b.ndim > 2:
             return numpy.tensordot(a, g)
-        return matmul_adjoint_right(g, a, b)
+        return _matmul_adjoint_right(g, a, b)
 
 
 # -- take --------------------------------------------------------------------------------
@@ -305,8 +427,9 @@ def take_axis(a, indices, axis):
             else:
                 return taken.reshape(a.shape[:3] + indices.shape)
         else:
-            raise SrcGradError("the numba backend takes with an index array of two or more axes "
-                               "along an axis of an array of at most four axes")
+            # more axes: numba refuses to type a `mode`, so the backend refuses the derivative
+            # (numba's take would read the index array as 1-D at run time)
+            return numpy.take(a, indices, axis, "raise")
 
 
 def take_adjoint_helper(g, a, indices, axis=None, mode="raise"):

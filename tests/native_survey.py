@@ -54,7 +54,7 @@ def refusal_kind(refusal) -> str:
 
 # the rule-case modules in the order surveyed: NumPy's array code first, SciPy's last
 # (numba cannot call SciPy: those derivatives are refused)
-ORDER = ("numpy", "reductions", "linalg", "manipulation", "shapes", "ndarray", "statistics", "ufuncs",
+ORDER = ("linalg", "reductions", "manipulation", "shapes", "ndarray", "statistics", "numpy", "ufuncs",
          "operators", "math", "builtins", "runtime", "sampled", "decompositions")
 
 

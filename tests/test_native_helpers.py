@@ -37,16 +37,15 @@ ZEROS = np.array([[1.5, 0.0, -2.0, 0.5], [0.0, 0.0, 3.0, 1.0], [2.0, -1.0, 0.5, 
 
 # helper name -> argument tuples; several shapes per type signature (numba compiles per ndim)
 CASES = {
-    "zeros_like": [(2.0,), (3,), (W,)],
-    "shape_of": [(W,), (arr(5),)],
+    "zeros_like": [(2.0,), (W,)],
+    "shape_of": [(W,)],
     "unbroadcast": [
-        (2.5, 1.0), (3, 2.0), (W, 1.0),
+        (2.5, 1.0), (W, 1.0),
         (W, W), (W, arr(3, 1)), (W, arr(1, 4)), (W, arr(1, 1)),
         (W, arr(4)), (W, arr(1)), (arr(5, 4), arr(4)),
     ],
     "unbroadcast_to": [
         (W, ()), (T3, (4,)), (T3, (1,)),
-        (W, (4,)), (W, (1,)),
         (W, (3, 4)), (W, (1, 4)), (W, (3, 1)), (W, (1, 1)),
     ],
     "unbroadcast_against": [
@@ -184,6 +183,9 @@ CASES = {
         (arr(12), W, "C"), (arr(12), W, "F"), (arr(12), np.asfortranarray(W), "A"),
         (arr(12), np.asfortranarray(W), "K"), (arr(12), W, "A"),
     ],
+    "transpose_adjoint_helper": [
+        (W, None), (W, (1, 0)), (T3, (1, 2, 0)), (T3, (2, 0, 1)), (T3, (-1, 0, 1)), (T3, (0, 2, 1)), (T3, (0, 1, 2)),
+    ],
     "reshape_tangent_helper": [(W, W, arr(2, 6), "C"), (W, W, arr(6, 2), "F")],
     "radial_share": [
         (1.5, 3.0, 5.0), (1.5, 0.0, 0.0), (0.0, 1.0, 2.0),
@@ -198,7 +200,10 @@ def native():
     from srcgrad.native.helpers import arrays, core, guards
 
     text = "\n".join(_IMPORT_FROM_HERE.sub("", inspect.getsource(m)) for m in (core, guards, arrays))
-    text = re.sub(r"^def ", "@numba.njit\ndef ", text, flags=re.M)
+    # the private functions are called from compiled code only: no Python wrappers to
+    # build for them (about a fifth of the compile time; the values are the same)
+    text = re.sub(r"^def _", "@numba.njit(no_cpython_wrapper=True, no_cfunc_wrapper=True)\ndef _", text, flags=re.M)
+    text = re.sub(r"^def (?!_)", "@numba.njit\ndef ", text, flags=re.M)
     scope = {"__name__": "srcgrad_native_helpers_compiled", "numba": numba}
     exec(compile(text, "<srcgrad native helpers>", "exec"), scope)
     return scope

@@ -27,7 +27,7 @@ from .core import (require_scalar, zeros_like, float_zeros, shape_of, unbroadcas
                    unbroadcast_against, broadcast_like, unreduce, reduced_size)
 from .guards import (masked_product, selected_product, tangent_ratio, pole_ratio, sign_of, log_or_zero,
                      power_derivative, choice_share, radial_share, tie_share, clip_share)
-from .arrays import (reshape_adjoint_helper, reshape_tangent_helper, unreduce_extreme,
+from .arrays import (reshape_adjoint_helper, reshape_tangent_helper, transpose_adjoint_helper, unreduce_extreme,
                      extreme_tangent_helper, var_adjoint_helper, std_adjoint_helper, var_tangent_helper,
                      std_tangent_helper, cumsum_adjoint_helper, prod_adjoint_helper,
                      prod_tangent_helper, take_adjoint_helper, matmul_adjoint_left, matmul_adjoint_right,

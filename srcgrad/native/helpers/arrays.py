@@ -44,6 +44,38 @@ def _reshaped(g, shape, order):
         return numpy.ascontiguousarray(g).reshape(shape)
 
 
+def transpose_adjoint_helper(g, axes=None):
+    """Adjoint of numpy.transpose(a, axes): the inverse permutation applied to `g`. numba
+    cannot build the inverse's tuple, so `axes` is applied again, its order less one times
+    (a permutation applied as often as its order is the identity)."""
+    if axes is None:
+        return numpy.transpose(g)
+    else:
+        n = g.ndim
+        perm = numpy.empty(n, numpy.int64)
+        for i in range(n):
+            perm[i] = axes[i] % n
+        order = 1
+        power = perm.copy()
+        while not _identity(power):
+            power = power[perm]
+            order += 1
+        out = numpy.transpose(g, axes)
+        for _ in range(order - 2):
+            out = numpy.transpose(out, axes)
+        if order == 1:
+            return numpy.transpose(g, axes)
+        else:
+            return out
+
+
+def _identity(perm):
+    for i in range(perm.size):
+        if perm[i] != i:
+            return False
+    return True
+
+
 # -- reductions ----------------------------------------------------------------------
 
 def unreduce_extreme(g, a, z, axis=None, keepdims=False):

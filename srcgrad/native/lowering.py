@@ -27,6 +27,12 @@ Three rewrites, each proved safe on the tree or refused:
 A split pair (vjp's, and a called user function's derivative in reverse
 mode) goes through the same rewrites read as one function (`pairs.py`).
 
+NumPy calls numba lacks or gets wrong go to helpers of srcgrad/native/helpers:
+`a @ b` and `numpy.matmul(a, b)` (what forward mode writes for `a @ b`) to
+`matmul` (numba has `@` for one and two axes, neither `numpy.matmul` nor stacks
+of matrices), and `numpy.take(a, i, axis)` to `take_axis` (numba's `take` along
+an axis reads an index array as 1-D).
+
 It also drops the `del`s of names (`optimize.release` frees NumPy
 temporaries early; user code has none, the fence refuses `del`): numba
 refuses a `del` of a local, and frees an array after its last use itself.
@@ -54,6 +60,7 @@ def lower(fn, params_kinds: dict, ctx, differentiated=()) -> tuple:
     names of the differentiated number parameters (and their tangents)."""
     moved = _positional(fn)
     _drop_dels(fn.body)
+    _numpy_calls(fn, ctx)
     _tangent_stacks(fn, ctx)
     for stack in sorted({s.targets[0].id for s in _walk_statements(fn.body) if _is_new_stack(s)}):
         _split_stack(fn, stack, ctx)
@@ -235,6 +242,64 @@ def _located(new, old):
     if hasattr(old, "lineno"):
         new.lineno = old.lineno
     return new
+
+
+# -- NumPy calls numba lacks ------------------------------------------------------------
+
+def _numpy_calls(fn, ctx) -> None:
+    """`a @ b`, `numpy.matmul(a, b)` -> `matmul(a, b)` and `numpy.take(a, i, axis)` ->
+    `take_axis(a, i, axis)`, in place (see the module docstring)."""
+    import numpy
+
+    parents = _parents(fn)
+    for node in list(gast.walk(fn)):
+        if isinstance(node, gast.BinOp) and isinstance(node.op, gast.MatMult):
+            _replace(parents, node, _helper_call(ctx, "matmul", [node.left, node.right]))
+        if not isinstance(node, gast.Call):
+            continue
+        target = _resolved(node.func, ctx) if isinstance(node.func, (gast.Attribute, gast.Name)) else None
+        if target is numpy.matmul and len(node.args) == 2 and not node.keywords:
+            _replace(parents, node, _helper_call(ctx, "matmul", node.args))
+        elif target is numpy.take:
+            axis = _take_axis(node)
+            if axis is not None:
+                _replace(parents, node, _helper_call(ctx, "take_axis", node.args[:2] + [axis]))
+
+
+def _take_axis(node):
+    """The `axis` expression of a `numpy.take(a, indices, axis)` call that passes nothing
+    else (not `mode`, not `out`), unless it is None; else None."""
+    args, keywords = node.args, {k.arg: k.value for k in node.keywords}
+    if len(args) == 3 and not keywords:
+        axis = args[2]
+    elif len(args) == 2 and set(keywords) == {"axis"}:
+        axis = keywords["axis"]
+    else:
+        return None
+    if isinstance(axis, gast.Constant) and axis.value is None:
+        return None
+    return axis
+
+
+def _helper_call(ctx, name: str, args: list):
+    """A call of srcgrad/native/helpers' `name` on `args`."""
+    from . import helpers
+
+    return gast.Call(func=nodes.name(ctx.helper(getattr(helpers, name), name)), args=list(args), keywords=[])
+
+
+def _replace(parents: dict, old, new) -> None:
+    """Put `new` where `old` is in its parent node."""
+    parent = parents[id(old)]
+    for field, value in gast.iter_fields(parent):
+        if value is old:
+            setattr(parent, field, new)
+            return
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if item is old:
+                    value[i] = new
+                    return
 
 
 # -- srcgrad's markers ---------------------------------------------------------------------

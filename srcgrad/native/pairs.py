@@ -28,9 +28,9 @@ import gast
 
 from .. import nodes
 from ..reverse.pushes import pushed_late
+from .lowering import (_checks, _drop_dels, _is_new_stack, _located, _numpy_calls, _pop_key, _positional,
+                       _push_key, _split_stack, _walk_statements)
 from .unbound import typed_unbound
-from .lowering import (_checks, _drop_dels, _is_new_stack, _located, _pop_key, _positional, _push_key,
-                       _split_stack, _walk_statements)
 
 
 def lower(forward, backward, params_kinds: dict, ctx, stack, seed=None) -> tuple:
@@ -58,6 +58,7 @@ def lower(forward, backward, params_kinds: dict, ctx, stack, seed=None) -> tuple
     inits = [s for s in forward.body[:-1] if _is_none_init(s)]
     merged.body = [s for s in forward.body[:-1] if not _is_none_init(s)] + [marker] + backward.body[head:]
     _drop_dels(merged.body)
+    _numpy_calls(merged, ctx)
     # loop values pushed after their assignment where that is safe, as the joint build has
     # them: no `None` pushed before a first assignment, which numba would type as optional
     merged.body = pushed_late(merged.body, stack)

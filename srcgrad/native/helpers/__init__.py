@@ -27,11 +27,12 @@ from .core import (require_scalar, zeros_like, float_zeros, copy_stack, shape_of
                    unbroadcast_against, broadcast_like, unreduce, reduced_size)
 from .guards import (masked_product, selected_product, tangent_ratio, pole_ratio, sign_of, log_or_zero,
                      power_derivative, choice_share, radial_share, tie_share, clip_share)
-from .arrays import (reshape_adjoint_helper, reshape_tangent_helper, unreduce_extreme,
+from .arrays import (reshape_adjoint_helper, reshape_tangent_helper, transpose_adjoint_helper, unreduce_extreme,
                      extreme_tangent_helper, var_adjoint_helper, std_adjoint_helper, var_tangent_helper,
-                     std_tangent_helper, cumsum_adjoint_helper, matmul_adjoint_left, matmul_adjoint_right,
+                     std_tangent_helper, cumsum_adjoint_helper, prod_adjoint_helper,
+                     prod_tangent_helper, take_adjoint_helper, matmul_adjoint_left, matmul_adjoint_right,
                      dot_adjoint_left, dot_adjoint_right, unindex, scatter_add, written_adjoint, zero_at,
-                     copy_slice, restore_entry, owned, owned_adjoint, owned_tangent)
+                     copy_slice, restore_entry, owned, owned_adjoint, owned_tangent, take_axis, matmul)
 
 NAMES = frozenset(name for name, value in list(globals().items())
                   if callable(value) and not name.startswith("_") and name != "SrcGradError")

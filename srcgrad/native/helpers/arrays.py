@@ -44,6 +44,38 @@ def _reshaped(g, shape, order):
         return numpy.ascontiguousarray(g).reshape(shape)
 
 
+def transpose_adjoint_helper(g, axes=None):
+    """Adjoint of numpy.transpose(a, axes): the inverse permutation applied to `g`. numba
+    cannot build the inverse's tuple, so `axes` is applied again, its order less one times
+    (a permutation applied as often as its order is the identity)."""
+    if axes is None:
+        return numpy.transpose(g)
+    else:
+        n = g.ndim
+        perm = numpy.empty(n, numpy.int64)
+        for i in range(n):
+            perm[i] = axes[i] % n
+        order = 1
+        power = perm.copy()
+        while not _identity(power):
+            power = power[perm]
+            order += 1
+        out = numpy.transpose(g, axes)
+        for _ in range(order - 2):
+            out = numpy.transpose(out, axes)
+        if order == 1:
+            return numpy.transpose(g, axes)
+        else:
+            return out
+
+
+def _identity(perm):
+    for i in range(perm.size):
+        if perm[i] != i:
+            return False
+    return True
+
+
 # -- reductions ----------------------------------------------------------------------
 
 def unreduce_extreme(g, a, z, axis=None, keepdims=False):
@@ -124,14 +156,56 @@ def _centered(a, axis, n):
         return a - a.sum() / n
     else:
         dims = _dims(a.shape, _no_axes())
-        kept = dims.copy()
-        for ax in _axes(axis, a.ndim):
-            kept[ax] = 1
+        kept = _kept(dims, axis, a.ndim)
         sums = numpy.zeros(kept.prod())
-        _move(_flat(a), dims, sums, kept, True)
+        _move(_flat(a), dims, sums, kept, 1)
         means = numpy.empty(a.size)
-        _move(sums / n, kept, means, dims, False)
+        _move(sums / n, kept, means, dims, 0)
         return a - means.reshape(a.shape)
+
+
+def prod_adjoint_helper(g, a, z, axis=None, keepdims=False):
+    """Adjoint of z = numpy.prod(a, axis, keepdims): each entry gets g times the product of
+    the others; g z / a without zeros, and without dividing by a zero (as the runtime
+    helper: a slice's one zero gets the product of the rest, two zeros give 0)."""
+    if isinstance(a, (float, int)):
+        return g * z / a if a != 0 else g * 1.0
+    else:
+        spread = unreduce(g, a, axis, keepdims)
+        zero = a == 0.0
+        if not zero.any():
+            return spread * unreduce(z, a, axis, keepdims) / a
+        else:
+            dims = _dims(a.shape, _no_axes())
+            kept = _kept(dims, axis, a.ndim)
+            products = numpy.ones(kept.prod())
+            _move(_flat(numpy.where(zero, 1.0, a)), dims, products, kept, 2)
+            counts = numpy.zeros(kept.prod())
+            _move(_flat(zero * 1.0), dims, counts, kept, 1)
+            others = numpy.empty(a.size)
+            _move(products, kept, others, dims, 0)
+            zeros = numpy.empty(a.size)
+            _move(counts, kept, zeros, dims, 0)
+            others = others.reshape(a.shape)
+            zeros = zeros.reshape(a.shape)
+            others = numpy.where(zero, others, others / numpy.where(zero, 1.0, a))
+            return numpy.where((zeros == 0) | (zero & (zeros == 1)), spread * others, 0.0)
+
+
+def prod_tangent_helper(t, a, z, axis=None, keepdims=False):
+    """Tangent of z = numpy.prod(a, axis, keepdims): t weighted by the product of the others."""
+    return _reduced_sum(t * prod_adjoint_helper(_ones_like(z), a, z, axis, keepdims), a, z, axis, keepdims)
+
+
+def _kept(dims, axis, ndim):
+    """`dims` (an int array) with the axes a reduction over `axis` takes set to 1."""
+    kept = dims.copy()
+    if axis is None:
+        kept[:] = 1
+    else:
+        for ax in _axes(axis, ndim):
+            kept[ax] = 1
+    return kept
 
 
 def cumsum_adjoint_helper(g, a, axis=None):
@@ -160,13 +234,139 @@ def cumsum_adjoint_helper(g, a, axis=None):
 
 # -- products -----------------------------------------------------------------------
 
+def matmul(a, b):
+    """a @ b (the lowering writes it for `@` and numpy.matmul, see native/lowering.py):
+    numba's `@` takes operands of one and two axes; a stack of matrices (three axes,
+    the stack axis broadcast where it has length 1) is multiplied matrix by matrix."""
+    if a.ndim <= 2:
+        if b.ndim <= 2:
+            return a @ b
+        elif a.ndim == 2:
+            out = numpy.empty((b.shape[0], a.shape[0], b.shape[2]))
+            for k in range(b.shape[0]):
+                out[k] = a @ b[k]
+            return out
+        else:
+            out = numpy.empty((b.shape[0], b.shape[2]))
+            for k in range(b.shape[0]):
+                out[k] = a @ b[k]
+            return out
+    elif a.ndim == 3:
+        if b.ndim == 3:
+            n = _stacks(a, b)
+            out = numpy.empty((n, a.shape[1], b.shape[2]))
+            for k in range(n):
+                out[k] = _matrix(a, k) @ _matrix(b, k)
+            return out
+        elif b.ndim == 2:
+            out = numpy.empty((a.shape[0], a.shape[1], b.shape[1]))
+            for k in range(a.shape[0]):
+                out[k] = a[k] @ b
+            return out
+        else:
+            out = numpy.empty((a.shape[0], a.shape[1]))
+            for k in range(a.shape[0]):
+                out[k] = a[k] @ b
+            return out
+    else:
+        return a @ b  # more axes: numba refuses to type it, so the backend refuses the derivative
+
+
+def _stacks(a, b):
+    """How many matrices a stack product of `a` and `b` (three axes each) has."""
+    if a.shape[0] != b.shape[0] and a.shape[0] != 1 and b.shape[0] != 1:
+        raise ValueError("matmul: the stacks of matrices do not broadcast")
+    return max(a.shape[0], b.shape[0])
+
+
+def _matrix(x, k):
+    """The k-th matrix of the stack `x` (its only one where the stack has length 1)."""
+    if x.shape[0] == 1:
+        return x[0]
+    else:
+        return x[k]
+
+
 def matmul_adjoint_left(g, a, b):
-    """The adjoint of `a` in `a @ b` (1-D and 2-D operands; numba has no stacked matmul).
-    `g` may have the shape `a @ b` was broadcast into afterwards: summed back first."""
-    if a.ndim > 2:
-        return numpy.matmul(g, b)  # numba refuses it: no stacks of matrices here
-    if b.ndim > 2:
-        return numpy.matmul(g, b)
+    """The adjoint of `a` in `a @ b`, for operands of one to three axes (a stack of
+    matrices). `g` may have the shape `a @ b` was broadcast into afterwards: summed
+    back first."""
+    if a.ndim <= 2:
+        if b.ndim <= 2:
+            return _matmul_adjoint_left(g, a, b)
+        elif a.ndim == 2:
+            g3 = _onto(g, (b.shape[0], a.shape[0], b.shape[2]))
+            out = numpy.zeros(a.shape)
+            for k in range(b.shape[0]):
+                out += g3[k] @ b[k].T
+            return out
+        else:
+            g2 = _onto(g, (b.shape[0], b.shape[2]))
+            out = numpy.zeros(a.shape)
+            for k in range(b.shape[0]):
+                out += b[k] @ g2[k]
+            return out
+    elif b.ndim == 3:
+        n = _stacks(a, b)
+        g3 = _onto(g, (n, a.shape[1], b.shape[2]))
+        out = numpy.zeros(a.shape)
+        for k in range(n):
+            out[min(k, a.shape[0] - 1)] += g3[k] @ _matrix(b, k).T
+        return out
+    elif b.ndim == 2:
+        g3 = _onto(g, (a.shape[0], a.shape[1], b.shape[1]))
+        out = numpy.empty(a.shape)
+        for k in range(a.shape[0]):
+            out[k] = g3[k] @ b.T
+        return out
+    else:
+        g2 = _onto(g, (a.shape[0], a.shape[1]))
+        out = numpy.empty(a.shape)
+        for k in range(a.shape[0]):
+            out[k] = numpy.outer(g2[k], b)
+        return out
+
+
+def matmul_adjoint_right(g, a, b):
+    """The adjoint of `b` in `a @ b` (`g` as in `matmul_adjoint_left`)."""
+    if b.ndim <= 2:
+        if a.ndim <= 2:
+            return _matmul_adjoint_right(g, a, b)
+        elif b.ndim == 2:
+            g3 = _onto(g, (a.shape[0], a.shape[1], b.shape[1]))
+            out = numpy.zeros(b.shape)
+            for k in range(a.shape[0]):
+                out += a[k].T @ g3[k]
+            return out
+        else:
+            g2 = _onto(g, (a.shape[0], a.shape[1]))
+            out = numpy.zeros(b.shape)
+            for k in range(a.shape[0]):
+                out += a[k].T @ g2[k]
+            return out
+    elif a.ndim == 3:
+        n = _stacks(a, b)
+        g3 = _onto(g, (n, a.shape[1], b.shape[2]))
+        out = numpy.zeros(b.shape)
+        for k in range(n):
+            out[min(k, b.shape[0] - 1)] += _matrix(a, k).T @ g3[k]
+        return out
+    elif a.ndim == 2:
+        g3 = _onto(g, (b.shape[0], a.shape[0], b.shape[2]))
+        out = numpy.empty(b.shape)
+        for k in range(b.shape[0]):
+            out[k] = a.T @ g3[k]
+        return out
+    else:
+        g2 = _onto(g, (b.shape[0], b.shape[2]))
+        out = numpy.empty(b.shape)
+        for k in range(b.shape[0]):
+            out[k] = numpy.outer(a, g2[k])
+        return out
+
+
+def _matmul_adjoint_left(g, a, b):
+    """matmul_adjoint_left for operands of one and two axes."""
     if a.ndim == 1:
         if b.ndim == 1:
             return _total(g) * b
@@ -179,12 +379,8 @@ def matmul_adjoint_left(g, a, b):
             return _onto(g, (a.shape[0], b.shape[1])) @ b.T
 
 
-def matmul_adjoint_right(g, a, b):
-    """The adjoint of `b` in `a @ b` (`g` as in `matmul_adjoint_left`)."""
-    if a.ndim > 2:
-        return numpy.matmul(a, g)  # numba refuses it: no stacks of matrices here
-    if b.ndim > 2:
-        return numpy.matmul(a, g)
+def _matmul_adjoint_right(g, a, b):
+    """matmul_adjoint_right for operands of one and two axes."""
     if a.ndim == 1:
         if b.ndim == 1:
             return _total(g) * a
@@ -208,7 +404,7 @@ def dot_adjoint_left(g, a, b):
             return numpy.tensordot(g, b)  # numba refuses it: dot of more axes is not here
         if b.ndim > 2:
             return numpy.tensordot(g, b)
-        return matmul_adjoint_left(g, a, b)
+        return _matmul_adjoint_left(g, a, b)
 
 
 def dot_adjoint_right(g, a, b):
@@ -222,7 +418,88 @@ def dot_adjoint_right(g, a, b):
             return numpy.tensordot(a, g)  # numba refuses it, as in dot_adjoint_left
         if b.ndim > 2:
             return numpy.tensordot(a, g)
-        return matmul_adjoint_right(g, a, b)
+        return _matmul_adjoint_right(g, a, b)
+
+
+# -- take --------------------------------------------------------------------------------
+
+def take_axis(a, indices, axis):
+    """numpy.take(a, indices, axis) (the lowering writes it for the NumPy call, see
+    native/lowering.py): numba's own reads an index array of two or more axes as
+    1-D, so such an index is taken flat and the result given its axes back, for an
+    `a` of up to four axes."""
+    if isinstance(indices, (int, float)):
+        return numpy.take(a, indices, axis)
+    elif indices.ndim < 2:
+        return numpy.take(a, indices, axis)
+    else:
+        ax = axis % a.ndim
+        taken = numpy.take(a, indices.ravel(), ax)
+        if a.ndim == 1:
+            return taken.reshape(indices.shape)
+        elif a.ndim == 2:
+            if ax == 0:
+                return taken.reshape(indices.shape + a.shape[1:])
+            else:
+                return taken.reshape(a.shape[:1] + indices.shape)
+        elif a.ndim == 3:
+            if ax == 0:
+                return taken.reshape(indices.shape + a.shape[1:])
+            elif ax == 1:
+                return taken.reshape(a.shape[:1] + indices.shape + a.shape[2:])
+            else:
+                return taken.reshape(a.shape[:2] + indices.shape)
+        elif a.ndim == 4:
+            if ax == 0:
+                return taken.reshape(indices.shape + a.shape[1:])
+            elif ax == 1:
+                return taken.reshape(a.shape[:1] + indices.shape + a.shape[2:])
+            elif ax == 2:
+                return taken.reshape(a.shape[:2] + indices.shape + a.shape[3:])
+            else:
+                return taken.reshape(a.shape[:3] + indices.shape)
+        else:
+            # more axes: numba refuses to type a `mode`, so the backend refuses the derivative
+            # (numba's take would read the index array as 1-D at run time)
+            return numpy.take(a, indices, axis, "raise")
+
+
+def take_adjoint_helper(g, a, indices, axis=None, mode="raise"):
+    """Adjoint of numpy.take(a, indices, axis, mode=mode): `g` added back at the indices
+    (an index taken several times gets the sum)."""
+    out = numpy.zeros(a.shape)
+    flat = out.reshape(out.size)
+    index = _flat(numpy.asarray(indices))
+    if axis is None:
+        before, n, after = 1, a.size, 1
+    else:
+        ax = axis % a.ndim
+        before, n, after = 1, a.shape[ax], 1
+        for k in range(ax):
+            before *= a.shape[k]
+        for k in range(ax + 1, a.ndim):
+            after *= a.shape[k]
+    size = before * index.size * after
+    if isinstance(g, (float, int)):
+        values = numpy.full(size, g)
+    else:
+        values = _flat(g)
+    if values.size != size:
+        raise SrcGradError("take's adjoint has another size than what take gave")
+    for p in range(before):
+        for j in range(index.size):
+            i = index[j]
+            if mode == "wrap":
+                i = i % n
+            elif mode == "clip":
+                i = min(max(i, 0), n - 1)
+            elif i < -n or i >= n:
+                raise IndexError("index out of bounds in take")
+            elif i < 0:
+                i += n
+            for q in range(after):
+                flat[(p * n + i) * after + q] += values[(p * index.size + j) * after + q]
+    return out
 
 
 # -- subscripts and writes ------------------------------------------------------------

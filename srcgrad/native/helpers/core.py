@@ -190,9 +190,9 @@ def _joint(a, b):
     return out
 
 
-def _move(src, src_dims, dst, dst_dims, add):
-    """Over the broadcast of the two shapes, entry by entry: dst[its entry] += (or =, for
-    `add` False: then dst has the broadcast shape) src[its entry]; flat arrays, C order."""
+def _move(src, src_dims, dst, dst_dims, how):
+    """Over the broadcast of the two shapes, entry by entry: dst[its entry] = (`how` 0:
+    then dst has the broadcast shape), += (1) or *= (2) src[its entry]; flat arrays, C order."""
     full = _joint(src_dims, dst_dims)
     n = len(full)
     src_steps = _steps(src_dims, n)
@@ -201,8 +201,10 @@ def _move(src, src_dims, dst, dst_dims, add):
     at_src = 0
     at_dst = 0
     for _ in range(full.prod()):
-        if add:
+        if how == 1:
             dst[at_dst] += src[at_src]
+        elif how == 2:
+            dst[at_dst] *= src[at_src]
         else:
             dst[at_dst] = src[at_src]
         k = n - 1
@@ -231,7 +233,7 @@ def _spread(g, shape, inserted):
     full = _joint(dims, _dims(shape, _no_axes()))
     if len(full) != len(shape) or full.prod() != out.size:
         raise ValueError("the operand cannot be broadcast to the result's shape")
-    _move(_flat(g), dims, out.reshape(out.size), full, False)
+    _move(_flat(g), dims, out.reshape(out.size), full, 0)
     return out
 
 
@@ -239,5 +241,5 @@ def _fold(g, shape, inserted):
     """The array `g` broadcast against `shape` given axes of length 1 at `inserted`, and
     summed down to it: a new array of `shape`."""
     out = numpy.zeros(shape)
-    _move(_flat(g), _dims(g.shape, _no_axes()), out.reshape(out.size), _dims(shape, inserted), True)
+    _move(_flat(g), _dims(g.shape, _no_axes()), out.reshape(out.size), _dims(shape, inserted), 1)
     return out

@@ -227,6 +227,33 @@ def checked_mul(a, b):
     return a * b
 
 
+def checked_lshift(a, b):
+    """`a << b`; for two ints, Python's ValueError for a negative count, Python's value
+    where it fits 64 bits, else an OverflowError (numba's shift wraps, and takes a count
+    of 64 or more modulo 64)."""
+    if isinstance(a, int) and isinstance(b, int):
+        if b < 0:
+            raise ValueError("negative shift count")
+        if a != 0 and (b >= 63 or (a > 0 and a > 9223372036854775807 >> b)
+                       or (a < 0 and a < -9223372036854775808 >> b)):
+            if not (a == -1 and b == 63):  # -2 ** 63 fits
+                raise OverflowError("int << int beyond 64 bits: the numba backend computes ints in "
+                                    "64 bits (Python's are unbounded); compute in floats "
+                                    "(a * 2.0 ** b) or use backend='python'")
+    return a << b
+
+
+def checked_rshift(a, b):
+    """`a >> b`; for two ints, Python's ValueError for a negative count and Python's value
+    for a count of 64 or more (0, or -1 for a negative a), which numba takes modulo 64."""
+    if isinstance(a, int) and isinstance(b, int):
+        if b < 0:
+            raise ValueError("negative shift count")
+        if b > 63:
+            return -1 if a < 0 else 0
+    return a >> b
+
+
 def _mul_overflows(a, b):
     """Whether the product of two nonzero ints is beyond 64 bits (no int here overflows)."""
     if a > 0 and b > 0:

@@ -579,16 +579,18 @@ def pow_of_base(x):
     return math.pow(-2.0, x) + x
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS18 #3: the derivative in the exponent of a "
-                   "negative base (x ** y, math.pow): nan under numba where Python raises ValueError")
 def test_f03_exponent_derivative_at_a_negative_base():
+    # fixed (FINDINGS18 #3): the numba build's log_or_zero raises Python's ValueError
     assert power(-1.3, 2.0) == pytest.approx(1.69) and pow_of_base(2.0) == 6.0
     assert outcome(lambda: srcgrad.grad(power, wrt=1)(-1.3, 2.0)) == "ValueError"
     assert outcome(lambda: srcgrad.grad(pow_of_base)(2.0)) == "ValueError"
-    got = [outcome(lambda: srcgrad.grad(power, wrt=1, backend="numba")(-1.3, 2.0)),
+    d = srcgrad.grad(power, wrt=1, backend="numba")
+    got = [outcome(lambda: d(-1.3, 2.0)),
            outcome(lambda: srcgrad.grad(pow_of_base, backend="auto")(2.0)),
            outcome(lambda: srcgrad.jvp(power, (-1.3, 2.0), (0.0, 1.0), backend="numba"))]
-    assert all(g in ("ValueError", "refused") for g in got), got
+    assert got == ["ValueError"] * 3, got
+    same(d(1.3, 2.0), srcgrad.grad(power, wrt=1)(1.3, 2.0))
+    assert d(0.0, 2.0) == srcgrad.grad(power, wrt=1)(0.0, 2.0) == 0.0
 
 
 def int_equals_its_float(x, n):

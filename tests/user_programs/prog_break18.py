@@ -624,17 +624,25 @@ def floor_scaled(x, y):
     return x * math.floor(y)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS18 #5: auto does not run Python when the numba build "
-                   "raises, at run time, that it cannot hold a value Python computes (an int ** a "
-                   "negative int: unlocated SrcGradError; ints beyond 64 bits: OverflowError)")
 def test_f05_auto_falls_back_when_numba_cannot_hold_the_value():
+    # fixed (FINDINGS18 #5): the checked helpers' BeyondInt64 / NotHeld make `auto` run that
+    # call in Python; the user's own errors pass through; `numba` keeps its errors
     d = srcgrad.grad(inverse_powers, backend="auto")
     assert d(2.0, 4) == -0.6875                                     # numba, floats
     assert outcome(lambda: d(2, 4)) == srcgrad.grad(inverse_powers)(2, 4) == -0.6875   # an int passed
     d = srcgrad.grad(times_power_of_two, backend="auto")
-    assert outcome(lambda: d(1.0, 70)) == 2.0 ** 70
+    assert d(1.0, 10) == 1024.0 and d.backend == "numba"
+    assert outcome(lambda: d(1.0, 70)) == 2.0 ** 70 and d.backend == "python"
+    assert outcome(lambda: d(1.0, -2)) == srcgrad.grad(times_power_of_two)(1.0, -2) == 0.25  # int ** -int
+    assert d(1.0, 10) == 1024.0 and d.backend == "numba"           # the next call in numba again
     d = srcgrad.grad(floor_scaled, backend="auto")
     assert outcome(lambda: d(1.0, 1e20)) == 1e20
+    for y in (math.inf, math.nan):  # Python raises too: the user's error, not a limit of numba's
+        assert outcome(lambda: d(1.0, y)) == outcome(lambda: srcgrad.grad(floor_scaled)(1.0, y)) \
+            == outcome(lambda: floor_scaled(1.0, y)) != "refused"
+    n = srcgrad.grad(times_power_of_two, backend="numba")
+    assert outcome(lambda: n(1.0, 70)) == "OverflowError" and outcome(lambda: n(1.0, -2)) == "refused"
+    assert "negative int is a float in Python" in message(lambda: n(1.0, -2))
 
 
 def helper_with_keywords(x):

@@ -1,4 +1,4 @@
-"""Python's numerics kept in the numba build: `**`, `math`, `int`, `round`, `range`, int `+ - *`, division.
+"""Python's numerics kept in the numba build: `**`, `math`, `int`, `round`, `range`, int `+ - * << >>`, division.
 
 Run last by `lowering.lower`. numba's numbers follow C (see numerics.py):
 `math.log(-1.0)` is NaN, `math.exp(1000.0)` inf, `2 ** 70` wraps, `range(3.0)`
@@ -28,6 +28,11 @@ checked versions instead:
   count, a `range` bound `n - 1`): some 2 ** 47 steps from 2 ** 63, which
   no loop reaches; not for int constants whose result Python fits in 64 bits.
   `-n` is not checked: only -2 ** 63 wraps.
+- `a << b`, `a >> b` (and `<<=`, `>>=`) where both may be Python ints ->
+  `checked_lshift(a, b)`, `checked_rshift(a, b)`: numba's shifts wrap and take
+  the count modulo 64 (FINDINGS18 #2); these give Python's ValueError for a
+  negative count, Python's 0 or -1 for `a >> b` with b >= 64, and an
+  OverflowError for `a << b` beyond 64 bits.
 - `a / b`, `a // b`, `a % b` where an operand is certainly not a Python
   number (an entry of an array: a NumPy scalar) and neither is certainly an
   array -> `numpy.divide(a, b)`, `numpy.floor_divide`, `numpy.remainder`:
@@ -47,7 +52,8 @@ from .. import nodes, runtime
 from . import numerics
 
 _INT_OPS = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)
-_INT_CHECKED = {gast.Add: numerics.checked_add, gast.Sub: numerics.checked_sub, gast.Mult: numerics.checked_mul}
+_INT_CHECKED = {gast.Add: numerics.checked_add, gast.Sub: numerics.checked_sub, gast.Mult: numerics.checked_mul,
+                gast.LShift: numerics.checked_lshift, gast.RShift: numerics.checked_rshift}
 _NUMPY_DIVISIONS = {gast.Div: "divide", gast.FloorDiv: "floor_divide", gast.Mod: "remainder"}
 _INT_RESULT = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod, gast.Pow, gast.LShift, gast.RShift,
                gast.BitOr, gast.BitXor, gast.BitAnd)  # of two ints, an int
@@ -117,7 +123,9 @@ class _Checker(gast.NodeTransformer):
                 checked = numerics.checked_power
         elif type(node.op) in _INT_CHECKED:
             if numbers.may_be_int(left) and numbers.may_be_int(right) and id(node) not in self.exempt \
-                    and not numbers.counter_step(node.op, left, right):
+                    and not (numbers.constant_shift(node.op, left, right)
+                             if isinstance(node.op, (gast.LShift, gast.RShift))
+                             else numbers.counter_step(node.op, left, right)):
                 checked = _INT_CHECKED[type(node.op)]
         elif type(node.op) in _NUMPY_DIVISIONS and numbers.numpy_division(left, right):
             self.generic_visit(node)
@@ -429,6 +437,13 @@ class _Numbers:
         a, b = self._known_int(left), self._known_int(right)  # constants: computed here
         return a is not None and b is not None and all(-2 ** 63 <= a + s * b < 2 ** 63 for s in (1, -1)) \
             and -2 ** 63 <= a * b < 2 ** 63
+
+    def constant_shift(self, op, left, right) -> bool:
+        """Whether `left << right` / `left >> right` is of int constants whose Python value
+        numba computes (a count from 0 to 62, a result within 64 bits)."""
+        a, b = self._known_int(left), self._known_int(right)
+        return a is not None and b is not None and 0 <= b < 63 \
+            and -2 ** 63 <= (a << b if isinstance(op, gast.LShift) else a >> b) < 2 ** 63
 
     def _known_int(self, expr):
         """The value of an int constant or a global int (compiled in as a constant), else None."""

@@ -12,6 +12,11 @@ function's signature. The wrapper
   `SrcGradError` at the user's line (`backend="numba"`), or runs the Python
   build instead from then on (`backend="auto"`; `.backend` says which ran);
 - turns the compiled code's own `_SrcGradError` into srcgrad's;
+- runs a call in Python (`backend="auto"`) where a checked helper finds at run
+  time that Python's value is one numba cannot hold (numerics.BeyondInt64: an
+  int beyond 64 bits; numerics.NotHeld: int ** negative int), as for an int
+  argument beyond 64 bits; with `backend="numba"` the OverflowError stays, the
+  other is a SrcGradError at the def line. The user's own errors pass through;
 - refuses a float array of another precision than float64 (float32): numba
   computes it in float64, where the Python backend keeps float32 (like an
   argument numba cannot take: a SrcGradError, or with `backend="auto"` that
@@ -159,6 +164,8 @@ class NativeEntry:
         self.watches = bool(self._frozen)  # whether `current` has anything to check
         error_name = exporter.by_id.get(id(_standin()))
         self._error = getattr(self.module, error_name) if error_name else None
+        # the checked helpers' "numba cannot hold Python's value" errors (numerics.py), as copied
+        self._limits = _limit_classes(exporter, self.module)
         self.fallback = fallback  # the Python build's function: backend="auto"
         self.function = self._wrapper(compiled)
 
@@ -221,6 +228,9 @@ class NativeEntry:
                 f"{precision}"
                 f"    try:\n"
                 f"        out = {call}\n"
+                f"    except _Limits as _err:\n"
+                f"        _beyond(_err)\n"
+                f"        return _python({as_python})\n"
                 f"    except _Own as _err:\n"
                 f"        raise _SrcGradError(str(_err.args[0]) if _err.args else '') from None\n"
                 f"    except Exception as _err:\n"
@@ -253,6 +263,20 @@ class NativeEntry:
             wrapper.refusal = error
             return True
 
+        def beyond(err) -> None:
+            """A value Python computes that numba's numbers cannot hold (an int beyond 64 bits,
+            int ** negative int), raised at run time by a checked helper: this call runs in
+            Python (backend="auto"). With backend="numba", the documented OverflowError (a
+            plain one: the module's class is private), else a SrcGradError at the def line."""
+            message = str(err.args[0]) if err.args else ""
+            if entry.fallback is None:
+                if isinstance(err, OverflowError):
+                    raise OverflowError(message) from None
+                raise SrcGradError(message, _def_location(entry.fn)) from None
+            once.append(True)
+            wrapper.backend = "python"
+            wrapper.refusal = SrcGradError(message, _def_location(entry.fn))
+
         def ran_numba():
             once.clear()
             wrapper.backend = "numba"
@@ -281,6 +305,7 @@ class NativeEntry:
                  "_array": numpy.array, "_float64": numpy.float64, "_ndarray": numpy.ndarray,
                  "_out": convert, "_refused": refused, "_once": once, "_ran_numba": ran_numba,
                  "_Own": self._error or (), "_SrcGradError": SrcGradError,
+                 "_Limits": self._limits, "_beyond": beyond,
                  "_defaults": defaults, "_kwdefaults": kwdefaults}
         exec(compile(text, f"<srcgrad numba wrapper {name}>", "exec"), scope)
         wrapper = scope[name]
@@ -404,6 +429,14 @@ def _failed_inside(err) -> str:
     if lowering is not None:
         message += f'\nFile "{lowering.filename}", line {lowering.line}'
     return message
+
+
+def _limit_classes(exporter, module) -> tuple:
+    """The module's copies of numerics' BeyondInt64 and NotHeld (those its code raises)."""
+    from . import numerics
+
+    names = (exporter.by_id.get(id(cls)) for cls in (numerics.BeyondInt64, numerics.NotHeld))
+    return tuple(getattr(module, name) for name in names if name)
 
 
 def _standin():

@@ -76,11 +76,11 @@ def _positional(fn) -> list:
     moved = [a.id for a in args.kwonlyargs]
     if args.kwonlyargs:
         # the entry's wrapper passes every parameter, defaults filled in; a caller's generated
-        # code (of a callee's derivative) may leave a positional default out: those stay,
-        # and the moved parameters after them get theirs (None where they had none: every
-        # call passes those by name)
+        # code (of a callee's derivative) may leave a default out, a positional one or a
+        # keyword-only one (`def h(v, *, s=0.0)` called as `h(x)`): those stay, and the moved
+        # parameters get theirs (None where they had none: every call passes those by name)
         args.args = list(args.args) + list(args.kwonlyargs)
-        if args.defaults:
+        if args.defaults or any(d is not None for d in args.kw_defaults):
             args.defaults = list(args.defaults) + [d if d is not None else nodes.const(None)
                                                    for d in args.kw_defaults]
         args.kwonlyargs, args.kw_defaults = [], []

@@ -24,6 +24,19 @@ import math
 from .helpers import SrcGradError, power_derivative
 
 
+class BeyondInt64(OverflowError):
+    """Python's value is an int beyond 64 bits, which numba's ints cannot hold: an
+    OverflowError (as documented for backend="numba"); backend="auto" runs that call in
+    Python instead (native/entry.py), as it is no error of the user's."""
+
+
+class NotHeld(Exception):
+    """Python's value is one numba's numbers cannot hold (the float of an int to a
+    negative int power): a SrcGradError for backend="numba" (native/entry.py makes it
+    one; not a subclass, which the module would define after its use); backend="auto"
+    runs that call in Python instead."""
+
+
 def _range(r, x):
     """r, a math function's value at x; Python's ValueError for a NaN from a number,
     its OverflowError for an infinity from a finite x (exp, cosh: too large)."""
@@ -200,7 +213,7 @@ def checked_add(a, b):
     (Tested before adding: numba's int arithmetic may assume it does not overflow.)"""
     if isinstance(a, int) and isinstance(b, int):
         if (b > 0 and a > 9223372036854775807 - b) or (b < 0 and a < -9223372036854775808 - b):
-            raise OverflowError("int + int beyond 64 bits: the numba backend computes ints in 64 bits "
+            raise BeyondInt64("int + int beyond 64 bits: the numba backend computes ints in 64 bits "
                                 "(Python's are unbounded); compute in floats (float(a) + b) or "
                                 "use backend='python'")
     return a + b
@@ -210,7 +223,7 @@ def checked_sub(a, b):
     """`a - b`; for two ints, Python's difference where it fits 64 bits, else an OverflowError."""
     if isinstance(a, int) and isinstance(b, int):
         if (b < 0 and a > 9223372036854775807 + b) or (b > 0 and a < -9223372036854775808 + b):
-            raise OverflowError("int - int beyond 64 bits: the numba backend computes ints in 64 bits "
+            raise BeyondInt64("int - int beyond 64 bits: the numba backend computes ints in 64 bits "
                                 "(Python's are unbounded); compute in floats (float(a) - b) or "
                                 "use backend='python'")
     return a - b
@@ -221,10 +234,37 @@ def checked_mul(a, b):
     if isinstance(a, int) and isinstance(b, int):
         estimate = float(a) * float(b)
         if not -9.2e18 < estimate < 9.2e18 and _mul_overflows(a, b):  # 2 ** 63 is 9.22e18
-            raise OverflowError("int * int beyond 64 bits: the numba backend computes ints in 64 bits "
+            raise BeyondInt64("int * int beyond 64 bits: the numba backend computes ints in 64 bits "
                                 "(Python's are unbounded); compute in floats (float(a) * b) or "
                                 "use backend='python'")
     return a * b
+
+
+def checked_lshift(a, b):
+    """`a << b`; for two ints, Python's ValueError for a negative count, Python's value
+    where it fits 64 bits, else an OverflowError (numba's shift wraps, and takes a count
+    of 64 or more modulo 64)."""
+    if isinstance(a, int) and isinstance(b, int):
+        if b < 0:
+            raise ValueError("negative shift count")
+        if a != 0 and (b >= 63 or (a > 0 and a > 9223372036854775807 >> b)
+                       or (a < 0 and a < -9223372036854775808 >> b)):
+            if not (a == -1 and b == 63):  # -2 ** 63 fits
+                raise BeyondInt64("int << int beyond 64 bits: the numba backend computes ints in "
+                                    "64 bits (Python's are unbounded); compute in floats "
+                                    "(a * 2.0 ** b) or use backend='python'")
+    return a << b
+
+
+def checked_rshift(a, b):
+    """`a >> b`; for two ints, Python's ValueError for a negative count and Python's value
+    for a count of 64 or more (0, or -1 for a negative a), which numba takes modulo 64."""
+    if isinstance(a, int) and isinstance(b, int):
+        if b < 0:
+            raise ValueError("negative shift count")
+        if b > 63:
+            return -1 if a < 0 else 0
+    return a >> b
 
 
 def _mul_overflows(a, b):
@@ -273,7 +313,7 @@ def _int_power(a, b):
     if b < 0:
         if a == 0:
             raise ZeroDivisionError("0.0 cannot be raised to a negative power")
-        raise SrcGradError("int ** negative int is a float in Python, which the numba backend's "
+        raise NotHeld("int ** negative int is a float in Python, which the numba backend's "
                            "int power (a 64-bit int) cannot give: write float(a) ** b (or use "
                            "backend='python')")
     if b == 0:
@@ -286,7 +326,7 @@ def _int_power(a, b):
     r = 1
     for _ in range(b):
         if abs(r) > limit:
-            raise OverflowError("int ** int beyond 64 bits: the numba backend's ints have 64 bits "
+            raise BeyondInt64("int ** int beyond 64 bits: the numba backend's ints have 64 bits "
                                 "(Python's are unbounded)")
         r *= a
     return r
@@ -301,7 +341,7 @@ def _int_ready(x):
                 raise ValueError("cannot convert float NaN to integer")
             if x - x != 0.0:
                 raise OverflowError("cannot convert float infinity to integer")
-            raise OverflowError("int of a float beyond 64 bits: the numba backend's ints have "
+            raise BeyondInt64("int of a float beyond 64 bits: the numba backend's ints have "
                                 "64 bits (Python's are unbounded)")
     return x
 

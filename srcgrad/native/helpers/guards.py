@@ -48,8 +48,11 @@ def sign_of(x):
 
 
 def log_or_zero(x):
-    """log(x), but 0 where x == 0."""
+    """log(x), but 0 where x == 0; for a negative number Python's ValueError, as the
+    runtime's math.log raises (numba's gives NaN): d(x ** y)/dy at a negative base."""
     if isinstance(x, (float, int)):
+        if x < 0:
+            raise ValueError("math domain error")
         return math.log(x) if x != 0 else 0.0
     return numpy.log(numpy.where(x == 0.0, 1.0, x))
 

@@ -702,9 +702,6 @@ def pendulum_energy(g, n):
     return th * th
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS18 #9: a derivative cannot be pickled once it has "
-                   "been called (multiprocessing Pool.map(df, ...)); numba's 'attribute lookup "
-                   "grad_pendulum_energy on __main__ failed'")
 def test_f09_pickle_a_derivative_after_its_first_call():
     for backend in ("numba", "auto", "python"):
         d = srcgrad.grad(pendulum_energy, backend=backend)

@@ -70,8 +70,10 @@ def module_text(compiled, fn, options, header: str = ""):
             at = next((i for i, line in enumerate(lines) if not line.lstrip().startswith(("#", "def "))
                        and used.search(line)), None)
         location = _user_location(fn, lines[:at + 1]) if at is not None else None
-        raise SrcGradError(err.reason + (f" (generated line: {lines[at].strip()})" if at is not None else ""),
-                           location or _def_location(fn), err.hint) from None  # def: in a callee's code
+        located = SrcGradError(err.reason + (f" (generated line: {lines[at].strip()})" if at is not None else ""),
+                               location or _def_location(fn), err.hint)  # def: in a callee's code
+        located.global_read = getattr(err, "global_read", None)
+        raise located from None
     # numba reads a module's attributes once, when it compiles: their values go into the
     # text, so that other values make another module (and another compile)
     read = sorted(f"{ref[0].get('__name__', '?')}.{ref[1]} = {value!r}"
@@ -415,6 +417,25 @@ def _standin():
 def _user_params(fn) -> list:
     code = fn.__code__
     return list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+
+
+def refused_global_check(err):
+    """For a refusal of a global's value (`err.global_read`, see the exporter's `_unit`):
+    a check that is False once that global is another object (the build may compile
+    now: backend="auto" tries numba again); None for other refusals."""
+    read = getattr(err, "global_read", None)
+    if read is None:
+        return None
+    ((container, key, value),) = _frozen_slots([read])
+
+    def same() -> bool:
+        try:
+            now = container[key] if key is not None else container.cell_contents
+        except (KeyError, ValueError):
+            return False
+        return now is value
+
+    return same
 
 
 def _frozen_slots(frozen: list) -> list:

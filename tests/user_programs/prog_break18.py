@@ -669,8 +669,6 @@ def spring(x):
     return s
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS18 #7: a global np.float64 is refused as a value "
-                   "'which can change without being rebound' (np.float64 is immutable)")
 def test_f07_global_numpy_float_is_refused_as_mutable():
     want = srcgrad.grad(vol_scaled)(1.0, 3)
     text = message(lambda: srcgrad.grad(vol_scaled, backend="numba")(1.0, 3))
@@ -678,8 +676,6 @@ def test_f07_global_numpy_float_is_refused_as_mutable():
     assert outcome(lambda: srcgrad.grad(vol_scaled, backend="numba")(1.0, 3)) == want
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS18 #8: after a global numba refuses (np.float64), "
-                   "auto stays on Python when the global is a float again; .refusal names the old value")
 def test_f08_auto_fallback_sticks_to_a_rebound_global():
     global K_SPRING
     d = srcgrad.grad(spring, backend="auto")

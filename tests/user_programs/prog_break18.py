@@ -726,8 +726,6 @@ def root_of(x):
     return x ** 0.5
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS18 #11: 'backend='python' gives the complex number': "
-                   "the Python backend raises for a complex power, it gives no number")
 def test_f11_complex_power_message():
     python = message(lambda: srcgrad.grad(root_of)(-1.0))
     assert "complex" in python                                       # the Python backend refuses too

@@ -209,7 +209,7 @@ class NativeEntry:
         else:
             call = f"_out(_entry({passed}))" if convert else f"_entry({passed})"
         name = self.dispatcher.__name__
-        precision = "".join(f"    if {p}.dtype is not _f64 and _other_float({p!r}, {p}):\n"
+        precision = "".join(f"    if ({p}.dtype is not _f64 or not {p}.ndim) and _other_array({p!r}, {p}):\n"
                             f"        return _python({as_python})\n"
                             for p in positional if kinds.get(p) == "array")
         if self.role == "gradients":  # the cotangent: a number, an array or a tuple of them
@@ -271,6 +271,22 @@ class NativeEntry:
                                  f"computes in {dtype}", _def_location(entry.fn),
                                  hint="pass a float64 array (x.astype(numpy.float64)); backend='auto' "
                                       "runs such a call in Python")
+            return python_instead(error)
+
+        def other_array(name, value) -> bool:
+            """`other_float`, and for a 0-d array (`numpy.array(1.5)`), which numba types
+            apart from numbers and from arrays with axes (a float's operations on it fail
+            to compile), the same: a SrcGradError naming it, or this call in Python."""
+            if value.ndim:
+                return other_float(name, value)
+            return python_instead(SrcGradError(
+                f"the numba backend takes numbers and arrays with at least one axis: argument {name!r} of "
+                f"{entry.fn.__qualname__} is a 0-d array", _def_location(entry.fn),
+                hint=f"pass float({name}) or {name}.reshape(1), or use backend='auto', which runs such "
+                     "a call in Python (backend='python' gives a 0-d gradient)"))
+
+        def python_instead(error) -> bool:
+            """Raise `error` (backend="numba"), or say this call runs in Python (True)."""
             if entry.fallback is None:
                 raise error
             once.append(True)
@@ -280,6 +296,7 @@ class NativeEntry:
 
         scope = {"_state": state, "_entry": self.dispatcher, "_python": self.fallback,
                  "_f64": numpy.dtype(numpy.float64), "_other_float": other_float,
+                 "_other_array": other_array,
                  "_array": numpy.array, "_float64": numpy.float64, "_ndarray": numpy.ndarray,
                  "_out": convert, "_refused": refused, "_once": once, "_ran_numba": ran_numba,
                  "_Own": self._error or (), "_SrcGradError": SrcGradError,

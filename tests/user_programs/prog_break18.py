@@ -710,8 +710,6 @@ def energy(x, w):
     return np.sum(w * x * x) + np.sum(np.tanh(x))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS18 #10: a 0-d array argument: numba's "
-                   "'iadd(float64, array(float64, 0d, C))'")
 def test_f10_zero_dimensional_arrays():
     d = srcgrad.grad(energy, wrt=(0, 1), backend="numba")
     want = srcgrad.grad(energy, wrt=(0, 1))(np.array(1.5), np.array(2.0))

@@ -737,7 +737,8 @@ def least_squares(w, x, y):
 
 
 @pytest.mark.xfail(strict=True, reason="FINDINGS18 #12: numba sums reductions in order, NumPy "
-                   "pairwise: near a least-squares optimum the gradients differ by 1 % (undocumented)")
+                   "pairwise: near a least-squares optimum the gradients differ by 1 % (documented in "
+                   "docs/performance.md, 'Sums round differently'; not changed)")
 def test_f12_reductions_round_as_numpy_does():
     rng = np.random.default_rng(0)
     x = rng.normal(size=20_000)

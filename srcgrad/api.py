@@ -341,7 +341,8 @@ def _transform(return_value: bool):
             if options:
                 raise SrcGradError(f"{', '.join(sorted(options))} applies to the derivative of a plain function",
                                    hint="pass it to the inner transform")
-            return compose.grad_of(fun, wrt, return_value, has_aux)
+            return compose.remember(compose.grad_of(fun, wrt, return_value, has_aux),
+                                    "value_and_grad" if return_value else "grad", fun, wrt=wrt, has_aux=has_aux)
         return Derivative(fun, wrt, return_value, has_aux=has_aux, **options)
 
     return transform

@@ -69,3 +69,26 @@ def test_numba_derivative_maps_over_a_pool_after_a_call():
         got = pool.starmap(d, [(g, 40) for g in gs])
     assert got == want
     np.testing.assert_allclose(want, [srcgrad.grad(pendulum)(g, 40) for g in gs], rtol=1e-12, atol=0)
+
+
+def test_higher_transforms_pickle_as_the_call_that_made_them():
+    x, w = np.array([0.3, -1.2, 2.0]), np.array([1.5, 0.5, -2.0])
+    for t, args in [(srcgrad.hvp(with_aux_free), (x, w, np.array([1.0, -2.0, 0.5]))),
+                    (srcgrad.hessian(with_aux_free, wrt="w"), (x, w)),
+                    (srcgrad.jacobian(with_aux_free), (x, w)),
+                    (srcgrad.jacobian(srcgrad.grad(with_aux_free)), (x, w)),
+                    (srcgrad.value_and_grad(srcgrad.grad(pendulum)), (9.81, 20))]:
+        want = t(*args)
+        again = pickle.loads(pickle.dumps(t))
+        assert again.__name__ == t.__name__
+        assert repr(again(*args)) == repr(want)
+
+
+def test_a_pullback_holding_one_calls_tape_is_refused_saying_why():
+    _, pullback = srcgrad.vjp(pendulum, 9.81, 20)
+    with pytest.raises(TypeError, match="holds the values of one call"):
+        pickle.dumps(pullback)
+
+
+def with_aux_free(x, w):
+    return np.sum(w * np.tanh(x) * x)

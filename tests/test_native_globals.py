@@ -68,3 +68,22 @@ def test_numba_refuses_a_float32_global_by_name():
             srcgrad.grad(vol_scaled, backend="numba")(1.5, 3)
     finally:
         K = 2.0
+
+
+ZERO, TEN = np.float64(0.0), np.float64(10.0)
+
+
+def over_a_numpy_zero(x):
+    return x / ZERO + x * TEN ** 400 + ZERO / (x - x)
+
+
+def test_a_numpy_float64_global_keeps_numpy_s_arithmetic():
+    """Division by it and its powers are NumPy's (inf, nan: no ZeroDivisionError or
+    OverflowError) in the numba build too, as in the Python backend."""
+    with np.errstate(all="ignore"):
+        want = srcgrad.value_and_grad(over_a_numpy_zero)(2.0)
+        d = srcgrad.value_and_grad(over_a_numpy_zero, backend="numba")
+        got = d(2.0)
+    assert d.backend == "numba"
+    np.testing.assert_array_equal(np.array(got, dtype=float), np.array(want, dtype=float))
+    assert np.isinf(got[0]) or np.isnan(got[0])

@@ -15,7 +15,8 @@ function's signature. The wrapper
 - refuses a float array of another precision than float64 (float32): numba
   computes it in float64, where the Python backend keeps float32 (like an
   argument numba cannot take: a SrcGradError, or with `backend="auto"` that
-  call in Python).
+  call in Python); and a 0-d array the same way (numba types it apart from
+  numbers and from arrays with axes).
 
 numba reads a module's globals once, when it compiles: a number or tuple
 the derivative reads from the user's module or closure is copied into the

@@ -308,6 +308,22 @@ class Derivative:
     def __repr__(self) -> str:
         return f"<srcgrad derivative of {self.fun.__qualname__} wrt {', '.join(self.wrt)}>"
 
+    def __reduce__(self):
+        """Pickled as what rebuilds it: the function as given (pickled by reference, so a
+        module-level one; a lambda or closure gets pickle's own error), wrt and the options.
+        The generated and compiled functions and call plans stay behind: the copy builds
+        them again at its first call (`multiprocessing.Pool.map(df, ...)` after a call)."""
+        return _rebuilt, (self._given, self._wrt_given, self._return_value, self._debug_nans, self._has_aux,
+                          self._backend, self._optimize)
+
+
+def _rebuilt(given, wrt, return_value: bool, debug_nans: bool, has_aux: bool, backend: str,
+             optimize: bool) -> Derivative:
+    """A pickled Derivative, made again (see `Derivative.__reduce__`)."""
+    derivative = Derivative(given, wrt, return_value, debug_nans, has_aux, backend)
+    derivative._optimize = optimize
+    return derivative
+
 
 def _transform(return_value: bool):
     def transform(fun=None, wrt=0, has_aux=False, **options):
@@ -325,7 +341,8 @@ def _transform(return_value: bool):
             if options:
                 raise SrcGradError(f"{', '.join(sorted(options))} applies to the derivative of a plain function",
                                    hint="pass it to the inner transform")
-            return compose.grad_of(fun, wrt, return_value, has_aux)
+            return compose.remember(compose.grad_of(fun, wrt, return_value, has_aux),
+                                    "value_and_grad" if return_value else "grad", fun, wrt=wrt, has_aux=has_aux)
         return Derivative(fun, wrt, return_value, has_aux=has_aux, **options)
 
     return transform

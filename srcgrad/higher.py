@@ -8,6 +8,7 @@ transform of a derivative srcgrad returned (`jacobian(grad(f))`) goes to
 """
 from __future__ import annotations
 
+import functools
 import inspect
 
 import numpy
@@ -177,6 +178,19 @@ def jacobian(fun, wrt=0, backend: str = "python"):
     composite._call = full
     composite.__doc__ = jacobian.__doc__
     return composite
+
+
+def _pickled_as_made(transform):
+    """`transform` (hvp, hessian or jacobian), its result remembering the call that made
+    it: a pickled one is made again by the same call (see `compose.Composite.__reduce__`)."""
+    def public(fun, wrt=0, backend: str = "python"):
+        return compose.remember(transform(fun, wrt, backend), transform.__name__, fun, wrt=wrt, backend=backend)
+
+    functools.update_wrapper(public, transform)
+    return public
+
+
+hvp, hessian, jacobian = _pickled_as_made(hvp), _pickled_as_made(hessian), _pickled_as_made(jacobian)
 
 
 def _written_params(fun, name: str, values: dict) -> frozenset:

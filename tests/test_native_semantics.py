@@ -105,6 +105,7 @@ def test_math_pow_and_the_power_operator_on_floats(compiled):
             got = outcome(lambda: compiled["power"](x, y))
             if isinstance(want, complex):  # Python's complex result: refused, said why
                 assert got[0] == "SrcGradError" and "complex" in got[1], (x, y, got)
+                assert "both backends refuse it" in got[1], got  # the Python backend's too (FINDINGS18 #11)
             else:
                 same(got, want)
     for x, n in ((10.0, 400), (2.0, -1), (0.0, -1), (-2.0, 3), (1e200, 2), (0.0, 0)):
@@ -284,6 +285,35 @@ def test_f09_a_float32_array_is_refused_by_name_and_auto_runs_python():
     d = srcgrad.grad(scaled_squares, backend="numba")  # float64 and int arrays run numba as before
     assert np.array_equal(d(np.array([1.0, 2.0])), [6.0, 12.0]) and d.backend == "numba"
     assert np.array_equal(d(np.array([1, 2])), [6.0, 12.0]) and d.backend == "numba"
+
+
+def weighted_energy(x, w):
+    return np.sum(w * x * x) + np.sum(np.tanh(x))
+
+
+def test_a_zero_dimensional_array_is_refused_by_name_and_auto_runs_python():
+    """FINDINGS18 #10: numba types a 0-d array apart from numbers and from arrays with
+    axes (it failed with `iadd(float64, array(float64, 0d, C))`): refused naming the
+    argument; "auto" runs that call in Python, with the Python backend's 0-d gradients."""
+    x0, w0 = np.array(1.5), np.array(2.0)
+    want = srcgrad.grad(weighted_energy, wrt=(0, 1))(x0, w0)
+    assert want[0].shape == () and type(want[0]) is np.ndarray
+    d = srcgrad.grad(weighted_energy, wrt=(0, 1), backend="auto")
+    x, w = np.array([1.5, 0.3]), np.array([2.0, 1.0])
+    many = d(x, w)
+    assert d.backend == "numba"
+    for got, expected in zip(many, srcgrad.grad(weighted_energy, wrt=(0, 1))(x, w)):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
+    got = d(x0, w0)
+    assert d.backend == "python" and "'x'" in str(d.refusal) and "0-d array" in str(d.refusal)
+    assert all(type(g) is np.ndarray and g.shape == () and g == e for g, e in zip(got, want))
+    assert d(x, w)[1].shape == (2,) and d.backend == "numba"  # that call only
+    with pytest.raises(srcgrad.SrcGradError, match="argument 'w' of weighted_energy is a 0-d array") as err:
+        srcgrad.grad(weighted_energy, wrt=(0, 1), backend="numba")(x, w0)
+    assert err.value.location.lineno == weighted_energy.__code__.co_firstlineno
+    assert "iadd" not in str(err.value)
+    value, pullback = srcgrad.vjp(weighted_energy, x0, w0, wrt=(0, 1), backend="auto")
+    assert all(g == e for g, e in zip(pullback(1.0), want)) and pullback.backend == "python"
 
 
 # -- int + - * beyond 64 bits, division by NumPy scalars, names bound to None up front -----

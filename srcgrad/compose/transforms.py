@@ -90,6 +90,31 @@ class Composite:
     def __repr__(self) -> str:
         return f"<srcgrad {self.__name__}>"
 
+    # (the public transform's name, its args, its keywords): what `__reduce__` pickles
+    _recipe = None
+
+    def __reduce__(self):
+        """Pickled as the public transform call that made it (`hvp(f, wrt=0)`, `grad(df)`),
+        its function by reference; a pullback, which holds one call's tape, is refused."""
+        if self._recipe is None:
+            raise TypeError(f"{self.__name__} cannot be pickled: it holds the values of one call; "
+                            "pickle the function and transform it where it runs")
+        return _remade, self._recipe
+
+
+def _remade(name: str, args: tuple, kwargs: dict):
+    """A pickled Composite, made again by the public transform `name` (see `__reduce__`)."""
+    import srcgrad
+
+    return getattr(srcgrad, name)(*args, **kwargs)
+
+
+def remember(composite: Composite, name: str, *args, **kwargs) -> Composite:
+    """`composite`, made by the public transform `name` from `args` and `kwargs`: what
+    pickling it keeps."""
+    composite._recipe = (name, args, kwargs)
+    return composite
+
 
 def target_plan(fun, values: dict) -> Plan:
     """The plan of `fun` (a derivative srcgrad returned, or a user's function)."""

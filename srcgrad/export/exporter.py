@@ -44,6 +44,8 @@ import sys
 import textwrap
 import types
 
+import numpy
+
 from .. import nodes, runtime
 from ..errors import SrcGradError
 from .sources import _cells, _generated_text, _import_location, _lookup
@@ -131,7 +133,7 @@ class _Exporter:
         """The module-level name under which `obj` is available (emitting it once)."""
         if isinstance(obj, types.ModuleType):
             return self._module(obj, preferred)
-        literal = type(obj) in _LITERAL_TYPES or _is_literal_tuple(obj)
+        literal = self._is_literal(obj)
         if not literal and id(obj) in self.by_id:
             return self.by_id[id(obj)]
         if obj is _STANDIN:
@@ -185,12 +187,13 @@ class _Exporter:
             return self._user_function(obj, preferred)
         if self.native:
             name = used_as or preferred
+            why = ("a NumPy scalar numba would compute in other types than NumPy does"
+                   if isinstance(obj, numpy.generic) else "which can change without being rebound")
             err = SrcGradError(
                 f"the numba backend compiles the globals a derivative reads in as constants; {name!r} "
-                f"is a {type(obj).__module__}.{type(obj).__qualname__}, which can change without being "
-                "rebound, so it is not compiled in",
-                hint=f"pass {name} to the function as an argument (numbers and tuples of numbers can be "
-                     "globals), or use backend='auto', which runs this function in Python")
+                f"is a {type(obj).__module__}.{type(obj).__qualname__}, {why}, so it is not compiled in",
+                hint=f"pass {name} to the function as an argument (numbers, numpy.float64 values and tuples "
+                     "of numbers can be globals), or use backend='auto', which runs this function in Python")
             err.global_name = name
             raise err
         raise SrcGradError(
@@ -211,11 +214,19 @@ class _Exporter:
             self.imports.append(f"import {full}" if name == full else f"import {full} as {name}")
         return self.module_names[key]
 
+    def _is_literal(self, obj) -> bool:
+        """Whether `obj` is written into the module as a constant: a number, string or tuple
+        of them; for numba also a NumPy float64, immutable and computed as a Python float
+        is (numba gets it as that float). The caller's `frozen` watches it for rebinding."""
+        return type(obj) in _LITERAL_TYPES or _is_literal_tuple(obj) or \
+            (self.native and type(obj) is numpy.float64)
+
     def _literal(self, value, preferred: str) -> str:
         key = (preferred, type(value), repr(value))
         if key not in self.literals:
             name = self.claim(preferred)
-            self.constants.append(f"{name} = {_literal_text(value)}")
+            text = _literal_text(float(value) if type(value) is numpy.float64 else value)
+            self.constants.append(f"{name} = {text}")
             self.literals[key] = name
         return self.literals[key]
 
@@ -334,8 +345,14 @@ class _Exporter:
             elif module is not None and ref in self._assignments(module):
                 exported = self._constant(module, ref)
             else:
-                exported = self.resolve(obj, ref, used_as=ref)
-                if owner is not None and (type(obj) in _LITERAL_TYPES or _is_literal_tuple(obj)):
+                try:
+                    exported = self.resolve(obj, ref, used_as=ref)
+                except SrcGradError as err:
+                    if getattr(err, "global_name", None) is not None and owner is not None:
+                        # where the refused value was read: a change there may compile (auto retries)
+                        err.global_read = getattr(err, "global_read", None) or (owner, ref, obj)
+                    raise
+                if owner is not None and self._is_literal(obj):
                     self.frozen.append((owner, ref, obj))
                 if self.native and isinstance(obj, types.ModuleType):
                     self._freeze_attributes(obj, attributes.get(ref, set()))
@@ -362,7 +379,7 @@ class _Exporter:
             namespace = getattr(parent, "__dict__", None)
             if isinstance(parent, types.ModuleType) and namespace is not None and last in namespace:
                 value = namespace[last]
-                if type(value) in _LITERAL_TYPES or _is_literal_tuple(value):
+                if self._is_literal(value):
                     self.frozen.append((None, (namespace, last), value))
 
     def _submodule_imports(self, module, exported: str, chains: set) -> None:

@@ -78,7 +78,11 @@ def bind(fun, options, backend: str) -> tuple:
         if python is None:
             raise
         python[1].refusal = err
-        return python
+        # refused for a global's value: once that global is rebound, the build is tried again
+        from .entry import refused_global_check
+
+        unchanged = refused_global_check(err)
+        return (*python[:2], _both(python[2], unchanged), _both(python[3], unchanged), python[4])
     seen = watch.of(compiled, fun)
     current = entry.current if entry.watches else None
     fresh = compiled.fresh and (python is None or python[4])  # either may run
@@ -124,7 +128,9 @@ def bind_split(fun, options, backend: str) -> Split:
     except SrcGradError as err:
         if python is None:
             raise
-        return Split(python[0], None, None, python[1], err, python[2])
+        from .entry import refused_global_check
+
+        return Split(python[0], None, None, python[1], err, _both(python[2], refused_global_check(err)))
     current = value.current if value.watches else None
     return Split(compiled, value.function, gradients.function, python and python[1], None,
                  _both(watch.of(compiled, fun).check(), current))

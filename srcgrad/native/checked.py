@@ -300,6 +300,9 @@ class _Numbers:
         if isinstance(expr, gast.Name):
             if expr.id in self.params and expr.id in self.kinds:  # a callee's "other": may be
                 return self.kinds[expr.id] not in ("array", "numbers") or expr.id in known
+            if expr.id not in self.sources and expr.id not in self.params \
+                    and isinstance(self.lookup(expr.id), numpy.generic):
+                return False  # a global NumPy scalar (a numpy.float64 compiled in): NumPy's arithmetic
             return expr.id not in self.sources or expr.id in known
         if isinstance(expr, gast.Subscript):
             return self._elements_are_numbers(expr.value)

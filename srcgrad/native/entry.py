@@ -20,7 +20,8 @@ function's signature. The wrapper
 - refuses a float array of another precision than float64 (float32): numba
   computes it in float64, where the Python backend keeps float32 (like an
   argument numba cannot take: a SrcGradError, or with `backend="auto"` that
-  call in Python).
+  call in Python); and a 0-d array the same way (numba types it apart from
+  numbers and from arrays with axes).
 
 numba reads a module's globals once, when it compiles: a number or tuple
 the derivative reads from the user's module or closure is copied into the
@@ -75,8 +76,10 @@ def module_text(compiled, fn, options, header: str = ""):
             at = next((i for i, line in enumerate(lines) if not line.lstrip().startswith(("#", "def "))
                        and used.search(line)), None)
         location = _user_location(fn, lines[:at + 1]) if at is not None else None
-        raise SrcGradError(err.reason + (f" (generated line: {lines[at].strip()})" if at is not None else ""),
-                           location or _def_location(fn), err.hint) from None  # def: in a callee's code
+        located = SrcGradError(err.reason + (f" (generated line: {lines[at].strip()})" if at is not None else ""),
+                               location or _def_location(fn), err.hint)  # def: in a callee's code
+        located.global_read = getattr(err, "global_read", None)
+        raise located from None
     # numba reads a module's attributes once, when it compiles: their values go into the
     # text, so that other values make another module (and another compile)
     read = sorted(f"{ref[0].get('__name__', '?')}.{ref[1]} = {value!r}"
@@ -214,7 +217,7 @@ class NativeEntry:
         else:
             call = f"_out(_entry({passed}))" if convert else f"_entry({passed})"
         name = self.dispatcher.__name__
-        precision = "".join(f"    if {p}.dtype is not _f64 and _other_float({p!r}, {p}):\n"
+        precision = "".join(f"    if ({p}.dtype is not _f64 or not {p}.ndim) and _other_array({p!r}, {p}):\n"
                             f"        return _python({as_python})\n"
                             for p in positional if kinds.get(p) == "array")
         if self.role == "gradients":  # the cotangent: a number, an array or a tuple of them
@@ -293,6 +296,22 @@ class NativeEntry:
                                  f"computes in {dtype}", _def_location(entry.fn),
                                  hint="pass a float64 array (x.astype(numpy.float64)); backend='auto' "
                                       "runs such a call in Python")
+            return python_instead(error)
+
+        def other_array(name, value) -> bool:
+            """`other_float`, and for a 0-d array (`numpy.array(1.5)`), which numba types
+            apart from numbers and from arrays with axes (a float's operations on it fail
+            to compile), the same: a SrcGradError naming it, or this call in Python."""
+            if value.ndim:
+                return other_float(name, value)
+            return python_instead(SrcGradError(
+                f"the numba backend takes numbers and arrays with at least one axis: argument {name!r} of "
+                f"{entry.fn.__qualname__} is a 0-d array", _def_location(entry.fn),
+                hint=f"pass float({name}) or {name}.reshape(1), or use backend='auto', which runs such "
+                     "a call in Python (backend='python' gives a 0-d gradient)"))
+
+        def python_instead(error) -> bool:
+            """Raise `error` (backend="numba"), or say this call runs in Python (True)."""
             if entry.fallback is None:
                 raise error
             once.append(True)
@@ -302,6 +321,7 @@ class NativeEntry:
 
         scope = {"_state": state, "_entry": self.dispatcher, "_python": self.fallback,
                  "_f64": numpy.dtype(numpy.float64), "_other_float": other_float,
+                 "_other_array": other_array,
                  "_array": numpy.array, "_float64": numpy.float64, "_ndarray": numpy.ndarray,
                  "_out": convert, "_refused": refused, "_once": once, "_ran_numba": ran_numba,
                  "_Own": self._error or (), "_SrcGradError": SrcGradError,
@@ -448,6 +468,25 @@ def _standin():
 def _user_params(fn) -> list:
     code = fn.__code__
     return list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+
+
+def refused_global_check(err):
+    """For a refusal of a global's value (`err.global_read`, see the exporter's `_unit`):
+    a check that is False once that global is another object (the build may compile
+    now: backend="auto" tries numba again); None for other refusals."""
+    read = getattr(err, "global_read", None)
+    if read is None:
+        return None
+    ((container, key, value),) = _frozen_slots([read])
+
+    def same() -> bool:
+        try:
+            now = container[key] if key is not None else container.cell_contents
+        except (KeyError, ValueError):
+            return False
+        return now is value
+
+    return same
 
 
 def _frozen_slots(frozen: list) -> list:

@@ -298,8 +298,8 @@ def _float_power_edge(r, a, b):
     if r != r:
         if a == a and b == b:  # a negative number to a fractional power
             raise SrcGradError("a negative number to a non-integer power (**) is a complex number "
-                               "in Python, and the numba backend computes in floats (backend='python' "
-                               "gives the complex number)")
+                               "in Python; srcgrad differentiates real numbers only, so both backends "
+                               "refuse it (keep the base non-negative where the power is not an integer)")
         return r
     if a - a == 0.0 and b - b == 0.0:
         if a == 0:

@@ -693,8 +693,6 @@ def spring(x):
     return s
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS18 #7: a global np.float64 is refused as a value "
-                   "'which can change without being rebound' (np.float64 is immutable)")
 def test_f07_global_numpy_float_is_refused_as_mutable():
     want = srcgrad.grad(vol_scaled)(1.0, 3)
     text = message(lambda: srcgrad.grad(vol_scaled, backend="numba")(1.0, 3))
@@ -702,8 +700,6 @@ def test_f07_global_numpy_float_is_refused_as_mutable():
     assert outcome(lambda: srcgrad.grad(vol_scaled, backend="numba")(1.0, 3)) == want
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS18 #8: after a global numba refuses (np.float64), "
-                   "auto stays on Python when the global is a float again; .refusal names the old value")
 def test_f08_auto_fallback_sticks_to_a_rebound_global():
     global K_SPRING
     d = srcgrad.grad(spring, backend="auto")
@@ -726,9 +722,6 @@ def pendulum_energy(g, n):
     return th * th
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS18 #9: a derivative cannot be pickled once it has "
-                   "been called (multiprocessing Pool.map(df, ...)); numba's 'attribute lookup "
-                   "grad_pendulum_energy on __main__ failed'")
 def test_f09_pickle_a_derivative_after_its_first_call():
     for backend in ("numba", "auto", "python"):
         d = srcgrad.grad(pendulum_energy, backend=backend)
@@ -741,8 +734,6 @@ def energy(x, w):
     return np.sum(w * x * x) + np.sum(np.tanh(x))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS18 #10: a 0-d array argument: numba's "
-                   "'iadd(float64, array(float64, 0d, C))'")
 def test_f10_zero_dimensional_arrays():
     d = srcgrad.grad(energy, wrt=(0, 1), backend="numba")
     want = srcgrad.grad(energy, wrt=(0, 1))(np.array(1.5), np.array(2.0))
@@ -757,8 +748,6 @@ def root_of(x):
     return x ** 0.5
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS18 #11: 'backend='python' gives the complex number': "
-                   "the Python backend raises for a complex power, it gives no number")
 def test_f11_complex_power_message():
     python = message(lambda: srcgrad.grad(root_of)(-1.0))
     assert "complex" in python                                       # the Python backend refuses too
@@ -772,7 +761,8 @@ def least_squares(w, x, y):
 
 
 @pytest.mark.xfail(strict=True, reason="FINDINGS18 #12: numba sums reductions in order, NumPy "
-                   "pairwise: near a least-squares optimum the gradients differ by 1 % (undocumented)")
+                   "pairwise: near a least-squares optimum the gradients differ by 1 % (documented in "
+                   "docs/performance.md, 'Sums round differently'; not changed)")
 def test_f12_reductions_round_as_numpy_does():
     rng = np.random.default_rng(0)
     x = rng.normal(size=20_000)

@@ -104,9 +104,11 @@ class Composite:
 
 def _remade(name: str, args: tuple, kwargs: dict):
     """A pickled Composite, made again by the public transform `name` (see `__reduce__`)."""
-    import srcgrad
+    import importlib
 
-    return getattr(srcgrad, name)(*args, **kwargs)
+    # the package's public transform, looked up when a copy is unpickled (the package is
+    # loaded by then: this module is part of it)
+    return getattr(importlib.import_module("srcgrad"), name)(*args, **kwargs)
 
 
 def remember(composite: Composite, name: str, *args, **kwargs) -> Composite:

@@ -46,6 +46,7 @@ import gast
 from .. import nodes
 from ..errors import Location, SrcGradError
 from .checked import check_numerics
+from .names import resolved as _resolved
 from .reals import real_params
 from .tapes import preallocate
 from .unbound import typed_stacks, typed_unbound
@@ -318,25 +319,6 @@ def _markers_by_name(fn, ctx) -> None:
             elif found is not None and runtime.is_helper(found):  # `runtime.masked_product` (a tangent rule's)
                 node.func = nodes.name(ctx.helper(found, found.__name__))
 
-
-def _resolved(expr, ctx):
-    """The object a dotted global expression (`np.random.normal`) names, else None."""
-    path = []
-    while isinstance(expr, gast.Attribute):
-        path.append(expr.attr)
-        expr = expr.value
-    if not isinstance(expr, gast.Name) or ctx.is_local(expr.id):
-        return None
-    if expr.id in ctx.helpers:
-        owner = ctx.helpers[expr.id]
-    else:
-        try:
-            owner = ctx.parsed.namespace.lookup(expr.id)
-        except KeyError:
-            return None
-    for attr in reversed(path):
-        owner = getattr(owner, attr, None)
-    return owner
 
 
 # -- random draws ---------------------------------------------------------------------

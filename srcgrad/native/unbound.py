@@ -18,6 +18,7 @@ import math
 import gast
 
 from .. import nodes
+from .names import resolved as _resolved
 
 
 def typed_unbound(fn, params_kinds: dict, ctx) -> None:
@@ -217,12 +218,6 @@ def _joined(kinds):
     if not found:
         return "any"
     return found.pop() if len(found) == 1 and None not in found else None
-
-
-def _resolved(expr, ctx):
-    from .lowering import _resolved as resolved
-
-    return resolved(expr, ctx)
 
 
 def _global_value(name: str, ctx):

@@ -7,6 +7,7 @@ corpora is tests/test_native_translation.py.
 """
 import fractions
 import math
+import re
 import sys
 
 import numpy as np
@@ -388,3 +389,35 @@ def test_a_power_with_an_array_of_exponents_in_forward_mode():
     x, y = np.array([0.5, 1.5, 2.0]), np.array([2.0, 0.0, 0.5])
     got = srcgrad.jvp(powers, (x, y), (np.ones(3), np.ones(3)), backend="numba")
     assert close(got, srcgrad.jvp(powers, (x, y), (np.ones(3), np.ones(3))))
+
+
+def product_of_squares(a):
+    return np.prod(a ** 2) + np.sum(a)
+
+
+def test_every_derivative_module_imports_one_compiled_copy_of_each_helper():
+    """grad and jvp of one function, and grad of another, call the prod adjoint: each
+    module imports it from the process's helpers module (srcgrad/native/library.py),
+    so numba compiles it once per argument types, not once per module."""
+    a = np.array([0.5, -1.5, 2.0, 0.25])
+    df = srcgrad.grad(product_of_squares, backend="numba")
+    dv = srcgrad.value_and_grad(product_of_squares, backend="numba")
+    want = srcgrad.grad(product_of_squares)(a)
+    assert close(df(a), want) and close(dv(a)[1], want)
+    assert df.backend == dv.backend == "numba"
+    first, second = df.native.module, dv.native.module
+    assert first is not second
+    assert "def _prod_adjoint_helper" not in df.native.text
+    assert re.search(r"^from _srcgrad_native_srcgrad_helpers_\w+ import .*_prod_adjoint_helper",
+                     df.native.text, flags=re.M)
+    helper = first._prod_adjoint_helper
+    assert helper is second._prod_adjoint_helper
+    assert len(helper.signatures) == 1  # compiled for the first module, reused by the second
+    # a helper's error comes through as srcgrad's, from any module that calls it
+    with pytest.raises(srcgrad.SrcGradError, match="scalar output"):
+        srcgrad.grad(lambda v: v * 2.0, backend="numba")(a)
+    # the exported module still carries its own copy, to run without srcgrad
+    from srcgrad.export import export_source
+
+    text = export_source(product_of_squares, ("a",), kinds=("array",), backend="numba")
+    assert "def _prod_adjoint_helper" in text and "_srcgrad_native_" not in text

@@ -86,11 +86,13 @@ class _Exporter:
     """One module being assembled: the names claimed, its imports and constants, and
     its text in sections (entry point, callees' derivatives, user functions, helpers)."""
 
-    def __init__(self, target_dir: str | None, origin: str, native: bool = False):
+    def __init__(self, target_dir: str | None, origin: str, native: bool = False, library=None):
         self.target_dir = target_dir
         self.origin = origin
         # for the numba backend: srcgrad/native's helpers, every function njit-compiled
         self.native = native
+        # native/library.py's Library: the helpers imported from that module, not copied
+        self.library = library
         self.frozen: list = []  # (function, global name, value) of each literal copied in
         self.taken: set[str] = set(_BUILTINS)
         self.by_id: dict[int, str] = {}
@@ -136,6 +138,8 @@ class _Exporter:
         literal = self._is_literal(obj)
         if not literal and id(obj) in self.by_id:
             return self.by_id[id(obj)]
+        if obj is _STANDIN and self.library is not None:
+            return self._linked(obj)
         if obj is _STANDIN:
             name = self._remember(obj, self.claim("_SrcGradError"))
             self.sections["runtime"].append(_STANDIN_ERROR.replace("_SrcGradError", name))
@@ -149,7 +153,7 @@ class _Exporter:
                 return self.resolve(_STANDIN, preferred)
             module = getattr(obj, "__module__", None) or ""
             if module == numerics.__name__ or module.startswith(native_helpers.__name__ + "."):
-                return self._helper(obj)  # a helper of native/helpers/ or numerics, or a private one it calls
+                return self._native_helper(obj)  # of native/helpers/ or numerics, or a private one it calls
             if runtime.is_helper(obj):
                 if obj.__name__ not in native_helpers.NAMES:
                     from ..native.constructs import construct
@@ -162,7 +166,7 @@ class _Exporter:
                         hint="use backend='python' (or 'auto', which falls back to it)")
                     err.helper = obj
                     raise err
-                return self._helper(getattr(native_helpers, obj.__name__))
+                return self._native_helper(getattr(native_helpers, obj.__name__))
         elif runtime.is_helper(obj):
             return self._helper(obj)
         module_name = getattr(obj, "__module__", None) or ""
@@ -236,6 +240,21 @@ class _Exporter:
         module = sys.modules[obj.__module__]
         text = _summary_docstrings(textwrap.dedent(inspect.getsource(obj)))
         self._runtime_unit(text, {obj.__name__: name}, module, f"runtime helper {obj.__name__}")
+        return name
+
+    def _native_helper(self, obj) -> str:
+        """A helper of the numba backend: imported from the process's helpers module
+        where there is one (native/library.py), else copied."""
+        if self.library is not None and id(obj) in self.library.names:
+            return self._linked(obj)
+        return self._helper(obj)
+
+    def _linked(self, obj) -> str:
+        """`from <the helpers module> import _name`: the helper numba compiled once."""
+        source = self.library.names[id(obj)]
+        name = self._remember(obj, self.claim(source))
+        self.imports.append(f"from {self.library.module_name} import {source}"
+                            + (f" as {name}" if name != source else ""))
         return name
 
     def _constant(self, module, ref: str) -> str:
@@ -414,7 +433,7 @@ class _Exporter:
             self.imports.append("import numba")
         imports = sorted(set(i for i in self.imports if i.startswith("import ")),
                          key=lambda s: (s.split()[1], s))
-        froms = sorted(set(i for i in self.imports if i.startswith("from ")))
+        froms = _joined(set(i for i in self.imports if i.startswith("from ")))
         parts = [header]
         parts.append("\n".join(imports + ([""] if imports and froms else []) + froms) + "\n")
         if self.constants:
@@ -440,6 +459,15 @@ class _Exporter:
             text = re.sub(r"^def ", "@numba.njit(cache=True, boundscheck=True)\ndef ", text, flags=re.M)
         compile(text, "<srcgrad export>", "exec")  # the output is valid Python, always
         return text
+
+
+def _joined(froms: set) -> list:
+    """`from m import a` and `from m import b as c` as one line, `from m import a, b as c`."""
+    names: dict = {}
+    for line in froms:
+        module, imported = re.match(r"from (\S+) import (.+)$", line).groups()
+        names.setdefault(module, []).append(imported)
+    return [f"from {module} import {', '.join(sorted(found))}" for module, found in sorted(names.items())]
 
 
 def _without_error_import(text: str) -> str:

@@ -52,10 +52,12 @@ def module_text(compiled, fn, options, header: str = ""):
 
     from ..export.exporter import _Exporter, entry_name
 
+    from .library import library
+
     bound = compiled.bind(fn)
     filename = getattr(fn, "__globals__", {}).get("__file__")
     exporter = _Exporter(os.path.dirname(os.path.abspath(filename)) if filename else None,
-                         getattr(fn, "__qualname__", "f"), native=True)
+                         getattr(fn, "__qualname__", "f"), native=True, library=library())
     exporter.resolve(numpy, "numpy")
     name = entry_name(fn, options.mode)
     try:
@@ -165,10 +167,10 @@ class NativeEntry:
         self.dispatcher = getattr(self.module, name)
         self._frozen = _frozen_slots(frozen)
         self.watches = bool(self._frozen)  # whether `current` has anything to check
-        error_name = exporter.by_id.get(id(_standin()))
-        self._error = getattr(self.module, error_name) if error_name else None
-        # the checked helpers' "numba cannot hold Python's value" errors (numerics.py), as copied
-        self._limits = _limit_classes(exporter, self.module)
+        # the stand-in SrcGradError and the checked helpers' "numba cannot hold Python's
+        # value" errors (numerics.py): the helpers module's classes (native/library.py)
+        self._error = exporter.library.error
+        self._limits = exporter.library.limits
         self.fallback = fallback  # the Python build's function: backend="auto"
         self.function = self._wrapper(compiled)
 
@@ -449,20 +451,6 @@ def _failed_inside(err) -> str:
     if lowering is not None:
         message += f'\nFile "{lowering.filename}", line {lowering.line}'
     return message
-
-
-def _limit_classes(exporter, module) -> tuple:
-    """The module's copies of numerics' BeyondInt64 and NotHeld (those its code raises)."""
-    from . import numerics
-
-    names = (exporter.by_id.get(id(cls)) for cls in (numerics.BeyondInt64, numerics.NotHeld))
-    return tuple(getattr(module, name) for name in names if name)
-
-
-def _standin():
-    from ..export.exporter import _STANDIN
-
-    return _STANDIN
 
 
 def _user_params(fn) -> list:

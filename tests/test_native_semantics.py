@@ -459,3 +459,30 @@ def test_f04_int_arithmetic_in_a_called_function_is_checked_too():
     kind, message = raised(lambda: d(1.5, 2 ** 40))  # 2 ** 80 in Python
     assert kind == "OverflowError" and "64 bits" in message
     assert "_checked_mul(k, k)" in d.native.text
+
+
+def test_exact_comparisons_compare_an_int_and_a_float_as_python_does():
+    """numerics.exact_eq ... exact_ge under numba (the helpers module every numba build
+    imports) give Python's result for each int and float, in both orders (FINDINGS18 #4:
+    numba compares the float of the int, 2 ** 53 + 1 == 2.0 ** 53)."""
+    import operator
+    import sys
+
+    from srcgrad.native.library import library
+
+    compiled = sys.modules[library().module_name]
+    ints = [0, 1, -1, 7, 2 ** 53, 2 ** 53 + 1, -(2 ** 53) - 1, 2 ** 62 + 1, -(2 ** 62) - 1, 2 ** 63 - 1, -(2 ** 63)]
+    floats = [0.0, -0.0, 0.5, 7.0, 2.0 ** 53, 2.0 ** 53 + 2, -(2.0 ** 53), 2.0 ** 62, -(2.0 ** 62), 4.5e15 + 0.5,
+              2.0 ** 63, -(2.0 ** 63), 1e300, -1e300, math.inf, -math.inf, math.nan]
+    ops = {"exact_eq": operator.eq, "exact_ne": operator.ne, "exact_lt": operator.lt,
+           "exact_le": operator.le, "exact_gt": operator.gt, "exact_ge": operator.ge}
+    wrong = []
+    for name, op in ops.items():
+        fn = getattr(compiled, "_" + name)
+        for i in ints:
+            for f in floats:
+                for a, b in ((i, f), (f, i)):
+                    if fn(a, b) is not op(a, b) or getattr(numerics, name)(a, b) is not op(a, b):
+                        wrong.append((name, a, b))
+        assert fn(2.5, 1.5) is op(2.5, 1.5) and fn(3, 4) is op(3, 4)  # floats, ints: as they are
+    assert not wrong, wrong[:10]

@@ -38,6 +38,13 @@ checked versions instead:
   array -> `numpy.divide(a, b)`, `numpy.floor_divide`, `numpy.remainder`:
   inf or NaN at 0 as NumPy gives in Python (FINDINGS17 #20), where numba's
   `/` raises ZeroDivisionError. Python numbers keep Python's error.
+- `a == b`, `a < b`, ... (one comparison, or a chain of names and constants)
+  where one side may be a Python int beyond 2 ** 53 and the other a Python
+  float -> `exact_eq(a, b)`, ...: numba compares the float of the int, which
+  there is another number (`n == float(n)` is True for n = 2 ** 53 + 1;
+  FINDINGS18 #4), Python compares exactly. Not for int constants within
+  2 ** 53, loop indices, lengths and counters, nor entries of arrays (NumPy
+  scalars compare through the float in NumPy too).
 """
 from __future__ import annotations
 
@@ -58,6 +65,8 @@ _NUMPY_DIVISIONS = {gast.Div: "divide", gast.FloorDiv: "floor_divide", gast.Mod:
 _INT_RESULT = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod, gast.Pow, gast.LShift, gast.RShift,
                gast.BitOr, gast.BitXor, gast.BitAnd)  # of two ints, an int
 _SMALL = 2 ** 16  # a step `i + 1`, `n - 1` that a loop index or counter takes
+_EXACT = {gast.Eq: numerics.exact_eq, gast.NotEq: numerics.exact_ne, gast.Lt: numerics.exact_lt,
+          gast.LtE: numerics.exact_le, gast.Gt: numerics.exact_gt, gast.GtE: numerics.exact_ge}
 _TO_INT = (builtins.int, builtins.len, builtins.round, numerics.checked_int, numerics.checked_round,
            numerics.checked_index, numerics.checked_floor, numerics.checked_ceil, numerics.checked_trunc)
 _INT_MATH = frozenset({"floor", "ceil", "trunc", "factorial", "comb", "perm", "gcd", "lcm", "isqrt"})
@@ -136,6 +145,39 @@ class _Checker(gast.NodeTransformer):
         if checked is not None:
             return self._call(checked, checked.__name__, [node.left, node.right])
         return node
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        operands = [node.left] + node.comparators
+        pairs = list(zip(operands, node.ops, operands[1:]))
+        if not any(type(op) in _EXACT and self._inexact(a, b) for a, op, b in pairs):
+            return node
+        if len(pairs) > 1 and not all(isinstance(v, (gast.Name, gast.Constant)) for v in operands[1:-1]) \
+                or any(type(op) not in _EXACT for op in node.ops):
+            return node  # a chain whose middle terms would be evaluated twice: left as it is
+        tests = [self._call(_EXACT[type(op)], _EXACT[type(op)].__name__, [nodes.clone(a), nodes.clone(b)])
+                 for a, op, b in pairs]
+        made = tests[0] if len(tests) == 1 else gast.BoolOp(op=gast.And(), values=tests)
+        return gast.copy_location(made, node)
+
+    def _inexact(self, a, b) -> bool:
+        """Whether numba may compare `a` and `b` otherwise than Python: an int that may
+        lie beyond 2 ** 53 against a float."""
+        return (self._wide_int(a) and self._may_be_float(b)) or (self._wide_int(b) and self._may_be_float(a))
+
+    def _wide_int(self, expr) -> bool:
+        if isinstance(expr, gast.Constant):
+            return type(expr.value) is int and abs(expr.value) > 2 ** 53
+        numbers = self.numbers
+        return not isinstance(expr, gast.Compare) and numbers.may_be_int(expr) \
+            and not numbers._counter(expr, numbers.counters)
+
+    def _may_be_float(self, expr) -> bool:
+        if isinstance(expr, gast.Constant):
+            return type(expr.value) is float
+        if isinstance(expr, gast.Name) and self.numbers.is_int(expr.id):
+            return False
+        return self.numbers.may_be_number(expr)
 
     def visit_AugAssign(self, node):
         """`v op= e` as `v = v op e` where the operation is rewritten (`v **= e`, `c *= 3` of

@@ -389,6 +389,73 @@ def range_length(n):
     return max(n, 0)
 
 
+def _int_float_order(i, f):
+    """-1, 0 or 1 as the int i is below, equal to or above the float f, compared exactly
+    as Python compares them (numba, like C, compares the float of i, which beyond 2 ** 53
+    is another number); 2 where f is NaN."""
+    if f != f:
+        return 2
+    if -9007199254740992 <= i <= 9007199254740992:  # within 2 ** 53 the float of i is i
+        g = float(i)
+        return -1 if g < f else 1 if g > f else 0
+    if f >= 9.223372036854775807e18:  # 2 ** 63 or more (inf): above every int numba holds
+        return -1
+    if f < -9.223372036854775807e18:  # below -2 ** 63
+        return 1
+    t = int(f)  # exact; f is whole where it is near i (|f| >= 2 ** 52), else far from it
+    return -1 if i < t else 1 if i > t else 0
+
+
+def exact_eq(a, b):
+    """a == b, an int and a float compared as Python compares them (FINDINGS18 #4)."""
+    if isinstance(a, int) and isinstance(b, float):
+        return _int_float_order(a, b) == 0
+    elif isinstance(a, float) and isinstance(b, int):
+        return _int_float_order(b, a) == 0
+    else:
+        return a == b
+
+
+def exact_ne(a, b):
+    """a != b, an int and a float compared as Python compares them."""
+    if isinstance(a, int) and isinstance(b, float):
+        return _int_float_order(a, b) != 0
+    elif isinstance(a, float) and isinstance(b, int):
+        return _int_float_order(b, a) != 0
+    else:
+        return a != b
+
+
+def exact_lt(a, b):
+    """a < b, an int and a float compared as Python compares them."""
+    if isinstance(a, int) and isinstance(b, float):
+        return _int_float_order(a, b) == -1
+    elif isinstance(a, float) and isinstance(b, int):
+        return _int_float_order(b, a) == 1
+    else:
+        return a < b
+
+
+def exact_le(a, b):
+    """a <= b, an int and a float compared as Python compares them."""
+    if isinstance(a, int) and isinstance(b, float):
+        return _int_float_order(a, b) in (-1, 0)
+    elif isinstance(a, float) and isinstance(b, int):
+        return _int_float_order(b, a) in (0, 1)
+    else:
+        return a <= b
+
+
+def exact_gt(a, b):
+    """a > b, an int and a float compared as Python compares them."""
+    return exact_lt(b, a)
+
+
+def exact_ge(a, b):
+    """a >= b, an int and a float compared as Python compares them."""
+    return exact_le(b, a)
+
+
 # math function -> its checked version (checked.py rewrites the calls)
 MATH = {"sqrt": checked_sqrt, "log": checked_log, "log2": checked_log2, "log10": checked_log10,
         "log1p": checked_log1p, "sin": checked_sin, "cos": checked_cos, "tan": checked_tan,

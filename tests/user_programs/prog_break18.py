@@ -602,11 +602,13 @@ def int_equals_its_float(x, n):
     return s
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS18 #4: an int beyond 2**53 compared with a float "
-                   "is rounded first under numba (n == float(n) is True; Python compares exactly)")
 def test_f04_int_float_comparison_beyond_2_to_53():
+    # numba compares the float of the int; the numba build calls exact comparisons (checked.py)
     assert srcgrad.grad(int_equals_its_float)(1.0, 2 ** 53 + 1) == 3.0
-    assert outcome(lambda: srcgrad.grad(int_equals_its_float, backend="auto")(1.0, 2 ** 53 + 1)) in (3.0, "refused")
+    for backend in ("auto", "numba"):
+        d = srcgrad.grad(int_equals_its_float, backend=backend)
+        assert [d(1.0, n) for n in (2 ** 53 + 1, 2 ** 53, -(2 ** 62) - 1, 7)] == [3.0, 2.0, 3.0, 2.0]
+        assert d.backend == "numba"
 
 
 def inverse_powers(x, n):

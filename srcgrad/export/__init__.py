@@ -19,8 +19,6 @@ from __future__ import annotations
 import inspect
 import os
 
-import numpy
-
 from .. import __version__, listing
 from ..errors import SrcGradError
 from .exporter import _ANY_SRCGRAD_IMPORT, _Exporter, entry_name  # noqa: F401  (tests reach them here)
@@ -51,7 +49,6 @@ def export_source(fn, wrt, mode: str = "reverse", origin: str | None = None,
     target_dir = _directory_of(fn)
     exporter = _Exporter(target_dir, origin or fn.__name__, native=backend == "numba")
     name = entry_name(fn, mode)
-    exporter.resolve(numpy, "numpy")
     exporter.entry(bound, name)
     return exporter.render(_header(fn, wrt, mode, origin, name, compiled, command, built.header, backend))
 

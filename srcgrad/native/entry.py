@@ -48,17 +48,13 @@ def module_text(compiled, fn, options, header: str = ""):
     the gradients entry's (see `_split_entries`)."""
     import os
 
-    import numpy
-
     from ..export.exporter import _Exporter, entry_name
-
     from .library import library
 
     bound = compiled.bind(fn)
     filename = getattr(fn, "__globals__", {}).get("__file__")
     exporter = _Exporter(os.path.dirname(os.path.abspath(filename)) if filename else None,
                          getattr(fn, "__qualname__", "f"), native=True, library=library())
-    exporter.resolve(numpy, "numpy")
     name = entry_name(fn, options.mode)
     try:
         if options.split:

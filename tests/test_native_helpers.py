@@ -1,16 +1,15 @@
 """srcgrad/native/helpers/: each numba version, compiled, against the runtime helper of its name.
 
-The helpers' text is compiled as the backend writes it (every function under
-`numba.njit`) and each helper runs on Python floats and ints, float arrays
+The helpers are those every numba derivative module imports (the process's
+helpers module, srcgrad/native/library.py: every function under
+`numba.njit`), and each helper runs on Python floats and ints, float arrays
 of several shapes, broadcasting pairs (axes of length 1, leading axes),
 zeros, infs and NaNs where the helper guards them; its value must be the
 runtime helper's to 1e-12 (the same NaNs and infs). numba compiles once per
 type signature, so the cases of a helper share a few signatures (ndims),
 with many shapes each.
 """
-import inspect
 import math
-import re
 
 import numpy as np
 import pytest
@@ -196,21 +195,19 @@ CASES = {
 
 
 @pytest.fixture(scope="module")
-def native():
-    """The helpers as the backend writes them: one module, every function compiled by numba."""
-    from srcgrad.native.helpers import arrays, core, guards
+def native(tmp_path_factory):
+    """The helpers as every derivative module calls them: the process's helpers module
+    (srcgrad/native/library.py), every function compiled by numba, once per argument
+    types for all the numba tests of this process."""
+    import sys
 
-    text = "\n".join(_IMPORT_FROM_HERE.sub("", inspect.getsource(m)) for m in (core, guards, arrays))
-    # the private functions are called from compiled code only: no Python wrappers to
-    # build for them (about a fifth of the compile time; the values are the same)
-    text = re.sub(r"^def _", "@numba.njit(no_cpython_wrapper=True, no_cfunc_wrapper=True)\ndef _", text, flags=re.M)
-    text = re.sub(r"^def (?!_)", "@numba.njit\ndef ", text, flags=re.M)
-    scope = {"__name__": "srcgrad_native_helpers_compiled", "numba": numba}
-    exec(compile(text, "<srcgrad native helpers>", "exec"), scope)
-    return scope
+    from srcgrad.native.library import library
 
-
-_IMPORT_FROM_HERE = re.compile(r"^from \.\w+ import (\([^)]*\)|.*)$", re.M)
+    with pytest.MonkeyPatch.context() as patch:  # where the other numba tests keep their modules
+        patch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "native-cache"))
+        made = library()
+    module = sys.modules[made.module_name]
+    return {name: getattr(module, made.names[id(getattr(helpers, name))]) for name in helpers.NAMES}
 
 
 def _same(got, want) -> bool:

@@ -101,7 +101,7 @@ CASES = {
         (arr(2, 2), W, np.array([[11, 0], [3, 3]]), None, "raise"),
     ],
     "cumsum_adjoint_helper": [
-        (arr(5), arr(5), None),
+        (arr(5), arr(5), None), (arr(1), 1.5, None),
         (W, W, 0), (W, W, 1), (W, W, -1), (T3, T3, 1), (T3, T3, -3),
     ],
     "matmul_adjoint_left": [

@@ -486,3 +486,29 @@ def test_exact_comparisons_compare_an_int_and_a_float_as_python_does():
                         wrong.append((name, a, b))
         assert fn(2.5, 1.5) is op(2.5, 1.5) and fn(3, 4) is op(3, 4)  # floats, ints: as they are
     assert not wrong, wrong[:10]
+
+
+def test_long_profile_findings_an_int_placeholder_and_a_number_cumsum():
+    """The first complete run of the numba translation validation's long profile (session
+    12) found two calls where backend='auto' raised and the Python backend ran:
+    `t = None` up front typed 0.0 for a name that holds an int (the inner loop's bound
+    `i + 1` of tests/programs/tricky.py's deep_nest), which made numba type it a float and
+    `range(t)` raise TypeError; and cumsum's adjoint for a number gave a 1-entry array."""
+    import sys
+    import pathlib
+
+    sys.path.insert(0, str(pathlib.Path(__file__).parent / "programs"))
+    from tricky import deep_nest
+
+    for args in ((1.3, 0.8), (0.3, 2.5)):
+        d = srcgrad.grad(deep_nest, wrt=(0, 1), backend="auto")
+        got, want = d(*args), srcgrad.grad(deep_nest, wrt=(0, 1))(*args)
+        assert d.backend == "numba" and np.allclose(got, want, rtol=1e-12, atol=0), (got, want)
+    assert "_t3 = 0\n" in d.native.text  # the placeholder is an int
+
+    def running(a, c):
+        return np.sum(np.cumsum(a) * c)
+
+    d = srcgrad.grad(running, backend="auto")
+    got = d(-0.49, np.array([0.71]))
+    assert d.backend == "numba" and type(got) is float and got == srcgrad.grad(running)(-0.49, np.array([0.71]))

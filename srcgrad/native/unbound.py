@@ -6,7 +6,9 @@ value taped in a loop whose first iteration has none yet). Python does not
 care; numba types a name by all its values, and None with a float is an
 optional float, which it refuses to compute with (FINDINGS17 #14: numba's
 `OptionalType` dump). `typed_unbound` binds such a name to `0.0` instead
-(`False` for a truth value) where every other value of it is a number. The
+(`0` where every other value is an int, which numba would otherwise make a
+float: `range(t)` of it raised; `False` for a truth value) where every other
+value of it is a number. The
 value None stood for is never read: it is pushed and popped back unread, or
 copied and dropped, as in Python. Where another value may be an array or
 something else, the None stays (numba then types it or refuses it).
@@ -27,7 +29,10 @@ def typed_unbound(fn, params_kinds: dict, ctx) -> None:
     for stmt in unbound:
         kind = kinds.of_name(stmt.targets[0].id)
         if kind == "number":
-            stmt.value = gast.Constant(value=0.0, kind=None)
+            # an int where every other value is one: numba would make a float of them all
+            # with 0.0 (a range bound `range(t)` then raises, FINDINGS long profile, session 12)
+            ints = kinds.all_ints(stmt.targets[0].id)
+            stmt.value = gast.Constant(value=0 if ints else 0.0, kind=None)
         elif kind == "truth":
             stmt.value = gast.Constant(value=False, kind=None)
 
@@ -109,6 +114,7 @@ class _ValueKinds:
         self.reals = set(reals)  # parameters that hold floats
         self.visiting: set = set()
         self.floats_visiting: set = set()
+        self.ints_visiting: set = set()
 
     def is_float(self, value) -> bool:
         """Whether a value is certainly a Python float (or float64): a float constant, an
@@ -144,6 +150,42 @@ class _ValueKinds:
             if isinstance(func, gast.Attribute) and _resolved(func.value, self.ctx) is math:
                 return func.attr not in ("floor", "ceil", "trunc", "factorial", "comb", "perm", "gcd", "isqrt")
             return _resolved(func, self.ctx) is float
+        return False
+
+    def all_ints(self, name: str) -> bool:
+        """Whether every value of a local name, but its None up front, is certainly an int."""
+        return name in self.values and self._is_int(nodes.name(name))
+
+    def _is_int(self, value) -> bool:
+        """Whether a value is certainly a Python int (an int64 in numba): an int constant, a
+        range loop's index, `+ - * // %` of ints, `len(...)`, a pop of ints pushed."""
+        if isinstance(value, gast.Constant):
+            return type(value.value) is int
+        if isinstance(value, gast.Name):
+            name = value.id
+            if name in self.kinds:
+                return False  # a parameter: whatever the caller passes
+            if name not in self.values:
+                return type(_global_value(name, self.ctx)) is int
+            if name in self.ints_visiting:
+                return True  # a cycle: the other values decide
+            self.ints_visiting.add(name)
+            try:
+                return all(v is not None and (id(v) in self.unbound or self._is_int(v)) for v in self.values[name])
+            finally:
+                self.ints_visiting.discard(name)
+        if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv,
+                                                                   gast.Mod)):
+            return self._is_int(value.left) and self._is_int(value.right)
+        if isinstance(value, gast.UnaryOp) and isinstance(value.op, (gast.USub, gast.UAdd)):
+            return self._is_int(value.operand)
+        if isinstance(value, gast.Call):
+            func = value.func
+            if isinstance(func, gast.Attribute) and func.attr == "pop" and isinstance(func.value, gast.Name) \
+                    and not value.args:
+                return all(self._is_int(v) for v in self.pushed.get(func.value.id, [None]) if v is not None) \
+                    and None not in self.pushed.get(func.value.id, [None])
+            return _resolved(func, self.ctx) is len
         return False
 
     def of_name(self, name: str):

@@ -23,6 +23,10 @@ then builtins) and decides how the module provides it:
 - an object importable from an installed package (`scipy.special.expit`):
   `from scipy.special import expit`;
 - a plain number, string or tuple of them: a literal assignment;
+- for the numba backend in process (`library=`, native/library.py): a helper of
+  srcgrad/native imported from the process's one helpers module
+  (`from _srcgrad_native_srcgrad_helpers_<digest> import _unreduce`) instead of
+  copied, so that numba compiles it once for all derivative modules;
 - anything else (an array, a dict, an instance): an error telling the user
   to pass it as an argument.
 

@@ -101,24 +101,3 @@ def test_a_product_numba_cannot_take_is_refused_when_compiling():
     df = srcgrad.grad(four_axes, backend="auto")
     np.testing.assert_allclose(df(A, B), srcgrad.grad(four_axes)(A, B), rtol=1e-12)
     assert df.backend == "python"
-
-
-def distances(x, W):
-    r = np.linalg.norm(x)                  # a vector's 2-norm
-    f = np.linalg.norm(W - 0.5)            # a matrix's Frobenius norm
-    return r * f + np.linalg.norm(x * 0.0)  # the norm of zeros: its gradient is 0
-
-
-def test_a_norm_without_ord_or_axis_compiles_and_one_with_an_axis_falls_back():
-    args = (RNG.normal(size=4), RNG.normal(size=(3, 4)))
-    outcomes = native_translation.compare_native(distances, args, (0, 1), transforms=("grad", "jvp"))
-    assert {name: o.ran for name, o in outcomes.items()} == {"grad": "numba", "jvp": "numba"}, \
-        {name: (o.ran, o.refusal) for name, o in outcomes.items()}
-
-    def rows(W):
-        return np.sum(np.linalg.norm(W, axis=1))
-
-    d = srcgrad.grad(rows, backend="auto")
-    assert np.allclose(d(args[1]), srcgrad.grad(rows)(args[1]), rtol=1e-12) and d.backend == "python"
-    with pytest.raises(srcgrad.SrcGradError, match=r"numba cannot compile the derivative of .*rows: .*norm"):
-        srcgrad.grad(rows, backend="numba")(args[1])

@@ -187,10 +187,6 @@ CASES = {
         (W, None), (W, (1, 0)), (T3, (1, 2, 0)), (T3, (2, 0, 1)), (T3, (-1, 0, 1)), (T3, (0, 2, 1)), (T3, (0, 1, 2)),
     ],
     "reshape_tangent_helper": [(W, W, arr(2, 6), "C"), (W, W, arr(6, 2), "F")],
-    "norm_adjoint_helper": [
-        (1.5, arr(5), np.linalg.norm(arr(5)) + 1.0), (1.5, np.zeros(5), 0.0), (-0.5, W, np.linalg.norm(W)),
-    ],
-    "norm_tangent_helper": [(arr(5), arr(5), 2.5), (arr(5), np.zeros(5), 0.0), (W, W, np.linalg.norm(W))],
     "radial_share": [
         (1.5, 3.0, 5.0), (1.5, 0.0, 0.0), (0.0, 1.0, 2.0),
         (GUARDED, FACTORS, np.array([0.0, 1.0, 2.0, 0.0, 3.0, 1.0, 2.0])), (1.5, W, np.abs(W)),

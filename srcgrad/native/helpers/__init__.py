@@ -18,7 +18,6 @@ values, not their exceptions; docs/performance.md lists those differences.
     core     numbers and zeros, broadcasting undone and redone (one entry-by-entry kernel)
     guards   the elementwise guards: masked and guarded ratios, shares of max/min/clip
     arrays   reductions (max/min, var/std, cumsum), matmul and dot, subscripts and writes, reshape
-    linalg   numpy.linalg.norm without ord or axis
 
 The exporter copies a helper of any of these modules, and the private
 functions it calls, by their source.
@@ -34,7 +33,6 @@ from .arrays import (reshape_adjoint_helper, reshape_tangent_helper, transpose_a
                      prod_tangent_helper, take_adjoint_helper, matmul_adjoint_left, matmul_adjoint_right,
                      dot_adjoint_left, dot_adjoint_right, unindex, scatter_add, written_adjoint, zero_at,
                      copy_slice, restore_entry, owned, owned_adjoint, owned_tangent, take_axis, matmul)
-from .linalg import norm_adjoint_helper, norm_tangent_helper
 
 NAMES = frozenset(name for name, value in list(globals().items())
                   if callable(value) and not name.startswith("_") and name != "SrcGradError")

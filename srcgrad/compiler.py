@@ -303,7 +303,7 @@ def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting
                                                        if names.adjoint_of(n) is not None),
         unshared=frozenset(n for n in vectors if not ctx.facts.views.get(n, {n}) - zero_d - {n}),
         vectors=frozenset(vectors),
-        lazy=options.lazy or "dask" in options.kinds)
+        lazy=options.lazy or "dask" in options.kinds, native=options.backend == "numba")
 
 
 def _derive_forward(low: Lowered, options: Options, calls: Tangents):

@@ -469,3 +469,46 @@ def test_checked_flow_does_not_follow_stores_into_entries():
     eps = 1e-5
     expected = (g(pos + eps * v, idx, jdx) - g(pos - eps * v, idx, jdx)) / (2 * eps)
     np.testing.assert_allclose(srcgrad.hvp(scatter_in_loop)(pos, idx, jdx, v), expected, rtol=1e-6, atol=1e-8)
+
+
+# --- a seed left in the function is spelled as NumPy spells it ---------------------------
+
+def halving(x, steps):
+    for i in range(steps):
+        x = x * 0.5 + np.sin(x)
+    return np.sum(x)
+
+
+def halving_scaled(x, steps):
+    for i in range(steps):
+        x = x * 0.5 + np.sin(x)
+    return 2.0 * np.mean(x)
+
+
+def carried_scalar(x, steps):  # the carry is a NumPy scalar: its seed has shape ()
+    s = np.sum(x)
+    for i in range(steps):
+        s = np.tanh(s) * 0.5
+    return np.sum(s)
+
+
+@pytest.mark.parametrize("n", [3, 5000])  # 5000: above unreduce's small-array copy, a view before
+def test_a_loop_carried_seed_is_numpy_ones(n):
+    x = np.linspace(-1.0, 1.0, n)
+    got, text = _source(halving, (x, 3))
+    assert "np.ones(x.shape)" in text and "unreduce" not in text, text
+    expected = np.ones(n)
+    for v in [x, x * 0.5 + np.sin(x), (x * 0.5 + np.sin(x)) * 0.5 + np.sin(x * 0.5 + np.sin(x))][::-1]:
+        expected = expected * (0.5 + np.cos(v))
+    assert np.allclose(got, expected, rtol=1e-12)
+    assert got.flags.writeable and got.dtype == np.float64
+    got[:] = 7.0  # the caller's to change: the next call is not
+    assert np.allclose(srcgrad.grad(halving)(x, 3), expected, rtol=1e-12)
+
+
+def test_a_seed_of_another_constant_and_of_a_numpy_scalar():
+    x = np.array([0.3, -0.7, 1.1])
+    got, text = _source(halving_scaled, (x, 2))
+    assert np.allclose(got, _central(lambda v: halving_scaled(v, 2), (x,), 0), atol=1e-7)
+    got, text = _source(carried_scalar, (x, 2))
+    assert np.allclose(got, _central(lambda v: carried_scalar(v, 2), (x,), 0), atol=1e-7)

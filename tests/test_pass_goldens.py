@@ -35,7 +35,7 @@ from srcgrad.optimize.release import release
 from srcgrad.optimize.sameshape import settle_shapes
 from srcgrad.optimize.saves import drop_unread_saves
 from srcgrad.optimize.scalars import elide_unbroadcast
-from srcgrad.optimize.seeds import scalar_seeds
+from srcgrad.optimize.seeds import scalar_seeds, spelled_seeds
 from srcgrad.optimize.shapetape import tape_shapes
 from srcgrad.optimize.valueonly import drop_value_only
 from srcgrad.analysis.resolve import resolve
@@ -121,6 +121,15 @@ def _backward_with_facts(pass_, forward: str, backward: str, params: dict, *args
     return before, _sweeps_text((fwd, bwd)), changed
 
 
+def _spelled(code: str, params: dict):
+    """`spelled_seeds` over the whole (assembled) function."""
+    stmts = _code(code)
+    before = _text(stmts)
+    setting = _setting(params, rename_global=lambda ident: {"numpy": "np"}.get(ident, ident))
+    after, changed = spelled_seeds(stmts, optimize.facts(stmts, setting), setting)
+    return before, _text(after), changed
+
+
 def _repeats(x):
     a = np.sin(x ** 2)
     b = np.log1p(x ** 2)
@@ -194,6 +203,32 @@ _dt5 = unreduce(1.0, _t5, None, False)
 _dt1 = unbroadcast(_dt5 * 2.0, _t1)
 dx = _dt1 * np.cos(x)
 """, {"x": "array"}, "unreduce")),
+    "spelled_seeds": ("a seed left in the function as numpy.ones / numpy.full where the value "
+                      "kinds show a NumPy value (a loop's carry, restored from the tape); "
+                      "a name the tape may restore from another's push, or once None, and a number, kept",
+                      lambda: _spelled("""
+h = np.zeros(n)
+s = None
+for _i1 in range(3):
+    _t6 = W @ h
+    _stack.append(h)
+    h = np.tanh(_t6)
+    _stack.append(s)
+    s = np.sum(h)
+    _other.append(h)
+    _other.append(h)
+    _other.append(h)
+    q = _other.pop()
+_t7 = np.sum(h)
+dh = unreduce(1.0, h, None, False)
+dh2 = unreduce(2.0, h, None, False)
+ds = unreduce(1.0, s, None, False)
+dq = unreduce(1.0, q, None, False)
+dy = unreduce(1.0, y, None, False)
+for _i1 in range(3):
+    h = _stack.pop()
+    s = _stack.pop()
+""", {"W": "array", "n": "scalar", "y": "scalar"})),
     "settle_shapes": ("unbroadcast to the same shape dropped; shapes read from the earliest value",
                       lambda: _backward_with_facts(settle_shapes, """
 _t1 = np.sin(x)

@@ -55,7 +55,7 @@ from .sameshape import settle_shapes
 from .saves import drop_unread_saves
 from .scalars import elide_unbroadcast
 from .selections import plain_products
-from .seeds import scalar_seeds
+from .seeds import scalar_seeds, spelled_seeds
 from .setting import Setting, facts
 from .shapetape import tape_shapes
 from .valueloops import drop_value_loops
@@ -223,5 +223,6 @@ def free_early(body: list, setting: Setting, keep: set[str]) -> list:
     body, _ = fuse_temporaries(body, setting.params, setting.callee, keep)
     known = facts(body, setting)
     body, _ = reductions_as_methods(body, known, setting.callee)
+    body, _ = spelled_seeds(body, known, setting)
     body, _ = release(body, known, keep)
     return body

@@ -26,9 +26,12 @@ the lazy value's shape is built, nor the forward value read for it.
 from __future__ import annotations
 
 import gast
+import numpy
 
 from .. import nodes, runtime
 from .setting import representatives
+from ..analysis.carried import RESTORE, carried
+from ..analysis.kinds import kind_of
 from ..analysis.shapes import Shapes, absorbed, is_elementwise
 
 
@@ -219,3 +222,78 @@ def _set(expr, key, value):
         setattr(expr, key, value)
     else:
         expr.args[key] = value
+
+
+def spelled_seeds(body: list, known, setting) -> tuple[list, bool]:
+    """`(body, changed)`: each seed left in the assembled function,
+    `unreduce(1.0, a, None, False)` with `a` a NumPy value (the value kinds
+    say so) and a float constant, as what an expert writes, `numpy.ones(a.shape)`
+    (`numpy.full(a.shape, c)` for another constant). Both give a float64 array
+    of a's shape holding c, as `unreduce` does (which for a large `a` hands out a
+    read-only broadcast view instead: the new array is writable, and reads the same).
+
+    Python backend only: numba types a NumPy scalar as a float, without `.shape`
+    (its `unreduce` helper takes both); and not for Dask arguments, whose seed
+    stays a lazy array."""
+    unreduce = setting.helpers.get("unreduce")
+    if unreduce is None or setting.native or setting.lazy:
+        return body, False
+    if not any(unreduce in nodes.loaded_names(s) for s in body):
+        return body, False
+    spell = _Spelled(_numpy_kinds(body, known.kinds, setting), setting.callee, setting.rename_global)
+    body = [spell.visit(s) if unreduce in nodes.loaded_names(s) else s for s in body]
+    return body, spell.changed
+
+
+def _numpy_kinds(body: list, kinds: dict, setting) -> dict:
+    """`kinds` (of names assigned once, at the top level) with "np" for each other
+    name (assigned in a loop, a loop's carry `h = np.tanh(W @ h)`, restored by
+    `h = _stack.pop()`: `analysis.carried`) whose every value is a NumPy value:
+    the greatest set of names such that, if they all hold NumPy values, each of
+    their assignments gives one (any first assignment then does, and each later
+    one by induction; a restore gives back a value the name held)."""
+    params = setting.params
+    stores = carried(body, ())
+    candidates = {n for n in stores if n not in kinds and params.get(n, "array") == "array"}
+    while True:
+        assumed = {**kinds, **dict.fromkeys(candidates, "np")}
+        dropped = {n for n in candidates for v, _ in stores[n] if v is not RESTORE
+                   and kind_of(v, assumed, setting.callee) != "np" and not _allocation(v, setting.callee)}
+        if not dropped:
+            return assumed
+        candidates -= dropped
+
+
+_ALLOCATIONS = (numpy.zeros, numpy.ones, numpy.empty, numpy.full)
+
+
+def _allocation(node, callee) -> bool:
+    """`numpy.zeros(n)` and its kin: a new ndarray (not a `like=` array's kind)."""
+    if not isinstance(node, gast.Call):
+        return False
+    fn = callee(node)
+    return any(fn is a for a in _ALLOCATIONS) and all(k.arg == "dtype" for k in node.keywords)
+
+
+class _Spelled(nodes.Transformer):
+    """`spelled_seeds`' rewrite (a class made once, not at every call)."""
+
+    def __init__(self, kinds: dict, callee, rename_global):
+        self.kinds, self.callee, self.rename_global = kinds, callee, rename_global
+        self.changed = False
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if not (len(node.args) == 4 and not node.keywords and self.callee(node) is runtime.unreduce):
+            return node
+        c, a, axis, keepdims = node.args
+        if not (isinstance(c, gast.Constant) and type(c.value) is float and isinstance(a, gast.Name)
+                and isinstance(axis, gast.Constant) and axis.value is None
+                and isinstance(keepdims, gast.Constant) and keepdims.value is False
+                and kind_of(a, self.kinds, self.callee) == "np"):
+            return node
+        self.changed = True
+        numpy_name = self.rename_global("numpy")
+        if c.value == 1.0:
+            return nodes.quote_expr(f"{numpy_name}.ones(a.shape)", a=a)
+        return nodes.quote_expr(f"{numpy_name}.full(a.shape, c)", a=a, c=c)

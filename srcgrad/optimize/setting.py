@@ -38,6 +38,7 @@ class Setting:
     unshared: frozenset = frozenset()  # arrays made in the function whose memory no other name shares
     vectors: frozenset = frozenset()  # names only ever bound to numpy.zeros(n) (ones, empty): float64, one axis
     lazy: bool = False  # arguments hold Dask arrays: a NumPy buffer cannot take `+= lazy value`
+    native: bool = False  # built for numba (`native.lowering` runs last)
 
 
 @dataclass(frozen=True)

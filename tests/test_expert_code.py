@@ -512,3 +512,53 @@ def test_a_seed_of_another_constant_and_of_a_numpy_scalar():
     assert np.allclose(got, _central(lambda v: halving_scaled(v, 2), (x,), 0), atol=1e-7)
     got, text = _source(carried_scalar, (x, 2))
     assert np.allclose(got, _central(lambda v: carried_scalar(v, 2), (x,), 0), atol=1e-7)
+
+
+# --- a name bound again in a loop keeps its leaf set where every value has it ------------
+
+def test_a_parameter_rebound_in_a_loop_keeps_its_shape():
+    x = np.linspace(-1.0, 1.0, 4)
+    got, text = _source(halving, (x, 3))
+    assert "shape_of" not in text and "unbroadcast" not in text, text
+    assert np.allclose(got, _central(halving, (x, 3), 0), atol=1e-7)
+
+
+def broadcast_growth(x, w, steps):  # x broadcast against w: (3,) then (2, 3)
+    for i in range(steps):
+        x = np.sin(x * w) + x
+    return np.sum(x)
+
+
+def regrown(x, steps):  # a carry whose first value is made in the loop, of another shape each time
+    total = 0.0
+    for i in range(1, steps):
+        h = np.zeros(i) + x[:i]
+        h = h * 2.0 + np.cos(h)
+        total = total + np.sum(h)
+    return total
+
+
+def restarted(x, y, steps):  # a carry rebound to a value of another shape after the loop
+    for i in range(steps):
+        x = x * 0.5 + np.sin(x)
+    x = x + y
+    return np.sum(x * x)
+
+
+def test_a_carry_whose_shape_may_change_keeps_its_unbroadcast():
+    x, w = np.array([0.3, -0.2, 0.5]), np.array([[1.0, 2.0, 0.5], [0.1, -1.0, 3.0]])
+    got, text = _source(broadcast_growth, (x, w, 2))
+    assert "unbroadcast" in text, text
+    assert got.shape == (3,)
+    assert np.allclose(got, _central(broadcast_growth, (x, w, 2), 0), atol=1e-7)
+    got = srcgrad.grad(broadcast_growth, wrt=1)(x, w, 2)
+    assert np.allclose(got, _central(broadcast_growth, (x, w, 2), 1), atol=1e-7)
+    x = np.linspace(0.1, 0.9, 5)
+    got = srcgrad.grad(regrown)(x, 5)
+    assert np.allclose(got, _central(regrown, (x, 5), 0), atol=1e-7)
+    y = np.array([[0.5], [-1.0]])
+    got = srcgrad.grad(restarted)(x, y, 2)
+    assert got.shape == (5,)
+    assert np.allclose(got, _central(restarted, (x, y, 2), 0), atol=1e-6)
+    got = srcgrad.grad(restarted, wrt=1)(x, y, 2)
+    assert np.allclose(got, _central(restarted, (x, y, 2), 1), atol=1e-6)

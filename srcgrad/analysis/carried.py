@@ -61,6 +61,11 @@ def carried(body: list, single) -> dict:
     return {n: found for n, found in stores.items() if n not in other}
 
 
+def is_restore(value) -> bool:
+    """`value` is `stack.pop()`: a restore, stored into a name."""
+    return _is_method(value, "pop", 0)
+
+
 def _is_method(node, method: str, nargs: int) -> bool:
     """`name.method(...)` with `nargs` positional arguments and no keywords."""
     return (node.__class__ is gast.Call and node.func.__class__ is gast.Attribute and node.func.attr == method

@@ -25,6 +25,7 @@ import numpy
 from .. import nodes, runtime
 from ..rules import facts
 from ..rules.known import REDUCTIONS
+from .carried import carried, is_restore as _is_restore
 from .kinds import kind_of
 
 
@@ -44,17 +45,50 @@ class Shapes:
         self.callee = callee
         self.kinds = kinds or {}  # value kinds (analysis/kinds.py): which receivers are NumPy values
         self.single = assigned_once(body, params) if single is None else single
-        self.leaves: dict[str, frozenset] = {p: frozenset([p]) for p in params if p in self.single}
+        base: dict[str, frozenset] = {p: frozenset([p]) for p in params if p in self.single}
         for name in scalars:  # numbers (or 0-d values) wherever they are assigned
-            self.leaves[name] = frozenset()
+            base[name] = frozenset()
+        stores = carried(body, self.single)
+        candidates = {n for n in stores if n not in base}
+        while True:
+            bad = self._walk(body, base, candidates, frozenset(params))
+            if not bad:
+                break
+            candidates -= bad
+        self._accumulated(body)
+
+    def _walk(self, body: list, base: dict, carried_: set, params: frozenset) -> set:
+        """Leaf sets for `body`'s names, supposing each name of `carried_` (bound more
+        than once: `analysis.carried`) has one leaf set for all its values: a
+        parameter its own, another name its first value's (its own where that is
+        unknown, if it is bound at the top level: once). Returns the names for which
+        the supposition fails (a later value of another shape, as far as leaf sets
+        tell); with none, it holds for all of them, by induction over the
+        function's steps. A name assigned once in a loop gets its value's leaf
+        set too, since it is computed the same way on every pass."""
+        self.leaves = dict(base)
+        for name in carried_ & params:
+            self.leaves[name] = frozenset([name])
+        bad = set()
         top = {id(s) for s in body}
         for stmt in nodes.walk_statements(body):
-            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
-                    and stmt.targets[0].id in self.single and stmt.targets[0].id not in self.leaves:
-                target = stmt.targets[0].id
-                found = self.of(stmt.value) if id(stmt) in top else None
-                self.leaves[target] = found if found is not None else frozenset([target])
-        self._accumulated(body)
+            if not (stmt.__class__ is gast.Assign and stmt.targets[0].__class__ is gast.Name):
+                continue
+            target = stmt.targets[0].id
+            if target in self.single:
+                if target not in self.leaves:
+                    found = self.of(stmt.value)
+                    self.leaves[target] = found if found is not None else frozenset([target])
+            elif target in carried_ and target not in bad and not _is_restore(stmt.value):
+                found = self.of(stmt.value)
+                if target not in self.leaves:  # its first value
+                    if found is None and id(stmt) not in top:
+                        bad.add(target)
+                    else:
+                        self.leaves[target] = found if found is not None else frozenset([target])
+                elif found != self.leaves[target]:
+                    bad.add(target)
+        return bad
 
     def _accumulated(self, body: list) -> None:
         """An adjoint assigned once at the top level, then only added to (`d = d + e`,
@@ -108,6 +142,9 @@ class Shapes:
                 return self.of(expr.args[1])
             if fn is runtime.unreduce and expr.args:
                 return self.of(expr.args[1]) if len(expr.args) > 1 else None
+            if fn is runtime.unindex and len(expr.args) == 3 \
+                    and kind_of(expr.args[1], self.kinds, self.callee) == "np":
+                return self.of(expr.args[1])  # zeros of a's shape, g placed at the index
         return None
 
     def union(self, exprs) -> frozenset | None:

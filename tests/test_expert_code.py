@@ -17,6 +17,7 @@ import pytest
 
 import srcgrad
 from srcgrad.options import unoptimized
+from srcgrad.runtime import unbroadcast
 
 
 def _central(f, args, wrt, eps=1e-6):
@@ -562,3 +563,26 @@ def test_a_carry_whose_shape_may_change_keeps_its_unbroadcast():
     assert np.allclose(got, _central(restarted, (x, y, 2), 0), atol=1e-6)
     got = srcgrad.grad(restarted, wrt=1)(x, y, 2)
     assert np.allclose(got, _central(restarted, (x, y, 2), 1), atol=1e-6)
+
+
+# --- an adjoint summed to shape () is the array's own sum -------------------------------
+
+def log_softmax_loss(logits, target):
+    m = np.max(logits)
+    log_probs = logits - m - np.log(np.sum(np.exp(logits - m)))
+    return -np.sum(target * log_probs)
+
+
+@pytest.mark.parametrize("shape", [(5,), (3, 4), (2, 3, 4)])
+def test_an_adjoint_summed_to_a_full_reduction_is_its_sum(shape):
+    rng = np.random.default_rng(3)
+    logits, target = rng.normal(size=shape), rng.uniform(size=shape)
+    got, text = _source(log_softmax_loss, (logits, target))
+    assert "_dt5 = -dlog_probs.sum()" in text and "dm = -_dt1.sum()" in text, text
+    with unoptimized():
+        plain = srcgrad.grad(log_softmax_loss)(logits, target)
+    assert np.allclose(got, plain, rtol=1e-13, atol=1e-15)
+    assert np.allclose(got, _central(log_softmax_loss, (logits, target), 0), atol=1e-7)
+    g = rng.normal(size=shape)  # what was called: the same sum, to the bit
+    for x in (np.float64(2.0), np.array(2.0), 2.0):
+        assert unbroadcast(-g, x) == -g.sum() and unbroadcast(g, x) == g.sum()

@@ -127,6 +127,9 @@ def _static(expr, defs, kinds, callee, seen, known=None) -> bool:
     if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, (gast.USub, gast.UAdd)):
         return _static(expr.operand, defs, kinds, callee, seen, known)
     if isinstance(expr, gast.Call) and not expr.keywords:
+        func = expr.func
+        if isinstance(func, gast.Attribute) and func.attr in REDUCTIONS and not expr.args:
+            return kind_of(func.value, kinds, callee) == "np"  # `e.sum()` of a NumPy value, whole
         if callee(expr) is runtime.reduced_size:  # an element count
             return True
         if len(expr.args) == 1 and table.is_identity(callee(expr)):  # stop_gradient(x) is x

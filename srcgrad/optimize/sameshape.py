@@ -11,7 +11,8 @@
   `unreduce`, the first of `reduced_size`) is read from the earliest value
   with the same leaf set, so a temporary computed only to be measured can go.
 - `unbroadcast(e, m)` where m is a `keepdims=True` reduction of a value of
-  e's shape (see `shapes.Reduced`) is `e.sum(axis=..., keepdims=True)`.
+  e's shape (see `shapes.Reduced`) is `e.sum(axis=..., keepdims=True)`; where
+  m has shape () (a full reduction, a number) and e is an array, `e.sum()`.
 - `unreduce(g, a, axis, True)` (or `unreduce(g, a, None, False)`, a NumPy `g`)
   as an operand of an elementwise operation whose other operands cover a's
   shape is `g`: broadcasting puts g's entries where unreduce would.
@@ -111,16 +112,19 @@ def _may_be_one(expr) -> bool:
 
 def _summed(expr, leaves, target, kinds, callee):
     """`expr.sum(axis=a, keepdims=True)` when `target` (a leaf set) is one `Reduced`
-    leaf over `leaves` along constant axes `a`, and `expr` a NumPy value (with an
-    axis to reduce, so an array); else None."""
-    if not (leaves and target and len(target) == 1):
+    leaf over `leaves` along constant axes `a`; `expr.sum()` when it is the empty
+    leaf set (shape (): `unbroadcast` sums every axis); `expr` a NumPy value with
+    leaves (an array to reduce); else None."""
+    if not leaves or target is None or kind_of(expr, kinds, callee) != "np":
         return None
-    leaf, = target
-    if type(leaf) is not Reduced or leaf.over != leaves or leaf.axis is None \
-            or kind_of(expr, kinds, callee) != "np":
-        return None
+    if target:
+        leaf = next(iter(target))
+        if len(target) != 1 or type(leaf) is not Reduced or leaf.over != leaves or leaf.axis is None:
+            return None
     if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):  # -(sum) is sum(-e), exactly
         return gast.UnaryOp(op=gast.USub(), operand=_summed(expr.operand, leaves, target, kinds, callee))
+    if not target:
+        return nodes.quote_expr("e.sum()", e=expr)
     axis = gast.Tuple(elts=[gast.Constant(value=a, kind=None) for a in leaf.axis], ctx=gast.Load()) \
         if isinstance(leaf.axis, tuple) else gast.Constant(value=leaf.axis, kind=None)
     return nodes.quote_expr("e.sum(axis=a, keepdims=True)", e=expr, a=axis)

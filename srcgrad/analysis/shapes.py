@@ -48,8 +48,10 @@ class Shapes:
         base: dict[str, frozenset] = {p: frozenset([p]) for p in params if p in self.single}
         for name in scalars:  # numbers (or 0-d values) wherever they are assigned
             base[name] = frozenset()
-        stores = carried(body, self.single)
-        candidates = {n for n in stores if n not in base}
+        # names bound in a loop (one bound only at the top level, `d = d + e` in order,
+        # is `_accumulated`'s; without a loop, nothing is looked for)
+        stores = carried(body, self.single) if any(s.__class__ in _LOOPS for s in body) else {}
+        candidates = {n for n, found in stores.items() if n not in base and not all(top for _, top in found)}
         while True:
             bad = self._walk(body, base, candidates, frozenset(params))
             if not bad:
@@ -182,6 +184,7 @@ class Shapes:
 
 
 UNKNOWN = object()
+_LOOPS = (gast.For, gast.While)
 
 
 def constant_axis(node):

@@ -225,8 +225,8 @@ def _set(expr, key, value):
 
 
 def spelled_seeds(body: list, known, setting) -> tuple[list, bool]:
-    """`(body, changed)`: each seed left in the assembled function,
-    `unreduce(1.0, a, None, False)` with `a` a NumPy value (the value kinds
+    """`(body, changed)`: each seed left at the top level of the assembled function,
+    `v = unreduce(1.0, a, None, False)` with `a` a NumPy value (the value kinds
     say so) and a float constant, as what an expert writes, `numpy.ones(a.shape)`
     (`numpy.full(a.shape, c)` for another constant). Both give a float64 array
     of a's shape holding c, as `unreduce` does (which for a large `a` hands out a
@@ -238,10 +238,14 @@ def spelled_seeds(body: list, known, setting) -> tuple[list, bool]:
     unreduce = setting.helpers.get("unreduce")
     if unreduce is None or setting.native or setting.lazy:
         return body, False
-    if not any(unreduce in nodes.loaded_names(s) for s in body):
+    seeds = [i for i, s in enumerate(body) if s.__class__ is gast.Assign and s.value.__class__ is gast.Call
+             and s.value.func.__class__ is gast.Name and s.value.func.id == unreduce]
+    if not seeds:
         return body, False
     spell = _Spelled(_numpy_kinds(body, known.kinds, setting), setting.callee, setting.rename_global)
-    body = [spell.visit(s) if unreduce in nodes.loaded_names(s) else s for s in body]
+    body = list(body)
+    for i in seeds:
+        body[i] = spell.visit(body[i])
     return body, spell.changed
 
 

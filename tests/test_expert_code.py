@@ -578,7 +578,7 @@ def test_an_adjoint_summed_to_a_full_reduction_is_its_sum(shape):
     rng = np.random.default_rng(3)
     logits, target = rng.normal(size=shape), rng.uniform(size=shape)
     got, text = _source(log_softmax_loss, (logits, target))
-    assert "_dt5 = -dlog_probs.sum()" in text and "dm = -_dt1.sum()" in text, text
+    assert "_dt5 = -np.sum(dlog_probs)" in text and "dm = -np.sum(_dt1)" in text, text
     with unoptimized():
         plain = srcgrad.grad(log_softmax_loss)(logits, target)
     assert np.allclose(got, plain, rtol=1e-13, atol=1e-15)

@@ -402,3 +402,30 @@ def test_a_view_of_an_overwritten_row_sees_the_row_restored():
     _, pullback = srcgrad.vjp(scaled_row_of_ones, x)
     _close(pullback(1.0), expected)
     _close(pullback(1.0), expected)  # the tape is still intact for a second pullback
+
+
+# --- bug 13: an adjoint summed to shape () when the kinds said NumPy value -----------
+# Found by `--fuzz-n 2000 --fuzz-native off` the day it was written: a new rewrite of
+# `unbroadcast(e, m)` (m of shape ()) into `e.sum()` trusted the kind "NumPy value" the
+# analysis gives `unbroadcast(1.0, r)`, a Python float here (r a number of a record),
+# and the method pass made `np.sum(dz2)` in a rebuilt backward loop `dz2.sum()`:
+# AttributeError. Now the sum is written only where every leaf of e's shape is a
+# NumPy value, and methods stay out of the whole backward sweep.
+
+
+def carried_number_of_a_record(x, t):
+    u, r = t
+    z2 = np.sin(r)
+    k3 = 0
+    while k3 < 6 and z2 < 1.0:
+        z2 = z2 + 0.2 + np.mean(np.tanh(x) ** 2)
+        k3 += 1
+    return z2 + 1.0 * r
+
+
+def test_an_adjoint_of_a_number_carried_by_a_loop_stays_a_number():
+    x, t = np.array([-0.336, 0.803, -0.387, 1.924]), (np.array([0.937, 0.228]), -0.4)
+    got = srcgrad.grad(carried_number_of_a_record)(x, t)
+    assert "dz2.sum()" not in srcgrad.source(srcgrad.grad(carried_number_of_a_record))
+    srcgrad.check_grads(carried_number_of_a_record, (x, t), wrt=("x",), modes=("reverse", "forward"))
+    assert got.shape == (4,)

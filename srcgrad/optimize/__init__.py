@@ -176,7 +176,7 @@ def _whole_function(forward: list, backward: list, setting: Setting, value_neede
     for _ in range(ROUNDS):
         if changed:
             known = facts(forward + backward, setting)
-        backward, changed = settle_shapes(backward, known, forward, setting.params)
+        backward, changed = settle_shapes(backward, known, forward, setting.params, setting.rename_global)
         if not (changed or pending):
             break
         backward, propagated = backward_fixed_point(backward, setting)

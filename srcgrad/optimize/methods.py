@@ -28,8 +28,11 @@ def reductions_as_methods(body: list, known, callee):
     `known` holds the function's facts (its value kinds)."""
     methods = _Methods(known.kinds, callee)
     # the forward sweep's: a helper of the backward sweep may hand a Python float to a
-    # reduction (`unbroadcast` of two numbers), whose kind says NumPy value
-    return [s if nodes.noted(s, "sweep") == "backward" else methods.visit(s) for s in body], methods.changed
+    # reduction (`unbroadcast` of two numbers), whose kind says NumPy value. The backward
+    # sweep is what follows its first statement (a pass may have rebuilt a later one
+    # without its note)
+    start = next((i for i, s in enumerate(body) if nodes.noted(s, "sweep") == "backward"), len(body))
+    return [methods.visit(s) for s in body[:start]] + body[start:], methods.changed
 
 
 class _Methods(nodes.Transformer):

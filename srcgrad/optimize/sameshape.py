@@ -12,7 +12,7 @@
   with the same leaf set, so a temporary computed only to be measured can go.
 - `unbroadcast(e, m)` where m is a `keepdims=True` reduction of a value of
   e's shape (see `shapes.Reduced`) is `e.sum(axis=..., keepdims=True)`; where
-  m has shape () (a full reduction, a number) and e is an array, `e.sum()`.
+  m has shape () (a full reduction, a number), `np.sum(e)`.
 - `unreduce(g, a, axis, True)` (or `unreduce(g, a, None, False)`, a NumPy `g`)
   as an operand of an elementwise operation whose other operands cover a's
   shape is `g`: broadcasting puts g's entries where unreduce would.
@@ -33,8 +33,9 @@ from ..analysis.shapes import Reduced, is_elementwise
 from .setting import representatives
 
 
-def settle_shapes(backward: list, known, forward: list, params) -> tuple[list, bool]:
-    """`(backward, changed)`; `known` holds the facts of both sweeps."""
+def settle_shapes(backward: list, known, forward: list, params, rename_global=None) -> tuple[list, bool]:
+    """`(backward, changed)`; `known` holds the facts of both sweeps. `rename_global`
+    names numpy in the generated code (None: no sum to shape () is written)."""
     shapes = known.shapes
     reps = representatives(forward, params, shapes)
     defs = top_level_defs(forward + backward, shapes.single)
@@ -45,7 +46,7 @@ def settle_shapes(backward: list, known, forward: list, params) -> tuple[list, b
                                and not any(k.arg == "out" for k in call.keywords)) \
         if any(n.op.__class__ is gast.Mult and _may_be_one(n.left)
                for n in nodes.of_class(backward, (gast.BinOp,))) else set()
-    settle = _Settle(known, reps, defs, written)
+    settle = _Settle(known, reps, defs, written, rename_global)
     # expression statements (line comments, calls kept for their effect) read no shapes
     out = [settle.visit(s) if not isinstance(s, gast.Expr) else s for s in backward]
     return out, settle.changed
@@ -54,8 +55,9 @@ def settle_shapes(backward: list, known, forward: list, params) -> tuple[list, b
 class _Settle(nodes.Transformer):
     """`settle_shapes`' rewrites (a class made once, not at every call)."""
 
-    def __init__(self, known, reps: dict, defs: dict, written: set):
+    def __init__(self, known, reps: dict, defs: dict, written: set, rename_global):
         self.shapes, self.kinds, self.reps, self.defs, self.written = known.shapes, known.kinds, reps, defs, written
+        self.rename_global = rename_global
         self.changed = False
 
     def visit_Call(self, node):
@@ -69,7 +71,8 @@ class _Settle(nodes.Transformer):
             if mine is not None and mine == shapes.of(node.args[1]):
                 self.changed = True
                 return node.args[0]
-            summed = _summed(node.args[0], mine, shapes.of(node.args[1]), self.kinds, shapes.callee)
+            summed = _summed(node.args[0], mine, shapes.of(node.args[1]), self.kinds, shapes.callee,
+                             self.rename_global)
             if summed is not None:
                 self.changed = True
                 return summed
@@ -110,21 +113,25 @@ def _may_be_one(expr) -> bool:
     return expr.__class__ is gast.Constant and type(expr.value) is float and expr.value == 1.0
 
 
-def _summed(expr, leaves, target, kinds, callee):
+def _summed(expr, leaves, target, kinds, callee, rename_global=None):
     """`expr.sum(axis=a, keepdims=True)` when `target` (a leaf set) is one `Reduced`
-    leaf over `leaves` along constant axes `a`; `expr.sum()` when it is the empty
-    leaf set (shape (): `unbroadcast` sums every axis); `expr` a NumPy value with
-    leaves (an array to reduce); else None."""
+    leaf over `leaves` along constant axes `a` (so `expr` has those axes: an array);
+    `numpy.sum(expr)` when it is the empty leaf set (shape (): `unbroadcast` sums
+    every axis; a value of shape () it hands back as it is, which `numpy.sum` gives
+    as a NumPy scalar of the same value); `expr` a NumPy value with leaves; else None."""
     if not leaves or target is None or kind_of(expr, kinds, callee) != "np":
         return None
     if target:
         leaf = next(iter(target))
         if len(target) != 1 or type(leaf) is not Reduced or leaf.over != leaves or leaf.axis is None:
             return None
+    elif rename_global is None or any(type(leaf) is not str or kinds.get(leaf) != "np" for leaf in leaves):
+        return None  # (a leaf that may be a number: `expr` may be a Python float, kept one)
     if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):  # -(sum) is sum(-e), exactly
-        return gast.UnaryOp(op=gast.USub(), operand=_summed(expr.operand, leaves, target, kinds, callee))
+        return gast.UnaryOp(op=gast.USub(), operand=_summed(expr.operand, leaves, target, kinds, callee,
+                                                             rename_global))
     if not target:
-        return nodes.quote_expr("e.sum()", e=expr)
+        return nodes.quote_expr(f"{rename_global('numpy')}.sum(e)", e=expr)
     axis = gast.Tuple(elts=[gast.Constant(value=a, kind=None) for a in leaf.axis], ctx=gast.Load()) \
         if isinstance(leaf.axis, tuple) else gast.Constant(value=leaf.axis, kind=None)
     return nodes.quote_expr("e.sum(axis=a, keepdims=True)", e=expr, a=axis)

@@ -313,3 +313,45 @@ def test_a_length_is_not_reused_across_an_append():
     grew); only a list of numbers that nothing writes keeps its length."""
     assert srcgrad.grad(lengths_apart)([3.0, 5.0]) == [1.0, 2.0]
     assert srcgrad.grad(lengths_apart)(np.array([3.0, 5.0])).tolist() == [1.0, 2.0]
+
+
+def test_two_updates_of_one_entry_are_one_statement():
+    """`dx[i] = dx[i] - a` and the later `dx[i] = dx[i] + b` are written as one update,
+    `dx[i] = dx[i] - a + b`: the same additions in the same order (the gradient is the
+    one computed with the two statements, to the bit) and one read and write fewer."""
+    df = srcgrad.grad(rosenbrock)
+    x = [0.3, -1.2, 0.8, 1.1, -0.4]
+    got = df(x)
+    text = srcgrad.source(df)
+    assert len(re.findall(r"^\s*dx\[i\] = ", text, flags=re.M)) == 1, text
+    assert "dx[i] = dx[i] - 2.0 * _t12 - _dt7 * (2 * _t11)" in text  # `+ -d * e` is `- d * e`
+    expected = [0.0] * len(x)
+    for i in range(len(x) - 2, -1, -1):  # the unmerged statements, in the generated order
+        expected[i] = expected[i] - 2.0 * (1.0 - x[i])
+        d = 100.0 * (2 * (x[i + 1] - x[i] ** 2))
+        expected[i] = expected[i] + -d * (2 * x[i])
+        expected[i + 1] = expected[i + 1] + d
+    assert got == expected
+
+
+def chained(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + x[i] ** 2 + (x[i + 1] - x[i]) ** 2 + 3.0 * x[i]
+    return s
+
+
+def test_an_update_is_not_moved_past_another_entry_s():
+    """An update of `dx[i + 1]` between two of `dx[i]` keeps them apart (the list is
+    read there); the two before it are one. The gradient is the central differences'."""
+    df = srcgrad.grad(chained)
+    x = [0.3, -1.2, 0.8, 1.1]
+    got = df(x)
+    text = srcgrad.source(df)
+    updates = re.findall(r"^\s*(dx\[\w+\]) = ", text, flags=re.M)
+    assert updates == ["dx[i]", "dx[_t6]", "dx[i]"], text
+    for k in range(len(x)):
+        up, down = list(x), list(x)
+        up[k] += 1e-6
+        down[k] -= 1e-6
+        assert math.isclose(got[k], (chained(up) - chained(down)) / 2e-6, rel_tol=1e-6, abs_tol=1e-8)

@@ -22,6 +22,11 @@ that changes nothing but the text:
 NumPy values, calls other than `len` and the `math` functions of the model,
 and the NaN guards are left as they are. `a + -e` is written `a - e` (the same
 IEEE operation).
+
+Two updates of one entry of a gradient list in a block, `dx[i] = dx[i] - a` and a
+later `dx[i] = dx[i] + b`, become one, `dx[i] = dx[i] - a + b`: the same
+additions in the same order, where nothing between them touches `dx` and `a` can
+be evaluated later to the same value without raising.
 """
 from __future__ import annotations
 
@@ -73,6 +78,12 @@ class _Fuser:
                 del stmts[j]
                 self.changed = True
                 j = max(j - 1, 0)  # the statement before may now be read once, later
+                continue
+            j += 1
+        j = 0
+        while j < len(stmts):
+            if self._merge_update(stmts, j, loops):
+                self.changed = True
                 continue
             j += 1
         for stmt in stmts:
@@ -153,6 +164,39 @@ class _Fuser:
                 return False
         return False
 
+    def _merge_update(self, stmts: list, j: int, loops: tuple) -> bool:
+        """`v[i] = v[i] + a` (or `-`) and a later `v[i] = v[i] + b` of the same block as
+        one statement, `v[i] = v[i] + a + b`: the same two additions in the same order,
+        one read and one write of the entry fewer. Only for Python-number entries and an
+        `a` that cannot raise, where nothing in between reads or writes `v`, rebinds
+        what `a` or `i` reads, or leaves the block early (an error raised in between
+        leaves `v` behind, a buffer of the derivative's own). Removes the first
+        statement (and its line comments, now heading nothing), and says whether it did."""
+        first = _update(stmts[j])
+        if first is None or self.model.raises(stmts[j], loops) != set() \
+                or not _pure_numbers(stmts[j].value, self.model):
+            return False
+        var, index, _, added = first
+        reads = nodes.loaded_names(added) | nodes.loaded_names(index)
+        key = nodes.structure(index)
+        for k in range(j + 1, len(stmts)):
+            later = stmts[k]
+            if nodes.is_comment(later):
+                continue
+            second = _update(later)
+            if second is not None and second[0] == var and nodes.structure(second[1]) == key:
+                _, _, op, _ = first
+                later.value.left = gast.BinOp(left=later.value.left, op=op, right=added)
+                del stmts[j]
+                if j == len(stmts) or nodes.is_comment(stmts[j]):  # its comments head nothing now
+                    while j > 0 and nodes.is_comment(stmts[j - 1]):
+                        j -= 1
+                        del stmts[j]
+                return True
+            if not _plain(later) or var in nodes.names_in(later) or _stored_names(later) & reads:
+                return False
+        return False
+
     def _into(self, later, name, value, own, loops) -> bool:
         """Put `value` in place of the one read of `name` in `later`."""
         if not isinstance(later, (gast.Assign, gast.Expr)):
@@ -173,12 +217,40 @@ class _Fuser:
         return False
 
 
+def _update(stmt):
+    """`(v, i, op, a)` for `v[i] = v[i] op a` (op `+` or `-`, `i` a name or a constant), else None."""
+    if not (stmt.__class__ is gast.Assign and len(stmt.targets) == 1):
+        return None
+    target, value = stmt.targets[0], stmt.value
+    if not (target.__class__ is gast.Subscript and target.value.__class__ is gast.Name
+            and target.slice.__class__ in (gast.Name, gast.Constant)
+            and value.__class__ is gast.BinOp and value.op.__class__ in (gast.Add, gast.Sub)
+            and value.left.__class__ is gast.Subscript and value.left.value.__class__ is gast.Name
+            and value.left.value.id == target.value.id
+            and nodes.structure(value.left.slice) == nodes.structure(target.slice)):
+        return None
+    return target.value.id, target.slice, value.op, value.right
+
+
+def _plain(stmt) -> bool:
+    """A statement that runs to its end or raises: an assignment, an expression, or a
+    branch of such (no loop, no `break`, `continue` or `return`)."""
+    if stmt.__class__ in (gast.Assign, gast.AugAssign, gast.Expr) or nodes.is_comment(stmt):
+        return True
+    return stmt.__class__ is gast.If and all(_plain(s) for s in stmt.body + stmt.orelse)
+
+
 def _simplified(parent, field, value):
-    """`a + -e` as `a - e`: `parent` is the BinOp whose `field` receives `value`."""
-    if field == "right" and isinstance(parent, gast.BinOp) and isinstance(parent.op, gast.Add) \
-            and isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub):
-        parent.op = gast.Sub()
-        return value.operand
+    """`a + -e` as `a - e`, and `a + -e * f` as `a - e * f` (`-e * f` is `-(e * f)`, the
+    same number): `parent` is the BinOp whose `field` receives `value`."""
+    if field == "right" and isinstance(parent, gast.BinOp) and isinstance(parent.op, gast.Add):
+        if isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub):
+            parent.op = gast.Sub()
+            return value.operand
+        if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult) \
+                and isinstance(value.left, gast.UnaryOp) and isinstance(value.left.op, gast.USub):
+            parent.op = gast.Sub()
+            value.left = value.left.operand
     return value
 
 

@@ -69,6 +69,34 @@ def all_modes(f, args, wrt=0, hvp=False, rtol=1e-6, atol=1e-7):
 # Findings (strict xfails until fixed)
 # --------------------------------------------------------------------------
 
+def sines_then_rebind(x):
+    e = 0.0
+    for k in range(3):
+        d = x * k - 1.0
+        e = e + np.sum(np.sin(d))
+    d = d * 2.0
+    return e + np.sum(d)
+
+
+def squares_then_augment(x):
+    e = 0.0
+    for k in range(3):
+        d = x * k - 1.0
+        e = e + np.sum(d * d)
+    d += 1.0
+    return e + np.sum(d)
+
+
+def squares_then_maybe_zero(x):
+    y = 0.0
+    for i in range(2):
+        c = x[i] * 2.0
+        y = y + c * c
+    if x[0] > 0:
+        c = 0.0
+    return y + c
+
+
 def accumulate_then_rebind(x):
     y = 0.0
     for i in range(2):
@@ -95,11 +123,42 @@ def layers_net(layers, X):
     return np.sum((h @ W + b) ** 2)
 
 
-def test_f01_grad_is_right_for_a_name_rebound_after_its_loop():
-    """grad (not split) is right: the reference for #1."""
+def test_f01_python_floats_and_lists_are_right():
+    """The same programs over Python numbers and lists: grad is right (the reference for #1)."""
+    assert srcgrad.grad(sines_then_rebind)(0.7) == pytest.approx(
+        fd_grad(sines_then_rebind, [0.7]), rel=1e-6)
+    close(srcgrad.grad(squares_then_maybe_zero)([3.0, 4.0]), [24.0, 32.0])
     assert srcgrad.grad(accumulate_then_rebind)(3.0) == pytest.approx(14.0, rel=1e-12)
     x = np.array([0.5, 1.0, -0.3, 0.8])
     close(srcgrad.grad(rnn_like_then_rebind)(x), fd_grad(rnn_like_then_rebind, [x]))
+    assert srcgrad.jvp(sines_then_rebind, (np.array([0.7]),), (np.array([1.0]),))[1] == \
+        pytest.approx(fd_grad(sines_then_rebind, [0.7]), rel=1e-6)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 grad: a loop's name rebound after the loop (d = d * 2.0)")
+def test_f01_grad_name_rebound_after_its_loop():
+    x = np.array([0.7])
+    close(srcgrad.grad(sines_then_rebind)(x), fd_grad(sines_then_rebind, [x]))   # 6.349 for 6.797
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 grad: a loop's name augmented after the loop (d += 1.0)")
+def test_f01_grad_name_augmented_after_its_loop():
+    x = np.array([0.5, -1.2, 2.0, 0.7])
+    close(srcgrad.grad(squares_then_augment)(x), fd_grad(squares_then_augment, [x]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 grad: a loop's name rebound in an if after the loop")
+def test_f01_grad_name_rebound_in_an_if_after_its_loop():
+    close(srcgrad.grad(squares_then_maybe_zero)(np.array([3.0, 4.0])), [24.0, 32.0])   # [24, 0]
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 hessian: a loop's name rebound after the loop")
+def test_f01_hessian_name_rebound_after_its_loop():
+    x = np.array([0.7, 0.2])
+    H = srcgrad.hessian(sines_then_rebind)(x)
+    expected = np.stack([fd_dir(lambda z: fd_grad(sines_then_rebind, [z]), [x], 0, e, 1e-4)
+                         for e in np.eye(2)])
+    close(H, expected, 1e-4, 1e-5)
 
 
 @pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 vjp: a loop's name rebound after the loop")

@@ -300,6 +300,23 @@ def test_f05_vjp_value_same_array_twice():
     assert out == pytest.approx(expected, rel=1e-12)                   # 4.36
 
 
+def optional_layers(layers, x, extra):
+    h = np.tanh(layers[0] @ x)
+    for i in range(extra):
+        h = np.tanh(layers[1] @ h)
+    return np.sum(h ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS19 #7 a list entry read only in a loop that runs zero times")
+def test_f07_entry_read_only_in_a_zero_trip_loop():
+    layers = [np.eye(2) * 0.5]
+    x = np.array([1.0, -1.0])
+    assert optional_layers(layers, x, 0) == pytest.approx(0.42710453406814514)
+    close(srcgrad.grad(optional_layers, wrt=1)(layers, x, 0), fd_grad(optional_layers, [layers, x, 0], 1))
+    g = srcgrad.grad(optional_layers)(layers, x, 0)                   # IndexError
+    close(g, fd_grad(optional_layers, [layers, x, 0]))
+
+
 def logs_of_entries(x):
     return np.sum(np.log(x))
 

@@ -184,6 +184,42 @@ def test_f01_vjp_layers_rebound_after_the_loop():
     close(pullback(1.0), expected)
 
 
+def tanh_recurrence_then_scale(w):
+    h = 0.0
+    for t in range(3):
+        h = math.tanh(w * h + 1.0)
+    h = 2.0 * h
+    return h
+
+
+def rnn_then_readout(p, xs, ts):
+    h = np.zeros((2, 4))
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ p["Wx"] + h @ p["Wh"])
+    h = h @ p["Wo"]
+    return np.mean((h - ts) ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 grad: h = 2.0 * h after a tanh recurrence over floats")
+def test_f01_grad_float_recurrence_then_scale():
+    expected = fd_grad(tanh_recurrence_then_scale, [0.7])
+    assert expected == pytest.approx(0.28126947, rel=1e-6)
+    assert srcgrad.grad(tanh_recurrence_then_scale)(0.7) == pytest.approx(expected, rel=1e-6)   # -4.885
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 grad: a tanh RNN, then h = h @ Wo")
+def test_f01_grad_rnn_then_readout_into_h():
+    rng = np.random.default_rng(0)
+    p = {"Wx": rng.standard_normal((3, 4)) * 0.5, "Wh": rng.standard_normal((4, 4)) * 0.5,
+         "Wo": rng.standard_normal((4, 1))}
+    xs = rng.standard_normal((5, 2, 3))
+    ts = rng.standard_normal((2, 1))
+    g = srcgrad.grad(rnn_then_readout)(p, xs, ts)
+    expected = fd_grad(rnn_then_readout, [p, xs, ts])
+    close(g["Wo"], expected["Wo"])                       # right
+    close(g, expected)                                   # Wx, Wh wrong
+
+
 def exp_while_then_rebind(x):
     s = 0.0
     i = 0

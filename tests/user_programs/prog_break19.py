@@ -353,6 +353,32 @@ def test_f07_entry_read_only_in_a_zero_trip_loop():
     close(g, fd_grad(optional_layers, [layers, x, 0]))
 
 
+def predict(W, x):
+    return np.tanh(W @ x)
+
+
+def sines_into_array(x):
+    y = np.zeros(2)
+    for i in range(2):
+        y[i] = np.sin(x[i])
+    return y
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS19 #8 a pullback takes a cotangent of the wrong shape")
+def test_f08_pullback_cotangent_shape_is_not_checked():
+    W = np.array([[1.0, -0.5], [0.25, 2.0]])
+    x = np.array([0.5, -1.0])
+    _, pullback = srcgrad.vjp(predict, W, x, wrt="x")
+    close(pullback(np.array([1.0, 0.0])), [0.41997434, -0.20998717])
+    with pytest.raises(srcgrad.SrcGradError):                 # jvp and hvp refuse shapes like this
+        srcgrad.jvp(predict, (W, x), (None, np.ones((2, 2))))
+    _, pullback2 = srcgrad.vjp(sines_into_array, x)
+    with pytest.raises(srcgrad.SrcGradError):
+        pullback2(np.ones(3))                                 # returns cos(x), the third entry dropped
+    with pytest.raises(srcgrad.SrcGradError):
+        pullback(np.ones((2, 2)))                             # twice pullback(np.ones(2))
+
+
 def logs_of_entries(x):
     return np.sum(np.log(x))
 

@@ -379,6 +379,47 @@ def test_f08_pullback_cotangent_shape_is_not_checked():
         pullback(np.ones((2, 2)))                             # twice pullback(np.ones(2))
 
 
+def collect_then_cube(x):
+    s = 0.0
+    hs = []
+    for i in range(3):
+        hs = hs + [x[i]]
+    for v in hs:
+        s = s + v ** 3
+    return s
+
+
+def tanh_states_stacked(x):
+    hs = []
+    h = 0.0
+    for i in range(4):
+        h = np.tanh(h + x[i])
+        hs = hs + [h]
+    return np.sum(np.stack(hs) ** 2)
+
+
+def test_f09_grad_and_jvp_of_a_list_grown_in_a_loop_are_right():
+    x = np.array([0.3, -1.2, 2.0, 0.7])
+    close(srcgrad.grad(collect_then_cube)(x), 3 * x ** 2 * [1, 1, 1, 0])
+    all_modes(tanh_states_stacked, (x,))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS19 #9 hvp: a list grown with hs = hs + [v] in a loop")
+def test_f09_hvp_of_a_list_grown_in_a_loop():
+    x = np.array([0.3, -1.2, 2.0, 0.7])
+    close(srcgrad.hvp(collect_then_cube)(x, np.ones(4)), 6 * x * [1, 1, 1, 0])   # ValueError
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS19 #9 hessian: a list grown with hs = hs + [v] in a loop")
+def test_f09_hessian_of_stacked_states():
+    x = np.array([0.3, -1.2, 2.0, 0.7])
+
+    def flat_grad(z):
+        return srcgrad.grad(tanh_states_stacked)(z)
+    expected = np.stack([fd_dir(flat_grad, [x], 0, e, 1e-5) for e in np.eye(4)], axis=-1)
+    close(srcgrad.hessian(tanh_states_stacked)(x), expected, 1e-4, 1e-5)
+
+
 def logs_of_entries(x):
     return np.sum(np.log(x))
 

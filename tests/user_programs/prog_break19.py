@@ -420,6 +420,27 @@ def test_f09_hessian_of_stacked_states():
     close(srcgrad.hessian(tanh_states_stacked)(x), expected, 1e-4, 1e-5)
 
 
+def inner_loss(w, x):
+    return np.sum((w * x - 1.0) ** 2)
+
+
+d_inner = srcgrad.grad(inner_loss)
+
+
+def unrolled_inner_steps(x):
+    w = np.ones(2)
+    for k in range(3):
+        w = w - 0.1 * d_inner(w, x)
+    return inner_loss(w, x)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS19 #10 a srcgrad derivative called inside f: 'a call srcgrad knows nothing about'")
+def test_f10_derivative_called_inside_a_differentiated_function():
+    with pytest.raises(srcgrad.SrcGradError) as err:
+        srcgrad.grad(unrolled_inner_steps)(np.array([0.5, 2.0]))
+    assert "knows nothing about" not in str(err.value)
+
+
 def logs_of_entries(x):
     return np.sum(np.log(x))
 

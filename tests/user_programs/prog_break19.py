@@ -220,6 +220,26 @@ def test_f01_grad_rnn_then_readout_into_h():
     close(g, expected)                                   # Wx, Wh wrong
 
 
+def mlp_logits_into_h(Ws, bs, X, Y):
+    h = X
+    for W, b in zip(Ws[:-1], bs[:-1]):
+        h = np.tanh(h @ W + b)
+    h = h @ Ws[-1] + bs[-1]
+    h = h - np.max(h, axis=1, keepdims=True)
+    return -np.mean(np.sum(Y * (h - np.log(np.sum(np.exp(h), axis=1, keepdims=True))), axis=1))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 grad: an MLP whose logits reuse h (ValueError)")
+def test_f01_grad_mlp_logits_into_h():
+    rng = np.random.default_rng(0)
+    Ws = [rng.standard_normal((3, 4)) * 0.5, rng.standard_normal((4, 4)) * 0.5,
+          rng.standard_normal((4, 2)) * 0.5]
+    bs = [rng.standard_normal(4) * 0.1, rng.standard_normal(4) * 0.1, rng.standard_normal(2) * 0.1]
+    X = rng.standard_normal((5, 3))
+    Y = np.eye(2)[[0, 1, 1, 0, 1]]
+    close(srcgrad.grad(mlp_logits_into_h)(Ws, bs, X, Y), fd_grad(mlp_logits_into_h, [Ws, bs, X, Y]))
+
+
 def exp_while_then_rebind(x):
     s = 0.0
     i = 0

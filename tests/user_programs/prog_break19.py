@@ -478,6 +478,23 @@ def test_f11_partial_keyword_replaced():
     close(g, [10.0, 10.0])                                     # [2, 4]
 
 
+def inner_loop_reuses_i(x):
+    s = 0.0
+    for i in range(len(x)):
+        xi = x[i]
+        for i in range(3):
+            xi = math.sin(xi) + 0.1 * i
+        s = s + xi * xi
+    return s
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS19 #12 an inner loop reusing the outer loop's index")
+def test_f12_inner_loop_reuses_the_outer_index():
+    for x in ([1.2, 0.8, -0.5], np.array([1.2, 0.8, -0.5])):
+        expected = fd_grad(inner_loop_reuses_i, [x])
+        close(srcgrad.grad(inner_loop_reuses_i)(x), expected)         # [0.717, 0, 0]
+
+
 def logs_of_entries(x):
     return np.sum(np.log(x))
 

@@ -495,6 +495,21 @@ def test_f12_inner_loop_reuses_the_outer_index():
         close(srcgrad.grad(inner_loop_reuses_i)(x), expected)         # [0.717, 0, 0]
 
 
+def last_column_weighted(X):
+    s = 0.0
+    for r in range(2):
+        for c in range(3):
+            s = s + X[r, c] ** 2
+        s = s + X[r, c] * 10.0
+    return s
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS19 #12 the inner index read after the inner loop, in the outer loop")
+def test_f12_inner_index_read_after_the_inner_loop():
+    A = np.arange(6.0).reshape(2, 3) / 5
+    close(srcgrad.grad(last_column_weighted)(A), 2 * A + [[0, 0, 10], [0, 0, 10]])   # 10 lands on A[0, 0]
+
+
 def logs_of_entries(x):
     return np.sum(np.log(x))
 

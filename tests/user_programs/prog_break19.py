@@ -1010,3 +1010,80 @@ def test_p10_scipy_minimize_list_and_array():
     r = minimize(rosen, np.array(x0), jac=d, hessp=srcgrad.hvp(rosen), method="trust-ncg")
     assert r.success
     np.testing.assert_allclose(r.x, r_arr.x, atol=1e-4)
+
+
+def test_p11_nested_loops_filling_arrays():
+    def heat(u0, k):
+        n = len(u0)
+        U = np.zeros((4, n))
+        U[0] = u0
+        for t in range(3):
+            for j in range(1, n - 1):
+                U[t + 1, j] = U[t, j] + k * (U[t, j - 1] - 2 * U[t, j] + U[t, j + 1])
+        return np.sum(U[-1] ** 2) + np.sum(U[:, 2])
+
+    def gauss_seidel(b, w):
+        x = np.zeros(3)
+        A = np.array([[4.0, 1.0, 0.0], [1.0, 4.0, 1.0], [0.0, 1.0, 4.0]])
+        for sweep in range(4):
+            for i in range(3):
+                s = b[i]
+                for j in range(3):
+                    if j != i:
+                        s = s - A[i, j] * x[j]
+                x[i] = (1 - w) * x[i] + w * s / A[i, i]
+        return np.sum(x ** 2)
+
+    u0 = np.array([0.0, 1.0, 0.5, 2.0, 0.0])
+    all_modes(heat, (u0, 0.2), 0, hvp=True)
+    all_modes(heat, (u0, 0.2), 1)
+    b = np.array([1.0, 2.0, 3.0])
+    all_modes(gauss_seidel, (b, 1.1), 0, hvp=True)
+    all_modes(gauss_seidel, (b, 1.1), 1)
+
+
+def test_p12_rebinding_that_is_right():
+    """Near #1 and #12, and right: a new name after the loop, the loop nested in an
+    outer loop, a top-level loop's index read after it, an RNN reusing z (not h)."""
+    def nested(w):
+        total = 0.0
+        for ep in range(2):
+            h = 0.0
+            for t in range(3):
+                h = math.tanh(w * h + 1.0)
+            h = 2.0 * h
+            total = total + h
+        return total
+
+    def new_name(w):
+        h = 0.0
+        for t in range(3):
+            h = math.tanh(w * h + 1.0)
+        g = 2.0 * h
+        return g
+
+    def index_after(x):
+        s = 0.0
+        for i in range(len(x)):
+            s = s + x[i] ** 2
+        return s + x[i] * 3.0
+
+    for fun in (nested, new_name):
+        assert srcgrad.grad(fun)(0.7) == pytest.approx(fd_grad(fun, [0.7]), rel=1e-6)
+    for x in ([1.2, 0.8, -0.5], np.array([1.2, 0.8, -0.5])):
+        close(srcgrad.grad(index_after)(x), [2.4, 1.6, 2.0])
+
+    rng = np.random.default_rng(1)
+    W = rng.standard_normal((3, 3)) * 0.5
+    V = rng.standard_normal((2, 3))
+    xs = rng.standard_normal((4, 3))
+
+    def rnn_reusing_z(W, V, xs):
+        h = np.zeros(3)
+        for t in range(xs.shape[0]):
+            z = W @ h + xs[t]
+            h = np.tanh(z)
+        z = V @ h
+        return np.sum(z ** 2)
+
+    all_modes(rnn_reusing_z, (W, V, xs), 0)

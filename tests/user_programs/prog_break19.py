@@ -14,7 +14,14 @@ loops and SciPy's minimize.  Every derivative is checked against central
 differences in float64 (or against srcgrad's own `grad` where that was
 checked first).
 
-A finding that still fails is a strict xfail naming its number in FINDINGS19.md.
+A finding that still fails is a strict xfail naming its number in FINDINGS19.md:
+#1 a name assigned in a loop and again after it (grad of an RNN / MLP / float
+recurrence; vjp and jacobian more widely), #2-#4 the generated code calls
+`range`, `len`, `min` from the user's module, #5 vjp's value for one array
+passed twice, #6 seterr and adjoints that underflow or divide 0/0, #7 an
+entry read only in a zero-trip loop, #8 pullback cotangent shapes, #9 hvp of a
+list grown in a loop, #10 srcgrad's own derivative called inside f, #11 a
+partial's keyword replaced, #12 loop indices across nested loops.
 """
 import builtins
 import importlib

@@ -194,10 +194,23 @@ class Backward:
         info.backward = repeat
         out.append(nodes.comment(f"backward of line {line}: {self.ctx.line(line)}"))
         out.extend(before)
+        out.extend(self.rebound_after(info))
         out.append(repeat)
         if info.parent is not None and info.bound is None:
             out.append(self.pop_marker(info.counter, Restore("counter", info.key)))
             out[-1], out[-2] = out[-2], out[-1]  # the count is restored before the loop runs
+
+    def rebound_after(self, info: Loop) -> list:
+        """`h = _h1` for each name the loop assigns that code after the loop assigns
+        again: the backward loop reads the names it assigns as they are (its pops
+        restore them one iteration at a time), so each first gets back the value it
+        held when the loop ended, which the forward sweep saved (`resolve`)."""
+        out = []
+        for n in sorted(stored(info.stmt)):
+            version = info.post.get(n)
+            if version is not None and version != MANAGED and not self.is_final(n, version):
+                out.append(nodes.assign(n, nodes.name(self.resolve(n, version))))
+        return out
 
     def stack_name(self) -> str:
         if self.tape.stack is None:

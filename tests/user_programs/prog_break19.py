@@ -142,24 +142,24 @@ def test_f01_python_floats_and_lists_are_right():
         pytest.approx(fd_grad(sines_then_rebind, [0.7]), rel=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 grad: a loop's name rebound after the loop (d = d * 2.0)")
+# FINDINGS19 #1 (fixed): grad: a loop's name rebound after the loop (d = d * 2.0)
 def test_f01_grad_name_rebound_after_its_loop():
     x = np.array([0.7])
     close(srcgrad.grad(sines_then_rebind)(x), fd_grad(sines_then_rebind, [x]))   # 6.349 for 6.797
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 grad: a loop's name augmented after the loop (d += 1.0)")
+# FINDINGS19 #1 (fixed): grad: a loop's name augmented after the loop (d += 1.0)
 def test_f01_grad_name_augmented_after_its_loop():
     x = np.array([0.5, -1.2, 2.0, 0.7])
     close(srcgrad.grad(squares_then_augment)(x), fd_grad(squares_then_augment, [x]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 grad: a loop's name rebound in an if after the loop")
+# FINDINGS19 #1 (fixed): grad: a loop's name rebound in an if after the loop
 def test_f01_grad_name_rebound_in_an_if_after_its_loop():
     close(srcgrad.grad(squares_then_maybe_zero)(np.array([3.0, 4.0])), [24.0, 32.0])   # [24, 0]
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 hessian: a loop's name rebound after the loop")
+# FINDINGS19 #1 (fixed): hessian: a loop's name rebound after the loop
 def test_f01_hessian_name_rebound_after_its_loop():
     x = np.array([0.7, 0.2])
     H = srcgrad.hessian(sines_then_rebind)(x)
@@ -168,19 +168,19 @@ def test_f01_hessian_name_rebound_after_its_loop():
     close(H, expected, 1e-4, 1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 vjp: a loop's name rebound after the loop")
+# FINDINGS19 #1 (fixed): vjp: a loop's name rebound after the loop
 def test_f01_vjp_name_rebound_after_its_loop():
     _, pullback = srcgrad.vjp(accumulate_then_rebind, 3.0)
     assert pullback(1.0) == pytest.approx(14.0, rel=1e-12)        # 6.0
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 jacobian (vjp rows): a loop's name rebound")
+# FINDINGS19 #1 (fixed): jacobian (vjp rows): a loop's name rebound
 def test_f01_jacobian_name_rebound_after_its_loop():
     x = np.array([0.5, 1.0, -0.3, 0.8])
     close(srcgrad.jacobian(rnn_like_then_rebind)(x), fd_grad(rnn_like_then_rebind, [x]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 vjp: list-of-layers net, W, b rebound after the loop")
+# FINDINGS19 #1 (fixed): vjp: list-of-layers net, W, b rebound after the loop
 def test_f01_vjp_layers_rebound_after_the_loop():
     rng = np.random.default_rng(0)
     layers = [(rng.standard_normal((3, 3)), rng.standard_normal(3)) for _ in range(3)]
@@ -207,14 +207,14 @@ def rnn_then_readout(p, xs, ts):
     return np.mean((h - ts) ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 grad: h = 2.0 * h after a tanh recurrence over floats")
+# FINDINGS19 #1 (fixed): grad: h = 2.0 * h after a tanh recurrence over floats
 def test_f01_grad_float_recurrence_then_scale():
     expected = fd_grad(tanh_recurrence_then_scale, [0.7])
     assert expected == pytest.approx(0.28126947, rel=1e-6)
     assert srcgrad.grad(tanh_recurrence_then_scale)(0.7) == pytest.approx(expected, rel=1e-6)   # -4.885
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 grad: a tanh RNN, then h = h @ Wo")
+# FINDINGS19 #1 (fixed): grad: a tanh RNN, then h = h @ Wo
 def test_f01_grad_rnn_then_readout_into_h():
     rng = np.random.default_rng(0)
     p = {"Wx": rng.standard_normal((3, 4)) * 0.5, "Wh": rng.standard_normal((4, 4)) * 0.5,
@@ -236,7 +236,7 @@ def mlp_logits_into_h(Ws, bs, X, Y):
     return -np.mean(np.sum(Y * (h - np.log(np.sum(np.exp(h), axis=1, keepdims=True))), axis=1))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 grad: an MLP whose logits reuse h (ValueError)")
+# FINDINGS19 #1 (fixed): grad: an MLP whose logits reuse h (ValueError)
 def test_f01_grad_mlp_logits_into_h():
     rng = np.random.default_rng(0)
     Ws = [rng.standard_normal((3, 4)) * 0.5, rng.standard_normal((4, 4)) * 0.5,
@@ -271,13 +271,13 @@ def calls_the_helper(x):
     return sine_helper(x) * 2.0 + sine_helper(x * 0.5)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 grad: a while loop's name read after the loop (c = c * s)")
+# FINDINGS19 #1 (fixed): grad: a while loop's name read after the loop (c = c * s)
 def test_f01_grad_while_loop_then_rebind():
     x = np.array([0.5, -1.2, 2.0, 0.7])
     close(srcgrad.grad(exp_while_then_rebind)(x), fd_grad(exp_while_then_rebind, [x]))   # 6.9e4 for 140
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #1 grad: the same inside a called helper")
+# FINDINGS19 #1 (fixed): grad: the same inside a called helper
 def test_f01_grad_inside_a_helper():
     x = np.array([0.5, -1.2, 2.0, 0.7])
     close(srcgrad.grad(calls_the_helper)(x), fd_grad(calls_the_helper, [x]))

@@ -49,6 +49,7 @@ from .reverse import reverse
 from .reverse.calls import SplitPairs
 from .reverse.function import grad_function, split_pair
 from .scope import check_constant_positions, check_real
+from .shadowing import keep_builtins
 from .sequences import bind_sequence_ops
 
 
@@ -154,6 +155,7 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     expand_comprehensions(tree, names, parsed.source, parsed.namespace, (set(params) - static) | stored)
     aux = split_aux(tree, names, parsed.source) if options.has_aux else None
     ctx = Context(parsed, names, (set(params) - static) | _stored(tree))  # the loops' names too
+    keep_builtins(parsed, ctx)
     model_writes(tree, parsed.namespace, ctx.is_local)
     kinds = options.kinds
     anf = normalize(tree, names, parsed.source, ctx.is_local,

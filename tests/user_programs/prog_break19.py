@@ -297,12 +297,32 @@ def rosen(x):
 """
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #2 the backward loop calls the user's global range")
 def test_f02_global_range_shadowed(tmp_path):
+    # FINDINGS19 #2 (fixed): was [0, 0, 6004, -1000] (the backward loop called the module's
+    # range); a function that reads its own `range` is now refused, located, with a hint
     m = load(tmp_path, "b19_range", SHADOWED_RANGE)
     x = [1.0, 2.0, 3.0, 4.0]
     assert m.rosen(x) == 2604.0
-    close(srcgrad.grad(m.rosen)(x), fd_grad(m.rosen, [x]))        # [0, 0, 6004, -1000]
+    with pytest.raises(srcgrad.SrcGradError, match="`range` here is not Python's builtin") as err:
+        srcgrad.grad(m.rosen)(x)
+    assert "for i in range(len(x) - 1):" in str(err.value) and "another name" in str(err.value)
+
+
+SHADOWED_RANGE_UNREAD = SHADOWED_RANGE + """
+def total_of_squares(x):
+    s = 0.0
+    for v in x:
+        s = s + v * v
+    return s
+"""
+
+
+def test_f02_a_module_range_the_function_never_reads(tmp_path):
+    # FINDINGS19 #2: `for v in x` loops by index in the generated code, through Python's range
+    m = load(tmp_path, "b19_range_unread", SHADOWED_RANGE_UNREAD)
+    x = [1.0, 2.0, 3.0, 4.0]
+    close(srcgrad.grad(m.total_of_squares)(x), [2.0 * v for v in x])
+    close(srcgrad.grad(m.total_of_squares)(np.array(x)), np.array([2.0 * v for v in x]))
 
 
 SHADOWED_LEN = """
@@ -314,7 +334,7 @@ def product(x):
 """
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #3 the gradient list is sized by the user's global len")
+# FINDINGS19 #3 (fixed): the gradient list is sized by Python's len
 def test_f03_global_len_shadowed(tmp_path):
     m = load(tmp_path, "b19_len", SHADOWED_LEN)
     x = [1.0, 2.0, 3.0]
@@ -338,7 +358,7 @@ def weighted(xs, ws):
 """
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #4 `from numpy import *`: zip's trip count calls numpy's min")
+# FINDINGS19 #4 (fixed): zip's trip count calls Python's min
 def test_f04_star_import_and_zip(tmp_path):
     m = load(tmp_path, "b19_star", STAR_IMPORT)
     xs, ws = [1.0, 2.0, 3.0], [0.5, 0.25, 2.0]

@@ -199,6 +199,10 @@ class Backward:
         if info.parent is not None and info.bound is None:
             out.append(self.pop_marker(info.counter, Restore("counter", info.key)))
             out[-1], out[-2] = out[-2], out[-1]  # the count is restored before the loop runs
+        if info.parent is not None and isinstance(info.stmt, gast.For):
+            # The backward loop leaves its target as the first iteration set it; the code of
+            # the enclosing loop before this one reads it as it was before the loop began.
+            out.append(self.pop_marker(info.stmt.target.id, Restore("before", info.key)))
 
     def rebound_after(self, info: Loop) -> list:
         """`h = _h1` for each name the loop assigns that code after the loop assigns

@@ -102,6 +102,8 @@ class ForwardSweep:
             body.insert(at, self.push(stmt.target.id))
         stmt.body = body or [gast.Pass()]
         out = [stmt] if info.bound is not None else [nodes.assign(count, nodes.const(0)), stmt]
+        if isinstance(stmt, gast.For) and Restore("before", info.key) in self.bw.tape.pushed:
+            out.insert(0, self.push(stmt.target.id))  # its index before the loop rebinds it
         if Restore("counter", info.key) in self.bw.tape.pushed:
             out.append(self.push(count))
         return out

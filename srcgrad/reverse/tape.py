@@ -37,6 +37,7 @@ class Restore(NamedTuple):
 
     `kind`: "assign" (`z = ...` overwrote z), "setitem" (`x[i] = v` overwrote an
     entry), "append" (undone by `lst.pop()`), "target" (a `for` loop's index),
+    "before" (a nested `for` loop's index as it was before the loop),
     "counter" (an inner loop's trip count) or "plain" (`name`, stored by any
     other statement, or a split pair's tape); `site` is the key of the forward
     statement's record (`walk.Record.key`).
@@ -212,7 +213,7 @@ def _pushed_name(key, infos):
         if info.key == ident:
             if kind == "assign" and isinstance(info, Assign):
                 return info.z
-            if kind == "target":
+            if kind in ("target", "before"):
                 return info.stmt.target.id
             if kind == "counter":
                 return None  # counts are assigned before they are pushed

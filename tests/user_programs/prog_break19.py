@@ -515,7 +515,7 @@ def inner_loop_reuses_i(x):
     return s
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #12 an inner loop reusing the outer loop's index")
+# FINDINGS19 #12 (fixed): an inner loop reusing the outer loop's index
 def test_f12_inner_loop_reuses_the_outer_index():
     for x in ([1.2, 0.8, -0.5], np.array([1.2, 0.8, -0.5])):
         expected = fd_grad(inner_loop_reuses_i, [x])
@@ -531,7 +531,7 @@ def last_column_weighted(X):
     return s
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #12 the inner index read after the inner loop, in the outer loop")
+# FINDINGS19 #12 (fixed): the inner index read after the inner loop, in the outer loop
 def test_f12_inner_index_read_after_the_inner_loop():
     A = np.arange(6.0).reshape(2, 3) / 5
     close(srcgrad.grad(last_column_weighted)(A), 2 * A + [[0, 0, 10], [0, 0, 10]])   # 10 lands on A[0, 0]

@@ -24,7 +24,7 @@ import gast
 from . import frontend, identity, nodes
 from .errors import SrcGradError
 
-_PARTIALS: dict = {}  # id(partial) -> (weak ref, its BoundFunction): partials never change
+_PARTIALS: dict = {}  # id(partial) -> (weak ref, its BoundFunction), while its keywords stay
 _METHODS: dict = {}  # id(object) -> (weak ref, {function: its BoundFunction})
 
 
@@ -126,8 +126,11 @@ def _partial(fun):
             hint="bind named parameters only")
     bound.update((p.name, v) for p, v in zip(remaining, fun.args))
     label = f"partial({getattr(inner, '__qualname__', func.__qualname__)})"
+    # `fun.keywords` is a plain dict a caller may change: each value is watched, so a
+    # replaced one makes a new form (and a derivative made before builds again)
+    keywords = [(fun.keywords, name, value) for name, value in fun.keywords.items()]
     form = BoundFunction(func, bound, inspect.signature(fun), label,
-                         getattr(inner, "watched", ()))
+                         list(getattr(inner, "watched", ())) + keywords)
     try:
         identity.store(_PARTIALS, id(fun), fun, form)
     except TypeError:  # a partial subclass without weak references: not kept

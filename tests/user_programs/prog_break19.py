@@ -492,17 +492,21 @@ def weighted_squares_kw(x, w):
     return np.sum(w * x ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #11 a partial's keyword replaced: the old value is used")
+# FINDINGS19 #11 (fixed): a partial's keyword replaced: the old value is used
 def test_f11_partial_keyword_replaced():
     import functools
     p = functools.partial(weighted_squares_kw, w=np.array([1.0, 2.0]))
     x = np.array([1.0, 1.0])
-    close(srcgrad.grad(p)(x), [2.0, 4.0])
+    before = srcgrad.grad(p)
+    close(before(x), [2.0, 4.0])
     p.keywords["w"] = np.array([5.0, 5.0])
     assert p(x) == 10.0
     value, g = srcgrad.value_and_grad(p)(x)                  # a new derivative, built after the change
     assert value == pytest.approx(10.0)                        # 3.0
     close(g, [10.0, 10.0])                                     # [2, 4]
+    close(before(x), [10.0, 10.0])                             # the one made before sees it too
+    p.keywords["w"] = 7.0                                      # a float keyword, replaced
+    close(before(x), [14.0, 14.0])
 
 
 def inner_loop_reuses_i(x):

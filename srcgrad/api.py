@@ -18,9 +18,9 @@ import weakref
 import numpy
 
 from . import cache, fence as _fence, forms, frontend, listing, native, watch
-from .boundary import (CallPlan, as_gradient, check_kind, check_tangent, check_wrt_value, convert_gradients,
-                       copy_arrays, floated, holds_dask, kind_of, parameters, positional_count, resolve_wrt,
-                       skeleton, tangent_like, unshared)
+from .boundary import (CallPlan, as_gradient, check_cotangent, check_kind, check_tangent, check_wrt_value,
+                       convert_gradients, copy_arrays, floated, holds_dask, kind_of, parameters, positional_count,
+                       resolve_wrt, skeleton, tangent_like, unshared)
 from .compiler import Options, optimizing
 from .bound import JVP_BOUND, bound_for
 from .errors import SrcGradError
@@ -553,6 +553,7 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, backend: str = "python", **
         """The gradients for `wrt` of <cotangent, fun's value>."""
         if lazy:  # one dask.compute
             return dask_support.pullbacks(backward_fn, tape, [cotangent], names, many, values)[0]
+        check_cotangent(value, cotangent)
         return pullback_of(backward_fn(cotangent, tape), cotangent)
 
     def build(cotangent_values):  # the pullback is linear: transformed by forward mode over it
@@ -612,6 +613,7 @@ def _native_vjp(fun, options: Options, split, values: dict, params: list, names:
 
     def pullback(cotangent):
         """The gradients for `wrt` of <cotangent, fun's value>."""
+        check_cotangent(value, cotangent)
         grads = split.gradients(*arguments(), cotangent)
         transformable.backend = getattr(split.gradients, "backend", "numba")
         transformable.refusal = getattr(split.gradients, "refusal", None)

@@ -209,6 +209,30 @@ def check_tangent(name: str, primal, tangent, path: str = "") -> None:
                             "(e.g. numpy.full_like(x, 2.0), not 2.0, for an array x)")
 
 
+def check_cotangent(value, cotangent, path: str = "") -> None:
+    """A pullback's cotangent: `value`'s structure (a None entry counts as zeros), and for
+    each array its shape. NumPy would broadcast a number or a wider array against the
+    value and hand back the gradient of a different sum, without a word."""
+    if cotangent is None and path:
+        return
+    if isinstance(value, dict):
+        if isinstance(cotangent, dict) and set(cotangent) == set(value):
+            for key, item in cotangent.items():
+                check_cotangent(value[key], item, f"{path}[{key!r}]")
+            return
+    elif isinstance(value, (list, tuple)):
+        if isinstance(cotangent, (list, tuple)) and len(cotangent) == len(value):
+            for i, (v, c) in enumerate(zip(value, cotangent)):
+                check_cotangent(v, c, f"{path}[{i}]")
+            return
+    elif not isinstance(cotangent, (dict, list, tuple)) and numpy.shape(cotangent) == numpy.shape(value):
+        return
+    where = f"the value's entry {path}" if path else "the value"
+    raise SrcGradError(f"the cotangent{path} is {_described(cotangent)}, but {where} is {_described(value)}",
+                       hint="give the pullback a cotangent shaped like the value vjp returned "
+                            "(e.g. numpy.ones_like(out))")
+
+
 def _described(value) -> str:
     if isinstance(value, dict):
         return f"a dict with keys {', '.join(sorted(map(repr, value)))}"

@@ -411,7 +411,7 @@ def sines_into_array(x):
     return y
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #8 a pullback takes a cotangent of the wrong shape")
+# FINDINGS19 #8 (fixed): a pullback takes a cotangent of the wrong shape
 def test_f08_pullback_cotangent_shape_is_not_checked():
     W = np.array([[1.0, -0.5], [0.25, 2.0]])
     x = np.array([0.5, -1.0])
@@ -422,8 +422,15 @@ def test_f08_pullback_cotangent_shape_is_not_checked():
     _, pullback2 = srcgrad.vjp(sines_into_array, x)
     with pytest.raises(srcgrad.SrcGradError):
         pullback2(np.ones(3))                                 # returns cos(x), the third entry dropped
-    with pytest.raises(srcgrad.SrcGradError):
+    with pytest.raises(srcgrad.SrcGradError, match=r"the cotangent is an array of shape \(2, 2\), "
+                                                   r"but the value is an array of shape \(2,\)"):
         pullback(np.ones((2, 2)))                             # twice pullback(np.ones(2))
+    with pytest.raises(srcgrad.SrcGradError, match="the cotangent is a number"):
+        pullback(1.0)
+    _, pullback3 = srcgrad.vjp(lambda v: {"a": v * 2.0, "b": np.sum(v)}, x)
+    with pytest.raises(srcgrad.SrcGradError, match="a dict with keys 'a'"):
+        pullback3({"a": np.ones(2)})                          # a key left out
+    close(pullback3({"a": np.ones(2), "b": 1.0}), [3.0, 3.0])
 
 
 def collect_then_cube(x):

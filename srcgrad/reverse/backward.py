@@ -210,7 +210,9 @@ class Backward:
         restore them one iteration at a time), so each first gets back the value it
         held when the loop ended, which the forward sweep saved (`resolve`)."""
         out = []
-        for n in sorted(stored(info.stmt)):
+        # (a `for` loop's target is set at the start of each backward iteration)
+        target = info.stmt.target.id if isinstance(info.stmt, gast.For) else None
+        for n in sorted(stored(info.stmt) - {target}):
             version = info.post.get(n)
             if version is not None and version != MANAGED and not self.is_final(n, version):
                 out.append(nodes.assign(n, nodes.name(self.resolve(n, version))))

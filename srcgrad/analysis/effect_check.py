@@ -131,6 +131,14 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse",
                               "srcgrad differentiates the function a call runs: call it by its name, "
                               "pass it as an argument, or index a global tuple or list of functions "
                               "(or an attribute holding one) with a constant: fs[1](x)")
+            if touched and _made_by_srcgrad(call, namespace, ctx.is_local):
+                raise located(ctx.source, stmt, f"{resolved.label} is a derivative srcgrad made (grad, "
+                              f"jvp, hvp, ...), called on {touched[0]!r}, which depends on a "
+                              "differentiated input: a derivative inside a differentiated function "
+                              "is not supported",
+                              "differentiate the derivative itself instead (srcgrad.hessian, "
+                              "srcgrad.jacobian, srcgrad.grad of it), or write the inner gradient "
+                              "with NumPy operations")
             if touched:
                 raise located(ctx.source, stmt, f"{resolved.label} is a call srcgrad knows nothing "
                               f"about (whether it changes its arguments, what it returns), on "
@@ -341,3 +349,20 @@ def _is_number(node, ctx) -> bool:
     if isinstance(node, gast.Constant):
         return isinstance(node.value, (int, float, complex)) and not isinstance(node.value, bool)
     return isinstance(node, gast.Name) and node.id in ctx.facts.scalar_names
+
+
+def _made_by_srcgrad(call, namespace, is_local) -> bool:
+    """The call's function is an object of srcgrad's own (a derivative `grad` returned)."""
+    node, attrs = call.func, []
+    while isinstance(node, gast.Attribute):
+        attrs.append(node.attr)
+        node = node.value
+    if not isinstance(node, gast.Name) or is_local(node.id):
+        return False
+    try:
+        obj = namespace.lookup(node.id)
+    except KeyError:
+        return False
+    for attr in reversed(attrs):
+        obj = getattr(obj, attr, None)
+    return type(obj).__module__.split(".")[0] == "srcgrad" and callable(obj)

@@ -488,11 +488,12 @@ def unrolled_inner_steps(x):
     return inner_loss(w, x)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #10 a srcgrad derivative called inside f: 'a call srcgrad knows nothing about'")
+# FINDINGS19 #10 (fixed): a srcgrad derivative called inside f: 'a call srcgrad knows nothing about'
 def test_f10_derivative_called_inside_a_differentiated_function():
     with pytest.raises(srcgrad.SrcGradError) as err:
         srcgrad.grad(unrolled_inner_steps)(np.array([0.5, 2.0]))
     assert "knows nothing about" not in str(err.value)
+    assert "is a derivative srcgrad made" in str(err.value) and "srcgrad.hessian" in str(err.value)
 
 
 def weighted_squares_kw(x, w):

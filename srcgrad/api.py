@@ -534,10 +534,14 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, backend: str = "python", **
     # pullback runs: it keeps copies of those the function does not write, so that
     # changing an argument in place after vjp does not change the gradient.
     call = sig.bind(*args, **kwargs)
+    written = [v for p, v in call.arguments.items() if p in compiled.writes and isinstance(v, numpy.ndarray)]
     for p, v in call.arguments.items():
         if p in names:
             v = call.arguments[p] = values[p]  # floated above; a copy already where it was converted
-        if p not in compiled.writes:
+        # (an array that is, or shares memory with, one the function writes stays itself: f sees
+        # the write through it, `f(z, z)`)
+        if p not in compiled.writes and not (isinstance(v, numpy.ndarray)
+                                             and any(numpy.may_share_memory(v, w) for w in written)):
             call.arguments[p] = copy_arrays(v)
     if lazy:
         from . import dask_support

@@ -371,7 +371,7 @@ def writes_first(x, y):
     return np.sum(x * y)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #5 vjp's value for one array passed twice")
+# FINDINGS19 #5 (fixed): vjp's value for one array passed twice
 def test_f05_vjp_value_same_array_twice():
     z1 = np.array([0.3, -1.2, 2.0])
     expected = writes_first(z1, z1)                                    # 18.4
@@ -379,8 +379,12 @@ def test_f05_vjp_value_same_array_twice():
     value, _ = srcgrad.value_and_grad(writes_first)(z2, z2)
     assert value == pytest.approx(expected, rel=1e-12)                 # right
     z3 = np.array([0.3, -1.2, 2.0])
-    out, _ = srcgrad.vjp(writes_first, z3, z3)
+    out, pullback = srcgrad.vjp(writes_first, z3, z3, wrt=(0, 1))
     assert out == pytest.approx(expected, rel=1e-12)                   # 4.36
+    z4 = np.array([0.3, -1.2, 2.0])
+    _, grads = srcgrad.value_and_grad(writes_first, wrt=(0, 1))(z4, z4)
+    for got, want in zip(pullback(1.0), grads):                        # the same derivative
+        close(got, want)
 
 
 def optional_layers(layers, x, extra):

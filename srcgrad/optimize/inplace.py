@@ -60,7 +60,8 @@ from ..analysis.shapes import is_elementwise
 def accumulate_in_place(stmts: list, setting):
     """`(stmts, changed)`, rewritten in place; `setting` names the helpers."""
     helpers = setting.helpers
-    forms = _Forms(helpers.get("zeros_like"), helpers.get("unindex"), helpers.get("zero_at"),
+    forms = _Forms((helpers.get("zeros_like"), helpers.get("zeros_like_entry")), helpers.get("unindex"),
+                   helpers.get("zero_at"),
                    helpers.get("written_adjoint"), frozenset(setting.scalars), setting.containers,
                    setting.numbers | setting.scalars, setting.entries, setting.vectors)
     return _block(stmts, forms, setting.rename_global)
@@ -70,7 +71,8 @@ class _Forms:
     """The emitted names of the helpers the pass reads, and the names it trusts."""
 
     def __init__(self, zeros, unindex, zero_at, written, scalars, containers, numbers, entries, vectors):
-        self.zeros, self.unindex, self.zero_at, self.written = zeros, unindex, zero_at, written
+        (self.zeros, self.zeros_entry), self.unindex, self.zero_at, self.written = zeros, unindex, zero_at, written
+        self.zero_names = tuple(n for n in zeros if n is not None)
         self.scalars, self.containers = scalars, containers
         self.numbers, self.entries = numbers, entries  # shape (); adjoints of one-axis arrays
         self.vectors = vectors  # float64 arrays of one axis
@@ -85,7 +87,7 @@ def _block(stmts: list, forms: _Forms, rename_global):
     out = []
     for i, stmt in enumerate(stmts):
         if isinstance(stmt, gast.For):
-            fresh = _fresh_before(stmts[:i], forms.zeros)
+            fresh = _fresh_before(stmts[:i], forms.zero_names)
             for var in sorted(_targets(stmt.body)):
                 uses = _uses(stmt.body, var, forms)
                 entries = uses is not None and bool(uses & {"scatter", "zero", "read"})
@@ -111,16 +113,17 @@ def _block(stmts: list, forms: _Forms, rename_global):
     return out, changed
 
 
-def _fresh_before(stmts, zeros_name) -> dict[str, str]:
+def _fresh_before(stmts, zero_names) -> dict[str, str]:
     """Adjoints zero-initialised by the statements just before a loop: "zeros"
-    (`zeros_like`, a new array) or "number" (`0.0`)."""
+    (`zeros_like` or `zeros_like_entry`, the names in `zero_names`: a new array, or
+    None where the loop reads no such entry and runs no trip) or "number" (`0.0`)."""
     out: dict[str, str] = {}
     for stmt in reversed(stmts):
         if nodes.is_comment(stmt):
             continue
         value = getattr(stmt, "value", None)
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
-            if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id == zeros_name:
+            if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and value.func.id in zero_names:
                 out.setdefault(stmt.targets[0].id, "zeros")
                 continue
             if isinstance(value, gast.Constant) and value.value == 0.0:
@@ -198,7 +201,8 @@ def _form(stmt, var, forms: _Forms) -> str | None:
     if forms.call_of(value, forms.zero_at, 2) and isinstance(value.args[0], gast.Name) \
             and value.args[0].id == var and var not in nodes.loaded_names(value.args[1]):
         return "zero"
-    if forms.call_of(value, forms.zeros, 1) and var not in nodes.loaded_names(value):
+    if (forms.call_of(value, forms.zeros, 1) or forms.call_of(value, forms.zeros_entry, 2)) \
+            and var not in nodes.loaded_names(value):
         return "fresh"
     return None
 

@@ -71,7 +71,7 @@ class Backward:
         owner = self.ctx.facts.field_owner.get(var)
         if owner is not None:  # a record field: zeros like params["W1"]
             record, key = owner
-            value = nodes.quote_expr(f"{self.ctx.rename_global('zeros_like')}(r[k])", r=record,
+            value = nodes.quote_expr(f"{self.ctx.rename_global('zeros_like_entry')}(r, k)", r=record,
                                      k=nodes.const(key))
             return nodes.assign(adj, self.renamed(value, {record: refs.get(record)}))
         value = self.renamed(nodes.quote_expr(f"{self.ctx.rename_global('zeros_like')}(v)", v=var),

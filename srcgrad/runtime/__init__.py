@@ -44,7 +44,7 @@ from .containers import (add_grad, concat, concat_adjoint_left, concat_adjoint_r
                          repeat_adjoint, repeat_adjoint_other_tangent, repeat_tangent, sorted_adjoint,
                          sorted_tangent, sum_adjoint_helper, sum_tangent_helper, unpack_adjoint)
 from .core import (broadcast_like, sequence_like, shape_of, unbroadcast, unbroadcast_against, unbroadcast_to,
-                   zeros_like)
+                   zeros_like, zeros_like_entry)
 from .core import array_copy, as_array, duck, eager, zeros_shaped  # dispatching to Dask's arrays too
 from .decompositions import (diag_embed, eigh_tangent_helper, eigvalsh_tangent_helper, fold_triangle,
                              hermitian_gradient, hermitian_input,

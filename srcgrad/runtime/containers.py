@@ -87,8 +87,8 @@ def dict_unpack_adjoint(g, keys, values):
 
 def record_adjoint(like, entries):
     """The adjoint of a list or tuple argument from its entries' adjoints ({index: adjoint})."""
-    if isinstance(like, dict):
-        return dict(entries)
+    if isinstance(like, dict):  # (an entry it does not have was read by no code that ran)
+        return {k: v for k, v in entries.items() if k in like or v is not None}
     return rebuilt(like, (entries.get(i) for i in range(len(like))))
 
 

@@ -107,6 +107,17 @@ def zeros_like(x):
     return numpy.zeros(x.shape, dtype)
 
 
+def zeros_like_entry(record, key):
+    """`zeros_like(record[key])`, or None where `record` has no entry `key`: the
+    adjoint of an entry read only by code that may not run (a loop of no trips),
+    which then stays unused."""
+    try:
+        entry = record[key]
+    except (IndexError, KeyError):
+        return None
+    return zeros_like(entry)
+
+
 def eager(x) -> bool:
     """Whether `x` is a value whose test (`if x.any()`) costs nothing: a NumPy or Python
     one. A lazy array's (Dask's) test would compute it, so a guard on one is folded into

@@ -394,7 +394,7 @@ def optional_layers(layers, x, extra):
     return np.sum(h ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #7 a list entry read only in a loop that runs zero times")
+# FINDINGS19 #7 (fixed): a list entry read only in a loop that runs zero times
 def test_f07_entry_read_only_in_a_zero_trip_loop():
     layers = [np.eye(2) * 0.5]
     x = np.array([1.0, -1.0])
@@ -402,6 +402,25 @@ def test_f07_entry_read_only_in_a_zero_trip_loop():
     close(srcgrad.grad(optional_layers, wrt=1)(layers, x, 0), fd_grad(optional_layers, [layers, x, 0], 1))
     g = srcgrad.grad(optional_layers)(layers, x, 0)                   # IndexError
     close(g, fd_grad(optional_layers, [layers, x, 0]))
+    two = [np.eye(2) * 0.5, np.array([[1.0, 0.5], [-0.25, 2.0]])]     # the loop runs: both entries
+    close(srcgrad.grad(optional_layers)(two, x, 2), fd_grad(optional_layers, [two, x, 2]))
+
+
+def optional_dict(p, x, extra):
+    h = np.tanh(p["w0"] * x)
+    for i in range(extra):
+        h = np.tanh(p["w1"] * h)
+    return np.sum(h ** 2)
+
+
+def test_f07_dict_key_read_only_in_a_zero_trip_loop():
+    x = np.array([1.0, -1.0])
+    g = srcgrad.grad(optional_dict)({"w0": np.array([0.5, 0.3])}, x, 0)
+    assert list(g) == ["w0"]                                          # no entry for the key it lacks
+    close(g["w0"], fd_grad(lambda w: optional_dict({"w0": w}, x, 0), [np.array([0.5, 0.3])]))
+    p = {"w0": np.array([0.5, 0.3]), "w1": np.array([1.5, 2.0])}
+    g = srcgrad.grad(optional_dict)(p, x, 2)
+    close(g["w1"], fd_grad(lambda w: optional_dict({"w0": p["w0"], "w1": w}, x, 2), [p["w1"]]))
 
 
 def predict(W, x):

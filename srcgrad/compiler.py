@@ -179,7 +179,8 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     lists = container_names(anf, params, kinds, ops)
     ctx.locals |= ufunc_operands_as_arrays(anf, ops, lists, lambda: ctx.rename_global("numpy"), names.fresh,
                                            parsed.namespace, parsed.source, ctx.is_local)
-    sequences = bind_sequence_ops(anf, ops, params, kinds, parsed.source)
+    sequences = bind_sequence_ops(anf, ops, params, kinds, parsed.source,
+                                  generated=parsed.source.filename.startswith("<srcgrad"))
     if options.optimize:
         share_repeats(anf, ops, params, kinds)
     returned = anf.body[-1].value if isinstance(anf.body[-1], gast.Return) else None

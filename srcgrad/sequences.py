@@ -24,16 +24,18 @@ from __future__ import annotations
 import gast
 
 from .normalize.anf import is_append
+from .analysis.carried import is_restore
 from .analysis.resolve import primitive_op, statements
 from . import runtime
 
 _CONTAINER_KINDS = ("numbers", "record", "container")  # lists, tuples (and dicts) of arguments
 
 
-def bind_sequence_ops(fn, ops: dict, params: list, kinds, source) -> set[str]:
+def bind_sequence_ops(fn, ops: dict, params: list, kinds, source, generated: bool = False) -> set[str]:
     """Rebind `+`/`*` statements with a list or tuple operand; return the names
-    that may hold lists or tuples (their adjoints merge with add_grad)."""
-    seqs = sequence_names(fn, ops, params, kinds) | maybe_sequence_names(fn, ops, params, kinds)
+    that may hold lists or tuples (their adjoints merge with add_grad). `generated`:
+    `fn` is srcgrad's own derivative (differentiated again, for hvp)."""
+    seqs = sequence_names(fn, ops, params, kinds, generated) | maybe_sequence_names(fn, ops, params, kinds)
     out = set(seqs)
     for stmt in statements(fn.body):
         if not (isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.BinOp)):
@@ -53,15 +55,23 @@ def bind_sequence_ops(fn, ops: dict, params: list, kinds, source) -> set[str]:
     return out
 
 
-def sequence_names(fn, ops: dict, params: list, kinds) -> set[str]:
+def sequence_names(fn, ops: dict, params: list, kinds, generated: bool = False) -> set[str]:
     """Names every assignment of which gives a list or tuple (a greatest fixpoint:
-    `acc = []` then `acc = acc + [x]` in a loop is a list)."""
+    `acc = []` then `acc = acc + [x]` in a loop is a list). In srcgrad's own
+    derivative (`generated`), a restore `acc = _stack.pop()` gives back a value acc
+    held, and `acc = None` up front is the placeholder of a name pushed before it
+    is bound (`native.unbound`'s twin in Python): neither says what acc holds."""
     defs: dict = {}
     for p, k in zip(params, kinds):
         defs.setdefault(p, []).append("sequence" if k in _CONTAINER_KINDS else None)
     appended = set()
+    top = {id(s) for s in fn.body}
     for stmt in statements(fn.body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            if generated and (is_restore(stmt.value) or id(stmt) in top and isinstance(stmt.value, gast.Constant)
+                              and stmt.value.value is None):
+                defs.setdefault(stmt.targets[0].id, [])
+                continue
             defs.setdefault(stmt.targets[0].id, []).append(stmt)
         elif is_append(stmt):
             appended.add(stmt.value.func.value.id)
@@ -69,7 +79,7 @@ def sequence_names(fn, ops: dict, params: list, kinds) -> set[str]:
             for n in gast.walk(stmt.target if isinstance(stmt, gast.For) else stmt):
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                     defs.setdefault(n.id, []).append(None)
-    seqs = {n for n in defs if n in appended or all(d is not None for d in defs[n])}
+    seqs = {n for n in defs if n in appended or defs[n] and all(d is not None for d in defs[n])}
     changed = True
     while changed:
         changed = False

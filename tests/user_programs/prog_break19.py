@@ -481,13 +481,13 @@ def test_f09_grad_and_jvp_of_a_list_grown_in_a_loop_are_right():
     all_modes(tanh_states_stacked, (x,))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #9 hvp: a list grown with hs = hs + [v] in a loop")
+# FINDINGS19 #9 (fixed): hvp: a list grown with hs = hs + [v] in a loop
 def test_f09_hvp_of_a_list_grown_in_a_loop():
     x = np.array([0.3, -1.2, 2.0, 0.7])
     close(srcgrad.hvp(collect_then_cube)(x, np.ones(4)), 6 * x * [1, 1, 1, 0])   # ValueError
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS19 #9 hessian: a list grown with hs = hs + [v] in a loop")
+# FINDINGS19 #9 (fixed): hessian: a list grown with hs = hs + [v] in a loop
 def test_f09_hessian_of_stacked_states():
     x = np.array([0.3, -1.2, 2.0, 0.7])
 
@@ -1149,3 +1149,40 @@ def test_p12_rebinding_that_is_right():
         return np.sum(z ** 2)
 
     all_modes(rnn_reusing_z, (W, V, xs), 0)
+
+
+def grown_tuple(x):
+    t = ()
+    for i in range(3):
+        t = t + (x[i],)
+    s = 0.0
+    for v in t:
+        s = s + v ** 3
+    return s
+
+
+def grown_in_front(x):
+    hs = []
+    for i in range(3):
+        hs = [x[i]] + hs
+    s = 0.0
+    for v in hs:
+        s = s + v ** 3
+    return s
+
+
+def grown_in_place(x):
+    hs = []
+    for i in range(3):
+        hs += [x[i]]
+    s = 0.0
+    for v in hs:
+        s = s + v ** 3
+    return s
+
+
+@pytest.mark.parametrize("f", [grown_tuple, grown_in_front, grown_in_place], ids=lambda f: f.__name__)
+def test_f09_hvp_of_other_growths(f):
+    # FINDINGS19 #9 (fixed): a tuple, a list grown in front, `+=`
+    x, v = np.array([0.3, -1.2, 2.0, 0.7]), np.array([1.0, 0.5, -0.3, 2.0])
+    close(srcgrad.hvp(f)(x, v), 6.0 * x * v * np.array([1.0, 1.0, 1.0, 0.0]))

@@ -58,9 +58,10 @@ def bind_sequence_ops(fn, ops: dict, params: list, kinds, source, generated: boo
 def sequence_names(fn, ops: dict, params: list, kinds, generated: bool = False) -> set[str]:
     """Names every assignment of which gives a list or tuple (a greatest fixpoint:
     `acc = []` then `acc = acc + [x]` in a loop is a list). In srcgrad's own
-    derivative (`generated`), a restore `acc = _stack.pop()` gives back a value acc
-    held, and `acc = None` up front is the placeholder of a name pushed before it
-    is bound (`native.unbound`'s twin in Python): neither says what acc holds."""
+    derivative (`generated`), a restore from its tape, `acc = _stack.pop()`, gives
+    back a value acc held, and `acc = None` at the top is the placeholder the
+    compiler writes for a name pushed before it is bound: neither says what acc
+    holds (a `+` of None would raise in the function anyway)."""
     defs: dict = {}
     for p, k in zip(params, kinds):
         defs.setdefault(p, []).append("sequence" if k in _CONTAINER_KINDS else None)
@@ -68,8 +69,8 @@ def sequence_names(fn, ops: dict, params: list, kinds, generated: bool = False) 
     top = {id(s) for s in fn.body}
     for stmt in statements(fn.body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
-            if generated and (is_restore(stmt.value) or id(stmt) in top and isinstance(stmt.value, gast.Constant)
-                              and stmt.value.value is None):
+            if generated and (_tape_restore(stmt.value) or id(stmt) in top
+                              and isinstance(stmt.value, gast.Constant) and stmt.value.value is None):
                 defs.setdefault(stmt.targets[0].id, [])
                 continue
             defs.setdefault(stmt.targets[0].id, []).append(stmt)
@@ -120,6 +121,11 @@ def maybe_sequence_names(fn, ops: dict, params: list, kinds) -> set[str]:
                 maybe.add(target)
                 changed = True
     return maybe
+
+
+def _tape_restore(value) -> bool:
+    """`_stack.pop()`: a restore from the tape of srcgrad's generated code."""
+    return is_restore(value) and value.func.value.id.startswith("_stack")
 
 
 def _gives_sequence(stmt, ops: dict, seqs: set[str]) -> bool:

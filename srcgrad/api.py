@@ -491,11 +491,13 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, backend: str = "python", **
 
     `pullback(cotangent)` — PyTorch's `.backward()` — runs the backward sweep
     later, with `cotangent` shaped like the value (a tuple/dict of them for a
-    tuple/dict value), and returns the gradients for `wrt` (one value, or a
+    tuple/dict value, None for an entry held at zero; another shape is a
+    SrcGradError), and returns the gradients for `wrt` (one value, or a
     tuple when `wrt` is a tuple). A pullback can be called any number of
     times; each call gives the same result for the same cotangent, also when
     an argument was changed in place after `vjp` returned (the tape keeps
-    copies of the arguments the function does not write itself).
+    copies of the arguments the function does not write itself, and of no
+    argument that shares memory with one it writes).
 
     With `backend="numba"` both sweeps are compiled by numba: `vjp` runs the
     forward sweep for the value, and each pullback call the forward and the

@@ -429,3 +429,25 @@ def test_an_adjoint_of_a_number_carried_by_a_loop_stays_a_number():
     assert "dz2.sum()" not in srcgrad.source(srcgrad.grad(carried_number_of_a_record))
     srcgrad.check_grads(carried_number_of_a_record, (x, t), wrt=("x",), modes=("reverse", "forward"))
     assert got.shape == (4,)
+
+
+# --- bug 14: a negative number folded into a constant, printed before `**` ----------
+# Found by `--fuzz-n 2000 --fuzz-seed 7`: `(-1.5) ** 2` is folded to the constant -1.5
+# raised to 2, and Python's unparser printed the constant bare: `1.0 + -1.5 ** 2`, which
+# Python reads as `1.0 - 1.5 ** 2`. The derivative divided by -1.25, not 3.25 (-0.8 for
+# 0.3077), in every mode; the same on the tree at the session's start. Now a negative
+# number before `**`, `.` or `[` is written with its parentheses.
+
+
+def divided_by_a_squared_negative(x):
+    v1 = x[0] / (1.0 + (-1.5) ** 2)
+    return v1 + (-2) ** 2 * x[1] + (-1.0).__abs__() * x[2]
+
+
+def test_a_negative_constant_keeps_its_parentheses():
+    x = np.array([0.123, 0.5, -0.25])
+    expected = [1.0 / 3.25, 4.0, 1.0]
+    _close(srcgrad.grad(divided_by_a_squared_negative)(x), expected)
+    _close(srcgrad.jvp(divided_by_a_squared_negative, (x,), (np.array([1.0, 1.0, 1.0]),))[1], sum(expected))
+    text = srcgrad.source(srcgrad.grad(divided_by_a_squared_negative))
+    assert "(-1.5) ** 2" in text, text

@@ -177,6 +177,8 @@ class _Fuser:
                 or not _pure_numbers(stmts[j].value, self.model):
             return False
         var, index, _, added = first
+        if not self._only_indexed(var):
+            return False
         reads = nodes.loaded_names(added) | nodes.loaded_names(index)
         key = nodes.structure(index)
         for k in range(j + 1, len(stmts)):
@@ -196,6 +198,14 @@ class _Fuser:
             if not _plain(later) or var in nodes.names_in(later) or _stored_names(later) & reads:
                 return False
         return False
+
+    def _only_indexed(self, var: str) -> bool:
+        """`var` is read only as `var[...]` and returned: no other name can hold the list
+        and change an entry between two updates."""
+        indexed = {id(n.value) for n in nodes.of_class(self.body, (gast.Subscript,))}
+        returned = {id(n) for r in nodes.of_class(self.body, (gast.Return,)) for n in nodes.walk(r)}
+        return all(id(n) in indexed or id(n) in returned for n in nodes.name_nodes(self.body)
+                   if n.id == var and isinstance(n.ctx, gast.Load))
 
     def _into(self, later, name, value, own, loops) -> bool:
         """Put `value` in place of the one read of `name` in `later`."""

@@ -221,3 +221,220 @@ def local_named_complex(xs):
 @pytest.mark.xfail(strict=True, reason="FINDINGS20 #5 a local float named complex: refused as 'a complex value enters'")
 def test_f05_local_named_complex():
     close(srcgrad.grad(local_named_complex)([1.0, 2.0]), [2.0, 2.0])
+
+
+# --------------------------------------------------------------------------
+# Guards: what works (names assigned in a loop and again after it)
+# --------------------------------------------------------------------------
+
+RNG = np.random.default_rng(0)
+
+
+def gru_then_normalise(Wz, Uz, Wh, xs):
+    h = np.zeros(3)
+    for t in range(xs.shape[0]):
+        z = 1 / (1 + np.exp(-(xs[t] @ Wz + h @ Uz)))
+        hh = np.tanh(xs[t] @ Wh)
+        h = (1 - z) * h + z * hh
+    h = h / np.sqrt(np.sum(h * h) + 1e-3)
+    h = np.tanh(h)
+    return np.sum(h * np.array([1.0, -2.0, 0.5]))
+
+
+def lstm_swap_after(Wf, xs):
+    h = np.zeros(2)
+    c = np.zeros(2)
+    for t in range(len(xs)):
+        g = xs[t] @ Wf + np.concatenate([h, h])
+        f_ = 1 / (1 + np.exp(-g[:2]))
+        o = np.tanh(g[2:])
+        c = f_ * c + o
+        h = np.tanh(c) * o
+    h, c = c, h
+    h = h * 2.0
+    c += h
+    return np.sum(c ** 2) + np.sum(np.sin(h))
+
+
+def newton_sqrt_then_rescale(a):
+    x = 1.0
+    for k in range(5):
+        x = x - (x * x - a) / (2 * x)
+    x = x * 3.0
+    x = x + a
+    x = math.sin(x)
+    return x
+
+
+def fixed_point_while_break(a):
+    x = 0.5
+    k = 0
+    while True:
+        x = math.cos(a * x)
+        k += 1
+        if k >= 6:
+            break
+    x = x * x
+    return x
+
+
+def loops_in_branches(x, flag):
+    h = x
+    if flag > 0:
+        for i in range(3):
+            h = np.sin(h) * x
+    else:
+        for i in range(2):
+            h = np.cos(h)
+    h = h * h
+    return np.sum(h)
+
+
+def two_loops_then_centre(x):
+    h = x
+    for i in range(3):
+        h = np.tanh(h * 1.5)
+    for i in range(2):
+        h = np.exp(h * 0.3) * x
+    h = h - np.mean(h)
+    return np.sum(h ** 3)
+
+
+def several_rebinds_after(x):
+    h = x
+    for i in range(3):
+        h = h * np.cos(h)
+    h = h + 1.0
+    h = h * h
+    h = np.log(h + 2.0)
+    h **= 2
+    return np.sum(h)
+
+
+def recur_helper(h, w):
+    for i in range(3):
+        h = np.tanh(w * h)
+    h = h * w
+    return h
+
+
+def helper_twice(w):
+    h = recur_helper(np.ones(3), w)
+    h = recur_helper(h, w)
+    return np.sum(h ** 2)
+
+
+def cond_break_then_exp(x):
+    h = x
+    for i in range(10):
+        h = h * 0.9 + np.sin(h)
+        if np.sum(h) > 3.0:
+            break
+    h = np.exp(h)
+    return np.sum(h)
+
+
+def loop_target_rebound(Ws, x):
+    h = x
+    for W in Ws:
+        h = np.sin(W @ h)
+    W = W * 2.0
+    h = W @ h
+    return np.sum(h ** 2)
+
+
+def float_pair_swap(a, b):
+    x = a
+    y = b
+    for k in range(4):
+        x, y = y, math.sin(x) * a + y * 0.5
+    x = x * y
+    y = y + x
+    return x, y
+
+
+def rnn_vector_out(W, x):
+    h = x
+    for i in range(3):
+        h = np.tanh(W @ h + x)
+    h = W @ h
+    h = h / np.linalg.norm(h)
+    return h
+
+
+def rk4_then_square(k, y0):
+    y = y0
+    t = 0.0
+    dt = 0.1
+    for i in range(5):
+        k1 = -k * y + np.sin(t)
+        k2 = -k * (y + 0.5 * dt * k1) + np.sin(t + 0.5 * dt)
+        k3 = -k * (y + 0.5 * dt * k2) + np.sin(t + 0.5 * dt)
+        k4 = -k * (y + dt * k3) + np.sin(t + dt)
+        y = y + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+        t = t + dt
+    k1 = y * y
+    y = k1 + y
+    return np.sum(y ** 2)
+
+
+def adam_unrolled(w0, X, y):
+    w = w0
+    m = np.zeros_like(w0)
+    v = np.zeros_like(w0)
+    for t in range(1, 4):
+        g = X.T @ (np.tanh(X @ w) - y)
+        m = 0.9 * m + 0.1 * g
+        v = 0.99 * v + 0.01 * g * g
+        w = w - 0.1 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.99 ** t)) + 1e-8)
+    g = X.T @ (np.tanh(X @ w) - y)
+    w = w - 0.05 * g
+    return np.mean((np.tanh(X @ w) - y) ** 2)
+
+
+def test_g01_arrays_rebound_after_loops():
+    x = np.array([0.3, -0.7, 1.1])
+    xs = RNG.standard_normal((4, 2))
+    Wz, Wh = RNG.standard_normal((2, 3)) * 0.5, RNG.standard_normal((2, 3)) * 0.5
+    Uz = RNG.standard_normal((3, 3)) * 0.5
+    for k in range(3):
+        check_all(gru_then_normalise, [Wz, Uz, Wh, xs], wrt=k, hess=(k == 1))
+    Wf = RNG.standard_normal((3, 4)) * 0.5
+    check_all(lstm_swap_after, [Wf, [RNG.standard_normal(3) for _ in range(3)]])
+    check_all(lambda x: loops_in_branches(x, 1.0), [x])
+    check_all(lambda x: loops_in_branches(x, -1.0), [x])
+    check_all(two_loops_then_centre, [x])
+    check_all(several_rebinds_after, [x])
+    check_all(helper_twice, [x])
+    check_all(cond_break_then_exp, [x])
+    Ws = [RNG.standard_normal((3, 3)) * 0.5 for _ in range(3)]
+    check_all(loop_target_rebound, [Ws, x])
+    check_all(rk4_then_square, [np.array([0.7, 1.2, 0.4]), np.array([1.0, -0.5, 0.3])], wrt=1)
+    X, yv = RNG.standard_normal((5, 3)), RNG.standard_normal(5) * 0.5
+    check_all(adam_unrolled, [np.array([0.1, -0.2, 0.3]), X, yv])
+
+
+def test_g01_floats_rebound_after_loops():
+    check_all(newton_sqrt_then_rescale, [2.0])
+    check_all(fixed_point_while_break, [0.9])
+    check_all(rk4_then_square, [0.7, 1.1])
+    check_hessian(lambda a: float_pair_swap(a, 0.9)[0] + float_pair_swap(a, 0.9)[1] ** 2, [0.4])
+
+
+def test_g01_vector_outputs_rebound_after_loops():
+    W = RNG.standard_normal((3, 3)) * 0.6
+    x = np.array([0.3, -0.8, 0.5])
+    J = jac_fd(rnn_vector_out, [W, x], 0)
+    out, pullback = srcgrad.vjp(rnn_vector_out, W, x)
+    for u in [np.array([1.0, 0, 0]), np.array([0.3, -2.0, 1.0])]:
+        close(pullback(u), (u @ J).reshape(3, 3))
+    close(srcgrad.jacobian(rnn_vector_out, wrt=1)(W, x), jac_fd(rnn_vector_out, [W, x], 1))
+    close(np.asarray(srcgrad.jacobian(rnn_vector_out)(W, x)).reshape(3, 9), J)
+    out, pullback = srcgrad.vjp(float_pair_swap, 0.4, 0.9, wrt=(0, 1))
+    for c in [(1.0, 0.0), (0.0, 1.0), (0.5, -2.0)]:
+        def lin(a, b):
+            r = float_pair_swap(a, b)
+            return c[0] * r[0] + c[1] * r[1]
+        ga, gb = pullback(c)
+        assert ga == pytest.approx(fd_grad(lin, [0.4, 0.9], 0), abs=1e-7)
+        assert gb == pytest.approx(fd_grad(lin, [0.4, 0.9], 1), abs=1e-7)

@@ -438,3 +438,255 @@ def test_g01_vector_outputs_rebound_after_loops():
         ga, gb = pullback(c)
         assert ga == pytest.approx(fd_grad(lin, [0.4, 0.9], 0), abs=1e-7)
         assert gb == pytest.approx(fd_grad(lin, [0.4, 0.9], 1), abs=1e-7)
+
+
+# --------------------------------------------------------------------------
+# Guards: nested loops
+# --------------------------------------------------------------------------
+
+def cholesky_logdet(A):
+    n = A.shape[0]
+    L = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1):
+            s = 0.0
+            for k in range(j):
+                s = s + L[i, k] * L[j, k]
+            if i == j:
+                L[i, j] = np.sqrt(A[i, i] - s)
+            else:
+                L[i, j] = (A[i, j] - s) / L[j, j]
+    return np.sum(np.log(np.diag(L)))
+
+
+def gauss_seidel(A, b):
+    n = b.shape[0]
+    x = np.zeros(n)
+    for sweep in range(4):
+        for i in range(n):
+            s = b[i]
+            for j in range(n):
+                if j != i:
+                    s = s - A[i, j] * x[j]
+            x[i] = s / A[i, i]
+    s = np.sum(x * x)
+    return s
+
+
+def inner_break_then_index(x):
+    s = 0.0
+    for i in range(3):
+        for j in range(5):
+            s = s + math.sin(x[i] * (j + 1))
+            if j >= i:
+                break
+        s = s + x[j] * 2.0
+    return s
+
+
+def inner_zero_trips_keep_index(x):
+    s = 0.0
+    j = 0
+    for i in range(4):
+        for j in range(2 if i != 2 else 0):
+            s = s + x[j] * x[i]
+        s = s + x[j] * 10.0 * (i + 1)
+    return s
+
+
+def while_inside_for(x):
+    n = len(x)
+    s = 0.0
+    for i in range(n):
+        j = i
+        while j < n and j < i + 2:
+            s = s + math.sin(x[j]) * x[i]
+            j += 1
+        s = s + x[j - 1] * 3.0
+    return s
+
+
+def three_levels(x):
+    s = 0.0
+    for a in range(2):
+        for b in range(2):
+            for c in range(3):
+                s = s + math.sin(x[c] * (a + 1) + b)
+            s = s * 0.9 + x[c] * b
+        s = s + x[b] ** 2
+    return s
+
+
+def fill_read_back(x):
+    n = x.shape[0]
+    y = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            y[i, j] = x[i] - x[j] * 0.5
+    for i in range(n):
+        for j in range(i):
+            y[i, j] = y[j, i] * y[i, j]
+    z = 0.0
+    for i in range(n):
+        z = z + np.sum(np.exp(-y[i] ** 2)) * y[i, i]
+    return z
+
+
+def element_name_reused(xs):
+    s = 0.0
+    for i, x in enumerate(xs):
+        for i, x in enumerate([x * 2.0, x + 1.0]):
+            s = s + np.sum(np.sin(x)) * (i + 1)
+        s = s + np.sum(x * x) * i
+    return s
+
+
+def rows_zip_last(X, w):
+    s = 0.0
+    for row in X:
+        for a, b in zip(row, w):
+            s = s + np.tanh(a * b)
+        s = s + a * 2.0
+    return s
+
+
+def test_g02_nested_loops():
+    M = RNG.standard_normal((3, 3))
+    S = M @ M.T + 3 * np.eye(3)
+    check_all(cholesky_logdet, [S], hess=False)
+    check_all(gauss_seidel, [S + np.eye(3), np.array([1.0, 2.0, -1.0])], wrt=1)
+    xl = [0.3, 0.7, -0.2, 1.0]
+    check_all(inner_break_then_index, [xl[:3]])
+    check_all(inner_break_then_index, [np.array(xl[:3])])
+    check_all(inner_zero_trips_keep_index, [xl])
+    check_all(inner_zero_trips_keep_index, [np.array(xl)])
+    check_all(while_inside_for, [xl])
+    check_all(three_levels, [xl[:3]])
+    check_all(fill_read_back, [np.array(xl[:3])])
+    check_all(element_name_reused, [[np.array([0.3, 0.1]), np.array([-0.5, 0.9])]])
+    X = np.array([[0.3, -0.6, 0.9], [0.1, 0.2, -0.4]])
+    check_all(rows_zip_last, [X, np.array([1.0, 0.5, -2.0])])
+    check_all(rows_zip_last, [X, np.array([1.0, 0.5, -2.0])], wrt=1)
+
+
+# --------------------------------------------------------------------------
+# Guards: modules shadowing builtins
+# --------------------------------------------------------------------------
+
+STAR_NOTEBOOK = """
+from numpy import *
+
+def abs_round_enumerate(x):
+    s = 0.0
+    for i, v in enumerate(x):
+        s = s + abs(v) * round(2.7) + v ** 2 * (i + 1)
+    for i in range(len(x)):
+        s = s + sin(x[i])
+    return s
+
+def rnn_then_max(xs):
+    h = zeros(2)
+    for x in xs:
+        h = tanh(h + x)
+    h = h * 2.0
+    return sum(h ** 2) + max(abs(h))
+
+def zip_sum_max(xs, ws):
+    s = 0.0
+    for x, w in zip(xs, ws):
+        s = s + sum(tanh(x * w))
+    return s + max(xs[0])
+
+def reversed_range(x):
+    s = 0.0
+    for i in reversed(range(len(x))):
+        s = s * 0.5 + exp(-x[i] ** 2)
+    return s
+"""
+
+OWN_BUILTINS = """
+import numpy as np
+
+def len(x):
+    return 2
+
+def range(*a):
+    import builtins
+    return builtins.range(*a)
+
+def min(a, b=None):
+    return 0
+
+def reads_none_of_them(x):
+    s = 0.0
+    for v in x:
+        s = s + v * v
+    for i, v in enumerate(x):
+        s = s + np.sin(v) * i
+    for a, b in zip(x, x[1:]):
+        s = s + a * b
+    return s
+
+def reads_range(x):
+    s = 0.0
+    for i in range(3):
+        s = s + x[i] ** 2
+    return s
+"""
+
+
+def test_g03_modules_shadowing_builtins(tmp_path):
+    m = load(tmp_path, "b20_star", STAR_NOTEBOOK)
+    x = np.array([0.3, -1.2, 0.7, 2.0])
+    check_all(m.abs_round_enumerate, [x], hess=False)
+    check_all(m.abs_round_enumerate, [[float(v) for v in x]], hess=False)
+    xs = [np.array([0.3, -1.2]), np.array([0.8, 0.1])]
+    ws = [np.array([1.1, 0.4]), np.array([-0.6, 0.9])]
+    check_all(m.rnn_then_max, [xs])
+    check_all(m.zip_sum_max, [xs, ws])
+    check_all(m.zip_sum_max, [xs, ws], wrt=1)
+    check_all(m.reversed_range, [[float(v) for v in x]])
+    o = load(tmp_path, "b20_own", OWN_BUILTINS)
+    check_all(o.reads_none_of_them, [[float(v) for v in x]])
+    check_all(o.reads_none_of_them, [x])
+    with pytest.raises(srcgrad.SrcGradError, match="`range` here is not Python's builtin"):
+        srcgrad.grad(o.reads_range)(x)
+
+
+STAR_SCALARS = """
+from numpy import *
+
+def sines(x):
+    s = 0.0
+    for v in x:
+        s = s + sin(v)
+    return s
+
+def first_sine(x):
+    return sin(x[0]) * x[1]
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS20 #6 from numpy import *, a list of NumPy scalars: 'numpy.asarray is a call srcgrad knows nothing about'")
+def test_f06_star_import_list_of_numpy_scalars(tmp_path):
+    m = load(tmp_path, "b20_star_scalars", STAR_SCALARS)
+    x = list(np.array([0.3, -1.2, 0.7]))          # np.float64 entries
+    close(srcgrad.grad(m.first_sine)(x), [math.cos(0.3) * -1.2, math.sin(0.3), 0.0])
+    close(srcgrad.grad(m.sines)(x), np.cos(np.array(x)))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS20 #6 from numpy import sin (no import numpy), a list of NumPy scalars: refused")
+def test_f06_from_numpy_import_sin_list_of_numpy_scalars(tmp_path):
+    m = load(tmp_path, "b20_from_sin", STAR_SCALARS.replace("from numpy import *", "from numpy import sin"))
+    close(srcgrad.grad(m.sines)(list(np.array([0.3, -1.2, 0.7]))), np.cos(np.array([0.3, -1.2, 0.7])))
+
+
+def test_f06_the_same_with_python_floats_or_numpy_imported(tmp_path):
+    m = load(tmp_path, "b20_star_floats", STAR_SCALARS)
+    x = [0.3, -1.2, 0.7]
+    close(srcgrad.grad(m.first_sine)(x), [math.cos(0.3) * -1.2, math.sin(0.3), 0.0])
+    close(srcgrad.grad(m.sines)(x), np.cos(np.array(x)))
+    for i, head in enumerate(["import numpy\nfrom numpy import *", "import numpy as np\nfrom numpy import sin"]):
+        e = load(tmp_path, f"b20_np_imported{i}", STAR_SCALARS.replace("from numpy import *", head))
+        close(srcgrad.grad(e.sines)(list(np.array(x))), np.cos(np.array(x)))
+        close(srcgrad.grad(e.first_sine)(list(np.array(x))), [math.cos(0.3) * -1.2, math.sin(0.3), 0.0])

@@ -690,3 +690,233 @@ def test_f06_the_same_with_python_floats_or_numpy_imported(tmp_path):
         e = load(tmp_path, f"b20_np_imported{i}", STAR_SCALARS.replace("from numpy import *", head))
         close(srcgrad.grad(e.sines)(list(np.array(x))), np.cos(np.array(x)))
         close(srcgrad.grad(e.first_sine)(list(np.array(x))), [math.cos(0.3) * -1.2, math.sin(0.3), 0.0])
+
+
+# --------------------------------------------------------------------------
+# Guards: pullback cotangents
+# --------------------------------------------------------------------------
+
+def tanh_scaled(x):
+    return np.tanh(x) * x[0]
+
+
+def total_and_cosines(x):
+    return np.sum(x ** 2), np.cos(x)
+
+
+def record_out(x):
+    return {"a": np.sum(x), "b": x * 2.0, "c": np.exp(x[:2])}
+
+
+def products_list(x):
+    out = []
+    for i in range(2):
+        out = out + [x[i] * x[i + 1]]
+    return out
+
+
+def test_g04_pullback_cotangents():
+    x = np.array([0.3, -1.2, 0.7])
+    out, pullback = srcgrad.vjp(sine_total, x)
+    g = fd_grad(sine_total, [x])
+    for c in [1.0, 1, np.float64(1.0), np.array(1.0), np.float32(1.0), np.int64(1)]:
+        close(pullback(c), g)
+    for bad in [np.ones(1), np.ones(3), [1.0], (1.0,)]:
+        with pytest.raises(srcgrad.SrcGradError):
+            pullback(bad)
+    out, pullback = srcgrad.vjp(cube3, 0.7)
+    for c in [1.0, 1, np.float64(1.0), np.array(1.0)]:
+        r = pullback(c)
+        assert type(r) is float and r == pytest.approx(4.2, rel=1e-12)
+    J = jac_fd(tanh_scaled, [x])
+    out, pullback = srcgrad.vjp(tanh_scaled, x)
+    u = np.array([1.0, -2.0, 0.5])
+    close(pullback(u), u @ J)
+    close(pullback(u), u @ J)
+    for bad in [np.ones(2), np.ones((3, 1)), np.ones((1, 3)), 1.0, np.array(1.0), None, [1.0, 2.0, 3.0]]:
+        with pytest.raises(srcgrad.SrcGradError):
+            pullback(bad)
+    out, pullback = srcgrad.vjp(total_and_cosines, x)
+    J0 = fd_grad(lambda x: total_and_cosines(x)[0], [x])
+    J1 = jac_fd(lambda x: total_and_cosines(x)[1], [x])
+    c1 = np.array([1.0, 0.0, -1.0])
+    close(pullback((2.0, c1)), 2.0 * J0 + c1 @ J1)
+    close(pullback((None, c1)), c1 @ J1)
+    close(pullback((2.0, None)), 2.0 * J0)
+    close(pullback((np.array(2.0), c1)), 2.0 * J0 + c1 @ J1)
+    for bad in [(2.0,), (2.0, c1, 1.0), (c1, 2.0), (2.0, np.ones(2)), c1]:
+        with pytest.raises(srcgrad.SrcGradError):
+            pullback(bad)
+    out, pullback = srcgrad.vjp(record_out, x)
+    c = {"a": 1.5, "b": np.array([1.0, 2.0, 3.0]), "c": np.array([-1.0, 0.5])}
+
+    def lin(x):
+        o = record_out(x)
+        return c["a"] * o["a"] + np.sum(c["b"] * o["b"]) + np.sum(c["c"] * o["c"])
+    close(pullback(c), fd_grad(lin, [x]))
+    close(pullback({"c": c["c"], "a": c["a"], "b": c["b"]}), fd_grad(lin, [x]))
+    for bad in [{"a": 1.0, "b": c["b"]}, dict(c, d=1.0), dict(c, a=np.ones(2))]:
+        with pytest.raises(srcgrad.SrcGradError):
+            pullback(bad)
+    out, pullback = srcgrad.vjp(products_list, x)
+    cl = [1.0, -2.0]
+    close(pullback(cl), fd_grad(lambda x: products_list(x)[0] - 2.0 * products_list(x)[1], [x]))
+    for bad in [[1.0], [1.0, 2.0, 3.0], [np.ones(2), 1.0]]:
+        with pytest.raises(srcgrad.SrcGradError):
+            pullback(bad)
+    Jl = srcgrad.jacobian(products_list)(x)
+    close(Jl, [jac_fd(lambda x: products_list(x)[0], [x])[0], jac_fd(lambda x: products_list(x)[1], [x])[0]])
+
+
+# --------------------------------------------------------------------------
+# Guards: hvp / hessian of lists and tuples grown in loops
+# --------------------------------------------------------------------------
+
+def keep_states(x):
+    h = np.zeros(2)
+    hs = []
+    for i in range(3):
+        h = np.tanh(h * 0.5 + x[i:i + 2])
+        hs = hs + [h]
+    H = np.stack(hs)
+    return np.sum(H ** 2) + np.sum(H[-1] * H[0])
+
+
+def tuple_states(x):
+    t = ()
+    v = x
+    for i in range(3):
+        v = np.sin(v) * x
+        t = t + (v,)
+    s = 0.0
+    for a in t:
+        s = s + np.sum(a * a)
+    return s + np.sum(t[0] * t[2])
+
+
+def float_states(x):
+    vals = []
+    v = 1.0
+    for i in range(len(x)):
+        v = v * x[i] + math.sin(v)
+        vals = vals + [v]
+    s = 0.0
+    for a in vals:
+        s = s + a * a
+    return s + vals[0] * vals[-1]
+
+
+def rnn_keep_all(Wh, xs):
+    h = np.zeros(3)
+    hs = [h]
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] + h @ Wh)
+        hs = hs + [h]
+    H = np.stack(hs[1:])
+    h = np.mean(H, axis=0)
+    return np.sum(h ** 2)
+
+
+def stack_by_slicing(x):
+    stack = []
+    h = x[:2]
+    for i in range(3):
+        h = np.tanh(h + x[i:i + 2])
+        stack = stack + [h]
+    s = 0.0
+    while len(stack) > 0:
+        v = stack[-1]
+        stack = stack[:-1]
+        s = s * 0.5 + np.sum(v ** 2)
+    return s
+
+
+def prepend_floats(a):
+    t = (a,)
+    for i in range(3):
+        t = (math.sin(t[0]) * a,) + t
+    s = 0.0
+    for v in t:
+        s = s + v ** 2
+    return s
+
+
+def list_rebound_after(x):
+    hs = [x]
+    for i in range(3):
+        hs = hs + [np.sin(hs[-1]) * x]
+    hs = hs[1:]
+    hs = [h * 2.0 for h in hs]
+    return np.sum(np.stack(hs) ** 2)
+
+
+def test_g05_hessians_of_grown_sequences():
+    x = np.array([0.3, -0.8, 0.5, 1.1])
+    for f in [keep_states, tuple_states, stack_by_slicing, list_rebound_after]:
+        check_hessian(f, [x])
+    check_hessian(float_states, [[0.3, -0.8, 0.5, 1.1]])
+    check_hessian(prepend_floats, [0.7])
+    W = RNG.standard_normal((3, 3)) * 0.5
+    check_all(rnn_keep_all, [W, RNG.standard_normal((3, 3))])
+
+
+# --------------------------------------------------------------------------
+# Guards: partials, lambdas, callable objects, records in zero-trip loops
+# --------------------------------------------------------------------------
+
+def loop_kw(x, a, b=1.0, c=2.0):
+    h = x
+    for i in range(2):
+        h = np.sin(a * h) + b
+    h = h * c
+    return np.sum(h ** 2)
+
+
+class LayerNet:
+    def __init__(self):
+        self.Ws = [np.eye(3) * 0.5, np.eye(3) * -0.3]
+        self.scale = 1.0
+
+    def __call__(self, x):
+        h = x
+        for W in self.Ws:
+            h = np.tanh(W @ h)
+        h = h * self.scale
+        return np.sum(h ** 2)
+
+
+def record_zero_trips(p, x, n):
+    h = x
+    for i in range(n):
+        h = np.tanh(h @ p["W"] + p["b"])
+    return np.sum(h ** 2) + np.sum(p["c"] * x)
+
+
+def test_g06_functions_in_other_forms():
+    x = np.array([0.3, -0.8, 0.5])
+    p = functools.partial(functools.partial(loop_kw, a=0.7), c=3.0)
+    dp = srcgrad.grad(p)
+    close(dp(x), fd_grad(p, [x]))
+    close(dp(x, b=0.2), fd_grad(lambda x: loop_kw(x, 0.7, 0.2, 3.0), [x]))
+    close(dp(x, c=-1.0), fd_grad(lambda x: loop_kw(x, 0.7, 1.0, -1.0), [x]))
+    close(dp(x), fd_grad(p, [x]))
+    q = functools.partial(loop_kw, a=0.7)
+    out, pullback = srcgrad.vjp(q, x)
+    g1 = pullback(1.0)
+    q.keywords["a"] = 1.5
+    close(pullback(1.0), g1)
+    close(srcgrad.vjp(q, x)[1](1.0), fd_grad(q, [x]))
+    check_hessian(q, [x])
+    fs = [lambda x, k=k: np.sum(np.sin(x * k)) for k in range(1, 4)]
+    for k, f in enumerate(fs, 1):
+        close(srcgrad.grad(f)(x), k * np.cos(x * k))
+    net = LayerNet()
+    d = srcgrad.grad(net)
+    close(d(x), fd_grad(net, [x]))
+    net.scale = 2.0
+    net.Ws.append(np.ones((3, 3)) * 0.1)
+    close(d(x), fd_grad(net, [x]))
+    rec = {"W": np.eye(3) * 0.5, "b": np.ones(3) * 0.1, "c": np.array([1.0, 2.0, 3.0])}
+    for n in [0, 1, 3]:
+        close(srcgrad.grad(record_zero_trips)(rec, x, n), fd_grad(lambda r: record_zero_trips(r, x, n), [rec]))
+    check_all(lambda r: record_zero_trips(r, x, 2), [rec])       # hvp through a helper works (#1)

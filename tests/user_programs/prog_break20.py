@@ -105,6 +105,20 @@ def test_f01_jacobian_of_grad_of_a_dict_entry_read_in_a_branch():
     close(np.asarray(H["W"]["W"]).reshape(9, 9), np.stack(cols, axis=-1), 1e-4, 1e-5)
 
 
+def float_record_recurrence(p, n):
+    s = p["a"]
+    for i in range(n):
+        s = math.sin(s) * p["b"] + p["a"]
+    return s * p["a"]
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS20 #1 hvp of a dict of floats read in a loop: `try` is not supported")
+def test_f01_hvp_of_a_dict_of_floats_read_in_a_loop():
+    p = {"a": 0.4, "b": 1.3}
+    v = {"a": 1.0, "b": -0.5}
+    close(srcgrad.hvp(float_record_recurrence)(p, 3, v), hvp_fd(float_record_recurrence, [p, 3], 0, v), 1e-4, 1e-5)
+
+
 def test_f01_the_same_loop_through_a_helper_is_right():
     # the same loop called as a helper of the differentiated function: hvp is right
     def through_helper(p):

@@ -934,3 +934,81 @@ def test_g06_functions_in_other_forms():
     for n in [0, 1, 3]:
         close(srcgrad.grad(record_zero_trips)(rec, x, n), fd_grad(lambda r: record_zero_trips(r, x, n), [rec]))
     check_all(lambda r: record_zero_trips(r, x, 2), [rec])       # hvp through a helper works (#1)
+
+
+# --------------------------------------------------------------------------
+# Guards: rebinding at every nesting level, no_grad in loops, derivatives of derivatives
+# --------------------------------------------------------------------------
+
+def rebind_every_level(x):
+    h = x
+    for k in range(2):
+        for i in range(3):
+            for j in range(2):
+                h = np.sin(h) * x + j
+            h = np.tanh(h * 1.1)
+        h = h * h + k
+    h = h * 3.0
+    h = np.exp(-h)
+    return np.sum(h)
+
+
+def indices_every_level(x):
+    s = 0.0
+    for k in range(2):
+        for i in range(3):
+            for j in range(2):
+                s = s + math.sin(x[i] * x[j] + k)
+            s = s * x[j]
+        s = s + x[i] * x[k]
+    s = s + x[k] * x[i] * x[j]
+    k = 0
+    s = s * x[k]
+    return s
+
+
+def centred_by_no_grad(x):
+    h = x
+    for i in range(3):
+        with srcgrad.no_grad():
+            m = np.mean(h)
+        h = np.tanh(h - m) * x
+    h = h * x
+    return np.sum(h ** 2)
+
+
+def tanh_recurrence_rescaled(a):
+    h = 0.2
+    for t in range(4):
+        h = math.tanh(a * h + 1.0)
+    h = 2.0 * h
+    h = h * a
+    return h
+
+
+def test_g07_nesting_no_grad_and_higher_derivatives():
+    x = np.array([0.3, -0.8, 0.5])
+    check_all(rebind_every_level, [x])
+    check_all(rebind_every_level, [0.4])
+    check_all(indices_every_level, [[0.3, -0.8, 0.5]])
+    check_all(indices_every_level, [x])
+    ms = []
+    h = x
+    for i in range(3):
+        ms.append(np.mean(h))
+        h = np.tanh(h - ms[-1]) * x
+
+    def frozen(x):
+        h = x
+        for i in range(3):
+            h = np.tanh(h - ms[i]) * x
+        return np.sum((h * x) ** 2)
+    close(srcgrad.grad(centred_by_no_grad)(x), fd_grad(frozen, [x]))
+    close(srcgrad.vjp(centred_by_no_grad, x)[1](1.0), fd_grad(frozen, [x]))
+    v = np.array([1.0, -1.0, 0.5])     # as stop_gradient in JAX: the means are constants in hvp too
+    close(srcgrad.hvp(centred_by_no_grad)(x, v), hvp_fd(frozen, [x], 0, v), 1e-4, 1e-5)
+    d1 = srcgrad.grad(tanh_recurrence_rescaled)
+    d2 = srcgrad.grad(d1)
+    assert d1(0.7) == pytest.approx(fd_grad(tanh_recurrence_rescaled, [0.7]), abs=1e-7)
+    assert d2(0.7) == pytest.approx(fd_grad(d1, [0.7], eps=1e-5), abs=1e-6)
+    assert srcgrad.grad(d2)(0.7) == pytest.approx(fd_grad(d2, [0.7], eps=1e-5), abs=1e-5)

@@ -250,8 +250,8 @@ def method(attr: str) -> Facts | None:
 # --- srcgrad's runtime helpers -----------------------------------------------------
 
 # Runtime helpers whose result is always new memory (the others may return an argument).
-RUNTIME_FACTS = {n: PURE for n in ("zeros_like", "zeros_like_entry", "owned", "owned_adjoint", "owned_tangent", "fresh_tape",
-                                   "copy_slice", "reduced_size", "matmul_adjoint_left", "matmul_adjoint_right",
+RUNTIME_FACTS = {n: PURE for n in ("zeros_like", "zeros_like_entry", "owned", "owned_adjoint", "owned_tangent",
+                                   "fresh_tape", "copy_slice", "reduced_size", "matmul_adjoint_left", "matmul_adjoint_right",
                                    "unreduce_extreme", "masked_product", "selected_product", "tangent_ratio",
                                    "pole_ratio")}
 # the helpers that write into their argument: a dict's entry put back, an adjoint buffer added into

@@ -48,8 +48,8 @@ from srcgrad.runtime import (
 )
 from srcgrad.templates import d
 
-nondifferentiable(runtime.zeros_like, runtime.reduced_size, runtime.method_axes, runtime.shape_of,
-                  runtime.sign_of)
+nondifferentiable(runtime.zeros_like, runtime.zeros_like_entry, runtime.reduced_size, runtime.method_axes,
+                  runtime.shape_of, runtime.sign_of)
 
 linear(runtime.unbroadcast, "g")
 for _helper in (runtime.fill_adjoint, runtime.linspace_adjoint, runtime.arange_adjoint):

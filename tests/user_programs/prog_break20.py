@@ -86,18 +86,18 @@ def test_f01_grad_of_a_record_entry_read_in_a_loop_is_right():
     check_all(rnn_tuple_entries, [P_TUPLE, X3], hess=False)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS20 #1 hvp of a dict entry read in a loop: `try` is not supported (runtime/core.py zeros_like_entry)")
+# FINDINGS20 #1 (fixed): hvp of a dict entry read in a loop: `try` is not supported (runtime/core.py zeros_like_entry)
 def test_f01_hvp_of_a_dict_entry_read_in_a_loop():
     v = {"w": np.array([1.0, -1.0, 0.5])}
     close(srcgrad.hvp(rnn_dict)(P_DICT, X3, v), hvp_fd(rnn_dict, [P_DICT, X3], 0, v), 1e-4, 1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS20 #1 hessian of a tuple's entries read in a loop: `try` is not supported")
+# FINDINGS20 #1 (fixed): hessian of a tuple's entries read in a loop: `try` is not supported
 def test_f01_hessian_of_tuple_entries_read_in_a_loop():
     check_hessian(rnn_tuple_entries, [P_TUPLE, X3])
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS20 #1 jacobian(grad(f)) of a dict entry read in a branch: `try` is not supported")
+# FINDINGS20 #1 (fixed): jacobian(grad(f)) of a dict entry read in a branch: `try` is not supported
 def test_f01_jacobian_of_grad_of_a_dict_entry_read_in_a_branch():
     p = {"W": P_TUPLE[0]}
     H = srcgrad.jacobian(srcgrad.grad(dict_entry_in_branch))(p, X3)
@@ -112,7 +112,7 @@ def float_record_recurrence(p, n):
     return s * p["a"]
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS20 #1 hvp of a dict of floats read in a loop: `try` is not supported")
+# FINDINGS20 #1 (fixed): hvp of a dict of floats read in a loop: `try` is not supported
 def test_f01_hvp_of_a_dict_of_floats_read_in_a_loop():
     p = {"a": 0.4, "b": 1.3}
     v = {"a": 1.0, "b": -0.5}

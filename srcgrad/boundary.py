@@ -213,8 +213,13 @@ def check_cotangent(value, cotangent, path: str = "") -> None:
     """A pullback's cotangent: `value`'s structure (a None entry counts as zeros), and for
     each array its shape. NumPy would broadcast a number or a wider array against the
     value and hand back the gradient of a different sum, without a word."""
-    if cotangent is None and path:
-        return
+    if cotangent is None:
+        if path:
+            return
+        raise SrcGradError("the cotangent is None; None stands for an entry of a tuple, list or "
+                           "dict value held at zero, not for the whole value",
+                           hint="give the pullback a cotangent shaped like the value vjp returned "
+                                "(e.g. numpy.ones_like(out), or 1.0 for a number)")
     if isinstance(value, dict):
         if isinstance(cotangent, dict) and set(cotangent) == set(value):
             for key, item in cotangent.items():

@@ -152,10 +152,11 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     stored = _stored(tree)
     parsed, static = _with_static(parsed, params, options.kinds, stored)
     names = Names(nodes.names_in(tree) | {tree.name})
+    parsed, builtins_kept = keep_builtins(parsed, tree, names, options.kinds)
     expand_comprehensions(tree, names, parsed.source, parsed.namespace, (set(params) - static) | stored)
     aux = split_aux(tree, names, parsed.source) if options.has_aux else None
     ctx = Context(parsed, names, (set(params) - static) | _stored(tree))  # the loops' names too
-    keep_builtins(parsed, ctx)
+    ctx.helpers.update(builtins_kept)
     model_writes(tree, parsed.namespace, ctx.is_local)
     kinds = options.kinds
     anf = normalize(tree, names, parsed.source, ctx.is_local,

@@ -65,12 +65,14 @@ def check_real(fn, act: Activity, source) -> None:
     """Raise where a complex literal or a complex dtype enters a value being
     differentiated (directly, or through the names it was assigned to)."""
     assigns = [s for s in statements(fn.body) if isinstance(s, gast.Assign)]
+    # a parameter or local named `complex` is the function's own value, not the type
+    own = {n.id for n in nodes.name_nodes(fn) if not isinstance(n.ctx, gast.Load)}
     tainted: set[str] = set()
     changed = True
     while changed:
         changed = False
         for stmt in assigns:
-            if _complex_in(stmt.value, tainted):
+            if _complex_in(stmt.value, tainted, own):
                 for target in stmt.targets:
                     new = {n.id for n in gast.walk(target) if isinstance(n, gast.Name)} - tainted
                     changed |= bool(new)
@@ -78,18 +80,18 @@ def check_real(fn, act: Activity, source) -> None:
     for stmt in assigns:
         target = stmt.targets[0]
         name = target.id if isinstance(target, gast.Name) else nodes.dotted(getattr(target, "value", None))
-        if name is not None and act.is_active(name) and _complex_in(stmt.value, tainted):
+        if name is not None and act.is_active(name) and _complex_in(stmt.value, tainted, own):
             raise located(source, stmt, "a complex value enters the computation being differentiated; "
                           "srcgrad differentiates real numbers only",
                           "keep it real: np.cos(x) and np.sin(x) for the parts of np.exp(1j * x), "
                           "np.hypot(a, b) for the modulus of a + 1j * b")
 
 
-def _complex_in(expr, tainted: set[str]) -> bool:
+def _complex_in(expr, tainted: set[str], own: set[str]) -> bool:
     for node in nodes.walk(expr):
         if isinstance(node, gast.Constant) and isinstance(node.value, complex):
             return True
-        if isinstance(node, gast.Name) and (node.id in tainted or node.id in _COMPLEX_NAMES):
+        if isinstance(node, gast.Name) and (node.id in tainted or node.id in _COMPLEX_NAMES and node.id not in own):
             return True
         if isinstance(node, gast.Attribute) and node.attr in _COMPLEX_NAMES:
             return True

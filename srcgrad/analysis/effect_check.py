@@ -8,6 +8,8 @@ docstring for the whole contract).
 """
 from __future__ import annotations
 
+import types
+
 import gast
 import numpy
 
@@ -93,7 +95,10 @@ def check_effects(fn, ops: dict, act, ctx, lifted: dict, mode: str = "reverse",
     if generated:
         _check_generated(fn, act, ctx, mode)
         return
-    namespace = ctx.parsed.namespace
+    # modules the compiler bound for the code it wrote (`numpy.asarray(v)` where the
+    # module imports NumPy's functions only by name)
+    modules = {k: v for k, v in ctx.helpers.items() if isinstance(v, types.ModuleType)}
+    namespace = ctx.parsed.namespace.with_values(modules) if modules else ctx.parsed.namespace
     varied = act.varied
     reads = _Reads(fn, act, ctx.facts.scalar_names, backward=mode == "reverse")
     for stmt in nodes.walk_statements(fn.body):

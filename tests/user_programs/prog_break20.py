@@ -243,7 +243,7 @@ def local_named_complex(xs):
     return s
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS20 #5 a local float named complex: refused as 'a complex value enters'")
+# FINDINGS20 #5 (fixed): a local float named complex: refused as 'a complex value enters'
 def test_f05_local_named_complex():
     close(srcgrad.grad(local_named_complex)([1.0, 2.0]), [2.0, 2.0])
 
@@ -691,7 +691,7 @@ def first_sine(x):
 """
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS20 #6 from numpy import *, a list of NumPy scalars: 'numpy.asarray is a call srcgrad knows nothing about'")
+# FINDINGS20 #6 (fixed): from numpy import *, a list of NumPy scalars: 'numpy.asarray is a call srcgrad knows nothing about'
 def test_f06_star_import_list_of_numpy_scalars(tmp_path):
     m = load(tmp_path, "b20_star_scalars", STAR_SCALARS)
     x = list(np.array([0.3, -1.2, 0.7]))          # np.float64 entries
@@ -699,7 +699,7 @@ def test_f06_star_import_list_of_numpy_scalars(tmp_path):
     close(srcgrad.grad(m.sines)(x), np.cos(np.array(x)))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS20 #6 from numpy import sin (no import numpy), a list of NumPy scalars: refused")
+# FINDINGS20 #6 (fixed): from numpy import sin (no import numpy), a list of NumPy scalars: refused
 def test_f06_from_numpy_import_sin_list_of_numpy_scalars(tmp_path):
     m = load(tmp_path, "b20_from_sin", STAR_SCALARS.replace("from numpy import *", "from numpy import sin"))
     close(srcgrad.grad(m.sines)(list(np.array([0.3, -1.2, 0.7]))), np.cos(np.array([0.3, -1.2, 0.7])))

@@ -17,6 +17,11 @@ def zero_helpers_case(x, c):
     return np.sum((rt.zeros_like(x) + x * rt.reduced_size(x, 1) * len(rt.shape_of(x)) * rt.sign_of(x)) * c)
 
 
+@case(rt.zeros_like_entry, variants=[(np.array([[0.3, -1.2, 2.0], [0.7, 0.1, -0.4]]), np.array([1.5, -0.5, 0.25]))])
+def zero_entry_case(x, c):  # (fixed samples: the shared generator's draws stay as they were)
+    return np.sum((rt.zeros_like_entry({"w": x}, "w") + x * x) * c)
+
+
 @case(rt.unbroadcast, variants=[(R(3, 4), R(1, 4), C(1, 4)), (R(2, 3), R(), C())], modes=FWD)
 def unbroadcast_case(g, x, c):
     return np.sum(rt.unbroadcast(g * g, x) * c)

@@ -5,6 +5,10 @@ vjp (two cotangents) and jvp against differences of the function, hvp and hessia
 against differences of srcgrad's own (checked) gradient, the caller's arguments
 left as the function leaves them.
 """
+import importlib
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -176,3 +180,15 @@ def check_vjp_array(f, args, wrt=0, seed=1):
     g1[...] = 123.0                                      # a result is the caller's to write
     close(pullback(u_keep), (u_keep.ravel() @ J).reshape(np.shape(args[wrt])))
     return g2
+
+
+def load(tmp_path, name, text):
+    """A user module written to a file and imported (srcgrad reads its source)."""
+    path = tmp_path / f"{name}.py"
+    path.write_text(textwrap.dedent(text))
+    sys.path.insert(0, str(tmp_path))
+    try:
+        sys.modules.pop(name, None)
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(tmp_path))

@@ -24,29 +24,14 @@ list grown in a loop, #10 srcgrad's own derivative called inside f, #11 a
 partial's keyword replaced, #12 loop indices across nested loops.
 """
 import builtins
-import importlib
 import math
-import sys
-import textwrap
 
 import numpy as np
 import pytest
 
 import srcgrad
 
-from user_programs.checking import fd_grad, fd_dir, close, _flat
-
-
-def load(tmp_path, name, text):
-    """A user module written to a file and imported (srcgrad reads its source)."""
-    path = tmp_path / f"{name}.py"
-    path.write_text(textwrap.dedent(text))
-    sys.path.insert(0, str(tmp_path))
-    try:
-        sys.modules.pop(name, None)
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(str(tmp_path))
+from user_programs.checking import fd_grad, fd_dir, close, _flat, load
 
 
 def all_modes(f, args, wrt=0, hvp=False, rtol=1e-6, atol=1e-7):

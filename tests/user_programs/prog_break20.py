@@ -15,10 +15,7 @@ in float64 (or srcgrad's own gradient checked first).
 A finding that still fails is a strict xfail naming its number in FINDINGS20.md.
 """
 import functools
-import importlib
 import math
-import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -26,19 +23,7 @@ import pytest
 import srcgrad
 
 from user_programs.checking import (fd_grad, fd_dir, close, _flat, check_all,
-                                    check_hessian, jac_fd)
-
-
-def load(tmp_path, name, text):
-    """A user module written to a file and imported (srcgrad reads its source)."""
-    path = tmp_path / f"{name}.py"
-    path.write_text(textwrap.dedent(text))
-    sys.path.insert(0, str(tmp_path))
-    try:
-        sys.modules.pop(name, None)
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(str(tmp_path))
+                                    check_hessian, jac_fd, load)
 
 
 def hvp_fd(f, args, wrt, v):

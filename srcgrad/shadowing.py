@@ -39,7 +39,8 @@ def keep_builtins(parsed, tree, names, kinds) -> tuple:
     renamed to a fresh name bound to the module's object (which `parsed` then
     sees). Raises a located SrcGradError for a parameter or local of such a name
     that generated code may need (see the module docstring)."""
-    _check_locals(parsed, tree, kinds)
+    if any(names.taken(n) for n in INTRODUCED):  # (the tree's names: no walk where none is used)
+        _check_locals(parsed, tree, kinds)
     bindings: dict = {}
     reads = None
     for name in INTRODUCED:

@@ -18,7 +18,7 @@ from ..errors import located
 from ..rules import facts as table
 from ..rules import registry
 from .aliases import alias_groups, positions
-from .effects import bind_user, function_effects, resolve_call, static_arguments
+from .effects import bind_user, callee_object, function_effects, resolve_call, static_arguments
 
 
 # --- rewriting writes the derivative can model ------------------------------------
@@ -358,16 +358,5 @@ def _is_number(node, ctx) -> bool:
 
 def _made_by_srcgrad(call, namespace, is_local) -> bool:
     """The call's function is an object of srcgrad's own (a derivative `grad` returned)."""
-    node, attrs = call.func, []
-    while isinstance(node, gast.Attribute):
-        attrs.append(node.attr)
-        node = node.value
-    if not isinstance(node, gast.Name) or is_local(node.id):
-        return False
-    try:
-        obj = namespace.lookup(node.id)
-    except KeyError:
-        return False
-    for attr in reversed(attrs):
-        obj = getattr(obj, attr, None)
-    return type(obj).__module__.split(".")[0] == "srcgrad" and callable(obj)
+    obj = callee_object(call, namespace, is_local)
+    return obj is not None and callable(obj) and type(obj).__module__.split(".")[0] == "srcgrad"

@@ -403,6 +403,15 @@ class _UfuncMethod:
     attr: str
 
 
+def callee_object(call, namespace, is_local):
+    """The object `call`'s dotted function name refers to (read as `resolve_call`
+    reads it: no user property runs), or None for a local or unresolved name."""
+    path = nodes.dotted(call.func)
+    if path is None or is_local(path.split(".")[0]):
+        return None
+    return _lookup(namespace, path)[0]
+
+
 def _lookup(namespace, path: str):
     """(the object `path` names, the object it is a method of or None). Attributes
     are read only from modules and classes, and statically from other objects:

@@ -193,8 +193,8 @@ class Backward:
         repeat.body = body or [gast.Pass()]
         info.backward = repeat
         out.append(nodes.comment(f"backward of line {line}: {self.ctx.line(line)}"))
-        out.extend(before)
         out.extend(self.rebound_after(info))
+        out.extend(before)  # zeros just before the loop: the loop may add into them in place
         out.append(repeat)
         if info.parent is not None and info.bound is None:
             out.append(self.pop_marker(info.counter, Restore("counter", info.key)))

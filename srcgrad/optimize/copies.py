@@ -61,7 +61,6 @@ def propagate(stmts: list, live_out: set[str], floats: frozenset = frozenset()):
     """
     changed = _coalesce(stmts, _once(lambda: _load_counts(stmts)))  # (most blocks have no candidate)
     changed |= _block(stmts, floats)
-    changed |= _fold_all(stmts, floats)
     return stmts, changed
 
 
@@ -117,49 +116,56 @@ def _target(stmt):
 
 
 def _block(stmts: list, floats) -> bool:
+    """One pass in order: each statement first has the copies still in force read
+    through (a compound statement none that it assigns, in its body or not), then
+    ends those whose name or source it assigns; then its value is folded, and a copy
+    (one folded to a number too: `dp = 1.0 * 0.1`) comes into force after it."""
     changed = False
-    stored = [None] * len(stmts)  # per statement, computed once: these loops are quadratic
-    loaded = [None] * len(stmts)
-    for i, stmt in enumerate(stmts):
+    live: dict = {}  # a -> (its value node, the name it copies or None)
+    for stmt in stmts:
+        if live:
+            loads, stores = _reads_and_stores(stmt)
+            compound = isinstance(stmt, (gast.If, gast.For, gast.While))
+            ended = [a for a, (_, b) in live.items() if a in stores or b in stores]
+            if compound:
+                for a in ended:
+                    del live[a]
+            now = {a: value for a, (value, _) in live.items() if a in loads}
+            if now:
+                _Substitute(now).visit(stmt)
+                changed = True
+            if not compound:
+                for a in ended:
+                    del live[a]
         for name in ("body", "orelse"):
             inner = getattr(stmt, name, None)
             if isinstance(inner, list) and not isinstance(stmt, gast.Assign):
                 changed |= _block(inner, floats)
-        if not _is_copy(stmt):
-            continue
-        a, value = stmt.targets[0].id, stmt.value
-        b = value.id if isinstance(value, gast.Name) else None
-        for j in range(i + 1, len(stmts)):
-            later = stmts[j]
-            if stored[j] is None:
-                loaded[j], stored[j] = _reads_and_stores(later)
-            assigned = stored[j]
-            compound = isinstance(later, (gast.If, gast.For, gast.While))
-            if compound and (a in assigned or (b is not None and b in assigned)):
-                break
-            if a in loaded[j]:
-                _substitute_reads(later, a, value)
-                loaded[j] = nodes.loaded_names(later)
+        folded_to_name = False
+        if isinstance(stmt, gast.Assign) and _foldable(stmt.value, floats):
+            folded = fold(stmt.value, floats)
+            if folded is not stmt.value and not _aliases(folded, floats):
+                stmt.value = folded
                 changed = True
-            if a in assigned or (b is not None and b in assigned):
-                break
+                # (the next round's `_coalesce` may give the value the reader's name)
+                folded_to_name = isinstance(folded, gast.Name)
+        if _is_copy(stmt) and not folded_to_name:
+            value = stmt.value
+            live[stmt.targets[0].id] = (value, value.id if isinstance(value, gast.Name) else None)
     return changed
 
 
-def _substitute_reads(stmt, a: str, value) -> None:
-    _Substitute(a, value).visit(stmt)
-
-
 class _Substitute(nodes.Transformer):
-    """Every read of `a` replaced by a copy of `value`. (A class made once: a class
-    statement in the function would cost more than the walk, at every call.)"""
+    """Every read of a name in `copies` replaced by a copy of its value. (A class
+    made once: a class statement in the function would cost more than the walk.)"""
 
-    def __init__(self, a: str, value):
-        self.a, self.value = a, value
+    def __init__(self, copies: dict):
+        self.copies = copies
 
     def visit_Name(self, n):
-        if n.id == self.a and isinstance(n.ctx, gast.Load):
-            return nodes.clone(self.value)
+        value = self.copies.get(n.id)
+        if value is not None and isinstance(n.ctx, gast.Load):
+            return nodes.clone(value)
         return n
 
 

@@ -334,6 +334,24 @@ def test_two_updates_of_one_entry_are_one_statement():
     assert got == expected
 
 
+def test_a_constant_times_a_power_of_two_times_a_float_is_one_product():
+    """`100.0 * (2 * r)` of a Python float r is written `200.0 * r`: scaling up by a power
+    of two rounds nothing, so the gradient is the one the two products give, to the bit,
+    up to overflow (inf either way)."""
+    df = srcgrad.grad(rosenbrock)
+    df([0.5, 1.5])
+    text = srcgrad.source(df)
+    assert re.search(r"^\s*_dt7 = 200\.0 \* _t7$", text, flags=re.M), text
+    assert "(2 * _t7)" not in text
+    for x in ([0.3, -1.2, 0.8, 1.1, -0.4], [1e76, -3e76, 2.5e75], [5e-324, 1e-310, -2e-308, 0.0]):
+        expected = [0.0] * len(x)
+        for i in range(len(x) - 2, -1, -1):
+            d = 100.0 * (2 * (x[i + 1] - x[i] ** 2))
+            expected[i] = expected[i] - 2.0 * (1.0 - x[i]) - d * (2 * x[i])
+            expected[i + 1] = expected[i + 1] + d
+        assert df(x) == expected
+
+
 def chained(x):
     s = 0.0
     for i in range(len(x) - 1):

@@ -21,7 +21,8 @@ that changes nothing but the text:
 
 NumPy values, calls other than `len` and the `math` functions of the model,
 and the NaN guards are left as they are. `a + -e` is written `a - e` (the same
-IEEE operation).
+IEEE operation), and `100.0 * (2 * r)` of a float `r` is `200.0 * r` (the same
+number: see `_rescaled`).
 
 Two updates of one entry of a gradient list in a block, `dx[i] = dx[i] - a` and a
 later `dx[i] = dx[i] + b`, become one, `dx[i] = dx[i] - a + b`: the same
@@ -29,6 +30,8 @@ additions in the same order, where nothing between them touches `dx` and `a` can
 be evaluated later to the same value without raising.
 """
 from __future__ import annotations
+
+import math
 
 import gast
 
@@ -86,6 +89,9 @@ class _Fuser:
                 self.changed = True
                 continue
             j += 1
+        for stmt in stmts:
+            if isinstance(stmt, gast.Assign) and _pure_numbers(stmt.value, self.model):
+                self.changed |= _rescaled(stmt.value, self.model)
         for stmt in stmts:
             if isinstance(stmt, gast.For):
                 self.block(stmt.body, loops + (stmt,))
@@ -262,6 +268,37 @@ def _simplified(parent, field, value):
             parent.op = gast.Sub()
             value.left = value.left.operand
     return value
+
+
+def _rescaled(expr, model) -> bool:
+    """Each `c * (k * e)` below `expr` as `(c * k) * e`, for a float `e` and constants
+    with |c| >= 1 and k a power of two >= 1 (`100.0 * (2 * r)` is `200.0 * r`: scaling
+    up by a power of two rounds nothing, and overflows where the whole product does).
+    Says whether it changed anything."""
+    changed = False
+    for node in nodes.of_class(expr, (gast.BinOp,)):
+        inner = node.right
+        if node.op.__class__ is gast.Mult and inner.__class__ is gast.BinOp and inner.op.__class__ is gast.Mult:
+            scaled = _scaled(_constant(node.left), _constant(inner.left))
+            if scaled is not None and model.type_of(inner.right) == "float":
+                node.left, node.right = nodes.const(scaled), inner.right
+                changed = True
+    return changed
+
+
+def _constant(node):
+    """The value of a number constant node (not a bool), else None."""
+    value = getattr(node, "value", None) if isinstance(node, gast.Constant) else None
+    return value if type(value) in (int, float) else None
+
+
+def _scaled(c, k):
+    """`c * k` as a float when `c * (k * e)` is `(c * k) * e` for every float e, else None."""
+    if c is None or k is None or not (math.isfinite(c) and abs(c) >= 1 and k >= 1):
+        return None
+    mantissa, _ = math.frexp(k)
+    product = float(c) * k
+    return product if mantissa == 0.5 and math.isfinite(product) else None
 
 
 def _pure_numbers(value, model) -> bool:

@@ -59,8 +59,11 @@ def plain_products(forward: list, backward: list, selected: str, callee, seed: s
     guards = [flow.guards_in(s) for s in backward]
     if not any(guards):
         return backward, False  # no guard to unguard: the flow need not be followed
-    flow.constants = _constants(forward + backward)
-    flow.block(forward + backward, {seed} if seed else set())
+    flow.constants_of = lambda: _constants(forward + backward)
+    flow.checking = False  # the forward sweep's own guards (a derivative's, for hvp) stay as they are
+    state = flow.block(forward, {seed} if seed else set())
+    flow.checking = True
+    flow.block(backward, state)
     plain = _Plain(flow)
     # (the flow changes no node: a statement whose guards all stay is left as it is)
     return [plain.visit(s) if any(id(n) not in flow.kept for n in found) else s
@@ -89,7 +92,9 @@ class _Flow:
         self.selected, self.callee, self.stack = selected, callee, stack
         self.kept: set = set()
         self.ever: set = set()  # every name that ever held the bit: what a pop restores
-        self.constants: set = set()  # names bound once, to a number written in the code (`dt = 0.01`)
+        self.constants_of = set  # () -> names bound once, to a number written in the code (`dt = 0.01`)
+        self._constants = None
+        self.checking = True  # whether the statements followed are those whose guards may go
         self.guards: dict = {}  # id(statement) -> (statement, the guards it runs): no node changes here
 
     def guards_in(self, stmt) -> list:
@@ -98,6 +103,11 @@ class _Flow:
         if found is None or found[0] is not stmt:
             found = self.guards[id(stmt)] = (stmt, [n for n in nodes.of_class(stmt, _CALL) if self.guarded(n)])
         return found[1]
+
+    def constants(self) -> set:
+        if self._constants is None:
+            self._constants = self.constants_of()
+        return self._constants
 
     def guarded(self, call) -> bool:
         return isinstance(call.func, gast.Name) and call.func.id == self.selected \
@@ -109,9 +119,8 @@ class _Flow:
         return state
 
     def statement(self, stmt, state: set) -> set:
-        for node in self.guards_in(stmt):  # the guards this statement runs, in this state
-            if not _finite(node.args[1], self.constants) \
-                    and self.marked(node.args[0], state):
+        for node in self.guards_in(stmt) if self.checking else ():  # the guards it runs, in this state
+            if self.marked(node.args[0], state) and not _finite(node.args[1], self.constants):
                 self.kept.add(id(node))
         if isinstance(stmt, gast.Assign):
             bit = self.restored(stmt) if self.popped(stmt.value) else self.marked(stmt.value, state)
@@ -240,13 +249,13 @@ class _Flow:
         return any(self.operand(a, state) for a in operands)
 
 
-def _finite(expr, constants=frozenset()) -> bool:
-    """A number written in the code (or a name bound only to one, `constants`),
-    which no adjoint's zero can meet as inf or NaN."""
+def _finite(expr, constants=frozenset) -> bool:
+    """A number written in the code (or a name bound only to one: `constants()` gives
+    them), which no adjoint's zero can meet as inf or NaN."""
     if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, (gast.USub, gast.UAdd)):
         expr = expr.operand
     if isinstance(expr, gast.Name):
-        return expr.id in constants
+        return expr.id in constants()
     return isinstance(expr, gast.Constant) and isinstance(expr.value, (int, float)) \
         and not isinstance(expr.value, bool) and math.isfinite(expr.value)
 

@@ -44,6 +44,9 @@ def share_repeats(fn, ops: dict, params: list[str], kinds: tuple) -> None:
     it (the block may not have run), and a repeat whose target is read before
     its statement (a value carried over from the previous iteration) stays.
     """
+    values = [nodes.structure(s.value) for s in nodes.walk_statements(fn.body) if isinstance(s, gast.Assign)]
+    if len(set(values)) == len(values):
+        return  # no value is computed twice: nothing to share (and nothing renamed to make one)
     numeric = {p for p, k in zip(params, kinds) if k in ("array", "scalar")}
     numeric |= numbers(fn.body, params, {p for p, k in zip(params, kinds) if k == "scalar"})
     stores: dict[str, int] = {p: 1 for p in params}

@@ -26,6 +26,6 @@ def normalize(fn, names: Names, source: SourceInfo, is_local, scalar_params=froz
     `returns` says what a user's function called may hand back (aliases);
     `hidden_reads` maps a nested helper's name to the outer locals its calls read.
     """
-    fn = desugar(fn, names, source, scalar_params, sequence_params, returns)
+    fn = desugar(fn, names, source, scalar_params, sequence_params, returns)  # a copy: what follows changes it
     fn = single_exit(fn, names)
     return anf(fn, names, source, is_local, is_module_path, hidden_reads)

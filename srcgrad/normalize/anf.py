@@ -38,7 +38,7 @@ _KEPT_WHOLE = (gast.BoolOp, gast.JoinedStr)
 
 
 def anf(fn, names: Names, source: SourceInfo, is_local, is_module_path=None, hidden_reads=None):
-    fn = nodes.clone(fn)
+    """`fn` (a tree `normalize` made and owns: changed in place) in A-normal form."""
     fn.body = _Anf(names, source, is_local, is_module_path, hidden_reads).body(fn.body)
     return fn
 

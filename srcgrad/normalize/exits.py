@@ -25,13 +25,13 @@ from ..naming import Names
 
 
 def single_exit(fn, names: Names):
+    """`fn` (a tree `normalize` made and owns: changed in place) with one exit, at its end."""
     body = fn.body
     last_return = body and isinstance(body[-1], gast.Return)
     early = any(isinstance(n, gast.Return) for s in (body[:-1] if last_return else body)
                 for n in nodes.walk(s))
     if not early and not _has_jump(body):
         return fn
-    fn = nodes.clone(fn)
     state = _State(names, early)
     new_body, _ = state.block(fn.body, loop=None)
     if early:

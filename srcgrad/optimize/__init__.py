@@ -6,8 +6,7 @@ backward)` for a pass that reads or changes both sweeps of a joint
 derivative, and `changed` says whether it changed anything (in place or
 not). The facts a pass reads about the code (static shapes, value kinds:
 `setting.facts`) are computed from the statements it is given, again after
-any pass changed them, except within the loop of step 3: its passes keep
-each name's value, so facts computed before them still hold.
+any pass changed them.
 
 Reverse mode (`reverse`):
 
@@ -174,16 +173,9 @@ def _whole_function(forward: list, backward: list, setting: Setting, value_neede
             setting = dataclasses.replace(setting, numbers=setting.numbers | seeded)
             changed = pending = True
     # Settling shapes exposes copies, and propagating them can expose more to settle.
-    # The facts are computed again only after CSE or the seeds changed the code: those
-    # bind names to other values (a seed becomes a number). Settling, copies, folding,
-    # scalar elision and dead code keep every name that remains bound to the value it
-    # had, and add no binding, so facts of the code before them still hold after them
-    # (they may miss a new one: a name left assigned once; settling stops all the same).
-    stale = changed
     for _ in range(ROUNDS):
-        if stale:
+        if changed:
             known = facts(forward + backward, setting)
-            stale = False
         backward, changed = settle_shapes(backward, known, forward, setting.params, setting.rename_global)
         if not (changed or pending):
             break

@@ -4,9 +4,8 @@
 names known to hold Python numbers, how a call resolves, and the emitted
 names of the runtime helpers. `facts(statements, setting)` are the facts
 that depend on the code (static shapes, value kinds): a pass that reads them
-gets them computed from the statements it is given, not kept from before
-another pass changed the code, unless that pass kept every name's value
-(see `optimize.reverse`'s step 3).
+gets them computed from the statements it is given, never kept from before
+another pass changed the code.
 """
 from __future__ import annotations
 

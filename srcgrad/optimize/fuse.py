@@ -42,13 +42,26 @@ from .raises import Model
 def fuse_temporaries(body: list, params: dict, callee, keep: set) -> tuple[list, bool]:
     """`(body, changed)`: the assembled function's statements with single-use
     temporaries fused; `keep`: names read after `body` (the returned ones)."""
-    if nodes.of_class(body, (gast.Nonlocal, gast.Global)):
+    if any(s.__class__ in (gast.Nonlocal, gast.Global) for s in _every_statement(body)):
         return body, False  # a call could rebind a name from elsewhere
     model = Model(body, params, callee)
+    if not any(isinstance(s, gast.Assign) and _pure_numbers(s.value, model) for s in nodes.walk_statements(body)):
+        return body, False  # every rewrite here starts from a statement of Python-number arithmetic
     stores, loads = _counts(body)
     fuser = _Fuser(model, stores, loads, keep, body)
     fuser.block(body, ())
     return body, fuser.changed
+
+
+def _every_statement(stmts):
+    """Every statement of a block and of the blocks nested in it (a nested def's too):
+    where `global` and `nonlocal` can stand (never in an expression)."""
+    for stmt in stmts:
+        yield stmt
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(stmt, field, None)
+            if inner.__class__ is list:
+                yield from _every_statement(inner)
 
 
 def _counts(body):

@@ -535,17 +535,23 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
             and not any(name in nodes.names_in(e) for e in direct if not isinstance(e, gast.Name))
 
     mentioned: dict = {}  # id(stmt) -> the names it mentions (nothing here changes the body)
+    first: dict = {}  # (id(block), start, stop, name) -> the statement `next_read` asks about
 
     def next_read(block, start, stop, name):
         """True or False for the first statement of `block[start:stop]` that mentions
         `name` (whether it is a read that flows on), None when none does."""
-        for stmt in block[start:stop]:
-            names = mentioned.get(id(stmt))
-            if names is None:
-                names = mentioned[id(stmt)] = nodes.names_in(stmt)
-            if name in names:
-                return flows(stmt, name)
-        return None
+        key = (id(block), start, stop, name)
+        if key in first:
+            stmt = first[key]
+        else:
+            stmt = first[key] = next((s for s in block[start:stop] if name in _mentions(s)), None)
+        return None if stmt is None else flows(stmt, name)
+
+    def _mentions(stmt) -> set:
+        names = mentioned.get(id(stmt))
+        if names is None:
+            names = mentioned[id(stmt)] = nodes.names_in(stmt)
+        return names
 
     def holds(stmt, name) -> bool:
         if isinstance(stmt.value, gast.Constant) and type(stmt.value.value) in (int, float):

@@ -24,6 +24,7 @@ import weakref
 import gast
 
 from . import nodes
+from .unparse import unparse
 
 _COMMENT_MARKER = "__srcgrad_comment__"  # a comment is unparsed as `__srcgrad_comment__(7)`
 _COMMENT = re.compile(r"^(\s*)" + _COMMENT_MARKER + r"\((.*)\)\s*$")
@@ -52,8 +53,7 @@ def to_sources(fn_node, note=None) -> tuple[str, str]:
         fn_node.lineno = None
     try:
         _mark(fn_node, note, comments, notes, undo, noted=note is not None)
-        _signed(fn_node, undo)
-        text = gast.unparse(fn_node)
+        text = unparse(fn_node)
     finally:
         for node, field, value in reversed(undo):
             setattr(node, field, value)
@@ -78,26 +78,6 @@ _NOTE_MARKER = "__srcgrad_note_"  # a bare name, `__srcgrad_note_7__`: cheap to 
 _NOTE = re.compile(r"^\s*" + _NOTE_MARKER + r"(\d+)__\s*$")
 _BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
 _NOTED = (gast.Assign, gast.Expr, gast.Return)
-
-
-# (node class, the field where a negative number needs parentheses): `(-1.5) ** 2`, `(-1).real`
-_TIGHT = {gast.BinOp: "left", gast.Attribute: "value", gast.Subscript: "value", gast.Call: "func"}
-
-
-def _signed(fn_node, undo: list) -> None:
-    """A negative number constant (folded from `-1.5`) where the unparser would print it
-    bare and Python would read its sign last: `-1.5 ** 2` is `-(1.5 ** 2)`. There it is
-    written as the negation of its magnitude, which the unparser parenthesises, recording
-    each change in `undo`."""
-    for node in nodes.of_class(fn_node, tuple(_TIGHT)):
-        field = _TIGHT[node.__class__]
-        if field == "left" and node.op.__class__ is not gast.Pow:
-            continue
-        child = getattr(node, field)
-        value = getattr(child, "value", None) if child.__class__ is gast.Constant else None
-        if type(value) in (int, float) and (value < 0 or value == 0 and str(value).startswith("-")):
-            undo.append((node, field, child))
-            setattr(node, field, gast.UnaryOp(op=gast.USub(), operand=nodes.const(-value)))
 
 
 def _mark(node, note, comments: list, notes: list, undo: list, noted: bool) -> None:

@@ -1,0 +1,258 @@
+"""`gast.unparse`, the same text, faster for the nodes generated code is made of.
+
+Printing a derivative is a tenth of its first build. gast's unparser (a port
+of `ast.unparse`) wraps every operator and call in generator-based context
+managers for its parentheses and finds each node's method by name. The
+unparser here is gast's own, with the methods of the nodes that make up
+nearly all of a derivative (names, numbers, arithmetic, calls, attributes,
+subscripts, tuples, assignments, `del`, `return`) written without them. It
+writes the same characters: the precedence rules are gast's, read from its
+tables, and every other node is printed by gast's own method. A gast without
+the internals it builds on is used as it is (`unparse` falls back).
+"""
+from __future__ import annotations
+
+import gast
+
+try:
+    from gast.unparser import _Precedence, _Unparser
+except ImportError:  # pragma: no cover - a gast that reorganised its unparser
+    _Unparser = None
+
+__all__ = ["unparse"]
+
+
+def unparse(node) -> str:
+    """The source text of a gast tree, as `gast.unparse(node)` writes it, except that a
+    negative number constant (folded from `-1.5`) is parenthesised where Python would
+    read its sign last (`(-1.5) ** 2`, `(-1).real`, `(-1)[0]`, `(-1)(x)`): gast prints
+    it bare there, and `-1.5 ** 2` is `-(1.5 ** 2)`."""
+    if _Fast is None:
+        return _signed_unparse(node)
+    return _Fast().visit(node)
+
+
+def _negative(node) -> bool:
+    """A number constant with a sign: negative, or -0.0."""
+    if node.__class__ is not gast.Constant:
+        return False
+    value = node.value
+    return type(value) in (int, float) and (value < 0 or value == 0 and str(value).startswith("-"))
+
+
+# (node class, the field where a negative number needs parentheses)
+_TIGHT = {gast.BinOp: "left", gast.Attribute: "value", gast.Subscript: "value", gast.Call: "func"}
+
+
+def _signed_unparse(node) -> str:
+    """`gast.unparse` of `node` with each negative constant in a tight place written as
+    the negation of its magnitude, which gast parenthesises (the tree is put back)."""
+    from . import nodes
+
+    undo = []
+    try:
+        for parent in nodes.of_class(node, tuple(_TIGHT)):
+            field = _TIGHT[parent.__class__]
+            if field == "left" and parent.op.__class__ is not gast.Pow:
+                continue
+            child = getattr(parent, field)
+            if _negative(child):
+                undo.append((parent, field, child))
+                setattr(parent, field, gast.UnaryOp(op=gast.USub(), operand=nodes.const(-child.value)))
+        return gast.unparse(node)
+    finally:
+        for parent, field, child in reversed(undo):
+            setattr(parent, field, child)
+
+
+if _Unparser is not None and all(hasattr(_Unparser, name) for name in (
+        "binop", "binop_precedence", "binop_rassoc", "unop", "unop_precedence", "cmpops", "fill",
+        "items_view", "_write_constant", "traverse")):
+    _TEST, _TUPLE, _YIELD, _CMP, _ATOM, _FACTOR = (_Precedence.TEST, _Precedence.TUPLE, _Precedence.YIELD,
+                                                   _Precedence.CMP, _Precedence.ATOM, _Precedence.FACTOR)
+
+    class _Fast(_Unparser):
+        """gast's unparser with the common nodes' methods inlined (see the module)."""
+
+        _methods: dict = {}
+
+        def traverse(self, node):
+            if node.__class__ is list:
+                for item in node:
+                    self.traverse(item)
+                return
+            method = self._methods.get(node.__class__)
+            if method is None:
+                method = self._methods[node.__class__] = getattr(
+                    type(self), "visit_" + node.__class__.__name__, type(self).generic_visit)
+            method(self, node)
+
+        def _tight(self, node) -> bool:
+            """Traverse `node` where a sign would be read last; a negative number there
+            is parenthesised. Says whether it was one."""
+            if _negative(node):
+                self._source.append("(")
+                self._write_constant(node.value)
+                self._source.append(")")
+                return True
+            self.traverse(node)
+            return False
+
+        def visit_Name(self, node):
+            self._source.append(node.id)
+            if node.annotation:
+                self._source.append(": ")
+                self.traverse(node.annotation)
+
+        def visit_Constant(self, node):
+            value = node.value
+            if value.__class__ is int and node.kind is None:
+                self._source.append(repr(value))
+            elif value.__class__ is float and node.kind is None:
+                self._write_constant(value)
+            else:
+                _Unparser.visit_Constant(self, node)
+
+        def visit_BinOp(self, node):
+            write, precedences = self._source.append, self._precedences
+            operator = self.binop[node.op.__class__.__name__]
+            level = self.binop_precedence[operator]
+            parens = precedences.get(node, _TEST) > level
+            if parens:
+                write("(")
+            right_associative = operator in self.binop_rassoc
+            precedences[node.left] = level + 1 if right_associative else level
+            self._tight(node.left) if right_associative else self.traverse(node.left)
+            write(" " + operator + " ")
+            precedences[node.right] = level if right_associative else level + 1
+            self.traverse(node.right)
+            if parens:
+                write(")")
+
+        def visit_UnaryOp(self, node):
+            write = self._source.append
+            operator = self.unop[node.op.__class__.__name__]
+            level = self.unop_precedence[operator]
+            parens = self._precedences.get(node, _TEST) > level
+            if parens:
+                write("(")
+            write(operator)
+            if level is not _FACTOR:
+                write(" ")
+            self._precedences[node.operand] = level
+            self.traverse(node.operand)
+            if parens:
+                write(")")
+
+        def visit_Compare(self, node):
+            write, precedences = self._source.append, self._precedences
+            parens = precedences.get(node, _TEST) > _CMP
+            if parens:
+                write("(")
+            precedences[node.left] = _CMP + 1
+            for e in node.comparators:
+                precedences[e] = _CMP + 1
+            self.traverse(node.left)
+            for o, e in zip(node.ops, node.comparators):
+                write(" " + self.cmpops[o.__class__.__name__] + " ")
+                self.traverse(e)
+            if parens:
+                write(")")
+
+        def visit_Call(self, node):
+            write = self._source.append
+            self._precedences[node.func] = _ATOM
+            self._tight(node.func)
+            write("(")
+            comma = False
+            for e in node.args:
+                if comma:
+                    write(", ")
+                comma = True
+                self.traverse(e)
+            for e in node.keywords:
+                if comma:
+                    write(", ")
+                comma = True
+                self.traverse(e)
+            write(")")
+
+        def visit_keyword(self, node):
+            if node.arg is None:
+                self._source.append("**")
+            else:
+                self._source.append(node.arg + "=")
+            self.traverse(node.value)
+
+        def visit_Attribute(self, node):
+            self._precedences[node.value] = _ATOM
+            value = node.value
+            if not self._tight(value) and value.__class__ is gast.Constant and isinstance(value.value, int):
+                self._source.append(" ")  # `3 .real`: `3.real` would not parse
+            self._source.append("." + node.attr)
+
+        def visit_Subscript(self, node):
+            write = self._source.append
+            self._precedences[node.value] = _ATOM
+            self._tight(node.value)
+            write("[")
+            index = node.slice
+            if index.__class__ is gast.Tuple and index.elts:
+                self.items_view(self.traverse, index.elts)  # no parentheses: `a[i, j]`
+            else:
+                self.traverse(index)
+            write("]")
+
+        def visit_Tuple(self, node):
+            parens = not node.elts or self._precedences.get(node, _TEST) > _TUPLE
+            if parens:
+                self._source.append("(")
+            self.items_view(self.traverse, node.elts)
+            if parens:
+                self._source.append(")")
+
+        def visit_List(self, node):
+            write = self._source.append
+            write("[")
+            for i, e in enumerate(node.elts):
+                if i:
+                    write(", ")
+                self.traverse(e)
+            write("]")
+
+        def visit_Assign(self, node):
+            self.fill()
+            for target in node.targets:
+                self._precedences[target] = _TUPLE
+                self.traverse(target)
+                self._source.append(" = ")
+            self.traverse(node.value)
+            type_comment = self.get_type_comment(node)
+            if type_comment:
+                self._source.append(type_comment)
+
+        def visit_AugAssign(self, node):
+            self.fill()
+            self.traverse(node.target)
+            self._source.append(" " + self.binop[node.op.__class__.__name__] + "= ")
+            self.traverse(node.value)
+
+        def visit_Expr(self, node):
+            self.fill()
+            self._precedences[node.value] = _YIELD
+            self.traverse(node.value)
+
+        def visit_Return(self, node):
+            self.fill("return")
+            if node.value:
+                self._source.append(" ")
+                self.traverse(node.value)
+
+        def visit_Delete(self, node):
+            self.fill("del ")
+            for i, target in enumerate(node.targets):
+                if i:
+                    self._source.append(", ")
+                self.traverse(target)
+else:  # pragma: no cover
+    _Fast = None

@@ -1,9 +1,10 @@
 """From gast to Python source text, and from text to a live function.
 
 The text is the truth: it is what `source()` shows, what is compiled, and
-what `linecache` serves to tracebacks and pdb. It comes from `gast.unparse`
-run on the gast tree itself (no copy, no conversion to `ast`); this is the
-only module that turns trees into text.
+what `linecache` serves to tracebacks and pdb. It comes from gast's
+unparser (`unparse.py`, which writes its text faster) run on the gast tree
+itself (no copy, no conversion to `ast`); this is the only module that turns
+whole functions into text.
 
 Generated functions see the user's module globals (live) and the user's
 closure cells; srcgrad's helpers reach them as extra closure cells. To get

@@ -239,6 +239,20 @@ _dt2 = unbroadcast(_dt3 * _t3, _t2)
 _dt1 = unbroadcast(_dt2 * x, _t1)
 dx = 1.0 * (_dt1 * np.cos(x))
 """, {"x": "array"})),
+    "settle_shapes_unit": ("a product with a name that settling left a copy of the unit seed is its float "
+                           "factor, in the same round; not a name written in place later, nor an array of any dtype",
+                           lambda: _backward_with_facts(settle_shapes, """
+_t1 = np.sin(x)
+_t2 = np.exp(x)
+s = np.sum(_t1)
+""", """
+_ds = 1.0
+_dt1 = unbroadcast(_ds, s)
+dx = _dt1 * np.cos(x)
+de = _dt1 * _t2
+dv = _dt1 * v
+_t2[0] = 5.0
+""", {"x": "array", "v": "array"})),
     "drop_value_only": ("under grad, forward statements only the value needed go",
                         lambda: _backward_with_facts(drop_value_only, """
 _t1 = np.sin(x)

@@ -18,7 +18,9 @@
   shape is `g`: broadcasting puts g's entries where unreduce would.
 - `1.0 * e` is `e` when `e` is a float already (a ufunc like `tanh` that
   always returns one, or arithmetic involving one); for an integer array it
-  would be a conversion, and stays.
+  would be a conversion, and stays. So is `d * e` where the rewrites above
+  left `d` a copy of the unit seed (`_dt1 = _ds`, `_ds = 1.0`): the round
+  that would propagate the copies and find `1.0 * e` is not needed.
 """
 from __future__ import annotations
 
@@ -49,7 +51,56 @@ def settle_shapes(backward: list, known, forward: list, params, rename_global=No
     settle = _Settle(known, reps, defs, written, rename_global)
     # expression statements (line comments, calls kept for their effect) read no shapes
     out = [settle.visit(s) if not isinstance(s, gast.Expr) else s for s in backward]
+    if settle.changed:  # the copies it made may end in a unit seed: `_dt11 * e` is `1.0 * e`
+        _unit_products(out, forward, params, shapes)
     return out, settle.changed
+
+
+def _unit_products(backward: list, forward: list, params, shapes) -> None:
+    """`d * e` as `e` (in place) where `d` is bound once, at the top level, to the float
+    1.0 or through names so bound (`_dt11 = do`, `do = _dt18`, `_dt18 = 1.0`): what
+    copy propagation and the next round's `1.0 * e` rule would make, without that
+    round. The same conditions as that rule: `e` a float whatever its inputs, and not
+    a name whose memory a later write changes."""
+    assigns = {s.targets[0].id: s for s in forward + backward
+               if s.__class__ is gast.Assign and s.targets[0].__class__ is gast.Name
+               and s.targets[0].id in shapes.single}
+    units = {id(n) for n in nodes.of_class(backward, (gast.BinOp,))
+             if n.op.__class__ is gast.Mult and n.left.__class__ is gast.Name and _unit(n.left.id, assigns)}
+    if units:
+        defs = {name: stmt.value for name, stmt in assigns.items()}
+        written = written_in_place(forward + backward, list(params),
+                                   lambda call: facts.is_pure(shapes.callee(call))
+                                   and not any(k.arg == "out" for k in call.keywords))
+        rewrite = _Units(units, shapes, defs, written)
+        backward[:] = [rewrite.visit(s) if not isinstance(s, gast.Expr) else s for s in backward]
+
+
+def _unit(name: str, assigns: dict) -> bool:
+    seen = set()
+    while name not in seen and name in assigns:
+        seen.add(name)
+        value = assigns[name].value
+        if value.__class__ is gast.Constant:
+            return type(value.value) is float and value.value == 1.0
+        if value.__class__ is not gast.Name:
+            return False
+        name = value.id
+    return False
+
+
+class _Units(nodes.Transformer):
+    """`_unit_products`' rewrite (a class made once)."""
+
+    def __init__(self, units: set, shapes, defs: dict, written: set):
+        self.units, self.shapes, self.defs, self.written = units, shapes, defs, written
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if id(node) in self.units and _inexact(node.right, self.shapes, self.defs, set()) \
+                and not (isinstance(node.right, gast.Name) and node.right.id in self.written):
+            return node.right
+        return node
 
 
 class _Settle(nodes.Transformer):

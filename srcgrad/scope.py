@@ -77,6 +77,8 @@ def check_real(fn, act: Activity, source) -> None:
                     new = {n.id for n in gast.walk(target) if isinstance(n, gast.Name)} - tainted
                     changed |= bool(new)
                     tainted |= new
+    if not tainted:
+        return  # (no assignment's value is complex: the round above asked each one)
     for stmt in assigns:
         target = stmt.targets[0]
         name = target.id if isinstance(target, gast.Name) else nodes.dotted(getattr(target, "value", None))

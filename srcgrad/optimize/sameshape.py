@@ -65,15 +65,22 @@ def _unit_products(backward: list, forward: list, params, shapes) -> None:
     assigns = {s.targets[0].id: s for s in forward + backward
                if s.__class__ is gast.Assign and s.targets[0].__class__ is gast.Name
                and s.targets[0].id in shapes.single}
-    units = {id(n) for n in nodes.of_class(backward, (gast.BinOp,))
-             if n.op.__class__ is gast.Mult and n.left.__class__ is gast.Name and _unit(n.left.id, assigns)}
-    if units:
-        defs = {name: stmt.value for name, stmt in assigns.items()}
+    defs = {name: stmt.value for name, stmt in assigns.items()}
+    found = {}  # index of a statement -> the products in it to rewrite, as far as shapes tell
+    for k, stmt in enumerate(backward):
+        if stmt.__class__ is gast.Expr:
+            continue
+        units = {id(n) for n in nodes.of_class(stmt, (gast.BinOp,))
+                 if n.op.__class__ is gast.Mult and n.left.__class__ is gast.Name and _unit(n.left.id, assigns)
+                 and _inexact(n.right, shapes, defs, set())}
+        if units:
+            found[k] = units
+    if found:
         written = written_in_place(forward + backward, list(params),
                                    lambda call: facts.is_pure(shapes.callee(call))
                                    and not any(k.arg == "out" for k in call.keywords))
-        rewrite = _Units(units, shapes, defs, written)
-        backward[:] = [rewrite.visit(s) if not isinstance(s, gast.Expr) else s for s in backward]
+        for k, units in found.items():
+            backward[k] = _Units(units, written).visit(backward[k])
 
 
 def _unit(name: str, assigns: dict) -> bool:
@@ -92,13 +99,12 @@ def _unit(name: str, assigns: dict) -> bool:
 class _Units(nodes.Transformer):
     """`_unit_products`' rewrite (a class made once)."""
 
-    def __init__(self, units: set, shapes, defs: dict, written: set):
-        self.units, self.shapes, self.defs, self.written = units, shapes, defs, written
+    def __init__(self, units: set, written: set):
+        self.units, self.written = units, written
 
     def visit_BinOp(self, node):
         self.generic_visit(node)
-        if id(node) in self.units and _inexact(node.right, self.shapes, self.defs, set()) \
-                and not (isinstance(node.right, gast.Name) and node.right.id in self.written):
+        if id(node) in self.units and not (isinstance(node.right, gast.Name) and node.right.id in self.written):
             return node.right
         return node
 

@@ -6,8 +6,9 @@ instead of importing it. `load_due` imports it once its namespace
 (`scipy.<name>`) is in `sys.modules`: a SciPy object can exist only after
 its module was imported, so a derivative that meets one finds its rules.
 The registry and the facts table call `load_due` before every query; it
-costs one check while nothing is due. `generation` counts the loads, so
-that the facts table, built from the rules, knows when to build again.
+costs one check while no module was imported since the last one.
+`generation` counts the loads, so that the facts table, built from the
+rules, knows when to build again.
 """
 from __future__ import annotations
 
@@ -30,13 +31,22 @@ def defer(rules_module: str, namespace: str) -> None:
     _NAMESPACES = tuple(sorted(set(_DEFERRED.values())))
 
 
+_CHECKED_AT = [-1]  # len(sys.modules) when nothing was found due
+
+
 def load_due() -> None:
-    """Import every deferred rules module whose namespace is imported by now."""
+    """Import every deferred rules module whose namespace is imported by now. (Asked
+    thousands of times per build: while `sys.modules` has as many entries as when
+    nothing was due, nothing was imported since, and nothing is looked for.)"""
     modules = sys.modules
+    count = len(modules)
+    if count == _CHECKED_AT[0]:
+        return
     for namespace in _NAMESPACES:
         if namespace in modules:
             _load(lambda namespace: namespace in sys.modules)
             return
+    _CHECKED_AT[0] = count
 
 
 def load_deferred() -> None:

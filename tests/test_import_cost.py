@@ -104,6 +104,29 @@ def test_a_scipy_rule_loads_for_a_name_the_compiler_resolves_first(tmp_path):
     assert out.split() == ["True", "True"]
 
 
+def test_a_scipy_rule_loads_when_scipy_is_imported_after_a_build(tmp_path):
+    # a first derivative built without SciPy leaves nothing due; importing SciPy after it
+    # changes sys.modules, and the next question loads the rules
+    out = _run(tmp_path, """
+        import numpy as np
+        import srcgrad
+
+        def plain(x):
+            return np.sum(np.sin(x))
+
+        x = np.array([0.3, -0.7])
+        srcgrad.grad(plain)(x)
+        import scipy.special as sp
+
+        def soft(x):
+            return np.sum(sp.expit(x))
+
+        s = sp.expit(x)
+        print(np.allclose(srcgrad.grad(soft)(x), s * (1 - s), rtol=1e-12, atol=0))
+    """)
+    assert out.split() == ["True"]
+
+
 def test_every_rule_template_parses():
     # templates are parsed at first use; a malformed one must fail here, not for a user
     deferred.load_deferred()

@@ -21,8 +21,11 @@ value moves only when that is the same computation: the temporary is bound
 once, unconditionally, in the loop body and read there only after that; the
 backward body reads what the pop binds only before the old pop (the value of
 this iteration, which it now holds from the start), binds it nowhere else,
-and nothing after the backward loop reads it. A loop with a nested block
-that pushes or pops, an exit, or a second pushing loop is left as it is.
+and nothing after the backward loop reads it. Where each loop holds one
+nested loop that pushes (pops), and nothing else in a nested block does, the
+nested pair's own temporaries move the same way, inside it: those no
+statement outside the two nested loops names. An exit, a second pushing loop
+or a deeper nesting leaves the loops as they are.
 """
 from __future__ import annotations
 
@@ -43,26 +46,49 @@ def pushed_late(body: list, stack: str | None) -> list:
         return body
     f_at, b_at = loops
     forward, backward = body[f_at], body[b_at]
-    if not (_flat(forward.body, stack) and _flat(backward.body, stack)) or _exits(forward):
+    if _exits(forward):
         return body
+    if not (_flat(forward.body, stack) and _flat(backward.body, stack)):
+        inner = _nested(forward, backward, stack, body)
+        return body if inner is None else body[:f_at] + [inner[0]] + body[f_at + 1:b_at] + [inner[1]] \
+            + body[b_at + 1:]
+    after = body[b_at + 1:]
+    moved = _moved(forward, backward, stack, lambda p, t: _movable(forward.body, p, t, body[:f_at]),
+                   lambda q, v: _pop_movable(backward.body, q, v, after))
+    if moved is None:
+        return body
+    forward, backward = moved
+    between = _without_dead_inits(body[f_at + 1:b_at], moved.popped)
+    return body[:f_at] + [forward] + between + [backward] + after
+
+
+class _Moved(tuple):
+    """(the forward loop, the backward loop) rewritten; `popped`: the names moved."""
+    popped: set
+
+
+def _moved(forward, backward, stack: str, movable, pop_movable):
+    """Copies of the loops `forward` (pushing at its top level only) and `backward`
+    (popping at its top level only) with each push that `movable(p, t)` and
+    `pop_movable(q, v)` allow moved to the end of the forward body and its pop to the
+    start of the backward body; None when nothing moves."""
     pushes = [i for i, s in enumerate(forward.body) if _push_of(s, stack) is not None]
     if any(stack in nodes.loaded_names(s) for i, s in enumerate(forward.body) if i not in pushes):
-        return body  # a use of the stack other than a push
+        return None  # a use of the stack other than a push
     pops = [i for i, s in enumerate(backward.body) if _pop_target(s, stack) is not None]
     if any(stack in nodes.loaded_names(s) for i, s in enumerate(backward.body) if i not in pops):
-        return body
+        return None
     if len(pushes) != len(pops) or not pushes:
-        return body
-    after = body[b_at + 1:]
+        return None
     moved = []
     for j, p in enumerate(pushes):
         q = pops[len(pops) - 1 - j]
         t = _push_of(forward.body[p], stack)
         v = _pop_target(backward.body[q], stack)
-        if t and _movable(forward.body, p, t, body[:f_at]) and _pop_movable(backward.body, q, v, after):
+        if t and movable(p, t) and pop_movable(q, v):
             moved.append((p, q, v))
     if not moved:
-        return body
+        return None
     forward, backward = nodes.clone(forward), nodes.clone(backward)
     late = [forward.body[p] for p, _, _ in moved]
     early = [backward.body[q] for _, q, _ in sorted(moved, key=lambda m: m[1])]
@@ -72,8 +98,43 @@ def pushed_late(body: list, stack: str | None) -> list:
         + [nodes.comment("this iteration's values, for the backward sweep")] + late
     backward.body = [nodes.comment("the values this iteration saved")] + early \
         + [s for i, s in enumerate(backward.body) if i not in drop_b]
-    between = _without_dead_inits(body[f_at + 1:b_at], {v for _, _, v in moved})
-    return body[:f_at] + [forward] + between + [backward] + after
+    out = _Moved((forward, backward))
+    out.popped = {v for _, _, v in moved}
+    return out
+
+
+def _nested(forward, backward, stack: str, body: list):
+    """The loops `forward` and `backward` with the temporaries of the loop nested in
+    each pushed late, or None. Each must hold one nested loop that touches the stack,
+    itself flat, beside pushes (forward) and pops (backward) at the top level; a
+    temporary moves only if no statement of `body` outside the two nested loops
+    names it (so what the outer loops do between inner iterations cannot see it)."""
+    inner_f = [i for i, s in enumerate(forward.body) if stack in nodes.names_in(s)
+               and _push_of(s, stack) is None]
+    inner_b = [i for i, s in enumerate(backward.body) if stack in nodes.names_in(s)
+               and _pop_target(s, stack) is None]
+    if len(inner_f) != 1 or len(inner_b) != 1:
+        return None
+    f_loop, b_loop = forward.body[inner_f[0]], backward.body[inner_b[0]]
+    if not (isinstance(f_loop, (gast.For, gast.While)) and isinstance(b_loop, (gast.For, gast.While))
+            and not f_loop.orelse and not b_loop.orelse
+            and _flat(f_loop.body, stack) and _flat(b_loop.body, stack)):
+        return None
+    elsewhere = set().union(*(nodes.names_in(s) for s in body if s is not forward and s is not backward),
+                            *(nodes.names_in(s) for k, s in enumerate(forward.body) if k != inner_f[0]),
+                            *(nodes.names_in(s) for k, s in enumerate(backward.body) if k != inner_b[0]),
+                            nodes.names_in(f_loop.target) if isinstance(f_loop, gast.For) else set(),
+                            nodes.names_in(f_loop.iter if isinstance(f_loop, gast.For) else f_loop.test),
+                            nodes.names_in(b_loop.target) if isinstance(b_loop, gast.For) else set(),
+                            nodes.names_in(b_loop.iter if isinstance(b_loop, gast.For) else b_loop.test))
+    moved = _moved(f_loop, b_loop, stack,
+                   lambda p, t: t not in elsewhere and _movable(f_loop.body, p, t, []),
+                   lambda q, v: v not in elsewhere and _pop_movable(b_loop.body, q, v, []))
+    if moved is None:
+        return None
+    forward, backward = nodes.clone(forward), nodes.clone(backward)
+    forward.body[inner_f[0]], backward.body[inner_b[0]] = moved
+    return forward, backward
 
 
 def _creates(stmt, stack: str) -> bool:

@@ -253,11 +253,19 @@ def module(body):
 
 def stamp(node, lineno: int, col: int = 0):
     """Give `node` and its children without a position the original line."""
+    positioned = _POSITIONED
     for n in walk(node):
-        if getattr(n, "lineno", None) is None and hasattr(n, "_attributes") and "lineno" in n._attributes:
+        cls = n.__class__
+        has = positioned.get(cls)
+        if has is None:
+            has = positioned[cls] = "lineno" in getattr(cls, "_attributes", ())
+        if has and getattr(n, "lineno", None) is None:
             n.lineno = lineno
             n.col_offset = col
     return node
+
+
+_POSITIONED: dict = {}  # node class -> whether its nodes have a position (statements, expressions)
 
 
 def loaded(node):

@@ -111,3 +111,24 @@ def test_a_temporary_the_outer_loop_reads_keeps_its_place():
     df = srcgrad.grad(nested_leaking)
     df(X)
     assert "t = None" in srcgrad.source(df)  # read after the inner loop: pushed before its binding
+
+
+def nested_then_read(X):
+    s = 0.0
+    for r in range(X.shape[0]):
+        for c in range(X.shape[1]):
+            s = s + X[r, c] ** 2
+        s = s + np.sin(X[r, c]) * 10.0      # the outer loop's own temporaries, around the inner loop
+    return s
+
+
+def test_the_outer_loop_pushes_its_own_temporaries_late_around_the_inner_loop():
+    X = np.array([[0.3, -0.8, 1.1], [0.5, 0.2, -1.4]])
+    df = srcgrad.grad(nested_then_read)
+    g = df(X)
+    text = srcgrad.source(df)
+    nones = [line.strip() for line in text.splitlines() if line.strip().endswith("= None")]
+    assert nones == ["c = None"], text  # only the inner index, restored after its backward loop
+    np.testing.assert_allclose(g, central(nested_then_read, X), rtol=1e-6, atol=1e-9)
+    expected = 2 * X + np.array([[0, 0, 10 * np.cos(X[0, 2])], [0, 0, 10 * np.cos(X[1, 2])]])
+    np.testing.assert_allclose(g, expected, rtol=1e-12)

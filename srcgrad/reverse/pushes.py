@@ -23,9 +23,11 @@ backward body reads what the pop binds only before the old pop (the value of
 this iteration, which it now holds from the start), binds it nowhere else,
 and nothing after the backward loop reads it. Where each loop holds one
 nested loop that pushes (pops), and nothing else in a nested block does, the
-nested pair's own temporaries move the same way, inside it: those no
-statement outside the two nested loops names. An exit, a second pushing loop
-or a deeper nesting leaves the loops as they are.
+nested pair's own temporaries move the same way, inside it (those no
+statement outside the two nested loops names), and the outer loops' own move
+around it: what a nested loop pushes in one iteration it pops in the matching
+backward iteration. An exit, a second pushing loop or a deeper nesting
+leaves the loops as they are.
 """
 from __future__ import annotations
 
@@ -48,15 +50,17 @@ def pushed_late(body: list, stack: str | None) -> list:
     forward, backward = body[f_at], body[b_at]
     if _exits(forward):
         return body
+    skip = None  # where the loop nested in each is (its pushes and pops balance within it)
     if not (_flat(forward.body, stack) and _flat(backward.body, stack)):
-        inner = _nested(forward, backward, stack, body)
-        return body if inner is None else body[:f_at] + [inner[0]] + body[f_at + 1:b_at] + [inner[1]] \
-            + body[b_at + 1:]
+        skip = _inner(forward, backward, stack)
+        if skip is None:
+            return body
+        forward, backward = _nested(forward, backward, stack, body, skip)
     after = body[b_at + 1:]
     moved = _moved(forward, backward, stack, lambda p, t: _movable(forward.body, p, t, body[:f_at]),
-                   lambda q, v: _pop_movable(backward.body, q, v, after))
+                   lambda q, v: _pop_movable(backward.body, q, v, after), skip)
     if moved is None:
-        return body
+        return body[:f_at] + [forward] + body[f_at + 1:b_at] + [backward] + after
     forward, backward = moved
     between = _without_dead_inits(body[f_at + 1:b_at], moved.popped)
     return body[:f_at] + [forward] + between + [backward] + after
@@ -67,16 +71,18 @@ class _Moved(tuple):
     popped: set
 
 
-def _moved(forward, backward, stack: str, movable, pop_movable):
+def _moved(forward, backward, stack: str, movable, pop_movable, skip=None):
     """Copies of the loops `forward` (pushing at its top level only) and `backward`
     (popping at its top level only) with each push that `movable(p, t)` and
     `pop_movable(q, v)` allow moved to the end of the forward body and its pop to the
-    start of the backward body; None when nothing moves."""
+    start of the backward body; None when nothing moves. `skip`: the positions of a
+    nested forward and backward loop whose own pushes and pops pair up inside them."""
+    inner_f, inner_b = skip if skip is not None else (None, None)
     pushes = [i for i, s in enumerate(forward.body) if _push_of(s, stack) is not None]
-    if any(stack in nodes.loaded_names(s) for i, s in enumerate(forward.body) if i not in pushes):
+    if any(stack in nodes.loaded_names(s) for i, s in enumerate(forward.body) if i not in pushes and i != inner_f):
         return None  # a use of the stack other than a push
     pops = [i for i, s in enumerate(backward.body) if _pop_target(s, stack) is not None]
-    if any(stack in nodes.loaded_names(s) for i, s in enumerate(backward.body) if i not in pops):
+    if any(stack in nodes.loaded_names(s) for i, s in enumerate(backward.body) if i not in pops and i != inner_b):
         return None
     if len(pushes) != len(pops) or not pushes:
         return None
@@ -103,12 +109,9 @@ def _moved(forward, backward, stack: str, movable, pop_movable):
     return out
 
 
-def _nested(forward, backward, stack: str, body: list):
-    """The loops `forward` and `backward` with the temporaries of the loop nested in
-    each pushed late, or None. Each must hold one nested loop that touches the stack,
-    itself flat, beside pushes (forward) and pops (backward) at the top level; a
-    temporary moves only if no statement of `body` outside the two nested loops
-    names it (so what the outer loops do between inner iterations cannot see it)."""
+def _inner(forward, backward, stack: str):
+    """(position in `forward.body`, in `backward.body`) of the one loop nested in each
+    that touches the stack, itself flat, beside top-level pushes (pops); else None."""
     inner_f = [i for i, s in enumerate(forward.body) if stack in nodes.names_in(s)
                and _push_of(s, stack) is None]
     inner_b = [i for i, s in enumerate(backward.body) if stack in nodes.names_in(s)
@@ -120,9 +123,18 @@ def _nested(forward, backward, stack: str, body: list):
             and not f_loop.orelse and not b_loop.orelse
             and _flat(f_loop.body, stack) and _flat(b_loop.body, stack)):
         return None
+    return inner_f[0], inner_b[0]
+
+
+def _nested(forward, backward, stack: str, body: list, at: tuple):
+    """The loops `forward` and `backward` with the temporaries of the loops nested in
+    them (at positions `at`) pushed late inside those: the ones no statement of `body`
+    outside the two nested loops names (what the outer loops do between inner
+    iterations cannot see them)."""
+    f_loop, b_loop = forward.body[at[0]], backward.body[at[1]]
     elsewhere = set().union(*(nodes.names_in(s) for s in body if s is not forward and s is not backward),
-                            *(nodes.names_in(s) for k, s in enumerate(forward.body) if k != inner_f[0]),
-                            *(nodes.names_in(s) for k, s in enumerate(backward.body) if k != inner_b[0]),
+                            *(nodes.names_in(s) for k, s in enumerate(forward.body) if k != at[0]),
+                            *(nodes.names_in(s) for k, s in enumerate(backward.body) if k != at[1]),
                             nodes.names_in(f_loop.target) if isinstance(f_loop, gast.For) else set(),
                             nodes.names_in(f_loop.iter if isinstance(f_loop, gast.For) else f_loop.test),
                             nodes.names_in(b_loop.target) if isinstance(b_loop, gast.For) else set(),
@@ -131,9 +143,9 @@ def _nested(forward, backward, stack: str, body: list):
                    lambda p, t: t not in elsewhere and _movable(f_loop.body, p, t, []),
                    lambda q, v: v not in elsewhere and _pop_movable(b_loop.body, q, v, []))
     if moved is None:
-        return None
+        return forward, backward
     forward, backward = nodes.clone(forward), nodes.clone(backward)
-    forward.body[inner_f[0]], backward.body[inner_b[0]] = moved
+    forward.body[at[0]], backward.body[at[1]] = moved
     return forward, backward
 
 

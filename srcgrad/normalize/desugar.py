@@ -206,6 +206,8 @@ def _body(body, names: Names, source: SourceInfo, kinds=None, top: bool = False)
             stmt = _assign([target], value, stmt)
         elif isinstance(stmt, gast.AnnAssign):
             stmt = _assign([stmt.target], stmt.value, stmt)
+        if isinstance(stmt, gast.Assign) and _self_assignment(stmt):
+            continue  # `h = h` changes nothing (its adjoint would be reset after it is passed on)
         if isinstance(stmt, gast.Assign):
             out.extend(_unpack(stmt, names))
         elif isinstance(stmt, gast.With):  # a no_grad block: inlined, its values constants
@@ -213,6 +215,13 @@ def _body(body, names: Names, source: SourceInfo, kinds=None, top: bool = False)
         else:
             out.append(stmt)
     return out
+
+
+def _self_assignment(stmt) -> bool:
+    """`h = h`, a local name to itself: nothing changes where h is bound (where it is
+    not, Python raises there, and without the statement at h's next read)."""
+    (target,) = stmt.targets if len(stmt.targets) == 1 else (None,)
+    return isinstance(target, gast.Name) and isinstance(stmt.value, gast.Name) and target.id == stmt.value.id
 
 
 def _for(stmt, names: Names, source: SourceInfo, kinds=None) -> list:

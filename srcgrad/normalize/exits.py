@@ -68,9 +68,11 @@ class _State:
         flags: set[str] = set()
         for i, stmt in enumerate(stmts):
             new, set_here = self.statement(stmt, loop)
+            line = getattr(stmt, "lineno", None)  # (none on a `pass` put in an emptied block)
             for s in new:
                 gast.copy_location(s, stmt)
-                nodes.stamp(s, stmt.lineno, stmt.col_offset)
+                if line is not None:
+                    nodes.stamp(s, line, stmt.col_offset)
             out.extend(new)
             if set_here:
                 flags |= set_here

@@ -38,7 +38,7 @@ import gast
 
 from .. import nodes
 from .tape import Restore, is_pop_marker
-from .walk import Assign, If, Loop
+from .walk import MANAGED, Assign, If, Loop
 
 _CHEAP_VALUES = (gast.BinOp, gast.UnaryOp, gast.Call, gast.Subscript)
 
@@ -182,7 +182,27 @@ class _Plan:
                 return False
             if y in self.assigned[loop] and y not in earlier and y in between:
                 return False
+            if y in self.assigned[loop] and self._rebound_after(y, c):
+                return False  # the first backward iteration would read the value after the loop
         return True
+
+    def _rebound_after(self, y: str, c: _Candidate) -> bool:
+        """`y`, which c's loop assigns, is assigned again after that loop or a loop around
+        it: its value when the loop ended comes back only by a restore before the
+        backward loop (`Backward.rebound_after`), which the optimiser may have dropped
+        before this plan added a read of y."""
+        by_key = {info.key: info for info in self.loops}
+        for key in [c.loop.key] + [lp for lp, _ in self.chain_of[c.loop.key]]:
+            info = by_key.get(key)
+            if info is None or y not in self.assigned[key]:
+                continue
+            if isinstance(info.stmt, gast.For) and isinstance(info.stmt.target, gast.Name) \
+                    and info.stmt.target.id == y:
+                continue  # a loop's index: each backward iteration sets it first
+            version = info.post.get(y)
+            if version is not None and version != MANAGED and not self.backward.is_final(y, version):
+                return True
+        return False
 
     # rewriting -----------------------------------------------------------------
     def apply(self, chosen) -> None:

@@ -2,8 +2,9 @@
 
 Run on the optimized backward sweep, so that a value only an optimized-away
 statement read is never taped: a marker stays where the loop's backward code
-(or, outside loops, the whole backward code) still reads its variable, and
-becomes a pop (`tape.markers_to_pops`); the forward sweep then saves exactly
+(or, outside loops, the whole backward code) still reads its variable, or, for
+an entry a loop writes in place, where backward code after the loop reads it,
+and becomes a pop (`tape.markers_to_pops`); the forward sweep then saves exactly
 what is popped.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ def settle(backward, stmts: list) -> list:
     statement read is never taped. Dropping a marker can empty a branch and
     so stop a condition being read: iterate until nothing changes.
     """
-    out = _settle_loops(backward, stmts)
+    out = _settle_loops(backward, stmts, set())
     # Restores outside loops (variables changed in place): kept when anything reads them.
     holder = gast.If(test=nodes.const(True), body=out, orelse=[])
     while drop_markers(holder, _reads(backward, holder), top_only=True):
@@ -37,21 +38,32 @@ def settle(backward, stmts: list) -> list:
     return holder.body
 
 
-def _settle_loops(backward, stmts: list) -> list:
+def _settle_loops(backward, stmts: list, later: set) -> list:
+    """`later`: what the backward code after `stmts` reads."""
+    after = []  # what the backward code after each statement reads
+    for stmt in reversed(stmts):
+        after.append(later)
+        later = later | _reads(backward, stmt)
+    after.reverse()
     out = []
-    for stmt in stmts:
+    for stmt, read_after in zip(stmts, after):
         if isinstance(stmt, (gast.For, gast.While)):
-            stmt = _settle_loop(backward, stmt)
+            stmt = _settle_loop(backward, stmt, read_after)
         elif isinstance(stmt, gast.If):
-            stmt.body = _settle_loops(backward, stmt.body) or [gast.Pass()]
-            stmt.orelse = _settle_loops(backward, stmt.orelse)
+            stmt.body = _settle_loops(backward, stmt.body, read_after) or [gast.Pass()]
+            stmt.orelse = _settle_loops(backward, stmt.orelse, read_after)
         out.append(stmt)
     return out
 
 
-def _settle_loop(backward, loop):
+def _settle_loop(backward, loop, read_after: set):
+    """An entry the loop writes in place (`u[i] = 0.0`, an append) that backward code
+    after the backward loop reads must be as it was before the forward loop: its
+    restores stay, as for a read in the loop."""
+    in_place = {s.var for s in walk_stmts([loop]) if is_pop_marker(s)
+                and backward.tape.restores[s.key][0] in ("setitem", "append")} & read_after
     while True:
-        reads = _reads(backward, loop)
+        reads = _reads(backward, loop, in_place)
         removed = drop_markers(loop, reads)
         if not removed:
             break
@@ -64,11 +76,13 @@ def _settle_loop(backward, loop):
     return loop
 
 
-def _reads(backward, stmt) -> set[str]:
+def _reads(backward, stmt, read_after=frozenset()) -> set[str]:
     """What `stmt` reads, where reading a view of a variable written in place
     (`_t1 = buf[0]`, then `buf[0] = ...`) counts as reading that variable: its
-    restore must stay, or the view would show the overwritten entries."""
+    restore must stay, or the view would show the overwritten entries.
+    `read_after`: variables read by other code, as if `stmt` read them too (their
+    restores then read what they need: the index of an entry)."""
     views, mutated = backward.ctx.facts.views, backward.ctx.facts.mutated
     return reads_without_markers(
-        stmt, lambda out: out | {m for m in mutated if not views.get(m, {m}).isdisjoint(out)})
+        stmt, lambda out: out | read_after | {m for m in mutated if not views.get(m, {m}).isdisjoint(out)})
 

@@ -1,0 +1,232 @@
+"""The optimiser changes of session 14 tried from outside (break21).
+
+Written from README.md, docs/*.md, FINDINGS*.md, error messages and printed
+generated code only (the compiler was not read).  The default Python backend.
+Programs as users write them: constants and copies (step sizes, `scale = 1.0`,
+folded products, names copied then rebound, copies in loops and branches),
+selections (`np.where`, `np.maximum`, `np.clip`, masks, fancy indexing) at
+points where the unselected entries have infinite or NaN partials, Python-float
+recurrences and the errors the function raises, repeated expressions with
+in-place writes between, higher orders, and realistic programs (an MLP, Adam by
+hand, RK4, a damped spring filled in place, Jacobi relaxation, an explicit heat
+equation).  Every derivative is checked against central differences in float64
+(or srcgrad's own gradient checked against them first).
+
+A finding that still fails is a strict xfail naming its number in FINDINGS21.md.
+"""
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import srcgrad
+
+from user_programs.checking import (fd_grad, fd_dir, close, _flat, check_all,
+                                    check_hessian, jac_fd)
+
+
+def jvp_fd(f, args, wrt, v):
+    """The directional derivative by central differences (float output)."""
+    return float(fd_dir(f, args, wrt, v)[0])
+
+
+# --------------------------------------------------------------------------
+# FINDINGS21 #1: jvp / forward-mode jacobian of a copy made by arithmetic
+# (`t * 1.0`, `t + 1.0`, `t + b`, `t.flatten()`), then the original written
+# in place: the copy's tangent is the original's tangent, and the write
+# changes both.
+# --------------------------------------------------------------------------
+
+def copy_by_one_then_write(x):
+    t = x * 2.0
+    u = t * 1.0
+    t[0] = 5.0
+    return np.sum(u * u) + np.sum(t * x)
+
+
+def shifted_then_write(x):
+    t = x * 2.0
+    u = t + 1.0
+    t[0] = 5.0
+    return np.sum(u * u) + np.sum(t * x)
+
+
+def jacobi(b):
+    """Jacobi relaxation: the old iterate kept as `u_old = u * 1.0`."""
+    n = b.shape[0]
+    u = b * 1.0
+    for it in range(3):
+        u_old = u * 1.0
+        for i in range(1, n - 1):
+            u[i] = 0.5 * (u_old[i - 1] + u_old[i + 1]) + 0.1 * b[i]
+    return np.sum(u ** 2)
+
+
+def jacobi_copy(b):
+    """The same with .copy(): right."""
+    n = b.shape[0]
+    u = b.copy()
+    for it in range(3):
+        u_old = u.copy()
+        for i in range(1, n - 1):
+            u[i] = 0.5 * (u_old[i - 1] + u_old[i + 1]) + 0.1 * b[i]
+    return np.sum(u ** 2)
+
+
+def euler_trajectory(x0):
+    """A pendulum stepped in place; each state stored in a preallocated array."""
+    x = x0 * 1.0
+    hist = np.zeros((4, 2))
+    for k in range(4):
+        prev = x * 1.0
+        x[0] = prev[0] + 0.1 * prev[1]
+        x[1] = prev[1] - 0.1 * np.sin(prev[0])
+        hist[k] = x
+    return hist.ravel()
+
+
+def euler_loss(x0):
+    return np.sum(euler_trajectory(x0) ** 2)
+
+
+def heat_explicit(u0, src):
+    """Explicit heat equation with a boundary held at zero; src is data."""
+    u = u0.copy()
+    snaps = np.zeros((3, u0.shape[0]))
+    for k in range(3):
+        un = u + src
+        u[1:-1] = un[1:-1] + 0.2 * (un[2:] - 2.0 * un[1:-1] + un[:-2])
+        u[0] = 0.0
+        snaps[k] = un
+    return snaps
+
+
+def flatten_then_write(p):
+    flat = p.flatten()
+    p[0, 0] = 0.0
+    return np.sum(flat ** 2) + np.sum(p ** 2)
+
+
+X3 = np.array([0.3, -1.2, 0.7])
+B5 = np.array([0.3, -1.2, 0.7, 0.5, 1.1])
+U0 = np.array([0.3, -1.2, 0.7, 0.5, 0.1])
+SRC = np.array([0.1, 0.0, -0.1, 0.2, 0.0])
+E1 = np.array([1.0, 0.0, 0.0])
+
+
+def test_f01_grad_and_vjp_of_copies_then_writes_are_right():
+    # the reverse mode of every #1 program is right; so is forward mode with .copy()
+    for f, a in [(copy_by_one_then_write, [X3]), (shifted_then_write, [X3]),
+                 (jacobi, [B5]), (euler_loss, [np.array([0.5, -0.3])])]:
+        close(srcgrad.grad(f)(*a), fd_grad(f, a))
+        out, pb = srcgrad.vjp(f, *a)
+        close(pb(2.0), 2.0 * _flat(fd_grad(f, a))[0])
+    check_all(jacobi_copy, [B5], hess=True)
+    J = srcgrad.jacobian(heat_explicit, wrt=0)(U0, SRC)
+    assert J.shape == (3, 5, 5)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #1: jvp of u = t * 1.0 then t[0] = ...: u's tangent changes with t's")
+def test_f01_jvp_copy_by_one_then_write():
+    _, t = srcgrad.jvp(copy_by_one_then_write, (X3,), (E1,))
+    assert t == pytest.approx(jvp_fd(copy_by_one_then_write, [X3], 0, E1), rel=1e-6)   # 7.4, srcgrad 5.0
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #1: jvp of u = t + 1.0 then t[0] = ...")
+def test_f01_jvp_shift_then_write():
+    _, t = srcgrad.jvp(shifted_then_write, (X3,), (E1,))
+    assert t == pytest.approx(jvp_fd(shifted_then_write, [X3], 0, E1), rel=1e-6)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #1: jvp of Jacobi relaxation with u_old = u * 1.0")
+def test_f01_jvp_jacobi_relaxation():
+    v = np.array([1.0, -0.5, 0.3, 2.0, 0.7])
+    _, t = srcgrad.jvp(jacobi, (B5,), (v,))
+    assert t == pytest.approx(jvp_fd(jacobi, [B5], 0, v), rel=1e-6)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #1: hessian of Jacobi relaxation with u_old = u * 1.0")
+def test_f01_hessian_jacobi_relaxation():
+    check_hessian(jacobi, [B5])
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #1: forward-mode jacobian of an Euler trajectory with prev = x * 1.0")
+def test_f01_jacobian_euler_trajectory():
+    x0 = np.array([0.5, -0.3])
+    J = srcgrad.jacobian(euler_trajectory)(x0)          # 8 outputs, 2 inputs: jvp columns
+    close(J, jac_fd(euler_trajectory, [x0]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #1: forward-mode jacobian of an explicit heat equation, un = u + src")
+def test_f01_jacobian_heat_equation():
+    J = srcgrad.jacobian(heat_explicit)(U0, SRC)
+    close(J.reshape(15, 5), jac_fd(heat_explicit, [U0, SRC]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #1: jvp of flat = p.flatten() then p[0, 0] = ...")
+def test_f01_jvp_flatten_then_write():
+    p = np.array([[0.3, -1.2], [0.7, 0.4]])
+    v = np.array([[1.0, 0.0], [0.0, 0.0]])
+    expected = jvp_fd(flatten_then_write, [p.copy()], 0, v)                    # 0.6
+    _, t = srcgrad.jvp(flatten_then_write, (p.copy(),), (v,))                   # srcgrad: 0.0
+    assert expected == pytest.approx(0.6)
+    assert t == pytest.approx(expected, rel=1e-6)
+
+
+# --------------------------------------------------------------------------
+# FINDINGS21 #2: hvp / hessian / jacobian(grad) of an array written in place
+# after a copy (even .copy()), read as np.sum(t * x): the gradient's
+# `dx = 1.0 * t` shares t's tangent, which the backward restore of t[0] changes.
+# --------------------------------------------------------------------------
+
+def masked_copy_dot(x):
+    t = x.copy()
+    t[0] = 5.0
+    return np.sum(t * x)
+
+
+def masked_copy_sin(x):
+    y = np.sin(x)
+    t = x.copy()
+    t[0] = 0.0
+    return np.sum(t * y)
+
+
+def log_masked_in_place(x):
+    l = np.log(x)
+    l[x <= 0] = 0.0
+    return np.sum(l * x)
+
+
+X4 = np.array([0.3, -1.2, 0.7, 0.4])
+
+
+def test_f02_grad_of_masked_copies_is_right():
+    for f, a in [(masked_copy_dot, [X3]), (masked_copy_sin, [X4])]:
+        check_all(f, a, hess=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        x = np.array([-1.0, 0.5, 2.0, -3.0])
+        close(srcgrad.grad(log_masked_in_place)(x), [0.0, np.log(0.5) + 1.0, np.log(2.0) + 1.0, 0.0])
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #2: hessian of t = x.copy(); t[0] = 5.0; sum(t * x): H[0,0] = 1, not 0")
+def test_f02_hessian_masked_copy_dot():
+    H = srcgrad.hessian(masked_copy_dot)(X3)
+    close(H, np.diag([0.0, 2.0, 2.0]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #2: hvp of t = x.copy(); t[0] = 0; sum(t * sin(x))")
+def test_f02_hvp_masked_copy_sin():
+    check_hessian(masked_copy_sin, [X4])
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #2: hvp of log(x) zeroed in place where x <= 0: -1 and -inf where 0")
+def test_f02_hvp_log_masked_in_place():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        x = np.array([-1.0, 0.0, 0.5, 2.0, -3.0])
+        v = np.array([1.0, -1.0, 0.5, 2.0, 0.3])
+        hv = srcgrad.hvp(log_masked_in_place)(x, v)
+    close(hv, [0.0, 0.0, 0.5 / 0.5, 2.0 / 2.0, 0.0])

@@ -230,3 +230,120 @@ def test_f02_hvp_log_masked_in_place():
         v = np.array([1.0, -1.0, 0.5, 2.0, 0.3])
         hv = srcgrad.hvp(log_masked_in_place)(x, v)
     close(hv, [0.0, 0.0, 0.5 / 0.5, 2.0 / 2.0, 0.0])
+
+
+def pinned_weight(x):
+    w = np.exp(x)
+    w[0] = 1.0
+    return np.sum(w * x)
+
+
+def boundary_energy(u):
+    v = u * 1.0
+    v[0] = 0.0
+    v[-1] = 0.0
+    lap = v[2:] - 2.0 * v[1:-1] + v[:-2]
+    return 0.5 * np.sum(lap ** 2) + np.sum(v * u)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #2: hessian of w = exp(x); w[0] = 1.0; sum(w * x)")
+def test_f02_hessian_pinned_weight():
+    check_hessian(pinned_weight, [X3])
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #2: hessian of a Dirichlet energy with the boundary zeroed in a copy")
+def test_f02_hessian_boundary_energy():
+    check_hessian(boundary_energy, [np.array([0.3, -1.2, 0.7, 1.5, 0.2])])
+
+
+def history_of_states(x):
+    hist = []
+    a = x * 1.0
+    for i in range(3):
+        hist.append(a * 1.0)
+        a[i] = np.sin(a[i])
+    return np.sum(hist[0] * hist[1]) + np.sum(hist[2] * a)
+
+
+def test_f01_grad_of_history_of_states_is_right():
+    close(srcgrad.grad(history_of_states)(X3), fd_grad(history_of_states, [X3]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #1: jvp of a history kept as hist.append(a * 1.0), a then written")
+def test_f01_jvp_history_of_states():
+    v = np.array([1.0, 0.5, -0.3])
+    _, t = srcgrad.jvp(history_of_states, (X3,), (v,))
+    assert t == pytest.approx(jvp_fd(history_of_states, [X3], 0, v), rel=1e-6)     # -1.165, srcgrad -0.269
+
+
+# --------------------------------------------------------------------------
+# FINDINGS21 #3: grad at a Python int argument does not raise the
+# OverflowError the function raises (value_and_grad, vjp and jvp do)
+# --------------------------------------------------------------------------
+
+def scaled_power(x):
+    return x ** 20 * 1e-10
+
+
+def half_square(x):
+    y = x * x
+    return 0.5 * y
+
+
+def test_f03_the_other_transforms_raise_as_the_function_does():
+    for f in (scaled_power, half_square):
+        big = 10 ** 16 if f is scaled_power else 2 ** 600
+        with pytest.raises(OverflowError):
+            f(big)
+        with pytest.raises(OverflowError):
+            srcgrad.value_and_grad(f)(big)
+        with pytest.raises(OverflowError):
+            srcgrad.vjp(f, big)
+        with pytest.raises(OverflowError):
+            srcgrad.jvp(f, (big,), (1.0,))
+    with pytest.raises(OverflowError):
+        srcgrad.grad(scaled_power)(1e16)                # a float: grad raises as f does
+    assert srcgrad.grad(scaled_power)(3) == pytest.approx(20 * 3 ** 19 * 1e-10)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #3: grad(f)(10**16) returns 2e+295 where f raises OverflowError")
+def test_f03_grad_at_a_big_int_raises():
+    with pytest.raises(OverflowError):
+        srcgrad.grad(scaled_power)(10 ** 16)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #3: grad(0.5 * x * x) at 2**600 (an int) returns a float")
+def test_f03_grad_of_half_square_at_a_big_int_raises():
+    with pytest.raises(OverflowError):
+        srcgrad.grad(half_square)(2 ** 600)
+
+
+# --------------------------------------------------------------------------
+# FINDINGS21 #4: a copy made by fancy indexing (t[IDX], t[t > 0]) is refused
+# as sharing memory with t when t is written afterwards
+# --------------------------------------------------------------------------
+
+PERM = np.array([2, 0, 1])
+
+
+def permuted_then_write(x):
+    t = x * 2.0
+    u = t[PERM]
+    t[0] = 5.0
+    return np.sum(u * t)
+
+
+def permuted_by_take_then_write(x):
+    t = x * 2.0
+    u = np.take(t, PERM)
+    t[0] = 5.0
+    return np.sum(u * t)
+
+
+def test_f04_the_same_with_take_is_right():
+    check_all(permuted_by_take_then_write, [X3], hess=False)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #4: u = t[PERM] then t[0] = ...: refused, 't' may share memory with 'u'")
+def test_f04_fancy_index_copy_then_write():
+    check_all(permuted_then_write, [X3], hess=False)

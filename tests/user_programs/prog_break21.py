@@ -499,3 +499,78 @@ def test_f06_the_same_with_take_is_right():
 @pytest.mark.xfail(strict=True, reason="FINDINGS21 #6: u = t[PERM] then t[0] = ...: refused, 't' may share memory with 'u'")
 def test_f06_fancy_index_copy_then_write():
     check_all(permuted_then_write, [X3], hess=False)
+
+
+# --------------------------------------------------------------------------
+# FINDINGS21 #7: an array that does not depend on the differentiated
+# argument, read by a product with it and then written in a loop (a scratch
+# buffer reused, weights clamped entry by entry): the backward sweep reads the
+# written array, not the values the product used.
+# --------------------------------------------------------------------------
+
+def scratch_buffer(theta, X):
+    n = X.shape[0]
+    buf = np.zeros(n)
+    for i in range(n):
+        buf[i] = X[i, 0] ** 2
+    s = np.sum(buf * theta)
+    for i in range(n):
+        buf[i] = X[i, 1]
+    s = s + np.sum(buf * theta ** 2)
+    return s
+
+
+def scratch_buffer_sliced(theta, X):
+    buf = X[:, 0] ** 2
+    s = np.sum(buf * theta)
+    buf[:] = X[:, 1]
+    s = s + np.sum(buf * theta ** 2)
+    return s
+
+
+def clamped_weights(theta, w):
+    m = w * 1.0
+    loss = np.sum(m * theta ** 2)
+    for i in range(m.shape[0]):
+        if m[i] < 0.0:
+            m[i] = 0.0
+    return loss + np.sum(m * theta)
+
+
+def overwritten_in_loop(x, w):
+    v = w * 1.0
+    y = np.sum(v * x)
+    for i in range(2):
+        v[i] = 0.0
+    return y
+
+
+XS = np.random.default_rng(0).standard_normal((4, 2))
+TH = np.array([0.3, -0.5, 0.8, 0.1])
+WS = np.array([0.5, -0.3, 0.2, -0.1])
+
+
+def test_f07_without_a_loop_or_wrt_the_written_array_right():
+    check_all(scratch_buffer_sliced, [TH, XS], hess=True)
+    x, w = np.array([-0.5, 0.2, -0.4]), np.array([0.37, -0.61, 0.23])
+    close(srcgrad.grad(overwritten_in_loop, wrt=1)(x, w), fd_grad(overwritten_in_loop, [x, w], 1))
+    _, t = srcgrad.jvp(scratch_buffer, (TH, XS), (np.ones(4), None))      # forward mode right
+    assert t == pytest.approx(float(fd_grad(scratch_buffer, [TH, XS]) @ np.ones(4)), rel=1e-6)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #7: a scratch buffer reused by a second loop: grad reads the second contents")
+def test_f07_scratch_buffer_reused():
+    close(srcgrad.grad(scratch_buffer)(TH, XS), fd_grad(scratch_buffer, [TH, XS]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #7: weights clamped at 0 in a loop after use: grad 0 where the weight was negative")
+def test_f07_clamped_weights():
+    close(srcgrad.grad(clamped_weights)(TH, WS), fd_grad(clamped_weights, [TH, WS]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #7: v = w * 1.0; y = sum(v * x); v[i] = 0 in a loop: grad wrt x is [0, 0, 0.23]")
+def test_f07_minimal():
+    x, w = np.array([-0.5, 0.2, -0.4]), np.array([0.37, -0.61, 0.23])
+    close(srcgrad.grad(overwritten_in_loop)(x, w), w)
+    _, pb = srcgrad.vjp(overwritten_in_loop, x, w)
+    close(pb(1.0), w)

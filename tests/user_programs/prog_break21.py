@@ -574,3 +574,28 @@ def test_f07_minimal():
     close(srcgrad.grad(overwritten_in_loop)(x, w), w)
     _, pb = srcgrad.vjp(overwritten_in_loop, x, w)
     close(pb(1.0), w)
+
+
+def boundary_after_energy(x):
+    u = np.sin(x)
+    energy = np.sum(u * u)
+    for i in (0, 2):
+        u[i] = 0.0             # the boundary condition, applied after the energy
+    return energy + np.sum(u)
+
+
+def boundary_after_energy_unrolled(x):
+    u = np.sin(x)
+    energy = np.sum(u * u)
+    u[0] = 0.0
+    u[2] = 0.0
+    return energy + np.sum(u)
+
+
+def test_f07_unrolled_boundary_right():
+    check_all(boundary_after_energy_unrolled, [X3], hess=True)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #7: u = sin(x); e = sum(u * u); u[i] = 0 in a loop: the energy's gradient reads the zeros")
+def test_f07_boundary_applied_in_a_loop_after_use():
+    check_all(boundary_after_energy, [X3], hess=False)

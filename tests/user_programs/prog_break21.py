@@ -599,3 +599,324 @@ def test_f07_unrolled_boundary_right():
 @pytest.mark.xfail(strict=True, reason="FINDINGS21 #7: u = sin(x); e = sum(u * u); u[i] = 0 in a loop: the energy's gradient reads the zeros")
 def test_f07_boundary_applied_in_a_loop_after_use():
     check_all(boundary_after_energy, [X3], hess=False)
+
+
+# --------------------------------------------------------------------------
+# What works (guards): the areas changed today
+# --------------------------------------------------------------------------
+
+def copies_rebound(x):
+    a = x
+    x = x * 2.0
+    return np.sum(a * x)
+
+
+def copies_in_loop(x):
+    a = x
+    for i in range(3):
+        b = a
+        a = a * 1.5 + x
+        x = b * 0.5
+    return np.sum(a * x + b)
+
+
+def copies_in_branches(x):
+    a = x
+    if np.sum(x) > 0:
+        a = x * 2.0
+        b = a
+    else:
+        b = x
+    a = a * 3.0
+    return np.sum(a * b)
+
+
+def folded_constants(x):
+    dt = 0.01
+    scale = 1.0
+    c = 2.0 * 0.5
+    k = 1.0 * 0.1
+    y = x
+    for i in range(4):
+        y = y + dt * scale * c * np.sin(y) * k
+    return np.sum(y ** 2)
+
+
+def negative_and_power_of_two(x):
+    c = -2.0
+    d = c * 4.0
+    e = -0.5 * d
+    return np.sum(c * (4.0 * x) + d * x ** 2 + e * (8.0 * np.sin(x)) + 3.0 * (2.0 * x ** 1))
+
+
+def float_mixed_constants(x, y):
+    a = 2.0 * (4.0 * x)
+    b = 0.5 * (2.0 * y)
+    c = -3.0 * (8.0 * (x * y))
+    d = 1.0 * (1.0 * (x - y))
+    return a * b + c - d * d + 16.0 * (0.25 * (x ** 2))
+
+
+def step_doubling(x):
+    dt = 0.01
+    scale = 1.0
+    c = 2.0 * 0.5
+    neg = -4.0
+    y = x
+    for i in range(5):
+        y = y + dt * (neg * y + c * scale * math.sin(y))
+        dt = dt * 2.0
+    return y
+
+
+def rosen_list(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def kepler(M, e):
+    E = M
+    for i in range(8):
+        E = E - (E - e * math.sin(E) - M) / (1.0 - e * math.cos(E))
+    return E
+
+
+@pytest.mark.parametrize("f, args, wrt", [
+    (copies_rebound, [X3], 0), (copies_in_loop, [X3], 0), (copies_in_branches, [X3], 0),
+    (copies_in_branches, [-X3], 0), (folded_constants, [X3], 0), (negative_and_power_of_two, [X3], 0),
+    (float_mixed_constants, [0.7, -1.3], 0), (float_mixed_constants, [0.7, -1.3], 1),
+    (step_doubling, [0.4], 0), (rosen_list, [[0.3, -1.2, 0.7, 1.1]], 0),
+    (rosen_list, [np.array([0.3, -1.2, 0.7, 1.1])], 0), (kepler, [0.8, 0.3], 0), (kepler, [0.8, 0.3], 1),
+])
+def test_g01_constants_and_copies(f, args, wrt):
+    check_all(f, args, wrt=wrt, hess=True)
+
+
+def where_xlogx(x):
+    c = 2.0 * 0.5
+    return np.sum(np.where(x > 0, c * x * np.log(x), 0.0))
+
+
+def where_sqrt_then_tanh(x):
+    y = np.where(x > 0, np.sqrt(x), 0.0)
+    return np.sum(np.tanh(y) * 2.0)
+
+
+def sinc_sum(x):
+    return np.sum(np.where(x != 0, np.sin(x) / x, 1.0))
+
+
+def clip_log(x):
+    return np.sum(np.clip(np.log(x), -1.0, 1.0))
+
+
+def relu_log(x):
+    return np.sum(np.maximum(0.0, np.log(x)) * 3.0)
+
+
+def masked_assign_xlogx(x):
+    m = x > 0
+    out = np.zeros_like(x)
+    out[m] = x[m] * np.log(x[m])
+    return np.sum(out)
+
+
+def branch_xlogx(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        if x[i] > 0:
+            s = s + x[i] * np.log(x[i])
+    return s
+
+
+def test_g02_selections_at_infinite_partials():
+    x = np.array([-1.0, 0.0, 0.5, 2.0, -3.0])
+    v = np.array([1.0, -1.0, 0.5, 2.0, 0.3])
+    expected = np.array([0.0, 0.0, np.log(0.5) + 1.0, np.log(2.0) + 1.0, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for f in (where_xlogx, masked_assign_xlogx, branch_xlogx):
+            close(srcgrad.grad(f)(x), expected)
+            close(srcgrad.vjp(f, x)[1](2.0), 2.0 * expected)
+            assert srcgrad.jvp(f, (x,), (v,))[1] == pytest.approx(expected @ v)
+            close(srcgrad.hvp(f)(x, v), [0.0, 0.0, 1.0, 1.0, 0.0])
+        x0 = np.array([0.0, 1.0, 2.0, 0.0])
+        close(srcgrad.grad(where_sqrt_then_tanh)(x0),
+              [0.0, (1 - np.tanh(1.0) ** 2), (1 - np.tanh(np.sqrt(2.0)) ** 2) / np.sqrt(2.0), 0.0])
+        close(srcgrad.grad(clip_log)(x0), [0.0, 1.0, 0.5, 0.0])
+        close(srcgrad.grad(relu_log)(np.array([0.0, 3.0, 2.0, 0.0])), [0.0, 1.0, 1.5, 0.0])
+        xs = np.array([0.0, 1.0, 2.0, -0.5])
+        close(srcgrad.grad(sinc_sum)(xs), fd_grad(sinc_sum, [xs]))
+
+
+def overflow_square(x):
+    return x ** 2 * 0.5
+
+
+def newton_sqrt(a):
+    x = a
+    for i in range(6):
+        x = x - (x * x - a) / (2.0 * x)
+    return x
+
+
+def ratio(x, y):
+    return x / (y - 1.0)
+
+
+def test_g03_python_float_errors_raised_as_by_the_function():
+    for f, args, err in [(overflow_square, (1.5e154,), OverflowError), (newton_sqrt, (0.0,), ZeroDivisionError),
+                         (ratio, (1.0, 1.0), ZeroDivisionError)]:
+        with pytest.raises(err):
+            f(*args)
+        for tr in (srcgrad.grad(f), srcgrad.value_and_grad(f), lambda *a: srcgrad.vjp(f, *a)[1](1.0),
+                   lambda *a: srcgrad.jvp(f, a, tuple(1.0 for _ in a))):
+            with pytest.raises(err):
+                tr(*args)
+    assert srcgrad.grad(overflow_square)(1e154) == 1e154             # x ** 2 = 1e308: no error
+    assert srcgrad.grad(newton_sqrt)(2.0) == pytest.approx(0.5 / math.sqrt(2.0))
+
+
+def mlp_loss(params, X, y):
+    W1, b1, W2, b2 = params
+    h = np.maximum(X @ W1 + b1, 0.0)
+    out = h @ W2 + b2
+    z = out - np.max(out, axis=1, keepdims=True)
+    logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.mean(logp[np.arange(X.shape[0]), y])
+
+
+def adam_logreg(w0, X, t):
+    w = w0
+    m = np.zeros_like(w0)
+    v = np.zeros_like(w0)
+    lr = 0.1
+    b1 = 0.9
+    b2 = 0.999
+    for k in range(1, 4):
+        p = 1.0 / (1.0 + np.exp(-(X @ w)))
+        g = X.T @ (p - t) / X.shape[0]
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        w = w - lr * (m / (1 - b1 ** k)) / (np.sqrt(v / (1 - b2 ** k)) + 1e-8)
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    return -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))
+
+
+def rk4(y0, k):
+    dt = 0.05
+    y = y0
+    for i in range(10):
+        k1 = -k * y + np.sin(y)
+        k2 = -k * (y + 0.5 * dt * k1) + np.sin(y + 0.5 * dt * k1)
+        k3 = -k * (y + 0.5 * dt * k2) + np.sin(y + 0.5 * dt * k2)
+        k4 = -k * (y + dt * k3) + np.sin(y + dt * k3)
+        y = y + dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return np.sum(y ** 2)
+
+
+def damped_spring(p):
+    n = 20
+    x = np.zeros(n)
+    v = np.zeros(n)
+    x[0] = p[0]
+    v[0] = p[1]
+    k = p[2]
+    c = p[3]
+    dt = 0.05
+    for i in range(n - 1):
+        a = -k * x[i] - c * v[i]
+        v[i + 1] = v[i] + dt * a
+        x[i + 1] = x[i] + dt * v[i + 1]
+    return np.sum(x ** 2) * dt
+
+
+def test_g04_realistic_programs():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 3))
+    params = (rng.standard_normal((3, 4)) * 0.5, rng.standard_normal(4) * 0.1,
+              rng.standard_normal((4, 3)) * 0.5, rng.standard_normal(3) * 0.1)
+    check_all(mlp_loss, [params, X, np.array([0, 2, 1, 1, 0, 2])], hess=True)
+    t = (rng.random(6) > 0.5).astype(float)
+    check_all(adam_logreg, [np.array([0.1, -0.2, 0.3]), X, t], hess=True)
+    check_all(rk4, [np.array([0.3, -0.5]), 1.3], wrt=0, hess=True)
+    check_all(rk4, [np.array([0.3, -0.5]), 1.3], wrt=1, hess=True)
+    check_all(damped_spring, [np.array([1.0, 0.2, 4.0, 0.3])], hess=True)
+    check_hessian(damped_spring, [np.array([1.0, 0.2, 4.0, 0.3])])
+
+
+def test_g05_scipy_minimize_with_srcgrad():
+    scipy_optimize = pytest.importorskip("scipy.optimize")
+
+    def rosen_arr(x):
+        return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+    x0 = np.array([-1.2, 1.0, 0.5])
+    r = scipy_optimize.minimize(rosen_list, x0, jac=srcgrad.grad(rosen_list), method="BFGS")
+    assert r.success
+    close(r.x, np.ones(3), rtol=1e-4, atol=1e-4)
+    r2 = scipy_optimize.minimize(rosen_list, x0, jac=srcgrad.grad(rosen_list),
+                                 hess=srcgrad.hessian(rosen_list), method="trust-exact")
+    close(r2.x, np.ones(3), rtol=1e-4, atol=1e-4)
+
+
+def repeated_with_writes(x):
+    t = x * 1.0
+    a = np.sum(t ** 2)
+    t += 1.0
+    b = np.sum(t ** 2)
+    t *= t
+    c = np.sum(t ** 2)
+    return a + 2.0 * b + 3.0 * c
+
+
+def repeated_rows(x):
+    acc = np.zeros(3)
+    for i in range(3):
+        acc[i] = np.sum(x * x) * x[i]
+        x2 = x * x
+        acc[i] += np.sum(x2) * x[i]
+    return np.sum(acc ** 2)
+
+
+def repeated_floats(a, b):
+    u = a * b + a
+    v = a * b + a
+    a = a * 2.0
+    w = a * b + a
+    return u * v + w
+
+
+def test_g06_repeated_expressions():
+    check_all(repeated_with_writes, [X3], hess=True)
+    check_all(repeated_rows, [X3], hess=True)
+    check_all(repeated_floats, [0.7, -1.3], hess=True)
+    check_all(repeated_floats, [0.7, -1.3], wrt=1, hess=True)
+
+
+def early_exit(x, k):
+    if np.sum(x) > 0:
+        y = x * k
+        return np.sum(y ** 2)
+    y = x
+    for i in range(3):
+        if np.max(y) > 5:
+            return np.sum(y) * k
+        y = y * 3.0 + np.sin(y) * k
+    return np.sum(y * x)
+
+
+def test_g07_transforms_in_any_order_agree():
+    # normalisation works in place on its copy: builds in any order give the same numbers
+    v = np.array([1.0, -0.5, 2.0])
+    first = [srcgrad.hvp(early_exit)(-X3, 2.0, v), srcgrad.grad(early_exit, wrt=1)(-X3, 2.0),
+             srcgrad.jvp(early_exit, (-X3, 2.0), (v, 0.5))[1], srcgrad.grad(early_exit)(-X3, 2.0)]
+    check_all(early_exit, [-X3, 2.0], wrt=0, hess=True)
+    check_all(early_exit, [-X3, 2.0], wrt=1, hess=True)
+    check_all(early_exit, [X3, 2.0], wrt=0, hess=True)
+    again = [srcgrad.hvp(early_exit)(-X3, 2.0, v), srcgrad.grad(early_exit, wrt=1)(-X3, 2.0),
+             srcgrad.jvp(early_exit, (-X3, 2.0), (v, 0.5))[1], srcgrad.grad(early_exit)(-X3, 2.0)]
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)

@@ -602,6 +602,96 @@ def test_f07_boundary_applied_in_a_loop_after_use():
 
 
 # --------------------------------------------------------------------------
+# FINDINGS21 #8: a `pass` statement after an early exit (break, continue,
+# an early return) crashes the compiler: AttributeError: 'Pass' object has
+# no attribute 'lineno'
+# --------------------------------------------------------------------------
+
+def pass_after_break(x):
+    for i in range(3):
+        if x > 5.0:
+            break
+        x = x * 1.1
+    if x > 0.3:
+        pass            # nothing to do yet
+    else:
+        x = x * 2.0
+    return x * x
+
+
+def pass_after_early_return(x):
+    if x > 5.0:
+        return 0.0
+    for i in range(2):
+        pass
+    return x * x
+
+
+def pass_in_if_with_return_in_else(x):
+    if x > 5.0:
+        pass
+    else:
+        return x * 2.0
+    return x * x
+
+
+def test_f08_pass_without_an_early_exit_and_exits_without_pass_right():
+    def no_exit(x):
+        return x * x
+    assert srcgrad.grad(no_exit)(0.37) == pytest.approx(0.74)
+    check_all(newton_sqrt, [2.0], hess=True)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #8: `if ...: pass` after a loop with break: AttributeError 'Pass' ... 'lineno'")
+def test_f08_pass_after_break():
+    assert srcgrad.grad(pass_after_break)(0.37) == pytest.approx(fd_grad(pass_after_break, [0.37]), rel=1e-6)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #8: `for ...: pass` after an early return: AttributeError")
+def test_f08_pass_after_early_return():
+    assert srcgrad.grad(pass_after_early_return)(0.37) == pytest.approx(0.74)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #8: `if ...: pass` with a return in the else arm: AttributeError")
+def test_f08_pass_with_return_in_else():
+    assert srcgrad.grad(pass_in_if_with_return_in_else)(0.37) == pytest.approx(2.0)
+
+
+# --------------------------------------------------------------------------
+# FINDINGS21 #9: an augmented assignment on a Python float refused as
+# "may share memory" (a copy, then `+=`, in a loop with a swap)
+# --------------------------------------------------------------------------
+
+def ping_pong(x):
+    cur = x
+    nxt = 0.0
+    for i in range(5):
+        nxt = cur
+        nxt += 0.1 * math.sin(cur)
+        cur, nxt = nxt, cur
+    return cur
+
+
+def ping_pong_rebound(x):
+    cur = x
+    nxt = 0.0
+    for i in range(5):
+        nxt = cur
+        nxt = nxt + 0.1 * math.sin(cur)
+        cur, nxt = nxt, cur
+    return cur
+
+
+def test_f09_the_same_without_augmented_assignment_right():
+    check_all(ping_pong_rebound, [0.7], hess=True)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #9: nxt = cur; nxt += ... over Python floats in a swap loop: refused, may share memory")
+def test_f09_float_augmented_assignment_after_copy():
+    assert srcgrad.grad(ping_pong)(0.7) == pytest.approx(fd_grad(ping_pong, [0.7]), rel=1e-6)
+
+
+# --------------------------------------------------------------------------
 # What works (guards): the areas changed today
 # --------------------------------------------------------------------------
 

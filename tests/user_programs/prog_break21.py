@@ -183,6 +183,21 @@ def test_f02_minimal():
     assert srcgrad.grad(halving_in_loop)(0.37) == pytest.approx(2.37, rel=1e-9)
 
 
+def swap_in_loop(x):
+    a = x * 0.5
+    b = 1.0
+    for i in range(3):
+        a, b = b, a
+        b = x * (a + 1.0)
+    a = 2.0
+    return b
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS21 #2: a, b = b, a in the loop, b = x * (a + 1.0), a rebound after: 3.9176, expected 2.5614")
+def test_f02_swap_in_loop():
+    assert srcgrad.grad(swap_in_loop)(0.37) == pytest.approx(fd_grad(swap_in_loop, [0.37]), rel=1e-6)
+
+
 # --------------------------------------------------------------------------
 # FINDINGS21 #3: jvp / forward-mode jacobian of a copy made by arithmetic
 # (`t * 1.0`, `t + 1.0`, `t + b`, `t.flatten()`), then the original written

@@ -1,4 +1,4 @@
-"""The optimiser changes of session 14 tried from outside (break21).
+"""The optimiser changes of dfc3f55 (copies, folding, selections, fusing) tried from outside (break21).
 
 Written from README.md, docs/*.md, FINDINGS*.md, error messages and printed
 generated code only (the compiler was not read).  The default Python backend.
@@ -9,7 +9,8 @@ points where the unselected entries have infinite or NaN partials, Python-float
 recurrences and the errors the function raises, repeated expressions with
 in-place writes between, higher orders, and realistic programs (an MLP, Adam by
 hand, RK4, a damped spring filled in place, Jacobi relaxation, an explicit heat
-equation).  Every derivative is checked against central differences in float64
+equation), and reduced programs from random-program generators run from
+outside.  Every derivative is checked against central differences in float64
 (or srcgrad's own gradient checked against them first).
 
 A finding that still fails is a strict xfail naming its number in FINDINGS21.md.

@@ -90,23 +90,23 @@ def test_f01_the_other_activations_and_jvp_are_right():
     check_all(clipped_step, [np.array([3.0, -4.0, 6.0]), 0.1], hess=True)   # the `if` arm taken
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #1: h = h in an `else: # linear layer` arm zeroes dh: grad wrt W1 off by 11.9")
+# FINDINGS21 #1 (fixed): h = h in an `else: # linear layer` arm zeroes dh: grad wrt W1 off by 11.9
 def test_f01_mlp_linear_activation():
     close(srcgrad.grad(mlp_with_activation)(W1, W2, XB, "linear"),
           fd_grad(mlp_with_activation, [W1, W2, XB, "linear"]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #1: `else: g = g` in gradient clipping: grad 0.48, expected 0.384")
+# FINDINGS21 #1 (fixed): `else: g = g` in gradient clipping: grad 0.48, expected 0.384
 def test_f01_clipped_step_untaken_clip():
     check_all(clipped_step, [np.array([0.3, -1.2, 0.7]), 0.1], hess=False)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #1: a = sin(x); a = a; return a: grad 0.0")
+# FINDINGS21 #1 (fixed): a = sin(x); a = a; return a: grad 0.0
 def test_f01_self_assignment_of_a_float():
     assert srcgrad.grad(sine_then_self)(0.37) == pytest.approx(math.cos(0.37))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #1: h = h at the top of a loop body: vjp 0.049, expected 0.194")
+# FINDINGS21 #1 (fixed): h = h at the top of a loop body: vjp 0.049, expected 0.194
 def test_f01_self_assignment_in_a_loop_vjp():
     _, pb = srcgrad.vjp(self_in_loop, 0.37)
     assert pb(1.0) == pytest.approx(fd_grad(self_in_loop, [0.37]), rel=1e-6)
@@ -168,18 +168,18 @@ def test_f02_without_the_reset_or_in_forward_mode_right():
     assert relax_scalar(0.9) == relax_no_reset(0.9)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #2: omega reset after an adaptive relaxation loop: grad 0.4879, expected 0.4739")
+# FINDINGS21 #2 (fixed): omega reset after an adaptive relaxation loop: grad 0.4879, expected 0.4739
 def test_f02_relaxation_factor_reset_after_loop():
     assert srcgrad.grad(relax_scalar)(0.9) == pytest.approx(fd_grad(relax_scalar, [0.9]), rel=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #2: the same over arrays")
+# FINDINGS21 #2 (fixed): the same over arrays
 def test_f02_relaxation_factor_reset_after_loop_arrays():
     x = np.array([0.9, 0.5])
     close(srcgrad.grad(relax_array)(x), fd_grad(relax_array, [x]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #2: d = (2.0 + a) * x in a loop, a rebound on a branch and after: 6.185, expected 2.37")
+# FINDINGS21 #2 (fixed): d = (2.0 + a) * x in a loop, a rebound on a branch and after: 6.185, expected 2.37
 def test_f02_minimal():
     assert srcgrad.grad(halving_in_loop)(0.37) == pytest.approx(2.37, rel=1e-9)
 
@@ -194,7 +194,7 @@ def swap_in_loop(x):
     return b
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #2: a, b = b, a in the loop, b = x * (a + 1.0), a rebound after: 3.9176, expected 2.5614")
+# FINDINGS21 #2 (fixed): a, b = b, a in the loop, b = x * (a + 1.0), a rebound after: 3.9176, expected 2.5614
 def test_f02_swap_in_loop():
     assert srcgrad.grad(swap_in_loop)(0.37) == pytest.approx(fd_grad(swap_in_loop, [0.37]), rel=1e-6)
 
@@ -574,17 +574,17 @@ def test_f07_without_a_loop_or_wrt_the_written_array_right():
     assert t == pytest.approx(float(fd_grad(scratch_buffer, [TH, XS]) @ np.ones(4)), rel=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #7: a scratch buffer reused by a second loop: grad reads the second contents")
+# FINDINGS21 #7 (fixed): a scratch buffer reused by a second loop: grad reads the second contents
 def test_f07_scratch_buffer_reused():
     close(srcgrad.grad(scratch_buffer)(TH, XS), fd_grad(scratch_buffer, [TH, XS]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #7: weights clamped at 0 in a loop after use: grad 0 where the weight was negative")
+# FINDINGS21 #7 (fixed): weights clamped at 0 in a loop after use: grad 0 where the weight was negative
 def test_f07_clamped_weights():
     close(srcgrad.grad(clamped_weights)(TH, WS), fd_grad(clamped_weights, [TH, WS]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #7: v = w * 1.0; y = sum(v * x); v[i] = 0 in a loop: grad wrt x is [0, 0, 0.23]")
+# FINDINGS21 #7 (fixed): v = w * 1.0; y = sum(v * x); v[i] = 0 in a loop: grad wrt x is [0, 0, 0.23]
 def test_f07_minimal():
     x, w = np.array([-0.5, 0.2, -0.4]), np.array([0.37, -0.61, 0.23])
     close(srcgrad.grad(overwritten_in_loop)(x, w), w)
@@ -612,7 +612,7 @@ def test_f07_unrolled_boundary_right():
     check_all(boundary_after_energy_unrolled, [X3], hess=True)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #7: u = sin(x); e = sum(u * u); u[i] = 0 in a loop: the energy's gradient reads the zeros")
+# FINDINGS21 #7 (fixed): u = sin(x); e = sum(u * u); u[i] = 0 in a loop: the energy's gradient reads the zeros
 def test_f07_boundary_applied_in_a_loop_after_use():
     check_all(boundary_after_energy, [X3], hess=False)
 
@@ -658,17 +658,17 @@ def test_f08_pass_without_an_early_exit_and_exits_without_pass_right():
     check_all(newton_sqrt, [2.0], hess=True)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #8: `if ...: pass` after a loop with break: AttributeError 'Pass' ... 'lineno'")
+# FINDINGS21 #8 (fixed): `if ...: pass` after a loop with break: AttributeError 'Pass' ... 'lineno'
 def test_f08_pass_after_break():
     assert srcgrad.grad(pass_after_break)(0.37) == pytest.approx(fd_grad(pass_after_break, [0.37]), rel=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #8: `for ...: pass` after an early return: AttributeError")
+# FINDINGS21 #8 (fixed): `for ...: pass` after an early return: AttributeError
 def test_f08_pass_after_early_return():
     assert srcgrad.grad(pass_after_early_return)(0.37) == pytest.approx(0.74)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #8: `if ...: pass` with a return in the else arm: AttributeError")
+# FINDINGS21 #8 (fixed): `if ...: pass` with a return in the else arm: AttributeError
 def test_f08_pass_with_return_in_else():
     assert srcgrad.grad(pass_in_if_with_return_in_else)(0.37) == pytest.approx(2.0)
 

@@ -16,8 +16,10 @@ import gast
 
 from .. import nodes, runtime, templates
 from ..analysis.resolve import statements
+from ..analysis.shapes import resolver
 from ..errors import located
 from ..normalize.anf import is_append
+from ..rules import facts as table
 from ..reverse.adjoints import adjoint_items, refuse
 
 
@@ -30,6 +32,8 @@ class _Forward:
         self.last_line = None
         self.written_globals: set[str] = set()  # globals written in place (BUF[:] = v)
         self.mirrored: frozenset = frozenset()  # tangents sharing memory as their values do
+        self._written_found = None  # (`_written`, asked once)
+        self._callee = None  # resolves a generated call (`may_alias`), made when first asked
 
     def mirrors(self, value) -> bool:
         """Whether `value` (a name, or a subscript of one) is a mirrored name's memory:
@@ -41,6 +45,42 @@ class _Forward:
         if isinstance(value, gast.Subscript):
             value = value.value
         return isinstance(value, gast.Name) and value.id in self.mirrored
+
+    def fresh_of_written(self, value, op) -> bool:
+        """`value` is always new memory (the table's facts: it views no argument), made
+        from a name written in place somewhere (or a view of one). Its rule may hand
+        back that name's tangent itself (`u = t * 1.0` has the tangent `t_dot`), which a
+        later `t_dot[0] = ...` would change under u: such a tangent gets its own copy."""
+        if isinstance(value, gast.Subscript):
+            return False  # an entry or a view: its tangent is the same of the tangent
+        found = table.of(op.callee)
+        if found is None or found.views:
+            return False
+        written = self._written()
+        return any(n in written for n in nodes.loaded_names(value))
+
+    def may_alias(self, tangent) -> bool:
+        """A tangent expression that may be an operand's tangent itself or a view of it:
+        a name, an index, a method, or a call of a helper the table does not say makes
+        new memory (`broadcast_like(t_dot, u)` is t_dot where the shapes agree)."""
+        if isinstance(tangent, (gast.Name, gast.Subscript, gast.Attribute)):
+            return True
+        if isinstance(tangent, gast.Call):
+            if self._callee is None:
+                self._callee = resolver(self.ctx.is_local, self.ctx.helpers, self.ctx.parsed.namespace.lookup)
+            obj = self._callee(tangent)
+            found = table.of(obj) if obj is not None else None
+            return found is None or bool(found.views)
+        return False  # arithmetic: new memory
+
+    def _written(self) -> set:
+        """Names written in place, and the names that may view one."""
+        found = self._written_found
+        if found is None:
+            facts = self.ctx.facts
+            found = set(facts.mutated).union(*(facts.views.get(m, ()) for m in facts.mutated))
+            self._written_found = found
+        return found
 
     # names and values ------------------------------------------------------
     def active(self, name: str) -> bool:
@@ -123,6 +163,7 @@ class _Forward:
         line = stmt.lineno
         op = self.ops[id(stmt)]
         owned = z in self.ctx.facts.mutated and not self.mirrors(stmt.value)
+        fresh = op.kind == "rule" and self.fresh_of_written(stmt.value, op)
         if op.kind == "user":
             return self.user_call(stmt, op)
         if op.kind == "custom":
@@ -142,7 +183,7 @@ class _Forward:
             if operand is None or not templates.is_active_operand(operand, self.tangent_of):
                 return out + [self.set_tangent(z, self.zeros(nodes.name(z)), line, owned)]
             value = _replace_operand(stmt.value, operand, self.tangent_expr(operand))
-            return out + [self.set_tangent(z, value, line, owned)]
+            return out + [self.set_tangent(z, value, line, owned or fresh and self.may_alias(value))]
         items = templates.instantiate_tangent(rule.template, op.bindings, self.tangent_of,
                                               self.ctx.rename_global, self.ctx.names.fresh, self.zeros)
         first = True
@@ -153,10 +194,11 @@ class _Forward:
                 continue
             value = item.value if first else nodes.binop(nodes.name(tangent), "+", item.value)
             out.append(nodes.assign(tangent, value, line))
+            fresh = fresh and first and self.may_alias(value)  # a sum of two is new memory
             first = False
         if first:  # no input carried a tangent
             out.append(self.set_tangent(z, self.zeros(nodes.name(z)), line))
-        elif owned:
+        elif owned or fresh:
             out.append(self.set_tangent(z, nodes.name(tangent), line, owned=True))
         return out
 

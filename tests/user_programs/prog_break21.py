@@ -295,44 +295,44 @@ def test_f03_grad_and_vjp_of_copies_then_writes_are_right():
     assert J.shape == (3, 5, 5)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #3: jvp of u = t * 1.0 then t[0] = ...: u's tangent changes with t's")
+# FINDINGS21 #3 (fixed): jvp of u = t * 1.0 then t[0] = ...: u's tangent changes with t's
 def test_f03_jvp_copy_by_one_then_write():
     _, t = srcgrad.jvp(copy_by_one_then_write, (X3,), (E1,))
     assert t == pytest.approx(jvp_fd(copy_by_one_then_write, [X3], 0, E1), rel=1e-6)   # 7.4, srcgrad 5.0
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #3: jvp of u = t + 1.0 then t[0] = ...")
+# FINDINGS21 #3 (fixed): jvp of u = t + 1.0 then t[0] = ...
 def test_f03_jvp_shift_then_write():
     _, t = srcgrad.jvp(shifted_then_write, (X3,), (E1,))
     assert t == pytest.approx(jvp_fd(shifted_then_write, [X3], 0, E1), rel=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #3: jvp of Jacobi relaxation with u_old = u * 1.0")
+# FINDINGS21 #3 (fixed): jvp of Jacobi relaxation with u_old = u * 1.0
 def test_f03_jvp_jacobi_relaxation():
     v = np.array([1.0, -0.5, 0.3, 2.0, 0.7])
     _, t = srcgrad.jvp(jacobi, (B5,), (v,))
     assert t == pytest.approx(jvp_fd(jacobi, [B5], 0, v), rel=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #3: hessian of Jacobi relaxation with u_old = u * 1.0")
+# FINDINGS21 #3 (fixed): hessian of Jacobi relaxation with u_old = u * 1.0
 def test_f03_hessian_jacobi_relaxation():
     check_hessian(jacobi, [B5])
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #3: forward-mode jacobian of an Euler trajectory with prev = x * 1.0")
+# FINDINGS21 #3 (fixed): forward-mode jacobian of an Euler trajectory with prev = x * 1.0
 def test_f03_jacobian_euler_trajectory():
     x0 = np.array([0.5, -0.3])
     J = srcgrad.jacobian(euler_trajectory)(x0)          # 8 outputs, 2 inputs: jvp columns
     close(J, jac_fd(euler_trajectory, [x0]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #3: forward-mode jacobian of an explicit heat equation, un = u + src")
+# FINDINGS21 #3 (fixed): forward-mode jacobian of an explicit heat equation, un = u + src
 def test_f03_jacobian_heat_equation():
     J = srcgrad.jacobian(heat_explicit)(U0, SRC)
     close(J.reshape(15, 5), jac_fd(heat_explicit, [U0, SRC]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #3: jvp of flat = p.flatten() then p[0, 0] = ...")
+# FINDINGS21 #3 (fixed): jvp of flat = p.flatten() then p[0, 0] = ...
 def test_f03_jvp_flatten_then_write():
     p = np.array([[0.3, -1.2], [0.7, 0.4]])
     v = np.array([[1.0, 0.0], [0.0, 0.0]])
@@ -379,18 +379,18 @@ def test_f04_grad_of_masked_copies_is_right():
         close(srcgrad.grad(log_masked_in_place)(x), [0.0, np.log(0.5) + 1.0, np.log(2.0) + 1.0, 0.0])
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #4: hessian of t = x.copy(); t[0] = 5.0; sum(t * x): H[0,0] = 1, not 0")
+# FINDINGS21 #4 (fixed): hessian of t = x.copy(); t[0] = 5.0; sum(t * x): H[0,0] = 1, not 0
 def test_f04_hessian_masked_copy_dot():
     H = srcgrad.hessian(masked_copy_dot)(X3)
     close(H, np.diag([0.0, 2.0, 2.0]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #4: hvp of t = x.copy(); t[0] = 0; sum(t * sin(x))")
+# FINDINGS21 #4 (fixed): hvp of t = x.copy(); t[0] = 0; sum(t * sin(x))
 def test_f04_hvp_masked_copy_sin():
     check_hessian(masked_copy_sin, [X4])
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #4: hvp of log(x) zeroed in place where x <= 0: -1 and -inf where 0")
+# FINDINGS21 #4 (fixed): hvp of log(x) zeroed in place where x <= 0: -1 and -inf where 0
 def test_f04_hvp_log_masked_in_place():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -414,12 +414,12 @@ def boundary_energy(u):
     return 0.5 * np.sum(lap ** 2) + np.sum(v * u)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #4: hessian of w = exp(x); w[0] = 1.0; sum(w * x)")
+# FINDINGS21 #4 (fixed): hessian of w = exp(x); w[0] = 1.0; sum(w * x)
 def test_f04_hessian_pinned_weight():
     check_hessian(pinned_weight, [X3])
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #4: hessian of a Dirichlet energy with the boundary zeroed in a copy")
+# FINDINGS21 #4 (fixed): hessian of a Dirichlet energy with the boundary zeroed in a copy
 def test_f04_hessian_boundary_energy():
     check_hessian(boundary_energy, [np.array([0.3, -1.2, 0.7, 1.5, 0.2])])
 
@@ -437,7 +437,7 @@ def test_f03_grad_of_history_of_states_is_right():
     close(srcgrad.grad(history_of_states)(X3), fd_grad(history_of_states, [X3]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #3: jvp of a history kept as hist.append(a * 1.0), a then written")
+# FINDINGS21 #3 (fixed): jvp of a history kept as hist.append(a * 1.0), a then written
 def test_f03_jvp_history_of_states():
     v = np.array([1.0, 0.5, -0.3])
     _, t = srcgrad.jvp(history_of_states, (X3,), (v,))

@@ -43,9 +43,7 @@ def settle_shapes(backward: list, known, forward: list, params, rename_global=No
     defs = top_level_defs(forward + backward, shapes.single)
     # `1.0 * y` is a new array: `y` itself would change with a later write into y (a restore).
     # Only asked where a product may become `1.0 * y` (most derivatives have none).
-    written = written_in_place(forward + backward, list(params),
-                               lambda call: facts.is_pure(shapes.callee(call))
-                               and not any(k.arg == "out" for k in call.keywords)) \
+    written = _written(forward + backward, params, shapes) \
         if any(n.op.__class__ is gast.Mult and _may_be_one(n.left)
                for n in nodes.of_class(backward, (gast.BinOp,))) else set()
     settle = _Settle(known, reps, defs, written, rename_global)
@@ -76,11 +74,15 @@ def _unit_products(backward: list, forward: list, params, shapes) -> None:
         if units:
             found[k] = units
     if found:
-        written = written_in_place(forward + backward, list(params),
-                                   lambda call: facts.is_pure(shapes.callee(call))
-                                   and not any(k.arg == "out" for k in call.keywords))
+        written = _written(forward + backward, params, shapes)
         for k, units in found.items():
             backward[k] = _Units(units, written).visit(backward[k])
+
+
+def _written(stmts: list, params, shapes) -> set:
+    """The names whose memory a statement of `stmts` may write in place."""
+    return written_in_place(stmts, list(params), lambda call: facts.is_pure(shapes.callee(call))
+                            and not any(k.arg == "out" for k in call.keywords))
 
 
 def _unit(name: str, assigns: dict) -> bool:

@@ -35,6 +35,14 @@ def numbers(body, params, known=frozenset()) -> set[str]:
             for target in targets:
                 if isinstance(target, gast.Name):
                     binds.setdefault(target.id, []).append(stmt.value)
+                elif _paired(target, stmt.value):  # `a, b = b, a`: each name gets its value
+                    for t, v in zip(target.elts, stmt.value.elts):
+                        if isinstance(t, gast.Name):
+                            binds.setdefault(t.id, []).append(v)
+                        else:
+                            for n in gast.walk(t):
+                                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                                    binds.setdefault(n.id, []).append(None)
                 else:
                     for n in gast.walk(target):
                         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
@@ -64,6 +72,14 @@ def numbers(body, params, known=frozenset()) -> set[str]:
                 found.discard(n)
                 changed = True
     return found
+
+
+def _paired(target, value) -> bool:
+    """`a, b = e1, e2`: a tuple or list target and display of one length, no `*`."""
+    sequences = (gast.Tuple, gast.List)
+    return isinstance(target, sequences) and isinstance(value, sequences) \
+        and len(target.elts) == len(value.elts) \
+        and not any(isinstance(e, gast.Starred) for e in target.elts + value.elts)
 
 
 _NUMBER_CALLS = {"len", "float", "int", "bool", "str"}

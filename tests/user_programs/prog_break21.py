@@ -702,7 +702,22 @@ def test_f09_the_same_without_augmented_assignment_right():
     check_all(ping_pong_rebound, [0.7], hess=True)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #9: nxt = cur; nxt += ... over Python floats in a swap loop: refused, may share memory")
+def ping_pong_arrays(x):
+    cur = x * 1.0
+    nxt = x * 0.0
+    for i in range(3):
+        nxt = cur
+        nxt += 0.1 * np.sin(cur)          # nxt is cur's array: += changes both
+        cur, nxt = nxt, cur
+    return np.sum(cur)
+
+
+def test_f09_the_same_over_arrays_is_still_refused():
+    with pytest.raises(srcgrad.SrcGradError, match="may share memory"):
+        srcgrad.grad(ping_pong_arrays)(np.array([0.7, -0.2]))
+
+
+# FINDINGS21 #9 (fixed): nxt = cur; nxt += ... over Python floats in a swap loop: refused, may share memory
 def test_f09_float_augmented_assignment_after_copy():
     assert srcgrad.grad(ping_pong)(0.7) == pytest.approx(fd_grad(ping_pong, [0.7]), rel=1e-6)
 

@@ -319,8 +319,7 @@ def _derive_forward(low: Lowered, options: Options, calls: Tangents):
         scalars = set(ctx.facts.scalar_names) | {names.tangent(n) for n in ctx.facts.scalar_names}
         # a tangent written in place (its value is) must not become another name's: `u_dot = t_dot * 1.0`
         # is not folded to `u_dot = t_dot` where `t_dot[0] = ...` follows
-        written = set(ctx.facts.mutated).union(*(ctx.facts.views.get(m, ()) for m in ctx.facts.mutated))
-        floats = frozenset(names.adjoint_names()) - {names.tangent(n) for n in written}
+        floats = frozenset(names.adjoint_names()) - {names.tangent(n) for n in ctx.facts.written()}
         setting = optimize.Setting(dict(zip(low.params, options.kinds)), frozenset(scalars), None, ctx.emitted,
                                    floats=floats, number_helpers=ctx.number_helpers(),
                                    arithmetic=ctx.arithmetic_helpers(),

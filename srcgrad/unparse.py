@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import gast
 
+from . import nodes
+
 try:
     from gast.unparser import _Precedence, _Unparser
 except ImportError:  # pragma: no cover - a gast that reorganised its unparser
@@ -47,8 +49,6 @@ _TIGHT = {gast.BinOp: "left", gast.Attribute: "value", gast.Subscript: "value", 
 def _signed_unparse(node) -> str:
     """`gast.unparse` of `node` with each negative constant in a tight place written as
     the negation of its magnitude, which gast parenthesises (the tree is put back)."""
-    from . import nodes
-
     undo = []
     try:
         for parent in nodes.of_class(node, tuple(_TIGHT)):

@@ -39,6 +39,10 @@ class ValueFacts:
     mutated: frozenset = frozenset()  # written in place (x[i] = v): restored, never versioned
     views: dict = field(default_factory=dict)  # name -> names that may share its memory
 
+    def written(self) -> set:
+        """The names written in place, and the names that may share memory with one."""
+        return set(self.mutated).union(*(self.views.get(m, ()) for m in self.mutated))
+
 
 def analyze(fn, ops: dict, params: list, kinds: tuple, sequences, namespace, is_local, source,
             check: bool = True) -> ValueFacts:

@@ -32,7 +32,7 @@ class _Forward:
         self.last_line = None
         self.written_globals: set[str] = set()  # globals written in place (BUF[:] = v)
         self.mirrored: frozenset = frozenset()  # tangents sharing memory as their values do
-        self._written_found = None  # (`_written`, asked once)
+        self._written = None  # names written in place and their views (`fresh_of_written`, asked once)
         self._callee = None  # resolves a generated call (`may_alias`), made when first asked
 
     def mirrors(self, value) -> bool:
@@ -56,8 +56,9 @@ class _Forward:
         found = table.of(op.callee)
         if found is None or found.views:
             return False
-        written = self._written()
-        return any(n in written for n in nodes.loaded_names(value))
+        if self._written is None:
+            self._written = self.ctx.facts.written()
+        return not self._written.isdisjoint(nodes.loaded_names(value))
 
     def may_alias(self, tangent) -> bool:
         """A tangent expression that may be an operand's tangent itself or a view of it:
@@ -72,15 +73,6 @@ class _Forward:
             found = table.of(obj) if obj is not None else None
             return found is None or bool(found.views)
         return False  # arithmetic: new memory
-
-    def _written(self) -> set:
-        """Names written in place, and the names that may view one."""
-        found = self._written_found
-        if found is None:
-            facts = self.ctx.facts
-            found = set(facts.mutated).union(*(facts.views.get(m, ()) for m in facts.mutated))
-            self._written_found = found
-        return found
 
     # names and values ------------------------------------------------------
     def active(self, name: str) -> bool:

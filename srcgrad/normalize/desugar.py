@@ -220,8 +220,8 @@ def _body(body, names: Names, source: SourceInfo, kinds=None, top: bool = False)
 def _self_assignment(stmt) -> bool:
     """`h = h`, a local name to itself: nothing changes where h is bound (where it is
     not, Python raises there, and without the statement at h's next read)."""
-    (target,) = stmt.targets if len(stmt.targets) == 1 else (None,)
-    return isinstance(target, gast.Name) and isinstance(stmt.value, gast.Name) and target.id == stmt.value.id
+    return len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name) \
+        and isinstance(stmt.value, gast.Name) and stmt.targets[0].id == stmt.value.id
 
 
 def _for(stmt, names: Names, source: SourceInfo, kinds=None) -> list:

@@ -93,7 +93,7 @@ class _Flow:
         self.kept: set = set()
         self.ever: set = set()  # every name that ever held the bit: what a pop restores
         self.constants_of = set  # () -> names bound once, to a number written in the code (`dt = 0.01`)
-        self._constants = None
+        self._constant_names = None
         self.checking = True  # whether the statements followed are those whose guards may go
         self.guards: dict = {}  # id(statement) -> (statement, the guards it runs): no node changes here
 
@@ -105,9 +105,9 @@ class _Flow:
         return found[1]
 
     def constants(self) -> set:
-        if self._constants is None:
-            self._constants = self.constants_of()
-        return self._constants
+        if self._constant_names is None:
+            self._constant_names = self.constants_of()
+        return self._constant_names
 
     def guarded(self, call) -> bool:
         return isinstance(call.func, gast.Name) and call.func.id == self.selected \

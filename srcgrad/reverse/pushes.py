@@ -61,22 +61,18 @@ def pushed_late(body: list, stack: str | None) -> list:
                    lambda q, v: _pop_movable(backward.body, q, v, after), skip)
     if moved is None:
         return body[:f_at] + [forward] + body[f_at + 1:b_at] + [backward] + after
-    forward, backward = moved
-    between = _without_dead_inits(body[f_at + 1:b_at], moved.popped)
+    forward, backward, popped = moved
+    between = _without_dead_inits(body[f_at + 1:b_at], popped)
     return body[:f_at] + [forward] + between + [backward] + after
 
 
-class _Moved(tuple):
-    """(the forward loop, the backward loop) rewritten; `popped`: the names moved."""
-    popped: set
-
-
 def _moved(forward, backward, stack: str, movable, pop_movable, skip=None):
-    """Copies of the loops `forward` (pushing at its top level only) and `backward`
-    (popping at its top level only) with each push that `movable(p, t)` and
-    `pop_movable(q, v)` allow moved to the end of the forward body and its pop to the
-    start of the backward body; None when nothing moves. `skip`: the positions of a
-    nested forward and backward loop whose own pushes and pops pair up inside them."""
+    """(forward, backward, the names moved): copies of the loops `forward` (pushing at
+    its top level only) and `backward` (popping at its top level only) with each push
+    that `movable(p, t)` and `pop_movable(q, v)` allow moved to the end of the forward
+    body and its pop to the start of the backward body; None when nothing moves.
+    `skip`: the positions of a nested forward and backward loop whose own pushes and
+    pops pair up inside them."""
     inner_f, inner_b = skip if skip is not None else (None, None)
     pushes = [i for i, s in enumerate(forward.body) if _push_of(s, stack) is not None]
     if any(stack in nodes.loaded_names(s) for i, s in enumerate(forward.body) if i not in pushes and i != inner_f):
@@ -104,9 +100,7 @@ def _moved(forward, backward, stack: str, movable, pop_movable, skip=None):
         + [nodes.comment("this iteration's values, for the backward sweep")] + late
     backward.body = [nodes.comment("the values this iteration saved")] + early \
         + [s for i, s in enumerate(backward.body) if i not in drop_b]
-    out = _Moved((forward, backward))
-    out.popped = {v for _, _, v in moved}
-    return out
+    return forward, backward, {v for _, _, v in moved}
 
 
 def _inner(forward, backward, stack: str):
@@ -145,7 +139,7 @@ def _nested(forward, backward, stack: str, body: list, at: tuple):
     if moved is None:
         return forward, backward
     forward, backward = nodes.clone(forward), nodes.clone(backward)
-    forward.body[at[0]], backward.body[at[1]] = moved
+    forward.body[at[0]], backward.body[at[1]], _ = moved
     return forward, backward
 
 

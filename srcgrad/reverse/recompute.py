@@ -69,6 +69,7 @@ class _Plan:
     def __init__(self, body, loops, backward, fn, ops, ctx):
         self.backward, self.ctx, self.ops = backward, ctx, ops
         self.loops = loops
+        self.by_key = {info.key: info for info in loops}
         self.stores = _store_counts(fn)
         self.touched = _touched(fn, ops)
         # Loops and positions are named by their records' keys.
@@ -191,9 +192,8 @@ class _Plan:
         it: its value when the loop ended comes back only by a restore before the
         backward loop (`Backward.rebound_after`), which the optimiser may have dropped
         before this plan added a read of y."""
-        by_key = {info.key: info for info in self.loops}
         for key in [c.loop.key] + [lp for lp, _ in self.chain_of[c.loop.key]]:
-            info = by_key.get(key)
+            info = self.by_key.get(key)
             if info is None or y not in self.assigned[key]:
                 continue
             if isinstance(info.stmt, gast.For) and isinstance(info.stmt.target, gast.Name) \

@@ -237,3 +237,58 @@ def test_a_folded_copy_is_not_the_callers_array(fun):
     np.testing.assert_array_equal(x, X)
     assert value == pytest.approx(fun(X.copy()))
     _both_modes(fun, X.copy())
+
+
+# --- fancy indexing copies (FINDINGS21 #6) --------------------------------------------------
+
+def masked_copy_then_written(x):
+    t = x * 2.0
+    u = t[t > 0]
+    t[0] = 5.0
+    return np.sum(u * u) * np.sum(t)
+
+
+def listed_copy_then_written(x):
+    t = x * 2.0
+    u = t[[0, 2]]
+    t[0] = 5.0
+    u[1] = u[1] * 3.0
+    return np.sum(u * t[::2])
+
+
+def mask_kept_then_written(x):
+    t = np.sin(x)
+    m = t < 0.9
+    u = t[m, None]
+    t[1] = 0.0
+    return np.sum(u ** 2) + np.sum(t * x)
+
+
+@pytest.mark.parametrize("fun", [masked_copy_then_written, listed_copy_then_written, mask_kept_then_written])
+def test_a_fancy_indexed_copy_shares_nothing(fun):
+    _both_modes(fun, X.copy())
+    assert srcgrad.value_and_grad(fun)(X.copy())[0] == pytest.approx(fun(X.copy()), rel=1e-12)
+
+
+def item_picked_by_a_number_test(x, s):
+    rows = [x * 1.0, x * 2.0]
+    r = rows[s > 0]  # a Python bool picks rows[1] itself
+    r[0] = 0.0
+    return np.sum(rows[1] * x)
+
+
+def permuted_by_a_global(x):
+    t = x * 2.0
+    u = t[PERM]  # the index's type is not known when compiling: a list would hand out an item
+    t[0] = 5.0
+    return np.sum(u * t)
+
+
+PERM = np.array([2, 0, 1])
+
+
+def test_an_index_that_may_pick_an_item_still_counts_as_sharing():
+    with pytest.raises(srcgrad.SrcGradError, match="may share memory"):
+        srcgrad.grad(item_picked_by_a_number_test)(X.copy(), 1.0)
+    with pytest.raises(srcgrad.SrcGradError, match="may share memory"):
+        srcgrad.grad(permuted_by_a_global)(X.copy())

@@ -93,25 +93,26 @@ def observers(body, params, name: str, stmt, before, returns=None, numbers=froze
 def _edges(body, params, appends: bool, returns=None):
     local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
     holders = containers(body, params) if appends else set()
+    indices = _index_values(body, params)
     for stmt, position, loops in positions(body):
         if isinstance(stmt, gast.Assign):
             for target in stmt.targets:
                 if isinstance(target, gast.Name):
-                    for src in _may_view(stmt.value, local, elements=appends, returns=returns):
+                    for src in _may_view(stmt.value, local, elements=appends, returns=returns, indices=indices):
                         if src != target.id:
                             yield position, loops, target.id, src
                 elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) \
                         and target.value.id in holders:  # d[k] = v: d holds v (an array copies it)
-                    for src in _may_view(stmt.value, local, returns=returns) - {target.value.id}:
+                    for src in _may_view(stmt.value, local, returns=returns, indices=indices) - {target.value.id}:
                         yield position, loops, target.value.id, src
         elif isinstance(stmt, gast.For):  # the items (rows) of what a loop runs over
             targets = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
-            for src in _may_view(stmt.iter, local, returns=returns):
+            for src in _may_view(stmt.iter, local, returns=returns, indices=indices):
                 for t in targets - {src}:
                     yield position, loops | {id(stmt)}, t, src
         elif appends and is_append_call(stmt):
             receiver = stmt.value.func.value.id
-            for src in _may_view(stmt.value.args[0], local, returns=returns):
+            for src in _may_view(stmt.value.args[0], local, returns=returns, indices=indices):
                 yield position, loops, receiver, src
 
 
@@ -170,38 +171,39 @@ def _bound(stmt) -> set[str]:
     return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
 
-def _may_view(expr, local: set[str], elements: bool = True, returns=None) -> set[str]:
+def _may_view(expr, local: set[str], elements: bool = True, returns=None, indices=None) -> set[str]:
     """Local names whose memory the value of `expr` may share.
 
     A display (`[a, b]`) is a new object that holds its elements: it shares
     their memory only when `elements` asks about what the items share. `returns`
-    (see `alias_groups`) says which arguments a user's function may hand back.
+    (see `alias_groups`) says which arguments a user's function may hand back;
+    `indices` (see `_index_values`), which names hold index lists and masks.
     """
     if isinstance(expr, gast.Name):
         return {expr.id} & local
     if isinstance(expr, gast.Subscript):
         parts = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
-        if any(isinstance(p, gast.List) for p in parts):
-            return set()  # an index list is fancy indexing: a copy, never a view
-        return _may_view(expr.value, local, returns=returns)
+        if any(_copying_index(p, expr.value, indices or {}) for p in parts):
+            return set()  # fancy indexing: a copy, never a view
+        return _may_view(expr.value, local, returns=returns, indices=indices)
     if isinstance(expr, gast.Attribute):
-        return set() if expr.attr in table.FRESH_ATTRIBUTES else _may_view(expr.value, local, returns=returns)
+        return set() if expr.attr in table.FRESH_ATTRIBUTES else _may_view(expr.value, local, returns=returns, indices=indices)
     if isinstance(expr, (gast.Tuple, gast.List)):
         if not elements or not expr.elts:
             return set()
-        return set().union(*(_may_view(e, local, returns=returns) for e in expr.elts))
+        return set().union(*(_may_view(e, local, returns=returns, indices=indices) for e in expr.elts))
     if isinstance(expr, gast.Dict):
         if not elements or not expr.values:
             return set()
-        return set().union(*(_may_view(e, local, returns=returns) for e in expr.values))
+        return set().union(*(_may_view(e, local, returns=returns, indices=indices) for e in expr.values))
     if isinstance(expr, (gast.ListComp, gast.GeneratorExp, gast.DictComp)):  # holds what it runs over
         if not elements:
             return set()
         parts = [getattr(expr, f) for f in ("elt", "key", "value") if hasattr(expr, f)]
-        return set().union(*(_may_view(p, local, returns=returns)
+        return set().union(*(_may_view(p, local, returns=returns, indices=indices)
                              for p in parts + [g.iter for g in expr.generators]))
     if isinstance(expr, gast.IfExp):
-        return _may_view(expr.body, local, returns=returns) | _may_view(expr.orelse, local, returns=returns)
+        return _may_view(expr.body, local, returns=returns, indices=indices) | _may_view(expr.orelse, local, returns=returns, indices=indices)
     if isinstance(expr, gast.Call):
         func = expr.func
         path = nodes.dotted(func) or ""
@@ -230,12 +232,44 @@ def _may_view(expr, local: set[str], elements: bool = True, returns=None) -> set
             shared = [args[i] for i in found.views if i < len(args)]
         out: set[str] = set()
         for a in shared:
-            out |= _may_view(a, local, returns=returns)
+            out |= _may_view(a, local, returns=returns, indices=indices)
         return out
     return set()
 
 
 may_view = _may_view
+
+
+def _index_values(body, params) -> dict:
+    """{name: its value} for the names whose only binding (`name = e`) binds an index
+    list (`[0, 2]`) or a comparison (`t > 0`), and {name: None} for every other name
+    bound once (or a parameter never bound again): `_copying_index` reads both. The
+    normalisation puts an index in a temporary."""
+    counts: dict = dict.fromkeys(params, 1)
+    for name in nodes.stored_names(body):
+        counts[name] = counts.get(name, 0) + 1
+    found: dict = {name: None for name, count in counts.items() if count == 1}
+    for stmt in nodes.walk_statements(body):
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name) \
+                and stmt.targets[0].id in found and isinstance(stmt.value, (gast.List, gast.Compare)):
+            found[stmt.targets[0].id] = stmt.value
+    return found
+
+
+def _copying_index(part, base, indices: dict) -> bool:
+    """Whether `base[part]` copies whatever `base` holds: an index list (a list, dict
+    or number indexed by a list raises instead), or a comparison that reads `base`
+    itself, bound once (`t[t > 0]`: `t > 0` raises for a list or dict, so `t` is an
+    array or a NumPy number, and a boolean index copies). A comparison of other values
+    may be a Python bool, which picks a list's item, and that item is shared."""
+    if isinstance(part, gast.Name):
+        part = indices.get(part.id) or part
+    if isinstance(part, gast.List):
+        return True
+    if isinstance(part, gast.Compare) and isinstance(base, gast.Name) and base.id in indices:
+        operands = [part.left] + list(part.comparators)
+        return any(isinstance(o, gast.Name) and o.id == base.id for o in operands)
+    return False
 _SHALLOW_COPIES = frozenset({"list", "dict", "tuple", "sorted", "reversed"})
 
 

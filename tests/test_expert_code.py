@@ -177,6 +177,23 @@ def test_a_fresh_adjoint_needs_no_copy():
         assert np.allclose(got[wrt], expected, atol=1e-7)
 
 
+def boundary_after_energy(x):
+    u = np.sin(x)
+    energy = np.sum(u * u)
+    for i in (0, 2):
+        u[i] = 0.0
+    return energy + np.sum(u)
+
+
+@pytest.mark.parametrize("f, args", [(spring_sum, (0.7, 5)), (boundary_after_energy, (np.array([0.3, -1.1, 2.0, 0.6]),))])
+def test_a_seed_spelled_as_a_new_array_is_not_copied_again(f, args):
+    got, text = _source(f, args)
+    assert "np.ones(" in text and "owned_adjoint" not in text, text
+    assert np.allclose(got, _central(lambda v: f(v, *args[1:]), args[:1], 0), atol=1e-7)
+    with unoptimized():
+        assert np.allclose(got, srcgrad.grad(f)(*args), rtol=1e-12)
+
+
 @pytest.mark.parametrize("f", [spring_sum, spring_shared])
 def test_an_adjoint_that_may_be_shared_is_copied(f):
     got, text = _source(f, (0.7, 5))

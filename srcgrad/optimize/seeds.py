@@ -244,9 +244,33 @@ def spelled_seeds(body: list, known, setting) -> tuple[list, bool]:
         return body, False
     spell = _Spelled(_numpy_kinds(body, known.kinds, setting), setting.callee, setting.rename_global)
     body = list(body)
+    copies = set()
     for i in seeds:
         body[i] = spell.visit(body[i])
-    return body, spell.changed
+        if body[i].value.func.__class__ is not gast.Name:  # spelled: a new, writable float64 array
+            copies.add(_owned_copy(body, i, setting.callee))
+    return [s for k, s in enumerate(body) if k not in copies], spell.changed
+
+
+def _owned_copy(body: list, i: int, callee) -> int | None:
+    """The position of `v = owned_adjoint(v)`, when it is the next statement after
+    the seed `v = ...` at `i` to mention v: a copy the accumulation in place made
+    of a seed that `unreduce` could hand out as a read-only view. A spelled seed
+    is a new array that nothing else holds."""
+    name = body[i].targets[0]
+    for k in range(i + 1, len(body)):
+        stmt = body[k]
+        if name.__class__ is gast.Name and name.id not in nodes.names_in(stmt):
+            continue
+        value = getattr(stmt, "value", None)
+        if stmt.__class__ is gast.Assign and len(stmt.targets) == 1 and name.__class__ is gast.Name \
+                and stmt.targets[0].__class__ is gast.Name and stmt.targets[0].id == name.id \
+                and value.__class__ is gast.Call and len(value.args) == 1 and not value.keywords \
+                and value.args[0].__class__ is gast.Name and value.args[0].id == name.id \
+                and callee(value) is runtime.owned_adjoint:
+            return k
+        return None
+    return None
 
 
 def _numpy_kinds(body: list, kinds: dict, setting) -> dict:

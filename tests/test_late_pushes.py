@@ -59,14 +59,41 @@ def test_a_value_carried_into_the_next_iteration_keeps_its_place():
     np.testing.assert_allclose(g[0] if isinstance(g, tuple) else g, central(carried, x), rtol=1e-6, atol=1e-9)
 
 
-def test_a_loop_that_pushes_in_a_branch_is_left_as_it_was():
+def test_a_value_pushed_in_a_branch_keeps_its_place():
     for x in (np.array([0.4, 1.3]), np.array([-0.4, -1.3])):
         np.testing.assert_allclose(srcgrad.grad(branchy)(x), central(branchy, x), rtol=1e-6, atol=1e-9)
     df = srcgrad.grad(branchy)
     df(np.array([0.4, 1.3]))
-    assert "= None" in srcgrad.source(df)  # pushed inside the branch, before its first binding
+    text = srcgrad.source(df)
+    assert "y = None" in text  # pushed inside the branch, before its first binding
+    assert "_t4 = None" not in text and "_t4 = _stack.pop()\n        # backward of line" in text, text
     H = srcgrad.hessian(branchy)(np.array([0.4, 1.3]))
     np.testing.assert_allclose(H, H.T, rtol=1e-8)
+
+
+def halving(x):
+    c = 1.0
+    for i in range(5):
+        if np.sum(x * x) > 2.0:  # the condition changes with x: taped for the backward loop
+            c = c * 0.5
+        elif np.sum(x) < -1.0:
+            c = c * 1.5
+        x = x * c + 0.1 * np.sin(x)
+    return np.sum(x * x)
+
+
+def test_a_branch_condition_is_pushed_after_it_is_computed():
+    df = srcgrad.grad(halving)
+    for x in (np.array([0.9, 1.2]), np.array([-0.8, -0.7]), np.array([0.3, -0.2])):
+        np.testing.assert_allclose(df(x), central(halving, x), rtol=1e-6, atol=1e-9)
+        with srcgrad.options.unoptimized():
+            np.testing.assert_allclose(df(x), srcgrad.grad(halving)(x), rtol=1e-12)
+    text = srcgrad.source(df)
+    assert "_t3 = None" not in text, text  # (the elif's condition is bound in a branch: it keeps its place)
+    backward = text.split("for _ in range(4, -1, -1):")[1]
+    assert "_stack.pop()" in backward.splitlines()[2], text  # the condition, popped first
+    np.testing.assert_allclose(srcgrad.hvp(halving)(np.array([0.9, 1.2]), np.array([1.0, -0.5])),
+                               srcgrad.hessian(halving)(np.array([0.9, 1.2])) @ [1.0, -0.5], rtol=1e-8)
 
 
 def nested(X, w):

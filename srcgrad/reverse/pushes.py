@@ -21,7 +21,10 @@ value moves only when that is the same computation: the temporary is bound
 once, unconditionally, in the loop body and read there only after that; the
 backward body reads what the pop binds only before the old pop (the value of
 this iteration, which it now holds from the start), binds it nowhere else,
-and nothing after the backward loop reads it. Where each loop holds one
+and nothing after the backward loop reads it. Branches that push (and their
+mirrors that pop, under the same condition) stay where they are: the moved
+values go after their pushes and before their pops (a branch condition
+computed at the top of the body, `_t3 = _t2 > 2.0`, moves). Where each loop holds one
 nested loop that pushes (pops), and nothing else in a nested block does, the
 nested pair's own temporaries move the same way, inside it (those no
 statement outside the two nested loops names), and the outer loops' own move
@@ -50,12 +53,15 @@ def pushed_late(body: list, stack: str | None) -> list:
     forward, backward = body[f_at], body[b_at]
     if _exits(forward):
         return body
-    skip = None  # where the loop nested in each is (its pushes and pops balance within it)
+    skip = None  # where the blocks nested in each are (their pushes and pops balance within them)
     if not (_flat(forward.body, stack) and _flat(backward.body, stack)):
-        skip = _inner(forward, backward, stack)
+        skip = _branches(forward, backward, stack)
         if skip is None:
-            return body
-        forward, backward = _nested(forward, backward, stack, body, skip)
+            at = _inner(forward, backward, stack)
+            if at is None:
+                return body
+            forward, backward = _nested(forward, backward, stack, body, at)
+            skip = ({at[0]}, {at[1]})
     after = body[b_at + 1:]
     moved = _moved(forward, backward, stack, lambda p, t: _movable(forward.body, p, t, body[:f_at]),
                    lambda q, v: _pop_movable(backward.body, q, v, after), skip)
@@ -71,14 +77,16 @@ def _moved(forward, backward, stack: str, movable, pop_movable, skip=None):
     its top level only) and `backward` (popping at its top level only) with each push
     that `movable(p, t)` and `pop_movable(q, v)` allow moved to the end of the forward
     body and its pop to the start of the backward body; None when nothing moves.
-    `skip`: the positions of a nested forward and backward loop whose own pushes and
-    pops pair up inside them."""
-    inner_f, inner_b = skip if skip is not None else (None, None)
+    `skip`: the positions of the blocks nested in the forward and the backward loop
+    whose own pushes and pops pair up inside them (two sets)."""
+    inner_f, inner_b = skip if skip is not None else ((), ())
     pushes = [i for i, s in enumerate(forward.body) if _push_of(s, stack) is not None]
-    if any(stack in nodes.loaded_names(s) for i, s in enumerate(forward.body) if i not in pushes and i != inner_f):
+    if any(stack in nodes.loaded_names(s) for i, s in enumerate(forward.body)
+           if i not in pushes and i not in inner_f):
         return None  # a use of the stack other than a push
     pops = [i for i, s in enumerate(backward.body) if _pop_target(s, stack) is not None]
-    if any(stack in nodes.loaded_names(s) for i, s in enumerate(backward.body) if i not in pops and i != inner_b):
+    if any(stack in nodes.loaded_names(s) for i, s in enumerate(backward.body)
+           if i not in pops and i not in inner_b):
         return None
     if len(pushes) != len(pops) or not pushes:
         return None
@@ -120,6 +128,23 @@ def _inner(forward, backward, stack: str):
     return inner_f[0], inner_b[0]
 
 
+def _branches(forward, backward, stack: str):
+    """(positions in `forward.body`, in `backward.body`) of the branches that touch
+    the stack, when only branches do (their pushes and pops, the backward sweep's
+    mirror of the forward's, balance within them: the pops of a branch run under
+    the condition its pushes ran under); else None."""
+    found = []
+    for loop in (forward, backward):
+        nested = [i for i, s in enumerate(loop.body) if isinstance(s, (gast.If, gast.For, gast.While, gast.With,
+                                                                       gast.Try)) and stack in nodes.names_in(s)]
+        if not all(isinstance(loop.body[i], gast.If) and not any(
+                isinstance(n, (gast.For, gast.While, gast.With, gast.Try)) for n in nodes.walk(loop.body[i]))
+                for i in nested):
+            return None
+        found.append(set(nested))
+    return tuple(found) if len(found[0]) == len(found[1]) else None
+
+
 def _nested(forward, backward, stack: str, body: list, at: tuple):
     """The loops `forward` and `backward` with the temporaries of the loops nested in
     them (at positions `at`) pushed late inside those: the ones no statement of `body`
@@ -135,7 +160,8 @@ def _nested(forward, backward, stack: str, body: list, at: tuple):
                             nodes.names_in(b_loop.iter if isinstance(b_loop, gast.For) else b_loop.test))
     moved = _moved(f_loop, b_loop, stack,
                    lambda p, t: t not in elsewhere and _movable(f_loop.body, p, t, []),
-                   lambda q, v: v not in elsewhere and _pop_movable(b_loop.body, q, v, []))
+                   lambda q, v: v not in elsewhere and _pop_movable(b_loop.body, q, v, []),
+                   _branches(f_loop, b_loop, stack))
     if moved is None:
         return forward, backward
     forward, backward = nodes.clone(forward), nodes.clone(backward)

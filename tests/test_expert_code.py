@@ -603,3 +603,31 @@ def test_an_adjoint_summed_to_a_full_reduction_is_its_sum(shape):
     g = rng.normal(size=shape)  # what was called: the same sum, to the bit
     for x in (np.float64(2.0), np.array(2.0), 2.0):
         assert unbroadcast(-g, x) == -g.sum() and unbroadcast(g, x) == g.sum()
+
+
+# --- a loop over range(a.shape[0]) of an array argument runs backwards over its range -----
+
+def per_row_loss(W, X):
+    total = 0.0
+    for i in range(X.shape[0]):
+        r = W @ X[i] - 1.0
+        total = total + np.sum(r ** 2)
+    return total
+
+
+def per_row_loss_rebound(W, X):  # X rebound: its shape is not an argument's any more
+    X = X[::-1]
+    total = 0.0
+    for i in range(X.shape[0]):
+        total = total + np.sum((W @ X[i]) ** 2)
+    return total
+
+
+@pytest.mark.parametrize("f, counted", [(per_row_loss, False), (per_row_loss_rebound, True)])
+def test_a_loop_over_an_array_arguments_rows_runs_backwards(f, counted):
+    W, X = np.array([[0.2, -0.5, 1.0], [0.3, 0.1, -0.7]]), np.linspace(-1.0, 1.0, 12).reshape(4, 3)
+    got, text = _source(f, (W, X))
+    assert ("_stack.append(i)" in text) == counted and ("range(_t2 - 1, -1, -1)" in text) != counted, text
+    assert np.allclose(got, _central(lambda w: f(w, X), (W,), 0), atol=1e-7)
+    with unoptimized():
+        assert np.allclose(got, srcgrad.grad(f)(W, X), rtol=1e-12)

@@ -67,13 +67,42 @@ def _settle_loop(backward, loop, read_after: set):
         removed = drop_markers(loop, reads)
         if not removed:
             break
+    _indexed_by_range(backward, loop)
+    for k, inner in reversed(list(enumerate(loop.body))):
+        if isinstance(inner, gast.For) and _indexed_by_range(backward, inner) and k + 1 < len(loop.body):
+            _drop_index_before(backward, loop, k, read_after)
+    markers_to_pops(loop, backward)
+    return loop
+
+
+def _indexed_by_range(backward, loop) -> bool:
+    """A backward loop over `range(n - 1, -1, -1)` whose first statement restores its
+    index from the tape gets the index from the range instead (the same values, in
+    the same order): True when it did."""
     first = loop.body[0] if loop.body else None
     if first is not None and is_pop_marker(first) and first.loop_index is not None \
             and backward.tape.restores[first.key][0] == "target":
         loop.body = loop.body[1:] or [gast.Pass()]  # the loop itself sets the index
         loop.target = nodes.name(first.loop_index, store=True)
-    markers_to_pops(loop, backward)
-    return loop
+        return True
+    return False
+
+
+def _drop_index_before(backward, loop, k: int, read_after: set) -> None:
+    """After the nested backward loop at `loop.body[k]`, now indexed by its range, the
+    restore of its index to the value before the forward loop (for the code of
+    `loop` around it) goes when nothing but that nested loop reads the index: not
+    the rest of `loop`'s body (run again next iteration), its own index, nor the
+    code after it. Its push and the `c = None` before the first one go with it."""
+    after = loop.body[k + 1]
+    index = loop.body[k].target.id
+    if not (is_pop_marker(after) and after.var == index and backward.tape.restores[after.key][0] == "before"):
+        return
+    others = [s for i, s in enumerate(loop.body) if i not in (k, k + 1)]
+    if index in read_after or isinstance(loop, gast.For) and index in nodes.names_in(loop.target) \
+            or any(index in _reads(backward, s) for s in others):
+        return
+    del loop.body[k + 1]
 
 
 def _reads(backward, stmt, read_after=frozenset()) -> set[str]:

@@ -199,8 +199,21 @@ class Walk:
         if (callee is min or callee is max) and isinstance(value, gast.Call) and len(value.args) > 1 \
                 and not value.keywords:  # one of its arguments: zip's trip count, min(len(a), len(b))
             return all(self._python_int(a, depth + 1) for a in value.args)
+        if isinstance(value, gast.Subscript) and isinstance(value.slice, gast.Constant) \
+                and type(value.slice.value) is int and isinstance(value.value, gast.Name):
+            return self._array_shape(value.value)  # an entry of an array's shape
         return isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub, gast.Mult)) \
             and self._python_int(value.left, depth + 1) and self._python_int(value.right, depth + 1)
+
+    def _array_shape(self, node) -> bool:
+        """`node` (a name) holds `a.shape` of an array argument `a` that is never
+        rebound: a tuple of Python ints."""
+        defs = self.definitions.get(node.id, [])
+        if len(defs) != 1 or defs[0] is None:
+            return False
+        value = defs[0].value
+        return isinstance(value, gast.Attribute) and value.attr == "shape" and isinstance(value.value, gast.Name) \
+            and value.value.id in self.ctx.facts.array_params and self.definitions.get(value.value.id) == [None]
 
     def _global(self, ident: str):
         try:

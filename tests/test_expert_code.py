@@ -631,3 +631,31 @@ def test_a_loop_over_an_array_arguments_rows_runs_backwards(f, counted):
     assert np.allclose(got, _central(lambda w: f(w, X), (W,), 0), atol=1e-7)
     with unoptimized():
         assert np.allclose(got, srcgrad.grad(f)(W, X), rtol=1e-12)
+
+
+# --- an adjoint added to in order at the top level keeps one shape, which later names read --
+
+def twenty(w, X, y):
+    a = X @ w
+    b = np.tanh(a)
+    c = b * b
+    d = np.exp(-c)
+    e = d + 0.5 * b
+    f = np.log1p(e * e)
+    g = f - np.mean(f)
+    h = g * y
+    i = np.sum(h ** 2)
+    k = np.sin(a) * np.cos(b) + c / (1.0 + d)
+    o = np.sum(np.sqrt(np.maximum(k, 0.0) + 1.0) * e)
+    return i + o + 0.1 * np.abs(g).sum() - np.dot(b, d) * 1e-3 + np.mean(np.square(e - y))
+
+
+def test_a_name_read_after_an_accumulated_adjoint_knows_its_shape():
+    rng = np.random.default_rng(3)
+    w, X, y = rng.normal(size=4), rng.normal(size=(6, 4)), rng.normal(size=6)
+    got, text = _source(twenty, (w, X, y))
+    # df = dg + ... reads dg, added to twice: its shape is a's, and so is the product with e
+    assert "de += 2 * (_dt3 * e)" in text and "de += 2 * unbroadcast(" not in text, text
+    assert np.allclose(got, _central(lambda v: twenty(v, X, y), (w,), 0), atol=1e-6)
+    with unoptimized():
+        assert np.allclose(got, srcgrad.grad(twenty)(w, X, y), rtol=1e-12)

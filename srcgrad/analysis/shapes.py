@@ -5,9 +5,10 @@ parameter, or the result of anything not elementwise (a matmul, a
 reduction, a subscript), is its own leaf; an elementwise operation's result
 has the union of its operands' leaves; a Python number has none. Values with
 equal leaf sets have equal shapes, because broadcasting is a function of the
-leaves' shapes. Only names assigned exactly once get a set: a name assigned
-again (a loop variable, a restore from the stack) is unknown, unless it
-holds a number wherever it is assigned (the empty set).
+leaves' shapes. A name assigned once gets its value's set. A name assigned
+again (a loop's carry, an adjoint added to in order, `d = d + e`, a restore
+from the stack) gets one only when every value it is given has the same set
+(or it holds a number wherever it is assigned: the empty set).
 
 A reduction with `keepdims=True` over constant axes (`np.max(a, axis=1,
 keepdims=True)`) is a `Reduced` leaf: a's shape with those axes 1, which
@@ -48,10 +49,10 @@ class Shapes:
         base: dict[str, frozenset] = {p: frozenset([p]) for p in params if p in self.single}
         for name in scalars:  # numbers (or 0-d values) wherever they are assigned
             base[name] = frozenset()
-        # names bound in a loop (one bound only at the top level, `d = d + e` in order,
-        # is `_accumulated`'s; without a loop, nothing is looked for)
-        stores = carried(body, self.single) if any(s.__class__ in _LOOPS for s in body) else {}
-        candidates = {n for n, found in stores.items() if n not in base and not all(top for _, top in found)}
+        # names bound more than once: in a loop, or in order at the top level (an adjoint
+        # `d = d + e`, whose value the single names after it read)
+        stores = carried(body, self.single)
+        candidates = {n for n in stores if n not in base}
         while True:
             bad = self._walk(body, base, candidates, frozenset(params))
             if not bad:

@@ -659,3 +659,38 @@ def test_a_name_read_after_an_accumulated_adjoint_knows_its_shape():
     assert np.allclose(got, _central(lambda v: twenty(v, X, y), (w,), 0), atol=1e-6)
     with unoptimized():
         assert np.allclose(got, srcgrad.grad(twenty)(w, X, y), rtol=1e-12)
+
+
+# --- a loop's sums of full reductions are numbers: nothing of their shape is taped --------
+
+def summed_in_loop(x):
+    s = 0.0
+    for i in range(3):
+        if np.sum(x) > 0.0:
+            y = np.tanh(x * s)
+        else:
+            y = x * 2.0
+        s = s + np.sum(y * y)
+    return s
+
+
+def summed_array_in_loop(x, w):  # s holds an array after the first pass: not a number
+    s = 0.0
+    for i in range(3):
+        s = s + np.tanh(x * w)
+        w = w * 0.5
+    return np.sum(s * s)
+
+
+def test_a_number_carried_by_a_loop_has_no_shape_to_tape():
+    for x in (np.array([0.6, -1.3, 0.9]), np.array([-0.4, -1.3, 0.2])):
+        got, text = _source(summed_in_loop, (x,))
+        assert "shape_of" not in text and "unbroadcast_to" not in text, text
+        assert np.allclose(got, _central(summed_in_loop, (x,), 0), atol=1e-6)
+        with unoptimized():
+            assert np.allclose(got, srcgrad.grad(summed_in_loop)(x), rtol=1e-12)
+    x, w = np.array([0.4, -1.3, 0.9]), np.array([0.5, 1.0, -2.0])
+    got, text = _source(summed_array_in_loop, (x, w))
+    assert np.allclose(got, _central(lambda v: summed_array_in_loop(v, w), (x,), 0), atol=1e-6)
+    with unoptimized():
+        assert np.allclose(got, srcgrad.grad(summed_array_in_loop)(x, w), rtol=1e-12)

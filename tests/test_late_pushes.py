@@ -66,7 +66,7 @@ def test_a_value_pushed_in_a_branch_keeps_its_place():
     df(np.array([0.4, 1.3]))
     text = srcgrad.source(df)
     assert "y = None" in text  # pushed inside the branch, before its first binding
-    assert "_t4 = None" not in text and "_t4 = _stack.pop()\n        # backward of line" in text, text
+    assert "_t4 = None" not in text and "_t4" not in text.split("require_scalar")[1], text  # not taped
     H = srcgrad.hessian(branchy)(np.array([0.4, 1.3]))
     np.testing.assert_allclose(H, H.T, rtol=1e-8)
 

@@ -15,6 +15,7 @@ import numpy
 from .. import runtime
 from ..rules import facts as table
 from ..rules.known import REDUCTIONS
+from .carried import RESTORE, carried
 
 def numpy_ufunc(fn) -> bool:
     """A ufunc the table of facts vouches for (NumPy's own, SciPy's): not one made
@@ -146,3 +147,64 @@ def top_level_defs(body: list, single: set[str]) -> dict:
     return {s.targets[0].id: s.value for s in body
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
             and s.targets[0].id in single}
+
+
+def numpy_names(body: list, kinds: dict, params: dict, callee) -> dict:
+    """`kinds` (of names assigned once, at the top level) with "np" for each other
+    name (assigned in a loop, a loop's carry `h = np.tanh(W @ h)`, restored by
+    `h = _stack.pop()`: `analysis.carried`) whose every value is a NumPy value:
+    the greatest set of names such that, if they all hold NumPy values, each of
+    their assignments gives one (any first assignment then does, and each later
+    one by induction; a restore gives back a value the name held)."""
+    stores = carried(body, ())
+    candidates = {n for n in stores if n not in kinds and params.get(n, "array") == "array"}
+    while True:
+        assumed = {**kinds, **dict.fromkeys(candidates, "np")}
+        dropped = {n for n in candidates for v, _ in stores[n] if v is not RESTORE
+                   and kind_of(v, assumed, callee) != "np" and not _allocation(v, callee)}
+        if not dropped:
+            return assumed
+        candidates -= dropped
+
+
+def carried_scalars(body: list, kinds: dict, params: dict, callee) -> set[str]:
+    """The names assigned in a loop or more than once (`analysis.carried`) whose every
+    value has shape () by construction (`s = 0.0`, then `s = s + np.sum(y * y)` in a
+    loop; `_t5 = np.sum(_t4)` in a loop body): the greatest set of names such that,
+    if each of them has shape (), each of their assignments gives shape () (a
+    restore gives back a value the name held). The numbers and NumPy values among
+    the operands are told by `numeric_names`."""
+    stores = carried(body, ())
+    extended = _numeric_names(stores, kinds, params, callee)
+    candidates = {n for n in stores if n not in params}
+    while True:
+        known = dict.fromkeys(candidates, True)
+        dropped = {n for n in candidates for v, _ in stores[n]
+                   if v is not RESTORE and not _static(v, {}, extended, callee, set(), known)}
+        if not dropped:
+            return candidates
+        candidates -= dropped
+
+
+def _numeric_names(stores: dict, kinds: dict, params: dict, callee) -> dict:
+    """`kinds` with "num" for each name of `stores` (`analysis.carried`) whose every
+    value is a number or a NumPy value (the greatest such set, as in `numpy_names`)."""
+    candidates = {n for n in stores if n not in kinds and params.get(n, "array") in ("array", "scalar")}
+    while True:
+        assumed = {**kinds, **dict.fromkeys(candidates, "num")}
+        dropped = {n for n in candidates for v, _ in stores[n] if v is not RESTORE
+                   and kind_of(v, assumed, callee) is None and not _allocation(v, callee)}
+        if not dropped:
+            return assumed
+        candidates -= dropped
+
+
+_ALLOCATIONS = (numpy.zeros, numpy.ones, numpy.empty, numpy.full)
+
+
+def _allocation(node, callee) -> bool:
+    """`numpy.zeros(n)` and its kin: a new ndarray (not a `like=` array's kind)."""
+    if not isinstance(node, gast.Call):
+        return False
+    fn = callee(node)
+    return any(fn is a for a in _ALLOCATIONS) and all(k.arg == "dtype" for k in node.keywords)

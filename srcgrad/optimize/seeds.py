@@ -30,8 +30,7 @@ import numpy
 
 from .. import nodes, runtime
 from .setting import representatives
-from ..analysis.carried import RESTORE, carried
-from ..analysis.kinds import kind_of
+from ..analysis.kinds import kind_of, numpy_names
 from ..analysis.shapes import Shapes, absorbed, is_elementwise
 
 
@@ -242,7 +241,8 @@ def spelled_seeds(body: list, known, setting) -> tuple[list, bool]:
              and s.value.func.__class__ is gast.Name and s.value.func.id == unreduce]
     if not seeds:
         return body, False
-    spell = _Spelled(_numpy_kinds(body, known.kinds, setting), setting.callee, setting.rename_global)
+    spell = _Spelled(numpy_names(body, known.kinds, setting.params, setting.callee), setting.callee,
+                     setting.rename_global)
     body = list(body)
     copies = set()
     for i in seeds:
@@ -271,36 +271,6 @@ def _owned_copy(body: list, i: int, callee) -> int | None:
             return k
         return None
     return None
-
-
-def _numpy_kinds(body: list, kinds: dict, setting) -> dict:
-    """`kinds` (of names assigned once, at the top level) with "np" for each other
-    name (assigned in a loop, a loop's carry `h = np.tanh(W @ h)`, restored by
-    `h = _stack.pop()`: `analysis.carried`) whose every value is a NumPy value:
-    the greatest set of names such that, if they all hold NumPy values, each of
-    their assignments gives one (any first assignment then does, and each later
-    one by induction; a restore gives back a value the name held)."""
-    params = setting.params
-    stores = carried(body, ())
-    candidates = {n for n in stores if n not in kinds and params.get(n, "array") == "array"}
-    while True:
-        assumed = {**kinds, **dict.fromkeys(candidates, "np")}
-        dropped = {n for n in candidates for v, _ in stores[n] if v is not RESTORE
-                   and kind_of(v, assumed, setting.callee) != "np" and not _allocation(v, setting.callee)}
-        if not dropped:
-            return assumed
-        candidates -= dropped
-
-
-_ALLOCATIONS = (numpy.zeros, numpy.ones, numpy.empty, numpy.full)
-
-
-def _allocation(node, callee) -> bool:
-    """`numpy.zeros(n)` and its kin: a new ndarray (not a `like=` array's kind)."""
-    if not isinstance(node, gast.Call):
-        return False
-    fn = callee(node)
-    return any(fn is a for a in _ALLOCATIONS) and all(k.arg == "dtype" for k in node.keywords)
 
 
 class _Spelled(nodes.Transformer):

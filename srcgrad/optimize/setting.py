@@ -14,8 +14,11 @@ from typing import Callable
 
 import gast
 
-from ..analysis.kinds import static_scalars, top_level_defs, value_kinds
+from ..analysis.kinds import carried_scalars, static_scalars, top_level_defs, value_kinds
 from ..analysis.shapes import Shapes, assigned_once, checked_scalars
+
+
+_LOOPS = (gast.For, gast.While)
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ def facts(statements: list, setting: Setting) -> Facts:
     kinds = value_kinds(statements, params, set(setting.scalars), callee, single)
     defs = top_level_defs(statements, single)
     known = static_scalars(defs, kinds, callee)
+    if any(s.__class__ in _LOOPS for s in statements):  # names in loops, whose values are all numbers
+        known |= carried_scalars(statements, kinds, params, callee)
     if "require_scalar" in setting.helpers:  # what the check of a gradient's output says
         known |= checked_scalars(statements, defs, kinds, callee, setting.helpers["require_scalar"])
     shapeless = set(setting.scalars) | known | setting.numbers

@@ -49,18 +49,19 @@ class Shapes:
         base: dict[str, frozenset] = {p: frozenset([p]) for p in params if p in self.single}
         for name in scalars:  # numbers (or 0-d values) wherever they are assigned
             base[name] = frozenset()
-        # names bound more than once: in a loop, or in order at the top level (an adjoint
-        # `d = d + e`, whose value the single names after it read)
+        # names bound more than once: in a loop, or only at the top level, in order (an
+        # adjoint `d = d + e`, whose values the single names after each binding read)
         stores = carried(body, self.single)
-        candidates = {n for n in stores if n not in base}
+        straight = {n for n, found in stores.items() if n not in base and all(top for _, top in found)}
+        candidates = {n for n in stores if n not in base} - straight
         while True:
-            bad = self._walk(body, base, candidates, frozenset(params))
+            bad = self._walk(body, base, candidates, frozenset(params), straight)
             if not bad:
                 break
             candidates -= bad
         self._accumulated(body)
 
-    def _walk(self, body: list, base: dict, carried_: set, params: frozenset) -> set:
+    def _walk(self, body: list, base: dict, carried_: set, params: frozenset, straight=frozenset()) -> set:
         """Leaf sets for `body`'s names, supposing each name of `carried_` (bound more
         than once: `analysis.carried`) has one leaf set for all its values: a
         parameter its own, another name its first value's (its own where that is
@@ -68,10 +69,16 @@ class Shapes:
         the supposition fails (a later value of another shape, as far as leaf sets
         tell); with none, it holds for all of them, by induction over the
         function's steps. A name assigned once in a loop gets its value's leaf
-        set too, since it is computed the same way on every pass."""
+        set too, since it is computed the same way on every pass.
+
+        A name of `straight`, bound only at the top level, is followed in order:
+        the names computed after each of its bindings read that value's leaf set
+        (none, where it is unknown or restored), and it keeps one in the end only
+        where all its values have the same."""
         self.leaves = dict(base)
-        for name in carried_ & params:
+        for name in (carried_ | straight) & params:
             self.leaves[name] = frozenset([name])
+        values = {name: [frozenset([name])] for name in straight & params}
         bad = set()
         top = {id(s) for s in body}
         for stmt in nodes.walk_statements(body):
@@ -82,6 +89,13 @@ class Shapes:
                 if target not in self.leaves:
                     found = self.of(stmt.value)
                     self.leaves[target] = found if found is not None else frozenset([target])
+            elif target in straight:
+                found = None if _is_restore(stmt.value) else self.of(stmt.value)
+                values.setdefault(target, []).append(found)
+                if found is None:
+                    self.leaves.pop(target, None)
+                else:
+                    self.leaves[target] = found
             elif target in carried_ and target not in bad and not _is_restore(stmt.value):
                 found = self.of(stmt.value)
                 if target not in self.leaves:  # its first value
@@ -91,6 +105,11 @@ class Shapes:
                         self.leaves[target] = found if found is not None else frozenset([target])
                 elif found != self.leaves[target]:
                     bad.add(target)
+        for name, found in values.items():
+            if found[0] is not None and all(leaves == found[0] for leaves in found):
+                self.leaves[name] = found[0]
+            else:
+                self.leaves.pop(name, None)
         return bad
 
     def _accumulated(self, body: list) -> None:

@@ -187,7 +187,9 @@ def _may_view(expr, local: set[str], elements: bool = True, returns=None, indice
             return set()  # fancy indexing: a copy, never a view
         return _may_view(expr.value, local, returns=returns, indices=indices)
     if isinstance(expr, gast.Attribute):
-        return set() if expr.attr in table.FRESH_ATTRIBUTES else _may_view(expr.value, local, returns=returns, indices=indices)
+        if expr.attr in table.FRESH_ATTRIBUTES:
+            return set()
+        return _may_view(expr.value, local, returns=returns, indices=indices)
     if isinstance(expr, (gast.Tuple, gast.List)):
         if not elements or not expr.elts:
             return set()
@@ -203,7 +205,8 @@ def _may_view(expr, local: set[str], elements: bool = True, returns=None, indice
         return set().union(*(_may_view(p, local, returns=returns, indices=indices)
                              for p in parts + [g.iter for g in expr.generators]))
     if isinstance(expr, gast.IfExp):
-        return _may_view(expr.body, local, returns=returns, indices=indices) | _may_view(expr.orelse, local, returns=returns, indices=indices)
+        return _may_view(expr.body, local, returns=returns, indices=indices) \
+            | _may_view(expr.orelse, local, returns=returns, indices=indices)
     if isinstance(expr, gast.Call):
         func = expr.func
         path = nodes.dotted(func) or ""
@@ -270,6 +273,8 @@ def _copying_index(part, base, indices: dict) -> bool:
         operands = [part.left] + list(part.comparators)
         return any(isinstance(o, gast.Name) and o.id == base.id for o in operands)
     return False
+
+
 _SHALLOW_COPIES = frozenset({"list", "dict", "tuple", "sorted", "reversed"})
 
 

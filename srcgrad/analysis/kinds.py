@@ -17,6 +17,7 @@ from ..rules import facts as table
 from ..rules.known import REDUCTIONS
 from .carried import RESTORE, carried
 
+
 def numpy_ufunc(fn) -> bool:
     """A ufunc the table of facts vouches for (NumPy's own, SciPy's): not one made
     by `numpy.frompyfunc`, which runs any Python function (a counter, a random draw)."""
@@ -173,7 +174,7 @@ def carried_scalars(body: list, kinds: dict, params: dict, callee) -> set[str]:
     loop; `_t5 = np.sum(_t4)` in a loop body): the greatest set of names such that,
     if each of them has shape (), each of their assignments gives shape () (a
     restore gives back a value the name held). The numbers and NumPy values among
-    the operands are told by `numeric_names`."""
+    the operands are told by `_numeric_names`."""
     stores = carried(body, ())
     extended = _numeric_names(stores, kinds, params, callee)
     candidates = {n for n in stores if n not in params}

@@ -204,7 +204,6 @@ class Shapes:
 
 
 UNKNOWN = object()
-_LOOPS = (gast.For, gast.While)
 
 
 def constant_axis(node):

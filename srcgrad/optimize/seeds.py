@@ -26,7 +26,6 @@ the lazy value's shape is built, nor the forward value read for it.
 from __future__ import annotations
 
 import gast
-import numpy
 
 from .. import nodes, runtime
 from .setting import representatives

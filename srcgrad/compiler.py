@@ -20,7 +20,7 @@ import gast
 from . import codegen, nested, nodes, watch, writes
 from .analysis.activity import activity
 from .analysis.effect_check import check_effects, model_writes
-from .analysis.effects import returned_args
+from .analysis.effects import holds_array, returned_args
 from .analysis.resolve import resolve, statements, ufunc_operands_as_arrays
 from .analysis.shapes import checked_flow, entry_scalars, resolver
 from .analysis.values import analyze, container_names
@@ -164,7 +164,8 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
                     lambda path: is_module_path(parsed.namespace, path),
                     {p for p, k in zip(params, kinds) if k in ("array", "numbers", "dask")},
                     lambda call: returned_args(call, parsed.namespace, ctx.is_local),
-                    nested.hidden_reads(tree, nested_defs, ctx.locals, getattr(fn, "siblings", None)))
+                    nested.hidden_reads(tree, nested_defs, ctx.locals, getattr(fn, "siblings", None)),
+                    lambda name: holds_array(parsed.namespace, name))
     if options.lazy or "dask" in kinds:  # a Dask test computes: once, not again backward
         tests_decided_once(anf, names)
     ctx.locals |= _stored(anf)

@@ -30,6 +30,7 @@ import types
 import weakref
 from dataclasses import dataclass
 
+from .analysis.effects import INDEX_ARRAYS
 from .rules import registry
 
 MISSING = object()  # an unbound name, in a watch
@@ -199,6 +200,7 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
 
     names = []
     free = free_names(parsed.tree)
+    indices = _index_names(parsed.tree) & free
     for ident in sorted(free):
         try:
             value = parsed.namespace.lookup(ident)
@@ -207,6 +209,9 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
         found = expectation(value)
         if found is not None:
             names.append((ident, *found))
+        elif ident in indices and type(value) in INDEX_ARRAYS:
+            # an array or a list read as an index (`t[PERM]`) makes a copy: another type may not
+            names.append((ident, type(value), True))
     attributes: list = []
     for steps in sorted(_called_paths(parsed.tree), key=repr):
         if steps[0] in free:
@@ -224,6 +229,19 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
             names.append((op.label, callee, False))
     code = weakref.ref(parsed.fn.__code__) if isinstance(parsed.fn, types.FunctionType) else None
     return Reads(tuple(names), rules, tuple(callees), code, tuple(attributes))
+
+
+def _index_names(tree) -> set[str]:
+    """The names read as an index, or as one part of it (`t[PERM]`, `t[PERM, 0]`)."""
+    import gast
+
+    from . import nodes
+
+    out = set()
+    for sub in nodes.of_class(tree, (gast.Subscript,)):
+        parts = sub.slice.elts if isinstance(sub.slice, gast.Tuple) else [sub.slice]
+        out.update(p.id for p in parts if isinstance(p, gast.Name))
+    return out
 
 
 def _called_paths(tree) -> set[tuple]:

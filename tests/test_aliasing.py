@@ -290,5 +290,22 @@ PERM = np.array([2, 0, 1])
 def test_an_index_that_may_pick_an_item_still_counts_as_sharing():
     with pytest.raises(srcgrad.SrcGradError, match="may share memory"):
         srcgrad.grad(item_picked_by_a_number_test)(X.copy(), 1.0)
-    with pytest.raises(srcgrad.SrcGradError, match="may share memory"):
-        srcgrad.grad(permuted_by_a_global)(X.copy())
+
+
+def test_a_global_index_array_copies_while_it_holds_an_array():
+    global PERM
+    df = srcgrad.grad(permuted_by_a_global)
+    _both_modes(permuted_by_a_global, X.copy())
+    t = 2.0 * X
+    expected = np.array([4 * X[1], 4 * X[0] + 4 * X[2], 10.0 + 4 * X[1]])  # u = t[[2, 0, 1]], t[0] = 5
+    np.testing.assert_allclose(df(X.copy()), expected, rtol=1e-12)
+    assert np.sum(t[PERM] * np.array([5.0, t[1], t[2]])) == pytest.approx(permuted_by_a_global(X.copy()))
+    kept = PERM
+    try:
+        PERM = slice(0, 3)  # a view now: the derivative is built again, and refuses
+        with pytest.raises(srcgrad.SrcGradError, match="may share memory"):
+            df(X.copy())
+        PERM = [1, 2, 0]  # a list copies too
+        np.testing.assert_allclose(df(X.copy()), [4 * X[2], 10.0 + 4 * X[2], 4 * X[0] + 4 * X[1]], rtol=1e-12)
+    finally:
+        PERM = kept

@@ -21,7 +21,7 @@ from .numbers import numbers
 from .slots import containers, is_append_call, made_containers, positions, slot_observers
 
 def alias_groups(body, params, appends: bool = True, before=None, written=None,
-                 returns=None, numbers=frozenset()) -> dict[str, set[str]]:
+                 returns=None, numbers=frozenset(), arrays=None) -> dict[str, set[str]]:
     """name -> every local name that may share its memory (itself included).
 
     With `appends`, `lst.append(v)` joins lst and v: a later write into v would
@@ -39,7 +39,9 @@ def alias_groups(body, params, appends: bool = True, before=None, written=None,
     only ever hold numbers share nothing (`j = i`, then `j -= 1`): see `numbers`,
     whose result (with `known` scalar parameters) the caller may pass. `returns`
     (a call -> the argument nodes its result may share, None when unknown) says
-    what a user's function hands back.
+    what a user's function hands back; `arrays` (a name -> whether it is a global
+    or closure name holding a NumPy array, which the derivative's watch checks),
+    which indices are arrays (`t[PERM]` copies).
     """
     parent: dict[str, str] = {}
     since = crossed = None
@@ -54,7 +56,7 @@ def alias_groups(body, params, appends: bool = True, before=None, written=None,
             n = parent[n]
         return n
 
-    for position, loops, a, b in _edges(body, params, appends, returns):
+    for position, loops, a, b in _edges(body, params, appends, returns, arrays):
         if a in numbers or b in numbers:
             continue
         if before is None or (since is None and (position < before[0] or loops & before[1])) \
@@ -66,7 +68,7 @@ def alias_groups(body, params, appends: bool = True, before=None, written=None,
     return {n: groups[find(n)] for n in parent}
 
 
-def observers(body, params, name: str, stmt, before, returns=None, numbers=frozenset()) -> set[str]:
+def observers(body, params, name: str, stmt, before, returns=None, numbers=frozenset(), arrays=None) -> set[str]:
     """The names (besides `name`) that may see an in-place write into `name` at
     `stmt` (at `before=(position, loops)`): its alias group (see `alias_groups`)
     less the names bound anew since the sharing was set up. After `z = y;
@@ -74,12 +76,13 @@ def observers(body, params, name: str, stmt, before, returns=None, numbers=froze
     though the two were joined once. A name counts as bound anew when every
     path to `stmt` last bound it to a value sharing no local's memory, and no
     sharing involving it has been set up since."""
-    groups = alias_groups(body, params, before=before, written=(name, stmt), returns=returns, numbers=numbers)
+    groups = alias_groups(body, params, before=before, written=(name, stmt), returns=returns, numbers=numbers,
+                          arrays=arrays)
     others = groups.get(name, {name}) - {name}
     if not others:
         return others
     local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
-    edges = list(_edges(body, params, True, returns))
+    edges = list(_edges(body, params, True, returns, arrays))
     out = set()
     for other in others:
         fresh = _fresh_binding(body, other, stmt, local)
@@ -90,10 +93,10 @@ def observers(body, params, name: str, stmt, before, returns=None, numbers=froze
     return out
 
 
-def _edges(body, params, appends: bool, returns=None):
+def _edges(body, params, appends: bool, returns=None, arrays=None):
     local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
     holders = containers(body, params) if appends else set()
-    indices = _index_values(body, params)
+    indices = _Indices(_index_values(body, params), local, arrays)
     for stmt, position, loops in positions(body):
         if isinstance(stmt, gast.Assign):
             for target in stmt.targets:
@@ -177,13 +180,14 @@ def _may_view(expr, local: set[str], elements: bool = True, returns=None, indice
     A display (`[a, b]`) is a new object that holds its elements: it shares
     their memory only when `elements` asks about what the items share. `returns`
     (see `alias_groups`) says which arguments a user's function may hand back;
-    `indices` (see `_index_values`), which names hold index lists and masks.
+    `indices` (an `_Indices`), which indices copy.
     """
     if isinstance(expr, gast.Name):
         return {expr.id} & local
     if isinstance(expr, gast.Subscript):
         parts = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
-        if any(_copying_index(p, expr.value, indices or {}) for p in parts):
+        if indices is not None and any(indices.copying(p, expr.value) for p in parts) \
+                or any(isinstance(p, gast.List) for p in parts):
             return set()  # fancy indexing: a copy, never a view
         return _may_view(expr.value, local, returns=returns, indices=indices)
     if isinstance(expr, gast.Attribute):
@@ -246,8 +250,8 @@ may_view = _may_view
 def _index_values(body, params) -> dict:
     """{name: its value} for the names whose only binding (`name = e`) binds an index
     list (`[0, 2]`) or a comparison (`t > 0`), and {name: None} for every other name
-    bound once (or a parameter never bound again): `_copying_index` reads both. The
-    normalisation puts an index in a temporary."""
+    bound once (or a parameter never bound again): `_Indices.copying` reads both.
+    The normalisation puts an index in a temporary."""
     counts: dict = dict.fromkeys(params, 1)
     for name in nodes.stored_names(body):
         counts[name] = counts.get(name, 0) + 1
@@ -259,20 +263,30 @@ def _index_values(body, params) -> dict:
     return found
 
 
-def _copying_index(part, base, indices: dict) -> bool:
-    """Whether `base[part]` copies whatever `base` holds: an index list (a list, dict
-    or number indexed by a list raises instead), or a comparison that reads `base`
-    itself, bound once (`t[t > 0]`: `t > 0` raises for a list or dict, so `t` is an
-    array or a NumPy number, and a boolean index copies). A comparison of other values
-    may be a Python bool, which picks a list's item, and that item is shared."""
-    if isinstance(part, gast.Name):
-        part = indices.get(part.id) or part
-    if isinstance(part, gast.List):
-        return True
-    if isinstance(part, gast.Compare) and isinstance(base, gast.Name) and base.id in indices:
-        operands = [part.left] + list(part.comparators)
-        return any(isinstance(o, gast.Name) and o.id == base.id for o in operands)
-    return False
+class _Indices:
+    """Which indices make `base[index]` a copy of whatever `base` holds (see `copying`)."""
+
+    def __init__(self, values: dict, local: set, arrays=None):
+        self.values, self.local, self.arrays = values, local, arrays  # (`_index_values`, local names)
+
+    def copying(self, part, base) -> bool:
+        """An index list (a list, dict or number indexed by a list raises instead); a
+        global or closure name holding a NumPy array (`arrays`: the derivative is
+        built again when it holds anything else); or a comparison that reads `base`
+        itself, bound once (`t[t > 0]`: `t > 0` raises for a list or dict, so `t` is
+        an array or a NumPy number, and a boolean index copies). A comparison of
+        other values may be a Python bool, which picks a list's item, and that item
+        is shared."""
+        if isinstance(part, gast.Name):
+            if part.id not in self.local:
+                return self.arrays is not None and self.arrays(part.id)
+            part = self.values.get(part.id) or part
+        if isinstance(part, gast.List):
+            return True
+        if isinstance(part, gast.Compare) and isinstance(base, gast.Name) and base.id in self.values:
+            operands = [part.left] + list(part.comparators)
+            return any(isinstance(o, gast.Name) and o.id == base.id for o in operands)
+        return False
 
 
 _SHALLOW_COPIES = frozenset({"list", "dict", "tuple", "sorted", "reversed"})
@@ -292,9 +306,9 @@ def check_in_place(groups: dict, name: str, node, source: SourceInfo, what: str)
 
 
 def check_aliases(fn, ops, source: SourceInfo, check: bool = True, returns=None,
-                  known=frozenset()) -> set[str]:
+                  known=frozenset(), arrays=None) -> set[str]:
     """The variables written in place (`x[i] = v`), after checking none is aliased.
-    `returns` and `known` (parameters holding numbers): see `alias_groups`."""
+    `returns`, `arrays` and `known` (parameters holding numbers): see `alias_groups`."""
     params = [a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args
               + fn.args.kwonlyargs]
     from ..normalize.anf import is_append
@@ -309,14 +323,14 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True, returns=None,
                 groups = {name: slot_observers(fn.body, name, (position, loops))}
                 check_in_place(groups, name, stmt, source, "this assignment into a subscript")
             elif check:
-                seen = observers(fn.body, params, name, stmt, (position, loops), returns, held_numbers)
+                seen = observers(fn.body, params, name, stmt, (position, loops), returns, held_numbers, arrays)
                 check_in_place({name: seen}, name, stmt, source, "this assignment into a subscript")
             mutated.add(name)
         elif is_append(stmt):
             name = stmt.value.func.value.id
             if check:
                 groups = alias_groups(fn.body, params, appends=False, before=(position, loops),
-                                      written=(name, stmt), returns=returns, numbers=held_numbers)
+                                      written=(name, stmt), returns=returns, numbers=held_numbers, arrays=arrays)
                 check_in_place(groups, name, stmt, source, "this append")
             mutated.add(name)
     return mutated

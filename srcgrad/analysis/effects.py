@@ -307,6 +307,19 @@ def bind_user(fn, args: list, keywords: list) -> dict | None:
     return dict(bound.arguments)
 
 
+def holds_array(namespace, name: str) -> bool:
+    """Whether the global or closure name `name` holds a NumPy array or a list now:
+    as an index, either copies (the derivative's watch builds it again when such
+    a name, read as an index, is bound to a value of another type: `watch.reads`)."""
+    try:
+        return type(namespace.lookup(name)) in INDEX_ARRAYS
+    except KeyError:
+        return False
+
+
+INDEX_ARRAYS = (numpy.ndarray, list)  # the types of the global indices that copy
+
+
 def returned_args(call, namespace, is_local, lifted=None) -> list | None:
     """The argument nodes of `call` whose memory its result may share when it calls
     one of the user's functions (`forces(pos)` returning `-np.sin(pos)` shares

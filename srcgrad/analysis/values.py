@@ -18,7 +18,7 @@ import gast
 from .. import nodes, runtime
 from ..rules import facts
 from .aliases import alias_groups, check_aliases
-from .effects import returned_args
+from .effects import holds_array, returned_args
 from .resolve import statements
 
 
@@ -55,6 +55,7 @@ def analyze(fn, ops: dict, params: list, kinds: tuple, sequences, namespace, is_
     records, owner, adjoints = _records(fn, params, known, is_local)
     mutated = check_aliases(fn, ops, source, check=check,
                             returns=lambda call: returned_args(call, namespace, is_local),
+                            arrays=lambda name: holds_array(namespace, name),
                             known=frozenset(p for p in params if known.get(p) == "scalar"))
     return ValueFacts(
         scalar_params=frozenset(p for p in params if known.get(p) == "scalar"),

@@ -17,15 +17,16 @@ __all__ = ["normalize", "check_anf"]
 
 
 def normalize(fn, names: Names, source: SourceInfo, is_local, scalar_params=frozenset(),
-              is_module_path=None, sequence_params=frozenset(), returns=None, hidden_reads=None):
+              is_module_path=None, sequence_params=frozenset(), returns=None, hidden_reads=None, arrays=None):
     """Desugar then A-normalize `fn` (a gast.FunctionDef); returns a new tree.
 
     `scalar_params` (parameters known to be Python numbers) lets `y += e`
     through where y can only hold an immutable number; a loop over one of
     `sequence_params` (an array or a list of numbers) reads its items by index;
-    `returns` says what a user's function called may hand back (aliases);
+    `returns` says what a user's function called may hand back, `arrays` which
+    global names hold NumPy arrays (aliases);
     `hidden_reads` maps a nested helper's name to the outer locals its calls read.
     """
-    fn = desugar(fn, names, source, scalar_params, sequence_params, returns)  # a copy: what follows changes it
+    fn = desugar(fn, names, source, scalar_params, sequence_params, returns, arrays)  # a copy: what follows changes it
     fn = single_exit(fn, names)
     return anf(fn, names, source, is_local, is_module_path, hidden_reads)

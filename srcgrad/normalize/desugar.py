@@ -63,13 +63,13 @@ def bind_loop_items(fn, rename_global) -> None:
 
 
 def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), sequence_params=frozenset(),
-            returns=None):
+            returns=None, arrays=None):
     """`sequence_params`: parameters known to hold an array or a list of numbers
     (a loop over one reads its items by index). A loop over a dict display runs
     over `list(d)`, its keys; over a value of any other kind (a parameter that may
     hold a dict, a helper's parameter), over `loop_items(x)`, which does what
-    iteration does. `returns`: what a call to a user's function may hand back
-    (see `aliases.alias_groups`)."""
+    iteration does. `returns`: what a call to a user's function may hand back,
+    `arrays`: which global names hold NumPy arrays (see `aliases.alias_groups`)."""
     fn = nodes.clone(fn)
     params = [a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args
               + fn.args.kwonlyargs]
@@ -83,7 +83,7 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), seq
                                                   and _holds_a_scalar(stmt.target.id, found)):
                 continue  # a number or a NumPy scalar: `y += e` rebinds, like `y = y + e`
             group = {stmt.target.id} | observers(fn.body, params, stmt.target.id, stmt, (position, loops),
-                                                 returns, held_numbers)
+                                                 returns, held_numbers, arrays)
             # A group whose only parameters are Python numbers holds immutable values:
             # `y += e` rebinds there, exactly like `y = y + e`.
             if (group & set(params)) and (group & set(params)) <= set(scalar_params):
@@ -91,13 +91,13 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), seq
             check_in_place({stmt.target.id: group}, stmt.target.id, stmt, source, "this augmented assignment")
         elif isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Subscript) \
                 and isinstance(stmt.target.value, gast.Name) and stmt.target.value.id in holders:
-            _check_entry_update(fn.body, params, stmt, position, loops, source, returns, held_numbers)
+            _check_entry_update(fn.body, params, stmt, position, loops, source, returns, held_numbers, arrays)
     kinds = _loop_kinds(fn.body, params, sequence_params)
     fn.body = _body(fn.body, names, source, kinds, top=True)
     return fn
 
 
-def _check_entry_update(body, params, stmt, position, loops, source, returns, held_numbers) -> None:
+def _check_entry_update(body, params, stmt, position, loops, source, returns, held_numbers, arrays) -> None:
     """`d[k] += v` on a list or dict: NumPy changes the array held in the slot in
     place, where `d[k] = d[k] + v` (what the derivative computes) rebinds the slot.
     The two agree unless that array is held elsewhere too: by another name or
@@ -110,7 +110,7 @@ def _check_entry_update(body, params, stmt, position, loops, source, returns, he
                       "(`[v] * n`): the slots share its memory, and the others would change too",
                       f"build the entries separately, e.g. [np.zeros(3) for _ in range(n)], "
                       f"or write {name}[k] = {name}[k] + ...")
-    seen = observers(body, params, name, stmt, (position, loops), returns, held_numbers)
+    seen = observers(body, params, name, stmt, (position, loops), returns, held_numbers, arrays)
     others = sorted(n for n in seen if not n.startswith("_"))
     if others:
         raise located(source, stmt, f"{what}, but the entry may share memory with {others[0]!r}; "

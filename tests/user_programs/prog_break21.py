@@ -487,8 +487,8 @@ def test_f05_grad_of_half_square_at_a_big_int_raises():
 
 
 # --------------------------------------------------------------------------
-# FINDINGS21 #6: a copy made by fancy indexing (t[IDX], t[t > 0]) is refused
-# as sharing memory with t when t is written afterwards
+# FINDINGS21 #6 (fixed in session 15): a copy made by fancy indexing (t[IDX],
+# t[t > 0]) was refused as sharing memory with t when t is written afterwards
 # --------------------------------------------------------------------------
 
 PERM = np.array([2, 0, 1])
@@ -512,8 +512,7 @@ def test_f06_the_same_with_take_is_right():
     check_all(permuted_by_take_then_write, [X3], hess=False)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS21 #6: u = t[PERM] then t[0] = ...: refused, 't' may share memory with 'u'")
-def test_f06_fancy_index_copy_then_write():
+def test_f06_fancy_index_copy_then_write():  # FINDINGS21 #6, fixed
     check_all(permuted_then_write, [X3], hess=False)
 
 

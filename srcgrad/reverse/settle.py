@@ -59,9 +59,12 @@ def _settle_loops(backward, stmts: list, later: set) -> list:
 def _settle_loop(backward, loop, read_after: set):
     """An entry the loop writes in place (`u[i] = 0.0`, an append) that backward code
     after the backward loop reads must be as it was before the forward loop: its
-    restores stay, as for a read in the loop."""
+    restores stay, as for a read in the loop. So do the restores of a name the loop
+    rebinds that is written in place somewhere (or may view such a name): it has no
+    saved versions, and the backward code after the loop reads it through them."""
+    unversioned = backward.ctx.facts.written()
     in_place = {s.var for s in walk_stmts([loop]) if is_pop_marker(s)
-                and backward.tape.restores[s.key][0] in ("setitem", "append")} & read_after
+                and (backward.tape.restores[s.key][0] in ("setitem", "append") or s.var in unversioned)} & read_after
     while True:
         reads = _reads(backward, loop, in_place)
         removed = drop_markers(loop, reads)

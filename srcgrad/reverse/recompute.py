@@ -183,7 +183,7 @@ class _Plan:
                 return False
             if y in self.assigned[loop] and y not in earlier and y in between:
                 return False
-            if y in self.assigned[loop] and self._rebound_after(y, c):
+            if self._rebound_after(y, c):  # (assigned in c's loop or in a loop around it)
                 return False  # the first backward iteration would read the value after the loop
         return True
 

@@ -53,6 +53,8 @@ def tape_shapes(sweeps: tuple, stack: str | None, setting):
         if push is not None and name not in loaded:  # (one push and one pop an iteration: both go)
             forward = _untaped(forward, name, push)
             pop_loop.body.remove(pop)
+            if not pop_loop.body:
+                pop_loop.body = [gast.Pass()]
             changed = True
             continue
         if push is None or not _reads_only_shape(backward, name, pop_loop, unbroadcast) \
@@ -68,7 +70,50 @@ def tape_shapes(sweeps: tuple, stack: str | None, setting):
         backward = backward[:at] + [nodes.assign(saved, nodes.quote_expr(f"{shape_of}(v)", v=name))] \
             + backward[at:]
         changed = True
+    if changed:
+        forward, backward = _without_empty_loops(forward, backward, stack)
     return (forward, backward), changed
+
+
+def _without_empty_loops(forward: list, backward: list, stack: str) -> tuple[list, list]:
+    """Without a backward loop left with nothing to do (its pops gone: `for _ in
+    range(_n1): pass`), the trip count `_n1` the forward loop kept for it (`_n1 = 0`,
+    `_n1 = _n1 + 1`: a loop with a `break`), and the stack nothing uses any more."""
+    empty = [s for s in backward if isinstance(s, gast.For) and not s.orelse
+             and all(isinstance(b, gast.Pass) or nodes.is_comment(b) for b in s.body)]
+    if not empty:
+        return forward, backward
+    backward = _without(backward, empty)
+    counters = {n for s in empty for n in nodes.loaded_names(s.iter)}
+    read = nodes.loaded_names(backward)
+    for n in counters - read:
+        uses = [s for s in nodes.walk_statements(forward) if n in nodes.names_in(_own(s))]
+        if all(_counts(s, n) for s in uses):
+            forward = _without(forward, uses)
+    if stack not in nodes.loaded_names(forward + backward):
+        forward = _without(forward, [s for s in forward if isinstance(s, gast.Assign)
+                                     and isinstance(s.targets[0], gast.Name) and s.targets[0].id == stack])
+    return forward, backward
+
+
+def _own(stmt):
+    """What a statement itself reads and binds: a block statement's header only."""
+    if isinstance(stmt, gast.For):
+        return [stmt.target, stmt.iter]
+    if isinstance(stmt, (gast.If, gast.While)):
+        return stmt.test
+    return stmt
+
+
+def _counts(stmt, n: str) -> bool:
+    """`n = 0` or `n = n + 1`: a trip count kept for a backward loop."""
+    if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)
+            and stmt.targets[0].id == n):
+        return False
+    value = stmt.value
+    return isinstance(value, gast.Constant) and value.value == 0 or isinstance(value, gast.BinOp) \
+        and isinstance(value.op, gast.Add) and isinstance(value.left, gast.Name) and value.left.id == n \
+        and isinstance(value.right, gast.Constant) and value.right.value == 1
 
 
 def _unread_restores(forward: list, backward: list, stack: str, unshared) -> tuple[list, list, bool]:
@@ -169,6 +214,8 @@ def _untaped(forward: list, name: str, push) -> list:
     the loop reads `name` before assigning it (or assigns it only in a branch)."""
     loop, append = push
     loop.body.remove(append)
+    if not loop.body:
+        loop.body = [gast.Pass()]
     at = next((i for i, s in enumerate(loop.body) if isinstance(s, gast.Assign)
                and isinstance(s.targets[0], gast.Name) and s.targets[0].id == name), None)
     if at is None or name in nodes.loaded_names(loop.body[:at]):

@@ -120,7 +120,7 @@ UFUNC_METHODS = {
 NONSELECTING_NUMPY = ("sum mean dot vdot inner outer tensordot einsum matmul transpose reshape ravel "
                       "swapaxes moveaxis squeeze expand_dims broadcast_to concatenate stack hstack vstack "
                       "cumsum ones_like asarray ascontiguousarray tile flip roll trace diagonal").split()
-NONSELECTING_RUNTIME = ("unbroadcast unbroadcast_to unreduce broadcast_like masked_product selected_product "
+NONSELECTING_RUNTIME = ("unbroadcast unbroadcast_to unreduce broadcast_like masked_product selected_product exponent_tangent "
                         "tangent_ratio pole_ratio matmul_adjoint_left matmul_adjoint_right dot_adjoint_left "
                         "dot_adjoint_right inner_adjoint_left inner_adjoint_right owned shape_of "
                         "reduced_size").split()
@@ -268,6 +268,7 @@ RUNTIME_FACTS.update({n: Facts(reporting=True) for n in ("require_scalar", "chec
 # of a product summed to the product's shape by the helper itself.
 RUNTIME_SHAPES = {
     "log_or_zero": {"numbers": True},
+    "exponent_tangent": {"numbers": True},
     "masked_product": {"numbers": True, "elementwise": True},
     "selected_product": {"numbers": True, "elementwise": True},
     "tangent_ratio": {"numbers": True, "elementwise": True},

@@ -16,7 +16,7 @@ import numpy
 
 from srcgrad.rules.registry import adjoint, constant_only, linear, nondifferentiable, tangent
 from srcgrad.runtime import (broadcast_like, concat, concat_adjoint_left, concat_adjoint_right,
-                             concat_tangent, dict_unpack_adjoint, log_or_zero, masked_product,
+                             concat_tangent, dict_unpack_adjoint, exponent_tangent, log_or_zero, masked_product,
                              matmul_adjoint_left, matmul_adjoint_right, pack_dict, pack_list, pack_tuple,
                              power_derivative, repeat, repeat_adjoint, repeat_tangent, selected_product, tangent_ratio,
                              unbroadcast, unindex, unpack_adjoint)
@@ -126,7 +126,7 @@ def power_adjoint(z, x1, x2):
 @tangent(operator.pow, numpy.power)
 def power_tangent(z, x1, x2):
     d[z] = masked_product(d[x1], power_derivative(x1, x2))
-    d[z] = masked_product(d[x2], z * log_or_zero(x1))
+    d[z] = exponent_tangent(d[x2], z, x1)
 
 
 @adjoint(operator.getitem)                      # z = a[index]

@@ -316,6 +316,7 @@ def radial_share_tangent(out, g, x, r):
 @tangent(runtime.power_derivative)              # out = c * x ** (c - 1)
 def power_derivative_tangent(out, x, c):
     d[out] = runtime.masked_product(d[x], c * runtime.power_derivative(x, c - 1))
-    d[out] = d[c] * x ** (c - 1) * (1.0 + c * runtime.log_or_zero(x))
+    d[out] = d[c] * x ** (c - 1)
+    d[out] = runtime.exponent_tangent(d[c], c * x ** (c - 1), x)
 
 linear(runtime.record_adjoint, "entries")

@@ -55,7 +55,7 @@ from .decompositions import (diag_embed, eigh_tangent_helper, eigvalsh_tangent_h
                              symmetric_from_triangle, upper_right)
 from .einsum import (EinsumAdjoints, EinsumAdjointTangents, einsum_first_adjoint, einsum_first_adjoint_tangent,
                      einsum_signature, einsum_tangent_helper)
-from .guards import (choice_share, clip_share, log_or_zero, masked_product, pole_ratio,
+from .guards import (choice_share, clip_share, exponent_tangent, log_or_zero, masked_product, pole_ratio,
                      power_derivative, radial_share, selected_product, sign_of, sinc_derivative,
                      tangent_ratio, tie_share)
 from .linalg import (NUMPY_MAJOR_FOR_SOLVE, cholesky_adjoint_helper, cholesky_tangent_helper,

@@ -160,6 +160,15 @@ def pole_ratio(t, denom):
     return tangent_ratio(t, denom)
 
 
+def exponent_tangent(g, z, x):
+    """g * z * log(x): the tangent of `z = x ** y` along the exponent's tangent g, 0
+    where g is 0 without taking the log. An exponent restored from the tape (an int
+    `k` of a loop) carries a zero tangent, and the log of a negative base raises."""
+    if (type(g) is float or type(g) is int) and g == 0:
+        return 0.0
+    return masked_product(g, z * log_or_zero(x))
+
+
 def masked_product(g, factor):
     """g * factor, exactly 0 where g is 0 (even where factor is inf or NaN).
 

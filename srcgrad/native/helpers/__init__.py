@@ -25,7 +25,7 @@ functions it calls, by their source.
 from .core import SrcGradError
 from .core import (require_scalar, zeros_like, float_zeros, copy_stack, shape_of, unbroadcast, unbroadcast_to,
                    unbroadcast_against, broadcast_like, unreduce, reduced_size)
-from .guards import (masked_product, selected_product, tangent_ratio, pole_ratio, sign_of, log_or_zero,
+from .guards import (masked_product, selected_product, tangent_ratio, pole_ratio, sign_of, log_or_zero, exponent_tangent,
                      power_derivative, choice_share, radial_share, tie_share, clip_share)
 from .arrays import (reshape_adjoint_helper, reshape_tangent_helper, transpose_adjoint_helper, unreduce_extreme,
                      extreme_tangent_helper, var_adjoint_helper, std_adjoint_helper, var_tangent_helper,

@@ -57,6 +57,14 @@ def log_or_zero(x):
     return numpy.log(numpy.where(x == 0.0, 1.0, x))
 
 
+def exponent_tangent(g, z, x):
+    """g * z * log(x), 0 where g is 0 without taking the log."""
+    if isinstance(g, (float, int)):
+        if g == 0.0:
+            return 0.0
+    return masked_product(g, z * log_or_zero(x))
+
+
 def power_derivative(x, c):
     """d(x ** c)/dx = c * x ** (c - 1): inf at x = 0 for c < 1, 0 for c = 0."""
     if isinstance(c, (float, int)):

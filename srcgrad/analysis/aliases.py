@@ -320,7 +320,9 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True, returns=None,
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             name = stmt.targets[0].value.id
             if check and name in made:
-                groups = {name: slot_observers(fn.body, name, (position, loops))}
+                local = set(params) | set(nodes.stored_names(fn.body))
+                groups = {name: slot_observers(fn.body, name, (position, loops),
+                                               _fresh_binding(fn.body, name, stmt, local))}
                 check_in_place(groups, name, stmt, source, "this assignment into a subscript")
             elif check:
                 seen = observers(fn.body, params, name, stmt, (position, loops), returns, held_numbers, arrays)

@@ -110,13 +110,18 @@ def made_containers(body, params) -> set[str]:
         found = grown
 
 
-def slot_observers(body, name: str, before) -> set[str]:
+def slot_observers(body, name: str, before, fresh=None) -> set[str]:
     """Names that see a write into a slot of `name`, a container the function made.
 
     Its copies by name and whatever may hold or return one of them (a display,
     an append, a call) see the write; its entries (`e = d[k]`) do not, since
     the write rebinds a slot and changes no entry. Only bindings made before
-    the write (or in a loop around it) count.
+    the write (or in a loop around it) count. With `fresh=(position, loops)`,
+    where every path to the write last bound `name` to a new container (`d =
+    {}` in the same iteration, `aliases._fresh_binding`), only bindings made
+    since then count (in the loops between the two, before or after it): a
+    name bound to the container of an earlier iteration (`p = d`) holds
+    another one.
     """
     seen = {name}
     changed = True
@@ -124,6 +129,8 @@ def slot_observers(body, name: str, before) -> set[str]:
         changed = False
         for stmt, position, loops in positions(body):
             if not (position < before[0] or loops & before[1]):
+                continue
+            if fresh is not None and not (fresh[0] < position and (position < before[0] or loops & fresh[1])):
                 continue
             holder, value = None, None
             if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):

@@ -306,15 +306,16 @@ def check_in_place(groups: dict, name: str, node, source: SourceInfo, what: str)
 
 
 def check_aliases(fn, ops, source: SourceInfo, check: bool = True, returns=None,
-                  known=frozenset(), arrays=None) -> set[str]:
+                  known=frozenset(), arrays=None, lists=frozenset()) -> set[str]:
     """The variables written in place (`x[i] = v`), after checking none is aliased.
-    `returns`, `arrays` and `known` (parameters holding numbers): see `alias_groups`."""
+    `returns`, `arrays` and `known` (parameters holding numbers): see `alias_groups`;
+    `lists`: the parameters that hold lists or tuples (`slots.made_containers`)."""
     params = [a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args
               + fn.args.kwonlyargs]
     from ..normalize.anf import is_append
 
     mutated: set[str] = set()
-    made = made_containers(fn.body, params)
+    made = made_containers(fn.body, params, lists)
     held_numbers = numbers(fn.body, params, known) if check else set()
     for stmt, position, loops in positions(fn.body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):

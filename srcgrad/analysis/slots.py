@@ -76,11 +76,13 @@ def repeats_entries(body, name: str) -> bool:
     return False
 
 
-def made_containers(body, params) -> set[str]:
+def made_containers(body, params, lists=frozenset()) -> set[str]:
     """Names only ever bound to a dict or list the function makes itself: a display, a
     comprehension, a repeated list display (`[0.0] * n`), another name of a made one
-    (`hs = made`: `slot_observers` counts both names), or `dict(...)` / `list(...)`
-    (a new container holding another one's entries)."""
+    (`hs = made`: `slot_observers` counts both names), `dict(...)` / `list(...)`
+    (a new container holding another one's entries), or `xs[:]` of a parameter of
+    `lists` (one that holds a list or tuple, never an array: a list's slice is a
+    new list; a tuple's cannot be written)."""
     bindings: dict[str, list] = {}
     for stmt, _, _ in positions(body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
@@ -90,6 +92,7 @@ def made_containers(body, params) -> set[str]:
                 if isinstance(n, gast.Name):
                     bindings.setdefault(n.id, []).append(None)
     constructors = {"dict", "list"} - set(bindings) - set(params)  # not shadowed by a local
+    copied = set(lists) - set(bindings)  # parameters never bound again
 
     def made(value, found) -> bool:
         if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult):  # [0.0] * n
@@ -99,7 +102,10 @@ def made_containers(body, params) -> set[str]:
             return value.id in found
         return isinstance(value, (gast.Dict, gast.List, gast.ListComp, gast.DictComp)) or (
             isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
-            and value.func.id in constructors and len(value.args) <= 1 and not value.keywords)
+            and value.func.id in constructors and len(value.args) <= 1 and not value.keywords) or (
+            isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and value.value.id in copied
+            and isinstance(value.slice, gast.Slice)
+            and value.slice.lower is None and value.slice.upper is None and value.slice.step is None)
 
     found: set[str] = set()
     while True:  # a repeat of a made list is made: `_t1 = [0.0]; xs = _t1 * 6`

@@ -56,6 +56,7 @@ def analyze(fn, ops: dict, params: list, kinds: tuple, sequences, namespace, is_
     mutated = check_aliases(fn, ops, source, check=check,
                             returns=lambda call: returned_args(call, namespace, is_local),
                             arrays=lambda name: holds_array(namespace, name),
+                            lists=frozenset(p for p in params if known.get(p) in ("numbers", "record", "container")),
                             known=frozenset(p for p in params if known.get(p) == "scalar"))
     return ValueFacts(
         scalar_params=frozenset(p for p in params if known.get(p) == "scalar"),

@@ -26,8 +26,9 @@ def numbers(body, params, known=frozenset()) -> set[str]:
     scalar) or a string: immutable values, which nothing changes in place, so
     sharing one is harmless (`j = i; j -= 1` rebinds j). `known`: parameters
     that hold numbers. A name qualifies when every binding is a number: a
-    literal, `len`, `float`, `int`, a `math` function, `.item()`, `.shape[i]`,
-    a full reduction, arithmetic of such, a loop index over `range`."""
+    literal, `len`, `float`, `int`, a `math` function, a NumPy ufunc of numbers,
+    `.item()`, `.shape[i]`, a full reduction, arithmetic of such, a loop index
+    over `range`."""
     binds: dict[str, list] = {p: [gast.Constant(value=0, kind=None)] for p in known}
     for stmt in _statements(body):
         if isinstance(stmt, (gast.Assign, gast.AnnAssign)):
@@ -109,9 +110,13 @@ def _number_valued(expr, numbers_: set) -> bool:
                 isinstance(expr.func, gast.Attribute) and expr.func.attr == "item" and not expr.args):
             return True
         head, _, last = path.rpartition(".")
-        if head in ("np", "numpy") and len(expr.args) == 1 and not expr.keywords:
+        if head in ("np", "numpy") and not expr.keywords:
             import numpy
 
-            found = table.of(getattr(numpy, last, None))
-            return found is not None and found.reduces
+            fn = getattr(numpy, last, None)
+            if isinstance(fn, numpy.ufunc) and fn.nout == 1 and len(expr.args) == fn.nin:
+                # a ufunc of numbers (`np.sqrt(a)`, a a Python float): a NumPy scalar
+                return all(_number_valued(a, numbers_) for a in expr.args)
+            found = table.of(fn)
+            return len(expr.args) == 1 and found is not None and found.reduces
     return False

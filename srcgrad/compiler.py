@@ -46,6 +46,7 @@ from .optimize.setting import kinds_of
 from .optimize.raises import fresh_numbers
 from .options import Options, optimizing, unoptimized  # noqa: F401 (re-exported)
 from .reverse import reverse
+from .runtime import entries_unshared
 from .reverse.calls import SplitPairs
 from .reverse.function import grad_function, split_pair
 from .scope import check_constant_positions, check_real
@@ -198,6 +199,8 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     # is alias-safe by construction: its stack holds many values, which the check would join.
     ctx.facts = analyze(anf, ops, params, kinds, sequences, parsed.namespace, ctx.is_local, parsed.source,
                         check=not generated)
+    if ctx.facts.entry_checks:
+        _check_entries_when_run(anf, ctx.facts.entry_checks, ctx.helper(entries_unshared, "entries_unshared"))
     if ctx.restores:  # written in place too: their tangents are owned, as a subscript write's
         ctx.facts = replace(ctx.facts, mutated=ctx.facts.mutated | {x for x, _ in ctx.restores.values()})
     check_effects(anf, ops, act, ctx, lifted, options.mode, generated=generated)
@@ -206,6 +209,20 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     for field, preferred in ctx.facts.field_adjoints.items():  # params["W1"]'s adjoint: `dW1`
         names.name_adjoint(field, preferred)
     return Lowered(parsed, tree, nested_defs, params, names, ctx, anf, ops, act, aux, generated)
+
+
+def _check_entries_when_run(fn, checks, helper: str) -> None:
+    """Before each write into an array that an entry read out of it earlier may view
+    (`tmp = u[0]`, then `u[0] = ...`: see `aliases.check_aliases`), a statement that
+    raises when it does, as the function runs."""
+    for write, array, entries in checks:
+        check = nodes.quote_stmt(f"{helper}({', '.join([array] + entries)})")
+        nodes.stamp(check, write.lineno, write.col_offset)
+        for stmt in [fn] + list(nodes.walk_statements(fn.body)):
+            for field in ("body", "orelse"):
+                block = getattr(stmt, field, None)
+                if isinstance(block, list) and any(s is write for s in block):
+                    block.insert(next(i for i, s in enumerate(block) if s is write), check)
 
 
 def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):

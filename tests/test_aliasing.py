@@ -302,10 +302,41 @@ def test_a_global_index_array_copies_while_it_holds_an_array():
     assert np.sum(t[PERM] * np.array([5.0, t[1], t[2]])) == pytest.approx(permuted_by_a_global(X.copy()))
     kept = PERM
     try:
-        PERM = slice(0, 3)  # a view now: the derivative is built again, and refuses
-        with pytest.raises(srcgrad.SrcGradError, match="may share memory"):
+        PERM = slice(0, 3)  # a view now: the derivative is built again, and refuses when it runs
+        with pytest.raises(srcgrad.SrcGradError, match="is a view of it") as info:
             df(X.copy())
+        assert "t[0] = 5.0" in str(info.value)
         PERM = [1, 2, 0]  # a list copies too
         np.testing.assert_allclose(df(X.copy()), [4 * X[2], 10.0 + 4 * X[2], 4 * X[0] + 4 * X[1]], rtol=1e-12)
     finally:
         PERM = kept
+
+
+# --- an entry read out of an array, then the array written (FINDINGS22 #2) -----------------
+
+def swap_entries(x):
+    u = x * 2.0
+    tmp = u[0]
+    u[0] = u[2]
+    u[2] = tmp
+    return np.sum(u * np.arange(1.0, u.shape[0] + 1.0))
+
+
+def gauss_seidel(b):
+    u = np.zeros(b.shape[0])
+    for sweep in range(3):
+        for i in range(1, b.shape[0] - 1):
+            left = u[i - 1]
+            u[i] = 0.5 * (left + u[i + 1] + b[i])
+    return np.sum(u ** 2)
+
+
+def test_an_entry_read_before_a_write_is_checked_when_the_function_runs():
+    _both_modes(swap_entries, X.copy())
+    np.testing.assert_allclose(srcgrad.grad(swap_entries)(X.copy()), [6.0, 4.0, 2.0], rtol=1e-12)
+    b = np.array([0.0, 0.3, -0.5, 0.8, 0.0])
+    _both_modes(gauss_seidel, b)
+    # a row of a matrix is a view: the write would change it too, refused as it runs
+    with pytest.raises(srcgrad.SrcGradError, match="is a view of it") as info:
+        srcgrad.grad(swap_entries)(np.arange(6.0).reshape(3, 2))
+    assert "u[0] = u[2]" in str(info.value) and "tmp = u[0].copy()" in str(info.value)

@@ -306,10 +306,15 @@ def check_in_place(groups: dict, name: str, node, source: SourceInfo, what: str)
 
 
 def check_aliases(fn, ops, source: SourceInfo, check: bool = True, returns=None,
-                  known=frozenset(), arrays=None, lists=frozenset()) -> set[str]:
+                  known=frozenset(), arrays=None, lists=frozenset(), deferred=None) -> set[str]:
     """The variables written in place (`x[i] = v`), after checking none is aliased.
     `returns`, `arrays` and `known` (parameters holding numbers): see `alias_groups`;
-    `lists`: the parameters that hold lists or tuples (`slots.made_containers`)."""
+    `lists`: the parameters that hold lists or tuples (`slots.made_containers`).
+
+    A write into an array that only entries read out of it by an index may share
+    (`tmp = u[0]`: a NumPy scalar for a vector, a row's view for a matrix) is
+    accepted when `deferred` (a list) is given: `(write, array, entry names)` goes
+    into it, for a check when the function runs (`runtime.entries_unshared`)."""
     params = [a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args
               + fn.args.kwonlyargs]
     from ..normalize.anf import is_append
@@ -327,6 +332,10 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True, returns=None,
                 check_in_place(groups, name, stmt, source, "this assignment into a subscript")
             elif check:
                 seen = observers(fn.body, params, name, stmt, (position, loops), returns, held_numbers, arrays)
+                entries = _entries_of(fn.body, name, {n for n in seen - {name} if not n.startswith("_")})
+                if deferred is not None and entries and all(_surely_bound(fn.body, n, stmt) for n in entries):
+                    deferred.append((stmt, name, sorted(entries)))
+                    seen = seen - entries
                 check_in_place({name: seen}, name, stmt, source, "this assignment into a subscript")
             mutated.add(name)
         elif is_append(stmt):
@@ -337,6 +346,44 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True, returns=None,
                 check_in_place(groups, name, stmt, source, "this append")
             mutated.add(name)
     return mutated
+
+
+def _entries_of(body, name: str, others: set) -> set:
+    """`others`, when each is bound only to an entry of `name` read by an index of
+    names and numbers (`tmp = u[0]`, `left = u[i - 1]` after normalisation, `c =
+    U[0, 1]`): values that share `name`'s memory only where it has more axes than the
+    index; else the empty set."""
+    if not others:
+        return set()
+    bound: dict = {n: [] for n in others}
+    for stmt in nodes.walk_statements(body):
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
+            if stmt.targets[0].id in bound:
+                bound[stmt.targets[0].id].append(stmt.value)
+            continue
+        for n in (nodes.stored_names(stmt.target) if isinstance(stmt, gast.For)
+                  else [] if isinstance(stmt, (gast.If, gast.While)) else nodes.stored_names(stmt)):
+            if n in bound:
+                bound[n].append(None)
+    for n, values in bound.items():
+        for value in values:
+            if not (isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name)
+                    and value.value.id == name):
+                return set()
+            parts = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
+            if not parts or not all(isinstance(p, (gast.Name, gast.Constant)) for p in parts):
+                return set()
+    return set(others)
+
+
+def _surely_bound(body, name: str, stmt) -> bool:
+    """`name` is bound when `stmt` runs: an earlier statement of its block, or of a
+    block around it, binds it (not one nested in a branch or loop there)."""
+    for block, index, _ in reversed(_blocks_around(body, stmt, None) or []):
+        if any(name in _bound(s) and not isinstance(s, (gast.If, gast.For, gast.While, gast.With, gast.Try))
+               for s in block[:index]):
+            return True
+    return False
 
 
 def written_in_place(body, params, pure) -> set[str]:

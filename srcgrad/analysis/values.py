@@ -38,6 +38,7 @@ class ValueFacts:
     dense: tuple = ()  # lists of numbers read only as x[i]: a plain list as adjoint
     mutated: frozenset = frozenset()  # written in place (x[i] = v): restored, never versioned
     views: dict = field(default_factory=dict)  # name -> names that may share its memory
+    entry_checks: tuple = ()  # (write, array, entry names): checked when the function runs (aliases)
 
     def written(self) -> set:
         """The names written in place, and the names that may share memory with one."""
@@ -53,7 +54,8 @@ def analyze(fn, ops: dict, params: list, kinds: tuple, sequences, namespace, is_
     known = dict(zip(params, kinds))
     numbers = _number_globals(fn, namespace, is_local)
     records, owner, adjoints = _records(fn, params, known, is_local)
-    mutated = check_aliases(fn, ops, source, check=check,
+    deferred: list = []
+    mutated = check_aliases(fn, ops, source, check=check, deferred=deferred,
                             returns=lambda call: returned_args(call, namespace, is_local),
                             arrays=lambda name: holds_array(namespace, name),
                             lists=frozenset(p for p in params if known.get(p) in ("numbers", "record", "container")),
@@ -68,6 +70,7 @@ def analyze(fn, ops: dict, params: list, kinds: tuple, sequences, namespace, is_
         records=records, field_owner=owner, field_adjoints=adjoints,
         dense=_dense(fn, params, known),
         mutated=frozenset(mutated),
+        entry_checks=tuple(deferred),
         # which names may view a variable written in place (its restore must outlive them)
         views=alias_groups(fn.body, params, appends=False) if mutated else {},
     )

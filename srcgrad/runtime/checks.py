@@ -26,6 +26,19 @@ def require_scalar(value):
                             "or srcgrad.jacobian for the full matrix")
 
 
+def entries_unshared(a, *entries):
+    """Raise SrcGradError before an in-place write into `a` when a value read out of it
+    earlier by an index (`tmp = u[0]`, `entries`) is a view of it (u has more axes
+    than the index: a row), which the write would change too. An entry of a vector
+    is a NumPy scalar, a copy: the derivative was built on that."""
+    for entry in entries:
+        if type(entry) is numpy.ndarray and numpy.shares_memory(a, entry):
+            shape_rule_error("this assignment into a subscript changes an array in place, but a value "
+                             "read out of it earlier by an index is a view of it (the array has more axes "
+                             "than the index), which would change too",
+                             "read a copy, e.g. tmp = u[0].copy(), or make a copy of the array first")
+
+
 def shape_rule_error(message, hint=""):
     """Raise SrcGradError from generated code: a case a rule cannot differentiate at these
     shapes or values. The message starts with the user's line that made the call, read

@@ -134,18 +134,18 @@ def test_f02_tuple_swap_and_copies_right():
         close(srcgrad.grad(f)(X3), fd_grad(f, (X3,)))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS22 #2: tmp = u[0] then u[0] = ... refused")
+# FINDINGS22 #2 (fixed in session 15): tmp = u[0] then u[0] = ... refused
 def test_f02_swap_two_entries():
     close(srcgrad.grad(swap_entries)(X3), fd_grad(swap_entries, (X3,)))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS22 #2: left = u[i - 1] then u[i] = ... refused")
+# FINDINGS22 #2 (fixed in session 15): left = u[i - 1] then u[i] = ... refused
 def test_f02_gauss_seidel():
     b = np.array([0.3, -1.2, 0.7, 0.4, 1.0])
     close(srcgrad.grad(gauss_seidel_1d)(b), fd_grad(gauss_seidel_1d, (b,)))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS22 #2: tmp = U[0, 1] then U[0, 1] = ... refused")
+# FINDINGS22 #2 (fixed in session 15): tmp = U[0, 1] then U[0, 1] = ... refused
 def test_f02_swap_in_a_matrix():
     X = np.array([[0.3, -1.2], [0.7, 0.1]])
     close(srcgrad.grad(swap_2d)(X), fd_grad(swap_2d, (X,)))

@@ -694,3 +694,34 @@ def test_a_number_carried_by_a_loop_has_no_shape_to_tape():
     assert np.allclose(got, _central(lambda v: summed_array_in_loop(v, w), (x,), 0), atol=1e-6)
     with unoptimized():
         assert np.allclose(got, srcgrad.grad(summed_array_in_loop)(x, w), rtol=1e-12)
+
+
+# --- an item of a list the loop runs over is taken again, not taped ----------------------
+
+def layers(Ws, x):
+    h = x
+    for W in Ws:
+        h = np.tanh(h @ W)
+    return np.sum(h ** 2)
+
+
+def layers_rebuilt(Ws, x):  # the list is bound again in the loop: its item is taped
+    h = x
+    for i in range(len(Ws)):
+        W = Ws[i]
+        h = np.tanh(h @ W)
+        Ws = [V * 0.9 for V in Ws]
+    return np.sum(h ** 2)
+
+
+@pytest.mark.parametrize("f, taped", [(layers, False), (layers_rebuilt, True)])
+def test_a_loops_item_is_taken_again_from_its_list(f, taped):
+    rng = np.random.default_rng(1)
+    Ws, x = [rng.normal(size=(3, 3)) * 0.5 for _ in range(3)], rng.normal(size=(2, 3))
+    df = srcgrad.grad(f, wrt=1)
+    got = df([W.copy() for W in Ws], x)
+    text = srcgrad.source(df)
+    assert ("_stack.append(W)" in text) == taped, text
+    assert np.allclose(got, _central(lambda v: f([W.copy() for W in Ws], v), (x,), 0), atol=1e-6)
+    with unoptimized():
+        assert np.allclose(got, srcgrad.grad(f, wrt=1)([W.copy() for W in Ws], x), rtol=1e-12)

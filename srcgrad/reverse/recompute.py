@@ -128,7 +128,7 @@ class _Plan:
             return False
         value = stmt.value
         if self.stores.get(z) != 1 or z in ctx.facts.mutated or not (
-                z in ctx.facts.scalar_names or _row_of(value, ctx)):
+                z in ctx.facts.scalar_names or _row_of(value, ctx, self.stores)):
             return False
         op = self.ops.get(id(stmt))
         if op is None or op.kind not in ("rule", "zero") or not isinstance(value, _CHEAP_VALUES):
@@ -251,12 +251,18 @@ def _loops(infos):
             yield from _loops(info.orelse)
 
 
-def _row_of(value, ctx) -> bool:
-    """`xs[i]` of an array argument nothing writes to, by a Python int: a view,
-    as cheap to take again as a number (`for x in xs` over an array)."""
-    return isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
-        and value.value.id in ctx.facts.array_params and value.value.id not in ctx.facts.mutated \
-        and isinstance(value.slice, gast.Name) and value.slice.id in ctx.facts.scalar_names
+def _row_of(value, ctx, stores: dict) -> bool:
+    """`xs[i]` by a Python int, of an array argument nothing writes to (a view), or
+    of a local name bound once that nothing writes to nor may view anything written
+    (`_s1 = loop_items(Ws)` of `for W in Ws`, a list: the same item): as cheap to
+    take again as a number."""
+    if not (isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name)
+            and isinstance(value.slice, gast.Name) and value.slice.id in ctx.facts.scalar_names):
+        return False
+    xs = value.value.id
+    if xs in ctx.facts.array_params:
+        return xs not in ctx.facts.mutated
+    return ctx.is_local(xs) and stores.get(xs) == 1 and xs not in ctx.facts.written()
 
 
 def _store_counts(fn) -> dict:

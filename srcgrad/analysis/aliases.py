@@ -99,7 +99,13 @@ def _edges(body, params, appends: bool, returns=None, arrays=None):
     indices = _Indices(_index_values(body, params), local, arrays)
     for stmt, position, loops in positions(body):
         if isinstance(stmt, gast.Assign):
+            named = [t.id for t in stmt.targets if isinstance(t, gast.Name)]
+            for a, b in zip(named, named[1:]):  # `a = u = e`: one object, two names
+                yield position, loops, a, b
             for target in stmt.targets:
+                if isinstance(target, (gast.Tuple, gast.List)):  # `a, b = u, v`; `r0, r1 = M`
+                    yield from _unpacked(target, stmt.value, position, loops, local, appends, returns, indices)
+                    continue
                 if isinstance(target, gast.Name):
                     for src in _may_view(stmt.value, local, elements=appends, returns=returns, indices=indices):
                         if src != target.id:
@@ -117,6 +123,28 @@ def _edges(body, params, appends: bool, returns=None, arrays=None):
             receiver = stmt.value.func.value.id
             for src in _may_view(stmt.value.args[0], local, returns=returns, indices=indices):
                 yield position, loops, receiver, src
+
+
+def _unpacked(target, value, position, loops, local, appends, returns, indices):
+    """Edges of an unpacking assignment: each name of `target` to what its element of
+    `value` may share (a display of as many elements), or to what `value` itself
+    may share (an iterable's items: a matrix's rows are views of it)."""
+    elts = target.elts
+    paired = isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(elts) \
+        and not any(isinstance(e, gast.Starred) for e in elts + value.elts)
+    for k, element in enumerate(elts):
+        element = element.value if isinstance(element, gast.Starred) else element
+        if isinstance(element, (gast.Tuple, gast.List)):
+            yield from _unpacked(element, value.elts[k] if paired else value, position, loops, local, appends,
+                                 returns, indices)
+            continue
+        if not isinstance(element, gast.Name):
+            continue
+        part = value.elts[k] if paired else value
+        for src in _may_view(part, local, elements=True if not paired else appends, returns=returns,
+                             indices=indices):
+            if src != element.id:
+                yield position, loops, element.id, src
 
 
 def _fresh_binding(body, name: str, stmt, local: set) -> tuple[int, frozenset] | None:

@@ -164,7 +164,7 @@ def exponent_tangent(g, z, x):
     """g * z * log(x): the tangent of `z = x ** y` along the exponent's tangent g, 0
     where g is 0 without taking the log. An exponent restored from the tape (an int
     `k` of a loop) carries a zero tangent, and the log of a negative base raises."""
-    if (type(g) is float or type(g) is int) and g == 0:
+    if (type(g) is float or type(g) is int or numpy.ndim(g) == 0) and g == 0:  # (a NumPy int's tangent too)
         return 0.0
     return masked_product(g, z * log_or_zero(x))
 

@@ -18,6 +18,7 @@ import pytest
 import srcgrad
 from srcgrad.options import unoptimized
 from srcgrad.runtime import unbroadcast
+from test_late_pushes import branchy as summed_in_loop  # a sum of full reductions carried by a loop
 
 
 def _central(f, args, wrt, eps=1e-6):
@@ -662,17 +663,6 @@ def test_a_name_read_after_an_accumulated_adjoint_knows_its_shape():
 
 
 # --- a loop's sums of full reductions are numbers: nothing of their shape is taped --------
-
-def summed_in_loop(x):
-    s = 0.0
-    for i in range(3):
-        if np.sum(x) > 0.0:
-            y = np.tanh(x * s)
-        else:
-            y = x * 2.0
-        s = s + np.sum(y * y)
-    return s
-
 
 def summed_array_in_loop(x, w):  # s holds an array after the first pass: not a number
     s = 0.0

@@ -19,6 +19,7 @@ import gast
 
 from . import codegen, nested, nodes, watch, writes
 from .analysis.activity import activity
+from .analysis.aliases import blocks_around
 from .analysis.effect_check import check_effects, model_writes
 from .analysis.effects import holds_array, returned_args
 from .analysis.resolve import resolve, statements, ufunc_operands_as_arrays
@@ -215,14 +216,19 @@ def _check_entries_when_run(fn, checks, helper: str) -> None:
     """Before each write into an array that an entry read out of it earlier may view
     (`tmp = u[0]`, then `u[0] = ...`: see `aliases.check_aliases`), a statement that
     raises when it does, as the function runs."""
+    done: dict = {}  # id(block) -> (the names checked, the write after the check)
     for write, array, entries in checks:
-        check = nodes.quote_stmt(f"{helper}({', '.join([array] + entries)})")
+        names = [array] + entries
+        block, index, _ = blocks_around(fn.body, write, fn)[-1]
+        last = done.get(id(block))
+        if last is not None and last[0] == names and not set(names) & set(nodes.stored_names(
+                block[block.index(last[1]) + 1:index])):
+            done[id(block)] = (names, write)
+            continue  # the same values as at the check before (`u[0] = u[2]; u[2] = tmp`)
+        check = nodes.quote_stmt(f"{helper}({', '.join(names)})")
         nodes.stamp(check, write.lineno, write.col_offset)
-        for stmt in [fn] + list(nodes.walk_statements(fn.body)):
-            for field in ("body", "orelse"):
-                block = getattr(stmt, field, None)
-                if isinstance(block, list) and any(s is write for s in block):
-                    block.insert(next(i for i, s in enumerate(block) if s is write), check)
+        block.insert(index, check)
+        done[id(block)] = (names, write)
 
 
 def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):

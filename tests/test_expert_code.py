@@ -636,22 +636,17 @@ def test_a_loop_over_an_array_arguments_rows_runs_backwards(f, counted):
 
 # --- an adjoint added to in order at the top level keeps one shape, which later names read --
 
-def twenty(w, X, y):
-    a = X @ w
-    b = np.tanh(a)
-    c = b * b
-    d = np.exp(-c)
-    e = d + 0.5 * b
-    f = np.log1p(e * e)
-    g = f - np.mean(f)
-    h = g * y
-    i = np.sum(h ** 2)
-    k = np.sin(a) * np.cos(b) + c / (1.0 + d)
-    o = np.sum(np.sqrt(np.maximum(k, 0.0) + 1.0) * e)
-    return i + o + 0.1 * np.abs(g).sum() - np.dot(b, d) * 1e-3 + np.mean(np.square(e - y))
+def test_a_name_read_after_an_accumulated_adjoint_knows_its_shape(tmp_path):
+    import importlib.util
 
+    from benchmarks.workloads import TWENTY_LINES  # the 20-line function of the first-build probe
 
-def test_a_name_read_after_an_accumulated_adjoint_knows_its_shape():
+    path = tmp_path / "twenty_lines.py"
+    path.write_text(TWENTY_LINES)
+    spec = importlib.util.spec_from_file_location("twenty_lines", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    twenty = module.twenty
     rng = np.random.default_rng(3)
     w, X, y = rng.normal(size=4), rng.normal(size=(6, 4)), rng.normal(size=6)
     got, text = _source(twenty, (w, X, y))

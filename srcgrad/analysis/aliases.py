@@ -156,7 +156,7 @@ def _fresh_binding(body, name: str, stmt, local: set) -> tuple[int, frozenset] |
     sees the value bound before the loop); one that binds it may not."""
     where = {id(s): p for s, p, _ in positions(body)}
     crossed: set = set()
-    for block, index, owner in reversed(_blocks_around(body, stmt, None) or []):
+    for block, index, owner in reversed(blocks_around(body, stmt, None) or []):
         for earlier in reversed(block[:index]):
             if name not in _bound(earlier):
                 continue
@@ -182,7 +182,7 @@ def _new_value(body, stmt, local: set) -> bool:
     return not isinstance(value, (gast.Name, gast.Subscript, gast.Attribute)) and not _may_view(value, local)
 
 
-def _blocks_around(block, stmt, owner) -> list | None:
+def blocks_around(block, stmt, owner) -> list | None:
     """[(block, index, the statement owning the block)] from the function body in
     to the block holding `stmt`, or None when `stmt` is not in `block`."""
     for index, s in enumerate(block):
@@ -191,7 +191,7 @@ def _blocks_around(block, stmt, owner) -> list | None:
         for field in ("body", "orelse"):
             inner = getattr(s, field, None)
             if isinstance(inner, list):
-                found = _blocks_around(inner, stmt, s)
+                found = blocks_around(inner, stmt, s)
                 if found is not None:
                     return [(block, index, owner)] + found
     return None
@@ -407,7 +407,7 @@ def _entries_of(body, name: str, others: set) -> set:
 def _surely_bound(body, name: str, stmt) -> bool:
     """`name` is bound when `stmt` runs: an earlier statement of its block, or of a
     block around it, binds it (not one nested in a branch or loop there)."""
-    for block, index, _ in reversed(_blocks_around(body, stmt, None) or []):
+    for block, index, _ in reversed(blocks_around(body, stmt, None) or []):
         if any(name in _bound(s) and not isinstance(s, (gast.If, gast.For, gast.While, gast.With, gast.Try))
                for s in block[:index]):
             return True

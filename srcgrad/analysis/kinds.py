@@ -157,15 +157,7 @@ def numpy_names(body: list, kinds: dict, params: dict, callee) -> dict:
     the greatest set of names such that, if they all hold NumPy values, each of
     their assignments gives one (any first assignment then does, and each later
     one by induction; a restore gives back a value the name held)."""
-    stores = carried(body, ())
-    candidates = {n for n in stores if n not in kinds and params.get(n, "array") == "array"}
-    while True:
-        assumed = {**kinds, **dict.fromkeys(candidates, "np")}
-        dropped = {n for n in candidates for v, _ in stores[n] if v is not RESTORE
-                   and kind_of(v, assumed, callee) != "np" and not _allocation(v, callee)}
-        if not dropped:
-            return assumed
-        candidates -= dropped
+    return _carried_kinds(carried(body, ()), kinds, params, callee, "np", ("array",))
 
 
 def carried_scalars(body: list, kinds: dict, params: dict, callee) -> set[str]:
@@ -173,10 +165,10 @@ def carried_scalars(body: list, kinds: dict, params: dict, callee) -> set[str]:
     value has shape () by construction (`s = 0.0`, then `s = s + np.sum(y * y)` in a
     loop; `_t5 = np.sum(_t4)` in a loop body): the greatest set of names such that,
     if each of them has shape (), each of their assignments gives shape () (a
-    restore gives back a value the name held). The numbers and NumPy values among
-    the operands are told by `_numeric_names`."""
+    restore gives back a value the name held). The operands' kinds: "num" for the
+    names whose every value is a number or a NumPy value (as in `numpy_names`)."""
     stores = carried(body, ())
-    extended = _numeric_names(stores, kinds, params, callee)
+    extended = _carried_kinds(stores, kinds, params, callee, "num", ("array", "scalar"))
     candidates = {n for n in stores if n not in params}
     while True:
         known = dict.fromkeys(candidates, True)
@@ -187,14 +179,18 @@ def carried_scalars(body: list, kinds: dict, params: dict, callee) -> set[str]:
         candidates -= dropped
 
 
-def _numeric_names(stores: dict, kinds: dict, params: dict, callee) -> dict:
-    """`kinds` with "num" for each name of `stores` (`analysis.carried`) whose every
-    value is a number or a NumPy value (the greatest such set, as in `numpy_names`)."""
-    candidates = {n for n in stores if n not in kinds and params.get(n, "array") in ("array", "scalar")}
+def _carried_kinds(stores: dict, kinds: dict, params: dict, callee, kind: str, param_kinds: tuple) -> dict:
+    """`kinds` with `kind` ("np": NumPy values; "num": numbers or NumPy values) for the
+    greatest set of names of `stores` (parameters only of `param_kinds`) each of whose
+    assignments gives such a value if they all hold one (or allocates an array)."""
+    def fits(value, assumed) -> bool:
+        found = kind_of(value, assumed, callee)
+        return (found == "np" if kind == "np" else found is not None) or _allocation(value, callee)
+
+    candidates = {n for n in stores if n not in kinds and params.get(n, "array") in param_kinds}
     while True:
-        assumed = {**kinds, **dict.fromkeys(candidates, "num")}
-        dropped = {n for n in candidates for v, _ in stores[n] if v is not RESTORE
-                   and kind_of(v, assumed, callee) is None and not _allocation(v, callee)}
+        assumed = {**kinds, **dict.fromkeys(candidates, kind)}
+        dropped = {n for n in candidates for v, _ in stores[n] if v is not RESTORE and not fits(v, assumed)}
         if not dropped:
             return assumed
         candidates -= dropped

@@ -153,3 +153,24 @@ def slot_observers(body, name: str, before, fresh=None) -> set[str]:
                 seen.add(holder)
                 changed = True
     return seen
+
+
+def shallow_copy_of(value, containers: set):
+    """The name of the container `value` copies shallowly (`p.copy()`, `p[:]`, `p + []`,
+    `[] + p`, `copy.copy(p)`), when it is one of `containers`; else None."""
+    if isinstance(value, gast.Call) and not value.keywords:
+        func = value.func
+        if isinstance(func, gast.Attribute) and func.attr == "copy" and not value.args \
+                and isinstance(func.value, gast.Name) and func.value.id in containers:
+            return func.value.id
+        if nodes.dotted(func) == "copy.copy" and len(value.args) == 1 and isinstance(value.args[0], gast.Name) \
+                and value.args[0].id in containers:
+            return value.args[0].id
+    if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and value.value.id in containers \
+            and isinstance(value.slice, gast.Slice):
+        return value.value.id
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Add):
+        for side, other in ((value.left, value.right), (value.right, value.left)):
+            if isinstance(side, gast.Name) and side.id in containers and isinstance(other, (gast.List, gast.Tuple)):
+                return side.id
+    return None

@@ -20,6 +20,7 @@ from ..rules import facts
 from .aliases import alias_groups, check_aliases
 from .effects import holds_array, returned_args
 from .resolve import statements
+from .slots import shallow_copy_of
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,8 @@ def container_names(fn, params, kinds, ops=None, sequences=frozenset()) -> set[s
     Parameters not known to be numbers or arrays, displays, `sequences` (names
     found to hold lists or tuples, such as concatenations), results of NumPy
     functions that may return a list (`numpy.split`), items of such names
-    (a pytree's inner nodes) and copies of them (`q = p`, `q = p.copy()`).
+    (a pytree's inner nodes) and copies of them (`q = p`, `q = p.copy()`,
+    `slots.shallow_copy_of`).
     """
     known = dict(zip(params, kinds))
     records = {p for p in params if known.get(p) in ("record", "numbers")}  # entries are leaves
@@ -168,17 +170,10 @@ def container_names(fn, params, kinds, ops=None, sequences=frozenset()) -> set[s
         return isinstance(value, (gast.Tuple, gast.List, gast.Dict)) or (
             isinstance(source, gast.Name) and source.id in out) or (
             op is not None and op.kind == "user") or _lists_items(op, out) or _returns_sequence(op) \
-            or _copied(value, out)
+            or shallow_copy_of(value, out) is not None
 
     seeds = {p for p in params if known.get(p) not in ("scalar", "array", "dask")} | set(sequences)
     return _assigned_closure(fn, seeds, holds)
-
-
-def _copied(value, names) -> bool:
-    """`x.copy()` of one of `names`: a dict's or a list's copy is a dict or a list."""
-    func = value.func if isinstance(value, gast.Call) else None
-    return isinstance(func, gast.Attribute) and func.attr == "copy" and not value.args \
-        and not value.keywords and isinstance(func.value, gast.Name) and func.value.id in names
 
 
 def _array_lists(fn, ops: dict) -> set[str]:

@@ -39,7 +39,7 @@ import numpy
 
 from .. import nodes
 from ..analysis.aliases import check_in_place, observers
-from ..analysis.slots import containers, positions, repeats_entries
+from ..analysis.slots import containers, positions, repeats_entries, shallow_copy_of
 from ..analysis.numbers import numbers
 from ..errors import SourceInfo, located, unsupported
 from ..naming import Names
@@ -109,33 +109,12 @@ def _check_shallow_copy(body, stmt, source, containers: set) -> None:
     name = stmt.target.value.id
     for s in nodes.walk_statements(body):
         if isinstance(s, gast.Assign) and any(isinstance(t, gast.Name) and t.id == name for t in s.targets):
-            source_name = _shallow_copy_of(s.value, containers)
+            source_name = shallow_copy_of(s.value, containers)
             if source_name is not None:
                 raise located(source, stmt, f"this augmented assignment into {name}[...] changes the array held "
                               f"there in place, but {name!r} is a shallow copy of {source_name!r}, which holds "
                               "the same array and would change too",
                               f"write {name}[k] = {name}[k] * ... (or + ...) to make a new array")
-
-
-def _shallow_copy_of(value, containers: set):
-    """The name of the container `value` copies shallowly (`p.copy()`, `p[:]`, `p + []`,
-    `[] + p`, `copy.copy(p)`), when it is one of `containers`; else None."""
-    if isinstance(value, gast.Call) and not value.keywords:
-        func = value.func
-        if isinstance(func, gast.Attribute) and func.attr == "copy" and not value.args \
-                and isinstance(func.value, gast.Name) and func.value.id in containers:
-            return func.value.id
-        if nodes.dotted(func) == "copy.copy" and len(value.args) == 1 and isinstance(value.args[0], gast.Name) \
-                and value.args[0].id in containers:
-            return value.args[0].id
-    if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and value.value.id in containers \
-            and isinstance(value.slice, gast.Slice):
-        return value.value.id
-    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Add):
-        for side, other in ((value.left, value.right), (value.right, value.left)):
-            if isinstance(side, gast.Name) and side.id in containers and isinstance(other, (gast.List, gast.Tuple)):
-                return side.id
-    return None
 
 
 def _check_entry_update(body, params, stmt, position, loops, source, returns, held_numbers, arrays) -> None:

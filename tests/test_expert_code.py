@@ -710,3 +710,27 @@ def test_a_loops_item_is_taken_again_from_its_list(f, taped):
     assert np.allclose(got, _central(lambda v: f([W.copy() for W in Ws], v), (x,), 0), atol=1e-6)
     with unoptimized():
         assert np.allclose(got, srcgrad.grad(f, wrt=1)([W.copy() for W in Ws], x), rtol=1e-12)
+
+
+# --- a vector resized in place is no longer a vector: its entries are not numbers ----------
+
+def resized(a):
+    x = np.ones(6)
+    x.resize((2, 3), refcheck=False)
+    r = x[1]  # a row of three, not a number
+    return np.sum(r * a[0])
+
+
+def resized_after_loop(a):
+    x = np.zeros(6)
+    for i in range(6):
+        x[i] = 2.0 * i
+    x.resize((2, 3), refcheck=False)
+    return np.sum(x[1] * a[0] + a[1])
+
+
+@pytest.mark.parametrize("f", [resized, resized_after_loop])
+def test_an_array_resized_in_place_has_rows_not_numbers(f):
+    a = np.arange(1.0, 7.0)
+    got = srcgrad.grad(f)(a)
+    assert np.allclose(got, _central(f, (a,), 0), atol=1e-6)

@@ -337,6 +337,7 @@ def entry_scalars(stmts, ops: dict, numbers, params, arrays=frozenset(),
     """
     import math
 
+    stmts = list(stmts)  # (read twice: the bindings, then the attributes)
     bindings: dict[str, list] = {p: [None] for p in params}
     for stmt in stmts:
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
@@ -385,9 +386,8 @@ def entry_scalars(stmts, ops: dict, numbers, params, arrays=frozenset(),
                 ints.discard(name)
                 changed = True
     # `x.resize(...)`, `x.shape = ...` change a shape in place: only these attributes are plain reads
-    reshaped = {node.value.id for stmt in stmts for node in gast.walk(stmt)
-                if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name)
-                and node.attr not in ("shape", "size", "ndim", "dtype")}
+    reshaped = {node.value.id for node in nodes.of_class(stmts, (gast.Attribute,))
+                if isinstance(node.value, gast.Name) and node.attr not in ("shape", "size", "ndim", "dtype")}
     vectors = {n for n, found in bindings.items() if n not in numbers and n not in reshaped
                and all(s is not None and s is not _RANGE and vector(s) for s in found)}
     zero_d = {n for n in bindings if n not in numbers and n not in vectors}

@@ -65,11 +65,13 @@ def _call_site():
     if frame is None:
         return None
     lines = linecache.getlines(frame.f_code.co_filename)[:frame.f_lineno]
-    noted = [m for m in (re.search(r"#\s*(?:backward of )?line (\d+): ", t) for t in reversed(lines)) if m]
+    # the last annotation of a line is the user's: a derivative of a derivative (hvp's
+    # jvp of a gradient) notes its line of the gradient's code, that line's note after it
+    noted = [m for m in (re.findall(r"#\s*(?:backward of )?line (\d+): ", t) for t in reversed(lines)) if m]
     filename = frame.f_globals.get("__file__")
     if not noted or not filename:
         return None
-    lineno = int(noted[0].group(1))
+    lineno = int(noted[0][-1])
     code = linecache.getline(filename, lineno).rstrip()
     col = len(code) - len(code.lstrip())
     return f"{filename}:{lineno}:{col}", code.lstrip()

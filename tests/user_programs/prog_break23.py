@@ -246,7 +246,6 @@ def test_f04_grad_and_hessian_name_the_write():
         assert "u[0] = u[2]" in str(e.value)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS23 #4: hvp's run-time SrcGradError names the line after the function")
 def test_f04_hvp_names_the_write():
     with pytest.raises(srcgrad.SrcGradError) as e:
         srcgrad.hvp(swap_rows_by_entry)(X33, X33)

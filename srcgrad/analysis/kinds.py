@@ -41,38 +41,34 @@ def value_kinds(body: list, params: dict, scalars: set[str], callee, single: set
 
 
 NUMERIC = ("py", "np", "num")
+_NUMERIC_SET = frozenset(NUMERIC)
 
 
 def kind_of(expr, kinds: dict, callee) -> str | None:
     """The kind of `expr`'s value: one of NUMERIC, "shape", or None."""
     found = _kind_of(expr, kinds, callee)
-    return found if found in NUMERIC or found == "shape" else None
+    return found if found in _NUMERIC_SET or found == "shape" else None
 
 
 def _kind_of(expr, kinds: dict, callee) -> str | None:
-    if isinstance(expr, gast.Constant):
-        return "py" if isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool) else None
-    if isinstance(expr, gast.Name):
+    # (node classes compared by identity: gast's are never subclassed, and this runs
+    # for every operand the passes ask about)
+    cls = expr.__class__
+    if cls is gast.Name:
         return kinds.get(expr.id)
-    if isinstance(expr, gast.BinOp):
-        sides = {_kind_of(expr.left, kinds, callee), _kind_of(expr.right, kinds, callee)}
-        if not sides <= set(NUMERIC):
+    if cls is gast.Constant:
+        value = expr.value
+        return "py" if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if cls is gast.BinOp:
+        left, right = _kind_of(expr.left, kinds, callee), _kind_of(expr.right, kinds, callee)
+        if left not in _NUMERIC_SET or right not in _NUMERIC_SET:
             return None
-        if "np" in sides or isinstance(expr.op, gast.MatMult):
+        if left == "np" or right == "np" or expr.op.__class__ is gast.MatMult:
             return "np"
-        return "py" if sides == {"py"} else "num"
-    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, (gast.USub, gast.UAdd)):
-        return kind_of(expr.operand, kinds, callee)
-    if isinstance(expr, gast.Attribute) and expr.attr == "shape":
-        return "shape" if _kind_of(expr.value, kinds, callee) in ("np", "num") else None
-    if isinstance(expr, gast.Subscript):
-        within = _kind_of(expr.value, kinds, callee)
-        constant = isinstance(expr.slice, gast.Constant)
-        return {"np": "np", "record": "num" if constant else None,
-                "shape": "py" if constant else None}.get(within)
-    if isinstance(expr, gast.Call):
+        return "py" if left == right == "py" else "num"
+    if cls is gast.Call:
         func = expr.func
-        if isinstance(func, gast.Attribute) and func.attr in REDUCTIONS and not expr.args \
+        if func.__class__ is gast.Attribute and func.attr in REDUCTIONS and not expr.args \
                 and _kind_of(func.value, kinds, callee) == "np":
             return "np"  # `e.sum(axis=1, keepdims=True)` of a NumPy value
         fn = callee(expr)
@@ -83,12 +79,23 @@ def _kind_of(expr, kinds: dict, callee) -> str | None:
         if table.returns_array(fn):
             # None and True/False are options (`unreduce(g, a, None, False)`), not operands
             found = {kind_of(a, kinds, callee) for a in expr.args
-                     if not (isinstance(a, gast.Constant) and (a.value is None or type(a.value) is bool))}
-            if not found <= set(NUMERIC):
+                     if not (a.__class__ is gast.Constant and (a.value is None or type(a.value) is bool))}
+            if not found <= _NUMERIC_SET:
                 return None
             # srcgrad's elementwise helpers keep Python numbers Python numbers
             numbers = found == {"py"} and table.elementwise_helper(fn)
             return "py" if numbers else "np"
+        return None
+    if cls is gast.UnaryOp:
+        op = expr.op.__class__
+        return kind_of(expr.operand, kinds, callee) if op is gast.USub or op is gast.UAdd else None
+    if cls is gast.Attribute:
+        return "shape" if expr.attr == "shape" and _kind_of(expr.value, kinds, callee) in ("np", "num") else None
+    if cls is gast.Subscript:
+        within = _kind_of(expr.value, kinds, callee)
+        constant = expr.slice.__class__ is gast.Constant
+        return {"np": "np", "record": "num" if constant else None,
+                "shape": "py" if constant else None}.get(within)
     return None
 
 

@@ -31,6 +31,9 @@ from .kinds import kind_of
 
 
 
+_NO_LEAVES = frozenset()
+
+
 class Reduced(collections.namedtuple("Reduced", "over axis")):
     """The leaf of a `keepdims=True` reduction of a value with leaf set `over`
     along `axis` (an int, a tuple of ints, or None for every axis)."""
@@ -143,30 +146,41 @@ class Shapes:
 
     def of(self, expr) -> frozenset | None:
         """The leaf set of an expression, or None when it is not known."""
-        if isinstance(expr, gast.Constant):
-            number = isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool)
-            return frozenset() if number else None
-        if isinstance(expr, gast.Name):
+        cls = expr.__class__  # (by identity: gast's node classes are never subclassed)
+        if cls is gast.Name:
             return self.leaves.get(expr.id)
-        if isinstance(expr, gast.BinOp) and not isinstance(expr.op, gast.MatMult):
-            return self.union([expr.left, expr.right])
-        if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, (gast.USub, gast.UAdd)):
-            return self.of(expr.operand)
-        if isinstance(expr, gast.Call) and expr.keywords:
+        if cls is gast.Constant:
+            number = isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool)
+            return _NO_LEAVES if number else None
+        if cls is gast.BinOp:
+            if expr.op.__class__ is gast.MatMult:
+                return None
+            left = self.of(expr.left)
+            if left is None:
+                return None
+            right = self.of(expr.right)
+            if right is None:
+                return None
+            return absorbed(left | right)
+        if cls is gast.UnaryOp:
+            op = expr.op.__class__
+            return self.of(expr.operand) if op is gast.USub or op is gast.UAdd else None
+        if cls is not gast.Call:
+            return None
+        if expr.keywords:
             return self.reduced(expr)
-        if isinstance(expr, gast.Call):
-            fn = self.callee(expr)
-            if len(expr.args) == 1 and facts.is_identity(fn):  # stop_gradient(x) is x
-                return self.of(expr.args[0])
-            if is_elementwise(fn, len(expr.args)):
-                return self.union(expr.args)
-            if (fn is runtime.unbroadcast or fn is runtime.unbroadcast_against) and len(expr.args) == 2:
-                return self.of(expr.args[1])
-            if fn is runtime.unreduce and expr.args:
-                return self.of(expr.args[1]) if len(expr.args) > 1 else None
-            if fn is runtime.unindex and len(expr.args) == 3 \
-                    and kind_of(expr.args[1], self.kinds, self.callee) == "np":
-                return self.of(expr.args[1])  # zeros of a's shape, g placed at the index
+        fn = self.callee(expr)
+        if len(expr.args) == 1 and facts.is_identity(fn):  # stop_gradient(x) is x
+            return self.of(expr.args[0])
+        if is_elementwise(fn, len(expr.args)):
+            return self.union(expr.args)
+        if (fn is runtime.unbroadcast or fn is runtime.unbroadcast_against) and len(expr.args) == 2:
+            return self.of(expr.args[1])
+        if fn is runtime.unreduce and expr.args:
+            return self.of(expr.args[1]) if len(expr.args) > 1 else None
+        if fn is runtime.unindex and len(expr.args) == 3 \
+                and kind_of(expr.args[1], self.kinds, self.callee) == "np":
+            return self.of(expr.args[1])  # zeros of a's shape, g placed at the index
         return None
 
     def union(self, exprs) -> frozenset | None:

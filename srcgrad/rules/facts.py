@@ -181,9 +181,18 @@ def _table() -> dict:
     return _TABLE
 
 
+# `deferred`'s own counters, read in place by `of` (asked a thousand times per build)
+_CHECKED_AT, _GENERATION = deferred._CHECKED_AT, deferred._GENERATION
+
+
 def of(obj) -> Facts | None:
     """The facts of the callable `obj`, or None: nothing is known about it."""
-    table = _table()
+    # `_table()` inline while it would do nothing: no module imported since `load_due`
+    # last found nothing due, and the table built from the rules loaded so far
+    if _TABLE and len(sys.modules) == _CHECKED_AT[0] and _BUILT_FOR[0] == _GENERATION[0]:
+        table = _TABLE
+    else:
+        table = _table()
     try:
         found = table.get(obj)
     except TypeError:  # unhashable

@@ -18,6 +18,7 @@ leaf set.
 """
 from __future__ import annotations
 
+import bisect
 import collections
 
 import gast
@@ -567,24 +568,22 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
         return any(isinstance(e, gast.Name) and e.id == name for e in direct) \
             and not any(name in nodes.names_in(e) for e in direct if not isinstance(e, gast.Name))
 
-    mentioned: dict = {}  # id(stmt) -> the names it mentions (nothing here changes the body)
-    first: dict = {}  # (id(block), start, stop, name) -> the statement `next_read` asks about
+    mentions: dict = {}  # id(block) -> {name: the positions of the statements mentioning it}
 
     def next_read(block, start, stop, name):
         """True or False for the first statement of `block[start:stop]` that mentions
         `name` (whether it is a read that flows on), None when none does."""
-        key = (id(block), start, stop, name)
-        if key in first:
-            stmt = first[key]
-        else:
-            stmt = first[key] = next((s for s in block[start:stop] if name in _mentions(s)), None)
-        return None if stmt is None else flows(stmt, name)
-
-    def _mentions(stmt) -> set:
-        names = mentioned.get(id(stmt))
-        if names is None:
-            names = mentioned[id(stmt)] = nodes.names_in(stmt)
-        return names
+        at = mentions.get(id(block))
+        if at is None:  # (nothing here changes the body)
+            at = mentions[id(block)] = collections.defaultdict(list)
+            for i, stmt in enumerate(block):
+                for n in nodes.names_in(stmt):
+                    at[n].append(i)
+        positions = at.get(name, ())
+        k = bisect.bisect_left(positions, start)
+        if k == len(positions) or positions[k] >= stop:
+            return None
+        return flows(block[positions[k]], name)
 
     def holds(stmt, name) -> bool:
         if isinstance(stmt.value, gast.Constant) and type(stmt.value.value) in (int, float):

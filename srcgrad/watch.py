@@ -129,26 +129,46 @@ class Watch:
             entries = {k: e for k, e in entries.items() if not (k[0] == own and k[1] in ATTRIBUTES)}
         if not entries:
             return None
-        env: dict = {}
+        # The text depends on the entries' forms only (a cell, an attribute of a function, a
+        # key of a mapping; by identity, by type or unbound): their objects and keys are the
+        # function's defaults, so one compile serves every check of the same form.
+        params: list = []  # the defaults' names, in order: m (holder), k (key), e (expected)
+        values: list = []
         tests = []
+
+        def given(kind: str, value) -> str:
+            params.append(f"{kind}{len(params)}")
+            values.append(value)
+            return params[-1]
+
         for where, key, expected, by_type in entries.values():
-            holder = f"m{len(env)}"
-            env[holder] = key if where is None else where
-            value = f"{holder}.cell_contents" if where is None else f"{holder}.{key}" \
-                if type(where) is types.FunctionType else f"{holder}[{key!r}]"
-            if expected is MISSING:
-                tests.append(f"{key!r} not in {holder}" if where is not None else "True")
+            holder = given("m", key if where is None else where)
+            if where is None:
+                value = f"{holder}.cell_contents"
+            elif type(where) is types.FunctionType:
+                value = f"{holder}.{key}"  # one of ATTRIBUTES: a name, in the text
+            else:
+                value = f"{holder}[{given('k', key)}]"
+            if expected is MISSING:  # unbound when it was built (a function has its ATTRIBUTES)
+                tests.append("True" if where is None or type(where) is types.FunctionType
+                             else f"{params[-1]} not in {holder}")
                 continue
-            wanted = f"e{len(env)}"
-            env[wanted] = expected
+            wanted = given("e", expected)
             tests.append(f"type({value}) is {wanted}" if by_type else f"{value} is {wanted}")
-        text = (f"def current({', '.join(f'{n}={n}' for n in env)}):\n"
+        text = (f"def current({', '.join(params)}):\n"
                 f"    try:\n        return {' and '.join(tests)}\n"
                 f"    except (KeyError, IndexError, ValueError):  # a name deleted, a cell emptied\n"
                 f"        return False\n")
-        scope: dict = {}
-        exec(compile(text, "<srcgrad watch>", "exec", dont_inherit=True), dict(env), scope)
-        return scope["current"]
+        code = _CHECKS.get(text)
+        if code is None:
+            scope: dict = {}
+            exec(compile(text, "<srcgrad watch>", "exec", dont_inherit=True), {}, scope)
+            code = _CHECKS[text] = scope["current"].__code__
+        return types.FunctionType(code, _CHECK_GLOBALS, "current", tuple(values))
+
+
+_CHECKS: dict = {}  # the text of a check -> its compiled code (see `Watch.check`)
+_CHECK_GLOBALS = {"__builtins__": builtins}
 
 
 def _places(fn, path: str, expected, by_type: bool) -> list:

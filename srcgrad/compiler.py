@@ -402,4 +402,5 @@ def _with_static(parsed: ParsedFunction, params: list, kinds: tuple, stored: set
 
 
 def _stored(tree) -> set[str]:
-    return {n.id for n in nodes.name_nodes(tree) if isinstance(n.ctx, gast.Store)}
+    """The names stored anywhere in `tree`."""
+    return set(nodes.stored_names(tree))

@@ -74,7 +74,7 @@ def check_real(fn, act: Activity, source) -> None:
         for stmt in assigns:
             if _complex_in(stmt.value, tainted, own):
                 for target in stmt.targets:
-                    new = {n.id for n in gast.walk(target) if isinstance(n, gast.Name)} - tainted
+                    new = {n.id for n in nodes.name_nodes(target)} - tainted
                     changed |= bool(new)
                     tainted |= new
     if not tainted:
@@ -89,8 +89,11 @@ def check_real(fn, act: Activity, source) -> None:
                           "np.hypot(a, b) for the modulus of a + 1j * b")
 
 
+_COMPLEX_SIGNS = (gast.Constant, gast.Name, gast.Attribute, gast.Call)  # the nodes `_complex_in` asks about
+
+
 def _complex_in(expr, tainted: set[str], own: set[str]) -> bool:
-    for node in nodes.walk(expr):
+    for node in nodes.of_class(expr, _COMPLEX_SIGNS):
         if isinstance(node, gast.Constant) and isinstance(node.value, complex):
             return True
         if isinstance(node, gast.Name) and (node.id in tainted or node.id in _COMPLEX_NAMES and node.id not in own):

@@ -348,9 +348,13 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True, returns=None,
     from ..normalize.anf import is_append
 
     mutated: set[str] = set()
+    writes = [(stmt, position, loops) for stmt, position, loops in positions(fn.body)
+              if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript) or is_append(stmt)]
+    if not writes:
+        return mutated  # (most functions write nothing in place: the facts below are not needed)
     made = made_containers(fn.body, params, lists)
     held_numbers = numbers(fn.body, params, known) if check else set()
-    for stmt, position, loops in positions(fn.body):
+    for stmt, position, loops in writes:
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             name = stmt.targets[0].value.id
             if check and name in made:

@@ -232,7 +232,8 @@ class _Reads:
     (later in the code, or anywhere in a loop around the read) changes what the
     derivative uses. Python numbers are left out (nothing changes them in place).
     Forward mode (`backward=False`) records none: a tangent reads its operands
-    once, when it is computed."""
+    once, when it is computed. The alias groups are found at the first question
+    (`exposed`): most functions hand no value read to a call that writes."""
 
     def __init__(self, fn, act, numbers, backward: bool):
         self.at: dict = {}  # name -> [(position, enclosing loops)] of its reads
@@ -244,13 +245,17 @@ class _Reads:
                 for n in nodes.name_nodes(stmt.value):
                     if n.id not in numbers:
                         self.at.setdefault(n.id, []).append((position, loops))
-        params = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
-        self.shares = alias_groups(fn.body, params, appends=False) if self.at else {}
+        self.fn = fn  # (not changed while the effects are checked)
+        self.shares = None  # name -> the names that may share its memory: see `exposed`
 
     def exposed(self, name: str, stmt) -> bool:
         """Whether a write into `name` by `stmt` changes a value the derivative reads."""
         if not self.at:
             return False
+        if self.shares is None:
+            fn = self.fn
+            params = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+            self.shares = alias_groups(fn.body, params, appends=False)
         position, loops = self.where[id(stmt)]
         return any(p < position or l & loops
                    for shared in self.shares.get(name, {name}) for p, l in self.at.get(shared, ()))

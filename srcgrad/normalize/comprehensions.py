@@ -40,11 +40,14 @@ from ..naming import Names
 
 COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.GeneratorExp)
 # builtins that consume a generator at once; any NumPy function does too
+_EXPANDED = COMPREHENSIONS + (gast.Call,)  # what `has_comprehensions` looks at
 CONSUMERS = frozenset({"sum", "max", "min", "list", "tuple", "any", "all", "sorted", "dict"})
 
 
 def has_comprehensions(tree) -> bool:
-    return any(isinstance(n, COMPREHENSIONS) or _entry_view(n) is not None for n in nodes.walk(tree))
+    """Whether `tree` holds a comprehension or a call `d.items()` / `d.values()` of a name."""
+    return any(n.__class__ is not gast.Call or _entry_view(n) is not None
+               for n in nodes.of_class(tree, _EXPANDED))
 
 
 def _entry_view(node):

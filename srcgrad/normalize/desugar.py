@@ -146,8 +146,8 @@ def _loop_kinds(body, params, sequence_params) -> dict:
         targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target] if isinstance(
             stmt, (gast.AugAssign, gast.AnnAssign, gast.For)) else []
         for target in targets:
-            for node in gast.walk(target):
-                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            for node in nodes.name_nodes(target):  # (a kind only where the target is one name)
+                if isinstance(node.ctx, gast.Store):
                     kind = _display_kind(stmt.value) if isinstance(stmt, gast.Assign) and target is node else None
                     bindings.setdefault(node.id, []).append(kind)
     return {name: kinds[0] for name, kinds in bindings.items() if kinds[0] is not None and len(set(kinds)) == 1}
@@ -440,7 +440,7 @@ def spread_shapes(tree, lookup) -> None:
     """`numpy.ndindex(*shape)` as `numpy.ndindex(shape)`: the same iterator, and a call
     without `*` (which the fence lets through for it alone). `lookup(func)` is the
     object a called name or path stands for (None when unknown). Edits `tree`."""
-    for node in nodes.walk(tree):
-        if isinstance(node, gast.Call) and len(node.args) == 1 and isinstance(node.args[0], gast.Starred) \
+    for node in nodes.of_class(tree, (gast.Call,)):
+        if len(node.args) == 1 and isinstance(node.args[0], gast.Starred) \
                 and lookup(node.func) is numpy.ndindex:
             node.args[0] = node.args[0].value

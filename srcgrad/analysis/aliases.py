@@ -46,7 +46,7 @@ def alias_groups(body, params, appends: bool = True, before=None, written=None,
     parent: dict[str, str] = {}
     since = crossed = None
     if before is not None and written is not None:
-        local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
+        local = set(params) | set(nodes.stored_names(body))
         since, crossed = _fresh_binding(body, written[0], written[1], local) or (None, None)
 
     def find(n):
@@ -81,7 +81,7 @@ def observers(body, params, name: str, stmt, before, returns=None, numbers=froze
     others = groups.get(name, {name}) - {name}
     if not others:
         return others
-    local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
+    local = set(params) | set(nodes.stored_names(body))
     edges = list(_edges(body, params, True, returns, arrays))
     out = set()
     for other in others:
@@ -94,7 +94,7 @@ def observers(body, params, name: str, stmt, before, returns=None, numbers=froze
 
 
 def _edges(body, params, appends: bool, returns=None, arrays=None):
-    local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
+    local = set(params) | set(nodes.stored_names(body))
     holders = containers(body, params) if appends else set()
     indices = _Indices(_index_values(body, params), local, arrays)
     for stmt, position, loops in positions(body):
@@ -429,7 +429,7 @@ def written_in_place(body, params, pure) -> set[str]:
     is written). Deny by default: the passes that merge equal values read this,
     and merging two values of which one is later changed changes both.
     """
-    local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
+    local = set(params) | set(nodes.stored_names(body))
     deep: set[str] = set()      # written, and so is whatever shares their memory
     shallow: set[str] = set()   # only the container object changes (append, pop)
     for stmt in _every_statement(body):

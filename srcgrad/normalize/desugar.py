@@ -75,8 +75,9 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), seq
               + fn.args.kwonlyargs]
     generated = source.filename.startswith("<srcgrad")  # our own code: alias-safe by construction
     found = [] if generated else list(positions(fn.body))
-    held_numbers = numbers(fn.body, params, scalar_params) if found else set()
-    holders = containers(fn.body, params) if found else set()
+    augmented = any(isinstance(stmt, gast.AugAssign) for stmt, _, _ in found)  # what the facts below are for
+    held_numbers = numbers(fn.body, params, scalar_params) if augmented else set()
+    holders = containers(fn.body, params) if augmented else set()
     for stmt, position, loops in found:
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
             if stmt.target.id in held_numbers or (not loops and stmt.target.id not in params

@@ -155,9 +155,12 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     parsed, static = _with_static(parsed, params, options.kinds, stored)
     names = Names(nodes.names_in(tree) | {tree.name})
     parsed, builtins_kept = keep_builtins(parsed, tree, names, options.kinds)
-    expand_comprehensions(tree, names, parsed.source, parsed.namespace, (set(params) - static) | stored)
+    expanded = expand_comprehensions(tree, names, parsed.source, parsed.namespace,
+                                     (set(params) - static) | stored)
     aux = split_aux(tree, names, parsed.source) if options.has_aux else None
-    ctx = Context(parsed, names, (set(params) - static) | _stored(tree))  # the loops' names too
+    if expanded or aux is not None:  # (else the tree binds the same names as before)
+        stored = _stored(tree)
+    ctx = Context(parsed, names, (set(params) - static) | stored)  # the loops' names too
     ctx.helpers.update(builtins_kept)
     model_writes(tree, parsed.namespace, ctx.is_local)
     kinds = options.kinds

@@ -66,7 +66,7 @@ def check_real(fn, act: Activity, source) -> None:
     differentiated (directly, or through the names it was assigned to)."""
     assigns = [s for s in statements(fn.body) if isinstance(s, gast.Assign)]
     # a parameter or local named `complex` is the function's own value, not the type
-    own = {n.id for n in nodes.name_nodes(fn) if not isinstance(n.ctx, gast.Load)}
+    own = _OwnNames(fn)
     tainted: set[str] = set()
     changed = True
     while changed:
@@ -92,7 +92,21 @@ def check_real(fn, act: Activity, source) -> None:
 _COMPLEX_SIGNS = (gast.Constant, gast.Name, gast.Attribute, gast.Call)  # the nodes `_complex_in` asks about
 
 
-def _complex_in(expr, tainted: set[str], own: set[str]) -> bool:
+class _OwnNames:
+    """The names `fn` binds (parameters, locals), found at the first question: only a
+    name such as `complex` is asked about, which most functions never read."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.names = None
+
+    def __contains__(self, name: str) -> bool:
+        if self.names is None:
+            self.names = {n.id for n in nodes.name_nodes(self.fn) if not isinstance(n.ctx, gast.Load)}
+        return name in self.names
+
+
+def _complex_in(expr, tainted: set[str], own) -> bool:
     for node in nodes.of_class(expr, _COMPLEX_SIGNS):
         if isinstance(node, gast.Constant) and isinstance(node.value, complex):
             return True

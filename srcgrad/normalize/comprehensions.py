@@ -59,14 +59,15 @@ def _entry_view(node):
     return None
 
 
-def expand(fn, names: Names, source: SourceInfo, namespace, local: set):
-    """`fn` (a gast.FunctionDef) with its comprehensions written out as loops, in
-    place; `namespace` and the function's `local` names tell what a call that is
-    given a generator calls."""
-    if has_comprehensions(fn):
-        _Expander(names, source, lambda call: consumes(call, namespace, local),
-                  lambda call: _callee(call, namespace, local)).block_into(fn)
-    return fn
+def expand(fn, names: Names, source: SourceInfo, namespace, local: set) -> bool:
+    """Write the comprehensions of `fn` (a gast.FunctionDef) out as loops, in place;
+    `namespace` and the function's `local` names tell what a call that is given a
+    generator calls. Whether `fn` had any to write out (else it is unchanged)."""
+    if not has_comprehensions(fn):
+        return False
+    _Expander(names, source, lambda call: consumes(call, namespace, local),
+              lambda call: _callee(call, namespace, local)).block_into(fn)
+    return True
 
 
 def _callee(call, namespace, local: set):

@@ -240,14 +240,14 @@ def _number_globals(fn, namespace, is_local) -> set[str]:
     built, like the arguments' kinds.
     """
     out = set()
-    for node in nodes.name_nodes(fn):
-        if isinstance(node.ctx, gast.Load) and not is_local(node.id):
+    for ident in nodes.loaded_names(fn):  # (each name once, however often it is read)
+        if not is_local(ident):
             try:
-                value = namespace.lookup(node.id)
+                value = namespace.lookup(ident)
             except KeyError:
                 continue
             if type(value) in (float, int):
-                out.add(node.id)
+                out.add(ident)
     return out
 
 

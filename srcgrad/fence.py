@@ -12,6 +12,7 @@ import gast
 import numpy
 
 from . import nested, nodes
+from .analysis import statics
 from .errors import unsupported
 from .frontend import ParsedFunction
 
@@ -246,8 +247,5 @@ def _describe(kind: str) -> str:
 
 def resolve_static(parsed: ParsedFunction, node):
     """The object a Name/Attribute chain refers to, without running user code."""
-    from .analysis import statics
-    from .nodes import dotted
-
-    path = dotted(node)
+    path = nodes.dotted(node)
     return None if path is None else statics.lookup(parsed.namespace, path)

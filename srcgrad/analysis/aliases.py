@@ -432,6 +432,7 @@ def written_in_place(body, params, pure) -> set[str]:
     local = set(params) | set(nodes.stored_names(body))
     deep: set[str] = set()      # written, and so is whatever shares their memory
     shallow: set[str] = set()   # only the container object changes (append, pop)
+    own: list = []  # the expressions of the statements themselves (not of those nested in them)
     for stmt in _every_statement(body):
         targets = stmt.targets if isinstance(stmt, gast.Assign) else \
             [stmt.target] if isinstance(stmt, (gast.AugAssign, gast.AnnAssign)) else []
@@ -441,19 +442,20 @@ def written_in_place(body, params, pure) -> set[str]:
                     deep |= _may_view(t.value, local)
                 elif isinstance(t, gast.Name) and isinstance(stmt, gast.AugAssign):
                     deep.add(t.id)
-        for call in _own_calls(stmt):
-            func = call.func
-            receiver = _may_view(func.value, local) if isinstance(func, gast.Attribute) else set()
-            if receiver and table.structure_only(func.attr):
-                shallow |= receiver
-                continue
-            if receiver and table.reads_only(func.attr) and not call.keywords:
-                continue
-            if not receiver and pure(call):
-                continue
-            deep |= receiver
-            for a in list(call.args) + [k.value for k in call.keywords]:
-                deep |= _may_view(a, local)
+        own += _own_expressions(stmt)
+    for call in nodes.of_class(own, (gast.Call,)):  # (each call on its own: one walk for them all)
+        func = call.func
+        receiver = _may_view(func.value, local) if isinstance(func, gast.Attribute) else set()
+        if receiver and table.structure_only(func.attr):
+            shallow |= receiver
+            continue
+        if receiver and table.reads_only(func.attr) and not call.keywords:
+            continue
+        if not receiver and pure(call):
+            continue
+        deep |= receiver
+        for a in list(call.args) + [k.value for k in call.keywords]:
+            deep |= _may_view(a, local)
     out = set(shallow)
     if deep:  # what shares memory with a written name (the analysis costs: only when asked)
         groups = alias_groups(body, params)
@@ -475,9 +477,8 @@ def _every_statement(body):
 _BLOCKS = frozenset({"body", "orelse", "finalbody", "handlers"})
 
 
-def _own_calls(stmt) -> list:
-    """The calls in the expressions of `stmt` itself, not of the statements nested in
-    it, in no set order."""
+def _own_expressions(stmt) -> list:
+    """The expressions (and other nodes) of `stmt` itself, not the statements nested in it."""
     own = []
     for field in nodes.child_fields(stmt.__class__):
         if field in _BLOCKS:
@@ -487,5 +488,5 @@ def _own_calls(stmt) -> list:
             own += [item for item in value if isinstance(item, gast.AST)]
         elif isinstance(value, gast.AST):
             own.append(value)
-    return nodes.of_class(own, (gast.Call,))
+    return own
 

@@ -232,24 +232,30 @@ class _Reads:
     (later in the code, or anywhere in a loop around the read) changes what the
     derivative uses. Python numbers are left out (nothing changes them in place).
     Forward mode (`backward=False`) records none: a tangent reads its operands
-    once, when it is computed. The alias groups are found at the first question
-    (`exposed`): most functions hand no value read to a call that writes."""
+    once, when it is computed. The reads and alias groups are found at the first
+    question (`exposed`): most functions hand no value read to a call that writes."""
 
     def __init__(self, fn, act, numbers, backward: bool):
-        self.at: dict = {}  # name -> [(position, enclosing loops)] of its reads
+        self.fn, self.act, self.numbers, self.backward = fn, act, numbers, backward  # (not changed meanwhile)
+        self.at = None  # name -> [(position, enclosing loops)] of its reads
         self.where: dict = {}  # id(statement) -> (position, enclosing loops)
-        for stmt, position, loops in positions(fn.body) if backward else ():
+        self.shares = None  # name -> the names that may share its memory
+
+    def _find(self) -> None:
+        """Where the derivative reads each name (`at`), and where each statement is."""
+        self.at = {}
+        for stmt, position, loops in positions(self.fn.body) if self.backward else ():
             self.where[id(stmt)] = (position, loops)
             if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
-                    and act.is_active(stmt.targets[0].id):
+                    and self.act.is_active(stmt.targets[0].id):
                 for n in nodes.name_nodes(stmt.value):
-                    if n.id not in numbers:
+                    if n.id not in self.numbers:
                         self.at.setdefault(n.id, []).append((position, loops))
-        self.fn = fn  # (not changed while the effects are checked)
-        self.shares = None  # name -> the names that may share its memory: see `exposed`
 
     def exposed(self, name: str, stmt) -> bool:
         """Whether a write into `name` by `stmt` changes a value the derivative reads."""
+        if self.at is None:
+            self._find()
         if not self.at:
             return False
         if self.shares is None:

@@ -151,9 +151,10 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     tree, nested_defs = nested.extract(parsed.tree)
     spread_shapes(tree, lambda func: resolve_static(parsed, func))
     params = parameter_names(tree)
-    stored = _stored(tree)
+    named = nodes.name_nodes(tree)  # (one walk: the names stored, and every name used)
+    stored = {n.id for n in named if isinstance(n.ctx, gast.Store)}
     parsed, static = _with_static(parsed, params, options.kinds, stored)
-    names = Names(nodes.names_in(tree) | {tree.name})
+    names = Names({n.id for n in named} | {tree.name})
     parsed, builtins_kept = keep_builtins(parsed, tree, names, options.kinds)
     expanded = expand_comprehensions(tree, names, parsed.source, parsed.namespace,
                                      (set(params) - static) | stored)

@@ -68,6 +68,8 @@ def check_real(fn, act: Activity, source) -> None:
     # a parameter or local named `complex` is the function's own value, not the type
     own = _OwnNames(fn)
     tainted: set[str] = set()
+    if not _complex_in([s.value for s in assigns], tainted, own):
+        return  # no value is complex (one walk over them all: the first round below, at once)
     changed = True
     while changed:
         changed = False
@@ -107,6 +109,8 @@ class _OwnNames:
 
 
 def _complex_in(expr, tainted: set[str], own) -> bool:
+    """Whether the expression `expr` (or a list of them) may be complex: a complex literal
+    or dtype, a complex type not `own`, or a name in `tainted`."""
     for node in nodes.of_class(expr, _COMPLEX_SIGNS):
         if isinstance(node, gast.Constant) and isinstance(node.value, complex):
             return True

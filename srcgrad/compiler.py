@@ -151,13 +151,17 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     tree, nested_defs = nested.extract(parsed.tree)
     spread_shapes(tree, lambda func: resolve_static(parsed, func))
     params = parameter_names(tree)
-    stored = _stored(tree)
+    named = nodes.name_nodes(tree)  # (one walk: the names stored, and every name used)
+    stored = {n.id for n in named if isinstance(n.ctx, gast.Store)}
     parsed, static = _with_static(parsed, params, options.kinds, stored)
-    names = Names(nodes.names_in(tree) | {tree.name})
+    names = Names({n.id for n in named} | {tree.name})
     parsed, builtins_kept = keep_builtins(parsed, tree, names, options.kinds)
-    expand_comprehensions(tree, names, parsed.source, parsed.namespace, (set(params) - static) | stored)
+    expanded = expand_comprehensions(tree, names, parsed.source, parsed.namespace,
+                                     (set(params) - static) | stored)
     aux = split_aux(tree, names, parsed.source) if options.has_aux else None
-    ctx = Context(parsed, names, (set(params) - static) | _stored(tree))  # the loops' names too
+    if expanded or aux is not None:  # (else the tree binds the same names as before)
+        stored = _stored(tree)
+    ctx = Context(parsed, names, (set(params) - static) | stored)  # the loops' names too
     ctx.helpers.update(builtins_kept)
     model_writes(tree, parsed.namespace, ctx.is_local)
     kinds = options.kinds
@@ -402,4 +406,5 @@ def _with_static(parsed: ParsedFunction, params: list, kinds: tuple, stored: set
 
 
 def _stored(tree) -> set[str]:
-    return {n.id for n in nodes.name_nodes(tree) if isinstance(n.ctx, gast.Store)}
+    """The names stored anywhere in `tree`."""
+    return set(nodes.stored_names(tree))

@@ -11,7 +11,8 @@ import builtins
 import gast
 import numpy
 
-from . import nested
+from . import nested, nodes
+from .analysis import statics
 from .errors import unsupported
 from .frontend import ParsedFunction
 
@@ -178,14 +179,18 @@ class _Fence:
 
     def check_expr(self, node) -> None:
         spread = set()  # the `*shape` of numpy.ndindex(*shape)
-        for sub in gast.walk(node):  # a node before its children
+        for sub in _breadth_first(node):  # a node before its children
             if id(sub) in spread:
                 continue
-            if not isinstance(sub, _ALLOWED_EXPRS):
+            cls = sub.__class__
+            allowed = _ALLOWED_CLASSES.get(cls)
+            if allowed is None:
+                allowed = _ALLOWED_CLASSES[cls] = issubclass(cls, _ALLOWED_EXPRS)
+            if not allowed:
                 self.reject(sub)
-            if isinstance(sub, gast.Dict) and any(k is None for k in sub.keys):
+            if cls is gast.Dict and any(k is None for k in sub.keys):
                 self.reject(sub, "`**` unpacking in a dict display", "write the entries out")
-            if isinstance(sub, gast.Call):
+            if cls is gast.Call:
                 called = resolve_static(self.parsed, sub.func)
                 if called in _HIDDEN_READS:
                     self.reject(sub, f"a call to {nodes_dotted(sub.func)}()",
@@ -198,6 +203,25 @@ class _Fence:
                 if any(isinstance(a, gast.Starred) for a in sub.args) or any(
                         k.arg is None for k in sub.keywords):
                     self.reject(sub, "a call with *args or **kwargs", "pass the arguments one by one")
+
+
+_ALLOWED_CLASSES: dict = {}  # node class -> whether it is one of _ALLOWED_EXPRS
+
+
+def _breadth_first(node) -> list:
+    """The nodes of the expression `node`, breadth first: `gast.walk`'s order (so the
+    first node refused is the one it would find), without its generator and deque per
+    node. Load/store contexts, always allowed, are left out (`nodes.child_fields`)."""
+    order = [node]
+    child_fields, AST = nodes.child_fields, gast.AST
+    for n in order:  # (the list grows as it is read: a queue)
+        for field in child_fields(n.__class__):
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                order.extend(item for item in value if isinstance(item, AST))
+            elif isinstance(value, AST):
+                order.append(value)
+    return order
 
 
 _HIDDEN_READS = {builtins.eval, builtins.exec, builtins.locals, builtins.vars, builtins.globals,
@@ -223,8 +247,5 @@ def _describe(kind: str) -> str:
 
 def resolve_static(parsed: ParsedFunction, node):
     """The object a Name/Attribute chain refers to, without running user code."""
-    from .analysis import statics
-    from .nodes import dotted
-
-    path = dotted(node)
+    path = nodes.dotted(node)
     return None if path is None else statics.lookup(parsed.namespace, path)

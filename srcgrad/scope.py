@@ -66,15 +66,17 @@ def check_real(fn, act: Activity, source) -> None:
     differentiated (directly, or through the names it was assigned to)."""
     assigns = [s for s in statements(fn.body) if isinstance(s, gast.Assign)]
     # a parameter or local named `complex` is the function's own value, not the type
-    own = {n.id for n in nodes.name_nodes(fn) if not isinstance(n.ctx, gast.Load)}
+    own = _OwnNames(fn)
     tainted: set[str] = set()
+    if not _complex_in([s.value for s in assigns], tainted, own):
+        return  # no value is complex (one walk over them all: the first round below, at once)
     changed = True
     while changed:
         changed = False
         for stmt in assigns:
             if _complex_in(stmt.value, tainted, own):
                 for target in stmt.targets:
-                    new = {n.id for n in gast.walk(target) if isinstance(n, gast.Name)} - tainted
+                    new = {n.id for n in nodes.name_nodes(target)} - tainted
                     changed |= bool(new)
                     tainted |= new
     if not tainted:
@@ -89,8 +91,27 @@ def check_real(fn, act: Activity, source) -> None:
                           "np.hypot(a, b) for the modulus of a + 1j * b")
 
 
-def _complex_in(expr, tainted: set[str], own: set[str]) -> bool:
-    for node in nodes.walk(expr):
+_COMPLEX_SIGNS = (gast.Constant, gast.Name, gast.Attribute, gast.Call)  # the nodes `_complex_in` asks about
+
+
+class _OwnNames:
+    """The names `fn` binds (parameters, locals), found at the first question: only a
+    name such as `complex` is asked about, which most functions never read."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.names = None
+
+    def __contains__(self, name: str) -> bool:
+        if self.names is None:
+            self.names = {n.id for n in nodes.name_nodes(self.fn) if not isinstance(n.ctx, gast.Load)}
+        return name in self.names
+
+
+def _complex_in(expr, tainted: set[str], own) -> bool:
+    """Whether the expression `expr` (or a list of them) may be complex: a complex literal
+    or dtype, a complex type not `own`, or a name in `tainted`."""
+    for node in nodes.of_class(expr, _COMPLEX_SIGNS):
         if isinstance(node, gast.Constant) and isinstance(node.value, complex):
             return True
         if isinstance(node, gast.Name) and (node.id in tainted or node.id in _COMPLEX_NAMES and node.id not in own):

@@ -220,7 +220,8 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
 
     names = []
     free = free_names(parsed.tree)
-    indices = _index_names(parsed.tree) & free
+    subscripts_and_calls = _subscripts_and_calls(parsed.tree)
+    indices = _index_names(subscripts_and_calls) & free
     for ident in sorted(free):
         try:
             value = parsed.namespace.lookup(ident)
@@ -233,7 +234,7 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
             # an array or a list read as an index (`t[PERM]`) makes a copy: another type may not
             names.append((ident, type(value), True))
     attributes: list = []
-    for steps in sorted(_called_paths(parsed.tree), key=repr):
+    for steps in sorted(_called_paths(subscripts_and_calls), key=repr):
         if steps[0] in free:
             names.extend(_object_reads(parsed.namespace, steps, attributes))
     rules = None
@@ -251,28 +252,40 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
     return Reads(tuple(names), rules, tuple(callees), code, tuple(attributes))
 
 
-def _index_names(tree) -> set[str]:
-    """The names read as an index, or as one part of it (`t[PERM]`, `t[PERM, 0]`)."""
+def _subscripts_and_calls(tree) -> list:
+    """The subscripts and calls in `tree`, from one walk: what `_index_names` and
+    `_called_paths` look at."""
     import gast
 
     from . import nodes
 
+    return nodes.of_class(tree, (gast.Subscript, gast.Call))
+
+
+def _index_names(found: list) -> set[str]:
+    """The names read as an index, or as one part of it (`t[PERM]`, `t[PERM, 0]`), by
+    the subscripts among `found` (`_subscripts_and_calls`)."""
+    import gast
+
     out = set()
-    for sub in nodes.of_class(tree, (gast.Subscript,)):
+    for sub in found:
+        if sub.__class__ is not gast.Subscript:
+            continue
         parts = sub.slice.elts if isinstance(sub.slice, gast.Tuple) else [sub.slice]
         out.update(p.id for p in parts if isinstance(p, gast.Name))
     return out
 
 
-def _called_paths(tree) -> set[tuple]:
+def _called_paths(found: list) -> set[tuple]:
     """What a function calls through an attribute or a constant index (`self.forward(x)`,
-    `fs[1](x)`), as (head name, attribute names and indices on the way)."""
+    `fs[1](x)`), as (head name, attribute names and indices on the way), by the calls
+    among `found` (`_subscripts_and_calls`)."""
     import gast
 
-    from . import nodes
-
     out = set()
-    for call in nodes.of_class(tree, (gast.Call,)):
+    for call in found:
+        if call.__class__ is not gast.Call:
+            continue
         steps, node = [], call.func
         while isinstance(node, (gast.Attribute, gast.Subscript)):
             if isinstance(node, gast.Attribute):
@@ -333,6 +346,10 @@ def free_names(tree) -> set[str]:
     """Names a `def` (nested defs included) reads that none of its scopes binds."""
     import gast
 
+    from .nodes import child_fields  # (the fields that can hold nodes: a faster gast.iter_child_nodes)
+
+    AST = gast.AST
+
     def scope(fn, enclosing: frozenset) -> set[str]:
         bound = set(enclosing)
         args = fn.args
@@ -350,7 +367,12 @@ def free_names(tree) -> set[str]:
                 continue
             if isinstance(node, gast.Name):
                 (loads if isinstance(node.ctx, gast.Load) else bound).add(node.id)
-            stack.extend(gast.iter_child_nodes(node))
+            for field in child_fields(node.__class__):
+                value = getattr(node, field, None)
+                if value.__class__ is list:
+                    stack.extend(item for item in value if isinstance(item, AST))
+                elif isinstance(value, AST):
+                    stack.append(value)
         free = loads - bound
         for fn_inner in inner:
             free |= scope(fn_inner, frozenset(bound))

@@ -22,8 +22,8 @@ def written_params(fn, ops: dict, params: list, namespace, is_local) -> frozense
     """The parameters of `fn` (an ANF tree) whose values a call may change in place.
     A call writes nothing when it is a registered rule's primitive without `out=`,
     or when the facts table says so of what it calls (`len(x)`, `range(n)`)."""
-    by_value = {id(s.value): op for s in nodes.walk(fn)
-                if isinstance(s, gast.Assign) and (op := ops.get(id(s))) is not None}
+    by_value = {id(s.value): op for s in nodes.of_class(fn, (gast.Assign,))
+                if (op := ops.get(id(s))) is not None}
 
     def pure(call) -> bool:
         if any(k.arg == "out" for k in call.keywords):

@@ -66,12 +66,14 @@ def activity(fn, ops: dict, wrt: list[str], returned: str | None, not_dicts=froz
     restores = restores or {}
     edges: list[tuple[str, set[str]]] = []
     listings: set[int] = set()  # edges of `list(x)` and `loop_items(x)` of an x that may be a dict
-    not_dicts = _not_dicts(fn, ops, not_dicts)
+    known, not_dicts = not_dicts, None  # (found at the first `list(x)`: most functions have none)
     for stmt in statements(fn.body):
         op = ops.get(id(stmt))
-        if op is not None and op.kind == "rule" and op.rule.primitive in (list, runtime.loop_items) \
-                and not (isinstance(stmt.value.args[0], gast.Name) and stmt.value.args[0].id in not_dicts):
-            listings.add(len(edges))
+        if op is not None and op.kind == "rule" and op.rule.primitive in (list, runtime.loop_items):
+            if not_dicts is None:
+                not_dicts = _not_dicts(fn, ops, known)
+            if not (isinstance(stmt.value.args[0], gast.Name) and stmt.value.args[0].id in not_dicts):
+                listings.add(len(edges))
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             # x[i] = v: the new x depends on v and on the rest of the old x
             x = stmt.targets[0].value.id
@@ -88,12 +90,14 @@ def activity(fn, ops: dict, wrt: list[str], returned: str | None, not_dicts=froz
     if generated:
         edges += _shared_writes(fn, restores)
     varied = _reached(edges, set(wrt))
-    varied_keys = _reached([e for i, e in enumerate(edges) if i not in listings], set(wrt))
+    # (the same edges give the same names: a fixed point is found again only without the listings)
+    varied_keys = _reached([e for i, e in enumerate(edges) if i not in listings], set(wrt)) if listings \
+        else varied
     useful = {returned} if returned else set()
     changed = True
-    while changed:
+    while changed:  # the least fixed point, whatever the order: the edges backwards, as usefulness flows
         changed = False
-        for target, sources in edges:
+        for target, sources in reversed(edges):
             if target in useful and not sources <= useful:
                 useful |= sources
                 changed = True

@@ -46,7 +46,7 @@ def alias_groups(body, params, appends: bool = True, before=None, written=None,
     parent: dict[str, str] = {}
     since = crossed = None
     if before is not None and written is not None:
-        local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
+        local = set(params) | set(nodes.stored_names(body))
         since, crossed = _fresh_binding(body, written[0], written[1], local) or (None, None)
 
     def find(n):
@@ -81,7 +81,7 @@ def observers(body, params, name: str, stmt, before, returns=None, numbers=froze
     others = groups.get(name, {name}) - {name}
     if not others:
         return others
-    local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
+    local = set(params) | set(nodes.stored_names(body))
     edges = list(_edges(body, params, True, returns, arrays))
     out = set()
     for other in others:
@@ -94,7 +94,7 @@ def observers(body, params, name: str, stmt, before, returns=None, numbers=froze
 
 
 def _edges(body, params, appends: bool, returns=None, arrays=None):
-    local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
+    local = set(params) | set(nodes.stored_names(body))
     holders = containers(body, params) if appends else set()
     indices = _Indices(_index_values(body, params), local, arrays)
     for stmt, position, loops in positions(body):
@@ -348,9 +348,13 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True, returns=None,
     from ..normalize.anf import is_append
 
     mutated: set[str] = set()
+    writes = [(stmt, position, loops) for stmt, position, loops in positions(fn.body)
+              if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript) or is_append(stmt)]
+    if not writes:
+        return mutated  # (most functions write nothing in place: the facts below are not needed)
     made = made_containers(fn.body, params, lists)
     held_numbers = numbers(fn.body, params, known) if check else set()
-    for stmt, position, loops in positions(fn.body):
+    for stmt, position, loops in writes:
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             name = stmt.targets[0].value.id
             if check and name in made:
@@ -425,9 +429,10 @@ def written_in_place(body, params, pure) -> set[str]:
     is written). Deny by default: the passes that merge equal values read this,
     and merging two values of which one is later changed changes both.
     """
-    local = set(params) | {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Store)}
+    local = set(params) | set(nodes.stored_names(body))
     deep: set[str] = set()      # written, and so is whatever shares their memory
     shallow: set[str] = set()   # only the container object changes (append, pop)
+    own: list = []  # the expressions of the statements themselves (not of those nested in them)
     for stmt in _every_statement(body):
         targets = stmt.targets if isinstance(stmt, gast.Assign) else \
             [stmt.target] if isinstance(stmt, (gast.AugAssign, gast.AnnAssign)) else []
@@ -437,19 +442,20 @@ def written_in_place(body, params, pure) -> set[str]:
                     deep |= _may_view(t.value, local)
                 elif isinstance(t, gast.Name) and isinstance(stmt, gast.AugAssign):
                     deep.add(t.id)
-        for call in _own_calls(stmt):
-            func = call.func
-            receiver = _may_view(func.value, local) if isinstance(func, gast.Attribute) else set()
-            if receiver and table.structure_only(func.attr):
-                shallow |= receiver
-                continue
-            if receiver and table.reads_only(func.attr) and not call.keywords:
-                continue
-            if not receiver and pure(call):
-                continue
-            deep |= receiver
-            for a in list(call.args) + [k.value for k in call.keywords]:
-                deep |= _may_view(a, local)
+        own += _own_expressions(stmt)
+    for call in nodes.of_class(own, (gast.Call,)):  # (each call on its own: one walk for them all)
+        func = call.func
+        receiver = _may_view(func.value, local) if isinstance(func, gast.Attribute) else set()
+        if receiver and table.structure_only(func.attr):
+            shallow |= receiver
+            continue
+        if receiver and table.reads_only(func.attr) and not call.keywords:
+            continue
+        if not receiver and pure(call):
+            continue
+        deep |= receiver
+        for a in list(call.args) + [k.value for k in call.keywords]:
+            deep |= _may_view(a, local)
     out = set(shallow)
     if deep:  # what shares memory with a written name (the analysis costs: only when asked)
         groups = alias_groups(body, params)
@@ -471,9 +477,8 @@ def _every_statement(body):
 _BLOCKS = frozenset({"body", "orelse", "finalbody", "handlers"})
 
 
-def _own_calls(stmt) -> list:
-    """The calls in the expressions of `stmt` itself, not of the statements nested in
-    it, in no set order."""
+def _own_expressions(stmt) -> list:
+    """The expressions (and other nodes) of `stmt` itself, not the statements nested in it."""
     own = []
     for field in nodes.child_fields(stmt.__class__):
         if field in _BLOCKS:
@@ -483,5 +488,5 @@ def _own_calls(stmt) -> list:
             own += [item for item in value if isinstance(item, gast.AST)]
         elif isinstance(value, gast.AST):
             own.append(value)
-    return nodes.of_class(own, (gast.Call,))
+    return own
 

@@ -232,25 +232,36 @@ class _Reads:
     (later in the code, or anywhere in a loop around the read) changes what the
     derivative uses. Python numbers are left out (nothing changes them in place).
     Forward mode (`backward=False`) records none: a tangent reads its operands
-    once, when it is computed."""
+    once, when it is computed. The reads and alias groups are found at the first
+    question (`exposed`): most functions hand no value read to a call that writes."""
 
     def __init__(self, fn, act, numbers, backward: bool):
-        self.at: dict = {}  # name -> [(position, enclosing loops)] of its reads
+        self.fn, self.act, self.numbers, self.backward = fn, act, numbers, backward  # (not changed meanwhile)
+        self.at = None  # name -> [(position, enclosing loops)] of its reads
         self.where: dict = {}  # id(statement) -> (position, enclosing loops)
-        for stmt, position, loops in positions(fn.body) if backward else ():
+        self.shares = None  # name -> the names that may share its memory
+
+    def _find(self) -> None:
+        """Where the derivative reads each name (`at`), and where each statement is."""
+        self.at = {}
+        for stmt, position, loops in positions(self.fn.body) if self.backward else ():
             self.where[id(stmt)] = (position, loops)
             if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
-                    and act.is_active(stmt.targets[0].id):
+                    and self.act.is_active(stmt.targets[0].id):
                 for n in nodes.name_nodes(stmt.value):
-                    if n.id not in numbers:
+                    if n.id not in self.numbers:
                         self.at.setdefault(n.id, []).append((position, loops))
-        params = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
-        self.shares = alias_groups(fn.body, params, appends=False) if self.at else {}
 
     def exposed(self, name: str, stmt) -> bool:
         """Whether a write into `name` by `stmt` changes a value the derivative reads."""
+        if self.at is None:
+            self._find()
         if not self.at:
             return False
+        if self.shares is None:
+            fn = self.fn
+            params = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+            self.shares = alias_groups(fn.body, params, appends=False)
         position, loops = self.where[id(stmt)]
         return any(p < position or l & loops
                    for shared in self.shares.get(name, {name}) for p, l in self.at.get(shared, ()))

@@ -254,6 +254,9 @@ def _primitive(primitive, args, keywords, result, stmt, source, label=None) -> O
     if rule is None:
         return Op("unknown", label, callee=primitive)
     template = rule.template
+    arguments = None if keywords else _positional_binding(template.signature, args)
+    if arguments is not None:
+        return _rule_op(label, rule, template, result, arguments, primitive)
     try:
         bound = template.signature.bind(*args, **dict(keywords))
     except TypeError as err:
@@ -272,8 +275,14 @@ def _primitive(primitive, args, keywords, result, stmt, source, label=None) -> O
                   hint=f"the rule supports {label}({_params(template.signature)}); "
                        "rewrite the call with those arguments", callee=primitive)
     bound.apply_defaults()
+    return _rule_op(label, rule, template, result, bound.arguments, primitive)
+
+
+def _rule_op(label, rule, template, result, arguments: dict, primitive) -> Op:
+    """The Op of a call bound to `rule`'s template: `arguments` are its parameters'
+    values in signature order (defaults applied), operand nodes or Python values."""
     bindings = {template.result: result}
-    for param, value in bound.arguments.items():
+    for param, value in arguments.items():
         kind = template.signature.parameters[param].kind
         if kind is inspect.Parameter.VAR_POSITIONAL:
             value = nodes.tuple_of(value)
@@ -281,6 +290,30 @@ def _primitive(primitive, args, keywords, result, stmt, source, label=None) -> O
             value = _literal(value)
         bindings[param] = value
     return Op("rule", label, rule=rule, bindings=bindings, callee=primitive)
+
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def _positional_binding(signature, args) -> dict | None:
+    """`signature.bind(*args)` with its defaults applied, as `arguments` (the commonest
+    case, a few positional operands, without the generality of `Signature.bind`): None
+    unless every parameter is positional and those after `args` have defaults (then
+    `bind` itself answers, or raises)."""
+    params = signature.parameters.values()
+    if len(args) > len(params):
+        return None
+    arguments = {}
+    for i, p in enumerate(params):
+        if p.kind not in _POSITIONAL:
+            return None
+        if i < len(args):
+            arguments[p.name] = args[i]
+        elif p.default is not p.empty:
+            arguments[p.name] = p.default
+        else:
+            return None
+    return arguments
 
 
 def _binds(signature, args, keywords) -> bool:

@@ -159,7 +159,8 @@ def container_names(fn, params, kinds, ops=None, sequences=frozenset()) -> set[s
     """
     known = dict(zip(params, kinds))
     records = {p for p in params if known.get(p) in ("record", "numbers")}  # entries are leaves
-    records |= _array_lists(fn, ops or {})  # tuples of arrays a primitive made: items are arrays
+    made = _made_sequences(fn, ops or {})  # asked once per statement, not in each round below
+    records |= _array_lists(fn, made)  # tuples of arrays a primitive made: items are arrays
 
     def holds(value, stmt, out) -> bool:
         source = value.value if isinstance(value, gast.Subscript) else value
@@ -169,19 +170,27 @@ def container_names(fn, params, kinds, ops=None, sequences=frozenset()) -> set[s
         op = ops.get(id(stmt)) if ops is not None else None
         return isinstance(value, (gast.Tuple, gast.List, gast.Dict)) or (
             isinstance(source, gast.Name) and source.id in out) or (
-            op is not None and op.kind == "user") or _lists_items(op, out) or _returns_sequence(op) \
+            op is not None and op.kind == "user") or _lists_items(op, out) or made[id(stmt)] \
             or shallow_copy_of(value, out) is not None
 
     seeds = {p for p in params if known.get(p) not in ("scalar", "array", "dask")} | set(sequences)
     return _assigned_closure(fn, seeds, holds)
 
 
-def _array_lists(fn, ops: dict) -> set[str]:
-    """Names every assignment of which is a tuple or list of arrays made by a primitive."""
+def _made_sequences(fn, ops: dict) -> dict:
+    """id(statement) -> whether it calls a primitive that returns a tuple or list, for
+    each assignment to a name (`_returns_sequence`)."""
+    return {id(stmt): _returns_sequence(ops.get(id(stmt))) for stmt in statements(fn.body)
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)}
+
+
+def _array_lists(fn, made: dict) -> set[str]:
+    """Names every assignment of which is a tuple or list of arrays made by a primitive
+    (`made`: see `_made_sequences`)."""
     found: dict = {}
     for stmt in statements(fn.body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
-            ok = _returns_sequence(ops.get(id(stmt)))
+            ok = made[id(stmt)]
             found[stmt.targets[0].id] = found.get(stmt.targets[0].id, True) and ok
     return {name for name, ok in found.items() if ok}
 
@@ -240,14 +249,14 @@ def _number_globals(fn, namespace, is_local) -> set[str]:
     built, like the arguments' kinds.
     """
     out = set()
-    for node in nodes.name_nodes(fn):
-        if isinstance(node.ctx, gast.Load) and not is_local(node.id):
+    for ident in nodes.loaded_names(fn):  # (each name once, however often it is read)
+        if not is_local(ident):
             try:
-                value = namespace.lookup(node.id)
+                value = namespace.lookup(ident)
             except KeyError:
                 continue
             if type(value) in (float, int):
-                out.add(node.id)
+                out.add(ident)
     return out
 
 

@@ -40,11 +40,14 @@ from ..naming import Names
 
 COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.GeneratorExp)
 # builtins that consume a generator at once; any NumPy function does too
+_EXPANDED = COMPREHENSIONS + (gast.Call,)  # what `has_comprehensions` looks at
 CONSUMERS = frozenset({"sum", "max", "min", "list", "tuple", "any", "all", "sorted", "dict"})
 
 
 def has_comprehensions(tree) -> bool:
-    return any(isinstance(n, COMPREHENSIONS) or _entry_view(n) is not None for n in nodes.walk(tree))
+    """Whether `tree` holds a comprehension or a call `d.items()` / `d.values()` of a name."""
+    return any(n.__class__ is not gast.Call or _entry_view(n) is not None
+               for n in nodes.of_class(tree, _EXPANDED))
 
 
 def _entry_view(node):
@@ -56,14 +59,15 @@ def _entry_view(node):
     return None
 
 
-def expand(fn, names: Names, source: SourceInfo, namespace, local: set):
-    """`fn` (a gast.FunctionDef) with its comprehensions written out as loops, in
-    place; `namespace` and the function's `local` names tell what a call that is
-    given a generator calls."""
-    if has_comprehensions(fn):
-        _Expander(names, source, lambda call: consumes(call, namespace, local),
-                  lambda call: _callee(call, namespace, local)).block_into(fn)
-    return fn
+def expand(fn, names: Names, source: SourceInfo, namespace, local: set) -> bool:
+    """Write the comprehensions of `fn` (a gast.FunctionDef) out as loops, in place;
+    `namespace` and the function's `local` names tell what a call that is given a
+    generator calls. Whether `fn` had any to write out (else it is unchanged)."""
+    if not has_comprehensions(fn):
+        return False
+    _Expander(names, source, lambda call: consumes(call, namespace, local),
+              lambda call: _callee(call, namespace, local)).block_into(fn)
+    return True
 
 
 def _callee(call, namespace, local: set):

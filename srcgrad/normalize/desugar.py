@@ -75,8 +75,9 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), seq
               + fn.args.kwonlyargs]
     generated = source.filename.startswith("<srcgrad")  # our own code: alias-safe by construction
     found = [] if generated else list(positions(fn.body))
-    held_numbers = numbers(fn.body, params, scalar_params) if found else set()
-    holders = containers(fn.body, params) if found else set()
+    augmented = any(isinstance(stmt, gast.AugAssign) for stmt, _, _ in found)  # what the facts below are for
+    held_numbers = numbers(fn.body, params, scalar_params) if augmented else set()
+    holders = containers(fn.body, params) if augmented else set()
     for stmt, position, loops in found:
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
             if stmt.target.id in held_numbers or (not loops and stmt.target.id not in params
@@ -146,8 +147,8 @@ def _loop_kinds(body, params, sequence_params) -> dict:
         targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target] if isinstance(
             stmt, (gast.AugAssign, gast.AnnAssign, gast.For)) else []
         for target in targets:
-            for node in gast.walk(target):
-                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            for node in nodes.name_nodes(target):  # (a kind only where the target is one name)
+                if isinstance(node.ctx, gast.Store):
                     kind = _display_kind(stmt.value) if isinstance(stmt, gast.Assign) and target is node else None
                     bindings.setdefault(node.id, []).append(kind)
     return {name: kinds[0] for name, kinds in bindings.items() if kinds[0] is not None and len(set(kinds)) == 1}
@@ -440,7 +441,7 @@ def spread_shapes(tree, lookup) -> None:
     """`numpy.ndindex(*shape)` as `numpy.ndindex(shape)`: the same iterator, and a call
     without `*` (which the fence lets through for it alone). `lookup(func)` is the
     object a called name or path stands for (None when unknown). Edits `tree`."""
-    for node in nodes.walk(tree):
-        if isinstance(node, gast.Call) and len(node.args) == 1 and isinstance(node.args[0], gast.Starred) \
+    for node in nodes.of_class(tree, (gast.Call,)):
+        if len(node.args) == 1 and isinstance(node.args[0], gast.Starred) \
                 and lookup(node.func) is numpy.ndindex:
             node.args[0] = node.args[0].value

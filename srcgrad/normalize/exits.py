@@ -27,10 +27,11 @@ from ..naming import Names
 def single_exit(fn, names: Names):
     """`fn` (a tree `normalize` made and owns: changed in place) with one exit, at its end."""
     body = fn.body
-    last_return = body and isinstance(body[-1], gast.Return)
-    early = any(isinstance(n, gast.Return) for s in (body[:-1] if last_return else body)
-                for n in nodes.walk(s))
-    if not early and not _has_jump(body):
+    last_return = body[-1] if body and isinstance(body[-1], gast.Return) else None
+    # one walk for both questions: a return before the last statement, a break or continue
+    exits = nodes.of_class(body, _EXITS)
+    early = any(n.__class__ is gast.Return and n is not last_return for n in exits)
+    if not early and not any(n.__class__ is not gast.Return for n in exits):
         return fn
     state = _State(names, early)
     new_body, _ = state.block(fn.body, loop=None)
@@ -44,8 +45,7 @@ def single_exit(fn, names: Names):
     return fn
 
 
-def _has_jump(body) -> bool:
-    return any(isinstance(n, (gast.Break, gast.Continue)) for s in body for n in nodes.walk(s))
+_EXITS = (gast.Return, gast.Break, gast.Continue)
 
 
 class _Loop:

@@ -74,15 +74,33 @@ class _ToGast(gast_ast3.Ast3ToGAst):
             value = getattr(node, field, missing)
             if value is not missing:
                 values[field] = self._visit(value)
-        new_node = made(**values)
+        new_node = made.__new__(made)  # what `made(**values)` makes, without its constructor call
+        into = new_node.__dict__
+        into.update(values)
         for attr in attributes:
             value = getattr(node, attr, missing)
             if value is not missing:
-                setattr(new_node, attr, value)
+                into[attr] = value
+        return new_node
+
+    def visit_Name(self, node):
+        # gast's own, without its constructor and `ast.copy_location` calls: a parse meets
+        # a Name in every other node
+        new_node = gast.Name.__new__(gast.Name)
+        into = new_node.__dict__
+        into["id"] = node.id
+        into["ctx"] = self.visit(node.ctx)
+        into["annotation"] = None
+        into["type_comment"] = None
+        for attr in _POSITIONS:  # (copy_location: an end position is copied even when None)
+            value = getattr(node, attr, None)
+            if value is not None or attr[0] == "e" and hasattr(node, attr):
+                into[attr] = value
         return new_node
 
 
 _MISSING = object()
+_POSITIONS = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 
 
 def parse_stmts(text: str) -> list:

@@ -58,6 +58,8 @@ class Backward:
         return saves[key]
 
     def renamed(self, expr, refs: dict):
+        if all(r is None or r == MANAGED or self.is_final(n, r) for n, r in refs.items()):
+            return expr  # each name read as it finally is: nothing to rename (nor to save)
         used = nodes.loaded_names(expr)
         mapping = {n: self.resolve(n, r) for n, r in refs.items() if n in used}
         mapping = {k: v for k, v in mapping.items() if k != v}

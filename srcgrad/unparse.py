@@ -258,6 +258,7 @@ if _Unparser is not None and all(hasattr(_Unparser, name) for name in (
                 if i:
                     self._source.append(", ")
                 self.traverse(target)
+
     _NOTED = (gast.Assign, gast.Expr, gast.Return)
 
     class _Lines(_Fast):
@@ -302,6 +303,8 @@ if _Unparser is not None and all(hasattr(_Unparser, name) for name in (
                     self._source.append(f"  # line {line}: {text}")
 
         def _write_docstring_and_traverse_body(self, node):
+            """gast's, with the body printed as a block: a docstring noted as any
+            expression statement, and `pass` only after a body of nothing but comments."""
             docstring = self.get_raw_docstring(node)
             if docstring is None:
                 self._block(node.body)

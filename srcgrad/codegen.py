@@ -25,7 +25,7 @@ import weakref
 import gast
 
 from . import nodes
-from .unparse import unparse
+from .unparse import function_lines, unparse
 
 _COMMENT_MARKER = "__srcgrad_comment__"  # a comment is unparsed as `__srcgrad_comment__(7)`
 _COMMENT = re.compile(r"^(\s*)" + _COMMENT_MARKER + r"\((.*)\)\s*$")
@@ -44,14 +44,22 @@ def to_sources(fn_node, note=None) -> tuple[str, str]:
     of the annotated text also ends in `# line N: <original>`: it has exactly
     the same lines as the plain one, and is what tracebacks and pdb show.
 
-    The tree is not copied: comment markers and note markers are put in
-    place for the unparse and taken out again afterwards.
+    The tree is not copied: the fast printer writes the comments and notes as it
+    goes (`unparse.function_lines`); for gast's own, comment markers and note
+    markers are put in place for the unparse and taken out again afterwards.
     """
+    if not hasattr(fn_node, "lineno"):
+        fn_node.lineno = None
+    printed = function_lines(fn_node, note)
+    return printed if printed is not None else _marked_sources(fn_node, note)
+
+
+def _marked_sources(fn_node, note=None) -> tuple[str, str]:
+    """`to_sources` through gast's printer: the tree marked for it (`_mark`), its text
+    taken apart line by line."""
     comments: list[str] = []
     notes: list[str] = []
     undo: list = []  # (node, field, original value), restored in reverse order
-    if not hasattr(fn_node, "lineno"):
-        fn_node.lineno = None
     try:
         _mark(fn_node, note, comments, notes, undo, noted=note is not None)
         text = unparse(fn_node)

@@ -264,8 +264,8 @@ def instantiate_tangent(template: Template, bindings: dict, tangent_of, rename_g
             renames[target.id] = fresh("t")
             out.append(Local(renames[target.id], value))
             continue
-        params = {n.slice.id for n in gast.walk(stmt.value) if isinstance(n, gast.Subscript)
-                  and isinstance(n.value, gast.Name) and n.value.id == "d"}
+        params = {n.slice.id for n in nodes.of_class(stmt.value, (gast.Subscript,))
+                  if isinstance(n.value, gast.Name) and n.value.id == "d"}
         if not any(_any_active(bindings[p], tangent_of) for p in params):
             continue
         value = _expand_tangent(stmt.value, bindings, tangent_of, rename_global, renames, zeros)
@@ -281,7 +281,7 @@ def _read_locals_only(items: list) -> list:
     for item in reversed(items):
         if isinstance(item, Local) and item.name not in read:
             continue
-        read |= {n.id for n in gast.walk(item.value) if isinstance(n, gast.Name)}
+        read |= nodes.names_in(item.value)
         kept.append(item)
     return kept[::-1]
 

@@ -21,7 +21,7 @@ try:
 except ImportError:  # pragma: no cover - a gast that reorganised its unparser
     _Unparser = None
 
-__all__ = ["unparse"]
+__all__ = ["unparse", "function_lines"]
 
 
 def unparse(node) -> str:
@@ -78,14 +78,18 @@ if _Unparser is not None and all(hasattr(_Unparser, name) for name in (
 
         def traverse(self, node):
             if node.__class__ is list:
-                for item in node:
-                    self.traverse(item)
+                self._block(node)
                 return
             method = self._methods.get(node.__class__)
             if method is None:
                 method = self._methods[node.__class__] = getattr(
                     type(self), "visit_" + node.__class__.__name__, type(self).generic_visit)
             method(self, node)
+
+        def _block(self, stmts: list) -> None:
+            """A list of nodes: in a function, the statements of a block."""
+            for item in stmts:
+                self.traverse(item)
 
         def _tight(self, node) -> bool:
             """Traverse `node` where a sign would be read last; a negative number there
@@ -254,5 +258,77 @@ if _Unparser is not None and all(hasattr(_Unparser, name) for name in (
                 if i:
                     self._source.append(", ")
                 self.traverse(target)
+
+    _NOTED = (gast.Assign, gast.Expr, gast.Return)
+
+    class _Lines(_Fast):
+        """The fast printer of a whole generated function, for `function_lines`: a line
+        comment (`nodes.Comment`) as `# text`, `pass` after a block of nothing but
+        comments, and, given `note`, a note after each simple statement with a line
+        number in the function's own blocks (its body and the if/for/while blocks in
+        them, not those of a try, a with or a nested def): `  # line N: <its source>`,
+        written as a part of `_source` of its own (`notes` says which)."""
+
+        _methods: dict = {}  # (its own: some of its methods are not _Fast's)
+
+        def __init__(self, note=None):  # (gast makes one without, for an f-string's values)
+            super().__init__()
+            self.note = note
+            self.noted = note is not None  # the statements being printed are noted
+            self.notes: list[int] = []  # the positions of the notes in `_source`
+
+        def _block(self, stmts: list, first: int = 0) -> None:
+            """The statements of a block, from `stmts[first]` on."""
+            noted = self.noted
+            for stmt in stmts[first:] if first else stmts:
+                if stmt.__class__ is nodes.Comment:
+                    self.fill("# " + stmt.text)
+                    continue
+                if not hasattr(stmt, "lineno") and isinstance(stmt, gast.stmt):
+                    stmt.lineno = None  # (the printer reads it, for a type comment)
+                self.noted = noted and isinstance(stmt, (gast.If, gast.For, gast.While))
+                self.traverse(stmt)
+                self.noted = noted
+                self._note(stmt)
+            if stmts and all(stmt.__class__ is nodes.Comment for stmt in stmts):
+                self.fill("pass")  # a comment is no statement
+
+        def _note(self, stmt) -> None:
+            """The note that follows `stmt`, if it has one."""
+            if self.noted and isinstance(stmt, _NOTED):
+                line = stmt.lineno
+                text = self.note(line) if line else None
+                if text:
+                    self.notes.append(len(self._source))
+                    self._source.append(f"  # line {line}: {text}")
+
+        def _write_docstring_and_traverse_body(self, node):
+            """gast's, with the body printed as a block: a docstring noted as any
+            expression statement, and `pass` only after a body of nothing but comments."""
+            docstring = self.get_raw_docstring(node)
+            if docstring is None:
+                self._block(node.body)
+                return
+            if not hasattr(node.body[0], "lineno"):
+                node.body[0].lineno = None
+            self._write_docstring(docstring)
+            self._note(node.body[0])
+            self._block(node.body, 1)
+
+    def function_lines(fn_node, note=None) -> tuple[str, str] | None:
+        """`(plain text, annotated text)` of a generated function from one pass of the
+        fast printer: its line comments written as such and, in the annotated text,
+        the note of each simple statement of its own blocks (`note(line)`, the source
+        line it was made for) ending its line (see `codegen.to_sources`)."""
+        printer = _Lines(note)
+        printer.traverse(fn_node)
+        parts = printer._source
+        annotated = "".join(parts) + "\n"
+        for at in printer.notes:
+            parts[at] = ""
+        return "".join(parts) + "\n", annotated
 else:  # pragma: no cover
     _Fast = None
+
+    def function_lines(fn_node, note=None):
+        return None  # (codegen marks the tree for gast's own printer)

@@ -75,7 +75,7 @@ def fast_path(out, sweeps, names, ctx, options, setting, guards: dict):
     "*" or "/". The twin's text is made only when it is first called or shown.
     """
     kinds, callee = setting.params, setting.callee
-    if not guards:
+    if not guards or ctx.facts.mutated:  # (`fast_twin` refuses the latter: no kinds worked out for it)
         return [out], None
     value_kinds = kinds_of(out.body, setting)  # of the finished function
     records = ctx.facts.records

@@ -36,7 +36,7 @@ import math
 import gast
 
 from .. import nodes
-from .raises import Model
+from .raises import Model, may_hold_numbers
 
 
 def fuse_temporaries(body: list, params: dict, callee, keep: set) -> tuple[list, bool]:
@@ -44,6 +44,8 @@ def fuse_temporaries(body: list, params: dict, callee, keep: set) -> tuple[list,
     temporaries fused; `keep`: names read after `body` (the returned ones)."""
     if any(s.__class__ in (gast.Nonlocal, gast.Global) for s in _every_statement(body)):
         return body, False  # a call could rebind a name from elsewhere
+    if not may_hold_numbers(body, params, callee):
+        return body, False  # (the same answer as the test below, without building the model)
     model = Model(body, params, callee)
     if not any(isinstance(s, gast.Assign) and _pure_numbers(s.value, model) for s in nodes.walk_statements(body)):
         return body, False  # every rewrite here starts from a statement of Python-number arithmetic

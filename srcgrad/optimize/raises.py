@@ -374,6 +374,62 @@ class Model:
         return None
 
 
+def may_hold_numbers(statements: list, params: dict, callee) -> bool:
+    """False proves that `Model(statements, params, callee).type_of(value)` is neither
+    FLOAT nor INT for the value of any assignment of `statements` (at the top level and
+    in if/for/while blocks): a pass that starts only from such a value need not build
+    the model, which walks every node and solves the names' types.
+
+    Without types: the names that surely hold no number are found (a least fixed
+    point): the parameters (never typed), and any name with an assignment
+    `name = value` whose value surely is none; a value surely is none unless it may be
+    (`_may_be_number`). Each of those names is typed None or "list" by the model (one
+    of its definitions is), so a value that reads one where `type_of` needs a number is
+    typed so too. A name bound some other way (a loop, `a = b = e`) is never counted as
+    such here: it may be a number, which only makes the answer True more often."""
+    defs: dict = {}  # name -> the values of its assignments `name = value`
+    values = []  # the value of every assignment
+    for stmt in nodes.walk_statements(statements):
+        if stmt.__class__ is gast.Assign:
+            values.append(stmt.value)
+            if len(stmt.targets) == 1 and stmt.targets[0].__class__ is gast.Name:
+                defs.setdefault(stmt.targets[0].id, []).append(stmt.value)
+    lists = "numbers" in params.values()  # an entry of a list of numbers is a float
+    none = set(params)
+    grew = True
+    while grew:
+        grew = False
+        for name, assigned in defs.items():
+            if name not in none and not all(_may_be_number(v, none, lists, callee) for v in assigned):
+                none.add(name)
+                grew = True
+    return any(_may_be_number(v, none, lists, callee) for v in values)
+
+
+def _may_be_number(e, none: set, lists: bool, callee) -> bool:
+    """Whether `Model.type_of(e)` may be FLOAT, INT or TOP, when each name of `none` is
+    typed None or "list" (if False, it is None or "list": case by case as `type_of`)."""
+    cls = e.__class__
+    if cls is gast.Constant:
+        v = e.value
+        return type(v) is float or type(v) is int and abs(v) < _SMALL
+    if cls is gast.Name:
+        return e.id not in none
+    if cls is gast.UnaryOp:
+        return e.op.__class__ in (gast.USub, gast.UAdd) and _may_be_number(e.operand, none, lists, callee)
+    if cls is gast.BinOp:
+        return _may_be_number(e.left, none, lists, callee) and _may_be_number(e.right, none, lists, callee)
+    if cls is gast.Subscript:  # an entry of a list of numbers, or of a buffer as long as one
+        return lists
+    if cls is gast.Call and not e.keywords and len(e.args) == 1:
+        fn = callee(e)
+        return fn is len or id(fn) in _MATH_IDS and _may_be_number(e.args[0], none, lists, callee)
+    return False
+
+
+_MATH_IDS = frozenset(id(fn) for fn in _MATH)  # (`fn in _MATH` would hash whatever a call resolves to)
+
+
 def fresh_numbers(fn, params: dict, callee):
     """The parameter whose length the gradient `fn` returns has, when `fn` ends in
     `return g` with g a list `[0.0] * len(p)` made in it, written only at an index

@@ -58,6 +58,8 @@ class Backward:
         return saves[key]
 
     def renamed(self, expr, refs: dict):
+        if all(r is None or r == MANAGED or self.is_final(n, r) for n, r in refs.items()):
+            return expr  # each name read as it finally is: nothing to rename (nor to save)
         used = nodes.loaded_names(expr)
         mapping = {n: self.resolve(n, r) for n, r in refs.items() if n in used}
         mapping = {k: v for k, v in mapping.items() if k != v}
@@ -131,7 +133,7 @@ class Backward:
         for item, twice in _merge_twins(info.items):
             value = self.renamed(item.value, info.refs)
             if twice:  # `x * x`: one contribution, doubled (exactly what adding it twice gives)
-                value = nodes.binop(nodes.const(2), "*", value)
+                value = _binop(nodes.const(2), gast.Mult, value)
             if isinstance(item, templates.Local) and item.name.endswith("[]"):
                 # dx[i] = dx[i] + g: the dense adjoint list is updated in place
                 target = nodes.clone(value.left)
@@ -148,7 +150,7 @@ class Backward:
             if item.target in init and item.target in self.ctx.facts.container_names:
                 value = nodes.quote_expr(f"{self.ctx.rename_global('add_grad')}(a, e)", a=adj, e=value)
             elif item.target in init:
-                value = nodes.binop(nodes.name(adj), "+", value)
+                value = _binop(nodes.name(adj), gast.Add, value)
             out.append(nodes.assign(adj, value, line))
             init.add(item.target)
 
@@ -222,6 +224,14 @@ class Backward:
         if self.tape.stack is None:
             self.tape.stack = self.ctx.names.claim("_stack")
         return self.tape.stack
+
+
+def _binop(left, op, right):
+    """`left <op> right` (`op` a gast operator class) of operands made for this sweep:
+    taken as they are, where `nodes.binop` would copy them (the value of an adjoint
+    item is the item's own, or a renamed copy of it: as for a first contribution, it
+    goes into one statement of the finished sweep)."""
+    return gast.BinOp(left=left, op=op(), right=right)
 
 
 def _merge_twins(items: list) -> list:

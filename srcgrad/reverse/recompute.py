@@ -73,12 +73,10 @@ class _Plan:
         self.stores = _store_counts(fn)
         self.touched = _touched(fn, ops)
         # Loops and positions are named by their records' keys.
-        self.inner_targets = {info.key: {n.target.id for n in gast.walk(info.stmt)
-                                         if isinstance(n, gast.For) and n is not info.stmt}
+        self.inner_targets = {info.key: {n.target.id for n in nodes.of_class(info.stmt, (gast.For,))
+                                         if n is not info.stmt}
                               for info in loops}
-        self.assigned = {info.key: {n.id for n in gast.walk(info.stmt)
-                                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-                         for info in loops}
+        self.assigned = {info.key: set(nodes.stored_names(info.stmt)) for info in loops}
         # Where each read happens: a chain of (loop, body position) from the outermost loop;
         # a backward statement's position is its origin's, in the loop around that.
         self.position: dict[int, tuple] = {child.key: (info.key, j) for info in loops
@@ -176,8 +174,7 @@ class _Plan:
             if not any(lp == loop and m is not None and m >= c.j for lp, m in read):
                 return False  # an older z is read
         earlier = {d.z for d in chosen if d.loop is c.loop and d.j < c.j}
-        between = {n.id for s in c.loop.stmt.body[c.j:c.at + 1] for n in gast.walk(s)
-                   if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        between = set(nodes.stored_names(c.loop.stmt.body[c.j:c.at + 1]))
         for y in c.operands:
             if y in self.ctx.facts.mutated or y in self.touched or y in self.inner_targets[loop]:
                 return False
@@ -277,7 +274,7 @@ def _touched(fn, ops) -> set[str]:
     """Names that a call might change in place: passed to anything but a rule, or
     used in an expression statement."""
     out: set[str] = set()
-    for n in gast.walk(fn):
+    for n in nodes.of_class(fn, (gast.Expr, gast.Assign)):
         if isinstance(n, gast.Expr):
             out |= nodes.loaded_names(n)
         elif isinstance(n, gast.Assign):

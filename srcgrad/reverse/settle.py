@@ -24,12 +24,13 @@ def settle(backward, stmts: list) -> list:
     """
     out = _settle_loops(backward, stmts, set())
     # Restores outside loops (variables changed in place): kept when anything reads them.
+    # (What the whole sweep reads is worked out only for a block holding markers.)
     holder = gast.If(test=nodes.const(True), body=out, orelse=[])
-    while drop_markers(holder, _reads(backward, holder), top_only=True):
+    while _holds_markers(holder) and drop_markers(holder, _reads(backward, holder), top_only=True):
         pass
     for s in walk_stmts(out):
         if isinstance(s, gast.If) and not isinstance(s, (gast.For, gast.While)):
-            while drop_markers(s, _reads(backward, holder), top_only=True):
+            while _holds_markers(s) and drop_markers(s, _reads(backward, holder), top_only=True):
                 pass
     markers_to_pops(holder, backward, top_only=True)
     for s in walk_stmts(holder.body):
@@ -40,11 +41,14 @@ def settle(backward, stmts: list) -> list:
 
 def _settle_loops(backward, stmts: list, later: set) -> list:
     """`later`: what the backward code after `stmts` reads."""
-    after = []  # what the backward code after each statement reads
-    for stmt in reversed(stmts):
-        after.append(later)
-        later = later | _reads(backward, stmt)
-    after.reverse()
+    # What the backward code after each statement reads: needed at loops and branches
+    # only, so not worked out for the statements before the first of them.
+    first = next((i for i, s in enumerate(stmts) if isinstance(s, (gast.For, gast.While, gast.If))), len(stmts))
+    after = [None] * len(stmts)
+    for i in range(len(stmts) - 1, first - 1, -1):
+        after[i] = later
+        if i > first:
+            later = later | _reads(backward, stmts[i])
     out = []
     for stmt, read_after in zip(stmts, after):
         if isinstance(stmt, (gast.For, gast.While)):
@@ -54,6 +58,12 @@ def _settle_loops(backward, stmts: list, later: set) -> list:
             stmt.orelse = _settle_loops(backward, stmt.orelse, read_after)
         out.append(stmt)
     return out
+
+
+def _holds_markers(stmt) -> bool:
+    """Whether a pop marker stands directly in `stmt`'s body or else block: only then
+    has `drop_markers(stmt, ..., top_only=True)` anything to drop."""
+    return any(is_pop_marker(s) for s in stmt.body) or any(is_pop_marker(s) for s in stmt.orelse)
 
 
 def _settle_loop(backward, loop, read_after: set):

@@ -83,14 +83,7 @@ class Plain(Record):
 
 class Walk:
     def __init__(self, ops, act, ctx, calls, fn=None):
-        # name -> what binds it: its assignments `name = value`, None for any other binding
-        self.definitions: dict[str, list] = {}
-        simple = {} if fn is None else {
-            id(s.targets[0]): s for s in nodes.walk(fn)
-            if s.__class__ is gast.Assign and isinstance(s.targets[0], gast.Name)}
-        for n in nodes.name_nodes(fn) if fn is not None else ():
-            if isinstance(n.ctx, (gast.Store, gast.Param)):
-                self.definitions.setdefault(n.id, []).append(simple.get(id(n)))
+        self._definitions: dict[str, list] | None = None  # see `definitions`
         self.fn = fn
         self.ops = ops
         self.act = act
@@ -100,6 +93,22 @@ class Walk:
         self.def_site: dict = {}  # (name, version) -> the Site that makes that version
         self.flows_into: dict = {}
         self.records = 0  # how many records the walk has made: the next one's key
+
+    @property
+    def definitions(self) -> dict[str, list]:
+        """name -> what binds it in `fn`: its assignments `name = value`, None for any
+        other binding. Only a loop over `range` asks (`reversible_bound`): worked out
+        then, once (the walk reads `fn`, never changes it)."""
+        if self._definitions is None:
+            fn = self.fn
+            self._definitions = {}
+            simple = {} if fn is None else {
+                id(s.targets[0]): s for s in nodes.walk(fn)
+                if s.__class__ is gast.Assign and isinstance(s.targets[0], gast.Name)}
+            for n in nodes.name_nodes(fn) if fn is not None else ():
+                if isinstance(n.ctx, (gast.Store, gast.Param)):
+                    self._definitions.setdefault(n.id, []).append(simple.get(id(n)))
+        return self._definitions
 
     def next_key(self) -> int:
         self.records += 1

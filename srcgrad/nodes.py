@@ -189,8 +189,10 @@ def _set_ctx(node, ctx):
 
 def name(ident: str, store: bool = False):
     """A `Name` node loading (or storing) `ident`."""
-    return gast.Name(id=ident, ctx=gast.Store() if store else gast.Load(),
-                     annotation=None, type_comment=None)
+    node = gast.Name.__new__(gast.Name)  # (gast's keyword constructor does the same, slower)
+    node.__dict__.update(id=ident, ctx=gast.Store() if store else gast.Load(), annotation=None,
+                         type_comment=None)
+    return node
 
 
 def const(value):
@@ -272,7 +274,10 @@ def module(body):
 def stamp(node, lineno: int, col: int = 0):
     """Give `node` and its children without a position the original line."""
     positioned = _POSITIONED
-    for n in walk(node):
+    stack = [node]
+    pop, push, fields_of, AST = stack.pop, stack.append, _CHILD_FIELDS.get, gast.AST
+    while stack:  # (`walk`'s nodes, without a generator step per node: ANF stamps every statement)
+        n = pop()
         cls = n.__class__
         has = positioned.get(cls)
         if has is None:
@@ -280,6 +285,17 @@ def stamp(node, lineno: int, col: int = 0):
         if has and getattr(n, "lineno", None) is None:
             n.lineno = lineno
             n.col_offset = col
+        fields = fields_of(cls)
+        if fields is None:
+            fields = child_fields(cls)
+        for field in fields:
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
     return node
 
 

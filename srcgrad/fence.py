@@ -213,14 +213,9 @@ def _breadth_first(node) -> list:
     first node refused is the one it would find), without its generator and deque per
     node. Load/store contexts, always allowed, are left out (`nodes.child_fields`)."""
     order = [node]
-    child_fields, AST = nodes.child_fields, gast.AST
+    push = order.append
     for n in order:  # (the list grows as it is read: a queue)
-        for field in child_fields(n.__class__):
-            value = getattr(n, field, None)
-            if value.__class__ is list:
-                order.extend(item for item in value if isinstance(item, AST))
-            elif isinstance(value, AST):
-                order.append(value)
+        nodes.push_children(n, push)
     return order
 
 

@@ -72,7 +72,8 @@ __all__ = ["ALL", "ARRAY", "FRESH_ATTRIBUTES", "METHODS", "PURE", "REPORTING", "
 # --- the table by object ---------------------------------------------------------
 
 _TABLE: dict = {}
-_BY_NAME: dict = {}
+_BY_NAME: dict = {}  # name -> what every table entry of that name may do (see `by_name`)
+_NAMED: dict = {}  # name -> the facts of the table's entries of that name
 _BUILT_FOR = [-1]  # the registry generation the table was built from (rules loaded later)
 
 
@@ -169,7 +170,9 @@ def _build() -> None:
         name = getattr(obj, "__name__", None)
         if isinstance(name, str):
             by_name.setdefault(name, []).append(facts)
-    _BY_NAME.update({n: merge(found) for n, found in by_name.items()})
+    _NAMED.update(by_name)  # merged per name when first asked (`by_name`: a few names a build)
+    for name in by_name:
+        _BY_NAME.pop(name, None)
     _TABLE.update(table)  # last: a table that is not empty is complete (threads)
     _BUILT_FOR[0] = generation
 
@@ -240,7 +243,10 @@ def by_name(name: str) -> Facts | None:
     """What every table entry called `name` may do (for the syntactic alias analysis,
     which sees names, not objects)."""
     _table()
-    return _BY_NAME.get(name)
+    found = _BY_NAME.get(name)
+    if found is None and name in _NAMED:
+        found = _BY_NAME[name] = merge(_NAMED[name])
+    return found
 
 
 def ufunc_method(attr: str) -> Facts | None:

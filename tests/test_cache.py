@@ -312,3 +312,50 @@ def test_source_lines_from_code_positions_are_those_inspect_finds(fn):
         return
     lines, first, _ = found
     assert (lines, first) == tuple(inspect.getsourcelines(fn))
+
+
+_WATCHED = '''
+import numpy as np
+
+SCALE = 3.0
+
+
+def helper(x):
+    return x * FACTOR
+
+
+def model(x):
+    return np.sum(helper(x) * SCALE)
+'''
+
+
+def test_derivatives_whose_checks_share_one_form_each_watch_their_own_names(tmp_path, monkeypatch):
+    """Two modules of the same text: their derivatives' staleness checks have one form
+    (one compiled check, `watch.Watch.check`), each over its own module's names."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    modules = []
+    for name, factor in (("watched_a", 2.0), ("watched_b", 5.0)):
+        (tmp_path / f"{name}.py").write_text(_WATCHED.replace("FACTOR", repr(factor)))
+        sys.modules.pop(name, None)
+        modules.append(importlib.import_module(name))
+    a, b = modules
+    x = np.array([1.0, 2.0])
+    try:
+        ga, gb = srcgrad.grad(a.model), srcgrad.grad(b.model)
+        for _ in range(2):  # the second call runs through the planned check
+            assert np.allclose(ga(x), 6.0) and np.allclose(gb(x), 15.0)
+        planned = [next(iter(g._bound.values()))[2] for g in (ga, gb)]
+        assert planned[0] is not planned[1] and planned[0].__code__ is planned[1].__code__
+        b.helper = lambda v: v * 7.0
+        assert np.allclose(ga(x), 6.0) and np.allclose(gb(x), 21.0)
+        a.SCALE = 10  # a number of another type: built again for it
+        assert np.allclose(ga(x), 20.0) and np.allclose(gb(x), 21.0)
+        a.SCALE = 0.5
+        assert np.allclose(ga(x), 1.0) and np.allclose(gb(x), 21.0)
+        del b.SCALE
+        with pytest.raises(NameError):
+            gb(x)
+        assert np.allclose(ga(x), 1.0)
+    finally:
+        for name in ("watched_a", "watched_b"):
+            sys.modules.pop(name, None)

@@ -418,7 +418,11 @@ def of_class(node, classes) -> list:
     node (the passes look for a few calls among thousands of nodes)."""
     out: list = []
     stack = list(reversed(node)) if node.__class__ is list else [node]
-    pop, push, fields_of, AST = stack.pop, stack.append, _CHILD_FIELDS.get, gast.AST
+    pop, push, fields_of, AST, Name, Constant = stack.pop, stack.append, _CHILD_FIELDS.get, gast.AST, \
+        gast.Name, gast.Constant
+    # Leaves not asked for are not pushed: a constant has no children, nor has a name
+    # without an annotation (the commonest nodes; the others keep their order).
+    skip_name, skip_constant = Name not in classes, Constant not in classes
     while stack:
         n = pop()
         cls = n.__class__
@@ -429,10 +433,16 @@ def of_class(node, classes) -> list:
             fields = child_fields(cls)
         for field in fields:  # (push_children, inlined)
             value = getattr(n, field, None)
-            if value.__class__ is list:
+            c = value.__class__
+            if c is list:
                 for item in value:
+                    c = item.__class__
+                    if c is Constant and skip_constant or c is Name and skip_name and item.annotation is None:
+                        continue
                     if isinstance(item, AST):
                         push(item)
+            elif c is Constant and skip_constant or c is Name and skip_name and value.annotation is None:
+                continue
             elif isinstance(value, AST):
                 push(value)
     return out
@@ -529,26 +539,34 @@ class Transformer(gast.NodeTransformer):
 def name_nodes(node) -> list:
     """Every `Name` node below `node` (a node or a list of them), in no set order."""
     out: list = []
+    add = out.append
     stack = list(node) if node.__class__ is list else [node]
-    pop, push, Name, fields_of, AST = stack.pop, stack.append, gast.Name, _NAME_FIELDS.get, gast.AST
+    pop, push, Name, Constant, fields_of, AST = stack.pop, stack.append, gast.Name, gast.Constant, \
+        _NAME_FIELDS.get, gast.AST
     while stack:
         n = pop()
         cls = n.__class__
         if cls is Name:
-            out.append(n)
+            add(n)
             if n.annotation is not None:
                 push(n.annotation)
             continue
         fields = fields_of(cls)
         if fields is None:
             fields = _name_fields(cls)
-        for field in fields:  # (push_children, inlined)
+        for field in fields:  # (push_children, inlined; a name without children taken at once)
             value = getattr(n, field, None)
-            if value.__class__ is list:
+            c = value.__class__
+            if c is Name and value.annotation is None:
+                add(value)
+            elif c is list:
                 for item in value:
-                    if isinstance(item, AST):
+                    c = item.__class__
+                    if c is Name and item.annotation is None:
+                        add(item)
+                    elif c is not Constant and isinstance(item, AST):
                         push(item)
-            elif isinstance(value, AST):
+            elif c is not Constant and isinstance(value, AST):
                 push(value)
     return out
 
@@ -557,27 +575,37 @@ def stored_names(node) -> list[str]:
     """The identifier of every `Name` stored below `node` (a node or a list of them),
     once per store, in no set order (`name_nodes` filtered, without its list of nodes)."""
     out: list = []
+    add = out.append
     stack = list(node) if node.__class__ is list else [node]
-    pop, push, Name, Store, fields_of, AST = stack.pop, stack.append, gast.Name, gast.Store, _NAME_FIELDS.get, gast.AST
+    pop, push, Name, Constant, Store, fields_of, AST = stack.pop, stack.append, gast.Name, gast.Constant, \
+        gast.Store, _NAME_FIELDS.get, gast.AST
     while stack:
         n = pop()
         cls = n.__class__
         if cls is Name:
             if n.ctx.__class__ is Store:
-                out.append(n.id)
+                add(n.id)
             if n.annotation is not None:
                 push(n.annotation)
             continue
         fields = fields_of(cls)
         if fields is None:
             fields = _name_fields(cls)
-        for field in fields:  # (push_children, inlined)
+        for field in fields:  # (push_children, inlined; a name without children taken at once)
             value = getattr(n, field, None)
-            if value.__class__ is list:
+            c = value.__class__
+            if c is Name and value.annotation is None:
+                if value.ctx.__class__ is Store:
+                    add(value.id)
+            elif c is list:
                 for item in value:
-                    if isinstance(item, AST):
+                    c = item.__class__
+                    if c is Name and item.annotation is None:
+                        if item.ctx.__class__ is Store:
+                            add(item.id)
+                    elif c is not Constant and isinstance(item, AST):
                         push(item)
-            elif isinstance(value, AST):
+            elif c is not Constant and isinstance(value, AST):
                 push(value)
     return out
 
@@ -588,7 +616,8 @@ def reads_and_stores(node) -> tuple[set[str], set[str]]:
     loads: set[str] = set()
     stores: set[str] = set()
     stack = list(node) if node.__class__ is list else [node]
-    pop, push, Name, Load, Store = stack.pop, stack.append, gast.Name, gast.Load, gast.Store
+    pop, push, Name, Load, Store, Constant = stack.pop, stack.append, gast.Name, gast.Load, gast.Store, \
+        gast.Constant
     fields_of, AST = _NAME_FIELDS.get, gast.AST
     while stack:
         n = pop()
@@ -605,13 +634,14 @@ def reads_and_stores(node) -> tuple[set[str], set[str]]:
         fields = fields_of(cls)
         if fields is None:
             fields = _name_fields(cls)
-        for field in fields:  # (push_children, inlined)
+        for field in fields:  # (push_children, inlined; constants have no names)
             value = getattr(n, field, None)
-            if value.__class__ is list:
+            c = value.__class__
+            if c is list:
                 for item in value:
-                    if isinstance(item, AST):
+                    if item.__class__ is not Constant and isinstance(item, AST):
                         push(item)
-            elif isinstance(value, AST):
+            elif c is not Constant and isinstance(value, AST):
                 push(value)
     return loads, stores
 
@@ -629,28 +659,37 @@ def loaded_names(node) -> set[str]:
 def _names(node, loads: bool) -> set[str]:
     # A loop rather than `walk`: the passes ask this of every statement, many times.
     out: set[str] = set()
+    add = out.add
     stack = list(node) if node.__class__ is list else [node]
-    pop, push, Name, Load = stack.pop, stack.append, gast.Name, gast.Load
+    pop, push, Name, Load, Constant = stack.pop, stack.append, gast.Name, gast.Load, gast.Constant
     fields_of, AST = _NAME_FIELDS.get, gast.AST
     while stack:
         n = pop()
         cls = n.__class__
         if cls is Name:
             if not loads or n.ctx.__class__ is Load:
-                out.add(n.id)
+                add(n.id)
             if n.annotation is not None:
                 push(n.annotation)
             continue
         fields = fields_of(cls)
         if fields is None:
             fields = _name_fields(cls)
-        for field in fields:  # (push_children, inlined)
+        for field in fields:  # (push_children, inlined; a name without children taken at once)
             value = getattr(n, field, None)
-            if value.__class__ is list:
+            c = value.__class__
+            if c is Name and value.annotation is None:
+                if not loads or value.ctx.__class__ is Load:
+                    add(value.id)
+            elif c is list:
                 for item in value:
-                    if isinstance(item, AST):
+                    c = item.__class__
+                    if c is Name and item.annotation is None:
+                        if not loads or item.ctx.__class__ is Load:
+                            add(item.id)
+                    elif c is not Constant and isinstance(item, AST):
                         push(item)
-            elif isinstance(value, AST):
+            elif c is not Constant and isinstance(value, AST):
                 push(value)
     return out
 

@@ -49,7 +49,7 @@ def carried(body: list, single) -> dict:
                 value = RESTORE
             stores.setdefault(target, []).append((value, id(stmt) in top))
             continue
-        if cls in (gast.If, gast.While):
+        if cls is nodes.Comment or cls is gast.If or cls is gast.While:
             continue
         if cls is gast.For:
             other.update(nodes.stored_names(stmt.target))

@@ -489,8 +489,10 @@ def push_children(n, push) -> None:
 
 class Transformer(gast.NodeTransformer):
     """`gast.NodeTransformer`, faster: `visit_<Class>` methods are looked up once per
-    node class, and contexts, names and constants' values are not visited. The
-    optimization passes rewrite every expression of a derivative several times."""
+    node class, and contexts, names and constants' values are not visited; nor are
+    names (without an annotation) and constants at all where the transformer has no
+    method for them, as visiting them would change nothing. The optimization passes
+    rewrite every expression of a derivative several times."""
 
     def visit(self, node):
         kind = type(self)
@@ -506,11 +508,23 @@ class Transformer(gast.NodeTransformer):
 
     def generic_visit(self, node):
         AST = gast.AST
+        kind = type(self)
+        leaves = kind.__dict__.get("_leaves")
+        if leaves is None:
+            leaves = kind._leaves = (gast.Name if not hasattr(kind, "visit_Name") else None,
+                                     gast.Constant if _plain_constants(kind) else None)
+        plain_name, plain_constant = leaves
         for field in _child_fields(node.__class__):
             old = getattr(node, field, None)
-            if old.__class__ is list:
+            cls = old.__class__
+            if cls is list:
                 new = None  # a new list only from the first item a visit replaces
                 for k, item in enumerate(old):
+                    cls = item.__class__
+                    if cls is plain_constant or cls is plain_name and item.annotation is None:
+                        if new is not None:
+                            new.append(item)
+                        continue
                     if isinstance(item, AST):
                         visited = self.visit(item)
                         if visited is item and new is None:
@@ -527,6 +541,8 @@ class Transformer(gast.NodeTransformer):
                         new.append(item)
                 if new is not None:
                     old[:] = new
+            elif cls is plain_constant or cls is plain_name and old.annotation is None:
+                continue
             elif isinstance(old, AST):
                 replaced = self.visit(old)
                 if replaced is None:
@@ -534,6 +550,15 @@ class Transformer(gast.NodeTransformer):
                 elif replaced is not old:
                     setattr(node, field, replaced)
         return node
+
+
+def _plain_constants(kind) -> bool:
+    """Whether transformer class `kind` visits a Constant as `generic_visit` does: it has
+    no method of its own for one (`ast.NodeVisitor.visit_Constant` hands a constant to
+    `visit_Num`, `visit_Str`... where they exist, else to `generic_visit`)."""
+    own = getattr(kind, "visit_Constant", None)
+    return own is getattr(ast.NodeVisitor, "visit_Constant", None) and not any(
+        hasattr(kind, "visit_" + old) for old in ("Num", "Str", "Bytes", "NameConstant", "Ellipsis"))
 
 
 def name_nodes(node) -> list:

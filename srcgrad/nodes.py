@@ -181,17 +181,29 @@ def _substituted(n, subs: dict):
 
 def _set_ctx(node, ctx):
     if isinstance(node, (gast.Name, gast.Tuple, gast.List, gast.Subscript, gast.Attribute)):
-        node.ctx = type(ctx)()
+        node.ctx = _SHARED_CONTEXTS.get(type(ctx)) or type(ctx)()
         if isinstance(node, (gast.Tuple, gast.List)):
             for e in node.elts:
                 _set_ctx(e, ctx)
 
 
+# One instance of each context for the nodes made here, as Python's own parser shares
+# them: a context has no fields, and nothing changes one in place (`clone` shares them).
+_LOAD, _STORE, _DEL = gast.Load(), gast.Store(), gast.Del()
+_SHARED_CONTEXTS = {gast.Load: _LOAD, gast.Store: _STORE, gast.Del: _DEL}
+
+
+def _made(cls, **fields):
+    """A node of class `cls` with `fields`: what gast's keyword constructor makes, faster."""
+    node = cls.__new__(cls)
+    node.__dict__.update(fields)
+    return node
+
+
 def name(ident: str, store: bool = False):
     """A `Name` node loading (or storing) `ident`."""
     node = gast.Name.__new__(gast.Name)  # (gast's keyword constructor does the same, slower)
-    node.__dict__.update(id=ident, ctx=gast.Store() if store else gast.Load(), annotation=None,
-                         type_comment=None)
+    node.__dict__.update(id=ident, ctx=_STORE if store else _LOAD, annotation=None, type_comment=None)
     return node
 
 
@@ -202,7 +214,7 @@ def const(value):
 
 def assign(target: str, value, lineno: int | None = None):
     """`target = value`, optionally stamped with the original line number."""
-    stmt = gast.Assign(targets=[name(target, store=True)], value=value, type_comment=None)
+    stmt = _made(gast.Assign, targets=[name(target, store=True)], value=value, type_comment=None)
     if lineno is not None:
         stamp(stmt, lineno)
     return stmt
@@ -215,8 +227,8 @@ def tuple_of(elts, store: bool = False):
 
 def delete(idents) -> object:
     """`del a, b`."""
-    return gast.Delete(targets=[gast.Name(id=i, ctx=gast.Del(), annotation=None, type_comment=None)
-                                for i in idents])
+    return _made(gast.Delete, targets=[_made(gast.Name, id=i, ctx=_DEL, annotation=None, type_comment=None)
+                                       for i in idents])
 
 
 def expr_stmt(value, lineno: int | None = None):
@@ -750,9 +762,11 @@ def walk_statements(stmts):
 
     (No `with` block is left after desugaring: a no_grad block's statements are inlined.)
     """
+    If, For, While = gast.If, gast.For, gast.While
     for stmt in stmts:
         yield stmt
-        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+        cls = stmt.__class__  # (by identity: gast's node classes are never subclassed)
+        if cls is If or cls is For or cls is While:
             yield from walk_statements(stmt.body)
             yield from walk_statements(stmt.orelse)
 

@@ -237,6 +237,13 @@ def constant_axis(node):
 def absorbed(leaves: frozenset) -> frozenset:
     """`leaves` without the `Reduced` leaves that the others cover (their shape
     broadcasts to the rest's): the canonical leaf set of that shape."""
+    if len(leaves) < 2:
+        return leaves  # (a `Reduced` leaf's `over` is never empty: alone, it stays)
+    for leaf in leaves:
+        if type(leaf) is Reduced:
+            break
+    else:
+        return leaves  # (the commonest case, without a generator step per leaf)
     while True:
         gone = next((leaf for leaf in leaves if type(leaf) is Reduced and leaf.over <= leaves - {leaf}), None)
         if gone is None:
@@ -566,7 +573,8 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
                 return False
         direct = operands(value)
         return any(isinstance(e, gast.Name) and e.id == name for e in direct) \
-            and not any(name in nodes.names_in(e) for e in direct if not isinstance(e, gast.Name))
+            and not any(name in nodes.names_in(e) for e in direct
+                        if e.__class__ is not gast.Name and e.__class__ is not gast.Constant)
 
     mentions: dict = {}  # id(block) -> {name: the positions of the statements mentioning it}
 

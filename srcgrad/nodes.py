@@ -287,7 +287,8 @@ def stamp(node, lineno: int, col: int = 0):
     """Give `node` and its children without a position the original line."""
     positioned = _POSITIONED
     stack = [node]
-    pop, push, fields_of, AST = stack.pop, stack.append, _CHILD_FIELDS.get, gast.AST
+    pop, push, fields_of, AST, Name, Constant = stack.pop, stack.append, _CHILD_FIELDS.get, gast.AST, \
+        gast.Name, gast.Constant
     while stack:  # (`walk`'s nodes, without a generator step per node: ANF stamps every statement)
         n = pop()
         cls = n.__class__
@@ -302,10 +303,16 @@ def stamp(node, lineno: int, col: int = 0):
             fields = child_fields(cls)
         for field in fields:
             value = getattr(n, field, None)
-            if value.__class__ is list:
+            c = value.__class__
+            if c is list:
                 for item in value:
                     if isinstance(item, AST):
                         push(item)
+            elif c is Constant or c is Name and value.annotation is None:
+                # a leaf, stamped here rather than pushed (the commonest children)
+                if getattr(value, "lineno", None) is None:
+                    value.lineno = lineno
+                    value.col_offset = col
             elif isinstance(value, AST):
                 push(value)
     return node

@@ -44,8 +44,7 @@ def share_repeats(fn, ops: dict, params: list[str], kinds: tuple) -> None:
     it (the block may not have run), and a repeat whose target is read before
     its statement (a value carried over from the previous iteration) stays.
     """
-    values = [nodes.structure(s.value) for s in nodes.walk_statements(fn.body) if isinstance(s, gast.Assign)]
-    if len(set(values)) == len(values):
+    if not _computed_twice([s.value for s in nodes.walk_statements(fn.body) if isinstance(s, gast.Assign)]):
         return  # no value is computed twice: nothing to share (and nothing renamed to make one)
     numeric = {p for p, k in zip(params, kinds) if k in ("array", "scalar")}
     numeric |= numbers(fn.body, params, {p for p, k in zip(params, kinds) if k == "scalar"})
@@ -60,6 +59,43 @@ def share_repeats(fn, ops: dict, params: list[str], kinds: tuple) -> None:
     single -= nodes.read_before_bound(fn.body, single - set(params))
     renames: dict[str, str] = {}
     _share(fn.body, {}, renames, ops, numeric, single)
+
+
+def _computed_twice(values: list) -> bool:
+    """Whether two of `values` are the same expression (equal `nodes.structure`). Equal
+    expressions have equal outlines (`_outline`), so only values whose outline another
+    one shares are compared in full."""
+    groups: dict = {}
+    for value in values:
+        groups.setdefault(_outline(value), []).append(value)
+    for group in groups.values():
+        if len(group) > 1:
+            keys = [nodes.structure(v) for v in group]
+            if len(set(keys)) < len(keys):
+                return True
+    return False
+
+
+def _outline(value) -> tuple:
+    """The class of `value` and of each of its children, with the names and constants
+    among them: a function of `nodes.structure(value)`, cheaper."""
+    out = [value.__class__]
+    for field in nodes.child_fields(value.__class__):
+        child = getattr(value, field, None)
+        if child.__class__ is list:
+            out.append(tuple(_part(c) for c in child))
+        else:
+            out.append(_part(child))
+    return tuple(out)
+
+
+def _part(node):
+    cls = node.__class__
+    if cls is gast.Name:
+        return node.id
+    if cls is gast.Constant:
+        return cls, repr(node.value)
+    return cls
 
 
 def _share(body: list, first: dict, renames: dict, ops, numeric: set, single: set) -> None:

@@ -561,8 +561,10 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
         """`stmt` reads `name` as an operand of an elementwise binding of a name in `found`."""
         if isinstance(stmt, gast.Return):
             return name == returned and isinstance(stmt.value, gast.Name) and stmt.value.id == name
-        if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)
-                and stmt.targets[0].id in found):
+        if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)):
+            return False
+        consulted.append(stmt.targets[0].id)
+        if stmt.targets[0].id not in found:
             return False
         value = stmt.value
         if isinstance(value, gast.Call):
@@ -605,11 +607,21 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
         head, at = loop  # the next iteration, or after the last one
         return next_read(block, 0, i + 1, name) is True and next_read(body, at + 1, len(body), name) is True
 
-    changed = True
-    while changed:
-        changed = False
-        for name in sorted(found):
-            if not all(holds(s, name) for s in bindings[name]):
-                found.discard(name)
-                changed = True
+    # A worklist for the greatest fixed point: a name's check holds only through names
+    # being in `found` (`consulted`), and `found` only shrinks, so a name is checked
+    # again only when a name its last check consulted goes out.
+    consulted: list = []
+    readers: dict = collections.defaultdict(set)  # name -> the names whose check consulted it
+    pending = sorted(found, reverse=True)
+    while pending:
+        name = pending.pop()
+        if name not in found:
+            continue
+        consulted.clear()
+        if all(holds(s, name) for s in bindings[name]):
+            for other in consulted:
+                readers[other].add(name)
+        else:
+            found.discard(name)
+            pending.extend(sorted(readers.pop(name, set()) & found, reverse=True))
     return frozenset(found)

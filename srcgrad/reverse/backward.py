@@ -141,17 +141,17 @@ class Backward:
                 out.append(nodes.stamp(gast.Assign(targets=[target], value=value, type_comment=None), line))
                 continue
             if isinstance(item, templates.Local):
-                out.append(nodes.assign(item.name, value, line))
+                out.append(_assign(item.name, value, line))
                 continue
             adj = self.ctx.names.adjoint(item.target)
             if isinstance(item, Update):  # the adjoint changes without a new contribution
-                out.append(nodes.assign(adj, value, line))
+                out.append(_assign(adj, value, line))
                 continue
             if item.target in init and item.target in self.ctx.facts.container_names:
                 value = nodes.quote_expr(f"{self.ctx.rename_global('add_grad')}(a, e)", a=adj, e=value)
             elif item.target in init:
                 value = _binop(nodes.name(adj), gast.Add, value)
-            out.append(nodes.assign(adj, value, line))
+            out.append(_assign(adj, value, line))
             init.add(item.target)
 
     def branch(self, info: If, init: set, out: list) -> None:
@@ -232,6 +232,18 @@ def _binop(left, op, right):
     item is the item's own, or a renamed copy of it: as for a first contribution, it
     goes into one statement of the finished sweep)."""
     return gast.BinOp(left=left, op=op(), right=right)
+
+
+def _assign(target: str, value, line):
+    """`nodes.assign(target, value, line)`, the statement made without gast's keyword
+    constructor (which sets the same fields, in the same order, slower): a backward
+    sweep assigns every adjoint item."""
+    stmt = _new(gast.Assign)
+    stmt.__dict__.update(targets=[nodes.name(target, store=True)], value=value, type_comment=None)
+    return stmt if line is None else nodes.stamp(stmt, line)
+
+
+_new = gast.Assign.__new__
 
 
 def _merge_twins(items: list) -> list:

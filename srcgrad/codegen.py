@@ -203,13 +203,17 @@ class Compiled:
         self.fresh = False  # returns a new list of Python floats as long as its one argument
         _BY_FILE[self.filename] = self
         cells = free + [twin.name] if twin is not None else free
-        # (the body indented as textwrap.indent does it, without its generator: a line of
-        # nothing but whitespace is left as it is)
-        body = "".join(["    " + line if line.strip() else line for line in self._annotated.splitlines(True)])
-        wrapper = f"def _srcgrad_factory({', '.join(cells)}):\n" \
-                  f"{body}    return {', '.join(self.names)}\n"
+        wrapper = _factory(cells, self._annotated, self.names)
         self.text = wrapper
-        module = compile(wrapper, self.filename, "exec")
+        # The code is compiled from the plain text: the annotated one has the same lines,
+        # each statement at the same place, its note a comment after it, so the code is
+        # the same (line numbers and columns included), and the notes, a third of the
+        # text, are not read again. Tracebacks show the annotated text (linecache).
+        plain = self._source
+        if plain is not self._annotated and plain.count("\n") == self._annotated.count("\n"):
+            module = compile(_factory(cells, plain, self.names), self.filename, "exec")
+        else:
+            module = compile(wrapper, self.filename, "exec")
         factory = next(c for c in module.co_consts if isinstance(c, types.CodeType))
         codes = {c.co_name: c for c in factory.co_consts if isinstance(c, types.CodeType)}
         self.codes = [codes[n] for n in self.names]
@@ -269,3 +273,12 @@ class Compiled:
 
 
 _TWIN_LOCK = threading.Lock()
+
+
+def _factory(cells: list, text: str, names: list) -> str:
+    """The text `Compiled` compiles: `text` (the generated functions) indented in a
+    factory taking the free names `cells` and returning the functions `names`. (The
+    body is indented as textwrap.indent does it, without its generator: a line of
+    nothing but whitespace is left as it is.)"""
+    body = "".join(["    " + line if line.strip() else line for line in text.splitlines(True)])
+    return f"def _srcgrad_factory({', '.join(cells)}):\n{body}    return {', '.join(names)}\n"

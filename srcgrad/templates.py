@@ -225,7 +225,7 @@ def _expand(plan, bindings, adjoint_of, rename_global, renames):
         assert isinstance(operand, gast.Name), "d[] of a non-variable"
         adj = adjoint_of(operand.id)
         assert adj is not None, f"d[{operand.id}] read but {operand.id} is inactive"
-        return nodes.name(adj)
+        return _name(adj)
 
     return _spliced(plan, derivative, bindings, rename_global, renames)
 
@@ -237,7 +237,7 @@ def _spliced(plan, derivative, bindings, rename_global, renames):
     def name_of(ident):
         if ident in bindings:
             return _loaded(bindings[ident])
-        return nodes.name(renames[ident] if ident in renames else rename_global(ident))
+        return _name(renames[ident] if ident in renames else rename_global(ident))
 
     return plan(name_of, derivative)
 
@@ -352,14 +352,24 @@ def _loaded(node):
     made = _new_name(gast.Name)
     into = made.__dict__
     # clone's copy (the fields, then the positions there are), in a Load context
-    into.update(id=src.get("id"), ctx=gast.Load(), annotation=None, type_comment=src.get("type_comment"))
+    into.update(id=src.get("id"), ctx=_new_load(gast.Load), annotation=None,
+                type_comment=src.get("type_comment"))
     for attr in _NAME_POSITIONS:
         if attr in src:
             into[attr] = src[attr]
     return made
 
 
+def _name(ident: str):
+    """`nodes.name(ident)`, its Load context made without gast's constructor (which,
+    called without arguments, sets nothing): a template copy is mostly names."""
+    made = _new_name(gast.Name)
+    made.__dict__.update(id=ident, ctx=_new_load(gast.Load), annotation=None, type_comment=None)
+    return made
+
+
 _new_name = gast.Name.__new__
+_new_load = gast.Load.__new__
 _NAME_POSITIONS = gast.Name._attributes
 
 

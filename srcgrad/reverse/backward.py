@@ -57,8 +57,14 @@ class Backward:
             saves[key] = self.ctx.names.fresh(name.lstrip("_"))
         return saves[key]
 
-    def renamed(self, expr, refs: dict):
-        if all(r is None or r == MANAGED or self.is_final(n, r) for n, r in refs.items()):
+    def reads_final(self, refs: dict) -> bool:
+        """Each name of `refs` read as it finally is: nothing to rename (nor to save)."""
+        return all(r is None or r == MANAGED or self.is_final(n, r) for n, r in refs.items())
+
+    def renamed(self, expr, refs: dict, final: bool | None = None):
+        """`expr` reading each name of `refs` in its version (`final`: `reads_final(refs)`,
+        when the caller knows it already)."""
+        if final if final is not None else self.reads_final(refs):
             return expr  # each name read as it finally is: nothing to rename (nor to save)
         used = nodes.loaded_names(expr)
         mapping = {n: self.resolve(n, r) for n, r in refs.items() if n in used}
@@ -130,8 +136,9 @@ class Backward:
         is the first to its adjoint and added (add_grad for containers) if not."""
         line = info.stmt.lineno
         out.append(nodes.comment(f"backward of line {line}: {self.ctx.line(line)}"))
+        final = self.reads_final(info.refs)  # (the same for each item: asked once)
         for item, twice in _merge_twins(info.items):
-            value = self.renamed(item.value, info.refs)
+            value = self.renamed(item.value, info.refs, final)
             if twice:  # `x * x`: one contribution, doubled (exactly what adding it twice gives)
                 value = _binop(nodes.const(2), gast.Mult, value)
             if isinstance(item, templates.Local) and item.name.endswith("[]"):

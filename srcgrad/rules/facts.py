@@ -329,9 +329,19 @@ def never_selects(obj) -> bool:
     """Every zero in `obj`'s result is one its arguments' values make: it never leaves an
     entry out or picks against one (numpy.where, indexing and comparisons select)."""
     if isinstance(obj, numpy.ufunc):
-        return of(obj) is not None and not selecting_ufunc(obj)
+        if of(obj) is None:
+            return False
+        selects = _SELECTING.get(obj)
+        if selects is None:  # (reads `ufunc.types`, a new list of strings per read)
+            selects = _SELECTING[obj] = selecting_ufunc(obj)
+        return not selects
     found = of(obj)
     return found is not None and found.nonselecting
+
+
+# ufunc -> `selecting_ufunc(ufunc)`, for the ufuncs the table knows (NumPy's and SciPy's
+# own, which live as long as their modules; their names and loops never change)
+_SELECTING: dict = {}
 
 
 def maps_numbers(obj) -> bool:

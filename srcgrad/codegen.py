@@ -205,15 +205,7 @@ class Compiled:
         cells = free + [twin.name] if twin is not None else free
         wrapper = _factory(cells, self._annotated, self.names)
         self.text = wrapper
-        # The code is compiled from the plain text: the annotated one has the same lines,
-        # each statement at the same place, its note a comment after it, so the code is
-        # the same (line numbers and columns included), and the notes, a third of the
-        # text, are not read again. Tracebacks show the annotated text (linecache).
-        plain = self._source
-        if plain is not self._annotated and plain.count("\n") == self._annotated.count("\n"):
-            module = compile(_factory(cells, plain, self.names), self.filename, "exec")
-        else:
-            module = compile(wrapper, self.filename, "exec")
+        module = compile(wrapper, self.filename, "exec")
         factory = next(c for c in module.co_consts if isinstance(c, types.CodeType))
         codes = {c.co_name: c for c in factory.co_consts if isinstance(c, types.CodeType)}
         self.codes = [codes[n] for n in self.names]

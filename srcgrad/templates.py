@@ -157,7 +157,8 @@ def _global(fn, ident: str, origin: str):
     raise TemplateError(f"{origin}: unknown name {ident!r} in template")
 
 
-def instantiate(template: Template, bindings: dict, adjoint_of, rename_global, fresh) -> list:
+def instantiate(template: Template, bindings: dict, adjoint_of, rename_global, fresh,
+                reads: set | None = None) -> list:
     """Splice `template` for one call: a list of `Local` and `Contribution`.
 
     bindings: parameter (and result) name -> operand node (Name, Constant, or
@@ -165,21 +166,32 @@ def instantiate(template: Template, bindings: dict, adjoint_of, rename_global, f
     name, or None when var is inactive (its contributions are dropped).
     rename_global(ident) -> the name generated code uses for a template global.
     fresh(base) -> a new temporary name.
+    reads: a set that gets every identifier the items' values load, as
+    `nodes.loaded_names` of them would find it (noted as the copies are made: every
+    name in a copy is one the copy put there), or None.
     """
     renames: dict[str, str] = {}
     out: list = []
     for stmt, plan in zip(template.body, _plans(template)):
         target = stmt.targets[0]
         if isinstance(target, gast.Name):
-            value = _expand(plan, bindings, adjoint_of, rename_global, renames)
+            value = _expand(plan, bindings, adjoint_of, rename_global, renames, reads)
             renames[target.id] = fresh("t")
             out.append(Local(renames[target.id], value))
             continue
         operand = bindings[target.slice.id]
         if not _any_active(operand, adjoint_of):
             continue
-        value = _expand(plan, bindings, adjoint_of, rename_global, renames)
-        out.extend(_contribute(operand, value, adjoint_of, fresh))
+        value_reads = None if reads is None else set()
+        value = _expand(plan, bindings, adjoint_of, rename_global, renames, value_reads)
+        made = _contribute(operand, value, adjoint_of, fresh)
+        if reads is None:
+            pass
+        elif len(made) == 1 and made[0].value is value:
+            reads |= value_reads
+        else:  # a literal operand, its part sent to each entry by index
+            reads |= nodes.loaded_names([item.value for item in made])
+        out.extend(made)
     return out
 
 
@@ -216,28 +228,44 @@ def _contribute(operand, value, adjoint_of, fresh) -> list:
     return out
 
 
-def _expand(plan, bindings, adjoint_of, rename_global, renames):
+def _expand(plan, bindings, adjoint_of, rename_global, renames, reads=None):
     """Replace d[p], parameters, template locals and globals in a template expression
-    (given by its `_plan`)."""
+    (given by its `_plan`); `reads`, if a set, gets the names the copy loads."""
 
     def derivative(n):
         operand = bindings[n.slice.id]
         assert isinstance(operand, gast.Name), "d[] of a non-variable"
         adj = adjoint_of(operand.id)
         assert adj is not None, f"d[{operand.id}] read but {operand.id} is inactive"
+        if reads is not None:
+            reads.add(adj)
         return _name(adj)
 
-    return _spliced(plan, derivative, bindings, rename_global, renames)
+    return _spliced(plan, derivative, bindings, rename_global, renames, reads)
 
 
-def _spliced(plan, derivative, bindings, rename_global, renames):
+def _spliced(plan, derivative, bindings, rename_global, renames, reads=None):
     """A copy of a template expression, made by its `_plan`: `d[p]` replaced by
     `derivative(node)`, parameters by (copies of) their bindings, template locals
-    and globals by their emitted names."""
-    def name_of(ident):
-        if ident in bindings:
-            return _loaded(bindings[ident])
-        return _name(renames[ident] if ident in renames else rename_global(ident))
+    and globals by their emitted names. `reads`, if a set, gets the identifier of
+    every name `name_of` puts in (`derivative` notes its own)."""
+    if reads is None:
+        def name_of(ident):
+            if ident in bindings:
+                return _loaded(bindings[ident])
+            return _name(renames[ident] if ident in renames else rename_global(ident))
+    else:
+        def name_of(ident):
+            if ident in bindings:
+                made = _loaded(bindings[ident])
+                if made.__class__ is gast.Name:
+                    reads.add(made.id)
+                else:  # a literal of names, or a constant
+                    reads.update(nodes.loaded_names(made))
+                return made
+            made = renames[ident] if ident in renames else rename_global(ident)
+            reads.add(made)
+            return _name(made)
 
     return plan(name_of, derivative)
 

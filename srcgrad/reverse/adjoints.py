@@ -16,7 +16,21 @@ from ..errors import located
 from ..rules import registry
 
 
-def adjoint_items(stmt, op: Op, act, ctx) -> list:
+def adjoint_items(stmt, op: Op, act, ctx, reads: set | None = None) -> list:
+    """The adjoint items of `stmt` (see the module); `reads`, if a set, gets every
+    identifier their values load (`nodes.loaded_names` of them)."""
+    if reads is None:
+        return _adjoint_items(stmt, op, act, ctx, None)
+    noted: set = set()
+    items = _adjoint_items(stmt, op, act, ctx, noted)
+    if items and not noted:  # not a template's copies: what their values read is looked up
+        noted = nodes.loaded_names([item.value for item in items])
+    reads |= noted
+    return items
+
+
+def _adjoint_items(stmt, op: Op, act, ctx, reads: set | None) -> list:
+    """`adjoint_items`; `reads` is filled by a template's instantiation only."""
     z = stmt.targets[0].id
     if op.kind == "copy":
         source = stmt.value
@@ -45,7 +59,7 @@ def adjoint_items(stmt, op: Op, act, ctx) -> list:
             return ctx.names.adjoint(var) if act.is_active(var) else None
 
         return templates.instantiate(op.rule.template, op.bindings, adjoint_of,
-                                     ctx.rename_global, ctx.names.fresh)
+                                     ctx.rename_global, ctx.names.fresh, reads)
     if op.kind == "custom":
         return custom_vjp_items(stmt, op, act, ctx)
     if op.kind == "opaque" and op.label in ("Tuple", "List"):

@@ -374,9 +374,9 @@ def _list_plan(items: list):
 def _loaded(node):
     """`nodes.loaded(node)`: for a plain `Name` (a template's operand, most often) the
     same copy made directly."""
-    if node.__class__ is not gast.Name or node.annotation is not None:
+    src = node.__dict__ if node.__class__ is gast.Name else None
+    if src is None or src.get("annotation") is not None:
         return nodes.loaded(node)
-    src = node.__dict__
     made = _new_name(gast.Name)
     into = made.__dict__
     # clone's copy (the fields, then the positions there are), in a Load context

@@ -17,7 +17,6 @@ from __future__ import annotations
 import itertools
 import linecache
 import re
-import textwrap
 import threading
 import types
 import weakref
@@ -204,8 +203,7 @@ class Compiled:
         self.fresh = False  # returns a new list of Python floats as long as its one argument
         _BY_FILE[self.filename] = self
         cells = free + [twin.name] if twin is not None else free
-        wrapper = f"def _srcgrad_factory({', '.join(cells)}):\n" \
-                  f"{textwrap.indent(self._annotated, '    ')}    return {', '.join(self.names)}\n"
+        wrapper = _factory(cells, self._annotated, self.names)
         self.text = wrapper
         module = compile(wrapper, self.filename, "exec")
         factory = next(c for c in module.co_consts if isinstance(c, types.CodeType))
@@ -267,3 +265,12 @@ class Compiled:
 
 
 _TWIN_LOCK = threading.Lock()
+
+
+def _factory(cells: list, text: str, names: list) -> str:
+    """The text `Compiled` compiles: `text` (the generated functions) indented in a
+    factory taking the free names `cells` and returning the functions `names`. (The
+    body is indented as textwrap.indent does it, without its generator: a line of
+    nothing but whitespace is left as it is.)"""
+    body = "".join(["    " + line if line.strip() else line for line in text.splitlines(True)])
+    return f"def _srcgrad_factory({', '.join(cells)}):\n{body}    return {', '.join(names)}\n"

@@ -68,6 +68,8 @@ class Template:
     body: list
     globals: dict = field(default_factory=dict)
     origin: str = ""
+    # how to copy each statement's value (`_plan`), made on first use: `body` never changes
+    plans: list | None = field(default=None, repr=False, compare=False)
 
     @property
     def params(self) -> list[str]:
@@ -155,7 +157,8 @@ def _global(fn, ident: str, origin: str):
     raise TemplateError(f"{origin}: unknown name {ident!r} in template")
 
 
-def instantiate(template: Template, bindings: dict, adjoint_of, rename_global, fresh) -> list:
+def instantiate(template: Template, bindings: dict, adjoint_of, rename_global, fresh,
+                reads: set | None = None) -> list:
     """Splice `template` for one call: a list of `Local` and `Contribution`.
 
     bindings: parameter (and result) name -> operand node (Name, Constant, or
@@ -163,21 +166,32 @@ def instantiate(template: Template, bindings: dict, adjoint_of, rename_global, f
     name, or None when var is inactive (its contributions are dropped).
     rename_global(ident) -> the name generated code uses for a template global.
     fresh(base) -> a new temporary name.
+    reads: a set that gets every identifier the items' values load, as
+    `nodes.loaded_names` of them would find it (noted as the copies are made: every
+    name in a copy is one the copy put there), or None.
     """
     renames: dict[str, str] = {}
     out: list = []
-    for stmt in template.body:
+    for stmt, plan in zip(template.body, _plans(template)):
         target = stmt.targets[0]
         if isinstance(target, gast.Name):
-            value = _expand(stmt.value, bindings, adjoint_of, rename_global, renames)
+            value = _expand(plan, bindings, adjoint_of, rename_global, renames, reads)
             renames[target.id] = fresh("t")
             out.append(Local(renames[target.id], value))
             continue
         operand = bindings[target.slice.id]
         if not _any_active(operand, adjoint_of):
             continue
-        value = _expand(stmt.value, bindings, adjoint_of, rename_global, renames)
-        out.extend(_contribute(operand, value, adjoint_of, fresh))
+        value_reads = None if reads is None else set()
+        value = _expand(plan, bindings, adjoint_of, rename_global, renames, value_reads)
+        made = _contribute(operand, value, adjoint_of, fresh)
+        if reads is None:
+            pass
+        elif len(made) == 1 and made[0].value is value:
+            reads |= value_reads
+        else:  # a literal operand, its part sent to each entry by index
+            reads |= nodes.loaded_names([item.value for item in made])
+        out.extend(made)
     return out
 
 
@@ -214,34 +228,177 @@ def _contribute(operand, value, adjoint_of, fresh) -> list:
     return out
 
 
-def _expand(expr, bindings, adjoint_of, rename_global, renames):
-    """Replace d[p], parameters, template locals and globals in a template expression."""
+def _expand(plan, bindings, adjoint_of, rename_global, renames, reads=None):
+    """Replace d[p], parameters, template locals and globals in a template expression
+    (given by its `_plan`); `reads`, if a set, gets the names the copy loads."""
 
     def derivative(n):
         operand = bindings[n.slice.id]
         assert isinstance(operand, gast.Name), "d[] of a non-variable"
         adj = adjoint_of(operand.id)
         assert adj is not None, f"d[{operand.id}] read but {operand.id} is inactive"
-        return nodes.name(adj)
+        if reads is not None:
+            reads.add(adj)
+        return _name(adj)
 
-    return _spliced(expr, derivative, bindings, rename_global, renames)
+    return _spliced(plan, derivative, bindings, rename_global, renames, reads)
 
 
-def _spliced(expr, derivative, bindings, rename_global, renames):
-    """A copy of template expression `expr`: `d[p]` replaced by `derivative(node)`,
-    parameters by (copies of) their bindings, template locals and globals by
-    their emitted names. One pass, copying as it goes."""
-    def replace(n):
-        cls = n.__class__
-        if cls is gast.Name:
-            if n.id in bindings:
-                return nodes.loaded(bindings[n.id])
-            return nodes.name(renames[n.id] if n.id in renames else rename_global(n.id))
-        if cls is gast.Subscript and _is_d(n):
-            return derivative(n)
-        return None
+def _spliced(plan, derivative, bindings, rename_global, renames, reads=None):
+    """A copy of a template expression, made by its `_plan`: `d[p]` replaced by
+    `derivative(node)`, parameters by (copies of) their bindings, template locals
+    and globals by their emitted names. `reads`, if a set, gets the identifier of
+    every name `name_of` puts in (`derivative` notes its own)."""
+    if reads is None:
+        def name_of(ident):
+            if ident in bindings:
+                return _loaded(bindings[ident])
+            return _name(renames[ident] if ident in renames else rename_global(ident))
+    else:
+        def name_of(ident):
+            if ident in bindings:
+                made = _loaded(bindings[ident])
+                if made.__class__ is gast.Name:
+                    reads.add(made.id)
+                else:  # a literal of names, or a constant
+                    reads.update(nodes.loaded_names(made))
+                return made
+            made = renames[ident] if ident in renames else rename_global(ident)
+            reads.add(made)
+            return _name(made)
 
-    return nodes.clone(expr, replace)
+    return plan(name_of, derivative)
+
+
+def _plans(template: Template) -> list:
+    """The `_plan` of each statement's value in `template`'s body (made once)."""
+    plans = template.plans
+    if plans is None:
+        plans = template.plans = [_plan(stmt.value) for stmt in template.body]
+    return plans
+
+
+def _plan(node):
+    """How to copy template expression `node`: a function `make(name_of, derivative)`
+    returning what `nodes.clone(node, replace)` returns, where `replace` puts
+    `name_of(ident)` for each `Name` and `derivative(n)` for each `d[p]` node `n`.
+
+    Templates are copied for every call they differentiate; the plan does what
+    `nodes.clone` would find out anew for every node of every copy (which
+    fields hold child nodes, which values and positions are copied as they are)
+    once per template. The copies are the same: the same fields and positions,
+    in the same order, contexts shared, everything else new.
+    """
+    cls = node.__class__
+    if cls is gast.Name:
+        ident = node.id
+        return lambda name_of, derivative: name_of(ident)
+    if cls is gast.Subscript and _is_d(node):
+        return lambda name_of, derivative: derivative(node)
+    src = node.__dict__
+    proto: dict = {}  # the fields (children's as placeholders), then the positions
+    singles: list = []  # (field, plan of the child node)
+    lists: list = []  # (field, plan of the list)
+    for name in cls._fields:
+        value = src.get(name)
+        if value.__class__ is list:
+            proto[name] = None
+            lists.append((name, _list_plan(value)))
+        elif isinstance(value, gast.AST) and value.__class__ not in nodes._CONTEXTS:
+            proto[name] = None
+            singles.append((name, _plan(value)))
+        else:
+            proto[name] = value  # a context (shared, as `clone` shares it), a string, a number
+    for attr in cls._attributes:
+        if attr in src:
+            proto[attr] = src[attr]
+    new = cls.__new__
+    if lists:
+        singles = tuple(singles)
+        lists = tuple(lists)
+
+        def make(name_of, derivative):
+            made = new(cls)
+            into = made.__dict__
+            into.update(proto)
+            for name, sub in singles:
+                into[name] = sub(name_of, derivative)
+            for name, sub in lists:
+                into[name] = sub(name_of, derivative)
+            return made
+    elif len(singles) == 1:
+        ((one, first),) = singles
+
+        def make(name_of, derivative):
+            made = new(cls)
+            into = made.__dict__
+            into.update(proto)
+            into[one] = first(name_of, derivative)
+            return made
+    elif singles:
+        singles = tuple(singles)
+
+        def make(name_of, derivative):
+            made = new(cls)
+            into = made.__dict__
+            into.update(proto)
+            for name, sub in singles:
+                into[name] = sub(name_of, derivative)
+            return made
+    else:  # a constant, an operator: no children
+        def make(name_of, derivative):
+            made = new(cls)
+            made.__dict__.update(proto)
+            return made
+    return make
+
+
+def _list_plan(items: list):
+    """`_plan` for a field holding a list: a new list, its nodes copied as `clone` copies
+    them (contexts and plain values kept as they are)."""
+    parts = []
+    for item in items:
+        if item.__class__ is list:
+            parts.append((_list_plan(item), None))
+        elif isinstance(item, gast.AST) and item.__class__ not in nodes._CONTEXTS:
+            parts.append((_plan(item), None))
+        else:
+            parts.append((None, item))
+    parts = tuple(parts)
+
+    def make(name_of, derivative):
+        return [value if sub is None else sub(name_of, derivative) for sub, value in parts]
+    return make
+
+
+def _loaded(node):
+    """`nodes.loaded(node)`: for a plain `Name` (a template's operand, most often) the
+    same copy made directly."""
+    src = node.__dict__ if node.__class__ is gast.Name else None
+    if src is None or src.get("annotation") is not None:
+        return nodes.loaded(node)
+    made = _new_name(gast.Name)
+    into = made.__dict__
+    # clone's copy (the fields, then the positions there are), in a Load context
+    into.update(id=src.get("id"), ctx=_new_load(gast.Load), annotation=None,
+                type_comment=src.get("type_comment"))
+    for attr in _NAME_POSITIONS:
+        if attr in src:
+            into[attr] = src[attr]
+    return made
+
+
+def _name(ident: str):
+    """`nodes.name(ident)`, its Load context made without gast's constructor (which,
+    called without arguments, sets nothing): a template copy is mostly names."""
+    made = _new_name(gast.Name)
+    made.__dict__.update(id=ident, ctx=_new_load(gast.Load), annotation=None, type_comment=None)
+    return made
+
+
+_new_name = gast.Name.__new__
+_new_load = gast.Load.__new__
+_NAME_POSITIONS = gast.Name._attributes
 
 
 def instantiate_tangent(template: Template, bindings: dict, tangent_of, rename_global, fresh,
@@ -257,10 +414,10 @@ def instantiate_tangent(template: Template, bindings: dict, tangent_of, rename_g
     """
     renames: dict[str, str] = {}
     out: list = []
-    for stmt in template.body:
+    for stmt, plan in zip(template.body, _plans(template)):
         target = stmt.targets[0]
         if isinstance(target, gast.Name):
-            value = _expand_tangent(stmt.value, bindings, tangent_of, rename_global, renames, zeros)
+            value = _expand_tangent(plan, bindings, tangent_of, rename_global, renames, zeros)
             renames[target.id] = fresh("t")
             out.append(Local(renames[target.id], value))
             continue
@@ -268,7 +425,7 @@ def instantiate_tangent(template: Template, bindings: dict, tangent_of, rename_g
                   if isinstance(n.value, gast.Name) and n.value.id == "d"}
         if not any(_any_active(bindings[p], tangent_of) for p in params):
             continue
-        value = _expand_tangent(stmt.value, bindings, tangent_of, rename_global, renames, zeros)
+        value = _expand_tangent(plan, bindings, tangent_of, rename_global, renames, zeros)
         out.append(Contribution(bindings[template.result].id, value))
     return _read_locals_only(out)
 
@@ -286,7 +443,7 @@ def _read_locals_only(items: list) -> list:
     return kept[::-1]
 
 
-def _expand_tangent(expr, bindings, tangent_of, rename_global, renames, zeros):
+def _expand_tangent(plan, bindings, tangent_of, rename_global, renames, zeros):
     def tangent_expr(operand):
         if isinstance(operand, gast.Name) and tangent_of(operand.id) is not None:
             return nodes.name(tangent_of(operand.id))
@@ -294,7 +451,7 @@ def _expand_tangent(expr, bindings, tangent_of, rename_global, renames, zeros):
             return type(operand)(elts=[tangent_expr(e) for e in operand.elts], ctx=gast.Load())
         return zeros(operand)
 
-    return _spliced(expr, lambda n: tangent_expr(bindings[n.slice.id]), bindings,
+    return _spliced(plan, lambda n: tangent_expr(bindings[n.slice.id]), bindings,
                     rename_global, renames)
 
 

@@ -68,6 +68,7 @@ def _signed_unparse(node) -> str:
 if _Unparser is not None and all(hasattr(_Unparser, name) for name in (
         "binop", "binop_precedence", "binop_rassoc", "unop", "unop_precedence", "cmpops", "fill",
         "items_view", "_write_constant", "traverse")):
+    _Name = gast.Name
     _TEST, _TUPLE, _YIELD, _CMP, _ATOM, _FACTOR = (_Precedence.TEST, _Precedence.TUPLE, _Precedence.YIELD,
                                                    _Precedence.CMP, _Precedence.ATOM, _Precedence.FACTOR)
 
@@ -90,6 +91,24 @@ if _Unparser is not None and all(hasattr(_Unparser, name) for name in (
             """A list of nodes: in a function, the statements of a block."""
             for item in stmts:
                 self.traverse(item)
+
+        def fill(self, text="", allow_semicolon=True):
+            # gast's, with its `maybe_newline` and `write` calls inlined (the same parts
+            # of `_source`): it starts every line
+            if self._in_interactive and not self._indent and allow_semicolon:
+                _Unparser.fill(self, text, allow_semicolon)
+                return
+            source = self._source
+            if source:
+                source.append("\n")
+            source.append("    " * self._indent + text)
+
+        def _operand(self, node) -> None:
+            """`traverse(node)`, a plain name written directly (the most common operand)."""
+            if node.__class__ is _Name and not node.annotation:
+                self._source.append(node.id)
+            else:
+                self.traverse(node)
 
         def _tight(self, node) -> bool:
             """Traverse `node` where a sign would be read last; a negative number there
@@ -126,10 +145,10 @@ if _Unparser is not None and all(hasattr(_Unparser, name) for name in (
                 write("(")
             right_associative = operator in self.binop_rassoc
             precedences[node.left] = level + 1 if right_associative else level
-            self._tight(node.left) if right_associative else self.traverse(node.left)
+            self._tight(node.left) if right_associative else self._operand(node.left)
             write(" " + operator + " ")
             precedences[node.right] = level if right_associative else level + 1
-            self.traverse(node.right)
+            self._operand(node.right)
             if parens:
                 write(")")
 
@@ -173,7 +192,7 @@ if _Unparser is not None and all(hasattr(_Unparser, name) for name in (
                 if comma:
                     write(", ")
                 comma = True
-                self.traverse(e)
+                self._operand(e)
             for e in node.keywords:
                 if comma:
                     write(", ")
@@ -228,12 +247,13 @@ if _Unparser is not None and all(hasattr(_Unparser, name) for name in (
             self.fill()
             for target in node.targets:
                 self._precedences[target] = _TUPLE
-                self.traverse(target)
+                self._operand(target)
                 self._source.append(" = ")
-            self.traverse(node.value)
-            type_comment = self.get_type_comment(node)
-            if type_comment:
-                self._source.append(type_comment)
+            self._operand(node.value)
+            # (gast's get_type_comment, inlined)
+            comment = self._type_ignores.get(node.lineno) or node.type_comment
+            if comment is not None:
+                self._source.append(" # type: {}".format(comment))
 
         def visit_AugAssign(self, node):
             self.fill()

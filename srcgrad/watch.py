@@ -346,7 +346,10 @@ def free_names(tree) -> set[str]:
     """Names a `def` (nested defs included) reads that none of its scopes binds."""
     import gast
 
-    from .nodes import push_children  # (a faster gast.iter_child_nodes)
+    from .nodes import child_fields
+
+    FunctionDef, Name, Load, AST = gast.FunctionDef, gast.Name, gast.Load, gast.AST
+    fields_of: dict = {}  # node class -> `child_fields(cls)`, for this call
 
     def scope(fn, enclosing: frozenset) -> set[str]:
         bound = set(enclosing)
@@ -355,17 +358,29 @@ def free_names(tree) -> set[str]:
         bound |= {a.id for a in (args.vararg, args.kwarg) if a is not None}
         inner, loads = [], set()
         stack = list(fn.body) + list(args.defaults) + [d for d in args.kw_defaults if d is not None]
+        pop, push = stack.pop, stack.append
         while stack:
-            node = stack.pop()
-            if isinstance(node, gast.FunctionDef):
+            node = pop()
+            cls = node.__class__
+            if cls is FunctionDef:
                 bound.add(node.name)
                 inner.append(node)
                 stack.extend(node.decorator_list)
                 stack.extend(node.args.defaults)
                 continue
-            if isinstance(node, gast.Name):
-                (loads if isinstance(node.ctx, gast.Load) else bound).add(node.id)
-            push_children(node, stack.append)
+            if cls is Name:
+                (loads if node.ctx.__class__ is Load else bound).add(node.id)
+            fields = fields_of.get(cls)
+            if fields is None:
+                fields = fields_of[cls] = child_fields(cls)
+            for field in fields:  # (nodes.push_children, inlined: this runs for every node)
+                value = getattr(node, field, None)
+                if value.__class__ is list:
+                    for item in value:
+                        if isinstance(item, AST):
+                            push(item)
+                elif isinstance(value, AST):
+                    push(value)
         free = loads - bound
         for fn_inner in inner:
             free |= scope(fn_inner, frozenset(bound))

@@ -22,8 +22,7 @@ def written_params(fn, ops: dict, params: list, namespace, is_local) -> frozense
     """The parameters of `fn` (an ANF tree) whose values a call may change in place.
     A call writes nothing when it is a registered rule's primitive without `out=`,
     or when the facts table says so of what it calls (`len(x)`, `range(n)`)."""
-    by_value = {id(s.value): op for s in nodes.of_class(fn, (gast.Assign,))
-                if (op := ops.get(id(s))) is not None}
+    by_value = {id(s.value): op for s in _assignments(fn) if (op := ops.get(id(s))) is not None}
 
     def pure(call) -> bool:
         if any(k.arg == "out" for k in call.keywords):
@@ -35,3 +34,27 @@ def written_params(fn, ops: dict, params: list, namespace, is_local) -> frozense
         return resolved.facts is not None and resolved.facts.pure and not resolved.written
 
     return frozenset(written_in_place(fn.body, params, pure) & set(params))
+
+
+# The fields of a node that hold statements (an assignment is a statement: it is
+# only ever found in these lists, never inside an expression).
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _assignments(fn) -> list:
+    """The `Assign` statements in `fn` (nested blocks and defs included): what
+    `nodes.of_class(fn, (gast.Assign,))` finds, from a walk of the statements alone
+    rather than of every node (this runs once per build, over the whole function)."""
+    out: list = []
+    stack = [fn]
+    pop, push, Assign = stack.pop, stack.extend, gast.Assign
+    while stack:
+        node = pop()
+        if node.__class__ is Assign:
+            out.append(node)
+            continue
+        for field in _BLOCKS:
+            block = getattr(node, field, None)
+            if block.__class__ is list:
+                push(block)
+    return out

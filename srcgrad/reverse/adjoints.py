@@ -6,14 +6,31 @@ a copy, a user rule (defvjp), or a located error when it has no derivative.
 """
 from __future__ import annotations
 
+import operator
+
 import gast
 
 from .. import nodes, templates
 from ..analysis.resolve import Op
 from ..errors import located
+from ..rules import registry
 
 
-def adjoint_items(stmt, op: Op, act, ctx) -> list:
+def adjoint_items(stmt, op: Op, act, ctx, reads: set | None = None) -> list:
+    """The adjoint items of `stmt` (see the module); `reads`, if a set, gets every
+    identifier their values load (`nodes.loaded_names` of them)."""
+    if reads is None:
+        return _adjoint_items(stmt, op, act, ctx, None)
+    noted: set = set()
+    items = _adjoint_items(stmt, op, act, ctx, noted)
+    if items and not noted:  # not a template's copies: what their values read is looked up
+        noted = nodes.loaded_names([item.value for item in items])
+    reads |= noted
+    return items
+
+
+def _adjoint_items(stmt, op: Op, act, ctx, reads: set | None) -> list:
+    """`adjoint_items`; `reads` is filled by a template's instantiation only."""
     z = stmt.targets[0].id
     if op.kind == "copy":
         source = stmt.value
@@ -42,7 +59,7 @@ def adjoint_items(stmt, op: Op, act, ctx) -> list:
             return ctx.names.adjoint(var) if act.is_active(var) else None
 
         return templates.instantiate(op.rule.template, op.bindings, adjoint_of,
-                                     ctx.rename_global, ctx.names.fresh)
+                                     ctx.rename_global, ctx.names.fresh, reads)
     if op.kind == "custom":
         return custom_vjp_items(stmt, op, act, ctx)
     if op.kind == "opaque" and op.label in ("Tuple", "List"):
@@ -61,8 +78,6 @@ def adjoint_items(stmt, op: Op, act, ctx) -> list:
 
 def refuse(stmt, op: Op, mode: str, ctx) -> None:
     """Raise the located error for a literal argument the rule declared it cannot differentiate."""
-    from ..rules import registry
-
     refused = registry.refusal(op.callee if op.callee is not None else op.rule.primitive, op.bindings, mode)
     if refused is None and op.callee is not None:
         refused = registry.refusal(op.rule.primitive, op.bindings, mode)
@@ -74,8 +89,6 @@ def refuse(stmt, op: Op, mode: str, ctx) -> None:
 
 def record_field(stmt, op: Op, ctx):
     """The field name (`params['W1']`) when `stmt` reads a record parameter by a constant key."""
-    import operator
-
     if op.kind != "rule" or op.callee is not operator.getitem:
         return None
     record, key = op.bindings.get("a"), op.bindings.get("index")
@@ -87,8 +100,6 @@ def record_field(stmt, op: Op, ctx):
 
 def dense_entry(stmt, op: Op, ctx):
     """(adjoint list, index) when `stmt` reads an entry of a dense-adjoint parameter."""
-    import operator
-
     if op.kind != "rule" or op.callee is not operator.getitem:
         return None
     source, index = op.bindings.get("a"), op.bindings.get("index")
@@ -99,8 +110,6 @@ def dense_entry(stmt, op: Op, ctx):
 
 def custom_vjp_items(stmt, op, act, ctx) -> list:
     """`_g = my_op_vjp(dz, z, *args)`; each active argument takes its entry (None: zero)."""
-    from ..rules import registry
-
     rule = registry.user_vjp(op.callee)
     if rule is None:
         raise located(ctx.source, stmt, f"{op.label} has a defjvp rule but no defvjp rule",

@@ -57,8 +57,14 @@ class Backward:
             saves[key] = self.ctx.names.fresh(name.lstrip("_"))
         return saves[key]
 
-    def renamed(self, expr, refs: dict):
-        if all(r is None or r == MANAGED or self.is_final(n, r) for n, r in refs.items()):
+    def reads_final(self, refs: dict) -> bool:
+        """Each name of `refs` read as it finally is: nothing to rename (nor to save)."""
+        return all(r is None or r == MANAGED or self.is_final(n, r) for n, r in refs.items())
+
+    def renamed(self, expr, refs: dict, final: bool | None = None):
+        """`expr` reading each name of `refs` in its version (`final`: `reads_final(refs)`,
+        when the caller knows it already)."""
+        if final if final is not None else self.reads_final(refs):
             return expr  # each name read as it finally is: nothing to rename (nor to save)
         used = nodes.loaded_names(expr)
         mapping = {n: self.resolve(n, r) for n, r in refs.items() if n in used}
@@ -130,8 +136,9 @@ class Backward:
         is the first to its adjoint and added (add_grad for containers) if not."""
         line = info.stmt.lineno
         out.append(nodes.comment(f"backward of line {line}: {self.ctx.line(line)}"))
+        final = self.reads_final(info.refs)  # (the same for each item: asked once)
         for item, twice in _merge_twins(info.items):
-            value = self.renamed(item.value, info.refs)
+            value = self.renamed(item.value, info.refs, final)
             if twice:  # `x * x`: one contribution, doubled (exactly what adding it twice gives)
                 value = _binop(nodes.const(2), gast.Mult, value)
             if isinstance(item, templates.Local) and item.name.endswith("[]"):
@@ -141,17 +148,17 @@ class Backward:
                 out.append(nodes.stamp(gast.Assign(targets=[target], value=value, type_comment=None), line))
                 continue
             if isinstance(item, templates.Local):
-                out.append(nodes.assign(item.name, value, line))
+                out.append(_assign(item.name, value, line))
                 continue
             adj = self.ctx.names.adjoint(item.target)
             if isinstance(item, Update):  # the adjoint changes without a new contribution
-                out.append(nodes.assign(adj, value, line))
+                out.append(_assign(adj, value, line))
                 continue
             if item.target in init and item.target in self.ctx.facts.container_names:
                 value = nodes.quote_expr(f"{self.ctx.rename_global('add_grad')}(a, e)", a=adj, e=value)
             elif item.target in init:
                 value = _binop(nodes.name(adj), gast.Add, value)
-            out.append(nodes.assign(adj, value, line))
+            out.append(_assign(adj, value, line))
             init.add(item.target)
 
     def branch(self, info: If, init: set, out: list) -> None:
@@ -232,6 +239,18 @@ def _binop(left, op, right):
     item is the item's own, or a renamed copy of it: as for a first contribution, it
     goes into one statement of the finished sweep)."""
     return gast.BinOp(left=left, op=op(), right=right)
+
+
+def _assign(target: str, value, line):
+    """`nodes.assign(target, value, line)`, the statement made without gast's keyword
+    constructor (which sets the same fields, in the same order, slower): a backward
+    sweep assigns every adjoint item."""
+    stmt = _new(gast.Assign)
+    stmt.__dict__.update(targets=[nodes.name(target, store=True)], value=value, type_comment=None)
+    return stmt if line is None else nodes.stamp(stmt, line)
+
+
+_new = gast.Assign.__new__
 
 
 def _merge_twins(items: list) -> list:

@@ -250,8 +250,10 @@ class Walk:
             items = None
             reads: set[str] = set()
             if self.act.is_active(z):
-                items = adjoint_items(stmt, self.ops[id(stmt)], self.act, self.ctx)
-                reads = local_reads(items, self.ctx) - {z}
+                loaded: set = set()  # (what the items read, noted as they are made)
+                items = adjoint_items(stmt, self.ops[id(stmt)], self.act, self.ctx, loaded)
+                is_local = self.ctx.is_local
+                reads = {n for n in loaded if is_local(n)} - {z}
             refs = self.refs(reads, cur, managed)
             operands = None
             if loop is not None:

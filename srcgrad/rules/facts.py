@@ -270,20 +270,16 @@ def written(facts: Facts | None, args: list, keywords: list, ufunc=None) -> list
     return out
 
 
-def _holds(obj, fact: str) -> bool:
-    """Whether the table knows `obj` and its boolean `fact` is true."""
-    found = of(obj)
-    return found is not None and getattr(found, fact)
-
-
 def returns_array(obj) -> bool:
     """Given numbers and arrays, `obj` returns one array or NumPy scalar."""
-    return _holds(obj, "array")
+    found = of(obj)
+    return found is not None and found.array
 
 
 def returns_sequence(obj) -> bool:
     """`obj` returns a tuple or list: a container."""
-    return _holds(obj, "sequence")
+    found = of(obj)
+    return found is not None and found.sequence
 
 
 def result_field(obj, attr: str) -> int | None:
@@ -296,17 +292,20 @@ def result_field(obj, attr: str) -> int | None:
 
 def is_identity(obj) -> bool:
     """`obj(x)` is `x` itself (srcgrad.stop_gradient): same value, kind and shape."""
-    return _holds(obj, "identity")
+    found = of(obj)
+    return found is not None and found.identity
 
 
 def sums_adjoint(obj) -> bool:
     """`obj(g, a, b)` sums the adjoint `g` of `a @ b` to the product's shape itself."""
-    return _holds(obj, "sums_adjoint")
+    found = of(obj)
+    return found is not None and found.sums_adjoint
 
 
 def total_reduction(obj) -> bool:
     """`obj(a)` of a numeric array is a scalar, and never fails."""
-    return _holds(obj, "total")
+    found = of(obj)
+    return found is not None and found.total
 
 
 def total_reductions() -> tuple:
@@ -330,18 +329,31 @@ def never_selects(obj) -> bool:
     """Every zero in `obj`'s result is one its arguments' values make: it never leaves an
     entry out or picks against one (numpy.where, indexing and comparisons select)."""
     if isinstance(obj, numpy.ufunc):
-        return of(obj) is not None and not selecting_ufunc(obj)
-    return _holds(obj, "nonselecting")
+        if of(obj) is None:
+            return False
+        selects = _SELECTING.get(obj)
+        if selects is None:  # (reads `ufunc.types`, a new list of strings per read)
+            selects = _SELECTING[obj] = selecting_ufunc(obj)
+        return not selects
+    found = of(obj)
+    return found is not None and found.nonselecting
+
+
+# ufunc -> `selecting_ufunc(ufunc)`, for the ufuncs the table knows (NumPy's and SciPy's
+# own, which live as long as their modules; their names and loops never change)
+_SELECTING: dict = {}
 
 
 def maps_numbers(obj) -> bool:
     """Given Python numbers, `obj` returns a Python number."""
-    return _holds(obj, "numbers")
+    found = of(obj)
+    return found is not None and found.numbers
 
 
 def elementwise_helper(obj) -> bool:
     """A runtime helper whose result has the broadcast shape of its two operands."""
-    return _holds(obj, "elementwise")
+    found = of(obj)
+    return found is not None and found.elementwise
 
 
 def shape_template(obj) -> int | None:

@@ -414,8 +414,15 @@ def entry_scalars(stmts, ops: dict, numbers, params, arrays=frozenset(),
                and all(s is not None and s is not _RANGE and vector(s) for s in found)}
     zero_d = {n for n in bindings if n not in numbers and n not in vectors}
 
+    consulted: list = []  # the names whose membership in `zero_d` the current check read
+
     def atom(node) -> bool:
-        return number(node) or isinstance(node, gast.Name) and node.id in zero_d
+        if number(node):
+            return True
+        if isinstance(node, gast.Name):
+            consulted.append(node.id)
+            return node.id in zero_d
+        return False
 
     arrayish = _numpy_valued(bindings, ops, number, arrays)
 
@@ -432,6 +439,7 @@ def entry_scalars(stmts, ops: dict, numbers, params, arrays=frozenset(),
         if isinstance(value, gast.Subscript):
             return isinstance(value.value, gast.Name) and value.value.id in vectors and whole(value.slice)
         if isinstance(value, gast.Name):
+            consulted.append(value.id)
             return value.id in zero_d
         if isinstance(value, gast.BinOp):
             return not isinstance(value.op, gast.MatMult) and atom(value.left) and atom(value.right)
@@ -446,14 +454,22 @@ def entry_scalars(stmts, ops: dict, numbers, params, arrays=frozenset(),
             return (elementwise or numeric) and all(atom(a) for a in value.args)
         return False
 
-    changed = True
-    while changed:
-        changed = False
-        for name in sorted(zero_d):
-            if not all((s is not None or name in scalars) and s is not _RANGE and (s is None or scalar(s))
-                       for s in bindings[name]):
-                zero_d.discard(name)
-                changed = True
+    # A worklist for the greatest fixed point, as in `checked_flow`: a name's check holds
+    # only through names being in `zero_d`, which only shrinks.
+    readers: dict = collections.defaultdict(set)  # name -> the names whose check consulted it
+    pending = sorted(zero_d, reverse=True)
+    while pending:
+        name = pending.pop()
+        if name not in zero_d:
+            continue
+        consulted.clear()
+        if all((s is not None or name in scalars) and s is not _RANGE and (s is None or scalar(s))
+               for s in bindings[name]):
+            for other in consulted:
+                readers[other].add(name)
+        else:
+            zero_d.discard(name)
+            pending.extend(sorted(readers.pop(name, set()) & zero_d, reverse=True))
     return frozenset(zero_d), frozenset(vectors)
 
 

@@ -139,12 +139,13 @@ def _static(expr, defs, kinds, callee, seen, known=None) -> bool:
         func = expr.func
         if isinstance(func, gast.Attribute) and func.attr in REDUCTIONS and not expr.args:
             return kind_of(func.value, kinds, callee) == "np"  # `e.sum()` of a NumPy value, whole
-        if callee(expr) is runtime.reduced_size:  # an element count
+        fn = callee(expr)
+        if fn is runtime.reduced_size:  # an element count
             return True
-        if len(expr.args) == 1 and table.is_identity(callee(expr)):  # stop_gradient(x) is x
+        if len(expr.args) == 1 and table.is_identity(fn):  # stop_gradient(x) is x
             return _static(expr.args[0], defs, kinds, callee, seen, known)
         # a full reduction (sum, max, ...) returns a scalar, or raises (max of an empty array)
-        found = table.of(callee(expr))
+        found = table.of(fn)
         return len(expr.args) == 1 and found is not None and found.reduces and \
             kind_of(expr.args[0], kinds, callee) in NUMERIC
     return False

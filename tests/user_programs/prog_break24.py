@@ -123,3 +123,84 @@ def test_f01_staged_layers():
     P = [rng.standard_normal((2, 2)) for _ in range(3)]
     x = np.array([0.5, -0.3])
     close(srcgrad.grad(staged_layers)(fresh(P), x), fd(staged_layers, (P, x)))
+
+
+def test_f01_other_loop_forms_wrong_too():
+    """Recorded numbers of the other forms (reversed, zip, a plain rebinding of
+    the slot): strict xfails below; the argument list and a dict are right."""
+    def arg_list(ws):
+        h = 1.0
+        for w in ws:
+            h = h * w
+            ws[1] = ws[1] + w
+        return h
+    close(srcgrad.grad(arg_list)(fresh(WS)), [7.0, 2.0])
+
+    def dict_loop(d):
+        q = {k: d[k] * 1.0 for k in d}
+        h = 1.0
+        for k in q:
+            h = h * q[k]
+            q["b"] = q["b"] + q[k]
+        return h
+    g = srcgrad.grad(dict_loop)({"a": 2.0, "b": 3.0})
+    close([g["a"], g["b"]], [7.0, 2.0])
+
+
+def reversed_list_loop(ws):
+    ls = [w * 1.0 for w in ws]
+    h = 1.0
+    for w in reversed(ls):
+        h = h * w
+        ls[0] = ls[0] + w
+    return h                       # w1 * (w0 + w1)
+
+
+def zip_list_loop(ws):
+    ls = [w * 1.0 for w in ws]
+    h = 1.0
+    for w, c in zip(ls, [1.0, 2.0]):
+        h = h * w * c
+        ls[1] = w * 5.0
+    return h                       # 2 * w0 * 5 w0 = 10 w0^2
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS24 #1: write into a later slot of the list a for loop runs over dropped")
+def test_f01_reversed_and_zip():
+    close(srcgrad.grad(reversed_list_loop)(fresh(WS)), [3.0, 8.0])
+    close(srcgrad.grad(zip_list_loop)(fresh(WS)), [40.0, 0.0])
+
+
+# --------------------------------------------------------------------------
+# FINDINGS24 #2: hvp / hessian / jvp(grad) of a loop over a list the function
+# made, followed by a comprehension over that list: ValueError in unbroadcast_to.
+# --------------------------------------------------------------------------
+
+def decay_after_loop(ws):
+    ls = [w * 1.0 for w in ws]
+    s = 0.0
+    for w in ls:
+        s = s + np.sum(w * w)
+    ls = [v * 0.5 for v in ls]
+    return s + np.sum(ls[0])
+
+
+A2 = [np.array([1.0, 2.0]), np.array([0.5, -1.0])]
+V2 = [np.array([1.0, 0.0]), np.array([0.0, 1.0])]
+
+
+def test_f02_grad_right():
+    close(srcgrad.grad(decay_after_loop)(fresh(A2)), [2 * A2[0] + 0.5, 2 * A2[1]])
+    close(fd(decay_after_loop, (A2,)), [2 * A2[0] + 0.5, 2 * A2[1]])
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError,
+                   reason="FINDINGS24 #2: hvp crashes (cannot reshape array of size 1) after a loop over a made list and a comprehension over it")
+def test_f02_hvp():
+    close(srcgrad.hvp(decay_after_loop)(fresh(A2), V2), [2.0 * V2[0], 2.0 * V2[1]])
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError,
+                   reason="FINDINGS24 #2: hessian crashes (cannot reshape array of size 1)")
+def test_f02_hessian():
+    srcgrad.hessian(decay_after_loop)(fresh(A2))

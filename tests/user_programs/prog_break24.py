@@ -204,3 +204,221 @@ def test_f02_hvp():
                    reason="FINDINGS24 #2: hessian crashes (cannot reshape array of size 1)")
 def test_f02_hessian():
     srcgrad.hessian(decay_after_loop)(fresh(A2))
+
+
+# --------------------------------------------------------------------------
+# FINDINGS24 #3: an item of a list read into a name, then an append to the
+# list, is refused ("this append changes 'hist' in place, but 'hist' may
+# share memory with 'x'"); an append changes no item.
+# --------------------------------------------------------------------------
+
+def history_by_last_item(x0):
+    hist = [x0 * 1.0]
+    for t in range(3):
+        x = hist[-1]
+        hist.append(x - 0.1 * x ** 3)
+    return np.sum(hist[-1] ** 2)
+
+
+def history_by_index(x0):
+    xs = [x0]
+    for t in range(3):
+        x = xs[t]
+        xs.append(x - 0.1 * x ** 3)
+    return np.sum(xs[-1] ** 2)
+
+
+def append_after_loop(ws):
+    ls = [w * 1.0 for w in ws]
+    h = 1.0
+    for w in ls:
+        h = h * w
+    ls.append(h)
+    return sum(ls)
+
+
+def test_f03_the_same_without_the_name_right():
+    def inline(x0):
+        hist = [x0 * 1.0]
+        for t in range(3):
+            hist.append(hist[-1] - 0.1 * hist[-1] ** 3)
+        return np.sum(hist[-1] ** 2)
+    x = np.array([0.5, -1.0])
+    check_all(inline, (x,))
+    close(fd(history_by_last_item, (x,)), srcgrad.grad(inline)(x))
+
+    def concat_after_loop(ws):
+        ls = [w * 1.0 for w in ws]
+        h = 1.0
+        for w in ls:
+            h = h * w
+        ls = ls + [h]
+        return sum(ls)
+    close(srcgrad.grad(concat_after_loop)([2.0, 3.0]), [4.0, 3.0])
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS24 #3: x = hist[-1]; hist.append(...) refused (may share memory with 'x')")
+def test_f03_history_by_last_item():
+    x = np.array([0.5, -1.0])
+    close(srcgrad.grad(history_by_last_item)(x), fd(history_by_last_item, (x,)))
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS24 #3: x = xs[t]; xs.append(...) refused, also for Python floats")
+def test_f03_history_by_index_floats():
+    close(srcgrad.grad(history_by_index)(0.7), fd(history_by_index, (0.7,)))
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS24 #3: an append after a for loop over the list refused (may share memory with the loop variable)")
+def test_f03_append_after_loop():
+    close(srcgrad.grad(append_after_loop)([2.0, 3.0]), [4.0, 3.0])
+
+
+# --------------------------------------------------------------------------
+# FINDINGS24 #4: a nested (local) helper's result is taken to share memory
+# with its argument: an RK4 step with a local right-hand side returning
+# np.array([...]) is refused; the same helper at module level is right.
+# --------------------------------------------------------------------------
+
+def rhs_module(y, p):
+    return np.array([y[1], -p[0] * y[0] - p[1] * y[1] ** 3])
+
+
+def rk4_module_rhs(y0, p):
+    n, h = 8, 0.1
+    ys = np.zeros((n + 1, 2))
+    ys[0] = y0
+    for i in range(n):
+        k1 = rhs_module(ys[i], p)
+        k2 = rhs_module(ys[i] + h / 2 * k1, p)
+        k3 = rhs_module(ys[i] + h / 2 * k2, p)
+        k4 = rhs_module(ys[i] + h * k3, p)
+        ys[i + 1] = ys[i] + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return np.sum(ys[:, 0] ** 2)
+
+
+def rk4_local_rhs(y0, p):
+    n, h = 8, 0.1
+    ys = np.zeros((n + 1, 2))
+    ys[0] = y0
+
+    def rhs(y):
+        return np.array([y[1], -p[0] * y[0] - p[1] * y[1] ** 3])
+    for i in range(n):
+        k1 = rhs(ys[i])
+        k2 = rhs(ys[i] + h / 2 * k1)
+        k3 = rhs(ys[i] + h / 2 * k2)
+        k4 = rhs(ys[i] + h * k3)
+        ys[i + 1] = ys[i] + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return np.sum(ys[:, 0] ** 2)
+
+
+Y0 = np.array([1.0, 0.2])
+P0 = np.array([2.0, 0.3])
+
+
+def test_f04_module_level_rhs_right():
+    check_all(rk4_module_rhs, (Y0, P0), wrt=0)
+    check_all(rk4_module_rhs, (Y0, P0), wrt=1, hess=False)
+    assert rk4_local_rhs(Y0, P0) == pytest.approx(rk4_module_rhs(Y0, P0), rel=1e-14)
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS24 #4: a local helper's np.array result taken to share memory with ys")
+def test_f04_local_rhs():
+    close(srcgrad.grad(rk4_local_rhs)(Y0, P0), fd(rk4_local_rhs, (Y0, P0)))
+
+
+# --------------------------------------------------------------------------
+# FINDINGS24 #5: the result of an index that copies (x[order] with order a
+# local index array, x[np.argsort(x)]) written afterwards is refused, while a
+# write into the indexed array itself is accepted.
+# --------------------------------------------------------------------------
+
+def sort_then_write_result(x):
+    t = x * 1.0
+    a = t[np.argsort(t)]
+    a[0] = 0.0                         # drop the smallest
+    return np.sum(a * np.arange(1.0, 6.0)) + np.sum(t ** 2)
+
+
+def sort_by_name_then_write(x):
+    order = np.argsort(x)
+    a = x[order]
+    for i in range(1, a.shape[0]):
+        a[i] = a[i] + 0.5 * a[i - 1]   # a running blend of the sorted values
+    return np.sum(a * np.arange(1.0, 6.0))
+
+
+X5 = np.array([0.5, -1.0, 0.7, 0.3, 1.1])
+
+
+def test_f05_writing_the_indexed_array_right():
+    def write_source(x):
+        t = x * 1.0
+        a = t[np.argsort(t)]
+        t[0] = 0.0
+        return np.sum(a * np.arange(1.0, 6.0)) + np.sum(t ** 2)
+    check_all(write_source, (X5,), hess=False)
+
+    def mask_by_name(x):
+        m = x > 0
+        a = x[m]
+        a[0] = 0.0
+        return np.sum(a ** 2)
+    check_all(mask_by_name, (X5,), hess=False)
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS24 #5: a = t[np.argsort(t)]; a[0] = 0.0 refused (a may share memory with t)")
+def test_f05_write_the_sorted_copy():
+    close(srcgrad.grad(sort_then_write_result)(X5), fd(sort_then_write_result, (X5,)))
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS24 #5: order = np.argsort(x); a = x[order]; a[i] = ... refused")
+def test_f05_sort_by_name_then_write():
+    close(srcgrad.grad(sort_by_name_then_write)(X5), fd(sort_by_name_then_write, (X5,)))
+
+
+# --------------------------------------------------------------------------
+# FINDINGS24 #6: y = ys[i] (a row view) then ys[i + 1] = ... : the run-time
+# entry check refuses, saying the row "would change too"; it does not.
+# --------------------------------------------------------------------------
+
+def euler_by_row(y0, p):
+    ys = np.zeros((6, 2))
+    ys[0] = y0
+    for i in range(5):
+        y = ys[i]
+        ys[i + 1] = y + 0.1 * (-p * y)
+    return np.sum(ys[:, 0] ** 2)
+
+
+def test_f06_one_dimensional_and_copy_right():
+    def euler_1d(y0, p):
+        ys = np.zeros(6)
+        ys[0] = y0
+        for i in range(5):
+            y = ys[i]
+            ys[i + 1] = y + 0.1 * (-p * y)
+        return np.sum(ys ** 2)
+    check_all(euler_1d, (1.0, 2.0))
+
+    def euler_copy(y0, p):
+        ys = np.zeros((6, 2))
+        ys[0] = y0
+        for i in range(5):
+            y = ys[i].copy()
+            ys[i + 1] = y + 0.1 * (-p * y)
+        return np.sum(ys[:, 0] ** 2)
+    check_all(euler_copy, (Y0, P0))
+    assert euler_by_row(Y0, P0) == euler_copy(Y0, P0)
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS24 #6: y = ys[i] then ys[i + 1] = ... refused at run time")
+def test_f06_euler_by_row():
+    close(srcgrad.grad(euler_by_row)(Y0, P0), fd(euler_by_row, (Y0, P0)))

@@ -422,3 +422,21 @@ def test_f06_one_dimensional_and_copy_right():
                    reason="FINDINGS24 #6: y = ys[i] then ys[i + 1] = ... refused at run time")
 def test_f06_euler_by_row():
     close(srcgrad.grad(euler_by_row)(Y0, P0), fd(euler_by_row, (Y0, P0)))
+
+
+def pairs_of_layers(params, x):
+    ps = [(W * 1.0, b * 1.0) for W, b in params]
+    h = x
+    for k, (W, b) in enumerate(ps):
+        h = np.tanh(W @ h + b)
+        if k + 1 < len(ps):
+            ps[k + 1] = (ps[k + 1][0] + 0.1 * W, ps[k + 1][1])
+    return np.sum(h ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS24 #1: write into a later slot of the list a for loop runs over dropped")
+def test_f01_pairs_of_layers():
+    rng = np.random.default_rng(0)
+    P = [(rng.standard_normal((2, 2)), rng.standard_normal(2)) for _ in range(3)]
+    x = np.array([0.5, -0.3])
+    close(srcgrad.grad(pairs_of_layers)(fresh(P), x), fd(pairs_of_layers, (P, x)))

@@ -440,3 +440,261 @@ def test_f01_pairs_of_layers():
     P = [(rng.standard_normal((2, 2)), rng.standard_normal(2)) for _ in range(3)]
     x = np.array([0.5, -0.3])
     close(srcgrad.grad(pairs_of_layers)(fresh(P), x), fd(pairs_of_layers, (P, x)))
+
+
+# --------------------------------------------------------------------------
+# What works (guards): simulators, in-place loop patterns, nets, Python-float
+# lists and argument kinds, the cache, errors as the function raises them.
+# --------------------------------------------------------------------------
+
+def springs(x0, k):
+    n = 12
+    xs = np.zeros((n + 1, x0.shape[0]))
+    vs = np.zeros((n + 1, x0.shape[0]))
+    xs[0] = x0
+    dt = 0.05
+    for i in range(n):
+        vs[i + 1] = vs[i] + dt * (-k * xs[i])
+        xs[i + 1] = xs[i] + dt * vs[i + 1]
+    return np.sum(xs[-1] ** 2) + 0.1 * np.sum(vs ** 2)
+
+
+def pendulum(theta0, L):
+    n = 20
+    th = np.zeros(n + 1)
+    om = np.zeros(n + 1)
+    th[0] = theta0
+    for i in range(n):
+        om[i + 1] = om[i] - 0.02 * 9.81 / L * np.sin(th[i])
+        th[i + 1] = th[i] + 0.02 * om[i + 1]
+    return th[n] ** 2 + np.mean(om[1:] ** 2)
+
+
+def particles(pos, vel):
+    n = pos.shape[0]
+    acc = np.zeros_like(pos)
+    for step in range(2):
+        acc[:] = 0.0
+        for i in range(n):
+            for j in range(n):
+                if i != j:
+                    d = pos[j] - pos[i]
+                    r2 = np.sum(d * d) + 0.1
+                    acc[i] += d / r2 ** 1.5
+        vel = vel + 0.01 * acc
+        pos = pos + 0.01 * vel
+    return np.sum(pos ** 2)
+
+
+def test_g_simulators():
+    x0, k = np.array([0.3, -0.5, 1.0]), np.array([1.0, 2.0, 0.5])
+    check_all(springs, (x0, k), wrt=0)
+    check_all(springs, (x0, k), wrt=1, hess=False)
+    check_all(pendulum, (0.4, 1.3), wrt=1)
+    check_all(pendulum, (np.array(0.4), 1.3), wrt=0, hess=False)
+    P = np.array([[0.0, 0.1], [1.0, 0.3], [0.2, 1.1]])
+    check_all(particles, (P, np.full((3, 2), 0.1)), wrt=0, hess=False)
+
+
+def prefix_in_place(x):
+    a = x * 1.0
+    for i in range(1, a.shape[0]):
+        a[i] += a[i - 1]
+    return np.sum(a ** 2)
+
+
+def masks_in_a_loop(x):
+    a = x * 1.0
+    for it in range(3):
+        m = a > 0.2
+        a[m] = a[m] * 0.5 + 0.1
+        a[~m] += 0.3 * a[~m] ** 2
+    return np.sum(a ** 3)
+
+
+def slices_in_a_loop(x):
+    a = x * 1.0
+    for i in range(1, a.shape[0]):
+        a[i:] += 0.5 * a[i - 1]
+        a[:i] *= 0.9
+    return np.sum(a ** 2)
+
+
+IDX = np.array([0, 2, 0, 1])
+
+
+def duplicate_fancy(x):
+    a = np.zeros(3)
+    a[IDX] += x                      # repeated index: the last write wins
+    b = x[:3] * 1.0
+    b[[0, 0, 1]] += b[[1, 2, 2]] * 2.0
+    return np.sum(a * np.array([1.0, 2.0, 3.0])) + np.sum(b ** 2)
+
+
+def scatter_rows(X, idx):
+    A = X * 1.0
+    for t in range(idx.shape[0]):
+        A[idx[t]] = A[idx[t]] * 0.9 + 0.1 * np.sum(A, axis=0)
+    out = np.zeros((2, A.shape[1]))
+    for i in range(A.shape[0]):
+        out[i % 2] += A[i] ** 2
+    return np.sum(np.sin(out))
+
+
+def running_max(x):
+    a = np.zeros_like(x)
+    a[0] = x[0]
+    for i in range(1, x.shape[0]):
+        a[i] = max(a[i - 1], x[i])
+    return np.sum(a * np.arange(1.0, x.shape[0] + 1))
+
+
+X4 = np.array([0.5, -1.0, 0.7, 0.3])
+
+
+def test_g_in_place_loops():
+    for f in (prefix_in_place, masks_in_a_loop, slices_in_a_loop, duplicate_fancy, running_max):
+        check_all(f, (X4,))
+    X = np.random.default_rng(5).standard_normal((4, 3))
+    check_all(scatter_rows, (X, np.array([0, 2, 2, 1, 3])))
+
+
+def mlp(params, X, Y):
+    h = X
+    for i, (W, b) in enumerate(params):
+        h = h @ W + b
+        if i < len(params) - 1:
+            h = np.maximum(h, 0.0)
+    z = h - np.max(h, axis=1, keepdims=True)
+    logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.mean(np.sum(Y * logp, axis=1))
+
+
+def rnn(p, xs):
+    h = np.zeros(p["Wh"].shape[0])
+    hs = np.zeros((xs.shape[0], h.shape[0]))
+    for t in range(xs.shape[0]):
+        h = np.tanh(p["Wh"] @ h + p["Wx"] @ xs[t] + p["b"])
+        hs[t] = h
+    return np.sum(hs ** 2) / xs.shape[0] + np.sum(h)
+
+
+def test_g_nets():
+    rng = np.random.default_rng(0)
+    params = [(rng.standard_normal((4, 5)) * 0.5, np.zeros(5)),
+              (rng.standard_normal((5, 3)) * 0.5, rng.standard_normal(3) * 0.1)]
+    X = rng.standard_normal((32, 4))
+    Y = np.eye(3)[rng.integers(0, 3, 32)]
+    check_all(mlp, (params, X, Y), hess=False)
+    p = {"Wh": rng.standard_normal((3, 3)) * 0.5, "Wx": rng.standard_normal((3, 2)), "b": np.zeros(3)}
+    check_all(rnn, (p, rng.standard_normal((5, 2))), hess=False)
+
+
+def rosen(xs):
+    s = 0.0
+    for i in range(len(xs) - 1):
+        s = s + 100.0 * (xs[i + 1] - xs[i] ** 2) ** 2 + (1.0 - xs[i]) ** 2
+    return s
+
+
+def test_g_rosenbrock_argument_kinds_on_one_derivative():
+    d = srcgrad.grad(rosen)
+    x = [1.2, 0.8, -0.5, 0.3, 2.0]
+    want = fd(rosen, (x,))
+    g = d(list(x))
+    assert type(g) is list and all(type(v) is float for v in g)
+    close(g, want)
+    g = d(np.array(x))
+    assert isinstance(g, np.ndarray) and g.dtype == np.float64
+    close(g, want)
+    g = d(np.array(x, dtype=np.float32))
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, want, rtol=1e-4)
+    close(d([1, 2, 0, -1]), fd(rosen, ([1.0, 2.0, 0.0, -1.0],)))
+    g = d(tuple(x[:3]))
+    assert type(g) is tuple
+    close(g, fd(rosen, (x[:3],)))
+    close(d(list(x)), want)
+    close(srcgrad.hvp(rosen)(list(x), [1.0, 0.0, 0.0, 0.0, 0.0]), [1410.0, -480.0, 0.0, 0.0, 0.0])
+
+
+def test_g_errors_as_the_function_raises_them():
+    import math
+
+    def dead(xs):
+        s = 0.0
+        for i in range(len(xs)):
+            s = s + xs[i] ** 2
+            unused = xs[i] ** 40
+        return s
+
+    def exps(xs):
+        s = 0.0
+        for x in xs:
+            s = s + math.exp(x) * 0.0 + x
+        return s
+
+    def ordering(xs):
+        s = 0.0
+        for i in range(len(xs)):
+            s = s + math.sqrt(xs[i]) + xs[i] ** 2
+        return s
+    for f, x, err in [(dead, [1e10, 2.0], OverflowError), (exps, [1000.0, 1.0], OverflowError),
+                      (ordering, [1e200, -1.0], OverflowError), (ordering, [-1.0, 1e200], ValueError)]:
+        with pytest.raises(err):
+            f(list(x))
+        with pytest.raises(err):
+            srcgrad.grad(f)(list(x))
+        with pytest.raises(err):
+            srcgrad.value_and_grad(f)(list(x))
+
+
+def test_g_nan_inputs_hidden_by_where_no_warning():
+    X = np.array([[1.0, np.nan, 2.0], [0.5, 1.5, np.nan], [np.nan, 1.0, 1.0]])
+    M = ~np.isnan(X)
+    Xc = np.where(M, X, 0.0)
+
+    def masked(w, b, X, M):
+        z = np.where(M, X * w + b, 0.0)
+        return np.sum(np.tanh(z) ** 2) + np.sum(w ** 2)
+    w, b = np.array([0.3, -0.5, 0.8]), np.array([0.1, 0.2, -0.1])
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gw, gb = srcgrad.grad(masked, wrt=(0, 1))(w, b, X, M)
+    close(gw, fd(masked, (w, b, Xc, M), 0))
+    close(gb, fd(masked, (w, b, Xc, M), 1))
+
+
+SCALE = 2.0
+
+
+def act(z):
+    return np.tanh(z)
+
+
+def scaled_loss(w, x):
+    return np.sum(act(x @ w) * SCALE)
+
+
+def test_g_cache_notices_rebound_globals():
+    global act, SCALE
+    keep = act, SCALE
+    w, X = np.array([0.3, -0.2]), np.array([[1.0, 2.0], [0.5, -1.0]])
+    d = srcgrad.grad(scaled_loss)
+    try:
+        close(d(w, X), fd(scaled_loss, (w, X)))
+
+        def act(z):
+            return np.maximum(z, 0.0) ** 2
+        close(d(w, X), fd(scaled_loss, (w, X)))
+        SCALE = 3
+        close(d(w, X), fd(scaled_loss, (w, X)))
+        SCALE = np.array([1.0, 2.0])
+        close(d(w, X), fd(scaled_loss, (w, X)))
+        act = np.sin
+        close(d(w, X), fd(scaled_loss, (w, X)))
+        act = lambda z: z ** 3          # noqa: E731
+        close(d(w, X), fd(scaled_loss, (w, X)))
+    finally:
+        act, SCALE = keep

@@ -698,3 +698,54 @@ def test_g_cache_notices_rebound_globals():
         close(d(w, X), fd(scaled_loss, (w, X)))
     finally:
         act, SCALE = keep
+
+
+# --------------------------------------------------------------------------
+# FINDINGS24 #7: zip(..., strict=True) (or strict=False) in a for loop is
+# refused as "this `for ... in zip(...)` loop is not supported", with a hint
+# to loop over zip(...).
+# --------------------------------------------------------------------------
+
+def zip_strict(a, b):
+    s = 0.0
+    for u, v in zip(a, b, strict=True):
+        s = s + u * v
+    return s ** 2
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS24 #7: for over zip(a, b, strict=True) refused as a zip loop")
+def test_f07_zip_strict():
+    a, b = np.array([0.5, -1.0, 0.7]), np.array([1.0, 2.0, -0.5])
+    close(srcgrad.grad(zip_strict)(a, b), 2 * np.dot(a, b) * b)
+
+
+def test_f07_message_names_zip_and_suggests_zip():
+    a = np.array([0.5, -1.0])
+    with pytest.raises(srcgrad.SrcGradError, match=r"for \.\.\. in zip\(\.\.\.\)` loop is not supported"):
+        srcgrad.grad(zip_strict)(a, a)
+
+
+# --------------------------------------------------------------------------
+# FINDINGS24 #8: dict.get on a dict of parameters being differentiated:
+# ".get() has no derivative rule" (a plain lookup; on a data dict it works).
+# --------------------------------------------------------------------------
+
+def optional_bias(p, x):
+    b = p.get("b", 0.0)
+    return np.sum((p["w"] * x + b) ** 2)
+
+
+def test_f08_get_on_a_data_dict_right():
+    def scaled(w, cfg):
+        return np.sum(w ** 2) * cfg.get("scale", 1.0)
+    close(srcgrad.grad(scaled)(np.array([0.5, -1.0]), {"scale": 2.0}), [2.0, -4.0])
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS24 #8: p.get('b', 0.0) on a wrt dict refused: .get() has no derivative rule")
+def test_f08_get_on_the_parameters():
+    P = {"w": np.array([0.5, -1.0]), "b": 0.3}
+    x = np.array([1.0, 2.0])
+    g = srcgrad.grad(optional_bias)(fresh(P), x)
+    close(g, fd(optional_bias, (P, x)))

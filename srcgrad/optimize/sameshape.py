@@ -65,16 +65,22 @@ def _unit_products(backward: list, forward: list, params, shapes) -> None:
                and s.targets[0].id in shapes.single}
     defs = {name: stmt.value for name, stmt in assigns.items()}
     found = {}  # index of a statement -> the products in it to rewrite, as far as shapes tell
+    named = False  # whether a product may become a name (`d * y` -> `y`): only then is `written` asked
     for k, stmt in enumerate(backward):
         if stmt.__class__ is gast.Expr:
             continue
-        units = {id(n) for n in nodes.of_class(stmt, (gast.BinOp,))
-                 if n.op.__class__ is gast.Mult and n.left.__class__ is gast.Name and _unit(n.left.id, assigns)
-                 and _inexact(n.right, shapes, defs, set())}
-        if units:
-            found[k] = units
+        products = [n for n in nodes.of_class(stmt, (gast.BinOp,))
+                    if n.op.__class__ is gast.Mult and n.left.__class__ is gast.Name and _unit(n.left.id, assigns)
+                    and _inexact(n.right, shapes, defs, set())]
+        if products:
+            units = found[k] = {id(n) for n in products}
+            for n in products:
+                right = n.right
+                while right.__class__ is gast.BinOp and id(right) in units:  # (a product that goes first)
+                    right = right.right
+                named |= isinstance(right, gast.Name)
     if found:
-        written = _written(forward + backward, params, shapes)
+        written = _written(forward + backward, params, shapes) if named else frozenset()
         for k, units in found.items():
             backward[k] = _Units(units, written).visit(backward[k])
 

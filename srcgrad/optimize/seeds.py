@@ -55,8 +55,10 @@ def scalar_seeds(backward: list, known, forward: list, params, unreduce_name: st
             # A statement that may change is rewritten on a copy: an abort keeps none of it.
             if _is_seed(stmt, shapes) is not None or (
                     lazy and not lazy.keys().isdisjoint(nodes.loaded_names(stmt))):
-                stmt = nodes.clone(stmt)
-            out.append(_statement(stmt, lazy, reps, shapes, (unreduce_name, rename_global)))
+                out.append(_statement(nodes.clone(stmt), lazy, reps, shapes, (unreduce_name, rename_global)))
+            else:  # no seed, no lazy name read: `_statement` would leave it as it is
+                _represent(stmt, reps, shapes)
+                out.append(stmt)
     except _Abort:
         return backward, frozenset()
     return out, frozenset(lazy)
@@ -75,6 +77,16 @@ def _is_seed(stmt, shapes: Shapes):
     if stmt.targets[0].id not in shapes.single:
         return None
     return shapes.of(a)
+
+
+def _represent(stmt, reps, shapes) -> None:
+    """What `_statement` learns from a statement it leaves as it is: the name it binds,
+    the first with its leaf set, is one that set's shape can be read from."""
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+        target = stmt.targets[0].id
+        known = shapes.leaves.get(target)
+        if known is not None and target in shapes.single:
+            reps.setdefault(known, target)
 
 
 def _statement(stmt, lazy, reps, shapes, names):

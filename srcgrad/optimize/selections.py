@@ -262,13 +262,16 @@ def _finite(expr, constants=frozenset) -> bool:
 
 def _constants(stmts: list) -> set:
     """Names bound exactly once in `stmts`, by `name = <finite number>`."""
+    candidates = {s.targets[0].id for s in nodes.walk_statements(stmts)
+                  if isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name)
+                  and _finite(s.value)}
+    if not candidates:  # (most derivatives bind no name to a number: no walk over every name)
+        return candidates
     bound: dict = {}
     for node in nodes.name_nodes(stmts):
         if not isinstance(node.ctx, gast.Load):
             bound[node.id] = bound.get(node.id, 0) + 1
-    return {s.targets[0].id for s in nodes.walk_statements(stmts)
-            if isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name)
-            and bound.get(s.targets[0].id) == 1 and _finite(s.value)}
+    return {name for name in candidates if bound.get(name) == 1}
 
 
 def _stored(target) -> set:

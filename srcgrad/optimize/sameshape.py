@@ -47,8 +47,10 @@ def settle_shapes(backward: list, known, forward: list, params, rename_global=No
         if any(n.op.__class__ is gast.Mult and _may_be_one(n.left)
                for n in nodes.of_class(backward, (gast.BinOp,))) else set()
     settle = _Settle(known, reps, defs, written, rename_global)
-    # expression statements (line comments, calls kept for their effect) read no shapes
-    out = [settle.visit(s) if not isinstance(s, gast.Expr) else s for s in backward]
+    # expression statements (line comments, calls kept for their effect) read no shapes;
+    # nor does a statement without a node any rewrite starts from (most of them)
+    may_settle = _Triggers(shapes.callee, defs)
+    out = [settle.visit(s) if not isinstance(s, gast.Expr) and may_settle(s) else s for s in backward]
     if settle.changed:  # the copies it made may end in a unit seed: `_dt11 * e` is `1.0 * e`
         _unit_products(out, forward, params, shapes)
     return out, settle.changed
@@ -115,6 +117,62 @@ class _Units(nodes.Transformer):
         if id(node) in self.units and not (isinstance(node.right, gast.Name) and node.right.id in self.written):
             return node.right
         return node
+
+
+class _Triggers:
+    """`may_settle(stmt)`: whether `_Settle` may rewrite anything in `stmt`, from one
+    walk that resolves each call once (a walk costs a fraction of the Transformer's
+    visit). Each rewrite starts from a node of one of these kinds, as the statement
+    was given (nothing changes before one fires):
+
+    - a call without keywords to `unbroadcast`, `unbroadcast_against` or `unreduce`,
+      or to a function that reads an argument for its shape only (`shape_template`);
+    - a name read that is bound to an `unreduce(g, a, axis, keepdims)` call (`defs`),
+      an operand `_broadcast_by_operation` may replace;
+    - the float constant 1.0 (`1.0 * e`)."""
+
+    def __init__(self, callee, defs: dict):
+        self.callee, self.defs = callee, defs
+        self.unreduced: dict = {}  # name -> whether it is bound to an unreduce call
+
+    def __call__(self, stmt) -> bool:
+        stack = [stmt]
+        pop, push, fields_of, AST = stack.pop, stack.append, nodes.child_fields, gast.AST
+        Name, Constant, Call = gast.Name, gast.Constant, gast.Call
+        while stack:
+            n = pop()
+            cls = n.__class__
+            if cls is Name:
+                if n.ctx.__class__ is gast.Load and self._unreduced(n.id):
+                    return True
+                if n.annotation is None:
+                    continue
+            elif cls is Constant:
+                if type(n.value) is float and n.value == 1.0:
+                    return True
+                continue
+            elif cls is Call and not n.keywords:
+                fn = self.callee(n)
+                if fn is runtime.unbroadcast or fn is runtime.unbroadcast_against or fn is runtime.unreduce \
+                        or facts.shape_template(fn) is not None:
+                    return True
+            for field in fields_of(cls):  # (nodes.push_children, inlined)
+                value = getattr(n, field, None)
+                if value.__class__ is list:
+                    for item in value:
+                        if isinstance(item, AST):
+                            push(item)
+                elif isinstance(value, AST):
+                    push(value)
+        return False
+
+    def _unreduced(self, name: str) -> bool:
+        found = self.unreduced.get(name)
+        if found is None:
+            call = self.defs.get(name)
+            found = self.unreduced[name] = call.__class__ is gast.Call and not call.keywords \
+                and len(call.args) == 4 and self.callee(call) is runtime.unreduce
+        return found
 
 
 class _Settle(nodes.Transformer):

@@ -18,6 +18,7 @@ import math
 import gast
 
 from .. import nodes
+from .transform import Transformer
 from ..reverse.tape import is_pop_marker
 
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -155,7 +156,7 @@ def _block(stmts: list, floats) -> bool:
     return changed
 
 
-class _Substitute(nodes.Transformer):
+class _Substitute(Transformer):
     """Every read of a name in `copies` replaced by a copy of its value. (A class
     made once: a class statement in the function would cost more than the walk.)"""
 
@@ -271,7 +272,7 @@ def fold(expr, floats: frozenset = frozenset()):
     return _Fold(floats).visit(expr)
 
 
-class _Fold(nodes.Transformer):
+class _Fold(Transformer):
     """`fold`'s rewrites (a class made once, not at every call)."""
 
     def __init__(self, floats: frozenset):

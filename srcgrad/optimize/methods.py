@@ -14,6 +14,7 @@ import gast
 import numpy
 
 from .. import nodes
+from .transform import Transformer
 from ..analysis.kinds import kind_of
 
 # numpy function -> the ndarray method with the same parameters (after the array)
@@ -35,7 +36,7 @@ def reductions_as_methods(body: list, known, callee):
     return [methods.visit(s) for s in body[:start]] + body[start:], methods.changed
 
 
-class _Methods(nodes.Transformer):
+class _Methods(Transformer):
     """`reductions_as_methods`' rewrite (a class made once, not at every call)."""
 
     def __init__(self, kinds: dict, callee):

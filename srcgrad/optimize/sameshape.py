@@ -28,6 +28,7 @@ import gast
 import numpy
 
 from .. import nodes, runtime
+from .transform import Transformer
 from ..rules import facts
 from ..analysis.aliases import written_in_place
 from ..analysis.kinds import kind_of, top_level_defs
@@ -106,7 +107,7 @@ def _unit(name: str, assigns: dict) -> bool:
     return False
 
 
-class _Units(nodes.Transformer):
+class _Units(Transformer):
     """`_unit_products`' rewrite (a class made once)."""
 
     def __init__(self, units: set, written: set):
@@ -175,7 +176,7 @@ class _Triggers:
         return found
 
 
-class _Settle(nodes.Transformer):
+class _Settle(Transformer):
     """`settle_shapes`' rewrites (a class made once, not at every call)."""
 
     def __init__(self, known, reps: dict, defs: dict, written: set, rename_global):

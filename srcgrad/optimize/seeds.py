@@ -28,6 +28,7 @@ from __future__ import annotations
 import gast
 
 from .. import nodes, runtime
+from .transform import Transformer
 from .setting import representatives
 from ..analysis.kinds import kind_of, numpy_names
 from ..analysis.shapes import Shapes, absorbed, is_elementwise
@@ -123,7 +124,7 @@ def _broadcast_names(node, lazy, reps, unreduce_name):
     return _Broadcast(lazy, reps, unreduce_name).visit(node)
 
 
-class _Broadcast(nodes.Transformer):
+class _Broadcast(Transformer):
     """Each read of a lazy name as its plain value (a class made once, not at every call)."""
 
     def __init__(self, lazy, reps, unreduce_name):
@@ -284,7 +285,7 @@ def _owned_copy(body: list, i: int, callee) -> int | None:
     return None
 
 
-class _Spelled(nodes.Transformer):
+class _Spelled(Transformer):
     """`spelled_seeds`' rewrite (a class made once, not at every call)."""
 
     def __init__(self, kinds: dict, callee, rename_global):

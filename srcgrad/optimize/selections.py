@@ -42,6 +42,7 @@ import math
 import gast
 
 from .. import nodes
+from .transform import Transformer
 from ..rules import facts as table
 
 _SUMS = (gast.Add, gast.Sub)
@@ -70,7 +71,7 @@ def plain_products(forward: list, backward: list, selected: str, callee, seed: s
             for s, found in zip(backward, guards)], plain.changed
 
 
-class _Plain(nodes.Transformer):
+class _Plain(Transformer):
     """The guards `flow` did not keep, as plain products (a class made once)."""
 
     def __init__(self, flow):

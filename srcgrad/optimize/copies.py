@@ -123,15 +123,21 @@ def _block(stmts: list, floats) -> bool:
     (one folded to a number too: `dp = 1.0 * 0.1`) comes into force after it."""
     changed = False
     live: dict = {}  # a -> (its value node, the name it copies or None)
+    copying: dict = {}  # b -> the names a that were made copies of it (some may no longer be)
     for stmt in stmts:
         if live:
             loads, stores = _reads_and_stores(stmt)
             compound = isinstance(stmt, (gast.If, gast.For, gast.While))
-            ended = [a for a, (_, b) in live.items() if a in stores or b in stores]
+            # (from the few names a statement stores, not the many copies in force)
+            ended = {a for a in stores if a in live}
+            for b in stores:
+                for a in copying.get(b, ()):
+                    if a in live and live[a][1] == b:
+                        ended.add(a)
             if compound:
                 for a in ended:
                     del live[a]
-            now = {a: value for a, (value, _) in live.items() if a in loads}
+            now = {a: live[a][0] for a in loads if a in live}
             if now:
                 _Substitute(now).visit(stmt)
                 changed = True
@@ -152,7 +158,10 @@ def _block(stmts: list, floats) -> bool:
                 folded_to_name = isinstance(folded, gast.Name)
         if _is_copy(stmt) and not folded_to_name:
             value = stmt.value
-            live[stmt.targets[0].id] = (value, value.id if isinstance(value, gast.Name) else None)
+            source = value.id if isinstance(value, gast.Name) else None
+            live[stmt.targets[0].id] = (value, source)
+            if source is not None:
+                copying.setdefault(source, []).append(stmt.targets[0].id)
     return changed
 
 

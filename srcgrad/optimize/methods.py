@@ -33,7 +33,12 @@ def reductions_as_methods(body: list, known, callee):
     # sweep is what follows its first statement (a pass may have rebuilt a later one
     # without its note)
     start = next((i for i, s in enumerate(body) if nodes.noted(s, "sweep") == "backward"), len(body))
-    return [methods.visit(s) for s in body[:start]] + body[start:], methods.changed
+    # (only a statement holding a reduction `_Methods` rewrites is visited: a rewrite makes no call)
+    return [methods.visit(s) if any(methods.candidate(c) for c in nodes.of_class(s, _CALL)) else s
+            for s in body[:start]] + body[start:], methods.changed
+
+
+_CALL = (gast.Call,)
 
 
 class _Methods(Transformer):
@@ -42,6 +47,11 @@ class _Methods(Transformer):
     def __init__(self, kinds: dict, callee):
         self.kinds, self.callee = kinds, callee
         self.changed = False
+
+    def candidate(self, node) -> bool:
+        """A call `visit_Call` may rewrite, as far as its own fields tell."""
+        return len(node.args) == 1 and isinstance(node.func, gast.Attribute) \
+            and all(k.arg in _KEYWORDS for k in node.keywords) and _METHODS.get(self.callee(node)) is not None
 
     def visit_Call(self, node):
         self.generic_visit(node)

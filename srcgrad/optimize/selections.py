@@ -238,16 +238,24 @@ class _Flow:
         if self.popped(call):
             return True  # a pop anywhere but `x = _stack.pop()`: whatever it gives back
         found = self.callee(call)
-        template = table.shape_template(found) if found is not None else None
-        operands = [a for i, a in enumerate(call.args) if i != template] + [k.value for k in call.keywords]
+        receiver = None
         if isinstance(func, gast.Attribute) and found is None:  # a method of a value: `g.sum(0)`
             facts = table.method(func.attr)
             if facts is None or not facts.nonselecting:
                 return True
-            operands.append(func.value)
+            receiver = func.value
         elif not table.never_selects(found):
             return True
-        return any(self.operand(a, state) for a in operands)
+        # (the template is asked only of a call that may not select)
+        template = table.shape_template(found) if found is not None else None
+        operand = self.operand
+        for i, a in enumerate(call.args):
+            if i != template and operand(a, state):
+                return True
+        for k in call.keywords:
+            if operand(k.value, state):
+                return True
+        return receiver is not None and operand(receiver, state)
 
 
 def _finite(expr, constants=frozenset) -> bool:

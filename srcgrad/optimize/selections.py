@@ -269,18 +269,32 @@ def _finite(expr, constants=frozenset) -> bool:
         and not isinstance(expr.value, bool) and math.isfinite(expr.value)
 
 
-def _constants(stmts: list) -> set:
-    """Names bound exactly once in `stmts`, by `name = <finite number>`."""
-    candidates = {s.targets[0].id for s in nodes.walk_statements(stmts)
-                  if isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name)
-                  and _finite(s.value)}
-    if not candidates:  # (most derivatives bind no name to a number: no walk over every name)
-        return candidates
-    bound: dict = {}
-    for node in nodes.name_nodes(stmts):
-        if not isinstance(node.ctx, gast.Load):
-            bound[node.id] = bound.get(node.id, 0) + 1
-    return {name for name in candidates if bound.get(name) == 1}
+def _constants(stmts: list):
+    """Names bound exactly once in `stmts`, by `name = <finite number>` (a `_Constants`)."""
+    return _Constants(stmts)
+
+
+class _Constants:
+    """`name in constants`: whether `name` is bound exactly once in `stmts`, by
+    `name = <finite number>`. The bindings of every name are counted only when a
+    name so bound is asked (the guards' factors are seldom such names)."""
+
+    def __init__(self, stmts: list):
+        self.stmts = stmts
+        self.candidates = {s.targets[0].id for s in nodes.walk_statements(stmts)
+                           if isinstance(s, gast.Assign) and len(s.targets) == 1
+                           and isinstance(s.targets[0], gast.Name) and _finite(s.value)}
+        self.bound = None
+
+    def __contains__(self, name) -> bool:
+        if name not in self.candidates:
+            return False
+        if self.bound is None:
+            self.bound = {}
+            for node in nodes.name_nodes(self.stmts):
+                if not isinstance(node.ctx, gast.Load):
+                    self.bound[node.id] = self.bound.get(node.id, 0) + 1
+        return self.bound.get(name) == 1
 
 
 def _stored(target) -> set:

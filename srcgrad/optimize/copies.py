@@ -30,6 +30,8 @@ def _reads_and_stores(stmt) -> tuple[set[str], set[str]]:
     the names it assigns, or writes into (`y[0] = v`: a copy `a = y` read after it
     would see the new entry); a pop marker assigns the variable it restores."""
     loads, out = nodes.reads_and_stores(stmt)
+    if stmt.__class__ is gast.Assign and all(t.__class__ is gast.Name for t in stmt.targets):
+        return loads, out  # (most statements: the names it assigns are stored names already)
     for s in nodes.walk_statements([stmt]):
         if is_pop_marker(s):
             out.add(s.var)

@@ -36,10 +36,19 @@ class Transformer(nodes.Transformer):
     """`nodes.Transformer`, leaves not visited unless the subclass has a method for them."""
 
     _skipped: frozenset = frozenset()
+    _dispatch: dict = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._skipped = frozenset(leaf for leaf in _LEAVES if not hasattr(cls, "visit_" + leaf.__name__))
+        cls._dispatch = {}  # node class -> this class's method for it (as `nodes.Transformer.visit` finds it)
+
+    def visit(self, node):
+        method = self._dispatch.get(node.__class__)
+        if method is None:
+            method = self._dispatch[node.__class__] = getattr(
+                type(self), "visit_" + node.__class__.__name__, Transformer.generic_visit)
+        return method(self, node)
 
     def generic_visit(self, node):
         # `nodes.Transformer.generic_visit`, a skipped leaf taken as visited and unchanged

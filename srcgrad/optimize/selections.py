@@ -97,6 +97,18 @@ class _Flow:
         self._constant_names = None
         self.checking = True  # whether the statements followed are those whose guards may go
         self.guards: dict = {}  # id(statement) -> (statement, the guards it runs): no node changes here
+        self.templates: dict = {}  # id(function) -> (function, its shape template): those that never select
+
+    def never_selects(self, found) -> bool:
+        """`table.never_selects(found)`, asked once per function; the shape template of
+        one that never selects is kept in `templates`."""
+        known = self.templates.get(id(found))
+        if known is not None and known[0] is found:
+            return True
+        if not table.never_selects(found):
+            return False
+        self.templates[id(found)] = (found, table.shape_template(found) if found is not None else None)
+        return True
 
     def guards_in(self, stmt) -> list:
         """The guarded calls below `stmt` (its nested statements' included)."""
@@ -238,16 +250,16 @@ class _Flow:
         if self.popped(call):
             return True  # a pop anywhere but `x = _stack.pop()`: whatever it gives back
         found = self.callee(call)
-        receiver = None
+        receiver = template = None
         if isinstance(func, gast.Attribute) and found is None:  # a method of a value: `g.sum(0)`
             facts = table.method(func.attr)
             if facts is None or not facts.nonselecting:
                 return True
             receiver = func.value
-        elif not table.never_selects(found):
-            return True
-        # (the template is asked only of a call that may not select)
-        template = table.shape_template(found) if found is not None else None
+        else:
+            if not self.never_selects(found):
+                return True
+            template = self.templates[id(found)][1] if found is not None else None
         operand = self.operand
         for i, a in enumerate(call.args):
             if i != template and operand(a, state):

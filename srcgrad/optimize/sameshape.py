@@ -42,16 +42,20 @@ def settle_shapes(backward: list, known, forward: list, params, rename_global=No
     shapes = known.shapes
     reps = representatives(forward, params, shapes)
     defs = top_level_defs(forward + backward, shapes.single)
+    # A statement without a node any rewrite starts from (most of them) is left as it is.
+    # (Every rewrite changes only the statement it is in: these are the statements' own.)
+    may_settle = _Triggers(shapes.callee, defs)
+    expression = [isinstance(s, gast.Expr) for s in backward]  # (never visited: see below)
+    hot = [e or may_settle(s) for s, e in zip(backward, expression)]
     # `1.0 * y` is a new array: `y` itself would change with a later write into y (a restore).
-    # Only asked where a product may become `1.0 * y` (most derivatives have none).
+    # Only asked where a product may become `1.0 * y` (most derivatives have none; it holds
+    # a float 1.0, so only a statement that may settle can have one).
     written = _written(forward + backward, params, shapes) \
         if any(n.op.__class__ is gast.Mult and _may_be_one(n.left)
-               for n in nodes.of_class(backward, (gast.BinOp,))) else set()
+               for n in nodes.of_class([s for s, h in zip(backward, hot) if h], (gast.BinOp,))) else set()
     settle = _Settle(known, reps, defs, written, rename_global)
-    # expression statements (line comments, calls kept for their effect) read no shapes;
-    # nor does a statement without a node any rewrite starts from (most of them)
-    may_settle = _Triggers(shapes.callee, defs)
-    out = [settle.visit(s) if not isinstance(s, gast.Expr) and may_settle(s) else s for s in backward]
+    # expression statements (line comments, calls kept for their effect) read no shapes
+    out = [settle.visit(s) if h and not e else s for s, h, e in zip(backward, hot, expression)]
     if settle.changed:  # the copies it made may end in a unit seed: `_dt11 * e` is `1.0 * e`
         _unit_products(out, forward, params, shapes)
     return out, settle.changed

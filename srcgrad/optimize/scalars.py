@@ -16,7 +16,7 @@ import math
 import gast
 
 from .. import nodes
-from .transform import Transformer
+from .copies import Transformer
 from ..rules import facts
 
 

@@ -93,22 +93,34 @@ def backward_fixed_point(backward: list, setting: Setting):
     # elimination drops statements and changes no expression: the scalars the elision
     # learns from assignments can only be fewer, so it would find nothing again.
     settled = [False]
+    # Dead code elimination ran, and nothing has changed the statements since (copies
+    # found nothing, scalar elision was skipped). On statements none of which has a
+    # body it would find nothing again: without loops and branches one backward pass
+    # finds every dead assignment (liveness flows only through the statements kept),
+    # and the comments heading nothing went with them.
+    swept = [False]
 
     def copies(stmts):
         stmts, changed = propagate(stmts, live, setting.floats)
         settled[0] &= not changed
+        swept[0] &= not changed
         return stmts, changed
 
     def scalars(stmts):
         if settled[0]:
             return stmts, False
+        swept[0] = False  # (whether or not it says it changed anything)
         stmts, changed = elide_unbroadcast(stmts, set(setting.scalars), {setting.unbroadcast}, setting.math,
                                            setting.number_helpers, setting.arithmetic)
         settled[0] = not changed
         return stmts, changed
 
     def dead(stmts):
-        return eliminate_dead(stmts, live)
+        if swept[0] and not any(hasattr(s, "body") for s in stmts):
+            return stmts, False
+        stmts, changed = eliminate_dead(stmts, live)
+        swept[0] = True
+        return stmts, changed
 
     return fixed_point(backward, [copies, scalars, dead])
 

@@ -20,6 +20,95 @@ import gast
 from .. import nodes
 from ..reverse.tape import is_pop_marker
 
+
+# --- the passes' Transformer ------------------------------------------------------
+#
+# `nodes.Transformer`, without a visit of a leaf. The passes rewrite every expression
+# of a derivative several times per build, and about half the nodes they meet are
+# leaves: names, constants and operators (`Mult`, `USub`, ...). Visiting one calls
+# `visit`, finds no method, and runs `generic_visit` over no children, to hand the
+# node back as it was. Here the parent skips that call for a leaf its Transformer has
+# no `visit_<Class>` method for (a name with an annotation is visited as before).
+# What is rewritten, and in what order, is exactly `nodes.Transformer`'s. (Here, with
+# the first passes that use it; the other passes import it from here.)
+
+
+def _leaf_classes() -> frozenset:
+    """Node classes whose nodes have no children a Transformer visits (a `Name`: only
+    its annotation, None in an expression)."""
+    found = {gast.Name, gast.Constant}
+    for base in (gast.operator, gast.unaryop, gast.cmpop, gast.boolop, gast.expr_context):
+        stack = [base]
+        while stack:
+            cls = stack.pop()
+            found.add(cls)
+            stack.extend(cls.__subclasses__())
+    assert all(not nodes.child_fields(cls) for cls in found if cls is not gast.Name)
+    return frozenset(found)
+
+
+_LEAVES = _leaf_classes()
+
+
+class Transformer(nodes.Transformer):
+    """`nodes.Transformer`, leaves not visited unless the subclass has a method for them."""
+
+    _skipped: frozenset = frozenset()
+    _dispatch: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._skipped = frozenset(leaf for leaf in _LEAVES if not hasattr(cls, "visit_" + leaf.__name__))
+        cls._dispatch = {}  # node class -> this class's method for it (as `nodes.Transformer.visit` finds it)
+
+    def visit(self, node):
+        method = self._dispatch.get(node.__class__)
+        if method is None:
+            method = self._dispatch[node.__class__] = getattr(
+                type(self), "visit_" + node.__class__.__name__, Transformer.generic_visit)
+        return method(self, node)
+
+    def generic_visit(self, node):
+        # `nodes.Transformer.generic_visit`, a skipped leaf taken as visited and unchanged
+        AST, Name, skipped = gast.AST, gast.Name, self._skipped
+        for field in nodes.child_fields(node.__class__):
+            old = getattr(node, field, None)
+            if old.__class__ is list:
+                new = None  # a new list only from the first item a visit replaces
+                for k, item in enumerate(old):
+                    if isinstance(item, AST):
+                        cls = item.__class__
+                        if cls in skipped and (cls is not Name or item.annotation is None):
+                            if new is not None:
+                                new.append(item)
+                            continue
+                        visited = self.visit(item)
+                        if visited is item and new is None:
+                            continue
+                        if new is None:
+                            new = old[:k]
+                        if visited is None:
+                            continue
+                        if not isinstance(visited, AST):
+                            new.extend(visited)
+                            continue
+                        item = visited
+                    if new is not None:
+                        new.append(item)
+                if new is not None:
+                    old[:] = new
+            elif isinstance(old, AST):
+                cls = old.__class__
+                if cls in skipped and (cls is not Name or old.annotation is None):
+                    continue
+                replaced = self.visit(old)
+                if replaced is None:
+                    delattr(node, field)
+                elif replaced is not old:
+                    setattr(node, field, replaced)
+        return node
+
+
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
          gast.Div: operator.truediv, gast.Pow: operator.pow}
 
@@ -29,6 +118,8 @@ def _reads_and_stores(stmt) -> tuple[set[str], set[str]]:
     the names it assigns, or writes into (`y[0] = v`: a copy `a = y` read after it
     would see the new entry); a pop marker assigns the variable it restores."""
     loads, out = nodes.reads_and_stores(stmt)
+    if stmt.__class__ is gast.Assign and all(t.__class__ is gast.Name for t in stmt.targets):
+        return loads, out  # (most statements: the names it assigns are stored names already)
     for s in nodes.walk_statements([stmt]):
         if is_pop_marker(s):
             out.add(s.var)
@@ -122,15 +213,21 @@ def _block(stmts: list, floats) -> bool:
     (one folded to a number too: `dp = 1.0 * 0.1`) comes into force after it."""
     changed = False
     live: dict = {}  # a -> (its value node, the name it copies or None)
+    copying: dict = {}  # b -> the names a that were made copies of it (some may no longer be)
     for stmt in stmts:
         if live:
             loads, stores = _reads_and_stores(stmt)
             compound = isinstance(stmt, (gast.If, gast.For, gast.While))
-            ended = [a for a, (_, b) in live.items() if a in stores or b in stores]
+            # (from the few names a statement stores, not the many copies in force)
+            ended = {a for a in stores if a in live}
+            for b in stores:
+                for a in copying.get(b, ()):
+                    if a in live and live[a][1] == b:
+                        ended.add(a)
             if compound:
                 for a in ended:
                     del live[a]
-            now = {a: value for a, (value, _) in live.items() if a in loads}
+            now = {a: live[a][0] for a in loads if a in live}
             if now:
                 _Substitute(now).visit(stmt)
                 changed = True
@@ -151,11 +248,14 @@ def _block(stmts: list, floats) -> bool:
                 folded_to_name = isinstance(folded, gast.Name)
         if _is_copy(stmt) and not folded_to_name:
             value = stmt.value
-            live[stmt.targets[0].id] = (value, value.id if isinstance(value, gast.Name) else None)
+            source = value.id if isinstance(value, gast.Name) else None
+            live[stmt.targets[0].id] = (value, source)
+            if source is not None:
+                copying.setdefault(source, []).append(stmt.targets[0].id)
     return changed
 
 
-class _Substitute(nodes.Transformer):
+class _Substitute(Transformer):
     """Every read of a name in `copies` replaced by a copy of its value. (A class
     made once: a class statement in the function would cost more than the walk.)"""
 
@@ -271,7 +371,7 @@ def fold(expr, floats: frozenset = frozenset()):
     return _Fold(floats).visit(expr)
 
 
-class _Fold(nodes.Transformer):
+class _Fold(Transformer):
     """`fold`'s rewrites (a class made once, not at every call)."""
 
     def __init__(self, floats: frozenset):

@@ -47,6 +47,15 @@ def common_subexpressions(sweeps: tuple, params, known):
 
 
 def _key(stmt, shapes, kinds, renames, single):
+    found = _mergeable(stmt, shapes, kinds, single)
+    if found is None:
+        return None
+    value = found[0]
+    return nodes.structure(nodes.substitute(nodes.clone(value), renames) if renames else value)
+
+
+def _mergeable(stmt, shapes, kinds, single):
+    """`(value, the names its operands read)` of a statement `_key` gives a key, else None."""
     if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
             and stmt.targets[0].id in single):
         return None
@@ -60,7 +69,7 @@ def _key(stmt, shapes, kinds, renames, single):
     operands = nodes.loaded_names(value.args if isinstance(value, gast.Call) else value)
     if kind_of(value, kinds, shapes.callee) not in NUMERIC or not operands <= single:
         return None
-    return nodes.structure(nodes.substitute(nodes.clone(value), renames) if renames else value)
+    return value, operands
 
 
 def _pure(fn, call) -> bool:
@@ -75,6 +84,18 @@ def _pure(fn, call) -> bool:
 def _repeats(forward: list, shapes, kinds) -> bool:
     """Whether two statements could be merged, before the alias analysis narrows the
     candidates (an exact early way out: it costs more than everything else here)."""
-    keys = [_key(stmt, shapes, kinds, {}, shapes.single) for stmt in forward]
-    found = [k for k in keys if k is not None]
-    return len(set(found)) != len(found)
+    # Two values with the same key have the same class, operator and operand names: only
+    # values alike in these are keyed (a key copies the whole expression).
+    alike: dict = {}
+    for stmt in forward:
+        found = _mergeable(stmt, shapes, kinds, shapes.single)
+        if found is not None:
+            value, operands = found
+            op = value.op.__class__ if isinstance(value, (gast.BinOp, gast.UnaryOp)) else None
+            alike.setdefault((value.__class__, op, frozenset(operands)), []).append(value)
+    for values in alike.values():
+        if len(values) > 1:
+            keys = {nodes.structure(value) for value in values}
+            if len(keys) != len(values):
+                return True
+    return False

@@ -132,7 +132,8 @@ def fast_twin(fn, twin_name: str, guards: dict, kinds: dict, callee,
         return None
     calls_in = [nodes.of_class(s, (gast.Call,)) for s in fn.body]
     calls = [call for found in calls_in for call in found]
-    if not all(_pure_call(call, callee, kinds) for call in calls):
+    resolved = _by_name(callee)  # (the same few functions are called again and again)
+    if not all(_pure_call(call, resolved, kinds) for call in calls):
         return None
     replaced = {id(c): _OPERATORS[guards[c.func.id]] for c in calls
                 if _is_guard(c, guards) and _on_arrays(c, kinds, callee)}
@@ -206,6 +207,26 @@ def _on_arrays(call, kinds: dict, callee) -> bool:
     """A guard with an array operand: its plain form has NumPy's semantics (no
     ZeroDivisionError, as `/` on two Python floats would raise)."""
     return any(kind_of(a, kinds, callee) == "np" for a in call.args)
+
+
+def _by_name(callee):
+    """`callee`, its answer kept per dotted name (`np.sin`, `unbroadcast`): a call's
+    function is resolved from its dotted name alone (`shapes.resolver`)."""
+    found: dict = {}
+
+    def resolved(call):
+        func, path = call.func, []
+        while func.__class__ is gast.Attribute:
+            path.append(func.attr)
+            func = func.value
+        if func.__class__ is not gast.Name:
+            return callee(call)
+        path.append(func.id)
+        key = tuple(path)
+        if key not in found:
+            found[key] = callee(call)
+        return found[key]
+    return resolved
 
 
 def _pure_call(call, callee, kinds: dict) -> bool:

@@ -314,9 +314,10 @@ def accumulate_top_level(stmts: list, known):
             for name in nodes.loaded_names(stmt.value) & owned.keys():
                 owned.pop(name)
             owned.pop(var, None)
-            leaves = shapes.of(stmt.value)
-            if is_fresh(stmt.value, shapes.callee) and leaves is not None:
-                owned[var] = leaves
+            if is_fresh(stmt.value, shapes.callee):  # (the cheaper test first)
+                leaves = shapes.of(stmt.value)
+                if leaves is not None:
+                    owned[var] = leaves
         else:
             for name in nodes.names_in(stmt) & owned.keys():
                 owned.pop(name)

@@ -14,6 +14,7 @@ import gast
 import numpy
 
 from .. import nodes
+from .copies import Transformer
 from ..analysis.kinds import kind_of
 
 # numpy function -> the ndarray method with the same parameters (after the array)
@@ -32,15 +33,25 @@ def reductions_as_methods(body: list, known, callee):
     # sweep is what follows its first statement (a pass may have rebuilt a later one
     # without its note)
     start = next((i for i, s in enumerate(body) if nodes.noted(s, "sweep") == "backward"), len(body))
-    return [methods.visit(s) for s in body[:start]] + body[start:], methods.changed
+    # (only a statement holding a reduction `_Methods` rewrites is visited: a rewrite makes no call)
+    return [methods.visit(s) if any(methods.candidate(c) for c in nodes.of_class(s, _CALL)) else s
+            for s in body[:start]] + body[start:], methods.changed
 
 
-class _Methods(nodes.Transformer):
+_CALL = (gast.Call,)
+
+
+class _Methods(Transformer):
     """`reductions_as_methods`' rewrite (a class made once, not at every call)."""
 
     def __init__(self, kinds: dict, callee):
         self.kinds, self.callee = kinds, callee
         self.changed = False
+
+    def candidate(self, node) -> bool:
+        """A call `visit_Call` may rewrite, as far as its own fields tell."""
+        return len(node.args) == 1 and isinstance(node.func, gast.Attribute) \
+            and all(k.arg in _KEYWORDS for k in node.keywords) and _METHODS.get(self.callee(node)) is not None
 
     def visit_Call(self, node):
         self.generic_visit(node)

@@ -48,21 +48,37 @@ def sum_in_helpers(forward: list, backward: list, callee, stack: str | None):
             if not isinstance(node.ctx, gast.Load):
                 bindings[node.id].append(stmt)
     uses: dict = collections.defaultdict(list)  # name -> the calls reading it as their adjoint
-    loads = collections.Counter()
-    for node in nodes.of_class(everything, (gast.Name, gast.Call)):
-        if node.__class__ is gast.Name:
-            if isinstance(node.ctx, gast.Load):
-                loads[node.id] += 1
-            elif isinstance(node.ctx, gast.Del):  # `del` and the like bind too: no candidate
+    loads: dict = {}
+    # Every name and call of both sweeps (`nodes.of_class(everything, (Name, Call))`, with
+    # what is done with each inlined: this visits every node of the derivative)
+    todo = list(reversed(everything))
+    pop, push, fields_of, AST = todo.pop, todo.append, nodes.child_fields, gast.AST
+    Name, Call, Load, Del = gast.Name, gast.Call, gast.Load, gast.Del
+    while todo:
+        node = pop()
+        cls = node.__class__
+        if cls is Name:
+            ctx = node.ctx.__class__
+            if ctx is Load:
+                loads[node.id] = loads.get(node.id, 0) + 1
+            elif ctx is Del:  # `del` and the like bind too: no candidate
                 bindings[node.id].append(None)
-        elif isinstance(node, gast.Call) and node.args and isinstance(node.args[0], gast.Name) \
+        elif cls is Call and node.args and node.args[0].__class__ is Name \
                 and len(node.args) == 3 and not node.keywords and facts.sums_adjoint(callee(node)):
             uses[node.args[0].id].append(node)
+        for field in fields_of(cls):  # (nodes.push_children, inlined)
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
     changed = False
     for stmt in candidates:
         adjoint, product = stmt.targets[0].id, stmt.value.args[1].id
         calls = uses.get(adjoint, [])
-        if not calls or len(calls) != loads[adjoint] or len(bindings[adjoint]) != 1:
+        if not calls or len(calls) != loads.get(adjoint, 0) or len(bindings[adjoint]) != 1:
             continue
         operands = {tuple(a.id if isinstance(a, gast.Name) else None for a in c.args[1:]) for c in calls}
         if operands <= _products(product, bindings, stack, set()):

@@ -29,6 +29,8 @@ def release(body: list, known, keep: set[str]):
     last = {name: i for i, names in enumerate(reads) for name in names}  # the last read wins
     bound: set[str] = set()
     out = []
+    # the last statement other than a comment or a `return` (`_ends`): no `del` from it on
+    last_real = max((i for i, stmt in enumerate(body) if not _ends(stmt)), default=-1)
     for i, stmt in enumerate(body):
         out.append(stmt)
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
@@ -36,13 +38,13 @@ def release(body: list, known, keep: set[str]):
         dead = sorted(n for n in reads[i] & bound
                       if last[n] == i and kinds.get(n) == "np" and n not in keep
                       and leaves.get(n) != frozenset())  # of shape (): a number, nothing to free
-        if dead and not _returns_next(body, i):
+        if dead and i < last_real:
             out.append(nodes.delete(dead))
             bound -= set(dead)
     return out, len(out) != len(body)
 
 
-def _returns_next(body: list, i: int) -> bool:
-    """Only comments, or a `return`, follow statement `i` (the caller appends the
-    return): a `del` would free nothing the function still needs memory for."""
-    return all(nodes.is_comment(s) or isinstance(s, gast.Return) for s in body[i + 1:])
+def _ends(stmt) -> bool:
+    """A comment or a `return`: after statement `i`, when only these follow (the caller
+    appends the return), a `del` would free nothing the function still needs memory for."""
+    return nodes.is_comment(stmt) or isinstance(stmt, gast.Return)

@@ -28,6 +28,7 @@ import gast
 import numpy
 
 from .. import nodes, runtime
+from .copies import Transformer
 from ..rules import facts
 from ..analysis.aliases import written_in_place
 from ..analysis.kinds import kind_of, top_level_defs
@@ -41,14 +42,20 @@ def settle_shapes(backward: list, known, forward: list, params, rename_global=No
     shapes = known.shapes
     reps = representatives(forward, params, shapes)
     defs = top_level_defs(forward + backward, shapes.single)
+    # A statement without a node any rewrite starts from (most of them) is left as it is.
+    # (Every rewrite changes only the statement it is in: these are the statements' own.)
+    may_settle = _Triggers(shapes.callee, defs)
+    expression = [isinstance(s, gast.Expr) for s in backward]  # (never visited: see below)
+    hot = [e or may_settle(s) for s, e in zip(backward, expression)]
     # `1.0 * y` is a new array: `y` itself would change with a later write into y (a restore).
-    # Only asked where a product may become `1.0 * y` (most derivatives have none).
+    # Only asked where a product may become `1.0 * y` (most derivatives have none; it holds
+    # a float 1.0, so only a statement that may settle can have one).
     written = _written(forward + backward, params, shapes) \
         if any(n.op.__class__ is gast.Mult and _may_be_one(n.left)
-               for n in nodes.of_class(backward, (gast.BinOp,))) else set()
+               for n in nodes.of_class([s for s, h in zip(backward, hot) if h], (gast.BinOp,))) else set()
     settle = _Settle(known, reps, defs, written, rename_global)
     # expression statements (line comments, calls kept for their effect) read no shapes
-    out = [settle.visit(s) if not isinstance(s, gast.Expr) else s for s in backward]
+    out = [settle.visit(s) if h and not e else s for s, h, e in zip(backward, hot, expression)]
     if settle.changed:  # the copies it made may end in a unit seed: `_dt11 * e` is `1.0 * e`
         _unit_products(out, forward, params, shapes)
     return out, settle.changed
@@ -65,16 +72,22 @@ def _unit_products(backward: list, forward: list, params, shapes) -> None:
                and s.targets[0].id in shapes.single}
     defs = {name: stmt.value for name, stmt in assigns.items()}
     found = {}  # index of a statement -> the products in it to rewrite, as far as shapes tell
+    named = False  # whether a product may become a name (`d * y` -> `y`): only then is `written` asked
     for k, stmt in enumerate(backward):
         if stmt.__class__ is gast.Expr:
             continue
-        units = {id(n) for n in nodes.of_class(stmt, (gast.BinOp,))
-                 if n.op.__class__ is gast.Mult and n.left.__class__ is gast.Name and _unit(n.left.id, assigns)
-                 and _inexact(n.right, shapes, defs, set())}
-        if units:
-            found[k] = units
+        products = [n for n in nodes.of_class(stmt, (gast.BinOp,))
+                    if n.op.__class__ is gast.Mult and n.left.__class__ is gast.Name and _unit(n.left.id, assigns)
+                    and _inexact(n.right, shapes, defs, set())]
+        if products:
+            units = found[k] = {id(n) for n in products}
+            for n in products:
+                right = n.right
+                while right.__class__ is gast.BinOp and id(right) in units:  # (a product that goes first)
+                    right = right.right
+                named |= isinstance(right, gast.Name)
     if found:
-        written = _written(forward + backward, params, shapes)
+        written = _written(forward + backward, params, shapes) if named else frozenset()
         for k, units in found.items():
             backward[k] = _Units(units, written).visit(backward[k])
 
@@ -98,7 +111,7 @@ def _unit(name: str, assigns: dict) -> bool:
     return False
 
 
-class _Units(nodes.Transformer):
+class _Units(Transformer):
     """`_unit_products`' rewrite (a class made once)."""
 
     def __init__(self, units: set, written: set):
@@ -111,7 +124,63 @@ class _Units(nodes.Transformer):
         return node
 
 
-class _Settle(nodes.Transformer):
+class _Triggers:
+    """`may_settle(stmt)`: whether `_Settle` may rewrite anything in `stmt`, from one
+    walk that resolves each call once (a walk costs a fraction of the Transformer's
+    visit). Each rewrite starts from a node of one of these kinds, as the statement
+    was given (nothing changes before one fires):
+
+    - a call without keywords to `unbroadcast`, `unbroadcast_against` or `unreduce`,
+      or to a function that reads an argument for its shape only (`shape_template`);
+    - a name read that is bound to an `unreduce(g, a, axis, keepdims)` call (`defs`),
+      an operand `_broadcast_by_operation` may replace;
+    - the float constant 1.0 (`1.0 * e`)."""
+
+    def __init__(self, callee, defs: dict):
+        self.callee, self.defs = callee, defs
+        self.unreduced: dict = {}  # name -> whether it is bound to an unreduce call
+
+    def __call__(self, stmt) -> bool:
+        stack = [stmt]
+        pop, push, fields_of, AST = stack.pop, stack.append, nodes.child_fields, gast.AST
+        Name, Constant, Call = gast.Name, gast.Constant, gast.Call
+        while stack:
+            n = pop()
+            cls = n.__class__
+            if cls is Name:
+                if n.ctx.__class__ is gast.Load and self._unreduced(n.id):
+                    return True
+                if n.annotation is None:
+                    continue
+            elif cls is Constant:
+                if type(n.value) is float and n.value == 1.0:
+                    return True
+                continue
+            elif cls is Call and not n.keywords:
+                fn = self.callee(n)
+                if fn is runtime.unbroadcast or fn is runtime.unbroadcast_against or fn is runtime.unreduce \
+                        or facts.shape_template(fn) is not None:
+                    return True
+            for field in fields_of(cls):  # (nodes.push_children, inlined)
+                value = getattr(n, field, None)
+                if value.__class__ is list:
+                    for item in value:
+                        if isinstance(item, AST):
+                            push(item)
+                elif isinstance(value, AST):
+                    push(value)
+        return False
+
+    def _unreduced(self, name: str) -> bool:
+        found = self.unreduced.get(name)
+        if found is None:
+            call = self.defs.get(name)
+            found = self.unreduced[name] = call.__class__ is gast.Call and not call.keywords \
+                and len(call.args) == 4 and self.callee(call) is runtime.unreduce
+        return found
+
+
+class _Settle(Transformer):
     """`settle_shapes`' rewrites (a class made once, not at every call)."""
 
     def __init__(self, known, reps: dict, defs: dict, written: set, rename_global):

@@ -16,6 +16,7 @@ import math
 import gast
 
 from .. import nodes
+from .copies import Transformer
 from ..rules import facts
 
 
@@ -43,7 +44,7 @@ def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast, math_name: st
     return stmts, elide.changed
 
 
-class _Elide(nodes.Transformer):
+class _Elide(Transformer):
     """`elide_unbroadcast`'s rewrites of one expression (a class made once, not at every call)."""
 
     def __init__(self, scalars: set[str], unbroadcast, math_name: str, helpers: frozenset, arithmetic: dict):

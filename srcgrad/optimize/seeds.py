@@ -28,6 +28,7 @@ from __future__ import annotations
 import gast
 
 from .. import nodes, runtime
+from .copies import Transformer
 from .setting import representatives
 from ..analysis.kinds import kind_of, numpy_names
 from ..analysis.shapes import Shapes, absorbed, is_elementwise
@@ -55,8 +56,10 @@ def scalar_seeds(backward: list, known, forward: list, params, unreduce_name: st
             # A statement that may change is rewritten on a copy: an abort keeps none of it.
             if _is_seed(stmt, shapes) is not None or (
                     lazy and not lazy.keys().isdisjoint(nodes.loaded_names(stmt))):
-                stmt = nodes.clone(stmt)
-            out.append(_statement(stmt, lazy, reps, shapes, (unreduce_name, rename_global)))
+                out.append(_statement(nodes.clone(stmt), lazy, reps, shapes, (unreduce_name, rename_global)))
+            else:  # no seed, no lazy name read: `_statement` would leave it as it is
+                _represent(stmt, reps, shapes)
+                out.append(stmt)
     except _Abort:
         return backward, frozenset()
     return out, frozenset(lazy)
@@ -75,6 +78,16 @@ def _is_seed(stmt, shapes: Shapes):
     if stmt.targets[0].id not in shapes.single:
         return None
     return shapes.of(a)
+
+
+def _represent(stmt, reps, shapes) -> None:
+    """What `_statement` learns from a statement it leaves as it is: the name it binds,
+    the first with its leaf set, is one that set's shape can be read from."""
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+        target = stmt.targets[0].id
+        known = shapes.leaves.get(target)
+        if known is not None and target in shapes.single:
+            reps.setdefault(known, target)
 
 
 def _statement(stmt, lazy, reps, shapes, names):
@@ -111,7 +124,7 @@ def _broadcast_names(node, lazy, reps, unreduce_name):
     return _Broadcast(lazy, reps, unreduce_name).visit(node)
 
 
-class _Broadcast(nodes.Transformer):
+class _Broadcast(Transformer):
     """Each read of a lazy name as its plain value (a class made once, not at every call)."""
 
     def __init__(self, lazy, reps, unreduce_name):
@@ -272,7 +285,7 @@ def _owned_copy(body: list, i: int, callee) -> int | None:
     return None
 
 
-class _Spelled(nodes.Transformer):
+class _Spelled(Transformer):
     """`spelled_seeds`' rewrite (a class made once, not at every call)."""
 
     def __init__(self, kinds: dict, callee, rename_global):

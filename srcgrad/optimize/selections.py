@@ -42,6 +42,7 @@ import math
 import gast
 
 from .. import nodes
+from .copies import Transformer
 from ..rules import facts as table
 
 _SUMS = (gast.Add, gast.Sub)
@@ -70,7 +71,7 @@ def plain_products(forward: list, backward: list, selected: str, callee, seed: s
             for s, found in zip(backward, guards)], plain.changed
 
 
-class _Plain(nodes.Transformer):
+class _Plain(Transformer):
     """The guards `flow` did not keep, as plain products (a class made once)."""
 
     def __init__(self, flow):
@@ -96,6 +97,18 @@ class _Flow:
         self._constant_names = None
         self.checking = True  # whether the statements followed are those whose guards may go
         self.guards: dict = {}  # id(statement) -> (statement, the guards it runs): no node changes here
+        self.templates: dict = {}  # id(function) -> (function, its shape template): those that never select
+
+    def never_selects(self, found) -> bool:
+        """`table.never_selects(found)`, asked once per function; the shape template of
+        one that never selects is kept in `templates`."""
+        known = self.templates.get(id(found))
+        if known is not None and known[0] is found:
+            return True
+        if not table.never_selects(found):
+            return False
+        self.templates[id(found)] = (found, table.shape_template(found) if found is not None else None)
+        return True
 
     def guards_in(self, stmt) -> list:
         """The guarded calls below `stmt` (its nested statements' included)."""
@@ -237,16 +250,24 @@ class _Flow:
         if self.popped(call):
             return True  # a pop anywhere but `x = _stack.pop()`: whatever it gives back
         found = self.callee(call)
-        template = table.shape_template(found) if found is not None else None
-        operands = [a for i, a in enumerate(call.args) if i != template] + [k.value for k in call.keywords]
+        receiver = template = None
         if isinstance(func, gast.Attribute) and found is None:  # a method of a value: `g.sum(0)`
             facts = table.method(func.attr)
             if facts is None or not facts.nonselecting:
                 return True
-            operands.append(func.value)
-        elif not table.never_selects(found):
-            return True
-        return any(self.operand(a, state) for a in operands)
+            receiver = func.value
+        else:
+            if not self.never_selects(found):
+                return True
+            template = self.templates[id(found)][1] if found is not None else None
+        operand = self.operand
+        for i, a in enumerate(call.args):
+            if i != template and operand(a, state):
+                return True
+        for k in call.keywords:
+            if operand(k.value, state):
+                return True
+        return receiver is not None and operand(receiver, state)
 
 
 def _finite(expr, constants=frozenset) -> bool:
@@ -260,15 +281,32 @@ def _finite(expr, constants=frozenset) -> bool:
         and not isinstance(expr.value, bool) and math.isfinite(expr.value)
 
 
-def _constants(stmts: list) -> set:
-    """Names bound exactly once in `stmts`, by `name = <finite number>`."""
-    bound: dict = {}
-    for node in nodes.name_nodes(stmts):
-        if not isinstance(node.ctx, gast.Load):
-            bound[node.id] = bound.get(node.id, 0) + 1
-    return {s.targets[0].id for s in nodes.walk_statements(stmts)
-            if isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name)
-            and bound.get(s.targets[0].id) == 1 and _finite(s.value)}
+def _constants(stmts: list):
+    """Names bound exactly once in `stmts`, by `name = <finite number>` (a `_Constants`)."""
+    return _Constants(stmts)
+
+
+class _Constants:
+    """`name in constants`: whether `name` is bound exactly once in `stmts`, by
+    `name = <finite number>`. The bindings of every name are counted only when a
+    name so bound is asked (the guards' factors are seldom such names)."""
+
+    def __init__(self, stmts: list):
+        self.stmts = stmts
+        self.candidates = {s.targets[0].id for s in nodes.walk_statements(stmts)
+                           if isinstance(s, gast.Assign) and len(s.targets) == 1
+                           and isinstance(s.targets[0], gast.Name) and _finite(s.value)}
+        self.bound = None
+
+    def __contains__(self, name) -> bool:
+        if name not in self.candidates:
+            return False
+        if self.bound is None:
+            self.bound = {}
+            for node in nodes.name_nodes(self.stmts):
+                if not isinstance(node.ctx, gast.Load):
+                    self.bound[node.id] = self.bound.get(node.id, 0) + 1
+        return self.bound.get(name) == 1
 
 
 def _stored(target) -> set:

@@ -507,44 +507,41 @@ def push_children(n, push) -> None:
 
 
 class Transformer(gast.NodeTransformer):
-    """`gast.NodeTransformer`, faster: `visit_<Class>` methods are looked up once per
-    node class, and contexts, names and constants' values are not visited; nor are
-    names (without an annotation) and constants at all where the transformer has no
-    method for them, as visiting them would change nothing. The optimization passes
-    rewrite every expression of a derivative several times."""
+    """`gast.NodeTransformer`, faster. The optimization passes rewrite every expression
+    of a derivative several times per build, and about half the nodes they meet are
+    leaves (names, constants, operators, contexts): a leaf the transformer has no
+    `visit_<Class>` method for is not visited at all, as visiting it would only hand
+    it back unchanged (a name with an annotation is visited as before). Methods are
+    looked up once per node class, and names and constants' values are never visited."""
+
+    _skipped: frozenset = frozenset()
+    _dispatch: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._skipped = frozenset(leaf for leaf in _LEAVES if not _visits(cls, leaf))
+        cls._dispatch = {}  # node class -> this class's method for it
 
     def visit(self, node):
-        kind = type(self)
-        methods = kind.__dict__.get("_methods")
-        if methods is None:
-            methods = {}
-            setattr(kind, "_methods", methods)
-        method = methods.get(node.__class__)
+        method = self._dispatch.get(node.__class__)
         if method is None:
-            method = methods[node.__class__] = getattr(
-                kind, "visit_" + node.__class__.__name__, Transformer.generic_visit)
+            method = self._dispatch[node.__class__] = getattr(
+                type(self), "visit_" + node.__class__.__name__, Transformer.generic_visit)
         return method(self, node)
 
     def generic_visit(self, node):
-        AST = gast.AST
-        kind = type(self)
-        leaves = kind.__dict__.get("_leaves")
-        if leaves is None:
-            leaves = kind._leaves = (gast.Name if not hasattr(kind, "visit_Name") else None,
-                                     gast.Constant if _plain_constants(kind) else None)
-        plain_name, plain_constant = leaves
+        AST, Name, skipped = gast.AST, gast.Name, self._skipped
         for field in _child_fields(node.__class__):
             old = getattr(node, field, None)
-            cls = old.__class__
-            if cls is list:
+            if old.__class__ is list:
                 new = None  # a new list only from the first item a visit replaces
                 for k, item in enumerate(old):
-                    cls = item.__class__
-                    if cls is plain_constant or cls is plain_name and item.annotation is None:
-                        if new is not None:
-                            new.append(item)
-                        continue
                     if isinstance(item, AST):
+                        cls = item.__class__
+                        if cls in skipped and (cls is not Name or item.annotation is None):
+                            if new is not None:
+                                new.append(item)
+                            continue
                         visited = self.visit(item)
                         if visited is item and new is None:
                             continue
@@ -560,9 +557,10 @@ class Transformer(gast.NodeTransformer):
                         new.append(item)
                 if new is not None:
                     old[:] = new
-            elif cls is plain_constant or cls is plain_name and old.annotation is None:
-                continue
             elif isinstance(old, AST):
+                cls = old.__class__
+                if cls in skipped and (cls is not Name or old.annotation is None):
+                    continue
                 replaced = self.visit(old)
                 if replaced is None:
                     delattr(node, field)
@@ -571,13 +569,30 @@ class Transformer(gast.NodeTransformer):
         return node
 
 
-def _plain_constants(kind) -> bool:
-    """Whether transformer class `kind` visits a Constant as `generic_visit` does: it has
-    no method of its own for one (`ast.NodeVisitor.visit_Constant` hands a constant to
-    `visit_Num`, `visit_Str`... where they exist, else to `generic_visit`)."""
-    own = getattr(kind, "visit_Constant", None)
-    return own is getattr(ast.NodeVisitor, "visit_Constant", None) and not any(
+def _leaf_classes() -> frozenset:
+    """Node classes whose nodes have no children a Transformer visits (a `Name`: only
+    its annotation, None in an expression)."""
+    found = {gast.Name, gast.Constant}
+    for base in (gast.operator, gast.unaryop, gast.cmpop, gast.boolop, gast.expr_context):
+        stack = [base]
+        while stack:
+            cls = stack.pop()
+            found.add(cls)
+            stack.extend(cls.__subclasses__())
+    return frozenset(found)
+
+
+def _visits(kind, leaf) -> bool:
+    """Whether transformer class `kind` has a method of its own for nodes of class `leaf`
+    (`ast.NodeVisitor.visit_Constant` only hands a constant to `visit_Num`, `visit_Str`...
+    where they exist, else to `generic_visit`)."""
+    own = getattr(kind, "visit_" + leaf.__name__, None)
+    if leaf is not gast.Constant:
+        return own is not None
+    return own is not getattr(ast.NodeVisitor, "visit_Constant", None) or any(
         hasattr(kind, "visit_" + old) for old in ("Num", "Str", "Bytes", "NameConstant", "Ellipsis"))
+
+_LEAVES = _leaf_classes()
 
 
 def name_nodes(node) -> list:

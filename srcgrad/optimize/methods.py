@@ -14,7 +14,7 @@ import gast
 import numpy
 
 from .. import nodes
-from .copies import Transformer
+from ..nodes import Transformer
 from ..analysis.kinds import kind_of
 
 # numpy function -> the ndarray method with the same parameters (after the array)

@@ -28,7 +28,7 @@ import gast
 import numpy
 
 from .. import nodes, runtime
-from .copies import Transformer
+from ..nodes import Transformer
 from ..rules import facts
 from ..analysis.aliases import written_in_place
 from ..analysis.kinds import kind_of, top_level_defs

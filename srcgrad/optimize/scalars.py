@@ -16,7 +16,7 @@ import math
 import gast
 
 from .. import nodes
-from .copies import Transformer
+from ..nodes import Transformer
 from ..rules import facts
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import gast
 
 from .. import nodes, runtime
-from .copies import Transformer
+from ..nodes import Transformer
 from .setting import representatives
 from ..analysis.kinds import kind_of, numpy_names
 from ..analysis.shapes import Shapes, absorbed, is_elementwise

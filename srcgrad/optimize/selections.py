@@ -42,7 +42,7 @@ import math
 import gast
 
 from .. import nodes
-from .copies import Transformer
+from ..nodes import Transformer
 from ..rules import facts as table
 
 _SUMS = (gast.Add, gast.Sub)

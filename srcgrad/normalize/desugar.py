@@ -261,6 +261,13 @@ def _for(stmt, names: Names, source: SourceInfo, kinds=None) -> list:
         indexable by position as iteration reads it: a dict goes through `list(...)`
         (its keys), a value of unknown kind through `loop_items(...)`."""
         kind = (kinds or {}).get(expr.id) if isinstance(expr, gast.Name) else _display_kind(expr)
+        changed = _changed_in_place(stmt.body, expr.id, target.id if isinstance(target, gast.Name) else None) \
+            if isinstance(expr, gast.Name) and kind != "dict" and (kind is None or expr.id in assigned) else None
+        if changed is not None and expr.id in assigned:
+            raise located(source, changed, f"this changes '{expr.id}' in place while the loop on line "
+                          f"{stmt.lineno} runs over it, and the loop binds '{expr.id}' again: the "
+                          f"derivative cannot follow which items it reads",
+                          f"loop over range(len({expr.id})) and read {expr.id}[i] in the body")
         if kind == "dict":
             expr = gast.copy_location(gast.Call(func=nodes.name("list"), args=[expr], keywords=[]), expr)
         elif kind is None:
@@ -269,10 +276,26 @@ def _for(stmt, names: Names, source: SourceInfo, kinds=None) -> list:
             return expr
         holder = names.fresh("s")
         before.append(_assign([nodes.name(holder, store=True)], expr, stmt))
+        if changed is not None:  # the body changes it: its items are read as they are then
+            live[holder] = expr.args[0].id
         return nodes.name(holder)
 
+    live: dict = {}  # holder -> the name it holds, where the body changes that in place
+
+    def at(seq, index):
+        """`seq[index]`; for a holder of a list or array the body changes in place, the
+        item as it is now: `xs[index] if _s1 is xs else _s1[index]` (`loop_items` hands
+        back a list, tuple or array itself, and a dict's keys as a new list)."""
+        read = gast.Subscript(value=nodes.clone(seq), slice=index, ctx=gast.Load())
+        name = live.get(seq.id)
+        if name is None:
+            return read
+        test = gast.Compare(left=nodes.clone(seq), ops=[gast.Is()], comparators=[nodes.name(name)])
+        now = gast.Subscript(value=nodes.name(name), slice=nodes.clone(index), ctx=gast.Load())
+        return gast.copy_location(gast.IfExp(test=test, body=now, orelse=read), stmt)
+
     def item(seq, index):
-        return gast.Subscript(value=nodes.clone(seq), slice=nodes.name(index), ctx=gast.Load())
+        return at(seq, nodes.name(index))
 
     if callee == "range" and isinstance(target, gast.Name):
         stmt.body = body or [gast.Pass()]
@@ -306,8 +329,7 @@ def _for(stmt, names: Names, source: SourceInfo, kinds=None) -> list:
         seq = held(over)
         index = names.fresh("i")
         last = nodes.quote_expr(f"len({seq.id}) - 1 - {index}")
-        head = _unpack_one(target, gast.Subscript(value=nodes.clone(seq), slice=last, ctx=gast.Load()),
-                           stmt, names)
+        head = _unpack_one(target, at(seq, last), stmt, names)
         return before + [_range_loop(stmt, index, nodes.quote_expr(f"len({seq.id})"), head + body)]
     start = _enumerate_start(it) if callee == "enumerate" else None
     if start is not None and isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2 \
@@ -361,6 +383,42 @@ def _for(stmt, names: Names, source: SourceInfo, kinds=None) -> list:
         head = _unpack_one(target, item(seq, index), stmt, names)
     bound = nodes.quote_expr(f"len({seq.id})")
     return before + [_range_loop(stmt, index, bound, head + body)]
+
+
+def _changed_in_place(body: list, name: str, key: str | None = None):
+    """The first node of `body` (nested blocks included) that changes the value `name`
+    holds in place: a store, `op=` or `del` into a subscript or attribute of it (or of
+    a part of it), or a call of a method of it (or of a part) not known to only read;
+    None when there is none. (`for v in xs:` reads each item as the loop comes to it,
+    so such a change shows in the items read after it.) A store into `name[key]`, with
+    `key` the loop's target, is a mapping's entry (`for k in d: d[k] = ...`: the loop
+    runs over the keys, which that store leaves as they are): it does not count."""
+    for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(node, (gast.Assign, gast.Delete)):
+            targets = node.targets
+        elif isinstance(node, (gast.AugAssign, gast.AnnAssign, gast.For)):
+            targets = [node.target]
+        elif isinstance(node, gast.Call):
+            func = node.func
+            if isinstance(func, gast.Attribute) and _root(func.value) == name and not table.reads_only(func.attr):
+                return node
+            continue
+        else:
+            continue
+        for target in targets:
+            for t in gast.walk(target):
+                if isinstance(t, (gast.Subscript, gast.Attribute)) and _root(t) == name and not (
+                        key is not None and isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name)
+                        and isinstance(t.slice, gast.Name) and t.slice.id == key):
+                    return node
+    return None
+
+
+def _root(node):
+    """The name at the root of a chain of subscripts and attributes, or None."""
+    while isinstance(node, (gast.Subscript, gast.Attribute)):
+        node = node.value
+    return node.id if isinstance(node, gast.Name) else None
 
 
 def _enumerate_start(it):

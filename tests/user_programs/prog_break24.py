@@ -31,7 +31,7 @@ def fd(f, args, wrt=0):
 # --------------------------------------------------------------------------
 # FINDINGS24 #1: a `for w in ls` loop over a list the function made (a
 # comprehension, list(...)) whose body writes a slot of that list that a
-# later iteration reads: the write's adjoint is dropped.
+# later iteration reads: the write's adjoint is dropped. (Fixed in session 17.)
 # --------------------------------------------------------------------------
 
 def loop_over_list_writing_a_later_slot(ws):
@@ -93,31 +93,26 @@ def test_f01_the_function_and_by_index_right():
     assert srcgrad.jvp(loop_over_list_writing_a_later_slot, (fresh(WS),), ([1.0, 0.0],))[1] == pytest.approx(7.0)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS24 #1: write into a later slot of the list a for loop runs over dropped")
 def test_f01_grad():
     close(srcgrad.grad(loop_over_list_writing_a_later_slot)(fresh(WS)), [7.0, 2.0])
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS24 #1: write into a later slot of the list a for loop runs over dropped")
 def test_f01_vjp():
     out, pb = srcgrad.vjp(loop_over_list_writing_a_later_slot, fresh(WS))
     assert out == 10.0
     close(pb(1.0), [7.0, 2.0])
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS24 #1: write into a later slot of the list a for loop runs over dropped")
 def test_f01_hvp():
     # f = w0^2 + w0 w1: H = [[2, 1], [1, 0]]
     close(srcgrad.hvp(loop_over_list_writing_a_later_slot)(fresh(WS), [1.0, 0.0]), [2.0, 1.0])
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS24 #1: write into a later slot of the list a for loop runs over dropped")
 def test_f01_list_copy_of_floats():
     xs = [0.5, -1.0, 2.0]
     close(srcgrad.grad(loop_over_list_copy)(fresh(xs)), [4.0, 1.0, 3.0])
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS24 #1: write into a later slot of the list a for loop runs over dropped")
 def test_f01_staged_layers():
     rng = np.random.default_rng(0)
     P = [rng.standard_normal((2, 2)) for _ in range(3)]
@@ -127,7 +122,7 @@ def test_f01_staged_layers():
 
 def test_f01_argument_list_and_dict_right():
     """The argument list itself and a dict comprehension iterated by key are
-    right (the other loop forms are strict xfails below)."""
+    right (and were before the fix of #1)."""
     def arg_list(ws):
         h = 1.0
         for w in ws:
@@ -165,10 +160,52 @@ def zip_list_loop(ws):
     return h                       # 2 * w0 * 5 w0 = 10 w0^2
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS24 #1: write into a later slot of the list a for loop runs over dropped")
 def test_f01_reversed_and_zip():
     close(srcgrad.grad(reversed_list_loop)(fresh(WS)), [3.0, 8.0])
     close(srcgrad.grad(zip_list_loop)(fresh(WS)), [40.0, 0.0])
+
+
+def enumerate_scaling_the_next_item(ws):
+    ls = list(ws)
+    s = 0.0
+    for i, w in enumerate(ls):
+        s = s + w * w
+        if i + 1 < len(ls):
+            ls[i + 1] = ls[i + 1] * w      # the next iteration's w
+    return s                               # w0^2 + (w0 w1)^2
+
+
+def dict_sgd_steps(ws):
+    p = {"a": ws[0] * 1.0, "b": ws[1] * 1.0}
+    q = {k: v * 2.0 for k, v in p.items()}
+    s = 0.0
+    for k in q:
+        s = s + q[k] ** 2
+        q[k] = q[k] - 0.1 * s              # a mapping's entry: the keys stay as they are
+    return s + q["a"] * q["b"]
+
+
+def rebinding_the_list_it_runs_over(ws):
+    ls = [w * 1.0 for w in ws]
+    h = 1.0
+    for w in ls:
+        h = h * w
+        ls[1] = ls[1] + w
+        ls = list(ls)
+    return h
+
+
+def test_f01_fixed_more_forms():
+    """Session 17: the items are read as they are when the loop comes to them
+    (`w = ls[i] if _s1 is ls else _s1[i]`). enumerate was wrong as well ([4, 12]);
+    a dict's entries written by key stay right; a loop that also rebinds the list
+    it runs over is refused with a located error."""
+    close(srcgrad.grad(enumerate_scaling_the_next_item)(fresh(WS)), [40.0, 24.0])
+    close(srcgrad.grad(enumerate_scaling_the_next_item)(fresh(WS)), fd(enumerate_scaling_the_next_item, (WS,)))
+    assert srcgrad.jvp(enumerate_scaling_the_next_item, (fresh(WS),), ([1.0, 0.0],))[1] == pytest.approx(40.0)
+    close(srcgrad.grad(dict_sgd_steps)(fresh(WS)), fd(dict_sgd_steps, (WS,)))
+    with pytest.raises(srcgrad.SrcGradError, match=r"changes 'ls' in place while the loop on line \d+ runs over it"):
+        srcgrad.grad(rebinding_the_list_it_runs_over)(fresh(WS))
 
 
 # --------------------------------------------------------------------------
@@ -434,7 +471,6 @@ def pairs_of_layers(params, x):
     return np.sum(h ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS24 #1: write into a later slot of the list a for loop runs over dropped")
 def test_f01_pairs_of_layers():
     rng = np.random.default_rng(0)
     P = [(rng.standard_normal((2, 2)), rng.standard_normal(2)) for _ in range(3)]

@@ -93,9 +93,12 @@ def broadcast_like(t, z):
 
 def zeros_like(x):
     """A zero adjoint for `x`: 0.0 for a Python number, a float array for an
-    array, and the same structure of zeros for a dict, list or tuple."""
+    array, and the same structure of zeros for a dict, list or tuple. None (an
+    adjoint's missing entry, `fill_grad`'s to fill) stays None."""
     if isinstance(x, (float, int)):
         return 0.0
+    if x is None:
+        return None
     if isinstance(x, dict):
         return {k: zeros_like(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):

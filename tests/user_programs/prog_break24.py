@@ -211,6 +211,7 @@ def test_f01_fixed_more_forms():
 # --------------------------------------------------------------------------
 # FINDINGS24 #2: hvp / hessian / jvp(grad) of a loop over a list the function
 # made, followed by a comprehension over that list: ValueError in unbroadcast_to.
+# (Fixed in session 17: the tangent of an adjoint's missing entry stays missing.)
 # --------------------------------------------------------------------------
 
 def decay_after_loop(ws):
@@ -231,16 +232,14 @@ def test_f02_grad_right():
     close(fd(decay_after_loop, (A2,)), [2 * A2[0] + 0.5, 2 * A2[1]])
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="FINDINGS24 #2: hvp crashes (cannot reshape array of size 1) after a loop over a made list and a comprehension over it")
 def test_f02_hvp():
     close(srcgrad.hvp(decay_after_loop)(fresh(A2), V2), [2.0 * V2[0], 2.0 * V2[1]])
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="FINDINGS24 #2: hessian crashes (cannot reshape array of size 1)")
 def test_f02_hessian():
-    srcgrad.hessian(decay_after_loop)(fresh(A2))
+    H = srcgrad.hessian(decay_after_loop)(fresh(A2))
+    close(srcgrad.jvp(srcgrad.grad(decay_after_loop), (fresh(A2),), (V2,))[1], [2.0 * V2[0], 2.0 * V2[1]])
+    assert H is not None
 
 
 # --------------------------------------------------------------------------

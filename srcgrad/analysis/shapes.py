@@ -454,22 +454,8 @@ def entry_scalars(stmts, ops: dict, numbers, params, arrays=frozenset(),
             return (elementwise or numeric) and all(atom(a) for a in value.args)
         return False
 
-    # A worklist for the greatest fixed point, as in `checked_flow`: a name's check holds
-    # only through names being in `zero_d`, which only shrinks.
-    readers: dict = collections.defaultdict(set)  # name -> the names whose check consulted it
-    pending = sorted(zero_d, reverse=True)
-    while pending:
-        name = pending.pop()
-        if name not in zero_d:
-            continue
-        consulted.clear()
-        if all((s is not None or name in scalars) and s is not _RANGE and (s is None or scalar(s))
-               for s in bindings[name]):
-            for other in consulted:
-                readers[other].add(name)
-        else:
-            zero_d.discard(name)
-            pending.extend(sorted(readers.pop(name, set()) & zero_d, reverse=True))
+    _shrink(zero_d, lambda name: all((s is not None or name in scalars) and s is not _RANGE
+                                     and (s is None or scalar(s)) for s in bindings[name]), consulted)
     return frozenset(zero_d), frozenset(vectors)
 
 
@@ -573,6 +559,8 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
             return list(value.args)
         return []
 
+    consulted: list = []  # the names whose membership in `found` the current check read
+
     def flows(stmt, name) -> bool:
         """`stmt` reads `name` as an operand of an elementwise binding of a name in `found`."""
         if isinstance(stmt, gast.Return):
@@ -623,10 +611,16 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
         head, at = loop  # the next iteration, or after the last one
         return next_read(block, 0, i + 1, name) is True and next_read(body, at + 1, len(body), name) is True
 
-    # A worklist for the greatest fixed point: a name's check holds only through names
-    # being in `found` (`consulted`), and `found` only shrinks, so a name is checked
-    # again only when a name its last check consulted goes out.
-    consulted: list = []
+    _shrink(found, lambda name: all(holds(s, name) for s in bindings[name]), consulted)
+    return frozenset(found)
+
+
+def _shrink(found: set, holds, consulted: list) -> None:
+    """Take out of `found`, in place, each name for which `holds(name)` fails, until it
+    holds for every name left: the greatest fixed point. `holds` reads `found` only for
+    the names it appends to `consulted`, and holds only through their being in it; as
+    `found` only shrinks, a name is checked again only when a name its last check
+    consulted goes out (a worklist, not rounds over every name)."""
     readers: dict = collections.defaultdict(set)  # name -> the names whose check consulted it
     pending = sorted(found, reverse=True)
     while pending:
@@ -634,10 +628,9 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
         if name not in found:
             continue
         consulted.clear()
-        if all(holds(s, name) for s in bindings[name]):
+        if holds(name):
             for other in consulted:
                 readers[other].add(name)
         else:
             found.discard(name)
             pending.extend(sorted(readers.pop(name, set()) & found, reverse=True))
-    return frozenset(found)

@@ -451,3 +451,25 @@ def test_a_negative_constant_keeps_its_parentheses():
     _close(srcgrad.jvp(divided_by_a_squared_negative, (x,), (np.array([1.0, 1.0, 1.0]),))[1], sum(expected))
     text = srcgrad.source(srcgrad.grad(divided_by_a_squared_negative))
     assert "(-1.5) ** 2" in text, text
+
+
+# --- bug 15: the tangent of `x ** y` along a zero exponent tangent was a number ------
+# Found by `--fuzz-n 1500 --fuzz-seed 59` (session 17; the same at the session's start):
+# `v1 = np.power(base_array, 0.5 * np.tanh(t[1]))` along a tangent of `t` that is 0 at
+# `t[1]` gave `v1_dot = 0.0`, and `v1_dot[1:]` raised TypeError ('float' object is not
+# subscriptable) in jvp and check_grads' forward mode. The zero has v1's shape now.
+
+
+def power_with_a_scalar_exponent(x, t):
+    v1 = np.power(1.0 + np.minimum(x, -0.1) ** 2, 0.5 * np.tanh(t[1]))
+    return float(np.mean(v1[1:]))
+
+
+def test_a_zero_exponent_tangent_has_the_power_s_shape():
+    x, t = np.array([0.3, -0.2, 0.5]), np.array([0.1, 0.4, 0.2])
+    g = srcgrad.grad(power_with_a_scalar_exponent, wrt=1)(x, t)
+    assert g[0] == 0.0 and g[2] == 0.0 and g[1] != 0.0
+    for k in range(3):
+        direction = np.eye(3)[k]
+        _close(srcgrad.jvp(power_with_a_scalar_exponent, (x, t), (None, direction))[1], g[k])
+    srcgrad.check_grads(power_with_a_scalar_exponent, (x, t), wrt=1, modes=("forward", "reverse"))

@@ -14,7 +14,7 @@ import math
 
 import numpy
 
-from .core import duck, eager
+from .core import duck, eager, zeros_like
 
 
 def log_or_zero(x):
@@ -163,9 +163,10 @@ def pole_ratio(t, denom):
 def exponent_tangent(g, z, x):
     """g * z * log(x): the tangent of `z = x ** y` along the exponent's tangent g, 0
     where g is 0 without taking the log. An exponent restored from the tape (an int
-    `k` of a loop) carries a zero tangent, and the log of a negative base raises."""
+    `k` of a loop) carries a zero tangent, and the log of a negative base raises.
+    The zero has z's shape (a scalar exponent of an array base: `z[1:]` is taken of it)."""
     if (type(g) is float or type(g) is int or numpy.ndim(g) == 0) and g == 0:  # (a NumPy int's tangent too)
-        return 0.0
+        return 0.0 if numpy.ndim(z) == 0 else zeros_like(z)
     return masked_product(g, z * log_or_zero(x))
 
 

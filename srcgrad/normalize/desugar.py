@@ -252,6 +252,8 @@ def _for(stmt, names: Names, source: SourceInfo, kinds=None) -> list:
     assigned = {n.id for s in body for n in gast.walk(s)
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     it, target = stmt.iter, stmt.target
+    for zipped in [it] + (it.args[:1] if isinstance(it, gast.Call) and nodes.dotted(it.func) == "enumerate" else []):
+        _without_strict(zipped, stmt, source)
     call = it.func if isinstance(it, gast.Call) else None
     callee = nodes.dotted(call) if call is not None else None
     before: list = []
@@ -383,6 +385,20 @@ def _for(stmt, names: Names, source: SourceInfo, kinds=None) -> list:
         head = _unpack_one(target, item(seq, index), stmt, names)
     bound = nodes.quote_expr(f"len({seq.id})")
     return before + [_range_loop(stmt, index, bound, head + body)]
+
+
+def _without_strict(it, stmt, source) -> None:
+    """`zip(..., strict=False)` as `zip(...)` (in place): the same loop. `strict=True`
+    (Python raises where the lengths differ) is refused by name."""
+    if not (isinstance(it, gast.Call) and nodes.dotted(it.func) == "zip" and len(it.keywords) == 1
+            and it.keywords[0].arg == "strict"):
+        return
+    value = it.keywords[0].value
+    if isinstance(value, gast.Constant) and value.value is False:
+        it.keywords = []
+        return
+    raise unsupported(source, stmt, "a `for` loop over `zip(..., strict=True)`",
+                      "check the lengths before the loop and loop over zip(...) without strict=")
 
 
 def _changed_in_place(body: list, name: str, key: str | None = None):

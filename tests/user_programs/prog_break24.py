@@ -755,9 +755,19 @@ def test_f07_zip_strict():
     close(srcgrad.grad(zip_strict)(a, b), 2 * np.dot(a, b) * b)
 
 
-def test_f07_message_names_zip_and_suggests_zip():
-    a = np.array([0.5, -1.0])
-    with pytest.raises(srcgrad.SrcGradError, match=r"for \.\.\. in zip\(\.\.\.\)` loop is not supported"):
+def zip_not_strict(a, b):
+    s = 0.0
+    for u, v in zip(a, b, strict=False):
+        s = s + u * v
+    return s ** 2
+
+
+def test_f07_strict_false_works_and_strict_true_is_named():
+    """Session 17: `strict=False` is the plain zip loop; `strict=True` is refused by name
+    (the message named the very construct the documentation lists as supported)."""
+    a, b = np.array([0.5, -1.0, 0.7]), np.array([1.0, 2.0, -0.5])
+    close(srcgrad.grad(zip_not_strict)(a, b), 2 * np.dot(a, b) * b)
+    with pytest.raises(srcgrad.SrcGradError, match=r"zip\(\.\.\., strict=True\)` is not supported"):
         srcgrad.grad(zip_strict)(a, a)
 
 

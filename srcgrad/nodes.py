@@ -323,9 +323,21 @@ _POSITIONED: dict = {}  # node class -> whether its nodes have a position (state
 
 def loaded(node):
     """A copy of `node` read rather than assigned (every Name in it in Load context)."""
+    if node.__class__ is gast.Name and node.annotation is None:
+        # (the commonest case, a template's operand: `clone`'s copy made directly)
+        src = node.__dict__
+        made = name(src.get("id"))
+        made.type_comment = src.get("type_comment")
+        for attr in _NAME_POSITIONS:
+            if attr in src:
+                made.__dict__[attr] = src[attr]
+        return made
     node = clone(node)
-    _set_ctx(node, gast.Load())
+    _set_ctx(node, _LOAD)
     return node
+
+
+_NAME_POSITIONS = gast.Name._attributes
 
 
 _CONTEXTS = frozenset({gast.Load, gast.Store, gast.Del, gast.Param})

@@ -185,12 +185,11 @@ def instantiate(template: Template, bindings: dict, adjoint_of, rename_global, f
         value_reads = None if reads is None else set()
         value = _expand(plan, bindings, adjoint_of, rename_global, renames, value_reads)
         made = _contribute(operand, value, adjoint_of, fresh)
-        if reads is None:
-            pass
-        elif len(made) == 1 and made[0].value is value:
-            reads |= value_reads
-        else:  # a literal operand, its part sent to each entry by index
-            reads |= nodes.loaded_names([item.value for item in made])
+        if reads is not None:
+            if len(made) == 1 and made[0].value is value:
+                reads |= value_reads
+            else:  # a literal operand, its part sent to each entry by index
+                reads |= nodes.loaded_names([item.value for item in made])
         out.extend(made)
     return out
 
@@ -239,7 +238,7 @@ def _expand(plan, bindings, adjoint_of, rename_global, renames, reads=None):
         assert adj is not None, f"d[{operand.id}] read but {operand.id} is inactive"
         if reads is not None:
             reads.add(adj)
-        return _name(adj)
+        return nodes.name(adj)
 
     return _spliced(plan, derivative, bindings, rename_global, renames, reads)
 
@@ -252,12 +251,12 @@ def _spliced(plan, derivative, bindings, rename_global, renames, reads=None):
     if reads is None:
         def name_of(ident):
             if ident in bindings:
-                return _loaded(bindings[ident])
-            return _name(renames[ident] if ident in renames else rename_global(ident))
+                return nodes.loaded(bindings[ident])
+            return nodes.name(renames[ident] if ident in renames else rename_global(ident))
     else:
         def name_of(ident):
             if ident in bindings:
-                made = _loaded(bindings[ident])
+                made = nodes.loaded(bindings[ident])
                 if made.__class__ is gast.Name:
                     reads.add(made.id)
                 else:  # a literal of names, or a constant
@@ -265,7 +264,7 @@ def _spliced(plan, derivative, bindings, rename_global, renames, reads=None):
                 return made
             made = renames[ident] if ident in renames else rename_global(ident)
             reads.add(made)
-            return _name(made)
+            return nodes.name(made)
 
     return plan(name_of, derivative)
 
@@ -297,37 +296,23 @@ def _plan(node):
         return lambda name_of, derivative: derivative(node)
     src = node.__dict__
     proto: dict = {}  # the fields (children's as placeholders), then the positions
-    singles: list = []  # (field, plan of the child node)
-    lists: list = []  # (field, plan of the list)
+    children: list = []  # (field, plan of the child node or of the list)
     for name in cls._fields:
         value = src.get(name)
         if value.__class__ is list:
             proto[name] = None
-            lists.append((name, _list_plan(value)))
+            children.append((name, _list_plan(value)))
         elif isinstance(value, gast.AST) and value.__class__ not in nodes._CONTEXTS:
             proto[name] = None
-            singles.append((name, _plan(value)))
+            children.append((name, _plan(value)))
         else:
             proto[name] = value  # a context (shared, as `clone` shares it), a string, a number
     for attr in cls._attributes:
         if attr in src:
             proto[attr] = src[attr]
     new = cls.__new__
-    if lists:
-        singles = tuple(singles)
-        lists = tuple(lists)
-
-        def make(name_of, derivative):
-            made = new(cls)
-            into = made.__dict__
-            into.update(proto)
-            for name, sub in singles:
-                into[name] = sub(name_of, derivative)
-            for name, sub in lists:
-                into[name] = sub(name_of, derivative)
-            return made
-    elif len(singles) == 1:
-        ((one, first),) = singles
+    if len(children) == 1:  # (an attribute, a unary operation: the commonest, without a loop)
+        ((one, first),) = children
 
         def make(name_of, derivative):
             made = new(cls)
@@ -335,20 +320,15 @@ def _plan(node):
             into.update(proto)
             into[one] = first(name_of, derivative)
             return made
-    elif singles:
-        singles = tuple(singles)
+    else:  # several children, or none (a constant, an operator)
+        children = tuple(children)
 
         def make(name_of, derivative):
             made = new(cls)
             into = made.__dict__
             into.update(proto)
-            for name, sub in singles:
+            for name, sub in children:
                 into[name] = sub(name_of, derivative)
-            return made
-    else:  # a constant, an operator: no children
-        def make(name_of, derivative):
-            made = new(cls)
-            made.__dict__.update(proto)
             return made
     return make
 
@@ -369,36 +349,6 @@ def _list_plan(items: list):
     def make(name_of, derivative):
         return [value if sub is None else sub(name_of, derivative) for sub, value in parts]
     return make
-
-
-def _loaded(node):
-    """`nodes.loaded(node)`: for a plain `Name` (a template's operand, most often) the
-    same copy made directly."""
-    src = node.__dict__ if node.__class__ is gast.Name else None
-    if src is None or src.get("annotation") is not None:
-        return nodes.loaded(node)
-    made = _new_name(gast.Name)
-    into = made.__dict__
-    # clone's copy (the fields, then the positions there are), in a Load context
-    into.update(id=src.get("id"), ctx=_new_load(gast.Load), annotation=None,
-                type_comment=src.get("type_comment"))
-    for attr in _NAME_POSITIONS:
-        if attr in src:
-            into[attr] = src[attr]
-    return made
-
-
-def _name(ident: str):
-    """`nodes.name(ident)`, its Load context made without gast's constructor (which,
-    called without arguments, sets nothing): a template copy is mostly names."""
-    made = _new_name(gast.Name)
-    made.__dict__.update(id=ident, ctx=_new_load(gast.Load), annotation=None, type_comment=None)
-    return made
-
-
-_new_name = gast.Name.__new__
-_new_load = gast.Load.__new__
-_NAME_POSITIONS = gast.Name._attributes
 
 
 def instantiate_tangent(template: Template, bindings: dict, tangent_of, rename_global, fresh,

@@ -215,14 +215,9 @@ def _by_name(callee):
     found: dict = {}
 
     def resolved(call):
-        func, path = call.func, []
-        while func.__class__ is gast.Attribute:
-            path.append(func.attr)
-            func = func.value
-        if func.__class__ is not gast.Name:
+        key = nodes.dotted(call.func)
+        if key is None:
             return callee(call)
-        path.append(func.id)
-        key = tuple(path)
         if key not in found:
             found[key] = callee(call)
         return found[key]

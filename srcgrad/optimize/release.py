@@ -45,6 +45,6 @@ def release(body: list, known, keep: set[str]):
 
 
 def _ends(stmt) -> bool:
-    """A comment or a `return`: after statement `i`, when only these follow (the caller
-    appends the return), a `del` would free nothing the function still needs memory for."""
+    """A comment or a `return`: where only these follow a statement (the caller appends
+    the return), a `del` after it would free nothing the function still needs memory for."""
     return nodes.is_comment(stmt) or isinstance(stmt, gast.Return)

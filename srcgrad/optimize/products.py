@@ -47,6 +47,11 @@ def sum_in_helpers(forward: list, backward: list, callee, stack: str | None):
                                      [stmt.target] if isinstance(stmt, (gast.For, gast.AugAssign)) else []):
             if not isinstance(node.ctx, gast.Load):
                 bindings[node.id].append(stmt)
+    # A candidate needs its adjoint bound once and its product's name bound to products; the
+    # walk below only adds bindings (`del`), so where no candidate passes here none would there.
+    if not any(len(bindings.get(stmt.targets[0].id, ())) == 1
+               and _products(stmt.value.args[1].id, bindings, stack, set()) for stmt in candidates):
+        return backward, False
     uses: dict = collections.defaultdict(list)  # name -> the calls reading it as their adjoint
     loads: dict = {}
     # Every name and call of both sweeps (`nodes.of_class(everything, (Name, Call))`, with

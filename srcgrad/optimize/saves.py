@@ -21,6 +21,8 @@ def drop_unread_saves(sweeps: tuple, saved: set[str]):
     """`((forward, backward), changed)`: assignments to names in `saved` that the
     backward sweep does not read are dropped from the forward sweep."""
     forward, backward = sweeps
+    if not saved:  # (a derivative without a tape saves nothing: no walk of the backward sweep)
+        return (forward, backward), False
     unread = saved - nodes.loaded_names(backward)
     if not unread:
         return (forward, backward), False

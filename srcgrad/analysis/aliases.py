@@ -433,16 +433,24 @@ def written_in_place(body, params, pure) -> set[str]:
     deep: set[str] = set()      # written, and so is whatever shares their memory
     shallow: set[str] = set()   # only the container object changes (append, pop)
     own: list = []  # the expressions of the statements themselves (not of those nested in them)
+    Assign, Expr = gast.Assign, gast.Expr
     for stmt in _every_statement(body):
-        targets = stmt.targets if isinstance(stmt, gast.Assign) else \
-            [stmt.target] if isinstance(stmt, (gast.AugAssign, gast.AnnAssign)) else []
+        cls = stmt.__class__
+        targets = stmt.targets if cls is Assign else \
+            [stmt.target] if cls is gast.AugAssign or cls is gast.AnnAssign else []
         for target in targets:
             for t in (target.elts if isinstance(target, (gast.Tuple, gast.List)) else [target]):
                 if isinstance(t, (gast.Subscript, gast.Attribute)):
                     deep |= _may_view(t.value, local)
-                elif isinstance(t, gast.Name) and isinstance(stmt, gast.AugAssign):
+                elif isinstance(t, gast.Name) and cls is gast.AugAssign:
                     deep.add(t.id)
-        own += _own_expressions(stmt)
+        if cls is Assign:  # (`_own_expressions` of the two commonest statements, directly)
+            own += targets
+            own.append(stmt.value)
+        elif cls is Expr:
+            own.append(stmt.value)
+        else:
+            own += _own_expressions(stmt)
     for call in nodes.of_class(own, (gast.Call,)):  # (each call on its own: one walk for them all)
         func = call.func
         receiver = _may_view(func.value, local) if isinstance(func, gast.Attribute) else set()

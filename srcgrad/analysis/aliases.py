@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gast
 
-from .. import nodes
+from .. import nodes, runtime
 from ..errors import SourceInfo, located
 from ..rules import facts as table
 from .numbers import numbers
@@ -375,9 +375,25 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True, returns=None,
             if check:
                 groups = alias_groups(fn.body, params, appends=False, before=(position, loops),
                                       written=(name, stmt), returns=returns, numbers=held_numbers, arrays=arrays)
-                check_in_place(groups, name, stmt, source, "this append")
+                seen = groups.get(name, {name})
+                items = _list_items(fn.body, name, {n for n in seen - {name} if not n.startswith("_")}, ops)
+                check_in_place({name: seen - items}, name, stmt, source, "this append")
             mutated.add(name)
     return mutated
+
+
+def _list_items(body, name: str, others: set, ops: dict) -> set:
+    """Those of `others` an append to the list `name` cannot change: names bound only
+    to items read out of it by an index (`x = hist[-1]`), or out of a holder a loop
+    over it binds (`_s1 = loop_items(name)` hands the list itself back). An append
+    adds an item and changes none."""
+    holders = {name} | {s.targets[0].id for s in nodes.walk_statements(body)
+                        if isinstance(s, gast.Assign) and len(s.targets) == 1
+                        and isinstance(s.targets[0], gast.Name) and s.targets[0].id.startswith("_")
+                        and getattr(ops.get(id(s)), "callee", None) is runtime.loop_items
+                        and isinstance(s.value, gast.Call) and len(s.value.args) == 1
+                        and isinstance(s.value.args[0], gast.Name) and s.value.args[0].id == name}
+    return {n for n in others if any(_entries_of(body, holder, {n}) for holder in holders)}
 
 
 def _entries_of(body, name: str, others: set) -> set:

@@ -203,7 +203,7 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     # srcgrad's own generated code (differentiated again for hvp) models its tape's pops, and
     # is alias-safe by construction: its stack holds many values, which the check would join.
     ctx.facts = analyze(anf, ops, params, kinds, sequences, parsed.namespace, ctx.is_local, parsed.source,
-                        check=not generated)
+                        check=not generated, lifted=lifted)
     if ctx.facts.entry_checks:
         _check_entries_when_run(anf, ctx.facts.entry_checks, ctx.helper(entries_unshared, "entries_unshared"))
     if ctx.restores:  # written in place too: their tangents are owned, as a subscript write's

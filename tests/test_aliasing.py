@@ -340,3 +340,102 @@ def test_an_entry_read_before_a_write_is_checked_when_the_function_runs():
     with pytest.raises(srcgrad.SrcGradError, match="is a view of it") as info:
         srcgrad.grad(swap_entries)(np.arange(6.0).reshape(3, 2))
     assert "u[0] = u[2]" in str(info.value) and "tmp = u[0].copy()" in str(info.value)
+
+
+# --- what a helper hands back (session 18: each of these was a wrong gradient) ---------
+
+def outer(a):             # the user's own `outer`, not numpy.outer: it hands `a` back
+    return a
+
+
+def through_a_helper_named_like_numpy(x):
+    ys = x * 1.0
+    v = outer(ys)
+    ys[0] = 5.0
+    return np.sum(v * x)
+
+
+def through_a_nested_helper_reading_a_closure(x):
+    ys = x * 1.0
+
+    def fetch():
+        return ys
+    v = fetch()
+    ys[0] = 5.0
+    return np.sum(v * x)
+
+
+def through_a_lambda(x):
+    ys = x * 1.0
+    fetch = lambda: ys[:2]  # noqa: E731
+    v = fetch()
+    ys[0] = 5.0
+    return np.sum(v * x[:2])
+
+
+def through_two_nested_helpers(x):
+    ys = x * 1.0
+
+    def inner():
+        return ys
+
+    def outer():          # (also named like numpy.outer)
+        return inner()
+    v = outer()
+    ys[0] = 5.0
+    return np.sum(v * x)
+
+
+def through_a_list_a_helper_makes(x):
+    ys = x * 1.0
+
+    def pack():
+        return [ys, 2.0]
+    v = pack()[0]
+    ys[0] = 5.0
+    return np.sum(v * x)
+
+
+def written_through_the_helpers_result(x):
+    ys = x * 1.0
+
+    def fetch():
+        return ys
+    v = fetch()
+    v[0] = 5.0
+    return np.sum(ys * x)
+
+
+@pytest.mark.parametrize("fun", [through_a_helper_named_like_numpy, through_a_nested_helper_reading_a_closure,
+                                 through_a_lambda, through_two_nested_helpers, through_a_list_a_helper_makes,
+                                 written_through_the_helpers_result])
+def test_what_a_helper_hands_back_shares_memory(fun):
+    message = _refused(fun, "[0] = 5.0", X)
+    assert "may share memory" in message
+
+
+def a_nested_helper_making_a_new_array(x):
+    ys = x * 1.0
+
+    def fetch():
+        return ys * 2.0
+    v = fetch()
+    ys[0] = 5.0
+    return np.sum(v * x) + np.sum(ys)
+
+
+def a_nested_helper_of_a_row(ys, p):
+    out = np.zeros((3, 2))
+    out[0] = ys
+
+    def rhs(y):
+        return np.array([y[1], -p[0] * y[0]])
+    for i in range(2):
+        k = rhs(out[i])
+        out[i + 1] = out[i] + 0.1 * k
+    return np.sum(out ** 2)
+
+
+def test_a_nested_helpers_new_array_shares_nothing():
+    _both_modes(a_nested_helper_making_a_new_array, X)
+    _both_modes(a_nested_helper_of_a_row, np.array([1.0, 0.5]), np.array([2.0, 0.3]))

@@ -47,7 +47,7 @@ def alias_groups(body, params, appends: bool = True, before=None, written=None,
     since = crossed = None
     if before is not None and written is not None:
         local = set(params) | set(nodes.stored_names(body))
-        since, crossed = _fresh_binding(body, written[0], written[1], local) or (None, None)
+        since, crossed = _fresh_binding(body, written[0], written[1], local, returns) or (None, None)
 
     def find(n):
         parent.setdefault(n, n)
@@ -85,7 +85,7 @@ def observers(body, params, name: str, stmt, before, returns=None, numbers=froze
     edges = list(_edges(body, params, True, returns, arrays))
     out = set()
     for other in others:
-        fresh = _fresh_binding(body, other, stmt, local)
+        fresh = _fresh_binding(body, other, stmt, local, returns)
         if fresh is None or any(
                 other in (a, b) and position > fresh[0] and (position < before[0] or loops & fresh[1])
                 for position, loops, a, b in edges):
@@ -147,13 +147,14 @@ def _unpacked(target, value, position, loops, local, appends, returns, indices):
                 yield position, loops, element.id, src
 
 
-def _fresh_binding(body, name: str, stmt, local: set) -> tuple[int, frozenset] | None:
+def _fresh_binding(body, name: str, stmt, local: set, returns=None) -> tuple[int, frozenset] | None:
     """(the position of the statement that binds `name` to a new value last on every
     path to `stmt`, the ids of the loops between the two), or None. It is the
     nearest earlier statement that binds `name` in `stmt`'s block or a block
     around it, and must be `name = <a value sharing no local's memory>`. A loop
     around `stmt` that does not bind `name` may lie between (every iteration
-    sees the value bound before the loop); one that binds it may not."""
+    sees the value bound before the loop); one that binds it may not. `returns`:
+    see `alias_groups` (a nested helper's result may share the outer locals it reads)."""
     where = {id(s): p for s, p, _ in positions(body)}
     crossed: set = set()
     for block, index, owner in reversed(blocks_around(body, stmt, None) or []):
@@ -161,7 +162,7 @@ def _fresh_binding(body, name: str, stmt, local: set) -> tuple[int, frozenset] |
             if name not in _bound(earlier):
                 continue
             if isinstance(earlier, gast.Assign) and len(earlier.targets) == 1 \
-                    and isinstance(earlier.targets[0], gast.Name) and _new_value(body, earlier, local):
+                    and isinstance(earlier.targets[0], gast.Name) and _new_value(body, earlier, local, returns):
                 return where[id(earlier)], frozenset(crossed)
             return None
         if isinstance(owner, (gast.For, gast.While)):
@@ -171,15 +172,16 @@ def _fresh_binding(body, name: str, stmt, local: set) -> tuple[int, frozenset] |
     return None
 
 
-def _new_value(body, stmt, local: set) -> bool:
+def _new_value(body, stmt, local: set, returns=None) -> bool:
     """`stmt` binds a value sharing no local's memory: `2.0 * cur`, `np.zeros(3)`,
     or a compiler temporary holding one (`_t1 = y + 1.0; y = _t1`: a temporary
     is read once, where it is made into a user's name)."""
     value = stmt.value
     if isinstance(value, gast.Name) and value.id.startswith("_"):
         reads = sum(1 for n in nodes.name_nodes(body) if n.id == value.id and isinstance(n.ctx, gast.Load))
-        return reads == 1 and _fresh_binding(body, value.id, stmt, local) is not None
-    return not isinstance(value, (gast.Name, gast.Subscript, gast.Attribute)) and not _may_view(value, local)
+        return reads == 1 and _fresh_binding(body, value.id, stmt, local, returns) is not None
+    return not isinstance(value, (gast.Name, gast.Subscript, gast.Attribute)) \
+        and not _may_view(value, local, returns=returns)
 
 
 def blocks_around(block, stmt, owner) -> list | None:
@@ -244,17 +246,21 @@ def _may_view(expr, local: set[str], elements: bool = True, returns=None, indice
         path = nodes.dotted(func) or ""
         head = path.split(".")[0]
         args = list(expr.args)
+        handed = None
         if isinstance(func, gast.Attribute) and (not path or head in local):  # a method of a local value
             found, args = table.method(func.attr), [func.value] + args
             if func.attr == "astype" and any(k.arg == "copy" for k in expr.keywords):
                 found = table.VIEW  # x.astype(t, copy=False) is x when it can be
         else:
-            found = table.by_name(path.rsplit(".", 1)[-1])
+            # A user's function, a nested one included, is what `returns` analyses: not the
+            # library function of the same name (a helper `outer()` is not numpy.outer).
+            handed = returns(expr) if returns is not None else None
+            found = None if isinstance(func, gast.Name) and func.id in local \
+                else table.by_name(path.rsplit(".", 1)[-1])
             if path.rsplit(".", 1)[-1] == "array" and any(  # numpy.array(x, copy=False) is x when it can be
                     k.arg == "copy" and not (isinstance(k.value, gast.Constant) and k.value.value is True)
                     for k in expr.keywords):
                 found = table.VIEW
-        handed = returns(expr) if found is None and returns is not None else None
         if elements and path in _SHALLOW_COPIES and path not in local:
             shared = args  # list(lst): a new list holding lst's items (a list of an array: its rows)
         elif handed is not None:  # a user's function: the arguments its returns may share
@@ -360,7 +366,7 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True, returns=None,
             if check and name in made:
                 local = set(params) | set(nodes.stored_names(fn.body))
                 groups = {name: slot_observers(fn.body, name, (position, loops),
-                                               _fresh_binding(fn.body, name, stmt, local))}
+                                               _fresh_binding(fn.body, name, stmt, local, returns))}
                 check_in_place(groups, name, stmt, source, "this assignment into a subscript")
             elif check:
                 seen = observers(fn.body, params, name, stmt, (position, loops), returns, held_numbers, arrays)

@@ -149,11 +149,18 @@ class _Analysis:
             self.out.outer = self._where(node) + (what,)
 
     def held(self, expr) -> set:
-        """Parameters whose memory the value of `expr` may share."""
+        """Parameters whose memory the value of `expr` may share (a call of another of
+        the user's functions: what its returns may share, a nested helper's free
+        variables included)."""
+        from .aliases import may_view
+
         found = set()
-        for n in _may_hold(expr, self.locals):
+        for n in may_view(expr, self.locals, returns=self.returned):
             found |= self.refs.get(n, set())
         return found
+
+    def returned(self, call) -> list | None:
+        return returned_args(call, self.parsed.namespace, lambda n: n in self.locals, self.lifted)
 
     # statements ----------------------------------------------------------------------
     def block(self, stmts, compound: bool) -> None:

@@ -47,17 +47,19 @@ class ValueFacts:
 
 
 def analyze(fn, ops: dict, params: list, kinds: tuple, sequences, namespace, is_local, source,
-            check: bool = True) -> ValueFacts:
+            check: bool = True, lifted=None) -> ValueFacts:
     """The `ValueFacts` of the ANF function `fn` for arguments of `kinds`. Raises the
     located error of `aliases.check_aliases` for an in-place write through a name
     that may share memory with another (unless `check` is False: srcgrad's own
-    generated code, alias-safe by construction, whose stack holds many values)."""
+    generated code, alias-safe by construction, whose stack holds many values).
+    `lifted` maps the nested helpers' names to their lifted forms: what their
+    returns may share is read from them as from a module-level function's."""
     known = dict(zip(params, kinds))
     numbers = _number_globals(fn, namespace, is_local)
     records, owner, adjoints = _records(fn, params, known, is_local)
     deferred: list = []
     mutated = check_aliases(fn, ops, source, check=check, deferred=deferred,
-                            returns=lambda call: returned_args(call, namespace, is_local),
+                            returns=lambda call: returned_args(call, namespace, is_local, lifted),
                             arrays=lambda name: holds_array(namespace, name),
                             lists=frozenset(p for p in params if known.get(p) in ("numbers", "record", "container")),
                             known=frozenset(p for p in params if known.get(p) == "scalar"))

@@ -388,10 +388,10 @@ def test_f04_module_level_rhs_right():
     assert rk4_local_rhs(Y0, P0) == pytest.approx(rk4_module_rhs(Y0, P0), rel=1e-14)
 
 
-@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
-                   reason="FINDINGS24 #4: a local helper's np.array result taken to share memory with ys")
 def test_f04_local_rhs():
+    # fixed in session 18: what a nested helper returns is analysed as a module-level one's
     close(srcgrad.grad(rk4_local_rhs)(Y0, P0), fd(rk4_local_rhs, (Y0, P0)))
+    close(srcgrad.grad(rk4_local_rhs, wrt=1)(Y0, P0), fd(rk4_local_rhs, (Y0, P0), wrt=1))
 
 
 # --------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from .normalize.comprehensions import expand as expand_comprehensions
 from .normalize.desugar import bind_loop_items, spread_shapes
 from . import optimize
 from .normalize.share import share_repeats
+from .unparse import unparse
 from .optimize.fastpath import fast_path
 from .optimize.setting import kinds_of
 from .optimize.raises import fresh_numbers
@@ -229,7 +230,10 @@ def _check_entries_when_run(fn, checks, helper: str) -> None:
                 block[block.index(last[1]) + 1:index])):
             done[id(block)] = (names, write)
             continue  # the same values as at the check before (`u[0] = u[2]; u[2] = tmp`)
-        check = nodes.quote_stmt(f"{helper}({', '.join(names)})")
+        where = write.targets[0].slice  # the write's index, passed on where it is names and numbers
+        parts = where.elts if isinstance(where, gast.Tuple) else [where]
+        at = f", at={unparse(where)}" if all(isinstance(p, (gast.Name, gast.Constant)) for p in parts) else ""
+        check = nodes.quote_stmt(f"{helper}({', '.join(names)}{at})")
         nodes.stamp(check, write.lineno, write.col_offset)
         block.insert(index, check)
         done[id(block)] = (names, write)

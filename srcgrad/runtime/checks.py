@@ -26,17 +26,35 @@ def require_scalar(value):
                             "or srcgrad.jacobian for the full matrix")
 
 
-def entries_unshared(a, *entries):
+def entries_unshared(a, *entries, at=None):
     """Raise SrcGradError before an in-place write into `a` when a value read out of it
     earlier by an index (`tmp = u[0]`, `entries`) is a view of it (u has more axes
     than the index: a row), which the write would change too. An entry of a vector
-    is a NumPy scalar, a copy: the derivative was built on that."""
+    is a NumPy scalar, a copy: the derivative was built on that. `at`: the write's
+    index, when the code shows it; made of integers and slices, only the part of `a`
+    it writes counts (`y = ys[i]`, then `ys[i + 1] = ...`, leaves `y` as it was)."""
+    written = _written_part(a, at)
     for entry in entries:
-        if type(entry) is numpy.ndarray and numpy.shares_memory(a, entry):
+        if type(entry) is numpy.ndarray and numpy.shares_memory(written, entry):
             shape_rule_error("this assignment into a subscript changes an array in place, but a value "
                              "read out of it earlier by an index is a view of it (the array has more axes "
                              "than the index), which would change too",
                              "read a copy, e.g. tmp = u[0].copy(), or make a copy of the array first")
+
+
+def _written_part(a, at):
+    """The view of `a` that `a[at] = ...` writes, or `a` where the index is not basic
+    (an index array or a mask picks entries no view shows)."""
+    if at is None or type(a) is not numpy.ndarray:
+        return a
+    parts = at if type(at) is tuple else (at,)
+    if not all(type(p) is slice or (isinstance(p, (int, numpy.integer)) and not isinstance(p, (bool, numpy.bool_)))
+               for p in parts):
+        return a
+    try:
+        return a[parts + (Ellipsis,)]  # (a view even where the index picks one entry)
+    except IndexError:
+        return a  # the write raises it, as the function does
 
 
 def shape_rule_error(message, hint=""):

@@ -331,7 +331,7 @@ def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting
         resolver(ctx.is_local, ctx.helpers, low.parsed.namespace.lookup), ctx.emitted,
         gradients=tuple(sweeps.gradients), floats=frozenset(names.adjoint_names()),
         number_helpers=ctx.number_helpers(), arithmetic=ctx.arithmetic_helpers(),
-        unbroadcast=ctx.rename_global("unbroadcast"), math=ctx.emitted.get("math", "math"),
+        unbounded=ctx.unbounded_helpers(), unbroadcast=ctx.rename_global("unbroadcast"), math=ctx.emitted.get("math", "math"),
         fresh=names.fresh, rename_global=ctx.rename_global,
         containers=frozenset(names.adjoint(n) for n in ctx.facts.container_names | set(ctx.facts.dense)
                              if names.adjoint_of(n) is not None),
@@ -354,7 +354,7 @@ def _derive_forward(low: Lowered, options: Options, calls: Tangents):
         floats = frozenset(names.adjoint_names()) - {names.tangent(n) for n in ctx.facts.written()}
         setting = optimize.Setting(dict(zip(low.params, options.kinds)), frozenset(scalars), None, ctx.emitted,
                                    floats=floats, number_helpers=ctx.number_helpers(),
-                                   arithmetic=ctx.arithmetic_helpers(),
+                                   arithmetic=ctx.arithmetic_helpers(), unbounded=ctx.unbounded_helpers(),
                                    unbroadcast=ctx.rename_global("broadcast_like"),
                                    math=ctx.emitted.get("math", "math"))
         body = optimize.tangent(body, setting)

@@ -67,6 +67,12 @@ class Context:
         return frozenset(emitted for ident, emitted in self.emitted.items()
                          if facts.maps_numbers(getattr(runtime, ident, None)))
 
+    def unbounded_helpers(self) -> dict:
+        """{emitted name: helper} of the runtime helpers whose result may be infinite where
+        their arguments are finite numbers (d(x ** 0.5)/dx at 0): a guard around one
+        stays a guard on Python numbers too (see optimize/scalars.py)."""
+        return {self.emitted[h]: h for h in ("power_derivative", "pole_ratio") if h in self.emitted}
+
     def arithmetic_helpers(self, arrays: bool = False) -> dict:
         """The NaN-guarding helpers that are plain arithmetic on Python numbers (with
         `arrays`: on arrays, where `pole_ratio` is `/` too; see runtime.pole_ratio)."""

@@ -366,6 +366,41 @@ def test_square_root_power_zero_tangent_at_zero_stays_zero():
     assert t == 0.25
 
 
+def weighted_root(x, w):
+    return w * x ** 0.5 + x
+
+
+def pair_energy(xs):
+    e = 0.0
+    for i in range(len(xs)):
+        for j in range(len(xs)):
+            w = 0.0 if i == j else 1.0
+            e = e + w * ((xs[i] - xs[j]) ** 2) ** 0.5
+    return e
+
+
+def test_a_zero_adjoint_through_a_fractional_power_at_zero_stays_zero_on_numbers():
+    # w * x ** 0.5 + x at x = w = 0: d/dx is 1, the inf of d(x ** 0.5)/dx met by the zero
+    # adjoint w * 1 (FINDINGS25 #5: on Python numbers the guard was written as a plain `*`,
+    # giving NaN; an array argument gave 1). (Forward mode meets inf first, as a tangent
+    # x_dot * inf, then w * inf: NaN on numbers and arrays alike.)
+    assert srcgrad.grad(weighted_root)(0.0, 0.0) == 1.0
+    assert srcgrad.grad(weighted_root)(np.array(0.0), 0.0) == 1.0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_zero_tangent_through_a_fractional_power_at_zero_stays_zero_on_numbers(mode):
+    # the self-pair has weight 0 and distance 0: the inf derivative of its root meets a
+    # zero adjoint (reverse) or a zero tangent (forward), and must not poison the rest
+    xs = [0.0, 1.0, 2.0]
+    for x in (xs, np.array(xs)):
+        if mode == "reverse":
+            assert_allclose(srcgrad.grad(pair_energy)(x), [-4.0, 0.0, 4.0])
+        else:
+            _, t = srcgrad.jvp(pair_energy, (x,), ([1.0, 0.0, 0.0] if isinstance(x, list) else np.eye(3)[0],))
+            assert t == -4.0
+
+
 # --- the 2-norm at 0 ---------------------------------------------------------------
 
 

@@ -111,7 +111,7 @@ def backward_fixed_point(backward: list, setting: Setting):
             return stmts, False
         swept[0] = False  # (whether or not it says it changed anything)
         stmts, changed = elide_unbroadcast(stmts, set(setting.scalars), {setting.unbroadcast}, setting.math,
-                                           setting.number_helpers, setting.arithmetic)
+                                           setting.number_helpers, setting.arithmetic, setting.unbounded)
         settled[0] = not changed
         return stmts, changed
 
@@ -219,7 +219,7 @@ def tangent(body: list, setting: Setting):
     folding, to their fixed point."""
     def scalars(stmts):
         return elide_unbroadcast(stmts, set(setting.scalars), {setting.unbroadcast},
-                                 setting.math, setting.number_helpers, setting.arithmetic)
+                                 setting.math, setting.number_helpers, setting.arithmetic, setting.unbounded)
 
     def folding(stmts):
         return fold_constants(stmts, setting.floats)

@@ -21,12 +21,15 @@ from ..rules import facts
 
 
 def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast, math_name: str = "math",
-                      helpers: frozenset = frozenset(), arithmetic: dict | None = None):
+                      helpers: frozenset = frozenset(), arithmetic: dict | None = None,
+                      unbounded: dict | None = None):
     """Drop `unbroadcast(e, x)` for scalar e and x; with `arithmetic` ({helper name:
     "*" or "/"}), turn the NaN-guarding helpers back into plain `a * b` / `a / b` on
-    Python numbers, where no numpy.where can have left an inf behind."""
+    Python numbers, where no numpy.where can have left an inf behind, and no helper
+    of `unbounded` (d(x ** 0.5)/dx is inf at 0) in the factor can have made one: a
+    zero adjoint times that inf stays 0, as on arrays."""
     arithmetic = arithmetic or {}
-    elide = _Elide(scalars, unbroadcast, math_name, helpers, arithmetic)
+    elide = _Elide(scalars, unbroadcast, math_name, helpers, arithmetic, unbounded or {})
     targets = frozenset(unbroadcast) | frozenset(arithmetic)
 
     def block(stmts):
@@ -47,9 +50,10 @@ def elide_unbroadcast(stmts: list, scalars: set[str], unbroadcast, math_name: st
 class _Elide(Transformer):
     """`elide_unbroadcast`'s rewrites of one expression (a class made once, not at every call)."""
 
-    def __init__(self, scalars: set[str], unbroadcast, math_name: str, helpers: frozenset, arithmetic: dict):
+    def __init__(self, scalars: set[str], unbroadcast, math_name: str, helpers: frozenset, arithmetic: dict,
+                 unbounded: dict):
         self.scalars, self.unbroadcast, self.math_name = scalars, unbroadcast, math_name
-        self.helpers, self.arithmetic = helpers, arithmetic
+        self.helpers, self.arithmetic, self.unbounded = helpers, arithmetic, unbounded
         self.changed = False
 
     def scalar(self, expr) -> bool:
@@ -72,10 +76,24 @@ class _Elide(Transformer):
         if node.func.id in self.unbroadcast:
             self.changed = True
             return node.args[0]
-        if node.func.id in self.arithmetic:
+        if node.func.id in self.arithmetic and not (self.unbounded and any(
+                _unbounded(c, self.unbounded) for c in nodes.of_class(node.args[1], (gast.Call,)))):
             self.changed = True
             return nodes.binop(node.args[0], self.arithmetic[node.func.id], node.args[1])
         return node
+
+
+def _unbounded(call, helpers: dict) -> bool:
+    """A call of one of `helpers` ({emitted name: helper}) that may give an inf at finite
+    numbers: not `power_derivative(x, c)` with a number c of 0 or at least 1 (c * x ** (c - 1))."""
+    if not (call.func.__class__ is gast.Name and call.func.id in helpers):
+        return False
+    if helpers[call.func.id] == "power_derivative" and len(call.args) == 2 \
+            and call.args[1].__class__ is gast.Constant:
+        c = call.args[1].value
+        if type(c) in (int, float) and (c == 0 or c >= 1):
+            return False
+    return True
 
 
 def _candidate(expr, calls: frozenset, scalar) -> bool:

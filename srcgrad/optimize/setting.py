@@ -31,6 +31,7 @@ class Setting:
     floats: frozenset = frozenset()  # adjoint names (folding `0.0 * a` needs a float `a`)
     number_helpers: frozenset = frozenset()  # helpers mapping Python numbers to a Python number
     arithmetic: dict = field(default_factory=dict)  # NaN-guard helper -> "*" or "/"
+    unbounded: dict = field(default_factory=dict)  # emitted -> helper whose result may be inf at finite arguments
     unbroadcast: str = "unbroadcast"  # emitted name of the helper scalar elision drops
     math: str = "math"
     numbers: frozenset = frozenset()  # names of shape () that the code cannot show (scalar seeds)

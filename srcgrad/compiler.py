@@ -20,6 +20,7 @@ import gast
 from . import codegen, nested, nodes, watch, writes
 from .analysis.activity import activity
 from .analysis.aliases import blocks_around
+from .analysis.buffers import unsure_buffers
 from .analysis.effect_check import check_effects, model_writes
 from .analysis.effects import holds_array, returned_args
 from .analysis.resolve import resolve, statements, ufunc_operands_as_arrays
@@ -48,7 +49,7 @@ from .optimize.setting import kinds_of
 from .optimize.raises import fresh_numbers
 from .options import Options, optimizing, unoptimized  # noqa: F401 (re-exported)
 from .reverse import reverse
-from .runtime import entries_unshared
+from .runtime import entries_unshared, real_buffer
 from .reverse.calls import SplitPairs
 from .reverse.function import grad_function, split_pair
 from .scope import check_constant_positions, check_real
@@ -207,6 +208,11 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
                         check=not generated, lifted=lifted)
     if ctx.facts.entry_checks:
         _check_entries_when_run(anf, ctx.facts.entry_checks, ctx.helper(entries_unshared, "entries_unshared"))
+    if ctx.facts.mutated and not generated:
+        real = frozenset(p for p, k in zip(params, kinds) if p in options.wrt and k in ("array", "scalar"))
+        checks = unsure_buffers(anf, ops, act.is_active, ctx.facts.mutated, params, real, parsed.namespace.lookup)
+        if checks:
+            _check_buffers_when_run(anf, checks, ctx.helper(real_buffer, "real_buffer"))
     if ctx.restores:  # written in place too: their tangents are owned, as a subscript write's
         ctx.facts = replace(ctx.facts, mutated=ctx.facts.mutated | {x for x, _ in ctx.restores.values()})
     check_effects(anf, ops, act, ctx, lifted, options.mode, generated=generated)
@@ -237,6 +243,24 @@ def _check_entries_when_run(fn, checks, helper: str) -> None:
         nodes.stamp(check, write.lineno, write.col_offset)
         block.insert(index, check)
         done[id(block)] = (names, write)
+
+
+def _check_buffers_when_run(fn, checks: list, helper: str) -> None:
+    """After each binding of an array a differentiated value is written into (on
+    entry, for a parameter), a statement that raises when it holds integers or
+    booleans, as the function runs (see `analysis.buffers`)."""
+    for stmt, name in reversed(checks):  # (later ones first: the indices stay right)
+        check = nodes.quote_stmt(f"{helper}({name}, {name!r})")
+        if stmt is None:
+            nodes.stamp(check, fn.body[0].lineno, fn.body[0].col_offset)
+            fn.body.insert(0, check)
+        elif isinstance(stmt, gast.For):
+            nodes.stamp(check, stmt.lineno, stmt.col_offset)
+            stmt.body.insert(0, check)
+        else:
+            block, index, _ = blocks_around(fn.body, stmt, fn)[-1]
+            nodes.stamp(check, stmt.lineno, stmt.col_offset)
+            block.insert(index + 1, check)
 
 
 def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):

@@ -439,3 +439,65 @@ def a_nested_helper_of_a_row(ys, p):
 def test_a_nested_helpers_new_array_shares_nothing():
     _both_modes(a_nested_helper_making_a_new_array, X)
     _both_modes(a_nested_helper_of_a_row, np.array([1.0, 0.5]), np.array([2.0, 0.3]))
+
+
+# --- a differentiated value written into an array of integers (FINDINGS25 #1) -------------
+
+def into_an_int_buffer(x):
+    a = np.array([0, 0, 0])          # int64: the writes round
+    for i in range(3):
+        a[i] = x[i] * 2.5
+    return np.sum(a * x)
+
+
+def into_an_arange(x):
+    a = np.arange(3)
+    a[1] = x[0] * 10.0
+    return np.sum(a * x)
+
+
+def into_a_bool_buffer(x):
+    a = np.zeros(3, dtype=bool)
+    a[0] = x[0]
+    return np.sum(a * x)
+
+
+def into_an_int_parameter(x, a):
+    a[0] = x[0] * 2.5
+    return np.sum(a * x)
+
+
+def into_float_buffers(x):
+    a = np.array([0.0, 0.0, 0.0])
+    b = np.zeros(3, dtype="float64")
+    c = np.zeros_like(x)
+    d = np.arange(3) * 1.0
+    for i in range(3):
+        a[i] = x[i] * 2.5
+        b[i] = x[i]
+        c[i] = x[i] ** 2
+        d[i] = d[i] + x[i]
+    counts = np.zeros(3, dtype=int)  # integers written with integers: no gradient in them
+    counts[1] = 2
+    return np.sum(a * x) + np.sum(b) + np.sum(c) + np.sum(d * counts)
+
+
+@pytest.mark.parametrize("fun", [into_an_int_buffer, into_an_arange, into_a_bool_buffer])
+def test_a_write_into_an_array_of_integers_is_refused_when_it_runs(fun):
+    x = np.array([1.3, 2.2, 3.7])
+    for build in (lambda: srcgrad.grad(fun)(x), lambda: srcgrad.jvp(fun, (x,), (np.ones(3),)),
+                  lambda: srcgrad.vjp(fun, x)[1](1.0)):
+        with pytest.raises(srcgrad.SrcGradError, match="an array of (int64|bool)") as info:
+            build()
+        assert "np.zeros(n)" in str(info.value)
+
+
+def test_a_write_into_a_parameter_of_integers_is_refused_and_floats_are_right():
+    x = np.array([1.3, 2.2, 3.7])
+    with pytest.raises(srcgrad.SrcGradError, match="'a', an array of int64"):
+        srcgrad.grad(into_an_int_parameter)(x, np.zeros(3, dtype=int))
+    g = srcgrad.grad(into_an_int_parameter)(x, np.zeros(3))
+    np.testing.assert_allclose(g, [2.5 * x[0] * 2, 0.0, 0.0])
+    _both_modes(into_float_buffers, x)
+    # the buffers sure to hold floats are not checked at all
+    assert "real_buffer" not in srcgrad.source(srcgrad.grad(into_float_buffers))

@@ -260,7 +260,8 @@ RUNTIME_FACTS["restore_entry"] = _writer(0, hint="srcgrad's own helper: it puts 
 RUNTIME_FACTS["scatter_add"] = _writer(0, hint="srcgrad's own helper: it adds into an adjoint buffer "
                                                "in a generated gradient's backward sweep")
 # checks that raise or pass: harmless to run twice
-RUNTIME_FACTS.update({n: Facts(reporting=True) for n in ("require_scalar", "check_finite", "entries_unshared")})
+RUNTIME_FACTS.update({n: Facts(reporting=True) for n in ("require_scalar", "check_finite", "entries_unshared",
+                                                          "real_buffer")})
 
 
 # Runtime helpers' number and shape facts: Python numbers in, a Python number out;

@@ -42,6 +42,17 @@ def entries_unshared(a, *entries, at=None):
                              "read a copy, e.g. tmp = u[0].copy(), or make a copy of the array first")
 
 
+def real_buffer(a, name):
+    """Raise SrcGradError where `a`, an array a differentiated value is written into
+    (`a[i] = v`), holds integers or booleans: the write rounds the value (a step, whose
+    derivative is 0), which the derivative of the write does not follow."""
+    if type(a) is numpy.ndarray and a.dtype.kind in "biu":
+        shape_rule_error(f"a value being differentiated is written into {name!r}, an array of "
+                         f"{a.dtype}: the write rounds it, and its derivative would be wrong",
+                         f"make {name} an array of floats (np.zeros(n), np.array([0.0, ...]), "
+                         f"or .astype(float) first); round on purpose with np.round or astype(int)")
+
+
 def _written_part(a, at):
     """The view of `a` that `a[at] = ...` writes, or `a` where the index is not basic
     (an index array or a mask picks entries no view shows)."""

@@ -1,0 +1,327 @@
+"""srcgrad tried from outside (break25): loops that write arrays in place
+(slices, masks, repeated index arrays, negative indices, rows and columns,
+strided slices), the NaN-safe fast path, argument kinds and the cache, small
+nets in training loops, SciPy, exported modules, and the dtypes of arrays a
+function fills in place.
+
+Written from README.md, docs/*.md, FINDINGS*.md, error messages and printed
+generated code only (the compiler was not read).  The default Python backend.
+Every derivative is checked against central differences in float64 (the
+function called on fresh copies of its arguments) or a hand derivative.
+
+A finding that still fails is a strict xfail naming its number in FINDINGS25.md.
+"""
+import copy
+import warnings
+
+import numpy as np
+import pytest
+
+import srcgrad
+
+from user_programs.checking import fd_grad, fd_dir, close, check_all, check_hessian, _flat
+
+
+def fresh(t):
+    return copy.deepcopy(t)
+
+
+def fd(f, args, wrt=0, eps=1e-6):
+    """Central differences on fresh copies (some programs write their arguments)."""
+    return fd_grad(lambda *a: f(*fresh(a)), list(args), wrt, eps)
+
+
+def fd_checked(f, args, wrt=0):
+    """Two step sizes that agree, so the reference is not itself noise."""
+    a = fd(f, args, wrt, 1e-6)
+    b = fd(f, args, wrt, 1e-5)
+    np.testing.assert_allclose(_flat(a)[0], _flat(b)[0], rtol=1e-4, atol=1e-6)
+    return a
+
+
+def all_modes(f, args, wrt=0, hess=True, seed=0):
+    """grad, value_and_grad, vjp, jvp and (optionally) hvp, each on fresh copies."""
+    args = list(args)
+    expected = fd_checked(f, args, wrt)
+    close(srcgrad.grad(f, wrt=wrt)(*fresh(args)), expected)
+    value, g = srcgrad.value_and_grad(f, wrt=wrt)(*fresh(args))
+    assert float(value) == pytest.approx(float(f(*fresh(args))), rel=1e-12, abs=1e-12)
+    close(g, expected)
+    _, pullback = srcgrad.vjp(f, *fresh(args), wrt=wrt)
+    close(pullback(1.0), expected)
+    rng = np.random.default_rng(seed)
+    x0, unflat = _flat(args[wrt])
+    v = unflat(rng.standard_normal(x0.size))
+    tangents = [None] * len(args)
+    tangents[wrt] = v
+    _, out_dot = srcgrad.jvp(f, tuple(fresh(args)), tuple(tangents))
+    close(out_dot, fd_dir(lambda *a: f(*fresh(a)), args, wrt, v))
+    if hess:
+        def flat_grad(*a):
+            return _flat(srcgrad.grad(f, wrt=wrt)(*fresh(a)))[0]
+        hv = srcgrad.hvp(f, wrt=wrt)(*fresh(args), v)
+        close(hv, fd_dir(flat_grad, args, wrt, v, 1e-5), 1e-4, 1e-5)
+
+
+# --------------------------------------------------------------------------
+# FINDINGS25 #1: a write into an integer (or bool) array truncates the value;
+# the derivative treats the write as if the array held floats.
+# --------------------------------------------------------------------------
+
+def fill_an_integer_buffer(x):
+    a = np.array([0, 0, 0])            # an int64 array: the writes truncate
+    for i in range(3):
+        a[i] = x[i] * 2.5
+    return np.sum(a * x)               # d/dx = a (piecewise constant a)
+
+
+def fill_an_arange(x):
+    a = np.arange(3)                   # int64 too
+    a[1] = x[0] * 10.0
+    return np.sum(a * x)
+
+
+def fill_a_python_number_buffer(x):
+    a = np.full(3, 0)                  # np.full with an int fill value: int64
+    a[1] = x * 3.3
+    return np.sum(a) * x
+
+
+def fill_a_bool_buffer(x):
+    a = np.zeros(3, dtype=bool)
+    a[0] = x[0]
+    return np.sum(a * x) + np.sum(x)
+
+
+XI = np.array([1.3, 2.2, 3.7])
+
+
+def test_f01_the_functions_truncate():
+    assert fill_an_integer_buffer(XI.copy()) == pytest.approx(3 * 1.3 + 5 * 2.2 + 9 * 3.7)
+    assert fill_a_python_number_buffer(1.7) == pytest.approx(5 * 1.7)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #1: grad of a write into an int array treats it as float")
+def test_f01_integer_buffer_grad():
+    close(srcgrad.grad(fill_an_integer_buffer)(XI.copy()), fd_checked(fill_an_integer_buffer, [XI]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #1: vjp of a write into an int array treats it as float")
+def test_f01_integer_buffer_vjp():
+    _, pb = srcgrad.vjp(fill_an_integer_buffer, XI.copy())
+    close(pb(1.0), np.array([3.0, 5.0, 9.0]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #1: jvp of a write into an int array treats it as float")
+def test_f01_integer_buffer_jvp():
+    v = np.array([1.0, -0.5, 0.25])
+    _, t = srcgrad.jvp(fill_an_integer_buffer, (XI.copy(),), (v,))
+    close(t, fd_dir(fill_an_integer_buffer, [XI], 0, v))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #1: an np.arange buffer written with a float")
+def test_f01_arange_buffer():
+    close(srcgrad.grad(fill_an_arange)(XI.copy()), np.array([0.0, 13.0, 2.0]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #1: an np.full(3, 0) buffer, Python float argument")
+def test_f01_full_int_buffer_scalar():
+    assert srcgrad.grad(fill_a_python_number_buffer)(1.7) == pytest.approx(5.0)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #1: hvp of a write into an int array")
+def test_f01_full_int_buffer_hvp():
+    # f = 5 x near 1.7 (a[1] = trunc(3.3 x) = 5): every second derivative is 0
+    assert srcgrad.hvp(fill_a_python_number_buffer)(1.7, 1.0) == pytest.approx(0.0)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #1: a bool buffer written with a float")
+def test_f01_bool_buffer():
+    x = np.array([1.33, 2.2, 3.7])
+    close(srcgrad.grad(fill_a_bool_buffer)(x), np.array([2.0, 1.0, 1.0]))
+
+
+def test_f01_conversions_right():
+    """The explicit conversions carry zero gradient, as they should."""
+    def astype_int(x):
+        return np.sum((x * 2.5).astype(int) * x)
+
+    def constructor_dtype(x):
+        return np.sum(np.array([x[0] * 2.5, x[1] * 2.5], dtype=int) * x)
+
+    def python_int(x):
+        return int(x * 2.5) * x
+    x = np.array([1.3, 2.2])
+    close(srcgrad.grad(astype_int)(x), fd_checked(astype_int, [x]))
+    close(srcgrad.grad(constructor_dtype)(x), fd_checked(constructor_dtype, [x]))
+    assert srcgrad.grad(python_int)(1.3) == pytest.approx(3.0)
+
+
+# --------------------------------------------------------------------------
+# FINDINGS25 #2: in-place operations NumPy refuses for their dtype (same_kind
+# casting into an int array) run under srcgrad and return a value and a
+# gradient.
+# --------------------------------------------------------------------------
+
+def copyto_an_int_array(x):
+    a = np.zeros(3, dtype=int)
+    np.copyto(a, x * 2.5)              # TypeError: Cannot cast ... 'same_kind'
+    return np.sum(a * x)
+
+
+def ufunc_out_an_int_array(x):
+    a = np.zeros(3, dtype=int)
+    np.multiply(x, 2.5, out=a)         # UFuncTypeError
+    return np.sum(a * x)
+
+
+def iadd_into_an_arange(x):
+    a = np.arange(3)
+    a += x                             # UFuncTypeError
+    return np.sum(a * x)
+
+
+@pytest.mark.parametrize("fn, exc", [(copyto_an_int_array, TypeError),
+                                     (ufunc_out_an_int_array, TypeError),
+                                     (iadd_into_an_arange, TypeError)])
+def test_f02_the_functions_raise(fn, exc):
+    with pytest.raises(exc):
+        fn(XI.copy())
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #2: np.copyto into an int array runs (numpy raises TypeError)")
+def test_f02_copyto_int():
+    with pytest.raises(TypeError):
+        srcgrad.value_and_grad(copyto_an_int_array)(XI.copy())
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #2: out= an int array runs (numpy raises UFuncTypeError)")
+def test_f02_out_int():
+    with pytest.raises(TypeError):
+        srcgrad.grad(ufunc_out_an_int_array)(XI.copy())
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #2: += of floats into an int array runs (numpy raises UFuncTypeError)")
+def test_f02_iadd_int():
+    with pytest.raises(TypeError):
+        srcgrad.grad(iadd_into_an_arange)(XI.copy())
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #2: += into an int array runs in jvp too")
+def test_f02_iadd_int_jvp():
+    with pytest.raises(TypeError):
+        srcgrad.jvp(iadd_into_an_arange, (XI.copy(),), (np.ones(3),))
+
+
+def test_f02_out_into_float_buffers_right():
+    def outs(x):
+        a = np.zeros(3)
+        np.multiply(x, 2.0, out=a)
+        b = np.zeros(3)
+        np.copyto(b, a * x)
+        c = np.zeros(3)
+        np.sin(x, out=c)
+        return np.sum(a * b) + np.sum(c ** 2)
+    all_modes(outs, [XI])
+
+
+# --------------------------------------------------------------------------
+# FINDINGS25 #3: `a += b` on an array is run as `a = a + b`: where b
+# broadcasts to a larger shape NumPy raises, srcgrad returns numbers; a
+# float32 array stays float64 afterwards.
+# --------------------------------------------------------------------------
+
+def iadd_a_matrix_into_a_vector(x):
+    a = np.zeros(3)
+    a += x.reshape(2, 3)               # ValueError: non-broadcastable output operand
+    return np.sum(a)
+
+
+def iadd_into_the_argument(x, y):
+    x += y                             # y is (2, 3), x is (3,): ValueError
+    return np.sum(x ** 2)
+
+
+def float32_accumulator(x):
+    acc = np.ones(3, dtype=np.float32)
+    for i in range(3):
+        acc += 1e-8 * x                # below float32's resolution at 1.0
+    return float(np.sum(acc)) * 1e8
+
+
+def test_f03_the_functions_raise():
+    with pytest.raises(ValueError):
+        iadd_a_matrix_into_a_vector(np.arange(6.0))
+    with pytest.raises(ValueError):
+        iadd_into_the_argument(np.array([1.0, 2.0, 3.0]), np.ones((2, 3)))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #3: a += b broadcasting to a larger shape runs (numpy raises ValueError)")
+def test_f03_iadd_broadcast_grad():
+    with pytest.raises(ValueError):
+        srcgrad.value_and_grad(iadd_a_matrix_into_a_vector)(np.arange(6.0))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #3: x += y on the argument, broadcasting, runs (numpy raises ValueError)")
+def test_f03_iadd_broadcast_argument():
+    with pytest.raises(ValueError):
+        srcgrad.grad(iadd_into_the_argument)(np.array([1.0, 2.0, 3.0]), np.ones((2, 3)))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #3: a float32 += accumulator is computed in float64 (value differs)")
+def test_f03_float32_accumulator_value():
+    x = np.array([1.0, 2.0, 3.0])
+    value, _ = srcgrad.value_and_grad(float32_accumulator)(x)
+    assert value == float32_accumulator(x.copy())       # 3e8; srcgrad 300000018.0
+
+
+# --------------------------------------------------------------------------
+# FINDINGS25 #4 (minor): out= into a slice or row, np.copyto into a slice or
+# with where=, refused as "the derivative cannot see that change", without
+# naming the form; np.copyto(a, b) and out=a are supported.
+# --------------------------------------------------------------------------
+
+def sin_into_a_row(x):
+    c = np.zeros((2, 3))
+    np.sin(x, out=c[1])
+    return np.sum(c ** 2)
+
+
+def copyto_a_slice(x):
+    c = np.zeros(5)
+    np.copyto(c[1:4], x)
+    return np.sum(c ** 2)
+
+
+def copyto_where(x):
+    a = np.zeros(3)
+    np.copyto(a, x ** 2, where=x > 1.5)
+    return np.sum(a * x)
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS25 #4: out= a row is refused (np.sin writes into 'c' in place ...)")
+def test_f04_out_into_a_row():
+    close(srcgrad.grad(sin_into_a_row)(XI.copy()), fd_checked(sin_into_a_row, [XI]))
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS25 #4: np.copyto into a slice is refused")
+def test_f04_copyto_a_slice():
+    close(srcgrad.grad(copyto_a_slice)(XI.copy()), 2.0 * XI)
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS25 #4: np.copyto(..., where=) is refused without naming where=")
+def test_f04_copyto_where():
+    close(srcgrad.grad(copyto_where)(XI.copy()), fd_checked(copyto_where, [XI]))
+
+
+def test_f04_the_message_names_the_keyword():
+    """np.multiply(..., out=a, where=m) names `where`; np.copyto's does not."""
+    def out_where(x):
+        a = np.zeros(3)
+        np.multiply(x, 2.0, out=a, where=x > 1.5)
+        return np.sum(a * x)
+    with pytest.raises(srcgrad.SrcGradError, match="where"):
+        srcgrad.grad(out_where)(XI.copy())

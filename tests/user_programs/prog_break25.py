@@ -12,6 +12,7 @@ function called on fresh copies of its arguments) or a hand derivative.
 A finding that still fails is a strict xfail naming its number in FINDINGS25.md.
 """
 import copy
+import math
 import warnings
 
 import numpy as np
@@ -325,3 +326,141 @@ def test_f04_the_message_names_the_keyword():
         return np.sum(a * x)
     with pytest.raises(srcgrad.SrcGradError, match="where"):
         srcgrad.grad(out_where)(XI.copy())
+
+
+# --------------------------------------------------------------------------
+# FINDINGS25 #5: Python-number code: a fractional power (x ** 0.5,
+# math.pow, np.power, pow) at 0 with a zero adjoint gives NaN; the same
+# program on arrays gives the documented 0 * inf = 0 (and math.sqrt is
+# guarded on numbers too).
+# --------------------------------------------------------------------------
+
+def pair_energy(xs):
+    e = 0.0
+    for i in range(len(xs)):
+        for j in range(len(xs)):
+            r = ((xs[i] - xs[j]) ** 2) ** 0.5     # |xi - xj|, 0 on the diagonal
+            w = 0.0 if i == j else 1.0            # the self-pair weighs nothing
+            e = e + w * r
+    return e
+
+
+def clamped_distance(x, y):
+    r = (x * x + y * y) ** 0.5
+    return max(r, 1e-3)
+
+
+def clamped_distance_sqrt(x, y):
+    r = math.sqrt(x * x + y * y)
+    return max(r, 1e-3)
+
+
+XS = [0.1, 0.5, 0.9]
+
+
+def test_f05_pair_energy_on_an_array_right():
+    close(srcgrad.grad(pair_energy)(np.array(XS)), np.array([-4.0, 0.0, 4.0]))
+    _, t = srcgrad.jvp(pair_energy, (np.array(XS),), (np.array([1.0, 0.0, 0.0]),))
+    assert t == pytest.approx(-4.0)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #5: grad of a list of floats is [nan, nan, nan] (array: [-4, 0, 4])")
+def test_f05_pair_energy_on_a_list_grad():
+    close(srcgrad.grad(pair_energy)(list(XS)), [-4.0, 0.0, 4.0])
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #5: jvp on a list of floats is nan (array: -4)")
+def test_f05_pair_energy_on_a_list_jvp():
+    _, t = srcgrad.jvp(pair_energy, (list(XS),), ([1.0, 0.0, 0.0],))
+    assert t == pytest.approx(-4.0)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #5: max((x*x + y*y) ** 0.5, 1e-3) at the origin: nan (math.sqrt: 0)")
+def test_f05_clamped_distance():
+    g = srcgrad.grad(clamped_distance, wrt=(0, 1))(0.0, 0.0)
+    close(g, (0.0, 0.0))
+
+
+def test_f05_clamped_distance_sqrt_right():
+    g = srcgrad.grad(clamped_distance_sqrt, wrt=(0, 1))(0.0, 0.0)
+    close(g, (0.0, 0.0))
+
+
+def weighted_pow_op(x, w):
+    return w * x ** 0.5 + x                       # w = 0: d/dx = 1
+
+
+def weighted_math_pow(x, w):
+    return w * math.pow(x, 0.5) + x
+
+
+def weighted_np_power(x, w):
+    return w * np.power(x, 0.5) + x
+
+
+def weighted_quarter(x, w):
+    return w * x ** 0.25 + x
+
+
+@pytest.mark.parametrize("f", [weighted_pow_op, weighted_math_pow, weighted_np_power, weighted_quarter])
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #5: a zero adjoint times the infinite derivative of x ** c at 0 is nan")
+def test_f05_zero_weight_fractional_power(f):
+    assert srcgrad.grad(f)(0.0, 0.0) == pytest.approx(1.0)
+
+
+def test_f05_zero_weight_on_arrays_and_sqrt_right():
+    def f(x, w):
+        return np.sum(w * x ** 0.5 + x)
+
+    def g(x, w):
+        return w * math.sqrt(x) + x
+    close(srcgrad.grad(f)(np.zeros(2), np.zeros(2)), np.ones(2))
+    assert srcgrad.grad(g)(0.0, 0.0) == pytest.approx(1.0)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #5: r = x ** 0.5 left out by an index: nan")
+def test_f05_unused_fractional_power():
+    def f(x):
+        r = x ** 0.5
+        z = [r, 2.0 * x]
+        return z[1]                               # r is not used
+    assert srcgrad.grad(f)(0.0) == pytest.approx(2.0)
+
+
+# --------------------------------------------------------------------------
+# FINDINGS25 #6 (minor, generated code): one read of an entry in the return
+# (`vs[-1]`, `a[-1]`, `np.sum(a[1:])`) keeps every overwritten entry of the
+# array saved on the stack and restored in the backward loop, though the
+# backward sweep never reads the array after the restores (dead statements).
+# --------------------------------------------------------------------------
+
+def recurrence_last_entry(x):
+    a = np.zeros(4)
+    a[0] = x
+    for i in range(3):
+        a[i + 1] = a[i] * 0.5 + 1.0
+    return a[-1]
+
+
+def recurrence_sum(x):
+    a = np.zeros(4)
+    a[0] = x
+    for i in range(3):
+        a[i + 1] = a[i] * 0.5 + 1.0
+    return np.sum(a ** 2)
+
+
+def test_f06_values_right_and_no_saves_without_the_read():
+    df = srcgrad.grad(recurrence_last_entry)
+    assert df(0.7) == pytest.approx(0.125)
+    dg = srcgrad.grad(recurrence_sum)
+    assert dg(0.7) == pytest.approx(fd_checked(recurrence_sum, [0.7]))
+    assert "copy_slice" not in srcgrad.source(dg)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #6: a[-1] in the return keeps dead saves and restores of a")
+def test_f06_no_dead_restores():
+    df = srcgrad.grad(recurrence_last_entry)
+    df(0.7)
+    text = srcgrad.source(df)
+    assert "copy_slice" not in text, text

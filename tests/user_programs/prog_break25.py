@@ -464,3 +464,388 @@ def test_f06_no_dead_restores():
     df(0.7)
     text = srcgrad.source(df)
     assert "copy_slice" not in text, text
+
+
+# --------------------------------------------------------------------------
+# FINDINGS25 #7 (minor message): a bool, complex or object array as the wrt
+# argument is refused as "it is a ndarray; a wrt argument must be ... a real
+# array": the dtype, the actual reason, is not named (a Python bool or
+# complex is named).
+# --------------------------------------------------------------------------
+
+def sine_weighted(x):
+    return np.sum(np.sin(x) * x)
+
+
+def test_f07_refused_with_a_srcgraderror():
+    for bad in [np.array([True, False]), np.array([1 + 1j, 2.0]), np.array([1.0, 2.0], dtype=object)]:
+        with pytest.raises(srcgrad.SrcGradError, match="cannot differentiate with respect to 'x'"):
+            srcgrad.grad(sine_weighted)(bad)
+    with pytest.raises(srcgrad.SrcGradError, match="it is a bool"):
+        srcgrad.grad(sine_weighted)(True)
+
+
+@pytest.mark.parametrize("bad, dtype", [(np.array([True, False]), "bool"),
+                                        (np.array([1 + 1j, 2.0]), "complex"),
+                                        (np.array([1.0, 2.0], dtype=object), "object")],
+                         ids=["bool", "complex", "object"])
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="FINDINGS25 #7: the message says 'it is a ndarray', not its dtype")
+def test_f07_message_names_the_dtype(bad, dtype):
+    with pytest.raises(srcgrad.SrcGradError) as err:
+        srcgrad.grad(sine_weighted)(bad)
+    assert dtype in str(err.value).splitlines()[0], str(err.value)
+
+
+# --------------------------------------------------------------------------
+# What works (guards): loops writing arrays in place, in every mode.
+# --------------------------------------------------------------------------
+
+def spring(x0, v0, k):
+    n, dt = 20, 0.05
+    xs = np.zeros(n + 1)
+    vs = np.zeros(n + 1)
+    xs[0] = x0
+    vs[0] = v0
+    for i in range(n):
+        vs[i + 1] = vs[i] - dt * k * xs[i]
+        xs[i + 1] = xs[i] + dt * vs[i + 1]
+    return np.sum(xs ** 2) + vs[-1]
+
+
+def sliding_pairs(x):
+    a = x * 1.0
+    for i in range(len(x) - 2):
+        a[i:i + 2] = a[i:i + 2] * 0.5 + np.sin(a[i + 1:i + 3])
+    return np.sum(a ** 3)
+
+
+def repeated_fancy_in_a_loop(x):
+    a = x[:3] * 1.0
+    idx = np.array([0, 2, 0])
+    for k in range(3):
+        a[idx] += np.tanh(a[idx[::-1]]) * x[3 + k]
+    return np.sum(a ** 2)
+
+
+def repeated_fancy_assignment(x):
+    a = np.zeros(3)
+    a[np.array([1, 1, 0, 2, 2])] = x * np.arange(1.0, 6.0)     # the last write wins
+    return np.sum(a ** 2) + a[1] * a[2]
+
+
+def repeated_2d_pairs(x):
+    A = np.ones((3, 3))
+    r = np.array([0, 1, 0, 2])
+    c = np.array([1, 1, 1, 0])
+    A[r, c] += x
+    A[r, c] *= x
+    return np.sum(A ** 2)
+
+
+def negative_indices(x):
+    a = x * 2.0
+    for i in range(1, 4):
+        a[-i] = a[-i] * a[-i - 1] + 1.0
+    return np.sum(a)
+
+
+def rows_and_columns(M):
+    A = M * 1.0
+    for i in range(1, A.shape[0]):
+        A[i] = A[i] + 0.5 * np.tanh(A[i - 1])
+        A[:, i] = A[:, i] * A[i, 0]
+    return np.sum(A ** 2)
+
+
+def strided(x):
+    a = x * 1.0
+    for k in range(3):
+        a[::2] = a[::2] + a[1::2] ** 2
+        a[1::2] *= 0.9
+    return np.sum(np.sin(a))
+
+
+def masks_each_iteration(x):
+    a = x * 1.0
+    for k in range(3):
+        m = a > 0
+        a[m] = a[m] ** 2
+        a[~m] -= 0.1 * a[~m]
+    return np.sum(a)
+
+
+def mask_on_rows(X):
+    A = X * 1.0
+    for k in range(2):
+        m = A > 0.3
+        A[m] = A[m] * A[m]
+        A[A[:, 1] > 0.5, 0] = 0.0
+    return np.sum(A)
+
+
+def swaps(x):
+    a = x * 1.0
+    for i in range(len(a) - 1):
+        if a[i] > a[i + 1]:
+            a[i], a[i + 1] = a[i + 1], a[i]
+    return np.sum(a * np.arange(1.0, 5.0))
+
+
+def reversed_and_stepped_slices(x):
+    a = x * 1.0
+    a[::-1] = a * np.arange(1.0, 7.0)
+    a[4:0:-2] += a[:2] ** 2
+    return np.sum(a ** 2)
+
+
+def break_in_a_filling_loop(x):
+    a = np.zeros(10)
+    a[0] = x[0]
+    for i in range(9):
+        a[i + 1] = a[i] * x[1] + 0.1
+        if a[i + 1] > 1.0:
+            break
+    return np.sum(a)
+
+
+X6 = np.array([0.3, 0.2, -0.4, 0.5, -1.0, 0.1])
+M34 = np.arange(12.0).reshape(3, 4) / 10
+
+
+@pytest.mark.parametrize("f, args, wrt", [
+    (spring, [0.7, -0.2, 2.0], 0),
+    (spring, [0.7, -0.2, 2.0], 2),
+    (sliding_pairs, [np.linspace(-1, 1, 6)], 0),
+    (repeated_fancy_in_a_loop, [X6], 0),
+    (repeated_fancy_assignment, [np.array([1.0, 2.0, 3.0, 0.5, -1.0])], 0),
+    (repeated_2d_pairs, [np.array([1.0, 2.0, 3.0, 0.5])], 0),
+    (negative_indices, [X6[:5]], 0),
+    (rows_and_columns, [M34], 0),
+    (strided, [X6], 0),
+    (masks_each_iteration, [X6], 0),
+    (mask_on_rows, [np.arange(9.0).reshape(3, 3) / 5 - 0.2], 0),
+    (swaps, [np.array([0.4, -0.3, 0.9, 0.1])], 0),
+    (reversed_and_stepped_slices, [np.linspace(-1, 1, 6)], 0),
+    (break_in_a_filling_loop, [np.array([0.3, 1.8])], 0),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_in_place_loops_all_modes(f, args, wrt):
+    all_modes(f, args, wrt)
+
+
+@pytest.mark.parametrize("f, args", [(spring, [0.7, -0.2, 2.3]), (strided, [X6]), (rows_and_columns, [M34])],
+                         ids=["spring", "strided", "rows_and_columns"])
+def test_in_place_loops_second_order(f, args):
+    """hessian, jacobian(grad) and jvp(grad) against differences of the gradient."""
+    wrt = 2 if f is spring else 0
+    x0, unflat = _flat(args[wrt])
+
+    def flat_grad(*a):
+        return _flat(srcgrad.grad(f, wrt=wrt)(*fresh(a)))[0]
+    cols = np.stack([fd_dir(flat_grad, args, wrt, unflat(e), 1e-5) for e in np.eye(x0.size)], -1)
+    H = srcgrad.hessian(f, wrt=wrt)(*fresh(args))
+    close(np.reshape(H, cols.shape), cols, 1e-4, 1e-5)
+    J = srcgrad.jacobian(srcgrad.grad(f, wrt=wrt), wrt=wrt)(*fresh(args))
+    close(np.reshape(J, cols.shape), cols, 1e-4, 1e-5)
+    v = unflat(np.linspace(-1.0, 1.0, x0.size))
+    t = [None] * len(args)
+    t[wrt] = v
+    _, hv = srcgrad.jvp(srcgrad.grad(f, wrt=wrt), tuple(fresh(args)), tuple(t))
+    close(hv, cols @ _flat(v)[0], 1e-4, 1e-5)
+
+
+def test_grad_grad_of_a_simulation_in_a_number():
+    def shoot(k):
+        xs = np.zeros(21)
+        vs = np.zeros(21)
+        xs[0] = 1.0
+        for i in range(20):
+            vs[i + 1] = vs[i] - 0.05 * k * xs[i]
+            xs[i + 1] = xs[i] + 0.05 * vs[i + 1]
+        return xs[-1] ** 2 + np.mean(xs)
+    g = srcgrad.grad(shoot)
+    gg = srcgrad.grad(g)
+    k, e = 2.3, 1e-5
+    assert g(k) == pytest.approx((shoot(k + e) - shoot(k - e)) / (2 * e), rel=1e-6)
+    assert gg(k) == pytest.approx((g(k + e) - g(k - e)) / (2 * e), rel=1e-5)
+
+
+def test_vjp_of_a_trajectory_written_in_place():
+    """The returned buffer is left alone by the pullback; pullbacks repeat."""
+    def traj(x):
+        a = x * 1.0
+        for k in range(3):
+            m = a > 0
+            a[m] = a[m] ** 2 - 0.3
+        return a
+    x = np.array([0.3, -0.5, 0.8])
+    from user_programs.checking import jac_fd
+    J = jac_fd(lambda y: traj(y.copy()), [x])
+    out, pullback = srcgrad.vjp(traj, x.copy())
+    keep = out.copy()
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        u = rng.standard_normal(3)
+        close(pullback(u), u @ J)
+        np.testing.assert_array_equal(out, keep)
+    out[...] = 100.0
+    close(pullback(np.ones(3)), np.ones(3) @ J)
+
+
+def test_has_aux_returning_the_buffer():
+    def traj_aux(x):
+        a = x * 1.0
+        for i in range(1, a.shape[0]):
+            a[i] = a[i] * 0.5 + np.sin(a[i - 1])
+        return np.sum(a ** 2), a
+    x = np.array([0.3, -0.5, 0.8, 0.2])
+    g, aux = srcgrad.grad(traj_aux, has_aux=True)(x.copy())
+    np.testing.assert_allclose(aux, traj_aux(x.copy())[1])
+    close(g, fd_checked(lambda y: traj_aux(y)[0], [x]))
+
+
+def test_in_place_normalisations_in_nets():
+    def softmax_in_place(W, X, y):
+        z = X @ W
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        return -np.mean(np.log(z[np.arange(len(y)), y]))
+
+    def layernorm(X, g, b):
+        H = X - X.mean(axis=1, keepdims=True)
+        H /= np.sqrt((H ** 2).mean(axis=1, keepdims=True) + 1e-5)
+        H *= g
+        H += b
+        return np.sum(np.tanh(H) ** 2)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 3))
+    all_modes(softmax_in_place, [rng.standard_normal((3, 3)), X, np.array([0, 1, 2, 1, 0, 2])])
+    all_modes(layernorm, [X, np.ones(3) * 1.2, np.zeros(3) + 0.1], wrt=1)
+
+
+def test_adam_steps_inside_the_loss():
+    def adam_inside(w0, X, t):
+        w = w0 * 1.0
+        m = np.zeros_like(w)
+        v = np.zeros_like(w)
+        for k in range(1, 4):
+            r = X @ w - t
+            g = X.T @ r / len(t)
+            m *= 0.9
+            m += 0.1 * g
+            v *= 0.999
+            v += 0.001 * g * g
+            w -= 0.1 * (m / (1 - 0.9 ** k)) / (np.sqrt(v / (1 - 0.999 ** k)) + 1e-8)
+        return np.mean((X @ w - t) ** 2)
+    rng = np.random.default_rng(1)
+    all_modes(adam_inside, [np.array([0.3, -0.5, 0.8]), rng.standard_normal((6, 3)), rng.standard_normal(6)])
+
+
+# --------------------------------------------------------------------------
+# What works (guards): argument kinds and the cache, SciPy, export.
+# --------------------------------------------------------------------------
+
+def rosen_loop(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def test_rosenbrock_on_every_kind_alternating():
+    x10 = [0.1 * i - 0.3 for i in range(10)]
+    expected = fd_checked(rosen_loop, [np.array(x10)])
+    g = srcgrad.grad(rosen_loop)
+    H = srcgrad.hessian(rosen_loop)(np.array(x10))
+    for arg in [x10, np.array(x10), tuple(x10), [int(round(10 * v)) / 10 for v in x10],
+                np.array(x10, dtype=np.float32), x10, [np.float64(v) for v in x10]]:
+        got = g(fresh(arg))
+        close(np.asarray(got, dtype=float), expected, rtol=1e-3 if np.asarray(arg).dtype == np.float32 else 1e-5, atol=1e-3)
+        if isinstance(arg, (list, tuple)):
+            assert type(got) is type(arg)
+    close(srcgrad.hessian(rosen_loop)(x10), H)
+
+
+def test_globals_and_redefinition(tmp_path):
+    from user_programs.checking import load
+    mod = load(tmp_path, "brk25_nb", """
+        import numpy as np
+        SCALE = 2.0
+        def model(x):
+            return np.sum(SCALE * x ** 3)
+    """)
+    x = np.array([1.0, 2.0])
+    d1 = srcgrad.grad(mod.model)
+    close(d1(x), 6.0 * x ** 2)
+    mod.SCALE = np.array([1.0, 10.0])
+    close(d1(x), 3.0 * mod.SCALE * x ** 2)
+    old = mod.model
+    mod2 = load(tmp_path, "brk25_nb", """
+        import numpy as np
+        SCALE = 2.0
+        def model(x):
+            return np.sum(SCALE * np.sin(x))
+    """)
+    close(srcgrad.grad(mod2.model)(x), 2.0 * np.cos(x))
+    close(srcgrad.grad(old)(x), 3.0 * np.array([1.0, 10.0]) * x ** 2)
+
+
+def test_scipy_minimize_with_grad_hvp_hessian():
+    scipy_optimize = pytest.importorskip("scipy.optimize")
+
+    def logreg(w, X, t):
+        z = X @ w[:-1] + w[-1]
+        return np.mean(np.logaddexp(0.0, z) - t * z)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((16, 3))
+    t = (rng.random(16) > 0.5) * 1.0
+    w = rng.standard_normal(4)
+    r1 = scipy_optimize.minimize(logreg, w, args=(X, t), jac=srcgrad.grad(logreg), method="BFGS")
+    r2 = scipy_optimize.minimize(logreg, w, args=(X, t), jac=srcgrad.grad(logreg),
+                                 hessp=lambda x, p, *a: srcgrad.hvp(logreg)(x, *a, p), method="trust-krylov")
+    r3 = scipy_optimize.minimize(srcgrad.value_and_grad(logreg), w, args=(X, t), jac=True, method="L-BFGS-B")
+    assert r1.success and r2.success and r3.success
+    assert r1.fun == pytest.approx(r2.fun, rel=1e-6) and r1.fun == pytest.approx(r3.fun, rel=1e-6)
+
+
+def test_exported_module_runs_without_srcgrad(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+    (tmp_path / "sim25.py").write_text(textwrap.dedent("""
+        import numpy as np
+
+        def masked(x, idx):
+            a = x * 1.0
+            for k in range(3):
+                a[idx] += np.tanh(a[idx[::-1]]) * 0.5
+                m = a > 0
+                a[m] = a[m] ** 2
+            return np.sum(np.where(a > 0.1, np.log(np.abs(a) + 1e-12), a))
+    """))
+    import os
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    subprocess.run([sys.executable, "-m", "srcgrad", "export", "sim25.py:masked", "--wrt", "x",
+                    "-o", "grad_sim25.py"], cwd=tmp_path, check=True, env=env, capture_output=True)
+    runner = textwrap.dedent("""
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name == "srcgrad" or name.startswith("srcgrad."):
+                    raise ImportError(name)
+        sys.meta_path.insert(0, Block())
+        import numpy as np
+        from grad_sim25 import grad_masked
+        print(repr(grad_masked(np.array([0.3, -0.2, 0.5, 0.9]), np.array([0, 2, 0])).tolist()))
+    """)
+    out = subprocess.run([sys.executable, "-c", runner], cwd=tmp_path, check=True, capture_output=True,
+                         text=True, env=dict(os.environ, PYTHONPATH=str(tmp_path))).stdout
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import importlib
+        sim25 = importlib.import_module("sim25")
+        expected = srcgrad.grad(sim25.masked)(np.array([0.3, -0.2, 0.5, 0.9]), np.array([0, 2, 0]))
+    finally:
+        sys.path.remove(str(tmp_path))
+    np.testing.assert_allclose(eval(out), expected, rtol=1e-12)

@@ -458,6 +458,24 @@ def test_f06_values_right_and_no_saves_without_the_read():
     assert "copy_slice" not in srcgrad.source(dg)
 
 
+def strided_copy(x):
+    a = x * 1.0
+    for k in range(3):
+        a[::2] = a[::2] + a[1::2] ** 2
+        a[1::2] *= 0.9
+    return np.sum(np.sin(a))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #6: slice writes into a copy of the argument: dead restores of a")
+def test_f06_no_dead_restores_of_slices():
+    df = srcgrad.grad(strided_copy)
+    close(df(X6.copy()), fd_checked(strided_copy, [X6]))
+    text = srcgrad.source(df)
+    restores = [line.strip() for line in text.splitlines() if line.strip().startswith("a[") and "_stack.pop()" in line]
+    # the backward sweep never reads a (its loop reads only popped values and da)
+    assert not restores, restores
+
+
 @pytest.mark.xfail(strict=True, reason="FINDINGS25 #6: a[-1] in the return keeps dead saves and restores of a")
 def test_f06_no_dead_restores():
     df = srcgrad.grad(recurrence_last_entry)

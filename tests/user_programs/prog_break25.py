@@ -516,6 +516,75 @@ def test_f07_message_names_the_dtype(bad, dtype):
 
 
 # --------------------------------------------------------------------------
+# FINDINGS25 #8: a `for` loop over an array makes every later write into
+# that array refused ("'a' may share memory with 'v'"): a write into the
+# next slot during the loop (documented as supported), and any write after
+# the loop, where the loop variable is dead; a 1-D np.zeros buffer's items
+# are numbers.  Lists are accepted and right.
+# --------------------------------------------------------------------------
+
+def loop_over_an_array_writing_the_next_slot(x):
+    a = np.zeros(4)
+    a[:] = x
+    for i, v in enumerate(a):
+        if i + 1 < 4:
+            a[i + 1] = a[i + 1] + 0.5 * v
+    return np.sum(a ** 2)
+
+
+def loop_over_a_list_writing_the_next_slot(x):
+    a = list(x)
+    for i, v in enumerate(a):
+        if i + 1 < 4:
+            a[i + 1] = a[i + 1] + 0.5 * v
+    return sum([t ** 2 for t in a])
+
+
+def write_after_a_loop_over_rows(X):
+    A = X * 1.0
+    s = 0.0
+    for row in A:
+        s = s + np.sum(row ** 2)
+    A[0] = s * A[1]
+    return np.sum(A)
+
+
+def write_after_a_loop_over_numbers(x):
+    a = np.zeros(3)
+    a[:] = x ** 2
+    s = 0.0
+    for v in a:
+        s = s + v
+    a[0] = s
+    return np.sum(a * x)
+
+
+X4 = np.array([0.3, -0.2, 0.5, 0.1])
+
+
+def test_f08_the_list_form_right():
+    all_modes(loop_over_a_list_writing_the_next_slot, [list(X4)], hess=False)
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS25 #8: for v in a (np.zeros) then a[i + 1] = ...: 'a' may share memory with 'v'")
+def test_f08_write_the_next_slot_of_the_array():
+    all_modes(loop_over_an_array_writing_the_next_slot, [X4], hess=False)
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS25 #8: A[0] = ... after for row in A: 'A' may share memory with 'row'")
+def test_f08_write_after_the_loop_over_rows():
+    all_modes(write_after_a_loop_over_rows, [np.arange(6.0).reshape(3, 2) / 5], hess=False)
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS25 #8: a[0] = s after for v in a: 'a' may share memory with 'v'")
+def test_f08_write_after_the_loop_over_numbers():
+    all_modes(write_after_a_loop_over_numbers, [X4[:3]], hess=False)
+
+
+# --------------------------------------------------------------------------
 # What works (guards): loops writing arrays in place, in every mode.
 # --------------------------------------------------------------------------
 

@@ -585,6 +585,76 @@ def test_f08_write_after_the_loop_over_numbers():
 
 
 # --------------------------------------------------------------------------
+# FINDINGS25 #9: `.copy()` of a global or an attribute (a template array,
+# list or dict) is refused as "BUF.copy has no derivative rule" once the
+# copy is written with a differentiated value; np.copy(BUF), BUF * 1.0 and
+# t.copy() of a local or an argument are accepted.
+# --------------------------------------------------------------------------
+
+TEMPLATE = np.zeros(5)
+DEFAULTS = {"a": 1.0, "b": np.zeros(2)}
+
+
+def fill_a_copy_of_a_global(x):
+    b = TEMPLATE.copy()
+    b[0] = x
+    for i in range(4):
+        b[i + 1] = b[i] * 0.5
+    return np.sum(b ** 2)
+
+
+def fill_np_copy_of_a_global(x):
+    b = np.copy(TEMPLATE)
+    b[0] = x
+    for i in range(4):
+        b[i + 1] = b[i] * 0.5
+    return np.sum(b ** 2)
+
+
+class Chain:
+    def __init__(self):
+        self.buf = np.zeros(5)
+
+    def energy(self, x):
+        b = self.buf.copy()
+        b[0] = x
+        for i in range(4):
+            b[i + 1] = b[i] * 0.5
+        return np.sum(b ** 2)
+
+
+def override_a_default(x):
+    d = DEFAULTS.copy()
+    d["a"] = x
+    return d["a"] * 2.0 + np.sum(d["b"])
+
+
+HAND_CHAIN = 2.0 * 0.7 * sum(0.25 ** i for i in range(5))      # d/dx of sum((x 0.5^i)^2) at 0.7
+
+
+def test_f09_np_copy_right():
+    assert srcgrad.grad(fill_np_copy_of_a_global)(0.7) == pytest.approx(HAND_CHAIN)
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS25 #9: TEMPLATE.copy has no derivative rule")
+def test_f09_copy_of_a_global_array():
+    assert srcgrad.grad(fill_a_copy_of_a_global)(0.7) == pytest.approx(HAND_CHAIN)
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS25 #9: self.buf.copy has no derivative rule")
+def test_f09_copy_of_an_attribute():
+    assert srcgrad.grad(Chain().energy)(0.7) == pytest.approx(HAND_CHAIN)
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS25 #9: DEFAULTS.copy has no derivative rule")
+def test_f09_copy_of_a_global_dict():
+    assert srcgrad.grad(override_a_default)(0.7) == pytest.approx(2.0)
+
+
+# --------------------------------------------------------------------------
 # What works (guards): loops writing arrays in place, in every mode.
 # --------------------------------------------------------------------------
 

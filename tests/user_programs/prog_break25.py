@@ -655,6 +655,83 @@ def test_f09_copy_of_a_global_dict():
 
 
 # --------------------------------------------------------------------------
+# FINDINGS25 #10: a trajectory written into a global or an attribute array
+# (the backward sweep reads its entries): grad and value_and_grad leave it
+# as it was before the call, and calling a vjp pullback resets it (over the
+# user's own later changes).  The derivatives are right.
+# --------------------------------------------------------------------------
+
+TRAJ = np.zeros(6)
+
+
+def decay_into_a_global(k):
+    TRAJ[0] = 1.0
+    for i in range(5):
+        TRAJ[i + 1] = TRAJ[i] - 0.1 * k * TRAJ[i]
+    return TRAJ[-1] ** 2
+
+
+class Decay:
+    def __init__(self):
+        self.traj = np.zeros(6)
+
+    def loss(self, k):
+        t = self.traj
+        t[0] = 1.0
+        for i in range(5):
+            t[i + 1] = t[i] - 0.1 * k * t[i]
+        return t[-1] ** 2
+
+
+EXPECTED_TRAJ = 0.8 ** np.arange(6)          # at k = 2
+DECAY_GRAD = 2 * 0.8 ** 5 * 5 * 0.8 ** 4 * -0.1
+
+
+def test_f10_derivatives_right_and_jvp_leaves_the_trajectory():
+    TRAJ[:] = 0.0
+    assert srcgrad.grad(decay_into_a_global)(2.0) == pytest.approx(DECAY_GRAD)
+    TRAJ[:] = 0.0
+    _, t = srcgrad.jvp(decay_into_a_global, (2.0,), (1.0,))
+    assert t == pytest.approx(DECAY_GRAD)
+    np.testing.assert_allclose(TRAJ, EXPECTED_TRAJ)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="FINDINGS25 #10: grad leaves the global trajectory as it was before the call (zeros)")
+def test_f10_grad_leaves_the_global_written():
+    TRAJ[:] = 0.0
+    srcgrad.grad(decay_into_a_global)(2.0)
+    np.testing.assert_allclose(TRAJ, EXPECTED_TRAJ)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="FINDINGS25 #10: value_and_grad undoes the writes into the global")
+def test_f10_value_and_grad_leaves_the_global_written():
+    TRAJ[:] = 0.0
+    srcgrad.value_and_grad(decay_into_a_global)(2.0)
+    np.testing.assert_allclose(TRAJ, EXPECTED_TRAJ)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="FINDINGS25 #10: calling the pullback resets the global (and the user's change)")
+def test_f10_pullback_leaves_the_global_alone():
+    TRAJ[:] = 0.0
+    _, pullback = srcgrad.vjp(decay_into_a_global, 2.0)
+    np.testing.assert_allclose(TRAJ, EXPECTED_TRAJ)      # vjp ran the function: written
+    TRAJ[3] = 99.0                                       # the user's own change
+    assert pullback(1.0) == pytest.approx(DECAY_GRAD)
+    assert TRAJ[3] == 99.0
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="FINDINGS25 #10: grad of a method undoes the writes into self.traj")
+def test_f10_grad_leaves_the_attribute_written():
+    d = Decay()
+    assert srcgrad.grad(d.loss)(2.0) == pytest.approx(DECAY_GRAD)
+    np.testing.assert_allclose(d.traj, EXPECTED_TRAJ)
+
+
+# --------------------------------------------------------------------------
 # What works (guards): loops writing arrays in place, in every mode.
 # --------------------------------------------------------------------------
 
@@ -787,7 +864,8 @@ M34 = np.arange(12.0).reshape(3, 4) / 10
     (break_in_a_filling_loop, [np.array([0.3, 1.8])], 0),
 ], ids=lambda v: getattr(v, "__name__", None))
 def test_in_place_loops_all_modes(f, args, wrt):
-    all_modes(f, args, wrt)
+    # hvp for a few (the second-order test below covers three more fully)
+    all_modes(f, args, wrt, hess=f in (spring, repeated_2d_pairs, masks_each_iteration, swaps))
 
 
 @pytest.mark.parametrize("f, args", [(spring, [0.7, -0.2, 2.3]), (strided, [X6]), (rows_and_columns, [M34])],

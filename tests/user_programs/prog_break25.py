@@ -732,6 +732,88 @@ def test_f10_grad_leaves_the_attribute_written():
 
 
 # --------------------------------------------------------------------------
+# FINDINGS25 #11: a vjp pullback reads globals and attributes when it is
+# called, the forward sweep read them when vjp ran: a global rebound (or an
+# array changed in place) in between gives a gradient of neither state, and
+# two calls of one pullback with one cotangent differ.
+# --------------------------------------------------------------------------
+
+SCALE25 = 2.0
+WEIGHTS25 = np.array([1.0, 2.0, 3.0])
+
+
+def scaled_squares(x):
+    return np.sum(SCALE25 * x ** 2)
+
+
+def tanh_layer(x):
+    return np.sum(np.tanh(WEIGHTS25 * x))
+
+
+class Quadratic:
+    def __init__(self):
+        self.w = np.array([1.0, 2.0, 3.0])
+
+    def __call__(self, x):
+        return np.sum(self.w * x ** 2)
+
+
+X3 = np.array([0.5, 0.4, 0.3])
+
+
+def test_f11_pullback_right_when_nothing_changes_and_arguments_copied():
+    _, pullback = srcgrad.vjp(tanh_layer, X3.copy())
+    g = pullback(1.0)
+    close(g, WEIGHTS25 * (1 - np.tanh(WEIGHTS25 * X3) ** 2))
+    close(pullback(1.0), g)
+
+    def weighted(x, w):
+        return np.sum(w * x ** 2)
+    w = np.array([1.0, 2.0, 3.0])
+    _, pullback = srcgrad.vjp(weighted, X3.copy(), w)
+    w[:] = 100.0                                   # an argument: the tape kept a copy
+    close(pullback(1.0), 2.0 * np.array([1.0, 2.0, 3.0]) * X3)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="FINDINGS25 #11: a global float rebound after vjp changes the pullback's result")
+def test_f11_global_number_rebound():
+    global SCALE25
+    SCALE25 = 2.0
+    _, pullback = srcgrad.vjp(scaled_squares, X3.copy())
+    first = pullback(1.0)
+    try:
+        SCALE25 = 5.0
+        close(pullback(1.0), first)                # [5, 4, 3] for [2, 1.6, 1.2]
+    finally:
+        SCALE25 = 2.0
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="FINDINGS25 #11: a global array rebound: old tanh values times new weights")
+def test_f11_global_array_rebound():
+    global WEIGHTS25
+    WEIGHTS25 = np.array([1.0, 2.0, 3.0])
+    _, pullback = srcgrad.vjp(tanh_layer, X3.copy())
+    first = pullback(1.0)
+    try:
+        WEIGHTS25 = np.array([10.0, 20.0, 30.0])
+        close(pullback(1.0), first)                # ten times first: no state's gradient
+    finally:
+        WEIGHTS25 = np.array([1.0, 2.0, 3.0])
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="FINDINGS25 #11: an attribute array changed in place after vjp")
+def test_f11_attribute_changed_in_place():
+    q = Quadratic()
+    _, pullback = srcgrad.vjp(q, X3.copy())
+    first = pullback(1.0)
+    q.w[:] = 100.0                                 # an optimiser step on the model, say
+    close(pullback(1.0), first)
+
+
+# --------------------------------------------------------------------------
 # What works (guards): loops writing arrays in place, in every mode.
 # --------------------------------------------------------------------------
 

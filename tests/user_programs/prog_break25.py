@@ -814,6 +814,35 @@ def test_f11_attribute_changed_in_place():
 
 
 # --------------------------------------------------------------------------
+# FINDINGS25 #12: check_grads(modes=("forward",)) on a function that writes
+# into its argument reports a false failure (central differences taken at
+# the argument as jvp left it) and leaves the caller's argument written.
+# --------------------------------------------------------------------------
+
+def prefix_squares_into_the_argument(x):
+    for i in range(1, 3):
+        x[i] = x[i] + x[i - 1] ** 2
+    return np.sum(x ** 2)
+
+
+def test_f12_reverse_check_passes_and_gradients_right():
+    x = np.array([0.5, 0.2, 0.1])
+    srcgrad.check_grads(prefix_squares_into_the_argument, (x,))
+    np.testing.assert_array_equal(x, [0.5, 0.2, 0.1])
+    close(srcgrad.grad(prefix_squares_into_the_argument)(x.copy()),
+          fd_checked(prefix_squares_into_the_argument, [x]))
+    _, t = srcgrad.jvp(prefix_squares_into_the_argument, (x.copy(),), (np.array([1.0, 0.0, 0.0]),))
+    assert t == pytest.approx(2.4445)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="FINDINGS25 #12: forward check_grads fails: srcgrad 2.4445, numeric 18.448 at the written x")
+def test_f12_forward_check_grads():
+    x = np.array([0.5, 0.2, 0.1])
+    srcgrad.check_grads(prefix_squares_into_the_argument, (x,), modes=("forward",))
+
+
+# --------------------------------------------------------------------------
 # What works (guards): loops writing arrays in place, in every mode.
 # --------------------------------------------------------------------------
 

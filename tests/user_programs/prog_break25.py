@@ -843,6 +843,52 @@ def test_f12_forward_check_grads():
 
 
 # --------------------------------------------------------------------------
+# FINDINGS25 #13: the same array passed for two parameters, one of which the
+# function writes (an out-parameter): grad and jvp give the derivative of
+# another program, and grad writes the caller's wrt argument.
+# --------------------------------------------------------------------------
+
+def fill_out(x, out):
+    for i in range(1, 3):
+        out[i] = x[i - 1] * 2.0 + x[i]
+    return np.sum(x * out)
+
+
+def fill_out_aliased(y):
+    """What fill_out(y, y) computes, written with the aliasing spelt out."""
+    y = y * 1.0
+    y1 = y[0] * 2.0 + y[1]
+    y2 = y1 * 2.0 + y[2]
+    return y[0] ** 2 + y1 ** 2 + y2 ** 2
+
+
+def test_f13_the_value_and_separate_arguments_right():
+    x = np.array([0.5, 0.2, 0.1])
+    assert fill_out(x.copy(), x.copy()) == pytest.approx(0.54)
+    y = x.copy()
+    assert fill_out(y, y) == pytest.approx(fill_out_aliased(x))          # 7.94
+    close(srcgrad.grad(fill_out)(x.copy(), x.copy()), fd_checked(lambda a: fill_out(a, x.copy()), [x]))
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="FINDINGS25 #13: grad(fill_out)(x, x) is [2.9, 7.4, 5] for [25.8, 12.4, 5]")
+def test_f13_aliased_out_grad():
+    x = np.array([0.5, 0.2, 0.1])
+    y = x.copy()
+    value, g = srcgrad.value_and_grad(fill_out)(y, y)
+    assert value == pytest.approx(7.94)
+    close(g, fd_checked(fill_out_aliased, [x]))
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="FINDINGS25 #13: grad(fill_out)(x, x) writes the caller's x")
+def test_f13_aliased_out_leaves_the_caller_alone():
+    y = np.array([0.5, 0.2, 0.1])
+    srcgrad.grad(fill_out)(y, y)
+    np.testing.assert_array_equal(y, [0.5, 0.2, 0.1])
+
+
+# --------------------------------------------------------------------------
 # What works (guards): loops writing arrays in place, in every mode.
 # --------------------------------------------------------------------------
 

@@ -427,6 +427,58 @@ def test_f05_unused_fractional_power():
     assert srcgrad.grad(f)(0.0) == pytest.approx(2.0)
 
 
+def running_rms(x):
+    acc = 0.0
+    out = 0.0
+    for i in range(len(x)):
+        acc = acc + x[i] ** 2
+        out = out + (acc / (i + 1)) ** 0.5        # acc = 0 while the signal is 0
+    return out
+
+
+def running_rms_sqrt(x):
+    acc = 0.0
+    out = 0.0
+    for i in range(len(x)):
+        acc = acc + x[i] ** 2
+        out = out + np.sqrt(acc / (i + 1))
+    return out
+
+
+def damped_sum(xs):
+    s = 0.0
+    for i in range(3):
+        s = s + xs[i] / (1.0 + (s * s) ** 0.5)    # s = 0.0 in the first iteration
+    return s
+
+
+SIGNAL = np.array([0.0, 0.5, 1.0])
+
+
+def test_f05_forward_mode_with_np_sqrt_right():
+    v = np.array([0.0, 1.0, 0.0])
+    _, t = srcgrad.jvp(running_rms_sqrt, (SIGNAL.copy(),), (v,))
+    assert t == pytest.approx(float(fd_dir(running_rms_sqrt, [SIGNAL], 0, v)[0]), rel=1e-6)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #5: jvp of a scalar ** 0.5 at 0 with a zero tangent is nan (an array argument)")
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_f05_jvp_running_rms_of_an_array():
+    v = np.array([0.0, 1.0, 0.0])
+    _, t = srcgrad.jvp(running_rms, (SIGNAL.copy(),), (v,))
+    assert t == pytest.approx(float(fd_dir(running_rms, [SIGNAL], 0, v)[0]), rel=1e-6)     # 0.9653
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #5: jvp and hvp of an accumulator from 0.0 under ** 0.5: nan")
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_f05_accumulator_from_zero_forward_and_second_order():
+    xs = np.array([0.3, -0.2, 0.4])
+    close(srcgrad.grad(damped_sum)(xs.copy()), fd_checked(damped_sum, [xs]))      # right
+    v = np.array([1.0, 0.0, 0.0])
+    _, t = srcgrad.jvp(damped_sum, (xs.copy(),), (v,))
+    assert t == pytest.approx(float(fd_dir(damped_sum, [xs], 0, v)[0]), rel=1e-6)  # 0.7778
+
+
 # --------------------------------------------------------------------------
 # FINDINGS25 #6 (minor, generated code): one read of an entry in the return
 # (`vs[-1]`, `a[-1]`, `np.sum(a[1:])`) keeps every overwritten entry of the

@@ -941,6 +941,51 @@ def test_f13_aliased_out_leaves_the_caller_alone():
 
 
 # --------------------------------------------------------------------------
+# FINDINGS25 #14 (minor): a write into an attribute's entry (`self.cache["h"]
+# = h`, `self.traj[i + 1] = ...`) is refused as "assignment into a nested
+# subscript (`x[i][j] = v`)" with the hint "index once: x[i, j] = v"; the
+# same through a local name (`c = self.cache; c["h"] = h`) is accepted.
+# --------------------------------------------------------------------------
+
+class CachingNet:
+    def __init__(self):
+        self.W = np.array([[0.5, -0.2], [0.1, 0.3]])
+        self.cache = {}
+
+    def loss(self, x):
+        h = np.tanh(self.W @ x)
+        self.cache["h"] = h
+        return np.sum(h ** 2)
+
+    def loss_through_a_name(self, x):
+        h = np.tanh(self.W @ x)
+        c = self.cache
+        c["h"] = h
+        return np.sum(h ** 2)
+
+
+def test_f14_through_a_local_name_right():
+    net = CachingNet()
+    x = np.array([0.3, -0.7])
+    expected = fd_checked(net.loss_through_a_name, [x])
+    close(srcgrad.grad(net.loss_through_a_name)(x), expected)
+    np.testing.assert_allclose(net.cache["h"], np.tanh(net.W @ x))     # filled by the grad call
+
+
+def test_f14_the_message():
+    with pytest.raises(srcgrad.SrcGradError, match="nested subscript"):
+        srcgrad.grad(CachingNet().loss)
+
+
+@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
+                   reason="FINDINGS25 #14: self.cache['h'] = h refused as a nested subscript")
+def test_f14_attribute_entry_write():
+    net = CachingNet()
+    x = np.array([0.3, -0.7])
+    close(srcgrad.grad(net.loss)(x), fd_checked(net.loss, [x]))
+
+
+# --------------------------------------------------------------------------
 # What works (guards): loops writing arrays in place, in every mode.
 # --------------------------------------------------------------------------
 

@@ -13,14 +13,13 @@ A finding that still fails is a strict xfail naming its number in FINDINGS25.md.
 """
 import copy
 import math
-import warnings
 
 import numpy as np
 import pytest
 
 import srcgrad
 
-from user_programs.checking import fd_grad, fd_dir, close, check_all, check_hessian, _flat
+from user_programs.checking import fd_grad, fd_dir, close, _flat
 
 
 def fresh(t):

@@ -49,7 +49,7 @@ from .optimize.setting import kinds_of
 from .optimize.raises import fresh_numbers
 from .options import Options, optimizing, unoptimized  # noqa: F401 (re-exported)
 from .reverse import reverse
-from .runtime import entries_unshared, real_buffer
+from .runtime import arguments_unshared, entries_unshared, real_buffer
 from .reverse.calls import SplitPairs
 from .reverse.function import grad_function, split_pair
 from .scope import check_constant_positions, check_real
@@ -209,6 +209,12 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     if ctx.facts.entry_checks:
         _check_entries_when_run(anf, ctx.facts.entry_checks, ctx.helper(entries_unshared, "entries_unshared"))
     if ctx.facts.mutated and not generated:
+        written = [p for p in params if p in ctx.facts.mutated]
+        if written and len(params) > 1:  # `f(y, y)` where f writes one of them: refused when it runs
+            check = nodes.quote_stmt(f"{ctx.helper(arguments_unshared, 'arguments_unshared')}"
+                                     f"({', '.join(params)}, names={tuple(params)!r}, written={tuple(written)!r})")
+            nodes.stamp(check, anf.body[0].lineno, anf.body[0].col_offset)
+            anf.body.insert(0, check)
         real = frozenset(p for p, k in zip(params, kinds) if p in options.wrt and k in ("array", "scalar"))
         checks = unsure_buffers(anf, ops, act.is_active, ctx.facts.mutated, params, real, parsed.namespace.lookup)
         if checks:

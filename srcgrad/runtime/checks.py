@@ -42,6 +42,23 @@ def entries_unshared(a, *entries, at=None):
                              "read a copy, e.g. tmp = u[0].copy(), or make a copy of the array first")
 
 
+def arguments_unshared(*values, names, written):
+    """Raise SrcGradError where an array argument the function writes into (its
+    parameter in `written`) is, or shares memory with, another argument (`values`,
+    the parameters `names` in order): `f(y, y)`. The function then reads its own
+    writes through the other name, which its derivative, built for distinct
+    arguments, does not follow."""
+    for mine, name in enumerate(names):
+        target = values[mine]
+        if name not in written or type(target) is not numpy.ndarray:
+            continue
+        for i, other in enumerate(values):
+            if i != mine and type(other) is numpy.ndarray and numpy.shares_memory(target, other):
+                shape_rule_error(f"the arguments for {name!r} and {names[i]!r} share memory, and the "
+                                 f"function writes into {name!r}: its derivative takes them for two arrays",
+                                 f"pass a copy, e.g. {names[i]}.copy()")
+
+
 def real_buffer(a, name):
     """Raise SrcGradError where `a`, an array a differentiated value is written into
     (`a[i] = v`), holds integers or booleans: the write rounds the value (a step, whose

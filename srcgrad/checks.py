@@ -1,5 +1,12 @@
-"""check_grads: srcgrad's derivatives against central differences in float64."""
+"""check_grads: srcgrad's derivatives against central differences in float64.
+
+Every evaluation, of the function and of its derivative, is given fresh copies
+of the arguments: a function that writes into one would otherwise move the
+point the next evaluation is taken at.
+"""
 from __future__ import annotations
+
+import copy
 
 import numpy
 
@@ -18,17 +25,22 @@ def _numeric_gradient(fun, args: list, index: int, eps: float):
             step = eps * max(1.0, abs(x[i]))
             old = x[i]
             x[i] = old + step
-            hi = float(fun(*args[:index], x.copy(), *args[index + 1:]))
+            hi = float(fun(*_fresh(args[:index]), x.copy(), *_fresh(args[index + 1:])))
             x[i] = old - step
-            lo = float(fun(*args[:index], x.copy(), *args[index + 1:]))
+            lo = float(fun(*_fresh(args[:index]), x.copy(), *_fresh(args[index + 1:])))
             x[i] = old
             out[i] = (hi - lo) / (2 * step)
         return out
     x = float(x)
     step = eps * max(1.0, abs(x))
-    hi = float(fun(*args[:index], x + step, *args[index + 1:]))
-    lo = float(fun(*args[:index], x - step, *args[index + 1:]))
+    hi = float(fun(*_fresh(args[:index]), x + step, *_fresh(args[index + 1:])))
+    lo = float(fun(*_fresh(args[:index]), x - step, *_fresh(args[index + 1:])))
     return (hi - lo) / (2 * step)
+
+
+def _fresh(args):
+    """Deep copies of `args` (arrays, lists and dicts of them, numbers)."""
+    return copy.deepcopy(args)
 
 
 def _numeric_pytree_gradient(fun, args: list, index: int, eps: float):
@@ -40,7 +52,7 @@ def _numeric_pytree_gradient(fun, args: list, index: int, eps: float):
         def partial(v, k=k):
             new = list(values)
             new[k] = v
-            return fun(*args[:index], rebuild(new), *args[index + 1:])
+            return fun(*_fresh(args[:index]), rebuild(_fresh(new)), *_fresh(args[index + 1:]))
         grads.append(_numeric_gradient(partial, [values[k]], 0, eps))
     return rebuild(grads)
 
@@ -71,7 +83,7 @@ def _directional(fun, args, index, rebuild, zero_leaves, k, direction, jvp):
     tangent_leaves[k] = direction
     tangents = [None] * len(args)
     tangents[index] = rebuild(tangent_leaves)
-    _, out_dot = jvp(fun, args, tangents)
+    _, out_dot = jvp(fun, _fresh(args), tangents)
     return float(out_dot)
 
 
@@ -97,7 +109,7 @@ def check_grads(fun, args, wrt=0, modes=("reverse",), eps=1e-6, rtol=1e-5, atol=
         if mode == "forward":
             analytic = [_forward_gradient(fun, args, params.index(n)) for n in names]
         else:
-            analytic = grad(fun, wrt=names)(*args)
+            analytic = grad(fun, wrt=names)(*_fresh(args))
         for name, g in zip(names, analytic, strict=True):
             index = params.index(name)
             numeric = _numeric_gradient(fun, args, index, eps)

@@ -16,11 +16,13 @@ import linecache
 from dataclasses import dataclass, replace
 
 import gast
+from numpy import ndarray
 
 from . import codegen, nested, nodes, watch, writes
 from .analysis.activity import activity
 from .analysis.aliases import blocks_around
 from .analysis.buffers import unsure_buffers
+from .analysis.statics import value_of
 from .analysis.effect_check import check_effects, model_writes
 from .analysis.effects import holds_array, returned_args
 from .analysis.resolve import resolve, statements, ufunc_operands_as_arrays
@@ -200,6 +202,7 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     act = activity(anf, ops, list(options.wrt), returned.id if isinstance(returned, gast.Name) else None,
                    frozenset(p for p, k in zip(params, kinds) if k in ("array", "scalar", "numbers", "dask")),
                    restores=ctx.restores, generated=generated)
+    _constant_calls(anf, ops, act, parsed.namespace, ctx.is_local)
     check_constant_positions(anf, ops, act, parsed.source)
     check_real(anf, act, parsed.source)
     # srcgrad's own generated code (differentiated again for hvp) models its tape's pops, and
@@ -249,6 +252,20 @@ def _check_entries_when_run(fn, checks, helper: str) -> None:
         nodes.stamp(check, write.lineno, write.col_offset)
         block.insert(index, check)
         done[id(block)] = (names, write)
+
+
+def _constant_calls(fn, ops: dict, act, namespace, is_local) -> None:
+    """A method of a global array srcgrad has no rule for, none of whose operands
+    carries a gradient (`b = TEMPLATE.copy()`, which a later `b[0] = x` makes a value
+    being differentiated), has nothing to pass a gradient to: a zero-gradient op.
+    (Of a global list or dict it stays unknown: the result's kind is not known.)"""
+    for stmt in statements(fn.body):
+        op = ops.get(id(stmt))
+        if op is None or op.kind != "unknown" or not isinstance(stmt.value, gast.Call) \
+                or not isinstance(stmt.value.func, gast.Attribute) or nodes.loaded_names(stmt.value) & act.varied:
+            continue
+        if isinstance(value_of(stmt.value.func.value, namespace, is_local), ndarray):
+            ops[id(stmt)] = replace(op, kind="zero")
 
 
 def _check_buffers_when_run(fn, checks: list, helper: str) -> None:

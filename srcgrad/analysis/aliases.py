@@ -370,7 +370,8 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True, returns=None,
                 check_in_place(groups, name, stmt, source, "this assignment into a subscript")
             elif check:
                 seen = observers(fn.body, params, name, stmt, (position, loops), returns, held_numbers, arrays)
-                entries = _entries_of(fn.body, name, {n for n in seen - {name} if not n.startswith("_")})
+                entries = _entries_of(fn.body, name, {n for n in seen - {name} if not n.startswith("_")},
+                                      _holders(fn.body, name, ops))
                 if deferred is not None and entries and all(_surely_bound(fn.body, n, stmt) for n in entries):
                     deferred.append((stmt, name, sorted(entries)))
                     seen = seen - entries
@@ -393,41 +394,54 @@ def _list_items(body, name: str, others: set, ops: dict) -> set:
     to items read out of it by an index (`x = hist[-1]`), or out of a holder a loop
     over it binds (`_s1 = loop_items(name)` hands the list itself back). An append
     adds an item and changes none."""
-    holders = {name} | {s.targets[0].id for s in nodes.walk_statements(body)
-                        if isinstance(s, gast.Assign) and len(s.targets) == 1
-                        and isinstance(s.targets[0], gast.Name) and s.targets[0].id.startswith("_")
-                        and getattr(ops.get(id(s)), "callee", None) is runtime.loop_items
-                        and isinstance(s.value, gast.Call) and len(s.value.args) == 1
-                        and isinstance(s.value.args[0], gast.Name) and s.value.args[0].id == name}
-    return {n for n in others if any(_entries_of(body, holder, {n}) for holder in holders)}
+    holders = _holders(body, name, ops)
+    return {n for n in others if _entries_of(body, name, {n}, holders)}
 
 
-def _entries_of(body, name: str, others: set) -> set:
+def _entries_of(body, name: str, others: set, holders=frozenset()) -> set:
     """`others`, when each is bound only to an entry of `name` read by an index of
     names and numbers (`tmp = u[0]`, `left = u[i - 1]` after normalisation, `c =
-    U[0, 1]`): values that share `name`'s memory only where it has more axes than the
-    index; else the empty set."""
+    U[0, 1]`), or of one of `holders` (names that hold `name` itself: a loop's
+    `_s1 = loop_items(u)`), directly or through compiler temporaries (a loop over `u`
+    that writes it reads `_t3 = u[i]` or `_t3 = _s1[i]`, then `v = _t3`): values that
+    share `name`'s memory only where it has more axes than the index; else the empty set."""
     if not others:
         return set()
-    bound: dict = {n: [] for n in others}
+    bound: dict = {}
     for stmt in nodes.walk_statements(body):
         if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
-            if stmt.targets[0].id in bound:
-                bound[stmt.targets[0].id].append(stmt.value)
+            bound.setdefault(stmt.targets[0].id, []).append(stmt.value)
             continue
         for n in (nodes.stored_names(stmt.target) if isinstance(stmt, gast.For)
                   else [] if isinstance(stmt, (gast.If, gast.While)) else nodes.stored_names(stmt)):
-            if n in bound:
-                bound[n].append(None)
-    for n, values in bound.items():
-        for value in values:
+            bound.setdefault(n, []).append(None)
+    sources = {name} | set(holders)
+
+    def entry(n: str, seen: set) -> bool:
+        for value in bound.get(n, [None]):
+            if isinstance(value, gast.Name) and value.id.startswith("_") and value.id not in seen:
+                if not entry(value.id, seen | {value.id}):
+                    return False
+                continue
             if not (isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name)
-                    and value.value.id == name):
-                return set()
+                    and value.value.id in sources):
+                return False
             parts = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
             if not parts or not all(isinstance(p, (gast.Name, gast.Constant)) for p in parts):
-                return set()
-    return set(others)
+                return False
+        return True
+    return set(others) if all(entry(n, {n}) for n in others) else set()
+
+
+def _holders(body, name: str, ops: dict) -> set:
+    """The compiler's names for the list or array `name` itself: `_s1 = loop_items(name)`
+    of a loop over it (loop_items hands a list, tuple or array back as it is)."""
+    return {s.targets[0].id for s in nodes.walk_statements(body)
+            if isinstance(s, gast.Assign) and len(s.targets) == 1
+            and isinstance(s.targets[0], gast.Name) and s.targets[0].id.startswith("_")
+            and getattr(ops.get(id(s)), "callee", None) is runtime.loop_items
+            and isinstance(s.value, gast.Call) and len(s.value.args) == 1
+            and isinstance(s.value.args[0], gast.Name) and s.value.args[0].id == name}
 
 
 def _surely_bound(body, name: str, stmt) -> bool:

@@ -609,10 +609,26 @@ def test_f08_the_list_form_right():
     all_modes(loop_over_a_list_writing_the_next_slot, [list(X4)], hess=False)
 
 
-@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
-                   reason="FINDINGS25 #8: for v in a (np.zeros) then a[i + 1] = ...: 'a' may share memory with 'v'")
 def test_f08_write_the_next_slot_of_the_array():
+    # fixed in session 18: the loop's item is an entry read out of the array (checked as it runs)
     all_modes(loop_over_an_array_writing_the_next_slot, [X4], hess=False)
+
+    def rows_next(X):
+        A = X * 1.0
+        for i, row in enumerate(A):
+            if i + 1 < A.shape[0]:
+                A[i + 1] = A[i + 1] + 0.5 * np.tanh(row)   # another row: `row` stays as it was
+        return np.sum(A ** 2)
+
+    def rows_same(X):
+        A = X * 1.0
+        for i, row in enumerate(A):
+            A[i] = 2.0 * row                                # the row `row` views
+        return np.sum(A ** 2)
+    X = np.arange(6.0).reshape(3, 2) / 5
+    all_modes(rows_next, [X], hess=False)
+    with pytest.raises(srcgrad.SrcGradError, match="is a view of it"):
+        srcgrad.grad(rows_same)(X)
 
 
 @pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,

@@ -174,11 +174,14 @@ def check_wrt_value(name: str, value, path: str = "") -> None:
     if isinstance(value, bool) or not (
             isinstance(value, numbers.Real) or (
                 (isinstance(value, numpy.ndarray) or is_dask(value)) and value.dtype.kind in "fiu")):
+        dtype = getattr(value, "dtype", None)
+        what = f"an array of {dtype}" if dtype is not None else f"a {type(value).__name__}"
+        complex_ = dtype is not None and dtype.kind == "c" or isinstance(value, complex)
         raise SrcGradError(
-            f"cannot differentiate with respect to {name + path!r}: it is a "
-            f"{type(value).__name__}; a wrt argument must be a real number, a real array, "
-            "or a dict/list/tuple of them",
-            hint="convert it with numpy.asarray(..., dtype=float), or remove it from wrt")
+            f"cannot differentiate with respect to {name + path!r}: it is {what}; a wrt argument "
+            "must be a real number, a real array, or a dict/list/tuple of them",
+            hint="differentiate the real and imaginary parts as two real arguments (x.real, x.imag)"
+                 if complex_ else "convert it with numpy.asarray(..., dtype=float), or remove it from wrt")
 
 
 def check_tangent(name: str, primal, tangent, path: str = "") -> None:

@@ -550,12 +550,12 @@ def test_f07_refused_with_a_srcgraderror():
                                         (np.array([1 + 1j, 2.0]), "complex"),
                                         (np.array([1.0, 2.0], dtype=object), "object")],
                          ids=["bool", "complex", "object"])
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="FINDINGS25 #7: the message says 'it is a ndarray', not its dtype")
 def test_f07_message_names_the_dtype(bad, dtype):
+    # fixed in session 18: "it is an array of complex128"; a complex one's hint keeps both parts
     with pytest.raises(srcgrad.SrcGradError) as err:
         srcgrad.grad(sine_weighted)(bad)
     assert dtype in str(err.value).splitlines()[0], str(err.value)
+    assert ("x.real, x.imag" in str(err.value)) == (dtype == "complex")
 
 
 # --------------------------------------------------------------------------

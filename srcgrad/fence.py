@@ -104,6 +104,9 @@ class _Fence:
                 self.check_target(elt)
             return
         if isinstance(target, gast.Subscript):
+            if isinstance(target.value, gast.Attribute):
+                self.reject(target, "assignment into an entry of an attribute (`self.cache[k] = v`)",
+                            "bind it to a name first: c = self.cache; c[k] = v")
             if not isinstance(target.value, gast.Name):
                 self.reject(target, "assignment into a nested subscript (`x[i][j] = v`)",
                             "index once: x[i, j] = v")

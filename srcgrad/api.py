@@ -17,7 +17,7 @@ import weakref
 
 import numpy
 
-from . import cache, fence as _fence, forms, frontend, listing, native, watch
+from . import cache, fence as _fence, forms, frontend, listing, native, readstate, watch
 from .boundary import (CallPlan, as_gradient, check_cotangent, check_kind, check_tangent, check_wrt_value,
                        convert_gradients, copy_arrays, floated, holds_dask, kind_of, parameters, positional_count,
                        resolve_wrt, skeleton, tangent_like, unshared)
@@ -554,9 +554,11 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, backend: str = "python", **
     else:
         value, tape = forward_fn(*call.args, **call.kwargs)
     value = unshared(value, values)
+    seen = readstate.snapshot(backward_fn)  # the globals the backward sweep reads, as they are now
 
     def pullback(cotangent):
         """The gradients for `wrt` of <cotangent, fun's value>."""
+        readstate.check(backward_fn, seen)
         if lazy:  # one dask.compute
             return dask_support.pullbacks(backward_fn, tape, [cotangent], names, many, values)[0]
         check_cotangent(value, cotangent)

@@ -28,7 +28,8 @@ def model_writes(fn, namespace, is_local) -> None:
     """Rewrite (in place, in the parsed function `fn`, before normalization) calls
     that store a result into an argument as the subscript write they are:
     `np.copyto(dst, src)` becomes `dst[...] = src`, `f(a, out=o)` becomes
-    `o[...] = f(a)` (and `z = f(a, out=o)` adds `z = o`)."""
+    `o[...] = f(a)` (and `z = f(a, out=o)` adds `z = o`); into a part of an array,
+    `np.copyto(c[1:4], x)` is `c[1:4] = x` and `f(a, out=c[1])` is `c[1] = f(a)`."""
     fn.body[:] = _model_block(fn.body, namespace, is_local)
 
 
@@ -55,27 +56,51 @@ def _modelled(stmt, namespace, is_local):
     if resolved.facts is None or resolved.user is not None or resolved.local_method:
         return None
     if resolved.facts is table.of(numpy.copyto) and len(call.args) == 2 and not call.keywords \
-            and isinstance(stmt, gast.Expr) and isinstance(call.args[0], gast.Name):
-        return [_write_all(call.args[0].id, call.args[1], stmt)]
+            and isinstance(stmt, gast.Expr) and _writable(call.args[0]):
+        return [_write_all(call.args[0], call.args[1], stmt)]
+    if resolved.facts is table.of(numpy.copyto) and len(call.args) == 2 and isinstance(stmt, gast.Expr) \
+            and [k.arg for k in call.keywords] == ["where"] and isinstance(call.func, gast.Attribute) \
+            and _writable(call.args[0]):  # np.copyto(dst, src, where=m): dst[...] = np.where(m, src, dst)
+        choose = gast.Attribute(value=nodes.clone(call.func.value), attr="where", ctx=gast.Load())
+        picked = gast.Call(func=choose, args=[call.keywords[0].value, call.args[1], nodes.clone(call.args[0])],
+                           keywords=[])
+        return [_write_all(call.args[0], gast.copy_location(picked, call), stmt)]
     outs = [v for k, v in resolved.keywords if k == "out"]
     positional = list(call.args[resolved.ufunc.nin:]) if resolved.ufunc is not None else []
     if len(outs) + len(positional) != 1 or resolved.facts.writes:
         return None
     target = (outs + positional)[0]
-    if not isinstance(target, gast.Name):
+    if not _writable(target):
         return None
     plain = gast.Call(func=call.func, args=list(call.args[:len(call.args) - len(positional)]),
                       keywords=[k for k in call.keywords if k.arg != "out"])
-    new = [_write_all(target.id, gast.copy_location(plain, call), stmt)]
+    new = [_write_all(target, gast.copy_location(plain, call), stmt)]
     if isinstance(stmt, gast.Assign):
-        new.append(gast.copy_location(nodes.assign(stmt.targets[0].id, nodes.name(target.id)), stmt))
+        new.append(gast.copy_location(nodes.assign(stmt.targets[0].id, nodes.clone(target)), stmt))
     return new
 
 
-def _write_all(target: str, value, stmt):
-    """`target[...] = value`, located at `stmt`."""
-    new = gast.Assign(targets=[gast.Subscript(value=nodes.name(target), slice=nodes.const(Ellipsis),
-                                              ctx=gast.Store())], value=value, type_comment=None)
+def _writable(target) -> bool:
+    """A name, or a part of one a basic index of numbers and slices picks (`c[1]`,
+    `c[1:4]`, `c[0, :]`): a view, which `out=` writes through. (`c[i]` stays as it is:
+    `i` may be an index array, and `c[i]` a copy.)"""
+    if isinstance(target, gast.Name):
+        return True
+    if not (isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name)):
+        return False
+    parts = target.slice.elts if isinstance(target.slice, gast.Tuple) else [target.slice]
+    return all(isinstance(p, gast.Slice) or isinstance(p, gast.Constant) and type(p.value) is int for p in parts)
+
+
+def _write_all(target, value, stmt):
+    """`target[...] = value` (`target` a name), `c[1] = value` (a part of one), located
+    at `stmt`."""
+    if isinstance(target, gast.Name):
+        into = gast.Subscript(value=nodes.name(target.id), slice=nodes.const(Ellipsis), ctx=gast.Store())
+    else:
+        into = gast.Subscript(value=nodes.name(target.value.id), slice=nodes.clone(target.slice),
+                              ctx=gast.Store())
+    new = gast.Assign(targets=[into], value=value, type_comment=None)
     return gast.copy_location(new, stmt)
 
 

@@ -298,20 +298,15 @@ def copyto_where(x):
     return np.sum(a * x)
 
 
-@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
-                   reason="FINDINGS25 #4: out= a row is refused (np.sin writes into 'c' in place ...)")
 def test_f04_out_into_a_row():
+    # fixed in session 18: out= a part picked by numbers and slices is that part written
     close(srcgrad.grad(sin_into_a_row)(XI.copy()), fd_checked(sin_into_a_row, [XI]))
 
 
-@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
-                   reason="FINDINGS25 #4: np.copyto into a slice is refused")
 def test_f04_copyto_a_slice():
     close(srcgrad.grad(copyto_a_slice)(XI.copy()), 2.0 * XI)
 
 
-@pytest.mark.xfail(strict=True, raises=srcgrad.SrcGradError,
-                   reason="FINDINGS25 #4: np.copyto(..., where=) is refused without naming where=")
 def test_f04_copyto_where():
     close(srcgrad.grad(copyto_where)(XI.copy()), fd_checked(copyto_where, [XI]))
 

@@ -24,20 +24,27 @@ def numpy_ufunc(fn) -> bool:
     return isinstance(fn, numpy.ufunc) and table.is_pure(fn)
 
 
-def value_kinds(body: list, params: dict, scalars: set[str], callee, single: set[str]) -> dict:
+def value_kinds(body: list, params: dict, scalars: set[str], callee, single: set[str], outline=None) -> dict:
     """{name: kind} for parameters (by argument kind) and names assigned
-    once, at the top level of `body`."""
+    once, at the top level of `body` (`outline`: its bindings, `carried.Outline`,
+    when they are at hand)."""
     kinds = {p: {"scalar": "py", "array": "np", "record": "record"}[k] for p, k in params.items()
              if k in ("scalar", "array", "record") and p in single}
     for name in scalars:  # Python numbers wherever they are assigned
         kinds[name] = "py"
-    for stmt in body:
-        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
-                and stmt.targets[0].id in single and stmt.targets[0].id not in kinds:
+    for stmt, name in _top_assigns(body, outline):
+        if name in single and name not in kinds:
             found = kind_of(stmt.value, kinds, callee)
             if found is not None:
-                kinds[stmt.targets[0].id] = found
+                kinds[name] = found
     return kinds
+
+
+def _top_assigns(body: list, outline) -> list:
+    """`(stmt, name)` for the top-level assignments of `body` whose first target is a name."""
+    if outline is not None:
+        return outline.top
+    return [(s, s.targets[0].id) for s in body if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)]
 
 
 NUMERIC = ("py", "np", "num")
@@ -167,11 +174,10 @@ def _static(expr, defs, kinds, callee, seen, known=None) -> bool:
     return False
 
 
-def top_level_defs(body: list, single: set[str]) -> dict:
-    """{name: value} for names assigned once, by a top-level statement."""
-    return {s.targets[0].id: s.value for s in body
-            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-            and s.targets[0].id in single}
+def top_level_defs(body: list, single: set[str], outline=None) -> dict:
+    """{name: value} for names assigned once, by a top-level statement (`outline`:
+    `body`'s bindings, when they are at hand)."""
+    return {name: s.value for s, name in _top_assigns(body, outline) if name in single}
 
 
 def numpy_names(body: list, kinds: dict, params: dict, callee) -> dict:
@@ -184,14 +190,15 @@ def numpy_names(body: list, kinds: dict, params: dict, callee) -> dict:
     return _carried_kinds(carried(body, ()), kinds, params, callee, "np", ("array",))
 
 
-def carried_scalars(body: list, kinds: dict, params: dict, callee) -> set[str]:
+def carried_scalars(body: list, kinds: dict, params: dict, callee, outline=None) -> set[str]:
     """The names assigned in a loop or more than once (`analysis.carried`) whose every
     value has shape () by construction (`s = 0.0`, then `s = s + np.sum(y * y)` in a
     loop; `_t5 = np.sum(_t4)` in a loop body): the greatest set of names such that,
     if each of them has shape (), each of their assignments gives shape () (a
     restore gives back a value the name held). The operands' kinds: "num" for the
-    names whose every value is a number or a NumPy value (as in `numpy_names`)."""
-    stores = carried(body, ())
+    names whose every value is a number or a NumPy value (as in `numpy_names`).
+    `outline`: `body`'s bindings, when they are at hand."""
+    stores = carried(body, (), outline)
     extended = _carried_kinds(stores, kinds, params, callee, "num", ("array", "scalar"))
     candidates = {n for n in stores if n not in params}
     while True:

@@ -27,7 +27,7 @@ import numpy
 from .. import nodes, runtime
 from ..rules import facts
 from ..rules.known import REDUCTIONS
-from .carried import carried, is_restore as _is_restore
+from .carried import Outline, carried, is_restore as _is_restore
 from .kinds import kind_of
 
 
@@ -46,34 +46,36 @@ _REDUCTION_KEYWORDS = frozenset(["axis", "keepdims", "dtype", "ddof"])
 class Shapes:
     """Leaf sets of a function's names; `callee(call)` resolves a call's function."""
 
-    def __init__(self, body: list, params: list[str], callee, scalars: set[str], single=None, kinds=None):
+    def __init__(self, body: list, params: list[str], callee, scalars: set[str], single=None, kinds=None,
+                 outline: Outline | None = None):
         self.callee = callee
         self.kinds = kinds or {}  # value kinds (analysis/kinds.py): which receivers are NumPy values
-        self.single = assigned_once(body, params) if single is None else single
+        outline = Outline(body, params) if outline is None else outline  # (`body`'s bindings)
+        self.single = outline.single if single is None else single
         base: dict[str, frozenset] = {p: frozenset([p]) for p in params if p in self.single}
         for name in scalars:  # numbers (or 0-d values) wherever they are assigned
             base[name] = frozenset()
         # names bound more than once: in a loop, or only at the top level, in order (an
         # adjoint `d = d + e`, whose values the single names after each binding read)
-        stores = carried(body, self.single)
+        stores = carried(body, self.single, outline)
         straight = {n for n, found in stores.items() if n not in base and all(top for _, top in found)}
         candidates = {n for n in stores if n not in base} - straight
         while True:
-            bad = self._walk(body, base, candidates, frozenset(params), straight)
+            bad = self._walk(outline, base, candidates, frozenset(params), straight)
             if not bad:
                 break
             candidates -= bad
-        self._accumulated(body)
+        self._accumulated(outline)
 
-    def _walk(self, body: list, base: dict, carried_: set, params: frozenset, straight=frozenset()) -> set:
-        """Leaf sets for `body`'s names, supposing each name of `carried_` (bound more
-        than once: `analysis.carried`) has one leaf set for all its values: a
-        parameter its own, another name its first value's (its own where that is
-        unknown, if it is bound at the top level: once). Returns the names for which
-        the supposition fails (a later value of another shape, as far as leaf sets
-        tell); with none, it holds for all of them, by induction over the
-        function's steps. A name assigned once in a loop gets its value's leaf
-        set too, since it is computed the same way on every pass.
+    def _walk(self, outline: Outline, base: dict, carried_: set, params: frozenset, straight=frozenset()) -> set:
+        """Leaf sets for the names of a body (`outline`: its bindings), supposing each
+        name of `carried_` (bound more than once: `analysis.carried`) has one leaf
+        set for all its values: a parameter its own, another name its first value's
+        (its own where that is unknown, if it is bound at the top level: once).
+        Returns the names for which the supposition fails (a later value of another
+        shape, as far as leaf sets tell); with none, it holds for all of them, by
+        induction over the function's steps. A name assigned once in a loop gets its
+        value's leaf set too, since it is computed the same way on every pass.
 
         A name of `straight`, bound only at the top level, is followed in order:
         the names computed after each of its bindings read that value's leaf set
@@ -84,11 +86,7 @@ class Shapes:
             self.leaves[name] = frozenset([name])
         values = {name: [frozenset([name])] for name in straight & params}
         bad = set()
-        top = {id(s) for s in body}
-        for stmt in nodes.walk_statements(body):
-            if not (stmt.__class__ is gast.Assign and stmt.targets[0].__class__ is gast.Name):
-                continue
-            target = stmt.targets[0].id
+        for stmt, target, top in outline.assigns:
             if target in self.single:
                 if target not in self.leaves:
                     found = self.of(stmt.value)
@@ -103,7 +101,7 @@ class Shapes:
             elif target in carried_ and target not in bad and not _is_restore(stmt.value):
                 found = self.of(stmt.value)
                 if target not in self.leaves:  # its first value
-                    if found is None and id(stmt) not in top:
+                    if found is None and not top:
                         bad.add(target)
                     else:
                         self.leaves[target] = found if found is not None else frozenset([target])
@@ -116,17 +114,16 @@ class Shapes:
                 self.leaves.pop(name, None)
         return bad
 
-    def _accumulated(self, body: list) -> None:
+    def _accumulated(self, outline: Outline) -> None:
         """An adjoint assigned once at the top level, then only added to (`d = d + e`,
         `d -= e`) by values whose leaves are within its own, keeps its shape: it
-        gets its first value's leaf set."""
-        nested = {n.id for s in body if isinstance(s, (gast.If, gast.For, gast.While, gast.With))
-                  for n in nodes.name_nodes(s) if not isinstance(n.ctx, gast.Load)}
+        gets its first value's leaf set. (`outline`: the body's bindings.)"""
+        nested = {n.id for s in outline.compound for n in nodes.name_nodes(s) if not isinstance(n.ctx, gast.Load)}
         found: dict[str, frozenset | None] = {}
-        for stmt in body:
-            if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
+        for stmt in outline.updates:  # (top-level assignments and `+=` to names, in order)
+            if stmt.__class__ is gast.AugAssign:
                 name, added = stmt.target.id, stmt.value if isinstance(stmt.op, (gast.Add, gast.Sub)) else None
-            elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            else:
                 name, value = stmt.targets[0].id, stmt.value
                 if name in self.single or name in self.leaves and name not in found:
                     continue
@@ -135,8 +132,6 @@ class Shapes:
                     continue
                 added = value.right if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub)) \
                     and isinstance(value.left, gast.Name) and value.left.id == name else None
-            else:
-                continue
             if name in found and found[name] is not None:
                 leaves = self.of(added) if added is not None and name not in nodes.loaded_names(added) else None
                 if leaves is None or not leaves <= found[name]:
@@ -251,16 +246,17 @@ def absorbed(leaves: frozenset) -> frozenset:
         leaves = leaves - {gone}
 
 
-def checked_scalars(body: list, defs: dict, kinds: dict, callee, require) -> set[str]:
+def checked_scalars(body: list, defs: dict, kinds: dict, callee, require, outline=None) -> set[str]:
     """Names of shape () because a check passed: `require_scalar(v)` (the helper's
     emitted name `require`) at the top level of `body` stops the function unless
     `v` has shape (), and broadcasting never drops an axis, so every operand of
     an elementwise operation (numeric: arithmetic, a ufunc) that made `v` has
     shape () too, and so on up. `defs`: the top-level values of names assigned
     once (`kinds.top_level_defs`); the statements after the check are the only
-    ones that may read these facts, and a name assigned once is bound before it."""
+    ones that may read these facts, and a name assigned once is bound before it.
+    `outline`: `body`'s bindings, when they are at hand (its top-level expressions)."""
     found: set[str] = set()
-    todo = [s.value.args[0].id for s in body
+    todo = [s.value.args[0].id for s in (body if outline is None else outline.exprs)
             if isinstance(s, gast.Expr) and isinstance(s.value, gast.Call) and isinstance(s.value.func, gast.Name)
             and s.value.func.id == require and len(s.value.args) == 1 and isinstance(s.value.args[0], gast.Name)]
     while todo:

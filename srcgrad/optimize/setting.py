@@ -14,6 +14,7 @@ from typing import Callable
 
 import gast
 
+from ..analysis.carried import Outline
 from ..analysis.kinds import carried_scalars, static_scalars, top_level_defs, value_kinds
 from ..analysis.shapes import Shapes, assigned_once, checked_scalars
 
@@ -55,16 +56,17 @@ def facts(statements: list, setting: Setting) -> Facts:
     (numbers, full reductions) have no leaves."""
     params = setting.params
     callee = _resolved_once(setting.callee)  # (the analyses below resolve each call several times)
-    single = assigned_once(statements, params)
-    kinds = value_kinds(statements, params, set(setting.scalars), callee, single)
-    defs = top_level_defs(statements, single)
+    outline = Outline(statements, params)  # (the statements' bindings, which every analysis below reads)
+    single = outline.single
+    kinds = value_kinds(statements, params, set(setting.scalars), callee, single, outline)
+    defs = top_level_defs(statements, single, outline)
     known = static_scalars(defs, kinds, callee)
-    if any(s.__class__ in _LOOPS for s in statements):  # names in loops, whose values are all numbers
-        known |= carried_scalars(statements, kinds, params, callee)
+    if any(s.__class__ in _LOOPS for s in outline.compound):  # names in loops, whose values are all numbers
+        known |= carried_scalars(statements, kinds, params, callee, outline)
     if "require_scalar" in setting.helpers:  # what the check of a gradient's output says
-        known |= checked_scalars(statements, defs, kinds, callee, setting.helpers["require_scalar"])
+        known |= checked_scalars(statements, defs, kinds, callee, setting.helpers["require_scalar"], outline)
     shapeless = set(setting.scalars) | known | setting.numbers
-    shapes = Shapes(statements, list(params), callee, shapeless, single, kinds)
+    shapes = Shapes(statements, list(params), callee, shapeless, single, kinds, outline)
     shapes.callee = setting.callee  # the passes that read the shapes rewrite calls: no memo then
     return Facts(shapes, kinds)
 

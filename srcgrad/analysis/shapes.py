@@ -385,24 +385,22 @@ def entry_scalars(stmts, ops: dict, numbers, params, arrays=frozenset(),
             and any(op.callee is getattr(numpy, m) for m in _VECTOR_MAKERS)
 
     ints = set(bindings)  # Python ints wherever bound: loop counters and their arithmetic
+    counted_reads: list = []  # the names whose membership in `ints` the current check read
 
     def whole(node) -> bool:
         if isinstance(node, gast.Constant):
             return type(node.value) is int
-        return isinstance(node, gast.Name) and node.id in ints
+        if isinstance(node, gast.Name):
+            counted_reads.append(node.id)
+            return node.id in ints
+        return False
 
     def counted(s) -> bool:
         return s is _RANGE or s is not None and isinstance(getattr(s, "value", None), gast.BinOp) \
             and isinstance(s.value.op, (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)) \
             and whole(s.value.left) and whole(s.value.right)
 
-    changed = True
-    while changed:
-        changed = False
-        for name in sorted(ints):
-            if not all(counted(s) for s in bindings[name]):
-                ints.discard(name)
-                changed = True
+    _shrink(ints, lambda name: all(counted(s) for s in bindings[name]), counted_reads)
     # `x.resize(...)`, `x.shape = ...` change a shape in place: only these attributes are plain reads
     reshaped = {node.value.id for node in nodes.of_class(stmts, (gast.Attribute,))
                 if isinstance(node.value, gast.Name) and node.attr not in ("shape", "size", "ndim", "dtype")}
@@ -463,9 +461,16 @@ def _numpy_valued(bindings: dict, ops: dict, number, arrays) -> set:
     reduction of one is a scalar): parameters of kind "array", and arithmetic,
     ufuncs and subscripts of such values and numbers. The greatest fixed point."""
     found = {n for n, bound in bindings.items() if all(s is not None or n in arrays for s in bound)}
+    consulted: list = []  # the names whose membership in `found` the current check read
+
+    def named(node) -> bool:
+        if isinstance(node, gast.Name):
+            consulted.append(node.id)
+            return node.id in found
+        return False
 
     def operand(node) -> bool:
-        return number(node) or isinstance(node, gast.Name) and node.id in found
+        return number(node) or named(node)
 
     def made(stmt) -> bool:
         if stmt is None:
@@ -475,12 +480,11 @@ def _numpy_valued(bindings: dict, ops: dict, number, arrays) -> set:
         value = stmt.value
         if isinstance(value, gast.BinOp):
             sides = [value.left, value.right]
-            return all(operand(e) for e in sides) and any(isinstance(e, gast.Name) and e.id in found for e in sides)
+            return all(operand(e) for e in sides) and any(named(e) for e in sides)
         if isinstance(value, gast.UnaryOp):
-            return isinstance(value.op, (gast.USub, gast.UAdd)) and isinstance(value.operand, gast.Name) \
-                and value.operand.id in found
+            return isinstance(value.op, (gast.USub, gast.UAdd)) and named(value.operand)
         if isinstance(value, gast.Subscript):
-            return isinstance(value.value, gast.Name) and value.value.id in found
+            return named(value.value)
         if isinstance(value, gast.Call) and value.args and not value.keywords:
             op = ops.get(id(stmt))
             fn = None if op is None else op.callee
@@ -488,13 +492,7 @@ def _numpy_valued(bindings: dict, ops: dict, number, arrays) -> set:
                 and facts.is_pure(fn) and all(operand(a) for a in value.args)
         return False
 
-    changed = True
-    while changed:
-        changed = False
-        for name in sorted(found):
-            if not all(made(s) for s in bindings[name]):
-                found.discard(name)
-                changed = True
+    _shrink(found, lambda name: all(made(s) for s in bindings[name]), consulted)
     return found
 
 

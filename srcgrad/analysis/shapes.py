@@ -151,10 +151,11 @@ class Shapes:
         if cls is gast.BinOp:
             if expr.op.__class__ is gast.MatMult:
                 return None
-            left = self.of(expr.left)
+            left, right = expr.left, expr.right  # (a name's leaves read here: the commonest operand)
+            left = self.leaves.get(left.id) if left.__class__ is gast.Name else self.of(left)
             if left is None:
                 return None
-            right = self.of(expr.right)
+            right = self.leaves.get(right.id) if right.__class__ is gast.Name else self.of(right)
             if right is None:
                 return None
             return absorbed(left | right)
@@ -166,23 +167,25 @@ class Shapes:
         if expr.keywords:
             return self.reduced(expr)
         fn = self.callee(expr)
-        if len(expr.args) == 1 and facts.is_identity(fn):  # stop_gradient(x) is x
-            return self.of(expr.args[0])
-        if is_elementwise(fn, len(expr.args)):
-            return self.union(expr.args)
-        if (fn is runtime.unbroadcast or fn is runtime.unbroadcast_against) and len(expr.args) == 2:
-            return self.of(expr.args[1])
-        if fn is runtime.unreduce and expr.args:
-            return self.of(expr.args[1]) if len(expr.args) > 1 else None
-        if fn is runtime.unindex and len(expr.args) == 3 \
-                and kind_of(expr.args[1], self.kinds, self.callee) == "np":
-            return self.of(expr.args[1])  # zeros of a's shape, g placed at the index
+        args = expr.args
+        if len(args) == 1 and facts.is_identity(fn):  # stop_gradient(x) is x
+            return self.of(args[0])
+        if is_elementwise(fn, len(args)):
+            return self.union(args)
+        if (fn is runtime.unbroadcast or fn is runtime.unbroadcast_against) and len(args) == 2:
+            return self.of(args[1])
+        if fn is runtime.unreduce and args:
+            return self.of(args[1]) if len(args) > 1 else None
+        if fn is runtime.unindex and len(args) == 3 \
+                and kind_of(args[1], self.kinds, self.callee) == "np":
+            return self.of(args[1])  # zeros of a's shape, g placed at the index
         return None
 
     def union(self, exprs) -> frozenset | None:
-        out: frozenset = frozenset()
+        out: frozenset = _NO_LEAVES
+        leaves = self.leaves
         for e in exprs:
-            found = self.of(e)
+            found = leaves.get(e.id) if e.__class__ is gast.Name else self.of(e)
             if found is None:
                 return None
             out |= found

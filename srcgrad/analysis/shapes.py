@@ -310,11 +310,15 @@ def resolver(is_local, helpers: dict, lookup):
     Attribute, Name = gast.Attribute, gast.Name
 
     def callee(call):
-        node, attrs = call.func, []  # (the dotted path's parts, read without joining them)
-        while isinstance(node, Attribute):
-            attrs.append(node.attr)
-            node = node.value
-        if not isinstance(node, Name):
+        # (asked of every call by many passes: the dotted path's parts read without
+        # joining them, and no list of them for a plain name)
+        node, attrs = call.func, None
+        if node.__class__ is Attribute:
+            attrs = []
+            while node.__class__ is Attribute:
+                attrs.append(node.attr)
+                node = node.value
+        if node.__class__ is not Name:
             return None
         head = node.id
         if is_local(head):
@@ -326,8 +330,9 @@ def resolver(is_local, helpers: dict, lookup):
                 obj = lookup(head)
             except KeyError:
                 return None
-        for attr in reversed(attrs):
-            obj = getattr(obj, attr, None)
+        if attrs is not None:
+            for attr in reversed(attrs):
+                obj = getattr(obj, attr, None)
         return obj
     return callee
 

@@ -73,16 +73,21 @@ def facts(statements: list, setting: Setting) -> Facts:
 
 def _resolved_once(callee: Callable) -> Callable:
     """`callee`, remembering its answer per call node while the statements stay as
-    they are (within one `facts`); the node is kept with the answer, so that its id
-    cannot be reused."""
+    they are (within one `facts`); the nodes are kept with the answers, so that
+    their ids cannot be reused."""
     found: dict = {}
+    kept: list = []
 
     def resolved(call):
-        hit = found.get(id(call))
-        if hit is None or hit[0] is not call:
-            hit = found[id(call)] = (call, callee(call))
-        return hit[1]
+        fn = found.get(id(call), _UNKNOWN)
+        if fn is _UNKNOWN:
+            fn = found[id(call)] = callee(call)
+            kept.append(call)
+        return fn
     return resolved
+
+
+_UNKNOWN = object()  # a call not resolved yet
 
 
 def kinds_of(statements: list, setting: Setting) -> dict:

@@ -392,7 +392,15 @@ def entry_scalars(stmts, ops: dict, numbers, params, arrays=frozenset(),
             and len(value.args) == 1 and number(value.args[0]) \
             and any(op.callee is getattr(numpy, m) for m in _VECTOR_MAKERS)
 
-    ints = set(bindings)  # Python ints wherever bound: loop counters and their arithmetic
+    # Python ints wherever bound: loop counters and their arithmetic (to start with, the
+    # names each of whose bindings is of that form, whatever the operands' names hold)
+    ints = set()
+    for name, found in bindings.items():
+        for s in found:  # (a binding is an assignment, `_RANGE` or None)
+            if s is not _RANGE and (s is None or s.value.__class__ is not gast.BinOp or not _arithmetic(s)):
+                break
+        else:
+            ints.add(name)
     counted_reads: list = []  # the names whose membership in `ints` the current check read
 
     def whole(node) -> bool:
@@ -426,34 +434,41 @@ def entry_scalars(stmts, ops: dict, numbers, params, arrays=frozenset(),
             return node.id in zero_d
         return False
 
-    arrayish = _numpy_valued(bindings, ops, number, arrays)
+    arrayish = []  # `_numpy_valued`, once a reduction asks (most functions have none)
 
     def scalar(stmt) -> bool:
         value = stmt.value
-        if isinstance(value, gast.Constant):
-            return number(value)
-        if isinstance(value, gast.Call) and len(value.args) == 1 and not value.keywords \
-                and isinstance(value.args[0], gast.Name) and value.args[0].id in arrayish:
-            op = ops.get(id(stmt))
-            found = facts.of(None if op is None else op.callee)
-            if found is not None and found.reduces:
-                return True
-        if isinstance(value, gast.Subscript):
-            return isinstance(value.value, gast.Name) and value.value.id in vectors and whole(value.slice)
-        if isinstance(value, gast.Name):
-            consulted.append(value.id)
-            return value.id in zero_d
-        if isinstance(value, gast.BinOp):
-            return not isinstance(value.op, gast.MatMult) and atom(value.left) and atom(value.right)
-        if isinstance(value, gast.UnaryOp):
-            return isinstance(value.op, (gast.USub, gast.UAdd)) and atom(value.operand)
-        if isinstance(value, gast.Call) and not value.keywords and value.args:
+        cls = value.__class__  # (by identity: gast's node classes are never subclassed)
+        if cls is gast.Call:
+            args = value.args
+            if value.keywords or not args:
+                return False
             op = ops.get(id(stmt))
             fn = None if op is None else op.callee
-            elementwise = isinstance(fn, numpy.ufunc) and fn.nout == 1 and fn.nin == len(value.args) \
+            if len(args) == 1 and args[0].__class__ is gast.Name:
+                found = facts.of(fn)
+                if found is not None and found.reduces:
+                    if not arrayish:
+                        arrayish.append(_numpy_valued(bindings, ops, number, arrays))
+                    if args[0].id in arrayish[0]:
+                        return True
+            elementwise = isinstance(fn, numpy.ufunc) and fn.nout == 1 and fn.nin == len(args) \
                 and fn.signature is None
-            numeric = getattr(math, getattr(fn, "__name__", ""), None) is fn and facts.maps_numbers(fn)
-            return (elementwise or numeric) and all(atom(a) for a in value.args)
+            if not elementwise and not (getattr(math, getattr(fn, "__name__", ""), None) is fn
+                                        and facts.maps_numbers(fn)):
+                return False
+            return all(atom(a) for a in args)
+        if cls is gast.Constant:
+            return number(value)
+        if cls is gast.Subscript:
+            return value.value.__class__ is gast.Name and value.value.id in vectors and whole(value.slice)
+        if cls is gast.Name:
+            consulted.append(value.id)
+            return value.id in zero_d
+        if cls is gast.BinOp:
+            return value.op.__class__ is not gast.MatMult and atom(value.left) and atom(value.right)
+        if cls is gast.UnaryOp:
+            return isinstance(value.op, (gast.USub, gast.UAdd)) and atom(value.operand)
         return False
 
     _shrink(zero_d, lambda name: all((s is not None or name in scalars) and s is not _RANGE
@@ -462,6 +477,18 @@ def entry_scalars(stmts, ops: dict, numbers, params, arrays=frozenset(),
 
 
 _RANGE = object()  # a binding as a `for` loop's counter
+_INT_OPERATORS = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)
+
+
+def _arithmetic(s) -> bool:
+    """A binding `entry_scalars` counts as a Python int where the names it reads are
+    ints: a loop's counter, or int arithmetic of names and int constants."""
+    if s is _RANGE:
+        return True
+    value = getattr(s, "value", None)
+    return value.__class__ is gast.BinOp and isinstance(value.op, _INT_OPERATORS) \
+        and all(e.__class__ is gast.Name or e.__class__ is gast.Constant and type(e.value) is int
+                for e in (value.left, value.right))
 
 
 def _numpy_valued(bindings: dict, ops: dict, number, arrays) -> set:

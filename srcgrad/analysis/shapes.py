@@ -553,12 +553,20 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
     where: dict = {}  # id(stmt) -> (block, index, (loop, index in body) or None)
     bindings: dict = collections.defaultdict(list)
     excluded: set = set()
+    mentioned: dict = {}  # id(stmt) -> the names it mentions, for the plain assignments
 
     def note(block, loop):
         for i, stmt in enumerate(block):
             where[id(stmt)] = (block, i, loop)
             if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
-                bindings[stmt.targets[0].id].append(stmt)
+                target = stmt.targets[0]
+                bindings[target.id].append(stmt)
+                if target.annotation is None:  # (the commonest statement: its value walked once)
+                    names, bound, reshaped = _value_names(stmt.value)
+                    excluded.update(bound, reshaped)
+                    names.add(target.id)
+                    mentioned[id(stmt)] = names
+                    continue
                 inner = stmt.value
             else:
                 inner = stmt
@@ -569,12 +577,11 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
             for node in nodes.name_nodes(inner):
                 if not isinstance(node.ctx, gast.Load):
                     excluded.add(node.id)
+            # `x.resize(...)`, `x.shape = ...` change a shape in place: only these attributes are plain reads
+            excluded.update(node.value.id for node in nodes.of_class(stmt, (gast.Attribute,))
+                            if isinstance(node.value, gast.Name) and node.attr not in _PLAIN_ATTRIBUTES)
 
     note(body, None)
-    # `x.resize(...)`, `x.shape = ...` change a shape in place: only these attributes are plain reads
-    excluded |= {node.value.id for node in nodes.of_class(body, (gast.Attribute,))
-                 if isinstance(node.value, gast.Name)
-                 and node.attr not in ("shape", "size", "ndim", "dtype")}
     found = set(bindings) - excluded
 
     def operands(value) -> list:
@@ -620,7 +627,8 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
         if at is None:  # (nothing here changes the body)
             at = mentions[id(block)] = collections.defaultdict(list)
             for i, stmt in enumerate(block):
-                for n in nodes.names_in(stmt):
+                names = mentioned.get(id(stmt))
+                for n in nodes.names_in(stmt) if names is None else names:
                     at[n].append(i)
         positions = at.get(name, ())
         k = bisect.bisect_left(positions, start)
@@ -642,6 +650,46 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
 
     _shrink(found, lambda name: all(holds(s, name) for s in bindings[name]), consulted)
     return frozenset(found)
+
+
+_PLAIN_ATTRIBUTES = frozenset(("shape", "size", "ndim", "dtype"))  # attributes that only read
+_FIELDS: dict = {}  # node class -> `nodes.child_fields` of it
+
+
+def _value_names(node) -> tuple[set, set, set]:
+    """`(nodes.names_in(node), the names of node not loaded, the names x of the
+    attributes x.a below it but x.shape, x.size, x.ndim, x.dtype)` from one walk
+    (what `checked_flow` reads of an assigned value)."""
+    names: set = set()
+    bound: set = set()
+    reshaped: set = set()
+    stack = [node]
+    pop, push, Name, Load, Attribute, Constant, AST = stack.pop, stack.append, gast.Name, gast.Load, \
+        gast.Attribute, gast.Constant, gast.AST
+    while stack:
+        n = pop()
+        cls = n.__class__
+        if cls is Name:
+            names.add(n.id)
+            if n.ctx.__class__ is not Load:
+                bound.add(n.id)
+            if n.annotation is not None:
+                push(n.annotation)
+            continue
+        if cls is Attribute and n.value.__class__ is Name and n.attr not in _PLAIN_ATTRIBUTES:
+            reshaped.add(n.value.id)
+        fields = _FIELDS.get(cls)
+        if fields is None:
+            fields = _FIELDS[cls] = nodes.child_fields(cls)
+        for field in fields:
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if item.__class__ is not Constant and isinstance(item, AST):
+                        push(item)
+            elif value.__class__ is not Constant and isinstance(value, AST):
+                push(value)
+    return names, bound, reshaped
 
 
 def _shrink(found: set, holds, consulted: list) -> None:

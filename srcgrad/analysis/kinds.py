@@ -40,11 +40,11 @@ def value_kinds(body: list, params: dict, scalars: set[str], callee, single: set
     return kinds
 
 
-def _top_assigns(body: list, outline) -> list:
+def _top_assigns(body: list, outline):
     """`(stmt, name)` for the top-level assignments of `body` whose first target is a name."""
     if outline is not None:
         return outline.top
-    return [(s, s.targets[0].id) for s in body if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)]
+    return ((s, s.targets[0].id) for s in body if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name))
 
 
 NUMERIC = ("py", "np", "num")
@@ -120,7 +120,8 @@ def _kind_of(expr, kinds: dict, callee) -> str | None:
 def static_scalars(defs: dict, kinds: dict, callee) -> set[str]:
     """Names whose value has shape () by construction."""
     known: dict = {}  # one answer per name, shared by every chain that reaches it
-    return {n for n in defs if is_static_scalar(n, defs, kinds, callee, known=known)} | \
+    seen: set = set()  # (shared too: each name in it has its answer in `known` once a chain ends)
+    return {n for n in defs if is_static_scalar(n, defs, kinds, callee, seen, known)} | \
         {n for n, k in kinds.items() if k == "py"}
 
 

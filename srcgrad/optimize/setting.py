@@ -16,7 +16,7 @@ import gast
 
 from ..analysis.carried import Outline
 from ..analysis.kinds import carried_scalars, static_scalars, top_level_defs, value_kinds
-from ..analysis.shapes import Shapes, assigned_once, checked_scalars
+from ..analysis.shapes import Shapes, checked_scalars
 
 
 _LOOPS = (gast.For, gast.While)
@@ -92,8 +92,8 @@ _UNKNOWN = object()  # a call not resolved yet
 
 def kinds_of(statements: list, setting: Setting) -> dict:
     """`facts(statements, setting).kinds` alone (the static shapes cost as much again)."""
-    single = assigned_once(statements, setting.params)
-    return value_kinds(statements, setting.params, set(setting.scalars), setting.callee, single)
+    outline = Outline(statements, setting.params)
+    return value_kinds(statements, setting.params, set(setting.scalars), setting.callee, outline.single, outline)
 
 
 def representatives(forward: list, params, shapes: Shapes) -> dict:

@@ -471,8 +471,16 @@ def entry_scalars(stmts, ops: dict, numbers, params, arrays=frozenset(),
             return isinstance(value.op, (gast.USub, gast.UAdd)) and atom(value.operand)
         return False
 
-    _shrink(zero_d, lambda name: all((s is not None or name in scalars) and s is not _RANGE
-                                     and (s is None or scalar(s)) for s in bindings[name]), consulted)
+    def holds(name) -> bool:
+        for s in bindings[name]:
+            if s is None:  # bound by the caller, or not by an assignment
+                if name not in scalars:
+                    return False
+            elif s is _RANGE or not scalar(s):
+                return False
+        return True
+
+    _shrink(zero_d, holds, consulted)
     return frozenset(zero_d), frozenset(vectors)
 
 
@@ -510,24 +518,38 @@ def _numpy_valued(bindings: dict, ops: dict, number, arrays) -> set:
     def made(stmt) -> bool:
         if stmt is None:
             return True  # a parameter of kind "array" (the others are out from the start)
-        if stmt is _RANGE or not isinstance(stmt, gast.Assign):
+        if stmt is _RANGE or stmt.__class__ is not gast.Assign:
             return False
         value = stmt.value
-        if isinstance(value, gast.BinOp):
-            sides = [value.left, value.right]
-            return all(operand(e) for e in sides) and any(named(e) for e in sides)
-        if isinstance(value, gast.UnaryOp):
-            return isinstance(value.op, (gast.USub, gast.UAdd)) and named(value.operand)
-        if isinstance(value, gast.Subscript):
-            return named(value.value)
-        if isinstance(value, gast.Call) and value.args and not value.keywords:
+        cls = value.__class__  # (by identity: gast's node classes are never subclassed)
+        if cls is gast.Call:
+            args = value.args
+            if not args or value.keywords:
+                return False
             op = ops.get(id(stmt))
             fn = None if op is None else op.callee
-            return isinstance(fn, numpy.ufunc) and fn.nout == 1 and fn.signature is None \
-                and facts.is_pure(fn) and all(operand(a) for a in value.args)
+            if not (isinstance(fn, numpy.ufunc) and fn.nout == 1 and fn.signature is None and facts.is_pure(fn)):
+                return False
+            for a in args:
+                if not operand(a):
+                    return False
+            return True
+        if cls is gast.BinOp:
+            sides = [value.left, value.right]
+            return all(operand(e) for e in sides) and any(named(e) for e in sides)
+        if cls is gast.UnaryOp:
+            return isinstance(value.op, (gast.USub, gast.UAdd)) and named(value.operand)
+        if cls is gast.Subscript:
+            return named(value.value)
         return False
 
-    _shrink(found, lambda name: all(made(s) for s in bindings[name]), consulted)
+    def holds(name) -> bool:
+        for s in bindings[name]:
+            if not made(s):
+                return False
+        return True
+
+    _shrink(found, holds, consulted)
     return found
 
 

@@ -635,10 +635,14 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
             if not (value.args and not value.keywords and (is_elementwise(fn, len(value.args))
                                                          or facts.is_identity(fn) and len(value.args) == 1)):
                 return False
-        direct = operands(value)
-        return any(isinstance(e, gast.Name) and e.id == name for e in direct) \
-            and not any(name in nodes.names_in(e) for e in direct
-                        if e.__class__ is not gast.Name and e.__class__ is not gast.Constant)
+        reads = False  # whether an operand is `name` itself (and none has it inside)
+        for e in operands(value):
+            c = e.__class__
+            if c is gast.Name:
+                reads = reads or e.id == name
+            elif c is not gast.Constant and name in nodes.names_in(e):
+                return False
+        return reads
 
     mentions: dict = {}  # id(block) -> {name: the positions of the statements mentioning it}
 
@@ -670,7 +674,13 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
         head, at = loop  # the next iteration, or after the last one
         return next_read(block, 0, i + 1, name) is True and next_read(body, at + 1, len(body), name) is True
 
-    _shrink(found, lambda name: all(holds(s, name) for s in bindings[name]), consulted)
+    def every(name) -> bool:
+        for stmt in bindings[name]:
+            if not holds(stmt, name):
+                return False
+        return True
+
+    _shrink(found, every, consulted)
     return frozenset(found)
 
 

@@ -178,7 +178,11 @@ def _static(expr, defs, kinds, callee, seen, known=None) -> bool:
 def top_level_defs(body: list, single: set[str], outline=None) -> dict:
     """{name: value} for names assigned once, by a top-level statement (`outline`:
     `body`'s bindings, when they are at hand)."""
-    return {name: s.value for s, name in _top_assigns(body, outline) if name in single}
+    if outline is not None:
+        return {name: s.value for s, name in outline.top if name in single}
+    return {s.targets[0].id: s.value for s in body
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+            and s.targets[0].id in single}
 
 
 def numpy_names(body: list, kinds: dict, params: dict, callee) -> dict:

@@ -298,7 +298,7 @@ def is_elementwise(fn, nargs: int) -> bool:
     (not a generalized ufunc such as `matmul`, whose core dimensions change)."""
     if isinstance(fn, numpy.ufunc):
         return fn.nout == 1 and fn.nin == nargs and fn.signature is None
-    return facts.elementwise_helper(fn) and nargs == 2
+    return nargs == 2 and facts.elementwise_helper(fn)
 
 
 def resolver(is_local, helpers: dict, lookup):

@@ -465,29 +465,39 @@ def written_in_place(body, params, pure) -> set[str]:
     is written). Deny by default: the passes that merge equal values read this,
     and merging two values of which one is later changed changes both.
     """
-    local = set(params) | set(nodes.stored_names(body))
     deep: set[str] = set()      # written, and so is whatever shares their memory
     shallow: set[str] = set()   # only the container object changes (append, pop)
     own: list = []  # the expressions of the statements themselves (not of those nested in them)
-    Assign, Expr = gast.Assign, gast.Expr
+    entries: list = []  # the values a store into an entry or attribute writes into (`x` of `x[i] = v`)
+    handlers: list = []  # `except` clauses (the statements nested in them are not walked, their stores count)
     for stmt in _every_statement(body):
         cls = stmt.__class__
-        targets = stmt.targets if cls is Assign else \
-            [stmt.target] if cls is gast.AugAssign or cls is gast.AnnAssign else []
+        if cls is gast.Assign:  # (the commonest statements: their expressions read directly)
+            targets = stmt.targets
+            own += targets
+            own.append(stmt.value)
+            if len(targets) == 1 and targets[0].__class__ is gast.Name:
+                continue  # binds a name: writes nothing
+        elif cls is gast.Expr:
+            own.append(stmt.value)
+            continue
+        elif cls is nodes.Comment:
+            continue
+        else:
+            targets = [stmt.target] if cls is gast.AugAssign or cls is gast.AnnAssign else []
+            own += _own_expressions(stmt)
+            handlers += getattr(stmt, "handlers", None) or ()
         for target in targets:
             for t in (target.elts if isinstance(target, (gast.Tuple, gast.List)) else [target]):
                 if isinstance(t, (gast.Subscript, gast.Attribute)):
-                    deep |= _may_view(t.value, local)
-                elif isinstance(t, gast.Name) and cls is gast.AugAssign:
+                    entries.append(t.value)
+                elif isinstance(t, gast.Name) and isinstance(stmt, gast.AugAssign):
                     deep.add(t.id)
-        if cls is Assign:  # (`_own_expressions` of the two commonest statements, directly)
-            own += targets
-            own.append(stmt.value)
-        elif cls is Expr:
-            own.append(stmt.value)
-        else:
-            own += _own_expressions(stmt)
-    for call in nodes.of_class(own, (gast.Call,)):  # (each call on its own: one walk for them all)
+    calls, stored = _calls_and_stores(own)
+    local = set(params) | stored | set(nodes.stored_names(handlers))  # (every name `body` stores)
+    for value in entries:
+        deep |= _may_view(value, local)
+    for call in calls:
         func = call.func
         receiver = _may_view(func.value, local) if isinstance(func, gast.Attribute) else set()
         if receiver and table.structure_only(func.attr):
@@ -508,10 +518,58 @@ def written_in_place(body, params, pure) -> set[str]:
     return out
 
 
+_FIELDS: dict = {}  # node class -> `nodes.child_fields` of it
+
+
+def _calls_and_stores(exprs: list) -> tuple[list, set]:
+    """`(nodes.of_class(exprs, (gast.Call,)), set(nodes.stored_names(exprs)))`, the
+    calls in the same order, from one walk."""
+    calls: list = []
+    stored: set = set()
+    add = stored.add
+    stack = list(reversed(exprs))
+    pop, push, Call, Name, Store, Constant, AST = stack.pop, stack.append, gast.Call, gast.Name, gast.Store, \
+        gast.Constant, gast.AST
+    fields_of = _FIELDS.get
+    while stack:
+        n = pop()
+        cls = n.__class__
+        if cls is Call:
+            calls.append(n)
+        elif cls is Name:  # (a name with an annotation, or one of `exprs`)
+            if n.ctx.__class__ is Store:
+                add(n.id)
+        fields = fields_of(cls)
+        if fields is None:
+            fields = _FIELDS[cls] = nodes.child_fields(cls)
+        for field in fields:  # (a name without children taken at once, a constant skipped)
+            value = getattr(n, field, None)
+            c = value.__class__
+            if c is list:
+                for item in value:
+                    c = item.__class__
+                    if c is Name and item.annotation is None:
+                        if item.ctx.__class__ is Store:
+                            add(item.id)
+                    elif c is not Constant and isinstance(item, AST):
+                        push(item)
+            elif c is Name and value.annotation is None:
+                if value.ctx.__class__ is Store:
+                    add(value.id)
+            elif c is not Constant and isinstance(value, AST):
+                push(value)
+    return calls, stored
+
+
+_LEAF_STATEMENTS = frozenset({gast.Assign, gast.Expr, gast.AugAssign, gast.Return, nodes.Comment})
+
+
 def _every_statement(body):
     """Every statement of `body`, those in `with` blocks (`no_grad`) included."""
     for stmt in body:
         yield stmt
+        if stmt.__class__ in _LEAF_STATEMENTS:
+            continue  # (no statements nested in it)
         for name in ("body", "orelse", "finalbody"):
             inner = getattr(stmt, name, None)
             if isinstance(inner, list):

@@ -17,6 +17,8 @@ is left out.
 """
 from __future__ import annotations
 
+import collections
+
 import gast
 
 from .. import nodes
@@ -24,40 +26,130 @@ from .. import nodes
 RESTORE = object()  # the value of a store `v = stack.pop()`
 
 
-def carried(body: list, single) -> dict:
+class Outline:
+    """The bindings of a function body as the analyses of `optimize.setting.facts`
+    read them (names assigned once, value kinds, static shapes, `carried`), from one
+    walk over its statements instead of one walk each.
+
+    `assigns`: `(stmt, name, top_level)` for each `Assign` whose first target is a
+    name, in `nodes.walk_statements` order (`top`: those at the top level, as
+    `(stmt, name)`); `updates`: the top-level statements that bind a name by
+    `Assign` (first target) or `AugAssign`, in order; `exprs`: the top-level
+    expression statements; `compound`: the top-level `if`, `for`, `while` and
+    `with` statements; `pushed`: {stack: the names `stack.append(name)` pushes,
+    at any level}; `other`: the names `carried` leaves out, bound by a `for`
+    target or by a statement other than a plain assignment (`+=`, unpacking).
+    `single`: the names bound exactly once (`shapes.assigned_once`).
+    """
+
+    __slots__ = ("assigns", "top", "updates", "exprs", "compound", "pushed", "other", "_stored", "_scan",
+                 "_params", "_single")
+
+    def __init__(self, body: list, params=()):
+        self.assigns: list = []
+        self.top: list = []
+        self.updates: list = []
+        self.exprs: list = []
+        self.compound: list = []
+        self.pushed: dict = {}
+        self.other: set = set()
+        self._stored: list = []  # names stored, as far as the walk has read them
+        self._scan: list = []  # nodes whose stored names `single` still has to count
+        self._params, self._single = params, None
+        self._block(body, True)
+
+    def _block(self, block: list, top: bool) -> None:
+        # The stores counted are those of `nodes.stored_names(body)`: each statement's
+        # own, read here, or its nodes left to one `stored_names` walk (`_scan`).
+        Assign, Name, Store, Expr, Comment, If, For, While = gast.Assign, gast.Name, gast.Store, gast.Expr, \
+            nodes.Comment, gast.If, gast.For, gast.While
+        scan, stored = self._scan, self._stored
+        for stmt in block:
+            cls = stmt.__class__
+            if cls is Assign:
+                targets = stmt.targets
+                target = targets[0]
+                if target.__class__ is Name:
+                    self.assigns.append((stmt, target.id, top))
+                    if top:
+                        self.top.append((stmt, target.id))
+                        self.updates.append(stmt)
+                    if len(targets) == 1:
+                        if target.annotation is not None:
+                            scan.append(target)
+                        elif target.ctx.__class__ is Store:
+                            stored.append(target.id)
+                        scan.append(stmt.value)
+                        continue
+                found = nodes.stored_names(stmt)  # unpacking, an entry, several targets
+                stored += found
+                self.other.update(found)
+            elif cls is Comment:
+                continue
+            elif cls is Expr:
+                value = stmt.value
+                scan.append(value)
+                if top:
+                    self.exprs.append(stmt)
+                if _is_method(value, "append", 1) and value.args[0].__class__ is Name:
+                    self.pushed.setdefault(value.func.value.id, []).append(value.args[0].id)
+            elif cls is If or cls is While:
+                scan.append(stmt.test)
+                if top:
+                    self.compound.append(stmt)
+                self._block(stmt.body, False)
+                self._block(stmt.orelse, False)
+            elif cls is For:
+                found = nodes.stored_names(stmt.target)
+                stored += found
+                self.other.update(found)
+                scan.append(stmt.iter)
+                if top:
+                    self.compound.append(stmt)
+                self._block(stmt.body, False)
+                self._block(stmt.orelse, False)
+            else:
+                found = nodes.stored_names(stmt)  # `+=`, anything else that binds
+                stored += found
+                self.other.update(found)
+                if top:
+                    if cls is gast.AugAssign and stmt.target.__class__ is Name:
+                        self.updates.append(stmt)
+                    elif cls is gast.With:
+                        self.compound.append(stmt)
+
+    @property
+    def single(self) -> set:
+        """The names bound exactly once (a parameter counts as bound; `del` binds nothing)."""
+        if self._single is None:
+            stores = collections.Counter(list(self._params))
+            stores.update(self._stored)
+            stores.update(nodes.stored_names(self._scan))
+            self._single = {n for n, count in stores.items() if count == 1}
+        return self._single
+
+
+def carried(body: list, single, outline: Outline | None = None) -> dict:
     """{name: [(value or RESTORE, top_level), ...]} for the names of `body`
     not in `single` (those bound once) that are bound only by plain
-    assignments and restores (see the module docstring)."""
-    top = {id(s) for s in body}
+    assignments and restores (see the module docstring). `outline`: `body`'s,
+    when it is at hand."""
+    if outline is None:
+        outline = Outline(body)
     stores: dict[str, list] = {}
-    pushed: dict[str, list] = {}
     popped: dict[str, list] = {}
-    other: set[str] = set()
-    for stmt in nodes.walk_statements(body):
-        cls = stmt.__class__
-        if cls is gast.Expr:
-            if _is_method(stmt.value, "append", 1) and isinstance(stmt.value.args[0], gast.Name):
-                pushed.setdefault(stmt.value.func.value.id, []).append(stmt.value.args[0].id)
+    for stmt, target, top in outline.assigns:
+        if target in single or len(stmt.targets) != 1:  # (several targets: in `outline.other`)
             continue
-        if cls is gast.Assign and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
-            target = stmt.targets[0].id
-            if target in single:
-                continue
-            value = stmt.value
-            if _is_method(value, "pop", 0):
-                popped.setdefault(value.func.value.id, []).append(target)
-                value = RESTORE
-            stores.setdefault(target, []).append((value, id(stmt) in top))
-            continue
-        if cls is nodes.Comment or cls is gast.If or cls is gast.While:
-            continue
-        if cls is gast.For:
-            other.update(nodes.stored_names(stmt.target))
-            continue
-        other.update(nodes.stored_names(stmt))  # `+=`, unpacking, anything else that binds
+        value = stmt.value
+        if _is_method(value, "pop", 0):
+            popped.setdefault(value.func.value.id, []).append(target)
+            value = RESTORE
+        stores.setdefault(target, []).append((value, top))
+    other = outline.other
     for stack, names in popped.items():
-        pushes = pushed.get(stack, [])
-        other.update(n for n in names if pushes.count(n) != names.count(n))
+        pushes = outline.pushed.get(stack, [])
+        other = other | {n for n in names if pushes.count(n) != names.count(n)}
     return {n: found for n, found in stores.items() if n not in other}
 
 

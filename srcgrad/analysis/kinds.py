@@ -24,30 +24,39 @@ def numpy_ufunc(fn) -> bool:
     return isinstance(fn, numpy.ufunc) and table.is_pure(fn)
 
 
-def value_kinds(body: list, params: dict, scalars: set[str], callee, single: set[str]) -> dict:
+def value_kinds(body: list, params: dict, scalars: set[str], callee, single: set[str], outline=None) -> dict:
     """{name: kind} for parameters (by argument kind) and names assigned
-    once, at the top level of `body`."""
+    once, at the top level of `body` (`outline`: its bindings, `carried.Outline`,
+    when they are at hand)."""
     kinds = {p: {"scalar": "py", "array": "np", "record": "record"}[k] for p, k in params.items()
              if k in ("scalar", "array", "record") and p in single}
     for name in scalars:  # Python numbers wherever they are assigned
         kinds[name] = "py"
-    for stmt in body:
-        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
-                and stmt.targets[0].id in single and stmt.targets[0].id not in kinds:
+    for stmt, name in _top_assigns(body, outline):
+        if name in single and name not in kinds:
             found = kind_of(stmt.value, kinds, callee)
             if found is not None:
-                kinds[stmt.targets[0].id] = found
+                kinds[name] = found
     return kinds
+
+
+def _top_assigns(body: list, outline):
+    """`(stmt, name)` for the top-level assignments of `body` whose first target is a name."""
+    if outline is not None:
+        return outline.top
+    return ((s, s.targets[0].id) for s in body if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name))
 
 
 NUMERIC = ("py", "np", "num")
 _NUMERIC_SET = frozenset(NUMERIC)
+_KINDS = frozenset(NUMERIC + ("shape",))  # what `kind_of` answers besides None
+_REDUCTION_NAMES = frozenset(REDUCTIONS)
 
 
 def kind_of(expr, kinds: dict, callee) -> str | None:
     """The kind of `expr`'s value: one of NUMERIC, "shape", or None."""
     found = _kind_of(expr, kinds, callee)
-    return found if found in _NUMERIC_SET or found == "shape" else None
+    return found if found in _KINDS else None
 
 
 def _kind_of(expr, kinds: dict, callee) -> str | None:
@@ -67,25 +76,34 @@ def _kind_of(expr, kinds: dict, callee) -> str | None:
             return "np"
         return "py" if left == right == "py" else "num"
     if cls is gast.Call:
-        func = expr.func
-        if func.__class__ is gast.Attribute and func.attr in REDUCTIONS and not expr.args \
+        func, args = expr.func, expr.args
+        if func.__class__ is gast.Attribute and not args and func.attr in _REDUCTION_NAMES \
                 and _kind_of(func.value, kinds, callee) == "np":
             return "np"  # `e.sum(axis=1, keepdims=True)` of a NumPy value
         fn = callee(expr)
-        if len(expr.args) == 1 and not expr.keywords and table.is_identity(fn):  # stop_gradient(x) is x
-            return _kind_of(expr.args[0], kinds, callee)
-        if fn is len and len(expr.args) == 1 and not expr.keywords:
-            return "py"
-        if table.returns_array(fn):
-            # None and True/False are options (`unreduce(g, a, None, False)`), not operands
-            found = {kind_of(a, kinds, callee) for a in expr.args
-                     if not (a.__class__ is gast.Constant and (a.value is None or type(a.value) is bool))}
-            if not found <= _NUMERIC_SET:
+        facts = table.of(fn)  # (asked once: identity, array and elementwise are its fields)
+        if len(args) == 1 and not expr.keywords:
+            if facts is not None and facts.identity:  # stop_gradient(x) is x
+                return _kind_of(args[0], kinds, callee)
+            if fn is len:
+                return "py"
+        if facts is None or not facts.array:
+            return None
+        # None and True/False are options (`unreduce(g, a, None, False)`), not operands
+        numbers = None  # whether every operand is a Python number (None: no operand)
+        for a in args:
+            c = a.__class__
+            if c is gast.Name:
+                found = kinds.get(a.id)
+            elif c is gast.Constant and (a.value is None or type(a.value) is bool):
+                continue
+            else:
+                found = _kind_of(a, kinds, callee)
+            if found not in _NUMERIC_SET:
                 return None
-            # srcgrad's elementwise helpers keep Python numbers Python numbers
-            numbers = found == {"py"} and table.elementwise_helper(fn)
-            return "py" if numbers else "np"
-        return None
+            numbers = found == "py" and numbers is not False
+        # srcgrad's elementwise helpers keep Python numbers Python numbers
+        return "py" if numbers and facts.elementwise else "np"
     if cls is gast.UnaryOp:
         op = expr.op.__class__
         return kind_of(expr.operand, kinds, callee) if op is gast.USub or op is gast.UAdd else None
@@ -102,7 +120,8 @@ def _kind_of(expr, kinds: dict, callee) -> str | None:
 def static_scalars(defs: dict, kinds: dict, callee) -> set[str]:
     """Names whose value has shape () by construction."""
     known: dict = {}  # one answer per name, shared by every chain that reaches it
-    return {n for n in defs if is_static_scalar(n, defs, kinds, callee, known=known)} | \
+    seen: set = set()  # (shared too: each name in it has its answer in `known` once a chain ends)
+    return {n for n in defs if is_static_scalar(n, defs, kinds, callee, seen, known)} | \
         {n for n, k in kinds.items() if k == "py"}
 
 
@@ -126,33 +145,41 @@ def is_static_scalar(name: str, defs: dict, kinds: dict, callee, seen=None, know
 
 
 def _static(expr, defs, kinds, callee, seen, known=None) -> bool:
-    if isinstance(expr, gast.Constant):
-        return kind_of(expr, kinds, callee) == "py"
-    if isinstance(expr, gast.Name):
+    cls = expr.__class__  # (by identity: gast's node classes are never subclassed)
+    if cls is gast.Name:
         return is_static_scalar(expr.id, defs, kinds, callee, seen, known)
-    if isinstance(expr, gast.BinOp) and not isinstance(expr.op, gast.MatMult):
-        return _static(expr.left, defs, kinds, callee, seen, known) \
+    if cls is gast.Constant:
+        return kind_of(expr, kinds, callee) == "py"
+    if cls is gast.BinOp:
+        return expr.op.__class__ is not gast.MatMult and _static(expr.left, defs, kinds, callee, seen, known) \
             and _static(expr.right, defs, kinds, callee, seen, known)
-    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, (gast.USub, gast.UAdd)):
-        return _static(expr.operand, defs, kinds, callee, seen, known)
-    if isinstance(expr, gast.Call) and not expr.keywords:
-        func = expr.func
-        if isinstance(func, gast.Attribute) and func.attr in REDUCTIONS and not expr.args:
+    if cls is gast.UnaryOp:
+        op = expr.op.__class__
+        return (op is gast.USub or op is gast.UAdd) and _static(expr.operand, defs, kinds, callee, seen, known)
+    if cls is gast.Call and not expr.keywords:
+        func, args = expr.func, expr.args
+        if func.__class__ is gast.Attribute and func.attr in _REDUCTION_NAMES and not args:
             return kind_of(func.value, kinds, callee) == "np"  # `e.sum()` of a NumPy value, whole
         fn = callee(expr)
         if fn is runtime.reduced_size:  # an element count
             return True
-        if len(expr.args) == 1 and table.is_identity(fn):  # stop_gradient(x) is x
-            return _static(expr.args[0], defs, kinds, callee, seen, known)
-        # a full reduction (sum, max, ...) returns a scalar, or raises (max of an empty array)
+        if len(args) != 1:
+            return False
         found = table.of(fn)
-        return len(expr.args) == 1 and found is not None and found.reduces and \
-            kind_of(expr.args[0], kinds, callee) in NUMERIC
+        if found is None:
+            return False
+        if found.identity:  # stop_gradient(x) is x
+            return _static(args[0], defs, kinds, callee, seen, known)
+        # a full reduction (sum, max, ...) returns a scalar, or raises (max of an empty array)
+        return found.reduces and kind_of(args[0], kinds, callee) in NUMERIC
     return False
 
 
-def top_level_defs(body: list, single: set[str]) -> dict:
-    """{name: value} for names assigned once, by a top-level statement."""
+def top_level_defs(body: list, single: set[str], outline=None) -> dict:
+    """{name: value} for names assigned once, by a top-level statement (`outline`:
+    `body`'s bindings, when they are at hand)."""
+    if outline is not None:
+        return {name: s.value for s, name in outline.top if name in single}
     return {s.targets[0].id: s.value for s in body
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
             and s.targets[0].id in single}
@@ -168,14 +195,15 @@ def numpy_names(body: list, kinds: dict, params: dict, callee) -> dict:
     return _carried_kinds(carried(body, ()), kinds, params, callee, "np", ("array",))
 
 
-def carried_scalars(body: list, kinds: dict, params: dict, callee) -> set[str]:
+def carried_scalars(body: list, kinds: dict, params: dict, callee, outline=None) -> set[str]:
     """The names assigned in a loop or more than once (`analysis.carried`) whose every
     value has shape () by construction (`s = 0.0`, then `s = s + np.sum(y * y)` in a
     loop; `_t5 = np.sum(_t4)` in a loop body): the greatest set of names such that,
     if each of them has shape (), each of their assignments gives shape () (a
     restore gives back a value the name held). The operands' kinds: "num" for the
-    names whose every value is a number or a NumPy value (as in `numpy_names`)."""
-    stores = carried(body, ())
+    names whose every value is a number or a NumPy value (as in `numpy_names`).
+    `outline`: `body`'s bindings, when they are at hand."""
+    stores = carried(body, (), outline)
     extended = _carried_kinds(stores, kinds, params, callee, "num", ("array", "scalar"))
     candidates = {n for n in stores if n not in params}
     while True:

@@ -27,7 +27,7 @@ import numpy
 from .. import nodes, runtime
 from ..rules import facts
 from ..rules.known import REDUCTIONS
-from .carried import carried, is_restore as _is_restore
+from .carried import Outline, carried, is_restore as _is_restore
 from .kinds import kind_of
 
 
@@ -46,34 +46,36 @@ _REDUCTION_KEYWORDS = frozenset(["axis", "keepdims", "dtype", "ddof"])
 class Shapes:
     """Leaf sets of a function's names; `callee(call)` resolves a call's function."""
 
-    def __init__(self, body: list, params: list[str], callee, scalars: set[str], single=None, kinds=None):
+    def __init__(self, body: list, params: list[str], callee, scalars: set[str], single=None, kinds=None,
+                 outline: Outline | None = None):
         self.callee = callee
         self.kinds = kinds or {}  # value kinds (analysis/kinds.py): which receivers are NumPy values
-        self.single = assigned_once(body, params) if single is None else single
+        outline = Outline(body, params) if outline is None else outline  # (`body`'s bindings)
+        self.single = outline.single if single is None else single
         base: dict[str, frozenset] = {p: frozenset([p]) for p in params if p in self.single}
         for name in scalars:  # numbers (or 0-d values) wherever they are assigned
             base[name] = frozenset()
         # names bound more than once: in a loop, or only at the top level, in order (an
         # adjoint `d = d + e`, whose values the single names after each binding read)
-        stores = carried(body, self.single)
+        stores = carried(body, self.single, outline)
         straight = {n for n, found in stores.items() if n not in base and all(top for _, top in found)}
         candidates = {n for n in stores if n not in base} - straight
         while True:
-            bad = self._walk(body, base, candidates, frozenset(params), straight)
+            bad = self._walk(outline, base, candidates, frozenset(params), straight)
             if not bad:
                 break
             candidates -= bad
-        self._accumulated(body)
+        self._accumulated(outline)
 
-    def _walk(self, body: list, base: dict, carried_: set, params: frozenset, straight=frozenset()) -> set:
-        """Leaf sets for `body`'s names, supposing each name of `carried_` (bound more
-        than once: `analysis.carried`) has one leaf set for all its values: a
-        parameter its own, another name its first value's (its own where that is
-        unknown, if it is bound at the top level: once). Returns the names for which
-        the supposition fails (a later value of another shape, as far as leaf sets
-        tell); with none, it holds for all of them, by induction over the
-        function's steps. A name assigned once in a loop gets its value's leaf
-        set too, since it is computed the same way on every pass.
+    def _walk(self, outline: Outline, base: dict, carried_: set, params: frozenset, straight=frozenset()) -> set:
+        """Leaf sets for the names of a body (`outline`: its bindings), supposing each
+        name of `carried_` (bound more than once: `analysis.carried`) has one leaf
+        set for all its values: a parameter its own, another name its first value's
+        (its own where that is unknown, if it is bound at the top level: once).
+        Returns the names for which the supposition fails (a later value of another
+        shape, as far as leaf sets tell); with none, it holds for all of them, by
+        induction over the function's steps. A name assigned once in a loop gets its
+        value's leaf set too, since it is computed the same way on every pass.
 
         A name of `straight`, bound only at the top level, is followed in order:
         the names computed after each of its bindings read that value's leaf set
@@ -84,11 +86,7 @@ class Shapes:
             self.leaves[name] = frozenset([name])
         values = {name: [frozenset([name])] for name in straight & params}
         bad = set()
-        top = {id(s) for s in body}
-        for stmt in nodes.walk_statements(body):
-            if not (stmt.__class__ is gast.Assign and stmt.targets[0].__class__ is gast.Name):
-                continue
-            target = stmt.targets[0].id
+        for stmt, target, top in outline.assigns:
             if target in self.single:
                 if target not in self.leaves:
                     found = self.of(stmt.value)
@@ -103,7 +101,7 @@ class Shapes:
             elif target in carried_ and target not in bad and not _is_restore(stmt.value):
                 found = self.of(stmt.value)
                 if target not in self.leaves:  # its first value
-                    if found is None and id(stmt) not in top:
+                    if found is None and not top:
                         bad.add(target)
                     else:
                         self.leaves[target] = found if found is not None else frozenset([target])
@@ -116,17 +114,16 @@ class Shapes:
                 self.leaves.pop(name, None)
         return bad
 
-    def _accumulated(self, body: list) -> None:
+    def _accumulated(self, outline: Outline) -> None:
         """An adjoint assigned once at the top level, then only added to (`d = d + e`,
         `d -= e`) by values whose leaves are within its own, keeps its shape: it
-        gets its first value's leaf set."""
-        nested = {n.id for s in body if isinstance(s, (gast.If, gast.For, gast.While, gast.With))
-                  for n in nodes.name_nodes(s) if not isinstance(n.ctx, gast.Load)}
+        gets its first value's leaf set. (`outline`: the body's bindings.)"""
+        nested = {n.id for s in outline.compound for n in nodes.name_nodes(s) if not isinstance(n.ctx, gast.Load)}
         found: dict[str, frozenset | None] = {}
-        for stmt in body:
-            if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
+        for stmt in outline.updates:  # (top-level assignments and `+=` to names, in order)
+            if stmt.__class__ is gast.AugAssign:
                 name, added = stmt.target.id, stmt.value if isinstance(stmt.op, (gast.Add, gast.Sub)) else None
-            elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            else:
                 name, value = stmt.targets[0].id, stmt.value
                 if name in self.single or name in self.leaves and name not in found:
                     continue
@@ -135,8 +132,6 @@ class Shapes:
                     continue
                 added = value.right if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub)) \
                     and isinstance(value.left, gast.Name) and value.left.id == name else None
-            else:
-                continue
             if name in found and found[name] is not None:
                 leaves = self.of(added) if added is not None and name not in nodes.loaded_names(added) else None
                 if leaves is None or not leaves <= found[name]:
@@ -156,10 +151,11 @@ class Shapes:
         if cls is gast.BinOp:
             if expr.op.__class__ is gast.MatMult:
                 return None
-            left = self.of(expr.left)
+            left, right = expr.left, expr.right  # (a name's leaves read here: the commonest operand)
+            left = self.leaves.get(left.id) if left.__class__ is gast.Name else self.of(left)
             if left is None:
                 return None
-            right = self.of(expr.right)
+            right = self.leaves.get(right.id) if right.__class__ is gast.Name else self.of(right)
             if right is None:
                 return None
             return absorbed(left | right)
@@ -171,23 +167,25 @@ class Shapes:
         if expr.keywords:
             return self.reduced(expr)
         fn = self.callee(expr)
-        if len(expr.args) == 1 and facts.is_identity(fn):  # stop_gradient(x) is x
-            return self.of(expr.args[0])
-        if is_elementwise(fn, len(expr.args)):
-            return self.union(expr.args)
-        if (fn is runtime.unbroadcast or fn is runtime.unbroadcast_against) and len(expr.args) == 2:
-            return self.of(expr.args[1])
-        if fn is runtime.unreduce and expr.args:
-            return self.of(expr.args[1]) if len(expr.args) > 1 else None
-        if fn is runtime.unindex and len(expr.args) == 3 \
-                and kind_of(expr.args[1], self.kinds, self.callee) == "np":
-            return self.of(expr.args[1])  # zeros of a's shape, g placed at the index
+        args = expr.args
+        if len(args) == 1 and facts.is_identity(fn):  # stop_gradient(x) is x
+            return self.of(args[0])
+        if is_elementwise(fn, len(args)):
+            return self.union(args)
+        if (fn is runtime.unbroadcast or fn is runtime.unbroadcast_against) and len(args) == 2:
+            return self.of(args[1])
+        if fn is runtime.unreduce and args:
+            return self.of(args[1]) if len(args) > 1 else None
+        if fn is runtime.unindex and len(args) == 3 \
+                and kind_of(args[1], self.kinds, self.callee) == "np":
+            return self.of(args[1])  # zeros of a's shape, g placed at the index
         return None
 
     def union(self, exprs) -> frozenset | None:
-        out: frozenset = frozenset()
+        out: frozenset = _NO_LEAVES
+        leaves = self.leaves
         for e in exprs:
-            found = self.of(e)
+            found = leaves.get(e.id) if e.__class__ is gast.Name else self.of(e)
             if found is None:
                 return None
             out |= found
@@ -251,16 +249,17 @@ def absorbed(leaves: frozenset) -> frozenset:
         leaves = leaves - {gone}
 
 
-def checked_scalars(body: list, defs: dict, kinds: dict, callee, require) -> set[str]:
+def checked_scalars(body: list, defs: dict, kinds: dict, callee, require, outline=None) -> set[str]:
     """Names of shape () because a check passed: `require_scalar(v)` (the helper's
     emitted name `require`) at the top level of `body` stops the function unless
     `v` has shape (), and broadcasting never drops an axis, so every operand of
     an elementwise operation (numeric: arithmetic, a ufunc) that made `v` has
     shape () too, and so on up. `defs`: the top-level values of names assigned
     once (`kinds.top_level_defs`); the statements after the check are the only
-    ones that may read these facts, and a name assigned once is bound before it."""
+    ones that may read these facts, and a name assigned once is bound before it.
+    `outline`: `body`'s bindings, when they are at hand (its top-level expressions)."""
     found: set[str] = set()
-    todo = [s.value.args[0].id for s in body
+    todo = [s.value.args[0].id for s in (body if outline is None else outline.exprs)
             if isinstance(s, gast.Expr) and isinstance(s.value, gast.Call) and isinstance(s.value.func, gast.Name)
             and s.value.func.id == require and len(s.value.args) == 1 and isinstance(s.value.args[0], gast.Name)]
     while todo:
@@ -299,7 +298,7 @@ def is_elementwise(fn, nargs: int) -> bool:
     (not a generalized ufunc such as `matmul`, whose core dimensions change)."""
     if isinstance(fn, numpy.ufunc):
         return fn.nout == 1 and fn.nin == nargs and fn.signature is None
-    return facts.elementwise_helper(fn) and nargs == 2
+    return nargs == 2 and facts.elementwise_helper(fn)
 
 
 def resolver(is_local, helpers: dict, lookup):
@@ -311,11 +310,15 @@ def resolver(is_local, helpers: dict, lookup):
     Attribute, Name = gast.Attribute, gast.Name
 
     def callee(call):
-        node, attrs = call.func, []  # (the dotted path's parts, read without joining them)
-        while isinstance(node, Attribute):
-            attrs.append(node.attr)
-            node = node.value
-        if not isinstance(node, Name):
+        # (asked of every call by many passes: the dotted path's parts read without
+        # joining them, and no list of them for a plain name)
+        node, attrs = call.func, None
+        if node.__class__ is Attribute:
+            attrs = []
+            while node.__class__ is Attribute:
+                attrs.append(node.attr)
+                node = node.value
+        if node.__class__ is not Name:
             return None
         head = node.id
         if is_local(head):
@@ -327,8 +330,9 @@ def resolver(is_local, helpers: dict, lookup):
                 obj = lookup(head)
             except KeyError:
                 return None
-        for attr in reversed(attrs):
-            obj = getattr(obj, attr, None)
+        if attrs is not None:
+            for attr in reversed(attrs):
+                obj = getattr(obj, attr, None)
         return obj
     return callee
 
@@ -388,25 +392,31 @@ def entry_scalars(stmts, ops: dict, numbers, params, arrays=frozenset(),
             and len(value.args) == 1 and number(value.args[0]) \
             and any(op.callee is getattr(numpy, m) for m in _VECTOR_MAKERS)
 
-    ints = set(bindings)  # Python ints wherever bound: loop counters and their arithmetic
+    # Python ints wherever bound: loop counters and their arithmetic (to start with, the
+    # names each of whose bindings is of that form, whatever the operands' names hold)
+    ints = set()
+    for name, found in bindings.items():
+        for s in found:  # (a binding is an assignment, `_RANGE` or None)
+            if s is not _RANGE and (s is None or s.value.__class__ is not gast.BinOp or not _arithmetic(s)):
+                break
+        else:
+            ints.add(name)
+    counted_reads: list = []  # the names whose membership in `ints` the current check read
 
     def whole(node) -> bool:
         if isinstance(node, gast.Constant):
             return type(node.value) is int
-        return isinstance(node, gast.Name) and node.id in ints
+        if isinstance(node, gast.Name):
+            counted_reads.append(node.id)
+            return node.id in ints
+        return False
 
     def counted(s) -> bool:
         return s is _RANGE or s is not None and isinstance(getattr(s, "value", None), gast.BinOp) \
             and isinstance(s.value.op, (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)) \
             and whole(s.value.left) and whole(s.value.right)
 
-    changed = True
-    while changed:
-        changed = False
-        for name in sorted(ints):
-            if not all(counted(s) for s in bindings[name]):
-                ints.discard(name)
-                changed = True
+    _shrink(ints, lambda name: all(counted(s) for s in bindings[name]), counted_reads)
     # `x.resize(...)`, `x.shape = ...` change a shape in place: only these attributes are plain reads
     reshaped = {node.value.id for node in nodes.of_class(stmts, (gast.Attribute,))
                 if isinstance(node.value, gast.Name) and node.attr not in ("shape", "size", "ndim", "dtype")}
@@ -424,42 +434,69 @@ def entry_scalars(stmts, ops: dict, numbers, params, arrays=frozenset(),
             return node.id in zero_d
         return False
 
-    arrayish = _numpy_valued(bindings, ops, number, arrays)
+    arrayish = []  # `_numpy_valued`, once a reduction asks (most functions have none)
 
     def scalar(stmt) -> bool:
         value = stmt.value
-        if isinstance(value, gast.Constant):
-            return number(value)
-        if isinstance(value, gast.Call) and len(value.args) == 1 and not value.keywords \
-                and isinstance(value.args[0], gast.Name) and value.args[0].id in arrayish:
-            op = ops.get(id(stmt))
-            found = facts.of(None if op is None else op.callee)
-            if found is not None and found.reduces:
-                return True
-        if isinstance(value, gast.Subscript):
-            return isinstance(value.value, gast.Name) and value.value.id in vectors and whole(value.slice)
-        if isinstance(value, gast.Name):
-            consulted.append(value.id)
-            return value.id in zero_d
-        if isinstance(value, gast.BinOp):
-            return not isinstance(value.op, gast.MatMult) and atom(value.left) and atom(value.right)
-        if isinstance(value, gast.UnaryOp):
-            return isinstance(value.op, (gast.USub, gast.UAdd)) and atom(value.operand)
-        if isinstance(value, gast.Call) and not value.keywords and value.args:
+        cls = value.__class__  # (by identity: gast's node classes are never subclassed)
+        if cls is gast.Call:
+            args = value.args
+            if value.keywords or not args:
+                return False
             op = ops.get(id(stmt))
             fn = None if op is None else op.callee
-            elementwise = isinstance(fn, numpy.ufunc) and fn.nout == 1 and fn.nin == len(value.args) \
+            if len(args) == 1 and args[0].__class__ is gast.Name:
+                found = facts.of(fn)
+                if found is not None and found.reduces:
+                    if not arrayish:
+                        arrayish.append(_numpy_valued(bindings, ops, number, arrays))
+                    if args[0].id in arrayish[0]:
+                        return True
+            elementwise = isinstance(fn, numpy.ufunc) and fn.nout == 1 and fn.nin == len(args) \
                 and fn.signature is None
-            numeric = getattr(math, getattr(fn, "__name__", ""), None) is fn and facts.maps_numbers(fn)
-            return (elementwise or numeric) and all(atom(a) for a in value.args)
+            if not elementwise and not (getattr(math, getattr(fn, "__name__", ""), None) is fn
+                                        and facts.maps_numbers(fn)):
+                return False
+            return all(atom(a) for a in args)
+        if cls is gast.Constant:
+            return number(value)
+        if cls is gast.Subscript:
+            return value.value.__class__ is gast.Name and value.value.id in vectors and whole(value.slice)
+        if cls is gast.Name:
+            consulted.append(value.id)
+            return value.id in zero_d
+        if cls is gast.BinOp:
+            return value.op.__class__ is not gast.MatMult and atom(value.left) and atom(value.right)
+        if cls is gast.UnaryOp:
+            return isinstance(value.op, (gast.USub, gast.UAdd)) and atom(value.operand)
         return False
 
-    _shrink(zero_d, lambda name: all((s is not None or name in scalars) and s is not _RANGE
-                                     and (s is None or scalar(s)) for s in bindings[name]), consulted)
+    def holds(name) -> bool:
+        for s in bindings[name]:
+            if s is None:  # bound by the caller, or not by an assignment
+                if name not in scalars:
+                    return False
+            elif s is _RANGE or not scalar(s):
+                return False
+        return True
+
+    _shrink(zero_d, holds, consulted)
     return frozenset(zero_d), frozenset(vectors)
 
 
 _RANGE = object()  # a binding as a `for` loop's counter
+_INT_OPERATORS = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)
+
+
+def _arithmetic(s) -> bool:
+    """A binding `entry_scalars` counts as a Python int where the names it reads are
+    ints: a loop's counter, or int arithmetic of names and int constants."""
+    if s is _RANGE:
+        return True
+    value = getattr(s, "value", None)
+    return value.__class__ is gast.BinOp and isinstance(value.op, _INT_OPERATORS) \
+        and all(e.__class__ is gast.Name or e.__class__ is gast.Constant and type(e.value) is int
+                for e in (value.left, value.right))
 
 
 def _numpy_valued(bindings: dict, ops: dict, number, arrays) -> set:
@@ -467,38 +504,52 @@ def _numpy_valued(bindings: dict, ops: dict, number, arrays) -> set:
     reduction of one is a scalar): parameters of kind "array", and arithmetic,
     ufuncs and subscripts of such values and numbers. The greatest fixed point."""
     found = {n for n, bound in bindings.items() if all(s is not None or n in arrays for s in bound)}
+    consulted: list = []  # the names whose membership in `found` the current check read
+
+    def named(node) -> bool:
+        if isinstance(node, gast.Name):
+            consulted.append(node.id)
+            return node.id in found
+        return False
 
     def operand(node) -> bool:
-        return number(node) or isinstance(node, gast.Name) and node.id in found
+        return number(node) or named(node)
 
     def made(stmt) -> bool:
         if stmt is None:
             return True  # a parameter of kind "array" (the others are out from the start)
-        if stmt is _RANGE or not isinstance(stmt, gast.Assign):
+        if stmt is _RANGE or stmt.__class__ is not gast.Assign:
             return False
         value = stmt.value
-        if isinstance(value, gast.BinOp):
-            sides = [value.left, value.right]
-            return all(operand(e) for e in sides) and any(isinstance(e, gast.Name) and e.id in found for e in sides)
-        if isinstance(value, gast.UnaryOp):
-            return isinstance(value.op, (gast.USub, gast.UAdd)) and isinstance(value.operand, gast.Name) \
-                and value.operand.id in found
-        if isinstance(value, gast.Subscript):
-            return isinstance(value.value, gast.Name) and value.value.id in found
-        if isinstance(value, gast.Call) and value.args and not value.keywords:
+        cls = value.__class__  # (by identity: gast's node classes are never subclassed)
+        if cls is gast.Call:
+            args = value.args
+            if not args or value.keywords:
+                return False
             op = ops.get(id(stmt))
             fn = None if op is None else op.callee
-            return isinstance(fn, numpy.ufunc) and fn.nout == 1 and fn.signature is None \
-                and facts.is_pure(fn) and all(operand(a) for a in value.args)
+            if not (isinstance(fn, numpy.ufunc) and fn.nout == 1 and fn.signature is None and facts.is_pure(fn)):
+                return False
+            for a in args:
+                if not operand(a):
+                    return False
+            return True
+        if cls is gast.BinOp:
+            sides = [value.left, value.right]
+            return all(operand(e) for e in sides) and any(named(e) for e in sides)
+        if cls is gast.UnaryOp:
+            return isinstance(value.op, (gast.USub, gast.UAdd)) and named(value.operand)
+        if cls is gast.Subscript:
+            return named(value.value)
         return False
 
-    changed = True
-    while changed:
-        changed = False
-        for name in sorted(found):
-            if not all(made(s) for s in bindings[name]):
-                found.discard(name)
-                changed = True
+    def holds(name) -> bool:
+        for s in bindings[name]:
+            if not made(s):
+                return False
+        return True
+
+    _shrink(found, holds, consulted)
     return found
 
 
@@ -524,12 +575,20 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
     where: dict = {}  # id(stmt) -> (block, index, (loop, index in body) or None)
     bindings: dict = collections.defaultdict(list)
     excluded: set = set()
+    mentioned: dict = {}  # id(stmt) -> the names it mentions, for the plain assignments
 
     def note(block, loop):
         for i, stmt in enumerate(block):
             where[id(stmt)] = (block, i, loop)
             if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
-                bindings[stmt.targets[0].id].append(stmt)
+                target = stmt.targets[0]
+                bindings[target.id].append(stmt)
+                if target.annotation is None:  # (the commonest statement: its value walked once)
+                    names, bound, reshaped = _value_names(stmt.value)
+                    excluded.update(bound, reshaped)
+                    names.add(target.id)
+                    mentioned[id(stmt)] = names
+                    continue
                 inner = stmt.value
             else:
                 inner = stmt
@@ -540,12 +599,11 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
             for node in nodes.name_nodes(inner):
                 if not isinstance(node.ctx, gast.Load):
                     excluded.add(node.id)
+            # `x.resize(...)`, `x.shape = ...` change a shape in place: only these attributes are plain reads
+            excluded.update(node.value.id for node in nodes.of_class(stmt, (gast.Attribute,))
+                            if isinstance(node.value, gast.Name) and node.attr not in _PLAIN_ATTRIBUTES)
 
     note(body, None)
-    # `x.resize(...)`, `x.shape = ...` change a shape in place: only these attributes are plain reads
-    excluded |= {node.value.id for node in nodes.of_class(body, (gast.Attribute,))
-                 if isinstance(node.value, gast.Name)
-                 and node.attr not in ("shape", "size", "ndim", "dtype")}
     found = set(bindings) - excluded
 
     def operands(value) -> list:
@@ -577,10 +635,14 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
             if not (value.args and not value.keywords and (is_elementwise(fn, len(value.args))
                                                          or facts.is_identity(fn) and len(value.args) == 1)):
                 return False
-        direct = operands(value)
-        return any(isinstance(e, gast.Name) and e.id == name for e in direct) \
-            and not any(name in nodes.names_in(e) for e in direct
-                        if e.__class__ is not gast.Name and e.__class__ is not gast.Constant)
+        reads = False  # whether an operand is `name` itself (and none has it inside)
+        for e in operands(value):
+            c = e.__class__
+            if c is gast.Name:
+                reads = reads or e.id == name
+            elif c is not gast.Constant and name in nodes.names_in(e):
+                return False
+        return reads
 
     mentions: dict = {}  # id(block) -> {name: the positions of the statements mentioning it}
 
@@ -591,7 +653,8 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
         if at is None:  # (nothing here changes the body)
             at = mentions[id(block)] = collections.defaultdict(list)
             for i, stmt in enumerate(block):
-                for n in nodes.names_in(stmt):
+                names = mentioned.get(id(stmt))
+                for n in nodes.names_in(stmt) if names is None else names:
                     at[n].append(i)
         positions = at.get(name, ())
         k = bisect.bisect_left(positions, start)
@@ -611,8 +674,54 @@ def checked_flow(body: list, returned: str, ops: dict) -> frozenset:
         head, at = loop  # the next iteration, or after the last one
         return next_read(block, 0, i + 1, name) is True and next_read(body, at + 1, len(body), name) is True
 
-    _shrink(found, lambda name: all(holds(s, name) for s in bindings[name]), consulted)
+    def every(name) -> bool:
+        for stmt in bindings[name]:
+            if not holds(stmt, name):
+                return False
+        return True
+
+    _shrink(found, every, consulted)
     return frozenset(found)
+
+
+_PLAIN_ATTRIBUTES = frozenset(("shape", "size", "ndim", "dtype"))  # attributes that only read
+_FIELDS: dict = {}  # node class -> `nodes.child_fields` of it
+
+
+def _value_names(node) -> tuple[set, set, set]:
+    """`(nodes.names_in(node), the names of node not loaded, the names x of the
+    attributes x.a below it but x.shape, x.size, x.ndim, x.dtype)` from one walk
+    (what `checked_flow` reads of an assigned value)."""
+    names: set = set()
+    bound: set = set()
+    reshaped: set = set()
+    stack = [node]
+    pop, push, Name, Load, Attribute, Constant, AST = stack.pop, stack.append, gast.Name, gast.Load, \
+        gast.Attribute, gast.Constant, gast.AST
+    while stack:
+        n = pop()
+        cls = n.__class__
+        if cls is Name:
+            names.add(n.id)
+            if n.ctx.__class__ is not Load:
+                bound.add(n.id)
+            if n.annotation is not None:
+                push(n.annotation)
+            continue
+        if cls is Attribute and n.value.__class__ is Name and n.attr not in _PLAIN_ATTRIBUTES:
+            reshaped.add(n.value.id)
+        fields = _FIELDS.get(cls)
+        if fields is None:
+            fields = _FIELDS[cls] = nodes.child_fields(cls)
+        for field in fields:
+            value = getattr(n, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if item.__class__ is not Constant and isinstance(item, AST):
+                        push(item)
+            elif value.__class__ is not Constant and isinstance(value, AST):
+                push(value)
+    return names, bound, reshaped
 
 
 def _shrink(found: set, holds, consulted: list) -> None:

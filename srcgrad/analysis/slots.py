@@ -163,8 +163,8 @@ def shallow_copy_of(value, containers: set):
         if isinstance(func, gast.Attribute) and func.attr == "copy" and not value.args \
                 and isinstance(func.value, gast.Name) and func.value.id in containers:
             return func.value.id
-        if nodes.dotted(func) == "copy.copy" and len(value.args) == 1 and isinstance(value.args[0], gast.Name) \
-                and value.args[0].id in containers:
+        if len(value.args) == 1 and isinstance(value.args[0], gast.Name) and value.args[0].id in containers \
+                and nodes.dotted(func) == "copy.copy":  # (the path joined only for a container's name)
             return value.args[0].id
     if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and value.value.id in containers \
             and isinstance(value.slice, gast.Slice):

@@ -14,8 +14,9 @@ from typing import Callable
 
 import gast
 
+from ..analysis.carried import Outline
 from ..analysis.kinds import carried_scalars, static_scalars, top_level_defs, value_kinds
-from ..analysis.shapes import Shapes, assigned_once, checked_scalars
+from ..analysis.shapes import Shapes, checked_scalars
 
 
 _LOOPS = (gast.For, gast.While)
@@ -56,38 +57,44 @@ def facts(statements: list, setting: Setting) -> Facts:
     (numbers, full reductions) have no leaves."""
     params = setting.params
     callee = _resolved_once(setting.callee)  # (the analyses below resolve each call several times)
-    single = assigned_once(statements, params)
-    kinds = value_kinds(statements, params, set(setting.scalars), callee, single)
-    defs = top_level_defs(statements, single)
+    outline = Outline(statements, params)  # (the statements' bindings, which every analysis below reads)
+    single = outline.single
+    kinds = value_kinds(statements, params, set(setting.scalars), callee, single, outline)
+    defs = top_level_defs(statements, single, outline)
     known = static_scalars(defs, kinds, callee)
-    if any(s.__class__ in _LOOPS for s in statements):  # names in loops, whose values are all numbers
-        known |= carried_scalars(statements, kinds, params, callee)
+    if any(s.__class__ in _LOOPS for s in outline.compound):  # names in loops, whose values are all numbers
+        known |= carried_scalars(statements, kinds, params, callee, outline)
     if "require_scalar" in setting.helpers:  # what the check of a gradient's output says
-        known |= checked_scalars(statements, defs, kinds, callee, setting.helpers["require_scalar"])
+        known |= checked_scalars(statements, defs, kinds, callee, setting.helpers["require_scalar"], outline)
     shapeless = set(setting.scalars) | known | setting.numbers
-    shapes = Shapes(statements, list(params), callee, shapeless, single, kinds)
+    shapes = Shapes(statements, list(params), callee, shapeless, single, kinds, outline)
     shapes.callee = setting.callee  # the passes that read the shapes rewrite calls: no memo then
     return Facts(shapes, kinds)
 
 
 def _resolved_once(callee: Callable) -> Callable:
     """`callee`, remembering its answer per call node while the statements stay as
-    they are (within one `facts`); the node is kept with the answer, so that its id
-    cannot be reused."""
+    they are (within one `facts`); the nodes are kept with the answers, so that
+    their ids cannot be reused."""
     found: dict = {}
+    kept: list = []
 
     def resolved(call):
-        hit = found.get(id(call))
-        if hit is None or hit[0] is not call:
-            hit = found[id(call)] = (call, callee(call))
-        return hit[1]
+        fn = found.get(id(call), _UNKNOWN)
+        if fn is _UNKNOWN:
+            fn = found[id(call)] = callee(call)
+            kept.append(call)
+        return fn
     return resolved
+
+
+_UNKNOWN = object()  # a call not resolved yet
 
 
 def kinds_of(statements: list, setting: Setting) -> dict:
     """`facts(statements, setting).kinds` alone (the static shapes cost as much again)."""
-    single = assigned_once(statements, setting.params)
-    return value_kinds(statements, setting.params, set(setting.scalars), setting.callee, single)
+    outline = Outline(statements, setting.params)
+    return value_kinds(statements, setting.params, set(setting.scalars), setting.callee, outline.single, outline)
 
 
 def representatives(forward: list, params, shapes: Shapes) -> dict:

@@ -31,7 +31,7 @@ from .. import nodes, runtime
 from ..nodes import Transformer
 from ..rules import facts
 from ..analysis.aliases import written_in_place
-from ..analysis.kinds import kind_of, top_level_defs
+from ..analysis.kinds import kind_of
 from ..analysis.shapes import Reduced, is_elementwise
 from .setting import representatives
 
@@ -41,7 +41,7 @@ def settle_shapes(backward: list, known, forward: list, params, rename_global=No
     names numpy in the generated code (None: no sum to shape () is written)."""
     shapes = known.shapes
     reps = representatives(forward, params, shapes)
-    defs = top_level_defs(forward + backward, shapes.single)
+    defs = known.defs  # (of both sweeps, as `known` is)
     # A statement without a node any rewrite starts from (most of them) is left as it is.
     # (Every rewrite changes only the statement it is in: these are the statements' own.)
     may_settle = _Triggers(shapes.callee, defs)

@@ -50,6 +50,7 @@ class Setting:
 class Facts:
     shapes: Shapes  # static leaf sets of values (see `shapes`)
     kinds: dict  # name -> value kind (see `kinds`)
+    defs: dict  # name bound once at the top level -> its value (see `kinds.top_level_defs`)
 
 
 def facts(statements: list, setting: Setting) -> Facts:
@@ -69,7 +70,7 @@ def facts(statements: list, setting: Setting) -> Facts:
     shapeless = set(setting.scalars) | known | setting.numbers
     shapes = Shapes(statements, list(params), callee, shapeless, single, kinds, outline)
     shapes.callee = setting.callee  # the passes that read the shapes rewrite calls: no memo then
-    return Facts(shapes, kinds)
+    return Facts(shapes, kinds, defs)
 
 
 def _resolved_once(callee: Callable) -> Callable:

@@ -172,7 +172,7 @@ def test_several_wrt_ints_and_numpy_scalars_keep_their_conversion():
 def test_several_wrt_bad_value_raises_through_the_fast_path():
     df = srcgrad.grad(sum_times, wrt=(0, 1))
     cached_call(df, np.ones(3), np.ones(3), np.arange(3.0))
-    with pytest.raises(srcgrad.SrcGradError, match="'b'.*ndarray"):
+    with pytest.raises(srcgrad.SrcGradError, match="'b'.*an array of complex128"):
         df(np.ones(3), np.ones(3, dtype=complex), np.arange(3.0))
     with pytest.raises(srcgrad.SrcGradError, match="bool"):
         df(np.ones(3), True, np.arange(3.0))
@@ -249,9 +249,9 @@ def test_record_int_array_and_float32_entries_convert():
 def test_record_bad_entry_raises_through_the_fast_path():
     df = srcgrad.grad(record_identity_view)
     cached_call(df, {"a": np.ones(2), "b": np.ones(2)})
-    with pytest.raises(srcgrad.SrcGradError, match=r"p\['b'\].*ndarray"):
+    with pytest.raises(srcgrad.SrcGradError, match=r"p\['b'\].*an array of complex128"):
         df({"a": np.ones(2), "b": np.ones(2, dtype=complex)})
-    with pytest.raises(srcgrad.SrcGradError, match=r"p\['b'\].*ndarray"):
+    with pytest.raises(srcgrad.SrcGradError, match=r"p\['b'\].*an array of <U1"):
         df({"a": np.ones(2), "b": np.array(["x", "y"])})
 
 
@@ -261,7 +261,7 @@ def test_record_bad_entry_raises_through_the_fast_path():
 def test_array_fast_path_bad_dtype_raises():
     df = srcgrad.grad(square_sum)
     cached_call(df, np.ones(3))
-    with pytest.raises(srcgrad.SrcGradError, match="'x'.*ndarray"):
+    with pytest.raises(srcgrad.SrcGradError, match="'x'.*an array of bool"):
         df(np.ones(3, dtype=bool))
     g = df(np.arange(3))  # an int array is a valid wrt value: a float64 gradient
     assert g.dtype == np.float64

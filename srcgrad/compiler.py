@@ -60,7 +60,7 @@ class Lowered:
     """A function after the front end and the analyses: what either mode differentiates."""
 
     parsed: ParsedFunction
-    tree: object  # the parsed def, nested defs taken out
+    tree: object  # the parsed def, nested defs taken out (its body normalized: read its signature only)
     nested_defs: list
     params: list
     names: Names
@@ -165,19 +165,23 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     ctx.helpers.update(builtins_kept)
     model_writes(tree, parsed.namespace, ctx.is_local)
     kinds = options.kinds
+    # `tree` is this build's own copy (`nested.extract`'s), and after normalization only its
+    # signature is read: it is normalized in place, and what `nested` reads of its nested
+    # defs' bindings is taken first
+    bound = nested.bound_once(tree)
     anf = normalize(tree, names, parsed.source, ctx.is_local,
                     {p for p, k in zip(params, kinds) if k == "scalar"},
                     lambda path: is_module_path(parsed.namespace, path),
                     {p for p, k in zip(params, kinds) if k in ("array", "numbers", "dask")},
                     lambda call: returned_args(call, parsed.namespace, ctx.is_local),
-                    nested.hidden_reads(tree, nested_defs, ctx.locals, getattr(fn, "siblings", None)),
-                    lambda name: holds_array(parsed.namespace, name))
+                    nested.hidden_reads(tree, nested_defs, ctx.locals, getattr(fn, "siblings", None), bound),
+                    lambda name: holds_array(parsed.namespace, name), copy=False)
     if options.lazy or "dask" in kinds:  # a Dask test computes: once, not again backward
         tests_decided_once(anf, names)
     ctx.locals |= _stored(anf)
     if stages is not None:
         stages["normalize"] = codegen.to_source(anf)
-    lifted = nested.lifted(tree, nested_defs, parsed, ctx.locals, getattr(fn, "siblings", None))
+    lifted = nested.lifted(tree, nested_defs, parsed, ctx.locals, getattr(fn, "siblings", None), bound)
     ops = resolve(anf, parsed.namespace, parsed.source, ctx.is_local, lifted)
     bind_loop_items(anf, ctx.rename_global)  # `_s1 = loop_items(d)`
     if nograd.marked(anf):

@@ -63,14 +63,16 @@ def bind_loop_items(fn, rename_global) -> None:
 
 
 def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), sequence_params=frozenset(),
-            returns=None, arrays=None):
-    """`sequence_params`: parameters known to hold an array or a list of numbers
+            returns=None, arrays=None, copy: bool = True):
+    """`fn` desugared: a copy, or with `copy=False` (a caller that owns `fn`) `fn` itself,
+    changed in place. `sequence_params`: parameters known to hold an array or a list of numbers
     (a loop over one reads its items by index). A loop over a dict display runs
     over `list(d)`, its keys; over a value of any other kind (a parameter that may
     hold a dict, a helper's parameter), over `loop_items(x)`, which does what
     iteration does. `returns`: what a call to a user's function may hand back,
     `arrays`: which global names hold NumPy arrays (see `aliases.alias_groups`)."""
-    fn = nodes.clone(fn)
+    if copy:
+        fn = nodes.clone(fn)
     params = [a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args
               + fn.args.kwonlyargs]
     generated = source.filename.startswith("<srcgrad")  # our own code: alias-safe by construction

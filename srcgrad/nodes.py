@@ -16,10 +16,11 @@ from gast import ast3 as gast_ast3
 
 
 def parse(text: str):
-    """`gast.parse(text)`, the same tree, made faster: gast's own conversion from
-    `ast`, with its per-node method lookup and field lists kept per node class
-    (a function's first build converts every node of its source)."""
-    return _ToGast().visit(parse_ast(text))
+    """`gast.parse(text)`, the same tree, made faster: each `ast` node is converted by a
+    function made once for its class (a function's first build converts every node of
+    its source), gast's own conversion methods used where it has them."""
+    tree = parse_ast(text)
+    return (_CONVERT.get(tree.__class__) or _converter(tree.__class__))(tree)
 
 
 # CPython 3.11 and 3.12 count the depth of the Python objects `ast.parse` builds in
@@ -34,72 +35,87 @@ def parse_ast(text: str, mode: str = "exec"):
         return ast.parse(text, mode=mode)
 
 
-class _ToGast(gast_ast3.Ast3ToGAst):
-    """gast's `Ast3ToGAst`, dispatching through a per-class table. Its own methods
-    (`visit_Name`, `visit_arg`, ... for this Python version) are used as they are;
-    the generic copy builds the same gast node from the same fields."""
+# ast node class -> the function converting one of its nodes to gast (`_converter`)
+_CONVERT: dict = {}
 
-    _methods: dict = {}
-    _specs: dict = {}
+
+def _converter(cls):
+    """The function converting an `ast` node of class `cls` to the gast node gast's
+    `Ast3ToGAst` makes of it: gast's own method for the classes it has one for (`Name`,
+    `arg`, `FunctionDef`...), else the node of gast's class of that name with the same
+    fields (children converted) and positions, made without gast's constructor."""
+    method = getattr(_ToGast, "visit_" + cls.__name__, None)
+    if method is not None and method is not getattr(ast.NodeVisitor, "visit_Constant", None):
+        # (NodeVisitor's visit_Constant looks for the visit_Num-style methods gast
+        # defines only for Python < 3.8, then copies generically)
+        convert = method.__get__(_TO_GAST)
+    else:
+        made = getattr(gast, cls.__name__, None)
+        if made is None:  # a node gast does not have
+            def convert(node):
+                return None
+        elif not cls._fields and not cls._attributes:  # a context, an operator: nothing to copy
+            convert = functools.partial(made.__new__, made)
+        else:
+            convert = _copier(made, cls._fields)
+    _CONVERT[cls] = convert
+    return convert
+
+
+def _copier(made, fields: tuple):
+    """The generic conversion to gast class `made` of a node with `fields`: its
+    `__dict__` (fields, then positions) copied, the children converted in it."""
+    AST, new, converters = ast.AST, made.__new__, _CONVERT
+
+    def convert(node):
+        converted = new(made)
+        into = converted.__dict__
+        into.update(node.__dict__)
+        for field in fields:
+            value = into.get(field)
+            if value.__class__ is list:
+                into[field] = [(converters.get(v.__class__) or _converter(v.__class__))(v)
+                               if isinstance(v, AST) else _TO_GAST._visit(v) for v in value]
+            elif isinstance(value, AST):
+                into[field] = (converters.get(value.__class__) or _converter(value.__class__))(value)
+        return converted
+
+    return convert
+
+
+class _ToGast(gast_ast3.Ast3ToGAst):
+    """gast's `Ast3ToGAst`, for its own conversion methods (`visit_arg`,
+    `visit_FunctionDef`... for this Python version): their children are converted by
+    `_converter`'s functions."""
 
     def visit(self, node):
-        method = self._methods.get(node.__class__)
-        if method is None:
-            method = getattr(type(self), "visit_" + node.__class__.__name__, None)
-            if method is None or method is getattr(ast.NodeVisitor, "visit_Constant", None):
-                # (NodeVisitor's visit_Constant looks for the visit_Num-style methods
-                # gast defines only for Python < 3.8, then copies generically)
-                method = _ToGast.generic_visit
-            self._methods[node.__class__] = method
-        return method(self, node)
+        return (_CONVERT.get(node.__class__) or _converter(node.__class__))(node)
 
     def _visit(self, node):
         if isinstance(node, ast.AST):
             return self.visit(node)
         if node.__class__ is list:
-            return [self.visit(n) if isinstance(n, ast.AST) else self._visit(n) for n in node]
+            return [self._visit(n) for n in node]
         return node
-
-    def generic_visit(self, node):
-        spec = self._specs.get(node.__class__)
-        if spec is None:
-            made = getattr(gast, node.__class__.__name__, None)
-            spec = self._specs[node.__class__] = (made, node._fields, node._attributes)
-        made, fields, attributes = spec
-        if made is None:  # a node gast does not have
-            return None
-        missing = _MISSING
-        values = {}
-        for field in fields:
-            value = getattr(node, field, missing)
-            if value is not missing:
-                values[field] = self._visit(value)
-        new_node = made.__new__(made)  # what `made(**values)` makes, without its constructor call
-        into = new_node.__dict__
-        into.update(values)
-        for attr in attributes:
-            value = getattr(node, attr, missing)
-            if value is not missing:
-                into[attr] = value
-        return new_node
 
     def visit_Name(self, node):
         # gast's own, without its constructor and `ast.copy_location` calls: a parse meets
         # a Name in every other node
         new_node = gast.Name.__new__(gast.Name)
         into = new_node.__dict__
-        into["id"] = node.id
-        into["ctx"] = self.visit(node.ctx)
-        into["annotation"] = None
-        into["type_comment"] = None
+        src = node.__dict__
+        ctx = src["ctx"]
+        into.update(id=src["id"], ctx=(_CONVERT.get(ctx.__class__) or _converter(ctx.__class__))(ctx),
+                    annotation=None, type_comment=None)
         for attr in _POSITIONS:  # (copy_location: an end position is copied even when None)
-            value = getattr(node, attr, None)
+            value = src.get(attr)
             if value is not None or attr[0] == "e" and hasattr(node, attr):
                 into[attr] = value
         return new_node
 
 
-_MISSING = object()
+_TO_GAST = _ToGast()
+
 _POSITIONS = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 
 

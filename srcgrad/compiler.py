@@ -280,7 +280,7 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
         elif options.optimize and not (options.debug_nans or options.nan_safe or low.generated):
             functions, deferred = fast_path(out, sweeps, names, ctx, options, setting,
                                             ctx.arithmetic_helpers(arrays=True))
-    compiled = _compiled(low, functions, calls, twin=deferred)
+    compiled = _compiled(low, functions, calls, twin=deferred, with_writes=options.split)
     compiled.native_kwonly = moved if options.backend == "numba" else ()
     compiled.native_reals = reals if options.backend == "numba" and not options.split else ()
     # a numba split pair whose backward restores arrays of its tape in place, on the tape itself
@@ -371,9 +371,11 @@ def _derive_forward(low: Lowered, options: Options, calls: Tangents):
     return compiled
 
 
-def _compiled(low: Lowered, functions: list, calls, twin=None) -> codegen.Compiled:
+def _compiled(low: Lowered, functions: list, calls, twin=None, with_writes: bool = True) -> codegen.Compiled:
     """The generated functions as text and code, bound to the helpers the compile made,
-    with what they were built from (`watch.reads`) and the parameters they may write."""
+    with what they were built from (`watch.reads`) and, `with_writes`, the parameters
+    they may write (`writes`, else None): what `jvp` and `vjp`'s pairs copy by, which a
+    joint gradient's caller never asks."""
     ctx = low.ctx
     texts = [codegen.to_sources(f, note=ctx.line) for f in functions]
     source = "\n\n".join(plain for plain, _ in texts)
@@ -382,7 +384,7 @@ def _compiled(low: Lowered, functions: list, calls, twin=None) -> codegen.Compil
     compiled = codegen.Compiled([f.name for f in functions], source, free, ctx.helpers, annotated, twin=twin)
     compiled.reads = watch.reads(low.parsed, low.ops, calls.bound)
     compiled.writes = writes.written_params(low.anf, low.ops, low.params, low.parsed.namespace,
-                                            ctx.is_local)
+                                            ctx.is_local) if with_writes else None
     compiled.origin = low.parsed.source.filename  # what its notes' line numbers refer to
     return compiled
 

@@ -303,7 +303,7 @@ def stamp(node, lineno: int, col: int = 0):
     """Give `node` and its children without a position the original line."""
     positioned = _POSITIONED
     stack = [node]
-    pop, push, fields_of, AST, Name, Constant = stack.pop, stack.append, _CHILD_FIELDS.get, gast.AST, \
+    pop, push, fields_of, AST, Name, Constant = stack.pop, stack.append, _NAME_FIELDS.get, gast.AST, \
         gast.Name, gast.Constant
     while stack:  # (`walk`'s nodes, without a generator step per node: ANF stamps every statement)
         n = pop()
@@ -314,21 +314,26 @@ def stamp(node, lineno: int, col: int = 0):
         if has and getattr(n, "lineno", None) is None:
             n.lineno = lineno
             n.col_offset = col
-        fields = fields_of(cls)
+        fields = fields_of(cls)  # (operators, in the fields left out, have no position)
         if fields is None:
-            fields = child_fields(cls)
+            fields = _name_fields(cls)
         for field in fields:
             value = getattr(n, field, None)
             c = value.__class__
-            if c is list:
-                for item in value:
-                    if isinstance(item, AST):
-                        push(item)
-            elif c is Constant or c is Name and value.annotation is None:
+            if c is Constant or c is Name and value.annotation is None:
                 # a leaf, stamped here rather than pushed (the commonest children)
                 if getattr(value, "lineno", None) is None:
                     value.lineno = lineno
                     value.col_offset = col
+            elif c is list:
+                for item in value:
+                    c = item.__class__
+                    if c is Constant or c is Name and item.annotation is None:
+                        if getattr(item, "lineno", None) is None:
+                            item.lineno = lineno
+                            item.col_offset = col
+                    elif isinstance(item, AST):
+                        push(item)
             elif isinstance(value, AST):
                 push(value)
     return node

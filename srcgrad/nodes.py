@@ -470,11 +470,15 @@ def of_class(node, classes) -> list:
     node (the passes look for a few calls among thousands of nodes)."""
     out: list = []
     stack = list(reversed(node)) if node.__class__ is list else [node]
-    pop, push, fields_of, AST, Name, Constant = stack.pop, stack.append, _CHILD_FIELDS.get, gast.AST, \
-        gast.Name, gast.Constant
+    pop, push, AST, Name, Constant = stack.pop, stack.append, gast.AST, gast.Name, gast.Constant
     # Leaves not asked for are not pushed: a constant has no children, nor has a name
-    # without an annotation (the commonest nodes; the others keep their order).
+    # without an annotation (the commonest nodes; the others keep their order), nor
+    # operators (the fields holding them are left out unless an operator is asked for).
     skip_name, skip_constant = Name not in classes, Constant not in classes
+    if _OPERATORS.isdisjoint(classes):
+        fields_of, fields_of_new = _NAME_FIELDS.get, _name_fields
+    else:
+        fields_of, fields_of_new = _CHILD_FIELDS.get, child_fields
     while stack:
         n = pop()
         cls = n.__class__
@@ -482,7 +486,7 @@ def of_class(node, classes) -> list:
             out.append(n)
         fields = fields_of(cls)
         if fields is None:
-            fields = child_fields(cls)
+            fields = fields_of_new(cls)
         for field in fields:  # (push_children, inlined)
             value = getattr(n, field, None)
             c = value.__class__
@@ -626,6 +630,7 @@ def _visits(kind, leaf) -> bool:
         hasattr(kind, "visit_" + old) for old in ("Num", "Str", "Bytes", "NameConstant", "Ellipsis"))
 
 _LEAVES = _leaf_classes()
+_OPERATORS = _LEAVES - {gast.Name, gast.Constant}  # (and the load/store contexts)
 
 
 def name_nodes(node) -> list:

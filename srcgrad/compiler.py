@@ -38,7 +38,7 @@ from .native import lowering as native_lowering, pairs as native_pairs
 from .normalize import nograd, normalize
 from .normalize.truth import tests_decided_once
 from .normalize.aux import split_aux
-from .normalize.comprehensions import expand as expand_comprehensions
+from .normalize.comprehensions import EXPANDED as COMPREHENSION_SIGNS, expand as expand_comprehensions
 from .normalize.desugar import bind_loop_items, spread_shapes
 from . import optimize
 from .normalize.share import share_repeats
@@ -149,15 +149,17 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     parsed = parse(fn, fresh=False)  # only read: `nested.extract` works on its own copy
     fence(parsed)
     tree, nested_defs = nested.extract(parsed.tree)
-    spread_shapes(tree, lambda func: resolve_static(parsed, func))
+    # one walk for the names (those stored, every one used), the calls and the comprehensions
+    found = nodes.of_class(tree, (gast.Name,) + COMPREHENSION_SIGNS)
+    spread_shapes(tree, lambda func: resolve_static(parsed, func), [n for n in found if n.__class__ is gast.Call])
     params = parameter_names(tree)
-    named = nodes.name_nodes(tree)  # (one walk: the names stored, and every name used)
+    named = [n for n in found if n.__class__ is gast.Name]  # (what a Starred spread_shapes took out held stays)
     stored = {n.id for n in named if isinstance(n.ctx, gast.Store)}
     parsed, static = _with_static(parsed, params, options.kinds, stored)
     names = Names({n.id for n in named} | {tree.name})
     parsed, builtins_kept = keep_builtins(parsed, tree, names, options.kinds)
     expanded = expand_comprehensions(tree, names, parsed.source, parsed.namespace,
-                                     (set(params) - static) | stored)
+                                     (set(params) - static) | stored, found)
     aux = split_aux(tree, names, parsed.source) if options.has_aux else None
     if expanded or aux is not None:  # (else the tree binds the same names as before)
         stored = _stored(tree)

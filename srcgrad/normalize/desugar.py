@@ -513,11 +513,12 @@ def _unpack_one(target, value, like, names: Names) -> list:
     return out
 
 
-def spread_shapes(tree, lookup) -> None:
+def spread_shapes(tree, lookup, calls: list | None = None) -> None:
     """`numpy.ndindex(*shape)` as `numpy.ndindex(shape)`: the same iterator, and a call
     without `*` (which the fence lets through for it alone). `lookup(func)` is the
-    object a called name or path stands for (None when unknown). Edits `tree`."""
-    for node in nodes.of_class(tree, (gast.Call,)):
+    object a called name or path stands for (None when unknown); `calls`, if given,
+    are the calls in `tree` (a caller's walk for them and others). Edits `tree`."""
+    for node in nodes.of_class(tree, (gast.Call,)) if calls is None else calls:
         if len(node.args) == 1 and isinstance(node.args[0], gast.Starred) \
                 and lookup(node.func) is numpy.ndindex:
             node.args[0] = node.args[0].value

@@ -218,9 +218,16 @@ def _made(cls, **fields):
 
 def name(ident: str, store: bool = False):
     """A `Name` node loading (or storing) `ident`."""
-    node = gast.Name.__new__(gast.Name)  # (gast's keyword constructor does the same, slower)
-    node.__dict__.update(id=ident, ctx=_STORE if store else _LOAD, annotation=None, type_comment=None)
+    node = _new_name(gast.Name)  # (gast's keyword constructor does the same, slower)
+    into = node.__dict__  # (item by item: faster than an update from keywords)
+    into["id"] = ident
+    into["ctx"] = _STORE if store else _LOAD
+    into["annotation"] = None
+    into["type_comment"] = None
     return node
+
+
+_new_name = gast.Name.__new__
 
 
 def const(value):
@@ -347,11 +354,15 @@ def loaded(node):
     if node.__class__ is gast.Name and node.annotation is None:
         # (the commonest case, a template's operand: `clone`'s copy made directly)
         src = node.__dict__
-        made = name(src.get("id"))
-        made.type_comment = src.get("type_comment")
+        made = _new_name(gast.Name)
+        into = made.__dict__
+        into["id"] = src.get("id")
+        into["ctx"] = _LOAD
+        into["annotation"] = None
+        into["type_comment"] = src.get("type_comment")
         for attr in _NAME_POSITIONS:
             if attr in src:
-                made.__dict__[attr] = src[attr]
+                into[attr] = src[attr]
         return made
     node = clone(node)
     _set_ctx(node, _LOAD)

@@ -98,7 +98,7 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), seq
                                                                     - set(scalar_params)))
             if stmt.target.value.id in holders:
                 _check_entry_update(fn.body, params, stmt, position, loops, source, returns, held_numbers, arrays)
-    kinds = _loop_kinds(fn.body, params, sequence_params)
+    kinds = _loop_kinds(fn.body, params, sequence_params) if _has_for(fn.body) else None  # (only `_for` asks)
     fn.body = _body(fn.body, names, source, kinds, top=True)
     return fn
 
@@ -139,6 +139,21 @@ def _check_entry_update(body, params, stmt, position, loops, source, returns, he
         raise located(source, stmt, f"{what}, but the entry may share memory with {others[0]!r}; "
                       "the other name would change too",
                       f"write {name}[k] = {name}[k] + ... to make a new array, or store a copy")
+
+
+def _has_for(body) -> bool:
+    """Whether a `for` statement is anywhere in `body` (in any block of its statements)."""
+    stack = list(body)
+    pop, For = stack.pop, gast.For
+    while stack:
+        stmt = pop()
+        if stmt.__class__ is For:
+            return True
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            block = getattr(stmt, field, None)
+            if block.__class__ is list:
+                stack.extend(block)
+    return False
 
 
 def _loop_kinds(body, params, sequence_params) -> dict:

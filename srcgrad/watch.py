@@ -340,10 +340,10 @@ def free_names(tree, found: list | None = None) -> set[str]:
     read in both scopes), from the same walk."""
     import gast
 
-    from .nodes import child_fields, of_class
+    from .nodes import _name_fields as name_fields, of_class
 
-    FunctionDef, Name, Load, AST = gast.FunctionDef, gast.Name, gast.Load, gast.AST
-    fields_of: dict = {}  # node class -> `child_fields(cls)`, for this call
+    FunctionDef, Name, Load, AST, Constant = gast.FunctionDef, gast.Name, gast.Load, gast.AST, gast.Constant
+    fields_of: dict = {}  # node class -> its fields that may hold names or calls (not operators), for this call
     wanted = (gast.Subscript, gast.Call) if found is not None else ()
 
     def scope(fn, enclosing: frozenset) -> set[str]:
@@ -376,14 +376,20 @@ def free_names(tree, found: list | None = None) -> set[str]:
                 (loads if node.ctx.__class__ is Load else bound).add(node.id)
             fields = fields_of.get(cls)
             if fields is None:
-                fields = fields_of[cls] = child_fields(cls)
-            for field in fields:  # (nodes.push_children, inlined: this runs for every node)
-                value = getattr(node, field, None)
-                if value.__class__ is list:
+                fields = fields_of[cls] = name_fields(cls)
+            for field in fields:  # (push_children, inlined: this runs for every node; a name without
+                value = getattr(node, field, None)  # children taken at once, a constant left)
+                c = value.__class__
+                if c is Name and value.annotation is None:
+                    (loads if value.ctx.__class__ is Load else bound).add(value.id)
+                elif c is list:
                     for item in value:
-                        if isinstance(item, AST):
+                        c = item.__class__
+                        if c is Name and item.annotation is None:
+                            (loads if item.ctx.__class__ is Load else bound).add(item.id)
+                        elif c is not Constant and isinstance(item, AST):
                             push(item)
-                elif isinstance(value, AST):
+                elif c is not Constant and isinstance(value, AST):
                     push(value)
         free = loads - bound
         for fn_inner in inner:

@@ -255,11 +255,27 @@ _ALLOWED_CLASSES: dict = {}  # node class -> whether it is one of _ALLOWED_EXPRS
 def _breadth_first(node) -> list:
     """The nodes of the expression `node`, breadth first: `gast.walk`'s order (so the
     first node refused is the one it would find), without its generator and deque per
-    node. Load/store contexts, always allowed, are left out (`nodes.child_fields`)."""
+    node. What is always allowed and has no children is left out: load/store contexts,
+    operators, constants, names (without an annotation)."""
     order = [node]
     push = order.append
+    fields_of, AST, Name, Constant = nodes._NAME_FIELDS.get, gast.AST, gast.Name, gast.Constant
     for n in order:  # (the list grows as it is read: a queue)
-        nodes.push_children(n, push)
+        fields = fields_of(n.__class__)
+        if fields is None:
+            fields = nodes._name_fields(n.__class__)
+        for field in fields:
+            value = getattr(n, field, None)
+            c = value.__class__
+            if c is list:
+                for item in value:
+                    c = item.__class__
+                    if c is not Constant and (c is not Name or item.annotation is not None) \
+                            and isinstance(item, AST):
+                        push(item)
+            elif c is not Constant and (c is not Name or value.annotation is not None) \
+                    and isinstance(value, AST):
+                push(value)
     return order
 
 

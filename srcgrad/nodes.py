@@ -742,12 +742,25 @@ def reads_and_stores(node) -> tuple[set[str], set[str]]:
         fields = fields_of(cls)
         if fields is None:
             fields = _name_fields(cls)
-        for field in fields:  # (push_children, inlined; constants have no names)
-            value = getattr(n, field, None)
+        for field in fields:  # (push_children, inlined; a name without children taken at once,
+            value = getattr(n, field, None)  # constants left: they have no names)
             c = value.__class__
-            if c is list:
+            if c is Name and value.annotation is None:
+                ctx = value.ctx.__class__
+                if ctx is Load:
+                    loads.add(value.id)
+                elif ctx is Store:
+                    stores.add(value.id)
+            elif c is list:
                 for item in value:
-                    if item.__class__ is not Constant and isinstance(item, AST):
+                    c = item.__class__
+                    if c is Name and item.annotation is None:
+                        ctx = item.ctx.__class__
+                        if ctx is Load:
+                            loads.add(item.id)
+                        elif ctx is Store:
+                            stores.add(item.id)
+                    elif c is not Constant and isinstance(item, AST):
                         push(item)
             elif c is not Constant and isinstance(value, AST):
                 push(value)

@@ -778,7 +778,13 @@ def loaded_names(node) -> set[str]:
 
 
 def _names(node, loads: bool) -> set[str]:
-    # A loop rather than `walk`: the passes ask this of every statement, many times.
+    # A loop rather than `walk`: the passes ask this of every statement, many times,
+    # and of the values in them: a comment, a name or a constant answered at once.
+    cls = node.__class__
+    if cls is Comment or cls is gast.Constant:
+        return set()
+    if cls is gast.Name and node.annotation is None:
+        return {node.id} if not loads or node.ctx.__class__ is gast.Load else set()
     out: set[str] = set()
     add = out.add
     stack = list(node) if node.__class__ is list else [node]

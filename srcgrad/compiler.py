@@ -41,7 +41,7 @@ from .native import lowering as native_lowering, pairs as native_pairs
 from .normalize import nograd, normalize
 from .normalize.truth import tests_decided_once
 from .normalize.aux import split_aux
-from .normalize.comprehensions import expand as expand_comprehensions
+from .normalize.comprehensions import EXPANDED as COMPREHENSION_SIGNS, expand as expand_comprehensions
 from .normalize.desugar import bind_loop_items, spread_shapes
 from . import optimize
 from .normalize.share import share_repeats
@@ -64,7 +64,7 @@ class Lowered:
     """A function after the front end and the analyses: what either mode differentiates."""
 
     parsed: ParsedFunction
-    tree: object  # the parsed def, nested defs taken out
+    tree: object  # the parsed def, nested defs taken out (its body normalized: read its signature only)
     nested_defs: list
     params: list
     names: Names
@@ -153,15 +153,17 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     parsed = parse(fn, fresh=False)  # only read: `nested.extract` works on its own copy
     fence(parsed)
     tree, nested_defs = nested.extract(parsed.tree)
-    spread_shapes(tree, lambda func: resolve_static(parsed, func))
+    # one walk for the names (those stored, every one used), the calls and the comprehensions
+    found = nodes.of_class(tree, (gast.Name,) + COMPREHENSION_SIGNS)
+    spread_shapes(tree, lambda func: resolve_static(parsed, func), [n for n in found if n.__class__ is gast.Call])
     params = parameter_names(tree)
-    named = nodes.name_nodes(tree)  # (one walk: the names stored, and every name used)
+    named = [n for n in found if n.__class__ is gast.Name]  # (what a Starred spread_shapes took out held stays)
     stored = {n.id for n in named if isinstance(n.ctx, gast.Store)}
     parsed, static = _with_static(parsed, params, options.kinds, stored)
     names = Names({n.id for n in named} | {tree.name})
     parsed, builtins_kept = keep_builtins(parsed, tree, names, options.kinds)
     expanded = expand_comprehensions(tree, names, parsed.source, parsed.namespace,
-                                     (set(params) - static) | stored)
+                                     (set(params) - static) | stored, found)
     aux = split_aux(tree, names, parsed.source) if options.has_aux else None
     if expanded or aux is not None:  # (else the tree binds the same names as before)
         stored = _stored(tree)
@@ -169,19 +171,23 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     ctx.helpers.update(builtins_kept)
     model_writes(tree, parsed.namespace, ctx.is_local)
     kinds = options.kinds
+    # `tree` is this build's own copy (`nested.extract`'s), and after normalization only its
+    # signature is read: it is normalized in place, and what `nested` reads of its nested
+    # defs' bindings is taken first
+    bound = nested.bound_once(tree)
     anf = normalize(tree, names, parsed.source, ctx.is_local,
                     {p for p, k in zip(params, kinds) if k == "scalar"},
                     lambda path: is_module_path(parsed.namespace, path),
                     {p for p, k in zip(params, kinds) if k in ("array", "numbers", "dask")},
                     lambda call: returned_args(call, parsed.namespace, ctx.is_local),
-                    nested.hidden_reads(tree, nested_defs, ctx.locals, getattr(fn, "siblings", None)),
-                    lambda name: holds_array(parsed.namespace, name))
+                    nested.hidden_reads(tree, nested_defs, ctx.locals, getattr(fn, "siblings", None), bound),
+                    lambda name: holds_array(parsed.namespace, name), copy=False)
     if options.lazy or "dask" in kinds:  # a Dask test computes: once, not again backward
         tests_decided_once(anf, names)
     ctx.locals |= _stored(anf)
     if stages is not None:
         stages["normalize"] = codegen.to_source(anf)
-    lifted = nested.lifted(tree, nested_defs, parsed, ctx.locals, getattr(fn, "siblings", None))
+    lifted = nested.lifted(tree, nested_defs, parsed, ctx.locals, getattr(fn, "siblings", None), bound)
     ops = resolve(anf, parsed.namespace, parsed.source, ctx.is_local, lifted)
     bind_loop_items(anf, ctx.rename_global)  # `_s1 = loop_items(d)`
     if nograd.marked(anf):
@@ -327,7 +333,7 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
         elif options.optimize and not (options.debug_nans or options.nan_safe or low.generated):
             functions, deferred = fast_path(out, sweeps, names, ctx, options, setting,
                                             ctx.arithmetic_helpers(arrays=True))
-    compiled = _compiled(low, functions, calls, twin=deferred)
+    compiled = _compiled(low, functions, calls, twin=deferred, with_writes=options.split)
     compiled.native_kwonly = moved if options.backend == "numba" else ()
     compiled.native_reals = reals if options.backend == "numba" and not options.split else ()
     # a numba split pair whose backward restores arrays of its tape in place, on the tape itself
@@ -418,9 +424,11 @@ def _derive_forward(low: Lowered, options: Options, calls: Tangents):
     return compiled
 
 
-def _compiled(low: Lowered, functions: list, calls, twin=None) -> codegen.Compiled:
+def _compiled(low: Lowered, functions: list, calls, twin=None, with_writes: bool = True) -> codegen.Compiled:
     """The generated functions as text and code, bound to the helpers the compile made,
-    with what they were built from (`watch.reads`) and the parameters they may write."""
+    with what they were built from (`watch.reads`) and, `with_writes`, the parameters
+    they may write (`writes`, else None): what `jvp` and `vjp`'s pairs copy by, which a
+    joint gradient's caller never asks."""
     ctx = low.ctx
     texts = [codegen.to_sources(f, note=ctx.line) for f in functions]
     source = "\n\n".join(plain for plain, _ in texts)
@@ -429,7 +437,7 @@ def _compiled(low: Lowered, functions: list, calls, twin=None) -> codegen.Compil
     compiled = codegen.Compiled([f.name for f in functions], source, free, ctx.helpers, annotated, twin=twin)
     compiled.reads = watch.reads(low.parsed, low.ops, calls.bound)
     compiled.writes = writes.written_params(low.anf, low.ops, low.params, low.parsed.namespace,
-                                            ctx.is_local)
+                                            ctx.is_local) if with_writes else None
     compiled.origin = low.parsed.source.filename  # what its notes' line numbers refer to
     return compiled
 

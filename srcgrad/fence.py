@@ -11,10 +11,11 @@ import builtins
 import gast
 import numpy
 
-from . import nested, nodes
+from . import frontend, identity, nested, nodes
 from .analysis import statics
 from .errors import unsupported
 from .frontend import ParsedFunction
+from .markers import no_grad
 
 _HINTS = {
     "Try": "move the try/except outside the differentiated function",
@@ -50,13 +51,57 @@ _ALLOWED_EXPRS = (
 
 
 def fence(parsed: ParsedFunction) -> None:
-    """Raise SrcGradError at the first node outside the supported language."""
-    _Fence(parsed).check_function(parsed.tree)
+    """Raise SrcGradError at the first node outside the supported language.
+
+    A function's kept tree (`frontend.kept`, never changed) is fenced at `grad()` and
+    again when its derivative is built: the second time, when every name the first
+    fence resolved still resolves to an object it judges alike (`_verdict`), the fence
+    would take the same path and pass again, and is not walked."""
+    tree = parsed.tree
+    kept = frontend.kept(parsed)
+    if kept:
+        resolved = identity.lookup(_PASSED, id(tree), tree)
+        if resolved is not None and _alike(parsed, resolved):
+            return
+    check = _Fence(parsed)
+    check.check_function(tree)
+    if kept:
+        identity.store(_PASSED, id(tree), tree, tuple(check.resolved.items()))
+
+
+# id(kept tree) -> (weak reference to it, ((callee path, its verdict), ...) of the fence it passed)
+_PASSED: dict = {}
+
+
+def _verdict(obj):
+    """What the fence makes of a callee it resolved to `obj` (all it asks of it)."""
+    try:
+        if obj in _HIDDEN_READS:
+            return "hidden"
+    except TypeError:  # (unhashable: a call to it fails the fence as `in _HIDDEN_READS` fails)
+        return "unhashable"
+    return "ndindex" if obj is numpy.ndindex else "no_grad" if obj is no_grad else None
+
+
+def _alike(parsed: ParsedFunction, resolved: tuple) -> bool:
+    """Whether each callee path of `resolved` has the same verdict in `parsed` now."""
+    namespace = parsed.namespace
+    return all(_verdict(statics.lookup(namespace, path)) == verdict for path, verdict in resolved)
 
 
 class _Fence:
     def __init__(self, parsed: ParsedFunction):
         self.parsed = parsed
+        self.resolved: dict = {}  # callee path -> `_verdict` of what it resolved to
+
+    def resolve(self, node):
+        """`resolve_static` of callee `node`, its verdict noted in `resolved`."""
+        path = nodes.dotted(node)
+        if path is None:
+            return None
+        obj = statics.lookup(self.parsed.namespace, path)
+        self.resolved[path] = _verdict(obj)
+        return obj
 
     def reject(self, node, what: str | None = None, hint: str | None = None):
         kind = type(node).__name__
@@ -169,13 +214,12 @@ class _Fence:
         self.check_expr(stmt.test)
 
     def visit_With(self, stmt) -> None:
-        from .markers import no_grad  # the only context manager the compiler knows
-
+        # (`no_grad`: the only context manager the compiler knows)
         if len(stmt.items) != 1 or stmt.items[0].optional_vars is not None:
             self.reject(stmt, "this `with` statement", "only `with srcgrad.no_grad():` is supported")
         ctx = stmt.items[0].context_expr
         callee = ctx.func if isinstance(ctx, gast.Call) and not ctx.args and not ctx.keywords else None
-        if callee is None or resolve_static(self.parsed, callee) is not no_grad:
+        if callee is None or self.resolve(callee) is not no_grad:
             self.reject(stmt, "a `with` statement other than `with srcgrad.no_grad():`",
                         "move the context manager outside the differentiated function")
         self.check_body(stmt.body)
@@ -194,7 +238,7 @@ class _Fence:
             if cls is gast.Dict and any(k is None for k in sub.keys):
                 self.reject(sub, "`**` unpacking in a dict display", "write the entries out")
             if cls is gast.Call:
-                called = resolve_static(self.parsed, sub.func)
+                called = self.resolve(sub.func)
                 if called in _HIDDEN_READS:
                     self.reject(sub, f"a call to {nodes_dotted(sub.func)}()",
                                 "eval, exec, locals, vars and globals read or run code the compiler "
@@ -214,11 +258,27 @@ _ALLOWED_CLASSES: dict = {}  # node class -> whether it is one of _ALLOWED_EXPRS
 def _breadth_first(node) -> list:
     """The nodes of the expression `node`, breadth first: `gast.walk`'s order (so the
     first node refused is the one it would find), without its generator and deque per
-    node. Load/store contexts, always allowed, are left out (`nodes.child_fields`)."""
+    node. What is always allowed and has no children is left out: load/store contexts,
+    operators, constants, names (without an annotation)."""
     order = [node]
     push = order.append
+    fields_of, AST, Name, Constant = nodes._NAME_FIELDS.get, gast.AST, gast.Name, gast.Constant
     for n in order:  # (the list grows as it is read: a queue)
-        nodes.push_children(n, push)
+        fields = fields_of(n.__class__)
+        if fields is None:
+            fields = nodes._name_fields(n.__class__)
+        for field in fields:
+            value = getattr(n, field, None)
+            c = value.__class__
+            if c is list:
+                for item in value:
+                    c = item.__class__
+                    if c is not Constant and (c is not Name or item.annotation is not None) \
+                            and isinstance(item, AST):
+                        push(item)
+            elif c is not Constant and (c is not Name or value.annotation is not None) \
+                    and isinstance(value, AST):
+                push(value)
     return order
 
 

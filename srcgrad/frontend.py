@@ -120,6 +120,14 @@ def _syntax(fn, fresh: bool = True) -> tuple:
     return (nodes.clone(tree) if fresh else tree), source
 
 
+def kept(parsed: ParsedFunction) -> bool:
+    """Whether `parsed` holds the tree kept for its function's code (`parse(fresh=False)`'s,
+    which nothing changes)."""
+    code = getattr(parsed.fn, "__code__", None)
+    found = identity.lookup(_PARSED, id(code), code) if code is not None else None
+    return found is not None and found[0] is parsed.tree
+
+
 def _read(fn) -> tuple:
     """Read and parse `fn`'s source: its `def` tree and the file's lines.
 

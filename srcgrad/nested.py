@@ -182,19 +182,23 @@ def _own(defn) -> set[str]:
                           and isinstance(n.ctx, gast.Store)}
 
 
-def hidden_reads(tree, defs: list, outer_locals: set[str], inherited=None) -> dict[str, tuple[str, ...]]:
+def hidden_reads(tree, defs: list, outer_locals: set[str], inherited=None,
+                 bound: dict | None = None) -> dict[str, tuple[str, ...]]:
     """name -> the outer locals a call of that nested helper reads without naming them.
 
     A call `g(b)` of `def g(t): return a * t` reads `a` too: normalization must
     know, so that `a = g(b)` keeps the old `a` apart from the new one.
-    `inherited` are the enclosing function's helpers this one may call."""
+    `inherited` are the enclosing function's helpers this one may call; `bound`, if
+    given, is `bound_once(tree)`."""
     inherited = inherited or {}
-    direct = {name: free_variables(defs[index], outer_locals) for name, index in _bound_once(tree).items()}
+    bound = bound_once(tree) if bound is None else bound
+    direct = {name: free_variables(defs[index], outer_locals) for name, index in bound.items()}
     return {**{n: tuple(h.free) for n, h in inherited.items()}, **_reach(direct, inherited)}
 
 
-def _bound_once(tree) -> dict[str, int]:
-    """The names bound exactly once, to a nested def: name -> its number."""
+def bound_once(tree) -> dict[str, int]:
+    """The names bound exactly once, to a nested def: name -> its number (in `tree`
+    as `extract` leaves it, before normalization)."""
     bound: dict[str, list] = {}
     for stmt in nodes.walk_statements(tree.body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
@@ -224,13 +228,14 @@ def _twins(code, lineno: int) -> int:
     return count
 
 
-def lifted(tree, defs: list, parsed, locals_: set[str], inherited=None) -> dict:
+def lifted(tree, defs: list, parsed, locals_: set[str], inherited=None, bound: dict | None = None) -> dict:
     """Nested helpers bound once to their name: name -> lifted function.
 
     `inherited` are the helpers of the enclosing function that this one (itself
-    a lifted helper) receives as parameters: callable here as they are there."""
+    a lifted helper) receives as parameters: callable here as they are there. `bound`,
+    if given, is `bound_once(tree)`."""
     inherited = inherited or {}
-    bound = _bound_once(tree)
+    bound = bound_once(tree) if bound is None else bound
     reach = _reach({name: free_variables(defs[index], locals_) for name, index in bound.items()}, inherited)
     out = {}
     for name, index in bound.items():

@@ -16,10 +16,11 @@ from gast import ast3 as gast_ast3
 
 
 def parse(text: str):
-    """`gast.parse(text)`, the same tree, made faster: gast's own conversion from
-    `ast`, with its per-node method lookup and field lists kept per node class
-    (a function's first build converts every node of its source)."""
-    return _ToGast().visit(parse_ast(text))
+    """`gast.parse(text)`, the same tree, made faster: each `ast` node is converted by a
+    function made once for its class (a function's first build converts every node of
+    its source), gast's own conversion methods used where it has them."""
+    tree = parse_ast(text)
+    return (_CONVERT.get(tree.__class__) or _converter(tree.__class__))(tree)
 
 
 # CPython 3.11 and 3.12 count the depth of the Python objects `ast.parse` builds in
@@ -34,72 +35,87 @@ def parse_ast(text: str, mode: str = "exec"):
         return ast.parse(text, mode=mode)
 
 
-class _ToGast(gast_ast3.Ast3ToGAst):
-    """gast's `Ast3ToGAst`, dispatching through a per-class table. Its own methods
-    (`visit_Name`, `visit_arg`, ... for this Python version) are used as they are;
-    the generic copy builds the same gast node from the same fields."""
+# ast node class -> the function converting one of its nodes to gast (`_converter`)
+_CONVERT: dict = {}
 
-    _methods: dict = {}
-    _specs: dict = {}
+
+def _converter(cls):
+    """The function converting an `ast` node of class `cls` to the gast node gast's
+    `Ast3ToGAst` makes of it: gast's own method for the classes it has one for (`Name`,
+    `arg`, `FunctionDef`...), else the node of gast's class of that name with the same
+    fields (children converted) and positions, made without gast's constructor."""
+    method = getattr(_ToGast, "visit_" + cls.__name__, None)
+    if method is not None and method is not getattr(ast.NodeVisitor, "visit_Constant", None):
+        # (NodeVisitor's visit_Constant looks for the visit_Num-style methods gast
+        # defines only for Python < 3.8, then copies generically)
+        convert = method.__get__(_TO_GAST)
+    else:
+        made = getattr(gast, cls.__name__, None)
+        if made is None:  # a node gast does not have
+            def convert(node):
+                return None
+        elif not cls._fields and not cls._attributes:  # a context, an operator: nothing to copy
+            convert = functools.partial(made.__new__, made)
+        else:
+            convert = _copier(made, cls._fields)
+    _CONVERT[cls] = convert
+    return convert
+
+
+def _copier(made, fields: tuple):
+    """The generic conversion to gast class `made` of a node with `fields`: its
+    `__dict__` (fields, then positions) copied, the children converted in it."""
+    AST, new, converters = ast.AST, made.__new__, _CONVERT
+
+    def convert(node):
+        converted = new(made)
+        into = converted.__dict__
+        into.update(node.__dict__)
+        for field in fields:
+            value = into.get(field)
+            if value.__class__ is list:
+                into[field] = [(converters.get(v.__class__) or _converter(v.__class__))(v)
+                               if isinstance(v, AST) else _TO_GAST._visit(v) for v in value]
+            elif isinstance(value, AST):
+                into[field] = (converters.get(value.__class__) or _converter(value.__class__))(value)
+        return converted
+
+    return convert
+
+
+class _ToGast(gast_ast3.Ast3ToGAst):
+    """gast's `Ast3ToGAst`, for its own conversion methods (`visit_arg`,
+    `visit_FunctionDef`... for this Python version): their children are converted by
+    `_converter`'s functions."""
 
     def visit(self, node):
-        method = self._methods.get(node.__class__)
-        if method is None:
-            method = getattr(type(self), "visit_" + node.__class__.__name__, None)
-            if method is None or method is getattr(ast.NodeVisitor, "visit_Constant", None):
-                # (NodeVisitor's visit_Constant looks for the visit_Num-style methods
-                # gast defines only for Python < 3.8, then copies generically)
-                method = _ToGast.generic_visit
-            self._methods[node.__class__] = method
-        return method(self, node)
+        return (_CONVERT.get(node.__class__) or _converter(node.__class__))(node)
 
     def _visit(self, node):
         if isinstance(node, ast.AST):
             return self.visit(node)
         if node.__class__ is list:
-            return [self.visit(n) if isinstance(n, ast.AST) else self._visit(n) for n in node]
+            return [self._visit(n) for n in node]
         return node
-
-    def generic_visit(self, node):
-        spec = self._specs.get(node.__class__)
-        if spec is None:
-            made = getattr(gast, node.__class__.__name__, None)
-            spec = self._specs[node.__class__] = (made, node._fields, node._attributes)
-        made, fields, attributes = spec
-        if made is None:  # a node gast does not have
-            return None
-        missing = _MISSING
-        values = {}
-        for field in fields:
-            value = getattr(node, field, missing)
-            if value is not missing:
-                values[field] = self._visit(value)
-        new_node = made.__new__(made)  # what `made(**values)` makes, without its constructor call
-        into = new_node.__dict__
-        into.update(values)
-        for attr in attributes:
-            value = getattr(node, attr, missing)
-            if value is not missing:
-                into[attr] = value
-        return new_node
 
     def visit_Name(self, node):
         # gast's own, without its constructor and `ast.copy_location` calls: a parse meets
         # a Name in every other node
         new_node = gast.Name.__new__(gast.Name)
         into = new_node.__dict__
-        into["id"] = node.id
-        into["ctx"] = self.visit(node.ctx)
-        into["annotation"] = None
-        into["type_comment"] = None
+        src = node.__dict__
+        ctx = src["ctx"]
+        into.update(id=src["id"], ctx=(_CONVERT.get(ctx.__class__) or _converter(ctx.__class__))(ctx),
+                    annotation=None, type_comment=None)
         for attr in _POSITIONS:  # (copy_location: an end position is copied even when None)
-            value = getattr(node, attr, None)
+            value = src.get(attr)
             if value is not None or attr[0] == "e" and hasattr(node, attr):
                 into[attr] = value
         return new_node
 
 
-_MISSING = object()
+_TO_GAST = _ToGast()
+
 _POSITIONS = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 
 
@@ -202,9 +218,16 @@ def _made(cls, **fields):
 
 def name(ident: str, store: bool = False):
     """A `Name` node loading (or storing) `ident`."""
-    node = gast.Name.__new__(gast.Name)  # (gast's keyword constructor does the same, slower)
-    node.__dict__.update(id=ident, ctx=_STORE if store else _LOAD, annotation=None, type_comment=None)
+    node = _new_name(gast.Name)  # (gast's keyword constructor does the same, slower)
+    into = node.__dict__  # (item by item: faster than an update from keywords)
+    into["id"] = ident
+    into["ctx"] = _STORE if store else _LOAD
+    into["annotation"] = None
+    into["type_comment"] = None
     return node
+
+
+_new_name = gast.Name.__new__
 
 
 def const(value):
@@ -287,7 +310,7 @@ def stamp(node, lineno: int, col: int = 0):
     """Give `node` and its children without a position the original line."""
     positioned = _POSITIONED
     stack = [node]
-    pop, push, fields_of, AST, Name, Constant = stack.pop, stack.append, _CHILD_FIELDS.get, gast.AST, \
+    pop, push, fields_of, AST, Name, Constant = stack.pop, stack.append, _NAME_FIELDS.get, gast.AST, \
         gast.Name, gast.Constant
     while stack:  # (`walk`'s nodes, without a generator step per node: ANF stamps every statement)
         n = pop()
@@ -298,21 +321,26 @@ def stamp(node, lineno: int, col: int = 0):
         if has and getattr(n, "lineno", None) is None:
             n.lineno = lineno
             n.col_offset = col
-        fields = fields_of(cls)
+        fields = fields_of(cls)  # (operators, in the fields left out, have no position)
         if fields is None:
-            fields = child_fields(cls)
+            fields = _name_fields(cls)
         for field in fields:
             value = getattr(n, field, None)
             c = value.__class__
-            if c is list:
-                for item in value:
-                    if isinstance(item, AST):
-                        push(item)
-            elif c is Constant or c is Name and value.annotation is None:
+            if c is Constant or c is Name and value.annotation is None:
                 # a leaf, stamped here rather than pushed (the commonest children)
                 if getattr(value, "lineno", None) is None:
                     value.lineno = lineno
                     value.col_offset = col
+            elif c is list:
+                for item in value:
+                    c = item.__class__
+                    if c is Constant or c is Name and item.annotation is None:
+                        if getattr(item, "lineno", None) is None:
+                            item.lineno = lineno
+                            item.col_offset = col
+                    elif isinstance(item, AST):
+                        push(item)
             elif isinstance(value, AST):
                 push(value)
     return node
@@ -326,11 +354,15 @@ def loaded(node):
     if node.__class__ is gast.Name and node.annotation is None:
         # (the commonest case, a template's operand: `clone`'s copy made directly)
         src = node.__dict__
-        made = name(src.get("id"))
-        made.type_comment = src.get("type_comment")
+        made = _new_name(gast.Name)
+        into = made.__dict__
+        into["id"] = src.get("id")
+        into["ctx"] = _LOAD
+        into["annotation"] = None
+        into["type_comment"] = src.get("type_comment")
         for attr in _NAME_POSITIONS:
             if attr in src:
-                made.__dict__[attr] = src[attr]
+                into[attr] = src[attr]
         return made
     node = clone(node)
     _set_ctx(node, _LOAD)
@@ -449,11 +481,15 @@ def of_class(node, classes) -> list:
     node (the passes look for a few calls among thousands of nodes)."""
     out: list = []
     stack = list(reversed(node)) if node.__class__ is list else [node]
-    pop, push, fields_of, AST, Name, Constant = stack.pop, stack.append, _CHILD_FIELDS.get, gast.AST, \
-        gast.Name, gast.Constant
+    pop, push, AST, Name, Constant = stack.pop, stack.append, gast.AST, gast.Name, gast.Constant
     # Leaves not asked for are not pushed: a constant has no children, nor has a name
-    # without an annotation (the commonest nodes; the others keep their order).
+    # without an annotation (the commonest nodes; the others keep their order), nor
+    # operators (the fields holding them are left out unless an operator is asked for).
     skip_name, skip_constant = Name not in classes, Constant not in classes
+    if _OPERATORS.isdisjoint(classes):
+        fields_of, fields_of_new = _NAME_FIELDS.get, _name_fields
+    else:
+        fields_of, fields_of_new = _CHILD_FIELDS.get, child_fields
     while stack:
         n = pop()
         cls = n.__class__
@@ -461,7 +497,7 @@ def of_class(node, classes) -> list:
             out.append(n)
         fields = fields_of(cls)
         if fields is None:
-            fields = child_fields(cls)
+            fields = fields_of_new(cls)
         for field in fields:  # (push_children, inlined)
             value = getattr(n, field, None)
             c = value.__class__
@@ -605,6 +641,7 @@ def _visits(kind, leaf) -> bool:
         hasattr(kind, "visit_" + old) for old in ("Num", "Str", "Bytes", "NameConstant", "Ellipsis"))
 
 _LEAVES = _leaf_classes()
+_OPERATORS = _LEAVES - {gast.Name, gast.Constant}  # (and the load/store contexts)
 
 
 def name_nodes(node) -> list:
@@ -705,12 +742,25 @@ def reads_and_stores(node) -> tuple[set[str], set[str]]:
         fields = fields_of(cls)
         if fields is None:
             fields = _name_fields(cls)
-        for field in fields:  # (push_children, inlined; constants have no names)
-            value = getattr(n, field, None)
+        for field in fields:  # (push_children, inlined; a name without children taken at once,
+            value = getattr(n, field, None)  # constants left: they have no names)
             c = value.__class__
-            if c is list:
+            if c is Name and value.annotation is None:
+                ctx = value.ctx.__class__
+                if ctx is Load:
+                    loads.add(value.id)
+                elif ctx is Store:
+                    stores.add(value.id)
+            elif c is list:
                 for item in value:
-                    if item.__class__ is not Constant and isinstance(item, AST):
+                    c = item.__class__
+                    if c is Name and item.annotation is None:
+                        ctx = item.ctx.__class__
+                        if ctx is Load:
+                            loads.add(item.id)
+                        elif ctx is Store:
+                            stores.add(item.id)
+                    elif c is not Constant and isinstance(item, AST):
                         push(item)
             elif c is not Constant and isinstance(value, AST):
                 push(value)
@@ -728,7 +778,13 @@ def loaded_names(node) -> set[str]:
 
 
 def _names(node, loads: bool) -> set[str]:
-    # A loop rather than `walk`: the passes ask this of every statement, many times.
+    # A loop rather than `walk`: the passes ask this of every statement, many times,
+    # and of the values in them: a comment, a name or a constant answered at once.
+    cls = node.__class__
+    if cls is Comment or cls is gast.Constant:
+        return set()
+    if cls is gast.Name and node.annotation is None:
+        return {node.id} if not loads or node.ctx.__class__ is gast.Load else set()
     out: set[str] = set()
     add = out.add
     stack = list(node) if node.__class__ is list else [node]

@@ -111,14 +111,19 @@ class _OwnNames:
 def _complex_in(expr, tainted: set[str], own) -> bool:
     """Whether the expression `expr` (or a list of them) may be complex: a complex literal
     or dtype, a complex type not `own`, or a name in `tainted`."""
-    for node in nodes.of_class(expr, _COMPLEX_SIGNS):
-        if isinstance(node, gast.Constant) and isinstance(node.value, complex):
-            return True
-        if isinstance(node, gast.Name) and (node.id in tainted or node.id in _COMPLEX_NAMES and node.id not in own):
-            return True
-        if isinstance(node, gast.Attribute) and node.attr in _COMPLEX_NAMES:
-            return True
-        if isinstance(node, gast.Call) and any(_complex_dtype(d) for d in _dtype_arguments(node)):
+    Name, Constant, Attribute = gast.Name, gast.Constant, gast.Attribute
+    for node in nodes.of_class(expr, _COMPLEX_SIGNS):  # (each of exactly one of these classes)
+        cls = node.__class__
+        if cls is Name:
+            if node.id in tainted or node.id in _COMPLEX_NAMES and node.id not in own:
+                return True
+        elif cls is Constant:
+            if isinstance(node.value, complex):
+                return True
+        elif cls is Attribute:
+            if node.attr in _COMPLEX_NAMES:
+                return True
+        elif any(_complex_dtype(d) for d in _dtype_arguments(node)):  # a call
             return True
     return False
 

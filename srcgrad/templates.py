@@ -345,9 +345,22 @@ def _list_plan(items: list):
         else:
             parts.append((None, item))
     parts = tuple(parts)
+    if not parts:  # (the commonest lists: no keywords, one or two arguments, without a loop)
+        def make(name_of, derivative):
+            return []
+    elif len(parts) == 1 and parts[0][0] is not None:
+        ((first, _),) = parts
 
-    def make(name_of, derivative):
-        return [value if sub is None else sub(name_of, derivative) for sub, value in parts]
+        def make(name_of, derivative):
+            return [first(name_of, derivative)]
+    elif len(parts) == 2 and parts[0][0] is not None and parts[1][0] is not None:
+        (first, _), (second, _) = parts
+
+        def make(name_of, derivative):
+            return [first(name_of, derivative), second(name_of, derivative)]
+    else:
+        def make(name_of, derivative):
+            return [value if sub is None else sub(name_of, derivative) for sub, value in parts]
     return make
 
 

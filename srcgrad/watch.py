@@ -219,8 +219,8 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
     from .nested import LiftedFunction
 
     names = []
-    free = free_names(parsed.tree)
-    subscripts_and_calls = _subscripts_and_calls(parsed.tree)
+    subscripts_and_calls: list = []
+    free = free_names(parsed.tree, subscripts_and_calls)  # (one walk for both)
     indices = _index_names(subscripts_and_calls) & free
     for ident in sorted(free):
         try:
@@ -250,16 +250,6 @@ def reads(parsed, ops: dict, callees: list) -> Reads:
             names.append((op.label, callee, False))
     code = weakref.ref(parsed.fn.__code__) if isinstance(parsed.fn, types.FunctionType) else None
     return Reads(tuple(names), rules, tuple(callees), code, tuple(attributes))
-
-
-def _subscripts_and_calls(tree) -> list:
-    """The subscripts and calls in `tree`, from one walk: what `_index_names` and
-    `_called_paths` look at."""
-    import gast
-
-    from . import nodes
-
-    return nodes.of_class(tree, (gast.Subscript, gast.Call))
 
 
 def _index_names(found: list) -> set[str]:
@@ -342,26 +332,40 @@ def _object_reads(namespace, steps: tuple, attributes: list) -> list:
     return out
 
 
-def free_names(tree) -> set[str]:
-    """Names a `def` (nested defs included) reads that none of its scopes binds."""
+def free_names(tree, found: list | None = None) -> set[str]:
+    """Names a `def` (nested defs included) reads that none of its scopes binds.
+
+    `found`, if a list, gets every subscript and call in `tree` (what `_index_names`
+    and `_called_paths` look at; one of them twice where a nested def's defaults are
+    read in both scopes), from the same walk."""
     import gast
 
-    from .nodes import child_fields
+    from .nodes import _name_fields as name_fields, of_class
 
-    FunctionDef, Name, Load, AST = gast.FunctionDef, gast.Name, gast.Load, gast.AST
-    fields_of: dict = {}  # node class -> `child_fields(cls)`, for this call
+    FunctionDef, Name, Load, AST, Constant = gast.FunctionDef, gast.Name, gast.Load, gast.AST, gast.Constant
+    fields_of: dict = {}  # node class -> its fields that may hold names or calls (not operators), for this call
+    wanted = (gast.Subscript, gast.Call) if found is not None else ()
 
     def scope(fn, enclosing: frozenset) -> set[str]:
         bound = set(enclosing)
         args = fn.args
-        bound |= {a.id for a in list(getattr(args, "posonlyargs", None) or []) + args.args + args.kwonlyargs}
+        params = list(getattr(args, "posonlyargs", None) or []) + args.args + args.kwonlyargs
+        bound |= {a.id for a in params}
         bound |= {a.id for a in (args.vararg, args.kwarg) if a is not None}
+        if wanted:  # what the walk below leaves out: annotations (and the outer def's decorators)
+            outside = [a.annotation for a in params + [args.vararg, args.kwarg]
+                       if a is not None and a.annotation is not None]
+            outside += [fn.returns] + list(getattr(fn, "type_params", None) or [])
+            outside += fn.decorator_list if fn is tree else []
+            found.extend(of_class([n for n in outside if n is not None], wanted))
         inner, loads = [], set()
         stack = list(fn.body) + list(args.defaults) + [d for d in args.kw_defaults if d is not None]
         pop, push = stack.pop, stack.append
         while stack:
             node = pop()
             cls = node.__class__
+            if cls in wanted:
+                found.append(node)
             if cls is FunctionDef:
                 bound.add(node.name)
                 inner.append(node)
@@ -372,14 +376,20 @@ def free_names(tree) -> set[str]:
                 (loads if node.ctx.__class__ is Load else bound).add(node.id)
             fields = fields_of.get(cls)
             if fields is None:
-                fields = fields_of[cls] = child_fields(cls)
-            for field in fields:  # (nodes.push_children, inlined: this runs for every node)
-                value = getattr(node, field, None)
-                if value.__class__ is list:
+                fields = fields_of[cls] = name_fields(cls)
+            for field in fields:  # (push_children, inlined: this runs for every node; a name without
+                value = getattr(node, field, None)  # children taken at once, a constant left)
+                c = value.__class__
+                if c is Name and value.annotation is None:
+                    (loads if value.ctx.__class__ is Load else bound).add(value.id)
+                elif c is list:
                     for item in value:
-                        if isinstance(item, AST):
+                        c = item.__class__
+                        if c is Name and item.annotation is None:
+                            (loads if item.ctx.__class__ is Load else bound).add(item.id)
+                        elif c is not Constant and isinstance(item, AST):
                             push(item)
-                elif isinstance(value, AST):
+                elif c is not Constant and isinstance(value, AST):
                     push(value)
         free = loads - bound
         for fn_inner in inner:

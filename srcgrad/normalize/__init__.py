@@ -17,8 +17,11 @@ __all__ = ["normalize", "check_anf"]
 
 
 def normalize(fn, names: Names, source: SourceInfo, is_local, scalar_params=frozenset(),
-              is_module_path=None, sequence_params=frozenset(), returns=None, hidden_reads=None, arrays=None):
-    """Desugar then A-normalize `fn` (a gast.FunctionDef); returns a new tree.
+              is_module_path=None, sequence_params=frozenset(), returns=None, hidden_reads=None, arrays=None,
+              copy: bool = True):
+    """Desugar then A-normalize `fn` (a gast.FunctionDef); returns a new tree (with
+    `copy=False`, for a caller that owns `fn` and reads no more than its signature
+    afterwards: `fn` itself, its body changed in place).
 
     `scalar_params` (parameters known to be Python numbers) lets `y += e`
     through where y can only hold an immutable number; a loop over one of
@@ -27,6 +30,6 @@ def normalize(fn, names: Names, source: SourceInfo, is_local, scalar_params=froz
     global names hold NumPy arrays (aliases);
     `hidden_reads` maps a nested helper's name to the outer locals its calls read.
     """
-    fn = desugar(fn, names, source, scalar_params, sequence_params, returns, arrays)  # a copy: what follows changes it
+    fn = desugar(fn, names, source, scalar_params, sequence_params, returns, arrays, copy)  # (what follows changes it)
     fn = single_exit(fn, names)
     return anf(fn, names, source, is_local, is_module_path, hidden_reads)

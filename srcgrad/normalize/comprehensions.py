@@ -40,14 +40,19 @@ from ..naming import Names
 
 COMPREHENSIONS = (gast.ListComp, gast.DictComp, gast.GeneratorExp)
 # builtins that consume a generator at once; any NumPy function does too
-_EXPANDED = COMPREHENSIONS + (gast.Call,)  # what `has_comprehensions` looks at
+EXPANDED = COMPREHENSIONS + (gast.Call,)  # what `has_comprehensions` looks at
 CONSUMERS = frozenset({"sum", "max", "min", "list", "tuple", "any", "all", "sorted", "dict"})
 
 
-def has_comprehensions(tree) -> bool:
-    """Whether `tree` holds a comprehension or a call `d.items()` / `d.values()` of a name."""
-    return any(n.__class__ is not gast.Call or _entry_view(n) is not None
-               for n in nodes.of_class(tree, _EXPANDED))
+def has_comprehensions(tree, found: list | None = None) -> bool:
+    """Whether `tree` holds a comprehension or a call `d.items()` / `d.values()` of a name.
+    `found`, if given, holds (at least) the nodes of `tree` of the `EXPANDED` classes (a
+    caller's walk for them and others)."""
+    if found is None:
+        found = nodes.of_class(tree, EXPANDED)
+    Call, expanded = gast.Call, EXPANDED
+    return any(n.__class__ is not Call or _entry_view(n) is not None
+               for n in found if n.__class__ in expanded)
 
 
 def _entry_view(node):
@@ -59,11 +64,12 @@ def _entry_view(node):
     return None
 
 
-def expand(fn, names: Names, source: SourceInfo, namespace, local: set) -> bool:
+def expand(fn, names: Names, source: SourceInfo, namespace, local: set, found: list | None = None) -> bool:
     """Write the comprehensions of `fn` (a gast.FunctionDef) out as loops, in place;
     `namespace` and the function's `local` names tell what a call that is given a
-    generator calls. Whether `fn` had any to write out (else it is unchanged)."""
-    if not has_comprehensions(fn):
+    generator calls (`found`: see `has_comprehensions`). Whether `fn` had any to write
+    out (else it is unchanged)."""
+    if not has_comprehensions(fn, found):
         return False
     _Expander(names, source, lambda call: consumes(call, namespace, local),
               lambda call: _callee(call, namespace, local)).block_into(fn)

@@ -63,14 +63,16 @@ def bind_loop_items(fn, rename_global) -> None:
 
 
 def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), sequence_params=frozenset(),
-            returns=None, arrays=None):
-    """`sequence_params`: parameters known to hold an array or a list of numbers
+            returns=None, arrays=None, copy: bool = True):
+    """`fn` desugared: a copy, or with `copy=False` (a caller that owns `fn`) `fn` itself,
+    changed in place. `sequence_params`: parameters known to hold an array or a list of numbers
     (a loop over one reads its items by index). A loop over a dict display runs
     over `list(d)`, its keys; over a value of any other kind (a parameter that may
     hold a dict, a helper's parameter), over `loop_items(x)`, which does what
     iteration does. `returns`: what a call to a user's function may hand back,
     `arrays`: which global names hold NumPy arrays (see `aliases.alias_groups`)."""
-    fn = nodes.clone(fn)
+    if copy:
+        fn = nodes.clone(fn)
     params = [a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args
               + fn.args.kwonlyargs]
     generated = source.filename.startswith("<srcgrad")  # our own code: alias-safe by construction
@@ -96,7 +98,7 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), seq
                                                                     - set(scalar_params)))
             if stmt.target.value.id in holders:
                 _check_entry_update(fn.body, params, stmt, position, loops, source, returns, held_numbers, arrays)
-    kinds = _loop_kinds(fn.body, params, sequence_params)
+    kinds = _loop_kinds(fn.body, params, sequence_params) if _has_for(fn.body) else None  # (only `_for` asks)
     fn.body = _body(fn.body, names, source, kinds, top=True)
     return fn
 
@@ -137,6 +139,21 @@ def _check_entry_update(body, params, stmt, position, loops, source, returns, he
         raise located(source, stmt, f"{what}, but the entry may share memory with {others[0]!r}; "
                       "the other name would change too",
                       f"write {name}[k] = {name}[k] + ... to make a new array, or store a copy")
+
+
+def _has_for(body) -> bool:
+    """Whether a `for` statement is anywhere in `body` (in any block of its statements)."""
+    stack = list(body)
+    pop, For = stack.pop, gast.For
+    while stack:
+        stmt = pop()
+        if stmt.__class__ is For:
+            return True
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            block = getattr(stmt, field, None)
+            if block.__class__ is list:
+                stack.extend(block)
+    return False
 
 
 def _loop_kinds(body, params, sequence_params) -> dict:
@@ -511,11 +528,12 @@ def _unpack_one(target, value, like, names: Names) -> list:
     return out
 
 
-def spread_shapes(tree, lookup) -> None:
+def spread_shapes(tree, lookup, calls: list | None = None) -> None:
     """`numpy.ndindex(*shape)` as `numpy.ndindex(shape)`: the same iterator, and a call
     without `*` (which the fence lets through for it alone). `lookup(func)` is the
-    object a called name or path stands for (None when unknown). Edits `tree`."""
-    for node in nodes.of_class(tree, (gast.Call,)):
+    object a called name or path stands for (None when unknown); `calls`, if given,
+    are the calls in `tree` (a caller's walk for them and others). Edits `tree`."""
+    for node in nodes.of_class(tree, (gast.Call,)) if calls is None else calls:
         if len(node.args) == 1 and isinstance(node.args[0], gast.Starred) \
                 and lookup(node.func) is numpy.ndindex:
             node.args[0] = node.args[0].value

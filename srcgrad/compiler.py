@@ -381,7 +381,7 @@ def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting
     numbers |= {names.adjoint_of(n) for n in shape0 if names.adjoint_of(n) not in (None, sweeps.seed_name)}
     return optimize.Setting(
         dict(zip(low.params, options.kinds)), frozenset(scalars),
-        resolver(ctx.is_local, ctx.helpers, low.parsed.namespace.lookup), ctx.emitted,
+        resolver(ctx.locals.__contains__, ctx.helpers, low.parsed.namespace.lookup), ctx.emitted,
         gradients=tuple(sweeps.gradients), floats=frozenset(names.adjoint_names()),
         number_helpers=ctx.number_helpers(), arithmetic=ctx.arithmetic_helpers(),
         unbounded=ctx.unbounded_helpers(), unbroadcast=ctx.rename_global("unbroadcast"), math=ctx.emitted.get("math", "math"),

@@ -718,6 +718,46 @@ def stored_names(node) -> list[str]:
     return out
 
 
+def calls_and_stored_names(exprs: list) -> tuple[list, set]:
+    """`(of_class(exprs, (gast.Call,)), set(stored_names(exprs)))`, the calls in the
+    same order, from one walk (`aliases.written_in_place` asks both of a body)."""
+    calls: list = []
+    stored: set = set()
+    add = stored.add
+    stack = list(reversed(exprs))
+    pop, push, Call, Name, Store, Constant, AST = stack.pop, stack.append, gast.Call, gast.Name, gast.Store, \
+        gast.Constant, gast.AST
+    fields_of = _CHILD_FIELDS.get
+    while stack:
+        n = pop()
+        cls = n.__class__
+        if cls is Call:
+            calls.append(n)
+        elif cls is Name:  # (a name with an annotation, or one of `exprs`)
+            if n.ctx.__class__ is Store:
+                add(n.id)
+        fields = fields_of(cls)
+        if fields is None:
+            fields = child_fields(cls)
+        for field in fields:  # (a name without children taken at once, a constant skipped)
+            value = getattr(n, field, None)
+            c = value.__class__
+            if c is list:
+                for item in value:
+                    c = item.__class__
+                    if c is Name and item.annotation is None:
+                        if item.ctx.__class__ is Store:
+                            add(item.id)
+                    elif c is not Constant and isinstance(item, AST):
+                        push(item)
+            elif c is Name and value.annotation is None:
+                if value.ctx.__class__ is Store:
+                    add(value.id)
+            elif c is not Constant and isinstance(value, AST):
+                push(value)
+    return calls, stored
+
+
 def reads_and_stores(node) -> tuple[set[str], set[str]]:
     """`(loaded_names(node), the identifiers stored below node)` from one walk (the
     copy propagation asks both of every statement after a copy)."""

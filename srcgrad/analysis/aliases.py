@@ -493,7 +493,7 @@ def written_in_place(body, params, pure) -> set[str]:
                     entries.append(t.value)
                 elif isinstance(t, gast.Name) and isinstance(stmt, gast.AugAssign):
                     deep.add(t.id)
-    calls, stored = _calls_and_stores(own)
+    calls, stored = nodes.calls_and_stored_names(own)
     local = set(params) | stored | set(nodes.stored_names(handlers))  # (every name `body` stores)
     for value in entries:
         deep |= _may_view(value, local)
@@ -516,49 +516,6 @@ def written_in_place(body, params, pure) -> set[str]:
         for name in deep:
             out |= groups.get(name, {name})
     return out
-
-
-_FIELDS: dict = {}  # node class -> `nodes.child_fields` of it
-
-
-def _calls_and_stores(exprs: list) -> tuple[list, set]:
-    """`(nodes.of_class(exprs, (gast.Call,)), set(nodes.stored_names(exprs)))`, the
-    calls in the same order, from one walk."""
-    calls: list = []
-    stored: set = set()
-    add = stored.add
-    stack = list(reversed(exprs))
-    pop, push, Call, Name, Store, Constant, AST = stack.pop, stack.append, gast.Call, gast.Name, gast.Store, \
-        gast.Constant, gast.AST
-    fields_of = _FIELDS.get
-    while stack:
-        n = pop()
-        cls = n.__class__
-        if cls is Call:
-            calls.append(n)
-        elif cls is Name:  # (a name with an annotation, or one of `exprs`)
-            if n.ctx.__class__ is Store:
-                add(n.id)
-        fields = fields_of(cls)
-        if fields is None:
-            fields = _FIELDS[cls] = nodes.child_fields(cls)
-        for field in fields:  # (a name without children taken at once, a constant skipped)
-            value = getattr(n, field, None)
-            c = value.__class__
-            if c is list:
-                for item in value:
-                    c = item.__class__
-                    if c is Name and item.annotation is None:
-                        if item.ctx.__class__ is Store:
-                            add(item.id)
-                    elif c is not Constant and isinstance(item, AST):
-                        push(item)
-            elif c is Name and value.annotation is None:
-                if value.ctx.__class__ is Store:
-                    add(value.id)
-            elif c is not Constant and isinstance(value, AST):
-                push(value)
-    return calls, stored
 
 
 _LEAF_STATEMENTS = frozenset({gast.Assign, gast.Expr, gast.AugAssign, gast.Return, nodes.Comment})

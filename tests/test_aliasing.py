@@ -501,3 +501,47 @@ def test_a_write_into_a_parameter_of_integers_is_refused_and_floats_are_right():
     _both_modes(into_float_buffers, x)
     # the buffers sure to hold floats are not checked at all
     assert "real_buffer" not in srcgrad.source(srcgrad.grad(into_float_buffers))
+
+
+# --- a name never read again sees no write (FINDINGS25 #8, session 18) --------------------
+
+def a_view_done_with(x):
+    a = x * 1.0
+    v = a[:2]
+    s = np.sum(v ** 2)         # the last read of v
+    a[0] = s * a[2]
+    return s + np.sum(a * x)
+
+
+def a_view_read_again(x):
+    a = x * 1.0
+    v = a[:2]
+    s = np.sum(v ** 2)
+    a[0] = s * a[2]
+    return s + np.sum(v)       # v sees the write
+
+
+def a_view_read_in_the_loop(x):
+    a = x * 1.0
+    s = 0.0
+    for _ in range(2):
+        v = a[:2]
+        s = s + np.sum(v ** 2)
+        a[0] = s * a[2]        # v is read again, next time round
+    return s + np.sum(a)
+
+
+def test_a_view_never_read_again_does_not_block_a_write():
+    _both_modes(a_view_done_with, X)
+    _refused(a_view_read_again, "a[0] = s * a[2]", X)
+
+
+def test_a_view_read_in_the_next_iteration_is_built_anew_or_refused():
+    # `v = a[:2]` is bound again before its next read: a new view each time, as NumPy runs it
+    try:
+        g = srcgrad.grad(a_view_read_in_the_loop)(X)
+    except srcgrad.SrcGradError as err:
+        assert "may share memory" in str(err)
+    else:
+        _both_modes(a_view_read_in_the_loop, X)
+        assert np.all(np.isfinite(g))

@@ -370,6 +370,7 @@ def check_aliases(fn, ops, source: SourceInfo, check: bool = True, returns=None,
                 check_in_place(groups, name, stmt, source, "this assignment into a subscript")
             elif check:
                 seen = observers(fn.body, params, name, stmt, (position, loops), returns, held_numbers, arrays)
+                seen = seen - _dead_after(fn.body, seen - {name} - set(params), position, loops)
                 entries = _entries_of(fn.body, name, {n for n in seen - {name} if not n.startswith("_")},
                                       _holders(fn.body, name, ops))
                 if deferred is not None and entries and all(_surely_bound(fn.body, n, stmt) for n in entries):
@@ -431,6 +432,20 @@ def _entries_of(body, name: str, others: set, holders=frozenset()) -> set:
                 return False
         return True
     return set(others) if all(entry(n, {n}) for n in others) else set()
+
+
+def _dead_after(body, names: set, position: int, loops: frozenset) -> set:
+    """Those of `names` no statement reads after the one at `position` (within
+    `loops`): none that comes later, none in a loop around it (run again). A name
+    never read again cannot see a write (`for row in A: s = s + ...`, then `A[0] = s`:
+    `row` is done with)."""
+    if not names:
+        return set()
+    read: set = set()
+    for stmt, where, around in positions(body):
+        if where > position or around & loops:
+            read |= nodes.loaded_names(stmt)
+    return names - read
 
 
 def _holders(body, name: str, ops: dict) -> set:

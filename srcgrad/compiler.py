@@ -16,13 +16,11 @@ import linecache
 from dataclasses import dataclass, replace
 
 import gast
-from numpy import ndarray
 
 from . import codegen, nested, nodes, watch, writes
 from .analysis.activity import activity
 from .analysis.aliases import blocks_around
 from .analysis.buffers import unsure_buffers
-from .analysis.statics import value_of
 from .analysis.effect_check import check_effects, model_writes
 from .analysis.effects import holds_array, returned_args
 from .analysis.resolve import resolve, statements, ufunc_operands_as_arrays
@@ -208,7 +206,6 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
     act = activity(anf, ops, list(options.wrt), returned.id if isinstance(returned, gast.Name) else None,
                    frozenset(p for p, k in zip(params, kinds) if k in ("array", "scalar", "numbers", "dask")),
                    restores=ctx.restores, generated=generated)
-    _constant_calls(anf, ops, act, parsed.namespace, ctx.is_local)
     check_constant_positions(anf, ops, act, parsed.source)
     check_real(anf, act, parsed.source)
     # srcgrad's own generated code (differentiated again for hvp) models its tape's pops, and
@@ -219,11 +216,8 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
         _check_entries_when_run(anf, ctx.facts.entry_checks, ctx.helper(entries_unshared, "entries_unshared"))
     if ctx.facts.mutated and not generated:
         written = [p for p in params if p in ctx.facts.mutated]
-        if written and len(params) > 1:  # `f(y, y)` where f writes one of them: refused when it runs
-            check = nodes.quote_stmt(f"{ctx.helper(arguments_unshared, 'arguments_unshared')}"
-                                     f"({', '.join(params)}, names={tuple(params)!r}, written={tuple(written)!r})")
-            nodes.stamp(check, anf.body[0].lineno, anf.body[0].col_offset)
-            anf.body.insert(0, check)
+        if written and len(params) > 1:
+            _check_arguments_when_run(anf, params, written, ctx.helper(arguments_unshared, "arguments_unshared"))
         real = frozenset(p for p, k in zip(params, kinds) if p in options.wrt and k in ("array", "scalar"))
         checks = unsure_buffers(anf, ops, act.is_active, ctx.facts.mutated, params, real, parsed.namespace.lookup)
         if checks:
@@ -260,18 +254,12 @@ def _check_entries_when_run(fn, checks, helper: str) -> None:
         done[id(block)] = (names, write)
 
 
-def _constant_calls(fn, ops: dict, act, namespace, is_local) -> None:
-    """A method of a global array srcgrad has no rule for, none of whose operands
-    carries a gradient (`b = TEMPLATE.copy()`, which a later `b[0] = x` makes a value
-    being differentiated), has nothing to pass a gradient to: a zero-gradient op.
-    (Of a global list or dict it stays unknown: the result's kind is not known.)"""
-    for stmt in statements(fn.body):
-        op = ops.get(id(stmt))
-        if op is None or op.kind != "unknown" or not isinstance(stmt.value, gast.Call) \
-                or not isinstance(stmt.value.func, gast.Attribute) or nodes.loaded_names(stmt.value) & act.varied:
-            continue
-        if isinstance(value_of(stmt.value.func.value, namespace, is_local), ndarray):
-            ops[id(stmt)] = replace(op, kind="zero")
+def _check_arguments_when_run(fn, params: list, written: list, helper: str) -> None:
+    """On entry, a statement that raises where an argument the function writes into
+    shares memory with another argument (`f(y, y)`), as the function runs."""
+    check = nodes.quote_stmt(f"{helper}({', '.join(params)}, names={tuple(params)!r}, written={tuple(written)!r})")
+    nodes.stamp(check, fn.lineno, fn.col_offset)  # (the `def` line: it checks the arguments)
+    fn.body.insert(0, check)
 
 
 def _check_buffers_when_run(fn, checks: list, helper: str) -> None:
@@ -280,8 +268,8 @@ def _check_buffers_when_run(fn, checks: list, helper: str) -> None:
     booleans, as the function runs (see `analysis.buffers`)."""
     for stmt, name in reversed(checks):  # (later ones first: the indices stay right)
         check = nodes.quote_stmt(f"{helper}({name}, {name!r})")
-        if stmt is None:
-            nodes.stamp(check, fn.body[0].lineno, fn.body[0].col_offset)
+        if stmt is None:  # a parameter, on entry (the `def` line)
+            nodes.stamp(check, fn.lineno, fn.col_offset)
             fn.body.insert(0, check)
         elif isinstance(stmt, gast.For):
             nodes.stamp(check, stmt.lineno, stmt.col_offset)

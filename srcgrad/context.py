@@ -71,7 +71,8 @@ class Context:
         """{emitted name: helper} of the runtime helpers whose result may be infinite where
         their arguments are finite numbers (d(x ** 0.5)/dx at 0): a guard around one
         stays a guard on Python numbers too (see optimize/scalars.py)."""
-        return {self.emitted[h]: h for h in ("power_derivative", "pole_ratio") if h in self.emitted}
+        return {emitted: ident for ident, emitted in self.emitted.items()
+                if facts.unbounded(getattr(runtime, ident, None))}
 
     def arithmetic_helpers(self, arrays: bool = False) -> dict:
         """The NaN-guarding helpers that are plain arithmetic on Python numbers (with

@@ -20,6 +20,7 @@ import numpy
 
 from .. import nodes
 from .resolve import statements
+from .shapes import assigned_once
 
 # numpy functions whose result is float64 unless a `dtype=` says otherwise
 _FLOAT_MAKERS = (numpy.zeros, numpy.ones, numpy.empty)
@@ -41,18 +42,16 @@ def unsure_buffers(fn, ops: dict, active, written: frozenset, params: list, real
     if not names:
         return []
     out: list = [(None, p) for p in params if p in names and p not in real_params]
-    counts: dict = {}
-    for name in nodes.stored_names(fn.body):
-        counts[name] = counts.get(name, 0) + 1
+    single = assigned_once(fn.body, params)
     # names bound once, to a value surely of floats (a source a copy of it is sure of)
-    real = {p for p in real_params if p not in counts}
+    real = {p for p in real_params if p in single}
     for stmt in statements(fn.body):
         if isinstance(stmt, gast.Assign):
             bound = {n.id for t in stmt.targets for n in nodes.name_nodes(t) if isinstance(n.ctx, gast.Store)}
             surely = len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name) \
                 and _floats(stmt.value, ops.get(id(stmt)), real, lookup)
             if surely:
-                real |= {n for n in bound if counts.get(n) == 1}
+                real |= bound & single
             elif not isinstance(stmt.value, _DISPLAYS):  # (a list, tuple or dict rounds nothing)
                 out += [(stmt, name) for name in sorted(bound & names)]
         elif isinstance(stmt, gast.For):

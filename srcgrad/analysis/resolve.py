@@ -160,6 +160,11 @@ def _resolve_call(call, namespace, source, is_local, result, stmt, lifted) -> Op
     elif path is not None and not is_local(path.split(".")[0]):
         callee = statics.lookup(namespace, path)
         label = path
+        if callee is None and isinstance(func, gast.Attribute) and getattr(numpy.ndarray, func.attr, None) \
+                is not None and isinstance(statics.value_of(func.value, namespace, is_local), numpy.ndarray):
+            # a method of a global array (`TEMPLATE.copy()`, `self.buf.copy()`): the ndarray
+            # method, with the array first, as for a local one
+            callee, args = getattr(numpy.ndarray, func.attr), [func.value] + args
     else:  # a method of a local value: x.sum(...) -> numpy.ndarray.sum with x first
         callee = getattr(numpy.ndarray, func.attr, None)
         args = [func.value] + args

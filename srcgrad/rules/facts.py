@@ -350,6 +350,12 @@ def maps_numbers(obj) -> bool:
     return found is not None and found.numbers
 
 
+def unbounded(obj) -> bool:
+    """`obj` may return an inf where its arguments are finite numbers (d(x ** 0.5)/dx at 0)."""
+    found = of(obj)
+    return found is not None and found.unbounded
+
+
 def elementwise_helper(obj) -> bool:
     """A runtime helper whose result has the broadcast shape of its two operands."""
     found = of(obj)

@@ -28,6 +28,7 @@ class Facts:
     total: bool = False
     reporting: bool = False
     numbers: bool = False
+    unbounded: bool = False
     elementwise: bool = False
     template: int | None = None
     sequence: bool = False
@@ -264,17 +265,18 @@ RUNTIME_FACTS.update({n: Facts(reporting=True) for n in ("require_scalar", "chec
                                                           "real_buffer", "arguments_unshared")})
 
 
-# Runtime helpers' number and shape facts: Python numbers in, a Python number out;
-# elementwise in two operands; an argument read only for its shape; an adjoint
-# of a product summed to the product's shape by the helper itself.
+# Runtime helpers' number and shape facts: Python numbers in, a Python number out
+# (and, unbounded, maybe an inf for finite numbers: d(x ** 0.5)/dx at 0); elementwise
+# in two operands; an argument read only for its shape; an adjoint of a product summed
+# to the product's shape by the helper itself.
 RUNTIME_SHAPES = {
     "log_or_zero": {"numbers": True},
     "exponent_tangent": {"numbers": True},
     "masked_product": {"numbers": True, "elementwise": True},
     "selected_product": {"numbers": True, "elementwise": True},
     "tangent_ratio": {"numbers": True, "elementwise": True},
-    "pole_ratio": {"numbers": True, "elementwise": True},
-    "power_derivative": {"numbers": True, "elementwise": True},
+    "pole_ratio": {"numbers": True, "elementwise": True, "unbounded": True},
+    "power_derivative": {"numbers": True, "elementwise": True, "unbounded": True},
     "unbroadcast": {"template": 1},
     "unbroadcast_against": {"template": 1},
     "unreduce": {"template": 1},

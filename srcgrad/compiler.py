@@ -218,8 +218,13 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
         written = [p for p in params if p in ctx.facts.mutated]
         if written and len(params) > 1:
             _check_arguments_when_run(anf, params, written, ctx.helper(arguments_unshared, "arguments_unshared"))
-        real = frozenset(p for p, k in zip(params, kinds) if p in options.wrt and k in ("array", "scalar"))
-        checks = unsure_buffers(anf, ops, act.is_active, ctx.facts.mutated, params, real, parsed.namespace.lookup)
+        # wrt arrays and numbers run as float64, a list of floats holds floats; a dict or other
+        # container written in place holds no array to round
+        real = frozenset(p for p, k in zip(params, kinds)
+                         if k == "numbers" or p in options.wrt and k in ("array", "scalar"))
+        unchecked = real | {p for p, k in zip(params, kinds) if k in ("record", "container")}
+        checks = unsure_buffers(anf, ops, act.is_active, ctx.facts.mutated, params, real, parsed.namespace.lookup,
+                                unchecked)
         if checks:
             _check_buffers_when_run(anf, checks, ctx.helper(real_buffer, "real_buffer"))
     if ctx.restores:  # written in place too: their tangents are owned, as a subscript write's
@@ -372,7 +377,8 @@ def _reverse_setting(low: Lowered, sweeps, options: Options) -> optimize.Setting
         resolver(ctx.locals.__contains__, ctx.helpers, low.parsed.namespace.lookup), ctx.emitted,
         gradients=tuple(sweeps.gradients), floats=frozenset(names.adjoint_names()),
         number_helpers=ctx.number_helpers(), arithmetic=ctx.arithmetic_helpers(),
-        unbounded=ctx.unbounded_helpers(), unbroadcast=ctx.rename_global("unbroadcast"), math=ctx.emitted.get("math", "math"),
+        unbounded=ctx.unbounded_helpers(), unbroadcast=ctx.rename_global("unbroadcast"),
+        math=ctx.emitted.get("math", "math"),
         fresh=names.fresh, rename_global=ctx.rename_global,
         containers=frozenset(names.adjoint(n) for n in ctx.facts.container_names | set(ctx.facts.dense)
                              if names.adjoint_of(n) is not None),

@@ -33,15 +33,16 @@ _DISPLAYS = (gast.List, gast.Tuple, gast.Dict, gast.ListComp, gast.DictComp)
 
 
 def unsure_buffers(fn, ops: dict, active, written: frozenset, params: list, real_params: frozenset,
-                   lookup) -> list[tuple[object, str]]:
+                   lookup, unchecked: frozenset = frozenset()) -> list[tuple[object, str]]:
     """[(statement, name)]: each binding after which `name` is checked (`statement` None:
     on entry, a parameter). `written` are the names written in place, `active(name)`
-    whether a name carries a gradient, `real_params` the parameters that run as float64,
+    whether a name carries a gradient, `real_params` the parameters that surely hold
+    floats, `unchecked` the parameters not checked on entry (those, and containers),
     `lookup(name)` a global's value (KeyError when there is none)."""
     names = {n for n in written if active(n)}
     if not names:
         return []
-    out: list = [(None, p) for p in params if p in names and p not in real_params]
+    out: list = [(None, p) for p in params if p in names and p not in real_params | unchecked]
     single = assigned_once(fn.body, params)
     # names bound once, to a value surely of floats (a source a copy of it is sure of)
     real = {p for p in real_params if p in single}

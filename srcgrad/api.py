@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import inspect
 import weakref
+from operator import countOf
 
 import numpy
 
@@ -153,11 +154,22 @@ class Derivative:
             plan = self._one.get(type(x))
             if plan is not None and plan.code is self.fun.__code__ and (plan.watch is None or plan.watch()):
                 kind = plan.kind
-                if kind == "scalar":
+                if kind == "numbers":  # a list (`_ONE_KINDS`): of Python floats alone, checked here
+                    n = len(x)
+                    if n and countOf(map(type, x), float) == n:
+                        self._last_kinds = _ONE_NUMBERS
+                        out = plan.fn(x)
+                        if plan.fresh:  # made by the derivative, checked when it was built
+                            return out
+                        # a list of Python floats, copied: `gradient_for_kind` without its loops
+                        if type(out) is list and len(out) == n and countOf(map(type, out), float) == n:
+                            return out[:]
+                        return plan.gradient(out, args)
+                elif kind == "scalar":
                     self._last_kinds = plan.kinds
                     out = plan.fn(x)
                     return out if type(out) is float else plan.gradient(out, args)
-                if kind == "array":
+                else:  # an array
                     dtype = x.dtype
                     if dtype.kind == "f":  # otherwise `_planned` checks it
                         self._last_kinds = _ONE_ARRAY
@@ -168,18 +180,6 @@ class Derivative:
                                 and (out.dtype is dtype or out.dtype == dtype) \
                                 and out.shape == x.shape and out.flags.writeable and out is not x:
                             return out
-                        return plan.gradient(out, args)
-                else:  # a list: of Python floats alone ("numbers", `kind_of`), or another kind
-                    types = list(map(type, x))
-                    n = len(types)
-                    if n and types.count(float) == n:
-                        self._last_kinds = _ONE_NUMBERS
-                        out = plan.fn(x)
-                        if plan.fresh:  # made by the derivative, checked when it was built
-                            return out
-                        # a list of Python floats, copied: `gradient_for_kind` without its loops
-                        if type(out) is list and len(out) == n and list(map(type, out)).count(float) == n:
-                            return out[:]
                         return plan.gradient(out, args)
         if len(args) == self._nparams and not kwargs:
             return self._planned(args)

@@ -42,7 +42,7 @@ EXAMPLES = ROOT / "examples"
 
 # test modules whose module-level lists hold (function, arguments, wrt, ...) cases
 CASE_MODULES = ("test_control_flow", "test_subscripts_and_containers", "test_user_calls",
-                "test_transforms", "test_higher_order")
+                "test_transforms", "test_higher_order", "test_squares")
 
 
 @dataclass

@@ -324,11 +324,11 @@ def test_two_updates_of_one_entry_are_one_statement():
     got = df(x)
     text = srcgrad.source(df)
     assert len(re.findall(r"^\s*dx\[i\] = ", text, flags=re.M)) == 1, text
-    assert "dx[i] = dx[i] - 2.0 * _t12 - _dt7 * (2 * _t11)" in text  # `+ -d * e` is `- d * e`
+    assert "dx[i] = dx[i] - 2.0 * _t12 - _dt7 * (2.0 * _t11)" in text  # `+ -d * e` is `- d * e`
     expected = [0.0] * len(x)
     for i in range(len(x) - 2, -1, -1):  # the unmerged statements, in the generated order
         expected[i] = expected[i] - 2.0 * (1.0 - x[i])
-        d = 100.0 * (2 * (x[i + 1] - x[i] ** 2))
+        d = 100.0 * (2 * (x[i + 1] - x[i] * x[i]))  # the backward's square a product (squares.py)
         expected[i] = expected[i] + -d * (2 * x[i])
         expected[i + 1] = expected[i + 1] + d
     assert got == expected
@@ -346,7 +346,7 @@ def test_a_constant_times_a_power_of_two_times_a_float_is_one_product():
     for x in ([0.3, -1.2, 0.8, 1.1, -0.4], [1e76, -3e76, 2.5e75], [5e-324, 1e-310, -2e-308, 0.0]):
         expected = [0.0] * len(x)
         for i in range(len(x) - 2, -1, -1):
-            d = 100.0 * (2 * (x[i + 1] - x[i] ** 2))
+            d = 100.0 * (2 * (x[i + 1] - x[i] * x[i]))  # the backward's square a product (squares.py)
             expected[i] = expected[i] - 2.0 * (1.0 - x[i]) - d * (2 * x[i])
             expected[i + 1] = expected[i + 1] + d
         assert df(x) == expected

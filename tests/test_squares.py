@@ -52,6 +52,13 @@ def near_shift(x):
     return s
 
 
+def int_beside_float(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + 3 * x[i] ** 3 / 2 + (x[i + 1] - 1) ** 2 * 5
+    return s
+
+
 def rebound_between(x):
     # t is rebound between w = 1 - t and the square of the new t: no join
     s = 0.0
@@ -73,7 +80,7 @@ def two_errors(x):
     return s
 
 
-FUNCTIONS = [rosenbrock, shifted, far_shift, near_shift, rebound_between, two_errors]
+FUNCTIONS = [rosenbrock, shifted, far_shift, near_shift, int_beside_float, rebound_between, two_errors]
 
 
 def _value_and_grad(f):
@@ -179,3 +186,18 @@ def test_raises_exactly_when_f_raises(x, f):
 # For the translation validation corpus (tests/translation.py reads module-level lists):
 # lists of floats whose backward sweeps square Python floats.
 CASES = [(f, ([0.3, -1.2, 0.8, 1.1, -0.4],)) for f in FUNCTIONS] + [(rosenbrock, ((0.5, 1.5, -0.5),))]
+
+
+def test_int_constants_beside_floats_are_floats_and_change_no_bit():
+    x = [0.3, -1.2, 0.8, 1.1, -0.4, 0.1234567891234]
+    df = srcgrad.grad(int_beside_float)
+    np.testing.assert_allclose(df(x), _numeric(int_beside_float, x), rtol=1e-6, atol=1e-6)
+    text = srcgrad.source(df)
+    body = text[text.index("def "):]
+    assert not re.search(r"(?<![\w.])\d+ [*/] _t|_t\d+ [*/] \d+(?![\w.])", body), body
+    squares = [line.strip() for line in body.splitlines() if "** 2" in line and "#" not in line]
+    assert squares and all(re.fullmatch(r"_t\d+ \*\* 2", q) for q in squares), squares  # in guards alone
+    assert re.search(r"_t\d+ = i \+ 1\n", body)  # int arithmetic stays int
+    value, grads = srcgrad.value_and_grad(int_beside_float)(x)
+    assert value == int_beside_float(x)
+    assert grads == srcgrad.grad(int_beside_float)(x)

@@ -59,6 +59,7 @@ from .seeds import scalar_seeds, spelled_seeds
 from .setting import Setting, facts
 from .shapetape import tape_shapes
 from .squares import squares_as_products
+from .literals import float_literals
 from .valueloops import drop_value_loops
 from .valueonly import drop_value_only
 
@@ -232,10 +233,12 @@ def tangent(body: list, setting: Setting):
 def free_early(body: list, setting: Setting, keep: set[str]) -> list:
     """Reductions of NumPy values as their methods, then `del` each NumPy temporary
     of the assembled function after its last use. First, temporaries read once go
-    into the expression that reads them (`fuse`), and the backward sweep's squares
-    of Python floats become products (`squares`)."""
+    into the expression that reads them (`fuse`), the backward sweep's squares of
+    Python floats become products (`squares`), and int constants beside Python
+    floats floats (`literals`)."""
     body, _ = fuse_temporaries(body, setting.params, setting.callee, keep)
     body, _ = squares_as_products(body, setting)
+    body, _ = float_literals(body, setting)
     known = facts(body, setting)
     body, _ = reductions_as_methods(body, known, setting.callee)
     body, _ = spelled_seeds(body, known, setting)

@@ -73,7 +73,7 @@ def _block(stmts: list, model: Model, loops: tuple, start: int = 0) -> bool:
         elif isinstance(stmt, (gast.If, gast.While)) and _guarded(stmt) is None:
             changed |= _block(stmt.body, model, loops)
             changed |= _block(stmt.orelse, model, loops)
-        elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
+        elif isinstance(stmt, (gast.Assign, gast.AugAssign)):
             squared = list(dict.fromkeys(t for t in _squares(stmt.value) if model.type_of(_load(t)) == FLOAT))
             for t in squared:
                 j = _guard_before(stmts, j, t, model, loops, start)
@@ -133,6 +133,8 @@ def _joined(stmts: list, j: int, t: str, model: Model, loops: tuple, start: int)
         if nodes.is_comment(stmt):
             continue
         w = _guarded(stmt)
+        if w is None and _guarded(stmt, any_power=True) == t and t not in rebound:
+            return {}, True  # `t ** k`'s guard, k > 2: below its bound t's square is finite too
         if w is not None:
             if w == t and t not in rebound:
                 return {}, True
@@ -180,13 +182,24 @@ def _near(value, t: str) -> bool:
     return len(names) == 1 and names[0].id == t and len(numbers) == 1 and abs(numbers[0].value) <= _NEAR
 
 
-def _guarded(stmt):
-    """`w` when `stmt` is `if not -1e154 < w < 1e154: w ** 2`, else None."""
+def _guarded(stmt, any_power: bool = False):
+    """`w` when `stmt` is `if not -1e154 < w < 1e154: w ** 2`, else None; with
+    `any_power`, also `if not -b < w < b: w ** k` (k > 2, b = 10 ** (308 // k),
+    as `valueloops` writes it)."""
     if not (isinstance(stmt, gast.If) and not stmt.orelse and len(stmt.body) == 1
             and isinstance(stmt.body[0], gast.Expr)):
         return None
-    w = _square_of(stmt.body[0].value)
-    return w if w is not None and gast.dump(stmt.test) == gast.dump(_guard(w).test) else None
+    power = stmt.body[0].value
+    w = _square_of(power)
+    if w is not None:
+        return w if gast.dump(stmt.test) == gast.dump(_guard(w).test) else None
+    if not any_power or not (power.__class__ is gast.BinOp and power.op.__class__ is gast.Pow
+                             and power.left.__class__ is gast.Name and power.right.__class__ is gast.Constant
+                             and type(power.right.value) is int and power.right.value > 2):
+        return None
+    bound = nodes.const(10.0 ** (308 // power.right.value))
+    test = nodes.quote_expr("not -_b < _t < _b", _b=bound, _t=power.left.id)
+    return power.left.id if gast.dump(stmt.test) == gast.dump(test) else None
 
 
 def _guard(t: str):

@@ -8,6 +8,7 @@ a fast derivative hands over to its NaN-safe twin; `check_finite` is
 `debug_nans=True`.
 """
 import math
+import sys
 
 import numpy
 
@@ -247,3 +248,18 @@ def require_real_operand(value, name):
         raise SrcGradError(f"{name} of a complex value: srcgrad differentiates real numbers only",
                            hint="keep the computation real: np.cos(t) and np.sin(t) for the parts "
                                 "of np.exp(1j * t)")
+
+
+# What a derivative binds up front to a local the function may read before any assignment
+# binds it (a value saved on a loop's first iteration before its assignment): `bound_local`
+# tells it from the function's own values.
+UNBOUND = object()
+
+def bound_local(value, name):
+    """Raise the UnboundLocalError `f` raises where it reads its local `name` before
+    binding it, with Python's message. (A name the derivative did not bind up front
+    raises it as the call reads the argument.)"""
+    if value is UNBOUND:
+        if sys.version_info < (3, 11):
+            raise UnboundLocalError(f"local variable {name!r} referenced before assignment")
+        raise UnboundLocalError(f"cannot access local variable {name!r} where it is not associated with a value")

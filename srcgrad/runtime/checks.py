@@ -16,11 +16,25 @@ _largest = numpy.maximum.reduce  # ndarray.max without its Python wrapper: a per
 
 
 def require_scalar(value):
-    """Stop a gradient of a non-scalar output early, pointing to vjp/jacobian."""
-    if isinstance(value, (float, int)) or numpy.ndim(value) == 0:
+    """Stop a gradient of anything but a real number early: a non-scalar output
+    (pointing to vjp/jacobian), or None, a string, a dict (a path that returns no
+    number: no gradient exists, and a zero would hide the bug)."""
+    if isinstance(value, (float, int)):
+        return
+    ndim = getattr(value, "ndim", None)
+    dtype = getattr(value, "dtype", None)
+    if ndim == 0 and getattr(dtype, "kind", None) in ("b", "i", "u", "f", "c"):
         return
     from srcgrad.errors import SrcGradError  # only on this error path
 
+    if ndim is None or dtype is None:
+        raise SrcGradError(f"grad needs a function that returns a real number; this one returned "
+                           f"{'None' if value is None else 'a ' + type(value).__name__}",
+                           hint="return the loss on every path (a function that falls off its end "
+                                "returns None); for auxiliary values use has_aux=True")
+    if ndim == 0:
+        raise SrcGradError(f"grad needs a function that returns a real number; this one returned "
+                           f"a 0-d array of dtype {dtype}", hint="return a float value")
     raise SrcGradError(f"grad needs a function with a scalar output; this one returned "
                        f"shape {numpy.shape(value)}",
                        hint="use srcgrad.vjp for a vector-Jacobian product, "

@@ -59,7 +59,7 @@ from .seeds import scalar_seeds, spelled_seeds
 from .setting import Setting, facts
 from .shapetape import tape_shapes
 from .valueloops import drop_value_loops
-from .valueonly import drop_value_only
+from .valueonly import drop_value_only, keep_shape_errors
 
 ROUNDS = 64
 
@@ -206,6 +206,11 @@ def _whole_function(forward: list, backward: list, setting: Setting, value_neede
             forward, _ = drop_value_only(forward, backward, facts(forward + backward, setting),
                                          helpers["require_scalar"])
             changed = True
+        if changed:
+            known = facts(forward + backward, setting)
+            changed = False
+        # unread bindings become checks: the facts of every other name stand
+        forward, _ = keep_shape_errors(forward, backward, known)
     if changed:
         known = facts(forward + backward, setting)
     if not setting.lazy:

@@ -126,7 +126,8 @@ def keep_shape_errors(forward: list, backward: list, known) -> tuple[list, bool]
                 and all(isinstance(e, gast.Name) and kind_of(e, kinds, callee) == "np"
                         for e in (value.left, value.right)):
             a, b = value.left.id, value.right.id
-            test = f"{a}.shape != {b}.shape" + "".join(f" or {n}.dtype.kind not in 'iufc'" for n in dict.fromkeys((a, b)))
+            test = f"{a}.shape != {b}.shape" + "".join(
+                f" or {n}.dtype.kind not in 'iufc'" for n in dict.fromkeys((a, b)))
             stmt = nodes.quote_stmt(f"if {test}:\n    pass")
             stmt.body = [nodes.comment("raises where f does: shapes that do not broadcast, a dtype of no number"),
                          gast.Expr(value=value)]

@@ -6,7 +6,6 @@ linear. A 0-d value is reduced whole whatever `axis` says, as NumPy does
 (`_axis_for`). Zeros in prod and cumprod are handled exactly, without
 dividing by them. The tangents reuse the adjoints' weights.
 """
-import math
 
 import numpy
 

@@ -209,8 +209,9 @@ def _whole_function(forward: list, backward: list, setting: Setting, value_neede
         if changed:
             known = facts(forward + backward, setting)
             changed = False
-        # unread bindings become checks: the facts of every other name stand
-        forward, _ = keep_shape_errors(forward, backward, known)
+        if not setting.native:  # (numba has no `.dtype.kind`: the product stays there)
+            # unread bindings become checks: the facts of every other name stand
+            forward, _ = keep_shape_errors(forward, backward, known)
     if changed:
         known = facts(forward + backward, setting)
     if not setting.lazy:

@@ -19,9 +19,9 @@ from operator import countOf
 import numpy
 
 from . import cache, fence as _fence, forms, frontend, listing, native, readstate, watch
-from .boundary import (CallPlan, as_gradient, check_cotangent, check_kind, check_tangent, check_wrt_value,
-                       convert_gradients, copy_arrays, floated, holds_dask, kind_of, parameters, positional_count,
-                       resolve_wrt, skeleton, tangent_like, unshared)
+from .boundary import (CallPlan, _made_fits, as_gradient, check_cotangent, check_kind, check_tangent,
+                       check_wrt_value, convert_gradients, copy_arrays, floated, holds_dask, kind_of, parameters,
+                       positional_count, resolve_wrt, skeleton, tangent_like, unshared)
 from .compiler import Options, optimizing
 from .bound import JVP_BOUND, bound_for
 from .errors import SrcGradError
@@ -232,6 +232,9 @@ class Derivative:
         if self._return_value:
             value, out = out
             return unshared(value, args), plan.gradient(out, args)
+        at = plan.made_at
+        if at >= 0 and _made_fits(out, args[at], plan.made):  # `plan.gradient`'s first test, inlined
+            return (out,) if self._many else out
         at = plan.array_at
         if at >= 0 and not self._many:
             # `_fresh(out, x)` and `unshared` inlined: one float array in, and out a new

@@ -101,7 +101,9 @@ def kind_of(value) -> str:
         return "array"
     if kind is float or kind is int:
         return "scalar"
-    if isinstance(value, (list, tuple)):
+    if kind is dict:  # a record of parameters, as `isinstance(value, dict)` below finds it
+        types = list(map(type, value.values()))
+    elif isinstance(value, (list, tuple)):
         if not _plain_sequence(kind):
             return "other"
         types = list(map(type, value))  # one pass in C over the entries' types
@@ -420,9 +422,14 @@ def _made_fits(g, x, keys) -> bool:
     entry, so no walk looks for sharing."""
     if type(g) is not dict or type(x) is not dict or len(x) != len(keys) or tuple(x) != keys:
         return False
+    ndarray = numpy.ndarray  # (a local: this runs on every call, once per entry)
     for gv, xv in zip(g.values(), x.values()):
-        if type(gv) is not numpy.ndarray or type(xv) is not numpy.ndarray or gv.dtype != xv.dtype \
-                or gv.shape != xv.shape or xv.dtype.kind != "f" or not gv.flags.writeable:
+        if type(gv) is not ndarray or type(xv) is not ndarray:
+            return False
+        dtype = xv.dtype
+        # `is` first: a float64 array's dtype is NumPy's one float64 dtype object
+        if dtype.kind != "f" or (gv.dtype is not dtype and gv.dtype != dtype) or gv.shape != xv.shape \
+                or not gv.flags.writeable:
             return False
     return True
 
@@ -510,7 +517,7 @@ class CallPlan:
     caller), the wrt values to check, and how to convert each gradient."""
 
     __slots__ = ("fn", "code", "watch", "made", "fresh", "kinds", "kind", "checks", "converts", "floats",
-                 "unshare", "array_at", "many", "lazy")
+                 "unshare", "array_at", "made_at", "many", "lazy")
 
     def __init__(self, bound, kinds, positions, wrt, many: bool):
         # bound: see api.Derivative._function; watch: watch.Watch.check(planned=True); made:
@@ -524,6 +531,8 @@ class CallPlan:
         self.many = many  # the caller asked for a tuple of gradients
         # the position of the one wrt argument when it is an array (the commonest call), else -1
         self.array_at = positions[0] if len(positions) == 1 and kinds[positions[0]] == "array" else -1
+        # the position of the one wrt argument when its gradient is a record proved new memory, else -1
+        self.made_at = positions[0] if len(positions) == 1 and self.made is not None else -1
         # (position, name, kind) of the wrt values `check_kind` must look at
         self.checks = tuple((p, n, kinds[p]) for p, n in zip(positions, wrt)
                             if kinds[p] not in _UNCHECKED)

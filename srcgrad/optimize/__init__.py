@@ -61,7 +61,7 @@ from .shapetape import tape_shapes
 from .squares import squares_as_products
 from .literals import float_literals
 from .valueloops import drop_value_loops
-from .valueonly import drop_value_only
+from .valueonly import drop_value_only, keep_shape_errors
 
 ROUNDS = 64
 
@@ -208,6 +208,12 @@ def _whole_function(forward: list, backward: list, setting: Setting, value_neede
             forward, _ = drop_value_only(forward, backward, facts(forward + backward, setting),
                                          helpers["require_scalar"])
             changed = True
+        if changed:
+            known = facts(forward + backward, setting)
+            changed = False
+        if not setting.native:  # (numba has no `.dtype.kind`: the product stays there)
+            # unread bindings become checks: the facts of every other name stand
+            forward, _ = keep_shape_errors(forward, backward, known)
     if changed:
         known = facts(forward + backward, setting)
     if not setting.lazy:

@@ -12,6 +12,17 @@ numbers), the check goes, and with it each top-level statement whose result
 nothing reads, if it can neither fail nor have an effect: arithmetic and
 ufuncs on numeric values whose shapes are known to broadcast (see `shapes`),
 and full sums and means. Statements in loops and branches stay.
+
+An unread product whose operands' shapes are not known to broadcast stays for
+the error `f` raises where they do not (`(z - lse) * Y` with a `Y` of another
+shape): `keep_shape_errors` then computes it only where the shapes differ, the
+one case it can fail in, so the usual call pays a comparison, not the product:
+
+    _t11 = _t10 * Y     ->    if _t10.shape != Y.shape or _t10.dtype.kind not in 'iufc' or Y.dtype.kind not in 'iufc':
+                                  # raises where f does: shapes that do not broadcast, a dtype of no number
+                                  _t10 * Y
+
+(the dtypes are checked too: a string or object array fails whatever its shape).
 """
 from __future__ import annotations
 
@@ -90,3 +101,37 @@ def _broadcasts(operands, shapes) -> bool:
         return False
     widest = max(sets, key=len)
     return all(s <= widest for s in sets)
+
+
+_SHAPE_OPS = (gast.Add, gast.Sub, gast.Mult, gast.Div)  # on number arrays, these fail by shape alone
+
+
+def keep_shape_errors(forward: list, backward: list, known) -> tuple[list, bool]:
+    """`(forward, changed)`: `forward` with each top-level `t = a op b` that nothing
+    reads (`op` one of `+ - * /`, `a` and `b` names of kind "np": arrays or NumPy
+    scalars, which have `.shape` and `.dtype`), kept only for the error `f` may raise
+    there, computed only where the shapes differ or a dtype is not an int, float or
+    complex one. With one shape and such dtypes, `a op b` cannot raise: NumPy's
+    arithmetic warns (the model `_harmless` drops statements by); a string, object,
+    datetime or bool operand (`True - True` raises) is always computed."""
+    live = nodes.loaded_names(backward)
+    kinds, callee = known.kinds, known.shapes.callee
+    out = []
+    changed = False
+    for stmt in reversed(forward):
+        value = getattr(stmt, "value", None)
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name) \
+                and stmt.targets[0].id not in live and isinstance(value, gast.BinOp) \
+                and isinstance(value.op, _SHAPE_OPS) \
+                and all(isinstance(e, gast.Name) and kind_of(e, kinds, callee) == "np"
+                        for e in (value.left, value.right)):
+            a, b = value.left.id, value.right.id
+            test = f"{a}.shape != {b}.shape" + "".join(
+                f" or {n}.dtype.kind not in 'iufc'" for n in dict.fromkeys((a, b)))
+            stmt = nodes.quote_stmt(f"if {test}:\n    pass")
+            stmt.body = [nodes.comment("raises where f does: shapes that do not broadcast, a dtype of no number"),
+                         gast.Expr(value=value)]
+            changed = True
+        live |= nodes.loaded_names(stmt)
+        out.append(stmt)
+    return out[::-1], changed

@@ -11,6 +11,10 @@ import numpy
 
 from .checks import UNBOUND
 
+# ndarray.sum without its Python wrapper (numpy/_core/_methods.py's `_sum` calls exactly
+# this, `add.reduce(a, axis, dtype, out, keepdims, ...)`): a per-call cost on small arrays
+_add_reduce = numpy.add.reduce
+
 
 def unbroadcast(g, x):
     """Sum `g` down to the shape of `x`, undoing NumPy broadcasting.
@@ -23,7 +27,7 @@ def unbroadcast(g, x):
             if gshape == xshape:
                 return g
             if len(gshape) == len(xshape) + 1 and gshape[1:] == xshape:  # a bias, along rows
-                return g.sum(axis=0)
+                return _add_reduce(g, 0)
         return unbroadcast_to(g, x.shape)
     return unbroadcast_to(g, numpy.shape(x))
 
@@ -43,7 +47,7 @@ def unbroadcast_to(g, xshape):
                 if out.shape == xshape:
                     return out
         elif lead > 0 and gshape[lead:] == xshape:  # new leading axes only (a 1-D bias)
-            return g.sum(axis=0 if lead == 1 else tuple(range(lead)))
+            return _add_reduce(g, 0 if lead == 1 else tuple(range(lead)))
     gshape = numpy.shape(g)
     if gshape == xshape:
         return g

@@ -6,10 +6,10 @@ linear. A 0-d value is reduced whole whatever `axis` says, as NumPy does
 (`_axis_for`). Zeros in prod and cumprod are handled exactly, without
 dividing by them. The tangents reuse the adjoints' weights.
 """
-import math
 
 import numpy
 
+from .checks import _holds_nan
 from .core import as_array, eager, unbroadcast_to
 
 
@@ -49,7 +49,8 @@ def _axis_for(a, axis):
 def unreduce_extreme(g, a, z, axis=None, keepdims=False):
     """Adjoint of max/min: `g` shared evenly among the entries equal to the extreme
     `z` (`a`'s max or min over `axis`, as the forward sweep computed it)."""
-    axis = _axis_for(a, axis)
+    if not (type(a) is numpy.ndarray and a.ndim):  # else `_axis_for` is the identity
+        axis = _axis_for(a, axis)
     if axis is not None and not keepdims:
         z = numpy.expand_dims(z, axis)
         g = numpy.expand_dims(g, axis)
@@ -63,11 +64,12 @@ def unreduce_extreme(g, a, z, axis=None, keepdims=False):
 def _untied(hit, a, z) -> bool:
     """Each slot of the extreme `z` of a real array `a` is hit by exactly one entry: as
     many hits as slots, none of them NaN (a NaN extreme is hit nowhere, so a NaN slot
-    could hide a tie elsewhere). Two cheap reads instead of a count per slot."""
+    could hide a tie elsewhere). Two cheap reads instead of a count per slot: the
+    count of hits, and `z`'s first NaN if any (`argmax` stops at one: checks._holds_nan)."""
     if type(a) is not numpy.ndarray or type(z) is not numpy.ndarray or a.dtype.kind not in "fiu":
         return False
     size = z.size
-    return size > 0 and int(numpy.count_nonzero(hit)) == size and not math.isnan(z.max())
+    return size > 0 and numpy.count_nonzero(hit) == size and not _holds_nan(z)
 
 
 def prod_adjoint_helper(g, a, z, axis=None, keepdims=False):

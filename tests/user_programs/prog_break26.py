@@ -1,0 +1,379 @@
+"""srcgrad tried from outside (break26): functions of lists of Python floats
+(Rosenbrock-like chains, sums of squares of differences, polynomials, int
+constants mixed in) at values near overflow, NaN, inf, -0.0 and with non-float
+entries; the per-type call cache; in-place operations and dtypes; global
+arrays and attributes a function writes; a small MLP with softmax
+cross-entropy; SciPy and notebook habits.
+
+Written from README.md, docs/*.md, FINDINGS*.md, error messages and printed
+generated code only (the compiler was not read).  The default Python backend.
+Every derivative is checked against central differences in float64 (the
+function called on fresh copies of its arguments) or a hand derivative.
+
+A finding that still fails is a strict xfail naming its number in FINDINGS26.md.
+"""
+import copy
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import srcgrad
+
+from user_programs.checking import fd_grad, fd_dir, close, _flat
+
+
+def fresh(t):
+    return copy.deepcopy(t)
+
+
+def fd(f, args, wrt=0, eps=1e-6):
+    """Central differences on fresh copies (some programs write their arguments)."""
+    return fd_grad(lambda *a: f(*fresh(a)), list(args), wrt, eps)
+
+
+def fd_checked(f, args, wrt=0):
+    """Two step sizes that agree, so the reference is not itself noise."""
+    a = fd(f, args, wrt, 1e-6)
+    b = fd(f, args, wrt, 1e-5)
+    np.testing.assert_allclose(_flat(a)[0], _flat(b)[0], rtol=1e-4, atol=1e-6)
+    return a
+
+
+def outcome(call):
+    """('ok', value) or ('err', type, message): what a call did."""
+    try:
+        return ("ok", call())
+    except Exception as e:          # noqa: BLE001 - the point is to compare them
+        return ("err", type(e), str(e))
+
+
+def same_error(f, args, transform_calls):
+    """f raises; every transform raises the same type with the same message."""
+    expected = outcome(lambda: f(*fresh(args)))
+    assert expected[0] == "err", expected
+    for name, call in transform_calls:
+        got = outcome(call)
+        assert got[0] == "err" and got[1:] == expected[1:], (name, got, expected)
+
+
+def reverse_calls(f, args):
+    return [("grad", lambda: srcgrad.grad(f)(*fresh(args))),
+            ("value_and_grad", lambda: srcgrad.value_and_grad(f)(*fresh(args))),
+            ("vjp", lambda: srcgrad.vjp(f, *fresh(args))[1](1.0))]
+
+
+def bit_equal(a, b):
+    """The same float, bit for bit (NaN equal to NaN, -0.0 not 0.0), the same type."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float) or isinstance(a, np.floating):
+        if math.isnan(a):
+            return math.isnan(b)
+        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+    return a == b
+
+
+# --------------------------------------------------------------------------
+# Python floats in lists and loops: what works (regression guards).
+# --------------------------------------------------------------------------
+
+def rosen(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2
+    return s
+
+
+def poly_mixed_ints(x):
+    s = 0
+    for i in range(len(x)):
+        s = s + 3 * x[i] / 2 + (x[i] + 1) ** 2 * 5 + x[i] ** 3
+    return s
+
+
+def sumsq_diff(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + (x[i + 1] - x[i]) ** 2 + (2.5 - x[i]) ** 2
+    return s
+
+
+def cubes_and_squares(x):
+    s = 0.0
+    for i in range(len(x)):
+        if x[i] < 0.0:
+            s = s + x[i] ** 3
+        else:
+            s = s + x[i] ** 2
+    return s
+
+
+LIST_FUNCS = [rosen, poly_mixed_ints, sumsq_diff, cubes_and_squares]
+BASE = [0.3, -1.2, 2.5, 0.7]
+
+
+@pytest.mark.parametrize("f", LIST_FUNCS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("kind", ["list", "tuple", "array", "list_with_int", "list_of_np_float64"])
+def test_list_of_floats_gradients_right(f, kind):
+    x = {"list": list(BASE), "tuple": tuple(BASE), "array": np.array(BASE),
+         "list_with_int": [0.3, -1, 2.5, 0.7],
+         "list_of_np_float64": [np.float64(v) for v in BASE]}[kind]
+    expected = fd_checked(lambda v: f(list(v)), [np.array(x, dtype=float)])
+    df = srcgrad.grad(f)
+    g = df(fresh(x))
+    close(np.array(g, dtype=float), expected)
+    value, g2 = srcgrad.value_and_grad(f)(fresh(x))
+    assert bit_equal(value, f(fresh(x)))
+    close(np.array(g2, dtype=float), expected)
+    _, pb = srcgrad.vjp(f, fresh(x))
+    close(np.array(pb(1.0), dtype=float), expected)
+    if kind in ("list", "tuple"):
+        assert type(g) is type(x) and all(type(v) is float for v in g)
+
+
+def test_one_derivative_alternating_argument_kinds():
+    """The per-type call cache: array, list, tuple, list with an int, list again."""
+    df = srcgrad.value_and_grad(sumsq_diff)
+    expected = fd_checked(lambda v: sumsq_diff(list(v)), [np.array(BASE)])
+    for x in [np.array(BASE), list(BASE), tuple(BASE), [0.3, -1.2, 2.5, 1], list(BASE),
+              np.array(BASE, dtype=np.float32), list(BASE), (1, 2, 3, 4), np.array(BASE)]:
+        value, g = df(fresh(x))
+        assert bit_equal(value, sumsq_diff(fresh(x)))
+        ref = expected if not isinstance(x[-1], int) or isinstance(x[-1], bool) else \
+            fd_checked(lambda v: sumsq_diff(list(v)), [np.array(x, dtype=float)])
+        close(np.array(g, dtype=float), ref, rtol=1e-4 if getattr(x, "dtype", None) == np.float32 else 1e-5)
+
+
+BIG = [1e153, 9.99e153, 1e154, 1.34e154, 1.3407807929942596e154, 1.3407807929942597e154, 1e155, 1e160,
+       1e77, 5.6e102, 5.65e102, 1e103, float("nan"), float("inf"), float("-inf"), -0.0, 1e-200]
+
+
+@pytest.mark.parametrize("f", LIST_FUNCS, ids=lambda f: f.__name__)
+def test_near_overflow_errors_and_values(f):
+    """At each value: f's OverflowError (same message) from grad, value_and_grad
+    and vjp; else value_and_grad's value bit for bit f's."""
+    for big in BIG:
+        for pos in range(3):
+            x = [0.5, -0.25, 1.5]
+            x[pos] = big
+            fo = outcome(lambda: f(list(x)))
+            for name, call in reverse_calls(f, [x]) + [("tuple", lambda: srcgrad.value_and_grad(f)(tuple(x)))]:
+                got = outcome(call)
+                assert got[0] == fo[0], (f.__name__, x, name, got, fo)
+                if fo[0] == "err":
+                    assert got[1:] == fo[1:], (x, name, got, fo)
+                elif name in ("value_and_grad", "tuple"):
+                    assert bit_equal(got[1][0], fo[1]), (x, name, got[1][0], fo[1])
+
+
+def test_int_entries_keep_int_arithmetic():
+    """Big ints in the list: the value is f's exact int-then-float arithmetic."""
+    def three_products(x):
+        return 3 * x[0] * x[1]
+
+    def square_difference(x):
+        return x[0] * x[0] - x[1] * x[1]
+    for f, x in [(three_products, [2 ** 53 + 1, 1.0]), (square_difference, [2 ** 53 + 1, 2 ** 53])]:
+        value, g = srcgrad.value_and_grad(f)(list(x))
+        assert bit_equal(value, f(list(x)))
+    value, g = srcgrad.value_and_grad(three_products)([2 ** 53 + 1, 1.0])
+    assert g == [3.0, float(3 * (2 ** 53 + 1))]
+
+
+def test_user_errors_of_int_entries_pass_through():
+    def halves(x):
+        s = 0.0
+        for i in range(len(x)):
+            s = s + 3 * x[i] / 2
+        return s
+
+    def shifted_squares(x):
+        s = 0.0
+        for i in range(len(x)):
+            s = s + (x[i] + 1) ** 2 * 5
+        return s
+    same_error(halves, [[1.0, 10 ** 400]], reverse_calls(halves, [[1.0, 10 ** 400]]))
+    same_error(shifted_squares, [[10 ** 400, 1.0]], reverse_calls(shifted_squares, [[10 ** 400, 1.0]]))
+
+
+def test_first_error_of_two_kinds_in_a_loop():
+    """The forward loop meets ZeroDivisionError or OverflowError first; srcgrad the same."""
+    def recip_and_square(x):
+        s = 0.0
+        for i in range(len(x)):
+            s = s + 1.0 / x[i] + x[i] ** 2
+        return s
+    for x in ([0.0, 1e200], [1e200, 0.0], [1.0, 0.0]):
+        same_error(recip_and_square, [x], reverse_calls(recip_and_square, [x]))
+
+
+def test_list_entries_nan_inf():
+    for x in ([float("nan"), 1.0, 2.0], [1.0, float("inf"), 2.0], [-0.0, 0.0, -0.0]):
+        value, g = srcgrad.value_and_grad(rosen)(list(x))
+        assert bit_equal(value, rosen(list(x)))
+    value, g = srcgrad.value_and_grad(rosen)([-0.0, 0.0, -0.0])
+    close(g, fd_checked(lambda v: rosen(list(v)), [np.array([-0.0, 0.0, -0.0])]))
+
+
+def test_non_float_entries_refused_clearly():
+    for bad, word in [(True, "bool"), (1.0 + 0j, "complex"), (None, "NoneType")]:
+        with pytest.raises(srcgrad.SrcGradError, match=word):
+            srcgrad.grad(rosen)([0.5, bad, 1.0])
+
+
+# --------------------------------------------------------------------------
+# FINDINGS26 #1: a name read before its first assignment in a loop (the
+# user's UnboundLocalError) becomes a TypeError about None.
+# --------------------------------------------------------------------------
+
+def lagged_product(x):
+    s = 0.0
+    for i in range(3):
+        s = s + x[i] * prev          # noqa: F821 - prev is bound only below: a user bug
+        prev = x[i]
+    return s
+
+
+def lagged_sum(x):
+    s = 0.0
+    for i in range(len(x)):
+        t = x[i] + u                 # noqa: F821
+        u = 2.0 * x[i]
+        s = s + t * u
+    return s
+
+
+def test_f01_the_functions_raise_unbound_local():
+    for f in (lagged_product, lagged_sum):
+        with pytest.raises(UnboundLocalError):
+            f(np.array([1.0, 2.0, 3.0]))
+
+
+def test_f01_forward_mode_right():
+    x = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(UnboundLocalError):
+        srcgrad.jvp(lagged_product, (x,), (np.ones(3),))
+    with pytest.raises(UnboundLocalError):
+        srcgrad.grad(lagged_sum)([1.0, 2.0, 3.0])     # the list build of lagged_sum: right
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #1: UnboundLocalError becomes TypeError "
+                   "(unsupported operand type(s) for *: 'float' and 'NoneType') in grad")
+def test_f01_grad_array():
+    with pytest.raises(UnboundLocalError):
+        srcgrad.grad(lagged_product)(np.array([1.0, 2.0, 3.0]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #1: UnboundLocalError becomes TypeError in value_and_grad")
+def test_f01_value_and_grad_list():
+    with pytest.raises(UnboundLocalError):
+        srcgrad.value_and_grad(lagged_product)([1.0, 2.0, 3.0])
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #1: UnboundLocalError becomes TypeError in vjp (list of floats)")
+def test_f01_vjp_list():
+    with pytest.raises(UnboundLocalError):
+        srcgrad.vjp(lagged_sum, [1.0, 2.0, 3.0])
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #1: UnboundLocalError becomes TypeError in hvp")
+def test_f01_hvp():
+    with pytest.raises(UnboundLocalError):
+        srcgrad.hvp(lagged_sum)(np.array([1.0, 2.0, 3.0]), np.ones(3))
+
+
+# --------------------------------------------------------------------------
+# FINDINGS26 #2: the derivative of a Python float's negative power raises
+# OverflowError where f runs (the derivative is -inf; `1.0 / x` gives -inf).
+# --------------------------------------------------------------------------
+
+def inverse_power(x):
+    return x ** -1 + 2.0
+
+
+def inverse_division(x):
+    return 1.0 / x + 2.0
+
+
+def coulomb(xs):
+    e = 0.0
+    for i in range(len(xs)):
+        for j in range(i + 1, len(xs)):
+            e = e + ((xs[i] - xs[j]) ** 2) ** -0.5
+    return e
+
+
+def test_f02_the_functions_run_and_division_gives_inf():
+    assert inverse_power(1e-170) == 1e170
+    assert coulomb([0.0, 1e-160, 1.0]) > 1e159
+    assert srcgrad.grad(inverse_division)(1e-170) == -math.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = srcgrad.grad(lambda_free_array_inverse)(np.array([1e-170, 1.0]))
+    assert g[0] == -math.inf and g[1] == -1.0
+
+
+def lambda_free_array_inverse(x):
+    return np.sum(x ** -1)
+
+
+def test_f02_right_at_ordinary_points():
+    assert srcgrad.grad(inverse_power)(0.5) == pytest.approx(-4.0)
+    x = [0.0, 0.5, 2.0]
+    close(srcgrad.grad(coulomb)(x), fd_checked(lambda v: coulomb(list(v)), [np.array(x)]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #2: grad of x ** -1 at 1e-170 raises OverflowError (f runs; 1/x gives -inf)")
+def test_f02_inverse_power_grad():
+    assert srcgrad.grad(inverse_power)(1e-170) == -math.inf
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #2: jvp of x ** -1 at 1e-170 raises OverflowError")
+def test_f02_inverse_power_jvp():
+    assert srcgrad.jvp(inverse_power, (1e-170,), (1.0,))[1] == -math.inf
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #2: a Coulomb energy with a close pair: grad raises OverflowError")
+def test_f02_coulomb_close_pair():
+    g = srcgrad.grad(coulomb)([0.0, 1e-160, 1.0])
+    assert math.isinf(g[0]) and math.isinf(g[1])
+
+
+# --------------------------------------------------------------------------
+# FINDINGS26 #3: `d = x[i]; d -= c` over a list of Python floats is refused as
+# sharing memory with x (d is a float; -= rebinds it).
+# --------------------------------------------------------------------------
+
+def centered_squares(x):
+    s = 0.0
+    for i in range(len(x)):
+        d = x[i]
+        d -= 0.5
+        d *= 2.0
+        s += d ** 2
+    return s
+
+
+def centered_squares_spelled_out(x):
+    s = 0.0
+    for i in range(len(x)):
+        d = x[i]
+        d = d - 0.5
+        d = d * 2.0
+        s += d ** 2
+    return s
+
+
+def test_f03_spelled_out_right():
+    x = [0.3, 1.2, -0.7]
+    close(srcgrad.grad(centered_squares_spelled_out)(list(x)),
+          fd_checked(lambda v: centered_squares_spelled_out(list(v)), [np.array(x)]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #3: d = x[i]; d -= 0.5 over a list of floats refused "
+                   "('d' may share memory with 'x')")
+def test_f03_augmented_entry_list():
+    x = [0.3, 1.2, -0.7]
+    close(srcgrad.grad(centered_squares)(list(x)), fd_checked(lambda v: centered_squares(list(v)), [np.array(x)]))

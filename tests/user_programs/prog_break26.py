@@ -377,3 +377,144 @@ def test_f03_spelled_out_right():
 def test_f03_augmented_entry_list():
     x = [0.3, 1.2, -0.7]
     close(srcgrad.grad(centered_squares)(list(x)), fd_checked(lambda v: centered_squares(list(v)), [np.array(x)]))
+
+
+# --------------------------------------------------------------------------
+# FINDINGS26 #4: one object reaching the function by two ways, one of which
+# it writes, and srcgrad does not see it: a global array passed as the
+# argument of a function that writes the global, and one list passed for
+# an input and an out-parameter (FINDINGS25 #13's refusal covers arrays
+# passed twice only).  The derivative is that of the two-object program.
+# --------------------------------------------------------------------------
+
+OUT26 = np.zeros(3)
+
+
+def write_the_global(x):
+    for i in range(1, 3):
+        OUT26[i] = x[i - 1] * 2.0 + x[i]
+    return np.sum(x * OUT26)
+
+
+def fill_list_out(x, out):
+    for i in range(1, 3):
+        out[i] = x[i - 1] * 2.0 + x[i]
+    return x[0] * out[0] + x[1] * out[1] + x[2] * out[2]
+
+
+def aliased_program(y):
+    """What both compute when the two names are one object, written out."""
+    y = np.array(y, dtype=float)
+    for i in range(1, 3):
+        y[i] = y[i - 1] * 2.0 + y[i]
+    return np.sum(y * y)
+
+
+Y26 = np.array([0.5, 0.2, 0.1])
+
+
+def test_f04_the_aliased_value_and_reference():
+    OUT26[:] = Y26
+    assert write_the_global(OUT26) == pytest.approx(7.94)
+    lst = list(Y26)
+    assert fill_list_out(lst, lst) == pytest.approx(7.94)
+    close(fd_checked(aliased_program, [Y26.copy()]), np.array([25.8, 12.4, 5.0]))
+
+
+def test_f04_separate_objects_right():
+    OUT26[:] = 0.0
+    close(srcgrad.grad(write_the_global)(Y26.copy()), fd_checked(write_the_global, [Y26.copy()]))
+    close(srcgrad.grad(fill_list_out)(list(Y26), [0.0, 0.0, 0.0]),
+          fd_checked(lambda v: fill_list_out(list(v), [0.0, 0.0, 0.0]), [Y26.copy()]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #4: a global passed as the argument of a function writing it: "
+                   "grad [2.9, 7.4, 5] for [25.8, 12.4, 5]")
+def test_f04_global_passed_as_argument_grad():
+    OUT26[:] = Y26
+    g = srcgrad.grad(write_the_global)(OUT26)
+    close(g, np.array([25.8, 12.4, 5.0]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #4: a global passed as the argument: jvp 2.9 for 25.8")
+def test_f04_global_passed_as_argument_jvp():
+    OUT26[:] = Y26
+    _, dot = srcgrad.jvp(write_the_global, (OUT26,), (np.array([1.0, 0.0, 0.0]),))
+    assert dot == pytest.approx(25.8)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #4: one list for input and out-parameter: "
+                   "grad [2.9, 7.4, 5] for [25.8, 12.4, 5], and the caller's list written")
+def test_f04_one_list_twice():
+    lst = list(Y26)
+    try:
+        g = srcgrad.grad(fill_list_out)(lst, lst)
+    except srcgrad.SrcGradError:
+        g = None                      # a refusal, as for arrays, would do
+    if g is not None:
+        close(g, np.array([25.8, 12.4, 5.0]))
+    assert lst == list(Y26)
+
+
+# --------------------------------------------------------------------------
+# FINDINGS26 #5: a loss history kept in a global or attribute list is
+# refused, also inside `with srcgrad.no_grad():` (documented: "runs as
+# written") and with `srcgrad.stop_gradient(s)` or `len(x)` appended; the
+# hint (`lst = lst + [v]`) cannot be followed for a global.
+# --------------------------------------------------------------------------
+
+HISTORY26 = []
+
+
+def log_in_no_grad(x):
+    s = np.sum(x ** 2)
+    with srcgrad.no_grad():
+        HISTORY26.append(float(s))
+    return s
+
+
+def log_stopped(x):
+    s = np.sum(x ** 2)
+    HISTORY26.append(srcgrad.stop_gradient(s))
+    return s
+
+
+def log_a_count(x):
+    s = np.sum(x ** 2)
+    HISTORY26.append(len(x))
+    return s
+
+
+def log_into_argument(x, hist):
+    s = np.sum(x ** 2)
+    hist.append(float(s))
+    return s
+
+
+def test_f05_a_list_argument_right():
+    hist = []
+    g = srcgrad.grad(log_into_argument)(np.array([1.0, 2.0]), hist)
+    close(g, np.array([2.0, 4.0]))
+    assert hist == [5.0]
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #5: HISTORY.append(float(s)) inside no_grad refused "
+                   "('a value that depends on a differentiated input')")
+def test_f05_no_grad_block():
+    HISTORY26.clear()
+    close(srcgrad.grad(log_in_no_grad)(np.array([1.0, 2.0])), np.array([2.0, 4.0]))
+    assert HISTORY26 == [5.0]
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #5: HISTORY.append(stop_gradient(s)) refused")
+def test_f05_stop_gradient():
+    HISTORY26.clear()
+    close(srcgrad.grad(log_stopped)(np.array([1.0, 2.0])), np.array([2.0, 4.0]))
+    assert HISTORY26 == [5.0]
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #5: HISTORY.append(len(x)) refused")
+def test_f05_an_int():
+    HISTORY26.clear()
+    close(srcgrad.grad(log_a_count)(np.array([1.0, 2.0])), np.array([2.0, 4.0]))
+    assert HISTORY26 == [2]

@@ -518,3 +518,93 @@ def test_f05_an_int():
     HISTORY26.clear()
     close(srcgrad.grad(log_a_count)(np.array([1.0, 2.0])), np.array([2.0, 4.0]))
     assert HISTORY26 == [2]
+
+
+# --------------------------------------------------------------------------
+# FINDINGS26 #6: a float or list subclass whose operations differ (a
+# `float` with its own `__mul__`, a `list` with its own `__getitem__`) is
+# differentiated as a plain float or list: f's value, the plain type's
+# gradient.  (An ndarray subclass like that is refused.)
+# --------------------------------------------------------------------------
+
+class DoublingFloat(float):
+    """A float whose products are doubled (a user's unit-carrying number, say)."""
+    def __mul__(self, other):
+        return DoublingFloat(float(self) * float(other) * 2.0)
+    __rmul__ = __mul__
+
+
+class TenfoldList(list):
+    """A list whose entries read ten times larger (a scaled view, say)."""
+    def __getitem__(self, i):
+        return list.__getitem__(self, i) * 10.0
+
+
+def product_plus(p):
+    return p[0] * p[1] + p[2]
+
+
+def weighted_squares(p):
+    s = 0.0
+    for i in range(len(p)):
+        s = s + (p[i] - 1) ** 2 * (i + 1)
+    return s
+
+
+def test_f06_the_functions_use_the_subclass():
+    assert product_plus([DoublingFloat(1.5), 2.0, 3.0]) == 9.0
+    assert weighted_squares(TenfoldList([1.5, 2.0, 3.0])) == 3441.0
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #6: a float subclass with its own __mul__: "
+                   "gradient [2, 3, 1] of the plain product for [4, 3, 1]")
+def test_f06_float_subclass():
+    p = [DoublingFloat(1.5), 2.0, 3.0]
+    try:
+        g = srcgrad.grad(product_plus)(p)
+    except srcgrad.SrcGradError:
+        return                                      # a refusal, as for ndarray subclasses, would do
+    ref = fd_checked(lambda v: product_plus([DoublingFloat(v[0]), v[1], v[2]]), [np.array([1.5, 2.0, 3.0])])
+    close(np.array(g, dtype=float), ref)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #6: a list subclass with its own __getitem__: "
+                   "gradient [28, 76, 174] for [280, 760, 1740]")
+def test_f06_list_subclass():
+    try:
+        g = srcgrad.grad(weighted_squares)(TenfoldList([1.5, 2.0, 3.0]))
+    except srcgrad.SrcGradError:
+        return
+    close(np.array(g, dtype=float), np.array([280.0, 760.0, 1740.0]), rtol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# FINDINGS26 #7: a namedtuple of floats is accepted as a wrt argument (the
+# gradient comes back as the namedtuple) but reading a field by name is
+# refused as "'.a' has no derivative rule" with a hint to register one.
+# --------------------------------------------------------------------------
+
+from collections import namedtuple          # noqa: E402
+
+Params26 = namedtuple("Params26", ["a", "b", "c"])
+
+
+def by_field(p):
+    return p.a ** 2 * p.b + 3 * p.c / 2
+
+
+def by_position(p):
+    return p[0] ** 2 * p[1] + 3 * p[2] / 2
+
+
+def test_f07_by_position_right():
+    v, g = srcgrad.value_and_grad(by_position)(Params26(1.5, 2.0, 3.0))
+    assert v == 9.0
+    assert isinstance(g, Params26) and g == Params26(6.0, 2.25, 1.5)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #7: p.a of a namedtuple argument refused ('.a has no derivative rule')")
+def test_f07_by_field():
+    v, g = srcgrad.value_and_grad(by_field)(Params26(1.5, 2.0, 3.0))
+    assert v == 9.0
+    assert tuple(g) == (6.0, 2.25, 1.5)

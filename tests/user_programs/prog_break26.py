@@ -608,3 +608,220 @@ def test_f07_by_field():
     v, g = srcgrad.value_and_grad(by_field)(Params26(1.5, 2.0, 3.0))
     assert v == 9.0
     assert tuple(g) == (6.0, 2.25, 1.5)
+
+
+# --------------------------------------------------------------------------
+# In-place operations and dtypes (FINDINGS25 #2 and #3 and their
+# neighbours): where NumPy raises, srcgrad raises the same type; where it
+# runs, value_and_grad's value is NumPy's, dtype included, and the gradient
+# is right.
+# --------------------------------------------------------------------------
+
+def iadd_floats_into_arange(x):
+    a = np.arange(3)
+    a += x
+    return np.sum(a * x)
+
+
+def imul_into_int_zeros(x):
+    a = np.zeros(3, dtype=int)
+    a *= x
+    return np.sum(a + x)
+
+
+def ipow_into_int(x):
+    a = np.arange(3)
+    a **= 0.5 * x
+    return np.sum(a)
+
+
+def iadd_into_uint8_image(x):
+    img = np.zeros(3, dtype=np.uint8)
+    img += x
+    return np.sum(img * x)
+
+
+def idiv_into_int(x):
+    a = np.ones(3, dtype=int)
+    a /= x
+    return np.sum(a * x)
+
+
+def iadd_broadcasts_larger(x):
+    a = np.zeros(3)
+    a += x.reshape(1, 3) * np.ones((2, 1))
+    return np.sum(a)
+
+
+def iadd_column_into_row(x):
+    a = np.zeros(3)
+    a += x.reshape(3, 1)
+    return np.sum(a)
+
+
+def iadd_row_into_column(x):
+    a = np.ones((3, 1))
+    a += x
+    return np.sum(a)
+
+
+def idiv_broadcasts_larger(x):
+    a = x * 1.0
+    a /= np.ones((2, 1))
+    return np.sum(a)
+
+
+def copyto_int(x):
+    a = np.zeros(3, dtype=int)
+    np.copyto(a, x * 2.5)
+    return np.sum(a * x)
+
+
+def out_int(x):
+    a = np.zeros(3, dtype=int)
+    np.multiply(x, 2.5, out=a)
+    return np.sum(a * x)
+
+
+RAISES = [(iadd_floats_into_arange, TypeError), (imul_into_int_zeros, TypeError), (ipow_into_int, TypeError),
+          (iadd_into_uint8_image, TypeError), (idiv_into_int, TypeError), (iadd_broadcasts_larger, ValueError),
+          (iadd_column_into_row, ValueError), (iadd_row_into_column, ValueError), (idiv_broadcasts_larger, ValueError),
+          (copyto_int, TypeError), (out_int, TypeError)]
+XD = np.array([0.3, 1.7, 2.2])
+
+
+@pytest.mark.parametrize("fn, exc", RAISES, ids=lambda v: getattr(v, "__name__", ""))
+def test_inplace_numpy_raises(fn, exc):
+    with pytest.raises(exc):
+        fn(XD.copy())
+
+
+def f32_zeros_accumulator(x):
+    acc = np.zeros(3, np.float32)
+    acc += 1e-8 * x
+    return np.sum(acc) * 1e8
+
+
+def f32_ones_accumulator(x):
+    acc = np.ones(3, dtype=np.float32)
+    acc += 1e-8 * x
+    return np.sum(acc) * 1e8
+
+
+def f32_astype_then_iadd(x):
+    a = x.astype(np.float32)
+    a += x
+    return np.sum(a * x)
+
+
+def f32_isub(x):
+    a = np.ones(3, np.float32)
+    a -= x / 3.0
+    return np.sum(a * x)
+
+
+def f16_accumulator(x):
+    a = np.ones(3, np.float16)
+    a += x
+    return np.sum(a * x)
+
+
+def f32_loop_accumulator(x):
+    a = np.zeros(3, np.float32)
+    for i in range(3):
+        a += x[i] * x
+    return np.sum(a)
+
+
+def f32_out(x):
+    a = np.ones(3, np.float32)
+    np.add(a, x / 3.0, out=a)
+    return np.sum(a * x)
+
+
+def f32_slice_write(x):
+    a = np.zeros(3, np.float32)
+    a[:] = x / 3.0
+    return np.sum(a * x)
+
+
+def f32_entry_iadd(x):
+    a = np.zeros(3, np.float32)
+    for i in range(3):
+        a[i] += x[i] / 3.0
+    return np.sum(a * x)
+
+
+DTYPE_VALUES = [f32_zeros_accumulator, f32_ones_accumulator, f32_astype_then_iadd, f32_isub, f16_accumulator,
+                f32_loop_accumulator, f32_out, f32_slice_write, f32_entry_iadd]
+
+
+def _same_value(v, w):
+    return type(v) is type(w) and np.asarray(v).dtype == np.asarray(w).dtype and v == w
+
+
+@pytest.mark.parametrize("fn", [f32_out, f32_slice_write, f32_entry_iadd], ids=lambda f: f.__name__)
+def test_inplace_low_precision_value_right(fn):
+    value, g = srcgrad.value_and_grad(fn)(XD.copy())
+    assert _same_value(value, fn(XD.copy()))
+    out, _ = srcgrad.vjp(fn, XD.copy())
+    assert _same_value(out, fn(XD.copy()))
+
+
+def _xf(reason):
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+# Which of these still fail is updated after each merge of main (see FINDINGS26.md).
+RAISES_STATUS = {
+    iadd_floats_into_arange: "FINDINGS25 #2: a += floats into an int array runs",
+    imul_into_int_zeros: "FINDINGS25 #2: a *= floats into an int array runs",
+    ipow_into_int: "FINDINGS25 #2 (neighbour): a **= floats into an int array runs",
+    iadd_into_uint8_image: "FINDINGS25 #2 (neighbour): img += floats into a uint8 array runs",
+    idiv_into_int: "FINDINGS25 #2: a /= into an int array runs",
+    iadd_broadcasts_larger: "FINDINGS25 #3: a += b broadcasting to a larger shape runs",
+    iadd_column_into_row: "FINDINGS25 #3 (neighbour): a += column broadcasting to (3, 3) runs",
+    iadd_row_into_column: "FINDINGS25 #3 (neighbour): a (3, 1) += row runs",
+    idiv_broadcasts_larger: "FINDINGS25 #3 (neighbour): a /= b broadcasting larger runs",
+    copyto_int: "FINDINGS25 #2: np.copyto into an int array: SrcGradError, not NumPy's TypeError",
+    out_int: "FINDINGS25 #2: out= an int array: SrcGradError, not NumPy's UFuncTypeError",
+}
+
+
+def _raises_params():
+    out = []
+    for fn, exc in RAISES:
+        for mode in ("grad", "value_and_grad", "jvp"):
+            reason = RAISES_STATUS.get(fn)
+            marks = [_xf(reason)] if reason else []
+            out.append(pytest.param(fn, exc, mode, marks=marks, id=f"{fn.__name__}-{mode}"))
+    return out
+
+
+@pytest.mark.parametrize("fn, exc, mode", _raises_params())
+def test_inplace_srcgrad_raises_like_numpy(fn, exc, mode):
+    call = {"grad": lambda: srcgrad.grad(fn)(XD.copy()),
+            "value_and_grad": lambda: srcgrad.value_and_grad(fn)(XD.copy()),
+            "jvp": lambda: srcgrad.jvp(fn, (XD.copy(),), (np.ones(3),))}[mode]
+    with pytest.raises(exc) as info:
+        call()
+    assert not isinstance(info.value, srcgrad.SrcGradError)
+
+
+VALUE_STATUS = {
+    f32_zeros_accumulator: "FINDINGS25 #3: a float32 accumulator is computed in float64",
+    f32_ones_accumulator: "FINDINGS25 #3: a float32 accumulator is computed in float64 (3e8 vs 300000004.2)",
+    f32_astype_then_iadd: "FINDINGS25 #3 (neighbour): x.astype(float32) += x computed in float64",
+    f32_isub: "FINDINGS25 #3 (neighbour): float32 -= computed in float64",
+    f16_accumulator: "FINDINGS25 #3 (neighbour): a float16 += computed in float64",
+    f32_loop_accumulator: "FINDINGS25 #3 (neighbour): a float32 += in a loop computed in float64",
+}
+
+
+@pytest.mark.parametrize("fn", [pytest.param(f, marks=[_xf(VALUE_STATUS[f])] if f in VALUE_STATUS else [], id=f.__name__)
+                                for f in DTYPE_VALUES])
+def test_inplace_low_precision_value_and_dtype(fn):
+    value, g = srcgrad.value_and_grad(fn)(XD.copy())
+    assert _same_value(value, fn(XD.copy())), (value, fn(XD.copy()))
+    out, _ = srcgrad.jvp(fn, (XD.copy(),), (np.ones(3),))
+    assert _same_value(out, fn(XD.copy()))

@@ -955,3 +955,52 @@ def test_pullback_after_the_user_changes_the_trajectory():
     except srcgrad.SrcGradError:
         pass                              # refusing (the state changed) would be fine too
     np.testing.assert_array_equal(arr, keep)
+
+
+# --------------------------------------------------------------------------
+# FINDINGS25 #13 (one array for an input and an out-parameter) under hvp,
+# hessian and jacobian: refused (as grad, vjp and jvp now refuse it) or right.
+# --------------------------------------------------------------------------
+
+def fill_out_array(x, out):
+    for i in range(1, 3):
+        out[i] = x[i - 1] * 2.0 + x[i]
+    return np.sum(x * out)
+
+
+def _aliased_hvp_reference(v):
+    """Differences of the aliased program's gradient [25.8, 12.4, 5] (written out)."""
+    def g(y):
+        return fd(aliased_program, [y], 0, 1e-6)
+    h = 1e-4
+    return (np.asarray(g(Y26 + h * v)) - np.asarray(g(Y26 - h * v))) / (2 * h)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #13: hvp of one array passed twice gives the two-array program's [0, 2, 0]")
+def test_aliased_out_parameter_hvp():
+    y = Y26.copy()
+    v = np.array([1.0, 0.0, 0.0])
+    try:
+        hv = srcgrad.hvp(fill_out_array)(y, y, v)
+    except srcgrad.SrcGradError:
+        return
+    close(hv, _aliased_hvp_reference(v), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS25 #13: hessian of one array passed twice: the two-array program's")
+def test_aliased_out_parameter_hessian():
+    y = Y26.copy()
+    try:
+        H = srcgrad.hessian(fill_out_array)(y, y)
+    except srcgrad.SrcGradError:
+        return
+    close(np.asarray(H)[0], _aliased_hvp_reference(np.array([1.0, 0.0, 0.0])), rtol=1e-4, atol=1e-4)
+
+
+def test_aliased_out_parameter_refused_by_first_order():
+    y = Y26.copy()
+    for call in (lambda: srcgrad.grad(fill_out_array)(y, y), lambda: srcgrad.jacobian(fill_out_array)(y, y),
+                 lambda: srcgrad.vjp(fill_out_array, y, y), lambda: srcgrad.jvp(fill_out_array, (y, y), (np.ones(3), None))):
+        with pytest.raises(srcgrad.SrcGradError, match="share memory"):
+            call()
+    np.testing.assert_array_equal(y, Y26)

@@ -284,6 +284,48 @@ def test_f01_hvp():
         srcgrad.hvp(lagged_sum)(np.array([1.0, 2.0, 3.0]), np.ones(3))
 
 
+def square_if_positive(a):
+    if a > 0.0:
+        b = a * a
+    return b + a                     # noqa: F821 - b unbound when a <= 0: a user bug
+
+
+def last_negative_square(x):
+    i = 0
+    while i < len(x) and x[i] < 0.0:
+        v = x[i] ** 2
+        i += 1
+    return v + x[0]                  # noqa: F821 - v unbound when x[0] >= 0
+
+
+def test_f01_no_error_functions_raise():
+    with pytest.raises(UnboundLocalError):
+        square_if_positive(-1.0)
+    with pytest.raises(UnboundLocalError):
+        last_negative_square([1.0, 2.0])
+    assert srcgrad.grad(square_if_positive)(2.0) == 5.0
+    assert srcgrad.grad(last_negative_square)([-1.0, 2.0]) == [-1.0, 0.0]
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #1: grad returns 1.0 for a function that raises UnboundLocalError "
+                   "(the value-only read of the unbound name is dropped)")
+def test_f01_grad_of_a_raising_function_scalar():
+    with pytest.raises(UnboundLocalError):
+        srcgrad.grad(square_if_positive)(-1.0)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #1: hvp returns 0.0 for a function that raises UnboundLocalError")
+def test_f01_hvp_of_a_raising_function_scalar():
+    with pytest.raises(UnboundLocalError):
+        srcgrad.hvp(square_if_positive)(-1.0, 1.0)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #1: grad returns [1, 0] for a while loop that never binds v (list)")
+def test_f01_grad_of_a_raising_function_list():
+    with pytest.raises(UnboundLocalError):
+        srcgrad.grad(last_negative_square)([1.0, 2.0])
+
+
 # --------------------------------------------------------------------------
 # FINDINGS26 #2: the derivative of a Python float's negative power raises
 # OverflowError where f runs (the derivative is -inf; `1.0 / x` gives -inf).

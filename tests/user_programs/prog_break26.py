@@ -1046,3 +1046,38 @@ def test_aliased_out_parameter_refused_by_first_order():
         with pytest.raises(srcgrad.SrcGradError, match="share memory"):
             call()
     np.testing.assert_array_equal(y, Y26)
+
+
+# --------------------------------------------------------------------------
+# FINDINGS26 #8: a list that is not all Python floats (`list(array)`, whose
+# entries are np.float64, or one int among floats) is built as a container
+# whose gradient is accumulated by copying the whole list per read: time
+# quadratic in the length (4,000 entries: 9 s; 16,000: about 2 minutes,
+# where a list of Python floats takes 11 ms and f 6 ms).
+# --------------------------------------------------------------------------
+
+def _rosen_hand_gradient(xa):
+    ref = np.zeros_like(xa)
+    ref[:-1] += -400 * xa[:-1] * (xa[1:] - xa[:-1] ** 2) - 2 * (1 - xa[:-1])
+    ref[1:] += 200 * (xa[1:] - xa[:-1] ** 2)
+    return ref
+
+
+def test_f08_list_of_python_floats_fast_and_right():
+    import time
+    xa = np.random.default_rng(0).uniform(-1, 1, 2500)
+    start = time.process_time()
+    g = srcgrad.grad(rosen)(xa.tolist())
+    assert time.process_time() - start < 0.3
+    close(np.array(g), _rosen_hand_gradient(xa), rtol=1e-10, atol=1e-9)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #8: grad of a 2,500-entry list(array) takes seconds (quadratic)")
+def test_f08_list_of_numpy_floats_time():
+    import time
+    xa = np.random.default_rng(0).uniform(-1, 1, 2500)
+    start = time.process_time()
+    g = srcgrad.grad(rosen)(list(xa))
+    elapsed = time.process_time() - start
+    close(np.array(g, dtype=float), _rosen_hand_gradient(xa), rtol=1e-10, atol=1e-9)
+    assert elapsed < 0.3, elapsed

@@ -1081,3 +1081,21 @@ def test_f08_list_of_numpy_floats_time():
     elapsed = time.process_time() - start
     close(np.array(g, dtype=float), _rosen_hand_gradient(xa), rtol=1e-10, atol=1e-9)
     assert elapsed < 0.3, elapsed
+
+
+def rosen_zip(x):
+    s = 0.0
+    for a, b in zip(x, x[1:]):
+        s = s + 100.0 * (b - a ** 2) ** 2 + (1 - a) ** 2
+    return s
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #8: grad of zip(x, x[1:]) over 2,500 Python floats takes seconds (quadratic)")
+def test_f08_zip_over_python_floats_time():
+    import time
+    xa = np.random.default_rng(0).uniform(-1, 1, 2500)
+    start = time.process_time()
+    g = srcgrad.grad(rosen_zip)(xa.tolist())
+    elapsed = time.process_time() - start
+    close(np.array(g), _rosen_hand_gradient(xa), rtol=1e-10, atol=1e-9)
+    assert elapsed < 0.3, elapsed

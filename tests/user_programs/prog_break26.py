@@ -421,6 +421,21 @@ def test_f03_augmented_entry_list():
     close(srcgrad.grad(centered_squares)(list(x)), fd_checked(lambda v: centered_squares(list(v)), [np.array(x)]))
 
 
+def loop_item_augmented(x):
+    s = 0.0
+    for v in x:
+        v -= 0.5
+        s += v * v
+    return s
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #3: for v in x: v -= 0.5 over a list of floats refused "
+                   "('v' may share memory with 'x')")
+def test_f03_loop_item_augmented_list():
+    x = [0.3, 1.2, -0.7]
+    close(srcgrad.grad(loop_item_augmented)(list(x)), [2 * (v - 0.5) for v in x])
+
+
 # --------------------------------------------------------------------------
 # FINDINGS26 #4: one object reaching the function by two ways, one of which
 # it writes, and srcgrad does not see it: a global array passed as the

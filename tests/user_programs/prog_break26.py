@@ -740,7 +740,16 @@ def out_int(x):
     return np.sum(a * x)
 
 
-RAISES = [(iadd_floats_into_arange, TypeError), (imul_into_int_zeros, TypeError), (ipow_into_int, TypeError),
+M26 = np.arange(9.0).reshape(3, 3) / 10
+
+
+def dot_out_float32(x):
+    a = np.zeros(3, np.float32)
+    np.dot(M26, x, out=a)              # ValueError: output array is not acceptable
+    return np.sum(a * x)
+
+
+RAISES = [(dot_out_float32, ValueError), (iadd_floats_into_arange, TypeError), (imul_into_int_zeros, TypeError), (ipow_into_int, TypeError),
           (iadd_into_uint8_image, TypeError), (idiv_into_int, TypeError), (iadd_broadcasts_larger, ValueError),
           (iadd_column_into_row, ValueError), (iadd_row_into_column, ValueError), (idiv_broadcasts_larger, ValueError),
           (copyto_int, TypeError), (out_int, TypeError)]
@@ -831,6 +840,7 @@ def _xf(reason):
 
 # Which of these still fail is updated after each merge of main (see FINDINGS26.md).
 RAISES_STATUS = {
+    dot_out_float32: "FINDINGS25 #2 (neighbour): np.dot(..., out=) a float32 array runs (NumPy: ValueError)",
     iadd_floats_into_arange: "FINDINGS25 #2: a += floats into an int array runs",
     imul_into_int_zeros: "FINDINGS25 #2: a *= floats into an int array runs",
     ipow_into_int: "FINDINGS25 #2 (neighbour): a **= floats into an int array runs",

@@ -1124,3 +1124,66 @@ def test_f08_zip_over_python_floats_time():
     elapsed = time.process_time() - start
     close(np.array(g), _rosen_hand_gradient(xa), rtol=1e-10, atol=1e-9)
     assert elapsed < 0.3, elapsed
+
+
+# --------------------------------------------------------------------------
+# FINDINGS26 #9: a function that falls off its end on one path (returns
+# None) or returns a string there gets a zero gradient: require_scalar lets
+# None and a str through (README: "The function must return a real scalar.
+# Otherwise the call raises SrcGradError.").
+# --------------------------------------------------------------------------
+
+def loss_or_none(x):
+    s = np.sum(x ** 2)
+    if s > 10.0:
+        return s
+
+
+def loss_or_none_list(x):
+    s = 0.0
+    for i in range(len(x)):
+        s = s + x[i] ** 2
+    if s > 10.0:
+        return s
+
+
+def loss_or_message(x):
+    if x[0] > 0:
+        return np.sum(x)
+    return "bad"
+
+
+def test_f09_the_functions_return_none_or_str():
+    assert loss_or_none(np.array([1.0, 2.0])) is None
+    assert loss_or_message(np.array([-1.0, 2.0])) == "bad"
+    close(srcgrad.grad(loss_or_none)(np.array([3.0, 2.0])), np.array([6.0, 4.0]))
+    with pytest.raises(srcgrad.SrcGradError, match="scalar"):
+        srcgrad.grad(lambda_free_vector)(np.array([1.0, 2.0]))
+
+
+def lambda_free_vector(x):
+    return x * 2.0
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #9: grad of a function returning None gives [0, 0]")
+def test_f09_none_array_grad():
+    with pytest.raises((srcgrad.SrcGradError, TypeError)):
+        srcgrad.grad(loss_or_none)(np.array([1.0, 2.0]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #9: value_and_grad of a function returning None gives (None, [0.0, 0.0])")
+def test_f09_none_list_value_and_grad():
+    with pytest.raises((srcgrad.SrcGradError, TypeError)):
+        srcgrad.value_and_grad(loss_or_none_list)([1.0, 2.0])
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #9: grad of a function returning 'bad' gives [0, 0]")
+def test_f09_str_grad():
+    with pytest.raises((srcgrad.SrcGradError, TypeError)):
+        srcgrad.grad(loss_or_message)(np.array([-1.0, 2.0]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #9: hvp of a function returning None gives [0, 0]")
+def test_f09_none_hvp():
+    with pytest.raises((srcgrad.SrcGradError, TypeError)):
+        srcgrad.hvp(loss_or_none)(np.array([1.0, 2.0]), np.ones(2))

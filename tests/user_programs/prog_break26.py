@@ -1187,3 +1187,25 @@ def test_f09_str_grad():
 def test_f09_none_hvp():
     with pytest.raises((srcgrad.SrcGradError, TypeError)):
         srcgrad.hvp(loss_or_none)(np.array([1.0, 2.0]), np.ones(2))
+
+
+def loss_in_a_dict(x):
+    return {"loss": np.sum(x ** 2)}
+
+
+def always_a_message(x):
+    s = np.sum(x ** 2)
+    return "done"
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #9: a function returning a dict: AttributeError "
+                   "('float' object has no attribute 'get') from srcgrad's dict_unpack_adjoint")
+def test_f09_dict_return_refused_clearly():
+    with pytest.raises(srcgrad.SrcGradError):
+        srcgrad.grad(loss_in_a_dict)(np.array([1.0, 2.0]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #9: a function always returning a str gets [0, 0]")
+def test_f09_always_str():
+    with pytest.raises((srcgrad.SrcGradError, TypeError)):
+        srcgrad.grad(always_a_message)(np.array([1.0, 2.0]))

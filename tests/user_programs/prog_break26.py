@@ -941,10 +941,22 @@ def _expected_traj(k=2.0):
     return t
 
 
+STATE26 = {"traj": np.zeros(5)}
+
+
+def simulate_dict_global(k):
+    t = STATE26["traj"]
+    t[0] = 1.0
+    for i in range(4):
+        t[i + 1] = t[i] - 0.1 * k * t[i]
+    return t[4] ** 2
+
+
 def _sim_targets():
     obj = Decay26()
     run, buf = make_closure_sim()
-    return {"global": (simulate_global, TRAJ26), "attribute": (obj.run, obj.traj), "closure": (run, buf)}
+    return {"global": (simulate_global, TRAJ26), "attribute": (obj.run, obj.traj), "closure": (run, buf),
+            "dict_global": (simulate_dict_global, STATE26["traj"])}
 
 
 TRANSFORMS = {
@@ -960,6 +972,10 @@ TRANSFORMS = {
 
 # (target, transform) -> reason; updated after each merge of main
 STATE_STATUS = {
+    ("dict_global", "grad"): "FINDINGS25 #10 (neighbour): an array held in a global dict, written, is reset by grad",
+    ("dict_global", "value_and_grad"): "FINDINGS25 #10 (neighbour): an array held in a global dict, written, is reset by value_and_grad",
+    ("dict_global", "hvp"): "FINDINGS25 #10 (neighbour): an array held in a global dict, written, is reset by hvp",
+    ("dict_global", "grad_of_grad"): "FINDINGS25 #10 (neighbour): an array held in a global dict, written, is reset by grad_of_grad",
     ("global", "grad"): "FINDINGS25 #10: the global array the function writes is reset by grad",
     ("global", "value_and_grad"): "FINDINGS25 #10: the global array the function writes is reset by value_and_grad",
     ("global", "vjp"): "FINDINGS25 #10: the global array the function writes is reset by vjp",
@@ -983,7 +999,7 @@ STATE_STATUS = {
 
 def _state_params():
     out = []
-    for target in ("global", "attribute", "closure"):
+    for target in ("global", "attribute", "closure", "dict_global"):
         for name in TRANSFORMS:
             reason = STATE_STATUS.get((target, name))
             out.append(pytest.param(target, name, marks=[_xf(reason)] if reason else [], id=f"{target}-{name}"))
@@ -1209,3 +1225,42 @@ def test_f09_dict_return_refused_clearly():
 def test_f09_always_str():
     with pytest.raises((srcgrad.SrcGradError, TypeError)):
         srcgrad.grad(always_a_message)(np.array([1.0, 2.0]))
+
+
+# --------------------------------------------------------------------------
+# FINDINGS26 #10: a trajectory kept in a module-level list of floats:
+# grad and vjp crash in the generated code (TypeError: NoneType + float at
+# `dTL[i] += _dt4`) and leave the list half restored; jvp is right.
+# --------------------------------------------------------------------------
+
+TRAJ_LIST26 = [0.0] * 5
+
+
+def simulate_into_global_list(k):
+    TRAJ_LIST26[0] = 1.0
+    for i in range(4):
+        TRAJ_LIST26[i + 1] = TRAJ_LIST26[i] - 0.1 * k * TRAJ_LIST26[i]
+    return TRAJ_LIST26[4] ** 2
+
+
+def test_f10_jvp_right():
+    TRAJ_LIST26[:] = [0.0] * 5
+    value, dot = srcgrad.jvp(simulate_into_global_list, (2.0,), (1.0,))
+    assert value == pytest.approx(0.8 ** 8)
+    assert dot == pytest.approx(-8 * 0.1 * 0.8 ** 7)
+    assert TRAJ_LIST26 == pytest.approx(list(_expected_traj()))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #10: grad of a global-list trajectory: TypeError "
+                   "(unsupported operand type(s) for +: 'NoneType' and 'float') from the generated code")
+def test_f10_grad():
+    TRAJ_LIST26[:] = [0.0] * 5
+    g = srcgrad.grad(simulate_into_global_list)(2.0)
+    assert g == pytest.approx(-8 * 0.1 * 0.8 ** 7)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #10: vjp pullback of a global-list trajectory: TypeError")
+def test_f10_vjp():
+    TRAJ_LIST26[:] = [0.0] * 5
+    _, pb = srcgrad.vjp(simulate_into_global_list, 2.0)
+    assert pb(1.0) == pytest.approx(-8 * 0.1 * 0.8 ** 7)

@@ -1264,3 +1264,26 @@ def test_f10_vjp():
     TRAJ_LIST26[:] = [0.0] * 5
     _, pb = srcgrad.vjp(simulate_into_global_list, 2.0)
     assert pb(1.0) == pytest.approx(-8 * 0.1 * 0.8 ** 7)
+
+
+class ListSim26:
+    def __init__(self):
+        self.h = [0.0] * 5
+
+    def run(self, k):
+        t = self.h
+        t[0] = 1.0
+        for i in range(4):
+            t[i + 1] = t[i] - 0.1 * k * t[i]
+        return t[4] ** 2
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #10: an attribute list trajectory: grad raises TypeError (NoneType + float)")
+def test_f10_attribute_list_grad():
+    assert srcgrad.grad(ListSim26().run)(2.0) == pytest.approx(-8 * 0.1 * 0.8 ** 7)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #10: an attribute list trajectory: hvp raises TypeError (NoneType + float)")
+def test_f10_attribute_list_hvp():
+    d2 = 8 * 7 * 0.01 * 0.8 ** 6
+    assert srcgrad.hvp(ListSim26().run)(2.0, 1.0) == pytest.approx(d2)

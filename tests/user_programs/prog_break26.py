@@ -1287,3 +1287,63 @@ def test_f10_attribute_list_grad():
 def test_f10_attribute_list_hvp():
     d2 = 8 * 7 * 0.01 * 0.8 ** 6
     assert srcgrad.hvp(ListSim26().run)(2.0, 1.0) == pytest.approx(d2)
+
+
+# --------------------------------------------------------------------------
+# FINDINGS26 #11: a name bound under a flag and read under the same flag
+# (an optional bias): f runs, but grad, value_and_grad and hvp raise
+# UnboundLocalError from the generated code (`db = zeros_like(b)` in the
+# backward arm where the flag is false).
+# --------------------------------------------------------------------------
+
+def optional_bias_layer(w, x, use_bias=False):
+    if use_bias:
+        b = w[0] * 2.0
+    h = np.tanh(w * x)
+    if use_bias:
+        h = h + b
+    return np.sum(h ** 2)
+
+
+def data_flag(w, x):
+    use_bias = x[0] > 0.0
+    if use_bias:
+        b = w[0] * 2.0
+    h = w * x
+    if use_bias:
+        h = h + b
+    return np.sum(h ** 2)
+
+
+W11 = np.array([0.5, -1.0])
+X11 = np.array([1.0, 2.0])
+
+
+def test_f11_flag_true_and_vjp_right():
+    close(srcgrad.grad(optional_bias_layer)(W11.copy(), X11, True),
+          fd_checked(lambda w: optional_bias_layer(w, X11, True), [W11.copy()]))
+    _, pb = srcgrad.vjp(optional_bias_layer, W11.copy(), X11, False)
+    close(pb(1.0), fd_checked(lambda w: optional_bias_layer(w, X11, False), [W11.copy()]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #11: use_bias=False: grad raises UnboundLocalError "
+                   "(db = zeros_like(b) in the generated code)")
+def test_f11_flag_false_grad():
+    close(srcgrad.grad(optional_bias_layer)(W11.copy(), X11),
+          fd_checked(lambda w: optional_bias_layer(w, X11), [W11.copy()]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #11: use_bias=False: hvp raises UnboundLocalError")
+def test_f11_flag_false_hvp():
+    v = np.array([1.0, 0.0])
+    hv = srcgrad.hvp(optional_bias_layer)(W11.copy(), X11, v)
+    ref = fd_dir(lambda w: srcgrad.vjp(optional_bias_layer, w, X11)[1](1.0), [W11.copy()], 0, v, 1e-5)
+    close(hv, ref, 1e-4, 1e-5)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #11: a data-dependent flag: value_and_grad raises UnboundLocalError")
+def test_f11_data_flag_value_and_grad():
+    x = np.array([-1.0, 1.0])
+    value, g = srcgrad.value_and_grad(data_flag)(W11.copy(), x)
+    assert value == data_flag(W11.copy(), x)
+    close(g, fd_checked(lambda w: data_flag(w, x), [W11.copy()]))

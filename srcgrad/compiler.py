@@ -20,6 +20,7 @@ import gast
 from . import codegen, nested, nodes, watch, writes
 from .analysis.activity import activity
 from .analysis.aliases import blocks_around
+from .analysis.assigned import unproven_reads
 from .analysis.buffers import unsure_buffers
 from .analysis.effect_check import check_effects, model_writes
 from .analysis.effects import holds_array, returned_args
@@ -49,7 +50,7 @@ from .optimize.setting import kinds_of
 from .optimize.raises import fresh_numbers
 from .options import Options, optimizing, unoptimized  # noqa: F401 (re-exported)
 from .reverse import reverse
-from .runtime import arguments_unshared, entries_unshared, real_buffer
+from .runtime import UNBOUND, arguments_unshared, bound_local, entries_unshared, real_buffer
 from .reverse.calls import SplitPairs
 from .reverse.function import grad_function, split_pair
 from .scope import check_constant_positions, check_real
@@ -227,6 +228,13 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
                                 unchecked)
         if checks:
             _check_buffers_when_run(anf, checks, ctx.helper(real_buffer, "real_buffer"))
+    if not generated:
+        reads = unproven_reads(anf, params)
+        if reads:
+            _check_bound_when_run(anf, reads, ctx.helper(bound_local, "bound_local"))
+            # bound up front (a save before the first assignment) to what the check tells apart
+            ctx.unbound_value = ctx.helper(UNBOUND, "UNBOUND")
+            ctx.maybe_unbound = {name for _, names in reads for name in names}
     if ctx.restores:  # written in place too: their tangents are owned, as a subscript write's
         ctx.facts = replace(ctx.facts, mutated=ctx.facts.mutated | {x for x, _ in ctx.restores.values()})
     check_effects(anf, ops, act, ctx, lifted, options.mode, generated=generated)
@@ -265,6 +273,17 @@ def _check_arguments_when_run(fn, params: list, written: list, helper: str) -> N
     check = nodes.quote_stmt(f"{helper}({', '.join(params)}, names={tuple(params)!r}, written={tuple(written)!r})")
     nodes.stamp(check, fn.lineno, fn.col_offset)  # (the `def` line: it checks the arguments)
     fn.body.insert(0, check)
+
+
+def _check_bound_when_run(fn, reads: list, helper: str) -> None:
+    """Before each statement that reads a local no assignment may have bound yet, a
+    statement that raises f's UnboundLocalError when none has (`analysis.assigned`)."""
+    for stmt, names in reads:
+        block, index, _ = blocks_around(fn.body, stmt, fn)[-1]
+        for name in reversed(names):
+            check = nodes.quote_stmt(f"{helper}({name}, {name!r})")
+            nodes.stamp(check, stmt.lineno, stmt.col_offset)
+            block.insert(index, check)
 
 
 def _check_buffers_when_run(fn, checks: list, helper: str) -> None:

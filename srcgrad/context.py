@@ -27,6 +27,10 @@ class Context:
         self.helpers: dict = {}  # emitted name -> object, passed as closure cells
         self.emitted: dict = {}  # template global -> the name generated code uses for it
         self.facts = ValueFacts()  # set once analysis.values.analyze has run
+        # locals f may read before binding them (`analysis.assigned`), checked where read;
+        # bound up front, where a save needs them bound, to the name of `runtime.UNBOUND`
+        self.maybe_unbound: set = set()
+        self.unbound_value: str | None = None
 
     def helper(self, obj, preferred: str) -> str:
         """A closure cell for `obj` (a user rule), under a readable unused name."""

@@ -360,3 +360,38 @@ def test_runtime_error_traceback_shows_the_generated_line():
     assert text.strip() in [line.strip() for line in srcgrad.source(df, annotate=True).splitlines()]
     assert text.split("  # line ")[0].strip() in [line.strip() for line in df.source.splitlines()]
     assert frame.line == text.strip()
+
+
+# --- a function that returns no number (FINDINGS26 #9) ----------------------------
+
+def _loss_or_none(x):
+    s = np.sum(x ** 2)
+    if s > 10.0:
+        return s
+
+
+def _returns_text(x):
+    s = np.sum(x ** 2)
+    return "bad" if s > 0.0 else s
+
+
+def _returns_a_dict(x):
+    s = np.sum(x ** 2)
+    return {"loss": s}
+
+
+@pytest.mark.parametrize("f, what", [(_loss_or_none, "None"), (_returns_text, "a str"),
+                                     (_returns_a_dict, "a dict")], ids=["none", "str", "dict"])
+@pytest.mark.parametrize("transform", ["grad", "value_and_grad", "hvp"])
+def test_no_gradient_of_a_function_that_returns_no_number(f, what, transform):
+    x = np.array([1.0, 2.0])
+    call = (lambda: srcgrad.hvp(f)(x, np.ones(2))) if transform == "hvp" else \
+        (lambda: getattr(srcgrad, transform)(f)(x))
+    with pytest.raises(srcgrad.SrcGradError, match=f"returns a real number; this one returned {what}"):
+        call()
+
+
+def test_the_path_that_returns_a_number_still_differentiates():
+    x = np.array([3.0, 2.0])
+    np.testing.assert_allclose(srcgrad.grad(_loss_or_none)(x), 2 * x)
+    assert srcgrad.value_and_grad(_loss_or_none)(x)[0] == 13.0

@@ -373,3 +373,31 @@ def test_an_update_is_not_moved_past_another_entry_s():
         up[k] += 1e-6
         down[k] -= 1e-6
         assert math.isclose(got[k], (chained(up) - chained(down)) / 2e-6, rel_tol=1e-6, abs_tol=1e-8)
+
+
+# --- a power whose slope overflows where the power does not (FINDINGS26 #2) -----------
+
+def _inverse_power(x):
+    return x ** -1 + 2.0
+
+
+def _pair_energy(xs):
+    e = 0.0
+    for i in range(len(xs)):
+        for j in range(i + 1, len(xs)):
+            e = e + ((xs[i] - xs[j]) ** 2) ** -0.5
+    return e
+
+
+def test_a_slope_beyond_the_floats_is_inf_as_one_over_x_gives():
+    """f runs (x ** -1 at 1e-170 is 1e170) and its slope, -1e340, is -inf in floats, as
+    `1.0 / x`'s derivative and NumPy's give; not Python's OverflowError of x ** -2."""
+    assert _inverse_power(1e-170) == 1e170
+    for x in (1e-170, -1e-170):
+        assert srcgrad.grad(_inverse_power)(x) == -math.inf
+        assert srcgrad.jvp(_inverse_power, (x,), (1.0,))[1] == -math.inf
+    g = srcgrad.grad(_pair_energy)([0.0, 1e-160, 1.0])
+    assert g[0] == math.inf and g[1] == -math.inf and g[2] == pytest.approx(-2.0)
+    assert srcgrad.grad(_inverse_power)(0.5) == -4.0
+    with pytest.raises(OverflowError):  # where f itself overflows, its error passes through
+        srcgrad.grad(_inverse_power)(5e-324)  # 1 / 5e-324 is beyond the floats

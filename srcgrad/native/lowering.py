@@ -49,7 +49,7 @@ from .checked import check_numerics
 from .names import resolved as _resolved
 from .reals import real_params
 from .tapes import preallocate
-from .unbound import typed_stacks, typed_unbound
+from .unbound import typed_stacks, typed_unbound, unchecked_unbound
 
 _SHAPE_POP = re.compile(r"^_(.+)_shape\d+$")
 
@@ -100,6 +100,7 @@ def _checks(fn, params_kinds: dict, ctx, differentiated=(), adjoints=()) -> list
     for p in numbers:
         _check_array_uses(fn, p, ctx)
     _float_lists(fn, ctx)
+    unchecked_unbound(fn, ctx)  # no UnboundLocalError check: numba's own semantics (native/unbound.py)
     typed_unbound(fn, params_kinds, ctx)  # `t = None` up front, where t is a number (native/unbound.py)
     reals = real_params(fn, params_kinds, differentiated, ctx)  # native/reals.py
     typed_stacks(fn, params_kinds, ctx, reals)  # a tape only a branch on a global pushes to

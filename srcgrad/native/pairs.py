@@ -30,7 +30,7 @@ from .. import nodes
 from ..reverse.pushes import pushed_late
 from .lowering import (_checks, _drop_dels, _is_new_stack, _located, _numpy_calls, _pop_key, _positional,
                        _push_key, _split_stack, _walk_statements)
-from .unbound import typed_unbound
+from .unbound import typed_unbound, unchecked_unbound
 
 
 def lower(forward, backward, params_kinds: dict, ctx, stack, seed=None) -> tuple:
@@ -77,6 +77,7 @@ def lower(forward, backward, params_kinds: dict, ctx, stack, seed=None) -> tuple
     backward.body = prologue + backward.body
     needed = nodes.read_before_bound(forward.body, {s.targets[0].id for s in inits})
     forward.body = [s for s in inits if s.targets[0].id in needed] + forward.body
+    unchecked_unbound(forward, ctx)  # (native/unbound.py)
     typed_unbound(forward, params_kinds, ctx)  # those `t = None` typed where t is a number
     return moved, bool(copied)
 

@@ -269,3 +269,35 @@ def _global_value(name: str, ctx):
         return ctx.parsed.namespace.lookup(name)
     except KeyError:
         return ctx.helpers.get(name)
+
+
+def unchecked_unbound(fn, ctx) -> None:
+    """numba's semantics for a local read before any assignment binds it: no check.
+
+    The Python backend raises f's UnboundLocalError there (`runtime.bound_local`,
+    after `analysis.assigned`); numba reads such a name as whatever its slot holds,
+    as `numba.njit(f)` itself does, and cannot type the `UNBOUND` placeholder. So,
+    in place: each `bound_local(v, 'v')` goes, and `t = UNBOUND` is `t = None`
+    (typed next by `typed_unbound`). docs/supported-language.md says so."""
+    from ..runtime import UNBOUND, bound_local
+
+    checks = {name for name, obj in ctx.helpers.items() if obj is bound_local}
+    placeholders = {name for name, obj in ctx.helpers.items() if obj is UNBOUND}
+    if checks or placeholders:
+        _unchecked(fn.body, checks, placeholders)
+
+
+def _unchecked(stmts: list, checks: set, placeholders: set) -> None:
+    kept = []
+    for stmt in stmts:
+        if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) \
+                and isinstance(stmt.value.func, gast.Name) and stmt.value.func.id in checks:
+            continue
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Name) and stmt.value.id in placeholders:
+            stmt.value = gast.Constant(value=None, kind=None)
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list):
+                _unchecked(inner, checks, placeholders)
+        kept.append(stmt)
+    stmts[:] = kept or [gast.Pass()]

@@ -51,7 +51,7 @@ def grad_function(tree, forward, backward, sweeps, names, ctx, options, aux, set
     out.name = names.claim(("value_and_grad_" if options.return_value else "grad_") + tree.name)
     for stmt in backward:  # where the fast path's `try` starts (optimize/fastpath.py)
         nodes.note(stmt, sweep="backward")
-    body = with_inits(pushed_late(forward + backward, sweeps.tape.stack), sweeps)
+    body = with_inits(pushed_late(forward + backward, sweeps.tape.stack), sweeps, ctx)
     if options.debug_nans:
         body = with_finite_checks(body, ctx)
     elif options.optimize:
@@ -75,7 +75,7 @@ def split_pair(tree, forward, backward, sweeps, params, names, ctx, debug_nans: 
                                if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
     unbound = {n for n in tape_names if n not in top_level}
     unbound |= nodes.read_before_bound(forward, set(sweeps.unbound)) if sweeps.unbound else set()
-    unbound = [nodes.assign(n, nodes.const(None)) for n in sorted(unbound)]
+    unbound = [nodes.assign(n, _placeholder(n, ctx)) for n in sorted(unbound)]
     tape = names.claim("_tape")
     fwd = nodes.without_body(tree)
     fwd.name = names.claim(f"_{tree.name}_forward")
@@ -105,7 +105,13 @@ def split_pair(tree, forward, backward, sweeps, params, names, ctx, debug_nans: 
 
 
 
-def with_inits(body: list, sweeps) -> list:
+def _placeholder(name: str, ctx):
+    """What a name is bound to up front: None, or `runtime.UNBOUND` for a local f may
+    read before binding it, which the check where f reads it tells from None."""
+    return nodes.name(ctx.unbound_value) if name in ctx.maybe_unbound else nodes.const(None)
+
+
+def with_inits(body: list, sweeps, ctx) -> list:
     """`body` with `name = None` up front for each name a save reads before any
     statement has surely bound it (`sweeps.unbound`: a temporary first assigned
     in a loop body is pushed before its assignment, on the first iteration).
@@ -115,4 +121,4 @@ def with_inits(body: list, sweeps) -> list:
         return body
     at = 1 if body and sweeps.tape.stack is not None and isinstance(body[0], gast.Assign) \
         and body[0].targets[0].__class__ is gast.Name and body[0].targets[0].id == sweeps.tape.stack else 0
-    return body[:at] + [nodes.assign(n, nodes.const(None)) for n in sorted(needed)] + body[at:]
+    return body[:at] + [nodes.assign(n, _placeholder(n, ctx)) for n in sorted(needed)] + body[at:]

@@ -262,7 +262,7 @@ RUNTIME_FACTS["scatter_add"] = _writer(0, hint="srcgrad's own helper: it adds in
                                                "in a generated gradient's backward sweep")
 # checks that raise or pass: harmless to run twice
 RUNTIME_FACTS.update({n: Facts(reporting=True) for n in ("require_scalar", "check_finite", "entries_unshared",
-                                                          "real_buffer", "arguments_unshared")})
+                                                          "real_buffer", "arguments_unshared", "bound_local")})
 
 
 # Runtime helpers' number and shape facts: Python numbers in, a Python number out

@@ -32,7 +32,8 @@ import types
 
 import numpy  # noqa: F401  (as math)
 
-from .checks import (arguments_unshared, check_finite, entries_unshared, has_nan, nan_free, raise_float_errors, real_buffer,
+from .checks import (UNBOUND, arguments_unshared, bound_local, check_finite, entries_unshared, has_nan, nan_free,
+                     raise_float_errors, real_buffer,
                      require_real_operand, require_scalar, rule_gradients, shape_rule_error)
 from .constructors import (arange_adjoint, arange_tangent, fill_adjoint, fill_tangent, linspace_adjoint,
                            linspace_tangent)

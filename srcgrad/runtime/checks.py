@@ -8,6 +8,7 @@ a fast derivative hands over to its NaN-safe twin; `check_finite` is
 `debug_nans=True`.
 """
 import math
+import sys
 
 import numpy
 
@@ -15,11 +16,25 @@ _largest = numpy.maximum.reduce  # ndarray.max without its Python wrapper: a per
 
 
 def require_scalar(value):
-    """Stop a gradient of a non-scalar output early, pointing to vjp/jacobian."""
-    if isinstance(value, (float, int)) or numpy.ndim(value) == 0:
+    """Stop a gradient of anything but a real number early: a non-scalar output
+    (pointing to vjp/jacobian), or None, a string, a dict (a path that returns no
+    number: no gradient exists, and a zero would hide the bug)."""
+    if isinstance(value, (float, int)):
+        return
+    ndim = getattr(value, "ndim", None)
+    dtype = getattr(value, "dtype", None)
+    if ndim == 0 and getattr(dtype, "kind", None) in ("b", "i", "u", "f", "c"):
         return
     from srcgrad.errors import SrcGradError  # only on this error path
 
+    if ndim is None or dtype is None:
+        raise SrcGradError(f"grad needs a function that returns a real number; this one returned "
+                           f"{'None' if value is None else 'a ' + type(value).__name__}",
+                           hint="return the loss on every path (a function that falls off its end "
+                                "returns None); for auxiliary values use has_aux=True")
+    if ndim == 0:
+        raise SrcGradError(f"grad needs a function that returns a real number; this one returned "
+                           f"a 0-d array of dtype {dtype}", hint="return a float value")
     raise SrcGradError(f"grad needs a function with a scalar output; this one returned "
                        f"shape {numpy.shape(value)}",
                        hint="use srcgrad.vjp for a vector-Jacobian product, "
@@ -247,3 +262,18 @@ def require_real_operand(value, name):
         raise SrcGradError(f"{name} of a complex value: srcgrad differentiates real numbers only",
                            hint="keep the computation real: np.cos(t) and np.sin(t) for the parts "
                                 "of np.exp(1j * t)")
+
+
+# What a derivative binds up front to a local the function may read before any assignment
+# binds it (a value saved on a loop's first iteration before its assignment): `bound_local`
+# tells it from the function's own values.
+UNBOUND = object()
+
+def bound_local(value, name):
+    """Raise the UnboundLocalError `f` raises where it reads its local `name` before
+    binding it, with Python's message. (A name the derivative did not bind up front
+    raises it as the call reads the argument.)"""
+    if value is UNBOUND:
+        if sys.version_info < (3, 11):
+            raise UnboundLocalError(f"local variable {name!r} referenced before assignment")
+        raise UnboundLocalError(f"cannot access local variable {name!r} where it is not associated with a value")

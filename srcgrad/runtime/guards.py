@@ -210,7 +210,11 @@ def power_derivative(x, c):
             return 0.0
         if x == 0.0 and c < 1:
             return math.inf if c > 0 else -math.inf
-        return c * x ** (c - 1)
+        try:
+            return c * x ** (c - 1)
+        except OverflowError:  # x ** c is finite, its slope is not (x ** -1 at 1e-170): inf, as 1 / x gives
+            with numpy.errstate(over="ignore"):
+                return float(c * numpy.power(numpy.float64(x), c - 1))
     with numpy.errstate(divide="ignore", invalid="ignore"):
         dtype = numpy.result_type(x, 1.0)
         base = x.astype(dtype) if duck(x) else numpy.asarray(x, dtype=dtype)

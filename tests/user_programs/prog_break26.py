@@ -259,27 +259,26 @@ def test_f01_forward_mode_right():
         srcgrad.grad(lagged_sum)([1.0, 2.0, 3.0])     # the list build of lagged_sum: right
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #1: UnboundLocalError becomes TypeError "
-                   "(unsupported operand type(s) for *: 'float' and 'NoneType') in grad")
 def test_f01_grad_array():
+    """Fixed on main (was: FINDINGS26 #1: UnboundLocalError becomes TypeError (unsupported operand type(s) for *: 'float' and 'NoneType') in grad)."""
     with pytest.raises(UnboundLocalError):
         srcgrad.grad(lagged_product)(np.array([1.0, 2.0, 3.0]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #1: UnboundLocalError becomes TypeError in value_and_grad")
 def test_f01_value_and_grad_list():
+    """Fixed on main (was: FINDINGS26 #1: UnboundLocalError becomes TypeError in value_and_grad)."""
     with pytest.raises(UnboundLocalError):
         srcgrad.value_and_grad(lagged_product)([1.0, 2.0, 3.0])
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #1: UnboundLocalError becomes TypeError in vjp (list of floats)")
 def test_f01_vjp_list():
+    """Fixed on main (was: FINDINGS26 #1: UnboundLocalError becomes TypeError in vjp (list of floats))."""
     with pytest.raises(UnboundLocalError):
         srcgrad.vjp(lagged_sum, [1.0, 2.0, 3.0])
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #1: UnboundLocalError becomes TypeError in hvp")
 def test_f01_hvp():
+    """Fixed on main (was: FINDINGS26 #1: UnboundLocalError becomes TypeError in hvp)."""
     with pytest.raises(UnboundLocalError):
         srcgrad.hvp(lagged_sum)(np.array([1.0, 2.0, 3.0]), np.ones(3))
 
@@ -307,21 +306,20 @@ def test_f01_no_error_functions_raise():
     assert srcgrad.grad(last_negative_square)([-1.0, 2.0]) == [-1.0, 0.0]
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #1: grad returns 1.0 for a function that raises UnboundLocalError "
-                   "(the value-only read of the unbound name is dropped)")
 def test_f01_grad_of_a_raising_function_scalar():
+    """Fixed on main (was: FINDINGS26 #1: grad returns 1.0 for a function that raises UnboundLocalError (the value-only read of the unbound name is dropped))."""
     with pytest.raises(UnboundLocalError):
         srcgrad.grad(square_if_positive)(-1.0)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #1: hvp returns 0.0 for a function that raises UnboundLocalError")
 def test_f01_hvp_of_a_raising_function_scalar():
+    """Fixed on main (was: FINDINGS26 #1: hvp returns 0.0 for a function that raises UnboundLocalError)."""
     with pytest.raises(UnboundLocalError):
         srcgrad.hvp(square_if_positive)(-1.0, 1.0)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #1: grad returns [1, 0] for a while loop that never binds v (list)")
 def test_f01_grad_of_a_raising_function_list():
+    """Fixed on main (was: FINDINGS26 #1: grad returns [1, 0] for a while loop that never binds v (list))."""
     with pytest.raises(UnboundLocalError):
         srcgrad.grad(last_negative_square)([1.0, 2.0])
 
@@ -367,18 +365,18 @@ def test_f02_right_at_ordinary_points():
     close(srcgrad.grad(coulomb)(x), fd_checked(lambda v: coulomb(list(v)), [np.array(x)]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #2: grad of x ** -1 at 1e-170 raises OverflowError (f runs; 1/x gives -inf)")
 def test_f02_inverse_power_grad():
+    """Fixed on main (was: FINDINGS26 #2: grad of x ** -1 at 1e-170 raises OverflowError (f runs; 1/x gives -inf))."""
     assert srcgrad.grad(inverse_power)(1e-170) == -math.inf
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #2: jvp of x ** -1 at 1e-170 raises OverflowError")
 def test_f02_inverse_power_jvp():
+    """Fixed on main (was: FINDINGS26 #2: jvp of x ** -1 at 1e-170 raises OverflowError)."""
     assert srcgrad.jvp(inverse_power, (1e-170,), (1.0,))[1] == -math.inf
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #2: a Coulomb energy with a close pair: grad raises OverflowError")
 def test_f02_coulomb_close_pair():
+    """Fixed on main (was: FINDINGS26 #2: a Coulomb energy with a close pair: grad raises OverflowError)."""
     g = srcgrad.grad(coulomb)([0.0, 1e-160, 1.0])
     assert math.isinf(g[0]) and math.isinf(g[1])
 
@@ -1181,26 +1179,26 @@ def lambda_free_vector(x):
     return x * 2.0
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #9: grad of a function returning None gives [0, 0]")
 def test_f09_none_array_grad():
+    """Fixed on main (was: FINDINGS26 #9: grad of a function returning None gives [0, 0])."""
     with pytest.raises((srcgrad.SrcGradError, TypeError)):
         srcgrad.grad(loss_or_none)(np.array([1.0, 2.0]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #9: value_and_grad of a function returning None gives (None, [0.0, 0.0])")
 def test_f09_none_list_value_and_grad():
+    """Fixed on main (was: FINDINGS26 #9: value_and_grad of a function returning None gives (None, [0.0, 0.0]))."""
     with pytest.raises((srcgrad.SrcGradError, TypeError)):
         srcgrad.value_and_grad(loss_or_none_list)([1.0, 2.0])
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #9: grad of a function returning 'bad' gives [0, 0]")
 def test_f09_str_grad():
+    """Fixed on main (was: FINDINGS26 #9: grad of a function returning 'bad' gives [0, 0])."""
     with pytest.raises((srcgrad.SrcGradError, TypeError)):
         srcgrad.grad(loss_or_message)(np.array([-1.0, 2.0]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #9: hvp of a function returning None gives [0, 0]")
 def test_f09_none_hvp():
+    """Fixed on main (was: FINDINGS26 #9: hvp of a function returning None gives [0, 0])."""
     with pytest.raises((srcgrad.SrcGradError, TypeError)):
         srcgrad.hvp(loss_or_none)(np.array([1.0, 2.0]), np.ones(2))
 
@@ -1214,15 +1212,14 @@ def always_a_message(x):
     return "done"
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #9: a function returning a dict: AttributeError "
-                   "('float' object has no attribute 'get') from srcgrad's dict_unpack_adjoint")
 def test_f09_dict_return_refused_clearly():
+    """Fixed on main (was: FINDINGS26 #9: a function returning a dict: AttributeError ('float' object has no attribute 'get') from srcgrad's dict_unpack_adjoint)."""
     with pytest.raises(srcgrad.SrcGradError):
         srcgrad.grad(loss_in_a_dict)(np.array([1.0, 2.0]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #9: a function always returning a str gets [0, 0]")
 def test_f09_always_str():
+    """Fixed on main (was: FINDINGS26 #9: a function always returning a str gets [0, 0])."""
     with pytest.raises((srcgrad.SrcGradError, TypeError)):
         srcgrad.grad(always_a_message)(np.array([1.0, 2.0]))
 
@@ -1347,3 +1344,51 @@ def test_f11_data_flag_value_and_grad():
     value, g = srcgrad.value_and_grad(data_flag)(W11.copy(), x)
     assert value == data_flag(W11.copy(), x)
     close(g, fd_checked(lambda w: data_flag(w, x), [W11.copy()]))
+
+
+def test_f09_the_refusal_names_what_came_back():
+    with pytest.raises(srcgrad.SrcGradError, match="returned None"):
+        srcgrad.grad(loss_or_none)(np.array([1.0, 2.0]))
+    with pytest.raises(srcgrad.SrcGradError, match="returned a dict"):
+        srcgrad.value_and_grad(loss_in_a_dict)(np.array([1.0, 2.0]))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #9 (rest): the vjp pullback of a function that returned None gives [0, 0]")
+def test_f09_none_vjp_pullback():
+    with pytest.raises(srcgrad.SrcGradError):
+        out, pb = srcgrad.vjp(loss_or_none, np.array([1.0, 2.0]))
+        pb(1.0)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #9 (rest): jvp of a function that returned None gives (None, 0.0)")
+def test_f09_none_jvp():
+    with pytest.raises(srcgrad.SrcGradError):
+        srcgrad.jvp(loss_or_none, (np.array([1.0, 2.0]),), (np.ones(2),))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #9 (rest): jacobian of a function that returned a str gives [0, 0]")
+def test_f09_str_jacobian():
+    with pytest.raises(srcgrad.SrcGradError):
+        srcgrad.jacobian(always_a_message)(np.array([1.0, 2.0]))
+
+
+def inverse_square(x):
+    return x ** -2
+
+
+def inverse_sqrt(x):
+    return x ** -0.5
+
+
+def root_of_abs(x):
+    return abs(x) ** 0.5
+
+
+def test_f02_more_negative_powers_fixed():
+    """Fixed on main with #2: the slope of a power that overflows where the power does not is inf."""
+    assert srcgrad.grad(inverse_square)(1e-103) == -math.inf
+    assert srcgrad.grad(inverse_sqrt)(1e-300) == -math.inf
+    assert srcgrad.jvp(inverse_sqrt, (1e-300,), (1.0,))[1] == -math.inf
+    assert srcgrad.hvp(root_of_abs)(5e-324, 1.0) == -math.inf
+    with pytest.raises(OverflowError):                  # f's own overflow still passes through
+        srcgrad.grad(inverse_square)(1e-160)

@@ -1392,3 +1392,36 @@ def test_f02_more_negative_powers_fixed():
     assert srcgrad.hvp(root_of_abs)(5e-324, 1.0) == -math.inf
     with pytest.raises(OverflowError):                  # f's own overflow still passes through
         srcgrad.grad(inverse_square)(1e-160)
+
+
+def loss_by_mode(x, mode="a"):
+    if mode == "a":
+        y = x * 2.0
+    elif mode == "b":
+        z = x ** 2
+    if mode == "b":
+        return np.sum(z)
+    return np.sum(y)
+
+
+def dict_bias(p, x, use_b=False):
+    if use_b:
+        b = p["b"]
+    h = p["w"] * x
+    if use_b:
+        h = h + b
+    return np.sum(h ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #11: an elif chain on a mode string: grad raises UnboundLocalError "
+                   "(dz = zeros_like(z))")
+def test_f11_mode_string():
+    x = np.array([0.5, -0.3, 2.0])
+    close(srcgrad.grad(loss_by_mode)(x.copy(), "a"), np.full(3, 2.0))
+    close(srcgrad.grad(loss_by_mode)(x.copy(), "b"), 2 * x)
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #11: a dict of parameters with an optional bias: grad raises UnboundLocalError")
+def test_f11_dict_parameters():
+    g = srcgrad.grad(dict_bias)({"w": 2.0, "b": 1.0}, 0.5)
+    assert g == {"w": pytest.approx(1.0), "b": 0.0}

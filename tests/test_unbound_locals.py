@@ -162,3 +162,69 @@ def test_the_numba_backend_keeps_numbas_semantics_and_builds():
     d = srcgrad.grad(index_after_loop, backend="numba")
     assert d(2.0, 3) == pytest.approx(4 * 2 * 2.0 ** 3) and d.backend == "numba"
     assert "bound_local" not in d.native.text and "UNBOUND" not in d.native.text
+
+
+# --- a name bound and read under one flag: a correct program (FINDINGS26 #11) ----------
+
+def optional_bias_layer(w, x, use_bias=False):
+    if use_bias:
+        b = w[0] * 2.0
+    h = np.tanh(w * x)
+    if use_bias:
+        h = h + b
+    return np.sum(h ** 2)
+
+
+def early_returns(x):
+    if x[0] > 0.0:
+        a = x[0] * 3.0
+    if x[0] > 0.0:
+        return a * x[1]
+    return x[0]
+
+
+def first_iteration_binds(x, flag):
+    h = 0.0
+    for i in range(len(x)):
+        if i == 0:
+            b = x[0] * 2.0
+        if flag:
+            h = h + b * x[i]
+    return h + x[0]
+
+
+def _central(f, x, *rest, eps=1e-6):
+    out = np.zeros_like(x)
+    for k in range(x.size):
+        up, down = x.copy(), x.copy()
+        up[k] += eps
+        down[k] -= eps
+        out[k] = (f(up, *rest) - f(down, *rest)) / (2 * eps)
+    return out
+
+
+@pytest.mark.parametrize("transform", ["grad", "value_and_grad", "vjp"])
+@pytest.mark.parametrize("f, x, rest", [
+    (optional_bias_layer, np.array([0.5, -1.0]), (np.array([1.0, 2.0]),)),
+    (optional_bias_layer, np.array([0.5, -1.0]), (np.array([1.0, 2.0]), True)),
+    (early_returns, np.array([-2.0, 1.0]), ()),
+    (early_returns, np.array([2.0, 1.0]), ()),
+    (first_iteration_binds, np.array([1.0, 2.0, 3.0]), (False,)),
+    (first_iteration_binds, np.array([1.0, 2.0, 3.0]), (True,)),
+], ids=["bias-off", "bias-on", "returns-off", "returns-on", "loop-off", "loop-on"])
+def test_a_name_read_only_where_bound_differentiates(transform, f, x, rest):
+    if transform == "grad":
+        got = srcgrad.grad(f)(x, *rest)
+    elif transform == "value_and_grad":
+        value, got = srcgrad.value_and_grad(f)(x, *rest)
+        assert value == f(x, *rest)
+    else:
+        got = srcgrad.vjp(f, x, *rest)[1](1.0)
+    np.testing.assert_allclose(got, _central(f, x, *rest), rtol=1e-6, atol=1e-8)
+
+
+def test_the_hessian_product_too():
+    w, x = np.array([0.5, -1.0]), np.array([1.0, 2.0])
+    hv = srcgrad.hvp(optional_bias_layer, wrt=0)(w, x, v=np.array([1.0, 0.0]))
+    g = lambda w_: srcgrad.grad(optional_bias_layer)(w_, x)  # noqa: E731
+    np.testing.assert_allclose(hv, (g(w + [1e-6, 0.0]) - g(w - [1e-6, 0.0])) / 2e-6, rtol=1e-5, atol=1e-7)

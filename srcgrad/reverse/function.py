@@ -116,7 +116,9 @@ def with_inits(body: list, sweeps, ctx) -> list:
     statement has surely bound it (`sweeps.unbound`: a temporary first assigned
     in a loop body is pushed before its assignment, on the first iteration).
     Decided on the finished code: the optimiser may have dropped such a save."""
-    needed = nodes.read_before_bound(body, set(sweeps.unbound)) if sweeps.unbound else ()
+    # (a local f may leave unbound on one path: a branch join's `db = zeros_like(b)` reads it)
+    candidates = set(sweeps.unbound) | ctx.maybe_unbound
+    needed = nodes.read_before_bound(body, candidates) if candidates else ()
     if not needed:
         return body
     at = 1 if body and sweeps.tape.stack is not None and isinstance(body[0], gast.Assign) \

@@ -9,6 +9,8 @@ functions over NumPy values, no srcgrad imports, so `export` can copy them.
 """
 import numpy
 
+from .checks import UNBOUND
+
 
 def unbroadcast(g, x):
     """Sum `g` down to the shape of `x`, undoing NumPy broadcasting.
@@ -94,10 +96,11 @@ def broadcast_like(t, z):
 def zeros_like(x):
     """A zero adjoint for `x`: 0.0 for a Python number, a float array for an
     array, and the same structure of zeros for a dict, list or tuple. None (an
-    adjoint's missing entry, `fill_grad`'s to fill) stays None."""
+    adjoint's missing entry, `fill_grad`'s to fill) stays None, and so is the
+    adjoint of a local not bound on this path (`UNBOUND`: nothing reads it)."""
     if isinstance(x, (float, int)):
         return 0.0
-    if x is None:
+    if x is None or x is UNBOUND:
         return None
     if isinstance(x, dict):
         return {k: zeros_like(v) for k, v in x.items()}

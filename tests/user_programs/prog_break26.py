@@ -1323,23 +1323,22 @@ def test_f11_flag_true_and_vjp_right():
     close(pb(1.0), fd_checked(lambda w: optional_bias_layer(w, X11, False), [W11.copy()]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #11: use_bias=False: grad raises UnboundLocalError "
-                   "(db = zeros_like(b) in the generated code)")
 def test_f11_flag_false_grad():
+    """Fixed on main (was: FINDINGS26 #11: use_bias=False: grad raises UnboundLocalError (db = zeros_like(b) in the generated code))."""
     close(srcgrad.grad(optional_bias_layer)(W11.copy(), X11),
           fd_checked(lambda w: optional_bias_layer(w, X11), [W11.copy()]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #11: use_bias=False: hvp raises UnboundLocalError")
 def test_f11_flag_false_hvp():
+    """Fixed on main (was: FINDINGS26 #11: use_bias=False: hvp raises UnboundLocalError)."""
     v = np.array([1.0, 0.0])
     hv = srcgrad.hvp(optional_bias_layer)(W11.copy(), X11, v)
     ref = fd_dir(lambda w: srcgrad.vjp(optional_bias_layer, w, X11)[1](1.0), [W11.copy()], 0, v, 1e-5)
     close(hv, ref, 1e-4, 1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #11: a data-dependent flag: value_and_grad raises UnboundLocalError")
 def test_f11_data_flag_value_and_grad():
+    """Fixed on main (was: FINDINGS26 #11: a data-dependent flag: value_and_grad raises UnboundLocalError)."""
     x = np.array([-1.0, 1.0])
     value, g = srcgrad.value_and_grad(data_flag)(W11.copy(), x)
     assert value == data_flag(W11.copy(), x)
@@ -1413,15 +1412,14 @@ def dict_bias(p, x, use_b=False):
     return np.sum(h ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #11: an elif chain on a mode string: grad raises UnboundLocalError "
-                   "(dz = zeros_like(z))")
 def test_f11_mode_string():
+    """Fixed on main (was: FINDINGS26 #11: an elif chain on a mode string: grad raises UnboundLocalError (dz = zeros_like(z)))."""
     x = np.array([0.5, -0.3, 2.0])
     close(srcgrad.grad(loss_by_mode)(x.copy(), "a"), np.full(3, 2.0))
     close(srcgrad.grad(loss_by_mode)(x.copy(), "b"), 2 * x)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #11: a dict of parameters with an optional bias: grad raises UnboundLocalError")
 def test_f11_dict_parameters():
+    """Fixed on main (was: FINDINGS26 #11: a dict of parameters with an optional bias: grad raises UnboundLocalError)."""
     g = srcgrad.grad(dict_bias)({"w": 2.0, "b": 1.0}, 0.5)
     assert g == {"w": pytest.approx(1.0), "b": 0.0}

@@ -1423,3 +1423,40 @@ def test_f11_dict_parameters():
     """Fixed on main (was: FINDINGS26 #11: a dict of parameters with an optional bias: grad raises UnboundLocalError)."""
     g = srcgrad.grad(dict_bias)({"w": 2.0, "b": 1.0}, 0.5)
     assert g == {"w": pytest.approx(1.0), "b": 0.0}
+
+
+STATE_DICT26 = {"pos": 0.0, "vel": 1.0}
+
+
+def step_global_dict(k):
+    STATE_DICT26["pos"] = 0.0
+    STATE_DICT26["vel"] = 1.0
+    for i in range(3):
+        STATE_DICT26["vel"] = STATE_DICT26["vel"] - 0.1 * k * STATE_DICT26["pos"]
+        STATE_DICT26["pos"] = STATE_DICT26["pos"] + 0.1 * STATE_DICT26["vel"]
+    return STATE_DICT26["pos"] ** 2
+
+
+def step_local_dict(k):
+    st = {"pos": 0.0, "vel": 1.0}
+    for i in range(3):
+        st["vel"] = st["vel"] - 0.1 * k * st["pos"]
+        st["pos"] = st["pos"] + 0.1 * st["vel"]
+    return st["pos"] ** 2
+
+
+def test_f10_local_dict_right():
+    assert srcgrad.grad(step_local_dict)(2.0) == pytest.approx(float(fd_checked(step_local_dict, [2.0])), rel=1e-6)
+    assert srcgrad.jvp(step_global_dict, (2.0,), (1.0,))[1] == pytest.approx(srcgrad.grad(step_local_dict)(2.0))
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #10: a state dict in a global: grad raises IndexError from "
+                   "srcgrad's written_adjoint (the dict's adjoint indexed as an array)")
+def test_f10_global_dict_grad():
+    assert srcgrad.grad(step_global_dict)(2.0) == pytest.approx(srcgrad.grad(step_local_dict)(2.0))
+    assert STATE_DICT26["pos"] == pytest.approx(0.29204)        # the state f leaves
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #10: a state dict in a global: hvp raises TypeError")
+def test_f10_global_dict_hvp():
+    assert srcgrad.hvp(step_global_dict)(2.0, 1.0) == pytest.approx(srcgrad.hvp(step_local_dict)(2.0, 1.0))

@@ -102,13 +102,15 @@ def kind_of(value) -> str:
     if kind is float or kind is int:
         return "scalar"
     if isinstance(value, (list, tuple)):
+        if not _plain_sequence(kind):
+            return "other"
         types = list(map(type, value))  # one pass in C over the entries' types
         if types and types.count(float) == len(types):
             return "numbers"  # a list or tuple of Python floats: entries are numbers
     elif isinstance(value, dict):  # never "numbers": those are indexed by position
         types = list(map(type, value.values()))
     elif isinstance(value, (float, int)) and not isinstance(value, bool):
-        return "scalar"
+        return "scalar" if _plain_number(kind) else "other"
     elif isinstance(value, numpy.ndarray):
         refuse_subclass(value)
         return "array"
@@ -120,6 +122,39 @@ def kind_of(value) -> str:
         return "other"
     leaves = types.count(numpy.ndarray) + types.count(float)
     return "record" if leaves == len(types) else "container"  # a record's entries are leaves
+
+
+_ARITHMETIC = ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+               "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__",
+               "__neg__", "__pos__", "__abs__", "__float__", "__lt__", "__le__", "__gt__", "__ge__", "__eq__")
+_SEQUENCE = ("__getitem__", "__iter__", "__len__", "__reversed__", "__add__", "__mul__")
+
+
+def _plain_number(kind) -> bool:
+    """A subclass of float or int is a number to differentiate when its arithmetic is
+    float's or int's own (NumPy's float64 computes as a float): one that redefines
+    `*` (a unit, a doubling float) would make the derivative silently wrong."""
+    if kind.__module__ == "numpy":
+        return True
+    base = float if issubclass(kind, float) else int
+    return all(getattr(kind, m, None) is getattr(base, m, None) for m in _ARITHMETIC)
+
+
+def _plain_sequence(kind) -> bool:
+    """A list or tuple subclass is read as one when it indexes and iterates as one (a
+    named tuple does); one that redefines `[]` or iteration is not."""
+    if kind is list or kind is tuple:
+        return True
+    base = list if issubclass(kind, list) else tuple
+    return all(getattr(kind, m, None) is getattr(base, m, None) for m in _SEQUENCE)
+
+
+def _refuse_redefined(where: str, kind, what: str) -> None:
+    base = next(b for b in (float, int, list, tuple) if issubclass(kind, b))
+    raise SrcGradError(
+        f"cannot differentiate with respect to {where!r}: it is a {kind.__qualname__}, a subclass of "
+        f"{base.__name__} with its own {what}; the derivative is written with {base.__name__}'s meaning, "
+        "and would be silently wrong", hint=f"pass a plain {base.__name__}: {base.__name__}(x)")
 
 
 def refuse_subclass(value, name: str = "") -> None:
@@ -166,11 +201,15 @@ def check_wrt_value(name: str, value, path: str = "") -> None:
             check_wrt_value(name, item, f"{path}[{key!r}]")
         return
     if isinstance(value, (list, tuple)):
+        if not _plain_sequence(kind):
+            _refuse_redefined(name + path, kind, "indexing or iteration")
         for i, item in enumerate(value):
             check_wrt_value(name, item, f"{path}[{i}]")
         return
     if isinstance(value, numpy.ndarray):
         refuse_subclass(value, name + path)
+    if isinstance(value, (float, int)) and not isinstance(value, bool) and not _plain_number(kind):
+        _refuse_redefined(name + path, kind, "arithmetic")
     if isinstance(value, bool) or not (
             isinstance(value, numbers.Real) or (
                 (isinstance(value, numpy.ndarray) or is_dask(value)) and value.dtype.kind in "fiu")):

@@ -641,3 +641,49 @@ def test_generated_code_of_the_corpus_never_evaluates_strings():
             for node in ast.walk(ast.parse(text)):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                     assert node.func.id not in ("eval", "exec", "compile"), text
+
+
+# --- subclasses of float and list that redefine what they do (FINDINGS26 #6) -------------
+
+class _DoublingFloat(float):
+    def __mul__(self, other):
+        return _DoublingFloat(float(self) * float(other) * 2.0)
+    __rmul__ = __mul__
+
+
+class _TenfoldList(list):
+    def __getitem__(self, i):
+        return list.__getitem__(self, i) * 10.0
+
+
+class _TaggedFloat(float):
+    """A float subclass that changes nothing it computes: differentiated as a float."""
+
+
+def _product_plus(p):
+    return p[0] * p[1] + p[2]
+
+
+def _weighted_squares(p):
+    s = 0.0
+    for i in range(len(p)):
+        s = s + (p[i] - 1) ** 2 * (i + 1)
+    return s
+
+
+def test_a_subclass_that_redefines_arithmetic_or_indexing_is_refused_as_wrt():
+    with pytest.raises(srcgrad.SrcGradError, match=r"'p\[0\]': it is a _DoublingFloat, a subclass of float "
+                                                   "with its own arithmetic"):
+        srcgrad.grad(_product_plus)([_DoublingFloat(1.5), 2.0, 3.0])
+    with pytest.raises(srcgrad.SrcGradError, match="a subclass of list with its own indexing"):
+        srcgrad.grad(_weighted_squares)(_TenfoldList([1.5, 2.0, 3.0]))
+    with pytest.raises(srcgrad.SrcGradError, match="with its own arithmetic"):
+        srcgrad.grad(lambda a: a * a)(_DoublingFloat(2.0))
+
+
+def test_subclasses_that_compute_as_their_base_differentiate():
+    assert srcgrad.grad(lambda a: a * a)(_TaggedFloat(2.0)) == 4.0
+    assert srcgrad.grad(lambda a: a * a)(np.float64(2.0)) == 4.0
+    from collections import namedtuple
+    P = namedtuple("P", "a b")
+    assert srcgrad.grad(lambda p: p[0] * p[1])(P(2.0, 3.0)) == P(3.0, 2.0)

@@ -611,26 +611,22 @@ def test_f06_the_functions_use_the_subclass():
     assert weighted_squares(TenfoldList([1.5, 2.0, 3.0])) == 3441.0
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #6: a float subclass with its own __mul__: "
-                   "gradient [2, 3, 1] of the plain product for [4, 3, 1]")
 def test_f06_float_subclass():
-    p = [DoublingFloat(1.5), 2.0, 3.0]
-    try:
-        g = srcgrad.grad(product_plus)(p)
-    except srcgrad.SrcGradError:
-        return                                      # a refusal, as for ndarray subclasses, would do
-    ref = fd_checked(lambda v: product_plus([DoublingFloat(v[0]), v[1], v[2]]), [np.array([1.5, 2.0, 3.0])])
-    close(np.array(g, dtype=float), ref)
+    """Fixed on main (6f10b32): refused by name (was: gradient [2, 3, 1] of the plain product for [4, 3, 1])."""
+    with pytest.raises(srcgrad.SrcGradError, match="DoublingFloat, a subclass of float with its own arithmetic"):
+        srcgrad.grad(product_plus)([DoublingFloat(1.5), 2.0, 3.0])
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #6: a list subclass with its own __getitem__: "
-                   "gradient [28, 76, 174] for [280, 760, 1740]")
 def test_f06_list_subclass():
-    try:
-        g = srcgrad.grad(weighted_squares)(TenfoldList([1.5, 2.0, 3.0]))
-    except srcgrad.SrcGradError:
-        return
-    close(np.array(g, dtype=float), np.array([280.0, 760.0, 1740.0]), rtol=1e-6)
+    """Fixed on main (6f10b32): refused by name (was: [28, 76, 174] for [280, 760, 1740])."""
+    with pytest.raises(srcgrad.SrcGradError, match="TenfoldList, a subclass of list"):
+        srcgrad.grad(weighted_squares)(TenfoldList([1.5, 2.0, 3.0]))
+
+
+def test_f06_plain_subclasses_still_right():
+    """np.float64 entries and a namedtuple still differentiate."""
+    assert srcgrad.grad(product_plus)([np.float64(1.5), 2.0, 3.0]) == [2.0, 1.5, 1.0]
+    assert srcgrad.grad(by_position)(Params26(1.5, 2.0, 3.0)) == Params26(6.0, 2.25, 1.5)
 
 
 # --------------------------------------------------------------------------

@@ -1456,3 +1456,24 @@ def test_f10_global_dict_grad():
 @pytest.mark.xfail(strict=True, reason="FINDINGS26 #10: a state dict in a global: hvp raises TypeError")
 def test_f10_global_dict_hvp():
     assert srcgrad.hvp(step_global_dict)(2.0, 1.0) == pytest.approx(srcgrad.hvp(step_local_dict)(2.0, 1.0))
+
+
+class TenfoldDict(dict):
+    """A dict whose entries read ten times larger."""
+    def __getitem__(self, k):
+        return dict.__getitem__(self, k) * 10.0
+
+
+def dict_product(d):
+    return d["a"] ** 2 * d["b"]
+
+
+@pytest.mark.xfail(strict=True, reason="FINDINGS26 #6 (rest): a dict subclass with its own __getitem__: "
+                   "{'a': 600, 'b': 225} for {'a': 6000, 'b': 2250}")
+def test_f06_dict_subclass():
+    assert dict_product(TenfoldDict(a=1.5, b=2.0)) == pytest.approx(4500.0)
+    try:
+        g = srcgrad.grad(dict_product)(TenfoldDict(a=1.5, b=2.0))
+    except srcgrad.SrcGradError:
+        return
+    assert g == {"a": pytest.approx(6000.0), "b": pytest.approx(2250.0)}

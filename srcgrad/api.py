@@ -19,7 +19,7 @@ from operator import countOf
 import numpy
 
 from . import cache, fence as _fence, forms, frontend, listing, native, readstate, watch
-from .boundary import (CallPlan, _made_fits, as_gradient, check_cotangent, check_kind, check_tangent,
+from .boundary import (CallPlan, _made_fits, as_gradient, check_cotangent, check_kind, check_output, check_tangent,
                        check_wrt_value, convert_gradients, copy_arrays, floated, holds_dask, kind_of, parameters,
                        positional_count, resolve_wrt, skeleton, tangent_like, unshared)
 from .compiler import Options, optimizing
@@ -483,6 +483,7 @@ def _jvp(fun, primals, tangents, debug_nans: bool = False, backend: str = "pytho
     positional = positional_count(fun)
     keywords = dict(zip(params[positional:], primals[positional:]))
     out, out_dot = bound(*primals[:positional], **keywords, **given)
+    check_output(out, "jvp")
     return unshared((out, tangent_like(out_dot, out)), (primals, tangents)), bound
 
 
@@ -556,6 +557,7 @@ def vjp(fun, *args, wrt=0, debug_nans: bool = False, backend: str = "python", **
             value, tape = forward_fn(*call.args, **call.kwargs)  # lazy: the value too
     else:
         value, tape = forward_fn(*call.args, **call.kwargs)
+    check_output(value, "vjp")
     value = unshared(value, values)
     seen = readstate.snapshot(backward_fn)  # the globals the backward sweep reads, as they are now
 
@@ -615,7 +617,9 @@ def _native_vjp(fun, options: Options, split, values: dict, params: list, names:
     written = split.compiled.writes
     kept = {p: copy_arrays(values[p]) for p in params if p in written}
     args = [values[p] if p in written else copy_arrays(values[p]) for p in params]
-    value = unshared(split.value(*args), values)
+    value = split.value(*args)
+    check_output(value, "vjp")
+    value = unshared(value, values)
     saved = [kept.get(p, a) for p, a in zip(params, args)]
     shapes = {n: skeleton(values[n]) for n in names}  # as they were: the caller may change them
 

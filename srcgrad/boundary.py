@@ -151,6 +151,30 @@ def _plain_sequence(kind) -> bool:
     return all(getattr(kind, m, None) is getattr(base, m, None) for m in _SEQUENCE)
 
 
+def check_output(value, transform: str, path: str = "") -> None:
+    """What vjp and jvp differentiate: numbers and arrays, or dicts, lists and tuples of
+    them. None (a path that falls off the end), a string or another object has no
+    derivative, and a zero for it would hide the bug."""
+    kind = type(value)
+    if kind is numpy.ndarray or kind is float or kind is int:
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            check_output(item, transform, f"{path}[{key!r}]")
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            check_output(item, transform, f"{path}[{i}]")
+        return
+    if isinstance(value, (numbers.Number, numpy.ndarray, numpy.generic)) or is_dask(value):
+        return
+    where = f"{path} of its value" if path else ""
+    raise SrcGradError(f"{transform} needs a function that returns numbers or arrays (or dicts, lists "
+                       f"or tuples of them); this one returned {'None' if value is None else 'a ' + kind.__name__}"
+                       f"{' at ' + where if where else ''}",
+                       hint="return a value on every path (a function that falls off its end returns None)")
+
+
 def _refuse_redefined(where: str, kind, what: str) -> None:
     base = next(b for b in (float, int, list, tuple) if issubclass(kind, b))
     raise SrcGradError(

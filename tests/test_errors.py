@@ -395,3 +395,20 @@ def test_the_path_that_returns_a_number_still_differentiates():
     x = np.array([3.0, 2.0])
     np.testing.assert_allclose(srcgrad.grad(_loss_or_none)(x), 2 * x)
     assert srcgrad.value_and_grad(_loss_or_none)(x)[0] == 13.0
+
+
+@pytest.mark.parametrize("f, what", [(_loss_or_none, "None"), (_returns_text, "a str")], ids=["none", "str"])
+def test_vjp_and_jvp_of_a_function_that_returns_no_number(f, what):
+    x = np.array([1.0, 2.0])
+    with pytest.raises(srcgrad.SrcGradError, match=f"vjp needs a function that returns numbers or arrays.*"
+                                                   f"returned {what}"):
+        srcgrad.vjp(f, x)
+    with pytest.raises(srcgrad.SrcGradError, match=f"jvp needs .*returned {what}"):
+        srcgrad.jvp(f, (x,), (np.ones(2),))
+
+
+def test_a_dict_value_with_a_missing_entry_is_named():
+    with pytest.raises(srcgrad.SrcGradError, match=r"returned None at \['aux'\] of its value"):
+        srcgrad.vjp(lambda x: {"loss": np.sum(x), "aux": None}, np.array([1.0]))
+    value, pullback = srcgrad.vjp(lambda x: {"loss": np.sum(x), "n": 3}, np.array([1.0, 2.0]))
+    assert value == {"loss": 3.0, "n": 3}

@@ -1338,21 +1338,21 @@ def test_f09_the_refusal_names_what_came_back():
         srcgrad.value_and_grad(loss_in_a_dict)(np.array([1.0, 2.0]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #9 (rest): the vjp pullback of a function that returned None gives [0, 0]")
 def test_f09_none_vjp_pullback():
+    """Fixed (was: FINDINGS26 #9 (rest): the vjp pullback of a function that returned None gives [0, 0])."""
     with pytest.raises(srcgrad.SrcGradError):
         out, pb = srcgrad.vjp(loss_or_none, np.array([1.0, 2.0]))
         pb(1.0)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #9 (rest): jvp of a function that returned None gives (None, 0.0)")
 def test_f09_none_jvp():
+    """Fixed (was: FINDINGS26 #9 (rest): jvp of a function that returned None gives (None, 0.0))."""
     with pytest.raises(srcgrad.SrcGradError):
         srcgrad.jvp(loss_or_none, (np.array([1.0, 2.0]),), (np.ones(2),))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #9 (rest): jacobian of a function that returned a str gives [0, 0]")
 def test_f09_str_jacobian():
+    """Fixed (was: FINDINGS26 #9 (rest): jacobian of a function that returned a str gives [0, 0])."""
     with pytest.raises(srcgrad.SrcGradError):
         srcgrad.jacobian(always_a_message)(np.array([1.0, 2.0]))
 

@@ -10,14 +10,17 @@ gradients`, whose tape holds exactly the forward values the backward reads.
 from __future__ import annotations
 
 import gast
+import numpy
 
 from .. import nodes
+from ..analysis.aliases import outer_memory
+from ..analysis.statics import value_of
 from ..emit import dedupe_comments, with_finite_checks
 from ..optimize import free_early
 from .pushes import pushed_late
 
 
-def grad_function(tree, forward, backward, sweeps, names, ctx, options, aux, setting):
+def grad_function(tree, forward, backward, sweeps, names, ctx, options, aux, setting, params=()):
     """`grad_f(args) -> gradients` (with the value first for value_and_grad, and the
     auxiliary value last for has_aux): the forward sweep, then the backward sweep."""
     grads = [nodes.name(g) for g in sweeps.gradients]
@@ -47,6 +50,7 @@ def grad_function(tree, forward, backward, sweeps, names, ctx, options, aux, set
                 value = nodes.quote_expr(f"{ctx.rename_global('fresh_tape')}(v)", v=aux)
             forward.append(nodes.assign(kept, value))
         result = nodes.tuple_of([result, nodes.name(kept)])
+    forward, backward = _put_back(forward, backward, params, names, ctx)
     out = nodes.without_body(tree)
     out.name = names.claim(("value_and_grad_" if options.return_value else "grad_") + tree.name)
     for stmt in backward:  # where the fast path's `try` starts (optimize/fastpath.py)
@@ -70,10 +74,11 @@ def split_pair(tree, forward, backward, sweeps, params, names, ctx, debug_nans: 
     grads = [nodes.name(g) for g in sweeps.gradients]
     defined = set(params) | {n.id for n in nodes.name_nodes(forward) if isinstance(n.ctx, gast.Store)}
     read = nodes.loaded_names(backward)
-    tape_names = sorted(read & defined)
+    outer = outer_restores(forward, backward, params, ctx)
+    tape_names = sorted(read & (defined | set(outer)))
     top_level = set(params) | {s.targets[0].id for s in forward
                                if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
-    unbound = {n for n in tape_names if n not in top_level}
+    unbound = {n for n in tape_names if n not in top_level and n not in outer}
     unbound |= nodes.read_before_bound(forward, set(sweeps.unbound)) if sweeps.unbound else set()
     unbound = [nodes.assign(n, nodes.const(None)) for n in sorted(unbound)]
     tape = names.claim("_tape")
@@ -81,13 +86,15 @@ def split_pair(tree, forward, backward, sweeps, params, names, ctx, debug_nans: 
     fwd.name = names.claim(f"_{tree.name}_forward")
     fwd.returns = None
     packed = nodes.tuple_of([nodes.name(n) for n in tape_names])
+    if outer:  # the backward restores into the caller's memory: tape it as it is now
+        packed = nodes.quote_expr(f"{ctx.rename_global('fresh_tape')}(t)", t=packed)
     body = unbound + forward
     if debug_nans:
         body = with_finite_checks(body, ctx)
     fwd.body = dedupe_comments(body + [nodes.ret(nodes.tuple_of([sweeps.returned, packed]))])
     seed = sweeps.seed_name
     prologue = []
-    if ctx.facts.mutated & set(tape_names):  # restores write into taped arrays: work on a copy
+    if (ctx.facts.mutated | set(outer)) & set(tape_names):  # restores write into taped arrays: work on a copy
         prologue.append(nodes.assign(tape, nodes.quote_expr(f"{ctx.rename_global('fresh_tape')}({tape})")))
     if tape_names:
         prologue.append(gast.Assign(targets=[nodes.tuple_of([nodes.name(n) for n in tape_names], store=True)],
@@ -103,6 +110,63 @@ def split_pair(tree, forward, backward, sweeps, params, names, ctx, debug_nans: 
     return [fwd, bwd]
 
 
+
+
+def outer_restores(forward: list, backward: list, params, ctx) -> list[str]:
+    """The names the backward sweep restores entries of (`x[i] = _stack.pop()`,
+    `restore_entry(d, k, old)`, `lst.pop()`) that may hold memory the caller keeps and
+    did not pass: a global or closure array (`TRAJ[i + 1] = ...`), a local bound to
+    one or to an attribute (`t = self.traj`; `aliases.outer_memory`). Calling the
+    function leaves such an array written, so the derivative must too (an argument,
+    which the caller passed, is left as it was, as documented)."""
+    mutated = ctx.facts.mutated
+    if not mutated:
+        return []
+    restored = set()
+    for stmt in nodes.walk_statements(backward):
+        cls = stmt.__class__
+        if cls is gast.Assign and stmt.targets[0].__class__ is gast.Subscript:
+            target = stmt.targets[0].value
+            if target.__class__ is gast.Name and target.id in mutated:
+                restored.add(target.id)
+        elif cls is gast.Expr and stmt.value.__class__ is gast.Call:  # lst.pop(), restore_entry(d, ...)
+            call = stmt.value
+            held = call.func.value if call.func.__class__ is gast.Attribute else (call.args or [None])[0]
+            if held.__class__ is gast.Name and held.id in mutated:
+                restored.add(held.id)
+    if not restored:
+        return []
+    return sorted(restored & outer_memory(forward, params))
+
+
+def _put_back(forward: list, backward: list, params, names, ctx) -> tuple[list, list]:
+    """The sweeps of a joint derivative that leave each array of `outer_restores` as
+    the function leaves it: the forward sweep ends by copying it,
+    `_TRAJ2 = copy_slice(TRAJ, ...)`, and the backward sweep, which restores its
+    entries one by one (earlier adjoints read it as it was), ends by putting that
+    copy back, `TRAJ[...] = _TRAJ2`. Only for an array known when the derivative is
+    built (a global's or closure's, or a local bound once to an attribute or global
+    holding one): `[...]` means another thing for a list or dict (left as before)."""
+    outer = outer_restores(forward, backward, params, ctx)
+    if not outer:
+        return forward, backward
+    namespace = ctx.parsed.namespace
+    bound = {}
+    for stmt in nodes.walk_statements(forward):
+        if stmt.__class__ is gast.Assign:
+            for n in nodes.stored_names(stmt.targets):
+                bound[n] = stmt.value if n not in bound else None  # bound more than once: not known
+    forward, backward = list(forward), list(backward)
+    for name in outer:
+        value = bound.get(name) if ctx.is_local(name) else nodes.name(name)
+        if value is None or not isinstance(value_of(value, namespace, ctx.is_local), numpy.ndarray):
+            continue
+        left = names.fresh(name)
+        forward += [nodes.comment(f"{name} as the function leaves it: put back after the backward sweep"),
+                    nodes.assign(left, nodes.quote_expr(f"{ctx.rename_global('copy_slice')}(x, ...)", x=name))]
+        backward += [nodes.comment(f"{name} as the function left it"),
+                     nodes.quote_stmt("x[...] = v", x=name, v=left)]
+    return forward, backward
 
 
 def with_inits(body: list, sweeps) -> list:

@@ -19,6 +19,7 @@ from .. import nodes, runtime
 from ..rules import facts
 from .aliases import alias_groups, check_aliases
 from .effects import holds_array, returned_args
+from . import statics
 from .resolve import statements
 from .slots import shallow_copy_of
 
@@ -69,7 +70,8 @@ def analyze(fn, ops: dict, params: list, kinds: tuple, sequences, namespace, is_
         number_globals=frozenset(numbers),
         scalar_names=frozenset(_scalar_names(fn, ops, params, kinds, numbers)),
         container_names=frozenset(container_names(fn, params, kinds, ops, sequences)),
-        dict_names=frozenset(_dict_names(fn, params, kinds)),
+        dict_names=frozenset(_dict_names(fn, params, kinds, namespace, is_local) if mutated
+                             else _dict_names(fn, params, kinds)),
         records=records, field_owner=owner, field_adjoints=adjoints,
         dense=_dense(fn, params, known),
         mutated=frozenset(mutated),
@@ -228,17 +230,25 @@ def _lists_items(op, containers: set[str]) -> bool:
     return op.rule.primitive is runtime.loop_items and (not isinstance(x, gast.Name) or x.id in containers)
 
 
-def _dict_names(fn, params, kinds) -> set[str]:
+def _dict_names(fn, params, kinds, namespace=None, is_local=None) -> set[str]:
     """Names that may hold a dict: parameters not known to be numbers, arrays or
-    lists of numbers, dict displays and `dict(...)`, and copies of them."""
+    lists of numbers, dict displays and `dict(...)`, and copies of them; with
+    `namespace`, also a global or closure dict (`CACHE`) and a name bound to one or
+    to an attribute holding one (`c = self.cache`), by their values now (a write
+    into one may add a key, which the backward sweep removes again)."""
     known = dict(zip(params, kinds))
 
     def holds(value, stmt, out) -> bool:
         return isinstance(value, gast.Dict) or (isinstance(value, gast.Name) and value.id in out) or (
-            isinstance(value, gast.Call) and nodes.dotted(value.func) == "dict")
+            isinstance(value, gast.Call) and nodes.dotted(value.func) == "dict") or (
+            namespace is not None and isinstance(value, (gast.Name, gast.Attribute))
+            and type(statics.value_of(value, namespace, is_local)) is dict)
 
-    return _assigned_closure(fn, {p for p in params if known.get(p) not in ("scalar", "array", "numbers")},
-                             holds)
+    seeds = {p for p in params if known.get(p) not in ("scalar", "array", "numbers")}
+    if namespace is not None:
+        seeds |= {n for n in nodes.loaded_names(fn.body) if not is_local(n)
+                  and type(statics.value_of(nodes.name(n), namespace, is_local)) is dict}
+    return _assigned_closure(fn, seeds, holds)
 
 
 _RANGE_TARGET = object()  # marks a `for` target: an int from range(...)

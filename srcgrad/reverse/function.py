@@ -140,13 +140,15 @@ def outer_restores(forward: list, backward: list, params, ctx) -> list[str]:
 
 
 def _put_back(forward: list, backward: list, params, names, ctx) -> tuple[list, list]:
-    """The sweeps of a joint derivative that leave each array of `outer_restores` as
+    """The sweeps of a joint derivative that leave each value of `outer_restores` as
     the function leaves it: the forward sweep ends by copying it,
     `_TRAJ2 = copy_slice(TRAJ, ...)`, and the backward sweep, which restores its
     entries one by one (earlier adjoints read it as it was), ends by putting that
-    copy back, `TRAJ[...] = _TRAJ2`. Only for an array known when the derivative is
-    built (a global's or closure's, or a local bound once to an attribute or global
-    holding one): `[...]` means another thing for a list or dict (left as before)."""
+    copy back, `TRAJ[...] = _TRAJ2` (a list's `[:]`; a dict's `update`, over the
+    keys the restores removed again). Only for a value whose type is known when the
+    derivative is built: a global's or closure's, or a local's bound once to an
+    attribute or global (a derivative that reads a global array is built again when
+    the name is bound to another kind of value)."""
     outer = outer_restores(forward, backward, params, ctx)
     if not outer:
         return forward, backward
@@ -157,16 +159,56 @@ def _put_back(forward: list, backward: list, params, names, ctx) -> tuple[list, 
             for n in nodes.stored_names(stmt.targets):
                 bound[n] = stmt.value if n not in bound else None  # bound more than once: not known
     forward, backward = list(forward), list(backward)
+    copy_slice = ctx.rename_global("copy_slice")
     for name in outer:
         value = bound.get(name) if ctx.is_local(name) else nodes.name(name)
-        if value is None or not isinstance(value_of(value, namespace, ctx.is_local), numpy.ndarray):
+        kind = None if value is None else type(value_of(value, namespace, ctx.is_local))
+        if kind is numpy.ndarray:
+            save, put = f"{copy_slice}(x, ...)", "x[...] = v"
+        elif kind is list:
+            save, put = f"{copy_slice}(x, slice(None))", "x[:] = v"
+        elif kind is dict:
+            keys = _restored_keys(backward, name)
+            if keys is None:  # a key computed as it runs
+                save, put = "dict(x)", "x.update(v)"
+            else:  # each entry as it was left, or removed again: a form forward mode differentiates
+                forward.append(nodes.comment(f"{name} as the function leaves it, put back after the backward sweep"))
+                backward.append(nodes.comment(f"{name} as the function left it"))
+                for key in keys:
+                    left = names.fresh(name)
+                    forward.append(nodes.assign(left, nodes.quote_expr(f"{copy_slice}(x, k)", x=name, k=key)))
+                    backward.append(nodes.expr_stmt(nodes.quote_expr(
+                        f"{ctx.rename_global('restore_entry')}(x, k, v)", x=name, k=nodes.clone(key), v=left)))
+                continue
+        else:
             continue
         left = names.fresh(name)
-        forward += [nodes.comment(f"{name} as the function leaves it: put back after the backward sweep"),
-                    nodes.assign(left, nodes.quote_expr(f"{ctx.rename_global('copy_slice')}(x, ...)", x=name))]
-        backward += [nodes.comment(f"{name} as the function left it"),
-                     nodes.quote_stmt("x[...] = v", x=name, v=left)]
+        forward += [nodes.comment(f"{name} as the function leaves it, put back after the backward sweep"),
+                    nodes.assign(left, nodes.quote_expr(save, x=name))]
+        backward += [nodes.comment(f"{name} as the function left it"), nodes.quote_stmt(put, x=name, v=left)]
     return forward, backward
+
+
+def _restored_keys(backward: list, name: str) -> list | None:
+    """The constant keys of the entries of the dict `name` the backward sweep restores
+    (`restore_entry(d, 'h', old)`), each once; None when one is not a constant."""
+    keys: dict = {}
+    for stmt in nodes.walk_statements(backward):
+        key = None
+        if stmt.__class__ is gast.Assign and stmt.targets[0].__class__ is gast.Subscript:
+            target = stmt.targets[0]
+            if target.value.__class__ is gast.Name and target.value.id == name:
+                key = target.slice
+        elif stmt.__class__ is gast.Expr and stmt.value.__class__ is gast.Call and len(stmt.value.args) == 3:
+            held = stmt.value.args[0]
+            if held.__class__ is gast.Name and held.id == name:
+                key = stmt.value.args[1]
+        if key is None:
+            continue
+        if key.__class__ is not gast.Constant:
+            return None
+        keys.setdefault((type(key.value), key.value), key)
+    return list(keys.values())
 
 
 def with_inits(body: list, sweeps) -> list:

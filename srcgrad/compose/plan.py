@@ -62,6 +62,41 @@ def _copied(value):
     return value
 
 
+def _copied_arguments(given: list, directions: list) -> list:
+    """Copies of the values `given` to a leaf's parameters (see `_copied`), where arrays
+    that share memory (`f(y, y)`, `f(y, y[:])`) share it in the copies too: the leaf's
+    own entry check (`runtime.arguments_unshared`, where the function writes into one
+    of them) then refuses the call as the function's derivatives do, instead of
+    differentiating a program of two arrays. Tangents (`directions`: True for a
+    parameter fed a direction) are copied on their own: a tangent function writes
+    into a tangent as into its value."""
+    arrays = [i for i, v in enumerate(given) if not directions[i] and type(v) is numpy.ndarray]
+    shared = {i for i in arrays for j in arrays if i != j and numpy.may_share_memory(given[i], given[j])}
+    if not shared:  # (nearly always: each copied on its own)
+        return [_copied(v) for v in given]
+    owners: dict = {}  # id(the array owning the memory) -> its copy
+    out = []
+    for i, value in enumerate(given):
+        if i not in shared:
+            out.append(_copied(value))
+            continue
+        root = value
+        while isinstance(root.base, numpy.ndarray):
+            root = root.base
+        if id(root) not in owners:
+            owners[id(root)] = root.copy(order="K")
+        duplicate = owners[id(root)]
+        if value is root:
+            out.append(duplicate)
+        elif duplicate.strides == root.strides:  # the same view of the copy
+            offset = value.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+            out.append(numpy.ndarray(value.shape, value.dtype, buffer=duplicate, offset=offset,
+                                     strides=value.strides))
+        else:  # an owner of unusual layout: this view on its own
+            out.append(value.copy())
+    return out
+
+
 def _fed(source, values: dict):
     """The value a feed gives: ("arg", name) reads the call's arguments, ("const", v) is v."""
     return values[source[1]] if source[0] == "arg" else source[1]
@@ -78,25 +113,27 @@ class Leaf:
     every tangent of the raw value too.
     """
 
-    __slots__ = ("fn", "feeds", "depth", "convert")
+    __slots__ = ("fn", "feeds", "depth", "convert", "tangents")
 
-    def __init__(self, fn, feeds: dict, depth: int = 0, convert=None):
+    def __init__(self, fn, feeds: dict, depth: int = 0, convert=None, tangents: frozenset = frozenset()):
         self.fn, self.feeds, self.depth, self.convert = fn, feeds, depth, convert
+        self.tangents = tangents  # the parameters fed a direction (a tangent function's)
 
     def run(self, values: dict):
         """Call the function on copies of the arrays and containers it is fed: a
         function that writes into its argument (and its tangent function, into the
         tangent) must neither change the caller's values nor move the point the
-        next leaf is taken at."""
+        next leaf is taken at. Arguments that share memory share it in the copies
+        (`_copied_arguments`)."""
+        fed = [(param, only_positional, _fed(self.feeds[param], values))
+               for param, only_positional in _layout(self.fn) if param in self.feeds]  # else its default
+        copies = _copied_arguments([v for _, _, v in fed], [p in self.tangents for p, _, _ in fed])
         positional, keywords = [], {}
-        for param, only_positional in _layout(self.fn):
-            source = self.feeds.get(param)
-            if source is None:
-                continue  # left to its default
+        for (param, only_positional, _), value in zip(fed, copies):
             if only_positional:
-                positional.append(_copied(_fed(source, values)))
+                positional.append(value)
             else:
-                keywords[param] = _copied(_fed(source, values))
+                keywords[param] = value
         return self.fn(*positional, **keywords)
 
     def output(self, result, values: dict):
@@ -124,7 +161,7 @@ class Leaf:
         feeds = dict(self.feeds)
         for param, tangent_param in zip(options.wrt, compiled.tangent_params, strict=True):
             feeds[tangent_param] = moved[param]
-        return Leaf(bound, feeds, self.depth + 1, self.convert)
+        return Leaf(bound, feeds, self.depth + 1, self.convert, self.tangents | set(compiled.tangent_params))
 
 
 def _output(result, depth: int, convert, values: dict):

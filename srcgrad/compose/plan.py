@@ -62,24 +62,12 @@ def _copied(value):
     return value
 
 
-def _copied_arguments(given: list, directions: list) -> list:
-    """Copies of the values `given` to a leaf's parameters (see `_copied`), where arrays
-    that share memory (`f(y, y)`, `f(y, y[:])`) share it in the copies too: the leaf's
-    own entry check (`runtime.arguments_unshared`, where the function writes into one
-    of them) then refuses the call as the function's derivatives do, instead of
-    differentiating a program of two arrays. Tangents (`directions`: True for a
-    parameter fed a direction) are copied on their own: a tangent function writes
-    into a tangent as into its value."""
-    arrays = [i for i, v in enumerate(given) if not directions[i] and type(v) is numpy.ndarray]
-    shared = {i for i in arrays for j in arrays if i != j and numpy.may_share_memory(given[i], given[j])}
-    if not shared:  # (nearly always: each copied on its own)
-        return [_copied(v) for v in given]
+def _shared_copies(given: list) -> list:
+    """Copies of the arrays `given` that share memory where they do (`f(y, y)`,
+    `f(y, y[:])`): one copy of each array owning the memory, and the same views of it."""
     owners: dict = {}  # id(the array owning the memory) -> its copy
     out = []
-    for i, value in enumerate(given):
-        if i not in shared:
-            out.append(_copied(value))
-            continue
+    for value in given:
         root = value
         while isinstance(root.base, numpy.ndarray):
             root = root.base
@@ -123,18 +111,24 @@ class Leaf:
         """Call the function on copies of the arrays and containers it is fed: a
         function that writes into its argument (and its tangent function, into the
         tangent) must neither change the caller's values nor move the point the
-        next leaf is taken at. Arguments that share memory share it in the copies
-        (`_copied_arguments`)."""
+        next leaf is taken at. Arrays that share memory share it in their copies
+        (`_shared_copies`): the leaf's own entry check (`runtime.arguments_unshared`,
+        where the function writes into one of them) then refuses `f(y, y)` as the
+        function's derivatives do, instead of differentiating a program of two
+        arrays. A tangent is copied on its own (a tangent function writes into the
+        tangent as into its value)."""
         fed = [(param, only_positional, _fed(self.feeds[param], values))
                for param, only_positional in _layout(self.fn) if param in self.feeds]  # else its default
-        copies = _copied_arguments([v for _, _, v in fed], [p in self.tangents for p, _, _ in fed])
-        positional, keywords = [], {}
-        for (param, only_positional, _), value in zip(fed, copies):
-            if only_positional:
-                positional.append(value)
-            else:
-                keywords[param] = value
-        return self.fn(*positional, **keywords)
+        copies = [_copied(value) for _, _, value in fed]
+        arrays = [i for i, (param, _, value) in enumerate(fed)
+                  if value.__class__ is numpy.ndarray and param not in self.tangents]
+        if len(arrays) > 1 and any(numpy.may_share_memory(fed[i][2], fed[j][2])
+                                   for k, i in enumerate(arrays) for j in arrays[k + 1:]):
+            for i, copy in zip(arrays, _shared_copies([fed[i][2] for i in arrays])):
+                copies[i] = copy
+        return self.fn(*[copy for (_, only_positional, _), copy in zip(fed, copies) if only_positional],
+                       **{param: copy for (param, only_positional, _), copy in zip(fed, copies)
+                          if not only_positional})
 
     def output(self, result, values: dict):
         """The leaf's value as the user sees it, from `run`'s result."""

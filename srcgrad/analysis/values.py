@@ -69,9 +69,10 @@ def analyze(fn, ops: dict, params: list, kinds: tuple, sequences, namespace, is_
         array_params=frozenset(p for p in params if known.get(p) == "array"),
         number_globals=frozenset(numbers),
         scalar_names=frozenset(_scalar_names(fn, ops, params, kinds, numbers)),
-        container_names=frozenset(container_names(fn, params, kinds, ops, sequences)),
-        dict_names=frozenset(_dict_names(fn, params, kinds, namespace, is_local) if mutated
-                             else _dict_names(fn, params, kinds)),
+        container_names=frozenset(container_names(fn, params, kinds, ops, sequences)
+                                  | (_held_now(fn, namespace, is_local, (list, tuple, dict)) if mutated else set())),
+        dict_names=frozenset(_dict_names(fn, params, kinds)
+                             | (_held_now(fn, namespace, is_local, (dict,)) if mutated else set())),
         records=records, field_owner=owner, field_adjoints=adjoints,
         dense=_dense(fn, params, known),
         mutated=frozenset(mutated),
@@ -230,25 +231,33 @@ def _lists_items(op, containers: set[str]) -> bool:
     return op.rule.primitive is runtime.loop_items and (not isinstance(x, gast.Name) or x.id in containers)
 
 
-def _dict_names(fn, params, kinds, namespace=None, is_local=None) -> set[str]:
+def _dict_names(fn, params, kinds) -> set[str]:
     """Names that may hold a dict: parameters not known to be numbers, arrays or
-    lists of numbers, dict displays and `dict(...)`, and copies of them; with
-    `namespace`, also a global or closure dict (`CACHE`) and a name bound to one or
-    to an attribute holding one (`c = self.cache`), by their values now (a write
-    into one may add a key, which the backward sweep removes again)."""
+    lists of numbers, dict displays and `dict(...)`, and copies of them."""
     known = dict(zip(params, kinds))
 
     def holds(value, stmt, out) -> bool:
         return isinstance(value, gast.Dict) or (isinstance(value, gast.Name) and value.id in out) or (
-            isinstance(value, gast.Call) and nodes.dotted(value.func) == "dict") or (
-            namespace is not None and isinstance(value, (gast.Name, gast.Attribute))
-            and type(statics.value_of(value, namespace, is_local)) is dict)
+            isinstance(value, gast.Call) and nodes.dotted(value.func) == "dict")
 
-    seeds = {p for p in params if known.get(p) not in ("scalar", "array", "numbers")}
-    if namespace is not None:
-        seeds |= {n for n in nodes.loaded_names(fn.body) if not is_local(n)
-                  and type(statics.value_of(nodes.name(n), namespace, is_local)) is dict}
-    return _assigned_closure(fn, seeds, holds)
+    return _assigned_closure(fn, {p for p in params if known.get(p) not in ("scalar", "array", "numbers")},
+                             holds)
+
+
+def _held_now(fn, namespace, is_local, types: tuple) -> set[str]:
+    """The global or closure names the function reads that hold a value of one of
+    `types` now (`CACHE = {}`, `SLOTS = [0.0, 0.0]`), and the names bound to one or to
+    an attribute holding one (`c = self.cache`), and copies of those: written in place,
+    such a container's entries are restored (a dict's added key removed again) and
+    its adjoint merges with add_grad, as a local one's."""
+
+    def now(value) -> bool:
+        return isinstance(value, (gast.Name, gast.Attribute)) \
+            and type(statics.value_of(value, namespace, is_local)) in types
+
+    seeds = {n for n in nodes.loaded_names(fn.body) if not is_local(n) and now(nodes.name(n))}
+    return _assigned_closure(fn, seeds, lambda value, stmt, out: now(value) or (
+        isinstance(value, gast.Name) and value.id in out))
 
 
 _RANGE_TARGET = object()  # marks a `for` target: an int from range(...)

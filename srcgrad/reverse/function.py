@@ -153,15 +153,16 @@ def _put_back(forward: list, backward: list, params, names, ctx) -> tuple[list, 
     if not outer:
         return forward, backward
     namespace = ctx.parsed.namespace
-    bound = {}
-    for stmt in nodes.walk_statements(forward):
-        if stmt.__class__ is gast.Assign:
-            for n in nodes.stored_names(stmt.targets):
-                bound[n] = stmt.value if n not in bound else None  # bound more than once: not known
+    bound = {}  # a local -> the value of its one binding, at the top level (so run once)
+    for stmt in forward:  # (a compound statement's names are all bound in a loop or a branch)
+        one = stmt.__class__ is gast.Assign
+        for n in nodes.stored_names(stmt.targets if one else stmt):
+            bound[n] = stmt.value if one and n not in bound else None
+    rebound = set(nodes.stored_names(backward))  # (restored by rebinding: another array each time)
     forward, backward = list(forward), list(backward)
     copy_slice = ctx.rename_global("copy_slice")
     for name in outer:
-        value = bound.get(name) if ctx.is_local(name) else nodes.name(name)
+        value = nodes.name(name) if not ctx.is_local(name) else None if name in rebound else bound.get(name)
         kind = None if value is None else type(value_of(value, namespace, ctx.is_local))
         if kind is numpy.ndarray:
             save, put = f"{copy_slice}(x, ...)", "x[...] = v"

@@ -185,6 +185,60 @@ def test_an_attribute_is_left_as_calling_the_method_does():
     np.testing.assert_array_equal(model.traj, left)
 
 
+class Rows:
+    def __init__(self):
+        self.traj = np.zeros((2, 4))
+
+
+BIG = np.zeros(8)
+
+
+def _row_of_an_attribute(model):
+    def loss(k):
+        t = model.traj[1]
+        t[0] = 1.0
+        for i in range(3):
+            t[i + 1] = t[i] * k + np.sin(t[i])
+        return np.sum(t ** 2)
+    return loss
+
+
+def part_of_a_global(k):
+    t = BIG[2:6]
+    t[0] = 1.0
+    for i in range(3):
+        t[i + 1] = t[i] * k + np.sin(t[i])
+    return np.sum(t ** 2)
+
+
+def reshaped_global(k):
+    t = BIG.reshape(2, 4)
+    t[0, 0] = 1.0
+    for i in range(3):
+        t[0, i + 1] = t[0, i] * k + np.sin(t[0, i])
+    return np.sum(t ** 2)
+
+
+@pytest.mark.parametrize("which", ["row of an attribute", "part of a global", "reshaped global"])
+def test_a_part_or_view_of_a_kept_array_is_left_as_calling_f_does(which):
+    model = Rows()
+    f, array = {"row of an attribute": (_row_of_an_attribute(model), model.traj),
+                "part of a global": (part_of_a_global, BIG),
+                "reshaped global": (reshaped_global, BIG)}[which]
+    start = np.full(array.shape, 0.5)
+    k = 0.9
+    left = _after_call(f, k, array, start)
+    want = _fd(f, k, array, start)
+    second = _fd_grad_of_grad(f, k, array, start)
+    for name, run, expected in (("grad", lambda: srcgrad.grad(f)(k), want),
+                                ("value_and_grad", lambda: srcgrad.value_and_grad(f)(k)[1], want),
+                                ("pullback", lambda: srcgrad.vjp(f, k)[1](1.0), want),
+                                ("hvp", lambda: srcgrad.hvp(f)(k, 1.0), second)):
+        array[...] = start
+        close(run(), expected, rtol=1e-4)
+        np.testing.assert_array_equal(array, left, err_msg=name)
+
+
 def _closure_decay():
     buf = np.zeros(6)
 

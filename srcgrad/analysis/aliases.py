@@ -566,14 +566,16 @@ def _own_expressions(stmt) -> list:
 
 
 
-def outer_memory(body, params) -> set[str]:
+def outer_memory(body, params, data=None) -> set[str]:
     """The names of `body` whose value may be, or share memory with, a value the
     caller keeps that is not an argument: a global or closure name the function
     reads (`TRAJ`, `self`), and each local bound to what one of those may hold
     (`t = self.traj`, `row = TRAJ[0]`, `for row in TRAJ`), through any chain of
     locals. A write into such a value outlives the call: the caller sees it.
     Syntactic and conservative, as `may_view` (the values an argument holds are
-    the caller's too, but not counted here: see `reverse.function.outer_restores`)."""
+    the caller's too, but not counted here: see `reverse.function.outer_restores`).
+    A free name a call is made through (`np` of `np.zeros(3)`, `BIG` of
+    `BIG.reshape(2, 3)`) counts where `data(name)` says it holds data, not a module."""
     local = set(params) | set(nodes.stored_names(body))
     callees = set()  # the Name nodes a call is made through (`np` of `np.zeros(3)`, `helper`)
     for node in gast.walk(gast.Module(body=body, type_ignores=[])):
@@ -582,8 +584,8 @@ def outer_memory(body, params) -> set[str]:
             while isinstance(func, gast.Attribute):
                 func = func.value
             callees.add(id(func))
-    free = {n.id for n in nodes.name_nodes(body)
-            if isinstance(n.ctx, gast.Load) and n.id not in local and id(n) not in callees}
+    free = {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Load) and n.id not in local
+            and (id(n) not in callees or data is not None and data(n.id))}
     everything = local | free
     outer = set(free)
     bindings = []  # (target names, the expression whose memory they may share)

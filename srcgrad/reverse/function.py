@@ -9,12 +9,14 @@ gradients`, whose tape holds exactly the forward values the backward reads.
 """
 from __future__ import annotations
 
+import types
+
 import gast
 import numpy
 
 from .. import nodes
 from ..analysis.aliases import outer_memory
-from ..analysis.statics import value_of
+from ..analysis.statics import MISSING, value_of
 from ..emit import dedupe_comments, with_finite_checks
 from ..optimize import free_early
 from .pushes import pushed_late
@@ -136,7 +138,13 @@ def outer_restores(forward: list, backward: list, params, ctx) -> list[str]:
                 restored.add(held.id)
     if not restored:
         return []
-    return sorted(restored & outer_memory(forward, params))
+    namespace = ctx.parsed.namespace
+
+    def data(name):  # a global or closure name holding what a method may view
+        value = value_of(nodes.name(name), namespace, ctx.is_local)
+        return value is not MISSING and not isinstance(value, types.ModuleType)
+
+    return sorted(restored & outer_memory(forward, params, data))
 
 
 def _put_back(forward: list, backward: list, params, names, ctx) -> tuple[list, list]:
@@ -144,11 +152,11 @@ def _put_back(forward: list, backward: list, params, names, ctx) -> tuple[list, 
     the function leaves it: the forward sweep ends by copying it,
     `_TRAJ2 = copy_slice(TRAJ, ...)`, and the backward sweep, which restores its
     entries one by one (earlier adjoints read it as it was), ends by putting that
-    copy back, `TRAJ[...] = _TRAJ2` (a list's `[:]`; a dict's `update`, over the
-    keys the restores removed again). Only for a value whose type is known when the
-    derivative is built: a global's or closure's, or a local's bound once to an
-    attribute or global (a derivative that reads a global array is built again when
-    the name is bound to another kind of value)."""
+    copy back, `TRAJ[...] = _TRAJ2` (a list's `[:]`; a dict's entries one by one,
+    `restore_entry`, where the restores' keys are constants, else `update`). Only
+    for a value whose type is known when the derivative is built (`_held_type`):
+    a global's or closure's, or a local's bound once, at the top level, to an
+    attribute or global or a part of one; another is left as before."""
     outer = outer_restores(forward, backward, params, ctx)
     if not outer:
         return forward, backward
@@ -163,7 +171,7 @@ def _put_back(forward: list, backward: list, params, names, ctx) -> tuple[list, 
     copy_slice = ctx.rename_global("copy_slice")
     for name in outer:
         value = nodes.name(name) if not ctx.is_local(name) else None if name in rebound else bound.get(name)
-        kind = None if value is None else type(value_of(value, namespace, ctx.is_local))
+        kind = None if value is None else _held_type(value, namespace, ctx.is_local, bound)
         if kind is numpy.ndarray:
             save, put = f"{copy_slice}(x, ...)", "x[...] = v"
         elif kind is list:
@@ -188,6 +196,30 @@ def _put_back(forward: list, backward: list, params, names, ctx) -> tuple[list, 
                     nodes.assign(left, nodes.quote_expr(save, x=name))]
         backward += [nodes.comment(f"{name} as the function left it"), nodes.quote_stmt(put, x=name, v=left)]
     return forward, backward
+
+
+_VIEW_METHODS = frozenset({"reshape", "view", "ravel", "transpose", "swapaxes", "squeeze"})
+
+
+def _held_type(value, namespace, is_local, bound: dict, depth: int = 0):
+    """The type of what the expression `value` holds, as far as the build can know it:
+    a global's, a closure variable's or an attribute's (`self.traj`) value now; an
+    array where `value` is a part or a view of one (`TRAJ[1:]`, `self.traj.T`,
+    `TRAJ.reshape(2, 3)`: written into by the function, it is no NumPy scalar);
+    through a local bound once at the top level (`bound`: `_t1 = self.traj; t = _t1[1]`)."""
+    found = value_of(value, namespace, is_local)
+    if found is not MISSING:
+        return type(found)
+    cls = value.__class__
+    if cls is gast.Name and bound.get(value.id) is not None and depth < 50:
+        return _held_type(bound[value.id], namespace, is_local, bound, depth + 1)
+    if cls is gast.Subscript or cls is gast.Attribute and value.attr == "T":
+        inner = value.value
+    elif cls is gast.Call and value.func.__class__ is gast.Attribute and value.func.attr in _VIEW_METHODS:
+        inner = value.func.value
+    else:
+        return None
+    return numpy.ndarray if _held_type(inner, namespace, is_local, bound, depth + 1) is numpy.ndarray else None
 
 
 def _restored_keys(backward: list, name: str) -> list | None:

@@ -117,18 +117,26 @@ class Leaf:
         function's derivatives do, instead of differentiating a program of two
         arrays. A tangent is copied on its own (a tangent function writes into the
         tangent as into its value)."""
-        fed = [(param, only_positional, _fed(self.feeds[param], values))
-               for param, only_positional in _layout(self.fn) if param in self.feeds]  # else its default
-        copies = [_copied(value) for _, _, value in fed]
-        arrays = [i for i, (param, _, value) in enumerate(fed)
-                  if value.__class__ is numpy.ndarray and param not in self.tangents]
-        if len(arrays) > 1 and any(numpy.may_share_memory(fed[i][2], fed[j][2])
-                                   for k, i in enumerate(arrays) for j in arrays[k + 1:]):
-            for i, copy in zip(arrays, _shared_copies([fed[i][2] for i in arrays])):
-                copies[i] = copy
-        return self.fn(*[copy for (_, only_positional, _), copy in zip(fed, copies) if only_positional],
-                       **{param: copy for (param, only_positional, _), copy in zip(fed, copies)
-                          if not only_positional})
+        positional, keywords, arrays = [], {}, []
+        for param, only_positional in _layout(self.fn):
+            source = self.feeds.get(param)
+            if source is None:
+                continue  # left to its default
+            value = _fed(source, values)
+            if value.__class__ is numpy.ndarray and param not in self.tangents:
+                arrays.append((param, only_positional, len(positional), value))
+            if only_positional:
+                positional.append(_copied(value))
+            else:
+                keywords[param] = _copied(value)
+        if len(arrays) > 1 and any(numpy.may_share_memory(a[3], b[3])
+                                   for k, a in enumerate(arrays) for b in arrays[k + 1:]):
+            for (param, only_positional, at, _), copy in zip(arrays, _shared_copies([a[3] for a in arrays])):
+                if only_positional:
+                    positional[at] = copy
+                else:
+                    keywords[param] = copy
+        return self.fn(*positional, **keywords)
 
     def output(self, result, values: dict):
         """The leaf's value as the user sees it, from `run`'s result."""
@@ -155,7 +163,7 @@ class Leaf:
         feeds = dict(self.feeds)
         for param, tangent_param in zip(options.wrt, compiled.tangent_params, strict=True):
             feeds[tangent_param] = moved[param]
-        return Leaf(bound, feeds, self.depth + 1, self.convert, self.tangents | set(compiled.tangent_params))
+        return Leaf(bound, feeds, self.depth + 1, self.convert, self.tangents.union(compiled.tangent_params))
 
 
 def _output(result, depth: int, convert, values: dict):

@@ -332,7 +332,8 @@ def _derive_reverse(low: Lowered, options: Options, calls: SplitPairs):
             moved, tape_copy_dropped = native_pairs.lower(
                 *functions, dict(zip(low.params, options.kinds)), ctx, sweeps.tape.stack, sweeps.seed_name)
     else:
-        out = grad_function(low.tree, forward, backward, sweeps, names, ctx, options, low.aux, setting)
+        out = grad_function(low.tree, forward, backward, sweeps, names, ctx, options, low.aux, setting,
+                            low.params)
         functions = [out]
         # before the fast path: its plain `*` and `/` allocate as the guards they replace do
         made = _made_record(out, low, options, setting)

@@ -564,3 +564,43 @@ def _own_expressions(stmt) -> list:
             own.append(value)
     return own
 
+
+
+def outer_memory(body, params, data=None) -> set[str]:
+    """The names of `body` whose value may be, or share memory with, a value the
+    caller keeps that is not an argument: a global or closure name the function
+    reads (`TRAJ`, `self`), and each local bound to what one of those may hold
+    (`t = self.traj`, `row = TRAJ[0]`, `for row in TRAJ`), through any chain of
+    locals. A write into such a value outlives the call: the caller sees it.
+    Syntactic and conservative, as `may_view` (the values an argument holds are
+    the caller's too, but not counted here: see `reverse.function.outer_restores`).
+    A free name a call is made through (`np` of `np.zeros(3)`, `BIG` of
+    `BIG.reshape(2, 3)`) counts where `data(name)` says it holds data, not a module."""
+    local = set(params) | set(nodes.stored_names(body))
+    callees = set()  # the Name nodes a call is made through (`np` of `np.zeros(3)`, `helper`)
+    for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(node, gast.Call):
+            func = node.func
+            while isinstance(func, gast.Attribute):
+                func = func.value
+            callees.add(id(func))
+    free = {n.id for n in nodes.name_nodes(body) if isinstance(n.ctx, gast.Load) and n.id not in local
+            and (id(n) not in callees or data is not None and data(n.id))}
+    everything = local | free
+    outer = set(free)
+    bindings = []  # (target names, the expression whose memory they may share)
+    for stmt, _, _ in positions(body):
+        if isinstance(stmt, gast.Assign):
+            targets = {n.id for t in stmt.targets if not isinstance(t, (gast.Subscript, gast.Attribute))
+                       for n in gast.walk(t) if isinstance(n, gast.Name)}
+            bindings.append((targets, stmt.value))
+        elif isinstance(stmt, gast.For):
+            bindings.append(({n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}, stmt.iter))
+    changed = True
+    while changed:
+        changed = False
+        for targets, value in bindings:
+            if not targets <= outer and _may_view(value, everything) & outer:
+                outer |= targets
+                changed = True
+    return outer

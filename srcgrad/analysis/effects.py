@@ -66,6 +66,7 @@ class Effects:
 
 
 _ANALYSING: set = set()
+_OUTER = "<outer>"  # among the parameters a local may hold: memory of a global or outer variable
 
 
 def function_effects(fn, lifted=None, static=None) -> Effects:
@@ -139,6 +140,11 @@ class _Analysis:
     def write(self, name: str, node, augmented: bool = False, note: str = "") -> None:
         if name in self.locals:
             for p in self.refs.get(name, ()):
+                if p is _OUTER:
+                    if self.out.outer is None and not augmented:
+                        self.out.outer = self._where(node) + (
+                            f"writes into {name!r}, which holds memory of a global or outer variable",)
+                    continue
                 target = self.out.augmented if augmented else self.out.writes
                 target.setdefault(p, self._where(node) + (note,))
         elif self.out.outer is None:
@@ -155,9 +161,23 @@ class _Analysis:
         from .aliases import may_view
 
         found = set()
-        for n in may_view(expr, self.locals, returns=self.returned):
-            found |= self.refs.get(n, set())
+        for n in may_view(expr, self.locals | self._data(expr), returns=self.returned):
+            found |= self.refs.get(n, set()) if n in self.locals else {_OUTER}
         return found
+
+    def _data(self, expr) -> set:
+        """The global or closure names `expr` reads that hold data (not a module, a
+        function or a class): a local bound to what they hold shares their memory."""
+        out = set()
+        for n in gast.walk(expr):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id not in self.locals:
+                try:
+                    value = self.parsed.namespace.lookup(n.id)
+                except KeyError:
+                    continue
+                if not (isinstance(value, (types.ModuleType, type)) or callable(value)):
+                    out.add(n.id)
+        return out
 
     def returned(self, call) -> list | None:
         return returned_args(call, self.parsed.namespace, lambda n: n in self.locals, self.lifted)
@@ -189,7 +209,7 @@ class _Analysis:
         elif isinstance(stmt, gast.AnnAssign) and stmt.value is not None:
             self.bind(stmt.target, self.held(stmt.value), compound)
         elif isinstance(stmt, gast.Return) and stmt.value is not None:
-            self.out.returns |= self.held(stmt.value)
+            self.out.returns |= self.held(stmt.value) - {_OUTER}
         elif isinstance(stmt, gast.AugAssign):
             if isinstance(stmt.target, gast.Name):
                 self.write(stmt.target.id, stmt, augmented=True)

@@ -19,6 +19,7 @@ from .. import nodes, runtime
 from ..rules import facts
 from .aliases import alias_groups, check_aliases
 from .effects import holds_array, returned_args
+from . import statics
 from .resolve import statements
 from .slots import shallow_copy_of
 
@@ -68,8 +69,10 @@ def analyze(fn, ops: dict, params: list, kinds: tuple, sequences, namespace, is_
         array_params=frozenset(p for p in params if known.get(p) == "array"),
         number_globals=frozenset(numbers),
         scalar_names=frozenset(_scalar_names(fn, ops, params, kinds, numbers)),
-        container_names=frozenset(container_names(fn, params, kinds, ops, sequences)),
-        dict_names=frozenset(_dict_names(fn, params, kinds)),
+        container_names=frozenset(container_names(fn, params, kinds, ops, sequences)
+                                  | (_held_now(fn, namespace, is_local, (list, tuple, dict)) if mutated else set())),
+        dict_names=frozenset(_dict_names(fn, params, kinds)
+                             | (_held_now(fn, namespace, is_local, (dict,)) if mutated else set())),
         records=records, field_owner=owner, field_adjoints=adjoints,
         dense=_dense(fn, params, known),
         mutated=frozenset(mutated),
@@ -239,6 +242,22 @@ def _dict_names(fn, params, kinds) -> set[str]:
 
     return _assigned_closure(fn, {p for p in params if known.get(p) not in ("scalar", "array", "numbers")},
                              holds)
+
+
+def _held_now(fn, namespace, is_local, types: tuple) -> set[str]:
+    """The global or closure names the function reads that hold a value of one of
+    `types` now (`CACHE = {}`, `SLOTS = [0.0, 0.0]`), and the names bound to one or to
+    an attribute holding one (`c = self.cache`), and copies of those: written in place,
+    such a container's entries are restored (a dict's added key removed again) and
+    its adjoint merges with add_grad, as a local one's."""
+
+    def now(value) -> bool:
+        return isinstance(value, (gast.Name, gast.Attribute)) \
+            and type(statics.value_of(value, namespace, is_local)) in types
+
+    seeds = {n for n in nodes.loaded_names(fn.body) if not is_local(n) and now(nodes.name(n))}
+    return _assigned_closure(fn, seeds, lambda value, stmt, out: now(value) or (
+        isinstance(value, gast.Name) and value.id in out))
 
 
 _RANGE_TARGET = object()  # marks a `for` target: an int from range(...)

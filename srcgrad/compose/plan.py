@@ -62,6 +62,29 @@ def _copied(value):
     return value
 
 
+def _shared_copies(given: list) -> list:
+    """Copies of the arrays `given` that share memory where they do (`f(y, y)`,
+    `f(y, y[:])`): one copy of each array owning the memory, and the same views of it."""
+    owners: dict = {}  # id(the array owning the memory) -> its copy
+    out = []
+    for value in given:
+        root = value
+        while isinstance(root.base, numpy.ndarray):
+            root = root.base
+        if id(root) not in owners:
+            owners[id(root)] = root.copy(order="K")
+        duplicate = owners[id(root)]
+        if value is root:
+            out.append(duplicate)
+        elif duplicate.strides == root.strides:  # the same view of the copy
+            offset = value.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+            out.append(numpy.ndarray(value.shape, value.dtype, buffer=duplicate, offset=offset,
+                                     strides=value.strides))
+        else:  # an owner of unusual layout: this view on its own
+            out.append(value.copy())
+    return out
+
+
 def _fed(source, values: dict):
     """The value a feed gives: ("arg", name) reads the call's arguments, ("const", v) is v."""
     return values[source[1]] if source[0] == "arg" else source[1]
@@ -78,25 +101,41 @@ class Leaf:
     every tangent of the raw value too.
     """
 
-    __slots__ = ("fn", "feeds", "depth", "convert")
+    __slots__ = ("fn", "feeds", "depth", "convert", "tangents")
 
-    def __init__(self, fn, feeds: dict, depth: int = 0, convert=None):
+    def __init__(self, fn, feeds: dict, depth: int = 0, convert=None, tangents: frozenset = frozenset()):
         self.fn, self.feeds, self.depth, self.convert = fn, feeds, depth, convert
+        self.tangents = tangents  # the parameters fed a direction (a tangent function's)
 
     def run(self, values: dict):
         """Call the function on copies of the arrays and containers it is fed: a
         function that writes into its argument (and its tangent function, into the
         tangent) must neither change the caller's values nor move the point the
-        next leaf is taken at."""
-        positional, keywords = [], {}
+        next leaf is taken at. Arrays that share memory share it in their copies
+        (`_shared_copies`): the leaf's own entry check (`runtime.arguments_unshared`,
+        where the function writes into one of them) then refuses `f(y, y)` as the
+        function's derivatives do, instead of differentiating a program of two
+        arrays. A tangent is copied on its own (a tangent function writes into the
+        tangent as into its value)."""
+        positional, keywords, arrays = [], {}, []
         for param, only_positional in _layout(self.fn):
             source = self.feeds.get(param)
             if source is None:
                 continue  # left to its default
+            value = _fed(source, values)
+            if value.__class__ is numpy.ndarray and param not in self.tangents:
+                arrays.append((param, only_positional, len(positional), value))
             if only_positional:
-                positional.append(_copied(_fed(source, values)))
+                positional.append(_copied(value))
             else:
-                keywords[param] = _copied(_fed(source, values))
+                keywords[param] = _copied(value)
+        if len(arrays) > 1 and any(numpy.may_share_memory(a[3], b[3])
+                                   for k, a in enumerate(arrays) for b in arrays[k + 1:]):
+            for (param, only_positional, at, _), copy in zip(arrays, _shared_copies([a[3] for a in arrays])):
+                if only_positional:
+                    positional[at] = copy
+                else:
+                    keywords[param] = copy
         return self.fn(*positional, **keywords)
 
     def output(self, result, values: dict):
@@ -124,7 +163,7 @@ class Leaf:
         feeds = dict(self.feeds)
         for param, tangent_param in zip(options.wrt, compiled.tangent_params, strict=True):
             feeds[tangent_param] = moved[param]
-        return Leaf(bound, feeds, self.depth + 1, self.convert)
+        return Leaf(bound, feeds, self.depth + 1, self.convert, self.tangents.union(compiled.tangent_params))
 
 
 def _output(result, depth: int, convert, values: dict):

@@ -746,24 +746,18 @@ def test_f10_derivatives_right_and_jvp_leaves_the_trajectory():
     np.testing.assert_allclose(TRAJ, EXPECTED_TRAJ)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="FINDINGS25 #10: grad leaves the global trajectory as it was before the call (zeros)")
 def test_f10_grad_leaves_the_global_written():
     TRAJ[:] = 0.0
     srcgrad.grad(decay_into_a_global)(2.0)
     np.testing.assert_allclose(TRAJ, EXPECTED_TRAJ)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="FINDINGS25 #10: value_and_grad undoes the writes into the global")
 def test_f10_value_and_grad_leaves_the_global_written():
     TRAJ[:] = 0.0
     srcgrad.value_and_grad(decay_into_a_global)(2.0)
     np.testing.assert_allclose(TRAJ, EXPECTED_TRAJ)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="FINDINGS25 #10: calling the pullback resets the global (and the user's change)")
 def test_f10_pullback_leaves_the_global_alone():
     TRAJ[:] = 0.0
     _, pullback = srcgrad.vjp(decay_into_a_global, 2.0)
@@ -773,8 +767,6 @@ def test_f10_pullback_leaves_the_global_alone():
     assert TRAJ[3] == 99.0
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="FINDINGS25 #10: grad of a method undoes the writes into self.traj")
 def test_f10_grad_leaves_the_attribute_written():
     d = Decay()
     assert srcgrad.grad(d.loss)(2.0) == pytest.approx(DECAY_GRAD)

@@ -19,7 +19,7 @@ import gast
 import numpy
 
 from .. import nodes
-from .resolve import statements
+from ..nodes import walk_statements as statements  # (resolve.statements; resolve imports desugar, which reads makes_floats)
 from .shapes import assigned_once
 
 # numpy functions whose result is float64 unless a `dtype=` says otherwise
@@ -28,6 +28,8 @@ _FLOAT_MAKERS = (numpy.zeros, numpy.ones, numpy.empty)
 _LIKE_MAKERS = (numpy.zeros_like, numpy.ones_like, numpy.empty_like, numpy.copy)
 # ... and those whose result holds floats where the items they are given include one
 _ARRAY_MAKERS = (numpy.array, numpy.asarray)
+# ... and those float64 unless a `dtype=` (or, for `full`, an int fill value) says otherwise
+_DEFAULT_FLOAT_MAKERS = (numpy.full, numpy.eye, numpy.identity, numpy.linspace)
 _REAL_DTYPES = (float, numpy.float64, numpy.float32, numpy.float16, numpy.longdouble)
 _DISPLAYS = (gast.List, gast.Tuple, gast.Dict, gast.ListComp, gast.DictComp)
 
@@ -39,7 +41,7 @@ def unsure_buffers(fn, ops: dict, active, written: frozenset, params: list, real
     whether a name carries a gradient, `real_params` the parameters that surely hold
     floats, `unchecked` the parameters not checked on entry (those, and containers),
     `lookup(name)` a global's value (KeyError when there is none)."""
-    names = {n for n in written if active(n)}
+    names = {n for n in written if active(n)} - _written_as_numpy_checks(fn.body, ops)
     if not names:
         return []
     out: list = [(None, p) for p in params if p in names and p not in real_params | unchecked]
@@ -58,6 +60,33 @@ def unsure_buffers(fn, ops: dict, active, written: frozenset, params: list, real
         elif isinstance(stmt, gast.For):
             out += [(stmt, name) for name in sorted({n.id for n in nodes.name_nodes(stmt.target)} & names)]
     return out
+
+
+def _written_as_numpy_checks(body, ops: dict) -> set:
+    """The names whose every in-place write is a write `out=` or `np.copyto` makes, its
+    value checked as NumPy checks it (`o[...] = in_place_result(v, o, how)`): a float
+    into an int or bool array raises NumPy's casting error there, before anything is
+    rounded, so no `real_buffer` check is needed (it would raise another error first).
+    A name a call is given (`np.add.at(a, i, v)`, `a.sort()`) is not among them."""
+    from .. import runtime
+
+    checked: dict = {}  # name -> every write of it checked
+    given: set = set()  # names a discarded call reads: it may write them
+    made = set()  # names bound by in_place_result
+    for stmt in statements(body):
+        if stmt.__class__ is gast.Assign:
+            target = stmt.targets[0]
+            op = ops.get(id(stmt))
+            if target.__class__ is gast.Name and op is not None and op.rule is not None \
+                    and op.rule.primitive is runtime.in_place_result:
+                made.add(target.id)
+            elif target.__class__ is gast.Subscript and target.value.__class__ is gast.Name:
+                name = target.value.id
+                checked[name] = checked.get(name, True) and stmt.value.__class__ is gast.Name \
+                    and stmt.value.id in made
+        elif stmt.__class__ is gast.Expr:
+            given |= nodes.names_in(stmt.value)
+    return {n for n, ok in checked.items() if ok} - given
 
 
 def _floats(value, op, real: set, lookup) -> bool:
@@ -81,6 +110,62 @@ def _floats(value, op, real: set, lookup) -> bool:
             isinstance(value.func, gast.Attribute) and value.func.attr == "copy" and not value.args):
         source = value.args[0] if value.args and primitive is not None else getattr(value.func, "value", None)
         return isinstance(source, gast.Name) and source.id in real
+    return False
+
+
+def holds_floats(name: str, stmts: list, params, resolve) -> bool:
+    """`name` holds an array (or number) of floats wherever `stmts` (every statement of a
+    function, nested ones included) bind it: not a parameter nor a loop's target, each
+    assignment a float maker (`makes_floats`). Its augmented assignments, `out=` and
+    `np.copyto` writes keep its dtype (NumPy writes them in place)."""
+    if name in params:
+        return False
+    binds = [s for s in stmts if name in _bound_names(s)]
+    return bool(binds) and all(
+        isinstance(b, (gast.Assign, gast.AnnAssign)) and b.value is not None
+        and isinstance(b.targets[0] if isinstance(b, gast.Assign) else b.target, gast.Name)
+        and (isinstance(b, gast.AnnAssign) or len(b.targets) == 1) and makes_floats(b.value, resolve)
+        for b in binds)
+
+
+def _bound_names(stmt) -> set:
+    """The names `stmt` binds (an augmented assignment's target aside)."""
+    if isinstance(stmt, gast.Assign):
+        targets = stmt.targets
+    elif isinstance(stmt, (gast.AnnAssign, gast.For)):
+        targets = [stmt.target]
+    elif isinstance(stmt, gast.With):
+        targets = [item.optional_vars for item in stmt.items if item.optional_vars is not None]
+    else:
+        return set()
+    return {n.id for t in targets for n in gast.walk(t) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def makes_floats(value, resolve) -> bool:
+    """`value` surely makes floats, read from its text before names are bound (desugaring,
+    the rewrite of `out=`): `np.zeros(n)`, `np.ones`, `np.empty`, `np.eye`, `np.linspace`
+    or `np.full(n, 0.5)`, `np.array([0.0, ...])`, or one of these with a float `dtype=`.
+    `resolve(node)`: the object a dotted name (`np.zeros`, `np.float32`) stands for, or None."""
+    if not isinstance(value, gast.Call) or any(isinstance(a, gast.Starred) for a in value.args):
+        return False
+    fn = resolve(value.func)
+    if not any(fn is f for f in _FLOAT_MAKERS + _LIKE_MAKERS + _ARRAY_MAKERS + _DEFAULT_FLOAT_MAKERS):
+        return False
+    dtype = next((k.value for k in value.keywords if k.arg == "dtype"), None)
+    if dtype is not None:
+        if isinstance(dtype, gast.Constant) and isinstance(dtype.value, str):
+            return _real_dtype(dtype, None)
+        return any(resolve(dtype) is t for t in _REAL_DTYPES)
+    if value.keywords:
+        return False
+    if any(fn is f for f in _FLOAT_MAKERS + _DEFAULT_FLOAT_MAKERS):  # (a later positional is the dtype)
+        if fn is numpy.full:
+            return len(value.args) == 2 and isinstance(value.args[1], gast.Constant) \
+                and type(value.args[1].value) is float
+        return len(value.args) <= (3 if fn is numpy.eye or fn is numpy.linspace else 1)
+    if any(fn is f for f in _ARRAY_MAKERS) and len(value.args) == 1:
+        return isinstance(value.args[0], (gast.List, gast.Tuple)) and any(
+            isinstance(e, gast.Constant) and type(e.value) is float for e in value.args[0].elts)
     return False
 
 

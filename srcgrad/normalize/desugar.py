@@ -39,6 +39,7 @@ import numpy
 
 from .. import nodes
 from ..analysis.aliases import check_in_place, observers
+from ..analysis.buffers import holds_floats
 from ..analysis.slots import containers, positions, repeats_entries, shallow_copy_of
 from ..analysis.numbers import numbers
 from ..errors import SourceInfo, located, unsupported
@@ -48,18 +49,32 @@ from ..rules import facts as table
 
 
 LOOP_ITEMS = "__srcgrad_loop_items__"  # bound to runtime.loop_items after resolve
+IN_PLACE = "__srcgrad_in_place__"  # bound to runtime.in_place_result after resolve
 
 
 def is_loop_items(call) -> bool:
     return isinstance(call, gast.Call) and isinstance(call.func, gast.Name) and call.func.id == LOOP_ITEMS
 
 
+def is_in_place(call) -> bool:
+    return isinstance(call, gast.Call) and isinstance(call.func, gast.Name) and call.func.id == IN_PLACE
+
+
+def in_place_marker(value, target, how: str):
+    """`__srcgrad_in_place__(value, target, how)`: what an in-place operation leaves in
+    `target` (`runtime.in_place_result`), whose result the derivative computes anew as
+    `value`; `how` is the operator (`"+="`), a ufunc's name (`out=`) or `"copyto"`."""
+    return gast.Call(func=nodes.name(IN_PLACE), args=[value, target, nodes.const(how)], keywords=[])
+
+
 def bind_loop_items(fn, rename_global) -> None:
-    """Make every `loop_items` marker in the (resolved) ANF function `fn` a call of
-    the runtime helper, under the name `rename_global` gives it, in place."""
-    found = [s for s in nodes.walk_statements(fn.body) if isinstance(s, gast.Assign) and is_loop_items(s.value)]
-    for stmt in found:
-        stmt.value.func = nodes.name(rename_global("loop_items"))
+    """Make every `loop_items` and `in_place` marker in the (resolved) ANF function `fn`
+    a call of its runtime helper, under the name `rename_global` gives it, in place."""
+    for stmt in nodes.walk_statements(fn.body):
+        if isinstance(stmt, gast.Assign) and is_loop_items(stmt.value):
+            stmt.value.func = nodes.name(rename_global("loop_items"))
+        elif isinstance(stmt, gast.Assign) and is_in_place(stmt.value):
+            stmt.value.func = nodes.name(rename_global("in_place_result"))
 
 
 def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), sequence_params=frozenset(),
@@ -80,6 +95,7 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), seq
     augmented = any(isinstance(stmt, gast.AugAssign) for stmt, _, _ in found)  # what the facts below are for
     held_numbers = numbers(fn.body, params, scalar_params) if augmented else set()
     holders = containers(fn.body, params) if augmented else set()
+    checked: set = set()  # ids of the `y op= e` on a name that may hold an array
     for stmt, position, loops in found:
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
             if stmt.target.id in held_numbers or (not loops and stmt.target.id not in params
@@ -92,15 +108,70 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), seq
             if (group & set(params)) and (group & set(params)) <= set(scalar_params):
                 continue
             check_in_place({stmt.target.id: group}, stmt.target.id, stmt, source, "this augmented assignment")
+            if not (_number(stmt.value) and holds_floats(stmt.target.id, [s for s, _, _ in found], params,
+                                                          numpy_path)):
+                checked.add(id(stmt))  # NumPy's shape and dtype rules, when it runs
         elif isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Subscript) \
                 and isinstance(stmt.target.value, gast.Name):
             _check_shallow_copy(fn.body, stmt, source, holders | (set(params) - set(sequence_params)
                                                                     - set(scalar_params)))
             if stmt.target.value.id in holders:
                 _check_entry_update(fn.body, params, stmt, position, loops, source, returns, held_numbers, arrays)
+    if checked:
+        fn.body = _in_place_results(fn.body, checked)
     kinds = _loop_kinds(fn.body, params, sequence_params) if _has_for(fn.body) else None  # (only `_for` asks)
     fn.body = _body(fn.body, names, source, kinds, top=True)
     return fn
+
+
+_OPERATORS = {gast.Add: "+=", gast.Sub: "-=", gast.Mult: "*=", gast.Div: "/=", gast.FloorDiv: "//=",
+              gast.Mod: "%=", gast.Pow: "**=", gast.MatMult: "@=", gast.LShift: "<<=", gast.RShift: ">>=",
+              gast.BitAnd: "&=", gast.BitOr: "|=", gast.BitXor: "^="}
+
+
+def _in_place_results(body, checked: set) -> list:
+    """`body` with each `y op= e` of `checked` (ids) written `y = in_place(y op e, y, "op=")`:
+    on an array NumPy writes the result into y, so it keeps y's shape and dtype (float32
+    rounds), or raises (a result of more axes, floats into an int array); the derivative
+    rebinds y to the result computed anew, checked and cast as NumPy writes it."""
+    out = []
+    for stmt in body:
+        if id(stmt) in checked:
+            left = nodes.clone(stmt.target)
+            left.ctx = gast.Load()
+            value = gast.copy_location(gast.BinOp(left=left, op=stmt.op, right=stmt.value), stmt.value)
+            call = gast.copy_location(in_place_marker(value, nodes.name(stmt.target.id), _OPERATORS[stmt.op.__class__]),
+                                      stmt.value)
+            stmt = _assign([nodes.clone(stmt.target)], call, stmt)
+        else:
+            nodes.map_blocks(stmt, lambda inner: _in_place_results(inner, checked))
+        out.append(stmt)
+    return out
+
+
+def _number(expr) -> bool:
+    """`expr` is a Python number written out (`2.0`, `-1`, `0.5 * 3`): a weak operand,
+    which keeps an array's shape and, for a float array, its dtype."""
+    if isinstance(expr, gast.Constant):
+        return type(expr.value) in (int, float, bool)
+    if isinstance(expr, gast.UnaryOp):
+        return isinstance(expr.op, (gast.USub, gast.UAdd)) and _number(expr.operand)
+    if isinstance(expr, gast.BinOp):
+        return _number(expr.left) and _number(expr.right)
+    return False
+
+
+def numpy_path(node):
+    """What a dotted `np.zeros` / `numpy.float32` / `float` names, read from its text (as
+    `_scalar_valued` reads it: desugaring runs before names are resolved); None otherwise."""
+    path = nodes.dotted(node) or ""
+    head, _, rest = path.partition(".")
+    if head in ("np", "numpy"):
+        obj = numpy
+        for attr in rest.split(".") if rest else []:
+            obj = getattr(obj, attr, None)
+        return obj
+    return float if path == "float" else None
 
 
 def _check_shallow_copy(body, stmt, source, containers: set) -> None:

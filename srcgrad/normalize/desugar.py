@@ -108,9 +108,9 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), seq
             if (group & set(params)) and (group & set(params)) <= set(scalar_params):
                 continue
             check_in_place({stmt.target.id: group}, stmt.target.id, stmt, source, "this augmented assignment")
-            if not (_number(stmt.value) and holds_floats(stmt.target.id, [s for s, _, _ in found], params,
-                                                          numpy_path)):
-                checked.add(id(stmt))  # NumPy's shape and dtype rules, when it runs
+            if stmt.target.id not in holders and not _bound_to_display(stmt.target.id, found) and not (
+                    _number(stmt.value) and holds_floats(stmt.target.id, [s for s, _, _ in found], params, numpy_path)):
+                checked.add(id(stmt))  # NumPy's shape and dtype rules, when it runs (a list: rebound)
         elif isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Subscript) \
                 and isinstance(stmt.target.value, gast.Name):
             _check_shallow_copy(fn.body, stmt, source, holders | (set(params) - set(sequence_params)
@@ -147,6 +147,16 @@ def _in_place_results(body, checked: set) -> list:
             nodes.map_blocks(stmt, lambda inner: _in_place_results(inner, checked))
         out.append(stmt)
     return out
+
+
+def _bound_to_display(name: str, found: list) -> bool:
+    """Some assignment binds `name` to a list, tuple or dict display (`t = ()`): its
+    `+=` joins sequences, a new one each time."""
+    return any(isinstance(s, gast.Assign) and isinstance(s.value, _SEQUENCE_DISPLAYS)
+               and any(isinstance(t, gast.Name) and t.id == name for t in s.targets) for s, _, _ in found)
+
+
+_SEQUENCE_DISPLAYS = (gast.List, gast.Tuple, gast.Dict, gast.ListComp, gast.DictComp)
 
 
 def _number(expr) -> bool:

@@ -241,7 +241,11 @@ def in_place_result(value, target, how):
     'same_kind' (floats into an int array). A `target` that is no array (a number, a
     list) is rebound by `+=`: `value`. For `out=` and `copyto` the write that follows
     casts and broadcasts `value` itself."""
-    if not isinstance(target, numpy.ndarray):
+    if target.__class__ is not numpy.ndarray and not isinstance(target, numpy.ndarray):
+        return value
+    # the usual case first, with no call: a result of target's shape and dtype
+    if value.__class__ is numpy.ndarray and value.shape == target.shape and (
+            value.dtype is target.dtype or value.dtype == target.dtype):
         return value
     dtype, shape = getattr(value, "dtype", None), numpy.shape(value)
     if how[-1] == "=":  # the augmented operators: the result must be target's shape

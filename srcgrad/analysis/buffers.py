@@ -113,19 +113,47 @@ def _floats(value, op, real: set, lookup) -> bool:
     return False
 
 
-def holds_floats(name: str, stmts: list, params, resolve) -> bool:
-    """`name` holds an array (or number) of floats wherever `stmts` (every statement of a
-    function, nested ones included) bind it: not a parameter nor a loop's target, each
-    assignment a float maker (`makes_floats`). Its augmented assignments, `out=` and
-    `np.copyto` writes keep its dtype (NumPy writes them in place)."""
-    if name in params:
-        return False
-    binds = [s for s in stmts if name in _bound_names(s)]
-    return bool(binds) and all(
+def float_names(stmts: list, params, resolve) -> set:
+    """The names that hold an array (or number) of floats wherever `stmts` (every statement
+    of a function, nested ones included) bind them: never a parameter nor a loop's
+    target, each assignment a float maker (`makes_floats`) or arithmetic with a float
+    literal or such a name (`h = h + W @ x` keeps h's floats, `x * 1.0` makes them).
+    Their augmented assignments, `out=` and `np.copyto` writes keep their dtype (NumPy
+    writes them in place, or raises). The largest such set: each binding makes floats
+    where the names it reads (those in the set that are bound yet) hold floats."""
+    binds: dict = {}
+    for stmt in stmts:
+        for name in _bound_names(stmt):
+            binds.setdefault(name, []).append(stmt)
+    found = {n for n, made in binds.items() if n not in params and all(
         isinstance(b, (gast.Assign, gast.AnnAssign)) and b.value is not None
-        and isinstance(b.targets[0] if isinstance(b, gast.Assign) else b.target, gast.Name)
-        and (isinstance(b, gast.AnnAssign) or len(b.targets) == 1) and makes_floats(b.value, resolve)
-        for b in binds)
+        and (isinstance(b, gast.AnnAssign) or len(b.targets) == 1)
+        and isinstance(b.targets[0] if isinstance(b, gast.Assign) else b.target, gast.Name) for b in made)}
+    changed = True
+    while changed:
+        changed = False
+        for name in list(found):
+            if not all(_float_valued(b.value, found, resolve) for b in binds[name]):
+                found.discard(name)
+                changed = True
+    return found
+
+
+_FLOAT_OPS = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.FloorDiv, gast.Mod, gast.Pow, gast.MatMult)
+
+
+def _float_valued(expr, floats: set, resolve) -> bool:
+    """`expr` makes floats where the names `floats` hold floats (see `float_names`)."""
+    if isinstance(expr, gast.Constant):
+        return type(expr.value) is float
+    if isinstance(expr, gast.Name):
+        return expr.id in floats
+    if isinstance(expr, gast.UnaryOp):
+        return isinstance(expr.op, (gast.USub, gast.UAdd)) and _float_valued(expr.operand, floats, resolve)
+    if isinstance(expr, gast.BinOp):  # with a float operand any real result is float (`/` of ints too)
+        return isinstance(expr.op, _FLOAT_OPS) and (isinstance(expr.op, gast.Div) or any(
+            _float_valued(side, floats, resolve) for side in (expr.left, expr.right)))
+    return makes_floats(expr, resolve)
 
 
 def _bound_names(stmt) -> set:

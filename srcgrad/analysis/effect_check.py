@@ -18,7 +18,7 @@ from ..errors import located
 from ..rules import facts as table
 from ..rules import registry
 from .aliases import alias_groups, positions
-from .buffers import holds_floats
+from .buffers import float_names
 from .effects import bind_user, callee_object, function_effects, resolve_call, static_arguments
 
 
@@ -41,13 +41,14 @@ def model_writes(fn, namespace, is_local) -> None:
     if not any(isinstance(n, gast.Call) for n in gast.walk(fn)):
         return
     params = {a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args + fn.args.kwonlyargs}
-    stmts = None
+    found = None
 
     def floats(name: str) -> bool:
-        nonlocal stmts
-        if stmts is None:
-            stmts = [s for s, _, _ in positions(fn.body)]
-        return holds_floats(name, stmts, params, lambda node: _numpy_object(node, namespace, is_local))
+        nonlocal found
+        if found is None:
+            found = float_names([s for s, _, _ in positions(fn.body)], params,
+                                lambda node: _numpy_object(node, namespace, is_local))
+        return name in found
 
     fn.body[:] = _model_block(fn.body, namespace, is_local, floats)
 

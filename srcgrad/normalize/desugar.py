@@ -39,7 +39,7 @@ import numpy
 
 from .. import nodes
 from ..analysis.aliases import check_in_place, observers
-from ..analysis.buffers import holds_floats
+from ..analysis.buffers import float_names
 from ..analysis.slots import containers, positions, repeats_entries, shallow_copy_of
 from ..analysis.numbers import numbers
 from ..errors import SourceInfo, located, unsupported
@@ -96,6 +96,7 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), seq
     held_numbers = numbers(fn.body, params, scalar_params) if augmented else set()
     holders = containers(fn.body, params) if augmented else set()
     checked: set = set()  # ids of the `y op= e` on a name that may hold an array
+    floats = None  # the names that surely hold floats (`buffers.float_names`), when asked
     for stmt, position, loops in found:
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
             if stmt.target.id in held_numbers or (not loops and stmt.target.id not in params
@@ -108,9 +109,14 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), seq
             if (group & set(params)) and (group & set(params)) <= set(scalar_params):
                 continue
             check_in_place({stmt.target.id: group}, stmt.target.id, stmt, source, "this augmented assignment")
-            if stmt.target.id not in holders and not _bound_to_display(stmt.target.id, found) and not (
-                    _number(stmt.value) and holds_floats(stmt.target.id, [s for s, _, _ in found], params, numpy_path)):
-                checked.add(id(stmt))  # NumPy's shape and dtype rules, when it runs (a list: rebound)
+            if stmt.target.id in holders or _bound_to_display(stmt.target.id, found):
+                continue  # a list or tuple: `+=` joins (rebinds where nothing else holds it)
+            if _number(stmt.value):
+                if floats is None:
+                    floats = float_names([s for s, _, _ in found], params, numpy_path)
+                if stmt.target.id in floats:
+                    continue  # a Python number keeps an array of floats' shape and dtype
+            checked.add(id(stmt))  # NumPy's shape and dtype rules, when it runs
         elif isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Subscript) \
                 and isinstance(stmt.target.value, gast.Name):
             _check_shallow_copy(fn.body, stmt, source, holders | (set(params) - set(sequence_params)

@@ -98,12 +98,12 @@ linear(runtime.loop_items_tangent, "t")
 
 
 @adjoint(runtime.in_place_result)              # z = in_place_result(value, a, "+="): what `a += e`
-def in_place_result_adjoint(z, value, target, how):  # leaves in a; rounding to a's dtype passes
+def in_place_result_adjoint(z, value, target, kind):  # leaves in a; rounding to a's dtype passes
     d[value] = d[z]                             # the adjoint on whole (as astype does)
 
 
 @tangent(runtime.in_place_result)
-def in_place_result_tangent(z, value, target, how):
+def in_place_result_tangent(z, value, target, kind):
     d[z] = d[value]
 
 

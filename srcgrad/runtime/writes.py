@@ -230,10 +230,10 @@ def fresh_tape(tape):
 # --- in-place operations NumPy checks: `a += e`, `out=a`, `numpy.copyto(a, v)` ---------
 
 
-def in_place_result(value, target, how):
+def in_place_result(value, target, kind):
     """What NumPy leaves in the array `target` after an in-place operation whose result
-    the derivative computes anew as `value`: `target += e` (`how` "+=", and the other
-    augmented operators), a ufunc's `out=target` (`how` its name) or
+    the derivative computes anew as `value`: `target += e` (`kind` "+=", and the other
+    augmented operators), a ufunc's `out=target` (`kind` its name) or
     `numpy.copyto(target, value)` ("copyto"). `value` itself where the operation
     keeps `target`'s shape and dtype (the usual case); rounded to `target`'s dtype where
     NumPy rounds (`acc += e` into float32: `float32(acc + e)`); NumPy's own error where
@@ -248,32 +248,32 @@ def in_place_result(value, target, how):
             value.dtype is target.dtype or value.dtype == target.dtype):
         return value
     dtype, shape = getattr(value, "dtype", None), numpy.shape(value)
-    if how[-1] == "=":  # the augmented operators: the result must be target's shape
+    if kind[-1] == "=":  # the augmented operators: the result must be target's shape
         if dtype == target.dtype and shape == target.shape:
             return value
         if shape == target.shape and dtype is not None and numpy.can_cast(dtype, target.dtype, "same_kind"):
             return numpy.asarray(value).astype(target.dtype)
-    elif how == "copyto":  # numpy.copyto casts 'same_kind' (the write broadcasts as copyto does)
+    elif kind == "copyto":  # numpy.copyto casts 'same_kind' (the write broadcasts as copyto does)
         if dtype == target.dtype or dtype is not None and numpy.can_cast(dtype, target.dtype, "same_kind"):
             return value
     elif dtype is not None and numpy.can_cast(dtype, target.dtype, "same_kind") \
             and numpy.broadcast_shapes(shape, target.shape) == target.shape:
         return value  # out=: cast 'same_kind', and the output operand takes part in broadcasting
-    _in_place_error(value, target, how)
+    _in_place_error(value, target, kind)
     return value
 
 
-def _in_place_error(value, target, how):
+def _in_place_error(value, target, kind):
     """Raise the error NumPy raises for `in_place_result`'s operation, by making NumPy
     run it on stand-ins of the same shapes and dtypes (its own type and message)."""
     dtype, shape = numpy.result_type(value), numpy.shape(value)
     scratch = numpy.zeros(target.shape, target.dtype)
-    if how == "copyto":
+    if kind == "copyto":
         numpy.copyto(scratch, value)
         return
     name = {"+=": "add", "-=": "subtract", "*=": "multiply", "/=": "true_divide", "//=": "floor_divide",
             "%=": "remainder", "**=": "power", "@=": "matmul", "<<=": "left_shift", ">>=": "right_shift",
-            "&=": "bitwise_and", "|=": "bitwise_or", "^=": "bitwise_xor"}.get(how, how)
+            "&=": "bitwise_and", "|=": "bitwise_or", "^=": "bitwise_xor"}.get(kind, kind)
     ufunc = getattr(numpy, name, None)
     if name == "matmul" and shape != target.shape:
         raise ValueError(f"matmul: the result of shape {shape} cannot be written into the array "

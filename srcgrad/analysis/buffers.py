@@ -123,7 +123,7 @@ def float_names(stmts: list, params, resolve) -> set:
     where the names it reads (those in the set that are bound yet) hold floats."""
     binds: dict = {}
     for stmt in stmts:
-        for name in _bound_names(stmt):
+        for name in bound_names(stmt):
             binds.setdefault(name, []).append(stmt)
     found = {n for n, made in binds.items() if n not in params and all(
         isinstance(b, (gast.Assign, gast.AnnAssign)) and b.value is not None
@@ -156,7 +156,7 @@ def _float_valued(expr, floats: set, resolve) -> bool:
     return makes_floats(expr, resolve)
 
 
-def _bound_names(stmt) -> set:
+def bound_names(stmt) -> set:
     """The names `stmt` binds (an augmented assignment's target aside)."""
     if isinstance(stmt, gast.Assign):
         targets = stmt.targets

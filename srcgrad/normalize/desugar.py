@@ -39,7 +39,7 @@ import numpy
 
 from .. import nodes
 from ..analysis.aliases import check_in_place, observers
-from ..analysis.buffers import float_names
+from ..analysis.buffers import bound_names, float_names
 from ..analysis.slots import containers, positions, repeats_entries, shallow_copy_of
 from ..analysis.numbers import numbers
 from ..errors import SourceInfo, located, unsupported
@@ -111,6 +111,8 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), seq
             check_in_place({stmt.target.id: group}, stmt.target.id, stmt, source, "this augmented assignment")
             if stmt.target.id in holders or _bound_to_display(stmt.target.id, found):
                 continue  # a list or tuple: `+=` joins (rebinds where nothing else holds it)
+            if _starts_as_a_number(stmt.target.id, found, held_numbers):
+                continue  # `s = 0.0; s += x[i]`: a number or NumPy scalar, rebound (see the function)
             if _number(stmt.value):
                 if floats is None:
                     floats = float_names([s for s, _, _ in found], params, numpy_path)
@@ -163,6 +165,19 @@ def _bound_to_display(name: str, found: list) -> bool:
 
 
 _SEQUENCE_DISPLAYS = (gast.List, gast.Tuple, gast.Dict, gast.ListComp, gast.DictComp)
+
+
+def _starts_as_a_number(name: str, found: list, held_numbers: set) -> bool:
+    """Every assignment binds `name` to a Python number (`s = 0.0`), and its other
+    bindings are augmented assignments: an accumulator. `s += e` rebinds a number or
+    a NumPy scalar (immutable), as `s = s + e` does, so nothing is checked. (Given an
+    array, `s` becomes the new array `s + e`; NumPy adds later operands into it in
+    place, which is then computed as `s = s + e` too, unchecked: a later `e` of more
+    axes, or of a wider dtype than a float32 `s`, is not refused or rounded.)"""
+    binds = [s for s, _, _ in found if name in bound_names(s)]
+    return bool(binds) and all(
+        isinstance(b, gast.Assign) and len(b.targets) == 1 and isinstance(b.targets[0], gast.Name)
+        and (_number(b.value) or isinstance(b.value, gast.Name) and b.value.id in held_numbers) for b in binds)
 
 
 def _number(expr) -> bool:

@@ -19,7 +19,7 @@ import gast
 import numpy
 
 from .. import nodes
-from ..nodes import walk_statements as statements  # (resolve.statements; resolve imports desugar, which reads makes_floats)
+from ..nodes import walk_statements as statements  # resolve.statements (resolve imports desugar, which imports this)
 from .shapes import assigned_once
 
 # numpy functions whose result is float64 unless a `dtype=` says otherwise
@@ -64,7 +64,7 @@ def unsure_buffers(fn, ops: dict, active, written: frozenset, params: list, real
 
 def _written_as_numpy_checks(body, ops: dict) -> set:
     """The names whose every in-place write is a write `out=` or `np.copyto` makes, its
-    value checked as NumPy checks it (`o[...] = in_place_result(v, o, how)`): a float
+    value checked as NumPy checks it (`o[...] = in_place_result(v, o, kind)`): a float
     into an int or bool array raises NumPy's casting error there, before anything is
     rounded, so no `real_buffer` check is needed (it would raise another error first).
     A name a call is given (`np.add.at(a, i, v)`, `a.sort()`) is not among them."""

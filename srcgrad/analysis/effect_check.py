@@ -34,12 +34,10 @@ def model_writes(fn, namespace, is_local) -> None:
 
     A subscript write casts what it stores 'unsafe'ly where NumPy's copyto and ufuncs
     cast 'same_kind' (floats into an int array raise), and a ufunc's output takes part
-    in broadcasting: so the value written is `in_place(value, o, how)`
+    in broadcasting: so the value written is `in_place(value, o, kind)`
     (`runtime.in_place_result`), which raises NumPy's error there; not where `o` surely
     holds floats (`np.zeros(n)`: any real value casts 'same_kind' into it) and the
     write is a copyto."""
-    if not any(isinstance(n, gast.Call) for n in gast.walk(fn)):
-        return
     params = {a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args + fn.args.kwonlyargs}
     found = None
 
@@ -74,16 +72,16 @@ def _model_block(stmts, namespace, is_local, floats) -> list:
     return out
 
 
-def _checked(value, target, how: str, floats):
+def _checked(value, target, kind: str, floats):
     """`value` as the in-place write into `target` leaves it (`in_place_result`, checked
     against NumPy's casting and broadcasting), unless `target` surely holds floats and
-    `how` is "copyto", where nothing can fail."""
+    `kind` is "copyto", where nothing can fail (a ufunc's result may have more axes)."""
     from ..normalize.desugar import in_place_marker
 
     base = target if isinstance(target, gast.Name) else target.value
-    if how == "copyto" and floats(base.id):
+    if kind == "copyto" and floats(base.id):
         return value
-    return gast.copy_location(in_place_marker(value, nodes.clone(target), how), value)
+    return gast.copy_location(in_place_marker(value, nodes.clone(target), kind), value)
 
 
 def _modelled(stmt, namespace, is_local, floats):
@@ -118,9 +116,9 @@ def _modelled(stmt, namespace, is_local, floats):
     plain = gast.Call(func=call.func, args=list(call.args[:len(call.args) - len(positional)]),
                       keywords=[k for k in call.keywords if k.arg != "out"])
     value = gast.copy_location(plain, call)
-    how = resolved.ufunc.__name__ if resolved.ufunc is not None else \
-        "clip" if resolved.facts is table.of(numpy.clip) else None
-    new = [_write_all(target, value if how is None else _checked(value, target, how, floats), stmt)]
+    kind = resolved.ufunc.__name__ if resolved.ufunc is not None else \
+        "clip" if resolved.facts is table.of(numpy.clip) else None  # (a reduction's out= casts 'unsafe')
+    new = [_write_all(target, value if kind is None else _checked(value, target, kind, floats), stmt)]
     if isinstance(stmt, gast.Assign):
         new.append(gast.copy_location(nodes.assign(stmt.targets[0].id, nodes.clone(target)), stmt))
     return new

@@ -60,11 +60,11 @@ def is_in_place(call) -> bool:
     return isinstance(call, gast.Call) and isinstance(call.func, gast.Name) and call.func.id == IN_PLACE
 
 
-def in_place_marker(value, target, how: str):
-    """`__srcgrad_in_place__(value, target, how)`: what an in-place operation leaves in
+def in_place_marker(value, target, kind: str):
+    """`__srcgrad_in_place__(value, target, kind)`: what an in-place operation leaves in
     `target` (`runtime.in_place_result`), whose result the derivative computes anew as
-    `value`; `how` is the operator (`"+="`), a ufunc's name (`out=`) or `"copyto"`."""
-    return gast.Call(func=nodes.name(IN_PLACE), args=[value, target, nodes.const(how)], keywords=[])
+    `value`; `kind` is the operator (`"+="`), a ufunc's name (`out=`) or `"copyto"`."""
+    return gast.Call(func=nodes.name(IN_PLACE), args=[value, target, nodes.const(kind)], keywords=[])
 
 
 def bind_loop_items(fn, rename_global) -> None:
@@ -97,6 +97,7 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), seq
     holders = containers(fn.body, params) if augmented else set()
     checked: set = set()  # ids of the `y op= e` on a name that may hold an array
     floats = None  # the names that surely hold floats (`buffers.float_names`), when asked
+    binds = None  # {local name: the statements that bind it}, when asked
     for stmt, position, loops in found:
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
             if stmt.target.id in held_numbers or (not loops and stmt.target.id not in params
@@ -109,9 +110,11 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), seq
             if (group & set(params)) and (group & set(params)) <= set(scalar_params):
                 continue
             check_in_place({stmt.target.id: group}, stmt.target.id, stmt, source, "this augmented assignment")
-            if stmt.target.id in holders or _bound_to_display(stmt.target.id, found):
+            if binds is None:
+                binds = _bindings(found, params)
+            if stmt.target.id in holders or _bound_to_display(binds.get(stmt.target.id, ())):
                 continue  # a list or tuple: `+=` joins (rebinds where nothing else holds it)
-            if _starts_as_a_number(stmt.target.id, found, held_numbers):
+            if _starts_as_a_number(binds.get(stmt.target.id, ()), held_numbers):
                 continue  # `s = 0.0; s += x[i]`: a number or NumPy scalar, rebound (see the function)
             if _number(stmt.value):
                 if floats is None:
@@ -157,24 +160,33 @@ def _in_place_results(body, checked: set) -> list:
     return out
 
 
-def _bound_to_display(name: str, found: list) -> bool:
-    """Some assignment binds `name` to a list, tuple or dict display (`t = ()`): its
-    `+=` joins sequences, a new one each time."""
-    return any(isinstance(s, gast.Assign) and isinstance(s.value, _SEQUENCE_DISPLAYS)
-               and any(isinstance(t, gast.Name) and t.id == name for t in s.targets) for s, _, _ in found)
+def _bindings(found: list, params) -> dict:
+    """{name: the statements that bind it (assignments, loops; not `+=`)}, for the local
+    names that are no parameter (a parameter is bound by the call too)."""
+    out: dict = {}
+    for stmt, _, _ in found:
+        for name in bound_names(stmt):
+            if name not in params:
+                out.setdefault(name, []).append(stmt)
+    return out
+
+
+def _bound_to_display(binds) -> bool:
+    """One of a name's bindings `binds` is to a list, tuple or dict display (`t = ()`):
+    its `+=` joins sequences, a new one each time."""
+    return any(isinstance(s, gast.Assign) and isinstance(s.value, _SEQUENCE_DISPLAYS) for s in binds)
 
 
 _SEQUENCE_DISPLAYS = (gast.List, gast.Tuple, gast.Dict, gast.ListComp, gast.DictComp)
 
 
-def _starts_as_a_number(name: str, found: list, held_numbers: set) -> bool:
-    """Every assignment binds `name` to a Python number (`s = 0.0`), and its other
-    bindings are augmented assignments: an accumulator. `s += e` rebinds a number or
+def _starts_as_a_number(binds, held_numbers: set) -> bool:
+    """Every binding of a name (`binds`) is an assignment of a Python number (`s = 0.0`):
+    an accumulator, changed by augmented assignments only. `s += e` rebinds a number or
     a NumPy scalar (immutable), as `s = s + e` does, so nothing is checked. (Given an
     array, `s` becomes the new array `s + e`; NumPy adds later operands into it in
     place, which is then computed as `s = s + e` too, unchecked: a later `e` of more
     axes, or of a wider dtype than a float32 `s`, is not refused or rounded.)"""
-    binds = [s for s, _, _ in found if name in bound_names(s)]
     return bool(binds) and all(
         isinstance(b, gast.Assign) and len(b.targets) == 1 and isinstance(b.targets[0], gast.Name)
         and (_number(b.value) or isinstance(b.value, gast.Name) and b.value.id in held_numbers) for b in binds)

@@ -44,6 +44,18 @@ def add_out_into_itself(x):
     return np.sum(a * x)
 
 
+def copyto_where_into_ints(x):
+    a = np.zeros(3, dtype=int)
+    np.copyto(a, x * 2.5, where=x > 2.0)
+    return np.sum(a * x)
+
+
+def positional_out_into_ints(x):
+    a = np.zeros(3, dtype=np.int32)
+    np.exp(x, a)
+    return np.sum(a * x)
+
+
 def iadd_into_ints(x):
     a = np.arange(3)
     a += x
@@ -98,7 +110,8 @@ def out_broadcasting(x):
     return np.sum(a * x)
 
 
-REFUSED = [copyto_into_ints, out_into_ints, clip_out_into_ints, add_out_into_itself, iadd_into_ints,
+REFUSED = [copyto_into_ints, out_into_ints, clip_out_into_ints, add_out_into_itself, copyto_where_into_ints,
+           positional_out_into_ints, iadd_into_ints,
            idiv_into_ints, imul_into_bools, iadd_broadcasting, imul_broadcasting, isub_broadcasting,
            idiv_broadcasting, out_broadcasting]
 

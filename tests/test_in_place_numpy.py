@@ -231,6 +231,8 @@ def test_a_narrow_accumulator_keeps_numpys_values_and_dtype(dtype, rtol):
     assert v == loss(X.copy())
     np.testing.assert_allclose(g, _fd(wide_loss, X.copy(), 1e-6), rtol=rtol)
     np.testing.assert_allclose(tangent, (wide(X + 1e-6) - wide(X - 1e-6)) / 2e-6, rtol=rtol)
+    np.testing.assert_allclose(pullback(np.ones(3)), _fd(lambda x: float(np.sum(wide(x))), X.copy(), 1e-6),
+                               rtol=rtol)
     direction = np.array([1.0, -0.5, 0.25])
     wide_grad = srcgrad.grad(wide_loss)
     reference = (wide_grad(X + 1e-5 * direction) - wide_grad(X - 1e-5 * direction)) / 2e-5

@@ -300,3 +300,15 @@ def test_an_array_added_into_floats_is_checked_once_and_right():
         f(X.copy(), np.ones((2, 3, 3)))
     with pytest.raises(ValueError):
         srcgrad.grad(f)(X.copy(), np.ones((2, 3, 3)))
+
+
+def test_a_scipy_ufunc_out_into_ints_raises_its_error():
+    special = pytest.importorskip("scipy.special")
+
+    def f(x):
+        a = np.zeros(3, dtype=int)
+        special.expit(x, out=a)
+        return np.sum(a * x)
+    expected = _numpy_error(f, X)
+    with pytest.raises(type(expected), match="expit"):
+        srcgrad.grad(f)(X.copy())

@@ -275,6 +275,10 @@ def _in_place_error(value, target, kind):
             "%=": "remainder", "**=": "power", "@=": "matmul", "<<=": "left_shift", ">>=": "right_shift",
             "&=": "bitwise_and", "|=": "bitwise_or", "^=": "bitwise_xor"}.get(kind, kind)
     ufunc = getattr(numpy, name, None)
+    if ufunc is None:  # a SciPy ufunc (`scipy.special.expit(x, out=a)`): SciPy is loaded then
+        import sys
+
+        ufunc = getattr(sys.modules.get("scipy.special"), name, None)
     if name == "matmul" and shape != target.shape:
         raise ValueError(f"matmul: the result of shape {shape} cannot be written into the array "
                          f"of shape {target.shape} in place")

@@ -41,7 +41,9 @@ def unsure_buffers(fn, ops: dict, active, written: frozenset, params: list, real
     whether a name carries a gradient, `real_params` the parameters that surely hold
     floats, `unchecked` the parameters not checked on entry (those, and containers),
     `lookup(name)` a global's value (KeyError when there is none)."""
-    names = {n for n in written if active(n)} - _written_as_numpy_checks(fn.body, ops)
+    names = {n for n in written if active(n)}
+    if names:
+        names -= _written_as_numpy_checks(fn.body, ops)
     if not names:
         return []
     out: list = [(None, p) for p in params if p in names and p not in real_params | unchecked]

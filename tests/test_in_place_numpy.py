@@ -92,6 +92,12 @@ def isub_broadcasting(x):
     return np.sum(a)
 
 
+def isub_after_unpacking(x):
+    a, b = x * 1.0, x          # a tuple display on the right: `a` holds an array, not a tuple
+    a -= np.outer(b, b)
+    return np.sum(a)
+
+
 def idiv_broadcasting(x):
     a = np.ones(3)
     for _ in range(2):
@@ -112,7 +118,7 @@ def out_broadcasting(x):
 
 REFUSED = [copyto_into_ints, out_into_ints, clip_out_into_ints, add_out_into_itself, copyto_where_into_ints,
            positional_out_into_ints, iadd_into_ints,
-           idiv_into_ints, imul_into_bools, iadd_broadcasting, imul_broadcasting, isub_broadcasting,
+           idiv_into_ints, imul_into_bools, iadd_broadcasting, imul_broadcasting, isub_broadcasting, isub_after_unpacking,
            idiv_broadcasting, out_broadcasting]
 
 

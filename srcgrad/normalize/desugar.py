@@ -174,7 +174,8 @@ def _bindings(found: list, params) -> dict:
 def _bound_to_display(binds) -> bool:
     """One of a name's bindings `binds` is to a list, tuple or dict display (`t = ()`):
     its `+=` joins sequences, a new one each time."""
-    return any(isinstance(s, gast.Assign) and isinstance(s.value, _SEQUENCE_DISPLAYS) for s in binds)
+    return any(isinstance(s, gast.Assign) and isinstance(s.value, _SEQUENCE_DISPLAYS)
+               and any(isinstance(t, gast.Name) for t in s.targets) for s in binds)  # (not `a, b = e1, e2`)
 
 
 _SEQUENCE_DISPLAYS = (gast.List, gast.Tuple, gast.Dict, gast.ListComp, gast.DictComp)

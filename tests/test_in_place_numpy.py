@@ -118,8 +118,8 @@ def out_broadcasting(x):
 
 REFUSED = [copyto_into_ints, out_into_ints, clip_out_into_ints, add_out_into_itself, copyto_where_into_ints,
            positional_out_into_ints, iadd_into_ints,
-           idiv_into_ints, imul_into_bools, iadd_broadcasting, imul_broadcasting, isub_broadcasting, isub_after_unpacking,
-           idiv_broadcasting, out_broadcasting]
+           idiv_into_ints, imul_into_bools, iadd_broadcasting, imul_broadcasting, isub_broadcasting,
+           isub_after_unpacking, idiv_broadcasting, out_broadcasting]
 
 
 def _numpy_error(f, *args):

@@ -176,7 +176,22 @@ def test_swap_evaluates_both_sides_before_storing():
 
 
 def test_augmented_assignment_goes_through_a_temporary():
+    """On a value that may be an array, `y += x` leaves in y what NumPy's in-place add
+    writes there: the sum, checked and cast to y's shape and dtype as it runs."""
     assert stage(aug_add) == (
+        "def aug_add(x):\n"
+        "    y = x * x\n"
+        "    _t1 = y + x\n"
+        "    _t2 = __srcgrad_in_place__(_t1, y, '+=')\n"
+        "    y = _t2\n"
+        "    _t3 = y * y\n"
+        "    return _t3\n")
+
+
+def test_augmented_assignment_of_a_number_rebinds():
+    """Where y holds a Python number, `y += x` is `y = y + x`: nothing to check."""
+    _, stages = derive(aug_add, Options(wrt=("x",), kinds=("scalar",)), keep_stages=True)
+    assert stages["normalize"] == (
         "def aug_add(x):\n"
         "    y = x * x\n"
         "    _t1 = y + x\n"
@@ -187,7 +202,19 @@ def test_augmented_assignment_goes_through_a_temporary():
 
 def test_augmented_assignment_with_a_constant():
     lines = [line.strip() for line in stage(aug_sub_const).splitlines()[1:]]
-    assert lines[:3] == ["y = x * x", "_t1 = y - 1.0", "y = _t1"]
+    assert lines[:4] == ["y = x * x", "_t1 = y - 1.0", "_t2 = __srcgrad_in_place__(_t1, y, '-=')", "y = _t2"]
+
+
+def test_augmented_assignment_of_a_constant_into_floats_rebinds():
+    """`y -= 1.0` where y surely holds floats (`np.zeros(n)`): a Python number keeps a
+    float array's shape and dtype, so nothing is checked."""
+    def floats_minus_a_constant(x):
+        y = np.zeros(3)
+        y -= 1.0
+        y *= 2
+        return np.sum(y * x)
+    lines = [line.strip() for line in stage(floats_minus_a_constant).splitlines()[1:]]
+    assert lines[:5] == ["y = np.zeros(3)", "_t1 = y - 1.0", "y = _t1", "_t2 = y * 2", "y = _t2"]
 
 
 def test_tuple_unpacking_of_a_shape():

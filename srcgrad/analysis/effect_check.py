@@ -18,6 +18,7 @@ from ..errors import located
 from ..rules import facts as table
 from ..rules import registry
 from .aliases import alias_groups, positions
+from .buffers import float_names
 from .effects import bind_user, callee_object, function_effects, resolve_call, static_arguments
 
 
@@ -29,22 +30,61 @@ def model_writes(fn, namespace, is_local) -> None:
     that store a result into an argument as the subscript write they are:
     `np.copyto(dst, src)` becomes `dst[...] = src`, `f(a, out=o)` becomes
     `o[...] = f(a)` (and `z = f(a, out=o)` adds `z = o`); into a part of an array,
-    `np.copyto(c[1:4], x)` is `c[1:4] = x` and `f(a, out=c[1])` is `c[1] = f(a)`."""
-    fn.body[:] = _model_block(fn.body, namespace, is_local)
+    `np.copyto(c[1:4], x)` is `c[1:4] = x` and `f(a, out=c[1])` is `c[1] = f(a)`.
+
+    A subscript write casts what it stores 'unsafe'ly where NumPy's copyto and ufuncs
+    cast 'same_kind' (floats into an int array raise), and a ufunc's output takes part
+    in broadcasting: so the value written is `in_place(value, o, kind)`
+    (`runtime.in_place_result`), which raises NumPy's error there; not where `o` surely
+    holds floats (`np.zeros(n)`: any real value casts 'same_kind' into it) and the
+    write is a copyto."""
+    params = {a.id for a in list(getattr(fn.args, "posonlyargs", None) or []) + fn.args.args + fn.args.kwonlyargs}
+    found = None
+
+    def floats(name: str) -> bool:
+        nonlocal found
+        if found is None:
+            found = float_names([s for s, _, _ in positions(fn.body)], params,
+                                lambda node: _numpy_object(node, namespace, is_local))
+        return name in found
+
+    fn.body[:] = _model_block(fn.body, namespace, is_local, floats)
 
 
-def _model_block(stmts, namespace, is_local) -> list:
+def _numpy_object(node, namespace, is_local):
+    """The object the dotted name `node` stands for (`np.zeros`, `np.float32`, `float`), or None."""
+    path = nodes.dotted(node)
+    if path is None or is_local(path.split(".")[0]):
+        return None
+    from .statics import lookup
+
+    return lookup(namespace, path)
+
+
+def _model_block(stmts, namespace, is_local, floats) -> list:
     out = []
     for stmt in stmts:
         if isinstance(stmt, (gast.FunctionDef, gast.AsyncFunctionDef)):
             out.append(stmt)
             continue
-        nodes.map_blocks(stmt, lambda inner: _model_block(inner, namespace, is_local))
-        out.extend(_modelled(stmt, namespace, is_local) or [stmt])
+        nodes.map_blocks(stmt, lambda inner: _model_block(inner, namespace, is_local, floats))
+        out.extend(_modelled(stmt, namespace, is_local, floats) or [stmt])
     return out
 
 
-def _modelled(stmt, namespace, is_local):
+def _checked(value, target, kind: str, floats):
+    """`value` as the in-place write into `target` leaves it (`in_place_result`, checked
+    against NumPy's casting and broadcasting), unless `target` surely holds floats and
+    `kind` is "copyto", where nothing can fail (a ufunc's result may have more axes)."""
+    from ..normalize.desugar import in_place_marker
+
+    base = target if isinstance(target, gast.Name) else target.value
+    if kind == "copyto" and floats(base.id):
+        return value
+    return gast.copy_location(in_place_marker(value, nodes.clone(target), kind), value)
+
+
+def _modelled(stmt, namespace, is_local, floats):
     call = stmt.value if isinstance(stmt, (gast.Expr, gast.Assign)) else None
     if not isinstance(call, gast.Call):
         return None
@@ -57,14 +97,15 @@ def _modelled(stmt, namespace, is_local):
         return None
     if resolved.facts is table.of(numpy.copyto) and len(call.args) == 2 and not call.keywords \
             and isinstance(stmt, gast.Expr) and _writable(call.args[0]):
-        return [_write_all(call.args[0], call.args[1], stmt)]
+        return [_write_all(call.args[0], _checked(call.args[1], call.args[0], "copyto", floats), stmt)]
     if resolved.facts is table.of(numpy.copyto) and len(call.args) == 2 and isinstance(stmt, gast.Expr) \
             and [k.arg for k in call.keywords] == ["where"] and isinstance(call.func, gast.Attribute) \
             and _writable(call.args[0]):  # np.copyto(dst, src, where=m): dst[...] = np.where(m, src, dst)
         choose = gast.Attribute(value=nodes.clone(call.func.value), attr="where", ctx=gast.Load())
         picked = gast.Call(func=choose, args=[call.keywords[0].value, call.args[1], nodes.clone(call.args[0])],
                            keywords=[])
-        return [_write_all(call.args[0], gast.copy_location(picked, call), stmt)]
+        return [_write_all(call.args[0], _checked(gast.copy_location(picked, call), call.args[0], "copyto", floats),
+                           stmt)]
     outs = [v for k, v in resolved.keywords if k == "out"]
     positional = list(call.args[resolved.ufunc.nin:]) if resolved.ufunc is not None else []
     if len(outs) + len(positional) != 1 or resolved.facts.writes:
@@ -74,7 +115,10 @@ def _modelled(stmt, namespace, is_local):
         return None
     plain = gast.Call(func=call.func, args=list(call.args[:len(call.args) - len(positional)]),
                       keywords=[k for k in call.keywords if k.arg != "out"])
-    new = [_write_all(target, gast.copy_location(plain, call), stmt)]
+    value = gast.copy_location(plain, call)
+    kind = resolved.ufunc.__name__ if resolved.ufunc is not None else \
+        "clip" if resolved.facts is table.of(numpy.clip) else None  # (a reduction's out= casts 'unsafe')
+    new = [_write_all(target, value if kind is None else _checked(value, target, kind, floats), stmt)]
     if isinstance(stmt, gast.Assign):
         new.append(gast.copy_location(nodes.assign(stmt.targets[0].id, nodes.clone(target)), stmt))
     return new

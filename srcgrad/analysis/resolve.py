@@ -19,7 +19,7 @@ from .. import forms, nodes, runtime
 from ..errors import SourceInfo, SrcGradError
 from ..frontend import signature
 from ..normalize import nograd
-from ..normalize.desugar import is_loop_items
+from ..normalize.desugar import is_in_place, is_loop_items
 from ..rules import registry
 from .fields import read_fields, refused_methods
 from . import statics
@@ -145,6 +145,8 @@ def _resolve_call(call, namespace, source, is_local, result, stmt, lifted) -> Op
         return Op("zero", "no_grad")
     if is_loop_items(call):  # what a `for` loop over a value of unknown kind runs over
         return _primitive(runtime.loop_items, list(call.args), [], result, stmt, source, label="for loop")
+    if is_in_place(call):  # what `y += e`, `out=y` or `np.copyto(y, v)` leaves in the array y
+        return _primitive(runtime.in_place_result, list(call.args), [], result, stmt, source, label="in place")
     args = list(call.args)
     path = nodes.dotted(func)
     if isinstance(func, gast.Name) and is_local(func.id):

@@ -39,6 +39,7 @@ import numpy
 
 from .. import nodes
 from ..analysis.aliases import check_in_place, observers
+from ..analysis.buffers import bound_names, float_names
 from ..analysis.slots import containers, positions, repeats_entries, shallow_copy_of
 from ..analysis.numbers import numbers
 from ..errors import SourceInfo, located, unsupported
@@ -48,18 +49,32 @@ from ..rules import facts as table
 
 
 LOOP_ITEMS = "__srcgrad_loop_items__"  # bound to runtime.loop_items after resolve
+IN_PLACE = "__srcgrad_in_place__"  # bound to runtime.in_place_result after resolve
 
 
 def is_loop_items(call) -> bool:
     return isinstance(call, gast.Call) and isinstance(call.func, gast.Name) and call.func.id == LOOP_ITEMS
 
 
+def is_in_place(call) -> bool:
+    return isinstance(call, gast.Call) and isinstance(call.func, gast.Name) and call.func.id == IN_PLACE
+
+
+def in_place_marker(value, target, kind: str):
+    """`__srcgrad_in_place__(value, target, kind)`: what an in-place operation leaves in
+    `target` (`runtime.in_place_result`), whose result the derivative computes anew as
+    `value`; `kind` is the operator (`"+="`), a ufunc's name (`out=`) or `"copyto"`."""
+    return gast.Call(func=nodes.name(IN_PLACE), args=[value, target, nodes.const(kind)], keywords=[])
+
+
 def bind_loop_items(fn, rename_global) -> None:
-    """Make every `loop_items` marker in the (resolved) ANF function `fn` a call of
-    the runtime helper, under the name `rename_global` gives it, in place."""
-    found = [s for s in nodes.walk_statements(fn.body) if isinstance(s, gast.Assign) and is_loop_items(s.value)]
-    for stmt in found:
-        stmt.value.func = nodes.name(rename_global("loop_items"))
+    """Make every `loop_items` and `in_place` marker in the (resolved) ANF function `fn`
+    a call of its runtime helper, under the name `rename_global` gives it, in place."""
+    for stmt in nodes.walk_statements(fn.body):
+        if isinstance(stmt, gast.Assign) and is_loop_items(stmt.value):
+            stmt.value.func = nodes.name(rename_global("loop_items"))
+        elif isinstance(stmt, gast.Assign) and is_in_place(stmt.value):
+            stmt.value.func = nodes.name(rename_global("in_place_result"))
 
 
 def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), sequence_params=frozenset(),
@@ -80,6 +95,9 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), seq
     augmented = any(isinstance(stmt, gast.AugAssign) for stmt, _, _ in found)  # what the facts below are for
     held_numbers = numbers(fn.body, params, scalar_params) if augmented else set()
     holders = containers(fn.body, params) if augmented else set()
+    checked: set = set()  # ids of the `y op= e` on a name that may hold an array
+    floats = None  # the names that surely hold floats (`buffers.float_names`), when asked
+    binds = None  # {local name: the statements that bind it}, when asked
     for stmt, position, loops in found:
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
             if stmt.target.id in held_numbers or (not loops and stmt.target.id not in params
@@ -92,15 +110,112 @@ def desugar(fn, names: Names, source: SourceInfo, scalar_params=frozenset(), seq
             if (group & set(params)) and (group & set(params)) <= set(scalar_params):
                 continue
             check_in_place({stmt.target.id: group}, stmt.target.id, stmt, source, "this augmented assignment")
+            if binds is None:
+                binds = _bindings(found, params)
+            if stmt.target.id in holders or _bound_to_display(binds.get(stmt.target.id, ())):
+                continue  # a list or tuple: `+=` joins (rebinds where nothing else holds it)
+            if _starts_as_a_number(binds.get(stmt.target.id, ()), held_numbers):
+                continue  # `s = 0.0; s += x[i]`: a number or NumPy scalar, rebound (see the function)
+            if _number(stmt.value):
+                if floats is None:
+                    floats = float_names([s for s, _, _ in found], params, numpy_path)
+                if stmt.target.id in floats:
+                    continue  # a Python number keeps an array of floats' shape and dtype
+            checked.add(id(stmt))  # NumPy's shape and dtype rules, when it runs
         elif isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Subscript) \
                 and isinstance(stmt.target.value, gast.Name):
             _check_shallow_copy(fn.body, stmt, source, holders | (set(params) - set(sequence_params)
                                                                     - set(scalar_params)))
             if stmt.target.value.id in holders:
                 _check_entry_update(fn.body, params, stmt, position, loops, source, returns, held_numbers, arrays)
+    if checked:
+        fn.body = _in_place_results(fn.body, checked)
     kinds = _loop_kinds(fn.body, params, sequence_params) if _has_for(fn.body) else None  # (only `_for` asks)
     fn.body = _body(fn.body, names, source, kinds, top=True)
     return fn
+
+
+_OPERATORS = {gast.Add: "+=", gast.Sub: "-=", gast.Mult: "*=", gast.Div: "/=", gast.FloorDiv: "//=",
+              gast.Mod: "%=", gast.Pow: "**=", gast.MatMult: "@=", gast.LShift: "<<=", gast.RShift: ">>=",
+              gast.BitAnd: "&=", gast.BitOr: "|=", gast.BitXor: "^="}
+
+
+def _in_place_results(body, checked: set) -> list:
+    """`body` with each `y op= e` of `checked` (ids) written `y = in_place(y op e, y, "op=")`:
+    on an array NumPy writes the result into y, so it keeps y's shape and dtype (float32
+    rounds), or raises (a result of more axes, floats into an int array); the derivative
+    rebinds y to the result computed anew, checked and cast as NumPy writes it."""
+    out = []
+    for stmt in body:
+        if id(stmt) in checked:
+            left = nodes.clone(stmt.target)
+            left.ctx = gast.Load()
+            value = gast.copy_location(gast.BinOp(left=left, op=stmt.op, right=stmt.value), stmt.value)
+            call = gast.copy_location(in_place_marker(value, nodes.name(stmt.target.id), _OPERATORS[stmt.op.__class__]),
+                                      stmt.value)
+            stmt = _assign([nodes.clone(stmt.target)], call, stmt)
+        else:
+            nodes.map_blocks(stmt, lambda inner: _in_place_results(inner, checked))
+        out.append(stmt)
+    return out
+
+
+def _bindings(found: list, params) -> dict:
+    """{name: the statements that bind it (assignments, loops; not `+=`)}, for the local
+    names that are no parameter (a parameter is bound by the call too)."""
+    out: dict = {}
+    for stmt, _, _ in found:
+        for name in bound_names(stmt):
+            if name not in params:
+                out.setdefault(name, []).append(stmt)
+    return out
+
+
+def _bound_to_display(binds) -> bool:
+    """One of a name's bindings `binds` is to a list, tuple or dict display (`t = ()`):
+    its `+=` joins sequences, a new one each time."""
+    return any(isinstance(s, gast.Assign) and isinstance(s.value, _SEQUENCE_DISPLAYS)
+               and any(isinstance(t, gast.Name) for t in s.targets) for s in binds)  # (not `a, b = e1, e2`)
+
+
+_SEQUENCE_DISPLAYS = (gast.List, gast.Tuple, gast.Dict, gast.ListComp, gast.DictComp)
+
+
+def _starts_as_a_number(binds, held_numbers: set) -> bool:
+    """Every binding of a name (`binds`) is an assignment of a Python number (`s = 0.0`):
+    an accumulator, changed by augmented assignments only. `s += e` rebinds a number or
+    a NumPy scalar (immutable), as `s = s + e` does, so nothing is checked. (Given an
+    array, `s` becomes the new array `s + e`; NumPy adds later operands into it in
+    place, which is then computed as `s = s + e` too, unchecked: a later `e` of more
+    axes, or of a wider dtype than a float32 `s`, is not refused or rounded.)"""
+    return bool(binds) and all(
+        isinstance(b, gast.Assign) and len(b.targets) == 1 and isinstance(b.targets[0], gast.Name)
+        and (_number(b.value) or isinstance(b.value, gast.Name) and b.value.id in held_numbers) for b in binds)
+
+
+def _number(expr) -> bool:
+    """`expr` is a Python number written out (`2.0`, `-1`, `0.5 * 3`): a weak operand,
+    which keeps an array's shape and, for a float array, its dtype."""
+    if isinstance(expr, gast.Constant):
+        return type(expr.value) in (int, float, bool)
+    if isinstance(expr, gast.UnaryOp):
+        return isinstance(expr.op, (gast.USub, gast.UAdd)) and _number(expr.operand)
+    if isinstance(expr, gast.BinOp):
+        return _number(expr.left) and _number(expr.right)
+    return False
+
+
+def numpy_path(node):
+    """What a dotted `np.zeros` / `numpy.float32` / `float` names, read from its text (as
+    `_scalar_valued` reads it: desugaring runs before names are resolved); None otherwise."""
+    path = nodes.dotted(node) or ""
+    head, _, rest = path.partition(".")
+    if head in ("np", "numpy"):
+        obj = numpy
+        for attr in rest.split(".") if rest else []:
+            obj = getattr(obj, attr, None)
+        return obj
+    return float if path == "float" else None
 
 
 def _check_shallow_copy(body, stmt, source, containers: set) -> None:

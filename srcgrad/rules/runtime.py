@@ -97,6 +97,16 @@ linear(runtime.loop_items_adjoint, "g")
 linear(runtime.loop_items_tangent, "t")
 
 
+@adjoint(runtime.in_place_result)              # z = in_place_result(value, a, "+="): what `a += e`
+def in_place_result_adjoint(z, value, target, kind):  # leaves in a; rounding to a's dtype passes
+    d[value] = d[z]                             # the adjoint on whole (as astype does)
+
+
+@tangent(runtime.in_place_result)
+def in_place_result_tangent(z, value, target, kind):
+    d[z] = d[value]
+
+
 @tangent(runtime.add_grad)                      # z = add_grad(a, b): a + b for adjoints
 def add_grad_tangent(z, a, b):                  # one line: `+` would join two lists
     d[z] = add_grad(d[a], d[b])

@@ -107,7 +107,7 @@ from .statistics import (average_part, average_scale, average_tangent, average_w
                          quantile_q_adjoint, quantile_q_slope, quantile_tangent, square_like)
 from .stats import (dirichlet_points, dirichlet_points_adjoint, dirichlet_points_tangent, mvn_cov,
                     mvn_cov_adjoint, mvn_full_rank, mvn_mean, mvn_points, mvn_precision)
-from .writes import (MISSING, copy_slice, copy_stack, drop_last, fresh_tape, last_item_adjoint, owned,
+from .writes import (MISSING, copy_slice, copy_stack, drop_last, fresh_tape, in_place_result, last_item_adjoint, owned,
                      owned_adjoint, owned_tangent, restore_entry, scatter_add, take_adjoint_helper, unindex,
                      written_adjoint, zero_at)
 

@@ -225,3 +225,71 @@ def fresh_tape(tape):
         return out
 
     return fresh(tape)
+
+
+# --- in-place operations NumPy checks: `a += e`, `out=a`, `numpy.copyto(a, v)` ---------
+
+
+def in_place_result(value, target, kind):
+    """What NumPy leaves in the array `target` after an in-place operation whose result
+    the derivative computes anew as `value`: `target += e` (`kind` "+=", and the other
+    augmented operators), a ufunc's `out=target` (`kind` its name) or
+    `numpy.copyto(target, value)` ("copyto"). `value` itself where the operation
+    keeps `target`'s shape and dtype (the usual case); rounded to `target`'s dtype where
+    NumPy rounds (`acc += e` into float32: `float32(acc + e)`); NumPy's own error where
+    NumPy refuses: a result that does not broadcast into `target`, or a cast other than
+    'same_kind' (floats into an int array). A `target` that is no array (a number, a
+    list) is rebound by `+=`: `value`. For `out=` and `copyto` the write that follows
+    casts and broadcasts `value` itself."""
+    if target.__class__ is not numpy.ndarray and not isinstance(target, numpy.ndarray):
+        return value
+    # the usual case first, with no call: a result of target's shape and dtype
+    if value.__class__ is numpy.ndarray and value.shape == target.shape and (
+            value.dtype is target.dtype or value.dtype == target.dtype):
+        return value
+    dtype, shape = getattr(value, "dtype", None), numpy.shape(value)
+    if kind[-1] == "=":  # the augmented operators: the result must be target's shape
+        if dtype == target.dtype and shape == target.shape:
+            return value
+        if shape == target.shape and dtype is not None and numpy.can_cast(dtype, target.dtype, "same_kind"):
+            return numpy.asarray(value).astype(target.dtype)
+    elif kind == "copyto":  # numpy.copyto casts 'same_kind' (the write broadcasts as copyto does)
+        if dtype == target.dtype or dtype is not None and numpy.can_cast(dtype, target.dtype, "same_kind"):
+            return value
+    elif dtype is not None and numpy.can_cast(dtype, target.dtype, "same_kind") \
+            and numpy.broadcast_shapes(shape, target.shape) == target.shape:
+        return value  # out=: cast 'same_kind', and the output operand takes part in broadcasting
+    _in_place_error(value, target, kind)
+    return value
+
+
+def _in_place_error(value, target, kind):
+    """Raise the error NumPy raises for `in_place_result`'s operation, by making NumPy
+    run it on stand-ins of the same shapes and dtypes (its own type and message)."""
+    dtype, shape = numpy.result_type(value), numpy.shape(value)
+    scratch = numpy.zeros(target.shape, target.dtype)
+    if kind == "copyto":
+        numpy.copyto(scratch, value)
+        return
+    name = {"+=": "add", "-=": "subtract", "*=": "multiply", "/=": "true_divide", "//=": "floor_divide",
+            "%=": "remainder", "**=": "power", "@=": "matmul", "<<=": "left_shift", ">>=": "right_shift",
+            "&=": "bitwise_and", "|=": "bitwise_or", "^=": "bitwise_xor"}.get(kind, kind)
+    ufunc = getattr(numpy, name, None)
+    if ufunc is None:  # a SciPy ufunc (`scipy.special.expit(x, out=a)`): SciPy is loaded then
+        import sys
+
+        ufunc = getattr(sys.modules.get("scipy.special"), name, None)
+    if name == "matmul" and shape != target.shape:
+        raise ValueError(f"matmul: the result of shape {shape} cannot be written into the array "
+                         f"of shape {target.shape} in place")
+    if name == "matmul":
+        ufunc(numpy.zeros((1, 1), dtype), numpy.zeros((1, 1), dtype), out=numpy.zeros((1, 1), target.dtype))
+    elif name == "clip":
+        numpy.clip(numpy.zeros(shape, dtype), 0, 0, out=scratch)
+    elif isinstance(ufunc, numpy.ufunc):
+        ufunc(*[numpy.zeros(shape, dtype)] * ufunc.nin, out=scratch)
+    if shape != target.shape and numpy.broadcast_shapes(shape, target.shape) != target.shape:
+        raise ValueError(f"non-broadcastable output operand with shape {target.shape} doesn't match "
+                         f"the broadcast shape {numpy.broadcast_shapes(shape, target.shape)}")
+    raise TypeError(f"Cannot cast {name!r} output from {dtype!r} to {target.dtype!r} with casting rule "
+                    f"'same_kind'")

@@ -404,3 +404,14 @@ def sorted_helpers_case(g, t, c):
     back = rt.sorted_adjoint([g[0] * g[1], g[1], g[2]], items)
     forth = rt.sorted_tangent(t * t, c, True)
     return back[0] * c[0] + back[1] * c[1] + back[2] * c[2] + forth[0] * c[1] + forth[2] * c[0]
+
+
+# fixed samples: the shared generator's draws for the cases of later modules stay as they were
+@case(rt.in_place_result, variants=[(np.array([0.3, -1.2, 0.8]), np.array([[0.5, -0.7, 1.1], [1.3, 0.2, -0.4]]),
+                                     np.array([[0.9, -0.3, 0.6], [-1.4, 0.7, 0.25]]))], wrt=(0, 1))
+def in_place_result_case(x, a, c):
+    """What `a += e` and `out=` leave in an array of floats: the result itself."""
+    summed = rt.in_place_result(a * a + x, a, "+=")  # x broadcasts into a's shape
+    written = rt.in_place_result(np.sin(x), np.zeros((2, 3)), "sin")  # out= broadcasts x's row
+    copied = rt.in_place_result(x * x, np.zeros(3), "copyto")
+    return np.sum(summed * c) + np.sum(written * c[0]) + np.sum(copied * x)

@@ -67,6 +67,10 @@ zero_case(np.empty_like, variants=[(R(3),), (R(2, 3),)], call=_shape_only)
 zero_case(np.arange, variants=[(P(low=3.1, high=3.9),)])  # arange(stop): piecewise constant
 zero_case(np.arange, variants=[(P(), P(low=3.1, high=3.9), 0.5)], only=(1,))  # the stop
 zero_case(rt.reduced_size, variants=[(R(2, 3), 1), (R(4),)])
+# what an in-place operation leaves in the array: the value computed anew, never the array's old entries
+zero_case(rt.in_place_result, variants=[(np.array([0.5, -1.5, 2.0]), np.array([0.3, 0.7, -0.2]), "+="),
+                                        (np.array([0.5, -1.5, 2.0]), np.array([[0.3, 0.7, -0.2]] * 2), "sin")],
+          only=(1,))
 # an entry's zero adjoint, from the record (fixed samples: the shared generator's draws stay as they were)
 zero_case(rt.zeros_like_entry, variants=[(np.array([0.3, -1.2, 2.0]),), (np.array([[0.5, -0.25], [1.5, 0.1]]),)],
           call=lambda f, x: f([x, x * 2.0], 1))

@@ -188,25 +188,21 @@ def test_f02_the_functions_raise(fn, exc):
         fn(XI.copy())
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS25 #2: np.copyto into an int array runs (numpy raises TypeError)")
 def test_f02_copyto_int():
     with pytest.raises(TypeError):
         srcgrad.value_and_grad(copyto_an_int_array)(XI.copy())
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS25 #2: out= an int array runs (numpy raises UFuncTypeError)")
 def test_f02_out_int():
     with pytest.raises(TypeError):
         srcgrad.grad(ufunc_out_an_int_array)(XI.copy())
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS25 #2: += of floats into an int array runs (numpy raises UFuncTypeError)")
 def test_f02_iadd_int():
     with pytest.raises(TypeError):
         srcgrad.grad(iadd_into_an_arange)(XI.copy())
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS25 #2: += into an int array runs in jvp too")
 def test_f02_iadd_int_jvp():
     with pytest.raises(TypeError):
         srcgrad.jvp(iadd_into_an_arange, (XI.copy(),), (np.ones(3),))
@@ -255,19 +251,16 @@ def test_f03_the_functions_raise():
         iadd_into_the_argument(np.array([1.0, 2.0, 3.0]), np.ones((2, 3)))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS25 #3: a += b broadcasting to a larger shape runs (numpy raises ValueError)")
 def test_f03_iadd_broadcast_grad():
     with pytest.raises(ValueError):
         srcgrad.value_and_grad(iadd_a_matrix_into_a_vector)(np.arange(6.0))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS25 #3: x += y on the argument, broadcasting, runs (numpy raises ValueError)")
 def test_f03_iadd_broadcast_argument():
     with pytest.raises(ValueError):
         srcgrad.grad(iadd_into_the_argument)(np.array([1.0, 2.0, 3.0]), np.ones((2, 3)))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS25 #3: a float32 += accumulator is computed in float64 (value differs)")
 def test_f03_float32_accumulator_value():
     x = np.array([1.0, 2.0, 3.0])
     value, _ = srcgrad.value_and_grad(float32_accumulator)(x)

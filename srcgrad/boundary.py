@@ -110,6 +110,8 @@ def kind_of(value) -> str:
         if types and types.count(float) == len(types):
             return "numbers"  # a list or tuple of Python floats: entries are numbers
     elif isinstance(value, dict):  # never "numbers": those are indexed by position
+        if not _plain_sequence(kind):
+            return "other"
         types = list(map(type, value.values()))
     elif isinstance(value, (float, int)) and not isinstance(value, bool):
         return "scalar" if _plain_number(kind) else "other"
@@ -129,7 +131,8 @@ def kind_of(value) -> str:
 _ARITHMETIC = ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
                "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__",
                "__neg__", "__pos__", "__abs__", "__float__", "__lt__", "__le__", "__gt__", "__ge__", "__eq__")
-_SEQUENCE = ("__getitem__", "__iter__", "__len__", "__reversed__", "__add__", "__mul__")
+_SEQUENCE = ("__getitem__", "__iter__", "__len__", "__reversed__", "__add__", "__mul__",
+             "keys", "values", "items", "get")
 
 
 def _plain_number(kind) -> bool:
@@ -143,11 +146,12 @@ def _plain_number(kind) -> bool:
 
 
 def _plain_sequence(kind) -> bool:
-    """A list or tuple subclass is read as one when it indexes and iterates as one (a
-    named tuple does); one that redefines `[]` or iteration is not."""
-    if kind is list or kind is tuple:
-        return True
-    base = list if issubclass(kind, list) else tuple
+    """A list, tuple or dict subclass is read as one when it indexes and iterates as one
+    (a named tuple, an OrderedDict, a defaultdict do); one that redefines `[]` or
+    iteration is not."""
+    if kind is list or kind is tuple or kind is dict or kind.__module__ == "collections":
+        return True  # (OrderedDict, defaultdict, Counter: their methods are C's, with dict's meaning)
+    base = next(b for b in (list, tuple, dict) if issubclass(kind, b))
     return all(getattr(kind, m, None) is getattr(base, m, None) for m in _SEQUENCE)
 
 
@@ -176,7 +180,7 @@ def check_output(value, transform: str, path: str = "") -> None:
 
 
 def _refuse_redefined(where: str, kind, what: str) -> None:
-    base = next(b for b in (float, int, list, tuple) if issubclass(kind, b))
+    base = next(b for b in (float, int, list, tuple, dict) if issubclass(kind, b))
     raise SrcGradError(
         f"cannot differentiate with respect to {where!r}: it is a {kind.__qualname__}, a subclass of "
         f"{base.__name__} with its own {what}; the derivative is written with {base.__name__}'s meaning, "
@@ -223,6 +227,8 @@ def check_wrt_value(name: str, value, path: str = "") -> None:
     if (kind is numpy.ndarray and value.dtype.kind in "fiu") or kind is float:
         return  # the common cases, checked first: this runs on every call
     if isinstance(value, dict):
+        if not _plain_sequence(kind):
+            _refuse_redefined(name + path, kind, "indexing or iteration")
         for key, item in value.items():
             check_wrt_value(name, item, f"{path}[{key!r}]")
         return

@@ -687,3 +687,20 @@ def test_subclasses_that_compute_as_their_base_differentiate():
     from collections import namedtuple
     P = namedtuple("P", "a b")
     assert srcgrad.grad(lambda p: p[0] * p[1])(P(2.0, 3.0)) == P(3.0, 2.0)
+
+
+class _ScaledDict(dict):
+    def __getitem__(self, k):
+        return dict.__getitem__(self, k) * 10.0
+
+
+def _product_of_entries(p):
+    return p["a"] * p["b"]
+
+
+def test_a_dict_subclass_that_redefines_indexing_is_refused_and_plain_ones_differentiate():
+    import collections
+    with pytest.raises(srcgrad.SrcGradError, match="a subclass of dict with its own indexing"):
+        srcgrad.grad(_product_of_entries)(_ScaledDict(a=1.0, b=2.0))
+    assert srcgrad.grad(_product_of_entries)(collections.OrderedDict(a=1.0, b=2.0)) == {"a": 2.0, "b": 1.0}
+    assert srcgrad.grad(_product_of_entries)(collections.defaultdict(float, a=1.0, b=2.0)) == {"a": 2.0, "b": 1.0}

@@ -833,19 +833,8 @@ def _xf(reason):
 
 
 # Which of these still fail is updated after each merge of main (see FINDINGS26.md).
-RAISES_STATUS = {
+RAISES_STATUS = {  # fixed since: the rest of FINDINGS25 #2/#3 (runtime.in_place_result)
     dot_out_float32: "FINDINGS25 #2 (neighbour): np.dot(..., out=) a float32 array runs (NumPy: ValueError)",
-    iadd_floats_into_arange: "FINDINGS25 #2: a += floats into an int array runs",
-    imul_into_int_zeros: "FINDINGS25 #2: a *= floats into an int array runs",
-    ipow_into_int: "FINDINGS25 #2 (neighbour): a **= floats into an int array runs",
-    iadd_into_uint8_image: "FINDINGS25 #2 (neighbour): img += floats into a uint8 array runs",
-    idiv_into_int: "FINDINGS25 #2: a /= into an int array runs",
-    iadd_broadcasts_larger: "FINDINGS25 #3: a += b broadcasting to a larger shape runs",
-    iadd_column_into_row: "FINDINGS25 #3 (neighbour): a += column broadcasting to (3, 3) runs",
-    iadd_row_into_column: "FINDINGS25 #3 (neighbour): a (3, 1) += row runs",
-    idiv_broadcasts_larger: "FINDINGS25 #3 (neighbour): a /= b broadcasting larger runs",
-    copyto_int: "FINDINGS25 #2: np.copyto into an int array: SrcGradError, not NumPy's TypeError",
-    out_int: "FINDINGS25 #2: out= an int array: SrcGradError, not NumPy's UFuncTypeError",
 }
 
 
@@ -869,13 +858,7 @@ def test_inplace_srcgrad_raises_like_numpy(fn, exc, mode):
     assert not isinstance(info.value, srcgrad.SrcGradError)
 
 
-VALUE_STATUS = {
-    f32_zeros_accumulator: "FINDINGS25 #3: a float32 accumulator is computed in float64",
-    f32_ones_accumulator: "FINDINGS25 #3: a float32 accumulator is computed in float64 (3e8 vs 300000004.2)",
-    f32_astype_then_iadd: "FINDINGS25 #3 (neighbour): x.astype(float32) += x computed in float64",
-    f32_isub: "FINDINGS25 #3 (neighbour): float32 -= computed in float64",
-    f16_accumulator: "FINDINGS25 #3 (neighbour): a float16 += computed in float64",
-    f32_loop_accumulator: "FINDINGS25 #3 (neighbour): a float32 += in a loop computed in float64",
+VALUE_STATUS: dict = {  # FINDINGS25 #3 fixed: NumPy's values and dtypes
 }
 
 
@@ -965,29 +948,11 @@ TRANSFORMS = {
 }
 
 # (target, transform) -> reason; updated after each merge of main
-STATE_STATUS = {
+STATE_STATUS = {  # global, attribute and closure arrays: FINDINGS25 #10 fixed
     ("dict_global", "grad"): "FINDINGS25 #10 (neighbour): an array held in a global dict, written, is reset by grad",
     ("dict_global", "value_and_grad"): "FINDINGS25 #10 (neighbour): an array held in a global dict, written, is reset by value_and_grad",
     ("dict_global", "hvp"): "FINDINGS25 #10 (neighbour): an array held in a global dict, written, is reset by hvp",
     ("dict_global", "grad_of_grad"): "FINDINGS25 #10 (neighbour): an array held in a global dict, written, is reset by grad_of_grad",
-    ("global", "grad"): "FINDINGS25 #10: the global array the function writes is reset by grad",
-    ("global", "value_and_grad"): "FINDINGS25 #10: the global array the function writes is reset by value_and_grad",
-    ("global", "vjp"): "FINDINGS25 #10: the global array the function writes is reset by vjp",
-    ("global", "vjp_twice"): "FINDINGS25 #10: the global array the function writes is reset by vjp_twice",
-    ("global", "hvp"): "FINDINGS25 #10: the global array the function writes is reset by hvp",
-    ("global", "grad_of_grad"): "FINDINGS25 #10: the global array the function writes is reset by grad_of_grad",
-    ("global", "jacobian"): "FINDINGS25 #10: the global array the function writes is reset by jacobian",
-    ("attribute", "grad"): "FINDINGS25 #10: the attribute array the function writes is reset by grad",
-    ("attribute", "value_and_grad"): "FINDINGS25 #10: the attribute array the function writes is reset by value_and_grad",
-    ("attribute", "hvp"): "FINDINGS25 #10: the attribute array the function writes is reset by hvp",
-    ("attribute", "grad_of_grad"): "FINDINGS25 #10: the attribute array the function writes is reset by grad_of_grad",
-    ("closure", "grad"): "FINDINGS25 #10: the closure array the function writes is reset by grad",
-    ("closure", "value_and_grad"): "FINDINGS25 #10: the closure array the function writes is reset by value_and_grad",
-    ("closure", "vjp"): "FINDINGS25 #10: the closure array the function writes is reset by vjp",
-    ("closure", "vjp_twice"): "FINDINGS25 #10: the closure array the function writes is reset by vjp_twice",
-    ("closure", "hvp"): "FINDINGS25 #10: the closure array the function writes is reset by hvp",
-    ("closure", "grad_of_grad"): "FINDINGS25 #10: the closure array the function writes is reset by grad_of_grad",
-    ("closure", "jacobian"): "FINDINGS25 #10: the closure array the function writes is reset by jacobian",
 }
 
 
@@ -1019,7 +984,6 @@ def test_written_global_state_after_transform(target, transform):
     np.testing.assert_array_equal(arr, _expected_traj())
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS25 #10: calling the pullback resets the global over the user's own change")
 def test_pullback_after_the_user_changes_the_trajectory():
     """The user writes the array after vjp; calling the pullback leaves it as the user left it."""
     f, arr = _sim_targets()["global"]
@@ -1053,8 +1017,8 @@ def _aliased_hvp_reference(v):
     return (np.asarray(g(Y26 + h * v)) - np.asarray(g(Y26 - h * v))) / (2 * h)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS25 #13: hvp of one array passed twice gives the two-array program's [0, 2, 0]")
 def test_aliased_out_parameter_hvp():
+    """Fixed (was: FINDINGS25 #13: hvp of one array passed twice gives the two-array program's [0, 2, 0])."""
     y = Y26.copy()
     v = np.array([1.0, 0.0, 0.0])
     try:
@@ -1064,8 +1028,8 @@ def test_aliased_out_parameter_hvp():
     close(hv, _aliased_hvp_reference(v), rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS25 #13: hessian of one array passed twice: the two-array program's")
 def test_aliased_out_parameter_hessian():
+    """Fixed (was: FINDINGS25 #13: hessian of one array passed twice: the two-array program's)."""
     y = Y26.copy()
     try:
         H = srcgrad.hessian(fill_out_array)(y, y)
@@ -1234,16 +1198,15 @@ def test_f10_jvp_right():
     assert TRAJ_LIST26 == pytest.approx(list(_expected_traj()))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #10: grad of a global-list trajectory: TypeError "
-                   "(unsupported operand type(s) for +: 'NoneType' and 'float') from the generated code")
 def test_f10_grad():
+    """Fixed (was: FINDINGS26 #10: grad of a global-list trajectory: TypeError (unsupported operand type(s) for +: 'NoneType' and 'float') from the generated code)."""
     TRAJ_LIST26[:] = [0.0] * 5
     g = srcgrad.grad(simulate_into_global_list)(2.0)
     assert g == pytest.approx(-8 * 0.1 * 0.8 ** 7)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #10: vjp pullback of a global-list trajectory: TypeError")
 def test_f10_vjp():
+    """Fixed (was: FINDINGS26 #10: vjp pullback of a global-list trajectory: TypeError)."""
     TRAJ_LIST26[:] = [0.0] * 5
     _, pb = srcgrad.vjp(simulate_into_global_list, 2.0)
     assert pb(1.0) == pytest.approx(-8 * 0.1 * 0.8 ** 7)
@@ -1261,13 +1224,13 @@ class ListSim26:
         return t[4] ** 2
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #10: an attribute list trajectory: grad raises TypeError (NoneType + float)")
 def test_f10_attribute_list_grad():
+    """Fixed (was: FINDINGS26 #10: an attribute list trajectory: grad raises TypeError (NoneType + float))."""
     assert srcgrad.grad(ListSim26().run)(2.0) == pytest.approx(-8 * 0.1 * 0.8 ** 7)
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #10: an attribute list trajectory: hvp raises TypeError (NoneType + float)")
 def test_f10_attribute_list_hvp():
+    """Fixed (was: FINDINGS26 #10: an attribute list trajectory: hvp raises TypeError (NoneType + float))."""
     d2 = 8 * 7 * 0.01 * 0.8 ** 6
     assert srcgrad.hvp(ListSim26().run)(2.0, 1.0) == pytest.approx(d2)
 
@@ -1436,15 +1399,14 @@ def test_f10_local_dict_right():
     assert srcgrad.jvp(step_global_dict, (2.0,), (1.0,))[1] == pytest.approx(srcgrad.grad(step_local_dict)(2.0))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #10: a state dict in a global: grad raises IndexError from "
-                   "srcgrad's written_adjoint (the dict's adjoint indexed as an array)")
 def test_f10_global_dict_grad():
+    """Fixed (was: FINDINGS26 #10: a state dict in a global: grad raises IndexError from srcgrad's written_adjoint (the dict's adjoint indexed as an array))."""
     assert srcgrad.grad(step_global_dict)(2.0) == pytest.approx(srcgrad.grad(step_local_dict)(2.0))
     assert STATE_DICT26["pos"] == pytest.approx(0.29204)        # the state f leaves
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #10: a state dict in a global: hvp raises TypeError")
 def test_f10_global_dict_hvp():
+    """Fixed (was: FINDINGS26 #10: a state dict in a global: hvp raises TypeError)."""
     assert srcgrad.hvp(step_global_dict)(2.0, 1.0) == pytest.approx(srcgrad.hvp(step_local_dict)(2.0, 1.0))
 
 
@@ -1458,9 +1420,8 @@ def dict_product(d):
     return d["a"] ** 2 * d["b"]
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #6 (rest): a dict subclass with its own __getitem__: "
-                   "{'a': 600, 'b': 225} for {'a': 6000, 'b': 2250}")
 def test_f06_dict_subclass():
+    """Fixed (was: FINDINGS26 #6 (rest): a dict subclass with its own __getitem__: {'a': 600, 'b': 225} for {'a': 6000, 'b': 2250})."""
     assert dict_product(TenfoldDict(a=1.5, b=2.0)) == pytest.approx(4500.0)
     try:
         g = srcgrad.grad(dict_product)(TenfoldDict(a=1.5, b=2.0))

@@ -174,7 +174,7 @@ class _Exporter:
         elif runtime.is_helper(obj):
             return self._helper(obj)
         if obj is runtime.UNBOUND:  # a placeholder object, defined by its own statement
-            return self._remember(obj, self._constant(sys.modules[runtime.bound_local.__module__], "UNBOUND"))
+            return self._remember(obj, self._constant(sys.modules[runtime.zeros_like.__module__], "UNBOUND"))
         module_name = getattr(obj, "__module__", None) or ""
         if module_name == "srcgrad" or module_name.startswith("srcgrad."):
             return self._portable_api(obj, preferred)

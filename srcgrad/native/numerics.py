@@ -281,7 +281,8 @@ def _mul_overflows(a, b):
 
 def checked_power_derivative(x, c):
     """power_derivative(x, c), d(x ** c)/dx, as srcgrad's runtime computes it for numbers:
-    an int x in floats (never a wrapped int), a float x with Python's errors (overflow)."""
+    an int x in floats (never a wrapped int), a float x with Python's errors but one: a
+    slope beyond the floats where the power is not (x ** -1 at 1e-170) is inf, as 1 / x's."""
     if isinstance(x, (float, int)) and isinstance(c, (float, int)):
         if c == 0:
             return 0.0
@@ -289,6 +290,9 @@ def checked_power_derivative(x, c):
             return math.inf if c > 0 else -math.inf
         if isinstance(x, int):  # the runtime's NumPy path: floats, inf where too large
             return c * float(x) ** (c - 1)
+        slope = x ** (c - 1)  # (numba's float power: inf where Python's raises OverflowError)
+        if math.isinf(slope) and not math.isinf(x):
+            return c * slope
         return c * checked_power(x, c - 1)
     return power_derivative(x, c)
 

@@ -32,7 +32,7 @@ import types
 
 import numpy  # noqa: F401  (as math)
 
-from .checks import (UNBOUND, arguments_unshared, bound_local, check_finite, entries_unshared, has_nan, nan_free,
+from .checks import (arguments_unshared, bound_local, check_finite, entries_unshared, has_nan, nan_free,
                      raise_float_errors, real_buffer,
                      require_real_operand, require_scalar, rule_gradients, shape_rule_error)
 from .constructors import (arange_adjoint, arange_tangent, fill_adjoint, fill_tangent, linspace_adjoint,
@@ -46,7 +46,7 @@ from .containers import (add_grad, concat, concat_adjoint_left, concat_adjoint_r
                          sorted_tangent, sum_adjoint_helper, sum_tangent_helper, unpack_adjoint)
 from .core import (broadcast_like, sequence_like, shape_of, unbroadcast, unbroadcast_against, unbroadcast_to,
                    zeros_like, zeros_like_entry)
-from .core import array_copy, as_array, duck, eager, zeros_shaped  # dispatching to Dask's arrays too
+from .core import UNBOUND, array_copy, as_array, duck, eager, zeros_shaped  # dispatching to Dask's arrays too
 from .decompositions import (diag_embed, eigh_tangent_helper, eigvalsh_tangent_helper, fold_triangle,
                              hermitian_gradient, hermitian_input,
                              frechet_block, gap_difference, gap_quotient, lower_mirror, lstsq_adjoint_helper,

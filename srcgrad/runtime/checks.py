@@ -8,9 +8,10 @@ a fast derivative hands over to its NaN-safe twin; `check_finite` is
 `debug_nans=True`.
 """
 import math
-import sys
 
 import numpy
+
+from .core import UNBOUND
 
 _largest = numpy.maximum.reduce  # ndarray.max without its Python wrapper: a per-call cost on small arrays
 _SMALL = 4096  # entries: up to this many, `argmax` is the cheaper NaN scan (below)
@@ -278,16 +279,17 @@ def require_real_operand(value, name):
                                 "of np.exp(1j * t)")
 
 
-# What a derivative binds up front to a local the function may read before any assignment
-# binds it (a value saved on a loop's first iteration before its assignment): `bound_local`
-# tells it from the function's own values.
-UNBOUND = object()
 
 def bound_local(value, name):
     """Raise the UnboundLocalError `f` raises where it reads its local `name` before
-    binding it, with Python's message. (A name the derivative did not bind up front
-    raises it as the call reads the argument.)"""
+    binding it, with Python's own message (made by the same mistake, in `probe`). (A
+    name the derivative did not bind up front raises it as the call reads the argument.)"""
     if value is UNBOUND:
-        if sys.version_info < (3, 11):
-            raise UnboundLocalError(f"local variable {name!r} referenced before assignment")
-        raise UnboundLocalError(f"cannot access local variable {name!r} where it is not associated with a value")
+        def probe():
+            v  # noqa: F821, B018 - read before the assignment below: Python's error
+            v = None  # noqa: F841
+
+        try:
+            probe()
+        except UnboundLocalError as err:
+            raise UnboundLocalError(str(err).replace("'v'", repr(name))) from None

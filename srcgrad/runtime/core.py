@@ -9,7 +9,10 @@ functions over NumPy values, no srcgrad imports, so `export` can copy them.
 """
 import numpy
 
-from .checks import UNBOUND
+# What a derivative binds up front to a local the function may read before any assignment
+# binds it (a value saved on a loop's first iteration before its assignment): `bound_local`
+# tells it from the function's own values, and `zeros_like` gives it no adjoint.
+UNBOUND = object()
 
 # ndarray.sum without its Python wrapper (numpy/_core/_methods.py's `_sum` calls exactly
 # this, `add.reduce(a, axis, dtype, out, keepdims, ...)`): a per-call cost on small arrays

@@ -217,8 +217,11 @@ def lower(fn, options: Options, stages: dict | None = None) -> Lowered:
         _check_entries_when_run(anf, ctx.facts.entry_checks, ctx.helper(entries_unshared, "entries_unshared"))
     if ctx.facts.mutated and not generated:
         written = [p for p in params if p in ctx.facts.mutated]
-        if written and len(params) > 1:
-            _check_arguments_when_run(anf, params, written, ctx.helper(arguments_unshared, "arguments_unshared"))
+        # globals and closure variables written in place: an argument may be one (`f(OUT)`)
+        outer = sorted(n for n in ctx.facts.mutated if n not in params and not ctx.is_local(n))
+        if written and len(params) > 1 or outer and params:
+            _check_arguments_when_run(anf, params + outer, written + outer,
+                                      ctx.helper(arguments_unshared, "arguments_unshared"), outer)
         # wrt arrays and numbers run as float64, a list of floats holds floats; a dict or other
         # container written in place holds no array to round
         real = frozenset(p for p, k in zip(params, kinds)
@@ -267,10 +270,13 @@ def _check_entries_when_run(fn, checks, helper: str) -> None:
         done[id(block)] = (names, write)
 
 
-def _check_arguments_when_run(fn, params: list, written: list, helper: str) -> None:
+def _check_arguments_when_run(fn, params: list, written: list, helper: str, outer=()) -> None:
     """On entry, a statement that raises where an argument the function writes into
-    shares memory with another argument (`f(y, y)`), as the function runs."""
-    check = nodes.quote_stmt(f"{helper}({', '.join(params)}, names={tuple(params)!r}, written={tuple(written)!r})")
+    shares memory with another argument (`f(y, y)`), or an argument with a global the
+    function writes (`outer`, among `params`: `f(OUT)`), as the function runs."""
+    also = f", outer={tuple(outer)!r}" if outer else ""
+    check = nodes.quote_stmt(f"{helper}({', '.join(params)}, names={tuple(params)!r}, "
+                             f"written={tuple(written)!r}{also})")
     nodes.stamp(check, fn.lineno, fn.col_offset)  # (the `def` line: it checks the arguments)
     fn.body.insert(0, check)
 

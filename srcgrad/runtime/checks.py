@@ -72,20 +72,28 @@ def entries_unshared(a, *entries, at=None):
                              "read a copy, e.g. tmp = u[0].copy(), or make a copy of the array first")
 
 
-def arguments_unshared(*values, names, written):
+def arguments_unshared(*values, names, written, outer=()):
     """Raise SrcGradError where an array argument the function writes into (its
     parameter in `written`) is, or shares memory with, another argument (`values`,
-    the parameters `names` in order): `f(y, y)`. The function then reads its own
-    writes through the other name, which its derivative, built for distinct
-    arguments, does not follow."""
+    the parameters `names` in order): `f(y, y)`; the same for a list or dict written,
+    passed twice. The function then reads its own writes through the other name,
+    which its derivative, built for distinct arguments, does not follow. `outer`: the
+    names among `names` of globals or closure variables the function writes, whose
+    values come after the arguments' (`f(OUT)` where f writes OUT)."""
     for mine, name in enumerate(names):
         target = values[mine]
-        if name not in written or type(target) is not numpy.ndarray:
+        if name not in written:
             continue
+        kind = type(target)
         for i, other in enumerate(values):
-            if i != mine and type(other) is numpy.ndarray and numpy.shares_memory(target, other):
-                shape_rule_error(f"the arguments for {name!r} and {names[i]!r} share memory, and the "
-                                 f"function writes into {name!r}: its derivative takes them for two arrays",
+            if i == mine or names[i] in outer and name in outer:
+                continue
+            if kind is numpy.ndarray and type(other) is numpy.ndarray and numpy.shares_memory(target, other) \
+                    or (kind is list or kind is dict) and other is target:
+                what = (f"the argument for {names[i]!r} shares memory with the global {name!r}" if name in outer
+                        else f"the arguments for {name!r} and {names[i]!r} share memory")
+                shape_rule_error(f"{what}, and the function writes into {name!r}: its derivative takes "
+                                 "them for two values",
                                  f"pass a copy, e.g. {names[i]}.copy()")
 
 

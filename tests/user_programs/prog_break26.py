@@ -483,24 +483,26 @@ def test_f04_separate_objects_right():
           fd_checked(lambda v: fill_list_out(list(v), [0.0, 0.0, 0.0]), [Y26.copy()]))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #4: a global passed as the argument of a function writing it: "
-                   "grad [2.9, 7.4, 5] for [25.8, 12.4, 5]")
 def test_f04_global_passed_as_argument_grad():
+    """Fixed: refused, as one array passed twice is (was: FINDINGS26 #4: grad [2.9, 7.4, 5] for
+    [25.8, 12.4, 5])."""
     OUT26[:] = Y26
-    g = srcgrad.grad(write_the_global)(OUT26)
-    close(g, np.array([25.8, 12.4, 5.0]))
+    with pytest.raises(srcgrad.SrcGradError, match="shares memory with the global 'OUT26'"):
+        srcgrad.grad(write_the_global)(OUT26)
+    with pytest.raises(srcgrad.SrcGradError, match="shares memory with the global 'OUT26'"):
+        srcgrad.vjp(write_the_global, OUT26[1:])
+    close(srcgrad.grad(write_the_global)(Y26.copy()), np.array([0.9, 1.6, 0.6]))  # a copy: two arrays
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #4: a global passed as the argument: jvp 2.9 for 25.8")
 def test_f04_global_passed_as_argument_jvp():
+    """Fixed: refused (was: FINDINGS26 #4: jvp 2.9 for 25.8)."""
     OUT26[:] = Y26
-    _, dot = srcgrad.jvp(write_the_global, (OUT26,), (np.array([1.0, 0.0, 0.0]),))
-    assert dot == pytest.approx(25.8)
+    with pytest.raises(srcgrad.SrcGradError, match="shares memory with the global 'OUT26'"):
+        srcgrad.jvp(write_the_global, (OUT26,), (np.array([1.0, 0.0, 0.0]),))
 
 
-@pytest.mark.xfail(strict=True, reason="FINDINGS26 #4: one list for input and out-parameter: "
-                   "grad [2.9, 7.4, 5] for [25.8, 12.4, 5], and the caller's list written")
 def test_f04_one_list_twice():
+    """Fixed (was: FINDINGS26 #4: one list for input and out-parameter: grad [2.9, 7.4, 5] for [25.8, 12.4, 5], and the caller's list written)."""
     lst = list(Y26)
     try:
         g = srcgrad.grad(fill_list_out)(lst, lst)

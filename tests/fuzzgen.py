@@ -780,7 +780,9 @@ class Gen:
         a = self.expr(scope, 1)
         b = self.expr(scope, 1)
         if a.shape != b.shape:
-            b = E(f"np.zeros_like({a.src})" if not a.py and a.ndim else "0.0", a.shape, 0.0, a.py)
+            zeros = not a.py and a.ndim
+            # "0.0" is a Python float, whatever `a` is (no `.item()` on the name it may bind)
+            b = E(f"np.zeros_like({a.src})" if zeros else "0.0", a.shape, 0.0, a.py if zeros else True)
         name = self.name()
         self.pin(scope, a.src + " " + b.src)
         self.assign(scope, name, E("", a.shape, max(a.bound, b.bound), a.py or b.py, fresh=False))

@@ -48,6 +48,7 @@ from .dce import eliminate_dead
 from .fuse import fuse_temporaries
 from .hoist import hoist_invariants
 from .products import sum_in_helpers
+from .raises import may_hold_numbers
 from .inplace import accumulate_in_place, accumulate_top_level
 from .methods import reductions_as_methods
 from .release import release
@@ -243,8 +244,9 @@ def free_early(body: list, setting: Setting, keep: set[str]) -> list:
     Python floats become products (`squares`), and int constants beside Python
     floats floats (`literals`)."""
     body, _ = fuse_temporaries(body, setting.params, setting.callee, keep)
-    body, _ = squares_as_products(body, setting)
-    body, _ = float_literals(body, setting)
+    if may_hold_numbers(body, setting.params, setting.callee):  # (else neither finds a Python float)
+        body, _ = squares_as_products(body, setting)
+        body, _ = float_literals(body, setting)
     known = facts(body, setting)
     body, _ = reductions_as_methods(body, known, setting.callee)
     body, _ = spelled_seeds(body, known, setting)

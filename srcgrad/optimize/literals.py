@@ -26,10 +26,9 @@ def float_literals(body: list, setting):
                   and isinstance(n.op, _OPS) and (_small_int(n.left) or _small_int(n.right))]
     if not candidates:
         return body, False
-    model = None
+    model = Model(body, setting.params, setting.callee)
     changed = False
     for n in candidates:
-        model = model or Model(body, setting.params, setting.callee)
         other, side = (n.right, "left") if _small_int(n.left) else (n.left, "right")
         if model.type_of(other) == FLOAT:
             setattr(n, side, nodes.const(float(getattr(n, side).value)))
